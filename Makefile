@@ -1,0 +1,38 @@
+# The README's two commands: `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi
+
+.PHONY: run test install install-dev migrate lint clean
+
+$(BIN)/activate:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+install: $(BIN)/activate
+	$(BIN)/pip install -q -e .
+
+install-dev: $(BIN)/activate
+	$(BIN)/pip install -q -e ".[dev]"
+
+instance/secret_key:
+	mkdir -p instance
+	umask 077 && $(BIN)/python -c "import secrets; print(secrets.token_hex(32))" > instance/secret_key
+
+# Development server on SQLite with demo data. Production: see docs/operations.md (gunicorn).
+run: install instance/secret_key
+	IA_ENV=development SECRET_KEY="$$(cat instance/secret_key)" $(BIN)/flask db upgrade
+	IA_ENV=development SECRET_KEY="$$(cat instance/secret_key)" $(BIN)/flask demo-data --if-empty
+	IA_ENV=development SECRET_KEY="$$(cat instance/secret_key)" $(BIN)/flask run --host 127.0.0.1 --port 5000
+
+# The whole suite. Browser and PostgreSQL tests skip (with the reason shown) when Chromium or the
+# PostgreSQL server binaries are missing; REQUIRE_BROWSER=1 / REQUIRE_POSTGRES=1 turn those skips into failures.
+test: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) instance *.egg-info

@@ -1,0 +1,101 @@
+"""Application factory: the composition root that wires config, extensions, security and blueprints."""
+import os
+from pathlib import Path
+
+from flask import Flask, send_from_directory
+from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
+
+from config import CONFIGS, Config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_class: type[Config] | None = None, overrides: dict | None = None) -> Flask:
+    """Build the app; `overrides` lets tests point it at their own database."""
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
+                instance_path=str(ROOT / "instance"))
+    if config_class is None:
+        config_class = CONFIGS[os.environ.get("IA_ENV", "production")]
+    app.config.from_object(config_class)
+    app.config.update(overrides or {})
+    validate_config(app)
+    Path(app.instance_path).mkdir(exist_ok=True)
+    configure_jinja(app)
+    register_extensions(app)
+    register_security(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def validate_config(app: Flask) -> None:
+    """Refuse to start without a secret key: sessions signed with a default key are forgeable."""
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY is not set. Set it in the environment (see README).")
+    if not isinstance(app.config["SECRET_KEY_FALLBACKS"], list):
+        raise RuntimeError("SECRET_KEY_FALLBACKS must be a list")
+
+
+def configure_jinja(app: Flask) -> None:
+    """NHS.UK macros need ChainableUndefined; autoescape everything, .jinja included."""
+    app.jinja_options = {
+        **app.jinja_options,
+        "undefined": ChainableUndefined,
+        "autoescape": True,
+        "loader": ChoiceLoader([app.create_global_jinja_loader(), PackageLoader("nhsuk_frontend_jinja")]),
+    }
+    from inclusive_access import template_filters
+
+    template_filters.register(app)
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind db, migrations, login and CSRF to this app."""
+    from inclusive_access.database import configure_engine_events
+    from inclusive_access.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    with app.app_context():
+        configure_engine_events(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+
+
+def register_security(app: Flask) -> None:
+    """Deny-by-default route guard, server-side sessions and response headers."""
+    from inclusive_access import security
+
+    security.init_app(app)
+
+    @app.route("/assets/<path:filename>")
+    def nhsuk_assets(filename: str):
+        # The compiled NHS.UK CSS hard-codes url(/assets/images/...).
+        return send_from_directory(ROOT / "static" / "vendor" / "nhsuk" / "assets", filename)
+
+
+def register_blueprints(app: Flask) -> None:
+    """One blueprint per workflow."""
+    from inclusive_access.blueprints.admin import bp as admin_bp
+    from inclusive_access.blueprints.auth import bp as auth_bp
+    from inclusive_access.blueprints.intake import bp as intake_bp
+    from inclusive_access.blueprints.patients import bp as patients_bp
+    from inclusive_access.blueprints.referrals import bp as referrals_bp
+
+    for bp in (auth_bp, admin_bp, intake_bp, referrals_bp, patients_bp):
+        app.register_blueprint(bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """NHS.UK-styled error pages; a failed request leaves nothing half-written."""
+    from inclusive_access import errors
+
+    errors.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    """flask create-user, demo-data, import-referrals, audit ..."""
+    from inclusive_access import cli
+
+    cli.init_app(app)

@@ -1,0 +1,27 @@
+"""Forms for adding users and changing their role."""
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, PasswordField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, Regexp
+
+from inclusive_access.models import ROLES
+
+ROLE_CHOICES = [(r, r.capitalize()) for r in ROLES]
+
+
+class NewUserForm(FlaskForm):
+    username = StringField("Username", validators=[
+        InputRequired("Enter a username"), Length(max=64),
+        Regexp(r"^[a-z0-9._-]+$", message="Use lower-case letters, numbers, dots, dashes or underscores")])
+    display_name = StringField("Full name", validators=[InputRequired("Enter the person's name"), Length(max=120)])
+    role = SelectField("Role", choices=ROLE_CHOICES, validators=[InputRequired("Select a role")])
+    password = PasswordField("Temporary password", validators=[
+        InputRequired("Enter a temporary password"), Length(min=12, max=256, message="Use 12 to 256 characters")])
+
+
+class ChangeRoleForm(FlaskForm):
+    role = SelectField("Role", choices=ROLE_CHOICES, validators=[InputRequired("Select a role")])
+    version = IntegerField(validators=[InputRequired()])
+
+
+class DeactivateForm(FlaskForm):
+    version = IntegerField(validators=[InputRequired()])

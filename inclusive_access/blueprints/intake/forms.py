@@ -1,0 +1,42 @@
+"""The intake form. Its fields are plain strings: the rules live in domain.intake, shared with the CSV import."""
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
+
+
+class IntakeForm(FlaskForm):
+    nhs_number = StringField()
+    given_name = StringField()
+    family_name = StringField()
+    dob_day = StringField()
+    dob_month = StringField()
+    dob_year = StringField()
+    sex = StringField()
+    postcode = StringField()
+    imd_decile = StringField()
+    imd_index = StringField()
+    ethnic_category = StringField()
+    preferred_language = StringField()
+    interpreter_needed = StringField()
+    communication_needs = SelectMultipleField(validate_choice=False)
+    housing_status = StringField()
+    learning_disability = StringField()
+    cognitive_impairment = StringField()
+    caring_responsibilities = StringField()
+    pathway = StringField()
+    referrer_name = StringField()
+    referrer_organisation = StringField()
+    referrer_contact = StringField()
+    received_at = StringField()
+    reason = TextAreaField()
+    urgency = StringField()
+    #: one-time token: a second submit of the same form finds the referral the first one made
+    submission_token = HiddenField()
+
+    def raw(self) -> dict:
+        """The submitted values in the shape domain.intake.parse_intake reads (as a CSV row would be)."""
+        data = {name: field.data for name, field in self._fields.items()}
+        parts = (data.pop("dob_year") or "", data.pop("dob_month") or "", data.pop("dob_day") or "")
+        if any(p.strip() for p in parts):
+            y, m, d = (p.strip() for p in parts)
+            data["date_of_birth"] = f"{y.zfill(4)}-{m.zfill(2)}-{d.zfill(2)}"
+        return data

@@ -1,0 +1,59 @@
+"""Referral intake: the form, and the NHS-number lookup that shows an existing patient."""
+import secrets
+from datetime import UTC, datetime
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from inclusive_access.blueprints.intake import bp
+from inclusive_access.blueprints.intake.forms import IntakeForm
+from inclusive_access.domain import intake, records
+from inclusive_access.domain.actors import actor_for
+from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput
+from inclusive_access.domain.validation import LONDON
+from inclusive_access.extensions import db
+
+# The form shows the date of birth as three boxes; its errors belong to the first of them.
+ERROR_ANCHORS = {"date_of_birth": "dob_day"}
+
+
+def _options() -> dict:
+    return {"pathways": intake.active_pathway_codes(db.session), "urgencies": intake.URGENCIES}
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new_referral():
+    form = IntakeForm()
+    errors: dict[str, str] = {}
+    if request.method == "GET":
+        form.submission_token.data = secrets.token_urlsafe(24)
+        form.received_at.data = datetime.now(UTC).astimezone(LONDON).strftime("%Y-%m-%dT%H:%M")
+        form.urgency.data = "routine"
+    elif form.validate_on_submit():
+        try:
+            patient, referral = intake.parse_intake(db.session, form.raw())
+            row, linked = intake.receive_referral(
+                db.session, actor_for(current_user), patient, referral,
+                submission_token=form.submission_token.data or None,
+                deprivation_quintiles=current_app.config["DEPRIVATION_FLAG_QUINTILES"])
+        except InvalidInput as exc:
+            errors = {ERROR_ANCHORS.get(k, k): msg for k, msg in exc.errors.items()}
+        except DuplicateSubmission as dup:
+            flash("This referral was already saved; here it is.", "info")
+            return redirect(url_for("referrals.show_referral", referral_id=dup.existing_id), 303)
+        else:
+            db.session.commit()
+            flash("linked" if linked else "new", "received")
+            return redirect(url_for("referrals.show_referral", referral_id=row.id), 303)
+    return render_template("intake/new.html", form=form, errors=errors, **_options())
+
+
+@bp.route("/patient-lookup")
+def lookup_patient():
+    """htmx: tell the user at once when the NHS number belongs to a patient we already know."""
+    number = "".join(ch for ch in request.args.get("nhs_number", "") if ch.isdigit())
+    patient = intake.find_patient(db.session, number) if len(number) == 10 else None
+    if patient is not None:
+        records.view_record(db.session, actor_for(current_user), patient)
+        db.session.commit()
+    return render_template("intake/_existing_patient.html", patient=patient)

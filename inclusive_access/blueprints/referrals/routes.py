@@ -1,0 +1,41 @@
+"""The referral list with htmx filters, and one referral with its patient banner and timeline."""
+from flask import abort, redirect, request, url_for
+from flask_login import current_user
+
+from inclusive_access.blueprints.referrals import bp
+from inclusive_access.blueprints.referrals.forms import ReferralFilterForm
+from inclusive_access.domain import intake, listing, records
+from inclusive_access.domain.actors import actor_for
+from inclusive_access.extensions import db
+from inclusive_access.htmx import render
+from inclusive_access.models import Referral
+
+
+@bp.route("/")
+def index():
+    return redirect(url_for("referrals.list_referrals"))
+
+
+@bp.route("/list")
+def list_referrals():
+    form = ReferralFilterForm(request.args)
+    pathways = intake.active_pathway_codes(db.session)
+    form.pathway.choices = [("", "All pathways")] + list(pathways.items())
+    if not form.validate():
+        form = ReferralFilterForm(formdata=None)
+        form.pathway.choices = [("", "All pathways")] + list(pathways.items())
+    filters = listing.ReferralFilters(
+        pathway=form.pathway.data or None, state=form.state.data or None,
+        flagged={"yes": True, "no": False}.get(form.flagged.data), page=form.page.data or 1)
+    page = listing.list_referrals(db.session, filters)
+    return render("referrals/list.html", "referrals/_results.html", form=form, page=page,
+                  pathways=pathways, query=request.args.to_dict())
+
+
+@bp.route("/<int:referral_id>")
+def show_referral(referral_id: int):
+    referral = db.session.get(Referral, referral_id) or abort(404)
+    records.view_record(db.session, actor_for(current_user), referral.patient, referral)
+    db.session.commit()
+    return render("referrals/show.html", "referrals/show.html", referral=referral,
+                  patient=referral.patient, events=listing.timeline(db.session, referral_id=referral.id))

@@ -1,0 +1,131 @@
+"""flask commands: thin wrappers that call the domain and commit once."""
+import csv
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import func, select
+
+from inclusive_access.domain import accounts, bulk_import, events
+from inclusive_access.domain.actors import SYSTEM
+from inclusive_access.domain.errors import InvalidInput
+from inclusive_access.extensions import db
+from inclusive_access.models import ROLES, Patient
+
+PROGRESS_THRESHOLD = 1000
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(create_user)
+    app.cli.add_command(demo_data)
+    app.cli.add_command(import_referrals)
+    app.cli.add_command(audit)
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="The person's full name.")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.password_option(help="At least 12 characters; prompted for when not given.")
+def create_user(username: str, display_name: str, role: str, password: str) -> None:
+    """Add a user account."""
+    try:
+        accounts.create_user(db.session, SYSTEM, username, display_name, role, password)
+    except InvalidInput as exc:
+        raise click.ClickException("; ".join(exc.errors.values())) from exc
+    db.session.commit()
+    click.echo(f"Created {username} ({role}).")
+
+
+@click.command("demo-data")
+@click.option("--if-empty", is_flag=True, help="Do nothing when patients already exist.")
+@click.option("--patients", default=2000, show_default=True)
+@click.option("--referrals", default=2500, show_default=True)
+@click.option("--seed", default=20261123, show_default=True)
+def demo_data(if_empty: bool, patients: int, referrals: int, seed: int) -> None:
+    """Load synthetic demo data (fake names, NHS numbers from the 999 test range) and demo logins."""
+    from inclusive_access import demo
+
+    logins = Path(current_app.instance_path) / "demo-logins.txt"
+    if if_empty and db.session.scalar(select(func.count()).select_from(Patient)):
+        click.echo("Database already has data; demo data not loaded.")
+    else:
+        with click.progressbar(length=referrals, label="Creating demo referrals") as bar:
+            password = demo.load(db.session, patients, referrals, seed, progress=bar.update)
+        db.session.commit()
+        logins.write_text(password + "\n")
+        logins.chmod(0o600)
+    if logins.exists():
+        password = logins.read_text().strip()
+        click.echo("Demo logins (synthetic data only):")
+        for role in ROLES:
+            click.echo(f"  {role:<10} username: {demo.username_for(role):<10} password: {password}")
+
+
+@click.command("import-referrals")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--skip-invalid", is_flag=True,
+              help="Import the valid rows and write the rejects, with reasons, beside the input.")
+def import_referrals(path: Path, skip_invalid: bool) -> None:
+    """Import referrals from a CSV file; by default nothing is imported if any row fails."""
+    try:
+        header, rows = bulk_import.read_rows(path)
+    except InvalidInput as exc:
+        raise click.ClickException(exc.errors["header"]) from exc
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise click.ClickException(f"{path.name} is not a readable UTF-8 CSV file: {exc}") from exc
+    quintiles = current_app.config["DEPRIVATION_FLAG_QUINTILES"]
+    if len(rows) > PROGRESS_THRESHOLD:
+        with click.progressbar(length=len(rows), label="Importing referrals", file=sys.stderr) as bar:
+            report = bulk_import.import_referrals(db.session, SYSTEM, rows, skip_invalid, quintiles,
+                                                  progress=lambda _n: bar.update(1))
+    else:
+        report = bulk_import.import_referrals(db.session, SYSTEM, rows, skip_invalid, quintiles)
+    for line, _row, reason in report.rejected:
+        click.echo(f"line {line}: {reason}", err=True)
+    if report.rejected and not skip_invalid:
+        db.session.rollback()
+        raise click.ClickException(
+            f"{len(report.rejected)} of {len(rows)} rows failed; nothing was imported. "
+            "Fix them, or use --skip-invalid to import the valid rows.")
+    db.session.commit()
+    if report.rejected:
+        rejects = path.with_name(f"{path.stem}.rejects.csv")
+        with open(rejects, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=["line", "reason", *header], extrasaction="ignore")
+            writer.writeheader()
+            for line, row, reason in report.rejected:
+                writer.writerow({"line": line, "reason": reason, **_defuse(row)})
+        click.echo(f"{len(report.rejected)} rejected rows written to {rejects}")
+    click.echo(f"Imported {report.imported}; already present {report.already_present}; "
+               f"rejected {len(report.rejected)}.")
+
+
+def _defuse(row: dict) -> dict:
+    """Rejected rows may hold formulas: prefix a quote so a spreadsheet shows them as text."""
+    return {k: ("'" + v if isinstance(v, str) and v[:1] in "=+-@\t\r" else v) for k, v in row.items() if k}
+
+
+@click.group("audit")
+def audit() -> None:
+    """Check the tamper-evident event log."""
+
+
+@audit.command("verify")
+@click.option("--checkpoint", "checkpoint_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A head saved earlier by 'flask audit checkpoint', to detect removal of the newest events.")
+def audit_verify(checkpoint_file: Path | None) -> None:
+    """Verify the whole chain; exit 1 naming the first bad event."""
+    expected = events.Checkpoint.from_json(checkpoint_file.read_text()) if checkpoint_file else None
+    result = events.verify(db.session, expected, progress=lambda n: click.echo(f"  {n} events checked", err=True))
+    if not result.ok:
+        click.echo(f"FAILED at event {result.bad_seq}: {result.reason} ({result.count} events verified before it)")
+        sys.exit(1)
+    click.echo(f"OK: {result.count} events verified; head {result.head_hash}")
+
+
+@audit.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Print the head of the chain (count and hash) as JSON, to keep outside the database."""
+    click.echo(events.checkpoint(db.session).to_json())

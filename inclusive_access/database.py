@@ -1,0 +1,28 @@
+"""Engine settings that make SQLite safe under several workers (WAL, busy timeout, BEGIN IMMEDIATE)."""
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+
+def configure_engine_events(engine: Engine, busy_timeout_ms: int) -> None:
+    """On SQLite: pragmas on every connection, and every transaction begins IMMEDIATE.
+
+    A deferred transaction that reads and then writes cannot wait for the lock and fails at once
+    with "database is locked"; BEGIN IMMEDIATE takes the write lock up front and waits for it.
+    We take it for every transaction because requests that look read-only still log the view.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,88 @@
+"""Synthetic demo data: clearly fake people, NHS numbers from the 999 test range, made through the domain."""
+import random
+import secrets
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+
+import nhs_number
+from sqlalchemy.orm import Session
+
+from inclusive_access.domain import accounts, intake
+from inclusive_access.domain.actors import SYSTEM, actor_for
+from inclusive_access.domain.equity import COMMUNICATION_NEEDS
+from inclusive_access.models import ROLES
+
+GIVEN = ["Amira", "Ben", "Chloe", "Dev", "Efua", "Farah", "George", "Hana", "Ivan", "Jia", "Kwame", "Leah",
+         "Mohammed", "Niamh", "Olu", "Priya", "Quinn", "Rosa", "Sami", "Tomasz", "Uma", "Victor", "Wen",
+         "Yusuf", "Zofia", "Aisha", "Callum", "Deepa", "Eilidh", "Femi"]
+# Invented surnames that read as test records at a glance.
+FAMILY = ["Testwood", "Sampleton", "Mockford", "Fakenham-Demo", "Dummybrook", "Placeholm", "Examplewell",
+          "Specimore", "Trialby", "Pretendale", "Synthwick", "Notreal", "Madeupson", "Fictonby"]
+LANGUAGES = ["Polish", "Urdu", "Bengali", "Arabic", "Romanian", "Somali", "Portuguese", "Tigrinya",
+             "British Sign Language", "Punjabi"]
+ORGS = ["Riverside Surgery (demo)", "Northgate Medical Centre (demo)", "City General Hospital (demo)",
+        "Adult Social Care (demo)", "Community Mental Health Hub (demo)"]
+PATHWAYS = ["frailty", "msk", "mental_health"]
+ETHNIC_WEIGHTS = {"A": 60, "B": 2, "C": 6, "D": 1, "E": 1, "F": 1, "G": 1, "H": 3, "J": 4, "K": 2, "L": 2,
+                  "M": 2, "N": 4, "P": 1, "R": 1, "S": 2, "Z": 3, "99": 4}
+HOUSING_WEIGHTS = {"settled": 85, "temporary": 4, "at_risk_eviction": 3, "no_fixed_abode": 2,
+                   "rough_sleeping": 1, "not_known": 5}
+
+
+def username_for(role: str) -> str:
+    return f"demo.{role}"
+
+
+def _tri(rng: random.Random, p_yes: float, p_unknown: float = 0.1) -> bool | None:
+    roll = rng.random()
+    return None if roll < p_unknown else roll < p_unknown + p_yes
+
+
+def _patient(rng: random.Random, number: str, today: date) -> intake.PatientDetails:
+    decile = None if rng.random() < 0.08 else rng.choices(range(1, 11), weights=[14, 13, 12, 11, 10, 9, 9, 8, 7, 7])[0]
+    language = rng.choice(LANGUAGES) if rng.random() < 0.12 else ("English" if rng.random() < 0.9 else None)
+    needs = rng.sample(sorted(COMMUNICATION_NEEDS), k=1) if rng.random() < 0.08 else []
+    return intake.PatientDetails(
+        nhs_number=number, given_name=rng.choice(GIVEN), family_name=rng.choice(FAMILY),
+        date_of_birth=today - timedelta(days=rng.randint(18 * 365, 98 * 365)),
+        sex=rng.choices(["female", "male", "indeterminate", "not_stated", "not_known"], [50, 46, 1, 2, 1])[0],
+        postcode=f"ZZ{rng.randint(1, 99)} {rng.randint(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}",
+        imd_decile=decile, imd_index=None if decile is None else rng.choices(["IoD2025", "IoD2019"], [85, 15])[0],
+        ethnic_category=rng.choices(list(ETHNIC_WEIGHTS), list(ETHNIC_WEIGHTS.values()))[0],
+        preferred_language=language,
+        interpreter_needed=(language not in (None, "English") and rng.random() < 0.7) or (False if language else None),
+        communication_needs=needs,
+        housing_status=rng.choices(list(HOUSING_WEIGHTS), list(HOUSING_WEIGHTS.values()))[0],
+        learning_disability=_tri(rng, 0.04), cognitive_impairment=_tri(rng, 0.10),
+        caring_responsibilities=_tri(rng, 0.12),
+    )
+
+
+def load(session: Session, patients: int, referrals: int, seed: int,
+         progress: Callable[[int], None] | None = None) -> str:
+    """Demo users (one per role, sharing a random password, returned) and patients with referrals."""
+    rng = random.Random(seed)
+    password = secrets.token_urlsafe(12)
+    users = {role: accounts.create_user(session, SYSTEM, username_for(role), f"Demo {role.capitalize()} User",
+                                        role, password) for role in ROLES}
+    intake_actors = [actor_for(users[r]) for r in ("booking", "booking", "clinician", "senior")]
+    now = datetime.now(UTC)
+    numbers = nhs_number.generate(for_region=nhs_number.REGION_SYNTHETIC, quantity=patients)
+    people = [_patient(rng, n, now.date()) for n in numbers]
+    # Every patient gets one referral; the rest go to patients picked at random (re-referrals).
+    owners = list(range(patients)) + [rng.randrange(patients) for _ in range(max(0, referrals - patients))]
+    received = sorted(now - timedelta(minutes=rng.randint(30, 365 * 24 * 60)) for _ in owners)
+    rng.shuffle(owners)
+    for done, (owner, at) in enumerate(zip(owners, received, strict=True), start=1):
+        details = intake.ReferralDetails(
+            pathway_code=rng.choices(PATHWAYS, [40, 35, 25])[0],
+            referrer_name=f"Dr {rng.choice(FAMILY)}", referrer_organisation=rng.choice(ORGS),
+            referrer_contact=f"0113 496 {rng.randint(0, 9999):04d}",  # Ofcom drama range: never a real line
+            received_at=at, reason="Synthetic demo referral: " + rng.choice(
+                ["falls at home", "reduced mobility after discharge", "low mood and isolation",
+                 "knee pain limiting work", "memory concerns", "back pain", "anxiety"]),
+            urgency=rng.choices(["routine", "urgent"], [80, 20])[0], external_ref=None)
+        intake.receive_referral(session, rng.choice(intake_actors), people[owner], details, now=at)
+        if progress:
+            progress(1)
+    return password

@@ -1,0 +1,1 @@
+"""The rules of the service: every state change, with its audit event. No Flask here."""

@@ -1,0 +1,76 @@
+"""Codes and derivations that equity reporting segments by: IMD quintile, ethnic group, flags."""
+from collections.abc import Iterable, Mapping
+
+#: NHS Data Dictionary ethnic category (2001 census classification)
+ETHNIC_CATEGORIES = {
+    "A": "White - British", "B": "White - Irish", "C": "White - Any other White background",
+    "D": "Mixed - White and Black Caribbean", "E": "Mixed - White and Black African",
+    "F": "Mixed - White and Asian", "G": "Mixed - Any other mixed background",
+    "H": "Asian or Asian British - Indian", "J": "Asian or Asian British - Pakistani",
+    "K": "Asian or Asian British - Bangladeshi", "L": "Asian or Asian British - Any other Asian background",
+    "M": "Black or Black British - Caribbean", "N": "Black or Black British - African",
+    "P": "Black or Black British - Any other Black background",
+    "R": "Other ethnic groups - Chinese", "S": "Other ethnic groups - Any other ethnic group",
+    "Z": "Not stated (asked, declined)", "99": "Not known (not asked)",
+}
+ETHNIC_GROUPS = {
+    **dict.fromkeys("ABC", "White"), **dict.fromkeys("DEFG", "Mixed"),
+    **dict.fromkeys("HJKL", "Asian or Asian British"), **dict.fromkeys("MNP", "Black or Black British"),
+    **dict.fromkeys("RS", "Other"), "Z": "Not stated", "99": "Not known",
+}
+IMD_INDICES = {"IoD2025": "English Indices of Deprivation 2025", "IoD2019": "English Indices of Deprivation 2019"}
+SEXES = {"female": "Female", "male": "Male", "indeterminate": "Indeterminate",
+         "not_stated": "Not stated", "not_known": "Not known"}
+HOUSING_STATUSES = {
+    "settled": "Settled accommodation", "temporary": "Temporary or hostel accommodation",
+    "at_risk_eviction": "At risk of eviction", "no_fixed_abode": "No fixed abode",
+    "rough_sleeping": "Rough sleeping", "not_known": "Not known",
+}
+UNSTABLE_HOUSING = {"temporary", "at_risk_eviction", "no_fixed_abode", "rough_sleeping"}
+#: Accessible Information Standard needs
+COMMUNICATION_NEEDS = {
+    "deaf_hearing": "Deaf or hearing impairment", "blind_sight": "Blind or sight impairment",
+    "deafblind": "Deafblind", "easy_read": "Easy read", "large_print": "Large print",
+    "braille": "Braille", "bsl": "British Sign Language interpreter", "advocate": "Advocate",
+    "speech": "Speech difficulty (needs more time or an aid)",
+}
+FLAGS = {
+    "deprivation": "Deprivation (IMD quintile 1)", "housing": "Housing instability",
+    "cognitive": "Cognitive impairment or learning disability", "language": "Language need",
+    "communication": "Communication need", "carer": "Caring responsibilities",
+}
+ENGLISH = {"english", "en", "eng"}
+
+
+def imd_quintile(decile: int | None) -> int | None:
+    """Quintile = ceil(decile / 2): 1 is the most deprived 20% ("Core20"); None stays unknown."""
+    if decile is None:
+        return None
+    if not 1 <= decile <= 10:
+        raise ValueError(f"IMD decile must be 1-10, not {decile}")
+    return (decile + 1) // 2
+
+
+def ethnic_group(category: str) -> str:
+    """The reporting group of an NHS ethnic category code; Z and 99 keep their own rows."""
+    return ETHNIC_GROUPS[category]
+
+
+def derive_flags(patient: Mapping, deprivation_quintiles: Iterable[int] = (1,)) -> list[str]:
+    """The inequality flags of DOMAIN.md, from the patient's record at receipt, in a fixed order."""
+    flags = []
+    if imd_quintile(patient.get("imd_decile")) in set(deprivation_quintiles):
+        flags.append("deprivation")
+    if patient.get("housing_status") in UNSTABLE_HOUSING:
+        flags.append("housing")
+    if patient.get("cognitive_impairment") or patient.get("learning_disability"):
+        flags.append("cognitive")
+    language = (patient.get("preferred_language") or "").strip().lower()
+    needs = set(patient.get("communication_needs") or ())
+    if patient.get("interpreter_needed") or (language and language not in ENGLISH) or "bsl" in needs:
+        flags.append("language")
+    if needs:
+        flags.append("communication")
+    if patient.get("caring_responsibilities"):
+        flags.append("carer")
+    return flags

@@ -1,0 +1,50 @@
+"""Typed errors the domain raises and the routes turn into messages or status codes."""
+
+
+class DomainError(Exception):
+    """A rule of the service refused the request."""
+
+
+class NotPermitted(DomainError):
+    """The actor's role may not do this."""
+
+
+class TransitionNotAllowed(DomainError):
+    """The record is not in a state that allows this action."""
+
+
+class StaleRecord(DomainError):
+    """The record changed since the user opened it."""
+
+    def __init__(self, message: str, changes: dict | None = None):
+        super().__init__(message)
+        #: field -> (value the user saw, value now stored)
+        self.changes = changes or {}
+
+
+class DuplicateSubmission(DomainError):
+    """This form was already submitted; `existing_id` is what the first submit created."""
+
+    def __init__(self, existing_id: int):
+        super().__init__("This form was already submitted.")
+        self.existing_id = existing_id
+
+
+class InvalidInput(DomainError):
+    """Input that fails a rule of the record; `errors` maps field names to messages."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+class LoginFailed(DomainError):
+    """Wrong username or password (deliberately not saying which)."""
+
+
+class AccountLocked(DomainError):
+    """Too many failed logins; the account is locked until `until`."""
+
+    def __init__(self, until):
+        super().__init__("Account locked")
+        self.until = until

@@ -1,0 +1,178 @@
+"""The only writer of the event log: appends hash-chained events and verifies the chain."""
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from inclusive_access.domain.actors import Actor
+from inclusive_access.models import Event
+
+GENESIS_HASH = "0" * 64
+#: key for PostgreSQL's transaction-scoped advisory lock that serialises appends
+APPEND_LOCK_KEY = 7_301_120
+
+# Actions: entity.past_participle
+USER_CREATED = "user.created"
+USER_DEACTIVATED = "user.deactivated"
+USER_ROLE_CHANGED = "user.role_changed"
+LOGIN_SUCCEEDED = "login.succeeded"
+LOGIN_FAILED = "login.failed"
+LOGIN_LOCKED = "login.locked_out"
+LOGGED_OUT = "session.ended"
+ACCESS_DENIED = "access.denied"
+PATIENT_REGISTERED = "patient.registered"
+PATIENT_UPDATED = "patient.updated"
+REFERRAL_RECEIVED = "referral.received"
+RECORD_VIEWED = "record.viewed"
+
+
+def _json_default(value):
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def canonical_json(value) -> str:
+    """Sorted keys, no whitespace, UTF-8: the same data always gives the same text."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=_json_default)
+
+
+def compute_hash(row) -> str:
+    """SHA-256 over the canonical JSON of every stored field of the event and the previous hash."""
+    payload = {
+        "seq": row.seq,
+        "occurred_at": row.occurred_at.astimezone(UTC).isoformat(),
+        "actor_id": row.actor_id,
+        "actor_role": row.actor_role,
+        "action": row.action,
+        "entity_type": row.entity_type,
+        "entity_id": row.entity_id,
+        "patient_id": row.patient_id,
+        "referral_id": row.referral_id,
+        "data": row.data,
+        "prev_hash": row.prev_hash,
+    }
+    return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
+
+
+def lock_log(session: Session) -> None:
+    """Serialise writers: commands call this first so their check-then-insert cannot interleave."""
+    # SQLite transactions already begin IMMEDIATE (one writer at a time); PostgreSQL needs a lock.
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPEND_LOCK_KEY})
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    entity_type: str,
+    entity_id: int | None = None,
+    *,
+    patient_id: int | None = None,
+    referral_id: int | None = None,
+    data: dict | None = None,
+    now: datetime | None = None,
+) -> Event:
+    """Append one event in the caller's transaction; it commits, or rolls back, with the change."""
+    lock_log(session)
+    head = session.execute(select(Event.seq, Event.hash).order_by(Event.seq.desc()).limit(1)).first()
+    event = Event(
+        seq=(head.seq + 1) if head else 1,
+        occurred_at=(now or datetime.now(UTC)).astimezone(UTC),
+        actor_id=actor.user_id,
+        actor_role=actor.role,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        patient_id=patient_id,
+        referral_id=referral_id,
+        data=canonical_json(data or {}),
+        prev_hash=head.hash if head else GENESIS_HASH,
+    )
+    event.hash = compute_hash(event)
+    session.add(event)
+    session.flush()
+    return event
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The head of the chain, to keep outside the database."""
+
+    count: int
+    hash: str
+
+    def to_json(self) -> str:
+        return json.dumps({"count": self.count, "hash": self.hash})
+
+    @classmethod
+    def from_json(cls, raw: str) -> "Checkpoint":
+        value = json.loads(raw)
+        return cls(count=int(value["count"]), hash=str(value["hash"]))
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    count: int
+    head_hash: str
+    #: sequence number of the first event that fails, when not ok
+    bad_seq: int | None = None
+    reason: str = ""
+
+
+def checkpoint(session: Session) -> Checkpoint:
+    """The current head: number of events and the newest hash."""
+    head = session.execute(select(Event.seq, Event.hash).order_by(Event.seq.desc()).limit(1)).first()
+    count = session.scalar(select(func.count()).select_from(Event))
+    return Checkpoint(count=count or 0, hash=head.hash if head else GENESIS_HASH)
+
+
+def _rows(session: Session) -> Iterator:
+    columns = Event.__table__.c
+    result = session.execute(
+        select(columns).order_by(columns.seq).execution_options(yield_per=2000)
+    )
+    yield from result
+
+
+def verify(
+    session: Session,
+    expected: Checkpoint | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Verification:
+    """Walk the chain in order: gaps, broken links and altered rows fail, naming the first bad event.
+
+    With a checkpoint kept outside the database, it also detects removal of the newest events,
+    which a chain alone cannot (the shortened chain is still internally consistent).
+    """
+    prev_hash, count, checkpoint_seen = GENESIS_HASH, 0, expected is None or expected.count == 0
+    for row in _rows(session):
+        count += 1
+        if row.seq != count:
+            return Verification(False, count - 1, prev_hash, count, f"event {count} is missing")
+        if row.prev_hash != prev_hash:
+            return Verification(False, count - 1, prev_hash, row.seq, "link to the previous event broken")
+        if compute_hash(row) != row.hash:
+            return Verification(False, count - 1, prev_hash, row.seq, "contents altered")
+        if expected is not None and row.seq == expected.count:
+            if row.hash != expected.hash:
+                return Verification(False, count, row.hash, row.seq, "differs from the checkpoint")
+            checkpoint_seen = True
+        prev_hash = row.hash
+        if progress is not None and count % 10_000 == 0:
+            progress(count)
+    if not checkpoint_seen:
+        return Verification(
+            False, count, prev_hash, count + 1,
+            f"log truncated: checkpoint has {expected.count} events, the log {count}",
+        )
+    return Verification(True, count, prev_hash)

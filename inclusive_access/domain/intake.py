@@ -1,0 +1,179 @@
+"""Referral intake: one set of rules for the form and the CSV import, and the receive command."""
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from inclusive_access.domain import events, validation as v
+from inclusive_access.domain.access import INTAKE_ROLES, require_role
+from inclusive_access.domain.actors import Actor
+from inclusive_access.domain.equity import (
+    COMMUNICATION_NEEDS, ETHNIC_CATEGORIES, HOUSING_STATUSES, IMD_INDICES, SEXES, derive_flags,
+    imd_quintile,
+)
+from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput
+from inclusive_access.models import Pathway, Patient, Referral
+
+URGENCIES = {"routine": "Routine", "urgent": "Urgent"}
+PATIENT_FIELDS = (
+    "nhs_number", "given_name", "family_name", "date_of_birth", "sex", "postcode", "imd_decile",
+    "imd_index", "ethnic_category", "preferred_language", "interpreter_needed", "communication_needs",
+    "housing_status", "learning_disability", "cognitive_impairment", "caring_responsibilities",
+)
+REFERRAL_FIELDS = (
+    "pathway", "referrer_name", "referrer_organisation", "referrer_contact", "received_at",
+    "reason", "urgency", "external_ref",
+)
+
+
+@dataclass(frozen=True)
+class PatientDetails:
+    nhs_number: str
+    given_name: str
+    family_name: str
+    date_of_birth: date
+    sex: str
+    postcode: str | None
+    imd_decile: int | None
+    imd_index: str | None
+    ethnic_category: str
+    preferred_language: str | None
+    interpreter_needed: bool | None
+    communication_needs: list[str]
+    housing_status: str
+    learning_disability: bool | None
+    cognitive_impairment: bool | None
+    caring_responsibilities: bool | None
+
+
+@dataclass(frozen=True)
+class ReferralDetails:
+    pathway_code: str
+    referrer_name: str
+    referrer_organisation: str
+    referrer_contact: str
+    received_at: datetime
+    reason: str
+    urgency: str
+    external_ref: str | None
+
+
+def parse_patient(raw: dict, errors: v.FieldErrors, today: date) -> PatientDetails | None:
+    """Check the patient half of an intake against the rules; errors are collected, not raised."""
+    needs_raw = raw.get("communication_needs") or []
+    if isinstance(needs_raw, str):
+        needs_raw = [n.strip() for n in needs_raw.split(";") if n.strip()]
+    unknown_needs = [n for n in needs_raw if n not in COMMUNICATION_NEEDS]
+    if unknown_needs:
+        errors.add("communication_needs", f"Unknown communication need '{unknown_needs[0][:20]}'")
+    decile = v.integer_in(errors, raw, "imd_decile", "IMD decile", 1, 10)
+    index = v.choice(errors, raw, "imd_index", "which deprivation index", IMD_INDICES, required=False)
+    if decile is not None and index is None:
+        errors.add("imd_index", "Select which deprivation index the decile comes from")
+    details = dict(
+        nhs_number=v.nhs_number_field(errors, raw),
+        given_name=v.text(errors, raw, "given_name", "the given name", 100),
+        family_name=v.text(errors, raw, "family_name", "the family name", 100),
+        date_of_birth=v.past_date(errors, raw, "date_of_birth", "the date of birth", today),
+        sex=v.choice(errors, raw, "sex", "sex", SEXES),
+        postcode=v.postcode(errors, raw),
+        imd_decile=decile,
+        imd_index=index if decile is not None else None,
+        ethnic_category=v.choice(errors, raw, "ethnic_category", "the ethnic category", ETHNIC_CATEGORIES),
+        preferred_language=v.text(errors, raw, "preferred_language", "the preferred language", 60,
+                                  required=False),
+        interpreter_needed=v.yes_no_unknown(errors, raw, "interpreter_needed", "interpreter needed"),
+        communication_needs=sorted(set(needs_raw)),
+        housing_status=v.choice(errors, raw, "housing_status", "the housing status", HOUSING_STATUSES),
+        learning_disability=v.yes_no_unknown(errors, raw, "learning_disability", "learning disability"),
+        cognitive_impairment=v.yes_no_unknown(errors, raw, "cognitive_impairment", "cognitive impairment"),
+        caring_responsibilities=v.yes_no_unknown(errors, raw, "caring_responsibilities",
+                                                 "caring responsibilities"),
+    )
+    return None if errors else PatientDetails(**details)
+
+
+def parse_referral(raw: dict, errors: v.FieldErrors, now: datetime, pathway_codes) -> ReferralDetails | None:
+    """Check the referral half of an intake against the rules."""
+    details = dict(
+        pathway_code=v.choice(errors, raw, "pathway", "the pathway", pathway_codes),
+        referrer_name=v.text(errors, raw, "referrer_name", "the referrer's name", 120),
+        referrer_organisation=v.text(errors, raw, "referrer_organisation", "the referrer's organisation", 160),
+        referrer_contact=v.text(errors, raw, "referrer_contact", "the referrer's contact details", 160),
+        received_at=v.past_local_datetime(errors, raw, "received_at", "the date and time received", now),
+        reason=v.text(errors, raw, "reason", "the reason for referral", 4000, multiline=True),
+        urgency=v.choice(errors, raw, "urgency", "the urgency", URGENCIES),
+        external_ref=v.text(errors, raw, "external_ref", "the external reference", 64, required=False),
+    )
+    return None if errors else ReferralDetails(**details)
+
+
+def active_pathway_codes(session: Session) -> dict[str, str]:
+    return dict(session.execute(
+        select(Pathway.code, Pathway.name).where(Pathway.active).order_by(Pathway.name)).all())
+
+
+def parse_intake(session: Session, raw: dict, now: datetime | None = None):
+    """Validate a whole intake (form or CSV row). Raises InvalidInput with every field's error."""
+    now = now or datetime.now(UTC)
+    errors = v.FieldErrors()
+    patient = parse_patient(raw, errors, now.astimezone(v.LONDON).date())
+    referral = parse_referral(raw, errors, now, active_pathway_codes(session))
+    if errors:
+        raise InvalidInput(dict(errors))
+    return patient, referral
+
+
+def find_patient(session: Session, nhs_number: str) -> Patient | None:
+    return session.scalar(select(Patient).where(Patient.nhs_number == nhs_number))
+
+
+def receive_referral(
+    session: Session, actor: Actor, patient: PatientDetails, referral: ReferralDetails,
+    submission_token: str | None = None, now: datetime | None = None,
+    deprivation_quintiles=(1,),
+) -> tuple[Referral, bool]:
+    """Register the patient (or link the existing one by NHS number) and receive the referral.
+
+    The patient's record on file is never overwritten by an intake: a known NHS number links
+    to it, and flags are derived from it as it stands at receipt. Returns (referral, linked).
+    """
+    require_role(actor, INTAKE_ROLES, allow_system=True)
+    events.lock_log(session)
+    now = now or datetime.now(UTC)
+    if submission_token:
+        existing = session.scalar(select(Referral.id).where(Referral.submission_token == submission_token))
+        if existing:
+            raise DuplicateSubmission(existing)
+    if referral.external_ref:
+        existing = session.scalar(select(Referral.id).where(Referral.external_ref == referral.external_ref))
+        if existing:
+            raise DuplicateSubmission(existing)
+    record = find_patient(session, patient.nhs_number)
+    linked = record is not None
+    if record is None:
+        record = Patient(**asdict(patient), created_at=now)
+        session.add(record)
+        session.flush()
+        events.record(session, actor, events.PATIENT_REGISTERED, "patient", record.id,
+                      patient_id=record.id, data=asdict(patient), now=now)
+    snapshot = {f: getattr(record, f) for f in PATIENT_FIELDS}
+    flags = derive_flags(snapshot, deprivation_quintiles)
+    pathway = session.scalar(select(Pathway).where(Pathway.code == referral.pathway_code))
+    row = Referral(
+        patient_id=record.id, pathway_id=pathway.id, external_ref=referral.external_ref,
+        submission_token=submission_token, referrer_name=referral.referrer_name,
+        referrer_organisation=referral.referrer_organisation, referrer_contact=referral.referrer_contact,
+        received_at=referral.received_at, reason=referral.reason, urgency=referral.urgency,
+        flags=flags, flagged=bool(flags), imd_quintile=imd_quintile(record.imd_decile),
+        state="received", created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    data = {k: val for k, val in asdict(referral).items()}
+    data.update(flags=flags, linked_existing_patient=linked, imd_quintile=row.imd_quintile,
+                ethnic_category=record.ethnic_category)
+    events.record(session, actor, events.REFERRAL_RECEIVED, "referral", row.id,
+                  patient_id=record.id, referral_id=row.id, data=data, now=now)
+    return row, linked

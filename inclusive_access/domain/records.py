@@ -1,0 +1,68 @@
+"""Reading and correcting a patient's record: views are logged, edits are versioned."""
+import json
+from dataclasses import asdict
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from inclusive_access.domain import events
+from inclusive_access.domain.access import CLINICAL_READ_ROLES, INTAKE_ROLES, require_role
+from inclusive_access.domain.actors import Actor
+from inclusive_access.domain.errors import InvalidInput, StaleRecord
+from inclusive_access.domain.intake import PatientDetails, find_patient
+from inclusive_access.models import Event, Patient, Referral, User
+
+
+def view_record(session: Session, actor: Actor, patient: Patient, referral: Referral | None = None) -> None:
+    """Log that this actor opened the record: the access log answers 'who saw this patient'."""
+    require_role(actor, CLINICAL_READ_ROLES)
+    events.record(session, actor, events.RECORD_VIEWED, "referral" if referral else "patient",
+                  referral.id if referral else patient.id, patient_id=patient.id,
+                  referral_id=referral.id if referral else None)
+
+
+def changes_since(session: Session, patient: Patient, seen_version: int) -> dict[str, dict]:
+    """Fields changed by others since `seen_version`: field -> {value, by, at}, newest wins."""
+    rows = session.execute(
+        select(Event.data, Event.occurred_at, User.display_name)
+        .join(User, User.id == Event.actor_id, isouter=True)
+        .where(Event.patient_id == patient.id, Event.action == events.PATIENT_UPDATED)
+        .order_by(Event.seq)
+    ).all()
+    changed: dict[str, dict] = {}
+    for data, occurred_at, by in rows:
+        payload = json.loads(data)
+        if payload.get("version", 0) > seen_version:
+            for field, (_old, new) in payload["changes"].items():
+                changed[field] = {"value": new, "by": by or "system", "at": occurred_at}
+    return changed
+
+
+def update_patient(session: Session, actor: Actor, patient: Patient, details: PatientDetails,
+                   seen_version: int) -> dict:
+    """Correct a patient's details. A save based on an older version is refused, never merged.
+
+    Returns the changed fields as {field: [old, new]}; the NHS number itself cannot change here.
+    """
+    require_role(actor, INTAKE_ROLES)
+    if details.nhs_number != patient.nhs_number:
+        other = find_patient(session, details.nhs_number)
+        if other is not None:
+            raise InvalidInput({"nhs_number": "Another patient already has that NHS number"})
+    if seen_version != patient.version:
+        raise StaleRecord("This patient's details changed since you opened them.",
+                          changes_since(session, patient, seen_version))
+    new = asdict(details)
+    changes = {f: [getattr(patient, f), val] for f, val in new.items() if getattr(patient, f) != val}
+    if not changes:
+        return {}
+    for field, (_old, val) in changes.items():
+        setattr(patient, field, val)
+    try:
+        session.flush()
+    except StaleDataError as exc:  # another transaction saved between our read and our write
+        raise StaleRecord("This patient's details changed while you were saving.") from exc
+    events.record(session, actor, events.PATIENT_UPDATED, "patient", patient.id, patient_id=patient.id,
+                  data={"version": patient.version, "changes": changes})
+    return changes

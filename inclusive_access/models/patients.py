@@ -1,0 +1,51 @@
+"""Patients: identity and the demographics equity reporting segments by."""
+from datetime import date, datetime
+
+from sqlalchemy import JSON, CheckConstraint, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from inclusive_access.extensions import db
+
+
+class Patient(db.Model):
+    __tablename__ = "patients"
+    __table_args__ = (
+        CheckConstraint("imd_decile IS NULL OR imd_decile BETWEEN 1 AND 10", name="imd_decile"),
+        CheckConstraint(
+            "(imd_decile IS NULL) = (imd_index IS NULL)", name="imd_index_with_decile"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: 10 digits, no spaces, check digit valid
+    nhs_number: Mapped[str] = mapped_column(String(10), unique=True)
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    date_of_birth: Mapped[date]
+    #: male, female, indeterminate, not_known, not_stated
+    sex: Mapped[str] = mapped_column(String(16))
+    postcode: Mapped[str | None] = mapped_column(String(8))
+    #: English IoD decile of the patient's LSOA; 1 = most deprived 10%; None = not known
+    imd_decile: Mapped[int | None]
+    #: which index produced the decile: IoD2025 or IoD2019
+    imd_index: Mapped[str | None] = mapped_column(String(8))
+    #: NHS Data Dictionary ethnic category: A-S, Z (not stated) or 99 (not known)
+    ethnic_category: Mapped[str] = mapped_column(String(2))
+    preferred_language: Mapped[str | None] = mapped_column(String(60))
+    interpreter_needed: Mapped[bool | None]
+    #: AIS communication needs, as codes from domain.equity.COMMUNICATION_NEEDS
+    communication_needs: Mapped[list] = mapped_column(JSON, default=list)
+    #: settled, no_fixed_abode, rough_sleeping, temporary, at_risk_eviction, not_known
+    housing_status: Mapped[str] = mapped_column(String(20))
+    # None = not known: completeness is reported, never assumed.
+    learning_disability: Mapped[bool | None]
+    cognitive_impairment: Mapped[bool | None]
+    caring_responsibilities: Mapped[bool | None]
+    created_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name.upper()}"

@@ -1,0 +1,60 @@
+"""Pathways and referrals."""
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from inclusive_access.extensions import db
+from inclusive_access.models.patients import Patient
+
+REFERRAL_STATES = (
+    "received", "awaiting_clarification", "accepted", "in_treatment", "rejection_review",
+    "rejected", "needs_senior_review", "discharge_review", "discharged",
+)
+_STATE_LIST = ", ".join(f"'{s}'" for s in REFERRAL_STATES)
+
+
+class Pathway(db.Model):
+    __tablename__ = "pathways"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Referral(db.Model):
+    __tablename__ = "referrals"
+    __table_args__ = (
+        CheckConstraint(f"state IN ({_STATE_LIST})", name="state"),
+        CheckConstraint("urgency IN ('routine', 'urgent')", name="urgency"),
+        Index("ix_referrals_state_received", "state", "received_at"),
+        Index("ix_referrals_flagged_received", "flagged", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    pathway_id: Mapped[int] = mapped_column(ForeignKey("pathways.id"), index=True)
+    #: the sender's reference; unique so re-importing a file creates no duplicates
+    external_ref: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: one-time token from the intake form, so a double-clicked submit creates one referral
+    submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    referrer_name: Mapped[str] = mapped_column(String(120))
+    referrer_organisation: Mapped[str] = mapped_column(String(160))
+    referrer_contact: Mapped[str] = mapped_column(String(160))
+    received_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(Text)
+    urgency: Mapped[str] = mapped_column(String(8))
+    #: inequality flags derived at receipt and snapshotted; reports use this, not today's record
+    flags: Mapped[list] = mapped_column(JSON, default=list)
+    flagged: Mapped[bool] = mapped_column(default=False)
+    #: IMD quintile at receipt (1 = most deprived); None = not known
+    imd_quintile: Mapped[int | None]
+    state: Mapped[str] = mapped_column(String(24), default="received")
+    created_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    patient: Mapped[Patient] = relationship(lazy="joined")
+    pathway: Mapped[Pathway] = relationship(lazy="joined")

@@ -1,0 +1,105 @@
+"""Roles and the deny-by-default route policy, server-side sessions, and security headers."""
+import secrets
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
+from flask_login import current_user
+
+from inclusive_access.domain import accounts, events
+from inclusive_access.domain.actors import actor_for
+from inclusive_access.extensions import db, login_manager
+
+CLINICAL = frozenset({"booking", "clinician", "senior"})
+READ_ALL = frozenset({"booking", "clinician", "senior", "auditor", "manager"})
+MANAGER = frozenset({"manager"})
+
+#: endpoints anyone may reach, signed in or not
+PUBLIC = frozenset({"static", "nhsuk_assets", "auth.login"})
+#: endpoint -> roles allowed. An endpoint missing here is refused to everyone (and fails a test).
+ACCESS: dict[str, frozenset[str]] = {
+    "auth.logout": READ_ALL,
+    "referrals.index": READ_ALL,
+    "referrals.list_referrals": READ_ALL,
+    "referrals.show_referral": READ_ALL,
+    "patients.show_patient": READ_ALL,
+    "patients.edit_patient": CLINICAL,
+    "intake.new_referral": CLINICAL,
+    "intake.lookup_patient": CLINICAL,
+    "admin.list_users": MANAGER,
+    "admin.new_user": MANAGER,
+    "admin.change_role": MANAGER,
+    "admin.deactivate_user": MANAGER,
+}
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = None  # our server-side session row is the protection
+    login_manager.request_loader(load_user_from_session)
+    app.before_request(guard_route)
+    app.after_request(set_security_headers)
+    app.context_processor(lambda: {"csp_nonce": csp_nonce()})
+
+
+def load_user_from_session(_request):
+    """The user behind this browser's server-side session, if it is still live."""
+    cfg = current_app.config
+    user = accounts.resume_session(
+        db.session, session.get("sid"), idle=timedelta(minutes=cfg["SESSION_IDLE_MINUTES"]),
+        absolute=timedelta(hours=cfg["SESSION_ABSOLUTE_HOURS"]))
+    db.session.commit()  # keeps the idle clock or the removal of an expired session
+    if user is None and "sid" in session:
+        session.clear()
+    return user
+
+
+def guard_route():
+    """Deny by default: public endpoints pass, everything else needs a role listed in ACCESS."""
+    endpoint = request.endpoint
+    if endpoint is None or endpoint in PUBLIC:
+        return None
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if current_user.role not in ACCESS.get(endpoint, ()):
+        events.record(db.session, actor_for(current_user), events.ACCESS_DENIED, "route", None,
+                      data={"endpoint": endpoint, "method": request.method})
+        db.session.commit()
+        abort(403)
+    return None
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only local paths: no scheme, no host, no protocol-relative //, no backslash tricks."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
+def csp_nonce() -> str:
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+def set_security_headers(response):
+    """Strict CSP (no unsafe-inline), no framing, no sniffing, no caching of patient data."""
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; "
+        f"script-src 'self' 'nonce-{csp_nonce()}'; "
+        "style-src 'self'; img-src 'self' data:; font-src 'self' https://assets.nhs.uk; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; "
+        "object-src 'none'"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    if request.endpoint not in ("static", "nhsuk_assets"):
+        response.headers["Cache-Control"] = "no-store"
+    if request.is_secure:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    return response

@@ -1,0 +1,45 @@
+"""Display formats: NHS numbers in 3-3-4, times in Europe/London, ages, labels for codes."""
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+
+from inclusive_access.domain.equity import COMMUNICATION_NEEDS, ETHNIC_CATEGORIES, FLAGS, HOUSING_STATUSES, SEXES
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def nhs_number(value: str | None) -> str:
+    return f"{value[:3]} {value[3:6]} {value[6:]}" if value and len(value) == 10 else (value or "")
+
+
+def london(value: datetime | None, fmt: str = "%d %b %Y %H:%M") -> str:
+    return value.astimezone(LONDON).strftime(fmt) if value else ""
+
+
+def age(born: date | None, today: date | None = None) -> int | None:
+    if born is None:
+        return None
+    today = today or datetime.now(UTC).astimezone(LONDON).date()
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def yes_no(value: bool | None) -> str:
+    return "Not known" if value is None else ("Yes" if value else "No")
+
+
+def labels(codes, mapping: dict) -> str:
+    return ", ".join(mapping.get(code, code) for code in codes or ())
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(labels, "labels")
+    app.add_template_filter(nhs_number, "nhs_number")
+    app.add_template_filter(london, "london")
+    app.add_template_filter(age, "age")
+    app.add_template_filter(yes_no, "yes_no")
+    app.add_template_global(FLAGS, "FLAG_LABELS")
+    app.add_template_global(ETHNIC_CATEGORIES, "ETHNIC_LABELS")
+    app.add_template_global(SEXES, "SEX_LABELS")
+    app.add_template_global(HOUSING_STATUSES, "HOUSING_LABELS")
+    app.add_template_global(COMMUNICATION_NEEDS, "NEED_LABELS")
