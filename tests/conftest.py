@@ -1,0 +1,179 @@
+"""Fixtures: an app with a fresh, migrated database per test, on SQLite and on PostgreSQL."""
+import glob
+import os
+import re
+import shutil
+import socket
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+
+from config import TestConfig
+from inclusive_access import create_app
+from inclusive_access.domain import accounts
+from inclusive_access.extensions import db
+
+BACKENDS = ("sqlite", "postgresql")
+PASSWORD = "correct horse battery"
+
+
+def _required(name: str) -> bool:
+    return os.environ.get(name) == "1"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch):
+    """argon2 at production cost takes 0.1 s a hash; the tests check behaviour, not cost."""
+    monkeypatch.setattr(accounts, "password_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(accounts, "_DUMMY_HASH", None)
+
+
+def make_app(database_url: str, **overrides):
+    return create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+
+
+def _migrate(url: str) -> None:
+    app = make_app(url)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+    _migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory):
+    """A throw-away PostgreSQL cluster on a free port, run as the postgres user when we are root."""
+    initdb = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not initdb:
+        message = "PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin): apt-get install postgresql"
+        if _required("REQUIRE_POSTGRES"):
+            pytest.fail(message + " (REQUIRE_POSTGRES=1)")
+        pytest.skip(message)
+    bindir = Path(initdb[-1]).parent
+    base = tmp_path_factory.mktemp("pg")
+    data, port = base / "data", _free_port()
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_postgres:
+        shutil.chown(base, "postgres", "postgres")
+        for parent in base.parents:  # postgres must be able to reach its data directory
+            if str(parent).startswith("/tmp/"):
+                parent.chmod(parent.stat().st_mode | 0o711)
+    subprocess.run([*as_postgres, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
+                    "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], check=True, capture_output=True)
+    subprocess.run([*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(base / "server.log"), "-w",
+                    "-o", f"-c listen_addresses=127.0.0.1 -p {port} -k {base} -c fsync=off "
+                          "-c synchronous_commit=off -c full_page_writes=off", "start"],
+                   check=True, capture_output=True)
+    yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
+    subprocess.run([*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                   check=False, capture_output=True)
+
+
+def _admin(server: str):
+    return create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server) -> str:
+    engine = _admin(pg_server)
+    with engine.connect() as conn:
+        conn.execute(text("CREATE DATABASE ia_template"))
+    engine.dispose()
+    _migrate(f"{pg_server}/ia_template")
+    return pg_server
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path):
+    """A fresh, migrated database for one test: a copy of the SQLite template, or a PostgreSQL clone."""
+    if request.param == "sqlite":
+        path = tmp_path / "test.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    server = request.getfixturevalue("pg_template")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    engine = _admin(server)
+    with engine.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE ia_template"))
+    yield f"{server}/{name}"
+    with engine.connect() as conn:
+        conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+    engine.dispose()
+
+
+@pytest.fixture
+def backend(database_url) -> str:
+    return "sqlite" if database_url.startswith("sqlite") else "postgresql"
+
+
+@pytest.fixture
+def app(database_url):
+    app = make_app(database_url)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def db_session(app):
+    """The app's session inside an app context, for tests that call the domain directly."""
+    with app.app_context():
+        yield db.session
+        db.session.rollback()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def csrf_token(client, url: str = "/auth/login") -> str:
+    """The session's CSRF token, read from the hx-headers every page carries."""
+    html = client.get(url).get_data(as_text=True)
+    return re.search(r'"X-CSRFToken": "([^"]+)"', html).group(1)
+
+
+def post_form(client, url: str, data: dict, **kwargs):
+    """POST as the browser does: with the session's CSRF token in the form."""
+    return client.post(url, data={"csrf_token": csrf_token(client), **data}, **kwargs)
+
+
+@pytest.fixture
+def login_as(app, client):
+    """login_as("senior") creates a user of that role, signs the client in, and returns the user's id."""
+
+    def _login(role: str, username: str | None = None) -> int:
+        from tests.factories import make_user
+
+        username = username or f"test.{role}"
+        with app.app_context():
+            user_id = make_user(db.session, role=role, username=username).id
+            db.session.commit()
+        response = post_form(client, "/auth/login", {"username": username, "password": PASSWORD})
+        assert response.status_code == 303, response.data[:500]
+        return user_id
+
+    return _login

@@ -1,0 +1,45 @@
+"""Factories: valid records with defaults, built through the domain so their events exist too."""
+from datetime import UTC, datetime, timedelta
+from itertools import count
+
+import nhs_number
+from sqlalchemy.orm import Session
+
+from inclusive_access.domain import accounts, intake
+from inclusive_access.domain.actors import SYSTEM
+from inclusive_access.models import Referral, User
+from tests.conftest import PASSWORD
+
+_numbers = iter(nhs_number.generate(for_region=nhs_number.REGION_SYNTHETIC, quantity=5000))
+_refs = count(1)
+
+
+def next_nhs_number() -> str:
+    return next(_numbers)
+
+
+def make_user(session: Session, role: str = "booking", username: str | None = None) -> User:
+    return accounts.create_user(session, SYSTEM, username or f"user{next(_refs)}", f"Test {role}", role, PASSWORD)
+
+
+def intake_row(**overrides) -> dict:
+    """A valid intake as the form or a CSV row would send it (all strings)."""
+    row = {
+        "nhs_number": next_nhs_number(), "given_name": "Testy", "family_name": "Sampleton",
+        "date_of_birth": "1950-04-01", "sex": "female", "postcode": "LS1 4AP", "imd_decile": "5",
+        "imd_index": "IoD2025", "ethnic_category": "A", "preferred_language": "English",
+        "interpreter_needed": "no", "communication_needs": "", "housing_status": "settled",
+        "learning_disability": "no", "cognitive_impairment": "no", "caring_responsibilities": "no",
+        "pathway": "msk", "referrer_name": "Dr Example", "referrer_organisation": "Test Surgery",
+        "referrer_contact": "0113 496 0000",
+        "received_at": (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M"),
+        "reason": "Knee pain", "urgency": "routine", "external_ref": f"EXT-{next(_refs)}",
+    }
+    row.update(overrides)
+    return row
+
+
+def make_referral(session: Session, actor=SYSTEM, **overrides) -> Referral:
+    patient, referral = intake.parse_intake(session, intake_row(**overrides))
+    row, _linked = intake.receive_referral(session, actor, patient, referral)
+    return row
