@@ -1,11 +1,11 @@
 """Forms for adding users and changing their role."""
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, PasswordField, SelectField, StringField
+from wtforms import IntegerField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Regexp
 
 from inclusive_access.models import ROLES
 
-ROLE_CHOICES = [(r, r.capitalize()) for r in ROLES]
+ROLE_CHOICES = [SelectChoice(r, r.capitalize()) for r in ROLES]
 
 
 class NewUserForm(FlaskForm):

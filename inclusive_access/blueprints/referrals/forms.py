@@ -1,6 +1,6 @@
 """Filters for the referral list (a GET form: bookmarkable, and works without JavaScript)."""
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField
+from wtforms import IntegerField, SelectChoice, SelectField
 from wtforms.validators import NumberRange, Optional
 
 from inclusive_access.models import REFERRAL_STATES
@@ -11,9 +11,12 @@ class ReferralFilterForm(FlaskForm):
         csrf = False  # a read-only GET filter
 
     pathway = SelectField("Pathway", choices=[], validate_choice=True, validators=[Optional()])
-    state = SelectField("State", choices=[("", "Any state")] + [(s, s.replace("_", " ").capitalize())
-                                                               for s in REFERRAL_STATES],
-                        validators=[Optional()])
-    flagged = SelectField("Inequality flags", choices=[("", "Flagged or not"), ("yes", "Flagged only"),
-                                                       ("no", "Not flagged")], validators=[Optional()])
+    state = SelectField("State", choices=[SelectChoice("", "Any state")] + [
+        SelectChoice(s, s.replace("_", " ").capitalize()) for s in REFERRAL_STATES], validators=[Optional()])
+    flagged = SelectField("Inequality flags", choices=[
+        SelectChoice("", "Flagged or not"), SelectChoice("yes", "Flagged only"), SelectChoice("no", "Not flagged")],
+        validators=[Optional()])
     page = IntegerField(validators=[Optional(), NumberRange(min=1)], default=1)
+
+    def set_pathways(self, pathways: dict[str, str]) -> None:
+        self.pathway.choices = [SelectChoice("", "All pathways")] + [SelectChoice(c, n) for c, n in pathways.items()]

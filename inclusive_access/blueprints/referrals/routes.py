@@ -20,10 +20,10 @@ def index():
 def list_referrals():
     form = ReferralFilterForm(request.args)
     pathways = intake.active_pathway_codes(db.session)
-    form.pathway.choices = [("", "All pathways")] + list(pathways.items())
-    if not form.validate():
+    form.set_pathways(pathways)
+    if not form.validate():  # a hand-edited URL: show everything rather than an error
         form = ReferralFilterForm(formdata=None)
-        form.pathway.choices = [("", "All pathways")] + list(pathways.items())
+        form.set_pathways(pathways)
     filters = listing.ReferralFilters(
         pathway=form.pathway.data or None, state=form.state.data or None,
         flagged={"yes": True, "no": False}.get(form.flagged.data), page=form.page.data or 1)
