@@ -29,6 +29,9 @@ HOUSING_WEIGHTS = {"settled": 85, "temporary": 4, "at_risk_eviction": 3, "no_fix
                    "rough_sleeping": 1, "not_known": 5}
 
 
+INWARD = "ABDEFGHJLNPQRSTUWXYZ"
+
+
 def username_for(role: str) -> str:
     return f"demo.{role}"
 
@@ -46,7 +49,8 @@ def _patient(rng: random.Random, number: str, today: date) -> intake.PatientDeta
         nhs_number=number, given_name=rng.choice(GIVEN), family_name=rng.choice(FAMILY),
         date_of_birth=today - timedelta(days=rng.randint(18 * 365, 98 * 365)),
         sex=rng.choices(["female", "male", "indeterminate", "not_stated", "not_known"], [50, 46, 1, 2, 1])[0],
-        postcode=f"ZZ{rng.randint(1, 99)} {rng.randint(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}",
+        # ZZ99 is the NHS pseudo-postcode area: no real address has it.
+        postcode=f"ZZ99 {rng.randint(1, 9)}{rng.choice(INWARD)}{rng.choice(INWARD)}",
         imd_decile=decile, imd_index=None if decile is None else rng.choices(["IoD2025", "IoD2019"], [85, 15])[0],
         ethnic_category=rng.choices(list(ETHNIC_WEIGHTS), list(ETHNIC_WEIGHTS.values()))[0],
         preferred_language=language,
@@ -73,7 +77,7 @@ def load(session: Session, patients: int, referrals: int, seed: int,
     owners = list(range(patients)) + [rng.randrange(patients) for _ in range(max(0, referrals - patients))]
     received = sorted(now - timedelta(minutes=rng.randint(30, 365 * 24 * 60)) for _ in owners)
     rng.shuffle(owners)
-    for done, (owner, at) in enumerate(zip(owners, received, strict=True), start=1):
+    for owner, at in zip(owners, received, strict=True):
         details = intake.ReferralDetails(
             pathway_code=rng.choices(PATHWAYS, [40, 35, 25])[0],
             referrer_name=f"Dr {rng.choice(FAMILY)}", referrer_organisation=rng.choice(ORGS),

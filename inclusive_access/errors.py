@@ -5,13 +5,16 @@ from flask_wtf.csrf import CSRFError
 from inclusive_access.extensions import db
 
 MESSAGES = {
-    400: ("Sorry, there is a problem with the request", "The form could not be read. Go back, reload the page and try again. Nothing was saved."),
-    403: ("You do not have permission to see this page", "Your role does not allow this. Ask your service manager if you think it should."),
+    400: ("Sorry, there is a problem with the request",
+          "The form could not be read. Go back, reload the page and try again. Nothing was saved."),
+    403: ("You do not have permission to see this page",
+          "Your role does not allow this. Ask your service manager if you think it should."),
     404: ("Page not found", "Check the web address or go back to the referrals list."),
     405: ("Sorry, that action is not available here", "Go back and use the buttons on the page."),
     409: ("This record has changed", "Someone else changed it since you opened it. Nothing was saved."),
     413: ("Too much data was sent", "Shorten what you entered and try again. Nothing was saved."),
-    500: ("Sorry, there is a problem with the service", "Nothing was saved. Try again later; if it keeps happening, tell the service desk."),
+    500: ("Sorry, there is a problem with the service",
+          "Nothing was saved. Try again later; if it keeps happening, tell the service desk."),
 }
 
 
@@ -21,7 +24,8 @@ def init_app(app: Flask) -> None:
         code = getattr(error, "code", 500) or 500
         title, body = MESSAGES.get(code, MESSAGES[500])
         if isinstance(error, CSRFError):
-            body = "The page had expired or the form was incomplete. Go back, reload the page and try again. Nothing was saved."
+            body = ("The page had expired or the form was incomplete. "
+                    "Go back, reload the page and try again. Nothing was saved.")
         return render_template("errors/error.html", title=title, body=body, code=code), code
 
     for code in MESSAGES:

@@ -4,7 +4,13 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
-from inclusive_access.domain.equity import COMMUNICATION_NEEDS, ETHNIC_CATEGORIES, FLAGS, HOUSING_STATUSES, SEXES
+from inclusive_access.domain.equity import (
+    COMMUNICATION_NEEDS,
+    ETHNIC_CATEGORIES,
+    FLAGS,
+    HOUSING_STATUSES,
+    SEXES,
+)
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -5,11 +5,17 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import events, validation as v
+from inclusive_access.domain import events
+from inclusive_access.domain import validation as v
 from inclusive_access.domain.access import INTAKE_ROLES, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.equity import (
-    COMMUNICATION_NEEDS, ETHNIC_CATEGORIES, HOUSING_STATUSES, IMD_INDICES, SEXES, derive_flags,
+    COMMUNICATION_NEEDS,
+    ETHNIC_CATEGORIES,
+    HOUSING_STATUSES,
+    IMD_INDICES,
+    SEXES,
+    derive_flags,
     imd_quintile,
 )
 from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput

@@ -122,7 +122,8 @@ def integer_in(errors: FieldErrors, raw: dict, field: str, label: str, low: int,
     value = (raw.get(field) or "").strip()
     if not value:
         return None
-    if not value.isdigit() or not low <= int(value) <= high:
+    # isascii: str.isdigit() accepts '²' and other digits that int() refuses
+    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
         errors.add(field, f"{label[0].upper()}{label[1:]} must be a whole number from {low} to {high}")
         return None
     return int(value)

@@ -24,7 +24,8 @@ def login():
             user = accounts.authenticate(db.session, form.username.data, form.password.data,
                                          cfg["LOGIN_MAX_FAILURES"], timedelta(minutes=cfg["LOGIN_LOCKOUT_MINUTES"]))
         except AccountLocked as locked:
-            error = f"This account is locked after too many failed sign-ins. Try again after {london(locked.until, '%H:%M')}."
+            error = ("This account is locked after too many failed sign-ins. "
+                     f"Try again after {london(locked.until, '%H:%M')}.")
         except LoginFailed:
             error = "The username or password is not correct."
         else:

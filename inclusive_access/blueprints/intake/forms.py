@@ -1,6 +1,7 @@
 """The intake form. Its fields are plain strings: the rules live in domain.intake, shared with the CSV import."""
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import Optional, Regexp
 
 
 class IntakeForm(FlaskForm):
@@ -30,7 +31,7 @@ class IntakeForm(FlaskForm):
     reason = TextAreaField()
     urgency = StringField()
     #: one-time token: a second submit of the same form finds the referral the first one made
-    submission_token = HiddenField()
+    submission_token = HiddenField(validators=[Optional(), Regexp(r"^[A-Za-z0-9_-]{1,64}$")])
 
     def raw(self) -> dict:
         """The submitted values in the shape domain.intake.parse_intake reads (as a CSV row would be)."""

@@ -2,7 +2,7 @@
 import secrets
 from datetime import UTC, datetime
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from inclusive_access.blueprints.intake import bp
@@ -45,6 +45,8 @@ def new_referral():
             db.session.commit()
             flash("linked" if linked else "new", "received")
             return redirect(url_for("referrals.show_referral", referral_id=row.id), 303)
+    else:
+        abort(400)  # the fields are plain strings: only a tampered one-time token fails here
     return render_template("intake/new.html", form=form, errors=errors, **_options())
 
 

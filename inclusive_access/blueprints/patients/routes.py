@@ -5,10 +5,10 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from inclusive_access.blueprints.intake.forms import IntakeForm
+from inclusive_access.blueprints.patients import bp
 from inclusive_access.domain import intake, listing, records
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import InvalidInput, StaleRecord
-from inclusive_access.blueprints.patients import bp
 from inclusive_access.domain.validation import LONDON, FieldErrors
 from inclusive_access.extensions import db
 from inclusive_access.models import Patient
