@@ -93,10 +93,13 @@ def import_referrals(path: Path, skip_invalid: bool) -> None:
     if report.rejected:
         rejects = path.with_name(f"{path.stem}.rejects.csv")
         with open(rejects, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=["line", "reason", *header], extrasaction="ignore")
+            # Not "reason": the referral's own reason column would overwrite it.
+            extra = ["line", "rejection_reason"]
+            writer = csv.DictWriter(handle, fieldnames=[*extra, *(h for h in header if h not in extra)],
+                                    extrasaction="ignore")
             writer.writeheader()
             for line, row, reason in report.rejected:
-                writer.writerow({"line": line, "reason": reason, **_defuse(row)})
+                writer.writerow({**_defuse(row), "line": line, "rejection_reason": reason})
         click.echo(f"{len(report.rejected)} rejected rows written to {rejects}")
     click.echo(f"Imported {report.imported}; already present {report.already_present}; "
                f"rejected {len(report.rejected)}.")
@@ -104,7 +107,8 @@ def import_referrals(path: Path, skip_invalid: bool) -> None:
 
 def _defuse(row: dict) -> dict:
     """Rejected rows may hold formulas: prefix a quote so a spreadsheet shows them as text."""
-    return {k: ("'" + v if isinstance(v, str) and v[:1] in "=+-@\t\r" else v) for k, v in row.items() if k}
+    return {k: ("'" + v if isinstance(v, str) and v.startswith(("=", "+", "-", "@", "\t", "\r")) else v)
+            for k, v in row.items() if k}
 
 
 @click.group("audit")

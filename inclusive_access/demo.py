@@ -62,6 +62,17 @@ def _patient(rng: random.Random, number: str, today: date) -> intake.PatientDeta
     )
 
 
+def _nhs_numbers(rng: random.Random, quantity: int) -> list[str]:
+    """Distinct valid NHS numbers from the 999 test range (the library's "synthetic" region is all of 9xx)."""
+    numbers: dict[str, None] = {}
+    while len(numbers) < quantity:
+        stem = f"999{rng.randrange(1_000_000):06d}"
+        check = nhs_number.calculate_checksum(stem)
+        if check < 10:  # 10 means no valid check digit exists for this stem
+            numbers[stem + str(check)] = None
+    return list(numbers)
+
+
 def load(session: Session, patients: int, referrals: int, seed: int,
          progress: Callable[[int], None] | None = None) -> str:
     """Demo users (one per role, sharing a random password, returned) and patients with referrals."""
@@ -71,7 +82,7 @@ def load(session: Session, patients: int, referrals: int, seed: int,
                                         role, password) for role in ROLES}
     intake_actors = [actor_for(users[r]) for r in ("booking", "booking", "clinician", "senior")]
     now = datetime.now(UTC)
-    numbers = nhs_number.generate(for_region=nhs_number.REGION_SYNTHETIC, quantity=patients)
+    numbers = _nhs_numbers(rng, patients)
     people = [_patient(rng, n, now.date()) for n in numbers]
     # Every patient gets one referral; the rest go to patients picked at random (re-referrals).
     owners = list(range(patients)) + [rng.randrange(patients) for _ in range(max(0, referrals - patients))]

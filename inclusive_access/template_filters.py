@@ -34,12 +34,22 @@ def yes_no(value: bool | None) -> str:
     return "Not known" if value is None else ("Yes" if value else "No")
 
 
+def event_value(value) -> str:
+    """An event's recorded value in words: lists joined, booleans as yes/no, None as 'not recorded'."""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "none"
+    if isinstance(value, bool) or value is None:
+        return yes_no(value) if value is not None else "not recorded"
+    return str(value)
+
+
 def labels(codes, mapping: dict) -> str:
     return ", ".join(mapping.get(code, code) for code in codes or ())
 
 
 def register(app: Flask) -> None:
     app.add_template_filter(labels, "labels")
+    app.add_template_filter(event_value, "event_value")
     app.add_template_filter(nhs_number, "nhs_number")
     app.add_template_filter(london, "london")
     app.add_template_filter(age, "age")

@@ -43,3 +43,16 @@ def make_referral(session: Session, actor=SYSTEM, **overrides) -> Referral:
     patient, referral = intake.parse_intake(session, intake_row(**overrides))
     row, _linked = intake.receive_referral(session, actor, patient, referral)
     return row
+
+
+def intake_form(**overrides) -> dict:
+    """A valid intake as the browser posts the form: date of birth in three boxes, UK local time, needs as a list."""
+    from inclusive_access.domain.validation import LONDON
+
+    row = intake_row()
+    del row["external_ref"]  # the form has no field for it (only the CSV import does)
+    year, month, day = row.pop("date_of_birth").split("-")
+    row.update(dob_day=day, dob_month=month, dob_year=year, communication_needs=[],
+               received_at=(datetime.now(UTC) - timedelta(hours=1)).astimezone(LONDON).strftime("%Y-%m-%dT%H:%M"))
+    row.update(overrides)
+    return row

@@ -1,5 +1,6 @@
 """Bulk referral import: every row checked by the intake rules; all-or-nothing unless told otherwise."""
 import csv
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -24,12 +25,27 @@ class ImportReport:
 
 def read_rows(path) -> tuple[list[str], list[tuple[int, dict]]]:
     """Rows with their line numbers (the header is line 1). Raises InvalidInput on a bad header."""
+    # csv refuses fields over 128 KiB, failing the whole file; no field can be longer than the file,
+    # so an oversized one reaches the row checks and is rejected with its line number instead.
+    csv.field_size_limit(max(csv.field_size_limit(), os.path.getsize(path)))
     with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
             raise InvalidInput({"header": f"missing columns: {', '.join(missing)}"})
-        return list(reader.fieldnames), [(reader.line_num, row) for row in reader]
+        rows, first_line = [], reader.line_num + 1
+        for row in reader:  # a quoted field may span lines: report where the record starts
+            rows.append((first_line, row))
+            first_line = reader.line_num + 1
+        return list(reader.fieldnames), rows
+
+
+def _already_imported(session: Session, refs: set[str], batch: int = 1000) -> set[str]:
+    refs, known = sorted(refs), set()
+    for start in range(0, len(refs), batch):  # bounded IN lists: PostgreSQL caps bind parameters
+        known.update(session.scalars(select(Referral.external_ref).where(
+            Referral.external_ref.in_(refs[start:start + batch]))))
+    return known
 
 
 def import_referrals(session: Session, actor: Actor, rows: Iterable[tuple[int, dict]], skip_invalid: bool,
@@ -41,8 +57,7 @@ def import_referrals(session: Session, actor: Actor, rows: Iterable[tuple[int, d
     """
     report, valid, seen_refs = ImportReport(), [], set()
     rows = list(rows)
-    known = set(session.scalars(select(Referral.external_ref).where(
-        Referral.external_ref.in_([r.get("external_ref") for _, r in rows if r.get("external_ref")]))))
+    known = _already_imported(session, {(r.get("external_ref") or "").strip() for _, r in rows} - {""})
     for line, row in rows:
         ref = (row.get("external_ref") or "").strip()
         if ref in known:

@@ -138,10 +138,9 @@ def checkpoint(session: Session) -> Checkpoint:
 
 def _rows(session: Session) -> Iterator:
     columns = Event.__table__.c
-    result = session.execute(
-        select(columns).order_by(columns.seq).execution_options(yield_per=2000)
-    )
-    yield from result
+    # Closed even when verify stops early, so PostgreSQL's server-side cursor is not left open.
+    with session.execute(select(columns).order_by(columns.seq).execution_options(yield_per=2000)) as result:
+        yield from result
 
 
 def verify(

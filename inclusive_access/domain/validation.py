@@ -6,9 +6,12 @@ from zoneinfo import ZoneInfo
 import nhs_number
 
 LONDON = ZoneInfo("Europe/London")
-#: a leading =, @, tab or CR, or +/- before a non-digit, makes spreadsheets run the cell as a formula
-_FORMULA = re.compile(r"^(?:[=@\t\r]|[+-][^\d\s])")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: a leading =, @, tab or CR makes spreadsheets run the cell as a formula, and so does a leading + or -
+#: unless all that follows is a phone number or a number (digits, spaces, brackets, dots, hyphens):
+#: "-2+3+cmd|' /C calc'!A0" starts with a digit after the minus and is still a formula.
+_FORMULA = re.compile(r"^(?:[=@\t\r]|[+-](?![\d\s().-]*$))")
+#: control characters other than tab; line breaks are allowed only in multiline fields
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$")
 YES_NO_UNKNOWN = {"yes": True, "no": False, "unknown": None, "": None}
 

@@ -12,7 +12,10 @@ class NewUserForm(FlaskForm):
     username = StringField("Username", validators=[
         InputRequired("Enter a username"), Length(max=64),
         Regexp(r"^[a-z0-9._-]+$", message="Use lower-case letters, numbers, dots, dashes or underscores")])
-    display_name = StringField("Full name", validators=[InputRequired("Enter the person's name"), Length(max=120)])
+    display_name = StringField("Full name", validators=[
+        InputRequired("Enter the person's name"), Length(max=120),
+        # PostgreSQL refuses NUL bytes in text; no control character belongs in a name
+        Regexp(r"^[^\x00-\x1f\x7f]+$", message="Remove the special characters from the name")])
     role = SelectField("Role", choices=ROLE_CHOICES, validators=[InputRequired("Select a role")])
     password = PasswordField("Temporary password", validators=[
         InputRequired("Enter a temporary password"), Length(min=12, max=256, message="Use 12 to 256 characters")])

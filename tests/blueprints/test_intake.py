@@ -1,0 +1,170 @@
+"""The intake form: a valid referral is saved once and shown; bad input is re-shown with errors and saves nothing."""
+import html
+from datetime import UTC, datetime
+
+import pytest
+
+from inclusive_access.extensions import db
+from inclusive_access.models import Event, Patient, Referral
+from tests.blueprints.pages import count, events, field_names
+from tests.conftest import post_form
+from tests.factories import intake_form, make_referral, next_nhs_number
+
+
+@pytest.fixture
+def booking(login_as):
+    return login_as("booking")
+
+
+def _text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def _bad_nhs_number() -> str:
+    good = next_nhs_number()
+    return good[:9] + str((int(good[9]) + 1) % 10)  # the wrong check digit
+
+
+def test_the_form_renders_without_errors_and_posts_the_fields_the_route_reads(client, booking):
+    response = client.get("/intake/new")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<h1>New referral</h1>" in body
+    assert "There is a problem" not in body and "nhsuk-error-message" not in body
+    assert "nhsuk-form-group--error" not in body
+    names = field_names(body)
+    assert set(intake_form()) <= names, f"the page has no field for {set(intake_form()) - names}"
+    assert {"csrf_token", "submission_token"} <= names
+    assert 'name="submission_token" type="hidden" value="' in body
+
+
+def test_a_valid_referral_is_saved_and_shown_with_its_flags(app, client, booking):
+    data = intake_form(imd_decile="1", housing_status="temporary", communication_needs=["easy_read", "bsl"],
+                       given_name="Amira", family_name="Khan")
+    response = post_form(client, "/intake/new", data)
+    assert response.status_code == 303
+    with app.app_context():
+        referral = db.session.scalars(db.select(Referral)).one()
+        assert referral.flags == ["deprivation", "housing", "language", "communication"]
+        assert referral.patient.communication_needs == ["bsl", "easy_read"]
+        assert referral.received_at < datetime.now(UTC)
+        referral_id = referral.id
+    assert response.headers["Location"] == f"/referrals/{referral_id}"
+    page = _text(client.get(response.headers["Location"]))
+    assert "Referral received" in page and f"Reference {referral_id}." in page
+    for label in ("Deprivation (IMD quintile 1)", "Housing instability", "Language need", "Communication need"):
+        assert label in page
+    assert "Amira KHAN" in page
+    assert "Referral received" not in _text(client.get(f"/referrals/{referral_id}")), "the banner shows once"
+    assert [e.action for e in events(app) if e.action in ("patient.registered", "referral.received")] == [
+        "patient.registered", "referral.received"]
+
+
+def test_a_referral_without_flags_says_so(client, booking):
+    response = post_form(client, "/intake/new", intake_form())
+    assert response.status_code == 303
+    assert "No inequality flags." in _text(client.get(response.headers["Location"]))
+
+
+NEXT_YEAR = str(datetime.now(UTC).year + 1)
+BAD_INPUT = {
+    "invalid NHS number": (lambda: {"nhs_number": _bad_nhs_number()}, "nhs_number",
+                           "Enter a valid NHS number (the check digit does not match)"),
+    "short NHS number": (lambda: {"nhs_number": "12345"}, "nhs_number", "NHS number must be 10 digits"),
+    "future date of birth": (lambda: {"dob_year": NEXT_YEAR}, "dob", "The date of birth must be today or in the past"),
+    "impossible date of birth": (lambda: {"dob_day": "31", "dob_month": "2"}, "dob",
+                                 "The date of birth must be a real date"),
+    "unknown ethnic code": (lambda: {"ethnic_category": "X"}, "ethnic_category",
+                            "The ethnic category 'X' is not a recognised code"),
+    "empty given name": (lambda: {"given_name": "  "}, "given_name", "Enter the given name"),
+    "empty pathway": (lambda: {"pathway": ""}, "pathway", "Select the pathway"),
+    "empty reason": (lambda: {"reason": ""}, "reason", "Enter the reason for referral"),
+    "empty date of birth": (lambda: {"dob_day": "", "dob_month": "", "dob_year": ""}, "dob",
+                            "Enter the date of birth"),
+    "10 MB reason": (lambda: {"reason": "x" * (10 * 1024 * 1024)}, "reason",
+                     "The reason for referral must be 4000 characters or fewer"),
+    "formula in a name": (lambda: {"given_name": '=HYPERLINK("http://x","y")'}, "given_name",
+                          "The given name must not start with =, +, -, or @"),
+    "NUL byte in a name": (lambda: {"family_name": "Smith\x00"}, "family_name",
+                           "The family name contains characters that are not allowed"),
+    "unknown communication need": (lambda: {"communication_needs": ["telepathy"]}, "communication_needs",
+                                   "Unknown communication need 'telepathy'"),
+    "odd digits in IMD decile": (lambda: {"imd_decile": "\u00b2"}, "imd_decile",
+                                 "IMD decile must be a whole number from 1 to 10"),
+    "future receipt": (lambda: {"received_at": f"{NEXT_YEAR}-01-01T09:00"}, "received_at",
+                       "The date and time received must be in the past"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_INPUT)
+def test_bad_input_is_shown_again_with_errors_and_nothing_is_saved(app, client, booking, case):
+    overrides, field, message = BAD_INPUT[case]
+    data = intake_form(**overrides())
+    response = post_form(client, "/intake/new", data)
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "There is a problem" in body and "nhsuk-error-summary" in body
+    error = body.index(f'id="{field}-error"')
+    assert message in html.unescape(body[error:error + 400]), "the message sits next to the field"
+    anchor = "dob_day" if field == "dob" else field
+    assert f'href="#{anchor}"' in body, "the summary links to the field"
+    assert html.unescape(body).count(message) >= 2, "in the summary and by the field"
+    assert "<title>Error: New referral" in body
+    if case != "10 MB reason":
+        assert html.escape(data["referrer_name"]) in body, "the user's input is kept"
+    assert count(app, Patient) == 0 and count(app, Referral) == 0
+    assert count(app, Event, Event.action.in_(["patient.registered", "referral.received"])) == 0
+
+
+def test_a_tampered_submission_token_is_refused_not_an_error_page(app, client, booking):
+    response = post_form(client, "/intake/new", intake_form(submission_token="x" * 100))
+    assert response.status_code == 400
+    response = post_form(client, "/intake/new", intake_form(submission_token="bad\x00token"))
+    assert response.status_code == 400
+    assert count(app, Referral) == 0
+
+
+def test_a_double_submit_creates_one_referral_and_the_second_goes_to_it(app, client, booking):
+    form = client.get("/intake/new").get_data(as_text=True)
+    token = form.split('name="submission_token" type="hidden" value="')[1].split('"')[0]
+    data = intake_form(submission_token=token)
+    first = post_form(client, "/intake/new", data)
+    second = post_form(client, "/intake/new", data)
+    assert first.status_code == second.status_code == 303
+    assert second.headers["Location"] == first.headers["Location"]
+    assert count(app, Referral) == 1 and count(app, Patient) == 1
+    assert len(events(app, "referral.received")) == 1
+    assert "This referral was already saved" in _text(client.get(second.headers["Location"]))
+
+
+def test_two_different_forms_make_two_referrals(app, client, booking):
+    nhs = next_nhs_number()
+    assert post_form(client, "/intake/new", intake_form(nhs_number=nhs, submission_token="one")).status_code == 303
+    assert post_form(client, "/intake/new", intake_form(nhs_number=nhs, submission_token="two")).status_code == 303
+    assert count(app, Referral) == 2 and count(app, Patient) == 1
+
+
+def test_a_known_nhs_number_shows_the_patient_and_links_the_referral(app, client, booking):
+    with app.app_context():
+        existing = make_referral(db.session, given_name="Known", family_name="Person")
+        nhs, patient_id = existing.patient.nhs_number, existing.patient_id
+        db.session.commit()
+    spaced = f"{nhs[:3]} {nhs[3:6]} {nhs[6:]}"
+    response = client.get(f"/intake/patient-lookup?nhs_number={spaced}", headers={"HX-Request": "true"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in body
+    assert "Known PERSON" in body and f"/patients/{patient_id}" in body
+    assert events(app, "record.viewed")[-1].patient_id == patient_id, "the lookup showed a record: logged"
+
+    unknown = client.get(f"/intake/patient-lookup?nhs_number={next_nhs_number()}").get_data(as_text=True)
+    assert "belongs to" not in unknown
+    assert "belongs to" not in client.get("/intake/patient-lookup?nhs_number=123").get_data(as_text=True)
+
+    response = post_form(client, "/intake/new", intake_form(nhs_number=spaced, given_name="Different"))
+    assert response.status_code == 303
+    assert "Linked to the existing record for this NHS number" in _text(client.get(response.headers["Location"]))
+    with app.app_context():
+        referrals = db.session.scalars(db.select(Referral).order_by(Referral.id)).all()
+        assert [r.patient_id for r in referrals] == [patient_id, patient_id]
+        assert db.session.get(Patient, patient_id).given_name == "Known", "the record on file is not overwritten"
+    assert count(app, Patient) == 1

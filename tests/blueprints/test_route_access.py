@@ -1,0 +1,129 @@
+"""The route x role matrix from one table: every endpoint answers each role as security.ACCESS says."""
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from inclusive_access import security
+from inclusive_access.extensions import db
+from inclusive_access.models import ROLES
+from tests.blueprints.pages import events
+from tests.conftest import make_app, post_form
+from tests.factories import make_referral, make_user
+
+#: endpoint -> the requests that exercise it: (method, url with {sample ids}, form data, status when allowed).
+#: Every method of every rule must appear here. Dict order is request order, so logout comes last.
+ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
+    "referrals.index": [("GET", "/referrals/", None, 302)],
+    "referrals.list_referrals": [("GET", "/referrals/list?flagged=no", None, 200)],
+    "referrals.show_referral": [("GET", "/referrals/{referral_id}", None, 200)],
+    "patients.show_patient": [("GET", "/patients/{patient_id}", None, 200)],
+    "patients.edit_patient": [
+        ("GET", "/patients/{patient_id}/edit", None, 200),
+        ("POST", "/patients/{patient_id}/edit", {"version": "1"}, 200),  # incomplete: errors re-shown
+    ],
+    "intake.new_referral": [
+        ("GET", "/intake/new", None, 200),
+        ("POST", "/intake/new", {}, 200),  # empty: errors re-shown, nothing saved
+    ],
+    "intake.lookup_patient": [("GET", "/intake/patient-lookup?nhs_number={nhs_number}", None, 200)],
+    "admin.list_users": [("GET", "/admin/users", None, 200)],
+    "admin.new_user": [
+        ("GET", "/admin/users/new", None, 200),
+        ("POST", "/admin/users/new", {}, 200),
+    ],
+    "admin.change_role": [("POST", "/admin/users/{role_target}/role", {"role": "clinician", "version": "1"}, 303)],
+    "admin.deactivate_user": [("POST", "/admin/users/{deactivate_target}/deactivate", {"version": "1"}, 303)],
+    "auth.logout": [("POST", "/auth/logout", {}, 303)],
+}
+#: sample ids the URLs above use, for the coverage test (the matrix tests make real ones)
+SAMPLE_IDS = {"referral_id": 1, "patient_id": 1, "nhs_number": "9434765919", "role_target": 2,
+              "deactivate_target": 3}
+
+
+@pytest.fixture(scope="module")
+def url_map():
+    return make_app("sqlite://").url_map
+
+
+@pytest.fixture
+def sample_ids(app):
+    """A referral (so a patient) and two users for the admin routes to act on, committed before any request."""
+    with app.app_context():
+        referral = make_referral(db.session)
+        ids = {"referral_id": referral.id, "patient_id": referral.patient_id,
+               "nhs_number": referral.patient.nhs_number,
+               "role_target": make_user(db.session, "booking", "target.role").id,
+               "deactivate_target": make_user(db.session, "booking", "target.off").id}
+        db.session.commit()
+    return ids
+
+
+def _send(client, method: str, url: str, data: dict | None):
+    return post_form(client, url, data or {}) if method == "POST" else client.get(url)
+
+
+def test_every_route_has_a_policy_and_a_sample_request(url_map):
+    """A new route fails here until it is in security.ACCESS and in ROUTES, with every method it accepts."""
+    adapter = url_map.bind("localhost")
+    for rule in url_map.iter_rules():
+        if rule.endpoint in security.PUBLIC:
+            continue
+        assert rule.endpoint in security.ACCESS, f"{rule.endpoint} missing from security.ACCESS"
+        assert rule.endpoint in ROUTES, f"{rule.endpoint} missing from ROUTES in this test"
+        tested = {method for method, *_ in ROUTES[rule.endpoint]}
+        assert rule.methods - {"HEAD", "OPTIONS"} <= tested, f"{rule.endpoint}: untested methods"
+    for endpoint, requests in ROUTES.items():
+        for method, url, _data, _status in requests:
+            path, _, query = url.format(**SAMPLE_IDS).partition("?")
+            matched, _args = adapter.match(path, method=method, query_args=query)
+            assert matched == endpoint, f"{method} {url} reaches {matched}, not {endpoint}"
+
+
+def test_policy_keeps_auditors_read_only_and_admin_to_managers(url_map):
+    for rule in url_map.iter_rules():
+        allowed = security.ACCESS.get(rule.endpoint, frozenset())
+        if rule.methods - {"GET", "HEAD", "OPTIONS"} and rule.endpoint != "auth.logout":
+            assert "auditor" not in allowed, f"auditors may change data through {rule.endpoint}"
+        if rule.endpoint.startswith("admin."):
+            assert allowed == {"manager"}, f"{rule.endpoint} is open to {set(allowed)}"
+    assert set(ROLES) == {"booking", "clinician", "senior", "auditor", "manager"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_gets_what_the_table_allows(app, client, login_as, sample_ids, role):
+    user_id = login_as(role)
+    denied_before = len(events(app, "access.denied"))
+    wrong, denials = [], 0
+    for endpoint, requests in ROUTES.items():
+        allowed = role in security.ACCESS[endpoint]
+        for method, url, data, ok_status in requests:
+            response = _send(client, method, url.format(**sample_ids), data)
+            expected = ok_status if allowed else 403
+            denials += not allowed
+            if response.status_code != expected:
+                wrong.append(f"{method} {url} ({endpoint}): {response.status_code}, expected {expected}")
+    assert not wrong, f"{role}: " + "; ".join(wrong)
+    denied = events(app, "access.denied")[denied_before:]
+    assert len(denied) == denials, "every refusal is written to the event log"
+    assert all(event.actor_id == user_id and event.actor_role == role for event in denied)
+
+
+def test_anonymous_requests_go_to_sign_in_with_next(app, client, sample_ids):
+    wrong = []
+    for endpoint, requests in ROUTES.items():
+        for method, url, data, _status in requests:
+            target = url.format(**sample_ids)
+            response = _send(client, method, target, data)
+            location = urlsplit(response.headers.get("Location", ""))
+            next_url = parse_qs(location.query).get("next", [None])[0]
+            if (response.status_code, location.path, next_url) != (302, "/auth/login", target):
+                wrong.append(f"{method} {target} ({endpoint}): {response.status_code} {location.geturl()}")
+    assert not wrong, wrong
+    assert not events(app, "record.viewed"), "nothing was shown to an anonymous visitor"
+
+
+def test_unknown_ids_are_404_for_allowed_roles_and_403_for_others(app, client, login_as):
+    login_as("auditor")
+    assert client.get("/referrals/999999").status_code == 404
+    assert client.get("/patients/999999").status_code == 404
+    assert client.get("/patients/999999/edit").status_code == 403  # the role check comes before the lookup

@@ -1,0 +1,260 @@
+"""CSRF, security headers, safe redirects, cookie flags, revocable sessions and escaping of user data."""
+import pytest
+
+from config import Config
+from inclusive_access import security
+from inclusive_access.extensions import db
+from inclusive_access.models import Patient, Referral, User, UserSession
+from tests.blueprints.pages import assert_security_headers, count, events, sign_in
+from tests.conftest import csrf_token, make_app, post_form
+from tests.factories import intake_form, make_referral, make_user
+
+XSS = "<script>alert(1)</script>"
+
+
+@pytest.fixture
+def referral_ids(app):
+    with app.app_context():
+        referral = make_referral(db.session)
+        ids = {"referral_id": referral.id, "patient_id": referral.patient_id}
+        db.session.commit()
+    return ids
+
+
+def _other_user(app, role: str, username: str) -> int:
+    with app.app_context():
+        user_id = make_user(db.session, role=role, username=username).id
+        db.session.commit()
+    return user_id
+
+
+# -- CSRF ------------------------------------------------------------------------------------------------------
+
+#: every unsafe route, with a role allowed to use it and data that would succeed with a token
+UNSAFE = {
+    "auth.login": (None, "/auth/login", {"username": "target.user", "password": "correct horse battery"}),
+    "auth.logout": ("booking", "/auth/logout", {}),
+    "intake.new_referral": ("booking", "/intake/new", "intake"),
+    "patients.edit_patient": ("clinician", "/patients/{patient_id}/edit", "patient"),
+    "admin.new_user": ("manager", "/admin/users/new",
+                       {"username": "new.user", "display_name": "New User", "role": "booking",
+                        "password": "a long enough password"}),
+    "admin.change_role": ("manager", "/admin/users/{target}/role", {"role": "senior", "version": "1"}),
+    "admin.deactivate_user": ("manager", "/admin/users/{target}/deactivate", {"version": "1"}),
+}
+
+
+def test_every_unsafe_route_has_a_csrf_case():
+    url_map = make_app("sqlite://").url_map
+    unsafe = {rule.endpoint for rule in url_map.iter_rules() if rule.methods - {"GET", "HEAD", "OPTIONS"}}
+    assert unsafe == set(UNSAFE)
+
+
+@pytest.mark.parametrize("endpoint", sorted(UNSAFE))
+def test_post_without_csrf_token_is_refused_and_changes_nothing(app, client, login_as, referral_ids, endpoint):
+    role, url, data = UNSAFE[endpoint]
+    if role:
+        login_as(role)
+    target = _other_user(app, "booking", "target.user")
+    if data == "intake":
+        data = intake_form()
+    elif data == "patient":
+        data = {**intake_form(given_name="Changed"), "version": "1"}
+    before = (len(events(app)), count(app, Referral), count(app, User), count(app, UserSession))
+    response = client.post(url.format(target=target, **referral_ids), data=data)
+    assert response.status_code == 400
+    assert "The page had expired or the form was incomplete" in response.get_data(as_text=True)
+    assert (len(events(app)), count(app, Referral), count(app, User), count(app, UserSession)) == before
+    assert client.get("/referrals/list").status_code == (200 if role else 302), "signed in as before"
+
+
+def test_a_token_from_another_session_is_refused(app, client, login_as):
+    login_as("booking")
+    stranger = app.test_client()
+    foreign = csrf_token(stranger)
+    response = client.post("/intake/new", data={**intake_form(), "csrf_token": foreign})
+    assert response.status_code == 400
+    assert count(app, Referral) == 0
+
+
+def test_htmx_post_with_the_token_only_in_the_header_is_accepted(app, client, login_as):
+    login_as("booking")
+    token = csrf_token(client, "/intake/new")
+    response = client.post("/intake/new", data=intake_form(), headers={"X-CSRFToken": token, "HX-Request": "true"})
+    assert response.status_code == 303
+    assert count(app, Referral) == 1
+    response = client.post("/auth/logout", headers={"X-CSRFToken": token, "HX-Request": "true"})
+    assert response.status_code == 303 and response.headers["Location"] == "/auth/login"
+
+
+# -- headers ---------------------------------------------------------------------------------------------------
+
+#: page -> (role or None for anonymous, request, expected status, shows patient data)
+PAGES = {
+    "login page": (None, ("GET", "/auth/login", {}), 200, False),
+    "redirect to sign in": (None, ("GET", "/referrals/list", {}), 302, False),
+    "referral list": ("booking", ("GET", "/referrals/list", {}), 200, True),
+    "list fragment": ("booking", ("GET", "/referrals/list", {"HX-Request": "true"}), 200, True),
+    "referral page": ("booking", ("GET", "/referrals/{referral_id}", {}), 200, True),
+    "patient page": ("auditor", ("GET", "/patients/{patient_id}", {}), 200, True),
+    "patient lookup fragment": ("booking", ("GET", "/intake/patient-lookup?nhs_number={nhs_number}", {}), 200, True),
+    "edit form": ("senior", ("GET", "/patients/{patient_id}/edit", {}), 200, True),
+    "forbidden": ("auditor", ("GET", "/intake/new", {}), 403, False),
+    "not found": ("booking", ("GET", "/referrals/999999", {}), 404, False),
+    "bad request": ("booking", ("POST", "/intake/new", {}), 400, False),
+}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_response_carries_the_security_headers(app, client, login_as, page):
+    role, (method, url, headers), status, patient_data = PAGES[page]
+    with app.app_context():
+        referral = make_referral(db.session, given_name="Headerson")
+        ids = {"referral_id": referral.id, "patient_id": referral.patient_id,
+               "nhs_number": referral.patient.nhs_number}
+        db.session.commit()
+    if role:
+        login_as(role)
+    response = client.open(url.format(**ids), method=method, headers=headers)
+    assert response.status_code == status
+    if patient_data:
+        assert "Headerson" in response.get_data(as_text=True), "the page shows the patient"
+    assert_security_headers(response, patient_data=patient_data)
+    assert response.headers.get("X-Frame-Options") == "DENY"
+    if page == "list fragment":
+        assert "<html" not in response.get_data(as_text=True)
+
+
+def test_static_files_carry_headers_but_may_be_cached(client):
+    response = client.get("/static/app.js")
+    assert response.status_code == 200
+    assert_security_headers(response)
+    assert "no-store" not in response.headers.get("Cache-Control", "")
+    response.close()
+
+
+# -- next= after sign-in ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("target", [
+    "https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)", "\\\\evil.example",
+    "/\t/evil.example", "https:/evil.example", "", "referrals/list",
+])
+def test_next_only_goes_to_local_paths(app, client, target):
+    _other_user(app, "booking", "nextuser")
+    csrf_token(client)
+    response = post_form(client, f"/auth/login?next={_quote(target)}", {"username": "nextuser",
+                                                                        "password": "correct horse battery"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/referrals/"
+
+
+def test_next_to_a_local_path_is_honoured(app, client, referral_ids):
+    _other_user(app, "booking", "nextuser")
+    path = f"/patients/{referral_ids['patient_id']}"
+    response = post_form(client, f"/auth/login?next={_quote(path)}",
+                         {"username": "nextuser", "password": "correct horse battery"})
+    assert response.status_code == 303 and response.headers["Location"] == path
+    assert client.get(path).status_code == 200
+
+
+def test_the_next_check_itself():
+    assert security.is_safe_next("/patients/1") and security.is_safe_next("/referrals/list?state=received")
+    for bad in ("//evil.example", "/\\evil.example", "https://evil.example", "javascript:alert(1)", None, "",
+                "/\t/evil.example", "/\n/evil.example"):
+        assert not security.is_safe_next(bad), bad
+
+
+def _quote(value: str) -> str:
+    from urllib.parse import quote
+
+    return quote(value, safe="")
+
+
+# -- cookies and sessions --------------------------------------------------------------------------------------
+
+def test_session_cookie_is_httponly_and_samesite_lax(app, client):
+    _other_user(app, "booking", "cookieuser")
+    response = sign_in(client, "cookieuser")
+    assert response.status_code == 303
+    cookies = [c for c in response.headers.getlist("Set-Cookie") if c.startswith(app.config["SESSION_COOKIE_NAME"] + "=")]
+    assert cookies, response.headers
+    attributes = {part.strip().lower() for part in cookies[-1].split(";")[1:]}
+    assert "httponly" in attributes and "samesite=lax" in attributes
+    assert Config.SESSION_COOKIE_SECURE is True, "outside development the cookie is Secure"
+    assert "remember_token" not in " ".join(response.headers.getlist("Set-Cookie")), "no remember-me"
+
+
+def _cookie(app, client) -> str:
+    return client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+
+
+def _with_cookie(app, value: str):
+    replay = app.test_client()
+    replay.set_cookie(app.config["SESSION_COOKIE_NAME"], value)
+    return replay
+
+
+def test_a_cookie_replayed_after_logout_gets_the_login_page(app, client, login_as):
+    login_as("booking")
+    saved = _cookie(app, client)
+    assert _with_cookie(app, saved).get("/referrals/list").status_code == 200, "the copy works while signed in"
+    assert post_form(client, "/auth/logout", {}).status_code == 303
+    response = _with_cookie(app, saved).get("/referrals/list")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/auth/login?next=")
+    # and through the raw header, as an attacker's script would send it
+    raw = app.test_client().get("/referrals/list", headers={"Cookie": f"{app.config['SESSION_COOKIE_NAME']}={saved}"})
+    assert raw.status_code == 302 and raw.headers["Location"].startswith("/auth/login")
+    assert count(app, UserSession) == 0
+    assert len(events(app, "session.ended")) == 1
+
+
+def test_a_cookie_from_before_sign_in_does_not_become_signed_in(app, client):
+    """No session fixation: the cookie a visitor had before signing in is not the signed-in session."""
+    _other_user(app, "booking", "fixated")
+    csrf_token(client)
+    planted = _cookie(app, client)
+    assert sign_in(client, "fixated").status_code == 303
+    assert _cookie(app, client) != planted
+    response = _with_cookie(app, planted).get("/referrals/list")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/auth/login")
+
+
+@pytest.mark.parametrize("action", ["deactivate", "change role"])
+def test_a_managers_change_ends_the_users_sessions(app, client, login_as, action):
+    victim_id = _other_user(app, "booking", "victim")
+    victim = app.test_client()
+    assert sign_in(victim, "victim").status_code == 303
+    assert victim.get("/referrals/list").status_code == 200
+    login_as("manager")
+    if action == "deactivate":
+        response = post_form(client, f"/admin/users/{victim_id}/deactivate", {"version": "1"})
+    else:
+        response = post_form(client, f"/admin/users/{victim_id}/role", {"role": "auditor", "version": "1"})
+    assert response.status_code == 303
+    response = victim.get("/referrals/list")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/auth/login")
+    assert count(app, UserSession, UserSession.user_id == victim_id) == 0
+    assert client.get("/admin/users").status_code == 200, "the manager's own session goes on"
+
+
+# -- escaping --------------------------------------------------------------------------------------------------
+
+def test_user_data_is_escaped_on_every_page(app, client, login_as):
+    with app.app_context():
+        referral = make_referral(db.session, given_name=XSS, family_name='"><img src=x onerror=alert(2)>',
+                                 reason=XSS, referrer_name="<b>Dr Bold</b>")
+        ids = (referral.id, referral.patient_id, referral.patient.nhs_number)
+        db.session.commit()
+    login_as("booking")
+    pages = [f"/referrals/{ids[0]}", "/referrals/list", f"/patients/{ids[1]}", f"/patients/{ids[1]}/edit",
+             f"/intake/patient-lookup?nhs_number={ids[2]}"]
+    for url in pages:
+        response = client.get(url)
+        body = response.get_data(as_text=True)
+        assert response.status_code == 200, url
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body, url
+        assert XSS not in body and "<img" not in body.lower() and "<b>Dr Bold" not in body, url
+    fragment = client.get("/referrals/list", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "&lt;script&gt;" in fragment and XSS not in fragment
+    assert count(app, Patient) == 1

@@ -1,0 +1,103 @@
+"""Browser fixtures: Debian's Chromium under Playwright, a live server on a seeded SQLite copy, console capture."""
+import os
+import shutil
+import threading
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from werkzeug.serving import make_server
+
+from inclusive_access.extensions import db
+from tests.conftest import make_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+#: the NHS.UK CSS loads Frutiger from here; it is unreachable offline, so the page fixture aborts it
+FONT_HOST = "https://assets.nhs.uk/"
+USERNAME = "browser.booking"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def chromium_path() -> str:
+    """Debian's Chromium, or a visible skip (a failure when REQUIRE_BROWSER=1). Never `playwright install`."""
+    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
+        message = f"Chromium not found at {CHROMIUM}: apt-get install chromium"
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(message + " (REQUIRE_BROWSER=1)")
+        pytest.skip(message)
+    return str(CHROMIUM)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args, chromium_path):
+    """pytest-playwright launches the system Chromium with these flags."""
+    return {**browser_type_launch_args, "executable_path": chromium_path, "args": CHROMIUM_ARGS}
+
+
+def _seed(app) -> dict:
+    """A booking user and five referrals: two pathways, with and without inequality flags."""
+    from tests.factories import make_referral, make_user
+
+    with app.app_context():
+        make_user(db.session, role="booking", username=USERNAME)
+        referrals = [
+            make_referral(db.session, pathway="msk", given_name="Alys", family_name="Plain"),
+            make_referral(db.session, pathway="msk", given_name="Bryn", family_name="Settled", reason="Back pain"),
+            make_referral(db.session, pathway="msk", given_name="Cerys", family_name="Hostel",
+                          housing_status="temporary"),
+            make_referral(db.session, pathway="frailty", given_name="Dafydd", family_name="Interpreter",
+                          interpreter_needed="yes", preferred_language="Welsh", reason="Falls at home"),
+            make_referral(db.session, pathway="frailty", given_name="Elin", family_name="Home",
+                          reason="Discharge support"),
+        ]
+        db.session.commit()
+        return {"referral_ids": [r.id for r in referrals],
+                "flagged": sum(1 for r in referrals if r.flags), "total": len(referrals)}
+
+
+@pytest.fixture
+def live_server(sqlite_template, tmp_path, cheap_password_hashing):
+    """The app on a fresh copy of the migrated SQLite template, served by werkzeug in a daemon thread."""
+    path = tmp_path / "browser.db"
+    shutil.copyfile(sqlite_template, path)
+    app = make_app(f"sqlite:///{path}")
+    seeded = _seed(app)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_port}", app=app, username=USERNAME, **seeded)
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def page(page):
+    """pytest-playwright's page, with the NHS.UK font host aborted (it is not reachable offline)."""
+    page.route(f"{FONT_HOST}**", lambda route: route.abort())
+    page.set_default_timeout(10_000)
+    return page
+
+
+@pytest.fixture
+def console_errors(page) -> list[str]:
+    """Console errors and uncaught page errors, except the failed loads of the aborted font requests."""
+    problems: list[str] = []
+
+    def on_console(message):
+        if message.type not in ("error", "warning"):
+            return
+        if (message.location or {}).get("url", "").startswith(FONT_HOST):
+            return
+        if message.type == "error" or "Content Security Policy" in message.text:
+            problems.append(f"console.{message.type}: {message.text} @ {message.location}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(f"pageerror: {error}"))
+    return problems

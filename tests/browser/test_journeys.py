@@ -1,0 +1,227 @@
+"""Browser journeys in Chromium: intake, htmx filtering, error focus, and axe and CSP checks on every page."""
+from pathlib import Path
+
+import nhs_number
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+AXE_OPTIONS = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
+    "resultTypes": ["violations"],
+}
+CSP_WORDS = ("Content Security Policy", "Refused to")
+SHOTS = Path("/tmp/shots")  # noqa: S108 - screenshots for a person to look at, not secrets
+
+
+# --- helpers, in the words a user would use ------------------------------------------------------
+
+def sign_in_as(page: Page, server, username: str | None = None) -> None:
+    page.goto(f"{server.url}/auth/login")
+    page.get_by_label("Username", exact=True).fill(username or server.username)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1, name="Referrals")).to_be_visible()
+
+
+def go_to(page: Page, link_text: str) -> None:
+    """Follow a link in the header navigation."""
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name=link_text, exact=True).click()
+
+
+def a_polish_speaking_patient(**overrides) -> dict:
+    patient = {
+        "nhs_number": nhs_number.generate(for_region=nhs_number.REGION_SYNTHETIC, quantity=1)[0],
+        "given_name": "Zofia", "family_name": "Kowalska", "dob": ("7", "11", "1948"), "sex": "Female",
+        "ethnic_category": "White - Any other White background",
+        "interpreter_needed": "Yes", "preferred_language": "Polish",
+        "housing_status": "Temporary or hostel accommodation",
+        "pathway": "Community mental health",
+        "referrer_name": "Dr Ada Lovelace", "referrer_organisation": "Leeds Road Surgery",
+        "referrer_contact": "0113 496 0123",
+        "reason": "Low mood since moving into the hostel.\nNeeds a Polish interpreter.",
+        "urgency": "Urgent",
+    }
+    patient.update(overrides)
+    return patient
+
+
+def fill_in_the_intake_form(page: Page, patient: dict) -> None:
+    page.get_by_label("NHS number", exact=True).fill(patient["nhs_number"])
+    page.get_by_label("Given name", exact=True).fill(patient["given_name"])
+    page.get_by_label("Family name", exact=True).fill(patient["family_name"])
+    date_of_birth = page.get_by_role("group", name="Date of birth")
+    for label, value in zip(("Day", "Month", "Year"), patient["dob"], strict=True):
+        date_of_birth.get_by_label(label, exact=True).fill(value)
+    page.get_by_role("group", name="Sex", exact=True).get_by_label(patient["sex"], exact=True).check()
+    page.get_by_label("Ethnic category", exact=True).select_option(label=patient["ethnic_category"])
+    page.get_by_label("Preferred language (optional)").fill(patient["preferred_language"])
+    page.get_by_role("group", name="Interpreter needed?").get_by_label(patient["interpreter_needed"],
+                                                                       exact=True).check()
+    page.get_by_label("Housing status", exact=True).select_option(label=patient["housing_status"])
+    page.get_by_label("Pathway", exact=True).select_option(label=patient["pathway"])
+    page.get_by_label("Referrer's name", exact=True).fill(patient["referrer_name"])
+    page.get_by_label("Referrer's organisation", exact=True).fill(patient["referrer_organisation"])
+    page.get_by_label("Referrer's telephone or email", exact=True).fill(patient["referrer_contact"])
+    page.get_by_label("Reason for referral", exact=True).fill(patient["reason"])
+    page.get_by_role("group", name="Urgency").get_by_label(patient["urgency"], exact=True).check()
+
+
+def create_referral_through_the_form(page: Page, patient: dict) -> None:
+    go_to(page, "New referral")
+    expect(page.get_by_role("heading", level=1, name="New referral")).to_be_visible()
+    fill_in_the_intake_form(page, patient)
+    page.get_by_role("button", name="Save referral").click()
+
+
+def filter_referrals_by(page: Page, label: str, option: str, expected_count: str) -> None:
+    """Change one filter select; htmx swaps the results in, so the page itself must not reload."""
+    page.get_by_role("combobox", name=label, exact=True).select_option(label=option)
+    expect(page.locator("#results-count")).to_have_text(expected_count)
+
+
+def assert_no_accessibility_violations(page: Page, name: str) -> None:
+    results = Axe().run(page, options=AXE_OPTIONS)
+    print(f"axe {name}: {results.violations_count} violations")
+    assert results.violations_count == 0, f"{name}:\n{results.generate_report()}"
+
+
+def assert_no_csp_violations(console_errors: list[str]) -> None:
+    csp = [m for m in console_errors if any(word in m for word in CSP_WORDS)]
+    assert not csp, "\n".join(csp)
+    assert not console_errors, "\n".join(console_errors)
+
+
+def screenshot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SHOTS / f"{name}.png", full_page=True)
+
+
+# --- journeys -----------------------------------------------------------------------------------
+
+def test_booking_staff_record_a_referral_and_find_it_by_filtering(page: Page, live_server, console_errors):
+    sign_in_as(page, live_server)
+    expect(page.locator("#results-count")).to_have_text(f"{live_server.total} referrals found.")
+    expect(page.locator("body")).to_contain_class("js-enabled nhsuk-frontend-supported")
+    screenshot(page, "referral-list")
+
+    patient = a_polish_speaking_patient()
+    create_referral_through_the_form(page, patient)
+
+    expect(page.get_by_role("heading", name="Referral received")).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name="Referral: Community mental health")).to_be_visible()
+    banner = page.get_by_role("region", name="Patient details")
+    expect(banner).to_contain_text("Zofia KOWALSKA")
+    expect(banner).to_contain_text(f"{patient['nhs_number'][:3]} {patient['nhs_number'][3:6]} "
+                                   f"{patient['nhs_number'][6:]}")
+    expect(banner).to_contain_text("07 Nov 1948")  # the three date boxes reached the server
+    expect(banner).to_contain_text("Polish")
+    flags = banner.get_by_role("list", name="Inequality flags").locator(".nhsuk-tag")
+    expect(flags).to_have_text(["Housing instability", "Language need"])
+    reason = page.locator(".nhsuk-summary-list__row", has_text="Reason").locator(".nhsuk-summary-list__value")
+    assert reason.inner_text().strip() == patient["reason"]  # shown with its line break
+    screenshot(page, "referral")
+
+    go_to(page, "Referrals")
+    total = live_server.total + 1
+    expect(page.locator("#results-count")).to_have_text(f"{total} referrals found.")
+    page.evaluate("window.__marker = 1")
+
+    filter_referrals_by(page, "Inequality flags", "Flagged only", f"{live_server.flagged + 1} referrals found.")
+    filter_referrals_by(page, "Pathway", "Community mental health", "1 referral found.")
+    assert page.evaluate("window.__marker") == 1, "the filter reloaded the whole page"
+    assert "pathway=mental_health" in page.url  # hx-push-url keeps the filtered list bookmarkable
+    assert "flagged=yes" in page.url
+    rows = page.locator("#referral-results tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first.locator(".nhsuk-tag")).to_have_text(["Housing instability", "Language need"])
+
+    rows.first.get_by_role("link", name="Zofia KOWALSKA").click()
+    expect(page.get_by_role("heading", level=1, name="Referral: Community mental health")).to_be_visible()
+    expect(page.get_by_role("heading", name="Referral received")).to_have_count(0)  # the flash was shown once
+    assert_no_csp_violations(console_errors)
+
+
+def test_an_invalid_nhs_number_is_summarised_and_the_summary_takes_focus(page: Page, live_server, console_errors):
+    sign_in_as(page, live_server)
+    create_referral_form = a_polish_speaking_patient(nhs_number="123 456 7890")
+    go_to(page, "New referral")
+    fill_in_the_intake_form(page, create_referral_form)
+    page.get_by_label("NHS number", exact=True).press("Enter")  # submitted from the keyboard
+
+    summary = page.locator(".nhsuk-error-summary")
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("heading", name="There is a problem")).to_be_visible()
+    message = "Enter a valid NHS number (the check digit does not match)"
+    expect(summary.get_by_role("listitem")).to_have_text([message])
+    expect(page).to_have_title("Error: New referral - Inclusive Access")
+    expect(page.locator("#nhs_number-error")).to_contain_text(message)
+    expect(page.get_by_label("Given name", exact=True)).to_have_value("Zofia")  # the answers are kept
+
+    summary.get_by_role("link", name=message).click()
+    expect(page.get_by_label("NHS number", exact=True)).to_be_focused()
+    assert_no_csp_violations(console_errors)
+
+
+def test_the_csp_check_catches_an_inline_style(page: Page, live_server, console_errors):
+    """The console check is only worth having if it sees a blocked inline style: prove that it does."""
+    page.goto(f"{live_server.url}/auth/login")
+    with page.expect_console_message(lambda message: "Content Security Policy" in message.text):
+        page.locator("main").evaluate("""main => main.insertAdjacentHTML("beforeend", '<p style="color: red">x</p>')""")
+    with pytest.raises(AssertionError, match="Content Security Policy"):
+        assert_no_csp_violations(console_errors)
+
+
+# --- accessibility and CSP on every page ----------------------------------------------------------
+
+def _login(page, server):
+    page.goto(f"{server.url}/auth/login")
+
+
+def _referral_list(page, server):
+    sign_in_as(page, server)
+
+
+def _referral_list_filtered(page, server):
+    sign_in_as(page, server)
+    filter_referrals_by(page, "Inequality flags", "Not flagged", f"{server.total - server.flagged} referrals found.")
+
+
+def _intake_empty(page, server):
+    sign_in_as(page, server)
+    go_to(page, "New referral")
+
+
+def _intake_with_errors(page, server):
+    _intake_empty(page, server)
+    page.get_by_role("button", name="Save referral").click()
+    expect(page.locator(".nhsuk-error-summary")).to_be_focused()
+
+
+def _referral(page, server):
+    sign_in_as(page, server)
+    page.get_by_role("link", name="Dafydd INTERPRETER").click()
+    heading = page.get_by_role("heading", level=1, name="Referral: Community frailty and discharge support")
+    expect(heading).to_be_visible()
+
+
+PAGES = {
+    "login": _login,
+    "referral-list": _referral_list,
+    "referral-list-filtered": _referral_list_filtered,
+    "intake-empty": _intake_empty,
+    "intake-with-errors": _intake_with_errors,
+    "referral": _referral,
+}
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_has_no_axe_violations_and_no_csp_errors(page: Page, live_server, console_errors, name):
+    PAGES[name](page, live_server)
+    page.wait_for_load_state("load")
+    assert_no_accessibility_violations(page, name)
+    assert_no_csp_violations(console_errors)

@@ -1,0 +1,466 @@
+"""The event log: hash-chained appends, tamper detection, database-level append-only guards, atomicity."""
+import json
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.exc import DBAPIError
+
+from inclusive_access.domain import events, intake
+from inclusive_access.domain.actors import SYSTEM
+from inclusive_access.domain.events import GENESIS_HASH, Checkpoint
+from inclusive_access.models import Event, Patient, Referral
+from tests.factories import intake_row
+
+FIXED = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+
+
+def append(session, n: int, start: int = 0) -> list[Event]:
+    """n events from the system actor, committed."""
+    rows = [events.record(session, SYSTEM, events.PATIENT_UPDATED, "patient", start + i,
+                          patient_id=start + i, data={"i": start + i, "name": "Zoë"}, now=FIXED)
+            for i in range(1, n + 1)]
+    session.commit()
+    return rows
+
+
+def chain(session) -> list[tuple]:
+    return session.execute(text("SELECT seq, prev_hash, hash FROM events ORDER BY seq")).all()
+
+
+def count(session, model) -> int:
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def unprotect(session, backend: str) -> None:
+    """What an attacker with DDL rights would do first: switch off the append-only triggers."""
+    if backend == "sqlite":
+        for trigger in ("events_no_update", "events_no_delete", "events_no_replace"):
+            session.execute(text(f"DROP TRIGGER {trigger}"))
+    else:
+        session.execute(text("ALTER TABLE events DISABLE TRIGGER events_no_update_delete"))
+        session.execute(text("ALTER TABLE events DISABLE TRIGGER events_no_truncate"))
+
+
+def forge(session, seq: int, prev_hash: str, data: str = '{"forged":true}') -> str:
+    """Insert an event with a self-consistent hash, as a forger who knows the algorithm would."""
+    values = dict(seq=seq, occurred_at=FIXED, actor_id=None, actor_role=None, action=events.PATIENT_UPDATED,
+                  entity_type="patient", entity_id=1, patient_id=1, referral_id=None, data=data,
+                  prev_hash=prev_hash)
+    row = Event(**values)
+    values["hash"] = events.compute_hash(row)
+    session.execute(insert(Event.__table__).values(**values))
+    return values["hash"]
+
+
+# --- Appending ----------------------------------------------------------------------------------
+
+def test_record_appends_a_linked_chain(db_session):
+    written = append(db_session, 3)
+    assert [e.seq for e in written] == [1, 2, 3]
+    rows = db_session.scalars(select(Event).order_by(Event.seq)).all()
+    assert [r.seq for r in rows] == [1, 2, 3]
+    assert rows[0].prev_hash == GENESIS_HASH
+    assert rows[1].prev_hash == rows[0].hash
+    assert rows[2].prev_hash == rows[1].hash
+    assert len({r.hash for r in rows}) == 3
+    for row in rows:
+        assert row.hash == events.compute_hash(row)
+        assert len(row.hash) == 64
+
+
+def test_record_stores_canonical_json_and_utc_time(db_session):
+    event = append(db_session, 1)[0]
+    db_session.expunge_all()
+    row = db_session.get(Event, event.seq)
+    assert row.data == '{"i":1,"name":"Zoë"}'
+    assert json.loads(row.data) == {"i": 1, "name": "Zoë"}
+    assert row.occurred_at == FIXED
+    assert row.actor_id is None and row.actor_role is None
+
+
+def test_canonical_json_is_independent_of_key_order():
+    assert events.canonical_json({"b": 1, "a": [2, 3]}) == events.canonical_json({"a": [2, 3], "b": 1})
+    assert events.canonical_json({"b": 1, "a": [2, 3]}) == '{"a":[2,3],"b":1}'
+
+
+def test_rolled_back_append_leaves_no_gap(db_session):
+    append(db_session, 2)
+    events.record(db_session, SYSTEM, events.PATIENT_UPDATED, "patient", 9, now=FIXED)
+    db_session.rollback()
+    assert append(db_session, 1)[0].seq == 3
+    assert events.verify(db_session).ok
+
+
+# --- Verification -------------------------------------------------------------------------------
+
+def test_verify_empty_log(db_session):
+    result = events.verify(db_session)
+    assert result.ok
+    assert result.count == 0
+    assert result.head_hash == GENESIS_HASH
+
+
+def test_verify_intact_log(db_session):
+    written = append(db_session, 5)
+    result = events.verify(db_session)
+    assert result.ok, result.reason
+    assert result.count == 5
+    assert result.head_hash == written[-1].hash
+    assert result.bad_seq is None
+
+
+def test_altered_event_data_is_detected(db_session, backend):
+    append(db_session, 4)
+    unprotect(db_session, backend)
+    db_session.execute(text("""UPDATE events SET data = '{"i":2,"name":"Zoe"}' WHERE seq = 2"""))
+    db_session.commit()
+    result = events.verify(db_session)
+    assert not result.ok
+    assert result.bad_seq == 2
+    assert result.reason == "contents altered"
+    assert result.count == 1
+
+
+@pytest.mark.parametrize(("column", "value"), [
+    ("action", "'record.viewed'"), ("actor_role", "'manager'"), ("patient_id", "99"), ("entity_id", "99"),
+])
+def test_altering_any_stored_field_is_detected(db_session, backend, column, value):
+    append(db_session, 3)
+    unprotect(db_session, backend)
+    db_session.execute(text(f"UPDATE events SET {column} = {value} WHERE seq = 3"))  # noqa: S608 - fixed values
+    db_session.commit()
+    result = events.verify(db_session)
+    assert (result.ok, result.bad_seq, result.reason) == (False, 3, "contents altered")
+
+
+def test_recomputed_hash_after_alteration_breaks_the_next_link(db_session, backend):
+    append(db_session, 4)
+    unprotect(db_session, backend)
+    db_session.execute(text("""UPDATE events SET data = '{"i":2,"name":"Mallory"}' WHERE seq = 2"""))
+    db_session.commit()
+    row = db_session.execute(select(Event.__table__).where(Event.seq == 2)).one()
+    db_session.execute(text("UPDATE events SET hash = :h WHERE seq = 2"), {"h": events.compute_hash(row)})
+    db_session.commit()
+    result = events.verify(db_session)
+    assert (result.ok, result.bad_seq, result.reason) == (False, 3, "link to the previous event broken")
+
+
+def test_deleted_middle_event_is_detected(db_session, backend):
+    append(db_session, 5)
+    unprotect(db_session, backend)
+    db_session.execute(text("DELETE FROM events WHERE seq = 3"))
+    db_session.commit()
+    result = events.verify(db_session)
+    assert not result.ok
+    assert result.bad_seq == 3
+    assert result.reason == "event 3 is missing"
+    assert result.count == 2
+
+
+def test_deleted_first_event_is_detected(db_session, backend):
+    append(db_session, 3)
+    unprotect(db_session, backend)
+    db_session.execute(text("DELETE FROM events WHERE seq = 1"))
+    db_session.commit()
+    result = events.verify(db_session)
+    assert (result.ok, result.bad_seq) == (False, 1)
+
+
+def test_reordered_events_are_detected(db_session, backend):
+    append(db_session, 5)
+    unprotect(db_session, backend)
+    db_session.execute(text("UPDATE events SET seq = 1000 WHERE seq = 3"))
+    db_session.execute(text("UPDATE events SET seq = 3 WHERE seq = 4"))
+    db_session.execute(text("UPDATE events SET seq = 4 WHERE seq = 1000"))
+    db_session.commit()
+    assert [r.seq for r in chain(db_session)] == [1, 2, 3, 4, 5]
+    result = events.verify(db_session)
+    assert not result.ok
+    assert result.bad_seq == 3
+    assert result.reason == "link to the previous event broken"
+
+
+def test_appended_event_with_wrong_prev_hash_is_detected(db_session):
+    # No trigger stops an INSERT of a new seq: the chain must catch it.
+    append(db_session, 3)
+    forge(db_session, 4, prev_hash="f" * 64)
+    db_session.commit()
+    result = events.verify(db_session)
+    assert (result.ok, result.bad_seq, result.reason) == (False, 4, "link to the previous event broken")
+    assert result.count == 3
+
+
+def test_event_inserted_in_the_middle_is_detected(db_session, backend):
+    append(db_session, 4)
+    rows = chain(db_session)
+    unprotect(db_session, backend)
+    for seq in (4, 3):  # make room at seq 3
+        db_session.execute(text("UPDATE events SET seq = :new WHERE seq = :old"), {"new": seq + 1, "old": seq})
+    forge(db_session, 3, prev_hash=rows[1].hash)  # links correctly to event 2
+    db_session.commit()
+    result = events.verify(db_session)
+    # The forged event itself is consistent; the displaced original no longer links to its predecessor.
+    assert (result.ok, result.bad_seq, result.reason) == (False, 4, "link to the previous event broken")
+
+
+def test_inserted_event_with_wrong_prev_hash_in_the_middle_is_detected(db_session, backend):
+    append(db_session, 4)
+    unprotect(db_session, backend)
+    for seq in (4, 3):
+        db_session.execute(text("UPDATE events SET seq = :new WHERE seq = :old"), {"new": seq + 1, "old": seq})
+    forge(db_session, 3, prev_hash=GENESIS_HASH)
+    db_session.commit()
+    result = events.verify(db_session)
+    assert (result.ok, result.bad_seq, result.reason) == (False, 3, "link to the previous event broken")
+
+
+# --- Checkpoints and truncation ------------------------------------------------------------------
+
+def test_checkpoint_round_trips_through_json(db_session):
+    written = append(db_session, 3)
+    point = events.checkpoint(db_session)
+    assert point == Checkpoint(count=3, hash=written[-1].hash)
+    raw = point.to_json()
+    assert json.loads(raw) == {"count": 3, "hash": written[-1].hash}
+    assert Checkpoint.from_json(raw) == point
+
+
+def test_checkpoint_of_empty_log(db_session):
+    assert events.checkpoint(db_session) == Checkpoint(0, GENESIS_HASH)
+    assert events.verify(db_session, expected=events.checkpoint(db_session)).ok
+
+
+def test_log_that_grew_after_the_checkpoint_verifies(db_session):
+    append(db_session, 3)
+    saved = events.checkpoint(db_session).to_json()
+    append(db_session, 2, start=3)
+    result = events.verify(db_session, expected=Checkpoint.from_json(saved))
+    assert result.ok, result.reason
+    assert result.count == 5
+
+
+def test_truncation_of_newest_events_is_detected_only_against_a_checkpoint(db_session, backend):
+    append(db_session, 5)
+    saved = events.checkpoint(db_session).to_json()  # kept outside the database
+    unprotect(db_session, backend)
+    db_session.execute(text("DELETE FROM events WHERE seq > 3"))
+    db_session.commit()
+
+    alone = events.verify(db_session)
+    assert alone.ok  # a shortened chain is still internally consistent
+    assert alone.count == 3
+
+    against = events.verify(db_session, expected=Checkpoint.from_json(saved))
+    assert not against.ok
+    assert against.bad_seq == 4
+    assert "truncated" in against.reason
+    assert "5" in against.reason
+
+
+def test_rewritten_log_differs_from_the_checkpoint(db_session, backend):
+    append(db_session, 3)
+    saved = Checkpoint.from_json(events.checkpoint(db_session).to_json())
+    unprotect(db_session, backend)
+    db_session.execute(text("DELETE FROM events"))
+    db_session.commit()
+    append(db_session, 3, start=10)  # a fresh, internally valid chain of the same length
+    assert events.verify(db_session).ok
+    result = events.verify(db_session, expected=saved)
+    assert (result.ok, result.bad_seq, result.reason) == (False, 3, "differs from the checkpoint")
+
+
+# --- Append-only guards in the database ----------------------------------------------------------
+
+def refused(session, sql: str) -> str:
+    """Run SQL that the triggers must refuse; return the error text after rolling back."""
+    with pytest.raises(DBAPIError) as caught:
+        session.execute(text(sql))
+    session.rollback()
+    return str(caught.value)
+
+
+def assert_intact(session, before) -> None:
+    assert chain(session) == before
+    result = events.verify(session)
+    assert result.ok, result.reason
+    assert result.count == len(before)
+
+
+def test_update_is_refused(db_session):
+    append(db_session, 3)
+    before = chain(db_session)
+    assert "append-only" in refused(db_session, "UPDATE events SET action = 'x' WHERE seq = 2")
+    assert "append-only" in refused(db_session, "UPDATE events SET data = '{}'")
+    assert_intact(db_session, before)
+
+
+def test_delete_is_refused(db_session):
+    append(db_session, 3)
+    before = chain(db_session)
+    assert "append-only" in refused(db_session, "DELETE FROM events WHERE seq = 3")
+    assert "append-only" in refused(db_session, "DELETE FROM events")
+    assert_intact(db_session, before)
+
+
+def test_guards_also_hold_through_the_orm(db_session):
+    event = append(db_session, 2)[1]
+    event.action = "tampered"
+    with pytest.raises(DBAPIError, match="append-only"):
+        db_session.flush()
+    db_session.rollback()
+    db_session.delete(db_session.get(Event, 1))
+    with pytest.raises(DBAPIError, match="append-only"):
+        db_session.flush()
+    db_session.rollback()
+    assert events.verify(db_session).ok
+
+
+COLUMNS = "seq, occurred_at, actor_id, actor_role, action, entity_type, entity_id, patient_id, referral_id, " \
+          "data, prev_hash, hash"
+
+
+def test_overwriting_an_existing_event_by_insert_is_refused(db_session, backend):
+    append(db_session, 3)
+    before = chain(db_session)
+    if backend == "sqlite":
+        # INSERT OR REPLACE deletes the old row without firing DELETE triggers: the INSERT guard stops it.
+        statements = [
+            # same seq, altered contents
+            f"""INSERT OR REPLACE INTO events ({COLUMNS})
+                SELECT seq, occurred_at, actor_id, actor_role, 'forged', entity_type, entity_id, patient_id,
+                       referral_id, data, prev_hash, hash FROM events WHERE seq = 2""",
+            # a new seq reusing an existing hash would delete the original through the unique constraint
+            f"""REPLACE INTO events ({COLUMNS})
+                SELECT 99, occurred_at, actor_id, actor_role, action, entity_type, entity_id, patient_id,
+                       referral_id, data, prev_hash, hash FROM events WHERE seq = 1""",
+        ]
+    else:
+        statements = [
+            f"""INSERT INTO events ({COLUMNS})
+                SELECT seq, occurred_at, actor_id, actor_role, action, entity_type, entity_id, patient_id,
+                       referral_id, data, prev_hash, hash FROM events WHERE seq = 2
+                ON CONFLICT (seq) DO UPDATE SET action = 'forged'""",
+        ]
+    for sql in statements:
+        assert "append-only" in refused(db_session, sql)
+    assert_intact(db_session, before)
+
+
+def test_emptying_the_log_is_refused(db_session, backend):
+    append(db_session, 3)
+    before = chain(db_session)
+    if backend == "sqlite":
+        # SQLite has no TRUNCATE; its truncate optimisation of DELETE without WHERE must not skip the trigger.
+        assert "append-only" in refused(db_session, "DELETE FROM events")
+    else:
+        assert "append-only" in refused(db_session, "TRUNCATE events")
+        assert "append-only" in refused(db_session, "TRUNCATE events CASCADE")
+        # Triggers not set ENABLE ALWAYS are skipped in replica mode; ours are ALWAYS.
+        for sql in ("TRUNCATE events", "DELETE FROM events", "UPDATE events SET action = 'x'"):
+            db_session.execute(text("SET session_replication_role = replica"))
+            assert db_session.scalar(text("SHOW session_replication_role")) == "replica"
+            assert "append-only" in refused(db_session, sql)
+    assert_intact(db_session, before)
+
+
+def test_the_guard_triggers_are_installed(db_session, backend):
+    if backend == "sqlite":
+        names = set(db_session.scalars(text(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events'")))
+        assert names == {"events_no_update", "events_no_delete", "events_no_replace"}
+    else:
+        rows = dict(db_session.execute(text(
+            "SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'events'::regclass AND NOT tgisinternal"
+        )).all())
+        assert rows == {"events_no_update_delete": "A", "events_no_truncate": "A"}  # A = ENABLE ALWAYS
+
+
+# --- Atomicity: a change and its event commit together -------------------------------------------
+
+def fail_on_call(monkeypatch, n: int) -> list[str]:
+    """Make the n-th events.record call (as intake sees it) raise; returns the actions attempted."""
+    real, attempted = events.record, []
+
+    def flaky(session, actor, action, *args, **kwargs):
+        attempted.append(action)
+        if len(attempted) == n:
+            raise RuntimeError("disk full")
+        return real(session, actor, action, *args, **kwargs)
+
+    monkeypatch.setattr("inclusive_access.domain.intake.events.record", flaky)
+    return attempted
+
+
+@pytest.mark.parametrize(("fail_at", "action"), [(1, events.PATIENT_REGISTERED), (2, events.REFERRAL_RECEIVED)])
+def test_failure_while_recording_leaves_no_partial_write(db_session, monkeypatch, fail_at, action):
+    patient, referral = intake.parse_intake(db_session, intake_row())
+    attempted = fail_on_call(monkeypatch, fail_at)
+    with pytest.raises(RuntimeError, match="disk full"):
+        intake.receive_referral(db_session, SYSTEM, patient, referral)
+    assert attempted[-1] == action
+    db_session.rollback()
+    assert count(db_session, Patient) == 0
+    assert count(db_session, Referral) == 0
+    assert count(db_session, Event) == 0
+
+
+def test_failure_on_a_linked_referral_leaves_the_existing_record_as_it_was(db_session, monkeypatch):
+    row = intake_row()
+    intake.receive_referral(db_session, SYSTEM, *intake.parse_intake(db_session, row))
+    db_session.commit()
+    before = (count(db_session, Patient), count(db_session, Referral), events.checkpoint(db_session))
+    patient, referral = intake.parse_intake(db_session, intake_row(nhs_number=row["nhs_number"]))
+    fail_on_call(monkeypatch, 1)
+    with pytest.raises(RuntimeError):
+        intake.receive_referral(db_session, SYSTEM, patient, referral)
+    db_session.rollback()
+    assert (count(db_session, Patient), count(db_session, Referral), events.checkpoint(db_session)) == before
+    assert events.verify(db_session).ok
+
+
+def test_new_patient_referral_writes_one_registration_and_one_receipt(db_session):
+    before = events.checkpoint(db_session).count
+    referral, linked = intake.receive_referral(db_session, SYSTEM, *intake.parse_intake(db_session, intake_row()))
+    db_session.commit()
+    assert linked is False
+    rows = db_session.scalars(select(Event).where(Event.seq > before).order_by(Event.seq)).all()
+    assert [r.action for r in rows] == [events.PATIENT_REGISTERED, events.REFERRAL_RECEIVED]
+    registered, received = rows
+    assert (registered.entity_type, registered.entity_id) == ("patient", referral.patient_id)
+    assert registered.patient_id == referral.patient_id
+    assert (received.entity_type, received.entity_id) == ("referral", referral.id)
+    assert (received.patient_id, received.referral_id) == (referral.patient_id, referral.id)
+    assert json.loads(received.data)["linked_existing_patient"] is False
+
+
+def test_linked_referral_writes_only_a_receipt(db_session):
+    row = intake_row()
+    first, _ = intake.receive_referral(db_session, SYSTEM, *intake.parse_intake(db_session, row))
+    db_session.commit()
+    before = events.checkpoint(db_session).count
+    second, linked = intake.receive_referral(
+        db_session, SYSTEM, *intake.parse_intake(db_session, intake_row(nhs_number=row["nhs_number"])))
+    db_session.commit()
+    assert linked is True
+    assert second.patient_id == first.patient_id
+    rows = db_session.scalars(select(Event).where(Event.seq > before)).all()
+    assert [r.action for r in rows] == [events.REFERRAL_RECEIVED]
+    assert rows[0].referral_id == second.id
+    assert json.loads(rows[0].data)["linked_existing_patient"] is True
+
+
+def test_every_receipt_has_exactly_one_event(db_session):
+    shared = intake_row()["nhs_number"]
+    rows = [intake_row(), intake_row(nhs_number=shared), intake_row(nhs_number=shared), intake_row()]
+    referrals = [intake.receive_referral(db_session, SYSTEM, *intake.parse_intake(db_session, r))[0]
+                 for r in rows]
+    db_session.commit()
+    received = db_session.scalars(
+        select(Event.referral_id).where(Event.action == events.REFERRAL_RECEIVED)).all()
+    assert sorted(received) == sorted(r.id for r in referrals)
+    registered = db_session.scalars(
+        select(Event.patient_id).where(Event.action == events.PATIENT_REGISTERED)).all()
+    assert sorted(registered) == sorted(db_session.scalars(select(Patient.id)).all())
+    assert len(registered) == 3
+    assert events.verify(db_session).count == 7

@@ -1,0 +1,455 @@
+"""The flask commands: CSV referral import, audit verify/checkpoint, create-user and demo-data."""
+import csv
+import json
+import stat
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+
+from inclusive_access.domain import accounts, bulk_import, events
+from inclusive_access.extensions import db
+from inclusive_access.models import ROLES, Event, Patient, Referral, User
+from tests.conftest import PASSWORD
+from tests.factories import intake_row, make_referral
+
+FORMULA = '=HYPERLINK("http://x","y")'
+TEN_MB = "a" * (10 * 1024 * 1024)
+
+#: (id, overrides making the row invalid, reason the command must give)
+BAD_ROWS = [
+    ("nhs-check-digit", {"nhs_number": "1234567890"},
+     "nhs_number: Enter a valid NHS number (the check digit does not match)"),
+    ("future-dob", {"date_of_birth": (date.today() + timedelta(days=30)).isoformat()},
+     "date_of_birth: The date of birth must be today or in the past"),
+    ("unknown-ethnic-code", {"ethnic_category": "7"},
+     "ethnic_category: The ethnic category '7' is not a recognised code"),
+    ("empty-required", {"family_name": ""}, "family_name: Enter the family name"),
+    ("ten-mb-field", {"reason": TEN_MB}, "reason: The reason for referral must be 4000 characters or fewer"),
+    ("formula", {"given_name": FORMULA}, "given_name: The given name must not start with =, +, -, or @"),
+]
+
+
+def write_csv(path: Path, rows: list[dict], columns=bulk_import.COLUMNS) -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(columns), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def read_csv(path: Path) -> list[dict]:
+    csv.field_size_limit(max(csv.field_size_limit(), path.stat().st_size))
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def counts(app) -> dict[str, int]:
+    with app.app_context():
+        return {name: db.session.scalar(select(func.count()).select_from(model))
+                for name, model in (("referrals", Referral), ("patients", Patient), ("events", Event),
+                                    ("users", User))}
+
+
+def referral_refs(app) -> set[str]:
+    with app.app_context():
+        return set(db.session.scalars(select(Referral.external_ref)))
+
+
+def run(app, runner, *args: str, **kwargs):
+    """Invoke a command as `flask` does. FlaskGroup pushes an app context for app.cli commands; the test
+    runner invokes app.cli directly, and these commands are plain click commands (no @with_appcontext)."""
+    with app.app_context():
+        return runner.invoke(args=list(args), **kwargs)
+
+
+def import_file(app, runner, path: Path, *extra: str):
+    return run(app, runner, "import-referrals", str(path), *extra)
+
+
+# --- import-referrals ---------------------------------------------------------------------------
+
+def test_import_valid_file_imports_every_row(app, runner, tmp_path):
+    rows = [intake_row(), intake_row(), intake_row(nhs_number="943 476 5919")]
+    result = import_file(app, runner, write_csv(tmp_path / "referrals.csv", rows))
+
+    assert result.exit_code == 0, result.output
+    assert "Imported 3; already present 0; rejected 0." in result.output
+    assert "Importing referrals" not in result.output  # no progress bar for a small file
+    assert referral_refs(app) == {r["external_ref"] for r in rows}
+    after = counts(app)
+    assert after["referrals"] == 3
+    assert after["patients"] == 3
+    with app.app_context():
+        received = db.session.scalar(select(func.count()).select_from(Event)
+                                     .where(Event.action == events.REFERRAL_RECEIVED))
+        assert received == 3
+        assert db.session.scalar(select(Patient.nhs_number).where(Patient.nhs_number == "9434765919"))
+        assert events.verify(db.session).ok
+    assert not (tmp_path / "referrals.rejects.csv").exists()
+
+
+@pytest.mark.parametrize(("overrides", "reason"), [b[1:] for b in BAD_ROWS], ids=[b[0] for b in BAD_ROWS])
+def test_one_bad_row_imports_nothing_and_names_its_line(app, runner, tmp_path, overrides, reason):
+    rows = [intake_row(), intake_row(), intake_row(**overrides), intake_row()]
+    before = counts(app)
+    result = import_file(app, runner, write_csv(tmp_path / "referrals.csv", rows))
+
+    assert result.exit_code == 1, result.output
+    assert f"line 4: {reason}" in result.stderr  # header is line 1: the third data row is line 4
+    assert "1 of 4 rows failed; nothing was imported" in result.output
+    assert "line 2" not in result.output
+    assert "line 3" not in result.output
+    assert "line 5" not in result.output
+    assert counts(app) == before == {"referrals": 0, "patients": 0, "events": 0, "users": 0}
+    assert not (tmp_path / "referrals.rejects.csv").exists()
+
+
+@pytest.mark.parametrize(("overrides", "reason"), [b[1:] for b in BAD_ROWS], ids=[b[0] for b in BAD_ROWS])
+def test_skip_invalid_imports_valid_rows_and_writes_rejects(app, runner, tmp_path, overrides, reason):
+    rows = [intake_row(), intake_row(), intake_row(**overrides), intake_row()]
+    source = write_csv(tmp_path / "march.csv", rows)
+    result = import_file(app, runner, source, "--skip-invalid")
+
+    assert result.exit_code == 0, result.output
+    assert "Imported 3; already present 0; rejected 1." in result.output
+    assert f"line 4: {reason}" in result.stderr
+    assert referral_refs(app) == {rows[i]["external_ref"] for i in (0, 1, 3)}
+    assert counts(app)["patients"] == 3
+
+    rejects_path = tmp_path / "march.rejects.csv"
+    assert f"1 rejected rows written to {rejects_path}" in result.output
+    rejects = read_csv(rejects_path)
+    assert len(rejects) == 1
+    reject = rejects[0]
+    assert list(reject)[:2] == ["line", "rejection_reason"]
+    assert set(bulk_import.COLUMNS) <= set(reject)
+    assert reject["line"] == "4"
+    assert reject["rejection_reason"] == reason
+    assert reject["external_ref"] == rows[2]["external_ref"]
+    # Fields pass through as read; only formula-like ones get a leading quote, empty ones stay empty.
+    assert reject["communication_needs"] == ""
+    for column in bulk_import.COLUMNS:
+        value = rows[2][column]
+        expected = "'" + value if value[:1] in ("=", "+", "-", "@") else value
+        assert reject[column] == expected, column
+    if "given_name" in overrides:
+        assert reject["given_name"] == "'" + FORMULA
+
+
+def test_skip_invalid_reports_every_bad_row(app, runner, tmp_path):
+    rows = [intake_row(), *(intake_row(**b[1]) for b in BAD_ROWS), intake_row()]
+    result = import_file(app, runner, write_csv(tmp_path / "mixed.csv", rows), "--skip-invalid")
+
+    assert result.exit_code == 0, result.output
+    assert f"Imported 2; already present 0; rejected {len(BAD_ROWS)}." in result.output
+    rejects = read_csv(tmp_path / "mixed.rejects.csv")
+    assert [(r["line"], r["rejection_reason"]) for r in rejects] == [
+        (str(line), b[2]) for line, b in enumerate(BAD_ROWS, start=3)]
+    assert referral_refs(app) == {rows[0]["external_ref"], rows[-1]["external_ref"]}
+
+
+def test_rerunning_a_file_creates_no_duplicates(app, runner, tmp_path):
+    rows = [intake_row(), intake_row(), intake_row()]
+    source = write_csv(tmp_path / "referrals.csv", rows)
+    first = import_file(app, runner, source)
+    assert first.exit_code == 0, first.output
+    after_first = counts(app)
+
+    again = import_file(app, runner, source)
+    assert again.exit_code == 0, again.output
+    assert "Imported 0; already present 3; rejected 0." in again.output
+    assert counts(app) == after_first
+    assert after_first["referrals"] == 3
+
+
+def test_rerun_with_new_rows_imports_only_the_new_ones(app, runner, tmp_path):
+    rows = [intake_row(), intake_row()]
+    assert import_file(app, runner, write_csv(tmp_path / "a.csv", rows)).exit_code == 0
+    extended = [*rows, intake_row()]
+    result = import_file(app, runner, write_csv(tmp_path / "b.csv", extended))
+    assert result.exit_code == 0, result.output
+    assert "Imported 1; already present 2; rejected 0." in result.output
+    assert counts(app)["referrals"] == 3
+
+
+def test_duplicate_external_ref_within_a_file_is_rejected(app, runner, tmp_path):
+    first = intake_row()
+    rows = [first, intake_row(external_ref=first["external_ref"]), intake_row()]
+    source = write_csv(tmp_path / "dupes.csv", rows)
+
+    result = import_file(app, runner, source)
+    assert result.exit_code == 1, result.output
+    assert f"line 3: external_ref: '{first['external_ref']}' appears twice in this file" in result.output
+    assert counts(app)["referrals"] == 0
+    assert counts(app)["events"] == 0
+
+    skipped = import_file(app, runner, source, "--skip-invalid")
+    assert skipped.exit_code == 0, skipped.output
+    assert "Imported 2; already present 0; rejected 1." in skipped.output
+    assert referral_refs(app) == {first["external_ref"], rows[2]["external_ref"]}
+    with app.app_context():
+        kept = db.session.scalar(select(Referral).where(Referral.external_ref == first["external_ref"]))
+        assert kept.patient.nhs_number == first["nhs_number"]  # the first occurrence wins
+
+
+def test_missing_external_ref_is_rejected(app, runner, tmp_path):
+    rows = [intake_row(), intake_row(external_ref="  ")]
+    result = import_file(app, runner, write_csv(tmp_path / "refs.csv", rows))
+    assert result.exit_code == 1
+    assert "line 3: external_ref: Enter the external reference" in result.output
+    assert counts(app)["referrals"] == 0
+
+
+def test_missing_column_is_a_clear_error(app, runner, tmp_path):
+    columns = [c for c in bulk_import.COLUMNS if c not in ("urgency", "nhs_number")]
+    result = import_file(app, runner, write_csv(tmp_path / "short.csv", [intake_row()], columns))
+    assert result.exit_code == 1
+    assert "Error: missing columns: nhs_number, urgency" in result.output
+    assert "Traceback" not in result.output
+    assert counts(app)["referrals"] == 0
+
+
+def test_non_utf8_file_is_a_clear_error(app, runner, tmp_path):
+    source = tmp_path / "latin1.csv"
+    row = intake_row(given_name="Zoé")
+    source.write_bytes((",".join(bulk_import.COLUMNS) + "\n" + ",".join(row[c] for c in bulk_import.COLUMNS)
+                        + "\n").encode("latin-1"))
+    result = import_file(app, runner, source)
+    assert result.exit_code == 1
+    assert "latin1.csv is not a readable UTF-8 CSV file" in result.output
+    assert counts(app)["referrals"] == 0
+
+
+def test_missing_file_is_a_usage_error(app, runner, tmp_path):
+    result = import_file(app, runner, tmp_path / "nope.csv")
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
+
+
+def test_large_file_shows_a_progress_bar(app, runner, tmp_path):
+    rows = [intake_row() for _ in range(1001)]
+    result = import_file(app, runner, write_csv(tmp_path / "big.csv", rows))
+    assert result.exit_code == 0, result.output
+    assert "Importing referrals" in result.stderr
+    assert "Importing referrals" not in result.stdout
+    assert "Imported 1001; already present 0; rejected 0." in result.stdout
+    assert counts(app)["referrals"] == 1001
+
+
+# --- audit verify / checkpoint --------------------------------------------------------------------
+
+@pytest.fixture
+def logged(app):
+    """Three referrals (six events) committed; returns the number of events."""
+    with app.app_context():
+        for _ in range(3):
+            make_referral(db.session)
+        db.session.commit()
+        return db.session.scalar(select(func.count()).select_from(Event))
+
+
+def _execute(app, statement: str, **params) -> None:
+    with app.app_context():
+        db.session.execute(text(statement), params)
+        db.session.commit()
+
+
+def allow_update(app, backend):
+    if backend == "sqlite":
+        _execute(app, "DROP TRIGGER events_no_update")
+    else:
+        _execute(app, "ALTER TABLE events DISABLE TRIGGER events_no_update_delete")
+
+
+def allow_delete(app, backend):
+    if backend == "sqlite":
+        _execute(app, "DROP TRIGGER events_no_delete")
+    else:
+        _execute(app, "ALTER TABLE events DISABLE TRIGGER events_no_update_delete")
+
+
+def test_verify_passes_on_an_intact_log(app, runner, logged):
+    assert logged == 6
+    result = run(app, runner, "audit", "verify")
+    assert result.exit_code == 0, result.output
+    assert f"OK: {logged} events verified" in result.output
+
+
+def test_verify_passes_on_an_empty_log(app, runner):
+    result = run(app, runner, "audit", "verify")
+    assert result.exit_code == 0, result.output
+    assert "OK: 0 events verified" in result.output
+
+
+def test_the_log_refuses_updates_while_its_triggers_stand(app, logged):
+    with app.app_context(), pytest.raises(Exception, match="append-only"):
+        db.session.execute(text("UPDATE events SET data = '{}' WHERE seq = 1"))
+    with app.app_context(), pytest.raises(Exception, match="append-only"):
+        db.session.execute(text("DELETE FROM events WHERE seq = 1"))
+
+
+def test_verify_names_the_first_altered_event(app, runner, logged, backend):
+    allow_update(app, backend)
+    _execute(app, "UPDATE events SET data = :data WHERE seq IN (3, 5)", data='{"tampered":true}')
+
+    result = run(app, runner, "audit", "verify")
+    assert result.exit_code == 1, result.output
+    assert "FAILED at event 3: contents altered (2 events verified before it)" in result.output
+    assert "OK" not in result.output
+
+
+def test_checkpoint_detects_removal_of_the_newest_event(app, runner, logged, backend, tmp_path):
+    result = run(app, runner, "audit", "checkpoint")
+    assert result.exit_code == 0, result.output
+    head = json.loads(result.output)
+    with app.app_context():
+        newest = db.session.scalar(select(Event.hash).where(Event.seq == logged))
+    assert head == {"count": logged, "hash": newest}
+    saved = tmp_path / "checkpoint.json"
+    saved.write_text(result.output)
+
+    intact = run(app, runner, "audit", "verify", "--checkpoint", str(saved))
+    assert intact.exit_code == 0, intact.output
+    assert f"OK: {logged} events verified; head {newest}" in intact.output
+
+    allow_delete(app, backend)
+    _execute(app, f"DELETE FROM events WHERE seq = {logged}")
+
+    alone = run(app, runner, "audit", "verify")
+    assert alone.exit_code == 0, alone.output  # a shortened chain is still internally consistent
+    assert f"OK: {logged - 1} events verified" in alone.output
+
+    checked = run(app, runner, "audit", "verify", "--checkpoint", str(saved))
+    assert checked.exit_code == 1, checked.output
+    assert f"FAILED at event {logged}: log truncated: checkpoint has {logged} events, the log {logged - 1}" \
+        in checked.output
+
+
+def test_checkpoint_from_a_different_history_fails(app, runner, logged, tmp_path):
+    saved = tmp_path / "forged.json"
+    saved.write_text(json.dumps({"count": 2, "hash": "f" * 64}))
+    result = run(app, runner, "audit", "verify", "--checkpoint", str(saved))
+    assert result.exit_code == 1
+    assert "FAILED at event 2: differs from the checkpoint" in result.output
+
+
+# --- create-user ----------------------------------------------------------------------------------
+
+def _user(app, username: str) -> User | None:
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is not None:
+            db.session.expunge(user)
+        return user
+
+
+def test_create_user_with_password_option(app, runner):
+    result = run(app, runner, "create-user", "a.khan", "--name", "Amira Khan", "--role", "manager",
+                                 "--password", "long enough pw")
+    assert result.exit_code == 0, result.output
+    assert "Created a.khan (manager)." in result.output
+    user = _user(app, "a.khan")
+    assert user.display_name == "Amira Khan"
+    assert user.role == "manager"
+    assert user.active
+    assert accounts.password_hasher.verify(user.password_hash, "long enough pw")
+    with app.app_context():
+        event = db.session.scalar(select(Event).where(Event.action == events.USER_CREATED))
+        assert event.entity_id == user.id
+        assert json.loads(event.data) == {"username": "a.khan", "role": "manager"}
+        assert event.actor_id is None
+
+
+def test_create_user_prompts_for_the_password(app, runner):
+    result = run(app, runner, "create-user", "b.lee", "--name", "Ben Lee", "--role", "booking",
+                           input="prompted password\nprompted password\n")
+    assert result.exit_code == 0, result.output
+    assert "Created b.lee (booking)." in result.output
+    assert accounts.password_hasher.verify(_user(app, "b.lee").password_hash, "prompted password")
+
+
+def test_create_user_refuses_a_short_password(app, runner):
+    result = run(app, runner, "create-user", "c.short", "--name", "C Short", "--role", "clinician",
+                                 "--password", "too short")
+    assert result.exit_code == 1
+    assert "Error: Password must be at least 12 characters" in result.output
+    assert "Traceback" not in result.output
+    assert _user(app, "c.short") is None
+    assert counts(app)["events"] == 0
+
+
+def test_create_user_refuses_a_duplicate_username(app, runner):
+    args = ["create-user", "d.dup", "--name", "First", "--role", "senior", "--password", PASSWORD]
+    assert run(app, runner, *args).exit_code == 0
+    again = run(app, runner, *args[:3], "Second", "--role", "auditor", "--password", PASSWORD)
+    assert again.exit_code == 1
+    assert "Error: That username is already taken" in again.output
+    user = _user(app, "d.dup")
+    assert user.display_name == "First"
+    assert user.role == "senior"
+    assert counts(app)["users"] == 1
+
+
+def test_create_user_refuses_an_unknown_role(app, runner):
+    result = run(app, runner, "create-user", "e.role", "--name", "E", "--role", "admin",
+                                 "--password", PASSWORD)
+    assert result.exit_code == 2
+    assert "'admin' is not one of" in result.output
+    assert _user(app, "e.role") is None
+
+
+# --- demo-data ------------------------------------------------------------------------------------
+
+def test_demo_data_loads_synthetic_records_and_logins(app, runner, tmp_path):
+    app.instance_path = str(tmp_path)
+    result = run(app, runner, "demo-data", "--patients", "40", "--referrals", "50")
+    assert result.exit_code == 0, result.output
+
+    logins = tmp_path / "demo-logins.txt"
+    password = logins.read_text().strip()
+    assert len(password) >= accounts.MIN_PASSWORD_LENGTH
+    assert stat.S_IMODE(logins.stat().st_mode) == 0o600
+    assert "Demo logins (synthetic data only):" in result.output
+    for role in ROLES:
+        assert f"username: demo.{role}" in result.output
+        line = next(x for x in result.output.splitlines() if f"demo.{role} " in x)
+        assert line.split()[0] == role
+        assert line.endswith(f"password: {password}")
+
+    assert counts(app) | {"events": 0} == {"referrals": 50, "patients": 40, "users": len(ROLES), "events": 0}
+    with app.app_context():
+        users = db.session.execute(select(User.username, User.role)).all()
+        assert sorted(users) == sorted((f"demo.{r}", r) for r in ROLES)
+        demo_user = db.session.scalar(select(User).where(User.username == "demo.manager"))
+        assert accounts.password_hasher.verify(demo_user.password_hash, password)
+        referral_ids = set(db.session.scalars(select(Referral.id)))
+        received = list(db.session.scalars(select(Event.referral_id).where(Event.action == events.REFERRAL_RECEIVED)))
+        assert len(received) == 50
+        assert set(received) == referral_ids
+        numbers = list(db.session.scalars(select(Patient.nhs_number)))
+        assert len(numbers) == 40
+        assert all(n.startswith("999") for n in numbers)
+        assert all(p.given_name for p in db.session.scalars(select(Patient)))
+
+    verified = run(app, runner, "audit", "verify")
+    assert verified.exit_code == 0, verified.output
+    assert f"OK: {counts(app)['events']} events verified" in verified.output
+
+
+def test_demo_data_if_empty_adds_nothing_the_second_time(app, runner, tmp_path):
+    app.instance_path = str(tmp_path)
+    first = run(app, runner, "demo-data", "--if-empty", "--patients", "10", "--referrals", "12")
+    assert first.exit_code == 0, first.output
+    loaded = counts(app)
+    assert loaded["referrals"] == 12
+    assert loaded["patients"] == 10
+    password = (tmp_path / "demo-logins.txt").read_text().strip()
+
+    second = run(app, runner, "demo-data", "--if-empty", "--patients", "10", "--referrals", "12")
+    assert second.exit_code == 0, second.output
+    assert "Database already has data; demo data not loaded." in second.output
+    assert counts(app) == loaded
+    assert (tmp_path / "demo-logins.txt").read_text().strip() == password
+    assert f"password: {password}" in second.output  # the saved logins are still shown
