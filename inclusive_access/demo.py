@@ -62,7 +62,7 @@ def _patient(rng: random.Random, number: str, today: date) -> intake.PatientDeta
     )
 
 
-def _nhs_numbers(rng: random.Random, quantity: int) -> list[str]:
+def synthetic_nhs_numbers(rng: random.Random, quantity: int) -> list[str]:
     """Distinct valid NHS numbers from the 999 test range (the library's "synthetic" region is all of 9xx)."""
     numbers: dict[str, None] = {}
     while len(numbers) < quantity:
@@ -82,7 +82,7 @@ def load(session: Session, patients: int, referrals: int, seed: int,
                                         role, password) for role in ROLES}
     intake_actors = [actor_for(users[r]) for r in ("booking", "booking", "clinician", "senior")]
     now = datetime.now(UTC)
-    numbers = _nhs_numbers(rng, patients)
+    numbers = synthetic_nhs_numbers(rng, patients)
     people = [_patient(rng, n, now.date()) for n in numbers]
     # Every patient gets one referral; the rest go to patients picked at random (re-referrals).
     owners = list(range(patients)) + [rng.randrange(patients) for _ in range(max(0, referrals - patients))]

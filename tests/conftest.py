@@ -5,6 +5,7 @@ import re
 import shutil
 import socket
 import subprocess
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -58,7 +59,7 @@ def sqlite_template(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory):
+def pg_server():
     """A throw-away PostgreSQL cluster on a free port, run as the postgres user when we are root."""
     initdb = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not initdb:
@@ -67,14 +68,12 @@ def pg_server(tmp_path_factory):
             pytest.fail(message + " (REQUIRE_POSTGRES=1)")
         pytest.skip(message)
     bindir = Path(initdb[-1]).parent
-    base = tmp_path_factory.mktemp("pg")
+    # Its own directory, not pytest's tmp: a concurrent pytest run prunes old basetemps under a live server.
+    base = Path(tempfile.mkdtemp(prefix="ia-pg-"))
     data, port = base / "data", _free_port()
     as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     if as_postgres:
         shutil.chown(base, "postgres", "postgres")
-        for parent in base.parents:  # postgres must be able to reach its data directory
-            if str(parent).startswith("/tmp/"):
-                parent.chmod(parent.stat().st_mode | 0o711)
     subprocess.run([*as_postgres, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
                     "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], check=True, capture_output=True)
     subprocess.run([*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(base / "server.log"), "-w",
@@ -84,6 +83,7 @@ def pg_server(tmp_path_factory):
     yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
     subprocess.run([*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
                    check=False, capture_output=True)
+    shutil.rmtree(base, ignore_errors=True)
 
 
 def _admin(server: str):

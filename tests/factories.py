@@ -1,16 +1,17 @@
 """Factories: valid records with defaults, built through the domain so their events exist too."""
+import random
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
-import nhs_number
 from sqlalchemy.orm import Session
 
+from inclusive_access.demo import synthetic_nhs_numbers
 from inclusive_access.domain import accounts, intake
 from inclusive_access.domain.actors import SYSTEM
 from inclusive_access.models import Referral, User
 from tests.conftest import PASSWORD
 
-_numbers = iter(nhs_number.generate(for_region=nhs_number.REGION_SYNTHETIC, quantity=5000))
+_numbers = iter(synthetic_nhs_numbers(random.Random(999), 20000))
 _refs = count(1)
 
 

@@ -18,7 +18,7 @@ class StaleRecord(DomainError):
 
     def __init__(self, message: str, changes: dict | None = None):
         super().__init__(message)
-        #: field -> (value the user saw, value now stored)
+        #: field -> {value: now stored, by: who changed it, at: when}
         self.changes = changes or {}
 
 

@@ -30,7 +30,8 @@ def test_the_form_renders_without_errors_and_posts_the_fields_the_route_reads(cl
     body = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "<h1>New referral</h1>" in body
-    assert "There is a problem" not in body and "nhsuk-error-message" not in body
+    assert "There is a problem" not in body
+    assert "nhsuk-error-message" not in body
     assert "nhsuk-form-group--error" not in body
     names = field_names(body)
     assert set(intake_form()) <= names, f"the page has no field for {set(intake_form()) - names}"
@@ -51,7 +52,8 @@ def test_a_valid_referral_is_saved_and_shown_with_its_flags(app, client, booking
         referral_id = referral.id
     assert response.headers["Location"] == f"/referrals/{referral_id}"
     page = _text(client.get(response.headers["Location"]))
-    assert "Referral received" in page and f"Reference {referral_id}." in page
+    assert "Referral received" in page
+    assert f"Reference {referral_id}." in page
     for label in ("Deprivation (IMD quintile 1)", "Housing instability", "Language need", "Communication need"):
         assert label in page
     assert "Amira KHAN" in page
@@ -103,7 +105,8 @@ def test_bad_input_is_shown_again_with_errors_and_nothing_is_saved(app, client, 
     response = post_form(client, "/intake/new", data)
     assert response.status_code == 200
     body = response.get_data(as_text=True)
-    assert "There is a problem" in body and "nhsuk-error-summary" in body
+    assert "There is a problem" in body
+    assert "nhsuk-error-summary" in body
     error = body.index(f'id="{field}-error"')
     assert message in html.unescape(body[error:error + 400]), "the message sits next to the field"
     anchor = "dob_day" if field == "dob" else field
@@ -112,7 +115,8 @@ def test_bad_input_is_shown_again_with_errors_and_nothing_is_saved(app, client, 
     assert "<title>Error: New referral" in body
     if case != "10 MB reason":
         assert html.escape(data["referrer_name"]) in body, "the user's input is kept"
-    assert count(app, Patient) == 0 and count(app, Referral) == 0
+    assert count(app, Patient) == 0
+    assert count(app, Referral) == 0
     assert count(app, Event, Event.action.in_(["patient.registered", "referral.received"])) == 0
 
 
@@ -132,7 +136,8 @@ def test_a_double_submit_creates_one_referral_and_the_second_goes_to_it(app, cli
     second = post_form(client, "/intake/new", data)
     assert first.status_code == second.status_code == 303
     assert second.headers["Location"] == first.headers["Location"]
-    assert count(app, Referral) == 1 and count(app, Patient) == 1
+    assert count(app, Referral) == 1
+    assert count(app, Patient) == 1
     assert len(events(app, "referral.received")) == 1
     assert "This referral was already saved" in _text(client.get(second.headers["Location"]))
 
@@ -141,7 +146,8 @@ def test_two_different_forms_make_two_referrals(app, client, booking):
     nhs = next_nhs_number()
     assert post_form(client, "/intake/new", intake_form(nhs_number=nhs, submission_token="one")).status_code == 303
     assert post_form(client, "/intake/new", intake_form(nhs_number=nhs, submission_token="two")).status_code == 303
-    assert count(app, Referral) == 2 and count(app, Patient) == 1
+    assert count(app, Referral) == 2
+    assert count(app, Patient) == 1
 
 
 def test_a_known_nhs_number_shows_the_patient_and_links_the_referral(app, client, booking):
@@ -152,8 +158,10 @@ def test_a_known_nhs_number_shows_the_patient_and_links_the_referral(app, client
     spaced = f"{nhs[:3]} {nhs[3:6]} {nhs[6:]}"
     response = client.get(f"/intake/patient-lookup?nhs_number={spaced}", headers={"HX-Request": "true"})
     body = response.get_data(as_text=True)
-    assert response.status_code == 200 and "<html" not in body
-    assert "Known PERSON" in body and f"/patients/{patient_id}" in body
+    assert response.status_code == 200
+    assert "<html" not in body
+    assert "Known PERSON" in body
+    assert f"/patients/{patient_id}" in body
     assert events(app, "record.viewed")[-1].patient_id == patient_id, "the lookup showed a record: logged"
 
     unknown = client.get(f"/intake/patient-lookup?nhs_number={next_nhs_number()}").get_data(as_text=True)
@@ -168,3 +176,10 @@ def test_a_known_nhs_number_shows_the_patient_and_links_the_referral(app, client
         assert [r.patient_id for r in referrals] == [patient_id, patient_id]
         assert db.session.get(Patient, patient_id).given_name == "Known", "the record on file is not overwritten"
     assert count(app, Patient) == 1
+
+
+def test_a_post_over_the_request_limit_gets_a_friendly_413(app, client, booking):
+    response = post_form(client, "/intake/new", intake_form(reason="x" * (17 * 1024 * 1024)))
+    assert response.status_code == 413
+    assert "Too much data was sent" in response.get_data(as_text=True)
+    assert count(app, Referral) == 0

@@ -1,12 +1,12 @@
 """Browser journeys in Chromium: intake, htmx filtering, error focus, and axe and CSP checks on every page."""
 from pathlib import Path
 
-import nhs_number
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from tests.conftest import PASSWORD
+from tests.factories import next_nhs_number
 
 pytestmark = pytest.mark.browser
 
@@ -35,7 +35,7 @@ def go_to(page: Page, link_text: str) -> None:
 
 def a_polish_speaking_patient(**overrides) -> dict:
     patient = {
-        "nhs_number": nhs_number.generate(for_region=nhs_number.REGION_SYNTHETIC, quantity=1)[0],
+        "nhs_number": next_nhs_number(),
         "given_name": "Zofia", "family_name": "Kowalska", "dob": ("7", "11", "1948"), "sex": "Female",
         "ethnic_category": "White - Any other White background",
         "interpreter_needed": "Yes", "preferred_language": "Polish",

@@ -2,7 +2,13 @@
 import pytest
 
 from inclusive_access.domain.equity import (
-    COMMUNICATION_NEEDS, ETHNIC_CATEGORIES, FLAGS, HOUSING_STATUSES, derive_flags, ethnic_group, imd_quintile,
+    COMMUNICATION_NEEDS,
+    ETHNIC_CATEGORIES,
+    FLAGS,
+    HOUSING_STATUSES,
+    derive_flags,
+    ethnic_group,
+    imd_quintile,
 )
 
 

@@ -70,13 +70,14 @@ def test_record_appends_a_linked_chain(db_session):
 
 
 def test_record_stores_canonical_json_and_utc_time(db_session):
-    event = append(db_session, 1)[0]
+    seq = append(db_session, 1)[0].seq
     db_session.expunge_all()
-    row = db_session.get(Event, event.seq)
+    row = db_session.get(Event, seq)
     assert row.data == '{"i":1,"name":"Zoë"}'
     assert json.loads(row.data) == {"i": 1, "name": "Zoë"}
     assert row.occurred_at == FIXED
-    assert row.actor_id is None and row.actor_role is None
+    assert row.actor_id is None
+    assert row.actor_role is None
 
 
 def test_canonical_json_is_independent_of_key_order():
@@ -113,7 +114,7 @@ def test_verify_intact_log(db_session):
 def test_altered_event_data_is_detected(db_session, backend):
     append(db_session, 4)
     unprotect(db_session, backend)
-    db_session.execute(text("""UPDATE events SET data = '{"i":2,"name":"Zoe"}' WHERE seq = 2"""))
+    db_session.execute(text("UPDATE events SET data = :d WHERE seq = 2"), {"d": '{"i":2,"name":"Zoe"}'})
     db_session.commit()
     result = events.verify(db_session)
     assert not result.ok
@@ -137,7 +138,7 @@ def test_altering_any_stored_field_is_detected(db_session, backend, column, valu
 def test_recomputed_hash_after_alteration_breaks_the_next_link(db_session, backend):
     append(db_session, 4)
     unprotect(db_session, backend)
-    db_session.execute(text("""UPDATE events SET data = '{"i":2,"name":"Mallory"}' WHERE seq = 2"""))
+    db_session.execute(text("UPDATE events SET data = :d WHERE seq = 2"), {"d": '{"i":2,"name":"Mallory"}'})
     db_session.commit()
     row = db_session.execute(select(Event.__table__).where(Event.seq == 2)).one()
     db_session.execute(text("UPDATE events SET hash = :h WHERE seq = 2"), {"h": events.compute_hash(row)})

@@ -10,9 +10,10 @@ from inclusive_access.domain.actors import SYSTEM
 from inclusive_access.domain.errors import InvalidInput
 from inclusive_access.domain.validation import LONDON, FieldErrors
 from inclusive_access.models import Pathway, Patient
-from tests.factories import intake_row
+from tests.factories import intake_row, next_nhs_number
 
-VALID = nhs_number.generate(for_region=nhs_number.REGION_SYNTHETIC, quantity=3)
+VALID = [next_nhs_number() for _ in range(3)]
+NUMBER_IDS = ["first", "second", "third"]  # generated numbers differ per run; test ids should not
 TEN_MB = "x" * (10 * 1024 * 1024)
 
 
@@ -45,19 +46,19 @@ def test_generated_numbers_are_valid():
     assert all(nhs_number.is_valid(n) for n in VALID)
 
 
-@pytest.mark.parametrize("number", VALID)
+@pytest.mark.parametrize("number", VALID, ids=NUMBER_IDS)
 def test_nhs_number_with_spaces_is_accepted_and_stored_without_them(number):
     value, errors = nhs_field(spaced(number))
     assert errors == {}
     assert value == number
 
 
-@pytest.mark.parametrize("number", VALID)
+@pytest.mark.parametrize("number", VALID, ids=NUMBER_IDS)
 def test_nhs_number_without_spaces_and_with_padding_is_accepted(number):
     assert nhs_field(f"  {number} ") == (number, {})
 
 
-@pytest.mark.parametrize("number", VALID)
+@pytest.mark.parametrize("number", VALID, ids=NUMBER_IDS)
 def test_nhs_number_with_wrong_check_digit_is_rejected(number):
     value, errors = nhs_field(spaced(wrong_check_digit(number)))
     assert value is None
@@ -71,7 +72,7 @@ def test_nhs_number_with_wrong_check_digit_is_rejected(number):
     "999A000000",                 # a letter
     "ABC DEF GHIJ",               # letters only
     "999.000.0000",               # punctuation
-])
+], ids=["9-digits", "9-digits-spaced", "11-digits", "a-letter", "letters", "punctuation"])
 def test_nhs_number_that_is_not_ten_digits_is_rejected(raw):
     value, errors = nhs_field(raw)
     assert value is None
@@ -102,7 +103,7 @@ def test_valid_intake_parses(db_session):
     assert referral.received_at.tzinfo is not None
 
 
-@pytest.mark.parametrize("number", VALID)
+@pytest.mark.parametrize("number", VALID, ids=NUMBER_IDS)
 def test_parse_intake_accepts_spaced_nhs_number_and_stores_it_without_spaces(db_session, number):
     patient, referral = intake.parse_intake(db_session, intake_row(nhs_number=spaced(number)))
     assert patient.nhs_number == number
@@ -116,7 +117,7 @@ def test_parse_intake_accepts_spaced_nhs_number_and_stores_it_without_spaces(db_
     (VALID[1][:9], "10 digits"),
     ("99900O0000", "10 digits"),
     ("", "Enter the NHS number"),
-])
+], ids=["check-digit", "9-digits", "letter-O", "empty"])
 def test_parse_intake_rejects_bad_nhs_numbers(db_session, raw, message):
     errors = intake_errors(db_session, nhs_number=raw)
     assert message in errors["nhs_number"]
@@ -181,7 +182,8 @@ def test_optional_fields_may_be_empty(db_session, field):
     if field == "imd_decile":
         overrides["imd_index"] = ""
     patient, referral = intake.parse_intake(db_session, intake_row(**overrides))
-    assert patient is not None and referral is not None
+    assert patient is not None
+    assert referral is not None
 
 
 @pytest.mark.parametrize(("field", "limit"), [
