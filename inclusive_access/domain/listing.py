@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from inclusive_access.domain.events import RECORD_VIEWED
 from inclusive_access.models import Event, Pathway, Patient, Referral, User
 
 
@@ -44,8 +45,12 @@ def list_referrals(session: Session, filters: ReferralFilters, per_page: int = 5
 
 
 def timeline(session: Session, *, referral_id: int | None = None, patient_id: int | None = None) -> list[dict]:
-    """Every event for a referral or patient, oldest first, with who did it."""
-    query = select(Event, User.display_name).join(User, User.id == Event.actor_id, isouter=True)
+    """Every change to a referral or patient, oldest first, with who made it.
+
+    Views are left out: they belong to the access log, and would bury the changes on a busy record.
+    """
+    query = (select(Event, User.display_name).join(User, User.id == Event.actor_id, isouter=True)
+             .where(Event.action != RECORD_VIEWED))
     if referral_id is not None:
         query = query.where(Event.referral_id == referral_id)
     else:
