@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from inclusive_access.domain import accounts, bulk_import, events
 from inclusive_access.domain.actors import SYSTEM
 from inclusive_access.domain.errors import InvalidInput
+from inclusive_access.domain.policy import Policy
 from inclusive_access.extensions import db
 from inclusive_access.models import ROLES, Patient
 
@@ -75,13 +76,13 @@ def import_referrals(path: Path, skip_invalid: bool) -> None:
         raise click.ClickException(exc.errors["header"]) from exc
     except (UnicodeDecodeError, csv.Error) as exc:
         raise click.ClickException(f"{path.name} is not a readable UTF-8 CSV file: {exc}") from exc
-    quintiles = current_app.config["DEPRIVATION_FLAG_QUINTILES"]
+    policy = Policy.from_mapping(current_app.config)
     if len(rows) > PROGRESS_THRESHOLD:
         with click.progressbar(length=len(rows), label="Importing referrals", file=sys.stderr) as bar:
-            report = bulk_import.import_referrals(db.session, SYSTEM, rows, skip_invalid, quintiles,
+            report = bulk_import.import_referrals(db.session, SYSTEM, rows, skip_invalid, policy,
                                                   progress=lambda _n: bar.update(1))
     else:
-        report = bulk_import.import_referrals(db.session, SYSTEM, rows, skip_invalid, quintiles)
+        report = bulk_import.import_referrals(db.session, SYSTEM, rows, skip_invalid, policy)
     for line, _row, reason in report.rejected:
         click.echo(f"line {line}: {reason}", err=True)
     if report.rejected and not skip_invalid:

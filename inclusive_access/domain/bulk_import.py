@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from inclusive_access.domain import intake
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import InvalidInput
+from inclusive_access.domain.policy import DEFAULT_POLICY, Policy
 from inclusive_access.models import Referral
 
 COLUMNS = tuple(f for f in intake.PATIENT_FIELDS) + intake.REFERRAL_FIELDS
@@ -49,7 +50,7 @@ def _already_imported(session: Session, refs: set[str], batch: int = 1000) -> se
 
 
 def import_referrals(session: Session, actor: Actor, rows: Iterable[tuple[int, dict]], skip_invalid: bool,
-                     deprivation_quintiles=(1,), progress: Callable[[int], None] | None = None) -> ImportReport:
+                     policy: Policy = DEFAULT_POLICY, progress: Callable[[int], None] | None = None) -> ImportReport:
     """Validate every row first; then receive the valid ones (all rows must be valid unless skip_invalid).
 
     A row whose external reference is already in the database was imported before and is counted,
@@ -77,7 +78,7 @@ def import_referrals(session: Session, actor: Actor, rows: Iterable[tuple[int, d
     if report.rejected and not skip_invalid:
         return report
     for done, (patient, referral) in enumerate(valid, start=1):
-        intake.receive_referral(session, actor, patient, referral, deprivation_quintiles=deprivation_quintiles)
+        intake.receive_referral(session, actor, patient, referral, policy=policy)
         report.imported += 1
         if progress:
             progress(done)

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import events
+from inclusive_access.domain import clocks, events
 from inclusive_access.domain import validation as v
 from inclusive_access.domain.access import INTAKE_ROLES, require_role
 from inclusive_access.domain.actors import Actor
@@ -19,6 +19,7 @@ from inclusive_access.domain.equity import (
     imd_quintile,
 )
 from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput
+from inclusive_access.domain.policy import DEFAULT_POLICY, Policy
 from inclusive_access.models import Pathway, Patient, Referral
 
 URGENCIES = {"routine": "Routine", "urgent": "Urgent"}
@@ -137,8 +138,7 @@ def find_patient(session: Session, nhs_number: str) -> Patient | None:
 
 def receive_referral(
     session: Session, actor: Actor, patient: PatientDetails, referral: ReferralDetails,
-    submission_token: str | None = None, now: datetime | None = None,
-    deprivation_quintiles=(1,),
+    submission_token: str | None = None, now: datetime | None = None, policy: Policy = DEFAULT_POLICY,
 ) -> tuple[Referral, bool]:
     """Register the patient (or link the existing one by NHS number) and receive the referral.
 
@@ -165,7 +165,7 @@ def receive_referral(
         events.record(session, actor, events.PATIENT_REGISTERED, "patient", record.id,
                       patient_id=record.id, data=asdict(patient), now=now)
     snapshot = {f: getattr(record, f) for f in PATIENT_FIELDS}
-    flags = derive_flags(snapshot, deprivation_quintiles)
+    flags = derive_flags(snapshot, policy.deprivation_quintiles)
     pathway = session.scalar(select(Pathway).where(Pathway.code == referral.pathway_code))
     row = Referral(
         patient_id=record.id, pathway_id=pathway.id, external_ref=referral.external_ref,
@@ -174,12 +174,13 @@ def receive_referral(
         received_at=referral.received_at, reason=referral.reason, urgency=referral.urgency,
         flags=flags, flagged=bool(flags), imd_quintile=imd_quintile(record.imd_decile),
         state="received", created_at=now,
+        triage_due_at=clocks.triage_due(referral.received_at, bool(flags), policy.clocks),
     )
     session.add(row)
     session.flush()
     data = {k: val for k, val in asdict(referral).items()}
     data.update(flags=flags, linked_existing_patient=linked, imd_quintile=row.imd_quintile,
-                ethnic_category=record.ethnic_category)
+                ethnic_category=record.ethnic_category, triage_due_at=row.triage_due_at, version=row.version)
     events.record(session, actor, events.REFERRAL_RECEIVED, "referral", row.id,
                   patient_id=record.id, referral_id=row.id, data=data, now=now)
     return row, linked

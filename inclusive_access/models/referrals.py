@@ -30,6 +30,8 @@ class Referral(db.Model):
         CheckConstraint("urgency IN ('routine', 'urgent')", name="urgency"),
         Index("ix_referrals_state_received", "state", "received_at"),
         Index("ix_referrals_flagged_received", "flagged", "received_at"),
+        # The triage worklist: WHERE state = 'received' ORDER BY triage_priority, triage_due_at
+        Index("ix_referrals_triage_queue", "state", "triage_priority", "triage_due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -51,6 +53,17 @@ class Referral(db.Model):
     #: IMD quintile at receipt (1 = most deprived); None = not known
     imd_quintile: Mapped[int | None]
     state: Mapped[str] = mapped_column(String(24), default="received")
+    #: when triage is due (domain.clocks.triage_due), set at receipt
+    triage_due_at: Mapped[datetime]
+    #: 0 = back from clarification (top of the queue), 1 = in turn
+    triage_priority: Mapped[int] = mapped_column(default=1)
+    #: set while the referral waits for a senior's triage decision
+    triage_escalated_at: Mapped[datetime | None]
+    triaged_at: Mapped[datetime | None]
+    #: first attended appointment (referral-to-first-contact ends here)
+    first_contact_at: Mapped[datetime | None]
+    rejection_code: Mapped[str | None] = mapped_column(String(32))
+    rejection_text: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(default=1)
 

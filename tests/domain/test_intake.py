@@ -9,6 +9,7 @@ from sqlalchemy import func, select, text
 from inclusive_access.domain import events, intake, records
 from inclusive_access.domain.actors import SYSTEM, actor_for
 from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput, NotPermitted, StaleRecord
+from inclusive_access.domain.policy import Policy
 from inclusive_access.models import Event, Patient, Referral
 from tests.factories import intake_row, make_user
 
@@ -20,7 +21,7 @@ def count(session, model) -> int:
 def receive(session, actor=SYSTEM, token=None, quintiles=(1,), **overrides):
     patient, referral = intake.parse_intake(session, intake_row(**overrides))
     return intake.receive_referral(session, actor, patient, referral, submission_token=token,
-                                   deprivation_quintiles=quintiles)
+                                   policy=Policy(deprivation_quintiles=quintiles))
 
 
 def details_of(patient: Patient) -> intake.PatientDetails:

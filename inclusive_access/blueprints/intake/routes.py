@@ -10,6 +10,7 @@ from inclusive_access.blueprints.intake.forms import IntakeForm
 from inclusive_access.domain import intake, records
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput
+from inclusive_access.domain.policy import Policy
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 
@@ -35,7 +36,7 @@ def new_referral():
             row, linked = intake.receive_referral(
                 db.session, actor_for(current_user), patient, referral,
                 submission_token=form.submission_token.data or None,
-                deprivation_quintiles=current_app.config["DEPRIVATION_FLAG_QUINTILES"])
+                policy=Policy.from_mapping(current_app.config))
         except InvalidInput as exc:
             errors = {ERROR_ANCHORS.get(k, k): msg for k, msg in exc.errors.items()}
         except DuplicateSubmission as dup:

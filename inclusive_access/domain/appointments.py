@@ -1,0 +1,130 @@
+"""Appointments: book, rebook, cancel, and record what happened; the first attendance is first contact."""
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from inclusive_access.domain import events, referral_flow, states
+from inclusive_access.domain.access import INTAKE_ROLES, require_role
+from inclusive_access.domain.actors import Actor
+from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput, StaleRecord, TransitionNotAllowed
+from inclusive_access.models import Appointment, Referral
+
+FORMATS = {"clinic": "Clinic", "telephone": "Telephone", "telephone_interpreter": "Telephone with interpreter",
+           "video": "Video", "home_visit": "Home visit", "community_venue": "Community venue"}
+OUTCOMES = {"attended": "Attended", "dna": "Did not attend", "cancelled_patient": "Cancelled by the patient",
+            "cancelled_service": "Cancelled by the service"}
+#: NHS Data Dictionary "attended or did not attend" codes, for exports
+ATTENDANCE_CODES = {"attended": "5", "dna": "3", "cancelled_patient": "2", "cancelled_service": "4"}
+
+
+def _validate(starts_at: datetime | None, fmt: str, place: str | None, duration: int) -> None:
+    errors = {}
+    if starts_at is None:
+        errors["starts_at"] = "Enter the date and time of the appointment"
+    if fmt not in FORMATS:
+        errors["format"] = "Select the format"
+    if fmt in ("clinic", "community_venue") and not place:
+        errors["place"] = "Enter where the appointment is"
+    if not 5 <= duration <= 240:
+        errors["duration_minutes"] = "Length must be between 5 and 240 minutes"
+    if errors:
+        raise InvalidInput(errors)
+
+
+def book_appointment(session: Session, actor: Actor, referral: Referral, seen_version: int, starts_at: datetime,
+                     fmt: str, place: str | None, notes: str | None = None, duration: int = 30,
+                     submission_token: str | None = None, now: datetime | None = None) -> Appointment:
+    """Book an appointment for an accepted or in-treatment referral (evening slots are allowed)."""
+    now = now or datetime.now(UTC)
+    events.lock_log(session)
+    if submission_token:
+        existing = session.scalar(select(Appointment.id).where(Appointment.submission_token == submission_token))
+        if existing:
+            raise DuplicateSubmission(existing)
+    referral_flow.check_version(session, referral, seen_version)
+    states.next_state(referral.state, "book", actor.role)
+    _validate(starts_at, fmt, place, duration)
+    appointment = Appointment(referral_id=referral.id, starts_at=starts_at, duration_minutes=duration, format=fmt,
+                              place=place, notes=notes, booked_by=actor.user_id, booked_at=now,
+                              submission_token=submission_token)
+    session.add(appointment)
+    session.flush()
+    referral_flow.touch(session, referral)
+    events.record(session, actor, events.APPOINTMENT_BOOKED, "appointment", appointment.id,
+                  patient_id=referral.patient_id, referral_id=referral.id, now=now,
+                  data={"starts_at": starts_at, "format": fmt, "place": place, "notes": notes,
+                        "version": referral.version, "summary": f"Appointment booked ({FORMATS[fmt]})"})
+    return appointment
+
+
+def _open(session: Session, appointment: Appointment, seen_version: int) -> Referral:
+    if appointment.status != states.AppointmentStatus.BOOKED:
+        raise TransitionNotAllowed("This appointment already has an outcome.")
+    if seen_version != appointment.version:
+        raise StaleRecord("This appointment changed since you opened it.")
+    return session.get(Referral, appointment.referral_id)
+
+
+def _flush(session: Session) -> None:
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise StaleRecord("This appointment changed while you were saving.") from exc
+
+
+def rebook_appointment(session: Session, actor: Actor, appointment: Appointment, seen_version: int,
+                       starts_at: datetime, fmt: str, place: str | None, notes: str | None = None,
+                       now: datetime | None = None) -> None:
+    """Move a booked appointment to a new time, format or place."""
+    now = now or datetime.now(UTC)
+    events.lock_log(session)
+    referral = _open(session, appointment, seen_version)
+    states.next_state(referral.state, "book", actor.role)
+    _validate(starts_at, fmt, place, appointment.duration_minutes)
+    before = {"starts_at": appointment.starts_at, "format": appointment.format, "place": appointment.place}
+    appointment.starts_at, appointment.format, appointment.place, appointment.notes = starts_at, fmt, place, notes
+    _flush(session)
+    events.record(session, actor, events.APPOINTMENT_REBOOKED, "appointment", appointment.id,
+                  patient_id=referral.patient_id, referral_id=referral.id, now=now,
+                  data={"from": before, "to": {"starts_at": starts_at, "format": fmt, "place": place}})
+
+
+def record_outcome(session: Session, actor: Actor, appointment: Appointment, seen_version: int, outcome: str,
+                   reason: str | None = None, now: datetime | None = None) -> None:
+    """Attended, did not attend, or cancelled by the patient or the service.
+
+    The first attended appointment sets the referral's first contact and moves it to in_treatment.
+    """
+    now = now or datetime.now(UTC)
+    require_role(actor, INTAKE_ROLES)
+    events.lock_log(session)
+    referral = _open(session, appointment, seen_version)
+    if outcome not in OUTCOMES:
+        raise InvalidInput({"outcome": "Select what happened"})
+    if outcome.startswith("cancelled") and not reason:
+        raise InvalidInput({"reason": "Enter why it was cancelled"})
+    if outcome in ("attended", "dna") and appointment.starts_at > now:
+        raise InvalidInput({"outcome": "Attendance can only be recorded once the appointment has started"})
+    appointment.status, appointment.outcome_recorded_at = outcome, now
+    appointment.cancel_reason = reason if outcome.startswith("cancelled") else None
+    first = outcome == "attended" and referral.first_contact_at is None
+    appointment.first_contact = first
+    _flush(session)
+    action = {"attended": events.APPOINTMENT_ATTENDED, "dna": events.APPOINTMENT_DNA}.get(
+        outcome, events.APPOINTMENT_CANCELLED)
+    events.record(session, actor, action, "appointment", appointment.id, patient_id=referral.patient_id,
+                  referral_id=referral.id, now=now,
+                  data={"status": outcome, "attendance_code": ATTENDANCE_CODES[outcome], "reason": reason,
+                        "starts_at": appointment.starts_at, "format": appointment.format})
+    if first:
+        referral.first_contact_at = appointment.starts_at
+        referral_flow.transition(session, actor, referral, "first_contact", events.FIRST_CONTACT, now=now,
+                                 data={"appointment_id": appointment.id, "first_contact_at": appointment.starts_at,
+                                       "summary": "First contact"})
+
+
+def appointments_for(session: Session, referral: Referral) -> list[Appointment]:
+    return list(session.scalars(select(Appointment).where(Appointment.referral_id == referral.id)
+                                .order_by(Appointment.starts_at)))

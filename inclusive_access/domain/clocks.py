@@ -1,0 +1,110 @@
+"""SLA clocks as pure functions: same-day triage, 24-hour clarification, 14-day rebooking.
+
+UTC in and out; the calendar rules (working days, cut-offs, bank holidays) apply in Europe/London.
+"""
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
+
+#: England and Wales bank holidays (gov.uk); a setting, so a service can extend it each year.
+ENGLAND_BANK_HOLIDAYS = tuple(date.fromisoformat(d) for d in (
+    "2025-01-01", "2025-04-18", "2025-04-21", "2025-05-05", "2025-05-26", "2025-08-25", "2025-12-25", "2025-12-26",
+    "2026-01-01", "2026-04-03", "2026-04-06", "2026-05-04", "2026-05-25", "2026-08-31", "2026-12-25", "2026-12-28",
+    "2027-01-01", "2027-03-26", "2027-03-29", "2027-05-03", "2027-05-31", "2027-08-30", "2027-12-27", "2027-12-28",
+))
+
+
+@dataclass(frozen=True)
+class ClockSettings:
+    """Local policy with DOMAIN.md's defaults."""
+
+    same_day_cutoff: time = time(15, 0)
+    end_of_day: time = time(17, 0)
+    next_day_by: time = time(12, 0)
+    unflagged_working_days: int = 3
+    #: Monday = 0 ... Sunday = 6
+    working_weekdays: frozenset[int] = frozenset(range(5))
+    bank_holidays: frozenset[date] = field(default_factory=lambda: frozenset(ENGLAND_BANK_HOLIDAYS))
+    clarification_hours: int = 24
+    rebooking_days: int = 14
+
+    @classmethod
+    def from_mapping(cls, cfg: Mapping) -> "ClockSettings":
+        """Build from app config keys (TRIAGE_CUTOFF="15:00", BANK_HOLIDAYS=[...], ...), defaults otherwise."""
+        default = cls()
+        return cls(
+            same_day_cutoff=time.fromisoformat(cfg.get("TRIAGE_CUTOFF", "15:00")),
+            end_of_day=time.fromisoformat(cfg.get("TRIAGE_END_OF_DAY", "17:00")),
+            next_day_by=time.fromisoformat(cfg.get("TRIAGE_NEXT_DAY_BY", "12:00")),
+            unflagged_working_days=int(cfg.get("UNFLAGGED_TRIAGE_WORKING_DAYS", 3)),
+            bank_holidays=frozenset(date.fromisoformat(d) if isinstance(d, str) else d
+                                    for d in cfg.get("BANK_HOLIDAYS", default.bank_holidays)),
+            clarification_hours=int(cfg.get("CLARIFICATION_HOURS", 24)),
+            rebooking_days=int(cfg.get("REBOOKING_DAYS", 14)),
+        )
+
+
+def is_working_day(day: date, settings: ClockSettings) -> bool:
+    return day.weekday() in settings.working_weekdays and day not in settings.bank_holidays
+
+
+def next_working_day(day: date, settings: ClockSettings) -> date:
+    """The first working day strictly after `day`."""
+    day += timedelta(days=1)
+    while not is_working_day(day, settings):
+        day += timedelta(days=1)
+    return day
+
+
+def _at(day: date, clock: time) -> datetime:
+    # zoneinfo resolves wall-clock times across BST changes (fold=0: the first of an ambiguous hour).
+    return datetime.combine(day, clock, tzinfo=LONDON).astimezone(UTC)
+
+
+def triage_due(received_at: datetime, flagged: bool, settings: ClockSettings = ClockSettings()) -> datetime:
+    """When triage is due.
+
+    Flagged: received on a working day before the cut-off (15:00) -> 17:00 that day; otherwise
+    12:00 on the next working day. Unflagged: 17:00 on the third working day after the day received.
+    """
+    local = received_at.astimezone(LONDON)
+    today = local.date()
+    if not flagged:
+        day = today
+        for _ in range(settings.unflagged_working_days):
+            day = next_working_day(day, settings)
+        return _at(day, settings.end_of_day)
+    if is_working_day(today, settings) and local.time() < settings.same_day_cutoff:
+        return _at(today, settings.end_of_day)
+    return _at(next_working_day(today, settings), settings.next_day_by)
+
+
+def clarification_due(requested_at: datetime, settings: ClockSettings = ClockSettings()) -> datetime:
+    """24 clock hours (not working hours) after the request: poor referrals are never parked."""
+    return requested_at.astimezone(UTC) + timedelta(hours=settings.clarification_hours)
+
+
+def rebooking_due(missed_at: datetime, settings: ClockSettings = ClockSettings()) -> datetime:
+    """A rebooking is on time when booked within 14 days of the missed appointment."""
+    return missed_at.astimezone(UTC) + timedelta(days=settings.rebooking_days)
+
+
+def time_left(due: datetime, now: datetime) -> timedelta:
+    """Positive while time remains; negative once overdue."""
+    return due - now
+
+
+def describe(delta: timedelta) -> str:
+    """'3 h 20 min left' / '1 day 2 h overdue', for worklists and screen readers alike."""
+    overdue, seconds = delta < timedelta(0), abs(int(delta.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, minutes = rest // 3600, (rest % 3600) // 60
+    parts = ([f"{days} day{'s' if days != 1 else ''}"] if days else []) + ([f"{hours} h"] if hours else [])
+    if not days:
+        parts.append(f"{minutes} min")
+    return f"{' '.join(parts)} {'overdue' if overdue else 'left'}"
+
+

@@ -1,0 +1,61 @@
+"""Moving a referral through its states: the version check and the transition with its event."""
+import json
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.exc import StaleDataError
+
+from inclusive_access.domain import events, states
+from inclusive_access.domain.actors import Actor
+from inclusive_access.domain.errors import StaleRecord
+from inclusive_access.models import Event, Referral, User
+
+
+def changes_since(session: Session, referral: Referral, seen_version: int) -> dict[str, dict]:
+    """What others did to the referral after the user loaded `seen_version`: action -> {by, at, data}."""
+    rows = session.execute(
+        select(Event.action, Event.data, Event.occurred_at, User.display_name)
+        .join(User, User.id == Event.actor_id, isouter=True)
+        .where(Event.referral_id == referral.id, Event.action != events.RECORD_VIEWED)
+        .order_by(Event.seq)
+    ).all()
+    changed = {}
+    for action, data, occurred_at, by in rows:
+        payload = json.loads(data)
+        if payload.get("version", 0) > seen_version:
+            changed[action] = {"value": payload.get("summary", action), "by": by or "system", "at": occurred_at}
+    return changed
+
+
+def check_version(session: Session, referral: Referral, seen_version: int | None) -> None:
+    """Refuse an action based on an out-of-date view of the referral (the optimistic lock)."""
+    if seen_version is not None and seen_version != referral.version:
+        raise StaleRecord("This referral changed since you opened it.", changes_since(session, referral, seen_version))
+
+
+def transition(session: Session, actor: Actor, referral: Referral, action: str, event_action: str,
+               data: dict | None = None, now: datetime | None = None, entity: tuple[str, int] | None = None):
+    """Apply `action` from the transition table, bump the version, and append the event."""
+    target = states.next_state(referral.state, action, actor.role)
+    before = referral.state
+    referral.state = target.value
+    _flush(session)
+    payload = {"from": before, "to": target.value, "version": referral.version, **(data or {})}
+    entity_type, entity_id = entity or ("referral", referral.id)
+    return events.record(session, actor, event_action, entity_type, entity_id, patient_id=referral.patient_id,
+                         referral_id=referral.id, data=payload, now=now or datetime.now(UTC))
+
+
+def touch(session: Session, referral: Referral) -> None:
+    """Bump the referral's version for a change that keeps its state, so stale forms are caught."""
+    flag_modified(referral, "state")
+    _flush(session)
+
+
+def _flush(session: Session) -> None:
+    try:
+        session.flush()
+    except StaleDataError as exc:  # another transaction changed the row between our read and write
+        raise StaleRecord("This referral changed while you were saving.") from exc

@@ -1,0 +1,69 @@
+"""Referral and appointment states with one transition table each: (state, action) -> next state, roles."""
+from enum import StrEnum
+
+from inclusive_access.domain.errors import NotPermitted, TransitionNotAllowed
+
+
+class ReferralState(StrEnum):
+    RECEIVED = "received"
+    AWAITING_CLARIFICATION = "awaiting_clarification"
+    ACCEPTED = "accepted"
+    IN_TREATMENT = "in_treatment"
+    REJECTION_REVIEW = "rejection_review"
+    REJECTED = "rejected"
+    NEEDS_SENIOR_REVIEW = "needs_senior_review"
+    DISCHARGE_REVIEW = "discharge_review"
+    DISCHARGED = "discharged"
+
+
+class AppointmentStatus(StrEnum):
+    BOOKED = "booked"
+    ATTENDED = "attended"
+    DNA = "dna"
+    CANCELLED_PATIENT = "cancelled_patient"
+    CANCELLED_SERVICE = "cancelled_service"
+
+
+BOOKING = frozenset({"booking", "clinician", "senior"})
+CLINICAL = frozenset({"clinician", "senior"})
+SENIOR = frozenset({"senior"})
+S = ReferralState
+
+#: (state, action) -> (next state, roles allowed)
+REFERRAL_TRANSITIONS: dict[tuple[ReferralState, str], tuple[ReferralState, frozenset[str]]] = {
+    (S.RECEIVED, "accept"): (S.ACCEPTED, BOOKING),
+    (S.RECEIVED, "request_clarification"): (S.AWAITING_CLARIFICATION, BOOKING),
+    (S.RECEIVED, "escalate"): (S.RECEIVED, BOOKING),
+    (S.RECEIVED, "reject"): (S.REJECTED, CLINICAL),
+    # A flagged referral is never rejected on one person's say: it waits for a senior.
+    (S.RECEIVED, "reject_flagged"): (S.REJECTION_REVIEW, CLINICAL),
+    (S.AWAITING_CLARIFICATION, "clarification_closed"): (S.RECEIVED, BOOKING),
+    (S.REJECTION_REVIEW, "uphold_rejection"): (S.REJECTED, SENIOR),
+    (S.REJECTION_REVIEW, "overturn_rejection"): (S.RECEIVED, SENIOR),
+    (S.ACCEPTED, "book"): (S.ACCEPTED, BOOKING),
+    (S.ACCEPTED, "first_contact"): (S.IN_TREATMENT, BOOKING),
+    (S.IN_TREATMENT, "book"): (S.IN_TREATMENT, BOOKING),
+}
+
+#: appointment status -> statuses an outcome may move it to
+APPOINTMENT_OUTCOMES = {
+    AppointmentStatus.BOOKED: frozenset({AppointmentStatus.ATTENDED, AppointmentStatus.DNA,
+                                         AppointmentStatus.CANCELLED_PATIENT, AppointmentStatus.CANCELLED_SERVICE}),
+}
+
+
+def next_state(state: str, action: str, role: str | None) -> ReferralState:
+    """The state after `action`, or TransitionNotAllowed / NotPermitted."""
+    entry = REFERRAL_TRANSITIONS.get((ReferralState(state), action))
+    if entry is None:
+        raise TransitionNotAllowed(
+            f"'{action.replace('_', ' ')}' is not possible while the referral is {state.replace('_', ' ')}.")
+    target, roles = entry
+    if role not in roles:
+        raise NotPermitted(f"The {role or 'system'} role may not {action.replace('_', ' ')} a referral.")
+    return target
+
+
+def allowed_actions(state: str, role: str | None) -> set[str]:
+    """What the UI may offer this role for a referral in this state."""
+    return {action for (s, action), (_t, roles) in REFERRAL_TRANSITIONS.items() if s == state and role in roles}

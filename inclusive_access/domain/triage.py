@@ -1,0 +1,206 @@
+"""Same-day triage: the booking script, the four outcomes, senior sign-off of flagged rejections, the worklist."""
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import String, cast, select
+from sqlalchemy.orm import Session
+
+from inclusive_access.domain import clarification, events, referral_flow
+from inclusive_access.domain.actors import Actor
+from inclusive_access.domain.errors import InvalidInput, NotPermitted
+from inclusive_access.domain.policy import DEFAULT_POLICY, Policy
+from inclusive_access.models import Pathway, Referral, TriageRecord
+
+CONTACT_METHODS = {"telephone": "Telephone", "text": "Text message", "email": "Email", "letter": "Letter",
+                   "carer": "Through a carer or advocate"}
+MOBILITY = {"none": "No difficulty travelling", "step_free": "Needs step-free access",
+            "needs_help": "Cannot travel without help", "housebound": "Cannot leave home",
+            "cost": "The cost of travel is a barrier"}
+DIGITAL = {"video": "Smartphone or computer, happy to use video", "phone_only": "Telephone only",
+           "none": "No reliable telephone"}
+FORMATS = {"clinic": "Clinic", "telephone": "Telephone", "telephone_interpreter": "Telephone with interpreter",
+           "video": "Video", "home_visit": "Home visit", "community_venue": "Community venue",
+           "evening": "Evening appointment"}
+ADJUSTMENT_CATEGORIES = {"communication_support": "Communication support", "information_format": "Information format",
+                         "environment_access": "Environment and access", "timing": "Timing",
+                         "support_person": "Support person", "other": "Other"}
+REJECTION_CODES = {"not_eligible": "Not eligible for this service", "wrong_service": "Better met by another service",
+                   "duplicate": "Duplicate referral", "declined": "Patient declined", "other": "Other"}
+OUTCOMES = ("accept", "clarify", "escalate", "reject")
+
+
+@dataclass(frozen=True)
+class BookingScript:
+    """The questions asked at triage; answers find barriers before the first appointment is missed."""
+
+    contact_method: str
+    contact_times: str
+    safe_to_leave_message: bool | None
+    interpreter_needed: bool | None
+    language: str
+    communication_needs: str
+    mobility: str
+    caring_or_work: str
+    digital_access: str
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def suggest_formats(script: BookingScript) -> list[str]:
+    """Alternative formats that fit the answers, most suitable first; clinic when nothing points elsewhere."""
+    formats = []
+    if script.interpreter_needed:
+        formats.append("telephone_interpreter")
+    if script.mobility == "housebound":
+        formats.append("home_visit")
+    if script.mobility in ("needs_help", "cost"):
+        formats += ["community_venue", "telephone"]
+    if script.digital_access == "video":
+        formats.append("video")
+    if script.caring_or_work:
+        formats.append("evening")
+    if script.digital_access != "none" and not script.interpreter_needed and "telephone" not in formats:
+        formats.append("telephone")
+    if script.mobility in ("none", "step_free"):
+        formats.append("clinic")
+    return list(dict.fromkeys(formats)) or ["clinic"]
+
+
+def suggest_adjustments(script: BookingScript) -> list[dict]:
+    """Adjustments the answers call for, to be confirmed by the person triaging."""
+    found = []
+    if script.interpreter_needed:
+        found.append({"category": "communication_support",
+                      "description": f"{script.language or 'Spoken language'} interpreter for every contact"})
+    if script.communication_needs:
+        found.append({"category": "information_format", "description": script.communication_needs})
+    if script.mobility == "step_free":
+        found.append({"category": "environment_access", "description": "Step-free access"})
+    if script.mobility == "housebound":
+        found.append({"category": "environment_access", "description": "Home visits"})
+    if script.caring_or_work:
+        found.append({"category": "timing", "description": f"Appointments that fit: {script.caring_or_work}"})
+    if script.contact_method == "carer":
+        found.append({"category": "support_person", "description": "Contact through the carer or advocate"})
+    return found
+
+
+def save_script(session: Session, actor: Actor, referral: Referral, script: BookingScript,
+                proposed_adjustments: list[dict], now: datetime) -> TriageRecord:
+    """Store the answers, the suggested formats and the proposed adjustments on the triage record."""
+    for item in proposed_adjustments:
+        if item.get("category") not in ADJUSTMENT_CATEGORIES or not item.get("description"):
+            raise InvalidInput({"proposed_adjustments": "Each adjustment needs a category and a description"})
+    record = session.scalar(select(TriageRecord).where(TriageRecord.referral_id == referral.id))
+    if record is None:
+        record = TriageRecord(referral_id=referral.id, recorded_by=actor.user_id, recorded_at=now)
+        session.add(record)
+    record.answers, record.suggested_formats = script.as_dict(), suggest_formats(script)
+    record.proposed_adjustments = proposed_adjustments
+    record.recorded_by, record.recorded_at = actor.user_id, now
+    session.flush()
+    events.record(session, actor, events.TRIAGE_SCRIPT_RECORDED, "triage_record", record.id,
+                  patient_id=referral.patient_id, referral_id=referral.id, now=now,
+                  data={"answers": record.answers, "suggested_formats": record.suggested_formats,
+                        "proposed_adjustments": proposed_adjustments})
+    return record
+
+
+def triage_referral(session: Session, actor: Actor, referral: Referral, seen_version: int, script: BookingScript,
+                    proposed_adjustments: list[dict], outcome: str, *, reason_code: str | None = None,
+                    reason_text: str | None = None, clarify: dict | None = None, now: datetime | None = None,
+                    policy: Policy = DEFAULT_POLICY) -> TriageRecord:
+    """Record the booking script and one outcome: accept, clarify (then request_clarification), escalate, reject.
+
+    Only a senior decides a referral escalated to senior triage. Rejecting a flagged referral does not
+    reject it: it waits in rejection_review for a senior's sign-off.
+    """
+    now = now or datetime.now(UTC)
+    events.lock_log(session)
+    referral_flow.check_version(session, referral, seen_version)
+    if outcome not in OUTCOMES:
+        raise InvalidInput({"outcome": "Select what happens next"})
+    if referral.triage_escalated_at and outcome in ("accept", "reject") and actor.role != "senior":
+        raise NotPermitted("This referral is waiting for senior triage.")
+    record = save_script(session, actor, referral, script, proposed_adjustments, now)
+    if outcome == "accept":
+        referral.triaged_at = now
+        referral_flow.transition(session, actor, referral, "accept", events.TRIAGE_ACCEPTED, now=now,
+                                 data={"summary": "Accepted at triage"})
+        record.outcome = "accepted"
+    elif outcome == "escalate":
+        if not reason_text:
+            raise InvalidInput({"reason_text": "Say why this needs a senior's triage"})
+        referral.triage_escalated_at = now
+        referral_flow.transition(session, actor, referral, "escalate", events.TRIAGE_ESCALATED, now=now,
+                                 data={"reason": reason_text, "summary": "Escalated to senior triage"})
+        record.outcome = "escalated"
+    elif outcome == "reject":
+        _reject(session, actor, referral, reason_code, reason_text, now)
+        record.outcome = referral.state
+    else:
+        clarification.request_clarification(session, actor, referral, referral.version, now=now, policy=policy,
+                                            **(clarify or {}))
+        record.outcome = "clarification"
+    session.flush()
+    return record
+
+
+def _reject(session: Session, actor: Actor, referral: Referral, code: str | None, text: str | None, now) -> None:
+    errors = {}
+    if code not in REJECTION_CODES:
+        errors["reason_code"] = "Select the reason for rejecting"
+    if not text:
+        errors["reason_text"] = "Explain the decision for the referrer and the record"
+    if errors:
+        raise InvalidInput(errors)
+    referral.rejection_code, referral.rejection_text, referral.triaged_at = code, text, now
+    if referral.flagged:
+        referral_flow.transition(session, actor, referral, "reject_flagged", events.TRIAGE_REJECTION_PROPOSED,
+                                 now=now, data={"code": code, "reason": text,
+                                                "summary": "Rejection proposed: waits for a senior"})
+    else:
+        referral_flow.transition(session, actor, referral, "reject", events.TRIAGE_REJECTED, now=now,
+                                 data={"code": code, "reason": text, "summary": "Rejected at triage"})
+
+
+def decide_rejection_review(session: Session, actor: Actor, referral: Referral, seen_version: int, uphold: bool,
+                            rationale: str, now: datetime | None = None) -> None:
+    """A senior upholds the proposed rejection of a flagged referral, or returns it to triage."""
+    now = now or datetime.now(UTC)
+    events.lock_log(session)
+    referral_flow.check_version(session, referral, seen_version)
+    if not rationale:
+        raise InvalidInput({"rationale": "Record the rationale for the decision"})
+    if uphold:
+        referral_flow.transition(session, actor, referral, "uphold_rejection", events.REJECTION_UPHELD, now=now,
+                                 data={"rationale": rationale, "summary": "Rejection upheld by a senior"})
+    else:
+        referral.triage_priority, referral.triage_due_at = 0, now
+        referral_flow.transition(session, actor, referral, "overturn_rejection", events.REJECTION_OVERTURNED,
+                                 now=now, data={"rationale": rationale, "summary": "Returned to triage by a senior"})
+
+
+@dataclass(frozen=True)
+class WorklistFilters:
+    pathway: str | None = None
+    flag: str | None = None
+    overdue_only: bool = False
+
+
+def triage_worklist(session: Session, filters: WorklistFilters, now: datetime, limit: int = 200) -> list[Referral]:
+    """Referrals awaiting triage: back-from-clarification first, then by due time, flagged first at equal time.
+
+    Reads ix_referrals_triage_queue (state, triage_priority, triage_due_at); the cost follows the queue,
+    not the history.
+    """
+    query = select(Referral).where(Referral.state == "received")
+    if filters.pathway:
+        query = query.join(Pathway).where(Pathway.code == filters.pathway)
+    if filters.flag:
+        query = query.where(cast(Referral.flags, String).like(f'%"{filters.flag}"%'))
+    if filters.overdue_only:
+        query = query.where(Referral.triage_due_at < now)
+    order = (Referral.triage_priority, Referral.triage_due_at, Referral.flagged.desc(), Referral.id)
+    return list(session.scalars(query.order_by(*order).limit(limit)))
