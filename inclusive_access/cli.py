@@ -7,7 +7,7 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
-from inclusive_access.domain import accounts, bulk_import, events
+from inclusive_access.domain import accounts, bulk_import, clarification, events
 from inclusive_access.domain.actors import SYSTEM
 from inclusive_access.domain.errors import InvalidInput
 from inclusive_access.domain.policy import Policy
@@ -22,6 +22,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_data)
     app.cli.add_command(import_referrals)
     app.cli.add_command(audit)
+    app.cli.add_command(sla)
 
 
 @click.command("create-user")
@@ -134,3 +135,16 @@ def audit_verify(checkpoint_file: Path | None) -> None:
 def audit_checkpoint() -> None:
     """Print the head of the chain (count and hash) as JSON, to keep outside the database."""
     click.echo(events.checkpoint(db.session).to_json())
+
+
+@click.group("sla")
+def sla() -> None:
+    """Service-level clocks."""
+
+
+@sla.command("sweep")
+def sla_sweep() -> None:
+    """Escalate newly overdue clarifications (for cron; running it twice escalates each once)."""
+    escalated = clarification.escalate_overdue(db.session)
+    db.session.commit()
+    click.echo(f"Escalated {len(escalated)} overdue clarification{'s' if len(escalated) != 1 else ''}.")

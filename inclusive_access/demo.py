@@ -5,12 +5,13 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 import nhs_number
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import accounts, intake
+from inclusive_access.domain import accounts, appointments, clarification, intake, triage
 from inclusive_access.domain.actors import SYSTEM, actor_for
 from inclusive_access.domain.equity import COMMUNICATION_NEEDS
-from inclusive_access.models import ROLES
+from inclusive_access.models import ROLES, Clarification
 
 GIVEN = ["Amira", "Ben", "Chloe", "Dev", "Efua", "Farah", "George", "Hana", "Ivan", "Jia", "Kwame", "Leah",
          "Mohammed", "Niamh", "Olu", "Priya", "Quinn", "Rosa", "Sami", "Tomasz", "Uma", "Victor", "Wen",
@@ -97,7 +98,73 @@ def load(session: Session, patients: int, referrals: int, seed: int,
                 ["falls at home", "reduced mobility after discharge", "low mood and isolation",
                  "knee pain limiting work", "memory concerns", "back pain", "anxiety"]),
             urgency=rng.choices(["routine", "urgent"], [80, 20])[0], external_ref=None)
-        intake.receive_referral(session, rng.choice(intake_actors), people[owner], details, now=at)
+        referral, _linked = intake.receive_referral(session, rng.choice(intake_actors), people[owner], details,
+                                                    now=at)
+        _progress_triage(session, rng, referral, actor_for(users["booking"]), actor_for(users["clinician"]),
+                         actor_for(users["senior"]), now)
         if progress:
             progress(1)
     return password
+
+
+SCRIPT = triage.BookingScript(contact_method="telephone", contact_times="mornings", safe_to_leave_message=True,
+                              interpreter_needed=False, language="", communication_needs="", mobility="none",
+                              caring_or_work="", digital_access="phone_only")
+
+
+def _progress_triage(session: Session, rng: random.Random, referral, booking, clinician, senior, now: datetime):
+    """Move older referrals through triage so every state, and some overdue work, appears in the demo."""
+    age = now - referral.received_at
+    script = SCRIPT
+    if age < timedelta(days=2) or rng.random() < 0.03:
+        if rng.random() < 0.3:  # an open clarification; those over 24 hours old are overdue
+            triage.triage_referral(session, booking, referral, referral.version, script, [], "clarify",
+                                   now=min(now, referral.received_at + timedelta(minutes=20)),
+                                   clarify={"question": "Demo: what is the main goal of this referral?",
+                                            "channel": rng.choice(list(clarification.CHANNELS)),
+                                            "contact_name": referral.referrer_name})
+        return  # otherwise still awaiting triage (some of these are overdue)
+    at = referral.received_at + timedelta(hours=rng.randint(1, 20))
+    roll = rng.random()
+    if "language" in referral.flags:
+        script = triage.BookingScript(**{**SCRIPT.as_dict(), "interpreter_needed": True,
+                                         "language": referral.patient.preferred_language or "Polish"})
+    if roll < 0.06:
+        triage.triage_referral(session, clinician, referral, referral.version, script, [], "reject",
+                               reason_code=rng.choice(list(triage.REJECTION_CODES)),
+                               reason_text="Demo: criteria not met", now=at)
+        if referral.state == "rejection_review" and rng.random() < 0.6:
+            triage.decide_rejection_review(session, senior, referral, referral.version, rng.random() < 0.5,
+                                           "Demo: senior reviewed the proposed rejection", now=at + timedelta(hours=4))
+        return
+    if roll < 0.10:
+        triage.triage_referral(session, booking, referral, referral.version, script, [], "clarify", now=at,
+                               clarify={"question": "Demo: please confirm current medication and mobility",
+                                        "channel": "telephone", "contact_name": referral.referrer_name})
+        item = session.scalars(select(Clarification).where(Clarification.referral_id == referral.id)).one()
+        if age > timedelta(days=3) or rng.random() < 0.3:
+            clarification.log_attempt(session, booking, item, "telephone", True, None, now=at + timedelta(hours=3))
+            clarification.close_clarification(session, booking, item, item.version, "Demo: details confirmed", None,
+                                              now=at + timedelta(hours=5))
+            if age > timedelta(days=3):
+                _accept_and_book(session, rng, referral, booking, script, at + timedelta(hours=6), now)
+        return
+    if roll < 0.12:
+        triage.triage_referral(session, booking, referral, referral.version, script, [], "escalate",
+                               reason_text="Demo: complex needs, senior view wanted", now=at)
+        return
+    _accept_and_book(session, rng, referral, booking, script, at, now)
+
+
+def _accept_and_book(session, rng, referral, booking, script, at: datetime, now: datetime) -> None:
+    adjustments = triage.suggest_adjustments(script)
+    triage.triage_referral(session, booking, referral, referral.version, script, adjustments, "accept", now=at)
+    starts = (at + timedelta(days=rng.randint(3, 21))).replace(hour=rng.choice([9, 10, 11, 14, 15, 18]), minute=0)
+    fmt = "telephone_interpreter" if script.interpreter_needed else rng.choice(["clinic", "telephone", "home_visit"])
+    appointment = appointments.book_appointment(session, booking, referral, referral.version, starts, fmt,
+                                                "Demo Community Clinic" if fmt == "clinic" else None, now=at)
+    if starts < now:
+        outcome = rng.choices(["attended", "dna", "cancelled_patient"], [82, 12, 6])[0]
+        appointments.record_outcome(session, booking, appointment, appointment.version, outcome,
+                                    "Demo: patient unwell" if outcome == "cancelled_patient" else None,
+                                    now=starts + timedelta(hours=1))

@@ -11,6 +11,7 @@ from inclusive_access.domain.actors import actor_for
 from inclusive_access.extensions import db, login_manager
 
 CLINICAL = frozenset({"booking", "clinician", "senior"})
+SENIOR = frozenset({"senior"})
 READ_ALL = frozenset({"booking", "clinician", "senior", "auditor", "manager"})
 MANAGER = frozenset({"manager"})
 
@@ -26,6 +27,17 @@ ACCESS: dict[str, frozenset[str]] = {
     "patients.edit_patient": CLINICAL,
     "intake.new_referral": CLINICAL,
     "intake.lookup_patient": CLINICAL,
+    "triage.worklist": CLINICAL,
+    "triage.triage_referral": CLINICAL,
+    "triage.preview_suggestions": CLINICAL,
+    "triage.decide_rejection": SENIOR,
+    "clarification.worklist": CLINICAL,
+    "clarification.show_clarification": CLINICAL,
+    "clarification.log_attempt": CLINICAL,
+    "clarification.close_clarification": CLINICAL,
+    "appointments.book_appointment": CLINICAL,
+    "appointments.rebook_appointment": CLINICAL,
+    "appointments.record_outcome": CLINICAL,
     "admin.list_users": MANAGER,
     "admin.new_user": MANAGER,
     "admin.change_role": MANAGER,

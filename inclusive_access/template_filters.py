@@ -4,6 +4,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from inclusive_access.domain import appointments, clocks, triage
+from inclusive_access.domain.clarification import CHANNELS
 from inclusive_access.domain.equity import (
     COMMUNICATION_NEEDS,
     ETHNIC_CATEGORIES,
@@ -43,6 +45,14 @@ def event_value(value) -> str:
     return str(value)
 
 
+def time_left(due: datetime | None) -> str:
+    return clocks.describe(due - datetime.now(UTC)) if due else ""
+
+
+def overdue(due: datetime | None) -> bool:
+    return bool(due) and due < datetime.now(UTC)
+
+
 def labels(codes, mapping: dict) -> str:
     return ", ".join(mapping.get(code, code) for code in codes or ())
 
@@ -50,6 +60,8 @@ def labels(codes, mapping: dict) -> str:
 def register(app: Flask) -> None:
     app.add_template_filter(labels, "labels")
     app.add_template_filter(event_value, "event_value")
+    app.add_template_filter(time_left, "time_left")
+    app.add_template_test(overdue, "overdue")
     app.add_template_filter(nhs_number, "nhs_number")
     app.add_template_filter(london, "london")
     app.add_template_filter(age, "age")
@@ -59,3 +71,8 @@ def register(app: Flask) -> None:
     app.add_template_global(SEXES, "SEX_LABELS")
     app.add_template_global(HOUSING_STATUSES, "HOUSING_LABELS")
     app.add_template_global(COMMUNICATION_NEEDS, "NEED_LABELS")
+    app.add_template_global(triage.FORMATS, "FORMAT_LABELS")
+    app.add_template_global(triage.ADJUSTMENT_CATEGORIES, "ADJUSTMENT_LABELS")
+    app.add_template_global(triage.REJECTION_CODES, "REJECTION_LABELS")
+    app.add_template_global(CHANNELS, "CHANNEL_LABELS")
+    app.add_template_global(appointments.OUTCOMES, "APPOINTMENT_OUTCOME_LABELS")

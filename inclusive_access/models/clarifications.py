@@ -5,6 +5,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inclusive_access.extensions import db
+from inclusive_access.models.referrals import Referral
 
 
 class Clarification(db.Model):
@@ -37,6 +38,7 @@ class Clarification(db.Model):
 
     __mapper_args__ = {"version_id_col": version}
 
+    referral: Mapped[Referral] = relationship(lazy="joined")
     attempts: Mapped[list["ContactAttempt"]] = relationship(order_by="ContactAttempt.attempted_at",
                                                             lazy="selectin")
 

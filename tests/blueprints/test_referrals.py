@@ -220,7 +220,7 @@ def test_a_stale_edit_gets_a_conflict_page_and_does_not_overwrite(app, client, l
     response = post_form(client, f"/patients/{patient['id']}/edit", {**mine, "version": "1"})
     assert response.status_code == 409
     page = _text(response)
-    assert "These details changed while you were editing" in page
+    assert "This patient record changed while you were working on it" in page
     assert "Nothing was saved" in page
     table = page[page.index("What changed since you opened the form"):]
     assert "Given name" in table

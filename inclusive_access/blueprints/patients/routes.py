@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from inclusive_access.blueprints.intake.forms import IntakeForm
 from inclusive_access.blueprints.patients import bp
+from inclusive_access.blueprints.shared import conflict
 from inclusive_access.domain import intake, listing, records
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import InvalidInput, StaleRecord
@@ -45,9 +46,8 @@ def edit_patient(patient_id: int):
             except InvalidInput as exc:
                 errors = {("dob_day" if k == "date_of_birth" else k): m for k, m in exc.errors.items()}
             except StaleRecord as stale:
-                db.session.rollback()
-                return render_template("patients/conflict.html", patient=db.session.get(Patient, patient_id),
-                                       changes=stale.changes, form=form), 409
+                return conflict(stale, patient, url_for("patients.edit_patient", patient_id=patient_id),
+                                "patient record")
             else:
                 db.session.commit()
                 flash("Patient details saved.", "success")

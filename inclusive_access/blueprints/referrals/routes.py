@@ -4,7 +4,8 @@ from flask_login import current_user
 
 from inclusive_access.blueprints.referrals import bp
 from inclusive_access.blueprints.referrals.forms import ReferralFilterForm
-from inclusive_access.domain import intake, listing, records
+from inclusive_access.blueprints.triage.forms import RejectionReviewForm
+from inclusive_access.domain import intake, listing, records, states
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.extensions import db
 from inclusive_access.htmx import render
@@ -37,5 +38,7 @@ def show_referral(referral_id: int):
     referral = db.session.get(Referral, referral_id) or abort(404)
     records.view_record(db.session, actor_for(current_user), referral.patient, referral)
     db.session.commit()
+    review_form = RejectionReviewForm(formdata=None, version=referral.version)
     return render("referrals/show.html", "referrals/show.html", referral=referral,
-                  patient=referral.patient, events=listing.timeline(db.session, referral_id=referral.id))
+                  patient=referral.patient, events=listing.timeline(db.session, referral_id=referral.id),
+                  actions=states.allowed_actions(referral.state, current_user.role), review_form=review_form)

@@ -1,0 +1,36 @@
+"""Forms for booking, rebooking and recording an appointment's outcome."""
+from datetime import UTC, datetime
+
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, RadioField, StringField, TextAreaField
+from wtforms.validators import InputRequired, NumberRange, Optional
+
+from inclusive_access.blueprints.forms_common import choices, plain_text, token_field, version_field
+from inclusive_access.domain.appointments import FORMATS, OUTCOMES
+from inclusive_access.domain.validation import LONDON
+
+
+class BookingForm(FlaskForm):
+    starts_at = StringField("Date and time", validators=[InputRequired("Enter the date and time")])
+    format = RadioField("Format", choices=choices(FORMATS), validators=[InputRequired("Select the format")])
+    place = StringField("Place (for clinic and community venue)", validators=plain_text(200))
+    duration_minutes = IntegerField("Length in minutes", default=30,
+                                    validators=[Optional(), NumberRange(5, 240, "Use 5 to 240 minutes")])
+    notes = TextAreaField("Support to arrange (for example, book a Polish interpreter)",
+                          validators=plain_text(2000, multiline=True))
+    submission_token = token_field()
+    version = version_field()
+
+    def starts_at_utc(self) -> datetime | None:
+        """The UK wall-clock time entered, as UTC; None when it is not a real date and time."""
+        try:
+            local = datetime.fromisoformat((self.starts_at.data or "").strip())
+        except ValueError:
+            return None
+        return (local if local.tzinfo else local.replace(tzinfo=LONDON)).astimezone(UTC)
+
+
+class OutcomeForm(FlaskForm):
+    outcome = RadioField("What happened?", choices=choices(OUTCOMES), validators=[InputRequired("Select what happened")])
+    reason = StringField("Reason (for cancellations)", validators=plain_text(500))
+    version = version_field()

@@ -1,0 +1,116 @@
+"""Appointments for a referral: book (with the triage suggestions to hand), rebook, record the outcome."""
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from inclusive_access.blueprints.appointments import bp
+from inclusive_access.blueprints.appointments.forms import BookingForm, OutcomeForm
+from inclusive_access.blueprints.forms_common import first_errors, new_token
+from inclusive_access.blueprints.shared import conflict
+from inclusive_access.domain import appointments, states
+from inclusive_access.domain.actors import actor_for
+from inclusive_access.domain.errors import (
+    DuplicateSubmission,
+    InvalidInput,
+    NotPermitted,
+    StaleRecord,
+    TransitionNotAllowed,
+)
+from inclusive_access.domain.validation import LONDON
+from inclusive_access.extensions import db
+from inclusive_access.models import Appointment, Referral, TriageRecord
+
+
+def _page(referral: Referral, form: BookingForm, errors: dict, status: int = 200):
+    triage_record = db.session.scalar(select(TriageRecord).where(TriageRecord.referral_id == referral.id))
+    return render_template(
+        "appointments/book.html", referral=referral, patient=referral.patient, form=form, errors=errors,
+        triage=triage_record, appointments=appointments.appointments_for(db.session, referral),
+        can_book="book" in states.allowed_actions(referral.state, current_user.role)), status
+
+
+@bp.route("/referrals/<int:referral_id>", methods=["GET", "POST"])
+def book_appointment(referral_id: int):
+    referral = db.session.get(Referral, referral_id) or abort(404)
+    form = BookingForm()
+    if request.method == "GET":
+        form.submission_token.data, form.version.data = new_token(), referral.version
+        return _page(referral, form, {})
+    if not form.validate_on_submit():
+        return _page(referral, form, first_errors(form), 400)
+    try:
+        appointments.book_appointment(
+            db.session, actor_for(current_user), referral, form.version.data, form.starts_at_utc(), form.format.data,
+            form.place.data or None, form.notes.data or None, form.duration_minutes.data or 30,
+            submission_token=form.submission_token.data or None)
+    except DuplicateSubmission:
+        db.session.rollback()
+        flash("This appointment was already booked.", "info")
+    except StaleRecord as stale:
+        return conflict(stale, referral.patient, url_for("appointments.book_appointment", referral_id=referral_id),
+                        "referral")
+    except InvalidInput as exc:
+        db.session.rollback()
+        return _page(db.session.get(Referral, referral_id), form, exc.errors, 400)
+    except (TransitionNotAllowed, NotPermitted) as exc:
+        db.session.rollback()
+        return _page(db.session.get(Referral, referral_id), form, {"format": str(exc)}, 400)
+    else:
+        db.session.commit()
+        flash("Appointment booked.", "success")
+    return redirect(url_for("appointments.book_appointment", referral_id=referral_id), 303)
+
+
+def _appointment(appointment_id: int) -> tuple[Appointment, Referral]:
+    appointment = db.session.get(Appointment, appointment_id) or abort(404)
+    return appointment, db.session.get(Referral, appointment.referral_id)
+
+
+@bp.route("/<int:appointment_id>/rebook", methods=["GET", "POST"])
+def rebook_appointment(appointment_id: int):
+    appointment, referral = _appointment(appointment_id)
+    form, errors = BookingForm(obj=appointment if request.method == "GET" else None), {}
+    if request.method == "GET":
+        form.starts_at.data = appointment.starts_at.astimezone(LONDON).strftime("%Y-%m-%dT%H:%M")
+    elif form.validate_on_submit():
+        try:
+            appointments.rebook_appointment(db.session, actor_for(current_user), appointment, form.version.data,
+                                            form.starts_at_utc(), form.format.data, form.place.data or None,
+                                            form.notes.data or None)
+        except StaleRecord as stale:
+            return conflict(stale, referral.patient, url_for("appointments.rebook_appointment",
+                                                             appointment_id=appointment_id), "appointment")
+        except (InvalidInput, TransitionNotAllowed, NotPermitted) as exc:
+            db.session.rollback()
+            errors = getattr(exc, "errors", {"format": str(exc)})
+        else:
+            db.session.commit()
+            flash("Appointment moved.", "success")
+            return redirect(url_for("appointments.book_appointment", referral_id=referral.id), 303)
+    else:
+        errors = first_errors(form)
+    appointment, referral = _appointment(appointment_id)
+    return render_template("appointments/rebook.html", appointment=appointment, referral=referral,
+                           patient=referral.patient, form=form, errors=errors), 400 if errors else 200
+
+
+@bp.route("/<int:appointment_id>/outcome", methods=["POST"])
+def record_outcome(appointment_id: int):
+    appointment, referral = _appointment(appointment_id)
+    form = OutcomeForm()
+    if form.validate_on_submit():
+        try:
+            appointments.record_outcome(db.session, actor_for(current_user), appointment, form.version.data,
+                                        form.outcome.data, form.reason.data or None)
+        except StaleRecord as stale:
+            return conflict(stale, referral.patient, url_for("appointments.book_appointment",
+                                                             referral_id=referral.id), "appointment")
+        except (InvalidInput, TransitionNotAllowed, NotPermitted) as exc:
+            db.session.rollback()
+            flash(next(iter(getattr(exc, "errors", {"": str(exc)}).values())), "error")
+        else:
+            db.session.commit()
+            flash(f"Outcome recorded: {appointments.OUTCOMES[form.outcome.data].lower()}.", "success")
+    else:
+        flash(next(iter(first_errors(form).values()), "Check the form"), "error")
+    return redirect(url_for("appointments.book_appointment", referral_id=referral.id), 303)

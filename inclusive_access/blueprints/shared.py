@@ -1,0 +1,18 @@
+"""What several workflows' routes share: the service policy from config and the conflict page."""
+from flask import current_app, render_template
+
+from inclusive_access.domain.errors import StaleRecord
+from inclusive_access.domain.policy import Policy
+from inclusive_access.extensions import db
+
+
+def current_policy() -> Policy:
+    return Policy.from_mapping(current_app.config)
+
+
+def conflict(stale: StaleRecord, patient, back_url: str, what: str = "record"):
+    """409: nothing was saved; show what others changed since the user opened the form."""
+    db.session.rollback()
+    return render_template("errors/conflict.html", message=str(stale), changes=stale.changes,
+                           patient=db.session.merge(patient) if patient is not None else None,
+                           back_url=back_url, what=what), 409

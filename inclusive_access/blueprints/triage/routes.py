@@ -1,0 +1,115 @@
+"""Triage: the worklist (htmx filters, refreshed every minute), the booking script, and senior sign-off."""
+from datetime import UTC, datetime
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from inclusive_access.blueprints.forms_common import first_errors
+from inclusive_access.blueprints.shared import conflict, current_policy
+from inclusive_access.blueprints.triage import bp
+from inclusive_access.blueprints.triage.forms import OUTCOME_LABELS, RejectionReviewForm, TriageForm, WorklistFilterForm
+from inclusive_access.domain import intake, states, triage
+from inclusive_access.domain.actors import actor_for
+from inclusive_access.domain.errors import InvalidInput, NotPermitted, StaleRecord, TransitionNotAllowed
+from inclusive_access.extensions import db
+from inclusive_access.htmx import render
+from inclusive_access.models import Referral, TriageRecord
+
+NEXT_PAGE = {"accepted": "appointments.book_appointment"}
+
+
+@bp.route("/")
+def worklist():
+    form = WorklistFilterForm(request.args)
+    form.set_pathways(intake.active_pathway_codes(db.session))
+    if not form.validate():
+        form = WorklistFilterForm(formdata=None)
+        form.set_pathways(intake.active_pathway_codes(db.session))
+    now = datetime.now(UTC)
+    rows = triage.triage_worklist(db.session, triage.WorklistFilters(
+        pathway=form.pathway.data or None, flag=form.flag.data or None, overdue_only=form.overdue.data == "yes"), now)
+    return render("triage/worklist.html", "triage/_worklist.html", form=form, rows=rows, now=now,
+                  query=request.args.to_dict())
+
+
+def _referral(referral_id: int) -> Referral:
+    return db.session.get(Referral, referral_id) or abort(404)
+
+
+@bp.route("/referrals/<int:referral_id>", methods=["GET", "POST"])
+def triage_referral(referral_id: int):
+    referral = _referral(referral_id)
+    record = db.session.scalar(select(TriageRecord).where(TriageRecord.referral_id == referral.id))
+    form, errors = TriageForm(), {}
+    if request.method == "GET":
+        form.version.data = referral.version
+        form.interpreter_needed.data = {True: "yes", False: "no"}.get(referral.patient.interpreter_needed)
+        form.language.data = referral.patient.preferred_language
+        if record is not None:
+            form.fill_from(record.answers)
+    elif form.validate_on_submit():
+        try:
+            record = triage.triage_referral(
+                db.session, actor_for(current_user), referral, form.version.data, form.script(), form.adjustments(),
+                form.outcome.data, reason_code=form.reason_code.data or None,
+                reason_text=form.escalate_reason.data if form.outcome.data == "escalate" else form.reason_text.data,
+                clarify=form.clarify() if form.outcome.data == "clarify" else None, policy=current_policy())
+        except StaleRecord as stale:
+            return conflict(stale, referral.patient, url_for("triage.triage_referral", referral_id=referral_id),
+                            "referral")
+        except InvalidInput as exc:
+            db.session.rollback()
+            errors = {("escalate_reason" if k == "reason_text" and form.outcome.data == "escalate" else k): m
+                      for k, m in exc.errors.items()}
+        except (NotPermitted, TransitionNotAllowed) as exc:
+            db.session.rollback()
+            errors = {"outcome": str(exc)}
+        else:
+            db.session.commit()
+            flash(f"Triage recorded: {referral.state.replace('_', ' ')}.", "success")
+            target = NEXT_PAGE.get(record.outcome)
+            if target:
+                return redirect(url_for(target, referral_id=referral.id), 303)
+            return redirect(url_for("triage.worklist"), 303)
+    else:
+        errors = first_errors(form)
+    referral = _referral(referral_id)
+    return render_template("triage/triage.html", form=form, errors=errors, referral=referral,
+                           patient=referral.patient, outcomes=OUTCOME_LABELS,
+                           actions=states.allowed_actions(referral.state, current_user.role),
+                           suggestions=_suggestions(form))
+
+
+def _suggestions(form: TriageForm) -> dict:
+    script = form.script()
+    return {"formats": triage.suggest_formats(script), "adjustments": triage.suggest_adjustments(script)}
+
+
+@bp.route("/referrals/<int:referral_id>/suggestions")
+def preview_suggestions(referral_id: int):
+    """htmx: the formats and adjustments the script's answers suggest, as the user answers."""
+    _referral(referral_id)
+    form = TriageForm(formdata=request.args, meta={"csrf": False})
+    return render_template("triage/_suggestions.html", suggestions=_suggestions(form))
+
+
+@bp.route("/referrals/<int:referral_id>/rejection-review", methods=["POST"])
+def decide_rejection(referral_id: int):
+    referral, form = _referral(referral_id), RejectionReviewForm()
+    if form.validate_on_submit():
+        try:
+            triage.decide_rejection_review(db.session, actor_for(current_user), referral, form.version.data,
+                                           form.decision.data == "uphold", form.rationale.data)
+        except StaleRecord as stale:
+            return conflict(stale, referral.patient, url_for("referrals.show_referral", referral_id=referral_id),
+                            "referral")
+        except (InvalidInput, TransitionNotAllowed, NotPermitted) as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash("Decision recorded.", "success")
+    else:
+        flash(next(iter(first_errors(form).values()), "Check the form"), "error")
+    return redirect(url_for("referrals.show_referral", referral_id=referral_id), 303)
