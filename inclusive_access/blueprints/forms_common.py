@@ -4,7 +4,7 @@ import secrets
 from wtforms import HiddenField, IntegerField, SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
-TOKEN_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+TOKEN_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"  # noqa: S105 - a pattern, not a secret
 
 
 def choices(options: dict[str, str]) -> list[SelectChoice]:

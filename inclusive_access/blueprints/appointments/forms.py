@@ -31,6 +31,7 @@ class BookingForm(FlaskForm):
 
 
 class OutcomeForm(FlaskForm):
-    outcome = RadioField("What happened?", choices=choices(OUTCOMES), validators=[InputRequired("Select what happened")])
+    outcome = RadioField("What happened?", choices=choices(OUTCOMES),
+                         validators=[InputRequired("Select what happened")])
     reason = StringField("Reason (for cancellations)", validators=plain_text(500))
     version = version_field()
