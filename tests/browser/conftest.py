@@ -19,6 +19,7 @@ CHROMIUM_ARGS = [
 #: the NHS.UK CSS loads Frutiger from here; it is unreachable offline, so the page fixture aborts it
 FONT_HOST = "https://assets.nhs.uk/"
 USERNAME = "browser.booking"
+CLINICIAN = "browser.clinician"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -39,11 +40,16 @@ def browser_type_launch_args(browser_type_launch_args, chromium_path):
 
 
 def _seed(app) -> dict:
-    """A booking user and five referrals: two pathways, with and without inequality flags."""
+    """A booking user, a clinician and seven referrals: two pathways, with and without inequality flags.
+
+    The last two are for the triage journeys: a Polish speaker who needs an interpreter (flagged), and a
+    referral too vague to triage without asking the referrer.
+    """
     from tests.factories import make_referral, make_user
 
     with app.app_context():
         make_user(db.session, role="booking", username=USERNAME)
+        make_user(db.session, role="clinician", username=CLINICIAN)
         referrals = [
             make_referral(db.session, pathway="msk", given_name="Alys", family_name="Plain"),
             make_referral(db.session, pathway="msk", given_name="Bryn", family_name="Settled", reason="Back pain"),
@@ -53,10 +59,16 @@ def _seed(app) -> dict:
                           interpreter_needed="yes", preferred_language="Welsh", reason="Falls at home"),
             make_referral(db.session, pathway="frailty", given_name="Elin", family_name="Home",
                           reason="Discharge support"),
+            make_referral(db.session, pathway="msk", given_name="Zuzanna", family_name="Nowak",
+                          interpreter_needed="yes", preferred_language="Polish", urgency="urgent",
+                          reason="Shoulder pain after a fall at work", referrer_name="Dr Maria Zielinska"),
+            make_referral(db.session, pathway="msk", given_name="Gwen", family_name="Unclear",
+                          reason="Please see", referrer_name="Dr Rhys Vague"),
         ]
         db.session.commit()
         return {"referral_ids": [r.id for r in referrals],
-                "flagged": sum(1 for r in referrals if r.flags), "total": len(referrals)}
+                "flagged": sum(1 for r in referrals if r.flags), "total": len(referrals),
+                "interpreter_referral_id": referrals[-2].id, "unclear_referral_id": referrals[-1].id}
 
 
 @pytest.fixture
@@ -69,7 +81,8 @@ def live_server(sqlite_template, tmp_path, cheap_password_hashing):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_port}", app=app, username=USERNAME, **seeded)
+    yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_port}", app=app, username=USERNAME,
+                          clinician=CLINICIAN, **seeded)
     server.shutdown()
     server.server_close()
     thread.join(timeout=5)
