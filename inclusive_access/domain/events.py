@@ -46,6 +46,16 @@ APPOINTMENT_CANCELLED = "appointment.cancelled"
 APPOINTMENT_ATTENDED = "appointment.attended"
 APPOINTMENT_DNA = "appointment.dna"
 FIRST_CONTACT = "referral.first_contact"
+ADJUSTMENT_RECORDED = "adjustment.recorded"
+ADJUSTMENT_UPDATED = "adjustment.updated"
+ADJUSTMENT_ENDED = "adjustment.ended"
+ADJUSTMENT_DELIVERY_RECORDED = "adjustment.delivery_recorded"
+BARRIER_CHECK_OPENED = "barrier_check.opened"
+BARRIER_CHECK_UPDATED = "barrier_check.updated"
+BARRIER_CHECK_ATTEMPTED = "barrier_check.contact_attempted"
+BARRIER_CHECK_COMPLETED = "barrier_check.completed"
+BARRIER_CHECK_OVERRIDDEN = "barrier_check.overridden"
+SENIOR_REVIEW_FLAGGED = "referral.senior_review_flagged"
 
 
 def _json_default(value):

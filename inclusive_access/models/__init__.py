@@ -1,5 +1,8 @@
 """All models, re-exported so Alembic sees the whole schema."""
+
+from inclusive_access.models.adjustments import AdjustmentDelivery, ReasonableAdjustment
 from inclusive_access.models.appointments import Appointment
+from inclusive_access.models.barriers import BarrierCheck, BarrierContactAttempt
 from inclusive_access.models.clarifications import Clarification, ContactAttempt
 from inclusive_access.models.events import Event
 from inclusive_access.models.patients import Patient
@@ -7,5 +10,21 @@ from inclusive_access.models.referrals import REFERRAL_STATES, Pathway, Referral
 from inclusive_access.models.triage import TriageRecord
 from inclusive_access.models.users import ROLES, User, UserSession
 
-__all__ = ["REFERRAL_STATES", "ROLES", "Appointment", "Clarification", "ContactAttempt", "Event", "Pathway",
-           "Patient", "Referral", "TriageRecord", "User", "UserSession"]
+__all__ = [
+    "REFERRAL_STATES",
+    "ROLES",
+    "AdjustmentDelivery",
+    "Appointment",
+    "BarrierCheck",
+    "BarrierContactAttempt",
+    "Clarification",
+    "ContactAttempt",
+    "Event",
+    "Pathway",
+    "Patient",
+    "ReasonableAdjustment",
+    "Referral",
+    "TriageRecord",
+    "User",
+    "UserSession",
+]

@@ -2,7 +2,7 @@
 from datetime import date, datetime
 
 from sqlalchemy import JSON, CheckConstraint, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inclusive_access.extensions import db
 
@@ -45,6 +45,11 @@ class Patient(db.Model):
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+    #: shown wherever the patient appears (banner, worklists, appointment lists); one IN query per page
+    active_adjustments: Mapped[list["ReasonableAdjustment"]] = relationship(  # noqa: F821 - by name
+        primaryjoin="and_(ReasonableAdjustment.patient_id == Patient.id, ReasonableAdjustment.status == 'active')",
+        order_by="ReasonableAdjustment.id", viewonly=True, lazy="selectin")
 
     @property
     def full_name(self) -> str:

@@ -62,6 +62,9 @@ class Referral(db.Model):
     triaged_at: Mapped[datetime | None]
     #: first attended appointment (referral-to-first-contact ends here)
     first_contact_at: Mapped[datetime | None]
+    #: why the referral is on the senior review list (second DNA, not reached after 3 attempts, ...)
+    senior_review_reason: Mapped[str | None] = mapped_column(String(200))
+    senior_review_flagged_at: Mapped[datetime | None]
     rejection_code: Mapped[str | None] = mapped_column(String(32))
     rejection_text: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]

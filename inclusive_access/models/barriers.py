@@ -1,0 +1,57 @@
+"""The barrier check opened by every missed appointment, and its contact attempts."""
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from inclusive_access.extensions import db
+from inclusive_access.models.referrals import Referral
+
+
+class BarrierCheck(db.Model):
+    __tablename__ = "barrier_checks"
+    __table_args__ = (
+        # The worklist: open checks (completed_at IS NULL), oldest DNA first.
+        Index("ix_barrier_checks_open", "completed_at", "opened_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), index=True)
+    #: the missed appointment that opened this check
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"), unique=True)
+    opened_at: Mapped[datetime]
+    #: when the missed appointment was: the 14-day rebooking clock starts here
+    missed_at: Mapped[datetime]
+    #: the patient depends on someone else to attend: recorded as "was not brought"
+    was_not_brought: Mapped[bool] = mapped_column(default=False)
+    #: barrier codes found (domain.dna.BARRIERS)
+    barriers: Mapped[list] = mapped_column(JSON, default=list)
+    other_barrier: Mapped[str | None] = mapped_column(Text)
+    #: no_concern, concern_raised, follow_up_planned (required when was_not_brought)
+    safeguarding: Mapped[str | None] = mapped_column(String(20))
+    #: alternative_offered, rebooked, adjustment_recorded, declined, not_reached
+    outcome: Mapped[str | None] = mapped_column(String(24))
+    alternative_format: Mapped[str | None] = mapped_column(String(24))
+    rebooked_appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id"))
+    adjustment_id: Mapped[int | None] = mapped_column(ForeignKey("reasonable_adjustments.id"))
+    completed_at: Mapped[datetime | None]
+    completed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    referral: Mapped[Referral] = relationship(lazy="joined")
+    attempts: Mapped[list["BarrierContactAttempt"]] = relationship(order_by="BarrierContactAttempt.attempted_at",
+                                                                   lazy="selectin")
+
+
+class BarrierContactAttempt(db.Model):
+    __tablename__ = "barrier_contact_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    barrier_check_id: Mapped[int] = mapped_column(ForeignKey("barrier_checks.id"), index=True)
+    attempted_at: Mapped[datetime]
+    method: Mapped[str] = mapped_column(String(16))
+    reached: Mapped[bool]
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
