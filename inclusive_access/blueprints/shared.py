@@ -10,9 +10,13 @@ def current_policy() -> Policy:
     return Policy.from_mapping(current_app.config)
 
 
-def conflict(stale: StaleRecord, patient, back_url: str, what: str = "record"):
-    """409: nothing was saved; show what others changed since the user opened the form."""
+def conflict(stale: StaleRecord, patient, back_url: str, what: str = "record", changes_loader=None):
+    """409: nothing was saved; show what others changed since the user opened the form.
+
+    A save that lost the race at the database has no changes yet: `changes_loader` reads them afresh.
+    """
     db.session.rollback()
-    return render_template("errors/conflict.html", message=str(stale), changes=stale.changes,
+    changes = stale.changes or (changes_loader() if changes_loader else {})
+    return render_template("errors/conflict.html", message=str(stale), changes=changes,
                            patient=db.session.merge(patient) if patient is not None else None,
                            back_url=back_url, what=what), 409

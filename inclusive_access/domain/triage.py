@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from inclusive_access.domain import clarification, events, referral_flow
 from inclusive_access.domain.actors import Actor
+from inclusive_access.domain.adjustments import SHORT_LABELS as ADJUSTMENT_CATEGORIES
 from inclusive_access.domain.errors import InvalidInput, NotPermitted
 from inclusive_access.domain.policy import DEFAULT_POLICY, Policy
 from inclusive_access.models import Pathway, Referral, TriageRecord
@@ -21,9 +22,6 @@ DIGITAL = {"video": "Smartphone or computer, happy to use video", "phone_only": 
 FORMATS = {"clinic": "Clinic", "telephone": "Telephone", "telephone_interpreter": "Telephone with interpreter",
            "video": "Video", "home_visit": "Home visit", "community_venue": "Community venue",
            "evening": "Evening appointment"}
-ADJUSTMENT_CATEGORIES = {"communication_support": "Communication support", "information_format": "Information format",
-                         "environment_access": "Environment and access", "timing": "Timing",
-                         "support_person": "Support person", "other": "Other"}
 REJECTION_CODES = {"not_eligible": "Not eligible for this service", "wrong_service": "Better met by another service",
                    "duplicate": "Duplicate referral", "declined": "Patient declined", "other": "Other"}
 OUTCOMES = ("accept", "clarify", "escalate", "reject")
@@ -48,19 +46,23 @@ class BookingScript:
 
 
 def suggest_formats(script: BookingScript) -> list[str]:
-    """Alternative formats that fit the answers, most suitable first; clinic when nothing points elsewhere."""
+    """Alternative formats that fit the answers, most suitable first; clinic when nothing points elsewhere.
+
+    Nothing that needs a telephone is suggested to someone without a reliable one.
+    """
+    has_phone = script.digital_access != "none"
     formats = []
     if script.interpreter_needed:
-        formats.append("telephone_interpreter")
+        formats.append("telephone_interpreter" if has_phone else "home_visit")
     if script.mobility == "housebound":
         formats.append("home_visit")
     if script.mobility in ("needs_help", "cost"):
-        formats += ["community_venue", "telephone"]
+        formats.append("community_venue")
     if script.digital_access == "video":
         formats.append("video")
     if script.caring_or_work:
         formats.append("evening")
-    if script.digital_access != "none" and not script.interpreter_needed and "telephone" not in formats:
+    if has_phone and not script.interpreter_needed:
         formats.append("telephone")
     if script.mobility in ("none", "step_free"):
         formats.append("clinic")
@@ -140,8 +142,9 @@ def triage_referral(session: Session, actor: Actor, referral: Referral, seen_ver
         _reject(session, actor, referral, reason_code, reason_text, now)
         record.outcome = referral.state
     else:
+        details = {"question": "", "channel": "", "contact_name": "", **(clarify or {})}
         clarification.request_clarification(session, actor, referral, referral.version, now=now, policy=policy,
-                                            **(clarify or {}))
+                                            **details)
         record.outcome = "clarification"
     session.flush()
     return record
@@ -177,7 +180,9 @@ def decide_rejection_review(session: Session, actor: Actor, referral: Referral, 
         referral_flow.transition(session, actor, referral, "uphold_rejection", events.REJECTION_UPHELD, now=now,
                                  data={"rationale": rationale, "summary": "Rejection upheld by a senior"})
     else:
+        # Back to triage afresh: the proposed rejection stays in the event log, not on the referral.
         referral.triage_priority, referral.triage_due_at = 0, now
+        referral.rejection_code = referral.rejection_text = referral.triaged_at = None
         referral_flow.transition(session, actor, referral, "overturn_rejection", events.REJECTION_OVERTURNED,
                                  now=now, data={"rationale": rationale, "summary": "Returned to triage by a senior"})
 

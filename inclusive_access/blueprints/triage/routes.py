@@ -9,7 +9,7 @@ from inclusive_access.blueprints.forms_common import first_errors
 from inclusive_access.blueprints.shared import conflict, current_policy
 from inclusive_access.blueprints.triage import bp
 from inclusive_access.blueprints.triage.forms import OUTCOME_LABELS, RejectionReviewForm, TriageForm, WorklistFilterForm
-from inclusive_access.domain import intake, states, triage
+from inclusive_access.domain import intake, referral_flow, states, triage
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import InvalidInput, NotPermitted, StaleRecord, TransitionNotAllowed
 from inclusive_access.extensions import db
@@ -57,10 +57,13 @@ def triage_referral(referral_id: int):
                 clarify=form.clarify() if form.outcome.data == "clarify" else None, policy=current_policy())
         except StaleRecord as stale:
             return conflict(stale, referral.patient, url_for("triage.triage_referral", referral_id=referral_id),
-                            "referral")
+                            "referral", lambda: referral_flow.changes_since(
+                                db.session, _referral(referral_id), form.version.data))
         except InvalidInput as exc:
             db.session.rollback()
-            errors = {("escalate_reason" if k == "reason_text" and form.outcome.data == "escalate" else k): m
+            # the domain's names for what the form asks in other fields (the summary links to the field)
+            errors = {("escalate_reason" if k == "reason_text" and form.outcome.data == "escalate"
+                       else "other_adjustment_category" if k == "proposed_adjustments" else k): m
                       for k, m in exc.errors.items()}
         except (NotPermitted, TransitionNotAllowed) as exc:
             db.session.rollback()

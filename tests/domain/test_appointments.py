@@ -1,0 +1,377 @@
+"""Appointments: booking, double submits, rebooking, outcomes and first contact."""
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from inclusive_access.domain import appointments, events, triage
+from inclusive_access.domain.actors import actor_for
+from inclusive_access.domain.clocks import LONDON
+from inclusive_access.domain.errors import (
+    DuplicateSubmission,
+    InvalidInput,
+    NotPermitted,
+    StaleRecord,
+    TransitionNotAllowed,
+)
+from inclusive_access.models import Appointment, Event, Referral
+from tests.factories import make_referral, make_user
+
+TRIAGED = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
+#: 19:30 on Wednesday 10 June 2026 in London (BST): an evening clinic
+EVENING = datetime(2026, 6, 10, 19, 30, tzinfo=LONDON)
+SLOT = datetime(2026, 6, 8, 9, 0, tzinfo=UTC)
+SCRIPT = triage.BookingScript(contact_method="telephone", contact_times="", safe_to_leave_message=True,
+                              interpreter_needed=False, language="", communication_needs="", mobility="none",
+                              caring_or_work="", digital_access="phone_only")
+
+
+def head(session) -> int:
+    return session.scalar(select(func.max(Event.seq))) or 0
+
+
+def actions_since(session, seq: int) -> list[str]:
+    return list(session.scalars(select(Event.action).where(Event.seq > seq).order_by(Event.seq)))
+
+
+def data_of(session, action: str) -> list[dict]:
+    return [json.loads(d) for d in session.scalars(select(Event.data).where(Event.action == action)
+                                                   .order_by(Event.seq))]
+
+
+def count(session, model) -> int:
+    return session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.fixture
+def booker(db_session):
+    return actor_for(make_user(db_session, role="booking", username="booker"))
+
+
+@pytest.fixture
+def referral(db_session, booker) -> Referral:
+    """An accepted referral."""
+    row = make_referral(db_session, received_at="2026-06-01 09:00")
+    triage.triage_referral(db_session, booker, row, row.version, SCRIPT, [], "accept", now=TRIAGED)
+    db_session.commit()
+    return row
+
+
+def book(session, actor, referral, starts_at=SLOT, fmt="telephone", place=None, **kwargs) -> Appointment:
+    return appointments.book_appointment(session, actor, referral, referral.version, starts_at, fmt, place,
+                                         now=kwargs.pop("now", TRIAGED), **kwargs)
+
+
+# --- Booking -------------------------------------------------------------------------------------
+
+def test_book_an_evening_appointment(db_session, booker, referral):
+    version = referral.version
+    before = head(db_session)
+    appointment = book(db_session, booker, referral, starts_at=EVENING, fmt="telephone_interpreter",
+                       notes="Polish interpreter", duration=45)
+    db_session.commit()
+    assert actions_since(db_session, before) == [events.APPOINTMENT_BOOKED]
+    db_session.expire_all()
+    stored = db_session.get(Appointment, appointment.id)
+    assert stored.starts_at == datetime(2026, 6, 10, 18, 30, tzinfo=UTC)
+    assert stored.starts_at.astimezone(LONDON).hour == 19
+    assert (stored.format, stored.place, stored.notes, stored.duration_minutes) == (
+        "telephone_interpreter", None, "Polish interpreter", 45)
+    assert (stored.status, stored.first_contact, stored.version) == ("booked", False, 1)
+    assert (stored.booked_by, stored.booked_at) == (booker.user_id, TRIAGED)
+    assert referral.state == "accepted"
+    assert referral.version == version + 1  # a booking is a change stale forms must notice
+    data = data_of(db_session, events.APPOINTMENT_BOOKED)[0]
+    assert data["starts_at"] == "2026-06-10T18:30:00+00:00"
+    assert data["format"] == "telephone_interpreter"
+    assert data["version"] == referral.version
+
+
+def test_book_a_received_referral_is_not_allowed(db_session, booker):
+    row = make_referral(db_session, received_at="2026-06-01 09:00")
+    before = head(db_session)
+    with pytest.raises(TransitionNotAllowed):
+        book(db_session, booker, row)
+    assert actions_since(db_session, before) == []
+    assert count(db_session, Appointment) == 0
+
+
+@pytest.mark.parametrize("state", ["awaiting_clarification", "rejection_review", "rejected"])
+def test_book_in_other_states_is_not_allowed(db_session, booker, state):
+    row = make_referral(db_session, received_at="2026-06-01 09:00", housing_status="temporary")
+    senior = actor_for(make_user(db_session, role="senior"))
+    if state == "awaiting_clarification":
+        triage.triage_referral(db_session, booker, row, row.version, SCRIPT, [], "clarify", now=TRIAGED,
+                               clarify={"question": "Q?", "channel": "email", "contact_name": "GP"})
+    else:
+        triage.triage_referral(db_session, senior, row, row.version, SCRIPT, [], "reject", now=TRIAGED,
+                               reason_code="other", reason_text="No")
+        if state == "rejected":
+            triage.decide_rejection_review(db_session, senior, row, row.version, True, "Agreed", now=TRIAGED)
+    assert row.state == state
+    with pytest.raises(TransitionNotAllowed):
+        book(db_session, senior, row)
+    assert count(db_session, Appointment) == 0
+
+
+@pytest.mark.parametrize("role", ["auditor", "manager"])
+def test_book_needs_a_permitted_role(db_session, referral, role):
+    actor = actor_for(make_user(db_session, role=role))
+    before = head(db_session)
+    with pytest.raises(NotPermitted):
+        book(db_session, actor, referral)
+    assert actions_since(db_session, before) == []
+    assert count(db_session, Appointment) == 0
+
+
+@pytest.mark.parametrize("role", ["clinician", "senior"])
+def test_clinicians_and_seniors_can_book(db_session, referral, role):
+    actor = actor_for(make_user(db_session, role=role))
+    assert book(db_session, actor, referral).booked_by == actor.user_id
+
+
+@pytest.mark.parametrize(("fmt", "place", "duration", "fields"), [
+    ("clinic", None, 30, {"place"}),
+    ("clinic", "", 30, {"place"}),
+    ("community_venue", None, 30, {"place"}),
+    ("evening", None, 30, {"format"}),
+    ("carrier_pigeon", "Loft", 30, {"format"}),
+    ("telephone", None, 4, {"duration_minutes"}),
+    ("telephone", None, 241, {"duration_minutes"}),
+])
+def test_book_validation(db_session, booker, referral, fmt, place, duration, fields):
+    before = head(db_session)
+    with pytest.raises(InvalidInput) as exc:
+        book(db_session, booker, referral, fmt=fmt, place=place, duration=duration)
+    assert set(exc.value.errors) == fields
+    db_session.rollback()
+    assert actions_since(db_session, before) == []
+    assert count(db_session, Appointment) == 0
+
+
+def test_book_without_a_time(db_session, booker, referral):
+    with pytest.raises(InvalidInput) as exc:
+        book(db_session, booker, referral, starts_at=None)
+    assert set(exc.value.errors) == {"starts_at"}
+
+
+@pytest.mark.parametrize(("fmt", "place"), [("clinic", "Room 3, Hillside Health Centre"),
+                                            ("community_venue", "St Mark's Community Hall"),
+                                            ("video", None), ("home_visit", None), ("telephone", None)])
+def test_venues_need_a_place_and_remote_formats_do_not(db_session, booker, referral, fmt, place):
+    appointment = book(db_session, booker, referral, fmt=fmt, place=place)
+    assert (appointment.format, appointment.place) == (fmt, place)
+
+
+def test_stale_referral_version_is_refused(db_session, booker, referral):
+    seen = referral.version
+    book(db_session, booker, referral)
+    with pytest.raises(StaleRecord) as stale:
+        appointments.book_appointment(db_session, booker, referral, seen, SLOT + timedelta(days=1), "telephone",
+                                      None, now=TRIAGED)
+    assert events.APPOINTMENT_BOOKED in stale.value.changes
+    assert count(db_session, Appointment) == 1
+
+
+def test_a_double_submit_creates_one_appointment(db_session, booker, referral):
+    seen = referral.version
+    before = head(db_session)
+    first = appointments.book_appointment(db_session, booker, referral, seen, SLOT, "telephone", None,
+                                          submission_token="tok-appt-1", now=TRIAGED)
+    db_session.commit()
+    # The second click carries the same token and the version the form was opened at.
+    with pytest.raises(DuplicateSubmission) as dup:
+        appointments.book_appointment(db_session, booker, referral, seen, SLOT, "telephone", None,
+                                      submission_token="tok-appt-1", now=TRIAGED)
+    assert dup.value.existing_id == first.id
+    db_session.rollback()
+    assert count(db_session, Appointment) == 1
+    assert actions_since(db_session, before) == [events.APPOINTMENT_BOOKED]
+
+
+# --- Rebooking -----------------------------------------------------------------------------------
+
+def test_rebook_moves_the_appointment_and_records_from_and_to(db_session, booker, referral):
+    appointment = book(db_session, booker, referral)
+    db_session.commit()
+    before = head(db_session)
+    appointments.rebook_appointment(db_session, booker, appointment, 1, EVENING, "clinic", "Room 3",
+                                    notes="Evening clinic", now=TRIAGED + timedelta(days=1))
+    db_session.commit()
+    assert actions_since(db_session, before) == [events.APPOINTMENT_REBOOKED]
+    db_session.expire_all()
+    stored = db_session.get(Appointment, appointment.id)
+    assert stored.starts_at == datetime(2026, 6, 10, 18, 30, tzinfo=UTC)
+    assert (stored.format, stored.place, stored.notes, stored.status) == ("clinic", "Room 3", "Evening clinic",
+                                                                          "booked")
+    assert stored.version == 2
+    assert count(db_session, Appointment) == 1
+    data = data_of(db_session, events.APPOINTMENT_REBOOKED)[0]
+    assert data["from"] == {"starts_at": "2026-06-08T09:00:00+00:00", "format": "telephone", "place": None}
+    assert data["to"] == {"starts_at": "2026-06-10T18:30:00+00:00", "format": "clinic", "place": "Room 3"}
+
+
+def test_rebook_with_a_stale_appointment_version(db_session, booker, referral):
+    appointment = book(db_session, booker, referral)
+    appointments.rebook_appointment(db_session, booker, appointment, 1, SLOT + timedelta(days=1), "telephone", None,
+                                    now=TRIAGED)
+    db_session.commit()
+    before = head(db_session)
+    with pytest.raises(StaleRecord):
+        appointments.rebook_appointment(db_session, booker, appointment, 1, SLOT + timedelta(days=2), "video",
+                                        None, now=TRIAGED)
+    with pytest.raises(StaleRecord):
+        appointments.record_outcome(db_session, booker, appointment, 1, "cancelled_patient", "Moved away",
+                                    now=TRIAGED)
+    assert actions_since(db_session, before) == []
+    assert appointment.starts_at == SLOT + timedelta(days=1)
+
+
+def test_rebook_validates_like_booking(db_session, booker, referral):
+    appointment = book(db_session, booker, referral)
+    with pytest.raises(InvalidInput) as exc:
+        appointments.rebook_appointment(db_session, booker, appointment, 1, EVENING, "clinic", None, now=TRIAGED)
+    assert set(exc.value.errors) == {"place"}
+    auditor = actor_for(make_user(db_session, role="auditor"))
+    with pytest.raises(NotPermitted):
+        appointments.rebook_appointment(db_session, auditor, appointment, 1, EVENING, "video", None, now=TRIAGED)
+
+
+def test_an_appointment_with_an_outcome_cannot_be_rebooked(db_session, booker, referral):
+    appointment = book(db_session, booker, referral)
+    appointments.record_outcome(db_session, booker, appointment, 1, "cancelled_service", "Clinician ill",
+                                now=TRIAGED)
+    with pytest.raises(TransitionNotAllowed):
+        appointments.rebook_appointment(db_session, booker, appointment, appointment.version, EVENING, "video",
+                                        None, now=TRIAGED)
+
+
+# --- Outcomes and first contact ------------------------------------------------------------------
+
+def test_first_attendance_is_first_contact(db_session, booker, referral):
+    appointment = book(db_session, booker, referral)
+    db_session.commit()
+    before = head(db_session)
+    recorded = SLOT + timedelta(minutes=40)
+    appointments.record_outcome(db_session, booker, appointment, 1, "attended", now=recorded)
+    db_session.commit()
+    assert actions_since(db_session, before) == [events.APPOINTMENT_ATTENDED, events.FIRST_CONTACT]
+    db_session.expire_all()
+    stored = db_session.get(Appointment, appointment.id)
+    assert (stored.status, stored.first_contact, stored.outcome_recorded_at) == ("attended", True, recorded)
+    assert stored.cancel_reason is None
+    row = db_session.get(Referral, referral.id)
+    assert row.first_contact_at == SLOT
+    assert row.state == "in_treatment"
+    attended = data_of(db_session, events.APPOINTMENT_ATTENDED)[0]
+    assert (attended["status"], attended["attendance_code"]) == ("attended", "5")
+    first = data_of(db_session, events.FIRST_CONTACT)[0]
+    assert (first["from"], first["to"], first["appointment_id"]) == ("accepted", "in_treatment", appointment.id)
+    assert first["first_contact_at"] == "2026-06-08T09:00:00+00:00"
+    assert events.verify(db_session).ok
+
+
+def test_a_later_attendance_does_not_change_first_contact(db_session, booker, referral):
+    first = book(db_session, booker, referral)
+    appointments.record_outcome(db_session, booker, first, 1, "attended", now=SLOT + timedelta(hours=1))
+    db_session.commit()
+    assert referral.state == "in_treatment"
+    second = book(db_session, booker, referral, starts_at=SLOT + timedelta(days=7))  # in_treatment may book
+    db_session.commit()
+    before = head(db_session)
+    appointments.record_outcome(db_session, booker, second, 1, "attended", now=SLOT + timedelta(days=7, hours=1))
+    db_session.commit()
+    assert actions_since(db_session, before) == [events.APPOINTMENT_ATTENDED]
+    db_session.expire_all()
+    assert db_session.get(Referral, referral.id).first_contact_at == SLOT
+    assert db_session.get(Referral, referral.id).state == "in_treatment"
+    assert db_session.get(Appointment, second.id).first_contact is False
+    assert db_session.get(Appointment, first.id).first_contact is True
+
+
+def test_first_contact_is_the_first_attended_not_the_first_booked(db_session, booker, referral):
+    missed = book(db_session, booker, referral)
+    appointments.record_outcome(db_session, booker, missed, 1, "dna", now=SLOT + timedelta(hours=1))
+    kept = book(db_session, booker, referral, starts_at=SLOT + timedelta(days=3), fmt="home_visit")
+    appointments.record_outcome(db_session, booker, kept, 1, "attended", now=SLOT + timedelta(days=3, hours=1))
+    assert referral.first_contact_at == SLOT + timedelta(days=3)
+    assert (missed.first_contact, kept.first_contact) == (False, True)
+
+
+def test_did_not_attend(db_session, booker, referral):
+    appointment = book(db_session, booker, referral)
+    before = head(db_session)
+    appointments.record_outcome(db_session, booker, appointment, 1, "dna", now=SLOT + timedelta(minutes=20))
+    db_session.commit()
+    assert actions_since(db_session, before) == [events.APPOINTMENT_DNA]
+    assert appointment.status == "dna"
+    assert appointment.first_contact is False
+    data = data_of(db_session, events.APPOINTMENT_DNA)[0]
+    assert (data["status"], data["attendance_code"]) == ("dna", "3")
+    assert (referral.state, referral.first_contact_at) == ("accepted", None)
+
+
+@pytest.mark.parametrize(("outcome", "code"), [("cancelled_patient", "2"), ("cancelled_service", "4")])
+def test_cancellation_needs_a_reason(db_session, booker, referral, outcome, code):
+    appointment = book(db_session, booker, referral)
+    before = head(db_session)
+    for reason in (None, ""):
+        with pytest.raises(InvalidInput) as exc:
+            appointments.record_outcome(db_session, booker, appointment, 1, outcome, reason, now=TRIAGED)
+        assert "reason" in exc.value.errors
+    assert actions_since(db_session, before) == []
+    assert appointment.status == "booked"
+    # Cancelling ahead of the start time is allowed, unlike recording attendance.
+    appointments.record_outcome(db_session, booker, appointment, 1, outcome, "Carer unavailable", now=TRIAGED)
+    db_session.commit()
+    assert actions_since(db_session, before) == [events.APPOINTMENT_CANCELLED]
+    assert (appointment.status, appointment.cancel_reason) == (outcome, "Carer unavailable")
+    data = data_of(db_session, events.APPOINTMENT_CANCELLED)[0]
+    assert (data["attendance_code"], data["reason"]) == (code, "Carer unavailable")
+    assert (referral.state, referral.first_contact_at) == ("accepted", None)
+
+
+@pytest.mark.parametrize("outcome", ["attended", "dna"])
+def test_attendance_cannot_be_recorded_before_the_start(db_session, booker, referral, outcome):
+    appointment = book(db_session, booker, referral)
+    before = head(db_session)
+    with pytest.raises(InvalidInput) as exc:
+        appointments.record_outcome(db_session, booker, appointment, 1, outcome, now=SLOT - timedelta(minutes=1))
+    assert "outcome" in exc.value.errors
+    assert actions_since(db_session, before) == []
+    assert appointment.status == "booked"
+    # at the start time itself it can
+    appointments.record_outcome(db_session, booker, appointment, 1, outcome, now=SLOT)
+    assert appointment.status == outcome
+
+
+def test_an_outcome_is_recorded_once(db_session, booker, referral):
+    appointment = book(db_session, booker, referral)
+    appointments.record_outcome(db_session, booker, appointment, 1, "attended", now=SLOT + timedelta(hours=1))
+    db_session.commit()
+    before = head(db_session)
+    for outcome, reason in (("attended", None), ("dna", None), ("cancelled_patient", "Oops")):
+        with pytest.raises(TransitionNotAllowed):
+            appointments.record_outcome(db_session, booker, appointment, appointment.version, outcome, reason,
+                                        now=SLOT + timedelta(hours=2))
+    assert actions_since(db_session, before) == []
+    assert appointment.status == "attended"
+
+
+def test_outcome_validation_and_roles(db_session, booker, referral):
+    appointment = book(db_session, booker, referral)
+    with pytest.raises(InvalidInput) as exc:
+        appointments.record_outcome(db_session, booker, appointment, 1, "vanished", now=SLOT + timedelta(hours=1))
+    assert "outcome" in exc.value.errors
+    for role in ("auditor", "manager"):
+        actor = actor_for(make_user(db_session, role=role))
+        with pytest.raises(NotPermitted):
+            appointments.record_outcome(db_session, actor, appointment, 1, "attended", now=SLOT + timedelta(hours=1))
+    assert appointment.status == "booked"
+
+
+def test_appointments_for_lists_by_start_time(db_session, booker, referral):
+    later = book(db_session, booker, referral, starts_at=SLOT + timedelta(days=2))
+    sooner = book(db_session, booker, referral, starts_at=SLOT)
+    assert [a.id for a in appointments.appointments_for(db_session, referral)] == [sooner.id, later.id]

@@ -1,0 +1,302 @@
+"""SLA clocks as pure functions: same-day triage, 24-hour clarification, 14-day rebooking, countdown text."""
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+
+from inclusive_access.domain.clocks import (
+    LONDON,
+    ClockSettings,
+    clarification_due,
+    describe,
+    is_working_day,
+    next_working_day,
+    rebooking_due,
+    time_left,
+    triage_due,
+)
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def london(*args) -> datetime:
+    """A Europe/London wall-clock time, as the aware UTC datetime the domain is given."""
+    return datetime(*args, tzinfo=LONDON).astimezone(UTC)
+
+
+def assert_utc(value: datetime, expected: datetime) -> None:
+    assert value == expected
+    assert value.utcoffset() == timedelta(0)
+
+
+# --- Flagged: same day before the cut-off, otherwise 12:00 next working day ----------------------
+
+FLAGGED = [
+    # (why, received, due) -- January is GMT, so London wall clock = UTC
+    ("morning, working day", utc(2026, 1, 14, 9, 0), utc(2026, 1, 14, 17, 0)),
+    ("one minute before the cut-off", utc(2026, 1, 14, 14, 59), utc(2026, 1, 14, 17, 0)),
+    ("one second before the cut-off", utc(2026, 1, 14, 14, 59, 59), utc(2026, 1, 14, 17, 0)),
+    ("exactly at the 15:00 cut-off", utc(2026, 1, 14, 15, 0), utc(2026, 1, 15, 12, 0)),
+    ("after the cut-off", utc(2026, 1, 14, 16, 30), utc(2026, 1, 15, 12, 0)),
+    ("after the end of the working day", utc(2026, 1, 14, 18, 0), utc(2026, 1, 15, 12, 0)),
+    ("23:30, just before midnight", utc(2026, 1, 14, 23, 30), utc(2026, 1, 15, 12, 0)),
+    ("00:30, just after midnight", utc(2026, 1, 15, 0, 30), utc(2026, 1, 15, 17, 0)),
+    ("early hours before the working day", utc(2026, 1, 15, 6, 0), utc(2026, 1, 15, 17, 0)),
+    ("Friday afternoon -> Monday 12:00", utc(2026, 1, 16, 15, 30), utc(2026, 1, 19, 12, 0)),
+    ("Friday 23:30 -> Monday 12:00", utc(2026, 1, 16, 23, 30), utc(2026, 1, 19, 12, 0)),
+    ("Friday morning -> that Friday", utc(2026, 1, 16, 10, 0), utc(2026, 1, 16, 17, 0)),
+    ("Saturday morning (before 15:00, not a working day)", utc(2026, 1, 17, 9, 0), utc(2026, 1, 19, 12, 0)),
+    ("Saturday afternoon", utc(2026, 1, 17, 16, 0), utc(2026, 1, 19, 12, 0)),
+    ("Sunday morning", utc(2026, 1, 18, 10, 0), utc(2026, 1, 19, 12, 0)),
+    ("Sunday 23:30", utc(2026, 1, 18, 23, 30), utc(2026, 1, 19, 12, 0)),
+    ("New Year's Day 2026 (Thursday)", utc(2026, 1, 1, 10, 0), utc(2026, 1, 2, 12, 0)),
+    # Easter 2026 (BST): Good Friday 3 April and Easter Monday 6 April are bank holidays
+    ("Maundy Thursday afternoon -> Tuesday after Easter",
+     london(2026, 4, 2, 15, 30), london(2026, 4, 7, 12, 0)),
+    ("Good Friday morning", london(2026, 4, 3, 9, 0), london(2026, 4, 7, 12, 0)),
+    ("Easter Saturday", london(2026, 4, 4, 11, 0), london(2026, 4, 7, 12, 0)),
+    ("Easter Monday morning", london(2026, 4, 6, 9, 0), london(2026, 4, 7, 12, 0)),
+    ("Tuesday after Easter, morning", london(2026, 4, 7, 9, 0), london(2026, 4, 7, 17, 0)),
+    # Christmas 2026: Friday 25 December and the substitute Monday 28 December
+    ("Christmas Eve morning", utc(2026, 12, 24, 10, 0), utc(2026, 12, 24, 17, 0)),
+    ("Christmas Eve afternoon -> Tuesday 29th", utc(2026, 12, 24, 15, 0), utc(2026, 12, 29, 12, 0)),
+    ("Christmas Day morning", utc(2026, 12, 25, 10, 0), utc(2026, 12, 29, 12, 0)),
+    ("substitute bank holiday Monday 28th", utc(2026, 12, 28, 9, 0), utc(2026, 12, 29, 12, 0)),
+    ("Thursday 31 December afternoon -> Monday 4 January (1 January is a holiday)",
+     utc(2026, 12, 31, 16, 0), utc(2027, 1, 4, 12, 0)),
+]
+
+
+@pytest.mark.parametrize(("received", "due"), [case[1:] for case in FLAGGED], ids=[case[0] for case in FLAGGED])
+def test_flagged_triage_due(received, due):
+    assert_utc(triage_due(received, flagged=True), due)
+
+
+# --- BST: the wall-clock rule holds; the UTC hour moves by one --------------------------------------
+
+def test_flagged_summer_morning_is_due_at_17_00_bst_which_is_16_00_utc():
+    assert_utc(triage_due(utc(2026, 6, 10, 8, 0), True), utc(2026, 6, 10, 16, 0))
+
+
+def test_the_cut_off_is_london_time_not_utc_in_summer():
+    # 14:30 UTC is 15:30 BST: after the cut-off although UTC reads before 15:00.
+    assert_utc(triage_due(utc(2026, 6, 10, 14, 30), True), utc(2026, 6, 11, 11, 0))
+    # 13:59 UTC is 14:59 BST: still the same day.
+    assert_utc(triage_due(utc(2026, 6, 10, 13, 59), True), utc(2026, 6, 10, 16, 0))
+
+
+def test_midnight_is_london_midnight_in_summer():
+    # 23:30 UTC on Wednesday is 00:30 BST on Thursday: before Thursday's cut-off.
+    assert_utc(triage_due(utc(2026, 6, 10, 23, 30), True), utc(2026, 6, 11, 16, 0))
+    # 22:30 UTC on Wednesday is 23:30 BST Wednesday: next working day 12:00 BST.
+    assert_utc(triage_due(utc(2026, 6, 10, 22, 30), True), utc(2026, 6, 11, 11, 0))
+
+
+def test_clocks_go_forward_29_march_2026():
+    """Received in GMT on Friday 27 March; due after the change, so 12:00 BST = 11:00 UTC."""
+    friday_morning, friday_afternoon = utc(2026, 3, 27, 10, 0), utc(2026, 3, 27, 16, 0)
+    assert_utc(triage_due(friday_morning, True), utc(2026, 3, 27, 17, 0))
+    due = triage_due(friday_afternoon, True)
+    assert_utc(due, utc(2026, 3, 30, 11, 0))
+    assert due.astimezone(LONDON).time() == time(12, 0)
+    # The same receipt a week earlier, with no change in between, is due at 12:00 UTC: one hour apart.
+    a_week_before = triage_due(friday_afternoon - timedelta(days=7), True)
+    assert a_week_before == utc(2026, 3, 23, 12, 0)
+    assert a_week_before.hour - due.hour == 1
+
+
+def test_received_on_the_day_the_clocks_go_forward():
+    # Sunday 29 March: 00:30 UTC is 00:30 GMT; 01:30 UTC is 02:30 BST. Both -> Monday 12:00 BST.
+    assert_utc(triage_due(utc(2026, 3, 29, 0, 30), True), utc(2026, 3, 30, 11, 0))
+    assert_utc(triage_due(utc(2026, 3, 29, 1, 30), True), utc(2026, 3, 30, 11, 0))
+
+
+def test_clocks_go_back_25_october_2026():
+    """Received in BST on Saturday 24 October; due after the change, so 12:00 GMT = 12:00 UTC."""
+    saturday = utc(2026, 10, 24, 9, 0)  # 10:00 BST
+    due = triage_due(saturday, True)
+    assert_utc(due, utc(2026, 10, 26, 12, 0))
+    assert due.astimezone(LONDON).time() == time(12, 0)
+    a_week_before = triage_due(saturday - timedelta(days=7), True)
+    assert a_week_before == utc(2026, 10, 19, 11, 0)
+    assert due.hour - a_week_before.hour == 1
+
+
+def test_friday_before_the_clocks_go_back():
+    # 14:30 UTC on Friday 23 October is 15:30 BST: after the cut-off -> Monday 12:00 GMT.
+    assert_utc(triage_due(utc(2026, 10, 23, 14, 30), True), utc(2026, 10, 26, 12, 0))
+    # 13:00 UTC is 14:00 BST: due 17:00 BST = 16:00 UTC the same Friday.
+    assert_utc(triage_due(utc(2026, 10, 23, 13, 0), True), utc(2026, 10, 23, 16, 0))
+
+
+def test_received_in_the_repeated_hour_when_the_clocks_go_back():
+    # 00:30 UTC = 01:30 BST and 01:30 UTC = 01:30 GMT on Sunday 25 October: both Monday 12:00 GMT.
+    assert_utc(triage_due(utc(2026, 10, 25, 0, 30), True), utc(2026, 10, 26, 12, 0))
+    assert_utc(triage_due(utc(2026, 10, 25, 1, 30), True), utc(2026, 10, 26, 12, 0))
+
+
+def test_a_non_utc_aware_input_gives_the_same_instant_in_utc():
+    received = datetime(2026, 6, 10, 16, 0, tzinfo=LONDON)
+    assert_utc(triage_due(received, True), utc(2026, 6, 11, 11, 0))
+
+
+# --- Unflagged: 17:00 on the third working day after receipt ------------------------------------
+
+UNFLAGGED = [
+    ("Monday -> Thursday", utc(2026, 1, 12, 10, 0), utc(2026, 1, 15, 17, 0)),
+    ("Monday 23:30 counts as Monday", utc(2026, 1, 12, 23, 30), utc(2026, 1, 15, 17, 0)),
+    ("Tuesday 00:30 counts as Tuesday", utc(2026, 1, 13, 0, 30), utc(2026, 1, 16, 17, 0)),
+    ("Monday before the cut-off and after it alike", utc(2026, 1, 12, 16, 0), utc(2026, 1, 15, 17, 0)),
+    ("Wednesday -> Monday over the weekend", utc(2026, 1, 14, 9, 0), utc(2026, 1, 19, 17, 0)),
+    ("Friday -> Wednesday", utc(2026, 1, 16, 15, 30), utc(2026, 1, 21, 17, 0)),
+    ("Saturday -> Wednesday", utc(2026, 1, 17, 10, 0), utc(2026, 1, 21, 17, 0)),
+    ("Sunday -> Wednesday", utc(2026, 1, 18, 10, 0), utc(2026, 1, 21, 17, 0)),
+    # Easter: Thursday 2 April -> Tue 7, Wed 8, Thu 9 (Good Friday and Easter Monday skipped), BST
+    ("Maundy Thursday -> Thursday after Easter", london(2026, 4, 2, 10, 0), london(2026, 4, 9, 17, 0)),
+    ("Good Friday -> Thursday after Easter", london(2026, 4, 3, 10, 0), london(2026, 4, 9, 17, 0)),
+    # Christmas: Wed 23 -> Thu 24, Tue 29, Wed 30 (25th, weekend and substitute 28th skipped)
+    ("23 December -> 30 December", utc(2026, 12, 23, 10, 0), utc(2026, 12, 30, 17, 0)),
+    ("Christmas Eve -> 31 December", utc(2026, 12, 24, 10, 0), utc(2026, 12, 31, 17, 0)),
+    ("New Year's Eve -> 6 January", utc(2026, 12, 31, 10, 0), utc(2027, 1, 6, 17, 0)),
+    # Across the BST changes the due time stays 17:00 London
+    ("Thursday 26 March GMT -> Tuesday 31 March BST", utc(2026, 3, 26, 10, 0), utc(2026, 3, 31, 16, 0)),
+    ("Thursday 22 October BST -> Tuesday 27 October GMT", utc(2026, 10, 22, 9, 0), utc(2026, 10, 27, 17, 0)),
+]
+
+
+@pytest.mark.parametrize(("received", "due"), [case[1:] for case in UNFLAGGED],
+                         ids=[case[0] for case in UNFLAGGED])
+def test_unflagged_triage_due(received, due):
+    assert_utc(triage_due(received, flagged=False), due)
+
+
+def test_flagged_is_never_later_than_unflagged():
+    received = utc(2026, 1, 14, 9, 0)
+    assert triage_due(received, True) < triage_due(received, False)
+
+
+# --- Working days --------------------------------------------------------------------------------
+
+def test_working_days_skip_weekends_and_bank_holidays():
+    settings = ClockSettings()
+    assert is_working_day(date(2026, 1, 14), settings)
+    assert not is_working_day(date(2026, 1, 17), settings)  # Saturday
+    assert not is_working_day(date(2026, 1, 18), settings)  # Sunday
+    for holiday in ("2026-04-03", "2026-04-06", "2026-12-25", "2026-12-28"):
+        assert not is_working_day(date.fromisoformat(holiday), settings)
+    assert next_working_day(date(2026, 4, 2), settings) == date(2026, 4, 7)
+    assert next_working_day(date(2026, 12, 24), settings) == date(2026, 12, 29)
+
+
+# --- Settings ------------------------------------------------------------------------------------
+
+def test_from_mapping_with_nothing_set_gives_the_defaults():
+    assert ClockSettings.from_mapping({}) == ClockSettings()
+    defaults = ClockSettings()
+    assert defaults.same_day_cutoff == time(15, 0)
+    assert defaults.end_of_day == time(17, 0)
+    assert defaults.next_day_by == time(12, 0)
+    assert date(2026, 4, 3) in defaults.bank_holidays
+
+
+def test_from_mapping_cut_off_override():
+    settings = ClockSettings.from_mapping({"TRIAGE_CUTOFF": "14:00"})
+    assert settings.same_day_cutoff == time(14, 0)
+    assert_utc(triage_due(utc(2026, 1, 14, 14, 30), True, settings), utc(2026, 1, 15, 12, 0))
+    assert_utc(triage_due(utc(2026, 1, 14, 13, 59), True, settings), utc(2026, 1, 14, 17, 0))
+    # the default still makes 14:30 same-day
+    assert_utc(triage_due(utc(2026, 1, 14, 14, 30), True), utc(2026, 1, 14, 17, 0))
+
+
+def test_from_mapping_end_of_day_and_next_day_overrides():
+    settings = ClockSettings.from_mapping({"TRIAGE_END_OF_DAY": "16:30", "TRIAGE_NEXT_DAY_BY": "10:00"})
+    assert_utc(triage_due(utc(2026, 1, 14, 9, 0), True, settings), utc(2026, 1, 14, 16, 30))
+    assert_utc(triage_due(utc(2026, 1, 14, 15, 30), True, settings), utc(2026, 1, 15, 10, 0))
+    assert_utc(triage_due(utc(2026, 1, 12, 9, 0), False, settings), utc(2026, 1, 15, 16, 30))
+
+
+def test_from_mapping_bank_holidays_as_iso_strings_replace_the_list():
+    settings = ClockSettings.from_mapping({"BANK_HOLIDAYS": ["2026-01-14", "2026-01-15"]})
+    assert settings.bank_holidays == frozenset({date(2026, 1, 14), date(2026, 1, 15)})
+    # A local holiday on Wednesday and Thursday: Wednesday morning -> Friday 12:00.
+    assert_utc(triage_due(utc(2026, 1, 14, 9, 0), True, settings), utc(2026, 1, 16, 12, 0))
+    # Tuesday unflagged -> Fri 16, Mon 19, Tue 20.
+    assert_utc(triage_due(utc(2026, 1, 13, 9, 0), False, settings), utc(2026, 1, 20, 17, 0))
+    # Good Friday is no longer in the list, so it is a working day.
+    assert_utc(triage_due(london(2026, 4, 3, 10, 0), True, settings), london(2026, 4, 3, 17, 0))
+
+
+def test_from_mapping_accepts_dates_as_well_as_strings():
+    settings = ClockSettings.from_mapping({"BANK_HOLIDAYS": [date(2026, 1, 14), "2026-01-15"]})
+    assert settings.bank_holidays == frozenset({date(2026, 1, 14), date(2026, 1, 15)})
+
+
+def test_from_mapping_other_numbers():
+    settings = ClockSettings.from_mapping({"UNFLAGGED_TRIAGE_WORKING_DAYS": "5", "CLARIFICATION_HOURS": "48",
+                                           "REBOOKING_DAYS": 7})
+    assert_utc(triage_due(utc(2026, 1, 12, 9, 0), False, settings), utc(2026, 1, 19, 17, 0))
+    assert_utc(clarification_due(utc(2026, 1, 12, 9, 0), settings), utc(2026, 1, 14, 9, 0))
+    assert_utc(rebooking_due(utc(2026, 1, 12, 9, 0), settings), utc(2026, 1, 19, 9, 0))
+
+
+# --- Clarification and rebooking ------------------------------------------------------------------
+
+@pytest.mark.parametrize(("requested", "due"), [
+    (utc(2026, 1, 14, 10, 0), utc(2026, 1, 15, 10, 0)),
+    (utc(2026, 1, 16, 16, 45), utc(2026, 1, 17, 16, 45)),  # Friday -> Saturday: clock hours, not working hours
+    (utc(2026, 12, 24, 15, 0), utc(2026, 12, 25, 15, 0)),  # into Christmas Day
+    # Across the BST changes: 24 elapsed hours, so the London wall clock moves by an hour
+    (utc(2026, 3, 28, 12, 0), utc(2026, 3, 29, 12, 0)),
+    (utc(2026, 10, 24, 12, 0), utc(2026, 10, 25, 12, 0)),
+], ids=["weekday", "friday-to-saturday", "christmas", "bst-starts", "bst-ends"])
+def test_clarification_due_24_clock_hours(requested, due):
+    assert_utc(clarification_due(requested), due)
+    assert clarification_due(requested) - requested == timedelta(hours=24)
+
+
+def test_clarification_due_across_bst_is_not_the_same_wall_clock_time():
+    requested = london(2026, 3, 28, 12, 0)  # 12:00 GMT Saturday
+    due = clarification_due(requested)
+    assert due.astimezone(LONDON).replace(tzinfo=None) == datetime(2026, 3, 29, 13, 0)
+    requested = london(2026, 10, 24, 12, 0)  # 12:00 BST Saturday
+    due = clarification_due(requested)
+    assert due.astimezone(LONDON).replace(tzinfo=None) == datetime(2026, 10, 25, 11, 0)
+
+
+def test_clarification_due_converts_an_aware_london_time_to_utc():
+    assert_utc(clarification_due(datetime(2026, 6, 1, 9, 0, tzinfo=LONDON)), utc(2026, 6, 2, 8, 0))
+
+
+@pytest.mark.parametrize(("missed", "due"), [
+    (utc(2026, 1, 5, 10, 0), utc(2026, 1, 19, 10, 0)),
+    (utc(2026, 3, 20, 10, 0), utc(2026, 4, 3, 10, 0)),
+    (utc(2026, 12, 20, 9, 30), utc(2027, 1, 3, 9, 30)),
+])
+def test_rebooking_due_14_days(missed, due):
+    assert_utc(rebooking_due(missed), due)
+    assert rebooking_due(missed) - missed == timedelta(days=14)
+
+
+# --- Countdown text ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("delta", "text"), [
+    (timedelta(hours=3, minutes=20), "3 h 20 min left"),
+    (timedelta(minutes=45), "45 min left"),
+    (timedelta(0), "0 min left"),
+    (timedelta(days=1), "1 day left"),
+    (timedelta(days=2, hours=5, minutes=10), "2 days 5 h left"),
+    (-timedelta(days=1, hours=2), "1 day 2 h overdue"),
+    (-timedelta(minutes=5), "5 min overdue"),
+    (-timedelta(hours=4, minutes=1), "4 h 1 min overdue"),
+    (-timedelta(days=3), "3 days overdue"),
+])
+def test_describe(delta, text):
+    assert describe(delta) == text
+
+
+def test_time_left_is_negative_once_overdue():
+    due = utc(2026, 1, 14, 17, 0)
+    assert time_left(due, utc(2026, 1, 14, 15, 0)) == timedelta(hours=2)
+    assert describe(time_left(due, utc(2026, 1, 14, 15, 0))) == "2 h 0 min left"
+    assert describe(time_left(due, utc(2026, 1, 15, 18, 30))) == "1 day 1 h overdue"

@@ -1,0 +1,101 @@
+"""The referral transition table: every allowed transition by every role, and every forbidden one."""
+import pytest
+
+from inclusive_access.domain.errors import NotPermitted, TransitionNotAllowed
+from inclusive_access.domain.states import REFERRAL_TRANSITIONS, ReferralState, allowed_actions, next_state
+from inclusive_access.models import REFERRAL_STATES, ROLES
+
+ALL_ROLES = ("booking", "clinician", "senior", "auditor", "manager", None)
+BOOKING = {"booking", "clinician", "senior"}
+CLINICAL = {"clinician", "senior"}
+SENIOR = {"senior"}
+
+#: Written out from the issue and DOMAIN.md, independently of the code: (state, action) -> (next, roles)
+EXPECTED = {
+    ("received", "accept"): ("accepted", BOOKING),
+    ("received", "request_clarification"): ("awaiting_clarification", BOOKING),
+    ("received", "escalate"): ("received", BOOKING),
+    ("received", "reject"): ("rejected", CLINICAL),
+    ("received", "reject_flagged"): ("rejection_review", CLINICAL),
+    ("awaiting_clarification", "clarification_closed"): ("received", BOOKING),
+    ("rejection_review", "uphold_rejection"): ("rejected", SENIOR),
+    ("rejection_review", "overturn_rejection"): ("received", SENIOR),
+    ("accepted", "book"): ("accepted", BOOKING),
+    ("accepted", "first_contact"): ("in_treatment", BOOKING),
+    ("in_treatment", "book"): ("in_treatment", BOOKING),
+}
+ACTIONS = sorted({action for _state, action in EXPECTED} | {"discharge", "reopen"})
+
+ALLOWED_CASES = [(state, action, role) for (state, action) in EXPECTED for role in ALL_ROLES]
+FORBIDDEN_CASES = [(state, action, role) for state in REFERRAL_STATES for action in ACTIONS
+                   if (state, action) not in EXPECTED for role in ALL_ROLES]
+
+
+def test_the_table_is_the_one_specified():
+    actual = {(state.value, action): (target.value, set(roles))
+              for (state, action), (target, roles) in REFERRAL_TRANSITIONS.items()}
+    assert actual == EXPECTED
+
+
+def test_referral_states_match_the_model():
+    assert tuple(state.value for state in ReferralState) == REFERRAL_STATES
+
+
+def test_the_roles_checked_are_the_model_roles():
+    assert set(ALL_ROLES) - {None} == set(ROLES)
+
+
+@pytest.mark.parametrize(("state", "action", "role"), ALLOWED_CASES,
+                         ids=[f"{s}-{a}-{r}" for s, a, r in ALLOWED_CASES])
+def test_transition_in_the_table(state, action, role):
+    target, roles = EXPECTED[(state, action)]
+    if role in roles:
+        result = next_state(state, action, role)
+        assert result == target
+        assert isinstance(result, ReferralState)
+    else:
+        with pytest.raises(NotPermitted):
+            next_state(state, action, role)
+
+
+@pytest.mark.parametrize(("state", "action", "role"), FORBIDDEN_CASES,
+                         ids=[f"{s}-{a}-{r}" for s, a, r in FORBIDDEN_CASES])
+def test_transition_not_in_the_table(state, action, role):
+    with pytest.raises(TransitionNotAllowed):
+        next_state(state, action, role)
+
+
+def test_forbidden_cases_cover_every_state():
+    assert {state for state, _a, _r in FORBIDDEN_CASES} == set(REFERRAL_STATES)
+    assert len(FORBIDDEN_CASES) == (len(REFERRAL_STATES) * len(ACTIONS) - len(EXPECTED)) * len(ALL_ROLES)
+
+
+@pytest.mark.parametrize("state", REFERRAL_STATES)
+@pytest.mark.parametrize("role", ALL_ROLES)
+def test_allowed_actions_match_the_table(state, role):
+    expected = {action for (s, action), (_t, roles) in EXPECTED.items() if s == state and role in roles}
+    assert allowed_actions(state, role) == expected
+
+
+def test_allowed_actions_examples():
+    assert allowed_actions("received", "booking") == {"accept", "request_clarification", "escalate"}
+    assert allowed_actions("received", "clinician") == {"accept", "request_clarification", "escalate", "reject",
+                                                        "reject_flagged"}
+    assert allowed_actions("rejection_review", "clinician") == set()
+    assert allowed_actions("rejection_review", "senior") == {"uphold_rejection", "overturn_rejection"}
+    assert allowed_actions("received", "auditor") == set()
+    assert allowed_actions("accepted", None) == set()
+
+
+def test_messages_name_the_action_and_role():
+    with pytest.raises(NotPermitted, match="auditor role may not accept"):
+        next_state("received", "accept", "auditor")
+    with pytest.raises(NotPermitted, match="system role"):
+        next_state("received", "accept", None)
+    with pytest.raises(TransitionNotAllowed, match="'accept' is not possible while the referral is rejected"):
+        next_state("rejected", "accept", "senior")
+
+
+def test_an_unknown_state_is_refused():
+    with pytest.raises(ValueError, match="not_a_state"):
+        next_state("not_a_state", "accept", "senior")
