@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
-from inclusive_access.domain import appointments, clocks, triage
+from inclusive_access.domain import adjustments, appointments, clocks, dna, triage
 from inclusive_access.domain.clarification import CHANNELS
 from inclusive_access.domain.equity import (
     COMMUNICATION_NEEDS,
@@ -73,6 +73,12 @@ def register(app: Flask) -> None:
     app.add_template_global(COMMUNICATION_NEEDS, "NEED_LABELS")
     app.add_template_global(triage.FORMATS, "FORMAT_LABELS")
     app.add_template_global(triage.ADJUSTMENT_CATEGORIES, "ADJUSTMENT_LABELS")
+    app.add_template_global(adjustments.SOURCES, "ADJUSTMENT_SOURCE_LABELS")
+    app.add_template_global(adjustments.CONSENT_BASES, "CONSENT_LABELS")
+    app.add_template_global(dna.BARRIERS, "BARRIER_LABELS")
+    app.add_template_global(dna.ALTERNATIVES, "ALTERNATIVE_LABELS")
+    app.add_template_global(dna.OUTCOMES, "BARRIER_OUTCOME_LABELS")
+    app.add_template_global(dna.SAFEGUARDING, "SAFEGUARDING_LABELS")
     app.add_template_global(triage.REJECTION_CODES, "REJECTION_LABELS")
     app.add_template_global(CHANNELS, "CHANNEL_LABELS")
     app.add_template_global(appointments.OUTCOMES, "APPOINTMENT_OUTCOME_LABELS")

@@ -1,18 +1,21 @@
-"""The flask commands: CSV referral import, audit verify/checkpoint, create-user and demo-data."""
+"""The flask commands: CSV referral import, audit verify/checkpoint, create-user, demo-data and sla sweep."""
 import csv
 import json
 import stat
-from datetime import date, timedelta
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
 
-from inclusive_access.domain import accounts, bulk_import, events
+from inclusive_access.domain import accounts, bulk_import, clarification, events
+from inclusive_access.domain.actors import actor_for
+from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
-from inclusive_access.models import ROLES, Event, Patient, Referral, User
+from inclusive_access.models import ROLES, Clarification, Event, Patient, Referral, User
 from tests.conftest import PASSWORD
-from tests.factories import intake_row, make_referral
+from tests.factories import intake_row, make_referral, make_user
 
 FORMULA = '=HYPERLINK("http://x","y")'
 TEN_MB = "a" * (10 * 1024 * 1024)
@@ -453,3 +456,74 @@ def test_demo_data_if_empty_adds_nothing_the_second_time(app, runner, tmp_path):
     assert counts(app) == loaded
     assert (tmp_path / "demo-logins.txt").read_text().strip() == password
     assert f"password: {password}" in second.output  # the saved logins are still shown
+
+
+# --- sla sweep ------------------------------------------------------------------------------------
+
+def _ask(app, hours_ago: float, close: bool = False) -> int:
+    """A clarification asked `hours_ago` (due 24 hours after asking), optionally already answered."""
+    now = datetime.now(UTC)
+    with app.app_context():
+        actor = actor_for(make_user(db.session, "booking"))
+        referral = make_referral(db.session, received_at=(now - timedelta(hours=hours_ago + 2))
+                                 .astimezone(LONDON).strftime("%Y-%m-%d %H:%M"))
+        item = clarification.request_clarification(db.session, actor, referral, referral.version, "Which knee?",
+                                                   "telephone", "Dr Example", now=now - timedelta(hours=hours_ago))
+        if close:
+            clarification.close_clarification(db.session, actor, item, item.version, "The left knee", None)
+        db.session.commit()
+        return item.id
+
+
+def _escalations(app) -> tuple[Counter, dict]:
+    """Escalation events per clarification, and each clarification's escalated_at."""
+    with app.app_context():
+        logged = Counter(db.session.scalars(select(Event.entity_id).where(
+            Event.action == events.CLARIFICATION_ESCALATED)))
+        marked = dict(db.session.execute(select(Clarification.id, Clarification.escalated_at)).all())
+    return logged, marked
+
+
+def test_sla_sweep_run_twice_escalates_each_overdue_clarification_once(app, runner):
+    late, later = _ask(app, 30), _ask(app, 25)  # due 6 hours and 1 hour ago
+    fresh = _ask(app, 1)
+    answered = _ask(app, 40, close=True)  # overdue, but closed: nothing to chase
+
+    first = run(app, runner, "sla", "sweep")
+    assert first.exit_code == 0, first.output
+    assert first.output.strip() == "Escalated 2 overdue clarifications."
+    logged, marked = _escalations(app)
+    assert logged == {late: 1, later: 1}
+    assert marked[late] is not None
+    assert marked[later] is not None
+    assert marked[fresh] is None
+    assert marked[answered] is None
+    with app.app_context():
+        rows = db.session.execute(select(Event.entity_id, Event.actor_id, Event.data)
+                                  .where(Event.action == events.CLARIFICATION_ESCALATED).order_by(Event.seq)).all()
+    assert [row.entity_id for row in rows] == [late, later], "the longest overdue first"
+    assert all(row.actor_id is None for row in rows), "the system, not a person"
+    assert 355 <= json.loads(rows[0].data)["overdue_by_minutes"] <= 365
+
+    second = run(app, runner, "sla", "sweep")
+    assert second.exit_code == 0, second.output
+    assert second.output.strip() == "Escalated 0 overdue clarifications."
+    assert _escalations(app) == (logged, marked), "nothing written twice, the first escalation time kept"
+
+    newly = _ask(app, 24.5)
+    third = run(app, runner, "sla", "sweep")
+    assert third.output.strip() == "Escalated 1 overdue clarification."
+    logged, _marked = _escalations(app)
+    assert logged == {late: 1, later: 1, newly: 1}
+    verified = run(app, runner, "audit", "verify")
+    assert verified.exit_code == 0, verified.output
+
+
+def test_sla_sweep_with_nothing_overdue(app, runner):
+    _ask(app, 2)
+    result = run(app, runner, "sla", "sweep")
+    assert result.exit_code == 0, result.output
+    assert "Escalated 0 overdue clarifications." in result.output
+    logged, marked = _escalations(app)
+    assert not logged
+    assert list(marked.values()) == [None]

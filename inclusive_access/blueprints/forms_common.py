@@ -30,6 +30,11 @@ def first_errors(form) -> dict[str, str]:
     return {name: messages[0] for name, messages in form.errors.items() if messages and name != "csrf_token"}
 
 
+def strip(value):
+    """A field filter: spaces and blank lines alone are not an answer, a reason or a question."""
+    return value.strip() if isinstance(value, str) else value
+
+
 def plain_text(max_len: int, required: str | None = None, multiline: bool = False) -> list:
     """Length-limited text with no control characters (PostgreSQL refuses NUL; none belongs in a record)."""
     pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$" if multiline else r"^[^\x00-\x1f\x7f]*$"

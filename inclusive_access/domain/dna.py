@@ -70,6 +70,13 @@ def open_check_for(session: Session, referral_id: int) -> BarrierCheck | None:
                                                      BarrierCheck.completed_at.is_(None)))
 
 
+def latest_completed_check(session: Session, referral_id: int) -> BarrierCheck | None:
+    """The most recent completed check still waiting for its rebooking to be linked."""
+    return session.scalar(select(BarrierCheck).where(
+        BarrierCheck.referral_id == referral_id, BarrierCheck.completed_at.is_not(None),
+        BarrierCheck.rebooked_appointment_id.is_(None)).order_by(BarrierCheck.completed_at.desc()).limit(1))
+
+
 def _editable(check: BarrierCheck, seen_version: int) -> None:
     if check.completed_at is not None:
         raise InvalidInput({"outcome": "This barrier check is already complete"})

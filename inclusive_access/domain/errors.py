@@ -13,6 +13,14 @@ class TransitionNotAllowed(DomainError):
     """The record is not in a state that allows this action."""
 
 
+class BarrierCheckOpen(TransitionNotAllowed):
+    """A missed appointment's barrier check must record its outcome before the referral is rebooked."""
+
+    def __init__(self, check_id: int):
+        super().__init__("Complete the barrier check for the missed appointment before rebooking.")
+        self.check_id = check_id
+
+
 class StaleRecord(DomainError):
     """The record changed since the user opened it."""
 

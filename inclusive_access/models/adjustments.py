@@ -2,7 +2,7 @@
 from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inclusive_access.extensions import db
 
@@ -52,6 +52,8 @@ class ReasonableAdjustment(db.Model):
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+    patient: Mapped["Patient"] = relationship(lazy="joined")  # noqa: F821 - resolved by name
 
 
 class AdjustmentDelivery(db.Model):

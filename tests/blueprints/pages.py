@@ -1,11 +1,16 @@
-"""Helpers for route tests: security-header invariants, form field names, event and row counts."""
+"""Helpers for route tests: security-header invariants, form field names, event and row counts, workflow records."""
 import re
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
+from inclusive_access.domain import appointments, clarification, triage
+from inclusive_access.domain.actors import Actor, actor_for
+from inclusive_access.domain.triage import BookingScript
 from inclusive_access.extensions import db
 from inclusive_access.models import Event
 from tests.conftest import PASSWORD, post_form
+from tests.factories import make_user
 
 
 def assert_security_headers(response, patient_data: bool = False) -> None:
@@ -49,3 +54,50 @@ def events(app, action: str | None = None) -> list[Event]:
 
 def sign_in(client, username: str, password: str = PASSWORD):
     return post_form(client, "/auth/login", {"username": username, "password": password})
+
+
+# -- workflow records, made through the domain as the pages would make them ------------------------------------
+
+#: a complete booking script as the triage form posts it (no interpreter, no travel barrier)
+SCRIPT_FORM = {"contact_method": "telephone", "contact_times": "Mornings", "safe_to_leave_message": "yes",
+               "interpreter_needed": "no", "language": "", "communication_needs": "", "mobility": "none",
+               "caring_or_work": "", "digital_access": "phone_only"}
+
+
+def script(**overrides) -> BookingScript:
+    """The same answers as SCRIPT_FORM, as the domain takes them."""
+    answers = {"contact_method": "telephone", "contact_times": "Mornings", "safe_to_leave_message": True,
+               "interpreter_needed": False, "language": "", "communication_needs": "", "mobility": "none",
+               "caring_or_work": "", "digital_access": "phone_only"}
+    return BookingScript(**{**answers, **overrides})
+
+
+def staff(session, role: str, username: str | None = None) -> Actor:
+    """A user of `role` (not signed in anywhere) to act through the domain."""
+    return actor_for(make_user(session, role=role, username=username))
+
+
+def accept(session, actor: Actor, referral, **answers):
+    """Triage `referral` as accepted, with the script's answers."""
+    return triage.triage_referral(session, actor, referral, referral.version, script(**answers), [], "accept")
+
+
+def book(session, actor: Actor, referral, starts_at: datetime, fmt: str = "telephone", place: str | None = None):
+    return appointments.book_appointment(session, actor, referral, referral.version, starts_at, fmt, place)
+
+
+def ask(session, actor: Actor, referral, now: datetime | None = None, question: str = "Which knee?"):
+    """Request a clarification of `referral` (at `now`, so it can be made overdue)."""
+    return clarification.request_clarification(session, actor, referral, referral.version, question, "telephone",
+                                               "Dr Example", now=now or datetime.now(UTC))
+
+
+def propose_rejection(session, clinician: Actor, referral):
+    """A clinician rejects `referral`; flagged, it waits in rejection_review for a senior."""
+    return triage.triage_referral(session, clinician, referral, referral.version, script(), [], "reject",
+                                  reason_code="wrong_service", reason_text="Better met by the falls service")
+
+
+def version_in(html: str) -> str:
+    """The version a page's form carries in its hidden field."""
+    return re.search(r'name="version" value="([^"]*)"', html).group(1)

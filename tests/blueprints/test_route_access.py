@@ -1,4 +1,5 @@
 """The route x role matrix from one table: every endpoint answers each role as security.ACCESS says."""
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -6,7 +7,7 @@ import pytest
 from inclusive_access import security
 from inclusive_access.extensions import db
 from inclusive_access.models import ROLES
-from tests.blueprints.pages import events
+from tests.blueprints.pages import accept, ask, book, events, propose_rejection, staff
 from tests.conftest import make_app, post_form
 from tests.factories import make_referral, make_user
 
@@ -26,6 +27,30 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
         ("POST", "/intake/new", {}, 200),  # empty: errors re-shown, nothing saved
     ],
     "intake.lookup_patient": [("GET", "/intake/patient-lookup?nhs_number={nhs_number}", None, 200)],
+    "triage.worklist": [("GET", "/triage/?pathway=msk&overdue=yes", None, 200)],
+    "triage.triage_referral": [
+        ("GET", "/triage/referrals/{referral_id}", None, 200),
+        ("POST", "/triage/referrals/{referral_id}", {"version": "1"}, 200),  # incomplete: errors re-shown
+    ],
+    "triage.preview_suggestions": [
+        ("GET", "/triage/referrals/{referral_id}/suggestions?interpreter_needed=yes&mobility=housebound", None, 200)],
+    # incomplete: the error is flashed on the referral page, nothing decided
+    "triage.decide_rejection": [("POST", "/triage/referrals/{review_id}/rejection-review", {"version": "1"}, 303)],
+    "clarification.worklist": [("GET", "/clarifications/", None, 200)],
+    "clarification.show_clarification": [("GET", "/clarifications/{clarification_id}", None, 200)],
+    "clarification.log_attempt": [("POST", "/clarifications/{clarification_id}/attempts", {}, 400)],
+    "clarification.close_clarification": [
+        ("POST", "/clarifications/{clarification_id}/close", {"version": "1"}, 400)],  # no answer, no reason
+    "appointments.book_appointment": [
+        ("GET", "/appointments/referrals/{accepted_id}", None, 200),
+        ("POST", "/appointments/referrals/{accepted_id}", {"version": "3"}, 400),  # incomplete: errors re-shown
+    ],
+    "appointments.rebook_appointment": [
+        ("GET", "/appointments/{appointment_id}/rebook", None, 200),
+        ("POST", "/appointments/{appointment_id}/rebook", {"version": "1"}, 400),
+    ],
+    # no outcome chosen: the error is flashed on the booking page
+    "appointments.record_outcome": [("POST", "/appointments/{appointment_id}/outcome", {"version": "1"}, 303)],
     "admin.list_users": [("GET", "/admin/users", None, 200)],
     "admin.new_user": [
         ("GET", "/admin/users/new", None, 200),
@@ -37,7 +62,7 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
 }
 #: sample ids the URLs above use, for the coverage test (the matrix tests make real ones)
 SAMPLE_IDS = {"referral_id": 1, "patient_id": 1, "nhs_number": "9434765919", "role_target": 2,
-              "deactivate_target": 3}
+              "deactivate_target": 3, "accepted_id": 2, "appointment_id": 1, "clarification_id": 1, "review_id": 4}
 
 
 @pytest.fixture(scope="module")
@@ -47,13 +72,26 @@ def url_map():
 
 @pytest.fixture
 def sample_ids(app):
-    """A referral (so a patient) and two users for the admin routes to act on, committed before any request."""
+    """Committed before any request: a received referral (so a patient), an accepted one with a booked
+    appointment, one awaiting clarification, a flagged one awaiting a senior's sign-off of its rejection,
+    and two users for the admin routes to act on."""
     with app.app_context():
+        booking, clinician = staff(db.session, "booking", "sample.booking"), staff(db.session, "clinician")
         referral = make_referral(db.session)
+        accepted = make_referral(db.session)
+        accept(db.session, booking, accepted)
+        appointment = book(db.session, booking, accepted, datetime.now(UTC) + timedelta(days=3))
+        item = ask(db.session, booking, make_referral(db.session))
+        review = make_referral(db.session, housing_status="rough_sleeping")
+        propose_rejection(db.session, clinician, review)
         ids = {"referral_id": referral.id, "patient_id": referral.patient_id,
                "nhs_number": referral.patient.nhs_number,
                "role_target": make_user(db.session, "booking", "target.role").id,
-               "deactivate_target": make_user(db.session, "booking", "target.off").id}
+               "deactivate_target": make_user(db.session, "booking", "target.off").id,
+               "accepted_id": accepted.id, "appointment_id": appointment.id, "clarification_id": item.id,
+               "review_id": review.id}
+        assert (accepted.state, accepted.version, appointment.version, item.version, review.state) == (
+            "accepted", 3, 1, 1, "rejection_review")
         db.session.commit()
     return ids
 
@@ -87,6 +125,7 @@ def test_policy_keeps_auditors_read_only_and_admin_to_managers(url_map):
         if rule.endpoint.startswith("admin."):
             assert allowed == {"manager"}, f"{rule.endpoint} is open to {set(allowed)}"
     assert set(ROLES) == {"booking", "clinician", "senior", "auditor", "manager"}
+    assert security.ACCESS["triage.decide_rejection"] == {"senior"}, "only a senior signs off a rejection"
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -1,22 +1,56 @@
 """CSRF, security headers, safe redirects, cookie flags, revocable sessions and escaping of user data."""
+from datetime import UTC, date, datetime, timedelta
+
 import pytest
+from sqlalchemy import select
 
 from config import Config
 from inclusive_access import security
 from inclusive_access.extensions import db
-from inclusive_access.models import Patient, Referral, User, UserSession
-from tests.blueprints.pages import assert_security_headers, count, events, sign_in
+from inclusive_access.models import (
+    Appointment,
+    Clarification,
+    ContactAttempt,
+    Patient,
+    Referral,
+    TriageRecord,
+    User,
+    UserSession,
+)
+from tests.blueprints.pages import (
+    SCRIPT_FORM,
+    accept,
+    ask,
+    assert_security_headers,
+    book,
+    count,
+    events,
+    propose_rejection,
+    sign_in,
+    staff,
+)
 from tests.conftest import csrf_token, make_app, post_form
 from tests.factories import intake_form, make_referral, make_user
 
 XSS = "<script>alert(1)</script>"
+NEXT_WEEK = (date.today() + timedelta(days=7)).isoformat()
 
 
 @pytest.fixture
 def referral_ids(app):
+    """A received referral; an accepted one with an appointment; one awaiting clarification; one in rejection review."""
     with app.app_context():
+        booking, clinician = staff(db.session, "booking", "sample.booking"), staff(db.session, "clinician")
         referral = make_referral(db.session)
-        ids = {"referral_id": referral.id, "patient_id": referral.patient_id}
+        accepted = make_referral(db.session)
+        accept(db.session, booking, accepted)
+        appointment = book(db.session, booking, accepted, datetime.now(UTC) + timedelta(days=3))
+        item = ask(db.session, booking, make_referral(db.session))
+        review = make_referral(db.session, housing_status="rough_sleeping")
+        propose_rejection(db.session, clinician, review)
+        ids = {"referral_id": referral.id, "patient_id": referral.patient_id,
+               "nhs_number": referral.patient.nhs_number, "accepted_id": accepted.id,
+               "appointment_id": appointment.id, "clarification_id": item.id, "review_id": review.id}
         db.session.commit()
     return ids
 
@@ -41,7 +75,44 @@ UNSAFE = {
                         "password": "a long enough password"}),
     "admin.change_role": ("manager", "/admin/users/{target}/role", {"role": "senior", "version": "1"}),
     "admin.deactivate_user": ("manager", "/admin/users/{target}/deactivate", {"version": "1"}),
+    "triage.triage_referral": ("booking", "/triage/referrals/{referral_id}",
+                               {**SCRIPT_FORM, "outcome": "accept", "version": "1"}),
+    "triage.decide_rejection": ("senior", "/triage/referrals/{review_id}/rejection-review",
+                                {"decision": "overturn", "rationale": "Falls service has a waiting list",
+                                 "version": "2"}),
+    "clarification.log_attempt": ("booking", "/clarifications/{clarification_id}/attempts",
+                                  {"method": "telephone", "reached": "no", "note": "Voicemail"}),
+    "clarification.close_clarification": ("clinician", "/clarifications/{clarification_id}/close",
+                                          {"response": "The left knee", "close_reason": "", "version": "1"}),
+    "appointments.book_appointment": ("booking", "/appointments/referrals/{accepted_id}",
+                                      {"starts_at": NEXT_WEEK + "T10:00", "format": "telephone", "place": "",
+                                       "duration_minutes": "30", "notes": "", "submission_token": "csrf-case",
+                                       "version": "3"}),
+    "appointments.rebook_appointment": ("clinician", "/appointments/{appointment_id}/rebook",
+                                        {"starts_at": NEXT_WEEK + "T18:00", "format": "video", "place": "",
+                                         "duration_minutes": "30", "notes": "", "version": "1"}),
+    "appointments.record_outcome": ("senior", "/appointments/{appointment_id}/outcome",
+                                    {"outcome": "cancelled_service", "reason": "Clinician ill", "version": "1"}),
 }
+#: what the requests above may create or change besides events, users and sessions
+WORK = (Referral, TriageRecord, Clarification, ContactAttempt, Appointment)
+
+
+def _form_data(data, ids: dict) -> dict:
+    if data == "intake":
+        return intake_form()
+    if data == "patient":  # the NHS number is not editable: the form posts the patient's own
+        return {**intake_form(given_name="Changed", nhs_number=ids["nhs_number"]), "version": "1"}
+    return data
+
+
+def _work(app) -> tuple:
+    """Row counts, and each referral's and appointment's (state, version)."""
+    with app.app_context():
+        referrals = db.session.execute(select(Referral.id, Referral.state, Referral.version)).all()
+        booked = db.session.execute(select(Appointment.id, Appointment.status, Appointment.version)).all()
+        closed = db.session.scalars(select(Clarification.closed_at)).all()
+    return tuple(count(app, model) for model in WORK) + (sorted(referrals), sorted(booked), closed)
 
 
 def test_every_unsafe_route_has_a_csrf_case():
@@ -56,16 +127,27 @@ def test_post_without_csrf_token_is_refused_and_changes_nothing(app, client, log
     if role:
         login_as(role)
     target = _other_user(app, "booking", "target.user")
-    if data == "intake":
-        data = intake_form()
-    elif data == "patient":
-        data = {**intake_form(given_name="Changed"), "version": "1"}
-    before = (len(events(app)), count(app, Referral), count(app, User), count(app, UserSession))
+    data = _form_data(data, referral_ids)
+    before = (len(events(app)), count(app, User), count(app, UserSession), _work(app))
     response = client.post(url.format(target=target, **referral_ids), data=data)
     assert response.status_code == 400
     assert "The page had expired or the form was incomplete" in response.get_data(as_text=True)
-    assert (len(events(app)), count(app, Referral), count(app, User), count(app, UserSession)) == before
+    assert (len(events(app)), count(app, User), count(app, UserSession), _work(app)) == before
     assert client.get("/referrals/list").status_code == (200 if role else 302), "signed in as before"
+
+
+@pytest.mark.parametrize("endpoint", sorted(UNSAFE))
+def test_the_same_post_with_the_token_succeeds(app, client, login_as, referral_ids, endpoint):
+    """The control for the test above: its data is valid, so only the missing token refused it."""
+    role, url, data = UNSAFE[endpoint]
+    if role:
+        login_as(role)
+    target = _other_user(app, "booking", "target.user")
+    data = _form_data(data, referral_ids)
+    before = len(events(app))
+    response = post_form(client, url.format(target=target, **referral_ids), data)
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    assert len(events(app)) > before
 
 
 def test_a_token_from_another_session_is_refused(app, client, login_as):

@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
 from wtforms.validators import InputRequired
 
-from inclusive_access.blueprints.forms_common import choices, plain_text, version_field
+from inclusive_access.blueprints.forms_common import choices, plain_text, strip, version_field
 from inclusive_access.domain.clarification import CHANNELS
 
 
@@ -16,6 +16,7 @@ class AttemptForm(FlaskForm):
 
 
 class CloseForm(FlaskForm):
-    response = TextAreaField("The referrer's answer", validators=plain_text(4000, multiline=True))
-    close_reason = TextAreaField("Or: why close without an answer?", validators=plain_text(4000, multiline=True))
+    response = TextAreaField("The referrer's answer", validators=plain_text(4000, multiline=True), filters=[strip])
+    close_reason = TextAreaField("Or: why close without an answer?", validators=plain_text(4000, multiline=True),
+                                 filters=[strip])
     version = version_field()

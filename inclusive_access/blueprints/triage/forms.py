@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
-from inclusive_access.blueprints.forms_common import choices, plain_text, version_field
+from inclusive_access.blueprints.forms_common import choices, plain_text, strip, version_field
 from inclusive_access.domain.clarification import CHANNELS
 from inclusive_access.domain.equity import FLAGS
 from inclusive_access.domain.triage import (
@@ -48,11 +48,11 @@ class TriageForm(FlaskForm):
                          validators=[InputRequired("Select what happens next")])
     reason_code = SelectField("Reason for rejecting", choices=choices({"": "Select a reason", **REJECTION_CODES}),
                               validators=[Optional()])
-    reason_text = TextAreaField("Explain the decision", validators=LONG)
-    escalate_reason = TextAreaField("Why does this need a senior?", validators=LONG)
-    question = TextAreaField("Question for the referrer", validators=LONG)
+    reason_text = TextAreaField("Explain the decision", validators=LONG, filters=[strip])
+    escalate_reason = TextAreaField("Why does this need a senior?", validators=LONG, filters=[strip])
+    question = TextAreaField("Question for the referrer", validators=LONG, filters=[strip])
     channel = RadioField("How will you contact them?", choices=choices(CHANNELS), validators=[Optional()])
-    contact_name = StringField("Whom will you contact?", validators=plain_text(160))
+    contact_name = StringField("Whom will you contact?", validators=plain_text(160), filters=[strip])
     version = version_field()
 
     def script(self) -> BookingScript:
@@ -99,5 +99,6 @@ class RejectionReviewForm(FlaskForm):
     decision = RadioField("Decision", choices=choices({"uphold": "Uphold the rejection",
                                                       "overturn": "Return the referral to triage"}),
                           validators=[InputRequired("Select your decision")])
-    rationale = TextAreaField("Rationale", validators=plain_text(4000, "Record the rationale", multiline=True))
+    rationale = TextAreaField("Rationale", validators=plain_text(4000, "Record the rationale", multiline=True),
+                              filters=[strip])
     version = version_field()

@@ -1,0 +1,105 @@
+"""Barrier checks: the worklist, and one check saved section by section (htmx, or plain posts)."""
+from datetime import UTC, datetime
+
+from flask import abort, flash, redirect, url_for
+from flask_login import current_user
+
+from inclusive_access.blueprints.dna import bp
+from inclusive_access.blueprints.dna.forms import AttemptForm, BarriersForm, OutcomeForm
+from inclusive_access.blueprints.forms_common import first_errors
+from inclusive_access.blueprints.shared import conflict, current_policy
+from inclusive_access.domain import dna
+from inclusive_access.domain.actors import actor_for
+from inclusive_access.domain.errors import InvalidInput, StaleRecord
+from inclusive_access.extensions import db
+from inclusive_access.htmx import is_fragment_request, render
+from inclusive_access.models import Appointment, BarrierCheck
+
+
+@bp.route("/")
+def worklist():
+    return render("dna/worklist.html", "dna/_worklist.html", rows=dna.barrier_worklist(db.session),
+                  now=datetime.now(UTC))
+
+
+def _check(check_id: int) -> BarrierCheck:
+    return db.session.get(BarrierCheck, check_id) or abort(404)
+
+
+def _show(check: BarrierCheck, errors: dict | None = None, forms: dict | None = None, status: int = 200):
+    """The whole check, or just its sections for htmx: one fragment, so every save refreshes what is left."""
+    missed = db.session.get(Appointment, check.appointment_id)
+    rebooked = db.session.get(Appointment, check.rebooked_appointment_id) if check.rebooked_appointment_id else None
+    forms = {"barriers": BarriersForm(formdata=None, obj=check), "attempt": AttemptForm(formdata=None),
+             "outcome": OutcomeForm(formdata=None, version=check.version), **(forms or {})}
+    forms["barriers"].version.data = check.version
+    context = dict(check=check, referral=check.referral, patient=check.referral.patient, missed=missed,
+                   left=dna.remaining(check), errors=errors or {}, forms=forms,
+                   rebooking=dna.rebooking_status(check, rebooked, datetime.now(UTC), current_policy()))
+    body, _status, headers = render("dna/check.html", "dna/_check.html", **context)
+    # htmx 2 swaps only 2xx: a section with errors comes back as 200 so the user sees the messages.
+    return body, 200 if is_fragment_request() else status, headers
+
+
+@bp.route("/<int:check_id>")
+def show_check(check_id: int):
+    return _show(_check(check_id))
+
+
+def _saved(check_id: int, message: str):
+    db.session.commit()
+    if is_fragment_request():
+        return _show(_check(check_id))
+    flash(message, "success")
+    return redirect(url_for("dna.show_check", check_id=check_id), 303)
+
+
+@bp.route("/<int:check_id>/barriers", methods=["POST"])
+def save_barriers(check_id: int):
+    check, form = _check(check_id), BarriersForm()
+    if not form.validate_on_submit():
+        return _show(check, first_errors(form), {"barriers": form}, 400)
+    try:
+        dna.save_barriers(db.session, actor_for(current_user), check, form.version.data, form.barriers.data or [],
+                          form.other_barrier.data or None, form.safeguarding.data or None)
+    except StaleRecord as stale:
+        return conflict(stale, check.referral.patient, url_for("dna.show_check", check_id=check_id), "barrier check")
+    except InvalidInput as exc:
+        db.session.rollback()
+        return _show(_check(check_id), exc.errors, {"barriers": form}, 400)
+    return _saved(check_id, "Barriers saved.")
+
+
+@bp.route("/<int:check_id>/attempts", methods=["POST"])
+def log_attempt(check_id: int):
+    check, form = _check(check_id), AttemptForm()
+    if not form.validate_on_submit():
+        return _show(check, first_errors(form), {"attempt": form}, 400)
+    try:
+        dna.log_attempt(db.session, actor_for(current_user), check, form.method.data, form.reached.data == "yes",
+                        form.note.data or None)
+    except InvalidInput as exc:
+        db.session.rollback()
+        return _show(_check(check_id), exc.errors, {"attempt": form}, 400)
+    return _saved(check_id, "Contact attempt logged.")
+
+
+@bp.route("/<int:check_id>/complete", methods=["POST"])
+def complete_check(check_id: int):
+    check, form = _check(check_id), OutcomeForm()
+    if not form.validate_on_submit():
+        return _show(check, first_errors(form), {"outcome": form}, 400)
+    try:
+        dna.complete_barrier_check(db.session, actor_for(current_user), check, form.version.data, form.outcome.data,
+                                   form.alternative_format.data or None, form.adjustment())
+    except StaleRecord as stale:
+        return conflict(stale, check.referral.patient, url_for("dna.show_check", check_id=check_id), "barrier check")
+    except InvalidInput as exc:
+        db.session.rollback()
+        return _show(_check(check_id), exc.errors, {"outcome": form}, 400)
+    db.session.commit()
+    flash("Barrier check complete. You can now book the next appointment.", "success")
+    target = url_for("appointments.book_appointment", referral_id=check.referral_id)
+    if is_fragment_request():  # the booking page is the next step: a whole page, not a swap
+        return "", 200, {"HX-Redirect": target}
+    return redirect(target, 303)

@@ -1,0 +1,401 @@
+"""Appointment pages: booking with the triage suggestions to hand, double submits, rebooking, outcomes and
+first contact, bad input, and stale forms."""
+import html
+import re
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from inclusive_access.domain.validation import LONDON
+from inclusive_access.extensions import db
+from inclusive_access.models import Appointment, Event, Referral
+from tests.blueprints.pages import accept, book, count, events, field_names, staff, version_in
+from tests.conftest import post_form
+from tests.factories import make_referral
+
+IN_TEN_DAYS = (date.today() + timedelta(days=10)).isoformat()
+IN_TWELVE_DAYS = (date.today() + timedelta(days=12)).isoformat()
+TEN_MB = "x" * (10 * 1024 * 1024)
+BOOKING_FIELDS = {"starts_at", "format", "place", "duration_minutes", "notes", "submission_token", "version",
+                  "csrf_token"}
+
+
+def _text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+@pytest.fixture
+def accepted(app):
+    """A Polish-speaking patient's referral, accepted at triage with an interpreter in the script (version 2)."""
+    with app.app_context():
+        referral = make_referral(db.session, given_name="Bookable", interpreter_needed="yes",
+                                 preferred_language="Polish")
+        accept(db.session, staff(db.session, "booking"), referral, interpreter_needed=True, language="Polish",
+               caring_or_work="Works days")
+        db.session.commit()
+        assert (referral.state, referral.version) == ("accepted", 2)
+        return referral.id
+
+
+def _booking(client, referral_id: int) -> dict:
+    """Open the booking page as the browser does: its version and one-time token."""
+    page = client.get(f"/appointments/referrals/{referral_id}").get_data(as_text=True)
+    body = page[page.index("<h2>Book an appointment</h2>"):]  # the outcome forms above carry their own versions
+    token = re.search(r'name="submission_token" type="hidden" value="([^"]+)"|'
+                      r'type="hidden" name="submission_token" value="([^"]+)"|'
+                      r'id="submission_token" name="submission_token" type="hidden" value="([^"]+)"', body)
+    assert token, body
+    return {"version": version_in(body), "submission_token": next(filter(None, token.groups()))}
+
+
+def _evening(day: str = IN_TEN_DAYS, **overrides) -> dict:
+    return {"starts_at": f"{day}T19:30", "format": "telephone_interpreter", "place": "", "duration_minutes": "45",
+            "notes": "Book a Polish interpreter", **overrides}
+
+
+def _appointments(app, referral_id: int) -> list[Appointment]:
+    with app.app_context():
+        rows = db.session.scalars(select(Appointment).where(Appointment.referral_id == referral_id)
+                                  .order_by(Appointment.id)).all()
+        db.session.expunge_all()
+        return rows
+
+
+def _referral(app, referral_id: int) -> Referral:
+    with app.app_context():
+        referral = db.session.get(Referral, referral_id)
+        db.session.expunge(referral)
+        return referral
+
+
+def _changes(app) -> tuple:
+    """Every appointment and referral as stored, and the events other than views."""
+    with app.app_context():
+        booked = db.session.execute(select(Appointment.id, Appointment.starts_at, Appointment.format,
+                                           Appointment.place, Appointment.status, Appointment.version)).all()
+        referrals = db.session.execute(select(Referral.id, Referral.state, Referral.version,
+                                              Referral.first_contact_at)).all()
+    return sorted(booked), sorted(referrals), count(app, Event, Event.action != "record.viewed")
+
+
+# -- the booking page ------------------------------------------------------------------------------------------
+
+def test_the_booking_page_says_book_an_interpreter_and_shows_the_suggestions(client, login_as, accepted):
+    login_as("booking")
+    response = client.get(f"/appointments/referrals/{accepted}")
+    assert response.status_code == 200
+    body = _text(response)
+    banner = body[body.index('aria-label="Patient details"'):body.index("<h1>")]
+    assert "Bookable SAMPLETON" in banner
+    assert "Book an interpreter" in body
+    assert "This patient needs a Polish interpreter for every contact." in body
+    assert "The booking script suggested:</strong> Telephone with interpreter, Evening appointment, Clinic." in body
+    assert "No appointments yet." in body
+    assert field_names(body) >= BOOKING_FIELDS
+    assert version_in(body) == "2"
+    assert _booking(client, accepted)["version"] == "2"
+    assert "Evening appointments are allowed." in body
+
+
+def test_no_interpreter_callout_when_none_is_needed(app, client, login_as):
+    with app.app_context():
+        referral = make_referral(db.session, interpreter_needed="no")
+        accept(db.session, staff(db.session, "booking"), referral)
+        db.session.commit()
+        referral_id = referral.id
+    login_as("clinician")
+    body = _text(client.get(f"/appointments/referrals/{referral_id}"))
+    assert "Book an interpreter" not in body
+    assert "The booking script suggested:</strong> Telephone, Clinic." in body
+
+
+def test_an_evening_telephone_interpreter_appointment_is_booked_and_listed(app, client, login_as, accepted):
+    user_id = login_as("booking")
+    response = post_form(client, f"/appointments/referrals/{accepted}", {**_evening(), **_booking(client, accepted)})
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/appointments/referrals/{accepted}"
+    page = _text(client.get(response.headers["Location"]))
+    assert "Appointment booked." in page
+    listed = page[page.index("Booked and past appointments"):page.index("</table>")]
+    day = date.fromisoformat(IN_TEN_DAYS)
+    assert f"{day:%a %d %b %Y} 19:30" in listed
+    assert "Telephone with interpreter" in listed
+    assert "Book a Polish interpreter" in listed
+    assert "Booked" in listed
+    [appointment] = _appointments(app, accepted)
+    assert appointment.starts_at.astimezone(LONDON).replace(tzinfo=None) == datetime.combine(day, time(19, 30))
+    assert (appointment.format, appointment.duration_minutes, appointment.booked_by) == (
+        "telephone_interpreter", 45, user_id)
+    assert _referral(app, accepted).version == 3, "booking bumps the referral, so stale forms are caught"
+    booked = events(app, "appointment.booked")
+    assert [(e.entity_id, e.actor_id, e.referral_id) for e in booked] == [(appointment.id, user_id, accepted)]
+
+
+def test_a_double_submit_books_one_appointment(app, client, login_as, accepted):
+    login_as("booking")
+    data = {**_evening(), **_booking(client, accepted)}
+    first = post_form(client, f"/appointments/referrals/{accepted}", data)
+    second = post_form(client, f"/appointments/referrals/{accepted}", data)
+    assert (first.status_code, second.status_code) == (303, 303)
+    assert second.headers["Location"] == f"/appointments/referrals/{accepted}"
+    assert "This appointment was already booked." in _text(client.get(second.headers["Location"]))
+    assert len(_appointments(app, accepted)) == 1
+    assert len(events(app, "appointment.booked")) == 1
+
+
+def test_a_second_form_books_a_second_appointment(app, client, login_as, accepted):
+    login_as("booking")
+    assert post_form(client, f"/appointments/referrals/{accepted}",
+                     {**_evening(), **_booking(client, accepted)}).status_code == 303
+    assert post_form(client, f"/appointments/referrals/{accepted}",
+                     {**_evening(IN_TWELVE_DAYS), **_booking(client, accepted)}).status_code == 303
+    assert len(_appointments(app, accepted)) == 2
+
+
+def test_a_stale_booking_form_is_a_conflict(app, client, login_as, accepted):
+    login_as("booking")
+    opened = _booking(client, accepted)
+    assert post_form(client, f"/appointments/referrals/{accepted}", {**_evening(), **_booking(client, accepted)}
+                     ).status_code == 303
+    before = _changes(app)
+    response = post_form(client, f"/appointments/referrals/{accepted}", {**_evening(IN_TWELVE_DAYS), **opened})
+    assert response.status_code == 409
+    body = _text(response)
+    assert "This referral changed while you were working on it" in body
+    assert "Appointment booked (Telephone with interpreter)" in body
+    assert "Test booking" in body
+    assert _changes(app) == before
+
+
+#: case -> (overrides of a valid booking, field, message)
+BAD_BOOKING = {
+    "clinic without a place": ({"format": "clinic", "place": ""}, "place", "Enter where the appointment is"),
+    "community venue without a place": ({"format": "community_venue"}, "place", "Enter where the appointment is"),
+    "no date": ({"starts_at": ""}, "starts_at", "Enter the date and time"),
+    "not a date": ({"starts_at": "2026-02-30T10:00"}, "starts_at", "Enter the date and time of the appointment"),
+    "no format": ({"format": None}, "format", "Select the format"),
+    "unknown format": ({"format": "evening"}, "format", "Not a valid choice"),
+    "too long": ({"duration_minutes": "999"}, "duration_minutes", "Use 5 to 240 minutes"),
+    "not a number of minutes": ({"duration_minutes": "an hour"}, "duration_minutes", "Not a valid integer value"),
+    "10 MB notes": ({"notes": TEN_MB}, "notes", "Use 2000 characters or fewer"),
+    "NUL byte in the place": ({"format": "clinic", "place": "Room\x001"}, "place", "Remove the special characters"),
+    "tampered token": ({"submission_token": "bad\x00token"}, "submission_token", "Invalid input"),
+    "version not a number": ({"version": "two"}, "version", "Not a valid integer value"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_BOOKING)
+def test_bad_booking_input_is_shown_again_and_nothing_is_saved(app, client, login_as, accepted, case):
+    login_as("clinician")
+    overrides, field, message = BAD_BOOKING[case]
+    data = {k: v for k, v in {**_evening(), **_booking(client, accepted), **overrides}.items() if v is not None}
+    before = _changes(app)
+    response = post_form(client, f"/appointments/referrals/{accepted}", data)
+    assert response.status_code == 400
+    body = _text(response)
+    assert "There is a problem" in body
+    assert f'href="#{field}"' in body
+    if field not in ("version", "submission_token"):  # hidden: only tampering gets them wrong
+        error = body.index(f'id="{field}-error"')
+        assert message in body[error:error + 400], "the message sits next to the field"
+    assert message in body
+    assert _changes(app) == before
+    assert _appointments(app, accepted) == []
+
+
+def test_a_referral_not_yet_accepted_cannot_be_booked(app, client, login_as):
+    with app.app_context():
+        referral = make_referral(db.session)
+        db.session.commit()
+        referral_id = referral.id
+    login_as("booking")
+    page = _text(client.get(f"/appointments/referrals/{referral_id}"))
+    assert "Appointments can be booked once the referral is accepted." in page
+    assert 'name="submission_token"' not in page
+    before = _changes(app)
+    response = post_form(client, f"/appointments/referrals/{referral_id}",
+                         {**_evening(), "version": "1", "submission_token": "not-accepted"})
+    assert response.status_code == 400
+    assert "'book' is not possible while the referral is received." in _text(response)
+    assert _changes(app) == before
+    assert client.get("/appointments/referrals/999999").status_code == 404
+
+
+# -- rebooking -------------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def booked(app, accepted):
+    """A telephone appointment at 10:00 in ten days' time for the accepted referral."""
+    with app.app_context():
+        referral = db.session.get(Referral, accepted)
+        starts = datetime.combine(date.fromisoformat(IN_TEN_DAYS), time(10, 0), LONDON).astimezone(UTC)
+        appointment = book(db.session, staff(db.session, "booking"), referral, starts)
+        db.session.commit()
+        return {"referral_id": accepted, "appointment_id": appointment.id}
+
+
+def test_the_rebook_page_shows_the_appointment(client, login_as, booked):
+    login_as("booking")
+    response = client.get(f"/appointments/{booked['appointment_id']}/rebook")
+    assert response.status_code == 200
+    body = _text(response)
+    assert "Bookable SAMPLETON" in body[body.index('aria-label="Patient details"'):]
+    assert f'value="{IN_TEN_DAYS}T10:00"' in body
+    assert re.search(r'value="telephone"[^>]*checked|checked[^>]*value="telephone"', body)
+    assert version_in(body) == "1"
+    assert BOOKING_FIELDS - {"submission_token", "duration_minutes"} <= field_names(body)
+    assert "duration_minutes" not in field_names(body), "rebooking keeps the length, so it does not ask for one"
+    assert "Length in minutes" not in body
+    assert client.get("/appointments/999999/rebook").status_code == 404
+
+
+def test_rebooking_moves_the_appointment(app, client, login_as, booked):
+    user_id = login_as("clinician")
+    url = f"/appointments/{booked['appointment_id']}/rebook"
+    response = post_form(client, url, {"starts_at": f"{IN_TWELVE_DAYS}T18:00", "format": "video", "place": "",
+                                       "notes": "Video link by text", "version": "1"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/appointments/referrals/{booked['referral_id']}"
+    assert "Appointment moved." in _text(client.get(response.headers["Location"]))
+    [appointment] = _appointments(app, booked["referral_id"])
+    assert appointment.starts_at.astimezone(LONDON).replace(tzinfo=None) == datetime.combine(
+        date.fromisoformat(IN_TWELVE_DAYS), time(18, 0))
+    assert (appointment.format, appointment.notes, appointment.status, appointment.version) == (
+        "video", "Video link by text", "booked", 2)
+    assert appointment.duration_minutes == 30, "the length is kept"
+    [rebooked] = events(app, "appointment.rebooked")
+    assert (rebooked.actor_id, rebooked.entity_id) == (user_id, appointment.id)
+    assert '"format":"telephone"' in rebooked.data
+    assert '"format":"video"' in rebooked.data
+
+    stale = post_form(client, url, {"starts_at": f"{IN_TEN_DAYS}T09:00", "format": "telephone", "place": "",
+                                    "notes": "", "version": "1"})
+    assert stale.status_code == 409
+    assert "This appointment changed while you were working on it" in _text(stale)
+    assert _appointments(app, booked["referral_id"])[0].format == "video"
+
+
+@pytest.mark.parametrize(("overrides", "field", "message"), [
+    ({"format": "clinic", "place": ""}, "place", "Enter where the appointment is"),
+    ({"starts_at": "tomorrow"}, "starts_at", "Enter the date and time of the appointment"),
+    ({"notes": TEN_MB}, "notes", "Use 2000 characters or fewer"),
+    ({"notes": "a\x00b"}, "notes", "Remove the special characters"),
+    ({"format": "carrier_pigeon"}, "format", "Not a valid choice"),
+    ({"version": ""}, "version", "This field is required"),
+])
+def test_bad_rebooking_input_changes_nothing(app, client, login_as, booked, overrides, field, message):
+    login_as("booking")
+    before = _changes(app)
+    data = {"starts_at": f"{IN_TWELVE_DAYS}T18:00", "format": "video", "place": "", "notes": "", "version": "1",
+            **overrides}
+    response = post_form(client, f"/appointments/{booked['appointment_id']}/rebook", data)
+    assert response.status_code == 400
+    body = _text(response)
+    assert "There is a problem" in body
+    assert f'href="#{field}"' in body
+    assert message in body
+    assert _changes(app) == before
+
+
+# -- outcomes --------------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def started(app, accepted):
+    """An appointment that began an hour ago (version 1), for the accepted referral."""
+    with app.app_context():
+        referral = db.session.get(Referral, accepted)
+        starts = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+        appointment = book(db.session, staff(db.session, "booking"), referral, starts)
+        db.session.commit()
+        return {"referral_id": accepted, "appointment_id": appointment.id, "starts_at": starts}
+
+
+def test_the_booking_page_offers_the_outcome_form(client, login_as, started):
+    login_as("booking")
+    body = client.get(f"/appointments/referrals/{started['referral_id']}").get_data(as_text=True)
+    form = re.search(rf'<form method="post" action="/appointments/{started["appointment_id"]}/outcome".*?</form>',
+                     body, re.S)
+    assert form
+    assert {"outcome", "reason", "version", "csrf_token"} <= field_names(form.group(0))
+    assert version_in(form.group(0)) == "1"
+    assert f'href="/appointments/{started["appointment_id"]}/rebook"' in body
+
+
+def test_attended_is_first_contact_and_starts_treatment(app, client, login_as, started):
+    user_id = login_as("booking")
+    response = post_form(client, f"/appointments/{started['appointment_id']}/outcome",
+                         {"outcome": "attended", "reason": "", "version": "1"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/appointments/referrals/{started['referral_id']}"
+    page = _text(client.get(response.headers["Location"]))
+    assert "Outcome recorded: attended." in page
+    assert "Attended (first contact)" in page
+    referral = _referral(app, started["referral_id"])
+    assert referral.state == "in_treatment"
+    assert referral.first_contact_at == started["starts_at"]
+    [appointment] = _appointments(app, started["referral_id"])
+    assert (appointment.status, appointment.first_contact) == ("attended", True)
+    assert [e.actor_id for e in events(app, "appointment.attended")] == [user_id]
+    assert [e.referral_id for e in events(app, "referral.first_contact")] == [started["referral_id"]]
+    assert "Book an appointment" in page, "a referral in treatment can still be booked"
+
+
+def test_did_not_attend_keeps_the_referral_accepted(app, client, login_as, started):
+    login_as("clinician")
+    response = post_form(client, f"/appointments/{started['appointment_id']}/outcome",
+                         {"outcome": "dna", "version": "1"})
+    assert response.status_code == 303
+    referral = _referral(app, started["referral_id"])
+    assert (referral.state, referral.first_contact_at) == ("accepted", None)
+    assert _appointments(app, started["referral_id"])[0].status == "dna"
+    assert '"attendance_code":"3"' in events(app, "appointment.dna")[0].data
+
+
+#: case -> (appointment fixture, form data, message flashed, status)
+BAD_OUTCOME = {
+    "attended before the start": ("booked", {"outcome": "attended"},
+                                  "Attendance can only be recorded once the appointment has started", 303),
+    "did not attend before the start": ("booked", {"outcome": "dna"},
+                                        "Attendance can only be recorded once the appointment has started", 303),
+    "cancelled without a reason": ("started", {"outcome": "cancelled_patient", "reason": ""},
+                                   "Enter why it was cancelled", 303),
+    "no outcome": ("started", {}, "Select what happened", 303),
+    "unknown outcome": ("started", {"outcome": "vanished"}, "Not a valid choice", 303),
+    "NUL byte in the reason": ("started", {"outcome": "cancelled_patient", "reason": "Ill\x00"},
+                               "Remove the special characters", 303),
+    "10 MB reason": ("started", {"outcome": "cancelled_patient", "reason": TEN_MB},
+                     "Use 500 characters or fewer", 303),
+    "version not a number": ("started", {"outcome": "attended", "version": "one"}, "Not a valid integer value", 303),
+    "stale version": ("started", {"outcome": "attended", "version": "2"},
+                      "This appointment changed while you were working on it", 409),
+}
+
+
+@pytest.mark.parametrize("case", BAD_OUTCOME)
+def test_a_bad_outcome_changes_nothing(app, client, login_as, request, case):
+    which, data, message, status = BAD_OUTCOME[case]
+    ids = request.getfixturevalue(which)
+    login_as("booking")
+    before = _changes(app)
+    response = post_form(client, f"/appointments/{ids['appointment_id']}/outcome", {"version": "1", **data})
+    assert response.status_code == status
+    shown = _text(response) if status == 409 else _text(client.get(response.headers["Location"]))
+    assert message in shown
+    assert _changes(app) == before
+    assert _referral(app, ids["referral_id"]).state == "accepted"
+
+
+def test_an_outcome_is_recorded_once(app, client, login_as, started):
+    login_as("booking")
+    url = f"/appointments/{started['appointment_id']}/outcome"
+    assert post_form(client, url, {"outcome": "cancelled_service", "reason": "Clinic closed",
+                                   "version": "1"}).status_code == 303
+    before = _changes(app)
+    again = post_form(client, url, {"outcome": "attended", "version": "2"})
+    assert again.status_code == 303
+    assert "This appointment already has an outcome." in _text(client.get(again.headers["Location"]))
+    assert _changes(app) == before
+    assert _appointments(app, started["referral_id"])[0].cancel_reason == "Clinic closed"
+    assert post_form(client, "/appointments/999999/outcome", {"outcome": "attended", "version": "1"}
+                     ).status_code == 404
