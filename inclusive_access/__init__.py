@@ -77,17 +77,19 @@ def register_security(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per workflow."""
+    from inclusive_access.blueprints.adjustments import bp as adjustments_bp
     from inclusive_access.blueprints.admin import bp as admin_bp
     from inclusive_access.blueprints.appointments import bp as appointments_bp
     from inclusive_access.blueprints.auth import bp as auth_bp
     from inclusive_access.blueprints.clarification import bp as clarification_bp
+    from inclusive_access.blueprints.dna import bp as dna_bp
     from inclusive_access.blueprints.intake import bp as intake_bp
     from inclusive_access.blueprints.patients import bp as patients_bp
     from inclusive_access.blueprints.referrals import bp as referrals_bp
     from inclusive_access.blueprints.triage import bp as triage_bp
 
     for bp in (auth_bp, admin_bp, intake_bp, referrals_bp, patients_bp, triage_bp, clarification_bp,
-               appointments_bp):
+               appointments_bp, dna_bp, adjustments_bp):
         app.register_blueprint(bp)
 
 

@@ -8,7 +8,7 @@ import nhs_number
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import accounts, appointments, clarification, intake, triage
+from inclusive_access.domain import accounts, adjustments, appointments, clarification, dna, intake, triage
 from inclusive_access.domain.actors import SYSTEM, actor_for
 from inclusive_access.domain.equity import COMMUNICATION_NEEDS
 from inclusive_access.models import ROLES, Clarification
@@ -157,14 +157,75 @@ def _progress_triage(session: Session, rng: random.Random, referral, booking, cl
 
 
 def _accept_and_book(session, rng, referral, booking, script, at: datetime, now: datetime) -> None:
-    adjustments = triage.suggest_adjustments(script)
-    triage.triage_referral(session, booking, referral, referral.version, script, adjustments, "accept", now=at)
+    chosen = triage.suggest_adjustments(script)
+    triage.triage_referral(session, booking, referral, referral.version, script, chosen, "accept", now=at)
+    if rng.random() < 0.04:  # recorded on request, with a short review period: some are now overdue for review
+        item = adjustments.record_adjustment(session, booking, referral.patient, adjustments.AdjustmentDetails(
+            category="information_format", description="Large print letters", consent_basis="patient",
+            review_date=at.date() + timedelta(days=90)), "patient_request", now=at)
+        if rng.random() < 0.3 and at + timedelta(days=30) < now:
+            adjustments.end_adjustment(session, booking, item, item.version, "Demo: now prefers email",
+                                       now=at + timedelta(days=30))
     starts = (at + timedelta(days=rng.randint(3, 21))).replace(hour=rng.choice([9, 10, 11, 14, 15, 18]), minute=0)
     fmt = "telephone_interpreter" if script.interpreter_needed else rng.choice(["clinic", "telephone", "home_visit"])
     appointment = appointments.book_appointment(session, booking, referral, referral.version, starts, fmt,
                                                 "Demo Community Clinic" if fmt == "clinic" else None, now=at)
     if starts < now:
         outcome = rng.choices(["attended", "dna", "cancelled_patient"], [82, 12, 6])[0]
-        appointments.record_outcome(session, booking, appointment, appointment.version, outcome,
-                                    "Demo: patient unwell" if outcome == "cancelled_patient" else None,
-                                    now=starts + timedelta(hours=1))
+        _record(session, rng, booking, referral, appointment, outcome, starts + timedelta(hours=1))
+        if outcome == "dna":
+            _graded_response(session, rng, referral, booking, starts + timedelta(days=1), now)
+
+
+#: barrier found -> the adjustment that addresses it
+BARRIER_ADJUSTMENTS = {
+    "childcare": ("timing", "Appointments in school hours or the evening"),
+    "work": ("timing", "Evening appointments"),
+    "transport_cost": ("environment_access", "Appointments at the community venue near home"),
+    "language": ("communication_support", "Interpreter for every contact"),
+    "cognition": ("support_person", "Carer present, with a reminder call the day before"),
+    "digital_access": ("information_format", "Letters by post, not email"),
+    "safety": ("other", "Do not visit at home; meet at the community venue"),
+}
+
+
+def _record(session, rng, actor, referral, appointment, outcome: str, at: datetime) -> None:
+    """Record an outcome; each adjustment due at appointments is marked met (mostly) or not met."""
+    due = adjustments.applicable_at_appointments(referral.patient) if outcome in ("attended", "dna") else []
+    deliveries = {a.id: (True, None) if rng.random() < 0.85 else (False, "Demo: could not be arranged in time")
+                  for a in due}
+    appointments.record_outcome(session, actor, appointment, appointment.version, outcome,
+                                "Demo: patient unwell" if outcome == "cancelled_patient" else None, now=at,
+                                deliveries=deliveries)
+
+
+def _graded_response(session, rng, referral, actor, at: datetime, now: datetime) -> None:
+    """Work the barrier check a missed appointment opened: most complete and rebook; some stay open."""
+    check = dna.open_check_for(session, referral.id)
+    if check is None or at > now:
+        return
+    if rng.random() < 0.3:  # still being worked: attempts so far, some never reaching the patient
+        for i in range(rng.randint(0, 3)):
+            dna.log_attempt(session, actor, check, "telephone", False, "Demo: no answer", now=at + timedelta(hours=i))
+        return
+    found = rng.sample(sorted(BARRIER_ADJUSTMENTS), k=rng.randint(1, 2))
+    safeguarding = "no_concern" if check.was_not_brought else None
+    dna.save_barriers(session, actor, check, check.version, found, None, safeguarding, now=at)
+    dna.log_attempt(session, actor, check, "telephone", True, "Demo: spoke to the patient", now=at)
+    category, description = BARRIER_ADJUSTMENTS[found[0]]
+    alternative = {"childcare": "evening", "work": "evening", "transport_cost": "community_venue",
+                   "language": "telephone_interpreter", "digital_access": "telephone"}.get(found[0])
+    dna.complete_barrier_check(session, actor, check, check.version, "rebooked", alternative,
+                               adjustments.AdjustmentDetails(category=category, description=description,
+                                                             consent_basis="patient"), now=at)
+    rebook_at = at + timedelta(days=rng.choice([1, 2, 5, 9, 20]))  # mostly within 14 days of the DNA
+    if rebook_at > now:
+        return
+    starts = rebook_at + timedelta(days=rng.randint(2, 10))
+    fmt = {"evening": "clinic", "community_venue": "community_venue"}.get(alternative, alternative or "telephone")
+    appointment = appointments.book_appointment(
+        session, actor, referral, referral.version, starts.replace(hour=18 if alternative == "evening" else 10),
+        fmt, "Demo Community Hub" if fmt in ("clinic", "community_venue") else None, now=rebook_at)
+    if appointment.starts_at < now:
+        outcome = rng.choices(["attended", "dna"], [85, 15])[0]
+        _record(session, rng, actor, referral, appointment, outcome, appointment.starts_at + timedelta(hours=1))

@@ -138,3 +138,14 @@ def overdue_reviews(session: Session, today: date, limit: int = 500) -> list[Rea
 
 def applicable_at_appointments(patient: Patient) -> list[ReasonableAdjustment]:
     return [a for a in patient.active_adjustments if a.applies_to_appointments]
+
+
+def booking_prompts(patient: Patient, script_answers: dict | None) -> list[str]:
+    """What to arrange when booking: communication-support adjustments, and any interpreter need on file."""
+    prompts = [f"Arrange: {a.description}" for a in patient.active_adjustments
+               if a.category == "communication_support"]
+    answers = script_answers or {}
+    if (patient.interpreter_needed or answers.get("interpreter_needed")) and not prompts:
+        language = answers.get("language") or patient.preferred_language or "spoken language"
+        prompts.append(f"Book an interpreter ({language}) for every contact")
+    return prompts

@@ -5,16 +5,24 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from inclusive_access.domain import events, referral_flow, states
+from inclusive_access.domain import adjustments, dna, events, referral_flow, states
 from inclusive_access.domain.access import INTAKE_ROLES, require_role
 from inclusive_access.domain.actors import Actor
-from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput, StaleRecord, TransitionNotAllowed
-from inclusive_access.models import Appointment, Referral
+from inclusive_access.domain.errors import (
+    BarrierCheckOpen,
+    DuplicateSubmission,
+    InvalidInput,
+    StaleRecord,
+    TransitionNotAllowed,
+)
+from inclusive_access.models import AdjustmentDelivery, Appointment, Patient, Referral
 
 FORMATS = {"clinic": "Clinic", "telephone": "Telephone", "telephone_interpreter": "Telephone with interpreter",
            "video": "Video", "home_visit": "Home visit", "community_venue": "Community venue"}
 OUTCOMES = {"attended": "Attended", "dna": "Did not attend", "cancelled_patient": "Cancelled by the patient",
             "cancelled_service": "Cancelled by the service"}
+#: roles that may book past an open barrier check for urgent clinical need
+OVERRIDE_ROLES = frozenset({"clinician", "senior"})
 #: NHS Data Dictionary "attended or did not attend" codes, for exports
 ATTENDANCE_CODES = {"attended": "5", "dna": "3", "cancelled_patient": "2", "cancelled_service": "4"}
 
@@ -35,8 +43,13 @@ def _validate(starts_at: datetime | None, fmt: str, place: str | None, duration:
 
 def book_appointment(session: Session, actor: Actor, referral: Referral, seen_version: int, starts_at: datetime,
                      fmt: str, place: str | None, notes: str | None = None, duration: int = 30,
-                     submission_token: str | None = None, now: datetime | None = None) -> Appointment:
-    """Book an appointment for an accepted or in-treatment referral (evening slots are allowed)."""
+                     submission_token: str | None = None, now: datetime | None = None,
+                     override_reason: str | None = None) -> Appointment:
+    """Book an appointment for an accepted or in-treatment referral (evening slots are allowed).
+
+    While a barrier check is open the referral can't be rebooked: the check must record its outcome
+    first. A clinician or senior may override for urgent clinical need, with a reason (evented).
+    """
     now = now or datetime.now(UTC)
     events.lock_log(session)
     if submission_token:
@@ -46,17 +59,32 @@ def book_appointment(session: Session, actor: Actor, referral: Referral, seen_ve
     referral_flow.check_version(session, referral, seen_version)
     states.next_state(referral.state, "book", actor.role)
     _validate(starts_at, fmt, place, duration)
+    open_check = dna.open_check_for(session, referral.id)
+    if open_check is not None:
+        _override(session, actor, referral, open_check, override_reason, now)
     appointment = Appointment(referral_id=referral.id, starts_at=starts_at, duration_minutes=duration, format=fmt,
                               place=place, notes=notes, booked_by=actor.user_id, booked_at=now,
                               submission_token=submission_token)
     session.add(appointment)
     session.flush()
     referral_flow.touch(session, referral)
+    last_check = dna.latest_completed_check(session, referral.id)
+    if last_check is not None:
+        dna.link_rebooking(last_check, appointment)
     events.record(session, actor, events.APPOINTMENT_BOOKED, "appointment", appointment.id,
                   patient_id=referral.patient_id, referral_id=referral.id, now=now,
                   data={"starts_at": starts_at, "format": fmt, "place": place, "notes": notes,
                         "version": referral.version, "summary": f"Appointment booked ({FORMATS[fmt]})"})
     return appointment
+
+
+def _override(session: Session, actor: Actor, referral: Referral, check, reason: str | None, now: datetime) -> None:
+    if actor.role not in OVERRIDE_ROLES:
+        raise BarrierCheckOpen(check.id)
+    if not reason:
+        raise InvalidInput({"override_reason": "Give the urgent clinical reason for booking before the barrier check"})
+    events.record(session, actor, events.BARRIER_CHECK_OVERRIDDEN, "barrier_check", check.id,
+                  patient_id=referral.patient_id, referral_id=referral.id, now=now, data={"reason": reason})
 
 
 def _open(session: Session, appointment: Appointment, seen_version: int) -> Referral:
@@ -92,10 +120,14 @@ def rebook_appointment(session: Session, actor: Actor, appointment: Appointment,
 
 
 def record_outcome(session: Session, actor: Actor, appointment: Appointment, seen_version: int, outcome: str,
-                   reason: str | None = None, now: datetime | None = None) -> None:
+                   reason: str | None = None, now: datetime | None = None,
+                   deliveries: dict[int, tuple[bool, str | None]] | None = None) -> None:
     """Attended, did not attend, or cancelled by the patient or the service.
 
     The first attended appointment sets the referral's first contact and moves it to in_treatment.
+    A DNA opens a barrier check (never a discharge). For attended and missed appointments, each active
+    adjustment that applies at appointments is marked met or not met (with a reason): `deliveries`
+    maps adjustment id -> (met, reason).
     """
     now = now or datetime.now(UTC)
     require_role(actor, INTAKE_ROLES)
@@ -107,6 +139,9 @@ def record_outcome(session: Session, actor: Actor, appointment: Appointment, see
         raise InvalidInput({"reason": "Enter why it was cancelled"})
     if outcome in ("attended", "dna") and appointment.starts_at > now:
         raise InvalidInput({"outcome": "Attendance can only be recorded once the appointment has started"})
+    patient = session.get(Patient, referral.patient_id)
+    due = adjustments.applicable_at_appointments(patient) if outcome in ("attended", "dna") else []
+    answers = _check_deliveries(due, deliveries or {})
     appointment.status, appointment.outcome_recorded_at = outcome, now
     appointment.cancel_reason = reason if outcome.startswith("cancelled") else None
     first = outcome == "attended" and referral.first_contact_at is None
@@ -118,11 +153,38 @@ def record_outcome(session: Session, actor: Actor, appointment: Appointment, see
                   referral_id=referral.id, now=now,
                   data={"status": outcome, "attendance_code": ATTENDANCE_CODES[outcome], "reason": reason,
                         "starts_at": appointment.starts_at, "format": appointment.format})
+    _record_deliveries(session, actor, appointment, referral, answers, now)
+    if outcome == "dna":
+        dna.open_barrier_check(session, actor, appointment, referral, now)
     if first:
         referral.first_contact_at = appointment.starts_at
         referral_flow.transition(session, actor, referral, "first_contact", events.FIRST_CONTACT, now=now,
                                  data={"appointment_id": appointment.id, "first_contact_at": appointment.starts_at,
                                        "summary": "First contact"})
+
+
+def _check_deliveries(due, given: dict[int, tuple[bool, str | None]]) -> list[tuple[int, bool, str | None]]:
+    missing = [a for a in due if a.id not in given]
+    if missing:
+        raise InvalidInput({"deliveries": f"Record whether each adjustment was met ({len(missing)} not answered)"})
+    unexplained = [a for a in due if not given[a.id][0] and not given[a.id][1]]
+    if unexplained:
+        raise InvalidInput({"deliveries": "Give the reason an adjustment was not met"})
+    return [(a.id, given[a.id][0], given[a.id][1]) for a in due]
+
+
+def _record_deliveries(session: Session, actor: Actor, appointment: Appointment, referral: Referral,
+                       answers: list[tuple[int, bool, str | None]], now: datetime) -> None:
+    if not answers:
+        return
+    for adjustment_id, met, why in answers:
+        session.add(AdjustmentDelivery(appointment_id=appointment.id, adjustment_id=adjustment_id, met=met,
+                                       reason=None if met else why, recorded_by=actor.user_id, recorded_at=now))
+    session.flush()
+    events.record(session, actor, events.ADJUSTMENT_DELIVERY_RECORDED, "appointment", appointment.id,
+                  patient_id=referral.patient_id, referral_id=referral.id, now=now,
+                  data={"deliveries": [{"adjustment_id": i, "met": m, "reason": None if m else r}
+                                       for i, m, r in answers]})
 
 
 def appointments_for(session: Session, referral: Referral) -> list[Appointment]:

@@ -77,6 +77,11 @@ def latest_completed_check(session: Session, referral_id: int) -> BarrierCheck |
         BarrierCheck.rebooked_appointment_id.is_(None)).order_by(BarrierCheck.completed_at.desc()).limit(1))
 
 
+def not_brought_appointment_ids(session: Session, referral_id: int) -> set[int]:
+    return set(session.scalars(select(BarrierCheck.appointment_id).where(
+        BarrierCheck.referral_id == referral_id, BarrierCheck.was_not_brought)))
+
+
 def _editable(check: BarrierCheck, seen_version: int) -> None:
     if check.completed_at is not None:
         raise InvalidInput({"outcome": "This barrier check is already complete"})

@@ -5,12 +5,12 @@ from datetime import UTC, datetime
 from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import clarification, events, referral_flow
+from inclusive_access.domain import adjustments, clarification, events, referral_flow
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.adjustments import SHORT_LABELS as ADJUSTMENT_CATEGORIES
 from inclusive_access.domain.errors import InvalidInput, NotPermitted
 from inclusive_access.domain.policy import DEFAULT_POLICY, Policy
-from inclusive_access.models import Pathway, Referral, TriageRecord
+from inclusive_access.models import Pathway, Patient, Referral, TriageRecord
 
 CONTACT_METHODS = {"telephone": "Telephone", "text": "Text message", "email": "Email", "letter": "Letter",
                    "carer": "Through a carer or advocate"}
@@ -89,8 +89,11 @@ def suggest_adjustments(script: BookingScript) -> list[dict]:
 
 
 def save_script(session: Session, actor: Actor, referral: Referral, script: BookingScript,
-                proposed_adjustments: list[dict], now: datetime) -> TriageRecord:
-    """Store the answers, the suggested formats and the proposed adjustments on the triage record."""
+                proposed_adjustments: list[dict], now: datetime, consent_basis: str = "patient") -> TriageRecord:
+    """Store the answers and suggested formats, and record the chosen adjustments in the patient's register.
+
+    An adjustment already active for the patient (same kind and description) is not recorded twice.
+    """
     for item in proposed_adjustments:
         if item.get("category") not in ADJUSTMENT_CATEGORIES or not item.get("description"):
             raise InvalidInput({"proposed_adjustments": "Each adjustment needs a category and a description"})
@@ -106,13 +109,22 @@ def save_script(session: Session, actor: Actor, referral: Referral, script: Book
                   patient_id=referral.patient_id, referral_id=referral.id, now=now,
                   data={"answers": record.answers, "suggested_formats": record.suggested_formats,
                         "proposed_adjustments": proposed_adjustments})
+    patient = session.get(Patient, referral.patient_id)
+    held = {(a.category, a.description) for a in patient.active_adjustments}
+    for item in proposed_adjustments:
+        if (item["category"], item["description"]) not in held:
+            adjustments.record_adjustment(
+                session, actor, patient, adjustments.AdjustmentDetails(
+                    category=item["category"], description=item["description"], consent_basis=consent_basis),
+                "triage_script", now=now)
+            held.add((item["category"], item["description"]))
     return record
 
 
 def triage_referral(session: Session, actor: Actor, referral: Referral, seen_version: int, script: BookingScript,
                     proposed_adjustments: list[dict], outcome: str, *, reason_code: str | None = None,
                     reason_text: str | None = None, clarify: dict | None = None, now: datetime | None = None,
-                    policy: Policy = DEFAULT_POLICY) -> TriageRecord:
+                    policy: Policy = DEFAULT_POLICY, consent_basis: str = "patient") -> TriageRecord:
     """Record the booking script and one outcome: accept, clarify (then request_clarification), escalate, reject.
 
     Only a senior decides a referral escalated to senior triage. Rejecting a flagged referral does not
@@ -125,7 +137,7 @@ def triage_referral(session: Session, actor: Actor, referral: Referral, seen_ver
         raise InvalidInput({"outcome": "Select what happens next"})
     if referral.triage_escalated_at and outcome in ("accept", "reject") and actor.role != "senior":
         raise NotPermitted("This referral is waiting for senior triage.")
-    record = save_script(session, actor, referral, script, proposed_adjustments, now)
+    record = save_script(session, actor, referral, script, proposed_adjustments, now, consent_basis)
     if outcome == "accept":
         referral.triaged_at = now
         referral_flow.transition(session, actor, referral, "accept", events.TRIAGE_ACCEPTED, now=now,

@@ -18,6 +18,8 @@ class BookingForm(FlaskForm):
                                     validators=[Optional(), NumberRange(5, 240, "Use 5 to 240 minutes")])
     notes = TextAreaField("Support to arrange (for example, book a Polish interpreter)",
                           validators=plain_text(2000, multiline=True))
+    override_reason = TextAreaField("Urgent clinical reason to book before the barrier check is complete",
+                                    validators=plain_text(2000, multiline=True))
     submission_token = token_field()
     version = version_field()
 
@@ -35,3 +37,15 @@ class OutcomeForm(FlaskForm):
                          validators=[InputRequired("Select what happened")])
     reason = StringField("Reason (for cancellations)", validators=plain_text(500))
     version = version_field()
+
+
+def deliveries_from(formdata, adjustment_ids: list[int]) -> tuple[dict[int, tuple[bool, str | None]], dict]:
+    """Read "met_<id>" (yes/no) and "met_reason_<id>" for each adjustment due at the appointment."""
+    answers, errors = {}, {}
+    for adjustment_id in adjustment_ids:
+        met, why = formdata.get(f"met_{adjustment_id}"), (formdata.get(f"met_reason_{adjustment_id}") or "").strip()
+        if len(why) > 2000 or any(ord(ch) < 32 for ch in why):
+            errors[f"met_reason_{adjustment_id}"] = "Shorten the reason and remove special characters"
+        elif met in ("yes", "no"):
+            answers[adjustment_id] = (met == "yes", why or None)
+    return answers, errors

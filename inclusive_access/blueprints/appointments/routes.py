@@ -4,12 +4,13 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from inclusive_access.blueprints.appointments import bp
-from inclusive_access.blueprints.appointments.forms import BookingForm, OutcomeForm
+from inclusive_access.blueprints.appointments.forms import BookingForm, OutcomeForm, deliveries_from
 from inclusive_access.blueprints.forms_common import first_errors, new_token
 from inclusive_access.blueprints.shared import conflict
-from inclusive_access.domain import appointments, states
+from inclusive_access.domain import adjustments, appointments, dna, states
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import (
+    BarrierCheckOpen,
     DuplicateSubmission,
     InvalidInput,
     NotPermitted,
@@ -26,6 +27,10 @@ def _page(referral: Referral, form: BookingForm, errors: dict, status: int = 200
     return render_template(
         "appointments/book.html", referral=referral, patient=referral.patient, form=form, errors=errors,
         triage=triage_record, appointments=appointments.appointments_for(db.session, referral),
+        open_check=dna.open_check_for(db.session, referral.id), can_override=current_user.role in
+        appointments.OVERRIDE_ROLES, not_brought=dna.not_brought_appointment_ids(db.session, referral.id),
+        due_adjustments=adjustments.applicable_at_appointments(referral.patient),
+        prompts=adjustments.booking_prompts(referral.patient, triage_record.answers if triage_record else None),
         can_book="book" in states.allowed_actions(referral.state, current_user.role)), status
 
 
@@ -42,7 +47,10 @@ def book_appointment(referral_id: int):
         appointments.book_appointment(
             db.session, actor_for(current_user), referral, form.version.data, form.starts_at_utc(), form.format.data,
             form.place.data or None, form.notes.data or None, form.duration_minutes.data or 30,
-            submission_token=form.submission_token.data or None)
+            submission_token=form.submission_token.data or None, override_reason=form.override_reason.data or None)
+    except BarrierCheckOpen as blocked:
+        db.session.rollback()
+        return _page(db.session.get(Referral, referral_id), form, {"override_reason": str(blocked)}, 400)
     except DuplicateSubmission:
         db.session.rollback()
         flash("This appointment was already booked.", "info")
@@ -98,10 +106,14 @@ def rebook_appointment(appointment_id: int):
 def record_outcome(appointment_id: int):
     appointment, referral = _appointment(appointment_id)
     form = OutcomeForm()
-    if form.validate_on_submit():
+    due = [a.id for a in adjustments.applicable_at_appointments(referral.patient)]
+    deliveries, delivery_errors = deliveries_from(request.form, due)
+    if delivery_errors:
+        flash(next(iter(delivery_errors.values())), "error")
+    elif form.validate_on_submit():
         try:
             appointments.record_outcome(db.session, actor_for(current_user), appointment, form.version.data,
-                                        form.outcome.data, form.reason.data or None)
+                                        form.outcome.data, form.reason.data or None, deliveries=deliveries)
         except StaleRecord as stale:
             return conflict(stale, referral.patient, url_for("appointments.book_appointment",
                                                              referral_id=referral.id), "appointment")
@@ -111,6 +123,9 @@ def record_outcome(appointment_id: int):
         else:
             db.session.commit()
             flash(f"Outcome recorded: {appointments.OUTCOMES[form.outcome.data].lower()}.", "success")
+            check = dna.open_check_for(db.session, referral.id) if form.outcome.data == "dna" else None
+            if check is not None:  # the graded response starts now: straight to the barrier check
+                return redirect(url_for("dna.show_check", check_id=check.id), 303)
     else:
         flash(next(iter(first_errors(form).values()), "Check the form"), "error")
     return redirect(url_for("appointments.book_appointment", referral_id=referral.id), 303)

@@ -4,6 +4,7 @@ from wtforms import BooleanField, RadioField, SelectField, StringField, TextArea
 from wtforms.validators import InputRequired, Optional
 
 from inclusive_access.blueprints.forms_common import choices, plain_text, strip, version_field
+from inclusive_access.domain.adjustments import CONSENT_BASES
 from inclusive_access.domain.clarification import CHANNELS
 from inclusive_access.domain.equity import FLAGS
 from inclusive_access.domain.triage import (
@@ -44,6 +45,8 @@ class TriageForm(FlaskForm):
                                                                         **ADJUSTMENT_CATEGORIES}),
                                             validators=[Optional()])
     other_adjustment_description = StringField("Another adjustment (optional)", validators=SHORT)
+    adjustment_consent_basis = SelectField("Basis for recording the adjustments", choices=choices(CONSENT_BASES),
+                                           default="patient", validators=[Optional()])
     outcome = RadioField("What happens next?", choices=choices(OUTCOME_LABELS),
                          validators=[InputRequired("Select what happens next")])
     reason_code = SelectField("Reason for rejecting", choices=choices({"": "Select a reason", **REJECTION_CODES}),

@@ -54,7 +54,8 @@ def triage_referral(referral_id: int):
                 db.session, actor_for(current_user), referral, form.version.data, form.script(), form.adjustments(),
                 form.outcome.data, reason_code=form.reason_code.data or None,
                 reason_text=form.escalate_reason.data if form.outcome.data == "escalate" else form.reason_text.data,
-                clarify=form.clarify() if form.outcome.data == "clarify" else None, policy=current_policy())
+                clarify=form.clarify() if form.outcome.data == "clarify" else None, policy=current_policy(),
+                consent_basis=form.adjustment_consent_basis.data or "patient")
         except StaleRecord as stale:
             return conflict(stale, referral.patient, url_for("triage.triage_referral", referral_id=referral_id),
                             "referral", lambda: referral_flow.changes_since(
