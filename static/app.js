@@ -3,5 +3,13 @@ import { initAll } from './vendor/nhsuk/nhsuk-frontend.min.js'
 
 initAll()
 if (window.htmx) {
-  window.htmx.onLoad((el) => { if (el !== document.body) initAll(el) })
+  // initAll looks for components inside its scope, never at the scope itself, so a component at the top of a
+  // swap (the error summary of a barrier check section) is started from its parent; components already
+  // started there refuse a second start (InitError), which is expected and not worth a console message.
+  const quietAboutRestarts = (error) => { if (error?.name !== 'InitError') console.error(error) }
+  window.htmx.onLoad((el) => {
+    if (el === document.body) return
+    const scope = el.matches?.('[data-module]') && el.parentElement ? el.parentElement : el
+    initAll({ scope, onError: quietAboutRestarts })
+  })
 }

@@ -69,6 +69,8 @@ def record_adjustment(session: Session, actor: Actor, patient: Patient, details:
         recorded_role=actor.role, recorded_at=now, review_date=details.review_date or today + DEFAULT_REVIEW)
     session.add(item)
     session.flush()
+    # The patient's cached register would hide the new one from later rules in this transaction.
+    session.expire(patient, ["active_adjustments"])
     events.record(session, actor, events.ADJUSTMENT_RECORDED, "adjustment", item.id, patient_id=patient.id,
                   now=now, data={"category": item.category, "description": item.description, "source": source,
                                  "consent_basis": item.consent_basis, "review_date": item.review_date})
@@ -118,6 +120,7 @@ def end_adjustment(session: Session, actor: Actor, item: ReasonableAdjustment, s
         raise StaleRecord("This adjustment changed since you opened it.")
     item.status, item.ended_at, item.end_reason = "ended", now, reason
     _flush(session)
+    session.expire(item.patient, ["active_adjustments"])
     events.record(session, actor, events.ADJUSTMENT_ENDED, "adjustment", item.id, patient_id=item.patient_id,
                   now=now, data={"reason": reason})
 

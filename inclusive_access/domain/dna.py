@@ -77,9 +77,10 @@ def latest_completed_check(session: Session, referral_id: int) -> BarrierCheck |
         BarrierCheck.rebooked_appointment_id.is_(None)).order_by(BarrierCheck.completed_at.desc()).limit(1))
 
 
-def not_brought_appointment_ids(session: Session, referral_id: int) -> set[int]:
-    return set(session.scalars(select(BarrierCheck.appointment_id).where(
-        BarrierCheck.referral_id == referral_id, BarrierCheck.was_not_brought)))
+def checks_by_appointment(session: Session, referral_id: int) -> dict[int, BarrierCheck]:
+    """The barrier check each missed appointment opened, for the appointment list."""
+    return {c.appointment_id: c for c in session.scalars(
+        select(BarrierCheck).where(BarrierCheck.referral_id == referral_id))}
 
 
 def _editable(check: BarrierCheck, seen_version: int) -> None:
@@ -145,7 +146,7 @@ def log_attempt(session: Session, actor: Actor, check: BarrierCheck, method: str
 def remaining(check: BarrierCheck) -> list[str]:
     """What is left before the check can be completed, in words for the page."""
     left = []
-    if not check.barriers:
+    if check.barriers is None:
         left.append("Record the barriers found (or none)")
     if not check.attempts:
         left.append("Log at least one contact attempt")

@@ -24,8 +24,8 @@ class BarrierCheck(db.Model):
     missed_at: Mapped[datetime]
     #: the patient depends on someone else to attend: recorded as "was not brought"
     was_not_brought: Mapped[bool] = mapped_column(default=False)
-    #: barrier codes found (domain.dna.BARRIERS)
-    barriers: Mapped[list] = mapped_column(JSON, default=list)
+    #: barrier codes found (domain.dna.BARRIERS); None until recorded, [] when none were found
+    barriers: Mapped[list | None] = mapped_column(JSON)
     other_barrier: Mapped[str | None] = mapped_column(Text)
     #: no_concern, concern_raised, follow_up_planned (required when was_not_brought)
     safeguarding: Mapped[str | None] = mapped_column(String(20))

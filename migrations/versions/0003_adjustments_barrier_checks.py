@@ -83,7 +83,7 @@ def upgrade():
     sa.Column('opened_at', sa.DateTime(), nullable=False),
     sa.Column('missed_at', sa.DateTime(), nullable=False),
     sa.Column('was_not_brought', sa.Boolean(), nullable=False),
-    sa.Column('barriers', sa.JSON(), nullable=False),
+    sa.Column('barriers', sa.JSON(), nullable=True),
     sa.Column('other_barrier', sa.Text(), nullable=True),
     sa.Column('safeguarding', sa.String(length=20), nullable=True),
     sa.Column('outcome', sa.String(length=24), nullable=True),

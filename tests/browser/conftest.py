@@ -2,6 +2,7 @@
 import os
 import shutil
 import threading
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -88,6 +89,54 @@ def live_server(sqlite_template, tmp_path, cheap_password_hashing):
     thread.join(timeout=5)
     with app.app_context():
         db.engine.dispose()
+
+
+#: the missed-appointment journey's patient: an adult with no flags, who does not need anyone to bring her
+MISSED_PATIENT = ("Nia", "Parry")
+
+
+@pytest.fixture
+def missed_appointment(live_server) -> SimpleNamespace:
+    """An accepted referral whose clinic appointment three days ago has no outcome yet (the patient did not come).
+
+    Made through the domain as staff would have made it: received three weeks ago, accepted at triage, a
+    large-print adjustment recorded (so recording the outcome asks whether it was met), then booked.
+    """
+    from inclusive_access.domain import adjustments, appointments, triage
+    from inclusive_access.domain.actors import actor_for
+    from inclusive_access.domain.validation import LONDON
+    from inclusive_access.models import User
+    from tests.factories import make_referral
+
+    now = datetime.now(UTC)
+    missed_day = (now - timedelta(days=3)).astimezone(LONDON).date()
+    missed_at = datetime.combine(missed_day, time(10, 0), LONDON).astimezone(UTC)
+    script = triage.BookingScript(contact_method="telephone", contact_times="Weekday evenings",
+                                  safe_to_leave_message=True, interpreter_needed=False, language="",
+                                  communication_needs="", mobility="none", caring_or_work="",
+                                  digital_access="phone_only")
+    with live_server.app.app_context():
+        booker = actor_for(db.session.query(User).filter_by(username=live_server.username).one())
+        referral = make_referral(
+            db.session, pathway="msk", given_name=MISSED_PATIENT[0], family_name=MISSED_PATIENT[1],
+            date_of_birth="1988-03-14", reason="Knee pain after running",
+            received_at=(now - timedelta(days=21)).astimezone(LONDON).strftime("%Y-%m-%d %H:%M"))
+        assert not referral.flags
+        triage.triage_referral(db.session, booker, referral, referral.version, script, [], "accept",
+                               now=now - timedelta(days=20))
+        large_print = adjustments.record_adjustment(
+            db.session, booker, referral.patient,
+            adjustments.AdjustmentDetails(category="information_format", description="Large print letters",
+                                          consent_basis="patient"),
+            "patient_request", now=now - timedelta(days=20))
+        appointment = appointments.book_appointment(
+            db.session, booker, referral, referral.version, missed_at, "clinic", "Leeds Road Health Centre",
+            now=now - timedelta(days=19))
+        db.session.commit()
+        assert referral.state == "accepted"
+        return SimpleNamespace(referral_id=referral.id, patient_id=referral.patient_id,
+                               appointment_id=appointment.id, adjustment_id=large_print.id, missed_at=missed_at,
+                               patient=f"{MISSED_PATIENT[0]} {MISSED_PATIENT[1].upper()}")
 
 
 @pytest.fixture

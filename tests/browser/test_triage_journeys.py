@@ -182,7 +182,7 @@ def test_a_booking_user_triages_a_flagged_referral_and_books_a_telephone_interpr
     expect(page.get_by_role("heading", level=1, name=f"Appointments: {MSK}")).to_be_visible()
     expect(page.get_by_text("Triage recorded: accepted.")).to_be_visible()
     expect(page.get_by_role("heading", name="Book an interpreter")).to_be_visible()
-    expect(page.locator(".nhsuk-card--warning")).to_contain_text("needs a Polish interpreter for every contact")
+    expect(page.locator(".nhsuk-card--warning")).to_contain_text("Polish interpreter for every contact")
     expect(page.get_by_text("The booking script suggested:")).to_be_visible()
     expect(page.locator("main")).to_contain_text("Communication support: Polish interpreter for every contact")
     expect(page.locator("main")).to_contain_text("Environment and access: Step-free access")

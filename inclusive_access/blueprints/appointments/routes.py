@@ -28,7 +28,7 @@ def _page(referral: Referral, form: BookingForm, errors: dict, status: int = 200
         "appointments/book.html", referral=referral, patient=referral.patient, form=form, errors=errors,
         triage=triage_record, appointments=appointments.appointments_for(db.session, referral),
         open_check=dna.open_check_for(db.session, referral.id), can_override=current_user.role in
-        appointments.OVERRIDE_ROLES, not_brought=dna.not_brought_appointment_ids(db.session, referral.id),
+        appointments.OVERRIDE_ROLES, checks=dna.checks_by_appointment(db.session, referral.id),
         due_adjustments=adjustments.applicable_at_appointments(referral.patient),
         prompts=adjustments.booking_prompts(referral.patient, triage_record.answers if triage_record else None),
         can_book="book" in states.allowed_actions(referral.state, current_user.role)), status

@@ -13,7 +13,7 @@ from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import InvalidInput, StaleRecord
 from inclusive_access.extensions import db
 from inclusive_access.htmx import is_fragment_request, render
-from inclusive_access.models import Appointment, BarrierCheck
+from inclusive_access.models import Appointment, BarrierCheck, ReasonableAdjustment
 
 
 @bp.route("/")
@@ -33,7 +33,9 @@ def _show(check: BarrierCheck, errors: dict | None = None, forms: dict | None = 
     forms = {"barriers": BarriersForm(formdata=None, obj=check), "attempt": AttemptForm(formdata=None),
              "outcome": OutcomeForm(formdata=None, version=check.version), **(forms or {})}
     forms["barriers"].version.data = check.version
+    adjustment = db.session.get(ReasonableAdjustment, check.adjustment_id) if check.adjustment_id else None
     context = dict(check=check, referral=check.referral, patient=check.referral.patient, missed=missed,
+                   adjustment=adjustment,
                    left=dna.remaining(check), errors=errors or {}, forms=forms,
                    rebooking=dna.rebooking_status(check, rebooked, datetime.now(UTC), current_policy()))
     body, _status, headers = render("dna/check.html", "dna/_check.html", **context)
