@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from inclusive_access.domain import appointments, events, triage
+from inclusive_access.domain import appointments, dna, events, triage
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.clocks import LONDON
 from inclusive_access.domain.errors import (
@@ -293,7 +293,11 @@ def test_a_later_attendance_does_not_change_first_contact(db_session, booker, re
 def test_first_contact_is_the_first_attended_not_the_first_booked(db_session, booker, referral):
     missed = book(db_session, booker, referral)
     appointments.record_outcome(db_session, booker, missed, 1, "dna", now=SLOT + timedelta(hours=1))
+    # The missed appointment's barrier check records its outcome before the referral is booked again.
+    check = dna.open_check_for(db_session, referral.id)
+    dna.complete_barrier_check(db_session, booker, check, check.version, "rebooked", now=SLOT + timedelta(hours=2))
     kept = book(db_session, booker, referral, starts_at=SLOT + timedelta(days=3), fmt="home_visit")
+    assert check.rebooked_appointment_id == kept.id
     appointments.record_outcome(db_session, booker, kept, 1, "attended", now=SLOT + timedelta(days=3, hours=1))
     assert referral.first_contact_at == SLOT + timedelta(days=3)
     assert (missed.first_contact, kept.first_contact) == (False, True)
@@ -304,7 +308,7 @@ def test_did_not_attend(db_session, booker, referral):
     before = head(db_session)
     appointments.record_outcome(db_session, booker, appointment, 1, "dna", now=SLOT + timedelta(minutes=20))
     db_session.commit()
-    assert actions_since(db_session, before) == [events.APPOINTMENT_DNA]
+    assert actions_since(db_session, before) == [events.APPOINTMENT_DNA, events.BARRIER_CHECK_OPENED]
     assert appointment.status == "dna"
     assert appointment.first_contact is False
     data = data_of(db_session, events.APPOINTMENT_DNA)[0]

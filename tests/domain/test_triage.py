@@ -11,7 +11,7 @@ from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import InvalidInput, NotPermitted, StaleRecord, TransitionNotAllowed
 from inclusive_access.domain.triage import BookingScript, WorklistFilters, suggest_adjustments, suggest_formats
 from inclusive_access.extensions import db
-from inclusive_access.models import Clarification, Event, Referral, TriageRecord
+from inclusive_access.models import Clarification, Event, ReasonableAdjustment, Referral, TriageRecord
 from tests.conftest import make_app
 from tests.factories import make_referral, make_user
 
@@ -71,13 +71,14 @@ def senior(db_session):
 
 # --- Accept --------------------------------------------------------------------------------------
 
-def test_accept_stores_the_script_and_writes_two_events(db_session, booker):
+def test_accept_stores_the_script_records_its_adjustment_and_writes_three_events(db_session, booker):
     referral = new_referral(db_session)
     assert referral.version == 1
     before = head(db_session)
     record = triage.triage_referral(db_session, booker, referral, 1, SCRIPT, ADJUSTMENTS, "accept", now=NOW)
     db_session.commit()
-    assert actions_since(db_session, before) == [events.TRIAGE_SCRIPT_RECORDED, events.TRIAGE_ACCEPTED]
+    assert actions_since(db_session, before) == [events.TRIAGE_SCRIPT_RECORDED, events.ADJUSTMENT_RECORDED,
+                                                 events.TRIAGE_ACCEPTED]
     db_session.expire_all()
     assert referral.state == "accepted"
     assert referral.triaged_at == NOW
@@ -103,6 +104,9 @@ def test_accept_stores_the_script_and_writes_two_events(db_session, booker):
     event = db_session.scalars(select(Event).where(Event.action == events.TRIAGE_ACCEPTED)).one()
     assert (event.actor_id, event.actor_role, event.referral_id) == (booker.user_id, "booking", referral.id)
     assert event.occurred_at == NOW
+    adjustment = db_session.scalars(select(ReasonableAdjustment)).one()
+    assert (adjustment.patient_id, adjustment.category, adjustment.description, adjustment.source) == (
+        referral.patient_id, "timing", "Morning appointments", "triage_script")
     assert events.verify(db_session).ok
 
 

@@ -1,0 +1,578 @@
+"""The reasonable-adjustments register: record, edit, end, review, triage adoption, prompts, delivery, migration."""
+import json
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, func, select, text
+
+from inclusive_access.domain import adjustments, appointments, events, triage
+from inclusive_access.domain.actors import Actor, actor_for
+from inclusive_access.domain.adjustments import AdjustmentDetails
+from inclusive_access.domain.errors import InvalidInput, NotPermitted, StaleRecord
+from inclusive_access.extensions import db
+from inclusive_access.models import AdjustmentDelivery, Appointment, Event, Patient, ReasonableAdjustment, Referral
+from tests.conftest import make_app
+from tests.factories import make_referral, make_user, next_nhs_number
+
+#: 23:30 UTC on 1 June 2026 is 00:30 on 2 June in London (BST): review dates count from the London date
+NOW = datetime(2026, 6, 1, 23, 30, tzinfo=UTC)
+TODAY = date(2026, 6, 2)
+SLOT = datetime(2026, 6, 8, 9, 0, tzinfo=UTC)
+SCRIPT = triage.BookingScript(contact_method="telephone", contact_times="", safe_to_leave_message=True,
+                              interpreter_needed=False, language="", communication_needs="", mobility="none",
+                              caring_or_work="", digital_access="phone_only")
+BSL = AdjustmentDetails(category="communication_support", description="BSL interpreter for every contact",
+                        consent_basis="patient", impairment="Deaf (BSL user)")
+
+
+# --- Helpers -------------------------------------------------------------------------------------
+
+def head(session) -> int:
+    return session.scalar(select(func.max(Event.seq))) or 0
+
+
+def actions_since(session, seq: int) -> list[str]:
+    return list(session.scalars(select(Event.action).where(Event.seq > seq).order_by(Event.seq)))
+
+
+def data_of(session, action: str) -> list[dict]:
+    return [json.loads(d) for d in session.scalars(select(Event.data).where(Event.action == action)
+                                                   .order_by(Event.seq))]
+
+
+def count(session, model) -> int:
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def details(**overrides) -> AdjustmentDetails:
+    values = {"category": "timing", "description": "First appointment of the day", "consent_basis": "patient"}
+    values.update(overrides)
+    return AdjustmentDetails(**values)
+
+
+def record(session, actor, patient, source="patient_request", now=NOW, **overrides) -> ReasonableAdjustment:
+    return adjustments.record_adjustment(session, actor, patient, details(**overrides), source, now=now)
+
+
+@pytest.fixture
+def booker(db_session):
+    return actor_for(make_user(db_session, role="booking", username="booker"))
+
+
+@pytest.fixture
+def clinician(db_session):
+    return actor_for(make_user(db_session, role="clinician", username="clinician"))
+
+
+@pytest.fixture
+def referral(db_session) -> Referral:
+    row = make_referral(db_session, received_at="2026-06-01 09:00")
+    db_session.commit()
+    return row
+
+
+@pytest.fixture
+def patient(db_session, referral) -> Patient:
+    return db_session.get(Patient, referral.patient_id)
+
+
+# --- Record --------------------------------------------------------------------------------------
+
+def test_record_an_adjustment(db_session, clinician, patient):
+    before = head(db_session)
+    item = adjustments.record_adjustment(db_session, clinician, patient, BSL, "referrer", now=NOW)
+    db_session.commit()
+    assert actions_since(db_session, before) == [events.ADJUSTMENT_RECORDED]
+    db_session.expire_all()
+    stored = db_session.get(ReasonableAdjustment, item.id)
+    assert (stored.patient_id, stored.category, stored.description, stored.impairment) == (
+        patient.id, "communication_support", "BSL interpreter for every contact", "Deaf (BSL user)")
+    assert (stored.source, stored.consent_basis, stored.applies_to_appointments) == ("referrer", "patient", True)
+    assert (stored.recorded_by, stored.recorded_role, stored.recorded_at) == (clinician.user_id, "clinician", NOW)
+    # 12 months from the London date it was recorded
+    assert stored.review_date == date(2027, 6, 2)
+    assert (stored.status, stored.ended_at, stored.end_reason, stored.version) == ("active", None, None, 1)
+    assert data_of(db_session, events.ADJUSTMENT_RECORDED) == [
+        {"category": "communication_support", "description": "BSL interpreter for every contact",
+         "source": "referrer", "consent_basis": "patient", "review_date": "2027-06-02"}]
+    event = db_session.scalars(select(Event).where(Event.action == events.ADJUSTMENT_RECORDED)).one()
+    assert (event.entity_type, event.entity_id, event.patient_id, event.actor_role) == (
+        "adjustment", item.id, patient.id, "clinician")
+    assert [a.id for a in db_session.get(Patient, patient.id).active_adjustments] == [item.id]
+    assert events.verify(db_session).ok
+
+
+@pytest.mark.parametrize("role", ["booking", "clinician", "senior"])
+def test_recorded_role_is_the_actors_role(db_session, patient, role):
+    actor = actor_for(make_user(db_session, role=role))
+    assert record(db_session, actor, patient).recorded_role == role
+
+
+def test_a_review_date_can_be_given(db_session, booker, patient):
+    item = record(db_session, booker, patient, review_date=TODAY + timedelta(days=90))
+    assert item.review_date == date(2026, 8, 31)
+
+
+@pytest.mark.parametrize(("overrides", "fields"), [
+    ({"category": "magic"}, {"category"}),
+    ({"category": ""}, {"category"}),
+    ({"description": ""}, {"description"}),
+    ({"consent_basis": "assumed"}, {"consent_basis"}),
+    ({"consent_basis": ""}, {"consent_basis"}),
+    ({"review_date": TODAY}, {"review_date"}),
+    ({"review_date": TODAY - timedelta(days=1)}, {"review_date"}),
+    ({"category": "x", "description": "", "consent_basis": "y"}, {"category", "description", "consent_basis"}),
+])
+def test_record_validation(db_session, booker, patient, overrides, fields):
+    before = head(db_session)
+    with pytest.raises(InvalidInput) as exc:
+        record(db_session, booker, patient, **overrides)
+    assert set(exc.value.errors) == fields
+    db_session.rollback()
+    assert actions_since(db_session, before) == []
+    assert count(db_session, ReasonableAdjustment) == 0
+
+
+@pytest.mark.parametrize("source", ["", "gossip", None])
+def test_record_needs_a_known_source(db_session, booker, patient, source):
+    with pytest.raises(InvalidInput) as exc:
+        record(db_session, booker, patient, source=source)
+    assert set(exc.value.errors) == {"source"}
+    assert count(db_session, ReasonableAdjustment) == 0
+
+
+@pytest.mark.parametrize("basis", ["patient", "best_interest", "attorney_deputy", "parental_responsibility"])
+def test_every_consent_basis_is_accepted(db_session, booker, patient, basis):
+    assert record(db_session, booker, patient, consent_basis=basis).consent_basis == basis
+
+
+@pytest.mark.parametrize("role", ["auditor", "manager"])
+def test_only_intake_roles_record_edit_or_end(db_session, booker, patient, role):
+    item = record(db_session, booker, patient)
+    db_session.commit()
+    actor = actor_for(make_user(db_session, role=role))
+    db_session.commit()
+    before = head(db_session)
+    with pytest.raises(NotPermitted):
+        record(db_session, actor, patient, description="Quiet room")
+    with pytest.raises(NotPermitted):
+        adjustments.update_adjustment(db_session, actor, item, 1, details(description="Late slot"), now=NOW)
+    with pytest.raises(NotPermitted):
+        adjustments.end_adjustment(db_session, actor, item, 1, "Not needed", now=NOW)
+    db_session.rollback()
+    assert actions_since(db_session, before) == []
+    assert count(db_session, ReasonableAdjustment) == 1
+    assert db_session.get(ReasonableAdjustment, item.id).status == "active"
+
+
+# --- Update --------------------------------------------------------------------------------------
+
+def test_update_returns_and_records_the_changes(db_session, booker, clinician, patient):
+    item = record(db_session, booker, patient)
+    db_session.commit()
+    before = head(db_session)
+    later = NOW + timedelta(days=30)
+    changes = adjustments.update_adjustment(
+        db_session, clinician, item, 1,
+        details(description="Last appointment of the day", applies_to_appointments=False,
+                review_date=date(2026, 12, 1)), now=later)
+    db_session.commit()
+    assert changes == {"description": ["First appointment of the day", "Last appointment of the day"],
+                       "applies_to_appointments": [True, False],
+                       "review_date": [date(2027, 6, 2), date(2026, 12, 1)]}
+    assert actions_since(db_session, before) == [events.ADJUSTMENT_UPDATED]
+    assert data_of(db_session, events.ADJUSTMENT_UPDATED) == [
+        {"changes": {"description": ["First appointment of the day", "Last appointment of the day"],
+                     "applies_to_appointments": [True, False], "review_date": ["2027-06-02", "2026-12-01"]}}]
+    db_session.expire_all()
+    stored = db_session.get(ReasonableAdjustment, item.id)
+    assert (stored.description, stored.applies_to_appointments, stored.review_date, stored.version) == (
+        "Last appointment of the day", False, date(2026, 12, 1), 2)
+    # Who recorded it does not change with an edit.
+    assert (stored.recorded_by, stored.recorded_role) == (booker.user_id, "booking")
+    assert events.verify(db_session).ok
+
+
+def test_an_update_without_changes_writes_nothing(db_session, booker, patient):
+    item = record(db_session, booker, patient)
+    db_session.commit()
+    before = head(db_session)
+    # No review date given keeps the one stored.
+    assert adjustments.update_adjustment(db_session, booker, item, 1, details(), now=NOW) == {}
+    db_session.commit()
+    assert actions_since(db_session, before) == []
+    assert (item.version, item.review_date) == (1, date(2027, 6, 2))
+
+
+def test_update_validates_like_record(db_session, booker, patient):
+    item = record(db_session, booker, patient)
+    with pytest.raises(InvalidInput) as exc:
+        adjustments.update_adjustment(db_session, booker, item, 1,
+                                      details(description="", review_date=TODAY), now=NOW)
+    assert set(exc.value.errors) == {"description", "review_date"}
+
+
+def test_update_with_a_stale_version(db_session, booker, patient):
+    item = record(db_session, booker, patient)
+    adjustments.update_adjustment(db_session, booker, item, 1, details(description="Quiet waiting room"), now=NOW)
+    db_session.commit()
+    before = head(db_session)
+    with pytest.raises(StaleRecord):
+        adjustments.update_adjustment(db_session, booker, item, 1, details(description="Early slot"), now=NOW)
+    with pytest.raises(StaleRecord):
+        adjustments.end_adjustment(db_session, booker, item, 1, "No longer needed", now=NOW)
+    db_session.rollback()
+    assert actions_since(db_session, before) == []
+    stored = db_session.get(ReasonableAdjustment, item.id)
+    assert (stored.description, stored.status, stored.version) == ("Quiet waiting room", "active", 2)
+
+
+def test_an_ended_adjustment_cannot_be_edited(db_session, booker, patient):
+    item = record(db_session, booker, patient)
+    adjustments.end_adjustment(db_session, booker, item, 1, "Works from home now", now=NOW)
+    db_session.commit()
+    before = head(db_session)
+    with pytest.raises(InvalidInput) as exc:
+        adjustments.update_adjustment(db_session, booker, item, item.version, details(description="x"), now=NOW)
+    assert "description" in exc.value.errors
+    assert actions_since(db_session, before) == []
+    assert db_session.get(ReasonableAdjustment, item.id).description == "First appointment of the day"
+
+
+# --- End -----------------------------------------------------------------------------------------
+
+def test_end_needs_a_reason_and_keeps_the_adjustment(db_session, booker, patient):
+    item = record(db_session, booker, patient)
+    db_session.commit()
+    before = head(db_session)
+    for reason in ("", None):
+        with pytest.raises(InvalidInput) as exc:
+            adjustments.end_adjustment(db_session, booker, item, 1, reason, now=NOW)
+        assert set(exc.value.errors) == {"end_reason"}
+    assert item.status == "active"
+    ended_at = NOW + timedelta(days=3)
+    adjustments.end_adjustment(db_session, booker, item, 1, "Patient now prefers telephone", now=ended_at)
+    db_session.commit()
+    assert actions_since(db_session, before) == [events.ADJUSTMENT_ENDED]
+    assert data_of(db_session, events.ADJUSTMENT_ENDED) == [{"reason": "Patient now prefers telephone"}]
+    db_session.expire_all()
+    stored = db_session.get(ReasonableAdjustment, item.id)  # never deleted
+    assert (stored.status, stored.ended_at, stored.end_reason, stored.version) == (
+        "ended", ended_at, "Patient now prefers telephone", 2)
+    assert count(db_session, ReasonableAdjustment) == 1
+    assert [a.id for a in adjustments.register_for(db_session, stored.patient)] == [item.id]
+    assert db_session.get(Patient, patient.id).active_adjustments == []
+    with pytest.raises(InvalidInput) as again:
+        adjustments.end_adjustment(db_session, booker, stored, 2, "Twice", now=ended_at)
+    assert set(again.value.errors) == {"end_reason"}
+    assert events.verify(db_session).ok
+
+
+def test_the_register_lists_active_first_then_newest(db_session, booker, patient):
+    old = record(db_session, booker, patient, now=NOW - timedelta(days=10), description="Old")
+    ended = record(db_session, booker, patient, now=NOW - timedelta(days=5), description="Ended")
+    new = record(db_session, booker, patient, now=NOW, description="New")
+    adjustments.end_adjustment(db_session, booker, ended, 1, "Not needed", now=NOW)
+    other = db_session.get(Patient, make_referral(db_session).patient_id)
+    record(db_session, booker, other, description="Someone else's")
+    assert [a.id for a in adjustments.register_for(db_session, patient)] == [new.id, old.id, ended.id]
+
+
+def test_active_adjustments_exclude_ended_ones(db_session, booker, patient):
+    kept = record(db_session, booker, patient, description="Kept")
+    gone = record(db_session, booker, patient, description="Gone")
+    # Read within the same transaction: the register must reflect the end at once.
+    assert [a.id for a in patient.active_adjustments] == [kept.id, gone.id]
+    adjustments.end_adjustment(db_session, booker, gone, 1, "Resolved", now=NOW)
+    assert [a.id for a in patient.active_adjustments] == [kept.id]
+    db_session.commit()
+    db_session.expire_all()
+    assert [a.id for a in db_session.get(Patient, patient.id).active_adjustments] == [kept.id]
+
+
+# --- Overdue reviews -----------------------------------------------------------------------------
+
+def test_overdue_reviews_most_overdue_first(db_session, booker, patient):
+    long_ago = datetime(2024, 1, 10, 12, 0, tzinfo=UTC)
+    due_today = record(db_session, booker, patient, now=long_ago, review_date=TODAY, description="Due today")
+    older = record(db_session, booker, patient, now=long_ago, review_date=date(2025, 3, 1), description="Older")
+    recent = record(db_session, booker, patient, now=long_ago, review_date=date(2026, 5, 1), description="Recent")
+    ended = record(db_session, booker, patient, now=long_ago, review_date=date(2025, 1, 1), description="Ended")
+    adjustments.end_adjustment(db_session, booker, ended, 1, "Moved away", now=NOW)
+    default = record(db_session, booker, patient, now=datetime(2025, 5, 1, 12, 0, tzinfo=UTC), description="Yearly")
+    record(db_session, booker, patient, now=NOW, description="Not due")
+    assert default.review_date == date(2026, 5, 1)
+    db_session.commit()
+    assert [a.id for a in adjustments.overdue_reviews(db_session, TODAY)] == [older.id, recent.id, default.id]
+    assert due_today.id not in [a.id for a in adjustments.overdue_reviews(db_session, TODAY)]
+    assert [a.id for a in adjustments.overdue_reviews(db_session, TODAY + timedelta(days=1))][-1] == due_today.id
+    assert [a.id for a in adjustments.overdue_reviews(db_session, TODAY, limit=1)] == [older.id]
+    # Reviewing is an edit of the review date: it leaves the list.
+    adjustments.update_adjustment(db_session, booker, older, older.version,
+                                  details(description="Older", review_date=date(2027, 3, 1)), now=NOW)
+    assert [a.id for a in adjustments.overdue_reviews(db_session, TODAY)] == [recent.id, default.id]
+
+
+# --- From the triage script ----------------------------------------------------------------------
+
+PROPOSED = [{"category": "communication_support", "description": "Polish interpreter for every contact"},
+            {"category": "timing", "description": "Appointments after school pick-up"}]
+
+
+def test_triage_records_the_scripts_adjustments_once(db_session, booker, referral):
+    before = head(db_session)
+    triage.triage_referral(db_session, booker, referral, referral.version, SCRIPT, PROPOSED, "clarify",
+                           now=NOW, clarify={"question": "Which clinic?", "channel": "email", "contact_name": "GP"})
+    db_session.commit()
+    assert actions_since(db_session, before).count(events.ADJUSTMENT_RECORDED) == 2
+    items = db_session.scalars(select(ReasonableAdjustment).order_by(ReasonableAdjustment.id)).all()
+    assert [(a.category, a.description, a.source, a.consent_basis, a.recorded_by) for a in items] == [
+        ("communication_support", "Polish interpreter for every contact", "triage_script", "patient",
+         booker.user_id),
+        ("timing", "Appointments after school pick-up", "triage_script", "patient", booker.user_id)]
+    # The script is saved again (re-triage): the same adjustments are not recorded twice; a new one is.
+    before = head(db_session)
+    extra = {"category": "environment_access", "description": "Step-free access"}
+    triage.save_script(db_session, booker, referral, SCRIPT, [*PROPOSED, extra], NOW + timedelta(days=1))
+    db_session.commit()
+    assert actions_since(db_session, before) == [events.TRIAGE_SCRIPT_RECORDED, events.ADJUSTMENT_RECORDED]
+    assert count(db_session, ReasonableAdjustment) == 3
+    assert data_of(db_session, events.ADJUSTMENT_RECORDED)[-1]["description"] == "Step-free access"
+    assert events.verify(db_session).ok
+
+
+def test_a_second_referral_for_the_patient_does_not_duplicate(db_session, booker, referral):
+    triage.save_script(db_session, booker, referral, SCRIPT, PROPOSED[:1], NOW)
+    again = make_referral(db_session, nhs_number=db_session.get(Patient, referral.patient_id).nhs_number,
+                          received_at="2026-06-01 10:00")
+    assert again.patient_id == referral.patient_id
+    triage.save_script(db_session, booker, again, SCRIPT, PROPOSED[:1], NOW)
+    assert count(db_session, ReasonableAdjustment) == 1
+
+
+def test_an_ended_adjustment_proposed_again_is_recorded_afresh(db_session, booker, referral):
+    triage.save_script(db_session, booker, referral, SCRIPT, PROPOSED[:1], NOW)
+    item = db_session.scalars(select(ReasonableAdjustment)).one()
+    adjustments.end_adjustment(db_session, booker, item, item.version, "Now fluent in English", now=NOW)
+    triage.save_script(db_session, booker, referral, SCRIPT, PROPOSED[:1], NOW + timedelta(days=1))
+    statuses = db_session.scalars(select(ReasonableAdjustment.status).order_by(ReasonableAdjustment.id)).all()
+    assert statuses == ["ended", "active"]
+
+
+def test_triage_passes_on_the_consent_basis(db_session, booker, referral):
+    triage.triage_referral(db_session, booker, referral, referral.version, SCRIPT, PROPOSED[:1], "accept",
+                           now=NOW, consent_basis="best_interest")
+    assert db_session.scalars(select(ReasonableAdjustment.consent_basis)).one() == "best_interest"
+
+
+# --- Booking prompts -----------------------------------------------------------------------------
+
+def test_booking_prompts(db_session, booker):
+    plain = db_session.get(Patient, make_referral(db_session, preferred_language="English").patient_id)
+    assert adjustments.booking_prompts(plain, None) == []
+    assert adjustments.booking_prompts(plain, {"interpreter_needed": False}) == []
+    assert adjustments.booking_prompts(plain, {"interpreter_needed": True, "language": "Urdu"}) == [
+        "Book an interpreter (Urdu) for every contact"]
+    # Other kinds of adjustment are no booking prompt.
+    for category in ("timing", "information_format", "environment_access", "support_person", "other"):
+        record(db_session, booker, plain, category=category, description=f"Something for {category}")
+    assert adjustments.booking_prompts(plain, None) == []
+
+    polish = db_session.get(Patient, make_referral(db_session, preferred_language="Polish",
+                                                   interpreter_needed="yes").patient_id)
+    assert adjustments.booking_prompts(polish, None) == ["Book an interpreter (Polish) for every contact"]
+    assert adjustments.booking_prompts(polish, {"language": ""}) == ["Book an interpreter (Polish) for every contact"]
+
+    # Communication-support adjustments are what to arrange (and then stand in for the generic prompt).
+    bsl = record(db_session, booker, polish, category="communication_support",
+                 description="Polish interpreter in person, not by telephone")
+    record(db_session, booker, polish, category="communication_support", description="Advocate from Mind")
+    assert adjustments.booking_prompts(polish, None) == ["Arrange: Polish interpreter in person, not by telephone",
+                                                         "Arrange: Advocate from Mind"]
+    adjustments.end_adjustment(db_session, booker, bsl, bsl.version, "Replaced", now=NOW)
+    assert adjustments.booking_prompts(polish, None) == ["Arrange: Advocate from Mind"]
+
+
+# --- Delivered at appointments -------------------------------------------------------------------
+
+@pytest.fixture
+def booked(db_session, booker, referral) -> Appointment:
+    triage.triage_referral(db_session, booker, referral, referral.version, SCRIPT, [], "accept", now=NOW)
+    appointment = appointments.book_appointment(db_session, booker, referral, referral.version, SLOT, "telephone",
+                                                None, now=NOW)
+    db_session.commit()
+    return appointment
+
+
+@pytest.fixture
+def due_and_not(db_session, booker, patient, booked) -> tuple[ReasonableAdjustment, ReasonableAdjustment]:
+    """Two active adjustments due at appointments, one that is not, and an ended one."""
+    due = record(db_session, booker, patient, category="communication_support", description="BSL interpreter")
+    other = record(db_session, booker, patient, category="environment_access", description="Quiet room")
+    record(db_session, booker, patient, category="information_format", description="Large print letters",
+           applies_to_appointments=False)
+    ended = record(db_session, booker, patient, description="Morning slot")
+    adjustments.end_adjustment(db_session, booker, ended, 1, "No longer needed", now=NOW)
+    db_session.commit()
+    return due, other
+
+
+def outcome(session, actor, appointment, what="attended", reason=None, **kwargs):
+    appointments.record_outcome(session, actor, appointment, appointment.version, what, reason,
+                                now=SLOT + timedelta(hours=1), **kwargs)
+
+
+@pytest.mark.parametrize("what", ["attended", "dna"])
+def test_each_due_adjustment_needs_an_answer(db_session, booker, booked, due_and_not, what):
+    due, other = due_and_not
+    before = head(db_session)
+    for given in (None, {}, {due.id: (True, None)}, {other.id: (True, None), 999999: (True, None)}):
+        with pytest.raises(InvalidInput) as exc:
+            outcome(db_session, booker, booked, what, deliveries=given)
+        assert set(exc.value.errors) == {"deliveries"}
+        db_session.rollback()
+    for not_met in ((False, None), (False, "")):
+        with pytest.raises(InvalidInput) as exc:
+            outcome(db_session, booker, booked, what, deliveries={due.id: (True, None), other.id: not_met})
+        assert exc.value.errors == {"deliveries": "Give the reason an adjustment was not met"}
+        db_session.rollback()
+    assert actions_since(db_session, before) == []
+    assert count(db_session, AdjustmentDelivery) == 0
+    assert db_session.get(Appointment, booked.id).status == "booked"
+
+
+@pytest.mark.parametrize(("what", "after"), [
+    ("attended", [events.FIRST_CONTACT]),
+    ("dna", [events.BARRIER_CHECK_OPENED]),
+])
+def test_deliveries_are_recorded_with_the_outcome(db_session, booker, booked, due_and_not, what, after):
+    due, other = due_and_not
+    before = head(db_session)
+    outcome(db_session, booker, booked, what,
+            deliveries={due.id: (True, "ignored when met"), other.id: (False, "Room double-booked")})
+    db_session.commit()
+    first = events.APPOINTMENT_ATTENDED if what == "attended" else events.APPOINTMENT_DNA
+    assert actions_since(db_session, before) == [first, events.ADJUSTMENT_DELIVERY_RECORDED, *after]
+    rows = db_session.scalars(select(AdjustmentDelivery).order_by(AdjustmentDelivery.adjustment_id)).all()
+    assert [(r.appointment_id, r.adjustment_id, r.met, r.reason, r.recorded_by, r.recorded_at) for r in rows] == [
+        (booked.id, due.id, True, None, booker.user_id, SLOT + timedelta(hours=1)),
+        (booked.id, other.id, False, "Room double-booked", booker.user_id, SLOT + timedelta(hours=1))]
+    assert data_of(db_session, events.ADJUSTMENT_DELIVERY_RECORDED) == [{"deliveries": [
+        {"adjustment_id": due.id, "met": True, "reason": None},
+        {"adjustment_id": other.id, "met": False, "reason": "Room double-booked"}]}]
+    event = db_session.scalars(select(Event).where(Event.action == events.ADJUSTMENT_DELIVERY_RECORDED)).one()
+    assert (event.entity_type, event.entity_id, event.referral_id) == ("appointment", booked.id, booked.referral_id)
+    assert events.verify(db_session).ok
+
+
+@pytest.mark.parametrize("what", ["cancelled_patient", "cancelled_service"])
+def test_cancellations_need_no_deliveries(db_session, booker, booked, due_and_not, what):
+    before = head(db_session)
+    outcome(db_session, booker, booked, what, "Unwell")
+    db_session.commit()
+    assert actions_since(db_session, before) == [events.APPOINTMENT_CANCELLED]
+    assert count(db_session, AdjustmentDelivery) == 0
+
+
+def test_no_adjustments_no_deliveries(db_session, booker, booked):
+    before = head(db_session)
+    outcome(db_session, booker, booked)
+    assert actions_since(db_session, before) == [events.APPOINTMENT_ATTENDED, events.FIRST_CONTACT]
+    assert count(db_session, AdjustmentDelivery) == 0
+
+
+def test_an_adjustment_recorded_in_the_same_transaction_is_due(db_session, booker, patient, booked):
+    assert patient.active_adjustments == []  # already loaded, before the adjustment exists
+    item = record(db_session, booker, patient, description="Interpreter")
+    with pytest.raises(InvalidInput):
+        outcome(db_session, booker, booked)
+    db_session.rollback()
+    item = record(db_session, booker, db_session.get(Patient, patient.id), description="Interpreter")
+    outcome(db_session, booker, booked, deliveries={item.id: (True, None)})
+    assert [(d.adjustment_id, d.met) for d in db_session.scalars(select(AdjustmentDelivery))] == [(item.id, True)]
+
+
+# --- Migration 0003 adopts the script's proposed adjustments -------------------------------------
+
+@pytest.fixture
+def blank_database_url(backend, request, tmp_path):
+    """An empty database, not migrated: a new SQLite file, or a new PostgreSQL database."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'blank.db'}"
+        return
+    server = request.getfixturevalue("pg_server")
+    name = f"m_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    yield f"{server}/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+def test_migration_0003_turns_proposed_adjustments_into_real_ones(blank_database_url):
+    app = make_app(blank_database_url)
+    recorded_at = datetime(2026, 3, 2, 11, 15)  # naive UTC, as the columns store it
+    proposed = [{"category": "communication_support", "description": "Tigrinya interpreter for every contact"},
+                {"category": "timing", "description": "Afternoon appointments"}]
+    with app.app_context():
+        upgrade(revision="0002")
+        with db.engine.begin() as conn:
+            # One event before the migration: the adopted adjustments must continue its chain.
+            conn.execute(text(
+                "INSERT INTO users (id, username, display_name, role, password_hash, active, failed_logins, "
+                "created_at, version) VALUES (7, 'mig.clin', 'Migration Clinician', 'clinician', 'x', :t, 0, "
+                ":at, 1)"), {"t": True, "at": recorded_at})
+            conn.execute(text(
+                "INSERT INTO patients (id, nhs_number, given_name, family_name, date_of_birth, sex, "
+                "ethnic_category, communication_needs, housing_status, created_at, version) VALUES "
+                "(11, :nhs, 'Mig', 'Ration', :dob, 'female', 'A', '[]', 'settled', :at, 1)"),
+                {"nhs": next_nhs_number(), "dob": date(1960, 1, 1), "at": recorded_at})
+            pathway = conn.execute(text("SELECT id FROM pathways WHERE code = 'msk'")).scalar_one()
+            conn.execute(text(
+                "INSERT INTO referrals (id, patient_id, pathway_id, referrer_name, referrer_organisation, "
+                "referrer_contact, received_at, reason, urgency, flags, flagged, state, created_at, version, "
+                "triage_due_at, triage_priority, triaged_at) VALUES (21, 11, :pathway, 'Dr A', 'Surgery', "
+                "'0113 496 0000', :at, 'Knee', 'routine', '[]', :f, 'accepted', :at, 2, :at, 1, :at)"),
+                {"pathway": pathway, "at": recorded_at, "f": False})
+            conn.execute(text(
+                "INSERT INTO triage_records (referral_id, answers, suggested_formats, proposed_adjustments, "
+                "outcome, recorded_by, recorded_at) VALUES (21, '{}', '[\"clinic\"]', :proposed, 'accepted', 7, "
+                ":at)"), {"proposed": json.dumps(proposed), "at": recorded_at})
+        # The chain so far: one event written as the app writes it, while the schema is at 0002.
+        with db.engine.begin() as conn:
+            assert conn.execute(text("SELECT count(*) FROM events")).scalar_one() == 0
+        with db.session.begin():
+            events.record(db.session, Actor(user_id=7, role="clinician", name="mig.clin"), events.TRIAGE_ACCEPTED,
+                          "referral", 21, patient_id=11, referral_id=21, now=recorded_at.replace(tzinfo=UTC),
+                          data={"summary": "Accepted at triage"})
+        db.session.remove()
+        db.engine.dispose()
+
+        upgrade()
+        session = db.session
+        items = session.scalars(select(ReasonableAdjustment).order_by(ReasonableAdjustment.id)).all()
+        assert [(a.patient_id, a.category, a.description) for a in items] == [
+            (11, "communication_support", "Tigrinya interpreter for every contact"),
+            (11, "timing", "Afternoon appointments")]
+        assert {(a.source, a.consent_basis, a.status, a.applies_to_appointments, a.version) for a in items} == {
+            ("triage_script", "patient", "active", True, 1)}
+        assert {(a.recorded_by, a.recorded_role, a.recorded_at, a.review_date) for a in items} == {
+            (7, "clinician", recorded_at.replace(tzinfo=UTC), date(2027, 3, 2))}
+        adopted = session.scalars(select(Event).where(Event.action == events.ADJUSTMENT_RECORDED)
+                                  .order_by(Event.seq)).all()
+        assert [(e.seq, e.entity_type, e.entity_id, e.patient_id, e.actor_id) for e in adopted] == [
+            (2, "adjustment", items[0].id, 11, 7), (3, "adjustment", items[1].id, 11, 7)]
+        assert json.loads(adopted[0].data) == {
+            "category": "communication_support", "description": "Tigrinya interpreter for every contact",
+            "source": "triage_script", "consent_basis": "patient", "review_date": "2027-03-02",
+            "migrated_from": "triage_record"}
+        verification = events.verify(session)
+        assert verification.ok, verification.reason
+        assert verification.count == 3
+        assert [a.id for a in session.get(Patient, 11).active_adjustments] == [items[0].id, items[1].id]
+        session.remove()
+        db.engine.dispose()
