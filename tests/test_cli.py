@@ -13,7 +13,17 @@ from inclusive_access.domain import accounts, bulk_import, clarification, events
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
-from inclusive_access.models import ROLES, Clarification, Event, Patient, Referral, User
+from inclusive_access.models import (
+    ROLES,
+    Appointment,
+    BarrierCheck,
+    Clarification,
+    Event,
+    Patient,
+    ReasonableAdjustment,
+    Referral,
+    User,
+)
 from tests.conftest import PASSWORD
 from tests.factories import intake_row, make_referral, make_user
 
@@ -435,6 +445,14 @@ def test_demo_data_loads_synthetic_records_and_logins(app, runner, tmp_path):
         assert len(numbers) == 40
         assert all(n.startswith("999") for n in numbers)
         assert all(p.given_name for p in db.session.scalars(select(Patient)))
+        # the graded response in the demo: every missed appointment opened exactly one barrier check, and every
+        # completed check has its outcome (how many DNAs there are depends on the day the demo is loaded)
+        missed = set(db.session.scalars(select(Appointment.id).where(Appointment.status == "dna")))
+        checked = list(db.session.scalars(select(BarrierCheck.appointment_id)))
+        assert sorted(checked) == sorted(missed)
+        assert all(c.outcome for c in db.session.scalars(select(BarrierCheck).where(
+            BarrierCheck.completed_at.is_not(None))))
+        assert all(a.status == "active" or a.end_reason for a in db.session.scalars(select(ReasonableAdjustment)))
 
     verified = run(app, runner, "audit", "verify")
     assert verified.exit_code == 0, verified.output

@@ -1,10 +1,10 @@
 """Helpers for route tests: security-header invariants, form field names, event and row counts, workflow records."""
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from inclusive_access.domain import appointments, clarification, triage
+from inclusive_access.domain import adjustments, appointments, clarification, dna, triage
 from inclusive_access.domain.actors import Actor, actor_for
 from inclusive_access.domain.triage import BookingScript
 from inclusive_access.extensions import db
@@ -96,6 +96,27 @@ def propose_rejection(session, clinician: Actor, referral):
     """A clinician rejects `referral`; flagged, it waits in rejection_review for a senior."""
     return triage.triage_referral(session, clinician, referral, referral.version, script(), [], "reject",
                                   reason_code="wrong_service", reason_text="Better met by the falls service")
+
+
+def miss(session, actor: Actor, referral, ago: timedelta = timedelta(days=3), fmt: str = "telephone"):
+    """Accept `referral` (unless it already is), book an appointment that started `ago`, and record it as a DNA:
+    returns the barrier check that opened."""
+    if referral.state == "received":
+        accept(session, actor, referral)
+    appointment = book(session, actor, referral, datetime.now(UTC).replace(microsecond=0) - ago, fmt,
+                       "Community Hub" if fmt in ("clinic", "community_venue") else None)
+    appointments.record_outcome(session, actor, appointment, appointment.version, "dna",
+                                deliveries={a.id: (True, None)
+                                            for a in adjustments.applicable_at_appointments(referral.patient)})
+    return dna.open_check_for(session, referral.id)
+
+
+def record_adjustment(session, actor: Actor, patient, category: str = "timing",
+                      description: str = "Afternoon appointments only", source: str = "patient_request", **details):
+    """Add an adjustment to `patient`'s register (consented by the patient unless `consent_basis` says otherwise)."""
+    details.setdefault("consent_basis", "patient")
+    return adjustments.record_adjustment(session, actor, patient, adjustments.AdjustmentDetails(
+        category=category, description=description, **details), source)
 
 
 def version_in(html: str) -> str:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
-from inclusive_access.models import Appointment, Event, Referral
+from inclusive_access.models import Appointment, BarrierCheck, Event, Referral
 from tests.blueprints.pages import accept, book, count, events, field_names, staff, version_in
 from tests.conftest import post_form
 from tests.factories import make_referral
@@ -88,8 +88,8 @@ def test_the_booking_page_says_book_an_interpreter_and_shows_the_suggestions(cli
     body = _text(response)
     banner = body[body.index('aria-label="Patient details"'):body.index("<h1>")]
     assert "Bookable SAMPLETON" in banner
-    assert "Book an interpreter" in body
-    assert "This patient needs a Polish interpreter for every contact." in body
+    assert "Book an interpreter or communication support" in body
+    assert "Book an interpreter (Polish) for every contact" in body
     assert "The booking script suggested:</strong> Telephone with interpreter, Evening appointment, Clinic." in body
     assert "No appointments yet." in body
     assert field_names(body) >= BOOKING_FIELDS
@@ -346,6 +346,10 @@ def test_did_not_attend_keeps_the_referral_accepted(app, client, login_as, start
     response = post_form(client, f"/appointments/{started['appointment_id']}/outcome",
                          {"outcome": "dna", "version": "1"})
     assert response.status_code == 303
+    with app.app_context():
+        [check] = db.session.scalars(select(BarrierCheck)).all()
+        assert (check.referral_id, check.appointment_id) == (started["referral_id"], started["appointment_id"])
+    assert response.headers["Location"] == f"/barrier-checks/{check.id}", "a DNA goes straight to its barrier check"
     referral = _referral(app, started["referral_id"])
     assert (referral.state, referral.first_contact_at) == ("accepted", None)
     assert _appointments(app, started["referral_id"])[0].status == "dna"

@@ -3,11 +3,12 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from sqlalchemy import select
 
 from inclusive_access import security
 from inclusive_access.extensions import db
-from inclusive_access.models import ROLES
-from tests.blueprints.pages import accept, ask, book, events, propose_rejection, staff
+from inclusive_access.models import ROLES, BarrierCheck, ReasonableAdjustment
+from tests.blueprints.pages import accept, ask, book, events, miss, propose_rejection, record_adjustment, staff
 from tests.conftest import make_app, post_form
 from tests.factories import make_referral, make_user
 
@@ -51,6 +52,21 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
     ],
     # no outcome chosen: the error is flashed on the booking page
     "appointments.record_outcome": [("POST", "/appointments/{appointment_id}/outcome", {"version": "1"}, 303)],
+    "dna.worklist": [("GET", "/barrier-checks/", None, 200)],
+    "dna.show_check": [("GET", "/barrier-checks/{check_id}", None, 200)],
+    # invalid: errors re-shown, nothing saved (the check stays open for the next role)
+    "dna.save_barriers": [("POST", "/barrier-checks/{check_id}/barriers", {"version": "1", "barriers": "luck"}, 400)],
+    "dna.log_attempt": [("POST", "/barrier-checks/{check_id}/attempts", {}, 400)],
+    "dna.complete_check": [("POST", "/barrier-checks/{check_id}/complete", {"version": "1"}, 400)],
+    "adjustments.patient_register": [("GET", "/adjustments/patients/{patient_id}", None, 200)],
+    "adjustments.record_adjustment": [("POST", "/adjustments/patients/{patient_id}/new", {}, 400)],
+    "adjustments.edit_adjustment": [
+        ("GET", "/adjustments/{adjustment_id}/edit", None, 200),
+        ("POST", "/adjustments/{adjustment_id}/edit", {"version": "1"}, 400),  # incomplete: errors re-shown
+    ],
+    # no reason: the error is flashed on the edit page, the adjustment stays active
+    "adjustments.end_adjustment": [("POST", "/adjustments/{adjustment_id}/end", {"version": "1"}, 303)],
+    "adjustments.overdue_reviews": [("GET", "/adjustments/overdue-reviews", None, 200)],
     "admin.list_users": [("GET", "/admin/users", None, 200)],
     "admin.new_user": [
         ("GET", "/admin/users/new", None, 200),
@@ -62,7 +78,8 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
 }
 #: sample ids the URLs above use, for the coverage test (the matrix tests make real ones)
 SAMPLE_IDS = {"referral_id": 1, "patient_id": 1, "nhs_number": "9434765919", "role_target": 2,
-              "deactivate_target": 3, "accepted_id": 2, "appointment_id": 1, "clarification_id": 1, "review_id": 4}
+              "deactivate_target": 3, "accepted_id": 2, "appointment_id": 1, "clarification_id": 1, "review_id": 4,
+              "check_id": 1, "adjustment_id": 1}
 
 
 @pytest.fixture(scope="module")
@@ -72,9 +89,9 @@ def url_map():
 
 @pytest.fixture
 def sample_ids(app):
-    """Committed before any request: a received referral (so a patient), an accepted one with a booked
-    appointment, one awaiting clarification, a flagged one awaiting a senior's sign-off of its rejection,
-    and two users for the admin routes to act on."""
+    """Committed before any request: a received referral (so a patient) with a reasonable adjustment, an accepted
+    one with a booked appointment, one awaiting clarification, a flagged one awaiting a senior's sign-off of its
+    rejection, one whose missed appointment opened a barrier check, and two users for the admin routes to act on."""
     with app.app_context():
         booking, clinician = staff(db.session, "booking", "sample.booking"), staff(db.session, "clinician")
         referral = make_referral(db.session)
@@ -84,16 +101,23 @@ def sample_ids(app):
         item = ask(db.session, booking, make_referral(db.session))
         review = make_referral(db.session, housing_status="rough_sleeping")
         propose_rejection(db.session, clinician, review)
+        check = miss(db.session, booking, make_referral(db.session))
+        adjustment = record_adjustment(db.session, booking, referral.patient)
         ids = {"referral_id": referral.id, "patient_id": referral.patient_id,
                "nhs_number": referral.patient.nhs_number,
                "role_target": make_user(db.session, "booking", "target.role").id,
                "deactivate_target": make_user(db.session, "booking", "target.off").id,
                "accepted_id": accepted.id, "appointment_id": appointment.id, "clarification_id": item.id,
-               "review_id": review.id}
+               "review_id": review.id, "check_id": check.id, "adjustment_id": adjustment.id}
         assert (accepted.state, accepted.version, appointment.version, item.version, review.state) == (
             "accepted", 3, 1, 1, "rejection_review")
+        assert (check.completed_at, check.version, adjustment.status, adjustment.version) == (None, 1, "active", 1)
         db.session.commit()
     return ids
+
+
+def count_adjustments() -> int:
+    return len(db.session.scalars(select(ReasonableAdjustment.id)).all())
 
 
 def _send(client, method: str, url: str, data: dict | None):
@@ -126,6 +150,12 @@ def test_policy_keeps_auditors_read_only_and_admin_to_managers(url_map):
             assert allowed == {"manager"}, f"{rule.endpoint} is open to {set(allowed)}"
     assert set(ROLES) == {"booking", "clinician", "senior", "auditor", "manager"}
     assert security.ACCESS["triage.decide_rejection"] == {"senior"}, "only a senior signs off a rejection"
+    for endpoint in ("adjustments.patient_register", "adjustments.overdue_reviews"):
+        assert security.ACCESS[endpoint] == set(ROLES), f"every role may read {endpoint}"
+    for endpoint, allowed in security.ACCESS.items():
+        if endpoint.startswith("dna.") or endpoint in ("adjustments.record_adjustment", "adjustments.edit_adjustment",
+                                                       "adjustments.end_adjustment"):
+            assert allowed == {"booking", "clinician", "senior"}, f"{endpoint} is open to {set(allowed)}"
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -142,6 +172,11 @@ def test_each_role_gets_what_the_table_allows(app, client, login_as, sample_ids,
             if response.status_code != expected:
                 wrong.append(f"{method} {url} ({endpoint}): {response.status_code}, expected {expected}")
     assert not wrong, f"{role}: " + "; ".join(wrong)
+    with app.app_context():  # the table's posts are refused or incomplete: the sample records are as they were
+        check = db.session.get(BarrierCheck, sample_ids["check_id"])
+        adjustment = db.session.get(ReasonableAdjustment, sample_ids["adjustment_id"])
+        assert (check.completed_at, check.version, check.attempts) == (None, 1, [])
+        assert (adjustment.status, adjustment.version, count_adjustments()) == ("active", 1, 1)
     denied = events(app, "access.denied")[denied_before:]
     assert len(denied) == denials, "every refusal is written to the event log"
     assert all(event.actor_id == user_id and event.actor_role == role for event in denied)

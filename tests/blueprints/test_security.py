@@ -8,10 +8,14 @@ from config import Config
 from inclusive_access import security
 from inclusive_access.extensions import db
 from inclusive_access.models import (
+    AdjustmentDelivery,
     Appointment,
+    BarrierCheck,
+    BarrierContactAttempt,
     Clarification,
     ContactAttempt,
     Patient,
+    ReasonableAdjustment,
     Referral,
     TriageRecord,
     User,
@@ -25,7 +29,9 @@ from tests.blueprints.pages import (
     book,
     count,
     events,
+    miss,
     propose_rejection,
+    record_adjustment,
     sign_in,
     staff,
 )
@@ -38,7 +44,8 @@ NEXT_WEEK = (date.today() + timedelta(days=7)).isoformat()
 
 @pytest.fixture
 def referral_ids(app):
-    """A received referral; an accepted one with an appointment; one awaiting clarification; one in rejection review."""
+    """A received referral (its patient with an adjustment); an accepted one with an appointment; one awaiting
+    clarification; one in rejection review; one whose missed appointment opened a barrier check."""
     with app.app_context():
         booking, clinician = staff(db.session, "booking", "sample.booking"), staff(db.session, "clinician")
         referral = make_referral(db.session)
@@ -48,9 +55,12 @@ def referral_ids(app):
         item = ask(db.session, booking, make_referral(db.session))
         review = make_referral(db.session, housing_status="rough_sleeping")
         propose_rejection(db.session, clinician, review)
+        check = miss(db.session, booking, make_referral(db.session))
+        adjustment = record_adjustment(db.session, booking, referral.patient)
         ids = {"referral_id": referral.id, "patient_id": referral.patient_id,
                "nhs_number": referral.patient.nhs_number, "accepted_id": accepted.id,
-               "appointment_id": appointment.id, "clarification_id": item.id, "review_id": review.id}
+               "appointment_id": appointment.id, "clarification_id": item.id, "review_id": review.id,
+               "check_id": check.id, "adjustment_id": adjustment.id}
         db.session.commit()
     return ids
 
@@ -93,9 +103,27 @@ UNSAFE = {
                                          "duration_minutes": "30", "notes": "", "version": "1"}),
     "appointments.record_outcome": ("senior", "/appointments/{appointment_id}/outcome",
                                     {"outcome": "cancelled_service", "reason": "Clinician ill", "version": "1"}),
+    "dna.save_barriers": ("booking", "/barrier-checks/{check_id}/barriers",
+                          {"barriers": ["childcare", "work"], "other_barrier": "", "version": "1"}),
+    "dna.log_attempt": ("clinician", "/barrier-checks/{check_id}/attempts",
+                        {"method": "telephone", "reached": "yes", "note": "Spoke to the patient"}),
+    "dna.complete_check": ("senior", "/barrier-checks/{check_id}/complete",
+                           {"outcome": "rebooked", "alternative_format": "evening", "adjustment_category": "",
+                            "adjustment_description": "", "consent_basis": "patient", "version": "1"}),
+    "adjustments.record_adjustment": ("booking", "/adjustments/patients/{patient_id}/new",
+                                      {"category": "communication_support", "description": "BSL interpreter",
+                                       "impairment": "", "consent_basis": "patient", "source": "patient_request",
+                                       "applies_to_appointments": "y", "review_date": ""}),
+    "adjustments.edit_adjustment": ("clinician", "/adjustments/{adjustment_id}/edit",
+                                    {"category": "timing", "description": "Morning appointments only",
+                                     "impairment": "", "consent_basis": "patient", "applies_to_appointments": "y",
+                                     "review_date": "", "version": "1"}),
+    "adjustments.end_adjustment": ("senior", "/adjustments/{adjustment_id}/end",
+                                   {"end_reason": "No longer needed", "version": "1"}),
 }
 #: what the requests above may create or change besides events, users and sessions
-WORK = (Referral, TriageRecord, Clarification, ContactAttempt, Appointment)
+WORK = (Referral, TriageRecord, Clarification, ContactAttempt, Appointment, BarrierCheck, BarrierContactAttempt,
+        ReasonableAdjustment, AdjustmentDelivery)
 
 
 def _form_data(data, ids: dict) -> dict:
@@ -112,7 +140,11 @@ def _work(app) -> tuple:
         referrals = db.session.execute(select(Referral.id, Referral.state, Referral.version)).all()
         booked = db.session.execute(select(Appointment.id, Appointment.status, Appointment.version)).all()
         closed = db.session.scalars(select(Clarification.closed_at)).all()
-    return tuple(count(app, model) for model in WORK) + (sorted(referrals), sorted(booked), closed)
+        checks = db.session.execute(select(BarrierCheck.id, BarrierCheck.version, BarrierCheck.completed_at)).all()
+        adjusted = db.session.execute(select(ReasonableAdjustment.id, ReasonableAdjustment.status,
+                                             ReasonableAdjustment.version)).all()
+    return tuple(count(app, model) for model in WORK) + (sorted(referrals), sorted(booked), closed, sorted(checks),
+                                                         sorted(adjusted))
 
 
 def test_every_unsafe_route_has_a_csrf_case():

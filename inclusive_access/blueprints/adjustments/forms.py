@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, RadioField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
-from inclusive_access.blueprints.forms_common import choices, plain_text, version_field
+from inclusive_access.blueprints.forms_common import choices, plain_text, strip, version_field
 from inclusive_access.domain.adjustments import CATEGORIES, CONSENT_BASES, SOURCES, AdjustmentDetails
 
 
@@ -11,8 +11,9 @@ class AdjustmentForm(FlaskForm):
     category = RadioField("Kind of adjustment", choices=choices(CATEGORIES),
                           validators=[InputRequired("Select the kind of adjustment")])
     description = TextAreaField("What should staff do?", validators=plain_text(
-        2000, "Describe the adjustment", multiline=True))
-    impairment = TextAreaField("The need or impairment behind it (optional)", validators=plain_text(200))
+        2000, "Describe the adjustment", multiline=True), filters=[strip])
+    impairment = TextAreaField("The need or impairment behind it (optional)", validators=plain_text(200),
+                               filters=[strip])
     consent_basis = RadioField("Basis for recording it", choices=choices(CONSENT_BASES),
                                validators=[InputRequired("Select the basis for recording it")])
     source = SelectField("Where it came from", choices=choices(SOURCES), default="patient_request",
@@ -34,5 +35,5 @@ class EditAdjustmentForm(AdjustmentForm):
 
 class EndAdjustmentForm(FlaskForm):
     end_reason = TextAreaField("Why is it no longer needed?", validators=plain_text(
-        2000, "Say why the adjustment is no longer needed", multiline=True))
+        2000, "Say why the adjustment is no longer needed", multiline=True), filters=[strip])
     version = version_field()

@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
-from inclusive_access.blueprints.forms_common import choices, plain_text, token_field, version_field
+from inclusive_access.blueprints.forms_common import choices, plain_text, strip, token_field, version_field
 from inclusive_access.domain.appointments import FORMATS, OUTCOMES
 from inclusive_access.domain.validation import LONDON
 
@@ -19,7 +19,7 @@ class BookingForm(FlaskForm):
     notes = TextAreaField("Support to arrange (for example, book a Polish interpreter)",
                           validators=plain_text(2000, multiline=True))
     override_reason = TextAreaField("Urgent clinical reason to book before the barrier check is complete",
-                                    validators=plain_text(2000, multiline=True))
+                                    validators=plain_text(2000, multiline=True), filters=[strip])
     submission_token = token_field()
     version = version_field()
 

@@ -50,7 +50,8 @@ def book_appointment(referral_id: int):
             submission_token=form.submission_token.data or None, override_reason=form.override_reason.data or None)
     except BarrierCheckOpen as blocked:
         db.session.rollback()
-        return _page(db.session.get(Referral, referral_id), form, {"override_reason": str(blocked)}, 400)
+        field = "override_reason" if current_user.role in appointments.OVERRIDE_ROLES else "starts_at"
+        return _page(db.session.get(Referral, referral_id), form, {field: str(blocked)}, 400)
     except DuplicateSubmission:
         db.session.rollback()
         flash("This appointment was already booked.", "info")

@@ -3,14 +3,14 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
-from inclusive_access.blueprints.forms_common import choices, plain_text, version_field
+from inclusive_access.blueprints.forms_common import choices, plain_text, strip, version_field
 from inclusive_access.domain.adjustments import CONSENT_BASES, SHORT_LABELS, AdjustmentDetails
 from inclusive_access.domain.dna import ALTERNATIVES, ATTEMPT_METHODS, BARRIERS, OUTCOMES, SAFEGUARDING
 
 
 class BarriersForm(FlaskForm):
     barriers = SelectMultipleField("Barriers found", choices=choices(BARRIERS), validators=[Optional()])
-    other_barrier = StringField("Other barrier", validators=plain_text(500))
+    other_barrier = StringField("Other barrier", validators=plain_text(500), filters=[strip])
     safeguarding = RadioField("Safeguarding: the patient was not brought", choices=choices(SAFEGUARDING),
                               validators=[Optional()])
     version = version_field()
@@ -21,7 +21,7 @@ class AttemptForm(FlaskForm):
                         validators=[InputRequired("Select how you tried to reach the patient")])
     reached = RadioField("Did you reach them?", choices=choices({"yes": "Yes", "no": "No"}),
                          validators=[InputRequired("Select whether you reached them")])
-    note = TextAreaField("Note (optional)", validators=plain_text(2000, multiline=True))
+    note = TextAreaField("Note (optional)", validators=plain_text(2000, multiline=True), filters=[strip])
 
 
 class OutcomeForm(FlaskForm):
@@ -30,7 +30,8 @@ class OutcomeForm(FlaskForm):
                                      validators=[Optional()])
     adjustment_category = SelectField("Record an adjustment: kind", choices=choices({"": "None", **SHORT_LABELS}),
                                       validators=[Optional()])
-    adjustment_description = StringField("Adjustment: what should staff do?", validators=plain_text(2000))
+    adjustment_description = StringField("Adjustment: what should staff do?", validators=plain_text(2000),
+                                         filters=[strip])
     consent_basis = SelectField("Adjustment: basis for recording it", choices=choices(CONSENT_BASES),
                                 validators=[Optional()])
     version = version_field()

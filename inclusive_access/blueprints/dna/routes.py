@@ -86,6 +86,10 @@ def log_attempt(check_id: int):
     return _saved(check_id, "Contact attempt logged.")
 
 
+#: the adjustment rules name their own fields; on this page those fields carry an "adjustment_" prefix
+_ADJUSTMENT_FIELDS = {"category": "adjustment_category", "description": "adjustment_description"}
+
+
 @bp.route("/<int:check_id>/complete", methods=["POST"])
 def complete_check(check_id: int):
     check, form = _check(check_id), OutcomeForm()
@@ -98,7 +102,8 @@ def complete_check(check_id: int):
         return conflict(stale, check.referral.patient, url_for("dna.show_check", check_id=check_id), "barrier check")
     except InvalidInput as exc:
         db.session.rollback()
-        return _show(_check(check_id), exc.errors, {"outcome": form}, 400)
+        errors = {_ADJUSTMENT_FIELDS.get(name, name): message for name, message in exc.errors.items()}
+        return _show(_check(check_id), errors, {"outcome": form}, 400)
     db.session.commit()
     flash("Barrier check complete. You can now book the next appointment.", "success")
     target = url_for("appointments.book_appointment", referral_id=check.referral_id)
