@@ -44,3 +44,8 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+
+def one_of(column: str, values) -> str:
+    """SQL for a CHECK constraint that keeps a code column to its list (the database guards it too)."""
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"

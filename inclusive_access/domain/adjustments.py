@@ -4,9 +4,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
-from inclusive_access.domain import events
+from inclusive_access.domain import events, locking
 from inclusive_access.domain.access import INTAKE_ROLES, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import InvalidInput, StaleRecord
@@ -77,12 +76,6 @@ def record_adjustment(session: Session, actor: Actor, patient: Patient, details:
     return item
 
 
-def _flush(session: Session) -> None:
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise StaleRecord("This adjustment changed while you were saving.") from exc
-
 
 def update_adjustment(session: Session, actor: Actor, item: ReasonableAdjustment, seen_version: int,
                       details: AdjustmentDetails, now: datetime | None = None) -> dict:
@@ -100,7 +93,7 @@ def update_adjustment(session: Session, actor: Actor, item: ReasonableAdjustment
     changes = {k: [getattr(item, k), v] for k, v in new.items() if getattr(item, k) != v}
     for key, (_old, value) in changes.items():
         setattr(item, key, value)
-    _flush(session)
+    locking.flush(session, "adjustment")
     if changes:
         events.record(session, actor, events.ADJUSTMENT_UPDATED, "adjustment", item.id, patient_id=item.patient_id,
                       now=now, data={"changes": changes})
@@ -119,7 +112,7 @@ def end_adjustment(session: Session, actor: Actor, item: ReasonableAdjustment, s
     if seen_version != item.version:
         raise StaleRecord("This adjustment changed since you opened it.")
     item.status, item.ended_at, item.end_reason = "ended", now, reason
-    _flush(session)
+    locking.flush(session, "adjustment")
     session.expire(item.patient, ["active_adjustments"])
     events.record(session, actor, events.ADJUSTMENT_ENDED, "adjustment", item.id, patient_id=item.patient_id,
                   now=now, data={"reason": reason})

@@ -3,9 +3,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
-from inclusive_access.domain import adjustments, dna, events, referral_flow, states
+from inclusive_access.domain import adjustments, dna, events, locking, referral_flow, states
 from inclusive_access.domain.access import INTAKE_ROLES, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import (
@@ -95,12 +94,6 @@ def _open(session: Session, appointment: Appointment, seen_version: int) -> Refe
     return session.get(Referral, appointment.referral_id)
 
 
-def _flush(session: Session) -> None:
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise StaleRecord("This appointment changed while you were saving.") from exc
-
 
 def rebook_appointment(session: Session, actor: Actor, appointment: Appointment, seen_version: int,
                        starts_at: datetime, fmt: str, place: str | None, notes: str | None = None,
@@ -113,7 +106,7 @@ def rebook_appointment(session: Session, actor: Actor, appointment: Appointment,
     _validate(starts_at, fmt, place, appointment.duration_minutes)
     before = {"starts_at": appointment.starts_at, "format": appointment.format, "place": appointment.place}
     appointment.starts_at, appointment.format, appointment.place, appointment.notes = starts_at, fmt, place, notes
-    _flush(session)
+    locking.flush(session, "appointment")
     events.record(session, actor, events.APPOINTMENT_REBOOKED, "appointment", appointment.id,
                   patient_id=referral.patient_id, referral_id=referral.id, now=now,
                   data={"from": before, "to": {"starts_at": starts_at, "format": fmt, "place": place}})
@@ -146,7 +139,7 @@ def record_outcome(session: Session, actor: Actor, appointment: Appointment, see
     appointment.cancel_reason = reason if outcome.startswith("cancelled") else None
     first = outcome == "attended" and referral.first_contact_at is None
     appointment.first_contact = first
-    _flush(session)
+    locking.flush(session, "appointment")
     action = {"attended": events.APPOINTMENT_ATTENDED, "dna": events.APPOINTMENT_DNA}.get(
         outcome, events.APPOINTMENT_CANCELLED)
     events.record(session, actor, action, "appointment", appointment.id, patient_id=referral.patient_id,

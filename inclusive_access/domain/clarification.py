@@ -3,9 +3,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
-from inclusive_access.domain import clocks, events, referral_flow
+from inclusive_access.domain import clocks, events, locking, referral_flow
 from inclusive_access.domain.access import INTAKE_ROLES, require_role
 from inclusive_access.domain.actors import SYSTEM, Actor
 from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput, StaleRecord
@@ -82,10 +81,7 @@ def close_clarification(session: Session, actor: Actor, item: Clarification, see
     item.closed_by, item.closed_at = actor.user_id, now
     # Back at the top of the triage queue, due now: the wait for the answer has already cost time.
     referral.triage_priority, referral.triage_due_at = 0, now
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise StaleRecord("This clarification changed while you were saving.") from exc
+    locking.flush(session, "clarification")
     action = events.CLARIFICATION_ANSWERED if response else events.CLARIFICATION_CLOSED
     referral_flow.transition(session, actor, referral, "clarification_closed", action, now=now,
                              entity=("clarification", item.id),

@@ -3,9 +3,8 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
-from inclusive_access.domain import adjustments, clocks, events
+from inclusive_access.domain import adjustments, clocks, events, locking
 from inclusive_access.domain.access import INTAKE_ROLES, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import InvalidInput, StaleRecord
@@ -90,12 +89,6 @@ def _editable(check: BarrierCheck, seen_version: int) -> None:
         raise StaleRecord("This barrier check changed since you opened it.")
 
 
-def _flush(session: Session) -> None:
-    try:
-        session.flush()
-    except StaleDataError as exc:
-        raise StaleRecord("This barrier check changed while you were saving.") from exc
-
 
 def save_barriers(session: Session, actor: Actor, check: BarrierCheck, seen_version: int, barriers: list[str],
                   other: str | None, safeguarding: str | None, now: datetime | None = None) -> None:
@@ -114,7 +107,7 @@ def save_barriers(session: Session, actor: Actor, check: BarrierCheck, seen_vers
         raise InvalidInput(errors)
     check.barriers, check.other_barrier = sorted(set(barriers)), other if "other" in barriers else None
     check.safeguarding = safeguarding or check.safeguarding
-    _flush(session)
+    locking.flush(session, "barrier check")
     events.record(session, actor, events.BARRIER_CHECK_UPDATED, "barrier_check", check.id,
                   patient_id=check.referral.patient_id, referral_id=check.referral_id, now=now,
                   data={"barriers": check.barriers, "other": check.other_barrier, "safeguarding": check.safeguarding})
@@ -188,7 +181,7 @@ def complete_barrier_check(session: Session, actor: Actor, check: BarrierCheck, 
                                                             now=now).id
     check.outcome, check.alternative_format = outcome, alternative_format
     check.completed_at, check.completed_by = now, actor.user_id
-    _flush(session)
+    locking.flush(session, "barrier check")
     events.record(session, actor, events.BARRIER_CHECK_COMPLETED, "barrier_check", check.id,
                   patient_id=check.referral.patient_id, referral_id=check.referral_id, now=now,
                   data={"outcome": outcome, "alternative_format": alternative_format, "barriers": check.barriers,

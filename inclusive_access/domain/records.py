@@ -4,9 +4,8 @@ from dataclasses import asdict
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
-from inclusive_access.domain import events
+from inclusive_access.domain import events, locking
 from inclusive_access.domain.access import CLINICAL_READ_ROLES, INTAKE_ROLES, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import InvalidInput, StaleRecord
@@ -58,10 +57,7 @@ def update_patient(session: Session, actor: Actor, patient: Patient, details: Pa
         return {}
     for field, (_old, val) in changes.items():
         setattr(patient, field, val)
-    try:
-        session.flush()
-    except StaleDataError as exc:  # another transaction saved between our read and our write
-        raise StaleRecord("This patient's details changed while you were saving.") from exc
+    locking.flush(session, "patient's details")
     events.record(session, actor, events.PATIENT_UPDATED, "patient", patient.id, patient_id=patient.id,
                   data={"version": patient.version, "changes": changes})
     return changes

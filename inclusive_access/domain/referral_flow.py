@@ -5,9 +5,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
-from sqlalchemy.orm.exc import StaleDataError
 
-from inclusive_access.domain import events, states
+from inclusive_access.domain import events, locking, states
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import StaleRecord
 from inclusive_access.models import Event, Referral, User
@@ -41,7 +40,7 @@ def transition(session: Session, actor: Actor, referral: Referral, action: str, 
     target = states.next_state(referral.state, action, actor.role)
     before = referral.state
     referral.state = target.value
-    _flush(session)
+    locking.flush(session, "referral")
     payload = {"from": before, "to": target.value, "version": referral.version, **(data or {})}
     entity_type, entity_id = entity or ("referral", referral.id)
     return events.record(session, actor, event_action, entity_type, entity_id, patient_id=referral.patient_id,
@@ -51,11 +50,6 @@ def transition(session: Session, actor: Actor, referral: Referral, action: str, 
 def touch(session: Session, referral: Referral) -> None:
     """Bump the referral's version for a change that keeps its state, so stale forms are caught."""
     flag_modified(referral, "state")
-    _flush(session)
+    locking.flush(session, "referral")
 
 
-def _flush(session: Session) -> None:
-    try:
-        session.flush()
-    except StaleDataError as exc:  # another transaction changed the row between our read and write
-        raise StaleRecord("This referral changed while you were saving.") from exc

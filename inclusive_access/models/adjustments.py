@@ -4,7 +4,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from inclusive_access.extensions import db
+from inclusive_access.extensions import db, one_of
 
 CATEGORIES = ("communication_support", "information_format", "environment_access", "timing", "support_person",
               "other")
@@ -12,18 +12,14 @@ SOURCES = ("triage_script", "barrier_check", "patient_request", "referrer")
 CONSENT_BASES = ("patient", "best_interest", "attorney_deputy", "parental_responsibility")
 
 
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
 class ReasonableAdjustment(db.Model):
     """Never deleted: an adjustment that no longer applies is ended, with a reason."""
 
     __tablename__ = "reasonable_adjustments"
     __table_args__ = (
-        CheckConstraint(_in("category", CATEGORIES), name="category"),
-        CheckConstraint(_in("source", SOURCES), name="source"),
-        CheckConstraint(_in("consent_basis", CONSENT_BASES), name="consent_basis"),
+        CheckConstraint(one_of("category", CATEGORIES), name="category"),
+        CheckConstraint(one_of("source", SOURCES), name="source"),
+        CheckConstraint(one_of("consent_basis", CONSENT_BASES), name="consent_basis"),
         CheckConstraint("status IN ('active', 'ended')", name="status"),
         CheckConstraint("status = 'active' OR end_reason IS NOT NULL", name="ended_with_reason"),
         Index("ix_adjustments_patient_status", "patient_id", "status"),

@@ -4,21 +4,17 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from inclusive_access.extensions import db
+from inclusive_access.extensions import db, one_of
 
 FORMATS = ("clinic", "telephone", "telephone_interpreter", "video", "home_visit", "community_venue")
 STATUSES = ("booked", "attended", "dna", "cancelled_patient", "cancelled_service")
 
 
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
 class Appointment(db.Model):
     __tablename__ = "appointments"
     __table_args__ = (
-        CheckConstraint(_in("format", FORMATS), name="format"),
-        CheckConstraint(_in("status", STATUSES), name="status"),
+        CheckConstraint(one_of("format", FORMATS), name="format"),
+        CheckConstraint(one_of("status", STATUSES), name="status"),
         Index("ix_appointments_referral_starts", "referral_id", "starts_at"),
     )
 
