@@ -8,7 +8,17 @@ import nhs_number
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import accounts, adjustments, appointments, clarification, dna, intake, triage
+from inclusive_access.domain import (
+    accounts,
+    adjustments,
+    appointments,
+    clarification,
+    discharge,
+    dna,
+    intake,
+    reviews,
+    triage,
+)
 from inclusive_access.domain.actors import SYSTEM, actor_for
 from inclusive_access.domain.equity import COMMUNICATION_NEEDS
 from inclusive_access.models import ROLES, Clarification
@@ -134,8 +144,12 @@ def _progress_triage(session: Session, rng: random.Random, referral, booking, cl
                                reason_code=rng.choice(list(triage.REJECTION_CODES)),
                                reason_text="Demo: criteria not met", now=at)
         if referral.state == "rejection_review" and rng.random() < 0.6:
-            triage.decide_rejection_review(session, senior, referral, referral.version, rng.random() < 0.5,
-                                           "Demo: senior reviewed the proposed rejection", now=at + timedelta(hours=4))
+            uphold = rng.random() < 0.5
+            discharge.decide_review(session, senior, reviews.pending_review(session, referral.id), referral.version,
+                                    discharge.Decision("approved" if uphold else "continue",
+                                                       "Demo: senior reviewed the proposed rejection",
+                                                       plan=None if uphold else "Demo: triage again with notes"),
+                                    now=at + timedelta(hours=4))
         return
     if roll < 0.10:
         triage.triage_referral(session, booking, referral, referral.version, script, [], "clarify", now=at,

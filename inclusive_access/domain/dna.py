@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import adjustments, clocks, events, locking
+from inclusive_access.domain import adjustments, clocks, events, locking, reviews
 from inclusive_access.domain.access import INTAKE_ROLES, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import InvalidInput, StaleRecord
@@ -36,13 +36,14 @@ def depends_on_others(patient: Patient, on: date) -> bool:
 
 
 def flag_for_senior_review(session: Session, actor: Actor, referral: Referral, reason: str, now: datetime) -> None:
-    """Put the referral on the senior review list (once: the first reason stands until a senior reviews)."""
-    if referral.senior_review_flagged_at is not None:
+    """Put the referral on the senior review list (once: the first reason stands until a senior decides)."""
+    if referral.senior_review_flagged_at is not None or reviews.pending_review(session, referral.id) is not None:
         return
     referral.senior_review_reason, referral.senior_review_flagged_at = reason, now
-    session.flush()
+    review = reviews.open_review(session, actor, referral, "attendance", "non_attendance", reason, now)
     events.record(session, actor, events.SENIOR_REVIEW_FLAGGED, "referral", referral.id,
-                  patient_id=referral.patient_id, referral_id=referral.id, now=now, data={"reason": reason})
+                  patient_id=referral.patient_id, referral_id=referral.id, now=now,
+                  data={"reason": reason, "review_id": review.id})
 
 
 def open_barrier_check(session: Session, actor: Actor, appointment: Appointment, referral: Referral,

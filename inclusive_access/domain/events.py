@@ -56,6 +56,14 @@ BARRIER_CHECK_ATTEMPTED = "barrier_check.contact_attempted"
 BARRIER_CHECK_COMPLETED = "barrier_check.completed"
 BARRIER_CHECK_OVERRIDDEN = "barrier_check.overridden"
 SENIOR_REVIEW_FLAGGED = "referral.senior_review_flagged"
+DISCHARGE_REQUESTED = "discharge.requested"
+REFERRAL_DISCHARGED = "referral.discharged"
+ENGAGEMENT_CONTINUED = "engagement.continued"
+REFERRAL_RE_REFERRED = "referral.re_referred"
+SAFEGUARDING_RAISED = "safeguarding.raised"
+SAFEGUARDING_ROUTED = "safeguarding.routed"
+SAFEGUARDING_ACTION_RECORDED = "safeguarding.action_recorded"
+SAFEGUARDING_CLOSED = "safeguarding.closed"
 
 
 def _json_default(value):

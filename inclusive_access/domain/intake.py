@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import clocks, events
+from inclusive_access.domain import clocks, events, states
 from inclusive_access.domain import validation as v
 from inclusive_access.domain.access import INTAKE_ROLES, require_role
 from inclusive_access.domain.actors import Actor
@@ -18,7 +18,7 @@ from inclusive_access.domain.equity import (
     derive_flags,
     imd_quintile,
 )
-from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput
+from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput, TransitionNotAllowed
 from inclusive_access.domain.policy import DEFAULT_POLICY, Policy
 from inclusive_access.models import Pathway, Patient, Referral
 
@@ -139,6 +139,7 @@ def find_patient(session: Session, nhs_number: str) -> Patient | None:
 def receive_referral(
     session: Session, actor: Actor, patient: PatientDetails, referral: ReferralDetails,
     submission_token: str | None = None, now: datetime | None = None, policy: Policy = DEFAULT_POLICY,
+    previous_referral_id: int | None = None,
 ) -> tuple[Referral, bool]:
     """Register the patient (or link the existing one by NHS number) and receive the referral.
 
@@ -173,14 +174,39 @@ def receive_referral(
         referrer_organisation=referral.referrer_organisation, referrer_contact=referral.referrer_contact,
         received_at=referral.received_at, reason=referral.reason, urgency=referral.urgency,
         flags=flags, flagged=bool(flags), imd_quintile=imd_quintile(record.imd_decile),
-        state="received", created_at=now,
+        state="received", created_at=now, previous_referral_id=previous_referral_id,
         triage_due_at=clocks.triage_due(referral.received_at, bool(flags), policy.clocks),
     )
     session.add(row)
     session.flush()
     data = {k: val for k, val in asdict(referral).items()}
     data.update(flags=flags, linked_existing_patient=linked, imd_quintile=row.imd_quintile,
+                previous_referral_id=previous_referral_id,
                 ethnic_category=record.ethnic_category, triage_due_at=row.triage_due_at, version=row.version)
     events.record(session, actor, events.REFERRAL_RECEIVED, "referral", row.id,
                   patient_id=record.id, referral_id=row.id, data=data, now=now)
     return row, linked
+
+
+def re_refer(session: Session, actor: Actor, previous: Referral, raw: dict, submission_token: str | None = None,
+             now: datetime | None = None, policy: Policy = DEFAULT_POLICY) -> Referral:
+    """A new referral for the same patient, linked to a discharged or rejected one, which stays read-only.
+
+    The new referral's flags are derived afresh from the patient's record as it stands today.
+    """
+    require_role(actor, INTAKE_ROLES)
+    now = now or datetime.now(UTC)
+    if previous.state not in states.CLOSED_STATES:
+        raise TransitionNotAllowed("Only a discharged or rejected referral is re-referred; this one is still open.")
+    errors = v.FieldErrors()
+    details = parse_referral(raw, errors, now, active_pathway_codes(session))
+    if errors:
+        raise InvalidInput(dict(errors))
+    record = session.get(Patient, previous.patient_id)
+    patient = PatientDetails(**{name: getattr(record, name) for name in PATIENT_FIELDS})
+    row, _linked = receive_referral(session, actor, patient, details, submission_token, now, policy,
+                                    previous_referral_id=previous.id)
+    events.record(session, actor, events.REFERRAL_RE_REFERRED, "referral", previous.id,
+                  patient_id=previous.patient_id, referral_id=previous.id, now=now,
+                  data={"new_referral_id": row.id, "summary": f"Re-referred as referral {row.id}"})
+    return row

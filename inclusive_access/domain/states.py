@@ -43,7 +43,23 @@ REFERRAL_TRANSITIONS: dict[tuple[ReferralState, str], tuple[ReferralState, froze
     (S.ACCEPTED, "book"): (S.ACCEPTED, BOOKING),
     (S.ACCEPTED, "first_contact"): (S.IN_TREATMENT, BOOKING),
     (S.IN_TREATMENT, "book"): (S.IN_TREATMENT, BOOKING),
+    (S.ACCEPTED, "request_discharge"): (S.DISCHARGE_REVIEW, CLINICAL),
+    (S.IN_TREATMENT, "request_discharge"): (S.DISCHARGE_REVIEW, CLINICAL),
+    # Every discharge is a senior's decision at review: on a request, or from the senior review list.
+    (S.DISCHARGE_REVIEW, "approve_discharge"): (S.DISCHARGED, SENIOR),
+    (S.ACCEPTED, "discharge_after_review"): (S.DISCHARGED, SENIOR),
+    (S.IN_TREATMENT, "discharge_after_review"): (S.DISCHARGED, SENIOR),
+    (S.DISCHARGE_REVIEW, "resume_treatment"): (S.IN_TREATMENT, SENIOR),
+    (S.DISCHARGE_REVIEW, "resume_booking"): (S.ACCEPTED, SENIOR),
+    (S.DISCHARGE_REVIEW, "return_to_triage"): (S.RECEIVED, SENIOR),
+    (S.ACCEPTED, "return_to_triage"): (S.RECEIVED, SENIOR),
+    (S.ACCEPTED, "continue_engagement"): (S.ACCEPTED, SENIOR),
+    (S.IN_TREATMENT, "continue_engagement"): (S.IN_TREATMENT, SENIOR),
 }
+#: states in which a referral is still open: safeguarding concerns may be raised on it
+ACTIVE_STATES = frozenset(set(ReferralState) - {S.REJECTED, S.DISCHARGED})
+#: states from which a new referral may be made that links back (the old one stays read-only)
+CLOSED_STATES = frozenset({S.REJECTED, S.DISCHARGED})
 
 #: appointment status -> statuses an outcome may move it to
 APPOINTMENT_OUTCOMES = {

@@ -1,11 +1,11 @@
-"""Same-day triage: the booking script, the four outcomes, senior sign-off of flagged rejections, the worklist."""
+"""Same-day triage: the booking script, the four outcomes (a flagged rejection waits for a senior), the worklist."""
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import adjustments, clarification, events, referral_flow
+from inclusive_access.domain import adjustments, clarification, events, referral_flow, reviews
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.adjustments import SHORT_LABELS as ADJUSTMENT_CATEGORIES
 from inclusive_access.domain.errors import InvalidInput, NotPermitted
@@ -172,31 +172,13 @@ def _reject(session: Session, actor: Actor, referral: Referral, code: str | None
         raise InvalidInput(errors)
     referral.rejection_code, referral.rejection_text, referral.triaged_at = code, text, now
     if referral.flagged:
+        review = reviews.open_review(session, actor, referral, "rejection", code, text, now)
         referral_flow.transition(session, actor, referral, "reject_flagged", events.TRIAGE_REJECTION_PROPOSED,
-                                 now=now, data={"code": code, "reason": text,
+                                 now=now, data={"code": code, "reason": text, "review_id": review.id,
                                                 "summary": "Rejection proposed: waits for a senior"})
     else:
         referral_flow.transition(session, actor, referral, "reject", events.TRIAGE_REJECTED, now=now,
                                  data={"code": code, "reason": text, "summary": "Rejected at triage"})
-
-
-def decide_rejection_review(session: Session, actor: Actor, referral: Referral, seen_version: int, uphold: bool,
-                            rationale: str, now: datetime | None = None) -> None:
-    """A senior upholds the proposed rejection of a flagged referral, or returns it to triage."""
-    now = now or datetime.now(UTC)
-    events.lock_log(session)
-    referral_flow.check_version(session, referral, seen_version)
-    if not rationale:
-        raise InvalidInput({"rationale": "Record the rationale for the decision"})
-    if uphold:
-        referral_flow.transition(session, actor, referral, "uphold_rejection", events.REJECTION_UPHELD, now=now,
-                                 data={"rationale": rationale, "summary": "Rejection upheld by a senior"})
-    else:
-        # Back to triage afresh: the proposed rejection stays in the event log, not on the referral.
-        referral.triage_priority, referral.triage_due_at = 0, now
-        referral.rejection_code = referral.rejection_text = referral.triaged_at = None
-        referral_flow.transition(session, actor, referral, "overturn_rejection", events.REJECTION_OVERTURNED,
-                                 now=now, data={"rationale": rationale, "summary": "Returned to triage by a senior"})
 
 
 @dataclass(frozen=True)

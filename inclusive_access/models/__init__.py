@@ -7,6 +7,8 @@ from inclusive_access.models.clarifications import Clarification, ContactAttempt
 from inclusive_access.models.events import Event
 from inclusive_access.models.patients import Patient
 from inclusive_access.models.referrals import REFERRAL_STATES, Pathway, Referral
+from inclusive_access.models.reviews import SeniorReview
+from inclusive_access.models.safeguarding import SafeguardingAction, SafeguardingConcern
 from inclusive_access.models.triage import TriageRecord
 from inclusive_access.models.users import ROLES, User, UserSession
 
@@ -24,6 +26,9 @@ __all__ = [
     "Patient",
     "ReasonableAdjustment",
     "Referral",
+    "SafeguardingAction",
+    "SafeguardingConcern",
+    "SeniorReview",
     "TriageRecord",
     "User",
     "UserSession",

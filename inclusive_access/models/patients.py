@@ -50,6 +50,9 @@ class Patient(db.Model):
     active_adjustments: Mapped[list["ReasonableAdjustment"]] = relationship(  # noqa: F821 - by name
         primaryjoin="and_(ReasonableAdjustment.patient_id == Patient.id, ReasonableAdjustment.status == 'active')",
         order_by="ReasonableAdjustment.id", viewonly=True, lazy="selectin")
+    open_concerns: Mapped[list["SafeguardingConcern"]] = relationship(  # noqa: F821 - by name
+        primaryjoin="and_(SafeguardingConcern.patient_id == Patient.id, SafeguardingConcern.status == 'open')",
+        order_by="SafeguardingConcern.id", viewonly=True, lazy="selectin")
 
     @property
     def full_name(self) -> str:

@@ -65,6 +65,11 @@ class Referral(db.Model):
     #: why the referral is on the senior review list (second DNA, not reached after 3 attempts, ...)
     senior_review_reason: Mapped[str | None] = mapped_column(String(200))
     senior_review_flagged_at: Mapped[datetime | None]
+    #: the earlier referral this re-refers (a discharged referral is read-only; a new one links back)
+    previous_referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"), index=True)
+    discharged_at: Mapped[datetime | None]
+    #: domain.discharge.REASONS code of the approved discharge (non_attendance marks a DNA-linked discharge)
+    discharge_reason: Mapped[str | None] = mapped_column(String(24))
     rejection_code: Mapped[str | None] = mapped_column(String(32))
     rejection_text: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]

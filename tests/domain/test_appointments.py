@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from inclusive_access.domain import appointments, dna, events, triage
+from inclusive_access.domain import appointments, discharge, dna, events, reviews, triage
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.clocks import LONDON
 from inclusive_access.domain.errors import (
@@ -108,7 +108,9 @@ def test_book_in_other_states_is_not_allowed(db_session, booker, state):
         triage.triage_referral(db_session, senior, row, row.version, SCRIPT, [], "reject", now=TRIAGED,
                                reason_code="other", reason_text="No")
         if state == "rejected":
-            triage.decide_rejection_review(db_session, senior, row, row.version, True, "Agreed", now=TRIAGED)
+            other = actor_for(make_user(db_session, role="senior"))  # four eyes: not the proposer
+            discharge.decide_review(db_session, other, reviews.pending_review(db_session, row.id), row.version,
+                                    discharge.Decision("approved", "Agreed"), now=TRIAGED)
     assert row.state == state
     with pytest.raises(TransitionNotAllowed):
         book(db_session, senior, row)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from inclusive_access.domain import adjustments, appointments, dna, events, triage
+from inclusive_access.domain import adjustments, appointments, dna, events, reviews, triage
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.clocks import ClockSettings
 from inclusive_access.domain.errors import (
@@ -319,7 +319,11 @@ def test_three_unreached_attempts_flag_senior_review_once(db_session, booker, re
     stored = db_session.get(Referral, referral.id)
     assert (stored.senior_review_reason, stored.senior_review_flagged_at) == (
         "Not reached after 3 contact attempts", third)
-    assert data_of(db_session, events.SENIOR_REVIEW_FLAGGED) == [{"reason": "Not reached after 3 contact attempts"}]
+    review = reviews.pending_review(db_session, referral.id)
+    assert (review.kind, review.reason_text, review.opened_at) == ("attendance", "Not reached after 3 contact attempts",
+                                                                   third)
+    assert data_of(db_session, events.SENIOR_REVIEW_FLAGGED) == [{"reason": "Not reached after 3 contact attempts",
+                                                                  "review_id": review.id}]
     flag = db_session.scalars(select(Event).where(Event.action == events.SENIOR_REVIEW_FLAGGED)).one()
     assert (flag.entity_type, flag.entity_id, flag.referral_id) == ("referral", referral.id, referral.id)
     # A fourth unreached attempt does not flag it again.

@@ -23,6 +23,18 @@ EXPECTED = {
     ("accepted", "book"): ("accepted", BOOKING),
     ("accepted", "first_contact"): ("in_treatment", BOOKING),
     ("in_treatment", "book"): ("in_treatment", BOOKING),
+    # discharge: a clinician asks; only a senior decides, at review (issue 5)
+    ("accepted", "request_discharge"): ("discharge_review", CLINICAL),
+    ("in_treatment", "request_discharge"): ("discharge_review", CLINICAL),
+    ("discharge_review", "approve_discharge"): ("discharged", SENIOR),
+    ("accepted", "discharge_after_review"): ("discharged", SENIOR),
+    ("in_treatment", "discharge_after_review"): ("discharged", SENIOR),
+    ("discharge_review", "resume_treatment"): ("in_treatment", SENIOR),
+    ("discharge_review", "resume_booking"): ("accepted", SENIOR),
+    ("discharge_review", "return_to_triage"): ("received", SENIOR),
+    ("accepted", "return_to_triage"): ("received", SENIOR),
+    ("accepted", "continue_engagement"): ("accepted", SENIOR),
+    ("in_treatment", "continue_engagement"): ("in_treatment", SENIOR),
 }
 ACTIONS = sorted({action for _state, action in EXPECTED} | {"discharge", "reopen"})
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from inclusive_access.domain import clarification, events, triage
+from inclusive_access.domain import clarification, discharge, events, reviews, triage
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import InvalidInput, NotPermitted, StaleRecord, TransitionNotAllowed
 from inclusive_access.domain.triage import BookingScript, WorklistFilters, suggest_adjustments, suggest_formats
@@ -326,10 +326,17 @@ def proposed(db_session, clinician):
     return referral
 
 
+def decide_rejection(session, senior, referral, version, uphold: bool, rationale: str, now=None):
+    """The senior's decision on the referral's pending rejection review: uphold, or return it to triage."""
+    review = reviews.pending_review(session, referral.id)
+    decision = discharge.Decision("approved" if uphold else "continue", rationale, plan=None if uphold else rationale)
+    discharge.decide_review(session, senior, review, version, decision, now=now)
+
+
 def test_senior_upholds_the_rejection(db_session, senior, proposed):
     before = head(db_session)
     later = NOW + timedelta(hours=2)
-    triage.decide_rejection_review(db_session, senior, proposed, proposed.version, True, "Out of area: agreed",
+    decide_rejection(db_session, senior, proposed, proposed.version, True, "Out of area: agreed",
                                    now=later)
     db_session.commit()
     assert actions_since(db_session, before) == [events.REJECTION_UPHELD]
@@ -340,7 +347,7 @@ def test_senior_upholds_the_rejection(db_session, senior, proposed):
 def test_senior_overturns_the_rejection_back_to_the_top_of_triage(db_session, senior, proposed):
     before = head(db_session)
     later = NOW + timedelta(hours=2)
-    triage.decide_rejection_review(db_session, senior, proposed, proposed.version, False, "In area after all",
+    decide_rejection(db_session, senior, proposed, proposed.version, False, "In area after all",
                                    now=later)
     db_session.commit()
     assert actions_since(db_session, before) == [events.REJECTION_OVERTURNED]
@@ -355,7 +362,7 @@ def test_rejection_review_needs_a_rationale(db_session, senior, proposed):
     before = head(db_session)
     for uphold in (True, False):
         with pytest.raises(InvalidInput) as exc:
-            triage.decide_rejection_review(db_session, senior, proposed, proposed.version, uphold, "")
+            decide_rejection(db_session, senior, proposed, proposed.version, uphold, "")
         assert "rationale" in exc.value.errors
     assert actions_since(db_session, before) == []
     assert proposed.state == "rejection_review"
@@ -365,7 +372,7 @@ def test_rejection_review_needs_a_rationale(db_session, senior, proposed):
 def test_a_clinician_cannot_decide_a_rejection_review(db_session, clinician, proposed, uphold):
     before = head(db_session)
     with pytest.raises(NotPermitted):
-        triage.decide_rejection_review(db_session, clinician, proposed, proposed.version, uphold, "I decide")
+        decide_rejection(db_session, clinician, proposed, proposed.version, uphold, "I decide")
     db_session.rollback()
     assert actions_since(db_session, before) == []
     referral = db_session.get(Referral, proposed.id)
@@ -374,15 +381,27 @@ def test_a_clinician_cannot_decide_a_rejection_review(db_session, clinician, pro
 
 def test_rejection_review_with_a_stale_version(db_session, senior, proposed):
     with pytest.raises(StaleRecord) as stale:
-        triage.decide_rejection_review(db_session, senior, proposed, 1, True, "Agreed")
+        decide_rejection(db_session, senior, proposed, 1, True, "Agreed")
     assert events.TRIAGE_REJECTION_PROPOSED in stale.value.changes
     assert proposed.state == "rejection_review"
 
 
-def test_rejection_review_only_from_rejection_review(db_session, senior):
-    referral = new_referral(db_session)
+def test_a_decided_rejection_review_is_not_decided_again(db_session, senior, proposed):
+    review = reviews.pending_review(db_session, proposed.id)
+    decide_rejection(db_session, senior, proposed, proposed.version, True, "Agreed")
     with pytest.raises(TransitionNotAllowed):
-        triage.decide_rejection_review(db_session, senior, referral, referral.version, True, "Reject it")
+        discharge.decide_review(db_session, senior, review, proposed.version,
+                                discharge.Decision("continue", "No", "No"))
+    assert (review.decision, proposed.state) == ("approved", "rejected")
+
+
+def test_the_proposer_of_a_rejection_never_upholds_it(db_session, senior):
+    referral = new_referral(db_session, housing_status="temporary")
+    triage_it(db_session, senior, referral, "reject", reason_code="not_eligible", reason_text="Out of area")
+    with pytest.raises(NotPermitted):
+        decide_rejection(db_session, senior, referral, referral.version, True, "My own call")
+    decide_rejection(db_session, senior, referral, referral.version, False, "Not mine to uphold: back to triage")
+    assert referral.state == "received"
 
 
 # --- The booking script's suggestions --------------------------------------------------------------

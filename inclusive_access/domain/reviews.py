@@ -1,0 +1,77 @@
+"""The senior review list: at most one pending review per referral, and how a review is opened and closed.
+
+A review is opened inside a command that writes its own event (a discharge request, the second DNA or third
+unreached attempt, a flagged referral's proposed rejection), and closed inside the senior's decision; the
+commands' events carry the review's id.
+"""
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from inclusive_access.domain import locking
+from inclusive_access.domain.actors import Actor
+from inclusive_access.domain.errors import DuplicateSubmission, NotPermitted, TransitionNotAllowed
+from inclusive_access.models import Appointment, Referral, SeniorReview
+
+KIND_LABELS = {"discharge": "Discharge request", "attendance": "Missed appointments or not reached",
+               "rejection": "Proposed rejection of a flagged referral"}
+#: kinds where someone proposed the outcome: they may not approve it themselves
+FOUR_EYES_KINDS = frozenset({"discharge", "rejection"})
+
+
+def pending_review(session: Session, referral_id: int) -> SeniorReview | None:
+    return session.scalar(select(SeniorReview).where(SeniorReview.referral_id == referral_id,
+                                                     SeniorReview.decided_at.is_(None)))
+
+
+def dna_count(session: Session, referral_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(Appointment).where(
+        Appointment.referral_id == referral_id, Appointment.status == "dna"))
+
+
+def open_review(session: Session, actor: Actor, referral: Referral, kind: str, reason: str, reason_text: str,
+                now: datetime, submission_token: str | None = None) -> SeniorReview:
+    """Add the referral to the senior review list; the calling command writes the event."""
+    if submission_token:
+        existing = session.scalar(select(SeniorReview.id).where(SeniorReview.submission_token == submission_token))
+        if existing:
+            raise DuplicateSubmission(existing)
+    pending = pending_review(session, referral.id)
+    if pending is not None:
+        raise TransitionNotAllowed(f"This referral is already on the senior review list ({pending.reason_text}): "
+                                   "the senior decides there.")
+    review = SeniorReview(referral_id=referral.id, kind=kind, reason=reason, reason_text=reason_text,
+                          opened_by=actor.user_id, opened_at=now, dna_count=dna_count(session, referral.id),
+                          submission_token=submission_token)
+    session.add(review)
+    session.flush()
+    return review
+
+
+def check_four_eyes(actor: Actor, review: SeniorReview, decision: str) -> None:
+    """Whoever asked for a discharge or proposed a rejection never approves it (DOMAIN.md, senior sign-off)."""
+    if decision == "approved" and review.kind in FOUR_EYES_KINDS and review.opened_by == actor.user_id:
+        raise NotPermitted("You asked for this: another senior must approve it.")
+
+
+def close_review(session: Session, actor: Actor, review: SeniorReview, decision: str, rationale: str,
+                 plan: str | None, safe_despite_concern: str | None, now: datetime) -> None:
+    """Record the senior's decision on the review (the referral's new state is read from it)."""
+    if review.decided_at is not None:
+        raise TransitionNotAllowed("This review has already been decided.")
+    review.decision, review.rationale, review.plan = decision, rationale, plan
+    review.safe_despite_concern = safe_despite_concern
+    review.decided_by, review.decided_at, review.outcome_state = actor.user_id, now, review.referral.state
+    locking.flush(session, "review")
+
+
+def review_queue(session: Session, limit: int = 200) -> list[SeniorReview]:
+    """Pending reviews, oldest first (reads ix_senior_reviews_pending: the cost follows the queue)."""
+    return list(session.scalars(select(SeniorReview).where(SeniorReview.decided_at.is_(None))
+                                .order_by(SeniorReview.opened_at, SeniorReview.id).limit(limit)))
+
+
+def reviews_for(session: Session, referral_id: int) -> list[SeniorReview]:
+    return list(session.scalars(select(SeniorReview).where(SeniorReview.referral_id == referral_id)
+                                .order_by(SeniorReview.opened_at)))
