@@ -82,14 +82,16 @@ def register_blueprints(app: Flask) -> None:
     from inclusive_access.blueprints.appointments import bp as appointments_bp
     from inclusive_access.blueprints.auth import bp as auth_bp
     from inclusive_access.blueprints.clarification import bp as clarification_bp
+    from inclusive_access.blueprints.discharge import bp as discharge_bp
     from inclusive_access.blueprints.dna import bp as dna_bp
     from inclusive_access.blueprints.intake import bp as intake_bp
     from inclusive_access.blueprints.patients import bp as patients_bp
     from inclusive_access.blueprints.referrals import bp as referrals_bp
+    from inclusive_access.blueprints.safeguarding import bp as safeguarding_bp
     from inclusive_access.blueprints.triage import bp as triage_bp
 
     for bp in (auth_bp, admin_bp, intake_bp, referrals_bp, patients_bp, triage_bp, clarification_bp,
-               appointments_bp, dna_bp, adjustments_bp):
+               appointments_bp, dna_bp, adjustments_bp, discharge_bp, safeguarding_bp):
         app.register_blueprint(bp)
 
 

@@ -11,7 +11,10 @@ from inclusive_access.domain.actors import actor_for
 from inclusive_access.extensions import db, login_manager
 
 CLINICAL = frozenset({"booking", "clinician", "senior"})
+CLINICIAN = frozenset({"clinician", "senior"})
 SENIOR = frozenset({"senior"})
+#: safeguarding detail is for clinicians and auditors; everyone who sees the patient sees the banner's warning
+SAFEGUARDING_READ = frozenset({"clinician", "senior", "auditor"})
 READ_ALL = frozenset({"booking", "clinician", "senior", "auditor", "manager"})
 MANAGER = frozenset({"manager"})
 
@@ -30,7 +33,6 @@ ACCESS: dict[str, frozenset[str]] = {
     "triage.worklist": CLINICAL,
     "triage.triage_referral": CLINICAL,
     "triage.preview_suggestions": CLINICAL,
-    "triage.decide_rejection": SENIOR,
     "clarification.worklist": CLINICAL,
     "clarification.show_clarification": CLINICAL,
     "clarification.log_attempt": CLINICAL,
@@ -48,6 +50,17 @@ ACCESS: dict[str, frozenset[str]] = {
     "adjustments.edit_adjustment": CLINICAL,
     "adjustments.end_adjustment": CLINICAL,
     "adjustments.overdue_reviews": READ_ALL,
+    "discharge.request_discharge": CLINICIAN,
+    "discharge.review_queue": SENIOR,
+    "discharge.show_review": SENIOR,
+    "discharge.decide_review": SENIOR,
+    "safeguarding.list_concerns": SAFEGUARDING_READ,
+    "safeguarding.show_concern": SAFEGUARDING_READ,
+    "safeguarding.raise_concern": CLINICIAN,
+    "safeguarding.route_concern": CLINICIAN,
+    "safeguarding.record_action": CLINICIAN,
+    "safeguarding.close_concern": SENIOR,
+    "intake.re_refer": CLINICAL,
     "admin.list_users": MANAGER,
     "admin.new_user": MANAGER,
     "admin.change_role": MANAGER,

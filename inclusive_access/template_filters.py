@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
-from inclusive_access.domain import adjustments, appointments, clocks, dna, triage
+from inclusive_access.domain import adjustments, appointments, clocks, discharge, dna, reviews, safeguarding, triage
 from inclusive_access.domain.clarification import CHANNELS
 from inclusive_access.domain.equity import (
     COMMUNICATION_NEEDS,
@@ -82,3 +82,7 @@ def register(app: Flask) -> None:
     app.add_template_global(triage.REJECTION_CODES, "REJECTION_LABELS")
     app.add_template_global(CHANNELS, "CHANNEL_LABELS")
     app.add_template_global(appointments.OUTCOMES, "APPOINTMENT_OUTCOME_LABELS")
+    app.add_template_global(discharge.REASONS, "DISCHARGE_REASON_LABELS")
+    app.add_template_global(discharge.DECISIONS, "DECISION_LABELS")
+    app.add_template_global(reviews.KIND_LABELS, "REVIEW_KIND_LABELS")
+    app.add_template_global(safeguarding.CATEGORIES, "CONCERN_LABELS")

@@ -65,3 +65,9 @@ def referrals_for_patient(session: Session, patient: Patient) -> list[Referral]:
     return session.scalars(
         select(Referral).where(Referral.patient_id == patient.id).order_by(Referral.received_at.desc())
     ).all()
+
+
+def re_referrals(session: Session, referral_id: int) -> list[Referral]:
+    """The referrals made later that link back to this one."""
+    return list(session.scalars(select(Referral).where(Referral.previous_referral_id == referral_id)
+                                .order_by(Referral.received_at)))

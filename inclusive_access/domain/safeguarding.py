@@ -143,3 +143,8 @@ def open_concerns(session: Session, limit: int = 200) -> list[SafeguardingConcer
 def concerns_for_patient(session: Session, patient_id: int) -> list[SafeguardingConcern]:
     return list(session.scalars(select(SafeguardingConcern).where(SafeguardingConcern.patient_id == patient_id)
                                 .order_by(SafeguardingConcern.raised_at)))
+
+
+def concerns_for_referral(session: Session, referral_id: int) -> list[SafeguardingConcern]:
+    return list(session.scalars(select(SafeguardingConcern).where(SafeguardingConcern.referral_id == referral_id)
+                                .order_by(SafeguardingConcern.raised_at)))

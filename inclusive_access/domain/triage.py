@@ -170,9 +170,10 @@ def _reject(session: Session, actor: Actor, referral: Referral, code: str | None
         errors["reason_text"] = "Explain the decision for the referrer and the record"
     if errors:
         raise InvalidInput(errors)
+    # Opened before the referral changes, so the referral is written (and its version bumped) once.
+    review = reviews.open_review(session, actor, referral, "rejection", code, text, now) if referral.flagged else None
     referral.rejection_code, referral.rejection_text, referral.triaged_at = code, text, now
-    if referral.flagged:
-        review = reviews.open_review(session, actor, referral, "rejection", code, text, now)
+    if review is not None:
         referral_flow.transition(session, actor, referral, "reject_flagged", events.TRIAGE_REJECTION_PROPOSED,
                                  now=now, data={"code": code, "reason": text, "review_id": review.id,
                                                 "summary": "Rejection proposed: waits for a senior"})

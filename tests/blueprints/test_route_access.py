@@ -3,12 +3,29 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from inclusive_access import security
+from inclusive_access.domain import reviews, safeguarding
 from inclusive_access.extensions import db
-from inclusive_access.models import ROLES, BarrierCheck, ReasonableAdjustment
-from tests.blueprints.pages import accept, ask, book, events, miss, propose_rejection, record_adjustment, staff
+from inclusive_access.models import (
+    ROLES,
+    BarrierCheck,
+    ReasonableAdjustment,
+    Referral,
+    SafeguardingConcern,
+    SeniorReview,
+)
+from tests.blueprints.pages import (
+    accept,
+    ask,
+    book,
+    events,
+    miss,
+    propose_rejection,
+    record_adjustment,
+    staff,
+)
 from tests.conftest import make_app, post_form
 from tests.factories import make_referral, make_user
 
@@ -35,8 +52,6 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
     ],
     "triage.preview_suggestions": [
         ("GET", "/triage/referrals/{referral_id}/suggestions?interpreter_needed=yes&mobility=housebound", None, 200)],
-    # incomplete: the error is flashed on the referral page, nothing decided
-    "triage.decide_rejection": [("POST", "/triage/referrals/{review_id}/rejection-review", {"version": "1"}, 303)],
     "clarification.worklist": [("GET", "/clarifications/", None, 200)],
     "clarification.show_clarification": [("GET", "/clarifications/{clarification_id}", None, 200)],
     "clarification.log_attempt": [("POST", "/clarifications/{clarification_id}/attempts", {}, 400)],
@@ -67,6 +82,26 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
     # no reason: the error is flashed on the edit page, the adjustment stays active
     "adjustments.end_adjustment": [("POST", "/adjustments/{adjustment_id}/end", {"version": "1"}, 303)],
     "adjustments.overdue_reviews": [("GET", "/adjustments/overdue-reviews", None, 200)],
+    "discharge.request_discharge": [
+        ("GET", "/discharge/referrals/{accepted_id}/request", None, 200),
+        ("POST", "/discharge/referrals/{accepted_id}/request", {"version": "3"}, 400),  # no reason: errors re-shown
+    ],
+    "discharge.review_queue": [("GET", "/discharge/reviews", None, 200)],
+    "discharge.show_review": [("GET", "/discharge/reviews/{senior_review_id}", None, 200)],
+    "discharge.decide_review": [("POST", "/discharge/reviews/{senior_review_id}/decision", {"version": "2"}, 400)],
+    "safeguarding.list_concerns": [("GET", "/safeguarding/", None, 200)],
+    "safeguarding.raise_concern": [
+        ("GET", "/safeguarding/referrals/{referral_id}/new", None, 200),
+        ("POST", "/safeguarding/referrals/{referral_id}/new", {}, 400),
+    ],
+    "safeguarding.show_concern": [("GET", "/safeguarding/{concern_id}", None, 200)],
+    "safeguarding.route_concern": [("POST", "/safeguarding/{concern_id}/route", {"version": "1"}, 400)],
+    "safeguarding.record_action": [("POST", "/safeguarding/{concern_id}/actions", {}, 400)],
+    "safeguarding.close_concern": [("POST", "/safeguarding/{concern_id}/close", {"version": "1"}, 400)],
+    "intake.re_refer": [
+        ("GET", "/intake/referrals/{rejected_id}/re-refer", None, 200),
+        ("POST", "/intake/referrals/{rejected_id}/re-refer", {}, 400),  # empty: errors re-shown, nothing saved
+    ],
     "admin.list_users": [("GET", "/admin/users", None, 200)],
     "admin.new_user": [
         ("GET", "/admin/users/new", None, 200),
@@ -79,7 +114,7 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
 #: sample ids the URLs above use, for the coverage test (the matrix tests make real ones)
 SAMPLE_IDS = {"referral_id": 1, "patient_id": 1, "nhs_number": "9434765919", "role_target": 2,
               "deactivate_target": 3, "accepted_id": 2, "appointment_id": 1, "clarification_id": 1, "review_id": 4,
-              "check_id": 1, "adjustment_id": 1}
+              "check_id": 1, "adjustment_id": 1, "senior_review_id": 1, "concern_id": 1, "rejected_id": 6}
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +126,8 @@ def url_map():
 def sample_ids(app):
     """Committed before any request: a received referral (so a patient) with a reasonable adjustment, an accepted
     one with a booked appointment, one awaiting clarification, a flagged one awaiting a senior's sign-off of its
-    rejection, one whose missed appointment opened a barrier check, and two users for the admin routes to act on."""
+    rejection, one whose missed appointment opened a barrier check, a rejected one, a safeguarding concern, and two
+    users for the admin routes to act on."""
     with app.app_context():
         booking, clinician = staff(db.session, "booking", "sample.booking"), staff(db.session, "clinician")
         referral = make_referral(db.session)
@@ -103,21 +139,28 @@ def sample_ids(app):
         propose_rejection(db.session, clinician, review)
         check = miss(db.session, booking, make_referral(db.session))
         adjustment = record_adjustment(db.session, booking, referral.patient)
+        rejected = make_referral(db.session)
+        propose_rejection(db.session, clinician, rejected)  # not flagged: rejected at once
+        concern = safeguarding.raise_concern(db.session, clinician, referral,
+                                             safeguarding.ConcernDetails("self_neglect", "Home very cold"))
         ids = {"referral_id": referral.id, "patient_id": referral.patient_id,
                "nhs_number": referral.patient.nhs_number,
                "role_target": make_user(db.session, "booking", "target.role").id,
                "deactivate_target": make_user(db.session, "booking", "target.off").id,
                "accepted_id": accepted.id, "appointment_id": appointment.id, "clarification_id": item.id,
-               "review_id": review.id, "check_id": check.id, "adjustment_id": adjustment.id}
+               "review_id": review.id, "check_id": check.id, "adjustment_id": adjustment.id,
+               "senior_review_id": reviews.pending_review(db.session, review.id).id, "concern_id": concern.id,
+               "rejected_id": rejected.id}
         assert (accepted.state, accepted.version, appointment.version, item.version, review.state) == (
             "accepted", 3, 1, 1, "rejection_review")
         assert (check.completed_at, check.version, adjustment.status, adjustment.version) == (None, 1, "active", 1)
+        assert (rejected.state, concern.status, review.version) == ("rejected", "open", 2)
         db.session.commit()
     return ids
 
 
-def count_adjustments() -> int:
-    return len(db.session.scalars(select(ReasonableAdjustment.id)).all())
+def rows(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def _send(client, method: str, url: str, data: dict | None):
@@ -149,7 +192,12 @@ def test_policy_keeps_auditors_read_only_and_admin_to_managers(url_map):
         if rule.endpoint.startswith("admin."):
             assert allowed == {"manager"}, f"{rule.endpoint} is open to {set(allowed)}"
     assert set(ROLES) == {"booking", "clinician", "senior", "auditor", "manager"}
-    assert security.ACCESS["triage.decide_rejection"] == {"senior"}, "only a senior signs off a rejection"
+    for endpoint in ("discharge.review_queue", "discharge.show_review", "discharge.decide_review",
+                     "safeguarding.close_concern"):
+        assert security.ACCESS[endpoint] == {"senior"}, f"only a senior may reach {endpoint}"
+    for endpoint in ("discharge.request_discharge", "safeguarding.raise_concern", "safeguarding.route_concern",
+                     "safeguarding.record_action"):
+        assert security.ACCESS[endpoint] == {"clinician", "senior"}, f"{endpoint}: {security.ACCESS[endpoint]}"
     for endpoint in ("adjustments.patient_register", "adjustments.overdue_reviews"):
         assert security.ACCESS[endpoint] == set(ROLES), f"every role may read {endpoint}"
     for endpoint, allowed in security.ACCESS.items():
@@ -176,7 +224,12 @@ def test_each_role_gets_what_the_table_allows(app, client, login_as, sample_ids,
         check = db.session.get(BarrierCheck, sample_ids["check_id"])
         adjustment = db.session.get(ReasonableAdjustment, sample_ids["adjustment_id"])
         assert (check.completed_at, check.version, check.attempts) == (None, 1, [])
-        assert (adjustment.status, adjustment.version, count_adjustments()) == ("active", 1, 1)
+        assert (adjustment.status, adjustment.version, rows(ReasonableAdjustment)) == ("active", 1, 1)
+        concern = db.session.get(SafeguardingConcern, sample_ids["concern_id"])
+        assert (concern.status, concern.version, concern.actions) == ("open", 1, [])
+        review = db.session.get(SeniorReview, sample_ids["senior_review_id"])
+        assert (review.decided_at, review.referral.state) == (None, "rejection_review")
+        assert (rows(Referral), rows(SafeguardingConcern)) == (6, 1)
     denied = events(app, "access.denied")[denied_before:]
     assert len(denied) == denials, "every refusal is written to the event log"
     assert all(event.actor_id == user_id and event.actor_role == role for event in denied)

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from config import Config
 from inclusive_access import security
+from inclusive_access.domain import reviews, safeguarding
 from inclusive_access.extensions import db
 from inclusive_access.models import (
     AdjustmentDelivery,
@@ -17,6 +18,9 @@ from inclusive_access.models import (
     Patient,
     ReasonableAdjustment,
     Referral,
+    SafeguardingAction,
+    SafeguardingConcern,
+    SeniorReview,
     TriageRecord,
     User,
     UserSession,
@@ -57,10 +61,19 @@ def referral_ids(app):
         propose_rejection(db.session, clinician, review)
         check = miss(db.session, booking, make_referral(db.session))
         adjustment = record_adjustment(db.session, booking, referral.patient)
+        plain_accepted = make_referral(db.session)
+        accept(db.session, booking, plain_accepted)
+        rejected = make_referral(db.session)
+        propose_rejection(db.session, clinician, rejected)
+        concern = safeguarding.raise_concern(db.session, clinician, referral,
+                                             safeguarding.ConcernDetails("other", "Unexplained bruising"))
         ids = {"referral_id": referral.id, "patient_id": referral.patient_id,
                "nhs_number": referral.patient.nhs_number, "accepted_id": accepted.id,
                "appointment_id": appointment.id, "clarification_id": item.id, "review_id": review.id,
-               "check_id": check.id, "adjustment_id": adjustment.id}
+               "check_id": check.id, "adjustment_id": adjustment.id, "plain_accepted_id": plain_accepted.id,
+               "senior_review_id": reviews.pending_review(db.session, review.id).id, "rejected_id": rejected.id,
+               "concern_id": concern.id}
+        assert (plain_accepted.version, review.version, rejected.state) == (2, 2, "rejected")
         db.session.commit()
     return ids
 
@@ -87,9 +100,24 @@ UNSAFE = {
     "admin.deactivate_user": ("manager", "/admin/users/{target}/deactivate", {"version": "1"}),
     "triage.triage_referral": ("booking", "/triage/referrals/{referral_id}",
                                {**SCRIPT_FORM, "outcome": "accept", "version": "1"}),
-    "triage.decide_rejection": ("senior", "/triage/referrals/{review_id}/rejection-review",
-                                {"decision": "overturn", "rationale": "Falls service has a waiting list",
-                                 "version": "2"}),
+    "discharge.request_discharge": ("clinician", "/discharge/referrals/{plain_accepted_id}/request",
+                                    {"reason": "patient_choice", "reason_text": "Prefers the GP practice nurse",
+                                     "submission_token": "csrf-discharge", "version": "2"}),
+    "discharge.decide_review": ("senior", "/discharge/reviews/{senior_review_id}/decision",
+                                {"decision": "continue", "rationale": "Falls service has a waiting list",
+                                 "plan": "Triage again with the falls notes", "version": "2"}),
+    "safeguarding.raise_concern": ("clinician", "/safeguarding/referrals/{referral_id}/new",
+                                   {"category": "self_neglect", "concern": "No heating, little food",
+                                    "submission_token": "csrf-concern"}),
+    "safeguarding.route_concern": ("clinician", "/safeguarding/{concern_id}/route",
+                                   {"routed_to": "Adult safeguarding hub", "routed_on": date.today().isoformat(),
+                                    "reference": "ASH-1", "version": "1"}),
+    "safeguarding.record_action": ("clinician", "/safeguarding/{concern_id}/actions",
+                                   {"action": "Spoke to the GP"}),
+    "safeguarding.close_concern": ("senior", "/safeguarding/{concern_id}/close",
+                                   {"outcome": "Care package in place", "summary": "No further concern",
+                                    "version": "1"}),
+    "intake.re_refer": ("booking", "/intake/referrals/{rejected_id}/re-refer", "re-referral"),
     "clarification.log_attempt": ("booking", "/clarifications/{clarification_id}/attempts",
                                   {"method": "telephone", "reached": "no", "note": "Voicemail"}),
     "clarification.close_clarification": ("clinician", "/clarifications/{clarification_id}/close",
@@ -123,12 +151,16 @@ UNSAFE = {
 }
 #: what the requests above may create or change besides events, users and sessions
 WORK = (Referral, TriageRecord, Clarification, ContactAttempt, Appointment, BarrierCheck, BarrierContactAttempt,
-        ReasonableAdjustment, AdjustmentDelivery)
+        ReasonableAdjustment, AdjustmentDelivery, SeniorReview, SafeguardingConcern, SafeguardingAction)
 
 
 def _form_data(data, ids: dict) -> dict:
     if data == "intake":
         return intake_form()
+    if data == "re-referral":
+        form = intake_form(submission_token="csrf-re-referral")
+        return {name: form[name] for name in ("pathway", "referrer_name", "referrer_organisation", "referrer_contact",
+                                              "received_at", "reason", "urgency", "submission_token")}
     if data == "patient":  # the NHS number is not editable: the form posts the patient's own
         return {**intake_form(given_name="Changed", nhs_number=ids["nhs_number"]), "version": "1"}
     return data
@@ -143,8 +175,11 @@ def _work(app) -> tuple:
         checks = db.session.execute(select(BarrierCheck.id, BarrierCheck.version, BarrierCheck.completed_at)).all()
         adjusted = db.session.execute(select(ReasonableAdjustment.id, ReasonableAdjustment.status,
                                              ReasonableAdjustment.version)).all()
+        concerns = db.session.execute(select(SafeguardingConcern.id, SafeguardingConcern.status,
+                                             SafeguardingConcern.version)).all()
+        decided = db.session.scalars(select(SeniorReview.decided_at)).all()
     return tuple(count(app, model) for model in WORK) + (sorted(referrals), sorted(booked), closed, sorted(checks),
-                                                         sorted(adjusted))
+                                                         sorted(adjusted), sorted(concerns), decided)
 
 
 def test_every_unsafe_route_has_a_csrf_case():

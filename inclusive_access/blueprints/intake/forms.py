@@ -41,3 +41,19 @@ class IntakeForm(FlaskForm):
             y, m, d = (p.strip() for p in parts)
             data["date_of_birth"] = f"{y.zfill(4)}-{m.zfill(2)}-{d.zfill(2)}"
         return data
+
+
+class ReReferralForm(FlaskForm):
+    """A new referral for a known patient, linked to their discharged or rejected one."""
+
+    pathway = StringField()
+    referrer_name = StringField()
+    referrer_organisation = StringField()
+    referrer_contact = StringField()
+    received_at = StringField()
+    reason = TextAreaField()
+    urgency = StringField()
+    submission_token = HiddenField(validators=[Optional(), Regexp(r"^[A-Za-z0-9_-]{1,64}$")])
+
+    def raw(self) -> dict:
+        return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}

@@ -6,13 +6,14 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 
 from inclusive_access.blueprints.intake import bp
-from inclusive_access.blueprints.intake.forms import IntakeForm
+from inclusive_access.blueprints.intake.forms import IntakeForm, ReReferralForm
 from inclusive_access.domain import intake, records
 from inclusive_access.domain.actors import actor_for
-from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput
+from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput, TransitionNotAllowed
 from inclusive_access.domain.policy import Policy
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
+from inclusive_access.models import Referral
 
 # The form shows the date of birth as three boxes; its errors belong to the first of them.
 ERROR_ANCHORS = {"date_of_birth": "dob_day"}
@@ -49,6 +50,40 @@ def new_referral():
     else:
         abort(400)  # the fields are plain strings: only a tampered one-time token fails here
     return render_template("intake/new.html", form=form, errors=errors, **_options())
+
+
+@bp.route("/referrals/<int:referral_id>/re-refer", methods=["GET", "POST"])
+def re_refer(referral_id: int):
+    """A discharged or rejected referral stays read-only: a new one for the same patient links back to it."""
+    previous = db.session.get(Referral, referral_id) or abort(404)
+    form, errors = ReReferralForm(), {}
+    if request.method == "GET":
+        form.submission_token.data = secrets.token_urlsafe(24)
+        form.received_at.data = datetime.now(UTC).astimezone(LONDON).strftime("%Y-%m-%dT%H:%M")
+        form.urgency.data, form.pathway.data = "routine", previous.pathway.code
+    elif form.validate_on_submit():
+        try:
+            row = intake.re_refer(db.session, actor_for(current_user), previous, form.raw(),
+                                  submission_token=form.submission_token.data or None,
+                                  policy=Policy.from_mapping(current_app.config))
+        except InvalidInput as exc:
+            db.session.rollback()
+            errors = exc.errors
+        except TransitionNotAllowed as exc:
+            db.session.rollback()
+            errors = {"pathway": str(exc)}
+        except DuplicateSubmission as dup:
+            flash("This referral was already saved; here it is.", "info")
+            return redirect(url_for("referrals.show_referral", referral_id=dup.existing_id), 303)
+        else:
+            db.session.commit()
+            flash("linked", "received")
+            return redirect(url_for("referrals.show_referral", referral_id=row.id), 303)
+    else:
+        abort(400)
+    previous = db.session.get(Referral, referral_id)
+    return render_template("intake/re_refer.html", form=form, errors=errors, previous=previous,
+                           patient=previous.patient, **_options()), 400 if errors else 200
 
 
 @bp.route("/patient-lookup")

@@ -4,8 +4,7 @@ from flask_login import current_user
 
 from inclusive_access.blueprints.referrals import bp
 from inclusive_access.blueprints.referrals.forms import ReferralFilterForm
-from inclusive_access.blueprints.triage.forms import RejectionReviewForm
-from inclusive_access.domain import intake, listing, records, states
+from inclusive_access.domain import intake, listing, records, referral_flow, reviews, safeguarding
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.extensions import db
 from inclusive_access.htmx import render
@@ -38,7 +37,9 @@ def show_referral(referral_id: int):
     referral = db.session.get(Referral, referral_id) or abort(404)
     records.view_record(db.session, actor_for(current_user), referral.patient, referral)
     db.session.commit()
-    review_form = RejectionReviewForm(formdata=None, version=referral.version)
     return render("referrals/show.html", "referrals/show.html", referral=referral,
                   patient=referral.patient, events=listing.timeline(db.session, referral_id=referral.id),
-                  actions=states.allowed_actions(referral.state, current_user.role), review_form=review_form)
+                  actions=referral_flow.page_actions(referral, current_user.role),
+                  review=reviews.pending_review(db.session, referral.id),
+                  concerns=safeguarding.concerns_for_referral(db.session, referral.id),
+                  later=listing.re_referrals(db.session, referral.id))

@@ -1,4 +1,4 @@
-"""The booking script and triage outcome form, the worklist filters, and the senior's rejection review."""
+"""The booking script and triage outcome form, and the worklist filters."""
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
@@ -96,12 +96,3 @@ class WorklistFilterForm(FlaskForm):
 
     def set_pathways(self, pathways: dict[str, str]) -> None:
         self.pathway.choices = choices({"": "All pathways", **pathways})
-
-
-class RejectionReviewForm(FlaskForm):
-    decision = RadioField("Decision", choices=choices({"uphold": "Uphold the rejection",
-                                                      "overturn": "Return the referral to triage"}),
-                          validators=[InputRequired("Select your decision")])
-    rationale = TextAreaField("Rationale", validators=plain_text(4000, "Record the rationale", multiline=True),
-                              filters=[strip])
-    version = version_field()

@@ -1,4 +1,4 @@
-"""Triage: the worklist (htmx filters, refreshed every minute), the booking script, and senior sign-off."""
+"""Triage: the worklist (htmx filters, refreshed every minute) and the booking script with its outcome."""
 from datetime import UTC, datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -8,7 +8,7 @@ from sqlalchemy import select
 from inclusive_access.blueprints.forms_common import first_errors
 from inclusive_access.blueprints.shared import conflict, current_policy
 from inclusive_access.blueprints.triage import bp
-from inclusive_access.blueprints.triage.forms import OUTCOME_LABELS, RejectionReviewForm, TriageForm, WorklistFilterForm
+from inclusive_access.blueprints.triage.forms import OUTCOME_LABELS, TriageForm, WorklistFilterForm
 from inclusive_access.domain import intake, referral_flow, states, triage
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import InvalidInput, NotPermitted, StaleRecord, TransitionNotAllowed
@@ -96,24 +96,3 @@ def preview_suggestions(referral_id: int):
     _referral(referral_id)
     form = TriageForm(formdata=request.args, meta={"csrf": False})
     return render_template("triage/_suggestions.html", suggestions=_suggestions(form))
-
-
-@bp.route("/referrals/<int:referral_id>/rejection-review", methods=["POST"])
-def decide_rejection(referral_id: int):
-    referral, form = _referral(referral_id), RejectionReviewForm()
-    if form.validate_on_submit():
-        try:
-            triage.decide_rejection_review(db.session, actor_for(current_user), referral, form.version.data,
-                                           form.decision.data == "uphold", form.rationale.data)
-        except StaleRecord as stale:
-            return conflict(stale, referral.patient, url_for("referrals.show_referral", referral_id=referral_id),
-                            "referral")
-        except (InvalidInput, TransitionNotAllowed, NotPermitted) as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
-            db.session.commit()
-            flash("Decision recorded.", "success")
-    else:
-        flash(next(iter(first_errors(form).values()), "Check the form"), "error")
-    return redirect(url_for("referrals.show_referral", referral_id=referral_id), 303)

@@ -1,0 +1,112 @@
+"""Safeguarding concerns: the open list, raising one, and one concern's route, actions and closure."""
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from inclusive_access.blueprints.forms_common import first_errors, new_token
+from inclusive_access.blueprints.safeguarding import bp
+from inclusive_access.blueprints.safeguarding.forms import ActionForm, CloseForm, ConcernForm, RouteForm
+from inclusive_access.blueprints.shared import conflict
+from inclusive_access.domain import records, safeguarding
+from inclusive_access.domain.actors import actor_for
+from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput, StaleRecord, TransitionNotAllowed
+from inclusive_access.extensions import db
+from inclusive_access.models import Referral, SafeguardingConcern
+
+FIRST_FIELD = {"route": "routed_to", "action": "action", "close": "outcome"}
+
+
+@bp.route("/")
+def list_concerns():
+    return render_template("safeguarding/list.html", rows=safeguarding.open_concerns(db.session))
+
+
+@bp.route("/referrals/<int:referral_id>/new", methods=["GET", "POST"])
+def raise_concern(referral_id: int):
+    referral = db.session.get(Referral, referral_id) or abort(404)
+    form, errors = ConcernForm(), {}
+    if request.method == "GET":
+        form.submission_token.data = new_token()
+    elif not form.validate_on_submit():
+        errors = first_errors(form)
+    else:
+        try:
+            concern = safeguarding.raise_concern(db.session, actor_for(current_user), referral, form.details(),
+                                                 submission_token=form.submission_token.data or None)
+        except DuplicateSubmission as dup:
+            flash("This concern was already raised; here it is.", "info")
+            return redirect(url_for("safeguarding.show_concern", concern_id=dup.existing_id), 303)
+        except (InvalidInput, TransitionNotAllowed) as exc:
+            db.session.rollback()
+            errors = getattr(exc, "errors", None) or {"category": str(exc)}
+        else:
+            db.session.commit()
+            flash("Safeguarding concern raised. It shows on the patient banner until a senior closes it.", "success")
+            return redirect(url_for("safeguarding.show_concern", concern_id=concern.id), 303)
+    referral = db.session.get(Referral, referral_id)
+    return render_template("safeguarding/new.html", form=form, errors=errors, referral=referral,
+                           patient=referral.patient), 400 if errors else 200
+
+
+def _concern(concern_id: int) -> SafeguardingConcern:
+    return db.session.get(SafeguardingConcern, concern_id) or abort(404)
+
+
+def _show(concern: SafeguardingConcern, errors: dict | None = None, forms: dict | None = None, status: int = 200):
+    records.view_record(db.session, actor_for(current_user), concern.referral.patient, concern.referral)
+    db.session.commit()
+    forms = {"route": RouteForm(formdata=None, obj=concern, version=concern.version,
+                                reference=concern.route_reference),
+             "action": ActionForm(formdata=None), "close": CloseForm(formdata=None, version=concern.version),
+             **(forms or {})}
+    return render_template("safeguarding/show.html", concern=concern, referral=concern.referral,
+                           patient=concern.referral.patient, forms=forms, errors=errors or {}), status
+
+
+@bp.route("/<int:concern_id>")
+def show_concern(concern_id: int):
+    return _show(_concern(concern_id))
+
+
+def _save(concern_id: int, form, name: str, command, message: str):
+    """Validate `form`, run the domain `command`, commit once; errors re-show the concern with the form.
+
+    A refusal that names no field (the concern was closed meanwhile) is shown at the form's first field.
+    """
+    concern = _concern(concern_id)
+    if not form.validate_on_submit():
+        return _show(concern, first_errors(form), {name: form}, 400)
+    try:
+        command(concern)
+    except StaleRecord as stale:
+        return conflict(stale, concern.referral.patient, url_for("safeguarding.show_concern", concern_id=concern_id),
+                        "safeguarding concern")
+    except (InvalidInput, TransitionNotAllowed) as exc:
+        db.session.rollback()
+        errors = getattr(exc, "errors", None) or {FIRST_FIELD[name]: str(exc)}
+        return _show(_concern(concern_id), errors, {name: form}, 400)
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("safeguarding.show_concern", concern_id=concern_id), 303)
+
+
+@bp.route("/<int:concern_id>/route", methods=["POST"])
+def route_concern(concern_id: int):
+    form = RouteForm()
+    return _save(concern_id, form, "route", lambda concern: safeguarding.route_concern(
+        db.session, actor_for(current_user), concern, form.version.data, form.routed_to.data, form.routed_on.data,
+        form.reference.data or None), "Multi-agency referral recorded.")
+
+
+@bp.route("/<int:concern_id>/actions", methods=["POST"])
+def record_action(concern_id: int):
+    form = ActionForm()
+    return _save(concern_id, form, "action", lambda concern: safeguarding.record_action(
+        db.session, actor_for(current_user), concern, form.action.data), "Action recorded.")
+
+
+@bp.route("/<int:concern_id>/close", methods=["POST"])
+def close_concern(concern_id: int):
+    form = CloseForm()
+    return _save(concern_id, form, "close", lambda concern: safeguarding.close_concern(
+        db.session, actor_for(current_user), concern, form.version.data, form.outcome.data, form.summary.data),
+        "Safeguarding concern closed.")
