@@ -17,11 +17,12 @@ from inclusive_access.domain import (
     dna,
     intake,
     reviews,
+    safeguarding,
     triage,
 )
 from inclusive_access.domain.actors import SYSTEM, actor_for
 from inclusive_access.domain.equity import COMMUNICATION_NEEDS
-from inclusive_access.models import ROLES, Clarification
+from inclusive_access.models import ROLES, Appointment, Clarification, Referral
 
 GIVEN = ["Amira", "Ben", "Chloe", "Dev", "Efua", "Farah", "George", "Hana", "Ivan", "Jia", "Kwame", "Leah",
          "Mohammed", "Niamh", "Olu", "Priya", "Quinn", "Rosa", "Sami", "Tomasz", "Uma", "Victor", "Wen",
@@ -114,6 +115,7 @@ def load(session: Session, patients: int, referrals: int, seed: int,
                          actor_for(users["senior"]), now)
         if progress:
             progress(1)
+    _senior_reviews(session, rng, actor_for(users["clinician"]), actor_for(users["senior"]), now)
     return password
 
 
@@ -243,3 +245,69 @@ def _graded_response(session, rng, referral, actor, at: datetime, now: datetime)
     if appointment.starts_at < now:
         outcome = rng.choices(["attended", "dna"], [85, 15])[0]
         _record(session, rng, actor, referral, appointment, outcome, appointment.starts_at + timedelta(hours=1))
+
+
+def _senior_reviews(session: Session, rng: random.Random, clinician, senior, now: datetime) -> None:
+    """Discharge requests and senior decisions of every kind, and safeguarding concerns open and closed."""
+    treated = session.scalars(select(Referral).where(Referral.state == "in_treatment")
+                              .order_by(Referral.received_at)).all()
+    quiet = [r for r in treated if not session.scalar(select(Appointment.id).where(
+        Appointment.referral_id == r.id, Appointment.status == "booked"))]
+    for i, referral in enumerate(quiet[:40]):
+        at = now - timedelta(days=rng.randint(1, 60))
+        reason = rng.choice(["treatment_complete", "treatment_complete", "patient_choice", "moved_away"])
+        review = discharge.request_discharge(session, clinician, referral, referral.version, reason,
+                                             "Demo: goals agreed at the first contact are met", now=at)
+        if i % 4 == 3:  # some still waiting for a senior
+            continue
+        if i % 4 == 2:
+            decision = discharge.Decision("continue", "Demo: one more review of the exercise plan",
+                                          plan="Demo: telephone review in four weeks")
+        else:
+            decision = discharge.Decision("approved", "Demo: discharge agreed; the GP is informed")
+        discharge.decide_review(session, senior, review, referral.version, decision, now=at + timedelta(hours=6))
+    flagged = session.scalars(select(Referral).where(Referral.senior_review_flagged_at.is_not(None))
+                              .order_by(Referral.senior_review_flagged_at)).all()
+    choices = ["continue", "safeguarding", "approved", None]  # None: left pending
+    for i, referral in enumerate(flagged):
+        choice = choices[i % len(choices)]
+        at = min(referral.senior_review_flagged_at + timedelta(days=2), now)
+        if choice == "approved":
+            _not_reached(session, clinician, dna.open_check_for(session, referral.id), at - timedelta(days=1))
+        if choice is None or (choice == "approved" and discharge.discharge_blocks(session, referral)):
+            continue
+        review = reviews.pending_review(session, referral.id)
+        decision = discharge.Decision(
+            choice, "Demo: barrier checks done, reviewed with the patient's GP",
+            plan=None if choice == "approved" else "Demo: home visit with a carer present",
+            concern=safeguarding.ConcernDetails("lost_contact", "Demo: not reached after repeated missed visits")
+            if choice == "safeguarding" else None)
+        discharge.decide_review(session, senior, review, referral.version, decision, now=at)
+    active = session.scalars(select(Referral).where(Referral.state.in_(("accepted", "in_treatment")))
+                             .order_by(Referral.received_at.desc()).limit(12)).all()
+    for i, referral in enumerate(active):
+        at = now - timedelta(days=rng.randint(2, 30))
+        concern = safeguarding.raise_concern(
+            session, clinician, referral, safeguarding.ConcernDetails(
+                rng.choice(["self_neglect", "exploitation_risk", "domestic_abuse", "other"]),
+                "Demo: concern noticed at a home visit"), now=at)
+        if i % 2:
+            safeguarding.route_concern(session, clinician, concern, concern.version, "Demo adult safeguarding hub",
+                                       (at + timedelta(days=1)).date(), f"DEMO-{concern.id:04d}",
+                                       now=at + timedelta(days=1))
+            safeguarding.record_action(session, clinician, concern, "Demo: strategy discussion held",
+                                       now=at + timedelta(days=1, hours=2))
+        if i % 3 == 0:
+            safeguarding.close_concern(session, senior, concern, concern.version, "Demo: support plan in place",
+                                       "Demo: closed after multi-agency review", now=at + timedelta(days=2))
+
+
+def _not_reached(session: Session, actor, check, at: datetime) -> None:
+    """Close an open barrier check after three unanswered calls (the review then decides on discharge)."""
+    if check is None:
+        return
+    for hour in range(3):
+        dna.log_attempt(session, actor, check, "telephone", False, "Demo: no answer", now=at + timedelta(hours=hour))
+    dna.save_barriers(session, actor, check, check.version, [], None,
+                      "no_concern" if check.was_not_brought else None, now=at + timedelta(hours=3))
+    dna.complete_barrier_check(session, actor, check, check.version, "not_reached", now=at + timedelta(hours=3))

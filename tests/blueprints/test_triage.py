@@ -1,5 +1,6 @@
 """Triage pages: the worklist (page or htmx fragment, filters, the minute refresh), the booking script and its
-suggestions, the four outcomes, a senior's sign-off of a flagged rejection, bad input, and two people at once."""
+suggestions, the four outcomes, a senior's sign-off of a flagged rejection (on the senior review page), bad
+input, and two people at once."""
 import html
 import json
 import re
@@ -8,9 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from inclusive_access.domain import triage
+from inclusive_access.domain import reviews, triage
 from inclusive_access.extensions import db
-from inclusive_access.models import Clarification, Event, Referral, TriageRecord
+from inclusive_access.models import Clarification, Event, Referral, SeniorReview, TriageRecord, User
 from tests.blueprints.pages import (
     SCRIPT_FORM,
     accept,
@@ -328,15 +329,38 @@ def test_a_booking_user_may_not_reject(app, client, login_as, worklist):
 
 @pytest.fixture
 def proposed(app, client, worklist):
-    """A clinician has rejected the flagged, overdue referral: it waits in rejection_review."""
+    """A clinician has rejected the flagged, overdue referral: it waits in rejection_review for a senior."""
+    return _propose(app, client, worklist["overdue"])
+
+
+def _propose(app, client, referral_id: int) -> int:
     with app.app_context():
-        make_user(db.session, "clinician", "rejecting.clinician")
-        db.session.commit()
+        if not db.session.scalar(select(User.id).where(User.username == "rejecting.clinician")):
+            make_user(db.session, "clinician", "rejecting.clinician")
+            db.session.commit()
     sign_in(client, "rejecting.clinician")
-    response = post_form(client, f"/triage/referrals/{worklist['overdue']}", REJECT)
+    response = post_form(client, f"/triage/referrals/{referral_id}", REJECT)
     assert response.status_code == 303
     assert post_form(client, "/auth/logout", {}).status_code == 303
-    return worklist["overdue"]
+    return referral_id
+
+
+def _review_id(app, referral_id: int) -> int:
+    """The pending senior review of `referral_id`."""
+    with app.app_context():
+        review = reviews.pending_review(db.session, referral_id)
+        assert review is not None, "no pending review"
+        return review.id
+
+
+def _review(app, review_id: int) -> SeniorReview:
+    with app.app_context():
+        review = db.session.get(SeniorReview, review_id)
+        db.session.expunge(review)
+        return review
+
+
+DECIDE = {"rationale": "Discussed with the falls team", "plan": "", "version": "2"}
 
 
 def test_rejecting_a_flagged_referral_waits_for_a_senior(app, client, login_as, proposed):
@@ -344,41 +368,61 @@ def test_rejecting_a_flagged_referral_waits_for_a_senior(app, client, login_as, 
     assert (referral.state, referral.version) == ("rejection_review", 2)
     assert not events(app, "triage.rejected")
     assert len(events(app, "triage.rejection_proposed")) == 1
+    review = _review(app, _review_id(app, proposed))
+    assert (review.kind, review.reason, review.decided_at) == ("rejection", "wrong_service", None)
     login_as("clinician")
     page = _text(client.get(f"/referrals/{proposed}"))
     assert "Rejection proposed:</strong> Better met by another service. Better met by the falls service" in page
-    assert "Senior sign-off of the rejection" not in page, "only a senior is offered the decision"
+    assert "Waiting for senior review:</strong> Proposed rejection of a flagged referral" in page
+    assert "/discharge/reviews/" not in page, "only a senior is offered the review"
+    assert "Open the review" not in page
     assert "Overduefrailty" not in client.get("/triage/").get_data(as_text=True)
 
 
-def test_the_senior_sees_the_sign_off_form(app, client, login_as, proposed):
+def test_the_senior_sees_the_decision_form(app, client, login_as, proposed):
     login_as("senior")
-    page = client.get(f"/referrals/{proposed}").get_data(as_text=True)
-    assert "Senior sign-off of the rejection" in page
-    form = re.search(r'<form method="post" action="/triage/referrals/\d+/rejection-review".*?</form>', page, re.S)
+    review_id = _review_id(app, proposed)
+    referral_page = _text(client.get(f"/referrals/{proposed}"))
+    assert f'<a href="/discharge/reviews/{review_id}">Open the review</a>' in referral_page
+    response = client.get(f"/discharge/reviews/{review_id}")
+    assert response.status_code == 200
+    page = _text(response)
+    assert "Senior review: Proposed rejection of a flagged referral" in page
+    assert "Better met by the falls service" in page, "the clinician's explanation is shown"
+    form = re.search(rf'<form method="post" action="/discharge/reviews/{review_id}/decision".*?</form>', page, re.S)
     assert form, page
-    assert {"decision", "rationale", "version", "csrf_token"} <= field_names(form.group(0))
+    assert {"decision", "rationale", "plan", "version", "csrf_token"} <= field_names(form.group(0))
     assert version_in(form.group(0)) == "2"
+    assert "Uphold the rejection" in form.group(0)
+    assert "Return the referral to triage" in form.group(0)
+    assert "return_to" not in field_names(form.group(0)), "a rejection goes back to triage, never to treatment"
 
 
-@pytest.mark.parametrize(("decision", "state", "action"), [
-    ("uphold", "rejected", "rejection.upheld"),
-    ("overturn", "received", "rejection.overturned"),
+@pytest.mark.parametrize(("data", "state", "action"), [
+    ({"decision": "approved"}, "rejected", "rejection.upheld"),
+    ({"decision": "continue", "plan": "Triage again with the falls team's advice"}, "received",
+     "rejection.overturned"),
 ])
-def test_the_senior_upholds_or_overturns(app, client, login_as, proposed, decision, state, action):
+def test_the_senior_upholds_or_overturns(app, client, login_as, proposed, data, state, action):
     senior_id = login_as("senior")
-    response = post_form(client, f"/triage/referrals/{proposed}/rejection-review",
-                         {"decision": decision, "rationale": "Discussed with the falls team", "version": "2"})
+    review_id = _review_id(app, proposed)
+    response = post_form(client, f"/discharge/reviews/{review_id}/decision", {**DECIDE, **data})
     assert response.status_code == 303
-    assert response.headers["Location"] == f"/referrals/{proposed}"
-    assert "Decision recorded." in _text(client.get(f"/referrals/{proposed}"))
+    assert response.headers["Location"] == "/discharge/reviews"
+    assert f"Decision recorded: the referral is now {state}." in _text(client.get(response.headers["Location"]))
     referral = _referral(app, proposed)
     assert (referral.state, referral.version) == (state, 3)
     decided = events(app, action)
     assert [(e.actor_id, e.referral_id) for e in decided] == [(senior_id, proposed)]
     assert json.loads(decided[0].data)["rationale"] == "Discussed with the falls team"
+    review = _review(app, review_id)
+    assert (review.decision, review.decided_by, review.rationale) == (
+        data["decision"], senior_id, "Discussed with the falls team")
+    with app.app_context():
+        assert reviews.pending_review(db.session, proposed) is None, "the review leaves the queue"
+    assert "Overduefrailty" not in _text(client.get("/discharge/reviews"))
     listed = _shown(client.get("/triage/").get_data(as_text=True))
-    if decision == "overturn":
+    if state == "received":
         assert listed[0] == "overdue", "returned to the top of the triage worklist"
         assert referral.triage_priority == 0
         assert "Rejection proposed:</strong>" not in _text(client.get(f"/referrals/{proposed}")), "triaged afresh"
@@ -386,35 +430,56 @@ def test_the_senior_upholds_or_overturns(app, client, login_as, proposed, decisi
         assert "overdue" not in listed
 
 
+def test_an_overturned_rejection_goes_above_referrals_due_sooner(app, client, login_as, worklist):
+    """The language referral is due after the overdue one; overturned, it is triaged first."""
+    referral_id = _propose(app, client, worklist["language"])
+    login_as("senior")
+    response = post_form(client, f"/discharge/reviews/{_review_id(app, referral_id)}/decision",
+                         {**DECIDE, "decision": "continue", "plan": "Triage with an interpreter"})
+    assert response.status_code == 303
+    assert _shown(client.get("/triage/").get_data(as_text=True)) == ["language", "overdue", "plain"]
+
+
 @pytest.mark.parametrize(("data", "message"), [
-    ({"decision": "uphold", "rationale": ""}, "Record the rationale"),
-    ({"decision": "uphold", "rationale": "  \r\n "}, "Record the rationale"),
-    ({"rationale": "No decision chosen"}, "Select your decision"),
+    ({"decision": "approved", "rationale": ""}, "Record the rationale"),
+    ({"decision": "approved", "rationale": "  \r\n "}, "Record the rationale"),
+    ({"rationale": "No decision chosen"}, "Select the decision"),
     ({"decision": "maybe", "rationale": "Unknown value"}, "Not a valid choice"),
-    ({"decision": "uphold", "rationale": "x" * (10 * 1024 * 1024)}, "Use 4000 characters or fewer"),
-    ({"decision": "uphold", "rationale": "Null\x00byte"}, "Remove the special characters"),
-    ({"decision": "uphold", "rationale": "Bad version", "version": "two"}, "Not a valid integer value"),
-    ({"decision": "uphold", "rationale": "Stale version", "version": "1"}, "changed while you were working on it"),
+    ({"decision": "continue", "rationale": "No plan given"}, "Record the plan for continuing engagement"),
+    ({"decision": "approved", "rationale": "x" * (10 * 1024 * 1024)}, "Use 4000 characters or fewer"),
+    ({"decision": "approved", "rationale": "Null\x00byte"}, "Remove the special characters"),
+    ({"decision": "approved", "rationale": "Bad version", "version": "two"}, "Not a valid integer value"),
+    ({"decision": "approved", "rationale": "Stale version", "version": "1"}, "changed while you were working on it"),
 ])
 def test_a_bad_decision_changes_nothing(app, client, login_as, proposed, data, message):
     login_as("senior")
+    review_id = _review_id(app, proposed)
     before = _saved(app, proposed)
-    response = post_form(client, f"/triage/referrals/{proposed}/rejection-review", {"version": "2", **data})
-    assert response.status_code in (303, 409)
-    shown = _text(response) if response.status_code == 409 else _text(client.get(f"/referrals/{proposed}"))
-    assert message in shown
+    response = post_form(client, f"/discharge/reviews/{review_id}/decision", {**DECIDE, **data})
+    stale = message.startswith("changed")
+    assert response.status_code == (409 if stale else 400)
+    body = _text(response)
+    assert message in body
+    if not stale:
+        assert "There is a problem" in body
+        assert f'<form method="post" action="/discharge/reviews/{review_id}/decision"' in body, "the form again"
     assert _saved(app, proposed) == before
+    assert _review(app, review_id).decided_at is None
     assert not [e for e in events(app) if e.action.startswith("rejection.")]
 
 
 def test_only_a_senior_may_decide(app, client, login_as, proposed):
+    review_id = _review_id(app, proposed)
     user_id = login_as("clinician")
-    response = post_form(client, f"/triage/referrals/{proposed}/rejection-review",
-                         {"decision": "uphold", "rationale": "I am sure", "version": "2"})
+    assert client.get(f"/discharge/reviews/{review_id}").status_code == 403
+    response = post_form(client, f"/discharge/reviews/{review_id}/decision",
+                         {**DECIDE, "decision": "approved", "rationale": "I am sure"})
     assert response.status_code == 403
     assert _referral(app, proposed).state == "rejection_review"
+    assert _review(app, review_id).decided_at is None
     denied = events(app, "access.denied")
-    assert [(e.actor_id, json.loads(e.data)["endpoint"]) for e in denied] == [(user_id, "triage.decide_rejection")]
+    assert [(e.actor_id, json.loads(e.data)["endpoint"]) for e in denied] == [
+        (user_id, "discharge.show_review"), (user_id, "discharge.decide_review")]
 
 
 # -- bad input to the triage form ------------------------------------------------------------------------------

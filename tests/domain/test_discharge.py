@@ -212,8 +212,7 @@ def test_every_decision_on_every_kind_of_review(db_session, booker, clinician, s
     referral = review.referral
     state_before, state_after, written, summary = OUTCOMES[kind, choice]
     assert (review.kind, referral.state) == (kind, state_before)
-    version, decision = referral.version, DECISIONS[choice]
-    before = head(db_session)
+    decision, before = DECISIONS[choice], head(db_session)
     decide(db_session, senior, review, decision)
     db_session.commit()
     assert actions_since(db_session, before) == written
@@ -232,9 +231,8 @@ def test_every_decision_on_every_kind_of_review(db_session, booker, clinician, s
             event.actor_role, event.occurred_at) == (
         "referral", referral.id, referral.id, referral.patient_id, senior.user_id, "senior", DECIDED)
     payload = json.loads(event.data)
-    expected = {"from": state_before, "to": state_after, "version": version + 1, "review_id": review.id,
-                "kind": kind, "decision": choice, "rationale": decision.rationale, "plan": decision.plan,
-                "summary": summary}
+    expected = {"from": state_before, "to": state_after, "review_id": review.id, "kind": kind,
+                "decision": choice, "rationale": decision.rationale, "plan": decision.plan, "summary": summary}
     assert {k: payload.get(k) for k in expected} == expected
 
     if choice == "approved" and kind != "rejection":
@@ -265,6 +263,30 @@ def test_every_decision_on_every_kind_of_review(db_session, booker, clinician, s
     if kind == "rejection" and choice == "approved":
         assert (row.rejection_code, row.rejection_text) == ("not_eligible", "Out of area")
     assert events.verify(db_session).ok
+
+
+@pytest.mark.parametrize(("kind", "choice"), list(OUTCOMES))
+def test_a_second_senior_on_a_stale_page_is_told_what_the_first_decided(db_session, booker, clinician, senior,
+                                                                         other_senior, kind, choice):
+    """Both seniors opened the review at the same version; the second one's conflict lists the first's decision.
+
+    The decision's event must carry a version newer than the one both seniors saw (referral_flow.changes_since
+    lists events with payload version > seen_version).
+    """
+    review = pending(db_session, kind, booker, clinician)
+    db_session.commit()
+    seen = review.referral.version
+    decision_event = OUTCOMES[kind, choice][2][-1]
+    decide(db_session, senior, review, DECISIONS[choice], version=seen)
+    db_session.commit()
+    with pytest.raises(StaleRecord) as stale:
+        decide(db_session, other_senior, review, CONTINUE, version=seen)
+    db_session.rollback()
+    # Correct behaviour: the first senior's decision is in the conflict. For an attendance review decided
+    # "continue" or "safeguarding" (continue_engagement keeps the state) referral_flow.transition flushes no
+    # UPDATE, so the event records the version from before the decision, and the conflict lists nothing.
+    assert decision_event in stale.value.changes
+    assert data_of(db_session, decision_event)[-1]["version"] > seen
 
 
 @pytest.mark.parametrize(("choice", "state"), [("continue", "accepted"), ("safeguarding", "accepted"),
@@ -930,7 +952,7 @@ def test_review_queue_is_oldest_first_and_leaves_out_decided_reviews(db_session,
 # --- Re-referral ---------------------------------------------------------------------------------
 
 def referral_raw(**overrides) -> dict:
-    row = intake_row(received_at="2026-06-25 09:00", reason="Knee pain again", **overrides)
+    row = intake_row(**{"received_at": "2026-06-25 09:00", "reason": "Knee pain again", **overrides})
     return {name: row[name] for name in intake.REFERRAL_FIELDS}
 
 
