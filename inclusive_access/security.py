@@ -77,6 +77,12 @@ def init_app(app: Flask) -> None:
     app.before_request(guard_route)
     app.after_request(set_security_headers)
     app.context_processor(lambda: {"csp_nonce": csp_nonce()})
+    app.add_template_global(may, "may")
+
+
+def may(endpoint: str) -> bool:
+    """Whether the signed-in user's role may reach `endpoint`: templates link only where the policy allows."""
+    return current_user.is_authenticated and current_user.role in ACCESS.get(endpoint, ())
 
 
 def load_user_from_session(_request):

@@ -34,6 +34,7 @@ def request_discharge(session: Session, actor: Actor, referral: Referral, seen_v
     require_role(actor, REQUEST_ROLES)
     now = now or datetime.now(UTC)
     events.lock_log(session)
+    reviews.check_token(session, submission_token)
     referral_flow.check_version(session, referral, seen_version)
     states.next_state(referral.state, "request_discharge", actor.role)
     errors = {}
@@ -71,9 +72,9 @@ class Decision:
         found = {}
         if self.decision not in DECISIONS:
             found["decision"] = "Select the decision"
-        if not self.rationale:
+        if not (self.rationale or "").strip():
             found["rationale"] = "Record the rationale for the decision"
-        if self.decision == "continue" and not self.plan:
+        if self.decision == "continue" and not (self.plan or "").strip():
             found["plan"] = "Record the plan for continuing engagement"
         if self.decision == "safeguarding":
             found.update((self.concern or safeguarding.ConcernDetails("", "")).errors())
@@ -93,6 +94,8 @@ def decide_review(session: Session, actor: Actor, review: SeniorReview, seen_ver
         raise TransitionNotAllowed("This review has already been decided.")
     if errors := decision.errors():
         raise InvalidInput(errors)
+    if decision.decision != "approved" and decision.return_to_triage and referral.first_contact_at is not None:
+        raise InvalidInput({"return_to_triage": "This referral has had its first contact: continue treatment"})
     reviews.check_four_eyes(actor, review, decision.decision)
     data = {"review_id": review.id, "kind": review.kind, "decision": decision.decision,
             "rationale": decision.rationale, "plan": decision.plan}
@@ -139,8 +142,6 @@ def _continue(session: Session, actor: Actor, review: SeniorReview, referral: Re
                                  now=now, data={**data, "summary": "Returned to triage by a senior"})
         return
     if decision.return_to_triage:
-        if referral.first_contact_at is not None:
-            raise InvalidInput({"return_to_triage": "This referral has had its first contact: continue treatment"})
         _to_top_of_triage(referral, now)
         action = "return_to_triage"
     elif referral.state == states.ReferralState.DISCHARGE_REVIEW:

@@ -41,6 +41,8 @@ def transition(session: Session, actor: Actor, referral: Referral, action: str, 
     target = states.next_state(referral.state, action, actor.role)
     before = referral.state
     referral.state = target.value
+    if target.value == before:  # a same-state action still bumps the version, so stale forms are caught
+        flag_modified(referral, "state")
     locking.flush(session, "referral")
     payload = {"from": before, "to": target.value, "version": referral.version, **(data or {})}
     entity_type, entity_id = entity or ("referral", referral.id)

@@ -30,13 +30,18 @@ def dna_count(session: Session, referral_id: int) -> int:
         Appointment.referral_id == referral_id, Appointment.status == "dna"))
 
 
-def open_review(session: Session, actor: Actor, referral: Referral, kind: str, reason: str, reason_text: str,
-                now: datetime, submission_token: str | None = None) -> SeniorReview:
-    """Add the referral to the senior review list; the calling command writes the event."""
+def check_token(session: Session, submission_token: str | None) -> None:
+    """A second submit of the same request form finds the review the first one opened."""
     if submission_token:
         existing = session.scalar(select(SeniorReview.id).where(SeniorReview.submission_token == submission_token))
         if existing:
             raise DuplicateSubmission(existing)
+
+
+def open_review(session: Session, actor: Actor, referral: Referral, kind: str, reason: str, reason_text: str,
+                now: datetime, submission_token: str | None = None) -> SeniorReview:
+    """Add the referral to the senior review list; the calling command writes the event."""
+    check_token(session, submission_token)
     pending = pending_review(session, referral.id)
     if pending is not None:
         raise TransitionNotAllowed(f"This referral is already on the senior review list ({pending.reason_text}): "

@@ -10,6 +10,7 @@ from inclusive_access.domain import events, locking, states
 from inclusive_access.domain.access import require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput, StaleRecord, TransitionNotAllowed
+from inclusive_access.domain.validation import LONDON
 from inclusive_access.models import Patient, Referral, SafeguardingAction, SafeguardingConcern
 
 CATEGORIES = {"lost_contact": "Lost contact", "exploitation_risk": "Risk of exploitation",
@@ -27,7 +28,7 @@ class ConcernDetails:
         found = {}
         if self.category not in CATEGORIES:
             found["category"] = "Select the kind of concern"
-        if not self.concern:
+        if not (self.concern or "").strip():
             found["concern"] = "Describe the concern"
         return found
 
@@ -81,7 +82,7 @@ def route_concern(session: Session, actor: Actor, concern: SafeguardingConcern, 
         errors["routed_to"] = "Enter whom the concern was referred to"
     if routed_on is None:
         errors["routed_on"] = "Enter the date it was referred"
-    elif routed_on > now.date():
+    elif routed_on > now.astimezone(LONDON).date():
         errors["routed_on"] = "The date it was referred must be today or in the past"
     if errors:
         raise InvalidInput(errors)
