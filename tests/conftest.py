@@ -120,6 +120,23 @@ def database_url(request, tmp_path):
 
 
 @pytest.fixture
+def blank_database_url(backend, request, tmp_path):
+    """An empty database, not migrated: a new SQLite file, or a new PostgreSQL database."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'blank.db'}"
+        return
+    server = request.getfixturevalue("pg_server")
+    name = f"m_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    yield f"{server}/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+@pytest.fixture
 def backend(database_url) -> str:
     return "sqlite" if database_url.startswith("sqlite") else "postgresql"
 

@@ -1,11 +1,10 @@
 """The reasonable-adjustments register: record, edit, end, review, triage adoption, prompts, delivery, migration."""
 import json
-import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 
 from inclusive_access.domain import adjustments, appointments, events, triage
 from inclusive_access.domain.actors import Actor, actor_for
@@ -495,23 +494,6 @@ def test_an_adjustment_recorded_in_the_same_transaction_is_due(db_session, booke
 
 
 # --- Migration 0003 adopts the script's proposed adjustments -------------------------------------
-
-@pytest.fixture
-def blank_database_url(backend, request, tmp_path):
-    """An empty database, not migrated: a new SQLite file, or a new PostgreSQL database."""
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'blank.db'}"
-        return
-    server = request.getfixturevalue("pg_server")
-    name = f"m_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    yield f"{server}/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
-    admin.dispose()
-
 
 def test_migration_0003_turns_proposed_adjustments_into_real_ones(blank_database_url):
     app = make_app(blank_database_url)
