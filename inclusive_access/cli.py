@@ -1,13 +1,14 @@
 """flask commands: thin wrappers that call the domain and commit once."""
 import csv
 import sys
+import time
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
-from inclusive_access.domain import accounts, bulk_import, clarification, events
+from inclusive_access.domain import accounts, bulk_import, clarification, events, facts
 from inclusive_access.domain.actors import SYSTEM
 from inclusive_access.domain.errors import InvalidInput
 from inclusive_access.domain.policy import Policy
@@ -23,6 +24,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(import_referrals)
     app.cli.add_command(audit)
     app.cli.add_command(sla)
+    app.cli.add_command(facts_group)
 
 
 @click.command("create-user")
@@ -148,3 +150,17 @@ def sla_sweep() -> None:
     escalated = clarification.escalate_overdue(db.session)
     db.session.commit()
     click.echo(f"Escalated {len(escalated)} overdue clarification{'s' if len(escalated) != 1 else ''}.")
+
+
+@click.group("facts")
+def facts_group() -> None:
+    """The reporting projection (referral_facts)."""
+
+
+@facts_group.command("rebuild")
+def facts_rebuild() -> None:
+    """Recompute referral_facts from the event log alone (the reports read it)."""
+    started = time.perf_counter()
+    rows = facts.rebuild(db.session)
+    db.session.commit()
+    click.echo(f"Rebuilt {rows} referral facts in {time.perf_counter() - started:.1f} s.")

@@ -1,5 +1,6 @@
 """Codes and derivations that equity reporting segments by: IMD quintile, ethnic group, flags."""
 from collections.abc import Iterable, Mapping
+from datetime import date
 
 #: NHS Data Dictionary ethnic category (2001 census classification)
 ETHNIC_CATEGORIES = {
@@ -40,6 +41,19 @@ FLAGS = {
     "communication": "Communication need", "carer": "Caring responsibilities",
 }
 ENGLISH = {"english", "en", "eng"}
+
+
+#: (band, lowest age in it), youngest first; reports add "Not known"
+AGE_BANDS = (("0-17", 0), ("18-24", 18), ("25-34", 25), ("35-44", 35), ("45-54", 45), ("55-64", 55),
+             ("65-74", 65), ("75-84", 75), ("85+", 85))
+
+
+def age_band(born: date | None, on: date) -> str:
+    """The reporting age band of someone born on `born`, on the day `on` (snapshotted at receipt)."""
+    if born is None:
+        return "Not known"
+    age = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+    return next(band for band, lowest in reversed(AGE_BANDS) if age >= lowest)
 
 
 def imd_quintile(decile: int | None) -> int | None:

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from inclusive_access.domain import facts
 from inclusive_access.domain.actors import Actor
 from inclusive_access.models import Event
 
@@ -136,6 +137,7 @@ def record(
     event.hash = compute_hash(event)
     session.add(event)
     session.flush()
+    facts.apply(session, event)
     return event
 
 

@@ -15,6 +15,7 @@ from inclusive_access.domain.equity import (
     HOUSING_STATUSES,
     IMD_INDICES,
     SEXES,
+    age_band,
     derive_flags,
     imd_quintile,
 )
@@ -182,7 +183,9 @@ def receive_referral(
     data = {k: val for k, val in asdict(referral).items()}
     data.update(flags=flags, linked_existing_patient=linked, imd_quintile=row.imd_quintile,
                 previous_referral_id=previous_referral_id,
-                ethnic_category=record.ethnic_category, triage_due_at=row.triage_due_at, version=row.version)
+                ethnic_category=record.ethnic_category, triage_due_at=row.triage_due_at, version=row.version,
+                sex=record.sex,
+                age_band=age_band(record.date_of_birth, referral.received_at.astimezone(v.LONDON).date()))
     events.record(session, actor, events.REFERRAL_RECEIVED, "referral", row.id,
                   patient_id=record.id, referral_id=row.id, data=data, now=now)
     return row, linked

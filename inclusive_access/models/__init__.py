@@ -5,6 +5,7 @@ from inclusive_access.models.appointments import Appointment
 from inclusive_access.models.barriers import BarrierCheck, BarrierContactAttempt
 from inclusive_access.models.clarifications import Clarification, ContactAttempt
 from inclusive_access.models.events import Event
+from inclusive_access.models.facts import ReferralFact
 from inclusive_access.models.patients import Patient
 from inclusive_access.models.referrals import REFERRAL_STATES, Pathway, Referral
 from inclusive_access.models.reviews import SeniorReview
@@ -25,6 +26,7 @@ __all__ = [
     "Pathway",
     "Patient",
     "ReasonableAdjustment",
+    "ReferralFact",
     "Referral",
     "SafeguardingAction",
     "SafeguardingConcern",

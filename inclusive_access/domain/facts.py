@@ -1,0 +1,157 @@
+"""The only writer of referral_facts: each event updates its referral's row in the same transaction, and
+`rebuild` recomputes every row from the event log alone, with the same pure `project` function."""
+import json
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from inclusive_access.domain.equity import ETHNIC_GROUPS, FLAGS
+from inclusive_access.models import Event, ReferralFact
+
+LONDON = ZoneInfo("Europe/London")
+COLUMNS = tuple(c.name for c in ReferralFact.__table__.columns)
+#: DOMAIN.md: rebooking after a DNA counts as on time within 14 days of the missed appointment
+REBOOK_WITHIN = timedelta(days=14)
+RE_REFERRAL_WITHIN = timedelta(days=90)
+#: the decisions that end "awaiting triage" for the same-day triage measure
+TRIAGE_DECISIONS = frozenset({"triage.accepted", "triage.rejected", "triage.rejection_proposed",
+                              "clarification.requested"})
+
+
+def _time(value) -> datetime | None:
+    if value is None:
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _month(moment: datetime) -> str:
+    return moment.astimezone(LONDON).strftime("%Y-%m")
+
+
+def _received(event, data: dict, previous: Callable[[int], dict | None]) -> dict:
+    received = _time(data["received_at"])
+    flags = set(data.get("flags") or ())
+    fact = dict.fromkeys(COLUMNS)
+    fact.update(
+        referral_id=event.referral_id, patient_id=event.patient_id, pathway=data["pathway_code"],
+        received_at=received, received_month=_month(received), imd_quintile=data.get("imd_quintile"),
+        ethnic_group=ETHNIC_GROUPS.get(data.get("ethnic_category") or "99", "Not known"),
+        sex=data.get("sex") or "not_known", age_band=data.get("age_band") or "Not known", flagged=bool(flags),
+        **{f"flag_{flag}": flag in flags for flag in FLAGS}, state="received",
+        triage_due_at=_time(data.get("triage_due_at")), clarifications=0, clarifications_on_time=0, attended=0,
+        dnas=0, dnas_rebooked_in_14_days=0, barrier_checks=0, barrier_checks_completed=0, adjustments_due=0,
+        adjustments_met=0, dna_linked_discharge=False, previous_referral_id=data.get("previous_referral_id"),
+        re_referral_within_90_days=False)
+    earlier = previous(fact["previous_referral_id"]) if fact["previous_referral_id"] else None
+    if earlier and earlier["closed_at"] is not None:
+        fact["re_referral_within_90_days"] = received - earlier["closed_at"] <= RE_REFERRAL_WITHIN
+    return fact
+
+
+def project(fact: dict | None, event, previous: Callable[[int], dict | None]) -> dict | None:
+    """The referral's facts after `event`, from the event alone (pure; `previous` finds an earlier referral's facts).
+
+    Returns None for events that do not concern a referral's facts.
+    """
+    if event.referral_id is None:
+        return None
+    data = json.loads(event.data) if isinstance(event.data, str) else (event.data or {})
+    action, at = event.action, _time(event.occurred_at)
+    if action == "referral.received":
+        return _received(event, data, previous)
+    if fact is None:
+        return None
+    fact = dict(fact)
+    if "to" in data and "from" in data:  # every transition names the state it moved to
+        fact["state"] = data["to"]
+    if action in TRIAGE_DECISIONS and fact["triaged_at"] is None:
+        fact["triaged_at"] = at
+    if action == "triage.accepted":
+        fact["accepted_at"] = at
+    elif action in ("triage.rejected", "rejection.upheld"):
+        fact["rejected_at"] = fact["closed_at"] = at
+    elif action == "clarification.requested":
+        fact["clarifications"] += 1
+        fact["clarification_due_at"] = _time(data.get("due_at"))
+    elif action in ("clarification.answered", "clarification.closed_without_answer"):
+        due = fact["clarification_due_at"]
+        fact["clarifications_on_time"] += int(due is not None and at <= due)
+        fact["clarification_due_at"] = None
+    elif action == "referral.first_contact":
+        first = _time(data["first_contact_at"])
+        fact.update(first_contact_at=first, first_contact_month=_month(first),
+                    days_to_first_contact=(first - fact["received_at"]).total_seconds() / 86400)
+    elif action == "appointment.attended":
+        fact["attended"] += 1
+    elif action == "appointment.dna":
+        fact["dnas"] += 1
+        fact["unrebooked_dna_at"] = _time(data["starts_at"])
+    elif action == "appointment.booked" and fact["unrebooked_dna_at"] is not None:
+        fact["dnas_rebooked_in_14_days"] += int(at - fact["unrebooked_dna_at"] <= REBOOK_WITHIN)
+        fact["unrebooked_dna_at"] = None
+    elif action == "barrier_check.opened":
+        fact["barrier_checks"] += 1
+    elif action == "barrier_check.completed":
+        fact["barrier_checks_completed"] += 1
+    elif action == "adjustment.delivery_recorded":
+        deliveries = data.get("deliveries") or []
+        fact["adjustments_due"] += len(deliveries)
+        fact["adjustments_met"] += sum(1 for d in deliveries if d["met"])
+    elif action == "referral.discharged":
+        fact.update(discharged_at=at, closed_at=at, discharge_reason=data.get("reason"),
+                    dna_linked_discharge=data.get("reason") == "non_attendance")
+    return fact
+
+
+def _row(session: Session, referral_id: int) -> dict | None:
+    row = session.get(ReferralFact, referral_id)
+    return None if row is None else {c: getattr(row, c) for c in COLUMNS}
+
+
+def apply(session: Session, event: Event) -> None:
+    """Update the referral's facts from one event, in the caller's transaction (events.record calls this)."""
+    if event.referral_id is None:
+        return
+    before = _row(session, event.referral_id)
+    after = project(before, event, lambda rid: _row(session, rid))
+    if after is None or after == before:
+        return
+    if before is None:
+        session.add(ReferralFact(**after))
+    else:
+        row = session.get(ReferralFact, event.referral_id)
+        for column, value in after.items():
+            if before[column] != value:
+                setattr(row, column, value)
+    session.flush()
+
+
+def replay(rows: Iterable) -> dict[int, dict]:
+    """Every referral's facts from events in log order (in memory: the rebuild and the migration use it)."""
+    facts: dict[int, dict] = {}
+    for event in rows:
+        if event.referral_id is None:
+            continue
+        after = project(facts.get(event.referral_id), event, facts.get)
+        if after is not None:
+            facts[event.referral_id] = after
+    return facts
+
+
+def rebuild(session: Session, batch: int = 5000) -> int:
+    """Recompute referral_facts from the event log alone; returns the number of rows written."""
+    columns = Event.__table__.c
+    with session.execute(select(columns.action, columns.occurred_at, columns.referral_id, columns.patient_id,
+                                columns.data).where(columns.referral_id.is_not(None)).order_by(columns.seq)
+                         .execution_options(yield_per=batch)) as result:
+        facts = replay(result)
+    session.execute(delete(ReferralFact))
+    rows = list(facts.values())
+    for start in range(0, len(rows), batch):
+        session.execute(insert(ReferralFact), rows[start:start + batch])
+    session.flush()
+    return len(rows)

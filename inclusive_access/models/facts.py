@@ -1,0 +1,70 @@
+"""referral_facts: the reporting projection, one row per referral, written only by domain.facts."""
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from inclusive_access.extensions import db
+
+
+class ReferralFact(db.Model):
+    """Segment keys snapshotted at receipt, and the timestamps and counts every equity measure needs.
+
+    Rebuilt from the event log alone by `flask facts rebuild`, with identical rows.
+    """
+
+    __tablename__ = "referral_facts"
+    __table_args__ = (
+        # Reports filter by month received (and pathway), then group by a segment.
+        Index("ix_referral_facts_month_pathway", "received_month", "pathway"),
+        Index("ix_referral_facts_first_contact_month", "first_contact_month", "pathway"),
+    )
+
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), primary_key=True, autoincrement=False)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    pathway: Mapped[str] = mapped_column(String(32))
+    received_at: Mapped[datetime]
+    #: 'YYYY-MM' of receipt in Europe/London: the reporting period
+    received_month: Mapped[str] = mapped_column(String(7))
+    imd_quintile: Mapped[int | None]
+    ethnic_group: Mapped[str] = mapped_column(String(32))
+    sex: Mapped[str] = mapped_column(String(16))
+    age_band: Mapped[str] = mapped_column(String(8))
+    flagged: Mapped[bool]
+    flag_deprivation: Mapped[bool]
+    flag_housing: Mapped[bool]
+    flag_cognitive: Mapped[bool]
+    flag_language: Mapped[bool]
+    flag_communication: Mapped[bool]
+    flag_carer: Mapped[bool]
+    state: Mapped[str] = mapped_column(String(24))
+    triage_due_at: Mapped[datetime | None]
+    #: the first triage decision (accept, reject, rejection proposed, clarification asked)
+    triaged_at: Mapped[datetime | None]
+    accepted_at: Mapped[datetime | None]
+    rejected_at: Mapped[datetime | None]
+    clarifications: Mapped[int] = mapped_column(default=0)
+    clarifications_on_time: Mapped[int] = mapped_column(default=0)
+    #: due time of the clarification still open, if any
+    clarification_due_at: Mapped[datetime | None]
+    first_contact_at: Mapped[datetime | None]
+    first_contact_month: Mapped[str | None] = mapped_column(String(7))
+    #: referral-to-first-contact in days (fractional)
+    days_to_first_contact: Mapped[float | None]
+    attended: Mapped[int] = mapped_column(default=0)
+    dnas: Mapped[int] = mapped_column(default=0)
+    dnas_rebooked_in_14_days: Mapped[int] = mapped_column(default=0)
+    #: the last missed appointment not yet followed by a booking (the 14-day clock runs from it)
+    unrebooked_dna_at: Mapped[datetime | None]
+    barrier_checks: Mapped[int] = mapped_column(default=0)
+    barrier_checks_completed: Mapped[int] = mapped_column(default=0)
+    adjustments_due: Mapped[int] = mapped_column(default=0)
+    adjustments_met: Mapped[int] = mapped_column(default=0)
+    discharged_at: Mapped[datetime | None]
+    discharge_reason: Mapped[str | None] = mapped_column(String(24))
+    dna_linked_discharge: Mapped[bool] = mapped_column(default=False)
+    #: discharged or finally rejected
+    closed_at: Mapped[datetime | None]
+    previous_referral_id: Mapped[int | None]
+    #: received within 90 days of the previous referral's closure
+    re_referral_within_90_days: Mapped[bool] = mapped_column(default=False)

@@ -1,0 +1,134 @@
+"""referral_facts: maintained with every event, and rebuilt from the log alone with identical rows."""
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from inclusive_access import demo
+from inclusive_access.domain import appointments, discharge, dna, events, facts, intake, triage
+from inclusive_access.domain.actors import actor_for
+from inclusive_access.models import Event, ReferralFact
+from tests.factories import make_referral, make_user
+
+SCRIPT = triage.BookingScript(contact_method="telephone", contact_times="", safe_to_leave_message=True,
+                              interpreter_needed=False, language="", communication_needs="", mobility="none",
+                              caring_or_work="", digital_access="phone_only")
+
+
+def snapshot(session) -> list[dict]:
+    rows = session.scalars(select(ReferralFact).order_by(ReferralFact.referral_id)).all()
+    return [{c: getattr(row, c) for c in facts.COLUMNS} for row in rows]
+
+
+@pytest.mark.parametrize("seed", [3, 20261201])
+def test_the_rebuilt_projection_equals_the_incremental_one_row_for_row(db_session, seed):
+    """A random workflow history (the demo generator: triage, clarifications, DNAs, barrier checks,
+    adjustments, discharges, safeguarding) maintained event by event, then rebuilt from the log alone."""
+    demo.load(db_session, patients=60, referrals=90, seed=seed)
+    db_session.commit()
+    incremental = snapshot(db_session)
+    assert len(incremental) == 90
+    assert {row["state"] for row in incremental} >= {"received", "accepted", "in_treatment"}
+    assert sum(row["dnas"] for row in incremental) > 0, "the history exercises missed appointments"
+    assert facts.rebuild(db_session) == 90
+    db_session.commit()
+    db_session.expire_all()
+    assert snapshot(db_session) == incremental
+
+
+def test_rebuild_replaces_a_damaged_projection(db_session):
+    referral = make_referral(db_session)
+    db_session.commit()
+    row = db_session.get(ReferralFact, referral.id)
+    row.pathway, row.dnas = "wrong", 99  # a stray edit outside the domain
+    db_session.commit()
+    facts.rebuild(db_session)
+    db_session.commit()
+    db_session.expire_all()
+    row = db_session.get(ReferralFact, referral.id)
+    assert (row.pathway, row.dnas) == ("msk", 0)
+
+
+def test_a_crafted_history_gives_the_facts_a_person_would_count(db_session):
+    """Flagged (housing), received Monday 1 June 2026 09:00 BST, accepted at 11:00, a DNA on 8 June, rebooked
+    10 days later, seen on 25 June (24 days after receipt), then discharged for non-attendance by a senior."""
+    booker = actor_for(make_user(db_session, "booking"))
+    clinician = actor_for(make_user(db_session, "clinician"))
+    senior = actor_for(make_user(db_session, "senior"))
+    referral = make_referral(db_session, received_at="2026-06-01 09:00", housing_status="temporary",
+                             date_of_birth="1950-04-01", sex="female", ethnic_category="N", imd_decile="2")
+    received = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+    triage.triage_referral(db_session, booker, referral, referral.version, SCRIPT, [], "accept",
+                           now=received + timedelta(hours=2))
+    missed_slot = datetime(2026, 6, 8, 9, 0, tzinfo=UTC)
+    missed = appointments.book_appointment(db_session, booker, referral, referral.version, missed_slot, "telephone",
+                                           None, now=received + timedelta(hours=3))
+    appointments.record_outcome(db_session, booker, missed, missed.version, "dna", now=missed_slot + timedelta(hours=1))
+    assert db_session.get(ReferralFact, referral.id).dnas == 1, "the projection follows each event"
+    open_check = dna.open_check_for(db_session, referral.id)
+    dna.log_attempt(db_session, booker, open_check, "telephone", True, None, now=missed_slot + timedelta(days=1))
+    dna.complete_barrier_check(db_session, booker, open_check, open_check.version, "rebooked",
+                               now=missed_slot + timedelta(days=1))
+    seen_slot = datetime(2026, 6, 25, 8, 0, tzinfo=UTC)
+    seen = appointments.book_appointment(db_session, booker, referral, referral.version, seen_slot, "clinic", "Hub",
+                                         now=missed_slot + timedelta(days=10))
+    appointments.record_outcome(db_session, booker, seen, seen.version, "attended", now=seen_slot + timedelta(hours=1))
+    review = discharge.request_discharge(db_session, clinician, referral, referral.version, "non_attendance",
+                                         "Declined further appointments", now=seen_slot + timedelta(days=5))
+    discharge.decide_review(db_session, senior, review, referral.version,
+                            discharge.Decision("approved", "Agreed with the GP"), now=seen_slot + timedelta(days=6))
+    db_session.commit()
+    row = db_session.get(ReferralFact, referral.id)
+    assert (row.pathway, row.received_month, row.imd_quintile, row.ethnic_group, row.sex, row.age_band) == (
+        "msk", "2026-06", 1, "Black or Black British", "female", "75-84")
+    assert (row.flagged, row.flag_housing, row.flag_deprivation, row.flag_language) == (True, True, True, False)
+    assert (row.triaged_at, row.accepted_at) == (received + timedelta(hours=2), received + timedelta(hours=2))
+    assert row.triage_due_at == datetime(2026, 6, 1, 16, 0, tzinfo=UTC), "same day, 17:00 BST"
+    assert (row.attended, row.dnas, row.dnas_rebooked_in_14_days, row.unrebooked_dna_at) == (1, 1, 1, None)
+    assert (row.barrier_checks, row.barrier_checks_completed) == (1, 1)
+    assert (row.first_contact_at, row.first_contact_month) == (seen_slot, "2026-06")
+    assert row.days_to_first_contact == pytest.approx(24.0)
+    assert (row.state, row.discharge_reason, row.dna_linked_discharge) == ("discharged", "non_attendance", True)
+    assert row.discharged_at == row.closed_at == seen_slot + timedelta(days=6)
+
+
+def test_a_late_rebooking_is_not_counted_within_14_days(db_session):
+    booker = actor_for(make_user(db_session, "booking"))
+    referral = make_referral(db_session, received_at="2026-06-01 09:00")
+    triage.triage_referral(db_session, booker, referral, referral.version, SCRIPT, [], "accept",
+                           now=datetime(2026, 6, 1, 10, tzinfo=UTC))
+    slot = datetime(2026, 6, 8, 9, tzinfo=UTC)
+    missed = appointments.book_appointment(db_session, booker, referral, referral.version, slot, "telephone", None,
+                                           now=datetime(2026, 6, 2, tzinfo=UTC))
+    appointments.record_outcome(db_session, booker, missed, missed.version, "dna", now=slot + timedelta(hours=1))
+    check = dna.open_check_for(db_session, referral.id)
+    dna.log_attempt(db_session, booker, check, "telephone", True, None, now=slot + timedelta(days=1))
+    dna.complete_barrier_check(db_session, booker, check, check.version, "rebooked", now=slot + timedelta(days=1))
+    appointments.book_appointment(db_session, booker, referral, referral.version, slot + timedelta(days=30), "video",
+                                  None, now=slot + timedelta(days=14, minutes=1))
+    row = db_session.get(ReferralFact, referral.id)
+    assert (row.dnas, row.dnas_rebooked_in_14_days, row.unrebooked_dna_at) == (1, 0, None)
+
+
+def test_a_re_referral_within_90_days_of_closure_is_marked(db_session):
+    clinician = actor_for(make_user(db_session, "clinician"))
+    first = make_referral(db_session, received_at="2026-03-02 09:00")
+    triage.triage_referral(db_session, clinician, first, first.version, SCRIPT, [], "reject",
+                           reason_code="wrong_service", reason_text="Falls service",
+                           now=datetime(2026, 3, 2, 12, tzinfo=UTC))
+    raw = {"pathway": "msk", "referrer_name": "Dr B", "referrer_organisation": "Surgery",
+           "referrer_contact": "0113 496 0001", "reason": "Worse again", "urgency": "routine", "external_ref": ""}
+    soon = intake.re_refer(db_session, clinician, first, {**raw, "received_at": "2026-05-30 10:00"},
+                           now=datetime(2026, 5, 30, 10, tzinfo=UTC))
+    late = intake.re_refer(db_session, clinician, first, {**raw, "received_at": "2026-06-02 10:00"},
+                           now=datetime(2026, 6, 2, 10, tzinfo=UTC))
+    assert db_session.get(ReferralFact, soon.id).re_referral_within_90_days is True  # 89 days after
+    assert db_session.get(ReferralFact, late.id).re_referral_within_90_days is False  # 92 days after
+    assert db_session.get(ReferralFact, first.id).re_referral_within_90_days is False
+
+
+def test_events_without_a_referral_leave_the_projection_alone(db_session):
+    make_user(db_session, "booking")  # user.created: no referral
+    events.record(db_session, actor_for(make_user(db_session, "manager")), events.ACCESS_DENIED, "route")
+    assert db_session.scalar(select(func.count()).select_from(ReferralFact)) == 0
+    assert db_session.scalar(select(func.count()).select_from(Event)) == 3
