@@ -54,9 +54,13 @@ def open_review(session: Session, actor: Actor, referral: Referral, kind: str, r
     return review
 
 
-def check_four_eyes(actor: Actor, review: SeniorReview, decision: str) -> None:
+def may_approve(actor: Actor, review: SeniorReview) -> bool:
     """Whoever asked for a discharge or proposed a rejection never approves it (DOMAIN.md, senior sign-off)."""
-    if decision == "approved" and review.kind in FOUR_EYES_KINDS and review.opened_by == actor.user_id:
+    return not (review.kind in FOUR_EYES_KINDS and review.opened_by == actor.user_id)
+
+
+def check_four_eyes(actor: Actor, review: SeniorReview, decision: str) -> None:
+    if decision == "approved" and not may_approve(actor, review):
         raise NotPermitted("You asked for this: another senior must approve it.")
 
 

@@ -19,6 +19,9 @@ from inclusive_access.extensions import db
 from inclusive_access.htmx import render
 from inclusive_access.models import Referral, SeniorReview
 
+#: the domain's names for what the decision form asks in other fields
+FORM_FIELDS = {"category": "concern_category", "concern": "concern_text", "return_to_triage": "return_to"}
+
 
 def _history(referral: Referral) -> dict:
     """The DNA and contact history both pages show: appointments, barrier checks with their attempts."""
@@ -75,6 +78,7 @@ def _show(review: SeniorReview, form: ReviewDecisionForm | None = None, errors: 
     return render_template(
         "discharge/review.html", review=review, referral=referral, patient=referral.patient, form=form,
         errors=errors or {}, blocks=discharge.discharge_blocks(db.session, referral),
+        may_approve=reviews.may_approve(actor_for(current_user), review),
         unreached=discharge.unreached_since_last_contact(db.session, referral),
         lost_contact=lost_contact,
         concerns=safeguarding.concerns_for_patient(db.session, referral.patient_id),
@@ -100,12 +104,15 @@ def decide_review(review_id: int):
                                                                         form.version.data))
     except InvalidInput as exc:
         db.session.rollback()
-        errors = {{"category": "concern_category", "concern": "concern_text"}.get(k, k): m
-                  for k, m in exc.errors.items()}
+        errors = {FORM_FIELDS.get(k, k): m for k, m in exc.errors.items()}
         return _show(db.session.get(SeniorReview, review_id), form, errors, 400)
-    except (NotPermitted, TransitionNotAllowed) as exc:
+    except NotPermitted as exc:
         db.session.rollback()
         return _show(db.session.get(SeniorReview, review_id), form, {"decision": str(exc)}, 400)
+    except TransitionNotAllowed as exc:  # decided meanwhile: the page shows the decision, not the form
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("discharge.show_review", review_id=review_id), 303)
     db.session.commit()
     flash(f"Decision recorded: the referral is now {review.referral.state.replace('_', ' ')}.", "success")
     return redirect(url_for("discharge.review_queue"), 303)

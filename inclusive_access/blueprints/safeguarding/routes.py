@@ -12,8 +12,6 @@ from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput, St
 from inclusive_access.extensions import db
 from inclusive_access.models import Referral, SafeguardingConcern
 
-FIRST_FIELD = {"route": "routed_to", "action": "action", "close": "outcome"}
-
 
 @bp.route("/")
 def list_concerns():
@@ -68,10 +66,7 @@ def show_concern(concern_id: int):
 
 
 def _save(concern_id: int, form, name: str, command, message: str):
-    """Validate `form`, run the domain `command`, commit once; errors re-show the concern with the form.
-
-    A refusal that names no field (the concern was closed meanwhile) is shown at the form's first field.
-    """
+    """Validate `form`, run the domain `command`, commit once; errors re-show the concern with the form."""
     concern = _concern(concern_id)
     if not form.validate_on_submit():
         return _show(concern, first_errors(form), {name: form}, 400)
@@ -80,10 +75,13 @@ def _save(concern_id: int, form, name: str, command, message: str):
     except StaleRecord as stale:
         return conflict(stale, concern.referral.patient, url_for("safeguarding.show_concern", concern_id=concern_id),
                         "safeguarding concern")
-    except (InvalidInput, TransitionNotAllowed) as exc:
+    except InvalidInput as exc:
         db.session.rollback()
-        errors = getattr(exc, "errors", None) or {FIRST_FIELD[name]: str(exc)}
-        return _show(_concern(concern_id), errors, {name: form}, 400)
+        return _show(_concern(concern_id), exc.errors, {name: form}, 400)
+    except TransitionNotAllowed as exc:  # closed meanwhile: the page shows the closure, not the forms
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("safeguarding.show_concern", concern_id=concern_id), 303)
     db.session.commit()
     flash(message, "success")
     return redirect(url_for("safeguarding.show_concern", concern_id=concern_id), 303)

@@ -1,0 +1,418 @@
+"""Pure statistics for equity reporting: Wilson and median intervals, SII/RII, XmR charts, small-number suppression."""
+import math
+import random
+import statistics
+from collections.abc import Callable, Sequence
+from fractions import Fraction
+
+#: the two-sided 95% normal quantile, used to turn each group's 95% limits into a standard error (as phe_sii does)
+Z_95 = statistics.NormalDist().inv_cdf(0.975)
+#: XmR natural process limits sit 3 sigma out, sigma estimated as mean moving range / d2 (d2 = 1.128): 3 / 1.128
+XMR_LIMIT = 2.66
+#: a moving range at or above D4 x the mean moving range (D4 = 3.267 for ranges of two points) is an outlier
+XMR_SCREEN = 3.267
+#: the "near the limit" band, two thirds of the way to a limit (2 sigma), computed as NHSRplotthedots does
+XMR_NEAR = 2 * (XMR_LIMIT / 3)
+SUPPRESSED = "*"
+IMPROVEMENTS = ("increase", "decrease", "neither")
+
+
+def _z(conf: float) -> float:
+    return statistics.NormalDist().inv_cdf(1 - (1 - conf) / 2)
+
+
+def wilson_ci(x: int, n: int, conf: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for the proportion x/n, without continuity correction.
+
+    Limits are (2x + z^2 -/+ z * sqrt(z^2 + 4x(1 - x/n))) / (2(n + z^2)) with z the exact normal quantile
+    NormalDist().inv_cdf(1 - (1 - conf)/2) (1.959963984540054 at 95%), clipped to [0, 1]; x = 0 gives a lower limit
+    of exactly 0 and x = n an upper limit of exactly 1. conf = 1 gives (0, 1). n = 0 carries no information, so the
+    interval is the whole of (0, 1) rather than an error: small groups are shown with wide intervals, not dropped.
+
+    Sources: Wilson EB, J Am Stat Assoc 1927;22:209-212; Newcombe RG, Stat Med 1998;17:857-872 (method 3);
+    PHE/OHID's Fingertips technical guidance and PHEindicatormethods' wilson_lower/wilson_upper, which use this form.
+    """
+    if n < 0:
+        raise ValueError(f"the denominator must not be negative, got n={n}")
+    if not 0 <= x <= n:
+        raise ValueError(f"the numerator must lie in [0, n], got x={x}, n={n}")
+    if not 0 < conf <= 1:
+        raise ValueError(f"the confidence level must lie in (0, 1], got {conf}")
+    if n == 0 or conf == 1:
+        return 0.0, 1.0
+    z = _z(conf)
+    centre = 2 * x + z * z
+    spread = z * math.sqrt(z * z + 4 * x * (1 - x / n))
+    denominator = 2 * (n + z * z)
+    lower = 0.0 if x == 0 else max(0.0, (centre - spread) / denominator)
+    upper = 1.0 if x == n else min(1.0, (centre + spread) / denominator)
+    return lower, upper
+
+
+def median_ci(values_sorted_count: int, conf: float = 0.95) -> tuple[int, int]:
+    """The 1-based order statistics (j, k) whose values bound the order-statistic (binomial) interval for a median.
+
+    With n sorted values and B ~ Binomial(n, 1/2), the interval [x_(j), x_(k)] with k = n - j + 1 covers the
+    population median with probability P(j <= B <= k - 1). This returns the narrowest such symmetric pair (the largest
+    j) whose coverage is at least conf, computed exactly in integers. When even (1, n) falls short (n <= 5 at 95%,
+    where its coverage is 1 - 2/2^n), it returns (1, n), the widest interval there is, whose coverage is then below
+    conf. The app computes the median itself in SQL; this gives the ranks to read the limits at.
+
+    Source: Campbell MJ, Gardner MJ. Calculating confidence intervals for some non-parametric analyses.
+    BMJ 1988;296:1454-1456 (also chapter 5 of Altman DG et al., Statistics with Confidence, 2nd edn, 2000).
+    """
+    n = values_sorted_count
+    if n < 1:
+        raise ValueError(f"a median needs at least one value, got n={n}")
+    if not 0 < conf <= 1:
+        raise ValueError(f"the confidence level must lie in (0, 1], got {conf}")
+    # coverage(j) = 1 - 2 * P(B <= j - 1) >= conf  <=>  2 * sum_{i < j} C(n, i) <= (1 - conf) * 2^n
+    budget = (1 - Fraction(conf)) * 2**n
+    best_j, tail, term = 0, 0, 1
+    for i in range(n // 2):  # j = i + 1 stays below the middle, so that j < k
+        tail += term
+        if 2 * tail > budget:
+            break
+        best_j = i + 1
+        term = term * (n - i) // (i + 1)
+    if best_j == 0:
+        return 1, n
+    return best_j, n - best_j + 1
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))
+
+
+def _expit(t: float) -> float:
+    if t >= 0:
+        return 1 / (1 + math.exp(-t))
+    return math.exp(t) / (1 + math.exp(t))
+
+
+def _identity(v: float) -> float:
+    return v
+
+
+#: value_type -> (to the scale its uncertainty is normal on, back again)
+_SCALES: dict[str, tuple[Callable[[float], float], Callable[[float], float]]] = {
+    "value": (_identity, _identity),
+    "rate": (math.log, math.exp),
+    "proportion": (_logit, _expit),
+}
+
+
+def _quantile_type7(sorted_values: Sequence[float], p: float) -> float:
+    """R's default quantile (type 7): linear interpolation between order statistics at h = (N - 1) p."""
+    h = (len(sorted_values) - 1) * p
+    below = math.floor(h)
+    above = min(below + 1, len(sorted_values) - 1)
+    return sorted_values[below] + (h - below) * (sorted_values[above] - sorted_values[below])
+
+
+def sii_rii(values: Sequence[float], populations: Sequence[float], lower: Sequence[float], upper: Sequence[float],
+            value_type: str = "value", transform: bool = False, multiplier: float = 1, conf: float = 0.95,
+            reps: int = 100_000, seed: int | None = None) -> dict[str, float]:
+    """Slope and relative index of inequality across ordered groups, with Monte-Carlo intervals (PHE/OHID method).
+
+    Groups come most deprived first (at least 5). Each group's x is the midpoint of its share of the cumulative
+    population (the share before it plus half its own), so x runs from 0 (most deprived) to 1 (least deprived).
+    The value is regressed on x by weighted least squares, weights = population shares (phe_sii's
+    lm(y*sqrt(a) ~ sqrt(a) + x*sqrt(a) - 1)), giving intercept a and slope b. SII = multiplier * b, the fitted least
+    deprived end minus the most deprived end, so values rising from most to least deprived give a positive SII.
+    RII = (a + b) / a, the ratio of the ends (NaN if the most deprived end is fitted at 0); the multiplier does not
+    change it. value_type is "value", "rate" or "proportion". With transform=True (rates and proportions only) the fit
+    is on the log (rates) or logit (proportions, values in (0, 1)) scale and the ends are back-transformed:
+    SII = multiplier * (back(a + b) - back(a)), RII = back(a + b) / back(a).
+
+    Intervals: in each of `reps` repetitions every group's value is drawn from a normal on its value_type's scale
+    (identity, log for rates, logit for proportions, whatever `transform` is), centred on the value with standard
+    error (scaled upper - scaled lower) / (2 * z_0.975) from its 95% limits; the draw is back-transformed and the fit
+    repeated with the same transform choice. Draws come from random.Random(seed), group by group within each
+    repetition. A group whose limits have zero width contributes its value unchanged. The limits are R's default
+    (type 7) quantiles of the SII and RII draws at (1 - conf)/2 and 1 - (1 - conf)/2; phe_sii instead reads the
+    sorted draws at position round(reps * p), which differs by less than one draw's spacing.
+
+    Sources: Low A, Low A. Measuring the gap: quantifying and comparing local health inequalities. J Public Health
+    2004;26:388-395; PHEindicatormethods::phe_sii (value_type, transform, multiplier, repetitions, confidence).
+    """
+    k = len(values)
+    if not len(populations) == len(lower) == len(upper) == k:
+        raise ValueError("values, populations, lower and upper must have one entry per group")
+    if k < 5:
+        raise ValueError(f"the SII needs at least 5 ordered groups, got {k}")
+    if value_type not in _SCALES:
+        raise ValueError(f"value_type must be one of {sorted(_SCALES)}, got {value_type!r}")
+    if transform and value_type == "value":
+        raise ValueError("transform=True needs value_type 'rate' (log) or 'proportion' (logit)")
+    if not 0 < conf < 1:
+        raise ValueError(f"the confidence level must lie in (0, 1), got {conf}")
+    if reps < 1:
+        raise ValueError(f"at least one repetition is needed, got {reps}")
+    for value, pop, lo, hi in zip(values, populations, lower, upper, strict=True):
+        if pop <= 0:
+            raise ValueError(f"every group needs a positive population, got {pop}")
+        if not lo <= value <= hi:
+            raise ValueError(f"each value must lie within its limits, got {value} outside [{lo}, {hi}]")
+        if value_type == "rate" and lo <= 0:
+            raise ValueError(f"rates and their limits must be positive for the log scale, got lower={lo}")
+        if value_type == "proportion" and not (lo > 0 and hi < 1):
+            raise ValueError(f"proportions and their limits must lie in (0, 1) for the logit scale, got [{lo}, {hi}]")
+
+    to_scale, from_scale = _SCALES[value_type]
+    total = math.fsum(populations)
+    shares, xs, before = [], [], 0.0
+    for pop in populations:
+        shares.append(pop / total)
+        xs.append((before + pop / 2) / total)
+        before += pop
+    x_bar = math.fsum(a * x for a, x in zip(shares, xs, strict=True))
+    s_xx = math.fsum(a * (x - x_bar) ** 2 for a, x in zip(shares, xs, strict=True))
+    # WLS estimates are linear in y: b = sum(slope_w * y), a = sum(intercept_w * y)
+    slope_w = [a * (x - x_bar) / s_xx for a, x in zip(shares, xs, strict=True)]
+    intercept_w = [a - x_bar * w for a, w in zip(shares, slope_w, strict=True)]
+
+    def ends(ys: Sequence[float]) -> tuple[float, float]:
+        intercept = sum(w * y for w, y in zip(intercept_w, ys, strict=True))
+        slope = sum(w * y for w, y in zip(slope_w, ys, strict=True))
+        if transform:
+            most, least = from_scale(intercept), from_scale(intercept + slope)
+            sii = multiplier * (least - most)
+        else:
+            most, least = intercept, intercept + slope
+            sii = multiplier * slope
+        return sii, (least / most if most != 0 else math.nan)
+
+    point_ys = [to_scale(v) if transform else v for v in values]
+    sii, rii = ends(point_ys)
+
+    means = [to_scale(v) for v in values]
+    errors = [(to_scale(hi) - to_scale(lo)) / (2 * Z_95) for lo, hi in zip(lower, upper, strict=True)]
+    rng = random.Random(seed)  # noqa: S311 -- seeded, reproducible simulation; nothing secret depends on it
+    sii_draws, rii_draws = [], []
+    for _ in range(reps):
+        ys = []
+        for point_y, mean, error in zip(point_ys, means, errors, strict=True):
+            if error == 0:
+                ys.append(point_y)
+            else:
+                draw = rng.gauss(mean, error)
+                ys.append(draw if transform else from_scale(draw))
+        draw_sii, draw_rii = ends(ys)
+        sii_draws.append(draw_sii)
+        rii_draws.append(draw_rii)
+
+    tail = (1 - conf) / 2
+    sii_draws.sort()
+    result = {"sii": sii, "rii": rii,
+              "sii_lower": _quantile_type7(sii_draws, tail), "sii_upper": _quantile_type7(sii_draws, 1 - tail)}
+    if any(math.isnan(r) for r in rii_draws):
+        result.update(rii_lower=math.nan, rii_upper=math.nan)
+    else:
+        rii_draws.sort()
+        result.update(rii_lower=_quantile_type7(rii_draws, tail), rii_upper=_quantile_type7(rii_draws, 1 - tail))
+    return result
+
+
+def _runs(signs: Sequence[int]) -> list[tuple[int, int, int]]:
+    """Maximal runs of one non-zero sign, as (first index, last index, sign), in order."""
+    runs, start = [], 0
+    for i in range(1, len(signs) + 1):
+        if i == len(signs) or signs[i] != signs[start]:
+            if signs[start] != 0:
+                runs.append((start, i - 1, signs[start]))
+            start = i
+    return runs
+
+
+def _sign(d: float) -> int:
+    return (d > 0) - (d < 0)
+
+
+def xmr(values: Sequence[float], screen_outliers: bool = True, improvement: str = "neither",
+        target: float | None = None) -> dict:
+    """XmR (individuals) chart: limits, point types and target assurance, NHS "Making Data Count" style.
+
+    Moving ranges are |x_i - x_(i-1)| (n - 1 of them). With screen_outliers, moving ranges at or above 3.267 x their
+    mean are dropped once and the mean moving range recomputed from the rest (when every moving range is 0 there is
+    nothing to screen). Limits are mean +/- 2.66 x mean moving range; the near band is mean +/- (2/3) x 2.66 x mean
+    moving range. A constant series has limits equal to the mean and no special cause.
+
+    Special cause, the first matching rule deciding each point: (a) strictly outside a limit; (b) part of a run of 7
+    or more strictly rising or strictly falling points (every point of the run); (c) 2 of 3 consecutive points beyond
+    the near band on the same side, those beyond-band points only (points outside the limits do not count); (d) part
+    of a run of 7 or more on one side of the mean (a point on the mean breaks it). The direction of (a), (c) and (d)
+    is the side of the mean (or band), and of (b) the trend's; a peak ending one trend and starting another takes the
+    earlier one. With improvement "increase" an upward direction is "special_cause_improvement" and a downward one
+    "special_cause_concern" ("decrease" the reverse); "neither" gives "special_cause_neither". Other points are
+    "common_cause". Assurance (None without a target or with "neither"): for "increase" "pass" if target <= lower,
+    "fail" if target > upper, else "hit_or_miss"; for "decrease" "pass" if target >= upper, "fail" if target < lower.
+    DOMAIN.md draws a plain run chart instead when there are fewer than 15 points; that choice is the caller's.
+
+    Sources: NHS England and NHS Improvement, Making Data Count (2019, 2021); NHSRplotthedots (ptd_spc_standard,
+    ptd_calculate_point_type, ptd_calculate_assurance_type); Wheeler DJ, Understanding Variation (2000).
+    """
+    ys = [float(v) for v in values]
+    n = len(ys)
+    if n < 2:
+        raise ValueError(f"an XmR chart needs at least 2 values, got {n}")
+    if improvement not in IMPROVEMENTS:
+        raise ValueError(f"improvement must be one of {IMPROVEMENTS}, got {improvement!r}")
+    mean = statistics.fmean(ys)
+    moving_ranges = [abs(b - a) for a, b in zip(ys, ys[1:], strict=False)]
+    mr_bar = statistics.fmean(moving_ranges)
+    if screen_outliers and mr_bar > 0:
+        mr_bar = statistics.fmean(mr for mr in moving_ranges if mr < XMR_SCREEN * mr_bar)
+    lower, upper = mean - XMR_LIMIT * mr_bar, mean + XMR_LIMIT * mr_bar
+    near_lower, near_upper = mean - XMR_NEAR * mr_bar, mean + XMR_NEAR * mr_bar
+
+    directions: list[int | None] = [None] * n  # +1 up / -1 down, set by the first rule that flags the point
+
+    def flag(i: int, direction: int) -> None:
+        if directions[i] is None:
+            directions[i] = direction
+
+    side = [_sign(y - mean) for y in ys]
+    outside = [y > upper or y < lower for y in ys]
+    for i in range(n):  # (a)
+        if outside[i]:
+            flag(i, side[i])
+    steps = [_sign(b - a) for a, b in zip(ys, ys[1:], strict=False)]
+    for first, last, direction in _runs(steps):  # (b): steps first..last join points first..last + 1
+        if last - first + 2 >= 7:
+            for i in range(first, last + 2):
+                flag(i, direction)
+    beyond = [0 if outside[i] else (1 if y > near_upper else -1 if y < near_lower else 0) for i, y in enumerate(ys)]
+    for start in range(n - 2):  # (c)
+        for direction in (1, -1):
+            hits = [i for i in range(start, start + 3) if beyond[i] == direction]
+            if len(hits) >= 2:
+                for i in hits:
+                    flag(i, direction)
+    for first, last, direction in _runs(side):  # (d)
+        if last - first + 1 >= 7:
+            for i in range(first, last + 1):
+                flag(i, direction)
+
+    point_types = []
+    for direction in directions:
+        if direction is None:
+            point_types.append("common_cause")
+        elif improvement == "neither":
+            point_types.append("special_cause_neither")
+        elif (direction > 0) == (improvement == "increase"):
+            point_types.append("special_cause_improvement")
+        else:
+            point_types.append("special_cause_concern")
+
+    assurance = None
+    if target is not None and improvement == "increase":
+        assurance = "pass" if target <= lower else "fail" if target > upper else "hit_or_miss"
+    elif target is not None and improvement == "decrease":
+        assurance = "pass" if target >= upper else "fail" if target < lower else "hit_or_miss"
+    return {"mean": mean, "lower": lower, "upper": upper, "near_lower": near_lower, "near_upper": near_upper,
+            "point_types": point_types, "assurance": assurance}
+
+
+def suppress_count(n: int, low: int = 1, high: int = 7) -> str | int:
+    """One published count: "*" when low <= n <= high (1 to 7 by default, as NHS England publications show them).
+
+    Zero is shown: a true zero reveals no individual. Sources: ONS, Review of the Dissemination of Health
+    Statistics: Confidentiality Guidance (2006); NHS England statistical publications' small-number practice.
+    """
+    if n < 0:
+        raise ValueError(f"counts cannot be negative, got {n}")
+    return SUPPRESSED if low <= n <= high else n
+
+
+Cell = tuple[int, int]
+
+
+def _cheapest(candidates: list[Cell], rows: list[list[int | None]], closes: Callable[[Cell], bool]) -> Cell:
+    """Non-zero cells before zeros, then cells that close a gap, then the smallest value, then reading order."""
+    return min(candidates, key=lambda rc: (rows[rc[0]][rc[1]] == 0, not closes(rc), rows[rc[0]][rc[1]], rc))
+
+
+def _reach(hidden: set[Cell], start: tuple[str, int], without: Cell) -> set[tuple[str, int]]:
+    """Rows ("r", i) and columns ("c", j) linked to `start` through hidden cells other than `without`."""
+    seen, stack = {start}, [start]
+    while stack:
+        kind, index = stack.pop()
+        for cell in hidden:
+            if cell == without or cell[0 if kind == "r" else 1] != index:
+                continue
+            other = ("c", cell[1]) if kind == "r" else ("r", cell[0])
+            if other not in seen:
+                seen.add(other)
+                stack.append(other)
+    return seen
+
+
+def _next_secondary(rows: list[list[int | None]], hidden: set[Cell], row_totals: bool,
+                    column_totals: bool) -> Cell | None:
+    """The next cell secondary suppression must hide, or None once no "*" can be worked out from the totals."""
+    n_rows, n_cols = len(rows), len(rows[0])
+    count_row = [sum((r, c) in hidden for c in range(n_cols)) for r in range(n_rows)]
+    count_col = [sum((r, c) in hidden for r in range(n_rows)) for c in range(n_cols)]
+    lines = []
+    if row_totals:
+        lines += [([(r, c) for c in range(n_cols)], lambda rc: column_totals and count_col[rc[1]] > 0)
+                  for r in range(n_rows)]
+    if column_totals:
+        lines += [([(r, c) for r in range(n_rows)], lambda rc: row_totals and count_row[rc[0]] > 0)
+                  for c in range(n_cols)]
+    for line, closes in lines:
+        if sum(cell in hidden for cell in line) == 1:
+            open_cells = [cell for cell in line if cell not in hidden]
+            if not open_cells:
+                raise ValueError("a one-cell line cannot hide its cell while its total is published; "
+                                 "suppress that total instead")
+            return _cheapest(open_cells, rows, closes)
+    if row_totals and column_totals:
+        # With both totals a hidden cell is recoverable exactly when it is a bridge of the graph linking rows and
+        # columns through hidden cells (on no cycle): two blocks joined by one cell, every line holding two or more.
+        for r, c in sorted(hidden):
+            side_a = _reach(hidden, ("r", r), without=(r, c))
+            if ("c", c) in side_a:
+                continue
+            side_b = _reach(hidden, ("c", c), without=(r, c))
+            # a cell from a row on one side to a column on the other closes a cycle through (r, c); one exists,
+            # since no line holds a lone "*" here, so each side has both a row and a column
+            open_cells = [(i, j) for one, other in ((side_a, side_b), (side_b, side_a))
+                          for kind_i, i in one if kind_i == "r" for kind_j, j in other if kind_j == "c"
+                          if (i, j) not in hidden]
+            return _cheapest(sorted(open_cells), rows, lambda rc: True)
+    return None
+
+
+def suppress(cells: Sequence[Sequence[int | None]], row_totals: bool = True, column_totals: bool = True,
+             low: int = 1, high: int = 7) -> list[list[str | int]]:
+    """Small-number suppression of a table of counts, with secondary suppression against its published totals.
+
+    Primary: counts from `low` to `high` inclusive (1 to 7) become "*", as in NHS England publications; a None cell
+    (a value withheld upstream) is shown as "*" and treated as suppressed. Zeros are shown: a true zero reveals no
+    individual. Secondary, for the totals that are published (row_totals: each row's total; column_totals: each
+    column's), repeated until stable: while a line holds exactly one "*", which its total would give away, also
+    suppress one more cell of that line: a non-zero one if there is any, preferring a cell whose crossing line
+    already holds a "*" (so no new lone "*" is opened), then the smallest, then the first in reading order; a zero
+    only if no non-zero cell is left. With both totals published, a "*" can also be recovered when it is the only
+    link between two groups of "*" (each line holding two or more, yet the difference of the group's row and column
+    totals gives it away); then the smallest open cell joining the two groups is suppressed too. The result has no
+    "*" that the totals determine exactly (bounds, such as two "*" summing to 2 being both 1, are not addressed).
+    The totals themselves are the caller's to publish (suppress_count suppresses a small one; that only adds safety).
+    A table with one cell per row and row totals (or the column equivalent) cannot hide a cell and raises ValueError.
+
+    Sources: ONS, Review of the Dissemination of Health Statistics: Confidentiality Guidance (2006), on primary and
+    secondary suppression and differencing; NHS England statistical publications' small-number practice.
+    """
+    rows = [list(row) for row in cells]
+    if any(len(row) != len(rows[0]) for row in rows):
+        raise ValueError("every row of the table must have the same number of cells")
+    if not rows or not rows[0]:
+        return [[] for _ in rows]
+    if any(v is not None and v < 0 for row in rows for v in row):
+        raise ValueError("counts cannot be negative")
+    hidden = {(r, c) for r, row in enumerate(rows) for c, v in enumerate(row) if v is None or low <= v <= high}
+    while (cell := _next_secondary(rows, hidden, row_totals, column_totals)) is not None:
+        hidden.add(cell)
+    return [[SUPPRESSED if (r, c) in hidden else v for c, v in enumerate(row)] for r, row in enumerate(rows)]

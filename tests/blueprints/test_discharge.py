@@ -1,0 +1,743 @@
+"""Senior review before discharge: the discharge request (its DNA history, the barrier-check rule, one review per
+submit, bad input), the senior's queue (page or htmx fragment), the review page (banner, lost-contact prompt, what
+blocks a discharge), the decisions (approve, four eyes, continue, the safeguarding route, an open concern), bad
+decisions, and who may reach each page."""
+import html
+import json
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from inclusive_access.domain import appointments, discharge, dna, reviews, safeguarding
+from inclusive_access.domain.safeguarding import ConcernDetails
+from inclusive_access.domain.validation import LONDON
+from inclusive_access.extensions import db
+from inclusive_access.models import Event, Referral, SafeguardingConcern, SeniorReview
+from tests.blueprints.pages import (
+    accept,
+    assert_security_headers,
+    book,
+    count,
+    events,
+    field_names,
+    miss,
+    sign_in,
+    staff,
+    version_in,
+)
+from tests.conftest import post_form
+from tests.factories import make_referral, make_user
+
+TEN_MB = "x" * (10 * 1024 * 1024)
+HTMX = {"HX-Request": "true"}
+LOST_CONTACT = "Lost contact: consider the safeguarding route"
+CHECK_OPEN = "A barrier check is still open: complete it before discharge"
+CONCERN_OPEN = "A safeguarding concern is open: close it first, or record why discharge is still safe"
+FOUR_EYES = "You asked for this: another senior must approve it."
+NOT_WHILE_CHECK_OPEN = "Complete the barrier check for the missed appointment before asking for discharge"
+ROLES_REFUSED = ("auditor", "manager", "booking", "clinician")
+
+
+def _text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def _row(body: str, name: str) -> str:
+    """The table row that names `name`."""
+    start = body.rindex("<tr", 0, body.index(name))
+    return body[start:body.index("</tr>", start)]
+
+
+def _banner(body: str) -> str:
+    return body[body.index('aria-label="Patient details"'):body.index("</section>", body.index("Patient details"))]
+
+
+def _hidden(body: str, name: str) -> str:
+    tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', body).group(0)
+    return re.search(r'value="([^"]*)"', tag).group(1)
+
+
+def _broken_summary_links(body: str) -> list[str]:
+    """The error summary's links whose target is not on the page (the hidden version field aside: only tampering
+    gets it wrong)."""
+    summary = re.search(r'nhsuk-error-summary__list.*?</ul>', body, re.S)
+    assert summary, "no error summary"
+    return [t for t in re.findall(r'href="#([^"]+)"', summary.group(0)) if t != "version" and f'id="{t}"' not in body]
+
+
+def _treated(app, given_name: str = "Treated", **patient) -> int:
+    """An in-treatment referral: accepted, and its telephone appointment a week ago attended."""
+    with app.app_context():
+        booker = staff(db.session, "booking")
+        referral = make_referral(db.session, given_name=given_name, **patient)
+        accept(db.session, booker, referral)
+        appointment = book(db.session, booker, referral, datetime.now(UTC).replace(microsecond=0) - timedelta(days=7))
+        appointments.record_outcome(db.session, booker, appointment, appointment.version, "attended")
+        db.session.commit()
+        assert referral.state == "in_treatment"
+        return referral.id
+
+
+def _request(app, referral_id: int, by: int | None = None, reason: str = "treatment_complete",
+             text: str = "Goals met, agreed with the patient", now: datetime | None = None) -> int:
+    """A discharge request through the domain, by the user `by` (a new clinician unless given): the review id."""
+    from inclusive_access.domain.actors import actor_for
+    from inclusive_access.models import User
+
+    with app.app_context():
+        actor = actor_for(db.session.get(User, by)) if by else staff(db.session, "clinician")
+        referral = db.session.get(Referral, referral_id)
+        review = discharge.request_discharge(db.session, actor, referral, referral.version, reason, text, now=now)
+        db.session.commit()
+        return review.id
+
+
+def _referral(app, referral_id: int) -> Referral:
+    with app.app_context():
+        referral = db.session.get(Referral, referral_id)
+        db.session.expunge(referral)
+        return referral
+
+
+def _review(app, review_id: int) -> SeniorReview:
+    with app.app_context():
+        review = db.session.get(SeniorReview, review_id)
+        db.session.expunge(review)
+        return review
+
+
+def _saved(app, referral_id: int) -> tuple:
+    """What a request or a decision may change: the referral, the reviews and their decisions, concerns, and the
+    events other than views of the record."""
+    with app.app_context():
+        referral = db.session.get(Referral, referral_id)
+        state = (referral.state, referral.version, referral.discharged_at)
+        decided = db.session.execute(select(SeniorReview.id, SeniorReview.decision, SeniorReview.decided_at)
+                                     .order_by(SeniorReview.id)).all()
+    return (state, [tuple(r) for r in decided], count(app, SafeguardingConcern),
+            count(app, Event, Event.action != "record.viewed"))
+
+
+def _unreached(app, referral_id: int, times: int = 3) -> None:
+    """Log `times` telephone attempts that did not reach the patient, on the referral's open barrier check."""
+    with app.app_context():
+        actor = staff(db.session, "booking")
+        check = dna.open_check_for(db.session, referral_id)
+        for _ in range(times):
+            dna.log_attempt(db.session, actor, check, "telephone", False, "No answer")
+        db.session.commit()
+
+
+@pytest.fixture
+def missed(app) -> dict:
+    """An accepted referral whose appointment three days ago was missed: its barrier check is open."""
+    with app.app_context():
+        referral = make_referral(db.session, given_name="Missed")
+        check = miss(db.session, staff(db.session, "booking"), referral)
+        db.session.commit()
+        return {"referral_id": referral.id, "check_id": check.id, "missed_at": check.missed_at}
+
+
+@pytest.fixture
+def requested(app) -> dict:
+    """An in-treatment referral whose discharge a clinician (not the senior who decides) has asked for."""
+    referral_id = _treated(app)
+    return {"referral_id": referral_id, "review_id": _request(app, referral_id)}
+
+
+# -- the discharge request -------------------------------------------------------------------------------------
+
+def test_the_request_form_shows_the_dna_history_and_the_open_barrier_check(app, client, login_as, missed):
+    login_as("clinician")
+    response = client.get(f"/discharge/referrals/{missed['referral_id']}/request")
+    assert response.status_code == 200
+    assert_security_headers(response, patient_data=True)
+    body = _text(response)
+    assert "Missed SAMPLETON" in _banner(body)
+    assert "<h1>Request discharge: Musculoskeletal (MSK)</h1>" in body
+    assert "you cannot approve your own request" in body
+    history = body[body.index("<h2>Appointments and missed appointments</h2>"):body.index("</table>")]
+    row = _row(history, "Telephone")
+    assert "Did not attend" in row
+    assert f'href="/barrier-checks/{missed["check_id"]}">Open' in row
+    assert "No contact attempts" in row
+    callout = body[body.index("Barrier check open"):]
+    assert f'href="/barrier-checks/{missed["check_id"]}">barrier check</a> is still open' in callout
+    assert "A request for non-attendance waits until it is complete." in callout
+    assert {"reason", "reason_text", "submission_token", "version", "csrf_token"} <= field_names(body)
+    assert version_in(body) == str(_referral(app, missed["referral_id"]).version)
+    assert re.fullmatch(r"[A-Za-z0-9_-]{20,64}", _hidden(body, "submission_token"))
+    for code in ("treatment_complete", "patient_choice", "moved_away", "non_attendance", "other"):
+        assert f'value="{code}"' in body
+
+
+def test_the_request_form_without_appointments_says_so(app, client, login_as):
+    with app.app_context():
+        referral = make_referral(db.session, given_name="Unbooked")
+        accept(db.session, staff(db.session, "booking"), referral)
+        db.session.commit()
+        referral_id = referral.id
+    login_as("senior")
+    body = _text(client.get(f"/discharge/referrals/{referral_id}/request"))
+    assert "No appointments on this referral." in body
+    assert "Barrier check open" not in body
+
+
+def _request_form(client, referral_id: int, **data) -> dict:
+    """The request form's version and one-time token, as the browser would post them, with `data`."""
+    body = client.get(f"/discharge/referrals/{referral_id}/request").get_data(as_text=True)
+    return {"version": version_in(body), "submission_token": _hidden(body, "submission_token"),
+            "reason": "treatment_complete", "reason_text": "Goals met and agreed with the patient", **data}
+
+
+def test_a_clinician_requests_discharge(app, client, login_as):
+    referral_id = _treated(app)
+    user_id = login_as("clinician")
+    before = _referral(app, referral_id)
+    response = post_form(client, f"/discharge/referrals/{referral_id}/request", _request_form(client, referral_id))
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/referrals/{referral_id}"
+    with app.app_context():
+        [review] = db.session.scalars(select(SeniorReview)).all()
+        assert (review.referral_id, review.kind, review.reason, review.reason_text, review.opened_by,
+                review.decided_at) == (referral_id, "discharge", "treatment_complete",
+                                       "Goals met and agreed with the patient", user_id, None)
+        review_id = review.id
+    page = _text(client.get(response.headers["Location"]))
+    assert f"Discharge requested: a senior will review it (review {review_id})." in page
+    assert "Waiting for senior review:</strong> Discharge request" in page
+    assert "Open the review" not in page, "a clinician does not decide"
+    assert 'href="/discharge/referrals/' not in page, "no second request while one waits"
+    referral = _referral(app, referral_id)
+    assert (referral.state, referral.version) == ("discharge_review", before.version + 1)
+    [event] = events(app, "discharge.requested")
+    assert (event.actor_id, event.referral_id, event.entity_type, event.entity_id) == (
+        user_id, referral_id, "senior_review", review_id)
+    assert json.loads(event.data)["reason"] == "treatment_complete"
+
+
+def test_a_second_submit_of_the_same_request_makes_one_review(app, client, login_as):
+    referral_id = _treated(app)
+    login_as("clinician")
+    data = _request_form(client, referral_id)
+    first = post_form(client, f"/discharge/referrals/{referral_id}/request", data)
+    assert first.status_code == 303
+    saved = _saved(app, referral_id)
+    second = post_form(client, f"/discharge/referrals/{referral_id}/request", data)
+    assert count(app, SeniorReview) == 1
+    assert len(events(app, "discharge.requested")) == 1
+    assert _saved(app, referral_id) == saved
+    # The double click is the same request, already sent: the user lands on the referral, told so (as the other
+    # one-time-token forms do), not on a conflict page about their own first click.
+    assert second.status_code == 303, _text(second)[:2000]
+    assert second.headers["Location"] == f"/referrals/{referral_id}"
+    assert "This request was already sent to a senior." in _text(client.get(second.headers["Location"]))
+
+
+#: case -> (form data over a valid request, field whose error is shown, message)
+BAD_REQUEST = {
+    "no reason": ({"reason": None}, "reason", "Select the reason for discharge"),
+    "unknown reason": ({"reason": "bored"}, "reason", "Not a valid choice"),
+    "no explanation": ({"reason_text": ""}, "reason_text", "Explain why the referral should be discharged"),
+    "blank explanation": ({"reason_text": " \r\n  "}, "reason_text", "Explain why the referral should be discharged"),
+    "10 MB explanation": ({"reason_text": TEN_MB}, "reason_text", "Use 4000 characters or fewer"),
+    "NUL byte": ({"reason_text": "Goals\x00met"}, "reason_text", "Remove the special characters"),
+    "version not a number": ({"version": "three"}, "version", "Not a valid integer value"),
+    "no version": ({"version": None}, "version", "This field is required"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_REQUEST)
+def test_a_bad_request_is_shown_again_and_nothing_is_saved(app, client, login_as, case):
+    referral_id = _treated(app)
+    login_as("clinician")
+    changes, field, message = BAD_REQUEST[case]
+    data = {k: v for k, v in {**_request_form(client, referral_id), **changes}.items() if v is not None}
+    before = _saved(app, referral_id)
+    response = post_form(client, f"/discharge/referrals/{referral_id}/request", data)
+    assert response.status_code == 400
+    body = _text(response)
+    assert _broken_summary_links(body) == []
+    assert "There is a problem" in body
+    assert f'href="#{field}"' in body, "the summary links to the field"
+    if field != "version":
+        error = body.index(f'id="{field}-error"')
+        assert message in body[error:error + 400], "the message sits next to the field"
+    assert message in body
+    assert "Appointments and missed appointments" in body, "the page is shown whole again"
+    assert _saved(app, referral_id) == before
+    assert count(app, SeniorReview) == 0
+
+
+def test_non_attendance_is_refused_while_a_barrier_check_is_open(app, client, login_as, missed):
+    login_as("clinician")
+    referral_id = missed["referral_id"]
+    before = _saved(app, referral_id)
+    response = post_form(client, f"/discharge/referrals/{referral_id}/request",
+                         _request_form(client, referral_id, reason="non_attendance",
+                                       reason_text="Missed the first appointment"))
+    assert response.status_code == 400
+    body = _text(response)
+    error = body.index('id="reason-error"')
+    assert NOT_WHILE_CHECK_OPEN in body[error:error + 400]
+    assert re.search(r'value="non_attendance"[^>]*checked|checked[^>]*value="non_attendance"', body), "kept"
+    assert "Missed the first appointment" in body
+    assert _saved(app, referral_id) == before
+    assert _referral(app, referral_id).state == "accepted"
+
+
+def test_a_request_while_an_appointment_is_booked_is_refused(app, client, login_as):
+    with app.app_context():
+        booker = staff(db.session, "booking")
+        referral = make_referral(db.session, given_name="Booked")
+        accept(db.session, booker, referral)
+        book(db.session, booker, referral, datetime.now(UTC) + timedelta(days=3))
+        db.session.commit()
+        referral_id = referral.id
+    login_as("clinician")
+    before = _saved(app, referral_id)
+    response = post_form(client, f"/discharge/referrals/{referral_id}/request", _request_form(client, referral_id))
+    assert response.status_code == 400
+    assert "Cancel or record the outcome of the booked appointments first" in _text(response)
+    assert _saved(app, referral_id) == before
+
+
+def test_a_booking_user_may_not_request_discharge(app, client, login_as):
+    referral_id = _treated(app)
+    user_id = login_as("booking")
+    assert client.get(f"/discharge/referrals/{referral_id}/request").status_code == 403
+    before = _saved(app, referral_id)
+    response = post_form(client, f"/discharge/referrals/{referral_id}/request",
+                         {"reason": "treatment_complete", "reason_text": "Done", "version": "4"})
+    assert response.status_code == 403
+    assert _referral(app, referral_id).state == "in_treatment"
+    assert count(app, SeniorReview) == 0
+    assert [json.loads(e.data)["endpoint"] for e in events(app, "access.denied") if e.actor_id == user_id] == [
+        "discharge.request_discharge", "discharge.request_discharge"]
+    assert _saved(app, referral_id)[:3] == before[:3]
+    assert "Request discharge" not in _text(client.get(f"/referrals/{referral_id}")), "not offered either"
+
+
+def test_an_unknown_referral_is_404(client, login_as):
+    login_as("clinician")
+    assert client.get("/discharge/referrals/999999/request").status_code == 404
+    assert post_form(client, "/discharge/referrals/999999/request",
+                     {"reason": "other", "reason_text": "x", "version": "1"}).status_code == 404
+
+
+# -- the senior's queue ----------------------------------------------------------------------------------------
+
+def test_the_queue_lists_reviews_oldest_first(app, client, login_as):
+    now = datetime.now(UTC).replace(microsecond=0)
+    newer = _treated(app, "Newerreview")
+    older = _treated(app, "Olderreview")
+    _request(app, newer, reason="patient_choice", text="Wants to stop for now", now=now - timedelta(hours=1))
+    _request(app, older, reason="moved_away", text="Moved to Cornwall", now=now - timedelta(days=2))
+    login_as("senior")
+    response = client.get("/discharge/reviews")
+    assert response.status_code == 200
+    assert_security_headers(response, patient_data=True)
+    body = _text(response)
+    assert "<h1>Senior review</h1>" in body
+    assert "2 reviews waiting." in body
+    assert body.index("Olderreview SAMPLETON") < body.index("Newerreview SAMPLETON"), "oldest first"
+    row = _row(body, "Olderreview SAMPLETON")
+    assert "Discharge request" in row
+    assert "Moved to Cornwall" in row
+    assert (now - timedelta(days=2)).astimezone(LONDON).strftime("%d %b %Y") in row, "waiting since, UK date"
+    with app.app_context():
+        review_id = reviews.pending_review(db.session, older).id
+    assert f'href="/discharge/reviews/{review_id}"' in row
+    assert 'hx-get="/discharge/reviews"' in body
+    assert "HX-Request" in response.headers.get("Vary", "")
+
+
+def test_the_queue_fragment_answers_htmx_alone(app, client, login_as, requested):
+    login_as("senior")
+    response = client.get("/discharge/reviews", headers=HTMX)
+    assert response.status_code == 200
+    assert "HX-Request" in response.headers.get("Vary", "")
+    part = _text(response)
+    assert "<html" not in part
+    assert "<h1>" not in part
+    assert "every 60s" not in part, "the fragment goes inside the poller"
+    assert "1 review waiting." in part
+    assert "Treated SAMPLETON" in part
+    restored = client.get("/discharge/reviews", headers={**HTMX, "HX-History-Restore-Request": "true"})
+    assert "<html" in restored.get_data(as_text=True), "a history restore gets the full page"
+
+
+def test_an_empty_queue_says_so(client, login_as):
+    login_as("senior")
+    body = _text(client.get("/discharge/reviews"))
+    assert "0 reviews waiting." in body
+    assert "<table" not in body
+
+
+# -- the review page -------------------------------------------------------------------------------------------
+
+def test_the_review_page_shows_the_banner_the_request_and_the_form(app, client, login_as, requested):
+    login_as("senior")
+    response = client.get(f"/discharge/reviews/{requested['review_id']}")
+    assert response.status_code == 200
+    assert_security_headers(response, patient_data=True)
+    body = _text(response)
+    assert "Treated SAMPLETON" in _banner(body)
+    assert "<h1>Senior review: Discharge request</h1>" in body
+    assert "Treatment complete" in body
+    assert "Goals met, agreed with the patient" in body
+    assert "Appointments and missed appointments" in body
+    assert "Attended" in body
+    assert LOST_CONTACT not in body
+    assert "Before discharge" not in body, "nothing blocks this discharge"
+    assert "No safeguarding concerns recorded for this patient." in body
+    names = field_names(body)
+    assert {"decision", "rationale", "plan", "return_to", "concern_category", "concern_text", "version",
+            "csrf_token"} <= names
+    assert "safe_despite_concern" not in names, "asked only while a concern is open"
+    assert version_in(body) == str(_referral(app, requested["referral_id"]).version)
+    assert '<option value="lost_contact" selected' not in body
+    assert client.get("/discharge/reviews/999999").status_code == 404
+
+
+def test_lost_contact_prompts_the_safeguarding_route(app, client, login_as, missed):
+    _unreached(app, missed["referral_id"])
+    with app.app_context():
+        review = reviews.pending_review(db.session, missed["referral_id"])
+        assert review.kind == "attendance", "three unreached attempts put it on the list"
+        review_id = review.id
+    login_as("senior")
+    body = _text(client.get(f"/discharge/reviews/{review_id}"))
+    assert "<h1>Senior review: Missed appointments or not reached</h1>" in body
+    callout = body[body.index(LOST_CONTACT):]
+    assert "has not been reached after 3 contact attempts" in callout[:600]
+    assert re.search(r'<option value="lost_contact" selected', body), "the kind of concern is filled in"
+    before = body[body.index("Before discharge"):]
+    assert CHECK_OPEN in before[:600], "the open barrier check blocks discharge"
+
+
+def test_two_unreached_attempts_are_not_lost_contact(app, client, login_as, missed):
+    _unreached(app, missed["referral_id"], times=2)
+    review_id = _request(app, missed["referral_id"], reason="patient_choice", text="Says they feel better")
+    login_as("senior")
+    body = _text(client.get(f"/discharge/reviews/{review_id}"))
+    assert LOST_CONTACT not in body
+    assert '<option value="lost_contact" selected' not in body
+    assert CHECK_OPEN in body
+
+
+def test_an_attempt_that_reaches_the_patient_resets_lost_contact(app, client, login_as, missed):
+    _unreached(app, missed["referral_id"], times=3)
+    with app.app_context():
+        check = dna.open_check_for(db.session, missed["referral_id"])
+        dna.log_attempt(db.session, staff(db.session, "booking"), check, "telephone", True, None)
+        db.session.commit()
+        review_id = reviews.pending_review(db.session, missed["referral_id"]).id
+    login_as("senior")
+    assert LOST_CONTACT not in _text(client.get(f"/discharge/reviews/{review_id}"))
+
+
+# -- decisions -------------------------------------------------------------------------------------------------
+
+def _decide(app, client, review_id: int, referral_id: int, **data):
+    return post_form(client, f"/discharge/reviews/{review_id}/decision",
+                     {"rationale": "Discussed with the patient", "plan": "", "concern_category": "",
+                      "concern_text": "", "version": str(_referral(app, referral_id).version), **data})
+
+
+def test_a_senior_approves_another_users_request(app, client, login_as, requested):
+    senior_id = login_as("senior")
+    referral_id = requested["referral_id"]
+    response = _decide(app, client, requested["review_id"], referral_id, decision="approved")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/discharge/reviews"
+    queue = _text(client.get("/discharge/reviews"))
+    assert "Decision recorded: the referral is now discharged." in queue
+    assert "0 reviews waiting." in queue
+    referral = _referral(app, referral_id)
+    assert (referral.state, referral.discharge_reason) == ("discharged", "treatment_complete")
+    assert referral.discharged_at is not None
+    review = _review(app, requested["review_id"])
+    assert (review.decision, review.decided_by, review.rationale, review.outcome_state) == (
+        "approved", senior_id, "Discussed with the patient", "discharged")
+    [event] = events(app, "referral.discharged")
+    assert (event.actor_id, event.referral_id) == (senior_id, referral_id)
+    assert json.loads(event.data)["rationale"] == "Discussed with the patient"
+
+    page = _text(client.get(f"/referrals/{referral_id}"))
+    assert "<strong>Discharged</strong>" in page
+    assert "(Treatment complete). This referral is read-only." in page
+    assert f'href="/intake/referrals/{referral_id}/re-refer">Re-refer this patient' in page
+    assert "Request discharge" not in page
+    assert "Raise a safeguarding concern" not in page
+    assert "Waiting for senior review" not in page
+    decided = _text(client.get(f"/discharge/reviews/{requested['review_id']}"))
+    assert "Approve on " in decided, "a decided review shows the decision"
+    assert 'action="/discharge/reviews/' not in decided, "and no form to decide it again"
+
+
+def test_a_decided_review_takes_no_second_decision(app, client, login_as, requested):
+    login_as("senior")
+    version = str(_referral(app, requested["referral_id"]).version)
+    assert _decide(app, client, requested["review_id"], requested["referral_id"],
+                   decision="approved").status_code == 303
+    before = _saved(app, requested["referral_id"])
+    again = post_form(client, f"/discharge/reviews/{requested['review_id']}/decision",
+                      {"decision": "continue", "rationale": "Changed my mind", "plan": "See again", "version":
+                       str(_referral(app, requested["referral_id"]).version)})
+    assert again.status_code == 303
+    assert again.headers["Location"] == f"/discharge/reviews/{requested['review_id']}"
+    shown = _text(client.get(again.headers["Location"]))
+    assert "This review has already been decided." in shown
+    assert "Record decision" not in shown, "the decided review shows its decision, not the form"
+    assert _saved(app, requested["referral_id"]) == before
+    stale = post_form(client, f"/discharge/reviews/{requested['review_id']}/decision",
+                      {"decision": "continue", "rationale": "Old tab", "plan": "See again", "version": version})
+    assert stale.status_code == 409
+    assert "changed while you were working on it" in _text(stale)
+    assert _saved(app, requested["referral_id"]) == before
+
+
+def test_four_eyes_the_senior_who_asked_may_not_approve(app, client, login_as):
+    referral_id = _treated(app)
+    senior_id = login_as("senior")
+    assert post_form(client, f"/discharge/referrals/{referral_id}/request",
+                     _request_form(client, referral_id)).status_code == 303
+    with app.app_context():
+        review_id = reviews.pending_review(db.session, referral_id).id
+    before = _saved(app, referral_id)
+    response = _decide(app, client, review_id, referral_id, decision="approved")
+    assert response.status_code == 400
+    body = _text(response)
+    assert _broken_summary_links(body) == []
+    assert "There is a problem" in body
+    error = body.index('id="decision-error"')
+    assert FOUR_EYES in body[error:error + 400]
+    assert _saved(app, referral_id) == before
+    assert _referral(app, referral_id).state == "discharge_review"
+    assert _review(app, review_id).decided_at is None
+    assert not events(app, "referral.discharged")
+
+    # another senior may
+    with app.app_context():
+        make_user(db.session, "senior", "second.senior")
+        db.session.commit()
+    other = app.test_client()
+    assert sign_in(other, "second.senior").status_code == 303
+    assert _decide(app, other, review_id, referral_id, decision="approved").status_code == 303
+    assert _referral(app, referral_id).state == "discharged"
+    assert _review(app, review_id).decided_by != senior_id
+
+
+@pytest.mark.parametrize(("return_to", "state"), [("treatment", "in_treatment"), ("", "in_treatment")])
+def test_continue_engagement_returns_to_treatment_with_the_plan(app, client, login_as, requested, return_to, state):
+    senior_id = login_as("senior")
+    response = _decide(app, client, requested["review_id"], requested["referral_id"], decision="continue",
+                       plan="Offer an evening video appointment", return_to=return_to)
+    assert response.status_code == 303
+    assert _referral(app, requested["referral_id"]).state == state
+    review = _review(app, requested["review_id"])
+    assert (review.decision, review.plan, review.decided_by) == (
+        "continue", "Offer an evening video appointment", senior_id)
+    [event] = events(app, "engagement.continued")
+    assert json.loads(event.data)["plan"] == "Offer an evening video appointment"
+
+
+def test_continue_in_triage_after_first_contact_is_refused(app, client, login_as, requested):
+    login_as("senior")
+    before = _saved(app, requested["referral_id"])
+    response = _decide(app, client, requested["review_id"], requested["referral_id"], decision="continue",
+                       plan="Triage again", return_to="triage")
+    assert response.status_code == 400
+    body = _text(response)
+    message = "This referral has had its first contact: continue treatment"
+    assert message in body
+    assert _saved(app, requested["referral_id"]) == before
+    # The "Continue in" radios are the field that answers this: the summary links to them (id "return_to") and
+    # the message sits next to them, as for every other field.
+    assert _broken_summary_links(body) == []
+    error = body.find('id="return_to-error"')
+    assert error != -1, "no error message next to the Continue in radios"
+    assert message in body[error:error + 400]
+
+
+def test_the_safeguarding_route_raises_a_concern_and_continues(app, client, login_as, requested):
+    senior_id = login_as("senior")
+    referral_id = requested["referral_id"]
+    response = _decide(app, client, requested["review_id"], referral_id, decision="safeguarding",
+                       rationale="Possible exploitation by a new partner", concern_category="exploitation_risk",
+                       concern_text="Partner answers every call and refuses visits")
+    assert response.status_code == 303
+    assert "Decision recorded: the referral is now in treatment." in _text(client.get("/discharge/reviews"))
+    assert _referral(app, referral_id).state == "in_treatment"
+    with app.app_context():
+        [concern] = db.session.scalars(select(SafeguardingConcern)).all()
+        assert (concern.category, concern.concern, concern.status, concern.review_id, concern.raised_by,
+                concern.referral_id) == ("exploitation_risk", "Partner answers every call and refuses visits",
+                                         "open", requested["review_id"], senior_id, referral_id)
+        concern_id = concern.id
+    assert _review(app, requested["review_id"]).decision == "safeguarding"
+    assert [e.entity_id for e in events(app, "safeguarding.raised")] == [concern_id]
+    page = _text(client.get(f"/referrals/{referral_id}"))
+    banner = _banner(page)
+    assert "Safeguarding concern open" in banner
+    assert "Risk of exploitation, raised" in banner
+    assert "Safeguarding concerns on this referral" in page
+
+
+def test_an_open_concern_blocks_approval_until_the_senior_says_why_it_is_safe(app, client, login_as):
+    referral_id = _treated(app, "Concerned")
+    with app.app_context():
+        clinician = staff(db.session, "clinician")
+        safeguarding.raise_concern(db.session, clinician, db.session.get(Referral, referral_id),
+                                   ConcernDetails("self_neglect", "Home very cold"))
+        db.session.commit()
+    review_id = _request(app, referral_id)
+    login_as("senior")
+    page = _text(client.get(f"/discharge/reviews/{review_id}"))
+    assert CONCERN_OPEN in page[page.index("Before discharge"):]
+    assert "safe_despite_concern" in field_names(page)
+    assert "Self-neglect</a>, raised" in page
+    before = _saved(app, referral_id)
+    refused = _decide(app, client, review_id, referral_id, decision="approved")
+    assert refused.status_code == 400
+    body = _text(refused)
+    error = body.index('id="safe_despite_concern-error"')
+    assert CONCERN_OPEN in body[error:error + 400]
+    assert _saved(app, referral_id) == before
+
+    blank = _decide(app, client, review_id, referral_id, decision="approved", safe_despite_concern="   ")
+    assert blank.status_code == 400
+    assert _saved(app, referral_id) == before
+
+    response = _decide(app, client, review_id, referral_id, decision="approved",
+                       safe_despite_concern="Moved in with daughter; the adult team holds the concern")
+    assert response.status_code == 303
+    assert _referral(app, referral_id).state == "discharged"
+    assert _review(app, review_id).safe_despite_concern == \
+        "Moved in with daughter; the adult team holds the concern"
+    [event] = events(app, "referral.discharged")
+    assert json.loads(event.data)["safe_despite_concern"] == \
+        "Moved in with daughter; the adult team holds the concern"
+
+
+def test_an_open_barrier_check_blocks_approval(app, client, login_as, missed):
+    _unreached(app, missed["referral_id"])
+    with app.app_context():
+        review_id = reviews.pending_review(db.session, missed["referral_id"]).id
+    login_as("senior")
+    before = _saved(app, missed["referral_id"])
+    response = _decide(app, client, review_id, missed["referral_id"], decision="approved")
+    assert response.status_code == 400
+    body = _text(response)
+    assert _broken_summary_links(body) == []
+    error = body.index('id="decision-error"')
+    assert CHECK_OPEN in body[error:error + 400]
+    assert _saved(app, missed["referral_id"]) == before
+
+
+#: case -> (decision form data, field whose error is shown, message)
+BAD_DECISION = {
+    "no decision": ({}, "decision", "Select the decision"),
+    "unknown decision": ({"decision": "discharge_now"}, "decision", "Not a valid choice"),
+    "no rationale": ({"decision": "approved", "rationale": ""}, "rationale", "Record the rationale for the decision"),
+    "blank rationale": ({"decision": "approved", "rationale": "  \n "}, "rationale",
+                        "Record the rationale for the decision"),
+    "continue without a plan": ({"decision": "continue"}, "plan", "Record the plan for continuing engagement"),
+    "continue with a blank plan": ({"decision": "continue", "plan": " \r\n"}, "plan",
+                                   "Record the plan for continuing engagement"),
+    "safeguarding without a kind": ({"decision": "safeguarding", "concern_text": "Not seen for weeks"},
+                                    "concern_category", "Select the kind of concern"),
+    "safeguarding with an unknown kind": ({"decision": "safeguarding", "concern_category": "gossip",
+                                           "concern_text": "Not seen"}, "concern_category", "Not a valid choice"),
+    "safeguarding without the concern": ({"decision": "safeguarding", "concern_category": "lost_contact"},
+                                         "concern_text", "Describe the concern"),
+    "10 MB rationale": ({"decision": "approved", "rationale": TEN_MB}, "rationale", "Use 4000 characters or fewer"),
+    "NUL byte in the plan": ({"decision": "continue", "plan": "See\x00again"}, "plan",
+                             "Remove the special characters"),
+    "version not a number": ({"decision": "approved", "version": "x"}, "version", "Not a valid integer value"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_DECISION)
+def test_a_bad_decision_is_shown_again_and_nothing_is_saved(app, client, login_as, requested, case):
+    changes, field, message = BAD_DECISION[case]
+    login_as("senior")
+    before = _saved(app, requested["referral_id"])
+    response = _decide(app, client, requested["review_id"], requested["referral_id"], **changes)
+    assert response.status_code == 400
+    body = _text(response)
+    assert _broken_summary_links(body) == []
+    assert "There is a problem" in body
+    assert f'href="#{field}"' in body
+    assert message in body
+    if field != "version":
+        error = body.index(f'id="{field}-error"')
+        assert message in body[error:error + 400], "the message sits next to the field"
+    assert "Treated SAMPLETON" in _banner(body)
+    assert _saved(app, requested["referral_id"]) == before
+    assert _review(app, requested["review_id"]).decided_at is None
+
+
+def test_what_was_typed_is_kept_when_the_decision_is_shown_again(app, client, login_as, requested):
+    login_as("senior")
+    response = _decide(app, client, requested["review_id"], requested["referral_id"], decision="safeguarding",
+                       rationale="Keep this rationale", concern_category="self_neglect", concern_text="")
+    assert response.status_code == 400
+    body = _text(response)
+    assert "Keep this rationale</textarea>" in body
+    assert '<option value="self_neglect" selected' in body
+    assert re.search(r'value="safeguarding"[^>]*checked|checked[^>]*value="safeguarding"', body)
+
+
+# -- who may reach the senior review -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("role", ROLES_REFUSED)
+def test_only_a_senior_reaches_the_queue_the_review_and_the_decision(app, client, login_as, requested, role):
+    user_id = login_as(role)
+    before = _saved(app, requested["referral_id"])
+    assert client.get("/discharge/reviews").status_code == 403
+    assert client.get("/discharge/reviews", headers=HTMX).status_code == 403
+    assert client.get(f"/discharge/reviews/{requested['review_id']}").status_code == 403
+    response = post_form(client, f"/discharge/reviews/{requested['review_id']}/decision",
+                         {"decision": "approved", "rationale": "Mine to decide",
+                          "version": str(_referral(app, requested["referral_id"]).version)})
+    assert response.status_code == 403
+    assert _saved(app, requested["referral_id"])[:3] == before[:3]
+    denied = [json.loads(e.data)["endpoint"] for e in events(app, "access.denied") if e.actor_id == user_id]
+    assert denied == ["discharge.review_queue", "discharge.review_queue", "discharge.show_review",
+                      "discharge.decide_review"]
+    with app.app_context():
+        assert not db.session.scalars(select(Event).where(Event.action == "record.viewed",
+                                                          Event.actor_id == user_id)).all(), \
+            "a refused page reads no patient record"
+
+
+def test_a_decision_without_the_csrf_token_is_refused(app, client, login_as, requested):
+    login_as("senior")
+    before = _saved(app, requested["referral_id"])
+    response = client.post(f"/discharge/reviews/{requested['review_id']}/decision",
+                           data={"decision": "approved", "rationale": "Forged",
+                                 "version": str(_referral(app, requested["referral_id"]).version)})
+    assert response.status_code == 400
+    assert _saved(app, requested["referral_id"]) == before
+    request = client.post(f"/discharge/referrals/{_treated(app, 'Forged')}/request",
+                          data={"reason": "other", "reason_text": "Forged", "version": "4"})
+    assert request.status_code == 400
+    assert count(app, SeniorReview) == 1
+
+
+def test_a_refused_second_decision_links_its_message_to_something_on_the_page(app, client, login_as, requested):
+    """Two seniors on one review: the second is told it was decided. The decided page has no form, so the error
+    summary's link must not point at the (absent) decision radios."""
+    login_as("senior")
+    assert _decide(app, client, requested["review_id"], requested["referral_id"],
+                   decision="approved").status_code == 303
+    again = _decide(app, client, requested["review_id"], requested["referral_id"], decision="continue",
+                    plan="See again")
+    assert again.status_code == 303
+    body = _text(client.get(again.headers["Location"]))
+    assert "This review has already been decided." in body
+    assert "nhsuk-error-summary" not in body, "a notice, not a summary linking to a form that is not there"
