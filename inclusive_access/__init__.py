@@ -87,11 +87,12 @@ def register_blueprints(app: Flask) -> None:
     from inclusive_access.blueprints.intake import bp as intake_bp
     from inclusive_access.blueprints.patients import bp as patients_bp
     from inclusive_access.blueprints.referrals import bp as referrals_bp
+    from inclusive_access.blueprints.reports import bp as reports_bp
     from inclusive_access.blueprints.safeguarding import bp as safeguarding_bp
     from inclusive_access.blueprints.triage import bp as triage_bp
 
     for bp in (auth_bp, admin_bp, intake_bp, referrals_bp, patients_bp, triage_bp, clarification_bp,
-               appointments_bp, dna_bp, adjustments_bp, discharge_bp, safeguarding_bp):
+               appointments_bp, dna_bp, adjustments_bp, discharge_bp, safeguarding_bp, reports_bp):
         app.register_blueprint(bp)
 
 

@@ -17,6 +17,7 @@ SENIOR = frozenset({"senior"})
 SAFEGUARDING_READ = frozenset({"clinician", "senior", "auditor"})
 READ_ALL = frozenset({"booking", "clinician", "senior", "auditor", "manager"})
 MANAGER = frozenset({"manager"})
+REPORTS = frozenset({"senior", "auditor", "manager"})
 
 #: endpoints anyone may reach, signed in or not
 PUBLIC = frozenset({"static", "nhsuk_assets", "auth.login"})
@@ -61,6 +62,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "safeguarding.record_action": CLINICIAN,
     "safeguarding.close_concern": SENIOR,
     "intake.re_refer": CLINICAL,
+    "reports.equity_dashboard": REPORTS,
+    "reports.export_equity": REPORTS,
     "admin.list_users": MANAGER,
     "admin.new_user": MANAGER,
     "admin.change_role": MANAGER,

@@ -91,3 +91,18 @@ def wait_quantiles_by(session: Session, period: Period, segment: str) -> dict:
         for row in session.execute(query):
             result.setdefault(row.segment, {"n": row.n})[name] = float(row.value)
     return result
+
+
+def completeness_by_month(session: Session, period: Period) -> list[dict]:
+    """Per month received: referrals, those with an ethnic group stated (not Z or 99), those with an IMD quintile."""
+    stated = case((F.ethnic_group.not_in(("Not stated", "Not known")), 1), else_=0)
+    query = (select(F.received_month.label("month"), func.count().label("referrals"),
+                    func.sum(stated).label("ethnicity"), func.count(F.imd_quintile).label("imd"))
+             .where(*period.where()).group_by(F.received_month).order_by(F.received_month))
+    return [dict(row._mapping) for row in session.execute(query)]
+
+
+def months_with_referrals(session: Session) -> tuple[str | None, str | None]:
+    """The first and last month any referral was received (for the period selector)."""
+    row = session.execute(select(func.min(F.received_month), func.max(F.received_month))).one()
+    return row[0], row[1]

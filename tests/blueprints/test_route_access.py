@@ -102,6 +102,8 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
         ("GET", "/intake/referrals/{rejected_id}/re-refer", None, 200),
         ("POST", "/intake/referrals/{rejected_id}/re-refer", {}, 400),  # empty: errors re-shown, nothing saved
     ],
+    "reports.equity_dashboard": [("GET", "/reports/equity?segment=ethnic_group&shared=yes", None, 200)],
+    "reports.export_equity": [("GET", "/reports/equity/export?segment=flag_language", None, 200)],
     "admin.list_users": [("GET", "/admin/users", None, 200)],
     "admin.new_user": [
         ("GET", "/admin/users/new", None, 200),

@@ -1,0 +1,112 @@
+"""Equity tables: each measure of DOMAIN.md per segment value, with Wilson intervals and small-number suppression."""
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from inclusive_access.domain.equity import AGE_BANDS, ETHNIC_GROUPS, FLAGS, SEXES
+from inclusive_access.reporting import queries, stats
+from inclusive_access.reporting.queries import Period
+
+#: (key, label, numerator count, denominator count); DNA rate = DNAs / (attended + DNAs), code 3 / (3+5+6+7)
+MEASURES = (
+    ("accepted", "Accepted", "accepted", "referrals"),
+    ("rejected", "Rejected", "rejected", "referrals"),
+    ("same_day_triage", "Flagged referrals triaged on time", "flagged_triaged_on_time", "flagged"),
+    ("clarified_in_24_hours", "Clarifications resolved within 24 hours", "clarifications_on_time", "clarifications"),
+    ("dna_rate", "Did not attend (DNA rate)", "dnas", "attendances"),
+    ("dna_linked_discharges", "Discharges linked to non-attendance", "dna_linked_discharges", "discharged"),
+    ("rebooked_in_14_days", "DNAs rebooked within 14 days", "dnas_rebooked_in_14_days", "dnas"),
+    ("barrier_checks_completed", "Barrier checks completed", "barrier_checks_completed", "barrier_checks"),
+    ("adjustments_met", "Adjustments met at appointments", "adjustments_met", "adjustments_due"),
+    ("re_referred_in_90_days", "Re-referrals within 90 days of closure", "re_referrals_within_90_days", "referrals"),
+)
+SEGMENT_LABELS = {"imd_quintile": "IMD quintile", "ethnic_group": "Ethnic group", "age_band": "Age band",
+                  "sex": "Sex", **{f"flag_{k}": f"Flag: {v}" for k, v in FLAGS.items()}}
+NOT_KNOWN = "Not known"
+
+
+def segment_values(segment: str) -> list[tuple[object, str]]:
+    """Every value a segment reports, in order, always with its unknown row (shown even when empty)."""
+    if segment == "imd_quintile":
+        return [(1, "1 (most deprived)"), (2, "2"), (3, "3"), (4, "4"), (5, "5 (least deprived)"), (None, NOT_KNOWN)]
+    if segment == "ethnic_group":
+        return [(g, g) for g in dict.fromkeys(ETHNIC_GROUPS.values())]
+    if segment == "age_band":
+        return [(band, band) for band, _lowest in AGE_BANDS] + [(NOT_KNOWN, NOT_KNOWN)]
+    if segment == "sex":
+        return [(code, label) for code, label in SEXES.items()]
+    return [(True, "Flagged"), (False, "Not flagged")]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One measure for one group: x of n, the rate and its Wilson 95% interval (None when n is 0)."""
+
+    x: int | str
+    n: int | str
+    rate: float | None
+    lower: float | None
+    upper: float | None
+
+
+@dataclass
+class Column:
+    """One segment value's figures."""
+
+    value: object
+    label: str
+    referrals: int | str
+    cells: dict[str, Cell] = field(default_factory=dict)
+    wait_n: int = 0
+    median_days: float | None = None
+    p90_days: float | None = None
+
+
+def _counts(rows: list[dict], value) -> dict:
+    found = next((r for r in rows if r["segment"] == value), None)
+    counts = {name: 0 for name in queries.COUNTS} if found is None else dict(found)
+    counts["attendances"] = counts["attended"] + counts["dnas"]
+    return counts
+
+
+def _suppressed(values: list[int], shared: bool) -> list[int | str]:
+    """A column of counts as published: in a shared view, 1-7 become "*", with secondary suppression against
+    the column's total."""
+    if not shared or not values:
+        return list(values)
+    return [row[0] for row in stats.suppress([[v] for v in values], row_totals=False, column_totals=True)]
+
+
+def segment_table(session: Session, period: Period, segment: str, shared: bool = False) -> list[Column]:
+    """Every measure for each value of `segment` over `period` (SQL aggregates; rates and intervals from them)."""
+    rows = queries.counts_by(session, period, segment)
+    waits = queries.wait_quantiles_by(session, period, segment)
+    values = segment_values(segment)
+    unknown_keys = {r["segment"] for r in rows} - {v for v, _ in values}
+    if unknown_keys:  # every stored value must be listed, so no group silently drops out of a report
+        raise ValueError(f"{segment} has values the report does not list: {sorted(map(str, unknown_keys))}")
+    counts = [_counts(rows, value) for value, _ in values]
+    columns = [Column(value, label, c["referrals"]) for (value, label), c in zip(values, counts, strict=True)]
+    for column, published in zip(columns, _suppressed([c["referrals"] for c in counts], shared), strict=True):
+        column.referrals = published
+    for key, _label, num, den in MEASURES:
+        xs = _suppressed([c[num] for c in counts], shared)
+        ns = _suppressed([c[den] for c in counts], shared)
+        for column, c, x, n in zip(columns, counts, xs, ns, strict=True):
+            hidden = x == stats.SUPPRESSED or n == stats.SUPPRESSED
+            if c[den] == 0 or hidden:
+                column.cells[key] = Cell(x, n, None, None, None)
+            else:
+                lower, upper = stats.wilson_ci(c[num], c[den])
+                column.cells[key] = Cell(x, n, c[num] / c[den], lower, upper)
+    for column in columns:
+        wait = waits.get(column.value)
+        if wait and not (shared and stats.suppress_count(wait["n"]) == stats.SUPPRESSED):
+            column.wait_n, column.median_days, column.p90_days = wait["n"], wait["median"], wait["p90"]
+    return columns
+
+
+def completeness(session: Session, period: Period) -> list[dict]:
+    """Per month received: the share of referrals with an ethnic group stated and with an IMD quintile (%)."""
+    return [{**row, "ethnicity_pct": 100 * row["ethnicity"] / row["referrals"],
+             "imd_pct": 100 * row["imd"] / row["referrals"]} for row in queries.completeness_by_month(session, period)]

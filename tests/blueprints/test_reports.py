@@ -1,0 +1,98 @@
+"""The equity dashboard and its CSV export: selectors, fragments for htmx, suppression, bad input, roles."""
+from datetime import UTC, datetime
+
+import pytest
+
+from inclusive_access.domain.validation import LONDON
+from inclusive_access.extensions import db
+from tests.blueprints.pages import assert_security_headers
+from tests.factories import make_referral
+
+THIS_MONTH = datetime.now(UTC).astimezone(LONDON).strftime("%Y-%m")
+
+
+@pytest.fixture
+def referrals(app):
+    """Ten referrals received an hour ago: nine in IMD quintile 1, one with no ethnicity stated."""
+    with app.app_context():
+        for _ in range(9):
+            make_referral(db.session, imd_decile="1", ethnic_category="H")
+        make_referral(db.session, imd_decile="10", ethnic_category="Z")
+        db.session.commit()
+
+
+def _text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def test_the_dashboard_opens_on_this_month_by_imd_quintile(client, login_as, referrals):
+    login_as("manager")
+    response = client.get("/reports/equity")
+    assert response.status_code == 200
+    assert_security_headers(response, patient_data=True)
+    page = _text(response)
+    assert "<h1>Equity of access</h1>" in page
+    assert f"IMD quintile, {THIS_MONTH}</h2>" in page
+    for label in ("1 (most deprived)", "5 (least deprived)", "Not known", "DNAs rebooked within 14 days",
+                  "Referral to first contact: median days", "Data completeness"):
+        assert label in page, label
+    assert response.headers["Vary"] == "HX-Request"
+
+
+def test_a_selector_change_by_htmx_gets_the_tables_only(client, login_as, referrals):
+    login_as("auditor")
+    response = client.get("/reports/equity?segment=ethnic_group", headers={"HX-Request": "true"})
+    body = _text(response)
+    assert "<html" not in body
+    assert "Ethnic group, " in body
+    assert "Not stated" in body
+    assert "Not known" in body
+    restored = client.get("/reports/equity?segment=ethnic_group",
+                          headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<html" in _text(restored), "a history restore gets the whole page"
+
+
+def test_the_shared_view_suppresses_small_counts(client, login_as, referrals):
+    login_as("senior")
+    internal = _text(client.get("/reports/equity?segment=imd_quintile", headers={"HX-Request": "true"}))
+    shared = _text(client.get("/reports/equity?segment=imd_quintile&shared=yes", headers={"HX-Request": "true"}))
+    assert "For sharing:" in shared
+    assert "For sharing:" not in internal
+    received_row = shared[shared.index("Referrals received"):].split("</tr>")[0]
+    assert '<td class="nhsuk-table__cell">*</td>' in received_row
+    assert '<td class="nhsuk-table__cell">9</td>' in internal[internal.index("Referrals received"):]
+
+
+@pytest.mark.parametrize("query", ["period=zzz", "segment=bogus", "first=2026-13&period=custom",
+                                   "pathway=nowhere", "shared=maybe", "period=custom"])
+def test_bad_selectors_show_the_default_view_not_an_error(client, login_as, referrals, query):
+    login_as("manager")
+    response = client.get(f"/reports/equity?{query}")
+    assert response.status_code == 200
+    assert "IMD quintile, " in _text(response)
+
+
+def test_a_custom_range_the_wrong_way_round_says_so(client, login_as, referrals):
+    login_as("manager")
+    response = client.get("/reports/equity?period=custom&first=2026-06&last=2026-01")
+    assert "The first month must not be after the last" in _text(response)
+
+
+def test_the_csv_export_is_always_suppressed_and_a_download(client, login_as, referrals):
+    login_as("auditor")
+    response = client.get("/reports/equity/export?segment=imd_quintile")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.headers["Content-Disposition"].startswith('attachment; filename="equity-imd_quintile-')
+    lines = _text(response).splitlines()
+    assert lines[0].startswith("IMD quintile,measure,numerator")
+    assert "1 (most deprived),Referrals received,*,,,," not in lines, "9 is not a small count"
+    assert "1 (most deprived),Referrals received,9,,,," in lines
+    assert "5 (least deprived),Referrals received,*,,,," in lines, "1 referral is shown as *"
+
+
+@pytest.mark.parametrize("role", ["booking", "clinician"])
+def test_frontline_roles_do_not_see_the_reports(client, login_as, role):
+    login_as(role)
+    assert client.get("/reports/equity").status_code == 403
+    assert client.get("/reports/equity/export").status_code == 403
