@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 from flask_migrate import upgrade
+from jinja2 import BytecodeCache
 from sqlalchemy import create_engine, text
 
 from config import TestConfig
@@ -40,8 +41,26 @@ def cheap_password_hashing(monkeypatch):
     monkeypatch.setattr(accounts, "_DUMMY_HASH", None)
 
 
+class MemoryBytecodeCache(BytecodeCache):
+    """Compiled templates kept in memory for the whole run: each test's new app reuses them (keyed by source)."""
+
+    def __init__(self):
+        self.store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        if bucket.key in self.store:
+            bucket.bytecode_from_string(self.store[bucket.key])
+
+    def dump_bytecode(self, bucket) -> None:
+        self.store[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CACHE = MemoryBytecodeCache()
+
+
 def make_app(database_url: str, **overrides):
-    return create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+    return create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": database_url, "JINJA_BYTECODE_CACHE": TEMPLATE_CACHE,
+                                   **overrides})
 
 
 def _migrate(url: str) -> None:

@@ -19,9 +19,10 @@ def _view(shared_always: bool = False) -> dict:
     form = DashboardForm(request.args)
     form.set_options(presets, intake.active_pathway_codes(db.session))
     error = None
-    if not form.validate() or not form.period.data:
-        form = DashboardForm(formdata=None, period=next(iter(presets)))
+    if not form.validate():  # a hand-edited URL: show the default view rather than an error
+        form = DashboardForm(formdata=None)
         form.set_options(presets, intake.active_pathway_codes(db.session))
+    form.period.data = form.period.data or next(iter(presets))
     try:
         period = periods.resolve(form.period.data, form.first.data, form.last.data, form.pathway.data or None)
     except ValueError as exc:
