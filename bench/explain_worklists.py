@@ -1,8 +1,8 @@
 """Print the query plans of the worklist queries on the configured database (run after `flask demo-data`).
 
 Usage: SECRET_KEY=x [DATABASE_URL=...] .venv/bin/python bench/explain_worklists.py
-Shows that the triage and clarification worklists read their indexes, so their cost follows the
-queue, not the history.
+Shows that the worklists (triage, clarification, barrier checks, senior review, safeguarding) read their
+indexes, so their cost follows the queue, not the history.
 """
 import time
 from datetime import UTC, datetime
@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from config import DevelopmentConfig
 from inclusive_access import create_app
-from inclusive_access.domain import clarification, triage
+from inclusive_access.domain import clarification, dna, reviews, safeguarding, triage
 from inclusive_access.extensions import db
 
 
@@ -35,7 +35,10 @@ def main() -> None:
 
         session.scalars = capture
         for name, run in (("triage worklist", lambda: triage.triage_worklist(session, triage.WorklistFilters(), now)),
-                          ("clarification worklist", lambda: clarification.clarification_worklist(session))):
+                          ("clarification worklist", lambda: clarification.clarification_worklist(session)),
+                          ("barrier check worklist", lambda: dna.barrier_worklist(session)),
+                          ("senior review queue", lambda: reviews.review_queue(session)),
+                          ("open safeguarding concerns", lambda: safeguarding.open_concerns(session))):
             captured.clear()
             started = time.perf_counter()
             rows = run()

@@ -76,7 +76,6 @@ def record_adjustment(session: Session, actor: Actor, patient: Patient, details:
     return item
 
 
-
 def update_adjustment(session: Session, actor: Actor, item: ReasonableAdjustment, seen_version: int,
                       details: AdjustmentDetails, now: datetime | None = None) -> dict:
     """Edit an active adjustment; returns {field: [old, new]}. Reviewing it is an edit of its review date."""

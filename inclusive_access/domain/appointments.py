@@ -94,7 +94,6 @@ def _open(session: Session, appointment: Appointment, seen_version: int) -> Refe
     return session.get(Referral, appointment.referral_id)
 
 
-
 def rebook_appointment(session: Session, actor: Actor, appointment: Appointment, seen_version: int,
                        starts_at: datetime, fmt: str, place: str | None, notes: str | None = None,
                        now: datetime | None = None) -> None:

@@ -90,7 +90,6 @@ def _editable(check: BarrierCheck, seen_version: int) -> None:
         raise StaleRecord("This barrier check changed since you opened it.")
 
 
-
 def save_barriers(session: Session, actor: Actor, check: BarrierCheck, seen_version: int, barriers: list[str],
                   other: str | None, safeguarding: str | None, now: datetime | None = None) -> None:
     """Save the barriers found (and the safeguarding answer) as the user goes: nothing is lost on leaving."""

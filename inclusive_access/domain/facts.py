@@ -66,7 +66,7 @@ def project(fact: dict | None, event, previous: Callable[[int], dict | None]) ->
     if fact is None:
         return None
     fact = dict(fact)
-    if "to" in data and "from" in data:  # every transition names the state it moved to
+    if isinstance(data.get("to"), str) and "from" in data:  # a transition names the state it moved to
         fact["state"] = data["to"]
     if action in TRIAGE_DECISIONS and fact["triaged_at"] is None:
         fact["triaged_at"] = at

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from inclusive_access.domain import events, locking, states
+from inclusive_access.domain import events, locking, safeguarding, states
 from inclusive_access.domain.access import INTAKE_ROLES
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import StaleRecord
@@ -59,7 +59,7 @@ def touch(session: Session, referral: Referral) -> None:
 def page_actions(referral: Referral, role: str | None) -> set[str]:
     """What the referral page may offer: the transitions, plus raising a concern and re-referring."""
     actions = states.allowed_actions(referral.state, role)
-    if referral.state in states.ACTIVE_STATES and role in ("clinician", "senior"):
+    if referral.state in states.ACTIVE_STATES and role in safeguarding.RAISE_ROLES:
         actions.add("raise_concern")
     if referral.state in states.CLOSED_STATES and role in INTAKE_ROLES:
         actions.add("re_refer")

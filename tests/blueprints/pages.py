@@ -32,6 +32,14 @@ def assert_security_headers(response, patient_data: bool = False) -> None:
             assert f'nonce="{nonce.group(1)}"' in tag, tag
 
 
+def broken_summary_links(body: str) -> list[str]:
+    """The error summary's links whose target is not on the page (the hidden version field aside: only tampering
+    gets it wrong)."""
+    summary = re.search(r'nhsuk-error-summary__list.*?</ul>', body, re.S)
+    assert summary, "no error summary"
+    return [t for t in re.findall(r'href="#([^"]+)"', summary.group(0)) if t != "version" and f'id="{t}"' not in body]
+
+
 def field_names(html: str) -> set[str]:
     """The names of the inputs, selects and textareas a page's forms would post."""
     return set(re.findall(r'<(?:input|select|textarea)\b[^>]*?\bname="([^"]+)"', html))

@@ -19,6 +19,7 @@ from tests.blueprints.pages import (
     accept,
     assert_security_headers,
     book,
+    broken_summary_links,
     count,
     events,
     field_names,
@@ -57,14 +58,6 @@ def _banner(body: str) -> str:
 def _hidden(body: str, name: str) -> str:
     tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', body).group(0)
     return re.search(r'value="([^"]*)"', tag).group(1)
-
-
-def _broken_summary_links(body: str) -> list[str]:
-    """The error summary's links whose target is not on the page (the hidden version field aside: only tampering
-    gets it wrong)."""
-    summary = re.search(r'nhsuk-error-summary__list.*?</ul>', body, re.S)
-    assert summary, "no error summary"
-    return [t for t in re.findall(r'href="#([^"]+)"', summary.group(0)) if t != "version" and f'id="{t}"' not in body]
 
 
 def _treated(app, given_name: str = "Treated", **patient) -> int:
@@ -259,7 +252,7 @@ def test_a_bad_request_is_shown_again_and_nothing_is_saved(app, client, login_as
     response = post_form(client, f"/discharge/referrals/{referral_id}/request", data)
     assert response.status_code == 400
     body = _text(response)
-    assert _broken_summary_links(body) == []
+    assert broken_summary_links(body) == []
     assert "There is a problem" in body
     assert f'href="#{field}"' in body, "the summary links to the field"
     if field != "version":
@@ -511,7 +504,7 @@ def test_four_eyes_the_senior_who_asked_may_not_approve(app, client, login_as):
     response = _decide(app, client, review_id, referral_id, decision="approved")
     assert response.status_code == 400
     body = _text(response)
-    assert _broken_summary_links(body) == []
+    assert broken_summary_links(body) == []
     assert "There is a problem" in body
     error = body.index('id="decision-error"')
     assert FOUR_EYES in body[error:error + 400]
@@ -557,7 +550,7 @@ def test_continue_in_triage_after_first_contact_is_refused(app, client, login_as
     assert _saved(app, requested["referral_id"]) == before
     # The "Continue in" radios are the field that answers this: the summary links to them (id "return_to") and
     # the message sits next to them, as for every other field.
-    assert _broken_summary_links(body) == []
+    assert broken_summary_links(body) == []
     error = body.find('id="return_to-error"')
     assert error != -1, "no error message next to the Continue in radios"
     assert message in body[error:error + 400]
@@ -632,7 +625,7 @@ def test_an_open_barrier_check_blocks_approval(app, client, login_as, missed):
     response = _decide(app, client, review_id, missed["referral_id"], decision="approved")
     assert response.status_code == 400
     body = _text(response)
-    assert _broken_summary_links(body) == []
+    assert broken_summary_links(body) == []
     error = body.index('id="decision-error"')
     assert CHECK_OPEN in body[error:error + 400]
     assert _saved(app, missed["referral_id"]) == before
@@ -669,7 +662,7 @@ def test_a_bad_decision_is_shown_again_and_nothing_is_saved(app, client, login_a
     response = _decide(app, client, requested["review_id"], requested["referral_id"], **changes)
     assert response.status_code == 400
     body = _text(response)
-    assert _broken_summary_links(body) == []
+    assert broken_summary_links(body) == []
     assert "There is a problem" in body
     assert f'href="#{field}"' in body
     assert message in body

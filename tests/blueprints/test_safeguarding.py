@@ -19,6 +19,7 @@ from tests.blueprints.pages import (
     accept,
     assert_security_headers,
     book,
+    broken_summary_links,
     count,
     events,
     field_names,
@@ -51,14 +52,6 @@ def _hidden(body: str, name: str) -> str:
 def _row(body: str, name: str) -> str:
     start = body.rindex("<tr", 0, body.index(name))
     return body[start:body.index("</tr>", start)]
-
-
-def _broken_summary_links(body: str) -> list[str]:
-    """The error summary's links whose target is not on the page (the hidden version field aside: only tampering
-    gets it wrong)."""
-    summary = re.search(r'nhsuk-error-summary__list.*?</ul>', body, re.S)
-    assert summary, "no error summary"
-    return [t for t in re.findall(r'href="#([^"]+)"', summary.group(0)) if t != "version" and f'id="{t}"' not in body]
 
 
 def _concern(app, concern_id: int) -> SafeguardingConcern:
@@ -225,7 +218,7 @@ def test_a_bad_concern_is_shown_again_and_nothing_is_saved(app, client, login_as
     response = post_form(client, f"/safeguarding/referrals/{active['referral_id']}/new", data)
     assert response.status_code == 400
     body = _text(response)
-    assert _broken_summary_links(body) == []
+    assert broken_summary_links(body) == []
     assert "There is a problem" in body
     assert f'href="#{field}"' in body
     error = body.index(f'id="{field}-error"')
@@ -275,7 +268,7 @@ def test_a_concern_on_a_closed_referral_is_refused(app, client, login_as, make, 
     response = post_form(client, f"/safeguarding/referrals/{referral_id}/new", _form(client, referral_id))
     assert response.status_code == 400
     body = _text(response)
-    assert _broken_summary_links(body) == []
+    assert broken_summary_links(body) == []
     assert "There is a problem" in body
     assert f"Safeguarding concerns are raised on an active referral; this one is {state}." in body
     assert _saved(app) == before
@@ -351,7 +344,7 @@ def test_a_bad_route_is_shown_again_and_nothing_is_saved(app, client, login_as, 
     response = _route(client, concern, **changes)
     assert response.status_code == status
     body = _text(response)
-    assert _broken_summary_links(body) == []
+    assert broken_summary_links(body) == []
     assert "There is a problem" in body
     assert f'href="#{field}"' in body
     assert message in body
@@ -405,7 +398,7 @@ def test_a_bad_action_is_shown_again_and_nothing_is_saved(app, client, login_as,
     response = post_form(client, f"{concern['url']}/actions", {"action": text})
     assert response.status_code == 400
     body = _text(response)
-    assert _broken_summary_links(body) == []
+    assert broken_summary_links(body) == []
     error = body.index('id="action-error"')
     assert message in body[error:error + 400]
     assert _saved(app) == before
@@ -478,7 +471,7 @@ def test_a_bad_closure_is_shown_again_and_nothing_is_saved(app, client, login_as
     response = _close(client, concern, **data)
     assert response.status_code == 400
     body = _text(response)
-    assert _broken_summary_links(body) == []
+    assert broken_summary_links(body) == []
     assert "There is a problem" in body
     assert f'href="#{field}"' in body
     assert message in body
@@ -656,7 +649,7 @@ def test_an_open_referral_is_not_re_referred(app, client, login_as, active):
                          _re_refer_form(client, active["referral_id"]))
     assert response.status_code == 400
     body = _text(response)
-    assert _broken_summary_links(body) == []
+    assert broken_summary_links(body) == []
     assert "There is a problem" in body
     assert "Only a discharged or rejected referral is re-referred; this one is still open." in body
     assert _saved(app) == before
@@ -669,7 +662,7 @@ def test_an_empty_re_referral_is_shown_again_and_nothing_is_saved(app, client, l
     response = post_form(client, f"/intake/referrals/{old_id}/re-refer", {})
     assert response.status_code == 400
     body = _text(response)
-    assert _broken_summary_links(body) == []
+    assert broken_summary_links(body) == []
     assert "There is a problem" in body
     for field, message in (("pathway", "Select the pathway"), ("referrer_name", "Enter the referrer's name"),
                            ("referrer_organisation", "Enter the referrer's organisation"),
@@ -696,7 +689,7 @@ def test_a_bad_re_referral_is_shown_again(app, client, login_as, changes, field,
     response = post_form(client, f"/intake/referrals/{old_id}/re-refer", _re_refer_form(client, old_id, **changes))
     assert response.status_code == 400
     body = _text(response)
-    assert _broken_summary_links(body) == []
+    assert broken_summary_links(body) == []
     error = body.index(f'id="{field}-error"')
     assert message in body[error:error + 400]
     assert _saved(app) == before

@@ -51,7 +51,8 @@ def test_rebuild_replaces_a_damaged_projection(db_session):
 
 def test_a_crafted_history_gives_the_facts_a_person_would_count(db_session):
     """Flagged (housing), received Monday 1 June 2026 09:00 BST, accepted at 11:00, a DNA on 8 June, rebooked
-    10 days later, seen on 25 June (24 days after receipt), then discharged for non-attendance by a senior."""
+    10 days later (then moved a day), seen on 25 June (24 days after receipt), then discharged for
+    non-attendance by a senior."""
     booker = actor_for(make_user(db_session, "booking"))
     clinician = actor_for(make_user(db_session, "clinician"))
     senior = actor_for(make_user(db_session, "senior"))
@@ -70,8 +71,11 @@ def test_a_crafted_history_gives_the_facts_a_person_would_count(db_session):
     dna.complete_barrier_check(db_session, booker, open_check, open_check.version, "rebooked",
                                now=missed_slot + timedelta(days=1))
     seen_slot = datetime(2026, 6, 25, 8, 0, tzinfo=UTC)
-    seen = appointments.book_appointment(db_session, booker, referral, referral.version, seen_slot, "clinic", "Hub",
-                                         now=missed_slot + timedelta(days=10))
+    seen = appointments.book_appointment(db_session, booker, referral, referral.version, seen_slot - timedelta(days=1),
+                                         "clinic", "Hub", now=missed_slot + timedelta(days=10))
+    appointments.rebook_appointment(db_session, booker, seen, seen.version, seen_slot, "clinic", "Hub",
+                                    now=missed_slot + timedelta(days=11))  # its "from"/"to" are not states
+    assert db_session.get(ReferralFact, referral.id).state == "accepted"
     appointments.record_outcome(db_session, booker, seen, seen.version, "attended", now=seen_slot + timedelta(hours=1))
     review = discharge.request_discharge(db_session, clinician, referral, referral.version, "non_attendance",
                                          "Declined further appointments", now=seen_slot + timedelta(days=5))

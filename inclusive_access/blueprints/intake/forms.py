@@ -4,7 +4,26 @@ from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Optional, Regexp
 
 
-class IntakeForm(FlaskForm):
+class ReReferralForm(FlaskForm):
+    """The referral half of an intake: alone, a new referral for a known patient, linked to their closed one."""
+
+    pathway = StringField()
+    referrer_name = StringField()
+    referrer_organisation = StringField()
+    referrer_contact = StringField()
+    received_at = StringField()
+    reason = TextAreaField()
+    urgency = StringField()
+    #: one-time token: a second submit of the same form finds the referral the first one made
+    submission_token = HiddenField(validators=[Optional(), Regexp(r"^[A-Za-z0-9_-]{1,64}$")])
+
+    def raw(self) -> dict:
+        return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
+
+
+class IntakeForm(ReReferralForm):
+    """A whole intake: the patient, and the referral."""
+
     nhs_number = StringField()
     given_name = StringField()
     family_name = StringField()
@@ -23,37 +42,13 @@ class IntakeForm(FlaskForm):
     learning_disability = StringField()
     cognitive_impairment = StringField()
     caring_responsibilities = StringField()
-    pathway = StringField()
-    referrer_name = StringField()
-    referrer_organisation = StringField()
-    referrer_contact = StringField()
-    received_at = StringField()
-    reason = TextAreaField()
-    urgency = StringField()
-    #: one-time token: a second submit of the same form finds the referral the first one made
-    submission_token = HiddenField(validators=[Optional(), Regexp(r"^[A-Za-z0-9_-]{1,64}$")])
 
     def raw(self) -> dict:
         """The submitted values in the shape domain.intake.parse_intake reads (as a CSV row would be)."""
-        data = {name: field.data for name, field in self._fields.items()}
+        data = super().raw()
         parts = (data.pop("dob_year") or "", data.pop("dob_month") or "", data.pop("dob_day") or "")
         if any(p.strip() for p in parts):
             y, m, d = (p.strip() for p in parts)
             data["date_of_birth"] = f"{y.zfill(4)}-{m.zfill(2)}-{d.zfill(2)}"
         return data
 
-
-class ReReferralForm(FlaskForm):
-    """A new referral for a known patient, linked to their discharged or rejected one."""
-
-    pathway = StringField()
-    referrer_name = StringField()
-    referrer_organisation = StringField()
-    referrer_contact = StringField()
-    received_at = StringField()
-    reason = TextAreaField()
-    urgency = StringField()
-    submission_token = HiddenField(validators=[Optional(), Regexp(r"^[A-Za-z0-9_-]{1,64}$")])
-
-    def raw(self) -> dict:
-        return {name: field.data for name, field in self._fields.items() if name != "csrf_token"}
