@@ -131,7 +131,7 @@ def database_url(request, tmp_path):
     name = f"t_{uuid.uuid4().hex[:12]}"
     engine = _admin(server)
     with engine.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE ia_template"))
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE ia_template STRATEGY FILE_COPY"))
     yield f"{server}/{name}"
     with engine.connect() as conn:
         conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
