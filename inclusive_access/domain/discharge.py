@@ -189,6 +189,10 @@ def unreached_since_last_contact(session: Session, referral: Referral) -> int:
     return session.scalar(unreached)
 
 
-def lost_contact(session: Session, referral: Referral) -> bool:
+def is_lost_contact(unreached: int) -> bool:
     """Not reached after three attempts since the last contact: the review prompts the safeguarding route."""
-    return unreached_since_last_contact(session, referral) >= LOST_CONTACT_ATTEMPTS
+    return unreached >= LOST_CONTACT_ATTEMPTS
+
+
+def lost_contact(session: Session, referral: Referral) -> bool:
+    return is_lost_contact(unreached_since_last_contact(session, referral))

@@ -71,7 +71,8 @@ def _show(review: SeniorReview, form: ReviewDecisionForm | None = None, errors: 
     referral = review.referral
     records.view_record(db.session, actor_for(current_user), referral.patient, referral)
     db.session.commit()
-    lost_contact = discharge.lost_contact(db.session, referral)
+    unreached = discharge.unreached_since_last_contact(db.session, referral)
+    lost_contact = discharge.is_lost_contact(unreached)
     if form is None:  # lost contact prompts the safeguarding route: its kind is filled in
         form = ReviewDecisionForm(formdata=None, version=referral.version,
                                   concern_category="lost_contact" if lost_contact else "")
@@ -79,7 +80,7 @@ def _show(review: SeniorReview, form: ReviewDecisionForm | None = None, errors: 
         "discharge/review.html", review=review, referral=referral, patient=referral.patient, form=form,
         errors=errors or {}, blocks=discharge.discharge_blocks(db.session, referral),
         may_approve=reviews.may_approve(actor_for(current_user), review),
-        unreached=discharge.unreached_since_last_contact(db.session, referral),
+        unreached=unreached,
         lost_contact=lost_contact,
         concerns=safeguarding.concerns_for_patient(db.session, referral.patient_id),
         past_reviews=[r for r in reviews.reviews_for(db.session, referral.id) if r.id != review.id],
