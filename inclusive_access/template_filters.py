@@ -32,6 +32,15 @@ def age(born: date | None, today: date | None = None) -> int | None:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
+def days_ago(when: date | datetime | None, today: date | None = None) -> str:
+    """Calendar days in UK time: missed on Sunday, seen on Wednesday is "3 days ago" whatever the hour."""
+    if when is None:
+        return ""
+    day = when.astimezone(LONDON).date() if isinstance(when, datetime) else when
+    days = ((today or datetime.now(UTC).astimezone(LONDON).date()) - day).days
+    return {0: "today", 1: "yesterday"}.get(days, f"{days} days ago")
+
+
 def yes_no(value: bool | None) -> str:
     return "Not known" if value is None else ("Yes" if value else "No")
 
@@ -65,6 +74,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(nhs_number, "nhs_number")
     app.add_template_filter(london, "london")
     app.add_template_filter(age, "age")
+    app.add_template_filter(days_ago, "days_ago")
     app.add_template_filter(yes_no, "yes_no")
     app.add_template_global(FLAGS, "FLAG_LABELS")
     app.add_template_global(ETHNIC_CATEGORIES, "ETHNIC_LABELS")

@@ -78,8 +78,15 @@ def create_referral_through_the_form(page: Page, patient: dict) -> None:
     page.get_by_role("button", name="Save referral").click()
 
 
+def page_is_ready(page: Page) -> None:
+    """Wait for the scripts: htmx binds its triggers on load, and a success banner takes focus then, which
+    would swallow keys sent before it."""
+    page.wait_for_load_state("load")
+
+
 def filter_referrals_by(page: Page, label: str, option: str, expected_count: str) -> None:
     """Change one filter select; htmx swaps the results in, so the page itself must not reload."""
+    page_is_ready(page)
     page.get_by_role("combobox", name=label, exact=True).select_option(label=option)
     expect(page.locator("#results-count")).to_have_text(expected_count)
 

@@ -10,10 +10,11 @@ from tests.browser.test_journeys import (
     assert_no_accessibility_violations,
     assert_no_csp_violations,
     go_to,
+    page_is_ready,
     screenshot,
     sign_in_as,
 )
-from tests.browser.test_triage_journeys import choose_with_the_keyboard, page_is_ready, press_the_button, type_into
+from tests.browser.test_triage_journeys import choose_with_the_keyboard, press_the_button, type_into
 
 pytestmark = pytest.mark.browser
 

@@ -8,6 +8,7 @@ from tests.browser.test_journeys import (
     assert_no_accessibility_violations,
     assert_no_csp_violations,
     go_to,
+    page_is_ready,
     screenshot,
     sign_in_as,
 )
@@ -23,11 +24,6 @@ MSK = "Musculoskeletal (MSK)"
 
 def radio_group(page: Page, question: str) -> Locator:
     return page.get_by_role("group", name=question, exact=True)
-
-
-def page_is_ready(page: Page) -> None:
-    """Wait for the scripts: on load a success banner takes focus, which would swallow keys sent before it."""
-    page.wait_for_load_state("load")
 
 
 def choose_with_the_keyboard(page: Page, question: str, answer: str) -> None:

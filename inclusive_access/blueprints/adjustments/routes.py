@@ -101,5 +101,4 @@ def end_adjustment(adjustment_id: int):
 @bp.route("/overdue-reviews")
 def overdue_reviews():
     today = datetime.now(UTC).astimezone(LONDON).date()
-    return render_template("adjustments/overdue.html", rows=adjustments.overdue_reviews(db.session, today),
-                           today=today)
+    return render_template("adjustments/overdue.html", rows=adjustments.overdue_reviews(db.session, today))

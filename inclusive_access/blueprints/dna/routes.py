@@ -18,8 +18,7 @@ from inclusive_access.models import Appointment, BarrierCheck, ReasonableAdjustm
 
 @bp.route("/")
 def worklist():
-    return render("dna/worklist.html", "dna/_worklist.html", rows=dna.barrier_worklist(db.session),
-                  now=datetime.now(UTC))
+    return render("dna/worklist.html", "dna/_worklist.html", rows=dna.barrier_worklist(db.session))
 
 
 def _check(check_id: int) -> BarrierCheck:
