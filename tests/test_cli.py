@@ -3,7 +3,7 @@ import csv
 import json
 import stat
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -34,7 +34,7 @@ TEN_MB = "a" * (10 * 1024 * 1024)
 BAD_ROWS = [
     ("nhs-check-digit", {"nhs_number": "1234567890"},
      "nhs_number: Enter a valid NHS number (the check digit does not match)"),
-    ("future-dob", {"date_of_birth": (date.today() + timedelta(days=30)).isoformat()},
+    ("future-dob", {"date_of_birth": (datetime.now(LONDON).date() + timedelta(days=30)).isoformat()},
      "date_of_birth: The date of birth must be today or in the past"),
     ("unknown-ethnic-code", {"ethnic_category": "7"},
      "ethnic_category: The ethnic category '7' is not a recognised code"),

@@ -198,7 +198,7 @@ BAD_RECORD = {
     "no consent basis": ({"consent_basis": None}, "consent_basis", "Select the basis for recording it"),
     "unknown consent basis": ({"consent_basis": "vibes"}, "consent_basis", "Not a valid choice"),
     "unknown source": ({"source": "gossip"}, "source", "Not a valid choice"),
-    "review date today": ({"review_date": date.today().isoformat()}, "review_date",
+    "review date today": ({"review_date": datetime.now(LONDON).date().isoformat()}, "review_date",
                           "The review date must be in the future"),
     "review date not a date": ({"review_date": "2026-02-30"}, "review_date", "Not a valid date value"),
     "NUL byte in the description": ({"description": "Quiet\x00room"}, "description", "Remove the special characters"),

@@ -14,8 +14,8 @@ from tests.blueprints.pages import accept, book, count, events, field_names, sta
 from tests.conftest import post_form
 from tests.factories import make_referral
 
-IN_TEN_DAYS = (date.today() + timedelta(days=10)).isoformat()
-IN_TWELVE_DAYS = (date.today() + timedelta(days=12)).isoformat()
+IN_TEN_DAYS = (datetime.now(LONDON).date() + timedelta(days=10)).isoformat()
+IN_TWELVE_DAYS = (datetime.now(LONDON).date() + timedelta(days=12)).isoformat()
 TEN_MB = "x" * (10 * 1024 * 1024)
 BOOKING_FIELDS = {"starts_at", "format", "place", "duration_minutes", "notes", "submission_token", "version",
                   "csrf_token"}

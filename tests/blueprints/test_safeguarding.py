@@ -4,7 +4,7 @@ re-referral of a closed referral, linked both ways."""
 import html
 import json
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -32,7 +32,7 @@ from tests.factories import make_referral
 
 TEN_MB = "x" * (10 * 1024 * 1024)
 BANNER = "Safeguarding concern open"
-TODAY = date.today().isoformat()
+TODAY = datetime.now(LONDON).date().isoformat()
 
 
 def _text(response) -> str:
@@ -309,11 +309,11 @@ def test_routing_to_multi_agency_review(app, client, login_as, concern):
     assert response.headers["Location"] == concern["url"]
     page = _text(client.get(concern["url"]))
     assert "Multi-agency referral recorded." in page
-    shown = date.today().strftime("%d %b %Y")
+    shown = datetime.now(LONDON).date().strftime("%d %b %Y")
     assert f"Leeds adult MASH, {shown} (reference MASH-2231)" in page
     saved = _concern(app, concern["concern_id"])
     assert (saved.routed_to, saved.routed_on, saved.route_reference, saved.version) == (
-        "Leeds adult MASH", date.today(), "MASH-2231", 2)
+        "Leeds adult MASH", datetime.now(LONDON).date(), "MASH-2231", 2)
     [event] = events(app, "safeguarding.routed")
     assert (event.actor_id, event.entity_id) == (user_id, concern["concern_id"])
     assert json.loads(event.data)["routed_to"] == "Leeds adult MASH"
@@ -326,7 +326,7 @@ BAD_ROUTE = {
     "no one": ({"routed_to": ""}, "routed_to", "Enter whom the concern was referred to", 400),
     "blank": ({"routed_to": "   "}, "routed_to", "Enter whom the concern was referred to", 400),
     "no date": ({"routed_on": ""}, "routed_on", "Enter the date it was referred", 400),
-    "tomorrow": ({"routed_on": (date.today() + timedelta(days=1)).isoformat()}, "routed_on",
+    "tomorrow": ({"routed_on": (datetime.now(LONDON).date() + timedelta(days=1)).isoformat()}, "routed_on",
                  "The date it was referred must be today or in the past", 400),
     "not a date": ({"routed_on": "31/02/2026"}, "routed_on", "Not a valid date value", 400),
     "impossible date": ({"routed_on": "2026-02-30"}, "routed_on", "Not a valid date value", 400),

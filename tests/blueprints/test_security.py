@@ -1,5 +1,5 @@
 """CSRF, security headers, safe redirects, cookie flags, revocable sessions and escaping of user data."""
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -7,6 +7,7 @@ from sqlalchemy import select
 from config import Config
 from inclusive_access import security
 from inclusive_access.domain import reviews, safeguarding
+from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import (
     AdjustmentDelivery,
@@ -43,7 +44,8 @@ from tests.conftest import csrf_token, make_app, post_form
 from tests.factories import intake_form, make_referral, make_user
 
 XSS = "<script>alert(1)</script>"
-NEXT_WEEK = (date.today() + timedelta(days=7)).isoformat()
+TODAY = datetime.now(LONDON).date()
+NEXT_WEEK = (TODAY + timedelta(days=7)).isoformat()
 
 
 @pytest.fixture
@@ -110,7 +112,7 @@ UNSAFE = {
                                    {"category": "self_neglect", "concern": "No heating, little food",
                                     "submission_token": "csrf-concern"}),
     "safeguarding.route_concern": ("clinician", "/safeguarding/{concern_id}/route",
-                                   {"routed_to": "Adult safeguarding hub", "routed_on": date.today().isoformat(),
+                                   {"routed_to": "Adult safeguarding hub", "routed_on": TODAY.isoformat(),
                                     "reference": "ASH-1", "version": "1"}),
     "safeguarding.record_action": ("clinician", "/safeguarding/{concern_id}/actions",
                                    {"action": "Spoke to the GP"}),
