@@ -25,6 +25,7 @@ run: install instance/secret_key
 	IA_ENV=development SECRET_KEY="$$(cat instance/secret_key)" $(BIN)/flask db upgrade
 	IA_ENV=development SECRET_KEY="$$(cat instance/secret_key)" $(BIN)/flask demo-data --if-empty
 	IA_ENV=development SECRET_KEY="$$(cat instance/secret_key)" $(BIN)/flask sla sweep
+	IA_ENV=development SECRET_KEY="$$(cat instance/secret_key)" $(BIN)/flask equity sweep
 	IA_ENV=development SECRET_KEY="$$(cat instance/secret_key)" $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 # The whole suite. Browser and PostgreSQL tests skip (with the reason shown) when Chromium or the

@@ -45,6 +45,9 @@ class Config:
     MAX_TEXT_LENGTH = 4000
     PAGE_SIZE = 50
     DEPRIVATION_FLAG_QUINTILES = (1,)
+    #: DOMAIN.md equity KPI threshold (days of Q1 - Q5 median wait gap), and per-pathway overrides {"msk": 3}
+    EQUITY_GAP_THRESHOLD_DAYS = 2.0
+    EQUITY_GAP_THRESHOLD_DAYS_BY_PATHWAY: dict[str, float] = {}
     DEMO_DATA = False
 
 

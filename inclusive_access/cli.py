@@ -2,18 +2,22 @@
 import csv
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
-from inclusive_access.domain import accounts, bulk_import, clarification, events, facts
+from inclusive_access.domain import accounts, bulk_import, clarification, events, facts, governance, intake
 from inclusive_access.domain.actors import SYSTEM
 from inclusive_access.domain.errors import InvalidInput
 from inclusive_access.domain.policy import Policy
+from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import ROLES, Patient
+from inclusive_access.reporting import exports, kpi, periods
+from inclusive_access.reporting.queries import Period
 
 PROGRESS_THRESHOLD = 1000
 
@@ -25,6 +29,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(audit)
     app.cli.add_command(sla)
     app.cli.add_command(facts_group)
+    app.cli.add_command(equity)
+    app.cli.add_command(report)
 
 
 @click.command("create-user")
@@ -164,3 +170,54 @@ def facts_rebuild() -> None:
     rows = facts.rebuild(db.session)
     db.session.commit()
     click.echo(f"Rebuilt {rows} referral facts in {time.perf_counter() - started:.1f} s.")
+
+
+@click.group("equity")
+def equity() -> None:
+    """The equity KPI and its governance."""
+
+
+@equity.command("sweep")
+def equity_sweep() -> None:
+    """Open a governance item for each closed month whose wait gap breached its threshold or showed special cause
+    (for cron, nightly; running it twice opens each once)."""
+    now = datetime.now(UTC)
+    this_month = now.astimezone(LONDON).strftime("%Y-%m")
+    last_closed = periods.months_back(this_month, 2)
+    policy = Policy.from_mapping(current_app.config)
+    opened = 0
+    for series in kpi.gap_series(db.session, list(intake.active_pathway_codes(db.session)), last_closed, policy):
+        for month in series.triggered(before=this_month):
+            opened += governance.open_item(db.session, series.pathway, month.month, month.gap, month.ratio,
+                                           series.threshold, month.breach, month.special_cause, now=now) is not None
+    db.session.commit()
+    click.echo(f"Opened {opened} governance item{'s' if opened != 1 else ''}.")
+
+
+def _month(_ctx, _param, value: str) -> str:
+    if not governance.MONTH.match(value):
+        raise click.BadParameter("use YYYY-MM, e.g. 2026-04")
+    return value
+
+
+@click.group("report")
+def report() -> None:
+    """Equity reports."""
+
+
+@report.command("export")
+@click.option("--from", "first", required=True, callback=_month, help="First month received, YYYY-MM")
+@click.option("--to", "last", required=True, callback=_month, help="Last month received, YYYY-MM")
+@click.option("--pathway", default=None, help="One pathway's code (default: all)")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+def report_export(first: str, last: str, pathway: str | None, fmt: str) -> None:
+    """Print the dashboard's numbers for a period, suppressed for sharing, as JSON or CSV."""
+    if first > last:
+        raise click.BadParameter("--from must not be after --to", param_hint="--from")
+    pathways = intake.active_pathway_codes(db.session)
+    if pathway and pathway not in pathways:
+        raise click.BadParameter(f"unknown pathway; one of {', '.join(pathways)}", param_hint="--pathway")
+    period = Period(first, last, pathway)
+    render = exports.report_json if fmt == "json" else exports.report_csv
+    click.echo(render(db.session, period, Policy.from_mapping(current_app.config), [pathway] if pathway else
+                      list(pathways)), nl=False)

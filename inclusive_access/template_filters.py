@@ -13,6 +13,7 @@ from inclusive_access.domain.equity import (
     HOUSING_STATUSES,
     SEXES,
 )
+from inclusive_access.reporting import charts, stats
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -75,6 +76,9 @@ def register(app: Flask) -> None:
     app.add_template_filter(london, "london")
     app.add_template_filter(age, "age")
     app.add_template_filter(days_ago, "days_ago")
+    app.add_template_global(charts.svg, "spc_svg")
+    app.add_template_filter(stats.suppress_count, "suppress_count")
+    app.add_template_global(charts.POINT_WORDS, "POINT_WORDS")
     app.add_template_filter(yes_no, "yes_no")
     app.add_template_global(FLAGS, "FLAG_LABELS")
     app.add_template_global(ETHNIC_CATEGORIES, "ETHNIC_LABELS")

@@ -3,9 +3,10 @@
 import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import column, delete, or_, select, table
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain.equity import ETHNIC_GROUPS, FLAGS
@@ -19,13 +20,27 @@ RE_REFERRAL_WITHIN = timedelta(days=90)
 #: the decisions that end "awaiting triage" for the same-day triage measure
 TRIAGE_DECISIONS = frozenset({"triage.accepted", "triage.rejected", "triage.rejection_proposed",
                               "clarification.requested"})
+#: every action `project` reads by name; keep it beside `project` (a test checks that other actions change nothing)
+PROJECTED_ACTIONS = TRIAGE_DECISIONS | {
+    "referral.received", "rejection.upheld", "clarification.answered", "clarification.closed_without_answer",
+    "referral.first_contact", "appointment.attended", "appointment.dna", "appointment.booked",
+    "barrier_check.opened", "barrier_check.completed", "adjustment.delivery_recorded", "referral.discharged"}
+#: ...and any transition, whatever its action: its data (canonical JSON, no spaces) holds a string "to" like this
+TRANSITION_MARK = '"to":"'
 
 
 def _time(value) -> datetime | None:
     if value is None:
         return None
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if isinstance(value, str):
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:  # naive UTC text, as SQLite stores it; re-reading it is faster than replace()
+            return datetime.fromisoformat(value + "+00:00")
+    elif value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    else:
+        moment = value
+    return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
 
 
 def _month(moment: datetime) -> str:
@@ -130,28 +145,75 @@ def apply(session: Session, event: Event) -> None:
     session.flush()
 
 
+class _Event(NamedTuple):
+    action: str
+    occurred_at: datetime | None
+    referral_id: int | None
+    patient_id: int | None
+    data: dict
+
+
+#: canonical JSON has no surrounding whitespace, so the decoder's first value is the whole text
+_decode = json.JSONDecoder().raw_decode
+
+
 def replay(rows: Iterable) -> dict[int, dict]:
-    """Every referral's facts from events in log order (in memory: the rebuild and the migration use it)."""
+    """Every referral's facts from events in log order (in memory: the rebuild and the migration use it).
+
+    Rows may carry stored values (naive UTC, JSON text): each is read once here, then given to `project`.
+    """
     facts: dict[int, dict] = {}
-    for event in rows:
-        if event.referral_id is None:
+    found = facts.get
+    for row in rows:
+        referral_id = row.referral_id
+        if referral_id is None:
             continue
-        after = project(facts.get(event.referral_id), event, facts.get)
+        data = row.data
+        event = _Event(row.action, _time(row.occurred_at), referral_id, row.patient_id,
+                       _decode(data)[0] if isinstance(data, str) else data)
+        after = project(found(referral_id), event, found)
         if after is not None:
-            facts[event.referral_id] = after
+            facts[referral_id] = after
     return facts
 
 
-def rebuild(session: Session, batch: int = 5000) -> int:
-    """Recompute referral_facts from the event log alone; returns the number of rows written."""
-    columns = Event.__table__.c
-    with session.execute(select(columns.action, columns.occurred_at, columns.referral_id, columns.patient_id,
-                                columns.data).where(columns.referral_id.is_not(None)).order_by(columns.seq)
-                         .execution_options(yield_per=batch)) as result:
+#: the log as stored, with no type conversion on read: `replay` reads each value once
+_LOG = table("events", *(column(name) for name in ("seq", "action", "occurred_at", "referral_id", "patient_id",
+                                                     "data")))
+
+
+def _stored_rows(session: Session, facts: Iterable[dict]) -> tuple[str, list[tuple]]:
+    """The INSERT for referral_facts and its rows as the driver takes them (each column's own bind conversion)."""
+    dialect = session.get_bind().dialect
+    columns = ReferralFact.__table__.columns
+    convert = [(i, f) for i, c in enumerate(columns) if (f := c.type.bind_processor(dialect)) is not None]
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    sql = f"INSERT INTO referral_facts ({', '.join(COLUMNS)}) VALUES ({', '.join([mark] * len(COLUMNS))})"
+    rows = []
+    for fact in facts:
+        values = [fact[name] for name in COLUMNS]
+        for i, to_stored in convert:
+            if values[i] is not None:
+                values[i] = to_stored(values[i])
+        rows.append(tuple(values))
+    return sql, rows
+
+
+def rebuild(session: Session, batch: int = 20_000) -> int:
+    """Recompute referral_facts from the event log alone, in the caller's transaction; returns the rows written.
+
+    Reads only the events `project` can act on (PROJECTED_ACTIONS and transitions; views, attempts, notes and
+    the rest never change a referral's facts) and writes with the driver's executemany.
+    """
+    relevant = or_(_LOG.c.action.in_(sorted(PROJECTED_ACTIONS)), _LOG.c.data.like(f"%{TRANSITION_MARK}%"))
+    query = (select(_LOG.c.action, _LOG.c.occurred_at, _LOG.c.referral_id, _LOG.c.patient_id, _LOG.c.data)
+             .where(_LOG.c.referral_id.is_not(None), relevant).order_by(_LOG.c.seq))
+    with session.execute(query.execution_options(yield_per=batch)) as result:
         facts = replay(result)
     session.execute(delete(ReferralFact))
-    rows = list(facts.values())
-    for start in range(0, len(rows), batch):
-        session.execute(insert(ReferralFact), rows[start:start + batch])
+    connection, values = session.connection(), list(facts.values())
+    for start in range(0, len(values), batch):
+        sql, rows = _stored_rows(session, values[start:start + batch])
+        connection.exec_driver_sql(sql, rows)
     session.flush()
-    return len(rows)
+    return len(values)

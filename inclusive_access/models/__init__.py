@@ -6,6 +6,7 @@ from inclusive_access.models.barriers import BarrierCheck, BarrierContactAttempt
 from inclusive_access.models.clarifications import Clarification, ContactAttempt
 from inclusive_access.models.events import Event
 from inclusive_access.models.facts import ReferralFact
+from inclusive_access.models.governance import GovernanceItem
 from inclusive_access.models.patients import Patient
 from inclusive_access.models.referrals import REFERRAL_STATES, Pathway, Referral
 from inclusive_access.models.reviews import SeniorReview
@@ -23,6 +24,7 @@ __all__ = [
     "Clarification",
     "ContactAttempt",
     "Event",
+    "GovernanceItem",
     "Pathway",
     "Patient",
     "ReasonableAdjustment",

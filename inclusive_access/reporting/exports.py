@@ -1,7 +1,13 @@
-"""CSV renderings of the equity tables: suppressed for sharing, and safe to open in a spreadsheet."""
+"""CSV and JSON renderings of the equity tables and KPI: suppressed for sharing, and safe to open in a spreadsheet."""
 import csv
 import io
+import json
 
+from sqlalchemy.orm import Session
+
+from inclusive_access.domain.policy import Policy
+from inclusive_access.reporting import kpi, tables
+from inclusive_access.reporting.queries import Period
 from inclusive_access.reporting.tables import MEASURES, Column
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -9,30 +15,89 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 def _safe(value) -> str:
     """A cell a spreadsheet will show as text, never run as a formula (OWASP CSV injection)."""
+    if isinstance(value, int | float):  # a number is data, even a negative one
+        return str(value)
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def _rate(value: float | None) -> str:
-    return "" if value is None else f"{100 * value:.1f}"
+def _rate(value: float | None) -> float | str:
+    return "" if value is None else round(100 * value, 1)
+
+
+def _rows(columns: list[Column]) -> list[list]:
+    """One row per segment value and measure: group, measure, numerator, denominator, value, 95% interval.
+
+    The value of a proportion is its rate in %, with its Wilson interval in %; of a wait, days."""
+    rows = []
+    for column in columns:
+        rows.append([column.label, "Referrals received", column.referrals, "", "", "", ""])
+        for key, label, _num, _den in MEASURES:
+            cell = column.cells[key]
+            rows.append([column.label, label, cell.x, cell.n, _rate(cell.rate), _rate(cell.lower), _rate(cell.upper)])
+        n = column.wait_n if column.median_days is not None else ""
+        for label, days in (("median", column.median_days), ("90th percentile", column.p90_days)):
+            rows.append([column.label, f"Referral to first contact: {label} days", "", n,
+                         "" if days is None else round(days, 1), "", ""])
+    return rows
+
+
+TABLE_HEADER = ["measure", "numerator", "denominator", "value", "lower_95", "upper_95"]
+
+
+def _csv(header: list[str], rows: list[list]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows([[_safe(v) for v in row] for row in rows])
+    return out.getvalue()
 
 
 def table_csv(columns: list[Column], segment_label: str) -> str:
-    """One row per segment value and measure: counts, rate %, and the Wilson 95% interval %."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([segment_label, "measure", "numerator", "denominator", "rate_pct", "lower_95_pct",
-                     "upper_95_pct"])
-    for column in columns:
-        writer.writerow([_safe(column.label), "Referrals received", _safe(column.referrals), "", "", "", ""])
-        for key, label, _num, _den in MEASURES:
-            cell = column.cells[key]
-            writer.writerow([_safe(column.label), label, _safe(cell.x), _safe(cell.n), _rate(cell.rate),
-                             _rate(cell.lower), _rate(cell.upper)])
-        median = "" if column.median_days is None else f"{column.median_days:.1f}"
-        p90 = "" if column.p90_days is None else f"{column.p90_days:.1f}"
-        writer.writerow([_safe(column.label), "Referral to first contact: median days", median,
-                         _safe(column.wait_n if column.median_days is not None else ""), "", "", ""])
-        writer.writerow([_safe(column.label), "Referral to first contact: 90th percentile days", p90, "", "", "",
-                         ""])
-    return out.getvalue()
+    """One dashboard table: a row per segment value and measure: counts, rate %, and the Wilson 95% interval %."""
+    return _csv([segment_label, *TABLE_HEADER], _rows(columns))
+
+
+def _days(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def report(session: Session, period: Period, policy: Policy, pathways: list[str]) -> dict:
+    """Every dashboard table for the period (suppressed for sharing) and each pathway's monthly KPI."""
+    return {
+        "period": {"from": period.first, "to": period.last, "pathway": period.pathway},
+        "tables": {segment: [{"group": c.label, "referrals": c.referrals,
+                              "measures": {key: {"numerator": c.cells[key].x, "denominator": c.cells[key].n,
+                                                 "rate": c.cells[key].rate, "lower_95": c.cells[key].lower,
+                                                 "upper_95": c.cells[key].upper} for key, *_ in MEASURES},
+                              "wait_n": c.wait_n, "median_days": _days(c.median_days),
+                              "p90_days": _days(c.p90_days)}
+                             for c in tables.segment_table(session, period, segment, shared=True)]
+                   for segment in tables.SEGMENT_LABELS},
+        "equity_kpi": [{"pathway": s.pathway, "threshold_days": s.threshold,
+                        "months": [{"month": m.month, "q1_median_days": _days(m.q1_median),
+                                    "q5_median_days": _days(m.q5_median), "gap_days": _days(m.gap),
+                                    "ratio": _days(m.ratio), "breach": m.breach, "special_cause": m.special_cause}
+                                   for m in s.months if period.first <= m.month <= period.last]}
+                       for s in kpi.gap_series(session, pathways, period.last, policy)],
+    }
+
+
+def report_json(session: Session, period: Period, policy: Policy, pathways: list[str]) -> str:
+    return json.dumps(report(session, period, policy, pathways), indent=2)
+
+
+def report_csv(session: Session, period: Period, policy: Policy, pathways: list[str]) -> str:
+    """The report as one long CSV: every table's rows with their breakdown, then the KPI months per pathway."""
+    rows = []
+    for segment, label in tables.SEGMENT_LABELS.items():
+        rows += [[label, *row, ""] for row in _rows(tables.segment_table(session, period, segment, shared=True))]
+    for s in kpi.gap_series(session, pathways, period.last, policy):
+        for m in s.months:
+            if period.first <= m.month <= period.last:
+                findings = [w for w, on in (("above threshold", m.breach),
+                                            ("special cause concern", m.special_cause)) if on]
+                rows.append([f"Equity KPI: {s.pathway}", m.month, "Wait gap, quintile 1 minus 5 (days)", "", "",
+                             "" if m.gap is None else round(m.gap, 1), "", "",
+                             "; ".join([f"threshold {s.threshold:g} days", *findings])])
+    return _csv(["breakdown", "group", *TABLE_HEADER, "note"], rows)

@@ -9,6 +9,21 @@ def _shift(year: int, month: int, by: int) -> tuple[int, int]:
     return index // 12, index % 12 + 1
 
 
+def month_range(first: str, last: str) -> list[str]:
+    """Every month from `first` to `last` inclusive, as 'YYYY-MM'."""
+    months, (year, month) = [], (int(first[:4]), int(first[5:]))
+    while f"{year:04d}-{month:02d}" <= last:
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = _shift(year, month, 1)
+    return months
+
+
+def months_back(last: str, count: int) -> str:
+    """The month `count - 1` months before `last`: the first of a window of `count` months ending at `last`."""
+    year, month = _shift(int(last[:4]), int(last[5:]), 1 - count)
+    return f"{year:04d}-{month:02d}"
+
+
 def choices(today: date, months: int = 12, quarters: int = 4) -> dict[str, str]:
     """The presets offered: the last `months` months and `quarters` calendar quarters, newest first, and custom."""
     options = {}

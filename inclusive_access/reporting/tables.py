@@ -1,10 +1,11 @@
 """Equity tables: each measure of DOMAIN.md per segment value, with Wilson intervals and small-number suppression."""
+import math
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain.equity import AGE_BANDS, ETHNIC_GROUPS, FLAGS, SEXES
-from inclusive_access.reporting import queries, stats
+from inclusive_access.reporting import charts, periods, queries, stats
 from inclusive_access.reporting.queries import Period
 
 #: (key, label, numerator count, denominator count); DNA rate = DNAs / (attended + DNAs), code 3 / (3+5+6+7)
@@ -19,7 +20,12 @@ MEASURES = (
     ("barrier_checks_completed", "Barrier checks completed", "barrier_checks_completed", "barrier_checks"),
     ("adjustments_met", "Adjustments met at appointments", "adjustments_met", "adjustments_due"),
     ("re_referred_in_90_days", "Re-referrals within 90 days of closure", "re_referrals_within_90_days", "referrals"),
+    ("active_adjustment", "Patients with an active adjustment", "patients_with_adjustment", "patients"),
 )
+MEASURE_LABELS = {key: label for key, label, _num, _den in MEASURES}
+#: Monte-Carlo repetitions for SII/RII intervals on the dashboard, seeded so the same data gives the same report
+GRADIENT_REPS = 5000
+CROSS_SEGMENTS = ("ethnic_group", *(f"flag_{k}" for k in FLAGS))
 SEGMENT_LABELS = {"imd_quintile": "IMD quintile", "ethnic_group": "Ethnic group", "age_band": "Age band",
                   "sex": "Sex", **{f"flag_{k}": f"Flag: {v}" for k, v in FLAGS.items()}}
 NOT_KNOWN = "Not known"
@@ -62,11 +68,15 @@ class Column:
     p90_days: float | None = None
 
 
-def _counts(rows: list[dict], value) -> dict:
-    found = next((r for r in rows if r["segment"] == value), None)
-    counts = {name: 0 for name in queries.COUNTS} if found is None else dict(found)
+def _derived(found: dict | None) -> dict:
+    """A group's counts (zeros when the group is empty), with attendances = attended + DNAs."""
+    counts = dict.fromkeys((*queries.COUNTS, "patients", "patients_with_adjustment"), 0) | (found or {})
     counts["attendances"] = counts["attended"] + counts["dnas"]
     return counts
+
+
+def _counts(rows: list[dict], value) -> dict:
+    return _derived(next((r for r in rows if r["segment"] == value), None))
 
 
 def _suppressed(values: list[int], shared: bool) -> list[int | str]:
@@ -110,3 +120,86 @@ def completeness(session: Session, period: Period) -> list[dict]:
     """Per month received: the share of referrals with an ethnic group stated and with an IMD quintile (%)."""
     return [{**row, "ethnicity_pct": 100 * row["ethnicity"] / row["referrals"],
              "imd_pct": 100 * row["imd"] / row["referrals"]} for row in queries.completeness_by_month(session, period)]
+
+
+def completeness_charts(session: Session, period: Period, window: int = 24) -> list[tuple[str, charts.Chart]]:
+    """Run charts of the monthly completeness percentages over `window` months ending at the period's last."""
+    months = periods.month_range(periods.months_back(period.last, window), period.last)
+    found = {r["month"]: r for r in completeness(session, Period(months[0], period.last, period.pathway))}
+    out = []
+    for key, label in (("ethnicity_pct", "Ethnic group stated"), ("imd_pct", "IMD quintile recorded")):
+        shown, values = charts.from_first_data(months, [found[m][key] if m in found else None for m in months])
+        out.append((label, charts.spc(shown, values, improvement="increase")))
+    return out
+
+
+@dataclass(frozen=True)
+class Gradient:
+    """SII and RII across IMD quintiles 1-5 for one measure, with Monte-Carlo 95% intervals."""
+
+    key: str
+    label: str
+    sii: float
+    sii_lower: float
+    sii_upper: float
+    #: None where the most deprived end is fitted at 0 (the ratio is not defined)
+    rii: float | None
+    rii_lower: float | None
+    rii_upper: float | None
+
+
+def gradients(columns: list[Column]) -> list[Gradient]:
+    """SII/RII of each rate over the five known quintiles of an IMD table (the unknown row has no rank), by the
+    PHE/OHID method on the measure's own scale; a measure is left out when any quintile has no denominator or a
+    count is hidden for sharing. Populations are the denominators, so each quintile weighs as many as it holds."""
+    quintiles = [c for c in columns if c.value in (1, 2, 3, 4, 5)]
+    out = []
+    for key, label, _num, _den in MEASURES:
+        cells = [c.cells[key] for c in quintiles]
+        if len(cells) < 5 or any(cell.rate is None for cell in cells):
+            continue
+        found = stats.sii_rii([c.rate for c in cells], [c.n for c in cells], [c.lower for c in cells],
+                              [c.upper for c in cells], reps=GRADIENT_REPS, seed=0)
+        rii = {k: None if math.isnan(found[k]) else found[k] for k in ("rii", "rii_lower", "rii_upper")}
+        out.append(Gradient(key, label, found["sii"], found["sii_lower"], found["sii_upper"], **rii))
+    return out
+
+
+@dataclass(frozen=True)
+class CrossTable:
+    """One measure by IMD quintile (rows) and another segment (columns), with row and column totals."""
+
+    measure: str
+    column_label: str
+    rows: list[tuple[str, list[Cell]]]
+    columns: list[str]
+
+
+def cross_table(session: Session, period: Period, column_segment: str, measure: str,
+                shared: bool = False) -> CrossTable:
+    """An intersectional table: `measure` for each IMD quintile x `column_segment` value (unknowns included).
+
+    In a shared view numerators and denominators are each suppressed as a two-way table whose row and column
+    totals could be published, so no hidden cell can be recovered by differencing.
+    """
+    if column_segment not in CROSS_SEGMENTS:
+        raise ValueError(f"no intersectional table for {column_segment}")
+    _key, _label, num, den = next(m for m in MEASURES if m[0] == measure)
+    found = {(r["row"], r["column"]): r for r in queries.cross_counts(session, period, "imd_quintile", column_segment)}
+    row_values, column_values = segment_values("imd_quintile"), segment_values(column_segment)
+
+    def grid(name: str) -> list[list[int | str]]:
+        counts = [[_derived(found.get((rv, cv)))[name] for cv, _ in column_values] for rv, _ in row_values]
+        return stats.suppress(counts) if shared else counts
+
+    xs, ns = grid(num), grid(den)
+    rows = []
+    for (_value, label), x_row, n_row in zip(row_values, xs, ns, strict=True):
+        cells = []
+        for x, n in zip(x_row, n_row, strict=True):
+            if stats.SUPPRESSED in (x, n) or n == 0:
+                cells.append(Cell(x, n, None, None, None))
+            else:
+                cells.append(Cell(x, n, x / n, *stats.wilson_ci(x, n)))
+        rows.append((label, cells))
+    return CrossTable(measure, SEGMENT_LABELS[column_segment], rows, [label for _v, label in column_values])

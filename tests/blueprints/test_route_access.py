@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from inclusive_access import security
-from inclusive_access.domain import reviews, safeguarding
+from inclusive_access.domain import governance, reviews, safeguarding
 from inclusive_access.extensions import db
 from inclusive_access.models import (
     ROLES,
@@ -104,6 +104,11 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
     ],
     "reports.equity_dashboard": [("GET", "/reports/equity?segment=ethnic_group&shared=yes", None, 200)],
     "reports.export_equity": [("GET", "/reports/equity/export?segment=flag_language", None, 200)],
+    "reports.equity_report": [("GET", "/reports/equity/report?period=q:2026-Q1", None, 200)],
+    "reports.governance_items": [("GET", "/reports/governance", None, 200)],
+    "reports.governance_item": [("GET", "/reports/governance/{governance_id}", None, 200)],
+    "reports.record_governance_plan": [("POST", "/reports/governance/{governance_id}/plan", {"version": "1"}, 400)],
+    "reports.close_governance_item": [("POST", "/reports/governance/{governance_id}/close", {"version": "1"}, 400)],
     "admin.list_users": [("GET", "/admin/users", None, 200)],
     "admin.new_user": [
         ("GET", "/admin/users/new", None, 200),
@@ -116,7 +121,8 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
 #: sample ids the URLs above use, for the coverage test (the matrix tests make real ones)
 SAMPLE_IDS = {"referral_id": 1, "patient_id": 1, "nhs_number": "9434765919", "role_target": 2,
               "deactivate_target": 3, "accepted_id": 2, "appointment_id": 1, "clarification_id": 1, "review_id": 4,
-              "check_id": 1, "adjustment_id": 1, "senior_review_id": 1, "concern_id": 1, "rejected_id": 6}
+              "check_id": 1, "adjustment_id": 1, "senior_review_id": 1, "concern_id": 1, "rejected_id": 6,
+              "governance_id": 1}
 
 
 @pytest.fixture(scope="module")
@@ -128,8 +134,8 @@ def url_map():
 def sample_ids(app):
     """Committed before any request: a received referral (so a patient) with a reasonable adjustment, an accepted
     one with a booked appointment, one awaiting clarification, a flagged one awaiting a senior's sign-off of its
-    rejection, one whose missed appointment opened a barrier check, a rejected one, a safeguarding concern, and two
-    users for the admin routes to act on."""
+    rejection, one whose missed appointment opened a barrier check, a rejected one, a safeguarding concern, an
+    equity governance item, and two users for the admin routes to act on."""
     with app.app_context():
         booking, clinician = staff(db.session, "booking", "sample.booking"), staff(db.session, "clinician")
         referral = make_referral(db.session)
@@ -145,6 +151,8 @@ def sample_ids(app):
         propose_rejection(db.session, clinician, rejected)  # not flagged: rejected at once
         concern = safeguarding.raise_concern(db.session, clinician, referral,
                                              safeguarding.ConcernDetails("self_neglect", "Home very cold"))
+        governance_item = governance.open_item(db.session, "msk", "2026-01", 3.5, 1.8, 2.0, breach=True,
+                                               special_cause=False)
         ids = {"referral_id": referral.id, "patient_id": referral.patient_id,
                "nhs_number": referral.patient.nhs_number,
                "role_target": make_user(db.session, "booking", "target.role").id,
@@ -152,7 +160,7 @@ def sample_ids(app):
                "accepted_id": accepted.id, "appointment_id": appointment.id, "clarification_id": item.id,
                "review_id": review.id, "check_id": check.id, "adjustment_id": adjustment.id,
                "senior_review_id": reviews.pending_review(db.session, review.id).id, "concern_id": concern.id,
-               "rejected_id": rejected.id}
+               "rejected_id": rejected.id, "governance_id": governance_item.id}
         assert (accepted.state, accepted.version, appointment.version, item.version, review.state) == (
             "accepted", 3, 1, 1, "rejection_review")
         assert (check.completed_at, check.version, adjustment.status, adjustment.version) == (None, 1, "active", 1)

@@ -1,12 +1,12 @@
 """CSRF, security headers, safe redirects, cookie flags, revocable sessions and escaping of user data."""
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from config import Config
 from inclusive_access import security
-from inclusive_access.domain import reviews, safeguarding
+from inclusive_access.domain import governance, reviews, safeguarding
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import (
@@ -16,6 +16,7 @@ from inclusive_access.models import (
     BarrierContactAttempt,
     Clarification,
     ContactAttempt,
+    GovernanceItem,
     Patient,
     ReasonableAdjustment,
     Referral,
@@ -69,12 +70,20 @@ def referral_ids(app):
         propose_rejection(db.session, clinician, rejected)
         concern = safeguarding.raise_concern(db.session, clinician, referral,
                                              safeguarding.ConcernDetails("other", "Unexplained bruising"))
+        unanswered = governance.open_item(db.session, "msk", "2026-01", 3.5, 1.8, 2.0, breach=True,
+                                          special_cause=False)
+        answered = governance.open_item(db.session, "msk", "2025-01", 4.0, 2.0, 2.0, breach=True,
+                                        special_cause=False)
+        governance.record_plan(db.session, staff(db.session, "manager", "planning.manager"), answered, 1,
+                               governance.Plan("Clinic closed for a month", "Evening clinics in Chapeltown",
+                                               "Ama Mensah", date(2025, 4, 1), "2025-06"),
+                               now=datetime(2025, 3, 1, 12, tzinfo=UTC))
         ids = {"referral_id": referral.id, "patient_id": referral.patient_id,
                "nhs_number": referral.patient.nhs_number, "accepted_id": accepted.id,
                "appointment_id": appointment.id, "clarification_id": item.id, "review_id": review.id,
                "check_id": check.id, "adjustment_id": adjustment.id, "plain_accepted_id": plain_accepted.id,
                "senior_review_id": reviews.pending_review(db.session, review.id).id, "rejected_id": rejected.id,
-               "concern_id": concern.id}
+               "concern_id": concern.id, "governance_id": unanswered.id, "answered_governance_id": answered.id}
         assert (plain_accepted.version, review.version, rejected.state) == (2, 2, "rejected")
         db.session.commit()
     return ids
@@ -120,6 +129,12 @@ UNSAFE = {
                                    {"outcome": "Care package in place", "summary": "No further concern",
                                     "version": "1"}),
     "intake.re_refer": ("booking", "/intake/referrals/{rejected_id}/re-refer", "re-referral"),
+    "reports.record_governance_plan": ("manager", "/reports/governance/{governance_id}/plan",
+                                       {"variance_explanation": "Staff sickness", "corrective_action": "Locum cover",
+                                        "lead_name": "Ama Mensah", "due_date": NEXT_WEEK,
+                                        "remeasure_month": "2026-06", "version": "1"}),
+    "reports.close_governance_item": ("manager", "/reports/governance/{answered_governance_id}/close",
+                                      {"closure_note": "Gap closed in June", "version": "2"}),
     "clarification.log_attempt": ("booking", "/clarifications/{clarification_id}/attempts",
                                   {"method": "telephone", "reached": "no", "note": "Voicemail"}),
     "clarification.close_clarification": ("clinician", "/clarifications/{clarification_id}/close",
@@ -153,7 +168,8 @@ UNSAFE = {
 }
 #: what the requests above may create or change besides events, users and sessions
 WORK = (Referral, TriageRecord, Clarification, ContactAttempt, Appointment, BarrierCheck, BarrierContactAttempt,
-        ReasonableAdjustment, AdjustmentDelivery, SeniorReview, SafeguardingConcern, SafeguardingAction)
+        ReasonableAdjustment, AdjustmentDelivery, SeniorReview, SafeguardingConcern, SafeguardingAction,
+        GovernanceItem)
 
 
 def _form_data(data, ids: dict) -> dict:
@@ -180,8 +196,9 @@ def _work(app) -> tuple:
         concerns = db.session.execute(select(SafeguardingConcern.id, SafeguardingConcern.status,
                                              SafeguardingConcern.version)).all()
         decided = db.session.scalars(select(SeniorReview.decided_at)).all()
+        governed = db.session.execute(select(GovernanceItem.id, GovernanceItem.status, GovernanceItem.version)).all()
     return tuple(count(app, model) for model in WORK) + (sorted(referrals), sorted(booked), closed, sorted(checks),
-                                                         sorted(adjusted), sorted(concerns), decided)
+                                                         sorted(adjusted), sorted(concerns), decided, sorted(governed))
 
 
 def test_every_unsafe_route_has_a_csrf_case():

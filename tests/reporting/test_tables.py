@@ -74,7 +74,7 @@ def test_the_csv_export_defuses_formulas_and_keeps_the_suppression(db_session):
     columns[0].label = "=HYPERLINK(\"http://example.invalid\")"  # as if a label carried a formula
     text = exports.table_csv(columns, "IMD quintile")
     lines = text.splitlines()
-    assert lines[0] == "IMD quintile,measure,numerator,denominator,rate_pct,lower_95_pct,upper_95_pct"
+    assert lines[0] == "IMD quintile,measure,numerator,denominator,value,lower_95,upper_95"
     assert lines[1].startswith("\"'=HYPERLINK"), lines[1]
     assert ",Referrals received,*," in lines[1]
 

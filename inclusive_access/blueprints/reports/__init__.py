@@ -1,6 +1,6 @@
-"""Equity reporting: the dashboard by deprivation, ethnicity and need, and its CSV exports."""
+"""Equity reporting: the dashboard by deprivation, ethnicity and need, its exports, and KPI governance items."""
 from flask import Blueprint
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
-from inclusive_access.blueprints.reports import routes  # noqa: E402, F401 - registers the routes
+from inclusive_access.blueprints.reports import governance_routes, routes  # noqa: E402, F401 - registers the routes

@@ -1,10 +1,11 @@
-"""The dashboard's selectors (a GET form: bookmarkable, and works without JavaScript)."""
+"""The dashboard's selectors (a GET form: bookmarkable, and works without JavaScript), and the governance forms."""
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectField, StringField
-from wtforms.validators import Optional, Regexp
+from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Optional, Regexp
 
-from inclusive_access.blueprints.forms_common import choices
-from inclusive_access.reporting.tables import SEGMENT_LABELS
+from inclusive_access.blueprints.forms_common import choices, plain_text, strip, version_field
+from inclusive_access.domain.governance import Plan
+from inclusive_access.reporting.tables import CROSS_SEGMENTS, MEASURE_LABELS, SEGMENT_LABELS
 
 MONTH = Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message="Enter a month as YYYY-MM")
 
@@ -19,6 +20,11 @@ class DashboardForm(FlaskForm):
     pathway = SelectField("Pathway", choices=[], validators=[Optional()])
     segment = SelectField("Break down by", choices=choices(SEGMENT_LABELS), validators=[Optional()],
                           default="imd_quintile")
+    cross = SelectField("Intersectional table: IMD quintile by",
+                        choices=choices({k: SEGMENT_LABELS[k] for k in CROSS_SEGMENTS}), validators=[Optional()],
+                        default="ethnic_group")
+    measure = SelectField("Intersectional table: measure", choices=choices(MEASURE_LABELS), validators=[Optional()],
+                          default="accepted")
     shared = SelectField("View", choices=choices({"": "Internal (all counts)",
                                                   "yes": "For sharing (counts of 1 to 7 shown as *)"}),
                          validators=[Optional()])
@@ -26,3 +32,28 @@ class DashboardForm(FlaskForm):
     def set_options(self, periods: dict[str, str], pathways: dict[str, str]) -> None:
         self.period.choices = choices(periods)
         self.pathway.choices = [SelectChoice("", "All pathways")] + choices(pathways)
+
+
+class PlanForm(FlaskForm):
+    """The manager's response to a KPI breach (DOMAIN.md's governance record)."""
+
+    variance_explanation = TextAreaField("Variance explanation", filters=[strip], validators=plain_text(
+        4000, "Explain the variance", multiline=True))
+    corrective_action = TextAreaField("Corrective action", filters=[strip], validators=plain_text(
+        4000, "Describe the corrective action", multiline=True))
+    lead_name = StringField("Named lead", filters=[strip], validators=plain_text(120, "Name the lead for the action"))
+    due_date = DateField("Action due by", format="%Y-%m-%d",
+                         validators=[InputRequired("Enter the date the action is due")])
+    remeasure_month = StringField("Month to re-measure (YYYY-MM)", filters=[strip],
+                                  validators=[InputRequired("Enter the month to re-measure as YYYY-MM"), MONTH])
+    version = version_field()
+
+    def plan(self) -> Plan:
+        return Plan(self.variance_explanation.data or "", self.corrective_action.data or "",
+                    self.lead_name.data or "", self.due_date.data, self.remeasure_month.data or "")
+
+
+class CloseItemForm(FlaskForm):
+    closure_note = TextAreaField("Closure note", filters=[strip], validators=plain_text(
+        4000, "Write the closure note", multiline=True))
+    version = version_field()

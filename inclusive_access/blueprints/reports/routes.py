@@ -1,15 +1,17 @@
-"""The equity dashboard (htmx selectors) and the CSV export of its table, always suppressed for sharing."""
+"""The equity dashboard (htmx selectors), the CSV export of its table (always suppressed for sharing), and the
+printable monthly report for commissioners."""
 from datetime import UTC, datetime
 
-from flask import request
+from flask import render_template, request
 
 from inclusive_access.blueprints.reports import bp
 from inclusive_access.blueprints.reports.forms import DashboardForm
-from inclusive_access.domain import intake
+from inclusive_access.blueprints.shared import current_policy
+from inclusive_access.domain import governance, intake
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.htmx import render
-from inclusive_access.reporting import exports, periods, tables
+from inclusive_access.reporting import exports, kpi, periods, tables
 
 
 def _view(shared_always: bool = False) -> dict:
@@ -29,10 +31,29 @@ def _view(shared_always: bool = False) -> dict:
         error, period = str(exc), periods.resolve(next(iter(presets)), None, None, form.pathway.data or None)
     segment = form.segment.data or "imd_quintile"
     shared = shared_always or form.shared.data == "yes"
+    columns = tables.segment_table(db.session, period, segment, shared)
     return {"form": form, "period": period, "error": error, "segment": segment, "shared": shared,
-            "segment_label": tables.SEGMENT_LABELS[segment], "measures": tables.MEASURES,
-            "columns": tables.segment_table(db.session, period, segment, shared),
-            "completeness": tables.completeness(db.session, period), "query": request.args.to_dict()}
+            "segment_label": tables.SEGMENT_LABELS[segment], "measures": tables.MEASURES, "columns": columns,
+            "gradients": tables.gradients(columns) if segment == "imd_quintile" else [],
+            "gradient_reps": tables.GRADIENT_REPS,
+            "cross": tables.cross_table(db.session, period, form.cross.data or "ethnic_group",
+                                        form.measure.data or "accepted", shared),
+            "cross_label": tables.MEASURE_LABELS[form.measure.data or "accepted"],
+            "this_month": today.strftime("%Y-%m"),
+            "completeness": tables.completeness(db.session, period), "query": request.args.to_dict(),
+            **_kpi(period)}
+
+
+def _kpi(period: periods.Period) -> dict:
+    """The equity KPI for each pathway in view, its governance items by point, and each quintile's waits."""
+    pathways = intake.active_pathway_codes(db.session)
+    codes = [period.pathway] if period.pathway else list(pathways)
+    series = kpi.gap_series(db.session, codes, period.last, current_policy())
+    first = min((s.months[0].month for s in series if s.months), default=period.last)
+    return {"kpi": series, "pathway_names": pathways, "quintile_charts": kpi.quintile_charts(
+                db.session, period.pathway, period.last),
+            "items_by_point": governance.items_by_point(db.session, codes, first, period.last),
+            "completeness_charts": tables.completeness_charts(db.session, period)}
 
 
 @bp.route("/equity")
@@ -47,3 +68,11 @@ def export_equity():
     name = f"equity-{view['segment']}-{view['period'].first}-to-{view['period'].last}.csv"
     return body, 200, {"Content-Type": "text/csv; charset=utf-8",
                        "Content-Disposition": f'attachment; filename="{name}"'}
+
+
+@bp.route("/equity/report")
+def equity_report():
+    """The monthly report for commissioners, laid out for print: always suppressed for sharing."""
+    view = _view(shared_always=True)
+    return render_template("reports/report.html", **view,
+                           items=governance.items(db.session), today=datetime.now(UTC).astimezone(LONDON).date())

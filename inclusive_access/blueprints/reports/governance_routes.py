@@ -1,0 +1,84 @@
+"""Equity KPI governance items: the list, one item with its re-measured gap, the manager's plan and closure."""
+from datetime import UTC, datetime
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from inclusive_access.blueprints.forms_common import first_errors
+from inclusive_access.blueprints.reports import bp
+from inclusive_access.blueprints.reports.forms import CloseItemForm, PlanForm
+from inclusive_access.blueprints.shared import conflict, current_policy
+from inclusive_access.domain import governance, intake
+from inclusive_access.domain.actors import actor_for
+from inclusive_access.domain.errors import InvalidInput, StaleRecord, TransitionNotAllowed
+from inclusive_access.extensions import db
+from inclusive_access.models import GovernanceItem
+from inclusive_access.reporting import kpi
+
+
+@bp.route("/governance")
+def governance_items():
+    return render_template("reports/governance_list.html", items=governance.items(db.session),
+                           pathway_names=intake.active_pathway_codes(db.session))
+
+
+def _item(item_id: int) -> GovernanceItem:
+    return db.session.get(GovernanceItem, item_id) or abort(404)
+
+
+def _show(item: GovernanceItem, errors: dict | None = None, forms: dict | None = None, status: int = 200):
+    remeasure = None
+    if governance.remeasured(item):
+        remeasure = kpi.gap_for(db.session, item.pathway, item.remeasure_month, current_policy())
+    forms = {"plan": PlanForm(formdata=None, obj=item, version=item.version),
+             "close": CloseItemForm(formdata=None, version=item.version), **(forms or {})}
+    return render_template("reports/governance_item.html", item=item, remeasure=remeasure, forms=forms,
+                           errors=errors or {}, pathway_names=intake.active_pathway_codes(db.session),
+                           closable=governance.remeasured(item) and item.plan_recorded_at is not None), status
+
+
+@bp.route("/governance/<int:item_id>")
+def governance_item(item_id: int):
+    return _show(_item(item_id))
+
+
+def _save(item_id: int, form, name: str, command, message: str):
+    """Validate `form`, run the domain `command`, commit once; errors re-show the item with the form."""
+    item = _item(item_id)
+    if not form.validate_on_submit():
+        return _show(item, first_errors(form), {name: form}, 400)
+    try:
+        command(item)
+    except StaleRecord as stale:
+        return conflict(stale, None, url_for("reports.governance_item", item_id=item_id), "governance item")
+    except InvalidInput as exc:
+        db.session.rollback()
+        return _show(_item(item_id), exc.errors, {name: form}, 400)
+    except TransitionNotAllowed as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("reports.governance_item", item_id=item_id), 303)
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("reports.governance_item", item_id=item_id), 303)
+
+
+@bp.route("/governance/<int:item_id>/plan", methods=["POST"])
+def record_governance_plan(item_id: int):
+    form = PlanForm()
+    return _save(item_id, form, "plan", lambda item: governance.record_plan(
+        db.session, actor_for(current_user), item, form.version.data, form.plan()),
+        "Explanation and corrective action recorded.")
+
+
+@bp.route("/governance/<int:item_id>/close", methods=["POST"])
+def close_governance_item(item_id: int):
+    form = CloseItemForm()
+
+    def close(item: GovernanceItem) -> None:
+        gap = kpi.gap_for(db.session, item.pathway, item.remeasure_month, current_policy()).gap \
+            if governance.remeasured(item) else None
+        governance.close_item(db.session, actor_for(current_user), item, form.version.data, form.closure_note.data,
+                              gap, now=datetime.now(UTC))
+
+    return _save(item_id, form, "close", close, "Governance item closed.")

@@ -1,0 +1,153 @@
+"""Equity KPI governance (DOMAIN.md): a month whose Q1 - Q5 median wait gap breached the pathway's threshold,
+or showed special cause on its run chart, opens an item; a manager records the variance explanation, the
+corrective action, a named lead, a due date and the month to re-measure, and closes it with a note once that
+month has closed."""
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from inclusive_access.domain import events, locking
+from inclusive_access.domain.access import require_role
+from inclusive_access.domain.actors import SYSTEM, Actor
+from inclusive_access.domain.errors import InvalidInput, StaleRecord, TransitionNotAllowed
+from inclusive_access.domain.validation import LONDON
+from inclusive_access.models import GovernanceItem
+
+MANAGE_ROLES = frozenset({"manager"})
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+GOVERNANCE_OPENED = "governance.opened"
+GOVERNANCE_PLAN_RECORDED = "governance.plan_recorded"
+GOVERNANCE_CLOSED = "governance.closed"
+
+
+def _current_month(now: datetime) -> str:
+    return now.astimezone(LONDON).strftime("%Y-%m")
+
+
+def open_item(session: Session, pathway: str, month: str, gap_days: float, ratio: float | None,
+              threshold_days: float, breach: bool, special_cause: bool,
+              now: datetime | None = None) -> GovernanceItem | None:
+    """Open the item for a triggered KPI month, once: returns it, or None if that month already has one.
+
+    Only closed months are judged (a month's median is final when the month is over); the system opens items,
+    from `flask equity sweep`.
+    """
+    now = now or datetime.now(UTC)
+    if not (breach or special_cause):
+        raise ValueError("a governance item needs a breach or a special cause")
+    if month >= _current_month(now):
+        raise ValueError(f"{month} has not closed yet")
+    events.lock_log(session)
+    if session.scalar(select(GovernanceItem.id).where(GovernanceItem.pathway == pathway,
+                                                      GovernanceItem.month == month)):
+        return None
+    item = GovernanceItem(pathway=pathway, month=month, gap_days=gap_days, ratio=ratio,
+                          threshold_days=threshold_days, breach=breach, special_cause=special_cause,
+                          opened_at=now, status="open")
+    session.add(item)
+    session.flush()
+    events.record(session, SYSTEM, GOVERNANCE_OPENED, "governance_item", item.id, now=now,
+                  data={"pathway": pathway, "month": month, "gap_days": gap_days, "ratio": ratio,
+                        "threshold_days": threshold_days, "breach": breach, "special_cause": special_cause})
+    return item
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The manager's response to a breach."""
+
+    variance_explanation: str
+    corrective_action: str
+    lead_name: str
+    due_date: date | None
+    remeasure_month: str
+
+    def errors(self, item: GovernanceItem, today: date) -> dict[str, str]:
+        found = {}
+        if not self.variance_explanation.strip():
+            found["variance_explanation"] = "Explain the variance"
+        if not self.corrective_action.strip():
+            found["corrective_action"] = "Describe the corrective action"
+        if not self.lead_name.strip():
+            found["lead_name"] = "Name the lead for the action"
+        if self.due_date is None:
+            found["due_date"] = "Enter the date the action is due"
+        elif self.due_date < today:
+            found["due_date"] = "The due date must be today or in the future"
+        if not MONTH.match(self.remeasure_month or ""):
+            found["remeasure_month"] = "Enter the month to re-measure as YYYY-MM"
+        elif self.remeasure_month <= item.month:
+            found["remeasure_month"] = f"The month to re-measure must be after {item.month}"
+        return found
+
+
+def _editable(item: GovernanceItem, seen_version: int) -> None:
+    if item.status != "open":
+        raise TransitionNotAllowed("This governance item is closed.")
+    if seen_version != item.version:
+        raise StaleRecord("This governance item changed since you opened it.")
+
+
+def record_plan(session: Session, actor: Actor, item: GovernanceItem, seen_version: int, plan: Plan,
+                now: datetime | None = None) -> None:
+    """Record (or revise, while open) the explanation, corrective action, lead, due date and re-measure month."""
+    require_role(actor, MANAGE_ROLES)
+    now = now or datetime.now(UTC)
+    events.lock_log(session)
+    _editable(item, seen_version)
+    if errors := plan.errors(item, now.astimezone(LONDON).date()):
+        raise InvalidInput(errors)
+    item.variance_explanation, item.corrective_action = plan.variance_explanation, plan.corrective_action
+    item.lead_name, item.due_date, item.remeasure_month = plan.lead_name, plan.due_date, plan.remeasure_month
+    item.plan_recorded_by, item.plan_recorded_at = actor.user_id, now
+    locking.flush(session, "governance item")
+    events.record(session, actor, GOVERNANCE_PLAN_RECORDED, "governance_item", item.id, now=now,
+                  data={"variance_explanation": plan.variance_explanation,
+                        "corrective_action": plan.corrective_action, "lead_name": plan.lead_name,
+                        "due_date": plan.due_date, "remeasure_month": plan.remeasure_month})
+
+
+def remeasured(item: GovernanceItem, now: datetime | None = None) -> bool:
+    """The re-measure month is over, so its gap is final and can be judged."""
+    return bool(item.remeasure_month) and item.remeasure_month < _current_month(now or datetime.now(UTC))
+
+
+def close_item(session: Session, actor: Actor, item: GovernanceItem, seen_version: int, note: str,
+               remeasured_gap_days: float | None, now: datetime | None = None) -> None:
+    """Close with a note, once the plan is recorded and its re-measure month has closed; the re-measured gap
+    the manager saw is kept in the event."""
+    require_role(actor, MANAGE_ROLES)
+    now = now or datetime.now(UTC)
+    events.lock_log(session)
+    _editable(item, seen_version)
+    if item.plan_recorded_at is None:
+        raise TransitionNotAllowed("Record the explanation and corrective action before closing.")
+    if not remeasured(item, now):
+        raise TransitionNotAllowed(f"Close this item once {item.remeasure_month} has closed and been re-measured.")
+    if not note.strip():
+        raise InvalidInput({"closure_note": "Write the closure note"})
+    item.status, item.closure_note, item.closed_by, item.closed_at = "closed", note, actor.user_id, now
+    locking.flush(session, "governance item")
+    events.record(session, actor, GOVERNANCE_CLOSED, "governance_item", item.id, now=now,
+                  data={"closure_note": note, "remeasure_month": item.remeasure_month,
+                        "remeasured_gap_days": remeasured_gap_days})
+
+
+def items(session: Session, status: str | None = None, limit: int = 200) -> list[GovernanceItem]:
+    """Governance items, open first then newest month first (reads ix_governance_status_month)."""
+    query = select(GovernanceItem)
+    if status:
+        query = query.where(GovernanceItem.status == status)
+    return list(session.scalars(query.order_by(GovernanceItem.status.desc(), GovernanceItem.month.desc(),
+                                               GovernanceItem.pathway).limit(limit)))
+
+
+def items_by_point(session: Session, pathways: list[str], first: str, last: str) -> dict[tuple[str, str], int]:
+    """{(pathway, month): item id} for the KPI points a chart shows, to link each point to its item."""
+    rows = session.execute(select(GovernanceItem.pathway, GovernanceItem.month, GovernanceItem.id)
+                           .where(GovernanceItem.pathway.in_(pathways), GovernanceItem.month >= first,
+                                  GovernanceItem.month <= last))
+    return {(row.pathway, row.month): row.id for row in rows}

@@ -1,0 +1,48 @@
+"""Governance items: an equity KPI month that breached its threshold or showed special cause, and its response."""
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from inclusive_access.extensions import db
+
+
+class GovernanceItem(db.Model):
+    """One per pathway and month of first contact; never deleted, closed by a manager with a note."""
+
+    __tablename__ = "governance_items"
+    __table_args__ = (
+        UniqueConstraint("pathway", "month", name="uq_governance_items_pathway_month"),
+        CheckConstraint("status IN ('open', 'closed')", name="status"),
+        CheckConstraint("breach OR special_cause", name="has_trigger"),
+        CheckConstraint("status = 'open' OR (closure_note IS NOT NULL AND plan_recorded_at IS NOT NULL)",
+                        name="closed_with_plan_and_note"),
+        Index("ix_governance_status_month", "status", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pathway: Mapped[str] = mapped_column(String(32))
+    #: 'YYYY-MM' of first contact (Europe/London): the KPI point this item answers
+    month: Mapped[str] = mapped_column(String(7))
+    #: what the month showed when the item opened: Q1 - Q5 median days, Q1 / Q5, and the threshold then
+    gap_days: Mapped[float]
+    ratio: Mapped[float | None]
+    threshold_days: Mapped[float]
+    breach: Mapped[bool]
+    special_cause: Mapped[bool]
+    opened_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(8), default="open")
+    variance_explanation: Mapped[str | None] = mapped_column(Text)
+    corrective_action: Mapped[str | None] = mapped_column(Text)
+    lead_name: Mapped[str | None] = mapped_column(String(120))
+    due_date: Mapped[date | None]
+    #: the month whose gap shows whether the action worked
+    remeasure_month: Mapped[str | None] = mapped_column(String(7))
+    plan_recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    plan_recorded_at: Mapped[datetime | None]
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    closed_at: Mapped[datetime | None]
+    closure_note: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
