@@ -6,7 +6,7 @@ from itertools import count
 from sqlalchemy.orm import Session
 
 from inclusive_access.demo import synthetic_nhs_numbers
-from inclusive_access.domain import accounts, intake
+from inclusive_access.domain import accounts, appointments, intake, triage
 from inclusive_access.domain.actors import SYSTEM
 from inclusive_access.models import Referral, User
 from tests.conftest import PASSWORD
@@ -57,3 +57,21 @@ def intake_form(**overrides) -> dict:
                received_at=(datetime.now(UTC) - timedelta(hours=1)).astimezone(LONDON).strftime("%Y-%m-%dT%H:%M"))
     row.update(overrides)
     return row
+
+
+#: a booking script with no barriers: triage accepts with it
+SCRIPT = triage.BookingScript(contact_method="telephone", contact_times="", safe_to_leave_message=True,
+                              interpreter_needed=False, language="", communication_needs="", mobility="none",
+                              caring_or_work="", digital_access="phone_only")
+
+
+def accept_and_attend(session: Session, actor, referral: Referral, days_to_contact: float) -> None:
+    """Accept an hour after receipt, book, and record attendance `days_to_contact` days after receipt (the first
+    contact)."""
+    triage.triage_referral(session, actor, referral, referral.version, SCRIPT, [], "accept",
+                           now=referral.received_at + timedelta(hours=1))
+    slot = referral.received_at + timedelta(days=days_to_contact)
+    appointment = appointments.book_appointment(session, actor, referral, referral.version, slot, "telephone", None,
+                                                now=referral.received_at + timedelta(hours=2))
+    appointments.record_outcome(session, actor, appointment, appointment.version, "attended",
+                                now=slot + timedelta(hours=1))

@@ -25,7 +25,7 @@ from inclusive_access.models import (
     User,
 )
 from tests.conftest import PASSWORD
-from tests.factories import intake_row, make_referral, make_user
+from tests.factories import SCRIPT, intake_row, make_referral, make_user
 
 FORMULA = '=HYPERLINK("http://x","y")'
 TEN_MB = "a" * (10 * 1024 * 1024)
@@ -545,3 +545,67 @@ def test_sla_sweep_with_nothing_overdue(app, runner):
     logged, marked = _escalations(app)
     assert not logged
     assert list(marked.values()) == [None]
+
+
+# -- flask report export ------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def june_history(app):
+    """June 2026: 9 referrals in IMD quintile 1, 8 in quintile 3 and 2 in quintile 5; three of quintile 1's
+    accepted. Shared, quintile 5's 2 is hidden, and quintile 3's 8 with it (else the total gives the 2 away)."""
+    from inclusive_access.domain import triage
+    from inclusive_access.domain.actors import actor_for
+    with app.app_context():
+        booker = actor_for(make_user(db.session, "booking"))
+        deprived = [make_referral(db.session, imd_decile="1", received_at=f"2026-06-{d:02d} 10:00")
+                    for d in range(1, 10)]
+        for referral in deprived[:3]:
+            triage.triage_referral(db.session, booker, referral, referral.version, SCRIPT, [], "accept")
+        for day in range(1, 9):
+            make_referral(db.session, imd_decile="5", received_at=f"2026-06-{day:02d} 12:00")
+        for day in (3, 4):
+            make_referral(db.session, imd_decile="10", received_at=f"2026-06-{day:02d} 11:00")
+        db.session.commit()
+
+
+def test_report_export_prints_the_dashboards_numbers_as_json_suppressed_for_sharing(app, runner, june_history):
+    result = run(app, runner, "report", "export", "--from", "2026-06", "--to", "2026-06", "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["period"] == {"from": "2026-06", "to": "2026-06", "pathway": None}
+    imd = {row["group"]: row for row in report["tables"]["imd_quintile"]}
+    assert imd["1 (most deprived)"]["referrals"] == 9
+    assert imd["5 (least deprived)"]["referrals"] == "*", "2 is a small count"
+    assert imd["3"]["referrals"] == "*", "secondary suppression: the smallest other count"
+    accepted = imd["1 (most deprived)"]["measures"]["accepted"]
+    assert (accepted["numerator"], accepted["denominator"]) == ("*", 9)
+    assert set(report["tables"]) == {"imd_quintile", "ethnic_group", "age_band", "sex", "flag_deprivation",
+                                     "flag_housing", "flag_cognitive", "flag_language", "flag_communication",
+                                     "flag_carer"}
+    assert {s["pathway"] for s in report["equity_kpi"]} >= {"msk"}
+    assert all(m["month"] == "2026-06" for s in report["equity_kpi"] for m in s["months"])
+
+
+def test_report_export_as_csv_has_a_row_per_breakdown_group_and_measure(app, runner, june_history):
+    result = run(app, runner, "report", "export", "--from", "2026-06", "--to", "2026-06", "--pathway", "msk",
+                 "--format", "csv")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(result.output.splitlines()))
+    assert rows[0] == ["breakdown", "group", "measure", "numerator", "denominator", "value", "lower_95", "upper_95",
+                       "note"]
+    received = {(r[0], r[1]): r[3] for r in rows[1:] if r[2] == "Referrals received"}
+    assert received[("IMD quintile", "1 (most deprived)")] == "9"
+    assert received[("IMD quintile", "5 (least deprived)")] == "*"
+    assert any(r[0] == "Equity KPI: msk" and r[1] == "2026-06" for r in rows)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--from", "2026-13", "--to", "2026-06"], "use YYYY-MM"),
+    (["--from", "2026-07", "--to", "2026-06"], "must not be after"),
+    (["--from", "2026-06", "--to", "2026-06", "--pathway", "podiatry"], "unknown pathway"),
+    (["--from", "2026-06", "--to", "2026-06", "--format", "xlsx"], "xlsx"),
+])
+def test_report_export_refuses_bad_arguments_with_a_message(app, runner, args, message):
+    result = run(app, runner, "report", "export", *args)
+    assert result.exit_code == 2
+    assert message in result.output

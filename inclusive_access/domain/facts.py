@@ -160,16 +160,15 @@ _decode = json.JSONDecoder().raw_decode
 def replay(rows: Iterable) -> dict[int, dict]:
     """Every referral's facts from events in log order (in memory: the rebuild and the migration use it).
 
-    Rows may carry stored values (naive UTC, JSON text): each is read once here, then given to `project`.
+    Each row is (action, occurred_at, referral_id, patient_id, data), in that order, and may hold the values as
+    stored (naive UTC, JSON text): each is read once here, then given to `project`.
     """
     facts: dict[int, dict] = {}
     found = facts.get
-    for row in rows:
-        referral_id = row.referral_id
+    for action, occurred_at, referral_id, patient_id, data in rows:  # unpacking: a Row's attributes cost more
         if referral_id is None:
             continue
-        data = row.data
-        event = _Event(row.action, _time(row.occurred_at), referral_id, row.patient_id,
+        event = _Event(action, _time(occurred_at), referral_id, patient_id,
                        _decode(data)[0] if isinstance(data, str) else data)
         after = project(found(referral_id), event, found)
         if after is not None:
@@ -186,9 +185,12 @@ def _stored_rows(session: Session, facts: Iterable[dict]) -> tuple[str, list[tup
     """The INSERT for referral_facts and its rows as the driver takes them (each column's own bind conversion)."""
     dialect = session.get_bind().dialect
     columns = ReferralFact.__table__.columns
-    convert = [(i, f) for i, c in enumerate(columns) if (f := c.type.bind_processor(dialect)) is not None]
+    # dialect_impl: the dialect's own type (SQLite's DATETIME text format), as the ORM's writes use
+    convert = [(i, f) for i, c in enumerate(columns)
+               if (f := c.type.dialect_impl(dialect).bind_processor(dialect)) is not None]
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    sql = f"INSERT INTO referral_facts ({', '.join(COLUMNS)}) VALUES ({', '.join([mark] * len(COLUMNS))})"
+    placeholders = ", ".join([mark] * len(COLUMNS))
+    sql = f"INSERT INTO referral_facts ({', '.join(COLUMNS)}) VALUES ({placeholders})"  # noqa: S608 - model's names
     rows = []
     for fact in facts:
         values = [fact[name] for name in COLUMNS]

@@ -3,10 +3,13 @@ from datetime import UTC, datetime
 
 import pytest
 
+from inclusive_access.domain import governance
+from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
+from inclusive_access.reporting import periods
 from tests.blueprints.pages import assert_security_headers
-from tests.factories import make_referral
+from tests.factories import accept_and_attend, make_referral, make_user
 
 THIS_MONTH = datetime.now(UTC).astimezone(LONDON).strftime("%Y-%m")
 
@@ -98,3 +101,67 @@ def test_frontline_roles_do_not_see_the_reports(client, login_as, role):
     login_as(role)
     assert client.get("/reports/equity").status_code == 403
     assert client.get("/reports/equity/export").status_code == 403
+
+
+# -- the equity KPI, its chart and table, and the printable report ---------------------------------------------
+
+LAST_MONTH = periods.months_back(THIS_MONTH, 2)
+
+
+@pytest.fixture
+def gap_history(app):
+    """Last month in MSK: first contacts after 10, 12 and 14 days in IMD quintile 1 and after 5 and 7 in quintile
+    5 (medians 12 and 6: a gap of 6 days, above the threshold of 2), and that month's governance item."""
+    with app.app_context():
+        booker = actor_for(make_user(db.session, "booking"))
+        for decile, waits in (("1", (10, 12, 14)), ("10", (5, 7))):
+            for day, wait in enumerate(waits, start=1):
+                referral = make_referral(db.session, imd_decile=decile, pathway="msk",
+                                         received_at=f"{LAST_MONTH}-{day:02d} 09:00")
+                accept_and_attend(db.session, booker, referral, wait)
+        item = governance.open_item(db.session, "msk", LAST_MONTH, 6.0, 2.0, 2.0, breach=True, special_cause=False)
+        db.session.commit()
+        return item.id
+
+
+def test_the_kpi_chart_comes_with_its_numbers_and_links_the_months_governance_item(client, login_as, gap_history):
+    login_as("auditor")
+    page = _text(client.get(f"/reports/equity?pathway=msk&period=m:{LAST_MONTH}"))
+    assert '<svg xmlns="http://www.w3.org/2000/svg" class="app-spc-chart"' in page
+    assert 'aria-labelledby="gap-msk-title gap-msk-desc"' in page
+    assert "<title id=\"gap-msk-title\">Wait gap, quintile 1 minus quintile 5: Musculoskeletal (MSK)</title>" in page
+    table = page[page.index("Wait gap by month: Musculoskeletal (MSK) (threshold 2 days)"):].split("</table>")[0]
+    row = table[table.index(f"<td class=\"nhsuk-table__cell\">{LAST_MONTH}</td>"):].split("</tr>")[0]
+    for cell in ("12.0 (3)", "6.0 (2)", "6.0", "2.00", "Above threshold"):
+        assert cell in row, cell
+    assert f'href="/reports/governance/{gap_history}"' in row
+
+
+def test_each_quintiles_median_wait_is_charted_and_the_gradient_needs_all_five_quintiles(client, login_as,
+                                                                                       gap_history):
+    login_as("senior")
+    page = _text(client.get(f"/reports/equity?pathway=msk&period=m:{LAST_MONTH}"))
+    assert "Median days to first contact, IMD quintile 1 (most deprived)" in page
+    assert "Median days to first contact, IMD quintile 5 (least deprived)" in page
+    assert "Gradient across deprivation" not in page, "quintiles 2 to 4 are empty: no gradient"
+
+
+def test_the_intersectional_table_follows_its_selectors(client, login_as, referrals):
+    login_as("manager")
+    page = _text(client.get("/reports/equity?cross=flag_language&measure=dna_rate", headers={"HX-Request": "true"}))
+    assert "Did not attend (DNA rate) by IMD quintile and flag: language need" in page
+    default = _text(client.get("/reports/equity", headers={"HX-Request": "true"}))
+    assert "Accepted by IMD quintile and ethnic group" in default
+
+
+def test_the_printable_report_is_suppressed_and_lists_the_governance_items(client, login_as, gap_history):
+    login_as("manager")
+    response = client.get(f"/reports/equity/report?pathway=msk&period=m:{LAST_MONTH}")
+    assert response.status_code == 200
+    page = _text(response)
+    assert f"<h1>Equity of access report: {LAST_MONTH}, Musculoskeletal (MSK)</h1>" in page
+    assert "Counts of 1 to 7 are shown as *" in page
+    assert "12.0 (*)" in page, "quintile 1's three waits are a small count"
+    governance_table = page[page.index("<h2>Governance actions</h2>"):]
+    assert f"Musculoskeletal (MSK), {LAST_MONTH}" in governance_table
+    assert "No response recorded yet" in governance_table

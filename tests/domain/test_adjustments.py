@@ -13,15 +13,12 @@ from inclusive_access.domain.errors import InvalidInput, NotPermitted, StaleReco
 from inclusive_access.extensions import db
 from inclusive_access.models import AdjustmentDelivery, Appointment, Event, Patient, ReasonableAdjustment, Referral
 from tests.conftest import make_app
-from tests.factories import make_referral, make_user, next_nhs_number
+from tests.factories import SCRIPT, make_referral, make_user, next_nhs_number
 
 #: 23:30 UTC on 1 June 2026 is 00:30 on 2 June in London (BST): review dates count from the London date
 NOW = datetime(2026, 6, 1, 23, 30, tzinfo=UTC)
 TODAY = date(2026, 6, 2)
 SLOT = datetime(2026, 6, 8, 9, 0, tzinfo=UTC)
-SCRIPT = triage.BookingScript(contact_method="telephone", contact_times="", safe_to_leave_message=True,
-                              interpreter_needed=False, language="", communication_needs="", mobility="none",
-                              caring_or_work="", digital_access="phone_only")
 BSL = AdjustmentDetails(category="communication_support", description="BSL interpreter for every contact",
                         consent_basis="patient", impairment="Deaf (BSL user)")
 

@@ -16,15 +16,12 @@ from inclusive_access.domain.errors import (
     TransitionNotAllowed,
 )
 from inclusive_access.models import Appointment, Event, Referral
-from tests.factories import make_referral, make_user
+from tests.factories import SCRIPT, make_referral, make_user
 
 TRIAGED = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
 #: 19:30 on Wednesday 10 June 2026 in London (BST): an evening clinic
 EVENING = datetime(2026, 6, 10, 19, 30, tzinfo=LONDON)
 SLOT = datetime(2026, 6, 8, 9, 0, tzinfo=UTC)
-SCRIPT = triage.BookingScript(contact_method="telephone", contact_times="", safe_to_leave_message=True,
-                              interpreter_needed=False, language="", communication_needs="", mobility="none",
-                              caring_or_work="", digital_access="phone_only")
 
 
 def head(session) -> int:

@@ -18,7 +18,7 @@ from inclusive_access.domain.errors import (
 )
 from inclusive_access.domain.safeguarding import ConcernDetails
 from inclusive_access.models import Appointment, BarrierCheck, Event, Referral, SafeguardingConcern, SeniorReview
-from tests.factories import intake_row, make_referral, make_user
+from tests.factories import SCRIPT, intake_row, make_referral, make_user
 
 RECEIVED = "2026-06-01 09:00"
 TRIAGED = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
@@ -28,9 +28,6 @@ SECOND_SLOT = SLOT + timedelta(days=7)
 REQUESTED = datetime(2026, 6, 22, 10, 0, tzinfo=UTC)
 DECIDED = REQUESTED + timedelta(hours=4)
 RE_REFERRED = datetime(2026, 6, 25, 12, 0, tzinfo=UTC)
-SCRIPT = triage.BookingScript(contact_method="telephone", contact_times="", safe_to_leave_message=True,
-                              interpreter_needed=False, language="", communication_needs="", mobility="none",
-                              caring_or_work="", digital_access="phone_only")
 
 CONCERN = ConcernDetails("lost_contact", "Not seen or reached for three weeks")
 APPROVE = Decision("approved", "Goals met and agreed with the patient")

@@ -26,16 +26,13 @@ from inclusive_access.models import (
     ReasonableAdjustment,
     Referral,
 )
-from tests.factories import make_referral, make_user
+from tests.factories import SCRIPT, make_referral, make_user
 
 TRIAGED = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
 #: 10:00 BST on Monday 8 June 2026: the appointment that is missed
 SLOT = datetime(2026, 6, 8, 9, 0, tzinfo=UTC)
 #: when the DNA is recorded (the barrier check opens then; the 14-day clock runs from SLOT)
 MISSED = SLOT + timedelta(hours=1)
-SCRIPT = triage.BookingScript(contact_method="telephone", contact_times="", safe_to_leave_message=True,
-                              interpreter_needed=False, language="", communication_needs="", mobility="none",
-                              caring_or_work="", digital_access="phone_only")
 LEFT_BARRIERS = "Record the barriers found (or none)"
 LEFT_ATTEMPT = "Log at least one contact attempt"
 LEFT_SAFEGUARDING = "Answer the safeguarding question (was not brought)"

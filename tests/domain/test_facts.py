@@ -8,11 +8,7 @@ from inclusive_access import demo
 from inclusive_access.domain import appointments, discharge, dna, events, facts, intake, triage
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.models import Event, ReferralFact
-from tests.factories import make_referral, make_user
-
-SCRIPT = triage.BookingScript(contact_method="telephone", contact_times="", safe_to_leave_message=True,
-                              interpreter_needed=False, language="", communication_needs="", mobility="none",
-                              caring_or_work="", digital_access="phone_only")
+from tests.factories import SCRIPT, make_referral, make_user
 
 
 def snapshot(session) -> list[dict]:

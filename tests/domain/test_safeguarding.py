@@ -16,16 +16,13 @@ from inclusive_access.domain.errors import (
 )
 from inclusive_access.domain.safeguarding import ConcernDetails
 from inclusive_access.models import Event, Patient, Referral, SafeguardingAction, SafeguardingConcern
-from tests.factories import make_referral, make_user
+from tests.factories import SCRIPT, make_referral, make_user
 
 RECEIVED = "2026-06-01 09:00"
 TRIAGED = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
 RAISED = datetime(2026, 6, 8, 11, 0, tzinfo=UTC)
 ROUTED = RAISED + timedelta(days=1)
 CLOSED = RAISED + timedelta(days=10)
-SCRIPT = triage.BookingScript(contact_method="telephone", contact_times="", safe_to_leave_message=True,
-                              interpreter_needed=False, language="", communication_needs="", mobility="none",
-                              caring_or_work="", digital_access="phone_only")
 DETAILS = ConcernDetails("exploitation_risk", "Older men collecting him from the hostel")
 
 

@@ -1,32 +1,18 @@
 """Equity tables: every segment with its unknown row, Wilson intervals from the counts, suppression when shared."""
-from datetime import timedelta
 
 import pytest
 
-from inclusive_access.domain import appointments, triage
+from inclusive_access.domain import triage
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.reporting import exports, stats, tables
 from inclusive_access.reporting.queries import Period
-from tests.factories import make_referral, make_user
+from tests.factories import SCRIPT, accept_and_attend, make_referral, make_user
 
 JUNE = Period("2026-06", "2026-06")
-SCRIPT = triage.BookingScript(contact_method="telephone", contact_times="", safe_to_leave_message=True,
-                              interpreter_needed=False, language="", communication_needs="", mobility="none",
-                              caring_or_work="", digital_access="phone_only")
 
 
 def _received(session, n: int, **patient) -> list:
     return [make_referral(session, received_at=f"2026-06-{day + 1:02d} 10:00", **patient) for day in range(n)]
-
-
-def _accept_and_attend(session, actor, referral, days_to_contact: int) -> None:
-    triage.triage_referral(session, actor, referral, referral.version, SCRIPT, [], "accept",
-                           now=referral.received_at + timedelta(hours=1))
-    slot = referral.received_at + timedelta(days=days_to_contact)
-    appointment = appointments.book_appointment(session, actor, referral, referral.version, slot, "telephone", None,
-                                                now=referral.received_at + timedelta(hours=2))
-    appointments.record_outcome(session, actor, appointment, appointment.version, "attended",
-                                now=slot + timedelta(hours=1))
 
 
 def test_every_imd_row_is_listed_with_the_unknown_row_even_when_empty(db_session):
@@ -43,7 +29,7 @@ def test_rates_and_intervals_come_from_the_counts(db_session):
     booker = actor_for(make_user(db_session, "booking"))
     referrals = _received(db_session, 9, imd_decile="9")  # quintile 5
     for referral, days in zip(referrals[:4], (2, 4, 6, 30), strict=True):
-        _accept_and_attend(db_session, booker, referral, days)
+        accept_and_attend(db_session, booker, referral, days)
     column = tables.segment_table(db_session, JUNE, "imd_quintile")[4]
     accepted = column.cells["accepted"]
     assert (accepted.x, accepted.n) == (4, 9)
@@ -106,3 +92,105 @@ def test_received_month_follows_the_london_calendar(db_session):
     """00:30 BST on 1 July 2026 is 23:30 UTC on 30 June: it belongs to July."""
     make_referral(db_session, received_at="2026-07-01 00:30")
     assert tables.segment_table(db_session, Period("2026-07", "2026-07"), "sex")[0].referrals == 1
+
+
+# -- intersectional tables, gradients, patients with an adjustment ------------------------------------------------
+
+def test_an_intersectional_table_counts_each_imd_quintile_and_ethnic_group_pair(db_session):
+    booker = actor_for(make_user(db_session, "booking"))
+    asian_q1 = _received(db_session, 3, imd_decile="1", ethnic_category="H")  # Asian, quintile 1
+    _received(db_session, 2, imd_decile="9", ethnic_category="A")  # White, quintile 5
+    _received(db_session, 1, imd_decile="", ethnic_category="Z")  # not stated, IMD not known
+    for referral in asian_q1[:2]:
+        accept_and_attend(db_session, booker, referral, 3)
+    table = tables.cross_table(db_session, JUNE, "ethnic_group", "accepted")
+    assert [label for label, _cells in table.rows] == ["1 (most deprived)", "2", "3", "4", "5 (least deprived)",
+                                                       "Not known"]
+    column = table.columns.index("Asian or Asian British")
+    q1 = table.rows[0][1][column]
+    assert (q1.x, q1.n, q1.rate) == (2, 3, pytest.approx(2 / 3))
+    assert (q1.lower, q1.upper) == pytest.approx(stats.wilson_ci(2, 3))
+    white_q5 = table.rows[4][1][table.columns.index("White")]
+    assert (white_q5.x, white_q5.n) == (0, 2)
+    unknown = table.rows[5][1][table.columns.index("Not stated")]
+    assert (unknown.x, unknown.n) == (0, 1), "the unknown row and column are kept"
+    assert sum(cell.n for _label, cells in table.rows for cell in cells) == 6
+
+
+def test_a_shared_intersectional_table_hides_small_cells_and_what_the_totals_would_reveal(db_session):
+    _received(db_session, 20, imd_decile="1", ethnic_category="A")
+    _received(db_session, 3, imd_decile="1", ethnic_category="H")
+    _received(db_session, 15, imd_decile="9", ethnic_category="A")
+    table = tables.cross_table(db_session, JUNE, "ethnic_group", "accepted", shared=True)
+    ns = [[cell.n for cell in cells] for _label, cells in table.rows]
+    assert ns[0][table.columns.index("Asian or Asian British")] == stats.SUPPRESSED
+    assert sum(row.count(stats.SUPPRESSED) for row in ns) >= 2, "a lone * would be recovered from its row total"
+    assert all(cell.rate is None for _label, cells in table.rows for cell in cells if cell.n == stats.SUPPRESSED)
+
+
+def test_an_intersectional_table_by_a_flag_has_flagged_and_not_flagged_columns(db_session):
+    _received(db_session, 2, imd_decile="1", housing_status="rough_sleeping")
+    _received(db_session, 3, imd_decile="1")
+    table = tables.cross_table(db_session, JUNE, "flag_housing", "accepted")
+    assert table.columns == ["Flagged", "Not flagged"]
+    assert [cell.n for cell in table.rows[0][1]] == [2, 3]
+    with pytest.raises(ValueError, match="no intersectional table"):
+        tables.cross_table(db_session, JUNE, "imd_quintile", "accepted")
+
+
+def test_gradients_are_the_sii_and_rii_of_the_five_quintiles_rates(db_session):
+    booker = actor_for(make_user(db_session, "booking"))
+    accepted_of_four = {"1": 1, "3": 2, "5": 2, "7": 3, "9": 4}  # deciles standing for quintiles 1 to 5
+    for decile, accepted in accepted_of_four.items():
+        for i, referral in enumerate(_received(db_session, 4, imd_decile=decile)):
+            if i < accepted:
+                triage.triage_referral(db_session, booker, referral, referral.version, SCRIPT, [], "accept")
+    columns = tables.segment_table(db_session, JUNE, "imd_quintile")
+    found = {g.key: g for g in tables.gradients(columns)}
+    assert "dna_rate" not in found, "no quintile had an appointment: no DNA gradient"
+    cells = [c.cells["accepted"] for c in columns[:5]]
+    expected = stats.sii_rii([c.rate for c in cells], [c.n for c in cells], [c.lower for c in cells],
+                             [c.upper for c in cells], reps=tables.GRADIENT_REPS, seed=0)
+    accepted = found["accepted"]
+    assert accepted.sii == pytest.approx(expected["sii"])
+    assert accepted.sii > 0, "acceptance rises with affluence"
+    assert (accepted.sii_lower, accepted.sii_upper) == pytest.approx((expected["sii_lower"], expected["sii_upper"]))
+    assert accepted.rii == pytest.approx(expected["rii"])
+    assert tables.gradients(tables.segment_table(db_session, JUNE, "imd_quintile", shared=True)) == [], \
+        "counts of 4 are hidden for sharing, so no gradient is drawn from them"
+
+
+def test_patients_with_an_active_adjustment_count_adjustments_live_at_any_time_in_the_period(db_session):
+    from datetime import UTC, datetime
+
+    from inclusive_access.domain import adjustments
+
+    booker = actor_for(make_user(db_session, "booking"))
+    people = _received(db_session, 4, imd_decile="1")
+    details = adjustments.AdjustmentDetails(category="timing", description="Afternoons", consent_basis="patient")
+    adjustments.record_adjustment(db_session, booker, people[0].patient, details, "patient_request",
+                                  now=datetime(2026, 5, 1, 9, tzinfo=UTC))  # before June, still active
+    ended = adjustments.record_adjustment(db_session, booker, people[1].patient, details, "patient_request",
+                                          now=datetime(2026, 3, 1, 9, tzinfo=UTC))
+    adjustments.end_adjustment(db_session, booker, ended, ended.version, "No longer needed",
+                               now=datetime(2026, 5, 20, 9, tzinfo=UTC))  # ended before June
+    adjustments.record_adjustment(db_session, booker, people[2].patient, details, "patient_request",
+                                  now=datetime(2026, 7, 2, 9, tzinfo=UTC))  # after June
+    late_end = adjustments.record_adjustment(db_session, booker, people[3].patient, details, "patient_request",
+                                             now=datetime(2026, 4, 1, 9, tzinfo=UTC))
+    adjustments.end_adjustment(db_session, booker, late_end, late_end.version, "Moved away",
+                               now=datetime(2026, 6, 15, 9, tzinfo=UTC))  # live for half of June
+    cell = tables.segment_table(db_session, JUNE, "imd_quintile")[0].cells["active_adjustment"]
+    assert (cell.x, cell.n) == (2, 4)
+
+
+def test_completeness_charts_start_at_the_first_month_with_referrals(db_session):
+    _received(db_session, 4, imd_decile="1", ethnic_category="A")
+    _received(db_session, 1, imd_decile="", ethnic_category="Z")
+    charts = tables.completeness_charts(db_session, Period("2026-01", "2026-07"))
+    (ethnicity_label, ethnicity), (imd_label, imd) = charts
+    assert (ethnicity_label, imd_label) == ("Ethnic group stated", "IMD quintile recorded")
+    assert [p.label for p in ethnicity.points] == ["2026-06", "2026-07"]
+    assert [p.value for p in ethnicity.points] == [80.0, None]
+    assert imd.mode == "run"
+    assert imd.centre == 80.0
