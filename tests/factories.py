@@ -75,3 +75,12 @@ def accept_and_attend(session: Session, actor, referral: Referral, days_to_conta
                                                 now=referral.received_at + timedelta(hours=2))
     appointments.record_outcome(session, actor, appointment, appointment.version, "attended",
                                 now=slot + timedelta(hours=1))
+
+
+def wait_gap_month(session: Session, actor, month: str) -> None:
+    """A month ('YYYY-MM') in MSK whose first contacts came after 10, 12 and 14 days in IMD quintile 1 and after 5
+    and 7 in quintile 5: medians 12 and 6, a gap of 6 days (ratio 2), above the default threshold of 2."""
+    for decile, waits in (("1", (10, 12, 14)), ("10", (5, 7))):
+        for day, wait in enumerate(waits, start=1):
+            referral = make_referral(session, imd_decile=decile, pathway="msk", received_at=f"{month}-{day:02d} 09:00")
+            accept_and_attend(session, actor, referral, wait)

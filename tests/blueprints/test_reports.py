@@ -9,7 +9,7 @@ from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.reporting import periods
 from tests.blueprints.pages import assert_security_headers
-from tests.factories import accept_and_attend, make_referral, make_user
+from tests.factories import make_referral, make_user, wait_gap_month
 
 THIS_MONTH = datetime.now(UTC).astimezone(LONDON).strftime("%Y-%m")
 
@@ -113,12 +113,7 @@ def gap_history(app):
     """Last month in MSK: first contacts after 10, 12 and 14 days in IMD quintile 1 and after 5 and 7 in quintile
     5 (medians 12 and 6: a gap of 6 days, above the threshold of 2), and that month's governance item."""
     with app.app_context():
-        booker = actor_for(make_user(db.session, "booking"))
-        for decile, waits in (("1", (10, 12, 14)), ("10", (5, 7))):
-            for day, wait in enumerate(waits, start=1):
-                referral = make_referral(db.session, imd_decile=decile, pathway="msk",
-                                         received_at=f"{LAST_MONTH}-{day:02d} 09:00")
-                accept_and_attend(db.session, booker, referral, wait)
+        wait_gap_month(db.session, actor_for(make_user(db.session, "booking")), LAST_MONTH)
         item = governance.open_item(db.session, "msk", LAST_MONTH, 6.0, 2.0, 2.0, breach=True, special_cause=False)
         db.session.commit()
         return item.id

@@ -1,9 +1,19 @@
-"""Browser journey for the equity dashboard: the breakdown and view change by htmx, axe and CSP."""
+"""Browser journeys for the equity dashboard: the breakdown, view and period change by htmx; the wait-gap chart
+with its table, followed to its governance item; the printable report; axe and CSP."""
+from datetime import UTC, date, datetime, timedelta
+
 import pytest
 from playwright.sync_api import Page, expect
 
+from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
-from tests.browser.test_journeys import assert_no_accessibility_violations, assert_no_csp_violations, screenshot
+from inclusive_access.reporting import periods
+from tests.browser.test_journeys import (
+    assert_no_accessibility_violations,
+    assert_no_csp_violations,
+    page_is_ready,
+    screenshot,
+)
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -47,4 +57,62 @@ def test_a_manager_changes_the_breakdown_and_the_view_without_a_page_load(page: 
     assert "segment=ethnic_group" in page.url, "the view is bookmarkable"
     screenshot(page, "equity-dashboard")
     assert_no_accessibility_violations(page, "equity-dashboard")
+    assert_no_csp_violations(console_errors)
+
+
+LAST_MONTH = periods.months_back(datetime.now(UTC).astimezone(LONDON).strftime("%Y-%m"), 2)
+MSK = "Musculoskeletal (MSK)"
+
+
+@pytest.fixture
+def wait_gap(live_server, manager) -> None:
+    """Last month's MSK waits: a gap of 6 days between quintiles 1 and 5, and its governance item (the sweep's)."""
+    from inclusive_access.domain import governance
+    from inclusive_access.domain.actors import actor_for
+    from tests.factories import make_user, wait_gap_month
+
+    with live_server.app.app_context():
+        wait_gap_month(db.session, actor_for(make_user(db.session, "booking", "gap.booker")), LAST_MONTH)
+        governance.open_item(db.session, "msk", LAST_MONTH, 6.0, 2.0, 2.0, breach=True, special_cause=False)
+        db.session.commit()
+
+
+def test_the_wait_gap_chart_has_its_table_and_leads_to_the_governance_record(page: Page, live_server, wait_gap,
+                                                                              console_errors):
+    sign_in_as_the_manager(page, live_server)
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Equity", exact=True).click()
+    page_is_ready(page)
+    page.evaluate("window.__marker = 1")
+    page.get_by_label("Pathway", exact=True).select_option(label=MSK)
+    expect(page.get_by_role("img", name=f"Wait gap, quintile 1 minus quintile 5: {MSK}")).to_be_visible()
+    page.get_by_label("Period", exact=True).select_option(label=date.fromisoformat(f"{LAST_MONTH}-01")
+                                                         .strftime("%B %Y"))
+    expect(page.get_by_role("heading", level=2, name=f"IMD quintile, {LAST_MONTH}, {MSK}")).to_be_visible()
+    assert page.evaluate("window.__marker") == 1, "the period changed by htmx, not a page load"
+    table = page.get_by_role("table", name=f"Wait gap by month: {MSK} (threshold 2 days)")
+    row = table.get_by_role("row").filter(has=page.get_by_role("cell", name=LAST_MONTH, exact=True))
+    expect(row.get_by_role("cell")).to_have_text([f"{LAST_MONTH}", "12.0 (3)", "6.0 (2)", "6.0", "2.00",
+                                                  "Above threshold Governance item for " f"{MSK}, {LAST_MONTH}"],
+                                                 use_inner_text=True)
+    screenshot(page, "equity-wait-gap")
+    assert_no_accessibility_violations(page, "equity-wait-gap")
+
+    row.get_by_role("link", name=f"Governance item for {MSK}, {LAST_MONTH}").click()
+    expect(page.get_by_role("heading", level=1, name=f"Governance item: {MSK}, {LAST_MONTH}")).to_be_visible()
+    page.get_by_label("Variance explanation", exact=True).fill("Two clinicians left; deprived areas lost evenings")
+    page.get_by_label("Corrective action", exact=True).fill("Evening clinic at Chapeltown community centre")
+    page.get_by_label("Named lead", exact=True).fill("Ama Mensah")
+    due = datetime.now(UTC).astimezone(LONDON).date() + timedelta(days=30)
+    page.get_by_label("Action due by", exact=True).fill(due.isoformat())
+    page.get_by_label("Month to re-measure (YYYY-MM)", exact=True).fill(periods.months_back(LAST_MONTH, -2))
+    page.get_by_role("button", name="Save the response").click()
+    expect(page.get_by_text("Explanation and corrective action recorded.")).to_be_visible()
+    expect(page.get_by_text("Shown when " + periods.months_back(LAST_MONTH, -2) + " has closed")).to_be_visible()
+    assert_no_accessibility_violations(page, "governance-item")
+
+    page.goto(f"{live_server.url}/reports/equity/report?pathway=msk&period=m:{LAST_MONTH}")
+    expect(page.get_by_role("heading", level=1, name=f"Equity of access report: {LAST_MONTH}, {MSK}")).to_be_visible()
+    expect(page.get_by_role("img", name=f"Wait gap, quintile 1 minus quintile 5: {MSK}")).to_be_visible()
+    expect(page.get_by_text("Evening clinic at Chapeltown community centre")).to_be_visible()
+    assert_no_accessibility_violations(page, "equity-report")
     assert_no_csp_violations(console_errors)
