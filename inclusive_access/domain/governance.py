@@ -17,7 +17,7 @@ from inclusive_access.domain.validation import LONDON
 from inclusive_access.models import GovernanceItem
 
 MANAGE_ROLES = frozenset({"manager"})
-MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])\Z")
 GOVERNANCE_OPENED = "governance.opened"
 GOVERNANCE_PLAN_RECORDED = "governance.plan_recorded"
 GOVERNANCE_CLOSED = "governance.closed"
@@ -84,9 +84,25 @@ class Plan:
         return found
 
 
-def _editable(item: GovernanceItem, seen_version: int) -> None:
+def plan_refusal(item: GovernanceItem) -> str | None:
+    """Why the response cannot be recorded now, or None."""
+    return "This governance item is closed." if item.status != "open" else None
+
+
+def close_refusal(item: GovernanceItem, now: datetime | None = None) -> str | None:
+    """Why the item cannot be closed now, or None: it needs its response, and its re-measure month over."""
     if item.status != "open":
-        raise TransitionNotAllowed("This governance item is closed.")
+        return "This governance item is closed."
+    if item.plan_recorded_at is None:
+        return "Record the explanation and corrective action before closing."
+    if not remeasured(item, now):
+        return f"Close this item once {item.remeasure_month} has closed and been re-measured."
+    return None
+
+
+def _editable(item: GovernanceItem, seen_version: int) -> None:
+    if refusal := plan_refusal(item):
+        raise TransitionNotAllowed(refusal)
     if seen_version != item.version:
         raise StaleRecord("This governance item changed since you opened it.")
 
@@ -123,10 +139,8 @@ def close_item(session: Session, actor: Actor, item: GovernanceItem, seen_versio
     now = now or datetime.now(UTC)
     events.lock_log(session)
     _editable(item, seen_version)
-    if item.plan_recorded_at is None:
-        raise TransitionNotAllowed("Record the explanation and corrective action before closing.")
-    if not remeasured(item, now):
-        raise TransitionNotAllowed(f"Close this item once {item.remeasure_month} has closed and been re-measured.")
+    if refusal := close_refusal(item, now):
+        raise TransitionNotAllowed(refusal)
     if not note.strip():
         raise InvalidInput({"closure_note": "Write the closure note"})
     item.status, item.closure_note, item.closed_by, item.closed_at = "closed", note, actor.user_id, now

@@ -7,7 +7,7 @@ from inclusive_access.blueprints.forms_common import choices, plain_text, strip,
 from inclusive_access.domain.governance import Plan
 from inclusive_access.reporting.tables import CROSS_SEGMENTS, MEASURE_LABELS, SEGMENT_LABELS
 
-MONTH = Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message="Enter a month as YYYY-MM")
+MONTH = Regexp(r"^\d{4}-(0[1-9]|1[0-2])\Z", message="Enter a month as YYYY-MM")
 
 
 class DashboardForm(FlaskForm):

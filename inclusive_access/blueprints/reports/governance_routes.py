@@ -1,6 +1,4 @@
 """Equity KPI governance items: the list, one item with its re-measured gap, the manager's plan and closure."""
-from datetime import UTC, datetime
-
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
@@ -34,7 +32,7 @@ def _show(item: GovernanceItem, errors: dict | None = None, forms: dict | None =
              "close": CloseItemForm(formdata=None, version=item.version), **(forms or {})}
     return render_template("reports/governance_item.html", item=item, remeasure=remeasure, forms=forms,
                            errors=errors or {}, pathway_names=intake.active_pathway_codes(db.session),
-                           closable=governance.remeasured(item) and item.plan_recorded_at is not None), status
+                           closable=governance.close_refusal(item) is None), status
 
 
 @bp.route("/governance/<int:item_id>")
@@ -42,9 +40,13 @@ def governance_item(item_id: int):
     return _show(_item(item_id))
 
 
-def _save(item_id: int, form, name: str, command, message: str):
-    """Validate `form`, run the domain `command`, commit once; errors re-show the item with the form."""
+def _save(item_id: int, form, name: str, command, message: str, refusal):
+    """Validate `form`, run the domain `command`, commit once; errors re-show the item with the form. An item that
+    cannot take the request (closed meanwhile, say) says why rather than show errors for a form it no longer has."""
     item = _item(item_id)
+    if why := refusal(item):
+        flash(why, "error")
+        return redirect(url_for("reports.governance_item", item_id=item_id), 303)
     if not form.validate_on_submit():
         return _show(item, first_errors(form), {name: form}, 400)
     try:
@@ -68,7 +70,7 @@ def record_governance_plan(item_id: int):
     form = PlanForm()
     return _save(item_id, form, "plan", lambda item: governance.record_plan(
         db.session, actor_for(current_user), item, form.version.data, form.plan()),
-        "Explanation and corrective action recorded.")
+        "Explanation and corrective action recorded.", governance.plan_refusal)
 
 
 @bp.route("/governance/<int:item_id>/close", methods=["POST"])
@@ -76,9 +78,8 @@ def close_governance_item(item_id: int):
     form = CloseItemForm()
 
     def close(item: GovernanceItem) -> None:
-        gap = kpi.gap_for(db.session, item.pathway, item.remeasure_month, current_policy()).gap \
-            if governance.remeasured(item) else None
+        gap = kpi.gap_for(db.session, item.pathway, item.remeasure_month, current_policy()).gap
         governance.close_item(db.session, actor_for(current_user), item, form.version.data, form.closure_note.data,
-                              gap, now=datetime.now(UTC))
+                              gap)
 
-    return _save(item_id, form, "close", close, "Governance item closed.")
+    return _save(item_id, form, "close", close, "Governance item closed.", governance.close_refusal)

@@ -1,0 +1,408 @@
+"""Equity governance pages: the list and an item for the roles that read reports, the manager's response form with
+its errors and stale-page conflict, closure once the re-measure month has closed, and escaping."""
+import html
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from inclusive_access.domain import appointments, governance, triage
+from inclusive_access.domain.actors import actor_for
+from inclusive_access.domain.governance import Plan
+from inclusive_access.domain.validation import LONDON
+from inclusive_access.extensions import db
+from inclusive_access.models import GovernanceItem
+from inclusive_access.reporting import periods
+from tests.blueprints.pages import (
+    assert_security_headers,
+    broken_summary_links,
+    events,
+    field_names,
+    staff,
+    version_in,
+)
+from tests.conftest import post_form
+from tests.factories import make_referral, make_user
+
+TODAY = datetime.now(UTC).astimezone(LONDON).date()
+THIS_MONTH = TODAY.strftime("%Y-%m")
+LAST_MONTH = periods.months_back(THIS_MONTH, 2)
+#: an old item whose re-measure month closed long ago: planned in February 2025, re-measured in March
+OLD_MONTH, OLD_REMEASURE = "2025-01", "2025-03"
+OLD_PLANNED = datetime(2025, 2, 3, 12, 0, tzinfo=UTC)
+SCRIPT = triage.BookingScript(contact_method="telephone", contact_times="", safe_to_leave_message=True,
+                              interpreter_needed=False, language="", communication_needs="", mobility="none",
+                              caring_or_work="", digital_access="phone_only")
+PLAN_FIELDS = {"variance_explanation", "corrective_action", "lead_name", "due_date", "remeasure_month", "version"}
+
+
+def _text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def _open(app, month: str = LAST_MONTH, gap: float = 6.0) -> int:
+    with app.app_context():
+        item = governance.open_item(db.session, "msk", month, gap, 2.0, 2.0, breach=True, special_cause=False)
+        db.session.commit()
+        return item.id
+
+
+def _plan(app, item_id: int, plan: Plan, now: datetime | None = None) -> None:
+    """A manager (not the signed-in one) records `plan` through the domain."""
+    with app.app_context():
+        item = db.session.get(GovernanceItem, item_id)
+        governance.record_plan(db.session, staff(db.session, "manager"), item, item.version, plan, now=now)
+        db.session.commit()
+
+
+def _stored(app, item_id: int) -> GovernanceItem:
+    with app.app_context():
+        item = db.session.get(GovernanceItem, item_id)
+        db.session.expunge(item)
+        return item
+
+
+def _saved(app, item_id: int) -> tuple:
+    """What a refused POST must leave alone: the item's response, status and version, and the governance events."""
+    item = _stored(app, item_id)
+    return (item.variance_explanation, item.corrective_action, item.lead_name, item.due_date, item.remeasure_month,
+            item.status, item.closure_note, item.version,
+            [e.action for e in events(app) if e.action.startswith("governance.")])
+
+
+def _current_plan(**overrides) -> dict:
+    """A valid response as the form posts it, for an item opened last month."""
+    return {"variance_explanation": "Two clinics closed for refurbishment",
+            "corrective_action": "Evening telephone clinics in Chapeltown", "lead_name": "Ama Mensah",
+            "due_date": (TODAY + timedelta(days=30)).isoformat(), "remeasure_month": THIS_MONTH, "version": "1",
+            **overrides}
+
+
+def _old_planned(app) -> int:
+    """An item for January 2025 with its plan recorded then (re-measure March 2025, now long closed), and March's
+    first contacts: quintile 1 seen after 9 days, quintile 5 after 4, a re-measured gap of 5 days."""
+    item_id = _open(app, OLD_MONTH)
+    _plan(app, item_id, Plan("Clinic closed for a month", "Evening clinics", "Ama Mensah", date(2025, 3, 1),
+                             OLD_REMEASURE), now=OLD_PLANNED)
+    with app.app_context():
+        booker = actor_for(make_user(db.session, "booking"))
+        for decile, days in (("1", 9), ("10", 4)):
+            referral = make_referral(db.session, received_at=f"{OLD_REMEASURE}-02 10:00", imd_decile=decile)
+            triage.triage_referral(db.session, booker, referral, referral.version, SCRIPT, [], "accept",
+                                   now=referral.received_at + timedelta(hours=1))
+            slot = referral.received_at + timedelta(days=days)
+            appointment = appointments.book_appointment(db.session, booker, referral, referral.version, slot,
+                                                        "telephone", None,
+                                                        now=referral.received_at + timedelta(hours=2))
+            appointments.record_outcome(db.session, booker, appointment, appointment.version, "attended",
+                                        now=slot + timedelta(hours=1))
+        db.session.commit()
+    return item_id
+
+
+@pytest.fixture
+def item_id(app) -> int:
+    """Last month's MSK item, just opened: no response yet."""
+    return _open(app)
+
+
+# -- reading -----------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("role", ["manager", "senior", "auditor"])
+def test_the_roles_that_read_reports_see_the_list_and_the_item(client, login_as, item_id, role):
+    login_as(role)
+    listing = client.get("/reports/governance")
+    assert listing.status_code == 200
+    assert_security_headers(listing)
+    page = _text(listing)
+    assert "<h1>Equity governance items</h1>" in page
+    assert "1 open, 0 closed." in page
+    assert f'<a href="/reports/governance/{item_id}">Musculoskeletal (MSK), {LAST_MONTH}</a>' in page
+    assert "6.0 (threshold 2)" in page
+    assert "No plan yet" in page
+    response = client.get(f"/reports/governance/{item_id}")
+    assert response.status_code == 200
+    assert_security_headers(response)
+    page = _text(response)
+    assert f"<h1>Governance item: Musculoskeletal (MSK), {LAST_MONTH}</h1>" in page
+    assert "6.0 days, ratio 2.00 (threshold 2 days)" in page
+    assert "Above threshold" in page
+
+
+@pytest.mark.parametrize("role", ["booking", "clinician"])
+def test_frontline_roles_may_not_see_governance(client, login_as, item_id, role):
+    login_as(role)
+    assert client.get("/reports/governance").status_code == 403
+    assert client.get(f"/reports/governance/{item_id}").status_code == 403
+    assert post_form(client, f"/reports/governance/{item_id}/plan", _current_plan()).status_code == 403
+
+
+def test_an_unknown_item_is_not_found(client, login_as):
+    login_as("manager")
+    assert client.get("/reports/governance/999999").status_code == 404
+
+
+def test_the_list_shows_open_items_first_then_the_newest_month(app, client, login_as):
+    older, newer = _open(app, "2025-06"), _open(app, "2025-09")
+    closed = _old_planned(app)
+    with app.app_context():
+        item = db.session.get(GovernanceItem, closed)
+        governance.close_item(db.session, staff(db.session, "manager"), item, item.version, "Done", 1.0)
+        db.session.commit()
+    login_as("auditor")
+    page = _text(client.get("/reports/governance"))
+    assert "2 open, 1 closed." in page
+    positions = [page.index(f'href="/reports/governance/{i}"') for i in (newer, older, closed)]
+    assert positions == sorted(positions)
+    assert "Ama Mensah, by 01 Mar 2025" in page
+
+
+def test_only_a_manager_sees_the_forms(client, login_as, item_id):
+    login_as("manager")
+    page = _text(client.get(f"/reports/governance/{item_id}"))
+    assert f'action="/reports/governance/{item_id}/plan"' in page
+    assert field_names(page) >= PLAN_FIELDS
+    assert "Record the response" in page
+    assert "An item closes once its response is recorded" in page, "no plan yet: no close form"
+    assert f'action="/reports/governance/{item_id}/close"' not in page
+
+
+@pytest.mark.parametrize("role", ["senior", "auditor"])
+def test_readers_see_the_item_without_forms(app, client, login_as, role):
+    item_id = _old_planned(app)  # closable, so a manager would see both forms
+    login_as(role)
+    page = _text(client.get(f"/reports/governance/{item_id}"))
+    assert "Clinic closed for a month" in page
+    assert f'action="/reports/governance/{item_id}/plan"' not in page
+    assert f'action="/reports/governance/{item_id}/close"' not in page
+    assert not {"variance_explanation", "closure_note"} & field_names(page)
+
+
+# -- recording the response --------------------------------------------------------------------------------------
+
+def test_a_manager_records_the_response(app, client, login_as, item_id):
+    user_id = login_as("manager")
+    response = post_form(client, f"/reports/governance/{item_id}/plan", _current_plan())
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/reports/governance/{item_id}"
+    stored = _stored(app, item_id)
+    assert (stored.variance_explanation, stored.corrective_action, stored.lead_name, stored.due_date,
+            stored.remeasure_month, stored.plan_recorded_by, stored.version) == (
+        "Two clinics closed for refurbishment", "Evening telephone clinics in Chapeltown", "Ama Mensah",
+        TODAY + timedelta(days=30), THIS_MONTH, user_id, 2)
+    assert [e.action for e in events(app, governance.GOVERNANCE_PLAN_RECORDED)] == [
+        governance.GOVERNANCE_PLAN_RECORDED]
+    page = _text(client.get(response.headers["Location"]))
+    assert "Explanation and corrective action recorded." in page
+    for value in ("Two clinics closed for refurbishment", "Evening telephone clinics in Chapeltown", "Ama Mensah",
+                  (TODAY + timedelta(days=30)).strftime("%d %b %Y"), f"Shown when {THIS_MONTH} has closed"):
+        assert value in page, value
+    assert "Revise the response" in page
+    assert 'name="version" value="2"' in page
+    assert "Explanation and corrective action recorded." not in _text(client.get(f"/reports/governance/{item_id}"))
+
+
+@pytest.mark.parametrize(("changes", "field", "message"), [
+    ({"variance_explanation": ""}, "variance_explanation", "Explain the variance"),
+    ({"variance_explanation": "   "}, "variance_explanation", "Explain the variance"),
+    ({"variance_explanation": "Bell \x07 character"}, "variance_explanation", "Remove the special characters"),
+    ({"corrective_action": ""}, "corrective_action", "Describe the corrective action"),
+    ({"corrective_action": "x" * 4001}, "corrective_action", "Use 4000 characters or fewer"),
+    ({"lead_name": ""}, "lead_name", "Name the lead for the action"),
+    ({"lead_name": "x" * 121}, "lead_name", "Use 120 characters or fewer"),
+    ({"due_date": ""}, "due_date", "Enter the date the action is due"),
+    ({"due_date": "31/12/2030"}, "due_date", "Not a valid date value."),
+    ({"due_date": (TODAY - timedelta(days=1)).isoformat()}, "due_date",
+     "The due date must be today or in the future"),
+    ({"remeasure_month": ""}, "remeasure_month", "Enter the month to re-measure as YYYY-MM"),
+    ({"remeasure_month": "2026-13"}, "remeasure_month", "Enter a month as YYYY-MM"),
+    ({"remeasure_month": LAST_MONTH}, "remeasure_month", f"The month to re-measure must be after {LAST_MONTH}"),
+], ids=["blank-explanation", "spaces-explanation", "control-character", "blank-action", "long-action",
+        "blank-lead", "long-lead", "no-due-date", "unreadable-due-date", "past-due-date", "blank-month",
+        "month-13", "the-items-own-month"])
+def test_a_bad_response_is_shown_again_with_its_error_and_nothing_is_saved(app, client, login_as, item_id,
+                                                                           changes, field, message):
+    login_as("manager")
+    before = _saved(app, item_id)
+    response = post_form(client, f"/reports/governance/{item_id}/plan", _current_plan(**changes))
+    assert response.status_code == 400
+    page = _text(response)
+    assert "There is a problem" in page
+    assert message in page
+    assert f'href="#{field}"' in page
+    assert broken_summary_links(page) == []
+    assert field_names(page) >= PLAN_FIELDS, "the form is shown again"
+    assert _saved(app, item_id) == before
+
+
+def test_a_bad_response_keeps_what_was_typed(client, login_as, item_id):
+    login_as("manager")
+    page = _text(post_form(client, f"/reports/governance/{item_id}/plan", _current_plan(lead_name="")))
+    assert "Two clinics closed for refurbishment" in page
+    assert "Evening telephone clinics in Chapeltown" in page
+    assert f'value="{THIS_MONTH}"' in page
+
+
+def test_a_response_from_a_stale_page_is_a_conflict_and_saves_nothing(app, client, login_as, item_id):
+    login_as("manager")
+    _plan(app, item_id, Plan("Staff sickness", "Agency cover", "Kofi Boateng", TODAY + timedelta(days=7),
+                             THIS_MONTH))  # someone else saved first: version 2
+    before = _saved(app, item_id)
+    response = post_form(client, f"/reports/governance/{item_id}/plan", _current_plan(version="1"))
+    assert response.status_code == 409
+    page = _text(response)
+    assert "This governance item changed while you were working on it" in page
+    assert "Nothing was saved" in page
+    assert f'href="/reports/governance/{item_id}"' in page
+    assert _saved(app, item_id) == before
+    assert _stored(app, item_id).lead_name == "Kofi Boateng"
+
+
+def test_a_stale_page_stays_stale_after_a_form_error(app, client, login_as, item_id):
+    login_as("manager")
+    seen = version_in(_text(client.get(f"/reports/governance/{item_id}")))
+    _plan(app, item_id, Plan("Staff sickness", "Agency cover", "Kofi Boateng", TODAY + timedelta(days=7),
+                             THIS_MONTH))  # someone else saves while this page is open
+    shown_again = post_form(client, f"/reports/governance/{item_id}/plan", _current_plan(lead_name="", version=seen))
+    assert shown_again.status_code == 400
+    assert version_in(_text(shown_again)) == seen
+    fixed = post_form(client, f"/reports/governance/{item_id}/plan",
+                      _current_plan(version=version_in(_text(shown_again))))
+    assert fixed.status_code == 409
+    assert _stored(app, item_id).lead_name == "Kofi Boateng"
+
+
+def test_a_response_without_a_version_is_refused(app, client, login_as, item_id):
+    login_as("manager")
+    before = _saved(app, item_id)
+    response = post_form(client, f"/reports/governance/{item_id}/plan", _current_plan(version=""))
+    assert response.status_code == 400
+    assert _saved(app, item_id) == before
+
+
+def test_a_post_without_the_csrf_token_is_refused(app, client, login_as, item_id):
+    login_as("manager")
+    before = _saved(app, item_id)
+    response = client.post(f"/reports/governance/{item_id}/plan", data=_current_plan())
+    assert response.status_code == 400
+    assert _saved(app, item_id) == before
+
+
+# -- closing -----------------------------------------------------------------------------------------------------
+
+def test_an_item_cannot_close_before_its_remeasure_month_has_closed(app, client, login_as, item_id):
+    login_as("manager")
+    _plan(app, item_id, Plan("Staff sickness", "Agency cover", "Kofi Boateng", TODAY + timedelta(days=7),
+                             THIS_MONTH))
+    page = _text(client.get(f"/reports/governance/{item_id}"))
+    assert f'action="/reports/governance/{item_id}/close"' not in page
+    before = _saved(app, item_id)
+    response = post_form(client, f"/reports/governance/{item_id}/close", {"closure_note": "Done", "version": "2"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/reports/governance/{item_id}"
+    page = _text(client.get(response.headers["Location"]))
+    assert f"Close this item once {THIS_MONTH} has closed and been re-measured." in page
+    assert _saved(app, item_id) == before
+    assert _stored(app, item_id).status == "open"
+
+
+def test_an_item_without_a_response_cannot_close(app, client, login_as):
+    item_id = _open(app, OLD_MONTH)
+    login_as("manager")
+    response = post_form(client, f"/reports/governance/{item_id}/close", {"closure_note": "Done", "version": "1"})
+    assert response.status_code == 303
+    page = _text(client.get(response.headers["Location"]))
+    assert "Record the explanation and corrective action before closing." in page
+    assert _stored(app, item_id).status == "open"
+
+
+def test_a_manager_closes_an_item_once_its_remeasure_month_has_closed(app, client, login_as):
+    item_id = _old_planned(app)
+    user_id = login_as("manager")
+    page = _text(client.get(f"/reports/governance/{item_id}"))
+    assert f"Re-measured gap, {OLD_REMEASURE}" in page
+    assert "5.0 days (above threshold)" in page
+    assert f'action="/reports/governance/{item_id}/close"' in page
+    response = post_form(client, f"/reports/governance/{item_id}/close",
+                         {"closure_note": "Gap still 5 days: escalated to the board", "version": "2"})
+    assert response.status_code == 303
+    stored = _stored(app, item_id)
+    assert (stored.status, stored.closure_note, stored.closed_by, stored.version) == (
+        "closed", "Gap still 5 days: escalated to the board", user_id, 3)
+    [closed] = events(app, governance.GOVERNANCE_CLOSED)
+    assert closed.actor_id == user_id
+    assert '"remeasured_gap_days":5.0' in closed.data
+    page = _text(client.get(response.headers["Location"]))
+    assert "Governance item closed." in page
+    assert "Closed " + stored.closed_at.astimezone(LONDON).strftime("%d %b %Y %H:%M") in page
+    assert "Gap still 5 days: escalated to the board" in page
+    assert "5.0 days (above threshold)" in page
+    assert f'action="/reports/governance/{item_id}/plan"' not in page, "a closed item has no forms"
+    assert f'action="/reports/governance/{item_id}/close"' not in page
+
+
+def test_closing_needs_a_note(app, client, login_as):
+    item_id = _old_planned(app)
+    login_as("manager")
+    before = _saved(app, item_id)
+    response = post_form(client, f"/reports/governance/{item_id}/close", {"closure_note": "  ", "version": "2"})
+    assert response.status_code == 400
+    page = _text(response)
+    assert "Write the closure note" in page
+    assert 'href="#closure_note"' in page
+    assert "closure_note" in field_names(page)
+    assert _saved(app, item_id) == before
+
+
+def test_a_close_from_a_stale_page_is_a_conflict(app, client, login_as):
+    item_id = _old_planned(app)
+    login_as("manager")
+    before = _saved(app, item_id)
+    response = post_form(client, f"/reports/governance/{item_id}/close", {"closure_note": "Done", "version": "1"})
+    assert response.status_code == 409
+    assert _saved(app, item_id) == before
+
+
+def test_a_closed_item_refuses_another_response(app, client, login_as):
+    item_id = _old_planned(app)
+    login_as("manager")
+    assert post_form(client, f"/reports/governance/{item_id}/close",
+                     {"closure_note": "Done", "version": "2"}).status_code == 303
+    before = _saved(app, item_id)
+    response = post_form(client, f"/reports/governance/{item_id}/plan",
+                         _current_plan(remeasure_month="2025-04", version="3"))
+    assert response.status_code == 303
+    assert "This governance item is closed." in _text(client.get(response.headers["Location"]))
+    assert _saved(app, item_id) == before
+
+
+def test_an_old_tab_on_a_closed_item_is_told_it_is_closed_not_shown_form_errors(app, client, login_as):
+    item_id = _old_planned(app)
+    login_as("manager")
+    assert post_form(client, f"/reports/governance/{item_id}/close",
+                     {"closure_note": "Done", "version": "2"}).status_code == 303
+    for url, data in ((f"/reports/governance/{item_id}/plan", _current_plan(lead_name="", version="2")),
+                      (f"/reports/governance/{item_id}/close", {"closure_note": "", "version": "2"})):
+        response = post_form(client, url, data)
+        assert response.status_code == 303, url
+        page = _text(client.get(response.headers["Location"]))
+        assert "This governance item is closed." in page
+        assert "Name the lead for the action" not in page
+        assert "Write the closure note" not in page
+
+
+# -- escaping ----------------------------------------------------------------------------------------------------
+
+def test_the_response_is_shown_escaped(app, client, login_as, item_id):
+    _plan(app, item_id, Plan('<script>alert("explained")</script>', "<b>Evening clinics</b>",
+                             "<img src=x onerror=alert(1)>", TODAY + timedelta(days=7), THIS_MONTH))
+    login_as("auditor")
+    for url in (f"/reports/governance/{item_id}", "/reports/governance"):
+        raw = client.get(url).get_data(as_text=True)
+        assert "<script>alert" not in raw, url
+        assert "<img src=x" not in raw, url
+    raw = client.get(f"/reports/governance/{item_id}").get_data(as_text=True)
+    assert "&lt;script&gt;alert(&#34;explained&#34;)&lt;/script&gt;" in raw
+    assert "&lt;b&gt;Evening clinics&lt;/b&gt;" in raw
+    with app.app_context():
+        assert db.session.scalar(select(GovernanceItem.variance_explanation)) == '<script>alert("explained")</script>'

@@ -1,0 +1,512 @@
+"""Equity KPI governance: opening an item once per closed month, the manager's plan, closure after the re-measure
+month, the database's own checks, the KPI gap on a crafted history, and `flask equity sweep`."""
+import json
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from inclusive_access.domain import appointments, governance, intake, triage
+from inclusive_access.domain.actors import SYSTEM, actor_for
+from inclusive_access.domain.errors import InvalidInput, NotPermitted, StaleRecord, TransitionNotAllowed
+from inclusive_access.domain.governance import Plan
+from inclusive_access.domain.policy import Policy
+from inclusive_access.domain.validation import LONDON
+from inclusive_access.extensions import db
+from inclusive_access.models import Event, GovernanceItem
+from inclusive_access.reporting import kpi, periods
+from tests.conftest import make_app
+from tests.factories import make_referral, make_user
+
+MONTH = "2026-03"
+OPENED = datetime(2026, 4, 2, 2, 0, tzinfo=UTC)
+PLANNED = datetime(2026, 4, 10, 11, 0, tzinfo=UTC)  # 10 April, 12:00 BST
+PLAN = Plan("Two clinics closed for refurbishment", "Evening telephone clinics in Chapeltown", "Ama Mensah",
+            date(2026, 5, 1), "2026-05")
+REMEASURED = datetime(2026, 6, 3, 9, 0, tzinfo=UTC)  # May, the re-measure month, has closed
+SCRIPT = triage.BookingScript(contact_method="telephone", contact_times="", safe_to_leave_message=True,
+                              interpreter_needed=False, language="", communication_needs="", mobility="none",
+                              caring_or_work="", digital_access="phone_only")
+
+
+# --- Helpers -------------------------------------------------------------------------------------
+
+def head(session) -> int:
+    return session.scalar(select(func.max(Event.seq))) or 0
+
+
+def actions_since(session, seq: int) -> list[str]:
+    return list(session.scalars(select(Event.action).where(Event.seq > seq).order_by(Event.seq)))
+
+
+def data_of(session, action: str) -> list[dict]:
+    return [json.loads(d) for d in session.scalars(select(Event.data).where(Event.action == action)
+                                                   .order_by(Event.seq))]
+
+
+def item_count(session) -> int:
+    return session.scalar(select(func.count()).select_from(GovernanceItem))
+
+
+def open_breach(session, pathway: str = "msk", month: str = MONTH, now: datetime = OPENED) -> GovernanceItem:
+    return governance.open_item(session, pathway, month, 6.0, 2.0, 2.0, breach=True, special_cause=False, now=now)
+
+
+def plan_it(session, actor, item, plan: Plan = PLAN, now: datetime = PLANNED, version: int | None = None) -> None:
+    governance.record_plan(session, actor, item, item.version if version is None else version, plan, now=now)
+
+
+def close_it(session, actor, item, note: str = "Gap back within threshold in May", gap: float | None = 1.5,
+             now: datetime = REMEASURED, version: int | None = None) -> None:
+    governance.close_item(session, actor, item, item.version if version is None else version, note, gap, now=now)
+
+
+def stored(session, item_id: int) -> GovernanceItem:
+    session.expire_all()
+    return session.get(GovernanceItem, item_id)
+
+
+def contacted(session, actor, decile: str, days: int, received: str, pathway: str = "msk") -> None:
+    """A referral from an area of IMD `decile`, received at `received` (UK time), first seen `days` later."""
+    referral = make_referral(session, received_at=received, imd_decile=decile, pathway=pathway)
+    triage.triage_referral(session, actor, referral, referral.version, SCRIPT, [], "accept",
+                           now=referral.received_at + timedelta(hours=1))
+    slot = referral.received_at + timedelta(days=days)
+    appointment = appointments.book_appointment(session, actor, referral, referral.version, slot, "telephone", None,
+                                                now=referral.received_at + timedelta(hours=2))
+    appointments.record_outcome(session, actor, appointment, appointment.version, "attended",
+                                now=slot + timedelta(hours=1))
+
+
+def known_gap_history(session, month: str) -> None:
+    """Quintile 1 first seen after 10, 12 and 14 days (median 12), quintile 5 after 5 and 7 (median 6), all
+    received on the 1st of `month` and seen within it: gap 6 days, ratio 2. A quintile-3 referral seen after
+    30 days and a quintile-1 referral on another pathway must not move the msk gap."""
+    booker = actor_for(make_user(session, "booking"))
+    received = f"{month}-01 10:00"
+    for decile, days in (("1", 10), ("2", 12), ("1", 14), ("9", 5), ("10", 7)):
+        contacted(session, booker, decile, days, received)
+    contacted(session, booker, "5", 25, received)
+    contacted(session, booker, "1", 20, received, pathway=other_pathway(session))
+
+
+def other_pathway(session) -> str:
+    return next(code for code in intake.active_pathway_codes(session) if code != "msk")
+
+
+@pytest.fixture
+def manager(db_session):
+    return actor_for(make_user(db_session, role="manager", username="manager"))
+
+
+@pytest.fixture
+def item(db_session) -> GovernanceItem:
+    found = open_breach(db_session)
+    db_session.commit()
+    return found
+
+
+@pytest.fixture
+def planned(db_session, manager, item) -> GovernanceItem:
+    plan_it(db_session, manager, item)
+    db_session.commit()
+    return item
+
+
+# --- Opening an item -----------------------------------------------------------------------------
+
+def test_open_item_writes_one_row_and_one_event_with_the_numbers(db_session):
+    before = head(db_session)
+    item = governance.open_item(db_session, "msk", MONTH, 6.5, 2.1, 2.0, breach=True, special_cause=True, now=OPENED)
+    db_session.commit()
+    assert actions_since(db_session, before) == [governance.GOVERNANCE_OPENED]
+    row = stored(db_session, item.id)
+    assert (row.pathway, row.month, row.gap_days, row.ratio, row.threshold_days, row.breach, row.special_cause) == (
+        "msk", MONTH, 6.5, 2.1, 2.0, True, True)
+    assert (row.status, row.opened_at, row.version, row.plan_recorded_at, row.closed_at) == (
+        "open", OPENED, 1, None, None)
+    event = db_session.scalars(select(Event).where(Event.action == governance.GOVERNANCE_OPENED)).one()
+    assert (event.entity_type, event.entity_id, event.actor_id, event.actor_role, event.occurred_at) == (
+        "governance_item", item.id, None, None, OPENED)
+    assert json.loads(event.data) == {"pathway": "msk", "month": MONTH, "gap_days": 6.5, "ratio": 2.1,
+                                      "threshold_days": 2.0, "breach": True, "special_cause": True}
+
+
+def test_a_month_opens_only_once(db_session, item):
+    before = head(db_session)
+    again = governance.open_item(db_session, "msk", MONTH, 9.0, 3.0, 2.0, breach=True, special_cause=False,
+                                 now=OPENED + timedelta(days=1))
+    db_session.commit()
+    assert again is None
+    assert item_count(db_session) == 1
+    assert actions_since(db_session, before) == []
+    assert stored(db_session, item.id).gap_days == 6.0, "the first opening's numbers are kept"
+
+
+def test_the_same_month_on_another_pathway_opens_its_own_item(db_session, item):
+    other = open_breach(db_session, pathway=other_pathway(db_session))
+    db_session.commit()
+    assert other is not None
+    assert other.id != item.id
+    assert item_count(db_session) == 2
+
+
+@pytest.mark.parametrize(("month", "now"), [
+    ("2026-04", OPENED),  # the current month
+    ("2026-05", OPENED),  # a future month
+    ("2026-03", datetime(2026, 3, 31, 22, 30, tzinfo=UTC)),  # 23:30 BST on 31 March: March is still open
+], ids=["current-month", "future-month", "last-hour-of-the-month-in-london"])
+def test_open_item_refuses_a_month_that_has_not_closed(db_session, month, now):
+    before = head(db_session)
+    with pytest.raises(ValueError, match="has not closed yet"):
+        open_breach(db_session, month=month, now=now)
+    assert item_count(db_session) == 0
+    assert actions_since(db_session, before) == []
+
+
+def test_a_month_has_closed_once_it_is_over_in_london(db_session):
+    # 23:30 UTC on 31 March is 00:30 BST on 1 April.
+    assert open_breach(db_session, now=datetime(2026, 3, 31, 23, 30, tzinfo=UTC)) is not None
+
+
+def test_open_item_refuses_a_month_with_neither_breach_nor_special_cause(db_session):
+    with pytest.raises(ValueError, match="breach or a special cause"):
+        governance.open_item(db_session, "msk", MONTH, 1.0, 1.2, 2.0, breach=False, special_cause=False, now=OPENED)
+    assert item_count(db_session) == 0
+
+
+# --- Recording the plan --------------------------------------------------------------------------
+
+def test_a_manager_records_the_plan(db_session, manager, item):
+    before = head(db_session)
+    plan_it(db_session, manager, item)
+    db_session.commit()
+    row = stored(db_session, item.id)
+    assert (row.variance_explanation, row.corrective_action, row.lead_name, row.due_date, row.remeasure_month) == (
+        PLAN.variance_explanation, PLAN.corrective_action, PLAN.lead_name, PLAN.due_date, PLAN.remeasure_month)
+    assert (row.plan_recorded_by, row.plan_recorded_at, row.version, row.status) == (
+        manager.user_id, PLANNED, 2, "open")
+    assert actions_since(db_session, before) == [governance.GOVERNANCE_PLAN_RECORDED]
+    event = db_session.scalars(select(Event).where(Event.action == governance.GOVERNANCE_PLAN_RECORDED)).one()
+    assert (event.entity_type, event.entity_id, event.actor_id, event.actor_role, event.occurred_at) == (
+        "governance_item", item.id, manager.user_id, "manager", PLANNED)
+    assert json.loads(event.data) == {
+        "variance_explanation": PLAN.variance_explanation, "corrective_action": PLAN.corrective_action,
+        "lead_name": PLAN.lead_name, "due_date": "2026-05-01", "remeasure_month": "2026-05"}
+
+
+def test_the_plan_may_be_revised_while_the_item_is_open(db_session, manager, planned):
+    revised = replace(PLAN, corrective_action="Saturday clinics as well", remeasure_month="2026-06")
+    plan_it(db_session, manager, planned, revised, now=PLANNED + timedelta(days=3))
+    db_session.commit()
+    row = stored(db_session, planned.id)
+    assert (row.corrective_action, row.remeasure_month, row.plan_recorded_at, row.version) == (
+        "Saturday clinics as well", "2026-06", PLANNED + timedelta(days=3), 3)
+    assert [d["corrective_action"] for d in data_of(db_session, governance.GOVERNANCE_PLAN_RECORDED)] == [
+        PLAN.corrective_action, "Saturday clinics as well"]
+
+
+def test_a_due_date_of_today_in_london_is_accepted(db_session, manager, item):
+    # 23:30 UTC on 9 April is 00:30 BST on 10 April: "today" is the 10th.
+    plan_it(db_session, manager, item, replace(PLAN, due_date=date(2026, 4, 10)),
+            now=datetime(2026, 4, 9, 23, 30, tzinfo=UTC))
+    assert stored(db_session, item.id).due_date == date(2026, 4, 10)
+
+
+@pytest.mark.parametrize("role", ["booking", "clinician", "senior", "auditor"])
+def test_only_a_manager_records_the_plan(db_session, item, role):
+    actor = actor_for(make_user(db_session, role=role))
+    db_session.commit()
+    before = head(db_session)
+    with pytest.raises(NotPermitted):
+        plan_it(db_session, actor, item)
+    db_session.rollback()
+    assert actions_since(db_session, before) == []
+    assert stored(db_session, item.id).plan_recorded_at is None
+
+
+def test_the_system_may_not_record_a_plan(db_session, item):
+    with pytest.raises(NotPermitted):
+        plan_it(db_session, SYSTEM, item)
+
+
+@pytest.mark.parametrize(("changes", "field", "message"), [
+    ({"variance_explanation": ""}, "variance_explanation", "Explain the variance"),
+    ({"variance_explanation": "  \n "}, "variance_explanation", "Explain the variance"),
+    ({"corrective_action": " "}, "corrective_action", "Describe the corrective action"),
+    ({"lead_name": ""}, "lead_name", "Name the lead for the action"),
+    ({"due_date": None}, "due_date", "Enter the date the action is due"),
+    ({"due_date": date(2026, 4, 9)}, "due_date", "The due date must be today or in the future"),
+    ({"remeasure_month": ""}, "remeasure_month", "Enter the month to re-measure as YYYY-MM"),
+    ({"remeasure_month": "2026-5"}, "remeasure_month", "Enter the month to re-measure as YYYY-MM"),
+    ({"remeasure_month": "2026-13"}, "remeasure_month", "Enter the month to re-measure as YYYY-MM"),
+    ({"remeasure_month": "May 2026"}, "remeasure_month", "Enter the month to re-measure as YYYY-MM"),
+    ({"remeasure_month": "2026-05\n"}, "remeasure_month", "Enter the month to re-measure as YYYY-MM"),
+    ({"remeasure_month": MONTH}, "remeasure_month", "The month to re-measure must be after 2026-03"),
+    ({"remeasure_month": "2026-02"}, "remeasure_month", "The month to re-measure must be after 2026-03"),
+], ids=["blank-explanation", "spaces-explanation", "blank-action", "blank-lead", "no-due-date", "past-due-date",
+        "blank-month", "one-digit-month", "month-13", "month-in-words", "month-with-newline", "same-month",
+        "earlier-month"])
+def test_an_invalid_plan_is_refused_with_its_field_and_saves_nothing(db_session, manager, item, changes, field,
+                                                                     message):
+    before = head(db_session)
+    with pytest.raises(InvalidInput) as refused:
+        plan_it(db_session, manager, item, replace(PLAN, **changes))
+    assert refused.value.errors == {field: message}
+    db_session.rollback()
+    assert actions_since(db_session, before) == []
+    row = stored(db_session, item.id)
+    assert (row.variance_explanation, row.plan_recorded_at, row.version) == (None, None, 1)
+
+
+def test_every_invalid_field_is_reported_at_once(db_session, manager, item):
+    with pytest.raises(InvalidInput) as refused:
+        plan_it(db_session, manager, item, Plan("", "", "", None, ""))
+    assert set(refused.value.errors) == {"variance_explanation", "corrective_action", "lead_name", "due_date",
+                                         "remeasure_month"}
+
+
+def test_a_plan_from_a_stale_page_is_refused(db_session, manager, planned):
+    before = head(db_session)
+    with pytest.raises(StaleRecord):
+        plan_it(db_session, manager, planned, replace(PLAN, lead_name="Someone Else"), version=1)
+    db_session.rollback()
+    assert actions_since(db_session, before) == []
+    row = stored(db_session, planned.id)
+    assert (row.lead_name, row.version) == (PLAN.lead_name, 2)
+
+
+# --- Closing -------------------------------------------------------------------------------------
+
+def test_an_item_closes_with_a_note_after_its_remeasure_month(db_session, manager, planned):
+    before = head(db_session)
+    close_it(db_session, manager, planned, note="May gap 1.5 days; evening clinics kept", gap=1.5)
+    db_session.commit()
+    row = stored(db_session, planned.id)
+    assert (row.status, row.closure_note, row.closed_by, row.closed_at, row.version) == (
+        "closed", "May gap 1.5 days; evening clinics kept", manager.user_id, REMEASURED, 3)
+    assert actions_since(db_session, before) == [governance.GOVERNANCE_CLOSED]
+    event = db_session.scalars(select(Event).where(Event.action == governance.GOVERNANCE_CLOSED)).one()
+    assert (event.entity_type, event.entity_id, event.actor_id, event.occurred_at) == (
+        "governance_item", planned.id, manager.user_id, REMEASURED)
+    assert json.loads(event.data) == {"closure_note": "May gap 1.5 days; evening clinics kept",
+                                      "remeasure_month": "2026-05", "remeasured_gap_days": 1.5}
+
+
+def test_an_item_without_a_plan_cannot_close(db_session, manager, item):
+    with pytest.raises(TransitionNotAllowed, match="Record the explanation"):
+        close_it(db_session, manager, item)
+    db_session.rollback()
+    assert stored(db_session, item.id).status == "open"
+
+
+@pytest.mark.parametrize("now", [
+    datetime(2026, 5, 20, 9, 0, tzinfo=UTC),
+    datetime(2026, 5, 31, 22, 30, tzinfo=UTC),  # 23:30 BST on 31 May
+], ids=["mid-may", "last-hour-of-may-in-london"])
+def test_an_item_cannot_close_before_its_remeasure_month_has_closed(db_session, manager, planned, now):
+    before = head(db_session)
+    with pytest.raises(TransitionNotAllowed, match="once 2026-05 has closed"):
+        close_it(db_session, manager, planned, now=now)
+    db_session.rollback()
+    assert actions_since(db_session, before) == []
+    assert stored(db_session, planned.id).status == "open"
+
+
+def test_an_item_may_close_in_the_first_hour_of_the_next_month_in_london(db_session, manager, planned):
+    close_it(db_session, manager, planned, now=datetime(2026, 5, 31, 23, 30, tzinfo=UTC))  # 00:30 BST, 1 June
+    assert stored(db_session, planned.id).status == "closed"
+
+
+def test_remeasured_follows_the_london_calendar(planned):
+    assert not governance.remeasured(planned, datetime(2026, 5, 31, 22, 59, tzinfo=UTC))
+    assert governance.remeasured(planned, datetime(2026, 5, 31, 23, 0, tzinfo=UTC))
+    assert not governance.remeasured(GovernanceItem(month=MONTH, remeasure_month=None), REMEASURED)
+
+
+@pytest.mark.parametrize("note", ["", "   \n"], ids=["empty", "spaces"])
+def test_closing_needs_a_note(db_session, manager, planned, note):
+    before = head(db_session)
+    with pytest.raises(InvalidInput) as refused:
+        close_it(db_session, manager, planned, note=note)
+    assert refused.value.errors == {"closure_note": "Write the closure note"}
+    db_session.rollback()
+    assert actions_since(db_session, before) == []
+    assert stored(db_session, planned.id).status == "open"
+
+
+@pytest.mark.parametrize("role", ["booking", "clinician", "senior", "auditor"])
+def test_only_a_manager_closes_an_item(db_session, planned, role):
+    actor = actor_for(make_user(db_session, role=role))
+    with pytest.raises(NotPermitted):
+        close_it(db_session, actor, planned)
+
+
+def test_a_close_from_a_stale_page_is_refused(db_session, manager, planned):
+    with pytest.raises(StaleRecord):
+        close_it(db_session, manager, planned, version=1)
+    db_session.rollback()
+    assert stored(db_session, planned.id).status == "open"
+
+
+def test_a_closed_item_refuses_a_new_plan_or_a_second_close(db_session, manager, planned):
+    close_it(db_session, manager, planned)
+    db_session.commit()
+    before = head(db_session)
+    with pytest.raises(TransitionNotAllowed, match="closed"):
+        plan_it(db_session, manager, planned, replace(PLAN, lead_name="Someone Else"), now=REMEASURED)
+    with pytest.raises(TransitionNotAllowed, match="closed"):
+        close_it(db_session, manager, planned, note="Again")
+    db_session.rollback()
+    assert actions_since(db_session, before) == []
+    row = stored(db_session, planned.id)
+    assert (row.lead_name, row.closure_note, row.version) == (PLAN.lead_name, "Gap back within threshold in May", 3)
+
+
+# --- The database's own checks -------------------------------------------------------------------
+
+@pytest.mark.parametrize("changes", [
+    {"status": "closed"},  # no note, no plan
+    {"status": "closed", "closure_note": "Done"},  # a note but no plan
+    {"status": "resolved"},
+    {"breach": False},  # neither breach nor special cause
+], ids=["closed-without-note", "closed-without-plan", "unknown-status", "no-trigger"])
+def test_the_database_refuses_an_item_the_domain_would_not_make(db_session, item, changes):
+    row = db_session.get(GovernanceItem, item.id)
+    for name, value in changes.items():
+        setattr(row, name, value)
+    with pytest.raises(IntegrityError):
+        db_session.flush()
+    db_session.rollback()
+    assert stored(db_session, item.id).status == "open"
+
+
+def test_the_database_refuses_a_closed_item_without_a_note_even_with_a_plan(db_session, planned):
+    row = db_session.get(GovernanceItem, planned.id)
+    row.status = "closed"
+    with pytest.raises(IntegrityError):
+        db_session.flush()
+    db_session.rollback()
+
+
+def test_the_database_refuses_a_second_item_for_the_same_pathway_and_month(db_session, item):
+    db_session.add(GovernanceItem(pathway="msk", month=MONTH, gap_days=1.0, threshold_days=2.0, breach=True,
+                                  special_cause=False, opened_at=OPENED, status="open"))
+    with pytest.raises(IntegrityError):
+        db_session.flush()
+    db_session.rollback()
+
+
+# --- Lists ---------------------------------------------------------------------------------------
+
+def test_items_list_open_first_then_newest_month_first(db_session, manager):
+    old_closed = open_breach(db_session, month="2025-11", now=OPENED)
+    plan_it(db_session, manager, old_closed, replace(PLAN, remeasure_month="2026-01"))
+    close_it(db_session, manager, old_closed)
+    new_closed = open_breach(db_session, month="2026-02", now=OPENED)
+    plan_it(db_session, manager, new_closed)
+    close_it(db_session, manager, new_closed)
+    older_open = open_breach(db_session, month="2026-01", now=OPENED)
+    newer_open = open_breach(db_session, month="2026-03", now=OPENED)
+    db_session.commit()
+    assert [i.id for i in governance.items(db_session)] == [newer_open.id, older_open.id, new_closed.id,
+                                                           old_closed.id]
+    assert [i.id for i in governance.items(db_session, "open")] == [newer_open.id, older_open.id]
+    assert [i.id for i in governance.items(db_session, "closed")] == [new_closed.id, old_closed.id]
+    assert [i.id for i in governance.items(db_session, limit=1)] == [newer_open.id]
+
+
+def test_items_by_point_links_the_chart_points_shown(db_session):
+    other = other_pathway(db_session)
+    january, march = open_breach(db_session, month="2026-01"), open_breach(db_session)
+    elsewhere = open_breach(db_session, pathway=other, month="2026-02")
+    open_breach(db_session, month="2025-12")  # before the chart's first month
+    assert governance.items_by_point(db_session, ["msk"], "2026-01", "2026-03") == {
+        ("msk", "2026-01"): january.id, ("msk", "2026-03"): march.id}
+    assert governance.items_by_point(db_session, ["msk", other], "2026-02", "2026-03") == {
+        (other, "2026-02"): elsewhere.id, ("msk", "2026-03"): march.id}
+
+
+# --- The KPI gap on a crafted history ------------------------------------------------------------
+
+def test_the_gap_for_a_month_is_the_difference_of_the_quintile_medians(db_session):
+    known_gap_history(db_session, "2026-06")
+    db_session.commit()
+    month = kpi.gap_for(db_session, "msk", "2026-06", Policy())
+    assert month == kpi.GapMonth(month="2026-06", q1_n=3, q1_median=pytest.approx(12.0), q5_n=2,
+                                 q5_median=pytest.approx(6.0), gap=pytest.approx(6.0), ratio=pytest.approx(2.0),
+                                 breach=True, special_cause=False)
+    assert kpi.gap_for(db_session, "msk", "2026-05", Policy()).gap is None, "no first contacts in May"
+
+
+def test_the_gap_series_shows_the_month_and_triggers_it_once_closed(db_session):
+    known_gap_history(db_session, "2026-06")
+    db_session.commit()
+    [series] = kpi.gap_series(db_session, ["msk"], "2026-07", Policy())
+    assert (series.pathway, series.threshold) == ("msk", 2.0)
+    june = next(m for m in series.months if m.month == "2026-06")
+    assert (june.q1_n, june.q5_n) == (3, 2)
+    assert (june.q1_median, june.q5_median, june.gap, june.ratio) == pytest.approx((12.0, 6.0, 6.0, 2.0))
+    assert june.breach is True
+    assert series.triggered(before="2026-07") == [june]
+    assert series.triggered(before="2026-06") == [], "June has not closed before July"
+
+
+def test_a_pathway_threshold_overrides_the_default(db_session):
+    known_gap_history(db_session, "2026-06")
+    db_session.commit()
+    policy = Policy(equity_gap_days_by_pathway=(("msk", 10.0),))
+    month = kpi.gap_for(db_session, "msk", "2026-06", policy)
+    assert (month.gap, month.breach) == (pytest.approx(6.0), False)
+    [series] = kpi.gap_series(db_session, ["msk"], "2026-06", policy)
+    assert series.threshold == 10.0
+    assert series.triggered(before="2026-07") == []
+
+
+def test_a_gap_equal_to_the_threshold_is_not_a_breach(db_session):
+    known_gap_history(db_session, "2026-06")
+    db_session.commit()
+    assert kpi.gap_for(db_session, "msk", "2026-06", Policy(equity_gap_days=6.0)).breach is False
+    assert kpi.gap_for(db_session, "msk", "2026-06", Policy(equity_gap_days=5.9)).breach is True
+
+
+# --- flask equity sweep --------------------------------------------------------------------------
+
+def sweep(app, runner):
+    with app.app_context():
+        return runner.invoke(args=["equity", "sweep"])
+
+
+def test_the_sweep_opens_an_item_for_a_breached_closed_month_once(app, runner):
+    this_month = datetime.now(UTC).astimezone(LONDON).strftime("%Y-%m")
+    month = periods.months_back(this_month, 3)  # two months ago: closed, and its first contacts all in the past
+    with app.app_context():
+        known_gap_history(db.session, month)
+        db.session.commit()
+    first = sweep(app, runner)
+    assert first.exit_code == 0, first.output
+    assert first.output.strip() == "Opened 1 governance item."
+    second = sweep(app, runner)
+    assert second.exit_code == 0, second.output
+    assert second.output.strip() == "Opened 0 governance items."
+    with app.app_context():
+        [item] = db.session.scalars(select(GovernanceItem)).all()
+        assert (item.pathway, item.month, item.breach, item.status) == ("msk", month, True, "open")
+        assert (item.gap_days, item.ratio, item.threshold_days) == pytest.approx((6.0, 2.0, 2.0))
+        assert len(data_of(db.session, governance.GOVERNANCE_OPENED)) == 1
+
+
+def test_the_sweep_uses_the_configured_pathway_threshold(database_url):
+    app = make_app(database_url, EQUITY_GAP_THRESHOLD_DAYS_BY_PATHWAY={"msk": 10})
+    this_month = datetime.now(UTC).astimezone(LONDON).strftime("%Y-%m")
+    try:
+        with app.app_context():
+            known_gap_history(db.session, periods.months_back(this_month, 3))
+            db.session.commit()
+        result = sweep(app, app.test_cli_runner())
+        assert result.output.strip() == "Opened 0 governance items."
+    finally:
+        with app.app_context():
+            db.engine.dispose()
