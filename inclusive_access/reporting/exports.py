@@ -6,7 +6,7 @@ import json
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain.policy import Policy
-from inclusive_access.reporting import kpi, tables
+from inclusive_access.reporting import kpi, stats, tables
 from inclusive_access.reporting.queries import Period
 from inclusive_access.reporting.tables import MEASURES, Column
 
@@ -56,6 +56,35 @@ def _csv(header: list[str], rows: list[list]) -> str:
 def table_csv(columns: list[Column], segment_label: str) -> str:
     """One dashboard table: a row per segment value and measure: counts, rate %, and the Wilson 95% interval %."""
     return _csv([segment_label, *TABLE_HEADER], _rows(columns))
+
+
+def cross_csv(table: tables.CrossTable, measure_label: str) -> str:
+    """An intersectional table: a row per IMD quintile and column value."""
+    rows = [[row_label, column_label, measure_label, cell.x, cell.n, _rate(cell.rate), _rate(cell.lower),
+             _rate(cell.upper)]
+            for row_label, cells in table.rows for column_label, cell in zip(table.columns, cells, strict=True)]
+    return _csv(["IMD quintile", table.column_label, *TABLE_HEADER], rows)
+
+
+def kpi_csv(series: list[kpi.GapSeries], shared: bool = True) -> str:
+    """The wait gap by pathway and month, with each end's median and count (counts suppressed when shared)."""
+    def n(count: int) -> int | str:
+        return stats.suppress_count(count) if shared else count
+    rows = [[s.pathway, m.month, _days(m.q1_median), n(m.q1_n), _days(m.q5_median), n(m.q5_n), _days(m.gap),
+             _days(m.ratio), s.threshold, m.breach, m.special_cause] for s in series for m in s.months]
+    return _csv(["pathway", "month", "q1_median_days", "q1_n", "q5_median_days", "q5_n", "gap_days", "ratio",
+                 "threshold_days", "above_threshold", "special_cause_concern"], rows)
+
+
+def gradients_csv(gradients: list[tables.Gradient]) -> str:
+    rows = [[g.label, g.sii, g.sii_lower, g.sii_upper, g.rii, g.rii_lower, g.rii_upper] for g in gradients]
+    return _csv(["measure", "sii", "sii_lower_95", "sii_upper_95", "rii", "rii_lower_95", "rii_upper_95"], rows)
+
+
+def completeness_csv(months: list[dict], shared: bool = True) -> str:
+    rows = [[m["month"], stats.suppress_count(m["referrals"]) if shared else m["referrals"],
+             round(m["ethnicity_pct"], 1), round(m["imd_pct"], 1)] for m in months]
+    return _csv(["month_received", "referrals", "ethnicity_stated_pct", "imd_recorded_pct"], rows)
 
 
 def _days(value: float | None) -> float | None:

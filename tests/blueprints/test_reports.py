@@ -160,3 +160,26 @@ def test_the_printable_report_is_suppressed_and_lists_the_governance_items(clien
     governance_table = page[page.index("<h2>Governance actions</h2>"):]
     assert f"Musculoskeletal (MSK), {LAST_MONTH}" in governance_table
     assert "No response recorded yet" in governance_table
+
+
+@pytest.mark.parametrize(("table", "stem", "header"), [
+    ("cross", "imd-by-ethnic_group", "IMD quintile,Ethnic group,measure,numerator,denominator,value,lower_95,upper_95"),
+    ("kpi", "wait-gap", "pathway,month,q1_median_days,q1_n,q5_median_days,q5_n,gap_days,ratio,threshold_days,"
+                        "above_threshold,special_cause_concern"),
+    ("gradients", "gradients", "measure,sii,sii_lower_95,sii_upper_95,rii,rii_lower_95,rii_upper_95"),
+    ("completeness", "completeness", "month_received,referrals,ethnicity_stated_pct,imd_recorded_pct"),
+])
+def test_every_dashboard_table_downloads_as_csv(client, login_as, gap_history, table, stem, header):
+    login_as("auditor")
+    response = client.get(f"/reports/equity/export?table={table}&pathway=msk&period=m:{LAST_MONTH}")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="equity-{stem}-{LAST_MONTH}-to-{LAST_MONTH}.csv"')
+    lines = _text(response).splitlines()
+    assert lines[0] == header
+    if table == "kpi":
+        assert f"msk,{LAST_MONTH},12.0,*,6.0,*,6.0,2.0,2.0,True,False" in lines, "counts of 3 and 2 are hidden"
+    if table == "cross":
+        assert "1 (most deprived),White,Accepted,*,*,,," in lines, "3 of 3: both hidden"
+    if table == "completeness":
+        assert lines[1:] == [f"{LAST_MONTH},*,100.0,100.0"]

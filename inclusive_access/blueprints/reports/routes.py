@@ -40,7 +40,7 @@ def _view(shared_always: bool = False) -> dict:
                                         form.measure.data or "accepted", shared),
             "cross_label": tables.MEASURE_LABELS[form.measure.data or "accepted"],
             "this_month": today.strftime("%Y-%m"),
-            "completeness": tables.completeness(db.session, period), "query": request.args.to_dict(),
+            "completeness": tables.completeness(db.session, period), "query": {k: v for k, v in request.args.items() if k != "table"},
             **_kpi(period)}
 
 
@@ -61,12 +61,24 @@ def equity_dashboard():
     return render("reports/equity.html", "reports/_equity.html", **_view())
 
 
+#: ?table= -> how the dashboard's view becomes that table's CSV, and the file name's stem
+EXPORTS = {
+    "measures": (lambda v: exports.table_csv(v["columns"], v["segment_label"]), lambda v: v["segment"]),
+    "cross": (lambda v: exports.cross_csv(v["cross"], v["cross_label"]),
+              lambda v: f"imd-by-{v['form'].cross.data or 'ethnic_group'}"),
+    "kpi": (lambda v: exports.kpi_csv(v["kpi"]), lambda v: "wait-gap"),
+    "gradients": (lambda v: exports.gradients_csv(v["gradients"]), lambda v: "gradients"),
+    "completeness": (lambda v: exports.completeness_csv(v["completeness"]), lambda v: "completeness"),
+}
+
+
 @bp.route("/equity/export")
 def export_equity():
+    """Any table of the dashboard as CSV (?table=, default the measures), always suppressed for sharing."""
+    render_csv, stem = EXPORTS.get(request.args.get("table", ""), EXPORTS["measures"])
     view = _view(shared_always=True)
-    body = exports.table_csv(view["columns"], view["segment_label"])
-    name = f"equity-{view['segment']}-{view['period'].first}-to-{view['period'].last}.csv"
-    return body, 200, {"Content-Type": "text/csv; charset=utf-8",
+    name = f"equity-{stem(view)}-{view['period'].first}-to-{view['period'].last}.csv"
+    return render_csv(view), 200, {"Content-Type": "text/csv; charset=utf-8",
                        "Content-Disposition": f'attachment; filename="{name}"'}
 
 
