@@ -108,7 +108,8 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
     "reports.governance_items": [("GET", "/reports/governance", None, 200)],
     "reports.governance_item": [("GET", "/reports/governance/{governance_id}", None, 200)],
     "reports.record_governance_plan": [("POST", "/reports/governance/{governance_id}/plan", {"version": "1"}, 400)],
-    "reports.close_governance_item": [("POST", "/reports/governance/{governance_id}/close", {"version": "1"}, 400)],
+    # no response recorded yet: refused with the reason, nothing saved
+    "reports.close_governance_item": [("POST", "/reports/governance/{governance_id}/close", {"version": "1"}, 303)],
     "admin.list_users": [("GET", "/admin/users", None, 200)],
     "admin.new_user": [
         ("GET", "/admin/users/new", None, 200),

@@ -40,7 +40,8 @@ def _view(shared_always: bool = False) -> dict:
                                         form.measure.data or "accepted", shared),
             "cross_label": tables.MEASURE_LABELS[form.measure.data or "accepted"],
             "this_month": today.strftime("%Y-%m"),
-            "completeness": tables.completeness(db.session, period), "query": {k: v for k, v in request.args.items() if k != "table"},
+            "completeness": tables.completeness(db.session, period),
+            "query": {k: v for k, v in request.args.items() if k != "table"},
             **_kpi(period)}
 
 
