@@ -82,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
     from inclusive_access.blueprints.adjustments import bp as adjustments_bp
     from inclusive_access.blueprints.admin import bp as admin_bp
     from inclusive_access.blueprints.appointments import bp as appointments_bp
+    from inclusive_access.blueprints.audit import bp as audit_bp
     from inclusive_access.blueprints.auth import bp as auth_bp
     from inclusive_access.blueprints.clarification import bp as clarification_bp
     from inclusive_access.blueprints.discharge import bp as discharge_bp
@@ -94,7 +95,7 @@ def register_blueprints(app: Flask) -> None:
     from inclusive_access.blueprints.triage import bp as triage_bp
 
     for bp in (auth_bp, admin_bp, intake_bp, referrals_bp, patients_bp, triage_bp, clarification_bp,
-               appointments_bp, dna_bp, adjustments_bp, discharge_bp, safeguarding_bp, reports_bp):
+               appointments_bp, dna_bp, adjustments_bp, discharge_bp, safeguarding_bp, reports_bp, audit_bp):
         app.register_blueprint(bp)
 
 

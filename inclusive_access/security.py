@@ -18,6 +18,7 @@ SAFEGUARDING_READ = frozenset({"clinician", "senior", "auditor"})
 READ_ALL = frozenset({"booking", "clinician", "senior", "auditor", "manager"})
 MANAGER = frozenset({"manager"})
 REPORTS = frozenset({"senior", "auditor", "manager"})
+AUDIT = frozenset({"auditor", "manager"})
 
 #: endpoints anyone may reach, signed in or not
 PUBLIC = frozenset({"static", "nhsuk_assets", "auth.login"})
@@ -69,6 +70,12 @@ ACCESS: dict[str, frozenset[str]] = {
     "reports.governance_item": REPORTS,
     "reports.record_governance_plan": MANAGER,
     "reports.close_governance_item": MANAGER,
+    "audit.list_samples": AUDIT,
+    "audit.new_sample": AUDIT,
+    "audit.show_sample": AUDIT,
+    "audit.sample_record": AUDIT,
+    "audit.sample_summary": AUDIT,
+    "audit.export_summary": AUDIT,
     "admin.list_users": MANAGER,
     "admin.new_user": MANAGER,
     "admin.change_role": MANAGER,

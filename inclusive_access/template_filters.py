@@ -4,7 +4,18 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
-from inclusive_access.domain import adjustments, appointments, clocks, discharge, dna, reviews, safeguarding, triage
+from inclusive_access.domain import (
+    adjustments,
+    appointments,
+    audit_findings,
+    audit_sampling,
+    clocks,
+    discharge,
+    dna,
+    reviews,
+    safeguarding,
+    triage,
+)
 from inclusive_access.domain.clarification import CHANNELS
 from inclusive_access.domain.equity import (
     COMMUNICATION_NEEDS,
@@ -100,3 +111,7 @@ def register(app: Flask) -> None:
     app.add_template_global(discharge.DECISIONS, "DECISION_LABELS")
     app.add_template_global(reviews.KIND_LABELS, "REVIEW_KIND_LABELS")
     app.add_template_global(safeguarding.CATEGORIES, "CONCERN_LABELS")
+    app.add_template_global(audit_sampling.RECORD_TYPES, "AUDIT_RECORD_LABELS")
+    app.add_template_global(audit_sampling.SEGMENT_LABELS, "AUDIT_SEGMENT_LABELS")
+    app.add_template_global(audit_sampling.ALLOCATIONS, "AUDIT_ALLOCATION_LABELS")
+    app.add_template_global(audit_findings.ANSWERS, "AUDIT_ANSWER_LABELS")

@@ -2,6 +2,7 @@
 
 from inclusive_access.models.adjustments import AdjustmentDelivery, ReasonableAdjustment
 from inclusive_access.models.appointments import Appointment
+from inclusive_access.models.audit import AuditAnswer, AuditFinding, AuditSample, AuditSampleRecord
 from inclusive_access.models.barriers import BarrierCheck, BarrierContactAttempt
 from inclusive_access.models.clarifications import Clarification, ContactAttempt
 from inclusive_access.models.events import Event
@@ -19,6 +20,10 @@ __all__ = [
     "ROLES",
     "AdjustmentDelivery",
     "Appointment",
+    "AuditAnswer",
+    "AuditFinding",
+    "AuditSample",
+    "AuditSampleRecord",
     "BarrierCheck",
     "BarrierContactAttempt",
     "Clarification",

@@ -130,3 +130,11 @@ def report_csv(session: Session, period: Period, policy: Policy, pathways: list[
                              "" if m.gap is None else round(m.gap, 1), "", "",
                              "; ".join([f"threshold {s.threshold:g} days", *findings])])
     return _csv(["breakdown", "group", *TABLE_HEADER, "note"], rows)
+
+
+def audit_csv(rows: list, checklist: dict[str, str]) -> str:
+    """An audit sample's compliance: a row per checklist item, overall (stratum blank) then per stratum."""
+    answers = ("compliant", "partly", "not_compliant", "not_applicable")
+    return _csv(["item", "question", "stratum", *answers, "judged", "compliant_pct", "lower_95", "upper_95"],
+                [[r.item, checklist.get(r.item, r.item), r.stratum or "", *(r.counts.get(a, 0) for a in answers),
+                  r.judged, _rate(r.rate), _rate(r.lower), _rate(r.upper)] for r in rows])

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Integer, case, cast, distinct, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from inclusive_access.models import ReasonableAdjustment, ReferralFact
+from inclusive_access.models import AuditAnswer, AuditFinding, AuditSampleRecord, ReasonableAdjustment, ReferralFact
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -170,3 +170,13 @@ def months_with_referrals(session: Session) -> tuple[str | None, str | None]:
     """The first and last month any referral was received (for the period selector)."""
     row = session.execute(select(func.min(F.received_month), func.max(F.received_month))).one()
     return row[0], row[1]
+
+
+def audit_answer_counts(session: Session, sample_id: int) -> list[dict]:
+    """Current findings' answers of one sample, counted per checklist item, stratum and answer."""
+    query = (select(AuditAnswer.item, AuditSampleRecord.stratum, AuditAnswer.answer, func.count().label("n"))
+             .join(AuditFinding, AuditFinding.id == AuditAnswer.finding_id)
+             .join(AuditSampleRecord, AuditSampleRecord.id == AuditFinding.sample_record_id)
+             .where(AuditSampleRecord.sample_id == sample_id, AuditFinding.current.is_(True))
+             .group_by(AuditAnswer.item, AuditSampleRecord.stratum, AuditAnswer.answer))
+    return [dict(row._mapping) for row in session.execute(query)]

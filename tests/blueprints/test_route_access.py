@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from inclusive_access import security
-from inclusive_access.domain import governance, reviews, safeguarding
+from inclusive_access.domain import audit_sampling, governance, reviews, safeguarding
+from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import (
     ROLES,
@@ -110,6 +111,13 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
     "reports.record_governance_plan": [("POST", "/reports/governance/{governance_id}/plan", {"version": "1"}, 400)],
     # no response recorded yet: refused with the reason, nothing saved
     "reports.close_governance_item": [("POST", "/reports/governance/{governance_id}/close", {"version": "1"}, 303)],
+    "audit.list_samples": [("GET", "/audit/samples", None, 200)],
+    "audit.new_sample": [("GET", "/audit/samples/new", None, 200), ("POST", "/audit/samples/new", {}, 400)],
+    "audit.show_sample": [("GET", "/audit/samples/{sample_id}", None, 200)],
+    "audit.sample_record": [("GET", "/audit/samples/{sample_id}/records/1", None, 200),
+                            ("POST", "/audit/samples/{sample_id}/records/1", {}, 400)],
+    "audit.sample_summary": [("GET", "/audit/samples/{sample_id}/summary", None, 200)],
+    "audit.export_summary": [("GET", "/audit/samples/{sample_id}/summary/export", None, 200)],
     "admin.list_users": [("GET", "/admin/users", None, 200)],
     "admin.new_user": [
         ("GET", "/admin/users/new", None, 200),
@@ -123,7 +131,7 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
 SAMPLE_IDS = {"referral_id": 1, "patient_id": 1, "nhs_number": "9434765919", "role_target": 2,
               "deactivate_target": 3, "accepted_id": 2, "appointment_id": 1, "clarification_id": 1, "review_id": 4,
               "check_id": 1, "adjustment_id": 1, "senior_review_id": 1, "concern_id": 1, "rejected_id": 6,
-              "governance_id": 1}
+              "governance_id": 1, "sample_id": 1}
 
 
 @pytest.fixture(scope="module")
@@ -154,6 +162,11 @@ def sample_ids(app):
                                              safeguarding.ConcernDetails("self_neglect", "Home very cold"))
         governance_item = governance.open_item(db.session, "msk", "2026-01", 3.5, 1.8, 2.0, breach=True,
                                                special_cause=False)
+        this_month = datetime.now(UTC).astimezone(LONDON).strftime("%Y-%m")
+        sample = audit_sampling.draw_sample(db.session, staff(db.session, "auditor", "sample.auditor"),
+                                            audit_sampling.SampleRequest("rejected_referral", this_month, this_month,
+                                                                         5, 1))
+        assert sample.taken == 1
         ids = {"referral_id": referral.id, "patient_id": referral.patient_id,
                "nhs_number": referral.patient.nhs_number,
                "role_target": make_user(db.session, "booking", "target.role").id,
@@ -161,7 +174,8 @@ def sample_ids(app):
                "accepted_id": accepted.id, "appointment_id": appointment.id, "clarification_id": item.id,
                "review_id": review.id, "check_id": check.id, "adjustment_id": adjustment.id,
                "senior_review_id": reviews.pending_review(db.session, review.id).id, "concern_id": concern.id,
-               "rejected_id": rejected.id, "governance_id": governance_item.id}
+               "rejected_id": rejected.id, "governance_id": governance_item.id,
+               "sample_id": sample.id}
         assert (accepted.state, accepted.version, appointment.version, item.version, review.state) == (
             "accepted", 3, 1, 1, "rejection_review")
         assert (check.completed_at, check.version, adjustment.status, adjustment.version) == (None, 1, "active", 1)
@@ -195,11 +209,17 @@ def test_every_route_has_a_policy_and_a_sample_request(url_map):
             assert matched == endpoint, f"{method} {url} reaches {matched}, not {endpoint}"
 
 
+#: what an auditor may write: their own samples and findings, which change nothing clinical
+AUDIT_WRITES = frozenset({"audit.new_sample", "audit.sample_record"})
+
+
 def test_policy_keeps_auditors_read_only_and_admin_to_managers(url_map):
     for rule in url_map.iter_rules():
         allowed = security.ACCESS.get(rule.endpoint, frozenset())
-        if rule.methods - {"GET", "HEAD", "OPTIONS"} and rule.endpoint != "auth.logout":
+        if rule.methods - {"GET", "HEAD", "OPTIONS"} and rule.endpoint not in {"auth.logout", *AUDIT_WRITES}:
             assert "auditor" not in allowed, f"auditors may change data through {rule.endpoint}"
+        if rule.endpoint in AUDIT_WRITES:
+            assert rule.endpoint.startswith("audit."), "auditors write to the audit workspace only"
         if rule.endpoint.startswith("admin."):
             assert allowed == {"manager"}, f"{rule.endpoint} is open to {set(allowed)}"
     assert set(ROLES) == {"booking", "clinician", "senior", "auditor", "manager"}

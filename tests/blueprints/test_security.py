@@ -6,12 +6,14 @@ from sqlalchemy import select
 
 from config import Config
 from inclusive_access import security
-from inclusive_access.domain import governance, reviews, safeguarding
+from inclusive_access.domain import audit_sampling, governance, reviews, safeguarding
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import (
     AdjustmentDelivery,
     Appointment,
+    AuditFinding,
+    AuditSample,
     BarrierCheck,
     BarrierContactAttempt,
     Clarification,
@@ -78,12 +80,17 @@ def referral_ids(app):
                                governance.Plan("Clinic closed for a month", "Evening clinics in Chapeltown",
                                                "Ama Mensah", date(2025, 4, 1), "2025-06"),
                                now=datetime(2025, 3, 1, 12, tzinfo=UTC))
+        this_month = datetime.now(UTC).astimezone(LONDON).strftime("%Y-%m")
+        sample = audit_sampling.draw_sample(db.session, staff(db.session, "auditor", "sampling.auditor"),
+                                            audit_sampling.SampleRequest("rejected_referral", this_month, this_month,
+                                                                         5, 1))
         ids = {"referral_id": referral.id, "patient_id": referral.patient_id,
                "nhs_number": referral.patient.nhs_number, "accepted_id": accepted.id,
                "appointment_id": appointment.id, "clarification_id": item.id, "review_id": review.id,
                "check_id": check.id, "adjustment_id": adjustment.id, "plain_accepted_id": plain_accepted.id,
                "senior_review_id": reviews.pending_review(db.session, review.id).id, "rejected_id": rejected.id,
-               "concern_id": concern.id, "governance_id": unanswered.id, "answered_governance_id": answered.id}
+               "concern_id": concern.id, "governance_id": unanswered.id, "answered_governance_id": answered.id,
+               "sample_id": sample.id}
         assert (plain_accepted.version, review.version, rejected.state) == (2, 2, "rejected")
         db.session.commit()
     return ids
@@ -133,6 +140,12 @@ UNSAFE = {
                                        {"variance_explanation": "Staff sickness", "corrective_action": "Locum cover",
                                         "lead_name": "Ama Mensah", "due_date": NEXT_WEEK,
                                         "remeasure_month": "2026-06", "version": "1"}),
+    "audit.new_sample": ("auditor", "/audit/samples/new",
+                         {"record_type": "adjustment", "first_month": "2026-01", "last_month": "2026-06",
+                          "size": "10", "seed": "7"}),
+    "audit.sample_record": ("auditor", "/audit/samples/{sample_id}/records/1",
+                            {"item_reason": "compliant", "item_clarification": "not_applicable",
+                             "item_senior_review": "not_applicable", "item_referrer_informed": "partly"}),
     "reports.close_governance_item": ("manager", "/reports/governance/{answered_governance_id}/close",
                                       {"closure_note": "Gap closed in June", "version": "2"}),
     "clarification.log_attempt": ("booking", "/clarifications/{clarification_id}/attempts",
@@ -169,7 +182,7 @@ UNSAFE = {
 #: what the requests above may create or change besides events, users and sessions
 WORK = (Referral, TriageRecord, Clarification, ContactAttempt, Appointment, BarrierCheck, BarrierContactAttempt,
         ReasonableAdjustment, AdjustmentDelivery, SeniorReview, SafeguardingConcern, SafeguardingAction,
-        GovernanceItem)
+        GovernanceItem, AuditSample, AuditFinding)
 
 
 def _form_data(data, ids: dict) -> dict:
