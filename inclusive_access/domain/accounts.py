@@ -51,6 +51,11 @@ def create_user(session: Session, actor: Actor, username: str, display_name: str
     return user
 
 
+def all_users(session: Session) -> list[User]:
+    """Every account, active first, by username (the admin list and the access log's user choice)."""
+    return list(session.scalars(select(User).order_by(User.active.desc(), User.username)))
+
+
 def _check_version(user: User, version: int | None) -> None:
     if version is not None and version != user.version:
         raise StaleRecord("This account changed since you opened it.",

@@ -1,7 +1,7 @@
 """The only writer of the event log: appends hash-chained events and verifies the chain."""
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -174,25 +174,18 @@ def checkpoint(session: Session) -> Checkpoint:
     return Checkpoint(count=count or 0, hash=head.hash if head else GENESIS_HASH)
 
 
-def _rows(session: Session) -> Iterator:
+#: events checked per chunk: one query each, and one step of the verification page's progress
+VERIFY_CHUNK = 10_000
+
+
+def verify_chunk(session: Session, after: int = 0, prev_hash: str = GENESIS_HASH, limit: int = VERIFY_CHUNK,
+                 expected: Checkpoint | None = None) -> Verification:
+    """Check up to `limit` events after sequence `after`, whose predecessor's hash is `prev_hash`: a gap, a broken
+    link, altered contents or a mismatch with the checkpoint fails, naming the event. `count` is the last sequence
+    checked, so the next chunk starts from (count, head_hash); fewer than `limit` checked means the end."""
     columns = Event.__table__.c
-    # Closed even when verify stops early, so PostgreSQL's server-side cursor is not left open.
-    with session.execute(select(columns).order_by(columns.seq).execution_options(yield_per=2000)) as result:
-        yield from result
-
-
-def verify(
-    session: Session,
-    expected: Checkpoint | None = None,
-    progress: Callable[[int], None] | None = None,
-) -> Verification:
-    """Walk the chain in order: gaps, broken links and altered rows fail, naming the first bad event.
-
-    With a checkpoint kept outside the database, it also detects removal of the newest events,
-    which a chain alone cannot (the shortened chain is still internally consistent).
-    """
-    prev_hash, count, checkpoint_seen = GENESIS_HASH, 0, expected is None or expected.count == 0
-    for row in _rows(session):
+    count = after
+    for row in session.execute(select(columns).where(columns.seq > after).order_by(columns.seq).limit(limit)):
         count += 1
         if row.seq != count:
             return Verification(False, count - 1, prev_hash, count, f"event {count} is missing")
@@ -200,16 +193,44 @@ def verify(
             return Verification(False, count - 1, prev_hash, row.seq, "link to the previous event broken")
         if compute_hash(row) != row.hash:
             return Verification(False, count - 1, prev_hash, row.seq, "contents altered")
-        if expected is not None and row.seq == expected.count:
-            if row.hash != expected.hash:
-                return Verification(False, count, row.hash, row.seq, "differs from the checkpoint")
-            checkpoint_seen = True
+        if expected is not None and row.seq == expected.count and row.hash != expected.hash:
+            return Verification(False, count, row.hash, row.seq, "differs from the checkpoint")
         prev_hash = row.hash
-        if progress is not None and count % 10_000 == 0:
-            progress(count)
-    if not checkpoint_seen:
-        return Verification(
-            False, count, prev_hash, count + 1,
-            f"log truncated: checkpoint has {expected.count} events, the log {count}",
-        )
     return Verification(True, count, prev_hash)
+
+
+def truncated(result: Verification, expected: Checkpoint | None) -> Verification:
+    """A whole-log result judged against the checkpoint: a log shorter than the checkpoint was cut."""
+    if result.ok and expected is not None and result.count < expected.count:
+        return Verification(False, result.count, result.head_hash, result.count + 1,
+                            f"log truncated: checkpoint has {expected.count} events, the log {result.count}")
+    return result
+
+
+def verify(
+    session: Session,
+    expected: Checkpoint | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Verification:
+    """Walk the chain in order, chunk by chunk: gaps, broken links and altered rows fail, naming the first bad event.
+
+    With a checkpoint kept outside the database, it also detects removal of the newest events,
+    which a chain alone cannot (the shortened chain is still internally consistent).
+    """
+    result = Verification(True, 0, GENESIS_HASH)
+    while True:
+        after = result.count
+        result = verify_chunk(session, after, result.head_hash, expected=expected)
+        if not result.ok or result.count - after < VERIFY_CHUNK:
+            return truncated(result, expected)
+        if progress is not None:
+            progress(result.count)
+
+
+def check_events(session: Session, shown: list[Event]) -> list[int]:
+    """The sequences among `shown` whose contents were altered or whose link to the event before them (looked up
+    by primary key) is broken: a record's own part of the chain, checked without walking the whole log."""
+    previous = dict(session.execute(select(Event.seq, Event.hash)
+                                    .where(Event.seq.in_([e.seq - 1 for e in shown if e.seq > 1]))).all())
+    return [e.seq for e in shown
+            if compute_hash(e) != e.hash or e.prev_hash != (previous.get(e.seq - 1) if e.seq > 1 else GENESIS_HASH)]

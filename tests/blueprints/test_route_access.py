@@ -118,6 +118,12 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
                             ("POST", "/audit/samples/{sample_id}/records/1", {}, 400)],
     "audit.sample_summary": [("GET", "/audit/samples/{sample_id}/summary", None, 200)],
     "audit.export_summary": [("GET", "/audit/samples/{sample_id}/summary/export", None, 200)],
+    "audit.patient_timeline": [("GET", "/audit/patients/{patient_id}/timeline?action=record.viewed", None, 200)],
+    "audit.referral_timeline": [("GET", "/audit/referrals/{referral_id}/timeline", None, 200)],
+    "audit.patient_access": [("GET", "/audit/patients/{patient_id}/access", None, 200)],
+    "audit.user_access": [("GET", "/audit/users/{role_target}/access?first=2026-01-01", None, 200)],
+    "audit.event_log": [("GET", "/audit/log", None, 200)],
+    "audit.verify_log": [("POST", "/audit/log/verify", {}, 400)],  # no signed state: refused
     "admin.list_users": [("GET", "/admin/users", None, 200)],
     "admin.new_user": [
         ("GET", "/admin/users/new", None, 200),
@@ -210,7 +216,7 @@ def test_every_route_has_a_policy_and_a_sample_request(url_map):
 
 
 #: what an auditor may write: their own samples and findings, which change nothing clinical
-AUDIT_WRITES = frozenset({"audit.new_sample", "audit.sample_record"})
+AUDIT_WRITES = frozenset({"audit.new_sample", "audit.sample_record", "audit.verify_log"})
 
 
 def test_policy_keeps_auditors_read_only_and_admin_to_managers(url_map):

@@ -1,7 +1,6 @@
 """The manager's user administration: list, add, change role, deactivate."""
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from inclusive_access.blueprints.admin import bp
 from inclusive_access.blueprints.admin.forms import ChangeRoleForm, DeactivateForm, NewUserForm
@@ -14,8 +13,7 @@ from inclusive_access.models import User
 
 @bp.route("/users")
 def list_users():
-    users = db.session.scalars(select(User).order_by(User.active.desc(), User.username)).all()
-    return render_template("admin/users.html", users=users, role_form=ChangeRoleForm(),
+    return render_template("admin/users.html", users=accounts.all_users(db.session), role_form=ChangeRoleForm(),
                            deactivate_form=DeactivateForm())
 
 

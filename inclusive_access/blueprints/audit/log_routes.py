@@ -1,0 +1,92 @@
+"""The event log for auditors: a record's timeline, the access log, and whole-log verification in chunks."""
+from datetime import UTC, datetime, timedelta
+
+from flask import abort, current_app, render_template, request
+from flask_login import current_user
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from inclusive_access.blueprints.audit import bp
+from inclusive_access.domain import accounts, audit_log, events
+from inclusive_access.domain.actors import actor_for
+from inclusive_access.domain.validation import LONDON
+from inclusive_access.extensions import db
+from inclusive_access.htmx import is_fragment_request
+from inclusive_access.models import Patient, Referral, User
+
+
+def _timeline(patient: Patient, referral: Referral | None):
+    action = request.args.get("action") or None
+    found = audit_log.record_timeline(db.session, patient_id=patient.id, referral_id=referral.id if referral else None,
+                                      action=action)
+    return render_template("audit/timeline.html", patient=patient, referral=referral, timeline=found,
+                           action=action if action in found.actions else None)
+
+
+@bp.route("/patients/<int:patient_id>/timeline")
+def patient_timeline(patient_id: int):
+    return _timeline(db.session.get(Patient, patient_id) or abort(404), None)
+
+
+@bp.route("/referrals/<int:referral_id>/timeline")
+def referral_timeline(referral_id: int):
+    referral = db.session.get(Referral, referral_id) or abort(404)
+    return _timeline(referral.patient, referral)
+
+
+@bp.route("/patients/<int:patient_id>/access")
+def patient_access(patient_id: int):
+    patient = db.session.get(Patient, patient_id) or abort(404)
+    return render_template("audit/patient_access.html", patient=patient,
+                           views=audit_log.patient_views(db.session, patient.id))
+
+
+def _day(name: str, default):
+    try:
+        return datetime.strptime(request.args.get(name, ""), "%Y-%m-%d").date()
+    except ValueError:
+        return default
+
+
+@bp.route("/users/<int:user_id>/access")
+def user_access(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    today = datetime.now(UTC).astimezone(LONDON).date()
+    first, last = _day("first", today - timedelta(days=30)), _day("last", today)
+    error = "The first day must not be after the last" if first > last else None
+    start, end = (datetime.combine(d, datetime.min.time(), LONDON).astimezone(UTC)
+                  for d in (first, last + timedelta(days=1)))
+    return render_template("audit/user_access.html", user=user, first=first, last=last, error=error,
+                           users=accounts.all_users(db.session),
+                           views=[] if error else audit_log.user_views(db.session, user.id, start, end))
+
+
+def _signer() -> URLSafeSerializer:
+    """Signs the verification's place in the chain, so a page cannot skip events and still report success."""
+    return URLSafeSerializer(current_app.secret_key, salt="audit-log-verification")
+
+
+@bp.route("/log")
+def event_log():
+    return render_template("audit/log.html", total=events.checkpoint(db.session).count,
+                           start=_signer().dumps([0, events.GENESIS_HASH]))
+
+
+@bp.route("/log/verify", methods=["POST"])
+def verify_log():
+    """One chunk of the whole-log verification (htmx asks for the next until the end); without JavaScript, all."""
+    try:
+        after, prev_hash = _signer().loads(request.form.get("state", ""))
+    except BadSignature:
+        abort(400)
+    total = events.checkpoint(db.session).count
+    result = events.verify_chunk(db.session, after, prev_hash)
+    while not is_fragment_request() and result.ok and result.count - after == events.VERIFY_CHUNK:
+        after = result.count
+        result = events.verify_chunk(db.session, after, result.head_hash)
+    done = not result.ok or result.count - after < events.VERIFY_CHUNK
+    if done:
+        audit_log.record_verification(db.session, actor_for(current_user), result)
+        db.session.commit()
+    template = "audit/_verification.html" if is_fragment_request() else "audit/log.html"
+    return render_template(template, result=result, done=done, total=total,
+                           state=_signer().dumps([result.count, result.head_hash]), start=None)

@@ -1,0 +1,68 @@
+"""What auditors read from the event log: a record's full timeline with its chain check, who viewed a patient,
+which records a user viewed, and the whole-log verification run from the page."""
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from inclusive_access.domain import events
+from inclusive_access.domain.access import require_role
+from inclusive_access.domain.actors import Actor
+from inclusive_access.domain.audit_sampling import AUDIT_ROLES
+from inclusive_access.models import Event, Patient, User
+
+LOG_VERIFIED = "audit.log_verified"
+
+
+@dataclass(frozen=True)
+class Timeline:
+    rows: list[dict]
+    #: every action the record has, for the filter
+    actions: list[str]
+    #: sequences of shown events whose hash or link does not verify
+    broken: list[int]
+
+
+def record_timeline(session: Session, *, patient_id: int | None = None, referral_id: int | None = None,
+                    action: str | None = None) -> Timeline:
+    """Every event of a patient (all their referrals) or of one referral, oldest first, views included, optionally
+    one action only (reads ix_events_patient_seq / ix_events_referral_seq)."""
+    where = Event.referral_id == referral_id if referral_id is not None else Event.patient_id == patient_id
+    actions = sorted(session.scalars(select(Event.action).where(where).distinct()))
+    query = (select(Event, User.display_name).join(User, User.id == Event.actor_id, isouter=True).where(where)
+             .order_by(Event.seq))
+    if action:
+        query = query.where(Event.action == action)
+    found = session.execute(query).all()
+    rows = [{"event": event, "actor": name or "System", "data": json.loads(event.data)} for event, name in found]
+    return Timeline(rows, actions, events.check_events(session, [event for event, _name in found]))
+
+
+def patient_views(session: Session, patient_id: int, limit: int = 500) -> list[dict]:
+    """Who opened this patient's record, and when, newest first."""
+    query = (select(Event.occurred_at, Event.actor_role, Event.referral_id, User.display_name, User.username)
+             .join(User, User.id == Event.actor_id)
+             .where(Event.patient_id == patient_id, Event.action == events.RECORD_VIEWED)
+             .order_by(Event.seq.desc()).limit(limit))
+    return [dict(row._mapping) for row in session.execute(query)]
+
+
+def user_views(session: Session, user_id: int, start: datetime, end: datetime, limit: int = 500) -> list[dict]:
+    """Which records this user opened between start and end, newest first (reads ix_events_actor_seq)."""
+    query = (select(Event.occurred_at, Event.patient_id, Event.referral_id, Patient.given_name, Patient.family_name,
+                    Patient.nhs_number)
+             .join(Patient, Patient.id == Event.patient_id)
+             .where(Event.actor_id == user_id, Event.action == events.RECORD_VIEWED, Event.occurred_at >= start,
+                    Event.occurred_at < end)
+             .order_by(Event.seq.desc()).limit(limit))
+    return [dict(row._mapping) for row in session.execute(query)]
+
+
+def record_verification(session: Session, actor: Actor, result: events.Verification) -> None:
+    """Log that an auditor or manager verified the whole chain, and what it showed."""
+    require_role(actor, AUDIT_ROLES)
+    events.record(session, actor, LOG_VERIFIED, "event_log", None,
+                  data={"ok": result.ok, "count": result.count, "head_hash": result.head_hash,
+                        "bad_seq": result.bad_seq, "reason": result.reason})
