@@ -178,14 +178,16 @@ def checkpoint(session: Session) -> Checkpoint:
 VERIFY_CHUNK = 10_000
 
 
-def verify_chunk(session: Session, after: int = 0, prev_hash: str = GENESIS_HASH, limit: int = VERIFY_CHUNK,
+def verify_chunk(session: Session, after: int = 0, prev_hash: str = GENESIS_HASH, limit: int | None = None,
                  expected: Checkpoint | None = None) -> Verification:
     """Check up to `limit` events after sequence `after`, whose predecessor's hash is `prev_hash`: a gap, a broken
     link, altered contents or a mismatch with the checkpoint fails, naming the event. `count` is the last sequence
-    checked, so the next chunk starts from (count, head_hash); fewer than `limit` checked means the end."""
+    checked, so the next chunk starts from (count, head_hash); fewer than `limit` (default VERIFY_CHUNK) checked
+    means the end."""
     columns = Event.__table__.c
     count = after
-    for row in session.execute(select(columns).where(columns.seq > after).order_by(columns.seq).limit(limit)):
+    rows = select(columns).where(columns.seq > after).order_by(columns.seq).limit(limit or VERIFY_CHUNK)
+    for row in session.execute(rows):
         count += 1
         if row.seq != count:
             return Verification(False, count - 1, prev_hash, count, f"event {count} is missing")

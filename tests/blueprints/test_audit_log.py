@@ -1,0 +1,117 @@
+"""The auditor's log pages: timelines with their chain check and filter, access logs, and whole-log verification
+(chunked by htmx with progress, all at once without JavaScript, refused with a forged state)."""
+import re
+
+import pytest
+from sqlalchemy import select, text
+
+from inclusive_access.domain import audit_log, events, records
+from inclusive_access.extensions import db
+from inclusive_access.models import Event
+from tests.blueprints.pages import staff
+from tests.conftest import post_form
+from tests.domain.test_events import unprotect
+from tests.factories import make_referral
+
+
+@pytest.fixture
+def viewed(app):
+    """A referral a clinician has opened; returns (patient id, referral id, the clinician's user id)."""
+    with app.app_context():
+        referral = make_referral(db.session, given_name="Viewed")
+        clinician = staff(db.session, "clinician", "curious.clinician")
+        records.view_record(db.session, clinician, referral.patient, referral)
+        db.session.commit()
+        return referral.patient_id, referral.id, clinician.user_id
+
+
+def _text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def test_the_patient_timeline_lists_every_event_and_says_the_chain_verifies(client, login_as, viewed):
+    patient_id, _referral_id, _user = viewed
+    login_as("auditor")
+    page = _text(client.get(f"/audit/patients/{patient_id}/timeline"))
+    assert "Chain verifies" in page
+    for action in ("patient.registered", "referral.received", "record.viewed"):
+        assert f'<td class="nhsuk-table__cell">{action}</td>' in page, action
+    only = _text(client.get(f"/audit/patients/{patient_id}/timeline?action=record.viewed"))
+    assert "1 event of action record.viewed." in only
+    assert '<td class="nhsuk-table__cell">referral.received</td>' not in only
+    unknown = _text(client.get(f"/audit/patients/{patient_id}/timeline?action=nothing.like.this"))
+    assert "0 events." in unknown, "an action the record does not have shows nothing, and is not echoed back"
+
+
+def test_an_altered_event_is_named_on_the_timeline(app, client, login_as, viewed, backend):
+    _patient_id, referral_id, _user = viewed
+    with app.app_context():
+        seq = db.session.scalar(select(Event.seq).where(Event.referral_id == referral_id,
+                                                        Event.action == "referral.received"))
+        unprotect(db.session, backend)
+        db.session.execute(text("UPDATE events SET data = :d WHERE seq = :s"), {"d": "{}", "s": seq})
+        db.session.commit()
+    login_as("manager")
+    page = _text(client.get(f"/audit/referrals/{referral_id}/timeline"))
+    assert "The chain does not verify" in page
+    assert f"Events {seq} were altered" in page
+
+
+def test_the_access_logs_say_who_viewed_a_patient_and_what_a_user_viewed(client, login_as, viewed):
+    patient_id, referral_id, clinician_id = viewed
+    login_as("auditor")
+    who = _text(client.get(f"/audit/patients/{patient_id}/access"))
+    assert "curious.clinician, clinician" in who
+    assert f"Referral {referral_id}" in who
+    what = _text(client.get(f"/audit/users/{clinician_id}/access"))
+    assert "1 view from" in what
+    assert "Viewed SAMPLETON" in what
+    backwards = _text(client.get(f"/audit/users/{clinician_id}/access?first=2026-06-02&last=2026-06-01"))
+    assert "The first day must not be after the last" in backwards
+
+
+def _start(client) -> str:
+    return re.search(r'name="state" value="([^"]+)"', _text(client.get("/audit/log"))).group(1)
+
+
+def test_htmx_verifies_the_log_chunk_by_chunk_with_progress(app, client, login_as, viewed, monkeypatch):
+    monkeypatch.setattr(events, "VERIFY_CHUNK", 2)
+    login_as("auditor")
+    with app.app_context():
+        total = events.checkpoint(db.session).count
+    state, steps = _start(client), 0
+    while True:
+        steps += 1
+        step = _text(post_form(client, "/audit/log/verify", {"state": state}, headers={"HX-Request": "true"}))
+        assert "<html" not in step
+        if "The log verifies" in step:
+            break
+        assert re.search(r"Checked \d+ of [\d,]+ events", step)
+        state = re.search(r'&#34;state&#34;: &#34;([^&]+)&#34;|"state": "([^"]+)"', step)
+        state = next(g for g in state.groups() if g)
+        assert steps < 50
+    assert steps == total // 2 + 1
+    with app.app_context():
+        logged = db.session.scalars(select(Event).where(Event.action == audit_log.LOG_VERIFIED)).all()
+    assert len(logged) == 1, "the run is evented once, at its end"
+
+
+def test_without_javascript_the_whole_log_is_verified_at_once(client, login_as, viewed):
+    login_as("manager")
+    response = post_form(client, "/audit/log/verify", {"state": _start(client)})
+    assert response.status_code == 200
+    assert "The log verifies" in _text(response)
+
+
+def test_a_forged_place_in_the_chain_is_refused(client, login_as, viewed):
+    login_as("auditor")
+    assert post_form(client, "/audit/log/verify", {"state": "WzEwMCwgImZmIl0"}).status_code == 400
+
+
+@pytest.mark.parametrize("role", ["booking", "clinician", "senior"])
+def test_only_auditors_and_managers_read_the_log_pages(client, login_as, viewed, role):
+    patient_id, referral_id, user_id = viewed
+    login_as(role)
+    for url in (f"/audit/patients/{patient_id}/timeline", f"/audit/referrals/{referral_id}/timeline",
+                f"/audit/patients/{patient_id}/access", f"/audit/users/{user_id}/access", "/audit/log"):
+        assert client.get(url).status_code == 403, url
