@@ -12,6 +12,8 @@ from inclusive_access.domain import (
     accounts,
     adjustments,
     appointments,
+    audit_findings,
+    audit_sampling,
     clarification,
     discharge,
     dna,
@@ -19,6 +21,7 @@ from inclusive_access.domain import (
     reviews,
     safeguarding,
     triage,
+    validation,
 )
 from inclusive_access.domain.actors import SYSTEM, actor_for
 from inclusive_access.domain.equity import COMMUNICATION_NEEDS
@@ -116,7 +119,27 @@ def load(session: Session, patients: int, referrals: int, seed: int,
         if progress:
             progress(1)
     _senior_reviews(session, rng, actor_for(users["clinician"]), actor_for(users["senior"]), now)
+    _audit_sample(session, rng, actor_for(users["auditor"]), now)
     return password
+
+
+def _audit_sample(session: Session, rng: random.Random, auditor, now: datetime) -> None:
+    """A stratified sample of the year's adjustments, half of it judged, one finding revised."""
+    this_month = now.astimezone(validation.LONDON).strftime("%Y-%m")
+    year_ago = (now - timedelta(days=330)).astimezone(validation.LONDON).strftime("%Y-%m")
+    sample = audit_sampling.draw_sample(session, auditor, audit_sampling.SampleRequest(
+        "adjustment", year_ago, this_month, 12, rng.randrange(audit_sampling.PRIME), stratify_by="imd_quintile",
+        allocation="proportional"), now=now)
+    items = list(audit_findings.CHECKLISTS["adjustment"])
+    for record in sample.records[:len(sample.records) // 2]:
+        answers = {item: rng.choices(list(audit_findings.ANSWERS), [70, 15, 10, 5])[0] for item in items}
+        audit_findings.record_finding(session, auditor, record, audit_findings.FindingDetails(
+            answers, note="Demo finding"), None, now=now)
+    if sample.records:
+        first = sample.records[0]
+        audit_findings.record_finding(session, auditor, first, audit_findings.FindingDetails(
+            dict.fromkeys(items, "compliant"), note="Demo finding, revised", reason="Banner checked again"), 1,
+            now=now)
 
 
 SCRIPT = triage.BookingScript(contact_method="telephone", contact_times="mornings", safe_to_leave_message=True,

@@ -16,6 +16,8 @@ from inclusive_access.extensions import db
 from inclusive_access.models import (
     ROLES,
     Appointment,
+    AuditFinding,
+    AuditSample,
     BarrierCheck,
     Clarification,
     Event,
@@ -453,6 +455,12 @@ def test_demo_data_loads_synthetic_records_and_logins(app, runner, tmp_path):
         assert all(c.outcome for c in db.session.scalars(select(BarrierCheck).where(
             BarrierCheck.completed_at.is_not(None))))
         assert all(a.status == "active" or a.end_reason for a in db.session.scalars(select(ReasonableAdjustment)))
+        # an auditor's sample of adjustments, partly judged, one finding revised (so two versions of it)
+        sample = db.session.scalars(select(AuditSample)).one()
+        assert (sample.record_type, sample.stratify_by, sample.taken) == ("adjustment", "imd_quintile",
+                                                                           len(sample.records))
+        versions = [f.version for f in db.session.scalars(select(AuditFinding).order_by(AuditFinding.id))]
+        assert versions.count(2) == (1 if sample.records else 0)
 
     verified = run(app, runner, "audit", "verify")
     assert verified.exit_code == 0, verified.output
