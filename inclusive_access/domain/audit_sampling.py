@@ -8,13 +8,13 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, String, cast, func, select
+from sqlalchemy import BigInteger, String, case, cast, func, select
 from sqlalchemy.orm import Session, aliased
 
 from inclusive_access.domain import events
 from inclusive_access.domain.access import require_role
 from inclusive_access.domain.actors import Actor
-from inclusive_access.domain.equity import FLAGS
+from inclusive_access.domain.equity import ETHNIC_GROUPS, FLAGS
 from inclusive_access.domain.errors import InvalidInput
 from inclusive_access.domain.governance import MONTH
 from inclusive_access.domain.validation import LONDON
@@ -73,6 +73,8 @@ class SampleRequest:
             found["segment"] = "Select a segment from the list"
         elif self.segment and not self.segment_value:
             found["segment_value"] = "Enter the value of the segment to keep"
+        elif self.segment and (allowed := segment_values(self.segment)) and self.segment_value not in allowed:
+            found["segment_value"] = f"Enter one of: {', '.join(allowed)}"
         if self.stratify_by and self.stratify_by not in SEGMENTS:
             found["stratify_by"] = "Select a segment from the list"
         if bool(self.stratify_by) != bool(self.allocation):
@@ -118,19 +120,32 @@ def _candidates(record_type: str) -> tuple:
 
 
 def _segment_condition(segment: str, value: str):
+    """The filter for a segment value as the form gives it (validated by SampleRequest.errors)."""
     column = SEGMENTS[segment]
-    if value == NOT_KNOWN:
-        return column.is_(None)
     if segment.startswith("flag_"):
-        return column.is_(value in ("true", "Flagged"))
+        return column.is_(value == "true")
     if segment == "imd_quintile":
-        return column == int(value) if value.isdigit() else column.is_(None)
-    return column == value
+        return column.is_(None) if value == NOT_KNOWN else column == int(value)
+    return column == value  # ethnic groups store "Not known" as a value of their own
 
 
 def _stratum(segment: str):
+    """A stratum's name, the same text on both databases (a boolean cast to text is 1/0 on SQLite)."""
     column = SEGMENTS[segment]
+    if segment.startswith("flag_"):
+        return case((column.is_(True), "true"), else_="false")
     return func.coalesce(cast(column, String), NOT_KNOWN)
+
+
+def segment_values(segment: str) -> list[str] | None:
+    """The values a segment filter accepts, or None where any text is allowed (a pathway's code)."""
+    if segment == "imd_quintile":
+        return ["1", "2", "3", "4", "5", NOT_KNOWN]
+    if segment == "ethnic_group":
+        return list(dict.fromkeys(ETHNIC_GROUPS.values()))
+    if segment.startswith("flag_"):
+        return ["true", "false"]
+    return None
 
 
 def _population(request: SampleRequest):
