@@ -108,6 +108,13 @@ def record_finding(session: Session, actor: Actor, record: AuditSampleRecord, de
     return finding
 
 
+def current_findings(session: Session, sample_id: int) -> dict[int, AuditFinding]:
+    """{sample record id: its current finding} for one sample, in one query (answers loaded with them)."""
+    query = (select(AuditFinding).join(AuditSampleRecord, AuditSampleRecord.id == AuditFinding.sample_record_id)
+             .where(AuditSampleRecord.sample_id == sample_id, AuditFinding.current.is_(True)))
+    return {finding.sample_record_id: finding for finding in session.scalars(query)}
+
+
 def versions(session: Session, sample_record_id: int) -> list[AuditFinding]:
     """Every version of a record's finding, newest first."""
     return list(session.scalars(select(AuditFinding).where(AuditFinding.sample_record_id == sample_record_id)

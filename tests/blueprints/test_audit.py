@@ -569,3 +569,16 @@ def test_the_summary_exports_as_csv(app, client, login_as, sample_id):
                        str(round(100 * lower, 1)), str(round(100 * upper, 1))]
     assert rows[2][:9] == ["escalated", QUESTIONS["escalated"], "", "0", "0", "0", "3", "0", ""]
     assert len(rows) == 1 + len(QUESTIONS), "not stratified: overall rows only"
+
+
+def test_the_summary_lists_each_records_current_finding_for_the_printed_report(app, client, login_as, sample_id):
+    first = dict.fromkeys(QUESTIONS, "compliant")
+    _judge(app, sample_id, 1, first)
+    _judge(app, sample_id, 1, {**first, "escalated": "not_compliant"}, reason="Escalation was late", seen=1)
+    login_as("manager")
+    page = _text(client.get(f"/audit/samples/{sample_id}/summary"))
+    table = page[page.index("<h2>Findings by record</h2>"):]
+    rows = table.split("<tr class=\"nhsuk-table__row\">")[2:]  # after the header row
+    assert "Escalated when overdue: not compliant" in rows[0]
+    assert "(version 2)" in rows[0]
+    assert all("Not yet judged" in row for row in rows[1:3])

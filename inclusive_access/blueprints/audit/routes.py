@@ -62,8 +62,8 @@ def _sample(sample_id: int) -> AuditSample:
 @bp.route("/samples/<int:sample_id>")
 def show_sample(sample_id: int):
     sample = _sample(sample_id)
-    judged = {r.id for r in sample.records if audit_findings.current_finding(db.session, r.id)}
-    return render_template("audit/sample.html", sample=sample, judged=judged)
+    return render_template("audit/sample.html", sample=sample,
+                           judged=set(audit_findings.current_findings(db.session, sample.id)))
 
 
 def _record(sample: AuditSample, position: int) -> AuditSampleRecord:
@@ -127,9 +127,10 @@ def _summary(sample: AuditSample):
 def sample_summary(sample_id: int):
     sample = _sample(sample_id)
     overall, by_stratum = _summary(sample)
-    judged = sum(1 for r in sample.records if audit_findings.current_finding(db.session, r.id))
+    findings = audit_findings.current_findings(db.session, sample.id)
     return render_template("audit/summary.html", sample=sample, overall=overall, by_stratum=by_stratum,
-                           judged=judged, checklist=audit_findings.CHECKLISTS[sample.record_type])
+                           findings=findings, judged=len(findings),
+                           checklist=audit_findings.CHECKLISTS[sample.record_type])
 
 
 @bp.route("/samples/<int:sample_id>/summary/export")
