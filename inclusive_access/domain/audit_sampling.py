@@ -34,9 +34,12 @@ RECORD_TYPES = {
 }
 #: segments a sample may be filtered or stratified by: referral_facts columns, snapshotted at receipt
 SEGMENTS = {"imd_quintile": F.imd_quintile, "ethnic_group": F.ethnic_group, "pathway": F.pathway,
-            **{f"flag_{name}": getattr(F, f"flag_{name}") for name in FLAGS}}
+            "flagged": F.flagged, **{f"flag_{name}": getattr(F, f"flag_{name}") for name in FLAGS}}
 SEGMENT_LABELS = {"imd_quintile": "IMD quintile", "ethnic_group": "Ethnic group", "pathway": "Pathway",
+                  "flagged": "Any inequality flag",
                   **{f"flag_{name}": f"Flag: {label}" for name, label in FLAGS.items()}}
+#: the true/false segments: any flag, or each one
+FLAG_SEGMENTS = frozenset({"flagged", *(f"flag_{name}" for name in FLAGS)})
 ALLOCATIONS = {"equal": "Equal: the same number from each group",
                "proportional": "Proportional to each group's size"}
 NOT_KNOWN = "Not known"
@@ -122,7 +125,7 @@ def _candidates(record_type: str) -> tuple:
 def _segment_condition(segment: str, value: str):
     """The filter for a segment value as the form gives it (validated by SampleRequest.errors)."""
     column = SEGMENTS[segment]
-    if segment.startswith("flag_"):
+    if segment in FLAG_SEGMENTS:
         return column.is_(value == "true")
     if segment == "imd_quintile":
         return column.is_(None) if value == NOT_KNOWN else column == int(value)
@@ -132,7 +135,7 @@ def _segment_condition(segment: str, value: str):
 def _stratum(segment: str):
     """A stratum's name, the same text on both databases (a boolean cast to text is 1/0 on SQLite)."""
     column = SEGMENTS[segment]
-    if segment.startswith("flag_"):
+    if segment in FLAG_SEGMENTS:
         return case((column.is_(True), "true"), else_="false")
     return func.coalesce(cast(column, String), NOT_KNOWN)
 
@@ -143,7 +146,7 @@ def segment_values(segment: str) -> list[str] | None:
         return ["1", "2", "3", "4", "5", NOT_KNOWN]
     if segment == "ethnic_group":
         return list(dict.fromkeys(ETHNIC_GROUPS.values()))
-    if segment.startswith("flag_"):
+    if segment in FLAG_SEGMENTS:
         return ["true", "false"]
     return None
 

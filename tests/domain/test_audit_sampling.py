@@ -24,7 +24,7 @@ from inclusive_access.domain.audit_sampling import (
 )
 from inclusive_access.domain.discharge import Decision
 from inclusive_access.domain.errors import InvalidInput, NotPermitted
-from inclusive_access.models import AuditSample, AuditSampleRecord, BarrierCheck, Clarification, Event
+from inclusive_access.models import AuditSample, AuditSampleRecord, BarrierCheck, Clarification, Event, Referral
 from tests.factories import SCRIPT, make_referral, make_user
 
 JUNE = "2026-06"
@@ -597,3 +597,16 @@ def test_samples_lists_the_newest_first(db_session, auditor, booker):
     same_time = draw_sample(db_session, auditor, ask_for(seed=2), now=DRAWN + timedelta(hours=1))
     assert [s.id for s in samples(db_session)] == [same_time.id, newer.id, older.id]
     assert [s.id for s in samples(db_session, limit=1)] == [same_time.id]
+
+
+def test_any_flag_filters_flagged_referrals_and_strata_are_true_or_false(db_session, auditor, booker):
+    ids = {name: asked(db_session, booker, **intake).id for name, intake in PEOPLE.items()}
+    flagged = {cid for cid in ids.values()
+               if db_session.get(Referral, db_session.get(Clarification, cid).referral_id).flagged}
+    assert flagged, "the crafted people include a flagged referral"
+    sample = draw_sample(db_session, auditor, ask_for(segment="flagged", segment_value="true"), now=DRAWN)
+    assert set(drawn_ids(sample)) == flagged
+    stratified = draw_sample(db_session, auditor, ask_for(stratify_by="flagged", allocation="proportional"),
+                             now=DRAWN)
+    assert {r.stratum for r in stratified.records} == {"true", "false"}
+    assert "segment_value" in SampleRequest(**VALID, segment="flagged", segment_value="yes").errors()

@@ -6,7 +6,7 @@ from inclusive_access.blueprints.audit import bp
 from inclusive_access.blueprints.audit.forms import SampleForm, finding_form
 from inclusive_access.blueprints.forms_common import first_errors
 from inclusive_access.blueprints.shared import conflict
-from inclusive_access.domain import audit_findings, audit_sampling, intake, listing, records
+from inclusive_access.domain import audit_findings, audit_log, audit_sampling, intake, records
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import InvalidInput, StaleRecord
 from inclusive_access.extensions import db
@@ -83,13 +83,14 @@ def _show_record(sample: AuditSample, record: AuditSampleRecord, form=None, erro
         form = finding_form(sample.record_type)(formdata=None, version=current.version if current else None,
                                                 **({f"item_{a.item}": a.answer for a in current.answers}
                                                    if current else {}), note=current.note if current else "")
-    timeline = (listing.timeline(db.session, patient_id=record.patient_id) if sample.record_type == "adjustment"
-                else listing.timeline(db.session, referral_id=record.referral_id))
+    timeline = (audit_log.record_timeline(db.session, patient_id=record.patient_id)
+                if sample.record_type == "adjustment"
+                else audit_log.record_timeline(db.session, referral_id=record.referral_id))
     return render_template("audit/record.html", sample=sample, record=record, patient=patient, entity=entity,
                            referral=referral,
                            checklist=audit_findings.CHECKLISTS[sample.record_type], form=form, errors=errors or {},
                            current=current, versions=audit_findings.versions(db.session, record.id),
-                           events=timeline), status
+                           timeline=timeline), status
 
 
 @bp.route("/samples/<int:sample_id>/records/<int:position>", methods=["GET", "POST"])
