@@ -3,6 +3,7 @@
 import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -10,6 +11,7 @@ from sqlalchemy import column, delete, or_, select, table
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain.equity import ETHNIC_GROUPS, FLAGS
+from inclusive_access.extensions import UTCDateTime
 from inclusive_access.models import Event, ReferralFact
 
 LONDON = ZoneInfo("Europe/London")
@@ -36,6 +38,8 @@ def _time(value) -> datetime | None:
         moment = datetime.fromisoformat(value)
         if moment.tzinfo is None:  # naive UTC text, as SQLite stores it; re-reading it is faster than replace()
             return datetime.fromisoformat(value + "+00:00")
+    elif value.tzinfo is UTC:  # the usual case: already read once by replay
+        return value
     elif value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     else:
@@ -181,19 +185,33 @@ _LOG = table("events", *(column(name) for name in ("seq", "action", "occurred_at
                                                      "data")))
 
 
+def _sqlite_text(moment: datetime) -> str:
+    """An aware datetime as SQLAlchemy's SQLite DATETIME stores a UTCDateTime: naive UTC, always with microseconds."""
+    if moment.tzinfo is not UTC:
+        if moment.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(" ", "microseconds")[:26]
+
+
+def _to_stored(column, dialect) -> Callable | None:
+    """A column's conversion to what the driver takes: the column type's own (for the dialect), except SQLite's
+    UTC datetimes, written straight as text: five times cheaper, and the largest cost of writing a million rows."""
+    if dialect.name == "sqlite" and isinstance(column.type, UTCDateTime):
+        return _sqlite_text
+    return column.type.dialect_impl(dialect).bind_processor(dialect)
+
+
 def _stored_rows(session: Session, facts: Iterable[dict]) -> tuple[str, list[tuple]]:
-    """The INSERT for referral_facts and its rows as the driver takes them (each column's own bind conversion)."""
+    """The INSERT for referral_facts and its rows as the driver takes them."""
     dialect = session.get_bind().dialect
-    columns = ReferralFact.__table__.columns
-    # dialect_impl: the dialect's own type (SQLite's DATETIME text format), as the ORM's writes use
-    convert = [(i, f) for i, c in enumerate(columns)
-               if (f := c.type.dialect_impl(dialect).bind_processor(dialect)) is not None]
+    convert = [(i, f) for i, c in enumerate(ReferralFact.__table__.columns) if (f := _to_stored(c, dialect))]
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     placeholders = ", ".join([mark] * len(COLUMNS))
     sql = f"INSERT INTO referral_facts ({', '.join(COLUMNS)}) VALUES ({placeholders})"  # noqa: S608 - model's names
-    rows = []
+    in_order, rows = itemgetter(*COLUMNS), []
     for fact in facts:
-        values = [fact[name] for name in COLUMNS]
+        values = list(in_order(fact))
         for i, to_stored in convert:
             if values[i] is not None:
                 values[i] = to_stored(values[i])
@@ -214,8 +232,15 @@ def rebuild(session: Session, batch: int = 20_000) -> int:
         facts = replay(result)
     session.execute(delete(ReferralFact))
     connection, values = session.connection(), list(facts.values())
+    # Indexes are built once over the new rows, not kept up to date row by row (several times faster at scale);
+    # the DDL is in the caller's transaction on both engines, so a failed rebuild leaves them as they were.
+    indexes = sorted(ReferralFact.__table__.indexes, key=lambda index: index.name)
+    for index in indexes:
+        index.drop(connection)
     for start in range(0, len(values), batch):
         sql, rows = _stored_rows(session, values[start:start + batch])
         connection.exec_driver_sql(sql, rows)
+    for index in indexes:
+        index.create(connection)
     session.flush()
     return len(values)

@@ -6,6 +6,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from inclusive_access.extensions import db
 
+#: the segments the equity dashboard reports referral-to-first-contact by (each has a wait index)
+WAIT_SEGMENTS = ("imd_quintile", "ethnic_group", "age_band", "sex", "flag_deprivation", "flag_housing",
+                 "flag_cognitive", "flag_language", "flag_communication", "flag_carer")
+
 
 class ReferralFact(db.Model):
     """Segment keys snapshotted at receipt, and the timestamps and counts every equity measure needs.
@@ -15,9 +19,14 @@ class ReferralFact(db.Model):
 
     __tablename__ = "referral_facts"
     __table_args__ = (
-        # Reports filter by month received (and pathway), then group by a segment.
-        Index("ix_referral_facts_month_pathway", "received_month", "pathway"),
-        Index("ix_referral_facts_first_contact_month", "first_contact_month", "pathway"),
+        # Reports filter by month received (and pathway); the completeness panel reads this index alone.
+        Index("ix_referral_facts_received", "received_month", "pathway", "ethnic_group", "imd_quintile"),
+        # An exact quantile of the wait is read by offset along one of these, in order, without a sort: per value
+        # of a segment (months and pathway checked in the index), and per month of first contact and quintile.
+        *(Index(f"ix_referral_facts_wait_{segment}", segment, "days_to_first_contact", "received_month", "pathway")
+          for segment in WAIT_SEGMENTS),
+        Index("ix_referral_facts_first_contact_wait", "first_contact_month", "imd_quintile", "days_to_first_contact",
+              "pathway"),
     )
 
     referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), primary_key=True, autoincrement=False)

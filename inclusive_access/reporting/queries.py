@@ -1,10 +1,13 @@
 """Equity measures as SQL aggregations over referral_facts: counts per segment, and order-statistic medians."""
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, case, cast, distinct, func, literal, or_, select
+from sqlalchemy import case, distinct, func, or_, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from inclusive_access.models import AuditAnswer, AuditFinding, AuditSampleRecord, ReasonableAdjustment, ReferralFact
 
@@ -29,56 +32,64 @@ class Period:
     last: str
     pathway: str | None = None
 
-    def where(self, column=F.received_month) -> list:
+    def where(self, column=F.received_month, pathway=F.pathway) -> list:
         conditions = [column >= self.first, column <= self.last]
         if self.pathway:
-            conditions.append(F.pathway == self.pathway)
+            conditions.append(pathway == self.pathway)
         return conditions
 
 
-def _sum(condition) -> object:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+class unindexed(FunctionElement):  # noqa: N801 - used as a function, like func.*
+    """A column the SQLite planner must not constrain an index by (its documented unary "+"; elsewhere the column
+    itself): so a GROUP BY reads the covering index in group order rather than a month range and the table."""
+
+    inherit_cache = True
+
+    def __init__(self, column):
+        super().__init__(column)
+        self.type = column.type
 
 
-#: measure name -> SQL aggregate over the period's referrals
+@compiles(unindexed)
+def _column_itself(element, compiler, **kw) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(unindexed, "sqlite")
+def _unary_plus(element, compiler, **kw) -> str:
+    return f"+{compiler.process(element.clauses, **kw)}"
+
+
+def _count(condition) -> object:
+    return func.count(case((condition, 1)))  # counts only the rows where it holds (never NULL, unlike SUM)
+
+
+def _total(column) -> object:
+    return func.coalesce(func.sum(column), 0)
+
+
+#: measure name -> SQL aggregate over the period's referrals (COUNT of a column counts the rows where it is set:
+#: the cheapest test SQLite has, since the rows are sorted into groups carrying every column the aggregates read)
 COUNTS = {
     "referrals": func.count(),
-    "accepted": _sum(F.accepted_at.is_not(None)),
-    "rejected": _sum(F.rejected_at.is_not(None)),
-    "flagged": _sum(F.flagged.is_(True)),
-    "flagged_triaged_on_time": _sum(F.flagged.is_(True) & (F.triaged_at <= F.triage_due_at)),
-    "clarifications": func.coalesce(func.sum(F.clarifications), 0),
-    "clarifications_on_time": func.coalesce(func.sum(F.clarifications_on_time), 0),
-    "first_contacts": _sum(F.first_contact_at.is_not(None)),
-    "attended": func.coalesce(func.sum(F.attended), 0),
-    "dnas": func.coalesce(func.sum(F.dnas), 0),
-    "dnas_rebooked_in_14_days": func.coalesce(func.sum(F.dnas_rebooked_in_14_days), 0),
-    "discharged": _sum(F.discharged_at.is_not(None)),
-    "dna_linked_discharges": _sum(F.dna_linked_discharge.is_(True)),
-    "barrier_checks": func.coalesce(func.sum(F.barrier_checks), 0),
-    "barrier_checks_completed": func.coalesce(func.sum(F.barrier_checks_completed), 0),
-    "adjustments_due": func.coalesce(func.sum(F.adjustments_due), 0),
-    "adjustments_met": func.coalesce(func.sum(F.adjustments_met), 0),
-    "re_referrals_within_90_days": _sum(F.re_referral_within_90_days.is_(True)),
+    "accepted": func.count(F.accepted_at),
+    "rejected": func.count(F.rejected_at),
+    "flagged": _count(F.flagged.is_(True)),
+    "flagged_triaged_on_time": _count(F.flagged.is_(True) & (F.triaged_at <= F.triage_due_at)),
+    "clarifications": _total(F.clarifications),
+    "clarifications_on_time": _total(F.clarifications_on_time),
+    "first_contacts": func.count(F.first_contact_at),
+    "attended": _total(F.attended),
+    "dnas": _total(F.dnas),
+    "dnas_rebooked_in_14_days": _total(F.dnas_rebooked_in_14_days),
+    "discharged": func.count(F.discharged_at),
+    "dna_linked_discharges": _count(F.dna_linked_discharge.is_(True)),
+    "barrier_checks": _total(F.barrier_checks),
+    "barrier_checks_completed": _total(F.barrier_checks_completed),
+    "adjustments_due": _total(F.adjustments_due),
+    "adjustments_met": _total(F.adjustments_met),
+    "re_referrals_within_90_days": _count(F.re_referral_within_90_days.is_(True)),
 }
-
-
-def _grouped(period: Period, keys: dict) -> select:
-    return (select(*(column.label(name) for name, column in keys.items()),
-                   *(expr.label(name) for name, expr in COUNTS.items()))
-            .where(*period.where()).group_by(*keys.values()).order_by(*keys.values()))
-
-
-def counts_by(session: Session, period: Period, segment: str) -> list[dict]:
-    """Every count of COUNTS for each value of `segment` (None is the "not known" row), in one GROUP BY."""
-    rows = [dict(row._mapping) for row in session.execute(_grouped(period, {"segment": SEGMENTS[segment]}))]
-    return _with_adjustments(session, period, {"segment": SEGMENTS[segment]}, rows)
-
-
-def cross_counts(session: Session, period: Period, row_segment: str, column_segment: str) -> list[dict]:
-    """COUNTS for each pair of values of two segments (an intersectional table), keys "row" and "column"."""
-    keys = {"row": SEGMENTS[row_segment], "column": SEGMENTS[column_segment]}
-    return _with_adjustments(session, period, keys, [dict(r._mapping) for r in session.execute(_grouped(period, keys))])
 
 
 def _bounds(period: Period) -> tuple[datetime, datetime]:
@@ -89,43 +100,53 @@ def _bounds(period: Period) -> tuple[datetime, datetime]:
                  for m in (period.first, after))
 
 
-def _with_adjustments(session: Session, period: Period, keys: dict, rows: list[dict]) -> list[dict]:
-    """Add, per group, the patients referred and those with a reasonable adjustment active at any time in the
-    period (recorded before it ended, not ended before it began): a patient-level count, by COUNT DISTINCT."""
+def _grouped(period: Period, keys: dict) -> select:
+    """COUNTS per group, with the patients referred and those with a reasonable adjustment active at any time in
+    the period (recorded before it ended, not ended before it began): patient-level, by COUNT DISTINCT. One pass
+    over the period's rows; the patients with an active adjustment are found once, not per row."""
     start, end = _bounds(period)
-    active = (select(RA.patient_id).where(RA.patient_id == F.patient_id, RA.recorded_at < end,
-                                          or_(RA.ended_at.is_(None), RA.ended_at >= start)).exists())
-    query = (select(*(column.label(name) for name, column in keys.items()),
-                    func.count(distinct(F.patient_id)).label("patients"),
-                    func.count(distinct(case((active, F.patient_id)))).label("patients_with_adjustment"))
-             .where(*period.where()).group_by(*keys.values()))
-    found = {tuple(r._mapping[name] for name in keys): r for r in session.execute(query)}
-    for row in rows:
-        match = found[tuple(row[name] for name in keys)]
-        row.update(patients=match.patients, patients_with_adjustment=match.patients_with_adjustment)
-    return rows
+    adjusted = select(RA.patient_id).where(RA.recorded_at < end, or_(RA.ended_at.is_(None), RA.ended_at >= start))
+    return (select(*(column.label(name) for name, column in keys.items()),
+                   *(expr.label(name) for name, expr in COUNTS.items()),
+                   func.count(distinct(F.patient_id)).label("patients"),
+                   func.count(distinct(case((F.patient_id.in_(adjusted), F.patient_id)))).label(
+                       "patients_with_adjustment"))
+            .where(*period.where()).group_by(*keys.values()).order_by(*keys.values()))
+
+
+def counts_by(session: Session, period: Period, segment: str) -> list[dict]:
+    """Every count of COUNTS for each value of `segment` (None is the "not known" row), in one GROUP BY."""
+    return [dict(row._mapping) for row in session.execute(_grouped(period, {"segment": SEGMENTS[segment]}))]
+
+
+def cross_counts(session: Session, period: Period, row_segment: str, column_segment: str) -> list[dict]:
+    """COUNTS for each pair of values of two segments (an intersectional table), keys "row" and "column"."""
+    keys = {"row": SEGMENTS[row_segment], "column": SEGMENTS[column_segment]}
+    return [dict(row._mapping) for row in session.execute(_grouped(period, keys))]
 
 
 def _quantiles(session: Session, keys: dict, conditions: list, ps: dict[str, float]) -> dict:
-    """R type-7 quantiles of days_to_first_contact per group of `keys`, in SQL: {key tuple: {"n", name: value}}."""
-    ranked = (select(*(column.label(name) for name, column in keys.items()), F.days_to_first_contact.label("days"),
-                     func.row_number().over(partition_by=list(keys.values()), order_by=F.days_to_first_contact)
-                     .label("rn"),
-                     func.count().over(partition_by=list(keys.values())).label("n"))
-              .where(*conditions, F.days_to_first_contact.is_not(None)).subquery())
-    group = [ranked.c[name] for name in keys]
+    """R type-7 quantiles of days_to_first_contact per group of `keys`: {key tuple: {"n", name: value}}.
+
+    The database counts each group, then reads the two order statistics each quantile needs by offset, in wait
+    order (for h = (n - 1) p + 1, x[floor h] and the next; the value lies between them). Along an index that
+    leads with the group's keys then the wait (ix_referral_facts_wait_*, ix_referral_facts_first_contact_wait),
+    each read walks index entries only, with no sort: the period's waits are never ranked as a whole.
+    """
+    waits = [*conditions, F.days_to_first_contact.is_not(None)]
+    counted = select(*keys.values(), func.count()).where(*waits).group_by(*keys.values())
     result: dict = {}
-    for name, p in ps.items():
-        # h = (n - 1) p + 1; the value is x[floor h] + (h - floor h)(x[floor h + 1] - x[floor h])
-        h = (ranked.c.n - 1) * literal(p) + 1
-        low = cast(func.floor(h), Integer)
-        at_low = func.max(case((ranked.c.rn == low, ranked.c.days)))
-        at_high = func.coalesce(func.max(case((ranked.c.rn == low + 1, ranked.c.days))), at_low)
-        fraction = func.max(h - func.floor(h))
-        query = (select(*group, func.max(ranked.c.n).label("n"), (at_low + fraction * (at_high - at_low))
-                        .label("value")).group_by(*group))
-        for row in session.execute(query):
-            result.setdefault(tuple(row[:len(group)]), {"n": row.n})[name] = float(row.value)
+    for *group, n in session.execute(counted):
+        key, found = tuple(group), {"n": n}
+        matching = [column.is_(None) if value is None else column == value
+                    for column, value in zip(keys.values(), key, strict=True)]
+        for name, p in ps.items():
+            h = (n - 1) * p + 1
+            low = math.floor(h)
+            pair = session.scalars(select(F.days_to_first_contact).where(*waits, *matching)
+                                   .order_by(F.days_to_first_contact).limit(2).offset(low - 1)).all()
+            found[name] = pair[0] + (h - low) * ((pair[1] if len(pair) > 1 else pair[0]) - pair[0])
+        result[key] = found
     return result
 
 
@@ -135,7 +156,9 @@ def wait_quantiles_by(session: Session, period: Period, segment: str) -> dict:
     Quantiles follow R's type 7 (linear between order statistics), on referrals received in the period
     that have had their first contact. Returns {segment value: {"n", "median", "p90"}}.
     """
-    found = _quantiles(session, {"segment": SEGMENTS[segment]}, period.where(), {"median": 0.5, "p90": 0.9})
+    # months and pathway are checked along the segment's wait index, never used to choose another index
+    where = period.where(unindexed(F.received_month), unindexed(F.pathway))
+    found = _quantiles(session, {"segment": SEGMENTS[segment]}, where, {"median": 0.5, "p90": 0.9})
     return {key[0]: value for key, value in found.items()}
 
 
@@ -168,7 +191,9 @@ def completeness_by_month(session: Session, period: Period) -> list[dict]:
 
 def months_with_referrals(session: Session) -> tuple[str | None, str | None]:
     """The first and last month any referral was received (for the period selector)."""
-    row = session.execute(select(func.min(F.received_month), func.max(F.received_month))).one()
+    # two scalar subqueries: SQLite reads a lone min() or max() from the index's end, not both in one select
+    row = session.execute(select(select(func.min(F.received_month)).scalar_subquery(),
+                                 select(func.max(F.received_month)).scalar_subquery())).one()
     return row[0], row[1]
 
 
