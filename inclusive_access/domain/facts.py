@@ -230,13 +230,13 @@ def rebuild(session: Session, batch: int = 20_000) -> int:
              .where(_LOG.c.referral_id.is_not(None), relevant).order_by(_LOG.c.seq))
     with session.execute(query.execution_options(yield_per=batch)) as result:
         facts = replay(result)
-    session.execute(delete(ReferralFact))
     connection, values = session.connection(), list(facts.values())
     # Indexes are built once over the new rows, not kept up to date row by row (several times faster at scale);
     # the DDL is in the caller's transaction on both engines, so a failed rebuild leaves them as they were.
     indexes = sorted(ReferralFact.__table__.indexes, key=lambda index: index.name)
     for index in indexes:
         index.drop(connection)
+    session.execute(delete(ReferralFact))
     for start in range(0, len(values), batch):
         sql, rows = _stored_rows(session, values[start:start + batch])
         connection.exec_driver_sql(sql, rows)
