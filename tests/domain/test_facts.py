@@ -132,3 +132,14 @@ def test_events_without_a_referral_leave_the_projection_alone(db_session):
     events.record(db_session, actor_for(make_user(db_session, "manager")), events.ACCESS_DENIED, "route")
     assert db_session.scalar(select(func.count()).select_from(ReferralFact)) == 0
     assert db_session.scalar(select(func.count()).select_from(Event)) == 3
+
+
+@pytest.mark.parametrize("year", [2026, 2027])
+def test_a_months_first_and_last_instants_fall_in_the_right_london_month(year):
+    """The month is looked up by UTC hour: check the first and the last microsecond of every hour of a year, GMT
+    and BST and both changes of clock included, against the time-zone arithmetic itself."""
+    hour = datetime(year, 1, 1, tzinfo=UTC)
+    while hour.year == year:
+        for moment in (hour, hour + timedelta(hours=1, microseconds=-1)):
+            assert facts._month(moment) == moment.astimezone(facts.LONDON).strftime("%Y-%m"), moment
+        hour += timedelta(hours=1)
