@@ -6,7 +6,7 @@ from inclusive_access.models.audit import AuditAnswer, AuditFinding, AuditSample
 from inclusive_access.models.barriers import BarrierCheck, BarrierContactAttempt
 from inclusive_access.models.clarifications import Clarification, ContactAttempt
 from inclusive_access.models.events import Event
-from inclusive_access.models.facts import ReferralFact
+from inclusive_access.models.facts import ReferralFact, ReferralFactCount
 from inclusive_access.models.governance import GovernanceItem
 from inclusive_access.models.patients import Patient
 from inclusive_access.models.referrals import REFERRAL_STATES, Pathway, Referral
@@ -34,6 +34,7 @@ __all__ = [
     "Patient",
     "ReasonableAdjustment",
     "ReferralFact",
+    "ReferralFactCount",
     "Referral",
     "SafeguardingAction",
     "SafeguardingConcern",

@@ -77,3 +77,36 @@ class ReferralFact(db.Model):
     previous_referral_id: Mapped[int | None]
     #: received within 90 days of the previous referral's closure
     re_referral_within_90_days: Mapped[bool] = mapped_column(default=False)
+
+
+class ReferralFactCount(db.Model):
+    """referral_facts' additive counts per month received, pathway, IMD quintile and one other segment's value:
+    what the dashboard sums instead of every referral. Segment "all" (value "") is every referral of the quintile;
+    quintile 0 is "not known"; a flag's value is "1" or "0". Written only by domain.facts, in the same
+    transaction as the facts, and rebuilt with them."""
+
+    __tablename__ = "referral_fact_counts"
+
+    received_month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    pathway: Mapped[str] = mapped_column(String(32), primary_key=True)
+    imd_quintile: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    segment: Mapped[str] = mapped_column(String(24), primary_key=True)
+    value: Mapped[str] = mapped_column(String(32), primary_key=True)
+    referrals: Mapped[int]
+    accepted: Mapped[int]
+    rejected: Mapped[int]
+    flagged: Mapped[int]
+    flagged_triaged_on_time: Mapped[int]
+    clarifications: Mapped[int]
+    clarifications_on_time: Mapped[int]
+    first_contacts: Mapped[int]
+    attended: Mapped[int]
+    dnas: Mapped[int]
+    dnas_rebooked_in_14_days: Mapped[int]
+    discharged: Mapped[int]
+    dna_linked_discharges: Mapped[int]
+    barrier_checks: Mapped[int]
+    barrier_checks_completed: Mapped[int]
+    adjustments_due: Mapped[int]
+    adjustments_met: Mapped[int]
+    re_referrals_within_90_days: Mapped[int]

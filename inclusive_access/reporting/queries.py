@@ -1,4 +1,5 @@
-"""Equity measures as SQL aggregations over referral_facts: counts per segment, and order-statistic medians."""
+"""Equity measures as SQL aggregations: counts per segment summed from referral_fact_counts, patient counts and
+order-statistic quantiles from referral_facts."""
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -9,11 +10,20 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
-from inclusive_access.models import AuditAnswer, AuditFinding, AuditSampleRecord, ReasonableAdjustment, ReferralFact
+from inclusive_access.domain import fact_counts
+from inclusive_access.models import (
+    AuditAnswer,
+    AuditFinding,
+    AuditSampleRecord,
+    ReasonableAdjustment,
+    ReferralFact,
+    ReferralFactCount,
+)
 
 LONDON = ZoneInfo("Europe/London")
 
 F = ReferralFact
+C = ReferralFactCount
 RA = ReasonableAdjustment
 #: segment name -> the column it groups by (flags group by true/false)
 SEGMENTS = {
@@ -60,36 +70,8 @@ def _unary_plus(element, compiler, **kw) -> str:
     return f"+{compiler.process(element.clauses, **kw)}"
 
 
-def _count(condition) -> object:
-    return func.count(case((condition, 1)))  # counts only the rows where it holds (never NULL, unlike SUM)
-
-
-def _total(column) -> object:
-    return func.coalesce(func.sum(column), 0)
-
-
-#: measure name -> SQL aggregate over the period's referrals (COUNT of a column counts the rows where it is set:
-#: the cheapest test SQLite has, since the rows are sorted into groups carrying every column the aggregates read)
-COUNTS = {
-    "referrals": func.count(),
-    "accepted": func.count(F.accepted_at),
-    "rejected": func.count(F.rejected_at),
-    "flagged": _count(F.flagged.is_(True)),
-    "flagged_triaged_on_time": _count(F.flagged.is_(True) & (F.triaged_at <= F.triage_due_at)),
-    "clarifications": _total(F.clarifications),
-    "clarifications_on_time": _total(F.clarifications_on_time),
-    "first_contacts": func.count(F.first_contact_at),
-    "attended": _total(F.attended),
-    "dnas": _total(F.dnas),
-    "dnas_rebooked_in_14_days": _total(F.dnas_rebooked_in_14_days),
-    "discharged": func.count(F.discharged_at),
-    "dna_linked_discharges": _count(F.dna_linked_discharge.is_(True)),
-    "barrier_checks": _total(F.barrier_checks),
-    "barrier_checks_completed": _total(F.barrier_checks_completed),
-    "adjustments_due": _total(F.adjustments_due),
-    "adjustments_met": _total(F.adjustments_met),
-    "re_referrals_within_90_days": _count(F.re_referral_within_90_days.is_(True)),
-}
+#: measure name -> its SQL aggregate over referral_facts (what referral_fact_counts holds per group)
+COUNTS = {name: sql for name, (sql, _contribution) in fact_counts.COUNTED.items()}
 
 
 def _bounds(period: Period) -> tuple[datetime, datetime]:
@@ -100,29 +82,62 @@ def _bounds(period: Period) -> tuple[datetime, datetime]:
                  for m in (period.first, after))
 
 
-def _grouped(period: Period, keys: dict) -> select:
-    """COUNTS per group, with the patients referred and those with a reasonable adjustment active at any time in
-    the period (recorded before it ended, not ended before it began): patient-level, by COUNT DISTINCT. One pass
-    over the period's rows; the patients with an active adjustment are found once, not per row."""
+def _counted(session: Session, period: Period, segment: str, keys: dict[str, tuple[object, str]]) -> list[dict]:
+    """COUNTS summed from referral_fact_counts over the period, for one counted segment (or "all"), per `keys`
+    (name -> (its column there, the segment whose values it holds)), the values as referral_facts holds them."""
+    columns = [column for column, _segment in keys.values()]
+    query = (select(*columns, *(func.sum(getattr(C, name)) for name in COUNTS))
+             .where(*period.where(C.received_month, C.pathway), C.segment == segment).group_by(*columns))
+    rows = []
+    for row in session.execute(query):
+        groups = zip(keys.items(), row[:len(columns)], strict=True)
+        found = {name: _value(of, stored) for (name, (_column, of)), stored in groups}
+        rows.append(found | dict(zip(COUNTS, row[len(columns):], strict=True)))
+    return rows
+
+
+def _value(segment: str, stored) -> object:
+    if segment == "imd_quintile":
+        return stored or None  # fact_counts.NOT_KNOWN_QUINTILE
+    if segment.startswith("flag_"):
+        return stored == "1"
+    return stored
+
+
+def _with_patients(session: Session, period: Period, keys: dict, rows: list[dict]) -> list[dict]:
+    """Add, per group, the patients referred and those with a reasonable adjustment active at any time in the
+    period (recorded before it ended, not ended before it began): patient-level, so by COUNT DISTINCT over the
+    period's referrals; the patients with an active adjustment are found once, not per row."""
     start, end = _bounds(period)
     adjusted = select(RA.patient_id).where(RA.recorded_at < end, or_(RA.ended_at.is_(None), RA.ended_at >= start))
-    return (select(*(column.label(name) for name, column in keys.items()),
-                   *(expr.label(name) for name, expr in COUNTS.items()),
-                   func.count(distinct(F.patient_id)).label("patients"),
-                   func.count(distinct(case((F.patient_id.in_(adjusted), F.patient_id)))).label(
-                       "patients_with_adjustment"))
-            .where(*period.where()).group_by(*keys.values()).order_by(*keys.values()))
+    query = (select(*keys.values(), func.count(distinct(F.patient_id)),
+                    func.count(distinct(case((F.patient_id.in_(adjusted), F.patient_id)))))
+             .where(*period.where()).group_by(*keys.values()))
+    found = {tuple(row[:len(keys)]): row[len(keys):] for row in session.execute(query)}
+    if found.keys() != {tuple(row[name] for name in keys) for row in rows}:
+        raise RuntimeError("referral_fact_counts disagrees with referral_facts: run flask facts rebuild")
+    for row in rows:
+        row["patients"], row["patients_with_adjustment"] = found[tuple(row[name] for name in keys)]
+    return rows
 
 
 def counts_by(session: Session, period: Period, segment: str) -> list[dict]:
-    """Every count of COUNTS for each value of `segment` (None is the "not known" row), in one GROUP BY."""
-    return [dict(row._mapping) for row in session.execute(_grouped(period, {"segment": SEGMENTS[segment]}))]
+    """Every count of COUNTS for each value of `segment` (None is the "not known" row), and the patient counts."""
+    if segment in ("imd_quintile", "pathway"):
+        rows = _counted(session, period, fact_counts.ALL, {"segment": (getattr(C, segment), segment)})
+    else:
+        rows = _counted(session, period, segment, {"segment": (C.value, segment)})
+    return _with_patients(session, period, {"segment": SEGMENTS[segment]}, rows)
 
 
 def cross_counts(session: Session, period: Period, row_segment: str, column_segment: str) -> list[dict]:
-    """COUNTS for each pair of values of two segments (an intersectional table), keys "row" and "column"."""
-    keys = {"row": SEGMENTS[row_segment], "column": SEGMENTS[column_segment]}
-    return [dict(row._mapping) for row in session.execute(_grouped(period, keys))]
+    """COUNTS for each IMD quintile and value of another segment (an intersectional table), keys "row" and
+    "column", with the patient counts."""
+    if row_segment != "imd_quintile" or column_segment not in fact_counts.SEGMENTS:
+        raise ValueError(f"no intersectional counts for {row_segment} x {column_segment}")
+    rows = _counted(session, period, column_segment,
+                    {"row": (C.imd_quintile, row_segment), "column": (C.value, column_segment)})
+    return _with_patients(session, period, {"row": SEGMENTS[row_segment], "column": SEGMENTS[column_segment]}, rows)
 
 
 def _quantiles(session: Session, keys: dict, conditions: list, ps: dict[str, float]) -> dict:
@@ -181,11 +196,16 @@ def monthly_median_waits(session: Session, first: str, last: str, pathway: str |
 
 
 def completeness_by_month(session: Session, period: Period) -> list[dict]:
-    """Per month received: referrals, those with an ethnic group stated (not Z or 99), those with an IMD quintile."""
-    stated = case((F.ethnic_group.not_in(("Not stated", "Not known")), 1), else_=0)
-    query = (select(F.received_month.label("month"), func.count().label("referrals"),
-                    func.sum(stated).label("ethnicity"), func.count(F.imd_quintile).label("imd"))
-             .where(*period.where()).group_by(F.received_month).order_by(F.received_month))
+    """Per month received: referrals, those with an ethnic group stated (not Z or 99), those with an IMD quintile
+    (from referral_fact_counts)."""
+    every = C.segment == fact_counts.ALL
+    stated = (C.segment == "ethnic_group") & C.value.not_in(("Not stated", "Not known"))
+    known = every & (C.imd_quintile != fact_counts.NOT_KNOWN_QUINTILE)
+    query = (select(C.received_month.label("month"), func.sum(case((every, C.referrals), else_=0)).label("referrals"),
+                    func.sum(case((stated, C.referrals), else_=0)).label("ethnicity"),
+                    func.sum(case((known, C.referrals), else_=0)).label("imd"))
+             .where(*period.where(C.received_month, C.pathway), C.segment.in_((fact_counts.ALL, "ethnic_group")))
+             .group_by(C.received_month).order_by(C.received_month))
     return [dict(row._mapping) for row in session.execute(query)]
 
 

@@ -5,15 +5,20 @@ import pytest
 from sqlalchemy import func, select
 
 from inclusive_access import demo
-from inclusive_access.domain import appointments, discharge, dna, events, facts, intake, triage
+from inclusive_access.domain import appointments, discharge, dna, events, fact_counts, facts, intake, triage
 from inclusive_access.domain.actors import actor_for
-from inclusive_access.models import Event, ReferralFact
+from inclusive_access.models import Event, ReferralFact, ReferralFactCount
 from tests.factories import SCRIPT, make_referral, make_user
 
 
 def snapshot(session) -> list[dict]:
     rows = session.scalars(select(ReferralFact).order_by(ReferralFact.referral_id)).all()
     return [{c: getattr(row, c) for c in facts.COLUMNS} for row in rows]
+
+
+def counts(session) -> list[tuple]:
+    table = ReferralFactCount.__table__
+    return [tuple(row) for row in session.execute(select(table).order_by(*table.primary_key.columns))]
 
 
 @pytest.mark.parametrize("seed", [3, 20261201])
@@ -26,10 +31,14 @@ def test_the_rebuilt_projection_equals_the_incremental_one_row_for_row(db_sessio
     assert len(incremental) == 90
     assert {row["state"] for row in incremental} >= {"received", "accepted", "in_treatment"}
     assert sum(row["dnas"] for row in incremental) > 0, "the history exercises missed appointments"
+    counted = counts(db_session)
+    referrals = fact_counts.KEYS.index("value") + 1  # the first count
+    assert sum(row[referrals] for row in counted) == 90 * (1 + len(fact_counts.SEGMENTS))  # "all" and each segment
     assert facts.rebuild(db_session) == 90
     db_session.commit()
     db_session.expire_all()
     assert snapshot(db_session) == incremental
+    assert counts(db_session) == counted  # each event's change, and the rebuild's GROUP BY, counted alike
 
 
 def test_rebuild_replaces_a_damaged_projection(db_session):

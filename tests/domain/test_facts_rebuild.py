@@ -40,6 +40,17 @@ def test_an_action_the_rebuild_skips_changes_no_facts():
         assert facts.project(fact, Event(action, EVERYTHING_BUT_A_TRANSITION), lambda _id: None) == fact, action
 
 
+def test_the_actions_replay_does_not_decode_ignore_their_data():
+    """replay passes {} for an action outside READS_DATA that is not a transition: project must not need it."""
+    fact = facts.project(None, Event(events.REFERRAL_RECEIVED, {"received_at": "2026-06-01T09:00:00+00:00",
+                                                                 "pathway_code": "msk"}), lambda _id: None)
+    fact["unrebooked_dna_at"] = datetime(2026, 5, 30, 12, tzinfo=UTC)
+    fact["clarification_due_at"] = datetime(2026, 6, 2, 12, tzinfo=UTC)
+    for action in sorted(facts.PROJECTED_ACTIONS - facts.READS_DATA):
+        with_data = facts.project(fact, Event(action, EVERYTHING_BUT_A_TRANSITION), lambda _id: None)
+        assert with_data == facts.project(fact, Event(action, {}), lambda _id: None), action
+
+
 def test_a_transition_is_rebuilt_whatever_its_action(db_session):
     referral = make_referral(db_session)
     events.record(db_session, actor_for(make_user(db_session, "senior")), "referral.moved_by_a_new_command",

@@ -1,0 +1,137 @@
+"""referral_fact_counts: the additive counts of referral_facts per month received, pathway, IMD quintile and one
+other segment's value, kept by `facts` in the same transaction from each fact's change, and recounted in SQL by
+the rebuild. A dashboard sums a few thousand of these rows instead of aggregating every referral of its period."""
+from collections.abc import Callable
+from functools import cache
+from operator import itemgetter
+
+from sqlalchemy import case, delete, func, insert, literal, select, union_all
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from inclusive_access.domain.equity import FLAGS
+from inclusive_access.models import ReferralFact, ReferralFactCount
+
+F = ReferralFact
+#: the segments counted within each IMD quintile; "all" (value "") counts every referral of the quintile
+SEGMENTS = ("ethnic_group", "age_band", "sex", *(f"flag_{flag}" for flag in FLAGS))
+ALL = "all"
+#: the quintile stored for "not known" (a key column cannot be NULL)
+NOT_KNOWN_QUINTILE = 0
+KEYS = ("received_month", "pathway", "imd_quintile", "segment", "value")
+
+
+def _flagged_triaged_on_time(fact: dict) -> bool:
+    triaged, due = fact["triaged_at"], fact["triage_due_at"]
+    return bool(fact["flagged"]) and triaged is not None and due is not None and triaged <= due
+
+
+def _count(condition) -> object:
+    return func.count(case((condition, 1)))  # the rows where it holds (never NULL, unlike SUM)
+
+
+def _summed(name: str) -> tuple[object, Callable[[dict], int]]:
+    return func.coalesce(func.sum(getattr(F, name)), 0), itemgetter(name)
+
+
+def _is_set(name: str) -> tuple[object, Callable[[dict], bool]]:
+    return func.count(getattr(F, name)), lambda fact: fact[name] is not None
+
+
+def _is_true(name: str) -> tuple[object, Callable[[dict], bool]]:
+    return _count(getattr(F, name).is_(True)), lambda fact: bool(fact[name])
+
+
+#: each count: (its SQL aggregate over referral_facts, one fact's contribution). The two must agree: the rebuild
+#: counts with the first, every event with the second, and a test compares the results.
+COUNTED = {
+    "referrals": (func.count(), lambda _fact: 1),
+    "accepted": _is_set("accepted_at"),
+    "rejected": _is_set("rejected_at"),
+    "flagged": _is_true("flagged"),
+    "flagged_triaged_on_time": (_count(F.flagged.is_(True) & (F.triaged_at <= F.triage_due_at)),
+                                _flagged_triaged_on_time),
+    "clarifications": _summed("clarifications"),
+    "clarifications_on_time": _summed("clarifications_on_time"),
+    "first_contacts": _is_set("first_contact_at"),
+    "attended": _summed("attended"),
+    "dnas": _summed("dnas"),
+    "dnas_rebooked_in_14_days": _summed("dnas_rebooked_in_14_days"),
+    "discharged": _is_set("discharged_at"),
+    "dna_linked_discharges": _is_true("dna_linked_discharge"),
+    "barrier_checks": _summed("barrier_checks"),
+    "barrier_checks_completed": _summed("barrier_checks_completed"),
+    "adjustments_due": _summed("adjustments_due"),
+    "adjustments_met": _summed("adjustments_met"),
+    "re_referrals_within_90_days": _is_true("re_referral_within_90_days"),
+}
+_CONTRIBUTIONS = [contribution for _sql, contribution in COUNTED.values()]
+
+
+def stored_value(segment: str, value) -> str:
+    """A segment's value as a key of referral_fact_counts."""
+    if segment.startswith("flag_"):
+        return "1" if value else "0"
+    return value
+
+
+def _sql_value(segment: str) -> object:
+    """stored_value in SQL."""
+    column = getattr(F, segment)
+    return case((column.is_(True), "1"), else_="0") if segment.startswith("flag_") else column
+
+
+def _keys(fact: dict) -> list[tuple]:
+    base = (fact["received_month"], fact["pathway"], fact["imd_quintile"] or NOT_KNOWN_QUINTILE)
+    return [(*base, ALL, ""), *((*base, segment, stored_value(segment, fact[segment])) for segment in SEGMENTS)]
+
+
+def _contribution(fact: dict) -> list[int]:
+    return [int(contribution(fact)) for contribution in _CONTRIBUTIONS]
+
+
+def add(session: Session, before: dict | None, after: dict) -> None:
+    """Count one fact's change (`before` None: a new referral) in the caller's transaction.
+
+    A fact's segment keys are fixed at receipt, so the change is the same difference on each of its rows, added
+    by upsert. On PostgreSQL the event log's append lock already serialises the transactions that get here.
+    """
+    change = _contribution(after)
+    if before is not None:
+        change = [new - old for new, old in zip(change, _contribution(before), strict=True)]
+    if not any(change):
+        return
+    counted = dict(zip(COUNTED, change, strict=True))
+    rows = [{**dict(zip(KEYS, key, strict=True)), **counted} for key in _keys(after)]
+    session.execute(_upsert(session.get_bind().dialect.name), rows)  # one statement, compiled once, many rows
+
+
+@cache
+def _upsert(dialect: str):
+    """INSERT a counts row, or add to the one already there."""
+    upsert = (sqlite if dialect == "sqlite" else postgresql).insert(ReferralFactCount)
+    table = ReferralFactCount.__table__
+    return upsert.on_conflict_do_update(index_elements=list(KEYS),
+                                        set_={name: table.c[name] + upsert.excluded[name] for name in COUNTED})
+
+
+def recount(session) -> None:
+    """referral_fact_counts from referral_facts alone, in SQL (the rebuild and the migration). `session` is a
+    Session or a Connection.
+
+    One pass over the facts counts each combination of month, pathway, quintile and every segment's value; "all"
+    and each segment then sum those combinations (far fewer rows than referrals), in the same statement.
+    """
+    session.execute(delete(ReferralFactCount))
+    quintile = func.coalesce(F.imd_quintile, NOT_KNOWN_QUINTILE).label("imd_quintile")
+    values = [_sql_value(segment).label(segment) for segment in SEGMENTS]
+    combinations = (select(F.received_month, F.pathway, quintile, *values,
+                           *(sql.label(name) for name, (sql, _contribution) in COUNTED.items()))
+                    .group_by(F.received_month, F.pathway, quintile, *values).cte("combinations"))
+    cell = combinations.c
+    base = (cell.received_month, cell.pathway, cell.imd_quintile)
+    sums = [func.sum(cell[name]) for name in COUNTED]
+    counted = [select(*base, literal(ALL), literal(""), *sums).group_by(*base),
+               *(select(*base, literal(segment), cell[segment], *sums).group_by(*base, cell[segment])
+                 for segment in SEGMENTS)]
+    session.execute(insert(ReferralFactCount).from_select([*KEYS, *COUNTED], union_all(*counted)))
