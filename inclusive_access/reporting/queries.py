@@ -97,6 +97,7 @@ def _counted(session: Session, period: Period, segment: str, keys: dict[str, tup
 
 
 def _value(segment: str, stored) -> object:
+    """A value of referral_fact_counts as referral_facts holds it (fact_counts.stored_value undone)."""
     if segment == "imd_quintile":
         return stored or None  # fact_counts.NOT_KNOWN_QUINTILE
     if segment.startswith("flag_"):
