@@ -29,7 +29,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from flask_migrate import upgrade
-from sqlalchemy import case, distinct, func, or_, select, text
+from sqlalchemy import case, func, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
@@ -40,7 +40,7 @@ from inclusive_access.domain import clocks, equity
 from inclusive_access.domain import events as ev
 from inclusive_access.domain.policy import DEFAULT_POLICY
 from inclusive_access.extensions import UTCDateTime, db
-from inclusive_access.models import ReasonableAdjustment, ReferralFact
+from inclusive_access.models import ReferralFact
 from inclusive_access.reporting import queries, tables
 
 try:  # the equity KPI's module (being added alongside this benchmark)
@@ -337,15 +337,19 @@ class History:
         ended = self.rng.random() < 0.1
         ends = at + self.rng.uniform(30, 300) * D if ended else None
         ends = ends if ends is not None and ends <= self.until else None
+        if not s.log(timedelta(0), ev.ADJUSTMENT_RECORDED, BOOKING, ("adjustment", aid), {
+                "category": "communication_support", "description": "Interpreter (bench)", "source": "triage_script",
+                "consent_basis": "patient", "review_date": (at + 365 * D).date()}, referral=False):
+            return
+        if ends:  # the patient's event, months on: merged into the log in time order like every other
+            s.events.append((ends, ev.ADJUSTMENT_ENDED, BOOKING, ("adjustment", aid), {"reason": "No longer needed"},
+                             None))
         self.loader.add("reasonable_adjustments", dict(
             id=aid, patient_id=s.pid, category="communication_support", description="Interpreter (bench)",
             source="triage_script", consent_basis="patient", applies_to_appointments=True, recorded_by=BOOKING[0],
             recorded_role="booking", recorded_at=at, review_date=(at + 365 * D).date(),
             status="ended" if ends else "active", ended_at=ends, end_reason="No longer needed" if ends else None,
             version=2 if ends else 1))
-        s.log(timedelta(0), ev.ADJUSTMENT_RECORDED, BOOKING, ("adjustment", aid), {
-            "category": "communication_support", "description": "Interpreter (bench)", "source": "triage_script",
-            "consent_basis": "patient", "review_date": (at + 365 * D).date()}, referral=False)
         adjustments.append(aid)
 
     def treat(self, s: Story, pathway: str, quintile: int | None, adjustments: list) -> None:
@@ -563,15 +567,9 @@ def for_duckdb(statement) -> str:
 
 def facts_counts_sql(period: queries.Period, keys: dict) -> str:
     """What counts_by and cross_counts return, aggregated straight from referral_facts (DuckDB has no rollup):
-    COUNTS and the patient counts in one GROUP BY."""
-    start, end = queries._bounds(period)
-    ra = ReasonableAdjustment
-    adjusted = select(ra.patient_id).where(ra.recorded_at < end, or_(ra.ended_at.is_(None), ra.ended_at >= start))
+    COUNTS in one GROUP BY."""
     statement = (select(*(column.label(name) for name, column in keys.items()),
-                        *(expr.label(name) for name, expr in queries.COUNTS.items()),
-                        func.count(distinct(F.patient_id)).label("patients"),
-                        func.count(distinct(case((F.patient_id.in_(adjusted), F.patient_id))))
-                        .label("patients_with_adjustment"))
+                        *(expr.label(name) for name, expr in queries.COUNTS.items()))
                  .where(*period.where()).group_by(*keys.values()))
     return for_duckdb(statement)
 
@@ -645,8 +643,8 @@ def plan(session, statement) -> list[str]:
     return [row[0] for row in session.execute(text(f"EXPLAIN {compiled}"))]
 
 
-#: what DuckDB reads: the facts and adjustments the measures aggregate, and the counts the pages' statements sum
-PARQUET = ("referral_facts", "reasonable_adjustments", "referral_fact_counts")
+#: what DuckDB reads: the facts the measures aggregate, and the counts the pages' statements sum
+PARQUET = ("referral_facts", "referral_fact_counts")
 
 
 def export_parquet(session, directory: Path) -> float:

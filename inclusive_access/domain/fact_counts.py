@@ -64,6 +64,7 @@ COUNTED = {
     "adjustments_due": _summed("adjustments_due"),
     "adjustments_met": _summed("adjustments_met"),
     "re_referrals_within_90_days": _is_true("re_referral_within_90_days"),
+    "referrals_with_adjustment": _is_true("adjustment_in_place"),
 }
 _CONTRIBUTIONS = [contribution for _sql, contribution in COUNTED.values()]
 

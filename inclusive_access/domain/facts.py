@@ -2,6 +2,7 @@
 row in the same transaction, and `rebuild` recomputes every row from the event log alone, with the same pure
 `project` function."""
 import json
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -9,13 +10,13 @@ from operator import itemgetter
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import column, delete, or_, select, table
+from sqlalchemy import column, delete, exists, or_, select, table
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain import fact_counts
 from inclusive_access.domain.equity import ETHNIC_GROUPS, FLAGS
 from inclusive_access.extensions import UTCDateTime
-from inclusive_access.models import Event, ReferralFact
+from inclusive_access.models import Event, ReasonableAdjustment, ReferralFact
 
 LONDON = ZoneInfo("Europe/London")
 COLUMNS = tuple(c.name for c in ReferralFact.__table__.columns)
@@ -30,6 +31,10 @@ PROJECTED_ACTIONS = TRIAGE_DECISIONS | {
     "referral.received", "rejection.upheld", "clarification.answered", "clarification.closed_without_answer",
     "referral.first_contact", "appointment.attended", "appointment.dna", "appointment.booked",
     "barrier_check.opened", "barrier_check.completed", "adjustment.delivery_recorded", "referral.discharged"}
+#: a patient's events the replay follows: whether the patient has an active adjustment, and (recorded) the change to
+#: each of the patient's referrals still open
+ADJUSTMENT_RECORDED, ADJUSTMENT_ENDED = "adjustment.recorded", "adjustment.ended"
+PATIENT_ACTIONS = frozenset({ADJUSTMENT_RECORDED, ADJUSTMENT_ENDED})
 #: ...and any transition, whatever its action: its data (canonical JSON, no spaces) holds a string "to" like this
 TRANSITION_MARK = '"to":"'
 #: the actions whose data `project` reads, besides a transition's (a test checks the others ignore theirs)
@@ -65,7 +70,16 @@ def _month(moment: datetime) -> str:
     return _month_of_hour(moment.year, moment.month, moment.day, moment.hour)
 
 
-def _received(event, data: dict, previous: Callable[[int], dict | None]) -> dict:
+class Known(NamedTuple):
+    """What `project` may look up besides the event, as it stood just before it."""
+
+    #: an earlier referral's facts
+    facts: Callable[[int], dict | None]
+    #: whether a patient has a reasonable adjustment active
+    adjusted: Callable[[int], bool]
+
+
+def _received(event, data: dict, known: Known) -> dict:
     received = _time(data["received_at"])
     flags = set(data.get("flags") or ())
     fact = dict.fromkeys(COLUMNS)
@@ -78,24 +92,30 @@ def _received(event, data: dict, previous: Callable[[int], dict | None]) -> dict
         triage_due_at=_time(data.get("triage_due_at")), clarifications=0, clarifications_on_time=0, attended=0,
         dnas=0, dnas_rebooked_in_14_days=0, barrier_checks=0, barrier_checks_completed=0, adjustments_due=0,
         adjustments_met=0, dna_linked_discharge=False, previous_referral_id=data.get("previous_referral_id"),
-        re_referral_within_90_days=False)
-    earlier = previous(fact["previous_referral_id"]) if fact["previous_referral_id"] else None
+        re_referral_within_90_days=False, adjustment_in_place=known.adjusted(event.patient_id))
+    earlier = known.facts(fact["previous_referral_id"]) if fact["previous_referral_id"] else None
     if earlier and earlier["closed_at"] is not None:
         fact["re_referral_within_90_days"] = received - earlier["closed_at"] <= RE_REFERRAL_WITHIN
     return fact
 
 
-def project(fact: dict | None, event, previous: Callable[[int], dict | None]) -> dict | None:
-    """The referral's facts after `event`, from the event alone (pure; `previous` finds an earlier referral's facts).
+def project(fact: dict | None, event, known: Known) -> dict | None:
+    """The referral's facts after `event`, from the event and what is `known` (pure).
 
-    Returns None for events that do not concern a referral's facts.
+    A patient's adjustment.recorded is given for each of the patient's referrals: one still open then had an
+    adjustment in place. Returns None for events that do not change the facts given.
     """
+    action = event.action
+    if action == ADJUSTMENT_RECORDED:
+        if fact is None or fact["closed_at"] is not None or fact["adjustment_in_place"]:
+            return None
+        return {**fact, "adjustment_in_place": True}
     if event.referral_id is None:
         return None
     data = json.loads(event.data) if isinstance(event.data, str) else (event.data or {})
-    action, at = event.action, _time(event.occurred_at)
+    at = _time(event.occurred_at)
     if action == "referral.received":
-        return _received(event, data, previous)
+        return _received(event, data, known)
     if fact is None:
         return None
     fact = dict(fact)
@@ -145,22 +165,36 @@ def _row(session: Session, referral_id: int) -> dict | None:
     return None if row is None else {c: getattr(row, c) for c in COLUMNS}
 
 
+def _adjusted(session: Session, patient_id: int) -> bool:
+    # the register is written before its event, in the same transaction: as the log stands at the event
+    return session.scalar(select(exists().where(ReasonableAdjustment.patient_id == patient_id,
+                                                ReasonableAdjustment.status == "active")))
+
+
 def apply(session: Session, event: Event) -> None:
-    """Update the referral's facts from one event, in the caller's transaction (events.record calls this)."""
-    if event.referral_id is None:
-        return
-    before = _row(session, event.referral_id)
-    after = project(before, event, lambda rid: _row(session, rid))
-    if after is None or after == before:
-        return
-    if before is None:
-        session.add(ReferralFact(**after))
+    """Update the facts an event changes, in the caller's transaction (events.record calls this): its referral's,
+    or for an adjustment recorded, those of the patient's referrals still open."""
+    if event.action == ADJUSTMENT_RECORDED:
+        referral_ids = session.scalars(select(ReferralFact.referral_id).where(
+            ReferralFact.patient_id == event.patient_id, ReferralFact.closed_at.is_(None))).all()
+    elif event.referral_id is not None:
+        referral_ids = [event.referral_id]
     else:
-        row = session.get(ReferralFact, event.referral_id)
-        for column, value in after.items():
-            if before[column] != value:
-                setattr(row, column, value)
-    fact_counts.add(session, before, after)
+        return
+    known = Known(lambda rid: _row(session, rid), lambda pid: _adjusted(session, pid))
+    for referral_id in referral_ids:
+        before = _row(session, referral_id)
+        after = project(before, event, known)
+        if after is None or after == before:
+            continue
+        if before is None:
+            session.add(ReferralFact(**after))
+        else:
+            row = session.get(ReferralFact, referral_id)
+            for column, value in after.items():
+                if before[column] != value:
+                    setattr(row, column, value)
+        fact_counts.add(session, before, after)
     session.flush()
 
 
@@ -184,14 +218,27 @@ def replay(rows: Iterable) -> dict[int, dict]:
     """
     facts: dict[int, dict] = {}
     found = facts.get
+    active: Counter[int] = Counter()  # each patient's active adjustments
+    referrals_of: defaultdict[int, list[int]] = defaultdict(list)
+    known = Known(found, lambda pid: active[pid] > 0)
     for action, occurred_at, referral_id, patient_id, data in rows:  # unpacking: a Row's attributes cost more
+        if action in PATIENT_ACTIONS:
+            active[patient_id] += 1 if action == ADJUSTMENT_RECORDED else -1
+            if action == ADJUSTMENT_RECORDED:
+                event = _Event(action, _time(occurred_at), referral_id, patient_id, {})
+                for rid in referrals_of[patient_id]:
+                    if (after := project(facts[rid], event, known)) is not None:
+                        facts[rid] = after
+            continue
         if referral_id is None:
             continue
         if isinstance(data, str):  # decoded only where `project` reads it: replay is about 30% faster for it
             data = _decode(data)[0] if action in READS_DATA or TRANSITION_MARK in data else {}
         event = _Event(action, _time(occurred_at), referral_id, patient_id, data)
-        after = project(found(referral_id), event, found)
+        after = project(found(referral_id), event, known)
         if after is not None:
+            if referral_id not in facts:
+                referrals_of[patient_id].append(referral_id)
             facts[referral_id] = after
     return facts
 
@@ -238,12 +285,14 @@ def _stored_rows(session: Session, facts: Iterable[dict]) -> tuple[str, list[tup
 def rebuild(session: Session, batch: int = 20_000) -> int:
     """Recompute referral_facts from the event log alone, in the caller's transaction; returns the rows written.
 
-    Reads only the events `project` can act on (PROJECTED_ACTIONS and transitions; views, attempts, notes and
-    the rest never change a referral's facts) and writes with the driver's executemany.
+    Reads only the events `project` and `replay` can act on (PROJECTED_ACTIONS and transitions of a referral,
+    PATIENT_ACTIONS; views, attempts, notes and the rest never change a referral's facts) and writes with the
+    driver's executemany.
     """
     relevant = or_(_LOG.c.action.in_(sorted(PROJECTED_ACTIONS)), _LOG.c.data.like(f"%{TRANSITION_MARK}%"))
     query = (select(_LOG.c.action, _LOG.c.occurred_at, _LOG.c.referral_id, _LOG.c.patient_id, _LOG.c.data)
-             .where(_LOG.c.referral_id.is_not(None), relevant).order_by(_LOG.c.seq))
+             .where(or_(_LOG.c.referral_id.is_not(None) & relevant, _LOG.c.action.in_(sorted(PATIENT_ACTIONS))))
+             .order_by(_LOG.c.seq))
     with session.execute(query.execution_options(yield_per=batch)) as result:
         facts = replay(result)
     connection, values = session.connection(), list(facts.values())

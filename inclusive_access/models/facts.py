@@ -1,7 +1,7 @@
 """referral_facts: the reporting projection, one row per referral, written only by domain.facts."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from inclusive_access.extensions import db
@@ -77,6 +77,9 @@ class ReferralFact(db.Model):
     previous_referral_id: Mapped[int | None]
     #: received within 90 days of the previous referral's closure
     re_referral_within_90_days: Mapped[bool] = mapped_column(default=False)
+    #: the patient had a reasonable adjustment active at some time while the referral was open (at receipt, or
+    #: recorded before it closed); the server default let migration 0010 add the column to the rows there
+    adjustment_in_place: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class ReferralFactCount(db.Model):
@@ -110,3 +113,4 @@ class ReferralFactCount(db.Model):
     adjustments_due: Mapped[int]
     adjustments_met: Mapped[int]
     re_referrals_within_90_days: Mapped[int]
+    referrals_with_adjustment: Mapped[int] = mapped_column(server_default="0")  # for migration 0010, as above

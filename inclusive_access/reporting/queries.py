@@ -1,11 +1,9 @@
-"""Equity measures as SQL aggregations: counts per segment summed from referral_fact_counts, patient counts and
-order-statistic quantiles from referral_facts."""
+"""Equity measures as SQL aggregations: counts per segment summed from referral_fact_counts, order-statistic
+quantiles from referral_facts."""
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, distinct, func, or_, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
@@ -15,16 +13,12 @@ from inclusive_access.models import (
     AuditAnswer,
     AuditFinding,
     AuditSampleRecord,
-    ReasonableAdjustment,
     ReferralFact,
     ReferralFactCount,
 )
 
-LONDON = ZoneInfo("Europe/London")
-
 F = ReferralFact
 C = ReferralFactCount
-RA = ReasonableAdjustment
 #: segment name -> the column it groups by (flags group by true/false)
 SEGMENTS = {
     "imd_quintile": F.imd_quintile, "ethnic_group": F.ethnic_group, "age_band": F.age_band, "sex": F.sex,
@@ -74,14 +68,6 @@ def _unary_plus(element, compiler, **kw) -> str:
 COUNTS = {name: sql for name, (sql, _contribution) in fact_counts.COUNTED.items()}
 
 
-def _bounds(period: Period) -> tuple[datetime, datetime]:
-    """The period as UTC instants: London midnight on the first month's 1st, to that of the month after the last."""
-    year, month = int(period.last[:4]), int(period.last[5:])
-    after = f"{year + month // 12:04d}-{month % 12 + 1:02d}"
-    return tuple(datetime.fromisoformat(f"{m}-01").replace(tzinfo=LONDON).astimezone(UTC)
-                 for m in (period.first, after))
-
-
 def _counted(session: Session, period: Period, segment: str, keys: dict[str, tuple[object, str]]) -> list[dict]:
     """COUNTS summed from referral_fact_counts over the period, for one counted segment (or "all"), per `keys`
     (name -> (its column there, the segment whose values it holds)), the values as referral_facts holds them."""
@@ -105,40 +91,20 @@ def _value(segment: str, stored) -> object:
     return stored
 
 
-def _with_patients(session: Session, period: Period, keys: dict, rows: list[dict]) -> list[dict]:
-    """Add, per group, the patients referred and those with a reasonable adjustment active at any time in the
-    period (recorded before it ended, not ended before it began): patient-level, so by COUNT DISTINCT over the
-    period's referrals; the patients with an active adjustment are found once, not per row."""
-    start, end = _bounds(period)
-    adjusted = select(RA.patient_id).where(RA.recorded_at < end, or_(RA.ended_at.is_(None), RA.ended_at >= start))
-    query = (select(*keys.values(), func.count(distinct(F.patient_id)),
-                    func.count(distinct(case((F.patient_id.in_(adjusted), F.patient_id)))))
-             .where(*period.where()).group_by(*keys.values()))
-    found = {tuple(row[:len(keys)]): row[len(keys):] for row in session.execute(query)}
-    if found.keys() != {tuple(row[name] for name in keys) for row in rows}:
-        raise RuntimeError("referral_fact_counts disagrees with referral_facts: run flask facts rebuild")
-    for row in rows:
-        row["patients"], row["patients_with_adjustment"] = found[tuple(row[name] for name in keys)]
-    return rows
-
-
 def counts_by(session: Session, period: Period, segment: str) -> list[dict]:
-    """Every count of COUNTS for each value of `segment` (None is the "not known" row), and the patient counts."""
+    """Every count of COUNTS for each value of `segment` (None is the "not known" row)."""
     if segment in ("imd_quintile", "pathway"):
-        rows = _counted(session, period, fact_counts.ALL, {"segment": (getattr(C, segment), segment)})
-    else:
-        rows = _counted(session, period, segment, {"segment": (C.value, segment)})
-    return _with_patients(session, period, {"segment": SEGMENTS[segment]}, rows)
+        return _counted(session, period, fact_counts.ALL, {"segment": (getattr(C, segment), segment)})
+    return _counted(session, period, segment, {"segment": (C.value, segment)})
 
 
 def cross_counts(session: Session, period: Period, row_segment: str, column_segment: str) -> list[dict]:
     """COUNTS for each IMD quintile and value of another segment (an intersectional table), keys "row" and
-    "column", with the patient counts."""
+    "column"."""
     if row_segment != "imd_quintile" or column_segment not in fact_counts.SEGMENTS:
         raise ValueError(f"no intersectional counts for {row_segment} x {column_segment}")
-    rows = _counted(session, period, column_segment,
+    return _counted(session, period, column_segment,
                     {"row": (C.imd_quintile, row_segment), "column": (C.value, column_segment)})
-    return _with_patients(session, period, {"row": SEGMENTS[row_segment], "column": SEGMENTS[column_segment]}, rows)
 
 
 def _quantiles(session: Session, keys: dict, conditions: list, ps: dict[str, float]) -> dict:

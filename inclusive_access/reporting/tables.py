@@ -20,7 +20,7 @@ MEASURES = (
     ("barrier_checks_completed", "Barrier checks completed", "barrier_checks_completed", "barrier_checks"),
     ("adjustments_met", "Adjustments met at appointments", "adjustments_met", "adjustments_due"),
     ("re_referred_in_90_days", "Re-referrals within 90 days of closure", "re_referrals_within_90_days", "referrals"),
-    ("active_adjustment", "Patients with an active adjustment", "patients_with_adjustment", "patients"),
+    ("adjustment_in_place", "Referrals with an adjustment in place", "referrals_with_adjustment", "referrals"),
 )
 MEASURE_LABELS = {key: label for key, label, _num, _den in MEASURES}
 #: Monte-Carlo repetitions for SII/RII intervals on the dashboard, seeded so the same data gives the same report
@@ -70,7 +70,7 @@ class Column:
 
 def _derived(found: dict | None) -> dict:
     """A group's counts (zeros when the group is empty), with attendances = attended + DNAs."""
-    counts = dict.fromkeys((*queries.COUNTS, "patients", "patients_with_adjustment"), 0) | (found or {})
+    counts = dict.fromkeys(queries.COUNTS, 0) | (found or {})
     counts["attendances"] = counts["attended"] + counts["dnas"]
     return counts
 

@@ -1,5 +1,5 @@
 """referral_fact_counts: referral_facts' additive counts per month received, pathway, IMD quintile and segment
-value, counted from the facts already there by the same SQL as `flask facts rebuild` (domain.fact_counts).
+value. Created empty: 0010 counts them (today's `recount` counts columns this revision does not have).
 
 Revision ID: 0009
 Revises: 0008
@@ -9,12 +9,15 @@ Create Date: 2026-12-02 04:50:00
 import sqlalchemy as sa
 from alembic import op
 
-from inclusive_access.domain.fact_counts import COUNTED, recount
-
 revision = '0009'
 down_revision = '0008'
 branch_labels = None
 depends_on = None
+
+COUNTED = ("referrals", "accepted", "rejected", "flagged", "flagged_triaged_on_time", "clarifications",
+           "clarifications_on_time", "first_contacts", "attended", "dnas", "dnas_rebooked_in_14_days", "discharged",
+           "dna_linked_discharges", "barrier_checks", "barrier_checks_completed", "adjustments_due", "adjustments_met",
+           "re_referrals_within_90_days")
 
 
 def upgrade():
@@ -28,7 +31,6 @@ def upgrade():
     sa.PrimaryKeyConstraint('received_month', 'pathway', 'imd_quintile', 'segment', 'value',
                             name=op.f('pk_referral_fact_counts'))
     )
-    recount(op.get_bind())
 
 
 def downgrade():

@@ -5,7 +5,17 @@ import pytest
 from sqlalchemy import func, select
 
 from inclusive_access import demo
-from inclusive_access.domain import appointments, discharge, dna, events, fact_counts, facts, intake, triage
+from inclusive_access.domain import (
+    adjustments,
+    appointments,
+    discharge,
+    dna,
+    events,
+    fact_counts,
+    facts,
+    intake,
+    triage,
+)
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.models import Event, ReferralFact, ReferralFactCount
 from tests.factories import SCRIPT, make_referral, make_user
@@ -31,6 +41,7 @@ def test_the_rebuilt_projection_equals_the_incremental_one_row_for_row(db_sessio
     assert len(incremental) == 90
     assert {row["state"] for row in incremental} >= {"received", "accepted", "in_treatment"}
     assert sum(row["dnas"] for row in incremental) > 0, "the history exercises missed appointments"
+    assert 0 < sum(row["adjustment_in_place"] for row in incremental) < 90, "and adjustments for some"
     counted = counts(db_session)
     referrals = fact_counts.KEYS.index("value") + 1  # the first count
     assert sum(row[referrals] for row in counted) == 90 * (1 + len(fact_counts.SEGMENTS))  # "all" and each segment
@@ -134,6 +145,46 @@ def test_a_re_referral_within_90_days_of_closure_is_marked(db_session):
     assert db_session.get(ReferralFact, soon.id).re_referral_within_90_days is True  # 89 days after
     assert db_session.get(ReferralFact, late.id).re_referral_within_90_days is False  # 92 days after
     assert db_session.get(ReferralFact, first.id).re_referral_within_90_days is False
+
+
+def test_an_adjustment_is_in_place_for_the_referrals_open_while_the_patient_had_one(db_session):
+    """In log order: active at receipt, recorded while open (each open referral of the patient), ended before
+    receipt, recorded only after closure. The rebuild finds the same from the log alone."""
+    booker = actor_for(make_user(db_session, "booking"))
+    clinician = actor_for(make_user(db_session, "clinician"))
+    details = adjustments.AdjustmentDetails(category="timing", description="Afternoons", consent_basis="patient")
+
+    def adjust(referral, day: int):
+        return adjustments.record_adjustment(db_session, booker, referral.patient, details, "patient_request",
+                                             now=datetime(2026, 6, day, 9, tzinfo=UTC))
+
+    ended_first = make_referral(db_session, received_at="2026-06-01 10:00")
+    gone = adjust(ended_first, 2)
+    adjustments.end_adjustment(db_session, booker, gone, gone.version, "No longer needed",
+                               now=datetime(2026, 6, 3, 9, tzinfo=UTC))
+    after_it_ended = make_referral(db_session, nhs_number=ended_first.patient.nhs_number,
+                                   received_at="2026-06-04 10:00")
+    held = make_referral(db_session, received_at="2026-06-01 10:00")
+    adjust(held, 2)
+    with_one = make_referral(db_session, nhs_number=held.patient.nhs_number, pathway="frailty",
+                             received_at="2026-06-05 10:00")
+    rejected = make_referral(db_session, received_at="2026-06-01 10:00")
+    triage.triage_referral(db_session, clinician, rejected, rejected.version, SCRIPT, [], "reject",
+                           reason_code="wrong_service", reason_text="Falls service",
+                           now=datetime(2026, 6, 1, 12, tzinfo=UTC))
+    still_open = make_referral(db_session, nhs_number=rejected.patient.nhs_number, pathway="frailty",
+                               received_at="2026-06-02 10:00")
+    adjust(rejected, 6)
+    db_session.commit()
+    in_place = {r.id: db_session.get(ReferralFact, r.id).adjustment_in_place
+                for r in (ended_first, after_it_ended, held, with_one, rejected, still_open)}
+    assert in_place == {ended_first.id: True, after_it_ended.id: False, held.id: True, with_one.id: True,
+                        rejected.id: False, still_open.id: True}
+    incremental, counted = snapshot(db_session), counts(db_session)
+    facts.rebuild(db_session)
+    db_session.commit()
+    db_session.expire_all()
+    assert (snapshot(db_session), counts(db_session)) == (incremental, counted)
 
 
 def test_events_without_a_referral_leave_the_projection_alone(db_session):

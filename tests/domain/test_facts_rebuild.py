@@ -15,6 +15,9 @@ EVERYTHING_BUT_A_TRANSITION = {"due_at": WHEN, "first_contact_at": WHEN, "starts
                                "deliveries": [{"adjustment_id": 1, "met": True, "reason": None}]}
 
 
+NOTHING_KNOWN = facts.Known(facts=lambda _id: None, adjusted=lambda _id: False)
+
+
 class Event:
     def __init__(self, action: str, data: dict):
         self.action, self.data, self.occurred_at = action, data, WHEN
@@ -27,28 +30,28 @@ def stored(session) -> list[tuple]:
 
 
 def test_the_projected_actions_are_real_actions():
-    assert facts.PROJECTED_ACTIONS <= ACTIONS
+    assert facts.PROJECTED_ACTIONS | facts.PATIENT_ACTIONS <= ACTIONS
 
 
 def test_an_action_the_rebuild_skips_changes_no_facts():
     """rebuild reads PROJECTED_ACTIONS and transitions only: project must ignore every other action."""
     fact = facts.project(None, Event(events.REFERRAL_RECEIVED, {"received_at": "2026-06-01T09:00:00+00:00",
-                                                                 "pathway_code": "msk"}), lambda _id: None)
+                                                                 "pathway_code": "msk"}), NOTHING_KNOWN)
     fact["unrebooked_dna_at"] = datetime(2026, 6, 1, 12, tzinfo=UTC)
     fact["clarification_due_at"] = datetime(2026, 6, 2, 12, tzinfo=UTC)
-    for action in sorted(ACTIONS - facts.PROJECTED_ACTIONS):
-        assert facts.project(fact, Event(action, EVERYTHING_BUT_A_TRANSITION), lambda _id: None) == fact, action
+    for action in sorted(ACTIONS - facts.PROJECTED_ACTIONS - facts.PATIENT_ACTIONS):
+        assert facts.project(fact, Event(action, EVERYTHING_BUT_A_TRANSITION), NOTHING_KNOWN) == fact, action
 
 
 def test_the_actions_replay_does_not_decode_ignore_their_data():
     """replay passes {} for an action outside READS_DATA that is not a transition: project must not need it."""
     fact = facts.project(None, Event(events.REFERRAL_RECEIVED, {"received_at": "2026-06-01T09:00:00+00:00",
-                                                                 "pathway_code": "msk"}), lambda _id: None)
+                                                                 "pathway_code": "msk"}), NOTHING_KNOWN)
     fact["unrebooked_dna_at"] = datetime(2026, 5, 30, 12, tzinfo=UTC)
     fact["clarification_due_at"] = datetime(2026, 6, 2, 12, tzinfo=UTC)
     for action in sorted(facts.PROJECTED_ACTIONS - facts.READS_DATA):
-        with_data = facts.project(fact, Event(action, EVERYTHING_BUT_A_TRANSITION), lambda _id: None)
-        assert with_data == facts.project(fact, Event(action, {}), lambda _id: None), action
+        with_data = facts.project(fact, Event(action, EVERYTHING_BUT_A_TRANSITION), NOTHING_KNOWN)
+        assert with_data == facts.project(fact, Event(action, {}), NOTHING_KNOWN), action
 
 
 def test_a_transition_is_rebuilt_whatever_its_action(db_session):

@@ -160,28 +160,30 @@ def test_gradients_are_the_sii_and_rii_of_the_five_quintiles_rates(db_session):
         "counts of 4 are hidden for sharing, so no gradient is drawn from them"
 
 
-def test_patients_with_an_active_adjustment_count_adjustments_live_at_any_time_in_the_period(db_session):
+def test_referrals_with_an_adjustment_in_place_are_counted_over_the_referrals(db_session):
+    """In IMD quintile 3 (not flagged, so a rejection closes the referral at once): one patient's adjustment,
+    recorded before a June referral; another patient's recorded only after theirs was rejected; two referrals
+    without one (tests/domain/test_facts.py has every case of the fact itself)."""
     from datetime import UTC, datetime
 
     from inclusive_access.domain import adjustments
 
     booker = actor_for(make_user(db_session, "booking"))
-    people = _received(db_session, 4, imd_decile="1")
+    clinician = actor_for(make_user(db_session, "clinician"))
     details = adjustments.AdjustmentDetails(category="timing", description="Afternoons", consent_basis="patient")
-    adjustments.record_adjustment(db_session, booker, people[0].patient, details, "patient_request",
-                                  now=datetime(2026, 5, 1, 9, tzinfo=UTC))  # before June, still active
-    ended = adjustments.record_adjustment(db_session, booker, people[1].patient, details, "patient_request",
-                                          now=datetime(2026, 3, 1, 9, tzinfo=UTC))
-    adjustments.end_adjustment(db_session, booker, ended, ended.version, "No longer needed",
-                               now=datetime(2026, 5, 20, 9, tzinfo=UTC))  # ended before June
-    adjustments.record_adjustment(db_session, booker, people[2].patient, details, "patient_request",
-                                  now=datetime(2026, 7, 2, 9, tzinfo=UTC))  # after June
-    late_end = adjustments.record_adjustment(db_session, booker, people[3].patient, details, "patient_request",
-                                             now=datetime(2026, 4, 1, 9, tzinfo=UTC))
-    adjustments.end_adjustment(db_session, booker, late_end, late_end.version, "Moved away",
-                               now=datetime(2026, 6, 15, 9, tzinfo=UTC))  # live for half of June
-    cell = tables.segment_table(db_session, JUNE, "imd_quintile")[0].cells["active_adjustment"]
-    assert (cell.x, cell.n) == (2, 4)
+    known = make_referral(db_session, received_at="2026-03-02 10:00", imd_decile="5")
+    adjustments.record_adjustment(db_session, booker, known.patient, details, "patient_request",
+                                  now=datetime(2026, 5, 1, 9, tzinfo=UTC))
+    people = [make_referral(db_session, nhs_number=known.patient.nhs_number, received_at="2026-06-01 10:00"),
+              *_received(db_session, 3, imd_decile="5")]
+    triage.triage_referral(db_session, clinician, people[1], people[1].version, SCRIPT, [], "reject",
+                           reason_code="wrong_service", reason_text="Falls service",
+                           now=datetime(2026, 6, 1, 12, tzinfo=UTC))
+    adjustments.record_adjustment(db_session, booker, people[1].patient, details, "patient_request",
+                                  now=datetime(2026, 6, 20, 9, tzinfo=UTC))
+    cell = tables.segment_table(db_session, JUNE, "imd_quintile")[2].cells["adjustment_in_place"]
+    assert (cell.x, cell.n) == (1, 4)
+    assert cell.rate == pytest.approx(0.25)
 
 
 def test_completeness_charts_start_at_the_first_month_with_referrals(db_session):
