@@ -25,6 +25,10 @@ def _rate(value: float | None) -> float | str:
     return "" if value is None else round(100 * value, 1)
 
 
+def _tenths(days: float | None) -> float | str:
+    return "" if days is None else round(days, 1)
+
+
 def _rows(columns: list[Column]) -> list[list]:
     """One row per segment value and measure: group, measure, numerator, denominator, value, 95% interval.
 
@@ -36,9 +40,10 @@ def _rows(columns: list[Column]) -> list[list]:
             cell = column.cells[key]
             rows.append([column.label, label, cell.x, cell.n, _rate(cell.rate), _rate(cell.lower), _rate(cell.upper)])
         n = column.wait_n if column.median_days is not None else ""
-        for label, days in (("median", column.median_days), ("90th percentile", column.p90_days)):
-            rows.append([column.label, f"Referral to first contact: {label} days", "", n,
-                         "" if days is None else round(days, 1), "", ""])
+        rows.append([column.label, "Referral to first contact: median days", "", n, _tenths(column.median_days),
+                     _tenths(column.median_lower), _tenths(column.median_upper)])
+        rows.append([column.label, "Referral to first contact: 90th percentile days", "", n,
+                     _tenths(column.p90_days), "", ""])
     return rows
 
 
@@ -100,6 +105,7 @@ def report(session: Session, period: Period, policy: Policy, pathways: list[str]
                                                  "rate": c.cells[key].rate, "lower_95": c.cells[key].lower,
                                                  "upper_95": c.cells[key].upper} for key, *_ in MEASURES},
                               "wait_n": c.wait_n, "median_days": _days(c.median_days),
+                              "median_lower_95": _days(c.median_lower), "median_upper_95": _days(c.median_upper),
                               "p90_days": _days(c.p90_days)}
                              for c in tables.segment_table(session, period, segment, shared=True)]
                    for segment in tables.SEGMENT_LABELS},

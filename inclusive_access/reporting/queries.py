@@ -1,6 +1,7 @@
 """Equity measures as SQL aggregations: counts per segment summed from referral_fact_counts, order-statistic
 quantiles from referral_facts."""
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import case, func, select
@@ -107,10 +108,12 @@ def cross_counts(session: Session, period: Period, row_segment: str, column_segm
                     {"row": (C.imd_quintile, row_segment), "column": (C.value, column_segment)})
 
 
-def _quantiles(session: Session, keys: dict, conditions: list, ps: dict[str, float]) -> dict:
-    """R type-7 quantiles of days_to_first_contact per group of `keys`: {key tuple: {"n", name: value}}.
+def _quantiles(session: Session, keys: dict, conditions: list, ps: dict[str, float],
+               ranks: Callable[[int], dict[str, int]] | None = None) -> dict:
+    """R type-7 quantiles of days_to_first_contact per group of `keys`: {key tuple: {"n", name: value}}, and
+    for each name of `ranks(n)` the order statistic of that (1-based) rank.
 
-    The database counts each group, then reads the two order statistics each quantile needs by offset, in wait
+    The database counts each group, then reads the order statistics each quantile needs by offset, in wait
     order (for h = (n - 1) p + 1, x[floor h] and the next; the value lies between them). Along an index that
     leads with the group's keys then the wait (ix_referral_facts_wait_*, ix_referral_facts_first_contact_wait),
     each read walks index entries only, with no sort: the period's waits are never ranked as a whole.
@@ -122,25 +125,29 @@ def _quantiles(session: Session, keys: dict, conditions: list, ps: dict[str, flo
         key, found = tuple(group), {"n": n}
         matching = [column.is_(None) if value is None else column == value
                     for column, value in zip(keys.values(), key, strict=True)]
+        in_order = select(F.days_to_first_contact).where(*waits, *matching).order_by(F.days_to_first_contact)
         for name, p in ps.items():
             h = (n - 1) * p + 1
             low = math.floor(h)
-            pair = session.scalars(select(F.days_to_first_contact).where(*waits, *matching)
-                                   .order_by(F.days_to_first_contact).limit(2).offset(low - 1)).all()
+            pair = session.scalars(in_order.limit(2).offset(low - 1)).all()
             found[name] = pair[0] + (h - low) * ((pair[1] if len(pair) > 1 else pair[0]) - pair[0])
+        for name, rank in (ranks(n) if ranks else {}).items():
+            found[name] = session.scalar(in_order.limit(1).offset(rank - 1))
         result[key] = found
     return result
 
 
-def wait_quantiles_by(session: Session, period: Period, segment: str) -> dict:
-    """Median and 90th percentile of referral-to-first-contact (days) per segment value, computed in SQL.
+def wait_quantiles_by(session: Session, period: Period, segment: str,
+                      ranks: Callable[[int], dict[str, int]] | None = None) -> dict:
+    """Median and 90th percentile of referral-to-first-contact (days) per segment value, computed in SQL, and the
+    order statistics `ranks` names for a group of n (a median's interval).
 
     Quantiles follow R's type 7 (linear between order statistics), on referrals received in the period
-    that have had their first contact. Returns {segment value: {"n", "median", "p90"}}.
+    that have had their first contact. Returns {segment value: {"n", "median", "p90", *ranks}}.
     """
     # months and pathway are checked along the segment's wait index, never used to choose another index
     where = period.where(unindexed(F.received_month), unindexed(F.pathway))
-    found = _quantiles(session, {"segment": SEGMENTS[segment]}, where, {"median": 0.5, "p90": 0.9})
+    found = _quantiles(session, {"segment": SEGMENTS[segment]}, where, {"median": 0.5, "p90": 0.9}, ranks)
     return {key[0]: value for key, value in found.items()}
 
 

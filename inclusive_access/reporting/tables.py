@@ -65,6 +65,9 @@ class Column:
     cells: dict[str, Cell] = field(default_factory=dict)
     wait_n: int = 0
     median_days: float | None = None
+    #: the median's 95% order-statistic (binomial) interval
+    median_lower: float | None = None
+    median_upper: float | None = None
     p90_days: float | None = None
 
 
@@ -87,10 +90,16 @@ def _suppressed(values: list[int], shared: bool) -> list[int | str]:
     return [row[0] for row in stats.suppress([[v] for v in values], row_totals=False, column_totals=True)]
 
 
+def _median_interval(n: int) -> dict[str, int]:
+    """The ranks of the order statistics that bound a median's 95% interval (DOMAIN.md)."""
+    lower, upper = stats.median_ci(n)
+    return {"median_lower": lower, "median_upper": upper}
+
+
 def segment_table(session: Session, period: Period, segment: str, shared: bool = False) -> list[Column]:
     """Every measure for each value of `segment` over `period` (SQL aggregates; rates and intervals from them)."""
     rows = queries.counts_by(session, period, segment)
-    waits = queries.wait_quantiles_by(session, period, segment)
+    waits = queries.wait_quantiles_by(session, period, segment, ranks=_median_interval)
     values = segment_values(segment)
     unknown_keys = {r["segment"] for r in rows} - {v for v, _ in values}
     if unknown_keys:  # every stored value must be listed, so no group silently drops out of a report
@@ -113,6 +122,7 @@ def segment_table(session: Session, period: Period, segment: str, shared: bool =
         wait = waits.get(column.value)
         if wait and not (shared and stats.suppress_count(wait["n"]) == stats.SUPPRESSED):
             column.wait_n, column.median_days, column.p90_days = wait["n"], wait["median"], wait["p90"]
+            column.median_lower, column.median_upper = wait["median_lower"], wait["median_upper"]
     return columns
 
 

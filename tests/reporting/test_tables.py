@@ -160,6 +160,23 @@ def test_gradients_are_the_sii_and_rii_of_the_five_quintiles_rates(db_session):
         "counts of 4 are hidden for sharing, so no gradient is drawn from them"
 
 
+def test_each_median_has_its_order_statistic_interval(db_session):
+    """Nine waits of 1 to 9 days: the 95% interval runs from the 2nd to the 8th (stats.median_ci(9)); four waits
+    give (1, 4), the widest there is."""
+    booker = actor_for(make_user(db_session, "booking"))
+    for referral, days in zip(_received(db_session, 9, imd_decile="9"), range(1, 10), strict=True):
+        accept_and_attend(db_session, booker, referral, days)
+    for referral, days in zip(_received(db_session, 4, imd_decile="1"), (3, 1, 4, 2), strict=True):
+        accept_and_attend(db_session, booker, referral, days)
+    columns = tables.segment_table(db_session, JUNE, "imd_quintile")
+    assert stats.median_ci(9) == (2, 8)
+    assert (columns[4].median_days, columns[4].median_lower, columns[4].median_upper) == pytest.approx((5, 2, 8))
+    assert (columns[0].median_days, columns[0].median_lower, columns[0].median_upper) == pytest.approx((2.5, 1, 4))
+    assert (columns[1].median_lower, columns[1].median_upper) == (None, None), "no waits, no interval"
+    csv_lines = exports.table_csv(columns, "IMD quintile").splitlines()
+    assert "5 (least deprived),Referral to first contact: median days,,9,5.0,2.0,8.0" in csv_lines
+
+
 def test_referrals_with_an_adjustment_in_place_are_counted_over_the_referrals(db_session):
     """In IMD quintile 3 (not flagged, so a rejection closes the referral at once): one patient's adjustment,
     recorded before a June referral; another patient's recorded only after theirs was rejected; two referrals

@@ -42,6 +42,17 @@ def test_type_7_quantiles_with_ties_single_referrals_and_the_unknown_row(crafted
     assert 3 not in got
 
 
+def test_the_order_statistics_asked_for_are_read_by_rank(crafted):
+    def first_second_and_last(n: int) -> dict[str, int]:
+        return {"first": 1, "second": min(2, n), "last": n}
+
+    got = queries.wait_quantiles_by(crafted, Period("2026-03", "2026-04", "msk"), "imd_quintile",
+                                    ranks=first_second_and_last)
+    assert (got[1]["first"], got[1]["second"], got[1]["last"]) == (1.0, 2.0, 3.0)  # sorted 1, 2, 2, 3
+    assert (got[2]["first"], got[2]["second"], got[2]["last"]) == (5.5, 5.5, 5.5)
+    assert (got[None]["first"], got[None]["last"]) == (0.0, 10.0)
+
+
 def test_every_pathway_unless_one_is_chosen(crafted):
     got = queries.wait_quantiles_by(crafted, Period("2026-03", "2026-04"), "imd_quintile")
     # 1, 2, 2, 3, 40: the frailty referral joins quintile 1
