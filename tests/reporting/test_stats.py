@@ -108,8 +108,9 @@ def test_median_ranks_worked_by_hand(n, conf, expected):
 
 
 def test_median_ranks_are_the_narrowest_symmetric_pair_reaching_the_confidence():
-    for n in range(1, 80):
-        for conf in (0.9, 0.95, 0.99):
+    """Against exact binomial sums in integers (the function sums in floating point)."""
+    for n in range(1, 400):
+        for conf in (0.5, 0.9, 0.95, 0.99, 0.999):
             j, k = median_ci(n, conf)
             assert k == n - j + 1
             if _coverage(n, 1) < Fraction(conf):
@@ -117,6 +118,14 @@ def test_median_ranks_are_the_narrowest_symmetric_pair_reaching_the_confidence()
             else:
                 assert _coverage(n, j) >= Fraction(conf)
                 assert j + 1 > n // 2 or _coverage(n, j + 1) < Fraction(conf)
+
+
+def test_median_ranks_for_a_large_group_are_near_the_normal_approximation():
+    """n = 100,000 (the dashboard's largest groups): n/2 -/+ 1.96 sqrt(n)/2 = 50,000 -/+ 309.9, as Campbell and
+    Gardner's large-sample rule gives, to within a rank."""
+    j, k = median_ci(100_000)
+    assert abs(j - (50_000 - 309.9)) <= 1.5
+    assert k == 100_000 - j + 1
 
 
 def test_median_ranks_need_a_value():
