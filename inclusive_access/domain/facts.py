@@ -3,7 +3,7 @@ row in the same transaction, and `rebuild` recomputes every row from the event l
 `project` function."""
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from operator import itemgetter
@@ -282,6 +282,22 @@ def _stored_rows(session: Session, facts: Iterable[dict]) -> tuple[str, list[tup
     return sql, rows
 
 
+def _driver_rows(session: Session, query, batch: int) -> Iterator[tuple]:
+    """The query's rows as the driver returns them, in the session's transaction: plain tuples, without a Row
+    object each (a fifth of a rebuild at 1M referrals); on PostgreSQL from a server-side cursor, so the log is
+    never held whole. The query's values are the code's own constants, rendered inline."""
+    connection = session.connection()
+    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    driver = connection.connection.driver_connection
+    cursor = driver.cursor(name="facts_rebuild") if connection.dialect.name == "postgresql" else driver.cursor()
+    try:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(batch):
+            yield from rows
+    finally:
+        cursor.close()
+
+
 def rebuild(session: Session, batch: int = 20_000) -> int:
     """Recompute referral_facts from the event log alone, in the caller's transaction; returns the rows written.
 
@@ -293,8 +309,7 @@ def rebuild(session: Session, batch: int = 20_000) -> int:
     query = (select(_LOG.c.action, _LOG.c.occurred_at, _LOG.c.referral_id, _LOG.c.patient_id, _LOG.c.data)
              .where(or_(_LOG.c.referral_id.is_not(None) & relevant, _LOG.c.action.in_(sorted(PATIENT_ACTIONS))))
              .order_by(_LOG.c.seq))
-    with session.execute(query.execution_options(yield_per=batch)) as result:
-        facts = replay(result)
+    facts = replay(_driver_rows(session, query, batch))
     connection, values = session.connection(), list(facts.values())
     # Indexes are built once over the new rows, not kept up to date row by row (several times faster at scale);
     # the DDL is in the caller's transaction on both engines, so a failed rebuild leaves them as they were.
