@@ -7,6 +7,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from inclusive_access.extensions import db
@@ -143,7 +144,9 @@ def missed_appointment(live_server) -> SimpleNamespace:
 def page(page):
     """pytest-playwright's page, with the NHS.UK font host aborted (it is not reachable offline)."""
     page.route(f"{FONT_HOST}**", lambda route: route.abort())
+    # Actions and assertions wait alike: on CI's two busy cores a link once took over 5 s (expect's default)
     page.set_default_timeout(10_000)
+    expect.set_options(timeout=10_000)
     return page
 
 
