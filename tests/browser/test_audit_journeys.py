@@ -11,6 +11,7 @@ from tests.browser.test_journeys import (
     assert_no_accessibility_violations,
     assert_no_csp_violations,
     forget_the_expected_400,
+    go_to,
     page_is_ready,
     screenshot,
 )
@@ -63,7 +64,7 @@ def judge(page: Page, answers: list[str], note: str) -> None:
 def test_an_auditor_samples_adjustments_judges_three_and_reads_the_summary_and_a_timeline(
         page: Page, live_server, adjustments_to_audit, console_errors):
     sign_in_as_the_auditor(page, live_server)
-    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Audit", exact=True).click()
+    go_to(page, "Audit")
     expect(page.get_by_role("heading", level=1, name="Audit samples")).to_be_visible()
     page.get_by_role("button", name="Draw a sample").click()
     expect(page.get_by_role("heading", level=1, name="Draw an audit sample")).to_be_visible()

@@ -29,7 +29,9 @@ def sign_in_as(page: Page, server, username: str | None = None) -> None:
 
 
 def go_to(page: Page, link_text: str) -> None:
-    """Follow a link in the header navigation."""
+    """Follow a link in the header navigation, once the page's scripts have run: the NHS.UK header lays its menu
+    out on start (moving what does not fit under "More"), and a click just before then was twice lost in CI."""
+    page_is_ready(page)
     page.get_by_role("navigation", name="Menu").get_by_role("link", name=link_text, exact=True).click()
 
 

@@ -11,6 +11,7 @@ from inclusive_access.reporting import periods
 from tests.browser.test_journeys import (
     assert_no_accessibility_violations,
     assert_no_csp_violations,
+    go_to,
     page_is_ready,
     screenshot,
 )
@@ -41,7 +42,7 @@ def sign_in_as_the_manager(page: Page, server) -> None:
 def test_a_manager_changes_the_breakdown_and_the_view_without_a_page_load(page: Page, live_server, manager,
                                                                            console_errors):
     sign_in_as_the_manager(page, live_server)
-    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Equity", exact=True).click()
+    go_to(page, "Equity")
     expect(page.get_by_role("heading", level=1, name="Equity of access")).to_be_visible()
     table = page.get_by_role("table", name="Measures by imd quintile: rate (95% interval), numerator / denominator")
     expect(table.get_by_role("columnheader")).to_have_text(
@@ -80,7 +81,7 @@ def wait_gap(live_server, manager) -> None:
 def test_the_wait_gap_chart_has_its_table_and_leads_to_the_governance_record(page: Page, live_server, wait_gap,
                                                                               console_errors):
     sign_in_as_the_manager(page, live_server)
-    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Equity", exact=True).click()
+    go_to(page, "Equity")
     page_is_ready(page)
     page.evaluate("window.__marker = 1")
     page.get_by_label("Pathway", exact=True).select_option(label=MSK)
