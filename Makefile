@@ -16,17 +16,21 @@ install: $(BIN)/activate
 install-dev: $(BIN)/activate
 	$(BIN)/pip install -q -e ".[dev]"
 
-instance/secret_key:
+# The session key and the event chain's HMAC key, made once and kept: a new chain key would leave the events
+# already written unverifiable (rotate with AUDIT_CHAIN_OLD_KEYS instead, docs/operations.md).
+instance/secret_key instance/audit_chain_key:
 	mkdir -p instance
-	umask 077 && $(BIN)/python -c "import secrets; print(secrets.token_hex(32))" > instance/secret_key
+	umask 077 && $(BIN)/python -c "import secrets; print(secrets.token_hex(32))" > $@
+
+DEV_ENV = IA_ENV=development SECRET_KEY="$$(cat instance/secret_key)" AUDIT_CHAIN_KEY="$$(cat instance/audit_chain_key)"
 
 # Development server on SQLite with demo data. Production: see docs/operations.md (gunicorn).
-run: install instance/secret_key
-	IA_ENV=development SECRET_KEY="$$(cat instance/secret_key)" $(BIN)/flask db upgrade
-	IA_ENV=development SECRET_KEY="$$(cat instance/secret_key)" $(BIN)/flask demo-data --if-empty
-	IA_ENV=development SECRET_KEY="$$(cat instance/secret_key)" $(BIN)/flask sla sweep
-	IA_ENV=development SECRET_KEY="$$(cat instance/secret_key)" $(BIN)/flask equity sweep
-	IA_ENV=development SECRET_KEY="$$(cat instance/secret_key)" $(BIN)/flask run --host 127.0.0.1 --port 5000
+run: install instance/secret_key instance/audit_chain_key
+	$(DEV_ENV) $(BIN)/flask db upgrade
+	$(DEV_ENV) $(BIN)/flask demo-data --if-empty
+	$(DEV_ENV) $(BIN)/flask sla sweep
+	$(DEV_ENV) $(BIN)/flask equity sweep
+	$(DEV_ENV) $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 # The whole suite. Browser and PostgreSQL tests skip (with the reason shown) when Chromium or the
 # PostgreSQL server binaries are missing; REQUIRE_BROWSER=1 / REQUIRE_POSTGRES=1 turn those skips into failures.

@@ -33,13 +33,39 @@ class Config:
     SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", 30)
     SESSION_ABSOLUTE_HOURS = _int("SESSION_ABSOLUTE_HOURS", 12)
 
+    #: HMAC key of the event chain (hex, 32 bytes or more) and its id, stored in each event; retired keys
+    #: "id:hexkey,id:hexkey" keep their events verifying. Held outside the database, so it alone cannot forge events.
+    AUDIT_CHAIN_KEY = os.environ.get("AUDIT_CHAIN_KEY")
+    AUDIT_CHAIN_KEY_ID = os.environ.get("AUDIT_CHAIN_KEY_ID", "1")
+    AUDIT_CHAIN_OLD_KEYS = os.environ.get("AUDIT_CHAIN_OLD_KEYS", "")
+    #: the log verification page warns when no checkpoint has been taken for this long
+    AUDIT_CHECKPOINT_MAX_AGE_DAYS = _int("AUDIT_CHECKPOINT_MAX_AGE_DAYS", 7)
+
+    #: failures in a row for one account at one source address before that pair is locked; each further lock in a
+    #: row lasts twice as long, up to the maximum (a stranger elsewhere never locks the user out)
     LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", 5)
     LOGIN_LOCKOUT_MINUTES = _int("LOGIN_LOCKOUT_MINUTES", 15)
+    LOGIN_LOCKOUT_MAX_MINUTES = _int("LOGIN_LOCKOUT_MAX_MINUTES", 240)
+    #: failed sign-ins allowed per source address, and per account name from addresses it has not signed in from,
+    #: in each window; beyond them 429 with Retry-After, before any password is hashed
+    LOGIN_SOURCE_LIMIT = _int("LOGIN_SOURCE_LIMIT", 20)
+    LOGIN_SOURCE_WINDOW_MINUTES = _int("LOGIN_SOURCE_WINDOW_MINUTES", 5)
+    LOGIN_ACCOUNT_LIMIT = _int("LOGIN_ACCOUNT_LIMIT", 10)
+    LOGIN_ACCOUNT_WINDOW_MINUTES = _int("LOGIN_ACCOUNT_WINDOW_MINUTES", 15)
 
     # Tie the CSRF token to the session, not to an hour: a page left open must still post.
     WTF_CSRF_TIME_LIMIT = None
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
     MAX_FORM_MEMORY_SIZE = 12 * 1024 * 1024  # so an oversized field gets a form error, not a 413
+
+    #: how many proxies in front set each X-Forwarded-* header (Werkzeug's ProxyFix); 0 trusts none of them.
+    #: X-Forwarded-Proto makes requests through a TLS-terminating proxy secure, so HSTS is sent.
+    PROXY_FIX_X_FOR = _int("PROXY_FIX_X_FOR", 0)
+    PROXY_FIX_X_PROTO = _int("PROXY_FIX_X_PROTO", 0)
+    PROXY_FIX_X_HOST = _int("PROXY_FIX_X_HOST", 0)
+    PROXY_FIX_X_PORT = _int("PROXY_FIX_X_PORT", 0)
+    PROXY_FIX_X_PREFIX = _int("PROXY_FIX_X_PREFIX", 0)
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
     # Reasonable field limits; a 10 MB paste is refused with a message, not stored.
     MAX_TEXT_LENGTH = 4000
@@ -65,6 +91,8 @@ class TestConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
     SECRET_KEY = "test-only-secret-key"  # noqa: S105 - tests only, never deployed
+    AUDIT_CHAIN_KEY = "7e57" * 16  # tests only, never deployed
+    AUDIT_CHAIN_KEY_ID = "test"
     SESSION_COOKIE_SECURE = False
 
 

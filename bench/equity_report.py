@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from config import DevelopmentConfig
 from inclusive_access import create_app
 from inclusive_access.demo import ETHNIC_WEIGHTS, FAMILY, GIVEN, HOUSING_WEIGHTS, LANGUAGES, ORGS
-from inclusive_access.domain import clocks, equity
+from inclusive_access.domain import chain_keys, clocks, equity
 from inclusive_access.domain import events as ev
 from inclusive_access.domain.policy import DEFAULT_POLICY
 from inclusive_access.extensions import UTCDateTime, db
@@ -62,7 +62,7 @@ SEXES = {"female": 50, "male": 46, "indeterminate": 1, "not_stated": 2, "not_kno
 FORMATS = ["clinic", "telephone", "video", "telephone_interpreter", "home_visit", "community_venue"]
 H, D = timedelta(hours=1), timedelta(days=1)
 EVENT_COLUMNS = ["seq", "occurred_at", "actor_id", "actor_role", "action", "entity_type", "entity_id", "patient_id",
-                 "referral_id", "data", "prev_hash", "hash"]
+                 "referral_id", "data", "prev_hash", "hash", "key_id"]
 
 
 class Loader:
@@ -214,14 +214,14 @@ class History:
         while self.pending and (before is None or self.pending[0][0] < before):
             at, _order, (action, actor, entity, pid, rid, data) = heapq.heappop(self.pending)
             self.seq += 1
-            digest = f"{self.seq:064x}"
+            digest, key_id = f"{self.seq:064x}", chain_keys.current_id()
             if self.hash_chain:
                 digest = ev.compute_hash(SimpleNamespace(
                     seq=self.seq, occurred_at=at, actor_id=actor[0], actor_role=actor[1], action=action,
                     entity_type=entity[0], entity_id=entity[1], patient_id=pid, referral_id=rid, data=data,
-                    prev_hash=self.prev_hash))
+                    prev_hash=self.prev_hash, key_id=key_id))
             self.loader.event((self.seq, self.loader.time(at), actor[0], actor[1], action, entity[0], entity[1],
-                               pid, rid, data, self.prev_hash, digest))
+                               pid, rid, data, self.prev_hash, digest, key_id))
             self.prev_hash = digest
 
     def referral(self, rid: int, received: datetime) -> None:
@@ -470,7 +470,7 @@ def generate(app, referrals: int, months: int, seed: int, hash_chain: bool) -> d
         for i, (username, role) in enumerate(USERS, start=1):
             loader.add("users", dict(id=i, username=username, display_name=f"Bench {role} {i}", role=role,
                                      password_hash="!unusable",  # noqa: S106 - not a hash: no one can sign in
-                                     active=True, failed_logins=0, created_at=start, version=1))
+                                     active=True, created_at=start, version=1))
         history = History(loader, rng, until, pathways, hash_chain)
         span = (until - start).total_seconds()
         moments = []
@@ -766,7 +766,8 @@ def main() -> None:
             for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
                 stale.unlink(missing_ok=True)
         url = f"sqlite:///{path}"
-    app = create_app(DevelopmentConfig, {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-only-not-a-secret"})
+    app = create_app(DevelopmentConfig, {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-only-not-a-secret",
+                                         "AUDIT_CHAIN_KEY": "be" * 32})
     with app.app_context():
         upgrade()
         existing = db.session.scalar(text("SELECT count(*) FROM events"))

@@ -1,6 +1,7 @@
 """Print the query plans of the worklist queries on the configured database (run after `flask demo-data`).
 
-Usage: SECRET_KEY=x [DATABASE_URL=...] .venv/bin/python bench/explain_worklists.py
+Usage: SECRET_KEY=x AUDIT_CHAIN_KEY=$(cat instance/audit_chain_key) [DATABASE_URL=...]
+       .venv/bin/python bench/explain_worklists.py
 Shows that the worklists (triage, clarification, barrier checks, senior review, safeguarding) read their
 indexes, so their cost follows the queue, not the history.
 """

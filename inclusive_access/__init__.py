@@ -19,8 +19,11 @@ def create_app(config_class: type[Config] | None = None, overrides: dict | None 
     app.config.from_object(config_class)
     app.config.update(overrides or {})
     validate_config(app)
+    configure_audit_chain(app)
     Path(app.instance_path).mkdir(exist_ok=True)
     configure_jinja(app)
+    register_observability(app)
+    register_edge(app)
     register_extensions(app)
     register_security(app)
     register_blueprints(app)
@@ -37,6 +40,18 @@ def validate_config(app: Flask) -> None:
         raise RuntimeError("SECRET_KEY_FALLBACKS must be a list")
 
 
+def configure_audit_chain(app: Flask) -> None:
+    """Refuse to start without the event chain's key: with the hash alone, anyone who may INSERT can forge events."""
+    from inclusive_access.domain import chain_keys
+
+    try:
+        keyring = chain_keys.Keyring.parse(app.config.get("AUDIT_CHAIN_KEY"), app.config["AUDIT_CHAIN_KEY_ID"],
+                                           app.config["AUDIT_CHAIN_OLD_KEYS"])
+    except ValueError as exc:
+        raise RuntimeError(f"{exc} (see the configuration table in README.md)") from exc
+    chain_keys.configure_keys(keyring)
+
+
 def configure_jinja(app: Flask) -> None:
     """NHS.UK macros need ChainableUndefined; autoescape everything, .jinja included."""
     app.jinja_options = {
@@ -50,6 +65,20 @@ def configure_jinja(app: Flask) -> None:
     from inclusive_access import template_filters
 
     template_filters.register(app)
+
+
+def register_observability(app: Flask) -> None:
+    """JSON request logs with a request id, first of the request hooks."""
+    from inclusive_access import observability
+
+    observability.init_app(app)
+
+
+def register_edge(app: Flask) -> None:
+    """Bounded ids, clean query strings, capped chunked bodies, trusted proxies: before any route is registered."""
+    from inclusive_access import edge
+
+    edge.init_app(app)
 
 
 def register_extensions(app: Flask) -> None:
@@ -88,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
     from inclusive_access.blueprints.discharge import bp as discharge_bp
     from inclusive_access.blueprints.dna import bp as dna_bp
     from inclusive_access.blueprints.intake import bp as intake_bp
+    from inclusive_access.blueprints.ops import bp as ops_bp
     from inclusive_access.blueprints.patients import bp as patients_bp
     from inclusive_access.blueprints.referrals import bp as referrals_bp
     from inclusive_access.blueprints.reports import bp as reports_bp
@@ -95,7 +125,7 @@ def register_blueprints(app: Flask) -> None:
     from inclusive_access.blueprints.triage import bp as triage_bp
 
     for bp in (auth_bp, admin_bp, intake_bp, referrals_bp, patients_bp, triage_bp, clarification_bp,
-               appointments_bp, dna_bp, adjustments_bp, discharge_bp, safeguarding_bp, reports_bp, audit_bp):
+               appointments_bp, dna_bp, adjustments_bp, discharge_bp, safeguarding_bp, reports_bp, audit_bp, ops_bp):
         app.register_blueprint(bp)
 
 

@@ -2,7 +2,7 @@
 import csv
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
@@ -24,6 +24,7 @@ PROGRESS_THRESHOLD = 1000
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_user)
+    app.cli.add_command(reset_password)
     app.cli.add_command(demo_data)
     app.cli.add_command(import_referrals)
     app.cli.add_command(audit)
@@ -46,6 +47,26 @@ def create_user(username: str, display_name: str, role: str, password: str) -> N
         raise click.ClickException("; ".join(exc.errors.values())) from exc
     db.session.commit()
     click.echo(f"Created {username} ({role}).")
+
+
+@click.command("reset-password")
+@click.argument("username")
+@click.option("--generate", is_flag=True, help="Generate a temporary password and print it, instead of prompting.")
+def reset_password(username: str, generate: bool) -> None:
+    """Give a user a temporary password: their sessions end and they must choose their own at next sign-in."""
+    user = accounts.find_user(db.session, username)
+    if user is None:
+        raise click.ClickException(f"There is no user {username}.")
+    password = accounts.generate_password() if generate else click.prompt(
+        "Temporary password", hide_input=True, confirmation_prompt=True)
+    try:
+        accounts.reset_password(db.session, SYSTEM, user, password)
+    except InvalidInput as exc:
+        raise click.ClickException("; ".join(exc.errors.values())) from exc
+    db.session.commit()
+    if generate:
+        click.echo(f"Temporary password for {username}: {password}")
+    click.echo(f"{username} is signed out everywhere and must choose a new password at next sign-in.")
 
 
 @click.command("demo-data")
@@ -102,23 +123,14 @@ def import_referrals(path: Path, skip_invalid: bool) -> None:
     db.session.commit()
     if report.rejected:
         rejects = path.with_name(f"{path.stem}.rejects.csv")
+        # Not "reason": the referral's own reason column would overwrite it.
+        columns = [h for h in header if h not in ("line", "rejection_reason")]
         with open(rejects, "w", newline="", encoding="utf-8") as handle:
-            # Not "reason": the referral's own reason column would overwrite it.
-            extra = ["line", "rejection_reason"]
-            writer = csv.DictWriter(handle, fieldnames=[*extra, *(h for h in header if h not in extra)],
-                                    extrasaction="ignore")
-            writer.writeheader()
-            for line, row, reason in report.rejected:
-                writer.writerow({**_defuse(row), "line": line, "rejection_reason": reason})
+            exports.write_csv(handle, ["line", "rejection_reason", *columns],
+                              ([line, reason, *(row.get(h) for h in columns)] for line, row, reason in report.rejected))
         click.echo(f"{len(report.rejected)} rejected rows written to {rejects}")
     click.echo(f"Imported {report.imported}; already present {report.already_present}; "
                f"rejected {len(report.rejected)}.")
-
-
-def _defuse(row: dict) -> dict:
-    """Rejected rows may hold formulas: prefix a quote so a spreadsheet shows them as text."""
-    return {k: ("'" + v if isinstance(v, str) and v.startswith(("=", "+", "-", "@", "\t", "\r")) else v)
-            for k, v in row.items() if k}
 
 
 @click.group("audit")
@@ -130,19 +142,36 @@ def audit() -> None:
 @click.option("--checkpoint", "checkpoint_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A head saved earlier by 'flask audit checkpoint', to detect removal of the newest events.")
 def audit_verify(checkpoint_file: Path | None) -> None:
-    """Verify the whole chain; exit 1 naming the first bad event."""
-    expected = events.Checkpoint.from_json(checkpoint_file.read_text()) if checkpoint_file else None
+    """Verify the whole chain; exit 1 naming the first bad event. Says when the last checkpoint was taken."""
+    try:
+        expected = events.Checkpoint.from_json(checkpoint_file.read_text()) if checkpoint_file else None
+    except events.InvalidCheckpoint as exc:
+        click.echo(f"FAILED: checkpoint {checkpoint_file} refused: {exc}")
+        sys.exit(1)
     result = events.verify(db.session, expected, progress=lambda n: click.echo(f"  {n} events checked", err=True))
     if not result.ok:
         click.echo(f"FAILED at event {result.bad_seq}: {result.reason} ({result.count} events verified before it)")
+    else:
+        click.echo(f"OK: {result.count} events verified; head {result.head_hash}")
+    max_age = timedelta(days=current_app.config["AUDIT_CHECKPOINT_MAX_AGE_DAYS"])
+    status = events.checkpoint_status(db.session, max_age)
+    if status.taken_at is None:
+        click.echo("No checkpoint has been taken: removal of the newest events cannot be detected.")
+    else:
+        click.echo(f"Last checkpoint taken {status.taken_at:%Y-%m-%d %H:%M} UTC (event {status.seq}).")
+        if status.overdue:
+            click.echo(f"WARNING: that is more than {max_age.days} days ago; take one daily (docs/operations.md).")
+    if not result.ok:
         sys.exit(1)
-    click.echo(f"OK: {result.count} events verified; head {result.head_hash}")
 
 
 @audit.command("checkpoint")
 def audit_checkpoint() -> None:
-    """Print the head of the chain (count and hash) as JSON, to keep outside the database."""
-    click.echo(events.checkpoint(db.session).to_json())
+    """Record a checkpoint in the log and print the head (count, hash, time) signed with the chain's key, as JSON
+    to keep outside the database."""
+    point = events.take_checkpoint(db.session, SYSTEM)
+    db.session.commit()
+    click.echo(point.to_json())
 
 
 @click.group("sla")

@@ -186,24 +186,25 @@ def _progress_triage(session: Session, rng: random.Random, referral, booking, cl
             clarification.close_clarification(session, booking, item, item.version, "Demo: details confirmed", None,
                                               now=at + timedelta(hours=5))
             if age > timedelta(days=3):
-                _accept_and_book(session, rng, referral, booking, script, at + timedelta(hours=6), now)
+                _accept_and_book(session, rng, referral, booking, clinician, script, at + timedelta(hours=6), now)
         return
     if roll < 0.12:
         triage.triage_referral(session, booking, referral, referral.version, script, [], "escalate",
                                reason_text="Demo: complex needs, senior view wanted", now=at)
         return
-    _accept_and_book(session, rng, referral, booking, script, at, now)
+    _accept_and_book(session, rng, referral, booking, clinician, script, at, now)
 
 
-def _accept_and_book(session, rng, referral, booking, script, at: datetime, now: datetime) -> None:
+def _accept_and_book(session, rng, referral, booking, clinician, script, at: datetime, now: datetime) -> None:
+    """Booking staff triage and book; a clinician records adjustments asked for later, and what happened."""
     chosen = triage.suggest_adjustments(script)
     triage.triage_referral(session, booking, referral, referral.version, script, chosen, "accept", now=at)
     if rng.random() < 0.04:  # recorded on request, with a short review period: some are now overdue for review
-        item = adjustments.record_adjustment(session, booking, referral.patient, adjustments.AdjustmentDetails(
+        item = adjustments.record_adjustment(session, clinician, referral.patient, adjustments.AdjustmentDetails(
             category="information_format", description="Large print letters", consent_basis="patient",
             review_date=at.date() + timedelta(days=90)), "patient_request", now=at)
         if rng.random() < 0.3 and at + timedelta(days=30) < now:
-            adjustments.end_adjustment(session, booking, item, item.version, "Demo: now prefers email",
+            adjustments.end_adjustment(session, clinician, item, item.version, "Demo: now prefers email",
                                        now=at + timedelta(days=30))
     starts = (at + timedelta(days=rng.randint(3, 21))).replace(hour=rng.choice([9, 10, 11, 14, 15, 18]), minute=0)
     fmt = "telephone_interpreter" if script.interpreter_needed else rng.choice(["clinic", "telephone", "home_visit"])
@@ -211,9 +212,9 @@ def _accept_and_book(session, rng, referral, booking, script, at: datetime, now:
                                                 "Demo Community Clinic" if fmt == "clinic" else None, now=at)
     if starts < now:
         outcome = rng.choices(["attended", "dna", "cancelled_patient"], [82, 12, 6])[0]
-        _record(session, rng, booking, referral, appointment, outcome, starts + timedelta(hours=1))
+        _record(session, rng, clinician, referral, appointment, outcome, starts + timedelta(hours=1))
         if outcome == "dna":
-            _graded_response(session, rng, referral, booking, starts + timedelta(days=1), now)
+            _graded_response(session, rng, referral, booking, clinician, starts + timedelta(days=1), now)
 
 
 #: barrier found -> the adjustment that addresses it
@@ -238,23 +239,26 @@ def _record(session, rng, actor, referral, appointment, outcome: str, at: dateti
                                 deliveries=deliveries)
 
 
-def _graded_response(session, rng, referral, actor, at: datetime, now: datetime) -> None:
-    """Work the barrier check a missed appointment opened: most complete and rebook; some stay open."""
+def _graded_response(session, rng, referral, booking, clinician, at: datetime, now: datetime) -> None:
+    """Work the barrier check a missed appointment opened: booking staff try to reach the patient and note the
+    barriers; a clinician answers the safeguarding question and completes most, which rebook; some stay open."""
     check = dna.open_check_for(session, referral.id)
     if check is None or at > now:
         return
     if rng.random() < 0.3:  # still being worked: attempts so far, some never reaching the patient
         for i in range(rng.randint(0, 3)):
-            dna.log_attempt(session, actor, check, "telephone", False, "Demo: no answer", now=at + timedelta(hours=i))
+            dna.log_attempt(session, booking, check, "telephone", False, "Demo: no answer",
+                            now=at + timedelta(hours=i))
         return
     found = rng.sample(sorted(BARRIER_ADJUSTMENTS), k=rng.randint(1, 2))
-    safeguarding = "no_concern" if check.was_not_brought else None
-    dna.save_barriers(session, actor, check, check.version, found, None, safeguarding, now=at)
-    dna.log_attempt(session, actor, check, "telephone", True, "Demo: spoke to the patient", now=at)
+    dna.save_barriers(session, booking, check, check.version, found, None, None, now=at)
+    dna.log_attempt(session, booking, check, "telephone", True, "Demo: spoke to the patient", now=at)
+    if check.was_not_brought:
+        dna.save_barriers(session, clinician, check, check.version, found, None, "no_concern", now=at)
     category, description = BARRIER_ADJUSTMENTS[found[0]]
     alternative = {"childcare": "evening", "work": "evening", "transport_cost": "community_venue",
                    "language": "telephone_interpreter", "digital_access": "telephone"}.get(found[0])
-    dna.complete_barrier_check(session, actor, check, check.version, "rebooked", alternative,
+    dna.complete_barrier_check(session, clinician, check, check.version, "rebooked", alternative,
                                adjustments.AdjustmentDetails(category=category, description=description,
                                                              consent_basis="patient"), now=at)
     rebook_at = at + timedelta(days=rng.choice([1, 2, 5, 9, 20]))  # mostly within 14 days of the DNA
@@ -263,11 +267,11 @@ def _graded_response(session, rng, referral, actor, at: datetime, now: datetime)
     starts = rebook_at + timedelta(days=rng.randint(2, 10))
     fmt = {"evening": "clinic", "community_venue": "community_venue"}.get(alternative, alternative or "telephone")
     appointment = appointments.book_appointment(
-        session, actor, referral, referral.version, starts.replace(hour=18 if alternative == "evening" else 10),
+        session, booking, referral, referral.version, starts.replace(hour=18 if alternative == "evening" else 10),
         fmt, "Demo Community Hub" if fmt in ("clinic", "community_venue") else None, now=rebook_at)
     if appointment.starts_at < now:
         outcome = rng.choices(["attended", "dna"], [85, 15])[0]
-        _record(session, rng, actor, referral, appointment, outcome, appointment.starts_at + timedelta(hours=1))
+        _record(session, rng, clinician, referral, appointment, outcome, appointment.starts_at + timedelta(hours=1))
 
 
 def _senior_reviews(session: Session, rng: random.Random, clinician, senior, now: datetime) -> None:

@@ -1,8 +1,12 @@
 """Error pages in the NHS.UK style; a failed request rolls back, so nothing is half-written."""
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import Conflict
 
 from inclusive_access.extensions import db
+from inclusive_access.observability import request_id
 
 MESSAGES = {
     400: ("Sorry, there is a problem with the request",
@@ -26,8 +30,23 @@ def init_app(app: Flask) -> None:
         if isinstance(error, CSRFError):
             body = ("The page had expired or the form was incomplete. "
                     "Go back, reload the page and try again. Nothing was saved.")
-        return render_template("errors/error.html", title=title, body=body, code=code), code
+        return render_template("errors/error.html", title=title, body=body, code=code,
+                               request_id=request_id()), code
 
     for code in MESSAGES:
         app.register_error_handler(code, handle)
     app.register_error_handler(CSRFError, handle)
+
+    def lost_race(error):
+        """A save that lost a race at the database (its row changed first, or its one-time token or unique key was
+        stored first) is a conflict, on either engine: nothing was saved. Any other integrity error stays a 500."""
+        if isinstance(error, IntegrityError) and not _unique_violation(error):
+            raise error
+        return handle(Conflict())
+
+    app.register_error_handler(StaleDataError, lost_race)
+    app.register_error_handler(IntegrityError, lost_race)
+
+
+def _unique_violation(error: IntegrityError) -> bool:
+    return getattr(error.orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(error.orig)

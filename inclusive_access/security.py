@@ -1,68 +1,70 @@
 """Roles and the deny-by-default route policy, server-side sessions, and security headers."""
 import secrets
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from flask_login import current_user
 
 from inclusive_access.domain import accounts, events
+from inclusive_access.domain.access import AUDIT_LOG, AUDIT_WORK, BOOKING_WORK, CLINICAL_JUDGEMENT
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.extensions import db, login_manager
 
-CLINICAL = frozenset({"booking", "clinician", "senior"})
-CLINICIAN = frozenset({"clinician", "senior"})
+# BOOKING_WORK, CLINICAL_JUDGEMENT, AUDIT_WORK and AUDIT_LOG are the sets the domain's own checks use.
 SENIOR = frozenset({"senior"})
 #: safeguarding detail is for clinicians and auditors; everyone who sees the patient sees the banner's warning
 SAFEGUARDING_READ = frozenset({"clinician", "senior", "auditor"})
 READ_ALL = frozenset({"booking", "clinician", "senior", "auditor", "manager"})
 MANAGER = frozenset({"manager"})
 REPORTS = frozenset({"senior", "auditor", "manager"})
-AUDIT = frozenset({"auditor", "manager"})
 
 #: endpoints anyone may reach, signed in or not
-PUBLIC = frozenset({"static", "nhsuk_assets", "auth.login"})
+PUBLIC = frozenset({"static", "nhsuk_assets", "auth.login", "ops.health", "ops.ready"})
+#: all a user whose password was set by someone else may reach until they replace it
+PASSWORD_CHANGE = frozenset({"auth.change_password", "auth.logout"})
 #: endpoint -> roles allowed. An endpoint missing here is refused to everyone (and fails a test).
 ACCESS: dict[str, frozenset[str]] = {
     "auth.logout": READ_ALL,
+    "auth.change_password": READ_ALL,
     "referrals.index": READ_ALL,
     "referrals.list_referrals": READ_ALL,
     "referrals.show_referral": READ_ALL,
     "patients.show_patient": READ_ALL,
-    "patients.edit_patient": CLINICAL,
-    "intake.new_referral": CLINICAL,
-    "intake.lookup_patient": CLINICAL,
-    "triage.worklist": CLINICAL,
-    "triage.triage_referral": CLINICAL,
-    "triage.preview_suggestions": CLINICAL,
-    "clarification.worklist": CLINICAL,
-    "clarification.show_clarification": CLINICAL,
-    "clarification.log_attempt": CLINICAL,
-    "clarification.close_clarification": CLINICAL,
-    "appointments.book_appointment": CLINICAL,
-    "appointments.rebook_appointment": CLINICAL,
-    "appointments.record_outcome": CLINICAL,
-    "dna.worklist": CLINICAL,
-    "dna.show_check": CLINICAL,
-    "dna.save_barriers": CLINICAL,
-    "dna.log_attempt": CLINICAL,
-    "dna.complete_check": CLINICAL,
+    "patients.edit_patient": CLINICAL_JUDGEMENT,
+    "intake.new_referral": BOOKING_WORK,
+    "intake.lookup_patient": BOOKING_WORK,
+    "triage.worklist": BOOKING_WORK,
+    "triage.triage_referral": BOOKING_WORK,
+    "triage.preview_suggestions": BOOKING_WORK,
+    "clarification.worklist": BOOKING_WORK,
+    "clarification.show_clarification": BOOKING_WORK,
+    "clarification.log_attempt": BOOKING_WORK,
+    "clarification.close_clarification": BOOKING_WORK,
+    "appointments.book_appointment": BOOKING_WORK,
+    "appointments.rebook_appointment": BOOKING_WORK,
+    "appointments.record_outcome": CLINICAL_JUDGEMENT,
+    "dna.worklist": BOOKING_WORK,
+    "dna.show_check": BOOKING_WORK,
+    "dna.save_barriers": BOOKING_WORK,
+    "dna.log_attempt": BOOKING_WORK,
+    "dna.complete_check": CLINICAL_JUDGEMENT,
     "adjustments.patient_register": READ_ALL,
-    "adjustments.record_adjustment": CLINICAL,
-    "adjustments.edit_adjustment": CLINICAL,
-    "adjustments.end_adjustment": CLINICAL,
+    "adjustments.record_adjustment": CLINICAL_JUDGEMENT,
+    "adjustments.edit_adjustment": CLINICAL_JUDGEMENT,
+    "adjustments.end_adjustment": CLINICAL_JUDGEMENT,
     "adjustments.overdue_reviews": READ_ALL,
-    "discharge.request_discharge": CLINICIAN,
+    "discharge.request_discharge": CLINICAL_JUDGEMENT,
     "discharge.review_queue": SENIOR,
     "discharge.show_review": SENIOR,
     "discharge.decide_review": SENIOR,
     "safeguarding.list_concerns": SAFEGUARDING_READ,
     "safeguarding.show_concern": SAFEGUARDING_READ,
-    "safeguarding.raise_concern": CLINICIAN,
-    "safeguarding.route_concern": CLINICIAN,
-    "safeguarding.record_action": CLINICIAN,
+    "safeguarding.raise_concern": CLINICAL_JUDGEMENT,
+    "safeguarding.route_concern": CLINICAL_JUDGEMENT,
+    "safeguarding.record_action": CLINICAL_JUDGEMENT,
     "safeguarding.close_concern": SENIOR,
-    "intake.re_refer": CLINICAL,
+    "intake.re_refer": BOOKING_WORK,
     "reports.equity_dashboard": REPORTS,
     "reports.export_equity": REPORTS,
     "reports.equity_report": REPORTS,
@@ -70,22 +72,23 @@ ACCESS: dict[str, frozenset[str]] = {
     "reports.governance_item": REPORTS,
     "reports.record_governance_plan": MANAGER,
     "reports.close_governance_item": MANAGER,
-    "audit.list_samples": AUDIT,
-    "audit.new_sample": AUDIT,
-    "audit.show_sample": AUDIT,
-    "audit.sample_record": AUDIT,
-    "audit.sample_summary": AUDIT,
-    "audit.export_summary": AUDIT,
-    "audit.patient_timeline": AUDIT,
-    "audit.referral_timeline": AUDIT,
-    "audit.patient_access": AUDIT,
-    "audit.user_access": AUDIT,
-    "audit.event_log": AUDIT,
-    "audit.verify_log": AUDIT,
+    "audit.list_samples": AUDIT_WORK,
+    "audit.new_sample": AUDIT_WORK,
+    "audit.show_sample": AUDIT_WORK,
+    "audit.sample_record": AUDIT_WORK,
+    "audit.sample_summary": AUDIT_WORK,
+    "audit.export_summary": AUDIT_WORK,
+    "audit.patient_timeline": AUDIT_LOG,
+    "audit.referral_timeline": AUDIT_LOG,
+    "audit.patient_access": AUDIT_LOG,
+    "audit.user_access": AUDIT_LOG,
+    "audit.event_log": AUDIT_LOG,
+    "audit.verify_log": AUDIT_LOG,
     "admin.list_users": MANAGER,
     "admin.new_user": MANAGER,
     "admin.change_role": MANAGER,
     "admin.deactivate_user": MANAGER,
+    "admin.reset_password": MANAGER,
 }
 
 
@@ -107,14 +110,19 @@ def may(endpoint: str) -> bool:
 
 
 def load_user_from_session(_request):
-    """The user behind this browser's server-side session, if it is still live."""
-    cfg = current_app.config
+    """The user behind this browser's server-side session, if it is still live. The signed cookie carries the time
+    of this request, so the idle clock runs from the last request without a database write on every one."""
+    cfg, now = current_app.config, datetime.now(UTC)
+    seen = session.get("seen")
     user = accounts.resume_session(
         db.session, session.get("sid"), idle=timedelta(minutes=cfg["SESSION_IDLE_MINUTES"]),
-        absolute=timedelta(hours=cfg["SESSION_ABSOLUTE_HOURS"]))
+        absolute=timedelta(hours=cfg["SESSION_ABSOLUTE_HOURS"]), now=now,
+        seen_at=datetime.fromtimestamp(seen, UTC) if isinstance(seen, float) else None)
     db.session.commit()  # keeps the idle clock or the removal of an expired session
     if user is None and "sid" in session:
         session.clear()
+    elif user is not None:
+        session["seen"] = now.timestamp()
     return user
 
 
@@ -125,6 +133,8 @@ def guard_route():
         return None
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if current_user.must_change_password and endpoint not in PASSWORD_CHANGE:
+        return redirect(url_for("auth.change_password"))
     if current_user.role not in ACCESS.get(endpoint, ()):
         events.record(db.session, actor_for(current_user), events.ACCESS_DENIED, "route", None,
                       data={"endpoint": endpoint, "method": request.method})

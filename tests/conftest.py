@@ -35,10 +35,22 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+class CountingHasher(PasswordHasher):
+    """A cheap argon2 that counts its password checks, so a test can see which answers cost a hash."""
+
+    def __init__(self):
+        super().__init__(time_cost=1, memory_cost=1024, parallelism=1)
+        self.verified = 0
+
+    def verify(self, hash, password) -> bool:
+        self.verified += 1
+        return super().verify(hash, password)
+
+
 @pytest.fixture(autouse=True)
 def cheap_password_hashing(monkeypatch):
     """argon2 at production cost takes 0.1 s a hash; the tests check behaviour, not cost."""
-    monkeypatch.setattr(accounts, "password_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(accounts, "password_hasher", CountingHasher())
     monkeypatch.setattr(accounts, "_DUMMY_HASH", None)
 
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from inclusive_access.domain import accounts, bulk_import, clarification, events
-from inclusive_access.domain.actors import actor_for
+from inclusive_access.domain.actors import SYSTEM, actor_for
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import (
@@ -25,11 +25,12 @@ from inclusive_access.models import (
     ReasonableAdjustment,
     Referral,
     User,
+    UserSession,
 )
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, make_app
+from tests.domain.test_events import forge
 from tests.factories import SCRIPT, intake_row, make_referral, make_user
 
-FORMULA = '=HYPERLINK("http://x","y")'
 TEN_MB = "a" * (10 * 1024 * 1024)
 
 #: (id, overrides making the row invalid, reason the command must give)
@@ -42,7 +43,6 @@ BAD_ROWS = [
      "ethnic_category: The ethnic category '7' is not a recognised code"),
     ("empty-required", {"family_name": ""}, "family_name: Enter the family name"),
     ("ten-mb-field", {"reason": TEN_MB}, "reason: The reason for referral must be 4000 characters or fewer"),
-    ("formula", {"given_name": FORMULA}, "given_name: The given name must not start with =, +, -, or @"),
 ]
 
 
@@ -143,14 +143,9 @@ def test_skip_invalid_imports_valid_rows_and_writes_rejects(app, runner, tmp_pat
     assert reject["line"] == "4"
     assert reject["rejection_reason"] == reason
     assert reject["external_ref"] == rows[2]["external_ref"]
-    # Fields pass through as read; only formula-like ones get a leading quote, empty ones stay empty.
-    assert reject["communication_needs"] == ""
-    for column in bulk_import.COLUMNS:
-        value = rows[2][column]
-        expected = "'" + value if value[:1] in ("=", "+", "-", "@") else value
-        assert reject[column] == expected, column
-    if "given_name" in overrides:
-        assert reject["given_name"] == "'" + FORMULA
+    # Fields pass through as read (tests/test_csv_exports.py: defused where a spreadsheet would run them).
+    assert {column: reject[column] for column in bulk_import.COLUMNS} == {
+        column: rows[2][column] for column in bulk_import.COLUMNS}
 
 
 def test_skip_invalid_reports_every_bad_row(app, runner, tmp_path):
@@ -296,6 +291,20 @@ def test_verify_passes_on_an_empty_log(app, runner):
     result = run(app, runner, "audit", "verify")
     assert result.exit_code == 0, result.output
     assert "OK: 0 events verified" in result.output
+    assert "No checkpoint has been taken: removal of the newest events cannot be detected." in result.output
+
+
+def test_verify_fails_naming_a_forged_event_with_and_without_a_checkpoint(app, runner, logged, tmp_path):
+    saved = tmp_path / "checkpoint.json"
+    saved.write_text(run(app, runner, "audit", "checkpoint").output)
+    with app.app_context():
+        forge(db.session, logged + 2, prev_hash=events.checkpoint(db.session).hash)  # INSERT, valid plain SHA-256
+        db.session.commit()
+    for args in ([], ["--checkpoint", str(saved)]):
+        result = run(app, runner, "audit", "verify", *args)
+        assert result.exit_code == 1, result.output
+        assert f"FAILED at event {logged + 2}: unkeyed event after the chain was keyed " \
+               f"({logged + 1} events verified before it)" in result.output
 
 
 def test_the_log_refuses_updates_while_its_triggers_stand(app, logged):
@@ -320,34 +329,83 @@ def test_checkpoint_detects_removal_of_the_newest_event(app, runner, logged, bac
     assert result.exit_code == 0, result.output
     head = json.loads(result.output)
     with app.app_context():
-        newest = db.session.scalar(select(Event.hash).where(Event.seq == logged))
-    assert head == {"count": logged, "hash": newest}
+        newest = db.session.get(Event, logged + 1)
+        assert (newest.action, newest.hash) == (events.CHECKPOINT_TAKEN, head["hash"]), "taking it is evented"
+    assert (head["count"], head["key_id"]) == (logged + 1, "test")
+    assert len(head["signature"]) == 64
     saved = tmp_path / "checkpoint.json"
     saved.write_text(result.output)
 
     intact = run(app, runner, "audit", "verify", "--checkpoint", str(saved))
     assert intact.exit_code == 0, intact.output
-    assert f"OK: {logged} events verified; head {newest}" in intact.output
+    assert f"OK: {logged + 1} events verified; head {head['hash']}" in intact.output
+    assert f"Last checkpoint taken {head['taken_at'][:16].replace('T', ' ')} UTC (event {logged + 1})." \
+        in intact.output
 
     allow_delete(app, backend)
-    _execute(app, f"DELETE FROM events WHERE seq = {logged}")
+    _execute(app, f"DELETE FROM events WHERE seq = {logged + 1}")
 
     alone = run(app, runner, "audit", "verify")
     assert alone.exit_code == 0, alone.output  # a shortened chain is still internally consistent
-    assert f"OK: {logged - 1} events verified" in alone.output
+    assert f"OK: {logged} events verified" in alone.output
+    assert "No checkpoint has been taken" in alone.output, "but the removed checkpoint is missed"
 
     checked = run(app, runner, "audit", "verify", "--checkpoint", str(saved))
     assert checked.exit_code == 1, checked.output
-    assert f"FAILED at event {logged}: log truncated: checkpoint has {logged} events, the log {logged - 1}" \
+    assert f"FAILED at event {logged + 1}: log truncated: checkpoint has {logged + 1} events, the log {logged}" \
         in checked.output
 
 
 def test_checkpoint_from_a_different_history_fails(app, runner, logged, tmp_path):
-    saved = tmp_path / "forged.json"
-    saved.write_text(json.dumps({"count": 2, "hash": "f" * 64}))
+    saved = tmp_path / "other.json"
+    with app.app_context():  # signed with the same key, e.g. from another database
+        saved.write_text(events.Checkpoint(2, "f" * 64, "2026-12-01T00:00:00+00:00").signed().to_json())
     result = run(app, runner, "audit", "verify", "--checkpoint", str(saved))
     assert result.exit_code == 1
     assert "FAILED at event 2: differs from the checkpoint" in result.output
+
+
+@pytest.mark.parametrize(("change", "reason"), [
+    ({"count": 3}, "its signature does not verify"),
+    ({"hash": "f" * 64}, "its signature does not verify"),
+    ({"signature": "0" * 64}, "its signature does not verify"),
+    ({"key_id": "old"}, "signed with key 'old', which is not configured"),
+])
+def test_verify_refuses_a_checkpoint_whose_signature_fails(app, runner, logged, tmp_path, change, reason):
+    saved = tmp_path / "checkpoint.json"
+    saved.write_text(json.dumps({**json.loads(run(app, runner, "audit", "checkpoint").output), **change}))
+    result = run(app, runner, "audit", "verify", "--checkpoint", str(saved))
+    assert result.exit_code == 1, result.output
+    assert result.output == f"FAILED: checkpoint {saved} refused: {reason}\n"
+
+
+def test_verify_refuses_a_checkpoint_from_before_they_were_signed(app, runner, logged, tmp_path):
+    saved = tmp_path / "old.json"
+    with app.app_context():
+        saved.write_text(json.dumps({"count": logged, "hash": events.checkpoint(db.session).hash}))
+    result = run(app, runner, "audit", "verify", "--checkpoint", str(saved))
+    assert result.exit_code == 1, result.output
+    assert "refused: not a signed checkpoint from 'flask audit checkpoint'" in result.output
+
+
+def test_verify_warns_when_the_last_checkpoint_is_more_than_a_week_old(app, runner, logged):
+    with app.app_context():
+        events.take_checkpoint(db.session, SYSTEM, now=datetime.now(UTC) - timedelta(days=8))
+        db.session.commit()
+    result = run(app, runner, "audit", "verify")
+    assert result.exit_code == 0, result.output
+    assert f"(event {logged + 1}).\nWARNING: that is more than 7 days ago" in result.output
+
+
+@pytest.mark.parametrize(("settings", "error"), [
+    ({"AUDIT_CHAIN_KEY": None}, "AUDIT_CHAIN_KEY is not set"),
+    ({"AUDIT_CHAIN_KEY": ""}, "AUDIT_CHAIN_KEY is not set"),
+    ({"AUDIT_CHAIN_KEY": "secret"}, "AUDIT_CHAIN_KEY: the key of id 'test' is not hexadecimal"),
+    ({"AUDIT_CHAIN_OLD_KEYS": "old"}, "AUDIT_CHAIN_OLD_KEYS: each entry must be id:hexkey"),
+])
+def test_the_app_refuses_to_start_without_a_usable_audit_chain_key(settings, error):
+    with pytest.raises(RuntimeError, match=error):
+        make_app("sqlite://", **settings)
 
 
 # --- create-user ----------------------------------------------------------------------------------
@@ -413,6 +471,64 @@ def test_create_user_refuses_an_unknown_role(app, runner):
     assert result.exit_code == 2
     assert "'admin' is not one of" in result.output
     assert _user(app, "e.role") is None
+
+
+# --- reset-password -------------------------------------------------------------------------------
+
+@pytest.fixture
+def signed_in_user(app) -> int:
+    """A booking clerk with a live session."""
+    with app.app_context():
+        user = make_user(db.session, role="booking", username="r.reset")
+        accounts.start_session(db.session, user)
+        db.session.commit()
+        return user.id
+
+
+def _sessions(app, user_id: int) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(UserSession).where(UserSession.user_id == user_id))
+
+
+def test_reset_password_prompts_for_a_temporary_password_and_ends_the_sessions(app, runner, signed_in_user):
+    result = run(app, runner, "reset-password", "r.reset", input="a temporary passphrase\n" * 2)
+    assert result.exit_code == 0, result.output
+    assert "r.reset is signed out everywhere and must choose a new password at next sign-in." in result.output
+    assert "a temporary passphrase" not in result.output
+    user = _user(app, "r.reset")
+    assert accounts.password_hasher.verify(user.password_hash, "a temporary passphrase")
+    assert user.must_change_password
+    assert _sessions(app, signed_in_user) == 0
+    with app.app_context():
+        event = db.session.scalar(select(Event).where(Event.action == events.PASSWORD_RESET))
+        assert (event.entity_id, event.actor_id, json.loads(event.data)) == (signed_in_user, None, {})
+
+
+def test_reset_password_generates_and_prints_one(app, runner, signed_in_user):
+    result = run(app, runner, "reset-password", "r.reset", "--generate")
+    assert result.exit_code == 0, result.output
+    password = result.output.split("Temporary password for r.reset: ")[1].split()[0]
+    assert len(password) >= 12
+    user = _user(app, "r.reset")
+    assert accounts.password_hasher.verify(user.password_hash, password)
+    assert user.must_change_password
+    assert _sessions(app, signed_in_user) == 0
+
+
+@pytest.mark.parametrize(("args", "typed", "message"), [
+    (["nobody"], "", "Error: There is no user nobody."),
+    (["r.reset"], "password2024!\n" * 2, "Error: This password is too common."),
+    (["r.reset"], "too short\n" * 2, "Error: Password must be at least 12 characters"),
+])
+def test_reset_password_refusals_change_nothing(app, runner, signed_in_user, args, typed, message):
+    before = counts(app)["events"]
+    result = run(app, runner, "reset-password", *args, input=typed)
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert counts(app)["events"] == before
+    assert _sessions(app, signed_in_user) == 1
+    assert accounts.password_hasher.verify(_user(app, "r.reset").password_hash, PASSWORD)
 
 
 # --- demo-data ------------------------------------------------------------------------------------

@@ -1,20 +1,26 @@
 """What several workflows' routes share: the service policy from config and the conflict page."""
+from collections.abc import Callable
+
 from flask import current_app, flash, render_template
 
 from inclusive_access.domain.errors import StaleRecord
 from inclusive_access.domain.policy import Policy
 from inclusive_access.extensions import db
 from inclusive_access.htmx import is_fragment_request
+from inclusive_access.models import Patient
 
 
 def current_policy() -> Policy:
     return Policy.from_mapping(current_app.config)
 
 
-def conflict(stale: StaleRecord, patient, back_url: str, what: str = "record", changes_loader=None):
+def conflict(stale: StaleRecord, load_patient: Callable[[], Patient] | None, back_url: str, what: str = "record",
+             changes_loader: Callable[[], dict] | None = None):
     """409: nothing was saved; show what others changed since the user opened the form.
 
-    A save that lost the race at the database has no changes yet: `changes_loader` reads them afresh.
+    It rolls back before reading anything: a save that lost the race at the database leaves the session failed
+    and every object in it expired, so the patient for the banner (`load_patient`) and the changes
+    (`changes_loader`, as that save has none yet) are read afresh afterwards, never by the caller before.
     """
     db.session.rollback()
     if is_fragment_request():  # htmx does not show a 409: reload the current version with the message
@@ -22,5 +28,5 @@ def conflict(stale: StaleRecord, patient, back_url: str, what: str = "record", c
         return "", 200, {"HX-Redirect": back_url}
     changes = stale.changes or (changes_loader() if changes_loader else {})
     return render_template("errors/conflict.html", message=str(stale), changes=changes,
-                           patient=db.session.merge(patient) if patient is not None else None,
+                           patient=load_patient() if load_patient is not None else None,
                            back_url=back_url, what=what), 409

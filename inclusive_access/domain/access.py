@@ -4,7 +4,16 @@ from collections.abc import Iterable
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import NotPermitted
 
-INTAKE_ROLES = frozenset({"booking", "clinician", "senior"})
+#: booking's work, which clinicians and seniors do too: intake, triage and its booking script, booking, clarifications,
+#: and reaching the patient after a missed appointment (contact attempts, barriers found)
+BOOKING_WORK = frozenset({"booking", "clinician", "senior"})
+#: clinical and safeguarding judgements, which need a clinician's training: attendance outcomes, completing a barrier
+#: check and its "was not brought" safeguarding answer, reasonable adjustments, a patient's details
+CLINICAL_JUDGEMENT = frozenset({"clinician", "senior"})
+#: audit samples and findings: the auditor's alone, so findings stay independent of those who run the service
+AUDIT_WORK = frozenset({"auditor"})
+#: the event log's own pages: timelines, access logs, verification
+AUDIT_LOG = frozenset({"auditor", "manager"})
 CLINICAL_READ_ROLES = frozenset({"booking", "clinician", "senior", "auditor", "manager"})
 ADMIN_ROLES = frozenset({"manager"})
 

@@ -1,7 +1,10 @@
-"""Staff accounts: creation, role changes, login with lockout, and revocable server-side sessions."""
+"""Staff accounts: creation, role changes, passwords (own changes and temporary ones), and revocable sessions."""
 import hashlib
 import secrets
+import string
 from datetime import UTC, datetime, timedelta
+from functools import cache
+from importlib.resources import files
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
@@ -10,45 +13,81 @@ from sqlalchemy.orm import Session
 
 from inclusive_access.domain import events
 from inclusive_access.domain.access import ADMIN_ROLES, require_role
-from inclusive_access.domain.actors import SYSTEM, Actor, actor_for
-from inclusive_access.domain.errors import AccountLocked, InvalidInput, LoginFailed, StaleRecord
-from inclusive_access.models import ROLES, User, UserSession
+from inclusive_access.domain.actors import Actor, actor_for
+from inclusive_access.domain.errors import InvalidInput, StaleRecord
+from inclusive_access.models import ROLES, LoginThrottle, User, UserSession
 
 #: argon2id with the library's defaults (m=64 MiB, t=3, p=4); tests swap in a cheap one
 password_hasher = PasswordHasher()
 # Verified against when the username is unknown, so timing does not reveal which accounts exist.
 _DUMMY_HASH = None
 MIN_PASSWORD_LENGTH = 12
+_PADDING = string.digits + string.punctuation + " "
+#: how often a session's row records activity; the signed cookie carries the exact time in between
+TOUCH_EVERY = timedelta(minutes=1)
 
 
-def _dummy_hash() -> str:
+def dummy_hash() -> str:
     global _DUMMY_HASH
     if _DUMMY_HASH is None:
         _DUMMY_HASH = password_hasher.hash(secrets.token_hex(16))
     return _DUMMY_HASH
 
 
+def verify_password(hashed: str, password: str) -> bool:
+    """One argon2 check; a malformed hash is a mismatch, not an error."""
+    try:
+        return password_hasher.verify(hashed, password)
+    except (VerifyMismatchError, InvalidHashError):
+        return False
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    # Django's list (see common_passwords.LICENSE): lower-cased, so compared lower-cased.
+    text = files("inclusive_access.domain").joinpath("common_passwords.txt").read_text(encoding="utf-8")
+    return frozenset(text.split("\n")) - {""}
+
+
+def password_problem(password: str) -> str | None:
+    """Why a new password is refused, or None: NCSC guidance is a minimum length and a deny-list of common
+    passwords, with no composition rules (a passphrase of three random words passes). The list is checked ignoring
+    case and spaces, and with the digits and symbols around a word taken off, since a common word padded out to the
+    minimum ("Password2024!") is as guessable as the word."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"Password must be at least {MIN_PASSWORD_LENGTH} characters"
+    folded = password.lower()
+    if {folded, "".join(folded.split()), folded.strip(_PADDING)} & _common_passwords():
+        return "This password is too common. Three random words make a strong password that is easy to remember"
+    return None
+
+
 def create_user(session: Session, actor: Actor, username: str, display_name: str, role: str,
                 password: str, now: datetime | None = None) -> User:
-    """Add an account (a manager, or the system via `flask create-user`)."""
+    """Add an account (a manager, or the system via `flask create-user`). A password a manager chooses is
+    temporary: the user replaces it at first sign-in, so only they know the one they work with."""
     require_role(actor, ADMIN_ROLES, allow_system=True)
     errors = {}
     if role not in ROLES:
         errors["role"] = "Select a role"
-    if len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = f"Password must be at least {MIN_PASSWORD_LENGTH} characters"
+    if problem := password_problem(password):
+        errors["password"] = problem
     if session.scalar(select(User.id).where(User.username == username)):
         errors["username"] = "That username is already taken"
     if errors:
         raise InvalidInput(errors)
     now = now or datetime.now(UTC)
-    user = User(username=username, display_name=display_name, role=role,
-                password_hash=password_hasher.hash(password), created_at=now)
+    user = User(username=username, display_name=display_name, role=role, created_at=now,
+                password_hash=password_hasher.hash(password), must_change_password=actor.user_id is not None)
     session.add(user)
     session.flush()
     events.record(session, actor, events.USER_CREATED, "user", user.id,
                   data={"username": username, "role": role}, now=now)
     return user
+
+
+def find_user(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username))
 
 
 def all_users(session: Session) -> list[User]:
@@ -91,52 +130,48 @@ def deactivate_user(session: Session, actor: Actor, user: User, version: int | N
     events.record(session, actor, events.USER_DEACTIVATED, "user", user.id)
 
 
-def authenticate(session: Session, username: str, password: str, max_failures: int,
-                 lockout: timedelta, now: datetime | None = None) -> User:
-    """Check a password. Failures are counted in the database, so every worker sees the same count.
-
-    The caller commits even when this raises: the failure count and its event must persist.
-    """
+def change_password(session: Session, user: User, current: str, new: str, now: datetime | None = None) -> str:
+    """The user replaces their own password, proving the current one. Every session of theirs ends, this one
+    included, and the token of a fresh session for this browser is returned: a stolen session dies with the old
+    password."""
+    if not verify_password(user.password_hash, current):
+        raise InvalidInput({"current_password": "Your current password is not correct"})
+    if problem := password_problem(new):
+        raise InvalidInput({"new_password": problem})
+    if new == current:
+        raise InvalidInput({"new_password": "Choose a password different from your current one"})
     now = now or datetime.now(UTC)
-    user = session.scalar(select(User).where(User.username == username).with_for_update())
-    if user is None:
-        _safe_verify(_dummy_hash(), password)
-        events.record(session, SYSTEM, events.LOGIN_FAILED, "user", None,
-                      data={"username": username[:64], "reason": "unknown user"}, now=now)
-        raise LoginFailed()
-    actor = actor_for(user)
-    if user.locked_until and user.locked_until > now:
-        events.record(session, actor, events.LOGIN_FAILED, "user", user.id,
-                      data={"reason": "locked"}, now=now)
-        raise AccountLocked(user.locked_until)
-    if not _safe_verify(user.password_hash, password) or not user.active:
-        user.failed_logins += 1
-        reason = "inactive" if user.active is False else "wrong password"
-        events.record(session, actor, events.LOGIN_FAILED, "user", user.id,
-                      data={"reason": reason, "failures": user.failed_logins}, now=now)
-        if user.failed_logins >= max_failures:
-            user.locked_until = now + lockout
-            user.failed_logins = 0
-            events.record(session, actor, events.LOGIN_LOCKED, "user", user.id,
-                          data={"until": user.locked_until}, now=now)
-            session.flush()
-            raise AccountLocked(user.locked_until)
-        session.flush()
-        raise LoginFailed()
-    user.failed_logins = 0
-    user.locked_until = None
-    if password_hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = password_hasher.hash(password)
+    user.password_hash, user.must_change_password = password_hasher.hash(new), False
+    others = end_all_sessions(session, user) - 1
+    token = start_session(session, user, now)
+    events.record(session, actor_for(user), events.PASSWORD_CHANGED, "user", user.id,
+                  data={"other_sessions_ended": others}, now=now)
+    return token
+
+
+def generate_password() -> str:
+    """A temporary password for `flask reset-password --generate`: 96 random bits, easy to read out."""
+    return "-".join(secrets.token_hex(4) for _ in range(3))
+
+
+def reset_password(session: Session, actor: Actor, user: User, temporary: str, version: int | None = None,
+                   now: datetime | None = None) -> None:
+    """A manager (or an administrator at the command line) sets a temporary password: the user's sessions end,
+    the locks on the account lift, and the user must replace it at their next sign-in."""
+    require_role(actor, ADMIN_ROLES, allow_system=True)
+    _check_version(user, version)
+    if user.id == actor.user_id:
+        raise InvalidInput({"password": "Change your own password from your account page"})
+    if not user.active:
+        raise InvalidInput({"password": "This account is deactivated"})
+    if problem := password_problem(temporary):
+        raise InvalidInput({"password": problem})
+    user.password_hash, user.must_change_password = password_hasher.hash(temporary), True
+    end_all_sessions(session, user)
+    session.execute(delete(LoginThrottle).where(LoginThrottle.scope == "pair",
+                                                LoginThrottle.account == user.username))
     session.flush()
-    events.record(session, actor, events.LOGIN_SUCCEEDED, "user", user.id, now=now)
-    return user
-
-
-def _safe_verify(hashed: str, password: str) -> bool:
-    try:
-        return password_hasher.verify(hashed, password)
-    except (VerifyMismatchError, InvalidHashError):
-        return False
+    events.record(session, actor, events.PASSWORD_RESET, "user", user.id, now=now)
 
 
 def _digest(token: str) -> str:
@@ -153,8 +188,12 @@ def start_session(session: Session, user: User, now: datetime | None = None) -> 
 
 
 def resume_session(session: Session, token: str | None, idle: timedelta, absolute: timedelta,
-                   now: datetime | None = None) -> User | None:
-    """The user behind a cookie's token, or None once it is revoked, idle too long, or too old."""
+                   now: datetime | None = None, seen_at: datetime | None = None) -> User | None:
+    """The user behind a cookie's token, or None once it is revoked, idle too long, or too old.
+
+    Idle time runs from the session's last request: `seen_at`, which the signed cookie carries, or the row's
+    last touch, whichever is later. The row is touched at most once a minute (a write per page view would
+    serialise every request on SQLite), so on its own it could end a session up to a minute early."""
     if not token:
         return None
     now = now or datetime.now(UTC)
@@ -162,12 +201,12 @@ def resume_session(session: Session, token: str | None, idle: timedelta, absolut
     if row is None:
         return None
     user = session.get(User, row.user_id)
-    if now - row.last_seen_at > idle or now - row.created_at > absolute or not user.active:
+    last = max(row.last_seen_at, seen_at) if seen_at and seen_at <= now else row.last_seen_at
+    if now - last > idle or now - row.created_at > absolute or not user.active:
         session.delete(row)
         session.flush()
         return None
-    # Touch at most once a minute: a write per page view would serialise every request on SQLite.
-    if now - row.last_seen_at > timedelta(minutes=1):
+    if now - row.last_seen_at > TOUCH_EVERY:
         row.last_seen_at = now
         session.flush()
     return user
@@ -181,5 +220,6 @@ def end_session(session: Session, token: str | None, user: User | None) -> None:
         events.record(session, actor_for(user), events.LOGGED_OUT, "user", user.id)
 
 
-def end_all_sessions(session: Session, user: User) -> None:
-    session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+def end_all_sessions(session: Session, user: User) -> int:
+    """End every session of the user's; returns how many there were."""
+    return session.execute(delete(UserSession).where(UserSession.user_id == user.id)).rowcount

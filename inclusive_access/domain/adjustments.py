@@ -5,8 +5,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import events, locking
-from inclusive_access.domain.access import INTAKE_ROLES, require_role
+from inclusive_access.domain import events, locking, submissions
+from inclusive_access.domain.access import BOOKING_WORK, CLINICAL_JUDGEMENT, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import InvalidInput, StaleRecord
 from inclusive_access.domain.validation import LONDON
@@ -24,6 +24,9 @@ SOURCES = {"triage_script": "Triage booking script", "barrier_check": "Barrier c
            "patient_request": "Patient or carer request", "referrer": "Referrer"}
 CONSENT_BASES = {"patient": "The patient consented", "best_interest": "Best-interest decision",
                  "attorney_deputy": "Attorney or deputy", "parental_responsibility": "Parental responsibility"}
+#: who records an adjustment from each source: triage records what the patient said in the booking script, so
+#: whoever may triage records those; every other recording, edit and ending is a clinician's
+RECORD_ROLES = {"triage_script": BOOKING_WORK}
 #: the national Reasonable Adjustment Flag is reviewed at least yearly
 DEFAULT_REVIEW = timedelta(days=365)
 
@@ -53,10 +56,11 @@ def _check(details: AdjustmentDetails, today: date) -> None:
 
 
 def record_adjustment(session: Session, actor: Actor, patient: Patient, details: AdjustmentDetails, source: str,
-                      now: datetime | None = None) -> ReasonableAdjustment:
+                      submission_token: str | None = None, now: datetime | None = None) -> ReasonableAdjustment:
     """Add an adjustment to the patient's register; review in 12 months unless a date is given."""
-    require_role(actor, INTAKE_ROLES)
+    require_role(actor, RECORD_ROLES.get(source, CLINICAL_JUDGEMENT))
     now = now or datetime.now(UTC)
+    submissions.refuse_repeat(session, ReasonableAdjustment, submission_token)
     today = now.astimezone(LONDON).date()
     _check(details, today)
     if source not in SOURCES:
@@ -65,7 +69,8 @@ def record_adjustment(session: Session, actor: Actor, patient: Patient, details:
         patient_id=patient.id, category=details.category, description=details.description,
         impairment=details.impairment, source=source, consent_basis=details.consent_basis,
         applies_to_appointments=details.applies_to_appointments, recorded_by=actor.user_id,
-        recorded_role=actor.role, recorded_at=now, review_date=details.review_date or today + DEFAULT_REVIEW)
+        recorded_role=actor.role, recorded_at=now, review_date=details.review_date or today + DEFAULT_REVIEW,
+        submission_token=submission_token)
     session.add(item)
     session.flush()
     # The patient's cached register would hide the new one from later rules in this transaction.
@@ -79,7 +84,7 @@ def record_adjustment(session: Session, actor: Actor, patient: Patient, details:
 def update_adjustment(session: Session, actor: Actor, item: ReasonableAdjustment, seen_version: int,
                       details: AdjustmentDetails, now: datetime | None = None) -> dict:
     """Edit an active adjustment; returns {field: [old, new]}. Reviewing it is an edit of its review date."""
-    require_role(actor, INTAKE_ROLES)
+    require_role(actor, CLINICAL_JUDGEMENT)
     now = now or datetime.now(UTC)
     if item.status != "active":
         raise InvalidInput({"description": "An ended adjustment cannot be edited"})
@@ -102,7 +107,7 @@ def update_adjustment(session: Session, actor: Actor, item: ReasonableAdjustment
 def end_adjustment(session: Session, actor: Actor, item: ReasonableAdjustment, seen_version: int, reason: str,
                    now: datetime | None = None) -> None:
     """End an adjustment with a reason. It stays in the register, and in the record, for good."""
-    require_role(actor, INTAKE_ROLES)
+    require_role(actor, CLINICAL_JUDGEMENT)
     now = now or datetime.now(UTC)
     if not reason:
         raise InvalidInput({"end_reason": "Say why the adjustment is no longer needed"})

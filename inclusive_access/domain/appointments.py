@@ -5,7 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain import adjustments, dna, events, locking, referral_flow, states
-from inclusive_access.domain.access import INTAKE_ROLES, require_role
+from inclusive_access.domain.access import CLINICAL_JUDGEMENT, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import (
     BarrierCheckOpen,
@@ -122,7 +122,7 @@ def record_outcome(session: Session, actor: Actor, appointment: Appointment, see
     maps adjustment id -> (met, reason).
     """
     now = now or datetime.now(UTC)
-    require_role(actor, INTAKE_ROLES)
+    require_role(actor, CLINICAL_JUDGEMENT)
     events.lock_log(session)
     referral = _open(session, appointment, seen_version)
     if outcome not in OUTCOMES:

@@ -7,9 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain import events
-from inclusive_access.domain.access import require_role
+from inclusive_access.domain.access import AUDIT_WORK, require_role
 from inclusive_access.domain.actors import Actor
-from inclusive_access.domain.audit_sampling import AUDIT_ROLES
 from inclusive_access.domain.errors import InvalidInput, StaleRecord
 from inclusive_access.models import AuditAnswer, AuditFinding, AuditSampleRecord
 
@@ -81,7 +80,7 @@ def current_finding(session: Session, sample_record_id: int) -> AuditFinding | N
 def record_finding(session: Session, actor: Actor, record: AuditSampleRecord, details: FindingDetails,
                    seen_version: int | None, now: datetime | None = None) -> AuditFinding:
     """Record the first finding (seen_version None), or a revision of the version the auditor saw, with a reason."""
-    require_role(actor, AUDIT_ROLES)
+    require_role(actor, AUDIT_WORK)
     now = now or datetime.now(UTC)
     events.lock_log(session)
     previous = current_finding(session, record.id)

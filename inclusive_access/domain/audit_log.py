@@ -1,6 +1,5 @@
 """What auditors read from the event log: a record's full timeline with its chain check, who viewed a patient,
 which records a user viewed, and the whole-log verification run from the page."""
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -8,9 +7,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain import events
-from inclusive_access.domain.access import require_role
+from inclusive_access.domain.access import AUDIT_LOG, require_role
 from inclusive_access.domain.actors import Actor
-from inclusive_access.domain.audit_sampling import AUDIT_ROLES
+from inclusive_access.domain.event_view import ShownEvent, shown
 from inclusive_access.models import Event, Patient, User
 
 LOG_VERIFIED = "audit.log_verified"
@@ -18,17 +17,18 @@ LOG_VERIFIED = "audit.log_verified"
 
 @dataclass(frozen=True)
 class Timeline:
-    rows: list[dict]
+    rows: list[ShownEvent]
     #: every action the record has, for the filter
     actions: list[str]
     #: sequences of shown events whose hash or link does not verify
     broken: list[int]
 
 
-def record_timeline(session: Session, *, patient_id: int | None = None, referral_id: int | None = None,
-                    action: str | None = None) -> Timeline:
+def record_timeline(session: Session, viewer: Actor, *, patient_id: int | None = None,
+                    referral_id: int | None = None, action: str | None = None) -> Timeline:
     """Every event of a patient (all their referrals) or of one referral, oldest first, views included, optionally
-    one action only (reads ix_events_patient_seq / ix_events_referral_seq)."""
+    one action only (reads ix_events_patient_seq / ix_events_referral_seq). The chain is checked on the stored
+    events; the rows carry what the viewer's role may read of them (event_view.POLICY)."""
     where = Event.referral_id == referral_id if referral_id is not None else Event.patient_id == patient_id
     actions = sorted(session.scalars(select(Event.action).where(where).distinct()))
     query = (select(Event, User.display_name).join(User, User.id == Event.actor_id, isouter=True).where(where)
@@ -36,7 +36,7 @@ def record_timeline(session: Session, *, patient_id: int | None = None, referral
     if action:
         query = query.where(Event.action == action)
     found = session.execute(query).all()
-    rows = [{"event": event, "actor": name or "System", "data": json.loads(event.data)} for event, name in found]
+    rows = [shown(event, name, viewer.role) for event, name in found]
     return Timeline(rows, actions, events.check_events(session, [event for event, _name in found]))
 
 
@@ -62,7 +62,7 @@ def user_views(session: Session, user_id: int, start: datetime, end: datetime, l
 
 def record_verification(session: Session, actor: Actor, result: events.Verification) -> None:
     """Log that an auditor or manager verified the whole chain, and what it showed."""
-    require_role(actor, AUDIT_ROLES)
+    require_role(actor, AUDIT_LOG)
     events.record(session, actor, LOG_VERIFIED, "event_log", None,
                   data={"ok": result.ok, "count": result.count, "head_hash": result.head_hash,
                         "bad_seq": result.bad_seq, "reason": result.reason})

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from sqlalchemy import BigInteger, String, case, cast, func, select
 from sqlalchemy.orm import Session, aliased
 
-from inclusive_access.domain import events
-from inclusive_access.domain.access import require_role
+from inclusive_access.domain import events, submissions
+from inclusive_access.domain.access import AUDIT_WORK, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.equity import ETHNIC_GROUPS, FLAGS
 from inclusive_access.domain.errors import InvalidInput
@@ -21,7 +21,6 @@ from inclusive_access.domain.validation import LONDON
 from inclusive_access.models import AuditSample, AuditSampleRecord, BarrierCheck, Clarification, ReasonableAdjustment
 from inclusive_access.models import ReferralFact as F
 
-AUDIT_ROLES = frozenset({"auditor", "manager"})
 PRIME = 2_147_483_647
 MAX_SIZE = 500
 RECORD_TYPES = {
@@ -206,11 +205,13 @@ does not put the same ids first in every table."""
     return key
 
 
-def draw_sample(session: Session, actor: Actor, request: SampleRequest, now: datetime | None = None) -> AuditSample:
+def draw_sample(session: Session, actor: Actor, request: SampleRequest, submission_token: str | None = None,
+                now: datetime | None = None) -> AuditSample:
     """Draw and record a sample: the records are the candidates with the lowest keys (per stratum, by allocation),
     ties broken by id, so the same request draws the same records again."""
-    require_role(actor, AUDIT_ROLES)
+    require_role(actor, AUDIT_WORK)
     now = now or datetime.now(UTC)
+    submissions.refuse_repeat(session, AuditSample, submission_token)
     if errors := request.errors():
         raise InvalidInput(errors)
     stratum = _stratum(request.stratify_by) if request.stratify_by else None
@@ -231,7 +232,7 @@ def draw_sample(session: Session, actor: Actor, request: SampleRequest, now: dat
                          segment_value=request.segment_value if request.segment else None,
                          stratify_by=request.stratify_by, allocation=request.allocation, size=request.size,
                          seed=request.seed, population=sum(counts.values()), taken=len(drawn),
-                         drawn_by=actor.user_id, drawn_at=now)
+                         drawn_by=actor.user_id, drawn_at=now, submission_token=submission_token)
     session.add(sample)
     session.flush()
     session.add_all(AuditSampleRecord(sample_id=sample.id, position=position, record_id=row.record_id,

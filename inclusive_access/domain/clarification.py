@@ -4,10 +4,10 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import clocks, events, locking, referral_flow
-from inclusive_access.domain.access import INTAKE_ROLES, require_role
+from inclusive_access.domain import clocks, events, locking, referral_flow, submissions
+from inclusive_access.domain.access import BOOKING_WORK, require_role
 from inclusive_access.domain.actors import SYSTEM, Actor
-from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput, StaleRecord
+from inclusive_access.domain.errors import InvalidInput, StaleRecord
 from inclusive_access.domain.policy import DEFAULT_POLICY, Policy
 from inclusive_access.models import Clarification, ContactAttempt, Referral
 
@@ -19,11 +19,7 @@ def request_clarification(session: Session, actor: Actor, referral: Referral, se
                           now: datetime | None = None, policy: Policy = DEFAULT_POLICY) -> Clarification:
     """Ask the referrer a question; the referral waits in awaiting_clarification, due back in 24 hours."""
     now = now or datetime.now(UTC)
-    events.lock_log(session)
-    if submission_token:
-        existing = session.scalar(select(Clarification.id).where(Clarification.submission_token == submission_token))
-        if existing:
-            raise DuplicateSubmission(existing)
+    submissions.refuse_repeat(session, Clarification, submission_token)
     referral_flow.check_version(session, referral, seen_version)
     errors = {}
     if not question:
@@ -47,15 +43,16 @@ def request_clarification(session: Session, actor: Actor, referral: Referral, se
 
 
 def log_attempt(session: Session, actor: Actor, item: Clarification, method: str, reached: bool,
-                note: str | None, now: datetime | None = None) -> ContactAttempt:
+                note: str | None, submission_token: str | None = None, now: datetime | None = None) -> ContactAttempt:
     """Record one attempt to reach the referrer, reached or not."""
     now = now or datetime.now(UTC)
-    require_role(actor, INTAKE_ROLES)
+    submissions.refuse_repeat(session, ContactAttempt, submission_token)
+    require_role(actor, BOOKING_WORK)
     _require_open(item)
     if method not in CHANNELS:
         raise InvalidInput({"method": "Select how you tried to contact them"})
     attempt = ContactAttempt(clarification_id=item.id, attempted_at=now, method=method, reached=reached, note=note,
-                             recorded_by=actor.user_id)
+                             recorded_by=actor.user_id, submission_token=submission_token)
     session.add(attempt)
     session.flush()
     referral = session.get(Referral, item.referral_id)
@@ -69,7 +66,7 @@ def close_clarification(session: Session, actor: Actor, item: Clarification, see
                         response: str | None, close_reason: str | None, now: datetime | None = None) -> None:
     """Close with the referrer's answer, or a documented reason; the referral goes back to the top of triage."""
     now = now or datetime.now(UTC)
-    require_role(actor, INTAKE_ROLES)
+    require_role(actor, BOOKING_WORK)
     events.lock_log(session)
     _require_open(item)
     if seen_version != item.version:

@@ -4,8 +4,8 @@ from datetime import UTC, date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import adjustments, clocks, events, locking, reviews
-from inclusive_access.domain.access import INTAKE_ROLES, require_role
+from inclusive_access.domain import adjustments, clocks, events, locking, reviews, submissions
+from inclusive_access.domain.access import BOOKING_WORK, CLINICAL_JUDGEMENT, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import InvalidInput, StaleRecord
 from inclusive_access.domain.policy import DEFAULT_POLICY, Policy
@@ -23,6 +23,8 @@ OUTCOMES = {"rebooked": "Rebooked", "alternative_offered": "Alternative format o
             "declined": "Patient declined further contact", "not_reached": "Not reached"}
 ALTERNATIVES = {"telephone": "Telephone", "telephone_interpreter": "Telephone with interpreter", "video": "Video",
                 "home_visit": "Home visit", "community_venue": "Community venue", "evening": "Evening slot"}
+#: the "was not brought" safeguarding answer is a safeguarding judgement: booking staff record barriers only
+SAFEGUARDING_ANSWER_ROLES = CLINICAL_JUDGEMENT
 #: unreached attempts that put a referral on the senior review list
 UNREACHED_ATTEMPTS_FOR_REVIEW = 3
 
@@ -93,7 +95,9 @@ def _editable(check: BarrierCheck, seen_version: int) -> None:
 def save_barriers(session: Session, actor: Actor, check: BarrierCheck, seen_version: int, barriers: list[str],
                   other: str | None, safeguarding: str | None, now: datetime | None = None) -> None:
     """Save the barriers found (and the safeguarding answer) as the user goes: nothing is lost on leaving."""
-    require_role(actor, INTAKE_ROLES)
+    require_role(actor, BOOKING_WORK)
+    if safeguarding is not None:
+        require_role(actor, SAFEGUARDING_ANSWER_ROLES)
     now = now or datetime.now(UTC)
     _editable(check, seen_version)
     errors = {}
@@ -114,16 +118,18 @@ def save_barriers(session: Session, actor: Actor, check: BarrierCheck, seen_vers
 
 
 def log_attempt(session: Session, actor: Actor, check: BarrierCheck, method: str, reached: bool,
-                note: str | None, now: datetime | None = None) -> BarrierContactAttempt:
+                note: str | None, submission_token: str | None = None,
+                now: datetime | None = None) -> BarrierContactAttempt:
     """Log a try to reach the patient; three unreached tries put the referral on the senior review list."""
-    require_role(actor, INTAKE_ROLES)
+    require_role(actor, BOOKING_WORK)
     now = now or datetime.now(UTC)
+    submissions.refuse_repeat(session, BarrierContactAttempt, submission_token)
     if check.completed_at is not None:
         raise InvalidInput({"method": "This barrier check is already complete"})
     if method not in ATTEMPT_METHODS:
         raise InvalidInput({"method": "Select how you tried to contact the patient"})
     attempt = BarrierContactAttempt(barrier_check_id=check.id, attempted_at=now, method=method, reached=reached,
-                                    note=note, recorded_by=actor.user_id)
+                                    note=note, recorded_by=actor.user_id, submission_token=submission_token)
     session.add(attempt)
     session.flush()
     session.refresh(check, ["attempts"])
@@ -159,7 +165,7 @@ def complete_barrier_check(session: Session, actor: Actor, check: BarrierCheck, 
     Rebooking itself is a booking (appointments.book_appointment), allowed once the check is complete;
     `link_rebooking` then records which appointment it was.
     """
-    require_role(actor, INTAKE_ROLES)
+    require_role(actor, CLINICAL_JUDGEMENT)
     now = now or datetime.now(UTC)
     _editable(check, seen_version)
     errors = {}

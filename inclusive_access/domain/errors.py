@@ -47,12 +47,13 @@ class InvalidInput(DomainError):
 
 
 class LoginFailed(DomainError):
-    """Wrong username or password (deliberately not saying which)."""
+    """Wrong username or password, an unknown or deactivated account, or a lock: deliberately not saying which."""
 
 
-class AccountLocked(DomainError):
-    """Too many failed logins; the account is locked until `until`."""
+class LoginThrottled(DomainError):
+    """Too many sign-in attempts from one address or on one account name: refused before any password check."""
 
-    def __init__(self, until):
-        super().__init__("Account locked")
-        self.until = until
+    def __init__(self, retry_after: int):
+        super().__init__("Too many sign-in attempts")
+        #: whole seconds until the window that refused the attempt ends (the Retry-After header)
+        self.retry_after = retry_after

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from inclusive_access.domain import clocks, events, states
 from inclusive_access.domain import validation as v
-from inclusive_access.domain.access import INTAKE_ROLES, require_role
+from inclusive_access.domain.access import BOOKING_WORK, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.equity import (
     COMMUNICATION_NEEDS,
@@ -147,7 +147,7 @@ def receive_referral(
     The patient's record on file is never overwritten by an intake: a known NHS number links
     to it, and flags are derived from it as it stands at receipt. Returns (referral, linked).
     """
-    require_role(actor, INTAKE_ROLES, allow_system=True)
+    require_role(actor, BOOKING_WORK, allow_system=True)
     events.lock_log(session)
     now = now or datetime.now(UTC)
     if submission_token:
@@ -197,7 +197,7 @@ def re_refer(session: Session, actor: Actor, previous: Referral, raw: dict, subm
 
     The new referral's flags are derived afresh from the patient's record as it stands today.
     """
-    require_role(actor, INTAKE_ROLES)
+    require_role(actor, BOOKING_WORK)
     now = now or datetime.now(UTC)
     if previous.state not in states.CLOSED_STATES:
         raise TransitionNotAllowed("Only a discharged or rejected referral is re-referred; this one is still open.")

@@ -1,10 +1,11 @@
 """Read queries behind the referral list, the referral page and the patient page."""
-import json
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from inclusive_access.domain.actors import Actor
+from inclusive_access.domain.event_view import ShownEvent, shown
 from inclusive_access.domain.events import RECORD_VIEWED
 from inclusive_access.models import Event, Pathway, Patient, Referral, User
 
@@ -44,8 +45,10 @@ def list_referrals(session: Session, filters: ReferralFilters, per_page: int = 5
     return Page(rows=rows, total=total, page=page, pages=pages)
 
 
-def timeline(session: Session, *, referral_id: int | None = None, patient_id: int | None = None) -> list[dict]:
-    """Every change to a referral or patient, oldest first, with who made it.
+def timeline(session: Session, viewer: Actor, *, referral_id: int | None = None,
+             patient_id: int | None = None) -> list[ShownEvent]:
+    """Every change to a referral or patient, oldest first, with who made it, as much of it as the viewer's role
+    may read (event_view.POLICY).
 
     Views are left out: they belong to the access log, and would bury the changes on a busy record.
     """
@@ -55,10 +58,7 @@ def timeline(session: Session, *, referral_id: int | None = None, patient_id: in
         query = query.where(Event.referral_id == referral_id)
     else:
         query = query.where(Event.patient_id == patient_id)
-    return [
-        {"event": event, "actor": name or "System", "data": json.loads(event.data)}
-        for event, name in session.execute(query.order_by(Event.seq)).all()
-    ]
+    return [shown(event, name, viewer.role) for event, name in session.execute(query.order_by(Event.seq)).all()]
 
 
 def referrals_for_patient(session: Session, patient: Patient) -> list[Referral]:

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain import events, locking
-from inclusive_access.domain.access import CLINICAL_READ_ROLES, INTAKE_ROLES, require_role
+from inclusive_access.domain.access import CLINICAL_JUDGEMENT, CLINICAL_READ_ROLES, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import InvalidInput, StaleRecord
 from inclusive_access.domain.intake import PatientDetails
@@ -44,7 +44,7 @@ def update_patient(session: Session, actor: Actor, patient: Patient, details: Pa
 
     Returns the changed fields as {field: [old, new]}; the NHS number itself cannot change here.
     """
-    require_role(actor, INTAKE_ROLES)
+    require_role(actor, CLINICAL_JUDGEMENT)
     if details.nhs_number != patient.nhs_number:
         # Identity is not edited in passing: a wrong number needs a merge/correction workflow of its own.
         raise InvalidInput({"nhs_number": "The NHS number cannot be changed here"})

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from inclusive_access.domain import events, locking, safeguarding, states
-from inclusive_access.domain.access import INTAKE_ROLES
+from inclusive_access.domain.access import BOOKING_WORK
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import StaleRecord
 from inclusive_access.models import Event, Referral, User
@@ -61,6 +61,6 @@ def page_actions(referral: Referral, role: str | None) -> set[str]:
     actions = states.allowed_actions(referral.state, role)
     if referral.state in states.ACTIVE_STATES and role in safeguarding.RAISE_ROLES:
         actions.add("raise_concern")
-    if referral.state in states.CLOSED_STATES and role in INTAKE_ROLES:
+    if referral.state in states.CLOSED_STATES and role in BOOKING_WORK:
         actions.add("re_refer")
     return actions

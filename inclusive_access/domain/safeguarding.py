@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import events, locking, states
+from inclusive_access.domain import events, locking, states, submissions
 from inclusive_access.domain.access import require_role
 from inclusive_access.domain.actors import Actor
-from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput, StaleRecord, TransitionNotAllowed
+from inclusive_access.domain.errors import InvalidInput, StaleRecord, TransitionNotAllowed
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.models import Patient, Referral, SafeguardingAction, SafeguardingConcern
 
@@ -39,12 +39,7 @@ def raise_concern(session: Session, actor: Actor, referral: Referral, details: C
     """Any clinician raises a concern on an active referral (or a senior, choosing the route at review)."""
     require_role(actor, RAISE_ROLES)
     now = now or datetime.now(UTC)
-    events.lock_log(session)
-    if submission_token:
-        existing = session.scalar(select(SafeguardingConcern.id)
-                                  .where(SafeguardingConcern.submission_token == submission_token))
-        if existing:
-            raise DuplicateSubmission(existing)
+    submissions.refuse_repeat(session, SafeguardingConcern, submission_token)
     if referral.state not in states.ACTIVE_STATES:
         raise TransitionNotAllowed(f"Safeguarding concerns are raised on an active referral; this one is "
                                    f"{referral.state.replace('_', ' ')}.")
@@ -94,16 +89,17 @@ def route_concern(session: Session, actor: Actor, concern: SafeguardingConcern, 
 
 
 def record_action(session: Session, actor: Actor, concern: SafeguardingConcern, action: str,
-                  now: datetime | None = None) -> SafeguardingAction:
+                  submission_token: str | None = None, now: datetime | None = None) -> SafeguardingAction:
     """Append an action taken on an open concern (actions are never edited)."""
     require_role(actor, RAISE_ROLES)
     now = now or datetime.now(UTC)
-    events.lock_log(session)
+    submissions.refuse_repeat(session, SafeguardingAction, submission_token)
     if concern.status != "open":
         raise TransitionNotAllowed("This concern is closed.")
     if not action:
         raise InvalidInput({"action": "Describe the action taken"})
-    row = SafeguardingAction(concern_id=concern.id, action=action, recorded_by=actor.user_id, recorded_at=now)
+    row = SafeguardingAction(concern_id=concern.id, action=action, recorded_by=actor.user_id, recorded_at=now,
+                             submission_token=submission_token)
     session.add(row)
     session.flush()
     session.refresh(concern, ["actions"])

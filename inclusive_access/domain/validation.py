@@ -6,10 +6,6 @@ from zoneinfo import ZoneInfo
 import nhs_number
 
 LONDON = ZoneInfo("Europe/London")
-#: a leading =, @, tab or CR makes spreadsheets run the cell as a formula, and so does a leading + or -
-#: unless all that follows is a phone number or a number (digits, spaces, brackets, dots, hyphens):
-#: "-2+3+cmd|' /C calc'!A0" starts with a digit after the minus and is still a formula.
-_FORMULA = re.compile(r"^(?:[=@\t\r]|[+-](?![\d\s().-]*$))")
 #: control characters other than tab; line breaks are allowed only in multiline fields
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$")
@@ -25,7 +21,10 @@ class FieldErrors(dict):
 
 def text(errors: FieldErrors, raw: dict, field: str, label: str, max_len: int,
          required: bool = True, multiline: bool = False) -> str | None:
-    """A trimmed string: required, length-limited, with no control characters or formula prefix."""
+    """A trimmed string: required, length-limited, with no control characters.
+
+    Stored as typed, even when it starts as a spreadsheet formula would ("- patient reports pain", "+2 kg"):
+    every CSV export defuses its cells instead (reporting.exports.spreadsheet_safe)."""
     value = (raw.get(field) or "").strip()
     if not value:
         if required:
@@ -35,8 +34,6 @@ def text(errors: FieldErrors, raw: dict, field: str, label: str, max_len: int,
         errors.add(field, f"{label[0].upper()}{label[1:]} must be {max_len} characters or fewer")
     elif _CONTROL.search(value if not multiline else value.replace("\n", "").replace("\r", "")):
         errors.add(field, f"{label[0].upper()}{label[1:]} contains characters that are not allowed")
-    elif _FORMULA.match(value):
-        errors.add(field, f"{label[0].upper()}{label[1:]} must not start with =, +, -, or @")
     return value
 
 

@@ -45,6 +45,8 @@ class ReasonableAdjustment(db.Model):
     status: Mapped[str] = mapped_column(String(8), default="active")
     ended_at: Mapped[datetime | None]
     end_reason: Mapped[str | None] = mapped_column(Text)
+    #: the one-time token of the form that added it: a repeated submit finds this row instead of adding another
+    submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}

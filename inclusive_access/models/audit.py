@@ -40,6 +40,8 @@ class AuditSample(db.Model):
     taken: Mapped[int]
     drawn_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     drawn_at: Mapped[datetime]
+    #: the one-time token of the form that drew it: a repeated submit finds this sample instead of drawing again
+    submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     records: Mapped[list["AuditSampleRecord"]] = relationship(order_by="AuditSampleRecord.position",
                                                               lazy="selectin", back_populates="sample")

@@ -53,3 +53,5 @@ class ContactAttempt(db.Model):
     reached: Mapped[bool]
     note: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    #: the one-time token of the form that added it: a repeated submit finds this row instead of adding another
+    submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)

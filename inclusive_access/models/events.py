@@ -30,4 +30,7 @@ class Event(db.Model):
     #: canonical JSON of the changed fields, stored as the exact text that was hashed
     data: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
+    #: HMAC-SHA-256 under the key named by key_id; plain SHA-256 when key_id is None (written before the chain was
+    #: keyed, migration 0011: none may follow a keyed event)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    key_id: Mapped[str | None] = mapped_column(String(16))

@@ -62,3 +62,5 @@ class SafeguardingAction(db.Model):
     action: Mapped[str] = mapped_column(Text)
     recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime]
+    #: the one-time token of the form that added it: a repeated submit finds this row instead of adding another
+    submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)

@@ -1,7 +1,7 @@
 """Staff accounts and their server-side sessions."""
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from inclusive_access.extensions import db
@@ -20,9 +20,8 @@ class User(db.Model):
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
-    #: consecutive failures since the last success; counted in the database so every worker sees them
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
+    #: the password was set by someone else (a manager or `flask reset-password`): the user must replace it
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime]
     version: Mapped[int] = mapped_column(default=1)
 
@@ -54,4 +53,5 @@ class UserSession(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime]
+    #: the last request that touched the row (at most once a minute); the signed cookie carries the exact one
     last_seen_at: Mapped[datetime]

@@ -1,7 +1,10 @@
-"""CSV and JSON renderings of the equity tables and KPI: suppressed for sharing, and safe to open in a spreadsheet."""
+"""The app's one CSV writer, safe to open in a spreadsheet, and the equity tables and KPI as CSV and JSON."""
 import csv
 import io
 import json
+import re
+from collections.abc import Iterable
+from typing import TextIO
 
 from sqlalchemy.orm import Session
 
@@ -10,15 +13,27 @@ from inclusive_access.reporting import kpi, stats, tables
 from inclusive_access.reporting.queries import Period
 from inclusive_access.reporting.tables import MEASURES, Column
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: what a spreadsheet may run as a formula (OWASP CSV injection): =, +, -, @ first, even "-2+3+cmd|' /C calc'!A0",
+#: also after spaces (LibreOffice can trim them on opening), or a leading tab or CR
+_FORMULA = re.compile(r"\s*[=+\-@]|[\t\r]")
 
 
-def _safe(value) -> str:
-    """A cell a spreadsheet will show as text, never run as a formula (OWASP CSV injection)."""
+def spreadsheet_safe(value) -> str:
+    """The one rule for every CSV cell: text a spreadsheet could run gets a leading quote, so it shows as typed.
+
+    Free text is stored as clinicians type it ("- patient reports pain", "+2 kg"), so the defence is here, on the
+    way out, for every file a spreadsheet may open. JSON is not opened as a spreadsheet and needs none."""
     if isinstance(value, int | float):  # a number is data, even a negative one
         return str(value)
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return "'" + text if _FORMULA.match(text) else text
+
+
+def write_csv(handle: TextIO, header: Iterable, rows: Iterable[Iterable]) -> None:
+    """Every CSV the app produces is written here, header included, each cell through spreadsheet_safe."""
+    writer = csv.writer(handle)
+    writer.writerow([spreadsheet_safe(v) for v in header])
+    writer.writerows([spreadsheet_safe(v) for v in row] for row in rows)
 
 
 def _rate(value: float | None) -> float | str:
@@ -52,9 +67,7 @@ TABLE_HEADER = ["measure", "numerator", "denominator", "value", "lower_95", "upp
 
 def _csv(header: list[str], rows: list[list]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows([[_safe(v) for v in row] for row in rows])
+    write_csv(out, header, rows)
     return out.getvalue()
 
 

@@ -8,15 +8,13 @@ Revises: 0002
 Create Date: 2026-11-23 18:35:29.250871
 
 """
+import hashlib
 import json
-from datetime import UTC, timedelta
+from datetime import UTC, date, datetime, timedelta
 from types import SimpleNamespace
 
 import sqlalchemy as sa
 from alembic import op
-
-# Pure functions (no models, no app): the migration appends events exactly as the app would.
-from inclusive_access.domain.events import GENESIS_HASH, canonical_json, compute_hash
 
 
 # revision identifiers, used by Alembic.
@@ -180,6 +178,33 @@ def adopt_proposed_adjustments():
                 action=event.action, entity_type="adjustment", entity_id=new_id, patient_id=row.patient_id,
                 referral_id=None, data=event.data, prev_hash=prev, hash=digest))
             prev = digest
+
+
+# The chain as the app hashed it at this revision (plain SHA-256, before 0011 keyed it), frozen here so that this
+# migration appends exactly those events whatever the app later does.
+GENESIS_HASH = "0" * 64
+
+
+def _json_default(value):
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def canonical_json(value) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default)
+
+
+def compute_hash(row) -> str:
+    payload = {
+        "seq": row.seq, "occurred_at": row.occurred_at.astimezone(UTC).isoformat(), "actor_id": row.actor_id,
+        "actor_role": row.actor_role, "action": row.action, "entity_type": row.entity_type,
+        "entity_id": row.entity_id, "patient_id": row.patient_id, "referral_id": row.referral_id, "data": row.data,
+        "prev_hash": row.prev_hash,
+    }
+    return hashlib.sha256(canonical_json(payload).encode()).hexdigest()
 
 
 def downgrade():

@@ -78,9 +78,9 @@ def _adjustment(app, adjustment_id: int) -> ReasonableAdjustment:
 
 def _make(app, patient_id: int, category: str = "timing", description: str = "Afternoon appointments only",
           **details) -> int:
-    """An adjustment recorded for the patient by a booking user, committed; returns its id."""
+    """An adjustment recorded for the patient by a clinician, committed; returns its id."""
     with app.app_context():
-        actor = staff(db.session, "booking", f"recorder.{count(app, ReasonableAdjustment)}")
+        actor = staff(db.session, "clinician", f"recorder.{count(app, ReasonableAdjustment)}")
         item = record_adjustment(db.session, actor, db.session.get(Patient, patient_id), category, description,
                                  **details)
         db.session.commit()
@@ -116,7 +116,7 @@ def test_the_register_lists_active_and_ended_adjustments(app, client, login_as, 
         adjustments.end_adjustment(db.session, staff(db.session, "senior", "ender"), item, item.version,
                                    "Now prefers email")
         db.session.commit()
-    login_as("booking")
+    login_as("clinician")
     response = client.get(received["register"])
     assert response.status_code == 200
     body = _text(response)
@@ -129,7 +129,7 @@ def test_the_register_lists_active_and_ended_adjustments(app, client, login_as, 
     assert f"Review by {review}" in live, "reviewed in 12 months by default"
     assert "Communication support</strong>: BSL interpreter for every contact" in live
     assert "Source: Patient or carer request; basis: The patient consented" in live
-    assert f"{_today():%d %b %Y} (booking)" in live, "when, and in what role"
+    assert f"{_today():%d %b %Y} (clinician)" in live, "when, and in what role"
     assert f'href="/adjustments/{active}/edit"' in live
     assert f"Ended {_today():%d %b %Y}: Now prefers email" in old
     assert f'href="/adjustments/{ended}/edit"' not in old, "an ended adjustment is not edited"
@@ -210,7 +210,7 @@ BAD_RECORD = {
 @pytest.mark.parametrize("case", BAD_RECORD)
 def test_bad_input_re_renders_the_register_and_saves_nothing(app, client, login_as, received, case):
     overrides, field, message = BAD_RECORD[case]
-    login_as("booking")
+    login_as("clinician")
     before = _saved(app)
     data = {k: v for k, v in _record_form(**overrides).items() if v is not None}
     response = post_form(client, f"{received['register']}/new", data)
@@ -226,7 +226,7 @@ def test_bad_input_re_renders_the_register_and_saves_nothing(app, client, login_
 
 
 def test_adjustments_are_escaped(app, client, login_as, received):
-    login_as("booking")
+    login_as("clinician")
     assert post_form(client, f"{received['register']}/new", _record_form(description=XSS)).status_code == 303
     for url in (received["register"], f"/referrals/{received['referral_id']}", "/triage/"):
         body = client.get(url).get_data(as_text=True)
@@ -285,7 +285,7 @@ def test_editing_an_adjustment(app, client, login_as, received):
 ])
 def test_bad_edit_input_changes_nothing(app, client, login_as, received, overrides, field, message):
     item_id = _make(app, received["patient_id"])
-    login_as("booking")
+    login_as("clinician")
     before = _saved(app)
     response = post_form(client, f"/adjustments/{item_id}/edit",
                          {"category": "timing", "description": "Mornings", "consent_basis": "patient",
@@ -360,7 +360,7 @@ def test_ending_from_a_stale_page_is_a_conflict(app, client, login_as, received)
 def test_the_overdue_review_list(app, client, login_as):
     now = datetime.now(UTC)
     with app.app_context():
-        actor = staff(db.session, "booking", "reviewer")
+        actor = staff(db.session, "clinician", "reviewer")
         people = {name: make_referral(db.session, given_name=name).patient for name in ("Latest", "Oldest", "Fine")}
 
         def old(patient, years_ago: float, description: str):
@@ -467,7 +467,7 @@ def due(app):
     """An accepted referral whose patient has two adjustments that apply at appointments, one that does not and
     one ended, with a telephone appointment that began an hour ago."""
     with app.app_context():
-        actor = staff(db.session, "booking", "due.maker")
+        actor = staff(db.session, "clinician", "due.maker")
         referral = make_referral(db.session, given_name="Supported")
         accept(db.session, actor, referral)
         patient = referral.patient
@@ -485,7 +485,7 @@ def due(app):
 
 
 def test_the_booking_page_says_what_to_arrange_and_asks_about_each_adjustment(client, login_as, due):
-    login_as("booking")
+    login_as("clinician")
     body = _text(client.get(due["booking"]))
     callout = body[body.index("Book an interpreter or communication support"):]
     assert "Arrange: BSL interpreter" in callout[:callout.index("</div>")]
@@ -566,7 +566,7 @@ def test_met_and_not_met_are_recorded_with_the_outcome(app, client, login_as, du
 
 
 def test_a_dna_records_the_answers_and_goes_to_the_barrier_check(app, client, login_as, due):
-    login_as("booking")
+    login_as("clinician")
     response = post_form(client, due["url"], {"outcome": "dna", "version": "1", f"met_{due['bsl']}": "no",
                                               f"met_reason_{due['bsl']}": "Interpreter cancelled",
                                               f"met_{due['carer']}": "yes"})
@@ -576,7 +576,7 @@ def test_a_dna_records_the_answers_and_goes_to_the_barrier_check(app, client, lo
 
 
 def test_a_cancellation_does_not_ask_about_adjustments(app, client, login_as, due):
-    login_as("booking")
+    login_as("clinician")
     response = post_form(client, due["url"], {"outcome": "cancelled_patient", "reason": "Unwell", "version": "1"})
     assert response.status_code == 303
     assert "Outcome recorded: cancelled by the patient." in _text(client.get(response.headers["Location"]))

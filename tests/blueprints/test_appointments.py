@@ -311,8 +311,8 @@ def started(app, accepted):
         return {"referral_id": accepted, "appointment_id": appointment.id, "starts_at": starts}
 
 
-def test_the_booking_page_offers_the_outcome_form(client, login_as, started):
-    login_as("booking")
+def test_the_booking_page_offers_a_clinician_the_outcome_form(client, login_as, started):
+    login_as("clinician")
     body = client.get(f"/appointments/referrals/{started['referral_id']}").get_data(as_text=True)
     form = re.search(rf'<form method="post" action="/appointments/{started["appointment_id"]}/outcome".*?</form>',
                      body, re.S)
@@ -322,8 +322,16 @@ def test_the_booking_page_offers_the_outcome_form(client, login_as, started):
     assert f'href="/appointments/{started["appointment_id"]}/rebook"' in body
 
 
+def test_booking_staff_rebook_but_leave_the_outcome_to_a_clinician(client, login_as, started):
+    login_as("booking")
+    body = client.get(f"/appointments/referrals/{started['referral_id']}").get_data(as_text=True)
+    assert f'href="/appointments/{started["appointment_id"]}/rebook"' in body
+    assert "/outcome" not in body
+    assert "outcome" not in field_names(body)
+
+
 def test_attended_is_first_contact_and_starts_treatment(app, client, login_as, started):
-    user_id = login_as("booking")
+    user_id = login_as("clinician")
     response = post_form(client, f"/appointments/{started['appointment_id']}/outcome",
                          {"outcome": "attended", "reason": "", "version": "1"})
     assert response.status_code == 303
@@ -380,7 +388,7 @@ BAD_OUTCOME = {
 def test_a_bad_outcome_changes_nothing(app, client, login_as, request, case):
     which, data, message, status = BAD_OUTCOME[case]
     ids = request.getfixturevalue(which)
-    login_as("booking")
+    login_as("clinician")
     before = _changes(app)
     response = post_form(client, f"/appointments/{ids['appointment_id']}/outcome", {"version": "1", **data})
     assert response.status_code == status
@@ -391,7 +399,7 @@ def test_a_bad_outcome_changes_nothing(app, client, login_as, request, case):
 
 
 def test_an_outcome_is_recorded_once(app, client, login_as, started):
-    login_as("booking")
+    login_as("clinician")
     url = f"/appointments/{started['appointment_id']}/outcome"
     assert post_form(client, url, {"outcome": "cancelled_service", "reason": "Clinic closed",
                                    "version": "1"}).status_code == 303

@@ -1,4 +1,4 @@
-"""Audit pages: auditors and managers only; drawing a sample (its form errors, the short-population message), a
+"""Audit pages: auditors only; drawing a sample (its form errors, the short-population message), a
 record's page (banner, checklist, timeline) and its finding form (errors, revisions, the stale-page conflict),
 escaping, and the summary with its CSV."""
 import csv
@@ -108,16 +108,15 @@ def sample_id(app, population) -> int:
 
 # -- who may see the audit pages -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("role", ["auditor", "manager"])
-def test_auditors_and_managers_see_every_audit_page(client, login_as, sample_id, role):
-    login_as(role)
+def test_auditors_see_every_audit_page(client, login_as, sample_id):
+    login_as("auditor")
     for url in _urls(sample_id):
         response = client.get(url)
         assert response.status_code == 200, url
         assert_security_headers(response, patient_data=True)
 
 
-@pytest.mark.parametrize("role", ["booking", "clinician", "senior"])
+@pytest.mark.parametrize("role", ["booking", "clinician", "senior", "manager"])
 def test_other_roles_are_refused_every_audit_url(app, client, login_as, sample_id, role):
     login_as(role)
     before = _saved(app)
@@ -200,7 +199,7 @@ def test_a_stratified_filtered_sample_from_the_form(app, client, login_as):
     _population(app, 3, imd_decile="1")
     _population(app, 2, imd_decile="10")
     _population(app, 2, imd_decile="10", housing_status="temporary")
-    login_as("manager")
+    login_as("auditor")
     response = post_form(client, "/audit/samples/new", {**SAMPLE_FORM, "segment": "flag_housing",
                                                         "segment_value": "false", "stratify_by": "imd_quintile",
                                                         "allocation": "proportional", "size": "4",
@@ -296,10 +295,10 @@ def _one_of_each(app) -> None:
     with app.app_context():
         booker, clinician = staff(db.session, "booking"), staff(db.session, "clinician")
         adjusted = make_referral(db.session, given_name="Adjusted")
-        record_adjustment(db.session, booker, adjusted.patient, description="Afternoon appointments only")
+        record_adjustment(db.session, clinician, adjusted.patient, description="Afternoon appointments only")
         propose_rejection(db.session, clinician, make_referral(db.session, given_name="Rejected"))
         accept(db.session, booker, make_referral(db.session, given_name="Flagged", housing_status="temporary"))
-        miss(db.session, booker, make_referral(db.session, given_name="Missed"))
+        miss(db.session, clinician, make_referral(db.session, given_name="Missed"))
         db.session.commit()
 
 
@@ -556,7 +555,7 @@ def test_the_summary_exports_as_csv(app, client, login_as, sample_id):
     for position in (1, 2, 3):
         _judge(app, sample_id, position, {"within_24_hours": "compliant" if position < 3 else "partly",
                                           "escalated": "not_applicable", "resolved": "compliant"})
-    login_as("manager")
+    login_as("auditor")
     response = client.get(f"/audit/samples/{sample_id}/summary/export")
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
@@ -575,7 +574,7 @@ def test_the_summary_lists_each_records_current_finding_for_the_printed_report(a
     first = dict.fromkeys(QUESTIONS, "compliant")
     _judge(app, sample_id, 1, first)
     _judge(app, sample_id, 1, {**first, "escalated": "not_compliant"}, reason="Escalation was late", seen=1)
-    login_as("manager")
+    login_as("auditor")
     page = _text(client.get(f"/audit/samples/{sample_id}/summary"))
     table = page[page.index("<h2>Findings by record</h2>"):]
     rows = table.split("<tr class=\"nhsuk-table__row\">")[2:]  # after the header row

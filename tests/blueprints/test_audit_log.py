@@ -1,16 +1,20 @@
 """The auditor's log pages: timelines with their chain check and filter, access logs, and whole-log verification
-(chunked by htmx with progress, all at once without JavaScript, refused with a forged state)."""
+(chunked by htmx with progress, all at once without JavaScript, refused with a forged state, naming a forged event,
+warning when no checkpoint is recent)."""
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, text
 
 from inclusive_access.domain import audit_log, events, records
+from inclusive_access.domain.actors import SYSTEM
 from inclusive_access.extensions import db
 from inclusive_access.models import Event
+from inclusive_access.template_filters import london
 from tests.blueprints.pages import staff
 from tests.conftest import post_form
-from tests.domain.test_events import unprotect
+from tests.domain.test_events import forge, unprotect
 from tests.factories import make_referral
 
 
@@ -74,22 +78,28 @@ def _start(client) -> str:
     return re.search(r'name="state" value="([^"]+)"', _text(client.get("/audit/log"))).group(1)
 
 
-def test_htmx_verifies_the_log_chunk_by_chunk_with_progress(app, client, login_as, viewed, monkeypatch):
-    monkeypatch.setattr(events, "VERIFY_CHUNK", 2)
-    login_as("auditor")
-    with app.app_context():
-        total = events.checkpoint(db.session).count
+def _verify_by_htmx(client) -> tuple[str, int]:
+    """Ask for one chunk after another as htmx does: the last fragment, and how many were asked for."""
     state, steps = _start(client), 0
     while True:
         steps += 1
         step = _text(post_form(client, "/audit/log/verify", {"state": state}, headers={"HX-Request": "true"}))
         assert "<html" not in step
-        if "The log verifies" in step:
-            break
+        following = re.search(r'&#34;state&#34;: &#34;([^&]+)&#34;|"state": "([^"]+)"', step)
+        if following is None:
+            return step, steps
         assert re.search(r"Checked \d+ of [\d,]+ events", step)
-        state = re.search(r'&#34;state&#34;: &#34;([^&]+)&#34;|"state": "([^"]+)"', step)
-        state = next(g for g in state.groups() if g)
+        state = next(g for g in following.groups() if g)
         assert steps < 50
+
+
+def test_htmx_verifies_the_log_chunk_by_chunk_with_progress(app, client, login_as, viewed, monkeypatch):
+    monkeypatch.setattr(events, "VERIFY_CHUNK", 2)
+    login_as("auditor")
+    with app.app_context():
+        total = events.checkpoint(db.session).count
+    final, steps = _verify_by_htmx(client)
+    assert "The log verifies" in final
     assert steps == total // 2 + 1
     with app.app_context():
         logged = db.session.scalars(select(Event).where(Event.action == audit_log.LOG_VERIFIED)).all()
@@ -101,6 +111,43 @@ def test_without_javascript_the_whole_log_is_verified_at_once(client, login_as, 
     response = post_form(client, "/audit/log/verify", {"state": _start(client)})
     assert response.status_code == 200
     assert "The log verifies" in _text(response)
+
+
+@pytest.mark.parametrize("offset", [0, 1], ids=["first-in-its-chunk", "inside-a-chunk"])
+def test_verification_names_a_forged_event_with_a_valid_plain_hash(app, client, login_as, viewed, monkeypatch,
+                                                                   offset):
+    patient_id = viewed[0]
+    login_as("auditor")
+    with app.app_context():
+        head = events.checkpoint(db.session)
+        forge(db.session, head.count + 1, prev_hash=head.hash, patient_id=patient_id)  # as an attacker with INSERT
+        db.session.commit()
+    monkeypatch.setattr(events, "VERIFY_CHUNK", head.count + offset)
+    failed = f"Event {head.count + 1}: unkeyed event after the chain was keyed. Events 1 to {head.count} verify."
+    assert failed in _verify_by_htmx(client)[0]
+    assert failed in _text(post_form(client, "/audit/log/verify", {"state": _start(client)}))
+    timeline = _text(client.get(f"/audit/patients/{patient_id}/timeline"))
+    assert f"Events {head.count + 1} were altered, forged" in timeline
+
+
+def test_the_log_page_says_when_the_last_checkpoint_was_taken_and_warns_when_none_is_recent(app, client, login_as):
+    login_as("auditor")
+    never = _text(client.get("/audit/log"))
+    assert "No recent checkpoint" in never
+    assert "No checkpoint has been taken. Without a checkpoint from the last 7 days" in never
+    with app.app_context():
+        taken = events.take_checkpoint(db.session, SYSTEM, now=datetime.now(UTC) - timedelta(days=7, minutes=1))
+        db.session.commit()
+    stale = _text(client.get("/audit/log"))
+    assert "No recent checkpoint" in stale
+    when = london(datetime.fromisoformat(taken.taken_at))
+    assert f"The last checkpoint was taken on {when} (event {taken.count})." in stale
+    with app.app_context():
+        taken = events.take_checkpoint(db.session, SYSTEM)
+        db.session.commit()
+    recent = _text(client.get("/audit/log"))
+    assert "No recent checkpoint" not in recent
+    assert f"(event {taken.count}). Checking against it with <code>flask audit verify --checkpoint</code>" in recent
 
 
 def test_a_forged_place_in_the_chain_is_refused(client, login_as, viewed):

@@ -61,13 +61,13 @@ def _hidden(body: str, name: str) -> str:
 
 
 def _treated(app, given_name: str = "Treated", **patient) -> int:
-    """An in-treatment referral: accepted, and its telephone appointment a week ago attended."""
+    """An in-treatment referral: accepted and booked, and its telephone appointment a week ago attended."""
     with app.app_context():
-        booker = staff(db.session, "booking")
+        booker, clinician = staff(db.session, "booking"), staff(db.session, "clinician")
         referral = make_referral(db.session, given_name=given_name, **patient)
         accept(db.session, booker, referral)
         appointment = book(db.session, booker, referral, datetime.now(UTC).replace(microsecond=0) - timedelta(days=7))
-        appointments.record_outcome(db.session, booker, appointment, appointment.version, "attended")
+        appointments.record_outcome(db.session, clinician, appointment, appointment.version, "attended")
         db.session.commit()
         assert referral.state == "in_treatment"
         return referral.id
@@ -128,7 +128,7 @@ def missed(app) -> dict:
     """An accepted referral whose appointment three days ago was missed: its barrier check is open."""
     with app.app_context():
         referral = make_referral(db.session, given_name="Missed")
-        check = miss(db.session, staff(db.session, "booking"), referral)
+        check = miss(db.session, staff(db.session, "clinician"), referral)
         db.session.commit()
         return {"referral_id": referral.id, "check_id": check.id, "missed_at": check.missed_at}
 

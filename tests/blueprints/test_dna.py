@@ -63,7 +63,7 @@ def _make_check(app, given_name: str = "Missed", ago: timedelta = timedelta(days
     """An accepted referral whose telephone appointment `ago` was recorded as a DNA: its open barrier check."""
     with app.app_context():
         referral = make_referral(db.session, given_name=given_name, **patient)
-        check = miss(db.session, staff(db.session, "booking", f"maker.{given_name.lower()}"), referral, ago)
+        check = miss(db.session, staff(db.session, "clinician", f"maker.{given_name.lower()}"), referral, ago)
         db.session.commit()
         return {"check_id": check.id, "referral_id": referral.id, "patient_id": referral.patient_id,
                 "appointment_id": check.appointment_id, "missed_at": check.missed_at,
@@ -167,7 +167,7 @@ def test_the_worklist_shows_the_patients_adjustments(app, client, login_as, miss
     with app.app_context():
         from tests.blueprints.pages import record_adjustment
 
-        record_adjustment(db.session, staff(db.session, "booking", "adjuster"),
+        record_adjustment(db.session, staff(db.session, "clinician", "adjuster"),
                           db.session.get(Referral, missed["referral_id"]).patient, "timing", "Evening appointments")
         db.session.commit()
     login_as("senior")
@@ -212,12 +212,40 @@ def test_the_check_page_shows_the_deadline_and_what_is_left(app, client, login_a
 
 
 def test_the_check_page_for_a_patient_not_brought_asks_the_safeguarding_question(client, login_as, not_brought):
-    login_as("booking")
+    login_as("clinician")
     body = _text(client.get(not_brought["url"]))
     assert "(was not brought)" in body
     assert _left(body) == [LEFT_BARRIERS, LEFT_ATTEMPT, LEFT_SAFEGUARDING, LEFT_OUTCOME]
     assert "safeguarding" in field_names(body)
     assert "Safeguarding: this patient was not brought. Is there a concern?" in body
+
+
+def test_booking_staff_record_barriers_and_attempts_but_leave_the_judgements_to_a_clinician(app, client, login_as,
+                                                                                           not_brought):
+    login_as("booking")
+    body = _text(client.get(not_brought["url"]))
+    assert _left(body) == [LEFT_BARRIERS, LEFT_ATTEMPT, LEFT_SAFEGUARDING, LEFT_OUTCOME], "they see what is left"
+    assert {"barriers", "other_barrier", "method", "reached", "note"} <= field_names(body)
+    assert not {"safeguarding", "outcome"} & field_names(body), "no safeguarding answer, no outcome"
+    assert "/complete" not in body
+    assert "A clinician or senior answers the safeguarding question." in body
+    assert "A clinician or senior records the outcome and completes the check." in body
+
+    assert _complete(app, client, not_brought, outcome="rebooked").status_code == 403
+    before = _saved(app, not_brought["check_id"])
+    answered = post_form(client, f"{not_brought['url']}/barriers",
+                         {"barriers": "cognition", "safeguarding": "no_concern", "version": "1"})
+    assert answered.status_code == 403, "a forged safeguarding answer is refused by the domain"
+    assert _saved(app, not_brought["check_id"]) == before
+
+    saved = post_form(client, f"{not_brought['url']}/barriers", {"barriers": "cognition", "version": "1"},
+                      headers=HTMX)
+    assert saved.status_code == 200
+    assert _attempt(client, not_brought, reached="yes").status_code == 303
+    check = _check(app, not_brought["check_id"])
+    assert (check.barriers, len(check.attempts), check.safeguarding, check.completed_at) == (
+        ["cognition"], 1, None, None)
+    assert _left(_text(client.get(not_brought["url"]))) == [LEFT_SAFEGUARDING, LEFT_OUTCOME]
 
 
 def test_the_check_page_says_when_the_deadline_has_passed(app, client, login_as):
@@ -364,7 +392,7 @@ def test_completing_via_htmx_sends_the_browser_to_booking(app, client, login_as,
 
 
 def test_rebooking_after_the_check_is_linked_and_meets_the_deadline(app, client, login_as, missed):
-    login_as("booking")
+    login_as("clinician")
     assert _complete(app, client, missed, outcome="rebooked").status_code == 303
     data = {**_booking(client, missed["referral_id"]), "starts_at": f"{IN_FIVE_DAYS}T18:30", "format": "clinic",
             "place": "Community Hub", "duration_minutes": "30", "notes": ""}
@@ -489,7 +517,7 @@ def test_bad_input_is_shown_again_and_nothing_is_saved(app, client, login_as, mi
 
 @pytest.mark.parametrize("section", ["barriers", "complete"])
 def test_a_stale_save_is_a_conflict_and_changes_nothing(app, client, login_as, missed, section):
-    login_as("booking")
+    login_as("clinician")
     opened = version_in(_text(client.get(missed["url"])))
     assert post_form(client, f"{missed['url']}/barriers", {"barriers": "work", "version": opened}).status_code == 303
     before = _saved(app, missed["check_id"])
@@ -623,7 +651,7 @@ def test_a_second_dna_opens_a_second_check_for_senior_review(app, client, login_
     with app.app_context():
         referral = db.session.get(Referral, missed["referral_id"])
         starts = datetime.combine(date.today(), time(0, 5), LONDON).astimezone(UTC) - timedelta(days=1)
-        again = book(db.session, staff(db.session, "booking", "rebooker"), referral, starts)
+        again = book(db.session, staff(db.session, "clinician", "rebooker"), referral, starts)
         db.session.commit()
         again_id, version = again.id, again.version
     response = post_form(client, f"/appointments/{again_id}/outcome", {"outcome": "dna", "version": str(version)})

@@ -85,7 +85,7 @@ def _old_planned(app) -> int:
     _plan(app, item_id, Plan("Clinic closed for a month", "Evening clinics", "Ama Mensah", date(2025, 3, 1),
                              OLD_REMEASURE), now=OLD_PLANNED)
     with app.app_context():
-        booker = actor_for(make_user(db.session, "booking"))
+        booker, clinician = actor_for(make_user(db.session, "booking")), actor_for(make_user(db.session, "clinician"))
         for decile, days in (("1", 9), ("10", 4)):
             referral = make_referral(db.session, received_at=f"{OLD_REMEASURE}-02 10:00", imd_decile=decile)
             triage.triage_referral(db.session, booker, referral, referral.version, SCRIPT, [], "accept",
@@ -94,7 +94,7 @@ def _old_planned(app) -> int:
             appointment = appointments.book_appointment(db.session, booker, referral, referral.version, slot,
                                                         "telephone", None,
                                                         now=referral.received_at + timedelta(hours=2))
-            appointments.record_outcome(db.session, booker, appointment, appointment.version, "attended",
+            appointments.record_outcome(db.session, clinician, appointment, appointment.version, "attended",
                                         now=slot + timedelta(hours=1))
         db.session.commit()
     return item_id

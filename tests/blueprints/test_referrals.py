@@ -208,7 +208,7 @@ def test_a_stale_edit_gets_a_conflict_page_and_does_not_overwrite(app, client, l
     with app.app_context():
         make_user(db.session, role="senior", username="other.editor")
         db.session.commit()
-    login_as("booking")
+    login_as("clinician")
     assert 'name="version" value="1"' in client.get(f"/patients/{patient['id']}/edit").get_data(as_text=True)
 
     other = app.test_client()

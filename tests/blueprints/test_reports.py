@@ -113,7 +113,7 @@ def gap_history(app):
     """Last month in MSK: first contacts after 10, 12 and 14 days in IMD quintile 1 and after 5 and 7 in quintile
     5 (medians 12 and 6: a gap of 6 days, above the threshold of 2), and that month's governance item."""
     with app.app_context():
-        wait_gap_month(db.session, actor_for(make_user(db.session, "booking")), LAST_MONTH)
+        wait_gap_month(db.session, actor_for(make_user(db.session, "clinician")), LAST_MONTH)
         item = governance.open_item(db.session, "msk", LAST_MONTH, 6.0, 2.0, 2.0, breach=True, special_cause=False)
         db.session.commit()
         return item.id

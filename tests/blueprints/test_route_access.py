@@ -1,9 +1,11 @@
 """The route x role matrix from one table: every endpoint answers each role as security.ACCESS says."""
+import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.exceptions import MethodNotAllowed
 
 from inclusive_access import security
 from inclusive_access.domain import audit_sampling, governance, reviews, safeguarding
@@ -131,6 +133,14 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
     ],
     "admin.change_role": [("POST", "/admin/users/{role_target}/role", {"role": "clinician", "version": "1"}, 303)],
     "admin.deactivate_user": [("POST", "/admin/users/{deactivate_target}/deactivate", {"version": "1"}, 303)],
+    "admin.reset_password": [
+        ("GET", "/admin/users/{role_target}/reset-password", None, 200),
+        ("POST", "/admin/users/{role_target}/reset-password", {}, 200),  # no password: errors re-shown
+    ],
+    "auth.change_password": [
+        ("GET", "/auth/change-password", None, 200),
+        ("POST", "/auth/change-password", {}, 200),  # empty: errors re-shown, the password as it was
+    ],
     "auth.logout": [("POST", "/auth/logout", {}, 303)],
 }
 #: sample ids the URLs above use, for the coverage test (the matrix tests make real ones)
@@ -160,8 +170,8 @@ def sample_ids(app):
         item = ask(db.session, booking, make_referral(db.session))
         review = make_referral(db.session, housing_status="rough_sleeping")
         propose_rejection(db.session, clinician, review)
-        check = miss(db.session, booking, make_referral(db.session))
-        adjustment = record_adjustment(db.session, booking, referral.patient)
+        check = miss(db.session, clinician, make_referral(db.session))
+        adjustment = record_adjustment(db.session, clinician, referral.patient)
         rejected = make_referral(db.session)
         propose_rejection(db.session, clinician, rejected)  # not flagged: rejected at once
         concern = safeguarding.raise_concern(db.session, clinician, referral,
@@ -217,12 +227,14 @@ def test_every_route_has_a_policy_and_a_sample_request(url_map):
 
 #: what an auditor may write: their own samples and findings, which change nothing clinical
 AUDIT_WRITES = frozenset({"audit.new_sample", "audit.sample_record", "audit.verify_log"})
+#: what every role may write: signing out and their own password
+OWN_ACCOUNT = frozenset({"auth.logout", "auth.change_password"})
 
 
 def test_policy_keeps_auditors_read_only_and_admin_to_managers(url_map):
     for rule in url_map.iter_rules():
         allowed = security.ACCESS.get(rule.endpoint, frozenset())
-        if rule.methods - {"GET", "HEAD", "OPTIONS"} and rule.endpoint not in {"auth.logout", *AUDIT_WRITES}:
+        if rule.methods - {"GET", "HEAD", "OPTIONS"} and rule.endpoint not in {*OWN_ACCOUNT, *AUDIT_WRITES}:
             assert "auditor" not in allowed, f"auditors may change data through {rule.endpoint}"
         if rule.endpoint in AUDIT_WRITES:
             assert rule.endpoint.startswith("audit."), "auditors write to the audit workspace only"
@@ -238,9 +250,28 @@ def test_policy_keeps_auditors_read_only_and_admin_to_managers(url_map):
     for endpoint in ("adjustments.patient_register", "adjustments.overdue_reviews"):
         assert security.ACCESS[endpoint] == set(ROLES), f"every role may read {endpoint}"
     for endpoint, allowed in security.ACCESS.items():
-        if endpoint.startswith("dna.") or endpoint in ("adjustments.record_adjustment", "adjustments.edit_adjustment",
-                                                       "adjustments.end_adjustment"):
-            assert allowed == {"booking", "clinician", "senior"}, f"{endpoint} is open to {set(allowed)}"
+        assert allowed == DECIDED.get(endpoint, allowed), f"{endpoint} is open to {set(allowed)}"
+
+
+#: booking contacts and books; clinical and safeguarding judgements are clinicians' and seniors'; audit samples and
+#: findings are the auditor's alone; managers read the event log but do not audit
+BOOKING_WORK, CLINICAL_JUDGEMENT, AUDIT_LOG = ({"booking", "clinician", "senior"}, {"clinician", "senior"},
+                                               {"auditor", "manager"})
+DECIDED = {
+    **{e: BOOKING_WORK for e in ("intake.new_referral", "intake.lookup_patient", "intake.re_refer", "triage.worklist",
+                                 "triage.triage_referral", "triage.preview_suggestions", "clarification.worklist",
+                                 "clarification.show_clarification", "clarification.log_attempt",
+                                 "clarification.close_clarification", "appointments.book_appointment",
+                                 "appointments.rebook_appointment", "dna.worklist", "dna.show_check",
+                                 "dna.save_barriers", "dna.log_attempt")},
+    **{e: CLINICAL_JUDGEMENT for e in ("dna.complete_check", "appointments.record_outcome", "patients.edit_patient",
+                                       "adjustments.record_adjustment", "adjustments.edit_adjustment",
+                                       "adjustments.end_adjustment")},
+    **{e: {"auditor"} for e in ("audit.list_samples", "audit.new_sample", "audit.show_sample", "audit.sample_record",
+                                "audit.sample_summary", "audit.export_summary")},
+    **{e: AUDIT_LOG for e in ("audit.patient_timeline", "audit.referral_timeline", "audit.patient_access",
+                              "audit.user_access", "audit.event_log", "audit.verify_log")},
+}
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -270,6 +301,30 @@ def test_each_role_gets_what_the_table_allows(app, client, login_as, sample_ids,
     denied = events(app, "access.denied")[denied_before:]
     assert len(denied) == denials, "every refusal is written to the event log"
     assert all(event.actor_id == user_id and event.actor_role == role for event in denied)
+
+
+#: where a page leads: links, form actions and htmx requests (query strings and fragments left off)
+OFFERED = re.compile(r'\b(?:href|action|hx-get|hx-post)="(/[^"?#]*)')
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_pages_offer_only_what_the_role_may_do(client, login_as, url_map, sample_ids, role):
+    """Every link, form and htmx request on every page a role may open leads where that role may go."""
+    login_as(role)
+    adapter = url_map.bind("localhost")
+    wrong = set()
+    for page, requests in ROUTES.items():
+        for method, url, _data, status in requests:
+            if method != "GET" or status != 200 or role not in security.ACCESS[page]:
+                continue
+            for path in OFFERED.findall(client.get(url.format(**sample_ids)).get_data(as_text=True)):
+                try:
+                    target, _args = adapter.match(path, method="GET")
+                except MethodNotAllowed:
+                    target, _args = adapter.match(path, method="POST")
+                if target not in security.PUBLIC and role not in security.ACCESS[target]:
+                    wrong.add(f"{page} offers {target}")
+    assert not wrong, f"{role}: {sorted(wrong)}"
 
 
 def test_anonymous_requests_go_to_sign_in_with_next(app, client, sample_ids):

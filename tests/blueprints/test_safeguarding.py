@@ -245,12 +245,12 @@ def _rejected(app) -> int:
 def _discharged(app) -> int:
     """Accepted, seen once, discharge asked for by a clinician and approved by a senior."""
     with app.app_context():
-        booker = staff(db.session, "booking")
+        booker, clinician = staff(db.session, "booking"), staff(db.session, "clinician")
         referral = make_referral(db.session, given_name="Discharged")
         accept(db.session, booker, referral)
         appointment = book(db.session, booker, referral, datetime.now(UTC).replace(microsecond=0) - timedelta(days=7))
-        appointments.record_outcome(db.session, booker, appointment, appointment.version, "attended")
-        review = discharge.request_discharge(db.session, staff(db.session, "clinician"), referral, referral.version,
+        appointments.record_outcome(db.session, clinician, appointment, appointment.version, "attended")
+        review = discharge.request_discharge(db.session, clinician, referral, referral.version,
                                              "treatment_complete", "Goals met")
         discharge.decide_review(db.session, staff(db.session, "senior"), review, referral.version,
                                 Decision("approved", "Agreed"))

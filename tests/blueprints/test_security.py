@@ -43,7 +43,7 @@ from tests.blueprints.pages import (
     sign_in,
     staff,
 )
-from tests.conftest import csrf_token, make_app, post_form
+from tests.conftest import PASSWORD, csrf_token, make_app, post_form
 from tests.factories import intake_form, make_referral, make_user
 
 XSS = "<script>alert(1)</script>"
@@ -64,8 +64,8 @@ def referral_ids(app):
         item = ask(db.session, booking, make_referral(db.session))
         review = make_referral(db.session, housing_status="rough_sleeping")
         propose_rejection(db.session, clinician, review)
-        check = miss(db.session, booking, make_referral(db.session))
-        adjustment = record_adjustment(db.session, booking, referral.patient)
+        check = miss(db.session, clinician, make_referral(db.session))
+        adjustment = record_adjustment(db.session, clinician, referral.patient)
         plain_accepted = make_referral(db.session)
         accept(db.session, booking, plain_accepted)
         rejected = make_referral(db.session)
@@ -109,6 +109,9 @@ def _other_user(app, role: str, username: str) -> int:
 UNSAFE = {
     "auth.login": (None, "/auth/login", {"username": "target.user", "password": "correct horse battery"}),
     "auth.logout": ("booking", "/auth/logout", {}),
+    "auth.change_password": ("booking", "/auth/change-password",
+                             {"current_password": "correct horse battery", "new_password": "plum orbit lantern 42",
+                              "confirm_password": "plum orbit lantern 42"}),
     "intake.new_referral": ("booking", "/intake/new", "intake"),
     "patients.edit_patient": ("clinician", "/patients/{patient_id}/edit", "patient"),
     "admin.new_user": ("manager", "/admin/users/new",
@@ -116,6 +119,8 @@ UNSAFE = {
                         "password": "a long enough password"}),
     "admin.change_role": ("manager", "/admin/users/{target}/role", {"role": "senior", "version": "1"}),
     "admin.deactivate_user": ("manager", "/admin/users/{target}/deactivate", {"version": "1"}),
+    "admin.reset_password": ("manager", "/admin/users/{target}/reset-password",
+                             {"password": "a temporary passphrase", "version": "1"}),
     "triage.triage_referral": ("booking", "/triage/referrals/{referral_id}",
                                {**SCRIPT_FORM, "outcome": "accept", "version": "1"}),
     "discharge.request_discharge": ("clinician", "/discharge/referrals/{plain_accepted_id}/request",
@@ -169,7 +174,7 @@ UNSAFE = {
     "dna.complete_check": ("senior", "/barrier-checks/{check_id}/complete",
                            {"outcome": "rebooked", "alternative_format": "evening", "adjustment_category": "",
                             "adjustment_description": "", "consent_basis": "patient", "version": "1"}),
-    "adjustments.record_adjustment": ("booking", "/adjustments/patients/{patient_id}/new",
+    "adjustments.record_adjustment": ("clinician", "/adjustments/patients/{patient_id}/new",
                                       {"category": "communication_support", "description": "BSL interpreter",
                                        "impairment": "", "consent_basis": "patient", "source": "patient_request",
                                        "applies_to_appointments": "y", "review_date": ""}),
@@ -328,7 +333,7 @@ def test_static_files_carry_headers_but_may_be_cached(client):
 
 @pytest.mark.parametrize("target", [
     "https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)", "\\\\evil.example",
-    "/\t/evil.example", "https:/evil.example", "", "referrals/list",
+    "https:/evil.example", "", "referrals/list",
 ])
 def test_next_only_goes_to_local_paths(app, client, target):
     _other_user(app, "booking", "nextuser")
@@ -444,7 +449,7 @@ def test_user_data_is_escaped_on_every_page(app, client, login_as):
                                  reason=XSS, referrer_name="<b>Dr Bold</b>")
         ids = (referral.id, referral.patient_id, referral.patient.nhs_number)
         db.session.commit()
-    login_as("booking")
+    login_as("clinician")
     pages = [f"/referrals/{ids[0]}", "/referrals/list", f"/patients/{ids[1]}", f"/patients/{ids[1]}/edit",
              f"/intake/patient-lookup?nhs_number={ids[2]}"]
     for url in pages:
@@ -459,3 +464,195 @@ def test_user_data_is_escaped_on_every_page(app, client, login_as):
     assert "&lt;script&gt;" in fragment
     assert XSS not in fragment
     assert count(app, Patient) == 1
+
+
+# -- sign-in floods and lockout --------------------------------------------------------------------------------
+
+def _sign_in_from(client, address: str, username: str, password: str = PASSWORD):
+    return post_form(client, "/auth/login", {"username": username, "password": password},
+                     environ_base={"REMOTE_ADDR": address})
+
+
+def _verified() -> int:
+    from inclusive_access.domain import accounts
+
+    return accounts.password_hasher.verified
+
+
+def test_a_flood_from_one_address_is_refused_with_429_before_any_password_is_hashed(app, client):
+    limit = app.config["LOGIN_SOURCE_LIMIT"] = 20
+    for i in range(limit):
+        assert _sign_in_from(client, "198.51.100.9", f"guess{i}", "a wrong password").status_code == 200
+    before = _verified()
+    response = _sign_in_from(client, "198.51.100.9", "guess-next", "a wrong password")
+    assert (response.status_code, _verified() - before) == (429, 0)
+    assert 0 < int(response.headers["Retry-After"]) <= 5 * 60
+    assert "Too many sign-in attempts" in response.get_data(as_text=True)
+    assert_security_headers(response)
+    for _ in range(5):
+        assert _sign_in_from(client, "198.51.100.9", "guess-again", "a wrong password").status_code == 429
+    assert _verified() == before, "no refused attempt computed a hash"
+    assert len(events(app, "login.throttled")) == 1, "one event for the burst, not one per attempt"
+    assert len(events(app, "login.failed")) == limit
+    _other_user(app, "booking", "elsewhere")
+    assert _sign_in_from(app.test_client(), "198.51.100.10", "elsewhere").status_code == 303, "other addresses go on"
+
+
+def test_successful_sign_ins_do_not_use_up_an_addresss_allowance(app, client):
+    """A ward behind one address signs in all morning: only failures count towards the throttle."""
+    app.config["LOGIN_SOURCE_LIMIT"] = 3
+    _other_user(app, "booking", "ward.nurse")
+    for _ in range(10):
+        assert _sign_in_from(app.test_client(), "192.0.2.50", "ward.nurse").status_code == 303
+
+
+def test_a_flood_on_one_account_from_many_addresses_is_refused_but_not_where_the_user_signs_in(app, client):
+    app.config["LOGIN_ACCOUNT_LIMIT"] = 10
+    _other_user(app, "booking", "popular")
+    usual = app.test_client()
+    assert _sign_in_from(usual, "192.0.2.7", "popular").status_code == 303
+    for i in range(10):
+        assert _sign_in_from(client, f"203.0.113.{i}", "popular", "a wrong password").status_code == 200
+    before = _verified()
+    refused = _sign_in_from(client, "203.0.113.200", "popular", "a wrong password")
+    assert (refused.status_code, _verified() - before) == (429, 0)
+    assert int(refused.headers["Retry-After"]) > 0
+    stranger = _sign_in_from(app.test_client(), "203.0.113.201", "nobody.at.all", "a wrong password")
+    assert stranger.status_code == 200, "the throttle is per account name"
+    assert _sign_in_from(app.test_client(), "192.0.2.7", "popular").status_code == 303, \
+        "the user still signs in from the address they used before"
+
+
+def _normalised(response, username: str) -> str:
+    """The page without what differs between any two requests: the username typed, the CSRF token, the nonce."""
+    import re
+
+    body = response.get_data(as_text=True).replace(username, "USERNAME")
+    body = re.sub(r'(name="csrf_token" type="hidden" value=|"X-CSRFToken": )"[^"]+"', r"\1TOKEN", body)
+    return re.sub(r'nonce="[^"]+"', "NONCE", body)
+
+
+def test_unknown_deactivated_locked_and_wrong_password_answer_alike_and_each_costs_one_hash(app, client):
+    from inclusive_access.domain import accounts
+    from inclusive_access.domain.actors import actor_for
+
+    _other_user(app, "booking", "present")
+    _other_user(app, "booking", "lockedout")
+    with app.app_context():
+        manager = make_user(db.session, role="manager", username="the.manager")
+        leaver = make_user(db.session, role="booking", username="departed")
+        accounts.deactivate_user(db.session, actor_for(manager), leaver)
+        db.session.commit()
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        _sign_in_from(client, "192.0.2.1", "lockedout", "a wrong password")
+    cases = {"unknown": ("nobody.here", "correct horse battery"),
+             "deactivated": ("departed", "correct horse battery"),
+             "locked": ("lockedout", "correct horse battery"),
+             "wrong password": ("present", "a wrong password")}
+    answers, hashes = {}, {}
+    for case, (username, password) in cases.items():
+        before = _verified()
+        response = _sign_in_from(client, "192.0.2.1", username, password)
+        hashes[case] = _verified() - before
+        answers[case] = (response.status_code, _normalised(response, username))
+    assert hashes == dict.fromkeys(cases, 1), "one argon2 check whatever the case"
+    assert len(set(answers.values())) == 1, {case: answer[0] for case, answer in answers.items()}
+    assert answers["unknown"][0] == 200
+    assert "The username or password is not correct" in answers["unknown"][1]
+
+
+def test_a_stranger_cannot_lock_a_user_out_from_another_address(app, client):
+    _other_user(app, "booking", "target.nurse")
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        _sign_in_from(client, "203.0.113.66", "target.nurse", "a wrong password")
+    assert _sign_in_from(client, "203.0.113.66", "target.nurse").status_code == 200, "the stranger's address is locked"
+    assert _sign_in_from(app.test_client(), "192.0.2.20", "target.nurse").status_code == 303, \
+        "the user at their own address signs in"
+
+
+# -- idle timeout ----------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Server time under the test's control, for the session clock (sign-in, resume and the security hooks)."""
+    from inclusive_access.domain import accounts
+
+    class Clock(datetime):
+        at = datetime.now(UTC)
+
+        @classmethod
+        def now(cls, tz=None):
+            return cls.at
+
+    for module in (accounts, security):
+        monkeypatch.setattr(module, "datetime", Clock, raising=False)
+    return Clock
+
+
+def test_the_idle_timeout_counts_from_the_last_request_to_the_second(app, client, login_as, clock):
+    login_as("booking")
+    clock.at += timedelta(seconds=50)  # a request too soon after sign-in to touch the stored session
+    assert client.get("/referrals/list").status_code == 200
+    idle = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"])
+    clock.at += idle - timedelta(seconds=1)
+    assert client.get("/referrals/list").status_code == 200, "idle one second less than the limit"
+    clock.at += idle + timedelta(seconds=1)
+    response = client.get("/referrals/list")
+    assert response.status_code == 302, "idle one second more than the limit"
+    assert response.headers["Location"].startswith("/auth/login")
+    assert count(app, UserSession) == 0
+
+
+# -- changing a password ---------------------------------------------------------------------------------------
+
+NEW_PASSWORD = "plum orbit lantern 42"
+
+
+def _change(client, current: str, new: str = NEW_PASSWORD, confirm: str | None = None):
+    return post_form(client, "/auth/change-password", {"current_password": current, "new_password": new,
+                                                       "confirm_password": new if confirm is None else confirm})
+
+
+def test_a_user_changes_their_password_and_their_other_sessions_end(app, client, login_as):
+    user_id = login_as("booking")
+    elsewhere = app.test_client()
+    assert sign_in(elsewhere, "test.booking").status_code == 303
+    page = client.get("/auth/change-password").get_data(as_text=True)
+    assert 'autocomplete="current-password"' in page
+    assert page.count('autocomplete="new-password"') == 2
+    response = _change(client, "correct horse battery")
+    assert response.status_code == 303
+    assert "Your password has been changed" in client.get(response.headers["Location"],
+                                                          follow_redirects=True).get_data(as_text=True)
+    assert client.get("/referrals/list").status_code == 200, "this browser stays signed in"
+    assert elsewhere.get("/referrals/list").status_code == 302, "the other browser is signed out"
+    assert count(app, UserSession, UserSession.user_id == user_id) == 1
+    changed = events(app, "user.password_changed")
+    assert [(e.actor_id, e.entity_id) for e in changed] == [(user_id, user_id)]
+    assert NEW_PASSWORD not in changed[0].data
+    assert sign_in(app.test_client(), "test.booking").status_code == 200, "the old password no longer works"
+    assert sign_in(app.test_client(), "test.booking", NEW_PASSWORD).status_code == 303
+
+
+@pytest.mark.parametrize(("current", "new", "confirm", "field", "message"), [
+    ("not my password", NEW_PASSWORD, None, "current_password", "Your current password is not correct"),
+    ("correct horse battery", "short one", None, "new_password", "at least 12 characters"),
+    ("correct horse battery", "password1234", None, "new_password", "too common"),
+    ("correct horse battery", "Q1W2E3R4T5Y6", None, "new_password", "too common"),
+    ("correct horse battery", NEW_PASSWORD, "plum orbit lantern 43", "confirm_password", "do not match"),
+    ("correct horse battery", "correct horse battery", None, "new_password", "different from your current"),
+    ("", NEW_PASSWORD, None, "current_password", "Enter your current password"),
+])
+def test_a_refused_password_change_shows_why_and_changes_nothing(app, client, login_as, current, new, confirm,
+                                                                 field, message):
+    login_as("clinician")
+    response = _change(client, current, new, confirm)
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert "There is a problem" in body
+    assert f'href="#{field}"' in body
+    error = body.index(f'id="{field}-error"')
+    assert message in body[error:error + 300]
+    assert 'value="' + new not in body, "no password is echoed"
+    assert not events(app, "user.password_changed")
+    assert sign_in(app.test_client(), "test.clinician").status_code == 303, "the password is as it was"

@@ -101,7 +101,7 @@ def missed_appointment(live_server) -> SimpleNamespace:
     """An accepted referral whose clinic appointment three days ago has no outcome yet (the patient did not come).
 
     Made through the domain as staff would have made it: received three weeks ago, accepted at triage, a
-    large-print adjustment recorded (so recording the outcome asks whether it was met), then booked.
+    large-print adjustment recorded by a clinician (so recording the outcome asks whether it was met), then booked.
     """
     from inclusive_access.domain import adjustments, appointments, triage
     from inclusive_access.domain.actors import actor_for
@@ -118,6 +118,7 @@ def missed_appointment(live_server) -> SimpleNamespace:
                                   digital_access="phone_only")
     with live_server.app.app_context():
         booker = actor_for(db.session.query(User).filter_by(username=live_server.username).one())
+        clinician = actor_for(db.session.query(User).filter_by(username=live_server.clinician).one())
         referral = make_referral(
             db.session, pathway="msk", given_name=MISSED_PATIENT[0], family_name=MISSED_PATIENT[1],
             date_of_birth="1988-03-14", reason="Knee pain after running",
@@ -126,7 +127,7 @@ def missed_appointment(live_server) -> SimpleNamespace:
         triage.triage_referral(db.session, booker, referral, referral.version, script, [], "accept",
                                now=now - timedelta(days=20))
         large_print = adjustments.record_adjustment(
-            db.session, booker, referral.patient,
+            db.session, clinician, referral.patient,
             adjustments.AdjustmentDetails(category="information_format", description="Large print letters",
                                           consent_basis="patient"),
             "patient_request", now=now - timedelta(days=20))

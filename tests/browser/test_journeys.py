@@ -190,6 +190,25 @@ def test_the_csp_check_catches_an_inline_style(page: Page, live_server, console_
         assert_no_csp_violations(console_errors)
 
 
+def test_a_user_changes_their_password_with_the_keyboard_alone(page: Page, live_server, console_errors):
+    sign_in_as(page, live_server)
+    page_is_ready(page)
+    page.get_by_role("link", name="Change password").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1, name="Change your password")).to_be_visible()
+    page.get_by_label("Current password").focus()
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("New password", exact=True)).to_be_focused()
+    page.keyboard.type("plum orbit lantern 42")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Confirm your new password")).to_be_focused()
+    page.keyboard.type("plum orbit lantern 42")
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Your password has been changed.")).to_be_visible()
+    assert_no_csp_violations(console_errors)
+
+
 # --- accessibility and CSP on every page ----------------------------------------------------------
 
 def _login(page, server):
@@ -223,8 +242,16 @@ def _referral(page, server):
     expect(heading).to_be_visible()
 
 
+def _change_password_with_errors(page, server):
+    sign_in_as(page, server)
+    page.get_by_role("link", name="Change password").click()
+    page.get_by_role("button", name="Change password").click()
+    expect(page.locator(".nhsuk-error-summary")).to_be_focused()
+
+
 PAGES = {
     "login": _login,
+    "change-password-with-errors": _change_password_with_errors,
     "referral-list": _referral_list,
     "referral-list-filtered": _referral_list_filtered,
     "intake-empty": _intake_empty,

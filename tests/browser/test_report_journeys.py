@@ -73,7 +73,7 @@ def wait_gap(live_server, manager) -> None:
     from tests.factories import make_user, wait_gap_month
 
     with live_server.app.app_context():
-        wait_gap_month(db.session, actor_for(make_user(db.session, "booking", "gap.booker")), LAST_MONTH)
+        wait_gap_month(db.session, actor_for(make_user(db.session, "clinician", "gap.clinician")), LAST_MONTH)
         governance.open_item(db.session, "msk", LAST_MONTH, 6.0, 2.0, 2.0, breach=True, special_cause=False)
         db.session.commit()
 

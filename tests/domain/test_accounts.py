@@ -1,4 +1,5 @@
-"""Accounts: creation rules, login with a database-counted lockout, and revocable server-side sessions."""
+"""Accounts: creation rules, passwords (own changes, temporary ones, the common-password list) and revocable
+server-side sessions. Signing in is tests/domain/test_sign_in.py."""
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -7,17 +8,14 @@ from sqlalchemy import func, select
 
 from inclusive_access.domain import accounts, events
 from inclusive_access.domain.actors import SYSTEM, actor_for
-from inclusive_access.domain.errors import AccountLocked, InvalidInput, LoginFailed, NotPermitted, StaleRecord
-from inclusive_access.extensions import db
+from inclusive_access.domain.errors import InvalidInput, NotPermitted, StaleRecord
 from inclusive_access.models import Event, User, UserSession
-from tests.conftest import PASSWORD, make_app
+from tests.conftest import PASSWORD
 from tests.factories import make_user
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 IDLE = timedelta(minutes=30)
 ABSOLUTE = timedelta(hours=12)
-LOCKOUT = timedelta(minutes=15)
-MAX_FAILURES = 5
 
 
 def actions(session, user_id=None) -> list[str]:
@@ -25,23 +23,6 @@ def actions(session, user_id=None) -> list[str]:
     if user_id is not None:
         query = query.where(Event.entity_type == "user", Event.entity_id == user_id)
     return list(session.scalars(query))
-
-
-def login(session, username: str, password: str, now: datetime = T0) -> User:
-    return accounts.authenticate(session, username, password, MAX_FAILURES, LOCKOUT, now=now)
-
-
-def attempt(session, username: str, password: str, now: datetime = T0) -> str:
-    """One login as the route does it: commit whatever happened, return the outcome's name."""
-    try:
-        login(session, username, password, now)
-        outcome = "ok"
-    except AccountLocked:
-        outcome = "locked"
-    except LoginFailed:
-        outcome = "failed"
-    session.commit()
-    return outcome
 
 
 @pytest.fixture
@@ -66,7 +47,7 @@ def test_create_user_stores_a_hash_and_writes_an_event(db_session, manager):
     db_session.commit()
     assert user.role == "clinician"
     assert user.active
-    assert user.failed_logins == 0
+    assert user.must_change_password, "a password the manager chose is temporary"
     assert "a long enough password" not in user.password_hash
     assert user.password_hash.startswith("$argon2id$")
     event = db_session.scalars(select(Event).where(Event.action == events.USER_CREATED,
@@ -78,6 +59,7 @@ def test_create_user_stores_a_hash_and_writes_an_event(db_session, manager):
 def test_system_may_create_users(db_session):
     user = accounts.create_user(db_session, SYSTEM, "first.manager", "First", "manager", "x" * 12)
     assert user.id is not None
+    assert not user.must_change_password, "`flask create-user` is the administrator choosing their own"
 
 
 @pytest.mark.parametrize("password", ["", "short", "x" * 11])
@@ -116,139 +98,90 @@ def test_only_managers_create_users(db_session, role):
         accounts.create_user(db_session, actor_for(actor), "someone", "Someone", "booking", "x" * 12)
 
 
-# --- Login and lockout ----------------------------------------------------------------------------
+# --- Passwords ----------------------------------------------------------------------------------
 
-def test_correct_password_logs_in_and_writes_an_event(db_session, staff):
-    user = login(db_session, "booker", PASSWORD)
+@pytest.mark.parametrize("password", ["password1234", "PASSWORD1234", "Q1W2E3R4T5Y6", "qwerty 123456",
+                                      "1qaz2wsx3edc", "Password2024!", "  iloveyou 12345"])
+def test_common_passwords_are_refused_whatever_their_case_spaces_and_padding(db_session, password):
+    with pytest.raises(InvalidInput) as caught:
+        accounts.create_user(db_session, SYSTEM, "someone", "Someone", "booking", password)
+    assert "too common" in caught.value.errors["password"]
+
+
+def test_the_common_password_list_is_bundled_and_a_generated_password_passes_it():
+    assert len(accounts._common_passwords()) > 19000
+    assert accounts.password_problem(accounts.generate_password()) is None
+    assert accounts.password_problem(PASSWORD) is None
+
+
+def test_a_user_changes_their_password_and_every_other_session_ends(db_session, staff):
+    others = [accounts.start_session(db_session, staff, now=T0) for _ in range(2)]
+    accounts.start_session(db_session, staff, now=T0)
+    token = accounts.change_password(db_session, staff, PASSWORD, "plum orbit lantern", now=T0)
     db_session.commit()
-    assert user.id == staff.id
-    assert actions(db_session, staff.id)[-1] == events.LOGIN_SUCCEEDED
+    assert resume(db_session, token, T0).id == staff.id
+    assert [resume(db_session, other, T0) for other in others] == [None, None]
+    assert db_session.scalar(select(func.count()).select_from(UserSession)) == 1
+    assert accounts.verify_password(staff.password_hash, "plum orbit lantern")
+    event = db_session.scalars(select(Event).where(Event.action == events.PASSWORD_CHANGED)).one()
+    assert (event.actor_id, event.entity_id, json.loads(event.data)) == (staff.id, staff.id,
+                                                                       {"other_sessions_ended": 2})
 
 
-def test_wrong_password_fails_and_is_counted(db_session, staff):
-    assert attempt(db_session, "booker", "wrong password") == "failed"
-    assert attempt(db_session, "booker", "wrong password") == "failed"
-    db_session.refresh(staff)
-    assert staff.failed_logins == 2
-    event = db_session.scalars(select(Event).where(Event.action == events.LOGIN_FAILED)
-                               .order_by(Event.seq.desc())).first()
-    assert json.loads(event.data) == {"reason": "wrong password", "failures": 2}
+@pytest.mark.parametrize(("current", "new", "field"), [
+    ("not the password", "plum orbit lantern", "current_password"),
+    (PASSWORD, "too short", "new_password"),
+    (PASSWORD, "iloveyou12345", "new_password"),
+    (PASSWORD, PASSWORD, "new_password"),
+])
+def test_a_refused_change_keeps_the_password_and_the_sessions(db_session, staff, current, new, field):
+    token = accounts.start_session(db_session, staff, now=T0)
+    with pytest.raises(InvalidInput) as caught:
+        accounts.change_password(db_session, staff, current, new, now=T0)
+    assert set(caught.value.errors) == {field}
+    assert accounts.verify_password(staff.password_hash, PASSWORD)
+    assert resume(db_session, token, T0) is not None
+    assert events.PASSWORD_CHANGED not in actions(db_session)
 
 
-def test_success_resets_the_failure_count(db_session, staff):
-    for _ in range(MAX_FAILURES - 1):
-        assert attempt(db_session, "booker", "wrong password") == "failed"
-    assert attempt(db_session, "booker", PASSWORD) == "ok"
-    db_session.refresh(staff)
-    assert staff.failed_logins == 0
-    for _ in range(MAX_FAILURES - 1):
-        assert attempt(db_session, "booker", "wrong password") == "failed"
+def test_replacing_a_temporary_password_clears_the_must_change_mark(db_session, manager):
+    user = accounts.create_user(db_session, actor_for(manager), "temp.user", "Temp", "booking",
+                                "a temporary passphrase")
+    assert user.must_change_password
+    accounts.change_password(db_session, user, "a temporary passphrase", "plum orbit lantern")
+    assert not user.must_change_password
 
 
-def test_unknown_username_fails_like_a_wrong_password(db_session):
-    assert attempt(db_session, "nobody", "whatever password") == "failed"
-    event = db_session.scalars(select(Event).where(Event.action == events.LOGIN_FAILED)).one()
-    assert event.entity_id is None
-    assert json.loads(event.data) == {"username": "nobody", "reason": "unknown user"}
+def test_a_manager_resets_a_password_which_is_temporary_and_ends_the_sessions(db_session, manager, staff):
+    token = accounts.start_session(db_session, staff, now=T0)
+    accounts.reset_password(db_session, actor_for(manager), staff, "a temporary passphrase", version=staff.version)
+    db_session.commit()
+    assert staff.must_change_password
+    assert accounts.verify_password(staff.password_hash, "a temporary passphrase")
+    assert resume(db_session, token, T0) is None
+    event = db_session.scalars(select(Event).where(Event.action == events.PASSWORD_RESET)).one()
+    assert (event.actor_id, event.entity_id, json.loads(event.data)) == (manager.id, staff.id, {})
 
 
-def test_five_wrong_passwords_lock_the_account(db_session, staff):
-    outcomes = [attempt(db_session, "booker", "wrong password") for _ in range(MAX_FAILURES)]
-    assert outcomes == ["failed"] * 4 + ["locked"]
-    db_session.refresh(staff)
-    assert staff.locked_until == T0 + LOCKOUT
-    assert actions(db_session, staff.id).count(events.LOGIN_LOCKED) == 1
-    assert actions(db_session, staff.id).count(events.LOGIN_FAILED) == 5
-
-
-def test_locked_until_is_reported(db_session, staff):
-    for _ in range(MAX_FAILURES - 1):
-        attempt(db_session, "booker", "wrong password")
-    with pytest.raises(AccountLocked) as caught:
-        login(db_session, "booker", "wrong password")
-    assert caught.value.until == T0 + LOCKOUT
-
-
-def test_locked_account_refuses_even_the_right_password_until_the_lock_passes(db_session, staff):
-    for _ in range(MAX_FAILURES):
-        attempt(db_session, "booker", "wrong password")
-    assert attempt(db_session, "booker", PASSWORD, now=T0 + timedelta(minutes=1)) == "locked"
-    assert attempt(db_session, "booker", PASSWORD, now=T0 + LOCKOUT - timedelta(seconds=1)) == "locked"
-    last = db_session.scalars(select(Event).order_by(Event.seq.desc())).first()
-    assert (last.action, json.loads(last.data)) == (events.LOGIN_FAILED, {"reason": "locked"})
-    assert attempt(db_session, "booker", PASSWORD, now=T0 + LOCKOUT + timedelta(seconds=1)) == "ok"
-    db_session.refresh(staff)
-    assert staff.locked_until is None
-    assert staff.failed_logins == 0
-
-
-def test_attempts_while_locked_do_not_extend_the_lock(db_session, staff):
-    for _ in range(MAX_FAILURES):
-        attempt(db_session, "booker", "wrong password")
-    for minute in range(1, 10):
-        assert attempt(db_session, "booker", "wrong password", now=T0 + timedelta(minutes=minute)) == "locked"
-    db_session.refresh(staff)
-    assert staff.locked_until == T0 + LOCKOUT
-
-
-def test_a_new_run_of_failures_after_the_lock_locks_again(db_session, staff):
-    for _ in range(MAX_FAILURES):
-        attempt(db_session, "booker", "wrong password")
-    later = T0 + LOCKOUT + timedelta(minutes=1)
-    outcomes = [attempt(db_session, "booker", "wrong password", now=later) for _ in range(MAX_FAILURES)]
-    assert outcomes == ["failed"] * 4 + ["locked"]
-
-
-def test_lockout_holds_across_two_app_instances_sharing_one_database(app, database_url, db_session, staff):
-    """Two workers: failures alternate between them and are counted once, in the database."""
-    other = make_app(database_url)
-    try:
-        outcomes = []
-        for i in range(MAX_FAILURES):
-            if i % 2 == 0:
-                outcomes.append(attempt(db_session, "booker", "wrong password"))
-            else:
-                with other.app_context():
-                    outcomes.append(attempt(db.session, "booker", "wrong password"))
-                    db.session.remove()
-        assert outcomes == ["failed", "failed", "failed", "failed", "locked"]
-        assert attempt(db_session, "booker", PASSWORD, now=T0 + timedelta(minutes=1)) == "locked"
-        with other.app_context():
-            assert attempt(db.session, "booker", PASSWORD, now=T0 + timedelta(minutes=1)) == "locked"
-            db.session.remove()
-        assert actions(db_session, staff.id).count(events.LOGIN_LOCKED) == 1
-        assert events.verify(db_session).ok
-        db_session.commit()
-    finally:
-        with other.app_context():
-            db.engine.dispose()
-
-
-def test_the_two_app_instances_are_really_separate(app, database_url, db_session):
-    other = make_app(database_url)
-    try:
-        with other.app_context():
-            other_session, other_engine = db.session(), db.engine
-            db.session.remove()
-        assert other_engine is not db_session.get_bind()
-        assert other_session is not db_session()
-    finally:
-        with other.app_context():
-            db.engine.dispose()
-
-
-def test_inactive_account_cannot_log_in(db_session, manager, staff):
+def test_a_reset_is_refused_for_other_roles_for_oneself_for_a_leaver_and_from_a_stale_page(db_session, manager,
+                                                                                          staff):
+    with pytest.raises(NotPermitted):
+        accounts.reset_password(db_session, actor_for(make_user(db_session, role="senior")), staff, "x" * 16)
+    with pytest.raises(InvalidInput):
+        accounts.reset_password(db_session, actor_for(manager), manager, "x" * 16)
+    with pytest.raises(StaleRecord):
+        accounts.reset_password(db_session, actor_for(manager), staff, "x" * 16, version=staff.version - 1)
     accounts.deactivate_user(db_session, actor_for(manager), staff)
-    db_session.commit()
-    assert attempt(db_session, "booker", PASSWORD) == "failed"
-    last = db_session.scalars(select(Event).order_by(Event.seq.desc())).first()
-    assert json.loads(last.data)["reason"] == "inactive"
+    with pytest.raises(InvalidInput):
+        accounts.reset_password(db_session, actor_for(manager), staff, "x" * 16)
+    assert events.PASSWORD_RESET not in actions(db_session)
+    assert accounts.verify_password(staff.password_hash, PASSWORD)
 
 
 # --- Sessions -----------------------------------------------------------------------------------
 
-def resume(session, token, now):
-    return accounts.resume_session(session, token, IDLE, ABSOLUTE, now=now)
+def resume(session, token, now, seen_at=None):
+    return accounts.resume_session(session, token, IDLE, ABSOLUTE, now=now, seen_at=seen_at)
 
 
 def test_session_resumes_to_its_user_and_stores_only_a_hash(db_session, staff):
@@ -301,6 +234,27 @@ def test_idle_session_expires_after_30_minutes(db_session, staff):
 def test_idle_session_expires_without_activity(db_session, staff):
     token = accounts.start_session(db_session, staff, now=T0)
     assert resume(db_session, token, T0 + IDLE + timedelta(seconds=1)) is None
+
+
+def test_idle_time_runs_from_the_last_request_not_the_last_touch(db_session, staff):
+    """The row is touched at most once a minute; the cookie's time of the last request makes the limit exact."""
+    token = accounts.start_session(db_session, staff, now=T0)
+    last = T0 + timedelta(seconds=50)
+    assert accounts.resume_session(db_session, token, IDLE, ABSOLUTE, now=last, seen_at=T0) is not None
+    db_session.commit()
+    assert db_session.scalar(select(UserSession.last_seen_at)) == T0, "not touched: too soon"
+    alive = accounts.resume_session(db_session, token, IDLE, ABSOLUTE, now=last + IDLE - timedelta(seconds=1),
+                                    seen_at=last)
+    assert alive is not None, "idle a second less than the limit"
+    later = last + IDLE - timedelta(seconds=1)
+    assert accounts.resume_session(db_session, token, IDLE, ABSOLUTE, now=later + IDLE + timedelta(seconds=1),
+                                   seen_at=later) is None, "idle a second more than the limit"
+
+
+def test_a_cookie_cannot_claim_activity_in_the_future(db_session, staff):
+    token = accounts.start_session(db_session, staff, now=T0)
+    ahead = T0 + timedelta(days=1)
+    assert resume(db_session, token, T0 + IDLE + timedelta(seconds=1), seen_at=ahead) is None
 
 
 def test_activity_keeps_a_session_alive(db_session, staff):

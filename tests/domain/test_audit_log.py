@@ -21,34 +21,36 @@ def test_a_referrals_timeline_has_every_event_in_order_with_views_and_verifies(d
     auditor = staff(db_session, "auditor", "timeline.auditor")
     records.view_record(db_session, auditor, referral.patient, referral)
     db_session.commit()
-    found = audit_log.record_timeline(db_session, referral_id=referral.id)
-    actions = [row["event"].action for row in found.rows]
+    found = audit_log.record_timeline(db_session, auditor, referral_id=referral.id)
+    actions = [row.action for row in found.rows]
     assert actions == ["referral.received", "record.viewed"]
-    assert [row["event"].seq for row in found.rows] == sorted(row["event"].seq for row in found.rows)
-    assert found.rows[1]["event"].actor_role == "auditor"
+    assert [row.seq for row in found.rows] == sorted(row.seq for row in found.rows)
+    assert found.rows[1].actor_role == "auditor"
     assert found.broken == []
-    assert all(row["event"].referral_id == referral.id for row in found.rows), "not the other referral's"
-    assert other.id not in {row["event"].referral_id for row in found.rows}
+    assert all(row.referral_id == referral.id for row in found.rows), "not the other referral's"
+    assert other.id not in {row.referral_id for row in found.rows}
 
 
 def test_a_timeline_filters_by_action_and_lists_the_actions_it_has(db_session):
     referral = make_referral(db_session)
-    records.view_record(db_session, staff(db_session, "auditor"), referral.patient, referral)
+    auditor = staff(db_session, "auditor")
+    records.view_record(db_session, auditor, referral.patient, referral)
     db_session.commit()
-    found = audit_log.record_timeline(db_session, patient_id=referral.patient_id, action="record.viewed")
-    assert [row["event"].action for row in found.rows] == ["record.viewed"]
+    found = audit_log.record_timeline(db_session, auditor, patient_id=referral.patient_id, action="record.viewed")
+    assert [row.action for row in found.rows] == ["record.viewed"]
     assert {"patient.registered", "referral.received", "record.viewed"} <= set(found.actions)
 
 
 def test_an_altered_event_shows_on_its_records_timeline(db_session, backend):
     referral = make_referral(db_session)
     db_session.commit()
-    received = audit_log.record_timeline(db_session, referral_id=referral.id).rows[0]["event"]
+    auditor = staff(db_session, "auditor")
+    received = audit_log.record_timeline(db_session, auditor, referral_id=referral.id).rows[0]
     unprotect(db_session, backend)
     db_session.execute(text("UPDATE events SET data = :d WHERE seq = :s"), {"d": '{"forged":true}', "s": received.seq})
     db_session.commit()
     db_session.expire_all()
-    assert audit_log.record_timeline(db_session, referral_id=referral.id).broken == [received.seq]
+    assert audit_log.record_timeline(db_session, auditor, referral_id=referral.id).broken == [received.seq]
 
 
 def test_a_broken_link_shows_on_the_timeline_too(db_session, backend):
@@ -57,7 +59,7 @@ def test_a_broken_link_shows_on_the_timeline_too(db_session, backend):
     db_session.execute(text("UPDATE events SET prev_hash = :h WHERE seq = 3"), {"h": "0" * 64})
     db_session.commit()
     db_session.expire_all()
-    found = audit_log.record_timeline(db_session, patient_id=written[2].patient_id)
+    found = audit_log.record_timeline(db_session, staff(db_session, "auditor"), patient_id=written[2].patient_id)
     assert found.broken == [3]
 
 

@@ -78,9 +78,9 @@ def count(session, model) -> int:
     return session.scalar(select(func.count()).select_from(model))
 
 
-def accepted(session, booker, **overrides) -> Referral:
+def accepted(session, clinician, **overrides) -> Referral:
     row = make_referral(session, received_at=RECEIVED, **overrides)
-    triage.triage_referral(session, booker, row, row.version, SCRIPT, [], "accept", now=TRIAGED)
+    triage.triage_referral(session, clinician, row, row.version, SCRIPT, [], "accept", now=TRIAGED)
     return row
 
 
@@ -113,9 +113,9 @@ def complete(session, actor, check, outcome="rebooked", at=None) -> None:
                                now=at or check.opened_at + timedelta(hours=2))
 
 
-def in_treatment(session, booker, **overrides) -> Referral:
-    row = accepted(session, booker, **overrides)
-    attend(session, booker, row)
+def in_treatment(session, clinician, **overrides) -> Referral:
+    row = accepted(session, clinician, **overrides)
+    attend(session, clinician, row)
     return row
 
 
@@ -125,13 +125,13 @@ def ask(session, actor, referral, reason="treatment_complete", text="Goals met",
                                        submission_token=token, now=now)
 
 
-def flagged_by_dnas(session, booker, referral, complete_second=True) -> SeniorReview:
+def flagged_by_dnas(session, clinician, referral, complete_second=True) -> SeniorReview:
     """Two missed appointments (the first check completed before rebooking): the attendance review they open."""
-    first = miss(session, booker, referral)
-    complete(session, booker, first)
-    second = miss(session, booker, referral, starts_at=SECOND_SLOT, booked_at=SLOT + timedelta(hours=4))
+    first = miss(session, clinician, referral)
+    complete(session, clinician, first)
+    second = miss(session, clinician, referral, starts_at=SECOND_SLOT, booked_at=SLOT + timedelta(hours=4))
     if complete_second:
-        complete(session, booker, second)
+        complete(session, clinician, second)
     return reviews.pending_review(session, referral.id)
 
 
@@ -142,13 +142,13 @@ def proposed_rejection(session, clinician) -> SeniorReview:
     return reviews.pending_review(session, row.id)
 
 
-def pending(session, kind, booker, clinician) -> SeniorReview:
+def pending(session, kind, clinician) -> SeniorReview:
     """A review of `kind` waiting for a senior: a clinician's discharge request on a referral in treatment,
     two missed appointments on an accepted referral, or a flagged referral's proposed rejection."""
     if kind == "discharge":
-        return ask(session, clinician, in_treatment(session, booker))
+        return ask(session, clinician, in_treatment(session, clinician))
     if kind == "attendance":
-        return flagged_by_dnas(session, booker, accepted(session, booker))
+        return flagged_by_dnas(session, clinician, accepted(session, clinician))
     return proposed_rejection(session, clinician)
 
 
@@ -157,16 +157,16 @@ def decide(session, actor, review, decision, now=DECIDED, version=None) -> None:
     discharge.decide_review(session, actor, review, seen, decision, now=now)
 
 
-def in_state(session, state, booker, clinician, senior) -> Referral:
+def in_state(session, state, clinician, senior) -> Referral:
     """A referral in `state`, reached through the domain."""
     if state == "received":
         return make_referral(session, received_at=RECEIVED)
     if state == "accepted":
-        return accepted(session, booker)
+        return accepted(session, clinician)
     if state == "in_treatment":
-        return in_treatment(session, booker)
+        return in_treatment(session, clinician)
     if state == "discharge_review":
-        return ask(session, clinician, in_treatment(session, booker)).referral
+        return ask(session, clinician, in_treatment(session, clinician)).referral
     if state == "rejection_review":
         return proposed_rejection(session, clinician).referral
     if state == "rejected":
@@ -175,14 +175,9 @@ def in_state(session, state, booker, clinician, senior) -> Referral:
                                reason_code="wrong_service", reason_text="Refer to podiatry", now=TRIAGED)
         return row
     assert state == "discharged"
-    review = ask(session, clinician, in_treatment(session, booker))
+    review = ask(session, clinician, in_treatment(session, clinician))
     decide(session, senior, review, APPROVE)
     return review.referral
-
-
-@pytest.fixture
-def booker(db_session):
-    return actor_for(make_user(db_session, role="booking", username="booker"))
 
 
 @pytest.fixture
@@ -203,8 +198,8 @@ def other_senior(db_session):
 # --- Every decision on every kind of review ------------------------------------------------------
 
 @pytest.mark.parametrize(("kind", "choice"), list(OUTCOMES))
-def test_every_decision_on_every_kind_of_review(db_session, booker, clinician, senior, kind, choice):
-    review = pending(db_session, kind, booker, clinician)
+def test_every_decision_on_every_kind_of_review(db_session, clinician, senior, kind, choice):
+    review = pending(db_session, kind, clinician)
     db_session.commit()
     referral = review.referral
     state_before, state_after, written, summary = OUTCOMES[kind, choice]
@@ -263,14 +258,14 @@ def test_every_decision_on_every_kind_of_review(db_session, booker, clinician, s
 
 
 @pytest.mark.parametrize(("kind", "choice"), list(OUTCOMES))
-def test_a_second_senior_on_a_stale_page_is_told_what_the_first_decided(db_session, booker, clinician, senior,
+def test_a_second_senior_on_a_stale_page_is_told_what_the_first_decided(db_session, clinician, senior,
                                                                          other_senior, kind, choice):
     """Both seniors opened the review at the same version; the second one's conflict lists the first's decision.
 
     The decision's event must carry a version newer than the one both seniors saw (referral_flow.changes_since
     lists events with payload version > seen_version).
     """
-    review = pending(db_session, kind, booker, clinician)
+    review = pending(db_session, kind, clinician)
     db_session.commit()
     seen = review.referral.version
     decision_event = OUTCOMES[kind, choice][2][-1]
@@ -288,9 +283,9 @@ def test_a_second_senior_on_a_stale_page_is_told_what_the_first_decided(db_sessi
 
 @pytest.mark.parametrize(("choice", "state"), [("continue", "accepted"), ("safeguarding", "accepted"),
                                                ("approved", "discharged")])
-def test_a_discharge_request_before_first_contact_resumes_booking(db_session, booker, clinician, senior, choice,
+def test_a_discharge_request_before_first_contact_resumes_booking(db_session, clinician, senior, choice,
                                                                   state):
-    review = ask(db_session, clinician, accepted(db_session, booker), reason="patient_choice")
+    review = ask(db_session, clinician, accepted(db_session, clinician), reason="patient_choice")
     db_session.commit()
     decide(db_session, senior, review, DECISIONS[choice])
     db_session.commit()
@@ -303,12 +298,12 @@ def test_a_discharge_request_before_first_contact_resumes_booking(db_session, bo
 
 
 @pytest.mark.parametrize(("choice", "state"), [("continue", "in_treatment"), ("approved", "discharged")])
-def test_an_attendance_review_in_treatment(db_session, booker, senior, choice, state):
-    referral = in_treatment(db_session, booker)
-    first = miss(db_session, booker, referral, starts_at=SECOND_SLOT, booked_at=SLOT + timedelta(hours=2))
-    complete(db_session, booker, first)
+def test_an_attendance_review_in_treatment(db_session, clinician, senior, choice, state):
+    referral = in_treatment(db_session, clinician)
+    first = miss(db_session, clinician, referral, starts_at=SECOND_SLOT, booked_at=SLOT + timedelta(hours=2))
+    complete(db_session, clinician, first)
     later = SECOND_SLOT + timedelta(days=7)
-    complete(db_session, booker, miss(db_session, booker, referral, starts_at=later,
+    complete(db_session, clinician, miss(db_session, clinician, referral, starts_at=later,
                                       booked_at=SECOND_SLOT + timedelta(hours=4)))
     review = reviews.pending_review(db_session, referral.id)
     assert (review.kind, review.reason_text, review.dna_count) == ("attendance", "2 missed appointments", 2)
@@ -326,9 +321,9 @@ def test_an_attendance_review_in_treatment(db_session, booker, senior, choice, s
 # --- Four eyes and roles -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("kind", ["discharge", "rejection"])
-def test_the_senior_who_proposed_it_cannot_approve_it_but_another_senior_can(db_session, booker, senior,
+def test_the_senior_who_proposed_it_cannot_approve_it_but_another_senior_can(db_session, clinician, senior,
                                                                              other_senior, kind):
-    review = pending(db_session, kind, booker, senior)  # the senior asks, or proposes the rejection
+    review = pending(db_session, kind, senior)  # the senior asks, or proposes the rejection
     db_session.commit()
     assert review.opened_by == senior.user_id
     state, before = review.referral.state, head(db_session)
@@ -347,9 +342,9 @@ def test_the_senior_who_proposed_it_cannot_approve_it_but_another_senior_can(db_
 
 
 @pytest.mark.parametrize("choice", ["continue", "safeguarding"])
-def test_the_requester_may_take_back_their_own_request(db_session, booker, senior, choice):
+def test_the_requester_may_take_back_their_own_request(db_session, clinician, senior, choice):
     """Four eyes guards approval only: keeping the patient on the pathway needs no second senior."""
-    review = ask(db_session, senior, in_treatment(db_session, booker))
+    review = ask(db_session, senior, in_treatment(db_session, clinician))
     decide(db_session, senior, review, DECISIONS[choice])
     assert (review.decision, review.referral.state) == (choice, "in_treatment")
 
@@ -364,8 +359,8 @@ def test_a_senior_who_recorded_the_dnas_may_discharge_after_review(db_session, s
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("role", ["booking", "clinician", "auditor", "manager"])
-def test_only_a_senior_decides_a_review(db_session, booker, clinician, kind, role):
-    review = pending(db_session, kind, booker, clinician)
+def test_only_a_senior_decides_a_review(db_session, clinician, kind, role):
+    review = pending(db_session, kind, clinician)
     actor = actor_for(make_user(db_session, role=role))
     db_session.commit()
     review_id, state, before = review.id, review.referral.state, head(db_session)
@@ -382,9 +377,9 @@ def test_only_a_senior_decides_a_review(db_session, booker, clinician, kind, rol
 # --- Requesting a discharge ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("role", ["clinician", "senior"])
-def test_request_discharge_puts_the_referral_in_discharge_review(db_session, booker, role):
+def test_request_discharge_puts_the_referral_in_discharge_review(db_session, clinician, role):
     actor = actor_for(make_user(db_session, role=role))
-    referral = in_treatment(db_session, booker)
+    referral = in_treatment(db_session, clinician)
     db_session.commit()
     version, before = referral.version, head(db_session)
     review = ask(db_session, actor, referral, reason="moved_away", text="Moved to Cornwall", token="tok-1")
@@ -417,8 +412,8 @@ def test_request_discharge_puts_the_referral_in_discharge_review(db_session, boo
     ("treatment_complete", None, {"reason_text"}),
     ("nope", "", {"reason", "reason_text"}),
 ])
-def test_request_discharge_validation(db_session, booker, clinician, reason, text, fields):
-    referral = in_treatment(db_session, booker)
+def test_request_discharge_validation(db_session, clinician, reason, text, fields):
+    referral = in_treatment(db_session, clinician)
     db_session.commit()
     before = head(db_session)
     with pytest.raises(InvalidInput) as exc:
@@ -430,9 +425,9 @@ def test_request_discharge_validation(db_session, booker, clinician, reason, tex
     assert db_session.get(Referral, referral.id).state == "in_treatment"
 
 
-def test_non_attendance_waits_for_the_barrier_check(db_session, booker, clinician):
-    referral = accepted(db_session, booker)
-    check = miss(db_session, booker, referral)
+def test_non_attendance_waits_for_the_barrier_check(db_session, clinician):
+    referral = accepted(db_session, clinician)
+    check = miss(db_session, clinician, referral)
     db_session.commit()
     before = head(db_session)
     with pytest.raises(InvalidInput) as exc:
@@ -442,14 +437,14 @@ def test_non_attendance_waits_for_the_barrier_check(db_session, booker, clinicia
     db_session.rollback()
     assert actions_since(db_session, before) == []
     assert (db_session.get(Referral, referral.id).state, count(db_session, SeniorReview)) == ("accepted", 0)
-    complete(db_session, booker, db_session.get(BarrierCheck, check.id))
+    complete(db_session, clinician, db_session.get(BarrierCheck, check.id))
     review = ask(db_session, clinician, referral, reason="non_attendance", text="Declines further appointments")
     assert (review.reason, review.dna_count, review.referral.state) == ("non_attendance", 1, "discharge_review")
 
 
-def test_no_request_while_an_appointment_is_booked(db_session, booker, clinician):
-    referral = in_treatment(db_session, booker)
-    booked = book(db_session, booker, referral, starts_at=SECOND_SLOT, now=SLOT + timedelta(hours=2))
+def test_no_request_while_an_appointment_is_booked(db_session, clinician):
+    referral = in_treatment(db_session, clinician)
+    booked = book(db_session, clinician, referral, starts_at=SECOND_SLOT, now=SLOT + timedelta(hours=2))
     db_session.commit()
     before = head(db_session)
     with pytest.raises(InvalidInput) as exc:
@@ -458,14 +453,14 @@ def test_no_request_while_an_appointment_is_booked(db_session, booker, clinician
     db_session.rollback()
     assert actions_since(db_session, before) == []
     assert count(db_session, SeniorReview) == 0
-    appointments.record_outcome(db_session, booker, db_session.get(Appointment, booked.id), 1, "cancelled_patient",
+    appointments.record_outcome(db_session, clinician, db_session.get(Appointment, booked.id), 1, "cancelled_patient",
                                 "No longer needed", now=SLOT + timedelta(days=2))
     assert ask(db_session, clinician, referral).referral.state == "discharge_review"
 
 
-def test_no_request_while_a_review_is_pending(db_session, booker, clinician):
-    referral = accepted(db_session, booker)
-    attendance = flagged_by_dnas(db_session, booker, referral)
+def test_no_request_while_a_review_is_pending(db_session, clinician):
+    referral = accepted(db_session, clinician)
+    attendance = flagged_by_dnas(db_session, clinician, referral)
     db_session.commit()
     before = head(db_session)
     with pytest.raises(TransitionNotAllowed):
@@ -476,10 +471,10 @@ def test_no_request_while_a_review_is_pending(db_session, booker, clinician):
     assert db_session.get(Referral, referral.id).state == "accepted"
 
 
-def test_a_double_submitted_request_names_the_first_review(db_session, booker, clinician):
+def test_a_double_submitted_request_names_the_first_review(db_session, clinician):
     """The same form posted twice (a double click) carries the same token and the same version it was loaded
     with: the second post must be recognised as a duplicate, as booking and raising a concern do."""
-    referral = in_treatment(db_session, booker)
+    referral = in_treatment(db_session, clinician)
     db_session.commit()
     loaded = referral.version
     first = discharge.request_discharge(db_session, clinician, referral, loaded, "treatment_complete", "Goals met",
@@ -498,8 +493,8 @@ def test_a_double_submitted_request_names_the_first_review(db_session, booker, c
     assert count(db_session, SeniorReview) == 1
 
 
-def test_a_reused_token_raises_duplicate_submission_with_the_first_review(db_session, booker, clinician, senior):
-    referral = in_treatment(db_session, booker)
+def test_a_reused_token_raises_duplicate_submission_with_the_first_review(db_session, clinician, senior):
+    referral = in_treatment(db_session, clinician)
     first = ask(db_session, clinician, referral, token="tok-reused")
     decide(db_session, senior, first, CONTINUE)
     db_session.commit()
@@ -514,9 +509,9 @@ def test_a_reused_token_raises_duplicate_submission_with_the_first_review(db_ses
 
 
 @pytest.mark.parametrize("role", ["booking", "auditor", "manager"])
-def test_only_clinicians_and_seniors_request_discharge(db_session, booker, role):
+def test_only_clinicians_and_seniors_request_discharge(db_session, clinician, role):
     actor = actor_for(make_user(db_session, role=role))
-    referral = in_treatment(db_session, booker)
+    referral = in_treatment(db_session, clinician)
     db_session.commit()
     before = head(db_session)
     with pytest.raises(NotPermitted):
@@ -527,8 +522,8 @@ def test_only_clinicians_and_seniors_request_discharge(db_session, booker, role)
 
 
 @pytest.mark.parametrize("state", ["received", "rejection_review", "rejected", "discharge_review", "discharged"])
-def test_discharge_is_requested_only_from_accepted_or_in_treatment(db_session, booker, clinician, senior, state):
-    referral = in_state(db_session, state, booker, clinician, senior)
+def test_discharge_is_requested_only_from_accepted_or_in_treatment(db_session, clinician, senior, state):
+    referral = in_state(db_session, state, clinician, senior)
     db_session.commit()
     reviews_before, before = count(db_session, SeniorReview), head(db_session)
     with pytest.raises(TransitionNotAllowed):
@@ -539,8 +534,8 @@ def test_discharge_is_requested_only_from_accepted_or_in_treatment(db_session, b
     assert db_session.get(Referral, referral.id).state == state
 
 
-def test_request_with_a_stale_version(db_session, booker, clinician):
-    referral = in_treatment(db_session, booker)
+def test_request_with_a_stale_version(db_session, clinician):
+    referral = in_treatment(db_session, clinician)
     db_session.commit()
     before = head(db_session)
     with pytest.raises(StaleRecord) as stale:
@@ -554,9 +549,9 @@ def test_request_with_a_stale_version(db_session, booker, clinician):
 
 # --- What blocks a discharge ---------------------------------------------------------------------
 
-def test_an_open_barrier_check_blocks_approval_until_completed(db_session, booker, clinician, senior):
-    referral = accepted(db_session, booker)
-    check = miss(db_session, booker, referral)
+def test_an_open_barrier_check_blocks_approval_until_completed(db_session, clinician, senior):
+    referral = accepted(db_session, clinician)
+    check = miss(db_session, clinician, referral)
     review = ask(db_session, clinician, referral, reason="moved_away", text="Moved to Cornwall")
     db_session.commit()
     assert set(discharge.discharge_blocks(db_session, referral)) == {"decision"}
@@ -569,15 +564,15 @@ def test_an_open_barrier_check_blocks_approval_until_completed(db_session, booke
     assert actions_since(db_session, before) == []
     assert (db_session.get(SeniorReview, review.id).decided_at, referral.state) == (None, "discharge_review")
     check = db_session.get(BarrierCheck, check.id)
-    attempt(db_session, booker, check, at=SLOT + timedelta(hours=2), reached=True)
-    complete(db_session, booker, check, "declined", at=SLOT + timedelta(hours=3))
+    attempt(db_session, clinician, check, at=SLOT + timedelta(hours=2), reached=True)
+    complete(db_session, clinician, check, "declined", at=SLOT + timedelta(hours=3))
     assert discharge.discharge_blocks(db_session, referral) == {}
     decide(db_session, senior, review, APPROVE)
     assert (referral.state, referral.discharge_reason) == ("discharged", "moved_away")
 
 
-def test_an_open_barrier_check_blocks_approval_but_not_continuing(db_session, booker, senior):
-    review = flagged_by_dnas(db_session, booker, accepted(db_session, booker), complete_second=False)
+def test_an_open_barrier_check_blocks_approval_but_not_continuing(db_session, clinician, senior):
+    review = flagged_by_dnas(db_session, clinician, accepted(db_session, clinician), complete_second=False)
     db_session.commit()
     before = head(db_session)
     with pytest.raises(InvalidInput) as exc:
@@ -591,10 +586,11 @@ def test_an_open_barrier_check_blocks_approval_but_not_continuing(db_session, bo
     assert (review.decision, review.referral.state) == ("continue", "accepted")
 
 
-def test_a_booked_appointment_blocks_approval(db_session, booker, senior):
-    referral = accepted(db_session, booker)
-    review = flagged_by_dnas(db_session, booker, referral)
-    book(db_session, booker, referral, starts_at=SECOND_SLOT + timedelta(days=7), now=SECOND_SLOT + timedelta(hours=4))
+def test_a_booked_appointment_blocks_approval(db_session, clinician, senior):
+    referral = accepted(db_session, clinician)
+    review = flagged_by_dnas(db_session, clinician, referral)
+    book(db_session, clinician, referral, starts_at=SECOND_SLOT + timedelta(days=7),
+         now=SECOND_SLOT + timedelta(hours=4))
     db_session.commit()
     before = head(db_session)
     with pytest.raises(InvalidInput) as exc:
@@ -606,9 +602,9 @@ def test_a_booked_appointment_blocks_approval(db_session, booker, senior):
     assert db_session.get(Referral, referral.id).state == "accepted"
 
 
-def test_an_open_concern_blocks_discharge_unless_the_senior_records_why_it_is_safe(db_session, booker, clinician,
+def test_an_open_concern_blocks_discharge_unless_the_senior_records_why_it_is_safe(db_session, clinician,
                                                                                     senior):
-    referral = in_treatment(db_session, booker)
+    referral = in_treatment(db_session, clinician)
     concern = safeguarding.raise_concern(db_session, clinician, referral,
                                          ConcernDetails("self_neglect", "Flat unheated"), now=SLOT + timedelta(days=1))
     review = ask(db_session, clinician, referral)  # a concern does not stop the request, only the discharge
@@ -637,8 +633,8 @@ def test_an_open_concern_blocks_discharge_unless_the_senior_records_why_it_is_sa
     assert [c.id for c in db_session.get(Referral, referral.id).patient.open_concerns] == [concern.id]
 
 
-def test_a_concern_raised_on_the_patients_other_referral_also_blocks(db_session, booker, clinician, senior):
-    referral = in_treatment(db_session, booker)
+def test_a_concern_raised_on_the_patients_other_referral_also_blocks(db_session, clinician, senior):
+    referral = in_treatment(db_session, clinician)
     other = make_referral(db_session, received_at=RECEIVED, nhs_number=referral.patient.nhs_number)
     assert other.patient_id == referral.patient_id
     safeguarding.raise_concern(db_session, clinician, other, ConcernDetails("domestic_abuse", "Disclosed at triage"),
@@ -650,8 +646,8 @@ def test_a_concern_raised_on_the_patients_other_referral_also_blocks(db_session,
     assert set(exc.value.errors) == {"safe_despite_concern"}
 
 
-def test_closing_the_concern_unblocks_the_discharge(db_session, booker, clinician, senior, other_senior):
-    referral = in_treatment(db_session, booker)
+def test_closing_the_concern_unblocks_the_discharge(db_session, clinician, senior, other_senior):
+    referral = in_treatment(db_session, clinician)
     concern = safeguarding.raise_concern(db_session, clinician, referral,
                                          ConcernDetails("exploitation_risk", "Cuckooing suspected"), now=SLOT)
     review = ask(db_session, clinician, referral)
@@ -673,9 +669,9 @@ def test_closing_the_concern_unblocks_the_discharge(db_session, booker, clinicia
     assert db_session.get(SeniorReview, review.id).safe_despite_concern is None
 
 
-def test_both_blocks_at_once_and_the_safe_text_answers_only_the_concern(db_session, booker, clinician, senior):
-    referral = accepted(db_session, booker)
-    miss(db_session, booker, referral)
+def test_both_blocks_at_once_and_the_safe_text_answers_only_the_concern(db_session, clinician, senior):
+    referral = accepted(db_session, clinician)
+    miss(db_session, clinician, referral)
     safeguarding.raise_concern(db_session, clinician, referral, CONCERN, now=SLOT + timedelta(hours=2))
     review = ask(db_session, clinician, referral, reason="moved_away", text="Moved to Cornwall")
     assert set(discharge.discharge_blocks(db_session, referral)) == {"decision", "safe_despite_concern"}
@@ -687,12 +683,12 @@ def test_both_blocks_at_once_and_the_safe_text_answers_only_the_concern(db_sessi
 # --- Continue engagement: back to triage ---------------------------------------------------------
 
 @pytest.mark.parametrize("kind", ["discharge", "attendance"])
-def test_continue_by_returning_to_the_top_of_triage(db_session, booker, clinician, senior, kind):
-    referral = accepted(db_session, booker)
+def test_continue_by_returning_to_the_top_of_triage(db_session, clinician, senior, kind):
+    referral = accepted(db_session, clinician)
     if kind == "discharge":
         review = ask(db_session, clinician, referral, reason="patient_choice", text="Not sure they want it")
     else:
-        review = flagged_by_dnas(db_session, booker, referral)
+        review = flagged_by_dnas(db_session, clinician, referral)
     waiting = make_referral(db_session, received_at="2026-06-01 08:00")  # due long before the decision
     db_session.commit()
     state_before, version, before = referral.state, referral.version, head(db_session)
@@ -713,8 +709,8 @@ def test_continue_by_returning_to_the_top_of_triage(db_session, booker, clinicia
 
 
 @pytest.mark.parametrize("choice", ["continue", "safeguarding"])
-def test_no_return_to_triage_after_first_contact(db_session, booker, clinician, senior, choice):
-    review = ask(db_session, clinician, in_treatment(db_session, booker))
+def test_no_return_to_triage_after_first_contact(db_session, clinician, senior, choice):
+    review = ask(db_session, clinician, in_treatment(db_session, clinician))
     db_session.commit()
     before = head(db_session)
     decision = Decision(choice, "Wrong pathway", plan="Triage again", return_to_triage=True, concern=CONCERN)
@@ -732,8 +728,8 @@ def test_no_return_to_triage_after_first_contact(db_session, booker, clinician, 
 # --- What every decision needs -------------------------------------------------------------------
 
 @pytest.fixture
-def three_reviews(db_session, booker, clinician) -> dict[str, SeniorReview]:
-    found = {kind: pending(db_session, kind, booker, clinician) for kind in KINDS}
+def three_reviews(db_session, clinician) -> dict[str, SeniorReview]:
+    found = {kind: pending(db_session, kind, clinician) for kind in KINDS}
     db_session.commit()
     return found
 
@@ -798,19 +794,19 @@ def test_a_decided_review_is_not_decided_again(db_session, senior, other_senior,
 # --- The senior review list after missed appointments --------------------------------------------
 
 @pytest.mark.parametrize("choice", ["continue", "safeguarding"])
-def test_after_a_decision_a_further_dna_opens_a_new_review(db_session, booker, senior, choice):
-    referral = accepted(db_session, booker)
-    first = flagged_by_dnas(db_session, booker, referral)
+def test_after_a_decision_a_further_dna_opens_a_new_review(db_session, clinician, senior, choice):
+    referral = accepted(db_session, clinician)
+    first = flagged_by_dnas(db_session, clinician, referral)
     assert (referral.senior_review_reason, referral.senior_review_flagged_at) == (
         "2 missed appointments", SECOND_SLOT + timedelta(hours=1))
     decide(db_session, senior, first, DECISIONS[choice])
     db_session.commit()
     assert (referral.senior_review_reason, referral.senior_review_flagged_at) == (None, None)
     third_slot = SECOND_SLOT + timedelta(days=14)
-    appointment = book(db_session, booker, referral, starts_at=third_slot, now=DECIDED)
+    appointment = book(db_session, clinician, referral, starts_at=third_slot, now=DECIDED)
     db_session.commit()
     before = head(db_session)
-    appointments.record_outcome(db_session, booker, appointment, appointment.version, "dna",
+    appointments.record_outcome(db_session, clinician, appointment, appointment.version, "dna",
                                 now=third_slot + timedelta(hours=1))
     db_session.commit()
     assert actions_since(db_session, before) == [events.APPOINTMENT_DNA, events.BARRIER_CHECK_OPENED,
@@ -828,23 +824,23 @@ def test_after_a_decision_a_further_dna_opens_a_new_review(db_session, booker, s
         {"reason": "3 missed appointments", "review_id": second.id}]
 
 
-def test_while_a_review_is_pending_a_further_dna_opens_no_second_one(db_session, booker):
-    referral = accepted(db_session, booker)
-    first = flagged_by_dnas(db_session, booker, referral)
+def test_while_a_review_is_pending_a_further_dna_opens_no_second_one(db_session, clinician):
+    referral = accepted(db_session, clinician)
+    first = flagged_by_dnas(db_session, clinician, referral)
     before = head(db_session)
-    miss(db_session, booker, referral, starts_at=SECOND_SLOT + timedelta(days=14), booked_at=DECIDED)
+    miss(db_session, clinician, referral, starts_at=SECOND_SLOT + timedelta(days=14), booked_at=DECIDED)
     assert events.SENIOR_REVIEW_FLAGGED not in actions_since(db_session, before)
     assert [r.id for r in reviews.reviews_for(db_session, referral.id)] == [first.id]
 
 
 # --- A discharged referral is read-only ----------------------------------------------------------
 
-def test_a_discharged_referral_is_read_only(db_session, booker, clinician, senior):
-    referral = in_state(db_session, "discharged", booker, clinician, senior)
+def test_a_discharged_referral_is_read_only(db_session, clinician, senior):
+    referral = in_state(db_session, "discharged", clinician, senior)
     db_session.commit()
     version, before = referral.version, head(db_session)
     with pytest.raises(TransitionNotAllowed):
-        book(db_session, booker, referral, starts_at=DECIDED + timedelta(days=3), now=DECIDED)
+        book(db_session, clinician, referral, starts_at=DECIDED + timedelta(days=3), now=DECIDED)
     db_session.rollback()
     with pytest.raises(TransitionNotAllowed):
         ask(db_session, clinician, referral, now=DECIDED)
@@ -861,70 +857,70 @@ def test_a_discharged_referral_is_read_only(db_session, booker, clinician, senio
 
 # --- Lost contact --------------------------------------------------------------------------------
 
-def test_three_unreached_attempts_since_the_dna_are_lost_contact(db_session, booker):
-    referral = accepted(db_session, booker)
+def test_three_unreached_attempts_since_the_dna_are_lost_contact(db_session, clinician):
+    referral = accepted(db_session, clinician)
     assert (discharge.unreached_since_last_contact(db_session, referral), discharge.lost_contact(
         db_session, referral)) == (0, False)
-    check = miss(db_session, booker, referral)
+    check = miss(db_session, clinician, referral)
     for n in (1, 2):
-        attempt(db_session, booker, check, at=SLOT + timedelta(hours=1 + n))
+        attempt(db_session, clinician, check, at=SLOT + timedelta(hours=1 + n))
         assert discharge.unreached_since_last_contact(db_session, referral) == n
         assert discharge.lost_contact(db_session, referral) is False
-    attempt(db_session, booker, check, at=SLOT + timedelta(hours=4))
+    attempt(db_session, clinician, check, at=SLOT + timedelta(hours=4))
     assert discharge.unreached_since_last_contact(db_session, referral) == 3
     assert discharge.lost_contact(db_session, referral) is True
     assert reviews.pending_review(db_session, referral.id).kind == "attendance"
-    attempt(db_session, booker, check, at=SLOT + timedelta(hours=5))
+    attempt(db_session, clinician, check, at=SLOT + timedelta(hours=5))
     assert (discharge.unreached_since_last_contact(db_session, referral), discharge.lost_contact(
         db_session, referral)) == (4, True)
 
 
-def test_a_reached_attempt_resets_the_count(db_session, booker):
-    referral = accepted(db_session, booker)
-    check = miss(db_session, booker, referral)
+def test_a_reached_attempt_resets_the_count(db_session, clinician):
+    referral = accepted(db_session, clinician)
+    check = miss(db_session, clinician, referral)
     for hours in (2, 3):
-        attempt(db_session, booker, check, at=SLOT + timedelta(hours=hours))
-    attempt(db_session, booker, check, at=SLOT + timedelta(hours=4), reached=True)
+        attempt(db_session, clinician, check, at=SLOT + timedelta(hours=hours))
+    attempt(db_session, clinician, check, at=SLOT + timedelta(hours=4), reached=True)
     assert (discharge.unreached_since_last_contact(db_session, referral), discharge.lost_contact(
         db_session, referral)) == (0, False)
-    attempt(db_session, booker, check, at=SLOT + timedelta(hours=5))
-    attempt(db_session, booker, check, at=SLOT + timedelta(hours=6))
+    attempt(db_session, clinician, check, at=SLOT + timedelta(hours=5))
+    attempt(db_session, clinician, check, at=SLOT + timedelta(hours=6))
     assert (discharge.unreached_since_last_contact(db_session, referral), discharge.lost_contact(
         db_session, referral)) == (2, False)
-    attempt(db_session, booker, check, at=SLOT + timedelta(hours=7))
+    attempt(db_session, clinician, check, at=SLOT + timedelta(hours=7))
     assert (discharge.unreached_since_last_contact(db_session, referral), discharge.lost_contact(
         db_session, referral)) == (3, True)
 
 
-def test_an_attended_appointment_resets_the_count_and_later_checks_add_up(db_session, booker):
-    referral = accepted(db_session, booker)
-    first = miss(db_session, booker, referral)
+def test_an_attended_appointment_resets_the_count_and_later_checks_add_up(db_session, clinician):
+    referral = accepted(db_session, clinician)
+    first = miss(db_session, clinician, referral)
     for hours in (2, 3, 4):
-        attempt(db_session, booker, first, at=SLOT + timedelta(hours=hours))
-    complete(db_session, booker, first, "not_reached", at=SLOT + timedelta(hours=5))
+        attempt(db_session, clinician, first, at=SLOT + timedelta(hours=hours))
+    complete(db_session, clinician, first, "not_reached", at=SLOT + timedelta(hours=5))
     assert discharge.lost_contact(db_session, referral) is True
-    attend(db_session, booker, referral, starts_at=SECOND_SLOT, booked_at=SLOT + timedelta(hours=6))
+    attend(db_session, clinician, referral, starts_at=SECOND_SLOT, booked_at=SLOT + timedelta(hours=6))
     assert (discharge.unreached_since_last_contact(db_session, referral), discharge.lost_contact(
         db_session, referral)) == (0, False)
     # Unreached attempts on two later checks count together: contact is lost across missed appointments.
-    second = miss(db_session, booker, referral, starts_at=SECOND_SLOT + timedelta(days=7),
+    second = miss(db_session, clinician, referral, starts_at=SECOND_SLOT + timedelta(days=7),
                   booked_at=SECOND_SLOT + timedelta(hours=2))
     for days in (1, 2):
-        attempt(db_session, booker, second, at=SECOND_SLOT + timedelta(days=7 + days))
-    complete(db_session, booker, second, "not_reached", at=SECOND_SLOT + timedelta(days=10))
-    third = miss(db_session, booker, referral, starts_at=SECOND_SLOT + timedelta(days=14),
+        attempt(db_session, clinician, second, at=SECOND_SLOT + timedelta(days=7 + days))
+    complete(db_session, clinician, second, "not_reached", at=SECOND_SLOT + timedelta(days=10))
+    third = miss(db_session, clinician, referral, starts_at=SECOND_SLOT + timedelta(days=14),
                  booked_at=SECOND_SLOT + timedelta(days=10, hours=1))
     assert discharge.unreached_since_last_contact(db_session, referral) == 2
-    attempt(db_session, booker, third, at=SECOND_SLOT + timedelta(days=15))
+    attempt(db_session, clinician, third, at=SECOND_SLOT + timedelta(days=15))
     assert (discharge.unreached_since_last_contact(db_session, referral), discharge.lost_contact(
         db_session, referral)) == (3, True)
 
 
-def test_other_referrals_attempts_do_not_count(db_session, booker):
-    referral, other = accepted(db_session, booker), accepted(db_session, booker)
-    check = miss(db_session, booker, other)
+def test_other_referrals_attempts_do_not_count(db_session, clinician):
+    referral, other = accepted(db_session, clinician), accepted(db_session, clinician)
+    check = miss(db_session, clinician, other)
     for hours in (2, 3, 4):
-        attempt(db_session, booker, check, at=SLOT + timedelta(hours=hours))
+        attempt(db_session, clinician, check, at=SLOT + timedelta(hours=hours))
     assert discharge.lost_contact(db_session, other) is True
     assert (discharge.unreached_since_last_contact(db_session, referral), discharge.lost_contact(
         db_session, referral)) == (0, False)
@@ -932,12 +928,12 @@ def test_other_referrals_attempts_do_not_count(db_session, booker):
 
 # --- The review queue ----------------------------------------------------------------------------
 
-def test_review_queue_is_oldest_first_and_leaves_out_decided_reviews(db_session, booker, clinician, senior):
+def test_review_queue_is_oldest_first_and_leaves_out_decided_reviews(db_session, clinician, senior):
     # Requests made out of order: the queue sorts by when each review opened.
-    later = ask(db_session, clinician, in_treatment(db_session, booker), now=REQUESTED + timedelta(hours=3))
-    oldest = ask(db_session, clinician, in_treatment(db_session, booker), now=REQUESTED)
-    decided = ask(db_session, clinician, in_treatment(db_session, booker), now=REQUESTED + timedelta(hours=1))
-    middle = ask(db_session, clinician, in_treatment(db_session, booker), now=REQUESTED + timedelta(hours=2))
+    later = ask(db_session, clinician, in_treatment(db_session, clinician), now=REQUESTED + timedelta(hours=3))
+    oldest = ask(db_session, clinician, in_treatment(db_session, clinician), now=REQUESTED)
+    decided = ask(db_session, clinician, in_treatment(db_session, clinician), now=REQUESTED + timedelta(hours=1))
+    middle = ask(db_session, clinician, in_treatment(db_session, clinician), now=REQUESTED + timedelta(hours=2))
     db_session.commit()
     assert [r.id for r in reviews.review_queue(db_session)] == [oldest.id, decided.id, middle.id, later.id]
     decide(db_session, senior, decided, CONTINUE)
@@ -954,12 +950,12 @@ def referral_raw(**overrides) -> dict:
 
 
 @pytest.mark.parametrize("state", ["discharged", "rejected"])
-def test_re_refer_a_closed_referral(db_session, booker, clinician, senior, state):
-    previous = in_state(db_session, state, booker, clinician, senior)
+def test_re_refer_a_closed_referral(db_session, clinician, senior, state):
+    previous = in_state(db_session, state, clinician, senior)
     db_session.commit()
     version, before = previous.version, head(db_session)
     raw = referral_raw()
-    new = intake.re_refer(db_session, booker, previous, raw, now=RE_REFERRED)
+    new = intake.re_refer(db_session, clinician, previous, raw, now=RE_REFERRED)
     db_session.commit()
     assert actions_since(db_session, before) == [events.REFERRAL_RECEIVED, events.REFERRAL_RE_REFERRED]
     db_session.expire_all()
@@ -973,7 +969,7 @@ def test_re_refer_a_closed_referral(db_session, booker, clinician, senior, state
     received = db_session.scalars(select(Event).where(Event.seq > before,
                                                       Event.action == events.REFERRAL_RECEIVED)).one()
     assert (received.entity_type, received.entity_id, received.referral_id, received.actor_id) == (
-        "referral", new.id, new.id, booker.user_id)
+        "referral", new.id, new.id, clinician.user_id)
     received_data = json.loads(received.data)
     assert (received_data["previous_referral_id"], received_data["linked_existing_patient"]) == (previous.id, True)
     re_referred = db_session.scalars(select(Event).where(Event.action == events.REFERRAL_RE_REFERRED)).one()
@@ -993,12 +989,12 @@ def test_a_re_referral_is_flagged_from_the_patients_record(db_session, senior, c
 
 
 @pytest.mark.parametrize("state", ["received", "accepted", "in_treatment", "discharge_review", "rejection_review"])
-def test_only_a_closed_referral_is_re_referred(db_session, booker, clinician, senior, state):
-    previous = in_state(db_session, state, booker, clinician, senior)
+def test_only_a_closed_referral_is_re_referred(db_session, clinician, senior, state):
+    previous = in_state(db_session, state, clinician, senior)
     db_session.commit()
     referrals, before = count(db_session, Referral), head(db_session)
     with pytest.raises(TransitionNotAllowed):
-        intake.re_refer(db_session, booker, previous, referral_raw(), now=RE_REFERRED)
+        intake.re_refer(db_session, clinician, previous, referral_raw(), now=RE_REFERRED)
     db_session.rollback()
     assert actions_since(db_session, before) == []
     assert count(db_session, Referral) == referrals
@@ -1013,12 +1009,12 @@ def test_only_a_closed_referral_is_re_referred(db_session, booker, clinician, se
     ({"received_at": "yesterday"}, {"received_at"}),
     ({"referrer_name": "", "referrer_contact": ""}, {"referrer_name", "referrer_contact"}),
 ])
-def test_re_referral_fields_are_validated(db_session, booker, clinician, senior, overrides, fields):
-    previous = in_state(db_session, "discharged", booker, clinician, senior)
+def test_re_referral_fields_are_validated(db_session, clinician, senior, overrides, fields):
+    previous = in_state(db_session, "discharged", clinician, senior)
     db_session.commit()
     referrals, before = count(db_session, Referral), head(db_session)
     with pytest.raises(InvalidInput) as exc:
-        intake.re_refer(db_session, booker, previous, referral_raw(**overrides), now=RE_REFERRED)
+        intake.re_refer(db_session, clinician, previous, referral_raw(**overrides), now=RE_REFERRED)
     assert set(exc.value.errors) == fields
     db_session.rollback()
     assert actions_since(db_session, before) == []
@@ -1026,8 +1022,8 @@ def test_re_referral_fields_are_validated(db_session, booker, clinician, senior,
 
 
 @pytest.mark.parametrize("role", ["auditor", "manager"])
-def test_read_only_roles_cannot_re_refer(db_session, booker, clinician, senior, role):
-    previous = in_state(db_session, "discharged", booker, clinician, senior)
+def test_read_only_roles_cannot_re_refer(db_session, clinician, senior, role):
+    previous = in_state(db_session, "discharged", clinician, senior)
     actor = actor_for(make_user(db_session, role=role))
     with pytest.raises(NotPermitted):
         intake.re_refer(db_session, actor, previous, referral_raw(), now=RE_REFERRED)

@@ -12,7 +12,6 @@ from inclusive_access.domain.clocks import ClockSettings
 from inclusive_access.domain.errors import (
     BarrierCheckOpen,
     InvalidInput,
-    NotPermitted,
     StaleRecord,
     TransitionNotAllowed,
 )
@@ -58,9 +57,9 @@ def count(session, model) -> int:
     return session.scalar(select(func.count()).select_from(model))
 
 
-def accepted(session, booker, **overrides) -> Referral:
+def accepted(session, clinician, **overrides) -> Referral:
     row = make_referral(session, received_at="2026-06-01 09:00", **overrides)
-    triage.triage_referral(session, booker, row, row.version, SCRIPT, [], "accept", now=TRIAGED)
+    triage.triage_referral(session, clinician, row, row.version, SCRIPT, [], "accept", now=TRIAGED)
     return row
 
 
@@ -101,26 +100,26 @@ def senior(db_session):
 
 
 @pytest.fixture
-def referral(db_session, booker) -> Referral:
-    row = accepted(db_session, booker)
+def referral(db_session, clinician) -> Referral:
+    row = accepted(db_session, clinician)
     db_session.commit()
     return row
 
 
 @pytest.fixture
-def check(db_session, booker, referral) -> BarrierCheck:
-    found = miss(db_session, booker, referral)
+def check(db_session, clinician, referral) -> BarrierCheck:
+    found = miss(db_session, clinician, referral)
     db_session.commit()
     return found
 
 
 # --- A DNA opens a barrier check -----------------------------------------------------------------
 
-def test_a_dna_opens_exactly_one_barrier_check(db_session, booker, referral):
-    appointment = book(db_session, booker, referral)
+def test_a_dna_opens_exactly_one_barrier_check(db_session, clinician, referral):
+    appointment = book(db_session, clinician, referral)
     db_session.commit()
     before = head(db_session)
-    appointments.record_outcome(db_session, booker, appointment, 1, "dna", now=MISSED)
+    appointments.record_outcome(db_session, clinician, appointment, 1, "dna", now=MISSED)
     db_session.commit()
     assert actions_since(db_session, before) == [events.APPOINTMENT_DNA, events.BARRIER_CHECK_OPENED]
     db_session.expire_all()
@@ -136,7 +135,7 @@ def test_a_dna_opens_exactly_one_barrier_check(db_session, booker, referral):
         {"appointment_id": appointment.id, "was_not_brought": False}]
     event = db_session.scalars(select(Event).where(Event.action == events.BARRIER_CHECK_OPENED)).one()
     assert (event.entity_type, event.entity_id, event.patient_id, event.referral_id, event.actor_id) == (
-        "barrier_check", check.id, referral.patient_id, referral.id, booker.user_id)
+        "barrier_check", check.id, referral.patient_id, referral.id, clinician.user_id)
     stored = db_session.get(Referral, referral.id)
     assert stored.state == "accepted"  # a missed appointment is never a discharge
     assert (stored.senior_review_reason, stored.senior_review_flagged_at) == (None, None)
@@ -147,14 +146,14 @@ def test_a_dna_opens_exactly_one_barrier_check(db_session, booker, referral):
 
 @pytest.mark.parametrize(("outcome", "reason"), [("attended", None), ("cancelled_patient", "Moved"),
                                                  ("cancelled_service", "Clinician ill")])
-def test_other_outcomes_open_no_check(db_session, booker, referral, outcome, reason):
-    appointment = book(db_session, booker, referral)
+def test_other_outcomes_open_no_check(db_session, clinician, referral, outcome, reason):
+    appointment = book(db_session, clinician, referral)
     before = head(db_session)
-    appointments.record_outcome(db_session, booker, appointment, 1, outcome, reason, now=MISSED)
+    appointments.record_outcome(db_session, clinician, appointment, 1, outcome, reason, now=MISSED)
     assert events.BARRIER_CHECK_OPENED not in actions_since(db_session, before)
     assert count(db_session, BarrierCheck) == 0
     assert dna.open_check_for(db_session, referral.id) is None
-    assert book(db_session, booker, referral, starts_at=SLOT + timedelta(days=7)).status == "booked"
+    assert book(db_session, clinician, referral, starts_at=SLOT + timedelta(days=7)).status == "booked"
 
 
 # --- Rebooking waits for the check; a clinician may override -------------------------------------
@@ -213,14 +212,14 @@ def test_a_clinician_or_senior_overrides_with_a_reason(db_session, referral, che
     assert events.verify(db_session).ok
 
 
-def test_after_completion_booking_works_and_links_the_rebooking(db_session, booker, referral, check):
-    attempt(db_session, booker, check, reached=True)
-    complete(db_session, booker, check, "rebooked", at=MISSED + timedelta(days=1))
+def test_after_completion_booking_works_and_links_the_rebooking(db_session, clinician, referral, check):
+    attempt(db_session, clinician, check, reached=True)
+    complete(db_session, clinician, check, "rebooked", at=MISSED + timedelta(days=1))
     db_session.commit()
     assert dna.open_check_for(db_session, referral.id) is None
     assert dna.latest_completed_check(db_session, referral.id).id == check.id
     before = head(db_session)
-    rebooked = book(db_session, booker, referral, starts_at=SLOT + timedelta(days=9),
+    rebooked = book(db_session, clinician, referral, starts_at=SLOT + timedelta(days=9),
                     now=MISSED + timedelta(days=2))
     db_session.commit()
     assert actions_since(db_session, before) == [events.APPOINTMENT_BOOKED]
@@ -228,11 +227,11 @@ def test_after_completion_booking_works_and_links_the_rebooking(db_session, book
     assert db_session.get(BarrierCheck, check.id).rebooked_appointment_id == rebooked.id
     assert dna.latest_completed_check(db_session, referral.id) is None
     # A later booking does not move the link: the first rebooking is the one measured.
-    book(db_session, booker, referral, starts_at=SLOT + timedelta(days=20), now=MISSED + timedelta(days=3))
+    book(db_session, clinician, referral, starts_at=SLOT + timedelta(days=20), now=MISSED + timedelta(days=3))
     assert db_session.get(BarrierCheck, check.id).rebooked_appointment_id == rebooked.id
 
 
-def test_link_rebooking_keeps_the_first(db_session, booker, referral, check):
+def test_link_rebooking_keeps_the_first(db_session, clinician, referral, check):
     first, second = Appointment(id=101), Appointment(id=102)
     dna.link_rebooking(check, first)
     dna.link_rebooking(check, second)
@@ -241,9 +240,9 @@ def test_link_rebooking_keeps_the_first(db_session, booker, referral, check):
 
 # --- Barriers and contact attempts ---------------------------------------------------------------
 
-def test_save_barriers(db_session, booker, referral, check):
+def test_save_barriers(db_session, clinician, referral, check):
     before = head(db_session)
-    dna.save_barriers(db_session, booker, check, 1, ["work", "childcare", "other", "childcare"],
+    dna.save_barriers(db_session, clinician, check, 1, ["work", "childcare", "other", "childcare"],
                       "Bus pass expired", None, now=MISSED + timedelta(hours=1))
     db_session.commit()
     assert actions_since(db_session, before) == [events.BARRIER_CHECK_UPDATED]
@@ -254,7 +253,7 @@ def test_save_barriers(db_session, booker, referral, check):
     assert data_of(db_session, events.BARRIER_CHECK_UPDATED) == [
         {"barriers": ["childcare", "other", "work"], "other": "Bus pass expired", "safeguarding": None}]
     # Saving again replaces the list; the "other" text goes with the "other" tick.
-    dna.save_barriers(db_session, booker, stored, 2, ["transport_cost"], "Stale text", None)
+    dna.save_barriers(db_session, clinician, stored, 2, ["transport_cost"], "Stale text", None)
     assert (stored.barriers, stored.other_barrier) == (["transport_cost"], None)
 
 
@@ -265,10 +264,10 @@ def test_save_barriers(db_session, booker, referral, check):
     (["flood", "other"], None, None, {"barriers", "other_barrier"}),
     (["work"], None, "not_sure", {"safeguarding"}),
 ])
-def test_save_barriers_validation(db_session, booker, referral, check, barriers, other, safeguarding, fields):
+def test_save_barriers_validation(db_session, clinician, referral, check, barriers, other, safeguarding, fields):
     before = head(db_session)
     with pytest.raises(InvalidInput) as exc:
-        dna.save_barriers(db_session, booker, check, 1, barriers, other, safeguarding)
+        dna.save_barriers(db_session, clinician, check, 1, barriers, other, safeguarding)
     assert set(exc.value.errors) == fields
     db_session.rollback()
     assert actions_since(db_session, before) == []
@@ -276,16 +275,16 @@ def test_save_barriers_validation(db_session, booker, referral, check, barriers,
     assert (stored.barriers, stored.version) == (None, 1)
 
 
-def test_log_attempt(db_session, booker, referral, check):
+def test_log_attempt(db_session, clinician, referral, check):
     before = head(db_session)
     at = MISSED + timedelta(hours=3)
-    logged = dna.log_attempt(db_session, booker, check, "text", False, "Left a message", now=at)
+    logged = dna.log_attempt(db_session, clinician, check, "text", False, "Left a message", now=at)
     db_session.commit()
     assert actions_since(db_session, before) == [events.BARRIER_CHECK_ATTEMPTED]
     db_session.expire_all()
     stored = db_session.get(BarrierContactAttempt, logged.id)
     assert (stored.barrier_check_id, stored.attempted_at, stored.method, stored.reached, stored.note,
-            stored.recorded_by) == (check.id, at, "text", False, "Left a message", booker.user_id)
+            stored.recorded_by) == (check.id, at, "text", False, "Left a message", clinician.user_id)
     assert data_of(db_session, events.BARRIER_CHECK_ATTEMPTED) == [
         {"method": "text", "reached": False, "note": "Left a message"}]
     assert [a.id for a in db_session.get(BarrierCheck, check.id).attempts] == [logged.id]
@@ -293,23 +292,23 @@ def test_log_attempt(db_session, booker, referral, check):
 
 
 @pytest.mark.parametrize("method", ["", "carrier_pigeon", None])
-def test_log_attempt_needs_a_known_method(db_session, booker, referral, check, method):
+def test_log_attempt_needs_a_known_method(db_session, clinician, referral, check, method):
     with pytest.raises(InvalidInput) as exc:
-        dna.log_attempt(db_session, booker, check, method, False, None, now=MISSED)
+        dna.log_attempt(db_session, clinician, check, method, False, None, now=MISSED)
     assert set(exc.value.errors) == {"method"}
     assert count(db_session, BarrierContactAttempt) == 0
 
 
 # --- Senior review: three unreached attempts, or a second DNA ------------------------------------
 
-def test_three_unreached_attempts_flag_senior_review_once(db_session, booker, referral, check):
+def test_three_unreached_attempts_flag_senior_review_once(db_session, clinician, referral, check):
     for hours in (1, 2):
-        attempt(db_session, booker, check, at=MISSED + timedelta(hours=hours))
+        attempt(db_session, clinician, check, at=MISSED + timedelta(hours=hours))
     db_session.commit()
     assert db_session.get(Referral, referral.id).senior_review_flagged_at is None
     before = head(db_session)
     third = MISSED + timedelta(days=1)
-    attempt(db_session, booker, check, at=third)
+    attempt(db_session, clinician, check, at=third)
     db_session.commit()
     assert actions_since(db_session, before) == [events.BARRIER_CHECK_ATTEMPTED, events.SENIOR_REVIEW_FLAGGED]
     db_session.expire_all()
@@ -324,7 +323,7 @@ def test_three_unreached_attempts_flag_senior_review_once(db_session, booker, re
     flag = db_session.scalars(select(Event).where(Event.action == events.SENIOR_REVIEW_FLAGGED)).one()
     assert (flag.entity_type, flag.entity_id, flag.referral_id) == ("referral", referral.id, referral.id)
     # A fourth unreached attempt does not flag it again.
-    attempt(db_session, booker, db_session.get(BarrierCheck, check.id), at=third + timedelta(hours=1))
+    attempt(db_session, clinician, db_session.get(BarrierCheck, check.id), at=third + timedelta(hours=1))
     db_session.commit()
     assert actions_since(db_session, before).count(events.SENIOR_REVIEW_FLAGGED) == 1
     assert db_session.get(Referral, referral.id).senior_review_flagged_at == third
@@ -332,25 +331,25 @@ def test_three_unreached_attempts_flag_senior_review_once(db_session, booker, re
 
 
 @pytest.mark.parametrize("reached_at", [0, 1, 2])
-def test_a_reached_attempt_prevents_the_flag(db_session, booker, referral, check, reached_at):
+def test_a_reached_attempt_prevents_the_flag(db_session, clinician, referral, check, reached_at):
     before = head(db_session)
     for i in range(4):
-        attempt(db_session, booker, check, reached=i == reached_at, at=MISSED + timedelta(hours=i + 1))
+        attempt(db_session, clinician, check, reached=i == reached_at, at=MISSED + timedelta(hours=i + 1))
     db_session.commit()
     assert events.SENIOR_REVIEW_FLAGGED not in actions_since(db_session, before)
     assert db_session.get(Referral, referral.id).senior_review_flagged_at is None
 
 
-def test_a_second_dna_flags_senior_review(db_session, booker, referral, check):
-    complete(db_session, booker, check, "rebooked")
+def test_a_second_dna_flags_senior_review(db_session, clinician, referral, check):
+    complete(db_session, clinician, check, "rebooked")
     db_session.commit()
     assert db_session.get(Referral, referral.id).senior_review_flagged_at is None  # one DNA is not enough
     second_slot = SLOT + timedelta(days=7)
-    appointment = book(db_session, booker, referral, starts_at=second_slot, now=MISSED + timedelta(days=1))
+    appointment = book(db_session, clinician, referral, starts_at=second_slot, now=MISSED + timedelta(days=1))
     db_session.commit()
     before = head(db_session)
     recorded = second_slot + timedelta(minutes=30)
-    appointments.record_outcome(db_session, booker, appointment, appointment.version, "dna", now=recorded)
+    appointments.record_outcome(db_session, clinician, appointment, appointment.version, "dna", now=recorded)
     db_session.commit()
     assert actions_since(db_session, before) == [events.APPOINTMENT_DNA, events.BARRIER_CHECK_OPENED,
                                                  events.SENIOR_REVIEW_FLAGGED]
@@ -363,13 +362,13 @@ def test_a_second_dna_flags_senior_review(db_session, booker, referral, check):
     assert events.verify(db_session).ok
 
 
-def test_the_first_reason_stands_until_a_senior_reviews(db_session, booker, referral, check):
+def test_the_first_reason_stands_until_a_senior_reviews(db_session, clinician, referral, check):
     for hours in (1, 2, 3):
-        attempt(db_session, booker, check, at=MISSED + timedelta(hours=hours))
-    complete(db_session, booker, check, "not_reached", at=MISSED + timedelta(hours=4))
-    appointment = book(db_session, booker, referral, starts_at=SLOT + timedelta(days=7), now=MISSED)
+        attempt(db_session, clinician, check, at=MISSED + timedelta(hours=hours))
+    complete(db_session, clinician, check, "not_reached", at=MISSED + timedelta(hours=4))
+    appointment = book(db_session, clinician, referral, starts_at=SLOT + timedelta(days=7), now=MISSED)
     before = head(db_session)
-    appointments.record_outcome(db_session, booker, appointment, appointment.version, "dna",
+    appointments.record_outcome(db_session, clinician, appointment, appointment.version, "dna",
                                 now=SLOT + timedelta(days=7, hours=1))
     assert actions_since(db_session, before) == [events.APPOINTMENT_DNA, events.BARRIER_CHECK_OPENED]
     assert referral.senior_review_reason == "Not reached after 3 contact attempts"
@@ -387,10 +386,10 @@ def test_the_first_reason_stands_until_a_senior_reviews(db_session, booker, refe
     ({"cognitive_impairment": "yes"}, True),
     ({"learning_disability": "no", "cognitive_impairment": "no", "caring_responsibilities": "yes"}, False),
 ])
-def test_was_not_brought_for_children_and_adults_who_depend_on_others(db_session, booker, overrides,
+def test_was_not_brought_for_children_and_adults_who_depend_on_others(db_session, clinician, overrides,
                                                                         not_brought):
-    row = accepted(db_session, booker, **overrides)
-    check = miss(db_session, booker, row)
+    row = accepted(db_session, clinician, **overrides)
+    check = miss(db_session, clinician, row)
     assert check.was_not_brought is not_brought
     assert data_of(db_session, events.BARRIER_CHECK_OPENED)[-1]["was_not_brought"] is not_brought
     by_appointment = dna.checks_by_appointment(db_session, row.id)
@@ -405,55 +404,55 @@ def test_was_not_brought_for_children_and_adults_who_depend_on_others(db_session
     ("support_person", True, False),
     ("timing", False, False),
 ])
-def test_an_active_support_person_adjustment_means_was_not_brought(db_session, booker, category, ended,
+def test_an_active_support_person_adjustment_means_was_not_brought(db_session, clinician, category, ended,
                                                                    not_brought):
-    row = accepted(db_session, booker)
+    row = accepted(db_session, clinician)
     patient = db_session.get(Patient, row.patient_id)
     assert patient.active_adjustments == []  # loaded before the adjustment exists
-    item = adjustments.record_adjustment(db_session, booker, patient, adjustments.AdjustmentDetails(
+    item = adjustments.record_adjustment(db_session, clinician, patient, adjustments.AdjustmentDetails(
         category=category, description="Daughter brings him to every appointment", consent_basis="patient"),
         "patient_request", now=TRIAGED)
     deliveries = {item.id: (False, "Daughter was at work")}
     if ended:
-        adjustments.end_adjustment(db_session, booker, item, item.version, "Now travels alone", now=TRIAGED)
+        adjustments.end_adjustment(db_session, clinician, item, item.version, "Now travels alone", now=TRIAGED)
         deliveries = {}
     # Same transaction, no commit: the rules must see the register as it is now.
-    check = miss(db_session, booker, row, deliveries=deliveries)
+    check = miss(db_session, clinician, row, deliveries=deliveries)
     assert check.was_not_brought is not_brought
 
 
-def test_a_not_brought_check_needs_the_safeguarding_answer(db_session, booker):
-    row = accepted(db_session, booker, date_of_birth="2016-09-30")
-    check = miss(db_session, booker, row)
+def test_a_not_brought_check_needs_the_safeguarding_answer(db_session, clinician):
+    row = accepted(db_session, clinician, date_of_birth="2016-09-30")
+    check = miss(db_session, clinician, row)
     db_session.commit()
     assert check.was_not_brought is True
-    attempt(db_session, booker, check, reached=True)
-    dna.save_barriers(db_session, booker, check, check.version, ["transport_cost"], None, None)
+    attempt(db_session, clinician, check, reached=True)
+    dna.save_barriers(db_session, clinician, check, check.version, ["transport_cost"], None, None)
     assert dna.remaining(check) == [LEFT_SAFEGUARDING, LEFT_OUTCOME]
     db_session.commit()
     before = head(db_session)
     for outcome in ("rebooked", "declined"):
         with pytest.raises(InvalidInput) as exc:
-            complete(db_session, booker, check, outcome)
+            complete(db_session, clinician, check, outcome)
         assert set(exc.value.errors) == {"safeguarding"}
         db_session.rollback()
     assert actions_since(db_session, before) == []
     assert db_session.get(BarrierCheck, check.id).completed_at is None
 
-    dna.save_barriers(db_session, booker, check, check.version, ["transport_cost"], None, "concern_raised")
+    dna.save_barriers(db_session, clinician, check, check.version, ["transport_cost"], None, "concern_raised")
     assert check.safeguarding == "concern_raised"
     assert dna.remaining(check) == [LEFT_OUTCOME]
     # A later save of the barriers alone keeps the answer.
-    dna.save_barriers(db_session, booker, check, check.version, ["transport_cost", "childcare"], None, None)
+    dna.save_barriers(db_session, clinician, check, check.version, ["transport_cost", "childcare"], None, None)
     assert check.safeguarding == "concern_raised"
-    complete(db_session, booker, check, "rebooked")
+    complete(db_session, clinician, check, "rebooked")
     db_session.commit()
     assert db_session.get(BarrierCheck, check.id).completed_at is not None
     assert data_of(db_session, events.BARRIER_CHECK_COMPLETED)[0]["safeguarding"] == "concern_raised"
 
 
-def test_an_adult_check_completes_without_the_safeguarding_answer(db_session, booker, referral, check):
-    complete(db_session, booker, check, "rebooked")
+def test_an_adult_check_completes_without_the_safeguarding_answer(db_session, clinician, referral, check):
+    complete(db_session, clinician, check, "rebooked")
     assert check.completed_at is not None
     assert check.safeguarding is None
 
@@ -469,12 +468,12 @@ def test_an_adult_check_completes_without_the_safeguarding_answer(db_session, bo
     ("alternative_offered", "smoke_signals", {"alternative_format"}),
     ("rebooked", "smoke_signals", {"alternative_format"}),
 ])
-def test_complete_validation(db_session, booker, referral, check, outcome, alternative, fields):
-    attempt(db_session, booker, check)
+def test_complete_validation(db_session, clinician, referral, check, outcome, alternative, fields):
+    attempt(db_session, clinician, check)
     db_session.commit()
     before = head(db_session)
     with pytest.raises(InvalidInput) as exc:
-        complete(db_session, booker, check, outcome, alternative_format=alternative)
+        complete(db_session, clinician, check, outcome, alternative_format=alternative)
     assert set(exc.value.errors) == fields
     db_session.rollback()
     assert actions_since(db_session, before) == []
@@ -484,22 +483,22 @@ def test_complete_validation(db_session, booker, referral, check, outcome, alter
 
 @pytest.mark.parametrize(("outcome", "alternative"), [("declined", None), ("not_reached", None),
                                                       ("alternative_offered", "video")])
-def test_contact_attempts_are_needed_unless_rebooked(db_session, booker, referral, check, outcome, alternative):
+def test_contact_attempts_are_needed_unless_rebooked(db_session, clinician, referral, check, outcome, alternative):
     with pytest.raises(InvalidInput) as exc:
-        complete(db_session, booker, check, outcome, alternative_format=alternative)
+        complete(db_session, clinician, check, outcome, alternative_format=alternative)
     assert set(exc.value.errors) == {"method"}
     db_session.rollback()
-    attempt(db_session, booker, check)
-    complete(db_session, booker, check, outcome, alternative_format=alternative)
+    attempt(db_session, clinician, check)
+    complete(db_session, clinician, check, outcome, alternative_format=alternative)
     assert check.outcome == outcome
 
 
-def test_rebooked_needs_no_contact_attempt(db_session, booker, referral, check):
-    complete(db_session, booker, check, "rebooked")
+def test_rebooked_needs_no_contact_attempt(db_session, clinician, referral, check):
+    complete(db_session, clinician, check, "rebooked")
     assert (check.outcome, check.attempts) == ("rebooked", [])
 
 
-def test_complete_records_the_outcome(db_session, clinician, booker, referral, check):
+def test_complete_records_the_outcome(db_session, booker, clinician, referral, check):
     attempt(db_session, booker, check, reached=True)
     dna.save_barriers(db_session, booker, check, 1, ["childcare"], None, None)
     db_session.commit()
@@ -521,22 +520,22 @@ def test_complete_records_the_outcome(db_session, clinician, booker, referral, c
     assert count(db_session, ReasonableAdjustment) == 0
 
 
-def test_a_completed_check_cannot_be_changed(db_session, booker, referral, check):
-    complete(db_session, booker, check, "rebooked")
+def test_a_completed_check_cannot_be_changed(db_session, clinician, referral, check):
+    complete(db_session, clinician, check, "rebooked")
     db_session.commit()
     before = head(db_session)
     with pytest.raises(InvalidInput):
-        dna.save_barriers(db_session, booker, check, check.version, ["work"], None, None)
+        dna.save_barriers(db_session, clinician, check, check.version, ["work"], None, None)
     with pytest.raises(InvalidInput):
-        dna.log_attempt(db_session, booker, check, "telephone", True, None, now=MISSED)
+        dna.log_attempt(db_session, clinician, check, "telephone", True, None, now=MISSED)
     with pytest.raises(InvalidInput):
-        complete(db_session, booker, check, "declined")
+        complete(db_session, clinician, check, "declined")
     db_session.rollback()
     assert actions_since(db_session, before) == []
     assert db_session.get(BarrierCheck, check.id).outcome == "rebooked"
 
 
-def test_completing_with_an_adjustment_records_it(db_session, clinician, booker, referral, check):
+def test_completing_with_an_adjustment_records_it(db_session, clinician, referral, check):
     before = head(db_session)
     at = MISSED + timedelta(hours=5)
     details = adjustments.AdjustmentDetails(category="timing", description="Evening appointments after 18:00",
@@ -558,11 +557,11 @@ def test_completing_with_an_adjustment_records_it(db_session, clinician, booker,
     assert events.verify(db_session).ok
 
 
-def test_an_invalid_adjustment_leaves_the_check_open(db_session, booker, referral, check):
+def test_an_invalid_adjustment_leaves_the_check_open(db_session, clinician, referral, check):
     before = head(db_session)
     details = adjustments.AdjustmentDetails(category="magic", description="", consent_basis="")
     with pytest.raises(InvalidInput) as exc:
-        complete(db_session, booker, check, "rebooked", adjustment=details)
+        complete(db_session, clinician, check, "rebooked", adjustment=details)
     assert {"category", "description", "consent_basis"} <= set(exc.value.errors)
     db_session.rollback()
     assert actions_since(db_session, before) == []
@@ -570,35 +569,23 @@ def test_an_invalid_adjustment_leaves_the_check_open(db_session, booker, referra
     assert db_session.get(BarrierCheck, check.id).completed_at is None
 
 
-@pytest.mark.parametrize("role", ["auditor", "manager"])
-def test_only_intake_roles_work_the_check(db_session, referral, check, role):
-    actor = actor_for(make_user(db_session, role=role))
-    with pytest.raises(NotPermitted):
-        dna.save_barriers(db_session, actor, check, 1, ["work"], None, None)
-    with pytest.raises(NotPermitted):
-        dna.log_attempt(db_session, actor, check, "telephone", True, None)
-    with pytest.raises(NotPermitted):
-        dna.complete_barrier_check(db_session, actor, check, 1, "rebooked")
-    assert (check.barriers, check.attempts, check.completed_at) == (None, [], None)
-
-
 # --- What is left, the 14-day rebooking, the worklist --------------------------------------------
 
-def test_remaining_lists_what_is_left(db_session, booker, referral, check):
+def test_remaining_lists_what_is_left(db_session, clinician, referral, check):
     assert dna.remaining(check) == [LEFT_BARRIERS, LEFT_ATTEMPT, LEFT_OUTCOME]
-    dna.save_barriers(db_session, booker, check, 1, ["digital_access"], None, None)
+    dna.save_barriers(db_session, clinician, check, 1, ["digital_access"], None, None)
     assert dna.remaining(check) == [LEFT_ATTEMPT, LEFT_OUTCOME]
-    attempt(db_session, booker, check)
+    attempt(db_session, clinician, check)
     assert dna.remaining(check) == [LEFT_OUTCOME]
-    complete(db_session, booker, check, "not_reached")
+    complete(db_session, clinician, check, "not_reached")
     assert dna.remaining(check) == []
 
 
-def test_remaining_for_a_not_brought_check(db_session, booker):
-    row = accepted(db_session, booker, learning_disability="yes")
-    check = miss(db_session, booker, row)
+def test_remaining_for_a_not_brought_check(db_session, clinician):
+    row = accepted(db_session, clinician, learning_disability="yes")
+    check = miss(db_session, clinician, row)
     assert dna.remaining(check) == [LEFT_BARRIERS, LEFT_ATTEMPT, LEFT_SAFEGUARDING, LEFT_OUTCOME]
-    dna.save_barriers(db_session, booker, check, 1, [], None, "no_concern")
+    dna.save_barriers(db_session, clinician, check, 1, [], None, "no_concern")
     # "None found" answers the barriers question as well.
     assert check.barriers == []
     assert dna.remaining(check) == [LEFT_ATTEMPT, LEFT_OUTCOME]
@@ -609,9 +596,9 @@ def test_remaining_for_a_not_brought_check(db_session, booker):
     (timedelta(days=14), True),  # on the deadline itself
     (timedelta(days=14, minutes=1), False),
 ])
-def test_rebooking_within_14_days_of_the_missed_appointment(db_session, booker, referral, check, after, met):
-    complete(db_session, booker, check, "rebooked", at=MISSED)
-    rebooked = book(db_session, booker, referral, starts_at=SLOT + after + timedelta(days=2), now=SLOT + after)
+def test_rebooking_within_14_days_of_the_missed_appointment(db_session, clinician, referral, check, after, met):
+    complete(db_session, clinician, check, "rebooked", at=MISSED)
+    rebooked = book(db_session, clinician, referral, starts_at=SLOT + after + timedelta(days=2), now=SLOT + after)
     assert check.rebooked_appointment_id == rebooked.id
     status = dna.rebooking_status(check, rebooked, now=SLOT + timedelta(days=30))
     # The clock runs from the missed appointment, not from when the DNA was recorded.
@@ -623,26 +610,26 @@ def test_rebooking_within_14_days_of_the_missed_appointment(db_session, booker, 
     (SLOT + timedelta(days=14), None),
     (SLOT + timedelta(days=14, seconds=1), False),
 ])
-def test_rebooking_not_yet_booked(db_session, booker, referral, check, now, met):
+def test_rebooking_not_yet_booked(db_session, clinician, referral, check, now, met):
     assert dna.rebooking_status(check, None, now) == {"deadline": SLOT + timedelta(days=14), "met": met,
                                                       "booked_at": None}
 
 
-def test_rebooking_deadline_follows_the_policy(db_session, booker, referral, check):
+def test_rebooking_deadline_follows_the_policy(db_session, clinician, referral, check):
     policy = replace(Policy(), clocks=ClockSettings(rebooking_days=7))
     status = dna.rebooking_status(check, None, SLOT + timedelta(days=8), policy)
     assert (status["deadline"], status["met"]) == (SLOT + timedelta(days=7), False)
 
 
-def test_barrier_worklist_is_oldest_first_and_leaves_out_completed_checks(db_session, booker):
+def test_barrier_worklist_is_oldest_first_and_leaves_out_completed_checks(db_session, clinician):
     # DNAs recorded out of order: the worklist sorts by when each check opened.
-    later = miss(db_session, booker, accepted(db_session, booker), starts_at=SLOT + timedelta(days=3))
-    oldest = miss(db_session, booker, accepted(db_session, booker), starts_at=SLOT)
-    done = miss(db_session, booker, accepted(db_session, booker), starts_at=SLOT + timedelta(days=1))
-    middle = miss(db_session, booker, accepted(db_session, booker), starts_at=SLOT + timedelta(days=2))
+    later = miss(db_session, clinician, accepted(db_session, clinician), starts_at=SLOT + timedelta(days=3))
+    oldest = miss(db_session, clinician, accepted(db_session, clinician), starts_at=SLOT)
+    done = miss(db_session, clinician, accepted(db_session, clinician), starts_at=SLOT + timedelta(days=1))
+    middle = miss(db_session, clinician, accepted(db_session, clinician), starts_at=SLOT + timedelta(days=2))
     db_session.commit()
     assert [c.id for c in dna.barrier_worklist(db_session)] == [oldest.id, done.id, middle.id, later.id]
-    complete(db_session, booker, done, "rebooked", at=SLOT + timedelta(days=4))
+    complete(db_session, clinician, done, "rebooked", at=SLOT + timedelta(days=4))
     db_session.commit()
     assert [c.id for c in dna.barrier_worklist(db_session)] == [oldest.id, middle.id, later.id]
     assert [c.id for c in dna.barrier_worklist(db_session, limit=2)] == [oldest.id, middle.id]
@@ -650,32 +637,32 @@ def test_barrier_worklist_is_oldest_first_and_leaves_out_completed_checks(db_ses
 
 # --- Stale versions ------------------------------------------------------------------------------
 
-def test_a_stale_version_is_refused(db_session, booker, referral, check):
-    dna.save_barriers(db_session, booker, check, 1, ["work"], None, None)
+def test_a_stale_version_is_refused(db_session, clinician, referral, check):
+    dna.save_barriers(db_session, clinician, check, 1, ["work"], None, None)
     db_session.commit()
     before = head(db_session)
     with pytest.raises(StaleRecord):
-        dna.save_barriers(db_session, booker, check, 1, ["safety"], None, None)
+        dna.save_barriers(db_session, clinician, check, 1, ["safety"], None, None)
     with pytest.raises(StaleRecord):
-        dna.complete_barrier_check(db_session, booker, check, 1, "rebooked", now=MISSED)
+        dna.complete_barrier_check(db_session, clinician, check, 1, "rebooked", now=MISSED)
     db_session.rollback()
     assert actions_since(db_session, before) == []
     stored = db_session.get(BarrierCheck, check.id)
     assert (stored.barriers, stored.completed_at, stored.version) == (["work"], None, 2)
 
 
-def test_a_change_saved_elsewhere_meanwhile_is_refused_at_flush(db_session, booker, referral, check):
+def test_a_change_saved_elsewhere_meanwhile_is_refused_at_flush(db_session, clinician, referral, check):
     """Another worker saved the check after this one read it: the UPDATE finds no row at version 1."""
     check_id = check.id
     assert check.version == 1
     db_session.execute(text("UPDATE barrier_checks SET version = 2 WHERE id = :id"), {"id": check_id})
     with pytest.raises(StaleRecord, match="changed while you were saving"):
-        dna.save_barriers(db_session, booker, check, 1, ["work"], None, None)
+        dna.save_barriers(db_session, clinician, check, 1, ["work"], None, None)
     db_session.rollback()
     stale = db_session.get(BarrierCheck, check_id)
     assert stale.version == 1  # what this worker read
     db_session.execute(text("UPDATE barrier_checks SET version = 2 WHERE id = :id"), {"id": check_id})
     with pytest.raises(StaleRecord, match="changed while you were saving"):
-        dna.complete_barrier_check(db_session, booker, stale, 1, "rebooked", now=MISSED)
+        dna.complete_barrier_check(db_session, clinician, stale, 1, "rebooked", now=MISSED)
     db_session.rollback()
     assert db_session.get(BarrierCheck, check_id).completed_at is None

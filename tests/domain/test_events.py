@@ -1,14 +1,18 @@
-"""The event log: hash-chained appends, tamper detection, database-level append-only guards, atomicity."""
+"""The event log: hash-chained appends keyed with HMAC, tamper and forgery detection, signed checkpoints,
+database-level append-only guards, atomicity."""
+import hashlib
 import json
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import DBAPIError
 
-from inclusive_access.domain import events, intake
+from inclusive_access.domain import chain_keys, events, intake
 from inclusive_access.domain.actors import SYSTEM
-from inclusive_access.domain.events import GENESIS_HASH, Checkpoint
+from inclusive_access.domain.chain_keys import Keyring
+from inclusive_access.domain.events import GENESIS_HASH, Checkpoint, InvalidCheckpoint
 from inclusive_access.models import Event, Patient, Referral
 from tests.factories import intake_row
 
@@ -42,15 +46,39 @@ def unprotect(session, backend: str) -> None:
         session.execute(text("ALTER TABLE events DISABLE TRIGGER events_no_truncate"))
 
 
-def forge(session, seq: int, prev_hash: str, data: str = '{"forged":true}') -> str:
-    """Insert an event with a self-consistent hash, as a forger who knows the algorithm would."""
-    values = dict(seq=seq, occurred_at=FIXED, actor_id=None, actor_role=None, action=events.PATIENT_UPDATED,
-                  entity_type="patient", entity_id=1, patient_id=1, referral_id=None, data=data,
-                  prev_hash=prev_hash)
-    row = Event(**values)
-    values["hash"] = events.compute_hash(row)
-    session.execute(insert(Event.__table__).values(**values))
+def plain_hash(values: dict) -> str:
+    """SHA-256 of an event's fields: how events were hashed before the chain was keyed, and what anyone can compute."""
+    return hashlib.sha256(events.canonical_json(values).encode()).hexdigest()
+
+
+def forge(session, seq: int, prev_hash: str, data: str = '{"forged":true}', key_id: str | None = None,
+          **columns) -> str:
+    """Insert an event whose plain hash is valid, as an attacker who may INSERT and knows the algorithm, but not the
+    key, would; optionally claiming a key id."""
+    values = {**dict(seq=seq, occurred_at=FIXED, actor_id=None, actor_role=None, action=events.PATIENT_UPDATED,
+                     entity_type="patient", entity_id=1, patient_id=1, referral_id=None, data=data,
+                     prev_hash=prev_hash), **columns}
+    values["hash"] = plain_hash(values)
+    session.execute(insert(Event.__table__).values(**values, key_id=key_id))
     return values["hash"]
+
+
+def write_unkeyed(connection, n: int) -> None:
+    """n linked events as the app wrote them before migration 0011 (plain SHA-256, no key id column needed)."""
+    head = connection.execute(select(Event.seq, Event.hash).order_by(Event.seq.desc()).limit(1)).first()
+    last, prev_hash = head or (0, GENESIS_HASH)
+    for seq in range(last + 1, last + n + 1):
+        values = dict(seq=seq, occurred_at=FIXED, actor_id=None, actor_role=None, action=events.PATIENT_UPDATED,
+                      entity_type="patient", entity_id=seq, patient_id=seq, referral_id=None,
+                      data=events.canonical_json({"i": seq}), prev_hash=prev_hash)
+        prev_hash = values["hash"] = plain_hash(values)
+        connection.execute(insert(Event.__table__).values(**values))
+
+
+def use_keys(monkeypatch, current_id: str, **keys: str) -> None:
+    """Run on as after a restart with other AUDIT_CHAIN_* settings (the test's own keys are put back after it)."""
+    monkeypatch.setattr(chain_keys, "_keyring", None)
+    chain_keys.configure_keys(Keyring(current_id, {kid: bytes.fromhex(key) for kid, key in keys.items()}))
 
 
 # --- Appending ----------------------------------------------------------------------------------
@@ -67,6 +95,10 @@ def test_record_appends_a_linked_chain(db_session):
     for row in rows:
         assert row.hash == events.compute_hash(row)
         assert len(row.hash) == 64
+        assert row.key_id == "test"
+        assert row.hash != plain_hash({c: getattr(row, c) for c in ("seq", "occurred_at", "actor_id", "actor_role",
+                                      "action", "entity_type", "entity_id", "patient_id", "referral_id", "data",
+                                      "prev_hash")}), "keyed, not the plain SHA-256 anyone can compute"
 
 
 def test_record_stores_canonical_json_and_utc_time(db_session):
@@ -201,8 +233,7 @@ def test_event_inserted_in_the_middle_is_detected(db_session, backend):
     forge(db_session, 3, prev_hash=rows[1].hash)  # links correctly to event 2
     db_session.commit()
     result = events.verify(db_session)
-    # The forged event itself is consistent; the displaced original no longer links to its predecessor.
-    assert (result.ok, result.bad_seq, result.reason) == (False, 4, "link to the previous event broken")
+    assert (result.ok, result.bad_seq, result.reason) == (False, 3, "unkeyed event after the chain was keyed")
 
 
 def test_inserted_event_with_wrong_prev_hash_in_the_middle_is_detected(db_session, backend):
@@ -216,15 +247,113 @@ def test_inserted_event_with_wrong_prev_hash_in_the_middle_is_detected(db_sessio
     assert (result.ok, result.bad_seq, result.reason) == (False, 3, "link to the previous event broken")
 
 
+# --- Forgery: the database alone cannot make an event that verifies -------------------------------
+
+def test_a_forged_event_with_a_valid_plain_hash_fails_verification_naming_it(db_session):
+    append(db_session, 3)
+    saved = Checkpoint.from_json(events.take_checkpoint(db_session, SYSTEM).to_json())
+    forge(db_session, 5, prev_hash=saved.hash)  # as an attacker with INSERT: linked, its SHA-256 right
+    db_session.commit()
+    for expected in (None, saved):
+        result = events.verify(db_session, expected)
+        assert (result.ok, result.bad_seq, result.reason) == (False, 5, "unkeyed event after the chain was keyed")
+        assert result.count == 4
+
+
+@pytest.mark.parametrize(("key_id", "reason"), [
+    ("test", "contents altered"),
+    ("old", "hashed with key 'old', which is not configured"),
+])
+def test_a_forged_event_naming_a_key_fails_verification(db_session, key_id, reason):
+    written = append(db_session, 2)
+    forge(db_session, 3, prev_hash=written[-1].hash, key_id=key_id)
+    db_session.commit()
+    result = events.verify(db_session)
+    assert (result.ok, result.bad_seq, result.reason) == (False, 3, reason)
+
+
+def test_events_written_before_the_chain_was_keyed_verify_as_before(db_session):
+    write_unkeyed(db_session, 3)
+    db_session.commit()
+    append(db_session, 2, start=3)
+    keys = db_session.execute(select(Event.seq, Event.key_id).order_by(Event.seq)).all()
+    assert keys == [(1, None), (2, None), (3, None), (4, "test"), (5, "test")], "the switch point: event 4"
+    result = events.verify(db_session)
+    assert (result.ok, result.count) == (True, 5), result.reason
+    forge(db_session, 6, prev_hash=result.head_hash)  # an unkeyed event is accepted only before the switch
+    db_session.commit()
+    assert events.verify(db_session).bad_seq == 6
+
+
+def test_events_hashed_with_a_retired_key_verify_while_it_is_supplied(db_session, monkeypatch):
+    first, second = "11" * 32, "22" * 32
+    use_keys(monkeypatch, "k1", k1=first)
+    append(db_session, 2)
+    use_keys(monkeypatch, "k2", k2=second, k1=first)  # AUDIT_CHAIN_KEY_ID=k2, AUDIT_CHAIN_OLD_KEYS=k1:1111...
+    append(db_session, 2, start=2)
+    assert db_session.scalars(select(Event.key_id).order_by(Event.seq)).all() == ["k1", "k1", "k2", "k2"]
+    assert events.verify(db_session).ok
+    use_keys(monkeypatch, "k2", k2=second)
+    result = events.verify(db_session)
+    assert (result.ok, result.bad_seq, result.reason) == (False, 1, "hashed with key 'k1', which is not configured")
+    use_keys(monkeypatch, "k2", k2=second, k1="33" * 32)
+    assert (events.verify(db_session).bad_seq, events.verify(db_session).reason) == (1, "contents altered")
+
+
+@pytest.mark.parametrize(("key", "key_id", "old_keys", "error"), [
+    (None, "1", "", "AUDIT_CHAIN_KEY is not set"),
+    ("ab" * 31, "1", "", "AUDIT_CHAIN_KEY: the key of id '1' is shorter than 32 bytes"),
+    ("zz" * 32, "1", "", "AUDIT_CHAIN_KEY: the key of id '1' is not hexadecimal"),
+    ("ab" * 32, "", "", "AUDIT_CHAIN_KEY: key id '' must be 1 to 16 letters, digits"),
+    ("ab" * 32, "2", "1:" + "cd" * 31, "AUDIT_CHAIN_OLD_KEYS: the key of id '1' is shorter than 32 bytes"),
+    ("ab" * 32, "2", "cd" * 32, "AUDIT_CHAIN_OLD_KEYS: each entry must be id:hexkey"),
+    ("ab" * 32, "2", "a key:" + "cd" * 32, "AUDIT_CHAIN_OLD_KEYS: key id 'a key' must be 1 to 16"),
+    ("ab" * 32, "2", "2:" + "cd" * 32, "AUDIT_CHAIN_OLD_KEYS: key id '2' is given twice"),
+])
+def test_the_keyring_refuses_settings_it_cannot_use(key, key_id, old_keys, error):
+    with pytest.raises(ValueError, match="^" + re.escape(error)):
+        Keyring.parse(key, key_id, old_keys)
+
+
+def test_the_keyring_reads_the_current_key_and_the_retired_ones():
+    keyring = Keyring.parse("AB" * 32, "2026-12", f" 2026-06:{'cd' * 32} , 2025-12:{'ef' * 40}")
+    assert keyring.current_id == "2026-12"
+    assert keyring.keys == {"2026-12": b"\xab" * 32, "2026-06": b"\xcd" * 32, "2025-12": b"\xef" * 40}
+
+
 # --- Checkpoints and truncation ------------------------------------------------------------------
 
-def test_checkpoint_round_trips_through_json(db_session):
-    written = append(db_session, 3)
-    point = events.checkpoint(db_session)
-    assert point == Checkpoint(count=3, hash=written[-1].hash)
-    raw = point.to_json()
-    assert json.loads(raw) == {"count": 3, "hash": written[-1].hash}
-    assert Checkpoint.from_json(raw) == point
+def test_taking_a_checkpoint_records_it_and_signs_the_head_with_the_chain_key(db_session):
+    append(db_session, 3)
+    point = events.take_checkpoint(db_session, SYSTEM, now=FIXED + timedelta(hours=1))
+    db_session.commit()
+    taken = db_session.get(Event, 4)
+    assert (taken.action, taken.entity_type, taken.key_id) == (events.CHECKPOINT_TAKEN, "event_log", "test")
+    assert (point.count, point.hash) == (4, taken.hash) == (events.checkpoint(db_session).count, taken.hash)
+    saved = json.loads(point.to_json())
+    assert saved.keys() == {"count", "hash", "taken_at", "key_id", "signature"}
+    assert (saved["taken_at"], saved["key_id"]) == ("2026-03-02T10:30:00+00:00", "test")
+    assert Checkpoint.from_json(point.to_json()) == point
+
+
+@pytest.mark.parametrize(("change", "error"), [
+    ({"count": 3}, "its signature does not verify"),
+    ({"hash": "f" * 64}, "its signature does not verify"),
+    ({"taken_at": "2027-01-01T00:00:00+00:00"}, "its signature does not verify"),
+    ({"key_id": "old"}, "signed with key 'old', which is not configured"),
+    ({"signature": None}, "its signature does not verify"),
+])
+def test_a_checkpoint_altered_or_not_signed_with_the_chain_key_is_refused(db_session, change, error):
+    append(db_session, 3)
+    saved = json.loads(events.take_checkpoint(db_session, SYSTEM).to_json())
+    with pytest.raises(InvalidCheckpoint, match=f"^{re.escape(error)}$"):
+        Checkpoint.from_json(json.dumps({**saved, **change}))
+
+
+@pytest.mark.parametrize("raw", ['{"count": 3, "hash": "ab"}', "[]", "not json", '{"count": "three"}'])
+def test_a_checkpoint_that_is_not_one_is_refused(raw):
+    with pytest.raises(InvalidCheckpoint, match="not a signed checkpoint"):
+        Checkpoint.from_json(raw)
 
 
 def test_checkpoint_of_empty_log(db_session):
@@ -234,16 +363,16 @@ def test_checkpoint_of_empty_log(db_session):
 
 def test_log_that_grew_after_the_checkpoint_verifies(db_session):
     append(db_session, 3)
-    saved = events.checkpoint(db_session).to_json()
+    saved = events.take_checkpoint(db_session, SYSTEM).to_json()
     append(db_session, 2, start=3)
     result = events.verify(db_session, expected=Checkpoint.from_json(saved))
     assert result.ok, result.reason
-    assert result.count == 5
+    assert result.count == 6
 
 
 def test_truncation_of_newest_events_is_detected_only_against_a_checkpoint(db_session, backend):
     append(db_session, 5)
-    saved = events.checkpoint(db_session).to_json()  # kept outside the database
+    saved = events.take_checkpoint(db_session, SYSTEM).to_json()  # kept outside the database
     unprotect(db_session, backend)
     db_session.execute(text("DELETE FROM events WHERE seq > 3"))
     db_session.commit()
@@ -255,20 +384,33 @@ def test_truncation_of_newest_events_is_detected_only_against_a_checkpoint(db_se
     against = events.verify(db_session, expected=Checkpoint.from_json(saved))
     assert not against.ok
     assert against.bad_seq == 4
-    assert "truncated" in against.reason
-    assert "5" in against.reason
+    assert against.reason == "log truncated: checkpoint has 6 events, the log 3"
 
 
 def test_rewritten_log_differs_from_the_checkpoint(db_session, backend):
-    append(db_session, 3)
-    saved = Checkpoint.from_json(events.checkpoint(db_session).to_json())
+    append(db_session, 2)
+    saved = Checkpoint.from_json(events.take_checkpoint(db_session, SYSTEM).to_json())
     unprotect(db_session, backend)
     db_session.execute(text("DELETE FROM events"))
     db_session.commit()
-    append(db_session, 3, start=10)  # a fresh, internally valid chain of the same length
+    append(db_session, 3, start=10)  # a fresh chain of the same length, made with the key
     assert events.verify(db_session).ok
     result = events.verify(db_session, expected=saved)
     assert (result.ok, result.bad_seq, result.reason) == (False, 3, "differs from the checkpoint")
+
+
+def test_the_checkpoint_status_says_when_the_last_one_was_taken_and_whether_that_is_too_long_ago(db_session):
+    week = timedelta(days=7)
+    assert events.checkpoint_status(db_session, week) == events.CheckpointStatus(None, None, True)
+    append(db_session, 2)
+    events.take_checkpoint(db_session, SYSTEM, now=FIXED)
+    db_session.commit()
+    assert events.checkpoint_status(db_session, week, now=FIXED + week) == events.CheckpointStatus(FIXED, 3, False)
+    assert events.checkpoint_status(db_session, week, now=FIXED + week + timedelta(minutes=1)).overdue
+    forge(db_session, 4, prev_hash=events.checkpoint(db_session).hash, action=events.CHECKPOINT_TAKEN,
+          occurred_at=FIXED + week)
+    db_session.commit()
+    assert events.checkpoint_status(db_session, week, now=FIXED + week).seq == 3, "a forged checkpoint is not one"
 
 
 # --- Append-only guards in the database ----------------------------------------------------------

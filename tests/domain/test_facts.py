@@ -80,11 +80,12 @@ def test_a_crafted_history_gives_the_facts_a_person_would_count(db_session):
     missed_slot = datetime(2026, 6, 8, 9, 0, tzinfo=UTC)
     missed = appointments.book_appointment(db_session, booker, referral, referral.version, missed_slot, "telephone",
                                            None, now=received + timedelta(hours=3))
-    appointments.record_outcome(db_session, booker, missed, missed.version, "dna", now=missed_slot + timedelta(hours=1))
+    appointments.record_outcome(db_session, clinician, missed, missed.version, "dna",
+                                now=missed_slot + timedelta(hours=1))
     assert db_session.get(ReferralFact, referral.id).dnas == 1, "the projection follows each event"
     open_check = dna.open_check_for(db_session, referral.id)
     dna.log_attempt(db_session, booker, open_check, "telephone", True, None, now=missed_slot + timedelta(days=1))
-    dna.complete_barrier_check(db_session, booker, open_check, open_check.version, "rebooked",
+    dna.complete_barrier_check(db_session, clinician, open_check, open_check.version, "rebooked",
                                now=missed_slot + timedelta(days=1))
     seen_slot = datetime(2026, 6, 25, 8, 0, tzinfo=UTC)
     seen = appointments.book_appointment(db_session, booker, referral, referral.version, seen_slot - timedelta(days=1),
@@ -92,7 +93,8 @@ def test_a_crafted_history_gives_the_facts_a_person_would_count(db_session):
     appointments.rebook_appointment(db_session, booker, seen, seen.version, seen_slot, "clinic", "Hub",
                                     now=missed_slot + timedelta(days=11))  # its "from"/"to" are not states
     assert db_session.get(ReferralFact, referral.id).state == "accepted"
-    appointments.record_outcome(db_session, booker, seen, seen.version, "attended", now=seen_slot + timedelta(hours=1))
+    appointments.record_outcome(db_session, clinician, seen, seen.version, "attended",
+                                now=seen_slot + timedelta(hours=1))
     review = discharge.request_discharge(db_session, clinician, referral, referral.version, "non_attendance",
                                          "Declined further appointments", now=seen_slot + timedelta(days=5))
     discharge.decide_review(db_session, senior, review, referral.version,
@@ -114,16 +116,17 @@ def test_a_crafted_history_gives_the_facts_a_person_would_count(db_session):
 
 def test_a_late_rebooking_is_not_counted_within_14_days(db_session):
     booker = actor_for(make_user(db_session, "booking"))
+    clinician = actor_for(make_user(db_session, "clinician"))
     referral = make_referral(db_session, received_at="2026-06-01 09:00")
     triage.triage_referral(db_session, booker, referral, referral.version, SCRIPT, [], "accept",
                            now=datetime(2026, 6, 1, 10, tzinfo=UTC))
     slot = datetime(2026, 6, 8, 9, tzinfo=UTC)
     missed = appointments.book_appointment(db_session, booker, referral, referral.version, slot, "telephone", None,
                                            now=datetime(2026, 6, 2, tzinfo=UTC))
-    appointments.record_outcome(db_session, booker, missed, missed.version, "dna", now=slot + timedelta(hours=1))
+    appointments.record_outcome(db_session, clinician, missed, missed.version, "dna", now=slot + timedelta(hours=1))
     check = dna.open_check_for(db_session, referral.id)
     dna.log_attempt(db_session, booker, check, "telephone", True, None, now=slot + timedelta(days=1))
-    dna.complete_barrier_check(db_session, booker, check, check.version, "rebooked", now=slot + timedelta(days=1))
+    dna.complete_barrier_check(db_session, clinician, check, check.version, "rebooked", now=slot + timedelta(days=1))
     appointments.book_appointment(db_session, booker, referral, referral.version, slot + timedelta(days=30), "video",
                                   None, now=slot + timedelta(days=14, minutes=1))
     row = db_session.get(ReferralFact, referral.id)
@@ -150,17 +153,16 @@ def test_a_re_referral_within_90_days_of_closure_is_marked(db_session):
 def test_an_adjustment_is_in_place_for_the_referrals_open_while_the_patient_had_one(db_session):
     """In log order: active at receipt, recorded while open (each open referral of the patient), ended before
     receipt, recorded only after closure. The rebuild finds the same from the log alone."""
-    booker = actor_for(make_user(db_session, "booking"))
     clinician = actor_for(make_user(db_session, "clinician"))
     details = adjustments.AdjustmentDetails(category="timing", description="Afternoons", consent_basis="patient")
 
     def adjust(referral, day: int):
-        return adjustments.record_adjustment(db_session, booker, referral.patient, details, "patient_request",
+        return adjustments.record_adjustment(db_session, clinician, referral.patient, details, "patient_request",
                                              now=datetime(2026, 6, day, 9, tzinfo=UTC))
 
     ended_first = make_referral(db_session, received_at="2026-06-01 10:00")
     gone = adjust(ended_first, 2)
-    adjustments.end_adjustment(db_session, booker, gone, gone.version, "No longer needed",
+    adjustments.end_adjustment(db_session, clinician, gone, gone.version, "No longer needed",
                                now=datetime(2026, 6, 3, 9, tzinfo=UTC))
     after_it_ended = make_referral(db_session, nhs_number=ended_first.patient.nhs_number,
                                    received_at="2026-06-04 10:00")

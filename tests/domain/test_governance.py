@@ -84,12 +84,12 @@ def known_gap_history(session, month: str) -> None:
     """Quintile 1 first seen after 10, 12 and 14 days (median 12), quintile 5 after 5 and 7 (median 6), all
     received on the 1st of `month` and seen within it: gap 6 days, ratio 2. A quintile-3 referral seen after
     30 days and a quintile-1 referral on another pathway must not move the msk gap."""
-    booker = actor_for(make_user(session, "booking"))
+    clinician = actor_for(make_user(session, "clinician"))
     received = f"{month}-01 10:00"
     for decile, days in (("1", 10), ("2", 12), ("1", 14), ("9", 5), ("10", 7)):
-        contacted(session, booker, decile, days, received)
-    contacted(session, booker, "5", 25, received)
-    contacted(session, booker, "1", 20, received, pathway=other_pathway(session))
+        contacted(session, clinician, decile, days, received)
+    contacted(session, clinician, "5", 25, received)
+    contacted(session, clinician, "1", 20, received, pathway=other_pathway(session))
 
 
 def other_pathway(session) -> str:

@@ -1,4 +1,4 @@
-"""Intake validation: NHS numbers, required fields, dates, lengths, control characters and formula injection."""
+"""Intake validation: NHS numbers, required fields, dates, lengths, control characters; formulas stored as typed."""
 from datetime import UTC, datetime, timedelta
 
 import nhs_number
@@ -9,8 +9,8 @@ from inclusive_access.domain import intake, validation
 from inclusive_access.domain.actors import SYSTEM
 from inclusive_access.domain.errors import InvalidInput
 from inclusive_access.domain.validation import LONDON, FieldErrors
-from inclusive_access.models import Pathway, Patient
-from tests.factories import intake_row, next_nhs_number
+from inclusive_access.models import Pathway, Patient, Referral
+from tests.factories import intake_row, make_referral, next_nhs_number
 
 VALID = [next_nhs_number() for _ in range(3)]
 NUMBER_IDS = ["first", "second", "third"]  # generated numbers differ per run; test ids should not
@@ -207,20 +207,16 @@ FREE_TEXT = ["given_name", "family_name", "preferred_language", "referrer_name",
              "referrer_contact", "reason", "external_ref"]
 
 
-@pytest.mark.parametrize("value", ['=HYPERLINK("http://x","y")', "@SUM(A1)", "+cmd|' /C calc'!A0",
-                                   "-2+3+cmd|' /C calc'!A0", "=1+1", "\t=1+1", "-A1", "+A1"])
-def test_formula_injection_is_rejected_in_every_free_text_field(db_session, value):
-    for field in FREE_TEXT:
-        errors = intake_errors(db_session, **{field: value})
-        assert list(errors) == [field]
-        assert "must not start with =, +, -, or @" in errors[field]
-
-
-@pytest.mark.parametrize("contact", ["+44 113 496 0000", "+441134960000", "0113 496 0000",
-                                     "dr.example@nhs.net", "+44 (0)113 496-0000"])
-def test_phone_numbers_in_referrer_contact_are_accepted(db_session, contact):
-    _patient, referral = intake.parse_intake(db_session, intake_row(referrer_contact=contact))
-    assert referral.referrer_contact == contact
+@pytest.mark.parametrize("value", ["- patient reports pain", "+2 kg", "+44 113 496 0000", "@SUM(A1)",
+                                   '=HYPERLINK("http://x","y")', "-2+3+cmd|' /C calc'!A0"])
+def test_text_starting_as_a_spreadsheet_formula_would_is_stored_as_typed(db_session, value):
+    """Clinical text, not an attack: every CSV export defuses it instead (tests/test_csv_exports.py)."""
+    referral = make_referral(db_session, **dict.fromkeys(FREE_TEXT, value))
+    db_session.commit()
+    db_session.expire_all()
+    patient, row = db_session.get(Patient, referral.patient_id), db_session.get(Referral, referral.id)
+    stored = {field: getattr(patient if hasattr(Patient, field) else row, field) for field in FREE_TEXT}
+    assert stored == dict.fromkeys(FREE_TEXT, value)
 
 
 def test_nul_byte_is_rejected_in_every_free_text_field(db_session):

@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, RadioField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
-from inclusive_access.blueprints.forms_common import choices, plain_text, strip, version_field
+from inclusive_access.blueprints.forms_common import choices, plain_text, strip, token_field, version_field
 from inclusive_access.domain.adjustments import CATEGORIES, CONSENT_BASES, SOURCES, AdjustmentDetails
 
 
@@ -27,6 +27,10 @@ class AdjustmentForm(FlaskForm):
                                  consent_basis=self.consent_basis.data, impairment=self.impairment.data or None,
                                  applies_to_appointments=bool(self.applies_to_appointments.data),
                                  review_date=self.review_date.data)
+
+
+class NewAdjustmentForm(AdjustmentForm):
+    submission_token = token_field()
 
 
 class EditAdjustmentForm(AdjustmentForm):

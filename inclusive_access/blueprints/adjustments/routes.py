@@ -5,18 +5,18 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from inclusive_access.blueprints.adjustments import bp
-from inclusive_access.blueprints.adjustments.forms import AdjustmentForm, EditAdjustmentForm, EndAdjustmentForm
-from inclusive_access.blueprints.forms_common import first_errors
+from inclusive_access.blueprints.adjustments.forms import EditAdjustmentForm, EndAdjustmentForm, NewAdjustmentForm
+from inclusive_access.blueprints.forms_common import first_errors, new_token
 from inclusive_access.blueprints.shared import conflict
 from inclusive_access.domain import adjustments
 from inclusive_access.domain.actors import actor_for
-from inclusive_access.domain.errors import InvalidInput, StaleRecord
+from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput, StaleRecord
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import Patient, ReasonableAdjustment
 
 
-def _register_page(patient: Patient, form: AdjustmentForm, errors: dict, status: int = 200):
+def _register_page(patient: Patient, form: NewAdjustmentForm, errors: dict, status: int = 200):
     return render_template("adjustments/register.html", patient=patient, form=form, errors=errors,
                            register=adjustments.register_for(db.session, patient)), status
 
@@ -24,18 +24,22 @@ def _register_page(patient: Patient, form: AdjustmentForm, errors: dict, status:
 @bp.route("/patients/<int:patient_id>")
 def patient_register(patient_id: int):
     patient = db.session.get(Patient, patient_id) or abort(404)
-    return _register_page(patient, AdjustmentForm(formdata=None), {})
+    return _register_page(patient, NewAdjustmentForm(formdata=None, submission_token=new_token()), {})
 
 
 @bp.route("/patients/<int:patient_id>/new", methods=["POST"])
 def record_adjustment(patient_id: int):
     patient = db.session.get(Patient, patient_id) or abort(404)
-    form = AdjustmentForm()
+    form = NewAdjustmentForm()
     if not form.validate_on_submit():
         return _register_page(patient, form, first_errors(form), 400)
     try:
         adjustments.record_adjustment(db.session, actor_for(current_user), patient, form.details(),
-                                      form.source.data or "patient_request")
+                                      form.source.data or "patient_request", form.submission_token.data or None)
+    except DuplicateSubmission:
+        db.session.rollback()
+        flash("This adjustment was already recorded; it is in the register below.", "info")
+        return redirect(url_for("adjustments.patient_register", patient_id=patient_id), 303)
     except InvalidInput as exc:
         db.session.rollback()
         return _register_page(db.session.get(Patient, patient_id), form, exc.errors, 400)
@@ -60,8 +64,8 @@ def edit_adjustment(adjustment_id: int):
             adjustments.update_adjustment(db.session, actor_for(current_user), item, form.version.data,
                                           form.details())
         except StaleRecord as stale:
-            return conflict(stale, patient, url_for("adjustments.edit_adjustment", adjustment_id=adjustment_id),
-                            "adjustment")
+            return conflict(stale, lambda: _adjustment(adjustment_id)[1],
+                            url_for("adjustments.edit_adjustment", adjustment_id=adjustment_id), "adjustment")
         except InvalidInput as exc:
             db.session.rollback()
             errors = exc.errors
@@ -85,8 +89,8 @@ def end_adjustment(adjustment_id: int):
             adjustments.end_adjustment(db.session, actor_for(current_user), item, form.version.data,
                                        form.end_reason.data)
         except StaleRecord as stale:
-            return conflict(stale, patient, url_for("adjustments.edit_adjustment", adjustment_id=adjustment_id),
-                            "adjustment")
+            return conflict(stale, lambda: _adjustment(adjustment_id)[1],
+                            url_for("adjustments.edit_adjustment", adjustment_id=adjustment_id), "adjustment")
         except InvalidInput as exc:
             db.session.rollback()
             flash(next(iter(exc.errors.values())), "error")

@@ -1,4 +1,4 @@
-"""Forms for adding users and changing their role."""
+"""Forms for adding users, changing their role and setting a temporary password."""
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Regexp
@@ -27,4 +27,10 @@ class ChangeRoleForm(FlaskForm):
 
 
 class DeactivateForm(FlaskForm):
+    version = IntegerField(validators=[InputRequired()])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField("Temporary password", validators=[
+        InputRequired("Enter a temporary password"), Length(max=256, message="Use 256 characters or fewer")])
     version = IntegerField(validators=[InputRequired()])

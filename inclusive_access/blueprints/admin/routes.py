@@ -1,9 +1,9 @@
-"""The manager's user administration: list, add, change role, deactivate."""
+"""The manager's user administration: list, add, change role, set a temporary password, deactivate."""
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from inclusive_access.blueprints.admin import bp
-from inclusive_access.blueprints.admin.forms import ChangeRoleForm, DeactivateForm, NewUserForm
+from inclusive_access.blueprints.admin.forms import ChangeRoleForm, DeactivateForm, NewUserForm, ResetPasswordForm
 from inclusive_access.domain import accounts
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import InvalidInput, StaleRecord
@@ -29,7 +29,8 @@ def new_user():
                 getattr(form, field).errors.append(message)
         else:
             db.session.commit()
-            flash(f"Account {user.username} created with the {user.role} role.", "success")
+            flash(f"Account {user.username} created with the {user.role} role. The password is temporary: they "
+                  "choose their own when they first sign in.", "success")
             return redirect(url_for("admin.list_users"), 303)
     return render_template("admin/new_user.html", form=form)
 
@@ -67,3 +68,21 @@ def deactivate_user(user_id: int):
     db.session.commit()
     flash(f"{user.username} is deactivated and signed out everywhere.", "success")
     return redirect(url_for("admin.list_users"), 303)
+
+
+@bp.route("/users/<int:user_id>/reset-password", methods=["GET", "POST"])
+def reset_password(user_id: int):
+    user, form = _user_or_404(user_id), ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(db.session, actor_for(current_user), user, form.password.data, form.version.data)
+        except StaleRecord:
+            abort(409)
+        except InvalidInput as exc:
+            form.password.errors.append(exc.errors["password"])
+        else:
+            db.session.commit()
+            flash(f"{user.username} has a temporary password and is signed out everywhere. Give it to them "
+                  "privately: they must choose their own when they next sign in.", "success")
+            return redirect(url_for("admin.list_users"), 303)
+    return render_template("admin/reset_password.html", form=form, user=user)

@@ -56,8 +56,8 @@ def book_appointment(referral_id: int):
         db.session.rollback()
         flash("This appointment was already booked.", "info")
     except StaleRecord as stale:
-        return conflict(stale, referral.patient, url_for("appointments.book_appointment", referral_id=referral_id),
-                        "referral")
+        return conflict(stale, lambda: db.session.get(Referral, referral_id).patient,
+                        url_for("appointments.book_appointment", referral_id=referral_id), "referral")
     except InvalidInput as exc:
         db.session.rollback()
         return _page(db.session.get(Referral, referral_id), form, exc.errors, 400)
@@ -87,8 +87,8 @@ def rebook_appointment(appointment_id: int):
                                             form.starts_at_utc(), form.format.data, form.place.data or None,
                                             form.notes.data or None)
         except StaleRecord as stale:
-            return conflict(stale, referral.patient, url_for("appointments.rebook_appointment",
-                                                             appointment_id=appointment_id), "appointment")
+            return conflict(stale, lambda: _appointment(appointment_id)[1].patient,
+                            url_for("appointments.rebook_appointment", appointment_id=appointment_id), "appointment")
         except (InvalidInput, TransitionNotAllowed, NotPermitted) as exc:
             db.session.rollback()
             errors = getattr(exc, "errors", {"format": str(exc)})
@@ -106,7 +106,7 @@ def rebook_appointment(appointment_id: int):
 @bp.route("/<int:appointment_id>/outcome", methods=["POST"])
 def record_outcome(appointment_id: int):
     appointment, referral = _appointment(appointment_id)
-    form = OutcomeForm()
+    form, referral_id = OutcomeForm(), referral.id
     due = [a.id for a in adjustments.applicable_at_appointments(referral.patient)]
     deliveries, delivery_errors = deliveries_from(request.form, due)
     if delivery_errors:
@@ -116,8 +116,8 @@ def record_outcome(appointment_id: int):
             appointments.record_outcome(db.session, actor_for(current_user), appointment, form.version.data,
                                         form.outcome.data, form.reason.data or None, deliveries=deliveries)
         except StaleRecord as stale:
-            return conflict(stale, referral.patient, url_for("appointments.book_appointment",
-                                                             referral_id=referral.id), "appointment")
+            return conflict(stale, lambda: _appointment(appointment_id)[1].patient,
+                            url_for("appointments.book_appointment", referral_id=referral_id), "appointment")
         except (InvalidInput, TransitionNotAllowed, NotPermitted) as exc:
             db.session.rollback()
             flash(next(iter(getattr(exc, "errors", {"": str(exc)}).values())), "error")

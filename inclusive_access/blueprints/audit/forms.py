@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, NumberRange, Optional, Regexp
 
-from inclusive_access.blueprints.forms_common import choices, plain_text, strip
+from inclusive_access.blueprints.forms_common import choices, plain_text, strip, token_field
 from inclusive_access.domain.audit_findings import ANSWERS, CHECKLISTS, FindingDetails
 from inclusive_access.domain.audit_sampling import (
     ALLOCATIONS,
@@ -37,6 +37,7 @@ class SampleForm(FlaskForm):
         NumberRange(1, MAX_SIZE, f"Enter a sample size from 1 to {MAX_SIZE}")])
     seed = IntegerField("Seed", validators=[InputRequired(f"Enter a seed from 0 to {PRIME - 1:,}"),
                                             NumberRange(0, PRIME - 1, f"Enter a seed from 0 to {PRIME - 1:,}")])
+    submission_token = token_field()
 
     def set_pathways(self, pathways: dict[str, str]) -> None:
         self.pathway.choices = [SelectChoice("", "All pathways")] + choices(pathways)

@@ -1,5 +1,5 @@
 """The event log for auditors: a record's timeline, the access log, and whole-log verification in chunks."""
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask import abort, current_app, render_template, request
 from flask_login import current_user
@@ -16,8 +16,8 @@ from inclusive_access.models import Patient, Referral, User
 
 def _timeline(patient: Patient, referral: Referral | None):
     action = request.args.get("action") or None
-    found = audit_log.record_timeline(db.session, patient_id=patient.id, referral_id=referral.id if referral else None,
-                                      action=action)
+    found = audit_log.record_timeline(db.session, actor_for(current_user), patient_id=patient.id,
+                                      referral_id=referral.id if referral else None, action=action)
     return render_template("audit/timeline.html", patient=patient, referral=referral, timeline=found,
                            action=action if action in found.actions else None)
 
@@ -41,10 +41,15 @@ def patient_access(patient_id: int):
 
 
 def _day(name: str, default):
+    """The day in ?name=, or `default` when there is none; the last day a date can hold has no next day to end the
+    range with, and no URL of ours names it: a bad request."""
     try:
-        return datetime.strptime(request.args.get(name, ""), "%Y-%m-%d").date()
+        day = datetime.strptime(request.args.get(name, ""), "%Y-%m-%d").date()
     except ValueError:
         return default
+    if day == date.max:
+        abort(400)
+    return day
 
 
 @bp.route("/users/<int:user_id>/access")
@@ -65,10 +70,14 @@ def _signer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.secret_key, salt="audit-log-verification")
 
 
+def _checkpoint_status() -> events.CheckpointStatus:
+    return events.checkpoint_status(db.session, timedelta(days=current_app.config["AUDIT_CHECKPOINT_MAX_AGE_DAYS"]))
+
+
 @bp.route("/log")
 def event_log():
     return render_template("audit/log.html", total=events.checkpoint(db.session).count,
-                           start=_signer().dumps([0, events.GENESIS_HASH]))
+                           start=_signer().dumps([0, events.GENESIS_HASH]), checkpoint=_checkpoint_status())
 
 
 @bp.route("/log/verify", methods=["POST"])
@@ -89,4 +98,5 @@ def verify_log():
         db.session.commit()
     template = "audit/_verification.html" if is_fragment_request() else "audit/log.html"
     return render_template(template, result=result, done=done, total=total,
-                           state=_signer().dumps([result.count, result.head_hash]), start=None)
+                           state=_signer().dumps([result.count, result.head_hash]), start=None,
+                           checkpoint=_checkpoint_status())

@@ -4,11 +4,11 @@ from flask_login import current_user
 
 from inclusive_access.blueprints.audit import bp
 from inclusive_access.blueprints.audit.forms import SampleForm, finding_form
-from inclusive_access.blueprints.forms_common import first_errors
+from inclusive_access.blueprints.forms_common import first_errors, new_token
 from inclusive_access.blueprints.shared import conflict
 from inclusive_access.domain import audit_findings, audit_log, audit_sampling, intake, records
 from inclusive_access.domain.actors import actor_for
-from inclusive_access.domain.errors import InvalidInput, StaleRecord
+from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput, StaleRecord
 from inclusive_access.extensions import db
 from inclusive_access.models import (
     AuditSample,
@@ -37,12 +37,17 @@ def new_sample():
     form, errors = SampleForm(), {}
     form.set_pathways(intake.active_pathway_codes(db.session))
     if request.method == "GET":
-        form.seed.data = audit_sampling.offered_seed()
+        form.seed.data, form.submission_token.data = audit_sampling.offered_seed(), new_token()
     elif not form.validate_on_submit():
         errors = first_errors(form)
     else:
         try:
-            sample = audit_sampling.draw_sample(db.session, actor_for(current_user), form.request())
+            sample = audit_sampling.draw_sample(db.session, actor_for(current_user), form.request(),
+                                                form.submission_token.data or None)
+        except DuplicateSubmission as dup:
+            db.session.rollback()
+            flash("This sample was already drawn; here it is.", "info")
+            return redirect(url_for("audit.show_sample", sample_id=dup.existing_id), 303)
         except InvalidInput as exc:
             db.session.rollback()
             errors = exc.errors
@@ -75,7 +80,8 @@ def _record(sample: AuditSample, position: int) -> AuditSampleRecord:
 def _show_record(sample: AuditSample, record: AuditSampleRecord, form=None, errors=None, status: int = 200):
     patient = db.session.get(Patient, record.patient_id)
     referral = db.session.get(Referral, record.referral_id) if record.referral_id else None
-    records.view_record(db.session, actor_for(current_user), patient, referral)
+    viewer = actor_for(current_user)
+    records.view_record(db.session, viewer, patient, referral)
     db.session.commit()
     entity = db.session.get(RECORD_MODELS[sample.record_type], record.record_id)
     current = audit_findings.current_finding(db.session, record.id)
@@ -83,9 +89,9 @@ def _show_record(sample: AuditSample, record: AuditSampleRecord, form=None, erro
         form = finding_form(sample.record_type)(formdata=None, version=current.version if current else None,
                                                 **({f"item_{a.item}": a.answer for a in current.answers}
                                                    if current else {}), note=current.note if current else "")
-    timeline = (audit_log.record_timeline(db.session, patient_id=record.patient_id)
+    timeline = (audit_log.record_timeline(db.session, viewer, patient_id=record.patient_id)
                 if sample.record_type == "adjustment"
-                else audit_log.record_timeline(db.session, referral_id=record.referral_id))
+                else audit_log.record_timeline(db.session, viewer, referral_id=record.referral_id))
     return render_template("audit/record.html", sample=sample, record=record, patient=patient, entity=entity,
                            referral=referral,
                            checklist=audit_findings.CHECKLISTS[sample.record_type], form=form, errors=errors or {},

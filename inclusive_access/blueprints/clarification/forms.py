@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
 from wtforms.validators import InputRequired
 
-from inclusive_access.blueprints.forms_common import choices, plain_text, strip, version_field
+from inclusive_access.blueprints.forms_common import choices, plain_text, strip, token_field, version_field
 from inclusive_access.domain.clarification import CHANNELS
 
 
@@ -13,6 +13,7 @@ class AttemptForm(FlaskForm):
     reached = RadioField("Did you reach them?", choices=choices({"yes": "Yes", "no": "No"}),
                          validators=[InputRequired("Select whether you reached them")])
     note = TextAreaField("Note (optional)", validators=plain_text(2000, multiline=True))
+    submission_token = token_field()
 
 
 class CloseForm(FlaskForm):

@@ -4,11 +4,11 @@ from flask_login import current_user
 
 from inclusive_access.blueprints.clarification import bp
 from inclusive_access.blueprints.clarification.forms import AttemptForm, CloseForm
-from inclusive_access.blueprints.forms_common import first_errors
+from inclusive_access.blueprints.forms_common import first_errors, new_token
 from inclusive_access.blueprints.shared import conflict
 from inclusive_access.domain import clarification
 from inclusive_access.domain.actors import actor_for
-from inclusive_access.domain.errors import InvalidInput, StaleRecord
+from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput, StaleRecord
 from inclusive_access.extensions import db
 from inclusive_access.htmx import render
 from inclusive_access.models import Clarification, Referral
@@ -35,7 +35,7 @@ def show_clarification(clarification_id: int):
     item, referral = _load(clarification_id)
     close_form = CloseForm(formdata=None)
     close_form.version.data = item.version
-    return _page(item, referral, AttemptForm(formdata=None), close_form, {})
+    return _page(item, referral, AttemptForm(formdata=None, submission_token=new_token()), close_form, {})
 
 
 @bp.route("/<int:clarification_id>/attempts", methods=["POST"])
@@ -45,13 +45,18 @@ def log_attempt(clarification_id: int):
     if form.validate_on_submit():
         try:
             clarification.log_attempt(db.session, actor_for(current_user), item, form.method.data,
-                                      form.reached.data == "yes", form.note.data or None)
+                                      form.reached.data == "yes", form.note.data or None,
+                                      form.submission_token.data or None)
+        except DuplicateSubmission:
+            db.session.rollback()
+            flash("This contact attempt was already recorded.", "info")
+            return redirect(url_for("clarification.show_clarification", clarification_id=clarification_id), 303)
         except InvalidInput as exc:
             db.session.rollback()
             return _page(item, referral, form, CloseForm(formdata=None, version=item.version), exc.errors, 400)
         db.session.commit()
         flash("Contact attempt recorded.", "success")
-        return redirect(url_for("clarification.show_clarification", clarification_id=item.id), 303)
+        return redirect(url_for("clarification.show_clarification", clarification_id=clarification_id), 303)
     return _page(item, referral, form, CloseForm(formdata=None, version=item.version), first_errors(form), 400)
 
 
@@ -64,8 +69,9 @@ def close_clarification(clarification_id: int):
             clarification.close_clarification(db.session, actor_for(current_user), item, form.version.data,
                                               form.response.data or None, form.close_reason.data or None)
         except StaleRecord as stale:
-            return conflict(stale, referral.patient, url_for("clarification.show_clarification",
-                                                             clarification_id=clarification_id), "clarification")
+            return conflict(stale, lambda: _load(clarification_id)[1].patient,
+                            url_for("clarification.show_clarification", clarification_id=clarification_id),
+                            "clarification")
         except InvalidInput as exc:
             db.session.rollback()
             return _page(item, referral, AttemptForm(formdata=None), form, exc.errors, 400)

@@ -47,8 +47,10 @@ def request_discharge(referral_id: int):
             flash("This request was already sent to a senior.", "info")
             return redirect(url_for("referrals.show_referral", referral_id=referral_id), 303)
         except StaleRecord as stale:
-            return conflict(stale, referral.patient, url_for("discharge.request_discharge", referral_id=referral_id),
-                            "referral", lambda: referral_flow.changes_since(db.session, referral, form.version.data))
+            return conflict(stale, lambda: db.session.get(Referral, referral_id).patient,
+                            url_for("discharge.request_discharge", referral_id=referral_id), "referral",
+                            lambda: referral_flow.changes_since(db.session, db.session.get(Referral, referral_id),
+                                                                form.version.data))
         except (InvalidInput, TransitionNotAllowed) as exc:
             db.session.rollback()
             errors = getattr(exc, "errors", None) or {"reason": str(exc)}
@@ -100,9 +102,10 @@ def decide_review(review_id: int):
     try:
         discharge.decide_review(db.session, actor_for(current_user), review, form.version.data, form.to_decision())
     except StaleRecord as stale:
-        return conflict(stale, review.referral.patient, url_for("discharge.show_review", review_id=review_id),
-                        "referral", lambda: referral_flow.changes_since(db.session, review.referral,
-                                                                        form.version.data))
+        return conflict(stale, lambda: db.session.get(SeniorReview, review_id).referral.patient,
+                        url_for("discharge.show_review", review_id=review_id), "referral",
+                        lambda: referral_flow.changes_since(
+                            db.session, db.session.get(SeniorReview, review_id).referral, form.version.data))
     except InvalidInput as exc:
         db.session.rollback()
         errors = {FORM_FIELDS.get(k, k): m for k, m in exc.errors.items()}

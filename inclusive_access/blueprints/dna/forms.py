@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
-from inclusive_access.blueprints.forms_common import choices, plain_text, strip, version_field
+from inclusive_access.blueprints.forms_common import choices, plain_text, strip, token_field, version_field
 from inclusive_access.domain.adjustments import CONSENT_BASES, SHORT_LABELS, AdjustmentDetails
 from inclusive_access.domain.dna import ALTERNATIVES, ATTEMPT_METHODS, BARRIERS, OUTCOMES, SAFEGUARDING
 
@@ -22,6 +22,7 @@ class AttemptForm(FlaskForm):
     reached = RadioField("Did you reach them?", choices=choices({"yes": "Yes", "no": "No"}),
                          validators=[InputRequired("Select whether you reached them")])
     note = TextAreaField("Note (optional)", validators=plain_text(2000, multiline=True), filters=[strip])
+    submission_token = token_field()
 
 
 class OutcomeForm(FlaskForm):

@@ -6,11 +6,11 @@ from flask_login import current_user
 
 from inclusive_access.blueprints.dna import bp
 from inclusive_access.blueprints.dna.forms import AttemptForm, BarriersForm, OutcomeForm
-from inclusive_access.blueprints.forms_common import first_errors
+from inclusive_access.blueprints.forms_common import first_errors, new_token
 from inclusive_access.blueprints.shared import conflict, current_policy
 from inclusive_access.domain import dna
 from inclusive_access.domain.actors import actor_for
-from inclusive_access.domain.errors import InvalidInput, StaleRecord
+from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput, NotPermitted, StaleRecord
 from inclusive_access.extensions import db
 from inclusive_access.htmx import is_fragment_request, render
 from inclusive_access.models import Appointment, BarrierCheck, ReasonableAdjustment
@@ -29,12 +29,13 @@ def _show(check: BarrierCheck, errors: dict | None = None, forms: dict | None = 
     """The whole check, or just its sections for htmx: one fragment, so every save refreshes what is left."""
     missed = db.session.get(Appointment, check.appointment_id)
     rebooked = db.session.get(Appointment, check.rebooked_appointment_id) if check.rebooked_appointment_id else None
-    forms = {"barriers": BarriersForm(formdata=None, obj=check), "attempt": AttemptForm(formdata=None),
+    forms = {"barriers": BarriersForm(formdata=None, obj=check),
+             "attempt": AttemptForm(formdata=None, submission_token=new_token()),
              "outcome": OutcomeForm(formdata=None, version=check.version), **(forms or {})}
     forms["barriers"].version.data = check.version
     adjustment = db.session.get(ReasonableAdjustment, check.adjustment_id) if check.adjustment_id else None
     context = dict(check=check, referral=check.referral, patient=check.referral.patient, missed=missed,
-                   adjustment=adjustment,
+                   adjustment=adjustment, answers_safeguarding=current_user.role in dna.SAFEGUARDING_ANSWER_ROLES,
                    left=dna.remaining(check), errors=errors or {}, forms=forms,
                    rebooking=dna.rebooking_status(check, rebooked, datetime.now(UTC), current_policy()))
     body, _status, headers = render("dna/check.html", "dna/_check.html", **context)
@@ -64,10 +65,13 @@ def save_barriers(check_id: int):
         dna.save_barriers(db.session, actor_for(current_user), check, form.version.data, form.barriers.data or [],
                           form.other_barrier.data or None, form.safeguarding.data or None)
     except StaleRecord as stale:
-        return conflict(stale, check.referral.patient, url_for("dna.show_check", check_id=check_id), "barrier check")
+        return conflict(stale, lambda: _check(check_id).referral.patient, url_for("dna.show_check", check_id=check_id),
+                        "barrier check")
     except InvalidInput as exc:
         db.session.rollback()
         return _show(_check(check_id), exc.errors, {"barriers": form}, 400)
+    except NotPermitted:  # a safeguarding answer from booking: their page never offers it
+        abort(403)
     return _saved(check_id, "Barriers saved.")
 
 
@@ -78,7 +82,11 @@ def log_attempt(check_id: int):
         return _show(check, first_errors(form), {"attempt": form}, 400)
     try:
         dna.log_attempt(db.session, actor_for(current_user), check, form.method.data, form.reached.data == "yes",
-                        form.note.data or None)
+                        form.note.data or None, form.submission_token.data or None)
+    except DuplicateSubmission:
+        db.session.rollback()
+        flash("This contact attempt was already logged.", "info")
+        return redirect(url_for("dna.show_check", check_id=check_id), 303)
     except InvalidInput as exc:
         db.session.rollback()
         return _show(_check(check_id), exc.errors, {"attempt": form}, 400)
@@ -98,7 +106,8 @@ def complete_check(check_id: int):
         dna.complete_barrier_check(db.session, actor_for(current_user), check, form.version.data, form.outcome.data,
                                    form.alternative_format.data or None, form.adjustment())
     except StaleRecord as stale:
-        return conflict(stale, check.referral.patient, url_for("dna.show_check", check_id=check_id), "barrier check")
+        return conflict(stale, lambda: _check(check_id).referral.patient, url_for("dna.show_check", check_id=check_id),
+                        "barrier check")
     except InvalidInput as exc:
         db.session.rollback()
         errors = {_ADJUSTMENT_FIELDS.get(name, name): message for name, message in exc.errors.items()}

@@ -20,11 +20,12 @@ _FIELDS = intake.PATIENT_FIELDS
 @bp.route("/<int:patient_id>")
 def show_patient(patient_id: int):
     patient = db.session.get(Patient, patient_id) or abort(404)
-    records.view_record(db.session, actor_for(current_user), patient)
+    viewer = actor_for(current_user)
+    records.view_record(db.session, viewer, patient)
     db.session.commit()
     return render_template("patients/show.html", patient=patient,
                            referrals=listing.referrals_for_patient(db.session, patient),
-                           events=listing.timeline(db.session, patient_id=patient.id))
+                           events=listing.timeline(db.session, viewer, patient_id=patient.id))
 
 
 @bp.route("/<int:patient_id>/edit", methods=["GET", "POST"])
@@ -46,7 +47,8 @@ def edit_patient(patient_id: int):
             except InvalidInput as exc:
                 errors = {("dob_day" if k == "date_of_birth" else k): m for k, m in exc.errors.items()}
             except StaleRecord as stale:
-                return conflict(stale, patient, url_for("patients.edit_patient", patient_id=patient_id),
+                return conflict(stale, lambda: db.session.get(Patient, patient_id),
+                                url_for("patients.edit_patient", patient_id=patient_id),
                                 "patient record")
             else:
                 db.session.commit()

@@ -35,10 +35,11 @@ def list_referrals():
 @bp.route("/<int:referral_id>")
 def show_referral(referral_id: int):
     referral = db.session.get(Referral, referral_id) or abort(404)
-    records.view_record(db.session, actor_for(current_user), referral.patient, referral)
+    viewer = actor_for(current_user)
+    records.view_record(db.session, viewer, referral.patient, referral)
     db.session.commit()
     return render("referrals/show.html", "referrals/show.html", referral=referral,
-                  patient=referral.patient, events=listing.timeline(db.session, referral_id=referral.id),
+                  patient=referral.patient, events=listing.timeline(db.session, viewer, referral_id=referral.id),
                   actions=referral_flow.page_actions(referral, current_user.role),
                   review=reviews.pending_review(db.session, referral.id),
                   concerns=safeguarding.concerns_for_referral(db.session, referral.id),

@@ -30,6 +30,7 @@ class RouteForm(FlaskForm):
 class ActionForm(FlaskForm):
     action = TextAreaField("Action taken", validators=plain_text(4000, "Describe the action taken", multiline=True),
                            filters=[strip])
+    submission_token = token_field()
 
 
 class CloseForm(FlaskForm):

@@ -54,7 +54,8 @@ def _show(concern: SafeguardingConcern, errors: dict | None = None, forms: dict 
     db.session.commit()
     forms = {"route": RouteForm(formdata=None, obj=concern, version=concern.version,
                                 reference=concern.route_reference),
-             "action": ActionForm(formdata=None), "close": CloseForm(formdata=None, version=concern.version),
+             "action": ActionForm(formdata=None, submission_token=new_token()),
+             "close": CloseForm(formdata=None, version=concern.version),
              **(forms or {})}
     return render_template("safeguarding/show.html", concern=concern, referral=concern.referral,
                            patient=concern.referral.patient, forms=forms, errors=errors or {}), status
@@ -72,9 +73,13 @@ def _save(concern_id: int, form, name: str, command, message: str):
         return _show(concern, first_errors(form), {name: form}, 400)
     try:
         command(concern)
+    except DuplicateSubmission:
+        db.session.rollback()
+        flash("This was already recorded.", "info")
+        return redirect(url_for("safeguarding.show_concern", concern_id=concern_id), 303)
     except StaleRecord as stale:
-        return conflict(stale, concern.referral.patient, url_for("safeguarding.show_concern", concern_id=concern_id),
-                        "safeguarding concern")
+        return conflict(stale, lambda: _concern(concern_id).referral.patient,
+                        url_for("safeguarding.show_concern", concern_id=concern_id), "safeguarding concern")
     except InvalidInput as exc:
         db.session.rollback()
         return _show(_concern(concern_id), exc.errors, {name: form}, 400)
@@ -99,7 +104,8 @@ def route_concern(concern_id: int):
 def record_action(concern_id: int):
     form = ActionForm()
     return _save(concern_id, form, "action", lambda concern: safeguarding.record_action(
-        db.session, actor_for(current_user), concern, form.action.data), "Action recorded.")
+        db.session, actor_for(current_user), concern, form.action.data, form.submission_token.data or None),
+        "Action recorded.")
 
 
 @bp.route("/<int:concern_id>/close", methods=["POST"])

@@ -57,7 +57,8 @@ def triage_referral(referral_id: int):
                 clarify=form.clarify() if form.outcome.data == "clarify" else None, policy=current_policy(),
                 consent_basis=form.adjustment_consent_basis.data or "patient")
         except StaleRecord as stale:
-            return conflict(stale, referral.patient, url_for("triage.triage_referral", referral_id=referral_id),
+            return conflict(stale, lambda: _referral(referral_id).patient,
+                            url_for("triage.triage_referral", referral_id=referral_id),
                             "referral", lambda: referral_flow.changes_since(
                                 db.session, _referral(referral_id), form.version.data))
         except InvalidInput as exc:

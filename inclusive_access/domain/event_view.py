@@ -1,0 +1,143 @@
+"""What each role may read of each event's data: one table, applied to every timeline before a page shows it."""
+import json
+from dataclasses import dataclass, fields
+from datetime import datetime
+
+from inclusive_access.domain import audit_findings, audit_sampling, events, governance, intake
+from inclusive_access.models import Event
+
+#: every role, for what the record's own pages already show them all (patient details, the referral, adjustments)
+EVERYONE = frozenset({"booking", "clinician", "senior", "auditor", "manager"})
+#: operational text the care team writes and works from: booking staff triage, book, clarify and make contact
+CARE_TEAM = frozenset({"booking", "clinician", "senior", "auditor"})
+#: clinical judgements and safeguarding detail: clinicians' and seniors' work, read by the auditor (DOMAIN.md);
+#: booking and managers see that the event happened and its codes, never this text
+CLINICAL = frozenset({"clinician", "senior", "auditor"})
+#: accounts, access and the log itself: the manager runs accounts, the auditor reads everything
+OVERSIGHT = frozenset({"auditor", "manager"})
+#: an attempted username can be a password typed into the wrong box; audit findings' notes stay with the auditor
+AUDITOR = frozenset({"auditor"})
+
+#: what every state transition carries (referral_flow.transition)
+_TRANSITION = {"from": EVERYONE, "to": EVERYONE, "version": EVERYONE, "summary": EVERYONE}
+#: a senior's decision at review (discharge.decide_review): the decision is a code, its reasons are clinical
+_DECISION = {**_TRANSITION, "review_id": EVERYONE, "kind": EVERYONE, "decision": EVERYONE, "concern_id": EVERYONE,
+             "rationale": CLINICAL, "plan": CLINICAL}
+_REFERRAL = {f.name: EVERYONE for f in fields(intake.ReferralDetails)}
+_PATIENT = {f.name: EVERYONE for f in fields(intake.PatientDetails)}
+
+#: action -> data key -> the roles that may read it. A key or action missing here is withheld from everyone.
+POLICY: dict[str, dict[str, frozenset[str]]] = {
+    events.USER_CREATED: {"username": OVERSIGHT, "role": OVERSIGHT},
+    events.USER_DEACTIVATED: {},
+    events.USER_ROLE_CHANGED: {"from": OVERSIGHT, "to": OVERSIGHT},
+    events.LOGIN_SUCCEEDED: {"source": OVERSIGHT},
+    events.LOGIN_FAILED: {"username": AUDITOR, "reason": OVERSIGHT, "failures": OVERSIGHT, "source": OVERSIGHT},
+    events.LOGIN_LOCKED: {"until": OVERSIGHT, "source": OVERSIGHT, "lockouts": OVERSIGHT},
+    events.LOGIN_THROTTLED: {"scope": OVERSIGHT, "source": OVERSIGHT, "username": AUDITOR, "until": OVERSIGHT},
+    events.PASSWORD_CHANGED: {"other_sessions_ended": OVERSIGHT},
+    events.PASSWORD_RESET: {},
+    events.LOGGED_OUT: {},
+    events.ACCESS_DENIED: {"endpoint": OVERSIGHT, "method": OVERSIGHT},
+    events.PATIENT_REGISTERED: _PATIENT,
+    events.PATIENT_UPDATED: {"version": EVERYONE, "changes": EVERYONE},
+    events.REFERRAL_RECEIVED: {**_REFERRAL, "flags": EVERYONE, "linked_existing_patient": EVERYONE,
+                               "imd_quintile": EVERYONE, "previous_referral_id": EVERYONE,
+                               "ethnic_category": EVERYONE, "triage_due_at": EVERYONE, "version": EVERYONE,
+                               "sex": EVERYONE, "age_band": EVERYONE},
+    events.RECORD_VIEWED: {},
+    events.TRIAGE_SCRIPT_RECORDED: {"answers": CARE_TEAM, "suggested_formats": CARE_TEAM,
+                                    "proposed_adjustments": CARE_TEAM},
+    events.TRIAGE_ACCEPTED: _TRANSITION,
+    events.TRIAGE_ESCALATED: {**_TRANSITION, "reason": CARE_TEAM},
+    # The rejection's code and text are on the referral page for every role.
+    events.TRIAGE_REJECTED: {**_TRANSITION, "code": EVERYONE, "reason": EVERYONE},
+    events.TRIAGE_REJECTION_PROPOSED: {**_TRANSITION, "code": EVERYONE, "reason": EVERYONE, "review_id": EVERYONE},
+    events.REJECTION_UPHELD: _DECISION,
+    events.REJECTION_OVERTURNED: _DECISION,
+    events.CLARIFICATION_REQUESTED: {**_TRANSITION, "question": CARE_TEAM, "channel": EVERYONE,
+                                     "contact": CARE_TEAM, "due_at": EVERYONE},
+    events.CLARIFICATION_ATTEMPTED: {"method": EVERYONE, "reached": EVERYONE, "note": CARE_TEAM},
+    events.CLARIFICATION_ANSWERED: {**_TRANSITION, "response": CARE_TEAM, "close_reason": CARE_TEAM},
+    events.CLARIFICATION_CLOSED: {**_TRANSITION, "response": CARE_TEAM, "close_reason": CARE_TEAM},
+    events.CLARIFICATION_ESCALATED: {"due_at": EVERYONE, "overdue_by_minutes": EVERYONE},
+    events.APPOINTMENT_BOOKED: {"starts_at": EVERYONE, "format": EVERYONE, "place": CARE_TEAM, "notes": CARE_TEAM,
+                                "version": EVERYONE, "summary": EVERYONE},
+    events.APPOINTMENT_REBOOKED: {"from": CARE_TEAM, "to": CARE_TEAM},
+    **{action: {"status": EVERYONE, "attendance_code": EVERYONE, "reason": CARE_TEAM, "starts_at": EVERYONE,
+                "format": EVERYONE}
+       for action in (events.APPOINTMENT_CANCELLED, events.APPOINTMENT_ATTENDED, events.APPOINTMENT_DNA)},
+    events.FIRST_CONTACT: {**_TRANSITION, "appointment_id": EVERYONE, "first_contact_at": EVERYONE},
+    # Active adjustments show on every page that shows the patient (Accessible Information Standard: highly visible).
+    events.ADJUSTMENT_RECORDED: {"category": EVERYONE, "description": EVERYONE, "source": EVERYONE,
+                                 "consent_basis": EVERYONE, "review_date": EVERYONE},
+    events.ADJUSTMENT_UPDATED: {"changes": EVERYONE},
+    events.ADJUSTMENT_ENDED: {"reason": EVERYONE},
+    events.ADJUSTMENT_DELIVERY_RECORDED: {"deliveries": CARE_TEAM},
+    # The "was not brought" answer is a code, like the concern's status on the banner: its text is the concern's.
+    events.BARRIER_CHECK_OPENED: {"appointment_id": EVERYONE, "was_not_brought": EVERYONE},
+    events.BARRIER_CHECK_UPDATED: {"barriers": EVERYONE, "other": CARE_TEAM, "safeguarding": EVERYONE},
+    events.BARRIER_CHECK_ATTEMPTED: {"method": EVERYONE, "reached": EVERYONE, "note": CARE_TEAM},
+    events.BARRIER_CHECK_COMPLETED: {"outcome": EVERYONE, "alternative_format": EVERYONE, "barriers": EVERYONE,
+                                     "adjustment_id": EVERYONE, "safeguarding": EVERYONE},
+    events.BARRIER_CHECK_OVERRIDDEN: {"reason": CLINICAL},
+    events.SENIOR_REVIEW_FLAGGED: {"reason": EVERYONE, "review_id": EVERYONE},
+    events.DISCHARGE_REQUESTED: {**_TRANSITION, "reason": EVERYONE, "reason_text": CLINICAL, "dna_count": EVERYONE},
+    events.REFERRAL_DISCHARGED: {**_DECISION, "reason": EVERYONE, "safe_despite_concern": CLINICAL},
+    events.ENGAGEMENT_CONTINUED: _DECISION,
+    events.REFERRAL_RE_REFERRED: {"new_referral_id": EVERYONE, "summary": EVERYONE},
+    # Booking and managers learn that a concern exists, its kind and its steps (the banner shows as much); the
+    # concern, its route, actions, outcome and summary are for clinicians, seniors and the auditor.
+    events.SAFEGUARDING_RAISED: {"category": EVERYONE, "review_id": EVERYONE, "concern": CLINICAL},
+    events.SAFEGUARDING_ROUTED: {"routed_to": CLINICAL, "routed_on": CLINICAL, "reference": CLINICAL},
+    events.SAFEGUARDING_ACTION_RECORDED: {"action": CLINICAL},
+    events.SAFEGUARDING_CLOSED: {"outcome": CLINICAL, "summary": CLINICAL},
+    # audit_log.LOG_VERIFIED, spelled out: audit_log reads this module.
+    "audit.log_verified": {"ok": OVERSIGHT, "count": OVERSIGHT, "head_hash": OVERSIGHT, "bad_seq": OVERSIGHT,
+                           "reason": OVERSIGHT},
+    events.CHECKPOINT_TAKEN: {},  # no data: the event is its time and place in the chain
+    audit_sampling.SAMPLE_DRAWN: {key: OVERSIGHT for key in (
+        "record_type", "first_month", "last_month", "pathway", "segment", "segment_value", "stratify_by",
+        "allocation", "size", "seed", "population", "taken")},
+    # Independence: the audited see that a finding was recorded, managers its answers (governance), the auditor all.
+    audit_findings.FINDING_RECORDED: {"sample_id": EVERYONE, "record_id": EVERYONE, "version": EVERYONE,
+                                      "answers": OVERSIGHT, "note": AUDITOR, "reason": AUDITOR},
+    # Aggregate figures and plans with no patient in them.
+    governance.GOVERNANCE_OPENED: {key: EVERYONE for key in (
+        "pathway", "month", "gap_days", "ratio", "threshold_days", "breach", "special_cause")},
+    governance.GOVERNANCE_PLAN_RECORDED: {key: EVERYONE for key in (
+        "variance_explanation", "corrective_action", "lead_name", "due_date", "remeasure_month")},
+    governance.GOVERNANCE_CLOSED: {"closure_note": EVERYONE, "remeasure_month": EVERYONE,
+                                   "remeasured_gap_days": EVERYONE},
+}
+
+
+def may_read(action: str, key: str, role: str | None) -> bool:
+    """Whether `role` may read `key` of an `action` event: only what the table grants (unknown means no)."""
+    return role in POLICY.get(action, {}).get(key, ())
+
+
+@dataclass(frozen=True)
+class ShownEvent:
+    """An event as one role may see it: its envelope, the data it may read, and the names of what is withheld."""
+
+    seq: int
+    occurred_at: datetime
+    actor: str
+    actor_role: str | None
+    action: str
+    patient_id: int | None
+    referral_id: int | None
+    data: dict
+    withheld: tuple[str, ...]
+
+
+def shown(event: Event, actor_name: str | None, role: str | None) -> ShownEvent:
+    """The event with only the data keys `role` may read; the rest are named in `withheld`, so a page can say
+    that something is hidden without showing it."""
+    data = json.loads(event.data)
+    return ShownEvent(seq=event.seq, occurred_at=event.occurred_at, actor=actor_name or "System",
+                      actor_role=event.actor_role, action=event.action, patient_id=event.patient_id,
+                      referral_id=event.referral_id,
+                      data={k: v for k, v in data.items() if may_read(event.action, k, role)},
+                      withheld=tuple(k for k in data if not may_read(event.action, k, role)))

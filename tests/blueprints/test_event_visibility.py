@@ -1,0 +1,266 @@
+"""Every page that shows events shows each role only what domain/event_view.py lets it read: a patient with one of
+every kind of event, whose free text is all marked secret, read by each role on each of those pages."""
+import html
+import json
+import re
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from inclusive_access.domain import (
+    adjustments,
+    appointments,
+    audit_findings,
+    audit_sampling,
+    clarification,
+    discharge,
+    dna,
+    event_view,
+    events,
+    intake,
+    records,
+    reviews,
+    safeguarding,
+    triage,
+)
+from inclusive_access.domain.validation import LONDON
+from inclusive_access.extensions import db
+from inclusive_access.models import Event, Patient, Referral
+from inclusive_access.security import ACCESS
+from inclusive_access.template_filters import event_value
+from tests.blueprints.pages import script, staff
+from tests.factories import intake_row, make_referral, next_nhs_number
+
+ROLES = ("booking", "clinician", "senior", "auditor", "manager")
+#: the audit sample's first record is the patient's one adjustment: its page shows the patient's whole timeline
+PAGES = {"referrals.show_referral": "/referrals/{referral}", "patients.show_patient": "/patients/{patient}",
+         "audit.referral_timeline": "/audit/referrals/{referral}/timeline",
+         "audit.patient_timeline": "/audit/patients/{patient}/timeline",
+         "audit.sample_record": "/audit/samples/{sample}/records/1"}
+#: pages that show one referral's events; the others show all of the patient's
+REFERRAL_PAGES = ("referrals.show_referral", "audit.referral_timeline")
+#: actions about accounts, the log and governance: their events name no patient, so no timeline shows them
+UNLINKED = ("user.", "login.", "session.", "access.", "audit.log_", "audit.sample_", "audit.checkpoint_",
+            "governance.")
+#: views belong to the access log, so the clinical pages leave them out
+VIEWS_SHOWN = ("audit.referral_timeline", "audit.patient_timeline", "audit.sample_record")
+
+
+def _secret(key: str) -> str:
+    return f"Secret {key.replace('_', ' ')} text"
+
+
+def _history(session) -> dict:
+    """One patient, five referrals between them holding every action a patient's record can have, each free-text
+    field a marked secret. Clinical work is a clinician's, decisions a senior's, findings the auditor's."""
+    clinician, senior, auditor = (staff(session, role) for role in ("clinician", "senior", "auditor"))
+    now = datetime.now(UTC).replace(microsecond=0)
+    local = (now - timedelta(days=5)).astimezone(LONDON).strftime("%Y-%m-%d %H:%M")
+    nhs_number = next_nhs_number()
+    first = make_referral(session, clinician, nhs_number=nhs_number, imd_decile="1", received_at=local)
+    patient = session.get(Patient, first.patient_id)
+
+    triage.triage_referral(session, clinician, first, first.version, script(), [], "clarify",
+                           clarify={"question": _secret("question"), "channel": "telephone",
+                                    "contact_name": _secret("contact")}, now=now - timedelta(days=4))
+    asked = clarification.clarification_worklist(session)[0]
+    clarification.log_attempt(session, clinician, asked, "telephone", False, _secret("clarification note"))
+    clarification.escalate_overdue(session, now)
+    clarification.close_clarification(session, clinician, asked, asked.version, _secret("response"), None)
+    triage.triage_referral(session, clinician, first, first.version, script(), [], "escalate",
+                           reason_text=_secret("escalation reason"))
+    triage.triage_referral(session, senior, first, first.version, script(), [], "accept")
+
+    adjustment = adjustments.record_adjustment(session, clinician, patient, adjustments.AdjustmentDetails(
+        category="timing", description="Afternoon appointments only", consent_basis="patient"), "patient_request")
+    details = adjustments.AdjustmentDetails(category="timing", description="Afternoons after 2pm",
+                                            consent_basis="patient")
+    adjustments.update_adjustment(session, clinician, adjustment, adjustment.version, details)
+    met = {adjustment.id: (False, _secret("delivery reason"))}
+
+    booked = appointments.book_appointment(session, clinician, first, first.version, now + timedelta(days=2),
+                                           "clinic", _secret("place"), _secret("notes"))
+    appointments.rebook_appointment(session, clinician, booked, booked.version, now + timedelta(days=3), "clinic",
+                                    _secret("new place"))
+    appointments.record_outcome(session, clinician, booked, booked.version, "cancelled_patient",
+                                _secret("cancellation reason"))
+    for days in (3, 2):  # two missed: a barrier check each, and the senior review list
+        missed = appointments.book_appointment(session, clinician, first, first.version, now - timedelta(days=days),
+                                               "telephone", None)
+        appointments.record_outcome(session, clinician, missed, missed.version, "dna", deliveries=met)
+        check = dna.open_check_for(session, first.id)
+        if days == 3:
+            appointments.book_appointment(session, clinician, first, first.version, now - timedelta(days=2, hours=1),
+                                          "telephone", None, override_reason=_secret("override reason"))
+        dna.save_barriers(session, clinician, check, check.version, ["other"], _secret("other barrier"),
+                          "concern_raised")
+        dna.log_attempt(session, clinician, check, "telephone", True, _secret("barrier attempt note"))
+        dna.complete_barrier_check(session, clinician, check, check.version, "declined")
+    seen = next(a for a in appointments.appointments_for(session, first) if a.status == "booked")
+    appointments.record_outcome(session, clinician, seen, seen.version, "attended", deliveries=met)
+
+    concern = safeguarding.raise_concern(session, clinician, first, safeguarding.ConcernDetails(
+        "self_neglect", _secret("concern")))
+    safeguarding.route_concern(session, clinician, concern, concern.version, _secret("routed to"),
+                               now.astimezone(LONDON).date(), _secret("route reference"))
+    safeguarding.record_action(session, clinician, concern, _secret("safeguarding action"))
+    discharge.decide_review(session, senior, reviews.pending_review(session, first.id), first.version,
+                            discharge.Decision("continue", _secret("continue rationale"), plan=_secret("plan")))
+    review = discharge.request_discharge(session, clinician, first, first.version, "treatment_complete",
+                                         _secret("discharge request"))
+    discharge.decide_review(session, senior, review, first.version, discharge.Decision(
+        "approved", _secret("discharge rationale"), safe_despite_concern=_secret("safe despite concern")))
+    safeguarding.close_concern(session, senior, concern, concern.version, _secret("safeguarding outcome"),
+                               _secret("closing summary"))
+    row = {k: v for k, v in intake_row().items() if k in intake.REFERRAL_FIELDS}
+    intake.re_refer(session, clinician, first, row)
+    adjustments.end_adjustment(session, clinician, adjustment, adjustment.version, "No longer needed")
+
+    for decision in ("approved", "continue"):  # a flagged rejection upheld, and one overturned
+        proposed = make_referral(session, clinician, nhs_number=nhs_number)
+        triage.triage_referral(session, clinician, proposed, proposed.version, script(), [], "reject",
+                               reason_code="wrong_service", reason_text="Better met by the falls service")
+        discharge.decide_review(session, senior, reviews.pending_review(session, proposed.id), proposed.version,
+                                discharge.Decision(decision, _secret(f"{decision} review rationale"),
+                                                   plan=_secret("rejection plan") if decision == "continue" else None))
+
+    fields = {name: getattr(patient, name) for name in intake.PATIENT_FIELDS}
+    records.update_patient(session, clinician, patient, replace(intake.PatientDetails(**fields), imd_decile=5),
+                           patient.version)
+    unflagged = make_referral(session, clinician, nhs_number=nhs_number)
+    triage.triage_referral(session, clinician, unflagged, unflagged.version, script(), [], "clarify",
+                           clarify={"question": "Which knee?", "channel": "telephone", "contact_name": "Dr Example"})
+    unanswered = clarification.clarification_worklist(session)[0]
+    clarification.close_clarification(session, clinician, unanswered, unanswered.version, None,
+                                      _secret("close reason"))
+    triage.triage_referral(session, clinician, unflagged, unflagged.version, script(), [], "reject",
+                           reason_code="wrong_service", reason_text="Better met by the falls service")
+
+    month = now.astimezone(LONDON).strftime("%Y-%m")
+    sample = audit_sampling.draw_sample(session, auditor, audit_sampling.SampleRequest("adjustment", month, month,
+                                                                                       1, 7))
+    items = dict.fromkeys(audit_findings.CHECKLISTS["adjustment"], "compliant")
+    audit_findings.record_finding(session, auditor, sample.records[0],
+                                  audit_findings.FindingDetails(items, note=_secret("finding note")), None)
+    audit_findings.record_finding(session, auditor, sample.records[0], audit_findings.FindingDetails(
+        items, note=_secret("revised finding note"), reason=_secret("revision reason")), 1)
+    records.view_record(session, clinician, patient, first)
+    session.commit()
+    return {"patient": patient.id, "sample": sample.id,
+            "referrals": list(session.scalars(select(Referral.id).where(Referral.patient_id == patient.id)))}
+
+
+@pytest.fixture
+def history(app):
+    with app.app_context():
+        return _history(db.session)
+
+
+def _stored(app, patient_id: int) -> list[Event]:
+    with app.app_context():
+        rows = db.session.scalars(select(Event).where(Event.patient_id == patient_id).order_by(Event.seq)).all()
+        db.session.expunge_all()
+        return rows
+
+
+def _secrets(value) -> list[str]:
+    """The marked secrets in an event's value, however deep (a rebooking's places, a delivery's reasons)."""
+    if isinstance(value, dict):
+        return [text for inner in value.values() for text in _secrets(inner)]
+    if isinstance(value, list):
+        return [text for inner in value for text in _secrets(inner)]
+    return [value] if isinstance(value, str) and value.startswith("Secret ") else []
+
+
+def _row(body: str, seq: int) -> str | None:
+    found = re.search(rf'<tr[^>]*id="event-{seq}".*?</tr>', body, re.S)
+    return html.unescape(found.group(0)) if found else None
+
+
+def _shows(row: str, key: str) -> bool:
+    return re.search(rf"(?:^|[;>\s]){re.escape(key.replace('_', ' '))}: ", row) is not None
+
+
+def _pages(history: dict, role: str) -> list[tuple[str, str, int | None]]:
+    """(endpoint, url, referral shown or None for the whole patient) for each page of events the role may open."""
+    pages = []
+    for endpoint, url in PAGES.items():
+        if role not in ACCESS[endpoint]:
+            continue
+        referrals = history["referrals"] if endpoint in REFERRAL_PAGES else [None]
+        pages += [(endpoint, url.format(referral=r, patient=history["patient"], sample=history["sample"]), r)
+                  for r in referrals]
+    return pages
+
+
+def test_the_history_has_every_action_a_patients_record_can_have(app, history):
+    shown = {e.action for e in _stored(app, history["patient"])}
+    assert {a for a in event_view.POLICY if not a.startswith(UNLINKED)} - shown == set()
+
+
+def test_every_key_an_event_carries_has_a_decision(app, history):
+    undecided = {(e.action, key) for e in _stored(app, history["patient"]) for key in json.loads(e.data)
+                 if key not in event_view.POLICY.get(e.action, {})}
+    assert undecided == set(), "add these to event_view.POLICY: who may read them?"
+
+
+def _check_row(row: str, event: Event, role: str) -> None:
+    """Each key the role may read is shown with its value; each other key is only named as withheld."""
+    assert event.action in row
+    for key, value in json.loads(event.data).items():
+        if event_view.may_read(event.action, key, role):
+            assert f"{key.replace('_', ' ')}: {event_value(value)}" in row, (event.action, key)
+        else:
+            assert not _shows(row, key), (event.action, key)
+            assert re.search(rf"Details withheld</strong> from your role: [^<]*{key.replace('_', ' ')}", row), (
+                event.action, key)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_page_of_events_shows_each_role_only_what_the_policy_lets_it_read(app, client, login_as, history,
+                                                                               role):
+    login_as(role)
+    stored = _stored(app, history["patient"])
+    secrets = {text for e in stored for value in json.loads(e.data).values() for text in _secrets(value)}
+    readable = {text for e in stored for key, value in json.loads(e.data).items()
+                if event_view.may_read(e.action, key, role) for text in _secrets(value)}
+    pages = _pages(history, role)
+    assert pages, f"{role} opens no page of events"
+    for endpoint, url, referral_id in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = html.unescape(response.get_data(as_text=True))
+        for event in stored:
+            if referral_id is not None and event.referral_id != referral_id:
+                continue
+            row = _row(body, event.seq)
+            if event.action == events.RECORD_VIEWED and endpoint not in VIEWS_SHOWN:
+                assert row is None, url
+            else:
+                assert row is not None, (url, event.action)
+                _check_row(row, event, role)
+        assert [s for s in secrets - readable if s in body] == [], url
+
+
+@pytest.mark.parametrize("role", ["booking", "manager"])
+def test_booking_staff_and_managers_learn_a_concern_exists_and_its_kind_never_its_text(app, client, login_as,
+                                                                                       history, role):
+    login_as(role)
+    with app.app_context():
+        raised = db.session.scalars(select(Event).where(Event.action == events.SAFEGUARDING_RAISED)).one()
+    body = html.unescape(client.get(f"/referrals/{raised.referral_id}").get_data(as_text=True))
+    row = _row(body, raised.seq)
+    assert "category: self_neglect" in row
+    assert "Details withheld</strong> from your role: concern" in row
+    assert _secret("concern") not in body
+
+
+def test_safeguarding_detail_on_a_timeline_goes_to_the_roles_that_may_open_the_concern():
+    concern_page = ACCESS["safeguarding.show_concern"]
+    for action in (events.SAFEGUARDING_RAISED, events.SAFEGUARDING_ROUTED, events.SAFEGUARDING_ACTION_RECORDED,
+                   events.SAFEGUARDING_CLOSED):
+        text = {key: roles for key, roles in event_view.POLICY[action].items() if key not in ("category", "review_id")}
+        assert text, action
+        assert all(roles == concern_page for roles in text.values()), action
