@@ -116,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
     from inclusive_access.blueprints.clarification import bp as clarification_bp
     from inclusive_access.blueprints.discharge import bp as discharge_bp
     from inclusive_access.blueprints.dna import bp as dna_bp
+    from inclusive_access.blueprints.home import bp as home_bp
     from inclusive_access.blueprints.intake import bp as intake_bp
     from inclusive_access.blueprints.ops import bp as ops_bp
     from inclusive_access.blueprints.patients import bp as patients_bp
@@ -124,7 +125,7 @@ def register_blueprints(app: Flask) -> None:
     from inclusive_access.blueprints.safeguarding import bp as safeguarding_bp
     from inclusive_access.blueprints.triage import bp as triage_bp
 
-    for bp in (auth_bp, admin_bp, intake_bp, referrals_bp, patients_bp, triage_bp, clarification_bp,
+    for bp in (home_bp, auth_bp, admin_bp, intake_bp, referrals_bp, patients_bp, triage_bp, clarification_bp,
                appointments_bp, dna_bp, adjustments_bp, discharge_bp, safeguarding_bp, reports_bp, audit_bp, ops_bp):
         app.register_blueprint(bp)
 

@@ -112,8 +112,9 @@ def load(session: Session, patients: int, referrals: int, seed: int,
                 ["falls at home", "reduced mobility after discharge", "low mood and isolation",
                  "knee pain limiting work", "memory concerns", "back pain", "anxiety"]),
             urgency=rng.choices(["routine", "urgent"], [80, 20])[0], external_ref=None)
+        # used only when the patient is still open on the pathway: staff confirm a second referral there
         referral, _linked = intake.receive_referral(session, rng.choice(intake_actors), people[owner], details,
-                                                    now=at)
+                                                    now=at, duplicate_reason="Synthetic demo: a second problem")
         _progress_triage(session, rng, referral, actor_for(users["booking"]), actor_for(users["clinician"]),
                          actor_for(users["senior"]), now)
         if progress:

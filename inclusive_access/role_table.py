@@ -14,7 +14,8 @@ BEGIN = ("<!-- role table: generated from security.ACCESS by `python -m inclusiv
          "do not edit by hand -->")
 END = "<!-- end of role table -->"
 #: blueprint -> the area of work it serves, in the table's words
-AREAS = {"auth": "Signing in", "referrals": "Referrals", "patients": "Patients", "intake": "Intake",
+AREAS = {"auth": "Signing in", "home": "Home (/ opens your own work)",
+         "referrals": "Referrals", "patients": "Patients", "intake": "Intake",
          "triage": "Triage", "clarification": "Clarifications", "appointments": "Appointments",
          "dna": "Barrier checks", "adjustments": "Reasonable adjustments", "discharge": "Discharge and senior review",
          "safeguarding": "Safeguarding", "reports": "Equity reports and governance", "audit": "Audit",

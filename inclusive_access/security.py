@@ -27,6 +27,7 @@ PASSWORD_CHANGE = frozenset({"auth.change_password", "auth.logout"})
 ACCESS: dict[str, frozenset[str]] = {
     "auth.logout": READ_ALL,
     "auth.change_password": READ_ALL,
+    "home.index": READ_ALL,
     "referrals.index": READ_ALL,
     "referrals.list_referrals": READ_ALL,
     "referrals.show_referral": READ_ALL,
@@ -44,6 +45,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "appointments.book_appointment": BOOKING_WORK,
     "appointments.rebook_appointment": BOOKING_WORK,
     "appointments.record_outcome": CLINICAL_JUDGEMENT,
+    "appointments.record_past_contact": CLINICAL_JUDGEMENT,
     "dna.worklist": BOOKING_WORK,
     "dna.show_check": BOOKING_WORK,
     "dna.save_barriers": BOOKING_WORK,

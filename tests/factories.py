@@ -40,9 +40,11 @@ def intake_row(**overrides) -> dict:
     return row
 
 
-def make_referral(session: Session, actor=SYSTEM, **overrides) -> Referral:
+def make_referral(session: Session, actor=SYSTEM, duplicate_reason: str | None = "Another problem, for the test",
+                  **overrides) -> Referral:
+    """A referral; for a patient already open on the pathway, confirmed with `duplicate_reason` (None: refused)."""
     patient, referral = intake.parse_intake(session, intake_row(**overrides))
-    row, _linked = intake.receive_referral(session, actor, patient, referral)
+    row, _linked = intake.receive_referral(session, actor, patient, referral, duplicate_reason=duplicate_reason)
     return row
 
 

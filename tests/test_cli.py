@@ -160,6 +160,29 @@ def test_skip_invalid_reports_every_bad_row(app, runner, tmp_path):
     assert referral_refs(app) == {rows[0]["external_ref"], rows[-1]["external_ref"]}
 
 
+def test_a_row_for_a_patient_open_on_the_pathway_is_refused_unless_it_gives_a_reason(app, runner, tmp_path):
+    with app.app_context():
+        open_one = make_referral(db.session)
+        nhs, open_id = open_one.patient.nhs_number, open_one.id
+        db.session.commit()
+    new_patient = intake_row()
+    rows = [intake_row(nhs_number=nhs), new_patient, intake_row(nhs_number=new_patient["nhs_number"]),
+            intake_row(nhs_number=nhs, pathway="frailty")]
+    columns = [*bulk_import.COLUMNS, "duplicate_reason"]
+    refused = import_file(app, runner, write_csv(tmp_path / "open.csv", rows, columns), "--skip-invalid")
+    assert refused.exit_code == 0, refused.output
+    assert "Imported 2; already present 0; rejected 2." in refused.output
+    assert (f"line 2: pathway: This patient already has an open referral on this pathway (referral {open_id}); "
+            "give a duplicate_reason to add another") in refused.stderr
+    assert "line 4: pathway: This patient already has an open referral on this pathway (line 3 of this file)" in (
+        refused.stderr)
+    reasons = [{**row, "duplicate_reason": "Hospital team referral for a new problem"} for row in rows[:3:2]]
+    confirmed = import_file(app, runner, write_csv(tmp_path / "confirmed.csv", reasons, columns))
+    assert confirmed.exit_code == 0, confirmed.output
+    assert "Imported 2; already present 0; rejected 0." in confirmed.output
+    assert counts(app)["referrals"] == 5
+
+
 def test_rerunning_a_file_creates_no_duplicates(app, runner, tmp_path):
     rows = [intake_row(), intake_row(), intake_row()]
     source = write_csv(tmp_path / "referrals.csv", rows)

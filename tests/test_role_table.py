@@ -15,6 +15,6 @@ def test_the_table_says_who_does_the_work_that_moved():
     assert ('| Barrier checks | answer the "was not brought" safeguarding question (in save barriers) '
             '| no | yes | yes | no | no |') in table
     assert "| Barrier checks | worklist, show check, save barriers, log attempt | yes | yes | yes | no | no |" in table
-    assert "| Appointments | record outcome | no | yes | yes | no | no |" in table
+    assert "| Appointments | record outcome, record past contact | no | yes | yes | no | no |" in table
     assert ("| Audit | list samples, new sample, show sample, sample record, sample summary, export summary "
             "| no | no | no | yes | no |") in table

@@ -1,17 +1,29 @@
-"""What several workflows' routes share: the service policy from config and the conflict page."""
+"""What several workflows' routes share: the service policy from config, the access log and the conflict page."""
 from collections.abc import Callable
 
 from flask import current_app, flash, render_template
+from flask_login import current_user
 
+from inclusive_access.domain import records
+from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import StaleRecord
 from inclusive_access.domain.policy import Policy
 from inclusive_access.extensions import db
 from inclusive_access.htmx import is_fragment_request
-from inclusive_access.models import Patient
+from inclusive_access.models import Patient, Referral
 
 
 def current_policy() -> Policy:
     return Policy.from_mapping(current_app.config)
+
+
+def log_view(patient: Patient, referral: Referral | None = None) -> None:
+    """This page shows the patient's record: log the view, for the route's one commit before it renders.
+
+    Worklists are not logged (a name to pick work by is not the record, and they refresh every minute), nor
+    htmx fragments of a page whose full load was logged already.
+    """
+    records.view_record(db.session, actor_for(current_user), patient, referral)
 
 
 def conflict(stale: StaleRecord, load_patient: Callable[[], Patient] | None, back_url: str, what: str = "record",

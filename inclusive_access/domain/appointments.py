@@ -1,5 +1,5 @@
 """Appointments: book, rebook, cancel, and record what happened; the first attendance is first contact."""
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from inclusive_access.domain import adjustments, dna, events, locking, referral_flow, states
 from inclusive_access.domain.access import CLINICAL_JUDGEMENT, require_role
 from inclusive_access.domain.actors import Actor
+from inclusive_access.domain.clocks import LONDON
 from inclusive_access.domain.errors import (
     BarrierCheckOpen,
     DuplicateSubmission,
@@ -24,20 +25,33 @@ OUTCOMES = {"attended": "Attended", "dna": "Did not attend", "cancelled_patient"
 OVERRIDE_ROLES = frozenset({"clinician", "senior"})
 #: NHS Data Dictionary "attended or did not attend" codes, for exports
 ATTENDANCE_CODES = {"attended": "5", "dna": "3", "cancelled_patient": "2", "cancelled_service": "4"}
+#: what a past contact can have been: a cancellation never happened, so there is nothing to record after the fact
+PAST_OUTCOMES = {"attended": OUTCOMES["attended"], "dna": OUTCOMES["dna"]}
 
 
-def _validate(starts_at: datetime | None, fmt: str, place: str | None, duration: int) -> None:
+def _booking_errors(starts_at: datetime | None, fmt: str, place: str | None, duration: int,
+                    received_at: datetime, now: datetime, past: bool = False) -> dict[str, str]:
+    """Check the booking's fields and its time: never before the referral arrived (a negative wait), and in the
+    future unless `past` (record_past_contact), which must be no later than now."""
     errors = {}
     if starts_at is None:
         errors["starts_at"] = "Enter the date and time of the appointment"
+    elif starts_at < received_at:
+        errors["starts_at"] = ("The time is before the referral was received "
+                               f"({received_at.astimezone(LONDON):%d %b %Y %H:%M}): check the date")
+    elif past and starts_at > now:
+        errors["starts_at"] = "The time is in the future: book an appointment instead"
+    # the form has minute precision: a time in the current minute is not yet past
+    elif not past and starts_at < now - timedelta(seconds=now.second, microseconds=now.microsecond):
+        errors["starts_at"] = ("The time is in the past: enter a future time, or, if the contact already happened, "
+                               "ask a clinician to record a past contact")
     if fmt not in FORMATS:
         errors["format"] = "Select the format"
     if fmt in ("clinic", "community_venue") and not place:
         errors["place"] = "Enter where the appointment is"
     if not 5 <= duration <= 240:
         errors["duration_minutes"] = "Length must be between 5 and 240 minutes"
-    if errors:
-        raise InvalidInput(errors)
+    return errors
 
 
 def book_appointment(session: Session, actor: Actor, referral: Referral, seen_version: int, starts_at: datetime,
@@ -51,13 +65,11 @@ def book_appointment(session: Session, actor: Actor, referral: Referral, seen_ve
     """
     now = now or datetime.now(UTC)
     events.lock_log(session)
-    if submission_token:
-        existing = session.scalar(select(Appointment.id).where(Appointment.submission_token == submission_token))
-        if existing:
-            raise DuplicateSubmission(existing)
+    _check_token(session, submission_token)
     referral_flow.check_version(session, referral, seen_version)
     states.next_state(referral.state, "book", actor.role)
-    _validate(starts_at, fmt, place, duration)
+    if errors := _booking_errors(starts_at, fmt, place, duration, referral.received_at, now):
+        raise InvalidInput(errors)
     open_check = dna.open_check_for(session, referral.id)
     if open_check is not None:
         _override(session, actor, referral, open_check, override_reason, now)
@@ -74,6 +86,52 @@ def book_appointment(session: Session, actor: Actor, referral: Referral, seen_ve
                   patient_id=referral.patient_id, referral_id=referral.id, now=now,
                   data={"starts_at": starts_at, "format": fmt, "place": place, "notes": notes,
                         "version": referral.version, "summary": f"Appointment booked ({FORMATS[fmt]})"})
+    return appointment
+
+
+def _check_token(session: Session, submission_token: str | None) -> None:
+    if submission_token:
+        existing = session.scalar(select(Appointment.id).where(Appointment.submission_token == submission_token))
+        if existing:
+            raise DuplicateSubmission(existing)
+
+
+def record_past_contact(session: Session, actor: Actor, referral: Referral, seen_version: int, starts_at: datetime,
+                        fmt: str, place: str | None, outcome: str, reason: str | None, notes: str | None = None,
+                        duration: int = 30, submission_token: str | None = None, now: datetime | None = None,
+                        deliveries: dict[int, tuple[bool, str | None]] | None = None) -> Appointment:
+    """Record a contact that already happened (attended or missed), with the reason it was not booked ahead.
+
+    Booking refuses past times, so this is the one way a past contact gets in: a clinician's explicit act, between
+    the referral's receipt and now, its booked and outcome events marked retrospective with the reason. It is not
+    a rebooking, so an open barrier check neither blocks it nor is linked to it.
+    """
+    now = now or datetime.now(UTC)
+    require_role(actor, CLINICAL_JUDGEMENT)
+    events.lock_log(session)
+    _check_token(session, submission_token)
+    referral_flow.check_version(session, referral, seen_version)
+    states.next_state(referral.state, "book", actor.role)
+    errors = _booking_errors(starts_at, fmt, place, duration, referral.received_at, now, past=True)
+    if outcome not in PAST_OUTCOMES:
+        errors["outcome"] = "Select whether the patient attended or missed it"
+    if not reason:
+        errors["reason"] = "Give the reason this contact is recorded after it happened"
+    if errors:
+        raise InvalidInput(errors)
+    appointment = Appointment(referral_id=referral.id, starts_at=starts_at, duration_minutes=duration, format=fmt,
+                              place=place, notes=notes, booked_by=actor.user_id, booked_at=now,
+                              submission_token=submission_token)
+    session.add(appointment)
+    session.flush()
+    referral_flow.touch(session, referral)
+    retrospective = {"retrospective": True, "reason": reason}
+    events.record(session, actor, events.APPOINTMENT_BOOKED, "appointment", appointment.id,
+                  patient_id=referral.patient_id, referral_id=referral.id, now=now,
+                  data={"starts_at": starts_at, "format": fmt, "place": place, "notes": notes,
+                        "version": referral.version, "summary": f"Past contact recorded ({FORMATS[fmt]})",
+                        **retrospective})
+    _settle(session, actor, appointment, referral, outcome, None, now, deliveries, retrospective)
     return appointment
 
 
@@ -102,7 +160,8 @@ def rebook_appointment(session: Session, actor: Actor, appointment: Appointment,
     events.lock_log(session)
     referral = _open(session, appointment, seen_version)
     states.next_state(referral.state, "book", actor.role)
-    _validate(starts_at, fmt, place, appointment.duration_minutes)
+    if errors := _booking_errors(starts_at, fmt, place, appointment.duration_minutes, referral.received_at, now):
+        raise InvalidInput(errors)
     before = {"starts_at": appointment.starts_at, "format": appointment.format, "place": appointment.place}
     appointment.starts_at, appointment.format, appointment.place, appointment.notes = starts_at, fmt, place, notes
     locking.flush(session, "appointment")
@@ -125,6 +184,12 @@ def record_outcome(session: Session, actor: Actor, appointment: Appointment, see
     require_role(actor, CLINICAL_JUDGEMENT)
     events.lock_log(session)
     referral = _open(session, appointment, seen_version)
+    _settle(session, actor, appointment, referral, outcome, reason, now, deliveries)
+
+
+def _settle(session: Session, actor: Actor, appointment: Appointment, referral: Referral, outcome: str,
+            reason: str | None, now: datetime, deliveries: dict[int, tuple[bool, str | None]] | None,
+            retrospective: dict | None = None) -> None:
     if outcome not in OUTCOMES:
         raise InvalidInput({"outcome": "Select what happened"})
     if outcome.startswith("cancelled") and not reason:
@@ -144,7 +209,7 @@ def record_outcome(session: Session, actor: Actor, appointment: Appointment, see
     events.record(session, actor, action, "appointment", appointment.id, patient_id=referral.patient_id,
                   referral_id=referral.id, now=now,
                   data={"status": outcome, "attendance_code": ATTENDANCE_CODES[outcome], "reason": reason,
-                        "starts_at": appointment.starts_at, "format": appointment.format})
+                        "starts_at": appointment.starts_at, "format": appointment.format, **(retrospective or {})})
     _record_deliveries(session, actor, appointment, referral, answers, now)
     if outcome == "dna":
         dna.open_barrier_check(session, actor, appointment, referral, now)

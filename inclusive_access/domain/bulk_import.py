@@ -7,13 +7,15 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import intake
+from inclusive_access.domain import intake, states
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import InvalidInput
 from inclusive_access.domain.policy import DEFAULT_POLICY, Policy
-from inclusive_access.models import Referral
+from inclusive_access.models import Pathway, Patient, Referral
 
 COLUMNS = tuple(f for f in intake.PATIENT_FIELDS) + intake.REFERRAL_FIELDS
+#: an optional column: a row for a patient with an open referral on its pathway is refused unless this says why
+DUPLICATE_REASON = "duplicate_reason"
 
 
 @dataclass
@@ -49,14 +51,46 @@ def _already_imported(session: Session, refs: set[str], batch: int = 1000) -> se
     return known
 
 
+def _open_referrals(session: Session, nhs_numbers: set[str], batch: int = 1000) -> dict[tuple[str, str], str]:
+    """(NHS number, pathway code) -> which open referral the patient already has there, for the patients named."""
+    numbers, found = sorted(nhs_numbers), {}
+    for start in range(0, len(numbers), batch):  # bounded IN lists, as above
+        for nhs, code, referral_id in session.execute(
+                select(Patient.nhs_number, Pathway.code, Referral.id).join(Referral.patient).join(Referral.pathway)
+                .where(Patient.nhs_number.in_(numbers[start:start + batch]),
+                       Referral.state.not_in(states.CLOSED_STATES)).order_by(Referral.id)):
+            found.setdefault((nhs, code), f"referral {referral_id}")
+    return found
+
+
+def _refuse_open_pathways(session: Session, parsed: list, report: ImportReport) -> list:
+    """The rows the intake form's open-referral rule allows, each with its reason from the optional column.
+
+    A patient already open on the row's pathway, in the database or on an earlier row of the file, needs a reason.
+    """
+    open_now = _open_referrals(session, {patient.nhs_number for _line, _row, patient, _referral in parsed})
+    allowed = []
+    for line, row, patient, referral in parsed:
+        key = (patient.nhs_number, referral.pathway_code)
+        reason = (row.get(DUPLICATE_REASON) or "").strip()
+        if key in open_now and not reason:
+            report.rejected.append((line, row, "pathway: This patient already has an open referral on this pathway "
+                                               f"({open_now[key]}); give a {DUPLICATE_REASON} to add another"))
+            continue
+        open_now.setdefault(key, f"line {line} of this file")
+        allowed.append((patient, referral, reason or None))
+    return allowed
+
+
 def import_referrals(session: Session, actor: Actor, rows: Iterable[tuple[int, dict]], skip_invalid: bool,
                      policy: Policy = DEFAULT_POLICY, progress: Callable[[int], None] | None = None) -> ImportReport:
     """Validate every row first; then receive the valid ones (all rows must be valid unless skip_invalid).
 
     A row whose external reference is already in the database was imported before and is counted,
-    not duplicated, so re-running a file is safe.
+    not duplicated, so re-running a file is safe. A row for a patient with an open referral on its pathway
+    is refused unless its optional duplicate_reason column says why another is needed.
     """
-    report, valid, seen_refs = ImportReport(), [], set()
+    report, parsed, seen_refs = ImportReport(), [], set()
     rows = list(rows)
     known = _already_imported(session, {(r.get("external_ref") or "").strip() for _, r in rows} - {""})
     for line, row in rows:
@@ -72,13 +106,15 @@ def import_referrals(session: Session, actor: Actor, rows: Iterable[tuple[int, d
             continue
         seen_refs.add(ref)
         try:
-            valid.append(intake.parse_intake(session, row))
+            parsed.append((line, row, *intake.parse_intake(session, row)))
         except InvalidInput as exc:
             report.rejected.append((line, row, "; ".join(f"{k}: {v}" for k, v in exc.errors.items())))
+    valid = _refuse_open_pathways(session, parsed, report)
+    report.rejected.sort(key=lambda rejected: rejected[0])
     if report.rejected and not skip_invalid:
         return report
-    for done, (patient, referral) in enumerate(valid, start=1):
-        intake.receive_referral(session, actor, patient, referral, policy=policy)
+    for done, (patient, referral, reason) in enumerate(valid, start=1):
+        intake.receive_referral(session, actor, patient, referral, policy=policy, duplicate_reason=reason)
         report.imported += 1
         if progress:
             progress(done)

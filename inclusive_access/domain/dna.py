@@ -1,16 +1,23 @@
 """The graded response to a missed appointment: a barrier check, never an automatic discharge."""
 from datetime import UTC, date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import adjustments, clocks, events, locking, reviews, submissions
+from inclusive_access.domain import adjustments, clocks, events, locking, reviews, safeguarding, submissions
 from inclusive_access.domain.access import BOOKING_WORK, CLINICAL_JUDGEMENT, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import InvalidInput, StaleRecord
 from inclusive_access.domain.policy import DEFAULT_POLICY, Policy
 from inclusive_access.domain.validation import LONDON
-from inclusive_access.models import Appointment, BarrierCheck, BarrierContactAttempt, Patient, Referral
+from inclusive_access.models import (
+    Appointment,
+    BarrierCheck,
+    BarrierContactAttempt,
+    Patient,
+    Referral,
+    SafeguardingConcern,
+)
 
 BARRIERS = {"transport_cost": "Transport cost", "safety": "Safety", "childcare": "Childcare", "work": "Work",
             "language": "Language", "cognition": "Cognition or memory", "digital_access": "Digital access",
@@ -25,6 +32,8 @@ ALTERNATIVES = {"telephone": "Telephone", "telephone_interpreter": "Telephone wi
                 "home_visit": "Home visit", "community_venue": "Community venue", "evening": "Evening slot"}
 #: the "was not brought" safeguarding answer is a safeguarding judgement: booking staff record barriers only
 SAFEGUARDING_ANSWER_ROLES = CLINICAL_JUDGEMENT
+#: what is left when the answer is "Concern raised" but no concern is on the safeguarding route
+LEFT_RAISE_CONCERN = "Raise the safeguarding concern on the safeguarding route"
 #: unreached attempts that put a referral on the senior review list
 UNREACHED_ATTEMPTS_FOR_REVIEW = 3
 
@@ -92,29 +101,57 @@ def _editable(check: BarrierCheck, seen_version: int) -> None:
         raise StaleRecord("This barrier check changed since you opened it.")
 
 
+def concern_for(session: Session, check: BarrierCheck) -> SafeguardingConcern | None:
+    """The concern on the safeguarding route that a "Concern raised" answer stands for: one raised on the referral
+    since the check opened, or one still open on it (the route already holds it)."""
+    return session.scalar(select(SafeguardingConcern).where(
+        SafeguardingConcern.referral_id == check.referral_id,
+        or_(SafeguardingConcern.raised_at >= check.opened_at, SafeguardingConcern.status == "open"))
+        .order_by(SafeguardingConcern.raised_at.desc(), SafeguardingConcern.id.desc()).limit(1))
+
+
+def _concern_errors(concern: safeguarding.ConcernDetails) -> dict[str, str]:
+    """The concern's own messages, under the names its fields have on the barrier check."""
+    return {f"concern_{'text' if name == 'concern' else name}": message for name, message in concern.errors().items()}
+
+
 def save_barriers(session: Session, actor: Actor, check: BarrierCheck, seen_version: int, barriers: list[str],
-                  other: str | None, safeguarding: str | None, now: datetime | None = None) -> None:
-    """Save the barriers found (and the safeguarding answer) as the user goes: nothing is lost on leaving."""
+                  other: str | None, safeguarding_answer: str | None,
+                  concern: safeguarding.ConcernDetails | None = None, now: datetime | None = None) -> None:
+    """Save the barriers found (and the safeguarding answer) as the user goes: nothing is lost on leaving.
+
+    "Concern raised" is never just a word on the check: the concern described with it is raised on the
+    safeguarding route in the same transaction, unless one raised since the check opened (or still open) is there.
+    """
     require_role(actor, BOOKING_WORK)
-    if safeguarding is not None:
+    if safeguarding_answer is not None or concern is not None:
         require_role(actor, SAFEGUARDING_ANSWER_ROLES)
     now = now or datetime.now(UTC)
     _editable(check, seen_version)
+    answer = safeguarding_answer or check.safeguarding
     errors = {}
     if any(b not in BARRIERS for b in barriers):
         errors["barriers"] = "Select barriers from the list"
     if "other" in barriers and not other:
         errors["other_barrier"] = "Describe the other barrier"
-    if safeguarding is not None and safeguarding not in SAFEGUARDING:
+    if safeguarding_answer is not None and safeguarding_answer not in SAFEGUARDING:
         errors["safeguarding"] = "Select an answer to the safeguarding question"
+    elif concern is not None and answer != "concern_raised":
+        errors["safeguarding"] = 'Select "Concern raised" to raise the concern you described'
+    linked = concern_for(session, check) if answer == "concern_raised" and concern is None else None
+    if answer == "concern_raised" and linked is None:
+        errors.update(_concern_errors(concern or safeguarding.ConcernDetails("", "")))
     if errors:
         raise InvalidInput(errors)
+    if concern is not None:
+        linked = safeguarding.raise_concern(session, actor, check.referral, concern, now=now)
     check.barriers, check.other_barrier = sorted(set(barriers)), other if "other" in barriers else None
-    check.safeguarding = safeguarding or check.safeguarding
+    check.safeguarding = answer
     locking.flush(session, "barrier check")
     events.record(session, actor, events.BARRIER_CHECK_UPDATED, "barrier_check", check.id,
                   patient_id=check.referral.patient_id, referral_id=check.referral_id, now=now,
-                  data={"barriers": check.barriers, "other": check.other_barrier, "safeguarding": check.safeguarding})
+                  data={"barriers": check.barriers, "other": check.other_barrier, "safeguarding": check.safeguarding,
+                        "concern_id": linked.id if linked else None})
 
 
 def log_attempt(session: Session, actor: Actor, check: BarrierCheck, method: str, reached: bool,
@@ -142,7 +179,7 @@ def log_attempt(session: Session, actor: Actor, check: BarrierCheck, method: str
     return attempt
 
 
-def remaining(check: BarrierCheck) -> list[str]:
+def remaining(session: Session, check: BarrierCheck) -> list[str]:
     """What is left before the check can be completed, in words for the page."""
     left = []
     if check.barriers is None:
@@ -151,6 +188,8 @@ def remaining(check: BarrierCheck) -> list[str]:
         left.append("Log at least one contact attempt")
     if check.was_not_brought and not check.safeguarding:
         left.append("Answer the safeguarding question (was not brought)")
+    if check.safeguarding == "concern_raised" and concern_for(session, check) is None:
+        left.append(LEFT_RAISE_CONCERN)
     if check.outcome is None:
         left.append("Record the outcome")
     return left
@@ -160,7 +199,8 @@ def complete_barrier_check(session: Session, actor: Actor, check: BarrierCheck, 
                            alternative_format: str | None = None,
                            adjustment: adjustments.AdjustmentDetails | None = None,
                            now: datetime | None = None) -> None:
-    """Record the outcome. A "was not brought" check needs the safeguarding answer first.
+    """Record the outcome. A "was not brought" check needs the safeguarding answer first, and "Concern raised"
+    its concern on the safeguarding route.
 
     Rebooking itself is a booking (appointments.book_appointment), allowed once the check is complete;
     `link_rebooking` then records which appointment it was.
@@ -177,6 +217,9 @@ def complete_barrier_check(session: Session, actor: Actor, check: BarrierCheck, 
         errors["alternative_format"] = "Select which alternative was offered"
     if check.was_not_brought and not check.safeguarding:
         errors["safeguarding"] = "Answer the safeguarding question: this patient was not brought"
+    linked = concern_for(session, check) if check.safeguarding == "concern_raised" else None
+    if check.safeguarding == "concern_raised" and linked is None:
+        errors["concern_text"] = LEFT_RAISE_CONCERN
     if not check.attempts and outcome != "rebooked":
         errors["method"] = "Log the attempts to reach the patient first"
     if errors:
@@ -191,7 +234,8 @@ def complete_barrier_check(session: Session, actor: Actor, check: BarrierCheck, 
     events.record(session, actor, events.BARRIER_CHECK_COMPLETED, "barrier_check", check.id,
                   patient_id=check.referral.patient_id, referral_id=check.referral_id, now=now,
                   data={"outcome": outcome, "alternative_format": alternative_format, "barriers": check.barriers,
-                        "adjustment_id": check.adjustment_id, "safeguarding": check.safeguarding})
+                        "adjustment_id": check.adjustment_id, "safeguarding": check.safeguarding,
+                        "concern_id": linked.id if linked else None})
 
 
 def link_rebooking(check: BarrierCheck, appointment: Appointment) -> None:

@@ -38,6 +38,14 @@ class DuplicateSubmission(DomainError):
         self.existing_id = existing_id
 
 
+class OpenReferralExists(DomainError):
+    """The patient already has an open referral on this pathway; another needs a confirmed reason."""
+
+    def __init__(self, existing_id: int):
+        super().__init__("This patient already has an open referral on this pathway.")
+        self.existing_id = existing_id
+
+
 class InvalidInput(DomainError):
     """Input that fails a rule of the record; `errors` maps field names to messages."""
 

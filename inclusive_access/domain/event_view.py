@@ -44,7 +44,8 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     events.REFERRAL_RECEIVED: {**_REFERRAL, "flags": EVERYONE, "linked_existing_patient": EVERYONE,
                                "imd_quintile": EVERYONE, "previous_referral_id": EVERYONE,
                                "ethnic_category": EVERYONE, "triage_due_at": EVERYONE, "version": EVERYONE,
-                               "sex": EVERYONE, "age_band": EVERYONE},
+                               "sex": EVERYONE, "age_band": EVERYONE, "open_referral_id": EVERYONE,
+                               "duplicate_reason": CARE_TEAM},
     events.RECORD_VIEWED: {},
     events.TRIAGE_SCRIPT_RECORDED: {"answers": CARE_TEAM, "suggested_formats": CARE_TEAM,
                                     "proposed_adjustments": CARE_TEAM},
@@ -61,11 +62,13 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     events.CLARIFICATION_ANSWERED: {**_TRANSITION, "response": CARE_TEAM, "close_reason": CARE_TEAM},
     events.CLARIFICATION_CLOSED: {**_TRANSITION, "response": CARE_TEAM, "close_reason": CARE_TEAM},
     events.CLARIFICATION_ESCALATED: {"due_at": EVERYONE, "overdue_by_minutes": EVERYONE},
+    # a past contact (record_past_contact) is marked retrospective; why it was not booked ahead is care-team text
     events.APPOINTMENT_BOOKED: {"starts_at": EVERYONE, "format": EVERYONE, "place": CARE_TEAM, "notes": CARE_TEAM,
-                                "version": EVERYONE, "summary": EVERYONE},
+                                "version": EVERYONE, "summary": EVERYONE, "retrospective": EVERYONE,
+                                "reason": CARE_TEAM},
     events.APPOINTMENT_REBOOKED: {"from": CARE_TEAM, "to": CARE_TEAM},
     **{action: {"status": EVERYONE, "attendance_code": EVERYONE, "reason": CARE_TEAM, "starts_at": EVERYONE,
-                "format": EVERYONE}
+                "format": EVERYONE, "retrospective": EVERYONE}
        for action in (events.APPOINTMENT_CANCELLED, events.APPOINTMENT_ATTENDED, events.APPOINTMENT_DNA)},
     events.FIRST_CONTACT: {**_TRANSITION, "appointment_id": EVERYONE, "first_contact_at": EVERYONE},
     # Active adjustments show on every page that shows the patient (Accessible Information Standard: highly visible).
@@ -76,10 +79,11 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     events.ADJUSTMENT_DELIVERY_RECORDED: {"deliveries": CARE_TEAM},
     # The "was not brought" answer is a code, like the concern's status on the banner: its text is the concern's.
     events.BARRIER_CHECK_OPENED: {"appointment_id": EVERYONE, "was_not_brought": EVERYONE},
-    events.BARRIER_CHECK_UPDATED: {"barriers": EVERYONE, "other": CARE_TEAM, "safeguarding": EVERYONE},
+    events.BARRIER_CHECK_UPDATED: {"barriers": EVERYONE, "other": CARE_TEAM, "safeguarding": EVERYONE,
+                                   "concern_id": EVERYONE},
     events.BARRIER_CHECK_ATTEMPTED: {"method": EVERYONE, "reached": EVERYONE, "note": CARE_TEAM},
     events.BARRIER_CHECK_COMPLETED: {"outcome": EVERYONE, "alternative_format": EVERYONE, "barriers": EVERYONE,
-                                     "adjustment_id": EVERYONE, "safeguarding": EVERYONE},
+                                     "adjustment_id": EVERYONE, "safeguarding": EVERYONE, "concern_id": EVERYONE},
     events.BARRIER_CHECK_OVERRIDDEN: {"reason": CLINICAL},
     events.SENIOR_REVIEW_FLAGGED: {"reason": EVERYONE, "review_id": EVERYONE},
     events.DISCHARGE_REQUESTED: {**_TRANSITION, "reason": EVERYONE, "reason_text": CLINICAL, "dna_count": EVERYONE},

@@ -19,7 +19,12 @@ from inclusive_access.domain.equity import (
     derive_flags,
     imd_quintile,
 )
-from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput, TransitionNotAllowed
+from inclusive_access.domain.errors import (
+    DuplicateSubmission,
+    InvalidInput,
+    OpenReferralExists,
+    TransitionNotAllowed,
+)
 from inclusive_access.domain.policy import DEFAULT_POLICY, Policy
 from inclusive_access.models import Pathway, Patient, Referral
 
@@ -137,15 +142,24 @@ def find_patient(session: Session, nhs_number: str) -> Patient | None:
     return session.scalar(select(Patient).where(Patient.nhs_number == nhs_number))
 
 
+def open_referral_id(session: Session, patient_id: int, pathway_id: int) -> int | None:
+    """The patient's oldest referral on the pathway that is neither discharged nor rejected."""
+    return session.scalar(select(Referral.id).where(
+        Referral.patient_id == patient_id, Referral.pathway_id == pathway_id,
+        Referral.state.not_in(states.CLOSED_STATES)).order_by(Referral.id).limit(1))
+
+
 def receive_referral(
     session: Session, actor: Actor, patient: PatientDetails, referral: ReferralDetails,
     submission_token: str | None = None, now: datetime | None = None, policy: Policy = DEFAULT_POLICY,
-    previous_referral_id: int | None = None,
+    previous_referral_id: int | None = None, duplicate_reason: str | None = None,
 ) -> tuple[Referral, bool]:
     """Register the patient (or link the existing one by NHS number) and receive the referral.
 
     The patient's record on file is never overwritten by an intake: a known NHS number links
     to it, and flags are derived from it as it stands at receipt. Returns (referral, linked).
+    A second open referral on one pathway is refused (OpenReferralExists) unless `duplicate_reason`
+    confirms it: a Back and Save, or a referrer's resend, would otherwise put the patient twice on the lists.
     """
     require_role(actor, BOOKING_WORK, allow_system=True)
     events.lock_log(session)
@@ -169,6 +183,16 @@ def receive_referral(
     snapshot = {f: getattr(record, f) for f in PATIENT_FIELDS}
     flags = derive_flags(snapshot, policy.deprivation_quintiles)
     pathway = session.scalar(select(Pathway).where(Pathway.code == referral.pathway_code))
+    already_open = open_referral_id(session, record.id, pathway.id) if linked else None
+    if already_open:
+        errors = v.FieldErrors()
+        duplicate_reason = v.text(errors, {"duplicate_reason": duplicate_reason}, "duplicate_reason",
+                                  "the reason for another referral on this pathway", 500, required=False,
+                                  multiline=True)
+        if errors:
+            raise InvalidInput(dict(errors))
+        if not duplicate_reason:
+            raise OpenReferralExists(already_open)
     row = Referral(
         patient_id=record.id, pathway_id=pathway.id, external_ref=referral.external_ref,
         submission_token=submission_token, referrer_name=referral.referrer_name,
@@ -186,6 +210,8 @@ def receive_referral(
                 ethnic_category=record.ethnic_category, triage_due_at=row.triage_due_at, version=row.version,
                 sex=record.sex,
                 age_band=age_band(record.date_of_birth, referral.received_at.astimezone(v.LONDON).date()))
+    if already_open:
+        data.update(open_referral_id=already_open, duplicate_reason=duplicate_reason)
     events.record(session, actor, events.REFERRAL_RECEIVED, "referral", row.id,
                   patient_id=record.id, referral_id=row.id, data=data, now=now)
     return row, linked
@@ -208,7 +234,7 @@ def re_refer(session: Session, actor: Actor, previous: Referral, raw: dict, subm
     record = session.get(Patient, previous.patient_id)
     patient = PatientDetails(**{name: getattr(record, name) for name in PATIENT_FIELDS})
     row, _linked = receive_referral(session, actor, patient, details, submission_token, now, policy,
-                                    previous_referral_id=previous.id)
+                                    previous_referral_id=previous.id, duplicate_reason=raw.get("duplicate_reason"))
     events.record(session, actor, events.REFERRAL_RE_REFERRED, "referral", previous.id,
                   patient_id=previous.patient_id, referral_id=previous.id, now=now,
                   data={"new_referral_id": row.id, "summary": f"Re-referred as referral {row.id}"})

@@ -91,7 +91,9 @@ def accept(session, actor: Actor, referral, **answers):
 
 
 def book(session, actor: Actor, referral, starts_at: datetime, fmt: str = "telephone", place: str | None = None):
-    return appointments.book_appointment(session, actor, referral, referral.version, starts_at, fmt, place)
+    """Book `referral` for `starts_at`; a start already past was booked ahead, at the latest as it began."""
+    return appointments.book_appointment(session, actor, referral, referral.version, starts_at, fmt, place,
+                                         now=min(datetime.now(UTC), starts_at))
 
 
 def ask(session, actor: Actor, referral, now: datetime | None = None, question: str = "Which knee?"):
@@ -106,9 +108,9 @@ def propose_rejection(session, clinician: Actor, referral):
                                   reason_code="wrong_service", reason_text="Better met by the falls service")
 
 
-def miss(session, actor: Actor, referral, ago: timedelta = timedelta(days=3), fmt: str = "telephone"):
-    """Accept `referral` (unless it already is), book an appointment that started `ago`, and record it as a DNA:
-    returns the barrier check that opened."""
+def miss(session, actor: Actor, referral, ago: timedelta = timedelta(minutes=30), fmt: str = "telephone"):
+    """Accept `referral` (unless it already is), book an appointment that started `ago` (after the referral was
+    received: by default it arrived an hour ago), and record it as a DNA: returns the barrier check that opened."""
     if referral.state == "received":
         accept(session, actor, referral)
     appointment = book(session, actor, referral, datetime.now(UTC).replace(microsecond=0) - ago, fmt,

@@ -1,6 +1,7 @@
 """Appointment pages: booking with the triage suggestions to hand, double submits, rebooking, outcomes and
 first contact, bad input, and stale forms."""
 import html
+import json
 import re
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -16,6 +17,9 @@ from tests.factories import make_referral
 
 IN_TEN_DAYS = (datetime.now(LONDON).date() + timedelta(days=10)).isoformat()
 IN_TWELVE_DAYS = (datetime.now(LONDON).date() + timedelta(days=12)).isoformat()
+YESTERDAY = (datetime.now(LONDON).date() - timedelta(days=1)).isoformat()
+#: after the referral arrived (an hour ago) but already past
+TEN_MINUTES_AGO = datetime.now(LONDON) - timedelta(minutes=10)
 TEN_MB = "x" * (10 * 1024 * 1024)
 BOOKING_FIELDS = {"starts_at", "format", "place", "duration_minutes", "notes", "submission_token", "version",
                   "csrf_token"}
@@ -182,6 +186,11 @@ BAD_BOOKING = {
     "NUL byte in the place": ({"format": "clinic", "place": "Room\x001"}, "place", "Remove the special characters"),
     "tampered token": ({"submission_token": "bad\x00token"}, "submission_token", "Invalid input"),
     "version not a number": ({"version": "two"}, "version", "Not a valid integer value"),
+    "before the referral arrived": ({"starts_at": f"{YESTERDAY}T10:00"}, "starts_at",
+                                    "The time is before the referral was received"),
+    "ten minutes ago": ({"starts_at": f"{TEN_MINUTES_AGO:%Y-%m-%dT%H:%M}"}, "starts_at",
+                        "The time is in the past: enter a future time, or, if the contact already happened, ask a "
+                        "clinician to record a past contact"),
 }
 
 
@@ -411,3 +420,60 @@ def test_an_outcome_is_recorded_once(app, client, login_as, started):
     assert _appointments(app, started["referral_id"])[0].cancel_reason == "Clinic closed"
     assert post_form(client, "/appointments/999999/outcome", {"outcome": "attended", "version": "1"}
                      ).status_code == 404
+
+
+# -- a contact that already happened -------------------------------------------------------------------------------
+
+def _past_contact(client, referral_id: int, **overrides) -> dict:
+    page = client.get(f"/appointments/referrals/{referral_id}/past-contact").get_data(as_text=True)
+    token = re.search(r'name="submission_token" type="hidden" value="([^"]+)"', page)
+    return {"version": version_in(page), "submission_token": token.group(1),
+            "starts_at": f"{TEN_MINUTES_AGO:%Y-%m-%dT%H:%M}", "format": "clinic", "place": "Drop-in clinic",
+            "duration_minutes": "20", "outcome": "attended", "reason": "Seen at the drop-in clinic", **overrides}
+
+
+def test_only_clinicians_are_offered_record_a_past_contact(client, login_as, accepted):
+    login_as("booking")
+    assert "Record a past contact" not in _text(client.get(f"/appointments/referrals/{accepted}"))
+    login_as("clinician", "past.clinician")
+    page = _text(client.get(f"/appointments/referrals/{accepted}"))
+    assert f'href="/appointments/referrals/{accepted}/past-contact"' in page
+
+
+def test_a_clinician_records_a_past_contact_marked_retrospective(app, client, login_as, accepted):
+    user_id = login_as("clinician")
+    response = post_form(client, f"/appointments/referrals/{accepted}/past-contact", _past_contact(client, accepted))
+    assert response.status_code == 303
+    assert "Past contact recorded." in _text(client.get(response.headers["Location"]))
+    [appointment] = _appointments(app, accepted)
+    assert (appointment.status, appointment.first_contact, appointment.booked_by) == ("attended", True, user_id)
+    referral = _referral(app, accepted)
+    assert (referral.state, referral.first_contact_at) == ("in_treatment", appointment.starts_at)
+    assert referral.first_contact_at >= referral.received_at, "the wait is never negative"
+    for action in ("appointment.booked", "appointment.attended"):
+        [event] = events(app, action)
+        data = json.loads(event.data)
+        assert (data["retrospective"], data["reason"]) == (True, "Seen at the drop-in clinic")
+    timeline = _text(client.get(f"/referrals/{accepted}"))
+    timeline = timeline[timeline.index("Timeline"):]
+    assert "retrospective" in timeline.lower()
+    assert "Seen at the drop-in clinic" in timeline
+
+
+@pytest.mark.parametrize(("overrides", "field", "message"), [
+    ({"reason": " "}, "reason", "Give the reason this contact is recorded after it happened"),
+    ({"starts_at": f"{IN_TEN_DAYS}T10:00"}, "starts_at", "The time is in the future: book an appointment instead"),
+    ({"starts_at": f"{YESTERDAY}T10:00"}, "starts_at", "The time is before the referral was received"),
+])
+def test_a_past_contact_without_a_reason_or_at_the_wrong_time_saves_nothing(app, client, login_as, accepted,
+                                                                            overrides, field, message):
+    login_as("clinician")
+    data = _past_contact(client, accepted, **overrides)
+    before = _changes(app)
+    response = post_form(client, f"/appointments/referrals/{accepted}/past-contact", data)
+    assert response.status_code == 400
+    body = _text(response)
+    assert f'href="#{field}"' in body
+    assert message in body
+    assert _changes(app) == before
+    assert _appointments(app, accepted) == []

@@ -41,7 +41,7 @@ def test_the_patient_timeline_lists_every_event_and_says_the_chain_verifies(clie
     for action in ("patient.registered", "referral.received", "record.viewed"):
         assert f'<td class="nhsuk-table__cell">{action}</td>' in page, action
     only = _text(client.get(f"/audit/patients/{patient_id}/timeline?action=record.viewed"))
-    assert "1 event of action record.viewed." in only
+    assert "2 events of action record.viewed." in only, "the clinician's view, and the auditor's opening of the page"
     assert '<td class="nhsuk-table__cell">referral.received</td>' not in only
     unknown = _text(client.get(f"/audit/patients/{patient_id}/timeline?action=nothing.like.this"))
     assert "0 events." in unknown, "an action the record does not have shows nothing, and is not echoed back"

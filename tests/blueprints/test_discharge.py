@@ -64,6 +64,7 @@ def _treated(app, given_name: str = "Treated", **patient) -> int:
     """An in-treatment referral: accepted and booked, and its telephone appointment a week ago attended."""
     with app.app_context():
         booker, clinician = staff(db.session, "booking"), staff(db.session, "clinician")
+        patient.setdefault("received_at", (datetime.now(UTC) - timedelta(days=8)).strftime("%Y-%m-%d %H:%M"))
         referral = make_referral(db.session, given_name=given_name, **patient)
         accept(db.session, booker, referral)
         appointment = book(db.session, booker, referral, datetime.now(UTC).replace(microsecond=0) - timedelta(days=7))

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import select
 
-from inclusive_access.domain import dna
+from inclusive_access.domain import dna, reviews
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import (
@@ -19,6 +19,7 @@ from inclusive_access.models import (
     Event,
     ReasonableAdjustment,
     Referral,
+    SafeguardingConcern,
 )
 from inclusive_access.template_filters import days_ago
 from tests.blueprints.pages import accept, book, count, events, field_names, miss, staff, version_in
@@ -62,6 +63,7 @@ def _checked(body: str, name: str, value: str) -> bool:
 def _make_check(app, given_name: str = "Missed", ago: timedelta = timedelta(days=3, hours=1), **patient) -> dict:
     """An accepted referral whose telephone appointment `ago` was recorded as a DNA: its open barrier check."""
     with app.app_context():
+        patient.setdefault("received_at", (datetime.now(UTC) - ago - timedelta(days=1)).strftime("%Y-%m-%d %H:%M"))
         referral = make_referral(db.session, given_name=given_name, **patient)
         check = miss(db.session, staff(db.session, "clinician", f"maker.{given_name.lower()}"), referral, ago)
         db.session.commit()
@@ -438,6 +440,41 @@ def test_was_not_brought_cannot_complete_without_the_safeguarding_answer(app, cl
     listed = _text(client.get(f"/appointments/referrals/{not_brought['referral_id']}"))
     table = listed[listed.index("Booked and past appointments"):listed.index("</table>")]
     assert "Was not brought" in table
+
+
+def test_answering_concern_raised_raises_it_and_the_senior_review_page_shows_it(app, client, login_as, not_brought):
+    with app.app_context():
+        check = db.session.get(BarrierCheck, not_brought["check_id"])
+        dna.flag_for_senior_review(db.session, staff(db.session, "clinician", "flagger"), check.referral,
+                                   "Not brought twice", datetime.now(UTC))
+        review_id = reviews.pending_review(db.session, not_brought["referral_id"]).id
+        db.session.commit()
+    login_as("clinician")
+    assert {"concern_category", "concern_text"} <= field_names(_text(client.get(not_brought["url"])))
+    assert _attempt(client, not_brought, reached="yes").status_code == 303
+    before = _saved(app, not_brought["check_id"])
+    bare = post_form(client, f"{not_brought['url']}/barriers",
+                     {"barriers": [], "safeguarding": "concern_raised", "version": "1"})
+    assert bare.status_code == 400, "the answer alone is not a concern on the safeguarding route"
+    body = _text(bare)
+    error = body.index('id="concern_text-error"')
+    assert "Describe the concern" in body[error:error + 300]
+    assert (_saved(app, not_brought["check_id"]), count(app, SafeguardingConcern)) == (before, 0)
+
+    raised = post_form(client, f"{not_brought['url']}/barriers",
+                       {"barriers": [], "safeguarding": "concern_raised", "concern_category": "self_neglect",
+                        "concern_text": "Carer says he has not left his room for a week", "version": "1"})
+    assert raised.status_code == 303
+    body = _text(client.get(not_brought["url"]))
+    assert re.search(r"Safeguarding concern on the route: <a [^>]*>Self-neglect, raised", body)
+    assert _left(body) == [LEFT_OUTCOME]
+    assert _complete(app, client, not_brought, outcome="rebooked").status_code == 303
+
+    login_as("senior")
+    review = _text(client.get(f"/discharge/reviews/{review_id}"))
+    assert "No safeguarding concerns recorded" not in review
+    assert re.search(r"<h2>Safeguarding</h2>\s*<ul[^>]*>\s*<li><a [^>]*>Self-neglect</a>, raised [^<:]+: open</li>",
+                     review)
 
 
 # -- bad input -------------------------------------------------------------------------------------------------

@@ -88,21 +88,24 @@ def _history(session) -> dict:
                                 _secret("cancellation reason"))
     for days in (3, 2):  # two missed: a barrier check each, and the senior review list
         missed = appointments.book_appointment(session, clinician, first, first.version, now - timedelta(days=days),
-                                               "telephone", None)
+                                               "telephone", None, now=now - timedelta(days=4))
         appointments.record_outcome(session, clinician, missed, missed.version, "dna", deliveries=met)
         check = dna.open_check_for(session, first.id)
         if days == 3:
             appointments.book_appointment(session, clinician, first, first.version, now - timedelta(days=2, hours=1),
-                                          "telephone", None, override_reason=_secret("override reason"))
+                                          "telephone", None, override_reason=_secret("override reason"),
+                                          now=now - timedelta(days=3))
         dna.save_barriers(session, clinician, check, check.version, ["other"], _secret("other barrier"),
-                          "concern_raised")
+                          "concern_raised", safeguarding.ConcernDetails("self_neglect", _secret("concern"))
+                          if days == 3 else None)  # the second check's answer stands for the open concern
         dna.log_attempt(session, clinician, check, "telephone", True, _secret("barrier attempt note"))
         dna.complete_barrier_check(session, clinician, check, check.version, "declined")
     seen = next(a for a in appointments.appointments_for(session, first) if a.status == "booked")
     appointments.record_outcome(session, clinician, seen, seen.version, "attended", deliveries=met)
+    appointments.record_past_contact(session, clinician, first, first.version, now - timedelta(days=1), "telephone",
+                                     None, "attended", _secret("past contact reason"), deliveries=met)
 
-    concern = safeguarding.raise_concern(session, clinician, first, safeguarding.ConcernDetails(
-        "self_neglect", _secret("concern")))
+    [concern] = safeguarding.concerns_for_referral(session, first.id)  # raised by the first barrier check
     safeguarding.route_concern(session, clinician, concern, concern.version, _secret("routed to"),
                                now.astimezone(LONDON).date(), _secret("route reference"))
     safeguarding.record_action(session, clinician, concern, _secret("safeguarding action"))

@@ -1,12 +1,15 @@
 """The intake form: a valid referral is saved once and shown; bad input is re-shown with errors and saves nothing."""
 import html
+import json
+import re
 from datetime import UTC, datetime
 
 import pytest
 
+from inclusive_access.blueprints.intake.forms import ReReferralForm
 from inclusive_access.extensions import db
 from inclusive_access.models import Event, Patient, Referral
-from tests.blueprints.pages import count, events, field_names
+from tests.blueprints.pages import count, events, field_names, propose_rejection, staff
 from tests.conftest import post_form
 from tests.factories import intake_form, make_referral, next_nhs_number
 
@@ -140,12 +143,39 @@ def test_a_double_submit_creates_one_referral_and_the_second_goes_to_it(app, cli
     assert "This referral was already saved" in _text(client.get(second.headers["Location"]))
 
 
-def test_two_different_forms_make_two_referrals(app, client, booking):
+def _token(page) -> str:
+    return re.search(r'name="submission_token" type="hidden" value="([^"]+)"', page.get_data(as_text=True))[1]
+
+
+def test_back_and_save_again_warns_of_the_open_referral_and_saves_nothing(app, client, booking):
+    """The browser's Back fetches the form afresh (no-store), so a new one-time token: the open referral warns."""
+    data = intake_form()
+    first = post_form(client, "/intake/new", {**data, "submission_token": _token(client.get("/intake/new"))})
+    assert first.status_code == 303
+    again = post_form(client, "/intake/new", {**data, "submission_token": _token(client.get("/intake/new"))})
+    page = _text(again)
+    assert again.status_code == 409
+    assert count(app, Referral) == 1
+    assert "nhsuk-card--warning" in page
+    assert f'href="{first.headers["Location"]}"' in page
+    assert "already has an open referral on this pathway" in page
+    assert "Reason for another referral on this pathway" in page
+    assert 'name="duplicate_reason"' in page
+
+
+def test_another_referral_on_an_open_pathway_needs_a_confirmed_reason(app, client, booking):
     nhs = next_nhs_number()
     assert post_form(client, "/intake/new", intake_form(nhs_number=nhs, submission_token="one")).status_code == 303
-    assert post_form(client, "/intake/new", intake_form(nhs_number=nhs, submission_token="two")).status_code == 303
+    blank = post_form(client, "/intake/new", intake_form(nhs_number=nhs, submission_token="two", duplicate_reason=" "))
+    assert (blank.status_code, count(app, Referral)) == (409, 1)
+    reason = "Second referral from the hospital team: a new problem with the left shoulder"
+    response = post_form(client, "/intake/new", intake_form(nhs_number=nhs, submission_token="two",
+                                                            duplicate_reason=reason))
+    assert response.status_code == 303
     assert count(app, Referral) == 2
     assert count(app, Patient) == 1
+    assert json.loads(events(app, "referral.received")[-1].data)["duplicate_reason"] == reason
+    assert post_form(client, "/intake/new", intake_form(nhs_number=nhs, pathway="frailty")).status_code == 303
 
 
 def test_a_known_nhs_number_shows_the_patient_and_links_the_referral(app, client, booking):
@@ -166,7 +196,8 @@ def test_a_known_nhs_number_shows_the_patient_and_links_the_referral(app, client
     assert "belongs to" not in unknown
     assert "belongs to" not in client.get("/intake/patient-lookup?nhs_number=123").get_data(as_text=True)
 
-    response = post_form(client, "/intake/new", intake_form(nhs_number=spaced, given_name="Different"))
+    response = post_form(client, "/intake/new", intake_form(nhs_number=spaced, given_name="Different",
+                                                            pathway="frailty"))
     assert response.status_code == 303
     assert "Linked to the existing record for this NHS number" in _text(client.get(response.headers["Location"]))
     with app.app_context():
@@ -181,3 +212,19 @@ def test_a_post_over_the_request_limit_gets_a_friendly_413(app, client, booking)
     assert response.status_code == 413
     assert "Too much data was sent" in response.get_data(as_text=True)
     assert count(app, Referral) == 0
+
+
+def test_re_referring_while_another_referral_is_open_on_the_pathway_needs_a_reason(app, client, booking):
+    with app.app_context():
+        rejected = make_referral(db.session)
+        propose_rejection(db.session, staff(db.session, "clinician"), rejected)
+        still_open = make_referral(db.session, nhs_number=rejected.patient.nhs_number)
+        rejected_id, open_id = rejected.id, still_open.id
+        db.session.commit()
+    url = f"/intake/referrals/{rejected_id}/re-refer"
+    data = {k: v for k, v in intake_form().items() if k in ReReferralForm.__dict__}
+    warned = post_form(client, url, {**data, "submission_token": "re-1"})
+    assert (warned.status_code, count(app, Referral)) == (409, 2)
+    assert f'href="/referrals/{open_id}"' in _text(warned)
+    confirmed = post_form(client, url, {**data, "submission_token": "re-1", "duplicate_reason": "A new problem"})
+    assert (confirmed.status_code, count(app, Referral)) == (303, 3)

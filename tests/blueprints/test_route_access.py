@@ -13,7 +13,11 @@ from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import (
     ROLES,
+    Appointment,
+    AuditSample,
+    AuditSampleRecord,
     BarrierCheck,
+    Clarification,
     ReasonableAdjustment,
     Referral,
     SafeguardingConcern,
@@ -35,6 +39,7 @@ from tests.factories import make_referral, make_user
 #: endpoint -> the requests that exercise it: (method, url with {sample ids}, form data, status when allowed).
 #: Every method of every rule must appear here. Dict order is request order, so logout comes last.
 ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
+    "home.index": [("GET", "/", None, 302)],
     "referrals.index": [("GET", "/referrals/", None, 302)],
     "referrals.list_referrals": [("GET", "/referrals/list?flagged=no", None, 200)],
     "referrals.show_referral": [("GET", "/referrals/{referral_id}", None, 200)],
@@ -70,6 +75,10 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
     ],
     # no outcome chosen: the error is flashed on the booking page
     "appointments.record_outcome": [("POST", "/appointments/{appointment_id}/outcome", {"version": "1"}, 303)],
+    "appointments.record_past_contact": [
+        ("GET", "/appointments/referrals/{accepted_id}/past-contact", None, 200),
+        ("POST", "/appointments/referrals/{accepted_id}/past-contact", {"version": "3"}, 400),  # no reason
+    ],
     "dna.worklist": [("GET", "/barrier-checks/", None, 200)],
     "dna.show_check": [("GET", "/barrier-checks/{check_id}", None, 200)],
     # invalid: errors re-shown, nothing saved (the check stays open for the next role)
@@ -264,7 +273,8 @@ DECIDED = {
                                  "clarification.close_clarification", "appointments.book_appointment",
                                  "appointments.rebook_appointment", "dna.worklist", "dna.show_check",
                                  "dna.save_barriers", "dna.log_attempt")},
-    **{e: CLINICAL_JUDGEMENT for e in ("dna.complete_check", "appointments.record_outcome", "patients.edit_patient",
+    **{e: CLINICAL_JUDGEMENT for e in ("dna.complete_check", "appointments.record_outcome",
+                                       "appointments.record_past_contact", "patients.edit_patient",
                                        "adjustments.record_adjustment", "adjustments.edit_adjustment",
                                        "adjustments.end_adjustment")},
     **{e: {"auditor"} for e in ("audit.list_samples", "audit.new_sample", "audit.show_sample", "audit.sample_record",
@@ -346,3 +356,67 @@ def test_unknown_ids_are_404_for_allowed_roles_and_403_for_others(app, client, l
     assert client.get("/referrals/999999").status_code == 404
     assert client.get("/patients/999999").status_code == 404
     assert client.get("/patients/999999/edit").status_code == 403  # the role check comes before the lookup
+
+
+#: a sample id in a URL -> (patient_id, referral_id) of the record the page shows; the first that the URL names wins
+SHOWN = {
+    "{sample_id}/records/": lambda ids: _sampled(db.session.get(AuditSample, ids["sample_id"]).records[0]),
+    "{referral_id}": lambda ids: _referral(Referral, ids["referral_id"]),
+    "{accepted_id}": lambda ids: _referral(Referral, ids["accepted_id"]),
+    "{rejected_id}": lambda ids: _referral(Referral, ids["rejected_id"]),
+    "{appointment_id}": lambda ids: _referral(Appointment, ids["appointment_id"]),
+    "{clarification_id}": lambda ids: _referral(Clarification, ids["clarification_id"]),
+    "{check_id}": lambda ids: _referral(BarrierCheck, ids["check_id"]),
+    "{senior_review_id}": lambda ids: _referral(SeniorReview, ids["senior_review_id"]),
+    "{concern_id}": lambda ids: _referral(SafeguardingConcern, ids["concern_id"]),
+    "{adjustment_id}": lambda ids: (db.session.get(ReasonableAdjustment, ids["adjustment_id"]).patient_id, None),
+    "{patient_id}": lambda ids: (ids["patient_id"], None),
+    "{nhs_number}": lambda ids: (ids["patient_id"], None),
+}
+#: htmx fragments that re-render part of a page whose full load was logged already
+FRAGMENTS = frozenset({"triage.preview_suggestions"})
+
+
+def _referral(model, row_id: int) -> tuple[int, int]:
+    """The referral a row belongs to (or is): its patient and itself."""
+    row = db.session.get(model, row_id)
+    referral = row if model is Referral else db.session.get(Referral, row.referral_id)
+    return referral.patient_id, referral.id
+
+
+def _sampled(record: AuditSampleRecord) -> tuple[int, int | None]:
+    return record.patient_id, record.referral_id
+
+
+#: (endpoint, url, what it shows) for every page ROUTES opens on one patient's record: a new one is crawled below
+PATIENT_PAGES = [(endpoint, url, next(key for key in SHOWN if key in url))
+                 for endpoint, requests in ROUTES.items() if endpoint not in FRAGMENTS
+                 for method, url, _data, status in requests
+                 if method == "GET" and status == 200 and any(key in url for key in SHOWN)]
+
+
+def test_the_crawl_finds_the_pages_that_show_a_patient():
+    crawled = {endpoint for endpoint, *_ in PATIENT_PAGES}
+    assert {"triage.triage_referral", "clarification.show_clarification", "appointments.book_appointment",
+            "appointments.rebook_appointment", "dna.show_check", "adjustments.patient_register",
+            "adjustments.edit_adjustment", "discharge.show_review", "safeguarding.show_concern", "intake.re_refer",
+            "patients.edit_patient", "audit.sample_record", "audit.patient_timeline"} <= crawled
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_that_shows_a_patient_logs_one_view(app, client, login_as, sample_ids, role):
+    """Who saw this patient: each page a role may open on a record logs exactly one view naming it."""
+    user_id = login_as(role)
+    with app.app_context():
+        shown = {key: load(sample_ids) for key, load in SHOWN.items()}
+    missing = []
+    for endpoint, url, key in PATIENT_PAGES:
+        if role not in security.ACCESS[endpoint]:
+            continue
+        before = len(events(app, "record.viewed"))
+        assert client.get(url.format(**sample_ids)).status_code == 200, url
+        viewed = [(event.actor_id, event.patient_id, event.referral_id)
+                  for event in events(app, "record.viewed")[before:]]
+        if viewed != [(user_id, *shown[key])]:
+            missing.append(f"{endpoint}: {viewed}")
+    assert not missing, f"{role}: " + "; ".join(missing)

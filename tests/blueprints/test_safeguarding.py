@@ -246,7 +246,8 @@ def _discharged(app) -> int:
     """Accepted, seen once, discharge asked for by a clinician and approved by a senior."""
     with app.app_context():
         booker, clinician = staff(db.session, "booking"), staff(db.session, "clinician")
-        referral = make_referral(db.session, given_name="Discharged")
+        referral = make_referral(db.session, given_name="Discharged",
+                                 received_at=(datetime.now(UTC) - timedelta(days=8)).strftime("%Y-%m-%d %H:%M"))
         accept(db.session, booker, referral)
         appointment = book(db.session, booker, referral, datetime.now(UTC).replace(microsecond=0) - timedelta(days=7))
         appointments.record_outcome(db.session, clinician, appointment, appointment.version, "attended")

@@ -49,6 +49,7 @@ from tests.factories import intake_form, make_referral, make_user
 XSS = "<script>alert(1)</script>"
 TODAY = datetime.now(LONDON).date()
 NEXT_WEEK = (TODAY + timedelta(days=7)).isoformat()
+TWENTY_MINUTES_AGO = (datetime.now(UTC) - timedelta(minutes=20)).astimezone(LONDON).strftime("%Y-%m-%dT%H:%M")
 
 
 @pytest.fixture
@@ -165,6 +166,11 @@ UNSAFE = {
     "appointments.rebook_appointment": ("clinician", "/appointments/{appointment_id}/rebook",
                                         {"starts_at": NEXT_WEEK + "T18:00", "format": "video", "place": "",
                                          "duration_minutes": "30", "notes": "", "version": "1"}),
+    "appointments.record_past_contact": ("clinician", "/appointments/referrals/{accepted_id}/past-contact",
+                                         {"starts_at": TWENTY_MINUTES_AGO, "format": "clinic", "place": "Drop-in",
+                                          "duration_minutes": "20", "outcome": "attended",
+                                          "reason": "Seen at the drop-in clinic", "submission_token": "csrf-case",
+                                          "version": "3"}),
     "appointments.record_outcome": ("senior", "/appointments/{appointment_id}/outcome",
                                     {"outcome": "cancelled_service", "reason": "Clinician ill", "version": "1"}),
     "dna.save_barriers": ("booking", "/barrier-checks/{check_id}/barriers",

@@ -44,7 +44,7 @@ def sign_in_as_the_auditor(page: Page, server) -> None:
     page.get_by_label("Username", exact=True).fill(AUDITOR)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1, name="Referrals")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
 def judge(page: Page, answers: list[str], note: str) -> None:

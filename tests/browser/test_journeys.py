@@ -25,7 +25,7 @@ def sign_in_as(page: Page, server, username: str | None = None) -> None:
     page.get_by_label("Username", exact=True).fill(username or server.username)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", level=1, name="Referrals")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
 def go_to(page: Page, link_text: str) -> None:
@@ -119,6 +119,7 @@ def screenshot(page: Page, name: str) -> None:
 
 def test_booking_staff_record_a_referral_and_find_it_by_filtering(page: Page, live_server, console_errors):
     sign_in_as(page, live_server)
+    go_to(page, "Referrals")
     expect(page.locator("#results-count")).to_have_text(f"{live_server.total} referrals found.")
     expect(page.locator("body")).to_contain_class("js-enabled nhsuk-frontend-supported")
     screenshot(page, "referral-list")
@@ -217,10 +218,11 @@ def _login(page, server):
 
 def _referral_list(page, server):
     sign_in_as(page, server)
+    go_to(page, "Referrals")
 
 
 def _referral_list_filtered(page, server):
-    sign_in_as(page, server)
+    _referral_list(page, server)
     filter_referrals_by(page, "Inequality flags", "Not flagged", f"{server.total - server.flagged} referrals found.")
 
 
@@ -236,7 +238,7 @@ def _intake_with_errors(page, server):
 
 
 def _referral(page, server):
-    sign_in_as(page, server)
+    _referral_list(page, server)
     page.get_by_role("link", name="Dafydd INTERPRETER").click()
     heading = page.get_by_role("heading", level=1, name="Referral: Community frailty and discharge support")
     expect(heading).to_be_visible()

@@ -379,3 +379,91 @@ def test_appointments_for_lists_by_start_time(db_session, booker, referral):
     later = book(db_session, booker, referral, starts_at=SLOT + timedelta(days=2))
     sooner = book(db_session, booker, referral, starts_at=SLOT)
     assert [a.id for a in appointments.appointments_for(db_session, referral)] == [sooner.id, later.id]
+
+
+# --- Times: never before the referral arrived; a contact that already happened is recorded as such ---------------
+
+RECEIVED = datetime(2026, 6, 1, 9, 0, tzinfo=LONDON)  # the fixture referral, received in UK time
+
+
+def test_an_appointment_cannot_be_booked_before_the_referral_arrived(db_session, booker, referral):
+    before = head(db_session)
+    with pytest.raises(InvalidInput) as exc:
+        book(db_session, booker, referral, starts_at=RECEIVED - timedelta(days=1), now=RECEIVED - timedelta(days=2))
+    assert "before the referral was received" in exc.value.errors["starts_at"]
+    db_session.rollback()
+    appointment = book(db_session, booker, referral)
+    with pytest.raises(InvalidInput) as exc:
+        appointments.rebook_appointment(db_session, booker, appointment, 1, RECEIVED - timedelta(minutes=1),
+                                        "telephone", None, now=RECEIVED - timedelta(days=2))
+    assert "before the referral was received" in exc.value.errors["starts_at"]
+    assert actions_since(db_session, before) == [events.APPOINTMENT_BOOKED]
+    assert appointment.starts_at == SLOT
+
+
+def test_an_appointment_cannot_be_booked_in_the_past(db_session, booker, referral):
+    later = SLOT + timedelta(days=1)
+    with pytest.raises(InvalidInput) as exc:
+        book(db_session, booker, referral, starts_at=SLOT, now=later)
+    assert "record a past contact" in exc.value.errors["starts_at"]
+    appointment = book(db_session, booker, referral, starts_at=later + timedelta(days=1), now=later)
+    with pytest.raises(InvalidInput) as exc:
+        appointments.rebook_appointment(db_session, booker, appointment, 1, SLOT, "telephone", None, now=later)
+    assert "record a past contact" in exc.value.errors["starts_at"]
+    # a time in the minute the form is sent is not in the past
+    assert book(db_session, booker, referral, starts_at=later.replace(second=0), now=later + timedelta(seconds=40))
+    assert count(db_session, Appointment) == 2
+
+
+def record_past(session, actor, referral, starts_at=SLOT, outcome="attended", reason="Seen at the drop-in clinic",
+                **kwargs) -> Appointment:
+    return appointments.record_past_contact(session, actor, referral, referral.version, starts_at, "clinic",
+                                            "Drop-in clinic", outcome, reason,
+                                            now=kwargs.pop("now", SLOT + timedelta(days=2)), **kwargs)
+
+
+def test_a_clinician_records_a_past_contact_with_a_reason(db_session, clinician, referral):
+    before = head(db_session)
+    appointment = record_past(db_session, clinician, referral)
+    db_session.commit()
+    assert actions_since(db_session, before) == [events.APPOINTMENT_BOOKED, events.APPOINTMENT_ATTENDED,
+                                                 events.FIRST_CONTACT]
+    assert (appointment.status, appointment.first_contact, appointment.starts_at) == ("attended", True, SLOT)
+    assert (referral.state, referral.first_contact_at) == ("in_treatment", SLOT)
+    for action in (events.APPOINTMENT_BOOKED, events.APPOINTMENT_ATTENDED):
+        data = data_of(db_session, action)[0]
+        assert (data["retrospective"], data["reason"]) == (True, "Seen at the drop-in clinic")
+    assert "Past contact recorded" in data_of(db_session, events.APPOINTMENT_BOOKED)[0]["summary"]
+    # the wait is counted from receipt to the contact itself, not to when it was written down
+    assert (referral.first_contact_at - referral.received_at).days == 7
+    assert events.verify(db_session).ok
+
+
+def test_a_past_missed_appointment_opens_a_barrier_check(db_session, clinician, referral):
+    record_past(db_session, clinician, referral, outcome="dna", reason="Missed while the system was down")
+    assert dna.open_check_for(db_session, referral.id) is not None
+    assert (referral.state, referral.first_contact_at) == ("accepted", None)
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+    ({"reason": None}, "reason"),
+    ({"reason": ""}, "reason"),
+    ({"starts_at": RECEIVED - timedelta(hours=1)}, "starts_at"),
+    ({"starts_at": SLOT + timedelta(days=3)}, "starts_at"),  # in the future: book it instead
+    ({"outcome": "cancelled_patient"}, "outcome"),
+])
+def test_a_past_contact_needs_a_reason_and_a_time_between_receipt_and_now(db_session, clinician, referral,
+                                                                          changes, field):
+    before = head(db_session)
+    with pytest.raises(InvalidInput) as exc:
+        record_past(db_session, clinician, referral, **changes)
+    assert field in exc.value.errors
+    db_session.rollback()
+    assert actions_since(db_session, before) == []
+    assert count(db_session, Appointment) == 0
+
+
+def test_only_clinicians_record_a_past_contact(db_session, booker, referral):
+    with pytest.raises(NotPermitted):
+        record_past(db_session, booker, referral)
+    assert count(db_session, Appointment) == 0

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from inclusive_access.domain import adjustments, appointments, dna, events, reviews, triage
+from inclusive_access.domain import adjustments, appointments, dna, events, reviews, safeguarding, triage
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.clocks import ClockSettings
 from inclusive_access.domain.errors import (
@@ -24,6 +24,7 @@ from inclusive_access.models import (
     Patient,
     ReasonableAdjustment,
     Referral,
+    SafeguardingConcern,
 )
 from tests.factories import SCRIPT, make_referral, make_user
 
@@ -36,6 +37,7 @@ LEFT_BARRIERS = "Record the barriers found (or none)"
 LEFT_ATTEMPT = "Log at least one contact attempt"
 LEFT_SAFEGUARDING = "Answer the safeguarding question (was not brought)"
 LEFT_OUTCOME = "Record the outcome"
+NEGLECT = safeguarding.ConcernDetails("self_neglect", "Mother says he has not left his bed for a week")
 
 
 # --- Helpers -------------------------------------------------------------------------------------
@@ -251,7 +253,8 @@ def test_save_barriers(db_session, clinician, referral, check):
     assert (stored.barriers, stored.other_barrier, stored.safeguarding, stored.version) == (
         ["childcare", "other", "work"], "Bus pass expired", None, 2)
     assert data_of(db_session, events.BARRIER_CHECK_UPDATED) == [
-        {"barriers": ["childcare", "other", "work"], "other": "Bus pass expired", "safeguarding": None}]
+        {"barriers": ["childcare", "other", "work"], "other": "Bus pass expired", "safeguarding": None,
+         "concern_id": None}]
     # Saving again replaces the list; the "other" text goes with the "other" tick.
     dna.save_barriers(db_session, clinician, stored, 2, ["transport_cost"], "Stale text", None)
     assert (stored.barriers, stored.other_barrier) == (["transport_cost"], None)
@@ -428,7 +431,7 @@ def test_a_not_brought_check_needs_the_safeguarding_answer(db_session, clinician
     assert check.was_not_brought is True
     attempt(db_session, clinician, check, reached=True)
     dna.save_barriers(db_session, clinician, check, check.version, ["transport_cost"], None, None)
-    assert dna.remaining(check) == [LEFT_SAFEGUARDING, LEFT_OUTCOME]
+    assert dna.remaining(db_session, check) == [LEFT_SAFEGUARDING, LEFT_OUTCOME]
     db_session.commit()
     before = head(db_session)
     for outcome in ("rebooked", "declined"):
@@ -439,16 +442,72 @@ def test_a_not_brought_check_needs_the_safeguarding_answer(db_session, clinician
     assert actions_since(db_session, before) == []
     assert db_session.get(BarrierCheck, check.id).completed_at is None
 
-    dna.save_barriers(db_session, clinician, check, check.version, ["transport_cost"], None, "concern_raised")
-    assert check.safeguarding == "concern_raised"
-    assert dna.remaining(check) == [LEFT_OUTCOME]
+    dna.save_barriers(db_session, clinician, check, check.version, ["transport_cost"], None, "follow_up_planned")
+    assert check.safeguarding == "follow_up_planned"
+    assert dna.remaining(db_session, check) == [LEFT_OUTCOME]
     # A later save of the barriers alone keeps the answer.
     dna.save_barriers(db_session, clinician, check, check.version, ["transport_cost", "childcare"], None, None)
-    assert check.safeguarding == "concern_raised"
+    assert check.safeguarding == "follow_up_planned"
     complete(db_session, clinician, check, "rebooked")
     db_session.commit()
     assert db_session.get(BarrierCheck, check.id).completed_at is not None
-    assert data_of(db_session, events.BARRIER_CHECK_COMPLETED)[0]["safeguarding"] == "concern_raised"
+    assert data_of(db_session, events.BARRIER_CHECK_COMPLETED)[0]["safeguarding"] == "follow_up_planned"
+
+
+def test_answering_concern_raised_raises_the_concern_on_the_safeguarding_route(db_session, clinician):
+    row = accepted(db_session, clinician, date_of_birth="2016-09-30")
+    check = miss(db_session, clinician, row)
+    attempt(db_session, clinician, check, reached=True)
+    db_session.commit()
+    before = head(db_session)
+    with pytest.raises(InvalidInput) as exc:
+        dna.save_barriers(db_session, clinician, check, check.version, [], None, "concern_raised")
+    assert exc.value.errors == {"concern_category": "Select the kind of concern",
+                                "concern_text": "Describe the concern"}
+    db_session.rollback()
+    with pytest.raises(InvalidInput) as exc:  # a concern described under another answer is not dropped silently
+        dna.save_barriers(db_session, clinician, check, check.version, [], None, "no_concern", NEGLECT)
+    assert set(exc.value.errors) == {"safeguarding"}
+    db_session.rollback()
+    assert actions_since(db_session, before) == []
+
+    at = MISSED + timedelta(hours=2)
+    dna.save_barriers(db_session, clinician, check, check.version, [], None, "concern_raised", NEGLECT, now=at)
+    concern = db_session.scalars(select(SafeguardingConcern)).one()
+    assert (concern.referral_id, concern.category, concern.concern, concern.status, concern.raised_by,
+            concern.raised_at) == (row.id, "self_neglect", NEGLECT.concern, "open", clinician.user_id, at)
+    assert actions_since(db_session, before) == [events.SAFEGUARDING_RAISED, events.BARRIER_CHECK_UPDATED]
+    assert data_of(db_session, events.BARRIER_CHECK_UPDATED)[-1]["concern_id"] == concern.id
+    assert dna.remaining(db_session, check) == [LEFT_OUTCOME]
+    # Saving the barriers again keeps the answer and raises no second concern.
+    dna.save_barriers(db_session, clinician, check, check.version, ["work"], None, None)
+    complete(db_session, clinician, check, "rebooked")
+    db_session.commit()
+    assert count(db_session, SafeguardingConcern) == 1
+    assert data_of(db_session, events.BARRIER_CHECK_COMPLETED)[0]["concern_id"] == concern.id
+
+
+def test_concern_raised_stands_for_a_concern_already_open_on_the_referral(db_session, clinician, senior):
+    row = accepted(db_session, clinician, date_of_birth="2016-09-30")
+    open_concern = safeguarding.raise_concern(db_session, clinician, row, NEGLECT, now=TRIAGED)
+    closed = safeguarding.raise_concern(db_session, clinician, row, NEGLECT, now=TRIAGED)
+    safeguarding.close_concern(db_session, senior, closed, closed.version, "Resolved", "Seen at home", now=TRIAGED)
+    check = miss(db_session, clinician, row)
+    dna.save_barriers(db_session, clinician, check, check.version, [], None, "concern_raised")
+    assert count(db_session, SafeguardingConcern) == 2
+    assert data_of(db_session, events.BARRIER_CHECK_UPDATED)[-1]["concern_id"] == open_concern.id
+
+
+def test_a_concern_raised_answer_with_no_concern_on_the_route_cannot_complete(db_session, clinician):
+    row = accepted(db_session, clinician, date_of_birth="2016-09-30")
+    check = miss(db_session, clinician, row)
+    attempt(db_session, clinician, check, reached=True)
+    check.safeguarding = "concern_raised"  # as answered before the answer raised the concern
+    db_session.commit()
+    assert dna.remaining(db_session, check) == [LEFT_BARRIERS, dna.LEFT_RAISE_CONCERN, LEFT_OUTCOME]
+    with pytest.raises(InvalidInput) as exc:
+        complete(db_session, clinician, check, "rebooked")
+    assert exc.value.errors == {"concern_text": dna.LEFT_RAISE_CONCERN}
 
 
 def test_an_adult_check_completes_without_the_safeguarding_answer(db_session, clinician, referral, check):
@@ -514,9 +573,9 @@ def test_complete_records_the_outcome(db_session, booker, clinician, referral, c
     assert (stored.adjustment_id, stored.version) == (None, 3)
     assert data_of(db_session, events.BARRIER_CHECK_COMPLETED) == [
         {"outcome": "alternative_offered", "alternative_format": "evening", "barriers": ["childcare"],
-         "adjustment_id": None, "safeguarding": None}]
+         "adjustment_id": None, "safeguarding": None, "concern_id": None}]
     assert dna.open_check_for(db_session, referral.id) is None
-    assert dna.remaining(stored) == []
+    assert dna.remaining(db_session, stored) == []
     assert count(db_session, ReasonableAdjustment) == 0
 
 
@@ -572,23 +631,23 @@ def test_an_invalid_adjustment_leaves_the_check_open(db_session, clinician, refe
 # --- What is left, the 14-day rebooking, the worklist --------------------------------------------
 
 def test_remaining_lists_what_is_left(db_session, clinician, referral, check):
-    assert dna.remaining(check) == [LEFT_BARRIERS, LEFT_ATTEMPT, LEFT_OUTCOME]
+    assert dna.remaining(db_session, check) == [LEFT_BARRIERS, LEFT_ATTEMPT, LEFT_OUTCOME]
     dna.save_barriers(db_session, clinician, check, 1, ["digital_access"], None, None)
-    assert dna.remaining(check) == [LEFT_ATTEMPT, LEFT_OUTCOME]
+    assert dna.remaining(db_session, check) == [LEFT_ATTEMPT, LEFT_OUTCOME]
     attempt(db_session, clinician, check)
-    assert dna.remaining(check) == [LEFT_OUTCOME]
+    assert dna.remaining(db_session, check) == [LEFT_OUTCOME]
     complete(db_session, clinician, check, "not_reached")
-    assert dna.remaining(check) == []
+    assert dna.remaining(db_session, check) == []
 
 
 def test_remaining_for_a_not_brought_check(db_session, clinician):
     row = accepted(db_session, clinician, learning_disability="yes")
     check = miss(db_session, clinician, row)
-    assert dna.remaining(check) == [LEFT_BARRIERS, LEFT_ATTEMPT, LEFT_SAFEGUARDING, LEFT_OUTCOME]
+    assert dna.remaining(db_session, check) == [LEFT_BARRIERS, LEFT_ATTEMPT, LEFT_SAFEGUARDING, LEFT_OUTCOME]
     dna.save_barriers(db_session, clinician, check, 1, [], None, "no_concern")
     # "None found" answers the barriers question as well.
     assert check.barriers == []
-    assert dna.remaining(check) == [LEFT_ATTEMPT, LEFT_OUTCOME]
+    assert dna.remaining(db_session, check) == [LEFT_ATTEMPT, LEFT_OUTCOME]
 
 
 @pytest.mark.parametrize(("after", "met"), [

@@ -553,7 +553,7 @@ def test_failure_on_a_linked_referral_leaves_the_existing_record_as_it_was(db_se
     intake.receive_referral(db_session, SYSTEM, *intake.parse_intake(db_session, row))
     db_session.commit()
     before = (count(db_session, Patient), count(db_session, Referral), events.checkpoint(db_session))
-    patient, referral = intake.parse_intake(db_session, intake_row(nhs_number=row["nhs_number"]))
+    patient, referral = intake.parse_intake(db_session, intake_row(nhs_number=row["nhs_number"], pathway="frailty"))
     fail_on_call(monkeypatch, 1)
     with pytest.raises(RuntimeError):
         intake.receive_referral(db_session, SYSTEM, patient, referral)
@@ -583,7 +583,8 @@ def test_linked_referral_writes_only_a_receipt(db_session):
     db_session.commit()
     before = events.checkpoint(db_session).count
     second, linked = intake.receive_referral(
-        db_session, SYSTEM, *intake.parse_intake(db_session, intake_row(nhs_number=row["nhs_number"])))
+        db_session, SYSTEM,
+        *intake.parse_intake(db_session, intake_row(nhs_number=row["nhs_number"], pathway="frailty")))
     db_session.commit()
     assert linked is True
     assert second.patient_id == first.patient_id
@@ -595,7 +596,7 @@ def test_linked_referral_writes_only_a_receipt(db_session):
 
 def test_every_receipt_has_exactly_one_event(db_session):
     shared = intake_row()["nhs_number"]
-    rows = [intake_row(), intake_row(nhs_number=shared), intake_row(nhs_number=shared), intake_row()]
+    rows = [intake_row(), intake_row(nhs_number=shared), intake_row(nhs_number=shared, pathway="frailty"), intake_row()]
     referrals = [intake.receive_referral(db_session, SYSTEM, *intake.parse_intake(db_session, r))[0]
                  for r in rows]
     db_session.commit()

@@ -143,7 +143,8 @@ def test_a_re_referral_within_90_days_of_closure_is_marked(db_session):
            "referrer_contact": "0113 496 0001", "reason": "Worse again", "urgency": "routine", "external_ref": ""}
     soon = intake.re_refer(db_session, clinician, first, {**raw, "received_at": "2026-05-30 10:00"},
                            now=datetime(2026, 5, 30, 10, tzinfo=UTC))
-    late = intake.re_refer(db_session, clinician, first, {**raw, "received_at": "2026-06-02 10:00"},
+    late = intake.re_refer(db_session, clinician, first, {**raw, "received_at": "2026-06-02 10:00",
+                                                          "duplicate_reason": "A second problem"},
                            now=datetime(2026, 6, 2, 10, tzinfo=UTC))
     assert db_session.get(ReferralFact, soon.id).re_referral_within_90_days is True  # 89 days after
     assert db_session.get(ReferralFact, late.id).re_referral_within_90_days is False  # 92 days after

@@ -8,9 +8,16 @@ from sqlalchemy import func, select, text
 
 from inclusive_access.domain import events, intake, records
 from inclusive_access.domain.actors import SYSTEM, actor_for
-from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput, NotPermitted, StaleRecord
+from inclusive_access.domain.errors import (
+    DuplicateSubmission,
+    InvalidInput,
+    NotPermitted,
+    OpenReferralExists,
+    StaleRecord,
+)
 from inclusive_access.domain.policy import Policy
 from inclusive_access.models import Event, Patient, Referral
+from tests.blueprints.pages import propose_rejection
 from tests.factories import intake_row, make_user
 
 
@@ -18,10 +25,10 @@ def count(session, model) -> int:
     return session.scalar(select(func.count()).select_from(model))
 
 
-def receive(session, actor=SYSTEM, token=None, quintiles=(1,), **overrides):
+def receive(session, actor=SYSTEM, token=None, quintiles=(1,), duplicate_reason=None, **overrides):
     patient, referral = intake.parse_intake(session, intake_row(**overrides))
     return intake.receive_referral(session, actor, patient, referral, submission_token=token,
-                                   policy=Policy(deprivation_quintiles=quintiles))
+                                   policy=Policy(deprivation_quintiles=quintiles), duplicate_reason=duplicate_reason)
 
 
 def details_of(patient: Patient) -> intake.PatientDetails:
@@ -96,7 +103,7 @@ def test_flags_on_a_referral_do_not_change_when_the_record_does(db_session, book
     first = db_session.get(Referral, first.id)
     assert first.flags == ["deprivation", "housing"]
     assert first.imd_quintile == 1
-    later, linked = receive(db_session, booker, nhs_number=patient.nhs_number)
+    later, linked = receive(db_session, booker, nhs_number=patient.nhs_number, pathway="frailty")
     assert linked is True
     assert later.flags == []
     assert later.imd_quintile == 5
@@ -111,7 +118,8 @@ def test_second_referral_links_to_the_existing_patient_without_overwriting(db_se
 
     second, linked = receive(db_session, booker, nhs_number=f"{row['nhs_number'][:3]} {row['nhs_number'][3:]}",
                              given_name="Adelaide", family_name="Other", date_of_birth="1960-01-01",
-                             imd_decile="1", housing_status="rough_sleeping", caring_responsibilities="yes")
+                             imd_decile="1", housing_status="rough_sleeping", caring_responsibilities="yes",
+                             pathway="frailty")
     db_session.commit()
     db_session.expire_all()
     assert linked is True
@@ -152,6 +160,41 @@ def test_referrals_without_token_or_external_ref_are_not_duplicates(db_session):
     receive(db_session, external_ref="")
     receive(db_session, external_ref="")
     assert count(db_session, Referral) == 2
+
+
+def test_a_second_referral_on_a_pathway_the_patient_is_open_on_is_refused_naming_the_open_one(db_session, booker):
+    first, _ = receive(db_session, booker, token="first-form")
+    db_session.commit()
+    before = (count(db_session, Referral), events.checkpoint(db_session))
+    with pytest.raises(OpenReferralExists) as caught:
+        receive(db_session, booker, token="back-and-save", nhs_number=first.patient.nhs_number)
+    assert caught.value.existing_id == first.id
+    db_session.rollback()
+    assert (count(db_session, Referral), events.checkpoint(db_session)) == before
+
+
+def test_a_confirmed_reason_adds_another_referral_and_the_receipt_records_it(db_session, booker):
+    first, _ = receive(db_session, booker)
+    second, linked = intake.receive_referral(
+        db_session, booker, *intake.parse_intake(db_session, intake_row(nhs_number=first.patient.nhs_number)),
+        duplicate_reason="  New problem: left shoulder, not the knee  ")
+    assert (linked, second.patient_id, count(db_session, Referral)) == (True, first.patient_id, 2)
+    data = json.loads(db_session.scalars(select(Event.data).where(
+        Event.action == events.REFERRAL_RECEIVED, Event.referral_id == second.id)).one())
+    assert (data["duplicate_reason"], data["open_referral_id"]) == (
+        "New problem: left shoulder, not the knee", first.id)
+    with pytest.raises(OpenReferralExists):
+        receive(db_session, booker, nhs_number=first.patient.nhs_number, duplicate_reason="   ")
+
+
+def test_another_pathway_or_a_closed_referral_needs_no_reason(db_session, booker, clinician):
+    first, _ = receive(db_session, booker)
+    other, _ = receive(db_session, booker, nhs_number=first.patient.nhs_number, pathway="frailty")
+    propose_rejection(db_session, clinician, first)  # not flagged: rejected at once
+    again, _ = receive(db_session, booker, nhs_number=first.patient.nhs_number)
+    assert (first.state, other.pathway.code, again.pathway.code) == ("rejected", "frailty", "msk")
+    assert "duplicate_reason" not in json.loads(db_session.scalars(select(Event.data).where(
+        Event.action == events.REFERRAL_RECEIVED, Event.referral_id == again.id)).one())
 
 
 @pytest.mark.parametrize("role", ["auditor", "manager"])

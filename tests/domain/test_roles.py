@@ -35,10 +35,15 @@ def open_check(session, clinician, was_not_brought: bool = False):
     return miss(session, clinician, referral)
 
 
-def past_appointment(session, clinician):
+def accepted(session, clinician):
     referral = make_referral(session)
     accept(session, clinician, referral)
-    return book(session, clinician, referral, datetime.now(UTC) - timedelta(hours=2))
+    return referral
+
+
+def past_appointment(session, clinician):
+    referral = accepted(session, clinician)
+    return book(session, clinician, referral, datetime.now(UTC) - timedelta(minutes=30))
 
 
 def adjustment(session, clinician):
@@ -96,6 +101,12 @@ CAPABILITIES = {
     "record an appointment outcome": (
         past_appointment,
         lambda s, actor, appt: appointments.record_outcome(s, actor, appt, appt.version, "attended"),
+        CLINICAL),
+    "record a past contact": (
+        accepted,
+        lambda s, actor, referral: appointments.record_past_contact(
+            s, actor, referral, referral.version, datetime.now(UTC) - timedelta(minutes=30), "telephone", None,
+            "attended", "Seen at the drop-in clinic"),
         CLINICAL),
     "edit a patient's details": (
         lambda s, _clinician: make_referral(s).patient,

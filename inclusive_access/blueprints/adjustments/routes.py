@@ -7,7 +7,7 @@ from flask_login import current_user
 from inclusive_access.blueprints.adjustments import bp
 from inclusive_access.blueprints.adjustments.forms import EditAdjustmentForm, EndAdjustmentForm, NewAdjustmentForm
 from inclusive_access.blueprints.forms_common import first_errors, new_token
-from inclusive_access.blueprints.shared import conflict
+from inclusive_access.blueprints.shared import conflict, log_view
 from inclusive_access.domain import adjustments
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput, StaleRecord
@@ -24,6 +24,8 @@ def _register_page(patient: Patient, form: NewAdjustmentForm, errors: dict, stat
 @bp.route("/patients/<int:patient_id>")
 def patient_register(patient_id: int):
     patient = db.session.get(Patient, patient_id) or abort(404)
+    log_view(patient)
+    db.session.commit()
     return _register_page(patient, NewAdjustmentForm(formdata=None, submission_token=new_token()), {})
 
 
@@ -59,7 +61,10 @@ def edit_adjustment(adjustment_id: int):
     form = EditAdjustmentForm(obj=item if request.method == "GET" else None)
     end_form = EndAdjustmentForm(formdata=None, version=item.version)
     errors = {}
-    if form.validate_on_submit():
+    if request.method == "GET":
+        log_view(patient)
+        db.session.commit()
+    elif form.validate_on_submit():
         try:
             adjustments.update_adjustment(db.session, actor_for(current_user), item, form.version.data,
                                           form.details())

@@ -1,4 +1,4 @@
-"""Forms for booking, rebooking and recording an appointment's outcome."""
+"""Forms for booking, rebooking, recording an appointment's outcome, and recording a past contact."""
 from datetime import UTC, datetime
 
 from flask_wtf import FlaskForm
@@ -6,11 +6,13 @@ from wtforms import IntegerField, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from inclusive_access.blueprints.forms_common import choices, plain_text, strip, token_field, version_field
-from inclusive_access.domain.appointments import FORMATS, OUTCOMES
+from inclusive_access.domain.appointments import FORMATS, OUTCOMES, PAST_OUTCOMES
 from inclusive_access.domain.validation import LONDON
 
 
-class BookingForm(FlaskForm):
+class _AppointmentForm(FlaskForm):
+    """When, how and where: what a booking and a past contact both record."""
+
     starts_at = StringField("Date and time", validators=[InputRequired("Enter the date and time")])
     format = RadioField("Format", choices=choices(FORMATS), validators=[InputRequired("Select the format")])
     place = StringField("Place (for clinic and community venue)", validators=plain_text(200))
@@ -18,8 +20,6 @@ class BookingForm(FlaskForm):
                                     validators=[Optional(), NumberRange(5, 240, "Use 5 to 240 minutes")])
     notes = TextAreaField("Support to arrange (for example, book a Polish interpreter)",
                           validators=plain_text(2000, multiline=True))
-    override_reason = TextAreaField("Urgent clinical reason to book before the barrier check is complete",
-                                    validators=plain_text(2000, multiline=True), filters=[strip])
     submission_token = token_field()
     version = version_field()
 
@@ -30,6 +30,21 @@ class BookingForm(FlaskForm):
         except ValueError:
             return None
         return (local if local.tzinfo else local.replace(tzinfo=LONDON)).astimezone(UTC)
+
+
+class BookingForm(_AppointmentForm):
+    override_reason = TextAreaField("Urgent clinical reason to book before the barrier check is complete",
+                                    validators=plain_text(2000, multiline=True), filters=[strip])
+
+
+class PastContactForm(_AppointmentForm):
+    """A contact that already happened: when, how, what happened, and why it was not booked ahead."""
+
+    outcome = RadioField("What happened?", choices=choices(PAST_OUTCOMES),
+                         validators=[InputRequired("Select whether the patient attended or missed it")])
+    reason = TextAreaField("Why is this recorded after it happened? (for example, seen at a drop-in clinic)",
+                           validators=plain_text(2000, "Give the reason this contact is recorded after it happened",
+                                                 multiline=True), filters=[strip])
 
 
 class OutcomeForm(FlaskForm):

@@ -1,12 +1,13 @@
-"""Appointments for a referral: book (with the triage suggestions to hand), rebook, record the outcome."""
+"""Appointments for a referral: book (with the triage suggestions to hand), rebook, record the outcome, record a
+past contact."""
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from inclusive_access.blueprints.appointments import bp
-from inclusive_access.blueprints.appointments.forms import BookingForm, OutcomeForm, deliveries_from
+from inclusive_access.blueprints.appointments.forms import BookingForm, OutcomeForm, PastContactForm, deliveries_from
 from inclusive_access.blueprints.forms_common import first_errors, new_token
-from inclusive_access.blueprints.shared import conflict
+from inclusive_access.blueprints.shared import conflict, log_view
 from inclusive_access.domain import adjustments, appointments, dna, states
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import (
@@ -40,6 +41,8 @@ def book_appointment(referral_id: int):
     form = BookingForm()
     if request.method == "GET":
         form.submission_token.data, form.version.data = new_token(), referral.version
+        log_view(referral.patient, referral)
+        db.session.commit()
         return _page(referral, form, {})
     if not form.validate_on_submit():
         return _page(referral, form, first_errors(form), 400)
@@ -70,6 +73,50 @@ def book_appointment(referral_id: int):
     return redirect(url_for("appointments.book_appointment", referral_id=referral_id), 303)
 
 
+def _past_contact_page(referral: Referral, form: PastContactForm, errors: dict, status: int = 200):
+    return render_template("appointments/past_contact.html", referral=referral, patient=referral.patient, form=form,
+                           errors=errors, outcomes=appointments.PAST_OUTCOMES,
+                           due_adjustments=adjustments.applicable_at_appointments(referral.patient)), status
+
+
+@bp.route("/referrals/<int:referral_id>/past-contact", methods=["GET", "POST"])
+def record_past_contact(referral_id: int):
+    """A clinician records a contact that already happened (booking refuses past times), with the reason."""
+    referral = db.session.get(Referral, referral_id) or abort(404)
+    form = PastContactForm()
+    if request.method == "GET":
+        form.submission_token.data, form.version.data = new_token(), referral.version
+        log_view(referral.patient, referral)
+        db.session.commit()
+        return _past_contact_page(referral, form, {})
+    deliveries, errors = deliveries_from(request.form, [a.id for a in
+                                                        adjustments.applicable_at_appointments(referral.patient)])
+    if not form.validate_on_submit() or errors:
+        return _past_contact_page(referral, form, {**first_errors(form), **errors}, 400)
+    try:
+        appointments.record_past_contact(
+            db.session, actor_for(current_user), referral, form.version.data, form.starts_at_utc(), form.format.data,
+            form.place.data or None, form.outcome.data, form.reason.data, form.notes.data or None,
+            form.duration_minutes.data or 30, submission_token=form.submission_token.data or None,
+            deliveries=deliveries)
+    except DuplicateSubmission:
+        db.session.rollback()
+        flash("This contact was already recorded.", "info")
+    except StaleRecord as stale:
+        return conflict(stale, lambda: db.session.get(Referral, referral_id).patient,
+                        url_for("appointments.record_past_contact", referral_id=referral_id), "referral")
+    except InvalidInput as exc:
+        db.session.rollback()
+        return _past_contact_page(db.session.get(Referral, referral_id), form, exc.errors, 400)
+    except (TransitionNotAllowed, NotPermitted) as exc:
+        db.session.rollback()
+        return _past_contact_page(db.session.get(Referral, referral_id), form, {"format": str(exc)}, 400)
+    else:
+        db.session.commit()
+        flash("Past contact recorded.", "success")
+    return redirect(url_for("appointments.book_appointment", referral_id=referral_id), 303)
+
+
 def _appointment(appointment_id: int) -> tuple[Appointment, Referral]:
     appointment = db.session.get(Appointment, appointment_id) or abort(404)
     return appointment, db.session.get(Referral, appointment.referral_id)
@@ -81,6 +128,8 @@ def rebook_appointment(appointment_id: int):
     form, errors = BookingForm(obj=appointment if request.method == "GET" else None), {}
     if request.method == "GET":
         form.starts_at.data = appointment.starts_at.astimezone(LONDON).strftime("%Y-%m-%dT%H:%M")
+        log_view(referral.patient, referral)
+        db.session.commit()
     elif form.validate_on_submit():
         try:
             appointments.rebook_appointment(db.session, actor_for(current_user), appointment, form.version.data,

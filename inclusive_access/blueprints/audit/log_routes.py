@@ -6,6 +6,7 @@ from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from inclusive_access.blueprints.audit import bp
+from inclusive_access.blueprints.shared import log_view
 from inclusive_access.domain import accounts, audit_log, events
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.validation import LONDON
@@ -18,6 +19,8 @@ def _timeline(patient: Patient, referral: Referral | None):
     action = request.args.get("action") or None
     found = audit_log.record_timeline(db.session, actor_for(current_user), patient_id=patient.id,
                                       referral_id=referral.id if referral else None, action=action)
+    log_view(patient, referral)  # after the read: the page shows the log as it stood when opened
+    db.session.commit()
     return render_template("audit/timeline.html", patient=patient, referral=referral, timeline=found,
                            action=action if action in found.actions else None)
 
@@ -36,8 +39,10 @@ def referral_timeline(referral_id: int):
 @bp.route("/patients/<int:patient_id>/access")
 def patient_access(patient_id: int):
     patient = db.session.get(Patient, patient_id) or abort(404)
-    return render_template("audit/patient_access.html", patient=patient,
-                           views=audit_log.patient_views(db.session, patient.id))
+    views = audit_log.patient_views(db.session, patient.id)
+    log_view(patient)  # after the read, as for the timeline
+    db.session.commit()
+    return render_template("audit/patient_access.html", patient=patient, views=views)
 
 
 def _day(name: str, default):

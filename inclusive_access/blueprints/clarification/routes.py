@@ -5,7 +5,7 @@ from flask_login import current_user
 from inclusive_access.blueprints.clarification import bp
 from inclusive_access.blueprints.clarification.forms import AttemptForm, CloseForm
 from inclusive_access.blueprints.forms_common import first_errors, new_token
-from inclusive_access.blueprints.shared import conflict
+from inclusive_access.blueprints.shared import conflict, log_view
 from inclusive_access.domain import clarification
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput, StaleRecord
@@ -33,6 +33,8 @@ def _page(item, referral, attempt_form, close_form, errors, status=200):
 @bp.route("/<int:clarification_id>")
 def show_clarification(clarification_id: int):
     item, referral = _load(clarification_id)
+    log_view(referral.patient, referral)
+    db.session.commit()
     close_form = CloseForm(formdata=None)
     close_form.version.data = item.version
     return _page(item, referral, AttemptForm(formdata=None, submission_token=new_token()), close_form, {})

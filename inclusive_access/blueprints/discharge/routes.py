@@ -5,7 +5,7 @@ from flask_login import current_user
 from inclusive_access.blueprints.discharge import bp
 from inclusive_access.blueprints.discharge.forms import DischargeRequestForm, ReviewDecisionForm
 from inclusive_access.blueprints.forms_common import first_errors, new_token
-from inclusive_access.blueprints.shared import conflict
+from inclusive_access.blueprints.shared import conflict, log_view
 from inclusive_access.domain import appointments, discharge, dna, records, referral_flow, reviews, safeguarding
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import (
@@ -36,6 +36,8 @@ def request_discharge(referral_id: int):
     form, errors = DischargeRequestForm(), {}
     if request.method == "GET":
         form.version.data, form.submission_token.data = referral.version, new_token()
+        log_view(referral.patient, referral)
+        db.session.commit()
     elif not form.validate_on_submit():
         errors = first_errors(form)
     else:

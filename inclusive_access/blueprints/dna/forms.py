@@ -6,6 +6,7 @@ from wtforms.validators import InputRequired, Optional
 from inclusive_access.blueprints.forms_common import choices, plain_text, strip, token_field, version_field
 from inclusive_access.domain.adjustments import CONSENT_BASES, SHORT_LABELS, AdjustmentDetails
 from inclusive_access.domain.dna import ALTERNATIVES, ATTEMPT_METHODS, BARRIERS, OUTCOMES, SAFEGUARDING
+from inclusive_access.domain.safeguarding import CATEGORIES, ConcernDetails
 
 
 class BarriersForm(FlaskForm):
@@ -13,7 +14,15 @@ class BarriersForm(FlaskForm):
     other_barrier = StringField("Other barrier", validators=plain_text(500), filters=[strip])
     safeguarding = RadioField("Safeguarding: the patient was not brought", choices=choices(SAFEGUARDING),
                               validators=[Optional()])
+    concern_category = SelectField("If there is a concern: what kind", choices=choices({"": "None", **CATEGORIES}),
+                                   validators=[Optional()])
+    concern_text = TextAreaField("Describe the concern", validators=plain_text(4000, multiline=True), filters=[strip])
     version = version_field()
+
+    def concern(self) -> ConcernDetails | None:
+        if not (self.concern_category.data or self.concern_text.data):
+            return None
+        return ConcernDetails(category=self.concern_category.data or "", concern=self.concern_text.data or "")
 
 
 class AttemptForm(FlaskForm):

@@ -7,7 +7,7 @@ from flask_login import current_user
 from inclusive_access.blueprints.dna import bp
 from inclusive_access.blueprints.dna.forms import AttemptForm, BarriersForm, OutcomeForm
 from inclusive_access.blueprints.forms_common import first_errors, new_token
-from inclusive_access.blueprints.shared import conflict, current_policy
+from inclusive_access.blueprints.shared import conflict, current_policy, log_view
 from inclusive_access.domain import dna
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput, NotPermitted, StaleRecord
@@ -36,7 +36,8 @@ def _show(check: BarrierCheck, errors: dict | None = None, forms: dict | None = 
     adjustment = db.session.get(ReasonableAdjustment, check.adjustment_id) if check.adjustment_id else None
     context = dict(check=check, referral=check.referral, patient=check.referral.patient, missed=missed,
                    adjustment=adjustment, answers_safeguarding=current_user.role in dna.SAFEGUARDING_ANSWER_ROLES,
-                   left=dna.remaining(check), errors=errors or {}, forms=forms,
+                   concern=dna.concern_for(db.session, check), left=dna.remaining(db.session, check),
+                   errors=errors or {}, forms=forms,
                    rebooking=dna.rebooking_status(check, rebooked, datetime.now(UTC), current_policy()))
     body, _status, headers = render("dna/check.html", "dna/_check.html", **context)
     # htmx 2 swaps only 2xx: a section with errors comes back as 200 so the user sees the messages.
@@ -45,7 +46,10 @@ def _show(check: BarrierCheck, errors: dict | None = None, forms: dict | None = 
 
 @bp.route("/<int:check_id>")
 def show_check(check_id: int):
-    return _show(_check(check_id))
+    check = _check(check_id)
+    log_view(check.referral.patient, check.referral)
+    db.session.commit()
+    return _show(check)
 
 
 def _saved(check_id: int, message: str):
@@ -63,7 +67,7 @@ def save_barriers(check_id: int):
         return _show(check, first_errors(form), {"barriers": form}, 400)
     try:
         dna.save_barriers(db.session, actor_for(current_user), check, form.version.data, form.barriers.data or [],
-                          form.other_barrier.data or None, form.safeguarding.data or None)
+                          form.other_barrier.data or None, form.safeguarding.data or None, form.concern())
     except StaleRecord as stale:
         return conflict(stale, lambda: _check(check_id).referral.patient, url_for("dna.show_check", check_id=check_id),
                         "barrier check")

@@ -14,6 +14,8 @@ class ReReferralForm(FlaskForm):
     received_at = StringField()
     reason = TextAreaField()
     urgency = StringField()
+    #: asked for only when the patient already has an open referral on the pathway
+    duplicate_reason = TextAreaField()
     #: one-time token: a second submit of the same form finds the referral the first one made
     submission_token = HiddenField(validators=[Optional(), Regexp(r"^[A-Za-z0-9_-]{1,64}$")])
 

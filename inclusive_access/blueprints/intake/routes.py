@@ -7,9 +7,15 @@ from flask_login import current_user
 
 from inclusive_access.blueprints.intake import bp
 from inclusive_access.blueprints.intake.forms import IntakeForm, ReReferralForm
+from inclusive_access.blueprints.shared import log_view
 from inclusive_access.domain import intake, records
 from inclusive_access.domain.actors import actor_for
-from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput, TransitionNotAllowed
+from inclusive_access.domain.errors import (
+    DuplicateSubmission,
+    InvalidInput,
+    OpenReferralExists,
+    TransitionNotAllowed,
+)
 from inclusive_access.domain.policy import Policy
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
@@ -17,6 +23,8 @@ from inclusive_access.models import Referral
 
 # The form shows the date of birth as three boxes; its errors belong to the first of them.
 ERROR_ANCHORS = {"date_of_birth": "dob_day"}
+OPEN_REFERRAL_ERROR = {"duplicate_reason": "Give the reason for another referral on this pathway, or open the "
+                                           "referral already there"}
 
 
 def _options() -> dict:
@@ -27,6 +35,7 @@ def _options() -> dict:
 def new_referral():
     form = IntakeForm()
     errors: dict[str, str] = {}
+    open_referral = None
     if request.method == "GET":
         form.submission_token.data = secrets.token_urlsafe(24)
         form.received_at.data = datetime.now(UTC).astimezone(LONDON).strftime("%Y-%m-%dT%H:%M")
@@ -37,9 +46,11 @@ def new_referral():
             row, linked = intake.receive_referral(
                 db.session, actor_for(current_user), patient, referral,
                 submission_token=form.submission_token.data or None,
-                policy=Policy.from_mapping(current_app.config))
+                policy=Policy.from_mapping(current_app.config), duplicate_reason=form.duplicate_reason.data)
         except InvalidInput as exc:
             errors = {ERROR_ANCHORS.get(k, k): msg for k, msg in exc.errors.items()}
+        except OpenReferralExists as exc:
+            errors, open_referral = OPEN_REFERRAL_ERROR, db.session.get(Referral, exc.existing_id)
         except DuplicateSubmission as dup:
             flash("This referral was already saved; here it is.", "info")
             return redirect(url_for("referrals.show_referral", referral_id=dup.existing_id), 303)
@@ -49,18 +60,21 @@ def new_referral():
             return redirect(url_for("referrals.show_referral", referral_id=row.id), 303)
     else:
         abort(400)  # the fields are plain strings: only a tampered one-time token fails here
-    return render_template("intake/new.html", form=form, errors=errors, **_options())
+    return render_template("intake/new.html", form=form, errors=errors, open_referral=open_referral,
+                           **_options()), 409 if open_referral else 200
 
 
 @bp.route("/referrals/<int:referral_id>/re-refer", methods=["GET", "POST"])
 def re_refer(referral_id: int):
     """A discharged or rejected referral stays read-only: a new one for the same patient links back to it."""
     previous = db.session.get(Referral, referral_id) or abort(404)
-    form, errors = ReReferralForm(), {}
+    form, errors, open_referral = ReReferralForm(), {}, None
     if request.method == "GET":
         form.submission_token.data = secrets.token_urlsafe(24)
         form.received_at.data = datetime.now(UTC).astimezone(LONDON).strftime("%Y-%m-%dT%H:%M")
         form.urgency.data, form.pathway.data = "routine", previous.pathway.code
+        log_view(previous.patient, previous)
+        db.session.commit()
     elif form.validate_on_submit():
         try:
             row = intake.re_refer(db.session, actor_for(current_user), previous, form.raw(),
@@ -72,6 +86,9 @@ def re_refer(referral_id: int):
         except TransitionNotAllowed as exc:
             db.session.rollback()
             errors = {"pathway": str(exc)}
+        except OpenReferralExists as exc:
+            db.session.rollback()
+            errors, open_referral = OPEN_REFERRAL_ERROR, db.session.get(Referral, exc.existing_id)
         except DuplicateSubmission as dup:
             flash("This referral was already saved; here it is.", "info")
             return redirect(url_for("referrals.show_referral", referral_id=dup.existing_id), 303)
@@ -83,7 +100,8 @@ def re_refer(referral_id: int):
         abort(400)
     previous = db.session.get(Referral, referral_id)
     return render_template("intake/re_refer.html", form=form, errors=errors, previous=previous,
-                           patient=previous.patient, **_options()), 400 if errors else 200
+                           patient=previous.patient, open_referral=open_referral,
+                           **_options()), 409 if open_referral else 400 if errors else 200
 
 
 @bp.route("/patient-lookup")

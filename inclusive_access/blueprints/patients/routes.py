@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from inclusive_access.blueprints.intake.forms import IntakeForm
 from inclusive_access.blueprints.patients import bp
-from inclusive_access.blueprints.shared import conflict
+from inclusive_access.blueprints.shared import conflict, log_view
 from inclusive_access.domain import intake, listing, records
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import InvalidInput, StaleRecord
@@ -35,6 +35,8 @@ def edit_patient(patient_id: int):
     if request.method == "GET":
         _fill(form, patient)
         version = patient.version
+        log_view(patient)
+        db.session.commit()
     else:
         version = request.form.get("version", type=int) or 0
         if form.validate_on_submit():

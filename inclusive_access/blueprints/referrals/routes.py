@@ -1,7 +1,8 @@
 """The referral list with htmx filters, and one referral with its patient banner and timeline."""
-from flask import abort, redirect, request, url_for
+from flask import abort, redirect, request
 from flask_login import current_user
 
+from inclusive_access.blueprints.home.routes import home_url
 from inclusive_access.blueprints.referrals import bp
 from inclusive_access.blueprints.referrals.forms import ReferralFilterForm
 from inclusive_access.domain import intake, listing, records, referral_flow, reviews, safeguarding
@@ -13,7 +14,8 @@ from inclusive_access.models import Referral
 
 @bp.route("/")
 def index():
-    return redirect(url_for("referrals.list_referrals"))
+    """Where signing in lands: the user's own work, as `/` opens it."""
+    return redirect(home_url())
 
 
 @bp.route("/list")

@@ -5,7 +5,7 @@ from flask_login import current_user
 from inclusive_access.blueprints.forms_common import first_errors, new_token
 from inclusive_access.blueprints.safeguarding import bp
 from inclusive_access.blueprints.safeguarding.forms import ActionForm, CloseForm, ConcernForm, RouteForm
-from inclusive_access.blueprints.shared import conflict
+from inclusive_access.blueprints.shared import conflict, log_view
 from inclusive_access.domain import records, safeguarding
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput, StaleRecord, TransitionNotAllowed
@@ -24,6 +24,8 @@ def raise_concern(referral_id: int):
     form, errors = ConcernForm(), {}
     if request.method == "GET":
         form.submission_token.data = new_token()
+        log_view(referral.patient, referral)
+        db.session.commit()
     elif not form.validate_on_submit():
         errors = first_errors(form)
     else:

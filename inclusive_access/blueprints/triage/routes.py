@@ -6,7 +6,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from inclusive_access.blueprints.forms_common import first_errors
-from inclusive_access.blueprints.shared import conflict, current_policy
+from inclusive_access.blueprints.shared import conflict, current_policy, log_view
 from inclusive_access.blueprints.triage import bp
 from inclusive_access.blueprints.triage.forms import OUTCOME_LABELS, TriageForm, WorklistFilterForm
 from inclusive_access.domain import intake, referral_flow, states, triage
@@ -48,6 +48,8 @@ def triage_referral(referral_id: int):
         form.language.data = referral.patient.preferred_language
         if record is not None:
             form.fill_from(record.answers)
+        log_view(referral.patient, referral)
+        db.session.commit()
     elif form.validate_on_submit():
         try:
             record = triage.triage_referral(
