@@ -4,13 +4,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import adjustments, dna, events, locking, referral_flow, states
+from inclusive_access.domain import adjustments, dna, events, locking, referral_flow, states, submissions
 from inclusive_access.domain.access import CLINICAL_JUDGEMENT, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.clocks import LONDON
 from inclusive_access.domain.errors import (
     BarrierCheckOpen,
-    DuplicateSubmission,
     InvalidInput,
     StaleRecord,
     TransitionNotAllowed,
@@ -64,8 +63,7 @@ def book_appointment(session: Session, actor: Actor, referral: Referral, seen_ve
     first. A clinician or senior may override for urgent clinical need, with a reason (evented).
     """
     now = now or datetime.now(UTC)
-    events.lock_log(session)
-    _check_token(session, submission_token)
+    submissions.refuse_repeat(session, Appointment, submission_token)
     referral_flow.check_version(session, referral, seen_version)
     states.next_state(referral.state, "book", actor.role)
     if errors := _booking_errors(starts_at, fmt, place, duration, referral.received_at, now):
@@ -89,13 +87,6 @@ def book_appointment(session: Session, actor: Actor, referral: Referral, seen_ve
     return appointment
 
 
-def _check_token(session: Session, submission_token: str | None) -> None:
-    if submission_token:
-        existing = session.scalar(select(Appointment.id).where(Appointment.submission_token == submission_token))
-        if existing:
-            raise DuplicateSubmission(existing)
-
-
 def record_past_contact(session: Session, actor: Actor, referral: Referral, seen_version: int, starts_at: datetime,
                         fmt: str, place: str | None, outcome: str, reason: str | None, notes: str | None = None,
                         duration: int = 30, submission_token: str | None = None, now: datetime | None = None,
@@ -108,8 +99,7 @@ def record_past_contact(session: Session, actor: Actor, referral: Referral, seen
     """
     now = now or datetime.now(UTC)
     require_role(actor, CLINICAL_JUDGEMENT)
-    events.lock_log(session)
-    _check_token(session, submission_token)
+    submissions.refuse_repeat(session, Appointment, submission_token)
     referral_flow.check_version(session, referral, seen_version)
     states.next_state(referral.state, "book", actor.role)
     errors = _booking_errors(starts_at, fmt, place, duration, referral.received_at, now, past=True)
