@@ -30,6 +30,7 @@ run: install instance/secret_key instance/audit_chain_key
 	$(DEV_ENV) $(BIN)/flask demo-data --if-empty
 	$(DEV_ENV) $(BIN)/flask sla sweep
 	$(DEV_ENV) $(BIN)/flask equity sweep
+	@echo "Sign in at http://127.0.0.1:5000 as a demo user above; the password is in instance/demo-logins.txt."
 	$(DEV_ENV) $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 # The whole suite. Browser and PostgreSQL tests skip (with the reason shown) when Chromium or the

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from config import DevelopmentConfig
 from inclusive_access import create_app
 from inclusive_access.demo import ETHNIC_WEIGHTS, FAMILY, GIVEN, HOUSING_WEIGHTS, LANGUAGES, ORGS
-from inclusive_access.domain import chain_keys, clocks, equity
+from inclusive_access.domain import chain_keys, clocks, equity, name_keys
 from inclusive_access.domain import events as ev
 from inclusive_access.domain.policy import DEFAULT_POLICY
 from inclusive_access.extensions import UTCDateTime, db
@@ -195,7 +195,9 @@ class History:
             communication_needs=rng.sample(sorted(equity.COMMUNICATION_NEEDS), 1) if rng.random() < 0.08 else [],
             housing_status=rng.choices(list(HOUSING_WEIGHTS), list(HOUSING_WEIGHTS.values()))[0],
             learning_disability=tri(0.04), cognitive_impairment=tri(0.10), caring_responsibilities=tri(0.12))
-        self.loader.add("patients", {"id": pid, **snapshot, "created_at": at, "version": 1})
+        self.loader.add("patients", {"id": pid, **snapshot, **name_keys.keys(snapshot["given_name"],
+                                                                             snapshot["family_name"]),
+                                     "created_at": at, "version": 1})
         self.patients.append((snapshot["date_of_birth"], decile, equity.derive_flags(snapshot),
                               snapshot["ethnic_category"], snapshot["sex"], []))
         self.registered = snapshot

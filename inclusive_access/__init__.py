@@ -108,6 +108,7 @@ def register_security(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per workflow."""
+    from inclusive_access.blueprints import worklist_counts
     from inclusive_access.blueprints.adjustments import bp as adjustments_bp
     from inclusive_access.blueprints.admin import bp as admin_bp
     from inclusive_access.blueprints.appointments import bp as appointments_bp
@@ -117,6 +118,7 @@ def register_blueprints(app: Flask) -> None:
     from inclusive_access.blueprints.discharge import bp as discharge_bp
     from inclusive_access.blueprints.dna import bp as dna_bp
     from inclusive_access.blueprints.home import bp as home_bp
+    from inclusive_access.blueprints.imports import bp as imports_bp
     from inclusive_access.blueprints.intake import bp as intake_bp
     from inclusive_access.blueprints.ops import bp as ops_bp
     from inclusive_access.blueprints.patients import bp as patients_bp
@@ -126,8 +128,10 @@ def register_blueprints(app: Flask) -> None:
     from inclusive_access.blueprints.triage import bp as triage_bp
 
     for bp in (home_bp, auth_bp, admin_bp, intake_bp, referrals_bp, patients_bp, triage_bp, clarification_bp,
-               appointments_bp, dna_bp, adjustments_bp, discharge_bp, safeguarding_bp, reports_bp, audit_bp, ops_bp):
+               appointments_bp, dna_bp, adjustments_bp, discharge_bp, safeguarding_bp, reports_bp, audit_bp, imports_bp,
+               ops_bp):
         app.register_blueprint(bp)
+    worklist_counts.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -72,7 +72,7 @@ def reset_password(username: str, generate: bool) -> None:
 @click.command("demo-data")
 @click.option("--if-empty", is_flag=True, help="Do nothing when patients already exist.")
 @click.option("--patients", default=2000, show_default=True)
-@click.option("--referrals", default=2500, show_default=True)
+@click.option("--referrals", default=2500, show_default=True, help="From referrers; a few re-referrals come on top.")
 @click.option("--seed", default=20261123, show_default=True)
 def demo_data(if_empty: bool, patients: int, referrals: int, seed: int) -> None:
     """Load synthetic demo data (fake names, NHS numbers from the 999 test range) and demo logins."""
@@ -82,9 +82,12 @@ def demo_data(if_empty: bool, patients: int, referrals: int, seed: int) -> None:
     if if_empty and db.session.scalar(select(func.count()).select_from(Patient)):
         click.echo("Database already has data; demo data not loaded.")
     else:
-        with click.progressbar(length=referrals, label="Creating demo referrals") as bar:
-            password = demo.load(db.session, patients, referrals, seed, progress=bar.update)
+        started = time.perf_counter()
+        password = demo.load(db.session, patients, referrals, seed, policy=Policy.from_mapping(current_app.config),
+                             progress=lambda label, steps: click.progressbar(length=steps, label=label,
+                                                                             file=sys.stderr))
         db.session.commit()
+        click.echo(f"Demo data loaded in {time.perf_counter() - started:.0f} s.", err=True)
         logins.write_text(password + "\n")
         logins.chmod(0o600)
     if logins.exists():
@@ -123,11 +126,8 @@ def import_referrals(path: Path, skip_invalid: bool) -> None:
     db.session.commit()
     if report.rejected:
         rejects = path.with_name(f"{path.stem}.rejects.csv")
-        # Not "reason": the referral's own reason column would overwrite it.
-        columns = [h for h in header if h not in ("line", "rejection_reason")]
         with open(rejects, "w", newline="", encoding="utf-8") as handle:
-            exports.write_csv(handle, ["line", "rejection_reason", *columns],
-                              ([line, reason, *(row.get(h) for h in columns)] for line, row, reason in report.rejected))
+            exports.write_rejects(handle, header, report.rejected)
         click.echo(f"{len(report.rejected)} rejected rows written to {rejects}")
     click.echo(f"Imported {report.imported}; already present {report.already_present}; "
                f"rejected {len(report.rejected)}.")

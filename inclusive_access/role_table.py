@@ -19,7 +19,7 @@ AREAS = {"auth": "Signing in", "home": "Home (/ opens your own work)",
          "triage": "Triage", "clarification": "Clarifications", "appointments": "Appointments",
          "dna": "Barrier checks", "adjustments": "Reasonable adjustments", "discharge": "Discharge and senior review",
          "safeguarding": "Safeguarding", "reports": "Equity reports and governance", "audit": "Audit",
-         "admin": "Users"}
+         "admin": "Users", "imports": "Referral imports (CSV)"}
 #: rules the domain applies within one route, which ACCESS cannot show: (blueprint, what, roles)
 IN_ROUTE_RULES = [
     ("triage", "record the adjustments the booking script found (in triage referral)",

@@ -33,8 +33,11 @@ ACCESS: dict[str, frozenset[str]] = {
     "referrals.show_referral": READ_ALL,
     "patients.show_patient": READ_ALL,
     "patients.edit_patient": CLINICAL_JUDGEMENT,
+    # finding a patient to work with; auditors reach records through samples, managers work on aggregates
+    "patients.search_patients": BOOKING_WORK,
     "intake.new_referral": BOOKING_WORK,
     "intake.lookup_patient": BOOKING_WORK,
+    "intake.refer_patient": BOOKING_WORK,
     "triage.worklist": BOOKING_WORK,
     "triage.triage_referral": BOOKING_WORK,
     "triage.preview_suggestions": BOOKING_WORK,
@@ -91,6 +94,11 @@ ACCESS: dict[str, frozenset[str]] = {
     "admin.change_role": MANAGER,
     "admin.deactivate_user": MANAGER,
     "admin.reset_password": MANAGER,
+    "imports.new_import": MANAGER,
+    "imports.show_import": MANAGER,
+    "imports.confirm_import": MANAGER,
+    "imports.import_next_rows": MANAGER,
+    "imports.download_rejects": MANAGER,
 }
 
 

@@ -79,6 +79,12 @@ def labels(codes, mapping: dict) -> str:
 
 
 def register(app: Flask) -> None:
+    # event_sentences words its sentences with the filters above, so it is imported once they exist
+    from inclusive_access import event_sentences
+    from inclusive_access.domain.event_kinds import KINDS
+
+    app.add_template_filter(event_sentences.sentence, "event_sentence")
+    app.add_template_global(KINDS, "EVENT_KINDS")
     app.add_template_filter(labels, "labels")
     app.add_template_filter(event_value, "event_value")
     app.add_template_filter(time_left, "time_left")

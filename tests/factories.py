@@ -1,4 +1,6 @@
 """Factories: valid records with defaults, built through the domain so their events exist too."""
+import csv
+import io
 import random
 from datetime import UTC, datetime, timedelta
 from itertools import count
@@ -6,7 +8,7 @@ from itertools import count
 from sqlalchemy.orm import Session
 
 from inclusive_access.demo import synthetic_nhs_numbers
-from inclusive_access.domain import accounts, appointments, intake, triage
+from inclusive_access.domain import accounts, appointments, bulk_import, intake, triage
 from inclusive_access.domain.actors import SYSTEM
 from inclusive_access.models import Referral, User
 from tests.conftest import PASSWORD
@@ -38,6 +40,15 @@ def intake_row(**overrides) -> dict:
     }
     row.update(overrides)
     return row
+
+
+def csv_text(rows: list[dict], columns=None) -> str:
+    """Rows as a referrals CSV file's text, header first (the import's columns unless told)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(columns or bulk_import.COLUMNS), extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
 
 
 def make_referral(session: Session, actor=SYSTEM, duplicate_reason: str | None = "Another problem, for the test",

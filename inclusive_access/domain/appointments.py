@@ -237,3 +237,10 @@ def _record_deliveries(session: Session, actor: Actor, appointment: Appointment,
 def appointments_for(session: Session, referral: Referral) -> list[Appointment]:
     return list(session.scalars(select(Appointment).where(Appointment.referral_id == referral.id)
                                 .order_by(Appointment.starts_at)))
+
+
+def agreed_format(session: Session, referral_id: int) -> str | None:
+    """The format agreed at the barrier check still waiting for its rebooking, when it is an appointment format
+    (an evening slot is a time, not a format): the booking form starts from it."""
+    check = dna.latest_completed_check(session, referral_id)
+    return check.alternative_format if check is not None and check.alternative_format in FORMATS else None

@@ -3,6 +3,7 @@ import csv
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TextIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,23 +25,39 @@ class ImportReport:
     already_present: int = 0
     #: (line number in the file, the row as read, reason)
     rejected: list[tuple[int, dict, str]] = field(default_factory=list)
+    #: line number -> {column: message}: each rejected row's reason by column, for a table of row errors
+    errors: dict[int, dict[str, str]] = field(default_factory=dict)
+
+    def reject(self, line: int, row: dict, errors: dict[str, str]) -> None:
+        self.rejected.append((line, row, describe(errors)))
+        self.errors[line] = errors
+
+
+def describe(errors: dict[str, str]) -> str:
+    """A rejected row's reason as one line of text: "column: message; column: message"."""
+    return "; ".join(f"{column}: {message}" for column, message in errors.items())
 
 
 def read_rows(path) -> tuple[list[str], list[tuple[int, dict]]]:
     """Rows with their line numbers (the header is line 1). Raises InvalidInput on a bad header."""
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        return read_csv(handle, os.path.getsize(path))
+
+
+def read_csv(handle: TextIO, size: int) -> tuple[list[str], list[tuple[int, dict]]]:
+    """read_rows for an open text stream of `size` bytes (an upload): UnicodeDecodeError or csv.Error if unreadable."""
     # csv refuses fields over 128 KiB, failing the whole file; no field can be longer than the file,
     # so an oversized one reaches the row checks and is rejected with its line number instead.
-    csv.field_size_limit(max(csv.field_size_limit(), os.path.getsize(path)))
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise InvalidInput({"header": f"missing columns: {', '.join(missing)}"})
-        rows, first_line = [], reader.line_num + 1
-        for row in reader:  # a quoted field may span lines: report where the record starts
-            rows.append((first_line, row))
-            first_line = reader.line_num + 1
-        return list(reader.fieldnames), rows
+    csv.field_size_limit(max(csv.field_size_limit(), size))
+    reader = csv.DictReader(handle)
+    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise InvalidInput({"header": f"missing columns: {', '.join(missing)}"})
+    rows, first_line = [], reader.line_num + 1
+    for row in reader:  # a quoted field may span lines: report where the record starts
+        rows.append((first_line, row))
+        first_line = reader.line_num + 1
+    return list(reader.fieldnames), rows
 
 
 def _already_imported(session: Session, refs: set[str], batch: int = 1000) -> set[str]:
@@ -74,17 +91,17 @@ def _refuse_open_pathways(session: Session, parsed: list, report: ImportReport) 
         key = (patient.nhs_number, referral.pathway_code)
         reason = (row.get(DUPLICATE_REASON) or "").strip()
         if key in open_now and not reason:
-            report.rejected.append((line, row, "pathway: This patient already has an open referral on this pathway "
-                                               f"({open_now[key]}); give a {DUPLICATE_REASON} to add another"))
+            report.reject(line, row, {"pathway": "This patient already has an open referral on this pathway "
+                                                 f"({open_now[key]}); give a {DUPLICATE_REASON} to add another"})
             continue
         open_now.setdefault(key, f"line {line} of this file")
-        allowed.append((patient, referral, reason or None))
+        allowed.append((line, patient, referral, reason or None))
     return allowed
 
 
-def import_referrals(session: Session, actor: Actor, rows: Iterable[tuple[int, dict]], skip_invalid: bool,
-                     policy: Policy = DEFAULT_POLICY, progress: Callable[[int], None] | None = None) -> ImportReport:
-    """Validate every row first; then receive the valid ones (all rows must be valid unless skip_invalid).
+def check_rows(session: Session, rows: Iterable[tuple[int, dict]]) -> tuple[list, ImportReport]:
+    """Every rule of an import without writing: the rows that may be received, as (line, patient, referral,
+    duplicate reason), and a report of the rows already imported (by external reference) and the rows refused.
 
     A row whose external reference is already in the database was imported before and is counted,
     not duplicated, so re-running a file is safe. A row for a patient with an open referral on its pathway
@@ -99,21 +116,28 @@ def import_referrals(session: Session, actor: Actor, rows: Iterable[tuple[int, d
             report.already_present += 1
             continue
         if not ref:
-            report.rejected.append((line, row, "external_ref: Enter the external reference"))
+            report.reject(line, row, {"external_ref": "Enter the external reference"})
             continue
         if ref in seen_refs:
-            report.rejected.append((line, row, f"external_ref: '{ref[:64]}' appears twice in this file"))
+            report.reject(line, row, {"external_ref": f"'{ref[:64]}' appears twice in this file"})
             continue
         seen_refs.add(ref)
         try:
             parsed.append((line, row, *intake.parse_intake(session, row)))
         except InvalidInput as exc:
-            report.rejected.append((line, row, "; ".join(f"{k}: {v}" for k, v in exc.errors.items())))
+            report.reject(line, row, exc.errors)
     valid = _refuse_open_pathways(session, parsed, report)
     report.rejected.sort(key=lambda rejected: rejected[0])
+    return valid, report
+
+
+def import_referrals(session: Session, actor: Actor, rows: Iterable[tuple[int, dict]], skip_invalid: bool,
+                     policy: Policy = DEFAULT_POLICY, progress: Callable[[int], None] | None = None) -> ImportReport:
+    """Check every row first (check_rows); then receive the valid ones (all rows must be valid unless skip_invalid)."""
+    valid, report = check_rows(session, rows)
     if report.rejected and not skip_invalid:
         return report
-    for done, (patient, referral, reason) in enumerate(valid, start=1):
+    for done, (_line, patient, referral, reason) in enumerate(valid, start=1):
         intake.receive_referral(session, actor, patient, referral, policy=policy, duplicate_reason=reason)
         report.imported += 1
         if progress:

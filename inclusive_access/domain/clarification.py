@@ -1,10 +1,10 @@
 """Rapid clarification: a poor-quality referral is never parked; the referrer is contacted within 24 hours."""
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import clocks, events, locking, referral_flow, submissions
+from inclusive_access.domain import clocks, events, locking, referral_flow, submissions, worklists
 from inclusive_access.domain.access import BOOKING_WORK, require_role
 from inclusive_access.domain.actors import SYSTEM, Actor
 from inclusive_access.domain.errors import InvalidInput, StaleRecord
@@ -105,12 +105,22 @@ def escalate_overdue(session: Session, now: datetime | None = None) -> list[Clar
     return list(overdue)
 
 
-def clarification_worklist(session: Session, limit: int = 200) -> list[Clarification]:
-    """Open clarifications: escalated first, then by due time (reads ix_clarifications_open_due)."""
-    return list(session.scalars(
-        select(Clarification).where(Clarification.closed_at.is_(None))
-        .order_by(Clarification.escalated_at.is_(None), Clarification.due_at, Clarification.id).limit(limit)
-    ))
+def _open():
+    return select(Clarification).where(Clarification.closed_at.is_(None))
+
+
+def clarification_worklist(session: Session, now: datetime, page: int = 1,
+                           per_page: int = worklists.PER_PAGE) -> worklists.WorklistPage:
+    """Open clarifications: overdue (the escalated among them) first, then due today, then later, by due time.
+
+    Reads ix_clarifications_open_by_due (closed_at, due_at).
+    """
+    order = (Clarification.due_at, Clarification.id)
+    return worklists.page_of(session, _open(), Clarification.due_at, timedelta(0), order, now, page, per_page)
+
+
+def count_open(session: Session) -> int:
+    return worklists.count(session, _open())
 
 
 def _require_open(item: Clarification) -> None:

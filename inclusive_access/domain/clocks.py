@@ -30,6 +30,8 @@ class ClockSettings:
     bank_holidays: frozenset[date] = field(default_factory=lambda: frozenset(ENGLAND_BANK_HOLIDAYS))
     clarification_hours: int = 24
     rebooking_days: int = 14
+    #: a local setting, not a DOMAIN.md clock: how long a senior review may wait before the queue shows it overdue
+    senior_review_hours: int = 48
 
     @classmethod
     def from_mapping(cls, cfg: Mapping) -> "ClockSettings":
@@ -44,6 +46,7 @@ class ClockSettings:
                                     for d in cfg.get("BANK_HOLIDAYS", default.bank_holidays)),
             clarification_hours=int(cfg.get("CLARIFICATION_HOURS", 24)),
             rebooking_days=int(cfg.get("REBOOKING_DAYS", 14)),
+            senior_review_hours=int(cfg.get("SENIOR_REVIEW_HOURS", 48)),
         )
 
 
@@ -92,13 +95,25 @@ def rebooking_due(missed_at: datetime, settings: ClockSettings = ClockSettings()
     return missed_at.astimezone(UTC) + timedelta(days=settings.rebooking_days)
 
 
+def end_of_day(now: datetime) -> datetime:
+    """Midnight at the end of `now`'s day in London: work due before it is due today."""
+    tomorrow = now.astimezone(LONDON).date() + timedelta(days=1)
+    return datetime.combine(tomorrow, time(0), tzinfo=LONDON).astimezone(UTC)
+
+
 def time_left(due: datetime, now: datetime) -> timedelta:
     """Positive while time remains; negative once overdue."""
     return due - now
 
 
 def describe(delta: timedelta) -> str:
-    """'3 h 20 min left' / '1 day 2 h overdue', for worklists and screen readers alike."""
+    """'3 h 20 min left' / '1 day 2 h overdue', for worklists and screen readers alike.
+
+    Within the minute after its due time work is "due now", never "0 min overdue": a referral back from an
+    answered clarification is due from the moment of the answer, and nobody has kept it waiting yet.
+    """
+    if -timedelta(minutes=1) < delta < timedelta(0):
+        return "due now"
     overdue, seconds = delta < timedelta(0), abs(int(delta.total_seconds()))
     days, rest = divmod(seconds, 86400)
     hours, minutes = rest // 3600, (rest % 3600) // 60

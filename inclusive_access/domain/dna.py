@@ -1,10 +1,19 @@
 """The graded response to a missed appointment: a barrier check, never an automatic discharge."""
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import adjustments, clocks, events, locking, reviews, safeguarding, submissions
+from inclusive_access.domain import (
+    adjustments,
+    clocks,
+    events,
+    locking,
+    reviews,
+    safeguarding,
+    submissions,
+    worklists,
+)
 from inclusive_access.domain.access import BOOKING_WORK, CLINICAL_JUDGEMENT, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import InvalidInput, StaleRecord
@@ -253,7 +262,18 @@ def rebooking_status(check: BarrierCheck, rebooked: Appointment | None, now: dat
     return {"deadline": deadline, "met": False if now > deadline else None, "booked_at": None}
 
 
-def barrier_worklist(session: Session, limit: int = 200) -> list[BarrierCheck]:
-    """Open barrier checks, oldest missed appointment first (reads ix_barrier_checks_open)."""
-    return list(session.scalars(select(BarrierCheck).where(BarrierCheck.completed_at.is_(None))
-                                .order_by(BarrierCheck.opened_at, BarrierCheck.id).limit(limit)))
+def _open():
+    return select(BarrierCheck).where(BarrierCheck.completed_at.is_(None))
+
+
+def barrier_worklist(session: Session, now: datetime, page: int = 1, per_page: int = worklists.PER_PAGE,
+                     policy: Policy = DEFAULT_POLICY) -> worklists.WorklistPage:
+    """Open barrier checks by their rebooking deadline (14 days after the missed appointment): overdue, due
+    today, then later. Reads ix_barrier_checks_open_by_missed (completed_at, missed_at)."""
+    lead = timedelta(days=policy.clocks.rebooking_days)
+    order = (BarrierCheck.missed_at, BarrierCheck.id)
+    return worklists.page_of(session, _open(), BarrierCheck.missed_at, lead, order, now, page, per_page)
+
+
+def count_open(session: Session) -> int:
+    return worklists.count(session, _open())

@@ -3,7 +3,7 @@ import json
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from inclusive_access.domain import audit_findings, audit_sampling, events, governance, intake
+from inclusive_access.domain import audit_findings, audit_sampling, events, governance, import_jobs, intake
 from inclusive_access.models import Event
 
 #: every role, for what the record's own pages already show them all (patient details, the referral, adjustments)
@@ -113,6 +113,11 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         "variance_explanation", "corrective_action", "lead_name", "due_date", "remeasure_month")},
     governance.GOVERNANCE_CLOSED: {"closure_note": EVERYONE, "remeasure_month": EVERYONE,
                                    "remeasured_gap_days": EVERYONE},
+    # A web import's file and counts; its referrals' own events are the system's, as the CLI's are.
+    **{action: {key: OVERSIGHT for key in import_jobs.SUMMARY_KEYS} for action in (
+        import_jobs.IMPORT_STAGED, import_jobs.IMPORT_STARTED, import_jobs.IMPORT_REFUSED,
+        import_jobs.IMPORT_COMPLETED)},
+    import_jobs.REJECTS_DOWNLOADED: {"file_name": OVERSIGHT, "rows": OVERSIGHT},
 }
 
 

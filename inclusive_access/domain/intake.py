@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import clocks, events, states
+from inclusive_access.domain import clocks, events, name_keys, records, states
 from inclusive_access.domain import validation as v
 from inclusive_access.domain.access import BOOKING_WORK, require_role
 from inclusive_access.domain.actors import Actor
@@ -164,18 +164,12 @@ def receive_referral(
     require_role(actor, BOOKING_WORK, allow_system=True)
     events.lock_log(session)
     now = now or datetime.now(UTC)
-    if submission_token:
-        existing = session.scalar(select(Referral.id).where(Referral.submission_token == submission_token))
-        if existing:
-            raise DuplicateSubmission(existing)
-    if referral.external_ref:
-        existing = session.scalar(select(Referral.id).where(Referral.external_ref == referral.external_ref))
-        if existing:
-            raise DuplicateSubmission(existing)
+    _refuse_repeats(session, submission_token, referral.external_ref)
     record = find_patient(session, patient.nhs_number)
     linked = record is not None
     if record is None:
-        record = Patient(**asdict(patient), created_at=now)
+        record = Patient(**asdict(patient), **name_keys.keys(patient.given_name, patient.family_name),
+                         created_at=now)
         session.add(record)
         session.flush()
         events.record(session, actor, events.PATIENT_REGISTERED, "patient", record.id,
@@ -215,6 +209,39 @@ def receive_referral(
     events.record(session, actor, events.REFERRAL_RECEIVED, "referral", row.id,
                   patient_id=record.id, referral_id=row.id, data=data, now=now)
     return row, linked
+
+
+def _refuse_repeats(session: Session, submission_token: str | None, external_ref: str | None) -> None:
+    """A second submit of one form, or a second import of one row, finds the referral the first one made."""
+    for column, value in ((Referral.submission_token, submission_token), (Referral.external_ref, external_ref)):
+        existing = session.scalar(select(Referral.id).where(column == value)) if value else None
+        if existing:
+            raise DuplicateSubmission(existing)
+
+
+def receive_for_patient(session: Session, actor: Actor, patient: Patient, raw: dict, seen_version: int,
+                        submission_token: str | None = None, now: datetime | None = None,
+                        policy: Policy = DEFAULT_POLICY, duplicate_reason: str | None = None) -> Referral:
+    """A referral for a patient on file, chosen at intake: the form shows their details, and staff change only
+    what the referral says is different.
+
+    The fields that differ are written as a correction is (records.write_changes: one patient.updated event,
+    unchanged fields untouched, a form older than the record refused), and before the flags are derived, so a
+    change the referral brings (a new interpreter need, a move into temporary housing) flags this referral.
+    """
+    require_role(actor, BOOKING_WORK)
+    now = now or datetime.now(UTC)
+    errors = v.FieldErrors()
+    details = parse_patient({**raw, "nhs_number": patient.nhs_number}, errors, now.astimezone(v.LONDON).date())
+    referral = parse_referral(raw, errors, now, active_pathway_codes(session))
+    if errors:
+        raise InvalidInput(dict(errors))
+    _refuse_repeats(session, submission_token, referral.external_ref)
+    records.write_changes(session, actor, patient, details, seen_version)
+    on_file = PatientDetails(**{name: getattr(patient, name) for name in PATIENT_FIELDS})
+    row, _linked = receive_referral(session, actor, on_file, referral, submission_token, now, policy,
+                                    duplicate_reason=duplicate_reason)
+    return row
 
 
 def re_refer(session: Session, actor: Actor, previous: Referral, raw: dict, submission_token: str | None = None,

@@ -1,13 +1,16 @@
 """Read queries behind the referral list, the referral page and the patient page."""
+from collections import Counter
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain.actors import Actor
+from inclusive_access.domain.event_kinds import KIND_OF, KINDS
 from inclusive_access.domain.event_view import ShownEvent, shown
 from inclusive_access.domain.events import RECORD_VIEWED
-from inclusive_access.models import Event, Pathway, Patient, Referral, User
+from inclusive_access.domain.states import ReferralState
+from inclusive_access.models import Event, Pathway, Patient, Referral, SeniorReview, User
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,12 @@ def list_referrals(session: Session, filters: ReferralFilters, per_page: int = 5
     query = select(Referral).join(Pathway)
     if filters.pathway:
         query = query.where(Pathway.code == filters.pathway)
-    if filters.state:
+    if filters.state == ReferralState.NEEDS_SENIOR_REVIEW:
+        # No transition leads to this state: what waits for a senior is a pending review (read through
+        # uq_senior_reviews_one_pending), whatever the referral's state.
+        query = query.where(select(SeniorReview.id).where(SeniorReview.referral_id == Referral.id,
+                                                          SeniorReview.decided_at.is_(None)).exists())
+    elif filters.state:
         query = query.where(Referral.state == filters.state)
     if filters.flagged is not None:
         query = query.where(Referral.flagged == filters.flagged)
@@ -45,10 +53,22 @@ def list_referrals(session: Session, filters: ReferralFilters, per_page: int = 5
     return Page(rows=rows, total=total, page=page, pages=pages)
 
 
+@dataclass(frozen=True)
+class RecordTimeline:
+    """A record's timeline, perhaps one kind of event only, with how many events of each kind it holds."""
+
+    events: list[ShownEvent]
+    #: kind -> events of that kind on the whole timeline, in event_kinds.KINDS order, kinds with none left out
+    counts: dict[str, int]
+    #: the kind shown, or None for every event
+    kind: str | None
+    total: int
+
+
 def timeline(session: Session, viewer: Actor, *, referral_id: int | None = None,
-             patient_id: int | None = None) -> list[ShownEvent]:
+             patient_id: int | None = None, kind: str | None = None) -> RecordTimeline:
     """Every change to a referral or patient, oldest first, with who made it, as much of it as the viewer's role
-    may read (event_view.POLICY).
+    may read (event_view.POLICY); of one kind (event_kinds.KINDS) when `kind` names one, else of every kind.
 
     Views are left out: they belong to the access log, and would bury the changes on a busy record.
     """
@@ -58,7 +78,11 @@ def timeline(session: Session, viewer: Actor, *, referral_id: int | None = None,
         query = query.where(Event.referral_id == referral_id)
     else:
         query = query.where(Event.patient_id == patient_id)
-    return [shown(event, name, viewer.role) for event, name in session.execute(query.order_by(Event.seq)).all()]
+    every = [shown(event, name, viewer.role) for event, name in session.execute(query.order_by(Event.seq)).all()]
+    found = Counter(KIND_OF.get(event.action) for event in every)
+    kind = kind if kind in KINDS else None  # a hand-edited URL shows everything rather than an error
+    return RecordTimeline(events=[e for e in every if kind is None or KIND_OF.get(e.action) == kind],
+                          counts={k: found[k] for k in KINDS if found[k]}, kind=kind, total=len(every))
 
 
 def referrals_for_patient(session: Session, patient: Patient) -> list[Referral]:

@@ -1,16 +1,21 @@
 """Reading and correcting a patient's record: views are logged, edits are versioned."""
+from __future__ import annotations
+
 import json
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import events, locking
+from inclusive_access.domain import events, locking, name_keys
 from inclusive_access.domain.access import CLINICAL_JUDGEMENT, CLINICAL_READ_ROLES, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import InvalidInput, StaleRecord
-from inclusive_access.domain.intake import PatientDetails
 from inclusive_access.models import Event, Patient, Referral, User
+
+if TYPE_CHECKING:  # intake imports this module to write the changes an intake brings
+    from inclusive_access.domain.intake import PatientDetails
 
 
 def view_record(session: Session, actor: Actor, patient: Patient, referral: Referral | None = None) -> None:
@@ -45,6 +50,13 @@ def update_patient(session: Session, actor: Actor, patient: Patient, details: Pa
     Returns the changed fields as {field: [old, new]}; the NHS number itself cannot change here.
     """
     require_role(actor, CLINICAL_JUDGEMENT)
+    return write_changes(session, actor, patient, details, seen_version)
+
+
+def write_changes(session: Session, actor: Actor, patient: Patient, details: PatientDetails,
+                  seen_version: int) -> dict:
+    """The write behind a correction, and behind an intake that brings new details: only the fields that differ,
+    one patient.updated event, a save based on an older version refused. The caller has checked the role."""
     if details.nhs_number != patient.nhs_number:
         # Identity is not edited in passing: a wrong number needs a merge/correction workflow of its own.
         raise InvalidInput({"nhs_number": "The NHS number cannot be changed here"})
@@ -57,6 +69,8 @@ def update_patient(session: Session, actor: Actor, patient: Patient, details: Pa
         return {}
     for field, (_old, val) in changes.items():
         setattr(patient, field, val)
+    for field, key in name_keys.keys(patient.given_name, patient.family_name).items():
+        setattr(patient, field, key)
     locking.flush(session, "patient's details")
     events.record(session, actor, events.PATIENT_UPDATED, "patient", patient.id, patient_id=patient.id,
                   data={"version": patient.version, "changes": changes})

@@ -56,9 +56,14 @@ def touch(session: Session, referral: Referral) -> None:
     locking.flush(session, "referral")
 
 
-def page_actions(referral: Referral, role: str | None) -> set[str]:
-    """What the referral page may offer: the transitions, plus raising a concern and re-referring."""
+def page_actions(referral: Referral, role: str | None, on_review_list: bool = False) -> set[str]:
+    """What the referral page may offer: the transitions, plus raising a concern and re-referring.
+
+    A referral already on the senior review list is not offered for discharge again: the senior decides there.
+    """
     actions = states.allowed_actions(referral.state, role)
+    if on_review_list:
+        actions.discard("request_discharge")
     if referral.state in states.ACTIVE_STATES and role in safeguarding.RAISE_ROLES:
         actions.add("raise_concern")
     if referral.state in states.CLOSED_STATES and role in BOOKING_WORK:

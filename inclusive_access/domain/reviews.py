@@ -4,14 +4,15 @@ A review is opened inside a command that writes its own event (a discharge reque
 unreached attempt, a flagged referral's proposed rejection), and closed inside the senior's decision; the
 commands' events carry the review's id.
 """
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import locking
+from inclusive_access.domain import locking, worklists
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import DuplicateSubmission, NotPermitted, TransitionNotAllowed
+from inclusive_access.domain.policy import DEFAULT_POLICY, Policy
 from inclusive_access.models import Appointment, Referral, SeniorReview
 
 KIND_LABELS = {"discharge": "Discharge request", "attendance": "Missed appointments or not reached",
@@ -75,10 +76,23 @@ def close_review(session: Session, actor: Actor, review: SeniorReview, decision:
     locking.flush(session, "review")
 
 
-def review_queue(session: Session, limit: int = 200) -> list[SeniorReview]:
-    """Pending reviews, oldest first (reads ix_senior_reviews_pending: the cost follows the queue)."""
-    return list(session.scalars(select(SeniorReview).where(SeniorReview.decided_at.is_(None))
-                                .order_by(SeniorReview.opened_at, SeniorReview.id).limit(limit)))
+def _pending():
+    return select(SeniorReview).where(SeniorReview.decided_at.is_(None))
+
+
+def review_queue(session: Session, now: datetime, page: int = 1, per_page: int = worklists.PER_PAGE,
+                 policy: Policy = DEFAULT_POLICY) -> worklists.WorklistPage:
+    """Pending reviews by when each falls due, `senior_review_hours` after opening: overdue, due today, then later.
+
+    Reads ix_senior_reviews_pending (decided_at, opened_at): the cost follows the queue.
+    """
+    lead = timedelta(hours=policy.clocks.senior_review_hours)
+    order = (SeniorReview.opened_at, SeniorReview.id)
+    return worklists.page_of(session, _pending(), SeniorReview.opened_at, lead, order, now, page, per_page)
+
+
+def count_pending(session: Session) -> int:
+    return worklists.count(session, _pending())
 
 
 def reviews_for(session: Session, referral_id: int) -> list[SeniorReview]:

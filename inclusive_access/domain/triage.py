@@ -1,11 +1,11 @@
 """Same-day triage: the booking script, the four outcomes (a flagged rejection waits for a senior), the worklist."""
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import adjustments, clarification, events, referral_flow, reviews
+from inclusive_access.domain import adjustments, clarification, events, referral_flow, reviews, worklists
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.adjustments import SHORT_LABELS as ADJUSTMENT_CATEGORIES
 from inclusive_access.domain.errors import InvalidInput, NotPermitted
@@ -189,13 +189,19 @@ class WorklistFilters:
     overdue_only: bool = False
 
 
-def triage_worklist(session: Session, filters: WorklistFilters, now: datetime, limit: int = 200) -> list[Referral]:
-    """Referrals awaiting triage: back-from-clarification first, then by due time, flagged first at equal time.
+def _awaiting_triage():
+    return select(Referral).where(Referral.state == "received")
 
-    Reads ix_referrals_triage_queue (state, triage_priority, triage_due_at); the cost follows the queue,
-    not the history.
+
+def triage_worklist(session: Session, filters: WorklistFilters, now: datetime, page: int = 1,
+                    per_page: int = worklists.PER_PAGE) -> worklists.WorklistPage:
+    """Referrals awaiting triage: overdue, due today, then later, by due time; flagged first at equal time.
+
+    Answered clarifications come back at the top (DOMAIN.md): they are due from the moment they return, so
+    they lead the overdue band. Reads ix_referrals_triage_queue (state, triage_priority, triage_due_at); the
+    cost follows the queue, not the history.
     """
-    query = select(Referral).where(Referral.state == "received")
+    query = _awaiting_triage()
     if filters.pathway:
         query = query.join(Pathway).where(Pathway.code == filters.pathway)
     if filters.flag:
@@ -203,4 +209,9 @@ def triage_worklist(session: Session, filters: WorklistFilters, now: datetime, l
     if filters.overdue_only:
         query = query.where(Referral.triage_due_at < now)
     order = (Referral.triage_priority, Referral.triage_due_at, Referral.flagged.desc(), Referral.id)
-    return list(session.scalars(query.order_by(*order).limit(limit)))
+    return worklists.page_of(session, query, Referral.triage_due_at, timedelta(0), order, now, page, per_page)
+
+
+def count_awaiting(session: Session) -> int:
+    """For the navigation: referrals awaiting triage (an index-only count of ix_referrals_triage_queue)."""
+    return worklists.count(session, _awaiting_triage())

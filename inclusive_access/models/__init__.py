@@ -8,6 +8,7 @@ from inclusive_access.models.clarifications import Clarification, ContactAttempt
 from inclusive_access.models.events import Event
 from inclusive_access.models.facts import ReferralFact, ReferralFactCount
 from inclusive_access.models.governance import GovernanceItem
+from inclusive_access.models.imports import ImportJob, ImportRow
 from inclusive_access.models.login_throttles import LoginThrottle
 from inclusive_access.models.patients import Patient
 from inclusive_access.models.referrals import REFERRAL_STATES, Pathway, Referral
@@ -31,6 +32,8 @@ __all__ = [
     "ContactAttempt",
     "Event",
     "GovernanceItem",
+    "ImportJob",
+    "ImportRow",
     "LoginThrottle",
     "Pathway",
     "Patient",

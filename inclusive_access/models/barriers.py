@@ -11,8 +11,8 @@ from inclusive_access.models.referrals import Referral
 class BarrierCheck(db.Model):
     __tablename__ = "barrier_checks"
     __table_args__ = (
-        # The worklist: open checks (completed_at IS NULL), oldest DNA first.
-        Index("ix_barrier_checks_open", "completed_at", "opened_at"),
+        # The worklist: open checks (completed_at IS NULL) by rebooking deadline, which runs from missed_at.
+        Index("ix_barrier_checks_open_by_missed", "completed_at", "missed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

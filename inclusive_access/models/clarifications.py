@@ -14,8 +14,10 @@ class Clarification(db.Model):
         CheckConstraint("channel IN ('telephone', 'email', 'secure_message')", name="channel"),
         CheckConstraint("closed_at IS NULL OR response IS NOT NULL OR close_reason IS NOT NULL",
                         name="closed_with_answer_or_reason"),
-        # The worklist: open ones (closed_at IS NULL), escalated first, then by due time.
+        # The SLA sweep: open ones (closed_at IS NULL) not yet escalated, by due time.
         Index("ix_clarifications_open_due", "closed_at", "escalated_at", "due_at"),
+        # The worklist: open ones by due time (overdue, due today, later).
+        Index("ix_clarifications_open_by_due", "closed_at", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

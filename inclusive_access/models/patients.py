@@ -1,7 +1,7 @@
 """Patients: identity and the demographics equity reporting segments by."""
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, String
+from sqlalchemy import JSON, CheckConstraint, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inclusive_access.extensions import db
@@ -14,6 +14,12 @@ class Patient(db.Model):
         CheckConstraint(
             "(imd_decile IS NULL) = (imd_index IS NULL)", name="imd_index_with_decile"
         ),
+        # Patient search (domain.patient_search): a name is a prefix range on one key, the other key read from
+        # the same index entry; birth date and postcode are equalities.
+        Index("ix_patients_family_name_key", "family_name_key", "given_name_key"),
+        Index("ix_patients_given_name_key", "given_name_key", "family_name_key"),
+        Index("ix_patients_date_of_birth", "date_of_birth"),
+        Index("ix_patients_postcode", "postcode"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -21,6 +27,9 @@ class Patient(db.Model):
     nhs_number: Mapped[str] = mapped_column(String(10), unique=True)
     given_name: Mapped[str] = mapped_column(String(100))
     family_name: Mapped[str] = mapped_column(String(100))
+    #: the names folded for search by domain.name_keys (lower case, no accents, letters and digits only)
+    given_name_key: Mapped[str] = mapped_column(String(100))
+    family_name_key: Mapped[str] = mapped_column(String(100))
     date_of_birth: Mapped[date]
     #: male, female, indeterminate, not_known, not_stated
     sex: Mapped[str] = mapped_column(String(16))

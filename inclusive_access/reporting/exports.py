@@ -36,6 +36,14 @@ def write_csv(handle: TextIO, header: Iterable, rows: Iterable[Iterable]) -> Non
     writer.writerows([spreadsheet_safe(v) for v in row] for row in rows)
 
 
+def write_rejects(handle: TextIO, header: Iterable[str], rejected: Iterable[tuple[int, dict, str]]) -> None:
+    """An import's refused rows as the file had them, each after its line number and reason, to fix and import again."""
+    # Not "reason": the referral's own reason column would overwrite it.
+    columns = [h for h in header if h not in ("line", "rejection_reason")]
+    write_csv(handle, ["line", "rejection_reason", *columns],
+              ([line, reason, *(row.get(h) for h in columns)] for line, row, reason in rejected))
+
+
 def _rate(value: float | None) -> float | str:
     return "" if value is None else round(100 * value, 1)
 

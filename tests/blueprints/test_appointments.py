@@ -477,3 +477,47 @@ def test_a_past_contact_without_a_reason_or_at_the_wrong_time_saves_nothing(app,
     assert message in body
     assert _changes(app) == before
     assert _appointments(app, accepted) == []
+
+
+@pytest.mark.parametrize(("agreed", "preselected"), [("home_visit", "home_visit"), ("evening", None)])
+def test_booking_after_a_barrier_check_preselects_the_format_agreed_there(app, client, login_as, agreed,
+                                                                           preselected):
+    from inclusive_access.domain import dna
+    from tests.blueprints.pages import miss
+
+    with app.app_context():
+        clinician = staff(db.session, "clinician")
+        referral = make_referral(db.session, given_name="Missedonce")
+        check = miss(db.session, clinician, referral, fmt="clinic")
+        dna.log_attempt(db.session, clinician, check, "telephone", True, "Clinic too far: a home visit suits")
+        dna.complete_barrier_check(db.session, clinician, check, check.version, "alternative_offered",
+                                   alternative_format=agreed)
+        db.session.commit()
+        referral_id = referral.id
+    login_as("booking")
+    body = client.get(f"/appointments/referrals/{referral_id}").get_data(as_text=True)
+    form = body[body.index("<h2>Book an appointment</h2>"):]
+    checked = re.findall(r'<input[^>]*name="format"[^>]*value="([a-z_]+)"[^>]*checked', form)
+    assert checked == ([preselected] if preselected else [])
+
+
+def test_rebooking_an_appointment_made_before_the_barrier_check_ended_preselects_the_format_agreed(
+        app, client, login_as):
+    from inclusive_access.domain import appointments, dna
+    from tests.blueprints.pages import miss
+
+    with app.app_context():
+        clinician = staff(db.session, "clinician")
+        referral = make_referral(db.session, given_name="Urgentbooking")
+        check = miss(db.session, clinician, referral, fmt="clinic")
+        urgent = appointments.book_appointment(
+            db.session, clinician, referral, referral.version, datetime.now(UTC) + timedelta(days=2), "clinic",
+            "Community Hub", override_reason="Wound review cannot wait for the barrier check")
+        dna.log_attempt(db.session, clinician, check, "telephone", True, "Clinic too far: a home visit suits")
+        dna.complete_barrier_check(db.session, clinician, check, check.version, "alternative_offered",
+                                   alternative_format="home_visit")
+        db.session.commit()
+        appointment_id = urgent.id
+    login_as("booking")
+    body = client.get(f"/appointments/{appointment_id}/rebook").get_data(as_text=True)
+    assert re.findall(r'<input[^>]*name="format"[^>]*value="([a-z_]+)"[^>]*checked', body) == ["home_visit"]

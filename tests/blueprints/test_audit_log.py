@@ -39,10 +39,10 @@ def test_the_patient_timeline_lists_every_event_and_says_the_chain_verifies(clie
     page = _text(client.get(f"/audit/patients/{patient_id}/timeline"))
     assert "Chain verifies" in page
     for action in ("patient.registered", "referral.received", "record.viewed"):
-        assert f'<td class="nhsuk-table__cell">{action}</td>' in page, action
+        assert f"<code>{action}</code>" in page, action
     only = _text(client.get(f"/audit/patients/{patient_id}/timeline?action=record.viewed"))
     assert "2 events of action record.viewed." in only, "the clinician's view, and the auditor's opening of the page"
-    assert '<td class="nhsuk-table__cell">referral.received</td>' not in only
+    assert "<code>referral.received</code>" not in only
     unknown = _text(client.get(f"/audit/patients/{patient_id}/timeline?action=nothing.like.this"))
     assert "0 events." in unknown, "an action the record does not have shows nothing, and is not echoed back"
 

@@ -1,4 +1,4 @@
-"""Clarification pages: the worklist (escalated first after the sweep), contact attempts, and closing with an
+"""Clarification pages: the worklist (overdue first, escalated after the sweep), contact attempts, and closing with an
 answer or a documented reason, which returns the referral to the top of triage."""
 import html
 import json
@@ -65,7 +65,7 @@ def asked(app):
 
 # -- the worklist ----------------------------------------------------------------------------------------------
 
-def test_the_worklist_shows_escalated_first_after_the_sweep(app, client, login_as):
+def test_the_worklist_shows_overdue_first_by_due_time_escalated_after_the_sweep(app, client, login_as):
     late = _ask(app, "Latereply", hours_ago=30)  # due 6 hours ago
     login_as("booking")
     assert "Escalated" not in _row(_text(client.get("/clarifications/")), "Latereply"), "not until the sweep"
@@ -76,9 +76,12 @@ def test_the_worklist_shows_escalated_first_after_the_sweep(app, client, login_a
     response = client.get("/clarifications/")
     assert response.status_code == 200
     body = _text(response)
-    names = ["Latereply", "Olderunswept", "Freshask"]
-    assert sorted(names, key=body.index) == names, "escalated first, then by due time"
+    names = ["Olderunswept", "Latereply", "Freshask"]
+    assert sorted(names, key=body.index) == names, "overdue first, by due time, escalated or not yet swept"
     assert "3 open clarifications." in body
+    fresh_band = "Due today (1)" if "Due today (1)" in body else "Due later (1)"  # due 24 h from the real clock
+    assert body.index("Overdue (2)") < body.index("Olderunswept") < body.index("Latereply") < body.index(
+        fresh_band) < body.index("Freshask"), "a heading and count per band"
     rows = {name: _row(body, name) for name in names}
     assert "Escalated" in rows["Latereply"]
     assert "Escalated" not in rows["Olderunswept"]
@@ -139,7 +142,7 @@ def test_a_contact_attempt_is_logged(app, client, login_as, asked):
     assert (logged.actor_id, logged.referral_id) == (user_id, asked["referral_id"])
     assert json.loads(logged.data)["note"] == "Left a voicemail"
     row = _row(_text(client.get("/clarifications/")), "Askedfor")
-    assert re.search(r"<td[^>]*>1</td>", row), "the worklist counts the attempts"
+    assert 'Attempts </span><div class="app-table-value">1</div>' in row, "the worklist counts the attempts"
     assert _state(app, asked)[0][0] is None, "an attempt does not close it"
 
 
@@ -227,6 +230,15 @@ def test_an_answer_returns_the_referral_to_the_top_of_triage(app, client, login_
     assert again.status_code == 400
     assert "This clarification is already closed" in _text(again)
     assert len(events(app, "clarification.answered")) == 1
+
+
+def test_an_answered_clarification_is_not_shown_overdue(app, client, login_as, asked):
+    login_as("booking")
+    post_form(client, f"/clarifications/{asked['clarification_id']}/close",
+              {"response": "The left knee, since March", "close_reason": "", "version": "1"})
+    row = _row(_text(client.get("/triage/")), "Askedfor")
+    assert "due now" in row
+    assert "overdue" not in row
 
 
 def test_a_documented_reason_closes_without_an_answer(app, client, login_as, asked):

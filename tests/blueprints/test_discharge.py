@@ -735,3 +735,61 @@ def test_a_refused_second_decision_links_its_message_to_something_on_the_page(ap
     body = _text(client.get(again.headers["Location"]))
     assert "This review has already been decided." in body
     assert "nhsuk-error-summary" not in body, "a notice, not a summary linking to a form that is not there"
+
+
+# -- what staff noticed ------------------------------------------------------------------------------------------
+
+def _missed_twice(app) -> int:
+    """An accepted referral with two missed appointments (the first check completed): on the senior review list."""
+    with app.app_context():
+        clinician = staff(db.session, "clinician")
+        referral = make_referral(db.session, given_name="Twice",
+                                 received_at=(datetime.now(UTC) - timedelta(days=9)).strftime("%Y-%m-%d %H:%M"))
+        first = miss(db.session, clinician, referral, ago=timedelta(days=7))
+        dna.complete_barrier_check(db.session, clinician, first, first.version, "rebooked")
+        miss(db.session, clinician, referral, ago=timedelta(days=1))
+        db.session.commit()
+        assert reviews.pending_review(db.session, referral.id).reason_text == "2 missed appointments"
+        return referral.id
+
+
+def test_a_referral_on_the_senior_review_list_offers_no_discharge_request_and_says_where_it_is(
+        app, client, login_as):
+    referral_id = _missed_twice(app)
+    login_as("clinician")
+    body = _text(client.get(f"/referrals/{referral_id}"))
+    assert f"/discharge/referrals/{referral_id}/request" not in body
+    assert "Waiting for senior review:</strong> Missed appointments or not reached since" in body
+
+
+def test_the_queue_says_how_many_appointments_were_missed_once(app, client, login_as):
+    _missed_twice(app)
+    login_as("senior")
+    row = _row(_text(client.get("/discharge/reviews")), "Twice")
+    assert "2 missed appointments" in row
+    assert "2 missed appointments; 2 missed" not in row
+
+
+@pytest.mark.parametrize(("kind", "wording"), [
+    ("discharge", "You asked for this discharge, so another senior must approve it; you may still continue "
+                  "engagement or choose the safeguarding route."),
+    ("rejection", "You proposed this rejection, so another senior must uphold it; you may still return the "
+                  "referral to triage or choose the safeguarding route."),
+])
+def test_a_senior_reading_their_own_proposal_is_told_what_they_may_still_do(app, client, login_as, kind, wording):
+    senior_id = login_as("senior")
+    if kind == "discharge":
+        review_id = _request(app, _treated(app), by=senior_id)
+    else:
+        from inclusive_access.models import User
+        from tests.blueprints.pages import propose_rejection
+
+        with app.app_context():
+            from inclusive_access.domain.actors import actor_for
+            referral = make_referral(db.session, housing_status="temporary")
+            propose_rejection(db.session, actor_for(db.session.get(User, senior_id)), referral)
+            db.session.commit()
+            review_id = reviews.pending_review(db.session, referral.id).id
+    body = _text(client.get(f"/discharge/reviews/{review_id}"))
+    assert wording in body
+    assert body.count("another senior must") == 1

@@ -151,8 +151,8 @@ def test_the_worklist_shows_open_checks_with_days_since_the_dna_and_their_tags(a
     assert "Was not brought" not in rows["Plainmissed"] + rows["Unreachable"]
     assert "Needs senior review" in rows["Unreachable"]
     assert "Needs senior review" not in rows["Plainmissed"] + rows["Broughtless"]
-    assert 'nhsuk-table__cell">3</td>' in rows["Unreachable"], "three contact attempts"
-    assert 'nhsuk-table__cell">0</td>' in rows["Plainmissed"]
+    assert 'Contact attempts </span><div class="app-table-value">3</div>' in rows["Unreachable"], "three attempts"
+    assert 'Contact attempts </span><div class="app-table-value">0</div>' in rows["Plainmissed"]
     assert f'href="/barrier-checks/{brought["check_id"]}"' in rows["Broughtless"]
     assert "Musculoskeletal (MSK)" in rows["Plainmissed"]
 

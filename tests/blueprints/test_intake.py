@@ -228,3 +228,86 @@ def test_re_referring_while_another_referral_is_open_on_the_pathway_needs_a_reas
     assert f'href="/referrals/{open_id}"' in _text(warned)
     confirmed = post_form(client, url, {**data, "submission_token": "re-1", "duplicate_reason": "A new problem"})
     assert (confirmed.status_code, count(app, Referral)) == (303, 3)
+
+
+# --- a referral for a patient on file -------------------------------------------------------------
+
+def _on_file(app) -> tuple[int, str]:
+    with app.app_context():
+        patient = make_referral(db.session, given_name="Known", family_name="Person", postcode="LS1 4AP").patient
+        db.session.commit()
+        return patient.id, patient.nhs_number
+
+
+REFERRAL_HALF = {k: v for k, v in intake_form(pathway="frailty").items() if k in ReReferralForm.__dict__}
+
+
+def test_the_lookup_offers_to_refer_the_patient_on_file(app, client, booking):
+    patient_id, nhs = _on_file(app)
+    body = client.get(f"/intake/patient-lookup?nhs_number={nhs}", headers={"HX-Request": "true"}).get_data(True)
+    assert f'href="/intake/patients/{patient_id}/refer"' in body
+    assert "details on file are kept" not in body
+
+
+def _as_shown(client, patient_id: int) -> dict:
+    """What the form for a patient on file posts as it is shown: their details on file, the version, the token."""
+    shown = client.get(f"/intake/patients/{patient_id}/refer").get_data(as_text=True)
+    posted = dict(re.search(r'name="([a-z_]+)"[^>]*?value="([^"]*)"', tag).groups()
+                  for tag in re.findall(r"<input[^>]*>", shown)
+                  if "value=" in tag and ("checked" in tag or not re.search(r'type="(radio|checkbox)"', tag)))
+    for name in ("imd_decile", "imd_index", "ethnic_category", "housing_status"):
+        chosen = re.search(rf'<select[^>]*name="{name}".*?<option value="([^"]*)" selected', shown, re.S)
+        posted[name] = chosen.group(1) if chosen else ""
+    return {**posted, **REFERRAL_HALF}
+
+
+def test_choosing_a_patient_on_file_prefills_their_details(app, client, booking):
+    patient_id, nhs = _on_file(app)
+    response = client.get(f"/intake/patients/{patient_id}/refer")
+    assert response.status_code == 200
+    assert "Change the patient's details" in response.get_data(as_text=True)
+    shown = _as_shown(client, patient_id)
+    assert (shown["given_name"], shown["family_name"], shown["postcode"], shown["nhs_number"]) == (
+        "Known", "Person", "LS1 4AP", nhs)
+    assert (shown["patient_version"], shown["sex"], shown["interpreter_needed"]) == ("1", "female", "no")
+    assert events(app, "record.viewed")[-1].patient_id == patient_id
+
+
+def test_a_referral_for_a_patient_on_file_with_nothing_changed_rewrites_nothing(app, client, booking):
+    patient_id, _nhs = _on_file(app)
+    response = post_form(client, f"/intake/patients/{patient_id}/refer", _as_shown(client, patient_id))
+    assert response.status_code == 303, _text(response)
+    assert "Linked to the existing record for this NHS number" in _text(client.get(response.headers["Location"]))
+    assert count(app, Referral, Referral.patient_id == patient_id) == 2
+    assert events(app, "patient.updated") == []
+
+
+def test_a_changed_detail_at_intake_is_written_alone_and_evented(app, client, booking):
+    patient_id, _nhs = _on_file(app)
+    response = post_form(client, f"/intake/patients/{patient_id}/refer",
+                         {**_as_shown(client, patient_id), "postcode": "LS2 9JT"})
+    assert response.status_code == 303, _text(response)
+    with app.app_context():
+        assert db.session.get(Patient, patient_id).postcode == "LS2 9JT"
+    [update] = events(app, "patient.updated")
+    assert json.loads(update.data)["changes"] == {"postcode": ["LS1 4AP", "LS2 9JT"]}
+
+
+def test_a_bad_change_at_intake_is_shown_again_with_the_details_open(app, client, booking):
+    patient_id, _nhs = _on_file(app)
+    response = post_form(client, f"/intake/patients/{patient_id}/refer",
+                         {**_as_shown(client, patient_id), "sex": ""})
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert 'href="#sex"' in body
+    assert '<details class="nhsuk-details" open>' in body
+    assert count(app, Referral) == 1
+
+
+def test_the_patient_record_offers_a_new_referral_to_intake_staff_only(app, client, login_as):
+    patient_id, _nhs = _on_file(app)
+    link = f'href="/intake/patients/{patient_id}/refer"'
+    login_as("booking")
+    assert link in client.get(f"/patients/{patient_id}").get_data(as_text=True)
+    login_as("auditor")
+    assert link not in client.get(f"/patients/{patient_id}").get_data(as_text=True)

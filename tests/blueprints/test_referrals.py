@@ -123,16 +123,15 @@ def test_the_referral_page_shows_the_banner_and_timeline_and_logs_the_view(app, 
     assert "Caring responsibilities" in banner
     assert "Polish" in banner
     timeline = page[page.index("Timeline"):]
-    assert "referral.received" in timeline
-    assert "Dr Example" in timeline
-    assert "patient.registered" not in timeline, "the referral's timeline holds its own events"
+    assert "Received the referral from Dr Example, Test Surgery (routine)" in timeline
+    assert "Registered the patient" not in timeline, "the referral's timeline holds its own events"
     viewed = events(app, "record.viewed")
     assert len(viewed) == 1
     assert (viewed[0].actor_id, viewed[0].entity_type, viewed[0].referral_id, viewed[0].patient_id) == (
         user_id, "referral", referral_id, patient_id)
     client.get(f"/referrals/{referral_id}")
     assert len(events(app, "record.viewed")) == 2, "every view is logged"
-    assert "record.viewed" not in _text(client.get(f"/referrals/{referral_id}")), \
+    assert "Opened the record" not in _text(client.get(f"/referrals/{referral_id}")), \
         "views go to the access log, not the timeline of changes"
 
 
@@ -146,8 +145,8 @@ def test_the_patient_page_shows_details_and_logs_the_view(app, client, login_as)
     assert "Pagey" in page
     assert "Temporary or hostel accommodation" in page
     assert "Patient record" in page
-    assert "patient.registered" in page, "the patient's whole timeline"
-    assert "referral.received" in page
+    assert "Registered the patient" in page, "the patient's whole timeline"
+    assert "Received the referral" in page
     assert "Correct these details" not in page, "a manager may not edit, so no link"
     viewed = events(app, "record.viewed")
     assert [(e.actor_id, e.entity_type, e.entity_id) for e in viewed] == [(user_id, "patient", patient_id)]
@@ -237,3 +236,23 @@ def test_a_stale_edit_gets_a_conflict_page_and_does_not_overwrite(app, client, l
     assert response.status_code == 303
     with app.app_context():
         assert db.session.get(Patient, patient["id"]).given_name == "Mine"
+
+
+def test_the_needs_senior_review_filter_finds_the_referrals_waiting_for_a_senior(app, client, login_as, referrals):
+    from inclusive_access.domain import dna
+    from tests.blueprints.pages import miss, propose_rejection, staff
+
+    with app.app_context():
+        clinician, booker = staff(db.session, "clinician"), staff(db.session, "booking")
+        not_reached = make_referral(db.session, given_name="Notreached")
+        check = miss(db.session, clinician, not_reached)
+        for _ in range(3):
+            dna.log_attempt(db.session, booker, check, "telephone", False, "No answer")
+        propose_rejection(db.session, clinician, make_referral(db.session, given_name="Proposedrejection",
+                                                               housing_status="temporary"))
+        db.session.commit()
+    login_as("senior")
+    body = client.get("/referrals/list?state=needs_senior_review").get_data(as_text=True)
+    assert "2 referrals found" in body
+    assert "Notreached" in body
+    assert "Proposedrejection" in body

@@ -1,4 +1,5 @@
 """The route x role matrix from one table: every endpoint answers each role as security.ACCESS says."""
+import io
 import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -8,7 +9,7 @@ from sqlalchemy import func, select
 from werkzeug.exceptions import MethodNotAllowed
 
 from inclusive_access import security
-from inclusive_access.domain import audit_sampling, governance, reviews, safeguarding
+from inclusive_access.domain import audit_sampling, governance, import_jobs, reviews, safeguarding
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import (
@@ -34,7 +35,7 @@ from tests.blueprints.pages import (
     staff,
 )
 from tests.conftest import make_app, post_form
-from tests.factories import make_referral, make_user
+from tests.factories import csv_text, intake_row, make_referral, make_user
 
 #: endpoint -> the requests that exercise it: (method, url with {sample ids}, form data, status when allowed).
 #: Every method of every rule must appear here. Dict order is request order, so logout comes last.
@@ -44,6 +45,7 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
     "referrals.list_referrals": [("GET", "/referrals/list?flagged=no", None, 200)],
     "referrals.show_referral": [("GET", "/referrals/{referral_id}", None, 200)],
     "patients.show_patient": [("GET", "/patients/{patient_id}", None, 200)],
+    "patients.search_patients": [("GET", "/patients/search?nhs_number={nhs_number}", None, 200)],
     "patients.edit_patient": [
         ("GET", "/patients/{patient_id}/edit", None, 200),
         ("POST", "/patients/{patient_id}/edit", {"version": "1"}, 200),  # incomplete: errors re-shown
@@ -53,6 +55,10 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
         ("POST", "/intake/new", {}, 200),  # empty: errors re-shown, nothing saved
     ],
     "intake.lookup_patient": [("GET", "/intake/patient-lookup?nhs_number={nhs_number}", None, 200)],
+    "intake.refer_patient": [
+        ("GET", "/intake/patients/{patient_id}/refer", None, 200),
+        ("POST", "/intake/patients/{patient_id}/refer", {}, 400),  # empty: errors re-shown, nothing saved
+    ],
     "triage.worklist": [("GET", "/triage/?pathway=msk&overdue=yes", None, 200)],
     "triage.triage_referral": [
         ("GET", "/triage/referrals/{referral_id}", None, 200),
@@ -146,6 +152,11 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
         ("GET", "/admin/users/{role_target}/reset-password", None, 200),
         ("POST", "/admin/users/{role_target}/reset-password", {}, 200),  # no password: errors re-shown
     ],
+    "imports.new_import": [("GET", "/imports/", None, 200), ("POST", "/imports/", {}, 400)],  # no file
+    "imports.show_import": [("GET", "/imports/{import_id}", None, 200)],
+    "imports.confirm_import": [("POST", "/imports/{import_id}/confirm", {}, 400)],  # no mode: nothing imported
+    "imports.import_next_rows": [("POST", "/imports/{import_id}/next-rows", {}, 303)],  # not confirmed: no rows
+    "imports.download_rejects": [("GET", "/imports/{import_id}/rejects", None, 200)],
     "auth.change_password": [
         ("GET", "/auth/change-password", None, 200),
         ("POST", "/auth/change-password", {}, 200),  # empty: errors re-shown, the password as it was
@@ -156,7 +167,7 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
 SAMPLE_IDS = {"referral_id": 1, "patient_id": 1, "nhs_number": "9434765919", "role_target": 2,
               "deactivate_target": 3, "accepted_id": 2, "appointment_id": 1, "clarification_id": 1, "review_id": 4,
               "check_id": 1, "adjustment_id": 1, "senior_review_id": 1, "concern_id": 1, "rejected_id": 6,
-              "governance_id": 1, "sample_id": 1}
+              "governance_id": 1, "sample_id": 1, "import_id": 1}
 
 
 @pytest.fixture(scope="module")
@@ -192,6 +203,9 @@ def sample_ids(app):
                                             audit_sampling.SampleRequest("rejected_referral", this_month, this_month,
                                                                          5, 1))
         assert sample.taken == 1
+        upload = csv_text([intake_row(nhs_number="1234567890")])  # one row with an error, for the rejects
+        staged = import_jobs.stage_import(db.session, staff(db.session, "manager", "sample.manager"), "sample.csv",
+                                          io.StringIO(upload, newline=""), len(upload))
         ids = {"referral_id": referral.id, "patient_id": referral.patient_id,
                "nhs_number": referral.patient.nhs_number,
                "role_target": make_user(db.session, "booking", "target.role").id,
@@ -200,7 +214,7 @@ def sample_ids(app):
                "review_id": review.id, "check_id": check.id, "adjustment_id": adjustment.id,
                "senior_review_id": reviews.pending_review(db.session, review.id).id, "concern_id": concern.id,
                "rejected_id": rejected.id, "governance_id": governance_item.id,
-               "sample_id": sample.id}
+               "sample_id": sample.id, "import_id": staged.id}
         assert (accepted.state, accepted.version, appointment.version, item.version, review.state) == (
             "accepted", 3, 1, 1, "rejection_review")
         assert (check.completed_at, check.version, adjustment.status, adjustment.version) == (None, 1, "active", 1)
@@ -268,11 +282,12 @@ BOOKING_WORK, CLINICAL_JUDGEMENT, AUDIT_LOG = ({"booking", "clinician", "senior"
                                                {"auditor", "manager"})
 DECIDED = {
     **{e: BOOKING_WORK for e in ("intake.new_referral", "intake.lookup_patient", "intake.re_refer", "triage.worklist",
+                                 "intake.refer_patient",
                                  "triage.triage_referral", "triage.preview_suggestions", "clarification.worklist",
                                  "clarification.show_clarification", "clarification.log_attempt",
                                  "clarification.close_clarification", "appointments.book_appointment",
                                  "appointments.rebook_appointment", "dna.worklist", "dna.show_check",
-                                 "dna.save_barriers", "dna.log_attempt")},
+                                 "dna.save_barriers", "dna.log_attempt", "patients.search_patients")},
     **{e: CLINICAL_JUDGEMENT for e in ("dna.complete_check", "appointments.record_outcome",
                                        "appointments.record_past_contact", "patients.edit_patient",
                                        "adjustments.record_adjustment", "adjustments.edit_adjustment",
@@ -400,6 +415,7 @@ def test_the_crawl_finds_the_pages_that_show_a_patient():
     assert {"triage.triage_referral", "clarification.show_clarification", "appointments.book_appointment",
             "appointments.rebook_appointment", "dna.show_check", "adjustments.patient_register",
             "adjustments.edit_adjustment", "discharge.show_review", "safeguarding.show_concern", "intake.re_refer",
+            "intake.refer_patient",
             "patients.edit_patient", "audit.sample_record", "audit.patient_timeline"} <= crawled
 
 

@@ -1,4 +1,5 @@
 """CSRF, security headers, safe redirects, cookie flags, revocable sessions and escaping of user data."""
+import io
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -6,7 +7,7 @@ from sqlalchemy import select
 
 from config import Config, TestConfig
 from inclusive_access import security
-from inclusive_access.domain import audit_sampling, governance, reviews, safeguarding
+from inclusive_access.domain import audit_sampling, governance, import_jobs, reviews, safeguarding
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import (
@@ -19,6 +20,8 @@ from inclusive_access.models import (
     Clarification,
     ContactAttempt,
     GovernanceItem,
+    ImportJob,
+    ImportRow,
     Patient,
     ReasonableAdjustment,
     Referral,
@@ -44,7 +47,7 @@ from tests.blueprints.pages import (
     staff,
 )
 from tests.conftest import PASSWORD, csrf_token, make_app, post_form
-from tests.factories import intake_form, make_referral, make_user
+from tests.factories import csv_text, intake_form, intake_row, make_referral, make_user
 
 XSS = "<script>alert(1)</script>"
 TODAY = datetime.now(LONDON).date()
@@ -85,13 +88,18 @@ def referral_ids(app):
         sample = audit_sampling.draw_sample(db.session, staff(db.session, "auditor", "sampling.auditor"),
                                             audit_sampling.SampleRequest("rejected_referral", this_month, this_month,
                                                                          5, 1))
+        manager = staff(db.session, "manager", "importing.manager")
+        staged, importing = (import_jobs.stage_import(db.session, manager, "march.csv",
+                                                      io.StringIO(csv_text([intake_row()])), 100) for _ in range(2))
+        import_jobs.confirm_import(db.session, manager, importing, import_jobs.VALID_ROWS)
         ids = {"referral_id": referral.id, "patient_id": referral.patient_id,
                "nhs_number": referral.patient.nhs_number, "accepted_id": accepted.id,
                "appointment_id": appointment.id, "clarification_id": item.id, "review_id": review.id,
                "check_id": check.id, "adjustment_id": adjustment.id, "plain_accepted_id": plain_accepted.id,
                "senior_review_id": reviews.pending_review(db.session, review.id).id, "rejected_id": rejected.id,
                "concern_id": concern.id, "governance_id": unanswered.id, "answered_governance_id": answered.id,
-               "sample_id": sample.id}
+               "sample_id": sample.id, "patient_version": referral.patient.version, "staged_job_id": staged.id,
+               "importing_job_id": importing.id}
         assert (plain_accepted.version, review.version, rejected.state) == (2, 2, "rejected")
         db.session.commit()
     return ids
@@ -141,6 +149,10 @@ UNSAFE = {
     "safeguarding.close_concern": ("senior", "/safeguarding/{concern_id}/close",
                                    {"outcome": "Care package in place", "summary": "No further concern",
                                     "version": "1"}),
+    "intake.refer_patient": ("booking", "/intake/patients/{patient_id}/refer", "patient on file"),
+    "imports.new_import": ("manager", "/imports/", "upload"),
+    "imports.confirm_import": ("manager", "/imports/{staged_job_id}/confirm", {"mode": "valid_rows"}),
+    "imports.import_next_rows": ("manager", "/imports/{importing_job_id}/next-rows", {}),
     "intake.re_refer": ("booking", "/intake/referrals/{rejected_id}/re-refer", "re-referral"),
     "reports.record_governance_plan": ("manager", "/reports/governance/{governance_id}/plan",
                                        {"variance_explanation": "Staff sickness", "corrective_action": "Locum cover",
@@ -194,7 +206,7 @@ UNSAFE = {
 #: what the requests above may create or change besides events, users and sessions
 WORK = (Referral, TriageRecord, Clarification, ContactAttempt, Appointment, BarrierCheck, BarrierContactAttempt,
         ReasonableAdjustment, AdjustmentDelivery, SeniorReview, SafeguardingConcern, SafeguardingAction,
-        GovernanceItem, AuditSample, AuditFinding)
+        GovernanceItem, AuditSample, AuditFinding, ImportJob, ImportRow)
 
 
 def _form_data(data, ids: dict) -> dict:
@@ -210,6 +222,11 @@ def _form_data(data, ids: dict) -> dict:
         from inclusive_access.domain.events import GENESIS_HASH
         return {"state": URLSafeSerializer(TestConfig.SECRET_KEY, salt="audit-log-verification")
                 .dumps([0, GENESIS_HASH])}
+    if data == "patient on file":  # a second referral, on the pathway it is open on, with the reason asked for
+        return {**intake_form(nhs_number=ids["nhs_number"]), "patient_version": str(ids["patient_version"]),
+                "duplicate_reason": "A second problem"}
+    if data == "upload":  # a fresh stream each time: a posted file is read once
+        return {"file": (io.BytesIO(csv_text([intake_row()]).encode()), "march.csv")}
     if data == "patient":  # the NHS number is not editable: the form posts the patient's own
         return {**intake_form(given_name="Changed", nhs_number=ids["nhs_number"]), "version": "1"}
     return data
@@ -228,8 +245,10 @@ def _work(app) -> tuple:
                                              SafeguardingConcern.version)).all()
         decided = db.session.scalars(select(SeniorReview.decided_at)).all()
         governed = db.session.execute(select(GovernanceItem.id, GovernanceItem.status, GovernanceItem.version)).all()
+        imported = db.session.execute(select(ImportJob.id, ImportJob.state, ImportJob.processed_rows)).all()
     return tuple(count(app, model) for model in WORK) + (sorted(referrals), sorted(booked), closed, sorted(checks),
-                                                         sorted(adjusted), sorted(concerns), decided, sorted(governed))
+                                                         sorted(adjusted), sorted(concerns), decided, sorted(governed),
+                                                         sorted(imported))
 
 
 def test_every_unsafe_route_has_a_csrf_case():
@@ -312,6 +331,10 @@ def test_every_response_carries_the_security_headers(app, client, login_as, page
     role, (method, url, headers), status, patient_data = PAGES[page]
     with app.app_context():
         referral = make_referral(db.session, given_name="Headerson")
+        manager = staff(db.session, "manager", "importing.manager")
+        staged, importing = (import_jobs.stage_import(db.session, manager, "march.csv",
+                                                      io.StringIO(csv_text([intake_row()])), 100) for _ in range(2))
+        import_jobs.confirm_import(db.session, manager, importing, import_jobs.VALID_ROWS)
         ids = {"referral_id": referral.id, "patient_id": referral.patient_id,
                "nhs_number": referral.patient.nhs_number}
         db.session.commit()

@@ -126,7 +126,7 @@ def test_the_page_refreshes_every_minute_keeping_the_filters(client, login_as, w
     poller = re.search(r'<div id="worklist"[^>]*>', body).group(0)
     assert 'hx-trigger="every 60s"' in poller
     assert 'hx-get="/triage/"' in poller
-    assert 'hx-include="#worklist-filters"' in poller, "the refresh sends the chosen filters"
+    assert 'hx-include="#worklist-filters, #worklist-page"' in poller, "the refresh keeps the filters and the page"
     form = re.search(r'<form id="worklist-filters".*?</form>', body, re.S).group(0)
     assert {"pathway", "flag", "overdue"} <= field_names(form)
     assert 'hx-get="/triage/"' in form

@@ -237,7 +237,7 @@ def test_answering_returns_the_referral_to_the_top_of_triage(db_session, booker,
     assert referral.triage_due_at == answered_at
     assert referral.version > 2
     assert overdue.triage_due_at < answered_at
-    rows = triage.triage_worklist(db_session, WorklistFilters(), answered_at + timedelta(minutes=1))
+    rows = triage.triage_worklist(db_session, WorklistFilters(), answered_at + timedelta(minutes=1)).rows
     assert [r.id for r in rows] == [referral.id, overdue.id]
     data = json.loads(db_session.scalars(select(Event.data).where(Event.action == events.CLARIFICATION_ANSWERED))
                       .one())
@@ -347,17 +347,19 @@ def test_sweep_on_a_second_worker_does_not_repeat(database_url, db_session, book
 
 # --- The worklist --------------------------------------------------------------------------------
 
-def test_worklist_puts_escalated_first_then_by_due_time(db_session, booker):
+def test_worklist_puts_overdue_first_escalated_or_not_then_due_today_then_later(db_session, booker):
     escalated = ask(db_session, booker, new_referral(db_session), now=NOW)
     clarification.escalate_overdue(db_session, now=NOW + timedelta(hours=25))
     # Requested afterwards but backdated: due earlier than the escalated one, not yet swept.
     early = ask(db_session, booker, new_referral(db_session), now=NOW - timedelta(hours=2))
-    late = ask(db_session, booker, new_referral(db_session), now=NOW + timedelta(hours=5))
+    today = ask(db_session, booker, new_referral(db_session), now=NOW + timedelta(hours=5))
+    later = ask(db_session, booker, new_referral(db_session), now=NOW + timedelta(hours=20))
     closed = ask(db_session, booker, new_referral(db_session), now=NOW - timedelta(hours=5))
     clarification.close_clarification(db_session, booker, closed, closed.version, None, "Withdrawn", now=NOW)
     db_session.commit()
-    assert early.due_at < escalated.due_at < late.due_at
-    assert early.escalated_at is None
-    assert escalated.escalated_at is not None
-    assert [c.id for c in clarification.clarification_worklist(db_session)] == [escalated.id, early.id, late.id]
-    assert [c.id for c in clarification.clarification_worklist(db_session, limit=1)] == [escalated.id]
+    assert (early.escalated_at, escalated.escalated_at is not None) == (None, True)
+    page = clarification.clarification_worklist(db_session, NOW + timedelta(hours=25))
+    assert [(group.heading, group.total, [entry.item for entry in group.entries]) for group in page.groups] == [
+        ("Overdue", 2, [early, escalated]), ("Due today", 1, [today]), ("Due later", 1, [later])]
+    assert clarification.clarification_worklist(db_session, NOW, per_page=1).rows == [early]
+    assert clarification.count_open(db_session) == 4

@@ -8,6 +8,7 @@ from inclusive_access.domain.clocks import (
     ClockSettings,
     clarification_due,
     describe,
+    end_of_day,
     is_working_day,
     next_working_day,
     rebooking_due,
@@ -290,6 +291,8 @@ def test_rebooking_due_14_days(missed, due):
     (-timedelta(minutes=5), "5 min overdue"),
     (-timedelta(hours=4, minutes=1), "4 h 1 min overdue"),
     (-timedelta(days=3), "3 days overdue"),
+    # due this minute (a referral back from an answered clarification is due from the answer): not "0 min overdue"
+    (-timedelta(seconds=59), "due now"),
 ])
 def test_describe(delta, text):
     assert describe(delta) == text
@@ -300,3 +303,19 @@ def test_time_left_is_negative_once_overdue():
     assert time_left(due, utc(2026, 1, 14, 15, 0)) == timedelta(hours=2)
     assert describe(time_left(due, utc(2026, 1, 14, 15, 0))) == "2 h 0 min left"
     assert describe(time_left(due, utc(2026, 1, 15, 18, 30))) == "1 day 1 h overdue"
+
+
+@pytest.mark.parametrize(("now", "midnight"), [
+    (datetime(2026, 1, 14, 9, 0, tzinfo=UTC), datetime(2026, 1, 15, 0, 0, tzinfo=UTC)),
+    # 23:30 UTC in summer is 00:30 the next day in London: today there ends at 23:00 UTC that next day
+    (datetime(2026, 6, 24, 23, 30, tzinfo=UTC), datetime(2026, 6, 25, 23, 0, tzinfo=UTC)),
+    # the day the clocks go forward has 23 hours
+    (datetime(2026, 3, 29, 12, 0, tzinfo=UTC), datetime(2026, 3, 29, 23, 0, tzinfo=UTC)),
+])
+def test_work_is_due_today_until_midnight_in_london(now, midnight):
+    assert end_of_day(now) == midnight
+
+
+def test_the_senior_review_clock_is_48_hours_unless_the_service_sets_otherwise():
+    assert ClockSettings().senior_review_hours == 48
+    assert ClockSettings.from_mapping({"SENIOR_REVIEW_HOURS": "24"}).senior_review_hours == 24

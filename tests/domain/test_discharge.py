@@ -394,7 +394,7 @@ def test_request_discharge_puts_the_referral_in_discharge_review(db_session, cli
     row = db_session.get(Referral, referral.id)
     assert (row.state, row.version, row.discharged_at) == ("discharge_review", version + 1, None)
     assert reviews.pending_review(db_session, referral.id).id == review.id
-    assert [r.id for r in reviews.review_queue(db_session)] == [review.id]
+    assert [r.id for r in reviews.review_queue(db_session, REQUESTED).rows] == [review.id]
     event = db_session.scalars(select(Event).where(Event.action == events.DISCHARGE_REQUESTED)).one()
     assert (event.entity_type, event.entity_id, event.referral_id, event.actor_id, event.occurred_at) == (
         "senior_review", review.id, referral.id, actor.user_id, REQUESTED)
@@ -704,7 +704,7 @@ def test_continue_by_returning_to_the_top_of_triage(db_session, clinician, senio
     data = data_of(db_session, events.ENGAGEMENT_CONTINUED)[0]
     assert (data["from"], data["to"], data["version"], data["plan"]) == (
         state_before, "received", version + 1, "Triage again for frailty")
-    worklist = triage.triage_worklist(db_session, triage.WorklistFilters(), DECIDED)
+    worklist = triage.triage_worklist(db_session, triage.WorklistFilters(), DECIDED).rows
     assert [r.id for r in worklist] == [referral.id, waiting.id]
 
 
@@ -763,7 +763,7 @@ def test_a_decision_missing_what_it_needs_writes_nothing(db_session, senior, thr
     for kind, review in three_reviews.items():
         stored = db_session.get(SeniorReview, review.id)
         assert (stored.decided_at, stored.decision, stored.referral.state) == (None, None, states[kind])
-    assert len(reviews.review_queue(db_session)) == 3
+    assert reviews.count_pending(db_session) == 3
 
 
 def test_a_stale_referral_version_is_refused(db_session, senior, three_reviews):
@@ -773,7 +773,7 @@ def test_a_stale_referral_version_is_refused(db_session, senior, three_reviews):
             decide(db_session, senior, review, CONTINUE, version=review.referral.version - 1)
         db_session.rollback()
     assert actions_since(db_session, before) == []
-    assert len(reviews.review_queue(db_session)) == 3
+    assert reviews.count_pending(db_session) == 3
 
 
 def test_a_decided_review_is_not_decided_again(db_session, senior, other_senior, three_reviews):
@@ -928,18 +928,23 @@ def test_other_referrals_attempts_do_not_count(db_session, clinician):
 
 # --- The review queue ----------------------------------------------------------------------------
 
-def test_review_queue_is_oldest_first_and_leaves_out_decided_reviews(db_session, clinician, senior):
-    # Requests made out of order: the queue sorts by when each review opened.
-    later = ask(db_session, clinician, in_treatment(db_session, clinician), now=REQUESTED + timedelta(hours=3))
+def test_review_queue_runs_by_when_each_review_falls_due_and_leaves_out_decided_ones(db_session, clinician,
+                                                                                     senior):
+    # Requests made out of order: the queue sorts by when each falls due, 48 hours after it opened.
+    later = ask(db_session, clinician, in_treatment(db_session, clinician), now=REQUESTED + timedelta(days=1))
     oldest = ask(db_session, clinician, in_treatment(db_session, clinician), now=REQUESTED)
     decided = ask(db_session, clinician, in_treatment(db_session, clinician), now=REQUESTED + timedelta(hours=1))
-    middle = ask(db_session, clinician, in_treatment(db_session, clinician), now=REQUESTED + timedelta(hours=2))
+    today = ask(db_session, clinician, in_treatment(db_session, clinician), now=REQUESTED + timedelta(hours=2))
     db_session.commit()
-    assert [r.id for r in reviews.review_queue(db_session)] == [oldest.id, decided.id, middle.id, later.id]
+    now = REQUESTED + timedelta(hours=49)  # 11:00 UTC on the Wednesday: the 12:00 one is due today
+    assert reviews.review_queue(db_session, now).rows == [oldest, decided, today, later]
     decide(db_session, senior, decided, CONTINUE)
     db_session.commit()
-    assert [r.id for r in reviews.review_queue(db_session)] == [oldest.id, middle.id, later.id]
-    assert [r.id for r in reviews.review_queue(db_session, limit=2)] == [oldest.id, middle.id]
+    page = reviews.review_queue(db_session, now)
+    assert [(group.heading, [entry.item for entry in group.entries]) for group in page.groups] == [
+        ("Overdue", [oldest]), ("Due today", [today]), ("Due later", [later])]
+    assert page.groups[1].entries[0].due == REQUESTED + timedelta(hours=50)
+    assert reviews.review_queue(db_session, now, page=2, per_page=2).rows == [later]
 
 
 # --- Re-referral ---------------------------------------------------------------------------------

@@ -680,18 +680,24 @@ def test_rebooking_deadline_follows_the_policy(db_session, clinician, referral, 
     assert (status["deadline"], status["met"]) == (SLOT + timedelta(days=7), False)
 
 
-def test_barrier_worklist_is_oldest_first_and_leaves_out_completed_checks(db_session, clinician):
-    # DNAs recorded out of order: the worklist sorts by when each check opened.
+def test_barrier_worklist_runs_by_rebooking_deadline_and_leaves_out_completed_checks(db_session, clinician):
+    # DNAs recorded out of order: the worklist sorts by each rebooking deadline, 14 days after the missed slot.
     later = miss(db_session, clinician, accepted(db_session, clinician), starts_at=SLOT + timedelta(days=3))
     oldest = miss(db_session, clinician, accepted(db_session, clinician), starts_at=SLOT)
     done = miss(db_session, clinician, accepted(db_session, clinician), starts_at=SLOT + timedelta(days=1))
-    middle = miss(db_session, clinician, accepted(db_session, clinician), starts_at=SLOT + timedelta(days=2))
+    today = miss(db_session, clinician, accepted(db_session, clinician), starts_at=SLOT + timedelta(days=2))
     db_session.commit()
-    assert [c.id for c in dna.barrier_worklist(db_session)] == [oldest.id, done.id, middle.id, later.id]
+    now = SLOT + timedelta(days=16, hours=-1)  # the third deadline is an hour away
+    assert dna.barrier_worklist(db_session, now).rows == [oldest, done, today, later]
     complete(db_session, clinician, done, "rebooked", at=SLOT + timedelta(days=4))
     db_session.commit()
-    assert [c.id for c in dna.barrier_worklist(db_session)] == [oldest.id, middle.id, later.id]
-    assert [c.id for c in dna.barrier_worklist(db_session, limit=2)] == [oldest.id, middle.id]
+    page = dna.barrier_worklist(db_session, now)
+    assert [(group.heading, [entry.item for entry in group.entries]) for group in page.groups] == [
+        ("Overdue", [oldest]), ("Due today", [today]), ("Due later", [later])]
+    assert [entry.due for group in page.groups for entry in group.entries] == [
+        SLOT + timedelta(days=14), SLOT + timedelta(days=16), SLOT + timedelta(days=17)]
+    assert dna.barrier_worklist(db_session, now, page=2, per_page=2).rows == [later]
+    assert dna.count_open(db_session) == 3
 
 
 # --- Stale versions ------------------------------------------------------------------------------

@@ -35,17 +35,18 @@ def counts(session) -> list[tuple]:
 def test_the_rebuilt_projection_equals_the_incremental_one_row_for_row(db_session, seed):
     """A random workflow history (the demo generator: triage, clarifications, DNAs, barrier checks,
     adjustments, discharges, safeguarding) maintained event by event, then rebuilt from the log alone."""
-    demo.load(db_session, patients=60, referrals=90, seed=seed)
+    demo.load(db_session, patients=60, referrals=90, seed=seed, defer_projection=False)
     db_session.commit()
     incremental = snapshot(db_session)
-    assert len(incremental) == 90
+    total = len(incremental)  # 90, and the demo's few re-referrals
+    assert total >= 90
     assert {row["state"] for row in incremental} >= {"received", "accepted", "in_treatment"}
     assert sum(row["dnas"] for row in incremental) > 0, "the history exercises missed appointments"
-    assert 0 < sum(row["adjustment_in_place"] for row in incremental) < 90, "and adjustments for some"
+    assert 0 < sum(row["adjustment_in_place"] for row in incremental) < total, "and adjustments for some"
     counted = counts(db_session)
     referrals = fact_counts.KEYS.index("value") + 1  # the first count
-    assert sum(row[referrals] for row in counted) == 90 * (1 + len(fact_counts.SEGMENTS))  # "all" and each segment
-    assert facts.rebuild(db_session) == 90
+    assert sum(row[referrals] for row in counted) == total * (1 + len(fact_counts.SEGMENTS))  # "all" and each segment
+    assert facts.rebuild(db_session) == total
     db_session.commit()
     db_session.expire_all()
     assert snapshot(db_session) == incremental

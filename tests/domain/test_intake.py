@@ -341,3 +341,65 @@ def test_every_view_is_logged(db_session, booker, patient):
 def test_system_views_are_not_allowed_anonymously(db_session, patient):
     with pytest.raises(NotPermitted):
         records.view_record(db_session, SYSTEM, patient)
+
+
+# --- A referral for a patient on file -------------------------------------------------------------
+
+REFERRAL_ONLY = {k: v for k, v in intake_row(pathway="frailty").items()
+                 if k in intake.REFERRAL_FIELDS and k != "external_ref"}
+
+
+def form_of(patient: Patient) -> dict:
+    """The patient's details on file as the intake form shows them."""
+    shown = {name: {True: "yes", False: "no"}.get(value, value) if isinstance(value, bool) else value
+             for name, value in vars(details_of(patient)).items()}
+    return {**shown, "date_of_birth": patient.date_of_birth.isoformat(), "imd_decile": str(patient.imd_decile),
+            "communication_needs": patient.communication_needs}
+
+
+def test_a_referral_for_a_patient_on_file_whose_details_did_not_change_writes_only_the_referral(
+        db_session, booker, patient):
+    before = events.checkpoint(db_session)
+    referral = intake.receive_for_patient(db_session, booker, patient, {**form_of(patient), **REFERRAL_ONLY},
+                                          seen_version=patient.version)
+    db_session.commit()
+    assert referral.patient_id == patient.id
+    assert [e.action for e in db_session.scalars(select(Event).where(Event.seq > before.count))] == [
+        events.REFERRAL_RECEIVED]
+    assert db_session.get(Patient, patient.id).version == 1
+
+
+def test_changed_details_at_intake_are_written_alone_evented_before_the_flags_are_derived(
+        db_session, booker, patient):
+    """A clerk's change the referral brings (now needs a Polish interpreter) flags the referral it came with."""
+    raw = {**form_of(patient), **REFERRAL_ONLY, "interpreter_needed": "yes", "preferred_language": "Polish"}
+    referral = intake.receive_for_patient(db_session, booker, patient, raw, seen_version=patient.version)
+    db_session.commit()
+    db_session.expire_all()
+    stored = db_session.get(Patient, patient.id)
+    assert (stored.interpreter_needed, stored.preferred_language, stored.given_name, stored.version) == (
+        True, "Polish", "Ada", 2)
+    update = db_session.scalars(select(Event).where(Event.action == events.PATIENT_UPDATED)).one()
+    assert json.loads(update.data) == {"version": 2, "changes": {"interpreter_needed": [False, True],
+                                                                 "preferred_language": ["English", "Polish"]}}
+    assert update.actor_id == booker.user_id
+    assert referral.flags == ["language"]
+    assert events.verify(db_session).ok
+
+
+def test_details_changed_by_someone_else_since_the_form_showed_them_are_not_overwritten(
+        db_session, booker, clinician, patient):
+    records.update_patient(db_session, clinician, patient, replace(details_of(patient), postcode="LS2 9JT"), 1)
+    db_session.commit()
+    raw = {**form_of(patient), **REFERRAL_ONLY, "postcode": "LS1 4AP"}
+    with pytest.raises(StaleRecord):
+        intake.receive_for_patient(db_session, booker, patient, raw, seen_version=1)
+    db_session.rollback()
+    assert (db_session.get(Patient, patient.id).postcode, count(db_session, Referral)) == ("LS2 9JT", 1)
+
+
+def test_changed_details_at_intake_are_checked_like_any_intake(db_session, booker, patient):
+    raw = {**intake_row(nhs_number=patient.nhs_number, sex="", reason=""), "pathway": "msk"}
+    with pytest.raises(InvalidInput) as refused:
+        intake.receive_for_patient(db_session, booker, patient, raw, seen_version=1)
+    assert {"sex", "reason"} <= set(refused.value.errors)

@@ -68,7 +68,8 @@ def test_migration_0004_opens_reviews_for_referrals_already_waiting(blank_databa
         assert [r.opened_at for r in rows] == [flagged_at.replace(tzinfo=UTC), AT.replace(tzinfo=UTC)]
         assert {(r.decided_at, r.decision, r.version) for r in rows} == {(None, None, 1)}
         assert reviews.pending_review(session, 23) is None
-        assert [r.id for r in reviews.review_queue(session)] == [rows[1].id, rows[0].id], "oldest first"
+        queue = reviews.review_queue(session, AT.replace(tzinfo=UTC)).rows
+        assert [r.id for r in queue] == [rows[1].id, rows[0].id], "oldest first"
         session.remove()
 
         downgrade(revision="0003")

@@ -626,7 +626,7 @@ WEDNESDAY = datetime(2026, 1, 14, 9, 0, tzinfo=UTC)
 def test_worklist_order(db_session, queue):
     assert queue["flagged_tue"].triage_due_at == queue["unflagged_tue"].triage_due_at
     assert queue["unflagged_tue"].id < queue["flagged_tue"].id
-    rows = triage.triage_worklist(db_session, WorklistFilters(), WEDNESDAY)
+    rows = triage.triage_worklist(db_session, WorklistFilters(), WEDNESDAY).rows
     expected = ["answered", "flagged_noon", "flagged_tue", "unflagged_tue", "frailty"]
     assert ids(rows) == [queue[k].id for k in expected]
     assert rows[0].triage_priority == 0
@@ -634,7 +634,7 @@ def test_worklist_order(db_session, queue):
 
 
 def test_worklist_excludes_referrals_not_awaiting_triage(db_session, queue):
-    listed = set(ids(triage.triage_worklist(db_session, WorklistFilters(), WEDNESDAY)))
+    listed = set(ids(triage.triage_worklist(db_session, WorklistFilters(), WEDNESDAY).rows))
     for key in ("accepted", "waiting", "review"):
         assert queue[key].id not in listed
     assert (queue["accepted"].state, queue["waiting"].state, queue["review"].state) == (
@@ -642,38 +642,75 @@ def test_worklist_excludes_referrals_not_awaiting_triage(db_session, queue):
 
 
 def test_worklist_filter_by_pathway(db_session, queue):
-    assert ids(triage.triage_worklist(db_session, WorklistFilters(pathway="frailty"), WEDNESDAY)) == [
+    assert ids(triage.triage_worklist(db_session, WorklistFilters(pathway="frailty"), WEDNESDAY).rows) == [
         queue["frailty"].id]
-    assert ids(triage.triage_worklist(db_session, WorklistFilters(pathway="msk"), WEDNESDAY)) == [
+    assert ids(triage.triage_worklist(db_session, WorklistFilters(pathway="msk"), WEDNESDAY).rows) == [
         queue[k].id for k in ("answered", "flagged_noon", "flagged_tue", "unflagged_tue")]
-    assert triage.triage_worklist(db_session, WorklistFilters(pathway="mental_health"), WEDNESDAY) == []
+    assert triage.triage_worklist(db_session, WorklistFilters(pathway="mental_health"), WEDNESDAY).rows == []
 
 
 def test_worklist_filter_by_flag(db_session, queue):
-    assert ids(triage.triage_worklist(db_session, WorklistFilters(flag="housing"), WEDNESDAY)) == [
+    assert ids(triage.triage_worklist(db_session, WorklistFilters(flag="housing"), WEDNESDAY).rows) == [
         queue["flagged_tue"].id]
-    assert ids(triage.triage_worklist(db_session, WorklistFilters(flag="language"), WEDNESDAY)) == [
+    assert ids(triage.triage_worklist(db_session, WorklistFilters(flag="language"), WEDNESDAY).rows) == [
         queue["flagged_noon"].id]
-    assert triage.triage_worklist(db_session, WorklistFilters(flag="carer"), WEDNESDAY) == []
+    assert triage.triage_worklist(db_session, WorklistFilters(flag="carer"), WEDNESDAY).rows == []
 
 
 def test_worklist_overdue_only(db_session, queue):
     tuesday_afternoon = datetime(2026, 1, 13, 13, 0, tzinfo=UTC)
-    assert ids(triage.triage_worklist(db_session, WorklistFilters(overdue_only=True), tuesday_afternoon)) == [
+    assert ids(triage.triage_worklist(db_session, WorklistFilters(overdue_only=True), tuesday_afternoon).rows) == [
         queue["flagged_noon"].id]
-    assert ids(triage.triage_worklist(db_session, WorklistFilters(overdue_only=True), WEDNESDAY)) == [
+    assert ids(triage.triage_worklist(db_session, WorklistFilters(overdue_only=True), WEDNESDAY).rows) == [
         queue[k].id for k in ("answered", "flagged_noon", "flagged_tue", "unflagged_tue")]
     # exactly at the due time is not yet overdue
     at_noon = datetime(2026, 1, 13, 12, 0, tzinfo=UTC)
-    assert triage.triage_worklist(db_session, WorklistFilters(overdue_only=True), at_noon) == []
+    assert triage.triage_worklist(db_session, WorklistFilters(overdue_only=True), at_noon).rows == []
 
 
 def test_worklist_filters_combine(db_session, queue):
     filters = WorklistFilters(pathway="msk", flag="housing", overdue_only=True)
-    assert ids(triage.triage_worklist(db_session, filters, WEDNESDAY)) == [queue["flagged_tue"].id]
-    assert triage.triage_worklist(db_session, filters, datetime(2026, 1, 13, 13, 0, tzinfo=UTC)) == []
+    assert ids(triage.triage_worklist(db_session, filters, WEDNESDAY).rows) == [queue["flagged_tue"].id]
+    assert triage.triage_worklist(db_session, filters, datetime(2026, 1, 13, 13, 0, tzinfo=UTC)).rows == []
 
 
-def test_worklist_limit(db_session, queue):
-    assert ids(triage.triage_worklist(db_session, WorklistFilters(), WEDNESDAY, limit=2)) == [
-        queue["answered"].id, queue["flagged_noon"].id]
+def test_worklist_puts_overdue_first_then_due_today_then_later_by_due_time(db_session, queue):
+    # Flagged, Wednesday 14 Jan 08:30, before the cut-off -> due 17:00 that day
+    today = make_referral(db_session, received_at="2026-01-14 08:30", housing_status="temporary")
+    db_session.commit()
+    page = triage.triage_worklist(db_session, WorklistFilters(), WEDNESDAY)
+    assert [(group.heading, group.total, ids(entry.item for entry in group.entries)) for group in page.groups] == [
+        ("Overdue", 4, [queue[k].id for k in ("answered", "flagged_noon", "flagged_tue", "unflagged_tue")]),
+        ("Due today", 1, [today.id]),
+        ("Due later", 1, [queue["frailty"].id])]
+    assert [entry.due for entry in page.groups[1].entries] == [datetime(2026, 1, 14, 17, 0, tzinfo=UTC)]
+
+
+def test_worklist_pages_hold_per_page_rows_and_every_band_total(db_session, queue):
+    pages = [triage.triage_worklist(db_session, WorklistFilters(), WEDNESDAY, page=n, per_page=2) for n in (1, 2, 3)]
+    assert [ids(page.rows) for page in pages] == [[queue["answered"].id, queue["flagged_noon"].id],
+                                                  [queue["flagged_tue"].id, queue["unflagged_tue"].id],
+                                                  [queue["frailty"].id]]
+    assert [(page.page, page.pages, page.first, page.last) for page in pages] == [(1, 3, 1, 2), (2, 3, 3, 4),
+                                                                                 (3, 3, 5, 5)]
+    assert [[group.heading for group in page.groups] for page in pages] == [["Overdue"], ["Overdue"], ["Due later"]]
+    assert {tuple(page.totals.values()) for page in pages} == {(4, 0, 1)}
+
+
+def test_a_page_beyond_either_end_shows_the_nearest_page(db_session, queue):
+    assert triage.triage_worklist(db_session, WorklistFilters(), WEDNESDAY, page=99, per_page=2).page == 3
+    assert triage.triage_worklist(db_session, WorklistFilters(), WEDNESDAY, page=0, per_page=2).page == 1
+    empty = triage.triage_worklist(db_session, WorklistFilters(pathway="mental_health"), WEDNESDAY, page=5)
+    assert (empty.page, empty.pages, empty.total, empty.first, empty.last, empty.groups) == (1, 1, 0, 0, 0, [])
+
+
+def test_the_navigation_count_is_every_referral_awaiting_triage(db_session, queue):
+    assert triage.count_awaiting(db_session) == 5
+
+
+def test_each_band_count_links_to_the_page_the_band_starts_on(db_session, queue):
+    make_referral(db_session, received_at="2026-01-14 08:30", housing_status="temporary")  # due today
+    db_session.commit()
+    page = triage.triage_worklist(db_session, WorklistFilters(), WEDNESDAY, per_page=2)
+    assert [(band.heading, band.total, band.page) for band in page.bands] == [
+        ("Overdue", 4, 1), ("Due today", 1, 3), ("Due later", 1, 3)]

@@ -41,6 +41,7 @@ def book_appointment(referral_id: int):
     form = BookingForm()
     if request.method == "GET":
         form.submission_token.data, form.version.data = new_token(), referral.version
+        form.format.data = appointments.agreed_format(db.session, referral.id)
         log_view(referral.patient, referral)
         db.session.commit()
         return _page(referral, form, {})
@@ -128,6 +129,7 @@ def rebook_appointment(appointment_id: int):
     form, errors = BookingForm(obj=appointment if request.method == "GET" else None), {}
     if request.method == "GET":
         form.starts_at.data = appointment.starts_at.astimezone(LONDON).strftime("%Y-%m-%dT%H:%M")
+        form.format.data = appointments.agreed_format(db.session, referral.id) or appointment.format
         log_view(referral.patient, referral)
         db.session.commit()
     elif form.validate_on_submit():

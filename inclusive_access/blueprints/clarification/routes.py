@@ -1,5 +1,7 @@
 """Clarifications: the worklist (escalated first), one clarification's page, attempts and closing."""
-from flask import abort, flash, redirect, render_template, url_for
+from datetime import UTC, datetime
+
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from inclusive_access.blueprints.clarification import bp
@@ -16,8 +18,10 @@ from inclusive_access.models import Clarification, Referral
 
 @bp.route("/")
 def worklist():
-    rows = clarification.clarification_worklist(db.session)
-    return render("clarification/worklist.html", "clarification/_worklist.html", rows=rows)
+    worklist = clarification.clarification_worklist(db.session, datetime.now(UTC),
+                                                    page=request.args.get("page", 1, type=int))
+    return render("clarification/worklist.html", "clarification/_worklist.html", worklist=worklist,
+                  query=request.args.to_dict())
 
 
 def _load(clarification_id: int) -> tuple[Clarification, Referral]:

@@ -1,11 +1,13 @@
 """Discharge requests, the senior review queue, and one review with everything the decision needs."""
+from datetime import UTC, datetime
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from inclusive_access.blueprints.discharge import bp
 from inclusive_access.blueprints.discharge.forms import DischargeRequestForm, ReviewDecisionForm
 from inclusive_access.blueprints.forms_common import first_errors, new_token
-from inclusive_access.blueprints.shared import conflict, log_view
+from inclusive_access.blueprints.shared import conflict, current_policy, log_view
 from inclusive_access.domain import appointments, discharge, dna, records, referral_flow, reviews, safeguarding
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import (
@@ -67,7 +69,11 @@ def request_discharge(referral_id: int):
 
 @bp.route("/reviews")
 def review_queue():
-    return render("discharge/queue.html", "discharge/_queue.html", rows=reviews.review_queue(db.session))
+    policy = current_policy()
+    worklist = reviews.review_queue(db.session, datetime.now(UTC), page=request.args.get("page", 1, type=int),
+                                    policy=policy)
+    return render("discharge/queue.html", "discharge/_queue.html", worklist=worklist, query=request.args.to_dict(),
+                  review_hours=policy.clocks.senior_review_hours)
 
 
 def _show(review: SeniorReview, form: ReviewDecisionForm | None = None, errors: dict | None = None,

@@ -1,7 +1,7 @@
 """Barrier checks: the worklist, and one check saved section by section (htmx, or plain posts)."""
 from datetime import UTC, datetime
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from inclusive_access.blueprints.dna import bp
@@ -18,7 +18,9 @@ from inclusive_access.models import Appointment, BarrierCheck, ReasonableAdjustm
 
 @bp.route("/")
 def worklist():
-    return render("dna/worklist.html", "dna/_worklist.html", rows=dna.barrier_worklist(db.session))
+    worklist = dna.barrier_worklist(db.session, datetime.now(UTC), page=request.args.get("page", 1, type=int),
+                                    policy=current_policy())
+    return render("dna/worklist.html", "dna/_worklist.html", worklist=worklist, query=request.args.to_dict())
 
 
 def _check(check_id: int) -> BarrierCheck:

@@ -1,7 +1,12 @@
 """The intake form. Its fields are plain strings: the rules live in domain.intake, shared with the CSV import."""
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectMultipleField, StringField, TextAreaField
+from wtforms import HiddenField, IntegerField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import Optional, Regexp
+
+from inclusive_access.domain.intake import PATIENT_FIELDS
+from inclusive_access.models import Patient
+
+_ANSWERS = ("interpreter_needed", "learning_disability", "cognitive_impairment", "caring_responsibilities")
 
 
 class ReReferralForm(FlaskForm):
@@ -44,6 +49,20 @@ class IntakeForm(ReReferralForm):
     learning_disability = StringField()
     cognitive_impairment = StringField()
     caring_responsibilities = StringField()
+    #: for a patient on file: the version of their details the form showed
+    patient_version = IntegerField(validators=[Optional()])
+
+    def fill_from(self, patient: Patient) -> None:
+        """Show the patient's details on file in the patient fields."""
+        for name in PATIENT_FIELDS:
+            value = getattr(patient, name)
+            if name == "date_of_birth":
+                self.dob_day.data, self.dob_month.data, self.dob_year.data = (
+                    str(value.day), str(value.month), str(value.year))
+            elif name in _ANSWERS:
+                getattr(self, name).data = {True: "yes", False: "no", None: "unknown"}[value]
+            else:
+                getattr(self, name).data = "" if value is None else (value if isinstance(value, list) else str(value))
 
     def raw(self) -> dict:
         """The submitted values in the shape domain.intake.parse_intake reads (as a CSV row would be)."""

@@ -7,19 +7,20 @@ from flask_login import current_user
 
 from inclusive_access.blueprints.intake import bp
 from inclusive_access.blueprints.intake.forms import IntakeForm, ReReferralForm
-from inclusive_access.blueprints.shared import log_view
+from inclusive_access.blueprints.shared import conflict, log_view
 from inclusive_access.domain import intake, records
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import (
     DuplicateSubmission,
     InvalidInput,
     OpenReferralExists,
+    StaleRecord,
     TransitionNotAllowed,
 )
 from inclusive_access.domain.policy import Policy
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
-from inclusive_access.models import Referral
+from inclusive_access.models import Patient, Referral
 
 # The form shows the date of birth as three boxes; its errors belong to the first of them.
 ERROR_ANCHORS = {"date_of_birth": "dob_day"}
@@ -62,6 +63,47 @@ def new_referral():
         abort(400)  # the fields are plain strings: only a tampered one-time token fails here
     return render_template("intake/new.html", form=form, errors=errors, open_referral=open_referral,
                            **_options()), 409 if open_referral else 200
+
+
+@bp.route("/patients/<int:patient_id>/refer", methods=["GET", "POST"])
+def refer_patient(patient_id: int):
+    """A new referral for a patient on file: their details are shown, and asked for again only if they changed."""
+    patient = db.session.get(Patient, patient_id) or abort(404)
+    form, errors, open_referral = IntakeForm(), {}, None
+    if request.method == "GET":
+        form.submission_token.data, form.urgency.data = secrets.token_urlsafe(24), "routine"
+        form.received_at.data = datetime.now(UTC).astimezone(LONDON).strftime("%Y-%m-%dT%H:%M")
+        form.fill_from(patient)
+        form.patient_version.data = patient.version
+        log_view(patient)
+        db.session.commit()
+    elif form.validate_on_submit():
+        try:
+            row = intake.receive_for_patient(
+                db.session, actor_for(current_user), patient, form.raw(), form.patient_version.data or 0,
+                submission_token=form.submission_token.data or None, policy=Policy.from_mapping(current_app.config),
+                duplicate_reason=form.duplicate_reason.data)
+        except StaleRecord as stale:
+            return conflict(stale, lambda: db.session.get(Patient, patient_id),
+                            url_for("intake.refer_patient", patient_id=patient_id), "patient record")
+        except InvalidInput as exc:
+            db.session.rollback()
+            errors = {ERROR_ANCHORS.get(k, k): msg for k, msg in exc.errors.items()}
+        except OpenReferralExists as exc:
+            db.session.rollback()
+            errors, open_referral = OPEN_REFERRAL_ERROR, db.session.get(Referral, exc.existing_id)
+        except DuplicateSubmission as dup:
+            flash("This referral was already saved; here it is.", "info")
+            return redirect(url_for("referrals.show_referral", referral_id=dup.existing_id), 303)
+        else:
+            db.session.commit()
+            flash("linked", "received")
+            return redirect(url_for("referrals.show_referral", referral_id=row.id), 303)
+    else:
+        abort(400)
+    return render_template("intake/refer_patient.html", form=form, errors=errors, open_referral=open_referral,
+                           patient=db.session.get(Patient, patient_id),
+                           **_options()), 409 if open_referral else 400 if errors else 200
 
 
 @bp.route("/referrals/<int:referral_id>/re-refer", methods=["GET", "POST"])

@@ -1,4 +1,4 @@
-"""The patient record: every view is logged; corrections are versioned and never overwrite."""
+"""The patient record and patient search: every view is logged; corrections are versioned and never overwrite."""
 from datetime import UTC, datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -6,15 +6,28 @@ from flask_login import current_user
 
 from inclusive_access.blueprints.intake.forms import IntakeForm
 from inclusive_access.blueprints.patients import bp
-from inclusive_access.blueprints.shared import conflict, log_view
-from inclusive_access.domain import intake, listing, records
+from inclusive_access.blueprints.shared import conflict, current_policy, log_view
+from inclusive_access.domain import intake, listing, patient_search, records
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import InvalidInput, StaleRecord
 from inclusive_access.domain.validation import LONDON, FieldErrors
 from inclusive_access.extensions import db
 from inclusive_access.models import Patient
 
-_FIELDS = intake.PATIENT_FIELDS
+
+@bp.route("/search")
+def search_patients():
+    """The form alone until it is sent; then its errors, or the patients found (each one logged as viewed)."""
+    typed, errors, result = request.args.to_dict(), {}, None
+    if typed.keys() & set(patient_search.FIELDS):
+        try:
+            criteria = patient_search.parse_criteria(typed, _today())
+        except InvalidInput as exc:
+            errors = exc.errors
+        else:
+            result = patient_search.search_patients(db.session, actor_for(current_user), criteria, current_policy())
+            db.session.commit()
+    return render_template("patients/search.html", typed=typed, errors=errors, result=result)
 
 
 @bp.route("/<int:patient_id>")
@@ -25,7 +38,8 @@ def show_patient(patient_id: int):
     db.session.commit()
     return render_template("patients/show.html", patient=patient,
                            referrals=listing.referrals_for_patient(db.session, patient),
-                           events=listing.timeline(db.session, viewer, patient_id=patient.id))
+                           history=listing.timeline(db.session, viewer, patient_id=patient.id,
+                                                    kind=request.args.get("kind")))
 
 
 @bp.route("/<int:patient_id>/edit", methods=["GET", "POST"])
@@ -33,7 +47,7 @@ def edit_patient(patient_id: int):
     patient = db.session.get(Patient, patient_id) or abort(404)
     form, errors = IntakeForm(), {}
     if request.method == "GET":
-        _fill(form, patient)
+        form.fill_from(patient)
         version = patient.version
         log_view(patient)
         db.session.commit()
@@ -57,19 +71,6 @@ def edit_patient(patient_id: int):
                 flash("Patient details saved.", "success")
                 return redirect(url_for("patients.show_patient", patient_id=patient.id), 303)
     return render_template("patients/edit.html", form=form, errors=errors, patient=patient, version=version)
-
-
-def _fill(form: IntakeForm, patient: Patient) -> None:
-    tri = {True: "yes", False: "no", None: "unknown"}
-    for name in _FIELDS:
-        value = getattr(patient, name)
-        if name in ("interpreter_needed", "learning_disability", "cognitive_impairment", "caring_responsibilities"):
-            value = tri[value]
-        if name == "date_of_birth":
-            form.dob_day.data, form.dob_month.data, form.dob_year.data = (
-                str(value.day), str(value.month), str(value.year))
-            continue
-        getattr(form, name).data = "" if value is None else (value if isinstance(value, list) else str(value))
 
 
 def _today():

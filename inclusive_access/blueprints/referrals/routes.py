@@ -40,9 +40,12 @@ def show_referral(referral_id: int):
     viewer = actor_for(current_user)
     records.view_record(db.session, viewer, referral.patient, referral)
     db.session.commit()
+    review = reviews.pending_review(db.session, referral.id)
     return render("referrals/show.html", "referrals/show.html", referral=referral,
-                  patient=referral.patient, events=listing.timeline(db.session, viewer, referral_id=referral.id),
-                  actions=referral_flow.page_actions(referral, current_user.role),
-                  review=reviews.pending_review(db.session, referral.id),
+                  patient=referral.patient,
+                  history=listing.timeline(db.session, viewer, referral_id=referral.id,
+                                           kind=request.args.get("kind")),
+                  actions=referral_flow.page_actions(referral, current_user.role, review is not None),
+                  review=review,
                   concerns=safeguarding.concerns_for_referral(db.session, referral.id),
                   later=listing.re_referrals(db.session, referral.id))

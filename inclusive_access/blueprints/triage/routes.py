@@ -27,9 +27,10 @@ def worklist():
         form = WorklistFilterForm(formdata=None)
         form.set_pathways(intake.active_pathway_codes(db.session))
     now = datetime.now(UTC)
-    rows = triage.triage_worklist(db.session, triage.WorklistFilters(
-        pathway=form.pathway.data or None, flag=form.flag.data or None, overdue_only=form.overdue.data == "yes"), now)
-    return render("triage/worklist.html", "triage/_worklist.html", form=form, rows=rows, now=now,
+    worklist = triage.triage_worklist(db.session, triage.WorklistFilters(
+        pathway=form.pathway.data or None, flag=form.flag.data or None, overdue_only=form.overdue.data == "yes"),
+        now, page=request.args.get("page", 1, type=int))
+    return render("triage/worklist.html", "triage/_worklist.html", form=form, worklist=worklist, now=now,
                   query=request.args.to_dict())
 
 

@@ -1,0 +1,85 @@
+"""The demo data looks like a working service: every state the domain defines is there to see, and its log verifies."""
+import re
+from datetime import UTC, datetime
+
+from sqlalchemy import CheckConstraint, select
+
+from inclusive_access import demo
+from inclusive_access.domain import adjustments, discharge, dna, events, states, triage
+from inclusive_access.models import (
+    Appointment,
+    BarrierCheck,
+    Clarification,
+    GovernanceItem,
+    ReasonableAdjustment,
+    Referral,
+    SafeguardingConcern,
+    SeniorReview,
+)
+from inclusive_access.models.reviews import KINDS
+
+
+def allowed(model, column: str) -> set[str]:
+    """The values the model's check constraint allows in `column` (`column IN ('a', 'b')`)."""
+    rule = next(c for c in model.__table__.constraints
+                if isinstance(c, CheckConstraint) and str(c.sqltext).startswith(f"{column} IN"))
+    return set(re.findall(r"'(\w+)'", str(rule.sqltext)))
+
+
+def reachable_referral_states() -> set[str]:
+    """Received, and every state a transition leads to (a state nothing leads to cannot be shown)."""
+    return {states.ReferralState.RECEIVED} | {target for target, _roles in states.REFERRAL_TRANSITIONS.values()}
+
+
+#: a Wednesday morning: the demo's year ends here, so what it holds does not depend on the day the tests run
+NOW = datetime(2026, 11, 18, 10, 30, tzinfo=UTC)
+
+
+def test_a_small_demo_shows_every_state_with_todays_work_first_and_a_log_that_verifies(db_session):
+    session = db_session
+    demo.load(session, patients=160, referrals=200, seed=20261123, now=NOW)
+    session.flush()
+    referrals = session.scalars(select(Referral)).all()
+    items = session.scalars(select(GovernanceItem)).all()
+    concerns = session.scalars(select(SafeguardingConcern)).all()
+    clarifications = session.scalars(select(Clarification)).all()
+    checks = session.scalars(select(BarrierCheck)).all()
+    reviews = session.scalars(select(SeniorReview)).all()
+    shown = {
+        "referral states": {r.state for r in referrals},
+        "appointment statuses": set(session.scalars(select(Appointment.status))),
+        "governance items": {(i.status, i.plan_recorded_at is not None) for i in items},
+        "safeguarding concerns": {(c.status, c.routed_to is not None) for c in concerns},
+        "adjustments": set(session.scalars(select(ReasonableAdjustment.status))),
+        "barrier checks": {c.outcome or "open" for c in checks},
+        "clarifications": {"open, overdue" if c.closed_at is None and c.due_at < NOW else
+                           "open" if c.closed_at is None else "answered" if c.response else "closed without answer"
+                           for c in clarifications},
+        "senior reviews": {r.kind for r in reviews} | {r.decision or "pending" for r in reviews},
+    }
+    expected = {
+        "referral states": reachable_referral_states(),
+        "appointment statuses": set(states.AppointmentStatus),
+        # a closed item always had its plan (the model's rule): open, open with its plan, re-measured and closed
+        "governance items": {(s, planned) for s in allowed(GovernanceItem, "status") for planned in (False, True)
+                             if s == "open" or planned},
+        "safeguarding concerns": {(s, routed) for s in allowed(SafeguardingConcern, "status")
+                                  for routed in (False, True)},
+        "adjustments": allowed(ReasonableAdjustment, "status"),
+        "barrier checks": set(dna.OUTCOMES) | {"open"},
+        "clarifications": {"open, overdue", "open", "answered", "closed without answer"},
+        "senior reviews": set(KINDS) | set(discharge.DECISIONS) | {"pending"},
+    }
+    missing = {what: expected[what] - shown[what] for what in expected if expected[what] - shown[what]}
+    assert missing == {}
+    assert any(r.previous_referral_id for r in referrals), "a re-referral"
+    assert any(r.senior_review_flagged_at for r in referrals), "a referral on the senior review list"
+    assert adjustments.overdue_reviews(session, NOW.date()), "an adjustment due for review"
+    # a service, not a backlog: most referrals are resolved
+    assert sum(r.state in states.CLOSED_STATES for r in referrals) > len(referrals) / 2
+
+    newest = max(referrals, key=lambda r: r.received_at)
+    assert newest.flagged
+    assert newest in triage.triage_worklist(session, triage.WorklistFilters(), NOW).rows
+
+    assert events.verify(session).ok
