@@ -8,6 +8,7 @@ from tests.browser.test_journeys import (
     assert_no_csp_violations,
     go_to,
     page_is_ready,
+    page_width,
 )
 from tests.browser.test_report_journeys import manager, sign_in_as_the_manager  # noqa: F401 - the fixture
 from tests.factories import csv_text, intake_row
@@ -27,7 +28,7 @@ new MutationObserver(() => {
 
 def page_fits(page: Page, width: int, name: str) -> None:
     page_is_ready(page)  # the NHS.UK header fits its menu to the width on load
-    assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{name} is wider than {width} px"
+    assert page_width(page) <= width, f"{name} is wider than {width} px"
     assert_no_accessibility_violations(page, f"{name} at {width} px")
 
 

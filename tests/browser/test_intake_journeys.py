@@ -9,6 +9,7 @@ from tests.browser.test_journeys import (
     assert_no_csp_violations,
     go_to,
     page_is_ready,
+    page_width,
     sign_in_as,
 )
 
@@ -30,7 +31,7 @@ def test_a_clerk_refers_a_patient_on_file_changing_only_their_language(page: Pag
     expect(page.get_by_role("heading", level=1, name="New referral for a patient on file")).to_be_visible()
     expect(page.get_by_label("Given name", exact=True)).to_have_value("Alys")
     assert_no_accessibility_violations(page, f"refer-a-patient-on-file-{width}")
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert page_width(page) <= width
 
     page.get_by_text("Change the patient's details", exact=True).click()
     page.get_by_label("Preferred language (optional)").fill("Welsh")

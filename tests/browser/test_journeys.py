@@ -99,6 +99,16 @@ def filter_referrals_by(page: Page, label: str, option: str, expected_count: str
     expect(page.locator("#results-count")).to_have_text(expected_count)
 
 
+#: the screens every new page is checked on: a phone and a desktop
+PHONE = {"width": 375, "height": 812}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def page_width(page: Page) -> int:
+    """How wide the page is drawn: wider than the screen means scrolling sideways."""
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
 def assert_no_accessibility_violations(page: Page, name: str) -> None:
     results = Axe().run(page, options=AXE_OPTIONS)
     print(f"axe {name}: {results.violations_count} violations")

@@ -8,10 +8,13 @@ from playwright.sync_api import Page, expect
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from tests.browser.test_journeys import (
+    DESKTOP,
+    PHONE,
     SHOTS,
     assert_no_accessibility_violations,
     assert_no_csp_violations,
     page_is_ready,
+    page_width,
     screenshot,
     sign_in_as,
 )
@@ -23,8 +26,6 @@ from tests.browser.test_senior_review_journeys import (
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"width": 375, "height": 812}
-DESKTOP = {"width": 1280, "height": 900}
 MANAGER = "browser.manager"
 AUDITOR = "browser.narrow.auditor"
 #: an unbroken string as staff do type into free text (an email address): it must wrap, not widen the page
@@ -121,10 +122,6 @@ def open_on_a_phone(page: Page, server, role: str, path: str) -> None:
     sign_in_as(page, server, _users(server)[role])
     page.goto(f"{server.url}{path}")
     page_is_ready(page)
-
-
-def page_width(page: Page) -> int:
-    return page.evaluate("document.documentElement.scrollWidth")
 
 
 #: the innermost elements whose right edge is past the screen's: what to fix when a page is too wide

@@ -8,6 +8,8 @@ from playwright.sync_api import Page, expect
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from tests.browser.test_journeys import (
+    DESKTOP,
+    PHONE,
     assert_no_accessibility_violations,
     assert_no_csp_violations,
     page_is_ready,
@@ -17,8 +19,6 @@ from tests.browser.test_journeys import (
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"width": 375, "height": 812}
-DESKTOP = {"width": 1280, "height": 900}
 
 
 @pytest.fixture

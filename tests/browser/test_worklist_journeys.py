@@ -8,17 +8,18 @@ from playwright.sync_api import Page, expect
 
 from inclusive_access.extensions import db
 from tests.browser.test_journeys import (
+    DESKTOP,
+    PHONE,
     assert_no_accessibility_violations,
     assert_no_csp_violations,
     page_is_ready,
+    page_width,
     screenshot,
     sign_in_as,
 )
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"width": 375, "height": 812}
-DESKTOP = {"width": 1280, "height": 900}
 
 
 @pytest.fixture
@@ -84,7 +85,7 @@ def test_the_triage_worklist_fits_a_phone(page: Page, live_server, console_error
     page.goto(f"{live_server.url}/triage/?page=3")
     page_is_ready(page)
     expect(page.get_by_text(f"Showing 51 to {a_backlog} of {a_backlog} (page 3 of 3).")).to_be_visible()
-    width = page.evaluate("document.documentElement.scrollWidth")
+    width = page_width(page)
     print(f"triage worklist at 375 px: {width} px wide")
     assert width <= PHONE["width"]
     assert_no_accessibility_violations(page, "triage worklist, 375 px")
