@@ -5,13 +5,11 @@ Revises: 0001
 Create Date: 2026-11-23 18:27:17.938168
 
 """
-from datetime import UTC
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from alembic import op
-
-# A pure function (no models, no app): the migration computes what the app would have.
-from inclusive_access.domain import clocks
 
 
 # revision identifiers, used by Alembic.
@@ -19,6 +17,50 @@ revision = '0002'
 down_revision = '0001'
 branch_labels = None
 depends_on = None
+
+# Frozen copy of domain.clocks.triage_due with its default settings as of this revision: the backfill must give the
+# due times the clock gave then, whatever the app's clock, policy or bank holidays say later.
+LONDON = ZoneInfo("Europe/London")
+BANK_HOLIDAYS = frozenset(date.fromisoformat(d) for d in (
+    "2025-01-01", "2025-04-18", "2025-04-21", "2025-05-05", "2025-05-26", "2025-08-25", "2025-12-25", "2025-12-26",
+    "2026-01-01", "2026-04-03", "2026-04-06", "2026-05-04", "2026-05-25", "2026-08-31", "2026-12-25", "2026-12-28",
+    "2027-01-01", "2027-03-26", "2027-03-29", "2027-05-03", "2027-05-31", "2027-08-30", "2027-12-27", "2027-12-28",
+))
+WORKING_WEEKDAYS = frozenset(range(5))  # Monday = 0 ... Friday = 4
+SAME_DAY_CUTOFF, END_OF_DAY, NEXT_DAY_BY = time(15, 0), time(17, 0), time(12, 0)
+UNFLAGGED_WORKING_DAYS = 3
+
+
+def is_working_day(day: date) -> bool:
+    return day.weekday() in WORKING_WEEKDAYS and day not in BANK_HOLIDAYS
+
+
+def next_working_day(day: date) -> date:
+    """The first working day strictly after `day`."""
+    day += timedelta(days=1)
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+def _at(day: date, clock: time) -> datetime:
+    # zoneinfo resolves wall-clock times across BST changes (fold=0: the first of an ambiguous hour).
+    return datetime.combine(day, clock, tzinfo=LONDON).astimezone(UTC)
+
+
+def triage_due(received_at: datetime, flagged: bool) -> datetime:
+    """Flagged: received on a working day before 15:00 -> 17:00 that day, otherwise 12:00 on the next working day.
+    Unflagged: 17:00 on the third working day after the day received. UTC in and out."""
+    local = received_at.astimezone(LONDON)
+    today = local.date()
+    if not flagged:
+        day = today
+        for _ in range(UNFLAGGED_WORKING_DAYS):
+            day = next_working_day(day)
+        return _at(day, END_OF_DAY)
+    if is_working_day(today) and local.time() < SAME_DAY_CUTOFF:
+        return _at(today, END_OF_DAY)
+    return _at(next_working_day(today), NEXT_DAY_BY)
 
 
 def upgrade():
@@ -129,7 +171,7 @@ def backfill_triage_due():
                          sa.column("flagged", sa.Boolean), sa.column("triage_due_at", sa.DateTime))
     bind = op.get_bind()
     for row in bind.execute(sa.select(referrals.c.id, referrals.c.received_at, referrals.c.flagged)).all():
-        due = clocks.triage_due(row.received_at.replace(tzinfo=UTC), bool(row.flagged))
+        due = triage_due(row.received_at.replace(tzinfo=UTC), bool(row.flagged))
         bind.execute(referrals.update().where(referrals.c.id == row.id)
                      .values(triage_due_at=due.replace(tzinfo=None)))
 

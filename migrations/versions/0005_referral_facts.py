@@ -1,20 +1,22 @@
 """referral_facts: the reporting projection, filled from the event log that is already there.
 
-The rows come from the same pure replay as `flask facts rebuild` (domain.facts.replay), keeping only the
-columns this revision creates.
+The rows come from the same pure replay as `flask facts rebuild` (domain.facts.replay, frozen below), with only
+the columns this revision creates.
 
 Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-01 22:20:00
 
 """
-from datetime import datetime
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from alembic import op
-
-# A pure function over event rows (no models are written through): the migration projects as the app does.
-from inclusive_access.domain.facts import replay
 
 # revision identifiers, used by Alembic.
 revision = '0005'
@@ -88,12 +90,174 @@ def fill_from_the_log():
     rows = bind.execute(sa.select(events.c.action, events.c.occurred_at, events.c.referral_id, events.c.patient_id,
                                   events.c.data).where(events.c.referral_id.is_not(None)).order_by(events.c.seq))
     facts = sa.Table("referral_facts", sa.MetaData(), autoload_with=bind)
-    names = {c.name for c in facts.columns}
     # The columns store naive UTC, as the app's UTCDateTime type writes them.
-    projected = [{k: v.replace(tzinfo=None) if isinstance(v, datetime) else v for k, v in fact.items() if k in names}
+    projected = [{k: v.replace(tzinfo=None) if isinstance(v, datetime) else v for k, v in fact.items()}
                  for fact in replay(rows).values()]
     for start in range(0, len(projected), 5000):
         bind.execute(facts.insert(), projected[start:start + 5000])
+
+
+# Frozen copy of domain.facts.replay (with project and the constants they read) as of this revision, kept to the
+# columns this revision creates: the migration must project as the app did then, whatever domain.facts says later.
+# (adjustment_in_place and the patient events that decide it came with 0010, which carries its own copy.)
+LONDON = ZoneInfo("Europe/London")
+#: referral_facts as this revision creates it
+COLUMNS = (
+    "referral_id", "patient_id", "pathway", "received_at", "received_month", "imd_quintile", "ethnic_group", "sex",
+    "age_band", "flagged", "flag_deprivation", "flag_housing", "flag_cognitive", "flag_language",
+    "flag_communication", "flag_carer", "state", "triage_due_at", "triaged_at", "accepted_at", "rejected_at",
+    "clarifications", "clarifications_on_time", "clarification_due_at", "first_contact_at", "first_contact_month",
+    "days_to_first_contact", "attended", "dnas", "dnas_rebooked_in_14_days", "unrebooked_dna_at", "barrier_checks",
+    "barrier_checks_completed", "adjustments_due", "adjustments_met", "discharged_at", "discharge_reason",
+    "dna_linked_discharge", "closed_at", "previous_referral_id", "re_referral_within_90_days",
+)
+#: domain.equity: the inequality flags, and the reporting group of each NHS ethnic category code
+FLAGS = ("deprivation", "housing", "cognitive", "language", "communication", "carer")
+ETHNIC_GROUPS = {
+    **dict.fromkeys("ABC", "White"), **dict.fromkeys("DEFG", "Mixed"),
+    **dict.fromkeys("HJKL", "Asian or Asian British"), **dict.fromkeys("MNP", "Black or Black British"),
+    **dict.fromkeys("RS", "Other"), "Z": "Not stated", "99": "Not known",
+}
+REBOOK_WITHIN = timedelta(days=14)
+RE_REFERRAL_WITHIN = timedelta(days=90)
+#: the decisions that end "awaiting triage" for the same-day triage measure
+TRIAGE_DECISIONS = frozenset({"triage.accepted", "triage.rejected", "triage.rejection_proposed",
+                              "clarification.requested"})
+#: a patient's events: replay leaves them to the adjustment_in_place column this revision does not have
+PATIENT_ACTIONS = frozenset({"adjustment.recorded", "adjustment.ended"})
+#: any transition, whatever its action: its data (canonical JSON, no spaces) holds a string "to" like this
+TRANSITION_MARK = '"to":"'
+#: the actions whose data `project` reads, besides a transition's
+READS_DATA = frozenset({"referral.received", "clarification.requested", "referral.first_contact",
+                        "appointment.dna", "adjustment.delivery_recorded", "referral.discharged"})
+
+
+def _time(value) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:  # naive UTC text, as SQLite stores it
+            return datetime.fromisoformat(value + "+00:00")
+    elif value.tzinfo is UTC:
+        return value
+    elif value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    else:
+        moment = value
+    return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+
+
+@lru_cache(maxsize=1 << 16)
+def _month_of_hour(year: int, month: int, day: int, hour: int) -> str:
+    return datetime(year, month, day, hour, tzinfo=UTC).astimezone(LONDON).strftime("%Y-%m")
+
+
+def _month(moment: datetime) -> str:
+    """The month in Europe/London of a UTC instant (London's months begin on a UTC hour)."""
+    return _month_of_hour(moment.year, moment.month, moment.day, moment.hour)
+
+
+def _received(event, data: dict, earlier_facts) -> dict:
+    received = _time(data["received_at"])
+    flags = set(data.get("flags") or ())
+    fact = dict.fromkeys(COLUMNS)
+    fact.update(
+        referral_id=event.referral_id, patient_id=event.patient_id, pathway=data["pathway_code"],
+        received_at=received, received_month=_month(received), imd_quintile=data.get("imd_quintile"),
+        ethnic_group=ETHNIC_GROUPS.get(data.get("ethnic_category") or "99", "Not known"),
+        sex=data.get("sex") or "not_known", age_band=data.get("age_band") or "Not known", flagged=bool(flags),
+        **{f"flag_{flag}": flag in flags for flag in FLAGS}, state="received",
+        triage_due_at=_time(data.get("triage_due_at")), clarifications=0, clarifications_on_time=0, attended=0,
+        dnas=0, dnas_rebooked_in_14_days=0, barrier_checks=0, barrier_checks_completed=0, adjustments_due=0,
+        adjustments_met=0, dna_linked_discharge=False, previous_referral_id=data.get("previous_referral_id"),
+        re_referral_within_90_days=False)
+    earlier = earlier_facts(fact["previous_referral_id"]) if fact["previous_referral_id"] else None
+    if earlier and earlier["closed_at"] is not None:
+        fact["re_referral_within_90_days"] = received - earlier["closed_at"] <= RE_REFERRAL_WITHIN
+    return fact
+
+
+def project(fact: dict | None, event, earlier_facts) -> dict | None:
+    """The referral's facts after `event` (pure); None for events that do not change the facts given."""
+    action = event.action
+    if event.referral_id is None:
+        return None
+    data = json.loads(event.data) if isinstance(event.data, str) else (event.data or {})
+    at = _time(event.occurred_at)
+    if action == "referral.received":
+        return _received(event, data, earlier_facts)
+    if fact is None:
+        return None
+    fact = dict(fact)
+    if isinstance(data.get("to"), str) and "from" in data:  # a transition names the state it moved to
+        fact["state"] = data["to"]
+    if action in TRIAGE_DECISIONS and fact["triaged_at"] is None:
+        fact["triaged_at"] = at
+    if action == "triage.accepted":
+        fact["accepted_at"] = at
+    elif action in ("triage.rejected", "rejection.upheld"):
+        fact["rejected_at"] = fact["closed_at"] = at
+    elif action == "clarification.requested":
+        fact["clarifications"] += 1
+        fact["clarification_due_at"] = _time(data.get("due_at"))
+    elif action in ("clarification.answered", "clarification.closed_without_answer"):
+        due = fact["clarification_due_at"]
+        fact["clarifications_on_time"] += int(due is not None and at <= due)
+        fact["clarification_due_at"] = None
+    elif action == "referral.first_contact":
+        first = _time(data["first_contact_at"])
+        fact.update(first_contact_at=first, first_contact_month=_month(first),
+                    days_to_first_contact=(first - fact["received_at"]).total_seconds() / 86400)
+    elif action == "appointment.attended":
+        fact["attended"] += 1
+    elif action == "appointment.dna":
+        fact["dnas"] += 1
+        fact["unrebooked_dna_at"] = _time(data["starts_at"])
+    elif action == "appointment.booked" and fact["unrebooked_dna_at"] is not None:
+        fact["dnas_rebooked_in_14_days"] += int(at - fact["unrebooked_dna_at"] <= REBOOK_WITHIN)
+        fact["unrebooked_dna_at"] = None
+    elif action == "barrier_check.opened":
+        fact["barrier_checks"] += 1
+    elif action == "barrier_check.completed":
+        fact["barrier_checks_completed"] += 1
+    elif action == "adjustment.delivery_recorded":
+        deliveries = data.get("deliveries") or []
+        fact["adjustments_due"] += len(deliveries)
+        fact["adjustments_met"] += sum(1 for d in deliveries if d["met"])
+    elif action == "referral.discharged":
+        fact.update(discharged_at=at, closed_at=at, discharge_reason=data.get("reason"),
+                    dna_linked_discharge=data.get("reason") == "non_attendance")
+    return fact
+
+
+class _Event(NamedTuple):
+    action: str
+    occurred_at: datetime | None
+    referral_id: int | None
+    patient_id: int | None
+    data: dict
+
+
+#: canonical JSON has no surrounding whitespace, so the decoder's first value is the whole text
+_decode = json.JSONDecoder().raw_decode
+
+
+def replay(rows: Iterable) -> dict[int, dict]:
+    """Every referral's facts from (action, occurred_at, referral_id, patient_id, data) rows in log order, with the
+    values as stored (naive UTC, JSON text)."""
+    facts: dict[int, dict] = {}
+    found = facts.get
+    for action, occurred_at, referral_id, patient_id, data in rows:
+        if action in PATIENT_ACTIONS or referral_id is None:
+            continue
+        if isinstance(data, str):  # decoded only where `project` reads it
+            data = _decode(data)[0] if action in READS_DATA or TRANSITION_MARK in data else {}
+        event = _Event(action, _time(occurred_at), referral_id, patient_id, data)
+        after = project(found(referral_id), event, found)
+        if after is not None:
+            facts[referral_id] = after
+    return facts
 
 
 def downgrade():

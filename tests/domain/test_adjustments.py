@@ -1,20 +1,16 @@
-"""The reasonable-adjustments register: record, edit, end, review, triage adoption, prompts, delivery, migration."""
+"""The reasonable-adjustments register: record, edit, end, review, triage adoption, prompts, delivery."""
 import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from flask_migrate import upgrade
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from inclusive_access.domain import adjustments, appointments, events, triage
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.adjustments import AdjustmentDetails
 from inclusive_access.domain.errors import InvalidInput, StaleRecord
-from inclusive_access.extensions import db
 from inclusive_access.models import AdjustmentDelivery, Appointment, Event, Patient, ReasonableAdjustment, Referral
-from tests.conftest import make_app
-from tests.domain.test_events import write_unkeyed
-from tests.factories import SCRIPT, make_referral, make_user, next_nhs_number
+from tests.factories import SCRIPT, make_referral, make_user
 
 #: 23:30 UTC on 1 June 2026 is 00:30 on 2 June in London (BST): review dates count from the London date
 NOW = datetime(2026, 6, 1, 23, 30, tzinfo=UTC)
@@ -471,66 +467,3 @@ def test_an_adjustment_recorded_in_the_same_transaction_is_due(db_session, clini
     item = record(db_session, clinician, db_session.get(Patient, patient.id), description="Interpreter")
     outcome(db_session, clinician, booked, deliveries={item.id: (True, None)})
     assert [(d.adjustment_id, d.met) for d in db_session.scalars(select(AdjustmentDelivery))] == [(item.id, True)]
-
-
-# --- Migration 0003 adopts the script's proposed adjustments -------------------------------------
-
-def test_migration_0003_turns_proposed_adjustments_into_real_ones(blank_database_url):
-    app = make_app(blank_database_url)
-    recorded_at = datetime(2026, 3, 2, 11, 15)  # naive UTC, as the columns store it
-    proposed = [{"category": "communication_support", "description": "Tigrinya interpreter for every contact"},
-                {"category": "timing", "description": "Afternoon appointments"}]
-    with app.app_context():
-        upgrade(revision="0002")
-        with db.engine.begin() as conn:
-            # One event before the migration: the adopted adjustments must continue its chain.
-            conn.execute(text(
-                "INSERT INTO users (id, username, display_name, role, password_hash, active, failed_logins, "
-                "created_at, version) VALUES (7, 'mig.clin', 'Migration Clinician', 'clinician', 'x', :t, 0, "
-                ":at, 1)"), {"t": True, "at": recorded_at})
-            conn.execute(text(
-                "INSERT INTO patients (id, nhs_number, given_name, family_name, date_of_birth, sex, "
-                "ethnic_category, communication_needs, housing_status, created_at, version) VALUES "
-                "(11, :nhs, 'Mig', 'Ration', :dob, 'female', 'A', '[]', 'settled', :at, 1)"),
-                {"nhs": next_nhs_number(), "dob": date(1960, 1, 1), "at": recorded_at})
-            pathway = conn.execute(text("SELECT id FROM pathways WHERE code = 'msk'")).scalar_one()
-            conn.execute(text(
-                "INSERT INTO referrals (id, patient_id, pathway_id, referrer_name, referrer_organisation, "
-                "referrer_contact, received_at, reason, urgency, flags, flagged, state, created_at, version, "
-                "triage_due_at, triage_priority, triaged_at) VALUES (21, 11, :pathway, 'Dr A', 'Surgery', "
-                "'0113 496 0000', :at, 'Knee', 'routine', '[]', :f, 'accepted', :at, 2, :at, 1, :at)"),
-                {"pathway": pathway, "at": recorded_at, "f": False})
-            conn.execute(text(
-                "INSERT INTO triage_records (referral_id, answers, suggested_formats, proposed_adjustments, "
-                "outcome, recorded_by, recorded_at) VALUES (21, '{}', '[\"clinic\"]', :proposed, 'accepted', 7, "
-                ":at)"), {"proposed": json.dumps(proposed), "at": recorded_at})
-        # The chain so far: one event written as the app wrote it at 0002 (plain SHA-256: 0011 keyed the chain).
-        with db.engine.begin() as conn:
-            assert conn.execute(text("SELECT count(*) FROM events")).scalar_one() == 0
-            write_unkeyed(conn, 1)
-        db.engine.dispose()
-
-        upgrade()
-        session = db.session
-        items = session.scalars(select(ReasonableAdjustment).order_by(ReasonableAdjustment.id)).all()
-        assert [(a.patient_id, a.category, a.description) for a in items] == [
-            (11, "communication_support", "Tigrinya interpreter for every contact"),
-            (11, "timing", "Afternoon appointments")]
-        assert {(a.source, a.consent_basis, a.status, a.applies_to_appointments, a.version) for a in items} == {
-            ("triage_script", "patient", "active", True, 1)}
-        assert {(a.recorded_by, a.recorded_role, a.recorded_at, a.review_date) for a in items} == {
-            (7, "clinician", recorded_at.replace(tzinfo=UTC), date(2027, 3, 2))}
-        adopted = session.scalars(select(Event).where(Event.action == events.ADJUSTMENT_RECORDED)
-                                  .order_by(Event.seq)).all()
-        assert [(e.seq, e.entity_type, e.entity_id, e.patient_id, e.actor_id) for e in adopted] == [
-            (2, "adjustment", items[0].id, 11, 7), (3, "adjustment", items[1].id, 11, 7)]
-        assert json.loads(adopted[0].data) == {
-            "category": "communication_support", "description": "Tigrinya interpreter for every contact",
-            "source": "triage_script", "consent_basis": "patient", "review_date": "2027-03-02",
-            "migrated_from": "triage_record"}
-        verification = events.verify(session)
-        assert verification.ok, verification.reason
-        assert verification.count == 3
-        assert [a.id for a in session.get(Patient, 11).active_adjustments] == [items[0].id, items[1].id]
-        session.remove()
-        db.engine.dispose()

@@ -63,16 +63,25 @@ def forge(session, seq: int, prev_hash: str, data: str = '{"forged":true}', key_
     return values["hash"]
 
 
-def write_unkeyed(connection, n: int) -> None:
-    """n linked events as the app wrote them before migration 0011 (plain SHA-256, no key id column needed)."""
+def write_unkeyed_event(connection, **columns) -> int:
+    """One event after the last, as the app wrote events before migration 0011 (plain SHA-256, no key id column
+    needed): `columns` override a system patient.updated at FIXED, and `data` is given as a dict. Returns its seq."""
     head = connection.execute(select(Event.seq, Event.hash).order_by(Event.seq.desc()).limit(1)).first()
     last, prev_hash = head or (0, GENESIS_HASH)
-    for seq in range(last + 1, last + n + 1):
-        values = dict(seq=seq, occurred_at=FIXED, actor_id=None, actor_role=None, action=events.PATIENT_UPDATED,
-                      entity_type="patient", entity_id=seq, patient_id=seq, referral_id=None,
-                      data=events.canonical_json({"i": seq}), prev_hash=prev_hash)
-        prev_hash = values["hash"] = plain_hash(values)
-        connection.execute(insert(Event.__table__).values(**values))
+    seq = last + 1
+    values = {**dict(seq=seq, occurred_at=FIXED, actor_id=None, actor_role=None, action=events.PATIENT_UPDATED,
+                     entity_type="patient", entity_id=seq, patient_id=seq, referral_id=None, data={"i": seq}),
+              **columns, "prev_hash": prev_hash}
+    values["data"] = events.canonical_json(values["data"])
+    values["hash"] = plain_hash(values)
+    connection.execute(insert(Event.__table__).values(**values))
+    return seq
+
+
+def write_unkeyed(connection, n: int) -> None:
+    """n linked events as the app wrote them before migration 0011 (plain SHA-256, no key id column needed)."""
+    for _ in range(n):
+        write_unkeyed_event(connection)
 
 
 def use_keys(monkeypatch, current_id: str, **keys: str) -> None:

@@ -2,11 +2,10 @@
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, select
 
-from inclusive_access import demo
 from inclusive_access.domain import facts
 from inclusive_access.extensions import db
 from inclusive_access.models import ReferralFact, ReferralFactCount
-from tests.conftest import make_app
+from tests.domain.conftest import DEMO
 
 
 def _projection(session) -> tuple[list[dict], list[tuple]]:
@@ -16,19 +15,12 @@ def _projection(session) -> tuple[list[dict], list[tuple]]:
     return [{c: getattr(row, c) for c in facts.COLUMNS} for row in rows], [tuple(row) for row in counted]
 
 
-def test_migration_0010_projects_adjustments_in_place_from_the_log_as_the_app_did(blank_database_url):
-    app = make_app(blank_database_url)
-    with app.app_context():
-        upgrade()
-        demo.load(db.session, patients=25, referrals=40, seed=11)
-        db.session.commit()
-        kept = _projection(db.session)
-        assert 0 < sum(fact["adjustment_in_place"] for fact in kept[0]) < 40, "the history has some of each"
-        db.session.remove()
+def test_migration_0010_projects_adjustments_in_place_from_the_log_as_the_app_did(demo_app):
+    kept = _projection(db.session)
+    assert 0 < sum(fact["adjustment_in_place"] for fact in kept[0]) < DEMO["referrals"], "some of each"
+    db.session.remove()
 
-        downgrade(revision="0009")
-        assert "adjustment_in_place" not in {c["name"] for c in inspect(db.engine).get_columns("referral_facts")}
-        upgrade()
-        assert _projection(db.session) == kept
-        db.session.remove()
-        db.engine.dispose()
+    downgrade(revision="0009")
+    assert "adjustment_in_place" not in {c["name"] for c in inspect(db.engine).get_columns("referral_facts")}
+    upgrade()
+    assert _projection(db.session) == kept
