@@ -18,8 +18,9 @@ from inclusive_access.domain import (
     triage,
 )
 from inclusive_access.domain.clocks import describe
-from inclusive_access.domain.equity import COMMUNICATION_NEEDS, ETHNIC_CATEGORIES, FLAGS, HOUSING_STATUSES, SEXES
+from inclusive_access.domain.equity import COMMUNICATION_NEEDS, ETHNIC_CATEGORIES, HOUSING_STATUSES, SEXES
 from inclusive_access.domain.event_view import ShownEvent
+from inclusive_access.domain.segments import FLAG_LABELS
 from inclusive_access.template_filters import labels, london, yes_no
 
 #: coded fields of the patient and of an adjustment, for the changes a correction records
@@ -174,7 +175,7 @@ SENTENCES: dict[str, Callable[[Readable], str]] = {
     events.REFERRAL_RECEIVED: lambda d: _say(
         _with(_with(_with("Received the referral", d["referrer_name"], " from {}"), d["referrer_organisation"],
                     ", {}"), d["urgency"], " ({})"),
-        ("Inequality flags", d.labels("flags", FLAGS) or ("none" if "flags" in d.data else None)),
+        ("Inequality flags", d.labels("flags", FLAG_LABELS) or ("none" if "flags" in d.data else None)),
         ("Re-refers referral", d["previous_referral_id"]),
         ("Added while this referral was open", d["open_referral_id"]),
         ("Why another referral", d["duplicate_reason"])),

@@ -20,10 +20,10 @@ from inclusive_access.domain.clarification import CHANNELS
 from inclusive_access.domain.equity import (
     COMMUNICATION_NEEDS,
     ETHNIC_CATEGORIES,
-    FLAGS,
     HOUSING_STATUSES,
     SEXES,
 )
+from inclusive_access.domain.segments import FLAG_LABELS
 from inclusive_access.reporting import charts, stats
 
 LONDON = ZoneInfo("Europe/London")
@@ -97,7 +97,7 @@ def register(app: Flask) -> None:
     app.add_template_filter(stats.suppress_count, "suppress_count")
     app.add_template_global(charts.POINT_WORDS, "POINT_WORDS")
     app.add_template_filter(yes_no, "yes_no")
-    app.add_template_global(FLAGS, "FLAG_LABELS")
+    app.add_template_global(FLAG_LABELS, "FLAG_LABELS")
     app.add_template_global(ETHNIC_CATEGORIES, "ETHNIC_LABELS")
     app.add_template_global(SEXES, "SEX_LABELS")
     app.add_template_global(HOUSING_STATUSES, "HOUSING_LABELS")

@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from sqlalchemy import BigInteger, String, case, cast, func, select
 from sqlalchemy.orm import Session, aliased
 
-from inclusive_access.domain import events, submissions
+from inclusive_access.domain import events, segments, submissions
 from inclusive_access.domain.access import AUDIT_WORK, require_role
 from inclusive_access.domain.actors import Actor
-from inclusive_access.domain.equity import ETHNIC_GROUPS, FLAGS
+from inclusive_access.domain.equity import ETHNIC_GROUPS
 from inclusive_access.domain.errors import InvalidInput
 from inclusive_access.domain.governance import MONTH
 from inclusive_access.domain.validation import LONDON
@@ -31,17 +31,16 @@ RECORD_TYPES = {
     "clarification": "Clarification requests",
     "flagged_triage": "Triage of flagged referrals",
 }
-#: segments a sample may be filtered or stratified by: referral_facts columns, snapshotted at receipt
-SEGMENTS = {"imd_quintile": F.imd_quintile, "ethnic_group": F.ethnic_group, "pathway": F.pathway,
-            "flagged": F.flagged, **{f"flag_{name}": getattr(F, f"flag_{name}") for name in FLAGS}}
-SEGMENT_LABELS = {"imd_quintile": "IMD quintile", "ethnic_group": "Ethnic group", "pathway": "Pathway",
-                  "flagged": "Any inequality flag",
-                  **{f"flag_{name}": f"Flag: {label}" for name, label in FLAGS.items()}}
+#: the segments a sample may be filtered or stratified by, in the form's order
+OFFERED = (segments.IMD_QUINTILE, segments.ETHNIC_GROUP, segments.PATHWAY, segments.ANY_FLAG,
+           *segments.FLAG_SEGMENTS)
+#: segment key -> its referral_facts column (snapshotted at receipt)
+SEGMENTS = {segment.key: getattr(F, segment.column) for segment in OFFERED}
+SEGMENT_LABELS = segments.labels(OFFERED)
 #: the true/false segments: any flag, or each one
-FLAG_SEGMENTS = frozenset({"flagged", *(f"flag_{name}" for name in FLAGS)})
+FLAG_SEGMENTS = frozenset(segment.key for segment in OFFERED if segment.true_false)
 ALLOCATIONS = {"equal": "Equal: the same number from each group",
                "proportional": "Proportional to each group's size"}
-NOT_KNOWN = "Not known"
 SAMPLE_DRAWN = "audit.sample_drawn"
 
 
@@ -126,8 +125,8 @@ def _segment_condition(segment: str, value: str):
     column = SEGMENTS[segment]
     if segment in FLAG_SEGMENTS:
         return column.is_(value == "true")
-    if segment == "imd_quintile":
-        return column.is_(None) if value == NOT_KNOWN else column == int(value)
+    if segment == segments.IMD_QUINTILE.key:
+        return column.is_(None) if value == segments.IMD_QUINTILE.unknown else column == int(value)
     return column == value  # ethnic groups store "Not known" as a value of their own
 
 
@@ -136,14 +135,14 @@ def _stratum(segment: str):
     column = SEGMENTS[segment]
     if segment in FLAG_SEGMENTS:
         return case((column.is_(True), "true"), else_="false")
-    return func.coalesce(cast(column, String), NOT_KNOWN)
+    return func.coalesce(cast(column, String), segments.NOT_KNOWN)
 
 
 def segment_values(segment: str) -> list[str] | None:
     """The values a segment filter accepts, or None where any text is allowed (a pathway's code)."""
-    if segment == "imd_quintile":
-        return ["1", "2", "3", "4", "5", NOT_KNOWN]
-    if segment == "ethnic_group":
+    if segment == segments.IMD_QUINTILE.key:
+        return ["1", "2", "3", "4", "5", segments.IMD_QUINTILE.unknown]
+    if segment == segments.ETHNIC_GROUP.key:
         return list(dict.fromkeys(ETHNIC_GROUPS.values()))
     if segment in FLAG_SEGMENTS:
         return ["true", "false"]

@@ -2,6 +2,8 @@
 from collections.abc import Iterable, Mapping
 from datetime import date
 
+from inclusive_access.domain import segments
+
 #: NHS Data Dictionary ethnic category (2001 census classification)
 ETHNIC_CATEGORIES = {
     "A": "White - British", "B": "White - Irish", "C": "White - Any other White background",
@@ -35,11 +37,6 @@ COMMUNICATION_NEEDS = {
     "braille": "Braille", "bsl": "British Sign Language interpreter", "advocate": "Advocate",
     "speech": "Speech difficulty (needs more time or an aid)",
 }
-FLAGS = {
-    "deprivation": "Deprivation (IMD quintile 1)", "housing": "Housing instability",
-    "cognitive": "Cognitive impairment or learning disability", "language": "Language need",
-    "communication": "Communication need", "carer": "Caring responsibilities",
-}
 ENGLISH = {"english", "en", "eng"}
 
 
@@ -71,20 +68,20 @@ def ethnic_group(category: str) -> str:
 
 
 def derive_flags(patient: Mapping, deprivation_quintiles: Iterable[int] = (1,)) -> list[str]:
-    """The inequality flags of DOMAIN.md, from the patient's record at receipt, in a fixed order."""
-    flags = []
+    """The inequality flags of DOMAIN.md, from the patient's record at receipt, in segments.FLAGS' order."""
+    found = set()
     if imd_quintile(patient.get("imd_decile")) in set(deprivation_quintiles):
-        flags.append("deprivation")
+        found.add("deprivation")
     if patient.get("housing_status") in UNSTABLE_HOUSING:
-        flags.append("housing")
+        found.add("housing")
     if patient.get("cognitive_impairment") or patient.get("learning_disability"):
-        flags.append("cognitive")
+        found.add("cognitive")
     language = (patient.get("preferred_language") or "").strip().lower()
     needs = set(patient.get("communication_needs") or ())
     if patient.get("interpreter_needed") or (language and language not in ENGLISH) or "bsl" in needs:
-        flags.append("language")
+        found.add("language")
     if needs:
-        flags.append("communication")
+        found.add("communication")
     if patient.get("caring_responsibilities"):
-        flags.append("carer")
-    return flags
+        found.add("carer")
+    return [flag.key for flag in segments.FLAGS if flag.key in found]

@@ -9,12 +9,13 @@ from sqlalchemy import case, delete, func, insert, literal, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain.equity import FLAGS
+from inclusive_access.domain import segments
 from inclusive_access.models import ReferralFact, ReferralFactCount
 
 F = ReferralFact
 #: the segments counted within each IMD quintile; "all" (value "") counts every referral of the quintile
-SEGMENTS = ("ethnic_group", "age_band", "sex", *(f"flag_{flag}" for flag in FLAGS))
+SEGMENTS = tuple(segment.key for segment in segments.REPORTED if segment is not segments.IMD_QUINTILE)
+_COLUMNS = {key: segments.BY_KEY[key].column for key in SEGMENTS}
 ALL = "all"
 #: the quintile stored for "not known" (a key column cannot be NULL)
 NOT_KNOWN_QUINTILE = 0
@@ -71,20 +72,21 @@ _CONTRIBUTIONS = [contribution for _sql, contribution in COUNTED.values()]
 
 def stored_value(segment: str, value) -> str:
     """A segment's value as a key of referral_fact_counts."""
-    if segment.startswith("flag_"):
+    if segment in segments.TRUE_FALSE:
         return "1" if value else "0"
     return value
 
 
 def _sql_value(segment: str) -> object:
     """stored_value in SQL."""
-    column = getattr(F, segment)
-    return case((column.is_(True), "1"), else_="0") if segment.startswith("flag_") else column
+    column = getattr(F, _COLUMNS[segment])
+    return case((column.is_(True), "1"), else_="0") if segment in segments.TRUE_FALSE else column
 
 
 def _keys(fact: dict) -> list[tuple]:
     base = (fact["received_month"], fact["pathway"], fact["imd_quintile"] or NOT_KNOWN_QUINTILE)
-    return [(*base, ALL, ""), *((*base, segment, stored_value(segment, fact[segment])) for segment in SEGMENTS)]
+    return [(*base, ALL, ""),
+            *((*base, segment, stored_value(segment, fact[column])) for segment, column in _COLUMNS.items())]
 
 
 def _contribution(fact: dict) -> list[int]:

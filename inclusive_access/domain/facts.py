@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import column, delete, exists, or_, select, table
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import fact_counts
-from inclusive_access.domain.equity import ETHNIC_GROUPS, FLAGS
+from inclusive_access.domain import fact_counts, segments
+from inclusive_access.domain.equity import ETHNIC_GROUPS
 from inclusive_access.extensions import UTCDateTime
 from inclusive_access.models import Event, ReasonableAdjustment, ReferralFact
 
@@ -91,7 +91,7 @@ def _received(event, data: dict, known: Known) -> dict:
         received_at=received, received_month=_month(received), imd_quintile=data.get("imd_quintile"),
         ethnic_group=ETHNIC_GROUPS.get(data.get("ethnic_category") or "99", "Not known"),
         sex=data.get("sex") or "not_known", age_band=data.get("age_band") or "Not known", flagged=bool(flags),
-        **{f"flag_{flag}": flag in flags for flag in FLAGS}, state="received",
+        **{flag.column: flag.key in flags for flag in segments.FLAGS}, state="received",
         triage_due_at=_time(data.get("triage_due_at")), clarifications=0, clarifications_on_time=0, attended=0,
         dnas=0, dnas_rebooked_in_14_days=0, barrier_checks=0, barrier_checks_completed=0, adjustments_due=0,
         adjustments_met=0, dna_linked_discharge=False, previous_referral_id=data.get("previous_referral_id"),

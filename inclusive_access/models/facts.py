@@ -6,7 +6,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from inclusive_access.extensions import db
 
-#: the segments the equity dashboard reports referral-to-first-contact by (each has a wait index)
+#: the segments the equity dashboard reports referral-to-first-contact by (each has a wait index). Written out, as
+#: are the flag columns below, because models do not import domain: tests/domain/test_segments.py checks both
+#: against domain.segments.REPORTED and segments.FLAGS, the registry the rest of the app derives from
 WAIT_SEGMENTS = ("imd_quintile", "ethnic_group", "age_band", "sex", "flag_deprivation", "flag_housing",
                  "flag_cognitive", "flag_language", "flag_communication", "flag_carer")
 
@@ -40,6 +42,7 @@ class ReferralFact(db.Model):
     sex: Mapped[str] = mapped_column(String(16))
     age_band: Mapped[str] = mapped_column(String(8))
     flagged: Mapped[bool]
+    #: one column per domain.segments.FLAGS, in its order (tests/domain/test_segments.py)
     flag_deprivation: Mapped[bool]
     flag_housing: Mapped[bool]
     flag_cognitive: Mapped[bool]

@@ -9,7 +9,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
-from inclusive_access.domain import fact_counts
+from inclusive_access.domain import fact_counts, segments
 from inclusive_access.models import (
     AuditAnswer,
     AuditFinding,
@@ -21,12 +21,7 @@ from inclusive_access.models import (
 F = ReferralFact
 C = ReferralFactCount
 #: segment name -> the column it groups by (flags group by true/false)
-SEGMENTS = {
-    "imd_quintile": F.imd_quintile, "ethnic_group": F.ethnic_group, "age_band": F.age_band, "sex": F.sex,
-    "pathway": F.pathway, **{f"flag_{name}": getattr(F, f"flag_{name}")
-                             for name in ("deprivation", "housing", "cognitive", "language", "communication",
-                                          "carer")},
-}
+SEGMENTS = {segment.key: getattr(F, segment.column) for segment in (*segments.REPORTED, segments.PATHWAY)}
 
 
 @dataclass(frozen=True)
@@ -85,16 +80,16 @@ def _counted(session: Session, period: Period, segment: str, keys: dict[str, tup
 
 def _value(segment: str, stored) -> object:
     """A value of referral_fact_counts as referral_facts holds it (fact_counts.stored_value undone)."""
-    if segment == "imd_quintile":
+    if segment == segments.IMD_QUINTILE.key:
         return stored or None  # fact_counts.NOT_KNOWN_QUINTILE
-    if segment.startswith("flag_"):
+    if segment in segments.TRUE_FALSE:
         return stored == "1"
     return stored
 
 
 def counts_by(session: Session, period: Period, segment: str) -> list[dict]:
     """Every count of COUNTS for each value of `segment` (None is the "not known" row)."""
-    if segment in ("imd_quintile", "pathway"):
+    if segment in (segments.IMD_QUINTILE.key, segments.PATHWAY.key):  # key columns of referral_fact_counts
         return _counted(session, period, fact_counts.ALL, {"segment": (getattr(C, segment), segment)})
     return _counted(session, period, segment, {"segment": (C.value, segment)})
 
@@ -102,7 +97,7 @@ def counts_by(session: Session, period: Period, segment: str) -> list[dict]:
 def cross_counts(session: Session, period: Period, row_segment: str, column_segment: str) -> list[dict]:
     """COUNTS for each IMD quintile and value of another segment (an intersectional table), keys "row" and
     "column"."""
-    if row_segment != "imd_quintile" or column_segment not in fact_counts.SEGMENTS:
+    if row_segment != segments.IMD_QUINTILE.key or column_segment not in fact_counts.SEGMENTS:
         raise ValueError(f"no intersectional counts for {row_segment} x {column_segment}")
     return _counted(session, period, column_segment,
                     {"row": (C.imd_quintile, row_segment), "column": (C.value, column_segment)})
@@ -173,12 +168,13 @@ def completeness_by_month(session: Session, period: Period) -> list[dict]:
     """Per month received: referrals, those with an ethnic group stated (not Z or 99), those with an IMD quintile
     (from referral_fact_counts)."""
     every = C.segment == fact_counts.ALL
-    stated = (C.segment == "ethnic_group") & C.value.not_in(("Not stated", "Not known"))
+    stated = (C.segment == segments.ETHNIC_GROUP.key) & C.value.not_in(("Not stated", segments.ETHNIC_GROUP.unknown))
     known = every & (C.imd_quintile != fact_counts.NOT_KNOWN_QUINTILE)
     query = (select(C.received_month.label("month"), func.sum(case((every, C.referrals), else_=0)).label("referrals"),
                     func.sum(case((stated, C.referrals), else_=0)).label("ethnicity"),
                     func.sum(case((known, C.referrals), else_=0)).label("imd"))
-             .where(*period.where(C.received_month, C.pathway), C.segment.in_((fact_counts.ALL, "ethnic_group")))
+             .where(*period.where(C.received_month, C.pathway),
+                    C.segment.in_((fact_counts.ALL, segments.ETHNIC_GROUP.key)))
              .group_by(C.received_month).order_by(C.received_month))
     return [dict(row._mapping) for row in session.execute(query)]
 

@@ -4,7 +4,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain.equity import AGE_BANDS, ETHNIC_GROUPS, FLAGS, SEXES
+from inclusive_access.domain import segments
+from inclusive_access.domain.equity import AGE_BANDS, ETHNIC_GROUPS, SEXES
 from inclusive_access.reporting import charts, periods, queries, stats
 from inclusive_access.reporting.queries import Period
 
@@ -25,21 +26,23 @@ MEASURES = (
 MEASURE_LABELS = {key: label for key, label, _num, _den in MEASURES}
 #: Monte-Carlo repetitions for SII/RII intervals on the dashboard, seeded so the same data gives the same report
 GRADIENT_REPS = 5000
-CROSS_SEGMENTS = ("ethnic_group", *(f"flag_{k}" for k in FLAGS))
-SEGMENT_LABELS = {"imd_quintile": "IMD quintile", "ethnic_group": "Ethnic group", "age_band": "Age band",
-                  "sex": "Sex", **{f"flag_{k}": f"Flag: {v}" for k, v in FLAGS.items()}}
-NOT_KNOWN = "Not known"
+#: the segments an intersectional table may cross IMD quintiles with
+CROSS_SEGMENTS = tuple(segment.key for segment in (segments.ETHNIC_GROUP, *segments.FLAG_SEGMENTS))
+#: the dashboard's breakdowns (and the report's tables), in order
+SEGMENT_LABELS = segments.labels(segments.REPORTED)
 
 
 def segment_values(segment: str) -> list[tuple[object, str]]:
     """Every value a segment reports, in order, always with its unknown row (shown even when empty)."""
-    if segment == "imd_quintile":
-        return [(1, "1 (most deprived)"), (2, "2"), (3, "3"), (4, "4"), (5, "5 (least deprived)"), (None, NOT_KNOWN)]
-    if segment == "ethnic_group":
+    if segment == segments.IMD_QUINTILE.key:
+        unknown = segments.IMD_QUINTILE.unknown
+        return [(1, "1 (most deprived)"), (2, "2"), (3, "3"), (4, "4"), (5, "5 (least deprived)"), (None, unknown)]
+    if segment == segments.ETHNIC_GROUP.key:
         return [(g, g) for g in dict.fromkeys(ETHNIC_GROUPS.values())]
-    if segment == "age_band":
-        return [(band, band) for band, _lowest in AGE_BANDS] + [(NOT_KNOWN, NOT_KNOWN)]
-    if segment == "sex":
+    if segment == segments.AGE_BAND.key:
+        unknown = segments.AGE_BAND.unknown
+        return [(band, band) for band, _lowest in AGE_BANDS] + [(unknown, unknown)]
+    if segment == segments.SEX.key:
         return [(code, label) for code, label in SEXES.items()]
     return [(True, "Flagged"), (False, "Not flagged")]
 
@@ -195,8 +198,9 @@ def cross_table(session: Session, period: Period, column_segment: str, measure: 
     if column_segment not in CROSS_SEGMENTS:
         raise ValueError(f"no intersectional table for {column_segment}")
     _key, _label, num, den = next(m for m in MEASURES if m[0] == measure)
-    found = {(r["row"], r["column"]): r for r in queries.cross_counts(session, period, "imd_quintile", column_segment)}
-    row_values, column_values = segment_values("imd_quintile"), segment_values(column_segment)
+    imd = segments.IMD_QUINTILE.key
+    found = {(r["row"], r["column"]): r for r in queries.cross_counts(session, period, imd, column_segment)}
+    row_values, column_values = segment_values(imd), segment_values(column_segment)
 
     def grid(name: str) -> list[list[int | str]]:
         counts = [[_derived(found.get((rv, cv)))[name] for cv, _ in column_values] for rv, _ in row_values]

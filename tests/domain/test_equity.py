@@ -4,12 +4,12 @@ import pytest
 from inclusive_access.domain.equity import (
     COMMUNICATION_NEEDS,
     ETHNIC_CATEGORIES,
-    FLAGS,
     HOUSING_STATUSES,
     derive_flags,
     ethnic_group,
     imd_quintile,
 )
+from inclusive_access.domain.segments import FLAGS
 
 
 def settled_english_speaker(**overrides) -> dict:
@@ -158,4 +158,4 @@ def test_every_flag_at_once_in_fixed_order():
         communication_needs=["large_print"], caring_responsibilities=True)
     flags = derive_flags(patient)
     assert flags == ["deprivation", "housing", "cognitive", "language", "communication", "carer"]
-    assert flags == list(FLAGS)
+    assert flags == [flag.key for flag in FLAGS]

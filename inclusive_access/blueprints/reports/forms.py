@@ -4,6 +4,7 @@ from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaF
 from wtforms.validators import InputRequired, Optional, Regexp
 
 from inclusive_access.blueprints.forms_common import choices, plain_text, strip, version_field
+from inclusive_access.domain import segments
 from inclusive_access.domain.governance import Plan
 from inclusive_access.reporting.tables import CROSS_SEGMENTS, MEASURE_LABELS, SEGMENT_LABELS
 
@@ -19,10 +20,10 @@ class DashboardForm(FlaskForm):
     last = StringField("To (month)", validators=[Optional(), MONTH])
     pathway = SelectField("Pathway", choices=[], validators=[Optional()])
     segment = SelectField("Break down by", choices=choices(SEGMENT_LABELS), validators=[Optional()],
-                          default="imd_quintile")
+                          default=segments.IMD_QUINTILE.key)
     cross = SelectField("Intersectional table: IMD quintile by",
                         choices=choices({k: SEGMENT_LABELS[k] for k in CROSS_SEGMENTS}), validators=[Optional()],
-                        default="ethnic_group")
+                        default=segments.ETHNIC_GROUP.key)
     measure = SelectField("Intersectional table: measure", choices=choices(MEASURE_LABELS), validators=[Optional()],
                           default="accepted")
     shared = SelectField("View", choices=choices({"": "Internal (all counts)",

@@ -6,7 +6,7 @@ from wtforms.validators import InputRequired, Optional
 from inclusive_access.blueprints.forms_common import choices, plain_text, strip, version_field
 from inclusive_access.domain.adjustments import CONSENT_BASES
 from inclusive_access.domain.clarification import CHANNELS
-from inclusive_access.domain.equity import FLAGS
+from inclusive_access.domain.segments import FLAG_LABELS
 from inclusive_access.domain.triage import (
     ADJUSTMENT_CATEGORIES,
     CONTACT_METHODS,
@@ -91,7 +91,7 @@ class WorklistFilterForm(FlaskForm):
         csrf = False  # a read-only GET filter
 
     pathway = SelectField("Pathway", choices=[], validators=[Optional()])
-    flag = SelectField("Inequality flag", choices=choices({"": "Any flag", **FLAGS}), validators=[Optional()])
+    flag = SelectField("Inequality flag", choices=choices({"": "Any flag", **FLAG_LABELS}), validators=[Optional()])
     overdue = SelectField("Due", choices=choices({"": "All", "yes": "Overdue only"}), validators=[Optional()])
 
     def set_pathways(self, pathways: dict[str, str]) -> None:
