@@ -169,9 +169,11 @@ def test_a_row_for_a_patient_open_on_the_pathway_is_refused_unless_it_gives_a_re
     rows = [intake_row(nhs_number=nhs), new_patient, intake_row(nhs_number=new_patient["nhs_number"]),
             intake_row(nhs_number=nhs, pathway="frailty")]
     columns = [*bulk_import.COLUMNS, "duplicate_reason"]
-    refused = import_file(app, runner, write_csv(tmp_path / "open.csv", rows, columns), "--skip-invalid")
+    too_long = {**intake_row(nhs_number=nhs), "duplicate_reason": "x" * 501}
+    refused = import_file(app, runner, write_csv(tmp_path / "open.csv", [*rows, too_long], columns), "--skip-invalid")
     assert refused.exit_code == 0, refused.output
-    assert "Imported 2; already present 0; rejected 2." in refused.output
+    assert "Imported 2; already present 0; rejected 3." in refused.output
+    assert "line 6: duplicate_reason: " in refused.stderr, refused.stderr
     assert (f"line 2: pathway: This patient already has an open referral on this pathway (referral {open_id}); "
             "give a duplicate_reason to add another") in refused.stderr
     assert "line 4: pathway: This patient already has an open referral on this pathway (line 3 of this file)" in (

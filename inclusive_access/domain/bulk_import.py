@@ -89,13 +89,19 @@ def _refuse_open_pathways(session: Session, parsed: list, report: ImportReport) 
     allowed = []
     for line, row, patient, referral in parsed:
         key = (patient.nhs_number, referral.pathway_code)
-        reason = (row.get(DUPLICATE_REASON) or "").strip()
-        if key in open_now and not reason:
-            report.reject(line, row, {"pathway": "This patient already has an open referral on this pathway "
-                                                 f"({open_now[key]}); give a {DUPLICATE_REASON} to add another"})
-            continue
+        reason = None
+        if key in open_now:
+            try:
+                reason = intake.parse_duplicate_reason(row.get(DUPLICATE_REASON))
+            except InvalidInput as exc:
+                report.reject(line, row, exc.errors)
+                continue
+            if not reason:
+                report.reject(line, row, {"pathway": "This patient already has an open referral on this pathway "
+                                                     f"({open_now[key]}); give a {DUPLICATE_REASON} to add another"})
+                continue
         open_now.setdefault(key, f"line {line} of this file")
-        allowed.append((line, patient, referral, reason or None))
+        allowed.append((line, patient, referral, reason))
     return allowed
 
 

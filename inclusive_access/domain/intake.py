@@ -149,6 +149,16 @@ def open_referral_id(session: Session, patient_id: int, pathway_id: int) -> int 
         Referral.state.not_in(states.CLOSED_STATES)).order_by(Referral.id).limit(1))
 
 
+def parse_duplicate_reason(reason: str | None) -> str | None:
+    """Why another referral is needed on a pathway the patient is open on, as the form and the import check it."""
+    errors = v.FieldErrors()
+    reason = v.text(errors, {"duplicate_reason": reason}, "duplicate_reason",
+                    "the reason for another referral on this pathway", 500, required=False, multiline=True)
+    if errors:
+        raise InvalidInput(dict(errors))
+    return reason
+
+
 def receive_referral(
     session: Session, actor: Actor, patient: PatientDetails, referral: ReferralDetails,
     submission_token: str | None = None, now: datetime | None = None, policy: Policy = DEFAULT_POLICY,
@@ -179,12 +189,7 @@ def receive_referral(
     pathway = session.scalar(select(Pathway).where(Pathway.code == referral.pathway_code))
     already_open = open_referral_id(session, record.id, pathway.id) if linked else None
     if already_open:
-        errors = v.FieldErrors()
-        duplicate_reason = v.text(errors, {"duplicate_reason": duplicate_reason}, "duplicate_reason",
-                                  "the reason for another referral on this pathway", 500, required=False,
-                                  multiline=True)
-        if errors:
-            raise InvalidInput(dict(errors))
+        duplicate_reason = parse_duplicate_reason(duplicate_reason)
         if not duplicate_reason:
             raise OpenReferralExists(already_open)
     row = Referral(
