@@ -1,10 +1,13 @@
 """Roles and the deny-by-default route policy, server-side sessions, and security headers."""
 import secrets
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from inclusive_access.domain import accounts, events
 from inclusive_access.domain.access import AUDIT_LOG, AUDIT_WORK, BOOKING_WORK, CLINICAL_JUDGEMENT
@@ -110,6 +113,10 @@ def init_app(app: Flask) -> None:
     login_manager.request_loader(load_user_from_session)
     app.before_request(guard_route)
     app.after_request(set_security_headers)
+    app.after_request(commit_session_upkeep)
+    for name in ("after_commit", "after_rollback"):
+        if not event.contains(db.session, name, _upkeep_settled):
+            event.listen(db.session, name, _upkeep_settled)
     app.context_processor(lambda: {"csp_nonce": csp_nonce()})
     app.add_template_global(may, "may")
 
@@ -121,19 +128,57 @@ def may(endpoint: str) -> bool:
 
 def load_user_from_session(_request):
     """The user behind this browser's server-side session, if it is still live. The signed cookie carries the time
-    of this request, so the idle clock runs from the last request without a database write on every one."""
+    of this request, so the idle clock runs from the last request without a database write on every one.
+
+    The row's upkeep (its touch, at most once a minute, or the removal of an expired session) is flushed, not
+    committed: it rides the request's one commit, and `commit_session_upkeep` commits it for a request whose route
+    commits nothing. A commit here would make two in any request that saves something."""
     cfg, now = current_app.config, datetime.now(UTC)
     seen = session.get("seen")
-    user = accounts.resume_session(
-        db.session, session.get("sid"), idle=timedelta(minutes=cfg["SESSION_IDLE_MINUTES"]),
-        absolute=timedelta(hours=cfg["SESSION_ABSOLUTE_HOURS"]), now=now,
-        seen_at=datetime.fromtimestamp(seen, UTC) if isinstance(seen, float) else None)
-    db.session.commit()  # keeps the idle clock or the removal of an expired session
+    with _flushes(db.session()) as flushed:
+        user = accounts.resume_session(
+            db.session, session.get("sid"), idle=timedelta(minutes=cfg["SESSION_IDLE_MINUTES"]),
+            absolute=timedelta(hours=cfg["SESSION_ABSOLUTE_HOURS"]), now=now,
+            seen_at=datetime.fromtimestamp(seen, UTC) if isinstance(seen, float) else None)
+    if flushed:
+        db.session.info[UPKEEP] = True
     if user is None and "sid" in session:
         session.clear()
     elif user is not None:
         session["seen"] = now.timestamp()
     return user
+
+
+#: session.info key: the session row's upkeep is flushed and waits for a commit
+UPKEEP = "session_upkeep"
+
+
+@contextmanager
+def _flushes(db_session: Session):
+    """Whether `db_session` flushed (wrote) inside the block: the list is non-empty if it did."""
+    flushed: list[bool] = []
+
+    def note(*_args) -> None:
+        flushed.append(True)
+
+    event.listen(db_session, "after_flush", note)
+    try:
+        yield flushed
+    finally:
+        event.remove(db_session, "after_flush", note)
+
+
+def _upkeep_settled(db_session: Session, *_args) -> None:
+    """Committed with the route's commit, or rolled back with its refusal: nothing is left to commit."""
+    if not db_session.in_nested_transaction():  # a savepoint's end is not the transaction's
+        db_session.info.pop(UPKEEP, None)
+
+
+def commit_session_upkeep(response):
+    """The session row's upkeep, for a request whose route committed nothing (a worklist, a refusal)."""
+    if db.session.info.pop(UPKEEP, False):
+        db.session.commit()
+    return response
 
 
 def guard_route():

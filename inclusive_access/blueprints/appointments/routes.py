@@ -1,23 +1,17 @@
 """Appointments for a referral: book (with the triage suggestions to hand), rebook, record the outcome, record a
 past contact."""
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from inclusive_access.blueprints.appointments import bp
 from inclusive_access.blueprints.appointments.forms import BookingForm, OutcomeForm, PastContactForm, deliveries_from
+from inclusive_access.blueprints.commands import Page, Repeat, elsewhere, saved, submit
 from inclusive_access.blueprints.forms_common import first_errors, new_token
-from inclusive_access.blueprints.shared import conflict, log_view
+from inclusive_access.blueprints.shared import log_view
 from inclusive_access.domain import adjustments, appointments, dna, states
 from inclusive_access.domain.actors import actor_for
-from inclusive_access.domain.errors import (
-    BarrierCheckOpen,
-    DuplicateSubmission,
-    InvalidInput,
-    NotPermitted,
-    StaleRecord,
-    TransitionNotAllowed,
-)
+from inclusive_access.domain.errors import BarrierCheckOpen, DomainError
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import Appointment, Referral, TriageRecord
@@ -35,43 +29,43 @@ def _page(referral: Referral, form: BookingForm, errors: dict, status: int = 200
         can_book="book" in states.allowed_actions(referral.state, current_user.role)), status
 
 
+def _referral_page(endpoint: str, referral_id: int, show) -> Page:
+    return Page(url_for(endpoint, referral_id=referral_id), show, "referral",
+                lambda: db.session.get(Referral, referral_id).patient)
+
+
+def _booked(referral_id: int, message: str) -> Repeat:
+    """A second submit of the booking page's forms: back to the referral's appointments, saying so."""
+    return Repeat(message, lambda _: url_for("appointments.book_appointment", referral_id=referral_id))
+
+
+def _barrier_check_open(blocked: DomainError):
+    """Booking while a missed appointment's barrier check is open: those who may override give a reason."""
+    return {"override_reason" if current_user.role in appointments.OVERRIDE_ROLES else "starts_at": str(blocked)}
+
+
 @bp.route("/referrals/<int:referral_id>", methods=["GET", "POST"])
 def book_appointment(referral_id: int):
-    referral = db.session.get(Referral, referral_id) or abort(404)
-    form = BookingForm()
+    referral, form = db.session.get(Referral, referral_id) or abort(404), BookingForm()
     if request.method == "GET":
-        form.submission_token.data, form.version.data = new_token(), referral.version
-        form.format.data = appointments.agreed_format(db.session, referral.id)
-        log_view(referral.patient, referral)
-        db.session.commit()
-        return _page(referral, form, {})
-    if not form.validate_on_submit():
-        return _page(referral, form, first_errors(form), 400)
-    try:
-        appointments.book_appointment(
-            db.session, actor_for(current_user), referral, form.version.data, form.starts_at_utc(), form.format.data,
-            form.place.data or None, form.notes.data or None, form.duration_minutes.data or 30,
-            submission_token=form.submission_token.data or None, override_reason=form.override_reason.data or None)
-    except BarrierCheckOpen as blocked:
-        db.session.rollback()
-        field = "override_reason" if current_user.role in appointments.OVERRIDE_ROLES else "starts_at"
-        return _page(db.session.get(Referral, referral_id), form, {field: str(blocked)}, 400)
-    except DuplicateSubmission:
-        db.session.rollback()
-        flash("This appointment was already booked.", "info")
-    except StaleRecord as stale:
-        return conflict(stale, lambda: db.session.get(Referral, referral_id).patient,
-                        url_for("appointments.book_appointment", referral_id=referral_id), "referral")
-    except InvalidInput as exc:
-        db.session.rollback()
-        return _page(db.session.get(Referral, referral_id), form, exc.errors, 400)
-    except (TransitionNotAllowed, NotPermitted) as exc:
-        db.session.rollback()
-        return _page(db.session.get(Referral, referral_id), form, {"format": str(exc)}, 400)
-    else:
-        db.session.commit()
-        flash("Appointment booked.", "success")
-    return redirect(url_for("appointments.book_appointment", referral_id=referral_id), 303)
+        return _open_booking(referral, form)
+    page = _referral_page("appointments.book_appointment", referral_id,
+                          lambda errors: _page(db.session.get(Referral, referral_id), form, errors, 400))
+    return submit(form, lambda: appointments.book_appointment(
+        db.session, actor_for(current_user), referral, form.version.data, form.starts_at_utc(), form.format.data,
+        form.place.data or None, form.notes.data or None, form.duration_minutes.data or 30,
+        submission_token=form.submission_token.data or None, override_reason=form.override_reason.data or None),
+        page, lambda _: saved("Appointment booked.", page.url), refused="format",
+        repeat=_booked(referral_id, "This appointment was already booked."),
+        handlers={BarrierCheckOpen: lambda blocked: page.show(_barrier_check_open(blocked))})
+
+
+def _open_booking(referral: Referral, form: BookingForm):
+    form.submission_token.data, form.version.data = new_token(), referral.version
+    form.format.data = appointments.agreed_format(db.session, referral.id)
+    log_view(referral.patient, referral)
+    db.session.commit()
+    return _page(referral, form, {})
 
 
 def _past_contact_page(referral: Referral, form: PastContactForm, errors: dict, status: int = 200):
@@ -83,39 +77,29 @@ def _past_contact_page(referral: Referral, form: PastContactForm, errors: dict, 
 @bp.route("/referrals/<int:referral_id>/past-contact", methods=["GET", "POST"])
 def record_past_contact(referral_id: int):
     """A clinician records a contact that already happened (booking refuses past times), with the reason."""
-    referral = db.session.get(Referral, referral_id) or abort(404)
-    form = PastContactForm()
+    referral, form = db.session.get(Referral, referral_id) or abort(404), PastContactForm()
+    page = _referral_page("appointments.record_past_contact", referral_id, lambda errors: _past_contact_page(
+        db.session.get(Referral, referral_id), form, errors, 400))
     if request.method == "GET":
-        form.submission_token.data, form.version.data = new_token(), referral.version
-        log_view(referral.patient, referral)
-        db.session.commit()
-        return _past_contact_page(referral, form, {})
+        return _open_past_contact(referral, form)
     deliveries, errors = deliveries_from(request.form, [a.id for a in
                                                         adjustments.applicable_at_appointments(referral.patient)])
     if not form.validate_on_submit() or errors:
-        return _past_contact_page(referral, form, {**first_errors(form), **errors}, 400)
-    try:
-        appointments.record_past_contact(
-            db.session, actor_for(current_user), referral, form.version.data, form.starts_at_utc(), form.format.data,
-            form.place.data or None, form.outcome.data, form.reason.data, form.notes.data or None,
-            form.duration_minutes.data or 30, submission_token=form.submission_token.data or None,
-            deliveries=deliveries)
-    except DuplicateSubmission:
-        db.session.rollback()
-        flash("This contact was already recorded.", "info")
-    except StaleRecord as stale:
-        return conflict(stale, lambda: db.session.get(Referral, referral_id).patient,
-                        url_for("appointments.record_past_contact", referral_id=referral_id), "referral")
-    except InvalidInput as exc:
-        db.session.rollback()
-        return _past_contact_page(db.session.get(Referral, referral_id), form, exc.errors, 400)
-    except (TransitionNotAllowed, NotPermitted) as exc:
-        db.session.rollback()
-        return _past_contact_page(db.session.get(Referral, referral_id), form, {"format": str(exc)}, 400)
-    else:
-        db.session.commit()
-        flash("Past contact recorded.", "success")
-    return redirect(url_for("appointments.book_appointment", referral_id=referral_id), 303)
+        return page.show({**first_errors(form), **errors})
+    return submit(None, lambda: appointments.record_past_contact(
+        db.session, actor_for(current_user), referral, form.version.data, form.starts_at_utc(), form.format.data,
+        form.place.data or None, form.outcome.data, form.reason.data, form.notes.data or None,
+        form.duration_minutes.data or 30, submission_token=form.submission_token.data or None, deliveries=deliveries),
+        page, lambda _: saved("Past contact recorded.", url_for("appointments.book_appointment",
+                                                                referral_id=referral_id)),
+        refused="format", repeat=_booked(referral_id, "This contact was already recorded."))
+
+
+def _open_past_contact(referral: Referral, form: PastContactForm):
+    form.submission_token.data, form.version.data = new_token(), referral.version
+    log_view(referral.patient, referral)
+    db.session.commit()
+    return _past_contact_page(referral, form, {})
 
 
 def _appointment(appointment_id: int) -> tuple[Appointment, Referral]:
@@ -126,29 +110,24 @@ def _appointment(appointment_id: int) -> tuple[Appointment, Referral]:
 @bp.route("/<int:appointment_id>/rebook", methods=["GET", "POST"])
 def rebook_appointment(appointment_id: int):
     appointment, referral = _appointment(appointment_id)
-    form, errors = BookingForm(obj=appointment if request.method == "GET" else None), {}
+    form = BookingForm(obj=appointment if request.method == "GET" else None)
     if request.method == "GET":
         form.starts_at.data = appointment.starts_at.astimezone(LONDON).strftime("%Y-%m-%dT%H:%M")
         form.format.data = appointments.agreed_format(db.session, referral.id) or appointment.format
         log_view(referral.patient, referral)
         db.session.commit()
-    elif form.validate_on_submit():
-        try:
-            appointments.rebook_appointment(db.session, actor_for(current_user), appointment, form.version.data,
-                                            form.starts_at_utc(), form.format.data, form.place.data or None,
-                                            form.notes.data or None)
-        except StaleRecord as stale:
-            return conflict(stale, lambda: _appointment(appointment_id)[1].patient,
-                            url_for("appointments.rebook_appointment", appointment_id=appointment_id), "appointment")
-        except (InvalidInput, TransitionNotAllowed, NotPermitted) as exc:
-            db.session.rollback()
-            errors = getattr(exc, "errors", {"format": str(exc)})
-        else:
-            db.session.commit()
-            flash("Appointment moved.", "success")
-            return redirect(url_for("appointments.book_appointment", referral_id=referral.id), 303)
-    else:
-        errors = first_errors(form)
+        return _rebook_page(appointment_id, form, {})
+    return submit(form, lambda: appointments.rebook_appointment(
+        db.session, actor_for(current_user), appointment, form.version.data, form.starts_at_utc(), form.format.data,
+        form.place.data or None, form.notes.data or None),
+        Page(url_for("appointments.rebook_appointment", appointment_id=appointment_id),
+             lambda errors: _rebook_page(appointment_id, form, errors), "appointment",
+             lambda: _appointment(appointment_id)[1].patient),
+        lambda _: saved("Appointment moved.", url_for("appointments.book_appointment", referral_id=referral.id)),
+        refused="format")
+
+
+def _rebook_page(appointment_id: int, form: BookingForm, errors: dict):
     appointment, referral = _appointment(appointment_id)
     return render_template("appointments/rebook.html", appointment=appointment, referral=referral,
                            patient=referral.patient, form=form, errors=errors), 400 if errors else 200
@@ -158,26 +137,21 @@ def rebook_appointment(appointment_id: int):
 def record_outcome(appointment_id: int):
     appointment, referral = _appointment(appointment_id)
     form, referral_id = OutcomeForm(), referral.id
-    due = [a.id for a in adjustments.applicable_at_appointments(referral.patient)]
-    deliveries, delivery_errors = deliveries_from(request.form, due)
+    page = elsewhere(url_for("appointments.book_appointment", referral_id=referral_id), "appointment",
+                     lambda: _appointment(appointment_id)[1].patient)
+    deliveries, delivery_errors = deliveries_from(request.form, [
+        a.id for a in adjustments.applicable_at_appointments(referral.patient)])
     if delivery_errors:
-        flash(next(iter(delivery_errors.values())), "error")
-    elif form.validate_on_submit():
-        try:
-            appointments.record_outcome(db.session, actor_for(current_user), appointment, form.version.data,
-                                        form.outcome.data, form.reason.data or None, deliveries=deliveries)
-        except StaleRecord as stale:
-            return conflict(stale, lambda: _appointment(appointment_id)[1].patient,
-                            url_for("appointments.book_appointment", referral_id=referral_id), "appointment")
-        except (InvalidInput, TransitionNotAllowed, NotPermitted) as exc:
-            db.session.rollback()
-            flash(next(iter(getattr(exc, "errors", {"": str(exc)}).values())), "error")
-        else:
-            db.session.commit()
-            flash(f"Outcome recorded: {appointments.OUTCOMES[form.outcome.data].lower()}.", "success")
-            check = dna.open_check_for(db.session, referral.id) if form.outcome.data == "dna" else None
-            if check is not None:  # the graded response starts now: straight to the barrier check
-                return redirect(url_for("dna.show_check", check_id=check.id), 303)
-    else:
-        flash(next(iter(first_errors(form).values()), "Check the form"), "error")
-    return redirect(url_for("appointments.book_appointment", referral_id=referral.id), 303)
+        return page.show(delivery_errors)
+    return submit(form, lambda: appointments.record_outcome(
+        db.session, actor_for(current_user), appointment, form.version.data, form.outcome.data,
+        form.reason.data or None, deliveries=deliveries),
+        page, lambda _: _outcome_recorded(referral_id, form.outcome.data))
+
+
+def _outcome_recorded(referral_id: int, outcome: str):
+    """A missed appointment starts the graded response now: straight to its barrier check."""
+    check = dna.open_check_for(db.session, referral_id) if outcome == "dna" else None
+    return saved(f"Outcome recorded: {appointments.OUTCOMES[outcome].lower()}.",
+                 url_for("dna.show_check", check_id=check.id) if check is not None
+                 else url_for("appointments.book_appointment", referral_id=referral_id))

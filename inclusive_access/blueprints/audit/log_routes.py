@@ -1,11 +1,12 @@
 """The event log for auditors: a record's timeline, the access log, and whole-log verification in chunks."""
 from datetime import UTC, date, datetime, timedelta
 
-from flask import abort, current_app, render_template, request
+from flask import abort, current_app, render_template, request, url_for
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from inclusive_access.blueprints.audit import bp
+from inclusive_access.blueprints.commands import Page, submit
 from inclusive_access.blueprints.shared import log_view
 from inclusive_access.domain import accounts, audit_log, events
 from inclusive_access.domain.actors import actor_for
@@ -93,6 +94,17 @@ def verify_log():
     except BadSignature:
         abort(400)
     total = events.checkpoint(db.session).count
+    return submit(None, lambda: _verify(after, prev_hash),
+                  Page(url_for("audit.event_log"), lambda errors: abort(400), "event log"),
+                  lambda verified: render_template(
+                      "audit/_verification.html" if is_fragment_request() else "audit/log.html", result=verified[0],
+                      done=verified[1], total=total, state=_signer().dumps([verified[0].count, verified[0].head_hash]),
+                      start=None, checkpoint=_checkpoint_status()))
+
+
+def _verify(after: int, prev_hash: str) -> tuple[events.Verification, bool]:
+    """Verify from `after` on: one chunk for htmx, every chunk otherwise. The end of the chain (or a break) is
+    recorded, so the log shows who verified it and what they found."""
     result = events.verify_chunk(db.session, after, prev_hash)
     while not is_fragment_request() and result.ok and result.count - after == events.VERIFY_CHUNK:
         after = result.count
@@ -100,8 +112,4 @@ def verify_log():
     done = not result.ok or result.count - after < events.VERIFY_CHUNK
     if done:
         audit_log.record_verification(db.session, actor_for(current_user), result)
-        db.session.commit()
-    template = "audit/_verification.html" if is_fragment_request() else "audit/log.html"
-    return render_template(template, result=result, done=done, total=total,
-                           state=_signer().dumps([result.count, result.head_hash]), start=None,
-                           checkpoint=_checkpoint_status())
+    return result, done

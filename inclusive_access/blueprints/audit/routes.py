@@ -1,14 +1,14 @@
 """Samples: draw one, see its records, judge each against its checklist, and read the summary."""
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_login import current_user
 
 from inclusive_access.blueprints.audit import bp
 from inclusive_access.blueprints.audit.forms import SampleForm, finding_form
-from inclusive_access.blueprints.forms_common import first_errors, new_token
-from inclusive_access.blueprints.shared import conflict
-from inclusive_access.domain import audit_findings, audit_log, audit_sampling, intake, records
+from inclusive_access.blueprints.commands import Page, Repeat, saved, submit
+from inclusive_access.blueprints.forms_common import new_token
+from inclusive_access.blueprints.shared import log_view
+from inclusive_access.domain import audit_findings, audit_log, audit_sampling, intake
 from inclusive_access.domain.actors import actor_for
-from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput, StaleRecord
 from inclusive_access.extensions import db
 from inclusive_access.models import (
     AuditSample,
@@ -34,30 +34,26 @@ def list_samples():
 
 @bp.route("/samples/new", methods=["GET", "POST"])
 def new_sample():
-    form, errors = SampleForm(), {}
+    form = SampleForm()
     form.set_pathways(intake.active_pathway_codes(db.session))
     if request.method == "GET":
         form.seed.data, form.submission_token.data = audit_sampling.offered_seed(), new_token()
-    elif not form.validate_on_submit():
-        errors = first_errors(form)
-    else:
-        try:
-            sample = audit_sampling.draw_sample(db.session, actor_for(current_user), form.request(),
-                                                form.submission_token.data or None)
-        except DuplicateSubmission as dup:
-            db.session.rollback()
-            flash("This sample was already drawn; here it is.", "info")
-            return redirect(url_for("audit.show_sample", sample_id=dup.existing_id), 303)
-        except InvalidInput as exc:
-            db.session.rollback()
-            errors = exc.errors
-        else:
-            db.session.commit()
-            flash(f"Sample drawn: {sample.taken} of {sample.population} records."
-                  + (" Fewer records matched than the size asked for, so all of them were taken."
-                     if sample.taken < sample.size else ""), "success")
-            return redirect(url_for("audit.show_sample", sample_id=sample.id), 303)
+        return _new_sample_page(form, {})
+    return submit(form, lambda: audit_sampling.draw_sample(
+        db.session, actor_for(current_user), form.request(), form.submission_token.data or None),
+        Page(url_for("audit.new_sample"), lambda errors: _new_sample_page(form, errors)), _drawn,
+        repeat=Repeat("This sample was already drawn; here it is.",
+                      lambda existing: url_for("audit.show_sample", sample_id=existing)))
+
+
+def _new_sample_page(form: SampleForm, errors: dict):
     return render_template("audit/new_sample.html", form=form, errors=errors), 400 if errors else 200
+
+
+def _drawn(sample: AuditSample):
+    return saved(f"Sample drawn: {sample.taken} of {sample.population} records."
+                 + (" Fewer records matched than the size asked for, so all of them were taken."
+                    if sample.taken < sample.size else ""), url_for("audit.show_sample", sample_id=sample.id))
 
 
 def _sample(sample_id: int) -> AuditSample:
@@ -81,7 +77,7 @@ def _show_record(sample: AuditSample, record: AuditSampleRecord, form=None, erro
     patient = db.session.get(Patient, record.patient_id)
     referral = db.session.get(Referral, record.referral_id) if record.referral_id else None
     viewer = actor_for(current_user)
-    records.view_record(db.session, viewer, patient, referral)
+    log_view(patient, referral)
     db.session.commit()
     entity = db.session.get(RECORD_MODELS[sample.record_type], record.record_id)
     current = audit_findings.current_finding(db.session, record.id)
@@ -106,21 +102,12 @@ def sample_record(sample_id: int, position: int):
     if request.method == "GET":
         return _show_record(sample, record)
     form = finding_form(sample.record_type)()
-    if not form.validate_on_submit():
-        return _show_record(sample, record, form, first_errors(form), 400)
-    try:
-        audit_findings.record_finding(db.session, actor_for(current_user), record, form.details(), form.version.data)
-    except StaleRecord as stale:
-        return conflict(stale, None, url_for("audit.sample_record", sample_id=sample_id, position=position),
-                        "finding")
-    except InvalidInput as exc:
-        db.session.rollback()
-        return _show_record(sample, record, form, exc.errors, 400)
-    db.session.commit()
-    flash("Finding recorded.", "success")
-    after = position + 1 if position < len(sample.records) else None
-    return redirect(url_for("audit.sample_record", sample_id=sample_id, position=after) if after
-                    else url_for("audit.sample_summary", sample_id=sample_id), 303)
+    return submit(form, lambda: audit_findings.record_finding(
+        db.session, actor_for(current_user), record, form.details(), form.version.data),
+        Page(url_for("audit.sample_record", sample_id=sample_id, position=position),
+             lambda errors: _show_record(sample, record, form, errors, 400), "finding"),
+        lambda _: saved("Finding recorded.", url_for("audit.sample_record", sample_id=sample_id, position=position + 1)
+                        if position < len(sample.records) else url_for("audit.sample_summary", sample_id=sample_id)))
 
 
 def _summary(sample: AuditSample):

@@ -1,16 +1,16 @@
 """Clarifications: the worklist (escalated first), one clarification's page, attempts and closing."""
 from datetime import UTC, datetime
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_login import current_user
 
 from inclusive_access.blueprints.clarification import bp
 from inclusive_access.blueprints.clarification.forms import AttemptForm, CloseForm
-from inclusive_access.blueprints.forms_common import first_errors, new_token
-from inclusive_access.blueprints.shared import conflict, log_view
+from inclusive_access.blueprints.commands import Page, Repeat, saved, submit
+from inclusive_access.blueprints.forms_common import new_token
+from inclusive_access.blueprints.shared import log_view
 from inclusive_access.domain import clarification
 from inclusive_access.domain.actors import actor_for
-from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput, StaleRecord
 from inclusive_access.extensions import db
 from inclusive_access.htmx import render
 from inclusive_access.models import Clarification, Referral
@@ -44,44 +44,34 @@ def show_clarification(clarification_id: int):
     return _page(item, referral, AttemptForm(formdata=None, submission_token=new_token()), close_form, {})
 
 
+def _form_page(clarification_id: int, attempt_form=None, close_form=None) -> Page:
+    """The clarification's page again, with the form that was posted and its messages."""
+    def show(errors: dict):
+        item, referral = _load(clarification_id)
+        return _page(item, referral, attempt_form or AttemptForm(formdata=None),
+                     close_form or CloseForm(formdata=None, version=item.version), errors, 400)
+
+    return Page(url_for("clarification.show_clarification", clarification_id=clarification_id), show,
+                "clarification", lambda: _load(clarification_id)[1].patient)
+
+
 @bp.route("/<int:clarification_id>/attempts", methods=["POST"])
 def log_attempt(clarification_id: int):
-    item, referral = _load(clarification_id)
-    form = AttemptForm()
-    if form.validate_on_submit():
-        try:
-            clarification.log_attempt(db.session, actor_for(current_user), item, form.method.data,
-                                      form.reached.data == "yes", form.note.data or None,
-                                      form.submission_token.data or None)
-        except DuplicateSubmission:
-            db.session.rollback()
-            flash("This contact attempt was already recorded.", "info")
-            return redirect(url_for("clarification.show_clarification", clarification_id=clarification_id), 303)
-        except InvalidInput as exc:
-            db.session.rollback()
-            return _page(item, referral, form, CloseForm(formdata=None, version=item.version), exc.errors, 400)
-        db.session.commit()
-        flash("Contact attempt recorded.", "success")
-        return redirect(url_for("clarification.show_clarification", clarification_id=clarification_id), 303)
-    return _page(item, referral, form, CloseForm(formdata=None, version=item.version), first_errors(form), 400)
+    (item, _referral), form = _load(clarification_id), AttemptForm()
+    page = _form_page(clarification_id, attempt_form=form)
+    return submit(form, lambda: clarification.log_attempt(
+        db.session, actor_for(current_user), item, form.method.data, form.reached.data == "yes",
+        form.note.data or None, form.submission_token.data or None),
+        page, lambda _: saved("Contact attempt recorded.", page.url),
+        repeat=Repeat("This contact attempt was already recorded."))
 
 
 @bp.route("/<int:clarification_id>/close", methods=["POST"])
 def close_clarification(clarification_id: int):
-    item, referral = _load(clarification_id)
-    form = CloseForm()
-    if form.validate_on_submit():
-        try:
-            clarification.close_clarification(db.session, actor_for(current_user), item, form.version.data,
-                                              form.response.data or None, form.close_reason.data or None)
-        except StaleRecord as stale:
-            return conflict(stale, lambda: _load(clarification_id)[1].patient,
-                            url_for("clarification.show_clarification", clarification_id=clarification_id),
-                            "clarification")
-        except InvalidInput as exc:
-            db.session.rollback()
-            return _page(item, referral, AttemptForm(formdata=None), form, exc.errors, 400)
-        db.session.commit()
-        flash("Clarification closed; the referral is back at the top of the triage worklist.", "success")
-        return redirect(url_for("triage.worklist"), 303)
-    return _page(item, referral, AttemptForm(formdata=None), form, first_errors(form), 400)
+    (item, _referral), form = _load(clarification_id), CloseForm()
+    return submit(form, lambda: clarification.close_clarification(
+        db.session, actor_for(current_user), item, form.version.data, form.response.data or None,
+        form.close_reason.data or None),
+        _form_page(clarification_id, close_form=form),
+        lambda _: saved("Clarification closed; the referral is back at the top of the triage worklist.",
+                        url_for("triage.worklist")))

@@ -1,16 +1,16 @@
 """Barrier checks: the worklist, and one check saved section by section (htmx, or plain posts)."""
 from datetime import UTC, datetime
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, request, url_for
 from flask_login import current_user
 
+from inclusive_access.blueprints.commands import FORBIDDEN, Page, Repeat, saved, submit
 from inclusive_access.blueprints.dna import bp
 from inclusive_access.blueprints.dna.forms import AttemptForm, BarriersForm, OutcomeForm
-from inclusive_access.blueprints.forms_common import first_errors, new_token
-from inclusive_access.blueprints.shared import conflict, current_policy, log_view
+from inclusive_access.blueprints.forms_common import new_token
+from inclusive_access.blueprints.shared import current_policy, log_view
 from inclusive_access.domain import dna
 from inclusive_access.domain.actors import actor_for
-from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput, NotPermitted, StaleRecord
 from inclusive_access.extensions import db
 from inclusive_access.htmx import is_fragment_request, render
 from inclusive_access.models import Appointment, BarrierCheck, ReasonableAdjustment
@@ -54,49 +54,36 @@ def show_check(check_id: int):
     return _show(check)
 
 
+def _page(check_id: int, name: str, form) -> Page:
+    """The check's page for one of its sections: errors re-show the whole check (or, for htmx, its sections)."""
+    return Page(url_for("dna.show_check", check_id=check_id),
+                lambda errors: _show(_check(check_id), errors, {name: form}, 400), "barrier check",
+                lambda: _check(check_id).referral.patient)
+
+
 def _saved(check_id: int, message: str):
-    db.session.commit()
-    if is_fragment_request():
-        return _show(_check(check_id))
-    flash(message, "success")
-    return redirect(url_for("dna.show_check", check_id=check_id), 303)
+    """htmx swaps the refreshed sections in; a plain post goes back to the check's page."""
+    return saved(message, url_for("dna.show_check", check_id=check_id), swap=lambda: _show(_check(check_id)))
 
 
 @bp.route("/<int:check_id>/barriers", methods=["POST"])
 def save_barriers(check_id: int):
     check, form = _check(check_id), BarriersForm()
-    if not form.validate_on_submit():
-        return _show(check, first_errors(form), {"barriers": form}, 400)
-    try:
-        dna.save_barriers(db.session, actor_for(current_user), check, form.version.data, form.barriers.data or [],
-                          form.other_barrier.data or None, form.safeguarding.data or None, form.concern())
-    except StaleRecord as stale:
-        return conflict(stale, lambda: _check(check_id).referral.patient, url_for("dna.show_check", check_id=check_id),
-                        "barrier check")
-    except InvalidInput as exc:
-        db.session.rollback()
-        return _show(_check(check_id), exc.errors, {"barriers": form}, 400)
-    except NotPermitted:  # a safeguarding answer from booking: their page never offers it
-        abort(403)
-    return _saved(check_id, "Barriers saved.")
+    return submit(form, lambda: dna.save_barriers(
+        db.session, actor_for(current_user), check, form.version.data, form.barriers.data or [],
+        form.other_barrier.data or None, form.safeguarding.data or None, form.concern()),
+        _page(check_id, "barriers", form), lambda _: _saved(check_id, "Barriers saved."),
+        not_permitted=FORBIDDEN)  # a safeguarding answer from booking: their page never offers it
 
 
 @bp.route("/<int:check_id>/attempts", methods=["POST"])
 def log_attempt(check_id: int):
     check, form = _check(check_id), AttemptForm()
-    if not form.validate_on_submit():
-        return _show(check, first_errors(form), {"attempt": form}, 400)
-    try:
-        dna.log_attempt(db.session, actor_for(current_user), check, form.method.data, form.reached.data == "yes",
-                        form.note.data or None, form.submission_token.data or None)
-    except DuplicateSubmission:
-        db.session.rollback()
-        flash("This contact attempt was already logged.", "info")
-        return redirect(url_for("dna.show_check", check_id=check_id), 303)
-    except InvalidInput as exc:
-        db.session.rollback()
-        return _show(_check(check_id), exc.errors, {"attempt": form}, 400)
-    return _saved(check_id, "Contact attempt logged.")
+    return submit(form, lambda: dna.log_attempt(
+        db.session, actor_for(current_user), check, form.method.data, form.reached.data == "yes",
+        form.note.data or None, form.submission_token.data or None),
+        _page(check_id, "attempt", form), lambda _: _saved(check_id, "Contact attempt logged."),
+        repeat=Repeat("This contact attempt was already logged."))
 
 
 #: the adjustment rules name their own fields; on this page those fields carry an "adjustment_" prefix
@@ -106,21 +93,11 @@ _ADJUSTMENT_FIELDS = {"category": "adjustment_category", "description": "adjustm
 @bp.route("/<int:check_id>/complete", methods=["POST"])
 def complete_check(check_id: int):
     check, form = _check(check_id), OutcomeForm()
-    if not form.validate_on_submit():
-        return _show(check, first_errors(form), {"outcome": form}, 400)
-    try:
-        dna.complete_barrier_check(db.session, actor_for(current_user), check, form.version.data, form.outcome.data,
-                                   form.alternative_format.data or None, form.adjustment())
-    except StaleRecord as stale:
-        return conflict(stale, lambda: _check(check_id).referral.patient, url_for("dna.show_check", check_id=check_id),
-                        "barrier check")
-    except InvalidInput as exc:
-        db.session.rollback()
-        errors = {_ADJUSTMENT_FIELDS.get(name, name): message for name, message in exc.errors.items()}
-        return _show(_check(check_id), errors, {"outcome": form}, 400)
-    db.session.commit()
-    flash("Barrier check complete. You can now book the next appointment.", "success")
-    target = url_for("appointments.book_appointment", referral_id=check.referral_id)
-    if is_fragment_request():  # the booking page is the next step: a whole page, not a swap
-        return "", 200, {"HX-Redirect": target}
-    return redirect(target, 303)
+    return submit(form, lambda: dna.complete_barrier_check(
+        db.session, actor_for(current_user), check, form.version.data, form.outcome.data,
+        form.alternative_format.data or None, form.adjustment()),
+        _page(check_id, "outcome", form),
+        # the booking page is the next step: for htmx a whole page, not a swap
+        lambda _: saved("Barrier check complete. You can now book the next appointment.",
+                        url_for("appointments.book_appointment", referral_id=check.referral_id), leave=True),
+        fields=_ADJUSTMENT_FIELDS)

@@ -6,12 +6,12 @@ from flask_login import current_user
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
+from inclusive_access.blueprints.commands import Page, Repeat, onto_fields, submit
 from inclusive_access.blueprints.imports import bp
 from inclusive_access.blueprints.imports.forms import MODES, ConfirmForm, UploadForm
 from inclusive_access.blueprints.shared import current_policy
 from inclusive_access.domain import bulk_import, import_jobs
 from inclusive_access.domain.actors import actor_for
-from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput
 from inclusive_access.extensions import db
 from inclusive_access.htmx import is_fragment_request
 from inclusive_access.models import ImportJob
@@ -32,16 +32,17 @@ def _opened(upload: FileStorage) -> tuple[io.TextIOWrapper, int]:
 @bp.route("/", methods=["GET", "POST"])
 def new_import():
     form = UploadForm()
-    if form.validate_on_submit():
-        try:
-            job = import_jobs.stage_import(db.session, actor_for(current_user),
-                                           secure_filename(form.file.data.filename) or "upload.csv",
-                                           *_opened(form.file.data))
-        except InvalidInput as exc:
-            form.file.errors.append(exc.errors["file"])
-        else:
-            db.session.commit()
-            return redirect(url_for("imports.show_import", job_id=job.id), 303)
+    if not form.is_submitted():
+        return _upload_page(form, {})
+    return submit(form, lambda: import_jobs.stage_import(
+        db.session, actor_for(current_user), secure_filename(form.file.data.filename) or "upload.csv",
+        *_opened(form.file.data)),
+        Page(url_for("imports.new_import"), lambda errors: _upload_page(form, errors)),
+        lambda job: redirect(url_for("imports.show_import", job_id=job.id), 303))
+
+
+def _upload_page(form: UploadForm, errors: dict):
+    onto_fields(form, errors)
     return render_template("imports/new.html", form=form, jobs=import_jobs.recent_jobs(db.session),
                            columns=bulk_import.COLUMNS, max_rows=import_jobs.MAX_ROWS), 400 if form.errors else 200
 
@@ -60,18 +61,19 @@ def _show(job: ImportJob, form: ConfirmForm) -> str:
 @bp.route("/<int:job_id>/confirm", methods=["POST"])
 def confirm_import(job_id: int):
     job, form = _job_or_404(job_id), ConfirmForm()
-    if not form.validate_on_submit():
-        return _show(job, form), 400
-    try:
-        import_jobs.confirm_import(db.session, actor_for(current_user), job, form.mode.data)
-    except DuplicateSubmission:
-        db.session.rollback()  # confirmed already, in this tab or another: its page shows the progress
-        return redirect(url_for("imports.show_import", job_id=job_id), 303)
-    db.session.commit()
+    url = url_for("imports.show_import", job_id=job_id)
+    return submit(form, lambda: import_jobs.confirm_import(db.session, actor_for(current_user), job, form.mode.data),
+                  Page(url, lambda errors: (_show(_job_or_404(job_id), form), 400), "import"),
+                  lambda _: _confirmed(job, url),
+                  # confirmed already, in this tab or another: its page shows the progress
+                  repeat=Repeat(None))
+
+
+def _confirmed(job: ImportJob, url: str):
     if job.state == "previewed":
         flash(f"Nothing was imported: {job.invalid_rows} rows have errors. Fix them and upload the file again, "
               "or import the valid rows.", "error")
-    return redirect(url_for("imports.show_import", job_id=job_id), 303)
+    return redirect(url, 303)
 
 
 @bp.route("/<int:job_id>/next-rows", methods=["POST"])
@@ -79,12 +81,11 @@ def import_next_rows(job_id: int):
     """One step of the import, polled by the progress bar; each step commits its rows with the progress."""
     job = _job_or_404(job_id)
     before = _tenths(job)
-    import_jobs.import_next_rows(db.session, actor_for(current_user), job,
-                                 current_app.config["IMPORT_CHUNK_ROWS"], current_policy())
-    db.session.commit()
-    if not is_fragment_request():
-        return redirect(url_for("imports.show_import", job_id=job_id), 303)
-    return render_template("imports/_progress.html", job=job, announce=_tenths(job) != before)
+    return submit(None, lambda: import_jobs.import_next_rows(
+        db.session, actor_for(current_user), job, current_app.config["IMPORT_CHUNK_ROWS"], current_policy()),
+        Page(url_for("imports.show_import", job_id=job_id), lambda errors: abort(400), "import"),
+        lambda _: render_template("imports/_progress.html", job=job, announce=_tenths(job) != before)
+        if is_fragment_request() else redirect(url_for("imports.show_import", job_id=job_id), 303))
 
 
 def _tenths(job: ImportJob) -> int:

@@ -1,15 +1,16 @@
 """The patient record and patient search: every view is logged; corrections are versioned and never overwrite."""
 from datetime import UTC, datetime
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_login import current_user
 
+from inclusive_access.blueprints.commands import Page, saved, submit
 from inclusive_access.blueprints.intake.forms import IntakeForm
 from inclusive_access.blueprints.patients import bp
-from inclusive_access.blueprints.shared import conflict, current_policy, log_view
+from inclusive_access.blueprints.shared import current_policy, log_view
 from inclusive_access.domain import intake, listing, patient_search, records
 from inclusive_access.domain.actors import actor_for
-from inclusive_access.domain.errors import InvalidInput, StaleRecord
+from inclusive_access.domain.errors import InvalidInput
 from inclusive_access.domain.validation import LONDON, FieldErrors
 from inclusive_access.extensions import db
 from inclusive_access.models import Patient
@@ -44,33 +45,32 @@ def show_patient(patient_id: int):
 
 @bp.route("/<int:patient_id>/edit", methods=["GET", "POST"])
 def edit_patient(patient_id: int):
-    patient = db.session.get(Patient, patient_id) or abort(404)
-    form, errors = IntakeForm(), {}
+    patient, form = db.session.get(Patient, patient_id) or abort(404), IntakeForm()
     if request.method == "GET":
         form.fill_from(patient)
-        version = patient.version
         log_view(patient)
         db.session.commit()
-    else:
-        version = request.form.get("version", type=int) or 0
-        if form.validate_on_submit():
-            found = FieldErrors()
-            details = intake.parse_patient(form.raw(), found, _today())
-            try:
-                if found:
-                    raise InvalidInput(dict(found))
-                records.update_patient(db.session, actor_for(current_user), patient, details, version)
-            except InvalidInput as exc:
-                errors = {("dob_day" if k == "date_of_birth" else k): m for k, m in exc.errors.items()}
-            except StaleRecord as stale:
-                return conflict(stale, lambda: db.session.get(Patient, patient_id),
-                                url_for("patients.edit_patient", patient_id=patient_id),
-                                "patient record")
-            else:
-                db.session.commit()
-                flash("Patient details saved.", "success")
-                return redirect(url_for("patients.show_patient", patient_id=patient.id), 303)
-    return render_template("patients/edit.html", form=form, errors=errors, patient=patient, version=version)
+        return _edit_page(patient_id, form, {}, patient.version)
+    version = request.form.get("version", type=int) or 0
+    url = url_for("patients.edit_patient", patient_id=patient_id)
+    return submit(form, lambda: _correct(patient, form, version),
+                  Page(url, lambda errors: _edit_page(patient_id, form, errors, version), "patient record",
+                       lambda: db.session.get(Patient, patient_id)),
+                  lambda _: saved("Patient details saved.", url_for("patients.show_patient", patient_id=patient_id)),
+                  fields={"date_of_birth": "dob_day"})
+
+
+def _correct(patient: Patient, form: IntakeForm, version: int) -> None:
+    found = FieldErrors()
+    details = intake.parse_patient(form.raw(), found, _today())
+    if found:
+        raise InvalidInput(dict(found))
+    records.update_patient(db.session, actor_for(current_user), patient, details, version)
+
+
+def _edit_page(patient_id: int, form: IntakeForm, errors: dict, version: int):
+    return render_template("patients/edit.html", form=form, errors=errors,
+                           patient=db.session.get(Patient, patient_id), version=version)
 
 
 def _today():

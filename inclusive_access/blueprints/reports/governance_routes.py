@@ -1,14 +1,15 @@
 """Equity KPI governance items: the list, one item with its re-measured gap, the manager's plan and closure."""
+from collections.abc import Callable
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from inclusive_access.blueprints.forms_common import first_errors
+from inclusive_access.blueprints.commands import Page, saved, submit
 from inclusive_access.blueprints.reports import bp
 from inclusive_access.blueprints.reports.forms import CloseItemForm, PlanForm
-from inclusive_access.blueprints.shared import conflict, current_policy
+from inclusive_access.blueprints.shared import current_policy
 from inclusive_access.domain import governance, intake
 from inclusive_access.domain.actors import actor_for
-from inclusive_access.domain.errors import InvalidInput, StaleRecord, TransitionNotAllowed
 from inclusive_access.extensions import db
 from inclusive_access.models import GovernanceItem
 from inclusive_access.reporting import kpi
@@ -40,29 +41,16 @@ def governance_item(item_id: int):
     return _show(_item(item_id))
 
 
-def _save(item_id: int, form, name: str, command, message: str, refusal):
-    """Validate `form`, run the domain `command`, commit once; errors re-show the item with the form. An item that
-    cannot take the request (closed meanwhile, say) says why rather than show errors for a form it no longer has."""
-    item = _item(item_id)
+def _save(item_id: int, form, name: str, verb: Callable[[GovernanceItem], object], message: str, refusal):
+    """One item's forms: errors re-show the item with the form. An item that cannot take the request (closed
+    meanwhile, say) says why rather than show errors for a form it no longer has."""
+    item, url = _item(item_id), url_for("reports.governance_item", item_id=item_id)
     if why := refusal(item):
         flash(why, "error")
-        return redirect(url_for("reports.governance_item", item_id=item_id), 303)
-    if not form.validate_on_submit():
-        return _show(item, first_errors(form), {name: form}, 400)
-    try:
-        command(item)
-    except StaleRecord as stale:
-        return conflict(stale, None, url_for("reports.governance_item", item_id=item_id), "governance item")
-    except InvalidInput as exc:
-        db.session.rollback()
-        return _show(_item(item_id), exc.errors, {name: form}, 400)
-    except TransitionNotAllowed as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("reports.governance_item", item_id=item_id), 303)
-    db.session.commit()
-    flash(message, "success")
-    return redirect(url_for("reports.governance_item", item_id=item_id), 303)
+        return redirect(url, 303)
+    return submit(form, lambda: verb(item),
+                  Page(url, lambda errors: _show(_item(item_id), errors, {name: form}, 400), "governance item"),
+                  lambda _: saved(message, url))
 
 
 @bp.route("/governance/<int:item_id>/plan", methods=["POST"])

@@ -1,14 +1,16 @@
 """Safeguarding concerns: the open list, raising one, and one concern's route, actions and closure."""
-from flask import abort, flash, redirect, render_template, request, url_for
+from collections.abc import Callable
+
+from flask import abort, render_template, request, url_for
 from flask_login import current_user
 
-from inclusive_access.blueprints.forms_common import first_errors, new_token
+from inclusive_access.blueprints.commands import Page, Repeat, saved, submit
+from inclusive_access.blueprints.forms_common import new_token
 from inclusive_access.blueprints.safeguarding import bp
 from inclusive_access.blueprints.safeguarding.forms import ActionForm, CloseForm, ConcernForm, RouteForm
-from inclusive_access.blueprints.shared import conflict, log_view
+from inclusive_access.blueprints.shared import log_view
 from inclusive_access.domain import records, safeguarding
 from inclusive_access.domain.actors import actor_for
-from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput, StaleRecord, TransitionNotAllowed
 from inclusive_access.extensions import db
 from inclusive_access.models import Referral, SafeguardingConcern
 
@@ -20,28 +22,24 @@ def list_concerns():
 
 @bp.route("/referrals/<int:referral_id>/new", methods=["GET", "POST"])
 def raise_concern(referral_id: int):
-    referral = db.session.get(Referral, referral_id) or abort(404)
-    form, errors = ConcernForm(), {}
+    referral, form = db.session.get(Referral, referral_id) or abort(404), ConcernForm()
     if request.method == "GET":
         form.submission_token.data = new_token()
         log_view(referral.patient, referral)
         db.session.commit()
-    elif not form.validate_on_submit():
-        errors = first_errors(form)
-    else:
-        try:
-            concern = safeguarding.raise_concern(db.session, actor_for(current_user), referral, form.details(),
-                                                 submission_token=form.submission_token.data or None)
-        except DuplicateSubmission as dup:
-            flash("This concern was already raised; here it is.", "info")
-            return redirect(url_for("safeguarding.show_concern", concern_id=dup.existing_id), 303)
-        except (InvalidInput, TransitionNotAllowed) as exc:
-            db.session.rollback()
-            errors = getattr(exc, "errors", None) or {"category": str(exc)}
-        else:
-            db.session.commit()
-            flash("Safeguarding concern raised. It shows on the patient banner until a senior closes it.", "success")
-            return redirect(url_for("safeguarding.show_concern", concern_id=concern.id), 303)
+        return _new_page(referral_id, form, {})
+    return submit(form, lambda: safeguarding.raise_concern(
+        db.session, actor_for(current_user), referral, form.details(),
+        submission_token=form.submission_token.data or None),
+        Page(url_for("safeguarding.raise_concern", referral_id=referral_id),
+             lambda errors: _new_page(referral_id, form, errors)),
+        lambda concern: saved("Safeguarding concern raised. It shows on the patient banner until a senior closes it.",
+                              url_for("safeguarding.show_concern", concern_id=concern.id)),
+        refused="category", repeat=Repeat("This concern was already raised; here it is.",
+                                          lambda existing: url_for("safeguarding.show_concern", concern_id=existing)))
+
+
+def _new_page(referral_id: int, form: ConcernForm, errors: dict):
     referral = db.session.get(Referral, referral_id)
     return render_template("safeguarding/new.html", form=form, errors=errors, referral=referral,
                            patient=referral.patient), 400 if errors else 200
@@ -68,30 +66,14 @@ def show_concern(concern_id: int):
     return _show(_concern(concern_id))
 
 
-def _save(concern_id: int, form, name: str, command, message: str):
-    """Validate `form`, run the domain `command`, commit once; errors re-show the concern with the form."""
+def _save(concern_id: int, form, name: str, verb: Callable[[SafeguardingConcern], object], message: str):
+    """One concern's forms: errors re-show the concern with the form; closed meanwhile, the page says so."""
     concern = _concern(concern_id)
-    if not form.validate_on_submit():
-        return _show(concern, first_errors(form), {name: form}, 400)
-    try:
-        command(concern)
-    except DuplicateSubmission:
-        db.session.rollback()
-        flash("This was already recorded.", "info")
-        return redirect(url_for("safeguarding.show_concern", concern_id=concern_id), 303)
-    except StaleRecord as stale:
-        return conflict(stale, lambda: _concern(concern_id).referral.patient,
-                        url_for("safeguarding.show_concern", concern_id=concern_id), "safeguarding concern")
-    except InvalidInput as exc:
-        db.session.rollback()
-        return _show(_concern(concern_id), exc.errors, {name: form}, 400)
-    except TransitionNotAllowed as exc:  # closed meanwhile: the page shows the closure, not the forms
-        db.session.rollback()
-        flash(str(exc), "error")
-        return redirect(url_for("safeguarding.show_concern", concern_id=concern_id), 303)
-    db.session.commit()
-    flash(message, "success")
-    return redirect(url_for("safeguarding.show_concern", concern_id=concern_id), 303)
+    url = url_for("safeguarding.show_concern", concern_id=concern_id)
+    return submit(form, lambda: verb(concern),
+                  Page(url, lambda errors: _show(_concern(concern_id), errors, {name: form}, 400),
+                       "safeguarding concern", lambda: _concern(concern_id).referral.patient),
+                  lambda _: saved(message, url), repeat=Repeat("This was already recorded."))
 
 
 @bp.route("/<int:concern_id>/route", methods=["POST"])

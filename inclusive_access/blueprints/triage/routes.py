@@ -1,17 +1,16 @@
 """Triage: the worklist (htmx filters, refreshed every minute) and the booking script with its outcome."""
 from datetime import UTC, datetime
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from inclusive_access.blueprints.forms_common import first_errors
-from inclusive_access.blueprints.shared import conflict, current_policy, log_view
+from inclusive_access.blueprints.commands import Page, saved, submit
+from inclusive_access.blueprints.shared import current_policy, log_view
 from inclusive_access.blueprints.triage import bp
 from inclusive_access.blueprints.triage.forms import OUTCOME_LABELS, TriageForm, WorklistFilterForm
 from inclusive_access.domain import intake, referral_flow, states, triage
 from inclusive_access.domain.actors import actor_for
-from inclusive_access.domain.errors import InvalidInput, NotPermitted, StaleRecord, TransitionNotAllowed
 from inclusive_access.extensions import db
 from inclusive_access.htmx import render
 from inclusive_access.models import Referral, TriageRecord
@@ -40,48 +39,46 @@ def _referral(referral_id: int) -> Referral:
 
 @bp.route("/referrals/<int:referral_id>", methods=["GET", "POST"])
 def triage_referral(referral_id: int):
-    referral = _referral(referral_id)
-    record = db.session.scalar(select(TriageRecord).where(TriageRecord.referral_id == referral.id))
-    form, errors = TriageForm(), {}
+    referral, form = _referral(referral_id), TriageForm()
     if request.method == "GET":
-        form.version.data = referral.version
-        form.interpreter_needed.data = {True: "yes", False: "no"}.get(referral.patient.interpreter_needed)
-        form.language.data = referral.patient.preferred_language
-        if record is not None:
-            form.fill_from(record.answers)
-        log_view(referral.patient, referral)
-        db.session.commit()
-    elif form.validate_on_submit():
-        try:
-            record = triage.triage_referral(
-                db.session, actor_for(current_user), referral, form.version.data, form.script(), form.adjustments(),
-                form.outcome.data, reason_code=form.reason_code.data or None,
-                reason_text=form.escalate_reason.data if form.outcome.data == "escalate" else form.reason_text.data,
-                clarify=form.clarify() if form.outcome.data == "clarify" else None, policy=current_policy(),
-                consent_basis=form.adjustment_consent_basis.data or "patient")
-        except StaleRecord as stale:
-            return conflict(stale, lambda: _referral(referral_id).patient,
-                            url_for("triage.triage_referral", referral_id=referral_id),
-                            "referral", lambda: referral_flow.changes_since(
-                                db.session, _referral(referral_id), form.version.data))
-        except InvalidInput as exc:
-            db.session.rollback()
-            # the domain's names for what the form asks in other fields (the summary links to the field)
-            errors = {("escalate_reason" if k == "reason_text" and form.outcome.data == "escalate"
-                       else "other_adjustment_category" if k == "proposed_adjustments" else k): m
-                      for k, m in exc.errors.items()}
-        except (NotPermitted, TransitionNotAllowed) as exc:
-            db.session.rollback()
-            errors = {"outcome": str(exc)}
-        else:
-            db.session.commit()
-            flash(f"Triage recorded: {referral.state.replace('_', ' ')}.", "success")
-            target = NEXT_PAGE.get(record.outcome)
-            if target:
-                return redirect(url_for(target, referral_id=referral.id), 303)
-            return redirect(url_for("triage.worklist"), 303)
-    else:
-        errors = first_errors(form)
+        return _open(referral, form)
+    escalating = form.outcome.data == "escalate"
+    return submit(form, lambda: triage.triage_referral(
+        db.session, actor_for(current_user), referral, form.version.data, form.script(), form.adjustments(),
+        form.outcome.data, reason_code=form.reason_code.data or None,
+        reason_text=form.escalate_reason.data if escalating else form.reason_text.data,
+        clarify=form.clarify() if form.outcome.data == "clarify" else None, policy=current_policy(),
+        consent_basis=form.adjustment_consent_basis.data or "patient"),
+        _form_page(referral_id, form),
+        lambda record: saved(f"Triage recorded: {referral.state.replace('_', ' ')}.",
+                             url_for(NEXT_PAGE[record.outcome], referral_id=referral.id)
+                             if record.outcome in NEXT_PAGE else url_for("triage.worklist")),
+        # the domain's names for what the form asks in other fields (the summary links to the field)
+        fields={"proposed_adjustments": "other_adjustment_category",
+                **({"reason_text": "escalate_reason"} if escalating else {})}, refused="outcome")
+
+
+def _form_page(referral_id: int, form: TriageForm) -> Page:
+    """The script again with its messages (200, as the page always answered); a conflict lists what changed."""
+    return Page(url_for("triage.triage_referral", referral_id=referral_id),
+                lambda errors: _page(referral_id, form, errors), "referral", lambda: _referral(referral_id).patient,
+                lambda: referral_flow.changes_since(db.session, _referral(referral_id), form.version.data))
+
+
+def _open(referral: Referral, form: TriageForm):
+    """The script, filled in from the patient's record and any answers saved before."""
+    record = db.session.scalar(select(TriageRecord).where(TriageRecord.referral_id == referral.id))
+    form.version.data = referral.version
+    form.interpreter_needed.data = {True: "yes", False: "no"}.get(referral.patient.interpreter_needed)
+    form.language.data = referral.patient.preferred_language
+    if record is not None:
+        form.fill_from(record.answers)
+    log_view(referral.patient, referral)
+    db.session.commit()
+    return _page(referral.id, form, {})
+
+
+def _page(referral_id: int, form: TriageForm, errors: dict):
     referral = _referral(referral_id)
     return render_template("triage/triage.html", form=form, errors=errors, referral=referral,
                            patient=referral.patient, outcomes=OUTCOME_LABELS,
