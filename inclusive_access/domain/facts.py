@@ -1,23 +1,28 @@
 """The only writer of referral_facts (and, through fact_counts, of its counts): each event updates its referral's
 row in the same transaction, and `rebuild` recomputes every row from the event log alone, with the same pure
-`project` function."""
+`project` function.
+
+Every fact is a function of the times the events carry (a referral's received_at, an appointment's start, when a
+booking was made, when an adjustment was recorded or ended), not of the order they were entered in: attendance is
+often recorded days late and referrals entered after the day they arrived (issue 15). The log's order decides
+only between acts entered as they happen (triage, clarification, discharge), whose time is their entry."""
 import json
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from operator import itemgetter
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import column, delete, exists, or_, select, table
+from sqlalchemy import column, delete, or_, select, table
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain import fact_counts, segments
 from inclusive_access.domain.equity import ETHNIC_GROUPS
 from inclusive_access.extensions import UTCDateTime
-from inclusive_access.models import Event, ReasonableAdjustment, ReferralFact
+from inclusive_access.models import Event, ReferralFact
 
 LONDON = ZoneInfo("Europe/London")
 COLUMNS = tuple(c.name for c in ReferralFact.__table__.columns)
@@ -27,13 +32,16 @@ RE_REFERRAL_WITHIN = timedelta(days=90)
 #: the decisions that end "awaiting triage" for the same-day triage measure
 TRIAGE_DECISIONS = frozenset({"triage.accepted", "triage.rejected", "triage.rejection_proposed",
                               "clarification.requested"})
+APPOINTMENT_DNA, APPOINTMENT_BOOKED = "appointment.dna", "appointment.booked"
+#: the actions that close a referral (finally rejected, or discharged)
+CLOSING_ACTIONS = frozenset({"triage.rejected", "rejection.upheld", "referral.discharged"})
 #: every action `project` reads by name; keep it beside `project` (a test checks that other actions change nothing)
 PROJECTED_ACTIONS = TRIAGE_DECISIONS | {
     "referral.received", "rejection.upheld", "clarification.answered", "clarification.closed_without_answer",
     "referral.first_contact", "appointment.attended", "appointment.dna", "appointment.booked",
     "barrier_check.opened", "barrier_check.completed", "adjustment.delivery_recorded", "referral.discharged"}
-#: a patient's events the replay follows: whether the patient has an active adjustment, and (recorded) the change to
-#: each of the patient's referrals still open
+#: a patient's events the replay follows: when each of the patient's adjustments was recorded and ended, which
+#: decides adjustment_in_place for each of the patient's referrals
 ADJUSTMENT_RECORDED, ADJUSTMENT_ENDED = "adjustment.recorded", "adjustment.ended"
 PATIENT_ACTIONS = frozenset({ADJUSTMENT_RECORDED, ADJUSTMENT_ENDED})
 #: ...and any transition, whatever its action: its data (canonical JSON, no spaces) holds a string "to" like this
@@ -42,7 +50,8 @@ TRANSITION_MARK = '"to":"'
 DEFERRED = "facts_deferred"
 #: the actions whose data `project` reads, besides a transition's (a test checks the others ignore theirs)
 READS_DATA = frozenset({"referral.received", "clarification.requested", "referral.first_contact",
-                        "appointment.dna", "adjustment.delivery_recorded", "referral.discharged"})
+                        "appointment.attended", "appointment.dna", "adjustment.delivery_recorded",
+                        "referral.discharged"})
 
 
 def _time(value) -> datetime | None:
@@ -73,13 +82,68 @@ def _month(moment: datetime) -> str:
     return _month_of_hour(moment.year, moment.month, moment.day, moment.hour)
 
 
+class Adjustments(NamedTuple):
+    """When each of a patient's adjustments was recorded, and when each ended (unpaired: counts suffice)."""
+
+    recorded: Sequence[datetime]
+    ended: Sequence[datetime]
+
+
+class Appointments(NamedTuple):
+    """A referral's missed appointments (their starts), and its bookings: (when made, the start booked)."""
+
+    missed: Sequence[datetime]
+    booked: Sequence[tuple[datetime, datetime]]
+
+
 class Known(NamedTuple):
-    """What `project` may look up besides the event, as it stood just before it."""
+    """What `project` may look up besides the event, as the log stands with the event in it."""
 
     #: an earlier referral's facts
     facts: Callable[[int], dict | None]
-    #: whether a patient has a reasonable adjustment active
-    adjusted: Callable[[int], bool]
+    #: a patient's adjustments
+    adjustments: Callable[[int], Adjustments]
+    #: a referral's missed appointments and bookings
+    appointments: Callable[[int], Appointments]
+
+
+def _booking(occurred_at, data: dict) -> tuple[datetime, datetime]:
+    """When a booking was made, and the start it booked. A past contact recorded after the fact (retrospective) was
+    arranged no later than it took place: its start stands for when it was booked, not the day it was typed in."""
+    starts = _time(data["starts_at"])
+    return (starts if data.get("retrospective") else _time(occurred_at)), starts
+
+
+def _in_place(adjustments: Adjustments, received: datetime, closed: datetime | None) -> bool:
+    """Whether the patient had an adjustment active at some time while the referral was open (from its receipt to
+    its closure): one active at receipt (recorded by then and not ended by then: the counts decide, with no need to
+    pair each end with its adjustment), or one recorded after receipt and no later than the closure."""
+    recorded, ended = adjustments
+    if not recorded:
+        return False
+    if sum(at <= received for at in recorded) > sum(at <= received for at in ended):
+        return True
+    return any(received < at and (closed is None or at <= closed) for at in recorded)
+
+
+def _rebooking(appointments: Appointments) -> tuple[int, datetime | None]:
+    """DOMAIN.md: a DNA is rebooked on time when a new appointment (one starting after the missed one) is booked
+    within 14 days of it. Each DNA is judged on its own, so one booking after two DNAs rebooks both. Also the latest
+    missed start that no booking has followed yet (unrebooked_dna_at)."""
+    missed, booked = appointments
+    rebooked = sum(1 for dna in missed
+                   if any(dna <= made <= dna + REBOOK_WITHIN and starts > dna for made, starts in booked))
+    latest = max(missed, default=None)
+    if latest is not None and any(made >= latest and starts > latest for made, starts in booked):
+        latest = None
+    return rebooked, latest
+
+
+def _first_contact(fact: dict, at: datetime) -> None:
+    """DOMAIN.md: first contact is the first appointment attended, by its start, whenever each was recorded."""
+    if fact["first_contact_at"] is None or at < fact["first_contact_at"]:
+        fact.update(first_contact_at=at, first_contact_month=_month(at),
+                    days_to_first_contact=(at - fact["received_at"]).total_seconds() / 86400)
 
 
 def _received(event, data: dict, known: Known) -> dict:
@@ -95,7 +159,8 @@ def _received(event, data: dict, known: Known) -> dict:
         triage_due_at=_time(data.get("triage_due_at")), clarifications=0, clarifications_on_time=0, attended=0,
         dnas=0, dnas_rebooked_in_14_days=0, barrier_checks=0, barrier_checks_completed=0, adjustments_due=0,
         adjustments_met=0, dna_linked_discharge=False, previous_referral_id=data.get("previous_referral_id"),
-        re_referral_within_90_days=False, adjustment_in_place=known.adjusted(event.patient_id))
+        re_referral_within_90_days=False,
+        adjustment_in_place=_in_place(known.adjustments(event.patient_id), received, None))
     earlier = known.facts(fact["previous_referral_id"]) if fact["previous_referral_id"] else None
     if earlier and earlier["closed_at"] is not None:
         fact["re_referral_within_90_days"] = received - earlier["closed_at"] <= RE_REFERRAL_WITHIN
@@ -105,14 +170,16 @@ def _received(event, data: dict, known: Known) -> dict:
 def project(fact: dict | None, event, known: Known) -> dict | None:
     """The referral's facts after `event`, from the event and what is `known` (pure).
 
-    A patient's adjustment.recorded is given for each of the patient's referrals: one still open then had an
-    adjustment in place. Returns None for events that do not change the facts given.
+    A patient's adjustment.recorded or adjustment.ended is given for each of the patient's referrals, open or
+    closed: whether one had an adjustment in place depends on when it was open, not on when it was entered.
+    Returns None for events that do not change the facts given.
     """
     action = event.action
-    if action == ADJUSTMENT_RECORDED:
-        if fact is None or fact["closed_at"] is not None or fact["adjustment_in_place"]:
+    if action in PATIENT_ACTIONS:
+        if fact is None:
             return None
-        return {**fact, "adjustment_in_place": True}
+        in_place = _in_place(known.adjustments(fact["patient_id"]), fact["received_at"], fact["closed_at"])
+        return None if in_place == fact["adjustment_in_place"] else {**fact, "adjustment_in_place": in_place}
     if event.referral_id is None:
         return None
     data = json.loads(event.data) if isinstance(event.data, str) else (event.data or {})
@@ -138,17 +205,16 @@ def project(fact: dict | None, event, known: Known) -> dict | None:
         fact["clarifications_on_time"] += int(due is not None and at <= due)
         fact["clarification_due_at"] = None
     elif action == "referral.first_contact":
-        first = _time(data["first_contact_at"])
-        fact.update(first_contact_at=first, first_contact_month=_month(first),
-                    days_to_first_contact=(first - fact["received_at"]).total_seconds() / 86400)
+        _first_contact(fact, _time(data["first_contact_at"]))
     elif action == "appointment.attended":
         fact["attended"] += 1
-    elif action == "appointment.dna":
+        if "starts_at" in data:
+            _first_contact(fact, _time(data["starts_at"]))
+    elif action == APPOINTMENT_DNA:
         fact["dnas"] += 1
-        fact["unrebooked_dna_at"] = _time(data["starts_at"])
-    elif action == "appointment.booked" and fact["unrebooked_dna_at"] is not None:
-        fact["dnas_rebooked_in_14_days"] += int(at - fact["unrebooked_dna_at"] <= REBOOK_WITHIN)
-        fact["unrebooked_dna_at"] = None
+        fact["dnas_rebooked_in_14_days"], fact["unrebooked_dna_at"] = _rebooking(known.appointments(event.referral_id))
+    elif action == APPOINTMENT_BOOKED and fact["dnas"]:  # before any DNA a booking rebooks nothing (yet)
+        fact["dnas_rebooked_in_14_days"], fact["unrebooked_dna_at"] = _rebooking(known.appointments(event.referral_id))
     elif action == "barrier_check.opened":
         fact["barrier_checks"] += 1
     elif action == "barrier_check.completed":
@@ -160,6 +226,8 @@ def project(fact: dict | None, event, known: Known) -> dict | None:
     elif action == "referral.discharged":
         fact.update(discharged_at=at, closed_at=at, discharge_reason=data.get("reason"),
                     dna_linked_discharge=data.get("reason") == "non_attendance")
+    if action in CLOSING_ACTIONS:
+        fact["adjustment_in_place"] = _in_place(known.adjustments(fact["patient_id"]), fact["received_at"], at)
     return fact
 
 
@@ -168,25 +236,42 @@ def _row(session: Session, referral_id: int) -> dict | None:
     return None if row is None else {c: getattr(row, c) for c in COLUMNS}
 
 
-def _adjusted(session: Session, patient_id: int) -> bool:
-    # the register is written before its event, in the same transaction: as the log stands at the event
-    return session.scalar(select(exists().where(ReasonableAdjustment.patient_id == patient_id,
-                                                ReasonableAdjustment.status == "active")))
+def _adjustments(session: Session, patient_id: int) -> Adjustments:
+    """The patient's adjustments as the log stands (read from ix_events_patient_seq)."""
+    recorded, ended = [], []
+    for action, at in session.execute(select(Event.action, Event.occurred_at).where(
+            Event.patient_id == patient_id, Event.action.in_(sorted(PATIENT_ACTIONS)))):
+        (recorded if action == ADJUSTMENT_RECORDED else ended).append(_time(at))
+    return Adjustments(recorded, ended)
+
+
+def _appointments(session: Session, referral_id: int) -> Appointments:
+    """The referral's missed appointments and bookings as the log stands (read from ix_events_referral_seq)."""
+    missed, booked = [], []
+    for action, at, data in session.execute(select(Event.action, Event.occurred_at, Event.data).where(
+            Event.referral_id == referral_id, Event.action.in_((APPOINTMENT_DNA, APPOINTMENT_BOOKED)))):
+        data = json.loads(data)
+        if action == APPOINTMENT_DNA:
+            missed.append(_time(data["starts_at"]))
+        else:
+            booked.append(_booking(at, data))
+    return Appointments(missed, booked)
 
 
 def apply(session: Session, event: Event) -> None:
-    """Update the facts an event changes, in the caller's transaction (events.record calls this): its referral's,
-    or for an adjustment recorded, those of the patient's referrals still open."""
+    """Update the facts an event changes, in the caller's transaction (events.record calls this, once the event is
+    flushed): its referral's, or for an adjustment recorded or ended, those of all the patient's referrals."""
     if session.info.get(DEFERRED):
         return
-    if event.action == ADJUSTMENT_RECORDED:
+    if event.action in PATIENT_ACTIONS:
         referral_ids = session.scalars(select(ReferralFact.referral_id).where(
-            ReferralFact.patient_id == event.patient_id, ReferralFact.closed_at.is_(None))).all()
+            ReferralFact.patient_id == event.patient_id)).all()
     elif event.referral_id is not None:
         referral_ids = [event.referral_id]
     else:
         return
-    known = Known(lambda rid: _row(session, rid), lambda pid: _adjusted(session, pid))
+    known = Known(lambda rid: _row(session, rid), cache(lambda pid: _adjustments(session, pid)),
+                  lambda rid: _appointments(session, rid))
     for referral_id in referral_ids:
         before = _row(session, referral_id)
         after = project(before, event, known)
@@ -231,27 +316,45 @@ def replay(rows: Iterable) -> dict[int, dict]:
     """Every referral's facts from events in log order (in memory: the rebuild and the migration use it).
 
     Each row is (action, occurred_at, referral_id, patient_id, data), in that order, and may hold the values as
-    stored (naive UTC, JSON text): each is read once here, then given to `project`.
+    stored (naive UTC, JSON text): each is read once here, then given to `project`. What `project` looks up (each
+    patient's adjustments, each referral's missed appointments and bookings) is kept here as the log goes, so the
+    facts come out the same whatever order the events were entered in.
     """
     facts: dict[int, dict] = {}
     found = facts.get
-    active: Counter[int] = Counter()  # each patient's active adjustments
+    recorded: defaultdict[int, list[datetime]] = defaultdict(list)  # each patient's adjustments recorded...
+    ended: defaultdict[int, list[datetime]] = defaultdict(list)  # ...and ended
+    missed: defaultdict[int, list[datetime]] = defaultdict(list)  # each referral's missed appointments
+    booked: defaultdict[int, list[tuple]] = defaultdict(list)  # ...and bookings, read only once a DNA asks
     referrals_of: defaultdict[int, list[int]] = defaultdict(list)
-    known = Known(found, lambda pid: active[pid] > 0)
+
+    def appointments(referral_id: int) -> Appointments:
+        bookings = booked[referral_id]
+        for i, (at, data) in enumerate(bookings):
+            if isinstance(data, str | dict):
+                bookings[i] = _booking(at, _decode(data)[0] if isinstance(data, str) else data)
+        return Appointments(missed[referral_id], bookings)
+
+    known = Known(found, lambda pid: Adjustments(recorded[pid], ended[pid]), appointments)
     for action, occurred_at, referral_id, patient_id, data in rows:  # unpacking: a Row's attributes cost more
         if action in PATIENT_ACTIONS:
-            active[patient_id] += 1 if action == ADJUSTMENT_RECORDED else -1
-            if action == ADJUSTMENT_RECORDED:
-                event = _Event(action, _time(occurred_at), referral_id, patient_id, {})
-                for rid in referrals_of[patient_id]:
-                    if (after := project(facts[rid], event, known)) is not None:
-                        facts[rid] = after
+            at = _time(occurred_at)
+            (recorded if action == ADJUSTMENT_RECORDED else ended)[patient_id].append(at)
+            event = _Event(action, at, referral_id, patient_id, {})
+            for rid in referrals_of[patient_id]:
+                if (after := project(facts[rid], event, known)) is not None:
+                    facts[rid] = after
             continue
         if referral_id is None:
             continue
+        at = _time(occurred_at)
+        if action == APPOINTMENT_BOOKED:  # most referrals never miss one: their bookings are never decoded
+            booked[referral_id].append((at, data))
         if isinstance(data, str):  # decoded only where `project` reads it: replay is about 30% faster for it
             data = _decode(data)[0] if action in READS_DATA or TRANSITION_MARK in data else {}
-        event = _Event(action, _time(occurred_at), referral_id, patient_id, data)
+        if action == APPOINTMENT_DNA:
+            missed[referral_id].append(_time(data["starts_at"]))
+        event = _Event(action, at, referral_id, patient_id, data)
         after = project(found(referral_id), event, known)
         if after is not None:
             if referral_id not in facts:

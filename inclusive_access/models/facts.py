@@ -59,6 +59,7 @@ class ReferralFact(db.Model):
     clarifications_on_time: Mapped[int] = mapped_column(default=0)
     #: due time of the clarification still open, if any
     clarification_due_at: Mapped[datetime | None]
+    #: the start of the earliest attended appointment (DOMAIN.md), whichever attendance was recorded first
     first_contact_at: Mapped[datetime | None]
     first_contact_month: Mapped[str | None] = mapped_column(String(7))
     #: referral-to-first-contact in days (fractional)
@@ -66,7 +67,8 @@ class ReferralFact(db.Model):
     attended: Mapped[int] = mapped_column(default=0)
     dnas: Mapped[int] = mapped_column(default=0)
     dnas_rebooked_in_14_days: Mapped[int] = mapped_column(default=0)
-    #: the last missed appointment not yet followed by a booking (the 14-day clock runs from it)
+    #: the latest missed appointment's start that no booking has followed yet (the 14-day clock runs from it);
+    #: each DNA is rebooked on time by any booking within 14 days after it, whatever order they were entered in
     unrebooked_dna_at: Mapped[datetime | None]
     barrier_checks: Mapped[int] = mapped_column(default=0)
     barrier_checks_completed: Mapped[int] = mapped_column(default=0)
@@ -81,7 +83,8 @@ class ReferralFact(db.Model):
     #: received within 90 days of the previous referral's closure
     re_referral_within_90_days: Mapped[bool] = mapped_column(default=False)
     #: the patient had a reasonable adjustment active at some time while the referral was open (at receipt, or
-    #: recorded before it closed); the server default let migration 0010 add the column to the rows there
+    #: recorded before it closed), by when each was recorded and ended, not when the referral was entered; the
+    #: server default let migration 0010 add the column to the rows there
     adjustment_in_place: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
