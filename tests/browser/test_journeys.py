@@ -88,8 +88,10 @@ def create_referral_through_the_form(page: Page, patient: dict) -> None:
 
 def page_is_ready(page: Page) -> None:
     """Wait for the scripts: htmx binds its triggers on load, and a success banner takes focus then, which
-    would swallow keys sent before it."""
+    would swallow keys sent before it. After a swap htmx binds the new content only once it settles (20 ms
+    later); a key pressed before that follows the link as a full page load."""
     page.wait_for_load_state("load")
+    page.wait_for_function("!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
 
 
 def filter_referrals_by(page: Page, label: str, option: str, expected_count: str) -> None:

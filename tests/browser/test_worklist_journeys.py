@@ -70,6 +70,7 @@ def test_booking_staff_page_through_the_triage_worklist_with_the_keyboard(page: 
     expect(page).to_have_url(f"{live_server.url}/triage/?page=2")
     assert first_patient_listed(page) == "Triage Backlog25 OLD"
     assert page.evaluate("document.activeElement.id") == "worklist-next", "focus stays on the link"
+    page_is_ready(page)
     page.keyboard.press("Enter")
     expect(page.get_by_text(f"Showing 51 to {a_backlog} of {a_backlog} (page 3 of 3).")).to_be_visible()
     # the seven seeded referrals arrived an hour ago: due today, or later when flagged after the cut-off or unflagged
