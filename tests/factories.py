@@ -5,13 +5,20 @@ import random
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inclusive_access.demo import synthetic_nhs_numbers
-from inclusive_access.domain import accounts, appointments, bulk_import, intake, triage
-from inclusive_access.domain.actors import SYSTEM
-from inclusive_access.models import Referral, User
+from inclusive_access.domain import accounts, appointments, bulk_import, dna, intake, triage
+from inclusive_access.domain.actors import SYSTEM, Actor, actor_for
+from inclusive_access.models import Appointment, BarrierCheck, Referral, User
 from tests.conftest import PASSWORD
+
+#: the domain tests' June: a referral received at 09:00 (UK time) on Monday 1 June 2026 and triaged at 10:00 UTC,
+#: and its first appointment a week later, 10:00 BST on Monday 8 June
+RECEIVED = "2026-06-01 09:00"
+TRIAGED = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
+SLOT = datetime(2026, 6, 8, 9, 0, tzinfo=UTC)
 
 _numbers = iter(synthetic_nhs_numbers(random.Random(999), 20000))
 _refs = count(1)
@@ -23,6 +30,11 @@ def next_nhs_number() -> str:
 
 def make_user(session: Session, role: str = "booking", username: str | None = None) -> User:
     return accounts.create_user(session, SYSTEM, username or f"user{next(_refs)}", f"Test {role}", role, PASSWORD)
+
+
+def staff(session: Session, role: str, username: str | None = None) -> Actor:
+    """A user of `role` (not signed in anywhere) to act through the domain."""
+    return actor_for(make_user(session, role=role, username=username))
 
 
 def intake_row(**overrides) -> dict:
@@ -97,3 +109,43 @@ def wait_gap_month(session: Session, actor, month: str) -> None:
         for day, wait in enumerate(waits, start=1):
             referral = make_referral(session, imd_decile=decile, pathway="msk", received_at=f"{month}-{day:02d} 09:00")
             accept_and_attend(session, actor, referral, wait)
+
+
+def accepted(session: Session, actor, now: datetime = TRIAGED, **overrides) -> Referral:
+    """A referral (received on RECEIVED unless told) that `actor` triaged as accepted at `now`."""
+    overrides.setdefault("received_at", RECEIVED)
+    row = make_referral(session, **overrides)
+    triage.triage_referral(session, actor, row, row.version, SCRIPT, [], "accept", now=now)
+    return row
+
+
+def book(session: Session, actor, referral: Referral, starts_at: datetime, fmt: str = "telephone",
+         place: str | None = None, now: datetime | None = None, **details) -> Appointment:
+    """Book `referral` for `starts_at`, as if at `now`: by default booked ahead, at the latest as it began."""
+    when = now if now is not None else min(datetime.now(UTC), starts_at)
+    return appointments.book_appointment(session, actor, referral, referral.version, starts_at, fmt, place,
+                                         now=when, **details)
+
+
+def miss(session: Session, actor, referral: Referral, starts_at: datetime = SLOT, booked_at: datetime = TRIAGED,
+         **outcome) -> BarrierCheck:
+    """Book an appointment, record it as missed an hour after its start, and return the barrier check that
+    opened."""
+    appointment = book(session, actor, referral, starts_at, now=booked_at)
+    appointments.record_outcome(session, actor, appointment, appointment.version, "dna",
+                                now=starts_at + timedelta(hours=1), **outcome)
+    return session.scalars(select(BarrierCheck).where(BarrierCheck.appointment_id == appointment.id)).one()
+
+
+def attempt(session: Session, actor, check: BarrierCheck, reached: bool = False, at: datetime | None = None,
+            method: str = "telephone"):
+    """A contact attempt on a barrier check (an hour after it opened unless told); unreached: 'No answer'."""
+    return dna.log_attempt(session, actor, check, method, reached, None if reached else "No answer",
+                           now=at or check.opened_at + timedelta(hours=1))
+
+
+def complete(session: Session, actor, check: BarrierCheck, outcome: str = "rebooked", at: datetime | None = None,
+             **details) -> None:
+    """Complete a barrier check with `outcome` (two hours after it opened unless told)."""
+    dna.complete_barrier_check(session, actor, check, check.version, outcome,
+                               now=at or check.opened_at + timedelta(hours=2), **details)

@@ -1,16 +1,19 @@
-"""Helpers for route tests: security-header invariants, form field names, event and row counts, workflow records."""
+"""Helpers for route tests: security-header invariants, a page's text and banner, a form shown again with its
+problems, form field names, stored rows, event and row counts, workflow records."""
+import html
 import re
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import func, select
 
 from inclusive_access.domain import adjustments, appointments, clarification, dna, triage
-from inclusive_access.domain.actors import Actor, actor_for
+from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.triage import BookingScript
 from inclusive_access.extensions import db
 from inclusive_access.models import Event
 from tests.conftest import PASSWORD, post_form
-from tests.factories import make_user
+from tests.factories import book, make_referral, staff
 
 
 def assert_security_headers(response, patient_data: bool = False) -> None:
@@ -40,9 +43,60 @@ def broken_summary_links(body: str) -> list[str]:
     return [t for t in re.findall(r'href="#([^"]+)"', summary.group(0)) if t != "version" and f'id="{t}"' not in body]
 
 
-def field_names(html: str) -> set[str]:
+def page_text(response) -> str:
+    """A response's body as text, with HTML entities read as the characters they stand for."""
+    return html.unescape(response.get_data(as_text=True))
+
+
+def open_page(client, url: str, patient_data: bool = False, **kwargs) -> str:
+    """GET a page that must be there: 200, with the security headers (and never cached if it holds `patient_data`).
+    Returns its text."""
+    response = client.get(url, **kwargs)
+    assert response.status_code == 200, (url, response.status_code)
+    assert_security_headers(response, patient_data=patient_data)
+    return page_text(response)
+
+
+def patient_banner(body: str) -> str:
+    """The patient banner of a page's text."""
+    start = body.index('aria-label="Patient details"')
+    return body[start:body.index("</section>", start)]
+
+
+def row_naming(body: str, name: str) -> str:
+    """The table row of a page's text that names `name` (the first)."""
+    start = body.rindex("<tr", 0, body.index(name))
+    return body[start:body.index("</tr>", start)]
+
+
+def shown_again(response, field: str, message: str, status: int | tuple[int, ...] = 400,
+                hidden: tuple[str, ...] = ("version",)) -> str:
+    """A form sent back with its problems: `status`, an error summary whose links all land on the page and that
+    links to `field`, and `message` on the page, next to the field unless the field is `hidden` (a hidden field has
+    no place of its own: only the summary says it). Returns the page's text."""
+    assert response.status_code in (status if isinstance(status, tuple) else (status,)), response.status_code
+    body = page_text(response)
+    assert [t for t in broken_summary_links(body) if t not in hidden] == []
+    assert "There is a problem" in body
+    assert f'<a href="#{field}"' in body, "the summary links to the field"
+    assert message in body
+    if field not in hidden:
+        error = body.index(f'id="{field}-error"')
+        assert message in body[error:error + 400], "the message sits next to the field"
+    return body
+
+
+def field_names(page: str) -> set[str]:
     """The names of the inputs, selects and textareas a page's forms would post."""
-    return set(re.findall(r'<(?:input|select|textarea)\b[^>]*?\bname="([^"]+)"', html))
+    return set(re.findall(r'<(?:input|select|textarea)\b[^>]*?\bname="([^"]+)"', page))
+
+
+def stored_row(app, model, row_id: int):
+    """The row of `model` as stored now, detached so its columns can be read outside the app context."""
+    with app.app_context():
+        row = db.session.get(model, row_id)
+        db.session.expunge(row)
+        return row
 
 
 def count(app, model, *where) -> int:
@@ -80,20 +134,9 @@ def script(**overrides) -> BookingScript:
     return BookingScript(**{**answers, **overrides})
 
 
-def staff(session, role: str, username: str | None = None) -> Actor:
-    """A user of `role` (not signed in anywhere) to act through the domain."""
-    return actor_for(make_user(session, role=role, username=username))
-
-
 def accept(session, actor: Actor, referral, **answers):
     """Triage `referral` as accepted, with the script's answers."""
     return triage.triage_referral(session, actor, referral, referral.version, script(**answers), [], "accept")
-
-
-def book(session, actor: Actor, referral, starts_at: datetime, fmt: str = "telephone", place: str | None = None):
-    """Book `referral` for `starts_at`; a start already past was booked ahead, at the latest as it began."""
-    return appointments.book_appointment(session, actor, referral, referral.version, starts_at, fmt, place,
-                                         now=min(datetime.now(UTC), starts_at))
 
 
 def ask(session, actor: Actor, referral, now: datetime | None = None, question: str = "Which knee?"):
@@ -127,6 +170,26 @@ def record_adjustment(session, actor: Actor, patient, category: str = "timing",
     details.setdefault("consent_basis", "patient")
     return adjustments.record_adjustment(session, actor, patient, adjustments.AdjustmentDetails(
         category=category, description=description, **details), source)
+
+
+def one_of_each(session) -> SimpleNamespace:
+    """A record of each kind the routes act on, made through the domain (not committed): a received referral whose
+    patient has a reasonable adjustment, an accepted one with an appointment booked three days ahead, one awaiting
+    clarification, a flagged one awaiting a senior's sign-off of its rejection, and one whose missed appointment
+    opened a barrier check; with the booking-team member ("sample.booking") and the clinician who made them."""
+    booking, clinician = staff(session, "booking", "sample.booking"), staff(session, "clinician")
+    referral = make_referral(session)
+    accepted = make_referral(session)
+    accept(session, booking, accepted)
+    appointment = book(session, booking, accepted, datetime.now(UTC) + timedelta(days=3))
+    clarification = ask(session, booking, make_referral(session))
+    review = make_referral(session, housing_status="rough_sleeping")
+    propose_rejection(session, clinician, review)
+    check = miss(session, clinician, make_referral(session))
+    adjustment = record_adjustment(session, clinician, referral.patient)
+    return SimpleNamespace(booking=booking, clinician=clinician, referral=referral, accepted=accepted,
+                           appointment=appointment, clarification=clarification, review=review, check=check,
+                           adjustment=adjustment)
 
 
 def version_in(html: str) -> str:

@@ -1,7 +1,6 @@
 """The reasonable-adjustments register: the patient's register, recording (and bad input), editing (and stale
 forms), ending with a reason (never deleting), the overdue-review list, read-only auditors, adjustments shown
 wherever the patient is, the triage script recording real adjustments, and "met or not met" at each outcome."""
-import html
 import json
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -12,28 +11,23 @@ from sqlalchemy import select
 from inclusive_access.domain import adjustments
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
-from inclusive_access.models import (
-    AdjustmentDelivery,
-    Appointment,
-    Event,
-    Patient,
-    ReasonableAdjustment,
-    Referral,
-)
+from inclusive_access.models import AdjustmentDelivery, Appointment, Event, Patient, ReasonableAdjustment, Referral
 from inclusive_access.template_filters import days_ago
 from tests.blueprints.pages import (
     SCRIPT_FORM,
     accept,
-    book,
     count,
     events,
     field_names,
+    page_text,
+    patient_banner,
     record_adjustment,
-    staff,
+    row_naming,
+    shown_again,
     version_in,
 )
 from tests.conftest import post_form
-from tests.factories import make_referral
+from tests.factories import book, make_referral, staff
 
 TEN_MB = "x" * (10 * 1024 * 1024)
 XSS = "<script>alert(1)</script>"
@@ -41,22 +35,8 @@ RECORD_FIELDS = {"category", "description", "impairment", "consent_basis", "sour
                  "review_date", "csrf_token"}
 
 
-def _text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
-
-
 def _today() -> date:
     return datetime.now(UTC).astimezone(LONDON).date()
-
-
-def _banner(body: str) -> str:
-    start = body.index('aria-label="Patient details"')
-    return body[start:body.index("</section>", start)]
-
-
-def _row(body: str, name: str) -> str:
-    start = body.rindex("<tr", 0, body.index(name))
-    return body[start:body.index("</tr>", start)]
 
 
 @pytest.fixture
@@ -119,12 +99,12 @@ def test_the_register_lists_active_and_ended_adjustments(app, client, login_as, 
     login_as("clinician")
     response = client.get(received["register"])
     assert response.status_code == 200
-    body = _text(response)
-    assert "Adjusted SAMPLETON" in _banner(body)
+    body = page_text(response)
+    assert "Adjusted SAMPLETON" in patient_banner(body)
     assert "<h1>Reasonable adjustments</h1>" in body
     table = body[body.index("<table"):body.index("</table>")]
     assert table.index("BSL interpreter for every contact") < table.index("Large print letters"), "active first"
-    live, old = _row(table, "BSL interpreter"), _row(table, "Large print letters")
+    live, old = row_naming(table, "BSL interpreter"), row_naming(table, "Large print letters")
     review = (_today() + timedelta(days=365)).strftime("%d %b %Y")
     assert f"Review by {review}" in live, "reviewed in 12 months by default"
     assert "Communication support</strong>: BSL interpreter for every contact" in live
@@ -135,7 +115,7 @@ def test_the_register_lists_active_and_ended_adjustments(app, client, login_as, 
     assert f'href="/adjustments/{ended}/edit"' not in old, "an ended adjustment is not edited"
     assert "Review by" not in old
     assert field_names(body) >= RECORD_FIELDS, "the test posts only fields the page has"
-    banner = _banner(body)
+    banner = patient_banner(body)
     assert "BSL interpreter for every contact" in banner
     assert "Large print letters" not in banner, "only active adjustments show in the banner"
     assert client.get("/adjustments/patients/999999").status_code == 404
@@ -143,7 +123,7 @@ def test_the_register_lists_active_and_ended_adjustments(app, client, login_as, 
 
 def test_an_empty_register_says_so(client, login_as, received):
     login_as("clinician")
-    body = _text(client.get(received["register"]))
+    body = page_text(client.get(received["register"]))
     assert "No adjustments recorded." in body
     assert "<table" not in body
 
@@ -156,7 +136,7 @@ def test_recording_shows_the_adjustment_in_the_banner_and_the_worklist(app, clie
                          _record_form(impairment="Cares for two children", source="referrer"))
     assert response.status_code == 303
     assert response.headers["Location"] == received["register"]
-    assert "Adjustment recorded. It now shows wherever this patient appears." in _text(
+    assert "Adjustment recorded. It now shows wherever this patient appears." in page_text(
         client.get(response.headers["Location"]))
     with app.app_context():
         [item] = db.session.scalars(select(ReasonableAdjustment)).all()
@@ -168,10 +148,10 @@ def test_recording_shows_the_adjustment_in_the_banner_and_the_worklist(app, clie
     [event] = events(app, "adjustment.recorded")
     assert (event.actor_id, event.patient_id, event.entity_id) == (user_id, received["patient_id"], item.id)
 
-    referral_page = _text(client.get(f"/referrals/{received['referral_id']}"))
-    banner = _banner(referral_page)
+    referral_page = page_text(client.get(f"/referrals/{received['referral_id']}"))
+    banner = patient_banner(referral_page)
     assert '<span class="app-ra-badge" aria-hidden="true">RA</span> Timing: Evening appointments after 5pm' in banner
-    row = _row(_text(client.get("/triage/")), "Adjusted SAMPLETON")
+    row = row_naming(page_text(client.get("/triage/")), "Adjusted SAMPLETON")
     assert "RA</span> Timing: Evening appointments after 5pm" in row, "icon and text on the worklist row"
 
 
@@ -214,13 +194,8 @@ def test_bad_input_re_renders_the_register_and_saves_nothing(app, client, login_
     before = _saved(app)
     data = {k: v for k, v in _record_form(**overrides).items() if v is not None}
     response = post_form(client, f"{received['register']}/new", data)
-    assert response.status_code == 400
-    body = _text(response)
-    assert "There is a problem" in body
-    assert f'href="#{field}"' in body
-    error = body.index(f'id="{field}-error"')
-    assert message in body[error:error + 400], "the message sits next to the field"
-    assert "Adjusted SAMPLETON" in _banner(body)
+    body = shown_again(response, field, message)
+    assert "Adjusted SAMPLETON" in patient_banner(body)
     assert _saved(app) == before
     assert count(app, ReasonableAdjustment) == 0
 
@@ -242,8 +217,8 @@ def test_editing_an_adjustment(app, client, login_as, received):
     url = f"/adjustments/{item_id}/edit"
     page = client.get(url)
     assert page.status_code == 200
-    body = _text(page)
-    assert "Adjusted SAMPLETON" in _banner(body)
+    body = page_text(page)
+    assert "Adjusted SAMPLETON" in patient_banner(body)
     assert "Afternoon appointments only</textarea>" in body
     assert version_in(body) == "1"
     assert {"category", "description", "impairment", "consent_basis", "applies_to_appointments", "review_date",
@@ -255,7 +230,7 @@ def test_editing_an_adjustment(app, client, login_as, received):
                                        "review_date": review, "version": "1"})
     assert response.status_code == 303
     assert response.headers["Location"] == received["register"]
-    assert "Adjustment updated." in _text(client.get(received["register"]))
+    assert "Adjustment updated." in page_text(client.get(received["register"]))
     item = _adjustment(app, item_id)
     assert (item.description, item.review_date.isoformat(), item.version, item.source) == (
         "First slot of the day", review, 2, "patient_request")
@@ -268,8 +243,8 @@ def test_editing_an_adjustment(app, client, login_as, received):
     stale = post_form(client, url, {"category": "other", "description": "Stale change", "consent_basis": "patient",
                                     "applies_to_appointments": "y", "review_date": "", "version": "1"})
     assert stale.status_code == 409
-    assert "This adjustment changed since you opened it." in _text(stale)
-    assert "Adjusted SAMPLETON" in _text(stale)
+    assert "This adjustment changed since you opened it." in page_text(stale)
+    assert "Adjusted SAMPLETON" in page_text(stale)
     assert _saved(app) == before
     assert client.get("/adjustments/999999/edit").status_code == 404
 
@@ -291,7 +266,7 @@ def test_bad_edit_input_changes_nothing(app, client, login_as, received, overrid
                          {"category": "timing", "description": "Mornings", "consent_basis": "patient",
                           "applies_to_appointments": "y", "review_date": "", "version": "1", **overrides})
     assert response.status_code == 400
-    body = _text(response)
+    body = page_text(response)
     assert "There is a problem" in body
     assert f'href="#{field}"' in body
     assert message in body
@@ -309,17 +284,17 @@ def test_ending_needs_a_reason_and_keeps_the_adjustment(app, client, login_as, r
         response = post_form(client, url, {"end_reason": blank, "version": "1"})
         assert response.status_code == 303
         assert response.headers["Location"] == f"/adjustments/{item_id}/edit"
-        assert "Say why the adjustment is no longer needed" in _text(client.get(response.headers["Location"]))
+        assert "Say why the adjustment is no longer needed" in page_text(client.get(response.headers["Location"]))
         assert _saved(app) == before
         assert _adjustment(app, item_id).status == "active"
 
     response = post_form(client, url, {"end_reason": "Now attends alone", "version": "1"})
     assert response.status_code == 303
     assert response.headers["Location"] == received["register"]
-    register = _text(client.get(received["register"]))
+    register = page_text(client.get(received["register"]))
     assert "Adjustment ended. It stays in the register with the reason." in register
-    assert f"Ended {_today():%d %b %Y}: Now attends alone" in _row(register, "Carer present")
-    assert "Carer present" not in _banner(register)
+    assert f"Ended {_today():%d %b %Y}: Now attends alone" in row_naming(register, "Carer present")
+    assert "Carer present" not in patient_banner(register)
     item = _adjustment(app, item_id)
     assert (item.status, item.end_reason, item.version) == ("ended", "Now attends alone", 2)
     assert item.ended_at is not None
@@ -327,17 +302,17 @@ def test_ending_needs_a_reason_and_keeps_the_adjustment(app, client, login_as, r
     [event] = events(app, "adjustment.ended")
     assert (event.actor_id, json.loads(event.data)) == (user_id, {"reason": "Now attends alone"})
 
-    edit = _text(client.get(f"/adjustments/{item_id}/edit"))
+    edit = page_text(client.get(f"/adjustments/{item_id}/edit"))
     assert "This adjustment ended on" in edit
     assert "end_reason" not in field_names(edit)
     before = _saved(app)
     again = post_form(client, url, {"end_reason": "Twice", "version": "2"})
     assert again.status_code == 303
-    assert "This adjustment has already ended" in _text(client.get(again.headers["Location"]))
+    assert "This adjustment has already ended" in page_text(client.get(again.headers["Location"]))
     edited = post_form(client, f"/adjustments/{item_id}/edit",
                        {"category": "timing", "description": "Revived", "consent_basis": "patient", "version": "2"})
     assert edited.status_code == 400
-    assert "An ended adjustment cannot be edited" in _text(edited)
+    assert "An ended adjustment cannot be edited" in page_text(edited)
     assert _saved(app) == before
 
 
@@ -350,7 +325,7 @@ def test_ending_from_a_stale_page_is_a_conflict(app, client, login_as, received)
     before = _saved(app)
     response = post_form(client, f"/adjustments/{item_id}/end", {"end_reason": "Not needed", "version": "1"})
     assert response.status_code == 409
-    assert "This adjustment changed since you opened it." in _text(response)
+    assert "This adjustment changed since you opened it." in page_text(response)
     assert _saved(app) == before
     assert _adjustment(app, item_id).status == "active"
 
@@ -379,12 +354,12 @@ def test_the_overdue_review_list(app, client, login_as):
     login_as("auditor")
     response = client.get("/adjustments/overdue-reviews")
     assert response.status_code == 200
-    body = _text(response)
+    body = page_text(response)
     assert "<h1>Adjustments overdue for review</h1>" in body
     assert "2 active adjustments past their review date." in body
     assert body.index("Oldest SAMPLETON") < body.index("Latest SAMPLETON"), "most overdue first"
     assert "Fine SAMPLETON" not in body, "not yet due, or ended"
-    row = _row(body, "Oldest SAMPLETON")
+    row = row_naming(body, "Oldest SAMPLETON")
     assert f"{due['Oldest']:%d %b %Y} ({days_ago(due['Oldest'])})" in row
     assert "Timing: Evenings" in row
     assert f'href="/adjustments/patients/{patient_ids["Oldest"]}"' in row
@@ -392,7 +367,7 @@ def test_the_overdue_review_list(app, client, login_as):
 
 def test_an_empty_overdue_list(client, login_as):
     login_as("manager")
-    body = _text(client.get("/adjustments/overdue-reviews"))
+    body = page_text(client.get("/adjustments/overdue-reviews"))
     assert "0 active adjustments past their review date." in body
     assert "<table" not in body
 
@@ -402,7 +377,7 @@ def test_an_empty_overdue_list(client, login_as):
 def test_an_auditor_reads_the_register_but_cannot_change_it(app, client, login_as, received):
     item_id = _make(app, received["patient_id"], "environment_access", "Step-free room")
     user_id = login_as("auditor")
-    body = _text(client.get(received["register"]))
+    body = page_text(client.get(received["register"]))
     assert "Step-free room" in body
     assert "Record an adjustment" not in body
     assert f'href="/adjustments/{item_id}/edit"' not in body, "no edit link where it would be refused"
@@ -441,7 +416,7 @@ def test_triage_records_the_chosen_adjustments_with_their_consent_basis(app, cli
         ("timing", "Appointments that fit: Works nights", "triage_script", "best_interest", user_id, "booking"),
         ("environment_access", "Quiet waiting room", "triage_script", "best_interest", user_id, "booking"),
     ]
-    banner = _banner(_text(client.get(response.headers["Location"])))
+    banner = patient_banner(page_text(client.get(response.headers["Location"])))
     assert "Timing: Appointments that fit: Works nights" in banner
     assert "Environment and access: Quiet waiting room" in banner
 
@@ -452,7 +427,7 @@ def test_triage_refuses_an_unknown_consent_basis(app, client, login_as, received
     response = post_form(client, f"/triage/referrals/{received['referral_id']}",
                          {**SCRIPT_FORM, "record_suggested_adjustments": "y", "caring_or_work": "Works nights",
                           "adjustment_consent_basis": "whim", "outcome": "accept", "version": "1"})
-    body = _text(response)
+    body = page_text(response)
     assert "There is a problem" in body
     assert 'href="#adjustment_consent_basis"' in body
     assert "Not a valid choice" in body
@@ -486,11 +461,11 @@ def due(app):
 
 def test_the_booking_page_says_what_to_arrange_and_asks_about_each_adjustment(client, login_as, due):
     login_as("clinician")
-    body = _text(client.get(due["booking"]))
+    body = page_text(client.get(due["booking"]))
     callout = body[body.index("Book an interpreter or communication support"):]
     assert "Arrange: BSL interpreter" in callout[:callout.index("</div>")]
     assert "Arrange: Carer present" not in body, "only communication support is a booking prompt"
-    row = _row(body, f'action="{due["url"]}"')
+    row = row_naming(body, f'action="{due["url"]}"')
     assert "RA</span> Communication support: BSL interpreter" in row, "on the appointment list too"
     form = re.search(rf'<form method="post" action="{due["url"]}".*?</form>', body, re.S).group(0)
     names = field_names(form)
@@ -507,7 +482,7 @@ def test_no_prompt_without_communication_support(app, client, login_as, received
         accept(db.session, staff(db.session, "booking", "acceptor"), db.session.get(Referral, received["referral_id"]))
         db.session.commit()
     login_as("clinician")
-    body = _text(client.get(f"/appointments/referrals/{received['referral_id']}"))
+    body = page_text(client.get(f"/appointments/referrals/{received['referral_id']}"))
     assert "Arrange:" not in body
     assert "Book an interpreter or communication support" not in body
 
@@ -537,7 +512,7 @@ def test_an_outcome_needs_met_or_not_met_for_each_adjustment(app, client, login_
     response = post_form(client, due["url"], {"outcome": outcome, "reason": "", "version": "1", **data})
     assert response.status_code == 303
     assert response.headers["Location"] == due["booking"], "back to the booking page, not to a barrier check"
-    assert message in _text(client.get(response.headers["Location"]))
+    assert message in page_text(client.get(response.headers["Location"]))
     assert _saved(app) == before, "nothing recorded"
     assert count(app, AdjustmentDelivery) == 0
 
@@ -549,7 +524,7 @@ def test_met_and_not_met_are_recorded_with_the_outcome(app, client, login_as, du
                                               f"met_{due['carer']}": "no",
                                               f"met_reason_{due['carer']}": "  Carer could not get time off  "})
     assert response.status_code == 303
-    assert "Outcome recorded: attended." in _text(client.get(response.headers["Location"]))
+    assert "Outcome recorded: attended." in page_text(client.get(response.headers["Location"]))
     with app.app_context():
         rows = db.session.execute(select(AdjustmentDelivery.adjustment_id, AdjustmentDelivery.appointment_id,
                                          AdjustmentDelivery.met, AdjustmentDelivery.reason,
@@ -579,5 +554,5 @@ def test_a_cancellation_does_not_ask_about_adjustments(app, client, login_as, du
     login_as("clinician")
     response = post_form(client, due["url"], {"outcome": "cancelled_patient", "reason": "Unwell", "version": "1"})
     assert response.status_code == 303
-    assert "Outcome recorded: cancelled by the patient." in _text(client.get(response.headers["Location"]))
+    assert "Outcome recorded: cancelled by the patient." in page_text(client.get(response.headers["Location"]))
     assert count(app, AdjustmentDelivery) == 0

@@ -6,16 +6,12 @@ import pytest
 
 from inclusive_access.extensions import db
 from inclusive_access.models import User
-from tests.blueprints.pages import count, events, field_names, sign_in
+from tests.blueprints.pages import count, events, field_names, page_text, sign_in
 from tests.conftest import post_form
 from tests.factories import make_user
 
 NEW_USER = {"username": "new.clinician", "display_name": "Nia Clinician", "role": "clinician",
             "password": "a long temporary password"}
-
-
-def _text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
 
 
 def _user(app, username: str) -> User:
@@ -40,7 +36,7 @@ def test_a_manager_adds_a_user_who_can_then_sign_in(app, client, login_as):
     response = post_form(client, "/admin/users/new", NEW_USER)
     assert response.status_code == 303
     assert response.headers["Location"] == "/admin/users"
-    listing = _text(client.get("/admin/users"))
+    listing = page_text(client.get("/admin/users"))
     assert "Account new.clinician created with the clinician role." in listing
     assert "Nia Clinician" in listing
     created = events(app, "user.created")[-1]
@@ -83,7 +79,7 @@ def test_a_manager_changes_a_role_and_it_is_evented(app, client, login_as):
     manager_id = login_as("manager")
     response = post_form(client, f"/admin/users/{target}/role", {"role": "senior", "version": "1"})
     assert response.status_code == 303
-    assert "changing now has the senior role and must sign in again." in _text(client.get("/admin/users"))
+    assert "changing now has the senior role and must sign in again." in page_text(client.get("/admin/users"))
     assert _user(app, "changing").role == "senior"
     changed = events(app, "user.role_changed")
     assert len(changed) == 1
@@ -116,7 +112,7 @@ def test_a_manager_deactivates_a_user_who_can_no_longer_sign_in(app, client, log
     manager_id = login_as("manager")
     response = post_form(client, f"/admin/users/{target}/deactivate", {"version": "1"})
     assert response.status_code == 303
-    listing = _text(client.get("/admin/users"))
+    listing = page_text(client.get("/admin/users"))
     assert "leaver is deactivated and signed out everywhere." in listing
     assert "Deactivated" in listing
     assert _user(app, "leaver").active is False
@@ -125,7 +121,7 @@ def test_a_manager_deactivates_a_user_who_can_no_longer_sign_in(app, client, log
     leaver = app.test_client()
     response = sign_in(leaver, "leaver")
     assert response.status_code == 200
-    assert "The username or password is not correct." in _text(response)
+    assert "The username or password is not correct." in page_text(response)
 
 
 def test_a_manager_cannot_deactivate_themself(app, client, login_as):
@@ -134,7 +130,7 @@ def test_a_manager_cannot_deactivate_themself(app, client, login_as):
     assert f"/admin/users/{manager_id}/deactivate" not in listing, "no button for yourself"
     response = post_form(client, f"/admin/users/{manager_id}/deactivate", {"version": "1"})
     assert response.status_code == 303
-    page = _text(client.get(response.headers["Location"]))
+    page = page_text(client.get(response.headers["Location"]))
     assert "You cannot deactivate your own account" in page
     assert _user(app, "test.manager").active is True
     assert not events(app, "user.deactivated")
@@ -148,12 +144,12 @@ def test_a_wrong_password_shows_a_message_and_five_failures_lock_the_account_her
     for attempt in range(1, 6):
         response = sign_in(client, "forgetful", "not the password")
         assert response.status_code == 200, attempt
-        page = _text(response)
+        page = page_text(response)
         assert "There is a problem" in page
         assert message in page
     response = sign_in(client, "forgetful")  # even the right password, while locked: the same answer
     assert response.status_code == 200
-    assert message in _text(response)
+    assert message in page_text(response)
     assert client.get("/referrals/list").status_code == 302, "not signed in"
     assert len(events(app, "login.locked_out")) == 1
     assert len(events(app, "login.failed")) == 6
@@ -163,7 +159,7 @@ def test_a_wrong_password_shows_a_message_and_five_failures_lock_the_account_her
 def test_an_unknown_username_gets_the_same_message(app, client):
     response = sign_in(client, "nobody.here", "whatever it is")
     assert response.status_code == 200
-    assert "The username or password is not correct." in _text(response)
+    assert "The username or password is not correct." in page_text(response)
     assert json.loads(events(app, "login.failed")[-1].data)["reason"] == "unknown user"
 
 
@@ -228,7 +224,7 @@ def test_a_manager_resets_a_password_which_ends_the_users_sessions_and_is_tempor
     response = post_form(client, f"/admin/users/{target}/reset-password",
                          {"password": "a temporary passphrase", "version": "1"})
     assert response.status_code == 303
-    assert "forgot.it has a temporary password" in _text(client.get("/admin/users"))
+    assert "forgot.it has a temporary password" in page_text(client.get("/admin/users"))
     assert user_browser.get("/referrals/list").status_code == 302, "signed out everywhere"
     reset = events(app, "user.password_reset")
     assert [(e.actor_id, e.entity_id) for e in reset] == [(manager_id, target)]
@@ -249,6 +245,6 @@ def test_a_refused_reset_changes_nothing(app, client, login_as, password, versio
     response = post_form(client, f"/admin/users/{target}/reset-password", {"password": password, "version": version})
     assert response.status_code == status
     if message:
-        assert message in _text(response)
+        assert message in page_text(response)
     assert not events(app, "user.password_reset")
     assert sign_in(app.test_client(), "keeps.theirs").status_code == 303

@@ -1,6 +1,5 @@
 """Appointment pages: booking with the triage suggestions to hand, double submits, rebooking, outcomes and
 first contact, bad input, and stale forms."""
-import html
 import json
 import re
 from datetime import UTC, date, datetime, time, timedelta
@@ -11,9 +10,9 @@ from sqlalchemy import select
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import Appointment, BarrierCheck, Event, Referral
-from tests.blueprints.pages import accept, book, count, events, field_names, staff, version_in
+from tests.blueprints.pages import accept, count, events, field_names, page_text, shown_again, stored_row, version_in
 from tests.conftest import post_form
-from tests.factories import make_referral
+from tests.factories import book, make_referral, staff
 
 IN_TEN_DAYS = (datetime.now(LONDON).date() + timedelta(days=10)).isoformat()
 IN_TWELVE_DAYS = (datetime.now(LONDON).date() + timedelta(days=12)).isoformat()
@@ -23,10 +22,6 @@ TEN_MINUTES_AGO = datetime.now(LONDON) - timedelta(minutes=10)
 TEN_MB = "x" * (10 * 1024 * 1024)
 BOOKING_FIELDS = {"starts_at", "format", "place", "duration_minutes", "notes", "submission_token", "version",
                   "csrf_token"}
-
-
-def _text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
 
 
 @pytest.fixture
@@ -66,13 +61,6 @@ def _appointments(app, referral_id: int) -> list[Appointment]:
         return rows
 
 
-def _referral(app, referral_id: int) -> Referral:
-    with app.app_context():
-        referral = db.session.get(Referral, referral_id)
-        db.session.expunge(referral)
-        return referral
-
-
 def _changes(app) -> tuple:
     """Every appointment and referral as stored, and the events other than views."""
     with app.app_context():
@@ -89,7 +77,7 @@ def test_the_booking_page_says_book_an_interpreter_and_shows_the_suggestions(cli
     login_as("booking")
     response = client.get(f"/appointments/referrals/{accepted}")
     assert response.status_code == 200
-    body = _text(response)
+    body = page_text(response)
     banner = body[body.index('aria-label="Patient details"'):body.index("<h1>")]
     assert "Bookable SAMPLETON" in banner
     assert "Book an interpreter or communication support" in body
@@ -109,7 +97,7 @@ def test_no_interpreter_callout_when_none_is_needed(app, client, login_as):
         db.session.commit()
         referral_id = referral.id
     login_as("clinician")
-    body = _text(client.get(f"/appointments/referrals/{referral_id}"))
+    body = page_text(client.get(f"/appointments/referrals/{referral_id}"))
     assert "Book an interpreter" not in body
     assert "The booking script suggested:</strong> Telephone, Clinic." in body
 
@@ -119,7 +107,7 @@ def test_an_evening_telephone_interpreter_appointment_is_booked_and_listed(app, 
     response = post_form(client, f"/appointments/referrals/{accepted}", {**_evening(), **_booking(client, accepted)})
     assert response.status_code == 303
     assert response.headers["Location"] == f"/appointments/referrals/{accepted}"
-    page = _text(client.get(response.headers["Location"]))
+    page = page_text(client.get(response.headers["Location"]))
     assert "Appointment booked." in page
     listed = page[page.index("Booked and past appointments"):page.index("</table>")]
     day = date.fromisoformat(IN_TEN_DAYS)
@@ -131,7 +119,7 @@ def test_an_evening_telephone_interpreter_appointment_is_booked_and_listed(app, 
     assert appointment.starts_at.astimezone(LONDON).replace(tzinfo=None) == datetime.combine(day, time(19, 30))
     assert (appointment.format, appointment.duration_minutes, appointment.booked_by) == (
         "telephone_interpreter", 45, user_id)
-    assert _referral(app, accepted).version == 3, "booking bumps the referral, so stale forms are caught"
+    assert stored_row(app, Referral, accepted).version == 3, "booking bumps the referral, so stale forms are caught"
     booked = events(app, "appointment.booked")
     assert [(e.entity_id, e.actor_id, e.referral_id) for e in booked] == [(appointment.id, user_id, accepted)]
 
@@ -143,7 +131,7 @@ def test_a_double_submit_books_one_appointment(app, client, login_as, accepted):
     second = post_form(client, f"/appointments/referrals/{accepted}", data)
     assert (first.status_code, second.status_code) == (303, 303)
     assert second.headers["Location"] == f"/appointments/referrals/{accepted}"
-    assert "This appointment was already booked." in _text(client.get(second.headers["Location"]))
+    assert "This appointment was already booked." in page_text(client.get(second.headers["Location"]))
     assert len(_appointments(app, accepted)) == 1
     assert len(events(app, "appointment.booked")) == 1
 
@@ -165,7 +153,7 @@ def test_a_stale_booking_form_is_a_conflict(app, client, login_as, accepted):
     before = _changes(app)
     response = post_form(client, f"/appointments/referrals/{accepted}", {**_evening(IN_TWELVE_DAYS), **opened})
     assert response.status_code == 409
-    body = _text(response)
+    body = page_text(response)
     assert "This referral changed while you were working on it" in body
     assert "Appointment booked (Telephone with interpreter)" in body
     assert "Test booking" in body
@@ -201,14 +189,7 @@ def test_bad_booking_input_is_shown_again_and_nothing_is_saved(app, client, logi
     data = {k: v for k, v in {**_evening(), **_booking(client, accepted), **overrides}.items() if v is not None}
     before = _changes(app)
     response = post_form(client, f"/appointments/referrals/{accepted}", data)
-    assert response.status_code == 400
-    body = _text(response)
-    assert "There is a problem" in body
-    assert f'href="#{field}"' in body
-    if field not in ("version", "submission_token"):  # hidden: only tampering gets them wrong
-        error = body.index(f'id="{field}-error"')
-        assert message in body[error:error + 400], "the message sits next to the field"
-    assert message in body
+    shown_again(response, field, message, hidden=("version", "submission_token"))  # only tampering gets them wrong
     assert _changes(app) == before
     assert _appointments(app, accepted) == []
 
@@ -219,14 +200,14 @@ def test_a_referral_not_yet_accepted_cannot_be_booked(app, client, login_as):
         db.session.commit()
         referral_id = referral.id
     login_as("booking")
-    page = _text(client.get(f"/appointments/referrals/{referral_id}"))
+    page = page_text(client.get(f"/appointments/referrals/{referral_id}"))
     assert "Appointments can be booked once the referral is accepted." in page
     assert 'name="submission_token"' not in page
     before = _changes(app)
     response = post_form(client, f"/appointments/referrals/{referral_id}",
                          {**_evening(), "version": "1", "submission_token": "not-accepted"})
     assert response.status_code == 400
-    assert "'book' is not possible while the referral is received." in _text(response)
+    assert "'book' is not possible while the referral is received." in page_text(response)
     assert _changes(app) == before
     assert client.get("/appointments/referrals/999999").status_code == 404
 
@@ -248,7 +229,7 @@ def test_the_rebook_page_shows_the_appointment(client, login_as, booked):
     login_as("booking")
     response = client.get(f"/appointments/{booked['appointment_id']}/rebook")
     assert response.status_code == 200
-    body = _text(response)
+    body = page_text(response)
     assert "Bookable SAMPLETON" in body[body.index('aria-label="Patient details"'):]
     assert f'value="{IN_TEN_DAYS}T10:00"' in body
     assert re.search(r'value="telephone"[^>]*checked|checked[^>]*value="telephone"', body)
@@ -266,7 +247,7 @@ def test_rebooking_moves_the_appointment(app, client, login_as, booked):
                                        "notes": "Video link by text", "version": "1"})
     assert response.status_code == 303
     assert response.headers["Location"] == f"/appointments/referrals/{booked['referral_id']}"
-    assert "Appointment moved." in _text(client.get(response.headers["Location"]))
+    assert "Appointment moved." in page_text(client.get(response.headers["Location"]))
     [appointment] = _appointments(app, booked["referral_id"])
     assert appointment.starts_at.astimezone(LONDON).replace(tzinfo=None) == datetime.combine(
         date.fromisoformat(IN_TWELVE_DAYS), time(18, 0))
@@ -281,7 +262,7 @@ def test_rebooking_moves_the_appointment(app, client, login_as, booked):
     stale = post_form(client, url, {"starts_at": f"{IN_TEN_DAYS}T09:00", "format": "telephone", "place": "",
                                     "notes": "", "version": "1"})
     assert stale.status_code == 409
-    assert "This appointment changed while you were working on it" in _text(stale)
+    assert "This appointment changed while you were working on it" in page_text(stale)
     assert _appointments(app, booked["referral_id"])[0].format == "video"
 
 
@@ -300,7 +281,7 @@ def test_bad_rebooking_input_changes_nothing(app, client, login_as, booked, over
             **overrides}
     response = post_form(client, f"/appointments/{booked['appointment_id']}/rebook", data)
     assert response.status_code == 400
-    body = _text(response)
+    body = page_text(response)
     assert "There is a problem" in body
     assert f'href="#{field}"' in body
     assert message in body
@@ -345,10 +326,10 @@ def test_attended_is_first_contact_and_starts_treatment(app, client, login_as, s
                          {"outcome": "attended", "reason": "", "version": "1"})
     assert response.status_code == 303
     assert response.headers["Location"] == f"/appointments/referrals/{started['referral_id']}"
-    page = _text(client.get(response.headers["Location"]))
+    page = page_text(client.get(response.headers["Location"]))
     assert "Outcome recorded: attended." in page
     assert "Attended (first contact)" in page
-    referral = _referral(app, started["referral_id"])
+    referral = stored_row(app, Referral, started["referral_id"])
     assert referral.state == "in_treatment"
     assert referral.first_contact_at == started["starts_at"]
     [appointment] = _appointments(app, started["referral_id"])
@@ -367,7 +348,7 @@ def test_did_not_attend_keeps_the_referral_accepted(app, client, login_as, start
         [check] = db.session.scalars(select(BarrierCheck)).all()
         assert (check.referral_id, check.appointment_id) == (started["referral_id"], started["appointment_id"])
     assert response.headers["Location"] == f"/barrier-checks/{check.id}", "a DNA goes straight to its barrier check"
-    referral = _referral(app, started["referral_id"])
+    referral = stored_row(app, Referral, started["referral_id"])
     assert (referral.state, referral.first_contact_at) == ("accepted", None)
     assert _appointments(app, started["referral_id"])[0].status == "dna"
     assert '"attendance_code":"3"' in events(app, "appointment.dna")[0].data
@@ -401,10 +382,10 @@ def test_a_bad_outcome_changes_nothing(app, client, login_as, request, case):
     before = _changes(app)
     response = post_form(client, f"/appointments/{ids['appointment_id']}/outcome", {"version": "1", **data})
     assert response.status_code == status
-    shown = _text(response) if status == 409 else _text(client.get(response.headers["Location"]))
+    shown = page_text(response) if status == 409 else page_text(client.get(response.headers["Location"]))
     assert message in shown
     assert _changes(app) == before
-    assert _referral(app, ids["referral_id"]).state == "accepted"
+    assert stored_row(app, Referral, ids["referral_id"]).state == "accepted"
 
 
 def test_an_outcome_is_recorded_once(app, client, login_as, started):
@@ -415,7 +396,7 @@ def test_an_outcome_is_recorded_once(app, client, login_as, started):
     before = _changes(app)
     again = post_form(client, url, {"outcome": "attended", "version": "2"})
     assert again.status_code == 303
-    assert "This appointment already has an outcome." in _text(client.get(again.headers["Location"]))
+    assert "This appointment already has an outcome." in page_text(client.get(again.headers["Location"]))
     assert _changes(app) == before
     assert _appointments(app, started["referral_id"])[0].cancel_reason == "Clinic closed"
     assert post_form(client, "/appointments/999999/outcome", {"outcome": "attended", "version": "1"}
@@ -434,9 +415,9 @@ def _past_contact(client, referral_id: int, **overrides) -> dict:
 
 def test_only_clinicians_are_offered_record_a_past_contact(client, login_as, accepted):
     login_as("booking")
-    assert "Record a past contact" not in _text(client.get(f"/appointments/referrals/{accepted}"))
+    assert "Record a past contact" not in page_text(client.get(f"/appointments/referrals/{accepted}"))
     login_as("clinician", "past.clinician")
-    page = _text(client.get(f"/appointments/referrals/{accepted}"))
+    page = page_text(client.get(f"/appointments/referrals/{accepted}"))
     assert f'href="/appointments/referrals/{accepted}/past-contact"' in page
 
 
@@ -444,17 +425,17 @@ def test_a_clinician_records_a_past_contact_marked_retrospective(app, client, lo
     user_id = login_as("clinician")
     response = post_form(client, f"/appointments/referrals/{accepted}/past-contact", _past_contact(client, accepted))
     assert response.status_code == 303
-    assert "Past contact recorded." in _text(client.get(response.headers["Location"]))
+    assert "Past contact recorded." in page_text(client.get(response.headers["Location"]))
     [appointment] = _appointments(app, accepted)
     assert (appointment.status, appointment.first_contact, appointment.booked_by) == ("attended", True, user_id)
-    referral = _referral(app, accepted)
+    referral = stored_row(app, Referral, accepted)
     assert (referral.state, referral.first_contact_at) == ("in_treatment", appointment.starts_at)
     assert referral.first_contact_at >= referral.received_at, "the wait is never negative"
     for action in ("appointment.booked", "appointment.attended"):
         [event] = events(app, action)
         data = json.loads(event.data)
         assert (data["retrospective"], data["reason"]) == (True, "Seen at the drop-in clinic")
-    timeline = _text(client.get(f"/referrals/{accepted}"))
+    timeline = page_text(client.get(f"/referrals/{accepted}"))
     timeline = timeline[timeline.index("Timeline"):]
     assert "retrospective" in timeline.lower()
     assert "Seen at the drop-in clinic" in timeline
@@ -472,7 +453,7 @@ def test_a_past_contact_without_a_reason_or_at_the_wrong_time_saves_nothing(app,
     before = _changes(app)
     response = post_form(client, f"/appointments/referrals/{accepted}/past-contact", data)
     assert response.status_code == 400
-    body = _text(response)
+    body = page_text(response)
     assert f'href="#{field}"' in body
     assert message in body
     assert _changes(app) == before

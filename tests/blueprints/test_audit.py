@@ -2,7 +2,6 @@
 record's page (banner, checklist, timeline) and its finding form (errors, revisions, the stale-page conflict),
 escaping, and the summary with its CSV."""
 import csv
-import html
 import io
 import re
 from datetime import UTC, datetime, timedelta
@@ -25,13 +24,14 @@ from tests.blueprints.pages import (
     events,
     field_names,
     miss,
+    page_text,
     propose_rejection,
     record_adjustment,
-    staff,
+    shown_again,
     version_in,
 )
 from tests.conftest import post_form
-from tests.factories import make_referral
+from tests.factories import make_referral, staff
 
 JUNE = "2026-06"
 ASKED = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
@@ -44,10 +44,6 @@ FINDING = {"item_within_24_hours": "compliant", "item_escalated": "not_applicabl
            "note": "", "version": ""}
 FINDING_FIELDS = {"item_within_24_hours", "item_escalated", "item_resolved", "note", "version", "csrf_token"}
 SCRIPT_NOTE = '<script>alert("audit")</script> & <b>bold</b>'
-
-
-def _text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
 
 
 def _population(app, n: int = 3, **intake) -> list[int]:
@@ -145,7 +141,7 @@ def test_an_unknown_sample_or_position_is_not_found(client, login_as, sample_id)
 
 def test_the_new_sample_form_offers_a_seed(client, login_as, population):
     login_as("auditor")
-    page = _text(client.get("/audit/samples/new"))
+    page = page_text(client.get("/audit/samples/new"))
     assert "<h1>Draw an audit sample</h1>" in page
     assert field_names(page) >= SAMPLE_FIELDS
     seed = int(page.split('name="seed"')[1].split('value="')[1].split('"')[0])
@@ -163,7 +159,7 @@ def test_drawing_a_sample_redirects_to_it(app, client, login_as, population):
         assert (sample.taken, sample.population, sample.size, sample.seed, sample.drawn_by) == (2, 3, 2, 4242,
                                                                                                 user_id)
     assert response.headers["Location"] == f"/audit/samples/{sample.id}"
-    page = _text(client.get(response.headers["Location"]))
+    page = page_text(client.get(response.headers["Location"]))
     assert "Sample drawn: 2 of 3 records." in page
     assert "Fewer records matched" not in page
     assert f"<h1>Audit sample {sample.id}: Clarification requests</h1>" in page
@@ -176,7 +172,7 @@ def test_a_size_larger_than_the_population_takes_them_all_and_says_so(app, clien
     login_as("auditor")
     response = post_form(client, "/audit/samples/new", SAMPLE_FORM)  # size 10, three match
     assert response.status_code == 303
-    page = _text(client.get(response.headers["Location"]))
+    page = page_text(client.get(response.headers["Location"]))
     assert "Sample drawn: 3 of 3 records. Fewer records matched than the size asked for, so all of them were taken." \
         in page
     assert "3 taken of 3 that matched (all of them: fewer matched than asked for)" in page
@@ -205,7 +201,7 @@ def test_a_stratified_filtered_sample_from_the_form(app, client, login_as):
                                                         "allocation": "proportional", "size": "4",
                                                         "pathway": "msk"})
     assert response.status_code == 303
-    page = _text(client.get(response.headers["Location"]))
+    page = page_text(client.get(response.headers["Location"]))
     assert "Sample drawn: 4 of 5 records." in page
     assert "Flag: Housing instability: false" in page
     assert "IMD quintile, proportional allocation" in page
@@ -240,19 +236,14 @@ def test_a_bad_sample_form_is_shown_again_with_its_error_and_nothing_is_saved(ap
     login_as("auditor")
     before = _saved(app)
     response = post_form(client, "/audit/samples/new", {**SAMPLE_FORM, **changes})
-    assert response.status_code == 400
-    page = _text(response)
-    assert "There is a problem" in page
-    assert message in page
-    assert f'href="#{field}"' in page
-    assert broken_summary_links(page) == []
+    page = shown_again(response, field, message)
     assert field_names(page) >= SAMPLE_FIELDS, "the form is shown again"
     assert _saved(app) == before
 
 
 def test_a_bad_sample_form_keeps_what_was_typed(client, login_as, population):
     login_as("auditor")
-    page = _text(post_form(client, "/audit/samples/new", {**SAMPLE_FORM, "size": "0", "seed": "987654"}))
+    page = page_text(post_form(client, "/audit/samples/new", {**SAMPLE_FORM, "size": "0", "seed": "987654"}))
     assert 'value="987654"' in page
     assert f'value="{JUNE}"' in page
     assert re.search(r'<option value="clarification" selected\s*>', page)
@@ -260,7 +251,7 @@ def test_a_bad_sample_form_keeps_what_was_typed(client, login_as, population):
 
 def test_the_list_shows_each_sample(client, login_as, sample_id):
     login_as("auditor")
-    page = _text(client.get("/audit/samples"))
+    page = page_text(client.get("/audit/samples"))
     assert f'href="/audit/samples/{sample_id}"' in page
     assert "3 of 3" in page
 
@@ -271,7 +262,7 @@ def test_the_record_page_shows_the_banner_the_checklist_and_the_timeline(client,
     login_as("auditor")
     response = client.get(f"/audit/samples/{sample_id}/records/1")
     assert response.status_code == 200
-    page = _text(response)
+    page = page_text(response)
     banner = page[page.index('aria-label="Patient details"'):page.index("</section>")]
     assert "Audited SAMPLETON" in banner
     assert "NHS number" in banner
@@ -321,7 +312,7 @@ def test_each_record_types_page_shows_the_record_and_its_checklist(app, client, 
     login_as("auditor")
     response = client.get(f"/audit/samples/{sample_id}/records/1")
     assert response.status_code == 200
-    page = _text(response)
+    page = page_text(response)
     assert patient in page[page.index('aria-label="Patient details"'):page.index("</section>")]
     assert f"record 1 of 1: {audit_sampling.RECORD_TYPES[record_type]}</h1>" in page
     for text in shown:
@@ -336,7 +327,7 @@ def test_a_sample_that_matches_nothing(client, login_as):
     login_as("auditor")
     response = post_form(client, "/audit/samples/new", SAMPLE_FORM)
     assert response.status_code == 303
-    page = _text(client.get(response.headers["Location"]))
+    page = page_text(client.get(response.headers["Location"]))
     assert "Sample drawn: 0 of 0 records. Fewer records matched" in page
     assert "Records in draw order" not in page
     assert client.get(f"{response.headers['Location']}/records/1").status_code == 404
@@ -348,7 +339,7 @@ def test_recording_a_finding_moves_to_the_next_record_then_the_summary(app, clie
     response = post_form(client, f"/audit/samples/{sample_id}/records/1", FINDING)
     assert response.status_code == 303
     assert response.headers["Location"] == f"/audit/samples/{sample_id}/records/2"
-    assert "Finding recorded." in _text(client.get(response.headers["Location"]))
+    assert "Finding recorded." in page_text(client.get(response.headers["Location"]))
     last = post_form(client, f"/audit/samples/{sample_id}/records/3", FINDING)
     assert last.headers["Location"] == f"/audit/samples/{sample_id}/summary"
     with app.app_context():
@@ -357,7 +348,7 @@ def test_recording_a_finding_moves_to_the_next_record_then_the_summary(app, clie
         assert (finding.version, finding.recorded_by, finding.note) == (1, user_id, None)
         assert {a.item: a.answer for a in finding.answers} == {
             "within_24_hours": "compliant", "escalated": "not_applicable", "resolved": "partly"}
-    page = _text(client.get(f"/audit/samples/{sample_id}"))
+    page = page_text(client.get(f"/audit/samples/{sample_id}"))
     assert re.search(r"<dt[^>]*>\s*Judged\s*</dt>\s*<dd[^>]*>\s*2 of 3\s*</dd>", page)
     assert "2 of 3" in page
 
@@ -369,7 +360,7 @@ def test_a_finding_with_a_missing_answer_is_refused_and_nothing_saved(app, clien
     data = {k: v for k, v in FINDING.items() if k != missing}
     response = post_form(client, f"/audit/samples/{sample_id}/records/1", {**data, "note": "Kept when refused"})
     assert response.status_code == 400
-    page = _text(response)
+    page = page_text(response)
     assert "There is a problem" in page
     assert "Choose an answer for this item" in page
     assert f'href="#{missing}"' in page
@@ -384,7 +375,7 @@ def test_a_finding_with_no_answers_names_every_item(app, client, login_as, sampl
     before = _saved(app)
     response = post_form(client, f"/audit/samples/{sample_id}/records/1", {"note": "", "version": ""})
     assert response.status_code == 400
-    page = _text(response)
+    page = page_text(response)
     for item in QUESTIONS:
         assert f'href="#item_{item}"' in page
     assert _saved(app) == before
@@ -395,14 +386,14 @@ def test_an_answer_off_the_scale_is_refused(app, client, login_as, sample_id):
     before = _saved(app)
     response = post_form(client, f"/audit/samples/{sample_id}/records/1", {**FINDING, "item_resolved": "yes"})
     assert response.status_code == 400
-    assert 'href="#item_resolved"' in _text(response)
+    assert 'href="#item_resolved"' in page_text(response)
     assert _saved(app) == before
 
 
 def test_a_revision_needs_a_reason_and_keeps_the_old_version(app, client, login_as, sample_id):
     login_as("auditor")
     assert post_form(client, f"/audit/samples/{sample_id}/records/1", FINDING).status_code == 303
-    page = _text(client.get(f"/audit/samples/{sample_id}/records/1"))
+    page = page_text(client.get(f"/audit/samples/{sample_id}/records/1"))
     assert "Revise the finding" in page
     assert "Version 1 recorded" in page
     assert "reason" in field_names(page)
@@ -413,15 +404,15 @@ def test_a_revision_needs_a_reason_and_keeps_the_old_version(app, client, login_
     refused = post_form(client, f"/audit/samples/{sample_id}/records/1",
                         {**FINDING, "item_resolved": "compliant", "version": "1", "reason": "  "})
     assert refused.status_code == 400
-    assert "Give the reason for revising the finding" in _text(refused)
-    assert broken_summary_links(_text(refused)) == []
+    assert "Give the reason for revising the finding" in page_text(refused)
+    assert broken_summary_links(page_text(refused)) == []
     assert _saved(app) == before
 
     revised = post_form(client, f"/audit/samples/{sample_id}/records/1",
                         {**FINDING, "item_resolved": "compliant", "version": "1",
                          "reason": "The answer was filed under another referral"})
     assert revised.status_code == 303
-    page = _text(client.get(f"/audit/samples/{sample_id}/records/1"))
+    page = page_text(client.get(f"/audit/samples/{sample_id}/records/1"))
     assert "Version 2 recorded" in page
     assert "<h2>Earlier versions</h2>" in page
     assert "Version 1, " in page
@@ -434,13 +425,13 @@ def test_a_revision_needs_a_reason_and_keeps_the_old_version(app, client, login_
 
 def test_a_finding_from_a_stale_page_is_a_conflict_and_saves_nothing(app, client, login_as, sample_id):
     login_as("auditor")
-    seen = version_in(_text(client.get(f"/audit/samples/{sample_id}/records/1")))
+    seen = version_in(page_text(client.get(f"/audit/samples/{sample_id}/records/1")))
     _judge(app, sample_id, 1, {"within_24_hours": "not_compliant", "escalated": "compliant",
                                "resolved": "compliant"})  # another auditor saves first
     before = _saved(app)
     response = post_form(client, f"/audit/samples/{sample_id}/records/1", {**FINDING, "version": seen})
     assert response.status_code == 409
-    page = _text(response)
+    page = page_text(response)
     assert "This finding changed while you were working on it" in page
     assert "Nothing was saved" in page
     assert f'href="/audit/samples/{sample_id}/records/1"' in page
@@ -455,7 +446,7 @@ def test_a_finding_from_a_stale_page_is_a_conflict_and_saves_nothing(app, client
 def test_a_revision_of_an_old_version_is_a_conflict(app, client, login_as, sample_id):
     login_as("auditor")
     _judge(app, sample_id, 1, dict.fromkeys(QUESTIONS, "compliant"))
-    seen = version_in(_text(client.get(f"/audit/samples/{sample_id}/records/1")))
+    seen = version_in(page_text(client.get(f"/audit/samples/{sample_id}/records/1")))
     assert seen == "1"
     _judge(app, sample_id, 1, dict.fromkeys(QUESTIONS, "partly"), reason="Rechecked", seen=1)
     before = _saved(app)
@@ -516,7 +507,7 @@ def test_the_summary_shows_each_items_rate_and_interval(app, client, login_as, s
     _judge(app, sample_id, 3, {"within_24_hours": "compliant", "escalated": "not_applicable",
                                "resolved": "not_applicable"})
     login_as("auditor")
-    page = _text(client.get(f"/audit/samples/{sample_id}/summary"))
+    page = page_text(client.get(f"/audit/samples/{sample_id}/summary"))
     assert f"<h1>Audit sample {sample_id}: summary</h1>" in page
     assert "3 of 3 records judged." in page
     lower, upper = wilson_ci(2, 3)
@@ -530,7 +521,7 @@ def test_the_summary_shows_each_items_rate_and_interval(app, client, login_as, s
 
 def test_the_summary_of_an_unjudged_sample(client, login_as, sample_id):
     login_as("auditor")
-    page = _text(client.get(f"/audit/samples/{sample_id}/summary"))
+    page = page_text(client.get(f"/audit/samples/{sample_id}/summary"))
     assert "0 of 3 records judged." in page
     assert page.count("No judged records") == len(QUESTIONS)
 
@@ -542,7 +533,7 @@ def test_a_stratified_summary_has_a_table_per_stratum(app, client, login_as):
     for position in range(1, 5):
         _judge(app, sample_id, position, dict.fromkeys(QUESTIONS, "compliant" if position <= 2 else "partly"))
     login_as("auditor")
-    page = _text(client.get(f"/audit/samples/{sample_id}/summary"))
+    page = page_text(client.get(f"/audit/samples/{sample_id}/summary"))
     assert "Compliance per checklist item and imd quintile" in page
     strata = page[page.index("Compliance per checklist item and imd quintile"):]
     lower, _upper = wilson_ci(2, 2)
@@ -575,7 +566,7 @@ def test_the_summary_lists_each_records_current_finding_for_the_printed_report(a
     _judge(app, sample_id, 1, first)
     _judge(app, sample_id, 1, {**first, "escalated": "not_compliant"}, reason="Escalation was late", seen=1)
     login_as("auditor")
-    page = _text(client.get(f"/audit/samples/{sample_id}/summary"))
+    page = page_text(client.get(f"/audit/samples/{sample_id}/summary"))
     table = page[page.index("<h2>Findings by record</h2>"):]
     rows = table.split("<tr class=\"nhsuk-table__row\">")[2:]  # after the header row
     assert "Escalated when overdue: not compliant" in rows[0]

@@ -12,10 +12,9 @@ from inclusive_access.domain.actors import SYSTEM
 from inclusive_access.extensions import db
 from inclusive_access.models import Event
 from inclusive_access.template_filters import london
-from tests.blueprints.pages import staff
 from tests.conftest import post_form
 from tests.domain.test_events import forge, unprotect
-from tests.factories import make_referral
+from tests.factories import make_referral, staff
 
 
 @pytest.fixture

@@ -1,6 +1,5 @@
 """Clarification pages: the worklist (overdue first, escalated after the sweep), contact attempts, and closing with an
 answer or a documented reason, which returns the referral to the top of triage."""
-import html
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -11,20 +10,11 @@ from sqlalchemy import select
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import Clarification, ContactAttempt, Event, Referral
-from tests.blueprints.pages import ask, count, events, field_names, staff, version_in
+from tests.blueprints.pages import ask, count, events, field_names, page_text, row_naming, shown_again, version_in
 from tests.conftest import post_form
-from tests.factories import make_referral
+from tests.factories import make_referral, staff
 
 TEN_MB = "x" * (10 * 1024 * 1024)
-
-
-def _text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
-
-
-def _row(body: str, name: str) -> str:
-    start = body.rindex("<tr", 0, body.index(name))
-    return body[start:body.index("</tr>", start)]
 
 
 def _received(hours_ago: float) -> str:
@@ -68,21 +58,21 @@ def asked(app):
 def test_the_worklist_shows_overdue_first_by_due_time_escalated_after_the_sweep(app, client, login_as):
     late = _ask(app, "Latereply", hours_ago=30)  # due 6 hours ago
     login_as("booking")
-    assert "Escalated" not in _row(_text(client.get("/clarifications/")), "Latereply"), "not until the sweep"
+    assert "Escalated" not in row_naming(page_text(client.get("/clarifications/")), "Latereply"), "not until the sweep"
 
     assert "Escalated 1 overdue clarification." in _sweep(app)
     _ask(app, "Olderunswept", hours_ago=48)  # due a day ago, but asked after the sweep ran
     _ask(app, "Freshask")
     response = client.get("/clarifications/")
     assert response.status_code == 200
-    body = _text(response)
+    body = page_text(response)
     names = ["Olderunswept", "Latereply", "Freshask"]
     assert sorted(names, key=body.index) == names, "overdue first, by due time, escalated or not yet swept"
     assert "3 open clarifications." in body
     fresh_band = "Due today (1)" if "Due today (1)" in body else "Due later (1)"  # due 24 h from the real clock
     assert body.index("Overdue (2)") < body.index("Olderunswept") < body.index("Latereply") < body.index(
         fresh_band) < body.index("Freshask"), "a heading and count per band"
-    rows = {name: _row(body, name) for name in names}
+    rows = {name: row_naming(body, name) for name in names}
     assert "Escalated" in rows["Latereply"]
     assert "Escalated" not in rows["Olderunswept"]
     assert "Escalated" not in rows["Freshask"]
@@ -112,7 +102,7 @@ def test_the_clarification_page_shows_the_banner_and_both_forms(client, login_as
     login_as("booking")
     response = client.get(f"/clarifications/{asked['clarification_id']}")
     assert response.status_code == 200
-    body = _text(response)
+    body = page_text(response)
     assert "Askedfor SAMPLETON" in body[body.index('aria-label="Patient details"'):body.index("<h1>")]
     assert "Which knee for Askedfor?" in body
     assert "No attempts recorded yet." in body
@@ -131,7 +121,7 @@ def test_a_contact_attempt_is_logged(app, client, login_as, asked):
                                                      "note": "Left a voicemail"})
     assert response.status_code == 303
     assert response.headers["Location"] == url
-    page = _text(client.get(url))
+    page = page_text(client.get(url))
     assert "Contact attempt recorded." in page
     assert "Telephone, not reached (Left a voicemail)" in page
     with app.app_context():
@@ -141,7 +131,7 @@ def test_a_contact_attempt_is_logged(app, client, login_as, asked):
     [logged] = events(app, "clarification.contact_attempted")
     assert (logged.actor_id, logged.referral_id) == (user_id, asked["referral_id"])
     assert json.loads(logged.data)["note"] == "Left a voicemail"
-    row = _row(_text(client.get("/clarifications/")), "Askedfor")
+    row = row_naming(page_text(client.get("/clarifications/")), "Askedfor")
     assert 'Attempts </span><div class="app-table-value">1</div>' in row, "the worklist counts the attempts"
     assert _state(app, asked)[0][0] is None, "an attempt does not close it"
 
@@ -158,12 +148,7 @@ def test_a_bad_attempt_is_shown_again_and_nothing_is_saved(app, client, login_as
     login_as("clinician")
     before = _state(app, asked)
     response = post_form(client, f"/clarifications/{asked['clarification_id']}/attempts", data)
-    assert response.status_code == 400
-    body = _text(response)
-    assert "There is a problem" in body
-    assert f'href="#{field}"' in body
-    error = body.index(f'id="{field}-error"')
-    assert message in body[error:error + 400], "the message sits next to the field"
+    shown_again(response, field, message)
     assert _state(app, asked) == before
 
 
@@ -185,7 +170,7 @@ def test_closing_needs_an_answer_or_a_reason_and_a_failed_close_changes_nothing(
     before = _state(app, asked)
     response = post_form(client, f"/clarifications/{asked['clarification_id']}/close", {"version": "1", **data})
     assert response.status_code == status
-    body = _text(response)
+    body = page_text(response)
     assert message in body
     if field:
         assert "There is a problem" in body
@@ -207,11 +192,11 @@ def test_an_answer_returns_the_referral_to_the_top_of_triage(app, client, login_
                          {"response": "The left knee, since March", "close_reason": "", "version": "1"})
     assert response.status_code == 303
     assert response.headers["Location"] == "/triage/"
-    body = _text(client.get("/triage/"))
+    body = page_text(client.get("/triage/"))
     assert "Clarification closed; the referral is back at the top of the triage worklist." in body
     assert body.index("Askedfor") < body.index("Longoverdue"), "above even a long-overdue flagged referral"
-    assert "Back from clarification" in _row(body, "Askedfor")
-    assert "Back from clarification" not in _row(body, "Longoverdue")
+    assert "Back from clarification" in row_naming(body, "Askedfor")
+    assert "Back from clarification" not in row_naming(body, "Longoverdue")
 
     (closed_at, answer, reason, version), referral, _attempts, _events = _state(app, asked)
     assert closed_at is not None
@@ -221,14 +206,14 @@ def test_an_answer_returns_the_referral_to_the_top_of_triage(app, client, login_
     assert (answered.actor_id, answered.referral_id) == (user_id, asked["referral_id"])
     assert json.loads(answered.data)["response"] == "The left knee, since March"
 
-    page = _text(client.get(f"/clarifications/{asked['clarification_id']}"))
+    page = page_text(client.get(f"/clarifications/{asked['clarification_id']}"))
     assert "Answer: The left knee, since March" in page
     assert 'action="/clarifications/' not in page, "a closed clarification offers no forms"
     assert "Askedfor" not in client.get("/clarifications/").get_data(as_text=True)
     again = post_form(client, f"/clarifications/{asked['clarification_id']}/close",
                       {"response": "Second answer", "version": "2"})
     assert again.status_code == 400
-    assert "This clarification is already closed" in _text(again)
+    assert "This clarification is already closed" in page_text(again)
     assert len(events(app, "clarification.answered")) == 1
 
 
@@ -236,7 +221,7 @@ def test_an_answered_clarification_is_not_shown_overdue(app, client, login_as, a
     login_as("booking")
     post_form(client, f"/clarifications/{asked['clarification_id']}/close",
               {"response": "The left knee, since March", "close_reason": "", "version": "1"})
-    row = _row(_text(client.get("/triage/")), "Askedfor")
+    row = row_naming(page_text(client.get("/triage/")), "Askedfor")
     assert "due now" in row
     assert "overdue" not in row
 

@@ -2,7 +2,6 @@
 submit, bad input), the senior's queue (page or htmx fragment), the review page (banner, lost-contact prompt, what
 blocks a discharge), the decisions (approve, four eyes, continue, the safeguarding route, an open concern), bad
 decisions, and who may reach each page."""
-import html
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -18,18 +17,22 @@ from inclusive_access.models import Event, Referral, SafeguardingConcern, Senior
 from tests.blueprints.pages import (
     accept,
     assert_security_headers,
-    book,
     broken_summary_links,
     count,
     events,
     field_names,
     miss,
+    open_page,
+    page_text,
+    patient_banner,
+    row_naming,
+    shown_again,
     sign_in,
-    staff,
+    stored_row,
     version_in,
 )
 from tests.conftest import post_form
-from tests.factories import make_referral, make_user
+from tests.factories import book, make_referral, make_user, staff
 
 TEN_MB = "x" * (10 * 1024 * 1024)
 HTMX = {"HX-Request": "true"}
@@ -39,20 +42,6 @@ CONCERN_OPEN = "A safeguarding concern is open: close it first, or record why di
 FOUR_EYES = "You asked for this: another senior must approve it."
 NOT_WHILE_CHECK_OPEN = "Complete the barrier check for the missed appointment before asking for discharge"
 ROLES_REFUSED = ("auditor", "manager", "booking", "clinician")
-
-
-def _text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
-
-
-def _row(body: str, name: str) -> str:
-    """The table row that names `name`."""
-    start = body.rindex("<tr", 0, body.index(name))
-    return body[start:body.index("</tr>", start)]
-
-
-def _banner(body: str) -> str:
-    return body[body.index('aria-label="Patient details"'):body.index("</section>", body.index("Patient details"))]
 
 
 def _hidden(body: str, name: str) -> str:
@@ -86,20 +75,6 @@ def _request(app, referral_id: int, by: int | None = None, reason: str = "treatm
         review = discharge.request_discharge(db.session, actor, referral, referral.version, reason, text, now=now)
         db.session.commit()
         return review.id
-
-
-def _referral(app, referral_id: int) -> Referral:
-    with app.app_context():
-        referral = db.session.get(Referral, referral_id)
-        db.session.expunge(referral)
-        return referral
-
-
-def _review(app, review_id: int) -> SeniorReview:
-    with app.app_context():
-        review = db.session.get(SeniorReview, review_id)
-        db.session.expunge(review)
-        return review
 
 
 def _saved(app, referral_id: int) -> tuple:
@@ -145,15 +120,12 @@ def requested(app) -> dict:
 
 def test_the_request_form_shows_the_dna_history_and_the_open_barrier_check(app, client, login_as, missed):
     login_as("clinician")
-    response = client.get(f"/discharge/referrals/{missed['referral_id']}/request")
-    assert response.status_code == 200
-    assert_security_headers(response, patient_data=True)
-    body = _text(response)
-    assert "Missed SAMPLETON" in _banner(body)
+    body = open_page(client, f"/discharge/referrals/{missed['referral_id']}/request", patient_data=True)
+    assert "Missed SAMPLETON" in patient_banner(body)
     assert "<h1>Request discharge: Musculoskeletal (MSK)</h1>" in body
     assert "you cannot approve your own request" in body
     history = body[body.index("<h2>Appointments and missed appointments</h2>"):body.index("</table>")]
-    row = _row(history, "Telephone")
+    row = row_naming(history, "Telephone")
     assert "Did not attend" in row
     assert f'href="/barrier-checks/{missed["check_id"]}">Open' in row
     assert "No contact attempts" in row
@@ -161,7 +133,7 @@ def test_the_request_form_shows_the_dna_history_and_the_open_barrier_check(app, 
     assert f'href="/barrier-checks/{missed["check_id"]}">barrier check</a> is still open' in callout
     assert "A request for non-attendance waits until it is complete." in callout
     assert {"reason", "reason_text", "submission_token", "version", "csrf_token"} <= field_names(body)
-    assert version_in(body) == str(_referral(app, missed["referral_id"]).version)
+    assert version_in(body) == str(stored_row(app, Referral, missed["referral_id"]).version)
     assert re.fullmatch(r"[A-Za-z0-9_-]{20,64}", _hidden(body, "submission_token"))
     for code in ("treatment_complete", "patient_choice", "moved_away", "non_attendance", "other"):
         assert f'value="{code}"' in body
@@ -174,7 +146,7 @@ def test_the_request_form_without_appointments_says_so(app, client, login_as):
         db.session.commit()
         referral_id = referral.id
     login_as("senior")
-    body = _text(client.get(f"/discharge/referrals/{referral_id}/request"))
+    body = page_text(client.get(f"/discharge/referrals/{referral_id}/request"))
     assert "No appointments on this referral." in body
     assert "Barrier check open" not in body
 
@@ -189,7 +161,7 @@ def _request_form(client, referral_id: int, **data) -> dict:
 def test_a_clinician_requests_discharge(app, client, login_as):
     referral_id = _treated(app)
     user_id = login_as("clinician")
-    before = _referral(app, referral_id)
+    before = stored_row(app, Referral, referral_id)
     response = post_form(client, f"/discharge/referrals/{referral_id}/request", _request_form(client, referral_id))
     assert response.status_code == 303
     assert response.headers["Location"] == f"/referrals/{referral_id}"
@@ -199,12 +171,12 @@ def test_a_clinician_requests_discharge(app, client, login_as):
                 review.decided_at) == (referral_id, "discharge", "treatment_complete",
                                        "Goals met and agreed with the patient", user_id, None)
         review_id = review.id
-    page = _text(client.get(response.headers["Location"]))
+    page = page_text(client.get(response.headers["Location"]))
     assert f"Discharge requested: a senior will review it (review {review_id})." in page
     assert "Waiting for senior review:</strong> Discharge request" in page
     assert "Open the review" not in page, "a clinician does not decide"
     assert 'href="/discharge/referrals/' not in page, "no second request while one waits"
-    referral = _referral(app, referral_id)
+    referral = stored_row(app, Referral, referral_id)
     assert (referral.state, referral.version) == ("discharge_review", before.version + 1)
     [event] = events(app, "discharge.requested")
     assert (event.actor_id, event.referral_id, event.entity_type, event.entity_id) == (
@@ -225,9 +197,9 @@ def test_a_second_submit_of_the_same_request_makes_one_review(app, client, login
     assert _saved(app, referral_id) == saved
     # The double click is the same request, already sent: the user lands on the referral, told so (as the other
     # one-time-token forms do), not on a conflict page about their own first click.
-    assert second.status_code == 303, _text(second)[:2000]
+    assert second.status_code == 303, page_text(second)[:2000]
     assert second.headers["Location"] == f"/referrals/{referral_id}"
-    assert "This request was already sent to a senior." in _text(client.get(second.headers["Location"]))
+    assert "This request was already sent to a senior." in page_text(client.get(second.headers["Location"]))
 
 
 #: case -> (form data over a valid request, field whose error is shown, message)
@@ -251,15 +223,7 @@ def test_a_bad_request_is_shown_again_and_nothing_is_saved(app, client, login_as
     data = {k: v for k, v in {**_request_form(client, referral_id), **changes}.items() if v is not None}
     before = _saved(app, referral_id)
     response = post_form(client, f"/discharge/referrals/{referral_id}/request", data)
-    assert response.status_code == 400
-    body = _text(response)
-    assert broken_summary_links(body) == []
-    assert "There is a problem" in body
-    assert f'href="#{field}"' in body, "the summary links to the field"
-    if field != "version":
-        error = body.index(f'id="{field}-error"')
-        assert message in body[error:error + 400], "the message sits next to the field"
-    assert message in body
+    body = shown_again(response, field, message)
     assert "Appointments and missed appointments" in body, "the page is shown whole again"
     assert _saved(app, referral_id) == before
     assert count(app, SeniorReview) == 0
@@ -273,13 +237,13 @@ def test_non_attendance_is_refused_while_a_barrier_check_is_open(app, client, lo
                          _request_form(client, referral_id, reason="non_attendance",
                                        reason_text="Missed the first appointment"))
     assert response.status_code == 400
-    body = _text(response)
+    body = page_text(response)
     error = body.index('id="reason-error"')
     assert NOT_WHILE_CHECK_OPEN in body[error:error + 400]
     assert re.search(r'value="non_attendance"[^>]*checked|checked[^>]*value="non_attendance"', body), "kept"
     assert "Missed the first appointment" in body
     assert _saved(app, referral_id) == before
-    assert _referral(app, referral_id).state == "accepted"
+    assert stored_row(app, Referral, referral_id).state == "accepted"
 
 
 def test_a_request_while_an_appointment_is_booked_is_refused(app, client, login_as):
@@ -294,7 +258,7 @@ def test_a_request_while_an_appointment_is_booked_is_refused(app, client, login_
     before = _saved(app, referral_id)
     response = post_form(client, f"/discharge/referrals/{referral_id}/request", _request_form(client, referral_id))
     assert response.status_code == 400
-    assert "Cancel or record the outcome of the booked appointments first" in _text(response)
+    assert "Cancel or record the outcome of the booked appointments first" in page_text(response)
     assert _saved(app, referral_id) == before
 
 
@@ -306,12 +270,12 @@ def test_a_booking_user_may_not_request_discharge(app, client, login_as):
     response = post_form(client, f"/discharge/referrals/{referral_id}/request",
                          {"reason": "treatment_complete", "reason_text": "Done", "version": "4"})
     assert response.status_code == 403
-    assert _referral(app, referral_id).state == "in_treatment"
+    assert stored_row(app, Referral, referral_id).state == "in_treatment"
     assert count(app, SeniorReview) == 0
     assert [json.loads(e.data)["endpoint"] for e in events(app, "access.denied") if e.actor_id == user_id] == [
         "discharge.request_discharge", "discharge.request_discharge"]
     assert _saved(app, referral_id)[:3] == before[:3]
-    assert "Request discharge" not in _text(client.get(f"/referrals/{referral_id}")), "not offered either"
+    assert "Request discharge" not in page_text(client.get(f"/referrals/{referral_id}")), "not offered either"
 
 
 def test_an_unknown_referral_is_404(client, login_as):
@@ -333,11 +297,11 @@ def test_the_queue_lists_reviews_oldest_first(app, client, login_as):
     response = client.get("/discharge/reviews")
     assert response.status_code == 200
     assert_security_headers(response, patient_data=True)
-    body = _text(response)
+    body = page_text(response)
     assert "<h1>Senior review</h1>" in body
     assert "2 reviews waiting." in body
     assert body.index("Olderreview SAMPLETON") < body.index("Newerreview SAMPLETON"), "oldest first"
-    row = _row(body, "Olderreview SAMPLETON")
+    row = row_naming(body, "Olderreview SAMPLETON")
     assert "Discharge request" in row
     assert "Moved to Cornwall" in row
     assert (now - timedelta(days=2)).astimezone(LONDON).strftime("%d %b %Y") in row, "waiting since, UK date"
@@ -353,7 +317,7 @@ def test_the_queue_fragment_answers_htmx_alone(app, client, login_as, requested)
     response = client.get("/discharge/reviews", headers=HTMX)
     assert response.status_code == 200
     assert "HX-Request" in response.headers.get("Vary", "")
-    part = _text(response)
+    part = page_text(response)
     assert "<html" not in part
     assert "<h1>" not in part
     assert "every 60s" not in part, "the fragment goes inside the poller"
@@ -365,7 +329,7 @@ def test_the_queue_fragment_answers_htmx_alone(app, client, login_as, requested)
 
 def test_an_empty_queue_says_so(client, login_as):
     login_as("senior")
-    body = _text(client.get("/discharge/reviews"))
+    body = page_text(client.get("/discharge/reviews"))
     assert "0 reviews waiting." in body
     assert "<table" not in body
 
@@ -374,11 +338,8 @@ def test_an_empty_queue_says_so(client, login_as):
 
 def test_the_review_page_shows_the_banner_the_request_and_the_form(app, client, login_as, requested):
     login_as("senior")
-    response = client.get(f"/discharge/reviews/{requested['review_id']}")
-    assert response.status_code == 200
-    assert_security_headers(response, patient_data=True)
-    body = _text(response)
-    assert "Treated SAMPLETON" in _banner(body)
+    body = open_page(client, f"/discharge/reviews/{requested['review_id']}", patient_data=True)
+    assert "Treated SAMPLETON" in patient_banner(body)
     assert "<h1>Senior review: Discharge request</h1>" in body
     assert "Treatment complete" in body
     assert "Goals met, agreed with the patient" in body
@@ -391,7 +352,7 @@ def test_the_review_page_shows_the_banner_the_request_and_the_form(app, client, 
     assert {"decision", "rationale", "plan", "return_to", "concern_category", "concern_text", "version",
             "csrf_token"} <= names
     assert "safe_despite_concern" not in names, "asked only while a concern is open"
-    assert version_in(body) == str(_referral(app, requested["referral_id"]).version)
+    assert version_in(body) == str(stored_row(app, Referral, requested["referral_id"]).version)
     assert '<option value="lost_contact" selected' not in body
     assert client.get("/discharge/reviews/999999").status_code == 404
 
@@ -403,7 +364,7 @@ def test_lost_contact_prompts_the_safeguarding_route(app, client, login_as, miss
         assert review.kind == "attendance", "three unreached attempts put it on the list"
         review_id = review.id
     login_as("senior")
-    body = _text(client.get(f"/discharge/reviews/{review_id}"))
+    body = page_text(client.get(f"/discharge/reviews/{review_id}"))
     assert "<h1>Senior review: Missed appointments or not reached</h1>" in body
     callout = body[body.index(LOST_CONTACT):]
     assert "has not been reached after 3 contact attempts" in callout[:600]
@@ -416,7 +377,7 @@ def test_two_unreached_attempts_are_not_lost_contact(app, client, login_as, miss
     _unreached(app, missed["referral_id"], times=2)
     review_id = _request(app, missed["referral_id"], reason="patient_choice", text="Says they feel better")
     login_as("senior")
-    body = _text(client.get(f"/discharge/reviews/{review_id}"))
+    body = page_text(client.get(f"/discharge/reviews/{review_id}"))
     assert LOST_CONTACT not in body
     assert '<option value="lost_contact" selected' not in body
     assert CHECK_OPEN in body
@@ -430,7 +391,7 @@ def test_an_attempt_that_reaches_the_patient_resets_lost_contact(app, client, lo
         db.session.commit()
         review_id = reviews.pending_review(db.session, missed["referral_id"]).id
     login_as("senior")
-    assert LOST_CONTACT not in _text(client.get(f"/discharge/reviews/{review_id}"))
+    assert LOST_CONTACT not in page_text(client.get(f"/discharge/reviews/{review_id}"))
 
 
 # -- decisions -------------------------------------------------------------------------------------------------
@@ -438,7 +399,7 @@ def test_an_attempt_that_reaches_the_patient_resets_lost_contact(app, client, lo
 def _decide(app, client, review_id: int, referral_id: int, **data):
     return post_form(client, f"/discharge/reviews/{review_id}/decision",
                      {"rationale": "Discussed with the patient", "plan": "", "concern_category": "",
-                      "concern_text": "", "version": str(_referral(app, referral_id).version), **data})
+                      "concern_text": "", "version": str(stored_row(app, Referral, referral_id).version), **data})
 
 
 def test_a_senior_approves_another_users_request(app, client, login_as, requested):
@@ -447,50 +408,50 @@ def test_a_senior_approves_another_users_request(app, client, login_as, requeste
     response = _decide(app, client, requested["review_id"], referral_id, decision="approved")
     assert response.status_code == 303
     assert response.headers["Location"] == "/discharge/reviews"
-    queue = _text(client.get("/discharge/reviews"))
+    queue = page_text(client.get("/discharge/reviews"))
     assert "Decision recorded: the referral is now discharged." in queue
     assert "0 reviews waiting." in queue
-    referral = _referral(app, referral_id)
+    referral = stored_row(app, Referral, referral_id)
     assert (referral.state, referral.discharge_reason) == ("discharged", "treatment_complete")
     assert referral.discharged_at is not None
-    review = _review(app, requested["review_id"])
+    review = stored_row(app, SeniorReview, requested["review_id"])
     assert (review.decision, review.decided_by, review.rationale, review.outcome_state) == (
         "approved", senior_id, "Discussed with the patient", "discharged")
     [event] = events(app, "referral.discharged")
     assert (event.actor_id, event.referral_id) == (senior_id, referral_id)
     assert json.loads(event.data)["rationale"] == "Discussed with the patient"
 
-    page = _text(client.get(f"/referrals/{referral_id}"))
+    page = page_text(client.get(f"/referrals/{referral_id}"))
     assert "<strong>Discharged</strong>" in page
     assert "(Treatment complete). This referral is read-only." in page
     assert f'href="/intake/referrals/{referral_id}/re-refer">Re-refer this patient' in page
     assert "Request discharge" not in page
     assert "Raise a safeguarding concern" not in page
     assert "Waiting for senior review" not in page
-    decided = _text(client.get(f"/discharge/reviews/{requested['review_id']}"))
+    decided = page_text(client.get(f"/discharge/reviews/{requested['review_id']}"))
     assert "Approve on " in decided, "a decided review shows the decision"
     assert 'action="/discharge/reviews/' not in decided, "and no form to decide it again"
 
 
 def test_a_decided_review_takes_no_second_decision(app, client, login_as, requested):
     login_as("senior")
-    version = str(_referral(app, requested["referral_id"]).version)
+    version = str(stored_row(app, Referral, requested["referral_id"]).version)
     assert _decide(app, client, requested["review_id"], requested["referral_id"],
                    decision="approved").status_code == 303
     before = _saved(app, requested["referral_id"])
     again = post_form(client, f"/discharge/reviews/{requested['review_id']}/decision",
                       {"decision": "continue", "rationale": "Changed my mind", "plan": "See again", "version":
-                       str(_referral(app, requested["referral_id"]).version)})
+                       str(stored_row(app, Referral, requested["referral_id"]).version)})
     assert again.status_code == 303
     assert again.headers["Location"] == f"/discharge/reviews/{requested['review_id']}"
-    shown = _text(client.get(again.headers["Location"]))
+    shown = page_text(client.get(again.headers["Location"]))
     assert "This review has already been decided." in shown
     assert "Record decision" not in shown, "the decided review shows its decision, not the form"
     assert _saved(app, requested["referral_id"]) == before
     stale = post_form(client, f"/discharge/reviews/{requested['review_id']}/decision",
                       {"decision": "continue", "rationale": "Old tab", "plan": "See again", "version": version})
     assert stale.status_code == 409
-    assert "changed while you were working on it" in _text(stale)
+    assert "changed while you were working on it" in page_text(stale)
     assert _saved(app, requested["referral_id"]) == before
 
 
@@ -504,14 +465,14 @@ def test_four_eyes_the_senior_who_asked_may_not_approve(app, client, login_as):
     before = _saved(app, referral_id)
     response = _decide(app, client, review_id, referral_id, decision="approved")
     assert response.status_code == 400
-    body = _text(response)
+    body = page_text(response)
     assert broken_summary_links(body) == []
     assert "There is a problem" in body
     error = body.index('id="decision-error"')
     assert FOUR_EYES in body[error:error + 400]
     assert _saved(app, referral_id) == before
-    assert _referral(app, referral_id).state == "discharge_review"
-    assert _review(app, review_id).decided_at is None
+    assert stored_row(app, Referral, referral_id).state == "discharge_review"
+    assert stored_row(app, SeniorReview, review_id).decided_at is None
     assert not events(app, "referral.discharged")
 
     # another senior may
@@ -521,8 +482,8 @@ def test_four_eyes_the_senior_who_asked_may_not_approve(app, client, login_as):
     other = app.test_client()
     assert sign_in(other, "second.senior").status_code == 303
     assert _decide(app, other, review_id, referral_id, decision="approved").status_code == 303
-    assert _referral(app, referral_id).state == "discharged"
-    assert _review(app, review_id).decided_by != senior_id
+    assert stored_row(app, Referral, referral_id).state == "discharged"
+    assert stored_row(app, SeniorReview, review_id).decided_by != senior_id
 
 
 @pytest.mark.parametrize(("return_to", "state"), [("treatment", "in_treatment"), ("", "in_treatment")])
@@ -531,8 +492,8 @@ def test_continue_engagement_returns_to_treatment_with_the_plan(app, client, log
     response = _decide(app, client, requested["review_id"], requested["referral_id"], decision="continue",
                        plan="Offer an evening video appointment", return_to=return_to)
     assert response.status_code == 303
-    assert _referral(app, requested["referral_id"]).state == state
-    review = _review(app, requested["review_id"])
+    assert stored_row(app, Referral, requested["referral_id"]).state == state
+    review = stored_row(app, SeniorReview, requested["review_id"])
     assert (review.decision, review.plan, review.decided_by) == (
         "continue", "Offer an evening video appointment", senior_id)
     [event] = events(app, "engagement.continued")
@@ -545,7 +506,7 @@ def test_continue_in_triage_after_first_contact_is_refused(app, client, login_as
     response = _decide(app, client, requested["review_id"], requested["referral_id"], decision="continue",
                        plan="Triage again", return_to="triage")
     assert response.status_code == 400
-    body = _text(response)
+    body = page_text(response)
     message = "This referral has had its first contact: continue treatment"
     assert message in body
     assert _saved(app, requested["referral_id"]) == before
@@ -564,18 +525,18 @@ def test_the_safeguarding_route_raises_a_concern_and_continues(app, client, logi
                        rationale="Possible exploitation by a new partner", concern_category="exploitation_risk",
                        concern_text="Partner answers every call and refuses visits")
     assert response.status_code == 303
-    assert "Decision recorded: the referral is now in treatment." in _text(client.get("/discharge/reviews"))
-    assert _referral(app, referral_id).state == "in_treatment"
+    assert "Decision recorded: the referral is now in treatment." in page_text(client.get("/discharge/reviews"))
+    assert stored_row(app, Referral, referral_id).state == "in_treatment"
     with app.app_context():
         [concern] = db.session.scalars(select(SafeguardingConcern)).all()
         assert (concern.category, concern.concern, concern.status, concern.review_id, concern.raised_by,
                 concern.referral_id) == ("exploitation_risk", "Partner answers every call and refuses visits",
                                          "open", requested["review_id"], senior_id, referral_id)
         concern_id = concern.id
-    assert _review(app, requested["review_id"]).decision == "safeguarding"
+    assert stored_row(app, SeniorReview, requested["review_id"]).decision == "safeguarding"
     assert [e.entity_id for e in events(app, "safeguarding.raised")] == [concern_id]
-    page = _text(client.get(f"/referrals/{referral_id}"))
-    banner = _banner(page)
+    page = page_text(client.get(f"/referrals/{referral_id}"))
+    banner = patient_banner(page)
     assert "Safeguarding concern open" in banner
     assert "Risk of exploitation, raised" in banner
     assert "Safeguarding concerns on this referral" in page
@@ -590,14 +551,14 @@ def test_an_open_concern_blocks_approval_until_the_senior_says_why_it_is_safe(ap
         db.session.commit()
     review_id = _request(app, referral_id)
     login_as("senior")
-    page = _text(client.get(f"/discharge/reviews/{review_id}"))
+    page = page_text(client.get(f"/discharge/reviews/{review_id}"))
     assert CONCERN_OPEN in page[page.index("Before discharge"):]
     assert "safe_despite_concern" in field_names(page)
     assert "Self-neglect</a>, raised" in page
     before = _saved(app, referral_id)
     refused = _decide(app, client, review_id, referral_id, decision="approved")
     assert refused.status_code == 400
-    body = _text(refused)
+    body = page_text(refused)
     error = body.index('id="safe_despite_concern-error"')
     assert CONCERN_OPEN in body[error:error + 400]
     assert _saved(app, referral_id) == before
@@ -609,8 +570,8 @@ def test_an_open_concern_blocks_approval_until_the_senior_says_why_it_is_safe(ap
     response = _decide(app, client, review_id, referral_id, decision="approved",
                        safe_despite_concern="Moved in with daughter; the adult team holds the concern")
     assert response.status_code == 303
-    assert _referral(app, referral_id).state == "discharged"
-    assert _review(app, review_id).safe_despite_concern == \
+    assert stored_row(app, Referral, referral_id).state == "discharged"
+    assert stored_row(app, SeniorReview, review_id).safe_despite_concern == \
         "Moved in with daughter; the adult team holds the concern"
     [event] = events(app, "referral.discharged")
     assert json.loads(event.data)["safe_despite_concern"] == \
@@ -625,7 +586,7 @@ def test_an_open_barrier_check_blocks_approval(app, client, login_as, missed):
     before = _saved(app, missed["referral_id"])
     response = _decide(app, client, review_id, missed["referral_id"], decision="approved")
     assert response.status_code == 400
-    body = _text(response)
+    body = page_text(response)
     assert broken_summary_links(body) == []
     error = body.index('id="decision-error"')
     assert CHECK_OPEN in body[error:error + 400]
@@ -661,18 +622,10 @@ def test_a_bad_decision_is_shown_again_and_nothing_is_saved(app, client, login_a
     login_as("senior")
     before = _saved(app, requested["referral_id"])
     response = _decide(app, client, requested["review_id"], requested["referral_id"], **changes)
-    assert response.status_code == 400
-    body = _text(response)
-    assert broken_summary_links(body) == []
-    assert "There is a problem" in body
-    assert f'href="#{field}"' in body
-    assert message in body
-    if field != "version":
-        error = body.index(f'id="{field}-error"')
-        assert message in body[error:error + 400], "the message sits next to the field"
-    assert "Treated SAMPLETON" in _banner(body)
+    body = shown_again(response, field, message)
+    assert "Treated SAMPLETON" in patient_banner(body)
     assert _saved(app, requested["referral_id"]) == before
-    assert _review(app, requested["review_id"]).decided_at is None
+    assert stored_row(app, SeniorReview, requested["review_id"]).decided_at is None
 
 
 def test_what_was_typed_is_kept_when_the_decision_is_shown_again(app, client, login_as, requested):
@@ -680,7 +633,7 @@ def test_what_was_typed_is_kept_when_the_decision_is_shown_again(app, client, lo
     response = _decide(app, client, requested["review_id"], requested["referral_id"], decision="safeguarding",
                        rationale="Keep this rationale", concern_category="self_neglect", concern_text="")
     assert response.status_code == 400
-    body = _text(response)
+    body = page_text(response)
     assert "Keep this rationale</textarea>" in body
     assert '<option value="self_neglect" selected' in body
     assert re.search(r'value="safeguarding"[^>]*checked|checked[^>]*value="safeguarding"', body)
@@ -697,7 +650,7 @@ def test_only_a_senior_reaches_the_queue_the_review_and_the_decision(app, client
     assert client.get(f"/discharge/reviews/{requested['review_id']}").status_code == 403
     response = post_form(client, f"/discharge/reviews/{requested['review_id']}/decision",
                          {"decision": "approved", "rationale": "Mine to decide",
-                          "version": str(_referral(app, requested["referral_id"]).version)})
+                          "version": str(stored_row(app, Referral, requested["referral_id"]).version)})
     assert response.status_code == 403
     assert _saved(app, requested["referral_id"])[:3] == before[:3]
     denied = [json.loads(e.data)["endpoint"] for e in events(app, "access.denied") if e.actor_id == user_id]
@@ -714,7 +667,7 @@ def test_a_decision_without_the_csrf_token_is_refused(app, client, login_as, req
     before = _saved(app, requested["referral_id"])
     response = client.post(f"/discharge/reviews/{requested['review_id']}/decision",
                            data={"decision": "approved", "rationale": "Forged",
-                                 "version": str(_referral(app, requested["referral_id"]).version)})
+                                 "version": str(stored_row(app, Referral, requested["referral_id"]).version)})
     assert response.status_code == 400
     assert _saved(app, requested["referral_id"]) == before
     request = client.post(f"/discharge/referrals/{_treated(app, 'Forged')}/request",
@@ -732,7 +685,7 @@ def test_a_refused_second_decision_links_its_message_to_something_on_the_page(ap
     again = _decide(app, client, requested["review_id"], requested["referral_id"], decision="continue",
                     plan="See again")
     assert again.status_code == 303
-    body = _text(client.get(again.headers["Location"]))
+    body = page_text(client.get(again.headers["Location"]))
     assert "This review has already been decided." in body
     assert "nhsuk-error-summary" not in body, "a notice, not a summary linking to a form that is not there"
 
@@ -757,7 +710,7 @@ def test_a_referral_on_the_senior_review_list_offers_no_discharge_request_and_sa
         app, client, login_as):
     referral_id = _missed_twice(app)
     login_as("clinician")
-    body = _text(client.get(f"/referrals/{referral_id}"))
+    body = page_text(client.get(f"/referrals/{referral_id}"))
     assert f"/discharge/referrals/{referral_id}/request" not in body
     assert "Waiting for senior review:</strong> Missed appointments or not reached since" in body
 
@@ -765,7 +718,7 @@ def test_a_referral_on_the_senior_review_list_offers_no_discharge_request_and_sa
 def test_the_queue_says_how_many_appointments_were_missed_once(app, client, login_as):
     _missed_twice(app)
     login_as("senior")
-    row = _row(_text(client.get("/discharge/reviews")), "Twice")
+    row = row_naming(page_text(client.get("/discharge/reviews")), "Twice")
     assert "2 missed appointments" in row
     assert "2 missed appointments; 2 missed" not in row
 
@@ -790,6 +743,6 @@ def test_a_senior_reading_their_own_proposal_is_told_what_they_may_still_do(app,
             propose_rejection(db.session, actor_for(db.session.get(User, senior_id)), referral)
             db.session.commit()
             review_id = reviews.pending_review(db.session, referral.id).id
-    body = _text(client.get(f"/discharge/reviews/{review_id}"))
+    body = page_text(client.get(f"/discharge/reviews/{review_id}"))
     assert wording in body
     assert body.count("another senior must") == 1

@@ -22,9 +22,19 @@ from inclusive_access.models import (
     SafeguardingConcern,
 )
 from inclusive_access.template_filters import days_ago
-from tests.blueprints.pages import accept, book, count, events, field_names, miss, staff, version_in
+from tests.blueprints.pages import (
+    accept,
+    count,
+    events,
+    field_names,
+    miss,
+    page_text,
+    row_naming,
+    shown_again,
+    version_in,
+)
 from tests.conftest import post_form
-from tests.factories import make_referral
+from tests.factories import book, make_referral, staff
 
 TEN_MB = "x" * (10 * 1024 * 1024)
 IN_FIVE_DAYS = (date.today() + timedelta(days=5)).isoformat()
@@ -34,16 +44,6 @@ LEFT_ATTEMPT = "Log at least one contact attempt"
 LEFT_SAFEGUARDING = "Answer the safeguarding question (was not brought)"
 LEFT_OUTCOME = "Record the outcome"
 BLOCKED = "Complete the barrier check for the missed appointment before rebooking."
-
-
-def _text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
-
-
-def _row(body: str, name: str) -> str:
-    """The table row that names `name`."""
-    start = body.rindex("<tr", 0, body.index(name))
-    return body[start:body.index("</tr>", start)]
 
 
 def _left(body: str) -> list[str]:
@@ -139,11 +139,11 @@ def test_the_worklist_shows_open_checks_with_days_since_the_dna_and_their_tags(a
     login_as("booking")
     response = client.get("/barrier-checks/")
     assert response.status_code == 200
-    body = _text(response)
+    body = page_text(response)
     assert "<h1>Barrier checks</h1>" in body
     assert "3 open barrier checks." in body
     assert "Completed SAMPLETON" not in body, "a completed check leaves the worklist"
-    rows = {name: _row(body, f"{name} SAMPLETON") for name in ("Plainmissed", "Broughtless", "Unreachable")}
+    rows = {name: row_naming(body, f"{name} SAMPLETON") for name in ("Plainmissed", "Broughtless", "Unreachable")}
     for name, made in (("Plainmissed", plain), ("Broughtless", brought), ("Unreachable", review)):
         assert days_ago(made["missed_at"]) in rows[name], "days since the DNA, counted in calendar days"
     assert plain["missed_at"].astimezone(LONDON).strftime("%d %b %Y") in rows["Plainmissed"]
@@ -159,7 +159,7 @@ def test_the_worklist_shows_open_checks_with_days_since_the_dna_and_their_tags(a
     fragment = client.get("/barrier-checks/", headers=HTMX)
     assert fragment.status_code == 200
     assert "HX-Request" in fragment.headers.get("Vary", "")
-    part = _text(fragment)
+    part = page_text(fragment)
     assert "<html" not in part
     assert "3 open barrier checks." in part
     assert "Broughtless SAMPLETON" in part
@@ -173,13 +173,13 @@ def test_the_worklist_shows_the_patients_adjustments(app, client, login_as, miss
                           db.session.get(Referral, missed["referral_id"]).patient, "timing", "Evening appointments")
         db.session.commit()
     login_as("senior")
-    row = _row(_text(client.get("/barrier-checks/")), "Missed SAMPLETON")
+    row = row_naming(page_text(client.get("/barrier-checks/")), "Missed SAMPLETON")
     assert "RA</span> Timing: Evening appointments" in row
 
 
 def test_an_empty_worklist_says_so(client, login_as):
     login_as("clinician")
-    body = _text(client.get("/barrier-checks/"))
+    body = page_text(client.get("/barrier-checks/"))
     assert "0 open barrier checks." in body
     assert "<table" not in body
 
@@ -190,7 +190,7 @@ def test_the_check_page_shows_the_deadline_and_what_is_left(app, client, login_a
     login_as("clinician")
     response = client.get(missed["url"])
     assert response.status_code == 200
-    body = _text(response)
+    body = page_text(response)
     banner = body[body.index('aria-label="Patient details"'):body.index("<h1>")]
     assert "Missed SAMPLETON" in banner
     assert "<h1>Barrier check after a missed appointment</h1>" in body
@@ -215,7 +215,7 @@ def test_the_check_page_shows_the_deadline_and_what_is_left(app, client, login_a
 
 def test_the_check_page_for_a_patient_not_brought_asks_the_safeguarding_question(client, login_as, not_brought):
     login_as("clinician")
-    body = _text(client.get(not_brought["url"]))
+    body = page_text(client.get(not_brought["url"]))
     assert "(was not brought)" in body
     assert _left(body) == [LEFT_BARRIERS, LEFT_ATTEMPT, LEFT_SAFEGUARDING, LEFT_OUTCOME]
     assert "safeguarding" in field_names(body)
@@ -225,7 +225,7 @@ def test_the_check_page_for_a_patient_not_brought_asks_the_safeguarding_question
 def test_booking_staff_record_barriers_and_attempts_but_leave_the_judgements_to_a_clinician(app, client, login_as,
                                                                                            not_brought):
     login_as("booking")
-    body = _text(client.get(not_brought["url"]))
+    body = page_text(client.get(not_brought["url"]))
     assert _left(body) == [LEFT_BARRIERS, LEFT_ATTEMPT, LEFT_SAFEGUARDING, LEFT_OUTCOME], "they see what is left"
     assert {"barriers", "other_barrier", "method", "reached", "note"} <= field_names(body)
     assert not {"safeguarding", "outcome"} & field_names(body), "no safeguarding answer, no outcome"
@@ -247,13 +247,13 @@ def test_booking_staff_record_barriers_and_attempts_but_leave_the_judgements_to_
     check = _check(app, not_brought["check_id"])
     assert (check.barriers, len(check.attempts), check.safeguarding, check.completed_at) == (
         ["cognition"], 1, None, None)
-    assert _left(_text(client.get(not_brought["url"]))) == [LEFT_SAFEGUARDING, LEFT_OUTCOME]
+    assert _left(page_text(client.get(not_brought["url"]))) == [LEFT_SAFEGUARDING, LEFT_OUTCOME]
 
 
 def test_the_check_page_says_when_the_deadline_has_passed(app, client, login_as):
     late = _make_check(app, "Late", timedelta(days=15))
     login_as("clinician")
-    body = _text(client.get(late["url"]))
+    body = page_text(client.get(late["url"]))
     assert "Not rebooked within 14 days" in body[body.index("Rebook by"):body.index("Status")]
 
 
@@ -266,7 +266,7 @@ def test_saving_barriers_via_htmx_returns_the_section_with_what_is_left(app, cli
                          headers=HTMX)
     assert response.status_code == 200
     assert "HX-Request" in response.headers.get("Vary", "")
-    body = _text(response)
+    body = page_text(response)
     assert "<html" not in body, "a fragment, swapped into the page"
     assert "<h1>" not in body
     assert _left(body) == [LEFT_ATTEMPT, LEFT_OUTCOME], "the barriers are done"
@@ -288,7 +288,7 @@ def test_saving_barriers_with_a_plain_post_redirects_to_the_check(app, client, l
     response = post_form(client, f"{missed['url']}/barriers", {"barriers": "transport_cost", "version": "1"})
     assert response.status_code == 303
     assert response.headers["Location"] == missed["url"]
-    body = _text(client.get(missed["url"]))
+    body = page_text(client.get(missed["url"]))
     assert "Barriers saved." in body
     assert _checked(body, "barriers", "transport_cost")
     assert _left(body) == [LEFT_ATTEMPT, LEFT_OUTCOME]
@@ -298,7 +298,7 @@ def test_saving_barriers_with_a_plain_post_redirects_to_the_check(app, client, l
     again = post_form(client, f"{missed['url']}/barriers", {"version": "2"})
     assert again.status_code == 303
     assert _check(app, missed["check_id"]).barriers == []
-    assert _left(_text(client.get(missed["url"]))) == [LEFT_ATTEMPT, LEFT_OUTCOME]
+    assert _left(page_text(client.get(missed["url"]))) == [LEFT_ATTEMPT, LEFT_OUTCOME]
 
 
 # -- contact attempts ------------------------------------------------------------------------------------------
@@ -308,14 +308,14 @@ def test_logging_attempts_lists_them_and_updates_what_is_left(app, client, login
     first = _attempt(client, missed, method="text", reached="no", note="No reply")
     assert first.status_code == 303
     assert first.headers["Location"] == missed["url"]
-    page = _text(client.get(missed["url"]))
+    page = page_text(client.get(missed["url"]))
     assert "Contact attempt logged." in page
     assert "text, not reached (No reply)" in page
     assert _left(page) == [LEFT_BARRIERS, LEFT_OUTCOME]
 
     second = _attempt(client, missed, headers=HTMX, method="home_visit", reached="yes", note="")
     assert second.status_code == 200
-    part = _text(second)
+    part = page_text(second)
     assert "<html" not in part
     assert "text, not reached (No reply)" in part
     assert "home visit, reached" in part
@@ -333,13 +333,13 @@ def test_three_unreached_attempts_put_the_referral_on_senior_review(app, client,
     for _ in range(2):
         assert _attempt(client, missed, reached="no").status_code == 303
     assert _check(app, missed["check_id"]).referral.senior_review_flagged_at is None
-    assert "Needs senior review" not in _text(client.get("/barrier-checks/"))
+    assert "Needs senior review" not in page_text(client.get("/barrier-checks/"))
     assert _attempt(client, missed, reached="no", headers=HTMX).status_code == 200
     referral = _check(app, missed["check_id"]).referral
     assert referral.senior_review_flagged_at is not None
     assert referral.senior_review_reason == "Not reached after 3 contact attempts"
     assert len(events(app, "referral.senior_review_flagged")) == 1
-    assert "Needs senior review" in _row(_text(client.get("/barrier-checks/")), "Missed SAMPLETON")
+    assert "Needs senior review" in row_naming(page_text(client.get("/barrier-checks/")), "Missed SAMPLETON")
 
 
 # -- completing the check --------------------------------------------------------------------------------------
@@ -348,14 +348,14 @@ def test_completing_with_an_alternative_and_an_adjustment_goes_to_booking(app, c
     user_id = login_as("clinician")
     assert post_form(client, f"{missed['url']}/barriers", {"barriers": "childcare", "version": "1"}).status_code == 303
     assert _attempt(client, missed, reached="yes", note="Childcare in the day").status_code == 303
-    before_left = _left(_text(client.get(missed["url"])))
+    before_left = _left(page_text(client.get(missed["url"])))
     assert before_left == [LEFT_OUTCOME]
     response = _complete(app, client, missed, outcome="alternative_offered", alternative_format="evening",
                          adjustment_category="timing", adjustment_description="Evening appointments (childcare)")
     assert response.status_code == 303
     booking_url = f"/appointments/referrals/{missed['referral_id']}"
     assert response.headers["Location"] == booking_url
-    page = _text(client.get(booking_url))
+    page = page_text(client.get(booking_url))
     assert "Barrier check complete. You can now book the next appointment." in page
     assert "Barrier check open" not in page
     banner = page[page.index('aria-label="Patient details"'):page.index("<h1>")]
@@ -374,14 +374,14 @@ def test_completing_with_an_alternative_and_an_adjustment_goes_to_booking(app, c
     assert json.loads(completed.data)["adjustment_id"] == check.adjustment_id
     assert len(events(app, "adjustment.recorded")) == 1
 
-    shown = _text(client.get(missed["url"]))
+    shown = page_text(client.get(missed["url"]))
     assert "Complete: Alternative format offered, not yet rebooked" in shown
     assert "Alternative offered: Evening slot." in shown
     assert "Barriers: Childcare" in shown
     assert "Adjustment recorded: Timing: Evening appointments (childcare)." in shown
     assert "reached (Childcare in the day)" in shown, "the full record stays readable once complete"
     assert 'id="what-is-left"' not in shown
-    assert "Missed SAMPLETON" not in _text(client.get("/barrier-checks/")), "it leaves the worklist"
+    assert "Missed SAMPLETON" not in page_text(client.get("/barrier-checks/")), "it leaves the worklist"
 
 
 def test_completing_via_htmx_sends_the_browser_to_booking(app, client, login_as, missed):
@@ -399,12 +399,12 @@ def test_rebooking_after_the_check_is_linked_and_meets_the_deadline(app, client,
     data = {**_booking(client, missed["referral_id"]), "starts_at": f"{IN_FIVE_DAYS}T18:30", "format": "clinic",
             "place": "Community Hub", "duration_minutes": "30", "notes": ""}
     response = post_form(client, f"/appointments/referrals/{missed['referral_id']}", data)
-    assert response.status_code == 303, _text(response)[:3000]
+    assert response.status_code == 303, page_text(response)[:3000]
     check = _check(app, missed["check_id"])
     with app.app_context():
         newest = db.session.scalar(select(Appointment.id).order_by(Appointment.id.desc()).limit(1))
     assert check.rebooked_appointment_id == newest
-    body = _text(client.get(missed["url"]))
+    body = page_text(client.get(missed["url"]))
     assert "Rebooked in time" in body[body.index("Rebook by"):body.index("Status")]
 
 
@@ -414,7 +414,7 @@ def test_was_not_brought_cannot_complete_without_the_safeguarding_answer(app, cl
     before = _saved(app, not_brought["check_id"])
     response = _complete(app, client, not_brought, outcome="rebooked")
     assert response.status_code == 400
-    body = _text(response)
+    body = page_text(response)
     assert "There is a problem" in body
     assert 'href="#safeguarding"' in body
     error = body.index('id="safeguarding-error"')
@@ -424,20 +424,20 @@ def test_was_not_brought_cannot_complete_without_the_safeguarding_answer(app, cl
 
     htmx = _complete(app, client, not_brought, headers=HTMX, outcome="rebooked")
     assert htmx.status_code == 200, "htmx swaps only 2xx: the section comes back with its message"
-    assert "Answer the safeguarding question: this patient was not brought" in _text(htmx)
+    assert "Answer the safeguarding question: this patient was not brought" in page_text(htmx)
     assert "HX-Redirect" not in htmx.headers
     assert _saved(app, not_brought["check_id"]) == before
 
     saved = post_form(client, f"{not_brought['url']}/barriers",
                       {"barriers": "cognition", "safeguarding": "follow_up_planned", "version": "1"}, headers=HTMX)
     assert saved.status_code == 200
-    assert LEFT_SAFEGUARDING not in _left(_text(saved))
+    assert LEFT_SAFEGUARDING not in _left(page_text(saved))
     done = _complete(app, client, not_brought, outcome="rebooked")
     assert done.status_code == 303
     check = _check(app, not_brought["check_id"])
     assert (check.safeguarding, check.outcome) == ("follow_up_planned", "rebooked")
     assert json.loads(events(app, "barrier_check.completed")[0].data)["safeguarding"] == "follow_up_planned"
-    listed = _text(client.get(f"/appointments/referrals/{not_brought['referral_id']}"))
+    listed = page_text(client.get(f"/appointments/referrals/{not_brought['referral_id']}"))
     table = listed[listed.index("Booked and past appointments"):listed.index("</table>")]
     assert "Was not brought" in table
 
@@ -450,13 +450,13 @@ def test_answering_concern_raised_raises_it_and_the_senior_review_page_shows_it(
         review_id = reviews.pending_review(db.session, not_brought["referral_id"]).id
         db.session.commit()
     login_as("clinician")
-    assert {"concern_category", "concern_text"} <= field_names(_text(client.get(not_brought["url"])))
+    assert {"concern_category", "concern_text"} <= field_names(page_text(client.get(not_brought["url"])))
     assert _attempt(client, not_brought, reached="yes").status_code == 303
     before = _saved(app, not_brought["check_id"])
     bare = post_form(client, f"{not_brought['url']}/barriers",
                      {"barriers": [], "safeguarding": "concern_raised", "version": "1"})
     assert bare.status_code == 400, "the answer alone is not a concern on the safeguarding route"
-    body = _text(bare)
+    body = page_text(bare)
     error = body.index('id="concern_text-error"')
     assert "Describe the concern" in body[error:error + 300]
     assert (_saved(app, not_brought["check_id"]), count(app, SafeguardingConcern)) == (before, 0)
@@ -465,13 +465,13 @@ def test_answering_concern_raised_raises_it_and_the_senior_review_page_shows_it(
                        {"barriers": [], "safeguarding": "concern_raised", "concern_category": "self_neglect",
                         "concern_text": "Carer says he has not left his room for a week", "version": "1"})
     assert raised.status_code == 303
-    body = _text(client.get(not_brought["url"]))
+    body = page_text(client.get(not_brought["url"]))
     assert re.search(r"Safeguarding concern on the route: <a [^>]*>Self-neglect, raised", body)
     assert _left(body) == [LEFT_OUTCOME]
     assert _complete(app, client, not_brought, outcome="rebooked").status_code == 303
 
     login_as("senior")
-    review = _text(client.get(f"/discharge/reviews/{review_id}"))
+    review = page_text(client.get(f"/discharge/reviews/{review_id}"))
     assert "No safeguarding concerns recorded" not in review
     assert re.search(r"<h2>Safeguarding</h2>\s*<ul[^>]*>\s*<li><a [^>]*>Self-neglect</a>, raised [^<:]+: open</li>",
                      review)
@@ -539,15 +539,10 @@ def test_bad_input_is_shown_again_and_nothing_is_saved(app, client, login_as, mi
     login_as("clinician")
     before = _saved(app, missed["check_id"])
     response = post_form(client, f"{missed['url']}/{section}", data, headers=HTMX if mode == "htmx" else {})
-    assert response.status_code == (400 if mode == "plain" else 200)
-    body = _text(response)
+    # version is hidden, and safeguarding not asked of this patient: only tampering sends them
+    body = shown_again(response, field, message, status=400 if mode == "plain" else 200,
+                       hidden=("version", "safeguarding"))
     assert ("<html" in body) == (mode == "plain")
-    assert "There is a problem" in body
-    assert f'href="#{field}"' in body
-    assert message in body
-    if field not in ("version", "safeguarding"):  # hidden, or not asked of this patient: only tampering sends them
-        error = body.index(f'id="{field}-error"')
-        assert message in body[error:error + 400], "the message sits next to the field"
     assert "HX-Redirect" not in response.headers
     assert _saved(app, missed["check_id"]) == before
 
@@ -555,7 +550,7 @@ def test_bad_input_is_shown_again_and_nothing_is_saved(app, client, login_as, mi
 @pytest.mark.parametrize("section", ["barriers", "complete"])
 def test_a_stale_save_is_a_conflict_and_changes_nothing(app, client, login_as, missed, section):
     login_as("clinician")
-    opened = version_in(_text(client.get(missed["url"])))
+    opened = version_in(page_text(client.get(missed["url"])))
     assert post_form(client, f"{missed['url']}/barriers", {"barriers": "work", "version": opened}).status_code == 303
     before = _saved(app, missed["check_id"])
     data = {"barriers": "safety", "version": opened} if section == "barriers" else {
@@ -565,7 +560,7 @@ def test_a_stale_save_is_a_conflict_and_changes_nothing(app, client, login_as, m
         before = _saved(app, missed["check_id"])
     response = post_form(client, f"{missed['url']}/{section}", data)
     assert response.status_code == 409
-    body = _text(response)
+    body = page_text(response)
     assert "This barrier check changed since you opened it." in body
     assert "Missed SAMPLETON" in body, "the conflict page names the patient"
     assert _saved(app, missed["check_id"]) == before
@@ -581,8 +576,8 @@ def test_a_completed_check_takes_no_more_saves(app, client, login_as, missed):
     attempt = _attempt(client, missed, reached="no")
     again = post_form(client, f"{missed['url']}/complete", {"outcome": "declined", "version": version})
     assert (barriers.status_code, attempt.status_code, again.status_code) == (400, 400, 400)
-    assert "This barrier check is already complete" in _text(barriers)
-    assert "This barrier check is already complete" in _text(attempt)
+    assert "This barrier check is already complete" in page_text(barriers)
+    assert "This barrier check is already complete" in page_text(attempt)
     assert _saved(app, missed["check_id"]) == before
     for section in ("barriers", "attempts", "complete"):
         assert post_form(client, f"/barrier-checks/999999/{section}", {"version": "1"}).status_code == 404
@@ -605,7 +600,7 @@ def _booking_data(client, referral_id: int, **overrides) -> dict:
 
 def test_booking_is_refused_while_the_check_is_open(app, client, login_as, missed):
     login_as("booking")
-    page = _text(client.get(f"/appointments/referrals/{missed['referral_id']}"))
+    page = page_text(client.get(f"/appointments/referrals/{missed['referral_id']}"))
     assert f'href="/barrier-checks/{missed["check_id"]}">Barrier check (open)' in page, "linked from the DNA row"
     callout = page[page.index("Barrier check open"):]
     assert f'href="/barrier-checks/{missed["check_id"]}"' in callout
@@ -615,7 +610,7 @@ def test_booking_is_refused_while_the_check_is_open(app, client, login_as, misse
     response = post_form(client, f"/appointments/referrals/{missed['referral_id']}",
                          _booking_data(client, missed["referral_id"], override_reason="Urgent, honestly"))
     assert response.status_code == 400
-    body = _text(response)
+    body = page_text(response)
     assert "There is a problem" in body
     assert BLOCKED in body
     assert _saved(app, missed["check_id"]) == before
@@ -624,7 +619,7 @@ def test_booking_is_refused_while_the_check_is_open(app, client, login_as, misse
 
 def test_a_clinician_overrides_with_a_reason(app, client, login_as, missed):
     user_id = login_as("clinician")
-    page = _text(client.get(f"/appointments/referrals/{missed['referral_id']}"))
+    page = page_text(client.get(f"/appointments/referrals/{missed['referral_id']}"))
     assert "or give an urgent clinical reason below" in page
     assert "override_reason" in field_names(page)
     before = _saved(app, missed["check_id"])
@@ -632,7 +627,7 @@ def test_a_clinician_overrides_with_a_reason(app, client, login_as, missed):
         without = post_form(client, f"/appointments/referrals/{missed['referral_id']}",
                             _booking_data(client, missed["referral_id"], override_reason=blank))
         assert without.status_code == 400
-        body = _text(without)
+        body = page_text(without)
         error = body.index('id="override_reason-error"')
         assert "Give the urgent clinical reason for booking before the barrier check" in body[error:error + 400]
         assert _saved(app, missed["check_id"]) == before
@@ -641,7 +636,7 @@ def test_a_clinician_overrides_with_a_reason(app, client, login_as, missed):
                          _booking_data(client, missed["referral_id"],
                                        override_reason="Wound review cannot wait for the check"))
     assert response.status_code == 303
-    assert "Appointment booked." in _text(client.get(response.headers["Location"]))
+    assert "Appointment booked." in page_text(client.get(response.headers["Location"]))
     assert count(app, Appointment) == 2
     [event] = events(app, "barrier_check.overridden")
     assert (event.actor_id, event.actor_role, event.entity_id, event.referral_id) == (
@@ -675,7 +670,7 @@ def test_recording_a_dna_goes_straight_to_its_new_barrier_check(app, client, log
             started["referral_id"], started["appointment_id"], None)
         check_id = check.id
     assert response.headers["Location"] == f"/barrier-checks/{check_id}"
-    page = _text(client.get(response.headers["Location"]))
+    page = page_text(client.get(response.headers["Location"]))
     assert "Outcome recorded: did not attend." in page
     assert "<h1>Barrier check after a missed appointment</h1>" in page
     [opened] = events(app, "barrier_check.opened")
@@ -699,7 +694,7 @@ def test_a_second_dna_opens_a_second_check_for_senior_review(app, client, login_
         assert (flagged.senior_review_reason, second.completed_at) == ("2 missed appointments", None)
         second_id = second.id
     assert response.headers["Location"] == f"/barrier-checks/{second_id}"
-    row = _row(_text(client.get("/barrier-checks/")), "Missed SAMPLETON")
+    row = row_naming(page_text(client.get("/barrier-checks/")), "Missed SAMPLETON")
     assert "Needs senior review" in row
     assert f'href="/barrier-checks/{second_id}"' in row
 

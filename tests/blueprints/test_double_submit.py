@@ -23,8 +23,8 @@ from inclusive_access.models import (
     SafeguardingConcern,
     SeniorReview,
 )
-from tests.blueprints.pages import accept, ask, miss, staff
-from tests.factories import intake_form, make_referral, make_user
+from tests.blueprints.pages import accept, ask, miss
+from tests.factories import intake_form, make_referral, make_user, staff
 from tests.live_server import Browser, at_once, serve
 
 CONCURRENT = 20

@@ -1,6 +1,5 @@
 """Equity governance pages: the list and an item for the roles that read reports, the manager's response form with
 its errors and stale-page conflict, closure once the re-measure month has closed, and escaping."""
-import html
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -14,15 +13,16 @@ from inclusive_access.extensions import db
 from inclusive_access.models import GovernanceItem
 from inclusive_access.reporting import periods
 from tests.blueprints.pages import (
-    assert_security_headers,
-    broken_summary_links,
     events,
     field_names,
-    staff,
+    open_page,
+    page_text,
+    shown_again,
+    stored_row,
     version_in,
 )
 from tests.conftest import post_form
-from tests.factories import make_referral, make_user
+from tests.factories import make_referral, make_user, staff
 
 TODAY = datetime.now(UTC).astimezone(LONDON).date()
 THIS_MONTH = TODAY.strftime("%Y-%m")
@@ -34,10 +34,6 @@ SCRIPT = triage.BookingScript(contact_method="telephone", contact_times="", safe
                               interpreter_needed=False, language="", communication_needs="", mobility="none",
                               caring_or_work="", digital_access="phone_only")
 PLAN_FIELDS = {"variance_explanation", "corrective_action", "lead_name", "due_date", "remeasure_month", "version"}
-
-
-def _text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
 
 
 def _open(app, month: str = LAST_MONTH, gap: float = 6.0) -> int:
@@ -55,16 +51,9 @@ def _plan(app, item_id: int, plan: Plan, now: datetime | None = None) -> None:
         db.session.commit()
 
 
-def _stored(app, item_id: int) -> GovernanceItem:
-    with app.app_context():
-        item = db.session.get(GovernanceItem, item_id)
-        db.session.expunge(item)
-        return item
-
-
 def _saved(app, item_id: int) -> tuple:
     """What a refused POST must leave alone: the item's response, status and version, and the governance events."""
-    item = _stored(app, item_id)
+    item = stored_row(app, GovernanceItem, item_id)
     return (item.variance_explanation, item.corrective_action, item.lead_name, item.due_date, item.remeasure_month,
             item.status, item.closure_note, item.version,
             [e.action for e in events(app) if e.action.startswith("governance.")])
@@ -111,19 +100,13 @@ def item_id(app) -> int:
 @pytest.mark.parametrize("role", ["manager", "senior", "auditor"])
 def test_the_roles_that_read_reports_see_the_list_and_the_item(client, login_as, item_id, role):
     login_as(role)
-    listing = client.get("/reports/governance")
-    assert listing.status_code == 200
-    assert_security_headers(listing)
-    page = _text(listing)
+    page = open_page(client, "/reports/governance")
     assert "<h1>Equity governance items</h1>" in page
     assert "1 open, 0 closed." in page
     assert f'<a href="/reports/governance/{item_id}">Musculoskeletal (MSK), {LAST_MONTH}</a>' in page
     assert "6.0 (threshold 2)" in page
     assert "No plan yet" in page
-    response = client.get(f"/reports/governance/{item_id}")
-    assert response.status_code == 200
-    assert_security_headers(response)
-    page = _text(response)
+    page = open_page(client, f"/reports/governance/{item_id}")
     assert f"<h1>Governance item: Musculoskeletal (MSK), {LAST_MONTH}</h1>" in page
     assert "6.0 days, ratio 2.00 (threshold 2 days)" in page
     assert "Above threshold" in page
@@ -150,7 +133,7 @@ def test_the_list_shows_open_items_first_then_the_newest_month(app, client, logi
         governance.close_item(db.session, staff(db.session, "manager"), item, item.version, "Done", 1.0)
         db.session.commit()
     login_as("auditor")
-    page = _text(client.get("/reports/governance"))
+    page = page_text(client.get("/reports/governance"))
     assert "2 open, 1 closed." in page
     positions = [page.index(f'href="/reports/governance/{i}"') for i in (newer, older, closed)]
     assert positions == sorted(positions)
@@ -159,7 +142,7 @@ def test_the_list_shows_open_items_first_then_the_newest_month(app, client, logi
 
 def test_only_a_manager_sees_the_forms(client, login_as, item_id):
     login_as("manager")
-    page = _text(client.get(f"/reports/governance/{item_id}"))
+    page = page_text(client.get(f"/reports/governance/{item_id}"))
     assert f'action="/reports/governance/{item_id}/plan"' in page
     assert field_names(page) >= PLAN_FIELDS
     assert "Record the response" in page
@@ -171,7 +154,7 @@ def test_only_a_manager_sees_the_forms(client, login_as, item_id):
 def test_readers_see_the_item_without_forms(app, client, login_as, role):
     item_id = _old_planned(app)  # closable, so a manager would see both forms
     login_as(role)
-    page = _text(client.get(f"/reports/governance/{item_id}"))
+    page = page_text(client.get(f"/reports/governance/{item_id}"))
     assert "Clinic closed for a month" in page
     assert f'action="/reports/governance/{item_id}/plan"' not in page
     assert f'action="/reports/governance/{item_id}/close"' not in page
@@ -185,21 +168,21 @@ def test_a_manager_records_the_response(app, client, login_as, item_id):
     response = post_form(client, f"/reports/governance/{item_id}/plan", _current_plan())
     assert response.status_code == 303
     assert response.headers["Location"] == f"/reports/governance/{item_id}"
-    stored = _stored(app, item_id)
+    stored = stored_row(app, GovernanceItem, item_id)
     assert (stored.variance_explanation, stored.corrective_action, stored.lead_name, stored.due_date,
             stored.remeasure_month, stored.plan_recorded_by, stored.version) == (
         "Two clinics closed for refurbishment", "Evening telephone clinics in Chapeltown", "Ama Mensah",
         TODAY + timedelta(days=30), THIS_MONTH, user_id, 2)
     assert [e.action for e in events(app, governance.GOVERNANCE_PLAN_RECORDED)] == [
         governance.GOVERNANCE_PLAN_RECORDED]
-    page = _text(client.get(response.headers["Location"]))
+    page = page_text(client.get(response.headers["Location"]))
     assert "Explanation and corrective action recorded." in page
     for value in ("Two clinics closed for refurbishment", "Evening telephone clinics in Chapeltown", "Ama Mensah",
                   (TODAY + timedelta(days=30)).strftime("%d %b %Y"), f"Shown when {THIS_MONTH} has closed"):
         assert value in page, value
     assert "Revise the response" in page
     assert 'name="version" value="2"' in page
-    assert "Explanation and corrective action recorded." not in _text(client.get(f"/reports/governance/{item_id}"))
+    assert "Explanation and corrective action recorded." not in page_text(client.get(f"/reports/governance/{item_id}"))
 
 
 @pytest.mark.parametrize(("changes", "field", "message"), [
@@ -225,19 +208,14 @@ def test_a_bad_response_is_shown_again_with_its_error_and_nothing_is_saved(app, 
     login_as("manager")
     before = _saved(app, item_id)
     response = post_form(client, f"/reports/governance/{item_id}/plan", _current_plan(**changes))
-    assert response.status_code == 400
-    page = _text(response)
-    assert "There is a problem" in page
-    assert message in page
-    assert f'href="#{field}"' in page
-    assert broken_summary_links(page) == []
+    page = shown_again(response, field, message)
     assert field_names(page) >= PLAN_FIELDS, "the form is shown again"
     assert _saved(app, item_id) == before
 
 
 def test_a_bad_response_keeps_what_was_typed(client, login_as, item_id):
     login_as("manager")
-    page = _text(post_form(client, f"/reports/governance/{item_id}/plan", _current_plan(lead_name="")))
+    page = page_text(post_form(client, f"/reports/governance/{item_id}/plan", _current_plan(lead_name="")))
     assert "Two clinics closed for refurbishment" in page
     assert "Evening telephone clinics in Chapeltown" in page
     assert f'value="{THIS_MONTH}"' in page
@@ -250,26 +228,26 @@ def test_a_response_from_a_stale_page_is_a_conflict_and_saves_nothing(app, clien
     before = _saved(app, item_id)
     response = post_form(client, f"/reports/governance/{item_id}/plan", _current_plan(version="1"))
     assert response.status_code == 409
-    page = _text(response)
+    page = page_text(response)
     assert "This governance item changed while you were working on it" in page
     assert "Nothing was saved" in page
     assert f'href="/reports/governance/{item_id}"' in page
     assert _saved(app, item_id) == before
-    assert _stored(app, item_id).lead_name == "Kofi Boateng"
+    assert stored_row(app, GovernanceItem, item_id).lead_name == "Kofi Boateng"
 
 
 def test_a_stale_page_stays_stale_after_a_form_error(app, client, login_as, item_id):
     login_as("manager")
-    seen = version_in(_text(client.get(f"/reports/governance/{item_id}")))
+    seen = version_in(page_text(client.get(f"/reports/governance/{item_id}")))
     _plan(app, item_id, Plan("Staff sickness", "Agency cover", "Kofi Boateng", TODAY + timedelta(days=7),
                              THIS_MONTH))  # someone else saves while this page is open
     shown_again = post_form(client, f"/reports/governance/{item_id}/plan", _current_plan(lead_name="", version=seen))
     assert shown_again.status_code == 400
-    assert version_in(_text(shown_again)) == seen
+    assert version_in(page_text(shown_again)) == seen
     fixed = post_form(client, f"/reports/governance/{item_id}/plan",
-                      _current_plan(version=version_in(_text(shown_again))))
+                      _current_plan(version=version_in(page_text(shown_again))))
     assert fixed.status_code == 409
-    assert _stored(app, item_id).lead_name == "Kofi Boateng"
+    assert stored_row(app, GovernanceItem, item_id).lead_name == "Kofi Boateng"
 
 
 def test_a_response_without_a_version_is_refused(app, client, login_as, item_id):
@@ -294,16 +272,16 @@ def test_an_item_cannot_close_before_its_remeasure_month_has_closed(app, client,
     login_as("manager")
     _plan(app, item_id, Plan("Staff sickness", "Agency cover", "Kofi Boateng", TODAY + timedelta(days=7),
                              THIS_MONTH))
-    page = _text(client.get(f"/reports/governance/{item_id}"))
+    page = page_text(client.get(f"/reports/governance/{item_id}"))
     assert f'action="/reports/governance/{item_id}/close"' not in page
     before = _saved(app, item_id)
     response = post_form(client, f"/reports/governance/{item_id}/close", {"closure_note": "Done", "version": "2"})
     assert response.status_code == 303
     assert response.headers["Location"] == f"/reports/governance/{item_id}"
-    page = _text(client.get(response.headers["Location"]))
+    page = page_text(client.get(response.headers["Location"]))
     assert f"Close this item once {THIS_MONTH} has closed and been re-measured." in page
     assert _saved(app, item_id) == before
-    assert _stored(app, item_id).status == "open"
+    assert stored_row(app, GovernanceItem, item_id).status == "open"
 
 
 def test_an_item_without_a_response_cannot_close(app, client, login_as):
@@ -311,28 +289,28 @@ def test_an_item_without_a_response_cannot_close(app, client, login_as):
     login_as("manager")
     response = post_form(client, f"/reports/governance/{item_id}/close", {"closure_note": "Done", "version": "1"})
     assert response.status_code == 303
-    page = _text(client.get(response.headers["Location"]))
+    page = page_text(client.get(response.headers["Location"]))
     assert "Record the explanation and corrective action before closing." in page
-    assert _stored(app, item_id).status == "open"
+    assert stored_row(app, GovernanceItem, item_id).status == "open"
 
 
 def test_a_manager_closes_an_item_once_its_remeasure_month_has_closed(app, client, login_as):
     item_id = _old_planned(app)
     user_id = login_as("manager")
-    page = _text(client.get(f"/reports/governance/{item_id}"))
+    page = page_text(client.get(f"/reports/governance/{item_id}"))
     assert f"Re-measured gap, {OLD_REMEASURE}" in page
     assert "5.0 days (above threshold)" in page
     assert f'action="/reports/governance/{item_id}/close"' in page
     response = post_form(client, f"/reports/governance/{item_id}/close",
                          {"closure_note": "Gap still 5 days: escalated to the board", "version": "2"})
     assert response.status_code == 303
-    stored = _stored(app, item_id)
+    stored = stored_row(app, GovernanceItem, item_id)
     assert (stored.status, stored.closure_note, stored.closed_by, stored.version) == (
         "closed", "Gap still 5 days: escalated to the board", user_id, 3)
     [closed] = events(app, governance.GOVERNANCE_CLOSED)
     assert closed.actor_id == user_id
     assert '"remeasured_gap_days":5.0' in closed.data
-    page = _text(client.get(response.headers["Location"]))
+    page = page_text(client.get(response.headers["Location"]))
     assert "Governance item closed." in page
     assert "Closed " + stored.closed_at.astimezone(LONDON).strftime("%d %b %Y %H:%M") in page
     assert "Gap still 5 days: escalated to the board" in page
@@ -347,7 +325,7 @@ def test_closing_needs_a_note(app, client, login_as):
     before = _saved(app, item_id)
     response = post_form(client, f"/reports/governance/{item_id}/close", {"closure_note": "  ", "version": "2"})
     assert response.status_code == 400
-    page = _text(response)
+    page = page_text(response)
     assert "Write the closure note" in page
     assert 'href="#closure_note"' in page
     assert "closure_note" in field_names(page)
@@ -372,7 +350,7 @@ def test_a_closed_item_refuses_another_response(app, client, login_as):
     response = post_form(client, f"/reports/governance/{item_id}/plan",
                          _current_plan(remeasure_month="2025-04", version="3"))
     assert response.status_code == 303
-    assert "This governance item is closed." in _text(client.get(response.headers["Location"]))
+    assert "This governance item is closed." in page_text(client.get(response.headers["Location"]))
     assert _saved(app, item_id) == before
 
 
@@ -385,7 +363,7 @@ def test_an_old_tab_on_a_closed_item_is_told_it_is_closed_not_shown_form_errors(
                       (f"/reports/governance/{item_id}/close", {"closure_note": "", "version": "2"})):
         response = post_form(client, url, data)
         assert response.status_code == 303, url
-        page = _text(client.get(response.headers["Location"]))
+        page = page_text(client.get(response.headers["Location"]))
         assert "This governance item is closed." in page
         assert "Name the lead for the action" not in page
         assert "Write the closure note" not in page

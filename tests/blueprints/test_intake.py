@@ -9,18 +9,14 @@ import pytest
 from inclusive_access.blueprints.intake.forms import ReReferralForm
 from inclusive_access.extensions import db
 from inclusive_access.models import Event, Patient, Referral
-from tests.blueprints.pages import count, events, field_names, propose_rejection, staff
+from tests.blueprints.pages import count, events, field_names, page_text, propose_rejection
 from tests.conftest import post_form
-from tests.factories import intake_form, make_referral, next_nhs_number
+from tests.factories import intake_form, make_referral, next_nhs_number, staff
 
 
 @pytest.fixture
 def booking(login_as):
     return login_as("booking")
-
-
-def _text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
 
 
 def _bad_nhs_number() -> str:
@@ -54,13 +50,13 @@ def test_a_valid_referral_is_saved_and_shown_with_its_flags(app, client, booking
         assert referral.received_at < datetime.now(UTC)
         referral_id = referral.id
     assert response.headers["Location"] == f"/referrals/{referral_id}"
-    page = _text(client.get(response.headers["Location"]))
+    page = page_text(client.get(response.headers["Location"]))
     assert "Referral received" in page
     assert f"Reference {referral_id}." in page
     for label in ("Deprivation (IMD quintile 1)", "Housing instability", "Language need", "Communication need"):
         assert label in page
     assert "Amira KHAN" in page
-    assert "Referral received" not in _text(client.get(f"/referrals/{referral_id}")), "the banner shows once"
+    assert "Referral received" not in page_text(client.get(f"/referrals/{referral_id}")), "the banner shows once"
     assert [e.action for e in events(app) if e.action in ("patient.registered", "referral.received")] == [
         "patient.registered", "referral.received"]
 
@@ -68,7 +64,7 @@ def test_a_valid_referral_is_saved_and_shown_with_its_flags(app, client, booking
 def test_a_referral_without_flags_says_so(client, booking):
     response = post_form(client, "/intake/new", intake_form())
     assert response.status_code == 303
-    assert "No inequality flags." in _text(client.get(response.headers["Location"]))
+    assert "No inequality flags." in page_text(client.get(response.headers["Location"]))
 
 
 NEXT_YEAR = str(datetime.now(UTC).year + 1)
@@ -140,7 +136,7 @@ def test_a_double_submit_creates_one_referral_and_the_second_goes_to_it(app, cli
     assert count(app, Referral) == 1
     assert count(app, Patient) == 1
     assert len(events(app, "referral.received")) == 1
-    assert "This referral was already saved" in _text(client.get(second.headers["Location"]))
+    assert "This referral was already saved" in page_text(client.get(second.headers["Location"]))
 
 
 def _token(page) -> str:
@@ -153,7 +149,7 @@ def test_back_and_save_again_warns_of_the_open_referral_and_saves_nothing(app, c
     first = post_form(client, "/intake/new", {**data, "submission_token": _token(client.get("/intake/new"))})
     assert first.status_code == 303
     again = post_form(client, "/intake/new", {**data, "submission_token": _token(client.get("/intake/new"))})
-    page = _text(again)
+    page = page_text(again)
     assert again.status_code == 409
     assert count(app, Referral) == 1
     assert "nhsuk-card--warning" in page
@@ -199,7 +195,7 @@ def test_a_known_nhs_number_shows_the_patient_and_links_the_referral(app, client
     response = post_form(client, "/intake/new", intake_form(nhs_number=spaced, given_name="Different",
                                                             pathway="frailty"))
     assert response.status_code == 303
-    assert "Linked to the existing record for this NHS number" in _text(client.get(response.headers["Location"]))
+    assert "Linked to the existing record for this NHS number" in page_text(client.get(response.headers["Location"]))
     with app.app_context():
         referrals = db.session.scalars(db.select(Referral).order_by(Referral.id)).all()
         assert [r.patient_id for r in referrals] == [patient_id, patient_id]
@@ -225,7 +221,7 @@ def test_re_referring_while_another_referral_is_open_on_the_pathway_needs_a_reas
     data = {k: v for k, v in intake_form().items() if k in ReReferralForm.__dict__}
     warned = post_form(client, url, {**data, "submission_token": "re-1"})
     assert (warned.status_code, count(app, Referral)) == (409, 2)
-    assert f'href="/referrals/{open_id}"' in _text(warned)
+    assert f'href="/referrals/{open_id}"' in page_text(warned)
     confirmed = post_form(client, url, {**data, "submission_token": "re-1", "duplicate_reason": "A new problem"})
     assert (confirmed.status_code, count(app, Referral)) == (303, 3)
 
@@ -276,8 +272,8 @@ def test_choosing_a_patient_on_file_prefills_their_details(app, client, booking)
 def test_a_referral_for_a_patient_on_file_with_nothing_changed_rewrites_nothing(app, client, booking):
     patient_id, _nhs = _on_file(app)
     response = post_form(client, f"/intake/patients/{patient_id}/refer", _as_shown(client, patient_id))
-    assert response.status_code == 303, _text(response)
-    assert "Linked to the existing record for this NHS number" in _text(client.get(response.headers["Location"]))
+    assert response.status_code == 303, page_text(response)
+    assert "Linked to the existing record for this NHS number" in page_text(client.get(response.headers["Location"]))
     assert count(app, Referral, Referral.patient_id == patient_id) == 2
     assert events(app, "patient.updated") == []
 
@@ -286,7 +282,7 @@ def test_a_changed_detail_at_intake_is_written_alone_and_evented(app, client, bo
     patient_id, _nhs = _on_file(app)
     response = post_form(client, f"/intake/patients/{patient_id}/refer",
                          {**_as_shown(client, patient_id), "postcode": "LS2 9JT"})
-    assert response.status_code == 303, _text(response)
+    assert response.status_code == 303, page_text(response)
     with app.app_context():
         assert db.session.get(Patient, patient_id).postcode == "LS2 9JT"
     [update] = events(app, "patient.updated")

@@ -1,19 +1,14 @@
 """The patient search page: the form, its messages, the results table and the views it logs."""
-import html
 import re
 
 import pytest
 
 from inclusive_access.domain import patient_search
 from inclusive_access.extensions import db
-from tests.blueprints.pages import assert_security_headers, broken_summary_links, events, field_names
+from tests.blueprints.pages import assert_security_headers, broken_summary_links, events, field_names, page_text
 from tests.factories import make_referral
 
 SEARCH = "/patients/search"
-
-
-def _text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
 
 
 @pytest.fixture
@@ -30,7 +25,7 @@ def patients(app) -> dict[str, int]:
 def test_the_page_opens_with_the_form_alone_and_logs_nothing(app, client, login_as, patients):
     login_as("booking")
     response = client.get(SEARCH)
-    body = _text(response)
+    body = page_text(response)
     assert response.status_code == 200
     assert {"nhs_number", "name", "dob_day", "dob_month", "dob_year", "postcode"} <= field_names(body)
     assert "Results" not in body
@@ -42,7 +37,7 @@ def test_the_page_opens_with_the_form_alone_and_logs_nothing(app, client, login_
 def test_a_name_finds_patients_in_a_table_with_flags_and_open_referrals(app, client, login_as, patients):
     user_id = login_as("booking")
     response = client.get(SEARCH, query_string={"name": "ZOE"})
-    body = _text(response)
+    body = page_text(response)
     assert_security_headers(response, patient_data=True)
     assert '<table class="nhsuk-table-responsive">' in body
     rows = re.findall(r'<tr class="nhsuk-table__row">(.*?)</tr>', body, re.S)[1:]  # the header row aside
@@ -64,7 +59,7 @@ def test_a_name_finds_patients_in_a_table_with_flags_and_open_referrals(app, cli
 def test_an_nhs_number_or_postcode_is_found_however_it_is_typed(client, login_as, patients):
     login_as("clinician")
     for typed in ({"nhs_number": "943 476 5919"}, {"postcode": "ls27ue"}, {"name": "o'brien zo"}):
-        body = _text(client.get(SEARCH, query_string=typed))
+        body = page_text(client.get(SEARCH, query_string=typed))
         assert re.findall(r'href="/patients/(\d+)"', body) == [str(patients["zoe"])], typed
 
 
@@ -72,7 +67,7 @@ def test_bad_input_is_shown_beside_its_box_and_nothing_is_searched(app, client, 
     login_as("booking")
     response = client.get(SEARCH, query_string={"nhs_number": "943 476 591", "name": "Zoe", "dob_day": "31",
                                                 "dob_month": "2", "dob_year": "1980"})
-    body = _text(response)
+    body = page_text(response)
     assert response.status_code == 200
     assert "<title>Error: " in body
     assert "NHS number must be 10 digits" in body
@@ -85,13 +80,13 @@ def test_bad_input_is_shown_beside_its_box_and_nothing_is_searched(app, client, 
 
 def test_an_empty_search_asks_for_something_to_search_by(client, login_as, patients):
     login_as("booking")
-    body = _text(client.get(SEARCH, query_string={"nhs_number": "", "name": " ", "postcode": ""}))
+    body = page_text(client.get(SEARCH, query_string={"nhs_number": "", "name": " ", "postcode": ""}))
     assert patient_search.NOTHING_ENTERED in body
 
 
 def test_no_match_says_so(app, client, login_as, patients):
     login_as("senior")
-    body = _text(client.get(SEARCH, query_string={"name": "nobody"}))
+    body = page_text(client.get(SEARCH, query_string={"name": "nobody"}))
     assert "No patients match." in body
     assert "<table" not in body
     assert not events(app, "record.viewed")
@@ -103,7 +98,7 @@ def test_more_matches_than_are_shown_ask_the_user_to_refine(app, client, login_a
             make_referral(db.session, family_name="Many")
         db.session.commit()
     login_as("booking")
-    body = _text(client.get(SEARCH, query_string={"name": "many"}))
+    body = page_text(client.get(SEARCH, query_string={"name": "many"}))
     assert f"More than {patient_search.LIMIT} patients match" in body
     assert "Refine your search" in body
     assert body.count('<tr class="nhsuk-table__row">') == patient_search.LIMIT + 1  # and the header row

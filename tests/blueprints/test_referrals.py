@@ -1,18 +1,13 @@
 """The referral list (page or htmx fragment, with filters), the referral and patient pages, and versioned edits."""
-import html
 
 import pytest
 from sqlalchemy import update
 
 from inclusive_access.extensions import db
 from inclusive_access.models import Event, Patient, Referral
-from tests.blueprints.pages import count, events, field_names, sign_in
+from tests.blueprints.pages import count, events, field_names, page_text, sign_in
 from tests.conftest import post_form
 from tests.factories import intake_form, make_referral, make_user
-
-
-def _text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
 
 
 @pytest.fixture
@@ -115,7 +110,7 @@ def test_the_referral_page_shows_the_banner_and_timeline_and_logs_the_view(app, 
     user_id = login_as("auditor")
     response = client.get(f"/referrals/{referral_id}")
     assert response.status_code == 200
-    page = _text(response)
+    page = page_text(response)
     banner = page[page.index('aria-label="Patient details"'):page.index("<h1>")]
     assert "Bannerina SHAW" in banner
     assert f"{nhs[:3]} {nhs[3:6]} {nhs[6:]}" in banner
@@ -131,7 +126,7 @@ def test_the_referral_page_shows_the_banner_and_timeline_and_logs_the_view(app, 
         user_id, "referral", referral_id, patient_id)
     client.get(f"/referrals/{referral_id}")
     assert len(events(app, "record.viewed")) == 2, "every view is logged"
-    assert "Opened the record" not in _text(client.get(f"/referrals/{referral_id}")), \
+    assert "Opened the record" not in page_text(client.get(f"/referrals/{referral_id}")), \
         "views go to the access log, not the timeline of changes"
 
 
@@ -141,7 +136,7 @@ def test_the_patient_page_shows_details_and_logs_the_view(app, client, login_as)
         patient_id = referral.patient_id
         db.session.commit()
     user_id = login_as("manager")
-    page = _text(client.get(f"/patients/{patient_id}"))
+    page = page_text(client.get(f"/patients/{patient_id}"))
     assert "Pagey" in page
     assert "Temporary or hostel accommodation" in page
     assert "Patient record" in page
@@ -181,7 +176,7 @@ def test_a_valid_edit_saves_and_redirects(app, client, login_as, patient):
     response = post_form(client, f"/patients/{patient['id']}/edit", {**data, "version": "1"})
     assert response.status_code == 303
     assert response.headers["Location"] == f"/patients/{patient['id']}"
-    assert "Patient details saved." in _text(client.get(response.headers["Location"]))
+    assert "Patient details saved." in page_text(client.get(response.headers["Location"]))
     with app.app_context():
         saved = db.session.get(Patient, patient["id"])
         assert (saved.given_name, saved.housing_status, saved.version) == ("Corrected", "temporary", 2)
@@ -195,7 +190,7 @@ def test_an_invalid_edit_is_shown_again_and_saves_nothing(app, client, login_as,
     data = _patient_form(nhs_number=patient["nhs_number"], given_name="", dob_year="3000")
     response = post_form(client, f"/patients/{patient['id']}/edit", {**data, "version": "1"})
     assert response.status_code == 200
-    page = _text(response)
+    page = page_text(response)
     assert "There is a problem" in page
     assert "Enter the given name" in page
     assert "The date of birth must be today or in the past" in page
@@ -218,7 +213,7 @@ def test_a_stale_edit_gets_a_conflict_page_and_does_not_overwrite(app, client, l
     mine = _patient_form(nhs_number=patient["nhs_number"], given_name="Mine", family_name="Name")
     response = post_form(client, f"/patients/{patient['id']}/edit", {**mine, "version": "1"})
     assert response.status_code == 409
-    page = _text(response)
+    page = page_text(response)
     assert "This patient record changed while you were working on it" in page
     assert "Nothing was saved" in page
     table = page[page.index("What changed since you opened the form"):]

@@ -1,7 +1,7 @@
 """The route x role matrix from one table: every endpoint answers each role as security.ACCESS says."""
 import io
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -24,18 +24,9 @@ from inclusive_access.models import (
     SafeguardingConcern,
     SeniorReview,
 )
-from tests.blueprints.pages import (
-    accept,
-    ask,
-    book,
-    events,
-    miss,
-    propose_rejection,
-    record_adjustment,
-    staff,
-)
+from tests.blueprints.pages import events, one_of_each, propose_rejection
 from tests.conftest import make_app, post_form
-from tests.factories import csv_text, intake_row, make_referral, make_user
+from tests.factories import csv_text, intake_row, make_referral, make_user, staff
 
 #: endpoint -> the requests that exercise it: (method, url with {sample ids}, form data, status when allowed).
 #: Every method of every rule must appear here. Dict order is request order, so logout comes last.
@@ -182,16 +173,10 @@ def sample_ids(app):
     rejection, one whose missed appointment opened a barrier check, a rejected one, a safeguarding concern, an
     equity governance item, and two users for the admin routes to act on."""
     with app.app_context():
-        booking, clinician = staff(db.session, "booking", "sample.booking"), staff(db.session, "clinician")
-        referral = make_referral(db.session)
-        accepted = make_referral(db.session)
-        accept(db.session, booking, accepted)
-        appointment = book(db.session, booking, accepted, datetime.now(UTC) + timedelta(days=3))
-        item = ask(db.session, booking, make_referral(db.session))
-        review = make_referral(db.session, housing_status="rough_sleeping")
-        propose_rejection(db.session, clinician, review)
-        check = miss(db.session, clinician, make_referral(db.session))
-        adjustment = record_adjustment(db.session, clinician, referral.patient)
+        made = one_of_each(db.session)
+        clinician, referral, accepted = made.clinician, made.referral, made.accepted
+        appointment, item, review, check, adjustment = (made.appointment, made.clarification, made.review,
+                                                        made.check, made.adjustment)
         rejected = make_referral(db.session)
         propose_rejection(db.session, clinician, rejected)  # not flagged: rejected at once
         concern = safeguarding.raise_concern(db.session, clinician, referral,

@@ -1,7 +1,6 @@
 """Safeguarding pages: raising a concern (once per submit, bad input, only on an open referral), the banner that
 shows it, the multi-agency route, actions, closure by a senior, the open list, and who may read or write; then
 re-referral of a closed referral, linked both ways."""
-import html
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -17,41 +16,29 @@ from inclusive_access.extensions import db
 from inclusive_access.models import Event, Referral, SafeguardingAction, SafeguardingConcern
 from tests.blueprints.pages import (
     accept,
-    assert_security_headers,
-    book,
     broken_summary_links,
     count,
     events,
     field_names,
+    open_page,
+    page_text,
+    patient_banner,
     propose_rejection,
-    staff,
+    row_naming,
+    shown_again,
     version_in,
 )
 from tests.conftest import post_form
-from tests.factories import make_referral
+from tests.factories import book, make_referral, staff
 
 TEN_MB = "x" * (10 * 1024 * 1024)
 BANNER = "Safeguarding concern open"
 TODAY = datetime.now(LONDON).date().isoformat()
 
 
-def _text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
-
-
-def _banner(body: str) -> str:
-    start = body.index('aria-label="Patient details"')
-    return body[start:body.index("</section>", start)]
-
-
 def _hidden(body: str, name: str) -> str:
     tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', body).group(0)
     return re.search(r'value="([^"]*)"', tag).group(1)
-
-
-def _row(body: str, name: str) -> str:
-    start = body.rindex("<tr", 0, body.index(name))
-    return body[start:body.index("</tr>", start)]
 
 
 def _concern(app, concern_id: int) -> SafeguardingConcern:
@@ -114,13 +101,10 @@ def _form(client, referral_id: int, **data) -> dict:
 
 def test_the_raise_form(app, client, login_as, active):
     login_as("clinician")
-    referral_page = _text(client.get(f"/referrals/{active['referral_id']}"))
+    referral_page = page_text(client.get(f"/referrals/{active['referral_id']}"))
     assert f'href="/safeguarding/referrals/{active["referral_id"]}/new">Raise a safeguarding concern' in referral_page
-    response = client.get(f"/safeguarding/referrals/{active['referral_id']}/new")
-    assert response.status_code == 200
-    assert_security_headers(response, patient_data=True)
-    body = _text(response)
-    assert "Guarded SAMPLETON" in _banner(body)
+    body = open_page(client, f"/safeguarding/referrals/{active['referral_id']}/new", patient_data=True)
+    assert "Guarded SAMPLETON" in patient_banner(body)
     assert "<h1>Raise a safeguarding concern</h1>" in body
     assert "call 999" in body
     assert {"category", "concern", "submission_token", "csrf_token"} <= field_names(body)
@@ -143,7 +127,7 @@ def test_a_clinician_raises_a_concern_and_the_banner_shows_it(app, client, login
             active["referral_id"], active["patient_id"], None)
         concern_id = row.id
     assert response.headers["Location"] == f"/safeguarding/{concern_id}"
-    page = _text(client.get(response.headers["Location"]))
+    page = page_text(client.get(response.headers["Location"]))
     assert "Safeguarding concern raised. It shows on the patient banner until a senior closes it." in page
     assert "<h1>Safeguarding concern: Risk of exploitation</h1>" in page
     assert "Older man collects her benefits each week" in page
@@ -156,10 +140,10 @@ def test_a_clinician_raises_a_concern_and_the_banner_shows_it(app, client, login
     assert _referral_state(app, active["referral_id"]) == "accepted", "the referral itself does not move"
 
     for url in (f"/referrals/{active['referral_id']}", f"/patients/{active['patient_id']}"):
-        banner = _banner(_text(client.get(url)))
+        banner = patient_banner(page_text(client.get(url)))
         assert BANNER in banner, url
         assert "Risk of exploitation, raised " + datetime.now(UTC).astimezone(LONDON).strftime("%d %b %Y") in banner
-    referral_page = _text(client.get(f"/referrals/{active['referral_id']}"))
+    referral_page = page_text(client.get(f"/referrals/{active['referral_id']}"))
     listed = referral_page[referral_page.index("Safeguarding concerns on this referral"):]
     assert f'href="/safeguarding/{concern_id}">Risk of exploitation</a>' in listed
     assert ": open" in listed[:400]
@@ -168,15 +152,15 @@ def test_a_clinician_raises_a_concern_and_the_banner_shows_it(app, client, login
 def test_the_banner_links_the_concern_for_those_who_may_read_it(app, client, login_as, concern):
     """Clinicians, seniors and auditors read safeguarding detail: the banner links them to the concern."""
     login_as("clinician")
-    banner = _banner(_text(client.get(f"/referrals/{concern['referral_id']}")))
+    banner = patient_banner(page_text(client.get(f"/referrals/{concern['referral_id']}")))
     assert BANNER in banner
     assert f'href="/safeguarding/{concern["concern_id"]}"' in banner, banner
 
 
 def test_a_booking_user_sees_the_warning_but_no_link(app, client, login_as, concern):
     login_as("booking")
-    page = _text(client.get(f"/referrals/{concern['referral_id']}"))
-    banner = _banner(page)
+    page = page_text(client.get(f"/referrals/{concern['referral_id']}"))
+    banner = patient_banner(page)
     assert BANNER in banner
     assert "Self-neglect, raised" in banner
     assert "/safeguarding/" not in page, "booking staff may not open safeguarding detail"
@@ -191,7 +175,7 @@ def test_a_second_submit_of_the_same_concern_makes_one(app, client, login_as, ac
     second = post_form(client, f"/safeguarding/referrals/{active['referral_id']}/new", data)
     assert second.status_code == 303
     assert second.headers["Location"] == first.headers["Location"]
-    assert "This concern was already raised; here it is." in _text(client.get(second.headers["Location"]))
+    assert "This concern was already raised; here it is." in page_text(client.get(second.headers["Location"]))
     assert count(app, SafeguardingConcern) == 1
     assert len(events(app, "safeguarding.raised")) == 1
     assert _saved(app) == saved
@@ -216,16 +200,10 @@ def test_a_bad_concern_is_shown_again_and_nothing_is_saved(app, client, login_as
     data = {k: v for k, v in {**_form(client, active["referral_id"]), **changes}.items() if v is not None}
     before = _saved(app)
     response = post_form(client, f"/safeguarding/referrals/{active['referral_id']}/new", data)
-    assert response.status_code == 400
-    body = _text(response)
-    assert broken_summary_links(body) == []
-    assert "There is a problem" in body
-    assert f'href="#{field}"' in body
-    error = body.index(f'id="{field}-error"')
-    assert message in body[error:error + 400], "the message sits next to the field"
-    assert "Guarded SAMPLETON" in _banner(body)
+    body = shown_again(response, field, message)
+    assert "Guarded SAMPLETON" in patient_banner(body)
     assert _saved(app) == before
-    assert BANNER not in _text(client.get(f"/referrals/{active['referral_id']}"))
+    assert BANNER not in page_text(client.get(f"/referrals/{active['referral_id']}"))
 
 
 def _referral_state(app, referral_id: int) -> str:
@@ -264,11 +242,11 @@ def _discharged(app) -> int:
 def test_a_concern_on_a_closed_referral_is_refused(app, client, login_as, make, state):
     referral_id = make(app)
     login_as("clinician")
-    assert "Raise a safeguarding concern" not in _text(client.get(f"/referrals/{referral_id}")), "not offered"
+    assert "Raise a safeguarding concern" not in page_text(client.get(f"/referrals/{referral_id}")), "not offered"
     before = _saved(app)
     response = post_form(client, f"/safeguarding/referrals/{referral_id}/new", _form(client, referral_id))
     assert response.status_code == 400
-    body = _text(response)
+    body = page_text(response)
     assert broken_summary_links(body) == []
     assert "There is a problem" in body
     assert f"Safeguarding concerns are raised on an active referral; this one is {state}." in body
@@ -279,12 +257,9 @@ def test_a_concern_on_a_closed_referral_is_refused(app, client, login_as, make, 
 
 def test_the_concern_page_offers_the_route_and_actions_to_a_clinician(app, client, login_as, concern):
     login_as("clinician")
-    response = client.get(concern["url"])
-    assert response.status_code == 200
-    assert_security_headers(response, patient_data=True)
-    body = _text(response)
-    assert "Guarded SAMPLETON" in _banner(body)
-    assert BANNER in _banner(body)
+    body = open_page(client, concern["url"], patient_data=True)
+    assert "Guarded SAMPLETON" in patient_banner(body)
+    assert BANNER in patient_banner(body)
     assert "<h1>Safeguarding concern: Self-neglect</h1>" in body
     assert "Home very cold, no food" in body
     assert "(clinician)" in body
@@ -308,7 +283,7 @@ def test_routing_to_multi_agency_review(app, client, login_as, concern):
     response = _route(client, concern)
     assert response.status_code == 303
     assert response.headers["Location"] == concern["url"]
-    page = _text(client.get(concern["url"]))
+    page = page_text(client.get(concern["url"]))
     assert "Multi-agency referral recorded." in page
     shown = datetime.now(LONDON).date().strftime("%d %b %Y")
     assert f"Leeds adult MASH, {shown} (reference MASH-2231)" in page
@@ -318,7 +293,7 @@ def test_routing_to_multi_agency_review(app, client, login_as, concern):
     [event] = events(app, "safeguarding.routed")
     assert (event.actor_id, event.entity_id) == (user_id, concern["concern_id"])
     assert json.loads(event.data)["routed_to"] == "Leeds adult MASH"
-    assert f"Leeds adult MASH, {shown}" in _row(_text(client.get("/safeguarding/")), "Guarded SAMPLETON")
+    assert f"Leeds adult MASH, {shown}" in row_naming(page_text(client.get("/safeguarding/")), "Guarded SAMPLETON")
     assert version_in(page) == "2", "the forms carry the new version"
 
 
@@ -343,15 +318,7 @@ def test_a_bad_route_is_shown_again_and_nothing_is_saved(app, client, login_as, 
     login_as("clinician")
     before = _saved(app)
     response = _route(client, concern, **changes)
-    assert response.status_code == status
-    body = _text(response)
-    assert broken_summary_links(body) == []
-    assert "There is a problem" in body
-    assert f'href="#{field}"' in body
-    assert message in body
-    if field != "version":
-        error = body.index(f'id="{field}-error"')
-        assert message in body[error:error + 400], "the message sits next to the field"
+    shown_again(response, field, message, status=status)
     assert _saved(app) == before
 
 
@@ -361,7 +328,7 @@ def test_a_stale_route_is_a_conflict(app, client, login_as, concern):
     before = _saved(app)
     response = _route(client, concern, routed_to="Children's social care", version="1")
     assert response.status_code == 409
-    body = _text(response)
+    body = page_text(response)
     assert "This safeguarding concern changed while you were working on it" in body
     assert "This safeguarding concern changed since you opened it." in body
     assert "Guarded SAMPLETON" in body
@@ -374,7 +341,7 @@ def test_recording_actions(app, client, login_as, concern):
         response = post_form(client, f"{concern['url']}/actions", {"action": text})
         assert response.status_code == 303
         assert response.headers["Location"] == concern["url"]
-    page = _text(client.get(concern["url"]))
+    page = page_text(client.get(concern["url"]))
     assert "Action recorded." in page
     actions = page[page.index("<h2>Actions</h2>"):]
     assert actions.index("Phoned the GP practice") < actions.index("Home visit booked with the district nurse")
@@ -398,7 +365,7 @@ def test_a_bad_action_is_shown_again_and_nothing_is_saved(app, client, login_as,
     before = _saved(app)
     response = post_form(client, f"{concern['url']}/actions", {"action": text})
     assert response.status_code == 400
-    body = _text(response)
+    body = page_text(response)
     assert broken_summary_links(body) == []
     error = body.index('id="action-error"')
     assert message in body[error:error + 400]
@@ -424,13 +391,13 @@ def test_a_clinician_may_not_close_a_concern(app, client, login_as, concern):
 
 def test_a_senior_closes_the_concern_and_the_banner_clears(app, client, login_as, concern):
     user_id = login_as("senior")
-    page = _text(client.get(concern["url"]))
+    page = page_text(client.get(concern["url"]))
     assert {"outcome", "summary"} <= field_names(page)
     assert f'action="/safeguarding/{concern["concern_id"]}/close"' in page
     response = _close(client, concern)
     assert response.status_code == 303
     assert response.headers["Location"] == concern["url"]
-    page = _text(client.get(concern["url"]))
+    page = page_text(client.get(concern["url"]))
     assert "Safeguarding concern closed." in page
     assert "Closed " in page
     assert "MASH: no further action; GP to monitor" in page
@@ -442,10 +409,10 @@ def test_a_senior_closes_the_concern_and_the_banner_clears(app, client, login_as
     [event] = events(app, "safeguarding.closed")
     assert (event.actor_id, event.entity_id) == (user_id, concern["concern_id"])
     for url in (f"/referrals/{concern['referral_id']}", f"/patients/{concern['patient_id']}"):
-        assert BANNER not in _text(client.get(url)), url
-    referral_page = _text(client.get(f"/referrals/{concern['referral_id']}"))
+        assert BANNER not in page_text(client.get(url)), url
+    referral_page = page_text(client.get(f"/referrals/{concern['referral_id']}"))
     assert ": closed" in referral_page[referral_page.index("Safeguarding concerns on this referral"):][:400]
-    listing = _text(client.get("/safeguarding/"))
+    listing = page_text(client.get("/safeguarding/"))
     assert "0 open concerns." in listing
     assert "Guarded SAMPLETON" not in listing
 
@@ -455,7 +422,7 @@ def test_a_senior_closes_the_concern_and_the_banner_clears(app, client, login_as
                  lambda: _close(client, concern, version="2")):
         refused = save()
         assert refused.status_code == 303, "refused: back to the closed concern, with the reason"
-        assert "This concern is closed." in _text(client.get(refused.headers["Location"]))
+        assert "This concern is closed." in page_text(client.get(refused.headers["Location"]))
     assert _saved(app) == before
 
 
@@ -470,17 +437,9 @@ def test_a_bad_closure_is_shown_again_and_nothing_is_saved(app, client, login_as
     login_as("senior")
     before = _saved(app)
     response = _close(client, concern, **data)
-    assert response.status_code == 400
-    body = _text(response)
-    assert broken_summary_links(body) == []
-    assert "There is a problem" in body
-    assert f'href="#{field}"' in body
-    assert message in body
-    if field != "version":
-        error = body.index(f'id="{field}-error"')
-        assert message in body[error:error + 400]
+    body = shown_again(response, field, message)
     assert _saved(app) == before
-    assert BANNER in _banner(body), "still open"
+    assert BANNER in patient_banner(body), "still open"
 
 
 def test_a_save_on_a_closed_concern_links_its_message_to_something_on_the_page(app, client, login_as, concern):
@@ -492,7 +451,7 @@ def test_a_save_on_a_closed_concern_links_its_message_to_something_on_the_page(a
                  lambda: post_form(client, f"{concern['url']}/actions", {"action": "Late note"})):
         refused = save()
         assert refused.status_code == 303
-        body = _text(client.get(refused.headers["Location"]))
+        body = page_text(client.get(refused.headers["Location"]))
         assert "This concern is closed." in body
         assert "nhsuk-error-summary" not in body, "a notice, not a summary linking to forms that are not there"
 
@@ -511,19 +470,16 @@ def test_the_list_shows_open_concerns_only_oldest_first(app, client, login_as):
         safeguarding.close_concern(db.session, staff(db.session, "senior"), row, row.version, "No concern", "Done")
         db.session.commit()
     login_as("clinician")
-    response = client.get("/safeguarding/")
-    assert response.status_code == 200
-    assert_security_headers(response, patient_data=True)
-    body = _text(response)
+    body = open_page(client, "/safeguarding/", patient_data=True)
     assert "<h1>Open safeguarding concerns</h1>" in body
     assert "2 open concerns." in body
     assert "Closedone SAMPLETON" not in body
     assert body.index("Firstraised SAMPLETON") < body.index("Secondraised SAMPLETON")
-    row = _row(body, "Firstraised SAMPLETON")
+    row = row_naming(body, "Firstraised SAMPLETON")
     assert f'href="/safeguarding/{first_id}"' in row
     assert "Lost contact" in row
     assert "Not yet referred" in row
-    assert "Domestic abuse" in _row(body, "Secondraised SAMPLETON")
+    assert "Domestic abuse" in row_naming(body, "Secondraised SAMPLETON")
 
 
 # -- who may read and write ------------------------------------------------------------------------------------
@@ -531,10 +487,10 @@ def test_the_list_shows_open_concerns_only_oldest_first(app, client, login_as):
 def test_an_auditor_reads_but_changes_nothing(app, client, login_as, concern):
     user_id = login_as("auditor")
     assert client.get("/safeguarding/").status_code == 200
-    assert "Guarded SAMPLETON" in _text(client.get("/safeguarding/"))
+    assert "Guarded SAMPLETON" in page_text(client.get("/safeguarding/"))
     page = client.get(concern["url"])
     assert page.status_code == 200
-    body = _text(page)
+    body = page_text(page)
     assert "Home very cold, no food" in body
     assert {"routed_to", "action", "outcome", "summary"}.isdisjoint(field_names(body)), "no forms for an auditor"
     before = _saved(app)
@@ -584,13 +540,10 @@ def _referral_ids(app) -> list[int]:
 def test_the_re_referral_form(app, client, login_as):
     referral_id = _rejected(app)
     login_as("booking")
-    page = _text(client.get(f"/referrals/{referral_id}"))
+    page = page_text(client.get(f"/referrals/{referral_id}"))
     assert f'href="/intake/referrals/{referral_id}/re-refer">Re-refer this patient' in page
-    response = client.get(f"/intake/referrals/{referral_id}/re-refer")
-    assert response.status_code == 200
-    assert_security_headers(response, patient_data=True)
-    body = _text(response)
-    assert "Rejected SAMPLETON" in _banner(body)
+    body = open_page(client, f"/intake/referrals/{referral_id}/re-refer", patient_data=True)
+    assert "Rejected SAMPLETON" in patient_banner(body)
     assert "<h1>New referral, linked to the earlier one</h1>" in body
     assert "is rejected and stays as it is" in body
     assert {"pathway", "referrer_name", "referrer_organisation", "referrer_contact", "received_at", "reason",
@@ -614,11 +567,11 @@ def test_a_booking_user_re_refers_a_rejected_referral(app, client, login_as):
         assert new.received_at.astimezone(LONDON).strftime("%Y-%m-%dT%H:%M") == data["received_at"], \
             "the form's time is UK time"
         assert (old.state, old.version) == ("rejected", 2), "the earlier referral stays as it is"
-    new_page = _text(client.get(f"/referrals/{new_id}"))
+    new_page = page_text(client.get(f"/referrals/{new_id}"))
     assert "Referral received" in new_page
     assert "Linked to the existing record for this NHS number." in new_page
     assert f'href="/referrals/{old_id}">Earlier referral this one re-refers' in new_page
-    old_page = _text(client.get(f"/referrals/{old_id}"))
+    old_page = page_text(client.get(f"/referrals/{old_id}"))
     assert f'href="/referrals/{new_id}">Re-referral received' in old_page
     assert "(received)" in old_page
     [event] = events(app, "referral.re_referred")
@@ -639,17 +592,17 @@ def test_a_discharged_referral_is_re_referred_too(app, client, login_as):
     new_id = _referral_ids(app)[-1]
     assert new_id != old_id
     assert _referral_state(app, old_id) == "discharged"
-    assert f'href="/referrals/{old_id}">Earlier referral' in _text(client.get(f"/referrals/{new_id}"))
+    assert f'href="/referrals/{old_id}">Earlier referral' in page_text(client.get(f"/referrals/{new_id}"))
 
 
 def test_an_open_referral_is_not_re_referred(app, client, login_as, active):
     login_as("booking")
-    assert "Re-refer this patient" not in _text(client.get(f"/referrals/{active['referral_id']}"))
+    assert "Re-refer this patient" not in page_text(client.get(f"/referrals/{active['referral_id']}"))
     before = _saved(app)
     response = post_form(client, f"/intake/referrals/{active['referral_id']}/re-refer",
                          _re_refer_form(client, active["referral_id"]))
     assert response.status_code == 400
-    body = _text(response)
+    body = page_text(response)
     assert broken_summary_links(body) == []
     assert "There is a problem" in body
     assert "Only a discharged or rejected referral is re-referred; this one is still open." in body
@@ -662,7 +615,7 @@ def test_an_empty_re_referral_is_shown_again_and_nothing_is_saved(app, client, l
     before = _saved(app)
     response = post_form(client, f"/intake/referrals/{old_id}/re-refer", {})
     assert response.status_code == 400
-    body = _text(response)
+    body = page_text(response)
     assert broken_summary_links(body) == []
     assert "There is a problem" in body
     for field, message in (("pathway", "Select the pathway"), ("referrer_name", "Enter the referrer's name"),
@@ -688,11 +641,7 @@ def test_a_bad_re_referral_is_shown_again(app, client, login_as, changes, field,
     login_as("booking")
     before = _saved(app)
     response = post_form(client, f"/intake/referrals/{old_id}/re-refer", _re_refer_form(client, old_id, **changes))
-    assert response.status_code == 400
-    body = _text(response)
-    assert broken_summary_links(body) == []
-    error = body.index(f'id="{field}-error"')
-    assert message in body[error:error + 400]
+    shown_again(response, field, message)
     assert _saved(app) == before
 
 

@@ -35,19 +35,15 @@ from inclusive_access.models import (
 from tests.blueprints.pages import (
     SCRIPT_FORM,
     accept,
-    ask,
     assert_security_headers,
-    book,
     count,
     events,
-    miss,
+    one_of_each,
     propose_rejection,
-    record_adjustment,
     sign_in,
-    staff,
 )
 from tests.conftest import PASSWORD, csrf_token, make_app, post_form
-from tests.factories import csv_text, intake_form, intake_row, make_referral, make_user
+from tests.factories import csv_text, intake_form, intake_row, make_referral, make_user, staff
 
 XSS = "<script>alert(1)</script>"
 TODAY = datetime.now(LONDON).date()
@@ -60,16 +56,10 @@ def referral_ids(app):
     """A received referral (its patient with an adjustment); an accepted one with an appointment; one awaiting
     clarification; one in rejection review; one whose missed appointment opened a barrier check."""
     with app.app_context():
-        booking, clinician = staff(db.session, "booking", "sample.booking"), staff(db.session, "clinician")
-        referral = make_referral(db.session)
-        accepted = make_referral(db.session)
-        accept(db.session, booking, accepted)
-        appointment = book(db.session, booking, accepted, datetime.now(UTC) + timedelta(days=3))
-        item = ask(db.session, booking, make_referral(db.session))
-        review = make_referral(db.session, housing_status="rough_sleeping")
-        propose_rejection(db.session, clinician, review)
-        check = miss(db.session, clinician, make_referral(db.session))
-        adjustment = record_adjustment(db.session, clinician, referral.patient)
+        made = one_of_each(db.session)
+        booking, clinician, referral, accepted = made.booking, made.clinician, made.referral, made.accepted
+        appointment, item, review, check, adjustment = (made.appointment, made.clarification, made.review,
+                                                        made.check, made.adjustment)
         plain_accepted = make_referral(db.session)
         accept(db.session, booking, plain_accepted)
         rejected = make_referral(db.session)

@@ -10,8 +10,8 @@ from inclusive_access.domain import appointments
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import User
-from tests.blueprints.pages import accept, miss, staff
-from tests.factories import make_referral
+from tests.blueprints.pages import accept, miss
+from tests.factories import make_referral, staff
 
 APPOINTMENT_SENTENCES = ("Booked an appointment for", "Recorded a missed appointment (")
 

@@ -1,7 +1,6 @@
 """Triage pages: the worklist (page or htmx fragment, filters, the minute refresh), the booking script and its
 suggestions, the four outcomes, a senior's sign-off of a flagged rejection (on the senior review page), bad
 input, and two people at once."""
-import html
 import json
 import re
 from datetime import timedelta
@@ -18,13 +17,16 @@ from tests.blueprints.pages import (
     count,
     events,
     field_names,
+    page_text,
+    row_naming,
     script,
+    shown_again,
     sign_in,
-    staff,
+    stored_row,
     version_in,
 )
 from tests.conftest import post_form
-from tests.factories import make_referral, make_user
+from tests.factories import make_referral, make_user, staff
 
 #: patients told apart by given name: (pathway, overrides); Acceptedmsk is triaged already, so never listed
 NAMES = {
@@ -36,20 +38,10 @@ NAMES = {
 }
 
 
-def _text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
-
-
 def _shown(body: str) -> list[str]:
     """The keys of NAMES whose patients the page lists, in the order listed."""
     found = [(body.index(name), key) for key, (name, _o) in NAMES.items() if name in body]
     return [key for _i, key in sorted(found)]
-
-
-def _row(body: str, name: str) -> str:
-    """The table row that names `name`."""
-    start = body.rindex("<tr", 0, body.index(name))
-    return body[start:body.index("</tr>", start)]
 
 
 @pytest.fixture
@@ -64,17 +56,10 @@ def worklist(app):
     return ids
 
 
-def _referral(app, referral_id: int) -> Referral:
-    with app.app_context():
-        referral = db.session.get(Referral, referral_id)
-        db.session.expunge(referral)
-        return referral
-
-
 def _saved(app, referral_id: int) -> tuple:
     """What triage may change: the referral's state and version, triage records, clarifications, and events
     (other than views of the record, which reading a page logs)."""
-    referral = _referral(app, referral_id)
+    referral = stored_row(app, Referral, referral_id)
     return (referral.state, referral.version, referral.triage_escalated_at, count(app, TriageRecord),
             count(app, Clarification), count(app, Event, Event.action != "record.viewed"))
 
@@ -85,11 +70,11 @@ def test_the_worklist_lists_referrals_awaiting_triage_most_urgent_first(client, 
     login_as("booking")
     page = client.get("/triage/")
     assert page.status_code == 200
-    body = _text(page)
+    body = page_text(page)
     assert "<h1>Triage worklist</h1>" in body
     assert _shown(body) == ["overdue", "language", "plain"], "earliest due first; the accepted one is gone"
     assert "3 referrals awaiting triage." in body
-    rows = {key: _row(body, NAMES[key][0]) for key in ("overdue", "language", "plain")}
+    rows = {key: row_naming(body, NAMES[key][0]) for key in ("overdue", "language", "plain")}
     assert "Housing instability" in rows["overdue"]
     assert "Community frailty and discharge support" in rows["overdue"]
     assert re.search(r"\d+ days( \d+ h)? overdue", rows["overdue"]), rows["overdue"]
@@ -168,10 +153,10 @@ OUTCOME_FIELDS = {"outcome", "question", "channel", "contact_name", "escalate_re
 
 def test_the_triage_page_shows_the_banner_and_the_script(app, client, login_as, worklist):
     login_as("booking")
-    referral = _referral(app, worklist["language"])
+    referral = stored_row(app, Referral, worklist["language"])
     response = client.get(f"/triage/referrals/{referral.id}")
     assert response.status_code == 200
-    body = _text(response)
+    body = page_text(response)
     banner = body[body.index('aria-label="Patient details"'):body.index("<h1>")]
     assert "Languagemsk SAMPLETON" in banner
     assert "Polish" in banner
@@ -200,10 +185,10 @@ def test_accept_goes_to_booking_and_the_referral_leaves_the_worklist(app, client
                           "outcome": "accept", "version": "1"})
     assert response.status_code == 303
     assert response.headers["Location"] == f"/appointments/referrals/{referral_id}"
-    booking_page = _text(client.get(response.headers["Location"]))
+    booking_page = page_text(client.get(response.headers["Location"]))
     assert "Triage recorded: accepted." in booking_page
     assert "Evening appointment" in booking_page, "the script's suggestion travels to the booking page"
-    referral = _referral(app, referral_id)
+    referral = stored_row(app, Referral, referral_id)
     assert (referral.state, referral.version) == ("accepted", 2)
     assert referral.triaged_at is not None
     with app.app_context():
@@ -228,13 +213,13 @@ def test_clarify_sends_the_referral_to_the_clarifications_worklist(app, client, 
                           "channel": "email", "contact_name": "Dr Example's secretary", "version": "1"})
     assert response.status_code == 303
     assert response.headers["Location"] == "/triage/"
-    assert _referral(app, referral_id).state == "awaiting_clarification"
+    assert stored_row(app, Referral, referral_id).state == "awaiting_clarification"
     with app.app_context():
         item = db.session.scalar(select(Clarification).where(Clarification.referral_id == referral_id))
         assert (item.question, item.channel, item.contact_name) == (
             "Which knee, and since when?", "email", "Dr Example's secretary")
         assert item.due_at - item.requested_at == timedelta(hours=24)
-    listing = _text(client.get("/clarifications/"))
+    listing = page_text(client.get("/clarifications/"))
     assert "Plainmsk" in listing
     assert "Which knee, and since when?" in listing
     assert "Email to Dr Example's secretary" in listing
@@ -248,7 +233,7 @@ def test_clarify_without_its_details_is_shown_again(app, client, login_as, workl
     response = post_form(client, f"/triage/referrals/{referral_id}",
                          {**SCRIPT_FORM, "outcome": "clarify", "question": "", "contact_name": "", "version": "1"})
     assert response.status_code == 200
-    body = _text(response)
+    body = page_text(response)
     assert "There is a problem" in body
     assert "Enter the question for the referrer" in body
     assert "Select how you will contact them" in body
@@ -264,7 +249,7 @@ def test_escalate_needs_a_reason(app, client, login_as, worklist):
                          {**SCRIPT_FORM, "mobility": "housebound", "outcome": "escalate", "escalate_reason": "",
                           "version": "1"})
     assert response.status_code == 200
-    body = _text(response)
+    body = page_text(response)
     assert "There is a problem" in body
     assert '<a href="#escalate_reason"' in body, "the error links to the reason box"
     assert "Say why this needs a senior's triage" in body
@@ -275,18 +260,18 @@ def test_escalate_needs_a_reason(app, client, login_as, worklist):
                          {**SCRIPT_FORM, "outcome": "escalate", "escalate_reason": "Possible cauda equina",
                           "version": "1"})
     assert response.status_code == 303
-    referral = _referral(app, referral_id)
+    referral = stored_row(app, Referral, referral_id)
     assert (referral.state, referral.version) == ("received", 2)
     assert referral.triage_escalated_at is not None
     assert "Possible cauda equina" in events(app, "triage.escalated")[0].data
-    assert "Senior triage" in _row(client.get("/triage/").get_data(as_text=True), "Plainmsk")
+    assert "Senior triage" in row_naming(client.get("/triage/").get_data(as_text=True), "Plainmsk")
 
     # only a senior may now accept or reject it
     refused = post_form(client, f"/triage/referrals/{referral_id}", {**SCRIPT_FORM, "outcome": "accept",
                                                                     "version": "2"})
     assert refused.status_code == 200
-    assert "This referral is waiting for senior triage." in _text(refused)
-    assert _referral(app, referral_id).state == "received"
+    assert "This referral is waiting for senior triage." in page_text(refused)
+    assert stored_row(app, Referral, referral_id).state == "received"
 
 
 def test_a_senior_decides_an_escalated_referral(app, client, login_as, worklist):
@@ -299,7 +284,7 @@ def test_a_senior_decides_an_escalated_referral(app, client, login_as, worklist)
     response = post_form(client, f"/triage/referrals/{worklist['plain']}",
                          {**SCRIPT_FORM, "outcome": "accept", "version": "2"})
     assert response.status_code == 303
-    assert _referral(app, worklist["plain"]).state == "accepted"
+    assert stored_row(app, Referral, worklist["plain"]).state == "accepted"
 
 
 # -- rejection and the senior's sign-off -----------------------------------------------------------------------
@@ -312,7 +297,7 @@ def test_rejecting_an_unflagged_referral_rejects_it(app, client, login_as, workl
     login_as("clinician")
     response = post_form(client, f"/triage/referrals/{worklist['plain']}", REJECT)
     assert response.status_code == 303
-    referral = _referral(app, worklist["plain"])
+    referral = stored_row(app, Referral, worklist["plain"])
     assert (referral.state, referral.rejection_code) == ("rejected", "wrong_service")
     assert len(events(app, "triage.rejected")) == 1
 
@@ -322,7 +307,7 @@ def test_a_booking_user_may_not_reject(app, client, login_as, worklist):
     before = _saved(app, worklist["plain"])
     response = post_form(client, f"/triage/referrals/{worklist['plain']}", REJECT)
     assert response.status_code == 200
-    assert "The booking role may not reject a referral." in _text(response)
+    assert "The booking role may not reject a referral." in page_text(response)
     assert _saved(app, worklist["plain"]) == before
 
 
@@ -352,25 +337,18 @@ def _review_id(app, referral_id: int) -> int:
         return review.id
 
 
-def _review(app, review_id: int) -> SeniorReview:
-    with app.app_context():
-        review = db.session.get(SeniorReview, review_id)
-        db.session.expunge(review)
-        return review
-
-
 DECIDE = {"rationale": "Discussed with the falls team", "plan": "", "version": "2"}
 
 
 def test_rejecting_a_flagged_referral_waits_for_a_senior(app, client, login_as, proposed):
-    referral = _referral(app, proposed)
+    referral = stored_row(app, Referral, proposed)
     assert (referral.state, referral.version) == ("rejection_review", 2)
     assert not events(app, "triage.rejected")
     assert len(events(app, "triage.rejection_proposed")) == 1
-    review = _review(app, _review_id(app, proposed))
+    review = stored_row(app, SeniorReview, _review_id(app, proposed))
     assert (review.kind, review.reason, review.decided_at) == ("rejection", "wrong_service", None)
     login_as("clinician")
-    page = _text(client.get(f"/referrals/{proposed}"))
+    page = page_text(client.get(f"/referrals/{proposed}"))
     assert "Rejection proposed:</strong> Better met by another service. Better met by the falls service" in page
     assert "Waiting for senior review:</strong> Proposed rejection of a flagged referral" in page
     assert "/discharge/reviews/" not in page, "only a senior is offered the review"
@@ -381,11 +359,11 @@ def test_rejecting_a_flagged_referral_waits_for_a_senior(app, client, login_as, 
 def test_the_senior_sees_the_decision_form(app, client, login_as, proposed):
     login_as("senior")
     review_id = _review_id(app, proposed)
-    referral_page = _text(client.get(f"/referrals/{proposed}"))
+    referral_page = page_text(client.get(f"/referrals/{proposed}"))
     assert f'<a href="/discharge/reviews/{review_id}">Open the review</a>' in referral_page
     response = client.get(f"/discharge/reviews/{review_id}")
     assert response.status_code == 200
-    page = _text(response)
+    page = page_text(response)
     assert "Senior review: Proposed rejection of a flagged referral" in page
     assert "Better met by the falls service" in page, "the clinician's explanation is shown"
     form = re.search(rf'<form method="post" action="/discharge/reviews/{review_id}/decision".*?</form>', page, re.S)
@@ -408,23 +386,23 @@ def test_the_senior_upholds_or_overturns(app, client, login_as, proposed, data, 
     response = post_form(client, f"/discharge/reviews/{review_id}/decision", {**DECIDE, **data})
     assert response.status_code == 303
     assert response.headers["Location"] == "/discharge/reviews"
-    assert f"Decision recorded: the referral is now {state}." in _text(client.get(response.headers["Location"]))
-    referral = _referral(app, proposed)
+    assert f"Decision recorded: the referral is now {state}." in page_text(client.get(response.headers["Location"]))
+    referral = stored_row(app, Referral, proposed)
     assert (referral.state, referral.version) == (state, 3)
     decided = events(app, action)
     assert [(e.actor_id, e.referral_id) for e in decided] == [(senior_id, proposed)]
     assert json.loads(decided[0].data)["rationale"] == "Discussed with the falls team"
-    review = _review(app, review_id)
+    review = stored_row(app, SeniorReview, review_id)
     assert (review.decision, review.decided_by, review.rationale) == (
         data["decision"], senior_id, "Discussed with the falls team")
     with app.app_context():
         assert reviews.pending_review(db.session, proposed) is None, "the review leaves the queue"
-    assert "Overduefrailty" not in _text(client.get("/discharge/reviews"))
+    assert "Overduefrailty" not in page_text(client.get("/discharge/reviews"))
     listed = _shown(client.get("/triage/").get_data(as_text=True))
     if state == "received":
         assert listed[0] == "overdue", "returned to the top of the triage worklist"
         assert referral.triage_priority == 0
-        assert "Rejection proposed:</strong>" not in _text(client.get(f"/referrals/{proposed}")), "triaged afresh"
+        assert "Rejection proposed:</strong>" not in page_text(client.get(f"/referrals/{proposed}")), "triaged afresh"
     else:
         assert "overdue" not in listed
 
@@ -457,13 +435,13 @@ def test_a_bad_decision_changes_nothing(app, client, login_as, proposed, data, m
     response = post_form(client, f"/discharge/reviews/{review_id}/decision", {**DECIDE, **data})
     stale = message.startswith("changed")
     assert response.status_code == (409 if stale else 400)
-    body = _text(response)
+    body = page_text(response)
     assert message in body
     if not stale:
         assert "There is a problem" in body
         assert f'<form method="post" action="/discharge/reviews/{review_id}/decision"' in body, "the form again"
     assert _saved(app, proposed) == before
-    assert _review(app, review_id).decided_at is None
+    assert stored_row(app, SeniorReview, review_id).decided_at is None
     assert not [e for e in events(app) if e.action.startswith("rejection.")]
 
 
@@ -474,8 +452,8 @@ def test_only_a_senior_may_decide(app, client, login_as, proposed):
     response = post_form(client, f"/discharge/reviews/{review_id}/decision",
                          {**DECIDE, "decision": "approved", "rationale": "I am sure"})
     assert response.status_code == 403
-    assert _referral(app, proposed).state == "rejection_review"
-    assert _review(app, review_id).decided_at is None
+    assert stored_row(app, Referral, proposed).state == "rejection_review"
+    assert stored_row(app, SeniorReview, review_id).decided_at is None
     denied = events(app, "access.denied")
     assert [(e.actor_id, json.loads(e.data)["endpoint"]) for e in denied] == [
         (user_id, "discharge.show_review"), (user_id, "discharge.decide_review")]
@@ -531,14 +509,7 @@ def test_bad_triage_input_is_shown_again_and_nothing_is_saved(app, client, login
     referral_id = worklist["plain"]
     before = _saved(app, referral_id)
     response = post_form(client, f"/triage/referrals/{referral_id}", {k: v for k, v in data.items() if v is not None})
-    assert response.status_code in (200, 400)
-    body = _text(response)
-    assert "There is a problem" in body
-    assert f'<a href="#{field}"' in body, "the summary links to the field"
-    if field != "version":  # a hidden field: only tampering gets it wrong, and the summary says so
-        error = body.index(f'id="{field}-error"')
-        assert message in body[error:error + 400], "the message sits next to the field"
-    assert message in body
+    shown_again(response, field, message, status=(200, 400))
     assert _saved(app, referral_id) == before
     with app.app_context():
         assert db.session.scalar(select(Event.seq).where(Event.referral_id == referral_id)
@@ -555,14 +526,14 @@ def test_triage_of_an_unknown_referral_is_404(client, login_as):
 
 def test_a_triaged_referral_offers_no_form(app, client, login_as, worklist):
     login_as("booking")
-    body = _text(client.get(f"/triage/referrals/{worklist['accepted']}"))
+    body = page_text(client.get(f"/triage/referrals/{worklist['accepted']}"))
     assert "This referral is accepted; it is not awaiting triage." in body
     assert 'id="triage-form"' not in body
     before = _saved(app, worklist["accepted"])
     response = post_form(client, f"/triage/referrals/{worklist['accepted']}",
                          {**SCRIPT_FORM, "outcome": "accept", "version": "2"})
     assert response.status_code == 200
-    assert "is not possible while the referral is accepted" in _text(response)
+    assert "is not possible while the referral is accepted" in page_text(response)
     assert _saved(app, worklist["accepted"]) == before
 
 
@@ -583,7 +554,7 @@ def test_the_suggestions_fragment_follows_the_answers(app, client, login_as, wor
     response = client.get(f"/triage/referrals/{worklist['plain']}/suggestions?{query}",
                           headers={"HX-Request": "true"})
     assert response.status_code == 200
-    body = _text(response)
+    body = page_text(response)
     assert "<html" not in body
     assert body.lstrip().startswith('<div id="suggestions"'), "replaces the block it came from (outerHTML)"
     assert f"Formats: {formats}." in body
@@ -616,7 +587,7 @@ def test_the_second_of_two_people_gets_a_conflict_and_nothing_is_lost(app, workl
 
     rejected = post_form(second, url, {**REJECT, "version": "1"})
     assert rejected.status_code == 409
-    body = _text(rejected)
+    body = page_text(rejected)
     assert "This referral changed while you were working on it" in body
     assert "Nothing was saved" in body
     assert "What changed since you opened the form" in body
@@ -627,7 +598,7 @@ def test_the_second_of_two_people_gets_a_conflict_and_nothing_is_lost(app, workl
     assert f'href="{url}"' in body
 
     assert _saved(app, referral_id) == before
-    referral = _referral(app, referral_id)
+    referral = stored_row(app, Referral, referral_id)
     assert referral.state == "accepted"
     assert not events(app, "triage.rejected")
     assert not events(app, "triage.rejection_proposed")

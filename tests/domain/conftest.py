@@ -1,5 +1,6 @@
-"""Fixtures for the migration tests: an app over an empty database, or over one at the head holding the demo data,
-each in its app context for a test that upgrades and downgrades the database itself."""
+"""Fixtures for the domain tests: the staff who act (one of each role the tests name), and for the migration tests
+an app over an empty database, or over one at the head holding the demo data, each in its app context for a test
+that upgrades and downgrades the database itself."""
 import shutil
 import uuid
 from contextlib import contextmanager
@@ -9,11 +10,31 @@ import pytest
 from sqlalchemy import text
 
 from inclusive_access import demo
+from inclusive_access.domain.actors import actor_for
 from inclusive_access.extensions import db
 from tests.conftest import _admin, make_app
+from tests.factories import make_user
 
 #: the demo data every migration test with a year of history starts from (loaded once per database engine)
 DEMO = {"patients": 25, "referrals": 40, "seed": 11}
+
+
+@pytest.fixture
+def booker(db_session):
+    """A booking-team member, username "booker"."""
+    return actor_for(make_user(db_session, role="booking", username="booker"))
+
+
+@pytest.fixture
+def clinician(db_session):
+    """A clinician, username "clinician"."""
+    return actor_for(make_user(db_session, role="clinician", username="clinician"))
+
+
+@pytest.fixture
+def senior(db_session):
+    """A senior clinician, username "senior"."""
+    return actor_for(make_user(db_session, role="senior", username="senior"))
 
 
 @contextmanager

@@ -1,43 +1,24 @@
 """The reasonable-adjustments register: record, edit, end, review, triage adoption, prompts, delivery."""
-import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from inclusive_access.domain import adjustments, appointments, events, triage
-from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.adjustments import AdjustmentDetails
 from inclusive_access.domain.errors import InvalidInput, StaleRecord
 from inclusive_access.models import AdjustmentDelivery, Appointment, Event, Patient, ReasonableAdjustment, Referral
-from tests.factories import SCRIPT, make_referral, make_user
+from tests.event_log import actions_since, count, data_of, head, nothing_written
+from tests.factories import SCRIPT, SLOT, book, make_referral, staff
 
 #: 23:30 UTC on 1 June 2026 is 00:30 on 2 June in London (BST): review dates count from the London date
 NOW = datetime(2026, 6, 1, 23, 30, tzinfo=UTC)
 TODAY = date(2026, 6, 2)
-SLOT = datetime(2026, 6, 8, 9, 0, tzinfo=UTC)
 BSL = AdjustmentDetails(category="communication_support", description="BSL interpreter for every contact",
                         consent_basis="patient", impairment="Deaf (BSL user)")
 
 
 # --- Helpers -------------------------------------------------------------------------------------
-
-def head(session) -> int:
-    return session.scalar(select(func.max(Event.seq))) or 0
-
-
-def actions_since(session, seq: int) -> list[str]:
-    return list(session.scalars(select(Event.action).where(Event.seq > seq).order_by(Event.seq)))
-
-
-def data_of(session, action: str) -> list[dict]:
-    return [json.loads(d) for d in session.scalars(select(Event.data).where(Event.action == action)
-                                                   .order_by(Event.seq))]
-
-
-def count(session, model) -> int:
-    return session.scalar(select(func.count()).select_from(model))
-
 
 def details(**overrides) -> AdjustmentDetails:
     values = {"category": "timing", "description": "First appointment of the day", "consent_basis": "patient"}
@@ -47,16 +28,6 @@ def details(**overrides) -> AdjustmentDetails:
 
 def record(session, actor, patient, source="patient_request", now=NOW, **overrides) -> ReasonableAdjustment:
     return adjustments.record_adjustment(session, actor, patient, details(**overrides), source, now=now)
-
-
-@pytest.fixture
-def booker(db_session):
-    return actor_for(make_user(db_session, role="booking", username="booker"))
-
-
-@pytest.fixture
-def clinician(db_session):
-    return actor_for(make_user(db_session, role="clinician", username="clinician"))
 
 
 @pytest.fixture
@@ -100,7 +71,7 @@ def test_record_an_adjustment(db_session, clinician, patient):
 @pytest.mark.parametrize(("role", "source"), [
     ("booking", "triage_script"), ("clinician", "patient_request"), ("senior", "referrer")])
 def test_recorded_role_is_the_actors_role(db_session, patient, role, source):
-    actor = actor_for(make_user(db_session, role=role))
+    actor = staff(db_session, role)
     assert record(db_session, actor, patient, source=source).recorded_role == role
 
 
@@ -120,12 +91,9 @@ def test_a_review_date_can_be_given(db_session, clinician, patient):
     ({"category": "x", "description": "", "consent_basis": "y"}, {"category", "description", "consent_basis"}),
 ])
 def test_record_validation(db_session, clinician, patient, overrides, fields):
-    before = head(db_session)
-    with pytest.raises(InvalidInput) as exc:
+    with nothing_written(db_session), pytest.raises(InvalidInput) as exc:
         record(db_session, clinician, patient, **overrides)
     assert set(exc.value.errors) == fields
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
     assert count(db_session, ReasonableAdjustment) == 0
 
 
@@ -375,8 +343,7 @@ def test_booking_prompts(db_session, clinician):
 @pytest.fixture
 def booked(db_session, clinician, referral) -> Appointment:
     triage.triage_referral(db_session, clinician, referral, referral.version, SCRIPT, [], "accept", now=NOW)
-    appointment = appointments.book_appointment(db_session, clinician, referral, referral.version, SLOT, "telephone",
-                                                None, now=NOW)
+    appointment = book(db_session, clinician, referral, SLOT, now=NOW)
     db_session.commit()
     return appointment
 

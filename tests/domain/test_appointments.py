@@ -1,9 +1,7 @@
 """Appointments: booking, double submits, rebooking, outcomes and first contact."""
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
 
 from inclusive_access.domain import appointments, discharge, dna, events, reviews, triage
 from inclusive_access.domain.actors import actor_for
@@ -15,54 +13,20 @@ from inclusive_access.domain.errors import (
     StaleRecord,
     TransitionNotAllowed,
 )
-from inclusive_access.models import Appointment, Event, Referral
-from tests.factories import SCRIPT, make_referral, make_user
+from inclusive_access.models import Appointment, Referral
+from tests.event_log import actions_since, count, data_of, head, nothing_written
+from tests.factories import SCRIPT, SLOT, TRIAGED, accepted, book, make_referral, make_user, staff
 
-TRIAGED = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
 #: 19:30 on Wednesday 10 June 2026 in London (BST): an evening clinic
 EVENING = datetime(2026, 6, 10, 19, 30, tzinfo=LONDON)
-SLOT = datetime(2026, 6, 8, 9, 0, tzinfo=UTC)
-
-
-def head(session) -> int:
-    return session.scalar(select(func.max(Event.seq))) or 0
-
-
-def actions_since(session, seq: int) -> list[str]:
-    return list(session.scalars(select(Event.action).where(Event.seq > seq).order_by(Event.seq)))
-
-
-def data_of(session, action: str) -> list[dict]:
-    return [json.loads(d) for d in session.scalars(select(Event.data).where(Event.action == action)
-                                                   .order_by(Event.seq))]
-
-
-def count(session, model) -> int:
-    return session.scalar(select(func.count()).select_from(model))
-
-
-@pytest.fixture
-def booker(db_session):
-    return actor_for(make_user(db_session, role="booking", username="booker"))
-
-
-@pytest.fixture
-def clinician(db_session):
-    return actor_for(make_user(db_session, role="clinician", username="clinician"))
 
 
 @pytest.fixture
 def referral(db_session, booker) -> Referral:
     """An accepted referral."""
-    row = make_referral(db_session, received_at="2026-06-01 09:00")
-    triage.triage_referral(db_session, booker, row, row.version, SCRIPT, [], "accept", now=TRIAGED)
+    row = accepted(db_session, booker)
     db_session.commit()
     return row
-
-
-def book(session, actor, referral, starts_at=SLOT, fmt="telephone", place=None, **kwargs) -> Appointment:
-    return appointments.book_appointment(session, actor, referral, referral.version, starts_at, fmt, place,
-                                         now=kwargs.pop("now", TRIAGED), **kwargs)
 
 
 # --- Booking -------------------------------------------------------------------------------------
@@ -71,7 +35,7 @@ def test_book_an_evening_appointment(db_session, booker, referral):
     version = referral.version
     before = head(db_session)
     appointment = book(db_session, booker, referral, starts_at=EVENING, fmt="telephone_interpreter",
-                       notes="Polish interpreter", duration=45)
+                       notes="Polish interpreter", duration=45, now=TRIAGED)
     db_session.commit()
     assert actions_since(db_session, before) == [events.APPOINTMENT_BOOKED]
     db_session.expire_all()
@@ -94,7 +58,7 @@ def test_book_a_received_referral_is_not_allowed(db_session, booker):
     row = make_referral(db_session, received_at="2026-06-01 09:00")
     before = head(db_session)
     with pytest.raises(TransitionNotAllowed):
-        book(db_session, booker, row)
+        book(db_session, booker, row, SLOT, now=TRIAGED)
     assert actions_since(db_session, before) == []
     assert count(db_session, Appointment) == 0
 
@@ -115,24 +79,24 @@ def test_book_in_other_states_is_not_allowed(db_session, booker, state):
                                     discharge.Decision("approved", "Agreed"), now=TRIAGED)
     assert row.state == state
     with pytest.raises(TransitionNotAllowed):
-        book(db_session, senior, row)
+        book(db_session, senior, row, SLOT, now=TRIAGED)
     assert count(db_session, Appointment) == 0
 
 
 @pytest.mark.parametrize("role", ["auditor", "manager"])
 def test_book_needs_a_permitted_role(db_session, referral, role):
-    actor = actor_for(make_user(db_session, role=role))
+    actor = staff(db_session, role)
     before = head(db_session)
     with pytest.raises(NotPermitted):
-        book(db_session, actor, referral)
+        book(db_session, actor, referral, SLOT, now=TRIAGED)
     assert actions_since(db_session, before) == []
     assert count(db_session, Appointment) == 0
 
 
 @pytest.mark.parametrize("role", ["clinician", "senior"])
 def test_clinicians_and_seniors_can_book(db_session, referral, role):
-    actor = actor_for(make_user(db_session, role=role))
-    assert book(db_session, actor, referral).booked_by == actor.user_id
+    actor = staff(db_session, role)
+    assert book(db_session, actor, referral, SLOT, now=TRIAGED).booked_by == actor.user_id
 
 
 @pytest.mark.parametrize(("fmt", "place", "duration", "fields"), [
@@ -145,18 +109,15 @@ def test_clinicians_and_seniors_can_book(db_session, referral, role):
     ("telephone", None, 241, {"duration_minutes"}),
 ])
 def test_book_validation(db_session, booker, referral, fmt, place, duration, fields):
-    before = head(db_session)
-    with pytest.raises(InvalidInput) as exc:
-        book(db_session, booker, referral, fmt=fmt, place=place, duration=duration)
+    with nothing_written(db_session), pytest.raises(InvalidInput) as exc:
+        book(db_session, booker, referral, SLOT, fmt=fmt, place=place, duration=duration, now=TRIAGED)
     assert set(exc.value.errors) == fields
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
     assert count(db_session, Appointment) == 0
 
 
 def test_book_without_a_time(db_session, booker, referral):
     with pytest.raises(InvalidInput) as exc:
-        book(db_session, booker, referral, starts_at=None)
+        book(db_session, booker, referral, starts_at=None, now=TRIAGED)
     assert set(exc.value.errors) == {"starts_at"}
 
 
@@ -164,13 +125,13 @@ def test_book_without_a_time(db_session, booker, referral):
                                             ("community_venue", "St Mark's Community Hall"),
                                             ("video", None), ("home_visit", None), ("telephone", None)])
 def test_venues_need_a_place_and_remote_formats_do_not(db_session, booker, referral, fmt, place):
-    appointment = book(db_session, booker, referral, fmt=fmt, place=place)
+    appointment = book(db_session, booker, referral, SLOT, fmt=fmt, place=place, now=TRIAGED)
     assert (appointment.format, appointment.place) == (fmt, place)
 
 
 def test_stale_referral_version_is_refused(db_session, booker, referral):
     seen = referral.version
-    book(db_session, booker, referral)
+    book(db_session, booker, referral, SLOT, now=TRIAGED)
     with pytest.raises(StaleRecord) as stale:
         appointments.book_appointment(db_session, booker, referral, seen, SLOT + timedelta(days=1), "telephone",
                                       None, now=TRIAGED)
@@ -197,7 +158,7 @@ def test_a_double_submit_creates_one_appointment(db_session, booker, referral):
 # --- Rebooking -----------------------------------------------------------------------------------
 
 def test_rebook_moves_the_appointment_and_records_from_and_to(db_session, booker, referral):
-    appointment = book(db_session, booker, referral)
+    appointment = book(db_session, booker, referral, SLOT, now=TRIAGED)
     db_session.commit()
     before = head(db_session)
     appointments.rebook_appointment(db_session, booker, appointment, 1, EVENING, "clinic", "Room 3",
@@ -217,7 +178,7 @@ def test_rebook_moves_the_appointment_and_records_from_and_to(db_session, booker
 
 
 def test_rebook_with_a_stale_appointment_version(db_session, booker, clinician, referral):
-    appointment = book(db_session, booker, referral)
+    appointment = book(db_session, booker, referral, SLOT, now=TRIAGED)
     appointments.rebook_appointment(db_session, booker, appointment, 1, SLOT + timedelta(days=1), "telephone", None,
                                     now=TRIAGED)
     db_session.commit()
@@ -233,7 +194,7 @@ def test_rebook_with_a_stale_appointment_version(db_session, booker, clinician, 
 
 
 def test_rebook_validates_like_booking(db_session, booker, referral):
-    appointment = book(db_session, booker, referral)
+    appointment = book(db_session, booker, referral, SLOT, now=TRIAGED)
     with pytest.raises(InvalidInput) as exc:
         appointments.rebook_appointment(db_session, booker, appointment, 1, EVENING, "clinic", None, now=TRIAGED)
     assert set(exc.value.errors) == {"place"}
@@ -243,7 +204,7 @@ def test_rebook_validates_like_booking(db_session, booker, referral):
 
 
 def test_an_appointment_with_an_outcome_cannot_be_rebooked(db_session, booker, clinician, referral):
-    appointment = book(db_session, booker, referral)
+    appointment = book(db_session, booker, referral, SLOT, now=TRIAGED)
     appointments.record_outcome(db_session, clinician, appointment, 1, "cancelled_service", "Clinician ill",
                                 now=TRIAGED)
     with pytest.raises(TransitionNotAllowed):
@@ -254,7 +215,7 @@ def test_an_appointment_with_an_outcome_cannot_be_rebooked(db_session, booker, c
 # --- Outcomes and first contact ------------------------------------------------------------------
 
 def test_first_attendance_is_first_contact(db_session, booker, clinician, referral):
-    appointment = book(db_session, booker, referral)
+    appointment = book(db_session, booker, referral, SLOT, now=TRIAGED)
     db_session.commit()
     before = head(db_session)
     recorded = SLOT + timedelta(minutes=40)
@@ -277,11 +238,11 @@ def test_first_attendance_is_first_contact(db_session, booker, clinician, referr
 
 
 def test_a_later_attendance_does_not_change_first_contact(db_session, booker, clinician, referral):
-    first = book(db_session, booker, referral)
+    first = book(db_session, booker, referral, SLOT, now=TRIAGED)
     appointments.record_outcome(db_session, clinician, first, 1, "attended", now=SLOT + timedelta(hours=1))
     db_session.commit()
     assert referral.state == "in_treatment"
-    second = book(db_session, booker, referral, starts_at=SLOT + timedelta(days=7))  # in_treatment may book
+    second = book(db_session, booker, referral, SLOT + timedelta(days=7), now=TRIAGED)  # in_treatment may book
     db_session.commit()
     before = head(db_session)
     appointments.record_outcome(db_session, clinician, second, 1, "attended", now=SLOT + timedelta(days=7, hours=1))
@@ -295,12 +256,12 @@ def test_a_later_attendance_does_not_change_first_contact(db_session, booker, cl
 
 
 def test_first_contact_is_the_first_attended_not_the_first_booked(db_session, booker, clinician, referral):
-    missed = book(db_session, booker, referral)
+    missed = book(db_session, booker, referral, SLOT, now=TRIAGED)
     appointments.record_outcome(db_session, clinician, missed, 1, "dna", now=SLOT + timedelta(hours=1))
     # The missed appointment's barrier check records its outcome before the referral is booked again.
     check = dna.open_check_for(db_session, referral.id)
     dna.complete_barrier_check(db_session, clinician, check, check.version, "rebooked", now=SLOT + timedelta(hours=2))
-    kept = book(db_session, booker, referral, starts_at=SLOT + timedelta(days=3), fmt="home_visit")
+    kept = book(db_session, booker, referral, starts_at=SLOT + timedelta(days=3), fmt="home_visit", now=TRIAGED)
     assert check.rebooked_appointment_id == kept.id
     appointments.record_outcome(db_session, clinician, kept, 1, "attended", now=SLOT + timedelta(days=3, hours=1))
     assert referral.first_contact_at == SLOT + timedelta(days=3)
@@ -308,7 +269,7 @@ def test_first_contact_is_the_first_attended_not_the_first_booked(db_session, bo
 
 
 def test_did_not_attend(db_session, booker, clinician, referral):
-    appointment = book(db_session, booker, referral)
+    appointment = book(db_session, booker, referral, SLOT, now=TRIAGED)
     before = head(db_session)
     appointments.record_outcome(db_session, clinician, appointment, 1, "dna", now=SLOT + timedelta(minutes=20))
     db_session.commit()
@@ -322,7 +283,7 @@ def test_did_not_attend(db_session, booker, clinician, referral):
 
 @pytest.mark.parametrize(("outcome", "code"), [("cancelled_patient", "2"), ("cancelled_service", "4")])
 def test_cancellation_needs_a_reason(db_session, booker, clinician, referral, outcome, code):
-    appointment = book(db_session, booker, referral)
+    appointment = book(db_session, booker, referral, SLOT, now=TRIAGED)
     before = head(db_session)
     for reason in (None, ""):
         with pytest.raises(InvalidInput) as exc:
@@ -342,7 +303,7 @@ def test_cancellation_needs_a_reason(db_session, booker, clinician, referral, ou
 
 @pytest.mark.parametrize("outcome", ["attended", "dna"])
 def test_attendance_cannot_be_recorded_before_the_start(db_session, booker, clinician, referral, outcome):
-    appointment = book(db_session, booker, referral)
+    appointment = book(db_session, booker, referral, SLOT, now=TRIAGED)
     before = head(db_session)
     with pytest.raises(InvalidInput) as exc:
         appointments.record_outcome(db_session, clinician, appointment, 1, outcome, now=SLOT - timedelta(minutes=1))
@@ -355,7 +316,7 @@ def test_attendance_cannot_be_recorded_before_the_start(db_session, booker, clin
 
 
 def test_an_outcome_is_recorded_once(db_session, booker, clinician, referral):
-    appointment = book(db_session, booker, referral)
+    appointment = book(db_session, booker, referral, SLOT, now=TRIAGED)
     appointments.record_outcome(db_session, clinician, appointment, 1, "attended", now=SLOT + timedelta(hours=1))
     db_session.commit()
     before = head(db_session)
@@ -368,7 +329,7 @@ def test_an_outcome_is_recorded_once(db_session, booker, clinician, referral):
 
 
 def test_outcome_validation(db_session, booker, clinician, referral):
-    appointment = book(db_session, booker, referral)
+    appointment = book(db_session, booker, referral, SLOT, now=TRIAGED)
     with pytest.raises(InvalidInput) as exc:
         appointments.record_outcome(db_session, clinician, appointment, 1, "vanished", now=SLOT + timedelta(hours=1))
     assert "outcome" in exc.value.errors
@@ -376,8 +337,8 @@ def test_outcome_validation(db_session, booker, clinician, referral):
 
 
 def test_appointments_for_lists_by_start_time(db_session, booker, referral):
-    later = book(db_session, booker, referral, starts_at=SLOT + timedelta(days=2))
-    sooner = book(db_session, booker, referral, starts_at=SLOT)
+    later = book(db_session, booker, referral, starts_at=SLOT + timedelta(days=2), now=TRIAGED)
+    sooner = book(db_session, booker, referral, starts_at=SLOT, now=TRIAGED)
     assert [a.id for a in appointments.appointments_for(db_session, referral)] == [sooner.id, later.id]
 
 
@@ -392,7 +353,7 @@ def test_an_appointment_cannot_be_booked_before_the_referral_arrived(db_session,
         book(db_session, booker, referral, starts_at=RECEIVED - timedelta(days=1), now=RECEIVED - timedelta(days=2))
     assert "before the referral was received" in exc.value.errors["starts_at"]
     db_session.rollback()
-    appointment = book(db_session, booker, referral)
+    appointment = book(db_session, booker, referral, SLOT, now=TRIAGED)
     with pytest.raises(InvalidInput) as exc:
         appointments.rebook_appointment(db_session, booker, appointment, 1, RECEIVED - timedelta(minutes=1),
                                         "telephone", None, now=RECEIVED - timedelta(days=2))
@@ -454,12 +415,9 @@ def test_a_past_missed_appointment_opens_a_barrier_check(db_session, clinician, 
 ])
 def test_a_past_contact_needs_a_reason_and_a_time_between_receipt_and_now(db_session, clinician, referral,
                                                                           changes, field):
-    before = head(db_session)
-    with pytest.raises(InvalidInput) as exc:
+    with nothing_written(db_session), pytest.raises(InvalidInput) as exc:
         record_past(db_session, clinician, referral, **changes)
     assert field in exc.value.errors
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
     assert count(db_session, Appointment) == 0
 
 

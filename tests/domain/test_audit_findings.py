@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from inclusive_access.domain import clarification
 from inclusive_access.domain.actors import actor_for
@@ -27,6 +27,7 @@ from inclusive_access.models import audit as audit_models
 from inclusive_access.reporting import exports, queries
 from inclusive_access.reporting.audit import Compliance, summary
 from inclusive_access.reporting.stats import wilson_ci
+from tests.event_log import count
 from tests.factories import make_referral, make_user
 
 ITEMS = list(CHECKLISTS["clarification"])  # within_24_hours, escalated, resolved
@@ -46,10 +47,6 @@ def answers(within_24_hours: str, escalated: str, resolved: str) -> dict[str, st
 def judge(session, actor, record, given: dict, note: str = "", reason: str = "", seen: int | None = None,
           now: datetime = JUDGED) -> AuditFinding:
     return record_finding(session, actor, record, FindingDetails(given, note, reason), seen, now=now)
-
-
-def count(session, model) -> int:
-    return session.scalar(select(func.count()).select_from(model))
 
 
 def finding_events(session) -> list[Event]:

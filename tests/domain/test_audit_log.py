@@ -10,9 +10,8 @@ from inclusive_access.domain import audit_log, events, records
 from inclusive_access.domain.actors import SYSTEM
 from inclusive_access.domain.errors import NotPermitted
 from inclusive_access.models import Event
-from tests.blueprints.pages import staff
 from tests.domain.test_events import append, unprotect
-from tests.factories import make_referral
+from tests.factories import make_referral, staff
 
 
 def test_a_referrals_timeline_has_every_event_in_order_with_views_and_verifies(db_session):

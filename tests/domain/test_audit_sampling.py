@@ -24,14 +24,12 @@ from inclusive_access.domain.audit_sampling import (
 )
 from inclusive_access.domain.discharge import Decision
 from inclusive_access.domain.errors import InvalidInput, NotPermitted
-from inclusive_access.models import AuditSample, AuditSampleRecord, BarrierCheck, Clarification, Event, Referral
-from tests.factories import SCRIPT, make_referral, make_user
+from inclusive_access.models import AuditSample, AuditSampleRecord, Clarification, Event, Referral
+from tests.event_log import count
+from tests.factories import RECEIVED, SCRIPT, SLOT, TRIAGED, accepted, book, complete, make_referral, make_user, miss
 
 JUNE = "2026-06"
-RECEIVED = "2026-06-01 09:00"  # UK time
 ASKED = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
-TRIAGED = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
-SLOT = datetime(2026, 6, 8, 9, 0, tzinfo=UTC)
 SECOND_SLOT = SLOT + timedelta(days=7)
 REQUESTED = datetime(2026, 6, 22, 10, 0, tzinfo=UTC)
 DECIDED = REQUESTED + timedelta(hours=4)
@@ -64,10 +62,6 @@ def lowest_keys(record_type: str, seed: int, ids, n: int) -> list[int]:
     return sorted(ids, key=lambda i: (python_key(record_type, seed, i), i))[:n]
 
 
-def count(session, model) -> int:
-    return session.scalar(select(func.count()).select_from(model))
-
-
 def sample_events(session) -> list[dict]:
     return [json.loads(d) for d in session.scalars(select(Event.data).where(Event.action == SAMPLE_DRAWN)
                                                    .order_by(Event.seq))]
@@ -85,37 +79,12 @@ def population(session, booker, n: int, **intake) -> list[int]:
     return [asked(session, booker, ASKED + timedelta(minutes=i), **intake).id for i in range(n)]
 
 
-def accepted(session, booker, at: datetime = TRIAGED, **intake):
-    referral = make_referral(session, received_at=RECEIVED, **intake)
-    triage.triage_referral(session, booker, referral, referral.version, SCRIPT, [], "accept", now=at)
-    return referral
-
-
 def rejected(session, clinician, **intake):
     """A clinician rejects the referral: unflagged, it is rejected; flagged, it waits for a senior."""
     referral = make_referral(session, received_at=RECEIVED, **intake)
     triage.triage_referral(session, clinician, referral, referral.version, SCRIPT, [], "reject",
                            reason_code="wrong_service", reason_text="Refer to podiatry", now=TRIAGED)
     return referral
-
-
-def book(session, actor, referral, starts_at, booked_at):
-    return appointments.book_appointment(session, actor, referral, referral.version, starts_at, "telephone", None,
-                                         now=booked_at)
-
-
-def miss(session, clinician, referral, starts_at=SLOT, booked_at=TRIAGED) -> BarrierCheck:
-    appointment = book(session, clinician, referral, starts_at, booked_at)
-    appointments.record_outcome(session, clinician, appointment, appointment.version, "dna",
-                                now=starts_at + timedelta(hours=1))
-    return session.scalars(select(BarrierCheck).where(BarrierCheck.appointment_id == appointment.id)).one()
-
-
-def complete(session, clinician, check) -> None:
-    from inclusive_access.domain import dna
-
-    dna.complete_barrier_check(session, clinician, check, check.version, "rebooked",
-                               now=check.opened_at + timedelta(hours=2))
 
 
 def discharged_for_non_attendance(session, clinician, senior):
@@ -133,7 +102,7 @@ def discharged_for_non_attendance(session, clinician, senior):
 def discharged_as_complete(session, booker, clinician, senior):
     """Seen once, then discharged on 22 June because treatment is complete."""
     referral = accepted(session, booker)
-    appointment = book(session, booker, referral, SLOT, TRIAGED)
+    appointment = book(session, booker, referral, SLOT, now=TRIAGED)
     appointments.record_outcome(session, clinician, appointment, appointment.version, "attended",
                                 now=SLOT + timedelta(hours=1))
     review = discharge.request_discharge(session, clinician, referral, referral.version, "treatment_complete",
@@ -145,21 +114,6 @@ def discharged_as_complete(session, booker, clinician, senior):
 @pytest.fixture
 def auditor(db_session):
     return actor_for(make_user(db_session, role="auditor", username="auditor"))
-
-
-@pytest.fixture
-def booker(db_session):
-    return actor_for(make_user(db_session, role="booking", username="booker"))
-
-
-@pytest.fixture
-def clinician(db_session):
-    return actor_for(make_user(db_session, role="clinician", username="clinician"))
-
-
-@pytest.fixture
-def senior(db_session):
-    return actor_for(make_user(db_session, role="senior", username="senior"))
 
 
 # --- Reproducibility -----------------------------------------------------------------------------

@@ -3,7 +3,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from inclusive_access.domain import clarification, events, triage
@@ -19,22 +19,11 @@ from inclusive_access.domain.triage import WorklistFilters
 from inclusive_access.extensions import db
 from inclusive_access.models import Clarification, ContactAttempt, Event, Referral
 from tests.conftest import make_app
+from tests.event_log import actions_since, count, head, nothing_written
 from tests.factories import make_referral, make_user
 
 NOW = datetime(2026, 2, 2, 10, 0, tzinfo=UTC)  # a Monday
 ASK = {"question": "Is the patient able to weight-bear?", "channel": "telephone", "contact_name": "Dr Example"}
-
-
-def head(session) -> int:
-    return session.scalar(select(func.max(Event.seq))) or 0
-
-
-def actions_since(session, seq: int) -> list[str]:
-    return list(session.scalars(select(Event.action).where(Event.seq > seq).order_by(Event.seq)))
-
-
-def count(session, model) -> int:
-    return session.scalar(select(func.count()).select_from(model))
 
 
 def new_referral(session, received_at="2026-02-02 09:00", **overrides) -> Referral:
@@ -46,11 +35,6 @@ def new_referral(session, received_at="2026-02-02 09:00", **overrides) -> Referr
 def ask(session, actor, referral, now=NOW, **overrides) -> Clarification:
     return clarification.request_clarification(session, actor, referral, referral.version, now=now,
                                                **{**ASK, **overrides})
-
-
-@pytest.fixture
-def booker(db_session):
-    return actor_for(make_user(db_session, role="booking", username="booker"))
 
 
 @pytest.fixture
@@ -97,12 +81,9 @@ def test_due_time_counts_clock_hours_across_the_bst_change(db_session, booker):
 ])
 def test_request_validation(db_session, booker, overrides, fields):
     referral = new_referral(db_session)
-    before = head(db_session)
-    with pytest.raises(InvalidInput) as exc:
+    with nothing_written(db_session), pytest.raises(InvalidInput) as exc:
         ask(db_session, booker, referral, **overrides)
     assert set(exc.value.errors) == fields
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
     assert count(db_session, Clarification) == 0
     assert db_session.get(Referral, referral.id).state == "received"
 
@@ -195,12 +176,9 @@ def test_no_attempts_on_a_closed_clarification(db_session, booker, item):
 
 @pytest.mark.parametrize(("response", "reason"), [(None, None), ("", ""), ("", None)])
 def test_close_needs_an_answer_or_a_reason(db_session, booker, item, response, reason):
-    before = head(db_session)
-    with pytest.raises(InvalidInput) as exc:
+    with nothing_written(db_session), pytest.raises(InvalidInput) as exc:
         clarification.close_clarification(db_session, booker, item, item.version, response, reason, now=NOW)
     assert "response" in exc.value.errors
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
     stored = db_session.get(Clarification, item.id)
     assert stored.closed_at is None
     assert db_session.get(Referral, item.referral_id).state == "awaiting_clarification"

@@ -4,9 +4,9 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from inclusive_access.domain import appointments, discharge, dna, events, intake, reviews, safeguarding, triage
+from inclusive_access.domain import appointments, discharge, events, intake, reviews, safeguarding, triage
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.discharge import Decision
 from inclusive_access.domain.errors import (
@@ -18,12 +18,24 @@ from inclusive_access.domain.errors import (
 )
 from inclusive_access.domain.safeguarding import ConcernDetails
 from inclusive_access.models import Appointment, BarrierCheck, Event, Referral, SafeguardingConcern, SeniorReview
-from tests.factories import SCRIPT, intake_row, make_referral, make_user
+from tests.event_log import actions_since, count, data_of, head, nothing_written
+from tests.factories import (
+    RECEIVED,
+    SCRIPT,
+    SLOT,
+    TRIAGED,
+    accepted,
+    attempt,
+    book,
+    complete,
+    intake_row,
+    make_referral,
+    make_user,
+    miss,
+    staff,
+)
 
-RECEIVED = "2026-06-01 09:00"
-TRIAGED = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
-#: the first appointment (attended or missed), 10:00 BST on Monday 8 June 2026
-SLOT = datetime(2026, 6, 8, 9, 0, tzinfo=UTC)
+# SLOT (10:00 BST on Monday 8 June 2026) is the first appointment, attended or missed
 SECOND_SLOT = SLOT + timedelta(days=7)
 REQUESTED = datetime(2026, 6, 22, 10, 0, tzinfo=UTC)
 DECIDED = REQUESTED + timedelta(hours=4)
@@ -61,56 +73,11 @@ KINDS = ("discharge", "attendance", "rejection")
 
 # --- Helpers -------------------------------------------------------------------------------------
 
-def head(session) -> int:
-    return session.scalar(select(func.max(Event.seq))) or 0
-
-
-def actions_since(session, seq: int) -> list[str]:
-    return list(session.scalars(select(Event.action).where(Event.seq > seq).order_by(Event.seq)))
-
-
-def data_of(session, action: str, since: int = 0) -> list[dict]:
-    return [json.loads(d) for d in session.scalars(select(Event.data).where(Event.action == action, Event.seq > since)
-                                                   .order_by(Event.seq))]
-
-
-def count(session, model) -> int:
-    return session.scalar(select(func.count()).select_from(model))
-
-
-def accepted(session, clinician, **overrides) -> Referral:
-    row = make_referral(session, received_at=RECEIVED, **overrides)
-    triage.triage_referral(session, clinician, row, row.version, SCRIPT, [], "accept", now=TRIAGED)
-    return row
-
-
-def book(session, actor, referral, starts_at=SLOT, now=TRIAGED) -> Appointment:
-    return appointments.book_appointment(session, actor, referral, referral.version, starts_at, "telephone", None,
-                                         now=now)
-
-
 def attend(session, actor, referral, starts_at=SLOT, booked_at=TRIAGED) -> Appointment:
     appointment = book(session, actor, referral, starts_at=starts_at, now=booked_at)
     appointments.record_outcome(session, actor, appointment, appointment.version, "attended",
                                 now=starts_at + timedelta(hours=1))
     return appointment
-
-
-def miss(session, actor, referral, starts_at=SLOT, booked_at=TRIAGED) -> BarrierCheck:
-    """Book an appointment, record it as missed an hour after its start, and return the check that opened."""
-    appointment = book(session, actor, referral, starts_at=starts_at, now=booked_at)
-    appointments.record_outcome(session, actor, appointment, appointment.version, "dna",
-                                now=starts_at + timedelta(hours=1))
-    return session.scalars(select(BarrierCheck).where(BarrierCheck.appointment_id == appointment.id)).one()
-
-
-def attempt(session, actor, check, at, reached=False):
-    return dna.log_attempt(session, actor, check, "telephone", reached, None if reached else "No answer", now=at)
-
-
-def complete(session, actor, check, outcome="rebooked", at=None) -> None:
-    dna.complete_barrier_check(session, actor, check, check.version, outcome,
-                               now=at or check.opened_at + timedelta(hours=2))
 
 
 def in_treatment(session, clinician, **overrides) -> Referral:
@@ -178,16 +145,6 @@ def in_state(session, state, clinician, senior) -> Referral:
     review = ask(session, clinician, in_treatment(session, clinician))
     decide(session, senior, review, APPROVE)
     return review.referral
-
-
-@pytest.fixture
-def clinician(db_session):
-    return actor_for(make_user(db_session, role="clinician", username="clinician"))
-
-
-@pytest.fixture
-def senior(db_session):
-    return actor_for(make_user(db_session, role="senior", username="senior"))
 
 
 @pytest.fixture
@@ -361,7 +318,7 @@ def test_a_senior_who_recorded_the_dnas_may_discharge_after_review(db_session, s
 @pytest.mark.parametrize("role", ["booking", "clinician", "auditor", "manager"])
 def test_only_a_senior_decides_a_review(db_session, clinician, kind, role):
     review = pending(db_session, kind, clinician)
-    actor = actor_for(make_user(db_session, role=role))
+    actor = staff(db_session, role)
     db_session.commit()
     review_id, state, before = review.id, review.referral.state, head(db_session)
     for decision in DECISIONS.values():
@@ -378,7 +335,7 @@ def test_only_a_senior_decides_a_review(db_session, clinician, kind, role):
 
 @pytest.mark.parametrize("role", ["clinician", "senior"])
 def test_request_discharge_puts_the_referral_in_discharge_review(db_session, clinician, role):
-    actor = actor_for(make_user(db_session, role=role))
+    actor = staff(db_session, role)
     referral = in_treatment(db_session, clinician)
     db_session.commit()
     version, before = referral.version, head(db_session)
@@ -415,12 +372,9 @@ def test_request_discharge_puts_the_referral_in_discharge_review(db_session, cli
 def test_request_discharge_validation(db_session, clinician, reason, text, fields):
     referral = in_treatment(db_session, clinician)
     db_session.commit()
-    before = head(db_session)
-    with pytest.raises(InvalidInput) as exc:
+    with nothing_written(db_session), pytest.raises(InvalidInput) as exc:
         ask(db_session, clinician, referral, reason=reason, text=text)
     assert set(exc.value.errors) == fields
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
     assert count(db_session, SeniorReview) == 0
     assert db_session.get(Referral, referral.id).state == "in_treatment"
 
@@ -429,13 +383,10 @@ def test_non_attendance_waits_for_the_barrier_check(db_session, clinician):
     referral = accepted(db_session, clinician)
     check = miss(db_session, clinician, referral)
     db_session.commit()
-    before = head(db_session)
-    with pytest.raises(InvalidInput) as exc:
+    with nothing_written(db_session), pytest.raises(InvalidInput) as exc:
         ask(db_session, clinician, referral, reason="non_attendance", text="Missed the first appointment")
     assert set(exc.value.errors) == {"reason"}
     assert "barrier check" in exc.value.errors["reason"]
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
     assert (db_session.get(Referral, referral.id).state, count(db_session, SeniorReview)) == ("accepted", 0)
     complete(db_session, clinician, db_session.get(BarrierCheck, check.id))
     review = ask(db_session, clinician, referral, reason="non_attendance", text="Declines further appointments")
@@ -446,12 +397,9 @@ def test_no_request_while_an_appointment_is_booked(db_session, clinician):
     referral = in_treatment(db_session, clinician)
     booked = book(db_session, clinician, referral, starts_at=SECOND_SLOT, now=SLOT + timedelta(hours=2))
     db_session.commit()
-    before = head(db_session)
-    with pytest.raises(InvalidInput) as exc:
+    with nothing_written(db_session), pytest.raises(InvalidInput) as exc:
         ask(db_session, clinician, referral)
     assert set(exc.value.errors) == {"reason"}
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
     assert count(db_session, SeniorReview) == 0
     appointments.record_outcome(db_session, clinician, db_session.get(Appointment, booked.id), 1, "cancelled_patient",
                                 "No longer needed", now=SLOT + timedelta(days=2))
@@ -462,11 +410,8 @@ def test_no_request_while_a_review_is_pending(db_session, clinician):
     referral = accepted(db_session, clinician)
     attendance = flagged_by_dnas(db_session, clinician, referral)
     db_session.commit()
-    before = head(db_session)
-    with pytest.raises(TransitionNotAllowed):
+    with nothing_written(db_session), pytest.raises(TransitionNotAllowed):
         ask(db_session, clinician, referral, reason="patient_choice", text="Asked to stop")
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
     assert [r.id for r in reviews.reviews_for(db_session, referral.id)] == [attendance.id]
     assert db_session.get(Referral, referral.id).state == "accepted"
 
@@ -510,14 +455,11 @@ def test_a_reused_token_raises_duplicate_submission_with_the_first_review(db_ses
 
 @pytest.mark.parametrize("role", ["booking", "auditor", "manager"])
 def test_only_clinicians_and_seniors_request_discharge(db_session, clinician, role):
-    actor = actor_for(make_user(db_session, role=role))
+    actor = staff(db_session, role)
     referral = in_treatment(db_session, clinician)
     db_session.commit()
-    before = head(db_session)
-    with pytest.raises(NotPermitted):
+    with nothing_written(db_session), pytest.raises(NotPermitted):
         ask(db_session, actor, referral)
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
     assert (db_session.get(Referral, referral.id).state, count(db_session, SeniorReview)) == ("in_treatment", 0)
 
 
@@ -555,13 +497,10 @@ def test_an_open_barrier_check_blocks_approval_until_completed(db_session, clini
     review = ask(db_session, clinician, referral, reason="moved_away", text="Moved to Cornwall")
     db_session.commit()
     assert set(discharge.discharge_blocks(db_session, referral)) == {"decision"}
-    before = head(db_session)
-    with pytest.raises(InvalidInput) as exc:
+    with nothing_written(db_session), pytest.raises(InvalidInput) as exc:
         decide(db_session, senior, review, APPROVE)
     assert set(exc.value.errors) == {"decision"}
     assert "barrier check" in exc.value.errors["decision"]
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
     assert (db_session.get(SeniorReview, review.id).decided_at, referral.state) == (None, "discharge_review")
     check = db_session.get(BarrierCheck, check.id)
     attempt(db_session, clinician, check, at=SLOT + timedelta(hours=2), reached=True)
@@ -575,11 +514,9 @@ def test_an_open_barrier_check_blocks_approval_but_not_continuing(db_session, cl
     review = flagged_by_dnas(db_session, clinician, accepted(db_session, clinician), complete_second=False)
     db_session.commit()
     before = head(db_session)
-    with pytest.raises(InvalidInput) as exc:
+    with nothing_written(db_session), pytest.raises(InvalidInput) as exc:
         decide(db_session, senior, review, APPROVE)
     assert set(exc.value.errors) == {"decision"}
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
     review = db_session.get(SeniorReview, review.id)
     decide(db_session, senior, review, CONTINUE)
     assert actions_since(db_session, before) == [events.ENGAGEMENT_CONTINUED]
@@ -592,13 +529,10 @@ def test_a_booked_appointment_blocks_approval(db_session, clinician, senior):
     book(db_session, clinician, referral, starts_at=SECOND_SLOT + timedelta(days=7),
          now=SECOND_SLOT + timedelta(hours=4))
     db_session.commit()
-    before = head(db_session)
-    with pytest.raises(InvalidInput) as exc:
+    with nothing_written(db_session), pytest.raises(InvalidInput) as exc:
         decide(db_session, senior, review, APPROVE)
     assert set(exc.value.errors) == {"decision"}
     assert "booked" in exc.value.errors["decision"]
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
     assert db_session.get(Referral, referral.id).state == "accepted"
 
 
@@ -1029,6 +963,6 @@ def test_re_referral_fields_are_validated(db_session, clinician, senior, overrid
 @pytest.mark.parametrize("role", ["auditor", "manager"])
 def test_read_only_roles_cannot_re_refer(db_session, clinician, senior, role):
     previous = in_state(db_session, "discharged", clinician, senior)
-    actor = actor_for(make_user(db_session, role=role))
+    actor = staff(db_session, role)
     with pytest.raises(NotPermitted):
         intake.re_refer(db_session, actor, previous, referral_raw(), now=RE_REFERRED)

@@ -1,20 +1,13 @@
 """Missed appointments: the barrier check, the rebooking block and override, senior review, was not brought."""
-import json
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 
-from inclusive_access.domain import adjustments, appointments, dna, events, reviews, safeguarding, triage
-from inclusive_access.domain.actors import actor_for
+from inclusive_access.domain import adjustments, appointments, dna, events, reviews, safeguarding
 from inclusive_access.domain.clocks import ClockSettings
-from inclusive_access.domain.errors import (
-    BarrierCheckOpen,
-    InvalidInput,
-    StaleRecord,
-    TransitionNotAllowed,
-)
+from inclusive_access.domain.errors import BarrierCheckOpen, InvalidInput, StaleRecord, TransitionNotAllowed
 from inclusive_access.domain.policy import Policy
 from inclusive_access.models import (
     Appointment,
@@ -26,11 +19,10 @@ from inclusive_access.models import (
     Referral,
     SafeguardingConcern,
 )
-from tests.factories import SCRIPT, make_referral, make_user
+from tests.event_log import actions_since, count, data_of, head, nothing_written
+from tests.factories import SLOT, TRIAGED, accepted, attempt, book, complete, miss, staff
 
-TRIAGED = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
-#: 10:00 BST on Monday 8 June 2026: the appointment that is missed
-SLOT = datetime(2026, 6, 8, 9, 0, tzinfo=UTC)
+# SLOT (10:00 BST on Monday 8 June 2026) is the appointment that is missed
 #: when the DNA is recorded (the barrier check opens then; the 14-day clock runs from SLOT)
 MISSED = SLOT + timedelta(hours=1)
 LEFT_BARRIERS = "Record the barriers found (or none)"
@@ -40,66 +32,7 @@ LEFT_OUTCOME = "Record the outcome"
 NEGLECT = safeguarding.ConcernDetails("self_neglect", "Mother says he has not left his bed for a week")
 
 
-# --- Helpers -------------------------------------------------------------------------------------
-
-def head(session) -> int:
-    return session.scalar(select(func.max(Event.seq))) or 0
-
-
-def actions_since(session, seq: int) -> list[str]:
-    return list(session.scalars(select(Event.action).where(Event.seq > seq).order_by(Event.seq)))
-
-
-def data_of(session, action: str) -> list[dict]:
-    return [json.loads(d) for d in session.scalars(select(Event.data).where(Event.action == action)
-                                                   .order_by(Event.seq))]
-
-
-def count(session, model) -> int:
-    return session.scalar(select(func.count()).select_from(model))
-
-
-def accepted(session, clinician, **overrides) -> Referral:
-    row = make_referral(session, received_at="2026-06-01 09:00", **overrides)
-    triage.triage_referral(session, clinician, row, row.version, SCRIPT, [], "accept", now=TRIAGED)
-    return row
-
-
-def book(session, actor, referral, starts_at=SLOT, now=TRIAGED, **kwargs) -> Appointment:
-    return appointments.book_appointment(session, actor, referral, referral.version, starts_at, "telephone", None,
-                                         now=now, **kwargs)
-
-
-def miss(session, actor, referral, starts_at=SLOT, booked_at=TRIAGED, **kwargs) -> BarrierCheck:
-    """Book an appointment, record it as missed an hour after its start, and return the check that opened."""
-    appointment = book(session, actor, referral, starts_at=starts_at, now=booked_at)
-    appointments.record_outcome(session, actor, appointment, appointment.version, "dna",
-                                now=starts_at + timedelta(hours=1), **kwargs)
-    return session.scalars(select(BarrierCheck).where(BarrierCheck.appointment_id == appointment.id)).one()
-
-
-def attempt(session, actor, check, reached=False, at=MISSED + timedelta(hours=1), method="telephone"):
-    return dna.log_attempt(session, actor, check, method, reached, None if reached else "No answer", now=at)
-
-
-def complete(session, actor, check, outcome="rebooked", at=MISSED + timedelta(hours=2), **kwargs) -> None:
-    dna.complete_barrier_check(session, actor, check, check.version, outcome, now=at, **kwargs)
-
-
-@pytest.fixture
-def booker(db_session):
-    return actor_for(make_user(db_session, role="booking", username="booker"))
-
-
-@pytest.fixture
-def clinician(db_session):
-    return actor_for(make_user(db_session, role="clinician", username="clinician"))
-
-
-@pytest.fixture
-def senior(db_session):
-    return actor_for(make_user(db_session, role="senior", username="senior"))
-
+# --- Fixtures ------------------------------------------------------------------------------------
 
 @pytest.fixture
 def referral(db_session, clinician) -> Referral:
@@ -118,7 +51,7 @@ def check(db_session, clinician, referral) -> BarrierCheck:
 # --- A DNA opens a barrier check -----------------------------------------------------------------
 
 def test_a_dna_opens_exactly_one_barrier_check(db_session, clinician, referral):
-    appointment = book(db_session, clinician, referral)
+    appointment = book(db_session, clinician, referral, SLOT, now=TRIAGED)
     db_session.commit()
     before = head(db_session)
     appointments.record_outcome(db_session, clinician, appointment, 1, "dna", now=MISSED)
@@ -149,13 +82,13 @@ def test_a_dna_opens_exactly_one_barrier_check(db_session, clinician, referral):
 @pytest.mark.parametrize(("outcome", "reason"), [("attended", None), ("cancelled_patient", "Moved"),
                                                  ("cancelled_service", "Clinician ill")])
 def test_other_outcomes_open_no_check(db_session, clinician, referral, outcome, reason):
-    appointment = book(db_session, clinician, referral)
+    appointment = book(db_session, clinician, referral, SLOT, now=TRIAGED)
     before = head(db_session)
     appointments.record_outcome(db_session, clinician, appointment, 1, outcome, reason, now=MISSED)
     assert events.BARRIER_CHECK_OPENED not in actions_since(db_session, before)
     assert count(db_session, BarrierCheck) == 0
     assert dna.open_check_for(db_session, referral.id) is None
-    assert book(db_session, clinician, referral, starts_at=SLOT + timedelta(days=7)).status == "booked"
+    assert book(db_session, clinician, referral, starts_at=SLOT + timedelta(days=7), now=TRIAGED).status == "booked"
 
 
 # --- Rebooking waits for the check; a clinician may override -------------------------------------
@@ -184,7 +117,7 @@ def test_the_booking_role_cannot_override(db_session, booker, referral, check):
 
 @pytest.mark.parametrize("role", ["clinician", "senior"])
 def test_a_clinician_or_senior_overrides_with_a_reason(db_session, referral, check, role):
-    actor = actor_for(make_user(db_session, role=role))
+    actor = staff(db_session, role)
     db_session.commit()
     before = head(db_session)
     for reason in (None, ""):
@@ -268,12 +201,9 @@ def test_save_barriers(db_session, clinician, referral, check):
     (["work"], None, "not_sure", {"safeguarding"}),
 ])
 def test_save_barriers_validation(db_session, clinician, referral, check, barriers, other, safeguarding, fields):
-    before = head(db_session)
-    with pytest.raises(InvalidInput) as exc:
+    with nothing_written(db_session), pytest.raises(InvalidInput) as exc:
         dna.save_barriers(db_session, clinician, check, 1, barriers, other, safeguarding)
     assert set(exc.value.errors) == fields
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
     stored = db_session.get(BarrierCheck, check.id)
     assert (stored.barriers, stored.version) == (None, 1)
 
@@ -530,12 +460,9 @@ def test_an_adult_check_completes_without_the_safeguarding_answer(db_session, cl
 def test_complete_validation(db_session, clinician, referral, check, outcome, alternative, fields):
     attempt(db_session, clinician, check)
     db_session.commit()
-    before = head(db_session)
-    with pytest.raises(InvalidInput) as exc:
+    with nothing_written(db_session), pytest.raises(InvalidInput) as exc:
         complete(db_session, clinician, check, outcome, alternative_format=alternative)
     assert set(exc.value.errors) == fields
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
     stored = db_session.get(BarrierCheck, check.id)
     assert (stored.completed_at, stored.outcome) == (None, None)
 

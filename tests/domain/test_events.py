@@ -6,7 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.exc import DBAPIError
 
 from inclusive_access.domain import chain_keys, events, intake
@@ -14,6 +14,7 @@ from inclusive_access.domain.actors import SYSTEM
 from inclusive_access.domain.chain_keys import Keyring
 from inclusive_access.domain.events import GENESIS_HASH, Checkpoint, InvalidCheckpoint
 from inclusive_access.models import Event, Patient, Referral
+from tests.event_log import count
 from tests.factories import intake_row
 
 FIXED = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -30,10 +31,6 @@ def append(session, n: int, start: int = 0) -> list[Event]:
 
 def chain(session) -> list[tuple]:
     return session.execute(text("SELECT seq, prev_hash, hash FROM events ORDER BY seq")).all()
-
-
-def count(session, model) -> int:
-    return session.scalar(select(func.count()).select_from(model))
 
 
 def unprotect(session, backend: str) -> None:

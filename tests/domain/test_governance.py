@@ -5,10 +5,10 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from inclusive_access.domain import appointments, governance, intake, triage
+from inclusive_access.domain import governance, intake
 from inclusive_access.domain.actors import SYSTEM, actor_for
 from inclusive_access.domain.errors import InvalidInput, NotPermitted, StaleRecord, TransitionNotAllowed
 from inclusive_access.domain.governance import Plan
@@ -18,7 +18,8 @@ from inclusive_access.extensions import db
 from inclusive_access.models import Event, GovernanceItem
 from inclusive_access.reporting import kpi, periods
 from tests.conftest import make_app
-from tests.factories import make_referral, make_user
+from tests.event_log import actions_since, count, data_of, head, nothing_written
+from tests.factories import accept_and_attend, make_referral, make_user, staff
 
 MONTH = "2026-03"
 OPENED = datetime(2026, 4, 2, 2, 0, tzinfo=UTC)
@@ -26,29 +27,9 @@ PLANNED = datetime(2026, 4, 10, 11, 0, tzinfo=UTC)  # 10 April, 12:00 BST
 PLAN = Plan("Two clinics closed for refurbishment", "Evening telephone clinics in Chapeltown", "Ama Mensah",
             date(2026, 5, 1), "2026-05")
 REMEASURED = datetime(2026, 6, 3, 9, 0, tzinfo=UTC)  # May, the re-measure month, has closed
-SCRIPT = triage.BookingScript(contact_method="telephone", contact_times="", safe_to_leave_message=True,
-                              interpreter_needed=False, language="", communication_needs="", mobility="none",
-                              caring_or_work="", digital_access="phone_only")
 
 
 # --- Helpers -------------------------------------------------------------------------------------
-
-def head(session) -> int:
-    return session.scalar(select(func.max(Event.seq))) or 0
-
-
-def actions_since(session, seq: int) -> list[str]:
-    return list(session.scalars(select(Event.action).where(Event.seq > seq).order_by(Event.seq)))
-
-
-def data_of(session, action: str) -> list[dict]:
-    return [json.loads(d) for d in session.scalars(select(Event.data).where(Event.action == action)
-                                                   .order_by(Event.seq))]
-
-
-def item_count(session) -> int:
-    return session.scalar(select(func.count()).select_from(GovernanceItem))
-
 
 def open_breach(session, pathway: str = "msk", month: str = MONTH, now: datetime = OPENED) -> GovernanceItem:
     return governance.open_item(session, pathway, month, 6.0, 2.0, 2.0, breach=True, special_cause=False, now=now)
@@ -71,13 +52,7 @@ def stored(session, item_id: int) -> GovernanceItem:
 def contacted(session, actor, decile: str, days: int, received: str, pathway: str = "msk") -> None:
     """A referral from an area of IMD `decile`, received at `received` (UK time), first seen `days` later."""
     referral = make_referral(session, received_at=received, imd_decile=decile, pathway=pathway)
-    triage.triage_referral(session, actor, referral, referral.version, SCRIPT, [], "accept",
-                           now=referral.received_at + timedelta(hours=1))
-    slot = referral.received_at + timedelta(days=days)
-    appointment = appointments.book_appointment(session, actor, referral, referral.version, slot, "telephone", None,
-                                                now=referral.received_at + timedelta(hours=2))
-    appointments.record_outcome(session, actor, appointment, appointment.version, "attended",
-                                now=slot + timedelta(hours=1))
+    accept_and_attend(session, actor, referral, days)
 
 
 def known_gap_history(session, month: str) -> None:
@@ -140,7 +115,7 @@ def test_a_month_opens_only_once(db_session, item):
                                  now=OPENED + timedelta(days=1))
     db_session.commit()
     assert again is None
-    assert item_count(db_session) == 1
+    assert count(db_session, GovernanceItem) == 1
     assert actions_since(db_session, before) == []
     assert stored(db_session, item.id).gap_days == 6.0, "the first opening's numbers are kept"
 
@@ -150,7 +125,7 @@ def test_the_same_month_on_another_pathway_opens_its_own_item(db_session, item):
     db_session.commit()
     assert other is not None
     assert other.id != item.id
-    assert item_count(db_session) == 2
+    assert count(db_session, GovernanceItem) == 2
 
 
 @pytest.mark.parametrize(("month", "now"), [
@@ -162,7 +137,7 @@ def test_open_item_refuses_a_month_that_has_not_closed(db_session, month, now):
     before = head(db_session)
     with pytest.raises(ValueError, match="has not closed yet"):
         open_breach(db_session, month=month, now=now)
-    assert item_count(db_session) == 0
+    assert count(db_session, GovernanceItem) == 0
     assert actions_since(db_session, before) == []
 
 
@@ -174,7 +149,7 @@ def test_a_month_has_closed_once_it_is_over_in_london(db_session):
 def test_open_item_refuses_a_month_with_neither_breach_nor_special_cause(db_session):
     with pytest.raises(ValueError, match="breach or a special cause"):
         governance.open_item(db_session, "msk", MONTH, 1.0, 1.2, 2.0, breach=False, special_cause=False, now=OPENED)
-    assert item_count(db_session) == 0
+    assert count(db_session, GovernanceItem) == 0
 
 
 # --- Recording the plan --------------------------------------------------------------------------
@@ -217,13 +192,10 @@ def test_a_due_date_of_today_in_london_is_accepted(db_session, manager, item):
 
 @pytest.mark.parametrize("role", ["booking", "clinician", "senior", "auditor"])
 def test_only_a_manager_records_the_plan(db_session, item, role):
-    actor = actor_for(make_user(db_session, role=role))
+    actor = staff(db_session, role)
     db_session.commit()
-    before = head(db_session)
-    with pytest.raises(NotPermitted):
+    with nothing_written(db_session), pytest.raises(NotPermitted):
         plan_it(db_session, actor, item)
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
     assert stored(db_session, item.id).plan_recorded_at is None
 
 
@@ -269,11 +241,8 @@ def test_every_invalid_field_is_reported_at_once(db_session, manager, item):
 
 
 def test_a_plan_from_a_stale_page_is_refused(db_session, manager, planned):
-    before = head(db_session)
-    with pytest.raises(StaleRecord):
+    with nothing_written(db_session), pytest.raises(StaleRecord):
         plan_it(db_session, manager, planned, replace(PLAN, lead_name="Someone Else"), version=1)
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
     row = stored(db_session, planned.id)
     assert (row.lead_name, row.version) == (PLAN.lead_name, 2)
 
@@ -307,11 +276,8 @@ def test_an_item_without_a_plan_cannot_close(db_session, manager, item):
     datetime(2026, 5, 31, 22, 30, tzinfo=UTC),  # 23:30 BST on 31 May
 ], ids=["mid-may", "last-hour-of-may-in-london"])
 def test_an_item_cannot_close_before_its_remeasure_month_has_closed(db_session, manager, planned, now):
-    before = head(db_session)
-    with pytest.raises(TransitionNotAllowed, match="once 2026-05 has closed"):
+    with nothing_written(db_session), pytest.raises(TransitionNotAllowed, match="once 2026-05 has closed"):
         close_it(db_session, manager, planned, now=now)
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
     assert stored(db_session, planned.id).status == "open"
 
 
@@ -339,7 +305,7 @@ def test_closing_needs_a_note(db_session, manager, planned, note):
 
 @pytest.mark.parametrize("role", ["booking", "clinician", "senior", "auditor"])
 def test_only_a_manager_closes_an_item(db_session, planned, role):
-    actor = actor_for(make_user(db_session, role=role))
+    actor = staff(db_session, role)
     with pytest.raises(NotPermitted):
         close_it(db_session, actor, planned)
 

@@ -18,11 +18,8 @@ from inclusive_access.domain.errors import (
 from inclusive_access.domain.policy import Policy
 from inclusive_access.models import Event, Patient, Referral
 from tests.blueprints.pages import propose_rejection
-from tests.factories import intake_row, make_user
-
-
-def count(session, model) -> int:
-    return session.scalar(select(func.count()).select_from(model))
+from tests.event_log import count
+from tests.factories import intake_row, make_user, staff
 
 
 def receive(session, actor=SYSTEM, token=None, quintiles=(1,), duplicate_reason=None, **overrides):
@@ -33,16 +30,6 @@ def receive(session, actor=SYSTEM, token=None, quintiles=(1,), duplicate_reason=
 
 def details_of(patient: Patient) -> intake.PatientDetails:
     return intake.PatientDetails(**{f: getattr(patient, f) for f in intake.PATIENT_FIELDS})
-
-
-@pytest.fixture
-def booker(db_session):
-    return actor_for(make_user(db_session, role="booking", username="booker"))
-
-
-@pytest.fixture
-def clinician(db_session):
-    return actor_for(make_user(db_session, role="clinician", username="clinician"))
 
 
 # --- Receiving a referral -------------------------------------------------------------------------
@@ -199,7 +186,7 @@ def test_another_pathway_or_a_closed_referral_needs_no_reason(db_session, booker
 
 @pytest.mark.parametrize("role", ["auditor", "manager"])
 def test_roles_outside_intake_may_not_receive_referrals(db_session, role):
-    actor = actor_for(make_user(db_session, role=role))
+    actor = staff(db_session, role)
     before = events.checkpoint(db_session)
     with pytest.raises(NotPermitted):
         receive(db_session, actor)
@@ -210,7 +197,7 @@ def test_roles_outside_intake_may_not_receive_referrals(db_session, role):
 
 @pytest.mark.parametrize("role", ["booking", "clinician", "senior"])
 def test_intake_roles_may_receive_referrals(db_session, role):
-    actor = actor_for(make_user(db_session, role=role))
+    actor = staff(db_session, role)
     referral, _ = receive(db_session, actor)
     assert referral.id is not None
 
@@ -315,7 +302,7 @@ def test_update_to_another_patients_nhs_number_is_refused(db_session, clinician,
 
 @pytest.mark.parametrize("role", ["booking", "clinician", "senior", "auditor", "manager"])
 def test_viewing_a_patient_is_logged(db_session, patient, role):
-    viewer = actor_for(make_user(db_session, role=role))
+    viewer = staff(db_session, role)
     records.view_record(db_session, viewer, patient)
     db_session.commit()
     event = db_session.scalars(select(Event).where(Event.action == events.RECORD_VIEWED)).one()

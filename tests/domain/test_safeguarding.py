@@ -3,10 +3,9 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from inclusive_access.domain import events, safeguarding, triage
-from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import (
     DuplicateSubmission,
     InvalidInput,
@@ -16,10 +15,9 @@ from inclusive_access.domain.errors import (
 )
 from inclusive_access.domain.safeguarding import ConcernDetails
 from inclusive_access.models import Event, Patient, Referral, SafeguardingAction, SafeguardingConcern
-from tests.factories import SCRIPT, make_referral, make_user
+from tests.event_log import actions_since, count, data_of, head, nothing_written
+from tests.factories import RECEIVED, SCRIPT, TRIAGED, make_referral, staff
 
-RECEIVED = "2026-06-01 09:00"
-TRIAGED = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
 RAISED = datetime(2026, 6, 8, 11, 0, tzinfo=UTC)
 ROUTED = RAISED + timedelta(days=1)
 CLOSED = RAISED + timedelta(days=10)
@@ -27,23 +25,6 @@ DETAILS = ConcernDetails("exploitation_risk", "Older men collecting him from the
 
 
 # --- Helpers -------------------------------------------------------------------------------------
-
-def head(session) -> int:
-    return session.scalar(select(func.max(Event.seq))) or 0
-
-
-def actions_since(session, seq: int) -> list[str]:
-    return list(session.scalars(select(Event.action).where(Event.seq > seq).order_by(Event.seq)))
-
-
-def data_of(session, action: str) -> list[dict]:
-    return [json.loads(d) for d in session.scalars(select(Event.data).where(Event.action == action)
-                                                   .order_by(Event.seq))]
-
-
-def count(session, model) -> int:
-    return session.scalar(select(func.count()).select_from(model))
-
 
 def triaged(session, actor, outcome="accept", **overrides) -> Referral:
     row = make_referral(session, received_at=RECEIVED, **overrides)
@@ -69,16 +50,6 @@ def close(session, actor, concern, outcome="Strategy meeting held; police lead",
 
 
 @pytest.fixture
-def clinician(db_session):
-    return actor_for(make_user(db_session, role="clinician", username="clinician"))
-
-
-@pytest.fixture
-def senior(db_session):
-    return actor_for(make_user(db_session, role="senior", username="senior"))
-
-
-@pytest.fixture
 def referral(db_session, clinician) -> Referral:
     row = triaged(db_session, clinician)
     db_session.commit()
@@ -96,7 +67,7 @@ def concern(db_session, clinician, referral) -> SafeguardingConcern:
 
 @pytest.mark.parametrize("role", ["clinician", "senior"])
 def test_raise_a_concern(db_session, referral, role):
-    actor = actor_for(make_user(db_session, role=role))
+    actor = staff(db_session, role)
     db_session.commit()
     patient = db_session.get(Patient, referral.patient_id)
     assert patient.open_concerns == []  # loaded before the concern exists
@@ -130,13 +101,10 @@ def test_raise_a_concern(db_session, referral, role):
 
 @pytest.mark.parametrize("role", ["booking", "auditor", "manager"])
 def test_other_roles_cannot_raise_a_concern(db_session, referral, role):
-    actor = actor_for(make_user(db_session, role=role))
+    actor = staff(db_session, role)
     db_session.commit()
-    before = head(db_session)
-    with pytest.raises(NotPermitted):
+    with nothing_written(db_session), pytest.raises(NotPermitted):
         raise_it(db_session, actor, referral)
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
     assert count(db_session, SafeguardingConcern) == 0
 
 
@@ -163,11 +131,8 @@ def test_no_concern_on_a_rejected_referral(db_session, clinician):
     row = triaged(db_session, clinician, "reject")
     assert row.state == "rejected"
     db_session.commit()
-    before = head(db_session)
-    with pytest.raises(TransitionNotAllowed):
+    with nothing_written(db_session), pytest.raises(TransitionNotAllowed):
         raise_it(db_session, clinician, row)
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
     assert count(db_session, SafeguardingConcern) == 0
 
 
@@ -180,12 +145,9 @@ def test_no_concern_on_a_rejected_referral(db_session, clinician):
     (ConcernDetails("", ""), {"category", "concern"}),
 ])
 def test_raise_validation(db_session, clinician, referral, details, fields):
-    before = head(db_session)
-    with pytest.raises(InvalidInput) as exc:
+    with nothing_written(db_session), pytest.raises(InvalidInput) as exc:
         raise_it(db_session, clinician, referral, details)
     assert set(exc.value.errors) == fields
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
     assert count(db_session, SafeguardingConcern) == 0
     assert db_session.get(Patient, referral.patient_id).open_concerns == []
 
@@ -223,7 +185,7 @@ def test_open_concerns_are_oldest_first(db_session, clinician, senior):
 
 @pytest.mark.parametrize("role", ["clinician", "senior"])
 def test_route_a_concern(db_session, concern, role):
-    actor = actor_for(make_user(db_session, role=role))
+    actor = staff(db_session, role)
     db_session.commit()
     before = head(db_session)
     route(db_session, actor, concern, version=1)
@@ -254,12 +216,9 @@ def test_the_reference_is_optional_and_the_date_may_be_today(db_session, clinici
     ("", None, {"routed_to", "routed_on"}),
 ])
 def test_route_validation(db_session, clinician, concern, routed_to, routed_on, fields):
-    before = head(db_session)
-    with pytest.raises(InvalidInput) as exc:
+    with nothing_written(db_session), pytest.raises(InvalidInput) as exc:
         route(db_session, clinician, concern, routed_to=routed_to, routed_on=routed_on)
     assert set(exc.value.errors) == fields
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
     stored = db_session.get(SafeguardingConcern, concern.id)
     assert (stored.routed_to, stored.routed_on, stored.version) == (None, None, 1)
 
@@ -280,18 +239,15 @@ def test_the_referral_date_is_checked_against_the_london_calendar(db_session, cl
 def test_route_with_a_stale_version(db_session, clinician, concern):
     route(db_session, clinician, concern)
     db_session.commit()
-    before = head(db_session)
-    with pytest.raises(StaleRecord):
+    with nothing_written(db_session), pytest.raises(StaleRecord):
         route(db_session, clinician, concern, routed_to="Children's social care", version=1)
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
     stored = db_session.get(SafeguardingConcern, concern.id)
     assert (stored.routed_to, stored.version) == ("Leeds MASH", 2)
 
 
 @pytest.mark.parametrize("role", ["booking", "auditor", "manager"])
 def test_other_roles_cannot_route_or_record_actions(db_session, concern, role):
-    actor = actor_for(make_user(db_session, role=role))
+    actor = staff(db_session, role)
     db_session.commit()
     before = head(db_session)
     with pytest.raises(NotPermitted):
@@ -332,12 +288,9 @@ def test_actions_are_appended(db_session, clinician, senior, concern):
 
 @pytest.mark.parametrize("action", ["", None])
 def test_an_action_needs_a_description(db_session, clinician, concern, action):
-    before = head(db_session)
-    with pytest.raises(InvalidInput) as exc:
+    with nothing_written(db_session), pytest.raises(InvalidInput) as exc:
         safeguarding.record_action(db_session, clinician, concern, action, now=ROUTED)
     assert set(exc.value.errors) == {"action"}
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
     assert count(db_session, SafeguardingAction) == 0
 
 
@@ -373,13 +326,10 @@ def test_a_senior_closes_the_concern(db_session, clinician, senior, concern):
 
 @pytest.mark.parametrize("role", ["clinician", "booking", "auditor", "manager"])
 def test_only_a_senior_closes_a_concern(db_session, concern, role):
-    actor = actor_for(make_user(db_session, role=role))
+    actor = staff(db_session, role)
     db_session.commit()
-    before = head(db_session)
-    with pytest.raises(NotPermitted):
+    with nothing_written(db_session), pytest.raises(NotPermitted):
         close(db_session, actor, concern)
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
     stored = db_session.get(SafeguardingConcern, concern.id)
     assert (stored.status, stored.closed_at) == ("open", None)
     assert [c.id for c in db_session.get(Patient, concern.patient_id).open_concerns] == [concern.id]
@@ -393,12 +343,9 @@ def test_only_a_senior_closes_a_concern(db_session, concern, role):
     ("", "", {"outcome", "summary"}),
 ])
 def test_closure_needs_an_outcome_and_a_summary(db_session, senior, concern, outcome, summary, fields):
-    before = head(db_session)
-    with pytest.raises(InvalidInput) as exc:
+    with nothing_written(db_session), pytest.raises(InvalidInput) as exc:
         close(db_session, senior, concern, outcome=outcome, summary=summary)
     assert set(exc.value.errors) == fields
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
     stored = db_session.get(SafeguardingConcern, concern.id)
     assert (stored.status, stored.outcome, stored.closure_summary, stored.version) == ("open", None, None, 1)
 
@@ -406,11 +353,8 @@ def test_closure_needs_an_outcome_and_a_summary(db_session, senior, concern, out
 def test_close_with_a_stale_version(db_session, clinician, senior, concern):
     route(db_session, clinician, concern)
     db_session.commit()
-    before = head(db_session)
-    with pytest.raises(StaleRecord):
+    with nothing_written(db_session), pytest.raises(StaleRecord):
         close(db_session, senior, concern, version=1)
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
     assert db_session.get(SafeguardingConcern, concern.id).status == "open"
 
 

@@ -13,7 +13,8 @@ from inclusive_access.domain.triage import BookingScript, WorklistFilters, sugge
 from inclusive_access.extensions import db
 from inclusive_access.models import Clarification, Event, ReasonableAdjustment, Referral, TriageRecord
 from tests.conftest import make_app
-from tests.factories import make_referral, make_user
+from tests.event_log import actions_since, count, head, nothing_written
+from tests.factories import make_referral, make_user, staff
 
 NOW = datetime(2026, 2, 2, 10, 0, tzinfo=UTC)  # a Monday
 SCRIPT = BookingScript(
@@ -27,20 +28,8 @@ CLARIFY = {"question": "How long has the knee been swollen?", "channel": "teleph
 
 # --- Helpers -------------------------------------------------------------------------------------
 
-def head(session) -> int:
-    return session.scalar(select(func.max(Event.seq))) or 0
-
-
-def actions_since(session, seq: int) -> list[str]:
-    return list(session.scalars(select(Event.action).where(Event.seq > seq).order_by(Event.seq)))
-
-
 def event_data(session, action: str) -> dict:
     return json.loads(session.scalars(select(Event.data).where(Event.action == action)).one())
-
-
-def count(session, model) -> int:
-    return session.scalar(select(func.count()).select_from(model))
 
 
 def new_referral(session, received_at="2026-02-02 09:00", **overrides) -> Referral:
@@ -52,21 +41,6 @@ def new_referral(session, received_at="2026-02-02 09:00", **overrides) -> Referr
 def triage_it(session, actor, referral, outcome, **kwargs):
     return triage.triage_referral(session, actor, referral, referral.version, SCRIPT, kwargs.pop("adjustments", []),
                                   outcome, now=kwargs.pop("now", NOW), **kwargs)
-
-
-@pytest.fixture
-def booker(db_session):
-    return actor_for(make_user(db_session, role="booking", username="booker"))
-
-
-@pytest.fixture
-def clinician(db_session):
-    return actor_for(make_user(db_session, role="clinician", username="clinician"))
-
-
-@pytest.fixture
-def senior(db_session):
-    return actor_for(make_user(db_session, role="senior", username="senior"))
 
 
 # --- Accept --------------------------------------------------------------------------------------
@@ -172,12 +146,9 @@ def test_clarify_requests_a_clarification_due_in_24_hours(db_session, booker):
 
 def test_clarify_without_a_question_saves_nothing(db_session, booker):
     referral = new_referral(db_session)
-    before = head(db_session)
-    with pytest.raises(InvalidInput) as exc:
+    with nothing_written(db_session), pytest.raises(InvalidInput) as exc:
         triage_it(db_session, booker, referral, "clarify", clarify={**CLARIFY, "question": ""})
     assert set(exc.value.errors) == {"question"}
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
     assert count(db_session, Clarification) == 0
     assert count(db_session, TriageRecord) == 0
     assert db_session.get(Referral, referral.id).state == "received"
@@ -187,12 +158,9 @@ def test_clarify_without_a_question_saves_nothing(db_session, booker):
 
 def test_escalate_needs_a_reason(db_session, booker):
     referral = new_referral(db_session)
-    before = head(db_session)
-    with pytest.raises(InvalidInput) as exc:
+    with nothing_written(db_session), pytest.raises(InvalidInput) as exc:
         triage_it(db_session, booker, referral, "escalate", reason_text="")
     assert "reason_text" in exc.value.errors
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
     assert db_session.get(Referral, referral.id).triage_escalated_at is None
 
 
@@ -278,12 +246,9 @@ def test_reject_flagged_goes_to_rejection_review_not_rejected(db_session, clinic
 ])
 def test_reject_needs_a_valid_code_and_text(db_session, clinician, code, text, fields):
     referral = new_referral(db_session)
-    before = head(db_session)
-    with pytest.raises(InvalidInput) as exc:
+    with nothing_written(db_session), pytest.raises(InvalidInput) as exc:
         triage_it(db_session, clinician, referral, "reject", reason_code=code, reason_text=text)
     assert set(exc.value.errors) == fields
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
     referral = db_session.get(Referral, referral.id)
     assert (referral.state, referral.rejection_code) == ("received", None)
 
@@ -291,18 +256,15 @@ def test_reject_needs_a_valid_code_and_text(db_session, clinician, code, text, f
 @pytest.mark.parametrize("flagged", [False, True])
 def test_booking_role_cannot_reject(db_session, booker, flagged):
     referral = new_referral(db_session, **({"housing_status": "temporary"} if flagged else {}))
-    before = head(db_session)
-    with pytest.raises(NotPermitted):
+    with nothing_written(db_session), pytest.raises(NotPermitted):
         triage_it(db_session, booker, referral, "reject", reason_code="duplicate", reason_text="Already referred")
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
     assert db_session.get(Referral, referral.id).state == "received"
 
 
 @pytest.mark.parametrize("role", ["auditor", "manager"])
 @pytest.mark.parametrize("outcome", triage.OUTCOMES)
 def test_read_only_roles_cannot_triage(db_session, role, outcome):
-    actor = actor_for(make_user(db_session, role=role))
+    actor = staff(db_session, role)
     referral = new_referral(db_session)
     before = head(db_session)
     with pytest.raises(NotPermitted):
@@ -370,11 +332,8 @@ def test_rejection_review_needs_a_rationale(db_session, senior, proposed):
 
 @pytest.mark.parametrize("uphold", [True, False])
 def test_a_clinician_cannot_decide_a_rejection_review(db_session, clinician, proposed, uphold):
-    before = head(db_session)
-    with pytest.raises(NotPermitted):
+    with nothing_written(db_session), pytest.raises(NotPermitted):
         decide_rejection(db_session, clinician, proposed, proposed.version, uphold, "I decide")
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
     referral = db_session.get(Referral, proposed.id)
     assert (referral.state, referral.triage_priority) == ("rejection_review", 1)
 
