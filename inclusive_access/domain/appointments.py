@@ -21,7 +21,7 @@ FORMATS = {"clinic": "Clinic", "telephone": "Telephone", "telephone_interpreter"
 OUTCOMES = {"attended": "Attended", "dna": "Did not attend", "cancelled_patient": "Cancelled by the patient",
             "cancelled_service": "Cancelled by the service"}
 #: roles that may book past an open barrier check for urgent clinical need
-OVERRIDE_ROLES = frozenset({"clinician", "senior"})
+OVERRIDE_ROLES = CLINICAL_JUDGEMENT
 #: NHS Data Dictionary "attended or did not attend" codes, for exports
 ATTENDANCE_CODES = {"attended": "5", "dna": "3", "cancelled_patient": "2", "cancelled_service": "4"}
 #: what a past contact can have been: a cancellation never happened, so there is nothing to record after the fact
@@ -125,8 +125,13 @@ def record_past_contact(session: Session, actor: Actor, referral: Referral, seen
     return appointment
 
 
+def may_override(role: str | None) -> bool:
+    """Whether this role may book past an open barrier check, giving an urgent clinical reason."""
+    return role in OVERRIDE_ROLES
+
+
 def _override(session: Session, actor: Actor, referral: Referral, check, reason: str | None, now: datetime) -> None:
-    if actor.role not in OVERRIDE_ROLES:
+    if not may_override(actor.role):
         raise BarrierCheckOpen(check.id)
     if not reason:
         raise InvalidInput({"override_reason": "Give the urgent clinical reason for booking before the barrier check"})

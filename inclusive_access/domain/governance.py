@@ -10,13 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain import events, locking
-from inclusive_access.domain.access import require_role
+from inclusive_access.domain.access import MANAGEMENT, require_role
 from inclusive_access.domain.actors import SYSTEM, Actor
 from inclusive_access.domain.errors import InvalidInput, StaleRecord, TransitionNotAllowed
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.models import GovernanceItem
 
-MANAGE_ROLES = frozenset({"manager"})
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])\Z")
 GOVERNANCE_OPENED = "governance.opened"
 GOVERNANCE_PLAN_RECORDED = "governance.plan_recorded"
@@ -110,7 +109,7 @@ def _editable(item: GovernanceItem, seen_version: int) -> None:
 def record_plan(session: Session, actor: Actor, item: GovernanceItem, seen_version: int, plan: Plan,
                 now: datetime | None = None) -> None:
     """Record (or revise, while open) the explanation, corrective action, lead, due date and re-measure month."""
-    require_role(actor, MANAGE_ROLES)
+    require_role(actor, MANAGEMENT)
     now = now or datetime.now(UTC)
     events.lock_log(session)
     _editable(item, seen_version)
@@ -135,7 +134,7 @@ def close_item(session: Session, actor: Actor, item: GovernanceItem, seen_versio
                remeasured_gap_days: float | None, now: datetime | None = None) -> None:
     """Close with a note, once the plan is recorded and its re-measure month has closed; the re-measured gap
     the manager saw is kept in the event."""
-    require_role(actor, MANAGE_ROLES)
+    require_role(actor, MANAGEMENT)
     now = now or datetime.now(UTC)
     events.lock_log(session)
     _editable(item, seen_version)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain import bulk_import, events, intake
-from inclusive_access.domain.access import ADMIN_ROLES, require_role
+from inclusive_access.domain.access import MANAGEMENT, require_role
 from inclusive_access.domain.actors import SYSTEM, Actor
 from inclusive_access.domain.errors import DomainError, DuplicateSubmission, InvalidInput
 from inclusive_access.domain.policy import DEFAULT_POLICY, Policy
@@ -45,7 +45,7 @@ def stage_import(session: Session, actor: Actor, file_name: str, handle: TextIO,
     """Keep an uploaded CSV's rows, each checked by the import's rules (bulk_import.check_rows), writing no referral.
 
     Raises InvalidInput({"file": ...}) for a file that is empty, not UTF-8 CSV, missing columns or too long."""
-    require_role(actor, ADMIN_ROLES)
+    require_role(actor, MANAGEMENT)
     if size == 0:
         raise InvalidInput({"file": "The selected file is empty"})
     try:
@@ -75,7 +75,7 @@ def confirm_import(session: Session, actor: Actor, job: ImportJob, mode: str,
                    now: datetime | None = None) -> ImportJob:
     """Start importing the valid rows, checked again now; all-or-nothing is refused (state stays previewed) while
     any row has an error. A second confirm, from any tab, raises DuplicateSubmission: one job imports once."""
-    require_role(actor, ADMIN_ROLES)
+    require_role(actor, MANAGEMENT)
     if mode not in (ALL_OR_NOTHING, VALID_ROWS):
         raise InvalidInput({"mode": "Choose how to import"})
     events.lock_log(session)
@@ -105,7 +105,7 @@ def import_next_rows(session: Session, actor: Actor, job: ImportJob, chunk: int,
 
     Referrals are received as the system, as the CLI's are (imports are system jobs); the job's events name the
     manager. Serialised by the log's lock, so two tabs polling one job never import a row twice."""
-    require_role(actor, ADMIN_ROLES)
+    require_role(actor, MANAGEMENT)
     events.lock_log(session)
     session.refresh(job)
     if job.state != "importing":
@@ -140,7 +140,7 @@ def import_next_rows(session: Session, actor: Actor, job: ImportJob, chunk: int,
 def rejects(session: Session, actor: Actor, job: ImportJob) -> tuple[list[str], list[tuple[int, dict, str]]]:
     """The file's columns and its refused rows as (line, row, reason), for the rejects file; the download is logged,
     as it takes patients' details out of the service."""
-    require_role(actor, ADMIN_ROLES)
+    require_role(actor, MANAGEMENT)
     rows = session.scalars(select(ImportRow).where(ImportRow.job_id == job.id,
                                                    ImportRow.status.in_(("invalid", "refused")))
                            .order_by(ImportRow.line)).all()
