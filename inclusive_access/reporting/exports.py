@@ -102,9 +102,18 @@ def kpi_csv(series: list[kpi.GapSeries], shared: bool = True) -> str:
                  "threshold_days", "above_threshold", "special_cause_concern"], rows)
 
 
+def _hundredths(value: float | None) -> float | str:
+    return "" if value is None else round(value, 2)
+
+
 def gradients_csv(gradients: list[tables.Gradient]) -> str:
-    rows = [[g.label, g.sii, g.sii_lower, g.sii_upper, g.rii, g.rii_lower, g.rii_upper] for g in gradients]
-    return _csv(["measure", "sii", "sii_lower_95", "sii_upper_95", "rii", "rii_lower_95", "rii_upper_95"], rows)
+    """The gradients as the page shows them: which way is better, the SII in percentage points (one decimal), the
+    RII to two decimals; an RII that is not defined has no interval either."""
+    rows = [[g.label, tables.BETTER[g.improvement], round(g.sii, 1), round(g.sii_lower, 1), round(g.sii_upper, 1),
+             *((_hundredths(g.rii), _hundredths(g.rii_lower), _hundredths(g.rii_upper)) if g.rii is not None
+               else ("", "", ""))] for g in gradients]
+    return _csv(["measure", "better", "sii_percentage_points", "sii_lower_95", "sii_upper_95", "rii",
+                 "rii_lower_95", "rii_upper_95"], rows)
 
 
 def completeness_csv(months: list[dict], shared: bool = True) -> str:

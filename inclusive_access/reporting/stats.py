@@ -114,39 +114,52 @@ _SCALES: dict[str, tuple[Callable[[float], float], Callable[[float], float]]] = 
 }
 
 
-def _quantile_type7(sorted_values: Sequence[float], p: float) -> float:
-    """R's default quantile (type 7): linear interpolation between order statistics at h = (N - 1) p."""
-    h = (len(sorted_values) - 1) * p
-    below = math.floor(h)
-    above = min(below + 1, len(sorted_values) - 1)
-    return sorted_values[below] + (h - below) * (sorted_values[above] - sorted_values[below])
+def _sorted_at(sorted_draws: Sequence[float], p: float) -> float:
+    """phe_sii's limit: the draw at 1-based position round(reps * p) (R and Python both round half to even), kept
+    within the draws when reps is too small for p."""
+    position = min(max(round(len(sorted_draws) * p), 1), len(sorted_draws))
+    return sorted_draws[position - 1]
+
+
+def _inverse(ratio: float) -> float:
+    return 1 / ratio if ratio != 0 else math.nan
 
 
 def sii_rii(values: Sequence[float], populations: Sequence[float], lower: Sequence[float], upper: Sequence[float],
             value_type: str = "value", transform: bool = False, multiplier: float = 1, conf: float = 0.95,
             reps: int = 100_000, seed: int | None = None) -> dict[str, float]:
-    """Slope and relative index of inequality across ordered groups, with Monte-Carlo intervals (PHE/OHID method).
+    """Slope and relative index of inequality across ordered groups, with Monte-Carlo intervals, as
+    PHEindicatormethods::phe_sii computes them (value_type 0/1/2 there is "value"/"rate"/"proportion" here).
 
     Groups come most deprived first (at least 5). Each group's x is the midpoint of its share of the cumulative
-    population (the share before it plus half its own), so x runs from 0 (most deprived) to 1 (least deprived).
-    The value is regressed on x by weighted least squares, weights = population shares (phe_sii's
-    lm(y*sqrt(a) ~ sqrt(a) + x*sqrt(a) - 1)), giving intercept a and slope b. SII = multiplier * b, the fitted least
-    deprived end minus the most deprived end, so values rising from most to least deprived give a positive SII.
-    RII = (a + b) / a, the ratio of the ends (NaN if the most deprived end is fitted at 0); the multiplier does not
-    change it. value_type is "value", "rate" or "proportion". With transform=True (rates and proportions only) the fit
-    is on the log (rates) or logit (proportions, values in (0, 1)) scale and the ends are back-transformed:
-    SII = multiplier * (back(a + b) - back(a)), RII = back(a + b) / back(a).
+    population, so x runs from 0 (most deprived) to 1 (least deprived). The value is regressed on x by weighted
+    least squares, weights = population shares (phe_sii's lm(y*sqrt(a) ~ sqrt(a) + x*sqrt(a) - 1)), giving
+    intercept a and slope b; the least deprived end minus the most deprived end is the SII, their ratio the RII.
 
-    Intervals: in each of `reps` repetitions every group's value is drawn from a normal on its value_type's scale
-    (identity, log for rates, logit for proportions, whatever `transform` is), centred on the value with standard
-    error (scaled upper - scaled lower) / (2 * z_0.975) from its 95% limits; the draw is back-transformed and the fit
-    repeated with the same transform choice. Draws come from random.Random(seed), group by group within each
-    repetition. A group whose limits have zero width contributes its value unchanged. The limits are R's default
-    (type 7) quantiles of the SII and RII draws at (1 - conf)/2 and 1 - (1 - conf)/2; phe_sii instead reads the
-    sorted draws at position round(reps * p), which differs by less than one draw's spacing.
+    - transform=False: the fit is on the value's own scale: SII = multiplier * b, RII = (a + b) / a (NaN when a = 0).
+    - transform=True (rates and proportions only): the fit is on the log (rates) or logit (proportions) scale and
+      the ends are back-transformed: SII = multiplier * (back(a + b) - back(a)), RII = back(a + b) / back(a).
+    - A negative multiplier reverses polarity: it flips the SII's sign and inverts the RII (1 / RII), for the
+      point and the interval alike (phe_sii: "the inverse of the RII is taken to account for the change in
+      polarity").
+
+    Simulation: each group's standard error is (scaled upper - scaled lower) / (2 * z_0.975) on its value_type's
+    scale (identity, log for rates, logit for proportions, whatever `transform` is), and each of `reps`
+    repetitions draws every group from a normal centred on its scaled value (random.Random(seed), group by group
+    within a repetition; a zero-width interval gives the value itself). With transform=False the draw is
+    back-transformed and the fit repeated, each repetition giving an SII and an RII (inverted for a negative
+    multiplier); the limits are the sorted draws at positions round(reps * (1 - conf) / 2) and
+    round(reps * (1 + conf) / 2). With transform=True only the slopes are sorted, on the transformed scale; their
+    limits s are mapped back around the fitted midpoint m = a + b / 2, as ends back(m - s / 2) and back(m + s / 2),
+    into SII and RII limits by the formulas above, so a proportion's RII limits stay positive and its SII limits
+    within +/- |multiplier|. Both maps rise with s, so a negative multiplier just swaps (and, for the RII, inverts)
+    the ends, as phe_sii does; phe_sii tests a rate's multiplier for < 1 rather than < 0 there (a positive
+    multiplier below 1 would leave its limits reversed), so the swap here follows the sign, as for proportions. An RII that is not defined (a most deprived
+    end fitted at 0, or a ratio of 0 to invert) has no interval either: both limits are NaN.
 
     Sources: Low A, Low A. Measuring the gap: quantifying and comparing local health inequalities. J Public Health
-    2004;26:388-395; PHEindicatormethods::phe_sii (value_type, transform, multiplier, repetitions, confidence).
+    2004;26:388-395; PHEindicatormethods::phe_sii and its SimulationFunc (value_type, transform, multiplier,
+    repetitions, confidence).
     """
     k = len(values)
     if not len(populations) == len(lower) == len(upper) == k:
@@ -184,24 +197,28 @@ def sii_rii(values: Sequence[float], populations: Sequence[float], lower: Sequen
     slope_w = [a * (x - x_bar) / s_xx for a, x in zip(shares, xs, strict=True)]
     intercept_w = [a - x_bar * w for a, w in zip(shares, slope_w, strict=True)]
 
-    def ends(ys: Sequence[float]) -> tuple[float, float]:
-        intercept = sum(w * y for w, y in zip(intercept_w, ys, strict=True))
-        slope = sum(w * y for w, y in zip(slope_w, ys, strict=True))
-        if transform:
-            most, least = from_scale(intercept), from_scale(intercept + slope)
-            sii = multiplier * (least - most)
-        else:
-            most, least = intercept, intercept + slope
-            sii = multiplier * slope
-        return sii, (least / most if most != 0 else math.nan)
+    def fit(ys: Sequence[float]) -> tuple[float, float]:
+        return (sum(w * y for w, y in zip(intercept_w, ys, strict=True)),
+                sum(w * y for w, y in zip(slope_w, ys, strict=True)))
+
+    def polarity(rii: float) -> float:
+        return _inverse(rii) if multiplier < 0 else rii
+
+    def from_ends(most: float, least: float) -> tuple[float, float]:
+        """SII and RII (polarity applied) from the fitted ends on the value's own scale."""
+        return multiplier * (least - most), polarity(least / most if most != 0 else math.nan)
 
     point_ys = [to_scale(v) if transform else v for v in values]
-    sii, rii = ends(point_ys)
+    intercept, slope = fit(point_ys)
+    if transform:
+        sii, rii = from_ends(from_scale(intercept), from_scale(intercept + slope))
+    else:
+        sii, rii = from_ends(intercept, intercept + slope)
 
     means = [to_scale(v) for v in values]
     errors = [(to_scale(hi) - to_scale(lo)) / (2 * Z_95) for lo, hi in zip(lower, upper, strict=True)]
     rng = random.Random(seed)  # noqa: S311 -- seeded, reproducible simulation; nothing secret depends on it
-    sii_draws, rii_draws = [], []
+    draws = []
     for _ in range(reps):
         ys = []
         for point_y, mean, error in zip(point_ys, means, errors, strict=True):
@@ -210,20 +227,29 @@ def sii_rii(values: Sequence[float], populations: Sequence[float], lower: Sequen
             else:
                 draw = rng.gauss(mean, error)
                 ys.append(draw if transform else from_scale(draw))
-        draw_sii, draw_rii = ends(ys)
-        sii_draws.append(draw_sii)
-        rii_draws.append(draw_rii)
+        draws.append(fit(ys))
 
-    tail = (1 - conf) / 2
-    sii_draws.sort()
-    result = {"sii": sii, "rii": rii,
-              "sii_lower": _quantile_type7(sii_draws, tail), "sii_upper": _quantile_type7(sii_draws, 1 - tail)}
-    if any(math.isnan(r) for r in rii_draws):
-        result.update(rii_lower=math.nan, rii_upper=math.nan)
+    upper_p = conf + (1 - conf) / 2
+    lower_p = 1 - upper_p
+    if transform:
+        slopes = sorted(s for _a, s in draws)
+        middle = intercept + slope / 2
+        ends = [from_ends(from_scale(middle - s / 2), from_scale(middle + s / 2))
+                for s in (_sorted_at(slopes, lower_p), _sorted_at(slopes, upper_p))]
+        sii_limits, rii_limits = sorted(e[0] for e in ends), sorted(e[1] for e in ends)
     else:
-        rii_draws.sort()
-        result.update(rii_lower=_quantile_type7(rii_draws, tail), rii_upper=_quantile_type7(rii_draws, 1 - tail))
-    return result
+        sii_draws = sorted(multiplier * s for _a, s in draws)
+        rii_draws = [polarity((a + s) / a if a != 0 else math.nan) for a, s in draws]
+        sii_limits = [_sorted_at(sii_draws, lower_p), _sorted_at(sii_draws, upper_p)]
+        if any(math.isnan(r) for r in rii_draws):
+            rii_limits = [math.nan, math.nan]
+        else:
+            rii_draws.sort()
+            rii_limits = [_sorted_at(rii_draws, lower_p), _sorted_at(rii_draws, upper_p)]
+    if math.isnan(rii):
+        rii_limits = [math.nan, math.nan]
+    return {"sii": sii, "rii": rii, "sii_lower": sii_limits[0], "sii_upper": sii_limits[1],
+            "rii_lower": rii_limits[0], "rii_upper": rii_limits[1]}
 
 
 def _runs(signs: Sequence[int]) -> list[tuple[int, int, int]]:

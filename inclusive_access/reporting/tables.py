@@ -24,6 +24,15 @@ MEASURES = (
     ("adjustment_in_place", "Referrals with an adjustment in place", "referrals_with_adjustment", "referrals"),
 )
 MEASURE_LABELS = {key: label for key, label, _num, _den in MEASURES}
+#: which way each measure improves (stats.IMPROVEMENTS): the page says so beside its gradient, since the SII's sign
+#: reads as good news on one measure and bad news on another; having an adjustment in place reflects need, not
+#: performance, so it has no better direction
+IMPROVEMENT = {"accepted": "increase", "rejected": "decrease", "same_day_triage": "increase",
+               "clarified_in_24_hours": "increase", "dna_rate": "decrease", "dna_linked_discharges": "decrease",
+               "rebooked_in_14_days": "increase", "barrier_checks_completed": "increase",
+               "adjustments_met": "increase", "re_referred_in_90_days": "decrease", "adjustment_in_place": "neither"}
+#: how the page and its CSV say which way a measure improves
+BETTER = {"increase": "higher is better", "decrease": "lower is better", "neither": "neither direction is better"}
 #: Monte-Carlo repetitions for SII/RII intervals on the dashboard, seeded so the same data gives the same report
 GRADIENT_REPS = 5000
 #: the segments an intersectional table may cross IMD quintiles with
@@ -148,14 +157,16 @@ def completeness_charts(session: Session, period: Period, window: int = 24) -> l
 
 @dataclass(frozen=True)
 class Gradient:
-    """SII and RII across IMD quintiles 1-5 for one measure, with Monte-Carlo 95% intervals."""
+    """SII (percentage points) and RII across IMD quintiles 1-5 for one measure, with Monte-Carlo 95% intervals."""
 
     key: str
     label: str
+    #: "increase", "decrease" or "neither" (IMPROVEMENT)
+    improvement: str
     sii: float
     sii_lower: float
     sii_upper: float
-    #: None where the most deprived end is fitted at 0 (the ratio is not defined)
+    #: None, with no interval, where the ratio of the ends is not defined
     rii: float | None
     rii_lower: float | None
     rii_upper: float | None
@@ -163,18 +174,22 @@ class Gradient:
 
 def gradients(columns: list[Column]) -> list[Gradient]:
     """SII/RII of each rate over the five known quintiles of an IMD table (the unknown row has no rank), by the
-    PHE/OHID method on the measure's own scale; a measure is left out when any quintile has no denominator or a
-    count is hidden for sharing. Populations are the denominators, so each quintile weighs as many as it holds."""
+    PHE/OHID method with phe_sii's transform for proportions: fitted and simulated on the logit scale, so the ends,
+    the RII and its interval stay positive and the SII within +/- 100 points. A measure is left out when any
+    quintile has no denominator, a count hidden for sharing, or a rate of 0% or 100% (whose logit is infinite,
+    which phe_sii refuses too). Populations are the denominators, so each quintile weighs as many as it holds."""
     quintiles = [c for c in columns if c.value in (1, 2, 3, 4, 5)]
     out = []
     for key, label, _num, _den in MEASURES:
         cells = [c.cells[key] for c in quintiles]
-        if len(cells) < 5 or any(cell.rate is None for cell in cells):
+        if len(cells) < 5 or any(cell.rate is None or cell.lower <= 0 or cell.upper >= 1 for cell in cells):
             continue
         found = stats.sii_rii([c.rate for c in cells], [c.n for c in cells], [c.lower for c in cells],
-                              [c.upper for c in cells], reps=GRADIENT_REPS, seed=0)
+                              [c.upper for c in cells], value_type="proportion", transform=True, multiplier=100,
+                              reps=GRADIENT_REPS, seed=0)
         rii = {k: None if math.isnan(found[k]) else found[k] for k in ("rii", "rii_lower", "rii_upper")}
-        out.append(Gradient(key, label, found["sii"], found["sii_lower"], found["sii_upper"], **rii))
+        out.append(Gradient(key, label, IMPROVEMENT[key], found["sii"], found["sii_lower"], found["sii_upper"],
+                            **rii))
     return out
 
 

@@ -1,15 +1,17 @@
 """The equity dashboard and its CSV export: selectors, fragments for htmx, suppression, bad input, roles."""
+import csv
+import io
 from datetime import UTC, datetime
 
 import pytest
 
-from inclusive_access.domain import governance
+from inclusive_access.domain import governance, triage
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.reporting import periods
 from tests.blueprints.pages import assert_security_headers
-from tests.factories import make_referral, make_user, wait_gap_month
+from tests.factories import SCRIPT, make_referral, make_user, wait_gap_month
 
 THIS_MONTH = datetime.now(UTC).astimezone(LONDON).strftime("%Y-%m")
 
@@ -141,6 +143,38 @@ def test_each_quintiles_median_wait_is_charted_and_the_gradient_needs_all_five_q
     assert "Gradient across deprivation" not in page, "quintiles 2 to 4 are empty: no gradient"
 
 
+@pytest.fixture
+def graded(app):
+    """20 referrals received an hour ago in each IMD quintile, 8 to 12 of them accepted from the most deprived to the
+    least: no count small enough to hide, so the shared CSV has the same gradients as the page."""
+    with app.app_context():
+        clinician = actor_for(make_user(db.session, "clinician"))
+        for decile, accepted in {"1": 8, "3": 9, "5": 10, "7": 11, "9": 12}.items():
+            for i in range(20):
+                referral = make_referral(db.session, imd_decile=decile)
+                if i < accepted:
+                    triage.triage_referral(db.session, clinician, referral, referral.version, SCRIPT, [], "accept")
+        db.session.commit()
+
+
+def test_each_gradient_says_which_way_is_better_and_the_csv_gives_the_pages_figures(client, login_as, graded):
+    login_as("manager")
+    page = _text(client.get("/reports/equity"))
+    gradients = page[page.index("<h2>Gradient across deprivation</h2>"):].split("</table>")[0]
+    rows = {}
+    for row in gradients.split("<tr class=\"nhsuk-table__row\">")[2:]:
+        label = row.split("</th>")[0].rsplit(">", 1)[1]
+        rows[label] = [cell.split("</td>")[0] for cell in row.split('<td class="nhsuk-table__cell">')[1:]]
+    assert list(rows) == ["Accepted"], "no one was rejected: a rate of 0 has no gradient"
+    assert rows["Accepted"][0] == "Higher is better"
+    assert rows["Accepted"][1].startswith("2"), "from 40% to 60% accepted: a rise of some 20 to 30 points"
+    exported = list(csv.reader(io.StringIO(_text(client.get("/reports/equity/export?table=gradients")))))
+    assert [(measure, [better.capitalize(), f"{sii} ({sii_lower} to {sii_upper})",
+                       f"{rii} ({rii_lower} to {rii_upper})"])
+            for measure, better, sii, sii_lower, sii_upper, rii, rii_lower, rii_upper in exported[1:]] == \
+        list(rows.items()), "the same figures, in the same units, in the file as on the page"
+
+
 def test_the_intersectional_table_follows_its_selectors(client, login_as, referrals):
     login_as("manager")
     page = _text(client.get("/reports/equity?cross=flag_language&measure=dna_rate", headers={"HX-Request": "true"}))
@@ -166,7 +200,8 @@ def test_the_printable_report_is_suppressed_and_lists_the_governance_items(clien
     ("cross", "imd-by-ethnic_group", "IMD quintile,Ethnic group,measure,numerator,denominator,value,lower_95,upper_95"),
     ("kpi", "wait-gap", "pathway,month,q1_median_days,q1_n,q5_median_days,q5_n,gap_days,ratio,threshold_days,"
                         "above_threshold,special_cause_concern"),
-    ("gradients", "gradients", "measure,sii,sii_lower_95,sii_upper_95,rii,rii_lower_95,rii_upper_95"),
+    ("gradients", "gradients", "measure,better,sii_percentage_points,sii_lower_95,sii_upper_95,rii,rii_lower_95,"
+                               "rii_upper_95"),
     ("completeness", "completeness", "month_received,referrals,ethnicity_stated_pct,imd_recorded_pct"),
 ])
 def test_every_dashboard_table_downloads_as_csv(client, login_as, gap_history, table, stem, header):

@@ -1,4 +1,7 @@
 """Equity tables: every segment with its unknown row, Wilson intervals from the counts, suppression when shared."""
+import csv
+import io
+import math
 
 import pytest
 
@@ -136,26 +139,52 @@ def test_an_intersectional_table_by_a_flag_has_flagged_and_not_flagged_columns(d
         tables.cross_table(db_session, JUNE, "imd_quintile", "accepted")
 
 
-def test_gradients_are_the_sii_and_rii_of_the_five_quintiles_rates(db_session):
+def _expit(t: float) -> float:
+    return 1 / (1 + math.exp(-t))
+
+
+def test_a_proportions_gradient_is_fitted_on_the_logit_scale_so_its_intervals_stay_in_range(db_session):
+    """Accepted 1, 4, 5, 6 and 8 of 10 across quintiles 1 to 5. On the measure's own scale the fitted most deprived
+    end lies near 0, and the simulated RII interval ran from -103 to 117, the SII's up to 114 points.
+
+    On the logit scale, with equal denominators (x = 0.1 .. 0.9), the slope is sum c_i logit(p_i) with
+    c = (-1, -0.5, 0, 0.5, 1) and the fit at x = 0 is sum (0.2 - 0.5 c_i) logit(p_i); the ends are their expits."""
     clinician = actor_for(make_user(db_session, "clinician"))
-    accepted_of_four = {"1": 1, "3": 2, "5": 2, "7": 3, "9": 4}  # deciles standing for quintiles 1 to 5
-    for decile, accepted in accepted_of_four.items():
-        for i, referral in enumerate(_received(db_session, 4, imd_decile=decile)):
-            if i < accepted:
-                triage.triage_referral(db_session, clinician, referral, referral.version, SCRIPT, [], "accept")
-    columns = tables.segment_table(db_session, JUNE, "imd_quintile")
-    found = {g.key: g for g in tables.gradients(columns)}
+    accepted_of_ten = {"1": 1, "3": 4, "5": 5, "7": 6, "9": 8}  # deciles standing for quintiles 1 to 5
+    for decile, accepted in accepted_of_ten.items():
+        for referral in _received(db_session, 10, imd_decile=decile)[:accepted]:
+            triage.triage_referral(db_session, clinician, referral, referral.version, SCRIPT, [], "accept")
+    found = {g.key: g for g in tables.gradients(tables.segment_table(db_session, JUNE, "imd_quintile"))}
+    gradient = found["accepted"]
+    assert 0 < gradient.rii_lower < gradient.rii < gradient.rii_upper
+    assert -100 < gradient.sii_lower < gradient.sii < gradient.sii_upper < 100, "percentage points"
+    logits = [math.log(k / (10 - k)) for k in accepted_of_ten.values()]
+    c = (-1, -0.5, 0, 0.5, 1)
+    slope = sum(ci * t for ci, t in zip(c, logits, strict=True))
+    most = sum((0.2 - 0.5 * ci) * t for ci, t in zip(c, logits, strict=True))
+    assert gradient.sii == pytest.approx(100 * (_expit(most + slope) - _expit(most)), abs=1e-9)
+    assert gradient.rii == pytest.approx(_expit(most + slope) / _expit(most), abs=1e-9)
+    assert gradient.improvement == "increase"
     assert "dna_rate" not in found, "no quintile had an appointment: no DNA gradient"
-    cells = [c.cells["accepted"] for c in columns[:5]]
-    expected = stats.sii_rii([c.rate for c in cells], [c.n for c in cells], [c.lower for c in cells],
-                             [c.upper for c in cells], reps=tables.GRADIENT_REPS, seed=0)
-    accepted = found["accepted"]
-    assert accepted.sii == pytest.approx(expected["sii"])
-    assert accepted.sii > 0, "acceptance rises with affluence"
-    assert (accepted.sii_lower, accepted.sii_upper) == pytest.approx((expected["sii_lower"], expected["sii_upper"]))
-    assert accepted.rii == pytest.approx(expected["rii"])
+    assert "rejected" not in found, "no one was rejected: a rate of 0 has no logit"
     assert tables.gradients(tables.segment_table(db_session, JUNE, "imd_quintile", shared=True)) == [], \
-        "counts of 4 are hidden for sharing, so no gradient is drawn from them"
+        "counts of 1 to 7 are hidden for sharing, so no gradient is drawn from them"
+
+
+def test_every_measure_says_which_way_is_better():
+    assert set(tables.IMPROVEMENT) == set(tables.MEASURE_LABELS)
+    assert set(tables.IMPROVEMENT.values()) <= set(tables.BETTER) == set(stats.IMPROVEMENTS)
+
+
+def test_the_gradients_csv_gives_the_pages_units_and_no_interval_for_an_undefined_rii():
+    defined = tables.Gradient("accepted", "Accepted", "increase", 41.234, 25.06, 55.54, 4.567, 1.234, 9.876)
+    undefined = tables.Gradient("dna_rate", "Did not attend (DNA rate)", "decrease", -3.21, -9.87, 2.34,
+                                None, 0.5, 2.0)
+    rows = list(csv.reader(io.StringIO(exports.gradients_csv([defined, undefined]))))
+    assert rows[0] == ["measure", "better", "sii_percentage_points", "sii_lower_95", "sii_upper_95", "rii",
+                       "rii_lower_95", "rii_upper_95"]
+    assert rows[1] == ["Accepted", "higher is better", "41.2", "25.1", "55.5", "4.57", "1.23", "9.88"]
+    assert rows[2] == ["Did not attend (DNA rate)", "lower is better", "-3.2", "-9.9", "2.3", "", "", ""]
 
 
 def test_each_median_has_its_order_statistic_interval(db_session):

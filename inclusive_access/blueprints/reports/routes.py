@@ -35,7 +35,7 @@ def _view(shared_always: bool = False) -> dict:
     return {"form": form, "period": period, "error": error, "segment": segment, "shared": shared,
             "segment_label": tables.SEGMENT_LABELS[segment], "measures": tables.MEASURES, "columns": columns,
             "gradients": tables.gradients(columns) if segment == "imd_quintile" else [],
-            "gradient_reps": tables.GRADIENT_REPS,
+            "gradient_reps": tables.GRADIENT_REPS, "better": tables.BETTER,
             "cross": tables.cross_table(db.session, period, form.cross.data or "ethnic_group",
                                         form.measure.data or "accepted", shared),
             "cross_label": tables.MEASURE_LABELS[form.measure.data or "accepted"],
