@@ -77,18 +77,29 @@ def gap_series(session: Session, pathways: list[str], last: str, policy: Policy,
     return series
 
 
+def _wait_chart(months: list[str], found: list[dict | None]) -> tuple[charts.Chart, list[int]]:
+    """A monthly median wait as a chart (a rising wait is the concern), with each month's count."""
+    shown, values = charts.from_first_data(months, [f["median"] if f else None for f in found])
+    chart = charts.spc(shown, values, improvement="decrease")
+    return chart, [f["n"] if f else 0 for f in found[len(found) - len(shown):]]
+
+
 def quintile_charts(session: Session, pathway: str | None, last: str,
                     window: int = WINDOW) -> list[tuple[int, charts.Chart, list[int]]]:
     """Each quintile's monthly median wait (one pathway, or all together) as a chart, with its counts."""
     months = periods.month_range(periods.months_back(last, window), last)
     medians = queries.monthly_median_waits(session, months[0], last, pathway, by_pathway=False)
-    out = []
-    for quintile in QUINTILES:
-        found = [medians.get((None, month, quintile)) for month in months]
-        shown, values = charts.from_first_data(months, [f["median"] if f else None for f in found])
-        chart = charts.spc(shown, values, improvement="decrease")
-        out.append((quintile, chart, [f["n"] if f else 0 for f in found[len(found) - len(shown):]]))
-    return out
+    return [(quintile, *_wait_chart(months, [medians.get((None, month, quintile)) for month in months]))
+            for quintile in QUINTILES]
+
+
+def median_wait_chart(session: Session, pathway: str | None, last: str,
+                      window: int = WINDOW) -> tuple[charts.Chart, list[int]]:
+    """Everyone's monthly median wait (one pathway, or all together) as a chart, with its counts: shown with the
+    quintiles' and the gap's, so an average that improves while the gap widens is seen as such."""
+    months = periods.month_range(periods.months_back(last, window), last)
+    medians = queries.monthly_median_wait(session, months[0], last, pathway)
+    return _wait_chart(months, [medians.get(month) for month in months])
 
 
 def gap_for(session: Session, pathway: str, month: str, policy: Policy) -> GapMonth:

@@ -278,7 +278,8 @@ def xmr(values: Sequence[float], screen_outliers: bool = True, improvement: str 
 
     Special cause, the first matching rule deciding each point: (a) strictly outside a limit; (b) part of a run of 7
     or more strictly rising or strictly falling points (every point of the run); (c) 2 of 3 consecutive points beyond
-    the near band on the same side, those beyond-band points only (points outside the limits do not count); (d) part
+    the near band with all three strictly on one side of the mean, those beyond-band points only (a point outside
+    the limits counts for its side but is not one of the two); (d) part
     of a run of 7 or more on one side of the mean (a point on the mean breaks it). The direction of (a), (c) and (d)
     is the side of the mean (or band), and of (b) the trend's; a peak ending one trend and starting another takes the
     earlier one. With improvement "increase" an upward direction is "special_cause_improvement" and a downward one
@@ -320,12 +321,13 @@ def xmr(values: Sequence[float], screen_outliers: bool = True, improvement: str 
         if last - first + 2 >= 7:
             for i in range(first, last + 2):
                 flag(i, direction)
-    beyond = [0 if outside[i] else (1 if y > near_upper else -1 if y < near_lower else 0) for i, y in enumerate(ys)]
+    near = [not outside[i] and (y > near_upper or y < near_lower) for i, y in enumerate(ys)]
     for start in range(n - 2):  # (c)
-        for direction in (1, -1):
-            hits = [i for i in range(start, start + 3) if beyond[i] == direction]
-            if len(hits) >= 2:
-                for i in hits:
+        window = range(start, start + 3)
+        direction = side[start]
+        if direction != 0 and all(side[i] == direction for i in window) and sum(near[i] for i in window) >= 2:
+            for i in window:
+                if near[i]:
                     flag(i, direction)
     for first, last, direction in _runs(side):  # (d)
         if last - first + 1 >= 7:

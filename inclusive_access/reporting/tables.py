@@ -33,6 +33,8 @@ IMPROVEMENT = {"accepted": "increase", "rejected": "decrease", "same_day_triage"
                "adjustments_met": "increase", "re_referred_in_90_days": "decrease", "adjustment_in_place": "neither"}
 #: how the page and its CSV say which way a measure improves
 BETTER = {"increase": "higher is better", "decrease": "lower is better", "neither": "neither direction is better"}
+#: the rates charted month by month, each coloured by its own IMPROVEMENT direction
+RATE_CHARTS = ("dna_rate", "rebooked_in_14_days", "adjustments_met", "same_day_triage")
 #: Monte-Carlo repetitions for SII/RII intervals on the dashboard, seeded so the same data gives the same report
 GRADIENT_REPS = 5000
 #: the segments an intersectional table may cross IMD quintiles with
@@ -152,6 +154,41 @@ def completeness_charts(session: Session, period: Period, window: int = 24) -> l
     for key, label in (("ethnicity_pct", "Ethnic group stated"), ("imd_pct", "IMD quintile recorded")):
         shown, values = charts.from_first_data(months, [found[m][key] if m in found else None for m in months])
         out.append((label, charts.spc(shown, values, improvement="increase")))
+    return out
+
+
+@dataclass(frozen=True)
+class RateChart:
+    """One rate (%) month by month, with each month's denominator."""
+
+    key: str
+    label: str
+    improvement: str
+    chart: charts.Chart
+    counts: list[int]
+
+
+def _small(count: int) -> bool:
+    return stats.suppress_count(count) == stats.SUPPRESSED
+
+
+def rate_charts(session: Session, period: Period, shared: bool = False, window: int = 24) -> list[RateChart]:
+    """RATE_CHARTS' rates (%) by month received over `window` months ending at the period's last, from one query of
+    monthly counts, each charted with its own improvement direction. In a shared view a month whose numerator or
+    denominator is 1 to 7 is left out, as its rate and denominator would give the numerator away."""
+    months = periods.month_range(periods.months_back(period.last, window), period.last)
+    found = {r["month"]: _derived(r)
+             for r in queries.counts_by_month(session, Period(months[0], period.last, period.pathway))}
+    out = []
+    for key in RATE_CHARTS:
+        improvement = IMPROVEMENT[key]
+        _key, label, num, den = next(m for m in MEASURES if m[0] == key)
+        counts = [found.get(month, _derived(None)) for month in months]
+        rates = [None if c[den] == 0 or (shared and (_small(c[num]) or _small(c[den]))) else 100 * c[num] / c[den]
+                 for c in counts]
+        shown, values = charts.from_first_data(months, rates)
+        chart = charts.spc(shown, values, improvement=improvement)
+        out.append(RateChart(key, label, improvement, chart, [c[den] for c in counts[len(counts) - len(shown):]]))
     return out
 
 

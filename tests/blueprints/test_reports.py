@@ -1,6 +1,7 @@
 """The equity dashboard and its CSV export: selectors, fragments for htmx, suppression, bad input, roles."""
 import csv
 import io
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -9,7 +10,7 @@ from inclusive_access.domain import governance, triage
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
-from inclusive_access.reporting import periods
+from inclusive_access.reporting import periods, tables
 from tests.blueprints.pages import assert_security_headers
 from tests.factories import SCRIPT, make_referral, make_user, wait_gap_month
 
@@ -173,6 +174,34 @@ def test_each_gradient_says_which_way_is_better_and_the_csv_gives_the_pages_figu
                        f"{rii} ({rii_lower} to {rii_upper})"])
             for measure, better, sii, sii_lower, sii_upper, rii, rii_lower, rii_upper in exported[1:]] == \
         list(rows.items()), "the same figures, in the same units, in the file as on the page"
+
+
+def _chart_row(page: str, chart_id: str, month: str) -> list[str]:
+    """The cells of one month's row in the numbers beneath a chart."""
+    figure = page[page.index(f'aria-labelledby="{chart_id}-caption"'):].split("</figure>")[0]
+    row = figure[figure.index(f'<td class="nhsuk-table__cell">{month}</td>'):].split("</tr>")[0]
+    return re.findall(r'<td class="nhsuk-table__cell">([^<]*)</td>', row)
+
+
+def test_everyones_median_wait_sits_with_the_gap_and_the_quintiles_and_the_rates_are_charted(client, login_as,
+                                                                                            gap_history):
+    """The month's waits are 10, 12 and 14 (quintile 1) and 5 and 7 (quintile 5): everyone's median is 10 of 5; its
+    five attendances had no DNA."""
+    login_as("manager")
+    page = _text(client.get(f"/reports/equity?pathway=msk&period=m:{LAST_MONTH}"))
+    assert 'aria-labelledby="wait-all-title wait-all-desc"' in page
+    assert page.index('id="gap-msk-title"') < page.index('id="wait-all-title"') < page.index(
+        "Median wait by IMD quintile, month by month"), "everyone's wait between the gap and the quintiles"
+    assert _chart_row(page, "wait-all", LAST_MONTH) == [LAST_MONTH, "10.0", "5", "common cause"]
+    for key in tables.RATE_CHARTS:
+        assert f'aria-labelledby="rate-{key}-title rate-{key}-desc"' in page, key
+    assert "Did not attend (DNA rate), % by month received" in page
+    assert "a falling percentage is an improvement" in page
+    assert _chart_row(page, "rate-dna_rate", LAST_MONTH) == [LAST_MONTH, "0.0", "5", "common cause"]
+    shared = _text(client.get(f"/reports/equity?pathway=msk&period=m:{LAST_MONTH}&shared=yes"))
+    assert _chart_row(shared, "wait-all", LAST_MONTH) == [LAST_MONTH, "10.0", "*", "common cause"]
+    assert _chart_row(shared, "rate-dna_rate", LAST_MONTH) == [LAST_MONTH, "-", "*", "no data"], \
+        "5 attendances is a small count: the month is left out"
 
 
 def test_the_intersectional_table_follows_its_selectors(client, login_as, referrals):

@@ -53,6 +53,14 @@ def test_counts_by_every_segment_match_a_recount(db_session, history):
     assert sum(row["referrals"] for row in in_msk) == sum(1 for r in history if r.pathway == "msk")
 
 
+def test_counts_by_month_match_a_recount(db_session, history):
+    months = sorted({r.received_month for r in history})
+    period = Period(months[1], months[-1])
+    got = {row.pop("month"): row for row in queries.counts_by_month(db_session, period)}
+    assert got == _expected_counts([r for r in history if r.received_month >= period.first], "received_month")
+    assert len(got) == len(months) - 1
+
+
 def test_wait_quantiles_match_type_7_quantiles(db_session, history):
     months = sorted({r.received_month for r in history})
     period = Period(months[0], months[-1])

@@ -470,13 +470,29 @@ def test_xmr_rule_c_two_of_three_beyond_the_near_band_flags_only_those_two():
     assert _special(result) == {7: "special_cause_improvement", 9: "special_cause_improvement"}
 
 
-def test_xmr_rule_c_counts_the_two_band_points_whatever_side_the_third_is_on():
-    """As above with the 16.5s at indices 6 and 8 around a 10 below the mean (same sums, same limits).
-    Our rule: two beyond-band points on one side within three consecutive points. (NHSRplotthedots also asks the
-    third point to be on that side of the mean, and would not flag these.)"""
-    series = [10, 12, 10, 12, 10, 12, 16.5, 10, 16.5, 12, 10, 12, 10, 12, 10, 12, 10, 12, 10, 12, 10, 12]
-    assert _special(xmr(series, improvement="increase")) == {6: "special_cause_improvement",
-                                                            8: "special_cause_improvement"}
+def test_xmr_rule_c_needs_all_three_points_on_the_same_side_of_the_mean():
+    """As above with the 16.5s at indices 6 and 8 around a 10 below the mean (same sums, same limits): two points
+    beyond the band, but the three straddle the mean, so no special cause (NHSRplotthedots' two-in-three).
+    Lifting that 10 to 12: mean 255/22 = 11.590909, moving ranges 52/21 = 2.476190, near band up to 15.982020, upper
+    limit 18.177576; the three now sit above the mean and both 16.5s are flagged."""
+    straddling = [10, 12, 10, 12, 10, 12, 16.5, 10, 16.5, 12, 10, 12, 10, 12, 10, 12, 10, 12, 10, 12, 10, 12]
+    assert _special(xmr(straddling, improvement="increase")) == {}
+    one_side = straddling[:7] + [12] + straddling[8:]
+    result = xmr(one_side, improvement="increase")
+    assert result["near_upper"] < 16.5 < result["upper"]
+    assert _special(result) == {6: "special_cause_improvement", 8: "special_cause_improvement"}
+
+
+def test_xmr_rule_c_counts_a_point_outside_the_limits_for_its_side_only():
+    """12, 10 x5, then 5, 1, 5, then 12, 10 x5: mean 231/23 = 10.043478; moving ranges 18 + 5 + 4 + 4 + 7 + 18 = 56
+    over 22 = 2.545455 (none screened); lower limit 3.272569, near band down to 5.529539. 1 is outside (rule a);
+    the 5s either side are beyond the band with all three below the mean (rule c)."""
+    series = [12, 10] * 5 + [5, 1, 5] + [12, 10] * 5
+    result = xmr(series, improvement="decrease")
+    assert result["lower"] == pytest.approx(3.272569, abs=1e-6)
+    assert result["near_lower"] == pytest.approx(5.529539, abs=1e-6)
+    assert _special(result) == {10: "special_cause_improvement", 11: "special_cause_improvement",
+                                12: "special_cause_improvement"}
 
 
 def test_xmr_a_point_outside_the_limits_does_not_count_towards_two_of_three():

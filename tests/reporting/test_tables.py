@@ -2,6 +2,7 @@
 import csv
 import io
 import math
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -9,6 +10,7 @@ from inclusive_access.domain import triage
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.reporting import exports, stats, tables
 from inclusive_access.reporting.queries import Period
+from tests import factories
 from tests.factories import SCRIPT, accept_and_attend, make_referral, make_user
 
 JUNE = Period("2026-06", "2026-06")
@@ -239,3 +241,28 @@ def test_completeness_charts_start_at_the_first_month_with_referrals(db_session)
     assert [p.value for p in ethnicity.points] == [80.0, None]
     assert imd.mode == "run"
     assert imd.centre == 80.0
+
+
+def test_rates_are_charted_by_month_received_each_in_its_own_direction(db_session):
+    """June: one referral attended, one missed (DNA rate 50%); July: three attended, one missed (25%). Nothing was
+    rebooked, no adjustment was due and nothing was flagged."""
+    clinician = actor_for(make_user(db_session, "clinician"))
+    for month, attending in (("06", 1), ("07", 3)):
+        for day in range(attending):
+            referral = make_referral(db_session, received_at=f"2026-{month}-{day + 1:02d} 10:00")
+            accept_and_attend(db_session, clinician, referral, 3)
+        triaged = datetime(2026, int(month), 10, 10, tzinfo=UTC)
+        missed = factories.accepted(db_session, clinician, now=triaged, received_at=f"2026-{month}-10 09:00")
+        factories.miss(db_session, clinician, missed, starts_at=triaged + timedelta(days=7), booked_at=triaged)
+    found = {r.key: r for r in tables.rate_charts(db_session, Period("2026-07", "2026-07"))}
+    assert {key: r.improvement for key, r in found.items()} == {
+        "dna_rate": "decrease", "rebooked_in_14_days": "increase", "adjustments_met": "increase",
+        "same_day_triage": "increase"}
+    dna = found["dna_rate"]
+    assert dna.chart.improvement == "decrease", "a falling DNA rate is the improvement"
+    assert [(p.label, p.value) for p in dna.chart.points] == [("2026-06", 50.0), ("2026-07", 25.0)]
+    assert dna.counts == [2, 4]
+    assert [p.value for p in found["rebooked_in_14_days"].chart.points] == [0.0, 0.0]
+    assert [(p.label, p.value) for p in found["adjustments_met"].chart.points] == [("2026-07", None)]
+    shared = {r.key: r for r in tables.rate_charts(db_session, Period("2026-07", "2026-07"), shared=True)}
+    assert [p.value for p in shared["dna_rate"].chart.points] == [None], "1 DNA of 2, and of 4: both left out"
