@@ -154,8 +154,9 @@ def sii_rii(values: Sequence[float], populations: Sequence[float], lower: Sequen
     into SII and RII limits by the formulas above, so a proportion's RII limits stay positive and its SII limits
     within +/- |multiplier|. Both maps rise with s, so a negative multiplier just swaps (and, for the RII, inverts)
     the ends, as phe_sii does; phe_sii tests a rate's multiplier for < 1 rather than < 0 there (a positive
-    multiplier below 1 would leave its limits reversed), so the swap here follows the sign, as for proportions. An RII that is not defined (a most deprived
-    end fitted at 0, or a ratio of 0 to invert) has no interval either: both limits are NaN.
+    multiplier below 1 would leave its limits reversed), so the swap here follows the sign, as for proportions. An
+    RII that is not defined (a most deprived end fitted at 0, or a ratio of 0 to invert) has no interval either:
+    both limits are NaN.
 
     Sources: Low A, Low A. Measuring the gap: quantifying and comparing local health inequalities. J Public Health
     2004;26:388-395; PHEindicatormethods::phe_sii and its SimulationFunc (value_type, transform, multiplier,

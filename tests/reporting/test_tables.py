@@ -210,7 +210,6 @@ def test_referrals_with_an_adjustment_in_place_are_counted_over_the_referrals(db
     """In IMD quintile 3 (not flagged, so a rejection closes the referral at once): one patient's adjustment,
     recorded before a June referral; another patient's recorded only after theirs was rejected; two referrals
     without one (tests/domain/test_facts.py has every case of the fact itself)."""
-    from datetime import UTC, datetime
 
     from inclusive_access.domain import adjustments
 
