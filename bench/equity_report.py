@@ -472,7 +472,7 @@ def generate(app, referrals: int, months: int, seed: int, hash_chain: bool) -> d
         for i, (username, role) in enumerate(USERS, start=1):
             loader.add("users", dict(id=i, username=username, display_name=f"Bench {role} {i}", role=role,
                                      password_hash="!unusable",  # noqa: S106 - not a hash: no one can sign in
-                                     active=True, created_at=start, version=1))
+                                     active=True, must_change_password=False, created_at=start, version=1))
         history = History(loader, rng, until, pathways, hash_chain)
         span = (until - start).total_seconds()
         moments = []
