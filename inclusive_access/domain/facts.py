@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import column, delete, or_, select, table
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import fact_counts, segments
+from inclusive_access.domain import clocks, fact_counts, segments
 from inclusive_access.domain.equity import ETHNIC_GROUPS
 from inclusive_access.extensions import UTCDateTime
 from inclusive_access.models import Event, ReferralFact
@@ -28,13 +28,13 @@ LONDON = ZoneInfo("Europe/London")
 COLUMNS = tuple(c.name for c in ReferralFact.__table__.columns)
 #: DOMAIN.md: rebooking after a DNA counts as on time within 14 days of the missed appointment
 REBOOK_WITHIN = timedelta(days=14)
-RE_REFERRAL_WITHIN = timedelta(days=90)
 #: the decisions that end "awaiting triage" for the same-day triage measure
 TRIAGE_DECISIONS = frozenset({"triage.accepted", "triage.rejected", "triage.rejection_proposed",
                               "clarification.requested"})
 APPOINTMENT_DNA, APPOINTMENT_BOOKED = "appointment.dna", "appointment.booked"
+DISCHARGED = "referral.discharged"
 #: the actions that close a referral (finally rejected, or discharged)
-CLOSING_ACTIONS = frozenset({"triage.rejected", "rejection.upheld", "referral.discharged"})
+CLOSING_ACTIONS = frozenset({"triage.rejected", "rejection.upheld", DISCHARGED})
 #: every action `project` reads by name; keep it beside `project` (a test checks that other actions change nothing)
 PROJECTED_ACTIONS = TRIAGE_DECISIONS | {
     "referral.received", "rejection.upheld", "clarification.answered", "clarification.closed_without_answer",
@@ -99,12 +99,12 @@ class Appointments(NamedTuple):
 class Known(NamedTuple):
     """What `project` may look up besides the event, as the log stands with the event in it."""
 
-    #: an earlier referral's facts
-    facts: Callable[[int], dict | None]
     #: a patient's adjustments
     adjustments: Callable[[int], Adjustments]
     #: a referral's missed appointments and bookings
     appointments: Callable[[int], Appointments]
+    #: the facts of a patient's referrals
+    referrals_of: Callable[[int], Iterable[dict]]
 
 
 def _booking(occurred_at, data: dict) -> tuple[datetime, datetime]:
@@ -139,6 +139,14 @@ def _rebooking(appointments: Appointments) -> tuple[int, datetime | None]:
     return rebooked, latest
 
 
+def _re_referral(fact: dict, others: Iterable[dict]) -> bool:
+    """DOMAIN.md: a re-referral is the patient's return to the same pathway within 90 days of a discharge from it,
+    whether or not staff linked the two, and whichever was entered first."""
+    return any(other["referral_id"] != fact["referral_id"] and other["pathway"] == fact["pathway"]
+               and other["discharged_at"] is not None
+               and clocks.returns_within_90_days(other["discharged_at"], fact["received_at"]) for other in others)
+
+
 def _first_contact(fact: dict, at: datetime) -> None:
     """DOMAIN.md: first contact is the first appointment attended, by its start, whenever each was recorded."""
     if fact["first_contact_at"] is None or at < fact["first_contact_at"]:
@@ -159,11 +167,8 @@ def _received(event, data: dict, known: Known) -> dict:
         triage_due_at=_time(data.get("triage_due_at")), clarifications=0, clarifications_on_time=0, attended=0,
         dnas=0, dnas_rebooked_in_14_days=0, barrier_checks=0, barrier_checks_completed=0, adjustments_due=0,
         adjustments_met=0, dna_linked_discharge=False, previous_referral_id=data.get("previous_referral_id"),
-        re_referral_within_90_days=False,
         adjustment_in_place=_in_place(known.adjustments(event.patient_id), received, None))
-    earlier = known.facts(fact["previous_referral_id"]) if fact["previous_referral_id"] else None
-    if earlier and earlier["closed_at"] is not None:
-        fact["re_referral_within_90_days"] = received - earlier["closed_at"] <= RE_REFERRAL_WITHIN
+    fact["re_referral_within_90_days"] = _re_referral(fact, known.referrals_of(event.patient_id))
     return fact
 
 
@@ -171,8 +176,9 @@ def project(fact: dict | None, event, known: Known) -> dict | None:
     """The referral's facts after `event`, from the event and what is `known` (pure).
 
     A patient's adjustment.recorded or adjustment.ended is given for each of the patient's referrals, open or
-    closed: whether one had an adjustment in place depends on when it was open, not on when it was entered.
-    Returns None for events that do not change the facts given.
+    closed: whether one had an adjustment in place depends on when it was open, not on when it was entered. A
+    discharge is given to the patient's other referrals too (after its own): one received within 90 days after it
+    is a re-referral, even if it was entered first. Returns None for events that do not change the facts given.
     """
     action = event.action
     if action in PATIENT_ACTIONS:
@@ -188,6 +194,10 @@ def project(fact: dict | None, event, known: Known) -> dict | None:
         return _received(event, data, known)
     if fact is None:
         return None
+    if action == DISCHARGED and fact["referral_id"] != event.referral_id:
+        returned = _re_referral(fact, known.referrals_of(fact["patient_id"]))
+        unchanged = returned == fact["re_referral_within_90_days"]
+        return None if unchanged else {**fact, "re_referral_within_90_days": returned}
     fact = dict(fact)
     if isinstance(data.get("to"), str) and "from" in data:  # a transition names the state it moved to
         fact["state"] = data["to"]
@@ -223,7 +233,7 @@ def project(fact: dict | None, event, known: Known) -> dict | None:
         deliveries = data.get("deliveries") or []
         fact["adjustments_due"] += len(deliveries)
         fact["adjustments_met"] += sum(1 for d in deliveries if d["met"])
-    elif action == "referral.discharged":
+    elif action == DISCHARGED:
         fact.update(discharged_at=at, closed_at=at, discharge_reason=data.get("reason"),
                     dna_linked_discharge=data.get("reason") == "non_attendance")
     if action in CLOSING_ACTIONS:
@@ -234,6 +244,12 @@ def project(fact: dict | None, event, known: Known) -> dict | None:
 def _row(session: Session, referral_id: int) -> dict | None:
     row = session.get(ReferralFact, referral_id)
     return None if row is None else {c: getattr(row, c) for c in COLUMNS}
+
+
+def _referrals_of(session: Session, patient_id: int) -> list[dict]:
+    session.flush()  # a discharge's own row first
+    return [_row(session, rid) for rid in session.scalars(select(ReferralFact.referral_id).where(
+        ReferralFact.patient_id == patient_id))]
 
 
 def _adjustments(session: Session, patient_id: int) -> Adjustments:
@@ -266,12 +282,15 @@ def apply(session: Session, event: Event) -> None:
     if event.action in PATIENT_ACTIONS:
         referral_ids = session.scalars(select(ReferralFact.referral_id).where(
             ReferralFact.patient_id == event.patient_id)).all()
+    elif event.action == DISCHARGED:  # its own referral first, then the patient's others it may make re-referrals
+        referral_ids = [event.referral_id, *session.scalars(select(ReferralFact.referral_id).where(
+            ReferralFact.patient_id == event.patient_id, ReferralFact.referral_id != event.referral_id))]
     elif event.referral_id is not None:
         referral_ids = [event.referral_id]
     else:
         return
-    known = Known(lambda rid: _row(session, rid), cache(lambda pid: _adjustments(session, pid)),
-                  lambda rid: _appointments(session, rid))
+    known = Known(cache(lambda pid: _adjustments(session, pid)), lambda rid: _appointments(session, rid),
+                  lambda pid: _referrals_of(session, pid))
     for referral_id in referral_ids:
         before = _row(session, referral_id)
         after = project(before, event, known)
@@ -335,7 +354,8 @@ def replay(rows: Iterable) -> dict[int, dict]:
                 bookings[i] = _booking(at, _decode(data)[0] if isinstance(data, str) else data)
         return Appointments(missed[referral_id], bookings)
 
-    known = Known(found, lambda pid: Adjustments(recorded[pid], ended[pid]), appointments)
+    known = Known(lambda pid: Adjustments(recorded[pid], ended[pid]), appointments,
+                  lambda pid: [facts[rid] for rid in referrals_of[pid]])
     for action, occurred_at, referral_id, patient_id, data in rows:  # unpacking: a Row's attributes cost more
         if action in PATIENT_ACTIONS:
             at = _time(occurred_at)
@@ -360,6 +380,10 @@ def replay(rows: Iterable) -> dict[int, dict]:
             if referral_id not in facts:
                 referrals_of[patient_id].append(referral_id)
             facts[referral_id] = after
+        if action == DISCHARGED:
+            for rid in referrals_of[patient_id]:
+                if rid != referral_id and (changed := project(facts[rid], event, known)) is not None:
+                    facts[rid] = changed
     return facts
 
 

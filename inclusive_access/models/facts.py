@@ -80,7 +80,7 @@ class ReferralFact(db.Model):
     #: discharged or finally rejected
     closed_at: Mapped[datetime | None]
     previous_referral_id: Mapped[int | None]
-    #: received within 90 days of the previous referral's closure
+    #: received within 90 days after the discharge of another referral of the patient on the pathway (DOMAIN.md)
     re_referral_within_90_days: Mapped[bool] = mapped_column(default=False)
     #: the patient had a reasonable adjustment active at some time while the referral was open (at receipt, or
     #: recorded before it closed), by when each was recorded and ended, not when the referral was entered; the

@@ -20,7 +20,7 @@ MEASURES = (
     ("rebooked_in_14_days", "DNAs rebooked within 14 days", "dnas_rebooked_in_14_days", "dnas"),
     ("barrier_checks_completed", "Barrier checks completed", "barrier_checks_completed", "barrier_checks"),
     ("adjustments_met", "Adjustments met at appointments", "adjustments_met", "adjustments_due"),
-    ("re_referred_in_90_days", "Re-referrals within 90 days of closure", "re_referrals_within_90_days", "referrals"),
+    ("re_referred_in_90_days", "Re-referrals within 90 days of discharge", "re_referrals_within_90_days", "referrals"),
     ("adjustment_in_place", "Referrals with an adjustment in place", "referrals_with_adjustment", "referrals"),
 )
 MEASURE_LABELS = {key: label for key, label, _num, _den in MEASURES}
