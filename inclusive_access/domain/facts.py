@@ -7,7 +7,7 @@ booking was made, when an adjustment was recorded or ended), not of the order th
 often recorded days late and referrals entered after the day they arrived (issue 15). The log's order decides
 only between acts entered as they happen (triage, clarification, discharge), whose time is their entry."""
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -16,13 +16,13 @@ from operator import itemgetter
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import column, delete, or_, select, table
+from sqlalchemy import column, delete, insert, or_, select, table
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain import clocks, fact_counts, segments
 from inclusive_access.domain.equity import ETHNIC_GROUPS
 from inclusive_access.extensions import UTCDateTime
-from inclusive_access.models import Event, ReferralFact
+from inclusive_access.models import Event, ReferralFact, UnrebookedDna
 
 LONDON = ZoneInfo("Europe/London")
 COLUMNS = tuple(c.name for c in ReferralFact.__table__.columns)
@@ -32,13 +32,14 @@ REBOOK_WITHIN = timedelta(days=14)
 TRIAGE_DECISIONS = frozenset({"triage.accepted", "triage.rejected", "triage.rejection_proposed",
                               "clarification.requested"})
 APPOINTMENT_DNA, APPOINTMENT_BOOKED = "appointment.dna", "appointment.booked"
+LATE_NOT_SEEN = "appointment.late_not_seen"
 DISCHARGED = "referral.discharged"
 #: the actions that close a referral (finally rejected, or discharged)
 CLOSING_ACTIONS = frozenset({"triage.rejected", "rejection.upheld", DISCHARGED})
 #: every action `project` reads by name; keep it beside `project` (a test checks that other actions change nothing)
 PROJECTED_ACTIONS = TRIAGE_DECISIONS | {
     "referral.received", "rejection.upheld", "clarification.answered", "clarification.closed_without_answer",
-    "referral.first_contact", "appointment.attended", "appointment.dna", "appointment.booked",
+    "referral.first_contact", "appointment.attended", "appointment.dna", "appointment.booked", LATE_NOT_SEEN,
     "barrier_check.opened", "barrier_check.completed", "adjustment.delivery_recorded", "referral.discharged"}
 #: a patient's events the replay follows: when each of the patient's adjustments was recorded and ended, which
 #: decides adjustment_in_place for each of the patient's referrals
@@ -126,6 +127,13 @@ def _in_place(adjustments: Adjustments, received: datetime, closed: datetime | N
     return any(received < at and (closed is None or at <= closed) for at in recorded)
 
 
+def unfollowed(appointments: Appointments) -> list[datetime]:
+    """The missed starts no booking has followed yet (one made since, for a later start): each is pending while its
+    14 days run. A booking that follows one DNA follows every earlier one too."""
+    missed, booked = appointments
+    return [dna for dna in missed if not any(made >= dna and starts > dna for made, starts in booked)]
+
+
 def _rebooking(appointments: Appointments) -> tuple[int, datetime | None]:
     """DOMAIN.md: a DNA is rebooked on time when a new appointment (one starting after the missed one) is booked
     within 14 days of it. Each DNA is judged on its own, so one booking after two DNAs rebooks both. Also the latest
@@ -133,10 +141,7 @@ def _rebooking(appointments: Appointments) -> tuple[int, datetime | None]:
     missed, booked = appointments
     rebooked = sum(1 for dna in missed
                    if any(dna <= made <= dna + REBOOK_WITHIN and starts > dna for made, starts in booked))
-    latest = max(missed, default=None)
-    if latest is not None and any(made >= latest and starts > latest for made, starts in booked):
-        latest = None
-    return rebooked, latest
+    return rebooked, max(unfollowed(appointments), default=None)
 
 
 def _re_referral(fact: dict, others: Iterable[dict]) -> bool:
@@ -165,8 +170,9 @@ def _received(event, data: dict, known: Known) -> dict:
         sex=data.get("sex") or "not_known", age_band=data.get("age_band") or "Not known", flagged=bool(flags),
         **{flag.column: flag.key in flags for flag in segments.FLAGS}, state="received",
         triage_due_at=_time(data.get("triage_due_at")), clarifications=0, clarifications_on_time=0, attended=0,
-        dnas=0, dnas_rebooked_in_14_days=0, barrier_checks=0, barrier_checks_completed=0, adjustments_due=0,
-        adjustments_met=0, dna_linked_discharge=False, previous_referral_id=data.get("previous_referral_id"),
+        arrived_late_not_seen=0, dnas=0, dnas_rebooked_in_14_days=0, barrier_checks=0, barrier_checks_completed=0,
+        adjustments_due=0, adjustments_met=0, dna_linked_discharge=False,
+        previous_referral_id=data.get("previous_referral_id"),
         adjustment_in_place=_in_place(known.adjustments(event.patient_id), received, None))
     fact["re_referral_within_90_days"] = _re_referral(fact, known.referrals_of(event.patient_id))
     return fact
@@ -220,6 +226,8 @@ def project(fact: dict | None, event, known: Known) -> dict | None:
         fact["attended"] += 1
         if "starts_at" in data:
             _first_contact(fact, _time(data["starts_at"]))
+    elif action == LATE_NOT_SEEN:
+        fact["arrived_late_not_seen"] += 1
     elif action == APPOINTMENT_DNA:
         fact["dnas"] += 1
         fact["dnas_rebooked_in_14_days"], fact["unrebooked_dna_at"] = _rebooking(known.appointments(event.referral_id))
@@ -304,7 +312,18 @@ def apply(session: Session, event: Event) -> None:
                 if before[column] != value:
                     setattr(row, column, value)
         fact_counts.add(session, before, after)
+        if event.action in (APPOINTMENT_DNA, APPOINTMENT_BOOKED):  # a DNA, or a booking that followed one
+            session.execute(delete(UnrebookedDna).where(UnrebookedDna.referral_id == referral_id))
+            _store_unrebooked(session, {referral_id: Counter(unfollowed(known.appointments(referral_id)))})
     session.flush()
+
+
+def _store_unrebooked(session: Session, by_referral: dict[int, Counter]) -> None:
+    """Write unrebooked_dnas rows: each referral's missed starts, and how many were missed at each."""
+    rows = [{"referral_id": rid, "missed_at": at, "dnas": n} for rid, starts in by_referral.items()
+            for at, n in sorted(starts.items())]
+    if rows:
+        session.execute(insert(UnrebookedDna), rows)
 
 
 @contextmanager
@@ -331,13 +350,14 @@ class _Event(NamedTuple):
 _decode = json.JSONDecoder().raw_decode
 
 
-def replay(rows: Iterable) -> dict[int, dict]:
+def replay(rows: Iterable, unrebooked: dict[int, Counter] | None = None) -> dict[int, dict]:
     """Every referral's facts from events in log order (in memory: the rebuild and the migration use it).
 
     Each row is (action, occurred_at, referral_id, patient_id, data), in that order, and may hold the values as
     stored (naive UTC, JSON text): each is read once here, then given to `project`. What `project` looks up (each
     patient's adjustments, each referral's missed appointments and bookings) is kept here as the log goes, so the
-    facts come out the same whatever order the events were entered in.
+    facts come out the same whatever order the events were entered in. `unrebooked`, if given, receives each
+    referral's missed starts no booking has followed (the unrebooked_dnas rows).
     """
     facts: dict[int, dict] = {}
     found = facts.get
@@ -384,6 +404,10 @@ def replay(rows: Iterable) -> dict[int, dict]:
             for rid in referrals_of[patient_id]:
                 if rid != referral_id and (changed := project(facts[rid], event, known)) is not None:
                     facts[rid] = changed
+    if unrebooked is not None:
+        for rid in missed:
+            if rid in facts and (starts := unfollowed(appointments(rid))):
+                unrebooked[rid] = Counter(starts)
     return facts
 
 
@@ -453,7 +477,8 @@ def rebuild(session: Session, batch: int = 20_000) -> int:
     query = (select(_LOG.c.action, _LOG.c.occurred_at, _LOG.c.referral_id, _LOG.c.patient_id, _LOG.c.data)
              .where(or_(_LOG.c.referral_id.is_not(None) & relevant, _LOG.c.action.in_(sorted(PATIENT_ACTIONS))))
              .order_by(_LOG.c.seq))
-    facts = replay(_driver_rows(session, query, batch))
+    unrebooked: dict[int, Counter] = {}
+    facts = replay(_driver_rows(session, query, batch), unrebooked)
     connection, values = session.connection(), list(facts.values())
     # Indexes are built once over the new rows, not kept up to date row by row (several times faster at scale);
     # the DDL is in the caller's transaction on both engines, so a failed rebuild leaves them as they were.
@@ -461,6 +486,8 @@ def rebuild(session: Session, batch: int = 20_000) -> int:
     for index in indexes:
         index.drop(connection)
     session.execute(delete(ReferralFact))
+    session.execute(delete(UnrebookedDna))
+    _store_unrebooked(session, unrebooked)
     for start in range(0, len(values), batch):
         sql, rows = _stored_rows(session, values[start:start + batch])
         connection.exec_driver_sql(sql, rows)

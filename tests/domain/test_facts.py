@@ -17,13 +17,18 @@ from inclusive_access.domain import (
     triage,
 )
 from inclusive_access.domain.actors import actor_for
-from inclusive_access.models import Event, ReferralFact, ReferralFactCount
+from inclusive_access.models import Event, ReferralFact, ReferralFactCount, UnrebookedDna
 from tests.factories import SCRIPT, accept_and_attend, discharged, make_referral, make_user, staff
 
 
 def snapshot(session) -> list[dict]:
     rows = session.scalars(select(ReferralFact).order_by(ReferralFact.referral_id)).all()
     return [{c: getattr(row, c) for c in facts.COLUMNS} for row in rows]
+
+
+def unrebooked(session) -> list[tuple]:
+    table = UnrebookedDna.__table__
+    return [tuple(row) for row in session.execute(select(table).order_by(*table.primary_key.columns))]
 
 
 def counts(session) -> list[tuple]:
@@ -43,7 +48,8 @@ def test_the_rebuilt_projection_equals_the_incremental_one_row_for_row(db_sessio
     assert {row["state"] for row in incremental} >= {"received", "accepted", "in_treatment"}
     assert sum(row["dnas"] for row in incremental) > 0, "the history exercises missed appointments"
     assert 0 < sum(row["adjustment_in_place"] for row in incremental) < total, "and adjustments for some"
-    counted = counts(db_session)
+    counted, pending = counts(db_session), unrebooked(db_session)
+    assert pending, "some DNAs no booking has followed"
     referrals = fact_counts.KEYS.index("value") + 1  # the first count
     assert sum(row[referrals] for row in counted) == total * (1 + len(fact_counts.SEGMENTS))  # "all" and each segment
     assert facts.rebuild(db_session) == total
@@ -51,6 +57,7 @@ def test_the_rebuilt_projection_equals_the_incremental_one_row_for_row(db_sessio
     db_session.expire_all()
     assert snapshot(db_session) == incremental
     assert counts(db_session) == counted  # each event's change, and the rebuild's GROUP BY, counted alike
+    assert unrebooked(db_session) == pending
 
 
 def test_rebuild_replaces_a_damaged_projection(db_session):
