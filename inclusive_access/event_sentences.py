@@ -211,6 +211,7 @@ SENTENCES: dict[str, Callable[[Readable], str]] = {
     events.APPOINTMENT_CANCELLED: _cancelled,
     events.APPOINTMENT_ATTENDED: _outcome("Recorded that the patient attended"),
     events.APPOINTMENT_DNA: _outcome("Recorded a missed appointment"),
+    events.APPOINTMENT_LATE_NOT_SEEN: _outcome("Recorded that the patient arrived too late to be seen"),
     events.FIRST_CONTACT: lambda d: _with("First contact with the patient", d.time("first_contact_at"), " on {}") +
     ": the referral is in treatment",
     events.ADJUSTMENT_RECORDED: lambda d: _say(

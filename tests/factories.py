@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inclusive_access.demo import synthetic_nhs_numbers
-from inclusive_access.domain import accounts, appointments, bulk_import, dna, intake, triage
+from inclusive_access.domain import accounts, appointments, bulk_import, discharge, dna, intake, triage
 from inclusive_access.domain.actors import SYSTEM, Actor, actor_for
 from inclusive_access.models import Appointment, BarrierCheck, Referral, User
 from tests.conftest import PASSWORD
@@ -100,6 +100,18 @@ def accept_and_attend(session: Session, actor, referral: Referral, days_to_conta
                                                 now=referral.received_at + timedelta(hours=2))
     appointments.record_outcome(session, actor, appointment, appointment.version, "attended",
                                 now=slot + timedelta(hours=1))
+
+
+def discharged(session: Session, clinician, senior, received_at: str, at: datetime, **overrides) -> Referral:
+    """A referral received at `received_at`, seen a day later, and discharged at `at` (treatment complete, asked
+    for a minute before by `clinician` and approved by `senior`)."""
+    referral = make_referral(session, received_at=received_at, **overrides)
+    accept_and_attend(session, clinician, referral, 1)
+    review = discharge.request_discharge(session, clinician, referral, referral.version, "treatment_complete",
+                                         "Goals met", now=at - timedelta(minutes=1))
+    discharge.decide_review(session, senior, review, referral.version,
+                            discharge.Decision("approved", "Goals met and agreed with the patient"), now=at)
+    return referral
 
 
 def wait_gap_month(session: Session, actor, month: str) -> None:

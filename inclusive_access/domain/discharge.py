@@ -176,7 +176,8 @@ def discharge_blocks(session: Session, referral: Referral) -> dict[str, str]:
 def unreached_since_last_contact(session: Session, referral: Referral) -> int:
     """Contact attempts that did not reach the patient since they were last seen or reached (lost contact)."""
     last_seen = session.scalar(select(func.max(Appointment.starts_at)).where(
-        Appointment.referral_id == referral.id, Appointment.status == states.AppointmentStatus.ATTENDED))
+        Appointment.referral_id == referral.id,
+        Appointment.status.in_((states.AppointmentStatus.ATTENDED, states.AppointmentStatus.ATTENDED_LATE))))
     on_referral = BarrierCheck.referral_id == referral.id
     last_reached = session.scalar(select(func.max(BarrierContactAttempt.attempted_at)).join(BarrierCheck)
                                   .where(on_referral, BarrierContactAttempt.reached.is_(True)))

@@ -36,7 +36,8 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
                                "imd_quintile": EVERYONE, "previous_referral_id": EVERYONE,
                                "ethnic_category": EVERYONE, "triage_due_at": EVERYONE, "version": EVERYONE,
                                "sex": EVERYONE, "age_band": EVERYONE, "open_referral_id": EVERYONE,
-                               "duplicate_reason": CARE_TEAM},
+                               "duplicate_reason": CARE_TEAM, "re_referral_after": EVERYONE,
+                               "re_referral_discharged_at": EVERYONE},
     events.RECORD_VIEWED: {},
     events.TRIAGE_SCRIPT_RECORDED: {"answers": CARE_TEAM, "suggested_formats": CARE_TEAM,
                                     "proposed_adjustments": CARE_TEAM},
@@ -60,7 +61,8 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     events.APPOINTMENT_REBOOKED: {"from": CARE_TEAM, "to": CARE_TEAM},
     **{action: {"status": EVERYONE, "attendance_code": EVERYONE, "reason": CARE_TEAM, "starts_at": EVERYONE,
                 "format": EVERYONE, "retrospective": EVERYONE}
-       for action in (events.APPOINTMENT_CANCELLED, events.APPOINTMENT_ATTENDED, events.APPOINTMENT_DNA)},
+       for action in (events.APPOINTMENT_CANCELLED, events.APPOINTMENT_ATTENDED, events.APPOINTMENT_LATE_NOT_SEEN,
+                      events.APPOINTMENT_DNA)},
     events.FIRST_CONTACT: {**_TRANSITION, "appointment_id": EVERYONE, "first_contact_at": EVERYONE},
     # Active adjustments show on every page that shows the patient (Accessible Information Standard: highly visible).
     events.ADJUSTMENT_RECORDED: {"category": EVERYONE, "description": EVERYONE, "source": EVERYONE,

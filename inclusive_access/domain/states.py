@@ -20,6 +20,8 @@ class ReferralState(StrEnum):
 class AppointmentStatus(StrEnum):
     BOOKED = "booked"
     ATTENDED = "attended"
+    ATTENDED_LATE = "attended_late"
+    LATE_NOT_SEEN = "late_not_seen"
     DNA = "dna"
     CANCELLED_PATIENT = "cancelled_patient"
     CANCELLED_SERVICE = "cancelled_service"
@@ -61,8 +63,7 @@ CLOSED_STATES = frozenset({S.REJECTED, S.DISCHARGED})
 
 #: appointment status -> statuses an outcome may move it to
 APPOINTMENT_OUTCOMES = {
-    AppointmentStatus.BOOKED: frozenset({AppointmentStatus.ATTENDED, AppointmentStatus.DNA,
-                                         AppointmentStatus.CANCELLED_PATIENT, AppointmentStatus.CANCELLED_SERVICE}),
+    AppointmentStatus.BOOKED: frozenset(AppointmentStatus) - {AppointmentStatus.BOOKED},
 }
 
 

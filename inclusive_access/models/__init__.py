@@ -6,7 +6,7 @@ from inclusive_access.models.audit import AuditAnswer, AuditFinding, AuditSample
 from inclusive_access.models.barriers import BarrierCheck, BarrierContactAttempt
 from inclusive_access.models.clarifications import Clarification, ContactAttempt
 from inclusive_access.models.events import Event
-from inclusive_access.models.facts import ReferralFact, ReferralFactCount
+from inclusive_access.models.facts import ReferralFact, ReferralFactCount, UnrebookedDna
 from inclusive_access.models.governance import GovernanceItem
 from inclusive_access.models.imports import ImportJob, ImportRow
 from inclusive_access.models.login_throttles import LoginThrottle
@@ -40,6 +40,7 @@ __all__ = [
     "ReasonableAdjustment",
     "ReferralFact",
     "ReferralFactCount",
+    "UnrebookedDna",
     "Referral",
     "SafeguardingAction",
     "SafeguardingConcern",

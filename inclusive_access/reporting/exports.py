@@ -62,6 +62,8 @@ def _rows(columns: list[Column]) -> list[list]:
         for key, label, _num, _den in MEASURES:
             cell = column.cells[key]
             rows.append([column.label, label, cell.x, cell.n, _rate(cell.rate), _rate(cell.lower), _rate(cell.upper)])
+            if key == PENDING_AFTER:
+                rows.append([column.label, PENDING_LABEL, column.dnas_pending, "", "", "", ""])
         n = column.wait_n if column.median_days is not None else ""
         rows.append([column.label, "Referral to first contact: median days", "", n, _tenths(column.median_days),
                      _tenths(column.median_lower), _tenths(column.median_upper)])
@@ -70,6 +72,8 @@ def _rows(columns: list[Column]) -> list[list]:
     return rows
 
 
+#: the DNAs left out of the rebooking measure while their 14 days run, given after it
+PENDING_AFTER, PENDING_LABEL = "rebooked_in_14_days", "DNAs pending rebooking (within 14 days, not yet rebooked)"
 TABLE_HEADER = ["measure", "numerator", "denominator", "value", "lower_95", "upper_95"]
 
 
@@ -134,6 +138,7 @@ def report(session: Session, period: Period, policy: Policy, pathways: list[str]
                               "measures": {key: {"numerator": c.cells[key].x, "denominator": c.cells[key].n,
                                                  "rate": c.cells[key].rate, "lower_95": c.cells[key].lower,
                                                  "upper_95": c.cells[key].upper} for key, *_ in MEASURES},
+                              "dnas_pending_rebooking": c.dnas_pending,
                               "wait_n": c.wait_n, "median_days": _days(c.median_days),
                               "median_lower_95": _days(c.median_lower), "median_upper_95": _days(c.median_upper),
                               "p90_days": _days(c.p90_days)}

@@ -3,6 +3,7 @@ quantiles from referral_facts."""
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select, union_all
 from sqlalchemy.ext.compiler import compiles
@@ -16,12 +17,18 @@ from inclusive_access.models import (
     AuditSampleRecord,
     ReferralFact,
     ReferralFactCount,
+    UnrebookedDna,
 )
 
 F = ReferralFact
 C = ReferralFactCount
+U = UnrebookedDna
+#: DOMAIN.md: a DNA is rebooked on time within 14 days; until then, with no booking yet, it is pending
+REBOOKING_WINDOW = timedelta(days=14)
 #: segment name -> the column it groups by (flags group by true/false)
 SEGMENTS = {segment.key: getattr(F, segment.column) for segment in (*segments.REPORTED, segments.PATHWAY)}
+#: the month a referral was received, as a key of `pending_dnas`
+RECEIVED_MONTH = F.received_month
 
 
 @dataclass(frozen=True)
@@ -110,6 +117,15 @@ def _type_7(session: Session, in_order, n: int, p: float) -> float:
     low = math.floor(h)
     pair = session.scalars(in_order.limit(2).offset(low - 1)).all()
     return pair[0] + (h - low) * ((pair[1] if len(pair) > 1 else pair[0]) - pair[0])
+
+
+def pending_dnas(session: Session, period: Period, keys: dict, now: datetime) -> dict[tuple, int]:
+    """DNAs of the period's referrals that no booking has followed yet and whose 14 days to rebook are still running
+    at `now`, per group of `keys` (name -> referral_facts column): {key tuple: count}."""
+    columns = list(keys.values())
+    query = (select(*columns, func.sum(U.dnas)).join(F, F.referral_id == U.referral_id)
+             .where(U.missed_at > now - REBOOKING_WINDOW, U.missed_at <= now, *period.where()).group_by(*columns))
+    return {tuple(row[:-1]): row[-1] for row in session.execute(query)}
 
 
 def _quantiles(session: Session, keys: dict, conditions: list, ps: dict[str, float],

@@ -1,6 +1,7 @@
 """Equity tables: each measure of DOMAIN.md per segment value, with Wilson intervals and small-number suppression."""
 import math
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
@@ -9,7 +10,8 @@ from inclusive_access.domain.equity import AGE_BANDS, ETHNIC_GROUPS, SEXES
 from inclusive_access.reporting import charts, periods, queries, stats
 from inclusive_access.reporting.queries import Period
 
-#: (key, label, numerator count, denominator count); DNA rate = DNAs / (attended + DNAs), code 3 / (3+5+6+7)
+#: (key, label, numerator count, denominator count); DNA rate = DNAs / (seen + arrived late not seen + DNAs), code
+#: 3 / (3+5+6+7); rebooking counts only the DNAs whose 14 days are up or that were rebooked (not those pending)
 MEASURES = (
     ("accepted", "Accepted", "accepted", "referrals"),
     ("rejected", "Rejected", "rejected", "referrals"),
@@ -17,10 +19,10 @@ MEASURES = (
     ("clarified_in_24_hours", "Clarifications resolved within 24 hours", "clarifications_on_time", "clarifications"),
     ("dna_rate", "Did not attend (DNA rate)", "dnas", "attendances"),
     ("dna_linked_discharges", "Discharges linked to non-attendance", "dna_linked_discharges", "discharged"),
-    ("rebooked_in_14_days", "DNAs rebooked within 14 days", "dnas_rebooked_in_14_days", "dnas"),
+    ("rebooked_in_14_days", "DNAs rebooked within 14 days", "dnas_rebooked_in_14_days", "dnas_decided"),
     ("barrier_checks_completed", "Barrier checks completed", "barrier_checks_completed", "barrier_checks"),
     ("adjustments_met", "Adjustments met at appointments", "adjustments_met", "adjustments_due"),
-    ("re_referred_in_90_days", "Re-referrals within 90 days of closure", "re_referrals_within_90_days", "referrals"),
+    ("re_referred_in_90_days", "Re-referrals within 90 days of discharge", "re_referrals_within_90_days", "referrals"),
     ("adjustment_in_place", "Referrals with an adjustment in place", "referrals_with_adjustment", "referrals"),
 )
 MEASURE_LABELS = {key: label for key, label, _num, _den in MEASURES}
@@ -77,6 +79,8 @@ class Column:
     label: str
     referrals: int | str
     cells: dict[str, Cell] = field(default_factory=dict)
+    #: DNAs not yet rebooked whose 14 days are still running: outside the rebooking measure until decided
+    dnas_pending: int | str = 0
     wait_n: int = 0
     median_days: float | None = None
     #: the median's 95% order-statistic (binomial) interval
@@ -85,15 +89,17 @@ class Column:
     p90_days: float | None = None
 
 
-def _derived(found: dict | None) -> dict:
-    """A group's counts (zeros when the group is empty), with attendances = attended + DNAs."""
+def _derived(found: dict | None, pending: int = 0) -> dict:
+    """A group's counts (zeros when the group is empty), with attendances = seen + arrived late not seen + DNAs, and
+    the DNAs decided (rebooked, or their 14 days up) out of the `pending` ones."""
     counts = dict.fromkeys(queries.COUNTS, 0) | (found or {})
-    counts["attendances"] = counts["attended"] + counts["dnas"]
+    counts["attendances"] = counts["attended"] + counts["arrived_late_not_seen"] + counts["dnas"]
+    counts["dnas_pending"], counts["dnas_decided"] = pending, counts["dnas"] - pending
     return counts
 
 
-def _counts(rows: list[dict], value) -> dict:
-    return _derived(next((r for r in rows if r["segment"] == value), None))
+def _counts(rows: list[dict], value, pending: dict) -> dict:
+    return _derived(next((r for r in rows if r["segment"] == value), None), pending.get((value,), 0))
 
 
 def _suppressed(values: list[int], shared: bool) -> list[int | str]:
@@ -110,18 +116,23 @@ def _median_interval(n: int) -> dict[str, int]:
     return {"median_lower": lower, "median_upper": upper}
 
 
-def segment_table(session: Session, period: Period, segment: str, shared: bool = False) -> list[Column]:
-    """Every measure for each value of `segment` over `period` (SQL aggregates; rates and intervals from them)."""
+def segment_table(session: Session, period: Period, segment: str, shared: bool = False,
+                  now: datetime | None = None) -> list[Column]:
+    """Every measure for each value of `segment` over `period` as of `now` (SQL aggregates; rates and intervals from
+    them)."""
     rows = queries.counts_by(session, period, segment)
+    pending = queries.pending_dnas(session, period, {"segment": queries.SEGMENTS[segment]}, now or datetime.now(UTC))
     waits = queries.wait_quantiles_by(session, period, segment, ranks=_median_interval)
     values = segment_values(segment)
     unknown_keys = {r["segment"] for r in rows} - {v for v, _ in values}
     if unknown_keys:  # every stored value must be listed, so no group silently drops out of a report
         raise ValueError(f"{segment} has values the report does not list: {sorted(map(str, unknown_keys))}")
-    counts = [_counts(rows, value) for value, _ in values]
+    counts = [_counts(rows, value, pending) for value, _ in values]
     columns = [Column(value, label, c["referrals"]) for (value, label), c in zip(values, counts, strict=True)]
     for column, published in zip(columns, _suppressed([c["referrals"] for c in counts], shared), strict=True):
         column.referrals = published
+    for column, published in zip(columns, _suppressed([c["dnas_pending"] for c in counts], shared), strict=True):
+        column.dnas_pending = published
     for key, _label, num, den in MEASURES:
         xs = _suppressed([c[num] for c in counts], shared)
         ns = _suppressed([c[den] for c in counts], shared)
@@ -172,13 +183,17 @@ def _small(count: int) -> bool:
     return stats.suppress_count(count) == stats.SUPPRESSED
 
 
-def rate_charts(session: Session, period: Period, shared: bool = False, window: int = 24) -> list[RateChart]:
+def rate_charts(session: Session, period: Period, shared: bool = False, window: int = 24,
+                now: datetime | None = None) -> list[RateChart]:
     """RATE_CHARTS' rates (%) by month received over `window` months ending at the period's last, from one query of
-    monthly counts, each charted with its own improvement direction. In a shared view a month whose numerator or
-    denominator is 1 to 7 is left out, as its rate and denominator would give the numerator away."""
+    monthly counts, each charted with its own improvement direction; DNAs still within their 14 days at `now` are
+    left out of the rebooking rate, as in the tables. In a shared view a month whose numerator or denominator is 1 to
+    7 is left out, as its rate and denominator would give the numerator away."""
     months = periods.month_range(periods.months_back(period.last, window), period.last)
-    found = {r["month"]: _derived(r)
-             for r in queries.counts_by_month(session, Period(months[0], period.last, period.pathway))}
+    charted = Period(months[0], period.last, period.pathway)
+    pending = queries.pending_dnas(session, charted, {"month": queries.RECEIVED_MONTH}, now or datetime.now(UTC))
+    found = {r["month"]: _derived(r, pending.get((r["month"],), 0))
+             for r in queries.counts_by_month(session, charted)}
     out = []
     for key in RATE_CHARTS:
         improvement = IMPROVEMENT[key]
@@ -241,7 +256,7 @@ class CrossTable:
 
 
 def cross_table(session: Session, period: Period, column_segment: str, measure: str,
-                shared: bool = False) -> CrossTable:
+                shared: bool = False, now: datetime | None = None) -> CrossTable:
     """An intersectional table: `measure` for each IMD quintile x `column_segment` value (unknowns included).
 
     In a shared view numerators and denominators are each suppressed as a two-way table whose row and column
@@ -252,10 +267,14 @@ def cross_table(session: Session, period: Period, column_segment: str, measure: 
     _key, _label, num, den = next(m for m in MEASURES if m[0] == measure)
     imd = segments.IMD_QUINTILE.key
     found = {(r["row"], r["column"]): r for r in queries.cross_counts(session, period, imd, column_segment)}
+    pending = queries.pending_dnas(session, period, {"row": queries.SEGMENTS[imd],
+                                                     "column": queries.SEGMENTS[column_segment]},
+                                   now or datetime.now(UTC))
     row_values, column_values = segment_values(imd), segment_values(column_segment)
 
     def grid(name: str) -> list[list[int | str]]:
-        counts = [[_derived(found.get((rv, cv)))[name] for cv, _ in column_values] for rv, _ in row_values]
+        counts = [[_derived(found.get((rv, cv)), pending.get((rv, cv), 0))[name] for cv, _ in column_values]
+                  for rv, _ in row_values]
         return stats.suppress(counts) if shared else counts
 
     xs, ns = grid(num), grid(den)

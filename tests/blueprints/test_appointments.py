@@ -327,8 +327,8 @@ def test_attended_is_first_contact_and_starts_treatment(app, client, login_as, s
     assert response.status_code == 303
     assert response.headers["Location"] == f"/appointments/referrals/{started['referral_id']}"
     page = page_text(client.get(response.headers["Location"]))
-    assert "Outcome recorded: attended." in page
-    assert "Attended (first contact)" in page
+    assert "Outcome recorded: attended, seen on time." in page
+    assert "Attended, seen on time (first contact)" in page
     referral = stored_row(app, Referral, started["referral_id"])
     assert referral.state == "in_treatment"
     assert referral.first_contact_at == started["starts_at"]

@@ -15,8 +15,8 @@ EVERYTHING_BUT_A_TRANSITION = {"due_at": WHEN, "first_contact_at": WHEN, "starts
                                "deliveries": [{"adjustment_id": 1, "met": True, "reason": None}]}
 
 
-NOTHING_KNOWN = facts.Known(facts=lambda _id: None, adjustments=lambda _id: facts.Adjustments([], []),
-                            appointments=lambda _id: facts.Appointments([], []))
+NOTHING_KNOWN = facts.Known(adjustments=lambda _id: facts.Adjustments([], []),
+                            appointments=lambda _id: facts.Appointments([], []), referrals_of=lambda _id: [])
 
 
 class Event:

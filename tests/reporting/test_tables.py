@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from inclusive_access.domain import triage
+from inclusive_access.domain import appointments, triage
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.reporting import exports, stats, tables
 from inclusive_access.reporting.queries import Period
 from tests import factories
-from tests.factories import SCRIPT, accept_and_attend, make_referral, make_user
+from tests.factories import SCRIPT, accept_and_attend, book, complete, make_referral, make_user, miss
 
 JUNE = Period("2026-06", "2026-06")
 
@@ -265,3 +265,42 @@ def test_rates_are_charted_by_month_received_each_in_its_own_direction(db_sessio
     assert [(p.label, p.value) for p in found["adjustments_met"].chart.points] == [("2026-07", None)]
     shared = {r.key: r for r in tables.rate_charts(db_session, Period("2026-07", "2026-07"), shared=True)}
     assert [p.value for p in shared["dna_rate"].chart.points] == [None], "1 DNA of 2, and of 4: both left out"
+
+
+def test_a_dna_still_within_its_14_days_is_pending_not_in_the_rebooking_denominator(db_session):
+    """As of 20 June, in quintile 3: a DNA on 10 June with no booking since is pending (outside the denominator);
+    one on 3 June, unrebooked for 17 days, counts as not rebooked; one on 4 June rebooked the next day counts as
+    rebooked. DOMAIN.md's DNA rate counts an arrival too late to be seen among those who attended."""
+    clinician = actor_for(make_user(db_session, "clinician"))
+    referrals = _received(db_session, 4, imd_decile="5")
+    for referral in referrals:
+        triage.triage_referral(db_session, clinician, referral, referral.version, SCRIPT, [], "accept",
+                               now=referral.received_at + timedelta(hours=1))
+    pending, lapsed, rebooked, late = referrals
+
+    def missed(referral, day: int):
+        return miss(db_session, clinician, referral, starts_at=datetime(2026, 6, day, 9, tzinfo=UTC),
+                    booked_at=referral.received_at + timedelta(hours=2))
+
+    missed(pending, 10)
+    missed(lapsed, 3)
+    complete(db_session, clinician, missed(rebooked, 4))
+    book(db_session, clinician, rebooked, datetime(2026, 6, 9, 9, tzinfo=UTC), now=datetime(2026, 6, 5, 9, tzinfo=UTC))
+    slot = book(db_session, clinician, late, datetime(2026, 6, 5, 9, tzinfo=UTC),
+                now=late.received_at + timedelta(hours=2))
+    appointments.record_outcome(db_session, clinician, slot, slot.version, "late_not_seen",
+                                now=datetime(2026, 6, 5, 10, tzinfo=UTC))
+    now = datetime(2026, 6, 20, 9, tzinfo=UTC)
+    for shared in (False, True):
+        quintile_3 = tables.segment_table(db_session, JUNE, "imd_quintile", shared=shared, now=now)[2]
+        assert quintile_3.dnas_pending == ("*" if shared else 1)
+    quintile_3 = tables.segment_table(db_session, JUNE, "imd_quintile", now=now)[2]
+    rebooking = quintile_3.cells["rebooked_in_14_days"]
+    assert (rebooking.x, rebooking.n) == (1, 2)
+    charted = {r.key: r for r in tables.rate_charts(db_session, JUNE, now=now)}["rebooked_in_14_days"]
+    assert [(p.label, p.value) for p in charted.chart.points] == [("2026-06", 50.0)], "the chart leaves it out too"
+    assert (quintile_3.cells["dna_rate"].x, quintile_3.cells["dna_rate"].n) == (3, 4)
+    a_month_on = tables.segment_table(db_session, JUNE, "imd_quintile", now=now + timedelta(days=30))[2]
+    assert (a_month_on.dnas_pending, a_month_on.cells["rebooked_in_14_days"].n) == (0, 3)
+    cross = tables.cross_table(db_session, JUNE, "flag_deprivation", "rebooked_in_14_days", now=now)
+    assert [(cell.x, cell.n) for cell in cross.rows[2][1]] == [(0, 0), (1, 2)]
