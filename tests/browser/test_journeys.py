@@ -91,7 +91,7 @@ def page_is_ready(page: Page) -> None:
     would swallow keys sent before it. After a swap htmx binds the new content only once it settles (20 ms
     later); a key pressed before that follows the link as a full page load."""
     page.wait_for_load_state("load")
-    page.wait_for_function("!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)  # no eval: CSP forbids it
 
 
 def filter_referrals_by(page: Page, label: str, option: str, expected_count: str) -> None:
