@@ -71,8 +71,10 @@ def reset_password(username: str, generate: bool) -> None:
 
 @click.command("demo-data")
 @click.option("--if-empty", is_flag=True, help="Do nothing when patients already exist.")
-@click.option("--patients", default=2000, show_default=True)
-@click.option("--referrals", default=2500, show_default=True, help="From referrers; a few re-referrals come on top.")
+@click.option("--patients", default=2000, show_default=True,
+              help="The 60 of the months whose wait gap opens governance items come on top.")
+@click.option("--referrals", default=2500, show_default=True,
+              help="From referrers; a few re-referrals and one for each of those 60 come on top.")
 @click.option("--seed", default=20261123, show_default=True)
 def demo_data(if_empty: bool, patients: int, referrals: int, seed: int) -> None:
     """Load synthetic demo data (fake names, NHS numbers from the 999 test range) and demo logins."""
@@ -208,8 +210,8 @@ def equity() -> None:
 
 @equity.command("sweep")
 def equity_sweep() -> None:
-    """Open a governance item for each closed month whose wait gap breached its threshold or showed special cause
-    (for cron, nightly; running it twice opens each once)."""
+    """Open a governance item for each closed month whose wait gap breached its threshold or showed special cause,
+    among months with enough people at each end to judge (for cron, nightly; running it twice opens each once)."""
     now = datetime.now(UTC)
     this_month = now.astimezone(LONDON).strftime("%Y-%m")
     last_closed = periods.months_back(this_month, 2)

@@ -96,14 +96,15 @@ def cross_csv(table: tables.CrossTable, measure_label: str) -> str:
     return _csv(["IMD quintile", table.column_label, *TABLE_HEADER], rows)
 
 
-def kpi_csv(series: list[kpi.GapSeries], shared: bool = True) -> str:
-    """The wait gap by pathway and month, with each end's median and count (counts suppressed when shared)."""
-    def n(count: int) -> int | str:
-        return stats.suppress_count(count) if shared else count
-    rows = [[s.pathway, m.month, _days(m.q1_median), n(m.q1_n), _days(m.q5_median), n(m.q5_n), _days(m.gap),
-             _days(m.ratio), s.threshold, m.breach, m.special_cause] for s in series for m in s.months]
-    return _csv(["pathway", "month", "q1_median_days", "q1_n", "q5_median_days", "q5_n", "gap_days", "ratio",
-                 "threshold_days", "above_threshold", "special_cause_concern"], rows)
+def kpi_csv(series: list[kpi.GapSeries]) -> str:
+    """The wait gap by pathway and month, with each end's median and count and the gap's 95% interval, as given
+    (GapSeries.shared() for anything shared)."""
+    rows = [[s.pathway, m.month, _days(m.q1_median), m.q1_n, _days(m.q5_median), m.q5_n, _days(m.gap),
+             _days(m.gap_lower), _days(m.gap_upper), _days(m.ratio), s.threshold, s.min_n, m.judged, m.breach,
+             m.special_cause] for s in series for m in s.months]
+    return _csv(["pathway", "month", "q1_median_days", "q1_n", "q5_median_days", "q5_n", "gap_days", "gap_lower_95",
+                 "gap_upper_95", "ratio", "threshold_days", "min_n_each_end", "judged", "above_threshold",
+                 "special_cause_concern"], rows)
 
 
 def _hundredths(value: float | None) -> float | str:
@@ -130,6 +131,10 @@ def _days(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
+def _shared_kpi(session: Session, pathways: list[str], period: Period, policy: Policy) -> list[kpi.GapSeries]:
+    return [s.shared() for s in kpi.gap_series(session, pathways, period.last, policy)]
+
+
 def report(session: Session, period: Period, policy: Policy, pathways: list[str]) -> dict:
     """Every dashboard table for the period (suppressed for sharing) and each pathway's monthly KPI."""
     return {
@@ -144,12 +149,14 @@ def report(session: Session, period: Period, policy: Policy, pathways: list[str]
                               "p90_days": _days(c.p90_days)}
                              for c in tables.segment_table(session, period, segment, shared=True)]
                    for segment in tables.SEGMENT_LABELS},
-        "equity_kpi": [{"pathway": s.pathway, "threshold_days": s.threshold,
-                        "months": [{"month": m.month, "q1_median_days": _days(m.q1_median),
-                                    "q5_median_days": _days(m.q5_median), "gap_days": _days(m.gap),
-                                    "ratio": _days(m.ratio), "breach": m.breach, "special_cause": m.special_cause}
+        "equity_kpi": [{"pathway": s.pathway, "threshold_days": s.threshold, "min_n_each_end": s.min_n,
+                        "months": [{"month": m.month, "q1_n": m.q1_n, "q1_median_days": _days(m.q1_median),
+                                    "q5_n": m.q5_n, "q5_median_days": _days(m.q5_median), "gap_days": _days(m.gap),
+                                    "gap_lower_95": _days(m.gap_lower), "gap_upper_95": _days(m.gap_upper),
+                                    "ratio": _days(m.ratio), "judged": m.judged, "breach": m.breach,
+                                    "special_cause": m.special_cause}
                                    for m in s.months if period.first <= m.month <= period.last]}
-                       for s in kpi.gap_series(session, pathways, period.last, policy)],
+                       for s in _shared_kpi(session, pathways, period, policy)],
     }
 
 
@@ -162,14 +169,15 @@ def report_csv(session: Session, period: Period, policy: Policy, pathways: list[
     rows = []
     for segment, label in tables.SEGMENT_LABELS.items():
         rows += [[label, *row, ""] for row in _rows(tables.segment_table(session, period, segment, shared=True))]
-    for s in kpi.gap_series(session, pathways, period.last, policy):
+    for s in _shared_kpi(session, pathways, period, policy):
         for m in s.months:
             if period.first <= m.month <= period.last:
-                findings = [w for w, on in (("above threshold", m.breach),
+                findings = [w for w, on in (("too few to judge", not m.judged), ("above threshold", m.breach),
                                             ("special cause concern", m.special_cause)) if on]
                 rows.append([f"Equity KPI: {s.pathway}", m.month, "Wait gap, quintile 1 minus 5 (days)", "", "",
-                             "" if m.gap is None else round(m.gap, 1), "", "",
-                             "; ".join([f"threshold {s.threshold:g} days", *findings])])
+                             _tenths(m.gap), _tenths(m.gap_lower), _tenths(m.gap_upper),
+                             "; ".join([f"threshold {s.threshold:g} days", f"n quintile 1 {m.q1_n}, quintile 5 "
+                                        f"{m.q5_n}; judged from {s.min_n} at each end", *findings])])
     return _csv(["breakdown", "group", *TABLE_HEADER, "note"], rows)
 
 

@@ -169,20 +169,24 @@ def wait_quantiles_by(session: Session, period: Period, segment: str,
 
 
 def monthly_median_waits(session: Session, first: str, last: str, pathway: str | None = None,
-                         by_pathway: bool = True) -> dict:
-    """Median referral-to-first-contact per month of first contact and IMD quintile (known only), per pathway
-    or (by_pathway=False) over the pathways chosen.
+                         by_pathway: bool = True, quintiles: tuple[int, ...] | None = None,
+                         ranks: Callable[[int], dict[str, int]] | None = None) -> dict:
+    """Median referral-to-first-contact per month of first contact and IMD quintile (known only, or those in
+    `quintiles`), per pathway or (by_pathway=False) over the pathways chosen, with the order statistics `ranks`
+    names for a group of n.
 
     By month of first contact, so a month's figure is final once the month has closed (the equity KPI's
-    months). Returns {(pathway or None, month, quintile): {"n", "median"}}.
+    months). Returns {(pathway or None, month, quintile): {"n", "median", *ranks}}.
     """
-    conditions = [F.first_contact_month >= first, F.first_contact_month <= last, F.imd_quintile.is_not(None)]
+    # the quintiles are checked along the month's index, never used to choose another (each end's wait index)
+    conditions = [F.first_contact_month >= first, F.first_contact_month <= last,
+                  unindexed(F.imd_quintile).in_(quintiles) if quintiles else F.imd_quintile.is_not(None)]
     if pathway:
         conditions.append(F.pathway == pathway)
     keys = {"month": F.first_contact_month, "quintile": F.imd_quintile}
     if by_pathway:
         keys = {"pathway": F.pathway, **keys}
-    found = _quantiles(session, keys, conditions, {"median": 0.5})
+    found = _quantiles(session, keys, conditions, {"median": 0.5}, ranks)
     return found if by_pathway else {(None, *key): value for key, value in found.items()}
 
 

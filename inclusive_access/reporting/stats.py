@@ -92,6 +92,27 @@ def median_ci(values_sorted_count: int, conf: float = 0.95) -> tuple[int, int]:
     return low, n - low + 1
 
 
+def median_difference_ci(n: int, conf: float = 0.95) -> tuple[int, int] | None:
+    """One group's part of a distribution-free interval for the difference of two medians: the 1-based order
+    statistics (j, k) of its median's order-statistic interval at level sqrt(conf), or None when n is too small
+    for any such interval to reach that level (n <= 6 at 95%).
+
+    For independent groups a and b, both medians' intervals hold together with probability at least
+    sqrt(conf)^2 = conf, and whenever both hold the difference of the medians lies in
+    [lower_a - upper_b, upper_a - lower_b]; so that interval covers the difference with probability at least conf,
+    whatever the distributions (conservative: usually wider than needed). Each group's limits are its own order
+    statistics, so the database reads them as it reads a median.
+
+    Source: the order-statistic interval of median_ci (Campbell and Gardner, BMJ 1988), combined by the Bonferroni
+    (here exact product, the groups being independent) argument for simultaneous intervals.
+    """
+    level = math.sqrt(conf)
+    j, k = median_ci(n, level)
+    if 1 - 2 * _below_half(n, j - 1) < level:
+        return None
+    return j, k
+
+
 def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 

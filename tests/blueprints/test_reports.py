@@ -8,11 +8,12 @@ import pytest
 
 from inclusive_access.domain import governance, triage
 from inclusive_access.domain.actors import actor_for
+from inclusive_access.domain.policy import Policy
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
-from inclusive_access.reporting import periods, tables
+from inclusive_access.reporting import kpi, periods, tables
 from tests.blueprints.pages import assert_security_headers
-from tests.factories import SCRIPT, make_referral, make_user, wait_gap_month
+from tests.factories import JUDGED_Q1_WAITS, JUDGED_Q5_WAITS, SCRIPT, make_referral, make_user, wait_gap_month
 
 THIS_MONTH = datetime.now(UTC).astimezone(LONDON).strftime("%Y-%m")
 
@@ -113,26 +114,68 @@ LAST_MONTH = periods.months_back(THIS_MONTH, 2)
 
 @pytest.fixture
 def gap_history(app):
-    """Last month in MSK: first contacts after 10, 12 and 14 days in IMD quintile 1 and after 5 and 7 in quintile
-    5 (medians 12 and 6: a gap of 6 days, above the threshold of 2), and that month's governance item."""
+    """Last month in MSK: ten people's first contacts in IMD quintile 1 and ten in quintile 5 (medians 12 and 6: a
+    gap of 6 days, above the threshold of 2), and that month's governance item."""
     with app.app_context():
-        wait_gap_month(db.session, actor_for(make_user(db.session, "clinician")), LAST_MONTH)
+        wait_gap_month(db.session, actor_for(make_user(db.session, "clinician")), LAST_MONTH,
+                       JUDGED_Q1_WAITS, JUDGED_Q5_WAITS)
         item = governance.open_item(db.session, "msk", LAST_MONTH, 6.0, 2.0, 2.0, breach=True, special_cause=False)
         db.session.commit()
         return item.id
 
 
-def test_the_kpi_chart_comes_with_its_numbers_and_links_the_months_governance_item(client, login_as, gap_history):
+@pytest.fixture
+def too_few(app):
+    """Last month in MSK: the same gap on three people in quintile 1 and two in quintile 5."""
+    with app.app_context():
+        wait_gap_month(db.session, actor_for(make_user(db.session, "clinician")), LAST_MONTH)
+        db.session.commit()
+
+
+def _judged_month(app) -> kpi.GapMonth:
+    """gap_history's month as the KPI computes it (its interval is checked against a fresh computation in
+    tests/domain/test_governance.py)."""
+    with app.app_context():
+        return kpi.gap_for(db.session, "msk", LAST_MONTH, Policy())
+
+
+def _kpi_row(page: str) -> str:
+    table = page[page.index("Wait gap by month: Musculoskeletal (MSK) (threshold 2 days;"):].split("</table>")[0]
+    return table[table.index(f"<td class=\"nhsuk-table__cell\">{LAST_MONTH}</td>"):].split("</tr>")[0]
+
+
+def test_the_kpi_chart_comes_with_its_numbers_and_links_the_months_governance_item(app, client, login_as,
+                                                                                   gap_history):
     login_as("auditor")
     page = _text(client.get(f"/reports/equity?pathway=msk&period=m:{LAST_MONTH}"))
     assert '<svg xmlns="http://www.w3.org/2000/svg" class="app-spc-chart"' in page
     assert 'aria-labelledby="gap-msk-title gap-msk-desc"' in page
     assert "<title id=\"gap-msk-title\">Wait gap, quintile 1 minus quintile 5: Musculoskeletal (MSK)</title>" in page
-    table = page[page.index("Wait gap by month: Musculoskeletal (MSK) (threshold 2 days)"):].split("</table>")[0]
-    row = table[table.index(f"<td class=\"nhsuk-table__cell\">{LAST_MONTH}</td>"):].split("</tr>")[0]
-    for cell in ("12.0 (3)", "6.0 (2)", "6.0", "2.00", "Above threshold"):
+    assert "judged when each end has at least 10 people" in page
+    row = _kpi_row(page)
+    month = _judged_month(app)
+    interval = f"6.0 ({month.gap_lower:.1f} to {month.gap_upper:.1f})"
+    for cell in ("12.0 (10)", "6.0 (10)", interval, "2.00", "Above threshold"):
         assert cell in row, cell
     assert f'href="/reports/governance/{gap_history}"' in row
+    exported = _text(client.get(f"/reports/equity/export?table=kpi&pathway=msk&period=m:{LAST_MONTH}"))
+    assert (f"msk,{LAST_MONTH},12.0,10,6.0,10,6.0,{month.gap_lower},{month.gap_upper},2.0,2.0,10,True,True,False"
+            in exported.splitlines()), "ten people at each end: shared with the interval"
+
+
+def test_a_month_with_too_few_people_is_not_judged_and_its_small_medians_are_not_shared(client, login_as, too_few):
+    login_as("manager")
+    internal = _kpi_row(_text(client.get(f"/reports/equity?pathway=msk&period=m:{LAST_MONTH}")))
+    for cell in ("12.0 (3)", "6.0 (2)", "Too few to judge"):
+        assert cell in internal, cell
+    assert "Above threshold" not in internal
+    for shared in (f"/reports/equity?pathway=msk&period=m:{LAST_MONTH}&shared=yes",
+                   f"/reports/equity/report?pathway=msk&period=m:{LAST_MONTH}"):
+        row = _kpi_row(_text(client.get(shared)))
+        assert row.count("- (*)") == 2, "both ends rest on 1 to 7 people: counts and medians hidden"
+        assert "12.0" not in row, "nor the gap, which would give them back"
+        assert "6.0" not in row
+        assert "Too few to judge" in row
 
 
 def test_each_quintiles_median_wait_is_charted_and_the_gradient_needs_all_five_quintiles(client, login_as,
@@ -219,7 +262,7 @@ def test_the_printable_report_is_suppressed_and_lists_the_governance_items(clien
     page = _text(response)
     assert f"<h1>Equity of access report: {LAST_MONTH}, Musculoskeletal (MSK)</h1>" in page
     assert "Counts of 1 to 7 are shown as *" in page
-    assert "12.0 (*)" in page, "quintile 1's three waits are a small count"
+    assert "12.0 (10)" in page, "ten people at each end: shared"
     governance_table = page[page.index("<h2>Governance actions</h2>"):]
     assert f"Musculoskeletal (MSK), {LAST_MONTH}" in governance_table
     assert "No response recorded yet" in governance_table
@@ -227,13 +270,13 @@ def test_the_printable_report_is_suppressed_and_lists_the_governance_items(clien
 
 @pytest.mark.parametrize(("table", "stem", "header"), [
     ("cross", "imd-by-ethnic_group", "IMD quintile,Ethnic group,measure,numerator,denominator,value,lower_95,upper_95"),
-    ("kpi", "wait-gap", "pathway,month,q1_median_days,q1_n,q5_median_days,q5_n,gap_days,ratio,threshold_days,"
-                        "above_threshold,special_cause_concern"),
+    ("kpi", "wait-gap", "pathway,month,q1_median_days,q1_n,q5_median_days,q5_n,gap_days,gap_lower_95,gap_upper_95,"
+                        "ratio,threshold_days,min_n_each_end,judged,above_threshold,special_cause_concern"),
     ("gradients", "gradients", "measure,better,sii_percentage_points,sii_lower_95,sii_upper_95,rii,rii_lower_95,"
                                "rii_upper_95"),
     ("completeness", "completeness", "month_received,referrals,ethnicity_stated_pct,imd_recorded_pct"),
 ])
-def test_every_dashboard_table_downloads_as_csv(client, login_as, gap_history, table, stem, header):
+def test_every_dashboard_table_downloads_as_csv(client, login_as, too_few, table, stem, header):
     login_as("auditor")
     response = client.get(f"/reports/equity/export?table={table}&pathway=msk&period=m:{LAST_MONTH}")
     assert response.status_code == 200
@@ -242,7 +285,7 @@ def test_every_dashboard_table_downloads_as_csv(client, login_as, gap_history, t
     lines = _text(response).splitlines()
     assert lines[0] == header
     if table == "kpi":
-        assert f"msk,{LAST_MONTH},12.0,*,6.0,*,6.0,2.0,2.0,True,False" in lines, "counts of 3 and 2 are hidden"
+        assert f"msk,{LAST_MONTH},,*,,*,,,,,2.0,10,False,False,False" in lines, "3 and 2 people: nothing shown"
     if table == "cross":
         assert "1 (most deprived),White,Accepted,*,*,,," in lines, "3 of 3: both hidden"
     if table == "completeness":

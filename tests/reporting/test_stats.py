@@ -5,7 +5,15 @@ from fractions import Fraction
 
 import pytest
 
-from inclusive_access.reporting.stats import median_ci, sii_rii, suppress, suppress_count, wilson_ci, xmr
+from inclusive_access.reporting.stats import (
+    median_ci,
+    median_difference_ci,
+    sii_rii,
+    suppress,
+    suppress_count,
+    wilson_ci,
+    xmr,
+)
 
 Z = 1.959963984540054  # NormalDist().inv_cdf(0.975), R's qnorm(0.975)
 Z2 = 3.8414588206941254  # Z * Z
@@ -131,6 +139,21 @@ def test_median_ranks_for_a_large_group_are_near_the_normal_approximation():
 def test_median_ranks_need_a_value():
     with pytest.raises(ValueError, match="at least one"):
         median_ci(0)
+
+
+def test_each_ends_share_of_a_gaps_interval_reaches_the_square_root_of_the_confidence_or_is_none():
+    """Both ends' intervals then hold together at 95%; none with 6 or fewer (coverage(1) = 1 - 2/64 < 0.9747)."""
+    level = math.sqrt(0.95)
+    for n in range(1, 400):
+        ranks = median_difference_ci(n)
+        if _coverage(n, 1) < level:
+            assert ranks is None
+        else:
+            j, k = ranks
+            assert k == n - j + 1
+            assert _coverage(n, j) >= level
+            assert j + 1 > n // 2 or _coverage(n, j + 1) < level
+    assert [median_difference_ci(n) for n in (6, 7, 9, 10)] == [None, (1, 7), (1, 9), (2, 9)]
 
 
 # --- SII / RII -------------------------------------------------------------------------------------------------------

@@ -75,6 +75,13 @@ def test_each_months_median_over_everyone_counts_every_quintile_known_or_not(cra
     assert queries.monthly_median_wait(crafted, "2026-04", "2026-04", "msk") == {"2026-04": {"n": 4, "median": 3.75}}
 
 
+def test_the_kpis_ends_alone_with_the_order_statistics_asked_for(crafted):
+    got = queries.monthly_median_waits(crafted, "2026-04", "2026-04", quintiles=(1, 5),
+                                       ranks=lambda n: {"lower": 1, "upper": n})
+    assert got == {("msk", "2026-04", 1): {"n": 2, "median": 2.0, "lower": 2.0, "upper": 2.0},
+                   ("frailty", "2026-04", 1): {"n": 1, "median": 40.0, "lower": 40.0, "upper": 40.0}}
+
+
 def _plans(session, run) -> tuple[object, list[tuple[str, list[str]]]]:
     """What `run` returns, and each statement it issues with SQLite's plan for it."""
     issued = []
@@ -112,7 +119,10 @@ def test_sqlite_reads_each_segments_wait_index_without_sorting(crafted, pathway)
 def test_sqlite_reads_the_equity_kpis_medians_and_the_month_range_from_indexes(crafted):
     _medians, plans = _plans(crafted, lambda: queries.monthly_median_waits(crafted, "2026-03", "2026-04"))
     assert len(plans) == 1 + 4
-    for _statement, plan in plans:
+    _ends, end_plans = _plans(crafted, lambda: queries.monthly_median_waits(
+        crafted, "2026-03", "2026-04", quintiles=(1, 5), ranks=lambda n: {"lower": 1, "upper": n}))
+    assert len(end_plans) == 1 + 3 * 3, "quintile 1's three groups: a median and two limits each"
+    for _statement, plan in plans + end_plans:
         assert "ix_referral_facts_first_contact_wait" in plan[0]
         assert not any("ORDER BY" in line for line in plan)
     months, [(_statement, plan)] = _plans(crafted, lambda: queries.months_with_referrals(crafted))
