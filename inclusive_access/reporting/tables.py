@@ -170,13 +170,13 @@ def completeness_charts(session: Session, period: Period, window: int = 24) -> l
 
 @dataclass(frozen=True)
 class RateChart:
-    """One rate (%) month by month, with each month's denominator."""
+    """One rate (%) month by month, with each month's denominator ("*" for 1 to 7 when shared)."""
 
     key: str
     label: str
     improvement: str
     chart: charts.Chart
-    counts: list[int]
+    counts: list[int | str]
 
 
 def _small(count: int) -> bool:
@@ -203,7 +203,8 @@ def rate_charts(session: Session, period: Period, shared: bool = False, window: 
                  for c in counts]
         shown, values = charts.from_first_data(months, rates)
         chart = charts.spc(shown, values, improvement=improvement)
-        out.append(RateChart(key, label, improvement, chart, [c[den] for c in counts[len(counts) - len(shown):]]))
+        denominators = [stats.suppress_count(c[den]) if shared else c[den] for c in counts[len(counts) - len(shown):]]
+        out.append(RateChart(key, label, improvement, chart, denominators))
     return out
 
 

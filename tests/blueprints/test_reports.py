@@ -228,21 +228,27 @@ def _chart_row(page: str, chart_id: str, month: str) -> list[str]:
 
 def test_everyones_median_wait_sits_with_the_gap_and_the_quintiles_and_the_rates_are_charted(client, login_as,
                                                                                             gap_history):
-    """The month's waits are 10, 12 and 14 (quintile 1) and 5 and 7 (quintile 5): everyone's median is 10 of 5; its
-    five attendances had no DNA."""
+    """The month's twenty waits (JUDGED_Q1_WAITS and JUDGED_Q5_WAITS): everyone's median is 9; their twenty
+    attendances had no DNA."""
     login_as("manager")
     page = _text(client.get(f"/reports/equity?pathway=msk&period=m:{LAST_MONTH}"))
     assert 'aria-labelledby="wait-all-title wait-all-desc"' in page
     assert page.index('id="gap-msk-title"') < page.index('id="wait-all-title"') < page.index(
         "Median wait by IMD quintile, month by month"), "everyone's wait between the gap and the quintiles"
-    assert _chart_row(page, "wait-all", LAST_MONTH) == [LAST_MONTH, "10.0", "5", "common cause"]
+    assert _chart_row(page, "wait-all", LAST_MONTH) == [LAST_MONTH, "9.0", "20", "common cause"]
     for key in tables.RATE_CHARTS:
         assert f'aria-labelledby="rate-{key}-title rate-{key}-desc"' in page, key
     assert "Did not attend (DNA rate), % by month received" in page
     assert "a falling percentage is an improvement" in page
-    assert _chart_row(page, "rate-dna_rate", LAST_MONTH) == [LAST_MONTH, "0.0", "5", "common cause"]
+    assert _chart_row(page, "rate-dna_rate", LAST_MONTH) == [LAST_MONTH, "0.0", "20", "common cause"]
+
+
+def test_a_month_on_five_people_is_left_out_of_the_shared_charts(client, login_as, too_few):
+    login_as("manager")
+    page = _text(client.get(f"/reports/equity?pathway=msk&period=m:{LAST_MONTH}"))
+    assert _chart_row(page, "wait-all", LAST_MONTH) == [LAST_MONTH, "10.0", "5", "common cause"]
     shared = _text(client.get(f"/reports/equity?pathway=msk&period=m:{LAST_MONTH}&shared=yes"))
-    assert _chart_row(shared, "wait-all", LAST_MONTH) == [LAST_MONTH, "10.0", "*", "common cause"]
+    assert _chart_row(shared, "wait-all", LAST_MONTH) == [LAST_MONTH, "-", "*", "no data"]
     assert _chart_row(shared, "rate-dna_rate", LAST_MONTH) == [LAST_MONTH, "-", "*", "no data"], \
         "5 attendances is a small count: the month is left out"
 
