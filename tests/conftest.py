@@ -150,7 +150,7 @@ FINGERPRINT = text("""
 
 class PostgresDatabases:
     """Migrated databases for one worker's tests. A used one is emptied and reused when its schema is as migrated
-    (cloning the template costs about 0.4 s of the server's time; emptying about 20 ms); otherwise it is dropped."""
+    (emptying is far cheaper than cloning the template: docs/benchmarks.md); otherwise it is dropped."""
 
     def __init__(self, server: str):
         self.server, self.free = server, []
