@@ -103,7 +103,7 @@ def test_the_raise_form(app, client, login_as, active):
     login_as("clinician")
     referral_page = page_text(client.get(f"/referrals/{active['referral_id']}"))
     assert f'href="/safeguarding/referrals/{active["referral_id"]}/new">Raise a safeguarding concern' in referral_page
-    body = open_page(client, f"/safeguarding/referrals/{active['referral_id']}/new", patient_data=True)
+    body = open_page(client, f"/safeguarding/referrals/{active['referral_id']}/new")
     assert "Guarded SAMPLETON" in patient_banner(body)
     assert "<h1>Raise a safeguarding concern</h1>" in body
     assert "call 999" in body
@@ -257,7 +257,7 @@ def test_a_concern_on_a_closed_referral_is_refused(app, client, login_as, make, 
 
 def test_the_concern_page_offers_the_route_and_actions_to_a_clinician(app, client, login_as, concern):
     login_as("clinician")
-    body = open_page(client, concern["url"], patient_data=True)
+    body = open_page(client, concern["url"])
     assert "Guarded SAMPLETON" in patient_banner(body)
     assert BANNER in patient_banner(body)
     assert "<h1>Safeguarding concern: Self-neglect</h1>" in body
@@ -470,7 +470,7 @@ def test_the_list_shows_open_concerns_only_oldest_first(app, client, login_as):
         safeguarding.close_concern(db.session, staff(db.session, "senior"), row, row.version, "No concern", "Done")
         db.session.commit()
     login_as("clinician")
-    body = open_page(client, "/safeguarding/", patient_data=True)
+    body = open_page(client, "/safeguarding/")
     assert "<h1>Open safeguarding concerns</h1>" in body
     assert "2 open concerns." in body
     assert "Closedone SAMPLETON" not in body
@@ -542,7 +542,7 @@ def test_the_re_referral_form(app, client, login_as):
     login_as("booking")
     page = page_text(client.get(f"/referrals/{referral_id}"))
     assert f'href="/intake/referrals/{referral_id}/re-refer">Re-refer this patient' in page
-    body = open_page(client, f"/intake/referrals/{referral_id}/re-refer", patient_data=True)
+    body = open_page(client, f"/intake/referrals/{referral_id}/re-refer")
     assert "Rejected SAMPLETON" in patient_banner(body)
     assert "<h1>New referral, linked to the earlier one</h1>" in body
     assert "is rejected and stays as it is" in body
