@@ -66,7 +66,7 @@ def configure_jinja(app: Flask) -> None:
         "undefined": ChainableUndefined,
         "autoescape": True,
         "loader": ChoiceLoader([app.create_global_jinja_loader(), PackageLoader("nhsuk_frontend_jinja")]),
-        # Compiled templates shared between app instances (the test suite makes one app per test).
+        # Compiled templates shared between app instances (the test suite makes many).
         "bytecode_cache": app.config.get("JINJA_BYTECODE_CACHE"),
     }
     from inclusive_access import template_filters

@@ -60,7 +60,7 @@ def _time(value) -> datetime | None:
         return None
     if isinstance(value, str):
         moment = datetime.fromisoformat(value)
-        if moment.tzinfo is None:  # naive UTC text, as SQLite stores it; re-reading it is faster than replace()
+        if moment.tzinfo is None:  # naive UTC text, as SQLite stores it: parsed with its offset, not replace()d
             return datetime.fromisoformat(value + "+00:00")
     elif value.tzinfo is UTC:  # the usual case: already read once by replay
         return value
@@ -78,8 +78,8 @@ def _month_of_hour(year: int, month: int, day: int, hour: int) -> str:
 
 def _month(moment: datetime) -> str:
     """The month in Europe/London of a UTC instant. London's months begin on a UTC hour (midnight GMT or BST),
-    so the month is that of the UTC hour, looked up once per hour: the time-zone arithmetic was a tenth of a
-    replay."""
+    so the month is that of the UTC hour, looked up once per hour rather than converted for every event (see
+    docs/benchmarks.md, "Measurements behind the code")."""
     return _month_of_hour(moment.year, moment.month, moment.day, moment.hour)
 
 
@@ -390,7 +390,7 @@ def replay(rows: Iterable, unrebooked: dict[int, Counter] | None = None) -> dict
         at = _time(occurred_at)
         if action == APPOINTMENT_BOOKED:  # most referrals never miss one: their bookings are never decoded
             booked[referral_id].append((at, data))
-        if isinstance(data, str):  # decoded only where `project` reads it: replay is about 30% faster for it
+        if isinstance(data, str):  # decoded only where `project` reads it: decoding is much of replay's cost
             data = _decode(data)[0] if action in READS_DATA or TRANSITION_MARK in data else {}
         if action == APPOINTMENT_DNA:
             missed[referral_id].append(_time(data["starts_at"]))
@@ -427,7 +427,7 @@ def _sqlite_text(moment: datetime) -> str:
 
 def _to_stored(column, dialect) -> Callable | None:
     """A column's conversion to what the driver takes: the column type's own (for the dialect), except SQLite's
-    UTC datetimes, written straight as text: five times cheaper, and the largest cost of writing a million rows."""
+    UTC datetimes, written straight as text: the type's own conversion is the largest cost of the write."""
     if dialect.name == "sqlite" and isinstance(column.type, UTCDateTime):
         return _sqlite_text
     return column.type.dialect_impl(dialect).bind_processor(dialect)
@@ -480,7 +480,7 @@ def rebuild(session: Session, batch: int = 20_000) -> int:
     unrebooked: dict[int, Counter] = {}
     facts = replay(_driver_rows(session, query, batch), unrebooked)
     connection, values = session.connection(), list(facts.values())
-    # Indexes are built once over the new rows, not kept up to date row by row (several times faster at scale);
+    # Indexes are built once over the new rows, not kept up to date row by row (far cheaper for a full rebuild);
     # the DDL is in the caller's transaction on both engines, so a failed rebuild leaves them as they were.
     indexes = sorted(ReferralFact.__table__.indexes, key=lambda index: index.name)
     for index in indexes:

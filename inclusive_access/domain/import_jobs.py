@@ -1,12 +1,12 @@
 """Web CSV import: an upload staged and checked by the CLI import's rules, previewed, then imported chunk by chunk.
 
 Why chunks, and how all-or-nothing holds: receiving a referral appends to the event log, which takes the one write
-lock (SQLite's BEGIN IMMEDIATE, PostgreSQL's append lock); 5,000 rows take about 17 s on SQLite, past the 15 s busy
-timeout, so one transaction would fail every other save meanwhile, and could show no progress (no other connection
-may write). So each chunk commits its referrals, their events and the job's progress together, and a job left
-half-way (a closed tab, a restart) carries on from its next row: nothing is ever half-done. All-or-nothing is the
-preview's promise, re-checked under the lock when the manager confirms: every row of the file is valid, or nothing
-is imported. A row someone else changes the answer for after that (a referral taken for the same patient and
+lock (SQLite's BEGIN IMMEDIATE, PostgreSQL's append lock); a large file holds it past SQLite's 15 s busy timeout
+(docs/benchmarks.md), so one transaction would fail every other save meanwhile, and could show no progress (no other
+connection may write). So each chunk commits its referrals, their events and the job's progress together, and a job
+left half-way (a closed tab, a restart) carries on from its next row: nothing is ever half-done. All-or-nothing is
+the preview's promise, re-checked under the lock when the manager confirms: every row of the file is valid, or
+nothing is imported. A row someone else changes the answer for after that (a referral taken for the same patient and
 pathway meanwhile) is refused when its turn comes, by the same rules, and listed with the rejects.
 """
 import csv
@@ -34,7 +34,7 @@ SUMMARY_KEYS = ("file_name", "mode", "total_rows", "valid_rows", "invalid_rows",
                 "refused_rows")
 
 ALL_OR_NOTHING, VALID_ROWS = "all_or_nothing", "valid_rows"
-#: the most rows one upload may hold: the whole file is checked within the upload's request (1.2 s for 5,000)
+#: the most rows one upload may hold: the whole file is checked within the upload's request
 MAX_ROWS = 10_000
 #: rows of errors the preview lists; the rejects file has them all
 PREVIEW_ROWS = 100

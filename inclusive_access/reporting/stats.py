@@ -68,7 +68,7 @@ def median_ci(values_sorted_count: int, conf: float = 0.95) -> tuple[int, int]:
     symmetric pair (the largest j <= n/2) whose coverage is at least conf, found by bisection (the coverage falls as
     j rises). When even (1, n) falls short (n <= 5 at 95%, where its coverage is 1 - 2/2^n), it returns (1, n),
     the widest interval there is, whose coverage is then below conf. The binomial tail is summed in floating point
-    from log-gamma (exact integers cost seconds at n = 100,000); a test checks it against exact sums. The app
+    from log-gamma (exact integers are too slow for a large group); a test checks it against exact sums. The app
     computes the median itself in SQL; this gives the ranks to read the limits at.
 
     Source: Campbell MJ, Gardner MJ. Calculating confidence intervals for some non-parametric analyses.
