@@ -22,24 +22,28 @@ def _combine(row: dict, pivot_row: dict, key: Hashable) -> dict:
     return {k: c // common for k, c in out.items()}
 
 
-def determined(unknown: Iterable[Hashable], relations: Iterable[Relation]) -> set[Hashable]:
-    """The unknowns the relations fix exactly once every other count is substituted in.
-
-    Gaussian elimination, exact in integers, pivoting on the unknowns only and keeping the pivot rows fully reduced:
-    an unknown is fixed when its pivot row names no other unknown (a combination of relations gives it alone)."""
-    unknown = set(unknown)
+def _pivot_rows(unknown: set, relations: Iterable[Relation], carry: bool) -> dict[Hashable, dict]:
+    """Gaussian elimination, exact in integers, pivoting on the unknowns only and keeping the pivot rows fully
+    reduced; with `carry`, the shown counts stay in the rows as further columns."""
     pivots: dict[Hashable, dict] = {}
     for relation in relations:
-        row = {key: c for key, c in relation.items() if c and key in unknown}
+        row = {key: c for key, c in relation.items() if c and (carry or key in unknown)}
         for key in [key for key in row if key in pivots]:
             row = _combine(row, pivots[key], key)
-        if not row:
+        pivot = next((key for key in row if key in unknown), None)
+        if pivot is None:
             continue
-        pivot = next(iter(row))
         for key, other in pivots.items():
             if pivot in other:
                 pivots[key] = _combine(other, row, pivot)
         pivots[pivot] = row
+    return pivots
+
+
+def determined(unknown: Iterable[Hashable], relations: Iterable[Relation]) -> set[Hashable]:
+    """The unknowns the relations fix exactly once every other count is substituted in: those whose pivot row
+    names no other unknown (a combination of the relations then gives it alone)."""
+    pivots = _pivot_rows(set(unknown), relations, carry=False)
     return {key for key, row in pivots.items() if len(row) == 1}
 
 
@@ -86,8 +90,9 @@ def suppress_linked(counts: Mapping[Hashable, int | None], relations: Sequence[R
     together. Repeated until stable: for the first small count the relations fix, hide one more shown count (with
     its equals) that frees it, looking first among the counts named in a relation with it, then along every
     relation linked to it: a non-zero one if there is any (a zero hidden beside a small count adds little), then
-    the smallest, then the first in `counts` order; failing any (fixed along two chains), the cheapest beside it. Bounds are not addressed (two "*" summing to 2 are both 1). A count that nothing shown can free
-    (fixed by a published total alone) raises ValueError: the caller must not publish that total.
+    the smallest, then the first in `counts` order; failing any (fixed along two chains), the cheapest beside it.
+    Bounds are not addressed (two "*" summing to 2 are both 1). A count that nothing shown can free (fixed by a
+    published total alone) raises ValueError: the caller must not publish that total.
 
     Source: ONS, Review of the Dissemination of Health Statistics: Confidentiality Guidance (2006), on secondary
     suppression and differencing between tables published together.
@@ -104,7 +109,7 @@ def suppress_linked(counts: Mapping[Hashable, int | None], relations: Sequence[R
         named = {key for relation in component for key in relation}
         unpublished = {key for key in named if key not in counts}
 
-        def exposed(more: set, named=named, unpublished=unpublished, component=component) -> list:
+        def exposed(more: set, named=named, unpublished=unpublished, component=component, hidden=hidden) -> list:
             return sorted(determined(((hidden | more) & named) | unpublished, component) & small,
                           key=order.__getitem__)
 
@@ -114,7 +119,10 @@ def suppress_linked(counts: Mapping[Hashable, int | None], relations: Sequence[R
             if not shown:
                 raise ValueError(f"{target!r} is fixed by published totals alone; suppress those totals")
             near = {key for relation in component if target in relation for key in relation} & shown
-            chosen = next((key for group in (near, shown - near) for key in sorted(group, key=rank)
+            # only a count in the target's row, with the shown counts carried, can free it
+            row = _pivot_rows(((hidden & named) | unpublished), component, carry=True)[target]
+            linked = {key for key in shown if not equals[key].isdisjoint(row)}
+            chosen = next((key for group in (near & linked, linked - near) for key in sorted(group, key=rank)
                            if target not in exposed(equals[key])), None)
-            hidden |= equals[chosen if chosen is not None else min(near or shown, key=rank)]
+            hidden.update(equals[chosen if chosen is not None else min(near or shown, key=rank)])
     return hidden
