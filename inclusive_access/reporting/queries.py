@@ -128,6 +128,17 @@ def pending_dnas(session: Session, period: Period, keys: dict, now: datetime) ->
     return {tuple(row[:-1]): row[-1] for row in session.execute(query)}
 
 
+def counts_by_quintile(session: Session, period: Period) -> list[dict]:
+    """COUNTS for each IMD quintile ("quintile") and each counted segment's value (keys "segment", "value"): the
+    rows of every segment table and intersectional table of the period at once; segment "all" (value "") holds
+    each quintile's own counts."""
+    query = (select(C.segment, C.value, C.imd_quintile, *(func.sum(getattr(C, name)) for name in COUNTS))
+             .where(*period.where(C.received_month, C.pathway)).group_by(C.segment, C.value, C.imd_quintile))
+    return [{"segment": segment, "value": _value(segment, value),
+             "quintile": _value(segments.IMD_QUINTILE.key, quintile)} | dict(zip(COUNTS, sums, strict=True))
+            for segment, value, quintile, *sums in session.execute(query)]
+
+
 def _quantiles(session: Session, keys: dict, conditions: list, ps: dict[str, float],
                ranks: Callable[[int], dict[str, int]] | None = None) -> dict:
     """R type-7 quantiles of days_to_first_contact per group of `keys`: {key tuple: {"n", name: value}}, and

@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import segments
+from inclusive_access.domain import fact_counts, segments
 from inclusive_access.domain.equity import AGE_BANDS, ETHNIC_GROUPS, SEXES
-from inclusive_access.reporting import charts, periods, queries, stats
+from inclusive_access.reporting import charts, periods, queries, stats, suppression
 from inclusive_access.reporting.queries import Period
 
 #: (key, label, numerator count, denominator count); DNA rate = DNAs / (seen + arrived late not seen + DNAs), code
@@ -43,6 +43,14 @@ GRADIENT_REPS = 5000
 CROSS_SEGMENTS = tuple(segment.key for segment in (segments.ETHNIC_GROUP, *segments.FLAG_SEGMENTS))
 #: the dashboard's breakdowns (and the report's tables), in order
 SEGMENT_LABELS = segments.labels(segments.REPORTED)
+#: the counts a table shows: referrals received and each measure's numerator and denominator
+SHOWN_COUNTS = tuple(dict.fromkeys(("referrals", *(name for *_m, num, den in MEASURES for name in (num, den)))))
+#: the n beside each segment value's waits (referrals with a first contact): segment tables only
+WAIT_COUNT = "first_contacts"
+#: the DNAs whose 14 days to rebook are still running, shown beside the rebooking rate
+PENDING_COUNT = "dnas_pending"
+#: the flag DOMAIN.md defines from the IMD quintile: its intersectional table's empty cells are known to be empty
+DEPRIVATION = "flag_deprivation"
 
 
 def segment_values(segment: str) -> list[tuple[object, str]]:
@@ -102,12 +110,66 @@ def _counts(rows: list[dict], value, pending: dict) -> dict:
     return _derived(next((r for r in rows if r["segment"] == value), None), pending.get((value,), 0))
 
 
-def _suppressed(values: list[int], shared: bool) -> list[int | str]:
-    """A column of counts as published: in a shared view, 1-7 become "*", with secondary suppression against
-    the column's total."""
-    if not shared or not values:
-        return list(values)
-    return [row[0] for row in stats.suppress([[v] for v in values], row_totals=False, column_totals=True)]
+def _pending_by_quintile(session: Session, period: Period, now: datetime) -> dict[tuple, int]:
+    """DNAs still within their 14 days at `now`, keyed as counts_by_quintile's rows: (segment, quintile, value)."""
+    quintile = queries.SEGMENTS[segments.IMD_QUINTILE.key]
+    by_quintile = queries.pending_dnas(session, period, {"q": quintile}, now)
+    out = {(fact_counts.ALL, q, ""): n for (q,), n in by_quintile.items()}
+    for segment in SEGMENT_LABELS:
+        if segment != segments.IMD_QUINTILE.key:
+            by = {"q": quintile, "v": queries.SEGMENTS[segment]}
+            out |= {(segment, q, v): n for (q, v), n in queries.pending_dnas(session, period, by, now).items()}
+    return out
+
+
+def shared_hidden(session: Session, period: Period, now: datetime | None = None) -> set[tuple]:
+    """The counts a shared view hides, for everything it publishes for the period at once: every segment table and
+    every intersectional table (any of them can be exported), so no "*" is worked out by setting one against another.
+
+    Keys: (count, segment, value) in a segment table, (count, segment, quintile, value) in an intersectional one.
+    What an analyst knows links them: each segment table sums to the same total; an intersectional table's rows and
+    columns sum to the IMD and the other segment's tables; a flag's "flagged" referrals are all flagged; and in the
+    deprivation flag's table (defined from the quintile) every empty cell is known to be empty.
+    """
+    imd = segments.IMD_QUINTILE.key
+    pending = _pending_by_quintile(session, period, now or datetime.now(UTC))
+    found = {key: _derived(row, pending.get(key, 0)) for row in queries.counts_by_quintile(session, period)
+             for key in [(row["segment"], row["quintile"], row["value"])]}
+    quintiles = [q for q, _label in segment_values(imd)]
+
+    def cell(segment: str, quintile, value) -> dict:
+        return found.get((segment, quintile, value)) or _derived(None)
+
+    counts: dict[tuple, int] = {}
+    relations: list[dict[tuple, int]] = []
+    for name in (*SHOWN_COUNTS, WAIT_COUNT, PENDING_COUNT):
+        for q in quintiles:
+            counts[name, imd, q] = cell(fact_counts.ALL, q, "")[name]
+        for segment in SEGMENT_LABELS:
+            values = [v for v, _label in segment_values(segment)]
+            if segment != imd:
+                for v in values:
+                    counts[name, segment, v] = sum(cell(segment, q, v)[name] for q in quintiles)
+            relations.append({(name, segment, v): 1 for v in values} | {(name,): -1})
+        if name in (WAIT_COUNT, PENDING_COUNT):  # shown in the segment tables only
+            continue
+        for segment in CROSS_SEGMENTS:
+            values = [v for v, _label in segment_values(segment)]
+            for q in quintiles:
+                counts |= {(name, segment, q, v): cell(segment, q, v)[name] for v in values}
+                relations.append({(name, segment, q, v): 1 for v in values} | {(name, imd, q): -1})
+            relations += [{(name, segment, q, v): 1 for q in quintiles} | {(name, segment, v): -1} for v in values]
+            if segment == DEPRIVATION:
+                relations += [{(name, segment, q, v): 1} for q in quintiles for v in values
+                              if counts[name, segment, q, v] == 0]
+    for segment in (flag.key for flag in segments.FLAG_SEGMENTS):
+        places = [(segment, True), *((segment, q, True) for q in quintiles if segment in CROSS_SEGMENTS)]
+        relations += [{("flagged", *place): 1, ("referrals", *place): -1} for place in places]
+    return suppression.suppress_linked(counts, relations)
+
+
+def _published(count: int, key: tuple, hidden: set[tuple] | None) -> int | str:
+    return stats.SUPPRESSED if hidden is not None and key in hidden else count
 
 
 def _median_interval(n: int) -> dict[str, int]:
@@ -127,25 +189,24 @@ def segment_table(session: Session, period: Period, segment: str, shared: bool =
     unknown_keys = {r["segment"] for r in rows} - {v for v, _ in values}
     if unknown_keys:  # every stored value must be listed, so no group silently drops out of a report
         raise ValueError(f"{segment} has values the report does not list: {sorted(map(str, unknown_keys))}")
+    hidden = shared_hidden(session, period, now) if shared else None
     counts = [_counts(rows, value, pending) for value, _ in values]
-    columns = [Column(value, label, c["referrals"]) for (value, label), c in zip(values, counts, strict=True)]
-    for column, published in zip(columns, _suppressed([c["referrals"] for c in counts], shared), strict=True):
-        column.referrals = published
-    for column, published in zip(columns, _suppressed([c["dnas_pending"] for c in counts], shared), strict=True):
-        column.dnas_pending = published
+    columns = [Column(value, label, _published(c["referrals"], ("referrals", segment, value), hidden))
+               for (value, label), c in zip(values, counts, strict=True)]
+    for column, c in zip(columns, counts, strict=True):
+        column.dnas_pending = _published(c["dnas_pending"], (PENDING_COUNT, segment, column.value), hidden)
     for key, _label, num, den in MEASURES:
-        xs = _suppressed([c[num] for c in counts], shared)
-        ns = _suppressed([c[den] for c in counts], shared)
-        for column, c, x, n in zip(columns, counts, xs, ns, strict=True):
-            hidden = x == stats.SUPPRESSED or n == stats.SUPPRESSED
-            if c[den] == 0 or hidden:
+        for column, c in zip(columns, counts, strict=True):
+            x = _published(c[num], (num, segment, column.value), hidden)
+            n = _published(c[den], (den, segment, column.value), hidden)
+            if c[den] == 0 or stats.SUPPRESSED in (x, n):
                 column.cells[key] = Cell(x, n, None, None, None)
             else:
                 lower, upper = stats.wilson_ci(c[num], c[den])
                 column.cells[key] = Cell(x, n, c[num] / c[den], lower, upper)
     for column in columns:
         wait = waits.get(column.value)
-        if wait and not (shared and stats.suppress_count(wait["n"]) == stats.SUPPRESSED):
+        if wait and _published(wait["n"], (WAIT_COUNT, segment, column.value), hidden) != stats.SUPPRESSED:
             column.wait_n, column.median_days, column.p90_days = wait["n"], wait["median"], wait["p90"]
             column.median_lower, column.median_upper = wait["median_lower"], wait["median_upper"]
     return columns
@@ -260,8 +321,7 @@ def cross_table(session: Session, period: Period, column_segment: str, measure: 
                 shared: bool = False, now: datetime | None = None) -> CrossTable:
     """An intersectional table: `measure` for each IMD quintile x `column_segment` value (unknowns included).
 
-    In a shared view numerators and denominators are each suppressed as a two-way table whose row and column
-    totals could be published, so no hidden cell can be recovered by differencing.
+    In a shared view its cells are hidden as shared_hidden decides, with every other table of the period.
     """
     if column_segment not in CROSS_SEGMENTS:
         raise ValueError(f"no intersectional table for {column_segment}")
@@ -273,10 +333,12 @@ def cross_table(session: Session, period: Period, column_segment: str, measure: 
                                    now or datetime.now(UTC))
     row_values, column_values = segment_values(imd), segment_values(column_segment)
 
+    hidden = shared_hidden(session, period, now) if shared else None
+
     def grid(name: str) -> list[list[int | str]]:
-        counts = [[_derived(found.get((rv, cv)), pending.get((rv, cv), 0))[name] for cv, _ in column_values]
-                  for rv, _ in row_values]
-        return stats.suppress(counts) if shared else counts
+        return [[_published(_derived(found.get((rv, cv)), pending.get((rv, cv), 0))[name],
+                            (name, column_segment, rv, cv), hidden)
+                 for cv, _ in column_values] for rv, _ in row_values]
 
     xs, ns = grid(num), grid(den)
     rows = []
