@@ -121,7 +121,7 @@ def _attack(published: dict) -> dict[tuple, Fraction]:
 def test_no_hidden_small_count_of_a_years_shared_export_can_be_worked_out(db_session, monkeypatch):
     demo.load(db_session, patients=160, referrals=200, seed=20261123, now=NOW)
     once = tables.shared_hidden(db_session, YEAR)  # the same for each of the export's 87 tables
-    monkeypatch.setattr(tables, "shared_hidden", lambda _session, _period: once)
+    monkeypatch.setattr(tables, "shared_hidden", lambda _session, _period, _now=None: once)
     truth = _published(db_session, shared=False)
     shared = _published(db_session, shared=True)
     hidden = [key for key, v in shared.items() if v == stats.SUPPRESSED]
