@@ -224,6 +224,8 @@ def test_a_month_changed_since_first_reported_is_marked_restated_with_what_was_r
                             .split('href="')[1].split('"')[0]))
     assert "Arose from a restatement" in item
     assert f"First reported on {on} as a gap of 1.0 days" in item
+    for listing in ("/reports/governance", f"/reports/equity/report?pathway=msk&period=m:{LAST_MONTH}"):
+        assert f"arose from a restatement, first reported at 1.0 on {on}" in _text(client.get(listing)), listing
 
 
 def test_a_month_unchanged_since_first_reported_is_not_marked(client, login_as, app, gap_history):
@@ -234,8 +236,8 @@ def test_a_month_unchanged_since_first_reported_is_not_marked(client, login_as, 
     row = _kpi_row(_text(client.get(f"/reports/equity?pathway=msk&period=m:{LAST_MONTH}")))
     assert "Above threshold" in row
     assert "Restated" not in row
-    page = _text(client.get(f"/reports/governance/{gap_history}"))
-    assert "Arose from a restatement" not in page
+    for url in (f"/reports/governance/{gap_history}", "/reports/governance"):
+        assert "restatement" not in _text(client.get(url)).lower(), url
 
 
 def test_each_quintiles_median_wait_is_charted_and_the_gradient_needs_all_five_quintiles(client, login_as,
