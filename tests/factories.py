@@ -90,16 +90,20 @@ SCRIPT = triage.BookingScript(contact_method="telephone", contact_times="", safe
                               caring_or_work="", digital_access="phone_only")
 
 
-def accept_and_attend(session: Session, actor, referral: Referral, days_to_contact: float) -> None:
-    """Accept an hour after receipt, book, and record attendance `days_to_contact` days after receipt (the first
-    contact)."""
+def accept_and_book(session: Session, actor, referral: Referral, days_to_contact: float) -> Appointment:
+    """Accept an hour after receipt and book an appointment `days_to_contact` days after receipt."""
     triage.triage_referral(session, actor, referral, referral.version, SCRIPT, [], "accept",
                            now=referral.received_at + timedelta(hours=1))
     slot = referral.received_at + timedelta(days=days_to_contact)
-    appointment = appointments.book_appointment(session, actor, referral, referral.version, slot, "telephone", None,
-                                                now=referral.received_at + timedelta(hours=2))
+    return appointments.book_appointment(session, actor, referral, referral.version, slot, "telephone", None,
+                                         now=referral.received_at + timedelta(hours=2))
+
+
+def accept_and_attend(session: Session, actor, referral: Referral, days_to_contact: float) -> None:
+    """accept_and_book, and record attendance an hour after the appointment (the first contact)."""
+    appointment = accept_and_book(session, actor, referral, days_to_contact)
     appointments.record_outcome(session, actor, appointment, appointment.version, "attended",
-                                now=slot + timedelta(hours=1))
+                                now=appointment.starts_at + timedelta(hours=1))
 
 
 def discharged(session: Session, clinician, senior, received_at: str, at: datetime, **overrides) -> Referral:

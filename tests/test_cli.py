@@ -767,11 +767,13 @@ def test_report_export_json_carries_each_ends_n_and_the_gaps_interval_and_hides_
     assert months["2026-07"] == {"month": "2026-07", "q1_n": 10, "q1_median_days": 12.0, "q5_n": 10,
                                  "q5_median_days": 6.0, "gap_days": 6.0, "gap_lower_95": round(july.gap_lower, 2),
                                  "gap_upper_95": round(july.gap_upper, 2), "ratio": 2.0, "judged": True,
-                                 "breach": True, "special_cause": False}
+                                 "breach": True, "special_cause": False, "restated": False,
+                                 "first_reported_gap_days": None, "first_reported_on": None}
     assert months["2026-08"] == {"month": "2026-08", "q1_n": 10, "q1_median_days": 12.0, "q5_n": "*",
                                  "q5_median_days": None, "gap_days": None, "gap_lower_95": None,
                                  "gap_upper_95": None, "ratio": None, "judged": False, "breach": False,
-                                 "special_cause": False}
+                                 "special_cause": False, "restated": False, "first_reported_gap_days": None,
+                                 "first_reported_on": None}
 
 
 def test_report_export_as_csv_has_a_row_per_breakdown_group_and_measure(app, runner, june_history):

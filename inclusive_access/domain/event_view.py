@@ -102,7 +102,9 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
                                       "answers": OVERSIGHT, "note": AUDIT_WORK, "reason": AUDIT_WORK},
     # Aggregate figures and plans with no patient in them.
     governance.GOVERNANCE_OPENED: {key: EVERYONE for key in (
-        "pathway", "month", "gap_days", "ratio", "threshold_days", "breach", "special_cause")},
+        "pathway", "month", "gap_days", "ratio", "threshold_days", "breach", "special_cause", "restatement",
+        "first_reported_at", "first_reported_gap_days")},
+    governance.GOVERNANCE_MONTHS_REPORTED: {"months": EVERYONE},
     governance.GOVERNANCE_PLAN_RECORDED: {key: EVERYONE for key in (
         "variance_explanation", "corrective_action", "lead_name", "due_date", "remeasure_month")},
     governance.GOVERNANCE_CLOSED: {"closure_note": EVERYONE, "remeasure_month": EVERYONE,

@@ -9,6 +9,7 @@ from typing import TextIO
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain.policy import Policy
+from inclusive_access.domain.validation import LONDON
 from inclusive_access.reporting import kpi, stats, tables
 from inclusive_access.reporting.queries import Period
 from inclusive_access.reporting.tables import MEASURES, Column
@@ -101,10 +102,17 @@ def kpi_csv(series: list[kpi.GapSeries]) -> str:
     (GapSeries.shared() for anything shared)."""
     rows = [[s.pathway, m.month, _days(m.q1_median), m.q1_n, _days(m.q5_median), m.q5_n, _days(m.gap),
              _days(m.gap_lower), _days(m.gap_upper), _days(m.ratio), s.threshold, s.min_n, m.judged, m.breach,
-             m.special_cause] for s in series for m in s.months]
+             m.special_cause, m.restated, *_first_report(m)] for s in series for m in s.months]
     return _csv(["pathway", "month", "q1_median_days", "q1_n", "q5_median_days", "q5_n", "gap_days", "gap_lower_95",
                  "gap_upper_95", "ratio", "threshold_days", "min_n_each_end", "judged", "above_threshold",
-                 "special_cause_concern"], rows)
+                 "special_cause_concern", "restated", "first_reported_gap_days", "first_reported_on"], rows)
+
+
+def _first_report(month: kpi.GapMonth) -> tuple:
+    """A restated month's first reported gap and the day it was reported (UK); None for any other month."""
+    if not month.restated:
+        return None, None
+    return _days(month.reported.gap), month.reported.reported_at.astimezone(LONDON).date().isoformat()
 
 
 def _hundredths(value: float | None) -> float | str:
@@ -154,7 +162,9 @@ def report(session: Session, period: Period, policy: Policy, pathways: list[str]
                                     "q5_n": m.q5_n, "q5_median_days": _days(m.q5_median), "gap_days": _days(m.gap),
                                     "gap_lower_95": _days(m.gap_lower), "gap_upper_95": _days(m.gap_upper),
                                     "ratio": _days(m.ratio), "judged": m.judged, "breach": m.breach,
-                                    "special_cause": m.special_cause}
+                                    "special_cause": m.special_cause, "restated": m.restated,
+                                    **dict(zip(("first_reported_gap_days", "first_reported_on"),
+                                               _first_report(m), strict=True))}
                                    for m in s.months if period.first <= m.month <= period.last]}
                        for s in _shared_kpi(session, pathways, period, policy)],
     }
@@ -172,8 +182,11 @@ def report_csv(session: Session, period: Period, policy: Policy, pathways: list[
     for s in _shared_kpi(session, pathways, period, policy):
         for m in s.months:
             if period.first <= m.month <= period.last:
-                findings = [w for w, on in (("too few to judge", not m.judged), ("above threshold", m.breach),
-                                            ("special cause concern", m.special_cause)) if on]
+                was, on = _first_report(m)
+                was = "no gap" if was is None else f"a gap of {was:.1f} days"
+                findings = [w for w, shown in (("too few to judge", not m.judged), ("above threshold", m.breach),
+                                               ("special cause concern", m.special_cause),
+                                               (f"restated: first reported {was} on {on}", m.restated)) if shown]
                 rows.append([f"Equity KPI: {s.pathway}", m.month, "Wait gap, quintile 1 minus 5 (days)", "", "",
                              _tenths(m.gap), _tenths(m.gap_lower), _tenths(m.gap_upper),
                              "; ".join([f"threshold {s.threshold:g} days", f"n quintile 1 {m.q1_n}, quintile 5 "

@@ -1,17 +1,44 @@
 """The equity KPI (DOMAIN.md): per pathway and month of first contact, the gap in median referral-to-first-contact
 between IMD quintile 1 and quintile 5, with each end's count and the gap's 95% interval, its ratio, the threshold,
-and the run charts of the gap and of each quintile's median."""
+and the run charts of the gap and of each quintile's median.
+
+Figures are as of now: an attendance recorded after its month closed moves that month. A closed month the equity
+sweep has reported carries its first report, and is restated when it no longer matches it."""
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from inclusive_access.domain import governance
 from inclusive_access.domain.policy import Policy
+from inclusive_access.models import ReportedKpiMonth
 from inclusive_access.reporting import charts, periods, queries, stats
 
 #: months a KPI chart shows, ending at the period's last month (enough for limits once 15 have data)
 WINDOW = 24
 QUINTILES = (1, 2, 3, 4, 5)
 ENDS = (1, 5)
+
+
+@dataclass(frozen=True)
+class FirstReport:
+    """A closed KPI month as the equity sweep first reported it (its gap None where an end had no first contact, or
+    where shared it would give back a median resting on 1 to 7 people)."""
+
+    reported_at: datetime
+    gap: float | None
+    q1_n: int | str
+    q5_n: int | str
+    judged: bool
+    breach: bool
+
+    @classmethod
+    def of(cls, row: ReportedKpiMonth) -> "FirstReport":
+        return cls(row.first_reported_at, row.gap_days, row.q1_n, row.q5_n, row.judged, row.breach)
+
+
+def _tenths(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
 
 @dataclass(frozen=True)
@@ -32,14 +59,22 @@ class GapMonth:
     judged: bool
     breach: bool
     special_cause: bool
+    #: the month as first reported, if the sweep has reported it, and whether it has changed since
+    reported: FirstReport | None = None
+    restated: bool = False
 
     def shared(self) -> "GapMonth":
         """As published: an end's count of 1 to 7 as "*" and its median hidden, and with it the gap, its interval
-        and the ratio, which would give that median back from the other end's."""
+        and the ratio, which would give that median back from the other end's; likewise in its first report."""
+        reported = self.reported
+        if reported and any(stats.suppress_count(n) == stats.SUPPRESSED for n in (reported.q1_n, reported.q5_n)):
+            reported = replace(reported, gap=None, q1_n=stats.suppress_count(reported.q1_n),
+                               q5_n=stats.suppress_count(reported.q5_n))
         hidden = [stats.suppress_count(n) == stats.SUPPRESSED for n in (self.q1_n, self.q5_n)]
         if not any(hidden):
-            return self
+            return replace(self, reported=reported)
         return replace(self, q1_n=stats.suppress_count(self.q1_n), q5_n=stats.suppress_count(self.q5_n),
+                       reported=reported,
                        q1_median=None if hidden[0] else self.q1_median,
                        q5_median=None if hidden[1] else self.q5_median,
                        gap=None, gap_lower=None, gap_upper=None, ratio=None)
@@ -61,6 +96,12 @@ class GapSeries:
     def shared(self) -> "GapSeries":
         """As published (GapMonth.shared); the chart plots judged months only, none of which rests on 1 to 7."""
         return replace(self, months=tuple(m.shared() for m in self.months))
+
+
+def _restated(row: dict, was: FirstReport | None) -> bool:
+    """Changed since first reported: its gap (to 0.1 day), either end's n, or whether it is judged or breached."""
+    return was is not None and ((_tenths(was.gap), was.q1_n, was.q5_n, was.judged, was.breach)
+                                != (_tenths(row["gap"]), row["q1_n"], row["q5_n"], row["judged"], row["breach"]))
 
 
 def _interval_ranks(n: int) -> dict[str, int]:
@@ -95,7 +136,8 @@ def _gap_months(months: list[str], medians: dict, pathway: str, policy: Policy) 
 
 def gap_series(session: Session, pathways: list[str], last: str, policy: Policy,
                window: int = WINDOW) -> list[GapSeries]:
-    """The KPI for each pathway over `window` months ending at `last`: one SQL query for all of them.
+    """The KPI for each pathway over `window` months ending at `last`: one SQL query for all of them, and one for
+    the months' first reports.
 
     A rising gap is the concern (improvement "decrease"); the threshold is the chart's target, so assurance
     says whether the process will keep the gap under it. The chart plots judged months only: a gap resting on a
@@ -103,6 +145,7 @@ def gap_series(session: Session, pathways: list[str], last: str, policy: Policy,
     """
     months = periods.month_range(periods.months_back(last, window), last)
     medians = _ends_waits(session, months[0], last)
+    reported = governance.reported_months(session, pathways, months[0], last)
     series = []
     for pathway in pathways:
         threshold = policy.gap_threshold(pathway)
@@ -111,8 +154,10 @@ def gap_series(session: Session, pathways: list[str], last: str, policy: Policy,
         rows = rows[len(rows) - len(shown):]
         chart = charts.spc(shown, [r["gap"] if r["judged"] else None for r in rows], improvement="decrease",
                            target=threshold)
-        gap_months = tuple(GapMonth(**r, special_cause=p.point_type == "special_cause_concern")
-                           for r, p in zip(rows, chart.points, strict=True))
+        firsts = [FirstReport.of(row) if (row := reported.get((pathway, r["month"]))) else None for r in rows]
+        gap_months = tuple(GapMonth(**r, special_cause=p.point_type == "special_cause_concern", reported=was,
+                                    restated=_restated(r, was))
+                           for r, p, was in zip(rows, chart.points, firsts, strict=True))
         series.append(GapSeries(pathway, threshold, policy.equity_gap_min_n, gap_months, chart))
     return series
 

@@ -186,8 +186,9 @@ def monthly_median_waits(session: Session, first: str, last: str, pathway: str |
     `quintiles`), per pathway or (by_pathway=False) over the pathways chosen, with the order statistics `ranks`
     names for a group of n.
 
-    By month of first contact, so a month's figure is final once the month has closed (the equity KPI's
-    months). Returns {(pathway or None, month, quintile): {"n", "median", *ranks}}.
+    By month of first contact (the equity KPI's months), as recorded now: an attendance recorded after its month
+    closed still moves that month (kpi.GapMonth.restated says so). Returns {(pathway or None, month, quintile):
+    {"n", "median", *ranks}}.
     """
     # the quintiles are checked along the month's index, never used to choose another (each end's wait index)
     conditions = [F.first_contact_month >= first, F.first_contact_month <= last,

@@ -6,13 +6,21 @@ from datetime import UTC, datetime
 
 import pytest
 
-from inclusive_access.domain import governance, triage
+from inclusive_access.domain import appointments, governance, triage
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.policy import Policy
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
-from inclusive_access.reporting import kpi, periods, tables
-from tests.factories import JUDGED_Q1_WAITS, JUDGED_Q5_WAITS, SCRIPT, make_referral, make_user, wait_gap_month
+from inclusive_access.reporting import governance_sweep, kpi, periods, tables
+from tests.factories import (
+    JUDGED_Q1_WAITS,
+    JUDGED_Q5_WAITS,
+    SCRIPT,
+    accept_and_book,
+    make_referral,
+    make_user,
+    wait_gap_month,
+)
 
 THIS_MONTH = datetime.now(UTC).astimezone(LONDON).strftime("%Y-%m")
 
@@ -158,8 +166,8 @@ def test_the_kpi_chart_comes_with_its_numbers_and_links_the_months_governance_it
         assert cell in row, cell
     assert f'href="/reports/governance/{gap_history}"' in row
     exported = _text(client.get(f"/reports/equity/export?table=kpi&pathway=msk&period=m:{LAST_MONTH}"))
-    assert (f"msk,{LAST_MONTH},12.0,10,6.0,10,6.0,{month.gap_lower},{month.gap_upper},2.0,2.0,10,True,True,False"
-            in exported.splitlines()), "ten people at each end: shared with the interval"
+    assert (f"msk,{LAST_MONTH},12.0,10,6.0,10,6.0,{month.gap_lower},{month.gap_upper},2.0,2.0,10,True,True,False,"
+            "False,," in exported.splitlines()), "ten people at each end: shared with the interval"
 
 
 def test_a_month_with_too_few_people_is_not_judged_and_its_small_medians_are_not_shared(client, login_as, too_few):
@@ -175,6 +183,60 @@ def test_a_month_with_too_few_people_is_not_judged_and_its_small_medians_are_not
         assert "12.0" not in row, "nor the gap, which would give them back"
         assert "6.0" not in row
         assert "Too few to judge" in row
+
+
+@pytest.fixture
+def restated(app):
+    """Last month in MSK reported by the nightly sweep at a gap of 1 day (ten people at each end), then moved to 4
+    by an attendance on the 13th recorded since; the next sweep opens its item. Returns the first report's day."""
+    with app.app_context():
+        clinician = actor_for(make_user(db.session, "clinician"))
+        wait_gap_month(db.session, clinician, LAST_MONTH, (1, 1, 2, 2, 3, 9, 12, 12, 12, 12),
+                       (3, 4, 4, 5, 5, 5, 5, 6, 6, 7))
+        late = accept_and_book(db.session, clinician, make_referral(
+            db.session, received_at=f"{LAST_MONTH}-01 09:00", imd_decile="1", pathway="msk"), 12)
+        reported = datetime.now(UTC)
+        governance_sweep.sweep(db.session, Policy(), reported)
+        db.session.commit()
+        appointments.record_outcome(db.session, clinician, late, late.version, "attended")
+        governance_sweep.sweep(db.session, Policy(), datetime.now(UTC))
+        db.session.commit()
+        return reported.astimezone(LONDON).date()
+
+
+def test_a_month_changed_since_first_reported_is_marked_restated_with_what_was_reported(client, login_as,
+                                                                                         restated):
+    login_as("manager")
+    on = restated.strftime("%d %b %Y")
+    for url in (f"/reports/equity?pathway=msk&period=m:{LAST_MONTH}",
+                f"/reports/equity/report?pathway=msk&period=m:{LAST_MONTH}"):
+        row = _kpi_row(_text(client.get(url)))
+        assert "Above threshold" in row
+        assert ("Restated</strong> first reported as a gap of 1.0 days (10 and 10 people, within threshold) on "
+                f"{on}.") in row, row
+    exported = list(csv.DictReader(io.StringIO(_text(client.get(
+        f"/reports/equity/export?table=kpi&pathway=msk&period=m:{LAST_MONTH}")))))
+    [month] = [r for r in exported if r["month"] == LAST_MONTH]
+    assert (month["restated"], month["first_reported_gap_days"], month["first_reported_on"]) == (
+        "True", "1.0", restated.isoformat())
+    item = _text(client.get(_kpi_row(_text(client.get(f"/reports/equity?pathway=msk&period=m:{LAST_MONTH}")))
+                            .split('href="')[1].split('"')[0]))
+    assert "Arose from a restatement" in item
+    assert f"First reported on {on} as a gap of 1.0 days" in item
+    for listing in ("/reports/governance", f"/reports/equity/report?pathway=msk&period=m:{LAST_MONTH}"):
+        assert f"arose from a restatement, first reported at 1.0 on {on}" in _text(client.get(listing)), listing
+
+
+def test_a_month_unchanged_since_first_reported_is_not_marked(client, login_as, app, gap_history):
+    with app.app_context():
+        governance_sweep.sweep(db.session, Policy(), datetime.now(UTC))
+        db.session.commit()
+    login_as("manager")
+    row = _kpi_row(_text(client.get(f"/reports/equity?pathway=msk&period=m:{LAST_MONTH}")))
+    assert "Above threshold" in row
+    assert "Restated" not in row
+    for url in (f"/reports/governance/{gap_history}", "/reports/governance"):
+        assert "restatement" not in _text(client.get(url)).lower(), url
 
 
 def test_each_quintiles_median_wait_is_charted_and_the_gradient_needs_all_five_quintiles(client, login_as,
@@ -276,7 +338,8 @@ def test_the_printable_report_is_suppressed_and_lists_the_governance_items(clien
 @pytest.mark.parametrize(("table", "stem", "header"), [
     ("cross", "imd-by-ethnic_group", "IMD quintile,Ethnic group,measure,numerator,denominator,value,lower_95,upper_95"),
     ("kpi", "wait-gap", "pathway,month,q1_median_days,q1_n,q5_median_days,q5_n,gap_days,gap_lower_95,gap_upper_95,"
-                        "ratio,threshold_days,min_n_each_end,judged,above_threshold,special_cause_concern"),
+                        "ratio,threshold_days,min_n_each_end,judged,above_threshold,special_cause_concern,restated,"
+                        "first_reported_gap_days,first_reported_on"),
     ("gradients", "gradients", "measure,better,sii_percentage_points,sii_lower_95,sii_upper_95,rii,rii_lower_95,"
                                "rii_upper_95"),
     ("completeness", "completeness", "month_received,referrals,ethnicity_stated_pct,imd_recorded_pct"),
@@ -290,7 +353,7 @@ def test_every_dashboard_table_downloads_as_csv(client, login_as, too_few, table
     lines = _text(response).splitlines()
     assert lines[0] == header
     if table == "kpi":
-        assert f"msk,{LAST_MONTH},,*,,*,,,,,2.0,10,False,False,False" in lines, "3 and 2 people: nothing shown"
+        assert f"msk,{LAST_MONTH},,*,,*,,,,,2.0,10,False,False,False,False,," in lines, "3 and 2 people: nothing shown"
     if table == "cross":
         assert "1 (most deprived),White,Accepted,*,*,,," in lines, "3 of 3: both hidden"
     if table == "completeness":

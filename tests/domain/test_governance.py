@@ -129,7 +129,8 @@ def test_open_item_writes_one_row_and_one_event_with_the_numbers(db_session):
     assert (event.entity_type, event.entity_id, event.actor_id, event.actor_role, event.occurred_at) == (
         "governance_item", item.id, None, None, OPENED)
     assert json.loads(event.data) == {"pathway": "msk", "month": MONTH, "gap_days": 6.5, "ratio": 2.1,
-                                      "threshold_days": 2.0, "breach": True, "special_cause": True}
+                                      "threshold_days": 2.0, "breach": True, "special_cause": True,
+                                      "restatement": False}
 
 
 def test_a_month_opens_only_once(db_session, item):
