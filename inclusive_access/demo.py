@@ -359,7 +359,7 @@ def _accept_and_book(session, rng, referral, team: Team, script, at: datetime, n
 def _appointment(session, rng, referral, team: Team, starts: datetime, fmt: str, at: datetime, now: datetime,
                  follow_ups: int = 1) -> None:
     """Book; a few are moved before the day; then what happened, if the day has passed: seen (the episode of care
-    follows), missed (the graded response), or cancelled (booked again)."""
+    follows), missed (the graded response), or cancelled or arrived too late to be seen (booked again)."""
     place = "Demo Community Clinic" if fmt in ("clinic", "community_venue") else None
     appointment = appointments.book_appointment(session, team.booking, referral, referral.version, starts, fmt, place,
                                                 now=at)
@@ -369,9 +369,10 @@ def _appointment(session, rng, referral, team: Team, starts: datetime, fmt: str,
                                         notes="Demo: the patient asked for a later date", now=at + timedelta(days=1))
     if starts >= now:
         return
-    outcome = rng.choices(["attended", "dna", "cancelled_patient", "cancelled_service"], [80, 12, 5, 3])[0]
+    outcome = rng.choices(["attended", "attended_late", "late_not_seen", "dna", "cancelled_patient",
+                           "cancelled_service"], [75, 4, 1, 12, 5, 3])[0]
     _record(session, rng, team.clinician, referral, appointment, outcome, starts + timedelta(hours=1))
-    if outcome == "attended":
+    if outcome in appointments.SEEN:
         _episode(session, rng, referral, team, starts, now)
     elif outcome == "dna":
         _graded_response(session, rng, referral, team, starts + timedelta(days=1), now)
@@ -428,7 +429,7 @@ BARRIER_ADJUSTMENTS = {
 
 def _record(session, rng, actor, referral, appointment, outcome: str, at: datetime) -> None:
     """Record an outcome; each adjustment due at appointments is marked met (mostly) or not met."""
-    due = adjustments.applicable_at_appointments(referral.patient) if outcome in ("attended", "dna") else []
+    due = adjustments.applicable_at_appointments(referral.patient) if outcome in (*appointments.SEEN, "dna") else []
     deliveries = {a.id: (True, None) if rng.random() < 0.85 else (False, "Demo: could not be arranged in time")
                   for a in due}
     reason = {"cancelled_patient": "Demo: patient unwell", "cancelled_service": "Demo: clinician off sick"}

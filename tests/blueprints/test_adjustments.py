@@ -512,7 +512,7 @@ def test_met_and_not_met_are_recorded_with_the_outcome(app, client, login_as, du
                                               f"met_{due['carer']}": "no",
                                               f"met_reason_{due['carer']}": "  Carer could not get time off  "})
     assert response.status_code == 303
-    assert "Outcome recorded: attended." in page_text(client.get(response.headers["Location"]))
+    assert "Outcome recorded: attended, seen on time." in page_text(client.get(response.headers["Location"]))
     with app.app_context():
         rows = db.session.execute(select(AdjustmentDelivery.adjustment_id, AdjustmentDelivery.appointment_id,
                                          AdjustmentDelivery.met, AdjustmentDelivery.reason,
