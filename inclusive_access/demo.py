@@ -429,7 +429,7 @@ BARRIER_ADJUSTMENTS = {
 
 def _record(session, rng, actor, referral, appointment, outcome: str, at: datetime) -> None:
     """Record an outcome; each adjustment due at appointments is marked met (mostly) or not met."""
-    due = adjustments.applicable_at_appointments(referral.patient) if outcome in (*appointments.SEEN, "dna") else []
+    due = adjustments.applicable_at_appointments(referral.patient) if outcome in appointments.TOOK_PLACE else []
     deliveries = {a.id: (True, None) if rng.random() < 0.85 else (False, "Demo: could not be arranged in time")
                   for a in due}
     reason = {"cancelled_patient": "Demo: patient unwell", "cancelled_service": "Demo: clinician off sick"}

@@ -66,6 +66,11 @@ def downgrade():
     for name in ('referral_fact_counts', 'referral_facts'):
         with op.batch_alter_table(name, schema=None) as batch_op:
             batch_op.drop_column('arrived_late_not_seen')
+    # The old schema has neither new outcome: arrived late and seen was a contact (attended); arrived too late to be
+    # seen was neither a contact nor a DNA, as near as the old codes go to a cancellation by the patient. The event
+    # log keeps what was recorded.
+    op.execute("UPDATE appointments SET status = 'attended' WHERE status = 'attended_late'")
+    op.execute("UPDATE appointments SET status = 'cancelled_patient' WHERE status = 'late_not_seen'")
     with op.batch_alter_table('appointments', schema=None) as batch_op:
         _status_check(batch_op, OLD_STATUSES)
 

@@ -27,8 +27,9 @@ def _expected_counts(rows, segment: str) -> dict:
         c["rejected"] += r.rejected_at is not None
         c["flagged"] += r.flagged
         c["flagged_triaged_on_time"] += bool(r.flagged and r.triaged_at and r.triaged_at <= r.triage_due_at)
-        for name in ("clarifications", "clarifications_on_time", "attended", "dnas", "dnas_rebooked_in_14_days",
-                     "barrier_checks", "barrier_checks_completed", "adjustments_due", "adjustments_met"):
+        for name in ("clarifications", "clarifications_on_time", "attended", "arrived_late_not_seen", "dnas",
+                     "dnas_rebooked_in_14_days", "barrier_checks", "barrier_checks_completed", "adjustments_due",
+                     "adjustments_met"):
             c[name] += getattr(r, name)
         c["first_contacts"] += r.first_contact_at is not None
         c["discharged"] += r.discharged_at is not None
