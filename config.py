@@ -76,6 +76,8 @@ class Config:
     #: DOMAIN.md equity KPI threshold (days of Q1 - Q5 median wait gap), and per-pathway overrides {"msk": 3}
     EQUITY_GAP_THRESHOLD_DAYS = 2.0
     EQUITY_GAP_THRESHOLD_DAYS_BY_PATHWAY: dict[str, float] = {}
+    #: people with a first contact needed at each end for a month's gap to be judged (at least 8)
+    EQUITY_GAP_MIN_N = 10
     DEMO_DATA = False
 
 

@@ -472,7 +472,7 @@ def generate(app, referrals: int, months: int, seed: int, hash_chain: bool) -> d
         for i, (username, role) in enumerate(USERS, start=1):
             loader.add("users", dict(id=i, username=username, display_name=f"Bench {role} {i}", role=role,
                                      password_hash="!unusable",  # noqa: S106 - not a hash: no one can sign in
-                                     active=True, created_at=start, version=1))
+                                     active=True, must_change_password=False, created_at=start, version=1))
         history = History(loader, rng, until, pathways, hash_chain)
         span = (until - start).total_seconds()
         moments = []
@@ -543,6 +543,13 @@ def dashboard_measures(period: queries.Period) -> list[Measure]:
         found.append(Measure("monthly_median_waits",
                              lambda s: queries.monthly_median_waits(s, period.first, period.last),
                              lambda: [quantile_sql(keys, conditions, {"median": 0.5})], same_quantiles))
+    found.append(Measure("monthly_median_wait", lambda s: queries.monthly_median_wait(s, period.first, period.last),
+                         lambda: [quantile_sql({"month": F.first_contact_month},
+                                               [F.first_contact_month >= period.first,
+                                                F.first_contact_month <= period.last], {"median": 0.5})],
+                         same_quantiles))
+    found.append(Measure("counts_by_month", lambda s: queries.counts_by_month(s, period),
+                         lambda: [facts_counts_sql(period, {"month": F.received_month})], same_counts))
     # What a page calls (DuckDB runs the same statements, window-function quantiles included).
     found.append(Measure("tables.segment_table(imd_quintile)",
                          lambda s: tables.segment_table(s, period, "imd_quintile"), page=True))
@@ -553,10 +560,13 @@ def dashboard_measures(period: queries.Period) -> list[Measure]:
     if hasattr(tables, "completeness_charts"):
         found.append(Measure("tables.completeness_charts", lambda s: tables.completeness_charts(s, period),
                              page=True))
+    found.append(Measure("tables.rate_charts", lambda s: tables.rate_charts(s, period), page=True))
     if kpi is not None:
         found.append(Measure("kpi.gap_series(all pathways)", lambda s: kpi.gap_series(
             s, list(PATHWAYS), period.last, DEFAULT_POLICY), page=True))
         found.append(Measure("kpi.quintile_charts(all pathways)", lambda s: kpi.quintile_charts(
+            s, None, period.last), page=True))
+        found.append(Measure("kpi.median_wait_chart(all pathways)", lambda s: kpi.median_wait_chart(
             s, None, period.last), page=True))
         found.append(Measure("kpi.gap_for(msk, last month)", lambda s: kpi.gap_for(
             s, "msk", period.last, DEFAULT_POLICY), page=True))

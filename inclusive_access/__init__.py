@@ -33,11 +33,18 @@ def create_app(config_class: type[Config] | None = None, overrides: dict | None 
 
 
 def validate_config(app: Flask) -> None:
-    """Refuse to start without a secret key: sessions signed with a default key are forgeable."""
+    """Refuse to start without a secret key (sessions signed with a default key are forgeable) or with a policy
+    setting out of range."""
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is not set. Set it in the environment (see README).")
     if not isinstance(app.config["SECRET_KEY_FALLBACKS"], list):
         raise RuntimeError("SECRET_KEY_FALLBACKS must be a list")
+    from inclusive_access.domain.policy import Policy
+
+    try:  # a setting the reports cannot honour stops the start rather than the first report
+        Policy.from_mapping(app.config)
+    except ValueError as exc:
+        raise RuntimeError(f"{exc} (see the configuration table in README.md)") from exc
 
 
 def configure_audit_chain(app: Flask) -> None:
@@ -59,7 +66,7 @@ def configure_jinja(app: Flask) -> None:
         "undefined": ChainableUndefined,
         "autoescape": True,
         "loader": ChoiceLoader([app.create_global_jinja_loader(), PackageLoader("nhsuk_frontend_jinja")]),
-        # Compiled templates shared between app instances (the test suite makes one app per test).
+        # Compiled templates shared between app instances (the test suite makes many).
         "bytecode_cache": app.config.get("JINJA_BYTECODE_CACHE"),
     }
     from inclusive_access import template_filters

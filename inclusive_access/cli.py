@@ -13,10 +13,9 @@ from inclusive_access.domain import accounts, bulk_import, clarification, events
 from inclusive_access.domain.actors import SYSTEM
 from inclusive_access.domain.errors import InvalidInput
 from inclusive_access.domain.policy import Policy
-from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import ROLES, Patient
-from inclusive_access.reporting import exports, kpi, periods
+from inclusive_access.reporting import exports, governance_sweep
 from inclusive_access.reporting.queries import Period
 
 PROGRESS_THRESHOLD = 1000
@@ -71,8 +70,10 @@ def reset_password(username: str, generate: bool) -> None:
 
 @click.command("demo-data")
 @click.option("--if-empty", is_flag=True, help="Do nothing when patients already exist.")
-@click.option("--patients", default=2000, show_default=True)
-@click.option("--referrals", default=2500, show_default=True, help="From referrers; a few re-referrals come on top.")
+@click.option("--patients", default=2000, show_default=True,
+              help="The 60 of the months whose wait gap opens governance items come on top.")
+@click.option("--referrals", default=2500, show_default=True,
+              help="From referrers; a few re-referrals and one for each of those 60 come on top.")
 @click.option("--seed", default=20261123, show_default=True)
 def demo_data(if_empty: bool, patients: int, referrals: int, seed: int) -> None:
     """Load synthetic demo data (fake names, NHS numbers from the 999 test range) and demo logins."""
@@ -208,17 +209,10 @@ def equity() -> None:
 
 @equity.command("sweep")
 def equity_sweep() -> None:
-    """Open a governance item for each closed month whose wait gap breached its threshold or showed special cause
-    (for cron, nightly; running it twice opens each once)."""
-    now = datetime.now(UTC)
-    this_month = now.astimezone(LONDON).strftime("%Y-%m")
-    last_closed = periods.months_back(this_month, 2)
-    policy = Policy.from_mapping(current_app.config)
-    opened = 0
-    for series in kpi.gap_series(db.session, list(intake.active_pathway_codes(db.session)), last_closed, policy):
-        for month in series.triggered(before=this_month):
-            opened += governance.open_item(db.session, series.pathway, month.month, month.gap, month.ratio,
-                                           series.threshold, month.breach, month.special_cause, now=now) is not None
+    """Open a governance item for each closed month whose wait gap breached its threshold or showed special cause,
+    among months with enough people at each end to judge, and keep each closed month as first reported (for cron,
+    nightly; running it twice opens and reports each once)."""
+    opened = governance_sweep.sweep(db.session, Policy.from_mapping(current_app.config), datetime.now(UTC))
     db.session.commit()
     click.echo(f"Opened {opened} governance item{'s' if opened != 1 else ''}.")
 

@@ -1,4 +1,5 @@
 """Synthetic demo data: clearly fake people, NHS numbers from the 999 test range, made through the domain."""
+import dataclasses
 import random
 import secrets
 from collections.abc import Callable
@@ -117,8 +118,8 @@ def load(session: Session, patients: int, referrals: int, seed: int, progress: P
          policy=DEFAULT_POLICY, now: datetime | None = None, defer_projection: bool = True) -> str:
     """Demo users (one per role, sharing a random password, returned) and the year of a service's work up to `now`:
     most referrals seen and discharged, a few re-referred, and today's small backlog in every state a worklist
-    shows. The reporting projection is rebuilt once at the end, unless `defer_projection` is False (a test compares
-    the two ways)."""
+    shows; on top, GAP_PATIENTS patients make the months whose wait gap opens governance items. The reporting
+    projection is rebuilt once at the end, unless `defer_projection` is False (a test compares the two ways)."""
     rng = random.Random(seed)
     password = secrets.token_urlsafe(12)
     users = {}
@@ -130,7 +131,8 @@ def load(session: Session, patients: int, referrals: int, seed: int, progress: P
     team = Team(*(actor_for(users[r]) for r in ("booking", "clinician", "senior")))
     intake_actors = [actor_for(users[r]) for r in ("booking", "booking", "clinician", "senior")]
     now = now or datetime.now(UTC)
-    people = [_patient(rng, n, now.date()) for n in synthetic_nhs_numbers(rng, patients)]
+    numbers = synthetic_nhs_numbers(rng, patients + GAP_PATIENTS)
+    people = [_patient(rng, n, now.date()) for n in numbers[:patients]]
     # Every patient gets one referral; the rest go to patients picked at random (a second problem).
     owners = list(range(patients)) + [rng.randrange(patients) for _ in range(max(0, referrals - patients))]
     rng.shuffle(owners)
@@ -150,6 +152,7 @@ def load(session: Session, patients: int, referrals: int, seed: int, progress: P
                     duplicate_reason="Synthetic demo: a second problem")
                 _triage(session, rng, referral, team, now)
                 bar.update(1)
+        _wait_gap_months(session, rng, team, numbers[patients:], now)
         with progress("Senior reviews, safeguarding and today's work", 2) as bar:
             _senior_reviews(session, rng, team, now)
             bar.update(1)
@@ -208,6 +211,38 @@ def _month_start(month: str, ahead: int = 0) -> datetime:
     """Midnight (UK time) starting the month `ahead` months after `month` ('YYYY-MM'), in UTC."""
     index = int(month[:4]) * 12 + int(month[5:]) - 1 + ahead
     return datetime(index // 12, index % 12 + 1, 1, tzinfo=validation.LONDON).astimezone(UTC)
+
+
+#: months back (periods.months_back: 2 is last month) in which MSK's most deprived waited longer, on enough people
+#: at each end (the default EQUITY_GAP_MIN_N) for the equity KPI to judge: the items of every state follow
+GAP_MONTHS = (8, 3, 2)
+GAP_PEOPLE = 10
+#: the patients (one referral each) those months add to the ones asked for
+GAP_PATIENTS = 2 * GAP_PEOPLE * len(GAP_MONTHS)
+
+
+def _wait_gap_months(session: Session, rng: random.Random, team: Team, numbers: list[str], now: datetime) -> None:
+    """In each of GAP_MONTHS, GAP_PEOPLE MSK patients from each end of deprivation, received in its first days and
+    seen after 10-16 days (most deprived) or 3-8 (least): a gap the nightly sweep judges a breach."""
+    this_month = now.astimezone(validation.LONDON).strftime("%Y-%m")
+    unused = iter(numbers)
+    for back in GAP_MONTHS:
+        month = periods.months_back(this_month, back)
+        for day in range(1, GAP_PEOPLE + 1):
+            for deciles, waits in (((1, 2), (10, 16)), ((9, 10), (3, 8))):
+                person = dataclasses.replace(_patient(rng, next(unused), now.date()), imd_decile=rng.choice(deciles),
+                                             imd_index="IoD2025")
+                at = _month_start(month) + timedelta(days=day - 1, hours=9)
+                details = dataclasses.replace(_referral_details(rng, at), pathway_code="msk")
+                referral, _linked = intake.receive_referral(session, team.booking, person, details, now=at)
+                triage.triage_referral(session, team.booking, referral, referral.version, SCRIPT, [], "accept",
+                                       now=at + timedelta(hours=2))
+                seen = at + timedelta(days=rng.randint(*waits))
+                appointment = appointments.book_appointment(session, team.booking, referral, referral.version, seen,
+                                                            "clinic", "Demo Community Clinic",
+                                                            now=at + timedelta(hours=3))
+                _record(session, rng, team.clinician, referral, appointment, "attended", seen + timedelta(hours=1))
+                _episode(session, rng, referral, team, seen, now)
 
 
 def _governance(session: Session, manager, policy, now: datetime) -> None:
@@ -324,7 +359,7 @@ def _accept_and_book(session, rng, referral, team: Team, script, at: datetime, n
 def _appointment(session, rng, referral, team: Team, starts: datetime, fmt: str, at: datetime, now: datetime,
                  follow_ups: int = 1) -> None:
     """Book; a few are moved before the day; then what happened, if the day has passed: seen (the episode of care
-    follows), missed (the graded response), or cancelled (booked again)."""
+    follows), missed (the graded response), or cancelled or arrived too late to be seen (booked again)."""
     place = "Demo Community Clinic" if fmt in ("clinic", "community_venue") else None
     appointment = appointments.book_appointment(session, team.booking, referral, referral.version, starts, fmt, place,
                                                 now=at)
@@ -334,9 +369,10 @@ def _appointment(session, rng, referral, team: Team, starts: datetime, fmt: str,
                                         notes="Demo: the patient asked for a later date", now=at + timedelta(days=1))
     if starts >= now:
         return
-    outcome = rng.choices(["attended", "dna", "cancelled_patient", "cancelled_service"], [80, 12, 5, 3])[0]
+    outcome = rng.choices(["attended", "attended_late", "late_not_seen", "dna", "cancelled_patient",
+                           "cancelled_service"], [75, 4, 1, 12, 5, 3])[0]
     _record(session, rng, team.clinician, referral, appointment, outcome, starts + timedelta(hours=1))
-    if outcome == "attended":
+    if outcome in appointments.SEEN:
         _episode(session, rng, referral, team, starts, now)
     elif outcome == "dna":
         _graded_response(session, rng, referral, team, starts + timedelta(days=1), now)
@@ -393,7 +429,7 @@ BARRIER_ADJUSTMENTS = {
 
 def _record(session, rng, actor, referral, appointment, outcome: str, at: datetime) -> None:
     """Record an outcome; each adjustment due at appointments is marked met (mostly) or not met."""
-    due = adjustments.applicable_at_appointments(referral.patient) if outcome in ("attended", "dna") else []
+    due = adjustments.applicable_at_appointments(referral.patient) if outcome in appointments.TOOK_PLACE else []
     deliveries = {a.id: (True, None) if rng.random() < 0.85 else (False, "Demo: could not be arranged in time")
                   for a in due}
     reason = {"cancelled_patient": "Demo: patient unwell", "cancelled_service": "Demo: clinician off sick"}

@@ -211,6 +211,7 @@ SENTENCES: dict[str, Callable[[Readable], str]] = {
     events.APPOINTMENT_CANCELLED: _cancelled,
     events.APPOINTMENT_ATTENDED: _outcome("Recorded that the patient attended"),
     events.APPOINTMENT_DNA: _outcome("Recorded a missed appointment"),
+    events.APPOINTMENT_LATE_NOT_SEEN: _outcome("Recorded that the patient arrived too late to be seen"),
     events.FIRST_CONTACT: lambda d: _with("First contact with the patient", d.time("first_contact_at"), " on {}") +
     ": the referral is in treatment",
     events.ADJUSTMENT_RECORDED: lambda d: _say(
@@ -262,8 +263,12 @@ SENTENCES: dict[str, Callable[[Readable], str]] = {
         ("Out of", d["population"])),
     audit_findings.FINDING_RECORDED: _finding,
     governance.GOVERNANCE_OPENED: lambda d: _say(
-        _with(_with("Opened a governance item on the equity gap", d["pathway"], " for {}"), d["month"], ", {}"),
-        ("Gap in days", d["gap_days"]), ("Threshold in days", d["threshold_days"])),
+        _with(_with("Opened a governance item on the equity gap", d["pathway"], " for {}"), d["month"], ", {}")
+        + (", arising from a restatement" if d["restatement"] else ""),
+        ("Gap in days", d["gap_days"]), ("Threshold in days", d["threshold_days"]),
+        ("First reported", d.time("first_reported_at")), ("First reported gap in days", d["first_reported_gap_days"])),
+    governance.GOVERNANCE_MONTHS_REPORTED: lambda d: _say(
+        _with("Reported closed months of the equity gap", len(d["months"] or []), " ({})")),
     governance.GOVERNANCE_PLAN_RECORDED: lambda d: _say(
         "Recorded the governance plan", ("Explanation", d["variance_explanation"]),
         ("Action", d["corrective_action"]), ("Lead", d["lead_name"]), ("Re-measure in", d["remeasure_month"])),

@@ -10,17 +10,20 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain import accounts, events
-from inclusive_access.domain.access import AUDIT_LOG, AUDIT_WORK, BOOKING_WORK, CLINICAL_JUDGEMENT
+from inclusive_access.domain.access import (
+    AUDIT_WORK,
+    BOOKING_WORK,
+    CLINICAL_JUDGEMENT,
+    CLINICAL_READ,
+    EVERYONE,
+    MANAGEMENT,
+    OVERSIGHT,
+    REPORT_READERS,
+    ROLE_NAMES,
+    SENIOR_JUDGEMENT,
+)
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.extensions import db, login_manager
-
-# BOOKING_WORK, CLINICAL_JUDGEMENT, AUDIT_WORK and AUDIT_LOG are the sets the domain's own checks use.
-SENIOR = frozenset({"senior"})
-#: safeguarding detail is for clinicians and auditors; everyone who sees the patient sees the banner's warning
-SAFEGUARDING_READ = frozenset({"clinician", "senior", "auditor"})
-READ_ALL = frozenset({"booking", "clinician", "senior", "auditor", "manager"})
-MANAGER = frozenset({"manager"})
-REPORTS = frozenset({"senior", "auditor", "manager"})
 
 #: endpoints anyone may reach, signed in or not
 PUBLIC = frozenset({"static", "nhsuk_assets", "auth.login", "ops.health", "ops.ready"})
@@ -28,13 +31,13 @@ PUBLIC = frozenset({"static", "nhsuk_assets", "auth.login", "ops.health", "ops.r
 PASSWORD_CHANGE = frozenset({"auth.change_password", "auth.logout"})
 #: endpoint -> roles allowed. An endpoint missing here is refused to everyone (and fails a test).
 ACCESS: dict[str, frozenset[str]] = {
-    "auth.logout": READ_ALL,
-    "auth.change_password": READ_ALL,
-    "home.index": READ_ALL,
-    "referrals.index": READ_ALL,
-    "referrals.list_referrals": READ_ALL,
-    "referrals.show_referral": READ_ALL,
-    "patients.show_patient": READ_ALL,
+    "auth.logout": EVERYONE,
+    "auth.change_password": EVERYONE,
+    "home.index": EVERYONE,
+    "referrals.index": EVERYONE,
+    "referrals.list_referrals": EVERYONE,
+    "referrals.show_referral": EVERYONE,
+    "patients.show_patient": EVERYONE,
     "patients.edit_patient": CLINICAL_JUDGEMENT,
     # finding a patient to work with; auditors reach records through samples, managers work on aggregates
     "patients.search_patients": BOOKING_WORK,
@@ -57,51 +60,51 @@ ACCESS: dict[str, frozenset[str]] = {
     "dna.save_barriers": BOOKING_WORK,
     "dna.log_attempt": BOOKING_WORK,
     "dna.complete_check": CLINICAL_JUDGEMENT,
-    "adjustments.patient_register": READ_ALL,
+    "adjustments.patient_register": EVERYONE,
     "adjustments.record_adjustment": CLINICAL_JUDGEMENT,
     "adjustments.edit_adjustment": CLINICAL_JUDGEMENT,
     "adjustments.end_adjustment": CLINICAL_JUDGEMENT,
-    "adjustments.overdue_reviews": READ_ALL,
+    "adjustments.overdue_reviews": EVERYONE,
     "discharge.request_discharge": CLINICAL_JUDGEMENT,
-    "discharge.review_queue": SENIOR,
-    "discharge.show_review": SENIOR,
-    "discharge.decide_review": SENIOR,
-    "safeguarding.list_concerns": SAFEGUARDING_READ,
-    "safeguarding.show_concern": SAFEGUARDING_READ,
+    "discharge.review_queue": SENIOR_JUDGEMENT,
+    "discharge.show_review": SENIOR_JUDGEMENT,
+    "discharge.decide_review": SENIOR_JUDGEMENT,
+    "safeguarding.list_concerns": CLINICAL_READ,
+    "safeguarding.show_concern": CLINICAL_READ,
     "safeguarding.raise_concern": CLINICAL_JUDGEMENT,
     "safeguarding.route_concern": CLINICAL_JUDGEMENT,
     "safeguarding.record_action": CLINICAL_JUDGEMENT,
-    "safeguarding.close_concern": SENIOR,
+    "safeguarding.close_concern": SENIOR_JUDGEMENT,
     "intake.re_refer": BOOKING_WORK,
-    "reports.equity_dashboard": REPORTS,
-    "reports.export_equity": REPORTS,
-    "reports.equity_report": REPORTS,
-    "reports.governance_items": REPORTS,
-    "reports.governance_item": REPORTS,
-    "reports.record_governance_plan": MANAGER,
-    "reports.close_governance_item": MANAGER,
+    "reports.equity_dashboard": REPORT_READERS,
+    "reports.export_equity": REPORT_READERS,
+    "reports.equity_report": REPORT_READERS,
+    "reports.governance_items": REPORT_READERS,
+    "reports.governance_item": REPORT_READERS,
+    "reports.record_governance_plan": MANAGEMENT,
+    "reports.close_governance_item": MANAGEMENT,
     "audit.list_samples": AUDIT_WORK,
     "audit.new_sample": AUDIT_WORK,
     "audit.show_sample": AUDIT_WORK,
     "audit.sample_record": AUDIT_WORK,
     "audit.sample_summary": AUDIT_WORK,
     "audit.export_summary": AUDIT_WORK,
-    "audit.patient_timeline": AUDIT_LOG,
-    "audit.referral_timeline": AUDIT_LOG,
-    "audit.patient_access": AUDIT_LOG,
-    "audit.user_access": AUDIT_LOG,
-    "audit.event_log": AUDIT_LOG,
-    "audit.verify_log": AUDIT_LOG,
-    "admin.list_users": MANAGER,
-    "admin.new_user": MANAGER,
-    "admin.change_role": MANAGER,
-    "admin.deactivate_user": MANAGER,
-    "admin.reset_password": MANAGER,
-    "imports.new_import": MANAGER,
-    "imports.show_import": MANAGER,
-    "imports.confirm_import": MANAGER,
-    "imports.import_next_rows": MANAGER,
-    "imports.download_rejects": MANAGER,
+    "audit.patient_timeline": OVERSIGHT,
+    "audit.referral_timeline": OVERSIGHT,
+    "audit.patient_access": OVERSIGHT,
+    "audit.user_access": OVERSIGHT,
+    "audit.event_log": OVERSIGHT,
+    "audit.verify_log": OVERSIGHT,
+    "admin.list_users": MANAGEMENT,
+    "admin.new_user": MANAGEMENT,
+    "admin.change_role": MANAGEMENT,
+    "admin.deactivate_user": MANAGEMENT,
+    "admin.reset_password": MANAGEMENT,
+    "imports.new_import": MANAGEMENT,
+    "imports.show_import": MANAGEMENT,
+    "imports.confirm_import": MANAGEMENT,
+    "imports.import_next_rows": MANAGEMENT,
+    "imports.download_rejects": MANAGEMENT,
 }
 
 
@@ -119,6 +122,7 @@ def init_app(app: Flask) -> None:
             event.listen(db.session, name, _upkeep_settled)
     app.context_processor(lambda: {"csp_nonce": csp_nonce()})
     app.add_template_global(may, "may")
+    app.add_template_global(ROLE_NAMES, "role_names")
 
 
 def may(endpoint: str) -> bool:

@@ -24,7 +24,7 @@ from inclusive_access.domain.equity import (
     SEXES,
 )
 from inclusive_access.domain.segments import FLAG_LABELS
-from inclusive_access.reporting import charts, stats
+from inclusive_access.reporting import charts
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -94,7 +94,6 @@ def register(app: Flask) -> None:
     app.add_template_filter(age, "age")
     app.add_template_filter(days_ago, "days_ago")
     app.add_template_global(charts.svg, "spc_svg")
-    app.add_template_filter(stats.suppress_count, "suppress_count")
     app.add_template_global(charts.POINT_WORDS, "POINT_WORDS")
     app.add_template_filter(yes_no, "yes_no")
     app.add_template_global(FLAG_LABELS, "FLAG_LABELS")

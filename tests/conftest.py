@@ -1,7 +1,7 @@
-"""Fixtures: an app with a fresh, migrated database per test, on SQLite and on PostgreSQL."""
+"""Fixtures: an app over a migrated database as the migrations left it, for each test, on SQLite and on PostgreSQL;
+the app is built once per database and worker, the database put back as migrated before each test."""
 import glob
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -20,6 +20,7 @@ from config import TestConfig
 from inclusive_access import create_app
 from inclusive_access.domain import accounts
 from inclusive_access.extensions import db
+from tests.client import CheckedClient
 
 BACKENDS = ("sqlite", "postgresql")
 PASSWORD = "correct horse battery"
@@ -55,7 +56,7 @@ def cheap_password_hashing(monkeypatch):
 
 
 class MemoryBytecodeCache(BytecodeCache):
-    """Compiled templates kept in memory for the whole run: each test's new app reuses them (keyed by source)."""
+    """Compiled templates kept in memory for the whole run: each new app reuses them (keyed by source)."""
 
     def __init__(self):
         self.store: dict[str, bytes] = {}
@@ -72,8 +73,10 @@ TEMPLATE_CACHE = MemoryBytecodeCache()
 
 
 def make_app(database_url: str, **overrides):
-    return create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": database_url, "JINJA_BYTECODE_CACHE": TEMPLATE_CACHE,
-                                   **overrides})
+    app = create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": database_url, "JINJA_BYTECODE_CACHE": TEMPLATE_CACHE,
+                                  **overrides})
+    app.test_client_class = CheckedClient
+    return app
 
 
 def _migrate(url: str) -> None:
@@ -150,7 +153,7 @@ FINGERPRINT = text("""
 
 class PostgresDatabases:
     """Migrated databases for one worker's tests. A used one is emptied and reused when its schema is as migrated
-    (cloning the template costs about 0.4 s of the server's time; emptying about 20 ms); otherwise it is dropped."""
+    (emptying is far cheaper than cloning the template: docs/benchmarks.md); otherwise it is dropped."""
 
     def __init__(self, server: str):
         self.server, self.free = server, []
@@ -202,12 +205,21 @@ def pg_databases(pg_template) -> PostgresDatabases:
     pool.admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_path(tmp_path_factory) -> Path:
+    """Where this worker's tests find their SQLite database, one test at a time."""
+    return tmp_path_factory.mktemp("sqlite_test") / "test.db"
+
+
 @pytest.fixture(params=BACKENDS)
-def database_url(request, tmp_path):
-    """A migrated database for one test, as the migrations left it: a copy of the SQLite template, or a
-    PostgreSQL database cloned from its template (or emptied after an earlier test)."""
+def database_url(request):
+    """A migrated database for one test, as the migrations left it: a copy of the SQLite template (its write-ahead
+    log and the previous test's copy removed first), or a PostgreSQL database cloned from its template or emptied
+    after an earlier test. The same address test after test, so the app over it can be reused."""
     if request.param == "sqlite":
-        path = tmp_path / "test.db"
+        path = request.getfixturevalue("sqlite_path")
+        for previous in path.parent.glob(f"{path.name}*"):
+            previous.unlink()
         shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
         return
@@ -239,10 +251,20 @@ def backend(database_url) -> str:
     return "sqlite" if database_url.startswith("sqlite") else "postgresql"
 
 
+#: this worker's apps by database address: building one costs more than most tests
+_APPS: dict = {}
+
+
 @pytest.fixture
 def app(database_url):
-    app = make_app(database_url)
+    """The app over the test's database, built once per address; what a test changes of its configuration is put
+    back after it, and its connections are closed so the database can be put back too."""
+    app = _APPS.get(database_url) or _APPS.setdefault(database_url, make_app(database_url))
+    config, instance_path = dict(app.config), app.instance_path
     yield app
+    app.config.clear()
+    app.config.update(config)
+    app.instance_path = instance_path
     with app.app_context():
         db.engine.dispose()
 
@@ -265,15 +287,9 @@ def runner(app):
     return app.test_cli_runner()
 
 
-def csrf_token(client, url: str = "/auth/login") -> str:
-    """The session's CSRF token, read from the hx-headers every page carries."""
-    html = client.get(url).get_data(as_text=True)
-    return re.search(r'"X-CSRFToken": "([^"]+)"', html).group(1)
-
-
 def post_form(client, url: str, data: dict, **kwargs):
     """POST as the browser does: with the session's CSRF token in the form."""
-    return client.post(url, data={"csrf_token": csrf_token(client), **data}, **kwargs)
+    return client.post(url, data={"csrf_token": client.csrf_token(), **data}, **kwargs)
 
 
 @pytest.fixture

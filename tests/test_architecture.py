@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from inclusive_access import security
+from inclusive_access.models import ROLES
 from tests.conftest import make_app
 
 PACKAGE = Path(__file__).resolve().parent.parent / "inclusive_access"
@@ -97,3 +98,14 @@ def test_every_module_starts_with_a_docstring(path):
     docstring = ast.get_docstring(tree)
     assert docstring, f"{path} has no module docstring"
     assert tree.body[0].lineno == 1, f"{path}: the docstring must be the first line"
+
+
+def test_role_sets_are_named_once_in_the_access_module():
+    """A set of roles spelt out anywhere but domain/access.py is a second name for a rule that has one."""
+    roles = set(ROLES)
+    spelt = [f"{path.relative_to(PACKAGE)}:{node.lineno}"
+             for path in sorted(PACKAGE.rglob("*.py")) if path != PACKAGE / "domain" / "access.py"
+             for node in ast.walk(ast.parse(path.read_text(), filename=str(path)))
+             if isinstance(node, ast.Set) and node.elts
+             and all(isinstance(e, ast.Constant) and e.value in roles for e in node.elts)]
+    assert not spelt, f"role sets spelt out outside domain/access.py: {spelt}"

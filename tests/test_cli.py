@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
+from inclusive_access import demo
 from inclusive_access.domain import accounts, bulk_import, clarification, events
 from inclusive_access.domain.actors import SYSTEM, actor_for
+from inclusive_access.domain.policy import Policy
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import (
@@ -27,9 +29,18 @@ from inclusive_access.models import (
     User,
     UserSession,
 )
+from inclusive_access.reporting import kpi
 from tests.conftest import PASSWORD, make_app
 from tests.domain.test_events import forge
-from tests.factories import SCRIPT, intake_row, make_referral, make_user
+from tests.factories import (
+    JUDGED_Q1_WAITS,
+    JUDGED_Q5_WAITS,
+    SCRIPT,
+    intake_row,
+    make_referral,
+    make_user,
+    wait_gap_month,
+)
 
 TEN_MB = "a" * (10 * 1024 * 1024)
 
@@ -574,10 +585,11 @@ def test_demo_data_loads_synthetic_records_and_logins(app, runner, tmp_path):
         assert line.split()[0] == role
         assert line.endswith(f"password: {password}")
 
-    with app.app_context():  # a few discharged patients are referred again, on top of the 50
+    with app.app_context():  # on top of the 50: a few discharged patients referred again, and the wait-gap months
         re_referred = db.session.scalar(select(func.count()).where(Referral.previous_referral_id.is_not(None)))
-    assert counts(app) | {"events": 0} == {"referrals": 50 + re_referred, "patients": 40, "users": len(ROLES),
-                                           "events": 0}
+    added = re_referred + demo.GAP_PATIENTS
+    assert counts(app) | {"events": 0} == {"referrals": 50 + added, "patients": 40 + demo.GAP_PATIENTS,
+                                           "users": len(ROLES), "events": 0}
     with app.app_context():
         users = db.session.execute(select(User.username, User.role)).all()
         assert sorted(users) == sorted((f"demo.{r}", r) for r in ROLES)
@@ -585,10 +597,10 @@ def test_demo_data_loads_synthetic_records_and_logins(app, runner, tmp_path):
         assert accounts.password_hasher.verify(demo_user.password_hash, password)
         referral_ids = set(db.session.scalars(select(Referral.id)))
         received = list(db.session.scalars(select(Event.referral_id).where(Event.action == events.REFERRAL_RECEIVED)))
-        assert len(received) == 50 + re_referred
+        assert len(received) == 50 + added
         assert set(received) == referral_ids
         numbers = list(db.session.scalars(select(Patient.nhs_number)))
-        assert len(numbers) == 40
+        assert len(numbers) == 40 + demo.GAP_PATIENTS
         assert all(n.startswith("999") for n in numbers)
         assert all(p.given_name for p in db.session.scalars(select(Patient)))
         # the graded response in the demo: every missed appointment opened exactly one barrier check, and every
@@ -616,8 +628,10 @@ def test_demo_data_if_empty_adds_nothing_the_second_time(app, runner, tmp_path):
     first = run(app, runner, "demo-data", "--if-empty", "--patients", "10", "--referrals", "12")
     assert first.exit_code == 0, first.output
     loaded = counts(app)
-    assert loaded["referrals"] == 12
-    assert loaded["patients"] == 10
+    with app.app_context():
+        re_referred = db.session.scalar(select(func.count()).where(Referral.previous_referral_id.is_not(None)))
+    assert loaded["patients"] == 10 + demo.GAP_PATIENTS
+    assert loaded["referrals"] == 12 + demo.GAP_PATIENTS + re_referred
     password = (tmp_path / "demo-logins.txt").read_text().strip()
 
     second = run(app, runner, "demo-data", "--if-empty", "--patients", "10", "--referrals", "12")
@@ -736,6 +750,30 @@ def test_report_export_prints_the_dashboards_numbers_as_json_suppressed_for_shar
                                      "flag_carer"}
     assert {s["pathway"] for s in report["equity_kpi"]} >= {"msk"}
     assert all(m["month"] == "2026-06" for s in report["equity_kpi"] for m in s["months"])
+
+
+def test_report_export_json_carries_each_ends_n_and_the_gaps_interval_and_hides_small_medians(app, runner):
+    with app.app_context():
+        clinician = actor_for(make_user(db.session, "clinician"))
+        wait_gap_month(db.session, clinician, "2026-07", JUDGED_Q1_WAITS, JUDGED_Q5_WAITS)
+        wait_gap_month(db.session, clinician, "2026-08", JUDGED_Q1_WAITS)  # two people in quintile 5
+        db.session.commit()
+        july = kpi.gap_for(db.session, "msk", "2026-07", Policy())
+    result = run(app, runner, "report", "export", "--from", "2026-07", "--to", "2026-08", "--pathway", "msk")
+    assert result.exit_code == 0, result.output
+    [msk] = json.loads(result.output)["equity_kpi"]
+    assert msk["min_n_each_end"] == 10
+    months = {m["month"]: m for m in msk["months"]}
+    assert months["2026-07"] == {"month": "2026-07", "q1_n": 10, "q1_median_days": 12.0, "q5_n": 10,
+                                 "q5_median_days": 6.0, "gap_days": 6.0, "gap_lower_95": round(july.gap_lower, 2),
+                                 "gap_upper_95": round(july.gap_upper, 2), "ratio": 2.0, "judged": True,
+                                 "breach": True, "special_cause": False, "restated": False,
+                                 "first_reported_gap_days": None, "first_reported_on": None}
+    assert months["2026-08"] == {"month": "2026-08", "q1_n": 10, "q1_median_days": 12.0, "q5_n": "*",
+                                 "q5_median_days": None, "gap_days": None, "gap_lower_95": None,
+                                 "gap_upper_95": None, "ratio": None, "judged": False, "breach": False,
+                                 "special_cause": False, "restated": False, "first_reported_gap_days": None,
+                                 "first_reported_on": None}
 
 
 def test_report_export_as_csv_has_a_row_per_breakdown_group_and_measure(app, runner, june_history):

@@ -1,21 +1,38 @@
-"""Role checks the domain applies itself, so no caller can skip them."""
+"""The roles, and who may do what, named once: the domain's own checks, the route policy (security.ACCESS), the
+transition table (states) and what each role reads of an event (event_view) all use these sets, so a set that means
+one thing has one name. The role column itself is models.ROLES."""
 from collections.abc import Iterable
 
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import NotPermitted
+from inclusive_access.models import ROLES
 
+#: what each role is called on a page
+ROLE_NAMES = {"booking": "Booking staff", "clinician": "Clinician", "senior": "Senior clinician",
+              "auditor": "Auditor", "manager": "Service manager"}
+#: every role: what the record's own pages show them all (the patient, the referral, adjustments)
+EVERYONE = frozenset(ROLES)
 #: booking's work, which clinicians and seniors do too: intake, triage and its booking script, booking, clarifications,
 #: and reaching the patient after a missed appointment (contact attempts, barriers found)
 BOOKING_WORK = frozenset({"booking", "clinician", "senior"})
 #: clinical and safeguarding judgements, which need a clinician's training: attendance outcomes, completing a barrier
-#: check and its "was not brought" safeguarding answer, reasonable adjustments, a patient's details
+#: check and its "was not brought" safeguarding answer, reasonable adjustments, asking for discharge, raising a concern
 CLINICAL_JUDGEMENT = frozenset({"clinician", "senior"})
+#: decisions DOMAIN.md reserves to a senior clinician: discharge, rejection reviews, closing a safeguarding concern
+SENIOR_JUDGEMENT = frozenset({"senior"})
+#: operational text the care team writes and works from, which the auditor reads too
+CARE_TEAM = frozenset({"booking", "clinician", "senior", "auditor"})
+#: clinical judgements and safeguarding detail: clinicians' and seniors' work, read by the auditor (DOMAIN.md);
+#: booking and managers see that it happened and its codes, never this text
+CLINICAL_READ = frozenset({"clinician", "senior", "auditor"})
+#: the equity dashboard, report and governance items
+REPORT_READERS = frozenset({"senior", "auditor", "manager"})
 #: audit samples and findings: the auditor's alone, so findings stay independent of those who run the service
 AUDIT_WORK = frozenset({"auditor"})
-#: the event log's own pages: timelines, access logs, verification
-AUDIT_LOG = frozenset({"auditor", "manager"})
-CLINICAL_READ_ROLES = frozenset({"booking", "clinician", "senior", "auditor", "manager"})
-ADMIN_ROLES = frozenset({"manager"})
+#: the event log's own pages (timelines, access logs, verification), accounts and access
+OVERSIGHT = frozenset({"auditor", "manager"})
+#: accounts, imports and governance actions: the service manager's
+MANAGEMENT = frozenset({"manager"})
 
 
 def require_role(actor: Actor, roles: Iterable[str], allow_system: bool = False) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain import events
-from inclusive_access.domain.access import ADMIN_ROLES, require_role
+from inclusive_access.domain.access import MANAGEMENT, require_role
 from inclusive_access.domain.actors import Actor, actor_for
 from inclusive_access.domain.errors import InvalidInput, StaleRecord
 from inclusive_access.models import ROLES, LoginThrottle, User, UserSession
@@ -66,7 +66,7 @@ def create_user(session: Session, actor: Actor, username: str, display_name: str
                 password: str, now: datetime | None = None) -> User:
     """Add an account (a manager, or the system via `flask create-user`). A password a manager chooses is
     temporary: the user replaces it at first sign-in, so only they know the one they work with."""
-    require_role(actor, ADMIN_ROLES, allow_system=True)
+    require_role(actor, MANAGEMENT, allow_system=True)
     errors = {}
     if role not in ROLES:
         errors["role"] = "Select a role"
@@ -103,7 +103,7 @@ def _check_version(user: User, version: int | None) -> None:
 
 def change_role(session: Session, actor: Actor, user: User, role: str, version: int | None = None) -> None:
     """Change a user's role; their sessions end so the new role applies from their next login."""
-    require_role(actor, ADMIN_ROLES)
+    require_role(actor, MANAGEMENT)
     _check_version(user, version)
     if role not in ROLES:
         raise InvalidInput({"role": "Select a role"})
@@ -118,7 +118,7 @@ def change_role(session: Session, actor: Actor, user: User, role: str, version: 
 
 def deactivate_user(session: Session, actor: Actor, user: User, version: int | None = None) -> None:
     """Switch an account off and end its sessions. Accounts are never deleted (events name them)."""
-    require_role(actor, ADMIN_ROLES)
+    require_role(actor, MANAGEMENT)
     _check_version(user, version)
     if user.id == actor.user_id:
         raise InvalidInput({"user": "You cannot deactivate your own account"})
@@ -158,7 +158,7 @@ def reset_password(session: Session, actor: Actor, user: User, temporary: str, v
                    now: datetime | None = None) -> None:
     """A manager (or an administrator at the command line) sets a temporary password: the user's sessions end,
     the locks on the account lift, and the user must replace it at their next sign-in."""
-    require_role(actor, ADMIN_ROLES, allow_system=True)
+    require_role(actor, MANAGEMENT, allow_system=True)
     _check_version(user, version)
     if user.id == actor.user_id:
         raise InvalidInput({"password": "Change your own password from your account page"})

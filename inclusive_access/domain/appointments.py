@@ -18,14 +18,23 @@ from inclusive_access.models import AdjustmentDelivery, Appointment, Patient, Re
 
 FORMATS = {"clinic": "Clinic", "telephone": "Telephone", "telephone_interpreter": "Telephone with interpreter",
            "video": "Video", "home_visit": "Home visit", "community_venue": "Community venue"}
-OUTCOMES = {"attended": "Attended", "dna": "Did not attend", "cancelled_patient": "Cancelled by the patient",
-            "cancelled_service": "Cancelled by the service"}
+OUTCOMES = {"attended": "Attended, seen on time", "attended_late": "Arrived late and seen",
+            "late_not_seen": "Arrived late and not seen", "dna": "Did not attend",
+            "cancelled_patient": "Cancelled by the patient", "cancelled_service": "Cancelled by the service"}
 #: roles that may book past an open barrier check for urgent clinical need
-OVERRIDE_ROLES = frozenset({"clinician", "senior"})
-#: NHS Data Dictionary "attended or did not attend" codes, for exports
-ATTENDANCE_CODES = {"attended": "5", "dna": "3", "cancelled_patient": "2", "cancelled_service": "4"}
+OVERRIDE_ROLES = CLINICAL_JUDGEMENT
+#: NHS Data Dictionary "attended or did not attend" codes (DOMAIN.md), for exports
+ATTENDANCE_CODES = {"attended": "5", "attended_late": "6", "late_not_seen": "7", "dna": "3", "cancelled_patient": "2",
+                    "cancelled_service": "4"}
+#: the outcomes where the patient was seen: a contact (the first one is first contact)
+SEEN = frozenset({"attended", "attended_late"})
+#: the outcomes of an appointment that took place, seen or not (DNA rate: code 3 of 3, 5, 6 and 7)
+TOOK_PLACE = SEEN | {"late_not_seen", "dna"}
 #: what a past contact can have been: a cancellation never happened, so there is nothing to record after the fact
-PAST_OUTCOMES = {"attended": OUTCOMES["attended"], "dna": OUTCOMES["dna"]}
+PAST_OUTCOMES = {outcome: label for outcome, label in OUTCOMES.items() if outcome in TOOK_PLACE}
+#: the event each outcome records
+_ACTIONS = {"attended": events.APPOINTMENT_ATTENDED, "attended_late": events.APPOINTMENT_ATTENDED,
+            "late_not_seen": events.APPOINTMENT_LATE_NOT_SEEN, "dna": events.APPOINTMENT_DNA}
 
 
 def _booking_errors(starts_at: datetime | None, fmt: str, place: str | None, duration: int,
@@ -104,7 +113,7 @@ def record_past_contact(session: Session, actor: Actor, referral: Referral, seen
     states.next_state(referral.state, "book", actor.role)
     errors = _booking_errors(starts_at, fmt, place, duration, referral.received_at, now, past=True)
     if outcome not in PAST_OUTCOMES:
-        errors["outcome"] = "Select whether the patient attended or missed it"
+        errors["outcome"] = "Select whether the patient was seen, arrived too late to be seen, or missed it"
     if not reason:
         errors["reason"] = "Give the reason this contact is recorded after it happened"
     if errors:
@@ -125,8 +134,13 @@ def record_past_contact(session: Session, actor: Actor, referral: Referral, seen
     return appointment
 
 
+def may_override(role: str | None) -> bool:
+    """Whether this role may book past an open barrier check, giving an urgent clinical reason."""
+    return role in OVERRIDE_ROLES
+
+
 def _override(session: Session, actor: Actor, referral: Referral, check, reason: str | None, now: datetime) -> None:
-    if actor.role not in OVERRIDE_ROLES:
+    if not may_override(actor.role):
         raise BarrierCheckOpen(check.id)
     if not reason:
         raise InvalidInput({"override_reason": "Give the urgent clinical reason for booking before the barrier check"})
@@ -163,12 +177,13 @@ def rebook_appointment(session: Session, actor: Actor, appointment: Appointment,
 def record_outcome(session: Session, actor: Actor, appointment: Appointment, seen_version: int, outcome: str,
                    reason: str | None = None, now: datetime | None = None,
                    deliveries: dict[int, tuple[bool, str | None]] | None = None) -> None:
-    """Attended, did not attend, or cancelled by the patient or the service.
+    """Seen (on time or late), arrived late and not seen, did not attend, or cancelled by the patient or the
+    service: the NHS attendance codes (ATTENDANCE_CODES).
 
-    The first attended appointment sets the referral's first contact and moves it to in_treatment.
-    A DNA opens a barrier check (never a discharge). For attended and missed appointments, each active
-    adjustment that applies at appointments is marked met or not met (with a reason): `deliveries`
-    maps adjustment id -> (met, reason).
+    The first appointment where the patient was seen sets the referral's first contact and moves it to
+    in_treatment; arriving too late to be seen is no contact. A DNA opens a barrier check (never a discharge).
+    For appointments that took place, each active adjustment that applies at appointments is marked met or not met
+    (with a reason): `deliveries` maps adjustment id -> (met, reason).
     """
     now = now or datetime.now(UTC)
     require_role(actor, CLINICAL_JUDGEMENT)
@@ -184,18 +199,17 @@ def _settle(session: Session, actor: Actor, appointment: Appointment, referral: 
         raise InvalidInput({"outcome": "Select what happened"})
     if outcome.startswith("cancelled") and not reason:
         raise InvalidInput({"reason": "Enter why it was cancelled"})
-    if outcome in ("attended", "dna") and appointment.starts_at > now:
+    if outcome in TOOK_PLACE and appointment.starts_at > now:
         raise InvalidInput({"outcome": "Attendance can only be recorded once the appointment has started"})
     patient = session.get(Patient, referral.patient_id)
-    due = adjustments.applicable_at_appointments(patient) if outcome in ("attended", "dna") else []
+    due = adjustments.applicable_at_appointments(patient) if outcome in TOOK_PLACE else []
     answers = _check_deliveries(due, deliveries or {})
     appointment.status, appointment.outcome_recorded_at = outcome, now
     appointment.cancel_reason = reason if outcome.startswith("cancelled") else None
-    first = outcome == "attended" and referral.first_contact_at is None
+    first = outcome in SEEN and referral.first_contact_at is None
     appointment.first_contact = first
     locking.flush(session, "appointment")
-    action = {"attended": events.APPOINTMENT_ATTENDED, "dna": events.APPOINTMENT_DNA}.get(
-        outcome, events.APPOINTMENT_CANCELLED)
+    action = _ACTIONS.get(outcome, events.APPOINTMENT_CANCELLED)
     events.record(session, actor, action, "appointment", appointment.id, patient_id=referral.patient_id,
                   referral_id=referral.id, now=now,
                   data={"status": outcome, "attendance_code": ATTENDANCE_CODES[outcome], "reason": reason,

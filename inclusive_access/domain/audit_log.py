@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain import events
-from inclusive_access.domain.access import AUDIT_LOG, require_role
+from inclusive_access.domain.access import OVERSIGHT, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.event_view import ShownEvent, shown
 from inclusive_access.models import Event, Patient, User
@@ -62,7 +62,7 @@ def user_views(session: Session, user_id: int, start: datetime, end: datetime, l
 
 def record_verification(session: Session, actor: Actor, result: events.Verification) -> None:
     """Log that an auditor or manager verified the whole chain, and what it showed."""
-    require_role(actor, AUDIT_LOG)
+    require_role(actor, OVERSIGHT)
     events.record(session, actor, LOG_VERIFIED, "event_log", None,
                   data={"ok": result.ok, "count": result.count, "head_hash": result.head_hash,
                         "bad_seq": result.bad_seq, "reason": result.reason})

@@ -1,4 +1,4 @@
-"""SLA clocks as pure functions: same-day triage, 24-hour clarification, 14-day rebooking.
+"""SLA clocks as pure functions: same-day triage, 24-hour clarification, 14-day rebooking, 90-day re-referral.
 
 UTC in and out; the calendar rules (working days, cut-offs, bank holidays) apply in Europe/London.
 """
@@ -93,6 +93,17 @@ def clarification_due(requested_at: datetime, settings: ClockSettings = ClockSet
 def rebooking_due(missed_at: datetime, settings: ClockSettings = ClockSettings()) -> datetime:
     """A rebooking is on time when booked within 14 days of the missed appointment."""
     return missed_at.astimezone(UTC) + timedelta(days=settings.rebooking_days)
+
+
+#: DOMAIN.md: a return to the same pathway within 90 days of discharge is a re-referral
+RE_REFERRAL_DAYS = 90
+
+
+def returns_within_90_days(discharged_at: datetime, received_at: datetime) -> bool:
+    """Whether a referral received at `received_at` came back within 90 days after a discharge at `discharged_at`,
+    counted in days of the calendar in Europe/London (received 90 days after the discharge day counts, 91 not)."""
+    days = (received_at.astimezone(LONDON).date() - discharged_at.astimezone(LONDON).date()).days
+    return discharged_at <= received_at and days <= RE_REFERRAL_DAYS
 
 
 def end_of_day(now: datetime) -> datetime:

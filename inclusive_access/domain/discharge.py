@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain import dna, events, referral_flow, reviews, safeguarding, states
-from inclusive_access.domain.access import require_role
+from inclusive_access.domain.access import CLINICAL_JUDGEMENT, SENIOR_JUDGEMENT, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import InvalidInput, TransitionNotAllowed
 from inclusive_access.models import Appointment, BarrierCheck, BarrierContactAttempt, Patient, Referral, SeniorReview
@@ -19,7 +19,6 @@ from inclusive_access.models import Appointment, BarrierCheck, BarrierContactAtt
 REASONS = {"treatment_complete": "Treatment complete", "patient_choice": "Patient's choice",
            "moved_away": "Moved out of the area", "non_attendance": "Non-attendance", "other": "Other"}
 DECISIONS = {"approved": "Approve", "continue": "Continue engagement", "safeguarding": "Safeguarding route"}
-REQUEST_ROLES = frozenset({"clinician", "senior"})
 #: unreached contact attempts since the last contact that prompt the safeguarding route (lost contact)
 LOST_CONTACT_ATTEMPTS = 3
 
@@ -31,7 +30,7 @@ def request_discharge(session: Session, actor: Actor, referral: Referral, seen_v
 
     A request for non-attendance can't be made while a barrier check is open: the graded response comes first.
     """
-    require_role(actor, REQUEST_ROLES)
+    require_role(actor, CLINICAL_JUDGEMENT)
     now = now or datetime.now(UTC)
     events.lock_log(session)
     reviews.check_token(session, submission_token)
@@ -85,7 +84,7 @@ def decide_review(session: Session, actor: Actor, review: SeniorReview, seen_ver
                   now: datetime | None = None) -> None:
     """A senior decides a review: approve (discharge, or uphold the rejection), continue engagement with a plan,
     or the safeguarding route (a concern is raised and engagement continues). A rationale is always required."""
-    require_role(actor, states.SENIOR)
+    require_role(actor, SENIOR_JUDGEMENT)
     now = now or datetime.now(UTC)
     events.lock_log(session)
     referral = review.referral
@@ -177,7 +176,8 @@ def discharge_blocks(session: Session, referral: Referral) -> dict[str, str]:
 def unreached_since_last_contact(session: Session, referral: Referral) -> int:
     """Contact attempts that did not reach the patient since they were last seen or reached (lost contact)."""
     last_seen = session.scalar(select(func.max(Appointment.starts_at)).where(
-        Appointment.referral_id == referral.id, Appointment.status == states.AppointmentStatus.ATTENDED))
+        Appointment.referral_id == referral.id,
+        Appointment.status.in_((states.AppointmentStatus.ATTENDED, states.AppointmentStatus.ATTENDED_LATE))))
     on_referral = BarrierCheck.referral_id == referral.id
     last_reached = session.scalar(select(func.max(BarrierContactAttempt.attempted_at)).join(BarrierCheck)
                                   .where(on_referral, BarrierContactAttempt.reached.is_(True)))

@@ -47,6 +47,11 @@ LEFT_RAISE_CONCERN = "Raise the safeguarding concern on the safeguarding route"
 UNREACHED_ATTEMPTS_FOR_REVIEW = 3
 
 
+def answers_safeguarding(role: str | None) -> bool:
+    """Whether this role gives the "was not brought" safeguarding answer (booking staff record barriers only)."""
+    return role in SAFEGUARDING_ANSWER_ROLES
+
+
 def depends_on_others(patient: Patient, on: date) -> bool:
     """A child, or an adult who depends on someone else to attend: a missed appointment is "was not brought"."""
     age = on.year - patient.date_of_birth.year - ((on.month, on.day) < (patient.date_of_birth.month,

@@ -13,7 +13,8 @@ KINDS: dict[str, tuple[str, frozenset[str]]] = {
         events.CLARIFICATION_CLOSED, events.CLARIFICATION_ESCALATED})),
     "appointments": ("Appointments", frozenset({
         events.APPOINTMENT_BOOKED, events.APPOINTMENT_REBOOKED, events.APPOINTMENT_CANCELLED,
-        events.APPOINTMENT_ATTENDED, events.APPOINTMENT_DNA, events.FIRST_CONTACT})),
+        events.APPOINTMENT_ATTENDED, events.APPOINTMENT_LATE_NOT_SEEN, events.APPOINTMENT_DNA,
+        events.FIRST_CONTACT})),
     "barrier_checks": ("Barrier checks", frozenset({
         events.BARRIER_CHECK_OPENED, events.BARRIER_CHECK_UPDATED, events.BARRIER_CHECK_ATTEMPTED,
         events.BARRIER_CHECK_COMPLETED, events.BARRIER_CHECK_OVERRIDDEN})),

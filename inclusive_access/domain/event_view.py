@@ -4,37 +4,28 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 
 from inclusive_access.domain import audit_findings, audit_sampling, events, governance, import_jobs, intake
+from inclusive_access.domain.access import AUDIT_WORK, CARE_TEAM, CLINICAL_READ, EVERYONE, OVERSIGHT
 from inclusive_access.models import Event
-
-#: every role, for what the record's own pages already show them all (patient details, the referral, adjustments)
-EVERYONE = frozenset({"booking", "clinician", "senior", "auditor", "manager"})
-#: operational text the care team writes and works from: booking staff triage, book, clarify and make contact
-CARE_TEAM = frozenset({"booking", "clinician", "senior", "auditor"})
-#: clinical judgements and safeguarding detail: clinicians' and seniors' work, read by the auditor (DOMAIN.md);
-#: booking and managers see that the event happened and its codes, never this text
-CLINICAL = frozenset({"clinician", "senior", "auditor"})
-#: accounts, access and the log itself: the manager runs accounts, the auditor reads everything
-OVERSIGHT = frozenset({"auditor", "manager"})
-#: an attempted username can be a password typed into the wrong box; audit findings' notes stay with the auditor
-AUDITOR = frozenset({"auditor"})
 
 #: what every state transition carries (referral_flow.transition)
 _TRANSITION = {"from": EVERYONE, "to": EVERYONE, "version": EVERYONE, "summary": EVERYONE}
 #: a senior's decision at review (discharge.decide_review): the decision is a code, its reasons are clinical
 _DECISION = {**_TRANSITION, "review_id": EVERYONE, "kind": EVERYONE, "decision": EVERYONE, "concern_id": EVERYONE,
-             "rationale": CLINICAL, "plan": CLINICAL}
+             "rationale": CLINICAL_READ, "plan": CLINICAL_READ}
 _REFERRAL = {f.name: EVERYONE for f in fields(intake.ReferralDetails)}
 _PATIENT = {f.name: EVERYONE for f in fields(intake.PatientDetails)}
 
 #: action -> data key -> the roles that may read it. A key or action missing here is withheld from everyone.
+#: An attempted username can be a password typed into the wrong box, and findings' notes stay with the auditor: those
+#: are AUDIT_WORK's alone.
 POLICY: dict[str, dict[str, frozenset[str]]] = {
     events.USER_CREATED: {"username": OVERSIGHT, "role": OVERSIGHT},
     events.USER_DEACTIVATED: {},
     events.USER_ROLE_CHANGED: {"from": OVERSIGHT, "to": OVERSIGHT},
     events.LOGIN_SUCCEEDED: {"source": OVERSIGHT},
-    events.LOGIN_FAILED: {"username": AUDITOR, "reason": OVERSIGHT, "failures": OVERSIGHT, "source": OVERSIGHT},
+    events.LOGIN_FAILED: {"username": AUDIT_WORK, "reason": OVERSIGHT, "failures": OVERSIGHT, "source": OVERSIGHT},
     events.LOGIN_LOCKED: {"until": OVERSIGHT, "source": OVERSIGHT, "lockouts": OVERSIGHT},
-    events.LOGIN_THROTTLED: {"scope": OVERSIGHT, "source": OVERSIGHT, "username": AUDITOR, "until": OVERSIGHT},
+    events.LOGIN_THROTTLED: {"scope": OVERSIGHT, "source": OVERSIGHT, "username": AUDIT_WORK, "until": OVERSIGHT},
     events.PASSWORD_CHANGED: {"other_sessions_ended": OVERSIGHT},
     events.PASSWORD_RESET: {},
     events.LOGGED_OUT: {},
@@ -45,7 +36,8 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
                                "imd_quintile": EVERYONE, "previous_referral_id": EVERYONE,
                                "ethnic_category": EVERYONE, "triage_due_at": EVERYONE, "version": EVERYONE,
                                "sex": EVERYONE, "age_band": EVERYONE, "open_referral_id": EVERYONE,
-                               "duplicate_reason": CARE_TEAM},
+                               "duplicate_reason": CARE_TEAM, "re_referral_after": EVERYONE,
+                               "re_referral_discharged_at": EVERYONE},
     events.RECORD_VIEWED: {},
     events.TRIAGE_SCRIPT_RECORDED: {"answers": CARE_TEAM, "suggested_formats": CARE_TEAM,
                                     "proposed_adjustments": CARE_TEAM},
@@ -69,7 +61,8 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     events.APPOINTMENT_REBOOKED: {"from": CARE_TEAM, "to": CARE_TEAM},
     **{action: {"status": EVERYONE, "attendance_code": EVERYONE, "reason": CARE_TEAM, "starts_at": EVERYONE,
                 "format": EVERYONE, "retrospective": EVERYONE}
-       for action in (events.APPOINTMENT_CANCELLED, events.APPOINTMENT_ATTENDED, events.APPOINTMENT_DNA)},
+       for action in (events.APPOINTMENT_CANCELLED, events.APPOINTMENT_ATTENDED, events.APPOINTMENT_LATE_NOT_SEEN,
+                      events.APPOINTMENT_DNA)},
     events.FIRST_CONTACT: {**_TRANSITION, "appointment_id": EVERYONE, "first_contact_at": EVERYONE},
     # Active adjustments show on every page that shows the patient (Accessible Information Standard: highly visible).
     events.ADJUSTMENT_RECORDED: {"category": EVERYONE, "description": EVERYONE, "source": EVERYONE,
@@ -84,18 +77,19 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     events.BARRIER_CHECK_ATTEMPTED: {"method": EVERYONE, "reached": EVERYONE, "note": CARE_TEAM},
     events.BARRIER_CHECK_COMPLETED: {"outcome": EVERYONE, "alternative_format": EVERYONE, "barriers": EVERYONE,
                                      "adjustment_id": EVERYONE, "safeguarding": EVERYONE, "concern_id": EVERYONE},
-    events.BARRIER_CHECK_OVERRIDDEN: {"reason": CLINICAL},
+    events.BARRIER_CHECK_OVERRIDDEN: {"reason": CLINICAL_READ},
     events.SENIOR_REVIEW_FLAGGED: {"reason": EVERYONE, "review_id": EVERYONE},
-    events.DISCHARGE_REQUESTED: {**_TRANSITION, "reason": EVERYONE, "reason_text": CLINICAL, "dna_count": EVERYONE},
-    events.REFERRAL_DISCHARGED: {**_DECISION, "reason": EVERYONE, "safe_despite_concern": CLINICAL},
+    events.DISCHARGE_REQUESTED: {**_TRANSITION, "reason": EVERYONE, "reason_text": CLINICAL_READ,
+                                 "dna_count": EVERYONE},
+    events.REFERRAL_DISCHARGED: {**_DECISION, "reason": EVERYONE, "safe_despite_concern": CLINICAL_READ},
     events.ENGAGEMENT_CONTINUED: _DECISION,
     events.REFERRAL_RE_REFERRED: {"new_referral_id": EVERYONE, "summary": EVERYONE},
     # Booking and managers learn that a concern exists, its kind and its steps (the banner shows as much); the
     # concern, its route, actions, outcome and summary are for clinicians, seniors and the auditor.
-    events.SAFEGUARDING_RAISED: {"category": EVERYONE, "review_id": EVERYONE, "concern": CLINICAL},
-    events.SAFEGUARDING_ROUTED: {"routed_to": CLINICAL, "routed_on": CLINICAL, "reference": CLINICAL},
-    events.SAFEGUARDING_ACTION_RECORDED: {"action": CLINICAL},
-    events.SAFEGUARDING_CLOSED: {"outcome": CLINICAL, "summary": CLINICAL},
+    events.SAFEGUARDING_RAISED: {"category": EVERYONE, "review_id": EVERYONE, "concern": CLINICAL_READ},
+    events.SAFEGUARDING_ROUTED: {"routed_to": CLINICAL_READ, "routed_on": CLINICAL_READ, "reference": CLINICAL_READ},
+    events.SAFEGUARDING_ACTION_RECORDED: {"action": CLINICAL_READ},
+    events.SAFEGUARDING_CLOSED: {"outcome": CLINICAL_READ, "summary": CLINICAL_READ},
     # audit_log.LOG_VERIFIED, spelled out: audit_log reads this module.
     "audit.log_verified": {"ok": OVERSIGHT, "count": OVERSIGHT, "head_hash": OVERSIGHT, "bad_seq": OVERSIGHT,
                            "reason": OVERSIGHT},
@@ -105,10 +99,12 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         "allocation", "size", "seed", "population", "taken")},
     # Independence: the audited see that a finding was recorded, managers its answers (governance), the auditor all.
     audit_findings.FINDING_RECORDED: {"sample_id": EVERYONE, "record_id": EVERYONE, "version": EVERYONE,
-                                      "answers": OVERSIGHT, "note": AUDITOR, "reason": AUDITOR},
+                                      "answers": OVERSIGHT, "note": AUDIT_WORK, "reason": AUDIT_WORK},
     # Aggregate figures and plans with no patient in them.
     governance.GOVERNANCE_OPENED: {key: EVERYONE for key in (
-        "pathway", "month", "gap_days", "ratio", "threshold_days", "breach", "special_cause")},
+        "pathway", "month", "gap_days", "ratio", "threshold_days", "breach", "special_cause", "restatement",
+        "first_reported_at", "first_reported_gap_days")},
+    governance.GOVERNANCE_MONTHS_REPORTED: {"months": EVERYONE},
     governance.GOVERNANCE_PLAN_RECORDED: {key: EVERYONE for key in (
         "variance_explanation", "corrective_action", "lead_name", "due_date", "remeasure_month")},
     governance.GOVERNANCE_CLOSED: {"closure_note": EVERYONE, "remeasure_month": EVERYONE,

@@ -56,6 +56,7 @@ COUNTED = {
     "clarifications_on_time": _summed("clarifications_on_time"),
     "first_contacts": _is_set("first_contact_at"),
     "attended": _summed("attended"),
+    "arrived_late_not_seen": _summed("arrived_late_not_seen"),
     "dnas": _summed("dnas"),
     "dnas_rebooked_in_14_days": _summed("dnas_rebooked_in_14_days"),
     "discharged": _is_set("discharged_at"),

@@ -7,7 +7,7 @@ booking was made, when an adjustment was recorded or ended), not of the order th
 often recorded days late and referrals entered after the day they arrived (issue 15). The log's order decides
 only between acts entered as they happen (triage, clarification, discharge), whose time is their entry."""
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -16,29 +16,30 @@ from operator import itemgetter
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import column, delete, or_, select, table
+from sqlalchemy import column, delete, insert, or_, select, table
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import fact_counts, segments
+from inclusive_access.domain import clocks, fact_counts, segments
 from inclusive_access.domain.equity import ETHNIC_GROUPS
 from inclusive_access.extensions import UTCDateTime
-from inclusive_access.models import Event, ReferralFact
+from inclusive_access.models import Event, ReferralFact, UnrebookedDna
 
 LONDON = ZoneInfo("Europe/London")
 COLUMNS = tuple(c.name for c in ReferralFact.__table__.columns)
 #: DOMAIN.md: rebooking after a DNA counts as on time within 14 days of the missed appointment
 REBOOK_WITHIN = timedelta(days=14)
-RE_REFERRAL_WITHIN = timedelta(days=90)
 #: the decisions that end "awaiting triage" for the same-day triage measure
 TRIAGE_DECISIONS = frozenset({"triage.accepted", "triage.rejected", "triage.rejection_proposed",
                               "clarification.requested"})
 APPOINTMENT_DNA, APPOINTMENT_BOOKED = "appointment.dna", "appointment.booked"
+LATE_NOT_SEEN = "appointment.late_not_seen"
+DISCHARGED = "referral.discharged"
 #: the actions that close a referral (finally rejected, or discharged)
-CLOSING_ACTIONS = frozenset({"triage.rejected", "rejection.upheld", "referral.discharged"})
+CLOSING_ACTIONS = frozenset({"triage.rejected", "rejection.upheld", DISCHARGED})
 #: every action `project` reads by name; keep it beside `project` (a test checks that other actions change nothing)
 PROJECTED_ACTIONS = TRIAGE_DECISIONS | {
     "referral.received", "rejection.upheld", "clarification.answered", "clarification.closed_without_answer",
-    "referral.first_contact", "appointment.attended", "appointment.dna", "appointment.booked",
+    "referral.first_contact", "appointment.attended", "appointment.dna", "appointment.booked", LATE_NOT_SEEN,
     "barrier_check.opened", "barrier_check.completed", "adjustment.delivery_recorded", "referral.discharged"}
 #: a patient's events the replay follows: when each of the patient's adjustments was recorded and ended, which
 #: decides adjustment_in_place for each of the patient's referrals
@@ -59,7 +60,7 @@ def _time(value) -> datetime | None:
         return None
     if isinstance(value, str):
         moment = datetime.fromisoformat(value)
-        if moment.tzinfo is None:  # naive UTC text, as SQLite stores it; re-reading it is faster than replace()
+        if moment.tzinfo is None:  # naive UTC text, as SQLite stores it: parsed with its offset, not replace()d
             return datetime.fromisoformat(value + "+00:00")
     elif value.tzinfo is UTC:  # the usual case: already read once by replay
         return value
@@ -77,8 +78,8 @@ def _month_of_hour(year: int, month: int, day: int, hour: int) -> str:
 
 def _month(moment: datetime) -> str:
     """The month in Europe/London of a UTC instant. London's months begin on a UTC hour (midnight GMT or BST),
-    so the month is that of the UTC hour, looked up once per hour: the time-zone arithmetic was a tenth of a
-    replay."""
+    so the month is that of the UTC hour, looked up once per hour rather than converted for every event (see
+    docs/benchmarks.md, "Measurements behind the code")."""
     return _month_of_hour(moment.year, moment.month, moment.day, moment.hour)
 
 
@@ -99,12 +100,12 @@ class Appointments(NamedTuple):
 class Known(NamedTuple):
     """What `project` may look up besides the event, as the log stands with the event in it."""
 
-    #: an earlier referral's facts
-    facts: Callable[[int], dict | None]
     #: a patient's adjustments
     adjustments: Callable[[int], Adjustments]
     #: a referral's missed appointments and bookings
     appointments: Callable[[int], Appointments]
+    #: the facts of a patient's referrals
+    referrals_of: Callable[[int], Iterable[dict]]
 
 
 def _booking(occurred_at, data: dict) -> tuple[datetime, datetime]:
@@ -126,6 +127,13 @@ def _in_place(adjustments: Adjustments, received: datetime, closed: datetime | N
     return any(received < at and (closed is None or at <= closed) for at in recorded)
 
 
+def unfollowed(appointments: Appointments) -> list[datetime]:
+    """The missed starts no booking has followed yet (one made since, for a later start): each is pending while its
+    14 days run. A booking that follows one DNA follows every earlier one too."""
+    missed, booked = appointments
+    return [dna for dna in missed if not any(made >= dna and starts > dna for made, starts in booked)]
+
+
 def _rebooking(appointments: Appointments) -> tuple[int, datetime | None]:
     """DOMAIN.md: a DNA is rebooked on time when a new appointment (one starting after the missed one) is booked
     within 14 days of it. Each DNA is judged on its own, so one booking after two DNAs rebooks both. Also the latest
@@ -133,10 +141,15 @@ def _rebooking(appointments: Appointments) -> tuple[int, datetime | None]:
     missed, booked = appointments
     rebooked = sum(1 for dna in missed
                    if any(dna <= made <= dna + REBOOK_WITHIN and starts > dna for made, starts in booked))
-    latest = max(missed, default=None)
-    if latest is not None and any(made >= latest and starts > latest for made, starts in booked):
-        latest = None
-    return rebooked, latest
+    return rebooked, max(unfollowed(appointments), default=None)
+
+
+def _re_referral(fact: dict, others: Iterable[dict]) -> bool:
+    """DOMAIN.md: a re-referral is the patient's return to the same pathway within 90 days of a discharge from it,
+    whether or not staff linked the two, and whichever was entered first."""
+    return any(other["referral_id"] != fact["referral_id"] and other["pathway"] == fact["pathway"]
+               and other["discharged_at"] is not None
+               and clocks.returns_within_90_days(other["discharged_at"], fact["received_at"]) for other in others)
 
 
 def _first_contact(fact: dict, at: datetime) -> None:
@@ -157,13 +170,11 @@ def _received(event, data: dict, known: Known) -> dict:
         sex=data.get("sex") or "not_known", age_band=data.get("age_band") or "Not known", flagged=bool(flags),
         **{flag.column: flag.key in flags for flag in segments.FLAGS}, state="received",
         triage_due_at=_time(data.get("triage_due_at")), clarifications=0, clarifications_on_time=0, attended=0,
-        dnas=0, dnas_rebooked_in_14_days=0, barrier_checks=0, barrier_checks_completed=0, adjustments_due=0,
-        adjustments_met=0, dna_linked_discharge=False, previous_referral_id=data.get("previous_referral_id"),
-        re_referral_within_90_days=False,
+        arrived_late_not_seen=0, dnas=0, dnas_rebooked_in_14_days=0, barrier_checks=0, barrier_checks_completed=0,
+        adjustments_due=0, adjustments_met=0, dna_linked_discharge=False,
+        previous_referral_id=data.get("previous_referral_id"),
         adjustment_in_place=_in_place(known.adjustments(event.patient_id), received, None))
-    earlier = known.facts(fact["previous_referral_id"]) if fact["previous_referral_id"] else None
-    if earlier and earlier["closed_at"] is not None:
-        fact["re_referral_within_90_days"] = received - earlier["closed_at"] <= RE_REFERRAL_WITHIN
+    fact["re_referral_within_90_days"] = _re_referral(fact, known.referrals_of(event.patient_id))
     return fact
 
 
@@ -171,8 +182,9 @@ def project(fact: dict | None, event, known: Known) -> dict | None:
     """The referral's facts after `event`, from the event and what is `known` (pure).
 
     A patient's adjustment.recorded or adjustment.ended is given for each of the patient's referrals, open or
-    closed: whether one had an adjustment in place depends on when it was open, not on when it was entered.
-    Returns None for events that do not change the facts given.
+    closed: whether one had an adjustment in place depends on when it was open, not on when it was entered. A
+    discharge is given to the patient's other referrals too (after its own): one received within 90 days after it
+    is a re-referral, even if it was entered first. Returns None for events that do not change the facts given.
     """
     action = event.action
     if action in PATIENT_ACTIONS:
@@ -188,6 +200,10 @@ def project(fact: dict | None, event, known: Known) -> dict | None:
         return _received(event, data, known)
     if fact is None:
         return None
+    if action == DISCHARGED and fact["referral_id"] != event.referral_id:
+        returned = _re_referral(fact, known.referrals_of(fact["patient_id"]))
+        unchanged = returned == fact["re_referral_within_90_days"]
+        return None if unchanged else {**fact, "re_referral_within_90_days": returned}
     fact = dict(fact)
     if isinstance(data.get("to"), str) and "from" in data:  # a transition names the state it moved to
         fact["state"] = data["to"]
@@ -210,6 +226,8 @@ def project(fact: dict | None, event, known: Known) -> dict | None:
         fact["attended"] += 1
         if "starts_at" in data:
             _first_contact(fact, _time(data["starts_at"]))
+    elif action == LATE_NOT_SEEN:
+        fact["arrived_late_not_seen"] += 1
     elif action == APPOINTMENT_DNA:
         fact["dnas"] += 1
         fact["dnas_rebooked_in_14_days"], fact["unrebooked_dna_at"] = _rebooking(known.appointments(event.referral_id))
@@ -223,7 +241,7 @@ def project(fact: dict | None, event, known: Known) -> dict | None:
         deliveries = data.get("deliveries") or []
         fact["adjustments_due"] += len(deliveries)
         fact["adjustments_met"] += sum(1 for d in deliveries if d["met"])
-    elif action == "referral.discharged":
+    elif action == DISCHARGED:
         fact.update(discharged_at=at, closed_at=at, discharge_reason=data.get("reason"),
                     dna_linked_discharge=data.get("reason") == "non_attendance")
     if action in CLOSING_ACTIONS:
@@ -234,6 +252,12 @@ def project(fact: dict | None, event, known: Known) -> dict | None:
 def _row(session: Session, referral_id: int) -> dict | None:
     row = session.get(ReferralFact, referral_id)
     return None if row is None else {c: getattr(row, c) for c in COLUMNS}
+
+
+def _referrals_of(session: Session, patient_id: int) -> list[dict]:
+    session.flush()  # a discharge's own row first
+    return [_row(session, rid) for rid in session.scalars(select(ReferralFact.referral_id).where(
+        ReferralFact.patient_id == patient_id))]
 
 
 def _adjustments(session: Session, patient_id: int) -> Adjustments:
@@ -266,12 +290,15 @@ def apply(session: Session, event: Event) -> None:
     if event.action in PATIENT_ACTIONS:
         referral_ids = session.scalars(select(ReferralFact.referral_id).where(
             ReferralFact.patient_id == event.patient_id)).all()
+    elif event.action == DISCHARGED:  # its own referral first, then the patient's others it may make re-referrals
+        referral_ids = [event.referral_id, *session.scalars(select(ReferralFact.referral_id).where(
+            ReferralFact.patient_id == event.patient_id, ReferralFact.referral_id != event.referral_id))]
     elif event.referral_id is not None:
         referral_ids = [event.referral_id]
     else:
         return
-    known = Known(lambda rid: _row(session, rid), cache(lambda pid: _adjustments(session, pid)),
-                  lambda rid: _appointments(session, rid))
+    known = Known(cache(lambda pid: _adjustments(session, pid)), lambda rid: _appointments(session, rid),
+                  lambda pid: _referrals_of(session, pid))
     for referral_id in referral_ids:
         before = _row(session, referral_id)
         after = project(before, event, known)
@@ -285,7 +312,18 @@ def apply(session: Session, event: Event) -> None:
                 if before[column] != value:
                     setattr(row, column, value)
         fact_counts.add(session, before, after)
+        if event.action in (APPOINTMENT_DNA, APPOINTMENT_BOOKED):  # a DNA, or a booking that followed one
+            session.execute(delete(UnrebookedDna).where(UnrebookedDna.referral_id == referral_id))
+            _store_unrebooked(session, {referral_id: Counter(unfollowed(known.appointments(referral_id)))})
     session.flush()
+
+
+def _store_unrebooked(session: Session, by_referral: dict[int, Counter]) -> None:
+    """Write unrebooked_dnas rows: each referral's missed starts, and how many were missed at each."""
+    rows = [{"referral_id": rid, "missed_at": at, "dnas": n} for rid, starts in by_referral.items()
+            for at, n in sorted(starts.items())]
+    if rows:
+        session.execute(insert(UnrebookedDna), rows)
 
 
 @contextmanager
@@ -312,13 +350,14 @@ class _Event(NamedTuple):
 _decode = json.JSONDecoder().raw_decode
 
 
-def replay(rows: Iterable) -> dict[int, dict]:
+def replay(rows: Iterable, unrebooked: dict[int, Counter] | None = None) -> dict[int, dict]:
     """Every referral's facts from events in log order (in memory: the rebuild and the migration use it).
 
     Each row is (action, occurred_at, referral_id, patient_id, data), in that order, and may hold the values as
     stored (naive UTC, JSON text): each is read once here, then given to `project`. What `project` looks up (each
     patient's adjustments, each referral's missed appointments and bookings) is kept here as the log goes, so the
-    facts come out the same whatever order the events were entered in.
+    facts come out the same whatever order the events were entered in. `unrebooked`, if given, receives each
+    referral's missed starts no booking has followed (the unrebooked_dnas rows).
     """
     facts: dict[int, dict] = {}
     found = facts.get
@@ -335,7 +374,8 @@ def replay(rows: Iterable) -> dict[int, dict]:
                 bookings[i] = _booking(at, _decode(data)[0] if isinstance(data, str) else data)
         return Appointments(missed[referral_id], bookings)
 
-    known = Known(found, lambda pid: Adjustments(recorded[pid], ended[pid]), appointments)
+    known = Known(lambda pid: Adjustments(recorded[pid], ended[pid]), appointments,
+                  lambda pid: [facts[rid] for rid in referrals_of[pid]])
     for action, occurred_at, referral_id, patient_id, data in rows:  # unpacking: a Row's attributes cost more
         if action in PATIENT_ACTIONS:
             at = _time(occurred_at)
@@ -350,7 +390,7 @@ def replay(rows: Iterable) -> dict[int, dict]:
         at = _time(occurred_at)
         if action == APPOINTMENT_BOOKED:  # most referrals never miss one: their bookings are never decoded
             booked[referral_id].append((at, data))
-        if isinstance(data, str):  # decoded only where `project` reads it: replay is about 30% faster for it
+        if isinstance(data, str):  # decoded only where `project` reads it: decoding is much of replay's cost
             data = _decode(data)[0] if action in READS_DATA or TRANSITION_MARK in data else {}
         if action == APPOINTMENT_DNA:
             missed[referral_id].append(_time(data["starts_at"]))
@@ -360,6 +400,14 @@ def replay(rows: Iterable) -> dict[int, dict]:
             if referral_id not in facts:
                 referrals_of[patient_id].append(referral_id)
             facts[referral_id] = after
+        if action == DISCHARGED:
+            for rid in referrals_of[patient_id]:
+                if rid != referral_id and (changed := project(facts[rid], event, known)) is not None:
+                    facts[rid] = changed
+    if unrebooked is not None:
+        for rid in missed:
+            if rid in facts and (starts := unfollowed(appointments(rid))):
+                unrebooked[rid] = Counter(starts)
     return facts
 
 
@@ -379,7 +427,7 @@ def _sqlite_text(moment: datetime) -> str:
 
 def _to_stored(column, dialect) -> Callable | None:
     """A column's conversion to what the driver takes: the column type's own (for the dialect), except SQLite's
-    UTC datetimes, written straight as text: five times cheaper, and the largest cost of writing a million rows."""
+    UTC datetimes, written straight as text: the type's own conversion is the largest cost of the write."""
     if dialect.name == "sqlite" and isinstance(column.type, UTCDateTime):
         return _sqlite_text
     return column.type.dialect_impl(dialect).bind_processor(dialect)
@@ -429,14 +477,17 @@ def rebuild(session: Session, batch: int = 20_000) -> int:
     query = (select(_LOG.c.action, _LOG.c.occurred_at, _LOG.c.referral_id, _LOG.c.patient_id, _LOG.c.data)
              .where(or_(_LOG.c.referral_id.is_not(None) & relevant, _LOG.c.action.in_(sorted(PATIENT_ACTIONS))))
              .order_by(_LOG.c.seq))
-    facts = replay(_driver_rows(session, query, batch))
+    unrebooked: dict[int, Counter] = {}
+    facts = replay(_driver_rows(session, query, batch), unrebooked)
     connection, values = session.connection(), list(facts.values())
-    # Indexes are built once over the new rows, not kept up to date row by row (several times faster at scale);
+    # Indexes are built once over the new rows, not kept up to date row by row (far cheaper for a full rebuild);
     # the DDL is in the caller's transaction on both engines, so a failed rebuild leaves them as they were.
     indexes = sorted(ReferralFact.__table__.indexes, key=lambda index: index.name)
     for index in indexes:
         index.drop(connection)
     session.execute(delete(ReferralFact))
+    session.execute(delete(UnrebookedDna))
+    _store_unrebooked(session, unrebooked)
     for start in range(0, len(values), batch):
         sql, rows = _stored_rows(session, values[start:start + batch])
         connection.exec_driver_sql(sql, rows)

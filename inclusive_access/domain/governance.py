@@ -1,7 +1,11 @@
 """Equity KPI governance (DOMAIN.md): a month whose Q1 - Q5 median wait gap breached the pathway's threshold,
 or showed special cause on its run chart, opens an item; a manager records the variance explanation, the
 corrective action, a named lead, a due date and the month to re-measure, and closes it with a note once that
-month has closed."""
+month has closed.
+
+A closed month's figures are as of now, not final: an attendance recorded late moves its month's medians. The sweep
+keeps each closed month as first reported (report_months), so the dashboard can mark a month restated since, and an
+item opened for a month first reported within threshold says it arose from a restatement."""
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -10,30 +14,55 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain import events, locking
-from inclusive_access.domain.access import require_role
+from inclusive_access.domain.access import MANAGEMENT, require_role
 from inclusive_access.domain.actors import SYSTEM, Actor
 from inclusive_access.domain.errors import InvalidInput, StaleRecord, TransitionNotAllowed
 from inclusive_access.domain.validation import LONDON
-from inclusive_access.models import GovernanceItem
+from inclusive_access.models import GovernanceItem, ReportedKpiMonth
 
-MANAGE_ROLES = frozenset({"manager"})
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])\Z")
 GOVERNANCE_OPENED = "governance.opened"
 GOVERNANCE_PLAN_RECORDED = "governance.plan_recorded"
 GOVERNANCE_CLOSED = "governance.closed"
+GOVERNANCE_MONTHS_REPORTED = "governance.months_reported"
+#: what a first report keeps of a KPI month
+REPORTED_KEYS = ("pathway", "month", "gap_days", "q1_n", "q5_n", "judged", "breach")
 
 
 def _current_month(now: datetime) -> str:
     return now.astimezone(LONDON).strftime("%Y-%m")
 
 
+def report_months(session: Session, months: list[dict], now: datetime | None = None) -> int:
+    """Keep each closed KPI month (a dict of REPORTED_KEYS) not reported before as first reported now; a month
+    already reported keeps what it was first reported as. Returns how many were new (one event lists them)."""
+    now = now or datetime.now(UTC)
+    if open_months := sorted({m["month"] for m in months if m["month"] >= _current_month(now)}):
+        raise ValueError(f"{', '.join(open_months)} has not closed yet")
+    if not months:
+        return 0
+    events.lock_log(session)
+    known = set(session.execute(select(ReportedKpiMonth.pathway, ReportedKpiMonth.month).where(
+        ReportedKpiMonth.pathway.in_({m["pathway"] for m in months}),
+        ReportedKpiMonth.month.in_({m["month"] for m in months}))).all())
+    new = [{key: m[key] for key in REPORTED_KEYS} for m in months if (m["pathway"], m["month"]) not in known]
+    if new:
+        session.add_all(ReportedKpiMonth(**m, first_reported_at=now) for m in new)
+        session.flush()
+        events.record(session, SYSTEM, GOVERNANCE_MONTHS_REPORTED, "reported_kpi_month", now=now,
+                      data={"months": new})
+    return len(new)
+
+
 def open_item(session: Session, pathway: str, month: str, gap_days: float, ratio: float | None,
-              threshold_days: float, breach: bool, special_cause: bool,
-              now: datetime | None = None) -> GovernanceItem | None:
+              threshold_days: float, breach: bool, special_cause: bool, now: datetime | None = None,
+              first_reported_at: datetime | None = None,
+              first_reported_gap_days: float | None = None) -> GovernanceItem | None:
     """Open the item for a triggered KPI month, once: returns it, or None if that month already has one.
 
-    Only closed months are judged (a month's median is final when the month is over); the system opens items,
-    from `flask equity sweep`.
+    Only closed months are judged, as they stand now. An item that arose from a restatement (its month first
+    reported within threshold, or not judged) is given when the month was first reported and the gap it showed.
+    The system opens items, from `flask equity sweep`.
     """
     now = now or datetime.now(UTC)
     if not (breach or special_cause):
@@ -46,12 +75,16 @@ def open_item(session: Session, pathway: str, month: str, gap_days: float, ratio
         return None
     item = GovernanceItem(pathway=pathway, month=month, gap_days=gap_days, ratio=ratio,
                           threshold_days=threshold_days, breach=breach, special_cause=special_cause,
-                          opened_at=now, status="open")
+                          opened_at=now, status="open", first_reported_at=first_reported_at,
+                          first_reported_gap_days=first_reported_gap_days)
+    restatement = {"first_reported_at": first_reported_at, "first_reported_gap_days": first_reported_gap_days
+                   } if first_reported_at is not None else {}
     session.add(item)
     session.flush()
     events.record(session, SYSTEM, GOVERNANCE_OPENED, "governance_item", item.id, now=now,
                   data={"pathway": pathway, "month": month, "gap_days": gap_days, "ratio": ratio,
-                        "threshold_days": threshold_days, "breach": breach, "special_cause": special_cause})
+                        "threshold_days": threshold_days, "breach": breach, "special_cause": special_cause,
+                        "restatement": bool(restatement), **restatement})
     return item
 
 
@@ -110,7 +143,7 @@ def _editable(item: GovernanceItem, seen_version: int) -> None:
 def record_plan(session: Session, actor: Actor, item: GovernanceItem, seen_version: int, plan: Plan,
                 now: datetime | None = None) -> None:
     """Record (or revise, while open) the explanation, corrective action, lead, due date and re-measure month."""
-    require_role(actor, MANAGE_ROLES)
+    require_role(actor, MANAGEMENT)
     now = now or datetime.now(UTC)
     events.lock_log(session)
     _editable(item, seen_version)
@@ -127,7 +160,7 @@ def record_plan(session: Session, actor: Actor, item: GovernanceItem, seen_versi
 
 
 def remeasured(item: GovernanceItem, now: datetime | None = None) -> bool:
-    """The re-measure month is over, so its gap is final and can be judged."""
+    """The re-measure month is over, so its gap can be judged (as it stands now: late entries may restate it)."""
     return bool(item.remeasure_month) and item.remeasure_month < _current_month(now or datetime.now(UTC))
 
 
@@ -135,7 +168,7 @@ def close_item(session: Session, actor: Actor, item: GovernanceItem, seen_versio
                remeasured_gap_days: float | None, now: datetime | None = None) -> None:
     """Close with a note, once the plan is recorded and its re-measure month has closed; the re-measured gap
     the manager saw is kept in the event."""
-    require_role(actor, MANAGE_ROLES)
+    require_role(actor, MANAGEMENT)
     now = now or datetime.now(UTC)
     events.lock_log(session)
     _editable(item, seen_version)
@@ -165,3 +198,12 @@ def items_by_point(session: Session, pathways: list[str], first: str, last: str)
                            .where(GovernanceItem.pathway.in_(pathways), GovernanceItem.month >= first,
                                   GovernanceItem.month <= last))
     return {(row.pathway, row.month): row.id for row in rows}
+
+
+def reported_months(session: Session, pathways: list[str], first: str,
+                    last: str) -> dict[tuple[str, str], ReportedKpiMonth]:
+    """{(pathway, month): first report} for the KPI months a page shows, in one query."""
+    rows = session.scalars(select(ReportedKpiMonth).where(ReportedKpiMonth.pathway.in_(pathways),
+                                                          ReportedKpiMonth.month >= first,
+                                                          ReportedKpiMonth.month <= last))
+    return {(row.pathway, row.month): row for row in rows}

@@ -1,12 +1,12 @@
 """Web CSV import: an upload staged and checked by the CLI import's rules, previewed, then imported chunk by chunk.
 
 Why chunks, and how all-or-nothing holds: receiving a referral appends to the event log, which takes the one write
-lock (SQLite's BEGIN IMMEDIATE, PostgreSQL's append lock); 5,000 rows take about 17 s on SQLite, past the 15 s busy
-timeout, so one transaction would fail every other save meanwhile, and could show no progress (no other connection
-may write). So each chunk commits its referrals, their events and the job's progress together, and a job left
-half-way (a closed tab, a restart) carries on from its next row: nothing is ever half-done. All-or-nothing is the
-preview's promise, re-checked under the lock when the manager confirms: every row of the file is valid, or nothing
-is imported. A row someone else changes the answer for after that (a referral taken for the same patient and
+lock (SQLite's BEGIN IMMEDIATE, PostgreSQL's append lock); a large file holds it past SQLite's 15 s busy timeout
+(docs/benchmarks.md), so one transaction would fail every other save meanwhile, and could show no progress (no other
+connection may write). So each chunk commits its referrals, their events and the job's progress together, and a job
+left half-way (a closed tab, a restart) carries on from its next row: nothing is ever half-done. All-or-nothing is
+the preview's promise, re-checked under the lock when the manager confirms: every row of the file is valid, or
+nothing is imported. A row someone else changes the answer for after that (a referral taken for the same patient and
 pathway meanwhile) is refused when its turn comes, by the same rules, and listed with the rejects.
 """
 import csv
@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain import bulk_import, events, intake
-from inclusive_access.domain.access import ADMIN_ROLES, require_role
+from inclusive_access.domain.access import MANAGEMENT, require_role
 from inclusive_access.domain.actors import SYSTEM, Actor
 from inclusive_access.domain.errors import DomainError, DuplicateSubmission, InvalidInput
 from inclusive_access.domain.policy import DEFAULT_POLICY, Policy
@@ -34,7 +34,7 @@ SUMMARY_KEYS = ("file_name", "mode", "total_rows", "valid_rows", "invalid_rows",
                 "refused_rows")
 
 ALL_OR_NOTHING, VALID_ROWS = "all_or_nothing", "valid_rows"
-#: the most rows one upload may hold: the whole file is checked within the upload's request (1.2 s for 5,000)
+#: the most rows one upload may hold: the whole file is checked within the upload's request
 MAX_ROWS = 10_000
 #: rows of errors the preview lists; the rejects file has them all
 PREVIEW_ROWS = 100
@@ -45,7 +45,7 @@ def stage_import(session: Session, actor: Actor, file_name: str, handle: TextIO,
     """Keep an uploaded CSV's rows, each checked by the import's rules (bulk_import.check_rows), writing no referral.
 
     Raises InvalidInput({"file": ...}) for a file that is empty, not UTF-8 CSV, missing columns or too long."""
-    require_role(actor, ADMIN_ROLES)
+    require_role(actor, MANAGEMENT)
     if size == 0:
         raise InvalidInput({"file": "The selected file is empty"})
     try:
@@ -75,7 +75,7 @@ def confirm_import(session: Session, actor: Actor, job: ImportJob, mode: str,
                    now: datetime | None = None) -> ImportJob:
     """Start importing the valid rows, checked again now; all-or-nothing is refused (state stays previewed) while
     any row has an error. A second confirm, from any tab, raises DuplicateSubmission: one job imports once."""
-    require_role(actor, ADMIN_ROLES)
+    require_role(actor, MANAGEMENT)
     if mode not in (ALL_OR_NOTHING, VALID_ROWS):
         raise InvalidInput({"mode": "Choose how to import"})
     events.lock_log(session)
@@ -105,7 +105,7 @@ def import_next_rows(session: Session, actor: Actor, job: ImportJob, chunk: int,
 
     Referrals are received as the system, as the CLI's are (imports are system jobs); the job's events name the
     manager. Serialised by the log's lock, so two tabs polling one job never import a row twice."""
-    require_role(actor, ADMIN_ROLES)
+    require_role(actor, MANAGEMENT)
     events.lock_log(session)
     session.refresh(job)
     if job.state != "importing":
@@ -140,7 +140,7 @@ def import_next_rows(session: Session, actor: Actor, job: ImportJob, chunk: int,
 def rejects(session: Session, actor: Actor, job: ImportJob) -> tuple[list[str], list[tuple[int, dict, str]]]:
     """The file's columns and its refused rows as (line, row, reason), for the rejects file; the download is logged,
     as it takes patients' details out of the service."""
-    require_role(actor, ADMIN_ROLES)
+    require_role(actor, MANAGEMENT)
     rows = session.scalars(select(ImportRow).where(ImportRow.job_id == job.id,
                                                    ImportRow.status.in_(("invalid", "refused")))
                            .order_by(ImportRow.line)).all()

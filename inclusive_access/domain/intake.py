@@ -1,6 +1,6 @@
 """Referral intake: one set of rules for the form and the CSV import, and the receive command."""
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -149,6 +149,17 @@ def open_referral_id(session: Session, patient_id: int, pathway_id: int) -> int 
         Referral.state.not_in(states.CLOSED_STATES)).order_by(Referral.id).limit(1))
 
 
+def discharged_before_return(session: Session, patient_id: int, pathway_id: int, received_at: datetime,
+                             referral_id: int | None = None) -> Referral | None:
+    """The patient's latest other referral on the pathway discharged within 90 days before `received_at`: a referral
+    received then is a re-referral (DOMAIN.md), linked by staff or not."""
+    earliest = received_at - timedelta(days=clocks.RE_REFERRAL_DAYS + 1)
+    candidates = session.scalars(select(Referral).where(
+        Referral.patient_id == patient_id, Referral.pathway_id == pathway_id, Referral.id != referral_id,
+        Referral.discharged_at.between(earliest, received_at)).order_by(Referral.discharged_at.desc()))
+    return next((r for r in candidates if clocks.returns_within_90_days(r.discharged_at, received_at)), None)
+
+
 def parse_duplicate_reason(reason: str | None) -> str | None:
     """Why another referral is needed on a pathway the patient is open on, as the form and the import check it."""
     errors = v.FieldErrors()
@@ -188,6 +199,7 @@ def receive_referral(
     flags = derive_flags(snapshot, policy.deprivation_quintiles)
     pathway = session.scalar(select(Pathway).where(Pathway.code == referral.pathway_code))
     already_open = open_referral_id(session, record.id, pathway.id) if linked else None
+    returning = discharged_before_return(session, record.id, pathway.id, referral.received_at) if linked else None
     if already_open:
         duplicate_reason = parse_duplicate_reason(duplicate_reason)
         if not duplicate_reason:
@@ -211,6 +223,8 @@ def receive_referral(
                 age_band=age_band(record.date_of_birth, referral.received_at.astimezone(v.LONDON).date()))
     if already_open:
         data.update(open_referral_id=already_open, duplicate_reason=duplicate_reason)
+    if returning:
+        data.update(re_referral_after=returning.id, re_referral_discharged_at=returning.discharged_at)
     events.record(session, actor, events.REFERRAL_RECEIVED, "referral", row.id,
                   patient_id=record.id, referral_id=row.id, data=data, now=now)
     return row, linked

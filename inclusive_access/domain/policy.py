@@ -4,6 +4,9 @@ from dataclasses import dataclass, field
 
 from inclusive_access.domain.clocks import ClockSettings
 
+#: the largest count shared views and exports show as "*" (DOMAIN.md: counts of 1 to 7)
+LARGEST_SUPPRESSED = 7
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -14,6 +17,17 @@ class Policy:
     equity_gap_days: float = 2.0
     #: per-pathway thresholds, (code, days) pairs, overriding equity_gap_days
     equity_gap_days_by_pathway: tuple[tuple[str, float], ...] = ()
+    #: people with a first contact needed at each end (quintile 1 and 5) for a month's gap to be judged; below it
+    #: the month is "too few to judge". 10 is the fewest whose 95% interval for the gap no longer runs from the
+    #: shortest to the longest wait at each end (README, "The equity KPI")
+    equity_gap_min_n: int = 10
+
+    def __post_init__(self) -> None:
+        # A judged month opens a governance item that the commissioners' report lists with its gap, so neither
+        # median may rest on a count the shared views hide.
+        if self.equity_gap_min_n <= LARGEST_SUPPRESSED:
+            raise ValueError(f"EQUITY_GAP_MIN_N must be at least {LARGEST_SUPPRESSED + 1}, as shared views hide "
+                             f"medians resting on 1 to {LARGEST_SUPPRESSED} people; got {self.equity_gap_min_n}")
 
     def gap_threshold(self, pathway: str) -> float:
         return dict(self.equity_gap_days_by_pathway).get(pathway, self.equity_gap_days)
@@ -24,7 +38,8 @@ class Policy:
         return cls(deprivation_quintiles=tuple(cfg.get("DEPRIVATION_FLAG_QUINTILES", (1,))),
                    clocks=ClockSettings.from_mapping(cfg),
                    equity_gap_days=float(cfg.get("EQUITY_GAP_THRESHOLD_DAYS", 2.0)),
-                   equity_gap_days_by_pathway=tuple((code, float(days)) for code, days in by_pathway.items()))
+                   equity_gap_days_by_pathway=tuple((code, float(days)) for code, days in by_pathway.items()),
+                   equity_gap_min_n=int(cfg.get("EQUITY_GAP_MIN_N", 10)))
 
 
 DEFAULT_POLICY = Policy()

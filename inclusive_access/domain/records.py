@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain import events, locking, name_keys
-from inclusive_access.domain.access import CLINICAL_JUDGEMENT, CLINICAL_READ_ROLES, require_role
+from inclusive_access.domain.access import CLINICAL_JUDGEMENT, EVERYONE, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import InvalidInput, StaleRecord
 from inclusive_access.models import Event, Patient, Referral, User
@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # intake imports this module to write the changes an intake b
 
 def view_record(session: Session, actor: Actor, patient: Patient, referral: Referral | None = None) -> None:
     """Log that this actor opened the record: the access log answers 'who saw this patient'."""
-    require_role(actor, CLINICAL_READ_ROLES)
+    require_role(actor, EVERYONE)
     events.record(session, actor, events.RECORD_VIEWED, "referral" if referral else "patient",
                   referral.id if referral else patient.id, patient_id=patient.id,
                   referral_id=referral.id if referral else None)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain import events, locking, states, submissions
-from inclusive_access.domain.access import require_role
+from inclusive_access.domain.access import CLINICAL_JUDGEMENT, SENIOR_JUDGEMENT, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import InvalidInput, StaleRecord, TransitionNotAllowed
 from inclusive_access.domain.validation import LONDON
@@ -15,8 +15,8 @@ from inclusive_access.models import Patient, Referral, SafeguardingAction, Safeg
 
 CATEGORIES = {"lost_contact": "Lost contact", "exploitation_risk": "Risk of exploitation",
               "self_neglect": "Self-neglect", "domestic_abuse": "Domestic abuse", "other": "Other"}
-RAISE_ROLES = frozenset({"clinician", "senior"})
-CLOSE_ROLES = frozenset({"senior"})
+RAISE_ROLES = CLINICAL_JUDGEMENT
+CLOSE_ROLES = SENIOR_JUDGEMENT
 
 
 @dataclass(frozen=True)

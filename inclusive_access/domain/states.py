@@ -1,6 +1,7 @@
 """Referral and appointment states with one transition table each: (state, action) -> next state, roles."""
 from enum import StrEnum
 
+from inclusive_access.domain.access import BOOKING_WORK, CLINICAL_JUDGEMENT, SENIOR_JUDGEMENT
 from inclusive_access.domain.errors import NotPermitted, TransitionNotAllowed
 
 
@@ -19,42 +20,41 @@ class ReferralState(StrEnum):
 class AppointmentStatus(StrEnum):
     BOOKED = "booked"
     ATTENDED = "attended"
+    ATTENDED_LATE = "attended_late"
+    LATE_NOT_SEEN = "late_not_seen"
     DNA = "dna"
     CANCELLED_PATIENT = "cancelled_patient"
     CANCELLED_SERVICE = "cancelled_service"
 
 
-BOOKING = frozenset({"booking", "clinician", "senior"})
-CLINICAL = frozenset({"clinician", "senior"})
-SENIOR = frozenset({"senior"})
 S = ReferralState
 
 #: (state, action) -> (next state, roles allowed)
 REFERRAL_TRANSITIONS: dict[tuple[ReferralState, str], tuple[ReferralState, frozenset[str]]] = {
-    (S.RECEIVED, "accept"): (S.ACCEPTED, BOOKING),
-    (S.RECEIVED, "request_clarification"): (S.AWAITING_CLARIFICATION, BOOKING),
-    (S.RECEIVED, "escalate"): (S.RECEIVED, BOOKING),
-    (S.RECEIVED, "reject"): (S.REJECTED, CLINICAL),
+    (S.RECEIVED, "accept"): (S.ACCEPTED, BOOKING_WORK),
+    (S.RECEIVED, "request_clarification"): (S.AWAITING_CLARIFICATION, BOOKING_WORK),
+    (S.RECEIVED, "escalate"): (S.RECEIVED, BOOKING_WORK),
+    (S.RECEIVED, "reject"): (S.REJECTED, CLINICAL_JUDGEMENT),
     # A flagged referral is never rejected on one person's say: it waits for a senior.
-    (S.RECEIVED, "reject_flagged"): (S.REJECTION_REVIEW, CLINICAL),
-    (S.AWAITING_CLARIFICATION, "clarification_closed"): (S.RECEIVED, BOOKING),
-    (S.REJECTION_REVIEW, "uphold_rejection"): (S.REJECTED, SENIOR),
-    (S.REJECTION_REVIEW, "overturn_rejection"): (S.RECEIVED, SENIOR),
-    (S.ACCEPTED, "book"): (S.ACCEPTED, BOOKING),
-    (S.ACCEPTED, "first_contact"): (S.IN_TREATMENT, BOOKING),
-    (S.IN_TREATMENT, "book"): (S.IN_TREATMENT, BOOKING),
-    (S.ACCEPTED, "request_discharge"): (S.DISCHARGE_REVIEW, CLINICAL),
-    (S.IN_TREATMENT, "request_discharge"): (S.DISCHARGE_REVIEW, CLINICAL),
+    (S.RECEIVED, "reject_flagged"): (S.REJECTION_REVIEW, CLINICAL_JUDGEMENT),
+    (S.AWAITING_CLARIFICATION, "clarification_closed"): (S.RECEIVED, BOOKING_WORK),
+    (S.REJECTION_REVIEW, "uphold_rejection"): (S.REJECTED, SENIOR_JUDGEMENT),
+    (S.REJECTION_REVIEW, "overturn_rejection"): (S.RECEIVED, SENIOR_JUDGEMENT),
+    (S.ACCEPTED, "book"): (S.ACCEPTED, BOOKING_WORK),
+    (S.ACCEPTED, "first_contact"): (S.IN_TREATMENT, BOOKING_WORK),
+    (S.IN_TREATMENT, "book"): (S.IN_TREATMENT, BOOKING_WORK),
+    (S.ACCEPTED, "request_discharge"): (S.DISCHARGE_REVIEW, CLINICAL_JUDGEMENT),
+    (S.IN_TREATMENT, "request_discharge"): (S.DISCHARGE_REVIEW, CLINICAL_JUDGEMENT),
     # Every discharge is a senior's decision at review: on a request, or from the senior review list.
-    (S.DISCHARGE_REVIEW, "approve_discharge"): (S.DISCHARGED, SENIOR),
-    (S.ACCEPTED, "discharge_after_review"): (S.DISCHARGED, SENIOR),
-    (S.IN_TREATMENT, "discharge_after_review"): (S.DISCHARGED, SENIOR),
-    (S.DISCHARGE_REVIEW, "resume_treatment"): (S.IN_TREATMENT, SENIOR),
-    (S.DISCHARGE_REVIEW, "resume_booking"): (S.ACCEPTED, SENIOR),
-    (S.DISCHARGE_REVIEW, "return_to_triage"): (S.RECEIVED, SENIOR),
-    (S.ACCEPTED, "return_to_triage"): (S.RECEIVED, SENIOR),
-    (S.ACCEPTED, "continue_engagement"): (S.ACCEPTED, SENIOR),
-    (S.IN_TREATMENT, "continue_engagement"): (S.IN_TREATMENT, SENIOR),
+    (S.DISCHARGE_REVIEW, "approve_discharge"): (S.DISCHARGED, SENIOR_JUDGEMENT),
+    (S.ACCEPTED, "discharge_after_review"): (S.DISCHARGED, SENIOR_JUDGEMENT),
+    (S.IN_TREATMENT, "discharge_after_review"): (S.DISCHARGED, SENIOR_JUDGEMENT),
+    (S.DISCHARGE_REVIEW, "resume_treatment"): (S.IN_TREATMENT, SENIOR_JUDGEMENT),
+    (S.DISCHARGE_REVIEW, "resume_booking"): (S.ACCEPTED, SENIOR_JUDGEMENT),
+    (S.DISCHARGE_REVIEW, "return_to_triage"): (S.RECEIVED, SENIOR_JUDGEMENT),
+    (S.ACCEPTED, "return_to_triage"): (S.RECEIVED, SENIOR_JUDGEMENT),
+    (S.ACCEPTED, "continue_engagement"): (S.ACCEPTED, SENIOR_JUDGEMENT),
+    (S.IN_TREATMENT, "continue_engagement"): (S.IN_TREATMENT, SENIOR_JUDGEMENT),
 }
 #: states in which a referral is still open: safeguarding concerns may be raised on it
 ACTIVE_STATES = frozenset(set(ReferralState) - {S.REJECTED, S.DISCHARGED})
@@ -63,8 +63,7 @@ CLOSED_STATES = frozenset({S.REJECTED, S.DISCHARGED})
 
 #: appointment status -> statuses an outcome may move it to
 APPOINTMENT_OUTCOMES = {
-    AppointmentStatus.BOOKED: frozenset({AppointmentStatus.ATTENDED, AppointmentStatus.DNA,
-                                         AppointmentStatus.CANCELLED_PATIENT, AppointmentStatus.CANCELLED_SERVICE}),
+    AppointmentStatus.BOOKED: frozenset(AppointmentStatus) - {AppointmentStatus.BOOKED},
 }
 
 

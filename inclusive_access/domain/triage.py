@@ -6,6 +6,7 @@ from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain import adjustments, clarification, events, referral_flow, reviews, worklists
+from inclusive_access.domain.access import SENIOR_JUDGEMENT
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.adjustments import SHORT_LABELS as ADJUSTMENT_CATEGORIES
 from inclusive_access.domain.errors import InvalidInput, NotPermitted
@@ -88,6 +89,11 @@ def suggest_adjustments(script: BookingScript) -> list[dict]:
     return found
 
 
+def record_for(session: Session, referral_id: int) -> TriageRecord | None:
+    """The booking script's answers saved for a referral, if any."""
+    return session.scalar(select(TriageRecord).where(TriageRecord.referral_id == referral_id))
+
+
 def save_script(session: Session, actor: Actor, referral: Referral, script: BookingScript,
                 proposed_adjustments: list[dict], now: datetime, consent_basis: str = "patient") -> TriageRecord:
     """Store the answers and suggested formats, and record the chosen adjustments in the patient's register.
@@ -97,7 +103,7 @@ def save_script(session: Session, actor: Actor, referral: Referral, script: Book
     for item in proposed_adjustments:
         if item.get("category") not in ADJUSTMENT_CATEGORIES or not item.get("description"):
             raise InvalidInput({"proposed_adjustments": "Each adjustment needs a category and a description"})
-    record = session.scalar(select(TriageRecord).where(TriageRecord.referral_id == referral.id))
+    record = record_for(session, referral.id)
     if record is None:
         record = TriageRecord(referral_id=referral.id, recorded_by=actor.user_id, recorded_at=now)
         session.add(record)
@@ -135,7 +141,7 @@ def triage_referral(session: Session, actor: Actor, referral: Referral, seen_ver
     referral_flow.check_version(session, referral, seen_version)
     if outcome not in OUTCOMES:
         raise InvalidInput({"outcome": "Select what happens next"})
-    if referral.triage_escalated_at and outcome in ("accept", "reject") and actor.role != "senior":
+    if referral.triage_escalated_at and outcome in ("accept", "reject") and actor.role not in SENIOR_JUDGEMENT:
         raise NotPermitted("This referral is waiting for senior triage.")
     record = save_script(session, actor, referral, script, proposed_adjustments, now, consent_basis)
     if outcome == "accept":

@@ -6,8 +6,8 @@ from inclusive_access.models.audit import AuditAnswer, AuditFinding, AuditSample
 from inclusive_access.models.barriers import BarrierCheck, BarrierContactAttempt
 from inclusive_access.models.clarifications import Clarification, ContactAttempt
 from inclusive_access.models.events import Event
-from inclusive_access.models.facts import ReferralFact, ReferralFactCount
-from inclusive_access.models.governance import GovernanceItem
+from inclusive_access.models.facts import ReferralFact, ReferralFactCount, UnrebookedDna
+from inclusive_access.models.governance import GovernanceItem, ReportedKpiMonth
 from inclusive_access.models.imports import ImportJob, ImportRow
 from inclusive_access.models.login_throttles import LoginThrottle
 from inclusive_access.models.patients import Patient
@@ -40,7 +40,9 @@ __all__ = [
     "ReasonableAdjustment",
     "ReferralFact",
     "ReferralFactCount",
+    "UnrebookedDna",
     "Referral",
+    "ReportedKpiMonth",
     "SafeguardingAction",
     "SafeguardingConcern",
     "SeniorReview",

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from inclusive_access.extensions import db, one_of
 
 FORMATS = ("clinic", "telephone", "telephone_interpreter", "video", "home_visit", "community_venue")
-STATUSES = ("booked", "attended", "dna", "cancelled_patient", "cancelled_service")
+STATUSES = ("booked", "attended", "attended_late", "late_not_seen", "dna", "cancelled_patient", "cancelled_service")
 
 
 class Appointment(db.Model):

@@ -64,7 +64,10 @@ class ReferralFact(db.Model):
     first_contact_month: Mapped[str | None] = mapped_column(String(7))
     #: referral-to-first-contact in days (fractional)
     days_to_first_contact: Mapped[float | None]
+    #: appointments where the patient was seen (attendance codes 5 and 6)
     attended: Mapped[int] = mapped_column(default=0)
+    #: arrived too late to be seen (code 7): no contact, but not a DNA (DOMAIN.md's DNA rate counts it as attending)
+    arrived_late_not_seen: Mapped[int] = mapped_column(default=0, server_default="0")
     dnas: Mapped[int] = mapped_column(default=0)
     dnas_rebooked_in_14_days: Mapped[int] = mapped_column(default=0)
     #: the latest missed appointment's start that no booking has followed yet (the 14-day clock runs from it);
@@ -80,7 +83,7 @@ class ReferralFact(db.Model):
     #: discharged or finally rejected
     closed_at: Mapped[datetime | None]
     previous_referral_id: Mapped[int | None]
-    #: received within 90 days of the previous referral's closure
+    #: received within 90 days after the discharge of another referral of the patient on the pathway (DOMAIN.md)
     re_referral_within_90_days: Mapped[bool] = mapped_column(default=False)
     #: the patient had a reasonable adjustment active at some time while the referral was open (at receipt, or
     #: recorded before it closed), by when each was recorded and ended, not when the referral was entered; the
@@ -110,6 +113,7 @@ class ReferralFactCount(db.Model):
     clarifications_on_time: Mapped[int]
     first_contacts: Mapped[int]
     attended: Mapped[int]
+    arrived_late_not_seen: Mapped[int] = mapped_column(server_default="0")
     dnas: Mapped[int]
     dnas_rebooked_in_14_days: Mapped[int]
     discharged: Mapped[int]
@@ -120,3 +124,15 @@ class ReferralFactCount(db.Model):
     adjustments_met: Mapped[int]
     re_referrals_within_90_days: Mapped[int]
     referrals_with_adjustment: Mapped[int] = mapped_column(server_default="0")  # for migration 0010, as above
+
+
+class UnrebookedDna(db.Model):
+    """A referral's missed appointments that no booking has followed yet, by start (how many missed then): while a
+    DNA's 14 days run it is pending, left out of the rebooking measure until it is rebooked or its time is up.
+    Written only by domain.facts, with the referral's facts, and rebuilt with them."""
+
+    __tablename__ = "unrebooked_dnas"
+
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), primary_key=True, autoincrement=False)
+    missed_at: Mapped[datetime] = mapped_column(primary_key=True, index=True)
+    dnas: Mapped[int]

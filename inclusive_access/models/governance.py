@@ -31,6 +31,10 @@ class GovernanceItem(db.Model):
     breach: Mapped[bool]
     special_cause: Mapped[bool]
     opened_at: Mapped[datetime]
+    #: set when the item arose from a restatement: when the month was first reported, within threshold or not
+    #: judged, and the gap it showed then (None if an end had no first contact)
+    first_reported_at: Mapped[datetime | None]
+    first_reported_gap_days: Mapped[float | None]
     status: Mapped[str] = mapped_column(String(8), default="open")
     variance_explanation: Mapped[str | None] = mapped_column(Text)
     corrective_action: Mapped[str | None] = mapped_column(Text)
@@ -46,3 +50,21 @@ class GovernanceItem(db.Model):
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class ReportedKpiMonth(db.Model):
+    """A closed KPI month as the equity sweep first reported it; never updated, so a month that late entries have
+    changed since (a restatement) can say what was reported, when."""
+
+    __tablename__ = "reported_kpi_months"
+
+    pathway: Mapped[str] = mapped_column(String(32), primary_key=True)
+    #: 'YYYY-MM' of first contact (Europe/London)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    first_reported_at: Mapped[datetime]
+    #: Q1 - Q5 median days, None if an end had no first contact
+    gap_days: Mapped[float | None]
+    q1_n: Mapped[int]
+    q5_n: Mapped[int]
+    judged: Mapped[bool]
+    breach: Mapped[bool]

@@ -9,6 +9,7 @@ from typing import TextIO
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain.policy import Policy
+from inclusive_access.domain.validation import LONDON
 from inclusive_access.reporting import kpi, stats, tables
 from inclusive_access.reporting.queries import Period
 from inclusive_access.reporting.tables import MEASURES, Column
@@ -62,6 +63,8 @@ def _rows(columns: list[Column]) -> list[list]:
         for key, label, _num, _den in MEASURES:
             cell = column.cells[key]
             rows.append([column.label, label, cell.x, cell.n, _rate(cell.rate), _rate(cell.lower), _rate(cell.upper)])
+            if key == PENDING_AFTER:
+                rows.append([column.label, PENDING_LABEL, column.dnas_pending, "", "", "", ""])
         n = column.wait_n if column.median_days is not None else ""
         rows.append([column.label, "Referral to first contact: median days", "", n, _tenths(column.median_days),
                      _tenths(column.median_lower), _tenths(column.median_upper)])
@@ -70,6 +73,8 @@ def _rows(columns: list[Column]) -> list[list]:
     return rows
 
 
+#: the DNAs left out of the rebooking measure while their 14 days run, given after it
+PENDING_AFTER, PENDING_LABEL = "rebooked_in_14_days", "DNAs pending rebooking (within 14 days, not yet rebooked)"
 TABLE_HEADER = ["measure", "numerator", "denominator", "value", "lower_95", "upper_95"]
 
 
@@ -92,19 +97,36 @@ def cross_csv(table: tables.CrossTable, measure_label: str) -> str:
     return _csv(["IMD quintile", table.column_label, *TABLE_HEADER], rows)
 
 
-def kpi_csv(series: list[kpi.GapSeries], shared: bool = True) -> str:
-    """The wait gap by pathway and month, with each end's median and count (counts suppressed when shared)."""
-    def n(count: int) -> int | str:
-        return stats.suppress_count(count) if shared else count
-    rows = [[s.pathway, m.month, _days(m.q1_median), n(m.q1_n), _days(m.q5_median), n(m.q5_n), _days(m.gap),
-             _days(m.ratio), s.threshold, m.breach, m.special_cause] for s in series for m in s.months]
-    return _csv(["pathway", "month", "q1_median_days", "q1_n", "q5_median_days", "q5_n", "gap_days", "ratio",
-                 "threshold_days", "above_threshold", "special_cause_concern"], rows)
+def kpi_csv(series: list[kpi.GapSeries]) -> str:
+    """The wait gap by pathway and month, with each end's median and count and the gap's 95% interval, as given
+    (GapSeries.shared() for anything shared)."""
+    rows = [[s.pathway, m.month, _days(m.q1_median), m.q1_n, _days(m.q5_median), m.q5_n, _days(m.gap),
+             _days(m.gap_lower), _days(m.gap_upper), _days(m.ratio), s.threshold, s.min_n, m.judged, m.breach,
+             m.special_cause, m.restated, *_first_report(m)] for s in series for m in s.months]
+    return _csv(["pathway", "month", "q1_median_days", "q1_n", "q5_median_days", "q5_n", "gap_days", "gap_lower_95",
+                 "gap_upper_95", "ratio", "threshold_days", "min_n_each_end", "judged", "above_threshold",
+                 "special_cause_concern", "restated", "first_reported_gap_days", "first_reported_on"], rows)
+
+
+def _first_report(month: kpi.GapMonth) -> tuple:
+    """A restated month's first reported gap and the day it was reported (UK); None for any other month."""
+    if not month.restated:
+        return None, None
+    return _days(month.reported.gap), month.reported.reported_at.astimezone(LONDON).date().isoformat()
+
+
+def _hundredths(value: float | None) -> float | str:
+    return "" if value is None else round(value, 2)
 
 
 def gradients_csv(gradients: list[tables.Gradient]) -> str:
-    rows = [[g.label, g.sii, g.sii_lower, g.sii_upper, g.rii, g.rii_lower, g.rii_upper] for g in gradients]
-    return _csv(["measure", "sii", "sii_lower_95", "sii_upper_95", "rii", "rii_lower_95", "rii_upper_95"], rows)
+    """The gradients as the page shows them: which way is better, the SII in percentage points (one decimal), the
+    RII to two decimals; an RII that is not defined has no interval either."""
+    rows = [[g.label, tables.BETTER[g.improvement], round(g.sii, 1), round(g.sii_lower, 1), round(g.sii_upper, 1),
+             *((_hundredths(g.rii), _hundredths(g.rii_lower), _hundredths(g.rii_upper)) if g.rii is not None
+               else ("", "", ""))] for g in gradients]
+    return _csv(["measure", "better", "sii_percentage_points", "sii_lower_95", "sii_upper_95", "rii",
+                 "rii_lower_95", "rii_upper_95"], rows)
 
 
 def completeness_csv(months: list[dict], shared: bool = True) -> str:
@@ -117,6 +139,10 @@ def _days(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
+def _shared_kpi(session: Session, pathways: list[str], period: Period, policy: Policy) -> list[kpi.GapSeries]:
+    return [s.shared() for s in kpi.gap_series(session, pathways, period.last, policy)]
+
+
 def report(session: Session, period: Period, policy: Policy, pathways: list[str]) -> dict:
     """Every dashboard table for the period (suppressed for sharing) and each pathway's monthly KPI."""
     return {
@@ -125,17 +151,22 @@ def report(session: Session, period: Period, policy: Policy, pathways: list[str]
                               "measures": {key: {"numerator": c.cells[key].x, "denominator": c.cells[key].n,
                                                  "rate": c.cells[key].rate, "lower_95": c.cells[key].lower,
                                                  "upper_95": c.cells[key].upper} for key, *_ in MEASURES},
+                              "dnas_pending_rebooking": c.dnas_pending,
                               "wait_n": c.wait_n, "median_days": _days(c.median_days),
                               "median_lower_95": _days(c.median_lower), "median_upper_95": _days(c.median_upper),
                               "p90_days": _days(c.p90_days)}
                              for c in tables.segment_table(session, period, segment, shared=True)]
                    for segment in tables.SEGMENT_LABELS},
-        "equity_kpi": [{"pathway": s.pathway, "threshold_days": s.threshold,
-                        "months": [{"month": m.month, "q1_median_days": _days(m.q1_median),
-                                    "q5_median_days": _days(m.q5_median), "gap_days": _days(m.gap),
-                                    "ratio": _days(m.ratio), "breach": m.breach, "special_cause": m.special_cause}
+        "equity_kpi": [{"pathway": s.pathway, "threshold_days": s.threshold, "min_n_each_end": s.min_n,
+                        "months": [{"month": m.month, "q1_n": m.q1_n, "q1_median_days": _days(m.q1_median),
+                                    "q5_n": m.q5_n, "q5_median_days": _days(m.q5_median), "gap_days": _days(m.gap),
+                                    "gap_lower_95": _days(m.gap_lower), "gap_upper_95": _days(m.gap_upper),
+                                    "ratio": _days(m.ratio), "judged": m.judged, "breach": m.breach,
+                                    "special_cause": m.special_cause, "restated": m.restated,
+                                    **dict(zip(("first_reported_gap_days", "first_reported_on"),
+                                               _first_report(m), strict=True))}
                                    for m in s.months if period.first <= m.month <= period.last]}
-                       for s in kpi.gap_series(session, pathways, period.last, policy)],
+                       for s in _shared_kpi(session, pathways, period, policy)],
     }
 
 
@@ -148,14 +179,18 @@ def report_csv(session: Session, period: Period, policy: Policy, pathways: list[
     rows = []
     for segment, label in tables.SEGMENT_LABELS.items():
         rows += [[label, *row, ""] for row in _rows(tables.segment_table(session, period, segment, shared=True))]
-    for s in kpi.gap_series(session, pathways, period.last, policy):
+    for s in _shared_kpi(session, pathways, period, policy):
         for m in s.months:
             if period.first <= m.month <= period.last:
-                findings = [w for w, on in (("above threshold", m.breach),
-                                            ("special cause concern", m.special_cause)) if on]
+                was, on = _first_report(m)
+                was = "no gap" if was is None else f"a gap of {was:.1f} days"
+                findings = [w for w, shown in (("too few to judge", not m.judged), ("above threshold", m.breach),
+                                               ("special cause concern", m.special_cause),
+                                               (f"restated: first reported {was} on {on}", m.restated)) if shown]
                 rows.append([f"Equity KPI: {s.pathway}", m.month, "Wait gap, quintile 1 minus 5 (days)", "", "",
-                             "" if m.gap is None else round(m.gap, 1), "", "",
-                             "; ".join([f"threshold {s.threshold:g} days", *findings])])
+                             _tenths(m.gap), _tenths(m.gap_lower), _tenths(m.gap_upper),
+                             "; ".join([f"threshold {s.threshold:g} days", f"n quintile 1 {m.q1_n}, quintile 5 "
+                                        f"{m.q5_n}; judged from {s.min_n} at each end", *findings])])
     return _csv(["breakdown", "group", *TABLE_HEADER, "note"], rows)
 
 

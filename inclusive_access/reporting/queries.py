@@ -3,8 +3,9 @@ quantiles from referral_facts."""
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
@@ -16,12 +17,18 @@ from inclusive_access.models import (
     AuditSampleRecord,
     ReferralFact,
     ReferralFactCount,
+    UnrebookedDna,
 )
 
 F = ReferralFact
 C = ReferralFactCount
+U = UnrebookedDna
+#: DOMAIN.md: a DNA is rebooked on time within 14 days; until then, with no booking yet, it is pending
+REBOOKING_WINDOW = timedelta(days=14)
 #: segment name -> the column it groups by (flags group by true/false)
 SEGMENTS = {segment.key: getattr(F, segment.column) for segment in (*segments.REPORTED, segments.PATHWAY)}
+#: the month a referral was received, as a key of `pending_dnas`
+RECEIVED_MONTH = F.received_month
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,35 @@ def cross_counts(session: Session, period: Period, row_segment: str, column_segm
                     {"row": (C.imd_quintile, row_segment), "column": (C.value, column_segment)})
 
 
+def _type_7(session: Session, in_order, n: int, p: float) -> float:
+    """R's type-7 quantile p of the n values `in_order` selects in order: for h = (n - 1) p + 1, x[floor h] and the
+    next, read by offset (the value lies between them)."""
+    h = (n - 1) * p + 1
+    low = math.floor(h)
+    pair = session.scalars(in_order.limit(2).offset(low - 1)).all()
+    return pair[0] + (h - low) * ((pair[1] if len(pair) > 1 else pair[0]) - pair[0])
+
+
+def pending_dnas(session: Session, period: Period, keys: dict, now: datetime) -> dict[tuple, int]:
+    """DNAs of the period's referrals that no booking has followed yet and whose 14 days to rebook are still running
+    at `now`, per group of `keys` (name -> referral_facts column): {key tuple: count}."""
+    columns = list(keys.values())
+    query = (select(*columns, func.sum(U.dnas)).join(F, F.referral_id == U.referral_id)
+             .where(U.missed_at > now - REBOOKING_WINDOW, U.missed_at <= now, *period.where()).group_by(*columns))
+    return {tuple(row[:-1]): row[-1] for row in session.execute(query)}
+
+
+def counts_by_quintile(session: Session, period: Period) -> list[dict]:
+    """COUNTS for each IMD quintile ("quintile") and each counted segment's value (keys "segment", "value"): the
+    rows of every segment table and intersectional table of the period at once; segment "all" (value "") holds
+    each quintile's own counts."""
+    query = (select(C.segment, C.value, C.imd_quintile, *(func.sum(getattr(C, name)) for name in COUNTS))
+             .where(*period.where(C.received_month, C.pathway)).group_by(C.segment, C.value, C.imd_quintile))
+    return [{"segment": segment, "value": _value(segment, value),
+             "quintile": _value(segments.IMD_QUINTILE.key, quintile)} | dict(zip(COUNTS, sums, strict=True))
+            for segment, value, quintile, *sums in session.execute(query)]
+
+
 def _quantiles(session: Session, keys: dict, conditions: list, ps: dict[str, float],
                ranks: Callable[[int], dict[str, int]] | None = None) -> dict:
     """R type-7 quantiles of days_to_first_contact per group of `keys`: {key tuple: {"n", name: value}}, and
@@ -122,10 +158,7 @@ def _quantiles(session: Session, keys: dict, conditions: list, ps: dict[str, flo
                     for column, value in zip(keys.values(), key, strict=True)]
         in_order = select(F.days_to_first_contact).where(*waits, *matching).order_by(F.days_to_first_contact)
         for name, p in ps.items():
-            h = (n - 1) * p + 1
-            low = math.floor(h)
-            pair = session.scalars(in_order.limit(2).offset(low - 1)).all()
-            found[name] = pair[0] + (h - low) * ((pair[1] if len(pair) > 1 else pair[0]) - pair[0])
+            found[name] = _type_7(session, in_order, n, p)
         for name, rank in (ranks(n) if ranks else {}).items():
             found[name] = session.scalar(in_order.limit(1).offset(rank - 1))
         result[key] = found
@@ -147,21 +180,60 @@ def wait_quantiles_by(session: Session, period: Period, segment: str,
 
 
 def monthly_median_waits(session: Session, first: str, last: str, pathway: str | None = None,
-                         by_pathway: bool = True) -> dict:
-    """Median referral-to-first-contact per month of first contact and IMD quintile (known only), per pathway
-    or (by_pathway=False) over the pathways chosen.
+                         by_pathway: bool = True, quintiles: tuple[int, ...] | None = None,
+                         ranks: Callable[[int], dict[str, int]] | None = None) -> dict:
+    """Median referral-to-first-contact per month of first contact and IMD quintile (known only, or those in
+    `quintiles`), per pathway or (by_pathway=False) over the pathways chosen, with the order statistics `ranks`
+    names for a group of n.
 
-    By month of first contact, so a month's figure is final once the month has closed (the equity KPI's
-    months). Returns {(pathway or None, month, quintile): {"n", "median"}}.
+    By month of first contact (the equity KPI's months), as recorded now: an attendance recorded after its month
+    closed still moves that month (kpi.GapMonth.restated says so). Returns {(pathway or None, month, quintile):
+    {"n", "median", *ranks}}.
     """
-    conditions = [F.first_contact_month >= first, F.first_contact_month <= last, F.imd_quintile.is_not(None)]
+    # the quintiles are checked along the month's index, never used to choose another (each end's wait index)
+    conditions = [F.first_contact_month >= first, F.first_contact_month <= last,
+                  unindexed(F.imd_quintile).in_(quintiles) if quintiles else F.imd_quintile.is_not(None)]
     if pathway:
         conditions.append(F.pathway == pathway)
     keys = {"month": F.first_contact_month, "quintile": F.imd_quintile}
     if by_pathway:
         keys = {"pathway": F.pathway, **keys}
-    found = _quantiles(session, keys, conditions, {"median": 0.5})
+    found = _quantiles(session, keys, conditions, {"median": 0.5}, ranks)
     return found if by_pathway else {(None, *key): value for key, value in found.items()}
+
+
+def monthly_median_wait(session: Session, first: str, last: str, pathway: str | None = None) -> dict:
+    """Median referral-to-first-contact per month of first contact over every referral, IMD quintile known or not
+    (the figure beside monthly_median_waits' quintiles), R type 7. Returns {month: {"n", "median"}}.
+
+    The database counts each month's quintiles; a month's waits are then read in order by merging one ordered read
+    per quintile (a UNION ALL along ix_referral_facts_first_contact_wait), since that index orders waits within a
+    quintile, not within a month. SQLite merges the runs rather than sorting the month's waits; PostgreSQL chooses
+    between a merge and a sort by cost.
+    """
+    waits = [F.days_to_first_contact.is_not(None)]
+    if pathway:
+        waits.append(F.pathway == pathway)
+    counted = (select(F.first_contact_month, F.imd_quintile, func.count())
+               .where(F.first_contact_month >= first, F.first_contact_month <= last, *waits)
+               .group_by(F.first_contact_month, F.imd_quintile))
+    quintiles: dict[str, dict] = {}
+    for month, quintile, n in session.execute(counted):
+        quintiles.setdefault(month, {})[quintile] = n
+    result = {}
+    for month, counts in quintiles.items():
+        runs = union_all(*(select(F.days_to_first_contact.label("days"))
+                           .where(*waits, F.first_contact_month == month,
+                                  F.imd_quintile.is_(None) if quintile is None else F.imd_quintile == quintile)
+                           for quintile in counts)).subquery()
+        n = sum(counts.values())
+        result[month] = {"n": n, "median": _type_7(session, select(runs.c.days).order_by(runs.c.days), n, 0.5)}
+    return result
+
+
+def counts_by_month(session: Session, period: Period) -> list[dict]:
+    """Every count of COUNTS per month received (from referral_fact_counts), as {"month", *COUNTS}."""
+    return _counted(session, period, fact_counts.ALL, {"month": (C.received_month, "month")})
 
 
 def completeness_by_month(session: Session, period: Period) -> list[dict]:

@@ -68,7 +68,7 @@ def median_ci(values_sorted_count: int, conf: float = 0.95) -> tuple[int, int]:
     symmetric pair (the largest j <= n/2) whose coverage is at least conf, found by bisection (the coverage falls as
     j rises). When even (1, n) falls short (n <= 5 at 95%, where its coverage is 1 - 2/2^n), it returns (1, n),
     the widest interval there is, whose coverage is then below conf. The binomial tail is summed in floating point
-    from log-gamma (exact integers cost seconds at n = 100,000); a test checks it against exact sums. The app
+    from log-gamma (exact integers are too slow for a large group); a test checks it against exact sums. The app
     computes the median itself in SQL; this gives the ranks to read the limits at.
 
     Source: Campbell MJ, Gardner MJ. Calculating confidence intervals for some non-parametric analyses.
@@ -90,6 +90,27 @@ def median_ci(values_sorted_count: int, conf: float = 0.95) -> tuple[int, int]:
     if low == 0:
         return 1, n
     return low, n - low + 1
+
+
+def median_difference_ci(n: int, conf: float = 0.95) -> tuple[int, int] | None:
+    """One group's part of a distribution-free interval for the difference of two medians: the 1-based order
+    statistics (j, k) of its median's order-statistic interval at level sqrt(conf), or None when n is too small
+    for any such interval to reach that level (n <= 6 at 95%).
+
+    For independent groups a and b, both medians' intervals hold together with probability at least
+    sqrt(conf)^2 = conf, and whenever both hold the difference of the medians lies in
+    [lower_a - upper_b, upper_a - lower_b]; so that interval covers the difference with probability at least conf,
+    whatever the distributions (conservative: usually wider than needed). Each group's limits are its own order
+    statistics, so the database reads them as it reads a median.
+
+    Source: the order-statistic interval of median_ci (Campbell and Gardner, BMJ 1988), combined by the Bonferroni
+    (here exact product, the groups being independent) argument for simultaneous intervals.
+    """
+    level = math.sqrt(conf)
+    j, k = median_ci(n, level)
+    if 1 - 2 * _below_half(n, j - 1) < level:
+        return None
+    return j, k
 
 
 def _logit(p: float) -> float:
@@ -114,39 +135,53 @@ _SCALES: dict[str, tuple[Callable[[float], float], Callable[[float], float]]] = 
 }
 
 
-def _quantile_type7(sorted_values: Sequence[float], p: float) -> float:
-    """R's default quantile (type 7): linear interpolation between order statistics at h = (N - 1) p."""
-    h = (len(sorted_values) - 1) * p
-    below = math.floor(h)
-    above = min(below + 1, len(sorted_values) - 1)
-    return sorted_values[below] + (h - below) * (sorted_values[above] - sorted_values[below])
+def _sorted_at(sorted_draws: Sequence[float], p: float) -> float:
+    """phe_sii's limit: the draw at 1-based position round(reps * p) (R and Python both round half to even), kept
+    within the draws when reps is too small for p."""
+    position = min(max(round(len(sorted_draws) * p), 1), len(sorted_draws))
+    return sorted_draws[position - 1]
+
+
+def _inverse(ratio: float) -> float:
+    return 1 / ratio if ratio != 0 else math.nan
 
 
 def sii_rii(values: Sequence[float], populations: Sequence[float], lower: Sequence[float], upper: Sequence[float],
             value_type: str = "value", transform: bool = False, multiplier: float = 1, conf: float = 0.95,
             reps: int = 100_000, seed: int | None = None) -> dict[str, float]:
-    """Slope and relative index of inequality across ordered groups, with Monte-Carlo intervals (PHE/OHID method).
+    """Slope and relative index of inequality across ordered groups, with Monte-Carlo intervals, as
+    PHEindicatormethods::phe_sii computes them (value_type 0/1/2 there is "value"/"rate"/"proportion" here).
 
     Groups come most deprived first (at least 5). Each group's x is the midpoint of its share of the cumulative
-    population (the share before it plus half its own), so x runs from 0 (most deprived) to 1 (least deprived).
-    The value is regressed on x by weighted least squares, weights = population shares (phe_sii's
-    lm(y*sqrt(a) ~ sqrt(a) + x*sqrt(a) - 1)), giving intercept a and slope b. SII = multiplier * b, the fitted least
-    deprived end minus the most deprived end, so values rising from most to least deprived give a positive SII.
-    RII = (a + b) / a, the ratio of the ends (NaN if the most deprived end is fitted at 0); the multiplier does not
-    change it. value_type is "value", "rate" or "proportion". With transform=True (rates and proportions only) the fit
-    is on the log (rates) or logit (proportions, values in (0, 1)) scale and the ends are back-transformed:
-    SII = multiplier * (back(a + b) - back(a)), RII = back(a + b) / back(a).
+    population, so x runs from 0 (most deprived) to 1 (least deprived). The value is regressed on x by weighted
+    least squares, weights = population shares (phe_sii's lm(y*sqrt(a) ~ sqrt(a) + x*sqrt(a) - 1)), giving
+    intercept a and slope b; the least deprived end minus the most deprived end is the SII, their ratio the RII.
 
-    Intervals: in each of `reps` repetitions every group's value is drawn from a normal on its value_type's scale
-    (identity, log for rates, logit for proportions, whatever `transform` is), centred on the value with standard
-    error (scaled upper - scaled lower) / (2 * z_0.975) from its 95% limits; the draw is back-transformed and the fit
-    repeated with the same transform choice. Draws come from random.Random(seed), group by group within each
-    repetition. A group whose limits have zero width contributes its value unchanged. The limits are R's default
-    (type 7) quantiles of the SII and RII draws at (1 - conf)/2 and 1 - (1 - conf)/2; phe_sii instead reads the
-    sorted draws at position round(reps * p), which differs by less than one draw's spacing.
+    - transform=False: the fit is on the value's own scale: SII = multiplier * b, RII = (a + b) / a (NaN when a = 0).
+    - transform=True (rates and proportions only): the fit is on the log (rates) or logit (proportions) scale and
+      the ends are back-transformed: SII = multiplier * (back(a + b) - back(a)), RII = back(a + b) / back(a).
+    - A negative multiplier reverses polarity: it flips the SII's sign and inverts the RII (1 / RII), for the
+      point and the interval alike (phe_sii: "the inverse of the RII is taken to account for the change in
+      polarity").
+
+    Simulation: each group's standard error is (scaled upper - scaled lower) / (2 * z_0.975) on its value_type's
+    scale (identity, log for rates, logit for proportions, whatever `transform` is), and each of `reps`
+    repetitions draws every group from a normal centred on its scaled value (random.Random(seed), group by group
+    within a repetition; a zero-width interval gives the value itself). With transform=False the draw is
+    back-transformed and the fit repeated, each repetition giving an SII and an RII (inverted for a negative
+    multiplier); the limits are the sorted draws at positions round(reps * (1 - conf) / 2) and
+    round(reps * (1 + conf) / 2). With transform=True only the slopes are sorted, on the transformed scale; their
+    limits s are mapped back around the fitted midpoint m = a + b / 2, as ends back(m - s / 2) and back(m + s / 2),
+    into SII and RII limits by the formulas above, so a proportion's RII limits stay positive and its SII limits
+    within +/- |multiplier|. Both maps rise with s, so a negative multiplier just swaps (and, for the RII, inverts)
+    the ends, as phe_sii does; phe_sii tests a rate's multiplier for < 1 rather than < 0 there (a positive
+    multiplier below 1 would leave its limits reversed), so the swap here follows the sign, as for proportions. An
+    RII that is not defined (a most deprived end fitted at 0, or a ratio of 0 to invert) has no interval either:
+    both limits are NaN.
 
     Sources: Low A, Low A. Measuring the gap: quantifying and comparing local health inequalities. J Public Health
-    2004;26:388-395; PHEindicatormethods::phe_sii (value_type, transform, multiplier, repetitions, confidence).
+    2004;26:388-395; PHEindicatormethods::phe_sii and its SimulationFunc (value_type, transform, multiplier,
+    repetitions, confidence).
     """
     k = len(values)
     if not len(populations) == len(lower) == len(upper) == k:
@@ -184,24 +219,28 @@ def sii_rii(values: Sequence[float], populations: Sequence[float], lower: Sequen
     slope_w = [a * (x - x_bar) / s_xx for a, x in zip(shares, xs, strict=True)]
     intercept_w = [a - x_bar * w for a, w in zip(shares, slope_w, strict=True)]
 
-    def ends(ys: Sequence[float]) -> tuple[float, float]:
-        intercept = sum(w * y for w, y in zip(intercept_w, ys, strict=True))
-        slope = sum(w * y for w, y in zip(slope_w, ys, strict=True))
-        if transform:
-            most, least = from_scale(intercept), from_scale(intercept + slope)
-            sii = multiplier * (least - most)
-        else:
-            most, least = intercept, intercept + slope
-            sii = multiplier * slope
-        return sii, (least / most if most != 0 else math.nan)
+    def fit(ys: Sequence[float]) -> tuple[float, float]:
+        return (sum(w * y for w, y in zip(intercept_w, ys, strict=True)),
+                sum(w * y for w, y in zip(slope_w, ys, strict=True)))
+
+    def polarity(rii: float) -> float:
+        return _inverse(rii) if multiplier < 0 else rii
+
+    def from_ends(most: float, least: float) -> tuple[float, float]:
+        """SII and RII (polarity applied) from the fitted ends on the value's own scale."""
+        return multiplier * (least - most), polarity(least / most if most != 0 else math.nan)
 
     point_ys = [to_scale(v) if transform else v for v in values]
-    sii, rii = ends(point_ys)
+    intercept, slope = fit(point_ys)
+    if transform:
+        sii, rii = from_ends(from_scale(intercept), from_scale(intercept + slope))
+    else:
+        sii, rii = from_ends(intercept, intercept + slope)
 
     means = [to_scale(v) for v in values]
     errors = [(to_scale(hi) - to_scale(lo)) / (2 * Z_95) for lo, hi in zip(lower, upper, strict=True)]
     rng = random.Random(seed)  # noqa: S311 -- seeded, reproducible simulation; nothing secret depends on it
-    sii_draws, rii_draws = [], []
+    draws = []
     for _ in range(reps):
         ys = []
         for point_y, mean, error in zip(point_ys, means, errors, strict=True):
@@ -210,20 +249,29 @@ def sii_rii(values: Sequence[float], populations: Sequence[float], lower: Sequen
             else:
                 draw = rng.gauss(mean, error)
                 ys.append(draw if transform else from_scale(draw))
-        draw_sii, draw_rii = ends(ys)
-        sii_draws.append(draw_sii)
-        rii_draws.append(draw_rii)
+        draws.append(fit(ys))
 
-    tail = (1 - conf) / 2
-    sii_draws.sort()
-    result = {"sii": sii, "rii": rii,
-              "sii_lower": _quantile_type7(sii_draws, tail), "sii_upper": _quantile_type7(sii_draws, 1 - tail)}
-    if any(math.isnan(r) for r in rii_draws):
-        result.update(rii_lower=math.nan, rii_upper=math.nan)
+    upper_p = conf + (1 - conf) / 2
+    lower_p = 1 - upper_p
+    if transform:
+        slopes = sorted(s for _a, s in draws)
+        middle = intercept + slope / 2
+        ends = [from_ends(from_scale(middle - s / 2), from_scale(middle + s / 2))
+                for s in (_sorted_at(slopes, lower_p), _sorted_at(slopes, upper_p))]
+        sii_limits, rii_limits = sorted(e[0] for e in ends), sorted(e[1] for e in ends)
     else:
-        rii_draws.sort()
-        result.update(rii_lower=_quantile_type7(rii_draws, tail), rii_upper=_quantile_type7(rii_draws, 1 - tail))
-    return result
+        sii_draws = sorted(multiplier * s for _a, s in draws)
+        rii_draws = [polarity((a + s) / a if a != 0 else math.nan) for a, s in draws]
+        sii_limits = [_sorted_at(sii_draws, lower_p), _sorted_at(sii_draws, upper_p)]
+        if any(math.isnan(r) for r in rii_draws):
+            rii_limits = [math.nan, math.nan]
+        else:
+            rii_draws.sort()
+            rii_limits = [_sorted_at(rii_draws, lower_p), _sorted_at(rii_draws, upper_p)]
+    if math.isnan(rii):
+        rii_limits = [math.nan, math.nan]
+    return {"sii": sii, "rii": rii, "sii_lower": sii_limits[0], "sii_upper": sii_limits[1],
+            "rii_lower": rii_limits[0], "rii_upper": rii_limits[1]}
 
 
 def _runs(signs: Sequence[int]) -> list[tuple[int, int, int]]:
@@ -252,7 +300,8 @@ def xmr(values: Sequence[float], screen_outliers: bool = True, improvement: str 
 
     Special cause, the first matching rule deciding each point: (a) strictly outside a limit; (b) part of a run of 7
     or more strictly rising or strictly falling points (every point of the run); (c) 2 of 3 consecutive points beyond
-    the near band on the same side, those beyond-band points only (points outside the limits do not count); (d) part
+    the near band with all three strictly on one side of the mean, those beyond-band points only (a point outside
+    the limits counts for its side but is not one of the two); (d) part
     of a run of 7 or more on one side of the mean (a point on the mean breaks it). The direction of (a), (c) and (d)
     is the side of the mean (or band), and of (b) the trend's; a peak ending one trend and starting another takes the
     earlier one. With improvement "increase" an upward direction is "special_cause_improvement" and a downward one
@@ -294,12 +343,13 @@ def xmr(values: Sequence[float], screen_outliers: bool = True, improvement: str 
         if last - first + 2 >= 7:
             for i in range(first, last + 2):
                 flag(i, direction)
-    beyond = [0 if outside[i] else (1 if y > near_upper else -1 if y < near_lower else 0) for i, y in enumerate(ys)]
+    near = [not outside[i] and (y > near_upper or y < near_lower) for i, y in enumerate(ys)]
     for start in range(n - 2):  # (c)
-        for direction in (1, -1):
-            hits = [i for i in range(start, start + 3) if beyond[i] == direction]
-            if len(hits) >= 2:
-                for i in hits:
+        window = range(start, start + 3)
+        direction = side[start]
+        if direction != 0 and all(side[i] == direction for i in window) and sum(near[i] for i in window) >= 2:
+            for i in window:
+                if near[i]:
                     flag(i, direction)
     for first, last, direction in _runs(side):  # (d)
         if last - first + 1 >= 7:
@@ -335,96 +385,3 @@ def suppress_count(n: int, low: int = 1, high: int = 7) -> str | int:
     if n < 0:
         raise ValueError(f"counts cannot be negative, got {n}")
     return SUPPRESSED if low <= n <= high else n
-
-
-Cell = tuple[int, int]
-
-
-def _cheapest(candidates: list[Cell], rows: list[list[int | None]], closes: Callable[[Cell], bool]) -> Cell:
-    """Non-zero cells before zeros, then cells that close a gap, then the smallest value, then reading order."""
-    return min(candidates, key=lambda rc: (rows[rc[0]][rc[1]] == 0, not closes(rc), rows[rc[0]][rc[1]], rc))
-
-
-def _reach(hidden: set[Cell], start: tuple[str, int], without: Cell) -> set[tuple[str, int]]:
-    """Rows ("r", i) and columns ("c", j) linked to `start` through hidden cells other than `without`."""
-    seen, stack = {start}, [start]
-    while stack:
-        kind, index = stack.pop()
-        for cell in hidden:
-            if cell == without or cell[0 if kind == "r" else 1] != index:
-                continue
-            other = ("c", cell[1]) if kind == "r" else ("r", cell[0])
-            if other not in seen:
-                seen.add(other)
-                stack.append(other)
-    return seen
-
-
-def _next_secondary(rows: list[list[int | None]], hidden: set[Cell], row_totals: bool,
-                    column_totals: bool) -> Cell | None:
-    """The next cell secondary suppression must hide, or None once no "*" can be worked out from the totals."""
-    n_rows, n_cols = len(rows), len(rows[0])
-    count_row = [sum((r, c) in hidden for c in range(n_cols)) for r in range(n_rows)]
-    count_col = [sum((r, c) in hidden for r in range(n_rows)) for c in range(n_cols)]
-    lines = []
-    if row_totals:
-        lines += [([(r, c) for c in range(n_cols)], lambda rc: column_totals and count_col[rc[1]] > 0)
-                  for r in range(n_rows)]
-    if column_totals:
-        lines += [([(r, c) for r in range(n_rows)], lambda rc: row_totals and count_row[rc[0]] > 0)
-                  for c in range(n_cols)]
-    for line, closes in lines:
-        if sum(cell in hidden for cell in line) == 1:
-            open_cells = [cell for cell in line if cell not in hidden]
-            if not open_cells:
-                raise ValueError("a one-cell line cannot hide its cell while its total is published; "
-                                 "suppress that total instead")
-            return _cheapest(open_cells, rows, closes)
-    if row_totals and column_totals:
-        # With both totals a hidden cell is recoverable exactly when it is a bridge of the graph linking rows and
-        # columns through hidden cells (on no cycle): two blocks joined by one cell, every line holding two or more.
-        for r, c in sorted(hidden):
-            side_a = _reach(hidden, ("r", r), without=(r, c))
-            if ("c", c) in side_a:
-                continue
-            side_b = _reach(hidden, ("c", c), without=(r, c))
-            # a cell from a row on one side to a column on the other closes a cycle through (r, c); one exists,
-            # since no line holds a lone "*" here, so each side has both a row and a column
-            open_cells = [(i, j) for one, other in ((side_a, side_b), (side_b, side_a))
-                          for kind_i, i in one if kind_i == "r" for kind_j, j in other if kind_j == "c"
-                          if (i, j) not in hidden]
-            return _cheapest(sorted(open_cells), rows, lambda rc: True)
-    return None
-
-
-def suppress(cells: Sequence[Sequence[int | None]], row_totals: bool = True, column_totals: bool = True,
-             low: int = 1, high: int = 7) -> list[list[str | int]]:
-    """Small-number suppression of a table of counts, with secondary suppression against its published totals.
-
-    Primary: counts from `low` to `high` inclusive (1 to 7) become "*", as in NHS England publications; a None cell
-    (a value withheld upstream) is shown as "*" and treated as suppressed. Zeros are shown: a true zero reveals no
-    individual. Secondary, for the totals that are published (row_totals: each row's total; column_totals: each
-    column's), repeated until stable: while a line holds exactly one "*", which its total would give away, also
-    suppress one more cell of that line: a non-zero one if there is any, preferring a cell whose crossing line
-    already holds a "*" (so no new lone "*" is opened), then the smallest, then the first in reading order; a zero
-    only if no non-zero cell is left. With both totals published, a "*" can also be recovered when it is the only
-    link between two groups of "*" (each line holding two or more, yet the difference of the group's row and column
-    totals gives it away); then the smallest open cell joining the two groups is suppressed too. The result has no
-    "*" that the totals determine exactly (bounds, such as two "*" summing to 2 being both 1, are not addressed).
-    The totals themselves are the caller's to publish (suppress_count suppresses a small one; that only adds safety).
-    A table with one cell per row and row totals (or the column equivalent) cannot hide a cell and raises ValueError.
-
-    Sources: ONS, Review of the Dissemination of Health Statistics: Confidentiality Guidance (2006), on primary and
-    secondary suppression and differencing; NHS England statistical publications' small-number practice.
-    """
-    rows = [list(row) for row in cells]
-    if any(len(row) != len(rows[0]) for row in rows):
-        raise ValueError("every row of the table must have the same number of cells")
-    if not rows or not rows[0]:
-        return [[] for _ in rows]
-    if any(v is not None and v < 0 for row in rows for v in row):
-        raise ValueError("counts cannot be negative")
-    hidden = {(r, c) for r, row in enumerate(rows) for c, v in enumerate(row) if v is None or low <= v <= high}
-    while (cell := _next_secondary(rows, hidden, row_totals, column_totals)) is not None:
-        hidden.add(cell)
-    return [[SUPPRESSED if (r, c) in hidden else v for c, v in enumerate(row)] for r, row in enumerate(rows)]

@@ -1,15 +1,17 @@
 """Equity tables: each measure of DOMAIN.md per segment value, with Wilson intervals and small-number suppression."""
 import math
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import segments
+from inclusive_access.domain import fact_counts, segments
 from inclusive_access.domain.equity import AGE_BANDS, ETHNIC_GROUPS, SEXES
-from inclusive_access.reporting import charts, periods, queries, stats
+from inclusive_access.reporting import charts, periods, queries, stats, suppression
 from inclusive_access.reporting.queries import Period
 
-#: (key, label, numerator count, denominator count); DNA rate = DNAs / (attended + DNAs), code 3 / (3+5+6+7)
+#: (key, label, numerator count, denominator count); DNA rate = DNAs / (seen + arrived late not seen + DNAs), code
+#: 3 / (3+5+6+7); rebooking counts only the DNAs whose 14 days are up or that were rebooked (not those pending)
 MEASURES = (
     ("accepted", "Accepted", "accepted", "referrals"),
     ("rejected", "Rejected", "rejected", "referrals"),
@@ -17,19 +19,38 @@ MEASURES = (
     ("clarified_in_24_hours", "Clarifications resolved within 24 hours", "clarifications_on_time", "clarifications"),
     ("dna_rate", "Did not attend (DNA rate)", "dnas", "attendances"),
     ("dna_linked_discharges", "Discharges linked to non-attendance", "dna_linked_discharges", "discharged"),
-    ("rebooked_in_14_days", "DNAs rebooked within 14 days", "dnas_rebooked_in_14_days", "dnas"),
+    ("rebooked_in_14_days", "DNAs rebooked within 14 days", "dnas_rebooked_in_14_days", "dnas_decided"),
     ("barrier_checks_completed", "Barrier checks completed", "barrier_checks_completed", "barrier_checks"),
     ("adjustments_met", "Adjustments met at appointments", "adjustments_met", "adjustments_due"),
-    ("re_referred_in_90_days", "Re-referrals within 90 days of closure", "re_referrals_within_90_days", "referrals"),
+    ("re_referred_in_90_days", "Re-referrals within 90 days of discharge", "re_referrals_within_90_days", "referrals"),
     ("adjustment_in_place", "Referrals with an adjustment in place", "referrals_with_adjustment", "referrals"),
 )
 MEASURE_LABELS = {key: label for key, label, _num, _den in MEASURES}
+#: which way each measure improves (stats.IMPROVEMENTS): the page says so beside its gradient, since the SII's sign
+#: reads as good news on one measure and bad news on another; having an adjustment in place reflects need, not
+#: performance, so it has no better direction
+IMPROVEMENT = {"accepted": "increase", "rejected": "decrease", "same_day_triage": "increase",
+               "clarified_in_24_hours": "increase", "dna_rate": "decrease", "dna_linked_discharges": "decrease",
+               "rebooked_in_14_days": "increase", "barrier_checks_completed": "increase",
+               "adjustments_met": "increase", "re_referred_in_90_days": "decrease", "adjustment_in_place": "neither"}
+#: how the page and its CSV say which way a measure improves
+BETTER = {"increase": "higher is better", "decrease": "lower is better", "neither": "neither direction is better"}
+#: the rates charted month by month, each coloured by its own IMPROVEMENT direction
+RATE_CHARTS = ("dna_rate", "rebooked_in_14_days", "adjustments_met", "same_day_triage")
 #: Monte-Carlo repetitions for SII/RII intervals on the dashboard, seeded so the same data gives the same report
 GRADIENT_REPS = 5000
 #: the segments an intersectional table may cross IMD quintiles with
 CROSS_SEGMENTS = tuple(segment.key for segment in (segments.ETHNIC_GROUP, *segments.FLAG_SEGMENTS))
 #: the dashboard's breakdowns (and the report's tables), in order
 SEGMENT_LABELS = segments.labels(segments.REPORTED)
+#: the counts a table shows: referrals received and each measure's numerator and denominator
+SHOWN_COUNTS = tuple(dict.fromkeys(("referrals", *(name for *_m, num, den in MEASURES for name in (num, den)))))
+#: the n beside each segment value's waits (referrals with a first contact): segment tables only
+WAIT_COUNT = "first_contacts"
+#: the DNAs whose 14 days to rebook are still running, shown beside the rebooking rate
+PENDING_COUNT = "dnas_pending"
+#: the flag DOMAIN.md defines from the IMD quintile: its intersectional table's empty cells are known to be empty
+DEPRIVATION = "flag_deprivation"
 
 
 def segment_values(segment: str) -> list[tuple[object, str]]:
@@ -66,6 +87,8 @@ class Column:
     label: str
     referrals: int | str
     cells: dict[str, Cell] = field(default_factory=dict)
+    #: DNAs not yet rebooked whose 14 days are still running: outside the rebooking measure until decided
+    dnas_pending: int | str = 0
     wait_n: int = 0
     median_days: float | None = None
     #: the median's 95% order-statistic (binomial) interval
@@ -74,23 +97,79 @@ class Column:
     p90_days: float | None = None
 
 
-def _derived(found: dict | None) -> dict:
-    """A group's counts (zeros when the group is empty), with attendances = attended + DNAs."""
+def _derived(found: dict | None, pending: int = 0) -> dict:
+    """A group's counts (zeros when the group is empty), with attendances = seen + arrived late not seen + DNAs, and
+    the DNAs decided (rebooked, or their 14 days up) out of the `pending` ones."""
     counts = dict.fromkeys(queries.COUNTS, 0) | (found or {})
-    counts["attendances"] = counts["attended"] + counts["dnas"]
+    counts["attendances"] = counts["attended"] + counts["arrived_late_not_seen"] + counts["dnas"]
+    counts["dnas_pending"], counts["dnas_decided"] = pending, counts["dnas"] - pending
     return counts
 
 
-def _counts(rows: list[dict], value) -> dict:
-    return _derived(next((r for r in rows if r["segment"] == value), None))
+def _counts(rows: list[dict], value, pending: dict) -> dict:
+    return _derived(next((r for r in rows if r["segment"] == value), None), pending.get((value,), 0))
 
 
-def _suppressed(values: list[int], shared: bool) -> list[int | str]:
-    """A column of counts as published: in a shared view, 1-7 become "*", with secondary suppression against
-    the column's total."""
-    if not shared or not values:
-        return list(values)
-    return [row[0] for row in stats.suppress([[v] for v in values], row_totals=False, column_totals=True)]
+def _pending_by_quintile(session: Session, period: Period, now: datetime) -> dict[tuple, int]:
+    """DNAs still within their 14 days at `now`, keyed as counts_by_quintile's rows: (segment, quintile, value)."""
+    quintile = queries.SEGMENTS[segments.IMD_QUINTILE.key]
+    by_quintile = queries.pending_dnas(session, period, {"q": quintile}, now)
+    out = {(fact_counts.ALL, q, ""): n for (q,), n in by_quintile.items()}
+    for segment in SEGMENT_LABELS:
+        if segment != segments.IMD_QUINTILE.key:
+            by = {"q": quintile, "v": queries.SEGMENTS[segment]}
+            out |= {(segment, q, v): n for (q, v), n in queries.pending_dnas(session, period, by, now).items()}
+    return out
+
+
+def shared_hidden(session: Session, period: Period, now: datetime | None = None) -> set[tuple]:
+    """The counts a shared view hides, for everything it publishes for the period at once: every segment table and
+    every intersectional table (any of them can be exported), so no "*" is worked out by setting one against another.
+
+    Keys: (count, segment, value) in a segment table, (count, segment, quintile, value) in an intersectional one.
+    What an analyst knows links them: each segment table sums to the same total; an intersectional table's rows and
+    columns sum to the IMD and the other segment's tables; a flag's "flagged" referrals are all flagged; and in the
+    deprivation flag's table (defined from the quintile) every empty cell is known to be empty.
+    """
+    imd = segments.IMD_QUINTILE.key
+    pending = _pending_by_quintile(session, period, now or datetime.now(UTC))
+    found = {key: _derived(row, pending.get(key, 0)) for row in queries.counts_by_quintile(session, period)
+             for key in [(row["segment"], row["quintile"], row["value"])]}
+    quintiles = [q for q, _label in segment_values(imd)]
+
+    def cell(segment: str, quintile, value) -> dict:
+        return found.get((segment, quintile, value)) or _derived(None)
+
+    counts: dict[tuple, int] = {}
+    relations: list[dict[tuple, int]] = []
+    for name in (*SHOWN_COUNTS, WAIT_COUNT, PENDING_COUNT):
+        for q in quintiles:
+            counts[name, imd, q] = cell(fact_counts.ALL, q, "")[name]
+        for segment in SEGMENT_LABELS:
+            values = [v for v, _label in segment_values(segment)]
+            if segment != imd:
+                for v in values:
+                    counts[name, segment, v] = sum(cell(segment, q, v)[name] for q in quintiles)
+            relations.append({(name, segment, v): 1 for v in values} | {(name,): -1})
+        if name in (WAIT_COUNT, PENDING_COUNT):  # shown in the segment tables only
+            continue
+        for segment in CROSS_SEGMENTS:
+            values = [v for v, _label in segment_values(segment)]
+            for q in quintiles:
+                counts |= {(name, segment, q, v): cell(segment, q, v)[name] for v in values}
+                relations.append({(name, segment, q, v): 1 for v in values} | {(name, imd, q): -1})
+            relations += [{(name, segment, q, v): 1 for q in quintiles} | {(name, segment, v): -1} for v in values]
+            if segment == DEPRIVATION:
+                relations += [{(name, segment, q, v): 1} for q in quintiles for v in values
+                              if counts[name, segment, q, v] == 0]
+    for segment in (flag.key for flag in segments.FLAG_SEGMENTS):
+        places = [(segment, True), *((segment, q, True) for q in quintiles if segment in CROSS_SEGMENTS)]
+        relations += [{("flagged", *place): 1, ("referrals", *place): -1} for place in places]
+    return suppression.suppress_linked(counts, relations)
+
+
+def _published(count: int, key: tuple, hidden: set[tuple] | None) -> int | str:
+    return stats.SUPPRESSED if hidden is not None and key in hidden else count
 
 
 def _median_interval(n: int) -> dict[str, int]:
@@ -99,31 +178,35 @@ def _median_interval(n: int) -> dict[str, int]:
     return {"median_lower": lower, "median_upper": upper}
 
 
-def segment_table(session: Session, period: Period, segment: str, shared: bool = False) -> list[Column]:
-    """Every measure for each value of `segment` over `period` (SQL aggregates; rates and intervals from them)."""
+def segment_table(session: Session, period: Period, segment: str, shared: bool = False,
+                  now: datetime | None = None) -> list[Column]:
+    """Every measure for each value of `segment` over `period` as of `now` (SQL aggregates; rates and intervals from
+    them)."""
     rows = queries.counts_by(session, period, segment)
+    pending = queries.pending_dnas(session, period, {"segment": queries.SEGMENTS[segment]}, now or datetime.now(UTC))
     waits = queries.wait_quantiles_by(session, period, segment, ranks=_median_interval)
     values = segment_values(segment)
     unknown_keys = {r["segment"] for r in rows} - {v for v, _ in values}
     if unknown_keys:  # every stored value must be listed, so no group silently drops out of a report
         raise ValueError(f"{segment} has values the report does not list: {sorted(map(str, unknown_keys))}")
-    counts = [_counts(rows, value) for value, _ in values]
-    columns = [Column(value, label, c["referrals"]) for (value, label), c in zip(values, counts, strict=True)]
-    for column, published in zip(columns, _suppressed([c["referrals"] for c in counts], shared), strict=True):
-        column.referrals = published
+    hidden = shared_hidden(session, period, now) if shared else None
+    counts = [_counts(rows, value, pending) for value, _ in values]
+    columns = [Column(value, label, _published(c["referrals"], ("referrals", segment, value), hidden))
+               for (value, label), c in zip(values, counts, strict=True)]
+    for column, c in zip(columns, counts, strict=True):
+        column.dnas_pending = _published(c["dnas_pending"], (PENDING_COUNT, segment, column.value), hidden)
     for key, _label, num, den in MEASURES:
-        xs = _suppressed([c[num] for c in counts], shared)
-        ns = _suppressed([c[den] for c in counts], shared)
-        for column, c, x, n in zip(columns, counts, xs, ns, strict=True):
-            hidden = x == stats.SUPPRESSED or n == stats.SUPPRESSED
-            if c[den] == 0 or hidden:
+        for column, c in zip(columns, counts, strict=True):
+            x = _published(c[num], (num, segment, column.value), hidden)
+            n = _published(c[den], (den, segment, column.value), hidden)
+            if c[den] == 0 or stats.SUPPRESSED in (x, n):
                 column.cells[key] = Cell(x, n, None, None, None)
             else:
                 lower, upper = stats.wilson_ci(c[num], c[den])
                 column.cells[key] = Cell(x, n, c[num] / c[den], lower, upper)
     for column in columns:
         wait = waits.get(column.value)
-        if wait and not (shared and stats.suppress_count(wait["n"]) == stats.SUPPRESSED):
+        if wait and _published(wait["n"], (WAIT_COUNT, segment, column.value), hidden) != stats.SUPPRESSED:
             column.wait_n, column.median_days, column.p90_days = wait["n"], wait["median"], wait["p90"]
             column.median_lower, column.median_upper = wait["median_lower"], wait["median_upper"]
     return columns
@@ -147,15 +230,57 @@ def completeness_charts(session: Session, period: Period, window: int = 24) -> l
 
 
 @dataclass(frozen=True)
-class Gradient:
-    """SII and RII across IMD quintiles 1-5 for one measure, with Monte-Carlo 95% intervals."""
+class RateChart:
+    """One rate (%) month by month, with each month's denominator ("*" for 1 to 7 when shared)."""
 
     key: str
     label: str
+    improvement: str
+    chart: charts.Chart
+    counts: list[int | str]
+
+
+def _small(count: int) -> bool:
+    return stats.suppress_count(count) == stats.SUPPRESSED
+
+
+def rate_charts(session: Session, period: Period, shared: bool = False, window: int = 24,
+                now: datetime | None = None) -> list[RateChart]:
+    """RATE_CHARTS' rates (%) by month received over `window` months ending at the period's last, from one query of
+    monthly counts, each charted with its own improvement direction; DNAs still within their 14 days at `now` are
+    left out of the rebooking rate, as in the tables. In a shared view a month whose numerator or denominator is 1 to
+    7 is left out, as its rate and denominator would give the numerator away."""
+    months = periods.month_range(periods.months_back(period.last, window), period.last)
+    charted = Period(months[0], period.last, period.pathway)
+    pending = queries.pending_dnas(session, charted, {"month": queries.RECEIVED_MONTH}, now or datetime.now(UTC))
+    found = {r["month"]: _derived(r, pending.get((r["month"],), 0))
+             for r in queries.counts_by_month(session, charted)}
+    out = []
+    for key in RATE_CHARTS:
+        improvement = IMPROVEMENT[key]
+        _key, label, num, den = next(m for m in MEASURES if m[0] == key)
+        counts = [found.get(month, _derived(None)) for month in months]
+        rates = [None if c[den] == 0 or (shared and (_small(c[num]) or _small(c[den]))) else 100 * c[num] / c[den]
+                 for c in counts]
+        shown, values = charts.from_first_data(months, rates)
+        chart = charts.spc(shown, values, improvement=improvement)
+        denominators = [stats.suppress_count(c[den]) if shared else c[den] for c in counts[len(counts) - len(shown):]]
+        out.append(RateChart(key, label, improvement, chart, denominators))
+    return out
+
+
+@dataclass(frozen=True)
+class Gradient:
+    """SII (percentage points) and RII across IMD quintiles 1-5 for one measure, with Monte-Carlo 95% intervals."""
+
+    key: str
+    label: str
+    #: "increase", "decrease" or "neither" (IMPROVEMENT)
+    improvement: str
     sii: float
     sii_lower: float
     sii_upper: float
-    #: None where the most deprived end is fitted at 0 (the ratio is not defined)
+    #: None, with no interval, where the ratio of the ends is not defined
     rii: float | None
     rii_lower: float | None
     rii_upper: float | None
@@ -163,18 +288,22 @@ class Gradient:
 
 def gradients(columns: list[Column]) -> list[Gradient]:
     """SII/RII of each rate over the five known quintiles of an IMD table (the unknown row has no rank), by the
-    PHE/OHID method on the measure's own scale; a measure is left out when any quintile has no denominator or a
-    count is hidden for sharing. Populations are the denominators, so each quintile weighs as many as it holds."""
+    PHE/OHID method with phe_sii's transform for proportions: fitted and simulated on the logit scale, so the ends,
+    the RII and its interval stay positive and the SII within +/- 100 points. A measure is left out when any
+    quintile has no denominator, a count hidden for sharing, or a rate of 0% or 100% (whose logit is infinite,
+    which phe_sii refuses too). Populations are the denominators, so each quintile weighs as many as it holds."""
     quintiles = [c for c in columns if c.value in (1, 2, 3, 4, 5)]
     out = []
     for key, label, _num, _den in MEASURES:
         cells = [c.cells[key] for c in quintiles]
-        if len(cells) < 5 or any(cell.rate is None for cell in cells):
+        if len(cells) < 5 or any(cell.rate is None or cell.lower <= 0 or cell.upper >= 1 for cell in cells):
             continue
         found = stats.sii_rii([c.rate for c in cells], [c.n for c in cells], [c.lower for c in cells],
-                              [c.upper for c in cells], reps=GRADIENT_REPS, seed=0)
+                              [c.upper for c in cells], value_type="proportion", transform=True, multiplier=100,
+                              reps=GRADIENT_REPS, seed=0)
         rii = {k: None if math.isnan(found[k]) else found[k] for k in ("rii", "rii_lower", "rii_upper")}
-        out.append(Gradient(key, label, found["sii"], found["sii_lower"], found["sii_upper"], **rii))
+        out.append(Gradient(key, label, IMPROVEMENT[key], found["sii"], found["sii_lower"], found["sii_upper"],
+                            **rii))
     return out
 
 
@@ -189,22 +318,27 @@ class CrossTable:
 
 
 def cross_table(session: Session, period: Period, column_segment: str, measure: str,
-                shared: bool = False) -> CrossTable:
+                shared: bool = False, now: datetime | None = None) -> CrossTable:
     """An intersectional table: `measure` for each IMD quintile x `column_segment` value (unknowns included).
 
-    In a shared view numerators and denominators are each suppressed as a two-way table whose row and column
-    totals could be published, so no hidden cell can be recovered by differencing.
+    In a shared view its cells are hidden as shared_hidden decides, with every other table of the period.
     """
     if column_segment not in CROSS_SEGMENTS:
         raise ValueError(f"no intersectional table for {column_segment}")
     _key, _label, num, den = next(m for m in MEASURES if m[0] == measure)
     imd = segments.IMD_QUINTILE.key
     found = {(r["row"], r["column"]): r for r in queries.cross_counts(session, period, imd, column_segment)}
+    pending = queries.pending_dnas(session, period, {"row": queries.SEGMENTS[imd],
+                                                     "column": queries.SEGMENTS[column_segment]},
+                                   now or datetime.now(UTC))
     row_values, column_values = segment_values(imd), segment_values(column_segment)
 
+    hidden = shared_hidden(session, period, now) if shared else None
+
     def grid(name: str) -> list[list[int | str]]:
-        counts = [[_derived(found.get((rv, cv)))[name] for cv, _ in column_values] for rv, _ in row_values]
-        return stats.suppress(counts) if shared else counts
+        return [[_published(_derived(found.get((rv, cv)), pending.get((rv, cv), 0))[name],
+                            (name, column_segment, rv, cv), hidden)
+                 for cv, _ in column_values] for rv, _ in row_values]
 
     xs, ns = grid(num), grid(den)
     rows = []

@@ -19,7 +19,6 @@ IN_TWELVE_DAYS = (datetime.now(LONDON).date() + timedelta(days=12)).isoformat()
 YESTERDAY = (datetime.now(LONDON).date() - timedelta(days=1)).isoformat()
 #: after the referral arrived (an hour ago) but already past
 TEN_MINUTES_AGO = datetime.now(LONDON) - timedelta(minutes=10)
-TEN_MB = "x" * (10 * 1024 * 1024)
 BOOKING_FIELDS = {"starts_at", "format", "place", "duration_minutes", "notes", "submission_token", "version",
                   "csrf_token"}
 
@@ -160,20 +159,13 @@ def test_a_stale_booking_form_is_a_conflict(app, client, login_as, accepted):
     assert _changes(app) == before
 
 
-#: case -> (overrides of a valid booking, field, message)
+#: case -> (overrides of a valid booking, field, message): the rules that need the referral or the domain (what the
+#: form refuses on its own is tests/blueprints/test_form_rules.py's; "no date" shows one of them on the page)
 BAD_BOOKING = {
     "clinic without a place": ({"format": "clinic", "place": ""}, "place", "Enter where the appointment is"),
     "community venue without a place": ({"format": "community_venue"}, "place", "Enter where the appointment is"),
     "no date": ({"starts_at": ""}, "starts_at", "Enter the date and time"),
     "not a date": ({"starts_at": "2026-02-30T10:00"}, "starts_at", "Enter the date and time of the appointment"),
-    "no format": ({"format": None}, "format", "Select the format"),
-    "unknown format": ({"format": "evening"}, "format", "Not a valid choice"),
-    "too long": ({"duration_minutes": "999"}, "duration_minutes", "Use 5 to 240 minutes"),
-    "not a number of minutes": ({"duration_minutes": "an hour"}, "duration_minutes", "Not a valid integer value"),
-    "10 MB notes": ({"notes": TEN_MB}, "notes", "Use 2000 characters or fewer"),
-    "NUL byte in the place": ({"format": "clinic", "place": "Room\x001"}, "place", "Remove the special characters"),
-    "tampered token": ({"submission_token": "bad\x00token"}, "submission_token", "Invalid input"),
-    "version not a number": ({"version": "two"}, "version", "Not a valid integer value"),
     "before the referral arrived": ({"starts_at": f"{YESTERDAY}T10:00"}, "starts_at",
                                     "The time is before the referral was received"),
     "ten minutes ago": ({"starts_at": f"{TEN_MINUTES_AGO:%Y-%m-%dT%H:%M}"}, "starts_at",
@@ -266,13 +258,10 @@ def test_rebooking_moves_the_appointment(app, client, login_as, booked):
     assert _appointments(app, booked["referral_id"])[0].format == "video"
 
 
+# The booking form's own rules (the notes, the format, the version) are tests/blueprints/test_form_rules.py's.
 @pytest.mark.parametrize(("overrides", "field", "message"), [
     ({"format": "clinic", "place": ""}, "place", "Enter where the appointment is"),
     ({"starts_at": "tomorrow"}, "starts_at", "Enter the date and time of the appointment"),
-    ({"notes": TEN_MB}, "notes", "Use 2000 characters or fewer"),
-    ({"notes": "a\x00b"}, "notes", "Remove the special characters"),
-    ({"format": "carrier_pigeon"}, "format", "Not a valid choice"),
-    ({"version": ""}, "version", "This field is required"),
 ])
 def test_bad_rebooking_input_changes_nothing(app, client, login_as, booked, overrides, field, message):
     login_as("booking")
@@ -327,8 +316,8 @@ def test_attended_is_first_contact_and_starts_treatment(app, client, login_as, s
     assert response.status_code == 303
     assert response.headers["Location"] == f"/appointments/referrals/{started['referral_id']}"
     page = page_text(client.get(response.headers["Location"]))
-    assert "Outcome recorded: attended." in page
-    assert "Attended (first contact)" in page
+    assert "Outcome recorded: attended, seen on time." in page
+    assert "Attended, seen on time (first contact)" in page
     referral = stored_row(app, Referral, started["referral_id"])
     assert referral.state == "in_treatment"
     assert referral.first_contact_at == started["starts_at"]
@@ -354,7 +343,8 @@ def test_did_not_attend_keeps_the_referral_accepted(app, client, login_as, start
     assert '"attendance_code":"3"' in events(app, "appointment.dna")[0].data
 
 
-#: case -> (appointment fixture, form data, message flashed, status)
+#: case -> (appointment fixture, form data, message flashed, status): the domain's refusals, and one of the
+#: form's own (tests/blueprints/test_form_rules.py has the rest)
 BAD_OUTCOME = {
     "attended before the start": ("booked", {"outcome": "attended"},
                                   "Attendance can only be recorded once the appointment has started", 303),
@@ -363,12 +353,6 @@ BAD_OUTCOME = {
     "cancelled without a reason": ("started", {"outcome": "cancelled_patient", "reason": ""},
                                    "Enter why it was cancelled", 303),
     "no outcome": ("started", {}, "Select what happened", 303),
-    "unknown outcome": ("started", {"outcome": "vanished"}, "Not a valid choice", 303),
-    "NUL byte in the reason": ("started", {"outcome": "cancelled_patient", "reason": "Ill\x00"},
-                               "Remove the special characters", 303),
-    "10 MB reason": ("started", {"outcome": "cancelled_patient", "reason": TEN_MB},
-                     "Use 500 characters or fewer", 303),
-    "version not a number": ("started", {"outcome": "attended", "version": "one"}, "Not a valid integer value", 303),
     "stale version": ("started", {"outcome": "attended", "version": "2"},
                       "This appointment changed while you were working on it", 409),
 }

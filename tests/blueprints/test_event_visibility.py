@@ -106,6 +106,9 @@ def _history(session) -> dict:
     appointments.record_outcome(session, clinician, seen, seen.version, "attended", deliveries=met)
     appointments.record_past_contact(session, clinician, first, first.version, now - timedelta(days=1), "telephone",
                                      None, "attended", _secret("past contact reason"), deliveries=met)
+    appointments.record_past_contact(session, clinician, first, first.version, now - timedelta(days=1, hours=1),
+                                     "telephone", None, "late_not_seen", _secret("late contact reason"),
+                                     deliveries=met)
 
     [concern] = safeguarding.concerns_for_referral(session, first.id)  # raised by the first barrier check
     safeguarding.route_concern(session, clinician, concern, concern.version, _secret("routed to"),

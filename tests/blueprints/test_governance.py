@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from inclusive_access.domain import appointments, governance, triage
+from inclusive_access.domain import governance
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.governance import Plan
 from inclusive_access.domain.validation import LONDON
@@ -22,7 +22,7 @@ from tests.blueprints.pages import (
     version_in,
 )
 from tests.conftest import post_form
-from tests.factories import make_referral, make_user, staff
+from tests.factories import JUDGED_Q1_WAITS, JUDGED_Q5_WAITS, make_user, staff, wait_gap_month
 
 TODAY = datetime.now(UTC).astimezone(LONDON).date()
 THIS_MONTH = TODAY.strftime("%Y-%m")
@@ -30,9 +30,6 @@ LAST_MONTH = periods.months_back(THIS_MONTH, 2)
 #: an old item whose re-measure month closed long ago: planned in February 2025, re-measured in March
 OLD_MONTH, OLD_REMEASURE = "2025-01", "2025-03"
 OLD_PLANNED = datetime(2025, 2, 3, 12, 0, tzinfo=UTC)
-SCRIPT = triage.BookingScript(contact_method="telephone", contact_times="", safe_to_leave_message=True,
-                              interpreter_needed=False, language="", communication_needs="", mobility="none",
-                              caring_or_work="", digital_access="phone_only")
 PLAN_FIELDS = {"variance_explanation", "corrective_action", "lead_name", "due_date", "remeasure_month", "version"}
 
 
@@ -69,22 +66,14 @@ def _current_plan(**overrides) -> dict:
 
 def _old_planned(app) -> int:
     """An item for January 2025 with its plan recorded then (re-measure March 2025, now long closed), and March's
-    first contacts: quintile 1 seen after 9 days, quintile 5 after 4, a re-measured gap of 5 days."""
+    first contacts: ten people in each end, quintile 5 each seen a day later than JUDGED_Q5_WAITS (median 7), so
+    a re-measured gap of 5 days."""
     item_id = _open(app, OLD_MONTH)
     _plan(app, item_id, Plan("Clinic closed for a month", "Evening clinics", "Ama Mensah", date(2025, 3, 1),
                              OLD_REMEASURE), now=OLD_PLANNED)
     with app.app_context():
-        booker, clinician = actor_for(make_user(db.session, "booking")), actor_for(make_user(db.session, "clinician"))
-        for decile, days in (("1", 9), ("10", 4)):
-            referral = make_referral(db.session, received_at=f"{OLD_REMEASURE}-02 10:00", imd_decile=decile)
-            triage.triage_referral(db.session, booker, referral, referral.version, SCRIPT, [], "accept",
-                                   now=referral.received_at + timedelta(hours=1))
-            slot = referral.received_at + timedelta(days=days)
-            appointment = appointments.book_appointment(db.session, booker, referral, referral.version, slot,
-                                                        "telephone", None,
-                                                        now=referral.received_at + timedelta(hours=2))
-            appointments.record_outcome(db.session, clinician, appointment, appointment.version, "attended",
-                                        now=slot + timedelta(hours=1))
+        wait_gap_month(db.session, actor_for(make_user(db.session, "clinician")), OLD_REMEASURE, JUDGED_Q1_WAITS,
+                       tuple(wait + 1 for wait in JUDGED_Q5_WAITS))
         db.session.commit()
     return item_id
 
@@ -185,24 +174,14 @@ def test_a_manager_records_the_response(app, client, login_as, item_id):
     assert "Explanation and corrective action recorded." not in page_text(client.get(f"/reports/governance/{item_id}"))
 
 
+# The rules that need the records, and one of the form's own (tests/blueprints/test_form_rules.py has the rest).
 @pytest.mark.parametrize(("changes", "field", "message"), [
     ({"variance_explanation": ""}, "variance_explanation", "Explain the variance"),
     ({"variance_explanation": "   "}, "variance_explanation", "Explain the variance"),
-    ({"variance_explanation": "Bell \x07 character"}, "variance_explanation", "Remove the special characters"),
-    ({"corrective_action": ""}, "corrective_action", "Describe the corrective action"),
-    ({"corrective_action": "x" * 4001}, "corrective_action", "Use 4000 characters or fewer"),
-    ({"lead_name": ""}, "lead_name", "Name the lead for the action"),
-    ({"lead_name": "x" * 121}, "lead_name", "Use 120 characters or fewer"),
-    ({"due_date": ""}, "due_date", "Enter the date the action is due"),
-    ({"due_date": "31/12/2030"}, "due_date", "Not a valid date value."),
     ({"due_date": (TODAY - timedelta(days=1)).isoformat()}, "due_date",
      "The due date must be today or in the future"),
-    ({"remeasure_month": ""}, "remeasure_month", "Enter the month to re-measure as YYYY-MM"),
-    ({"remeasure_month": "2026-13"}, "remeasure_month", "Enter a month as YYYY-MM"),
     ({"remeasure_month": LAST_MONTH}, "remeasure_month", f"The month to re-measure must be after {LAST_MONTH}"),
-], ids=["blank-explanation", "spaces-explanation", "control-character", "blank-action", "long-action",
-        "blank-lead", "long-lead", "no-due-date", "unreadable-due-date", "past-due-date", "blank-month",
-        "month-13", "the-items-own-month"])
+], ids=["blank-explanation", "spaces-explanation", "past-due-date", "the-items-own-month"])
 def test_a_bad_response_is_shown_again_with_its_error_and_nothing_is_saved(app, client, login_as, item_id,
                                                                            changes, field, message):
     login_as("manager")
@@ -299,7 +278,7 @@ def test_a_manager_closes_an_item_once_its_remeasure_month_has_closed(app, clien
     user_id = login_as("manager")
     page = page_text(client.get(f"/reports/governance/{item_id}"))
     assert f"Re-measured gap, {OLD_REMEASURE}" in page
-    assert "5.0 days (above threshold)" in page
+    assert "5.0 days, above threshold (95% interval" in page
     assert f'action="/reports/governance/{item_id}/close"' in page
     response = post_form(client, f"/reports/governance/{item_id}/close",
                          {"closure_note": "Gap still 5 days: escalated to the board", "version": "2"})
@@ -314,7 +293,7 @@ def test_a_manager_closes_an_item_once_its_remeasure_month_has_closed(app, clien
     assert "Governance item closed." in page
     assert "Closed " + stored.closed_at.astimezone(LONDON).strftime("%d %b %Y %H:%M") in page
     assert "Gap still 5 days: escalated to the board" in page
-    assert "5.0 days (above threshold)" in page
+    assert "5.0 days, above threshold" in page
     assert f'action="/reports/governance/{item_id}/plan"' not in page, "a closed item has no forms"
     assert f'action="/reports/governance/{item_id}/close"' not in page
 

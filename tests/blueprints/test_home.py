@@ -2,6 +2,7 @@
 import pytest
 
 from inclusive_access import security
+from inclusive_access.domain import access
 
 #: role -> the page `/` opens for them: their worklist or queue
 HOMES = {"booking": "/triage/", "clinician": "/triage/", "senior": "/discharge/reviews",
@@ -38,4 +39,4 @@ def test_a_missing_page_links_home(client, login_as, signed_in):
 
 
 def test_the_root_url_is_open_to_every_role():
-    assert security.ACCESS["home.index"] == security.READ_ALL
+    assert security.ACCESS["home.index"] == access.EVERYONE

@@ -12,7 +12,7 @@ from inclusive_access.blueprints.imports.forms import MAX_BYTES
 from inclusive_access.domain import bulk_import
 from inclusive_access.models import ImportJob, Referral
 from tests.blueprints.pages import count, events
-from tests.conftest import csrf_token, post_form
+from tests.conftest import post_form
 from tests.factories import csv_text, intake_row
 
 BAD_NHS = {"nhs_number": "1234567890"}
@@ -21,7 +21,7 @@ HTMX = {"HX-Request": "true"}
 
 def upload(client, content: bytes, name: str = "march.csv", token: bool = True):
     # Encoded in memory: the test client spools a large body to a temporary file it never closes.
-    boundary, body = encode_multipart({**({"csrf_token": csrf_token(client, "/imports/")} if token else {}),
+    boundary, body = encode_multipart({**({"csrf_token": client.csrf_token()} if token else {}),
                                        "file": FileStorage(io.BytesIO(content), filename=name)})
     return client.post("/imports/", data=body, content_type=f"multipart/form-data; boundary={boundary}")
 

@@ -10,7 +10,6 @@ from inclusive_access.extensions import db
 from inclusive_access.models import ROLES, UserSession
 from tests.blueprints.test_route_access import ROUTES, sample_ids  # noqa: F401 - the fixture, with its table
 from tests.blueprints.test_security import UNSAFE, _form_data, _other_user, referral_ids  # noqa: F401
-from tests.conftest import csrf_token
 
 #: the one route that commits twice, by design: a sign-in attempt is counted and committed before the slow password
 #: hash, so every worker sees it and no lock is held while the hash runs (RELIABILITY.md); the result is the second
@@ -32,8 +31,8 @@ def commits():
 
 
 def _request(client, commits: list, method: str, url: str, data=None, **kwargs) -> tuple[int, int]:
-    """(status, commits) of one request; the CSRF token is fetched before, so its page's commits are not counted."""
-    token = csrf_token(client) if method == "POST" else None
+    """(status, commits) of one request, the CSRF token made in the session beforehand."""
+    token = client.csrf_token() if method == "POST" else None
     before = len(commits)
     if method == "POST":
         response = client.post(url, data={"csrf_token": token, **(data or {})}, **kwargs)

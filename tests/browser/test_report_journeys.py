@@ -1,5 +1,6 @@
 """Browser journeys for the equity dashboard: the breakdown, view and period change by htmx; the wait-gap chart
 with its table, followed to its governance item; the printable report; axe and CSP."""
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -67,13 +68,15 @@ MSK = "Musculoskeletal (MSK)"
 
 @pytest.fixture
 def wait_gap(live_server, manager) -> None:
-    """Last month's MSK waits: a gap of 6 days between quintiles 1 and 5, and its governance item (the sweep's)."""
+    """Last month's MSK waits: a gap of 6 days between quintiles 1 and 5 of ten people each, and its governance
+    item (the sweep's)."""
     from inclusive_access.domain import governance
     from inclusive_access.domain.actors import actor_for
-    from tests.factories import make_user, wait_gap_month
+    from tests.factories import JUDGED_Q1_WAITS, JUDGED_Q5_WAITS, make_user, wait_gap_month
 
     with live_server.app.app_context():
-        wait_gap_month(db.session, actor_for(make_user(db.session, "clinician", "gap.clinician")), LAST_MONTH)
+        wait_gap_month(db.session, actor_for(make_user(db.session, "clinician", "gap.clinician")), LAST_MONTH,
+                       JUDGED_Q1_WAITS, JUDGED_Q5_WAITS)
         governance.open_item(db.session, "msk", LAST_MONTH, 6.0, 2.0, 2.0, breach=True, special_cause=False)
         db.session.commit()
 
@@ -90,9 +93,10 @@ def test_the_wait_gap_chart_has_its_table_and_leads_to_the_governance_record(pag
                                                          .strftime("%B %Y"))
     expect(page.get_by_role("heading", level=2, name=f"IMD quintile, {LAST_MONTH}, {MSK}")).to_be_visible()
     assert page.evaluate("window.__marker") == 1, "the period changed by htmx, not a page load"
-    table = page.get_by_role("table", name=f"Wait gap by month: {MSK} (threshold 2 days)")
+    table = page.get_by_role("table", name=f"Wait gap by month: {MSK} (threshold 2 days;")
     row = table.get_by_role("row").filter(has=page.get_by_role("cell", name=LAST_MONTH, exact=True))
-    expect(row.get_by_role("cell")).to_have_text([f"{LAST_MONTH}", "12.0 (3)", "6.0 (2)", "6.0", "2.00",
+    expect(row.get_by_role("cell")).to_have_text([f"{LAST_MONTH}", "12.0 (10)", "6.0 (10)",
+                                                  re.compile(r"^6\.0 \(-?\d+\.\d to \d+\.\d\)$"), "2.00",
                                                   "Above threshold Governance item for " f"{MSK}, {LAST_MONTH}"],
                                                  use_inner_text=True)
     screenshot(page, "equity-wait-gap")

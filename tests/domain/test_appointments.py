@@ -13,7 +13,7 @@ from inclusive_access.domain.errors import (
     StaleRecord,
     TransitionNotAllowed,
 )
-from inclusive_access.models import Appointment, Referral
+from inclusive_access.models import Appointment, Referral, ReferralFact
 from tests.event_log import actions_since, count, data_of, head, nothing_written
 from tests.factories import SCRIPT, SLOT, TRIAGED, accepted, book, make_referral, make_user, staff
 
@@ -281,6 +281,39 @@ def test_did_not_attend(db_session, booker, clinician, referral):
     assert (referral.state, referral.first_contact_at) == ("accepted", None)
 
 
+#: DOMAIN.md's attendance codes of an appointment that took place: (outcome, code, seen, the event it records)
+TOOK_PLACE = [("attended", "5", True, events.APPOINTMENT_ATTENDED),
+              ("attended_late", "6", True, events.APPOINTMENT_ATTENDED),
+              ("late_not_seen", "7", False, events.APPOINTMENT_LATE_NOT_SEEN),
+              ("dna", "3", False, events.APPOINTMENT_DNA)]
+
+
+@pytest.mark.parametrize(("outcome", "code", "seen", "action"), TOOK_PLACE)
+def test_each_attendance_code_is_recorded_and_only_being_seen_is_a_contact(db_session, booker, clinician, referral,
+                                                                           outcome, code, seen, action):
+    """Seen on time or late is first contact; arriving too late to be seen is not, nor is it a DNA (no barrier
+    check); the facts count it where DOMAIN.md's DNA rate does."""
+    appointment = book(db_session, booker, referral, SLOT, now=TRIAGED)
+    before = head(db_session)
+    appointments.record_outcome(db_session, clinician, appointment, 1, outcome, now=SLOT + timedelta(minutes=40))
+    db_session.commit()
+    recorded = actions_since(db_session, before)
+    assert recorded[0] == action
+    assert (events.FIRST_CONTACT in recorded, events.BARRIER_CHECK_OPENED in recorded) == (seen, outcome == "dna")
+    assert (data_of(db_session, action)[0]["status"], data_of(db_session, action)[0]["attendance_code"]) == (
+        outcome, code)
+    assert (appointment.status, appointment.first_contact, referral.first_contact_at is not None) == (
+        outcome, seen, seen)
+    fact = db_session.get(ReferralFact, referral.id)
+    assert (fact.attended, fact.arrived_late_not_seen, fact.dnas) == (
+        int(seen), int(outcome == "late_not_seen"), int(outcome == "dna"))
+
+
+def test_a_past_contact_can_have_any_code_of_an_appointment_that_took_place():
+    assert {code for outcome, code in appointments.ATTENDANCE_CODES.items() if outcome in appointments.PAST_OUTCOMES
+            } == {code for _outcome, code, _seen, _action in TOOK_PLACE}
+
+
 @pytest.mark.parametrize(("outcome", "code"), [("cancelled_patient", "2"), ("cancelled_service", "4")])
 def test_cancellation_needs_a_reason(db_session, booker, clinician, referral, outcome, code):
     appointment = book(db_session, booker, referral, SLOT, now=TRIAGED)
@@ -301,7 +334,7 @@ def test_cancellation_needs_a_reason(db_session, booker, clinician, referral, ou
     assert (referral.state, referral.first_contact_at) == ("accepted", None)
 
 
-@pytest.mark.parametrize("outcome", ["attended", "dna"])
+@pytest.mark.parametrize("outcome", sorted(appointments.TOOK_PLACE))
 def test_attendance_cannot_be_recorded_before_the_start(db_session, booker, clinician, referral, outcome):
     appointment = book(db_session, booker, referral, SLOT, now=TRIAGED)
     before = head(db_session)

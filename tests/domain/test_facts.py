@@ -1,4 +1,5 @@
 """referral_facts: maintained with every event, and rebuilt from the log alone with identical rows."""
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,17 +14,21 @@ from inclusive_access.domain import (
     events,
     fact_counts,
     facts,
-    intake,
     triage,
 )
 from inclusive_access.domain.actors import actor_for
-from inclusive_access.models import Event, ReferralFact, ReferralFactCount
-from tests.factories import SCRIPT, make_referral, make_user
+from inclusive_access.models import Event, ReferralFact, ReferralFactCount, UnrebookedDna
+from tests.factories import SCRIPT, accept_and_attend, discharged, make_referral, make_user, staff
 
 
 def snapshot(session) -> list[dict]:
     rows = session.scalars(select(ReferralFact).order_by(ReferralFact.referral_id)).all()
     return [{c: getattr(row, c) for c in facts.COLUMNS} for row in rows]
+
+
+def unrebooked(session) -> list[tuple]:
+    table = UnrebookedDna.__table__
+    return [tuple(row) for row in session.execute(select(table).order_by(*table.primary_key.columns))]
 
 
 def counts(session) -> list[tuple]:
@@ -43,7 +48,8 @@ def test_the_rebuilt_projection_equals_the_incremental_one_row_for_row(db_sessio
     assert {row["state"] for row in incremental} >= {"received", "accepted", "in_treatment"}
     assert sum(row["dnas"] for row in incremental) > 0, "the history exercises missed appointments"
     assert 0 < sum(row["adjustment_in_place"] for row in incremental) < total, "and adjustments for some"
-    counted = counts(db_session)
+    counted, pending = counts(db_session), unrebooked(db_session)
+    assert pending, "some DNAs no booking has followed"
     referrals = fact_counts.KEYS.index("value") + 1  # the first count
     assert sum(row[referrals] for row in counted) == total * (1 + len(fact_counts.SEGMENTS))  # "all" and each segment
     assert facts.rebuild(db_session) == total
@@ -51,6 +57,7 @@ def test_the_rebuilt_projection_equals_the_incremental_one_row_for_row(db_sessio
     db_session.expire_all()
     assert snapshot(db_session) == incremental
     assert counts(db_session) == counted  # each event's change, and the rebuild's GROUP BY, counted alike
+    assert unrebooked(db_session) == pending
 
 
 def test_rebuild_replaces_a_damaged_projection(db_session):
@@ -134,22 +141,49 @@ def test_a_late_rebooking_is_not_counted_within_14_days(db_session):
     assert (row.dnas, row.dnas_rebooked_in_14_days, row.unrebooked_dna_at) == (1, 0, None)
 
 
-def test_a_re_referral_within_90_days_of_closure_is_marked(db_session):
-    clinician = actor_for(make_user(db_session, "clinician"))
-    first = make_referral(db_session, received_at="2026-03-02 09:00")
-    triage.triage_referral(db_session, clinician, first, first.version, SCRIPT, [], "reject",
-                           reason_code="wrong_service", reason_text="Falls service",
-                           now=datetime(2026, 3, 2, 12, tzinfo=UTC))
-    raw = {"pathway": "msk", "referrer_name": "Dr B", "referrer_organisation": "Surgery",
-           "referrer_contact": "0113 496 0001", "reason": "Worse again", "urgency": "routine", "external_ref": ""}
-    soon = intake.re_refer(db_session, clinician, first, {**raw, "received_at": "2026-05-30 10:00"},
-                           now=datetime(2026, 5, 30, 10, tzinfo=UTC))
-    late = intake.re_refer(db_session, clinician, first, {**raw, "received_at": "2026-06-02 10:00",
-                                                          "duplicate_reason": "A second problem"},
-                           now=datetime(2026, 6, 2, 10, tzinfo=UTC))
-    assert db_session.get(ReferralFact, soon.id).re_referral_within_90_days is True  # 89 days after
-    assert db_session.get(ReferralFact, late.id).re_referral_within_90_days is False  # 92 days after
-    assert db_session.get(ReferralFact, first.id).re_referral_within_90_days is False
+def test_a_return_to_the_pathway_within_90_days_of_discharge_is_a_re_referral(db_session):
+    """Discharged from MSK on 2 March; referred again, unlinked, 89 and 90 days later (re-referrals), 91 days later
+    (not), and to another pathway 30 days later (not). The intake event names the discharge; the rebuild agrees."""
+    clinician, senior = staff(db_session, "clinician"), staff(db_session, "senior")
+    first = discharged(db_session, clinician, senior, "2026-01-05 09:00", datetime(2026, 3, 2, 16, tzinfo=UTC))
+    number = first.patient.nhs_number
+    returns = {received: make_referral(db_session, nhs_number=number, received_at=received)
+               for received in ("2026-05-30 10:00", "2026-05-31 23:30", "2026-06-01 09:00")}
+    elsewhere = make_referral(db_session, nhs_number=number, pathway="frailty", received_at="2026-04-01 09:00")
+    marked = {r.id: db_session.get(ReferralFact, r.id).re_referral_within_90_days
+              for r in (first, elsewhere, *returns.values())}
+    assert marked == {first.id: False, elsewhere.id: False, returns["2026-05-30 10:00"].id: True,
+                      returns["2026-05-31 23:30"].id: True, returns["2026-06-01 09:00"].id: False}
+    received = {e.referral_id: json.loads(e.data) for e in db_session.scalars(
+        select(Event).where(Event.action == events.REFERRAL_RECEIVED))}
+    assert received[returns["2026-05-30 10:00"].id]["re_referral_after"] == first.id
+    assert "re_referral_after" not in received[returns["2026-06-01 09:00"].id]
+    assert "re_referral_after" not in received[elsewhere.id]
+    incremental, counted = snapshot(db_session), counts(db_session)
+    facts.rebuild(db_session)
+    db_session.commit()
+    db_session.expire_all()
+    assert (snapshot(db_session), counts(db_session)) == (incremental, counted)
+
+
+def test_a_return_entered_before_the_discharge_is_a_re_referral_once_it_is(db_session):
+    """A referral received (backdated) after the first referral's discharge, but entered before it: the discharge
+    marks it, live and rebuilt, in whichever order they came."""
+    clinician, senior = staff(db_session, "clinician"), staff(db_session, "senior")
+    first = make_referral(db_session, received_at="2026-01-05 09:00")
+    accept_and_attend(db_session, clinician, first, 1)
+    back = make_referral(db_session, nhs_number=first.patient.nhs_number, received_at="2026-03-20 09:00")
+    assert db_session.get(ReferralFact, back.id).re_referral_within_90_days is False
+    review = discharge.request_discharge(db_session, clinician, first, first.version, "treatment_complete",
+                                         "Goals met", now=datetime(2026, 3, 2, 15, tzinfo=UTC))
+    discharge.decide_review(db_session, senior, review, first.version,
+                            discharge.Decision("approved", "Goals met"), now=datetime(2026, 3, 2, 16, tzinfo=UTC))
+    assert db_session.get(ReferralFact, back.id).re_referral_within_90_days is True
+    incremental, counted = snapshot(db_session), counts(db_session)
+    facts.rebuild(db_session)
+    db_session.commit()
+    db_session.expire_all()
+    assert (snapshot(db_session), counts(db_session)) == (incremental, counted)
 
 
 def test_an_adjustment_is_in_place_for_the_referrals_open_while_the_patient_had_one(db_session):

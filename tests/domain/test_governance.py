@@ -1,8 +1,10 @@
 """Equity KPI governance: opening an item once per closed month, the manager's plan, closure after the re-measure
 month, the database's own checks, the KPI gap on a crafted history, and `flask equity sweep`."""
 import json
+import math
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from fractions import Fraction
 
 import pytest
 from sqlalchemy import select
@@ -19,7 +21,15 @@ from inclusive_access.models import Event, GovernanceItem
 from inclusive_access.reporting import kpi, periods
 from tests.conftest import make_app
 from tests.event_log import actions_since, count, data_of, head, nothing_written
-from tests.factories import accept_and_attend, make_referral, make_user, staff
+from tests.factories import (
+    JUDGED_Q1_WAITS,
+    JUDGED_Q5_WAITS,
+    accept_and_attend,
+    make_referral,
+    make_user,
+    staff,
+    wait_gap_month,
+)
 
 MONTH = "2026-03"
 OPENED = datetime(2026, 4, 2, 2, 0, tzinfo=UTC)
@@ -55,16 +65,29 @@ def contacted(session, actor, decile: str, days: int, received: str, pathway: st
     accept_and_attend(session, actor, referral, days)
 
 
-def known_gap_history(session, month: str) -> None:
-    """Quintile 1 first seen after 10, 12 and 14 days (median 12), quintile 5 after 5 and 7 (median 6), all
-    received on the 1st of `month` and seen within it: gap 6 days, ratio 2. A quintile-3 referral seen after
-    30 days and a quintile-1 referral on another pathway must not move the msk gap."""
+def known_gap_history(session, month: str, q1: tuple = JUDGED_Q1_WAITS, q5: tuple = JUDGED_Q5_WAITS) -> None:
+    """wait_gap_month's msk waits (by default ten people at each end, medians 12 and 6: gap 6 days, ratio 2), and a
+    quintile-3 referral seen after 25 days and a quintile-1 referral on another pathway that must not move them."""
     clinician = actor_for(make_user(session, "clinician"))
-    received = f"{month}-01 10:00"
-    for decile, days in (("1", 10), ("2", 12), ("1", 14), ("9", 5), ("10", 7)):
-        contacted(session, clinician, decile, days, received)
-    contacted(session, clinician, "5", 25, received)
-    contacted(session, clinician, "1", 20, received, pathway=other_pathway(session))
+    wait_gap_month(session, clinician, month, q1, q5)
+    contacted(session, clinician, "5", 25, f"{month}-01 10:00")
+    contacted(session, clinician, "1", 20, f"{month}-01 10:00", pathway=other_pathway(session))
+
+
+def too_few_history(session, month: str) -> None:
+    """The same gap of 6 days, above the threshold, on three people in quintile 1 and two in quintile 5."""
+    known_gap_history(session, month, q1=(10, 12, 14), q5=(5, 7))
+
+
+def order_statistic_limits(waits: tuple, level: float) -> tuple[float, float]:
+    """A median's order-statistic interval worked out afresh: the sorted waits at ranks j and n - j + 1 for the
+    largest j whose binomial coverage, by exact sums, reaches `level`."""
+    n, ordered = len(waits), sorted(waits)
+    def coverage(j: int) -> Fraction:
+        return 1 - Fraction(2 * sum(math.comb(n, i) for i in range(j)), 2 ** n)
+
+    j = max(j for j in range(1, n // 2 + 1) if coverage(j) >= level)
+    return ordered[j - 1], ordered[n - j]
 
 
 def other_pathway(session) -> str:
@@ -106,7 +129,8 @@ def test_open_item_writes_one_row_and_one_event_with_the_numbers(db_session):
     assert (event.entity_type, event.entity_id, event.actor_id, event.actor_role, event.occurred_at) == (
         "governance_item", item.id, None, None, OPENED)
     assert json.loads(event.data) == {"pathway": "msk", "month": MONTH, "gap_days": 6.5, "ratio": 2.1,
-                                      "threshold_days": 2.0, "breach": True, "special_cause": True}
+                                      "threshold_days": 2.0, "breach": True, "special_cause": True,
+                                      "restatement": False}
 
 
 def test_a_month_opens_only_once(db_session, item):
@@ -397,13 +421,18 @@ def test_items_by_point_links_the_chart_points_shown(db_session):
 
 # --- The KPI gap on a crafted history ------------------------------------------------------------
 
-def test_the_gap_for_a_month_is_the_difference_of_the_quintile_medians(db_session):
+def test_the_gap_for_a_month_is_the_difference_of_the_quintile_medians_with_its_interval(db_session):
     known_gap_history(db_session, "2026-06")
     db_session.commit()
+    # each end's interval at sqrt(0.95), so that both hold together at 95%: the gap's runs between them, crossed
+    q1_lower, q1_upper = order_statistic_limits(JUDGED_Q1_WAITS, math.sqrt(0.95))
+    q5_lower, q5_upper = order_statistic_limits(JUDGED_Q5_WAITS, math.sqrt(0.95))
     month = kpi.gap_for(db_session, "msk", "2026-06", Policy())
-    assert month == kpi.GapMonth(month="2026-06", q1_n=3, q1_median=pytest.approx(12.0), q5_n=2,
-                                 q5_median=pytest.approx(6.0), gap=pytest.approx(6.0), ratio=pytest.approx(2.0),
-                                 breach=True, special_cause=False)
+    assert month == kpi.GapMonth(month="2026-06", q1_n=10, q1_median=pytest.approx(12.0), q5_n=10,
+                                 q5_median=pytest.approx(6.0), gap=pytest.approx(6.0),
+                                 gap_lower=pytest.approx(q1_lower - q5_upper),
+                                 gap_upper=pytest.approx(q1_upper - q5_lower), ratio=pytest.approx(2.0),
+                                 judged=True, breach=True, special_cause=False)
     assert kpi.gap_for(db_session, "msk", "2026-05", Policy()).gap is None, "no first contacts in May"
 
 
@@ -411,13 +440,32 @@ def test_the_gap_series_shows_the_month_and_triggers_it_once_closed(db_session):
     known_gap_history(db_session, "2026-06")
     db_session.commit()
     [series] = kpi.gap_series(db_session, ["msk"], "2026-07", Policy())
-    assert (series.pathway, series.threshold) == ("msk", 2.0)
+    assert (series.pathway, series.threshold, series.min_n) == ("msk", 2.0, 10)
     june = next(m for m in series.months if m.month == "2026-06")
-    assert (june.q1_n, june.q5_n) == (3, 2)
-    assert (june.q1_median, june.q5_median, june.gap, june.ratio) == pytest.approx((12.0, 6.0, 6.0, 2.0))
-    assert june.breach is True
+    assert june == kpi.gap_for(db_session, "msk", "2026-06", Policy())
     assert series.triggered(before="2026-07") == [june]
     assert series.triggered(before="2026-06") == [], "June has not closed before July"
+
+
+def test_three_against_two_people_over_the_threshold_are_too_few_to_judge(db_session):
+    too_few_history(db_session, "2026-06")
+    db_session.commit()
+    [series] = kpi.gap_series(db_session, ["msk"], "2026-07", Policy())
+    june = next(m for m in series.months if m.month == "2026-06")
+    assert (june.q1_n, june.q5_n, june.gap) == (3, 2, pytest.approx(6.0)), "the gap is still shown internally"
+    assert (june.judged, june.breach, june.special_cause) == (False, False, False)
+    assert (june.gap_lower, june.gap_upper) == (None, None), "no interval reaches 95% on two or three people"
+    assert [p.value for p in series.chart.points if p.label == "2026-06"] == [None], "left off the chart"
+    assert series.triggered(before="2026-07") == []
+
+
+def test_the_fewest_people_to_judge_is_a_setting_of_at_least_eight(db_session):
+    known_gap_history(db_session, "2026-06")
+    db_session.commit()
+    assert kpi.gap_for(db_session, "msk", "2026-06", Policy(equity_gap_min_n=11)).judged is False, "10 of 11"
+    assert Policy.from_mapping({"EQUITY_GAP_MIN_N": "11"}).equity_gap_min_n == 11
+    with pytest.raises(ValueError, match="at least 8"):
+        Policy(equity_gap_min_n=7)
 
 
 def test_a_pathway_threshold_overrides_the_default(db_session):
@@ -464,8 +512,21 @@ def test_the_sweep_opens_an_item_for_a_breached_closed_month_once(app, runner):
         assert len(data_of(db.session, governance.GOVERNANCE_OPENED)) == 1
 
 
-def test_the_sweep_uses_the_configured_pathway_threshold(database_url):
-    app = make_app(database_url, EQUITY_GAP_THRESHOLD_DAYS_BY_PATHWAY={"msk": 10})
+def test_the_sweep_opens_nothing_for_a_month_with_too_few_people_to_judge(app, runner):
+    this_month = datetime.now(UTC).astimezone(LONDON).strftime("%Y-%m")
+    with app.app_context():
+        too_few_history(db.session, periods.months_back(this_month, 3))
+        db.session.commit()
+    result = sweep(app, runner)
+    assert result.output.strip() == "Opened 0 governance items."
+    with app.app_context():
+        assert data_of(db.session, governance.GOVERNANCE_OPENED) == []
+
+
+@pytest.mark.parametrize("settings", [{"EQUITY_GAP_THRESHOLD_DAYS_BY_PATHWAY": {"msk": 10}},
+                                      {"EQUITY_GAP_MIN_N": 11}], ids=["pathway-threshold", "min-n"])
+def test_the_sweep_uses_the_configured_policy(database_url, settings):
+    app = make_app(database_url, **settings)
     this_month = datetime.now(UTC).astimezone(LONDON).strftime("%Y-%m")
     try:
         with app.app_context():
@@ -476,3 +537,8 @@ def test_the_sweep_uses_the_configured_pathway_threshold(database_url):
     finally:
         with app.app_context():
             db.engine.dispose()
+
+
+def test_the_app_refuses_to_start_with_a_minimum_that_would_judge_a_hidden_median(database_url):
+    with pytest.raises(RuntimeError, match="EQUITY_GAP_MIN_N must be at least 8"):
+        make_app(database_url, EQUITY_GAP_MIN_N=7)

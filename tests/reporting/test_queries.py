@@ -27,8 +27,9 @@ def _expected_counts(rows, segment: str) -> dict:
         c["rejected"] += r.rejected_at is not None
         c["flagged"] += r.flagged
         c["flagged_triaged_on_time"] += bool(r.flagged and r.triaged_at and r.triaged_at <= r.triage_due_at)
-        for name in ("clarifications", "clarifications_on_time", "attended", "dnas", "dnas_rebooked_in_14_days",
-                     "barrier_checks", "barrier_checks_completed", "adjustments_due", "adjustments_met"):
+        for name in ("clarifications", "clarifications_on_time", "attended", "arrived_late_not_seen", "dnas",
+                     "dnas_rebooked_in_14_days", "barrier_checks", "barrier_checks_completed", "adjustments_due",
+                     "adjustments_met"):
             c[name] += getattr(r, name)
         c["first_contacts"] += r.first_contact_at is not None
         c["discharged"] += r.discharged_at is not None
@@ -51,6 +52,14 @@ def test_counts_by_every_segment_match_a_recount(db_session, history):
         assert sum(v["referrals"] for v in got.values()) == len(rows)
     in_msk = queries.counts_by(db_session, Period(months[0], months[-1], pathway="msk"), "imd_quintile")
     assert sum(row["referrals"] for row in in_msk) == sum(1 for r in history if r.pathway == "msk")
+
+
+def test_counts_by_month_match_a_recount(db_session, history):
+    months = sorted({r.received_month for r in history})
+    period = Period(months[1], months[-1])
+    got = {row.pop("month"): row for row in queries.counts_by_month(db_session, period)}
+    assert got == _expected_counts([r for r in history if r.received_month >= period.first], "received_month")
+    assert len(got) == len(months) - 1
 
 
 def test_wait_quantiles_match_type_7_quantiles(db_session, history):

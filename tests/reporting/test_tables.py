@@ -1,12 +1,17 @@
 """Equity tables: every segment with its unknown row, Wilson intervals from the counts, suppression when shared."""
+import csv
+import io
+import math
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from inclusive_access.domain import triage
+from inclusive_access.domain import appointments, triage
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.reporting import exports, stats, tables
 from inclusive_access.reporting.queries import Period
-from tests.factories import SCRIPT, accept_and_attend, make_referral, make_user
+from tests import factories
+from tests.factories import SCRIPT, accept_and_attend, book, complete, make_referral, make_user, miss
 
 JUNE = Period("2026-06", "2026-06")
 
@@ -136,26 +141,52 @@ def test_an_intersectional_table_by_a_flag_has_flagged_and_not_flagged_columns(d
         tables.cross_table(db_session, JUNE, "imd_quintile", "accepted")
 
 
-def test_gradients_are_the_sii_and_rii_of_the_five_quintiles_rates(db_session):
+def _expit(t: float) -> float:
+    return 1 / (1 + math.exp(-t))
+
+
+def test_a_proportions_gradient_is_fitted_on_the_logit_scale_so_its_intervals_stay_in_range(db_session):
+    """Accepted 1, 4, 5, 6 and 8 of 10 across quintiles 1 to 5. On the measure's own scale the fitted most deprived
+    end lies near 0, and the simulated RII interval ran from -103 to 117, the SII's up to 114 points.
+
+    On the logit scale, with equal denominators (x = 0.1 .. 0.9), the slope is sum c_i logit(p_i) with
+    c = (-1, -0.5, 0, 0.5, 1) and the fit at x = 0 is sum (0.2 - 0.5 c_i) logit(p_i); the ends are their expits."""
     clinician = actor_for(make_user(db_session, "clinician"))
-    accepted_of_four = {"1": 1, "3": 2, "5": 2, "7": 3, "9": 4}  # deciles standing for quintiles 1 to 5
-    for decile, accepted in accepted_of_four.items():
-        for i, referral in enumerate(_received(db_session, 4, imd_decile=decile)):
-            if i < accepted:
-                triage.triage_referral(db_session, clinician, referral, referral.version, SCRIPT, [], "accept")
-    columns = tables.segment_table(db_session, JUNE, "imd_quintile")
-    found = {g.key: g for g in tables.gradients(columns)}
+    accepted_of_ten = {"1": 1, "3": 4, "5": 5, "7": 6, "9": 8}  # deciles standing for quintiles 1 to 5
+    for decile, accepted in accepted_of_ten.items():
+        for referral in _received(db_session, 10, imd_decile=decile)[:accepted]:
+            triage.triage_referral(db_session, clinician, referral, referral.version, SCRIPT, [], "accept")
+    found = {g.key: g for g in tables.gradients(tables.segment_table(db_session, JUNE, "imd_quintile"))}
+    gradient = found["accepted"]
+    assert 0 < gradient.rii_lower < gradient.rii < gradient.rii_upper
+    assert -100 < gradient.sii_lower < gradient.sii < gradient.sii_upper < 100, "percentage points"
+    logits = [math.log(k / (10 - k)) for k in accepted_of_ten.values()]
+    c = (-1, -0.5, 0, 0.5, 1)
+    slope = sum(ci * t for ci, t in zip(c, logits, strict=True))
+    most = sum((0.2 - 0.5 * ci) * t for ci, t in zip(c, logits, strict=True))
+    assert gradient.sii == pytest.approx(100 * (_expit(most + slope) - _expit(most)), abs=1e-9)
+    assert gradient.rii == pytest.approx(_expit(most + slope) / _expit(most), abs=1e-9)
+    assert gradient.improvement == "increase"
     assert "dna_rate" not in found, "no quintile had an appointment: no DNA gradient"
-    cells = [c.cells["accepted"] for c in columns[:5]]
-    expected = stats.sii_rii([c.rate for c in cells], [c.n for c in cells], [c.lower for c in cells],
-                             [c.upper for c in cells], reps=tables.GRADIENT_REPS, seed=0)
-    accepted = found["accepted"]
-    assert accepted.sii == pytest.approx(expected["sii"])
-    assert accepted.sii > 0, "acceptance rises with affluence"
-    assert (accepted.sii_lower, accepted.sii_upper) == pytest.approx((expected["sii_lower"], expected["sii_upper"]))
-    assert accepted.rii == pytest.approx(expected["rii"])
+    assert "rejected" not in found, "no one was rejected: a rate of 0 has no logit"
     assert tables.gradients(tables.segment_table(db_session, JUNE, "imd_quintile", shared=True)) == [], \
-        "counts of 4 are hidden for sharing, so no gradient is drawn from them"
+        "counts of 1 to 7 are hidden for sharing, so no gradient is drawn from them"
+
+
+def test_every_measure_says_which_way_is_better():
+    assert set(tables.IMPROVEMENT) == set(tables.MEASURE_LABELS)
+    assert set(tables.IMPROVEMENT.values()) <= set(tables.BETTER) == set(stats.IMPROVEMENTS)
+
+
+def test_the_gradients_csv_gives_the_pages_units_and_no_interval_for_an_undefined_rii():
+    defined = tables.Gradient("accepted", "Accepted", "increase", 41.234, 25.06, 55.54, 4.567, 1.234, 9.876)
+    undefined = tables.Gradient("dna_rate", "Did not attend (DNA rate)", "decrease", -3.21, -9.87, 2.34,
+                                None, 0.5, 2.0)
+    rows = list(csv.reader(io.StringIO(exports.gradients_csv([defined, undefined]))))
+    assert rows[0] == ["measure", "better", "sii_percentage_points", "sii_lower_95", "sii_upper_95", "rii",
+                       "rii_lower_95", "rii_upper_95"]
+    assert rows[1] == ["Accepted", "higher is better", "41.2", "25.1", "55.5", "4.57", "1.23", "9.88"]
+    assert rows[2] == ["Did not attend (DNA rate)", "lower is better", "-3.2", "-9.9", "2.3", "", "", ""]
 
 
 def test_each_median_has_its_order_statistic_interval(db_session):
@@ -179,7 +210,6 @@ def test_referrals_with_an_adjustment_in_place_are_counted_over_the_referrals(db
     """In IMD quintile 3 (not flagged, so a rejection closes the referral at once): one patient's adjustment,
     recorded before a June referral; another patient's recorded only after theirs was rejected; two referrals
     without one (tests/domain/test_facts.py has every case of the fact itself)."""
-    from datetime import UTC, datetime
 
     from inclusive_access.domain import adjustments
 
@@ -210,3 +240,67 @@ def test_completeness_charts_start_at_the_first_month_with_referrals(db_session)
     assert [p.value for p in ethnicity.points] == [80.0, None]
     assert imd.mode == "run"
     assert imd.centre == 80.0
+
+
+def test_rates_are_charted_by_month_received_each_in_its_own_direction(db_session):
+    """June: one referral attended, one missed (DNA rate 50%); July: three attended, one missed (25%). Nothing was
+    rebooked, no adjustment was due and nothing was flagged."""
+    clinician = actor_for(make_user(db_session, "clinician"))
+    for month, attending in (("06", 1), ("07", 3)):
+        for day in range(attending):
+            referral = make_referral(db_session, received_at=f"2026-{month}-{day + 1:02d} 10:00")
+            accept_and_attend(db_session, clinician, referral, 3)
+        triaged = datetime(2026, int(month), 10, 10, tzinfo=UTC)
+        missed = factories.accepted(db_session, clinician, now=triaged, received_at=f"2026-{month}-10 09:00")
+        factories.miss(db_session, clinician, missed, starts_at=triaged + timedelta(days=7), booked_at=triaged)
+    found = {r.key: r for r in tables.rate_charts(db_session, Period("2026-07", "2026-07"))}
+    assert {key: r.improvement for key, r in found.items()} == {
+        "dna_rate": "decrease", "rebooked_in_14_days": "increase", "adjustments_met": "increase",
+        "same_day_triage": "increase"}
+    dna = found["dna_rate"]
+    assert dna.chart.improvement == "decrease", "a falling DNA rate is the improvement"
+    assert [(p.label, p.value) for p in dna.chart.points] == [("2026-06", 50.0), ("2026-07", 25.0)]
+    assert dna.counts == [2, 4]
+    assert [p.value for p in found["rebooked_in_14_days"].chart.points] == [0.0, 0.0]
+    assert [(p.label, p.value) for p in found["adjustments_met"].chart.points] == [("2026-07", None)]
+    shared = {r.key: r for r in tables.rate_charts(db_session, Period("2026-07", "2026-07"), shared=True)}
+    assert [p.value for p in shared["dna_rate"].chart.points] == [None], "1 DNA of 2, and of 4: both left out"
+
+
+def test_a_dna_still_within_its_14_days_is_pending_not_in_the_rebooking_denominator(db_session):
+    """As of 20 June, in quintile 3: a DNA on 10 June with no booking since is pending (outside the denominator);
+    one on 3 June, unrebooked for 17 days, counts as not rebooked; one on 4 June rebooked the next day counts as
+    rebooked. DOMAIN.md's DNA rate counts an arrival too late to be seen among those who attended."""
+    clinician = actor_for(make_user(db_session, "clinician"))
+    referrals = _received(db_session, 4, imd_decile="5")
+    for referral in referrals:
+        triage.triage_referral(db_session, clinician, referral, referral.version, SCRIPT, [], "accept",
+                               now=referral.received_at + timedelta(hours=1))
+    pending, lapsed, rebooked, late = referrals
+
+    def missed(referral, day: int):
+        return miss(db_session, clinician, referral, starts_at=datetime(2026, 6, day, 9, tzinfo=UTC),
+                    booked_at=referral.received_at + timedelta(hours=2))
+
+    missed(pending, 10)
+    missed(lapsed, 3)
+    complete(db_session, clinician, missed(rebooked, 4))
+    book(db_session, clinician, rebooked, datetime(2026, 6, 9, 9, tzinfo=UTC), now=datetime(2026, 6, 5, 9, tzinfo=UTC))
+    slot = book(db_session, clinician, late, datetime(2026, 6, 5, 9, tzinfo=UTC),
+                now=late.received_at + timedelta(hours=2))
+    appointments.record_outcome(db_session, clinician, slot, slot.version, "late_not_seen",
+                                now=datetime(2026, 6, 5, 10, tzinfo=UTC))
+    now = datetime(2026, 6, 20, 9, tzinfo=UTC)
+    for shared in (False, True):
+        quintile_3 = tables.segment_table(db_session, JUNE, "imd_quintile", shared=shared, now=now)[2]
+        assert quintile_3.dnas_pending == ("*" if shared else 1)
+    quintile_3 = tables.segment_table(db_session, JUNE, "imd_quintile", now=now)[2]
+    rebooking = quintile_3.cells["rebooked_in_14_days"]
+    assert (rebooking.x, rebooking.n) == (1, 2)
+    charted = {r.key: r for r in tables.rate_charts(db_session, JUNE, now=now)}["rebooked_in_14_days"]
+    assert [(p.label, p.value) for p in charted.chart.points] == [("2026-06", 50.0)], "the chart leaves it out too"
+    assert (quintile_3.cells["dna_rate"].x, quintile_3.cells["dna_rate"].n) == (3, 4)
+    a_month_on = tables.segment_table(db_session, JUNE, "imd_quintile", now=now + timedelta(days=30))[2]
+    assert (a_month_on.dnas_pending, a_month_on.cells["rebooked_in_14_days"].n) == (0, 3)
+    cross = tables.cross_table(db_session, JUNE, "flag_deprivation", "rebooked_in_14_days", now=now)
+    assert [(cell.x, cell.n) for cell in cross.rows[2][1]] == [(0, 0), (1, 2)]

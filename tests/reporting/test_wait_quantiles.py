@@ -67,6 +67,21 @@ def test_monthly_medians_per_pathway_month_and_known_quintile(crafted):
     assert together[(None, "2026-04", 1)] == {"n": 3, "median": 2.0}
 
 
+def test_each_months_median_over_everyone_counts_every_quintile_known_or_not(crafted):
+    # 2026-03: 3 and 1 in quintile 1, 0 not known; 2026-04: 2, 2 (quintile 1), 5.5 (2), 10 (not known), 40 (frailty)
+    assert queries.monthly_median_wait(crafted, "2026-03", "2026-04") == {
+        "2026-03": {"n": 3, "median": 1.0}, "2026-04": {"n": 5, "median": 5.5}}
+    # MSK alone in April: 2, 2, 5.5, 10, median (h 2.5) 2 + 0.5 * (5.5 - 2)
+    assert queries.monthly_median_wait(crafted, "2026-04", "2026-04", "msk") == {"2026-04": {"n": 4, "median": 3.75}}
+
+
+def test_the_kpis_ends_alone_with_the_order_statistics_asked_for(crafted):
+    got = queries.monthly_median_waits(crafted, "2026-04", "2026-04", quintiles=(1, 5),
+                                       ranks=lambda n: {"lower": 1, "upper": n})
+    assert got == {("msk", "2026-04", 1): {"n": 2, "median": 2.0, "lower": 2.0, "upper": 2.0},
+                   ("frailty", "2026-04", 1): {"n": 1, "median": 40.0, "lower": 40.0, "upper": 40.0}}
+
+
 def _plans(session, run) -> tuple[object, list[tuple[str, list[str]]]]:
     """What `run` returns, and each statement it issues with SQLite's plan for it."""
     issued = []
@@ -104,10 +119,26 @@ def test_sqlite_reads_each_segments_wait_index_without_sorting(crafted, pathway)
 def test_sqlite_reads_the_equity_kpis_medians_and_the_month_range_from_indexes(crafted):
     _medians, plans = _plans(crafted, lambda: queries.monthly_median_waits(crafted, "2026-03", "2026-04"))
     assert len(plans) == 1 + 4
-    for _statement, plan in plans:
+    _ends, end_plans = _plans(crafted, lambda: queries.monthly_median_waits(
+        crafted, "2026-03", "2026-04", quintiles=(1, 5), ranks=lambda n: {"lower": 1, "upper": n}))
+    assert len(end_plans) == 1 + 3 * 3, "quintile 1's three groups: a median and two limits each"
+    for _statement, plan in plans + end_plans:
         assert "ix_referral_facts_first_contact_wait" in plan[0]
         assert not any("ORDER BY" in line for line in plan)
     months, [(_statement, plan)] = _plans(crafted, lambda: queries.months_with_referrals(crafted))
     assert months == ("2026-02", "2026-05")
     assert [line for line in plan if "referral_facts" in line] == [
         "SEARCH referral_facts USING COVERING INDEX ix_referral_facts_received", ] * 2
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_sqlite_merges_each_months_quintiles_rather_than_sorting_its_waits(crafted):
+    medians, plans = _plans(crafted, lambda: queries.monthly_median_wait(crafted, "2026-03", "2026-04"))
+    assert len(plans) == 1 + len(medians)  # the counts, then one read per month (a median of an odd n reads one)
+    (_counts, counts_plan), *reads = plans
+    assert counts_plan == ["SEARCH referral_facts USING COVERING INDEX ix_referral_facts_first_contact_wait "
+                           "(first_contact_month>? AND first_contact_month<?)"]
+    for _statement, plan in reads:
+        assert "MERGE (UNION ALL)" in plan
+        assert not any("TEMP B-TREE" in line for line in plan)
+        assert all("ix_referral_facts_first_contact_wait" in line for line in plan if "referral_facts" in line)

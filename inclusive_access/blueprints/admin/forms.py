@@ -3,9 +3,9 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Regexp
 
-from inclusive_access.models import ROLES
+from inclusive_access.domain.access import ROLE_NAMES
 
-ROLE_CHOICES = [SelectChoice(r, r.capitalize()) for r in ROLES]
+ROLE_CHOICES = [SelectChoice(role, name) for role, name in ROLE_NAMES.items()]
 
 
 class NewUserForm(FlaskForm):

@@ -2,28 +2,28 @@
 past contact."""
 from flask import abort, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from inclusive_access.blueprints.appointments import bp
 from inclusive_access.blueprints.appointments.forms import BookingForm, OutcomeForm, PastContactForm, deliveries_from
 from inclusive_access.blueprints.commands import Page, Repeat, elsewhere, saved, submit
 from inclusive_access.blueprints.forms_common import first_errors, new_token
 from inclusive_access.blueprints.shared import log_view
-from inclusive_access.domain import adjustments, appointments, dna, states
+from inclusive_access.domain import adjustments, appointments, dna, states, triage
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import BarrierCheckOpen, DomainError
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
-from inclusive_access.models import Appointment, Referral, TriageRecord
+from inclusive_access.models import Appointment, Referral
 
 
 def _page(referral: Referral, form: BookingForm, errors: dict, status: int = 200):
-    triage_record = db.session.scalar(select(TriageRecord).where(TriageRecord.referral_id == referral.id))
+    triage_record = triage.record_for(db.session, referral.id)
     return render_template(
         "appointments/book.html", referral=referral, patient=referral.patient, form=form, errors=errors,
         triage=triage_record, appointments=appointments.appointments_for(db.session, referral),
-        open_check=dna.open_check_for(db.session, referral.id), can_override=current_user.role in
-        appointments.OVERRIDE_ROLES, checks=dna.checks_by_appointment(db.session, referral.id),
+        open_check=dna.open_check_for(db.session, referral.id),
+        checks=dna.checks_by_appointment(db.session, referral.id),
+        can_override=appointments.may_override(current_user.role),
         due_adjustments=adjustments.applicable_at_appointments(referral.patient),
         prompts=adjustments.booking_prompts(referral.patient, triage_record.answers if triage_record else None),
         can_book="book" in states.allowed_actions(referral.state, current_user.role)), status
@@ -41,7 +41,7 @@ def _booked(referral_id: int, message: str) -> Repeat:
 
 def _barrier_check_open(blocked: DomainError):
     """Booking while a missed appointment's barrier check is open: those who may override give a reason."""
-    return {"override_reason" if current_user.role in appointments.OVERRIDE_ROLES else "starts_at": str(blocked)}
+    return {"override_reason" if appointments.may_override(current_user.role) else "starts_at": str(blocked)}
 
 
 @bp.route("/referrals/<int:referral_id>", methods=["GET", "POST"])

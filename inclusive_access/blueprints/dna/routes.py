@@ -37,7 +37,7 @@ def _show(check: BarrierCheck, errors: dict | None = None, forms: dict | None = 
     forms["barriers"].version.data = check.version
     adjustment = db.session.get(ReasonableAdjustment, check.adjustment_id) if check.adjustment_id else None
     context = dict(check=check, referral=check.referral, patient=check.referral.patient, missed=missed,
-                   adjustment=adjustment, answers_safeguarding=current_user.role in dna.SAFEGUARDING_ANSWER_ROLES,
+                   adjustment=adjustment, answers_safeguarding=dna.answers_safeguarding(current_user.role),
                    concern=dna.concern_for(db.session, check), left=dna.remaining(db.session, check),
                    errors=errors or {}, forms=forms,
                    rebooking=dna.rebooking_status(check, rebooked, datetime.now(UTC), current_policy()))

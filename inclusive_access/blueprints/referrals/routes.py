@@ -48,4 +48,6 @@ def show_referral(referral_id: int):
                   actions=referral_flow.page_actions(referral, current_user.role, review is not None),
                   review=review,
                   concerns=safeguarding.concerns_for_referral(db.session, referral.id),
-                  later=listing.re_referrals(db.session, referral.id))
+                  later=listing.re_referrals(db.session, referral.id),
+                  returned_after=intake.discharged_before_return(db.session, referral.patient_id, referral.pathway_id,
+                                                                 referral.received_at, referral.id))

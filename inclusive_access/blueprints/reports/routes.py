@@ -35,24 +35,27 @@ def _view(shared_always: bool = False) -> dict:
     return {"form": form, "period": period, "error": error, "segment": segment, "shared": shared,
             "segment_label": tables.SEGMENT_LABELS[segment], "measures": tables.MEASURES, "columns": columns,
             "gradients": tables.gradients(columns) if segment == "imd_quintile" else [],
-            "gradient_reps": tables.GRADIENT_REPS,
+            "gradient_reps": tables.GRADIENT_REPS, "better": tables.BETTER,
             "cross": tables.cross_table(db.session, period, form.cross.data or "ethnic_group",
                                         form.measure.data or "accepted", shared),
             "cross_label": tables.MEASURE_LABELS[form.measure.data or "accepted"],
             "this_month": today.strftime("%Y-%m"),
             "completeness": tables.completeness(db.session, period),
+            "rate_charts": tables.rate_charts(db.session, period, shared),
             "query": {k: v for k, v in request.args.items() if k != "table"},
-            **_kpi(period)}
+            **_kpi(period, shared)}
 
 
-def _kpi(period: periods.Period) -> dict:
-    """The equity KPI for each pathway in view, its governance items by point, and each quintile's waits."""
+def _kpi(period: periods.Period, shared: bool) -> dict:
+    """The equity KPI for each pathway in view (as published, when shared), its governance items by point, and
+    everyone's and each quintile's waits."""
     pathways = intake.active_pathway_codes(db.session)
     codes = [period.pathway] if period.pathway else list(pathways)
     series = kpi.gap_series(db.session, codes, period.last, current_policy())
     first = min((s.months[0].month for s in series if s.months), default=period.last)
-    return {"kpi": series, "pathway_names": pathways, "quintile_charts": kpi.quintile_charts(
-                db.session, period.pathway, period.last),
+    return {"kpi": [s.shared() for s in series] if shared else series, "pathway_names": pathways,
+            "quintile_charts": kpi.quintile_charts(db.session, period.pathway, period.last, shared),
+            "median_wait_chart": kpi.median_wait_chart(db.session, period.pathway, period.last, shared),
             "items_by_point": governance.items_by_point(db.session, codes, first, period.last),
             "completeness_charts": tables.completeness_charts(db.session, period)}
 

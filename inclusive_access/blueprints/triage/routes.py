@@ -3,7 +3,6 @@ from datetime import UTC, datetime
 
 from flask import abort, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from inclusive_access.blueprints.commands import Page, saved, submit
 from inclusive_access.blueprints.shared import current_policy, log_view
@@ -13,7 +12,7 @@ from inclusive_access.domain import intake, referral_flow, states, triage
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.extensions import db
 from inclusive_access.htmx import render
-from inclusive_access.models import Referral, TriageRecord
+from inclusive_access.models import Referral
 
 NEXT_PAGE = {"accepted": "appointments.book_appointment"}
 
@@ -67,7 +66,7 @@ def _form_page(referral_id: int, form: TriageForm) -> Page:
 
 def _open(referral: Referral, form: TriageForm):
     """The script, filled in from the patient's record and any answers saved before."""
-    record = db.session.scalar(select(TriageRecord).where(TriageRecord.referral_id == referral.id))
+    record = triage.record_for(db.session, referral.id)
     form.version.data = referral.version
     form.interpreter_needed.data = {True: "yes", False: "no"}.get(referral.patient.interpreter_needed)
     form.language.data = referral.patient.preferred_language
