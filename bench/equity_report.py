@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from config import DevelopmentConfig
 from inclusive_access import create_app
 from inclusive_access.demo import ETHNIC_WEIGHTS, FAMILY, GIVEN, HOUSING_WEIGHTS, LANGUAGES, ORGS
-from inclusive_access.domain import chain_keys, clocks, equity, name_keys
+from inclusive_access.domain import actions, chain_keys, clocks, equity, name_keys
 from inclusive_access.domain import events as ev
 from inclusive_access.domain.policy import DEFAULT_POLICY
 from inclusive_access.extensions import UTCDateTime, db
@@ -150,7 +150,7 @@ class Story:
     def book(self, after: timedelta, appointment_id: int, starts_at: datetime, fmt: str) -> bool:
         data = {"starts_at": starts_at, "format": fmt, "place": "Hub (bench)" if fmt == "clinic" else None,
                 "notes": None, "version": self.version + 1, "summary": "Appointment booked"}
-        if self.log(after, ev.APPOINTMENT_BOOKED, BOOKING, ("appointment", appointment_id), data):
+        if self.log(after, actions.APPOINTMENT_BOOKED, BOOKING, ("appointment", appointment_id), data):
             self.version += 1
         return self.live
 
@@ -243,10 +243,11 @@ class History:
         dob, decile, flags, ethnic_category, sex, adjustments = self.patients[pid - 1]
         story = Story(self.until, rid, pid, received)
         if registered:
-            story.log(timedelta(0), ev.PATIENT_REGISTERED, BOOKING, ("patient", pid), self.registered, referral=False)
+            story.log(timedelta(0), actions.PATIENT_REGISTERED, BOOKING, ("patient", pid), self.registered,
+                      referral=False)
         quintile, flagged = equity.imd_quintile(decile), bool(flags)
         due = clocks.triage_due(received, flagged)
-        story.log(timedelta(0), ev.REFERRAL_RECEIVED, BOOKING, ("referral", rid), dict(
+        story.log(timedelta(0), actions.REFERRAL_RECEIVED, BOOKING, ("referral", rid), dict(
             pathway_code=pathway, referrer_name="Dr Bench Test", referrer_organisation=rng.choice(ORGS),
             referrer_contact="0113 496 0000", received_at=received, reason="Synthetic benchmark referral",
             urgency="urgent" if rng.random() < 0.1 else "routine", external_ref=None, flags=flags,
@@ -254,7 +255,7 @@ class History:
             ethnic_category=ethnic_category, triage_due_at=due, version=1, sex=sex,
             age_band=equity.age_band(dob, received.astimezone(clocks.LONDON).date())))
         if previous:
-            story.log(timedelta(0), ev.REFERRAL_RE_REFERRED, BOOKING, ("referral", previous),
+            story.log(timedelta(0), actions.REFERRAL_RE_REFERRED, BOOKING, ("referral", previous),
                       {"new_referral_id": rid, "summary": f"Re-referred as referral {rid}"}, on=previous)
         self.triage(story, flagged, due, adjustments)
         if story.state == "accepted":
@@ -277,23 +278,24 @@ class History:
         late = rng.random() < (0.15 if flagged else 0.1)
         after = (due - s.t) + rng.uniform(0.5, 30) * H if late else (due - s.t) * rng.uniform(0.05, 0.95)
         if rng.random() < 0.7:
-            s.log(after * 0.9, ev.RECORD_VIEWED, BOOKING2, ("referral", s.rid))
+            s.log(after * 0.9, actions.RECORD_VIEWED, BOOKING2, ("referral", s.rid))
         triage_id = self.next("triage")
         script = {"answers": {"contact_method": "telephone", "digital_access": "phone_only", "mobility": "none"},
                   "suggested_formats": ["telephone", "clinic"], "proposed_adjustments": []}
-        s.log(after * 0.1 if s.events[-1][1] == ev.RECORD_VIEWED else after, ev.TRIAGE_SCRIPT_RECORDED, BOOKING,
-              ("triage_record", triage_id), script)
+        s.log(after * 0.1 if s.events[-1][1] == actions.RECORD_VIEWED else after, actions.TRIAGE_SCRIPT_RECORDED,
+              BOOKING, ("triage_record", triage_id), script)
         if not adjustments and (flagged and rng.random() < 0.35):
             self.adjust(s, adjustments)
         s.row["triaged_at"] = s.t if s.live else None
         roll = rng.random()
         if roll < 0.08:
             self.clarify(s)
-            s.log(rng.uniform(0.2, 6) * H, ev.TRIAGE_SCRIPT_RECORDED, BOOKING, ("triage_record", triage_id), script)
+            s.log(rng.uniform(0.2, 6) * H, actions.TRIAGE_SCRIPT_RECORDED, BOOKING, ("triage_record", triage_id),
+                  script)
             roll = rng.uniform(0.08, 1)
         if roll < 0.10:
             s.row["triage_escalated_at"] = s.t
-            s.move(timedelta(0), ev.TRIAGE_ESCALATED, BOOKING, "received",
+            s.move(timedelta(0), actions.TRIAGE_ESCALATED, BOOKING, "received",
                    {"reason": "Needs a senior view", "summary": "Escalated to senior triage"})
             s.t += rng.uniform(1, 30) * H
             roll = rng.uniform(0.10, 1)
@@ -301,35 +303,35 @@ class History:
             reject = {"code": "wrong_service", "reason": "Better met by another service (bench)"}
             if not flagged:
                 s.row.update(rejection_code=reject["code"], rejection_text=reject["reason"])
-                s.move(timedelta(0), ev.TRIAGE_REJECTED, CLINICIAN, "rejected",
+                s.move(timedelta(0), actions.TRIAGE_REJECTED, CLINICIAN, "rejected",
                        {**reject, "summary": "Rejected at triage"})
                 return
             review = self.next("review")
-            s.move(timedelta(0), ev.TRIAGE_REJECTION_PROPOSED, CLINICIAN, "rejection_review",
+            s.move(timedelta(0), actions.TRIAGE_REJECTION_PROPOSED, CLINICIAN, "rejection_review",
                    {**reject, "review_id": review, "summary": "Rejection proposed: waits for a senior"})
             decided = {"review_id": review, "kind": "rejection", "decision": "approved", "rationale": "Agreed",
                        "plan": None}
             if rng.random() < 0.7:
-                s.move(rng.uniform(2, 72) * H, ev.REJECTION_UPHELD, SENIOR, "rejected",
+                s.move(rng.uniform(2, 72) * H, actions.REJECTION_UPHELD, SENIOR, "rejected",
                        {**decided, "summary": "Rejection upheld by a senior"})
                 return
-            s.move(rng.uniform(2, 72) * H, ev.REJECTION_OVERTURNED, SENIOR, "received",
+            s.move(rng.uniform(2, 72) * H, actions.REJECTION_OVERTURNED, SENIOR, "received",
                    {**decided, "decision": "continue", "summary": "Returned to triage by a senior"})
-        s.move(rng.uniform(0, 2) * H, ev.TRIAGE_ACCEPTED, BOOKING, "accepted", {"summary": "Accepted at triage"})
+        s.move(rng.uniform(0, 2) * H, actions.TRIAGE_ACCEPTED, BOOKING, "accepted", {"summary": "Accepted at triage"})
 
     def clarify(self, s: Story) -> None:
         rng, item, asked = self.rng, ("clarification", self.next("clarification")), s.t
-        s.move(timedelta(0), ev.CLARIFICATION_REQUESTED, BOOKING, "awaiting_clarification", {
+        s.move(timedelta(0), actions.CLARIFICATION_REQUESTED, BOOKING, "awaiting_clarification", {
             "question": "Which knee?", "channel": "telephone", "contact": "Referrer (bench)",
             "due_at": s.t + 24 * H, "summary": "Clarification requested"})
-        s.log(rng.uniform(0.5, 6) * H, ev.CLARIFICATION_ATTEMPTED, BOOKING, item,
+        s.log(rng.uniform(0.5, 6) * H, actions.CLARIFICATION_ATTEMPTED, BOOKING, item,
               {"method": "telephone", "reached": rng.random() < 0.6, "note": None})
         wait = rng.uniform(1, 20) * H if rng.random() < 0.8 else rng.uniform(24, 96) * H
         if wait > 24 * H:
-            s.log(asked + 24.25 * H - s.t, ev.CLARIFICATION_ESCALATED, SYSTEM, item,
+            s.log(asked + 24.25 * H - s.t, actions.CLARIFICATION_ESCALATED, SYSTEM, item,
                   {"due_at": asked + 24 * H, "overdue_by_minutes": 15})
         answered = rng.random() < 0.9
-        action = ev.CLARIFICATION_ANSWERED if answered else ev.CLARIFICATION_CLOSED
+        action = actions.CLARIFICATION_ANSWERED if answered else actions.CLARIFICATION_CLOSED
         s.move(asked + wait - s.t, action, BOOKING, "received", {
             "response": "The left knee" if answered else None, "close_reason": None if answered else "No reply",
             "summary": "Clarification answered" if answered else "Closed without answer"}, entity=item)
@@ -339,13 +341,13 @@ class History:
         ended = self.rng.random() < 0.1
         ends = at + self.rng.uniform(30, 300) * D if ended else None
         ends = ends if ends is not None and ends <= self.until else None
-        if not s.log(timedelta(0), ev.ADJUSTMENT_RECORDED, BOOKING, ("adjustment", aid), {
+        if not s.log(timedelta(0), actions.ADJUSTMENT_RECORDED, BOOKING, ("adjustment", aid), {
                 "category": "communication_support", "description": "Interpreter (bench)", "source": "triage_script",
                 "consent_basis": "patient", "review_date": (at + 365 * D).date()}, referral=False):
             return
         if ends:  # the patient's event, months on: merged into the log in time order like every other
-            s.events.append((ends, ev.ADJUSTMENT_ENDED, BOOKING, ("adjustment", aid), {"reason": "No longer needed"},
-                             None))
+            s.events.append((ends, actions.ADJUSTMENT_ENDED, BOOKING, ("adjustment", aid),
+                             {"reason": "No longer needed"}, None))
         self.loader.add("reasonable_adjustments", dict(
             id=aid, patient_id=s.pid, category="communication_support", description="Interpreter (bench)",
             source="triage_script", consent_basis="patient", applies_to_appointments=True, recorded_by=BOOKING[0],
@@ -367,18 +369,18 @@ class History:
                 return
             lead = rng.uniform(7, 21)
             if rng.random() < 0.04:
-                s.log(rng.uniform(0, 1) * (slot - s.t), ev.APPOINTMENT_CANCELLED, BOOKING, ("appointment", appointment),
-                      {"status": "cancelled_patient", "attendance_code": "2", "reason": "Unwell", "starts_at": slot,
-                       "format": fmt})
+                s.log(rng.uniform(0, 1) * (slot - s.t), actions.APPOINTMENT_CANCELLED, BOOKING,
+                      ("appointment", appointment), {"status": "cancelled_patient", "attendance_code": "2",
+                                                     "reason": "Unwell", "starts_at": slot, "format": fmt})
                 lead = rng.uniform(3, 10)
                 continue
             missed = rng.random() < DNA_RATE[quintile]
             outcome = {"status": "dna" if missed else "attended", "attendance_code": "3" if missed else "5",
                        "reason": None, "starts_at": slot, "format": fmt}
-            s.log(slot - s.t + rng.uniform(0.5, 3) * H, ev.APPOINTMENT_DNA if missed else ev.APPOINTMENT_ATTENDED,
-                  BOOKING, ("appointment", appointment), outcome)
+            outcome_action = actions.APPOINTMENT_DNA if missed else actions.APPOINTMENT_ATTENDED
+            s.log(slot - s.t + rng.uniform(0.5, 3) * H, outcome_action, BOOKING, ("appointment", appointment), outcome)
             if adjustments and s.live:
-                s.log(timedelta(0), ev.ADJUSTMENT_DELIVERY_RECORDED, BOOKING, ("appointment", appointment), {
+                s.log(timedelta(0), actions.ADJUSTMENT_DELIVERY_RECORDED, BOOKING, ("appointment", appointment), {
                     "deliveries": [{"adjustment_id": a, "met": rng.random() < 0.85, "reason": None}
                                    for a in adjustments]})
             if missed:
@@ -390,19 +392,19 @@ class History:
             attended += 1
             if attended == 1 and s.live:
                 s.row["first_contact_at"] = slot
-                s.move(timedelta(0), ev.FIRST_CONTACT, BOOKING, "in_treatment", {
+                s.move(timedelta(0), actions.FIRST_CONTACT, BOOKING, "in_treatment", {
                     "appointment_id": appointment, "first_contact_at": slot, "summary": "First contact"})
         if s.live and rng.random() < 0.5:
-            s.log(rng.uniform(1, 72) * H, ev.RECORD_VIEWED, CLINICIAN, ("referral", s.rid))
+            s.log(rng.uniform(1, 72) * H, actions.RECORD_VIEWED, CLINICIAN, ("referral", s.rid))
         review = self.next("review")
         reason = rng.choices(["treatment_complete", "patient_choice", "moved_away"], [85, 10, 5])[0]
-        s.move(rng.uniform(1, 10) * D, ev.DISCHARGE_REQUESTED, CLINICIAN, "discharge_review", {
+        s.move(rng.uniform(1, 10) * D, actions.DISCHARGE_REQUESTED, CLINICIAN, "discharge_review", {
             "reason": reason, "reason_text": "Goals met (bench)", "dna_count": dnas, "summary": "Discharge requested"},
             entity=("senior_review", review))
         self.discharge(s, rng.uniform(2, 72) * H, review, "discharge", reason)
 
     def discharge(self, s: Story, after: timedelta, review: int, kind: str, reason: str) -> None:
-        if s.move(after, ev.REFERRAL_DISCHARGED, SENIOR2, "discharged", {
+        if s.move(after, actions.REFERRAL_DISCHARGED, SENIOR2, "discharged", {
                 "review_id": review, "kind": kind, "decision": "approved", "rationale": "Agreed (bench)",
                 "plan": None, "reason": reason, "safe_despite_concern": None, "summary": "Discharged"}):
             s.row.update(discharged_at=s.t, discharge_reason=reason)
@@ -410,21 +412,21 @@ class History:
     def barrier_check(self, s: Story, appointment: int, dnas: int, quintile: int | None) -> bool:
         """The graded response; returns False when the referral is discharged for non-attendance (or time is up)."""
         rng, check = self.rng, ("barrier_check", self.next("check"))
-        s.log(timedelta(0), ev.BARRIER_CHECK_OPENED, BOOKING, check,
+        s.log(timedelta(0), actions.BARRIER_CHECK_OPENED, BOOKING, check,
               {"appointment_id": appointment, "was_not_brought": False})
         review = None
         if dnas >= 2:
             review = self.next("review")
             s.row["senior_review_flagged_at"] = s.t if s.live else None
-            s.log(timedelta(0), ev.SENIOR_REVIEW_FLAGGED, BOOKING, ("referral", s.rid),
+            s.log(timedelta(0), actions.SENIOR_REVIEW_FLAGGED, BOOKING, ("referral", s.rid),
                   {"reason": f"{dnas} missed appointments", "review_id": review})
         for _ in range(rng.randint(1, 3)):
-            s.log(rng.uniform(2, 30) * H, ev.BARRIER_CHECK_ATTEMPTED, BOOKING2, check,
+            s.log(rng.uniform(2, 30) * H, actions.BARRIER_CHECK_ATTEMPTED, BOOKING2, check,
                   {"method": "telephone", "reached": rng.random() < 0.6, "note": None})
         barriers = rng.sample(sorted(["transport_cost", "work", "childcare", "digital_access"]), rng.randint(0, 2))
-        s.log(rng.uniform(0, 2) * H, ev.BARRIER_CHECK_UPDATED, BOOKING2, check,
+        s.log(rng.uniform(0, 2) * H, actions.BARRIER_CHECK_UPDATED, BOOKING2, check,
               {"barriers": barriers, "other": None, "safeguarding": "no_concern"})
-        s.log(rng.uniform(0, 2) * H, ev.BARRIER_CHECK_COMPLETED, BOOKING2, check, {
+        s.log(rng.uniform(0, 2) * H, actions.BARRIER_CHECK_COMPLETED, BOOKING2, check, {
             "outcome": "rebooked", "alternative_format": None, "barriers": barriers, "adjustment_id": None,
             "safeguarding": "no_concern"})
         if review is not None:
@@ -432,7 +434,7 @@ class History:
             if rng.random() < 0.4:
                 self.discharge(s, rng.uniform(1, 5) * D, review, "attendance", "non_attendance")
                 return False
-            s.move(rng.uniform(1, 5) * D, ev.ENGAGEMENT_CONTINUED, SENIOR, s.state, {
+            s.move(rng.uniform(1, 5) * D, actions.ENGAGEMENT_CONTINUED, SENIOR, s.state, {
                 "review_id": review, "kind": "attendance", "decision": "continue", "rationale": "Try again",
                 "plan": "Telephone first", "summary": "Engagement continues after senior review"})
         # deprived patients are rebooked within 14 days a little less often

@@ -9,7 +9,7 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
-from inclusive_access.domain import accounts, bulk_import, clarification, events, facts, governance, intake
+from inclusive_access.domain import accounts, bulk_import, clarification, event_chain, facts, governance, intake
 from inclusive_access.domain.actors import SYSTEM
 from inclusive_access.domain.errors import InvalidInput
 from inclusive_access.domain.policy import Policy
@@ -145,17 +145,17 @@ def audit() -> None:
 def audit_verify(checkpoint_file: Path | None) -> None:
     """Verify the whole chain; exit 1 naming the first bad event. Says when the last checkpoint was taken."""
     try:
-        expected = events.Checkpoint.from_json(checkpoint_file.read_text()) if checkpoint_file else None
-    except events.InvalidCheckpoint as exc:
+        expected = event_chain.Checkpoint.from_json(checkpoint_file.read_text()) if checkpoint_file else None
+    except event_chain.InvalidCheckpoint as exc:
         click.echo(f"FAILED: checkpoint {checkpoint_file} refused: {exc}")
         sys.exit(1)
-    result = events.verify(db.session, expected, progress=lambda n: click.echo(f"  {n} events checked", err=True))
+    result = event_chain.verify(db.session, expected, progress=lambda n: click.echo(f"  {n} events checked", err=True))
     if not result.ok:
         click.echo(f"FAILED at event {result.bad_seq}: {result.reason} ({result.count} events verified before it)")
     else:
         click.echo(f"OK: {result.count} events verified; head {result.head_hash}")
     max_age = timedelta(days=current_app.config["AUDIT_CHECKPOINT_MAX_AGE_DAYS"])
-    status = events.checkpoint_status(db.session, max_age)
+    status = event_chain.checkpoint_status(db.session, max_age)
     if status.taken_at is None:
         click.echo("No checkpoint has been taken: removal of the newest events cannot be detected.")
     else:
@@ -170,7 +170,7 @@ def audit_verify(checkpoint_file: Path | None) -> None:
 def audit_checkpoint() -> None:
     """Record a checkpoint in the log and print the head (count, hash, time) signed with the chain's key, as JSON
     to keep outside the database."""
-    point = events.take_checkpoint(db.session, SYSTEM)
+    point = event_chain.take_checkpoint(db.session, SYSTEM)
     db.session.commit()
     click.echo(point.to_json())
 

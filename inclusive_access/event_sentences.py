@@ -3,6 +3,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from inclusive_access.domain import (
+    actions,
     adjustments,
     appointments,
     audit_findings,
@@ -11,7 +12,6 @@ from inclusive_access.domain import (
     clarification,
     discharge,
     dna,
-    events,
     governance,
     import_jobs,
     safeguarding,
@@ -151,111 +151,112 @@ def _verified(d: Readable) -> str:
 
 #: action -> the sentence that tells staff what happened (the actor's name follows it on the page)
 SENTENCES: dict[str, Callable[[Readable], str]] = {
-    events.USER_CREATED: lambda d: _with(_with("Created a user account", d["username"], " {}"),
+    actions.USER_CREATED: lambda d: _with(_with("Created a user account", d["username"], " {}"),
                                          d["role"], " with the {} role"),
-    events.USER_DEACTIVATED: lambda d: "Deactivated a user account",
-    events.USER_ROLE_CHANGED: lambda d: _with(_with("Changed a user's role", d["from"], " from {}"), d["to"], " to {}"),
-    events.LOGIN_SUCCEEDED: lambda d: _with("Signed in", d["source"], " from {}"),
-    events.LOGIN_FAILED: lambda d: _say(_with(_with("Failed to sign in", d["username"], " as {}"), d["source"],
+    actions.USER_DEACTIVATED: lambda d: "Deactivated a user account",
+    actions.USER_ROLE_CHANGED: lambda d: _with(_with("Changed a user's role", d["from"], " from {}"), d["to"],
+                                               " to {}"),
+    actions.LOGIN_SUCCEEDED: lambda d: _with("Signed in", d["source"], " from {}"),
+    actions.LOGIN_FAILED: lambda d: _say(_with(_with("Failed to sign in", d["username"], " as {}"), d["source"],
                                               " from {}"), ("Reason", d["reason"]),
                                         ("Failures in a row", d["failures"])),
-    events.LOGIN_LOCKED: lambda d: _say(_with("Sign-in locked after repeated failures", d.time("until"), " until {}"),
+    actions.LOGIN_LOCKED: lambda d: _say(_with("Sign-in locked after repeated failures", d.time("until"), " until {}"),
                                         ("From", d["source"]), ("Locks in a row", d["lockouts"])),
-    events.LOGIN_THROTTLED: lambda d: _say(_with("Too many failed sign-ins", d.time("until"), ": refused until {}"),
+    actions.LOGIN_THROTTLED: lambda d: _say(_with("Too many failed sign-ins", d.time("until"), ": refused until {}"),
                                            ("Counted per", d["scope"]), ("From", d["source"]),
                                            ("Username", d["username"])),
-    events.PASSWORD_CHANGED: lambda d: "Changed their password" + (", ending their other sessions"
+    actions.PASSWORD_CHANGED: lambda d: "Changed their password" + (", ending their other sessions"
                                                                    if d["other_sessions_ended"] else ""),
-    events.PASSWORD_RESET: lambda d: "Reset a user's password",
-    events.LOGGED_OUT: lambda d: "Signed out",
-    events.ACCESS_DENIED: lambda d: _with("Was refused a page their role may not open",
+    actions.PASSWORD_RESET: lambda d: "Reset a user's password",
+    actions.LOGGED_OUT: lambda d: "Signed out",
+    actions.ACCESS_DENIED: lambda d: _with("Was refused a page their role may not open",
                                           " ".join(filter(None, [d["method"], d["endpoint"]])), " ({})"),
-    events.PATIENT_REGISTERED: lambda d: "Registered the patient",
-    events.PATIENT_UPDATED: lambda d: _say("Corrected the patient's details", ("Changed", _changes(d))),
-    events.REFERRAL_RECEIVED: lambda d: _say(
+    actions.PATIENT_REGISTERED: lambda d: "Registered the patient",
+    actions.PATIENT_UPDATED: lambda d: _say("Corrected the patient's details", ("Changed", _changes(d))),
+    actions.REFERRAL_RECEIVED: lambda d: _say(
         _with(_with(_with("Received the referral", d["referrer_name"], " from {}"), d["referrer_organisation"],
                     ", {}"), d["urgency"], " ({})"),
         ("Inequality flags", d.labels("flags", FLAG_LABELS) or ("none" if "flags" in d.data else None)),
         ("Re-refers referral", d["previous_referral_id"]),
         ("Added while this referral was open", d["open_referral_id"]),
         ("Why another referral", d["duplicate_reason"])),
-    events.RECORD_VIEWED: lambda d: "Opened the record",
-    events.TRIAGE_SCRIPT_RECORDED: lambda d: _say(
+    actions.RECORD_VIEWED: lambda d: "Opened the record",
+    actions.TRIAGE_SCRIPT_RECORDED: lambda d: _say(
         "Went through the triage booking script",
         ("Suggested formats", d.labels("suggested_formats", triage.FORMATS)),
         ("Adjustments proposed", len(d["proposed_adjustments"]) if d["proposed_adjustments"] else None)),
-    events.TRIAGE_ACCEPTED: lambda d: "Accepted the referral at triage",
-    events.TRIAGE_ESCALATED: lambda d: _say("Escalated the triage to a senior", ("Reason", d["reason"])),
-    events.TRIAGE_REJECTED: lambda d: _say(_with("Rejected the referral", d.label("code", triage.REJECTION_CODES),
+    actions.TRIAGE_ACCEPTED: lambda d: "Accepted the referral at triage",
+    actions.TRIAGE_ESCALATED: lambda d: _say("Escalated the triage to a senior", ("Reason", d["reason"])),
+    actions.TRIAGE_REJECTED: lambda d: _say(_with("Rejected the referral", d.label("code", triage.REJECTION_CODES),
                                                  ": {}"), ("Reason", d["reason"])),
-    events.TRIAGE_REJECTION_PROPOSED: lambda d: _say(
+    actions.TRIAGE_REJECTION_PROPOSED: lambda d: _say(
         _with("Proposed rejecting the referral", d.label("code", triage.REJECTION_CODES), ": {}") +
         ", for a senior to review", ("Reason", d["reason"])),
-    events.REJECTION_UPHELD: lambda d: _say("Upheld the rejection at senior review", ("Rationale", d["rationale"])),
-    events.REJECTION_OVERTURNED: lambda d: _say("Overturned the rejection at senior review: back to triage",
+    actions.REJECTION_UPHELD: lambda d: _say("Upheld the rejection at senior review", ("Rationale", d["rationale"])),
+    actions.REJECTION_OVERTURNED: lambda d: _say("Overturned the rejection at senior review: back to triage",
                                                 ("Rationale", d["rationale"]), ("Plan", d["plan"])),
-    events.CLARIFICATION_REQUESTED: lambda d: _say(
+    actions.CLARIFICATION_REQUESTED: lambda d: _say(
         _with(_with("Asked the referrer to clarify", d.label("channel", clarification.CHANNELS), " by {}"),
               d.time("due_at"), ", answer due by {}"), ("Contact", d["contact"]), ("Question", d["question"])),
-    events.CLARIFICATION_ATTEMPTED: lambda d: _say(
+    actions.CLARIFICATION_ATTEMPTED: lambda d: _say(
         _with("Tried to reach the referrer", d.label("method", clarification.CHANNELS), " by {}") +
         {True: ": reached", False: ": not reached"}.get(d["reached"], ""), ("Note", d["note"])),
-    events.CLARIFICATION_ANSWERED: lambda d: _say("Recorded the referrer's answer", ("Answer", d["response"])),
-    events.CLARIFICATION_CLOSED: lambda d: _say("Closed the clarification without an answer",
+    actions.CLARIFICATION_ANSWERED: lambda d: _say("Recorded the referrer's answer", ("Answer", d["response"])),
+    actions.CLARIFICATION_CLOSED: lambda d: _say("Closed the clarification without an answer",
                                                 ("Reason", d["close_reason"])),
-    events.CLARIFICATION_ESCALATED: lambda d: _with(
+    actions.CLARIFICATION_ESCALATED: lambda d: _with(
         "Escalated an unanswered clarification",
         describe(-timedelta(minutes=d["overdue_by_minutes"])) if d["overdue_by_minutes"] is not None else None, ", {}"),
-    events.APPOINTMENT_BOOKED: _booked,
-    events.APPOINTMENT_REBOOKED: _rebooked,
-    events.APPOINTMENT_CANCELLED: _cancelled,
-    events.APPOINTMENT_ATTENDED: _outcome("Recorded that the patient attended"),
-    events.APPOINTMENT_DNA: _outcome("Recorded a missed appointment"),
-    events.APPOINTMENT_LATE_NOT_SEEN: _outcome("Recorded that the patient arrived too late to be seen"),
-    events.FIRST_CONTACT: lambda d: _with("First contact with the patient", d.time("first_contact_at"), " on {}") +
+    actions.APPOINTMENT_BOOKED: _booked,
+    actions.APPOINTMENT_REBOOKED: _rebooked,
+    actions.APPOINTMENT_CANCELLED: _cancelled,
+    actions.APPOINTMENT_ATTENDED: _outcome("Recorded that the patient attended"),
+    actions.APPOINTMENT_DNA: _outcome("Recorded a missed appointment"),
+    actions.APPOINTMENT_LATE_NOT_SEEN: _outcome("Recorded that the patient arrived too late to be seen"),
+    actions.FIRST_CONTACT: lambda d: _with("First contact with the patient", d.time("first_contact_at"), " on {}") +
     ": the referral is in treatment",
-    events.ADJUSTMENT_RECORDED: lambda d: _say(
+    actions.ADJUSTMENT_RECORDED: lambda d: _say(
         _with("Recorded a reasonable adjustment", d.label("category", adjustments.CATEGORIES), ": {}"),
         ("Adjustment", d["description"]), ("Identified at", d.label("source", adjustments.SOURCES)),
         ("Consent", d.label("consent_basis", adjustments.CONSENT_BASES)), ("Review by", d.day("review_date"))),
-    events.ADJUSTMENT_UPDATED: lambda d: _say("Updated a reasonable adjustment", ("Changed", _changes(d))),
-    events.ADJUSTMENT_ENDED: lambda d: _say("Ended a reasonable adjustment", ("Reason", d["reason"])),
-    events.ADJUSTMENT_DELIVERY_RECORDED: _deliveries,
-    events.BARRIER_CHECK_OPENED: lambda d: "Opened a barrier check after a missed appointment" + (
+    actions.ADJUSTMENT_UPDATED: lambda d: _say("Updated a reasonable adjustment", ("Changed", _changes(d))),
+    actions.ADJUSTMENT_ENDED: lambda d: _say("Ended a reasonable adjustment", ("Reason", d["reason"])),
+    actions.ADJUSTMENT_DELIVERY_RECORDED: _deliveries,
+    actions.BARRIER_CHECK_OPENED: lambda d: "Opened a barrier check after a missed appointment" + (
         ": the patient was not brought" if d["was_not_brought"] else ""),
-    events.BARRIER_CHECK_UPDATED: lambda d: _say(
+    actions.BARRIER_CHECK_UPDATED: lambda d: _say(
         "Recorded what stood in the way", ("Barriers", d.labels("barriers", dna.BARRIERS)), ("Other", d["other"]),
         ("Safeguarding", d.label("safeguarding", dna.SAFEGUARDING))),
-    events.BARRIER_CHECK_ATTEMPTED: lambda d: _say(
+    actions.BARRIER_CHECK_ATTEMPTED: lambda d: _say(
         _with("Tried to reach the patient", d.label("method", dna.ATTEMPT_METHODS), " by {}") +
         {True: ": reached", False: ": not reached"}.get(d["reached"], ""), ("Note", d["note"])),
-    events.BARRIER_CHECK_COMPLETED: lambda d: _say(
+    actions.BARRIER_CHECK_COMPLETED: lambda d: _say(
         _with("Completed the barrier check", d.label("outcome", dna.OUTCOMES), ": {}"),
         ("Alternative offered", d.label("alternative_format", dna.ALTERNATIVES)),
         ("Barriers", d.labels("barriers", dna.BARRIERS)), ("Safeguarding", d.label("safeguarding", dna.SAFEGUARDING))),
-    events.BARRIER_CHECK_OVERRIDDEN: lambda d: _say("Booked before the barrier check was complete, for urgent "
+    actions.BARRIER_CHECK_OVERRIDDEN: lambda d: _say("Booked before the barrier check was complete, for urgent "
                                                     "clinical need", ("Reason", d["reason"])),
-    events.SENIOR_REVIEW_FLAGGED: lambda d: _with("Put the referral on the senior review list", d["reason"], ": {}"),
-    events.DISCHARGE_REQUESTED: lambda d: _say(
+    actions.SENIOR_REVIEW_FLAGGED: lambda d: _with("Put the referral on the senior review list", d["reason"], ": {}"),
+    actions.DISCHARGE_REQUESTED: lambda d: _say(
         _with("Asked a senior to approve discharge", d.label("reason", discharge.REASONS), ": {}"),
         ("Missed appointments", d["dna_count"]), ("Why", d["reason_text"])),
-    events.REFERRAL_DISCHARGED: lambda d: _say(
+    actions.REFERRAL_DISCHARGED: lambda d: _say(
         _with("Discharged the patient after senior review", d.label("reason", discharge.REASONS), ": {}"),
         ("Rationale", d["rationale"]), ("Why safe despite the safeguarding concern", d["safe_despite_concern"])),
-    events.ENGAGEMENT_CONTINUED: lambda d: _say("Decided at senior review to continue engagement",
+    actions.ENGAGEMENT_CONTINUED: lambda d: _say("Decided at senior review to continue engagement",
                                                 ("Rationale", d["rationale"]), ("Plan", d["plan"])),
-    events.REFERRAL_RE_REFERRED: lambda d: _with("Re-referred the patient", d["new_referral_id"],
+    actions.REFERRAL_RE_REFERRED: lambda d: _with("Re-referred the patient", d["new_referral_id"],
                                                  " as referral {}"),
-    events.SAFEGUARDING_RAISED: lambda d: _say(
+    actions.SAFEGUARDING_RAISED: lambda d: _say(
         _with("Raised a safeguarding concern", d.label("category", safeguarding.CATEGORIES), ": {}"),
         ("Concern", d["concern"])),
-    events.SAFEGUARDING_ROUTED: lambda d: _say("Routed the safeguarding concern", ("To", d["routed_to"]),
+    actions.SAFEGUARDING_ROUTED: lambda d: _say("Routed the safeguarding concern", ("To", d["routed_to"]),
                                                ("On", d.day("routed_on")), ("Reference", d["reference"])),
-    events.SAFEGUARDING_ACTION_RECORDED: lambda d: _say("Recorded a safeguarding action", ("Action", d["action"])),
-    events.SAFEGUARDING_CLOSED: lambda d: _say("Closed the safeguarding concern", ("Outcome", d["outcome"]),
+    actions.SAFEGUARDING_ACTION_RECORDED: lambda d: _say("Recorded a safeguarding action", ("Action", d["action"])),
+    actions.SAFEGUARDING_CLOSED: lambda d: _say("Closed the safeguarding concern", ("Outcome", d["outcome"]),
                                                ("Summary", d["summary"])),
     audit_log.LOG_VERIFIED: _verified,
-    events.CHECKPOINT_TAKEN: lambda d: "Took a checkpoint of the event log",
+    actions.CHECKPOINT_TAKEN: lambda d: "Took a checkpoint of the event log",
     audit_sampling.SAMPLE_DRAWN: lambda d: _say(
         _with(_with("Drew an audit sample", d["taken"], " of {} records"),
               d.label("record_type", audit_sampling.RECORD_TYPES), ": {}"),

@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import accounts, events
+from inclusive_access.domain import accounts, actions, events
 from inclusive_access.domain.access import (
     AUDIT_WORK,
     BOOKING_WORK,
@@ -195,7 +195,7 @@ def guard_route():
     if current_user.must_change_password and endpoint not in PASSWORD_CHANGE:
         return redirect(url_for("auth.change_password"))
     if current_user.role not in ACCESS.get(endpoint, ()):
-        events.record(db.session, actor_for(current_user), events.ACCESS_DENIED, "route", None,
+        events.record(db.session, actor_for(current_user), actions.ACCESS_DENIED, "route", None,
                       data={"endpoint": endpoint, "method": request.method})
         db.session.commit()
         abort(403)

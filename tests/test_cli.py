@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from inclusive_access import demo
-from inclusive_access.domain import accounts, bulk_import, clarification, events
+from inclusive_access.domain import accounts, actions, bulk_import, clarification, event_chain
 from inclusive_access.domain.actors import SYSTEM, actor_for
 from inclusive_access.domain.policy import Policy
 from inclusive_access.domain.validation import LONDON
@@ -109,10 +109,10 @@ def test_import_valid_file_imports_every_row(app, runner, tmp_path):
     assert after["patients"] == 3
     with app.app_context():
         received = db.session.scalar(select(func.count()).select_from(Event)
-                                     .where(Event.action == events.REFERRAL_RECEIVED))
+                                     .where(Event.action == actions.REFERRAL_RECEIVED))
         assert received == 3
         assert db.session.scalar(select(Patient.nhs_number).where(Patient.nhs_number == "9434765919"))
-        assert events.verify(db.session).ok
+        assert event_chain.verify(db.session).ok
     assert not (tmp_path / "referrals.rejects.csv").exists()
 
 
@@ -334,7 +334,7 @@ def test_verify_fails_naming_a_forged_event_with_and_without_a_checkpoint(app, r
     saved = tmp_path / "checkpoint.json"
     saved.write_text(run(app, runner, "audit", "checkpoint").output)
     with app.app_context():
-        forge(db.session, logged + 2, prev_hash=events.checkpoint(db.session).hash)  # INSERT, valid plain SHA-256
+        forge(db.session, logged + 2, prev_hash=event_chain.checkpoint(db.session).hash)  # INSERT, valid plain SHA-256
         db.session.commit()
     for args in ([], ["--checkpoint", str(saved)]):
         result = run(app, runner, "audit", "verify", *args)
@@ -366,7 +366,7 @@ def test_checkpoint_detects_removal_of_the_newest_event(app, runner, logged, bac
     head = json.loads(result.output)
     with app.app_context():
         newest = db.session.get(Event, logged + 1)
-        assert (newest.action, newest.hash) == (events.CHECKPOINT_TAKEN, head["hash"]), "taking it is evented"
+        assert (newest.action, newest.hash) == (actions.CHECKPOINT_TAKEN, head["hash"]), "taking it is evented"
     assert (head["count"], head["key_id"]) == (logged + 1, "test")
     assert len(head["signature"]) == 64
     saved = tmp_path / "checkpoint.json"
@@ -395,7 +395,7 @@ def test_checkpoint_detects_removal_of_the_newest_event(app, runner, logged, bac
 def test_checkpoint_from_a_different_history_fails(app, runner, logged, tmp_path):
     saved = tmp_path / "other.json"
     with app.app_context():  # signed with the same key, e.g. from another database
-        saved.write_text(events.Checkpoint(2, "f" * 64, "2026-12-01T00:00:00+00:00").signed().to_json())
+        saved.write_text(event_chain.Checkpoint(2, "f" * 64, "2026-12-01T00:00:00+00:00").signed().to_json())
     result = run(app, runner, "audit", "verify", "--checkpoint", str(saved))
     assert result.exit_code == 1
     assert "FAILED at event 2: differs from the checkpoint" in result.output
@@ -418,7 +418,7 @@ def test_verify_refuses_a_checkpoint_whose_signature_fails(app, runner, logged, 
 def test_verify_refuses_a_checkpoint_from_before_they_were_signed(app, runner, logged, tmp_path):
     saved = tmp_path / "old.json"
     with app.app_context():
-        saved.write_text(json.dumps({"count": logged, "hash": events.checkpoint(db.session).hash}))
+        saved.write_text(json.dumps({"count": logged, "hash": event_chain.checkpoint(db.session).hash}))
     result = run(app, runner, "audit", "verify", "--checkpoint", str(saved))
     assert result.exit_code == 1, result.output
     assert "refused: not a signed checkpoint from 'flask audit checkpoint'" in result.output
@@ -426,7 +426,7 @@ def test_verify_refuses_a_checkpoint_from_before_they_were_signed(app, runner, l
 
 def test_verify_warns_when_the_last_checkpoint_is_more_than_a_week_old(app, runner, logged):
     with app.app_context():
-        events.take_checkpoint(db.session, SYSTEM, now=datetime.now(UTC) - timedelta(days=8))
+        event_chain.take_checkpoint(db.session, SYSTEM, now=datetime.now(UTC) - timedelta(days=8))
         db.session.commit()
     result = run(app, runner, "audit", "verify")
     assert result.exit_code == 0, result.output
@@ -465,7 +465,7 @@ def test_create_user_with_password_option(app, runner):
     assert user.active
     assert accounts.password_hasher.verify(user.password_hash, "long enough pw")
     with app.app_context():
-        event = db.session.scalar(select(Event).where(Event.action == events.USER_CREATED))
+        event = db.session.scalar(select(Event).where(Event.action == actions.USER_CREATED))
         assert event.entity_id == user.id
         assert json.loads(event.data) == {"username": "a.khan", "role": "manager"}
         assert event.actor_id is None
@@ -536,7 +536,7 @@ def test_reset_password_prompts_for_a_temporary_password_and_ends_the_sessions(a
     assert user.must_change_password
     assert _sessions(app, signed_in_user) == 0
     with app.app_context():
-        event = db.session.scalar(select(Event).where(Event.action == events.PASSWORD_RESET))
+        event = db.session.scalar(select(Event).where(Event.action == actions.PASSWORD_RESET))
         assert (event.entity_id, event.actor_id, json.loads(event.data)) == (signed_in_user, None, {})
 
 
@@ -596,7 +596,7 @@ def test_demo_data_loads_synthetic_records_and_logins(app, runner, tmp_path):
         demo_user = db.session.scalar(select(User).where(User.username == "demo.manager"))
         assert accounts.password_hasher.verify(demo_user.password_hash, password)
         referral_ids = set(db.session.scalars(select(Referral.id)))
-        received = list(db.session.scalars(select(Event.referral_id).where(Event.action == events.REFERRAL_RECEIVED)))
+        received = list(db.session.scalars(select(Event.referral_id).where(Event.action == actions.REFERRAL_RECEIVED)))
         assert len(received) == 50 + added
         assert set(received) == referral_ids
         numbers = list(db.session.scalars(select(Patient.nhs_number)))
@@ -663,7 +663,7 @@ def _escalations(app) -> tuple[Counter, dict]:
     """Escalation events per clarification, and each clarification's escalated_at."""
     with app.app_context():
         logged = Counter(db.session.scalars(select(Event.entity_id).where(
-            Event.action == events.CLARIFICATION_ESCALATED)))
+            Event.action == actions.CLARIFICATION_ESCALATED)))
         marked = dict(db.session.execute(select(Clarification.id, Clarification.escalated_at)).all())
     return logged, marked
 
@@ -684,7 +684,7 @@ def test_sla_sweep_run_twice_escalates_each_overdue_clarification_once(app, runn
     assert marked[answered] is None
     with app.app_context():
         rows = db.session.execute(select(Event.entity_id, Event.actor_id, Event.data)
-                                  .where(Event.action == events.CLARIFICATION_ESCALATED).order_by(Event.seq)).all()
+                                  .where(Event.action == actions.CLARIFICATION_ESCALATED).order_by(Event.seq)).all()
     assert [row.entity_id for row in rows] == [late, later], "the longest overdue first"
     assert all(row.actor_id is None for row in rows), "the system, not a person"
     assert 355 <= json.loads(rows[0].data)["overdue_by_minutes"] <= 365

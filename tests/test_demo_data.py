@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from sqlalchemy import CheckConstraint, select
 
 from inclusive_access import demo
-from inclusive_access.domain import adjustments, discharge, dna, events, states, triage
+from inclusive_access.domain import adjustments, discharge, dna, event_chain, states, triage
 from inclusive_access.models import (
     Appointment,
     BarrierCheck,
@@ -82,4 +82,4 @@ def test_a_small_demo_shows_every_state_with_todays_work_first_and_a_log_that_ve
     assert newest.flagged
     assert newest in triage.triage_worklist(session, triage.WorklistFilters(), NOW).rows
 
-    assert events.verify(session).ok
+    assert event_chain.verify(session).ok

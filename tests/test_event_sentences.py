@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from inclusive_access.domain import event_view, events
+from inclusive_access.domain import actions, event_view
 from inclusive_access.domain.events import canonical_json
 from inclusive_access.event_sentences import SENTENCES, sentence
 from inclusive_access.models import Event
@@ -15,16 +15,16 @@ ROLES = ("booking", "clinician", "senior", "auditor", "manager")
 RECORDED = datetime(2026, 12, 11, 18, 0, tzinfo=UTC)
 #: an event of each action that names no patient, every value readable by someone and by no one else
 UNLINKED = {
-    events.USER_CREATED: {"username": "jo.bloggs", "role": "clinician"},
-    events.USER_ROLE_CHANGED: {"from": "booking", "to": "senior"},
-    events.LOGIN_SUCCEEDED: {"source": "192.0.2.7"},
-    events.LOGIN_FAILED: {"username": "hunter2-typed-as-name", "reason": "bad password", "failures": 3,
+    actions.USER_CREATED: {"username": "jo.bloggs", "role": "clinician"},
+    actions.USER_ROLE_CHANGED: {"from": "booking", "to": "senior"},
+    actions.LOGIN_SUCCEEDED: {"source": "192.0.2.7"},
+    actions.LOGIN_FAILED: {"username": "hunter2-typed-as-name", "reason": "bad password", "failures": 3,
                           "source": "192.0.2.8"},
-    events.LOGIN_LOCKED: {"until": "2026-12-11T18:15:00+00:00", "source": "192.0.2.9", "lockouts": 2},
-    events.LOGIN_THROTTLED: {"scope": "source", "source": "192.0.2.10", "username": "typed.name",
+    actions.LOGIN_LOCKED: {"until": "2026-12-11T18:15:00+00:00", "source": "192.0.2.9", "lockouts": 2},
+    actions.LOGIN_THROTTLED: {"scope": "source", "source": "192.0.2.10", "username": "typed.name",
                              "until": "2026-12-11T18:05:00+00:00"},
-    events.PASSWORD_CHANGED: {"other_sessions_ended": True},
-    events.ACCESS_DENIED: {"endpoint": "admin.list_users", "method": "POST"},
+    actions.PASSWORD_CHANGED: {"other_sessions_ended": True},
+    actions.ACCESS_DENIED: {"endpoint": "admin.list_users", "method": "POST"},
     "audit.log_verified": {"ok": False, "count": 812, "head_hash": "ab12cd", "bad_seq": 77,
                            "reason": "hash does not match"},
     "audit.sample_drawn": {"record_type": "adjustment", "first_month": "2026-10", "last_month": "2026-11",
@@ -65,7 +65,7 @@ def test_every_action_the_policy_knows_has_a_sentence():
 
 
 def test_a_booking_reads_as_what_was_booked_for_when_with_the_support_to_arrange():
-    booked = _event(events.APPOINTMENT_BOOKED, "booking", starts_at="2026-12-12T10:00:00+00:00",
+    booked = _event(actions.APPOINTMENT_BOOKED, "booking", starts_at="2026-12-12T10:00:00+00:00",
                     format="telephone_interpreter", place=None, notes="Somali interpreter", version=3,
                     summary="Appointment booked (Telephone with interpreter)")
     assert sentence(booked) == ("Booked an appointment for 12 Dec, 10:00 (Telephone with interpreter). "
@@ -73,19 +73,19 @@ def test_a_booking_reads_as_what_was_booked_for_when_with_the_support_to_arrange
 
 
 def test_a_missed_appointment_and_a_concern_read_as_staff_say_them():
-    missed = _event(events.APPOINTMENT_DNA, status="dna", attendance_code="3", reason=None,
+    missed = _event(actions.APPOINTMENT_DNA, status="dna", attendance_code="3", reason=None,
                     starts_at="2026-12-12T10:00:00+00:00", format="telephone")
     assert sentence(missed) == "Recorded a missed appointment (12 Dec, 10:00, Telephone)"
-    raised = _event(events.SAFEGUARDING_RAISED, "booking", category="self_neglect", concern="Cold home",
+    raised = _event(actions.SAFEGUARDING_RAISED, "booking", category="self_neglect", concern="Cold home",
                     review_id=None)
     assert sentence(raised) == "Raised a safeguarding concern: Self-neglect"
 
 
 def test_times_are_uk_time_with_the_year_only_when_it_is_not_the_events_year():
-    summer = _event(events.APPOINTMENT_ATTENDED, status="attended", attendance_code="5", reason=None,
+    summer = _event(actions.APPOINTMENT_ATTENDED, status="attended", attendance_code="5", reason=None,
                     starts_at="2026-07-01T09:30:00+00:00", format="clinic")
     assert "(1 Jul, 10:30, Clinic)" in sentence(summer), "BST"
-    next_year = _event(events.APPOINTMENT_BOOKED, starts_at="2027-01-05T09:00:00+00:00", format="video",
+    next_year = _event(actions.APPOINTMENT_BOOKED, starts_at="2027-01-05T09:00:00+00:00", format="video",
                        place=None, notes=None, version=2, summary="Appointment booked (Video)")
     assert "for 5 Jan 2027, 09:00 (Video)" in sentence(next_year)
 
@@ -95,21 +95,21 @@ def test_a_past_contact_says_it_was_entered_retrospectively_to_every_role_and_wh
     data = {"starts_at": "2026-12-10T15:00:00+00:00", "format": "telephone", "place": None, "notes": None,
             "version": 4, "summary": "Past contact recorded (Telephone)", "retrospective": True,
             "reason": "Seen at the drop-in clinic"}
-    for action, extra in ((events.APPOINTMENT_BOOKED, {}),
-                          (events.APPOINTMENT_ATTENDED, {"status": "attended", "attendance_code": "5"})):
+    for action, extra in ((actions.APPOINTMENT_BOOKED, {}),
+                          (actions.APPOINTMENT_ATTENDED, {"status": "attended", "attendance_code": "5"})):
         said = sentence(_event(action, role, **{**data, **extra}))
         assert "entered retrospectively" in said
         assert ("Seen at the drop-in clinic" in said) == (role != "manager"), (action, role)
 
 
 def test_codes_read_as_their_labels():
-    completed = _event(events.BARRIER_CHECK_COMPLETED, outcome="alternative_offered",
+    completed = _event(actions.BARRIER_CHECK_COMPLETED, outcome="alternative_offered",
                        alternative_format="telephone_interpreter", barriers=["transport_cost", "childcare"],
                        adjustment_id=None, safeguarding="no_concern", concern_id=None)
     assert sentence(completed) == (
         "Completed the barrier check: Alternative format offered, not yet rebooked. Alternative offered: Telephone "
         "with interpreter. Barriers: Transport cost, Childcare. Safeguarding: No safeguarding concern")
-    corrected = _event(events.PATIENT_UPDATED, changes={"housing_status": ["settled", "temporary"],
+    corrected = _event(actions.PATIENT_UPDATED, changes={"housing_status": ["settled", "temporary"],
                                                         "interpreter_needed": [None, True]}, version=2)
     assert sentence(corrected) == ("Corrected the patient's details. Changed: housing status Settled accommodation → "
                                    "Temporary or hostel accommodation; interpreter needed Not known → Yes")
@@ -118,9 +118,9 @@ def test_codes_read_as_their_labels():
 def test_a_rebooking_the_role_may_not_read_says_only_that_it_was_rebooked():
     moved = {"from": {"starts_at": "2026-12-12T10:00:00+00:00", "format": "clinic", "place": "Room 4"},
              "to": {"starts_at": "2026-12-14T11:00:00+00:00", "format": "video", "place": None}}
-    assert sentence(_event(events.APPOINTMENT_REBOOKED, "clinician", **moved)) == (
+    assert sentence(_event(actions.APPOINTMENT_REBOOKED, "clinician", **moved)) == (
         "Rebooked an appointment from 12 Dec, 10:00, Clinic, Room 4 to 14 Dec, 11:00, Video")
-    assert sentence(_event(events.APPOINTMENT_REBOOKED, "manager", **moved)) == "Rebooked an appointment"
+    assert sentence(_event(actions.APPOINTMENT_REBOOKED, "manager", **moved)) == "Rebooked an appointment"
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -11,7 +11,7 @@ from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import events
+from inclusive_access.domain import actions, events
 from inclusive_access.domain.access import MANAGEMENT, require_role
 from inclusive_access.domain.actors import Actor, actor_for
 from inclusive_access.domain.errors import InvalidInput, StaleRecord
@@ -81,7 +81,7 @@ def create_user(session: Session, actor: Actor, username: str, display_name: str
                 password_hash=password_hasher.hash(password), must_change_password=actor.user_id is not None)
     session.add(user)
     session.flush()
-    events.record(session, actor, events.USER_CREATED, "user", user.id,
+    events.record(session, actor, actions.USER_CREATED, "user", user.id,
                   data={"username": username, "role": role}, now=now)
     return user
 
@@ -112,7 +112,7 @@ def change_role(session: Session, actor: Actor, user: User, role: str, version: 
     old, user.role = user.role, role
     end_all_sessions(session, user)
     session.flush()
-    events.record(session, actor, events.USER_ROLE_CHANGED, "user", user.id,
+    events.record(session, actor, actions.USER_ROLE_CHANGED, "user", user.id,
                   data={"from": old, "to": role})
 
 
@@ -127,7 +127,7 @@ def deactivate_user(session: Session, actor: Actor, user: User, version: int | N
     user.active = False
     end_all_sessions(session, user)
     session.flush()
-    events.record(session, actor, events.USER_DEACTIVATED, "user", user.id)
+    events.record(session, actor, actions.USER_DEACTIVATED, "user", user.id)
 
 
 def change_password(session: Session, user: User, current: str, new: str, now: datetime | None = None) -> str:
@@ -144,7 +144,7 @@ def change_password(session: Session, user: User, current: str, new: str, now: d
     user.password_hash, user.must_change_password = password_hasher.hash(new), False
     others = end_all_sessions(session, user) - 1
     token = start_session(session, user, now)
-    events.record(session, actor_for(user), events.PASSWORD_CHANGED, "user", user.id,
+    events.record(session, actor_for(user), actions.PASSWORD_CHANGED, "user", user.id,
                   data={"other_sessions_ended": others}, now=now)
     return token
 
@@ -171,7 +171,7 @@ def reset_password(session: Session, actor: Actor, user: User, temporary: str, v
     session.execute(delete(LoginThrottle).where(LoginThrottle.scope == "pair",
                                                 LoginThrottle.account == user.username))
     session.flush()
-    events.record(session, actor, events.PASSWORD_RESET, "user", user.id, now=now)
+    events.record(session, actor, actions.PASSWORD_RESET, "user", user.id, now=now)
 
 
 def _digest(token: str) -> str:
@@ -217,7 +217,7 @@ def end_session(session: Session, token: str | None, user: User | None) -> None:
     if token:
         session.execute(delete(UserSession).where(UserSession.token_hash == _digest(token)))
     if user is not None:
-        events.record(session, actor_for(user), events.LOGGED_OUT, "user", user.id)
+        events.record(session, actor_for(user), actions.LOGGED_OUT, "user", user.id)
 
 
 def end_all_sessions(session: Session, user: User) -> int:

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import events, locking, submissions
+from inclusive_access.domain import actions, events, locking, submissions
 from inclusive_access.domain.access import BOOKING_WORK, CLINICAL_JUDGEMENT, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import InvalidInput, StaleRecord
@@ -75,7 +75,7 @@ def record_adjustment(session: Session, actor: Actor, patient: Patient, details:
     session.flush()
     # The patient's cached register would hide the new one from later rules in this transaction.
     session.expire(patient, ["active_adjustments"])
-    events.record(session, actor, events.ADJUSTMENT_RECORDED, "adjustment", item.id, patient_id=patient.id,
+    events.record(session, actor, actions.ADJUSTMENT_RECORDED, "adjustment", item.id, patient_id=patient.id,
                   now=now, data={"category": item.category, "description": item.description, "source": source,
                                  "consent_basis": item.consent_basis, "review_date": item.review_date})
     return item
@@ -99,7 +99,7 @@ def update_adjustment(session: Session, actor: Actor, item: ReasonableAdjustment
         setattr(item, key, value)
     locking.flush(session, "adjustment")
     if changes:
-        events.record(session, actor, events.ADJUSTMENT_UPDATED, "adjustment", item.id, patient_id=item.patient_id,
+        events.record(session, actor, actions.ADJUSTMENT_UPDATED, "adjustment", item.id, patient_id=item.patient_id,
                       now=now, data={"changes": changes})
     return changes
 
@@ -118,7 +118,7 @@ def end_adjustment(session: Session, actor: Actor, item: ReasonableAdjustment, s
     item.status, item.ended_at, item.end_reason = "ended", now, reason
     locking.flush(session, "adjustment")
     session.expire(item.patient, ["active_adjustments"])
-    events.record(session, actor, events.ADJUSTMENT_ENDED, "adjustment", item.id, patient_id=item.patient_id,
+    events.record(session, actor, actions.ADJUSTMENT_ENDED, "adjustment", item.id, patient_id=item.patient_id,
                   now=now, data={"reason": reason})
 
 

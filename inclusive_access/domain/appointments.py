@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import adjustments, dna, events, locking, referral_flow, states, submissions
+from inclusive_access.domain import actions, adjustments, dna, events, locking, referral_flow, states, submissions
 from inclusive_access.domain.access import CLINICAL_JUDGEMENT, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.clocks import LONDON
@@ -33,8 +33,8 @@ TOOK_PLACE = SEEN | {"late_not_seen", "dna"}
 #: what a past contact can have been: a cancellation never happened, so there is nothing to record after the fact
 PAST_OUTCOMES = {outcome: label for outcome, label in OUTCOMES.items() if outcome in TOOK_PLACE}
 #: the event each outcome records
-_ACTIONS = {"attended": events.APPOINTMENT_ATTENDED, "attended_late": events.APPOINTMENT_ATTENDED,
-            "late_not_seen": events.APPOINTMENT_LATE_NOT_SEEN, "dna": events.APPOINTMENT_DNA}
+_ACTIONS = {"attended": actions.APPOINTMENT_ATTENDED, "attended_late": actions.APPOINTMENT_ATTENDED,
+            "late_not_seen": actions.APPOINTMENT_LATE_NOT_SEEN, "dna": actions.APPOINTMENT_DNA}
 
 
 def _booking_errors(starts_at: datetime | None, fmt: str, place: str | None, duration: int,
@@ -89,7 +89,7 @@ def book_appointment(session: Session, actor: Actor, referral: Referral, seen_ve
     last_check = dna.latest_completed_check(session, referral.id)
     if last_check is not None:
         dna.link_rebooking(last_check, appointment)
-    events.record(session, actor, events.APPOINTMENT_BOOKED, "appointment", appointment.id,
+    events.record(session, actor, actions.APPOINTMENT_BOOKED, "appointment", appointment.id,
                   patient_id=referral.patient_id, referral_id=referral.id, now=now,
                   data={"starts_at": starts_at, "format": fmt, "place": place, "notes": notes,
                         "version": referral.version, "summary": f"Appointment booked ({FORMATS[fmt]})"})
@@ -125,7 +125,7 @@ def record_past_contact(session: Session, actor: Actor, referral: Referral, seen
     session.flush()
     referral_flow.touch(session, referral)
     retrospective = {"retrospective": True, "reason": reason}
-    events.record(session, actor, events.APPOINTMENT_BOOKED, "appointment", appointment.id,
+    events.record(session, actor, actions.APPOINTMENT_BOOKED, "appointment", appointment.id,
                   patient_id=referral.patient_id, referral_id=referral.id, now=now,
                   data={"starts_at": starts_at, "format": fmt, "place": place, "notes": notes,
                         "version": referral.version, "summary": f"Past contact recorded ({FORMATS[fmt]})",
@@ -144,7 +144,7 @@ def _override(session: Session, actor: Actor, referral: Referral, check, reason:
         raise BarrierCheckOpen(check.id)
     if not reason:
         raise InvalidInput({"override_reason": "Give the urgent clinical reason for booking before the barrier check"})
-    events.record(session, actor, events.BARRIER_CHECK_OVERRIDDEN, "barrier_check", check.id,
+    events.record(session, actor, actions.BARRIER_CHECK_OVERRIDDEN, "barrier_check", check.id,
                   patient_id=referral.patient_id, referral_id=referral.id, now=now, data={"reason": reason})
 
 
@@ -169,7 +169,7 @@ def rebook_appointment(session: Session, actor: Actor, appointment: Appointment,
     before = {"starts_at": appointment.starts_at, "format": appointment.format, "place": appointment.place}
     appointment.starts_at, appointment.format, appointment.place, appointment.notes = starts_at, fmt, place, notes
     locking.flush(session, "appointment")
-    events.record(session, actor, events.APPOINTMENT_REBOOKED, "appointment", appointment.id,
+    events.record(session, actor, actions.APPOINTMENT_REBOOKED, "appointment", appointment.id,
                   patient_id=referral.patient_id, referral_id=referral.id, now=now,
                   data={"from": before, "to": {"starts_at": starts_at, "format": fmt, "place": place}})
 
@@ -209,7 +209,7 @@ def _settle(session: Session, actor: Actor, appointment: Appointment, referral: 
     first = outcome in SEEN and referral.first_contact_at is None
     appointment.first_contact = first
     locking.flush(session, "appointment")
-    action = _ACTIONS.get(outcome, events.APPOINTMENT_CANCELLED)
+    action = _ACTIONS.get(outcome, actions.APPOINTMENT_CANCELLED)
     events.record(session, actor, action, "appointment", appointment.id, patient_id=referral.patient_id,
                   referral_id=referral.id, now=now,
                   data={"status": outcome, "attendance_code": ATTENDANCE_CODES[outcome], "reason": reason,
@@ -219,7 +219,7 @@ def _settle(session: Session, actor: Actor, appointment: Appointment, referral: 
         dna.open_barrier_check(session, actor, appointment, referral, now)
     if first:
         referral.first_contact_at = appointment.starts_at
-        referral_flow.transition(session, actor, referral, "first_contact", events.FIRST_CONTACT, now=now,
+        referral_flow.transition(session, actor, referral, "first_contact", actions.FIRST_CONTACT, now=now,
                                  data={"appointment_id": appointment.id, "first_contact_at": appointment.starts_at,
                                        "summary": "First contact"})
 
@@ -242,7 +242,7 @@ def _record_deliveries(session: Session, actor: Actor, appointment: Appointment,
         session.add(AdjustmentDelivery(appointment_id=appointment.id, adjustment_id=adjustment_id, met=met,
                                        reason=None if met else why, recorded_by=actor.user_id, recorded_at=now))
     session.flush()
-    events.record(session, actor, events.ADJUSTMENT_DELIVERY_RECORDED, "appointment", appointment.id,
+    events.record(session, actor, actions.ADJUSTMENT_DELIVERY_RECORDED, "appointment", appointment.id,
                   patient_id=referral.patient_id, referral_id=referral.id, now=now,
                   data={"deliveries": [{"adjustment_id": i, "met": m, "reason": None if m else r}
                                        for i, m, r in answers]})

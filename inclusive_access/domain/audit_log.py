@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import events
+from inclusive_access.domain import actions, event_chain, events
 from inclusive_access.domain.access import OVERSIGHT, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.event_view import ShownEvent, shown
@@ -30,21 +30,21 @@ def record_timeline(session: Session, viewer: Actor, *, patient_id: int | None =
     one action only (reads ix_events_patient_seq / ix_events_referral_seq). The chain is checked on the stored
     events; the rows carry what the viewer's role may read of them (event_view.POLICY)."""
     where = Event.referral_id == referral_id if referral_id is not None else Event.patient_id == patient_id
-    actions = sorted(session.scalars(select(Event.action).where(where).distinct()))
+    present = sorted(session.scalars(select(Event.action).where(where).distinct()))
     query = (select(Event, User.display_name).join(User, User.id == Event.actor_id, isouter=True).where(where)
              .order_by(Event.seq))
     if action:
         query = query.where(Event.action == action)
     found = session.execute(query).all()
     rows = [shown(event, name, viewer.role) for event, name in found]
-    return Timeline(rows, actions, events.check_events(session, [event for event, _name in found]))
+    return Timeline(rows, present, event_chain.check_events(session, [event for event, _name in found]))
 
 
 def patient_views(session: Session, patient_id: int, limit: int = 500) -> list[dict]:
     """Who opened this patient's record, and when, newest first."""
     query = (select(Event.occurred_at, Event.actor_role, Event.referral_id, User.display_name, User.username)
              .join(User, User.id == Event.actor_id)
-             .where(Event.patient_id == patient_id, Event.action == events.RECORD_VIEWED)
+             .where(Event.patient_id == patient_id, Event.action == actions.RECORD_VIEWED)
              .order_by(Event.seq.desc()).limit(limit))
     return [dict(row._mapping) for row in session.execute(query)]
 
@@ -54,13 +54,13 @@ def user_views(session: Session, user_id: int, start: datetime, end: datetime, l
     query = (select(Event.occurred_at, Event.patient_id, Event.referral_id, Patient.given_name, Patient.family_name,
                     Patient.nhs_number)
              .join(Patient, Patient.id == Event.patient_id)
-             .where(Event.actor_id == user_id, Event.action == events.RECORD_VIEWED, Event.occurred_at >= start,
+             .where(Event.actor_id == user_id, Event.action == actions.RECORD_VIEWED, Event.occurred_at >= start,
                     Event.occurred_at < end)
              .order_by(Event.seq.desc()).limit(limit))
     return [dict(row._mapping) for row in session.execute(query)]
 
 
-def record_verification(session: Session, actor: Actor, result: events.Verification) -> None:
+def record_verification(session: Session, actor: Actor, result: event_chain.Verification) -> None:
     """Log that an auditor or manager verified the whole chain, and what it showed."""
     require_role(actor, OVERSIGHT)
     events.record(session, actor, LOG_VERIFIED, "event_log", None,

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import clocks, events, locking, referral_flow, submissions, worklists
+from inclusive_access.domain import actions, clocks, events, locking, referral_flow, submissions, worklists
 from inclusive_access.domain.access import BOOKING_WORK, require_role
 from inclusive_access.domain.actors import SYSTEM, Actor
 from inclusive_access.domain.errors import InvalidInput, StaleRecord
@@ -35,7 +35,7 @@ def request_clarification(session: Session, actor: Actor, referral: Referral, se
                          due_at=clocks.clarification_due(now, policy.clocks), submission_token=submission_token)
     session.add(item)
     session.flush()
-    referral_flow.transition(session, actor, referral, "request_clarification", events.CLARIFICATION_REQUESTED,
+    referral_flow.transition(session, actor, referral, "request_clarification", actions.CLARIFICATION_REQUESTED,
                              now=now, entity=("clarification", item.id),
                              data={"question": question, "channel": channel, "contact": contact_name,
                                    "due_at": item.due_at, "summary": "Clarification requested"})
@@ -56,7 +56,7 @@ def log_attempt(session: Session, actor: Actor, item: Clarification, method: str
     session.add(attempt)
     session.flush()
     referral = session.get(Referral, item.referral_id)
-    events.record(session, actor, events.CLARIFICATION_ATTEMPTED, "clarification", item.id,
+    events.record(session, actor, actions.CLARIFICATION_ATTEMPTED, "clarification", item.id,
                   patient_id=referral.patient_id, referral_id=referral.id, now=now,
                   data={"method": method, "reached": reached, "note": note})
     return attempt
@@ -79,7 +79,7 @@ def close_clarification(session: Session, actor: Actor, item: Clarification, see
     # Back at the top of the triage queue, due now: the wait for the answer has already cost time.
     referral.triage_priority, referral.triage_due_at = 0, now
     locking.flush(session, "clarification")
-    action = events.CLARIFICATION_ANSWERED if response else events.CLARIFICATION_CLOSED
+    action = actions.CLARIFICATION_ANSWERED if response else actions.CLARIFICATION_CLOSED
     referral_flow.transition(session, actor, referral, "clarification_closed", action, now=now,
                              entity=("clarification", item.id),
                              data={"response": response, "close_reason": item.close_reason,
@@ -98,7 +98,7 @@ def escalate_overdue(session: Session, now: datetime | None = None) -> list[Clar
         item.escalated_at = now
         session.flush()
         referral = session.get(Referral, item.referral_id)
-        events.record(session, SYSTEM, events.CLARIFICATION_ESCALATED, "clarification", item.id,
+        events.record(session, SYSTEM, actions.CLARIFICATION_ESCALATED, "clarification", item.id,
                       patient_id=referral.patient_id, referral_id=referral.id, now=now,
                       data={"due_at": item.due_at,
                             "overdue_by_minutes": int((now - item.due_at).total_seconds() // 60)})

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import dna, events, referral_flow, reviews, safeguarding, states
+from inclusive_access.domain import actions, dna, events, referral_flow, reviews, safeguarding, states
 from inclusive_access.domain.access import CLINICAL_JUDGEMENT, SENIOR_JUDGEMENT, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import InvalidInput, TransitionNotAllowed
@@ -48,7 +48,7 @@ def request_discharge(session: Session, actor: Actor, referral: Referral, seen_v
     if errors:
         raise InvalidInput(errors)
     review = reviews.open_review(session, actor, referral, "discharge", reason, reason_text, now, submission_token)
-    referral_flow.transition(session, actor, referral, "request_discharge", events.DISCHARGE_REQUESTED, now=now,
+    referral_flow.transition(session, actor, referral, "request_discharge", actions.DISCHARGE_REQUESTED, now=now,
                              entity=("senior_review", review.id),
                              data={"reason": reason, "reason_text": reason_text, "dna_count": review.dna_count,
                                    "summary": f"Discharge requested: {REASONS[reason]}"})
@@ -114,7 +114,7 @@ def decide_review(session: Session, actor: Actor, review: SeniorReview, seen_ver
 def _approve(session: Session, actor: Actor, review: SeniorReview, referral: Referral, decision: Decision,
              data: dict, now: datetime) -> None:
     if review.kind == "rejection":
-        referral_flow.transition(session, actor, referral, "uphold_rejection", events.REJECTION_UPHELD, now=now,
+        referral_flow.transition(session, actor, referral, "uphold_rejection", actions.REJECTION_UPHELD, now=now,
                                  data={**data, "summary": "Rejection upheld by a senior"})
         return
     blocks = discharge_blocks(session, referral)
@@ -126,7 +126,7 @@ def _approve(session: Session, actor: Actor, review: SeniorReview, referral: Ref
     referral.discharged_at, referral.discharge_reason = now, reason
     in_review = referral.state == states.ReferralState.DISCHARGE_REVIEW
     action = "approve_discharge" if in_review else "discharge_after_review"
-    referral_flow.transition(session, actor, referral, action, events.REFERRAL_DISCHARGED, now=now,
+    referral_flow.transition(session, actor, referral, action, actions.REFERRAL_DISCHARGED, now=now,
                              data={**data, "reason": reason, "safe_despite_concern": decision.safe_despite_concern,
                                    "summary": f"Discharged: {REASONS[reason]}"})
 
@@ -137,7 +137,7 @@ def _continue(session: Session, actor: Actor, review: SeniorReview, referral: Re
         # Back to triage afresh: the proposed rejection stays in the event log, not on the referral.
         _to_top_of_triage(referral, now)
         referral.rejection_code = referral.rejection_text = None
-        referral_flow.transition(session, actor, referral, "overturn_rejection", events.REJECTION_OVERTURNED,
+        referral_flow.transition(session, actor, referral, "overturn_rejection", actions.REJECTION_OVERTURNED,
                                  now=now, data={**data, "summary": "Returned to triage by a senior"})
         return
     if decision.return_to_triage:
@@ -147,7 +147,7 @@ def _continue(session: Session, actor: Actor, review: SeniorReview, referral: Re
         action = "resume_treatment" if referral.first_contact_at else "resume_booking"
     else:
         action = "continue_engagement"
-    referral_flow.transition(session, actor, referral, action, events.ENGAGEMENT_CONTINUED, now=now,
+    referral_flow.transition(session, actor, referral, action, actions.ENGAGEMENT_CONTINUED, now=now,
                              data={**data, "summary": "Engagement continues after senior review"})
 
 

@@ -5,6 +5,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain import (
+    actions,
     adjustments,
     clocks,
     events,
@@ -66,7 +67,7 @@ def flag_for_senior_review(session: Session, actor: Actor, referral: Referral, r
         return
     referral.senior_review_reason, referral.senior_review_flagged_at = reason, now
     review = reviews.open_review(session, actor, referral, "attendance", "non_attendance", reason, now)
-    events.record(session, actor, events.SENIOR_REVIEW_FLAGGED, "referral", referral.id,
+    events.record(session, actor, actions.SENIOR_REVIEW_FLAGGED, "referral", referral.id,
                   patient_id=referral.patient_id, referral_id=referral.id, now=now,
                   data={"reason": reason, "review_id": review.id})
 
@@ -80,7 +81,7 @@ def open_barrier_check(session: Session, actor: Actor, appointment: Appointment,
                          was_not_brought=depends_on_others(patient, appointment.starts_at.astimezone(LONDON).date()))
     session.add(check)
     session.flush()
-    events.record(session, actor, events.BARRIER_CHECK_OPENED, "barrier_check", check.id,
+    events.record(session, actor, actions.BARRIER_CHECK_OPENED, "barrier_check", check.id,
                   patient_id=referral.patient_id, referral_id=referral.id, now=now,
                   data={"appointment_id": appointment.id, "was_not_brought": check.was_not_brought})
     dnas = session.scalar(select(func.count()).select_from(Appointment).where(
@@ -162,7 +163,7 @@ def save_barriers(session: Session, actor: Actor, check: BarrierCheck, seen_vers
     check.barriers, check.other_barrier = sorted(set(barriers)), other if "other" in barriers else None
     check.safeguarding = answer
     locking.flush(session, "barrier check")
-    events.record(session, actor, events.BARRIER_CHECK_UPDATED, "barrier_check", check.id,
+    events.record(session, actor, actions.BARRIER_CHECK_UPDATED, "barrier_check", check.id,
                   patient_id=check.referral.patient_id, referral_id=check.referral_id, now=now,
                   data={"barriers": check.barriers, "other": check.other_barrier, "safeguarding": check.safeguarding,
                         "concern_id": linked.id if linked else None})
@@ -184,7 +185,7 @@ def log_attempt(session: Session, actor: Actor, check: BarrierCheck, method: str
     session.add(attempt)
     session.flush()
     session.refresh(check, ["attempts"])
-    events.record(session, actor, events.BARRIER_CHECK_ATTEMPTED, "barrier_check", check.id,
+    events.record(session, actor, actions.BARRIER_CHECK_ATTEMPTED, "barrier_check", check.id,
                   patient_id=check.referral.patient_id, referral_id=check.referral_id, now=now,
                   data={"method": method, "reached": reached, "note": note})
     if not any(a.reached for a in check.attempts) and len(check.attempts) >= UNREACHED_ATTEMPTS_FOR_REVIEW:
@@ -245,7 +246,7 @@ def complete_barrier_check(session: Session, actor: Actor, check: BarrierCheck, 
     check.outcome, check.alternative_format = outcome, alternative_format
     check.completed_at, check.completed_by = now, actor.user_id
     locking.flush(session, "barrier check")
-    events.record(session, actor, events.BARRIER_CHECK_COMPLETED, "barrier_check", check.id,
+    events.record(session, actor, actions.BARRIER_CHECK_COMPLETED, "barrier_check", check.id,
                   patient_id=check.referral.patient_id, referral_id=check.referral_id, now=now,
                   data={"outcome": outcome, "alternative_format": alternative_format, "barriers": check.barriers,
                         "adjustment_id": check.adjustment_id, "safeguarding": check.safeguarding,

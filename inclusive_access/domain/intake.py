@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import clocks, events, name_keys, records, states
+from inclusive_access.domain import actions, clocks, events, name_keys, records, states
 from inclusive_access.domain import validation as v
 from inclusive_access.domain.access import BOOKING_WORK, require_role
 from inclusive_access.domain.actors import Actor
@@ -193,7 +193,7 @@ def receive_referral(
                          created_at=now)
         session.add(record)
         session.flush()
-        events.record(session, actor, events.PATIENT_REGISTERED, "patient", record.id,
+        events.record(session, actor, actions.PATIENT_REGISTERED, "patient", record.id,
                       patient_id=record.id, data=asdict(patient), now=now)
     snapshot = {f: getattr(record, f) for f in PATIENT_FIELDS}
     flags = derive_flags(snapshot, policy.deprivation_quintiles)
@@ -225,7 +225,7 @@ def receive_referral(
         data.update(open_referral_id=already_open, duplicate_reason=duplicate_reason)
     if returning:
         data.update(re_referral_after=returning.id, re_referral_discharged_at=returning.discharged_at)
-    events.record(session, actor, events.REFERRAL_RECEIVED, "referral", row.id,
+    events.record(session, actor, actions.REFERRAL_RECEIVED, "referral", row.id,
                   patient_id=record.id, referral_id=row.id, data=data, now=now)
     return row, linked
 
@@ -281,7 +281,7 @@ def re_refer(session: Session, actor: Actor, previous: Referral, raw: dict, subm
     patient = PatientDetails(**{name: getattr(record, name) for name in PATIENT_FIELDS})
     row, _linked = receive_referral(session, actor, patient, details, submission_token, now, policy,
                                     previous_referral_id=previous.id, duplicate_reason=raw.get("duplicate_reason"))
-    events.record(session, actor, events.REFERRAL_RE_REFERRED, "referral", previous.id,
+    events.record(session, actor, actions.REFERRAL_RE_REFERRED, "referral", previous.id,
                   patient_id=previous.patient_id, referral_id=previous.id, now=now,
                   data={"new_referral_id": row.id, "summary": f"Re-referred as referral {row.id}"})
     return row

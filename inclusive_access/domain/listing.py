@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from inclusive_access.domain.actions import RECORD_VIEWED
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.event_kinds import KIND_OF, KINDS
 from inclusive_access.domain.event_view import ShownEvent, shown
-from inclusive_access.domain.events import RECORD_VIEWED
 from inclusive_access.domain.states import ReferralState
 from inclusive_access.models import Event, Pathway, Patient, Referral, SeniorReview, User
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import events, locking, name_keys
+from inclusive_access.domain import actions, events, locking, name_keys
 from inclusive_access.domain.access import CLINICAL_JUDGEMENT, EVERYONE, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import InvalidInput, StaleRecord
@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # intake imports this module to write the changes an intake b
 def view_record(session: Session, actor: Actor, patient: Patient, referral: Referral | None = None) -> None:
     """Log that this actor opened the record: the access log answers 'who saw this patient'."""
     require_role(actor, EVERYONE)
-    events.record(session, actor, events.RECORD_VIEWED, "referral" if referral else "patient",
+    events.record(session, actor, actions.RECORD_VIEWED, "referral" if referral else "patient",
                   referral.id if referral else patient.id, patient_id=patient.id,
                   referral_id=referral.id if referral else None)
 
@@ -31,7 +31,7 @@ def changes_since(session: Session, patient: Patient, seen_version: int) -> dict
     rows = session.execute(
         select(Event.data, Event.occurred_at, User.display_name)
         .join(User, User.id == Event.actor_id, isouter=True)
-        .where(Event.patient_id == patient.id, Event.action == events.PATIENT_UPDATED)
+        .where(Event.patient_id == patient.id, Event.action == actions.PATIENT_UPDATED)
         .order_by(Event.seq)
     ).all()
     changed: dict[str, dict] = {}
@@ -72,6 +72,6 @@ def write_changes(session: Session, actor: Actor, patient: Patient, details: Pat
     for field, key in name_keys.keys(patient.given_name, patient.family_name).items():
         setattr(patient, field, key)
     locking.flush(session, "patient's details")
-    events.record(session, actor, events.PATIENT_UPDATED, "patient", patient.id, patient_id=patient.id,
+    events.record(session, actor, actions.PATIENT_UPDATED, "patient", patient.id, patient_id=patient.id,
                   data={"version": patient.version, "changes": changes})
     return changes

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from inclusive_access.domain import events, locking, safeguarding, states
+from inclusive_access.domain import actions, events, locking, safeguarding, states
 from inclusive_access.domain.access import BOOKING_WORK
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import StaleRecord
@@ -18,7 +18,7 @@ def changes_since(session: Session, referral: Referral, seen_version: int) -> di
     rows = session.execute(
         select(Event.action, Event.data, Event.occurred_at, User.display_name)
         .join(User, User.id == Event.actor_id, isouter=True)
-        .where(Event.referral_id == referral.id, Event.action != events.RECORD_VIEWED)
+        .where(Event.referral_id == referral.id, Event.action != actions.RECORD_VIEWED)
         .order_by(Event.seq)
     ).all()
     changed = {}
@@ -61,11 +61,11 @@ def page_actions(referral: Referral, role: str | None, on_review_list: bool = Fa
 
     A referral already on the senior review list is not offered for discharge again: the senior decides there.
     """
-    actions = states.allowed_actions(referral.state, role)
+    offered = states.allowed_actions(referral.state, role)
     if on_review_list:
-        actions.discard("request_discharge")
+        offered.discard("request_discharge")
     if referral.state in states.ACTIVE_STATES and role in safeguarding.RAISE_ROLES:
-        actions.add("raise_concern")
+        offered.add("raise_concern")
     if referral.state in states.CLOSED_STATES and role in BOOKING_WORK:
-        actions.add("re_refer")
-    return actions
+        offered.add("re_refer")
+    return offered

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import events, locking, states, submissions
+from inclusive_access.domain import actions, events, locking, states, submissions
 from inclusive_access.domain.access import CLINICAL_JUDGEMENT, SENIOR_JUDGEMENT, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import InvalidInput, StaleRecord, TransitionNotAllowed
@@ -52,7 +52,7 @@ def raise_concern(session: Session, actor: Actor, referral: Referral, details: C
     session.add(concern)
     session.flush()
     session.expire(session.get(Patient, referral.patient_id), ["open_concerns"])
-    events.record(session, actor, events.SAFEGUARDING_RAISED, "safeguarding_concern", concern.id,
+    events.record(session, actor, actions.SAFEGUARDING_RAISED, "safeguarding_concern", concern.id,
                   patient_id=referral.patient_id, referral_id=referral.id, now=now,
                   data={"category": details.category, "concern": details.concern, "review_id": review_id})
     return concern
@@ -83,7 +83,7 @@ def route_concern(session: Session, actor: Actor, concern: SafeguardingConcern, 
         raise InvalidInput(errors)
     concern.routed_to, concern.routed_on, concern.route_reference = routed_to, routed_on, reference
     locking.flush(session, "safeguarding concern")
-    events.record(session, actor, events.SAFEGUARDING_ROUTED, "safeguarding_concern", concern.id,
+    events.record(session, actor, actions.SAFEGUARDING_ROUTED, "safeguarding_concern", concern.id,
                   patient_id=concern.patient_id, referral_id=concern.referral_id, now=now,
                   data={"routed_to": routed_to, "routed_on": routed_on, "reference": reference})
 
@@ -103,7 +103,7 @@ def record_action(session: Session, actor: Actor, concern: SafeguardingConcern, 
     session.add(row)
     session.flush()
     session.refresh(concern, ["actions"])
-    events.record(session, actor, events.SAFEGUARDING_ACTION_RECORDED, "safeguarding_concern", concern.id,
+    events.record(session, actor, actions.SAFEGUARDING_ACTION_RECORDED, "safeguarding_concern", concern.id,
                   patient_id=concern.patient_id, referral_id=concern.referral_id, now=now, data={"action": action})
     return row
 
@@ -126,7 +126,7 @@ def close_concern(session: Session, actor: Actor, concern: SafeguardingConcern, 
     concern.status, concern.closed_by, concern.closed_at = "closed", actor.user_id, now
     locking.flush(session, "safeguarding concern")
     session.expire(session.get(Patient, concern.patient_id), ["open_concerns"])
-    events.record(session, actor, events.SAFEGUARDING_CLOSED, "safeguarding_concern", concern.id,
+    events.record(session, actor, actions.SAFEGUARDING_CLOSED, "safeguarding_concern", concern.id,
                   patient_id=concern.patient_id, referral_id=concern.referral_id, now=now,
                   data={"outcome": outcome, "summary": summary})
 

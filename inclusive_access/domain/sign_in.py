@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import accounts, events
+from inclusive_access.domain import accounts, actions, events
 from inclusive_access.domain.actors import SYSTEM, actor_for
 from inclusive_access.domain.errors import LoginFailed, LoginThrottled
 from inclusive_access.models import LoginThrottle, User
@@ -78,7 +78,7 @@ def start_sign_in(session: Session, username: str, source: str, rules: SignInRul
         if row.failures >= limit and not (scope == "account" and known):
             if row.throttled_at is None:
                 row.throttled_at = now
-                events.record(session, SYSTEM, events.LOGIN_THROTTLED, "user", None, now=now,
+                events.record(session, SYSTEM, actions.LOGIN_THROTTLED, "user", None, now=now,
                               data={"scope": scope, "source": source, "username": username,
                                     "until": row.window_started_at + window})
             raise LoginThrottled(math.ceil((row.window_started_at + window - now).total_seconds()))
@@ -119,11 +119,11 @@ def finish_sign_in(session: Session, attempt: SignInAttempt, password: str, rule
     if reason != "locked":
         pair.failures += 1
         data["failures"] = pair.failures
-    events.record(session, actor, events.LOGIN_FAILED, "user", attempt.user_id, data=data, now=now)
+    events.record(session, actor, actions.LOGIN_FAILED, "user", attempt.user_id, data=data, now=now)
     if pair.failures >= rules.max_failures:
         pair.locked_until = now + min(rules.lockout * 2 ** pair.lockouts, rules.max_lockout)
         pair.failures, pair.lockouts = 0, pair.lockouts + 1
-        events.record(session, actor, events.LOGIN_LOCKED, "user", attempt.user_id, now=now,
+        events.record(session, actor, actions.LOGIN_LOCKED, "user", attempt.user_id, now=now,
                       data={"until": pair.locked_until, "source": attempt.source, "lockouts": pair.lockouts})
     session.flush()
     raise LoginFailed()
@@ -141,7 +141,7 @@ def _succeed(session: Session, attempt: SignInAttempt, pair: LoginThrottle, user
     if accounts.password_hasher.check_needs_rehash(user.password_hash):
         user.password_hash = accounts.password_hasher.hash(password)
     session.flush()
-    events.record(session, actor_for(user), events.LOGIN_SUCCEEDED, "user", user.id,
+    events.record(session, actor_for(user), actions.LOGIN_SUCCEEDED, "user", user.id,
                   data={"source": attempt.source}, now=now)
 
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import adjustments, clarification, events, referral_flow, reviews, worklists
+from inclusive_access.domain import actions, adjustments, clarification, events, referral_flow, reviews, worklists
 from inclusive_access.domain.access import SENIOR_JUDGEMENT
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.adjustments import SHORT_LABELS as ADJUSTMENT_CATEGORIES
@@ -111,7 +111,7 @@ def save_script(session: Session, actor: Actor, referral: Referral, script: Book
     record.proposed_adjustments = proposed_adjustments
     record.recorded_by, record.recorded_at = actor.user_id, now
     session.flush()
-    events.record(session, actor, events.TRIAGE_SCRIPT_RECORDED, "triage_record", record.id,
+    events.record(session, actor, actions.TRIAGE_SCRIPT_RECORDED, "triage_record", record.id,
                   patient_id=referral.patient_id, referral_id=referral.id, now=now,
                   data={"answers": record.answers, "suggested_formats": record.suggested_formats,
                         "proposed_adjustments": proposed_adjustments})
@@ -146,14 +146,14 @@ def triage_referral(session: Session, actor: Actor, referral: Referral, seen_ver
     record = save_script(session, actor, referral, script, proposed_adjustments, now, consent_basis)
     if outcome == "accept":
         referral.triaged_at = now
-        referral_flow.transition(session, actor, referral, "accept", events.TRIAGE_ACCEPTED, now=now,
+        referral_flow.transition(session, actor, referral, "accept", actions.TRIAGE_ACCEPTED, now=now,
                                  data={"summary": "Accepted at triage"})
         record.outcome = "accepted"
     elif outcome == "escalate":
         if not reason_text:
             raise InvalidInput({"reason_text": "Say why this needs a senior's triage"})
         referral.triage_escalated_at = now
-        referral_flow.transition(session, actor, referral, "escalate", events.TRIAGE_ESCALATED, now=now,
+        referral_flow.transition(session, actor, referral, "escalate", actions.TRIAGE_ESCALATED, now=now,
                                  data={"reason": reason_text, "summary": "Escalated to senior triage"})
         record.outcome = "escalated"
     elif outcome == "reject":
@@ -180,11 +180,11 @@ def _reject(session: Session, actor: Actor, referral: Referral, code: str | None
     review = reviews.open_review(session, actor, referral, "rejection", code, text, now) if referral.flagged else None
     referral.rejection_code, referral.rejection_text, referral.triaged_at = code, text, now
     if review is not None:
-        referral_flow.transition(session, actor, referral, "reject_flagged", events.TRIAGE_REJECTION_PROPOSED,
+        referral_flow.transition(session, actor, referral, "reject_flagged", actions.TRIAGE_REJECTION_PROPOSED,
                                  now=now, data={"code": code, "reason": text, "review_id": review.id,
                                                 "summary": "Rejection proposed: waits for a senior"})
     else:
-        referral_flow.transition(session, actor, referral, "reject", events.TRIAGE_REJECTED, now=now,
+        referral_flow.transition(session, actor, referral, "reject", actions.TRIAGE_REJECTED, now=now,
                                  data={"code": code, "reason": text, "summary": "Rejected at triage"})
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 
-from inclusive_access.domain import audit_log, events, records
+from inclusive_access.domain import audit_log, event_chain, records
 from inclusive_access.domain.actors import SYSTEM
 from inclusive_access.extensions import db
 from inclusive_access.models import Event
@@ -93,10 +93,10 @@ def _verify_by_htmx(client) -> tuple[str, int]:
 
 
 def test_htmx_verifies_the_log_chunk_by_chunk_with_progress(app, client, login_as, viewed, monkeypatch):
-    monkeypatch.setattr(events, "VERIFY_CHUNK", 2)
+    monkeypatch.setattr(event_chain, "VERIFY_CHUNK", 2)
     login_as("auditor")
     with app.app_context():
-        total = events.checkpoint(db.session).count
+        total = event_chain.checkpoint(db.session).count
     final, steps = _verify_by_htmx(client)
     assert "The log verifies" in final
     assert steps == total // 2 + 1
@@ -118,10 +118,10 @@ def test_verification_names_a_forged_event_with_a_valid_plain_hash(app, client, 
     patient_id = viewed[0]
     login_as("auditor")
     with app.app_context():
-        head = events.checkpoint(db.session)
+        head = event_chain.checkpoint(db.session)
         forge(db.session, head.count + 1, prev_hash=head.hash, patient_id=patient_id)  # as an attacker with INSERT
         db.session.commit()
-    monkeypatch.setattr(events, "VERIFY_CHUNK", head.count + offset)
+    monkeypatch.setattr(event_chain, "VERIFY_CHUNK", head.count + offset)
     failed = f"Event {head.count + 1}: unkeyed event after the chain was keyed. Events 1 to {head.count} verify."
     assert failed in _verify_by_htmx(client)[0]
     assert failed in _text(post_form(client, "/audit/log/verify", {"state": _start(client)}))
@@ -135,14 +135,14 @@ def test_the_log_page_says_when_the_last_checkpoint_was_taken_and_warns_when_non
     assert "No recent checkpoint" in never
     assert "No checkpoint has been taken. Without a checkpoint from the last 7 days" in never
     with app.app_context():
-        taken = events.take_checkpoint(db.session, SYSTEM, now=datetime.now(UTC) - timedelta(days=7, minutes=1))
+        taken = event_chain.take_checkpoint(db.session, SYSTEM, now=datetime.now(UTC) - timedelta(days=7, minutes=1))
         db.session.commit()
     stale = _text(client.get("/audit/log"))
     assert "No recent checkpoint" in stale
     when = london(datetime.fromisoformat(taken.taken_at))
     assert f"The last checkpoint was taken on {when} (event {taken.count})." in stale
     with app.app_context():
-        taken = events.take_checkpoint(db.session, SYSTEM)
+        taken = event_chain.take_checkpoint(db.session, SYSTEM)
         db.session.commit()
     recent = _text(client.get("/audit/log"))
     assert "No recent checkpoint" not in recent

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from inclusive_access.domain import (
+    actions,
     adjustments,
     appointments,
     audit_findings,
@@ -19,7 +20,6 @@ from inclusive_access.domain import (
     dna,
     event_kinds,
     event_view,
-    events,
     intake,
     records,
     reviews,
@@ -205,7 +205,7 @@ def test_the_history_has_every_action_a_patients_record_can_have(app, history):
 
 
 def test_every_action_on_a_record_has_a_kind_to_filter_its_timeline_by(app, history):
-    on_timelines = {e.action for e in _stored(app, history["patient"])} - {events.RECORD_VIEWED}
+    on_timelines = {e.action for e in _stored(app, history["patient"])} - {actions.RECORD_VIEWED}
     assert on_timelines - set(event_kinds.KIND_OF) == set(), "add these actions to event_kinds.KINDS"
 
 
@@ -263,7 +263,7 @@ def test_each_page_of_events_shows_each_role_only_what_the_policy_lets_it_read(a
             if referral_id is not None and event.referral_id != referral_id:
                 continue
             row = _row(body, event.seq)
-            if event.action == events.RECORD_VIEWED and endpoint not in VIEWS_SHOWN:
+            if event.action == actions.RECORD_VIEWED and endpoint not in VIEWS_SHOWN:
                 assert row is None, url
             else:
                 assert row is not None, (url, event.action)
@@ -276,7 +276,7 @@ def test_booking_staff_and_managers_learn_a_concern_exists_and_its_kind_never_it
                                                                                        history, role):
     login_as(role)
     with app.app_context():
-        raised = db.session.scalars(select(Event).where(Event.action == events.SAFEGUARDING_RAISED)).one()
+        raised = db.session.scalars(select(Event).where(Event.action == actions.SAFEGUARDING_RAISED)).one()
     body = html.unescape(client.get(f"/referrals/{raised.referral_id}").get_data(as_text=True))
     row = _row(body, raised.seq)
     assert "Raised a safeguarding concern: Self-neglect" in row
@@ -286,8 +286,8 @@ def test_booking_staff_and_managers_learn_a_concern_exists_and_its_kind_never_it
 
 def test_safeguarding_detail_on_a_timeline_goes_to_the_roles_that_may_open_the_concern():
     concern_page = ACCESS["safeguarding.show_concern"]
-    for action in (events.SAFEGUARDING_RAISED, events.SAFEGUARDING_ROUTED, events.SAFEGUARDING_ACTION_RECORDED,
-                   events.SAFEGUARDING_CLOSED):
+    for action in (actions.SAFEGUARDING_RAISED, actions.SAFEGUARDING_ROUTED, actions.SAFEGUARDING_ACTION_RECORDED,
+                   actions.SAFEGUARDING_CLOSED):
         text = {key: roles for key, roles in event_view.POLICY[action].items() if key not in ("category", "review_id")}
         assert text, action
         assert all(roles == concern_page for roles in text.values()), action

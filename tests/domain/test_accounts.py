@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from inclusive_access.domain import accounts, events
+from inclusive_access.domain import accounts, actions
 from inclusive_access.domain.actors import SYSTEM, actor_for
 from inclusive_access.domain.errors import InvalidInput, NotPermitted, StaleRecord
 from inclusive_access.models import Event, User, UserSession
@@ -18,7 +18,7 @@ IDLE = timedelta(minutes=30)
 ABSOLUTE = timedelta(hours=12)
 
 
-def actions(session, user_id=None) -> list[str]:
+def user_actions(session, user_id=None) -> list[str]:
     query = select(Event.action).order_by(Event.seq)
     if user_id is not None:
         query = query.where(Event.entity_type == "user", Event.entity_id == user_id)
@@ -50,7 +50,7 @@ def test_create_user_stores_a_hash_and_writes_an_event(db_session, manager):
     assert user.must_change_password, "a password the manager chose is temporary"
     assert "a long enough password" not in user.password_hash
     assert user.password_hash.startswith("$argon2id$")
-    event = db_session.scalars(select(Event).where(Event.action == events.USER_CREATED,
+    event = db_session.scalars(select(Event).where(Event.action == actions.USER_CREATED,
                                                    Event.entity_id == user.id)).one()
     assert event.actor_id == manager.id
     assert json.loads(event.data) == {"username": "new.clinician", "role": "clinician"}
@@ -123,7 +123,7 @@ def test_a_user_changes_their_password_and_every_other_session_ends(db_session, 
     assert [resume(db_session, other, T0) for other in others] == [None, None]
     assert db_session.scalar(select(func.count()).select_from(UserSession)) == 1
     assert accounts.verify_password(staff.password_hash, "plum orbit lantern")
-    event = db_session.scalars(select(Event).where(Event.action == events.PASSWORD_CHANGED)).one()
+    event = db_session.scalars(select(Event).where(Event.action == actions.PASSWORD_CHANGED)).one()
     assert (event.actor_id, event.entity_id, json.loads(event.data)) == (staff.id, staff.id,
                                                                        {"other_sessions_ended": 2})
 
@@ -141,7 +141,7 @@ def test_a_refused_change_keeps_the_password_and_the_sessions(db_session, staff,
     assert set(caught.value.errors) == {field}
     assert accounts.verify_password(staff.password_hash, PASSWORD)
     assert resume(db_session, token, T0) is not None
-    assert events.PASSWORD_CHANGED not in actions(db_session)
+    assert actions.PASSWORD_CHANGED not in user_actions(db_session)
 
 
 def test_replacing_a_temporary_password_clears_the_must_change_mark(db_session, manager):
@@ -159,7 +159,7 @@ def test_a_manager_resets_a_password_which_is_temporary_and_ends_the_sessions(db
     assert staff.must_change_password
     assert accounts.verify_password(staff.password_hash, "a temporary passphrase")
     assert resume(db_session, token, T0) is None
-    event = db_session.scalars(select(Event).where(Event.action == events.PASSWORD_RESET)).one()
+    event = db_session.scalars(select(Event).where(Event.action == actions.PASSWORD_RESET)).one()
     assert (event.actor_id, event.entity_id, json.loads(event.data)) == (manager.id, staff.id, {})
 
 
@@ -174,7 +174,7 @@ def test_a_reset_is_refused_for_other_roles_for_oneself_for_a_leaver_and_from_a_
     accounts.deactivate_user(db_session, actor_for(manager), staff)
     with pytest.raises(InvalidInput):
         accounts.reset_password(db_session, actor_for(manager), staff, "x" * 16)
-    assert events.PASSWORD_RESET not in actions(db_session)
+    assert actions.PASSWORD_RESET not in user_actions(db_session)
     assert accounts.verify_password(staff.password_hash, PASSWORD)
 
 
@@ -212,7 +212,7 @@ def test_ended_session_cannot_be_replayed(db_session, staff):
     db_session.commit()
     assert resume(db_session, token, T0 + timedelta(minutes=1)) is None
     assert db_session.scalar(select(func.count()).select_from(UserSession)) == 0
-    assert actions(db_session, staff.id)[-1] == events.LOGGED_OUT
+    assert user_actions(db_session, staff.id)[-1] == actions.LOGGED_OUT
 
 
 def test_ending_one_session_leaves_the_users_other_sessions(db_session, staff):
@@ -280,7 +280,7 @@ def test_deactivate_user_ends_their_sessions_and_writes_an_event(db_session, man
     assert db_session.scalar(select(func.count()).select_from(UserSession)
                              .where(UserSession.user_id == staff.id)) == 0
     assert resume(db_session, own, T0).id == manager.id
-    event = db_session.scalars(select(Event).where(Event.action == events.USER_DEACTIVATED)).one()
+    event = db_session.scalars(select(Event).where(Event.action == actions.USER_DEACTIVATED)).one()
     assert (event.entity_id, event.actor_id) == (staff.id, manager.id)
     db_session.refresh(staff)
     assert staff.active is False
@@ -289,7 +289,7 @@ def test_deactivate_user_ends_their_sessions_and_writes_an_event(db_session, man
 def test_deactivating_twice_writes_one_event(db_session, manager, staff):
     accounts.deactivate_user(db_session, actor_for(manager), staff)
     accounts.deactivate_user(db_session, actor_for(manager), staff)
-    assert actions(db_session).count(events.USER_DEACTIVATED) == 1
+    assert user_actions(db_session).count(actions.USER_DEACTIVATED) == 1
 
 
 def test_manager_cannot_deactivate_themself(db_session, manager):
@@ -313,7 +313,7 @@ def test_only_managers_deactivate_or_change_roles(db_session, staff, role):
     assert staff.active
     assert staff.role == "booking"
     assert resume(db_session, token, T0).id == staff.id
-    assert events.USER_DEACTIVATED not in actions(db_session)
+    assert actions.USER_DEACTIVATED not in user_actions(db_session)
 
 
 def test_change_role_ends_sessions_and_writes_an_event(db_session, manager, staff):
@@ -324,7 +324,7 @@ def test_change_role_ends_sessions_and_writes_an_event(db_session, manager, staf
     assert resume(db_session, token, T0) is None
     db_session.refresh(staff)
     assert staff.role == "clinician"
-    event = db_session.scalars(select(Event).where(Event.action == events.USER_ROLE_CHANGED)).one()
+    event = db_session.scalars(select(Event).where(Event.action == actions.USER_ROLE_CHANGED)).one()
     assert event.entity_id == staff.id
     assert json.loads(event.data) == {"from": "booking", "to": "clinician"}
 
@@ -333,7 +333,7 @@ def test_change_to_the_same_role_changes_nothing(db_session, manager, staff):
     token = accounts.start_session(db_session, staff, now=T0)
     accounts.change_role(db_session, actor_for(manager), staff, "booking")
     assert resume(db_session, token, T0) is not None
-    assert events.USER_ROLE_CHANGED not in actions(db_session)
+    assert actions.USER_ROLE_CHANGED not in user_actions(db_session)
 
 
 def test_change_to_an_unknown_role_is_refused(db_session, manager, staff):

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from inclusive_access.domain import adjustments, appointments, events, triage
+from inclusive_access.domain import actions, adjustments, appointments, event_chain, triage
 from inclusive_access.domain.adjustments import AdjustmentDetails
 from inclusive_access.domain.errors import InvalidInput, StaleRecord
 from inclusive_access.models import AdjustmentDelivery, Appointment, Event, Patient, ReasonableAdjustment, Referral
@@ -48,7 +48,7 @@ def test_record_an_adjustment(db_session, clinician, patient):
     before = head(db_session)
     item = adjustments.record_adjustment(db_session, clinician, patient, BSL, "referrer", now=NOW)
     db_session.commit()
-    assert actions_since(db_session, before) == [events.ADJUSTMENT_RECORDED]
+    assert actions_since(db_session, before) == [actions.ADJUSTMENT_RECORDED]
     db_session.expire_all()
     stored = db_session.get(ReasonableAdjustment, item.id)
     assert (stored.patient_id, stored.category, stored.description, stored.impairment) == (
@@ -58,14 +58,14 @@ def test_record_an_adjustment(db_session, clinician, patient):
     # 12 months from the London date it was recorded
     assert stored.review_date == date(2027, 6, 2)
     assert (stored.status, stored.ended_at, stored.end_reason, stored.version) == ("active", None, None, 1)
-    assert data_of(db_session, events.ADJUSTMENT_RECORDED) == [
+    assert data_of(db_session, actions.ADJUSTMENT_RECORDED) == [
         {"category": "communication_support", "description": "BSL interpreter for every contact",
          "source": "referrer", "consent_basis": "patient", "review_date": "2027-06-02"}]
-    event = db_session.scalars(select(Event).where(Event.action == events.ADJUSTMENT_RECORDED)).one()
+    event = db_session.scalars(select(Event).where(Event.action == actions.ADJUSTMENT_RECORDED)).one()
     assert (event.entity_type, event.entity_id, event.patient_id, event.actor_role) == (
         "adjustment", item.id, patient.id, "clinician")
     assert [a.id for a in db_session.get(Patient, patient.id).active_adjustments] == [item.id]
-    assert events.verify(db_session).ok
+    assert event_chain.verify(db_session).ok
 
 
 @pytest.mark.parametrize(("role", "source"), [
@@ -125,8 +125,8 @@ def test_update_returns_and_records_the_changes(db_session, booker, clinician, p
     assert changes == {"description": ["First appointment of the day", "Last appointment of the day"],
                        "applies_to_appointments": [True, False],
                        "review_date": [date(2027, 6, 2), date(2026, 12, 1)]}
-    assert actions_since(db_session, before) == [events.ADJUSTMENT_UPDATED]
-    assert data_of(db_session, events.ADJUSTMENT_UPDATED) == [
+    assert actions_since(db_session, before) == [actions.ADJUSTMENT_UPDATED]
+    assert data_of(db_session, actions.ADJUSTMENT_UPDATED) == [
         {"changes": {"description": ["First appointment of the day", "Last appointment of the day"],
                      "applies_to_appointments": [True, False], "review_date": ["2027-06-02", "2026-12-01"]}}]
     db_session.expire_all()
@@ -135,7 +135,7 @@ def test_update_returns_and_records_the_changes(db_session, booker, clinician, p
         "Last appointment of the day", False, date(2026, 12, 1), 2)
     # Who recorded it does not change with an edit.
     assert (stored.recorded_by, stored.recorded_role) == (booker.user_id, "booking")
-    assert events.verify(db_session).ok
+    assert event_chain.verify(db_session).ok
 
 
 def test_an_update_without_changes_writes_nothing(db_session, clinician, patient):
@@ -198,8 +198,8 @@ def test_end_needs_a_reason_and_keeps_the_adjustment(db_session, clinician, pati
     ended_at = NOW + timedelta(days=3)
     adjustments.end_adjustment(db_session, clinician, item, 1, "Patient now prefers telephone", now=ended_at)
     db_session.commit()
-    assert actions_since(db_session, before) == [events.ADJUSTMENT_ENDED]
-    assert data_of(db_session, events.ADJUSTMENT_ENDED) == [{"reason": "Patient now prefers telephone"}]
+    assert actions_since(db_session, before) == [actions.ADJUSTMENT_ENDED]
+    assert data_of(db_session, actions.ADJUSTMENT_ENDED) == [{"reason": "Patient now prefers telephone"}]
     db_session.expire_all()
     stored = db_session.get(ReasonableAdjustment, item.id)  # never deleted
     assert (stored.status, stored.ended_at, stored.end_reason, stored.version) == (
@@ -210,7 +210,7 @@ def test_end_needs_a_reason_and_keeps_the_adjustment(db_session, clinician, pati
     with pytest.raises(InvalidInput) as again:
         adjustments.end_adjustment(db_session, clinician, stored, 2, "Twice", now=ended_at)
     assert set(again.value.errors) == {"end_reason"}
-    assert events.verify(db_session).ok
+    assert event_chain.verify(db_session).ok
 
 
 def test_the_register_lists_active_first_then_newest(db_session, clinician, patient):
@@ -269,7 +269,7 @@ def test_triage_records_the_scripts_adjustments_once(db_session, booker, referra
     triage.triage_referral(db_session, booker, referral, referral.version, SCRIPT, PROPOSED, "clarify",
                            now=NOW, clarify={"question": "Which clinic?", "channel": "email", "contact_name": "GP"})
     db_session.commit()
-    assert actions_since(db_session, before).count(events.ADJUSTMENT_RECORDED) == 2
+    assert actions_since(db_session, before).count(actions.ADJUSTMENT_RECORDED) == 2
     items = db_session.scalars(select(ReasonableAdjustment).order_by(ReasonableAdjustment.id)).all()
     assert [(a.category, a.description, a.source, a.consent_basis, a.recorded_by) for a in items] == [
         ("communication_support", "Polish interpreter for every contact", "triage_script", "patient",
@@ -280,10 +280,10 @@ def test_triage_records_the_scripts_adjustments_once(db_session, booker, referra
     extra = {"category": "environment_access", "description": "Step-free access"}
     triage.save_script(db_session, booker, referral, SCRIPT, [*PROPOSED, extra], NOW + timedelta(days=1))
     db_session.commit()
-    assert actions_since(db_session, before) == [events.TRIAGE_SCRIPT_RECORDED, events.ADJUSTMENT_RECORDED]
+    assert actions_since(db_session, before) == [actions.TRIAGE_SCRIPT_RECORDED, actions.ADJUSTMENT_RECORDED]
     assert count(db_session, ReasonableAdjustment) == 3
-    assert data_of(db_session, events.ADJUSTMENT_RECORDED)[-1]["description"] == "Step-free access"
-    assert events.verify(db_session).ok
+    assert data_of(db_session, actions.ADJUSTMENT_RECORDED)[-1]["description"] == "Step-free access"
+    assert event_chain.verify(db_session).ok
 
 
 def test_a_second_referral_for_the_patient_does_not_duplicate(db_session, booker, referral):
@@ -386,8 +386,8 @@ def test_each_due_adjustment_needs_an_answer(db_session, clinician, booked, due_
 
 
 @pytest.mark.parametrize(("what", "after"), [
-    ("attended", [events.FIRST_CONTACT]),
-    ("dna", [events.BARRIER_CHECK_OPENED]),
+    ("attended", [actions.FIRST_CONTACT]),
+    ("dna", [actions.BARRIER_CHECK_OPENED]),
 ])
 def test_deliveries_are_recorded_with_the_outcome(db_session, clinician, booked, due_and_not, what, after):
     due, other = due_and_not
@@ -395,18 +395,18 @@ def test_deliveries_are_recorded_with_the_outcome(db_session, clinician, booked,
     outcome(db_session, clinician, booked, what,
             deliveries={due.id: (True, "ignored when met"), other.id: (False, "Room double-booked")})
     db_session.commit()
-    first = events.APPOINTMENT_ATTENDED if what == "attended" else events.APPOINTMENT_DNA
-    assert actions_since(db_session, before) == [first, events.ADJUSTMENT_DELIVERY_RECORDED, *after]
+    first = actions.APPOINTMENT_ATTENDED if what == "attended" else actions.APPOINTMENT_DNA
+    assert actions_since(db_session, before) == [first, actions.ADJUSTMENT_DELIVERY_RECORDED, *after]
     rows = db_session.scalars(select(AdjustmentDelivery).order_by(AdjustmentDelivery.adjustment_id)).all()
     assert [(r.appointment_id, r.adjustment_id, r.met, r.reason, r.recorded_by, r.recorded_at) for r in rows] == [
         (booked.id, due.id, True, None, clinician.user_id, SLOT + timedelta(hours=1)),
         (booked.id, other.id, False, "Room double-booked", clinician.user_id, SLOT + timedelta(hours=1))]
-    assert data_of(db_session, events.ADJUSTMENT_DELIVERY_RECORDED) == [{"deliveries": [
+    assert data_of(db_session, actions.ADJUSTMENT_DELIVERY_RECORDED) == [{"deliveries": [
         {"adjustment_id": due.id, "met": True, "reason": None},
         {"adjustment_id": other.id, "met": False, "reason": "Room double-booked"}]}]
-    event = db_session.scalars(select(Event).where(Event.action == events.ADJUSTMENT_DELIVERY_RECORDED)).one()
+    event = db_session.scalars(select(Event).where(Event.action == actions.ADJUSTMENT_DELIVERY_RECORDED)).one()
     assert (event.entity_type, event.entity_id, event.referral_id) == ("appointment", booked.id, booked.referral_id)
-    assert events.verify(db_session).ok
+    assert event_chain.verify(db_session).ok
 
 
 @pytest.mark.parametrize("what", ["cancelled_patient", "cancelled_service"])
@@ -414,14 +414,14 @@ def test_cancellations_need_no_deliveries(db_session, clinician, booked, due_and
     before = head(db_session)
     outcome(db_session, clinician, booked, what, "Unwell")
     db_session.commit()
-    assert actions_since(db_session, before) == [events.APPOINTMENT_CANCELLED]
+    assert actions_since(db_session, before) == [actions.APPOINTMENT_CANCELLED]
     assert count(db_session, AdjustmentDelivery) == 0
 
 
 def test_no_adjustments_no_deliveries(db_session, clinician, booked):
     before = head(db_session)
     outcome(db_session, clinician, booked)
-    assert actions_since(db_session, before) == [events.APPOINTMENT_ATTENDED, events.FIRST_CONTACT]
+    assert actions_since(db_session, before) == [actions.APPOINTMENT_ATTENDED, actions.FIRST_CONTACT]
     assert count(db_session, AdjustmentDelivery) == 0
 
 

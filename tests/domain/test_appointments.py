@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from inclusive_access.domain import appointments, discharge, dna, events, reviews, triage
+from inclusive_access.domain import actions, appointments, discharge, dna, event_chain, reviews, triage
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.clocks import LONDON
 from inclusive_access.domain.errors import (
@@ -37,7 +37,7 @@ def test_book_an_evening_appointment(db_session, booker, referral):
     appointment = book(db_session, booker, referral, starts_at=EVENING, fmt="telephone_interpreter",
                        notes="Polish interpreter", duration=45, now=TRIAGED)
     db_session.commit()
-    assert actions_since(db_session, before) == [events.APPOINTMENT_BOOKED]
+    assert actions_since(db_session, before) == [actions.APPOINTMENT_BOOKED]
     db_session.expire_all()
     stored = db_session.get(Appointment, appointment.id)
     assert stored.starts_at == datetime(2026, 6, 10, 18, 30, tzinfo=UTC)
@@ -48,7 +48,7 @@ def test_book_an_evening_appointment(db_session, booker, referral):
     assert (stored.booked_by, stored.booked_at) == (booker.user_id, TRIAGED)
     assert referral.state == "accepted"
     assert referral.version == version + 1  # a booking is a change stale forms must notice
-    data = data_of(db_session, events.APPOINTMENT_BOOKED)[0]
+    data = data_of(db_session, actions.APPOINTMENT_BOOKED)[0]
     assert data["starts_at"] == "2026-06-10T18:30:00+00:00"
     assert data["format"] == "telephone_interpreter"
     assert data["version"] == referral.version
@@ -135,7 +135,7 @@ def test_stale_referral_version_is_refused(db_session, booker, referral):
     with pytest.raises(StaleRecord) as stale:
         appointments.book_appointment(db_session, booker, referral, seen, SLOT + timedelta(days=1), "telephone",
                                       None, now=TRIAGED)
-    assert events.APPOINTMENT_BOOKED in stale.value.changes
+    assert actions.APPOINTMENT_BOOKED in stale.value.changes
     assert count(db_session, Appointment) == 1
 
 
@@ -152,7 +152,7 @@ def test_a_double_submit_creates_one_appointment(db_session, booker, referral):
     assert dup.value.existing_id == first.id
     db_session.rollback()
     assert count(db_session, Appointment) == 1
-    assert actions_since(db_session, before) == [events.APPOINTMENT_BOOKED]
+    assert actions_since(db_session, before) == [actions.APPOINTMENT_BOOKED]
 
 
 # --- Rebooking -----------------------------------------------------------------------------------
@@ -164,7 +164,7 @@ def test_rebook_moves_the_appointment_and_records_from_and_to(db_session, booker
     appointments.rebook_appointment(db_session, booker, appointment, 1, EVENING, "clinic", "Room 3",
                                     notes="Evening clinic", now=TRIAGED + timedelta(days=1))
     db_session.commit()
-    assert actions_since(db_session, before) == [events.APPOINTMENT_REBOOKED]
+    assert actions_since(db_session, before) == [actions.APPOINTMENT_REBOOKED]
     db_session.expire_all()
     stored = db_session.get(Appointment, appointment.id)
     assert stored.starts_at == datetime(2026, 6, 10, 18, 30, tzinfo=UTC)
@@ -172,7 +172,7 @@ def test_rebook_moves_the_appointment_and_records_from_and_to(db_session, booker
                                                                           "booked")
     assert stored.version == 2
     assert count(db_session, Appointment) == 1
-    data = data_of(db_session, events.APPOINTMENT_REBOOKED)[0]
+    data = data_of(db_session, actions.APPOINTMENT_REBOOKED)[0]
     assert data["from"] == {"starts_at": "2026-06-08T09:00:00+00:00", "format": "telephone", "place": None}
     assert data["to"] == {"starts_at": "2026-06-10T18:30:00+00:00", "format": "clinic", "place": "Room 3"}
 
@@ -221,7 +221,7 @@ def test_first_attendance_is_first_contact(db_session, booker, clinician, referr
     recorded = SLOT + timedelta(minutes=40)
     appointments.record_outcome(db_session, clinician, appointment, 1, "attended", now=recorded)
     db_session.commit()
-    assert actions_since(db_session, before) == [events.APPOINTMENT_ATTENDED, events.FIRST_CONTACT]
+    assert actions_since(db_session, before) == [actions.APPOINTMENT_ATTENDED, actions.FIRST_CONTACT]
     db_session.expire_all()
     stored = db_session.get(Appointment, appointment.id)
     assert (stored.status, stored.first_contact, stored.outcome_recorded_at) == ("attended", True, recorded)
@@ -229,12 +229,12 @@ def test_first_attendance_is_first_contact(db_session, booker, clinician, referr
     row = db_session.get(Referral, referral.id)
     assert row.first_contact_at == SLOT
     assert row.state == "in_treatment"
-    attended = data_of(db_session, events.APPOINTMENT_ATTENDED)[0]
+    attended = data_of(db_session, actions.APPOINTMENT_ATTENDED)[0]
     assert (attended["status"], attended["attendance_code"]) == ("attended", "5")
-    first = data_of(db_session, events.FIRST_CONTACT)[0]
+    first = data_of(db_session, actions.FIRST_CONTACT)[0]
     assert (first["from"], first["to"], first["appointment_id"]) == ("accepted", "in_treatment", appointment.id)
     assert first["first_contact_at"] == "2026-06-08T09:00:00+00:00"
-    assert events.verify(db_session).ok
+    assert event_chain.verify(db_session).ok
 
 
 def test_a_later_attendance_does_not_change_first_contact(db_session, booker, clinician, referral):
@@ -247,7 +247,7 @@ def test_a_later_attendance_does_not_change_first_contact(db_session, booker, cl
     before = head(db_session)
     appointments.record_outcome(db_session, clinician, second, 1, "attended", now=SLOT + timedelta(days=7, hours=1))
     db_session.commit()
-    assert actions_since(db_session, before) == [events.APPOINTMENT_ATTENDED]
+    assert actions_since(db_session, before) == [actions.APPOINTMENT_ATTENDED]
     db_session.expire_all()
     assert db_session.get(Referral, referral.id).first_contact_at == SLOT
     assert db_session.get(Referral, referral.id).state == "in_treatment"
@@ -273,19 +273,19 @@ def test_did_not_attend(db_session, booker, clinician, referral):
     before = head(db_session)
     appointments.record_outcome(db_session, clinician, appointment, 1, "dna", now=SLOT + timedelta(minutes=20))
     db_session.commit()
-    assert actions_since(db_session, before) == [events.APPOINTMENT_DNA, events.BARRIER_CHECK_OPENED]
+    assert actions_since(db_session, before) == [actions.APPOINTMENT_DNA, actions.BARRIER_CHECK_OPENED]
     assert appointment.status == "dna"
     assert appointment.first_contact is False
-    data = data_of(db_session, events.APPOINTMENT_DNA)[0]
+    data = data_of(db_session, actions.APPOINTMENT_DNA)[0]
     assert (data["status"], data["attendance_code"]) == ("dna", "3")
     assert (referral.state, referral.first_contact_at) == ("accepted", None)
 
 
 #: DOMAIN.md's attendance codes of an appointment that took place: (outcome, code, seen, the event it records)
-TOOK_PLACE = [("attended", "5", True, events.APPOINTMENT_ATTENDED),
-              ("attended_late", "6", True, events.APPOINTMENT_ATTENDED),
-              ("late_not_seen", "7", False, events.APPOINTMENT_LATE_NOT_SEEN),
-              ("dna", "3", False, events.APPOINTMENT_DNA)]
+TOOK_PLACE = [("attended", "5", True, actions.APPOINTMENT_ATTENDED),
+              ("attended_late", "6", True, actions.APPOINTMENT_ATTENDED),
+              ("late_not_seen", "7", False, actions.APPOINTMENT_LATE_NOT_SEEN),
+              ("dna", "3", False, actions.APPOINTMENT_DNA)]
 
 
 @pytest.mark.parametrize(("outcome", "code", "seen", "action"), TOOK_PLACE)
@@ -299,7 +299,7 @@ def test_each_attendance_code_is_recorded_and_only_being_seen_is_a_contact(db_se
     db_session.commit()
     recorded = actions_since(db_session, before)
     assert recorded[0] == action
-    assert (events.FIRST_CONTACT in recorded, events.BARRIER_CHECK_OPENED in recorded) == (seen, outcome == "dna")
+    assert (actions.FIRST_CONTACT in recorded, actions.BARRIER_CHECK_OPENED in recorded) == (seen, outcome == "dna")
     assert (data_of(db_session, action)[0]["status"], data_of(db_session, action)[0]["attendance_code"]) == (
         outcome, code)
     assert (appointment.status, appointment.first_contact, referral.first_contact_at is not None) == (
@@ -327,9 +327,9 @@ def test_cancellation_needs_a_reason(db_session, booker, clinician, referral, ou
     # Cancelling ahead of the start time is allowed, unlike recording attendance.
     appointments.record_outcome(db_session, clinician, appointment, 1, outcome, "Carer unavailable", now=TRIAGED)
     db_session.commit()
-    assert actions_since(db_session, before) == [events.APPOINTMENT_CANCELLED]
+    assert actions_since(db_session, before) == [actions.APPOINTMENT_CANCELLED]
     assert (appointment.status, appointment.cancel_reason) == (outcome, "Carer unavailable")
-    data = data_of(db_session, events.APPOINTMENT_CANCELLED)[0]
+    data = data_of(db_session, actions.APPOINTMENT_CANCELLED)[0]
     assert (data["attendance_code"], data["reason"]) == (code, "Carer unavailable")
     assert (referral.state, referral.first_contact_at) == ("accepted", None)
 
@@ -391,7 +391,7 @@ def test_an_appointment_cannot_be_booked_before_the_referral_arrived(db_session,
         appointments.rebook_appointment(db_session, booker, appointment, 1, RECEIVED - timedelta(minutes=1),
                                         "telephone", None, now=RECEIVED - timedelta(days=2))
     assert "before the referral was received" in exc.value.errors["starts_at"]
-    assert actions_since(db_session, before) == [events.APPOINTMENT_BOOKED]
+    assert actions_since(db_session, before) == [actions.APPOINTMENT_BOOKED]
     assert appointment.starts_at == SLOT
 
 
@@ -420,17 +420,17 @@ def test_a_clinician_records_a_past_contact_with_a_reason(db_session, clinician,
     before = head(db_session)
     appointment = record_past(db_session, clinician, referral)
     db_session.commit()
-    assert actions_since(db_session, before) == [events.APPOINTMENT_BOOKED, events.APPOINTMENT_ATTENDED,
-                                                 events.FIRST_CONTACT]
+    assert actions_since(db_session, before) == [actions.APPOINTMENT_BOOKED, actions.APPOINTMENT_ATTENDED,
+                                                 actions.FIRST_CONTACT]
     assert (appointment.status, appointment.first_contact, appointment.starts_at) == ("attended", True, SLOT)
     assert (referral.state, referral.first_contact_at) == ("in_treatment", SLOT)
-    for action in (events.APPOINTMENT_BOOKED, events.APPOINTMENT_ATTENDED):
+    for action in (actions.APPOINTMENT_BOOKED, actions.APPOINTMENT_ATTENDED):
         data = data_of(db_session, action)[0]
         assert (data["retrospective"], data["reason"]) == (True, "Seen at the drop-in clinic")
-    assert "Past contact recorded" in data_of(db_session, events.APPOINTMENT_BOOKED)[0]["summary"]
+    assert "Past contact recorded" in data_of(db_session, actions.APPOINTMENT_BOOKED)[0]["summary"]
     # the wait is counted from receipt to the contact itself, not to when it was written down
     assert (referral.first_contact_at - referral.received_at).days == 7
-    assert events.verify(db_session).ok
+    assert event_chain.verify(db_session).ok
 
 
 def test_a_past_missed_appointment_opens_a_barrier_check(db_session, clinician, referral):

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 
-from inclusive_access.domain import audit_log, events, records
+from inclusive_access.domain import audit_log, event_chain, events, records
 from inclusive_access.domain.actors import SYSTEM
 from inclusive_access.domain.errors import NotPermitted
 from inclusive_access.models import Event
@@ -88,11 +88,11 @@ def test_user_views_are_limited_to_the_user_and_the_period(db_session):
 @pytest.mark.parametrize("limit", [1, 2, 5, 100])
 def test_chunked_verification_agrees_with_the_whole_walk(db_session, limit):
     append(db_session, 7)
-    result, after = events.Verification(True, 0, events.GENESIS_HASH), -1
+    result, after = event_chain.Verification(True, 0, events.GENESIS_HASH), -1
     while result.ok and result.count != after:
         after = result.count
-        result = events.verify_chunk(db_session, after, result.head_hash, limit=limit)
-    assert result == events.verify(db_session)
+        result = event_chain.verify_chunk(db_session, after, result.head_hash, limit=limit)
+    assert result == event_chain.verify(db_session)
     assert (result.ok, result.count) == (True, 7)
 
 
@@ -101,22 +101,22 @@ def test_a_chunk_names_the_first_bad_event_as_the_whole_walk_does(db_session, ba
     unprotect(db_session, backend)
     db_session.execute(text("UPDATE events SET data = :d WHERE seq = 5"), {"d": '{"forged":true}'})
     db_session.commit()
-    first = events.verify_chunk(db_session, 0, events.GENESIS_HASH, limit=3)
+    first = event_chain.verify_chunk(db_session, 0, events.GENESIS_HASH, limit=3)
     assert (first.ok, first.count) == (True, 3)
-    second = events.verify_chunk(db_session, first.count, first.head_hash, limit=3)
+    second = event_chain.verify_chunk(db_session, first.count, first.head_hash, limit=3)
     assert (second.ok, second.bad_seq, second.reason) == (False, 5, "contents altered")
-    assert second == events.verify(db_session)
+    assert second == event_chain.verify(db_session)
 
 
 def test_a_chunk_started_from_a_wrong_hash_fails_at_once(db_session):
     append(db_session, 3)
-    result = events.verify_chunk(db_session, 1, "f" * 64)
+    result = event_chain.verify_chunk(db_session, 1, "f" * 64)
     assert (result.ok, result.bad_seq, result.reason) == (False, 2, "link to the previous event broken")
 
 
 def test_a_verification_run_is_evented_by_an_auditor_or_manager_only(db_session):
     append(db_session, 2)
-    result = events.verify(db_session)
+    result = event_chain.verify(db_session)
     audit_log.record_verification(db_session, staff(db_session, "manager", "checking.manager"), result)
     db_session.commit()
     logged = db_session.scalars(select(Event).where(Event.action == audit_log.LOG_VERIFIED)).one()

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
-from inclusive_access.domain import clarification, events, triage
+from inclusive_access.domain import actions, clarification, event_chain, triage
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import (
     DuplicateSubmission,
@@ -52,7 +52,7 @@ def test_request_is_due_24_hours_later(db_session, booker):
     before = head(db_session)
     found = ask(db_session, booker, referral, channel="secure_message")
     db_session.commit()
-    assert actions_since(db_session, before) == [events.CLARIFICATION_REQUESTED]
+    assert actions_since(db_session, before) == [actions.CLARIFICATION_REQUESTED]
     assert found.requested_at == NOW
     assert found.due_at == NOW + timedelta(hours=24)
     assert (found.question, found.channel, found.contact_name) == (ASK["question"], "secure_message", "Dr Example")
@@ -106,7 +106,7 @@ def test_request_with_a_stale_version(db_session, booker):
                            now=NOW)
     with pytest.raises(StaleRecord) as stale:
         clarification.request_clarification(db_session, booker, referral, 1, now=NOW, **ASK)
-    assert events.TRIAGE_ESCALATED in stale.value.changes
+    assert actions.TRIAGE_ESCALATED in stale.value.changes
 
 
 def test_request_only_while_received(db_session, booker, item):
@@ -127,7 +127,7 @@ def test_a_double_submit_creates_one_clarification(db_session, booker):
     assert dup.value.existing_id == first.id
     db_session.rollback()
     assert count(db_session, Clarification) == 1
-    assert actions_since(db_session, before) == [events.CLARIFICATION_REQUESTED]
+    assert actions_since(db_session, before) == [actions.CLARIFICATION_REQUESTED]
 
 
 # --- Contact attempts ----------------------------------------------------------------------------
@@ -138,7 +138,7 @@ def test_log_attempt_records_and_writes_an_event(db_session, booker, item):
     attempt = clarification.log_attempt(db_session, booker, item, "telephone", False, "Voicemail", now=when)
     clarification.log_attempt(db_session, booker, item, "email", True, None, now=when + timedelta(hours=1))
     db_session.commit()
-    assert actions_since(db_session, before) == [events.CLARIFICATION_ATTEMPTED] * 2
+    assert actions_since(db_session, before) == [actions.CLARIFICATION_ATTEMPTED] * 2
     db_session.expire_all()
     stored = db_session.get(ContactAttempt, attempt.id)
     assert (stored.clarification_id, stored.method, stored.reached, stored.note) == (item.id, "telephone", False,
@@ -146,7 +146,7 @@ def test_log_attempt_records_and_writes_an_event(db_session, booker, item):
     assert stored.attempted_at == when
     assert stored.recorded_by == booker.user_id
     assert [a.method for a in db_session.get(Clarification, item.id).attempts] == ["telephone", "email"]
-    rows = db_session.scalars(select(Event).where(Event.action == events.CLARIFICATION_ATTEMPTED)
+    rows = db_session.scalars(select(Event).where(Event.action == actions.CLARIFICATION_ATTEMPTED)
                               .order_by(Event.seq)).all()
     assert [(r.entity_type, r.entity_id, r.referral_id) for r in rows] == [
         ("clarification", item.id, item.referral_id)] * 2
@@ -161,7 +161,7 @@ def test_log_attempt_validation(db_session, booker, item):
     auditor = actor_for(make_user(db_session, role="auditor"))
     with pytest.raises(NotPermitted):
         clarification.log_attempt(db_session, auditor, item, "telephone", False, None, now=NOW)
-    assert actions_since(db_session, before) == [events.USER_CREATED]
+    assert actions_since(db_session, before) == [actions.USER_CREATED]
     assert count(db_session, ContactAttempt) == 0
 
 
@@ -203,7 +203,7 @@ def test_answering_returns_the_referral_to_the_top_of_triage(db_session, booker,
     clarification.close_clarification(db_session, booker, item, item.version, "Yes, with a stick", None,
                                       now=answered_at)
     db_session.commit()
-    assert actions_since(db_session, before) == [events.CLARIFICATION_ANSWERED]
+    assert actions_since(db_session, before) == [actions.CLARIFICATION_ANSWERED]
     db_session.expire_all()
     stored = db_session.get(Clarification, item.id)
     assert (stored.response, stored.close_reason) == ("Yes, with a stick", None)
@@ -217,7 +217,7 @@ def test_answering_returns_the_referral_to_the_top_of_triage(db_session, booker,
     assert overdue.triage_due_at < answered_at
     rows = triage.triage_worklist(db_session, WorklistFilters(), answered_at + timedelta(minutes=1)).rows
     assert [r.id for r in rows] == [referral.id, overdue.id]
-    data = json.loads(db_session.scalars(select(Event.data).where(Event.action == events.CLARIFICATION_ANSWERED))
+    data = json.loads(db_session.scalars(select(Event.data).where(Event.action == actions.CLARIFICATION_ANSWERED))
                       .one())
     assert (data["from"], data["to"], data["response"]) == ("awaiting_clarification", "received",
                                                             "Yes, with a stick")
@@ -229,7 +229,7 @@ def test_closing_with_a_documented_reason(db_session, booker, item):
     clarification.close_clarification(db_session, booker, item, item.version, None, "Referrer unreachable; "
                                       "triaging on what we have", now=NOW)
     db_session.commit()
-    assert actions_since(db_session, before) == [events.CLARIFICATION_CLOSED]
+    assert actions_since(db_session, before) == [actions.CLARIFICATION_CLOSED]
     assert item.response is None
     assert item.close_reason == "Referrer unreachable; triaging on what we have"
     referral = db_session.get(Referral, item.referral_id)
@@ -263,7 +263,7 @@ def test_close_needs_a_permitted_role(db_session, item):
 # --- The sweep -----------------------------------------------------------------------------------
 
 def escalations(session) -> list[int]:
-    return list(session.scalars(select(Event.entity_id).where(Event.action == events.CLARIFICATION_ESCALATED)
+    return list(session.scalars(select(Event.entity_id).where(Event.action == actions.CLARIFICATION_ESCALATED)
                                 .order_by(Event.seq)))
 
 
@@ -299,12 +299,12 @@ def test_sweep_escalates_each_overdue_clarification_once(db_session, booker):
     db_session.commit()
     assert escalations(db_session) == [first.id, second.id]
     assert first.escalated_at == sweep  # not moved by later sweeps
-    event = db_session.scalars(select(Event).where(Event.action == events.CLARIFICATION_ESCALATED)
+    event = db_session.scalars(select(Event).where(Event.action == actions.CLARIFICATION_ESCALATED)
                                .order_by(Event.seq)).first()
     assert event.actor_id is None
     assert event.referral_id == first.referral_id
     assert json.loads(event.data)["overdue_by_minutes"] == 60
-    assert events.verify(db_session).ok
+    assert event_chain.verify(db_session).ok
 
 
 def test_sweep_on_a_second_worker_does_not_repeat(database_url, db_session, booker, item):

@@ -6,7 +6,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from inclusive_access.domain import appointments, discharge, events, intake, reviews, safeguarding, triage
+from inclusive_access.domain import (
+    actions,
+    appointments,
+    discharge,
+    event_chain,
+    intake,
+    reviews,
+    safeguarding,
+    triage,
+)
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.discharge import Decision
 from inclusive_access.domain.errors import (
@@ -50,22 +59,22 @@ CONTINUED = "Engagement continues after senior review"
 
 #: (kind, decision) -> (state before, state after, events written, the decision event's summary)
 OUTCOMES = {
-    ("discharge", "approved"): ("discharge_review", "discharged", [events.REFERRAL_DISCHARGED],
+    ("discharge", "approved"): ("discharge_review", "discharged", [actions.REFERRAL_DISCHARGED],
                                 "Discharged: Treatment complete"),
-    ("discharge", "continue"): ("discharge_review", "in_treatment", [events.ENGAGEMENT_CONTINUED], CONTINUED),
+    ("discharge", "continue"): ("discharge_review", "in_treatment", [actions.ENGAGEMENT_CONTINUED], CONTINUED),
     ("discharge", "safeguarding"): ("discharge_review", "in_treatment",
-                                    [events.SAFEGUARDING_RAISED, events.ENGAGEMENT_CONTINUED], CONTINUED),
-    ("attendance", "approved"): ("accepted", "discharged", [events.REFERRAL_DISCHARGED],
+                                    [actions.SAFEGUARDING_RAISED, actions.ENGAGEMENT_CONTINUED], CONTINUED),
+    ("attendance", "approved"): ("accepted", "discharged", [actions.REFERRAL_DISCHARGED],
                                  "Discharged: Non-attendance"),
-    ("attendance", "continue"): ("accepted", "accepted", [events.ENGAGEMENT_CONTINUED], CONTINUED),
+    ("attendance", "continue"): ("accepted", "accepted", [actions.ENGAGEMENT_CONTINUED], CONTINUED),
     ("attendance", "safeguarding"): ("accepted", "accepted",
-                                     [events.SAFEGUARDING_RAISED, events.ENGAGEMENT_CONTINUED], CONTINUED),
-    ("rejection", "approved"): ("rejection_review", "rejected", [events.REJECTION_UPHELD],
+                                     [actions.SAFEGUARDING_RAISED, actions.ENGAGEMENT_CONTINUED], CONTINUED),
+    ("rejection", "approved"): ("rejection_review", "rejected", [actions.REJECTION_UPHELD],
                                 "Rejection upheld by a senior"),
-    ("rejection", "continue"): ("rejection_review", "received", [events.REJECTION_OVERTURNED],
+    ("rejection", "continue"): ("rejection_review", "received", [actions.REJECTION_OVERTURNED],
                                 "Returned to triage by a senior"),
     ("rejection", "safeguarding"): ("rejection_review", "received",
-                                    [events.SAFEGUARDING_RAISED, events.REJECTION_OVERTURNED],
+                                    [actions.SAFEGUARDING_RAISED, actions.REJECTION_OVERTURNED],
                                     "Returned to triage by a senior"),
 }
 KINDS = ("discharge", "attendance", "rejection")
@@ -197,7 +206,7 @@ def test_every_decision_on_every_kind_of_review(db_session, clinician, senior, k
                 concern.raised_by, concern.raised_role, concern.raised_at, concern.status) == (
             referral.id, referral.patient_id, review.id, CONCERN.category, CONCERN.concern, senior.user_id,
             "senior", DECIDED, "open")
-        assert data_of(db_session, events.SAFEGUARDING_RAISED) == [
+        assert data_of(db_session, actions.SAFEGUARDING_RAISED) == [
             {"category": CONCERN.category, "concern": CONCERN.concern, "review_id": review.id}]
         assert [c.id for c in row.patient.open_concerns] == [concern.id]
     else:
@@ -211,7 +220,7 @@ def test_every_decision_on_every_kind_of_review(db_session, clinician, senior, k
         assert (row.rejection_code, row.rejection_text) == (None, None)
     if kind == "rejection" and choice == "approved":
         assert (row.rejection_code, row.rejection_text) == ("not_eligible", "Out of area")
-    assert events.verify(db_session).ok
+    assert event_chain.verify(db_session).ok
 
 
 @pytest.mark.parametrize(("kind", "choice"), list(OUTCOMES))
@@ -341,7 +350,7 @@ def test_request_discharge_puts_the_referral_in_discharge_review(db_session, cli
     version, before = referral.version, head(db_session)
     review = ask(db_session, actor, referral, reason="moved_away", text="Moved to Cornwall", token="tok-1")
     db_session.commit()
-    assert actions_since(db_session, before) == [events.DISCHARGE_REQUESTED]
+    assert actions_since(db_session, before) == [actions.DISCHARGE_REQUESTED]
     db_session.expire_all()
     stored = db_session.get(SeniorReview, review.id)
     assert (stored.referral_id, stored.kind, stored.reason, stored.reason_text, stored.opened_by,
@@ -352,13 +361,13 @@ def test_request_discharge_puts_the_referral_in_discharge_review(db_session, cli
     assert (row.state, row.version, row.discharged_at) == ("discharge_review", version + 1, None)
     assert reviews.pending_review(db_session, referral.id).id == review.id
     assert [r.id for r in reviews.review_queue(db_session, REQUESTED).rows] == [review.id]
-    event = db_session.scalars(select(Event).where(Event.action == events.DISCHARGE_REQUESTED)).one()
+    event = db_session.scalars(select(Event).where(Event.action == actions.DISCHARGE_REQUESTED)).one()
     assert (event.entity_type, event.entity_id, event.referral_id, event.actor_id, event.occurred_at) == (
         "senior_review", review.id, referral.id, actor.user_id, REQUESTED)
     assert json.loads(event.data) == {"from": "in_treatment", "to": "discharge_review", "version": version + 1,
                                       "reason": "moved_away", "reason_text": "Moved to Cornwall", "dna_count": 0,
                                       "summary": "Discharge requested: Moved out of the area"}
-    assert events.verify(db_session).ok
+    assert event_chain.verify(db_session).ok
 
 
 @pytest.mark.parametrize(("reason", "text", "fields"), [
@@ -483,7 +492,7 @@ def test_request_with_a_stale_version(db_session, clinician):
     with pytest.raises(StaleRecord) as stale:
         discharge.request_discharge(db_session, clinician, referral, referral.version - 1, "treatment_complete",
                                     "Goals met", now=REQUESTED)
-    assert events.FIRST_CONTACT in stale.value.changes
+    assert actions.FIRST_CONTACT in stale.value.changes
     db_session.rollback()
     assert actions_since(db_session, before) == []
     assert count(db_session, SeniorReview) == 0
@@ -519,7 +528,7 @@ def test_an_open_barrier_check_blocks_approval_but_not_continuing(db_session, cl
     assert set(exc.value.errors) == {"decision"}
     review = db_session.get(SeniorReview, review.id)
     decide(db_session, senior, review, CONTINUE)
-    assert actions_since(db_session, before) == [events.ENGAGEMENT_CONTINUED]
+    assert actions_since(db_session, before) == [actions.ENGAGEMENT_CONTINUED]
     assert (review.decision, review.referral.state) == ("continue", "accepted")
 
 
@@ -557,11 +566,11 @@ def test_an_open_concern_blocks_discharge_unless_the_senior_records_why_it_is_sa
     review = db_session.get(SeniorReview, review.id)
     decide(db_session, senior, review, Decision("approved", "Goals met", safe_despite_concern=why))
     db_session.commit()
-    assert actions_since(db_session, before) == [events.REFERRAL_DISCHARGED]
+    assert actions_since(db_session, before) == [actions.REFERRAL_DISCHARGED]
     db_session.expire_all()
     stored = db_session.get(SeniorReview, review.id)
     assert (stored.decision, stored.safe_despite_concern, stored.outcome_state) == ("approved", why, "discharged")
-    assert data_of(db_session, events.REFERRAL_DISCHARGED)[0]["safe_despite_concern"] == why
+    assert data_of(db_session, actions.REFERRAL_DISCHARGED)[0]["safe_despite_concern"] == why
     # The concern stays open (and on the banner) after the referral is discharged.
     assert db_session.get(SafeguardingConcern, concern.id).status == "open"
     assert [c.id for c in db_session.get(Referral, referral.id).patient.open_concerns] == [concern.id]
@@ -597,7 +606,7 @@ def test_closing_the_concern_unblocks_the_discharge(db_session, clinician, senio
     before = head(db_session)
     decide(db_session, senior, db_session.get(SeniorReview, review.id), APPROVE)
     db_session.commit()
-    assert actions_since(db_session, before) == [events.REFERRAL_DISCHARGED]
+    assert actions_since(db_session, before) == [actions.REFERRAL_DISCHARGED]
     db_session.expire_all()
     assert db_session.get(Referral, referral.id).state == "discharged"
     assert db_session.get(SeniorReview, review.id).safe_despite_concern is None
@@ -630,12 +639,12 @@ def test_continue_by_returning_to_the_top_of_triage(db_session, clinician, senio
                         return_to_triage=True)
     decide(db_session, senior, review, decision)
     db_session.commit()
-    assert actions_since(db_session, before) == [events.ENGAGEMENT_CONTINUED]
+    assert actions_since(db_session, before) == [actions.ENGAGEMENT_CONTINUED]
     db_session.expire_all()
     row = db_session.get(Referral, referral.id)
     assert (row.state, row.triage_priority, row.triage_due_at, row.triaged_at) == ("received", 0, DECIDED, None)
     assert db_session.get(SeniorReview, review.id).outcome_state == "received"
-    data = data_of(db_session, events.ENGAGEMENT_CONTINUED)[0]
+    data = data_of(db_session, actions.ENGAGEMENT_CONTINUED)[0]
     assert (data["from"], data["to"], data["version"], data["plan"]) == (
         state_before, "received", version + 1, "Triage again for frailty")
     worklist = triage.triage_worklist(db_session, triage.WorklistFilters(), DECIDED).rows
@@ -743,8 +752,8 @@ def test_after_a_decision_a_further_dna_opens_a_new_review(db_session, clinician
     appointments.record_outcome(db_session, clinician, appointment, appointment.version, "dna",
                                 now=third_slot + timedelta(hours=1))
     db_session.commit()
-    assert actions_since(db_session, before) == [events.APPOINTMENT_DNA, events.BARRIER_CHECK_OPENED,
-                                                 events.SENIOR_REVIEW_FLAGGED]
+    assert actions_since(db_session, before) == [actions.APPOINTMENT_DNA, actions.BARRIER_CHECK_OPENED,
+                                                 actions.SENIOR_REVIEW_FLAGGED]
     db_session.expire_all()
     second = reviews.pending_review(db_session, referral.id)
     assert second.id != first.id
@@ -754,7 +763,7 @@ def test_after_a_decision_a_further_dna_opens_a_new_review(db_session, clinician
     assert (row.senior_review_reason, row.senior_review_flagged_at) == (
         "3 missed appointments", third_slot + timedelta(hours=1))
     assert [r.id for r in reviews.reviews_for(db_session, referral.id)] == [first.id, second.id]
-    assert data_of(db_session, events.SENIOR_REVIEW_FLAGGED, before) == [
+    assert data_of(db_session, actions.SENIOR_REVIEW_FLAGGED, before) == [
         {"reason": "3 missed appointments", "review_id": second.id}]
 
 
@@ -763,7 +772,7 @@ def test_while_a_review_is_pending_a_further_dna_opens_no_second_one(db_session,
     first = flagged_by_dnas(db_session, clinician, referral)
     before = head(db_session)
     miss(db_session, clinician, referral, starts_at=SECOND_SLOT + timedelta(days=14), booked_at=DECIDED)
-    assert events.SENIOR_REVIEW_FLAGGED not in actions_since(db_session, before)
+    assert actions.SENIOR_REVIEW_FLAGGED not in actions_since(db_session, before)
     assert [r.id for r in reviews.reviews_for(db_session, referral.id)] == [first.id]
 
 
@@ -896,7 +905,7 @@ def test_re_refer_a_closed_referral(db_session, clinician, senior, state):
     raw = referral_raw()
     new = intake.re_refer(db_session, clinician, previous, raw, now=RE_REFERRED)
     db_session.commit()
-    assert actions_since(db_session, before) == [events.REFERRAL_RECEIVED, events.REFERRAL_RE_REFERRED]
+    assert actions_since(db_session, before) == [actions.REFERRAL_RECEIVED, actions.REFERRAL_RE_REFERRED]
     db_session.expire_all()
     row = db_session.get(Referral, new.id)
     assert row.id != previous.id
@@ -906,16 +915,16 @@ def test_re_refer_a_closed_referral(db_session, clinician, senior, state):
     old = db_session.get(Referral, previous.id)
     assert (old.state, old.version) == (state, version)  # the closed referral stays as it was
     received = db_session.scalars(select(Event).where(Event.seq > before,
-                                                      Event.action == events.REFERRAL_RECEIVED)).one()
+                                                      Event.action == actions.REFERRAL_RECEIVED)).one()
     assert (received.entity_type, received.entity_id, received.referral_id, received.actor_id) == (
         "referral", new.id, new.id, clinician.user_id)
     received_data = json.loads(received.data)
     assert (received_data["previous_referral_id"], received_data["linked_existing_patient"]) == (previous.id, True)
-    re_referred = db_session.scalars(select(Event).where(Event.action == events.REFERRAL_RE_REFERRED)).one()
+    re_referred = db_session.scalars(select(Event).where(Event.action == actions.REFERRAL_RE_REFERRED)).one()
     assert (re_referred.entity_type, re_referred.entity_id, re_referred.referral_id, re_referred.patient_id,
             re_referred.occurred_at) == ("referral", previous.id, previous.id, previous.patient_id, RE_REFERRED)
     assert json.loads(re_referred.data) == {"new_referral_id": new.id, "summary": f"Re-referred as referral {new.id}"}
-    assert events.verify(db_session).ok
+    assert event_chain.verify(db_session).ok
 
 
 def test_a_re_referral_is_flagged_from_the_patients_record(db_session, senior, clinician):

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, text
 
-from inclusive_access.domain import adjustments, appointments, dna, events, reviews, safeguarding
+from inclusive_access.domain import actions, adjustments, appointments, dna, event_chain, reviews, safeguarding
 from inclusive_access.domain.clocks import ClockSettings
 from inclusive_access.domain.errors import BarrierCheckOpen, InvalidInput, StaleRecord, TransitionNotAllowed
 from inclusive_access.domain.policy import Policy
@@ -56,7 +56,7 @@ def test_a_dna_opens_exactly_one_barrier_check(db_session, clinician, referral):
     before = head(db_session)
     appointments.record_outcome(db_session, clinician, appointment, 1, "dna", now=MISSED)
     db_session.commit()
-    assert actions_since(db_session, before) == [events.APPOINTMENT_DNA, events.BARRIER_CHECK_OPENED]
+    assert actions_since(db_session, before) == [actions.APPOINTMENT_DNA, actions.BARRIER_CHECK_OPENED]
     db_session.expire_all()
     check = db_session.scalars(select(BarrierCheck)).one()
     assert (check.referral_id, check.appointment_id, check.opened_at, check.missed_at) == (
@@ -66,9 +66,9 @@ def test_a_dna_opens_exactly_one_barrier_check(db_session, clinician, referral):
     assert (check.completed_at, check.rebooked_appointment_id, check.adjustment_id, check.version) == (
         None, None, None, 1)
     assert dna.open_check_for(db_session, referral.id).id == check.id
-    assert data_of(db_session, events.BARRIER_CHECK_OPENED) == [
+    assert data_of(db_session, actions.BARRIER_CHECK_OPENED) == [
         {"appointment_id": appointment.id, "was_not_brought": False}]
-    event = db_session.scalars(select(Event).where(Event.action == events.BARRIER_CHECK_OPENED)).one()
+    event = db_session.scalars(select(Event).where(Event.action == actions.BARRIER_CHECK_OPENED)).one()
     assert (event.entity_type, event.entity_id, event.patient_id, event.referral_id, event.actor_id) == (
         "barrier_check", check.id, referral.patient_id, referral.id, clinician.user_id)
     stored = db_session.get(Referral, referral.id)
@@ -76,7 +76,7 @@ def test_a_dna_opens_exactly_one_barrier_check(db_session, clinician, referral):
     assert (stored.senior_review_reason, stored.senior_review_flagged_at) == (None, None)
     assert {a: c.id for a, c in dna.checks_by_appointment(db_session, referral.id).items()} == {
         appointment.id: check.id}
-    assert events.verify(db_session).ok
+    assert event_chain.verify(db_session).ok
 
 
 @pytest.mark.parametrize(("outcome", "reason"), [("attended", None), ("cancelled_patient", "Moved"),
@@ -85,7 +85,7 @@ def test_other_outcomes_open_no_check(db_session, clinician, referral, outcome, 
     appointment = book(db_session, clinician, referral, SLOT, now=TRIAGED)
     before = head(db_session)
     appointments.record_outcome(db_session, clinician, appointment, 1, outcome, reason, now=MISSED)
-    assert events.BARRIER_CHECK_OPENED not in actions_since(db_session, before)
+    assert actions.BARRIER_CHECK_OPENED not in actions_since(db_session, before)
     assert count(db_session, BarrierCheck) == 0
     assert dna.open_check_for(db_session, referral.id) is None
     assert book(db_session, clinician, referral, starts_at=SLOT + timedelta(days=7), now=TRIAGED).status == "booked"
@@ -132,10 +132,10 @@ def test_a_clinician_or_senior_overrides_with_a_reason(db_session, referral, che
     urgent = book(db_session, actor, referral, starts_at=SLOT + timedelta(days=1), now=MISSED,
                   override_reason="Urgent: leg ulcer needs review this week")
     db_session.commit()
-    assert actions_since(db_session, before) == [events.BARRIER_CHECK_OVERRIDDEN, events.APPOINTMENT_BOOKED]
-    assert data_of(db_session, events.BARRIER_CHECK_OVERRIDDEN) == [
+    assert actions_since(db_session, before) == [actions.BARRIER_CHECK_OVERRIDDEN, actions.APPOINTMENT_BOOKED]
+    assert data_of(db_session, actions.BARRIER_CHECK_OVERRIDDEN) == [
         {"reason": "Urgent: leg ulcer needs review this week"}]
-    event = db_session.scalars(select(Event).where(Event.action == events.BARRIER_CHECK_OVERRIDDEN)).one()
+    event = db_session.scalars(select(Event).where(Event.action == actions.BARRIER_CHECK_OVERRIDDEN)).one()
     assert (event.entity_type, event.entity_id, event.actor_id, event.actor_role, event.referral_id) == (
         "barrier_check", check.id, actor.user_id, role, referral.id)
     assert urgent.booked_by == actor.user_id
@@ -144,7 +144,7 @@ def test_a_clinician_or_senior_overrides_with_a_reason(db_session, referral, che
     stored = db_session.get(BarrierCheck, check.id)
     assert (stored.completed_at, stored.rebooked_appointment_id) == (None, None)
     assert dna.open_check_for(db_session, referral.id).id == check.id
-    assert events.verify(db_session).ok
+    assert event_chain.verify(db_session).ok
 
 
 def test_after_completion_booking_works_and_links_the_rebooking(db_session, clinician, referral, check):
@@ -157,7 +157,7 @@ def test_after_completion_booking_works_and_links_the_rebooking(db_session, clin
     rebooked = book(db_session, clinician, referral, starts_at=SLOT + timedelta(days=9),
                     now=MISSED + timedelta(days=2))
     db_session.commit()
-    assert actions_since(db_session, before) == [events.APPOINTMENT_BOOKED]
+    assert actions_since(db_session, before) == [actions.APPOINTMENT_BOOKED]
     db_session.expire_all()
     assert db_session.get(BarrierCheck, check.id).rebooked_appointment_id == rebooked.id
     assert dna.latest_completed_check(db_session, referral.id) is None
@@ -180,12 +180,12 @@ def test_save_barriers(db_session, clinician, referral, check):
     dna.save_barriers(db_session, clinician, check, 1, ["work", "childcare", "other", "childcare"],
                       "Bus pass expired", None, now=MISSED + timedelta(hours=1))
     db_session.commit()
-    assert actions_since(db_session, before) == [events.BARRIER_CHECK_UPDATED]
+    assert actions_since(db_session, before) == [actions.BARRIER_CHECK_UPDATED]
     db_session.expire_all()
     stored = db_session.get(BarrierCheck, check.id)
     assert (stored.barriers, stored.other_barrier, stored.safeguarding, stored.version) == (
         ["childcare", "other", "work"], "Bus pass expired", None, 2)
-    assert data_of(db_session, events.BARRIER_CHECK_UPDATED) == [
+    assert data_of(db_session, actions.BARRIER_CHECK_UPDATED) == [
         {"barriers": ["childcare", "other", "work"], "other": "Bus pass expired", "safeguarding": None,
          "concern_id": None}]
     # Saving again replaces the list; the "other" text goes with the "other" tick.
@@ -213,12 +213,12 @@ def test_log_attempt(db_session, clinician, referral, check):
     at = MISSED + timedelta(hours=3)
     logged = dna.log_attempt(db_session, clinician, check, "text", False, "Left a message", now=at)
     db_session.commit()
-    assert actions_since(db_session, before) == [events.BARRIER_CHECK_ATTEMPTED]
+    assert actions_since(db_session, before) == [actions.BARRIER_CHECK_ATTEMPTED]
     db_session.expire_all()
     stored = db_session.get(BarrierContactAttempt, logged.id)
     assert (stored.barrier_check_id, stored.attempted_at, stored.method, stored.reached, stored.note,
             stored.recorded_by) == (check.id, at, "text", False, "Left a message", clinician.user_id)
-    assert data_of(db_session, events.BARRIER_CHECK_ATTEMPTED) == [
+    assert data_of(db_session, actions.BARRIER_CHECK_ATTEMPTED) == [
         {"method": "text", "reached": False, "note": "Left a message"}]
     assert [a.id for a in db_session.get(BarrierCheck, check.id).attempts] == [logged.id]
     assert db_session.get(Referral, referral.id).senior_review_flagged_at is None
@@ -243,7 +243,7 @@ def test_three_unreached_attempts_flag_senior_review_once(db_session, clinician,
     third = MISSED + timedelta(days=1)
     attempt(db_session, clinician, check, at=third)
     db_session.commit()
-    assert actions_since(db_session, before) == [events.BARRIER_CHECK_ATTEMPTED, events.SENIOR_REVIEW_FLAGGED]
+    assert actions_since(db_session, before) == [actions.BARRIER_CHECK_ATTEMPTED, actions.SENIOR_REVIEW_FLAGGED]
     db_session.expire_all()
     stored = db_session.get(Referral, referral.id)
     assert (stored.senior_review_reason, stored.senior_review_flagged_at) == (
@@ -251,16 +251,16 @@ def test_three_unreached_attempts_flag_senior_review_once(db_session, clinician,
     review = reviews.pending_review(db_session, referral.id)
     assert (review.kind, review.reason_text, review.opened_at) == ("attendance", "Not reached after 3 contact attempts",
                                                                    third)
-    assert data_of(db_session, events.SENIOR_REVIEW_FLAGGED) == [{"reason": "Not reached after 3 contact attempts",
+    assert data_of(db_session, actions.SENIOR_REVIEW_FLAGGED) == [{"reason": "Not reached after 3 contact attempts",
                                                                   "review_id": review.id}]
-    flag = db_session.scalars(select(Event).where(Event.action == events.SENIOR_REVIEW_FLAGGED)).one()
+    flag = db_session.scalars(select(Event).where(Event.action == actions.SENIOR_REVIEW_FLAGGED)).one()
     assert (flag.entity_type, flag.entity_id, flag.referral_id) == ("referral", referral.id, referral.id)
     # A fourth unreached attempt does not flag it again.
     attempt(db_session, clinician, db_session.get(BarrierCheck, check.id), at=third + timedelta(hours=1))
     db_session.commit()
-    assert actions_since(db_session, before).count(events.SENIOR_REVIEW_FLAGGED) == 1
+    assert actions_since(db_session, before).count(actions.SENIOR_REVIEW_FLAGGED) == 1
     assert db_session.get(Referral, referral.id).senior_review_flagged_at == third
-    assert events.verify(db_session).ok
+    assert event_chain.verify(db_session).ok
 
 
 @pytest.mark.parametrize("reached_at", [0, 1, 2])
@@ -269,7 +269,7 @@ def test_a_reached_attempt_prevents_the_flag(db_session, clinician, referral, ch
     for i in range(4):
         attempt(db_session, clinician, check, reached=i == reached_at, at=MISSED + timedelta(hours=i + 1))
     db_session.commit()
-    assert events.SENIOR_REVIEW_FLAGGED not in actions_since(db_session, before)
+    assert actions.SENIOR_REVIEW_FLAGGED not in actions_since(db_session, before)
     assert db_session.get(Referral, referral.id).senior_review_flagged_at is None
 
 
@@ -284,15 +284,15 @@ def test_a_second_dna_flags_senior_review(db_session, clinician, referral, check
     recorded = second_slot + timedelta(minutes=30)
     appointments.record_outcome(db_session, clinician, appointment, appointment.version, "dna", now=recorded)
     db_session.commit()
-    assert actions_since(db_session, before) == [events.APPOINTMENT_DNA, events.BARRIER_CHECK_OPENED,
-                                                 events.SENIOR_REVIEW_FLAGGED]
+    assert actions_since(db_session, before) == [actions.APPOINTMENT_DNA, actions.BARRIER_CHECK_OPENED,
+                                                 actions.SENIOR_REVIEW_FLAGGED]
     db_session.expire_all()
     stored = db_session.get(Referral, referral.id)
     assert (stored.senior_review_reason, stored.senior_review_flagged_at) == ("2 missed appointments", recorded)
     assert stored.state == "accepted"
     assert count(db_session, BarrierCheck) == 2
     assert dna.open_check_for(db_session, referral.id).appointment_id == appointment.id
-    assert events.verify(db_session).ok
+    assert event_chain.verify(db_session).ok
 
 
 def test_the_first_reason_stands_until_a_senior_reviews(db_session, clinician, referral, check):
@@ -303,7 +303,7 @@ def test_the_first_reason_stands_until_a_senior_reviews(db_session, clinician, r
     before = head(db_session)
     appointments.record_outcome(db_session, clinician, appointment, appointment.version, "dna",
                                 now=SLOT + timedelta(days=7, hours=1))
-    assert actions_since(db_session, before) == [events.APPOINTMENT_DNA, events.BARRIER_CHECK_OPENED]
+    assert actions_since(db_session, before) == [actions.APPOINTMENT_DNA, actions.BARRIER_CHECK_OPENED]
     assert referral.senior_review_reason == "Not reached after 3 contact attempts"
     assert referral.senior_review_flagged_at == MISSED + timedelta(hours=3)
 
@@ -324,7 +324,7 @@ def test_was_not_brought_for_children_and_adults_who_depend_on_others(db_session
     row = accepted(db_session, clinician, **overrides)
     check = miss(db_session, clinician, row)
     assert check.was_not_brought is not_brought
-    assert data_of(db_session, events.BARRIER_CHECK_OPENED)[-1]["was_not_brought"] is not_brought
+    assert data_of(db_session, actions.BARRIER_CHECK_OPENED)[-1]["was_not_brought"] is not_brought
     by_appointment = dna.checks_by_appointment(db_session, row.id)
     assert [(a, c.id, c.was_not_brought) for a, c in by_appointment.items()] == [
         (check.appointment_id, check.id, not_brought)]
@@ -381,7 +381,7 @@ def test_a_not_brought_check_needs_the_safeguarding_answer(db_session, clinician
     complete(db_session, clinician, check, "rebooked")
     db_session.commit()
     assert db_session.get(BarrierCheck, check.id).completed_at is not None
-    assert data_of(db_session, events.BARRIER_CHECK_COMPLETED)[0]["safeguarding"] == "follow_up_planned"
+    assert data_of(db_session, actions.BARRIER_CHECK_COMPLETED)[0]["safeguarding"] == "follow_up_planned"
 
 
 def test_answering_concern_raised_raises_the_concern_on_the_safeguarding_route(db_session, clinician):
@@ -406,15 +406,15 @@ def test_answering_concern_raised_raises_the_concern_on_the_safeguarding_route(d
     concern = db_session.scalars(select(SafeguardingConcern)).one()
     assert (concern.referral_id, concern.category, concern.concern, concern.status, concern.raised_by,
             concern.raised_at) == (row.id, "self_neglect", NEGLECT.concern, "open", clinician.user_id, at)
-    assert actions_since(db_session, before) == [events.SAFEGUARDING_RAISED, events.BARRIER_CHECK_UPDATED]
-    assert data_of(db_session, events.BARRIER_CHECK_UPDATED)[-1]["concern_id"] == concern.id
+    assert actions_since(db_session, before) == [actions.SAFEGUARDING_RAISED, actions.BARRIER_CHECK_UPDATED]
+    assert data_of(db_session, actions.BARRIER_CHECK_UPDATED)[-1]["concern_id"] == concern.id
     assert dna.remaining(db_session, check) == [LEFT_OUTCOME]
     # Saving the barriers again keeps the answer and raises no second concern.
     dna.save_barriers(db_session, clinician, check, check.version, ["work"], None, None)
     complete(db_session, clinician, check, "rebooked")
     db_session.commit()
     assert count(db_session, SafeguardingConcern) == 1
-    assert data_of(db_session, events.BARRIER_CHECK_COMPLETED)[0]["concern_id"] == concern.id
+    assert data_of(db_session, actions.BARRIER_CHECK_COMPLETED)[0]["concern_id"] == concern.id
 
 
 def test_concern_raised_stands_for_a_concern_already_open_on_the_referral(db_session, clinician, senior):
@@ -425,7 +425,7 @@ def test_concern_raised_stands_for_a_concern_already_open_on_the_referral(db_ses
     check = miss(db_session, clinician, row)
     dna.save_barriers(db_session, clinician, check, check.version, [], None, "concern_raised")
     assert count(db_session, SafeguardingConcern) == 2
-    assert data_of(db_session, events.BARRIER_CHECK_UPDATED)[-1]["concern_id"] == open_concern.id
+    assert data_of(db_session, actions.BARRIER_CHECK_UPDATED)[-1]["concern_id"] == open_concern.id
 
 
 def test_a_concern_raised_answer_with_no_concern_on_the_route_cannot_complete(db_session, clinician):
@@ -492,13 +492,13 @@ def test_complete_records_the_outcome(db_session, booker, clinician, referral, c
     at = MISSED + timedelta(days=1)
     dna.complete_barrier_check(db_session, clinician, check, 2, "alternative_offered", "evening", now=at)
     db_session.commit()
-    assert actions_since(db_session, before) == [events.BARRIER_CHECK_COMPLETED]
+    assert actions_since(db_session, before) == [actions.BARRIER_CHECK_COMPLETED]
     db_session.expire_all()
     stored = db_session.get(BarrierCheck, check.id)
     assert (stored.outcome, stored.alternative_format, stored.completed_at, stored.completed_by) == (
         "alternative_offered", "evening", at, clinician.user_id)
     assert (stored.adjustment_id, stored.version) == (None, 3)
-    assert data_of(db_session, events.BARRIER_CHECK_COMPLETED) == [
+    assert data_of(db_session, actions.BARRIER_CHECK_COMPLETED) == [
         {"outcome": "alternative_offered", "alternative_format": "evening", "barriers": ["childcare"],
          "adjustment_id": None, "safeguarding": None, "concern_id": None}]
     assert dna.open_check_for(db_session, referral.id) is None
@@ -528,7 +528,7 @@ def test_completing_with_an_adjustment_records_it(db_session, clinician, referra
                                             consent_basis="patient")
     dna.complete_barrier_check(db_session, clinician, check, 1, "rebooked", "evening", details, now=at)
     db_session.commit()
-    assert actions_since(db_session, before) == [events.ADJUSTMENT_RECORDED, events.BARRIER_CHECK_COMPLETED]
+    assert actions_since(db_session, before) == [actions.ADJUSTMENT_RECORDED, actions.BARRIER_CHECK_COMPLETED]
     db_session.expire_all()
     item = db_session.scalars(select(ReasonableAdjustment)).one()
     stored = db_session.get(BarrierCheck, check.id)
@@ -537,10 +537,10 @@ def test_completing_with_an_adjustment_records_it(db_session, clinician, referra
         referral.patient_id, "timing", "Evening appointments after 18:00", "barrier_check", "patient")
     assert (item.recorded_by, item.recorded_role, item.recorded_at, item.status) == (
         clinician.user_id, "clinician", at, "active")
-    assert data_of(db_session, events.BARRIER_CHECK_COMPLETED)[0]["adjustment_id"] == item.id
-    assert data_of(db_session, events.ADJUSTMENT_RECORDED)[0]["source"] == "barrier_check"
+    assert data_of(db_session, actions.BARRIER_CHECK_COMPLETED)[0]["adjustment_id"] == item.id
+    assert data_of(db_session, actions.ADJUSTMENT_RECORDED)[0]["source"] == "barrier_check"
     assert [a.id for a in db_session.get(Patient, referral.patient_id).active_adjustments] == [item.id]
-    assert events.verify(db_session).ok
+    assert event_chain.verify(db_session).ok
 
 
 def test_an_invalid_adjustment_leaves_the_check_open(db_session, clinician, referral, check):

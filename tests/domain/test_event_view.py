@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 import inclusive_access.domain
-from inclusive_access.domain import event_view, events
+from inclusive_access.domain import actions, event_view
 from inclusive_access.domain.events import canonical_json
 from inclusive_access.models import Event
 
@@ -16,12 +16,12 @@ ROLES = ("booking", "clinician", "senior", "auditor", "manager")
 ACTION = re.compile(r"[a-z_]+\.[a-z_]+")
 #: the free text of the safeguarding route, and the rationales that lean on it (DOMAIN.md "Safeguarding route")
 SAFEGUARDING_TEXT = [
-    (events.SAFEGUARDING_RAISED, "concern"), (events.SAFEGUARDING_ROUTED, "routed_to"),
-    (events.SAFEGUARDING_ROUTED, "routed_on"), (events.SAFEGUARDING_ROUTED, "reference"),
-    (events.SAFEGUARDING_ACTION_RECORDED, "action"), (events.SAFEGUARDING_CLOSED, "outcome"),
-    (events.SAFEGUARDING_CLOSED, "summary"), (events.REFERRAL_DISCHARGED, "safe_despite_concern"),
-    (events.REFERRAL_DISCHARGED, "rationale"), (events.ENGAGEMENT_CONTINUED, "rationale"),
-    (events.ENGAGEMENT_CONTINUED, "plan"), (events.DISCHARGE_REQUESTED, "reason_text"),
+    (actions.SAFEGUARDING_RAISED, "concern"), (actions.SAFEGUARDING_ROUTED, "routed_to"),
+    (actions.SAFEGUARDING_ROUTED, "routed_on"), (actions.SAFEGUARDING_ROUTED, "reference"),
+    (actions.SAFEGUARDING_ACTION_RECORDED, "action"), (actions.SAFEGUARDING_CLOSED, "outcome"),
+    (actions.SAFEGUARDING_CLOSED, "summary"), (actions.REFERRAL_DISCHARGED, "safe_despite_concern"),
+    (actions.REFERRAL_DISCHARGED, "rationale"), (actions.ENGAGEMENT_CONTINUED, "rationale"),
+    (actions.ENGAGEMENT_CONTINUED, "plan"), (actions.DISCHARGE_REQUESTED, "reason_text"),
 ]
 
 
@@ -42,7 +42,7 @@ def _event(action: str, **data) -> Event:
 
 def test_every_action_the_domain_defines_has_a_decision():
     constants = _action_constants()
-    assert events.SAFEGUARDING_RAISED in constants.values(), "the scan finds the actions"
+    assert actions.SAFEGUARDING_RAISED in constants.values(), "the scan finds the actions"
     undecided = {name: action for name, action in constants.items() if action not in event_view.POLICY}
     assert undecided == {}, "add these actions to event_view.POLICY: who may read each key of their data?"
 
@@ -60,7 +60,7 @@ def test_an_action_the_policy_does_not_know_shows_no_detail(role):
 
 
 def test_a_key_the_policy_does_not_know_is_withheld_even_from_the_auditor():
-    seen = event_view.shown(_event(events.SAFEGUARDING_RAISED, category="other", whispered="Not decided"),
+    seen = event_view.shown(_event(actions.SAFEGUARDING_RAISED, category="other", whispered="Not decided"),
                             "Someone", "auditor")
     assert seen.data == {"category": "other"}
     assert seen.withheld == ("whispered",)
@@ -73,7 +73,7 @@ def test_without_a_role_nothing_is_shown():
 
 @pytest.mark.parametrize("role", ["booking", "manager"])
 def test_booking_staff_and_managers_see_a_concern_its_kind_and_its_steps_never_its_text(role):
-    raised = event_view.shown(_event(events.SAFEGUARDING_RAISED, category="domestic_abuse", concern="Bruising",
+    raised = event_view.shown(_event(actions.SAFEGUARDING_RAISED, category="domestic_abuse", concern="Bruising",
                                      review_id=None), "Dr A", role)
     assert raised.data == {"category": "domestic_abuse", "review_id": None}
     assert raised.withheld == ("concern",)
@@ -92,12 +92,12 @@ def test_the_auditor_reads_every_decided_key():
 
 
 def test_only_the_auditor_reads_a_failed_logins_typed_username_or_a_findings_note():
-    for action, key in ((events.LOGIN_FAILED, "username"), ("audit.finding_recorded", "note"),
+    for action, key in ((actions.LOGIN_FAILED, "username"), ("audit.finding_recorded", "note"),
                         ("audit.finding_recorded", "reason")):
         assert [r for r in ROLES if event_view.may_read(action, key, r)] == ["auditor"], (action, key)
 
 
 def test_managers_read_the_answers_of_audit_findings_and_the_account_events_the_care_team_does_not():
-    for action, key in (("audit.finding_recorded", "answers"), (events.USER_ROLE_CHANGED, "to"),
-                        (events.LOGIN_FAILED, "reason")):
+    for action, key in (("audit.finding_recorded", "answers"), (actions.USER_ROLE_CHANGED, "to"),
+                        (actions.LOGIN_FAILED, "reason")):
         assert [r for r in ROLES if event_view.may_read(action, key, r)] == ["auditor", "manager"], (action, key)

@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import DBAPIError
 
-from inclusive_access.domain import chain_keys, events, intake
+from inclusive_access.domain import actions, chain_keys, event_chain, events, intake
 from inclusive_access.domain.actors import SYSTEM
 from inclusive_access.domain.chain_keys import Keyring
-from inclusive_access.domain.events import GENESIS_HASH, Checkpoint, InvalidCheckpoint
+from inclusive_access.domain.event_chain import Checkpoint, InvalidCheckpoint
+from inclusive_access.domain.events import GENESIS_HASH
 from inclusive_access.models import Event, Patient, Referral
 from tests.event_log import count
 from tests.factories import intake_row
@@ -22,7 +23,7 @@ FIXED = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 
 def append(session, n: int, start: int = 0) -> list[Event]:
     """n events from the system actor, committed."""
-    rows = [events.record(session, SYSTEM, events.PATIENT_UPDATED, "patient", start + i,
+    rows = [events.record(session, SYSTEM, actions.PATIENT_UPDATED, "patient", start + i,
                           patient_id=start + i, data={"i": start + i, "name": "Zoë"}, now=FIXED)
             for i in range(1, n + 1)]
     session.commit()
@@ -52,7 +53,7 @@ def forge(session, seq: int, prev_hash: str, data: str = '{"forged":true}', key_
           **columns) -> str:
     """Insert an event whose plain hash is valid, as an attacker who may INSERT and knows the algorithm, but not the
     key, would; optionally claiming a key id."""
-    values = {**dict(seq=seq, occurred_at=FIXED, actor_id=None, actor_role=None, action=events.PATIENT_UPDATED,
+    values = {**dict(seq=seq, occurred_at=FIXED, actor_id=None, actor_role=None, action=actions.PATIENT_UPDATED,
                      entity_type="patient", entity_id=1, patient_id=1, referral_id=None, data=data,
                      prev_hash=prev_hash), **columns}
     values["hash"] = plain_hash(values)
@@ -66,7 +67,7 @@ def write_unkeyed_event(connection, **columns) -> int:
     head = connection.execute(select(Event.seq, Event.hash).order_by(Event.seq.desc()).limit(1)).first()
     last, prev_hash = head or (0, GENESIS_HASH)
     seq = last + 1
-    values = {**dict(seq=seq, occurred_at=FIXED, actor_id=None, actor_role=None, action=events.PATIENT_UPDATED,
+    values = {**dict(seq=seq, occurred_at=FIXED, actor_id=None, actor_role=None, action=actions.PATIENT_UPDATED,
                      entity_type="patient", entity_id=seq, patient_id=seq, referral_id=None, data={"i": seq}),
               **columns, "prev_hash": prev_hash}
     values["data"] = events.canonical_json(values["data"])
@@ -125,16 +126,16 @@ def test_canonical_json_is_independent_of_key_order():
 
 def test_rolled_back_append_leaves_no_gap(db_session):
     append(db_session, 2)
-    events.record(db_session, SYSTEM, events.PATIENT_UPDATED, "patient", 9, now=FIXED)
+    events.record(db_session, SYSTEM, actions.PATIENT_UPDATED, "patient", 9, now=FIXED)
     db_session.rollback()
     assert append(db_session, 1)[0].seq == 3
-    assert events.verify(db_session).ok
+    assert event_chain.verify(db_session).ok
 
 
 # --- Verification -------------------------------------------------------------------------------
 
 def test_verify_empty_log(db_session):
-    result = events.verify(db_session)
+    result = event_chain.verify(db_session)
     assert result.ok
     assert result.count == 0
     assert result.head_hash == GENESIS_HASH
@@ -142,7 +143,7 @@ def test_verify_empty_log(db_session):
 
 def test_verify_intact_log(db_session):
     written = append(db_session, 5)
-    result = events.verify(db_session)
+    result = event_chain.verify(db_session)
     assert result.ok, result.reason
     assert result.count == 5
     assert result.head_hash == written[-1].hash
@@ -154,7 +155,7 @@ def test_altered_event_data_is_detected(db_session, backend):
     unprotect(db_session, backend)
     db_session.execute(text("UPDATE events SET data = :d WHERE seq = 2"), {"d": '{"i":2,"name":"Zoe"}'})
     db_session.commit()
-    result = events.verify(db_session)
+    result = event_chain.verify(db_session)
     assert not result.ok
     assert result.bad_seq == 2
     assert result.reason == "contents altered"
@@ -169,7 +170,7 @@ def test_altering_any_stored_field_is_detected(db_session, backend, column, valu
     unprotect(db_session, backend)
     db_session.execute(text(f"UPDATE events SET {column} = {value} WHERE seq = 3"))  # noqa: S608 - fixed values
     db_session.commit()
-    result = events.verify(db_session)
+    result = event_chain.verify(db_session)
     assert (result.ok, result.bad_seq, result.reason) == (False, 3, "contents altered")
 
 
@@ -181,7 +182,7 @@ def test_recomputed_hash_after_alteration_breaks_the_next_link(db_session, backe
     row = db_session.execute(select(Event.__table__).where(Event.seq == 2)).one()
     db_session.execute(text("UPDATE events SET hash = :h WHERE seq = 2"), {"h": events.compute_hash(row)})
     db_session.commit()
-    result = events.verify(db_session)
+    result = event_chain.verify(db_session)
     assert (result.ok, result.bad_seq, result.reason) == (False, 3, "link to the previous event broken")
 
 
@@ -190,7 +191,7 @@ def test_deleted_middle_event_is_detected(db_session, backend):
     unprotect(db_session, backend)
     db_session.execute(text("DELETE FROM events WHERE seq = 3"))
     db_session.commit()
-    result = events.verify(db_session)
+    result = event_chain.verify(db_session)
     assert not result.ok
     assert result.bad_seq == 3
     assert result.reason == "event 3 is missing"
@@ -202,7 +203,7 @@ def test_deleted_first_event_is_detected(db_session, backend):
     unprotect(db_session, backend)
     db_session.execute(text("DELETE FROM events WHERE seq = 1"))
     db_session.commit()
-    result = events.verify(db_session)
+    result = event_chain.verify(db_session)
     assert (result.ok, result.bad_seq) == (False, 1)
 
 
@@ -214,7 +215,7 @@ def test_reordered_events_are_detected(db_session, backend):
     db_session.execute(text("UPDATE events SET seq = 4 WHERE seq = 1000"))
     db_session.commit()
     assert [r.seq for r in chain(db_session)] == [1, 2, 3, 4, 5]
-    result = events.verify(db_session)
+    result = event_chain.verify(db_session)
     assert not result.ok
     assert result.bad_seq == 3
     assert result.reason == "link to the previous event broken"
@@ -225,7 +226,7 @@ def test_appended_event_with_wrong_prev_hash_is_detected(db_session):
     append(db_session, 3)
     forge(db_session, 4, prev_hash="f" * 64)
     db_session.commit()
-    result = events.verify(db_session)
+    result = event_chain.verify(db_session)
     assert (result.ok, result.bad_seq, result.reason) == (False, 4, "link to the previous event broken")
     assert result.count == 3
 
@@ -238,7 +239,7 @@ def test_event_inserted_in_the_middle_is_detected(db_session, backend):
         db_session.execute(text("UPDATE events SET seq = :new WHERE seq = :old"), {"new": seq + 1, "old": seq})
     forge(db_session, 3, prev_hash=rows[1].hash)  # links correctly to event 2
     db_session.commit()
-    result = events.verify(db_session)
+    result = event_chain.verify(db_session)
     assert (result.ok, result.bad_seq, result.reason) == (False, 3, "unkeyed event after the chain was keyed")
 
 
@@ -249,7 +250,7 @@ def test_inserted_event_with_wrong_prev_hash_in_the_middle_is_detected(db_sessio
         db_session.execute(text("UPDATE events SET seq = :new WHERE seq = :old"), {"new": seq + 1, "old": seq})
     forge(db_session, 3, prev_hash=GENESIS_HASH)
     db_session.commit()
-    result = events.verify(db_session)
+    result = event_chain.verify(db_session)
     assert (result.ok, result.bad_seq, result.reason) == (False, 3, "link to the previous event broken")
 
 
@@ -257,11 +258,11 @@ def test_inserted_event_with_wrong_prev_hash_in_the_middle_is_detected(db_sessio
 
 def test_a_forged_event_with_a_valid_plain_hash_fails_verification_naming_it(db_session):
     append(db_session, 3)
-    saved = Checkpoint.from_json(events.take_checkpoint(db_session, SYSTEM).to_json())
+    saved = Checkpoint.from_json(event_chain.take_checkpoint(db_session, SYSTEM).to_json())
     forge(db_session, 5, prev_hash=saved.hash)  # as an attacker with INSERT: linked, its SHA-256 right
     db_session.commit()
     for expected in (None, saved):
-        result = events.verify(db_session, expected)
+        result = event_chain.verify(db_session, expected)
         assert (result.ok, result.bad_seq, result.reason) == (False, 5, "unkeyed event after the chain was keyed")
         assert result.count == 4
 
@@ -274,7 +275,7 @@ def test_a_forged_event_naming_a_key_fails_verification(db_session, key_id, reas
     written = append(db_session, 2)
     forge(db_session, 3, prev_hash=written[-1].hash, key_id=key_id)
     db_session.commit()
-    result = events.verify(db_session)
+    result = event_chain.verify(db_session)
     assert (result.ok, result.bad_seq, result.reason) == (False, 3, reason)
 
 
@@ -284,11 +285,11 @@ def test_events_written_before_the_chain_was_keyed_verify_as_before(db_session):
     append(db_session, 2, start=3)
     keys = db_session.execute(select(Event.seq, Event.key_id).order_by(Event.seq)).all()
     assert keys == [(1, None), (2, None), (3, None), (4, "test"), (5, "test")], "the switch point: event 4"
-    result = events.verify(db_session)
+    result = event_chain.verify(db_session)
     assert (result.ok, result.count) == (True, 5), result.reason
     forge(db_session, 6, prev_hash=result.head_hash)  # an unkeyed event is accepted only before the switch
     db_session.commit()
-    assert events.verify(db_session).bad_seq == 6
+    assert event_chain.verify(db_session).bad_seq == 6
 
 
 def test_events_hashed_with_a_retired_key_verify_while_it_is_supplied(db_session, monkeypatch):
@@ -298,12 +299,12 @@ def test_events_hashed_with_a_retired_key_verify_while_it_is_supplied(db_session
     use_keys(monkeypatch, "k2", k2=second, k1=first)  # AUDIT_CHAIN_KEY_ID=k2, AUDIT_CHAIN_OLD_KEYS=k1:1111...
     append(db_session, 2, start=2)
     assert db_session.scalars(select(Event.key_id).order_by(Event.seq)).all() == ["k1", "k1", "k2", "k2"]
-    assert events.verify(db_session).ok
+    assert event_chain.verify(db_session).ok
     use_keys(monkeypatch, "k2", k2=second)
-    result = events.verify(db_session)
+    result = event_chain.verify(db_session)
     assert (result.ok, result.bad_seq, result.reason) == (False, 1, "hashed with key 'k1', which is not configured")
     use_keys(monkeypatch, "k2", k2=second, k1="33" * 32)
-    assert (events.verify(db_session).bad_seq, events.verify(db_session).reason) == (1, "contents altered")
+    assert (event_chain.verify(db_session).bad_seq, event_chain.verify(db_session).reason) == (1, "contents altered")
 
 
 @pytest.mark.parametrize(("key", "key_id", "old_keys", "error"), [
@@ -331,11 +332,11 @@ def test_the_keyring_reads_the_current_key_and_the_retired_ones():
 
 def test_taking_a_checkpoint_records_it_and_signs_the_head_with_the_chain_key(db_session):
     append(db_session, 3)
-    point = events.take_checkpoint(db_session, SYSTEM, now=FIXED + timedelta(hours=1))
+    point = event_chain.take_checkpoint(db_session, SYSTEM, now=FIXED + timedelta(hours=1))
     db_session.commit()
     taken = db_session.get(Event, 4)
-    assert (taken.action, taken.entity_type, taken.key_id) == (events.CHECKPOINT_TAKEN, "event_log", "test")
-    assert (point.count, point.hash) == (4, taken.hash) == (events.checkpoint(db_session).count, taken.hash)
+    assert (taken.action, taken.entity_type, taken.key_id) == (actions.CHECKPOINT_TAKEN, "event_log", "test")
+    assert (point.count, point.hash) == (4, taken.hash) == (event_chain.checkpoint(db_session).count, taken.hash)
     saved = json.loads(point.to_json())
     assert saved.keys() == {"count", "hash", "taken_at", "key_id", "signature"}
     assert (saved["taken_at"], saved["key_id"]) == ("2026-03-02T10:30:00+00:00", "test")
@@ -351,7 +352,7 @@ def test_taking_a_checkpoint_records_it_and_signs_the_head_with_the_chain_key(db
 ])
 def test_a_checkpoint_altered_or_not_signed_with_the_chain_key_is_refused(db_session, change, error):
     append(db_session, 3)
-    saved = json.loads(events.take_checkpoint(db_session, SYSTEM).to_json())
+    saved = json.loads(event_chain.take_checkpoint(db_session, SYSTEM).to_json())
     with pytest.raises(InvalidCheckpoint, match=f"^{re.escape(error)}$"):
         Checkpoint.from_json(json.dumps({**saved, **change}))
 
@@ -363,31 +364,31 @@ def test_a_checkpoint_that_is_not_one_is_refused(raw):
 
 
 def test_checkpoint_of_empty_log(db_session):
-    assert events.checkpoint(db_session) == Checkpoint(0, GENESIS_HASH)
-    assert events.verify(db_session, expected=events.checkpoint(db_session)).ok
+    assert event_chain.checkpoint(db_session) == Checkpoint(0, GENESIS_HASH)
+    assert event_chain.verify(db_session, expected=event_chain.checkpoint(db_session)).ok
 
 
 def test_log_that_grew_after_the_checkpoint_verifies(db_session):
     append(db_session, 3)
-    saved = events.take_checkpoint(db_session, SYSTEM).to_json()
+    saved = event_chain.take_checkpoint(db_session, SYSTEM).to_json()
     append(db_session, 2, start=3)
-    result = events.verify(db_session, expected=Checkpoint.from_json(saved))
+    result = event_chain.verify(db_session, expected=Checkpoint.from_json(saved))
     assert result.ok, result.reason
     assert result.count == 6
 
 
 def test_truncation_of_newest_events_is_detected_only_against_a_checkpoint(db_session, backend):
     append(db_session, 5)
-    saved = events.take_checkpoint(db_session, SYSTEM).to_json()  # kept outside the database
+    saved = event_chain.take_checkpoint(db_session, SYSTEM).to_json()  # kept outside the database
     unprotect(db_session, backend)
     db_session.execute(text("DELETE FROM events WHERE seq > 3"))
     db_session.commit()
 
-    alone = events.verify(db_session)
+    alone = event_chain.verify(db_session)
     assert alone.ok  # a shortened chain is still internally consistent
     assert alone.count == 3
 
-    against = events.verify(db_session, expected=Checkpoint.from_json(saved))
+    against = event_chain.verify(db_session, expected=Checkpoint.from_json(saved))
     assert not against.ok
     assert against.bad_seq == 4
     assert against.reason == "log truncated: checkpoint has 6 events, the log 3"
@@ -395,28 +396,29 @@ def test_truncation_of_newest_events_is_detected_only_against_a_checkpoint(db_se
 
 def test_rewritten_log_differs_from_the_checkpoint(db_session, backend):
     append(db_session, 2)
-    saved = Checkpoint.from_json(events.take_checkpoint(db_session, SYSTEM).to_json())
+    saved = Checkpoint.from_json(event_chain.take_checkpoint(db_session, SYSTEM).to_json())
     unprotect(db_session, backend)
     db_session.execute(text("DELETE FROM events"))
     db_session.commit()
     append(db_session, 3, start=10)  # a fresh chain of the same length, made with the key
-    assert events.verify(db_session).ok
-    result = events.verify(db_session, expected=saved)
+    assert event_chain.verify(db_session).ok
+    result = event_chain.verify(db_session, expected=saved)
     assert (result.ok, result.bad_seq, result.reason) == (False, 3, "differs from the checkpoint")
 
 
 def test_the_checkpoint_status_says_when_the_last_one_was_taken_and_whether_that_is_too_long_ago(db_session):
     week = timedelta(days=7)
-    assert events.checkpoint_status(db_session, week) == events.CheckpointStatus(None, None, True)
+    assert event_chain.checkpoint_status(db_session, week) == event_chain.CheckpointStatus(None, None, True)
     append(db_session, 2)
-    events.take_checkpoint(db_session, SYSTEM, now=FIXED)
+    event_chain.take_checkpoint(db_session, SYSTEM, now=FIXED)
     db_session.commit()
-    assert events.checkpoint_status(db_session, week, now=FIXED + week) == events.CheckpointStatus(FIXED, 3, False)
-    assert events.checkpoint_status(db_session, week, now=FIXED + week + timedelta(minutes=1)).overdue
-    forge(db_session, 4, prev_hash=events.checkpoint(db_session).hash, action=events.CHECKPOINT_TAKEN,
+    on_time = event_chain.checkpoint_status(db_session, week, now=FIXED + week)
+    assert on_time == event_chain.CheckpointStatus(FIXED, 3, False)
+    assert event_chain.checkpoint_status(db_session, week, now=FIXED + week + timedelta(minutes=1)).overdue
+    forge(db_session, 4, prev_hash=event_chain.checkpoint(db_session).hash, action=actions.CHECKPOINT_TAKEN,
           occurred_at=FIXED + week)
     db_session.commit()
-    assert events.checkpoint_status(db_session, week, now=FIXED + week).seq == 3, "a forged checkpoint is not one"
+    assert event_chain.checkpoint_status(db_session, week, now=FIXED + week).seq == 3, "a forged checkpoint is not one"
 
 
 # --- Append-only guards in the database ----------------------------------------------------------
@@ -431,7 +433,7 @@ def refused(session, sql: str) -> str:
 
 def assert_intact(session, before) -> None:
     assert chain(session) == before
-    result = events.verify(session)
+    result = event_chain.verify(session)
     assert result.ok, result.reason
     assert result.count == len(before)
 
@@ -462,7 +464,7 @@ def test_guards_also_hold_through_the_orm(db_session):
     with pytest.raises(DBAPIError, match="append-only"):
         db_session.flush()
     db_session.rollback()
-    assert events.verify(db_session).ok
+    assert event_chain.verify(db_session).ok
 
 
 COLUMNS = "seq, occurred_at, actor_id, actor_role, action, entity_type, entity_id, patient_id, referral_id, " \
@@ -541,7 +543,7 @@ def fail_on_call(monkeypatch, n: int) -> list[str]:
     return attempted
 
 
-@pytest.mark.parametrize(("fail_at", "action"), [(1, events.PATIENT_REGISTERED), (2, events.REFERRAL_RECEIVED)])
+@pytest.mark.parametrize(("fail_at", "action"), [(1, actions.PATIENT_REGISTERED), (2, actions.REFERRAL_RECEIVED)])
 def test_failure_while_recording_leaves_no_partial_write(db_session, monkeypatch, fail_at, action):
     patient, referral = intake.parse_intake(db_session, intake_row())
     attempted = fail_on_call(monkeypatch, fail_at)
@@ -558,23 +560,23 @@ def test_failure_on_a_linked_referral_leaves_the_existing_record_as_it_was(db_se
     row = intake_row()
     intake.receive_referral(db_session, SYSTEM, *intake.parse_intake(db_session, row))
     db_session.commit()
-    before = (count(db_session, Patient), count(db_session, Referral), events.checkpoint(db_session))
+    before = (count(db_session, Patient), count(db_session, Referral), event_chain.checkpoint(db_session))
     patient, referral = intake.parse_intake(db_session, intake_row(nhs_number=row["nhs_number"], pathway="frailty"))
     fail_on_call(monkeypatch, 1)
     with pytest.raises(RuntimeError):
         intake.receive_referral(db_session, SYSTEM, patient, referral)
     db_session.rollback()
-    assert (count(db_session, Patient), count(db_session, Referral), events.checkpoint(db_session)) == before
-    assert events.verify(db_session).ok
+    assert (count(db_session, Patient), count(db_session, Referral), event_chain.checkpoint(db_session)) == before
+    assert event_chain.verify(db_session).ok
 
 
 def test_new_patient_referral_writes_one_registration_and_one_receipt(db_session):
-    before = events.checkpoint(db_session).count
+    before = event_chain.checkpoint(db_session).count
     referral, linked = intake.receive_referral(db_session, SYSTEM, *intake.parse_intake(db_session, intake_row()))
     db_session.commit()
     assert linked is False
     rows = db_session.scalars(select(Event).where(Event.seq > before).order_by(Event.seq)).all()
-    assert [r.action for r in rows] == [events.PATIENT_REGISTERED, events.REFERRAL_RECEIVED]
+    assert [r.action for r in rows] == [actions.PATIENT_REGISTERED, actions.REFERRAL_RECEIVED]
     registered, received = rows
     assert (registered.entity_type, registered.entity_id) == ("patient", referral.patient_id)
     assert registered.patient_id == referral.patient_id
@@ -587,7 +589,7 @@ def test_linked_referral_writes_only_a_receipt(db_session):
     row = intake_row()
     first, _ = intake.receive_referral(db_session, SYSTEM, *intake.parse_intake(db_session, row))
     db_session.commit()
-    before = events.checkpoint(db_session).count
+    before = event_chain.checkpoint(db_session).count
     second, linked = intake.receive_referral(
         db_session, SYSTEM,
         *intake.parse_intake(db_session, intake_row(nhs_number=row["nhs_number"], pathway="frailty")))
@@ -595,7 +597,7 @@ def test_linked_referral_writes_only_a_receipt(db_session):
     assert linked is True
     assert second.patient_id == first.patient_id
     rows = db_session.scalars(select(Event).where(Event.seq > before)).all()
-    assert [r.action for r in rows] == [events.REFERRAL_RECEIVED]
+    assert [r.action for r in rows] == [actions.REFERRAL_RECEIVED]
     assert rows[0].referral_id == second.id
     assert json.loads(rows[0].data)["linked_existing_patient"] is True
 
@@ -607,10 +609,10 @@ def test_every_receipt_has_exactly_one_event(db_session):
                  for r in rows]
     db_session.commit()
     received = db_session.scalars(
-        select(Event.referral_id).where(Event.action == events.REFERRAL_RECEIVED)).all()
+        select(Event.referral_id).where(Event.action == actions.REFERRAL_RECEIVED)).all()
     assert sorted(received) == sorted(r.id for r in referrals)
     registered = db_session.scalars(
-        select(Event.patient_id).where(Event.action == events.PATIENT_REGISTERED)).all()
+        select(Event.patient_id).where(Event.action == actions.PATIENT_REGISTERED)).all()
     assert sorted(registered) == sorted(db_session.scalars(select(Patient.id)).all())
     assert len(registered) == 3
-    assert events.verify(db_session).count == 7
+    assert event_chain.verify(db_session).count == 7

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from inclusive_access import demo
 from inclusive_access.domain import (
+    actions,
     adjustments,
     appointments,
     discharge,
@@ -155,7 +156,7 @@ def test_a_return_to_the_pathway_within_90_days_of_discharge_is_a_re_referral(db
     assert marked == {first.id: False, elsewhere.id: False, returns["2026-05-30 10:00"].id: True,
                       returns["2026-05-31 23:30"].id: True, returns["2026-06-01 09:00"].id: False}
     received = {e.referral_id: json.loads(e.data) for e in db_session.scalars(
-        select(Event).where(Event.action == events.REFERRAL_RECEIVED))}
+        select(Event).where(Event.action == actions.REFERRAL_RECEIVED))}
     assert received[returns["2026-05-30 10:00"].id]["re_referral_after"] == first.id
     assert "re_referral_after" not in received[returns["2026-06-01 09:00"].id]
     assert "re_referral_after" not in received[elsewhere.id]
@@ -227,7 +228,7 @@ def test_an_adjustment_is_in_place_for_the_referrals_open_while_the_patient_had_
 
 def test_events_without_a_referral_leave_the_projection_alone(db_session):
     make_user(db_session, "booking")  # user.created: no referral
-    events.record(db_session, actor_for(make_user(db_session, "manager")), events.ACCESS_DENIED, "route")
+    events.record(db_session, actor_for(make_user(db_session, "manager")), actions.ACCESS_DENIED, "route")
     assert db_session.scalar(select(func.count()).select_from(ReferralFact)) == 0
     assert db_session.scalar(select(func.count()).select_from(Event)) == 3
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 
 from inclusive_access import demo
-from inclusive_access.domain import events, facts
+from inclusive_access.domain import actions, events, facts
 from inclusive_access.domain.actors import actor_for
 from tests.factories import make_referral, make_user
 
@@ -36,7 +36,7 @@ def test_the_projected_actions_are_real_actions():
 
 def test_an_action_the_rebuild_skips_changes_no_facts():
     """rebuild reads PROJECTED_ACTIONS and transitions only: project must ignore every other action."""
-    fact = facts.project(None, Event(events.REFERRAL_RECEIVED, {"received_at": "2026-06-01T09:00:00+00:00",
+    fact = facts.project(None, Event(actions.REFERRAL_RECEIVED, {"received_at": "2026-06-01T09:00:00+00:00",
                                                                  "pathway_code": "msk"}), NOTHING_KNOWN)
     fact["unrebooked_dna_at"] = datetime(2026, 6, 1, 12, tzinfo=UTC)
     fact["clarification_due_at"] = datetime(2026, 6, 2, 12, tzinfo=UTC)
@@ -46,7 +46,7 @@ def test_an_action_the_rebuild_skips_changes_no_facts():
 
 def test_the_actions_replay_does_not_decode_ignore_their_data():
     """replay passes {} for an action outside READS_DATA that is not a transition: project must not need it."""
-    fact = facts.project(None, Event(events.REFERRAL_RECEIVED, {"received_at": "2026-06-01T09:00:00+00:00",
+    fact = facts.project(None, Event(actions.REFERRAL_RECEIVED, {"received_at": "2026-06-01T09:00:00+00:00",
                                                                  "pathway_code": "msk"}), NOTHING_KNOWN)
     fact["unrebooked_dna_at"] = datetime(2026, 5, 30, 12, tzinfo=UTC)
     fact["clarification_due_at"] = datetime(2026, 6, 2, 12, tzinfo=UTC)

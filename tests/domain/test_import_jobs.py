@@ -6,7 +6,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from inclusive_access.domain import bulk_import, events, import_jobs, intake
+from inclusive_access.domain import actions, bulk_import, event_chain, import_jobs, intake
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput, NotPermitted
 from inclusive_access.models import Event, ImportJob, ImportRow, Referral
@@ -29,7 +29,7 @@ def referrals(session) -> int:
     return session.scalar(select(func.count()).select_from(Referral))
 
 
-def actions(session, prefix: str = "import.") -> list[tuple[str, int | None, dict]]:
+def import_log(session, prefix: str = "import.") -> list[tuple[str, int | None, dict]]:
     return [(e.action, e.actor_id, json.loads(e.data)) for e in session.scalars(
         select(Event).where(Event.action.startswith(prefix)).order_by(Event.seq))]
 
@@ -57,7 +57,7 @@ def test_an_upload_is_previewed_with_its_row_errors_and_writes_no_referral(db_se
         (5, "family_name", "Enter the family name"),
         (5, "urgency", "The urgency 'soon' is not a recognised code"),
     ]
-    assert actions(db_session) == [("import.staged", manager.user_id, {
+    assert import_log(db_session) == [("import.staged", manager.user_id, {
         "file_name": "march.csv", "mode": None, "total_rows": 4, "valid_rows": 2, "invalid_rows": 2,
         "present_rows": 0, "imported_rows": 0, "refused_rows": 0})]
 
@@ -83,8 +83,8 @@ def test_all_or_nothing_with_a_bad_row_imports_nothing(db_session, manager):
     db_session.commit()
 
     assert (job.state, job.mode, referrals(db_session)) == ("previewed", None, 0)
-    assert [action for action, *_ in actions(db_session)] == ["import.staged", "import.refused"]
-    assert actions(db_session)[-1][2]["mode"] == "all_or_nothing"
+    assert [action for action, *_ in import_log(db_session)] == ["import.staged", "import.refused"]
+    assert import_log(db_session)[-1][2]["mode"] == "all_or_nothing"
 
 
 def test_all_or_nothing_imports_every_row_in_chunks_with_its_progress(db_session, manager):
@@ -96,13 +96,13 @@ def test_all_or_nothing_imports_every_row_in_chunks_with_its_progress(db_session
     assert import_all(db_session, manager, job) == [2, 4, 5]
     assert (job.state, job.imported_rows, job.refused_rows) == ("imported", 5, 0)
     assert set(db_session.scalars(select(Referral.external_ref))) == {r["external_ref"] for r in rows}
-    assert [action for action, *_ in actions(db_session)] == ["import.staged", "import.started", "import.completed"]
-    assert actions(db_session)[-1][2] == {
+    assert [action for action, *_ in import_log(db_session)] == ["import.staged", "import.started", "import.completed"]
+    assert import_log(db_session)[-1][2] == {
         "file_name": "march.csv", "mode": "all_or_nothing", "total_rows": 5, "valid_rows": 5, "invalid_rows": 0,
         "present_rows": 0, "imported_rows": 5, "refused_rows": 0}
-    received = db_session.scalars(select(Event).where(Event.action == events.REFERRAL_RECEIVED)).all()
+    received = db_session.scalars(select(Event).where(Event.action == actions.REFERRAL_RECEIVED)).all()
     assert [e.actor_id for e in received] == [None] * 5  # the system's, as the CLI's
-    assert events.verify(db_session).ok
+    assert event_chain.verify(db_session).ok
 
 
 def test_importing_the_valid_rows_leaves_the_rejects_to_download(db_session, manager):
@@ -118,7 +118,7 @@ def test_importing_the_valid_rows_leaves_the_rejects_to_download(db_session, man
     assert [(line, row["external_ref"], reason) for line, row, reason in rejected] == [
         (3, rows[1]["external_ref"], f"nhs_number: {BAD_NHS_ERROR}"),
         (4, rows[2]["external_ref"], f"nhs_number: {BAD_NHS_ERROR}")]
-    assert actions(db_session)[-1] == ("import.rejects_downloaded", manager.user_id,
+    assert import_log(db_session)[-1] == ("import.rejects_downloaded", manager.user_id,
                                        {"file_name": "march.csv", "rows": 2})
 
 
@@ -135,7 +135,7 @@ def test_a_job_imports_once_however_often_it_is_confirmed_or_polled(db_session, 
         import_jobs.confirm_import(db_session, manager, job, import_jobs.VALID_ROWS)
 
     assert referrals(db_session) == 2
-    assert [action for action, *_ in actions(db_session)].count("import.completed") == 1
+    assert [action for action, *_ in import_log(db_session)].count("import.completed") == 1
 
 
 def test_the_same_file_uploaded_again_finds_its_rows_already_imported(db_session, manager):
@@ -190,7 +190,7 @@ def test_a_step_that_fails_half_way_leaves_nothing_of_itself_and_the_next_carrie
     import_all(db_session, manager, db_session.get(ImportJob, job.id))
     assert referrals(db_session) == 4
     assert db_session.scalar(select(func.count()).select_from(ImportRow).where(ImportRow.status == "imported")) == 4
-    assert events.verify(db_session).ok
+    assert event_chain.verify(db_session).ok
 
 
 def test_only_a_manager_imports(db_session, manager):

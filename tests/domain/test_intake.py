@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select, text
 
-from inclusive_access.domain import events, intake, records
+from inclusive_access.domain import actions, event_chain, intake, records
 from inclusive_access.domain.actors import SYSTEM, actor_for
 from inclusive_access.domain.errors import (
     DuplicateSubmission,
@@ -43,7 +43,7 @@ def test_receive_referral_registers_the_patient_and_snapshots_flags(db_session, 
     assert referral.flags == ["deprivation", "housing", "language"]
     assert referral.flagged is True
     assert referral.imd_quintile == 1
-    event = db_session.scalars(select(Event).where(Event.action == events.REFERRAL_RECEIVED)).one()
+    event = db_session.scalars(select(Event).where(Event.action == actions.REFERRAL_RECEIVED)).one()
     data = json.loads(event.data)
     assert data["flags"] == ["deprivation", "housing", "language"]
     assert data["imd_quintile"] == 1
@@ -124,23 +124,23 @@ def test_second_referral_links_to_the_existing_patient_without_overwriting(db_se
 def test_duplicate_submission_token_is_refused_with_the_first_referral(db_session, booker):
     first, _ = receive(db_session, booker, token="tok-123")
     db_session.commit()
-    before = (count(db_session, Referral), count(db_session, Patient), events.checkpoint(db_session))
+    before = (count(db_session, Referral), count(db_session, Patient), event_chain.checkpoint(db_session))
     with pytest.raises(DuplicateSubmission) as caught:
         receive(db_session, booker, token="tok-123")
     assert caught.value.existing_id == first.id
     db_session.rollback()
-    assert (count(db_session, Referral), count(db_session, Patient), events.checkpoint(db_session)) == before
+    assert (count(db_session, Referral), count(db_session, Patient), event_chain.checkpoint(db_session)) == before
 
 
 def test_duplicate_external_ref_is_refused_with_the_first_referral(db_session, booker):
     first, _ = receive(db_session, booker, external_ref="GP-0001")
     db_session.commit()
-    before = (count(db_session, Referral), count(db_session, Patient), events.checkpoint(db_session))
+    before = (count(db_session, Referral), count(db_session, Patient), event_chain.checkpoint(db_session))
     with pytest.raises(DuplicateSubmission) as caught:
         receive(db_session, booker, external_ref="GP-0001", token="a-different-token")
     assert caught.value.existing_id == first.id
     db_session.rollback()
-    assert (count(db_session, Referral), count(db_session, Patient), events.checkpoint(db_session)) == before
+    assert (count(db_session, Referral), count(db_session, Patient), event_chain.checkpoint(db_session)) == before
 
 
 def test_referrals_without_token_or_external_ref_are_not_duplicates(db_session):
@@ -152,12 +152,12 @@ def test_referrals_without_token_or_external_ref_are_not_duplicates(db_session):
 def test_a_second_referral_on_a_pathway_the_patient_is_open_on_is_refused_naming_the_open_one(db_session, booker):
     first, _ = receive(db_session, booker, token="first-form")
     db_session.commit()
-    before = (count(db_session, Referral), events.checkpoint(db_session))
+    before = (count(db_session, Referral), event_chain.checkpoint(db_session))
     with pytest.raises(OpenReferralExists) as caught:
         receive(db_session, booker, token="back-and-save", nhs_number=first.patient.nhs_number)
     assert caught.value.existing_id == first.id
     db_session.rollback()
-    assert (count(db_session, Referral), events.checkpoint(db_session)) == before
+    assert (count(db_session, Referral), event_chain.checkpoint(db_session)) == before
 
 
 def test_a_confirmed_reason_adds_another_referral_and_the_receipt_records_it(db_session, booker):
@@ -167,7 +167,7 @@ def test_a_confirmed_reason_adds_another_referral_and_the_receipt_records_it(db_
         duplicate_reason="  New problem: left shoulder, not the knee  ")
     assert (linked, second.patient_id, count(db_session, Referral)) == (True, first.patient_id, 2)
     data = json.loads(db_session.scalars(select(Event.data).where(
-        Event.action == events.REFERRAL_RECEIVED, Event.referral_id == second.id)).one())
+        Event.action == actions.REFERRAL_RECEIVED, Event.referral_id == second.id)).one())
     assert (data["duplicate_reason"], data["open_referral_id"]) == (
         "New problem: left shoulder, not the knee", first.id)
     with pytest.raises(OpenReferralExists):
@@ -181,18 +181,18 @@ def test_another_pathway_or_a_closed_referral_needs_no_reason(db_session, booker
     again, _ = receive(db_session, booker, nhs_number=first.patient.nhs_number)
     assert (first.state, other.pathway.code, again.pathway.code) == ("rejected", "frailty", "msk")
     assert "duplicate_reason" not in json.loads(db_session.scalars(select(Event.data).where(
-        Event.action == events.REFERRAL_RECEIVED, Event.referral_id == again.id)).one())
+        Event.action == actions.REFERRAL_RECEIVED, Event.referral_id == again.id)).one())
 
 
 @pytest.mark.parametrize("role", ["auditor", "manager"])
 def test_roles_outside_intake_may_not_receive_referrals(db_session, role):
     actor = staff(db_session, role)
-    before = events.checkpoint(db_session)
+    before = event_chain.checkpoint(db_session)
     with pytest.raises(NotPermitted):
         receive(db_session, actor)
     assert count(db_session, Referral) == 0
     assert count(db_session, Patient) == 0
-    assert events.checkpoint(db_session) == before
+    assert event_chain.checkpoint(db_session) == before
 
 
 @pytest.mark.parametrize("role", ["booking", "clinician", "senior"])
@@ -222,21 +222,21 @@ def test_update_patient_saves_changes_with_an_event(db_session, clinician, patie
     db_session.expire_all()
     stored = db_session.get(Patient, patient.id)
     assert (stored.given_name, stored.date_of_birth, stored.version) == ("Augusta", date(1950, 4, 2), 2)
-    event = db_session.scalars(select(Event).where(Event.action == events.PATIENT_UPDATED)).one()
+    event = db_session.scalars(select(Event).where(Event.action == actions.PATIENT_UPDATED)).one()
     assert (event.entity_type, event.entity_id, event.patient_id) == ("patient", patient.id, patient.id)
     assert event.actor_id == clinician.user_id
     assert json.loads(event.data) == {
         "version": 2,
         "changes": {"given_name": ["Ada", "Augusta"], "date_of_birth": ["1950-04-01", "1950-04-02"]},
     }
-    assert events.verify(db_session).ok
+    assert event_chain.verify(db_session).ok
 
 
 def test_update_with_no_changes_writes_nothing(db_session, clinician, patient):
-    before = events.checkpoint(db_session)
+    before = event_chain.checkpoint(db_session)
     assert records.update_patient(db_session, clinician, patient, details_of(patient), seen_version=1) == {}
     db_session.commit()
-    assert events.checkpoint(db_session) == before
+    assert event_chain.checkpoint(db_session) == before
     assert patient.version == 1
 
 
@@ -249,7 +249,7 @@ def test_stale_save_is_refused_and_names_the_other_users_change(db_session, pati
     records.update_patient(db_session, actor_for(alice), patient,
                            replace(details_of(patient), given_name="Alicia"), seen_version=opened)
     db_session.commit()
-    before = events.checkpoint(db_session)
+    before = event_chain.checkpoint(db_session)
 
     bobs_form = replace(details_of(patient), given_name="Ada", family_name="Byron")
     with pytest.raises(StaleRecord) as caught:
@@ -263,7 +263,7 @@ def test_stale_save_is_refused_and_names_the_other_users_change(db_session, pati
     db_session.expire_all()
     stored = db_session.get(Patient, patient.id)
     assert (stored.given_name, stored.family_name, stored.version) == ("Alicia", "Lovelace", 2)
-    assert events.checkpoint(db_session) == before
+    assert event_chain.checkpoint(db_session) == before
 
 
 def test_stale_save_lists_every_field_changed_since_with_the_newest_value(db_session, clinician, patient):
@@ -287,7 +287,7 @@ def test_write_between_read_and_save_is_refused(db_session, clinician, patient):
         records.update_patient(db_session, clinician, patient, replace(details_of(patient), family_name="Byron"),
                                seen_version=1)
     db_session.rollback()
-    assert events.PATIENT_UPDATED not in set(db_session.scalars(select(Event.action)))
+    assert actions.PATIENT_UPDATED not in set(db_session.scalars(select(Event.action)))
 
 
 def test_update_to_another_patients_nhs_number_is_refused(db_session, clinician, patient):
@@ -305,7 +305,7 @@ def test_viewing_a_patient_is_logged(db_session, patient, role):
     viewer = staff(db_session, role)
     records.view_record(db_session, viewer, patient)
     db_session.commit()
-    event = db_session.scalars(select(Event).where(Event.action == events.RECORD_VIEWED)).one()
+    event = db_session.scalars(select(Event).where(Event.action == actions.RECORD_VIEWED)).one()
     assert (event.actor_id, event.actor_role) == (viewer.user_id, role)
     assert (event.entity_type, event.entity_id, event.patient_id, event.referral_id) == (
         "patient", patient.id, patient.id, None)
@@ -314,7 +314,7 @@ def test_viewing_a_patient_is_logged(db_session, patient, role):
 def test_viewing_a_referral_is_logged_against_patient_and_referral(db_session, booker):
     referral, _ = receive(db_session)
     records.view_record(db_session, booker, referral.patient, referral)
-    event = db_session.scalars(select(Event).where(Event.action == events.RECORD_VIEWED)).one()
+    event = db_session.scalars(select(Event).where(Event.action == actions.RECORD_VIEWED)).one()
     assert (event.entity_type, event.entity_id, event.patient_id, event.referral_id) == (
         "referral", referral.id, referral.patient_id, referral.id)
 
@@ -322,7 +322,7 @@ def test_viewing_a_referral_is_logged_against_patient_and_referral(db_session, b
 def test_every_view_is_logged(db_session, booker, patient):
     for _ in range(3):
         records.view_record(db_session, booker, patient)
-    assert db_session.scalar(select(func.count()).where(Event.action == events.RECORD_VIEWED)) == 3
+    assert db_session.scalar(select(func.count()).where(Event.action == actions.RECORD_VIEWED)) == 3
 
 
 def test_system_views_are_not_allowed_anonymously(db_session, patient):
@@ -346,13 +346,13 @@ def form_of(patient: Patient) -> dict:
 
 def test_a_referral_for_a_patient_on_file_whose_details_did_not_change_writes_only_the_referral(
         db_session, booker, patient):
-    before = events.checkpoint(db_session)
+    before = event_chain.checkpoint(db_session)
     referral = intake.receive_for_patient(db_session, booker, patient, {**form_of(patient), **REFERRAL_ONLY},
                                           seen_version=patient.version)
     db_session.commit()
     assert referral.patient_id == patient.id
     assert [e.action for e in db_session.scalars(select(Event).where(Event.seq > before.count))] == [
-        events.REFERRAL_RECEIVED]
+        actions.REFERRAL_RECEIVED]
     assert db_session.get(Patient, patient.id).version == 1
 
 
@@ -366,12 +366,12 @@ def test_changed_details_at_intake_are_written_alone_evented_before_the_flags_ar
     stored = db_session.get(Patient, patient.id)
     assert (stored.interpreter_needed, stored.preferred_language, stored.given_name, stored.version) == (
         True, "Polish", "Ada", 2)
-    update = db_session.scalars(select(Event).where(Event.action == events.PATIENT_UPDATED)).one()
+    update = db_session.scalars(select(Event).where(Event.action == actions.PATIENT_UPDATED)).one()
     assert json.loads(update.data) == {"version": 2, "changes": {"interpreter_needed": [False, True],
                                                                  "preferred_language": ["English", "Polish"]}}
     assert update.actor_id == booker.user_id
     assert referral.flags == ["language"]
-    assert events.verify(db_session).ok
+    assert event_chain.verify(db_session).ok
 
 
 def test_details_changed_by_someone_else_since_the_form_showed_them_are_not_overwritten(

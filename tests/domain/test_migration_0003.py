@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, select, text
 
-from inclusive_access.domain import events
+from inclusive_access.domain import actions, event_chain
 from inclusive_access.extensions import db
 from inclusive_access.models import Event, Patient, ReasonableAdjustment
 from tests.domain.migration_rows import patient, referral, user
@@ -43,7 +43,7 @@ def test_migration_0003_turns_proposed_adjustments_into_real_ones(blank_app):
         ("triage_script", "patient", "active", True, 1)}
     assert {(a.recorded_by, a.recorded_role, a.recorded_at, a.review_date) for a in items} == {
         (7, "clinician", RECORDED_AT.replace(tzinfo=UTC), date(2027, 3, 2))}
-    adopted = session.scalars(select(Event).where(Event.action == events.ADJUSTMENT_RECORDED)
+    adopted = session.scalars(select(Event).where(Event.action == actions.ADJUSTMENT_RECORDED)
                               .order_by(Event.seq)).all()
     assert [(e.seq, e.entity_type, e.entity_id, e.patient_id, e.actor_id) for e in adopted] == [
         (2, "adjustment", items[0].id, 11, 7), (3, "adjustment", items[1].id, 11, 7)]
@@ -51,7 +51,7 @@ def test_migration_0003_turns_proposed_adjustments_into_real_ones(blank_app):
         "category": "communication_support", "description": "Tigrinya interpreter for every contact",
         "source": "triage_script", "consent_basis": "patient", "review_date": "2027-03-02",
         "migrated_from": "triage_record"}
-    verification = events.verify(session)
+    verification = event_chain.verify(session)
     assert verification.ok, verification.reason
     assert verification.count == 3
     assert [a.id for a in session.get(Patient, 11).active_adjustments] == [items[0].id, items[1].id]

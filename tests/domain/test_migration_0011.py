@@ -5,7 +5,7 @@ import uuid
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import select, text
 
-from inclusive_access.domain import events
+from inclusive_access.domain import event_chain
 from inclusive_access.extensions import db
 from inclusive_access.models import Event
 from tests.domain.test_events import append, forge, refused, write_unkeyed
@@ -44,14 +44,14 @@ def test_migration_0011_keeps_the_old_log_verifying_and_keys_every_event_after_i
     append(session, 2, start=3)
     assert session.execute(select(Event.seq, Event.key_id).order_by(Event.seq)).all() == [
         (1, None), (2, None), (3, None), (4, "test"), (5, "test")]
-    assert events.verify(session).ok
+    assert event_chain.verify(session).ok
     if backend == "postgresql":  # the app's role: INSERT reaches the new column, UPDATE stays refused
         session.execute(text(f"SET LOCAL ROLE {role}"))
-        forge(session, 6, prev_hash=events.checkpoint(session).hash, key_id="test")
+        forge(session, 6, prev_hash=event_chain.checkpoint(session).hash, key_id="test")
         session.commit()
         session.execute(text(f"SET LOCAL ROLE {role}"))
         assert "permission denied" in refused(session, "UPDATE events SET key_id = NULL WHERE seq = 6")
-        assert events.verify(session).bad_seq == 6
+        assert event_chain.verify(session).bad_seq == 6
     session.remove()
 
     downgrade(revision="0010")

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from inclusive_access import demo
-from inclusive_access.domain import bulk_import, events, intake, name_keys, patient_search, records
+from inclusive_access.domain import actions, bulk_import, intake, name_keys, patient_search, records
 from inclusive_access.domain.actors import SYSTEM, actor_for
 from inclusive_access.domain.errors import InvalidInput, NotPermitted
 from inclusive_access.models import Event, Patient
@@ -116,10 +116,10 @@ def test_each_patient_shown_is_logged_as_viewed_by_the_searcher(db_session):
     booking = actor_for(make_user(db_session, "booking"))
     search(db_session, booking, name="viewed")
     logged = db_session.execute(select(Event.actor_id, Event.patient_id).where(
-        Event.action == events.RECORD_VIEWED)).all()
+        Event.action == actions.RECORD_VIEWED)).all()
     assert sorted(logged) == sorted((booking.user_id, p.id) for p in shown)
     search(db_session, booking, name="nobody")
-    assert db_session.scalar(select(func.count()).where(Event.action == events.RECORD_VIEWED)) == 2
+    assert db_session.scalar(select(func.count()).where(Event.action == actions.RECORD_VIEWED)) == 2
 
 
 @pytest.mark.parametrize("role", ["auditor", "manager"])

@@ -14,7 +14,7 @@ from inclusive_access.domain import (
     audit_log,
     audit_sampling,
     dna,
-    events,
+    event_chain,
     intake,
     records,
     triage,
@@ -123,7 +123,7 @@ CAPABILITIES = {
             s, actor, record, audit_findings.FindingDetails(ALL_COMPLIANT), None),
         {"auditor"}),
     "verify the event log": (
-        lambda s, _clinician: events.verify(s),
+        lambda s, _clinician: event_chain.verify(s),
         lambda s, actor, result: audit_log.record_verification(s, actor, result),
         {"auditor", "manager"}),
 }

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from inclusive_access.domain import events, safeguarding, triage
+from inclusive_access.domain import actions, event_chain, safeguarding, triage
 from inclusive_access.domain.errors import (
     DuplicateSubmission,
     InvalidInput,
@@ -76,7 +76,7 @@ def test_raise_a_concern(db_session, referral, role):
     # Same transaction: the banner must see the concern now.
     assert [c.id for c in patient.open_concerns] == [concern.id]
     db_session.commit()
-    assert actions_since(db_session, before) == [events.SAFEGUARDING_RAISED]
+    assert actions_since(db_session, before) == [actions.SAFEGUARDING_RAISED]
     db_session.expire_all()
     stored = db_session.get(SafeguardingConcern, concern.id)
     assert (stored.patient_id, stored.referral_id, stored.review_id, stored.category, stored.concern) == (
@@ -86,7 +86,7 @@ def test_raise_a_concern(db_session, referral, role):
     assert (stored.routed_to, stored.routed_on, stored.outcome, stored.closed_at, stored.actions) == (
         None, None, None, None, [])
     assert stored.submission_token == "tok-1"
-    event = db_session.scalars(select(Event).where(Event.action == events.SAFEGUARDING_RAISED)).one()
+    event = db_session.scalars(select(Event).where(Event.action == actions.SAFEGUARDING_RAISED)).one()
     assert (event.entity_type, event.entity_id, event.patient_id, event.referral_id, event.actor_id,
             event.actor_role, event.occurred_at) == (
         "safeguarding_concern", concern.id, referral.patient_id, referral.id, actor.user_id, role, RAISED)
@@ -96,7 +96,7 @@ def test_raise_a_concern(db_session, referral, role):
     assert [c.id for c in safeguarding.concerns_for_patient(db_session, referral.patient_id)] == [concern.id]
     # Raising a concern does not move the referral.
     assert db_session.get(Referral, referral.id).state == "accepted"
-    assert events.verify(db_session).ok
+    assert event_chain.verify(db_session).ok
 
 
 @pytest.mark.parametrize("role", ["booking", "auditor", "manager"])
@@ -190,22 +190,22 @@ def test_route_a_concern(db_session, concern, role):
     before = head(db_session)
     route(db_session, actor, concern, version=1)
     db_session.commit()
-    assert actions_since(db_session, before) == [events.SAFEGUARDING_ROUTED]
+    assert actions_since(db_session, before) == [actions.SAFEGUARDING_ROUTED]
     db_session.expire_all()
     stored = db_session.get(SafeguardingConcern, concern.id)
     assert (stored.routed_to, stored.routed_on, stored.route_reference, stored.version, stored.status) == (
         "Leeds MASH", date(2026, 6, 9), "MASH-123", 2, "open")
-    event = db_session.scalars(select(Event).where(Event.action == events.SAFEGUARDING_ROUTED)).one()
+    event = db_session.scalars(select(Event).where(Event.action == actions.SAFEGUARDING_ROUTED)).one()
     assert (event.entity_type, event.entity_id, event.referral_id, event.actor_id, event.occurred_at) == (
         "safeguarding_concern", concern.id, concern.referral_id, actor.user_id, ROUTED)
     assert json.loads(event.data) == {"routed_to": "Leeds MASH", "routed_on": "2026-06-09", "reference": "MASH-123"}
-    assert events.verify(db_session).ok
+    assert event_chain.verify(db_session).ok
 
 
 def test_the_reference_is_optional_and_the_date_may_be_today(db_session, clinician, concern):
     route(db_session, clinician, concern, routed_on=ROUTED.date(), reference=None)
     assert (concern.routed_on, concern.route_reference) == (ROUTED.date(), None)
-    assert data_of(db_session, events.SAFEGUARDING_ROUTED)[0]["reference"] is None
+    assert data_of(db_session, actions.SAFEGUARDING_ROUTED)[0]["reference"] is None
 
 
 @pytest.mark.parametrize(("routed_to", "routed_on", "fields"), [
@@ -268,7 +268,7 @@ def test_actions_are_appended(db_session, clinician, senior, concern):
     second = safeguarding.record_action(db_session, senior, concern, "Home visit with the social worker",
                                         now=ROUTED + timedelta(hours=3))
     db_session.commit()
-    assert actions_since(db_session, before) == [events.SAFEGUARDING_ACTION_RECORDED] * 2
+    assert actions_since(db_session, before) == [actions.SAFEGUARDING_ACTION_RECORDED] * 2
     db_session.expire_all()
     rows = db_session.scalars(select(SafeguardingAction).order_by(SafeguardingAction.id)).all()
     assert [(r.id, r.concern_id, r.action, r.recorded_by, r.recorded_at) for r in rows] == [
@@ -278,9 +278,9 @@ def test_actions_are_appended(db_session, clinician, senior, concern):
     assert [a.id for a in stored.actions] == [first.id, second.id]
     # An action is appended, not an edit of the concern: its version does not move.
     assert (stored.version, stored.status) == (1, "open")
-    assert data_of(db_session, events.SAFEGUARDING_ACTION_RECORDED) == [
+    assert data_of(db_session, actions.SAFEGUARDING_ACTION_RECORDED) == [
         {"action": "Phoned the hostel manager"}, {"action": "Home visit with the social worker"}]
-    event = db_session.scalars(select(Event).where(Event.action == events.SAFEGUARDING_ACTION_RECORDED)
+    event = db_session.scalars(select(Event).where(Event.action == actions.SAFEGUARDING_ACTION_RECORDED)
                                .order_by(Event.seq)).first()
     assert (event.entity_type, event.entity_id, event.referral_id, event.actor_id) == (
         "safeguarding_concern", concern.id, concern.referral_id, clinician.user_id)
@@ -306,7 +306,7 @@ def test_a_senior_closes_the_concern(db_session, clinician, senior, concern):
     # Same transaction: the banner drops the concern now.
     assert patient.open_concerns == []
     db_session.commit()
-    assert actions_since(db_session, before) == [events.SAFEGUARDING_CLOSED]
+    assert actions_since(db_session, before) == [actions.SAFEGUARDING_CLOSED]
     db_session.expire_all()
     stored = db_session.get(SafeguardingConcern, concern.id)
     assert (stored.status, stored.outcome, stored.closure_summary, stored.closed_by, stored.closed_at,
@@ -316,12 +316,12 @@ def test_a_senior_closes_the_concern(db_session, clinician, senior, concern):
     assert safeguarding.open_concerns(db_session) == []
     # Closed, not deleted: the patient's history keeps it.
     assert [c.id for c in safeguarding.concerns_for_patient(db_session, concern.patient_id)] == [concern.id]
-    event = db_session.scalars(select(Event).where(Event.action == events.SAFEGUARDING_CLOSED)).one()
+    event = db_session.scalars(select(Event).where(Event.action == actions.SAFEGUARDING_CLOSED)).one()
     assert (event.entity_type, event.entity_id, event.actor_id, event.actor_role, event.occurred_at) == (
         "safeguarding_concern", concern.id, senior.user_id, "senior", CLOSED)
     assert json.loads(event.data) == {"outcome": "Strategy meeting held; police lead",
                                       "summary": "Safety plan in place"}
-    assert events.verify(db_session).ok
+    assert event_chain.verify(db_session).ok
 
 
 @pytest.mark.parametrize("role", ["clinician", "booking", "auditor", "manager"])

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from inclusive_access.domain import accounts, events, sign_in
+from inclusive_access.domain import accounts, actions, event_chain, sign_in
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import LoginFailed, LoginThrottled
 from inclusive_access.extensions import db
@@ -56,12 +56,12 @@ def staff(db_session) -> User:
 
 def test_the_right_password_signs_in_and_writes_an_event(db_session, staff):
     assert attempt(db_session, "booker") == "ok"
-    assert logged(db_session, events.LOGIN_SUCCEEDED) == [{"source": HOME}]
+    assert logged(db_session, actions.LOGIN_SUCCEEDED) == [{"source": HOME}]
 
 
 def test_wrong_passwords_are_counted_for_the_account_at_that_address(db_session, staff):
     assert fail(db_session, 2) == ["failed", "failed"]
-    assert logged(db_session, events.LOGIN_FAILED)[-1] == {"reason": "wrong password", "source": HOME,
+    assert logged(db_session, actions.LOGIN_FAILED)[-1] == {"reason": "wrong password", "source": HOME,
                                                            "failures": 2}
 
 
@@ -76,9 +76,9 @@ def test_five_failures_lock_the_account_at_that_address_only(db_session, staff):
     assert fail(db_session, RULES.max_failures, source=AWAY) == ["failed"] * RULES.max_failures
     assert attempt(db_session, "booker", source=AWAY) == "failed", "the right password, from the locked address"
     assert attempt(db_session, "booker", source=HOME) == "ok", "the user at their own address"
-    assert logged(db_session, events.LOGIN_LOCKED) == [
+    assert logged(db_session, actions.LOGIN_LOCKED) == [
         {"until": (T0 + RULES.lockout).isoformat(), "source": AWAY, "lockouts": 1}]
-    assert logged(db_session, events.LOGIN_FAILED)[-1] == {"reason": "locked", "source": AWAY}
+    assert logged(db_session, actions.LOGIN_FAILED)[-1] == {"reason": "locked", "source": AWAY}
 
 
 def test_the_lock_lasts_its_time_to_the_second_and_attempts_do_not_extend_it(db_session, staff):
@@ -93,13 +93,13 @@ def test_each_lock_in_a_row_lasts_twice_as_long_up_to_the_longest(db_session, st
     now, lengths = T0, []
     for _ in range(7):
         fail(db_session, RULES.max_failures, now=now)
-        until = datetime.fromisoformat(logged(db_session, events.LOGIN_LOCKED)[-1]["until"])
+        until = datetime.fromisoformat(logged(db_session, actions.LOGIN_LOCKED)[-1]["until"])
         lengths.append(int((until - now) / timedelta(minutes=1)))
         now = until + timedelta(seconds=1)
     assert lengths == [15, 30, 60, 120, 240, 240, 240]
     assert attempt(db_session, "booker", now=now) == "ok"
     fail(db_session, RULES.max_failures, now=now)
-    assert logged(db_session, events.LOGIN_LOCKED)[-1]["until"] == (now + RULES.lockout).isoformat(), \
+    assert logged(db_session, actions.LOGIN_LOCKED)[-1]["until"] == (now + RULES.lockout).isoformat(), \
         "a success starts the backoff again"
 
 
@@ -107,7 +107,7 @@ def test_unknown_names_fail_and_lock_exactly_as_real_ones_do(db_session, staff):
     real = fail(db_session, RULES.max_failures + 1, username="booker")
     unknown = fail(db_session, RULES.max_failures + 1, username="nobody")
     assert real == unknown == ["failed"] * (RULES.max_failures + 1)
-    reasons = [(d["reason"], d.get("username")) for d in logged(db_session, events.LOGIN_FAILED)]
+    reasons = [(d["reason"], d.get("username")) for d in logged(db_session, actions.LOGIN_FAILED)]
     assert reasons[RULES.max_failures] == ("locked", None)
     assert reasons[-1] == ("locked", "nobody")
     assert reasons[-2] == ("unknown user", "nobody")
@@ -168,8 +168,8 @@ def test_a_throttled_burst_writes_one_event_and_each_new_burst_one_more(db_sessi
         outcomes = [attempt(db_session, f"guess{i}", "a wrong password", AWAY, start + timedelta(seconds=i))
                     for i in range(RULES.source_limit + 15)]
         assert outcomes.count("throttled") == 15
-        assert len(logged(db_session, events.LOGIN_THROTTLED)) == burst + 1
-    assert logged(db_session, events.LOGIN_THROTTLED)[0] == {
+        assert len(logged(db_session, actions.LOGIN_THROTTLED)) == burst + 1
+    assert logged(db_session, actions.LOGIN_THROTTLED)[0] == {
         "scope": "source", "source": AWAY, "username": f"guess{RULES.source_limit}",
         "until": (T0 + RULES.source_window).isoformat()}
 
@@ -187,7 +187,7 @@ def test_the_account_limit_refuses_new_addresses_but_not_ones_the_account_signed
     assert attempt(db_session, "booker", source="198.51.100.200") == "throttled"
     assert attempt(db_session, "nobody", "a wrong password", source="198.51.100.201") == "failed"
     assert attempt(db_session, "booker", source=HOME) == "ok"
-    assert [d["scope"] for d in logged(db_session, events.LOGIN_THROTTLED)] == ["account"]
+    assert [d["scope"] for d in logged(db_session, actions.LOGIN_THROTTLED)] == ["account"]
 
 
 def test_concurrent_attempts_cannot_all_slip_under_the_limit(app):
@@ -219,8 +219,8 @@ def test_counts_are_shared_by_two_app_instances(app, database_url, db_session, s
                     outcomes.append(attempt(db.session, "booker", "a wrong password"))
                     db.session.remove()
         assert outcomes == ["failed"] * (RULES.max_failures + 1), "locked, even for the right password"
-        assert len(logged(db_session, events.LOGIN_LOCKED)) == 1
-        assert events.verify(db_session).ok
+        assert len(logged(db_session, actions.LOGIN_LOCKED)) == 1
+        assert event_chain.verify(db_session).ok
         db_session.commit()
     finally:
         with other.app_context():

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from inclusive_access.domain import clarification, discharge, events, reviews, triage
+from inclusive_access.domain import actions, clarification, discharge, event_chain, reviews, triage
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import InvalidInput, NotPermitted, StaleRecord, TransitionNotAllowed
 from inclusive_access.domain.triage import BookingScript, WorklistFilters, suggest_adjustments, suggest_formats
@@ -51,8 +51,8 @@ def test_accept_stores_the_script_records_its_adjustment_and_writes_three_events
     before = head(db_session)
     record = triage.triage_referral(db_session, booker, referral, 1, SCRIPT, ADJUSTMENTS, "accept", now=NOW)
     db_session.commit()
-    assert actions_since(db_session, before) == [events.TRIAGE_SCRIPT_RECORDED, events.ADJUSTMENT_RECORDED,
-                                                 events.TRIAGE_ACCEPTED]
+    assert actions_since(db_session, before) == [actions.TRIAGE_SCRIPT_RECORDED, actions.ADJUSTMENT_RECORDED,
+                                                 actions.TRIAGE_ACCEPTED]
     db_session.expire_all()
     assert referral.state == "accepted"
     assert referral.triaged_at == NOW
@@ -67,21 +67,21 @@ def test_accept_stores_the_script_records_its_adjustment_and_writes_three_events
     assert stored.outcome == "accepted"
     assert stored.recorded_by == booker.user_id
     assert stored.recorded_at == NOW
-    accepted = event_data(db_session, events.TRIAGE_ACCEPTED)
+    accepted = event_data(db_session, actions.TRIAGE_ACCEPTED)
     assert accepted["from"] == "received"
     assert accepted["to"] == "accepted"
     assert accepted["version"] == 2
-    script = event_data(db_session, events.TRIAGE_SCRIPT_RECORDED)
+    script = event_data(db_session, actions.TRIAGE_SCRIPT_RECORDED)
     assert script["answers"] == SCRIPT.as_dict()
     assert script["proposed_adjustments"] == ADJUSTMENTS
     assert script["suggested_formats"] == ["telephone", "clinic"]
-    event = db_session.scalars(select(Event).where(Event.action == events.TRIAGE_ACCEPTED)).one()
+    event = db_session.scalars(select(Event).where(Event.action == actions.TRIAGE_ACCEPTED)).one()
     assert (event.actor_id, event.actor_role, event.referral_id) == (booker.user_id, "booking", referral.id)
     assert event.occurred_at == NOW
     adjustment = db_session.scalars(select(ReasonableAdjustment)).one()
     assert (adjustment.patient_id, adjustment.category, adjustment.description, adjustment.source) == (
         referral.patient_id, "timing", "Morning appointments", "triage_script")
-    assert events.verify(db_session).ok
+    assert event_chain.verify(db_session).ok
 
 
 def test_an_unknown_outcome_is_refused_and_nothing_is_written(db_session, booker):
@@ -113,9 +113,9 @@ def test_stale_version_is_refused_with_what_changed(db_session, booker, clinicia
     before = head(db_session)
     with pytest.raises(StaleRecord) as stale:
         triage.triage_referral(db_session, clinician, referral, 1, SCRIPT, [], "accept", now=NOW)
-    assert set(stale.value.changes) == {events.TRIAGE_ESCALATED}
-    assert stale.value.changes[events.TRIAGE_ESCALATED]["by"] == "Test booking"
-    assert stale.value.changes[events.TRIAGE_ESCALATED]["value"] == "Escalated to senior triage"
+    assert set(stale.value.changes) == {actions.TRIAGE_ESCALATED}
+    assert stale.value.changes[actions.TRIAGE_ESCALATED]["by"] == "Test booking"
+    assert stale.value.changes[actions.TRIAGE_ESCALATED]["value"] == "Escalated to senior triage"
     assert actions_since(db_session, before) == []
 
 
@@ -126,7 +126,7 @@ def test_clarify_requests_a_clarification_due_in_24_hours(db_session, booker):
     before = head(db_session)
     record = triage_it(db_session, booker, referral, "clarify", clarify=CLARIFY)
     db_session.commit()
-    assert actions_since(db_session, before) == [events.TRIAGE_SCRIPT_RECORDED, events.CLARIFICATION_REQUESTED]
+    assert actions_since(db_session, before) == [actions.TRIAGE_SCRIPT_RECORDED, actions.CLARIFICATION_REQUESTED]
     assert referral.state == "awaiting_clarification"
     assert referral.version == 2
     assert referral.triaged_at is None
@@ -137,7 +137,7 @@ def test_clarify_requests_a_clarification_due_in_24_hours(db_session, booker):
     assert item.requested_at == NOW
     assert item.due_at == NOW + timedelta(hours=24)
     assert item.requested_by == booker.user_id
-    event = db_session.scalars(select(Event).where(Event.action == events.CLARIFICATION_REQUESTED)).one()
+    event = db_session.scalars(select(Event).where(Event.action == actions.CLARIFICATION_REQUESTED)).one()
     assert (event.entity_type, event.entity_id) == ("clarification", item.id)
     data = json.loads(event.data)
     assert data["due_at"] == (NOW + timedelta(hours=24)).isoformat()
@@ -169,12 +169,12 @@ def test_escalate_waits_for_a_senior(db_session, booker, clinician, senior):
     before = head(db_session)
     record = triage_it(db_session, booker, referral, "escalate", reason_text="Safeguarding history unclear")
     db_session.commit()
-    assert actions_since(db_session, before) == [events.TRIAGE_SCRIPT_RECORDED, events.TRIAGE_ESCALATED]
+    assert actions_since(db_session, before) == [actions.TRIAGE_SCRIPT_RECORDED, actions.TRIAGE_ESCALATED]
     assert referral.state == "received"
     assert referral.triage_escalated_at == NOW
     assert referral.version == 2
     assert record.outcome == "escalated"
-    assert event_data(db_session, events.TRIAGE_ESCALATED)["reason"] == "Safeguarding history unclear"
+    assert event_data(db_session, actions.TRIAGE_ESCALATED)["reason"] == "Safeguarding history unclear"
 
     before = head(db_session)
     with pytest.raises(NotPermitted):
@@ -189,7 +189,7 @@ def test_escalate_waits_for_a_senior(db_session, booker, clinician, senior):
     later = NOW + timedelta(hours=1)
     triage_it(db_session, senior, referral, "accept", now=later)
     db_session.commit()
-    assert actions_since(db_session, before) == [events.TRIAGE_SCRIPT_RECORDED, events.TRIAGE_ACCEPTED]
+    assert actions_since(db_session, before) == [actions.TRIAGE_SCRIPT_RECORDED, actions.TRIAGE_ACCEPTED]
     assert referral.state == "accepted"
     assert referral.triaged_at == later
     record = db_session.scalars(select(TriageRecord)).one()  # one record per referral, revised
@@ -212,13 +212,13 @@ def test_reject_unflagged(db_session, clinician):
     record = triage_it(db_session, clinician, referral, "reject", reason_code="not_eligible",
                        reason_text="Outside the service's age range")
     db_session.commit()
-    assert actions_since(db_session, before) == [events.TRIAGE_SCRIPT_RECORDED, events.TRIAGE_REJECTED]
+    assert actions_since(db_session, before) == [actions.TRIAGE_SCRIPT_RECORDED, actions.TRIAGE_REJECTED]
     assert referral.state == "rejected"
     assert referral.rejection_code == "not_eligible"
     assert referral.rejection_text == "Outside the service's age range"
     assert referral.triaged_at == NOW
     assert record.outcome == "rejected"
-    data = event_data(db_session, events.TRIAGE_REJECTED)
+    data = event_data(db_session, actions.TRIAGE_REJECTED)
     assert (data["code"], data["reason"], data["to"]) == ("not_eligible", "Outside the service's age range",
                                                            "rejected")
 
@@ -230,11 +230,11 @@ def test_reject_flagged_goes_to_rejection_review_not_rejected(db_session, clinic
     record = triage_it(db_session, clinician, referral, "reject", reason_code="wrong_service",
                        reason_text="Better met by the housing team")
     db_session.commit()
-    assert actions_since(db_session, before) == [events.TRIAGE_SCRIPT_RECORDED, events.TRIAGE_REJECTION_PROPOSED]
+    assert actions_since(db_session, before) == [actions.TRIAGE_SCRIPT_RECORDED, actions.TRIAGE_REJECTION_PROPOSED]
     assert referral.state == "rejection_review"
     assert referral.rejection_code == "wrong_service"
     assert record.outcome == "rejection_review"
-    assert db_session.scalar(select(func.count()).where(Event.action == events.TRIAGE_REJECTED)) == 0
+    assert db_session.scalar(select(func.count()).where(Event.action == actions.TRIAGE_REJECTED)) == 0
 
 
 @pytest.mark.parametrize(("code", "text", "fields"), [
@@ -301,9 +301,9 @@ def test_senior_upholds_the_rejection(db_session, senior, proposed):
     decide_rejection(db_session, senior, proposed, proposed.version, True, "Out of area: agreed",
                                    now=later)
     db_session.commit()
-    assert actions_since(db_session, before) == [events.REJECTION_UPHELD]
+    assert actions_since(db_session, before) == [actions.REJECTION_UPHELD]
     assert proposed.state == "rejected"
-    assert event_data(db_session, events.REJECTION_UPHELD)["rationale"] == "Out of area: agreed"
+    assert event_data(db_session, actions.REJECTION_UPHELD)["rationale"] == "Out of area: agreed"
 
 
 def test_senior_overturns_the_rejection_back_to_the_top_of_triage(db_session, senior, proposed):
@@ -312,11 +312,11 @@ def test_senior_overturns_the_rejection_back_to_the_top_of_triage(db_session, se
     decide_rejection(db_session, senior, proposed, proposed.version, False, "In area after all",
                                    now=later)
     db_session.commit()
-    assert actions_since(db_session, before) == [events.REJECTION_OVERTURNED]
+    assert actions_since(db_session, before) == [actions.REJECTION_OVERTURNED]
     assert proposed.state == "received"
     assert proposed.triage_priority == 0
     assert proposed.triage_due_at == later
-    data = event_data(db_session, events.REJECTION_OVERTURNED)
+    data = event_data(db_session, actions.REJECTION_OVERTURNED)
     assert (data["from"], data["to"], data["rationale"]) == ("rejection_review", "received", "In area after all")
 
 
@@ -341,7 +341,7 @@ def test_a_clinician_cannot_decide_a_rejection_review(db_session, clinician, pro
 def test_rejection_review_with_a_stale_version(db_session, senior, proposed):
     with pytest.raises(StaleRecord) as stale:
         decide_rejection(db_session, senior, proposed, 1, True, "Agreed")
-    assert events.TRIAGE_REJECTION_PROPOSED in stale.value.changes
+    assert actions.TRIAGE_REJECTION_PROPOSED in stale.value.changes
     assert proposed.state == "rejection_review"
 
 
@@ -484,10 +484,10 @@ def test_two_sessions_the_second_is_told_what_changed_and_saves_nothing(database
             db.session.remove()
 
         changes = stale.value.changes
-        assert set(changes) == {events.TRIAGE_ACCEPTED}
-        assert changes[events.TRIAGE_ACCEPTED]["by"] == "Alice Ahmed"
-        assert changes[events.TRIAGE_ACCEPTED]["value"] == "Accepted at triage"
-        assert changes[events.TRIAGE_ACCEPTED]["at"] == NOW
+        assert set(changes) == {actions.TRIAGE_ACCEPTED}
+        assert changes[actions.TRIAGE_ACCEPTED]["by"] == "Alice Ahmed"
+        assert changes[actions.TRIAGE_ACCEPTED]["value"] == "Accepted at triage"
+        assert changes[actions.TRIAGE_ACCEPTED]["at"] == NOW
         assert "changed since you opened it" in str(stale.value)
 
         db_session.expire_all()
@@ -497,7 +497,7 @@ def test_two_sessions_the_second_is_told_what_changed_and_saves_nothing(database
         record = db_session.scalars(select(TriageRecord)).one()
         assert record.answers == SCRIPT.as_dict()
         assert record.recorded_by == alice.user_id
-        assert events.verify(db_session).ok
+        assert event_chain.verify(db_session).ok
     finally:
         with other.app_context():
             db.engine.dispose()
@@ -536,7 +536,7 @@ def test_two_sessions_racing_the_stale_write_is_refused_at_flush(database_url, d
         record = db_session.scalars(select(TriageRecord)).one()
         assert (record.answers["contact_method"], record.recorded_by) == ("telephone", alice.user_id)
         assert db_session.get(Referral, referral_id).version == 2
-        assert events.verify(db_session).ok
+        assert event_chain.verify(db_session).ok
     finally:
         with other.app_context():
             db.engine.dispose()

@@ -8,7 +8,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from inclusive_access.blueprints.audit import bp
 from inclusive_access.blueprints.commands import Page, submit
 from inclusive_access.blueprints.shared import log_view
-from inclusive_access.domain import accounts, audit_log, events
+from inclusive_access.domain import accounts, audit_log, event_chain, events
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
@@ -76,13 +76,14 @@ def _signer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.secret_key, salt="audit-log-verification")
 
 
-def _checkpoint_status() -> events.CheckpointStatus:
-    return events.checkpoint_status(db.session, timedelta(days=current_app.config["AUDIT_CHECKPOINT_MAX_AGE_DAYS"]))
+def _checkpoint_status() -> event_chain.CheckpointStatus:
+    max_age = timedelta(days=current_app.config["AUDIT_CHECKPOINT_MAX_AGE_DAYS"])
+    return event_chain.checkpoint_status(db.session, max_age)
 
 
 @bp.route("/log")
 def event_log():
-    return render_template("audit/log.html", total=events.checkpoint(db.session).count,
+    return render_template("audit/log.html", total=event_chain.checkpoint(db.session).count,
                            start=_signer().dumps([0, events.GENESIS_HASH]), checkpoint=_checkpoint_status())
 
 
@@ -93,7 +94,7 @@ def verify_log():
         after, prev_hash = _signer().loads(request.form.get("state", ""))
     except BadSignature:
         abort(400)
-    total = events.checkpoint(db.session).count
+    total = event_chain.checkpoint(db.session).count
     return submit(None, lambda: _verify(after, prev_hash),
                   Page(url_for("audit.event_log"), lambda errors: abort(400), "event log"),
                   lambda verified: render_template(
@@ -102,14 +103,14 @@ def verify_log():
                       start=None, checkpoint=_checkpoint_status()))
 
 
-def _verify(after: int, prev_hash: str) -> tuple[events.Verification, bool]:
+def _verify(after: int, prev_hash: str) -> tuple[event_chain.Verification, bool]:
     """Verify from `after` on: one chunk for htmx, every chunk otherwise. The end of the chain (or a break) is
     recorded, so the log shows who verified it and what they found."""
-    result = events.verify_chunk(db.session, after, prev_hash)
-    while not is_fragment_request() and result.ok and result.count - after == events.VERIFY_CHUNK:
+    result = event_chain.verify_chunk(db.session, after, prev_hash)
+    while not is_fragment_request() and result.ok and result.count - after == event_chain.VERIFY_CHUNK:
         after = result.count
-        result = events.verify_chunk(db.session, after, result.head_hash)
-    done = not result.ok or result.count - after < events.VERIFY_CHUNK
+        result = event_chain.verify_chunk(db.session, after, result.head_hash)
+    done = not result.ok or result.count - after < event_chain.VERIFY_CHUNK
     if done:
         audit_log.record_verification(db.session, actor_for(current_user), result)
     return result, done
