@@ -38,6 +38,7 @@ from inclusive_access import create_app
 from inclusive_access.demo import ETHNIC_WEIGHTS, FAMILY, GIVEN, HOUSING_WEIGHTS, LANGUAGES, ORGS
 from inclusive_access.domain import actions, chain_keys, clocks, equity, name_keys
 from inclusive_access.domain import events as ev
+from inclusive_access.domain.payloads import Transition
 from inclusive_access.domain.policy import DEFAULT_POLICY
 from inclusive_access.extensions import UTCDateTime, db
 from inclusive_access.models import ReferralFact
@@ -142,7 +143,7 @@ class Story:
 
     def move(self, after: timedelta, action: str, actor, to: str, data: dict, entity: tuple | None = None) -> bool:
         """A transition, as referral_flow.transition writes it: from, to and the bumped version."""
-        payload = {"from": self.state, "to": to, "version": self.version + 1, **data}
+        payload = Transition(self.state, to).data(self.version + 1, data)
         if self.log(after, action, actor, entity or ("referral", self.rid), payload):
             self.version, self.state = self.version + 1, to
         return self.live

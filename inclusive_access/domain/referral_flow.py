@@ -10,6 +10,7 @@ from inclusive_access.domain import actions, events, locking, safeguarding, stat
 from inclusive_access.domain.access import BOOKING_WORK
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import StaleRecord
+from inclusive_access.domain.payloads import TRANSITION_ACTIONS, Transition
 from inclusive_access.models import Event, Referral, User
 
 
@@ -38,16 +39,18 @@ def check_version(session: Session, referral: Referral, seen_version: int | None
 def transition(session: Session, actor: Actor, referral: Referral, action: str, event_action: str,
                data: dict | None = None, now: datetime | None = None, entity: tuple[str, int] | None = None):
     """Apply `action` from the transition table, bump the version, and append the event."""
+    if event_action not in TRANSITION_ACTIONS:  # the facts would never see the move
+        raise ValueError(f"{event_action} is not one of payloads.TRANSITION_ACTIONS")
     target = states.next_state(referral.state, action, actor.role)
     before = referral.state
     referral.state = target.value
     if target.value == before:  # a same-state action still bumps the version, so stale forms are caught
         flag_modified(referral, "state")
     locking.flush(session, "referral")
-    payload = {"from": before, "to": target.value, "version": referral.version, **(data or {})}
     entity_type, entity_id = entity or ("referral", referral.id)
     return events.record(session, actor, event_action, entity_type, entity_id, patient_id=referral.patient_id,
-                         referral_id=referral.id, data=payload, now=now or datetime.now(UTC))
+                         referral_id=referral.id, data=Transition(before, target.value).data(referral.version, data),
+                         now=now or datetime.now(UTC))
 
 
 def touch(session: Session, referral: Referral) -> None:
