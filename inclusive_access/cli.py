@@ -9,7 +9,15 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
-from inclusive_access.domain import accounts, bulk_import, clarification, event_chain, facts, governance, intake
+from inclusive_access.domain import (
+    accounts,
+    bulk_import,
+    clarification,
+    event_chain,
+    fact_rebuild,
+    governance,
+    intake,
+)
 from inclusive_access.domain.actors import SYSTEM
 from inclusive_access.domain.errors import InvalidInput
 from inclusive_access.domain.policy import Policy
@@ -197,7 +205,7 @@ def facts_group() -> None:
 def facts_rebuild() -> None:
     """Recompute referral_facts from the event log alone (the reports read it)."""
     started = time.perf_counter()
-    rows = facts.rebuild(db.session)
+    rows = fact_rebuild.rebuild(db.session)
     db.session.commit()
     click.echo(f"Rebuilt {rows} referral facts in {time.perf_counter() - started:.1f} s.")
 

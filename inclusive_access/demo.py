@@ -20,7 +20,7 @@ from inclusive_access.domain import (
     clarification,
     discharge,
     dna,
-    facts,
+    fact_rebuild,
     governance,
     intake,
     reviews,
@@ -143,7 +143,7 @@ def load(session: Session, patients: int, referrals: int, seed: int, progress: P
     for k, j in zip(range(min(2, len(today))), interpreted, strict=False):
         owners[j], today[k] = today[k], owners[j]
     received = sorted(now - timedelta(minutes=rng.randint(90, 365 * 24 * 60)) for _ in owners)
-    with facts.deferred(session) if defer_projection else nullcontext():
+    with fact_rebuild.deferred(session) if defer_projection else nullcontext():
         with progress("Referrals over the last 12 months", len(owners)) as bar:
             for owner, at in zip(owners, received, strict=True):
                 referral, _linked = intake.receive_referral(

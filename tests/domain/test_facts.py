@@ -14,7 +14,8 @@ from inclusive_access.domain import (
     dna,
     events,
     fact_counts,
-    facts,
+    fact_projection,
+    fact_rebuild,
     triage,
 )
 from inclusive_access.domain.actors import actor_for
@@ -24,7 +25,7 @@ from tests.factories import SCRIPT, accept_and_attend, discharged, make_referral
 
 def snapshot(session) -> list[dict]:
     rows = session.scalars(select(ReferralFact).order_by(ReferralFact.referral_id)).all()
-    return [{c: getattr(row, c) for c in facts.COLUMNS} for row in rows]
+    return [{c: getattr(row, c) for c in fact_projection.COLUMNS} for row in rows]
 
 
 def unrebooked(session) -> list[tuple]:
@@ -53,7 +54,7 @@ def test_the_rebuilt_projection_equals_the_incremental_one_row_for_row(db_sessio
     assert pending, "some DNAs no booking has followed"
     referrals = fact_counts.KEYS.index("value") + 1  # the first count
     assert sum(row[referrals] for row in counted) == total * (1 + len(fact_counts.SEGMENTS))  # "all" and each segment
-    assert facts.rebuild(db_session) == total
+    assert fact_rebuild.rebuild(db_session) == total
     db_session.commit()
     db_session.expire_all()
     assert snapshot(db_session) == incremental
@@ -67,7 +68,7 @@ def test_rebuild_replaces_a_damaged_projection(db_session):
     row = db_session.get(ReferralFact, referral.id)
     row.pathway, row.dnas = "wrong", 99  # a stray edit outside the domain
     db_session.commit()
-    facts.rebuild(db_session)
+    fact_rebuild.rebuild(db_session)
     db_session.commit()
     db_session.expire_all()
     row = db_session.get(ReferralFact, referral.id)
@@ -161,7 +162,7 @@ def test_a_return_to_the_pathway_within_90_days_of_discharge_is_a_re_referral(db
     assert "re_referral_after" not in received[returns["2026-06-01 09:00"].id]
     assert "re_referral_after" not in received[elsewhere.id]
     incremental, counted = snapshot(db_session), counts(db_session)
-    facts.rebuild(db_session)
+    fact_rebuild.rebuild(db_session)
     db_session.commit()
     db_session.expire_all()
     assert (snapshot(db_session), counts(db_session)) == (incremental, counted)
@@ -181,7 +182,7 @@ def test_a_return_entered_before_the_discharge_is_a_re_referral_once_it_is(db_se
                             discharge.Decision("approved", "Goals met"), now=datetime(2026, 3, 2, 16, tzinfo=UTC))
     assert db_session.get(ReferralFact, back.id).re_referral_within_90_days is True
     incremental, counted = snapshot(db_session), counts(db_session)
-    facts.rebuild(db_session)
+    fact_rebuild.rebuild(db_session)
     db_session.commit()
     db_session.expire_all()
     assert (snapshot(db_session), counts(db_session)) == (incremental, counted)
@@ -220,7 +221,7 @@ def test_an_adjustment_is_in_place_for_the_referrals_open_while_the_patient_had_
     assert in_place == {ended_first.id: True, after_it_ended.id: False, held.id: True, with_one.id: True,
                         rejected.id: False, still_open.id: True}
     incremental, counted = snapshot(db_session), counts(db_session)
-    facts.rebuild(db_session)
+    fact_rebuild.rebuild(db_session)
     db_session.commit()
     db_session.expire_all()
     assert (snapshot(db_session), counts(db_session)) == (incremental, counted)
@@ -240,5 +241,5 @@ def test_a_months_first_and_last_instants_fall_in_the_right_london_month(year):
     hour = datetime(year, 1, 1, tzinfo=UTC)
     while hour.year == year:
         for moment in (hour, hour + timedelta(hours=1, microseconds=-1)):
-            assert facts._month(moment) == moment.astimezone(facts.LONDON).strftime("%Y-%m"), moment
+            assert fact_projection._month(moment) == moment.astimezone(fact_projection.LONDON).strftime("%Y-%m"), moment
         hour += timedelta(hours=1)

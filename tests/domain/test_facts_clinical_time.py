@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from inclusive_access.domain import adjustments, appointments, dna, events, facts, triage
+from inclusive_access.domain import adjustments, appointments, dna, events, fact_rebuild, triage
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.models import Event, ReferralFact
@@ -20,7 +20,7 @@ from tests.factories import SCRIPT, make_referral, make_user
 def rebuilt_equals_live(session) -> None:
     session.commit()
     live, counted = snapshot(session), counts(session)
-    facts.rebuild(session)
+    fact_rebuild.rebuild(session)
     session.commit()
     session.expire_all()
     assert (snapshot(session), counts(session)) == (live, counted)
@@ -221,10 +221,10 @@ def test_a_history_entered_in_any_order_has_the_same_facts(seed):
     rng = random.Random(seed)
     steps = history(rng)
     unrebooked = {}
-    as_it_happened = facts.replay(rows(steps), unrebooked)
+    as_it_happened = fact_rebuild.replay(rows(steps), unrebooked)
     for _ in range(3):
         found = {}
-        assert facts.replay(rows(entered(rng, steps)), found) == as_it_happened
+        assert fact_rebuild.replay(rows(entered(rng, steps)), found) == as_it_happened
         assert found == unrebooked
 
 
@@ -262,11 +262,11 @@ def test_a_history_entered_in_a_random_order_gives_the_same_facts_live_and_rebui
         _record(db_session, actor, step, referral_ids, patients)
     db_session.commit()
     live = snapshot(db_session)
-    facts.rebuild(db_session)
+    fact_rebuild.rebuild(db_session)
     db_session.commit()
     db_session.expire_all()
     assert snapshot(db_session) == live
-    as_it_happened = facts.replay(sorted(_log(db_session), key=_effective))
+    as_it_happened = fact_rebuild.replay(sorted(_log(db_session), key=_effective))
     assert [as_it_happened[row["referral_id"]] for row in live] == live
 
 

@@ -2,7 +2,7 @@
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, select
 
-from inclusive_access.domain import facts
+from inclusive_access.domain import fact_projection
 from inclusive_access.extensions import db
 from inclusive_access.models import ReferralFact, ReferralFactCount
 from tests.domain.conftest import DEMO
@@ -12,7 +12,7 @@ def _projection(session) -> tuple[list[dict], list[tuple]]:
     rows = session.scalars(select(ReferralFact).order_by(ReferralFact.referral_id)).all()
     table = ReferralFactCount.__table__
     counted = session.execute(select(table).order_by(*table.primary_key.columns)).all()
-    return [{c: getattr(row, c) for c in facts.COLUMNS} for row in rows], [tuple(row) for row in counted]
+    return [{c: getattr(row, c) for c in fact_projection.COLUMNS} for row in rows], [tuple(row) for row in counted]
 
 
 def test_migration_0010_projects_adjustments_in_place_from_the_log_as_the_app_did(demo_app):
