@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from config import DevelopmentConfig
 from inclusive_access import create_app
-from inclusive_access.demo import ETHNIC_WEIGHTS, FAMILY, GIVEN, HOUSING_WEIGHTS, LANGUAGES, ORGS
+from inclusive_access.demo.people import ETHNIC_WEIGHTS, FAMILY, GIVEN, HOUSING_WEIGHTS, LANGUAGES, ORGS
 from inclusive_access.domain import chain_keys, clocks, equity, name_keys
 from inclusive_access.domain import events as ev
 from inclusive_access.domain.policy import DEFAULT_POLICY

@@ -26,7 +26,7 @@ from sqlalchemy import insert, select, text
 
 from config import DevelopmentConfig
 from inclusive_access import create_app
-from inclusive_access.demo import FAMILY, GIVEN
+from inclusive_access.demo.people import FAMILY, GIVEN
 from inclusive_access.domain import accounts, name_keys, patient_search
 from inclusive_access.domain.actors import SYSTEM, actor_for
 from inclusive_access.extensions import db
