@@ -39,8 +39,9 @@ def load(session: Session, patients: int, referrals: int, seed: int, progress: P
          policy=DEFAULT_POLICY, now: datetime | None = None, defer_projection: bool = True) -> str:
     """Demo users (one per role, sharing a random password, returned) and the year of a service's work up to `now`:
     most referrals seen and discharged, a few re-referred, and today's small backlog in every state a worklist
-    shows; on top, GAP_PATIENTS patients make the months whose wait gap opens governance items. The reporting
-    projection is rebuilt once at the end, unless `defer_projection` is False (a test compares the two ways)."""
+    shows; on top, GAP_PATIENTS patients make the months whose wait gap opens governance items, one of them restated
+    by attendances entered late. The reporting projection is rebuilt once the referrals are made (the equity sweeps
+    read it), unless `defer_projection` is False (a test compares the two ways)."""
     rng = random.Random(seed)
     password = secrets.token_urlsafe(12)
     users = {}
@@ -73,7 +74,7 @@ def load(session: Session, patients: int, referrals: int, seed: int, progress: P
                     duplicate_reason="Synthetic demo: a second problem")
                 referral_history(session, rng, referral, team, now)
                 bar.update(1)
-        wait_gap_months(session, rng, team, numbers[patients:], now)
+        unentered = wait_gap_months(session, rng, team, numbers[patients:], now)
         with progress("Senior reviews, safeguarding and today's work", 2) as bar:
             senior_reviews(session, rng, team, now)
             bar.update(1)
@@ -81,7 +82,7 @@ def load(session: Session, patients: int, referrals: int, seed: int, progress: P
                 todays_work(session, rng, [people[o] for o in today], team, now)
             bar.update(1)
     with progress("Equity governance, an audit sample, overdue clarifications", 3) as bar:
-        governance_year(session, actor_for(users["manager"]), policy, now)
+        governance_year(session, rng, team, actor_for(users["manager"]), policy, unentered, now)
         bar.update(1)
         audit_sample(session, rng, actor_for(users["auditor"]), now)
         bar.update(1)

@@ -184,14 +184,17 @@ BARRIER_ADJUSTMENTS = {
 }
 
 
-def record_outcome(session, rng, actor, referral, appointment, outcome: str, at: datetime) -> None:
-    """Record an outcome; each adjustment due at appointments is marked met (mostly) or not met."""
+def deliveries(rng: random.Random, referral, outcome: str) -> dict[int, tuple[bool, str | None]]:
+    """Each adjustment due at an appointment that took place, marked met (mostly) or not met."""
     due = adjustments.applicable_at_appointments(referral.patient) if outcome in appointments.TOOK_PLACE else []
-    deliveries = {a.id: (True, None) if rng.random() < 0.85 else (False, "Demo: could not be arranged in time")
-                  for a in due}
+    return {a.id: (True, None) if rng.random() < 0.85 else (False, "Demo: could not be arranged in time") for a in due}
+
+
+def record_outcome(session, rng, actor, referral, appointment, outcome: str, at: datetime) -> None:
+    """Record an outcome, with the adjustments delivered."""
     reason = {"cancelled_patient": "Demo: patient unwell", "cancelled_service": "Demo: clinician off sick"}
     appointments.record_outcome(session, actor, appointment, appointment.version, outcome, reason.get(outcome),
-                                now=at, deliveries=deliveries)
+                                now=at, deliveries=deliveries(rng, referral, outcome))
 
 
 def _graded_response(session, rng, referral, team: Team, at: datetime, now: datetime) -> None:
