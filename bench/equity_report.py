@@ -28,13 +28,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
-from flask_migrate import upgrade
+from migrated import bench_app  # bench/migrated.py: a script's own folder comes first on sys.path
 from sqlalchemy import case, func, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from config import DevelopmentConfig
-from inclusive_access import create_app
 from inclusive_access.demo.people import ETHNIC_WEIGHTS, FAMILY, GIVEN, HOUSING_WEIGHTS, LANGUAGES, ORGS
 from inclusive_access.domain import chain_keys, clocks, equity, name_keys
 from inclusive_access.domain import events as ev
@@ -771,17 +769,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.months < 13:
         parser.error("--months must be at least 13: the report covers the last 12 complete months")
-    url = args.database_url
-    if url is None:
-        path = Path(tempfile.gettempdir()) / f"ia-bench-{args.referrals}.db"
-        if not args.reuse:
-            for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-                stale.unlink(missing_ok=True)
-        url = f"sqlite:///{path}"
-    app = create_app(DevelopmentConfig, {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-only-not-a-secret",
-                                         "AUDIT_CHAIN_KEY": "be" * 32})
+    app = bench_app(args.database_url, f"ia-bench-{args.referrals}", args.reuse)
     with app.app_context():
-        upgrade()
         existing = db.session.scalar(text("SELECT count(*) FROM events"))
         db.session.rollback()
         backend = f"{db.engine.dialect.name} {'.'.join(map(str, db.engine.dialect.server_version_info or ()))}"
