@@ -28,26 +28,19 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
-from flask_migrate import upgrade
+from migrated import bench_app  # bench/migrated.py: a script's own folder comes first on sys.path
 from sqlalchemy import case, func, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from config import DevelopmentConfig
-from inclusive_access import create_app
-from inclusive_access.demo import ETHNIC_WEIGHTS, FAMILY, GIVEN, HOUSING_WEIGHTS, LANGUAGES, ORGS
+from inclusive_access.demo.people import ETHNIC_WEIGHTS, FAMILY, GIVEN, HOUSING_WEIGHTS, LANGUAGES, ORGS
 from inclusive_access.domain import actions, chain_keys, clocks, equity, name_keys
 from inclusive_access.domain import events as ev
 from inclusive_access.domain.payloads import Transition
 from inclusive_access.domain.policy import DEFAULT_POLICY
 from inclusive_access.extensions import UTCDateTime, db
 from inclusive_access.models import ReferralFact
-from inclusive_access.reporting import queries, tables
-
-try:  # the equity KPI's module (being added alongside this benchmark)
-    from inclusive_access.reporting import kpi
-except ImportError:
-    kpi = None
+from inclusive_access.reporting import kpi, queries, tables
 
 F = ReferralFact
 USERS = [("bench.booking", "booking"), ("bench.booking2", "booking"), ("bench.clinician", "clinician"),
@@ -564,15 +557,14 @@ def dashboard_measures(period: queries.Period) -> list[Measure]:
         found.append(Measure("tables.completeness_charts", lambda s: tables.completeness_charts(s, period),
                              page=True))
     found.append(Measure("tables.rate_charts", lambda s: tables.rate_charts(s, period), page=True))
-    if kpi is not None:
-        found.append(Measure("kpi.gap_series(all pathways)", lambda s: kpi.gap_series(
-            s, list(PATHWAYS), period.last, DEFAULT_POLICY), page=True))
-        found.append(Measure("kpi.quintile_charts(all pathways)", lambda s: kpi.quintile_charts(
-            s, None, period.last), page=True))
-        found.append(Measure("kpi.median_wait_chart(all pathways)", lambda s: kpi.median_wait_chart(
-            s, None, period.last), page=True))
-        found.append(Measure("kpi.gap_for(msk, last month)", lambda s: kpi.gap_for(
-            s, "msk", period.last, DEFAULT_POLICY), page=True))
+    found.append(Measure("kpi.gap_series(all pathways)", lambda s: kpi.gap_series(
+        s, list(PATHWAYS), period.last, DEFAULT_POLICY), page=True))
+    found.append(Measure("kpi.quintile_charts(all pathways)", lambda s: kpi.quintile_charts(
+        s, None, period.last), page=True))
+    found.append(Measure("kpi.median_wait_chart(all pathways)", lambda s: kpi.median_wait_chart(
+        s, None, period.last), page=True))
+    found.append(Measure("kpi.gap_for(msk, last month)", lambda s: kpi.gap_for(
+        s, "msk", period.last, DEFAULT_POLICY), page=True))
     return found
 
 
@@ -718,7 +710,7 @@ def run_queries(app, measures: list[Measure], repeat: int, explain: bool, direct
 def uncovered(measures: list[Measure]) -> list[str]:
     """Public functions of queries, tables and kpi that take a session but no measure names (to add them)."""
     names = " ".join(m.name for m in measures)
-    return [f"{module.__name__.rsplit('.', 1)[1]}.{name}" for module in (queries, tables, kpi) if module
+    return [f"{module.__name__.rsplit('.', 1)[1]}.{name}" for module in (queries, tables, kpi)
             for name, value in vars(module).items() if inspect.isfunction(value) and not name.startswith("_")
             and value.__module__ == module.__name__ and name not in names
             and next(iter(inspect.signature(value).parameters), None) == "session"]
@@ -774,17 +766,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.months < 13:
         parser.error("--months must be at least 13: the report covers the last 12 complete months")
-    url = args.database_url
-    if url is None:
-        path = Path(tempfile.gettempdir()) / f"ia-bench-{args.referrals}.db"
-        if not args.reuse:
-            for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-                stale.unlink(missing_ok=True)
-        url = f"sqlite:///{path}"
-    app = create_app(DevelopmentConfig, {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-only-not-a-secret",
-                                         "AUDIT_CHAIN_KEY": "be" * 32})
+    app = bench_app(args.database_url, f"ia-bench-{args.referrals}", args.reuse)
     with app.app_context():
-        upgrade()
         existing = db.session.scalar(text("SELECT count(*) FROM events"))
         db.session.rollback()
         backend = f"{db.engine.dialect.name} {'.'.join(map(str, db.engine.dialect.server_version_info or ()))}"

@@ -14,19 +14,15 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import nhs_number
-from flask_migrate import upgrade
+from migrated import bench_app  # bench/migrated.py: a script's own folder comes first on sys.path
 from sqlalchemy import insert, select, text
 
-from config import DevelopmentConfig
-from inclusive_access import create_app
-from inclusive_access.demo import FAMILY, GIVEN
+from inclusive_access.demo.people import FAMILY, GIVEN
 from inclusive_access.domain import accounts, name_keys, patient_search
 from inclusive_access.domain.actors import SYSTEM, actor_for
 from inclusive_access.extensions import db
@@ -185,17 +181,8 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="time the database as it is if already filled")
     args = parser.parse_args()
     for quantity in args.patients:
-        url = args.database_url
-        if url is None:
-            path = Path(tempfile.gettempdir()) / f"ia-patient-search-{quantity}.db"
-            if not args.reuse:
-                for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-                    stale.unlink(missing_ok=True)
-            url = f"sqlite:///{path}"
-        app = create_app(DevelopmentConfig, {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-only-not-a-secret",
-                                             "AUDIT_CHAIN_KEY": "be" * 32})
+        app = bench_app(args.database_url, f"ia-patient-search-{quantity}", args.reuse)
         with app.app_context():
-            upgrade()
             existing = db.session.scalar(text("SELECT count(*) FROM patients"))
             db.session.rollback()
             backend = f"{db.engine.dialect.name} {'.'.join(map(str, db.engine.dialect.server_version_info or ()))}"

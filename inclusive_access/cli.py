@@ -183,6 +183,10 @@ def audit_checkpoint() -> None:
     click.echo(point.to_json())
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 @click.group("sla")
 def sla() -> None:
     """Service-level clocks."""
@@ -193,7 +197,7 @@ def sla_sweep() -> None:
     """Escalate newly overdue clarifications (for cron; running it twice escalates each once)."""
     escalated = clarification.escalate_overdue(db.session)
     db.session.commit()
-    click.echo(f"Escalated {len(escalated)} overdue clarification{'s' if len(escalated) != 1 else ''}.")
+    click.echo(f"Escalated {_count(len(escalated), 'overdue clarification')}.")
 
 
 @click.group("facts")
@@ -222,7 +226,7 @@ def equity_sweep() -> None:
     nightly; running it twice opens and reports each once)."""
     opened = governance_sweep.sweep(db.session, Policy.from_mapping(current_app.config), datetime.now(UTC))
     db.session.commit()
-    click.echo(f"Opened {opened} governance item{'s' if opened != 1 else ''}.")
+    click.echo(f"Opened {_count(opened, 'governance item')}.")
 
 
 def _month(_ctx, _param, value: str) -> str:

@@ -83,40 +83,46 @@ def register(app: Flask) -> None:
     from inclusive_access import event_sentences
     from inclusive_access.domain.event_kinds import KINDS
 
-    app.add_template_filter(event_sentences.sentence, "event_sentence")
-    app.add_template_global(KINDS, "EVENT_KINDS")
-    app.add_template_filter(labels, "labels")
-    app.add_template_filter(event_value, "event_value")
-    app.add_template_filter(time_left, "time_left")
+    for name, function in {
+        "event_sentence": event_sentences.sentence,
+        "labels": labels,
+        "event_value": event_value,
+        "time_left": time_left,
+        "nhs_number": nhs_number,
+        "london": london,
+        "age": age,
+        "days_ago": days_ago,
+        "yes_no": yes_no,
+    }.items():
+        app.add_template_filter(function, name)
     app.add_template_test(overdue, "overdue")
-    app.add_template_filter(nhs_number, "nhs_number")
-    app.add_template_filter(london, "london")
-    app.add_template_filter(age, "age")
-    app.add_template_filter(days_ago, "days_ago")
-    app.add_template_global(charts.svg, "spc_svg")
-    app.add_template_global(charts.POINT_WORDS, "POINT_WORDS")
-    app.add_template_filter(yes_no, "yes_no")
-    app.add_template_global(FLAG_LABELS, "FLAG_LABELS")
-    app.add_template_global(ETHNIC_CATEGORIES, "ETHNIC_LABELS")
-    app.add_template_global(SEXES, "SEX_LABELS")
-    app.add_template_global(HOUSING_STATUSES, "HOUSING_LABELS")
-    app.add_template_global(COMMUNICATION_NEEDS, "NEED_LABELS")
-    app.add_template_global(triage.FORMATS, "FORMAT_LABELS")
-    app.add_template_global(triage.ADJUSTMENT_CATEGORIES, "ADJUSTMENT_LABELS")
-    app.add_template_global(adjustments.SOURCES, "ADJUSTMENT_SOURCE_LABELS")
-    app.add_template_global(adjustments.CONSENT_BASES, "CONSENT_LABELS")
-    app.add_template_global(dna.BARRIERS, "BARRIER_LABELS")
-    app.add_template_global(dna.ALTERNATIVES, "ALTERNATIVE_LABELS")
-    app.add_template_global(dna.OUTCOMES, "BARRIER_OUTCOME_LABELS")
-    app.add_template_global(dna.SAFEGUARDING, "SAFEGUARDING_LABELS")
-    app.add_template_global(triage.REJECTION_CODES, "REJECTION_LABELS")
-    app.add_template_global(CHANNELS, "CHANNEL_LABELS")
-    app.add_template_global(appointments.OUTCOMES, "APPOINTMENT_OUTCOME_LABELS")
-    app.add_template_global(discharge.REASONS, "DISCHARGE_REASON_LABELS")
-    app.add_template_global(discharge.DECISIONS, "DECISION_LABELS")
-    app.add_template_global(reviews.KIND_LABELS, "REVIEW_KIND_LABELS")
-    app.add_template_global(safeguarding.CATEGORIES, "CONCERN_LABELS")
-    app.add_template_global(audit_sampling.RECORD_TYPES, "AUDIT_RECORD_LABELS")
-    app.add_template_global(audit_sampling.SEGMENT_LABELS, "AUDIT_SEGMENT_LABELS")
-    app.add_template_global(audit_sampling.ALLOCATIONS, "AUDIT_ALLOCATION_LABELS")
-    app.add_template_global(audit_findings.ANSWERS, "AUDIT_ANSWER_LABELS")
+    for name, value in {
+        "EVENT_KINDS": KINDS,
+        "spc_svg": charts.svg,
+        "POINT_WORDS": charts.POINT_WORDS,
+        "FLAG_LABELS": FLAG_LABELS,
+        "ETHNIC_LABELS": ETHNIC_CATEGORIES,
+        "SEX_LABELS": SEXES,
+        "HOUSING_LABELS": HOUSING_STATUSES,
+        "NEED_LABELS": COMMUNICATION_NEEDS,
+        "FORMAT_LABELS": triage.FORMATS,
+        "ADJUSTMENT_LABELS": triage.ADJUSTMENT_CATEGORIES,
+        "ADJUSTMENT_SOURCE_LABELS": adjustments.SOURCES,
+        "CONSENT_LABELS": adjustments.CONSENT_BASES,
+        "BARRIER_LABELS": dna.BARRIERS,
+        "ALTERNATIVE_LABELS": dna.ALTERNATIVES,
+        "BARRIER_OUTCOME_LABELS": dna.OUTCOMES,
+        "SAFEGUARDING_LABELS": dna.SAFEGUARDING,
+        "REJECTION_LABELS": triage.REJECTION_CODES,
+        "CHANNEL_LABELS": CHANNELS,
+        "APPOINTMENT_OUTCOME_LABELS": appointments.OUTCOMES,
+        "DISCHARGE_REASON_LABELS": discharge.REASONS,
+        "DECISION_LABELS": discharge.DECISIONS,
+        "REVIEW_KIND_LABELS": reviews.KIND_LABELS,
+        "CONCERN_LABELS": safeguarding.CATEGORIES,
+        "AUDIT_RECORD_LABELS": audit_sampling.RECORD_TYPES,
+        "AUDIT_SEGMENT_LABELS": audit_sampling.SEGMENT_LABELS,
+        "AUDIT_ALLOCATION_LABELS": audit_sampling.ALLOCATIONS,
+        "AUDIT_ANSWER_LABELS": audit_findings.ANSWERS,
+    }.items():
+        app.add_template_global(value, name)

@@ -8,7 +8,7 @@ from itertools import count
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.demo import synthetic_nhs_numbers
+from inclusive_access.demo.people import synthetic_nhs_numbers
 from inclusive_access.domain import accounts, appointments, bulk_import, discharge, dna, intake, triage
 from inclusive_access.domain.actors import SYSTEM, Actor, actor_for
 from inclusive_access.models import Appointment, BarrierCheck, Referral, User

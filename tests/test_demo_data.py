@@ -1,11 +1,14 @@
 """The demo data looks like a working service: every state the domain defines is there to see, and its log verifies."""
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import CheckConstraint, select
 
 from inclusive_access import demo
 from inclusive_access.domain import adjustments, discharge, dna, event_chain, states, triage
+from inclusive_access.domain.intake import active_pathway_codes
+from inclusive_access.domain.policy import DEFAULT_POLICY
+from inclusive_access.domain.validation import LONDON
 from inclusive_access.models import (
     Appointment,
     BarrierCheck,
@@ -17,6 +20,7 @@ from inclusive_access.models import (
     SeniorReview,
 )
 from inclusive_access.models.reviews import KINDS
+from inclusive_access.reporting import kpi
 
 
 def allowed(model, column: str) -> set[str]:
@@ -83,3 +87,16 @@ def test_a_small_demo_shows_every_state_with_todays_work_first_and_a_log_that_ve
     assert newest in triage.triage_worklist(session, triage.WorklistFilters(), NOW).rows
 
     assert event_chain.verify(session).ok
+
+
+def test_the_demo_sweeps_each_month_as_it_closed_and_restates_one_that_late_entries_changed(db_session):
+    demo.load(db_session, patients=25, referrals=40, seed=11, now=NOW)
+    series = kpi.gap_series(db_session, list(active_pathway_codes(db_session)), "2026-10", DEFAULT_POLICY)
+    months = [m for s in series for m in s.months]
+    assert months
+    for month in months:  # first reported the morning after it closed
+        reported = month.reported.reported_at.astimezone(LONDON)
+        assert (reported.day, (reported - timedelta(days=1)).strftime("%Y-%m")) == (1, month.month)
+    restated = [m for m in months if m.restated]
+    assert restated, "a month restated since it was first reported"
+    assert any(m.q1_n > m.reported.q1_n for m in restated), "the most deprived's attendances, entered late"

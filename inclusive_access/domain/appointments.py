@@ -62,6 +62,18 @@ def _booking_errors(starts_at: datetime | None, fmt: str, place: str | None, dur
     return errors
 
 
+def _add(session: Session, actor: Actor, referral: Referral, starts_at: datetime, fmt: str, place: str | None,
+         notes: str | None, duration: int, submission_token: str | None, now: datetime) -> Appointment:
+    """The appointment's row, booked now by the actor; the referral's version moves with it."""
+    appointment = Appointment(referral_id=referral.id, starts_at=starts_at, duration_minutes=duration, format=fmt,
+                              place=place, notes=notes, booked_by=actor.user_id, booked_at=now,
+                              submission_token=submission_token)
+    session.add(appointment)
+    session.flush()
+    referral_flow.touch(session, referral)
+    return appointment
+
+
 def book_appointment(session: Session, actor: Actor, referral: Referral, seen_version: int, starts_at: datetime,
                      fmt: str, place: str | None, notes: str | None = None, duration: int = 30,
                      submission_token: str | None = None, now: datetime | None = None,
@@ -80,12 +92,7 @@ def book_appointment(session: Session, actor: Actor, referral: Referral, seen_ve
     open_check = dna.open_check_for(session, referral.id)
     if open_check is not None:
         _override(session, actor, referral, open_check, override_reason, now)
-    appointment = Appointment(referral_id=referral.id, starts_at=starts_at, duration_minutes=duration, format=fmt,
-                              place=place, notes=notes, booked_by=actor.user_id, booked_at=now,
-                              submission_token=submission_token)
-    session.add(appointment)
-    session.flush()
-    referral_flow.touch(session, referral)
+    appointment = _add(session, actor, referral, starts_at, fmt, place, notes, duration, submission_token, now)
     last_check = dna.latest_completed_check(session, referral.id)
     if last_check is not None:
         dna.link_rebooking(last_check, appointment)
@@ -118,12 +125,7 @@ def record_past_contact(session: Session, actor: Actor, referral: Referral, seen
         errors["reason"] = "Give the reason this contact is recorded after it happened"
     if errors:
         raise InvalidInput(errors)
-    appointment = Appointment(referral_id=referral.id, starts_at=starts_at, duration_minutes=duration, format=fmt,
-                              place=place, notes=notes, booked_by=actor.user_id, booked_at=now,
-                              submission_token=submission_token)
-    session.add(appointment)
-    session.flush()
-    referral_flow.touch(session, referral)
+    appointment = _add(session, actor, referral, starts_at, fmt, place, notes, duration, submission_token, now)
     retrospective = {"retrospective": True, "reason": reason}
     events.record(session, actor, actions.APPOINTMENT_BOOKED, "appointment", appointment.id,
                   patient_id=referral.patient_id, referral_id=referral.id, now=now,

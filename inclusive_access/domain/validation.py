@@ -1,6 +1,8 @@
 """Field rules shared by every way data enters: forms, the CSV import, and later APIs."""
 import re
+from collections.abc import Callable
 from datetime import date, datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import nhs_number
@@ -10,6 +12,7 @@ LONDON = ZoneInfo("Europe/London")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$")
 YES_NO_UNKNOWN = {"yes": True, "no": False, "unknown": None, "": None}
+T = TypeVar("T")
 
 
 class FieldErrors(dict):
@@ -17,6 +20,11 @@ class FieldErrors(dict):
 
     def add(self, field: str, message: str) -> None:
         self.setdefault(field, message)
+
+
+def _opening(label: str) -> str:
+    """The label as a sentence's first words."""
+    return label[0].upper() + label[1:]
 
 
 def text(errors: FieldErrors, raw: dict, field: str, label: str, max_len: int,
@@ -31,9 +39,9 @@ def text(errors: FieldErrors, raw: dict, field: str, label: str, max_len: int,
             errors.add(field, f"Enter {label}")
         return None
     if len(value) > max_len:
-        errors.add(field, f"{label[0].upper()}{label[1:]} must be {max_len} characters or fewer")
+        errors.add(field, f"{_opening(label)} must be {max_len} characters or fewer")
     elif _CONTROL.search(value if not multiline else value.replace("\n", "").replace("\r", "")):
-        errors.add(field, f"{label[0].upper()}{label[1:]} contains characters that are not allowed")
+        errors.add(field, f"{_opening(label)} contains characters that are not allowed")
     return value
 
 
@@ -44,7 +52,7 @@ def choice(errors: FieldErrors, raw: dict, field: str, label: str, options, requ
             errors.add(field, f"Select {label}")
         return None
     if value not in options:
-        errors.add(field, f"{label[0].upper()}{label[1:]} '{value[:20]}' is not a recognised code")
+        errors.add(field, f"{_opening(label)} '{value[:20]}' is not a recognised code")
         return None
     return value
 
@@ -72,39 +80,40 @@ def nhs_number_field(errors: FieldErrors, raw: dict, field: str = "nhs_number") 
     return value
 
 
-def past_date(errors: FieldErrors, raw: dict, field: str, label: str, today: date) -> date | None:
+def _parsed(errors: FieldErrors, raw: dict, field: str, label: str, parse: Callable[[str], T], what: str) -> T | None:
+    """The field as `parse` reads it, or None: an error if it is missing or `parse` refuses it (not a real `what`)."""
     value = (raw.get(field) or "").strip()
     if not value:
         errors.add(field, f"Enter {label}")
         return None
     try:
-        parsed = date.fromisoformat(value)
+        return parse(value)
     except ValueError:
-        errors.add(field, f"{label[0].upper()}{label[1:]} must be a real date")
+        errors.add(field, f"{_opening(label)} must be a real {what}")
+        return None
+
+
+def past_date(errors: FieldErrors, raw: dict, field: str, label: str, today: date) -> date | None:
+    parsed = _parsed(errors, raw, field, label, date.fromisoformat, "date")
+    if parsed is None:
         return None
     if parsed > today:
-        errors.add(field, f"{label[0].upper()}{label[1:]} must be today or in the past")
+        errors.add(field, f"{_opening(label)} must be today or in the past")
     elif parsed.year < today.year - 125:
-        errors.add(field, f"{label[0].upper()}{label[1:]} must be within the last 125 years")
+        errors.add(field, f"{_opening(label)} must be within the last 125 years")
     return parsed
 
 
 def past_local_datetime(errors: FieldErrors, raw: dict, field: str, label: str,
                         now: datetime) -> datetime | None:
     """A Europe/London wall-clock time ('YYYY-MM-DD HH:MM' or ISO), returned as aware UTC."""
-    value = (raw.get(field) or "").strip()
-    if not value:
-        errors.add(field, f"Enter {label}")
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        errors.add(field, f"{label[0].upper()}{label[1:]} must be a real date and time")
+    parsed = _parsed(errors, raw, field, label, datetime.fromisoformat, "date and time")
+    if parsed is None:
         return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=LONDON)
     if parsed > now:
-        errors.add(field, f"{label[0].upper()}{label[1:]} must be in the past")
+        errors.add(field, f"{_opening(label)} must be in the past")
     return parsed.astimezone(now.tzinfo)
 
 
@@ -124,6 +133,6 @@ def integer_in(errors: FieldErrors, raw: dict, field: str, label: str, low: int,
         return None
     # isascii: str.isdigit() accepts '²' and other digits that int() refuses
     if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
-        errors.add(field, f"{label[0].upper()}{label[1:]} must be a whole number from {low} to {high}")
+        errors.add(field, f"{_opening(label)} must be a whole number from {low} to {high}")
         return None
     return int(value)

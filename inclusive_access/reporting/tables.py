@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from inclusive_access.domain import fact_counts, segments
 from inclusive_access.domain.equity import AGE_BANDS, ETHNIC_GROUPS, SEXES
 from inclusive_access.reporting import charts, periods, queries, stats, suppression
+from inclusive_access.reporting.gradients import sii_rii
 from inclusive_access.reporting.queries import Period
 
 #: (key, label, numerator count, denominator count); DNA rate = DNAs / (seen + arrived late not seen + DNAs), code
@@ -298,9 +299,9 @@ def gradients(columns: list[Column]) -> list[Gradient]:
         cells = [c.cells[key] for c in quintiles]
         if len(cells) < 5 or any(cell.rate is None or cell.lower <= 0 or cell.upper >= 1 for cell in cells):
             continue
-        found = stats.sii_rii([c.rate for c in cells], [c.n for c in cells], [c.lower for c in cells],
-                              [c.upper for c in cells], value_type="proportion", transform=True, multiplier=100,
-                              reps=GRADIENT_REPS, seed=0)
+        found = sii_rii([c.rate for c in cells], [c.n for c in cells], [c.lower for c in cells],
+                        [c.upper for c in cells], value_type="proportion", transform=True, multiplier=100,
+                        reps=GRADIENT_REPS, seed=0)
         rii = {k: None if math.isnan(found[k]) else found[k] for k in ("rii", "rii_lower", "rii_upper")}
         out.append(Gradient(key, label, IMPROVEMENT[key], found["sii"], found["sii_lower"], found["sii_upper"],
                             **rii))

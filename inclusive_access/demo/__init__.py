@@ -1,0 +1,91 @@
+"""Synthetic demo data, made through the domain: a year of a service's work up to now (`flask demo-data`)."""
+import random
+import secrets
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from inclusive_access.demo.audit import audit_sample
+from inclusive_access.demo.episodes import Team, referral_history
+from inclusive_access.demo.governance import GAP_PATIENTS, governance_year, wait_gap_months
+from inclusive_access.demo.people import patient, referral_details, synthetic_nhs_numbers
+from inclusive_access.demo.worklists import TODAYS_WORK, senior_reviews, todays_work
+from inclusive_access.domain import accounts, clarification, fact_rebuild, intake
+from inclusive_access.domain.actors import SYSTEM, actor_for
+from inclusive_access.domain.policy import DEFAULT_POLICY
+from inclusive_access.models import ROLES
+
+
+def username_for(role: str) -> str:
+    return f"demo.{role}"
+
+
+#: progress(label, steps) gives a context manager whose value has update(steps done): click.progressbar fits
+Progress = Callable[[str, int], AbstractContextManager]
+
+
+class _Silent:
+    def update(self, _steps: int) -> None:
+        """Nothing to show."""
+
+
+def silent(_label: str, _steps: int) -> AbstractContextManager:
+    return nullcontext(_Silent())
+
+
+def load(session: Session, patients: int, referrals: int, seed: int, progress: Progress = silent,
+         policy=DEFAULT_POLICY, now: datetime | None = None, defer_projection: bool = True) -> str:
+    """Demo users (one per role, sharing a random password, returned) and the year of a service's work up to `now`:
+    most referrals seen and discharged, a few re-referred, and today's small backlog in every state a worklist
+    shows; on top, GAP_PATIENTS patients make the months whose wait gap opens governance items, one of them restated
+    by attendances entered late. The reporting projection is rebuilt once the referrals are made (the equity sweeps
+    read it), unless `defer_projection` is False (a test compares the two ways)."""
+    rng = random.Random(seed)
+    password = secrets.token_urlsafe(12)
+    users = {}
+    with progress("Demo users", len(ROLES)) as bar:
+        for role in ROLES:  # password hashing is deliberately slow: a few seconds of the load
+            users[role] = accounts.create_user(session, SYSTEM, username_for(role), f"Demo {role.capitalize()} User",
+                                               role, password)
+            bar.update(1)
+    team = Team(*(actor_for(users[r]) for r in ("booking", "clinician", "senior")))
+    intake_actors = [actor_for(users[r]) for r in ("booking", "booking", "clinician", "senior")]
+    now = now or datetime.now(UTC)
+    numbers = synthetic_nhs_numbers(rng, patients + GAP_PATIENTS)
+    people = [patient(rng, n, now.date()) for n in numbers[:patients]]
+    # Every patient gets one referral; the rest go to patients picked at random (a second problem).
+    owners = list(range(patients)) + [rng.randrange(patients) for _ in range(max(0, referrals - patients))]
+    rng.shuffle(owners)
+    # The last few referrals are today's open work; two of them for patients with a flag (an interpreter).
+    today = owners[-TODAYS_WORK:] if len(owners) >= 2 * TODAYS_WORK else []
+    owners = owners[:len(owners) - len(today)]
+    interpreted = (j for j, o in enumerate(owners) if people[o].interpreter_needed)
+    for k, j in zip(range(min(2, len(today))), interpreted, strict=False):
+        owners[j], today[k] = today[k], owners[j]
+    received = sorted(now - timedelta(minutes=rng.randint(90, 365 * 24 * 60)) for _ in owners)
+    with fact_rebuild.deferred(session) if defer_projection else nullcontext():
+        with progress("Referrals over the last 12 months", len(owners)) as bar:
+            for owner, at in zip(owners, received, strict=True):
+                referral, _linked = intake.receive_referral(
+                    session, rng.choice(intake_actors), people[owner], referral_details(rng, at), now=at,
+                    # used only when the patient is still open on the pathway: staff confirm a second referral there
+                    duplicate_reason="Synthetic demo: a second problem")
+                referral_history(session, rng, referral, team, now)
+                bar.update(1)
+        unentered = wait_gap_months(session, rng, team, numbers[patients:], now)
+        with progress("Senior reviews, safeguarding and today's work", 2) as bar:
+            senior_reviews(session, rng, team, now)
+            bar.update(1)
+            if today:
+                todays_work(session, rng, [people[o] for o in today], team, now)
+            bar.update(1)
+    with progress("Equity governance, an audit sample, overdue clarifications", 3) as bar:
+        governance_year(session, rng, team, actor_for(users["manager"]), policy, unentered, now)
+        bar.update(1)
+        audit_sample(session, rng, actor_for(users["auditor"]), now)
+        bar.update(1)
+        clarification.escalate_overdue(session, now=now)
+        bar.update(1)
+    return password
