@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from inclusive_access.blueprints.forms_common import first_errors
 from inclusive_access.domain import (
     adjustments,
     appointments,
@@ -87,6 +88,8 @@ def register(app: Flask) -> None:
     app.add_template_global(KINDS, "EVENT_KINDS")
     app.add_template_filter(labels, "labels")
     app.add_template_filter(event_value, "event_value")
+    # for pages whose route hands over the form alone: its errors as the error summary and field macros read them
+    app.add_template_filter(first_errors, "first_errors")
     app.add_template_filter(time_left, "time_left")
     app.add_template_test(overdue, "overdue")
     app.add_template_filter(nhs_number, "nhs_number")
