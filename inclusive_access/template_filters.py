@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from inclusive_access.blueprints.forms_common import first_errors
 from inclusive_access.domain import (
     adjustments,
     appointments,
@@ -87,6 +88,8 @@ def register(app: Flask) -> None:
         "event_sentence": event_sentences.sentence,
         "labels": labels,
         "event_value": event_value,
+        # for pages whose route hands over the form alone: its errors as the error summary and field macros read them
+        "first_errors": first_errors,
         "time_left": time_left,
         "nhs_number": nhs_number,
         "london": london,
