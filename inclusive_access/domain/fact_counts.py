@@ -4,6 +4,7 @@ the rebuild. A dashboard sums a few thousand of these rows instead of aggregatin
 from collections.abc import Callable
 from functools import cache
 from operator import itemgetter
+from typing import NamedTuple
 
 from sqlalchemy import case, delete, func, insert, literal, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
@@ -27,31 +28,44 @@ def _flagged_triaged_on_time(fact: dict) -> bool:
     return bool(fact["flagged"]) and triaged is not None and due is not None and triaged <= due
 
 
-def _count(condition) -> object:
-    return func.count(case((condition, 1)))  # the rows where it holds (never NULL, unlike SUM)
+class Count(NamedTuple):
+    """One count: its SQL aggregate over referral_facts, one fact's contribution, and one referral's number in SQL
+    (0 where it does not count: the referrals behind a figure are those above 0). The three must agree: the rebuild
+    counts with the first, every event with the second, the list behind a dashboard figure with the third, and tests
+    compare them."""
+
+    sql: object
+    contribution: Callable[[dict], int | bool]
+    per_referral: object
 
 
-def _summed(name: str) -> tuple[object, Callable[[dict], int]]:
-    return func.coalesce(func.sum(getattr(F, name)), 0), itemgetter(name)
+def _where(condition, contribution: Callable[[dict], bool]) -> Count:
+    # COUNT of a CASE: the rows where it holds (never NULL, unlike SUM)
+    return Count(func.count(case((condition, 1))), contribution, case((condition, 1), else_=0))
 
 
-def _is_set(name: str) -> tuple[object, Callable[[dict], bool]]:
-    return func.count(getattr(F, name)), lambda fact: fact[name] is not None
+def _summed(name: str) -> Count:
+    column = getattr(F, name)
+    return Count(func.coalesce(func.sum(column), 0), itemgetter(name), column)
 
 
-def _is_true(name: str) -> tuple[object, Callable[[dict], bool]]:
-    return _count(getattr(F, name).is_(True)), lambda fact: bool(fact[name])
+def _is_set(name: str) -> Count:
+    column = getattr(F, name)
+    return Count(func.count(column), lambda fact: fact[name] is not None, case((column.is_not(None), 1), else_=0))
 
 
-#: each count: (its SQL aggregate over referral_facts, one fact's contribution). The two must agree: the rebuild
-#: counts with the first, every event with the second, and a test compares the results.
+def _is_true(name: str) -> Count:
+    return _where(getattr(F, name).is_(True), lambda fact: bool(fact[name]))
+
+
+#: each count of referral_fact_counts, by name
 COUNTED = {
-    "referrals": (func.count(), lambda _fact: 1),
+    "referrals": Count(func.count(), lambda _fact: 1, literal(1)),
     "accepted": _is_set("accepted_at"),
     "rejected": _is_set("rejected_at"),
     "flagged": _is_true("flagged"),
-    "flagged_triaged_on_time": (_count(F.flagged.is_(True) & (F.triaged_at <= F.triage_due_at)),
-                                _flagged_triaged_on_time),
+    "flagged_triaged_on_time": _where(F.flagged.is_(True) & (F.triaged_at <= F.triage_due_at),
+                                      _flagged_triaged_on_time),
     "clarifications": _summed("clarifications"),
     "clarifications_on_time": _summed("clarifications_on_time"),
     "first_contacts": _is_set("first_contact_at"),
@@ -68,7 +82,7 @@ COUNTED = {
     "re_referrals_within_90_days": _is_true("re_referral_within_90_days"),
     "referrals_with_adjustment": _is_true("adjustment_in_place"),
 }
-_CONTRIBUTIONS = [contribution for _sql, contribution in COUNTED.values()]
+_CONTRIBUTIONS = [count.contribution for count in COUNTED.values()]
 
 
 def stored_value(segment: str, value) -> str:
@@ -130,7 +144,7 @@ def recount(session) -> None:
     quintile = func.coalesce(F.imd_quintile, NOT_KNOWN_QUINTILE).label("imd_quintile")
     values = [_sql_value(segment).label(segment) for segment in SEGMENTS]
     combinations = (select(F.received_month, F.pathway, quintile, *values,
-                           *(sql.label(name) for name, (sql, _contribution) in COUNTED.items()))
+                           *(count.sql.label(name) for name, count in COUNTED.items()))
                     .group_by(F.received_month, F.pathway, quintile, *values).cte("combinations"))
     cell = combinations.c
     base = (cell.received_month, cell.pathway, cell.imd_quintile)

@@ -1,8 +1,8 @@
 """Read queries behind the referral list, the referral page and the patient page."""
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain.actions import RECORD_VIEWED
@@ -43,13 +43,17 @@ def list_referrals(session: Session, filters: ReferralFilters, per_page: int = 5
         query = query.where(Referral.state == filters.state)
     if filters.flagged is not None:
         query = query.where(Referral.flagged == filters.flagged)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    found = page_of(session, query.order_by(Referral.received_at.desc(), Referral.id.desc()), filters.page, per_page)
+    return replace(found, rows=[referral for (referral,) in found.rows])
+
+
+def page_of(session: Session, query: Select, page: int, per_page: int) -> Page:
+    """One page of an ordered query's rows (a page past the last gives the last), with the total and the pages:
+    only one page of rows is loaded."""
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     pages = max(1, -(-total // per_page))
-    page = min(max(1, filters.page), pages)
-    rows = session.scalars(
-        query.order_by(Referral.received_at.desc(), Referral.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)
-    ).all()
+    page = min(max(1, page), pages)
+    rows = session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
     return Page(rows=rows, total=total, page=page, pages=pages)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,16 @@ def view_record(session: Session, actor: Actor, patient: Patient, referral: Refe
     events.record(session, actor, actions.RECORD_VIEWED, "referral" if referral else "patient",
                   referral.id if referral else patient.id, patient_id=patient.id,
                   referral_id=referral.id if referral else None)
+
+
+def view_listed(session: Session, actor: Actor, shown: Iterable[tuple[int, int]]) -> None:
+    """Log each referral a list shows, (patient id, referral id), as viewed by this actor: a list chosen by the
+    reader (the referrals behind a dashboard figure) picks whom to look at, so 'who saw this patient' must answer
+    it, as for a patient search."""
+    require_role(actor, EVERYONE)
+    for patient_id, referral_id in shown:
+        events.record(session, actor, events.RECORD_VIEWED, "referral", referral_id, patient_id=patient_id,
+                      referral_id=referral_id)
 
 
 def changes_since(session: Session, patient: Patient, seen_version: int) -> dict[str, dict]:

@@ -68,7 +68,7 @@ def _unary_plus(element, compiler, **kw) -> str:
 
 
 #: measure name -> its SQL aggregate over referral_facts (what referral_fact_counts holds per group)
-COUNTS = {name: sql for name, (sql, _contribution) in fact_counts.COUNTED.items()}
+COUNTS = {name: count.sql for name, count in fact_counts.COUNTED.items()}
 
 
 def _counted(session: Session, period: Period, segment: str, keys: dict[str, tuple[object, str]]) -> list[dict]:

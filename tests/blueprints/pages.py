@@ -29,6 +29,20 @@ def page_text(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
+#: text for screen readers alone
+VISUALLY_HIDDEN = re.compile(r'<span class="nhsuk-u-visually-hidden">[^<]*</span>')
+
+
+def visible(markup: str) -> str:
+    """What a sighted reader sees of some HTML: tags and visually hidden text left out, entities read."""
+    return html.unescape(re.sub(r"<[^>]+>", "", VISUALLY_HIDDEN.sub("", markup)))
+
+
+def cells(row: str) -> list[str]:
+    """The visible text of each data cell of a table row's HTML."""
+    return [visible(cell) for cell in re.findall(r'<td class="nhsuk-table__cell">(.*?)</td>', row, re.S)]
+
+
 def open_page(client, url: str, **kwargs) -> str:
     """GET a page that must be there (200; the client checks its security headers). Returns its text."""
     response = client.get(url, **kwargs)

@@ -114,6 +114,7 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
     "reports.equity_dashboard": [("GET", "/reports/equity?segment=ethnic_group&shared=yes", None, 200)],
     "reports.export_equity": [("GET", "/reports/equity/export?segment=flag_language", None, 200)],
     "reports.equity_report": [("GET", "/reports/equity/report?period=q:2026-Q1", None, 200)],
+    "reports.equity_referrals": [("GET", "/reports/equity/referrals?figure=dnas&value=1", None, 200)],
     "reports.governance_items": [("GET", "/reports/governance", None, 200)],
     "reports.governance_item": [("GET", "/reports/governance/{governance_id}", None, 200)],
     "reports.record_governance_plan": [("POST", "/reports/governance/{governance_id}/plan", {"version": "1"}, 400)],

@@ -81,6 +81,12 @@ def wait_gap(live_server, manager) -> None:
         db.session.commit()
 
 
+def _traced(shown: str, quintile: int) -> re.Pattern:
+    """A KPI cell whose n links to its waits: what it shows, then what the link tells a screen reader."""
+    return re.compile(rf"^{re.escape(shown)}\s*\(referrals behind: Waits .*, IMD quintile {quintile}, "
+                      rf"{re.escape(MSK)}, first contact in {LAST_MONTH}\)\s*\)$")
+
+
 def test_the_wait_gap_chart_has_its_table_and_leads_to_the_governance_record(page: Page, live_server, wait_gap,
                                                                               console_errors):
     sign_in_as_the_manager(page, live_server)
@@ -95,7 +101,7 @@ def test_the_wait_gap_chart_has_its_table_and_leads_to_the_governance_record(pag
     assert page.evaluate("window.__marker") == 1, "the period changed by htmx, not a page load"
     table = page.get_by_role("table", name=f"Wait gap by month: {MSK} (threshold 2 days;")
     row = table.get_by_role("row").filter(has=page.get_by_role("cell", name=LAST_MONTH, exact=True))
-    expect(row.get_by_role("cell")).to_have_text([f"{LAST_MONTH}", "12.0 (10)", "6.0 (10)",
+    expect(row.get_by_role("cell")).to_have_text([f"{LAST_MONTH}", _traced("12.0 (10", 1), _traced("6.0 (10", 5),
                                                   re.compile(r"^6\.0 \(-?\d+\.\d to \d+\.\d\)$"), "2.00",
                                                   "Above threshold Governance item for " f"{MSK}, {LAST_MONTH}"],
                                                  use_inner_text=True)
@@ -120,4 +126,20 @@ def test_the_wait_gap_chart_has_its_table_and_leads_to_the_governance_record(pag
     expect(page.get_by_role("img", name=f"Wait gap, quintile 1 minus quintile 5: {MSK}")).to_be_visible()
     expect(page.get_by_text("Evening clinic at Chapeltown community centre")).to_be_visible()
     assert_no_accessibility_violations(page, "equity-report")
+    assert_no_csp_violations(console_errors)
+
+
+def test_a_manager_follows_a_count_to_the_referrals_behind_it_and_on_to_their_events(page: Page, live_server,
+                                                                                      wait_gap, console_errors):
+    sign_in_as_the_manager(page, live_server)
+    page.goto(f"{live_server.url}/reports/equity?pathway=msk&period=m:{LAST_MONTH}")
+    table = page.get_by_role("table", name=f"Wait gap by month: {MSK} (threshold 2 days;")
+    table.get_by_role("link", name=re.compile(r"^10 \(referrals behind: Waits .*, IMD quintile 1,")).click()
+    expect(page.get_by_role("heading", level=1, name="Referrals behind a figure")).to_be_visible()
+    expect(page.get_by_text("10 waits, shortest first: the median falls at rank 5.5")).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile(r"^Referral \d+$"))).to_have_count(10)
+    screenshot(page, "equity-referrals-behind")
+    assert_no_accessibility_violations(page, "equity-referrals-behind")
+    page.get_by_role("link", name=re.compile(r"^Events of referral \d+$")).first.click()
+    expect(page.get_by_role("heading", level=1, name=re.compile("^Timeline: "))).to_be_visible()
     assert_no_csp_violations(console_errors)

@@ -1,11 +1,12 @@
 """The dashboard's selectors (a GET form: bookmarkable, and works without JavaScript), and the governance forms."""
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Optional, Regexp
+from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, NumberRange, Optional, Regexp, ValidationError
 
 from inclusive_access.blueprints.forms_common import choices, plain_text, strip, version_field
 from inclusive_access.domain import segments
 from inclusive_access.domain.governance import Plan
+from inclusive_access.reporting import behind
 from inclusive_access.reporting.tables import CROSS_SEGMENTS, MEASURE_LABELS, SEGMENT_LABELS
 
 MONTH = Regexp(r"^\d{4}-(0[1-9]|1[0-2])\Z", message="Enter a month as YYYY-MM")
@@ -33,6 +34,45 @@ class DashboardForm(FlaskForm):
     def set_options(self, periods: dict[str, str], pathways: dict[str, str]) -> None:
         self.period.choices = choices(periods)
         self.pathway.choices = [SelectChoice("", "All pathways")] + choices(pathways)
+
+
+class ReferralsBehindForm(DashboardForm):
+    """The dashboard's selectors, then the figure and the cell it sits in: `value` is a value of the breakdown
+    (`segment`), `cross_value` one of the intersectional table's columns (`cross`), `quintile` an IMD quintile, and
+    `contacted` the month of first contact (instead of the months received). Values as behind.value_key gives them."""
+
+    figure = SelectField("Figure", choices=choices(behind.FIGURES), validators=[InputRequired("Name the figure")])
+    value = StringField("Value", validators=[Optional()])
+    cross_value = StringField("Intersectional value", validators=[Optional()])
+    quintile = StringField("IMD quintile", validators=[Optional()])
+    contacted = StringField("Month of first contact", validators=[Optional(), MONTH])
+    page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, message="Pages start at 1")])
+
+    def breakdowns(self) -> dict[str, str]:
+        """Each value field -> the segment it is a value of (the dashboard's defaults where a selector is empty)."""
+        return {"value": self.segment.data or segments.IMD_QUINTILE.key,
+                "cross_value": self.cross.data or segments.ETHNIC_GROUP.key, "quintile": segments.IMD_QUINTILE.key}
+
+    def validate_value(self, field) -> None:
+        self._known(field)
+
+    def validate_cross_value(self, field) -> None:
+        self._known(field)
+
+    def validate_quintile(self, field) -> None:
+        self._known(field)
+
+    def _known(self, field) -> None:
+        segment = self.breakdowns()[field.name]
+        try:
+            behind.segment_value(segment, field.data)
+        except KeyError:
+            raise ValidationError(f"{SEGMENT_LABELS.get(segment, segment)} has no value {field.data!r}") from None
+
+    def cell_values(self) -> tuple[tuple[str, object], ...]:
+        """The cell's segment values, (segment key, value), for those given."""
+        return tuple((segment, behind.segment_value(segment, getattr(self, name).data))
+                     for name, segment in self.breakdowns().items() if getattr(self, name).data)
 
 
 class PlanForm(FlaskForm):

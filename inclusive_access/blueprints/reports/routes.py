@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 from flask import render_template, request
 
-from inclusive_access.blueprints.reports import bp
+from inclusive_access.blueprints.reports import behind_routes, bp
 from inclusive_access.blueprints.reports.forms import DashboardForm
 from inclusive_access.blueprints.shared import current_policy
 from inclusive_access.domain import governance, intake
@@ -29,20 +29,21 @@ def _view(shared_always: bool = False) -> dict:
         period = periods.resolve(form.period.data, form.first.data, form.last.data, form.pathway.data or None)
     except ValueError as exc:
         error, period = str(exc), periods.resolve(next(iter(presets)), None, None, form.pathway.data or None)
-    segment = form.segment.data or "imd_quintile"
+    segment, cross = form.segment.data or "imd_quintile", form.cross.data or "ethnic_group"
     shared = shared_always or form.shared.data == "yes"
     columns = tables.segment_table(db.session, period, segment, shared)
     return {"form": form, "period": period, "error": error, "segment": segment, "shared": shared,
             "segment_label": tables.SEGMENT_LABELS[segment], "measures": tables.MEASURES, "columns": columns,
             "gradients": tables.gradients(columns) if segment == "imd_quintile" else [],
             "gradient_reps": tables.GRADIENT_REPS, "better": tables.BETTER,
-            "cross": tables.cross_table(db.session, period, form.cross.data or "ethnic_group",
-                                        form.measure.data or "accepted", shared),
+            "cross": tables.cross_table(db.session, period, cross, form.measure.data or "accepted", shared),
+            "cross_values": [[value for value, _label in tables.segment_values(s)] for s in ("imd_quintile", cross)],
             "cross_label": tables.MEASURE_LABELS[form.measure.data or "accepted"],
             "this_month": today.strftime("%Y-%m"),
             "completeness": tables.completeness(db.session, period),
             "rate_charts": tables.rate_charts(db.session, period, shared),
             "query": {k: v for k, v in request.args.items() if k != "table"},
+            "trace": None if shared else behind_routes.tracer(form, next(iter(presets)) if error else form.period.data),
             **_kpi(period, shared)}
 
 
