@@ -19,6 +19,10 @@ from tests.conftest import PASSWORD
 RECEIVED = "2026-06-01 09:00"
 TRIAGED = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
 SLOT = datetime(2026, 6, 8, 9, 0, tzinfo=UTC)
+#: that June as a report or an audit sample names it, and when a clarification of the referral is asked: an hour
+#: after receipt, as a triage would be
+JUNE = "2026-06"
+ASKED = TRIAGED
 
 _numbers = iter(synthetic_nhs_numbers(random.Random(999), 20000))
 _refs = count(1)

@@ -30,10 +30,8 @@ from tests.blueprints.pages import (
     version_in,
 )
 from tests.conftest import post_form
-from tests.factories import make_referral, staff
+from tests.factories import ASKED, JUNE, RECEIVED, make_referral, staff
 
-JUNE = "2026-06"
-ASKED = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
 QUESTIONS = CHECKLISTS["clarification"]
 SAMPLE_FORM = {"record_type": "clarification", "first_month": JUNE, "last_month": JUNE, "pathway": "",
                "segment": "", "segment_value": "", "stratify_by": "", "allocation": "", "size": "10",
@@ -51,7 +49,7 @@ def _population(app, n: int = 3, **intake) -> list[int]:
         booker = staff(db.session, "booking")
         ids = []
         for i in range(n):
-            referral = make_referral(db.session, given_name="Audited", received_at="2026-06-01 09:00", **intake)
+            referral = make_referral(db.session, given_name="Audited", received_at=RECEIVED, **intake)
             clarification.request_clarification(db.session, booker, referral, referral.version, "Which knee?",
                                                 "telephone", "Dr Example", now=ASKED + timedelta(minutes=i))
             ids.append(referral.id)

@@ -316,9 +316,8 @@ def test_a_senior_who_recorded_the_dnas_may_discharge_after_review(db_session, s
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("role", ["booking", "clinician", "auditor", "manager"])
-def test_only_a_senior_decides_a_review(db_session, clinician, kind, role):
+def test_only_a_senior_decides_a_review(db_session, clinician, kind, actor):
     review = pending(db_session, kind, clinician)
-    actor = staff(db_session, role)
     db_session.commit()
     review_id, state, before = review.id, review.referral.state, head(db_session)
     for decision in DECISIONS.values():
@@ -791,22 +790,23 @@ def test_a_discharged_referral_is_read_only(db_session, clinician, senior):
 
 # --- Lost contact --------------------------------------------------------------------------------
 
+def contact(session, referral) -> tuple[int, bool]:
+    """The unreached attempts since the referral's last contact, and whether contact is lost."""
+    return discharge.unreached_since_last_contact(session, referral), discharge.lost_contact(session, referral)
+
+
 def test_three_unreached_attempts_since_the_dna_are_lost_contact(db_session, clinician):
     referral = accepted(db_session, clinician)
-    assert (discharge.unreached_since_last_contact(db_session, referral), discharge.lost_contact(
-        db_session, referral)) == (0, False)
+    assert contact(db_session, referral) == (0, False)
     check = miss(db_session, clinician, referral)
     for n in (1, 2):
         attempt(db_session, clinician, check, at=SLOT + timedelta(hours=1 + n))
-        assert discharge.unreached_since_last_contact(db_session, referral) == n
-        assert discharge.lost_contact(db_session, referral) is False
+        assert contact(db_session, referral) == (n, False)
     attempt(db_session, clinician, check, at=SLOT + timedelta(hours=4))
-    assert discharge.unreached_since_last_contact(db_session, referral) == 3
-    assert discharge.lost_contact(db_session, referral) is True
+    assert contact(db_session, referral) == (3, True)
     assert reviews.pending_review(db_session, referral.id).kind == "attendance"
     attempt(db_session, clinician, check, at=SLOT + timedelta(hours=5))
-    assert (discharge.unreached_since_last_contact(db_session, referral), discharge.lost_contact(
-        db_session, referral)) == (4, True)
+    assert contact(db_session, referral) == (4, True)
 
 
 def test_a_reached_attempt_resets_the_count(db_session, clinician):
@@ -815,15 +815,12 @@ def test_a_reached_attempt_resets_the_count(db_session, clinician):
     for hours in (2, 3):
         attempt(db_session, clinician, check, at=SLOT + timedelta(hours=hours))
     attempt(db_session, clinician, check, at=SLOT + timedelta(hours=4), reached=True)
-    assert (discharge.unreached_since_last_contact(db_session, referral), discharge.lost_contact(
-        db_session, referral)) == (0, False)
+    assert contact(db_session, referral) == (0, False)
     attempt(db_session, clinician, check, at=SLOT + timedelta(hours=5))
     attempt(db_session, clinician, check, at=SLOT + timedelta(hours=6))
-    assert (discharge.unreached_since_last_contact(db_session, referral), discharge.lost_contact(
-        db_session, referral)) == (2, False)
+    assert contact(db_session, referral) == (2, False)
     attempt(db_session, clinician, check, at=SLOT + timedelta(hours=7))
-    assert (discharge.unreached_since_last_contact(db_session, referral), discharge.lost_contact(
-        db_session, referral)) == (3, True)
+    assert contact(db_session, referral) == (3, True)
 
 
 def test_an_attended_appointment_resets_the_count_and_later_checks_add_up(db_session, clinician):
@@ -832,10 +829,9 @@ def test_an_attended_appointment_resets_the_count_and_later_checks_add_up(db_ses
     for hours in (2, 3, 4):
         attempt(db_session, clinician, first, at=SLOT + timedelta(hours=hours))
     complete(db_session, clinician, first, "not_reached", at=SLOT + timedelta(hours=5))
-    assert discharge.lost_contact(db_session, referral) is True
+    assert contact(db_session, referral) == (3, True)
     attend(db_session, clinician, referral, starts_at=SECOND_SLOT, booked_at=SLOT + timedelta(hours=6))
-    assert (discharge.unreached_since_last_contact(db_session, referral), discharge.lost_contact(
-        db_session, referral)) == (0, False)
+    assert contact(db_session, referral) == (0, False)
     # Unreached attempts on two later checks count together: contact is lost across missed appointments.
     second = miss(db_session, clinician, referral, starts_at=SECOND_SLOT + timedelta(days=7),
                   booked_at=SECOND_SLOT + timedelta(hours=2))
@@ -844,10 +840,9 @@ def test_an_attended_appointment_resets_the_count_and_later_checks_add_up(db_ses
     complete(db_session, clinician, second, "not_reached", at=SECOND_SLOT + timedelta(days=10))
     third = miss(db_session, clinician, referral, starts_at=SECOND_SLOT + timedelta(days=14),
                  booked_at=SECOND_SLOT + timedelta(days=10, hours=1))
-    assert discharge.unreached_since_last_contact(db_session, referral) == 2
+    assert contact(db_session, referral) == (2, False)
     attempt(db_session, clinician, third, at=SECOND_SLOT + timedelta(days=15))
-    assert (discharge.unreached_since_last_contact(db_session, referral), discharge.lost_contact(
-        db_session, referral)) == (3, True)
+    assert contact(db_session, referral) == (3, True)
 
 
 def test_other_referrals_attempts_do_not_count(db_session, clinician):
@@ -855,9 +850,7 @@ def test_other_referrals_attempts_do_not_count(db_session, clinician):
     check = miss(db_session, clinician, other)
     for hours in (2, 3, 4):
         attempt(db_session, clinician, check, at=SLOT + timedelta(hours=hours))
-    assert discharge.lost_contact(db_session, other) is True
-    assert (discharge.unreached_since_last_contact(db_session, referral), discharge.lost_contact(
-        db_session, referral)) == (0, False)
+    assert (contact(db_session, other), contact(db_session, referral)) == ((3, True), (0, False))
 
 
 # --- The review queue ----------------------------------------------------------------------------
