@@ -23,6 +23,10 @@ SLOT = datetime(2026, 6, 8, 9, 0, tzinfo=UTC)
 #: after receipt, as a triage would be
 JUNE = "2026-06"
 ASKED = TRIAGED
+#: a second appointment a week after SLOT, and a discharge asked for on 22 June and decided four hours later
+SECOND_SLOT = SLOT + timedelta(days=7)
+REQUESTED = datetime(2026, 6, 22, 10, 0, tzinfo=UTC)
+DECIDED = REQUESTED + timedelta(hours=4)
 
 _numbers = iter(synthetic_nhs_numbers(random.Random(999), 20000))
 _refs = count(1)

@@ -28,9 +28,12 @@ from inclusive_access.models import AuditSample, AuditSampleRecord, BarrierCheck
 from tests.event_log import count
 from tests.factories import (
     ASKED,
+    DECIDED,
     JUNE,
     RECEIVED,
+    REQUESTED,
     SCRIPT,
+    SECOND_SLOT,
     SLOT,
     TRIAGED,
     accepted,
@@ -41,9 +44,6 @@ from tests.factories import (
     miss,
 )
 
-SECOND_SLOT = SLOT + timedelta(days=7)
-REQUESTED = datetime(2026, 6, 22, 10, 0, tzinfo=UTC)
-DECIDED = REQUESTED + timedelta(hours=4)
 DRAWN = datetime(2026, 7, 2, 9, 0, tzinfo=UTC)
 APPROVE = Decision("approved", "Goals met and agreed with the patient")
 

@@ -20,8 +20,11 @@ from inclusive_access.domain.safeguarding import ConcernDetails
 from inclusive_access.models import Appointment, BarrierCheck, Event, Referral, SafeguardingConcern, SeniorReview
 from tests.event_log import actions_since, count, data_of, head, nothing_written
 from tests.factories import (
+    DECIDED,
     RECEIVED,
+    REQUESTED,
     SCRIPT,
+    SECOND_SLOT,
     SLOT,
     TRIAGED,
     accepted,
@@ -35,10 +38,7 @@ from tests.factories import (
     staff,
 )
 
-# SLOT (10:00 BST on Monday 8 June 2026) is the first appointment, attended or missed
-SECOND_SLOT = SLOT + timedelta(days=7)
-REQUESTED = datetime(2026, 6, 22, 10, 0, tzinfo=UTC)
-DECIDED = REQUESTED + timedelta(hours=4)
+# SLOT (10:00 BST on Monday 8 June 2026) is the first appointment, attended or missed; SECOND_SLOT the next
 RE_REFERRED = datetime(2026, 6, 25, 12, 0, tzinfo=UTC)
 
 CONCERN = ConcernDetails("lost_contact", "Not seen or reached for three weeks")
@@ -145,6 +145,17 @@ def in_state(session, state, clinician, senior) -> Referral:
     review = ask(session, clinician, in_treatment(session, clinician))
     decide(session, senior, review, APPROVE)
     return review.referral
+
+
+def refused_in(session, state, clinician, senior, made, change) -> None:
+    """A referral in `state` (committed), and `change(referral)` is refused as not allowed there: nothing is written,
+    no `made` row added, and the referral stays in `state`."""
+    referral = in_state(session, state, clinician, senior)
+    session.commit()
+    rows = count(session, made)
+    with nothing_written(session), pytest.raises(TransitionNotAllowed):
+        change(referral)
+    assert (count(session, made), session.get(Referral, referral.id).state) == (rows, state)
 
 
 @pytest.fixture
@@ -464,15 +475,8 @@ def test_only_clinicians_and_seniors_request_discharge(db_session, clinician, ro
 
 @pytest.mark.parametrize("state", ["received", "rejection_review", "rejected", "discharge_review", "discharged"])
 def test_discharge_is_requested_only_from_accepted_or_in_treatment(db_session, clinician, senior, state):
-    referral = in_state(db_session, state, clinician, senior)
-    db_session.commit()
-    reviews_before, before = count(db_session, SeniorReview), head(db_session)
-    with pytest.raises(TransitionNotAllowed):
-        ask(db_session, clinician, referral, reason="other", text="Try anyway")
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
-    assert count(db_session, SeniorReview) == reviews_before
-    assert db_session.get(Referral, referral.id).state == state
+    refused_in(db_session, state, clinician, senior, SeniorReview,
+               lambda referral: ask(db_session, clinician, referral, reason="other", text="Try anyway"))
 
 
 def test_request_with_a_stale_version(db_session, clinician):
@@ -922,15 +926,8 @@ def test_a_re_referral_is_flagged_from_the_patients_record(db_session, senior, c
 
 @pytest.mark.parametrize("state", ["received", "accepted", "in_treatment", "discharge_review", "rejection_review"])
 def test_only_a_closed_referral_is_re_referred(db_session, clinician, senior, state):
-    previous = in_state(db_session, state, clinician, senior)
-    db_session.commit()
-    referrals, before = count(db_session, Referral), head(db_session)
-    with pytest.raises(TransitionNotAllowed):
-        intake.re_refer(db_session, clinician, previous, referral_raw(), now=RE_REFERRED)
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
-    assert count(db_session, Referral) == referrals
-    assert db_session.get(Referral, previous.id).state == state
+    refused_in(db_session, state, clinician, senior, Referral,
+               lambda previous: intake.re_refer(db_session, clinician, previous, referral_raw(), now=RE_REFERRED))
 
 
 @pytest.mark.parametrize(("overrides", "fields"), [

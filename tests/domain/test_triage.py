@@ -445,93 +445,89 @@ def two_bookers(db_session):
     return actor_for(alice), actor_for(bob)
 
 
-def test_two_sessions_the_second_is_told_what_changed_and_saves_nothing(database_url, db_session, two_bookers):
-    alice, bob = two_bookers
+@pytest.fixture
+def race(database_url, db_session, two_bookers):
+    """Alice and Bob, a received referral, and Bob's worker: a second app over the same database."""
     referral = new_referral(db_session)
     referral_id = referral.id
     db_session.commit()  # reading the id began a transaction: SQLite's BEGIN IMMEDIATE would block the other app
     other = make_app(database_url)
-    try:
-        # Bob opens the triage page in another worker: version 1.
-        with other.app_context():
-            bob_seen = db.session.get(Referral, referral_id).version
-            db.session.rollback()  # SQLite transactions begin IMMEDIATE: end the read before Alice writes
-            db.session.remove()
-        # Alice opened it at version 1 too; she accepts first.
-        alice_seen = referral.version
-        assert alice_seen == bob_seen == 1
-        triage.triage_referral(db_session, alice, referral, alice_seen, SCRIPT, ADJUSTMENTS, "accept", now=NOW)
-        db_session.commit()
-        before = head(db_session)
-        db_session.rollback()
-
-        bob_script = replace(SCRIPT, contact_method="email", mobility="housebound")
-        with other.app_context():
-            session = db.session
-            bob_referral = session.get(Referral, referral_id)
-            with pytest.raises(StaleRecord) as stale:
-                triage.triage_referral(session, bob, bob_referral, bob_seen, bob_script, [], "escalate",
-                                       reason_text="Needs a senior", now=NOW + timedelta(minutes=1))
-            session.rollback()
-            db.session.remove()
-
-        changes = stale.value.changes
-        assert set(changes) == {events.TRIAGE_ACCEPTED}
-        assert changes[events.TRIAGE_ACCEPTED]["by"] == "Alice Ahmed"
-        assert changes[events.TRIAGE_ACCEPTED]["value"] == "Accepted at triage"
-        assert changes[events.TRIAGE_ACCEPTED]["at"] == NOW
-        assert "changed since you opened it" in str(stale.value)
-
-        db_session.expire_all()
-        assert actions_since(db_session, before) == []
-        referral = db_session.get(Referral, referral_id)
-        assert (referral.state, referral.version, referral.triage_escalated_at) == ("accepted", 2, None)
-        record = db_session.scalars(select(TriageRecord)).one()
-        assert record.answers == SCRIPT.as_dict()
-        assert record.recorded_by == alice.user_id
-        assert events.verify(db_session).ok
-    finally:
-        with other.app_context():
-            db.engine.dispose()
+    yield *two_bookers, referral, referral_id, other
+    with other.app_context():
+        db.engine.dispose()
 
 
-def test_two_sessions_racing_the_stale_write_is_refused_at_flush(database_url, db_session, two_bookers):
+def test_two_sessions_the_second_is_told_what_changed_and_saves_nothing(db_session, race):
+    alice, bob, referral, referral_id, other = race
+    # Bob opens the triage page in another worker: version 1.
+    with other.app_context():
+        bob_seen = db.session.get(Referral, referral_id).version
+        db.session.rollback()  # SQLite transactions begin IMMEDIATE: end the read before Alice writes
+        db.session.remove()
+    # Alice opened it at version 1 too; she accepts first.
+    alice_seen = referral.version
+    assert alice_seen == bob_seen == 1
+    triage.triage_referral(db_session, alice, referral, alice_seen, SCRIPT, ADJUSTMENTS, "accept", now=NOW)
+    db_session.commit()
+    before = head(db_session)
+    db_session.rollback()
+
+    bob_script = replace(SCRIPT, contact_method="email", mobility="housebound")
+    with other.app_context():
+        session = db.session
+        bob_referral = session.get(Referral, referral_id)
+        with pytest.raises(StaleRecord) as stale:
+            triage.triage_referral(session, bob, bob_referral, bob_seen, bob_script, [], "escalate",
+                                   reason_text="Needs a senior", now=NOW + timedelta(minutes=1))
+        session.rollback()
+        db.session.remove()
+
+    changes = stale.value.changes
+    assert set(changes) == {events.TRIAGE_ACCEPTED}
+    assert changes[events.TRIAGE_ACCEPTED]["by"] == "Alice Ahmed"
+    assert changes[events.TRIAGE_ACCEPTED]["value"] == "Accepted at triage"
+    assert changes[events.TRIAGE_ACCEPTED]["at"] == NOW
+    assert "changed since you opened it" in str(stale.value)
+
+    db_session.expire_all()
+    assert actions_since(db_session, before) == []
+    referral = db_session.get(Referral, referral_id)
+    assert (referral.state, referral.version, referral.triage_escalated_at) == ("accepted", 2, None)
+    record = db_session.scalars(select(TriageRecord)).one()
+    assert record.answers == SCRIPT.as_dict()
+    assert record.recorded_by == alice.user_id
+    assert events.verify(db_session).ok
+
+
+def test_two_sessions_racing_the_stale_write_is_refused_at_flush(db_session, race):
     """Bob's worker loaded the row before Alice committed and still holds version 1 in memory."""
-    alice, bob = two_bookers
-    referral = new_referral(db_session)
-    referral_id = referral.id
-    db_session.commit()  # reading the id began a transaction: SQLite's BEGIN IMMEDIATE would block the other app
-    other = make_app(database_url)
-    try:
-        with other.app_context():
-            bob_referral = db.session.get(Referral, referral_id)
-            db.session.expunge(bob_referral)  # keep the version-1 snapshot across the end of the transaction
-            db.session.rollback()
-            db.session.remove()
-        triage.triage_referral(db_session, alice, referral, 1, SCRIPT, ADJUSTMENTS, "accept", now=NOW)
-        db_session.commit()
-        before = head(db_session)
-        db_session.rollback()
+    alice, bob, referral, referral_id, other = race
+    with other.app_context():
+        bob_referral = db.session.get(Referral, referral_id)
+        db.session.expunge(bob_referral)  # keep the version-1 snapshot across the end of the transaction
+        db.session.rollback()
+        db.session.remove()
+    triage.triage_referral(db_session, alice, referral, 1, SCRIPT, ADJUSTMENTS, "accept", now=NOW)
+    db_session.commit()
+    before = head(db_session)
+    db_session.rollback()
 
-        with other.app_context():
-            session = db.session
-            session.add(bob_referral)
-            assert bob_referral.version == 1
-            with pytest.raises(StaleRecord, match="changed while you were saving"):
-                triage.triage_referral(session, bob, bob_referral, 1, replace(SCRIPT, contact_method="email"), [],
-                                       "accept", now=NOW + timedelta(minutes=1))
-            session.rollback()
-            db.session.remove()
+    with other.app_context():
+        session = db.session
+        session.add(bob_referral)
+        assert bob_referral.version == 1
+        with pytest.raises(StaleRecord, match="changed while you were saving"):
+            triage.triage_referral(session, bob, bob_referral, 1, replace(SCRIPT, contact_method="email"), [],
+                                   "accept", now=NOW + timedelta(minutes=1))
+        session.rollback()
+        db.session.remove()
 
-        db_session.expire_all()
-        assert actions_since(db_session, before) == []
-        record = db_session.scalars(select(TriageRecord)).one()
-        assert (record.answers["contact_method"], record.recorded_by) == ("telephone", alice.user_id)
-        assert db_session.get(Referral, referral_id).version == 2
-        assert events.verify(db_session).ok
-    finally:
-        with other.app_context():
-            db.engine.dispose()
+    db_session.expire_all()
+    assert actions_since(db_session, before) == []
+    record = db_session.scalars(select(TriageRecord)).one()
+    assert (record.answers["contact_method"], record.recorded_by) == ("telephone", alice.user_id)
+    assert db_session.get(Referral, referral_id).version == 2
+    assert events.verify(db_session).ok
 
 
 # --- The worklist --------------------------------------------------------------------------------
