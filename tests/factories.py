@@ -92,6 +92,9 @@ def intake_form(**overrides) -> dict:
     return row
 
 
+#: a senior's approval of a discharge
+APPROVE = discharge.Decision("approved", "Goals met and agreed with the patient")
+
 #: a booking script with no barriers: triage accepts with it
 SCRIPT = triage.BookingScript(contact_method="telephone", contact_times="", safe_to_leave_message=True,
                               interpreter_needed=False, language="", communication_needs="", mobility="none",
@@ -121,8 +124,7 @@ def discharged(session: Session, clinician, senior, received_at: str, at: dateti
     accept_and_attend(session, clinician, referral, 1)
     review = discharge.request_discharge(session, clinician, referral, referral.version, "treatment_complete",
                                          "Goals met", now=at - timedelta(minutes=1))
-    discharge.decide_review(session, senior, review, referral.version,
-                            discharge.Decision("approved", "Goals met and agreed with the patient"), now=at)
+    discharge.decide_review(session, senior, review, referral.version, APPROVE, now=at)
     return referral
 
 

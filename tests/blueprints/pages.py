@@ -1,5 +1,6 @@
-"""Helpers for route tests: a page's text and banner, a form shown again with its
-problems, form field names, stored rows, event and row counts, workflow records."""
+"""Helpers for route tests: a page's text and banner, a form shown again with its problems, a redirect after a
+save and the conflict page after a stale one, form field names, stored rows, event and row counts, workflow
+records."""
 import html
 import re
 from datetime import UTC, datetime, timedelta
@@ -29,11 +30,37 @@ def page_text(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
-def open_page(client, url: str, **kwargs) -> str:
-    """GET a page that must be there (200; the client checks its security headers). Returns its text."""
+def open_page(client, url: str, heading: str | None = None, **kwargs) -> str:
+    """GET a page that must be there (200; the client checks its security headers), headed `heading` if given.
+    Returns its text."""
     response = client.get(url, **kwargs)
     assert response.status_code == 200, (url, response.status_code)
-    return page_text(response)
+    body = page_text(response)
+    assert heading is None or f"<h1>{heading}</h1>" in body, heading
+    return body
+
+
+def page_about(client, url: str, patient: str, heading: str) -> str:
+    """Open a page about one patient (open_page): its banner names `patient`, and its heading is `heading`."""
+    body = open_page(client, url, heading)
+    assert patient in patient_banner(body)
+    return body
+
+
+def redirected(client, response, to: str) -> str:
+    """A save answered as it succeeded: redirected (303) to `to`. Returns the text of the page there."""
+    assert response.status_code == 303, response.status_code
+    assert response.headers["Location"] == to
+    return open_page(client, to)
+
+
+def conflict(response, record: str) -> str:
+    """A stale save's answer: 409, and the page says this `record` changed while the user was working on it.
+    Returns the page's text."""
+    assert response.status_code == 409, response.status_code
+    body = page_text(response)
+    assert f"This {record} changed while you were working on it" in body
+    return body
 
 
 def patient_banner(body: str) -> str:
@@ -149,6 +176,16 @@ def record_adjustment(session, actor: Actor, patient, category: str = "timing",
     details.setdefault("consent_basis", "patient")
     return adjustments.record_adjustment(session, actor, patient, adjustments.AdjustmentDetails(
         category=category, description=description, **details), source)
+
+
+def accepted_referral(app, **patient) -> dict:
+    """A referral accepted at triage by a booking-team member (the patient's details as given), committed: its id
+    and its patient's."""
+    with app.app_context():
+        referral = make_referral(db.session, **patient)
+        accept(db.session, staff(db.session, "booking"), referral)
+        db.session.commit()
+        return {"referral_id": referral.id, "patient_id": referral.patient_id}
 
 
 def one_of_each(session) -> SimpleNamespace:

@@ -23,7 +23,9 @@ from tests.blueprints.pages import (
     events,
     field_names,
     miss,
+    open_page,
     page_text,
+    patient_banner,
     propose_rejection,
     record_adjustment,
     shown_again,
@@ -245,10 +247,8 @@ def test_the_list_shows_each_sample(client, login_as, sample_id):
 
 def test_the_record_page_shows_the_banner_the_checklist_and_the_timeline(client, login_as, sample_id):
     login_as("auditor")
-    response = client.get(f"/audit/samples/{sample_id}/records/1")
-    assert response.status_code == 200
-    page = page_text(response)
-    banner = page[page.index('aria-label="Patient details"'):page.index("</section>")]
+    page = open_page(client, f"/audit/samples/{sample_id}/records/1")
+    banner = patient_banner(page)
     assert "Audited SAMPLETON" in banner
     assert "NHS number" in banner
     assert f"<h1>Sample {sample_id}, record 1 of 3: Clarification requests</h1>" in page
@@ -295,10 +295,8 @@ def test_each_record_types_page_shows_the_record_and_its_checklist(app, client, 
         sample_id, taken = sample.id, sample.taken
     assert taken == 1
     login_as("auditor")
-    response = client.get(f"/audit/samples/{sample_id}/records/1")
-    assert response.status_code == 200
-    page = page_text(response)
-    assert patient in page[page.index('aria-label="Patient details"'):page.index("</section>")]
+    page = open_page(client, f"/audit/samples/{sample_id}/records/1")
+    assert patient in patient_banner(page)
     assert f"record 1 of 1: {audit_sampling.RECORD_TYPES[record_type]}</h1>" in page
     for text in shown:
         assert text in page, text

@@ -5,7 +5,7 @@ from sqlalchemy import update
 
 from inclusive_access.extensions import db
 from inclusive_access.models import Event, Patient, Referral
-from tests.blueprints.pages import count, events, field_names, page_text, sign_in
+from tests.blueprints.pages import count, events, field_names, open_page, page_text, patient_banner, sign_in
 from tests.conftest import post_form
 from tests.factories import intake_form, make_referral, make_user
 
@@ -108,10 +108,8 @@ def test_the_referral_page_shows_the_banner_and_timeline_and_logs_the_view(app, 
         referral_id, patient_id, nhs = referral.id, referral.patient_id, referral.patient.nhs_number
         db.session.commit()
     user_id = login_as("auditor")
-    response = client.get(f"/referrals/{referral_id}")
-    assert response.status_code == 200
-    page = page_text(response)
-    banner = page[page.index('aria-label="Patient details"'):page.index("<h1>")]
+    page = open_page(client, f"/referrals/{referral_id}")
+    banner = patient_banner(page)
     assert "Bannerina SHAW" in banner
     assert f"{nhs[:3]} {nhs[3:6]} {nhs[6:]}" in banner
     assert "Language need" in banner

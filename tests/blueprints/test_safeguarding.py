@@ -16,7 +16,9 @@ from inclusive_access.extensions import db
 from inclusive_access.models import Event, Referral, SafeguardingAction, SafeguardingConcern
 from tests.blueprints.pages import (
     accept,
+    accepted_referral,
     broken_summary_links,
+    conflict,
     count,
     events,
     field_names,
@@ -24,6 +26,7 @@ from tests.blueprints.pages import (
     page_text,
     patient_banner,
     propose_rejection,
+    redirected,
     row_naming,
     shown_again,
     version_in,
@@ -61,18 +64,10 @@ def _saved(app) -> tuple:
             count(app, Event, Event.action != "record.viewed"))
 
 
-def _accepted(app, given_name: str = "Guarded", **patient) -> dict:
-    with app.app_context():
-        referral = make_referral(db.session, given_name=given_name, **patient)
-        accept(db.session, staff(db.session, "booking"), referral)
-        db.session.commit()
-        return {"referral_id": referral.id, "patient_id": referral.patient_id}
-
-
 @pytest.fixture
 def active(app) -> dict:
     """An accepted referral: open, so a concern may be raised on it."""
-    return _accepted(app)
+    return accepted_referral(app, given_name="Guarded")
 
 
 def _raise(app, referral_id: int, category: str = "self_neglect", text: str = "Home very cold, no food") -> int:
@@ -125,8 +120,7 @@ def test_a_clinician_raises_a_concern_and_the_banner_shows_it(app, client, login
             "exploitation_risk", "Older man collects her benefits each week", "open", user_id, "clinician",
             active["referral_id"], active["patient_id"], None)
         concern_id = row.id
-    assert response.headers["Location"] == f"/safeguarding/{concern_id}"
-    page = page_text(client.get(response.headers["Location"]))
+    page = redirected(client, response, f"/safeguarding/{concern_id}")
     assert "Safeguarding concern raised. It shows on the patient banner until a senior closes it." in page
     assert "<h1>Safeguarding concern: Risk of exploitation</h1>" in page
     assert "Older man collects her benefits each week" in page
@@ -178,27 +172,6 @@ def test_a_second_submit_of_the_same_concern_makes_one(app, client, login_as, ac
     assert count(app, SafeguardingConcern) == 1
     assert len(events(app, "safeguarding.raised")) == 1
     assert _saved(app) == saved
-
-
-#: case -> (changes to a valid form, field whose error is shown, message): the domain's rule and one of the form's
-#: own (tests/blueprints/test_form_rules.py has the rest)
-BAD_CONCERN = {
-    "no kind": ({"category": ""}, "category", "Select the kind of concern"),
-    "blank concern": ({"concern": "  \r\n\t "}, "concern", "Describe the concern"),
-}
-
-
-@pytest.mark.parametrize("case", BAD_CONCERN)
-def test_a_bad_concern_is_shown_again_and_nothing_is_saved(app, client, login_as, active, case):
-    changes, field, message = BAD_CONCERN[case]
-    login_as("clinician")
-    data = {k: v for k, v in {**_form(client, active["referral_id"]), **changes}.items() if v is not None}
-    before = _saved(app)
-    response = post_form(client, f"/safeguarding/referrals/{active['referral_id']}/new", data)
-    body = shown_again(response, field, message)
-    assert "Guarded SAMPLETON" in patient_banner(body)
-    assert _saved(app) == before
-    assert BANNER not in page_text(client.get(f"/referrals/{active['referral_id']}"))
 
 
 def _referral_state(app, referral_id: int) -> str:
@@ -268,14 +241,27 @@ def test_the_concern_page_offers_the_route_and_actions_to_a_clinician(app, clien
     assert client.get("/safeguarding/999999").status_code == 404
 
 
-def _route(client, concern: dict, **data):
-    return post_form(client, f"{concern['url']}/route", {"routed_to": "Leeds adult MASH", "routed_on": TODAY,
-                                                         "reference": "MASH-2231", "version": "1", **data})
+#: form -> (its address, the concern fixture's keys filled in; a valid post)
+SAVES = {
+    "raise": ("/safeguarding/referrals/{referral_id}/new", {"category": "exploitation_risk",
+                                                            "concern": "Older man collects her benefits each week"}),
+    "route": ("{url}/route", {"routed_to": "Leeds adult MASH", "routed_on": TODAY, "reference": "MASH-2231",
+                              "version": "1"}),
+    "action": ("{url}/actions", {"action": "Phoned the GP practice"}),
+    "close": ("{url}/close", {"outcome": "MASH: no further action; GP to monitor",
+                              "summary": "Heating repaired, family visiting daily", "version": "1"}),
+}
+
+
+def _save(client, on: dict, form: str, **changes):
+    """POST the safeguarding `form` on the concern fixture `on`: a valid post with `changes`."""
+    address, valid = SAVES[form]
+    return post_form(client, address.format(**on), {**valid, **changes})
 
 
 def test_routing_to_multi_agency_review(app, client, login_as, concern):
     user_id = login_as("clinician")
-    response = _route(client, concern)
+    response = _save(client, concern, "route")
     assert response.status_code == 303
     assert response.headers["Location"] == concern["url"]
     page = page_text(client.get(concern["url"]))
@@ -292,43 +278,51 @@ def test_routing_to_multi_agency_review(app, client, login_as, concern):
     assert version_in(page) == "2", "the forms carry the new version"
 
 
-#: case -> (changes to a valid route, field whose error is shown, message, status): the domain's rules and one of
-#: the form's own (tests/blueprints/test_form_rules.py has the rest)
-BAD_ROUTE = {
-    "no one": ({"routed_to": ""}, "routed_to", "Enter whom the concern was referred to", 400),
-    "blank": ({"routed_to": "   "}, "routed_to", "Enter whom the concern was referred to", 400),
-    "tomorrow": ({"routed_on": (datetime.now(LONDON).date() + timedelta(days=1)).isoformat()}, "routed_on",
-                 "The date it was referred must be today or in the past", 400),
-}
-
-
-@pytest.mark.parametrize("case", BAD_ROUTE)
-def test_a_bad_route_is_shown_again_and_nothing_is_saved(app, client, login_as, concern, case):
-    changes, field, message, status = BAD_ROUTE[case]
+def test_a_stale_route_is_a_conflict(app, client, login_as, concern):
     login_as("clinician")
+    assert _save(client, concern, "route").status_code == 303
     before = _saved(app)
-    response = _route(client, concern, **changes)
-    shown_again(response, field, message, status=status)
+    body = conflict(_save(client, concern, "route", routed_to="Children's social care", version="1"),
+                    "safeguarding concern")
+    assert "This safeguarding concern changed since you opened it." in body
+    assert "Guarded SAMPLETON" in body
     assert _saved(app) == before
 
 
-def test_a_stale_route_is_a_conflict(app, client, login_as, concern):
-    login_as("clinician")
-    assert _route(client, concern).status_code == 303
+#: case -> (role, form, changes to its valid post, field, message): for each form one of its own rules and one of
+#: the domain's (tests/blueprints/test_form_rules.py has the rest of the forms' own)
+BAD_SAVES = {
+    "a concern of no kind": ("clinician", "raise", {"category": ""}, "category", "Select the kind of concern"),
+    "a blank concern": ("clinician", "raise", {"concern": "  \r\n\t "}, "concern", "Describe the concern"),
+    "routed to no one": ("clinician", "route", {"routed_to": ""}, "routed_to",
+                         "Enter whom the concern was referred to"),
+    "routed to blanks": ("clinician", "route", {"routed_to": "   "}, "routed_to",
+                         "Enter whom the concern was referred to"),
+    "routed tomorrow": ("clinician", "route", {"routed_on": (datetime.now(LONDON).date() + timedelta(days=1))
+                                               .isoformat()}, "routed_on",
+                        "The date it was referred must be today or in the past"),
+    "no action": ("clinician", "action", {"action": ""}, "action", "Describe the action taken"),
+    "an action of blank lines": ("clinician", "action", {"action": " \n "}, "action", "Describe the action taken"),
+    "a blank outcome": ("senior", "close", {"outcome": "  "}, "outcome",
+                        "Record the outcome of the safeguarding route"),
+    "no summary": ("senior", "close", {"summary": ""}, "summary", "Write the closing summary"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_SAVES)
+def test_a_bad_save_is_shown_again_beside_its_field_and_nothing_is_saved(app, client, login_as, concern, case):
+    role, form, changes, field, message = BAD_SAVES[case]
+    login_as(role)
     before = _saved(app)
-    response = _route(client, concern, routed_to="Children's social care", version="1")
-    assert response.status_code == 409
-    body = page_text(response)
-    assert "This safeguarding concern changed while you were working on it" in body
-    assert "This safeguarding concern changed since you opened it." in body
-    assert "Guarded SAMPLETON" in body
+    body = shown_again(_save(client, concern, form, **changes), field, message)
+    assert "Guarded SAMPLETON" in patient_banner(body)
     assert _saved(app) == before
 
 
 def test_recording_actions(app, client, login_as, concern):
     user_id = login_as("clinician")
     for text in ("Phoned the GP practice", "Home visit booked with the district nurse"):
-        response = post_form(client, f"{concern['url']}/actions", {"action": text})
+        response = _save(client, concern, "action", action=text)
         assert response.status_code == 303
         assert response.headers["Location"] == concern["url"]
     page = page_text(client.get(concern["url"]))
@@ -344,34 +338,10 @@ def test_recording_actions(app, client, login_as, concern):
     assert _concern(app, concern["concern_id"]).version == 1, "an action does not make the route form stale"
 
 
-#: case -> (the action posted, message): one of the form's rules and the domain's (tests/blueprints/
-#: test_form_rules.py has the rest)
-BAD_ACTION = {
-    "no action": ("", "Describe the action taken"),
-    "only blank lines": (" \n ", "Describe the action taken"),
-}
-
-
-@pytest.mark.parametrize("case", BAD_ACTION)
-def test_a_bad_action_is_shown_again_and_nothing_is_saved(app, client, login_as, concern, case):
-    text, message = BAD_ACTION[case]
-    login_as("clinician")
-    before = _saved(app)
-    response = post_form(client, f"{concern['url']}/actions", {"action": text})
-    shown_again(response, "action", message)
-    assert _saved(app) == before
-
-
-def _close(client, concern: dict, **data):
-    return post_form(client, f"{concern['url']}/close", {"outcome": "MASH: no further action; GP to monitor",
-                                                         "summary": "Heating repaired, family visiting daily",
-                                                         "version": "1", **data})
-
-
 def test_a_clinician_may_not_close_a_concern(app, client, login_as, concern):
     user_id = login_as("clinician")
     before = _saved(app)
-    response = _close(client, concern)
+    response = _save(client, concern, "close")
     assert response.status_code == 403
     assert _saved(app)[:3] == before[:3]
     assert _concern(app, concern["concern_id"]).status == "open"
@@ -384,7 +354,7 @@ def test_a_senior_closes_the_concern_and_the_banner_clears(app, client, login_as
     page = page_text(client.get(concern["url"]))
     assert {"outcome", "summary"} <= field_names(page)
     assert f'action="/safeguarding/{concern["concern_id"]}/close"' in page
-    response = _close(client, concern)
+    response = _save(client, concern, "close")
     assert response.status_code == 303
     assert response.headers["Location"] == concern["url"]
     page = page_text(client.get(concern["url"]))
@@ -407,41 +377,22 @@ def test_a_senior_closes_the_concern_and_the_banner_clears(app, client, login_as
     assert "Guarded SAMPLETON" not in listing
 
     before = _saved(app)
-    for save in (lambda: _route(client, concern, version="2"),
-                 lambda: post_form(client, f"{concern['url']}/actions", {"action": "Late note"}),
-                 lambda: _close(client, concern, version="2")):
+    for save in (lambda: _save(client, concern, "route", version="2"),
+                 lambda: _save(client, concern, "action", action="Late note"),
+                 lambda: _save(client, concern, "close", version="2")):
         refused = save()
         assert refused.status_code == 303, "refused: back to the closed concern, with the reason"
         assert "This concern is closed." in page_text(client.get(refused.headers["Location"]))
     assert _saved(app) == before
 
 
-#: case -> (changes to a valid closure, field, message): the domain's rule and one of the form's own (tests/
-#: blueprints/test_form_rules.py has the rest)
-BAD_CLOSURE = {
-    "blank outcome": ({"outcome": "  "}, "outcome", "Record the outcome of the safeguarding route"),
-    "no summary": ({"summary": ""}, "summary", "Write the closing summary"),
-}
-
-
-@pytest.mark.parametrize("case", BAD_CLOSURE)
-def test_a_bad_closure_is_shown_again_and_nothing_is_saved(app, client, login_as, concern, case):
-    data, field, message = BAD_CLOSURE[case]
-    login_as("senior")
-    before = _saved(app)
-    response = _close(client, concern, **data)
-    body = shown_again(response, field, message)
-    assert _saved(app) == before
-    assert BANNER in patient_banner(body), "still open"
-
-
 def test_a_save_on_a_closed_concern_links_its_message_to_something_on_the_page(app, client, login_as, concern):
     """A concern closed while someone else had it open: their save is refused with "This concern is closed.". The
     closed page has no forms, so the error summary's link must not point at a field that is not there."""
     login_as("senior")
-    assert _close(client, concern).status_code == 303
-    for save in (lambda: _route(client, concern, version="2"),
-                 lambda: post_form(client, f"{concern['url']}/actions", {"action": "Late note"})):
+    assert _save(client, concern, "close").status_code == 303
+    for save in (lambda: _save(client, concern, "route", version="2"),
+                 lambda: _save(client, concern, "action", action="Late note")):
         refused = save()
         assert refused.status_code == 303
         body = page_text(client.get(refused.headers["Location"]))
@@ -452,9 +403,9 @@ def test_a_save_on_a_closed_concern_links_its_message_to_something_on_the_page(a
 # -- the open list ---------------------------------------------------------------------------------------------
 
 def test_the_list_shows_open_concerns_only_oldest_first(app, client, login_as):
-    first = _accepted(app, "Firstraised")
-    second = _accepted(app, "Secondraised")
-    closed = _accepted(app, "Closedone")
+    first = accepted_referral(app, given_name="Firstraised")
+    second = accepted_referral(app, given_name="Secondraised")
+    closed = accepted_referral(app, given_name="Closedone")
     first_id = _raise(app, first["referral_id"], "lost_contact", "Not reached for three weeks")
     _raise(app, second["referral_id"], "domestic_abuse", "Disclosed at the clinic")
     closed_id = _raise(app, closed["referral_id"])
@@ -481,9 +432,7 @@ def test_an_auditor_reads_but_changes_nothing(app, client, login_as, concern):
     user_id = login_as("auditor")
     assert client.get("/safeguarding/").status_code == 200
     assert "Guarded SAMPLETON" in page_text(client.get("/safeguarding/"))
-    page = client.get(concern["url"])
-    assert page.status_code == 200
-    body = page_text(page)
+    body = open_page(client, concern["url"])
     assert "Home very cold, no food" in body
     assert {"routed_to", "action", "outcome", "summary"}.isdisjoint(field_names(body)), "no forms for an auditor"
     before = _saved(app)

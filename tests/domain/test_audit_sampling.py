@@ -22,11 +22,11 @@ from inclusive_access.domain.audit_sampling import (
     draw_sample,
     samples,
 )
-from inclusive_access.domain.discharge import Decision
 from inclusive_access.domain.errors import InvalidInput, NotPermitted
 from inclusive_access.models import AuditSample, AuditSampleRecord, BarrierCheck, Clarification, Event, Referral
 from tests.event_log import count
 from tests.factories import (
+    APPROVE,
     ASKED,
     DECIDED,
     JUNE,
@@ -45,7 +45,6 @@ from tests.factories import (
 )
 
 DRAWN = datetime(2026, 7, 2, 9, 0, tzinfo=UTC)
-APPROVE = Decision("approved", "Goals met and agreed with the patient")
 
 
 # --- Helpers -------------------------------------------------------------------------------------

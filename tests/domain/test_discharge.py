@@ -20,6 +20,7 @@ from inclusive_access.domain.safeguarding import ConcernDetails
 from inclusive_access.models import Appointment, BarrierCheck, Event, Referral, SafeguardingConcern, SeniorReview
 from tests.event_log import actions_since, count, data_of, head, nothing_written
 from tests.factories import (
+    APPROVE,
     DECIDED,
     RECEIVED,
     REQUESTED,
@@ -38,15 +39,13 @@ from tests.factories import (
     staff,
 )
 
-# SLOT (10:00 BST on Monday 8 June 2026) is the first appointment, attended or missed; SECOND_SLOT the next
-RE_REFERRED = datetime(2026, 6, 25, 12, 0, tzinfo=UTC)
-
 CONCERN = ConcernDetails("lost_contact", "Not seen or reached for three weeks")
-APPROVE = Decision("approved", "Goals met and agreed with the patient")
 CONTINUE = Decision("continue", "Still engaged by text message", plan="Offer an evening video appointment")
 SAFEGUARD = Decision("safeguarding", "Possible exploitation: refer on", concern=CONCERN)
 DECISIONS = {"approved": APPROVE, "continue": CONTINUE, "safeguarding": SAFEGUARD}
 CONTINUED = "Engagement continues after senior review"
+# SLOT (10:00 BST on Monday 8 June 2026) is the first appointment, attended or missed; SECOND_SLOT the next
+RE_REFERRED = datetime(2026, 6, 25, 12, 0, tzinfo=UTC)
 
 #: (kind, decision) -> (state before, state after, events written, the decision event's summary)
 OUTCOMES = {

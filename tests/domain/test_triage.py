@@ -287,29 +287,26 @@ def decide_rejection(session, senior, referral, version, uphold: bool, rationale
     discharge.decide_review(session, senior, review, version, decision, now=now)
 
 
-def test_senior_upholds_the_rejection(db_session, senior, proposed):
-    before = head(db_session)
-    later = NOW + timedelta(hours=2)
-    decide_rejection(db_session, senior, proposed, proposed.version, True, "Out of area: agreed",
-                                   now=later)
-    db_session.commit()
-    assert actions_since(db_session, before) == [events.REJECTION_UPHELD]
-    assert proposed.state == "rejected"
-    assert event_data(db_session, events.REJECTION_UPHELD)["rationale"] == "Out of area: agreed"
+#: the senior's decision -> (uphold, the rationale, its event, where the referral goes)
+REJECTION_DECISIONS = {
+    "upheld": (True, "Out of area: agreed", events.REJECTION_UPHELD, "rejected"),
+    "overturned": (False, "In area after all", events.REJECTION_OVERTURNED, "received"),
+}
 
 
-def test_senior_overturns_the_rejection_back_to_the_top_of_triage(db_session, senior, proposed):
+@pytest.mark.parametrize("decision", REJECTION_DECISIONS)
+def test_a_senior_upholds_the_rejection_or_returns_it_to_the_top_of_triage(db_session, senior, proposed, decision):
+    uphold, rationale, action, state = REJECTION_DECISIONS[decision]
     before = head(db_session)
     later = NOW + timedelta(hours=2)
-    decide_rejection(db_session, senior, proposed, proposed.version, False, "In area after all",
-                                   now=later)
+    decide_rejection(db_session, senior, proposed, proposed.version, uphold, rationale, now=later)
     db_session.commit()
-    assert actions_since(db_session, before) == [events.REJECTION_OVERTURNED]
-    assert proposed.state == "received"
-    assert proposed.triage_priority == 0
-    assert proposed.triage_due_at == later
-    data = event_data(db_session, events.REJECTION_OVERTURNED)
-    assert (data["from"], data["to"], data["rationale"]) == ("rejection_review", "received", "In area after all")
+    assert actions_since(db_session, before) == [action]
+    data = event_data(db_session, action)
+    assert (proposed.state, data["from"], data["to"], data["rationale"]) == (state, "rejection_review", state,
+                                                                             rationale)
+    if not uphold:
+        assert (proposed.triage_priority, proposed.triage_due_at) == (0, later), "top of triage, due now"
 
 
 def test_rejection_review_needs_a_rationale(db_session, senior, proposed):
