@@ -14,20 +14,16 @@ from inclusive_access.extensions import db
 from inclusive_access.models import AdjustmentDelivery, Appointment, Event, Patient, ReasonableAdjustment, Referral
 from inclusive_access.template_filters import days_ago
 from tests.blueprints.pages import (
-    SCRIPT_FORM,
-    accept,
     conflict,
-    count,
-    events,
     field_names,
     open_page,
     page_text,
     patient_banner,
-    record_adjustment,
     row_naming,
     shown_again,
     version_in,
 )
+from tests.blueprints.records import SCRIPT_FORM, accept, count, events, record_adjustment
 from tests.conftest import post_form
 from tests.factories import book, make_referral, staff
 

@@ -10,20 +10,8 @@ from sqlalchemy import select
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import Appointment, BarrierCheck, Event, Referral
-from tests.blueprints.pages import (
-    accept,
-    accepted_referral,
-    conflict,
-    count,
-    events,
-    field_names,
-    open_page,
-    page_text,
-    patient_banner,
-    shown_again,
-    stored_row,
-    version_in,
-)
+from tests.blueprints.pages import conflict, field_names, open_page, page_text, patient_banner, shown_again, version_in
+from tests.blueprints.records import accept, accepted_referral, count, events, stored_row
 from tests.conftest import post_form
 from tests.factories import book, make_referral, staff
 

@@ -17,20 +17,15 @@ from inclusive_access.extensions import db
 from inclusive_access.models import AuditFinding, AuditSample, AuditSampleRecord
 from inclusive_access.reporting.stats import wilson_ci
 from tests.blueprints.pages import (
-    accept,
     broken_summary_links,
-    count,
-    events,
     field_names,
-    miss,
     open_page,
     page_text,
     patient_banner,
-    propose_rejection,
-    record_adjustment,
     shown_again,
     version_in,
 )
+from tests.blueprints.records import accept, count, events, miss, propose_rejection, record_adjustment
 from tests.conftest import post_form
 from tests.factories import ASKED, JUNE, RECEIVED, make_referral, staff
 

@@ -11,9 +11,6 @@ from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import Clarification, ContactAttempt, Event, Referral
 from tests.blueprints.pages import (
-    ask,
-    count,
-    events,
     field_names,
     open_page,
     page_text,
@@ -22,6 +19,7 @@ from tests.blueprints.pages import (
     shown_again,
     version_in,
 )
+from tests.blueprints.records import ask, count, events
 from tests.conftest import post_form
 from tests.factories import make_referral, staff
 

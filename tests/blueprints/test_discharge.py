@@ -15,14 +15,9 @@ from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import Event, Referral, SafeguardingConcern, SeniorReview
 from tests.blueprints.pages import (
-    accept,
-    accepted_referral,
     broken_summary_links,
     conflict,
-    count,
-    events,
     field_names,
-    miss,
     open_page,
     page_about,
     page_text,
@@ -30,9 +25,9 @@ from tests.blueprints.pages import (
     row_naming,
     shown_again,
     sign_in,
-    stored_row,
     version_in,
 )
+from tests.blueprints.records import accept, accepted_referral, count, events, miss, stored_row
 from tests.conftest import post_form
 from tests.factories import book, make_referral, make_user, staff
 

@@ -23,11 +23,7 @@ from inclusive_access.models import (
 )
 from inclusive_access.template_filters import days_ago
 from tests.blueprints.pages import (
-    accept,
-    count,
-    events,
     field_names,
-    miss,
     open_page,
     page_text,
     patient_banner,
@@ -36,6 +32,7 @@ from tests.blueprints.pages import (
     shown_again,
     version_in,
 )
+from tests.blueprints.records import accept, count, events, miss
 from tests.conftest import post_form
 from tests.factories import book, make_referral, staff
 

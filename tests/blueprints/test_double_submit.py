@@ -23,7 +23,7 @@ from inclusive_access.models import (
     SafeguardingConcern,
     SeniorReview,
 )
-from tests.blueprints.pages import accept, ask, miss
+from tests.blueprints.records import accept, ask, miss
 from tests.factories import intake_form, make_referral, make_user, staff
 from tests.live_server import Browser, at_once, serve
 

@@ -12,15 +12,8 @@ from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import GovernanceItem
 from inclusive_access.reporting import periods
-from tests.blueprints.pages import (
-    events,
-    field_names,
-    open_page,
-    page_text,
-    shown_again,
-    stored_row,
-    version_in,
-)
+from tests.blueprints.pages import field_names, open_page, page_text, shown_again, version_in
+from tests.blueprints.records import events, stored_row
 from tests.conftest import post_form
 from tests.factories import JUDGED_Q1_WAITS, JUDGED_Q5_WAITS, make_user, staff, wait_gap_month
 

@@ -11,7 +11,8 @@ from werkzeug.test import encode_multipart
 from inclusive_access.blueprints.imports.forms import MAX_BYTES
 from inclusive_access.domain import bulk_import
 from inclusive_access.models import ImportJob, Referral
-from tests.blueprints.pages import count, events, shown_again
+from tests.blueprints.pages import shown_again
+from tests.blueprints.records import count, events
 from tests.conftest import post_form
 from tests.factories import csv_text, intake_row
 

@@ -5,7 +5,8 @@ from sqlalchemy import update
 
 from inclusive_access.extensions import db
 from inclusive_access.models import Event, Patient, Referral
-from tests.blueprints.pages import count, events, field_names, open_page, page_text, patient_banner, sign_in
+from tests.blueprints.pages import field_names, open_page, page_text, patient_banner, sign_in
+from tests.blueprints.records import count, events
 from tests.conftest import post_form
 from tests.factories import intake_form, make_referral, make_user
 

@@ -24,7 +24,7 @@ from inclusive_access.models import (
     SafeguardingConcern,
     SeniorReview,
 )
-from tests.blueprints.pages import events, one_of_each, propose_rejection
+from tests.blueprints.records import events, one_of_each, propose_rejection
 from tests.conftest import make_app, post_form
 from tests.factories import csv_text, intake_row, make_referral, make_user, staff
 

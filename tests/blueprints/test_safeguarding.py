@@ -15,22 +15,18 @@ from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import Event, Referral, SafeguardingAction, SafeguardingConcern
 from tests.blueprints.pages import (
-    accept,
-    accepted_referral,
     broken_summary_links,
     conflict,
-    count,
-    events,
     field_names,
     open_page,
     page_text,
     patient_banner,
-    propose_rejection,
     redirected,
     row_naming,
     shown_again,
     version_in,
 )
+from tests.blueprints.records import accept, accepted_referral, count, events, propose_rejection
 from tests.conftest import post_form
 from tests.factories import book, make_referral, staff
 

@@ -33,15 +33,8 @@ from inclusive_access.models import (
     User,
     UserSession,
 )
-from tests.blueprints.pages import (
-    SCRIPT_FORM,
-    accept,
-    count,
-    events,
-    one_of_each,
-    propose_rejection,
-    sign_in,
-)
+from tests.blueprints.pages import sign_in
+from tests.blueprints.records import SCRIPT_FORM, accept, count, events, one_of_each, propose_rejection
 from tests.conftest import PASSWORD, make_app, post_form
 from tests.factories import csv_text, intake_form, intake_row, make_referral, make_user, staff
 

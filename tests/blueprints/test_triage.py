@@ -12,21 +12,16 @@ from inclusive_access.domain import reviews, triage
 from inclusive_access.extensions import db
 from inclusive_access.models import Clarification, Event, Referral, SeniorReview, TriageRecord, User
 from tests.blueprints.pages import (
-    SCRIPT_FORM,
-    accept,
-    count,
-    events,
     field_names,
     open_page,
     page_text,
     patient_banner,
     row_naming,
-    script,
     shown_again,
     sign_in,
-    stored_row,
     version_in,
 )
+from tests.blueprints.records import SCRIPT_FORM, accept, count, events, script, stored_row
 from tests.conftest import post_form
 from tests.factories import make_referral, make_user, staff
 
