@@ -432,7 +432,7 @@ def test_a_past_contact_without_a_reason_or_at_the_wrong_time_saves_nothing(app,
 def test_booking_after_a_barrier_check_preselects_the_format_agreed_there(app, client, login_as, agreed,
                                                                            preselected):
     from inclusive_access.domain import dna
-    from tests.blueprints.pages import miss
+    from tests.blueprints.records import miss
 
     with app.app_context():
         clinician = staff(db.session, "clinician")
@@ -453,7 +453,7 @@ def test_booking_after_a_barrier_check_preselects_the_format_agreed_there(app, c
 def test_rebooking_an_appointment_made_before_the_barrier_check_ended_preselects_the_format_agreed(
         app, client, login_as):
     from inclusive_access.domain import appointments, dna
-    from tests.blueprints.pages import miss
+    from tests.blueprints.records import miss
 
     with app.app_context():
         clinician = staff(db.session, "clinician")

@@ -704,7 +704,7 @@ def test_a_senior_reading_their_own_proposal_is_told_what_they_may_still_do(app,
         review_id = _request(app, _treated(app), by=senior_id)
     else:
         from inclusive_access.models import User
-        from tests.blueprints.pages import propose_rejection
+        from tests.blueprints.records import propose_rejection
 
         with app.app_context():
             from inclusive_access.domain.actors import actor_for

@@ -163,7 +163,7 @@ def test_the_worklist_shows_open_checks_with_days_since_the_dna_and_their_tags(a
 
 def test_the_worklist_shows_the_patients_adjustments(app, client, login_as, missed):
     with app.app_context():
-        from tests.blueprints.pages import record_adjustment
+        from tests.blueprints.records import record_adjustment
 
         record_adjustment(db.session, staff(db.session, "clinician", "adjuster"),
                           db.session.get(Referral, missed["referral_id"]).patient, "timing", "Evening appointments")

@@ -92,16 +92,6 @@ BAD_INTAKE = {
 }
 
 
-def test_a_valid_intake_has_no_errors(bare_app):
-    assert intake_errors(bare_app) == {}
-
-
-@pytest.mark.parametrize("case", BAD_INTAKE)
-def test_a_bad_intake_field_gets_its_message(bare_app, case):
-    overrides, field, message = BAD_INTAKE[case]
-    assert intake_errors(bare_app, **overrides()) == {field: message}
-
-
 # -- a re-referral: the referral half of an intake, by the same rules ------------------------------------------
 
 def re_referral_errors(app: Flask, **overrides) -> dict[str, str]:
@@ -118,23 +108,31 @@ def _tomorrow() -> str:
 
 #: case -> (overrides of a valid re-referral, field, message); the route's test shows an empty one
 BAD_RE_REFERRAL = {
-    "impossible receipt": ({"received_at": "2026-13-40T25:00"}, "received_at",
+    "impossible receipt": (lambda: {"received_at": "2026-13-40T25:00"}, "received_at",
                            "The date and time received must be a real date and time"),
-    "receipt tomorrow": ({"received_at": _tomorrow()}, "received_at", "The date and time received must be in the past"),
-    "unknown pathway": ({"pathway": "astrology"}, "pathway", "The pathway 'astrology' is not a recognised code"),
-    "NUL byte in the reason": ({"reason": "Knee\x00pain"}, "reason",
+    "receipt tomorrow": (lambda: {"received_at": _tomorrow()}, "received_at",
+                         "The date and time received must be in the past"),
+    "unknown pathway": (lambda: {"pathway": "astrology"}, "pathway",
+                        "The pathway 'astrology' is not a recognised code"),
+    "NUL byte in the reason": (lambda: {"reason": "Knee\x00pain"}, "reason",
                                "The reason for referral contains characters that are not allowed"),
 }
+#: form -> (its errors when posted with overrides of a valid one, case -> (overrides, field, message))
+PARSED_FORMS = {"intake": (intake_errors, BAD_INTAKE), "re-referral": (re_referral_errors, BAD_RE_REFERRAL)}
 
 
-def test_a_valid_re_referral_has_no_errors(bare_app):
-    assert re_referral_errors(bare_app) == {}
+@pytest.mark.parametrize("form", PARSED_FORMS)
+def test_a_valid_intake_or_re_referral_has_no_errors(bare_app, form):
+    errors, _bad = PARSED_FORMS[form]
+    assert errors(bare_app) == {}
 
 
-@pytest.mark.parametrize("case", BAD_RE_REFERRAL)
-def test_a_bad_re_referral_field_gets_its_message(bare_app, case):
-    overrides, field, message = BAD_RE_REFERRAL[case]
-    assert re_referral_errors(bare_app, **overrides) == {field: message}
+@pytest.mark.parametrize(("form", "case"), [(form, case) for form, (_errors, bad) in PARSED_FORMS.items()
+                                            for case in bad])
+def test_a_bad_intake_or_re_referral_field_gets_its_message(bare_app, form, case):
+    errors, bad = PARSED_FORMS[form]
+    overrides, field, message = bad[case]
+    assert errors(bare_app, **overrides()) == {field: message}
 
 
 # -- booking: what the form itself refuses (the rules that need the referral are the route's tests) -------------

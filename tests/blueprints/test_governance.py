@@ -313,11 +313,18 @@ def test_a_close_from_a_stale_page_is_a_conflict(app, client, login_as):
     assert _saved(app, item_id) == before
 
 
-def test_a_closed_item_refuses_another_response(app, client, login_as):
+@pytest.fixture
+def closed_item(app, client, login_as) -> int:
+    """A governance item the manager (signed in) has closed: its id."""
     item_id = _old_planned(app)
     login_as("manager")
     assert post_form(client, f"/reports/governance/{item_id}/close",
                      {"closure_note": "Done", "version": "2"}).status_code == 303
+    return item_id
+
+
+def test_a_closed_item_refuses_another_response(app, client, closed_item):
+    item_id = closed_item
     before = _saved(app, item_id)
     response = post_form(client, f"/reports/governance/{item_id}/plan",
                          _current_plan(remeasure_month="2025-04", version="3"))
@@ -326,11 +333,8 @@ def test_a_closed_item_refuses_another_response(app, client, login_as):
     assert _saved(app, item_id) == before
 
 
-def test_an_old_tab_on_a_closed_item_is_told_it_is_closed_not_shown_form_errors(app, client, login_as):
-    item_id = _old_planned(app)
-    login_as("manager")
-    assert post_form(client, f"/reports/governance/{item_id}/close",
-                     {"closure_note": "Done", "version": "2"}).status_code == 303
+def test_an_old_tab_on_a_closed_item_is_told_it_is_closed_not_shown_form_errors(client, closed_item):
+    item_id = closed_item
     for url, data in ((f"/reports/governance/{item_id}/plan", _current_plan(lead_name="", version="2")),
                       (f"/reports/governance/{item_id}/close", {"closure_note": "", "version": "2"})):
         response = post_form(client, url, data)

@@ -41,7 +41,7 @@ def every_kind_of_record(live_server, missed_appointment, two_appointments) -> S
     from inclusive_access.domain import adjustments, audit_sampling, safeguarding
     from inclusive_access.domain.actors import actor_for
     from inclusive_access.models import BarrierCheck, Clarification, Referral, SeniorReview, User
-    from tests.blueprints.pages import ask
+    from tests.blueprints.records import ask
     from tests.factories import make_user
 
     missed_and_not_reached_through_the_domain(live_server, two_appointments)
