@@ -7,8 +7,8 @@ from playwright.sync_api import Locator, Page, expect
 from inclusive_access.domain.validation import LONDON
 from tests.browser.test_journeys import (
     SHOTS,
-    assert_no_accessibility_violations,
     assert_no_csp_violations,
+    assert_the_loaded_page_is_clean,
     go_to,
     page_is_ready,
     screenshot,
@@ -288,10 +288,7 @@ PAGES = {
 def test_missed_appointment_page_has_no_axe_violations_and_no_csp_errors(
         page: Page, live_server, missed_appointment, console_errors, name):
     PAGES[name](page, live_server, missed_appointment)
-    page.wait_for_load_state("load")
-    screenshot(page, name)
-    assert_no_accessibility_violations(page, name)
-    assert_no_csp_violations(console_errors)
+    assert_the_loaded_page_is_clean(page, name, console_errors)
 
 
 def test_saving_a_section_of_a_was_not_brought_barrier_check_raises_no_csp_errors(page: Page, live_server,
