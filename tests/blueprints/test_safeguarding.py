@@ -19,6 +19,7 @@ from tests.blueprints.pages import (
     conflict,
     field_names,
     open_page,
+    page_about,
     page_text,
     patient_banner,
     redirected,
@@ -91,11 +92,7 @@ def _form(client, referral_id: int, **data) -> dict:
 
 def test_the_raise_form(app, client, login_as, active):
     login_as("clinician")
-    referral_page = page_text(client.get(f"/referrals/{active['referral_id']}"))
-    assert f'href="/safeguarding/referrals/{active["referral_id"]}/new">Raise a safeguarding concern' in referral_page
     body = open_page(client, f"/safeguarding/referrals/{active['referral_id']}/new")
-    assert "Guarded SAMPLETON" in patient_banner(body)
-    assert "<h1>Raise a safeguarding concern</h1>" in body
     assert "call 999" in body
     assert {"category", "concern", "submission_token", "csrf_token"} <= field_names(body)
     for code in ("lost_contact", "exploitation_risk", "self_neglect", "domestic_abuse", "other"):
@@ -475,14 +472,30 @@ def _referral_ids(app) -> list[int]:
         return list(db.session.scalars(select(Referral.id).order_by(Referral.id)))
 
 
+#: form -> (a role that fills it, the referral it is for, the link to it on the referral's page, its path, the
+#: patient, its heading)
+OFFERED = {
+    "safeguarding concern": ("clinician", lambda app: accepted_referral(app, given_name="Guarded")["referral_id"],
+                             "Raise a safeguarding concern", "/safeguarding/referrals/{}/new", "Guarded SAMPLETON",
+                             "Raise a safeguarding concern"),
+    "re-referral": ("booking", _rejected, "Re-refer this patient", "/intake/referrals/{}/re-refer",
+                    "Rejected SAMPLETON", "New referral, linked to the earlier one"),
+}
+
+
+@pytest.mark.parametrize("form", OFFERED)
+def test_the_referral_page_links_the_form_which_is_about_its_patient(app, client, login_as, form):
+    role, make, link, path, patient, heading = OFFERED[form]
+    referral_id = make(app)
+    login_as(role)
+    assert f'href="{path.format(referral_id)}">{link}' in open_page(client, f"/referrals/{referral_id}")
+    page_about(client, path.format(referral_id), patient, heading)
+
+
 def test_the_re_referral_form(app, client, login_as):
     referral_id = _rejected(app)
     login_as("booking")
-    page = page_text(client.get(f"/referrals/{referral_id}"))
-    assert f'href="/intake/referrals/{referral_id}/re-refer">Re-refer this patient' in page
     body = open_page(client, f"/intake/referrals/{referral_id}/re-refer")
-    assert "Rejected SAMPLETON" in patient_banner(body)
-    assert "<h1>New referral, linked to the earlier one</h1>" in body
     assert "is rejected and stays as it is" in body
     assert {"pathway", "referrer_name", "referrer_organisation", "referrer_contact", "received_at", "reason",
             "urgency", "submission_token", "csrf_token"} <= field_names(body)
