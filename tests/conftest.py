@@ -125,13 +125,25 @@ def _admin(server: str):
     return create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
 
 
+def create_database(server: str, name: str, template: str | None = None) -> str:
+    """A new database on the cluster, empty or a copy of `template`: its address."""
+    admin = _admin(server)
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else "")))
+    admin.dispose()
+    return f"{server}/{name}"
+
+
+def drop_database(server: str, name: str) -> None:
+    admin = _admin(server)
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+    admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def pg_template(pg_server) -> str:
-    engine = _admin(pg_server)
-    with engine.connect() as conn:
-        conn.execute(text("CREATE DATABASE ia_template"))
-    engine.dispose()
-    _migrate(f"{pg_server}/ia_template")
+    _migrate(create_database(pg_server, "ia_template"))
     return pg_server
 
 
@@ -237,13 +249,8 @@ def blank_database_url(backend, request, tmp_path):
         return
     server = request.getfixturevalue("pg_server")
     name = f"m_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    yield f"{server}/{name}"
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
-    admin.dispose()
+    yield create_database(server, name)
+    drop_database(server, name)
 
 
 @pytest.fixture

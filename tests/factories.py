@@ -19,6 +19,14 @@ from tests.conftest import PASSWORD
 RECEIVED = "2026-06-01 09:00"
 TRIAGED = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
 SLOT = datetime(2026, 6, 8, 9, 0, tzinfo=UTC)
+#: that June as a report or an audit sample names it, and when a clarification of the referral is asked: an hour
+#: after receipt, as a triage would be
+JUNE = "2026-06"
+ASKED = TRIAGED
+#: a second appointment a week after SLOT, and a discharge asked for on 22 June and decided four hours later
+SECOND_SLOT = SLOT + timedelta(days=7)
+REQUESTED = datetime(2026, 6, 22, 10, 0, tzinfo=UTC)
+DECIDED = REQUESTED + timedelta(hours=4)
 
 _numbers = iter(synthetic_nhs_numbers(random.Random(999), 20000))
 _refs = count(1)
@@ -84,6 +92,9 @@ def intake_form(**overrides) -> dict:
     return row
 
 
+#: a senior's approval of a discharge
+APPROVE = discharge.Decision("approved", "Goals met and agreed with the patient")
+
 #: a booking script with no barriers: triage accepts with it
 SCRIPT = triage.BookingScript(contact_method="telephone", contact_times="", safe_to_leave_message=True,
                               interpreter_needed=False, language="", communication_needs="", mobility="none",
@@ -113,8 +124,7 @@ def discharged(session: Session, clinician, senior, received_at: str, at: dateti
     accept_and_attend(session, clinician, referral, 1)
     review = discharge.request_discharge(session, clinician, referral, referral.version, "treatment_complete",
                                          "Goals met", now=at - timedelta(minutes=1))
-    discharge.decide_review(session, senior, review, referral.version,
-                            discharge.Decision("approved", "Goals met and agreed with the patient"), now=at)
+    discharge.decide_review(session, senior, review, referral.version, APPROVE, now=at)
     return referral
 
 

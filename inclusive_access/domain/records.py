@@ -33,7 +33,7 @@ def view_listed(session: Session, actor: Actor, shown: Iterable[tuple[int, int]]
     it, as for a patient search."""
     require_role(actor, EVERYONE)
     for patient_id, referral_id in shown:
-        events.record(session, actor, events.RECORD_VIEWED, "referral", referral_id, patient_id=patient_id,
+        events.record(session, actor, actions.RECORD_VIEWED, "referral", referral_id, patient_id=patient_id,
                       referral_id=referral_id)
 
 

@@ -6,7 +6,8 @@ import pytest
 
 from inclusive_access.extensions import db
 from inclusive_access.models import User
-from tests.blueprints.pages import count, events, field_names, page_text, sign_in
+from tests.blueprints.pages import field_names, page_text, sign_in
+from tests.blueprints.records import count, events
 from tests.conftest import post_form
 from tests.factories import make_user
 

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import Appointment, BarrierCheck, Event, Referral
-from tests.blueprints.pages import accept, count, events, field_names, page_text, shown_again, stored_row, version_in
+from tests.blueprints.pages import conflict, field_names, open_page, page_text, patient_banner, shown_again, version_in
+from tests.blueprints.records import accept, accepted_referral, count, events, stored_row
 from tests.conftest import post_form
 from tests.factories import book, make_referral, staff
 
@@ -74,11 +75,8 @@ def _changes(app) -> tuple:
 
 def test_the_booking_page_says_book_an_interpreter_and_shows_the_suggestions(client, login_as, accepted):
     login_as("booking")
-    response = client.get(f"/appointments/referrals/{accepted}")
-    assert response.status_code == 200
-    body = page_text(response)
-    banner = body[body.index('aria-label="Patient details"'):body.index("<h1>")]
-    assert "Bookable SAMPLETON" in banner
+    body = open_page(client, f"/appointments/referrals/{accepted}")
+    assert "Bookable SAMPLETON" in patient_banner(body)
     assert "Book an interpreter or communication support" in body
     assert "Book an interpreter (Polish) for every contact" in body
     assert "The booking script suggested:</strong> Telephone with interpreter, Evening appointment, Clinic." in body
@@ -90,13 +88,9 @@ def test_the_booking_page_says_book_an_interpreter_and_shows_the_suggestions(cli
 
 
 def test_no_interpreter_callout_when_none_is_needed(app, client, login_as):
-    with app.app_context():
-        referral = make_referral(db.session, interpreter_needed="no")
-        accept(db.session, staff(db.session, "booking"), referral)
-        db.session.commit()
-        referral_id = referral.id
+    referral_id = accepted_referral(app, interpreter_needed="no")["referral_id"]
     login_as("clinician")
-    body = page_text(client.get(f"/appointments/referrals/{referral_id}"))
+    body = open_page(client, f"/appointments/referrals/{referral_id}")
     assert "Book an interpreter" not in body
     assert "The booking script suggested:</strong> Telephone, Clinic." in body
 
@@ -150,10 +144,8 @@ def test_a_stale_booking_form_is_a_conflict(app, client, login_as, accepted):
     assert post_form(client, f"/appointments/referrals/{accepted}", {**_evening(), **_booking(client, accepted)}
                      ).status_code == 303
     before = _changes(app)
-    response = post_form(client, f"/appointments/referrals/{accepted}", {**_evening(IN_TWELVE_DAYS), **opened})
-    assert response.status_code == 409
-    body = page_text(response)
-    assert "This referral changed while you were working on it" in body
+    body = conflict(post_form(client, f"/appointments/referrals/{accepted}", {**_evening(IN_TWELVE_DAYS), **opened}),
+                    "referral")
     assert "Appointment booked (Telephone with interpreter)" in body
     assert "Test booking" in body
     assert _changes(app) == before
@@ -219,9 +211,7 @@ def booked(app, accepted):
 
 def test_the_rebook_page_shows_the_appointment(client, login_as, booked):
     login_as("booking")
-    response = client.get(f"/appointments/{booked['appointment_id']}/rebook")
-    assert response.status_code == 200
-    body = page_text(response)
+    body = open_page(client, f"/appointments/{booked['appointment_id']}/rebook")
     assert "Bookable SAMPLETON" in body[body.index('aria-label="Patient details"'):]
     assert f'value="{IN_TEN_DAYS}T10:00"' in body
     assert re.search(r'value="telephone"[^>]*checked|checked[^>]*value="telephone"', body)
@@ -253,8 +243,7 @@ def test_rebooking_moves_the_appointment(app, client, login_as, booked):
 
     stale = post_form(client, url, {"starts_at": f"{IN_TEN_DAYS}T09:00", "format": "telephone", "place": "",
                                     "notes": "", "version": "1"})
-    assert stale.status_code == 409
-    assert "This appointment changed while you were working on it" in page_text(stale)
+    conflict(stale, "appointment")
     assert _appointments(app, booked["referral_id"])[0].format == "video"
 
 
@@ -268,12 +257,7 @@ def test_bad_rebooking_input_changes_nothing(app, client, login_as, booked, over
     before = _changes(app)
     data = {"starts_at": f"{IN_TWELVE_DAYS}T18:00", "format": "video", "place": "", "notes": "", "version": "1",
             **overrides}
-    response = post_form(client, f"/appointments/{booked['appointment_id']}/rebook", data)
-    assert response.status_code == 400
-    body = page_text(response)
-    assert "There is a problem" in body
-    assert f'href="#{field}"' in body
-    assert message in body
+    shown_again(post_form(client, f"/appointments/{booked['appointment_id']}/rebook", data), field, message)
     assert _changes(app) == before
 
 
@@ -448,7 +432,7 @@ def test_a_past_contact_without_a_reason_or_at_the_wrong_time_saves_nothing(app,
 def test_booking_after_a_barrier_check_preselects_the_format_agreed_there(app, client, login_as, agreed,
                                                                            preselected):
     from inclusive_access.domain import dna
-    from tests.blueprints.pages import miss
+    from tests.blueprints.records import miss
 
     with app.app_context():
         clinician = staff(db.session, "clinician")
@@ -469,7 +453,7 @@ def test_booking_after_a_barrier_check_preselects_the_format_agreed_there(app, c
 def test_rebooking_an_appointment_made_before_the_barrier_check_ended_preselects_the_format_agreed(
         app, client, login_as):
     from inclusive_access.domain import appointments, dna
-    from tests.blueprints.pages import miss
+    from tests.blueprints.records import miss
 
     with app.app_context():
         clinician = staff(db.session, "clinician")

@@ -17,23 +17,18 @@ from inclusive_access.extensions import db
 from inclusive_access.models import AuditFinding, AuditSample, AuditSampleRecord
 from inclusive_access.reporting.stats import wilson_ci
 from tests.blueprints.pages import (
-    accept,
     broken_summary_links,
-    count,
-    events,
     field_names,
-    miss,
+    open_page,
     page_text,
-    propose_rejection,
-    record_adjustment,
+    patient_banner,
     shown_again,
     version_in,
 )
+from tests.blueprints.records import accept, count, events, miss, propose_rejection, record_adjustment
 from tests.conftest import post_form
-from tests.factories import make_referral, staff
+from tests.factories import ASKED, JUNE, RECEIVED, make_referral, staff
 
-JUNE = "2026-06"
-ASKED = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
 QUESTIONS = CHECKLISTS["clarification"]
 SAMPLE_FORM = {"record_type": "clarification", "first_month": JUNE, "last_month": JUNE, "pathway": "",
                "segment": "", "segment_value": "", "stratify_by": "", "allocation": "", "size": "10",
@@ -51,7 +46,7 @@ def _population(app, n: int = 3, **intake) -> list[int]:
         booker = staff(db.session, "booking")
         ids = []
         for i in range(n):
-            referral = make_referral(db.session, given_name="Audited", received_at="2026-06-01 09:00", **intake)
+            referral = make_referral(db.session, given_name="Audited", received_at=RECEIVED, **intake)
             clarification.request_clarification(db.session, booker, referral, referral.version, "Which knee?",
                                                 "telephone", "Dr Example", now=ASKED + timedelta(minutes=i))
             ids.append(referral.id)
@@ -247,10 +242,8 @@ def test_the_list_shows_each_sample(client, login_as, sample_id):
 
 def test_the_record_page_shows_the_banner_the_checklist_and_the_timeline(client, login_as, sample_id):
     login_as("auditor")
-    response = client.get(f"/audit/samples/{sample_id}/records/1")
-    assert response.status_code == 200
-    page = page_text(response)
-    banner = page[page.index('aria-label="Patient details"'):page.index("</section>")]
+    page = open_page(client, f"/audit/samples/{sample_id}/records/1")
+    banner = patient_banner(page)
     assert "Audited SAMPLETON" in banner
     assert "NHS number" in banner
     assert f"<h1>Sample {sample_id}, record 1 of 3: Clarification requests</h1>" in page
@@ -297,10 +290,8 @@ def test_each_record_types_page_shows_the_record_and_its_checklist(app, client, 
         sample_id, taken = sample.id, sample.taken
     assert taken == 1
     login_as("auditor")
-    response = client.get(f"/audit/samples/{sample_id}/records/1")
-    assert response.status_code == 200
-    page = page_text(response)
-    assert patient in page[page.index('aria-label="Patient details"'):page.index("</section>")]
+    page = open_page(client, f"/audit/samples/{sample_id}/records/1")
+    assert patient in patient_banner(page)
     assert f"record 1 of 1: {audit_sampling.RECORD_TYPES[record_type]}</h1>" in page
     for text in shown:
         assert text in page, text

@@ -10,7 +10,16 @@ from sqlalchemy import select
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import Clarification, ContactAttempt, Event, Referral
-from tests.blueprints.pages import ask, count, events, field_names, page_text, row_naming, shown_again, version_in
+from tests.blueprints.pages import (
+    field_names,
+    open_page,
+    page_text,
+    patient_banner,
+    row_naming,
+    shown_again,
+    version_in,
+)
+from tests.blueprints.records import ask, count, events
 from tests.conftest import post_form
 from tests.factories import make_referral, staff
 
@@ -63,9 +72,7 @@ def test_the_worklist_shows_overdue_first_by_due_time_escalated_after_the_sweep(
     assert "Escalated 1 overdue clarification." in _sweep(app)
     _ask(app, "Olderunswept", hours_ago=48)  # due a day ago, but asked after the sweep ran
     _ask(app, "Freshask")
-    response = client.get("/clarifications/")
-    assert response.status_code == 200
-    body = page_text(response)
+    body = open_page(client, "/clarifications/")
     names = ["Olderunswept", "Latereply", "Freshask"]
     assert sorted(names, key=body.index) == names, "overdue first, by due time, escalated or not yet swept"
     assert "3 open clarifications." in body
@@ -103,7 +110,7 @@ def test_the_clarification_page_shows_the_banner_and_both_forms(client, login_as
     response = client.get(f"/clarifications/{asked['clarification_id']}")
     assert response.status_code == 200
     body = page_text(response)
-    assert "Askedfor SAMPLETON" in body[body.index('aria-label="Patient details"'):body.index("<h1>")]
+    assert "Askedfor SAMPLETON" in patient_banner(body)
     assert "Which knee for Askedfor?" in body
     assert "No attempts recorded yet." in body
     attempt = re.search(r'<form method="post" action="/clarifications/\d+/attempts".*?</form>', body, re.S).group(0)

@@ -23,16 +23,16 @@ from inclusive_access.models import (
 )
 from inclusive_access.template_filters import days_ago
 from tests.blueprints.pages import (
-    accept,
-    count,
-    events,
     field_names,
-    miss,
+    open_page,
     page_text,
+    patient_banner,
+    redirected,
     row_naming,
     shown_again,
     version_in,
 )
+from tests.blueprints.records import accept, count, events, miss
 from tests.conftest import post_form
 from tests.factories import book, make_referral, staff
 
@@ -136,10 +136,7 @@ def test_the_worklist_shows_open_checks_with_days_since_the_dna_and_their_tags(a
         dna.complete_barrier_check(db.session, actor, finished, finished.version, "rebooked")
         db.session.commit()
     login_as("booking")
-    response = client.get("/barrier-checks/")
-    assert response.status_code == 200
-    body = page_text(response)
-    assert "<h1>Barrier checks</h1>" in body
+    body = open_page(client, "/barrier-checks/", "Barrier checks")
     assert "3 open barrier checks." in body
     assert "Completed SAMPLETON" not in body, "a completed check leaves the worklist"
     rows = {name: row_naming(body, f"{name} SAMPLETON") for name in ("Plainmissed", "Broughtless", "Unreachable")}
@@ -166,7 +163,7 @@ def test_the_worklist_shows_open_checks_with_days_since_the_dna_and_their_tags(a
 
 def test_the_worklist_shows_the_patients_adjustments(app, client, login_as, missed):
     with app.app_context():
-        from tests.blueprints.pages import record_adjustment
+        from tests.blueprints.records import record_adjustment
 
         record_adjustment(db.session, staff(db.session, "clinician", "adjuster"),
                           db.session.get(Referral, missed["referral_id"]).patient, "timing", "Evening appointments")
@@ -176,21 +173,12 @@ def test_the_worklist_shows_the_patients_adjustments(app, client, login_as, miss
     assert "RA</span> Timing: Evening appointments" in row
 
 
-def test_an_empty_worklist_says_so(client, login_as):
-    login_as("clinician")
-    body = page_text(client.get("/barrier-checks/"))
-    assert "0 open barrier checks." in body
-    assert "<table" not in body
-
-
 # -- the check page --------------------------------------------------------------------------------------------
 
 def test_the_check_page_shows_the_deadline_and_what_is_left(app, client, login_as, missed):
     login_as("clinician")
-    response = client.get(missed["url"])
-    assert response.status_code == 200
-    body = page_text(response)
-    banner = body[body.index('aria-label="Patient details"'):body.index("<h1>")]
+    body = open_page(client, missed["url"])
+    banner = patient_banner(body)
     assert "Missed SAMPLETON" in banner
     assert "<h1>Barrier check after a missed appointment</h1>" in body
     deadline = (missed["missed_at"] + timedelta(days=14)).astimezone(LONDON).strftime("%d %b %Y")
@@ -357,7 +345,7 @@ def test_completing_with_an_alternative_and_an_adjustment_goes_to_booking(app, c
     page = page_text(client.get(booking_url))
     assert "Barrier check complete. You can now book the next appointment." in page
     assert "Barrier check open" not in page
-    banner = page[page.index('aria-label="Patient details"'):page.index("<h1>")]
+    banner = patient_banner(page)
     assert "Timing: Evening appointments (childcare)" in banner, "the new adjustment is in the banner"
 
     check = _check(app, missed["check_id"])
@@ -639,8 +627,7 @@ def test_recording_a_dna_goes_straight_to_its_new_barrier_check(app, client, log
         assert (check.referral_id, check.appointment_id, check.completed_at) == (
             started["referral_id"], started["appointment_id"], None)
         check_id = check.id
-    assert response.headers["Location"] == f"/barrier-checks/{check_id}"
-    page = page_text(client.get(response.headers["Location"]))
+    page = redirected(client, response, f"/barrier-checks/{check_id}")
     assert "Outcome recorded: did not attend." in page
     assert "<h1>Barrier check after a missed appointment</h1>" in page
     [opened] = events(app, "barrier_check.opened")

@@ -2,6 +2,7 @@
 a real threaded server, finds one row and one event, and each extra submit is sent to what the first one made."""
 from collections import Counter
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -23,7 +24,7 @@ from inclusive_access.models import (
     SafeguardingConcern,
     SeniorReview,
 )
-from tests.blueprints.pages import accept, ask, miss
+from tests.blueprints.records import accept, ask, miss
 from tests.factories import intake_form, make_referral, make_user, staff
 from tests.live_server import Browser, at_once, serve
 
@@ -142,12 +143,19 @@ def creating_form(request, app) -> tuple[CreatingForm, str, str]:
     return form, form.page.format(**ids), form.action.format(**ids)
 
 
+@contextmanager
+def _filled_in(app, form: CreatingForm, page: str):
+    """A live server, and a browser signed in as the form's role that has filled in the form's page: (browser,
+    the data it would post)."""
+    with serve(app) as url:
+        browser = Browser(url).sign_in(f"double.{form.role}")
+        yield browser, {**browser.form(page), **form.fields}
+
+
 def test_a_second_submit_of_a_creating_form_adds_nothing(app, creating_form):
     form, page, action = creating_form
     before = _made(app, form)
-    with serve(app) as url:
-        browser = Browser(url).sign_in(f"double.{form.role}")
-        data = {**browser.form(page), **form.fields}
+    with _filled_in(app, form, page) as (browser, data):
         first, _body, first_headers = browser.request(action, data)
         again, _body, again_headers = browser.request(action, data)
     assert (first, again) == (303, 303)
@@ -158,9 +166,7 @@ def test_a_second_submit_of_a_creating_form_adds_nothing(app, creating_form):
 def test_identical_submits_at_the_same_moment_add_one_record(app, creating_form):
     form, page, action = creating_form
     before = _made(app, form)
-    with serve(app) as url:
-        browser = Browser(url).sign_in(f"double.{form.role}")
-        data = {**browser.form(page), **form.fields}
+    with _filled_in(app, form, page) as (browser, data):
         statuses = at_once(CONCURRENT, lambda: browser.request(action, data)[0])
     assert Counter(statuses) == {303: CONCURRENT}
     assert [n - b for n, b in zip(_made(app, form), before, strict=True)] == [1, 1]

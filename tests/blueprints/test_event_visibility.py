@@ -31,7 +31,7 @@ from inclusive_access.event_sentences import sentence
 from inclusive_access.extensions import db
 from inclusive_access.models import Event, Patient, Referral
 from inclusive_access.security import ACCESS
-from tests.blueprints.pages import script
+from tests.blueprints.records import script
 from tests.factories import intake_row, make_referral, next_nhs_number, staff
 
 ROLES = ("booking", "clinician", "senior", "auditor", "manager")

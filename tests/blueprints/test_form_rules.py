@@ -1,21 +1,23 @@
 """Each form's field rules, checked once on the form alone: posted into a bare request, no app, no database. The
 route tests show, once per form, that these messages reach the page beside their fields and that nothing is saved."""
-from datetime import UTC, datetime
+import io
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
 
 from inclusive_access.blueprints.adjustments.forms import EditAdjustmentForm, NewAdjustmentForm
 from inclusive_access.blueprints.admin.forms import NewUserForm
-from inclusive_access.blueprints.appointments.forms import BookingForm, OutcomeForm
+from inclusive_access.blueprints.appointments.forms import BookingForm, OutcomeForm, deliveries_from
 from inclusive_access.blueprints.audit.forms import SampleForm
 from inclusive_access.blueprints.clarification.forms import AttemptForm, CloseForm
 from inclusive_access.blueprints.discharge.forms import DischargeRequestForm, ReviewDecisionForm
 from inclusive_access.blueprints.dna import forms as dna_forms
 from inclusive_access.blueprints.forms_common import first_errors
-from inclusive_access.blueprints.intake.forms import IntakeForm
+from inclusive_access.blueprints.imports.forms import ConfirmForm, UploadForm
+from inclusive_access.blueprints.intake.forms import IntakeForm, ReReferralForm
 from inclusive_access.blueprints.reports.forms import PlanForm
-from inclusive_access.blueprints.safeguarding.forms import ConcernForm, RouteForm
+from inclusive_access.blueprints.safeguarding import forms as safeguarding_forms
 from inclusive_access.domain import intake
 from inclusive_access.domain import validation as v
 from tests.blueprints.test_admin import NEW_USER
@@ -37,8 +39,10 @@ def bare_app() -> Flask:
 
 
 def posted(app: Flask, form_class, data: dict):
-    """`form_class` as the route builds it from `data` posted as a browser posts it, validated."""
-    with app.test_request_context(method="POST", data=data):
+    """`form_class` as the route builds it from `data` posted as a browser posts it (a file as its content and
+    name), validated."""
+    files = {name: (io.BytesIO(value[0]), value[1]) for name, value in data.items() if isinstance(value, tuple)}
+    with app.test_request_context(method="POST", data={**data, **files}):
         form = form_class()
         form.validate()
         return form
@@ -88,14 +92,47 @@ BAD_INTAKE = {
 }
 
 
-def test_a_valid_intake_has_no_errors(bare_app):
-    assert intake_errors(bare_app) == {}
+# -- a re-referral: the referral half of an intake, by the same rules ------------------------------------------
+
+def re_referral_errors(app: Flask, **overrides) -> dict[str, str]:
+    """field -> message for a re-referral posted with `overrides` of a valid intake's referral fields."""
+    errors = v.FieldErrors()
+    intake.parse_referral(posted(app, ReReferralForm, intake_form(**overrides)).raw(), errors, datetime.now(UTC),
+                          dict.fromkeys(PATHWAYS, ""))
+    return dict(errors)
 
 
-@pytest.mark.parametrize("case", BAD_INTAKE)
-def test_a_bad_intake_field_gets_its_message(bare_app, case):
-    overrides, field, message = BAD_INTAKE[case]
-    assert intake_errors(bare_app, **overrides()) == {field: message}
+def _tomorrow() -> str:
+    return (datetime.now(UTC) + timedelta(days=1)).astimezone(v.LONDON).strftime("%Y-%m-%dT%H:%M")
+
+
+#: case -> (overrides of a valid re-referral, field, message); the route's test shows an empty one
+BAD_RE_REFERRAL = {
+    "impossible receipt": (lambda: {"received_at": "2026-13-40T25:00"}, "received_at",
+                           "The date and time received must be a real date and time"),
+    "receipt tomorrow": (lambda: {"received_at": _tomorrow()}, "received_at",
+                         "The date and time received must be in the past"),
+    "unknown pathway": (lambda: {"pathway": "astrology"}, "pathway",
+                        "The pathway 'astrology' is not a recognised code"),
+    "NUL byte in the reason": (lambda: {"reason": "Knee\x00pain"}, "reason",
+                               "The reason for referral contains characters that are not allowed"),
+}
+#: form -> (its errors when posted with overrides of a valid one, case -> (overrides, field, message))
+PARSED_FORMS = {"intake": (intake_errors, BAD_INTAKE), "re-referral": (re_referral_errors, BAD_RE_REFERRAL)}
+
+
+@pytest.mark.parametrize("form", PARSED_FORMS)
+def test_a_valid_intake_or_re_referral_has_no_errors(bare_app, form):
+    errors, _bad = PARSED_FORMS[form]
+    assert errors(bare_app) == {}
+
+
+@pytest.mark.parametrize(("form", "case"), [(form, case) for form, (_errors, bad) in PARSED_FORMS.items()
+                                            for case in bad])
+def test_a_bad_intake_or_re_referral_field_gets_its_message(bare_app, form, case):
+    errors, bad = PARSED_FORMS[form]
+    overrides, field, message = bad[case]
+    assert errors(bare_app, **overrides()) == {field: message}
 
 
 # -- booking: what the form itself refuses (the rules that need the referral are the route's tests) -------------
@@ -257,6 +294,26 @@ BAD_ROUTE = {
 }
 
 
+#: an action on a concern, as its page posts it
+SAFEGUARDING_ACTION = {"action": "Phoned the GP practice", "submission_token": "action-1"}
+#: case -> (changes to a valid action, field, message)
+BAD_SAFEGUARDING_ACTION = {
+    "no action": ({"action": ""}, "action", "Describe the action taken"),
+    "NUL byte": ({"action": "Called\x00"}, "action", "Remove the special characters"),
+    "10 MB action": ({"action": TEN_MB}, "action", "Use 4000 characters or fewer"),
+}
+#: a senior's closure of a concern, as its page posts it
+CLOSURE = {"outcome": "MASH: no further action; GP to monitor", "summary": "Heating repaired, family visiting daily",
+           "version": "1"}
+#: case -> (changes to a valid closure, field, message)
+BAD_CLOSURE = {
+    "no outcome": ({"outcome": ""}, "outcome", "Record the outcome of the safeguarding route"),
+    "no summary": ({"summary": ""}, "summary", "Write the closing summary"),
+    "NUL byte in the summary": ({"summary": "Sum\x00mary"}, "summary", "Remove the special characters"),
+    "version not a number": ({"version": "x"}, "version", "Not a valid integer value."),
+}
+
+
 # -- a clarification: an attempt to reach the referrer, and closing it -----------------------------------------
 
 #: case -> (form class, the form posted, field, message)
@@ -314,6 +371,46 @@ BAD_PLAN = {
 }
 
 
+# -- a referrals CSV to import, and how to import it -----------------------------------------------------------
+
+#: a file as the upload posts it: (content, name)
+UPLOAD = {"file": (b"nhs_number\n9434765919\n", "march.csv")}
+#: case -> (changes to a valid upload, None: no file; field, message); the route's test shows a file over 5 MB
+BAD_UPLOAD = {
+    "no file": ({"file": None}, "file", "Select a CSV file"),
+    "not a CSV": ({"file": (b"nhs_number\n9434765919\n", "march.txt")}, "file", "The selected file must be a CSV"),
+}
+#: case -> (changes to a valid choice, None: left out; field, message)
+BAD_IMPORT_MODE = {
+    "no mode": ({"mode": None}, "mode", "Choose how to import"),
+    "unknown mode": ({"mode": "some_rows"}, "mode", "Not a valid choice."),
+}
+
+
+# -- whether each adjustment was met, asked with an appointment's outcome --------------------------------------
+
+#: case -> (answers posted about adjustments 1 and 2, the answers read: id -> (met, reason), the errors)
+DELIVERIES = {
+    "neither answered": ({}, {}, {}),
+    "met, and not met with its reason": ({"met_1": "yes", "met_2": "no", "met_reason_2": "  Carer ill  "},
+                                         {1: (True, None), 2: (False, "Carer ill")}, {}),
+    "not met, its reason only spaces": ({"met_1": "yes", "met_2": "no", "met_reason_2": " "},
+                                        {1: (True, None), 2: (False, None)}, {}),
+    "an answer that is neither": ({"met_1": "maybe", "met_2": "yes"}, {2: (True, None)}, {}),
+    "NUL byte in a reason": ({"met_1": "yes", "met_2": "no", "met_reason_2": "Ill\x00"}, {1: (True, None)},
+                             {"met_reason_2": "Shorten the reason and remove special characters"}),
+    "10 MB reason": ({"met_1": "yes", "met_2": "no", "met_reason_2": TEN_MB}, {1: (True, None)},
+                     {"met_reason_2": "Shorten the reason and remove special characters"}),
+}
+
+
+@pytest.mark.parametrize("case", DELIVERIES)
+def test_the_answers_about_adjustments_are_read_or_refused(case):
+    """Only "yes" and "no" answer; which adjustments are left unanswered is the domain's to say."""
+    posted_answers, answers, errors = DELIVERIES[case]
+    assert deliveries_from(posted_answers, [1, 2]) == (answers, errors)
+
+
 # -- a new user --------------------------------------------------------------------------------------------------
 
 #: case -> (changes to a valid new user, field, message)
@@ -344,14 +441,18 @@ FORMS = {
        for section, form_class in DNA_SECTIONS.items()},
     "discharge request": (DischargeRequestForm, DISCHARGE_REQUEST, BAD_DISCHARGE_REQUEST),
     "review decision": (ReviewDecisionForm, DECISION, BAD_DECISION),
-    "safeguarding concern": (ConcernForm, CONCERN, BAD_CONCERN),
-    "safeguarding route": (RouteForm, ROUTE, BAD_ROUTE),
+    "safeguarding concern": (safeguarding_forms.ConcernForm, CONCERN, BAD_CONCERN),
+    "safeguarding route": (safeguarding_forms.RouteForm, ROUTE, BAD_ROUTE),
+    "safeguarding action": (safeguarding_forms.ActionForm, SAFEGUARDING_ACTION, BAD_SAFEGUARDING_ACTION),
+    "safeguarding closure": (safeguarding_forms.CloseForm, CLOSURE, BAD_CLOSURE),
     **{f"clarification {form_class.__name__}": (form_class, {}, {case: (data, field, message) for case, (
         in_form, data, field, message) in BAD_CLARIFICATION.items() if in_form is form_class})
        for form_class in (AttemptForm, CloseForm)},
     "audit sample": (SampleForm, SAMPLE_FORM, BAD_SAMPLE),
     "governance plan": (PlanForm, _current_plan(), BAD_PLAN),
     "new user": (NewUserForm, NEW_USER, BAD_NEW_USER),
+    "referrals upload": (UploadForm, UPLOAD, BAD_UPLOAD),
+    "import mode": (ConfirmForm, {"mode": "valid_rows"}, BAD_IMPORT_MODE),
 }
 
 

@@ -12,15 +12,8 @@ from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import GovernanceItem
 from inclusive_access.reporting import periods
-from tests.blueprints.pages import (
-    events,
-    field_names,
-    open_page,
-    page_text,
-    shown_again,
-    stored_row,
-    version_in,
-)
+from tests.blueprints.pages import conflict, field_names, open_page, page_text, shown_again, version_in
+from tests.blueprints.records import events, stored_row
 from tests.conftest import post_form
 from tests.factories import JUDGED_Q1_WAITS, JUDGED_Q5_WAITS, make_user, staff, wait_gap_month
 
@@ -298,33 +291,38 @@ def test_a_manager_closes_an_item_once_its_remeasure_month_has_closed(app, clien
     assert f'action="/reports/governance/{item_id}/close"' not in page
 
 
-def test_closing_needs_a_note(app, client, login_as):
+@pytest.fixture
+def closable(app, login_as) -> int:
+    """An item whose re-measure month has closed (_old_planned), with the manager signed in: its id."""
     item_id = _old_planned(app)
     login_as("manager")
-    before = _saved(app, item_id)
-    response = post_form(client, f"/reports/governance/{item_id}/close", {"closure_note": "  ", "version": "2"})
-    assert response.status_code == 400
-    page = page_text(response)
-    assert "Write the closure note" in page
-    assert 'href="#closure_note"' in page
-    assert "closure_note" in field_names(page)
-    assert _saved(app, item_id) == before
+    return item_id
 
 
-def test_a_close_from_a_stale_page_is_a_conflict(app, client, login_as):
-    item_id = _old_planned(app)
-    login_as("manager")
-    before = _saved(app, item_id)
-    response = post_form(client, f"/reports/governance/{item_id}/close", {"closure_note": "Done", "version": "1"})
-    assert response.status_code == 409
-    assert _saved(app, item_id) == before
+def test_closing_needs_a_note(app, client, closable):
+    before = _saved(app, closable)
+    shown_again(post_form(client, f"/reports/governance/{closable}/close", {"closure_note": "  ", "version": "2"}),
+                "closure_note", "Write the closure note")
+    assert _saved(app, closable) == before
 
 
-def test_a_closed_item_refuses_another_response(app, client, login_as):
-    item_id = _old_planned(app)
-    login_as("manager")
-    assert post_form(client, f"/reports/governance/{item_id}/close",
+def test_a_close_from_a_stale_page_is_a_conflict(app, client, closable):
+    before = _saved(app, closable)
+    conflict(post_form(client, f"/reports/governance/{closable}/close", {"closure_note": "Done", "version": "1"}),
+             "governance item")
+    assert _saved(app, closable) == before
+
+
+@pytest.fixture
+def closed_item(client, closable) -> int:
+    """The closable item, closed by the manager."""
+    assert post_form(client, f"/reports/governance/{closable}/close",
                      {"closure_note": "Done", "version": "2"}).status_code == 303
+    return closable
+
+
+def test_a_closed_item_refuses_another_response(app, client, closed_item):
+    item_id = closed_item
     before = _saved(app, item_id)
     response = post_form(client, f"/reports/governance/{item_id}/plan",
                          _current_plan(remeasure_month="2025-04", version="3"))
@@ -333,11 +331,8 @@ def test_a_closed_item_refuses_another_response(app, client, login_as):
     assert _saved(app, item_id) == before
 
 
-def test_an_old_tab_on_a_closed_item_is_told_it_is_closed_not_shown_form_errors(app, client, login_as):
-    item_id = _old_planned(app)
-    login_as("manager")
-    assert post_form(client, f"/reports/governance/{item_id}/close",
-                     {"closure_note": "Done", "version": "2"}).status_code == 303
+def test_an_old_tab_on_a_closed_item_is_told_it_is_closed_not_shown_form_errors(client, closed_item):
+    item_id = closed_item
     for url, data in ((f"/reports/governance/{item_id}/plan", _current_plan(lead_name="", version="2")),
                       (f"/reports/governance/{item_id}/close", {"closure_note": "", "version": "2"})):
         response = post_form(client, url, data)

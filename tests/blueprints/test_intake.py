@@ -9,7 +9,8 @@ import pytest
 from inclusive_access.blueprints.intake.forms import ReReferralForm
 from inclusive_access.extensions import db
 from inclusive_access.models import Event, Patient, Referral
-from tests.blueprints.pages import count, events, field_names, page_text, propose_rejection
+from tests.blueprints.pages import field_names, page_text
+from tests.blueprints.records import count, events, propose_rejection
 from tests.conftest import post_form
 from tests.factories import intake_form, make_referral, next_nhs_number, staff
 

@@ -5,7 +5,8 @@ import pytest
 
 from inclusive_access.domain import patient_search
 from inclusive_access.extensions import db
-from tests.blueprints.pages import broken_summary_links, events, field_names, page_text
+from tests.blueprints.pages import broken_summary_links, field_names, page_text
+from tests.blueprints.records import events
 from tests.factories import make_referral
 
 SEARCH = "/patients/search"

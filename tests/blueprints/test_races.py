@@ -10,7 +10,7 @@ from inclusive_access.domain import submissions
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import Appointment, Event, ReasonableAdjustment, Referral, TriageRecord
-from tests.blueprints.pages import SCRIPT_FORM, accept
+from tests.blueprints.records import SCRIPT_FORM, accept
 from tests.conftest import post_form
 from tests.factories import make_referral, make_user, staff
 from tests.live_server import Browser, at_once, serve

@@ -24,133 +24,139 @@ from inclusive_access.models import (
     SafeguardingConcern,
     SeniorReview,
 )
-from tests.blueprints.pages import events, one_of_each, propose_rejection
+from tests.blueprints.records import events, one_of_each, propose_rejection
 from tests.conftest import make_app, post_form
 from tests.factories import csv_text, intake_row, make_referral, make_user, staff
+
+
+def get(url: str, status: int = 200) -> tuple[str, str, None, int]:
+    """A GET of `url`, answered `status` when allowed."""
+    return "GET", url, None, status
+
 
 #: endpoint -> the requests that exercise it: (method, url with {sample ids}, form data, status when allowed).
 #: Every method of every rule must appear here. Dict order is request order, so logout comes last.
 ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
-    "home.index": [("GET", "/", None, 302)],
-    "referrals.index": [("GET", "/referrals/", None, 302)],
-    "referrals.list_referrals": [("GET", "/referrals/list?flagged=no", None, 200)],
-    "referrals.show_referral": [("GET", "/referrals/{referral_id}", None, 200)],
-    "patients.show_patient": [("GET", "/patients/{patient_id}", None, 200)],
-    "patients.search_patients": [("GET", "/patients/search?nhs_number={nhs_number}", None, 200)],
+    "home.index": [get("/", 302)],
+    "referrals.index": [get("/referrals/", 302)],
+    "referrals.list_referrals": [get("/referrals/list?flagged=no")],
+    "referrals.show_referral": [get("/referrals/{referral_id}")],
+    "patients.show_patient": [get("/patients/{patient_id}")],
+    "patients.search_patients": [get("/patients/search?nhs_number={nhs_number}")],
     "patients.edit_patient": [
-        ("GET", "/patients/{patient_id}/edit", None, 200),
+        get("/patients/{patient_id}/edit"),
         ("POST", "/patients/{patient_id}/edit", {"version": "1"}, 200),  # incomplete: errors re-shown
     ],
     "intake.new_referral": [
-        ("GET", "/intake/new", None, 200),
+        get("/intake/new"),
         ("POST", "/intake/new", {}, 200),  # empty: errors re-shown, nothing saved
     ],
-    "intake.lookup_patient": [("GET", "/intake/patient-lookup?nhs_number={nhs_number}", None, 200)],
+    "intake.lookup_patient": [get("/intake/patient-lookup?nhs_number={nhs_number}")],
     "intake.refer_patient": [
-        ("GET", "/intake/patients/{patient_id}/refer", None, 200),
+        get("/intake/patients/{patient_id}/refer"),
         ("POST", "/intake/patients/{patient_id}/refer", {}, 400),  # empty: errors re-shown, nothing saved
     ],
-    "triage.worklist": [("GET", "/triage/?pathway=msk&overdue=yes", None, 200)],
+    "triage.worklist": [get("/triage/?pathway=msk&overdue=yes")],
     "triage.triage_referral": [
-        ("GET", "/triage/referrals/{referral_id}", None, 200),
+        get("/triage/referrals/{referral_id}"),
         ("POST", "/triage/referrals/{referral_id}", {"version": "1"}, 200),  # incomplete: errors re-shown
     ],
     "triage.preview_suggestions": [
-        ("GET", "/triage/referrals/{referral_id}/suggestions?interpreter_needed=yes&mobility=housebound", None, 200)],
-    "clarification.worklist": [("GET", "/clarifications/", None, 200)],
-    "clarification.show_clarification": [("GET", "/clarifications/{clarification_id}", None, 200)],
+        get("/triage/referrals/{referral_id}/suggestions?interpreter_needed=yes&mobility=housebound")],
+    "clarification.worklist": [get("/clarifications/")],
+    "clarification.show_clarification": [get("/clarifications/{clarification_id}")],
     "clarification.log_attempt": [("POST", "/clarifications/{clarification_id}/attempts", {}, 400)],
     "clarification.close_clarification": [
         ("POST", "/clarifications/{clarification_id}/close", {"version": "1"}, 400)],  # no answer, no reason
     "appointments.book_appointment": [
-        ("GET", "/appointments/referrals/{accepted_id}", None, 200),
+        get("/appointments/referrals/{accepted_id}"),
         ("POST", "/appointments/referrals/{accepted_id}", {"version": "3"}, 400),  # incomplete: errors re-shown
     ],
     "appointments.rebook_appointment": [
-        ("GET", "/appointments/{appointment_id}/rebook", None, 200),
+        get("/appointments/{appointment_id}/rebook"),
         ("POST", "/appointments/{appointment_id}/rebook", {"version": "1"}, 400),
     ],
     # no outcome chosen: the error is flashed on the booking page
     "appointments.record_outcome": [("POST", "/appointments/{appointment_id}/outcome", {"version": "1"}, 303)],
     "appointments.record_past_contact": [
-        ("GET", "/appointments/referrals/{accepted_id}/past-contact", None, 200),
+        get("/appointments/referrals/{accepted_id}/past-contact"),
         ("POST", "/appointments/referrals/{accepted_id}/past-contact", {"version": "3"}, 400),  # no reason
     ],
-    "dna.worklist": [("GET", "/barrier-checks/", None, 200)],
-    "dna.show_check": [("GET", "/barrier-checks/{check_id}", None, 200)],
+    "dna.worklist": [get("/barrier-checks/")],
+    "dna.show_check": [get("/barrier-checks/{check_id}")],
     # invalid: errors re-shown, nothing saved (the check stays open for the next role)
     "dna.save_barriers": [("POST", "/barrier-checks/{check_id}/barriers", {"version": "1", "barriers": "luck"}, 400)],
     "dna.log_attempt": [("POST", "/barrier-checks/{check_id}/attempts", {}, 400)],
     "dna.complete_check": [("POST", "/barrier-checks/{check_id}/complete", {"version": "1"}, 400)],
-    "adjustments.patient_register": [("GET", "/adjustments/patients/{patient_id}", None, 200)],
+    "adjustments.patient_register": [get("/adjustments/patients/{patient_id}")],
     "adjustments.record_adjustment": [("POST", "/adjustments/patients/{patient_id}/new", {}, 400)],
     "adjustments.edit_adjustment": [
-        ("GET", "/adjustments/{adjustment_id}/edit", None, 200),
+        get("/adjustments/{adjustment_id}/edit"),
         ("POST", "/adjustments/{adjustment_id}/edit", {"version": "1"}, 400),  # incomplete: errors re-shown
     ],
     # no reason: the error is flashed on the edit page, the adjustment stays active
     "adjustments.end_adjustment": [("POST", "/adjustments/{adjustment_id}/end", {"version": "1"}, 303)],
-    "adjustments.overdue_reviews": [("GET", "/adjustments/overdue-reviews", None, 200)],
+    "adjustments.overdue_reviews": [get("/adjustments/overdue-reviews")],
     "discharge.request_discharge": [
-        ("GET", "/discharge/referrals/{accepted_id}/request", None, 200),
+        get("/discharge/referrals/{accepted_id}/request"),
         ("POST", "/discharge/referrals/{accepted_id}/request", {"version": "3"}, 400),  # no reason: errors re-shown
     ],
-    "discharge.review_queue": [("GET", "/discharge/reviews", None, 200)],
-    "discharge.show_review": [("GET", "/discharge/reviews/{senior_review_id}", None, 200)],
+    "discharge.review_queue": [get("/discharge/reviews")],
+    "discharge.show_review": [get("/discharge/reviews/{senior_review_id}")],
     "discharge.decide_review": [("POST", "/discharge/reviews/{senior_review_id}/decision", {"version": "2"}, 400)],
-    "safeguarding.list_concerns": [("GET", "/safeguarding/", None, 200)],
+    "safeguarding.list_concerns": [get("/safeguarding/")],
     "safeguarding.raise_concern": [
-        ("GET", "/safeguarding/referrals/{referral_id}/new", None, 200),
+        get("/safeguarding/referrals/{referral_id}/new"),
         ("POST", "/safeguarding/referrals/{referral_id}/new", {}, 400),
     ],
-    "safeguarding.show_concern": [("GET", "/safeguarding/{concern_id}", None, 200)],
+    "safeguarding.show_concern": [get("/safeguarding/{concern_id}")],
     "safeguarding.route_concern": [("POST", "/safeguarding/{concern_id}/route", {"version": "1"}, 400)],
     "safeguarding.record_action": [("POST", "/safeguarding/{concern_id}/actions", {}, 400)],
     "safeguarding.close_concern": [("POST", "/safeguarding/{concern_id}/close", {"version": "1"}, 400)],
     "intake.re_refer": [
-        ("GET", "/intake/referrals/{rejected_id}/re-refer", None, 200),
+        get("/intake/referrals/{rejected_id}/re-refer"),
         ("POST", "/intake/referrals/{rejected_id}/re-refer", {}, 400),  # empty: errors re-shown, nothing saved
     ],
-    "reports.equity_dashboard": [("GET", "/reports/equity?segment=ethnic_group&shared=yes", None, 200)],
-    "reports.export_equity": [("GET", "/reports/equity/export?segment=flag_language", None, 200)],
-    "reports.equity_report": [("GET", "/reports/equity/report?period=q:2026-Q1", None, 200)],
-    "reports.equity_referrals": [("GET", "/reports/equity/referrals?figure=dnas&value=1", None, 200)],
-    "reports.governance_items": [("GET", "/reports/governance", None, 200)],
-    "reports.governance_item": [("GET", "/reports/governance/{governance_id}", None, 200)],
+    "reports.equity_dashboard": [get("/reports/equity?segment=ethnic_group&shared=yes")],
+    "reports.export_equity": [get("/reports/equity/export?segment=flag_language")],
+    "reports.equity_report": [get("/reports/equity/report?period=q:2026-Q1")],
+    "reports.equity_referrals": [get("/reports/equity/referrals?figure=dnas&value=1")],
+    "reports.governance_items": [get("/reports/governance")],
+    "reports.governance_item": [get("/reports/governance/{governance_id}")],
     "reports.record_governance_plan": [("POST", "/reports/governance/{governance_id}/plan", {"version": "1"}, 400)],
     # no response recorded yet: refused with the reason, nothing saved
     "reports.close_governance_item": [("POST", "/reports/governance/{governance_id}/close", {"version": "1"}, 303)],
-    "audit.list_samples": [("GET", "/audit/samples", None, 200)],
-    "audit.new_sample": [("GET", "/audit/samples/new", None, 200), ("POST", "/audit/samples/new", {}, 400)],
-    "audit.show_sample": [("GET", "/audit/samples/{sample_id}", None, 200)],
-    "audit.sample_record": [("GET", "/audit/samples/{sample_id}/records/1", None, 200),
+    "audit.list_samples": [get("/audit/samples")],
+    "audit.new_sample": [get("/audit/samples/new"), ("POST", "/audit/samples/new", {}, 400)],
+    "audit.show_sample": [get("/audit/samples/{sample_id}")],
+    "audit.sample_record": [get("/audit/samples/{sample_id}/records/1"),
                             ("POST", "/audit/samples/{sample_id}/records/1", {}, 400)],
-    "audit.sample_summary": [("GET", "/audit/samples/{sample_id}/summary", None, 200)],
-    "audit.export_summary": [("GET", "/audit/samples/{sample_id}/summary/export", None, 200)],
-    "audit.patient_timeline": [("GET", "/audit/patients/{patient_id}/timeline?action=record.viewed", None, 200)],
-    "audit.referral_timeline": [("GET", "/audit/referrals/{referral_id}/timeline", None, 200)],
-    "audit.patient_access": [("GET", "/audit/patients/{patient_id}/access", None, 200)],
-    "audit.user_access": [("GET", "/audit/users/{role_target}/access?first=2026-01-01", None, 200)],
-    "audit.event_log": [("GET", "/audit/log", None, 200)],
+    "audit.sample_summary": [get("/audit/samples/{sample_id}/summary")],
+    "audit.export_summary": [get("/audit/samples/{sample_id}/summary/export")],
+    "audit.patient_timeline": [get("/audit/patients/{patient_id}/timeline?action=record.viewed")],
+    "audit.referral_timeline": [get("/audit/referrals/{referral_id}/timeline")],
+    "audit.patient_access": [get("/audit/patients/{patient_id}/access")],
+    "audit.user_access": [get("/audit/users/{role_target}/access?first=2026-01-01")],
+    "audit.event_log": [get("/audit/log")],
     "audit.verify_log": [("POST", "/audit/log/verify", {}, 400)],  # no signed state: refused
-    "admin.list_users": [("GET", "/admin/users", None, 200)],
+    "admin.list_users": [get("/admin/users")],
     "admin.new_user": [
-        ("GET", "/admin/users/new", None, 200),
+        get("/admin/users/new"),
         ("POST", "/admin/users/new", {}, 200),
     ],
     "admin.change_role": [("POST", "/admin/users/{role_target}/role", {"role": "clinician", "version": "1"}, 303)],
     "admin.deactivate_user": [("POST", "/admin/users/{deactivate_target}/deactivate", {"version": "1"}, 303)],
     "admin.reset_password": [
-        ("GET", "/admin/users/{role_target}/reset-password", None, 200),
+        get("/admin/users/{role_target}/reset-password"),
         ("POST", "/admin/users/{role_target}/reset-password", {}, 200),  # no password: errors re-shown
     ],
-    "imports.new_import": [("GET", "/imports/", None, 200), ("POST", "/imports/", {}, 400)],  # no file
-    "imports.show_import": [("GET", "/imports/{import_id}", None, 200)],
+    "imports.new_import": [get("/imports/"), ("POST", "/imports/", {}, 400)],  # no file
+    "imports.show_import": [get("/imports/{import_id}")],
     "imports.confirm_import": [("POST", "/imports/{import_id}/confirm", {}, 400)],  # no mode: nothing imported
     "imports.import_next_rows": [("POST", "/imports/{import_id}/next-rows", {}, 303)],  # not confirmed: no rows
-    "imports.download_rejects": [("GET", "/imports/{import_id}/rejects", None, 200)],
+    "imports.download_rejects": [get("/imports/{import_id}/rejects")],
     "auth.change_password": [
-        ("GET", "/auth/change-password", None, 200),
+        get("/auth/change-password"),
         ("POST", "/auth/change-password", {}, 200),  # empty: errors re-shown, the password as it was
     ],
     "auth.logout": [("POST", "/auth/logout", {}, 303)],

@@ -33,15 +33,8 @@ from inclusive_access.models import (
     User,
     UserSession,
 )
-from tests.blueprints.pages import (
-    SCRIPT_FORM,
-    accept,
-    count,
-    events,
-    one_of_each,
-    propose_rejection,
-    sign_in,
-)
+from tests.blueprints.pages import sign_in
+from tests.blueprints.records import SCRIPT_FORM, accept, count, events, one_of_each, propose_rejection
 from tests.conftest import PASSWORD, make_app, post_form
 from tests.factories import csv_text, intake_form, intake_row, make_referral, make_user, staff
 
@@ -247,31 +240,33 @@ def test_every_unsafe_route_has_a_csrf_case():
     assert unsafe == set(UNSAFE)
 
 
-@pytest.mark.parametrize("endpoint", sorted(UNSAFE))
-def test_post_without_csrf_token_is_refused_and_changes_nothing(app, client, login_as, referral_ids, endpoint):
+def _signed_in_for(app, login_as, referral_ids: dict, endpoint: str) -> tuple[str, dict]:
+    """Sign in as the endpoint's role (none: stay signed out): its address and data that would succeed."""
     role, url, data = UNSAFE[endpoint]
     if role:
         login_as(role)
     target = _other_user(app, "booking", "target.user")
-    data = _form_data(data, referral_ids)
+    return url.format(target=target, **referral_ids), _form_data(data, referral_ids)
+
+
+@pytest.mark.parametrize("endpoint", sorted(UNSAFE))
+def test_post_without_csrf_token_is_refused_and_changes_nothing(app, client, login_as, referral_ids, endpoint):
+    url, data = _signed_in_for(app, login_as, referral_ids, endpoint)
     before = (len(events(app)), count(app, User), count(app, UserSession), _work(app))
-    response = client.post(url.format(target=target, **referral_ids), data=data)
+    response = client.post(url, data=data)
     assert response.status_code == 400
     assert "The page had expired or the form was incomplete" in response.get_data(as_text=True)
     assert (len(events(app)), count(app, User), count(app, UserSession), _work(app)) == before
-    assert client.get("/referrals/list").status_code == (200 if role else 302), "signed in as before"
+    signed_in = UNSAFE[endpoint][0] is not None
+    assert client.get("/referrals/list").status_code == (200 if signed_in else 302), "signed in as before"
 
 
 @pytest.mark.parametrize("endpoint", sorted(UNSAFE))
 def test_the_same_post_with_the_token_succeeds(app, client, login_as, referral_ids, endpoint):
     """The control for the test above: its data is valid, so only the missing token refused it."""
-    role, url, data = UNSAFE[endpoint]
-    if role:
-        login_as(role)
-    target = _other_user(app, "booking", "target.user")
-    data = _form_data(data, referral_ids)
+    url, data = _signed_in_for(app, login_as, referral_ids, endpoint)
     before = len(events(app))
-    response = post_form(client, url.format(target=target, **referral_ids), data)
+    response = post_form(client, url, data)
     # the log verification answers with its result (re-running it on refresh is harmless); the rest redirect
     assert response.status_code == (200 if endpoint == "audit.verify_log" else 303), \
         response.get_data(as_text=True)[:2000]

@@ -10,7 +10,7 @@ from inclusive_access.domain import appointments
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import User
-from tests.blueprints.pages import accept, miss
+from tests.blueprints.records import accept, miss
 from tests.factories import make_referral, staff
 
 APPOINTMENT_SENTENCES = ("Booked an appointment for", "Recorded a missed appointment (")

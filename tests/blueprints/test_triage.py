@@ -12,19 +12,16 @@ from inclusive_access.domain import reviews, triage
 from inclusive_access.extensions import db
 from inclusive_access.models import Clarification, Event, Referral, SeniorReview, TriageRecord, User
 from tests.blueprints.pages import (
-    SCRIPT_FORM,
-    accept,
-    count,
-    events,
     field_names,
+    open_page,
     page_text,
+    patient_banner,
     row_naming,
-    script,
     shown_again,
     sign_in,
-    stored_row,
     version_in,
 )
+from tests.blueprints.records import SCRIPT_FORM, accept, count, events, script, stored_row
 from tests.conftest import post_form
 from tests.factories import make_referral, make_user, staff
 
@@ -68,10 +65,7 @@ def _saved(app, referral_id: int) -> tuple:
 
 def test_the_worklist_lists_referrals_awaiting_triage_most_urgent_first(client, login_as, worklist):
     login_as("booking")
-    page = client.get("/triage/")
-    assert page.status_code == 200
-    body = page_text(page)
-    assert "<h1>Triage worklist</h1>" in body
+    body = open_page(client, "/triage/", "Triage worklist")
     assert _shown(body) == ["overdue", "language", "plain"], "earliest due first; the accepted one is gone"
     assert "3 referrals awaiting triage." in body
     rows = {key: row_naming(body, NAMES[key][0]) for key in ("overdue", "language", "plain")}
@@ -154,10 +148,8 @@ OUTCOME_FIELDS = {"outcome", "question", "channel", "contact_name", "escalate_re
 def test_the_triage_page_shows_the_banner_and_the_script(app, client, login_as, worklist):
     login_as("booking")
     referral = stored_row(app, Referral, worklist["language"])
-    response = client.get(f"/triage/referrals/{referral.id}")
-    assert response.status_code == 200
-    body = page_text(response)
-    banner = body[body.index('aria-label="Patient details"'):body.index("<h1>")]
+    body = open_page(client, f"/triage/referrals/{referral.id}")
+    banner = patient_banner(body)
     assert "Languagemsk SAMPLETON" in banner
     assert "Polish" in banner
     assert "Language need" in banner
@@ -361,9 +353,7 @@ def test_the_senior_sees_the_decision_form(app, client, login_as, proposed):
     review_id = _review_id(app, proposed)
     referral_page = page_text(client.get(f"/referrals/{proposed}"))
     assert f'<a href="/discharge/reviews/{review_id}">Open the review</a>' in referral_page
-    response = client.get(f"/discharge/reviews/{review_id}")
-    assert response.status_code == 200
-    page = page_text(response)
+    page = open_page(client, f"/discharge/reviews/{review_id}")
     assert "Senior review: Proposed rejection of a flagged referral" in page
     assert "Better met by the falls service" in page, "the clinician's explanation is shown"
     form = re.search(rf'<form method="post" action="/discharge/reviews/{review_id}/decision".*?</form>', page, re.S)

@@ -1,5 +1,6 @@
 """Worklists a page at a time: 25 rows a page, links that keep the filters, any page number answered, and the
-counts beside each worklist in the navigation, counted once a request for the links the role sees."""
+counts beside each worklist in the navigation, counted once a request for the links the role sees; an empty
+worklist says so."""
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -8,6 +9,7 @@ from sqlalchemy import event
 
 from inclusive_access.domain.clocks import LONDON
 from inclusive_access.extensions import db
+from tests.blueprints.pages import open_page
 from tests.factories import make_referral
 
 LONG_AGO = "2025-01-06 09:00"  # overdue, whatever the day the test runs
@@ -118,3 +120,21 @@ def test_seniors_see_the_review_queue_counted(client, login_as):
     login_as("senior")
     links = NAV.findall(client.get("/referrals/list").get_data(as_text=True))
     assert "Senior review (0)" in links
+
+
+#: worklist -> (a role that works it, its address, what it says with nothing on it)
+EMPTY = {
+    "barrier checks": ("clinician", "/barrier-checks/", "0 open barrier checks."),
+    "senior reviews": ("senior", "/discharge/reviews", "0 reviews waiting."),
+    "overdue adjustment reviews": ("manager", "/adjustments/overdue-reviews",
+                                   "0 active adjustments past their review date."),
+}
+
+
+@pytest.mark.parametrize("worklist", EMPTY)
+def test_an_empty_worklist_says_so(client, login_as, worklist):
+    role, url, message = EMPTY[worklist]
+    login_as(role)
+    body = open_page(client, url)
+    assert message in body
+    assert "<table" not in body

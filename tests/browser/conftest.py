@@ -107,15 +107,12 @@ def missed_appointment(live_server) -> SimpleNamespace:
     from inclusive_access.domain.actors import actor_for
     from inclusive_access.domain.validation import LONDON
     from inclusive_access.models import User
+    from tests.blueprints.records import script
     from tests.factories import make_referral
 
     now = datetime.now(UTC)
     missed_day = (now - timedelta(days=3)).astimezone(LONDON).date()
     missed_at = datetime.combine(missed_day, time(10, 0), LONDON).astimezone(UTC)
-    script = triage.BookingScript(contact_method="telephone", contact_times="Weekday evenings",
-                                  safe_to_leave_message=True, interpreter_needed=False, language="",
-                                  communication_needs="", mobility="none", caring_or_work="",
-                                  digital_access="phone_only")
     with live_server.app.app_context():
         booker = actor_for(db.session.query(User).filter_by(username=live_server.username).one())
         clinician = actor_for(db.session.query(User).filter_by(username=live_server.clinician).one())
@@ -124,8 +121,8 @@ def missed_appointment(live_server) -> SimpleNamespace:
             date_of_birth="1988-03-14", reason="Knee pain after running",
             received_at=(now - timedelta(days=21)).astimezone(LONDON).strftime("%Y-%m-%d %H:%M"))
         assert not referral.flags
-        triage.triage_referral(db.session, booker, referral, referral.version, script, [], "accept",
-                               now=now - timedelta(days=20))
+        triage.triage_referral(db.session, booker, referral, referral.version, script(contact_times="Weekday evenings"),
+                               [], "accept", now=now - timedelta(days=20))
         large_print = adjustments.record_adjustment(
             db.session, clinician, referral.patient,
             adjustments.AdjustmentDetails(category="information_format", description="Large print letters",

@@ -27,8 +27,8 @@ THIS_MONTH = datetime.now(UTC).astimezone(LONDON).strftime("%Y-%m")
 def adjustments_to_audit(live_server) -> None:
     """An auditor, and a reasonable adjustment on each of the first four seeded patients, recorded this month."""
     from inclusive_access.models import Referral
-    from tests.blueprints.pages import record_adjustment, staff
-    from tests.factories import make_user
+    from tests.blueprints.records import record_adjustment
+    from tests.factories import make_user, staff
 
     with live_server.app.app_context():
         make_user(db.session, role="auditor", username=AUDITOR)

@@ -7,8 +7,8 @@ from playwright.sync_api import Locator, Page, expect
 from inclusive_access.domain.validation import LONDON
 from tests.browser.test_journeys import (
     SHOTS,
-    assert_no_accessibility_violations,
     assert_no_csp_violations,
+    assert_the_loaded_page_is_clean,
     go_to,
     page_is_ready,
     screenshot,
@@ -288,10 +288,7 @@ PAGES = {
 def test_missed_appointment_page_has_no_axe_violations_and_no_csp_errors(
         page: Page, live_server, missed_appointment, console_errors, name):
     PAGES[name](page, live_server, missed_appointment)
-    page.wait_for_load_state("load")
-    screenshot(page, name)
-    assert_no_accessibility_violations(page, name)
-    assert_no_csp_violations(console_errors)
+    assert_the_loaded_page_is_clean(page, name, console_errors)
 
 
 def test_saving_a_section_of_a_was_not_brought_barrier_check_raises_no_csp_errors(page: Page, live_server,
@@ -303,22 +300,19 @@ def test_saving_a_section_of_a_was_not_brought_barrier_check_raises_no_csp_error
     from inclusive_access.domain.actors import actor_for
     from inclusive_access.extensions import db
     from inclusive_access.models import User
+    from tests.blueprints.records import script
     from tests.factories import make_referral
 
     now = datetime.now(UTC)
     missed_at = datetime.combine((now - timedelta(days=3)).astimezone(LONDON).date(), time(10, 0),
                                  LONDON).astimezone(UTC)
-    script = triage.BookingScript(contact_method="telephone", contact_times="After school",
-                                  safe_to_leave_message=True, interpreter_needed=False, language="",
-                                  communication_needs="", mobility="none", caring_or_work="",
-                                  digital_access="phone_only")
     with live_server.app.app_context():
         booker = actor_for(db.session.query(User).filter_by(username=live_server.username).one())
         child = make_referral(db.session, pathway="msk", given_name="Owain", family_name="Young",
                               date_of_birth="2018-03-14",
                               received_at=(now - timedelta(days=21)).astimezone(LONDON).strftime("%Y-%m-%d %H:%M"))
-        triage.triage_referral(db.session, booker, child, child.version, script, [], "accept",
-                               now=now - timedelta(days=20))
+        triage.triage_referral(db.session, booker, child, child.version, script(contact_times="After school"), [],
+                               "accept", now=now - timedelta(days=20))
         appointments.book_appointment(db.session, booker, child, child.version, missed_at, "clinic",
                                       "Leeds Road Health Centre", now=now - timedelta(days=19))
         db.session.commit()

@@ -41,7 +41,7 @@ def every_kind_of_record(live_server, missed_appointment, two_appointments) -> S
     from inclusive_access.domain import adjustments, audit_sampling, safeguarding
     from inclusive_access.domain.actors import actor_for
     from inclusive_access.models import BarrierCheck, Clarification, Referral, SeniorReview, User
-    from tests.blueprints.pages import ask
+    from tests.blueprints.records import ask
     from tests.factories import make_user
 
     missed_and_not_reached_through_the_domain(live_server, two_appointments)
@@ -80,40 +80,40 @@ def _users(server) -> dict[str, str]:
             "auditor": AUDITOR}
 
 
-#: each main page: who opens it, and where it is
+#: each main page: who opens it, and where it is (with the ids of every_kind_of_record)
 PAGES = {
-    "referral-list": ("booking", lambda c: "/referrals/list"),
-    "referral": ("clinician", lambda c: f"/referrals/{c.referral_id}"),
-    "patient": ("clinician", lambda c: f"/patients/{c.patient_id}"),
-    "patient-edit": ("clinician", lambda c: f"/patients/{c.patient_id}/edit"),
-    "new-referral": ("booking", lambda c: "/intake/new"),
-    "triage-worklist": ("booking", lambda c: "/triage/"),
-    "triage": ("booking", lambda c: f"/triage/referrals/{c.unclear_referral_id}"),
-    "clarification-worklist": ("booking", lambda c: "/clarifications/"),
-    "clarification": ("booking", lambda c: f"/clarifications/{c.clarification_id}"),
-    "appointments": ("clinician", lambda c: f"/appointments/referrals/{c.appointments_referral_id}"),
-    "barrier-check-worklist": ("booking", lambda c: "/barrier-checks/"),
-    "barrier-check": ("clinician", lambda c: f"/barrier-checks/{c.check_id}"),
-    "adjustments-register": ("clinician", lambda c: f"/adjustments/patients/{c.patient_id}"),
-    "adjustments-overdue": ("clinician", lambda c: "/adjustments/overdue-reviews"),
-    "senior-review-queue": ("senior", lambda c: "/discharge/reviews"),
-    "senior-review": ("senior", lambda c: f"/discharge/reviews/{c.review_id}"),
-    "safeguarding-list": ("senior", lambda c: "/safeguarding/"),
-    "safeguarding-concern": ("senior", lambda c: f"/safeguarding/{c.concern_id}"),
-    "equity-dashboard": ("manager", lambda c: "/reports/equity"),
-    "equity-report": ("manager", lambda c: "/reports/equity/report"),
-    "governance-items": ("manager", lambda c: "/reports/governance"),
-    "audit-samples": ("auditor", lambda c: "/audit/samples"),
-    "audit-new-sample": ("auditor", lambda c: "/audit/samples/new"),
-    "audit-sample": ("auditor", lambda c: f"/audit/samples/{c.sample_id}"),
-    "audit-record": ("auditor", lambda c: f"/audit/samples/{c.sample_id}/records/1"),
-    "audit-summary": ("auditor", lambda c: f"/audit/samples/{c.sample_id}/summary"),
-    "audit-patient-timeline": ("auditor", lambda c: f"/audit/patients/{c.patient_id}/timeline"),
-    "audit-patient-access": ("auditor", lambda c: f"/audit/patients/{c.patient_id}/access"),
-    "audit-user-access": ("manager", lambda c: f"/audit/users/{c.auditor_id}/access"),
-    "audit-log": ("manager", lambda c: "/audit/log"),
-    "users": ("manager", lambda c: "/admin/users"),
-    "new-user": ("manager", lambda c: "/admin/users/new"),
+    "referral-list": ("booking", "/referrals/list"),
+    "referral": ("clinician", "/referrals/{referral_id}"),
+    "patient": ("clinician", "/patients/{patient_id}"),
+    "patient-edit": ("clinician", "/patients/{patient_id}/edit"),
+    "new-referral": ("booking", "/intake/new"),
+    "triage-worklist": ("booking", "/triage/"),
+    "triage": ("booking", "/triage/referrals/{unclear_referral_id}"),
+    "clarification-worklist": ("booking", "/clarifications/"),
+    "clarification": ("booking", "/clarifications/{clarification_id}"),
+    "appointments": ("clinician", "/appointments/referrals/{appointments_referral_id}"),
+    "barrier-check-worklist": ("booking", "/barrier-checks/"),
+    "barrier-check": ("clinician", "/barrier-checks/{check_id}"),
+    "adjustments-register": ("clinician", "/adjustments/patients/{patient_id}"),
+    "adjustments-overdue": ("clinician", "/adjustments/overdue-reviews"),
+    "senior-review-queue": ("senior", "/discharge/reviews"),
+    "senior-review": ("senior", "/discharge/reviews/{review_id}"),
+    "safeguarding-list": ("senior", "/safeguarding/"),
+    "safeguarding-concern": ("senior", "/safeguarding/{concern_id}"),
+    "equity-dashboard": ("manager", "/reports/equity"),
+    "equity-report": ("manager", "/reports/equity/report"),
+    "governance-items": ("manager", "/reports/governance"),
+    "audit-samples": ("auditor", "/audit/samples"),
+    "audit-new-sample": ("auditor", "/audit/samples/new"),
+    "audit-sample": ("auditor", "/audit/samples/{sample_id}"),
+    "audit-record": ("auditor", "/audit/samples/{sample_id}/records/1"),
+    "audit-summary": ("auditor", "/audit/samples/{sample_id}/summary"),
+    "audit-patient-timeline": ("auditor", "/audit/patients/{patient_id}/timeline"),
+    "audit-patient-access": ("auditor", "/audit/patients/{patient_id}/access"),
+    "audit-user-access": ("manager", "/audit/users/{auditor_id}/access"),
+    "audit-log": ("manager", "/audit/log"),
+    "users": ("manager", "/admin/users"),
+    "new-user": ("manager", "/admin/users/new"),
 }
 
 
@@ -138,7 +138,7 @@ STICKING_OUT = """width => [...document.body.querySelectorAll('*')]
 def test_page_fits_a_phone_and_has_no_axe_violations_on_a_phone_or_a_desktop(
         page: Page, live_server, every_kind_of_record, console_errors, name):
     role, path = PAGES[name]
-    open_on_a_phone(page, live_server, role, path(every_kind_of_record))
+    open_on_a_phone(page, live_server, role, path.format(**vars(every_kind_of_record)))
     width = page_width(page)
     print(f"width at 375 px, {name}: {width} px")
     screenshot(page, f"narrow-{name}")

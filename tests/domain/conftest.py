@@ -7,13 +7,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from inclusive_access import demo
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.extensions import db
-from tests.conftest import _admin, make_app
-from tests.factories import make_user
+from inclusive_access.models import Referral, User
+from tests.conftest import create_database, drop_database, make_app
+from tests.factories import accepted, make_user, staff
 
 #: the demo data every migration test with a year of history starts from (loaded once per database engine)
 DEMO = {"patients": 25, "referrals": 40, "seed": 11}
@@ -23,6 +23,30 @@ DEMO = {"patients": 25, "referrals": 40, "seed": 11}
 def booker(db_session):
     """A booking-team member, username "booker"."""
     return actor_for(make_user(db_session, role="booking", username="booker"))
+
+
+@pytest.fixture
+def booking_user(db_session) -> User:
+    """The booking-team member's account, username "booker", committed: for the account and sign-in tests."""
+    user = make_user(db_session, role="booking", username="booker")
+    db_session.commit()
+    return user
+
+
+@pytest.fixture
+def actor(db_session, role):
+    """A user of the test's `role` (a parameter of the test), committed, so it outlasts a refusal's rollback."""
+    user = staff(db_session, role)
+    db_session.commit()
+    return user
+
+
+@pytest.fixture
+def referral(db_session, clinician) -> Referral:
+    """A referral received on RECEIVED and accepted by the clinician at TRIAGED (tests/factories.py), committed."""
+    row = accepted(db_session, clinician)
+    db_session.commit()
+    return row
 
 
 @pytest.fixture
@@ -65,11 +89,7 @@ def sqlite_demo_template(sqlite_template, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def pg_demo_template(pg_template) -> str:
     """ia_demo: a copy of the migrated template with the demo data in it."""
-    admin = _admin(pg_template)
-    with admin.connect() as conn:
-        conn.execute(text("CREATE DATABASE ia_demo TEMPLATE ia_template"))
-    admin.dispose()
-    _load_demo(f"{pg_template}/ia_demo")
+    _load_demo(create_database(pg_template, "ia_demo", "ia_template"))
     return pg_template
 
 
@@ -92,13 +112,9 @@ def demo_app(backend, request, tmp_path):
         return
     server = request.getfixturevalue("pg_demo_template")
     name = f"d_{uuid.uuid4().hex[:12]}"
-    admin = _admin(server)
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE ia_demo"))
+    url = create_database(server, name, "ia_demo")
     try:
-        with _app_context(f"{server}/{name}") as app:
+        with _app_context(url) as app:
             yield app
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
-        admin.dispose()
+        drop_database(server, name)

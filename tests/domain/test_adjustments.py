@@ -370,10 +370,11 @@ def outcome(session, actor, appointment, what="attended", reason=None, **kwargs)
 def test_each_due_adjustment_needs_an_answer(db_session, clinician, booked, due_and_not, what):
     due, other = due_and_not
     before = head(db_session)
-    for given in (None, {}, {due.id: (True, None)}, {other.id: (True, None), 999999: (True, None)}):
+    for given, unanswered in ((None, 2), ({}, 2), ({due.id: (True, None)}, 1),
+                              ({other.id: (True, None), 999999: (True, None)}, 1)):
         with pytest.raises(InvalidInput) as exc:
             outcome(db_session, clinician, booked, what, deliveries=given)
-        assert set(exc.value.errors) == {"deliveries"}
+        assert exc.value.errors == {"deliveries": f"Record whether each adjustment was met ({unanswered} not answered)"}
         db_session.rollback()
     for not_met in ((False, None), (False, "")):
         with pytest.raises(InvalidInput) as exc:

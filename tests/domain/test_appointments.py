@@ -15,18 +15,10 @@ from inclusive_access.domain.errors import (
 )
 from inclusive_access.models import Appointment, Referral, ReferralFact
 from tests.event_log import actions_since, count, data_of, head, nothing_written
-from tests.factories import SCRIPT, SLOT, TRIAGED, accepted, book, make_referral, make_user, staff
+from tests.factories import SCRIPT, SLOT, TRIAGED, book, make_referral, make_user, staff
 
 #: 19:30 on Wednesday 10 June 2026 in London (BST): an evening clinic
 EVENING = datetime(2026, 6, 10, 19, 30, tzinfo=LONDON)
-
-
-@pytest.fixture
-def referral(db_session, booker) -> Referral:
-    """An accepted referral."""
-    row = accepted(db_session, booker)
-    db_session.commit()
-    return row
 
 
 # --- Booking -------------------------------------------------------------------------------------

@@ -28,10 +28,9 @@ from inclusive_access.reporting import exports, queries
 from inclusive_access.reporting.audit import Compliance, summary
 from inclusive_access.reporting.stats import wilson_ci
 from tests.event_log import count
-from tests.factories import make_referral, make_user
+from tests.factories import ASKED, make_referral, make_user
 
 ITEMS = list(CHECKLISTS["clarification"])  # within_24_hours, escalated, resolved
-ASKED = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
 DRAWN = datetime(2026, 7, 2, 9, 0, tzinfo=UTC)
 JUDGED = datetime(2026, 7, 3, 9, 0, tzinfo=UTC)
 REVISED = JUDGED + timedelta(days=1)

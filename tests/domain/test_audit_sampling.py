@@ -22,19 +22,29 @@ from inclusive_access.domain.audit_sampling import (
     draw_sample,
     samples,
 )
-from inclusive_access.domain.discharge import Decision
 from inclusive_access.domain.errors import InvalidInput, NotPermitted
-from inclusive_access.models import AuditSample, AuditSampleRecord, Clarification, Event, Referral
+from inclusive_access.models import AuditSample, AuditSampleRecord, BarrierCheck, Clarification, Event, Referral
 from tests.event_log import count
-from tests.factories import RECEIVED, SCRIPT, SLOT, TRIAGED, accepted, book, complete, make_referral, make_user, miss
+from tests.factories import (
+    APPROVE,
+    ASKED,
+    DECIDED,
+    JUNE,
+    RECEIVED,
+    REQUESTED,
+    SCRIPT,
+    SECOND_SLOT,
+    SLOT,
+    TRIAGED,
+    accepted,
+    book,
+    complete,
+    make_referral,
+    make_user,
+    miss,
+)
 
-JUNE = "2026-06"
-ASKED = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
-SECOND_SLOT = SLOT + timedelta(days=7)
-REQUESTED = datetime(2026, 6, 22, 10, 0, tzinfo=UTC)
-DECIDED = REQUESTED + timedelta(hours=4)
 DRAWN = datetime(2026, 7, 2, 9, 0, tzinfo=UTC)
-APPROVE = Decision("approved", "Goals met and agreed with the patient")
 
 
 # --- Helpers -------------------------------------------------------------------------------------
@@ -87,13 +97,20 @@ def rejected(session, clinician, **intake):
     return referral
 
 
-def discharged_for_non_attendance(session, clinician, senior):
-    """Two missed appointments open an attendance review; the senior approves discharge on 22 June."""
+def missed_twice(session, clinician) -> tuple[Referral, BarrierCheck, BarrierCheck]:
+    """An accepted referral whose appointments on SLOT and SECOND_SLOT were missed, each barrier check completed (the
+    second missed appointment opens an attendance review)."""
     referral = accepted(session, clinician)
     first = miss(session, clinician, referral)
     complete(session, clinician, first)
     second = miss(session, clinician, referral, SECOND_SLOT, SLOT + timedelta(hours=4))
     complete(session, clinician, second)
+    return referral, first, second
+
+
+def discharged_for_non_attendance(session, clinician, senior):
+    """Missed twice; the senior approves discharge on 22 June."""
+    referral, _first, _second = missed_twice(session, clinician)
     review = reviews.pending_review(session, referral.id)
     discharge.decide_review(session, senior, review, referral.version, APPROVE, now=DECIDED)
     return referral
@@ -395,11 +412,7 @@ def test_dna_discharge_samples_only_discharges_linked_to_non_attendance(db_sessi
 
 
 def test_barrier_check_samples_checks_opened_in_the_months(db_session, auditor, clinician):
-    referral = accepted(db_session, clinician)
-    first = miss(db_session, clinician, referral)
-    complete(db_session, clinician, first)
-    second = miss(db_session, clinician, referral, SECOND_SLOT, SLOT + timedelta(hours=4))
-    complete(db_session, clinician, second)
+    referral, first, second = missed_twice(db_session, clinician)
     july = accepted(db_session, clinician)
     miss(db_session, clinician, july, datetime(2026, 7, 6, 9, 0, tzinfo=UTC))
     accepted(db_session, clinician)  # no missed appointment, no check

@@ -53,8 +53,7 @@ FLAGGED = [
     ("Sunday 23:30", utc(2026, 1, 18, 23, 30), utc(2026, 1, 19, 12, 0)),
     ("New Year's Day 2026 (Thursday)", utc(2026, 1, 1, 10, 0), utc(2026, 1, 2, 12, 0)),
     # Easter 2026 (BST): Good Friday 3 April and Easter Monday 6 April are bank holidays
-    ("Maundy Thursday afternoon -> Tuesday after Easter",
-     london(2026, 4, 2, 15, 30), london(2026, 4, 7, 12, 0)),
+    ("Maundy Thursday afternoon -> Tuesday after Easter", london(2026, 4, 2, 15, 30), london(2026, 4, 7, 12, 0)),
     ("Good Friday morning", london(2026, 4, 3, 9, 0), london(2026, 4, 7, 12, 0)),
     ("Easter Saturday", london(2026, 4, 4, 11, 0), london(2026, 4, 7, 12, 0)),
     ("Easter Monday morning", london(2026, 4, 6, 9, 0), london(2026, 4, 7, 12, 0)),
@@ -64,8 +63,21 @@ FLAGGED = [
     ("Christmas Eve afternoon -> Tuesday 29th", utc(2026, 12, 24, 15, 0), utc(2026, 12, 29, 12, 0)),
     ("Christmas Day morning", utc(2026, 12, 25, 10, 0), utc(2026, 12, 29, 12, 0)),
     ("substitute bank holiday Monday 28th", utc(2026, 12, 28, 9, 0), utc(2026, 12, 29, 12, 0)),
-    ("Thursday 31 December afternoon -> Monday 4 January (1 January is a holiday)",
-     utc(2026, 12, 31, 16, 0), utc(2027, 1, 4, 12, 0)),
+    ("31 December afternoon -> Monday 4 January (1st a holiday)", utc(2026, 12, 31, 16, 0), utc(2027, 1, 4, 12, 0)),
+    # BST: the wall-clock rule holds; the UTC hour moves by one
+    ("summer morning: 17:00 BST is 16:00 UTC", utc(2026, 6, 10, 8, 0), utc(2026, 6, 10, 16, 0)),
+    ("14:30 UTC is 15:30 BST: after the cut-off", utc(2026, 6, 10, 14, 30), utc(2026, 6, 11, 11, 0)),
+    ("13:59 UTC is 14:59 BST: still the same day", utc(2026, 6, 10, 13, 59), utc(2026, 6, 10, 16, 0)),
+    ("23:30 UTC Wed is 00:30 BST Thu: before Thursday's cut-off", utc(2026, 6, 10, 23, 30), utc(2026, 6, 11, 16, 0)),
+    ("22:30 UTC Wednesday is 23:30 BST Wednesday: next day 12:00", utc(2026, 6, 10, 22, 30), utc(2026, 6, 11, 11, 0)),
+    # the clocks go forward on Sunday 29 March 2026 and back on Sunday 25 October 2026
+    ("Friday 27 March morning, GMT", utc(2026, 3, 27, 10, 0), utc(2026, 3, 27, 17, 0)),
+    ("Sunday 29 March 00:30 GMT -> Monday 12:00 BST", utc(2026, 3, 29, 0, 30), utc(2026, 3, 30, 11, 0)),
+    ("Sunday 29 March 02:30 BST -> Monday 12:00 BST", utc(2026, 3, 29, 1, 30), utc(2026, 3, 30, 11, 0)),
+    ("Friday 23 October 15:30 BST: after the cut-off -> Monday", utc(2026, 10, 23, 14, 30), utc(2026, 10, 26, 12, 0)),
+    ("Friday 23 October 14:00 BST: due 17:00 BST that day", utc(2026, 10, 23, 13, 0), utc(2026, 10, 23, 16, 0)),
+    ("Sunday 25 October 01:30 BST, the hour that repeats", utc(2026, 10, 25, 0, 30), utc(2026, 10, 26, 12, 0)),
+    ("Sunday 25 October 01:30 GMT, the hour that repeats", utc(2026, 10, 25, 1, 30), utc(2026, 10, 26, 12, 0)),
 ]
 
 
@@ -74,67 +86,25 @@ def test_flagged_triage_due(received, due):
     assert_utc(triage_due(received, flagged=True), due)
 
 
-# --- BST: the wall-clock rule holds; the UTC hour moves by one --------------------------------------
+# --- The clocks change ------------------------------------------------------------------------------
 
-def test_flagged_summer_morning_is_due_at_17_00_bst_which_is_16_00_utc():
-    assert_utc(triage_due(utc(2026, 6, 10, 8, 0), True), utc(2026, 6, 10, 16, 0))
-
-
-def test_the_cut_off_is_london_time_not_utc_in_summer():
-    # 14:30 UTC is 15:30 BST: after the cut-off although UTC reads before 15:00.
-    assert_utc(triage_due(utc(2026, 6, 10, 14, 30), True), utc(2026, 6, 11, 11, 0))
-    # 13:59 UTC is 14:59 BST: still the same day.
-    assert_utc(triage_due(utc(2026, 6, 10, 13, 59), True), utc(2026, 6, 10, 16, 0))
-
-
-def test_midnight_is_london_midnight_in_summer():
-    # 23:30 UTC on Wednesday is 00:30 BST on Thursday: before Thursday's cut-off.
-    assert_utc(triage_due(utc(2026, 6, 10, 23, 30), True), utc(2026, 6, 11, 16, 0))
-    # 22:30 UTC on Wednesday is 23:30 BST Wednesday: next working day 12:00 BST.
-    assert_utc(triage_due(utc(2026, 6, 10, 22, 30), True), utc(2026, 6, 11, 11, 0))
+#: change -> (a receipt in the old time due after the change, that due time: 12:00 London; the same receipt a week
+#: earlier, with no change in between, due at 12:00 London too: an hour apart in UTC)
+CLOCK_CHANGES = {
+    "forward, 29 March 2026: Friday 16:00 GMT": (utc(2026, 3, 27, 16, 0), utc(2026, 3, 30, 11, 0),
+                                                 utc(2026, 3, 23, 12, 0)),
+    "back, 25 October 2026: Saturday 10:00 BST": (utc(2026, 10, 24, 9, 0), utc(2026, 10, 26, 12, 0),
+                                                  utc(2026, 10, 19, 11, 0)),
+}
 
 
-def test_clocks_go_forward_29_march_2026():
-    """Received in GMT on Friday 27 March; due after the change, so 12:00 BST = 11:00 UTC."""
-    friday_morning, friday_afternoon = utc(2026, 3, 27, 10, 0), utc(2026, 3, 27, 16, 0)
-    assert_utc(triage_due(friday_morning, True), utc(2026, 3, 27, 17, 0))
-    due = triage_due(friday_afternoon, True)
-    assert_utc(due, utc(2026, 3, 30, 11, 0))
+@pytest.mark.parametrize("change", CLOCK_CHANGES)
+def test_a_receipt_before_the_clocks_change_is_due_at_12_00_london_after_it(change):
+    received, due, a_week_before = CLOCK_CHANGES[change]
+    assert_utc(triage_due(received, True), due)
     assert due.astimezone(LONDON).time() == time(12, 0)
-    # The same receipt a week earlier, with no change in between, is due at 12:00 UTC: one hour apart.
-    a_week_before = triage_due(friday_afternoon - timedelta(days=7), True)
-    assert a_week_before == utc(2026, 3, 23, 12, 0)
-    assert a_week_before.hour - due.hour == 1
-
-
-def test_received_on_the_day_the_clocks_go_forward():
-    # Sunday 29 March: 00:30 UTC is 00:30 GMT; 01:30 UTC is 02:30 BST. Both -> Monday 12:00 BST.
-    assert_utc(triage_due(utc(2026, 3, 29, 0, 30), True), utc(2026, 3, 30, 11, 0))
-    assert_utc(triage_due(utc(2026, 3, 29, 1, 30), True), utc(2026, 3, 30, 11, 0))
-
-
-def test_clocks_go_back_25_october_2026():
-    """Received in BST on Saturday 24 October; due after the change, so 12:00 GMT = 12:00 UTC."""
-    saturday = utc(2026, 10, 24, 9, 0)  # 10:00 BST
-    due = triage_due(saturday, True)
-    assert_utc(due, utc(2026, 10, 26, 12, 0))
-    assert due.astimezone(LONDON).time() == time(12, 0)
-    a_week_before = triage_due(saturday - timedelta(days=7), True)
-    assert a_week_before == utc(2026, 10, 19, 11, 0)
-    assert due.hour - a_week_before.hour == 1
-
-
-def test_friday_before_the_clocks_go_back():
-    # 14:30 UTC on Friday 23 October is 15:30 BST: after the cut-off -> Monday 12:00 GMT.
-    assert_utc(triage_due(utc(2026, 10, 23, 14, 30), True), utc(2026, 10, 26, 12, 0))
-    # 13:00 UTC is 14:00 BST: due 17:00 BST = 16:00 UTC the same Friday.
-    assert_utc(triage_due(utc(2026, 10, 23, 13, 0), True), utc(2026, 10, 23, 16, 0))
-
-
-def test_received_in_the_repeated_hour_when_the_clocks_go_back():
-    # 00:30 UTC = 01:30 BST and 01:30 UTC = 01:30 GMT on Sunday 25 October: both Monday 12:00 GMT.
-    assert_utc(triage_due(utc(2026, 10, 25, 0, 30), True), utc(2026, 10, 26, 12, 0))
-    assert_utc(triage_due(utc(2026, 10, 25, 1, 30), True), utc(2026, 10, 26, 12, 0))
+    assert_utc(triage_due(received - timedelta(days=7), True), a_week_before)
+    assert a_week_before.astimezone(LONDON).time() == time(12, 0)
 
 
 def test_a_non_utc_aware_input_gives_the_same_instant_in_utc():

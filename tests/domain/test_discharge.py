@@ -29,8 +29,12 @@ from inclusive_access.domain.safeguarding import ConcernDetails
 from inclusive_access.models import Appointment, BarrierCheck, Event, Referral, SafeguardingConcern, SeniorReview
 from tests.event_log import actions_since, count, data_of, head, nothing_written
 from tests.factories import (
+    APPROVE,
+    DECIDED,
     RECEIVED,
+    REQUESTED,
     SCRIPT,
+    SECOND_SLOT,
     SLOT,
     TRIAGED,
     accepted,
@@ -44,18 +48,13 @@ from tests.factories import (
     staff,
 )
 
-# SLOT (10:00 BST on Monday 8 June 2026) is the first appointment, attended or missed
-SECOND_SLOT = SLOT + timedelta(days=7)
-REQUESTED = datetime(2026, 6, 22, 10, 0, tzinfo=UTC)
-DECIDED = REQUESTED + timedelta(hours=4)
-RE_REFERRED = datetime(2026, 6, 25, 12, 0, tzinfo=UTC)
-
 CONCERN = ConcernDetails("lost_contact", "Not seen or reached for three weeks")
-APPROVE = Decision("approved", "Goals met and agreed with the patient")
 CONTINUE = Decision("continue", "Still engaged by text message", plan="Offer an evening video appointment")
 SAFEGUARD = Decision("safeguarding", "Possible exploitation: refer on", concern=CONCERN)
 DECISIONS = {"approved": APPROVE, "continue": CONTINUE, "safeguarding": SAFEGUARD}
 CONTINUED = "Engagement continues after senior review"
+# SLOT (10:00 BST on Monday 8 June 2026) is the first appointment, attended or missed; SECOND_SLOT the next
+RE_REFERRED = datetime(2026, 6, 25, 12, 0, tzinfo=UTC)
 
 #: (kind, decision) -> (state before, state after, events written, the decision event's summary)
 OUTCOMES = {
@@ -154,6 +153,17 @@ def in_state(session, state, clinician, senior) -> Referral:
     review = ask(session, clinician, in_treatment(session, clinician))
     decide(session, senior, review, APPROVE)
     return review.referral
+
+
+def refused_in(session, state, clinician, senior, made, change) -> None:
+    """A referral in `state` (committed), and `change(referral)` is refused as not allowed there: nothing is written,
+    no `made` row added, and the referral stays in `state`."""
+    referral = in_state(session, state, clinician, senior)
+    session.commit()
+    rows = count(session, made)
+    with nothing_written(session), pytest.raises(TransitionNotAllowed):
+        change(referral)
+    assert (count(session, made), session.get(Referral, referral.id).state) == (rows, state)
 
 
 @pytest.fixture
@@ -325,9 +335,8 @@ def test_a_senior_who_recorded_the_dnas_may_discharge_after_review(db_session, s
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("role", ["booking", "clinician", "auditor", "manager"])
-def test_only_a_senior_decides_a_review(db_session, clinician, kind, role):
+def test_only_a_senior_decides_a_review(db_session, clinician, kind, actor):
     review = pending(db_session, kind, clinician)
-    actor = staff(db_session, role)
     db_session.commit()
     review_id, state, before = review.id, review.referral.state, head(db_session)
     for decision in DECISIONS.values():
@@ -474,15 +483,8 @@ def test_only_clinicians_and_seniors_request_discharge(db_session, clinician, ro
 
 @pytest.mark.parametrize("state", ["received", "rejection_review", "rejected", "discharge_review", "discharged"])
 def test_discharge_is_requested_only_from_accepted_or_in_treatment(db_session, clinician, senior, state):
-    referral = in_state(db_session, state, clinician, senior)
-    db_session.commit()
-    reviews_before, before = count(db_session, SeniorReview), head(db_session)
-    with pytest.raises(TransitionNotAllowed):
-        ask(db_session, clinician, referral, reason="other", text="Try anyway")
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
-    assert count(db_session, SeniorReview) == reviews_before
-    assert db_session.get(Referral, referral.id).state == state
+    refused_in(db_session, state, clinician, senior, SeniorReview,
+               lambda referral: ask(db_session, clinician, referral, reason="other", text="Try anyway"))
 
 
 def test_request_with_a_stale_version(db_session, clinician):
@@ -800,22 +802,23 @@ def test_a_discharged_referral_is_read_only(db_session, clinician, senior):
 
 # --- Lost contact --------------------------------------------------------------------------------
 
+def contact(session, referral) -> tuple[int, bool]:
+    """The unreached attempts since the referral's last contact, and whether contact is lost."""
+    return discharge.unreached_since_last_contact(session, referral), discharge.lost_contact(session, referral)
+
+
 def test_three_unreached_attempts_since_the_dna_are_lost_contact(db_session, clinician):
     referral = accepted(db_session, clinician)
-    assert (discharge.unreached_since_last_contact(db_session, referral), discharge.lost_contact(
-        db_session, referral)) == (0, False)
+    assert contact(db_session, referral) == (0, False)
     check = miss(db_session, clinician, referral)
     for n in (1, 2):
         attempt(db_session, clinician, check, at=SLOT + timedelta(hours=1 + n))
-        assert discharge.unreached_since_last_contact(db_session, referral) == n
-        assert discharge.lost_contact(db_session, referral) is False
+        assert contact(db_session, referral) == (n, False)
     attempt(db_session, clinician, check, at=SLOT + timedelta(hours=4))
-    assert discharge.unreached_since_last_contact(db_session, referral) == 3
-    assert discharge.lost_contact(db_session, referral) is True
+    assert contact(db_session, referral) == (3, True)
     assert reviews.pending_review(db_session, referral.id).kind == "attendance"
     attempt(db_session, clinician, check, at=SLOT + timedelta(hours=5))
-    assert (discharge.unreached_since_last_contact(db_session, referral), discharge.lost_contact(
-        db_session, referral)) == (4, True)
+    assert contact(db_session, referral) == (4, True)
 
 
 def test_a_reached_attempt_resets_the_count(db_session, clinician):
@@ -824,15 +827,12 @@ def test_a_reached_attempt_resets_the_count(db_session, clinician):
     for hours in (2, 3):
         attempt(db_session, clinician, check, at=SLOT + timedelta(hours=hours))
     attempt(db_session, clinician, check, at=SLOT + timedelta(hours=4), reached=True)
-    assert (discharge.unreached_since_last_contact(db_session, referral), discharge.lost_contact(
-        db_session, referral)) == (0, False)
+    assert contact(db_session, referral) == (0, False)
     attempt(db_session, clinician, check, at=SLOT + timedelta(hours=5))
     attempt(db_session, clinician, check, at=SLOT + timedelta(hours=6))
-    assert (discharge.unreached_since_last_contact(db_session, referral), discharge.lost_contact(
-        db_session, referral)) == (2, False)
+    assert contact(db_session, referral) == (2, False)
     attempt(db_session, clinician, check, at=SLOT + timedelta(hours=7))
-    assert (discharge.unreached_since_last_contact(db_session, referral), discharge.lost_contact(
-        db_session, referral)) == (3, True)
+    assert contact(db_session, referral) == (3, True)
 
 
 def test_an_attended_appointment_resets_the_count_and_later_checks_add_up(db_session, clinician):
@@ -841,10 +841,9 @@ def test_an_attended_appointment_resets_the_count_and_later_checks_add_up(db_ses
     for hours in (2, 3, 4):
         attempt(db_session, clinician, first, at=SLOT + timedelta(hours=hours))
     complete(db_session, clinician, first, "not_reached", at=SLOT + timedelta(hours=5))
-    assert discharge.lost_contact(db_session, referral) is True
+    assert contact(db_session, referral) == (3, True)
     attend(db_session, clinician, referral, starts_at=SECOND_SLOT, booked_at=SLOT + timedelta(hours=6))
-    assert (discharge.unreached_since_last_contact(db_session, referral), discharge.lost_contact(
-        db_session, referral)) == (0, False)
+    assert contact(db_session, referral) == (0, False)
     # Unreached attempts on two later checks count together: contact is lost across missed appointments.
     second = miss(db_session, clinician, referral, starts_at=SECOND_SLOT + timedelta(days=7),
                   booked_at=SECOND_SLOT + timedelta(hours=2))
@@ -853,10 +852,9 @@ def test_an_attended_appointment_resets_the_count_and_later_checks_add_up(db_ses
     complete(db_session, clinician, second, "not_reached", at=SECOND_SLOT + timedelta(days=10))
     third = miss(db_session, clinician, referral, starts_at=SECOND_SLOT + timedelta(days=14),
                  booked_at=SECOND_SLOT + timedelta(days=10, hours=1))
-    assert discharge.unreached_since_last_contact(db_session, referral) == 2
+    assert contact(db_session, referral) == (2, False)
     attempt(db_session, clinician, third, at=SECOND_SLOT + timedelta(days=15))
-    assert (discharge.unreached_since_last_contact(db_session, referral), discharge.lost_contact(
-        db_session, referral)) == (3, True)
+    assert contact(db_session, referral) == (3, True)
 
 
 def test_other_referrals_attempts_do_not_count(db_session, clinician):
@@ -864,9 +862,7 @@ def test_other_referrals_attempts_do_not_count(db_session, clinician):
     check = miss(db_session, clinician, other)
     for hours in (2, 3, 4):
         attempt(db_session, clinician, check, at=SLOT + timedelta(hours=hours))
-    assert discharge.lost_contact(db_session, other) is True
-    assert (discharge.unreached_since_last_contact(db_session, referral), discharge.lost_contact(
-        db_session, referral)) == (0, False)
+    assert (contact(db_session, other), contact(db_session, referral)) == ((3, True), (0, False))
 
 
 # --- The review queue ----------------------------------------------------------------------------
@@ -938,15 +934,8 @@ def test_a_re_referral_is_flagged_from_the_patients_record(db_session, senior, c
 
 @pytest.mark.parametrize("state", ["received", "accepted", "in_treatment", "discharge_review", "rejection_review"])
 def test_only_a_closed_referral_is_re_referred(db_session, clinician, senior, state):
-    previous = in_state(db_session, state, clinician, senior)
-    db_session.commit()
-    referrals, before = count(db_session, Referral), head(db_session)
-    with pytest.raises(TransitionNotAllowed):
-        intake.re_refer(db_session, clinician, previous, referral_raw(), now=RE_REFERRED)
-    db_session.rollback()
-    assert actions_since(db_session, before) == []
-    assert count(db_session, Referral) == referrals
-    assert db_session.get(Referral, previous.id).state == state
+    refused_in(db_session, state, clinician, senior, Referral,
+               lambda previous: intake.re_refer(db_session, clinician, previous, referral_raw(), now=RE_REFERRED))
 
 
 @pytest.mark.parametrize(("overrides", "fields"), [

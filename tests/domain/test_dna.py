@@ -20,7 +20,7 @@ from inclusive_access.models import (
     SafeguardingConcern,
 )
 from tests.event_log import actions_since, count, data_of, head, nothing_written
-from tests.factories import SLOT, TRIAGED, accepted, attempt, book, complete, miss, staff
+from tests.factories import SLOT, TRIAGED, accepted, attempt, book, complete, miss
 
 # SLOT (10:00 BST on Monday 8 June 2026) is the appointment that is missed
 #: when the DNA is recorded (the barrier check opens then; the 14-day clock runs from SLOT)
@@ -33,13 +33,6 @@ NEGLECT = safeguarding.ConcernDetails("self_neglect", "Mother says he has not le
 
 
 # --- Fixtures ------------------------------------------------------------------------------------
-
-@pytest.fixture
-def referral(db_session, clinician) -> Referral:
-    row = accepted(db_session, clinician)
-    db_session.commit()
-    return row
-
 
 @pytest.fixture
 def check(db_session, clinician, referral) -> BarrierCheck:
@@ -116,9 +109,7 @@ def test_the_booking_role_cannot_override(db_session, booker, referral, check):
 
 
 @pytest.mark.parametrize("role", ["clinician", "senior"])
-def test_a_clinician_or_senior_overrides_with_a_reason(db_session, referral, check, role):
-    actor = staff(db_session, role)
-    db_session.commit()
+def test_a_clinician_or_senior_overrides_with_a_reason(db_session, referral, check, role, actor):
     before = head(db_session)
     for reason in (None, ""):
         with pytest.raises(InvalidInput) as exc:

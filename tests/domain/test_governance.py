@@ -215,9 +215,7 @@ def test_a_due_date_of_today_in_london_is_accepted(db_session, manager, item):
 
 
 @pytest.mark.parametrize("role", ["booking", "clinician", "senior", "auditor"])
-def test_only_a_manager_records_the_plan(db_session, item, role):
-    actor = staff(db_session, role)
-    db_session.commit()
+def test_only_a_manager_records_the_plan(db_session, item, actor):
     with nothing_written(db_session), pytest.raises(NotPermitted):
         plan_it(db_session, actor, item)
     assert stored(db_session, item.id).plan_recorded_at is None

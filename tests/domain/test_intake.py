@@ -17,7 +17,7 @@ from inclusive_access.domain.errors import (
 )
 from inclusive_access.domain.policy import Policy
 from inclusive_access.models import Event, Patient, Referral
-from tests.blueprints.pages import propose_rejection
+from tests.blueprints.records import propose_rejection
 from tests.event_log import count
 from tests.factories import intake_row, make_user, staff
 

@@ -9,7 +9,7 @@ from inclusive_access.domain import actions, bulk_import, intake, name_keys, pat
 from inclusive_access.domain.actors import SYSTEM, actor_for
 from inclusive_access.domain.errors import InvalidInput, NotPermitted
 from inclusive_access.models import Event, Patient
-from tests.blueprints.pages import propose_rejection, record_adjustment
+from tests.blueprints.records import propose_rejection, record_adjustment
 from tests.factories import intake_row, make_referral, make_user, staff
 
 TODAY = date(2026, 12, 4)

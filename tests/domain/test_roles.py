@@ -22,7 +22,7 @@ from inclusive_access.domain import (
 from inclusive_access.domain.errors import NotPermitted
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.models import ROLES, Event
-from tests.blueprints.pages import accept, ask, miss, record_adjustment, script
+from tests.blueprints.records import accept, ask, miss, record_adjustment, script
 from tests.factories import book, make_referral, staff
 
 BOOKING_WORK = {"booking", "clinician", "senior"}

@@ -11,7 +11,7 @@ from inclusive_access.domain import accounts, actions, event_chain, sign_in
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import LoginFailed, LoginThrottled
 from inclusive_access.extensions import db
-from inclusive_access.models import Event, User
+from inclusive_access.models import Event
 from tests.conftest import PASSWORD, make_app
 from tests.factories import make_user
 
@@ -45,34 +45,27 @@ def logged(session, action: str) -> list[dict]:
                                                         .order_by(Event.seq))]
 
 
-@pytest.fixture
-def staff(db_session) -> User:
-    user = make_user(db_session, role="booking", username="booker")
-    db_session.commit()
-    return user
-
-
 # --- Signing in and the lock per account and address ---------------------------------------------------------
 
-def test_the_right_password_signs_in_and_writes_an_event(db_session, staff):
+def test_the_right_password_signs_in_and_writes_an_event(db_session, booking_user):
     assert attempt(db_session, "booker") == "ok"
     assert logged(db_session, actions.LOGIN_SUCCEEDED) == [{"source": HOME}]
 
 
-def test_wrong_passwords_are_counted_for_the_account_at_that_address(db_session, staff):
+def test_wrong_passwords_are_counted_for_the_account_at_that_address(db_session, booking_user):
     assert fail(db_session, 2) == ["failed", "failed"]
     assert logged(db_session, actions.LOGIN_FAILED)[-1] == {"reason": "wrong password", "source": HOME,
                                                            "failures": 2}
 
 
-def test_a_success_clears_the_count(db_session, staff):
+def test_a_success_clears_the_count(db_session, booking_user):
     fail(db_session, RULES.max_failures - 1)
     assert attempt(db_session, "booker") == "ok"
     assert fail(db_session, RULES.max_failures - 1) == ["failed"] * (RULES.max_failures - 1)
     assert attempt(db_session, "booker") == "ok"
 
 
-def test_five_failures_lock_the_account_at_that_address_only(db_session, staff):
+def test_five_failures_lock_the_account_at_that_address_only(db_session, booking_user):
     assert fail(db_session, RULES.max_failures, source=AWAY) == ["failed"] * RULES.max_failures
     assert attempt(db_session, "booker", source=AWAY) == "failed", "the right password, from the locked address"
     assert attempt(db_session, "booker", source=HOME) == "ok", "the user at their own address"
@@ -81,7 +74,7 @@ def test_five_failures_lock_the_account_at_that_address_only(db_session, staff):
     assert logged(db_session, actions.LOGIN_FAILED)[-1] == {"reason": "locked", "source": AWAY}
 
 
-def test_the_lock_lasts_its_time_to_the_second_and_attempts_do_not_extend_it(db_session, staff):
+def test_the_lock_lasts_its_time_to_the_second_and_attempts_do_not_extend_it(db_session, booking_user):
     fail(db_session, RULES.max_failures)
     for minute in (1, 7, 14):
         assert attempt(db_session, "booker", now=T0 + timedelta(minutes=minute)) == "failed", minute
@@ -89,7 +82,7 @@ def test_the_lock_lasts_its_time_to_the_second_and_attempts_do_not_extend_it(db_
     assert attempt(db_session, "booker", now=T0 + RULES.lockout + timedelta(seconds=1)) == "ok"
 
 
-def test_each_lock_in_a_row_lasts_twice_as_long_up_to_the_longest(db_session, staff):
+def test_each_lock_in_a_row_lasts_twice_as_long_up_to_the_longest(db_session, booking_user):
     now, lengths = T0, []
     for _ in range(7):
         fail(db_session, RULES.max_failures, now=now)
@@ -103,7 +96,7 @@ def test_each_lock_in_a_row_lasts_twice_as_long_up_to_the_longest(db_session, st
         "a success starts the backoff again"
 
 
-def test_unknown_names_fail_and_lock_exactly_as_real_ones_do(db_session, staff):
+def test_unknown_names_fail_and_lock_exactly_as_real_ones_do(db_session, booking_user):
     real = fail(db_session, RULES.max_failures + 1, username="booker")
     unknown = fail(db_session, RULES.max_failures + 1, username="nobody")
     assert real == unknown == ["failed"] * (RULES.max_failures + 1)
@@ -113,7 +106,7 @@ def test_unknown_names_fail_and_lock_exactly_as_real_ones_do(db_session, staff):
     assert reasons[-2] == ("unknown user", "nobody")
 
 
-def test_every_refusal_costs_one_password_check(db_session, staff):
+def test_every_refusal_costs_one_password_check(db_session, booking_user):
     leaver = make_user(db_session, role="clinician", username="leaver")
     make_user(db_session, role="senior", username="locked.out")
     accounts.deactivate_user(db_session, actor_for(make_user(db_session, role="manager")), leaver)
@@ -129,19 +122,19 @@ def test_every_refusal_costs_one_password_check(db_session, staff):
     assert checks == dict.fromkeys(cases, 1)
 
 
-def test_a_password_reset_between_the_two_steps_refuses_the_old_one(db_session, staff):
+def test_a_password_reset_between_the_two_steps_refuses_the_old_one(db_session, booking_user):
     started = sign_in.start_sign_in(db_session, "booker", HOME, RULES, now=T0)
     db_session.commit()
-    accounts.reset_password(db_session, actor_for(make_user(db_session, role="manager")), staff,
+    accounts.reset_password(db_session, actor_for(make_user(db_session, role="manager")), booking_user,
                             "a brand new passphrase")
     db_session.commit()
     with pytest.raises(LoginFailed):
         sign_in.finish_sign_in(db_session, started, PASSWORD, RULES, now=T0)
 
 
-def test_a_reset_lifts_the_accounts_locks(db_session, staff):
+def test_a_reset_lifts_the_accounts_locks(db_session, booking_user):
     fail(db_session, RULES.max_failures)
-    accounts.reset_password(db_session, actor_for(make_user(db_session, role="manager")), staff,
+    accounts.reset_password(db_session, actor_for(make_user(db_session, role="manager")), booking_user,
                             "a temporary passphrase")
     db_session.commit()
     assert attempt(db_session, "booker", "a temporary passphrase") == "ok"
@@ -174,13 +167,13 @@ def test_a_throttled_burst_writes_one_event_and_each_new_burst_one_more(db_sessi
         "until": (T0 + RULES.source_window).isoformat()}
 
 
-def test_successes_give_their_count_back(db_session, staff):
+def test_successes_give_their_count_back(db_session, booking_user):
     for _ in range(RULES.source_limit * 2):
         assert attempt(db_session, "booker") == "ok"
     assert fail(db_session, 4) == ["failed"] * 4
 
 
-def test_the_account_limit_refuses_new_addresses_but_not_ones_the_account_signed_in_from(db_session, staff):
+def test_the_account_limit_refuses_new_addresses_but_not_ones_the_account_signed_in_from(db_session, booking_user):
     assert attempt(db_session, "booker", source=HOME) == "ok"
     for i in range(RULES.account_limit):
         assert attempt(db_session, "booker", "a wrong password", f"198.51.100.{i}") == "failed"
@@ -205,7 +198,7 @@ def test_concurrent_attempts_cannot_all_slip_under_the_limit(app):
     assert sorted(outcomes) == ["failed"] * 5 + ["throttled"] * 13
 
 
-def test_counts_are_shared_by_two_app_instances(app, database_url, db_session, staff):
+def test_counts_are_shared_by_two_app_instances(app, database_url, db_session, booking_user):
     """Two workers: failures alternate between them and lock once, in the database."""
     other = make_app(database_url)
     try:

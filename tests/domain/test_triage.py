@@ -4,7 +4,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from inclusive_access.domain import actions, clarification, discharge, event_chain, reviews, triage
 from inclusive_access.domain.actors import actor_for
@@ -205,36 +205,28 @@ def test_a_senior_can_reject_an_escalated_referral(db_session, booker, senior):
 
 # --- Reject --------------------------------------------------------------------------------------
 
-def test_reject_unflagged(db_session, clinician):
-    referral = new_referral(db_session)
-    assert referral.flagged is False
+#: patient -> (their details, the event a rejection writes, where the referral goes): a flagged patient's rejection
+#: waits in rejection review for a senior
+REJECTIONS = {
+    "unflagged": ({}, actions.TRIAGE_REJECTED, "rejected"),
+    "flagged": ({"housing_status": "temporary"}, actions.TRIAGE_REJECTION_PROPOSED, "rejection_review"),
+}
+
+
+@pytest.mark.parametrize("patient", REJECTIONS)
+def test_a_rejection_keeps_its_reason_and_a_flagged_one_goes_to_rejection_review(db_session, clinician, patient):
+    details, action, state = REJECTIONS[patient]
+    referral = new_referral(db_session, **details)
+    assert referral.flagged is bool(details)
     before = head(db_session)
     record = triage_it(db_session, clinician, referral, "reject", reason_code="not_eligible",
                        reason_text="Outside the service's age range")
     db_session.commit()
-    assert actions_since(db_session, before) == [actions.TRIAGE_SCRIPT_RECORDED, actions.TRIAGE_REJECTED]
-    assert referral.state == "rejected"
-    assert referral.rejection_code == "not_eligible"
-    assert referral.rejection_text == "Outside the service's age range"
-    assert referral.triaged_at == NOW
-    assert record.outcome == "rejected"
-    data = event_data(db_session, actions.TRIAGE_REJECTED)
-    assert (data["code"], data["reason"], data["to"]) == ("not_eligible", "Outside the service's age range",
-                                                           "rejected")
-
-
-def test_reject_flagged_goes_to_rejection_review_not_rejected(db_session, clinician):
-    referral = new_referral(db_session, housing_status="temporary")
-    assert referral.flagged is True
-    before = head(db_session)
-    record = triage_it(db_session, clinician, referral, "reject", reason_code="wrong_service",
-                       reason_text="Better met by the housing team")
-    db_session.commit()
-    assert actions_since(db_session, before) == [actions.TRIAGE_SCRIPT_RECORDED, actions.TRIAGE_REJECTION_PROPOSED]
-    assert referral.state == "rejection_review"
-    assert referral.rejection_code == "wrong_service"
-    assert record.outcome == "rejection_review"
-    assert db_session.scalar(select(func.count()).where(Event.action == actions.TRIAGE_REJECTED)) == 0
+    assert actions_since(db_session, before) == [actions.TRIAGE_SCRIPT_RECORDED, action]
+    assert (referral.state, record.outcome, referral.triaged_at) == (state, state, NOW)
+    assert (referral.rejection_code, referral.rejection_text) == ("not_eligible", "Outside the service's age range")
+    data = event_data(db_session, action)
+    assert (data["code"], data["reason"], data["to"]) == ("not_eligible", "Outside the service's age range", state)
 
 
 @pytest.mark.parametrize(("code", "text", "fields"), [
@@ -295,29 +287,26 @@ def decide_rejection(session, senior, referral, version, uphold: bool, rationale
     discharge.decide_review(session, senior, review, version, decision, now=now)
 
 
-def test_senior_upholds_the_rejection(db_session, senior, proposed):
-    before = head(db_session)
-    later = NOW + timedelta(hours=2)
-    decide_rejection(db_session, senior, proposed, proposed.version, True, "Out of area: agreed",
-                                   now=later)
-    db_session.commit()
-    assert actions_since(db_session, before) == [actions.REJECTION_UPHELD]
-    assert proposed.state == "rejected"
-    assert event_data(db_session, actions.REJECTION_UPHELD)["rationale"] == "Out of area: agreed"
+#: the senior's decision -> (uphold, the rationale, its event, where the referral goes)
+REJECTION_DECISIONS = {
+    "upheld": (True, "Out of area: agreed", actions.REJECTION_UPHELD, "rejected"),
+    "overturned": (False, "In area after all", actions.REJECTION_OVERTURNED, "received"),
+}
 
 
-def test_senior_overturns_the_rejection_back_to_the_top_of_triage(db_session, senior, proposed):
+@pytest.mark.parametrize("decision", REJECTION_DECISIONS)
+def test_a_senior_upholds_the_rejection_or_returns_it_to_the_top_of_triage(db_session, senior, proposed, decision):
+    uphold, rationale, action, state = REJECTION_DECISIONS[decision]
     before = head(db_session)
     later = NOW + timedelta(hours=2)
-    decide_rejection(db_session, senior, proposed, proposed.version, False, "In area after all",
-                                   now=later)
+    decide_rejection(db_session, senior, proposed, proposed.version, uphold, rationale, now=later)
     db_session.commit()
-    assert actions_since(db_session, before) == [actions.REJECTION_OVERTURNED]
-    assert proposed.state == "received"
-    assert proposed.triage_priority == 0
-    assert proposed.triage_due_at == later
-    data = event_data(db_session, actions.REJECTION_OVERTURNED)
-    assert (data["from"], data["to"], data["rationale"]) == ("rejection_review", "received", "In area after all")
+    assert actions_since(db_session, before) == [action]
+    data = event_data(db_session, action)
+    assert (proposed.state, data["from"], data["to"], data["rationale"]) == (state, "rejection_review", state,
+                                                                             rationale)
+    if not uphold:
+        assert (proposed.triage_priority, proposed.triage_due_at) == (0, later), "top of triage, due now"
 
 
 def test_rejection_review_needs_a_rationale(db_session, senior, proposed):
@@ -453,93 +442,89 @@ def two_bookers(db_session):
     return actor_for(alice), actor_for(bob)
 
 
-def test_two_sessions_the_second_is_told_what_changed_and_saves_nothing(database_url, db_session, two_bookers):
-    alice, bob = two_bookers
+@pytest.fixture
+def race(database_url, db_session, two_bookers):
+    """Alice and Bob, a received referral, and Bob's worker: a second app over the same database."""
     referral = new_referral(db_session)
     referral_id = referral.id
     db_session.commit()  # reading the id began a transaction: SQLite's BEGIN IMMEDIATE would block the other app
     other = make_app(database_url)
-    try:
-        # Bob opens the triage page in another worker: version 1.
-        with other.app_context():
-            bob_seen = db.session.get(Referral, referral_id).version
-            db.session.rollback()  # SQLite transactions begin IMMEDIATE: end the read before Alice writes
-            db.session.remove()
-        # Alice opened it at version 1 too; she accepts first.
-        alice_seen = referral.version
-        assert alice_seen == bob_seen == 1
-        triage.triage_referral(db_session, alice, referral, alice_seen, SCRIPT, ADJUSTMENTS, "accept", now=NOW)
-        db_session.commit()
-        before = head(db_session)
-        db_session.rollback()
-
-        bob_script = replace(SCRIPT, contact_method="email", mobility="housebound")
-        with other.app_context():
-            session = db.session
-            bob_referral = session.get(Referral, referral_id)
-            with pytest.raises(StaleRecord) as stale:
-                triage.triage_referral(session, bob, bob_referral, bob_seen, bob_script, [], "escalate",
-                                       reason_text="Needs a senior", now=NOW + timedelta(minutes=1))
-            session.rollback()
-            db.session.remove()
-
-        changes = stale.value.changes
-        assert set(changes) == {actions.TRIAGE_ACCEPTED}
-        assert changes[actions.TRIAGE_ACCEPTED]["by"] == "Alice Ahmed"
-        assert changes[actions.TRIAGE_ACCEPTED]["value"] == "Accepted at triage"
-        assert changes[actions.TRIAGE_ACCEPTED]["at"] == NOW
-        assert "changed since you opened it" in str(stale.value)
-
-        db_session.expire_all()
-        assert actions_since(db_session, before) == []
-        referral = db_session.get(Referral, referral_id)
-        assert (referral.state, referral.version, referral.triage_escalated_at) == ("accepted", 2, None)
-        record = db_session.scalars(select(TriageRecord)).one()
-        assert record.answers == SCRIPT.as_dict()
-        assert record.recorded_by == alice.user_id
-        assert event_chain.verify(db_session).ok
-    finally:
-        with other.app_context():
-            db.engine.dispose()
+    yield *two_bookers, referral, referral_id, other
+    with other.app_context():
+        db.engine.dispose()
 
 
-def test_two_sessions_racing_the_stale_write_is_refused_at_flush(database_url, db_session, two_bookers):
+def test_two_sessions_the_second_is_told_what_changed_and_saves_nothing(db_session, race):
+    alice, bob, referral, referral_id, other = race
+    # Bob opens the triage page in another worker: version 1.
+    with other.app_context():
+        bob_seen = db.session.get(Referral, referral_id).version
+        db.session.rollback()  # SQLite transactions begin IMMEDIATE: end the read before Alice writes
+        db.session.remove()
+    # Alice opened it at version 1 too; she accepts first.
+    alice_seen = referral.version
+    assert alice_seen == bob_seen == 1
+    triage.triage_referral(db_session, alice, referral, alice_seen, SCRIPT, ADJUSTMENTS, "accept", now=NOW)
+    db_session.commit()
+    before = head(db_session)
+    db_session.rollback()
+
+    bob_script = replace(SCRIPT, contact_method="email", mobility="housebound")
+    with other.app_context():
+        session = db.session
+        bob_referral = session.get(Referral, referral_id)
+        with pytest.raises(StaleRecord) as stale:
+            triage.triage_referral(session, bob, bob_referral, bob_seen, bob_script, [], "escalate",
+                                   reason_text="Needs a senior", now=NOW + timedelta(minutes=1))
+        session.rollback()
+        db.session.remove()
+
+    changes = stale.value.changes
+    assert set(changes) == {actions.TRIAGE_ACCEPTED}
+    assert changes[actions.TRIAGE_ACCEPTED]["by"] == "Alice Ahmed"
+    assert changes[actions.TRIAGE_ACCEPTED]["value"] == "Accepted at triage"
+    assert changes[actions.TRIAGE_ACCEPTED]["at"] == NOW
+    assert "changed since you opened it" in str(stale.value)
+
+    db_session.expire_all()
+    assert actions_since(db_session, before) == []
+    referral = db_session.get(Referral, referral_id)
+    assert (referral.state, referral.version, referral.triage_escalated_at) == ("accepted", 2, None)
+    record = db_session.scalars(select(TriageRecord)).one()
+    assert record.answers == SCRIPT.as_dict()
+    assert record.recorded_by == alice.user_id
+    assert event_chain.verify(db_session).ok
+
+
+def test_two_sessions_racing_the_stale_write_is_refused_at_flush(db_session, race):
     """Bob's worker loaded the row before Alice committed and still holds version 1 in memory."""
-    alice, bob = two_bookers
-    referral = new_referral(db_session)
-    referral_id = referral.id
-    db_session.commit()  # reading the id began a transaction: SQLite's BEGIN IMMEDIATE would block the other app
-    other = make_app(database_url)
-    try:
-        with other.app_context():
-            bob_referral = db.session.get(Referral, referral_id)
-            db.session.expunge(bob_referral)  # keep the version-1 snapshot across the end of the transaction
-            db.session.rollback()
-            db.session.remove()
-        triage.triage_referral(db_session, alice, referral, 1, SCRIPT, ADJUSTMENTS, "accept", now=NOW)
-        db_session.commit()
-        before = head(db_session)
-        db_session.rollback()
+    alice, bob, referral, referral_id, other = race
+    with other.app_context():
+        bob_referral = db.session.get(Referral, referral_id)
+        db.session.expunge(bob_referral)  # keep the version-1 snapshot across the end of the transaction
+        db.session.rollback()
+        db.session.remove()
+    triage.triage_referral(db_session, alice, referral, 1, SCRIPT, ADJUSTMENTS, "accept", now=NOW)
+    db_session.commit()
+    before = head(db_session)
+    db_session.rollback()
 
-        with other.app_context():
-            session = db.session
-            session.add(bob_referral)
-            assert bob_referral.version == 1
-            with pytest.raises(StaleRecord, match="changed while you were saving"):
-                triage.triage_referral(session, bob, bob_referral, 1, replace(SCRIPT, contact_method="email"), [],
-                                       "accept", now=NOW + timedelta(minutes=1))
-            session.rollback()
-            db.session.remove()
+    with other.app_context():
+        session = db.session
+        session.add(bob_referral)
+        assert bob_referral.version == 1
+        with pytest.raises(StaleRecord, match="changed while you were saving"):
+            triage.triage_referral(session, bob, bob_referral, 1, replace(SCRIPT, contact_method="email"), [],
+                                   "accept", now=NOW + timedelta(minutes=1))
+        session.rollback()
+        db.session.remove()
 
-        db_session.expire_all()
-        assert actions_since(db_session, before) == []
-        record = db_session.scalars(select(TriageRecord)).one()
-        assert (record.answers["contact_method"], record.recorded_by) == ("telephone", alice.user_id)
-        assert db_session.get(Referral, referral_id).version == 2
-        assert event_chain.verify(db_session).ok
-    finally:
-        with other.app_context():
-            db.engine.dispose()
+    db_session.expire_all()
+    assert actions_since(db_session, before) == []
+    record = db_session.scalars(select(TriageRecord)).one()
+    assert (record.answers["contact_method"], record.recorded_by) == ("telephone", alice.user_id)
+    assert db_session.get(Referral, referral_id).version == 2
+    assert event_chain.verify(db_session).ok
 
 
 # --- The worklist --------------------------------------------------------------------------------
