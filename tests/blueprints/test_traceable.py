@@ -11,7 +11,8 @@ from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.reporting import periods
-from tests.blueprints.pages import events, open_page, visible
+from tests.blueprints.pages import open_page, visible
+from tests.blueprints.records import events
 from tests.factories import JUDGED_Q1_WAITS, JUDGED_Q5_WAITS, accepted, make_referral, make_user, miss, wait_gap_month
 
 LAST_MONTH = periods.months_back(datetime.now(UTC).astimezone(LONDON).strftime("%Y-%m"), 2)
