@@ -5,6 +5,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inclusive_access.extensions import db, one_of
+from inclusive_access.models.mixins import Versioned
 
 CATEGORIES = ("communication_support", "information_format", "environment_access", "timing", "support_person",
               "other")
@@ -12,7 +13,7 @@ SOURCES = ("triage_script", "barrier_check", "patient_request", "referrer")
 CONSENT_BASES = ("patient", "best_interest", "attorney_deputy", "parental_responsibility")
 
 
-class ReasonableAdjustment(db.Model):
+class ReasonableAdjustment(Versioned, db.Model):
     """Never deleted: an adjustment that no longer applies is ended, with a reason."""
 
     __tablename__ = "reasonable_adjustments"
@@ -47,9 +48,6 @@ class ReasonableAdjustment(db.Model):
     end_reason: Mapped[str | None] = mapped_column(Text)
     #: the one-time token of the form that added it: a repeated submit finds this row instead of adding another
     submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)
-    version: Mapped[int] = mapped_column(default=1)
-
-    __mapper_args__ = {"version_id_col": version}
 
     patient: Mapped["Patient"] = relationship(lazy="joined")  # noqa: F821 - resolved by name
 

@@ -5,12 +5,13 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from inclusive_access.extensions import db, one_of
+from inclusive_access.models.mixins import Versioned
 
 FORMATS = ("clinic", "telephone", "telephone_interpreter", "video", "home_visit", "community_venue")
 STATUSES = ("booked", "attended", "attended_late", "late_not_seen", "dna", "cancelled_patient", "cancelled_service")
 
 
-class Appointment(db.Model):
+class Appointment(Versioned, db.Model):
     __tablename__ = "appointments"
     __table_args__ = (
         CheckConstraint(one_of("format", FORMATS), name="format"),
@@ -34,6 +35,3 @@ class Appointment(db.Model):
     booked_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     booked_at: Mapped[datetime]
     submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)
-    version: Mapped[int] = mapped_column(default=1)
-
-    __mapper_args__ = {"version_id_col": version}

@@ -5,10 +5,11 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inclusive_access.extensions import db
-from inclusive_access.models.referrals import Referral
+from inclusive_access.models.clarifications import ContactAttemptColumns
+from inclusive_access.models.mixins import OfReferral
 
 
-class BarrierCheck(db.Model):
+class BarrierCheck(OfReferral, db.Model):
     __tablename__ = "barrier_checks"
     __table_args__ = (
         # The worklist: open checks (completed_at IS NULL) by rebooking deadline, which runs from missed_at.
@@ -16,7 +17,6 @@ class BarrierCheck(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), index=True)
     #: the missed appointment that opened this check
     appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id"), unique=True)
     opened_at: Mapped[datetime]
@@ -36,24 +36,13 @@ class BarrierCheck(db.Model):
     adjustment_id: Mapped[int | None] = mapped_column(ForeignKey("reasonable_adjustments.id"))
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    version: Mapped[int] = mapped_column(default=1)
 
-    __mapper_args__ = {"version_id_col": version}
-
-    referral: Mapped[Referral] = relationship(lazy="joined")
     attempts: Mapped[list["BarrierContactAttempt"]] = relationship(order_by="BarrierContactAttempt.attempted_at",
                                                                    lazy="selectin")
 
 
-class BarrierContactAttempt(db.Model):
+class BarrierContactAttempt(ContactAttemptColumns, db.Model):
     __tablename__ = "barrier_contact_attempts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     barrier_check_id: Mapped[int] = mapped_column(ForeignKey("barrier_checks.id"), index=True)
-    attempted_at: Mapped[datetime]
-    method: Mapped[str] = mapped_column(String(16))
-    reached: Mapped[bool]
-    note: Mapped[str | None] = mapped_column(Text)
-    recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    #: the one-time token of the form that added it: a repeated submit finds this row instead of adding another
-    submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)

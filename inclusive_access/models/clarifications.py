@@ -5,10 +5,22 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inclusive_access.extensions import db
-from inclusive_access.models.referrals import Referral
+from inclusive_access.models.mixins import OfReferral
 
 
-class Clarification(db.Model):
+class ContactAttemptColumns:
+    """What every attempt to reach someone records (a clarification's referrer, a missed appointment's patient)."""
+
+    attempted_at: Mapped[datetime]
+    method: Mapped[str] = mapped_column(String(16))
+    reached: Mapped[bool]
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    #: the one-time token of the form that added it: a repeated submit finds this row instead of adding another
+    submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+
+class Clarification(OfReferral, db.Model):
     __tablename__ = "clarifications"
     __table_args__ = (
         CheckConstraint("channel IN ('telephone', 'email', 'secure_message')", name="channel"),
@@ -21,7 +33,6 @@ class Clarification(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), index=True)
     question: Mapped[str] = mapped_column(Text)
     channel: Mapped[str] = mapped_column(String(16))
     #: whom to contact (usually the referrer)
@@ -36,24 +47,13 @@ class Clarification(db.Model):
     closed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     closed_at: Mapped[datetime | None]
     submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)
-    version: Mapped[int] = mapped_column(default=1)
 
-    __mapper_args__ = {"version_id_col": version}
-
-    referral: Mapped[Referral] = relationship(lazy="joined")
     attempts: Mapped[list["ContactAttempt"]] = relationship(order_by="ContactAttempt.attempted_at",
                                                             lazy="selectin")
 
 
-class ContactAttempt(db.Model):
+class ContactAttempt(ContactAttemptColumns, db.Model):
     __tablename__ = "contact_attempts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     clarification_id: Mapped[int] = mapped_column(ForeignKey("clarifications.id"), index=True)
-    attempted_at: Mapped[datetime]
-    method: Mapped[str] = mapped_column(String(16))
-    reached: Mapped[bool]
-    note: Mapped[str | None] = mapped_column(Text)
-    recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    #: the one-time token of the form that added it: a repeated submit finds this row instead of adding another
-    submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)

@@ -5,9 +5,10 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column
 
 from inclusive_access.extensions import db
+from inclusive_access.models.mixins import Versioned
 
 
-class GovernanceItem(db.Model):
+class GovernanceItem(Versioned, db.Model):
     """One per pathway and month of first contact; never deleted, closed by a manager with a note."""
 
     __tablename__ = "governance_items"
@@ -47,9 +48,6 @@ class GovernanceItem(db.Model):
     closed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     closed_at: Mapped[datetime | None]
     closure_note: Mapped[str | None] = mapped_column(Text)
-    version: Mapped[int] = mapped_column(default=1)
-
-    __mapper_args__ = {"version_id_col": version}
 
 
 class ReportedKpiMonth(db.Model):

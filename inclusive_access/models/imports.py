@@ -5,6 +5,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column
 
 from inclusive_access.extensions import db, one_of
+from inclusive_access.models.mixins import Versioned
 
 JOB_STATES = ("previewed", "importing", "imported")
 MODES = ("all_or_nothing", "valid_rows")
@@ -13,7 +14,7 @@ MODES = ("all_or_nothing", "valid_rows")
 ROW_STATUSES = ("valid", "present", "invalid", "refused", "imported")
 
 
-class ImportJob(db.Model):
+class ImportJob(Versioned, db.Model):
     """One uploaded file: previewed, then imported in chunks, each committed with its progress."""
 
     __tablename__ = "import_jobs"
@@ -45,9 +46,6 @@ class ImportJob(db.Model):
     confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     confirmed_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
-    version: Mapped[int] = mapped_column(default=1)
-
-    __mapper_args__ = {"version_id_col": version}
 
 
 class ImportRow(db.Model):

@@ -5,9 +5,10 @@ from sqlalchemy import JSON, CheckConstraint, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inclusive_access.extensions import db
+from inclusive_access.models.mixins import Versioned
 
 
-class Patient(db.Model):
+class Patient(Versioned, db.Model):
     __tablename__ = "patients"
     __table_args__ = (
         CheckConstraint("imd_decile IS NULL OR imd_decile BETWEEN 1 AND 10", name="imd_decile"),
@@ -51,9 +52,6 @@ class Patient(db.Model):
     cognitive_impairment: Mapped[bool | None]
     caring_responsibilities: Mapped[bool | None]
     created_at: Mapped[datetime]
-    version: Mapped[int] = mapped_column(default=1)
-
-    __mapper_args__ = {"version_id_col": version}
 
     #: shown wherever the patient appears (banner, worklists, appointment lists); one IN query per page
     active_adjustments: Mapped[list["ReasonableAdjustment"]] = relationship(  # noqa: F821 - by name

@@ -5,6 +5,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inclusive_access.extensions import db
+from inclusive_access.models.mixins import Versioned
 from inclusive_access.models.patients import Patient
 
 REFERRAL_STATES = (
@@ -23,7 +24,7 @@ class Pathway(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
 
 
-class Referral(db.Model):
+class Referral(Versioned, db.Model):
     __tablename__ = "referrals"
     __table_args__ = (
         CheckConstraint(f"state IN ({_STATE_LIST})", name="state"),
@@ -73,9 +74,6 @@ class Referral(db.Model):
     rejection_code: Mapped[str | None] = mapped_column(String(32))
     rejection_text: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
-    version: Mapped[int] = mapped_column(default=1)
-
-    __mapper_args__ = {"version_id_col": version}
 
     patient: Mapped[Patient] = relationship(lazy="joined")
     pathway: Mapped[Pathway] = relationship(lazy="joined")

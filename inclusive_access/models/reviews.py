@@ -2,16 +2,16 @@
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from inclusive_access.extensions import db, one_of
-from inclusive_access.models.referrals import Referral
+from inclusive_access.models.mixins import OfReferral
 
 KINDS = ("discharge", "attendance", "rejection")
 DECISIONS = ("approved", "continue", "safeguarding")
 
 
-class SeniorReview(db.Model):
+class SeniorReview(OfReferral, db.Model):
     """One item of the senior review queue. Never deleted: a decided review stays as the record of the decision."""
 
     __tablename__ = "senior_reviews"
@@ -28,7 +28,6 @@ class SeniorReview(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), index=True)
     #: discharge (a clinician's request), attendance (second DNA or not reached), rejection (a flagged referral)
     kind: Mapped[str] = mapped_column(String(12))
     #: discharge reason code (domain.discharge.REASONS), or the rejection code for a flagged rejection
@@ -50,8 +49,3 @@ class SeniorReview(db.Model):
     #: the referral's state after the decision
     outcome_state: Mapped[str | None] = mapped_column(String(24))
     submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)
-    version: Mapped[int] = mapped_column(default=1)
-
-    __mapper_args__ = {"version_id_col": version}
-
-    referral: Mapped[Referral] = relationship(lazy="joined")

@@ -5,12 +5,12 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inclusive_access.extensions import db, one_of
-from inclusive_access.models.referrals import Referral
+from inclusive_access.models.mixins import OfReferral
 
 CATEGORIES = ("lost_contact", "exploitation_risk", "self_neglect", "domestic_abuse", "other")
 
 
-class SafeguardingConcern(db.Model):
+class SafeguardingConcern(OfReferral, db.Model):
     """Never deleted; an open concern shows on the patient banner and blocks discharge."""
 
     __tablename__ = "safeguarding_concerns"
@@ -25,7 +25,6 @@ class SafeguardingConcern(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
-    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), index=True)
     #: the senior review that chose the safeguarding route, if it came from one
     review_id: Mapped[int | None] = mapped_column(ForeignKey("senior_reviews.id"))
     category: Mapped[str] = mapped_column(String(20))
@@ -43,11 +42,7 @@ class SafeguardingConcern(db.Model):
     closed_at: Mapped[datetime | None]
     closure_summary: Mapped[str | None] = mapped_column(Text)
     submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)
-    version: Mapped[int] = mapped_column(default=1)
 
-    __mapper_args__ = {"version_id_col": version}
-
-    referral: Mapped[Referral] = relationship(lazy="joined")
     actions: Mapped[list["SafeguardingAction"]] = relationship(order_by="SafeguardingAction.recorded_at",
                                                                lazy="selectin")
 

@@ -5,12 +5,13 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from inclusive_access.extensions import db
+from inclusive_access.models.mixins import Versioned
 
 ROLES = ("booking", "clinician", "senior", "auditor", "manager")
 _ROLE_LIST = ", ".join(f"'{r}'" for r in ROLES)
 
 
-class User(db.Model):
+class User(Versioned, db.Model):
     __tablename__ = "users"
     __table_args__ = (CheckConstraint(f"role IN ({_ROLE_LIST})", name="role"),)
 
@@ -23,9 +24,6 @@ class User(db.Model):
     #: the password was set by someone else (a manager or `flask reset-password`): the user must replace it
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime]
-    version: Mapped[int] = mapped_column(default=1)
-
-    __mapper_args__ = {"version_id_col": version}
 
     # Flask-Login protocol
     @property
