@@ -7,13 +7,10 @@ from inclusive_access.domain import (
     adjustments,
     appointments,
     audit_findings,
-    audit_log,
     audit_sampling,
     clarification,
     discharge,
     dna,
-    governance,
-    import_jobs,
     safeguarding,
     triage,
 )
@@ -255,32 +252,32 @@ SENTENCES: dict[str, Callable[[Readable], str]] = {
     actions.SAFEGUARDING_ACTION_RECORDED: lambda d: _say("Recorded a safeguarding action", ("Action", d["action"])),
     actions.SAFEGUARDING_CLOSED: lambda d: _say("Closed the safeguarding concern", ("Outcome", d["outcome"]),
                                                ("Summary", d["summary"])),
-    audit_log.LOG_VERIFIED: _verified,
+    actions.LOG_VERIFIED: _verified,
     actions.CHECKPOINT_TAKEN: lambda d: "Took a checkpoint of the event log",
-    audit_sampling.SAMPLE_DRAWN: lambda d: _say(
+    actions.SAMPLE_DRAWN: lambda d: _say(
         _with(_with("Drew an audit sample", d["taken"], " of {} records"),
               d.label("record_type", audit_sampling.RECORD_TYPES), ": {}"),
         ("Months", " to ".join(filter(None, [d["first_month"], d["last_month"]]))),
         ("Out of", d["population"])),
-    audit_findings.FINDING_RECORDED: _finding,
-    governance.GOVERNANCE_OPENED: lambda d: _say(
+    actions.FINDING_RECORDED: _finding,
+    actions.GOVERNANCE_OPENED: lambda d: _say(
         _with(_with("Opened a governance item on the equity gap", d["pathway"], " for {}"), d["month"], ", {}")
         + (", arising from a restatement" if d["restatement"] else ""),
         ("Gap in days", d["gap_days"]), ("Threshold in days", d["threshold_days"]),
         ("First reported", d.time("first_reported_at")), ("First reported gap in days", d["first_reported_gap_days"])),
-    governance.GOVERNANCE_MONTHS_REPORTED: lambda d: _say(
+    actions.GOVERNANCE_MONTHS_REPORTED: lambda d: _say(
         _with("Reported closed months of the equity gap", len(d["months"] or []), " ({})")),
-    governance.GOVERNANCE_PLAN_RECORDED: lambda d: _say(
+    actions.GOVERNANCE_PLAN_RECORDED: lambda d: _say(
         "Recorded the governance plan", ("Explanation", d["variance_explanation"]),
         ("Action", d["corrective_action"]), ("Lead", d["lead_name"]), ("Re-measure in", d["remeasure_month"])),
-    governance.GOVERNANCE_CLOSED: lambda d: _say("Closed the governance item", ("Note", d["closure_note"]),
+    actions.GOVERNANCE_CLOSED: lambda d: _say("Closed the governance item", ("Note", d["closure_note"]),
                                                  ("Re-measured gap in days", d["remeasured_gap_days"])),
-    import_jobs.IMPORT_STAGED: lambda d: _import("Uploaded a referrals file for import", d),
-    import_jobs.IMPORT_STARTED: lambda d: _import("Started importing a referrals file", d),
-    import_jobs.IMPORT_REFUSED: lambda d: _import("Refused to import a referrals file all or nothing: rows have errors",
+    actions.IMPORT_STAGED: lambda d: _import("Uploaded a referrals file for import", d),
+    actions.IMPORT_STARTED: lambda d: _import("Started importing a referrals file", d),
+    actions.IMPORT_REFUSED: lambda d: _import("Refused to import a referrals file all or nothing: rows have errors",
                                                   d),
-    import_jobs.IMPORT_COMPLETED: lambda d: _import("Finished importing a referrals file", d),
-    import_jobs.REJECTS_DOWNLOADED: lambda d: _say(_with("Downloaded the rejected rows", d["file_name"], " of {}"),
+    actions.IMPORT_COMPLETED: lambda d: _import("Finished importing a referrals file", d),
+    actions.REJECTS_DOWNLOADED: lambda d: _say(_with("Downloaded the rejected rows", d["file_name"], " of {}"),
                                                    ("Rows", d["rows"])),
 }
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import events
+from inclusive_access.domain import actions, events
 from inclusive_access.domain.access import AUDIT_WORK, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import InvalidInput, StaleRecord
@@ -53,7 +53,6 @@ CHECKLISTS = {
         "barriers_acted_on": "Barriers found led to an alternative format or adjustment",
     },
 }
-FINDING_RECORDED = "audit.finding_recorded"
 
 
 @dataclass(frozen=True)
@@ -99,7 +98,7 @@ def record_finding(session: Session, actor: Actor, record: AuditSampleRecord, de
                                     for item in CHECKLISTS[record_type]])
     session.add(finding)
     session.flush()
-    events.record(session, actor, FINDING_RECORDED, "audit_finding", finding.id, patient_id=record.patient_id,
+    events.record(session, actor, actions.FINDING_RECORDED, "audit_finding", finding.id, patient_id=record.patient_id,
                   referral_id=record.referral_id, now=now,
                   data={"sample_id": record.sample_id, "record_id": record.record_id, "version": finding.version,
                         "answers": {a.item: a.answer for a in finding.answers}, "note": details.note or None,

@@ -12,8 +12,6 @@ from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.event_view import ShownEvent, shown
 from inclusive_access.models import Event, Patient, User
 
-LOG_VERIFIED = "audit.log_verified"
-
 
 @dataclass(frozen=True)
 class Timeline:
@@ -63,6 +61,6 @@ def user_views(session: Session, user_id: int, start: datetime, end: datetime, l
 def record_verification(session: Session, actor: Actor, result: event_chain.Verification) -> None:
     """Log that an auditor or manager verified the whole chain, and what it showed."""
     require_role(actor, OVERSIGHT)
-    events.record(session, actor, LOG_VERIFIED, "event_log", None,
+    events.record(session, actor, actions.LOG_VERIFIED, "event_log", None,
                   data={"ok": result.ok, "count": result.count, "head_hash": result.head_hash,
                         "bad_seq": result.bad_seq, "reason": result.reason})

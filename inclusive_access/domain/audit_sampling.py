@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import BigInteger, String, case, cast, func, select
 from sqlalchemy.orm import Session, aliased
 
-from inclusive_access.domain import events, segments, submissions
+from inclusive_access.domain import actions, events, segments, submissions
 from inclusive_access.domain.access import AUDIT_WORK, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.equity import ETHNIC_GROUPS
@@ -41,7 +41,6 @@ SEGMENT_LABELS = segments.labels(OFFERED)
 FLAG_SEGMENTS = frozenset(segment.key for segment in OFFERED if segment.true_false)
 ALLOCATIONS = {"equal": "Equal: the same number from each group",
                "proportional": "Proportional to each group's size"}
-SAMPLE_DRAWN = "audit.sample_drawn"
 
 
 @dataclass(frozen=True)
@@ -239,7 +238,7 @@ def draw_sample(session: Session, actor: Actor, request: SampleRequest, submissi
                     for position, row in enumerate(drawn, start=1))
     session.flush()
     session.refresh(sample, ["records"])
-    events.record(session, actor, SAMPLE_DRAWN, "audit_sample", sample.id, now=now,
+    events.record(session, actor, actions.SAMPLE_DRAWN, "audit_sample", sample.id, now=now,
                   data={"record_type": request.record_type, "first_month": request.first_month,
                         "last_month": request.last_month, "pathway": request.pathway, "segment": request.segment,
                         "segment_value": sample.segment_value, "stratify_by": request.stratify_by,

@@ -1,5 +1,5 @@
 """The kinds of work a record's events belong to: the groups a referral's or patient's timeline is filtered by."""
-from inclusive_access.domain import actions, audit_findings
+from inclusive_access.domain import actions
 
 #: kind -> (what staff call it, the actions of that kind). Every action a record's timeline shows has one kind;
 #: views belong to the access log (audit pages), accounts, the log and governance name no patient.
@@ -27,7 +27,7 @@ KINDS: dict[str, tuple[str, frozenset[str]]] = {
     "discharge": ("Senior review and discharge", frozenset({
         actions.SENIOR_REVIEW_FLAGGED, actions.DISCHARGE_REQUESTED, actions.REFERRAL_DISCHARGED,
         actions.ENGAGEMENT_CONTINUED})),
-    "audit": ("Audit findings", frozenset({audit_findings.FINDING_RECORDED})),
+    "audit": ("Audit findings", frozenset({actions.FINDING_RECORDED})),
 }
 #: action -> its kind
 KIND_OF = {action: kind for kind, (_label, of_kind) in KINDS.items() for action in of_kind}

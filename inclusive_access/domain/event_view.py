@@ -3,7 +3,7 @@ import json
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from inclusive_access.domain import actions, audit_findings, audit_sampling, governance, import_jobs, intake
+from inclusive_access.domain import actions, import_jobs, intake
 from inclusive_access.domain.access import AUDIT_WORK, CARE_TEAM, CLINICAL_READ, EVERYONE, OVERSIGHT
 from inclusive_access.models import Event
 
@@ -90,30 +90,30 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     actions.SAFEGUARDING_ROUTED: {"routed_to": CLINICAL_READ, "routed_on": CLINICAL_READ, "reference": CLINICAL_READ},
     actions.SAFEGUARDING_ACTION_RECORDED: {"action": CLINICAL_READ},
     actions.SAFEGUARDING_CLOSED: {"outcome": CLINICAL_READ, "summary": CLINICAL_READ},
-    # audit_log.LOG_VERIFIED, spelled out: audit_log reads this module.
+    # actions.LOG_VERIFIED, spelled out: audit_log reads this module.
     "audit.log_verified": {"ok": OVERSIGHT, "count": OVERSIGHT, "head_hash": OVERSIGHT, "bad_seq": OVERSIGHT,
                            "reason": OVERSIGHT},
     actions.CHECKPOINT_TAKEN: {},  # no data: the event is its time and place in the chain
-    audit_sampling.SAMPLE_DRAWN: {key: OVERSIGHT for key in (
+    actions.SAMPLE_DRAWN: {key: OVERSIGHT for key in (
         "record_type", "first_month", "last_month", "pathway", "segment", "segment_value", "stratify_by",
         "allocation", "size", "seed", "population", "taken")},
     # Independence: the audited see that a finding was recorded, managers its answers (governance), the auditor all.
-    audit_findings.FINDING_RECORDED: {"sample_id": EVERYONE, "record_id": EVERYONE, "version": EVERYONE,
+    actions.FINDING_RECORDED: {"sample_id": EVERYONE, "record_id": EVERYONE, "version": EVERYONE,
                                       "answers": OVERSIGHT, "note": AUDIT_WORK, "reason": AUDIT_WORK},
     # Aggregate figures and plans with no patient in them.
-    governance.GOVERNANCE_OPENED: {key: EVERYONE for key in (
+    actions.GOVERNANCE_OPENED: {key: EVERYONE for key in (
         "pathway", "month", "gap_days", "ratio", "threshold_days", "breach", "special_cause", "restatement",
         "first_reported_at", "first_reported_gap_days")},
-    governance.GOVERNANCE_MONTHS_REPORTED: {"months": EVERYONE},
-    governance.GOVERNANCE_PLAN_RECORDED: {key: EVERYONE for key in (
+    actions.GOVERNANCE_MONTHS_REPORTED: {"months": EVERYONE},
+    actions.GOVERNANCE_PLAN_RECORDED: {key: EVERYONE for key in (
         "variance_explanation", "corrective_action", "lead_name", "due_date", "remeasure_month")},
-    governance.GOVERNANCE_CLOSED: {"closure_note": EVERYONE, "remeasure_month": EVERYONE,
+    actions.GOVERNANCE_CLOSED: {"closure_note": EVERYONE, "remeasure_month": EVERYONE,
                                    "remeasured_gap_days": EVERYONE},
     # A web import's file and counts; its referrals' own events are the system's, as the CLI's are.
     **{action: {key: OVERSIGHT for key in import_jobs.SUMMARY_KEYS} for action in (
-        import_jobs.IMPORT_STAGED, import_jobs.IMPORT_STARTED, import_jobs.IMPORT_REFUSED,
-        import_jobs.IMPORT_COMPLETED)},
-    import_jobs.REJECTS_DOWNLOADED: {"file_name": OVERSIGHT, "rows": OVERSIGHT},
+        actions.IMPORT_STAGED, actions.IMPORT_STARTED, actions.IMPORT_REFUSED,
+        actions.IMPORT_COMPLETED)},
+    actions.REJECTS_DOWNLOADED: {"file_name": OVERSIGHT, "rows": OVERSIGHT},
 }
 
 

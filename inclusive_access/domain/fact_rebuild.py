@@ -33,7 +33,7 @@ from inclusive_access.models import ReferralFact, UnrebookedDna
 @contextmanager
 def deferred(session: Session) -> Iterator[None]:
     """For a bulk load (the demo data): its events leave the projection alone, then one `rebuild` recomputes it from
-    the log, with the same `project`: a third of the load's time was updating facts event by event."""
+    the log, with the same `project` (cheaper than updating facts event by event: docs/benchmarks.md)."""
     session.info[DEFERRED] = True
     try:
         yield

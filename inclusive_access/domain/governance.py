@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import events, locking
+from inclusive_access.domain import actions, events, locking
 from inclusive_access.domain.access import MANAGEMENT, require_role
 from inclusive_access.domain.actors import SYSTEM, Actor
 from inclusive_access.domain.errors import InvalidInput, StaleRecord, TransitionNotAllowed
@@ -21,10 +21,6 @@ from inclusive_access.domain.validation import LONDON
 from inclusive_access.models import GovernanceItem, ReportedKpiMonth
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])\Z")
-GOVERNANCE_OPENED = "governance.opened"
-GOVERNANCE_PLAN_RECORDED = "governance.plan_recorded"
-GOVERNANCE_CLOSED = "governance.closed"
-GOVERNANCE_MONTHS_REPORTED = "governance.months_reported"
 #: what a first report keeps of a KPI month
 REPORTED_KEYS = ("pathway", "month", "gap_days", "q1_n", "q5_n", "judged", "breach")
 
@@ -49,7 +45,7 @@ def report_months(session: Session, months: list[dict], now: datetime | None = N
     if new:
         session.add_all(ReportedKpiMonth(**m, first_reported_at=now) for m in new)
         session.flush()
-        events.record(session, SYSTEM, GOVERNANCE_MONTHS_REPORTED, "reported_kpi_month", now=now,
+        events.record(session, SYSTEM, actions.GOVERNANCE_MONTHS_REPORTED, "reported_kpi_month", now=now,
                       data={"months": new})
     return len(new)
 
@@ -81,7 +77,7 @@ def open_item(session: Session, pathway: str, month: str, gap_days: float, ratio
                    } if first_reported_at is not None else {}
     session.add(item)
     session.flush()
-    events.record(session, SYSTEM, GOVERNANCE_OPENED, "governance_item", item.id, now=now,
+    events.record(session, SYSTEM, actions.GOVERNANCE_OPENED, "governance_item", item.id, now=now,
                   data={"pathway": pathway, "month": month, "gap_days": gap_days, "ratio": ratio,
                         "threshold_days": threshold_days, "breach": breach, "special_cause": special_cause,
                         "restatement": bool(restatement), **restatement})
@@ -153,7 +149,7 @@ def record_plan(session: Session, actor: Actor, item: GovernanceItem, seen_versi
     item.lead_name, item.due_date, item.remeasure_month = plan.lead_name, plan.due_date, plan.remeasure_month
     item.plan_recorded_by, item.plan_recorded_at = actor.user_id, now
     locking.flush(session, "governance item")
-    events.record(session, actor, GOVERNANCE_PLAN_RECORDED, "governance_item", item.id, now=now,
+    events.record(session, actor, actions.GOVERNANCE_PLAN_RECORDED, "governance_item", item.id, now=now,
                   data={"variance_explanation": plan.variance_explanation,
                         "corrective_action": plan.corrective_action, "lead_name": plan.lead_name,
                         "due_date": plan.due_date, "remeasure_month": plan.remeasure_month})
@@ -178,7 +174,7 @@ def close_item(session: Session, actor: Actor, item: GovernanceItem, seen_versio
         raise InvalidInput({"closure_note": "Write the closure note"})
     item.status, item.closure_note, item.closed_by, item.closed_at = "closed", note, actor.user_id, now
     locking.flush(session, "governance item")
-    events.record(session, actor, GOVERNANCE_CLOSED, "governance_item", item.id, now=now,
+    events.record(session, actor, actions.GOVERNANCE_CLOSED, "governance_item", item.id, now=now,
                   data={"closure_note": note, "remeasure_month": item.remeasure_month,
                         "remeasured_gap_days": remeasured_gap_days})
 

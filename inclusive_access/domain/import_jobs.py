@@ -17,18 +17,13 @@ from typing import TextIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import bulk_import, events, intake
+from inclusive_access.domain import actions, bulk_import, events, intake
 from inclusive_access.domain.access import MANAGEMENT, require_role
 from inclusive_access.domain.actors import SYSTEM, Actor
 from inclusive_access.domain.errors import DomainError, DuplicateSubmission, InvalidInput
 from inclusive_access.domain.policy import DEFAULT_POLICY, Policy
 from inclusive_access.models import ImportJob, ImportRow
 
-IMPORT_STAGED = "import.staged"
-IMPORT_STARTED = "import.started"
-IMPORT_REFUSED = "import.refused"
-IMPORT_COMPLETED = "import.completed"
-REJECTS_DOWNLOADED = "import.rejects_downloaded"
 #: what every import event carries: the file and its counts (who is the event's actor)
 SUMMARY_KEYS = ("file_name", "mode", "total_rows", "valid_rows", "invalid_rows", "present_rows", "imported_rows",
                 "refused_rows")
@@ -67,7 +62,7 @@ def stage_import(session: Session, actor: Actor, file_name: str, handle: TextIO,
     session.add_all(ImportRow(job_id=job.id, line=line, data=json.dumps(row), status=results[line][0],
                               errors=results[line][1]) for line, row in rows)
     _count(job, results)
-    events.record(session, actor, IMPORT_STAGED, "import_job", job.id, data=summary(job), now=now)
+    events.record(session, actor, actions.IMPORT_STAGED, "import_job", job.id, data=summary(job), now=now)
     return job
 
 
@@ -89,12 +84,12 @@ def confirm_import(session: Session, actor: Actor, job: ImportJob, mode: str,
             row.status, row.errors = results[row.line]
     _count(job, results)
     if mode == ALL_OR_NOTHING and job.invalid_rows:
-        events.record(session, actor, IMPORT_REFUSED, "import_job", job.id, data={**summary(job), "mode": mode},
+        events.record(session, actor, actions.IMPORT_REFUSED, "import_job", job.id, data={**summary(job), "mode": mode},
                       now=now)
         return job
     now = now or datetime.now(UTC)
     job.state, job.mode, job.confirmed_by, job.confirmed_at = "importing", mode, actor.user_id, now
-    events.record(session, actor, IMPORT_STARTED, "import_job", job.id, data=summary(job), now=now)
+    events.record(session, actor, actions.IMPORT_STARTED, "import_job", job.id, data=summary(job), now=now)
     _finish_if_done(session, actor, job, now)
     return job
 
@@ -144,7 +139,7 @@ def rejects(session: Session, actor: Actor, job: ImportJob) -> tuple[list[str], 
     rows = session.scalars(select(ImportRow).where(ImportRow.job_id == job.id,
                                                    ImportRow.status.in_(("invalid", "refused")))
                            .order_by(ImportRow.line)).all()
-    events.record(session, actor, REJECTS_DOWNLOADED, "import_job", job.id,
+    events.record(session, actor, actions.REJECTS_DOWNLOADED, "import_job", job.id,
                   data={"file_name": job.file_name, "rows": len(rows)})
     return json.loads(job.header), [(row.line, json.loads(row.data), bulk_import.describe(json.loads(row.errors)))
                                     for row in rows]
@@ -184,4 +179,4 @@ def _finish_if_done(session: Session, actor: Actor, job: ImportJob, now: datetim
     if job.processed_rows < job.valid_rows:
         return
     job.state, job.finished_at = "imported", now
-    events.record(session, actor, IMPORT_COMPLETED, "import_job", job.id, data=summary(job), now=now)
+    events.record(session, actor, actions.IMPORT_COMPLETED, "import_job", job.id, data=summary(job), now=now)

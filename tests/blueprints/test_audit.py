@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from inclusive_access.domain import audit_findings, audit_sampling, clarification
+from inclusive_access.domain import actions, audit_findings, audit_sampling, clarification
 from inclusive_access.domain.audit_findings import CHECKLISTS, FindingDetails
-from inclusive_access.domain.audit_sampling import SAMPLE_DRAWN, SampleRequest
+from inclusive_access.domain.audit_sampling import SampleRequest
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import AuditFinding, AuditSample, AuditSampleRecord
@@ -158,7 +158,7 @@ def test_drawing_a_sample_redirects_to_it(app, client, login_as, population):
     assert f"<h1>Audit sample {sample.id}: Clarification requests</h1>" in page
     assert "2 taken of 3 that matched" in page
     assert "2 asked, seed 4242" in page
-    assert [e.action for e in events(app, SAMPLE_DRAWN)] == [SAMPLE_DRAWN]
+    assert [e.action for e in events(app, actions.SAMPLE_DRAWN)] == [actions.SAMPLE_DRAWN]
 
 
 def test_a_size_larger_than_the_population_takes_them_all_and_says_so(app, client, login_as, population):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 
-from inclusive_access.domain import audit_log, event_chain, records
+from inclusive_access.domain import actions, event_chain, records
 from inclusive_access.domain.actors import SYSTEM
 from inclusive_access.extensions import db
 from inclusive_access.models import Event
@@ -101,7 +101,7 @@ def test_htmx_verifies_the_log_chunk_by_chunk_with_progress(app, client, login_a
     assert "The log verifies" in final
     assert steps == total // 2 + 1
     with app.app_context():
-        logged = db.session.scalars(select(Event).where(Event.action == audit_log.LOG_VERIFIED)).all()
+        logged = db.session.scalars(select(Event).where(Event.action == actions.LOG_VERIFIED)).all()
     assert len(logged) == 1, "the run is evented once, at its end"
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from inclusive_access.domain import adjustments, audit_sampling, safeguarding
+from inclusive_access.domain import actions, adjustments, safeguarding
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import (
@@ -121,7 +121,7 @@ FORMS = {
         "auditor", _adjustment_to_sample, "/audit/samples/new", "/audit/samples/new",
         {"record_type": "adjustment", "first_month": THIS_MONTH, "last_month": THIS_MONTH, "pathway": "",
          "segment": "", "segment_value": "", "stratify_by": "", "allocation": "", "size": "5", "seed": "42"},
-        AuditSample, audit_sampling.SAMPLE_DRAWN),
+        AuditSample, actions.SAMPLE_DRAWN),
 }
 
 

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from inclusive_access.domain import governance
+from inclusive_access.domain import actions, governance
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.governance import Plan
 from inclusive_access.domain.validation import LONDON
@@ -155,8 +155,8 @@ def test_a_manager_records_the_response(app, client, login_as, item_id):
             stored.remeasure_month, stored.plan_recorded_by, stored.version) == (
         "Two clinics closed for refurbishment", "Evening telephone clinics in Chapeltown", "Ama Mensah",
         TODAY + timedelta(days=30), THIS_MONTH, user_id, 2)
-    assert [e.action for e in events(app, governance.GOVERNANCE_PLAN_RECORDED)] == [
-        governance.GOVERNANCE_PLAN_RECORDED]
+    assert [e.action for e in events(app, actions.GOVERNANCE_PLAN_RECORDED)] == [
+        actions.GOVERNANCE_PLAN_RECORDED]
     page = page_text(client.get(response.headers["Location"]))
     assert "Explanation and corrective action recorded." in page
     for value in ("Two clinics closed for refurbishment", "Evening telephone clinics in Chapeltown", "Ama Mensah",
@@ -279,7 +279,7 @@ def test_a_manager_closes_an_item_once_its_remeasure_month_has_closed(app, clien
     stored = stored_row(app, GovernanceItem, item_id)
     assert (stored.status, stored.closure_note, stored.closed_by, stored.version) == (
         "closed", "Gap still 5 days: escalated to the board", user_id, 3)
-    [closed] = events(app, governance.GOVERNANCE_CLOSED)
+    [closed] = events(app, actions.GOVERNANCE_CLOSED)
     assert closed.actor_id == user_id
     assert '"remeasured_gap_days":5.0' in closed.data
     page = page_text(client.get(response.headers["Location"]))

@@ -9,12 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from inclusive_access.domain import clarification
+from inclusive_access.domain import actions, clarification
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.audit_findings import (
     ANSWERS,
     CHECKLISTS,
-    FINDING_RECORDED,
     FindingDetails,
     current_finding,
     record_finding,
@@ -49,7 +48,7 @@ def judge(session, actor, record, given: dict, note: str = "", reason: str = "",
 
 
 def finding_events(session) -> list[Event]:
-    return list(session.scalars(select(Event).where(Event.action == FINDING_RECORDED).order_by(Event.seq)))
+    return list(session.scalars(select(Event).where(Event.action == actions.FINDING_RECORDED).order_by(Event.seq)))
 
 
 def draw(session, actor, n: int, **options):

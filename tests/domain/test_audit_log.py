@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 
-from inclusive_access.domain import audit_log, event_chain, events, records
+from inclusive_access.domain import actions, audit_log, event_chain, events, records
 from inclusive_access.domain.actors import SYSTEM
 from inclusive_access.domain.errors import NotPermitted
 from inclusive_access.models import Event
@@ -119,7 +119,7 @@ def test_a_verification_run_is_evented_by_an_auditor_or_manager_only(db_session)
     result = event_chain.verify(db_session)
     audit_log.record_verification(db_session, staff(db_session, "manager", "checking.manager"), result)
     db_session.commit()
-    logged = db_session.scalars(select(Event).where(Event.action == audit_log.LOG_VERIFIED)).one()
+    logged = db_session.scalars(select(Event).where(Event.action == actions.LOG_VERIFIED)).one()
     assert (logged.actor_role, json.loads(logged.data)) == ("manager", {
         "ok": True, "count": 2, "head_hash": result.head_hash, "bad_seq": None, "reason": ""})
     for actor in (staff(db_session, "clinician", "not.an.auditor"), SYSTEM):

@@ -9,13 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from inclusive_access.domain import adjustments, appointments, clarification, discharge, reviews, triage
+from inclusive_access.domain import actions, adjustments, appointments, clarification, discharge, reviews, triage
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.audit_sampling import (
     MAX_SIZE,
     PRIME,
     RECORD_TYPES,
-    SAMPLE_DRAWN,
     SEGMENTS,
     SampleRequest,
     allocate,
@@ -73,7 +72,7 @@ def lowest_keys(record_type: str, seed: int, ids, n: int) -> list[int]:
 
 
 def sample_events(session) -> list[dict]:
-    return [json.loads(d) for d in session.scalars(select(Event.data).where(Event.action == SAMPLE_DRAWN)
+    return [json.loads(d) for d in session.scalars(select(Event.data).where(Event.action == actions.SAMPLE_DRAWN)
                                                    .order_by(Event.seq))]
 
 
@@ -527,8 +526,8 @@ def test_the_sample_records_its_parameters_and_one_event(db_session, auditor, bo
         "clarification", "2026-05", JUNE, "msk", "flag_housing", "false", "imd_quintile", "equal", 4, 777, 7, 4,
         auditor.user_id, DRAWN)
     assert [(r.position, r.stratum) for r in stored.records] == [(1, "1"), (2, "1"), (3, "5"), (4, "5")]
-    assert list(db_session.scalars(select(Event.action).where(Event.seq > before))) == [SAMPLE_DRAWN]
-    event = db_session.scalars(select(Event).where(Event.action == SAMPLE_DRAWN)).one()
+    assert list(db_session.scalars(select(Event.action).where(Event.seq > before))) == [actions.SAMPLE_DRAWN]
+    event = db_session.scalars(select(Event).where(Event.action == actions.SAMPLE_DRAWN)).one()
     assert (event.entity_type, event.entity_id, event.actor_id, event.occurred_at) == (
         "audit_sample", sample.id, auditor.user_id, DRAWN)
     assert json.loads(event.data) == {

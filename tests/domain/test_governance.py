@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from inclusive_access.domain import governance, intake
+from inclusive_access.domain import actions, governance, intake
 from inclusive_access.domain.actors import SYSTEM, actor_for
 from inclusive_access.domain.errors import InvalidInput, NotPermitted, StaleRecord, TransitionNotAllowed
 from inclusive_access.domain.governance import Plan
@@ -119,13 +119,13 @@ def test_open_item_writes_one_row_and_one_event_with_the_numbers(db_session):
     before = head(db_session)
     item = governance.open_item(db_session, "msk", MONTH, 6.5, 2.1, 2.0, breach=True, special_cause=True, now=OPENED)
     db_session.commit()
-    assert actions_since(db_session, before) == [governance.GOVERNANCE_OPENED]
+    assert actions_since(db_session, before) == [actions.GOVERNANCE_OPENED]
     row = stored(db_session, item.id)
     assert (row.pathway, row.month, row.gap_days, row.ratio, row.threshold_days, row.breach, row.special_cause) == (
         "msk", MONTH, 6.5, 2.1, 2.0, True, True)
     assert (row.status, row.opened_at, row.version, row.plan_recorded_at, row.closed_at) == (
         "open", OPENED, 1, None, None)
-    event = db_session.scalars(select(Event).where(Event.action == governance.GOVERNANCE_OPENED)).one()
+    event = db_session.scalars(select(Event).where(Event.action == actions.GOVERNANCE_OPENED)).one()
     assert (event.entity_type, event.entity_id, event.actor_id, event.actor_role, event.occurred_at) == (
         "governance_item", item.id, None, None, OPENED)
     assert json.loads(event.data) == {"pathway": "msk", "month": MONTH, "gap_days": 6.5, "ratio": 2.1,
@@ -187,8 +187,8 @@ def test_a_manager_records_the_plan(db_session, manager, item):
         PLAN.variance_explanation, PLAN.corrective_action, PLAN.lead_name, PLAN.due_date, PLAN.remeasure_month)
     assert (row.plan_recorded_by, row.plan_recorded_at, row.version, row.status) == (
         manager.user_id, PLANNED, 2, "open")
-    assert actions_since(db_session, before) == [governance.GOVERNANCE_PLAN_RECORDED]
-    event = db_session.scalars(select(Event).where(Event.action == governance.GOVERNANCE_PLAN_RECORDED)).one()
+    assert actions_since(db_session, before) == [actions.GOVERNANCE_PLAN_RECORDED]
+    event = db_session.scalars(select(Event).where(Event.action == actions.GOVERNANCE_PLAN_RECORDED)).one()
     assert (event.entity_type, event.entity_id, event.actor_id, event.actor_role, event.occurred_at) == (
         "governance_item", item.id, manager.user_id, "manager", PLANNED)
     assert json.loads(event.data) == {
@@ -203,7 +203,7 @@ def test_the_plan_may_be_revised_while_the_item_is_open(db_session, manager, pla
     row = stored(db_session, planned.id)
     assert (row.corrective_action, row.remeasure_month, row.plan_recorded_at, row.version) == (
         "Saturday clinics as well", "2026-06", PLANNED + timedelta(days=3), 3)
-    assert [d["corrective_action"] for d in data_of(db_session, governance.GOVERNANCE_PLAN_RECORDED)] == [
+    assert [d["corrective_action"] for d in data_of(db_session, actions.GOVERNANCE_PLAN_RECORDED)] == [
         PLAN.corrective_action, "Saturday clinics as well"]
 
 
@@ -278,8 +278,8 @@ def test_an_item_closes_with_a_note_after_its_remeasure_month(db_session, manage
     row = stored(db_session, planned.id)
     assert (row.status, row.closure_note, row.closed_by, row.closed_at, row.version) == (
         "closed", "May gap 1.5 days; evening clinics kept", manager.user_id, REMEASURED, 3)
-    assert actions_since(db_session, before) == [governance.GOVERNANCE_CLOSED]
-    event = db_session.scalars(select(Event).where(Event.action == governance.GOVERNANCE_CLOSED)).one()
+    assert actions_since(db_session, before) == [actions.GOVERNANCE_CLOSED]
+    event = db_session.scalars(select(Event).where(Event.action == actions.GOVERNANCE_CLOSED)).one()
     assert (event.entity_type, event.entity_id, event.actor_id, event.occurred_at) == (
         "governance_item", planned.id, manager.user_id, REMEASURED)
     assert json.loads(event.data) == {"closure_note": "May gap 1.5 days; evening clinics kept",
@@ -507,7 +507,7 @@ def test_the_sweep_opens_an_item_for_a_breached_closed_month_once(app, runner):
         [item] = db.session.scalars(select(GovernanceItem)).all()
         assert (item.pathway, item.month, item.breach, item.status) == ("msk", month, True, "open")
         assert (item.gap_days, item.ratio, item.threshold_days) == pytest.approx((6.0, 2.0, 2.0))
-        assert len(data_of(db.session, governance.GOVERNANCE_OPENED)) == 1
+        assert len(data_of(db.session, actions.GOVERNANCE_OPENED)) == 1
 
 
 def test_the_sweep_opens_nothing_for_a_month_with_too_few_people_to_judge(app, runner):
@@ -518,7 +518,7 @@ def test_the_sweep_opens_nothing_for_a_month_with_too_few_people_to_judge(app, r
     result = sweep(app, runner)
     assert result.output.strip() == "Opened 0 governance items."
     with app.app_context():
-        assert data_of(db.session, governance.GOVERNANCE_OPENED) == []
+        assert data_of(db.session, actions.GOVERNANCE_OPENED) == []
 
 
 @pytest.mark.parametrize("settings", [{"EQUITY_GAP_THRESHOLD_DAYS_BY_PATHWAY": {"msk": 10}},

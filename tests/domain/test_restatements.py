@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from inclusive_access.domain import appointments, governance
+from inclusive_access.domain import actions, appointments, governance
 from inclusive_access.domain.policy import Policy
 from inclusive_access.models import GovernanceItem, ReportedKpiMonth
 from inclusive_access.reporting import exports, governance_sweep, kpi
@@ -56,7 +56,7 @@ def test_the_first_sweep_reports_each_closed_month_once_as_it_stood(db_session, 
     march = rows[MONTH]
     assert (march.first_reported_at, march.gap_days, march.q1_n, march.q5_n, march.judged, march.breach) == (
         FIRST_SWEEP, 1.0, 10, 10, True, False)
-    [reported] = data_of(db_session, governance.GOVERNANCE_MONTHS_REPORTED)
+    [reported] = data_of(db_session, actions.GOVERNANCE_MONTHS_REPORTED)
     assert {(m["pathway"], m["month"], m["gap_days"]) for m in reported["months"]} >= {
         ("msk", UNCHANGED, 1.0), ("msk", MONTH, 1.0)}
 
@@ -76,7 +76,7 @@ def test_the_item_opened_after_the_restatement_says_it_arose_from_one(db_session
     item = db_session.scalars(select(GovernanceItem)).one()
     assert (item.month, item.gap_days, item.first_reported_at, item.first_reported_gap_days) == (
         MONTH, 4.0, FIRST_SWEEP, 1.0)
-    [opened] = data_of(db_session, governance.GOVERNANCE_OPENED)
+    [opened] = data_of(db_session, actions.GOVERNANCE_OPENED)
     assert (opened["restatement"], opened["first_reported_gap_days"]) == (True, 1.0)
     assert opened["first_reported_at"] == FIRST_SWEEP.isoformat()
 
@@ -99,7 +99,7 @@ def test_an_item_for_a_month_breached_when_first_reported_is_not_a_restatement(d
     db_session.commit()
     item = db_session.scalars(select(GovernanceItem)).one()
     assert (item.first_reported_at, item.first_reported_gap_days) == (None, None)
-    assert data_of(db_session, governance.GOVERNANCE_OPENED)[0]["restatement"] is False
+    assert data_of(db_session, actions.GOVERNANCE_OPENED)[0]["restatement"] is False
 
 
 def test_a_month_that_has_not_closed_cannot_be_reported(db_session):
