@@ -1,5 +1,6 @@
 """Meta-tests that keep the tree honest: layering, one commit per request, URL style, the policy table, docstrings."""
 import ast
+import inspect
 import re
 from pathlib import Path
 
@@ -16,9 +17,14 @@ FILE_RULES = {"/static/<path:filename>", "/assets/<path:filename>"}
 
 
 @pytest.fixture(scope="module")
-def url_map():
-    """The app's URL map; building it needs no database, so an in-memory SQLite URL will do."""
-    return make_app("sqlite://").url_map
+def web_app():
+    """The app without a database (its routes need none to be listed): an in-memory SQLite URL will do."""
+    return make_app("sqlite://")
+
+
+@pytest.fixture(scope="module")
+def url_map(web_app):
+    return web_app.url_map
 
 
 def _modules(*parts: str) -> list[Path]:
@@ -109,3 +115,17 @@ def test_role_sets_are_named_once_in_the_access_module():
              if isinstance(node, ast.Set) and node.elts
              and all(isinstance(e, ast.Constant) and e.value in roles for e in node.elts)]
     assert not spelt, f"role sets spelt out outside domain/access.py: {spelt}"
+
+
+def test_every_route_reads_as_a_few_steps(web_app):
+    """A route validates, calls the domain and answers (blueprints/commands.py holds the rest): none is over 20
+    lines, its def to its last line."""
+    long_ones = []
+    for endpoint, view in web_app.view_functions.items():
+        if not view.__module__.startswith("inclusive_access.blueprints"):
+            continue
+        lines, _start = inspect.getsourcelines(inspect.unwrap(view))
+        body = [line for line in lines if not line.lstrip().startswith("@")]
+        if len(body) > 20:
+            long_ones.append(f"{endpoint}: {len(body)} lines")
+    assert not long_ones, long_ones

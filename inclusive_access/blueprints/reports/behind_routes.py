@@ -14,6 +14,7 @@ from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.reporting import behind, periods, tables
+from inclusive_access.reporting.queries import Period
 
 #: "value not given" for a link (None is a value: "not known")
 _ANY = object()
@@ -68,17 +69,22 @@ def tracer(form, period_code: str) -> Tracer:
     return Tracer({name: value for name, value in query.items() if value})
 
 
+def _period_asked(form: ReferralsBehindForm, pathways) -> Period:
+    """The period a list's arguments name; ValueError saying what is wrong with them."""
+    form.set_options(presets(), pathways)
+    if not form.validate():
+        raise ValueError("; ".join(m for messages in form.errors.values() for m in messages))
+    return periods.resolve(form.period.data or next(iter(presets())), form.first.data, form.last.data,
+                           form.pathway.data or None)
+
+
 @bp.route("/equity/referrals")
 def equity_referrals():
     """The referrals behind one figure of the internal dashboard, a page at a time; each one shown is logged as
     viewed. Arguments no dashboard link makes are refused with what is wrong (400)."""
     form, pathways = ReferralsBehindForm(request.args), intake.active_pathway_codes(db.session)
-    form.set_options(presets(), pathways)
     try:
-        if not form.validate():
-            raise ValueError("; ".join(m for messages in form.errors.values() for m in messages))
-        period = periods.resolve(form.period.data or next(iter(presets())), form.first.data, form.last.data,
-                                 form.pathway.data or None)
+        period = _period_asked(form, pathways)
     except ValueError as exc:
         return render_template("reports/referrals.html", error=str(exc), query={}), 400
     cell = behind.Cell(period, form.cell_values(), form.contacted.data or None)
