@@ -78,6 +78,8 @@ class Config:
     EQUITY_GAP_THRESHOLD_DAYS_BY_PATHWAY: dict[str, float] = {}
     #: people with a first contact needed at each end for a month's gap to be judged (at least 8)
     EQUITY_GAP_MIN_N = 10
+    #: a directory of outcome instrument files (README, "Outcome instruments"); unset: the shipped ones
+    INSTRUMENTS_DIR = os.environ.get("INSTRUMENTS_DIR")
     DEMO_DATA = False
 
 

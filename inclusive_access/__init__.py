@@ -20,6 +20,7 @@ def create_app(config_class: type[Config] | None = None, overrides: dict | None 
     app.config.update(overrides or {})
     validate_config(app)
     configure_audit_chain(app)
+    load_instruments(app)
     Path(app.instance_path).mkdir(exist_ok=True)
     configure_jinja(app)
     register_observability(app)
@@ -57,6 +58,17 @@ def configure_audit_chain(app: Flask) -> None:
     except ValueError as exc:
         raise RuntimeError(f"{exc} (see the configuration table in README.md)") from exc
     chain_keys.configure_keys(keyring)
+
+
+def load_instruments(app: Flask) -> None:
+    """Refuse to start with an outcome instrument the app could not score correctly, naming the file and why."""
+    from inclusive_access.domain import instruments
+
+    directory = app.config.get("INSTRUMENTS_DIR")
+    try:
+        app.extensions["instruments"] = instruments.load(Path(directory) if directory else instruments.SHIPPED_DIR)
+    except instruments.InstrumentFileError as exc:
+        raise RuntimeError(f"{exc} (see \"Outcome instruments\" in README.md)") from exc
 
 
 def configure_jinja(app: Flask) -> None:
