@@ -13,10 +13,12 @@ from inclusive_access.domain import (
     dna,
     safeguarding,
     triage,
+    urgent_contacts,
 )
 from inclusive_access.domain.clocks import describe
 from inclusive_access.domain.equity import COMMUNICATION_NEEDS, ETHNIC_CATEGORIES, HOUSING_STATUSES, SEXES
 from inclusive_access.domain.event_view import ShownEvent
+from inclusive_access.domain.pathway_delays import DELAY_ANSWERS
 from inclusive_access.domain.segments import FLAG_LABELS
 from inclusive_access.template_filters import labels, london, yes_no
 
@@ -246,12 +248,15 @@ SENTENCES: dict[str, Callable[[Readable], str]] = {
                                                  " as referral {}"),
     actions.SAFEGUARDING_RAISED: lambda d: _say(
         _with("Raised a safeguarding concern", d.label("category", safeguarding.CATEGORIES), ": {}"),
-        ("Concern", d["concern"])),
+        ("Concern", d["concern"]), *_delay(d)),
     actions.SAFEGUARDING_ROUTED: lambda d: _say("Routed the safeguarding concern", ("To", d["routed_to"]),
                                                ("On", d.day("routed_on")), ("Reference", d["reference"])),
     actions.SAFEGUARDING_ACTION_RECORDED: lambda d: _say("Recorded a safeguarding action", ("Action", d["action"])),
     actions.SAFEGUARDING_CLOSED: lambda d: _say("Closed the safeguarding concern", ("Outcome", d["outcome"]),
                                                ("Summary", d["summary"])),
+    actions.URGENT_CONTACT_RECORDED: lambda d: _say(
+        _with("Recorded an urgent contact", d.label("kind", urgent_contacts.KINDS), ": {}"),
+        ("On", d.day("occurred_on")), ("Told by", d.label("source", urgent_contacts.SOURCES)), *_delay(d)),
     actions.LOG_VERIFIED: _verified,
     actions.CHECKPOINT_TAKEN: lambda d: "Took a checkpoint of the event log",
     actions.SAMPLE_DRAWN: lambda d: _say(
@@ -280,6 +285,11 @@ SENTENCES: dict[str, Callable[[Readable], str]] = {
     actions.REJECTS_DOWNLOADED: lambda d: _say(_with("Downloaded the rejected rows", d["file_name"], " of {}"),
                                                    ("Rows", d["rows"])),
 }
+
+
+def _delay(d: Readable) -> tuple[tuple[str, object], ...]:
+    return (("Followed a delay on the pathway", d.label("followed_delay", DELAY_ANSWERS)),
+            ("The delay", d["delay_detail"]))
 
 
 def _import(main: str, d: Readable) -> str:

@@ -18,7 +18,8 @@ AREAS = {"auth": "Signing in", "home": "Home (/ opens your own work)",
          "referrals": "Referrals", "patients": "Patients", "intake": "Intake",
          "triage": "Triage", "clarification": "Clarifications", "appointments": "Appointments",
          "dna": "Barrier checks", "adjustments": "Reasonable adjustments", "discharge": "Discharge and senior review",
-         "safeguarding": "Safeguarding", "reports": "Equity reports and governance", "audit": "Audit",
+         "safeguarding": "Safeguarding", "urgent_contacts": "Crisis and urgent contacts",
+         "reports": "Equity reports and governance", "audit": "Audit",
          "admin": "Users", "imports": "Referral imports (CSV)"}
 #: rules the domain applies within one route, which ACCESS cannot show: (blueprint, what, roles)
 IN_ROUTE_RULES = [

@@ -75,6 +75,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "safeguarding.route_concern": CLINICAL_JUDGEMENT,
     "safeguarding.record_action": CLINICAL_JUDGEMENT,
     "safeguarding.close_concern": SENIOR_JUDGEMENT,
+    # whether an urgent contact followed a delay on the pathway is a clinical judgement
+    "urgent_contacts.record_urgent_contact": CLINICAL_JUDGEMENT,
     "intake.re_refer": BOOKING_WORK,
     "reports.equity_dashboard": REPORT_READERS,
     "reports.export_equity": REPORT_READERS,

@@ -16,6 +16,7 @@ from inclusive_access.domain import (
     reviews,
     safeguarding,
     triage,
+    urgent_contacts,
 )
 from inclusive_access.domain.clarification import CHANNELS
 from inclusive_access.domain.equity import (
@@ -24,6 +25,7 @@ from inclusive_access.domain.equity import (
     HOUSING_STATUSES,
     SEXES,
 )
+from inclusive_access.domain.pathway_delays import DELAY_ANSWERS
 from inclusive_access.domain.segments import FLAG_LABELS
 from inclusive_access.reporting import charts
 
@@ -123,6 +125,9 @@ def register(app: Flask) -> None:
         "DECISION_LABELS": discharge.DECISIONS,
         "REVIEW_KIND_LABELS": reviews.KIND_LABELS,
         "CONCERN_LABELS": safeguarding.CATEGORIES,
+        "URGENT_KIND_LABELS": urgent_contacts.KINDS,
+        "URGENT_SOURCE_LABELS": urgent_contacts.SOURCES,
+        "DELAY_LABELS": DELAY_ANSWERS,
         "AUDIT_RECORD_LABELS": audit_sampling.RECORD_TYPES,
         "AUDIT_SEGMENT_LABELS": audit_sampling.SEGMENT_LABELS,
         "AUDIT_ALLOCATION_LABELS": audit_sampling.ALLOCATIONS,

@@ -81,6 +81,18 @@ def test_a_missed_appointment_and_a_concern_read_as_staff_say_them():
     assert sentence(raised) == "Raised a safeguarding concern: Self-neglect"
 
 
+@pytest.mark.parametrize(("role", "said"), [
+    ("clinician", "Recorded an urgent contact: Emergency department attendance. On: 9 Dec 2026. Told by: A carer or "
+                  "relative. Followed a delay on the pathway: Yes. The delay: Ten weeks waiting for triage"),
+    ("booking", "Recorded an urgent contact: Emergency department attendance. On: 9 Dec 2026. Told by: A carer or "
+                "relative. Followed a delay on the pathway: Yes"),
+])
+def test_an_urgent_contact_reads_with_its_delay_described_to_clinical_readers_alone(role, said):
+    recorded = _event(actions.URGENT_CONTACT_RECORDED, role, kind="ed_attendance", occurred_on="2026-12-09",
+                      source="carer", followed_delay="yes", delay_detail="Ten weeks waiting for triage")
+    assert sentence(recorded) == said
+
+
 def test_times_are_uk_time_with_the_year_only_when_it_is_not_the_events_year():
     summer = _event(actions.APPOINTMENT_ATTENDED, status="attended", attendance_code="5", reason=None,
                     starts_at="2026-07-01T09:30:00+00:00", format="clinic")

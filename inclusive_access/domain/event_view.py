@@ -85,11 +85,17 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     actions.ENGAGEMENT_CONTINUED: _DECISION,
     actions.REFERRAL_RE_REFERRED: {"new_referral_id": EVERYONE, "summary": EVERYONE},
     # Booking and managers learn that a concern exists, its kind and its steps (the banner shows as much); the
-    # concern, its route, actions, outcome and summary are for clinicians, seniors and the auditor.
-    actions.SAFEGUARDING_RAISED: {"category": EVERYONE, "review_id": EVERYONE, "concern": CLINICAL_READ},
+    # concern, whether it followed a pathway delay, its route, actions, outcome and summary are for clinicians, seniors
+    # and the auditor.
+    actions.SAFEGUARDING_RAISED: {"category": EVERYONE, "review_id": EVERYONE, "concern": CLINICAL_READ,
+                                  "followed_delay": CLINICAL_READ, "delay_detail": CLINICAL_READ},
     actions.SAFEGUARDING_ROUTED: {"routed_to": CLINICAL_READ, "routed_on": CLINICAL_READ, "reference": CLINICAL_READ},
     actions.SAFEGUARDING_ACTION_RECORDED: {"action": CLINICAL_READ},
     actions.SAFEGUARDING_CLOSED: {"outcome": CLINICAL_READ, "summary": CLINICAL_READ},
+    # The urgent contact and the judgement of a delay, as codes, are on the referral page for every role; what the
+    # delay was is the clinician's account.
+    actions.URGENT_CONTACT_RECORDED: {"kind": EVERYONE, "occurred_on": EVERYONE, "source": EVERYONE,
+                                      "followed_delay": EVERYONE, "delay_detail": CLINICAL_READ},
     # actions.LOG_VERIFIED, spelled out: audit_log reads this module.
     "audit.log_verified": {"ok": OVERSIGHT, "count": OVERSIGHT, "head_hash": OVERSIGHT, "bad_seq": OVERSIGHT,
                            "reason": OVERSIGHT},

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from inclusive_access.domain import actions, events, locking, safeguarding, states
+from inclusive_access.domain import actions, events, locking, safeguarding, states, urgent_contacts
 from inclusive_access.domain.access import BOOKING_WORK
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import StaleRecord
@@ -60,7 +60,8 @@ def touch(session: Session, referral: Referral) -> None:
 
 
 def page_actions(referral: Referral, role: str | None, on_review_list: bool = False) -> set[str]:
-    """What the referral page may offer: the transitions, plus raising a concern and re-referring.
+    """What the referral page may offer: the transitions, plus raising a concern, re-referring and recording an
+    urgent contact.
 
     A referral already on the senior review list is not offered for discharge again: the senior decides there.
     """
@@ -71,4 +72,6 @@ def page_actions(referral: Referral, role: str | None, on_review_list: bool = Fa
         offered.add("raise_concern")
     if referral.state in states.CLOSED_STATES and role in BOOKING_WORK:
         offered.add("re_refer")
+    if role in urgent_contacts.RECORD_ROLES:  # in any state: a crisis after discharge counts too
+        offered.add("record_urgent_contact")
     return offered

@@ -10,6 +10,7 @@ from inclusive_access.domain import actions, events, locking, states, submission
 from inclusive_access.domain.access import CLINICAL_JUDGEMENT, SENIOR_JUDGEMENT, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import InvalidInput, StaleRecord, TransitionNotAllowed
+from inclusive_access.domain.pathway_delays import DelayLink
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.models import Patient, Referral, SafeguardingAction, SafeguardingConcern
 
@@ -23,6 +24,8 @@ CLOSE_ROLES = SENIOR_JUDGEMENT
 class ConcernDetails:
     category: str
     concern: str
+    #: asked when a concern is raised on its own; the routes that raise one from another decision do not ask
+    delay: DelayLink = DelayLink()
 
     def errors(self) -> dict[str, str]:
         found = {}
@@ -30,7 +33,7 @@ class ConcernDetails:
             found["category"] = "Select the kind of concern"
         if not (self.concern or "").strip():
             found["concern"] = "Describe the concern"
-        return found
+        return {**found, **self.delay.errors()}
 
 
 def raise_concern(session: Session, actor: Actor, referral: Referral, details: ConcernDetails,
@@ -46,15 +49,17 @@ def raise_concern(session: Session, actor: Actor, referral: Referral, details: C
     if errors := details.errors():
         raise InvalidInput(errors)
     concern = SafeguardingConcern(patient_id=referral.patient_id, referral_id=referral.id, review_id=review_id,
-                                  category=details.category, concern=details.concern, raised_by=actor.user_id,
-                                  raised_role=actor.role, raised_at=now, status="open",
+                                  category=details.category, concern=details.concern,
+                                  followed_delay=details.delay.answer, delay_detail=details.delay.stored_detail,
+                                  raised_by=actor.user_id, raised_role=actor.role, raised_at=now, status="open",
                                   submission_token=submission_token)
     session.add(concern)
     session.flush()
     session.expire(session.get(Patient, referral.patient_id), ["open_concerns"])
     events.record(session, actor, actions.SAFEGUARDING_RAISED, "safeguarding_concern", concern.id,
                   patient_id=referral.patient_id, referral_id=referral.id, now=now,
-                  data={"category": details.category, "concern": details.concern, "review_id": review_id})
+                  data={"category": details.category, "concern": details.concern, "review_id": review_id,
+                        **details.delay.data()})
     return concern
 
 

@@ -15,6 +15,7 @@ from inclusive_access.models.referrals import REFERRAL_STATES, Pathway, Referral
 from inclusive_access.models.reviews import SeniorReview
 from inclusive_access.models.safeguarding import SafeguardingAction, SafeguardingConcern
 from inclusive_access.models.triage import TriageRecord
+from inclusive_access.models.urgent_contacts import UrgentContact
 from inclusive_access.models.users import ROLES, User, UserSession
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "ReferralFact",
     "ReferralFactCount",
     "UnrebookedDna",
+    "UrgentContact",
     "Referral",
     "ReportedKpiMonth",
     "SafeguardingAction",

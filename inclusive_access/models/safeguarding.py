@@ -6,6 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inclusive_access.extensions import db, one_of
 from inclusive_access.models.mixins import OfReferral
+from inclusive_access.models.urgent_contacts import DELAY_ANSWERS
 
 CATEGORIES = ("lost_contact", "exploitation_risk", "self_neglect", "domestic_abuse", "other")
 
@@ -17,6 +18,8 @@ class SafeguardingConcern(OfReferral, db.Model):
     __table_args__ = (
         CheckConstraint(one_of("category", CATEGORIES), name="category"),
         CheckConstraint("status IN ('open', 'closed')", name="status"),
+        CheckConstraint(one_of("followed_delay", DELAY_ANSWERS), name="followed_delay"),
+        CheckConstraint("followed_delay = 'yes' OR delay_detail IS NULL", name="delay_detail_only_if_delay"),
         CheckConstraint("status = 'open' OR (closure_summary IS NOT NULL AND outcome IS NOT NULL)",
                         name="closed_with_summary"),
         Index("ix_safeguarding_patient_status", "patient_id", "status"),
@@ -29,6 +32,9 @@ class SafeguardingConcern(OfReferral, db.Model):
     review_id: Mapped[int | None] = mapped_column(ForeignKey("senior_reviews.id"))
     category: Mapped[str] = mapped_column(String(20))
     concern: Mapped[str] = mapped_column(Text)
+    #: whether the concern followed a delay on the pathway (concerns raised before the question was asked: not known)
+    followed_delay: Mapped[str] = mapped_column(String(9), server_default="not_known")
+    delay_detail: Mapped[str | None] = mapped_column(Text)
     raised_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     raised_role: Mapped[str] = mapped_column(String(16))
     raised_at: Mapped[datetime]

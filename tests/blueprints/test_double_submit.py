@@ -23,6 +23,7 @@ from inclusive_access.models import (
     SafeguardingAction,
     SafeguardingConcern,
     SeniorReview,
+    UrgentContact,
 )
 from tests.blueprints.records import accept, ask, miss
 from tests.factories import intake_form, make_referral, make_user, staff
@@ -104,8 +105,14 @@ FORMS = {
     "safeguarding concern": CreatingForm(
         "clinician", _accepted, "/safeguarding/referrals/{referral_id}/new",
         "/safeguarding/referrals/{referral_id}/new",
-        {"category": "exploitation_risk", "concern": "Older man collects her benefits"}, SafeguardingConcern,
-        "safeguarding.raised"),
+        {"category": "exploitation_risk", "concern": "Older man collects her benefits", "followed_delay": "no"},
+        SafeguardingConcern, "safeguarding.raised"),
+    "urgent contact": CreatingForm(
+        "clinician", _accepted, "/urgent-contacts/referrals/{referral_id}/new",
+        "/urgent-contacts/referrals/{referral_id}/new",
+        {"kind": "ed_attendance", "occurred_on": datetime.now(UTC).astimezone(LONDON).date().isoformat(),
+         "source": "patient", "followed_delay": "yes", "delay_detail": "Eight weeks waiting for triage"},
+        UrgentContact, "urgent_contact.recorded"),
     "referral": CreatingForm(
         "booking", lambda _session: {}, "/intake/new", "/intake/new", intake_form(), Referral, "referral.received"),
     "appointment": CreatingForm(

@@ -25,7 +25,9 @@ from inclusive_access.domain import (
     reviews,
     safeguarding,
     triage,
+    urgent_contacts,
 )
+from inclusive_access.domain.pathway_delays import DelayLink
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.event_sentences import sentence
 from inclusive_access.extensions import db
@@ -114,6 +116,8 @@ def _history(session) -> dict:
     safeguarding.route_concern(session, clinician, concern, concern.version, _secret("routed to"),
                                now.astimezone(LONDON).date(), _secret("route reference"))
     safeguarding.record_action(session, clinician, concern, _secret("safeguarding action"))
+    urgent_contacts.record_urgent_contact(session, clinician, first, urgent_contacts.ContactDetails(
+        "crisis_team", now.astimezone(LONDON).date(), "carer", DelayLink("yes", _secret("delay detail"))))
     discharge.decide_review(session, senior, reviews.pending_review(session, first.id), first.version,
                             discharge.Decision("continue", _secret("continue rationale"), plan=_secret("plan")))
     review = discharge.request_discharge(session, clinician, first, first.version, "treatment_complete",

@@ -18,6 +18,7 @@ from inclusive_access.blueprints.imports.forms import ConfirmForm, UploadForm
 from inclusive_access.blueprints.intake.forms import IntakeForm, ReReferralForm
 from inclusive_access.blueprints.reports.forms import PlanForm
 from inclusive_access.blueprints.safeguarding import forms as safeguarding_forms
+from inclusive_access.blueprints.urgent_contacts.forms import UrgentContactForm
 from inclusive_access.domain import intake
 from inclusive_access.domain import validation as v
 from tests.blueprints.test_admin import NEW_USER
@@ -271,7 +272,7 @@ BAD_DECISION = {
 # -- a safeguarding concern and its route ----------------------------------------------------------------------
 
 CONCERN = {"submission_token": "concern-1", "category": "exploitation_risk",
-           "concern": "Older man collects her benefits each week"}
+           "concern": "Older man collects her benefits each week", "followed_delay": "not_known"}
 #: case -> (changes to a valid concern, None: the field left out; field, message)
 BAD_CONCERN = {
     "no kind": ({"category": ""}, "category", "Select the kind of concern"),
@@ -280,6 +281,11 @@ BAD_CONCERN = {
     "no concern": ({"concern": ""}, "concern", "Describe the concern"),
     "NUL byte": ({"concern": "Bruis\x00ing"}, "concern", "Remove the special characters"),
     "10 MB concern": ({"concern": TEN_MB}, "concern", "Use 4000 characters or fewer"),
+    "no delay answer": ({"followed_delay": None}, "followed_delay",
+                        "Select whether it followed a delay on the pathway"),
+    "unknown delay answer": ({"followed_delay": "maybe"}, "followed_delay", "Not a valid choice."),
+    "long delay": ({"followed_delay": "yes", "delay_detail": "d" * 1001}, "delay_detail",
+                   "Use 1000 characters or fewer"),
 }
 ROUTE = {"routed_to": "Leeds adult MASH", "routed_on": "2026-01-05", "reference": "MASH-2231", "version": "1"}
 #: case -> (changes to a valid route, field, message)
@@ -311,6 +317,27 @@ BAD_CLOSURE = {
     "no summary": ({"summary": ""}, "summary", "Write the closing summary"),
     "NUL byte in the summary": ({"summary": "Sum\x00mary"}, "summary", "Remove the special characters"),
     "version not a number": ({"version": "x"}, "version", "Not a valid integer value."),
+}
+
+
+# -- a crisis or urgent contact --------------------------------------------------------------------------------
+
+URGENT_CONTACT = {"submission_token": "urgent-1", "kind": "ed_attendance", "occurred_on": "2026-01-05",
+                  "source": "ed_discharge_summary", "followed_delay": "yes",
+                  "delay_detail": "Twelve weeks on the waiting list without a review"}
+#: case -> (changes to a valid urgent contact, None: the field left out; field, message)
+BAD_URGENT_CONTACT = {
+    "no kind": ({"kind": ""}, "kind", "Select the kind of urgent contact"),
+    "unknown kind": ({"kind": "walk_in_centre"}, "kind", "Not a valid choice."),
+    "no date": ({"occurred_on": ""}, "occurred_on", "Enter the date it happened"),
+    "impossible date": ({"occurred_on": "2026-02-30"}, "occurred_on", "Not a valid date value."),
+    "no source": ({"source": None}, "source", "Select who told us"),
+    "unknown source": ({"source": "rumour"}, "source", "Not a valid choice."),
+    "no delay answer": ({"followed_delay": None}, "followed_delay",
+                        "Select whether it followed a delay on the pathway"),
+    "NUL byte in the delay": ({"delay_detail": "Wait\x00ed"}, "delay_detail", "Remove the special characters"),
+    "10 MB delay": ({"delay_detail": TEN_MB}, "delay_detail", "Use 1000 characters or fewer"),
+    "bad token": ({"submission_token": "not a token!"}, "submission_token", "Invalid input."),
 }
 
 
@@ -445,6 +472,7 @@ FORMS = {
     "safeguarding route": (safeguarding_forms.RouteForm, ROUTE, BAD_ROUTE),
     "safeguarding action": (safeguarding_forms.ActionForm, SAFEGUARDING_ACTION, BAD_SAFEGUARDING_ACTION),
     "safeguarding closure": (safeguarding_forms.CloseForm, CLOSURE, BAD_CLOSURE),
+    "urgent contact": (UrgentContactForm, URGENT_CONTACT, BAD_URGENT_CONTACT),
     **{f"clarification {form_class.__name__}": (form_class, {}, {case: (data, field, message) for case, (
         in_form, data, field, message) in BAD_CLARIFICATION.items() if in_form is form_class})
        for form_class in (AttemptForm, CloseForm)},

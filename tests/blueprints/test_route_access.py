@@ -23,6 +23,7 @@ from inclusive_access.models import (
     Referral,
     SafeguardingConcern,
     SeniorReview,
+    UrgentContact,
 )
 from tests.blueprints.records import events, one_of_each, propose_rejection
 from tests.conftest import make_app, post_form
@@ -113,6 +114,10 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
     "safeguarding.route_concern": [("POST", "/safeguarding/{concern_id}/route", {"version": "1"}, 400)],
     "safeguarding.record_action": [("POST", "/safeguarding/{concern_id}/actions", {}, 400)],
     "safeguarding.close_concern": [("POST", "/safeguarding/{concern_id}/close", {"version": "1"}, 400)],
+    "urgent_contacts.record_urgent_contact": [
+        get("/urgent-contacts/referrals/{referral_id}/new"),
+        ("POST", "/urgent-contacts/referrals/{referral_id}/new", {}, 400),  # empty: errors re-shown, nothing saved
+    ],
     "intake.re_refer": [
         get("/intake/referrals/{rejected_id}/re-refer"),
         ("POST", "/intake/referrals/{rejected_id}/re-refer", {}, 400),  # empty: errors re-shown, nothing saved
@@ -260,7 +265,7 @@ def test_policy_keeps_auditors_read_only_and_admin_to_managers(url_map):
                      "safeguarding.close_concern"):
         assert security.ACCESS[endpoint] == {"senior"}, f"only a senior may reach {endpoint}"
     for endpoint in ("discharge.request_discharge", "safeguarding.raise_concern", "safeguarding.route_concern",
-                     "safeguarding.record_action"):
+                     "safeguarding.record_action", "urgent_contacts.record_urgent_contact"):
         assert security.ACCESS[endpoint] == {"clinician", "senior"}, f"{endpoint}: {security.ACCESS[endpoint]}"
     for endpoint in ("adjustments.patient_register", "adjustments.overdue_reviews"):
         assert security.ACCESS[endpoint] == set(ROLES), f"every role may read {endpoint}"
@@ -314,7 +319,7 @@ def test_each_role_gets_what_the_table_allows(app, client, login_as, sample_ids,
         assert (concern.status, concern.version, concern.actions) == ("open", 1, [])
         review = db.session.get(SeniorReview, sample_ids["senior_review_id"])
         assert (review.decided_at, review.referral.state) == (None, "rejection_review")
-        assert (rows(Referral), rows(SafeguardingConcern)) == (6, 1)
+        assert (rows(Referral), rows(SafeguardingConcern), rows(UrgentContact)) == (6, 1, 0)
     denied = events(app, "access.denied")[denied_before:]
     assert len(denied) == denials, "every refusal is written to the event log"
     assert all(event.actor_id == user_id and event.actor_role == role for event in denied)

@@ -85,7 +85,7 @@ def concern(app, active) -> dict:
 def _form(client, referral_id: int, **data) -> dict:
     body = client.get(f"/safeguarding/referrals/{referral_id}/new").get_data(as_text=True)
     return {"submission_token": _hidden(body, "submission_token"), "category": "exploitation_risk",
-            "concern": "Older man collects her benefits each week", **data}
+            "concern": "Older man collects her benefits each week", "followed_delay": "not_known", **data}
 
 
 # -- raising a concern -----------------------------------------------------------------------------------------
@@ -237,7 +237,8 @@ def test_the_concern_page_offers_the_route_and_actions_to_a_clinician(app, clien
 #: form -> (its address, the concern fixture's keys filled in; a valid post)
 SAVES = {
     "raise": ("/safeguarding/referrals/{referral_id}/new", {"category": "exploitation_risk",
-                                                            "concern": "Older man collects her benefits each week"}),
+                                                            "concern": "Older man collects her benefits each week",
+                                                            "followed_delay": "no"}),
     "route": ("{url}/route", {"routed_to": "Leeds adult MASH", "routed_on": TODAY, "reference": "MASH-2231",
                               "version": "1"}),
     "action": ("{url}/actions", {"action": "Phoned the GP practice"}),
@@ -287,6 +288,8 @@ def test_a_stale_route_is_a_conflict(app, client, login_as, concern):
 BAD_SAVES = {
     "a concern of no kind": ("clinician", "raise", {"category": ""}, "category", "Select the kind of concern"),
     "a blank concern": ("clinician", "raise", {"concern": "  \r\n\t "}, "concern", "Describe the concern"),
+    "a delay not described": ("clinician", "raise", {"followed_delay": "yes", "delay_detail": " "}, "delay_detail",
+                              "Describe the delay it followed"),
     "routed to no one": ("clinician", "route", {"routed_to": ""}, "routed_to",
                          "Enter whom the concern was referred to"),
     "routed to blanks": ("clinician", "route", {"routed_to": "   "}, "routed_to",

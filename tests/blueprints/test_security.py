@@ -30,6 +30,7 @@ from inclusive_access.models import (
     SafeguardingConcern,
     SeniorReview,
     TriageRecord,
+    UrgentContact,
     User,
     UserSession,
 )
@@ -123,7 +124,7 @@ UNSAFE = {
                                  "plan": "Triage again with the falls notes", "version": "2"}),
     "safeguarding.raise_concern": ("clinician", "/safeguarding/referrals/{referral_id}/new",
                                    {"category": "self_neglect", "concern": "No heating, little food",
-                                    "submission_token": "csrf-concern"}),
+                                    "followed_delay": "not_known", "submission_token": "csrf-concern"}),
     "safeguarding.route_concern": ("clinician", "/safeguarding/{concern_id}/route",
                                    {"routed_to": "Adult safeguarding hub", "routed_on": TODAY.isoformat(),
                                     "reference": "ASH-1", "version": "1"}),
@@ -132,6 +133,10 @@ UNSAFE = {
     "safeguarding.close_concern": ("senior", "/safeguarding/{concern_id}/close",
                                    {"outcome": "Care package in place", "summary": "No further concern",
                                     "version": "1"}),
+    "urgent_contacts.record_urgent_contact": ("clinician", "/urgent-contacts/referrals/{referral_id}/new",
+                                              {"kind": "crisis_team", "occurred_on": TODAY.isoformat(),
+                                               "source": "carer", "followed_delay": "no",
+                                               "submission_token": "csrf-urgent"}),
     "intake.refer_patient": ("booking", "/intake/patients/{patient_id}/refer", "patient on file"),
     "imports.new_import": ("manager", "/imports/", "upload"),
     "imports.confirm_import": ("manager", "/imports/{staged_job_id}/confirm", {"mode": "valid_rows"}),
@@ -189,7 +194,7 @@ UNSAFE = {
 #: what the requests above may create or change besides events, users and sessions
 WORK = (Referral, TriageRecord, Clarification, ContactAttempt, Appointment, BarrierCheck, BarrierContactAttempt,
         ReasonableAdjustment, AdjustmentDelivery, SeniorReview, SafeguardingConcern, SafeguardingAction,
-        GovernanceItem, AuditSample, AuditFinding, ImportJob, ImportRow)
+        GovernanceItem, AuditSample, AuditFinding, ImportJob, ImportRow, UrgentContact)
 
 
 def _form_data(data, ids: dict) -> dict:

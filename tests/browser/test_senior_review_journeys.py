@@ -249,6 +249,8 @@ def _concern(page, server, case):
     _raise_concern(page, server, case)
     page.get_by_label("Kind of concern", exact=True).select_option(label="Self-neglect")
     type_into(page, "The concern", "Home very cold, little food in the house")
+    page.get_by_role("group", name="Did the concern follow a delay on the pathway?").get_by_label(
+        "Not known", exact=True).check()
     press_the_button(page, "Raise concern")
     expect(page.get_by_role("heading", level=1, name="Safeguarding concern: Self-neglect")).to_be_visible()
 

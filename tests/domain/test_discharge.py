@@ -217,7 +217,8 @@ def test_every_decision_on_every_kind_of_review(db_session, clinician, senior, k
             referral.id, referral.patient_id, review.id, CONCERN.category, CONCERN.concern, senior.user_id,
             "senior", DECIDED, "open")
         assert data_of(db_session, actions.SAFEGUARDING_RAISED) == [
-            {"category": CONCERN.category, "concern": CONCERN.concern, "review_id": review.id}]
+            {"category": CONCERN.category, "concern": CONCERN.concern, "review_id": review.id,
+             "followed_delay": "not_known", "delay_detail": None}]  # a review's concern is not asked about a delay
         assert [c.id for c in row.patient.open_concerns] == [concern.id]
     else:
         assert "concern_id" not in payload

@@ -13,6 +13,7 @@ from inclusive_access.domain.errors import (
     StaleRecord,
     TransitionNotAllowed,
 )
+from inclusive_access.domain.pathway_delays import DelayLink
 from inclusive_access.domain.safeguarding import ConcernDetails
 from inclusive_access.models import Event, Patient, Referral, SafeguardingAction, SafeguardingConcern
 from tests.event_log import actions_since, count, data_of, head, nothing_written
@@ -81,13 +82,26 @@ def test_raise_a_concern(db_session, referral, role, actor):
     assert (event.entity_type, event.entity_id, event.patient_id, event.referral_id, event.actor_id,
             event.actor_role, event.occurred_at) == (
         "safeguarding_concern", concern.id, referral.patient_id, referral.id, actor.user_id, role, RAISED)
-    assert json.loads(event.data) == {"category": DETAILS.category, "concern": DETAILS.concern, "review_id": None}
+    assert json.loads(event.data) == {"category": DETAILS.category, "concern": DETAILS.concern, "review_id": None,
+                                      "followed_delay": "not_known", "delay_detail": None}
     assert [c.id for c in db_session.get(Patient, referral.patient_id).open_concerns] == [concern.id]
     assert [c.id for c in safeguarding.open_concerns(db_session)] == [concern.id]
     assert [c.id for c in safeguarding.concerns_for_patient(db_session, referral.patient_id)] == [concern.id]
     # Raising a concern does not move the referral.
     assert db_session.get(Referral, referral.id).state == "accepted"
     assert event_chain.verify(db_session).ok
+
+
+def test_a_concern_linked_to_a_pathway_delay_keeps_the_delay(db_session, clinician, referral):
+    linked = raise_it(db_session, clinician, referral, ConcernDetails(
+        "self_neglect", "No food in the house", DelayLink("yes", "Waited 14 weeks for a first appointment")))
+    unlinked = raise_it(db_session, clinician, referral, ConcernDetails(
+        "self_neglect", "Cold flat", DelayLink("no", "Text left in the hidden box")))
+    db_session.commit()
+    assert [(c.followed_delay, c.delay_detail) for c in (linked, unlinked)] == [
+        ("yes", "Waited 14 weeks for a first appointment"), ("no", None)]
+    assert [(d["followed_delay"], d["delay_detail"]) for d in data_of(db_session, actions.SAFEGUARDING_RAISED)] == [
+        ("yes", "Waited 14 weeks for a first appointment"), ("no", None)]
 
 
 @pytest.mark.parametrize("role", ["booking", "auditor", "manager"])
@@ -132,6 +146,9 @@ def test_no_concern_on_a_rejected_referral(db_session, clinician):
     (ConcernDetails("self_neglect", ""), {"concern"}),
     (ConcernDetails("self_neglect", None), {"concern"}),
     (ConcernDetails("", ""), {"category", "concern"}),
+    (ConcernDetails("self_neglect", "Worried", DelayLink("")), {"followed_delay"}),
+    (ConcernDetails("self_neglect", "Worried", DelayLink("perhaps")), {"followed_delay"}),
+    (ConcernDetails("self_neglect", "Worried", DelayLink("yes", "  ")), {"delay_detail"}),
 ])
 def test_raise_validation(db_session, clinician, referral, details, fields):
     with nothing_written(db_session), pytest.raises(InvalidInput) as exc:

@@ -5,7 +5,7 @@ from flask_login import current_user
 from inclusive_access.blueprints.home.routes import home_url
 from inclusive_access.blueprints.referrals import bp
 from inclusive_access.blueprints.referrals.forms import ReferralFilterForm
-from inclusive_access.domain import intake, listing, records, referral_flow, reviews, safeguarding
+from inclusive_access.domain import intake, listing, records, referral_flow, reviews, safeguarding, urgent_contacts
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.extensions import db
 from inclusive_access.htmx import render
@@ -48,6 +48,7 @@ def show_referral(referral_id: int):
                   actions=referral_flow.page_actions(referral, current_user.role, review is not None),
                   review=review,
                   concerns=safeguarding.concerns_for_referral(db.session, referral.id),
+                  urgent=urgent_contacts.contacts_for_referral(db.session, referral.id),
                   later=listing.re_referrals(db.session, referral.id),
                   returned_after=intake.discharged_before_return(db.session, referral.patient_id, referral.pathway_id,
                                                                  referral.received_at, referral.id))

@@ -1,9 +1,10 @@
 """Raising a safeguarding concern, its multi-agency route, actions, and closure."""
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired
 
 from inclusive_access.blueprints.forms_common import choices, plain_text, strip, token_field, version_field
+from inclusive_access.domain.pathway_delays import DELAY_ANSWERS, DelayLink
 from inclusive_access.domain.safeguarding import CATEGORIES, ConcernDetails
 
 
@@ -12,10 +13,14 @@ class ConcernForm(FlaskForm):
                            validators=[InputRequired("Select the kind of concern")])
     concern = TextAreaField("The concern", validators=plain_text(4000, "Describe the concern", multiline=True),
                             filters=[strip])
+    followed_delay = RadioField("Did the concern follow a delay on the pathway?", choices=choices(DELAY_ANSWERS),
+                                validators=[InputRequired("Select whether it followed a delay on the pathway")])
+    delay_detail = TextAreaField("What was the delay?", validators=plain_text(1000, multiline=True), filters=[strip])
     submission_token = token_field()
 
     def details(self) -> ConcernDetails:
-        return ConcernDetails(self.category.data or "", self.concern.data or "")
+        return ConcernDetails(self.category.data or "", self.concern.data or "",
+                              DelayLink(self.followed_delay.data or "", self.delay_detail.data or ""))
 
 
 class RouteForm(FlaskForm):
