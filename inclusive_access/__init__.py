@@ -62,12 +62,13 @@ def configure_audit_chain(app: Flask) -> None:
 
 def load_instruments(app: Flask) -> None:
     """Refuse to start with an outcome instrument the app could not score correctly, naming the file and why."""
-    from inclusive_access.domain import instruments
+    from inclusive_access.domain import instrument_files
 
     directory = app.config.get("INSTRUMENTS_DIR")
     try:
-        app.extensions["instruments"] = instruments.load(Path(directory) if directory else instruments.SHIPPED_DIR)
-    except instruments.InstrumentFileError as exc:
+        app.extensions["instruments"] = instrument_files.load(Path(directory) if directory
+                                                              else instrument_files.SHIPPED_DIR)
+    except instrument_files.InstrumentFileError as exc:
         raise RuntimeError(f"{exc} (see \"Outcome instruments\" in README.md)") from exc
 
 

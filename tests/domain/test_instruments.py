@@ -2,11 +2,11 @@
 and every kind of unusable instrument file, which stops the app starting."""
 import pytest
 
-from inclusive_access.domain import instruments
+from inclusive_access.domain import instrument_files, instruments
 from inclusive_access.domain.errors import InvalidInput
 from tests.conftest import make_app
 
-SHIPPED = instruments.load(instruments.SHIPPED_DIR)
+SHIPPED = instrument_files.load(instrument_files.SHIPPED_DIR)
 
 #: a small valid instrument the refusal tests each break in one place
 CRAFTED = '''id = "crafted"
@@ -59,7 +59,7 @@ def crafted(tmp_path, text=CRAFTED, name="crafted.toml"):
 
 @pytest.fixture
 def scale(tmp_path):
-    return instruments.load_file(crafted(tmp_path))
+    return instrument_files.load_file(crafted(tmp_path))
 
 
 # --- the shipped instruments, scored by hand ------------------------------------------------------
@@ -172,16 +172,17 @@ def test_an_experience_measure_has_no_improvement():
 def test_an_unusable_instrument_file_is_refused_naming_the_file_and_the_problem(tmp_path, old, new, problem):
     assert old in CRAFTED
     path = crafted(tmp_path, CRAFTED.replace(old, new))
-    with pytest.raises(instruments.InstrumentFileError) as refused:
-        instruments.load(tmp_path)
+    with pytest.raises(instrument_files.InstrumentFileError) as refused:
+        instrument_files.load(tmp_path)
     assert str(refused.value).startswith(f"{path}: ")
     assert problem in str(refused.value)
 
 
 def test_two_files_with_one_id_are_refused(tmp_path):
     first, second = crafted(tmp_path, name="a.toml"), crafted(tmp_path, name="b.toml")
-    with pytest.raises(instruments.InstrumentFileError, match=f"{second}: id 'crafted' is already used by {first}"):
-        instruments.load(tmp_path)
+    with pytest.raises(instrument_files.InstrumentFileError,
+                       match=f"{second}: id 'crafted' is already used by {first}"):
+        instrument_files.load(tmp_path)
 
 
 @pytest.mark.parametrize(("directory", "problem"), [
@@ -189,8 +190,8 @@ def test_two_files_with_one_id_are_refused(tmp_path):
     (".", "no instrument files"),
 ])
 def test_a_directory_without_instruments_is_refused(tmp_path, directory, problem):
-    with pytest.raises(instruments.InstrumentFileError, match=problem):
-        instruments.load(tmp_path / directory)
+    with pytest.raises(instrument_files.InstrumentFileError, match=problem):
+        instrument_files.load(tmp_path / directory)
 
 
 def test_the_app_refuses_to_start_with_an_unusable_instrument(tmp_path):
