@@ -11,6 +11,7 @@ from inclusive_access.domain import (
     clarification,
     discharge,
     dna,
+    questionnaires,
     safeguarding,
     triage,
     urgent_contacts,
@@ -257,6 +258,11 @@ SENTENCES: dict[str, Callable[[Readable], str]] = {
     actions.URGENT_CONTACT_RECORDED: lambda d: _say(
         _with("Recorded an urgent contact", d.label("kind", urgent_contacts.KINDS), ": {}"),
         ("On", d.day("occurred_on")), ("Told by", d.label("source", urgent_contacts.SOURCES)), *_delay(d)),
+    actions.QUESTIONNAIRE_COMPLETED: lambda d: _say(
+        _with("Recorded a completed questionnaire", d["title"], ": {}"),
+        ("When in the referral", d.label("time_point", questionnaires.TIME_POINTS)),
+        ("Answered", d.time("completed_at")),
+        ("How", d.label("mode", questionnaires.MODES)), ("Score", d["score"])),
     actions.LOG_VERIFIED: _verified,
     actions.CHECKPOINT_TAKEN: lambda d: "Took a checkpoint of the event log",
     actions.SAMPLE_DRAWN: lambda d: _say(

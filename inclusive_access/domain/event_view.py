@@ -96,6 +96,10 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     # delay was is the clinician's account.
     actions.URGENT_CONTACT_RECORDED: {"kind": EVERYONE, "occurred_on": EVERYONE, "source": EVERYONE,
                                       "followed_delay": EVERYONE, "delay_detail": CLINICAL_READ},
+    # Which questionnaire was answered, when and how is for every role; the score is a clinical result.
+    actions.QUESTIONNAIRE_COMPLETED: {"instrument": EVERYONE, "title": EVERYONE, "version": EVERYONE, "kind": EVERYONE,
+                                      "time_point": EVERYONE, "completed_at": EVERYONE, "mode": EVERYONE,
+                                      "score": CLINICAL_READ, "better": CLINICAL_READ, "mic": CLINICAL_READ},
     # actions.LOG_VERIFIED, spelled out: audit_log reads this module.
     "audit.log_verified": {"ok": OVERSIGHT, "count": OVERSIGHT, "head_hash": OVERSIGHT, "bad_seq": OVERSIGHT,
                            "reason": OVERSIGHT},

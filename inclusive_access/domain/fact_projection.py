@@ -157,7 +157,8 @@ def _received(event, data: dict, known: Known) -> dict:
         **{flag.column: flag.key in flags for flag in segments.FLAGS}, state="received",
         triage_due_at=to_utc(data.get("triage_due_at")), clarifications=0, clarifications_on_time=0, attended=0,
         arrived_late_not_seen=0, dnas=0, dnas_rebooked_in_14_days=0, barrier_checks=0, barrier_checks_completed=0,
-        adjustments_due=0, adjustments_met=0, dna_linked_discharge=False,
+        adjustments_due=0, adjustments_met=0, dna_linked_discharge=False, urgent_contact_after_referral=False,
+        urgent_contact_after_discharge=False,
         previous_referral_id=data.get("previous_referral_id"),
         adjustment_in_place=_in_place(known.adjustments(event.patient_id), received, None))
     fact["re_referral_within_90_days"] = _re_referral(fact, known.referrals_of(event.patient_id))

@@ -10,6 +10,7 @@ from inclusive_access.models.facts import ReferralFact, ReferralFactCount, Unreb
 from inclusive_access.models.governance import GovernanceItem, ReportedKpiMonth
 from inclusive_access.models.imports import ImportJob, ImportRow
 from inclusive_access.models.login_throttles import LoginThrottle
+from inclusive_access.models.outcomes import OutcomeFact, QuestionnaireResponse
 from inclusive_access.models.patients import Patient
 from inclusive_access.models.referrals import REFERRAL_STATES, Pathway, Referral
 from inclusive_access.models.reviews import SeniorReview
@@ -36,8 +37,10 @@ __all__ = [
     "ImportJob",
     "ImportRow",
     "LoginThrottle",
+    "OutcomeFact",
     "Pathway",
     "Patient",
+    "QuestionnaireResponse",
     "ReasonableAdjustment",
     "ReferralFact",
     "ReferralFactCount",

@@ -89,6 +89,10 @@ class ReferralFact(db.Model):
     #: recorded before it closed), by when each was recorded and ended, not when the referral was entered; the
     #: server default let migration 0010 add the column to the rows there
     adjustment_in_place: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: an urgent contact (urgent_contacts) occurred on the UK day of receipt or in the 30 days after it...
+    urgent_contact_after_referral: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: ...or on the UK day of discharge or in the 30 days after it (by the day it occurred, whenever recorded)
+    urgent_contact_after_discharge: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class ReferralFactCount(db.Model):
