@@ -48,7 +48,8 @@ class QuestionnaireResponse(db.Model):
 class OutcomeFact(db.Model):
     """One referral's results on one instrument, from its questionnaire.completed events alone (by when each was
     completed, not entered): the baseline is the earliest answered at first contact, the follow-up the latest
-    answered at discharge. Written only by the projection, and rebuilt with referral_facts."""
+    answered at discharge (for an experience measure, "prem", its latest answer at any point: it has no baseline).
+    Written only by the projection, and rebuilt with referral_facts."""
 
     __tablename__ = "outcome_facts"
 
@@ -64,7 +65,9 @@ class OutcomeFact(db.Model):
     followup_at: Mapped[datetime | None]
     followup_score: Mapped[float | None] = mapped_column(Float)
     #: the follow-up moved from the baseline in the better direction by at least the minimal important change
+    #: (None without both, or for an instrument with no minimal important change)
     improved: Mapped[bool | None]
     #: the earliest later answer (at review or discharge) that reached the minimal important change
     improved_at: Mapped[datetime | None]
+    #: improved_at - baseline_at, in days (fractional)
     days_to_improvement: Mapped[float | None] = mapped_column(Float)
