@@ -78,6 +78,9 @@ class Config:
     EQUITY_GAP_THRESHOLD_DAYS_BY_PATHWAY: dict[str, float] = {}
     #: people with a first contact needed at each end for a month's gap to be judged (at least 8)
     EQUITY_GAP_MIN_N = 10
+    #: days the service is closed besides weekends and England's bank holidays, "2027-01-04,2027-01-05"
+    SERVICE_CLOSURES = [day for day in os.environ.get("SERVICE_CLOSURES", "").split(",") if day]
+    SENIOR_REVIEW_HOURS = _int("SENIOR_REVIEW_HOURS", 48)
     #: a directory of outcome instrument files (README, "Outcome instruments"); unset: the shipped ones
     INSTRUMENTS_DIR = os.environ.get("INSTRUMENTS_DIR")
     DEMO_DATA = False

@@ -3,18 +3,17 @@
 UTC in and out; the calendar rules (working days, cut-offs, bank holidays) apply in Europe/London.
 """
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import holidays
+
 LONDON = ZoneInfo("Europe/London")
 
-#: England and Wales bank holidays (gov.uk); a setting, so a service can extend it each year.
-ENGLAND_BANK_HOLIDAYS = tuple(date.fromisoformat(d) for d in (
-    "2025-01-01", "2025-04-18", "2025-04-21", "2025-05-05", "2025-05-26", "2025-08-25", "2025-12-25", "2025-12-26",
-    "2026-01-01", "2026-04-03", "2026-04-06", "2026-05-04", "2026-05-25", "2026-08-31", "2026-12-25", "2026-12-28",
-    "2027-01-01", "2027-03-26", "2027-03-29", "2027-05-03", "2027-05-31", "2027-08-30", "2027-12-27", "2027-12-28",
-))
+#: England's bank holidays from the maintained `holidays` calendar, substitute days and one-off holidays (a state
+#: funeral, a coronation) included, for any year: a hand-kept list ran out. Each year is worked out when first asked.
+ENGLAND_BANK_HOLIDAYS = holidays.country_holidays("GB", subdiv="ENG")
 
 
 @dataclass(frozen=True)
@@ -27,7 +26,9 @@ class ClockSettings:
     unflagged_working_days: int = 3
     #: Monday = 0 ... Sunday = 6
     working_weekdays: frozenset[int] = frozenset(range(5))
-    bank_holidays: frozenset[date] = field(default_factory=lambda: frozenset(ENGLAND_BANK_HOLIDAYS))
+    #: days this service is closed besides weekends and bank holidays (SERVICE_CLOSURES: a one-off closure, a
+    #: local holiday)
+    closures: frozenset[date] = frozenset()
     clarification_hours: int = 24
     rebooking_days: int = 14
     #: a local setting, not a DOMAIN.md clock: how long a senior review may wait before the queue shows it overdue
@@ -35,23 +36,29 @@ class ClockSettings:
 
     @classmethod
     def from_mapping(cls, cfg: Mapping) -> "ClockSettings":
-        """Build from app config keys (TRIAGE_CUTOFF="15:00", BANK_HOLIDAYS=[...], ...), defaults otherwise."""
-        default = cls()
+        """Build from app config keys (TRIAGE_CUTOFF="15:00", SERVICE_CLOSURES=[...], ...), defaults otherwise."""
         return cls(
             same_day_cutoff=time.fromisoformat(cfg.get("TRIAGE_CUTOFF", "15:00")),
             end_of_day=time.fromisoformat(cfg.get("TRIAGE_END_OF_DAY", "17:00")),
             next_day_by=time.fromisoformat(cfg.get("TRIAGE_NEXT_DAY_BY", "12:00")),
             unflagged_working_days=int(cfg.get("UNFLAGGED_TRIAGE_WORKING_DAYS", 3)),
-            bank_holidays=frozenset(date.fromisoformat(d) if isinstance(d, str) else d
-                                    for d in cfg.get("BANK_HOLIDAYS", default.bank_holidays)),
+            closures=frozenset(map(_closure, cfg.get("SERVICE_CLOSURES", ()))),
             clarification_hours=int(cfg.get("CLARIFICATION_HOURS", 24)),
             rebooking_days=int(cfg.get("REBOOKING_DAYS", 14)),
             senior_review_hours=int(cfg.get("SENIOR_REVIEW_HOURS", 48)),
         )
 
 
+def _closure(day: date | str) -> date:
+    try:
+        return date.fromisoformat(day) if isinstance(day, str) else day
+    except ValueError:
+        raise ValueError(f"SERVICE_CLOSURES: '{day}' is not a date (YYYY-MM-DD)") from None
+
+
 def is_working_day(day: date, settings: ClockSettings) -> bool:
-    return day.weekday() in settings.working_weekdays and day not in settings.bank_holidays
+    return (day.weekday() in settings.working_weekdays and day not in ENGLAND_BANK_HOLIDAYS
+            and day not in settings.closures)
 
 
 def next_working_day(day: date, settings: ClockSettings) -> date:

@@ -160,6 +160,15 @@ def test_working_days_skip_weekends_and_bank_holidays():
     assert next_working_day(date(2026, 12, 24), settings) == date(2026, 12, 29)
 
 
+def test_bank_holidays_are_known_beyond_the_years_a_hand_kept_list_covered():
+    """The old list ended in 2027; the maintained calendar knows later years' substitute days and one-offs."""
+    settings = ClockSettings()
+    assert next_working_day(date(2032, 12, 24), settings) == date(2032, 12, 29)  # Christmas on Saturday: two days off
+    assert not is_working_day(date(2040, 3, 30), settings)  # Good Friday
+    assert not is_working_day(date(2023, 5, 8), settings)  # the coronation's one-off bank holiday
+    assert_utc(triage_due(london(2035, 8, 24, 16, 0), True, settings), london(2035, 8, 28, 12, 0))
+
+
 # --- Settings ------------------------------------------------------------------------------------
 
 def test_from_mapping_with_nothing_set_gives_the_defaults():
@@ -168,7 +177,7 @@ def test_from_mapping_with_nothing_set_gives_the_defaults():
     assert defaults.same_day_cutoff == time(15, 0)
     assert defaults.end_of_day == time(17, 0)
     assert defaults.next_day_by == time(12, 0)
-    assert date(2026, 4, 3) in defaults.bank_holidays
+    assert defaults.closures == frozenset()
 
 
 def test_from_mapping_cut_off_override():
@@ -187,20 +196,20 @@ def test_from_mapping_end_of_day_and_next_day_overrides():
     assert_utc(triage_due(utc(2026, 1, 12, 9, 0), False, settings), utc(2026, 1, 15, 16, 30))
 
 
-def test_from_mapping_bank_holidays_as_iso_strings_replace_the_list():
-    settings = ClockSettings.from_mapping({"BANK_HOLIDAYS": ["2026-01-14", "2026-01-15"]})
-    assert settings.bank_holidays == frozenset({date(2026, 1, 14), date(2026, 1, 15)})
-    # A local holiday on Wednesday and Thursday: Wednesday morning -> Friday 12:00.
+def test_service_closures_add_to_the_bank_holidays():
+    settings = ClockSettings.from_mapping({"SERVICE_CLOSURES": ["2026-01-14", date(2026, 1, 15)]})
+    assert settings.closures == frozenset({date(2026, 1, 14), date(2026, 1, 15)})
+    # Closed on Wednesday and Thursday: Wednesday morning -> Friday 12:00.
     assert_utc(triage_due(utc(2026, 1, 14, 9, 0), True, settings), utc(2026, 1, 16, 12, 0))
     # Tuesday unflagged -> Fri 16, Mon 19, Tue 20.
     assert_utc(triage_due(utc(2026, 1, 13, 9, 0), False, settings), utc(2026, 1, 20, 17, 0))
-    # Good Friday is no longer in the list, so it is a working day.
-    assert_utc(triage_due(london(2026, 4, 3, 10, 0), True, settings), london(2026, 4, 3, 17, 0))
+    # Good Friday is still a bank holiday: Thursday 15:30 -> Tuesday 12:00.
+    assert_utc(triage_due(london(2026, 4, 2, 15, 30), True, settings), london(2026, 4, 7, 12, 0))
 
 
-def test_from_mapping_accepts_dates_as_well_as_strings():
-    settings = ClockSettings.from_mapping({"BANK_HOLIDAYS": [date(2026, 1, 14), "2026-01-15"]})
-    assert settings.bank_holidays == frozenset({date(2026, 1, 14), date(2026, 1, 15)})
+def test_a_closure_that_is_not_a_date_is_refused_naming_the_setting():
+    with pytest.raises(ValueError, match="SERVICE_CLOSURES: '2027-13-01' is not a date"):
+        ClockSettings.from_mapping({"SERVICE_CLOSURES": ["2027-13-01"]})
 
 
 def test_from_mapping_other_numbers():
