@@ -1,0 +1,117 @@
+"""Our records as FHIR R4 resources (JSON-ready dicts) shaped to UK Core. Pure: each takes rows already read.
+
+References are relative ("Patient/12"), resolved against the API's base URL."""
+from datetime import UTC, datetime, timedelta
+
+from inclusive_access.domain import adjustments, appointments, equity, segments
+from inclusive_access.fhir import codes
+from inclusive_access.models import Appointment, Patient, ReasonableAdjustment, Referral
+
+
+def _instant(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _coding(system: str, code: str, display: str) -> dict:
+    return {"system": system, "code": code, "display": display}
+
+
+def _meta(resource_type: str) -> dict:
+    return {"profile": [codes.profile(resource_type)]}
+
+
+def patient(row: Patient) -> dict:
+    """Identified by NHS number; the ethnic category in UK Core's extension; the postcode alone of the address."""
+    resource = {
+        "resourceType": "Patient", "id": str(row.id), "meta": _meta("Patient"),
+        "extension": [{"url": codes.ETHNIC_CATEGORY_EXTENSION, "valueCodeableConcept": {"coding": [_coding(
+            codes.ETHNIC_CATEGORY_SYSTEM, row.ethnic_category, equity.ETHNIC_CATEGORIES[row.ethnic_category])]}}],
+        "identifier": [{"system": codes.NHS_NUMBER, "value": row.nhs_number}],
+        "name": [{"use": "official", "family": row.family_name, "given": [row.given_name]}],
+        "gender": codes.GENDER[row.sex], "birthDate": row.date_of_birth.isoformat(),
+    }
+    if row.postcode:
+        resource["address"] = [{"postalCode": row.postcode}]
+    return resource
+
+
+def service_request(row: Referral) -> dict:
+    """The referral: its state as a status, the inequality flags derived at receipt as categories (ours), the
+    referrer by name (their ODS code once organisations are coded)."""
+    resource = {
+        "resourceType": "ServiceRequest", "id": str(row.id), "meta": _meta("ServiceRequest"),
+        "status": codes.SERVICE_REQUEST_STATUS[row.state], "intent": "order", "priority": row.urgency,
+        "code": {"text": row.pathway.name},
+        "subject": {"reference": f"Patient/{row.patient_id}"},
+        "authoredOn": _instant(row.received_at),
+        "requester": {"display": f"{row.referrer_name}, {row.referrer_organisation}"},
+        "reasonCode": [{"text": row.reason}],
+    }
+    if row.flags:  # FHIR has no empty lists
+        resource["category"] = [{"coding": [_coding(codes.INEQUALITY_FLAG, flag, segments.FLAG_LABELS[flag])]}
+                                for flag in row.flags]
+    return resource
+
+
+def _format(row: Appointment) -> dict:
+    return {"coding": [_coding(codes.CONTACT_FORMAT, row.format, appointments.FORMATS[row.format])]}
+
+
+def appointment(row: Appointment, patient_id: int) -> dict:
+    """A booked contact; a missed one is a no-show, arriving too late to be seen a cancellation with its reason."""
+    resource = {
+        "resourceType": "Appointment", "id": str(row.id), "meta": _meta("Appointment"),
+        "status": codes.APPOINTMENT_STATUS[row.status], "appointmentType": _format(row),
+        "start": _instant(row.starts_at), "end": _instant(row.starts_at + timedelta(minutes=row.duration_minutes)),
+        "minutesDuration": row.duration_minutes, "created": _instant(row.booked_at),
+        "basedOn": [{"reference": f"ServiceRequest/{row.referral_id}"}],
+        "participant": [{"actor": {"reference": f"Patient/{patient_id}"}, "status": "accepted"}],
+    }
+    if row.status in ("late_not_seen", "cancelled_patient", "cancelled_service"):
+        resource["cancelationReason"] = {"text": row.cancel_reason or appointments.OUTCOMES[row.status]}
+    return resource
+
+
+def encounter(row: Appointment, patient_id: int) -> dict | None:
+    """An attended contact; None for an appointment where the patient was not seen."""
+    if row.status not in appointments.SEEN:
+        return None
+    code, display = codes.ENCOUNTER_CLASS[row.format]
+    return {
+        "resourceType": "Encounter", "id": str(row.id), "meta": _meta("Encounter"), "status": "finished",
+        "class": _coding(codes.ACT_CODE, code, display), "type": [_format(row)],
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "basedOn": [{"reference": f"ServiceRequest/{row.referral_id}"}],
+        "appointment": [{"reference": f"Appointment/{row.id}"}],
+        "period": {"start": _instant(row.starts_at),
+                   "end": _instant(row.starts_at + timedelta(minutes=row.duration_minutes))},
+    }
+
+
+def adjustment_flag(row: ReasonableAdjustment) -> dict:
+    """A reasonable adjustment, in the spirit of the NHS Reasonable Adjustment Flag: what to do, for whom, since
+    when, and, once ended, until when."""
+    period = {"start": _instant(row.recorded_at)}
+    if row.ended_at:
+        period["end"] = _instant(row.ended_at)
+    return {
+        "resourceType": "Flag", "id": f"adjustment-{row.id}", "meta": _meta("Flag"),
+        "status": "active" if row.status == "active" else "inactive",
+        "category": [{"coding": [_coding(codes.FLAG_CATEGORY, "admin", "Administrative")]},
+                     {"coding": [_coding(codes.ADJUSTMENT_CATEGORY, row.category,
+                                         adjustments.SHORT_LABELS[row.category])]}],
+        "code": {"text": row.description}, "subject": {"reference": f"Patient/{row.patient_id}"},
+        "period": period,
+    }
+
+
+def communication_flags(row: Patient) -> list[dict]:
+    """Each Accessible Information Standard need recorded for the patient, as an active flag."""
+    return [{
+        # a FHIR id allows letters, digits, '-' and '.'
+        "resourceType": "Flag", "id": f"communication-{row.id}-{need.replace('_', '-')}", "meta": _meta("Flag"),
+        "status": "active",
+        "category": [{"coding": [_coding(codes.FLAG_CATEGORY, "admin", "Administrative")]}],
+        "code": {"coding": [_coding(codes.COMMUNICATION_NEED, need, equity.COMMUNICATION_NEEDS[need])]},
+        "subject": {"reference": f"Patient/{row.id}"},
+    } for need in row.communication_needs or ()]

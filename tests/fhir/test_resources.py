@@ -1,0 +1,73 @@
+"""Every record of the demo as FHIR R4 resources: each parses as R4 (fhir.resources' R4B models, the same shape for
+these resources), names its UK Core profile and carries our codes; and one patient's resources read as worked by
+hand."""
+from datetime import UTC, date, datetime
+
+import pytest
+from fhir.resources.R4B.appointment import Appointment as FhirAppointment
+from fhir.resources.R4B.encounter import Encounter as FhirEncounter
+from fhir.resources.R4B.flag import Flag as FhirFlag
+from fhir.resources.R4B.patient import Patient as FhirPatient
+from fhir.resources.R4B.servicerequest import ServiceRequest as FhirServiceRequest
+from sqlalchemy import select
+
+from inclusive_access import demo
+from inclusive_access.fhir import codes, resources
+from inclusive_access.models import REFERRAL_STATES, Appointment, Patient, ReasonableAdjustment, Referral
+from inclusive_access.models.appointments import STATUSES as APPOINTMENT_STATUSES
+
+MODELS = {"Patient": FhirPatient, "ServiceRequest": FhirServiceRequest, "Appointment": FhirAppointment,
+          "Encounter": FhirEncounter, "Flag": FhirFlag}
+
+
+@pytest.fixture
+def demo_resources(db_session) -> list[dict]:
+    demo.load(db_session, patients=40, referrals=60, seed=3)
+    db_session.commit()
+    patients_of = dict(db_session.execute(select(Referral.id, Referral.patient_id)).all())
+    made = []
+    for patient in db_session.scalars(select(Patient)):
+        made += [resources.patient(patient), *resources.communication_flags(patient)]
+    made += [resources.service_request(referral) for referral in db_session.scalars(select(Referral))]
+    for row in db_session.scalars(select(Appointment)):
+        made += [resources.appointment(row, patients_of[row.referral_id]),
+                 resources.encounter(row, patients_of[row.referral_id])]
+    made += [resources.adjustment_flag(row) for row in db_session.scalars(select(ReasonableAdjustment))]
+    return [resource for resource in made if resource is not None]
+
+
+def test_every_demo_record_is_valid_fhir_r4_shaped_to_uk_core(demo_resources):
+    kinds = {resource["resourceType"] for resource in demo_resources}
+    assert kinds == set(MODELS), "the demo has every kind of record the API serves"
+    for resource in demo_resources:
+        parsed = MODELS[resource["resourceType"]].model_validate(resource)
+        assert parsed.model_dump(mode="json", exclude_none=True, by_alias=True) == resource, resource["id"]
+        assert resource["meta"]["profile"] == [codes.profile(resource["resourceType"])]
+
+
+def test_every_referral_state_and_appointment_outcome_has_its_fhir_status(demo_resources):
+    assert set(codes.SERVICE_REQUEST_STATUS) == set(REFERRAL_STATES)
+    assert set(codes.APPOINTMENT_STATUS) == set(APPOINTMENT_STATUSES)
+    statuses = {(r["resourceType"], r["status"]) for r in demo_resources if r["resourceType"] != "Patient"}
+    assert {("Appointment", "noshow"), ("Appointment", "fulfilled"), ("Appointment", "booked"),
+            ("ServiceRequest", "completed"), ("ServiceRequest", "active"), ("Flag", "active")} <= statuses
+
+
+def test_a_patient_reads_as_worked_by_hand(db_session):
+    row = Patient(id=7, nhs_number="9990001234", given_name="Ada", family_name="Example",
+                  date_of_birth=date(1950, 2, 3), sex="indeterminate", postcode="LS1 4AP", ethnic_category="N",
+                  communication_needs=["easy_read"],
+                  created_at=datetime(2026, 1, 1, tzinfo=UTC))
+    assert resources.patient(row) == {
+        "resourceType": "Patient", "id": "7",
+        "meta": {"profile": ["https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient"]},
+        "extension": [{"url": "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-EthnicCategory",
+                       "valueCodeableConcept": {"coding": [{
+                           "system": "https://fhir.hl7.org.uk/CodeSystem/UKCore-EthnicCategoryEngland", "code": "N",
+                           "display": "Black or Black British - African"}]}}],
+        "identifier": [{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9990001234"}],
+        "name": [{"use": "official", "family": "Example", "given": ["Ada"]}],
+        "gender": "other", "birthDate": "1950-02-03", "address": [{"postalCode": "LS1 4AP"}]}
+    [flag] = resources.communication_flags(row)
+    assert (flag["id"], flag["code"]["coding"][0]["code"], flag["subject"]) == (
+        "communication-7-easy-read", "easy_read", {"reference": "Patient/7"})
