@@ -13,6 +13,9 @@ INEQUALITY_FLAG = OUR_SYSTEMS + "inequality-flag"
 CONTACT_FORMAT = OUR_SYSTEMS + "contact-format"
 ADJUSTMENT_CATEGORY = OUR_SYSTEMS + "reasonable-adjustment-category"
 COMMUNICATION_NEED = OUR_SYSTEMS + "communication-need"
+#: an instrument's canonical URL is this plus its id (and "|version"); its answer options are a code system there
+QUESTIONNAIRES = "https://inclusive-access.example/fhir/Questionnaire/"
+QUESTIONNAIRE_SCORE = "https://inclusive-access.example/fhir/StructureDefinition/questionnaire-score"
 
 
 def profile(resource_type: str) -> str:

@@ -1,11 +1,13 @@
 """Our records as FHIR R4 resources (JSON-ready dicts) shaped to UK Core. Pure: each takes rows already read.
 
 References are relative ("Patient/12"), resolved against the API's base URL."""
+import json
 from datetime import UTC, datetime, timedelta
 
 from inclusive_access.domain import adjustments, appointments, equity, segments
+from inclusive_access.domain.instruments import Instrument
 from inclusive_access.fhir import codes
-from inclusive_access.models import Appointment, Patient, ReasonableAdjustment, Referral
+from inclusive_access.models import Appointment, Patient, QuestionnaireResponse, ReasonableAdjustment, Referral
 
 
 def _instant(moment: datetime) -> str:
@@ -115,3 +117,24 @@ def communication_flags(row: Patient) -> list[dict]:
         "code": {"coding": [_coding(codes.COMMUNICATION_NEED, need, equity.COMMUNICATION_NEEDS[need])]},
         "subject": {"reference": f"Patient/{row.id}"},
     } for need in row.communication_needs or ()]
+
+
+def questionnaire_response(row: QuestionnaireResponse, instrument: Instrument) -> dict:
+    """One completed outcome or experience questionnaire: each answer as its option's code and label, the score as
+    an extension (ours) so a receiver need not re-score it. `instrument` is the definition it was answered under."""
+    answers = json.loads(row.answers)
+    resource = {
+        "resourceType": "QuestionnaireResponse", "id": str(row.id), "meta": _meta("QuestionnaireResponse"),
+        "questionnaire": f"{codes.QUESTIONNAIRES}{row.instrument_id}|{row.instrument_version}",
+        "status": "completed", "subject": {"reference": f"Patient/{row.patient_id}"},
+        "basedOn": [{"reference": f"ServiceRequest/{row.referral_id}"}], "authored": _instant(row.completed_at),
+        "item": [{"linkId": item.id, "text": item.text,
+                  "answer": [{"valueCoding": _coding(codes.QUESTIONNAIRES + row.instrument_id, option.code,
+                                                     option.label)}]}
+                 for item in instrument.items if (option := item.option(answers.get(item.id, ""))) is not None],
+    }
+    if row.recorded_by is None:
+        resource["source"] = {"reference": f"Patient/{row.patient_id}"}
+    if row.score is not None:
+        resource["extension"] = [{"url": codes.QUESTIONNAIRE_SCORE, "valueDecimal": row.score}]
+    return resource

@@ -8,13 +8,16 @@ from fhir.resources.R4B.appointment import Appointment as FhirAppointment
 from fhir.resources.R4B.encounter import Encounter as FhirEncounter
 from fhir.resources.R4B.flag import Flag as FhirFlag
 from fhir.resources.R4B.patient import Patient as FhirPatient
+from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse as FhirQuestionnaireResponse
 from fhir.resources.R4B.servicerequest import ServiceRequest as FhirServiceRequest
 from sqlalchemy import select
 
 from inclusive_access import demo
+from inclusive_access.domain import instrument_files, questionnaires
 from inclusive_access.fhir import codes, resources
 from inclusive_access.models import REFERRAL_STATES, Appointment, Patient, ReasonableAdjustment, Referral
 from inclusive_access.models.appointments import STATUSES as APPOINTMENT_STATUSES
+from tests.factories import accepted, staff
 
 MODELS = {"Patient": FhirPatient, "ServiceRequest": FhirServiceRequest, "Appointment": FhirAppointment,
           "Encounter": FhirEncounter, "Flag": FhirFlag}
@@ -71,3 +74,22 @@ def test_a_patient_reads_as_worked_by_hand(db_session):
     [flag] = resources.communication_flags(row)
     assert (flag["id"], flag["code"]["coding"][0]["code"], flag["subject"]) == (
         "communication-7-easy-read", "easy_read", {"reference": "Patient/7"})
+
+
+def test_a_questionnaire_response_reads_as_worked_by_hand(db_session):
+    clinician = staff(db_session, "clinician")
+    referral = accepted(db_session, clinician)
+    instrument = instrument_files.load(instrument_files.SHIPPED_DIR)["psfs"]
+    row = questionnaires.record_answers(db_session, clinician, referral, instrument, "first_contact",
+                                        {"activity_1": "3", "activity_2": "6"}, "telephone_interpreter",
+                                        datetime(2026, 6, 8, 10, 30, tzinfo=UTC), now=datetime(2026, 6, 9, tzinfo=UTC))
+    resource = resources.questionnaire_response(row, instrument)
+    FhirQuestionnaireResponse.model_validate(resource)
+    assert resource["questionnaire"] == "https://inclusive-access.example/fhir/Questionnaire/psfs|1"
+    assert (resource["status"], resource["authored"], resource["subject"], resource["basedOn"]) == (
+        "completed", "2026-06-08T10:30:00Z", {"reference": f"Patient/{referral.patient_id}"},
+        [{"reference": f"ServiceRequest/{referral.id}"}])
+    assert [(item["linkId"], item["answer"][0]["valueCoding"]["code"]) for item in resource["item"]] == [
+        ("activity_1", "3"), ("activity_2", "6")], "the optional third activity, not named, is left out"
+    assert resource["extension"] == [{"url": codes.QUESTIONNAIRE_SCORE, "valueDecimal": 4.5}]
+    assert "source" not in resource, "a clinician recorded it: the patient is not its source"
