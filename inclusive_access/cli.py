@@ -17,12 +17,14 @@ from inclusive_access.domain import (
     fact_rebuild,
     governance,
     intake,
+    organisations,
 )
 from inclusive_access.domain.actors import SYSTEM
 from inclusive_access.domain.errors import InvalidInput
 from inclusive_access.domain.policy import Policy
 from inclusive_access.extensions import db
 from inclusive_access.models import ROLES, Patient
+from inclusive_access.models.organisations import KINDS as ORGANISATION_KINDS
 from inclusive_access.reporting import exports, governance_sweep
 from inclusive_access.reporting.queries import Period
 
@@ -39,6 +41,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(facts_group)
     app.cli.add_command(equity)
     app.cli.add_command(report)
+    app.cli.add_command(ods)
 
 
 @click.command("create-user")
@@ -140,6 +143,30 @@ def import_referrals(path: Path, skip_invalid: bool) -> None:
         click.echo(f"{len(report.rejected)} rejected rows written to {rejects}")
     click.echo(f"Imported {report.imported}; already present {report.already_present}; "
                f"rejected {len(report.rejected)}.")
+
+
+@click.group("ods")
+def ods() -> None:
+    """Organisations by ODS code."""
+
+
+@ods.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--kind", type=click.Choice(ORGANISATION_KINDS), required=True,
+              help="What the file lists: epraccur.csv is gp_practice, etr.csv trust, ets.csv trust_site.")
+def ods_load(path: Path, kind: str) -> None:
+    """Load an ODS standard CSV file (no header row), adding organisations and updating those already known."""
+    report = organisations.LoadReport()
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            rows = organisations.read_ods_csv(handle, report)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise click.ClickException(f"{path.name} is not a readable UTF-8 CSV file: {exc}") from exc
+    for line, problem in report.problems:
+        click.echo(f"line {line}: {problem}; left out", err=True)
+    organisations.load(db.session, SYSTEM, rows, kind, path.name, report)
+    db.session.commit()
+    click.echo(f"Added {report.added}; updated {report.updated}; left out {len(report.problems)}.")
 
 
 @click.group("audit")

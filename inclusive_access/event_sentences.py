@@ -288,6 +288,8 @@ SENTENCES: dict[str, Callable[[Readable], str]] = {
     actions.IMPORT_REFUSED: lambda d: _import("Refused to import a referrals file all or nothing: rows have errors",
                                                   d),
     actions.IMPORT_COMPLETED: lambda d: _import("Finished importing a referrals file", d),
+    actions.ODS_LOADED: lambda d: _say(_with("Loaded an ODS organisations file", d["file_name"], ", {}"),
+                                       ("Added", d["added"]), ("Updated", d["updated"]), ("Left out", d["left_out"])),
     actions.REJECTS_DOWNLOADED: lambda d: _say(_with("Downloaded the rejected rows", d["file_name"], " of {}"),
                                                    ("Rows", d["rows"])),
 }

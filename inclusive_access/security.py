@@ -43,6 +43,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "patients.search_patients": BOOKING_WORK,
     "intake.new_referral": BOOKING_WORK,
     "intake.lookup_patient": BOOKING_WORK,
+    "intake.find_organisations": BOOKING_WORK,
     "intake.refer_patient": BOOKING_WORK,
     "triage.worklist": BOOKING_WORK,
     "triage.triage_referral": BOOKING_WORK,

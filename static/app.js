@@ -13,3 +13,13 @@ if (window.htmx) {
     initAll({ scope, onError: quietAboutRestarts })
   })
 }
+
+// Intake: an organisation chosen from the ODS search fills in the referrer's ODS code and organisation name.
+document.addEventListener('click', (event) => {
+  const chosen = event.target.closest('[data-ods-code]')
+  if (!chosen) return
+  document.getElementById('referrer_ods_code').value = chosen.dataset.odsCode
+  const name = document.getElementById('referrer_organisation')
+  name.value = chosen.dataset.odsName
+  name.focus()
+})

@@ -23,6 +23,7 @@ from inclusive_access.models import (
     BarrierCheck,
     Clarification,
     Event,
+    Organisation,
     Patient,
     ReasonableAdjustment,
     Referral,
@@ -799,3 +800,15 @@ def test_report_export_refuses_bad_arguments_with_a_message(app, runner, args, m
     result = run(app, runner, "report", "export", *args)
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_ods_load_reports_what_it_added_and_left_out(app, runner, tmp_path):
+    path = tmp_path / "epraccur.csv"
+    path.write_text("Y99901,THE EXAMPLE SURGERY,Y63,QHM,1 Example Street,,Exampleton,,,LS1 4AP,19740401,,A,B\n"
+                    "Y99902,TOO SHORT\n")
+    result = run(app, runner, "ods", "load", str(path), "--kind", "gp_practice")
+    assert result.exit_code == 0, result.output
+    assert "line 2: has 2 columns: an ODS standard file has at least 12; left out" in result.output
+    assert "Added 1; updated 0; left out 1." in result.output
+    with app.app_context():
+        assert db.session.get(Organisation, "Y99901").name == "THE EXAMPLE SURGERY"

@@ -124,6 +124,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         actions.IMPORT_STAGED, actions.IMPORT_STARTED, actions.IMPORT_REFUSED,
         actions.IMPORT_COMPLETED)},
     actions.REJECTS_DOWNLOADED: {"file_name": OVERSIGHT, "rows": OVERSIGHT},
+    actions.ODS_LOADED: {key: OVERSIGHT for key in ("file_name", "kind", "added", "updated", "left_out")},
 }
 
 

@@ -1,11 +1,11 @@
 """Referral intake: one set of rules for the form and the CSV import, and the receive command."""
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import actions, clocks, events, name_keys, records, states
+from inclusive_access.domain import actions, clocks, events, name_keys, organisations, records, states
 from inclusive_access.domain import validation as v
 from inclusive_access.domain.access import BOOKING_WORK, require_role
 from inclusive_access.domain.actors import Actor
@@ -70,6 +70,8 @@ class ReferralDetails:
     reason: str
     urgency: str
     external_ref: str | None
+    #: the referrer's organisation's ODS code, when given (its name comes from the organisations table if not typed)
+    referrer_ods_code: str | None = None
 
 
 def parse_patient(raw: dict, errors: v.FieldErrors, today: date) -> PatientDetails | None:
@@ -112,14 +114,37 @@ def parse_referral(raw: dict, errors: v.FieldErrors, now: datetime, pathway_code
     details = dict(
         pathway_code=v.choice(errors, raw, "pathway", "the pathway", pathway_codes),
         referrer_name=v.text(errors, raw, "referrer_name", "the referrer's name", 120),
-        referrer_organisation=v.text(errors, raw, "referrer_organisation", "the referrer's organisation", 160),
+        referrer_organisation=v.text(errors, raw, "referrer_organisation", "the referrer's organisation", 160,
+                                     required=not (raw.get("referrer_ods_code") or "").strip()),
         referrer_contact=v.text(errors, raw, "referrer_contact", "the referrer's contact details", 160),
         received_at=v.past_local_datetime(errors, raw, "received_at", "the date and time received", now),
         reason=v.text(errors, raw, "reason", "the reason for referral", 4000, multiline=True),
         urgency=v.choice(errors, raw, "urgency", "the urgency", URGENCIES),
         external_ref=v.text(errors, raw, "external_ref", "the external reference", 64, required=False),
+        referrer_ods_code=_ods_code(errors, raw),
     )
     return None if errors else ReferralDetails(**details)
+
+
+def _ods_code(errors: v.FieldErrors, raw: dict) -> str | None:
+    code = v.text(errors, raw, "referrer_ods_code", "the ODS code", 10, required=False)
+    if code and not organisations.ODS_CODE.match(code.upper()):
+        errors.add("referrer_ods_code", "The ODS code must be letters and numbers only, like A81001")
+    return code.upper() if code else None
+
+
+def _referral(session: Session, raw: dict, errors: v.FieldErrors, now: datetime) -> ReferralDetails | None:
+    """parse_referral, with the organisation's name from the ODS table when only its code was given; an unknown
+    code is an error (a typo would otherwise be kept as the referrer's identity)."""
+    referral = parse_referral(raw, errors, now, active_pathway_codes(session))
+    if referral is None or not referral.referrer_ods_code:
+        return referral
+    organisation = organisations.find(session, referral.referrer_ods_code)
+    if organisation is None:
+        errors.add("referrer_ods_code", f"No organisation has the ODS code {referral.referrer_ods_code}: check it, "
+                                        "or leave it blank and enter the organisation's name")
+        return referral
+    return replace(referral, referrer_organisation=referral.referrer_organisation or organisation.name)
 
 
 def active_pathway_codes(session: Session) -> dict[str, str]:
@@ -132,7 +157,7 @@ def parse_intake(session: Session, raw: dict, now: datetime | None = None):
     now = now or datetime.now(UTC)
     errors = v.FieldErrors()
     patient = parse_patient(raw, errors, now.astimezone(v.LONDON).date())
-    referral = parse_referral(raw, errors, now, active_pathway_codes(session))
+    referral = _referral(session, raw, errors, now)
     if errors:
         raise InvalidInput(dict(errors))
     return patient, referral
@@ -207,7 +232,8 @@ def receive_referral(
     row = Referral(
         patient_id=record.id, pathway_id=pathway.id, external_ref=referral.external_ref,
         submission_token=submission_token, referrer_name=referral.referrer_name,
-        referrer_organisation=referral.referrer_organisation, referrer_contact=referral.referrer_contact,
+        referrer_organisation=referral.referrer_organisation, referrer_ods_code=referral.referrer_ods_code,
+        referrer_contact=referral.referrer_contact,
         received_at=referral.received_at, reason=referral.reason, urgency=referral.urgency,
         flags=flags, flagged=bool(flags), imd_quintile=imd_quintile(record.imd_decile),
         state="received", created_at=now, previous_referral_id=previous_referral_id,
@@ -252,7 +278,7 @@ def receive_for_patient(session: Session, actor: Actor, patient: Patient, raw: d
     now = now or datetime.now(UTC)
     errors = v.FieldErrors()
     details = parse_patient({**raw, "nhs_number": patient.nhs_number}, errors, now.astimezone(v.LONDON).date())
-    referral = parse_referral(raw, errors, now, active_pathway_codes(session))
+    referral = _referral(session, raw, errors, now)
     if errors:
         raise InvalidInput(dict(errors))
     _refuse_repeats(session, submission_token, referral.external_ref)
@@ -274,7 +300,7 @@ def re_refer(session: Session, actor: Actor, previous: Referral, raw: dict, subm
     if previous.state not in states.CLOSED_STATES:
         raise TransitionNotAllowed("Only a discharged or rejected referral is re-referred; this one is still open.")
     errors = v.FieldErrors()
-    details = parse_referral(raw, errors, now, active_pathway_codes(session))
+    details = _referral(session, raw, errors, now)
     if errors:
         raise InvalidInput(dict(errors))
     record = session.get(Patient, previous.patient_id)

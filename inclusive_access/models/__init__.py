@@ -10,6 +10,7 @@ from inclusive_access.models.facts import ReferralFact, ReferralFactCount, Unreb
 from inclusive_access.models.governance import GovernanceItem, ReportedKpiMonth
 from inclusive_access.models.imports import ImportJob, ImportRow
 from inclusive_access.models.login_throttles import LoginThrottle
+from inclusive_access.models.organisations import Organisation
 from inclusive_access.models.outcomes import OutcomeFact, QuestionnaireResponse
 from inclusive_access.models.patients import Patient
 from inclusive_access.models.referrals import REFERRAL_STATES, Pathway, Referral
@@ -37,6 +38,7 @@ __all__ = [
     "ImportJob",
     "ImportRow",
     "LoginThrottle",
+    "Organisation",
     "OutcomeFact",
     "Pathway",
     "Patient",

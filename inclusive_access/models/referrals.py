@@ -44,6 +44,8 @@ class Referral(Versioned, db.Model):
     submission_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     referrer_name: Mapped[str] = mapped_column(String(120))
     referrer_organisation: Mapped[str] = mapped_column(String(160))
+    #: the referrer's organisation's ODS code, when given; referrer_organisation keeps its name as it was then
+    referrer_ods_code: Mapped[str | None] = mapped_column(String(10))
     referrer_contact: Mapped[str] = mapped_column(String(160))
     received_at: Mapped[datetime]
     reason: Mapped[str] = mapped_column(Text)

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from inclusive_access.blueprints.intake.forms import ReReferralForm
+from inclusive_access.domain import organisations
+from inclusive_access.domain.actors import SYSTEM
 from inclusive_access.extensions import db
 from inclusive_access.models import Event, Patient, Referral
 from tests.blueprints.pages import field_names, page_text
@@ -274,3 +276,20 @@ def test_the_patient_record_offers_a_new_referral_to_intake_staff_only(app, clie
     assert link in client.get(f"/patients/{patient_id}").get_data(as_text=True)
     login_as("auditor")
     assert link not in client.get(f"/patients/{patient_id}").get_data(as_text=True)
+
+
+def test_the_organisation_search_offers_each_match_to_fill_in_its_code_and_name(app, client, booking):
+    with app.app_context():
+        report = organisations.LoadReport()
+        rows = [organisations.OdsRow("Y99901", "THE EXAMPLE SURGERY", "LS1 4AP", None, None),
+                organisations.OdsRow("Y99902", "SAMPLE <MEDICAL> CENTRE", None, None, None)]
+        organisations.load(db.session, SYSTEM, rows, "gp_practice", "epraccur.csv", report)
+        db.session.commit()
+    found = client.get("/intake/organisations?organisation_search=example", headers={"HX-Request": "true"})
+    assert found.status_code == 200
+    assert 'data-ods-code="Y99901" data-ods-name="THE EXAMPLE SURGERY"' in found.get_data(as_text=True)
+    assert "Use Y99901: THE EXAMPLE SURGERY, LS1 4AP" in " ".join(page_text(found).split())
+    escaped = client.get("/intake/organisations?organisation_search=sample").get_data(as_text=True)
+    assert "SAMPLE &lt;MEDICAL&gt; CENTRE" in escaped
+    none = client.get("/intake/organisations?organisation_search=nowhere")
+    assert 'No open organisation matches "nowhere"' in page_text(none)

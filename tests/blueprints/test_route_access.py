@@ -53,6 +53,7 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
         ("POST", "/intake/new", {}, 200),  # empty: errors re-shown, nothing saved
     ],
     "intake.lookup_patient": [get("/intake/patient-lookup?nhs_number={nhs_number}")],
+    "intake.find_organisations": [get("/intake/organisations?organisation_search=surgery")],
     "intake.refer_patient": [
         get("/intake/patients/{patient_id}/refer"),
         ("POST", "/intake/patients/{patient_id}/refer", {}, 400),  # empty: errors re-shown, nothing saved
@@ -279,7 +280,7 @@ BOOKING_WORK, CLINICAL_JUDGEMENT, AUDIT_LOG = ({"booking", "clinician", "senior"
                                                {"auditor", "manager"})
 DECIDED = {
     **{e: BOOKING_WORK for e in ("intake.new_referral", "intake.lookup_patient", "intake.re_refer", "triage.worklist",
-                                 "intake.refer_patient",
+                                 "intake.refer_patient", "intake.find_organisations",
                                  "triage.triage_referral", "triage.preview_suggestions", "clarification.worklist",
                                  "clarification.show_clarification", "clarification.log_attempt",
                                  "clarification.close_clarification", "appointments.book_appointment",

@@ -2,6 +2,8 @@
 import pytest
 from playwright.sync_api import Page, expect
 
+from inclusive_access.domain import organisations
+from inclusive_access.domain.actors import SYSTEM
 from inclusive_access.extensions import db
 from inclusive_access.models import Patient
 from tests.browser.test_journeys import (
@@ -43,4 +45,24 @@ def test_a_clerk_refers_a_patient_on_file_changing_only_their_language(page: Pag
     page.get_by_role("button", name="Save referral").click()
     expect(page.get_by_text("Linked to the existing record for this NHS number.")).to_be_visible()
     expect(page.get_by_text("Inequality flags: Language need.")).to_be_visible()
+    assert_no_csp_violations(console_errors)
+
+
+def test_a_clerk_finds_the_referrers_practice_and_it_fills_in_its_code_and_name(page: Page, live_server,
+                                                                                console_errors):
+    with live_server.app.app_context():
+        row = organisations.OdsRow("Y99901", "THE EXAMPLE SURGERY", "LS1 4AP", None, None)
+        organisations.load(db.session, SYSTEM, [row], "gp_practice", "epraccur.csv", organisations.LoadReport())
+        db.session.commit()
+    sign_in_as(page, live_server, live_server.username)
+    go_to(page, "New referral")
+    page_is_ready(page)
+    page.get_by_label("Find the referrer's organisation").fill("example sur")
+    choose = page.get_by_role("button", name="Use Y99901: THE EXAMPLE SURGERY, LS1 4AP")
+    choose.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Referrer's organisation ODS code (optional)")).to_have_value("Y99901")
+    expect(page.get_by_label("Referrer's organisation", exact=True)).to_have_value("THE EXAMPLE SURGERY")
+    expect(page.get_by_label("Referrer's organisation", exact=True)).to_be_focused()
+    assert_no_accessibility_violations(page, "intake-organisation-search")
     assert_no_csp_violations(console_errors)

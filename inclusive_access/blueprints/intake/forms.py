@@ -15,6 +15,7 @@ class ReReferralForm(FlaskForm):
     pathway = StringField()
     referrer_name = StringField()
     referrer_organisation = StringField()
+    referrer_ods_code = StringField()
     referrer_contact = StringField()
     received_at = StringField()
     reason = TextAreaField()

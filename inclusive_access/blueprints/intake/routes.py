@@ -11,7 +11,7 @@ from inclusive_access.blueprints.commands import Page, Repeat, submit
 from inclusive_access.blueprints.intake import bp
 from inclusive_access.blueprints.intake.forms import IntakeForm, ReReferralForm
 from inclusive_access.blueprints.shared import log_view
-from inclusive_access.domain import intake, records
+from inclusive_access.domain import intake, organisations, records
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import OpenReferralExists
 from inclusive_access.domain.policy import Policy
@@ -129,6 +129,14 @@ def _re_refer_page(referral_id: int, form: ReReferralForm, errors: dict, open_re
     return render_template("intake/re_refer.html", form=form, errors=errors, previous=previous,
                            patient=previous.patient, open_referral=open_referral,
                            **_options()), 409 if open_referral else 400 if errors else 200
+
+
+@bp.route("/organisations")
+def find_organisations():
+    """htmx: the open organisations matching what was typed, to fill in the referrer's ODS code and name."""
+    term = request.args.get("organisation_search", "")[:100]
+    return render_template("intake/_organisations.html", term=term, found=organisations.search(db.session, term),
+                           limit=organisations.SEARCH_LIMIT)
 
 
 @bp.route("/patient-lookup")
