@@ -39,7 +39,7 @@ def patient(row: Patient) -> dict:
 
 def service_request(row: Referral) -> dict:
     """The referral: its state as a status, the inequality flags derived at receipt as categories (ours), the
-    referrer by name (their ODS code once organisations are coded)."""
+    referrer's organisation by its ODS code when it was given."""
     resource = {
         "resourceType": "ServiceRequest", "id": str(row.id), "meta": _meta("ServiceRequest"),
         "status": codes.SERVICE_REQUEST_STATUS[row.state], "intent": "order", "priority": row.urgency,
@@ -49,6 +49,8 @@ def service_request(row: Referral) -> dict:
         "requester": {"display": f"{row.referrer_name}, {row.referrer_organisation}"},
         "reasonCode": [{"text": row.reason}],
     }
+    if row.referrer_ods_code:
+        resource["requester"]["identifier"] = {"system": codes.ODS_CODE, "value": row.referrer_ods_code}
     if row.flags:  # FHIR has no empty lists
         resource["category"] = [{"coding": [_coding(codes.INEQUALITY_FLAG, flag, segments.FLAG_LABELS[flag])]}
                                 for flag in row.flags]

@@ -17,7 +17,7 @@ from inclusive_access.domain import instrument_files, questionnaires
 from inclusive_access.fhir import codes, resources
 from inclusive_access.models import REFERRAL_STATES, Appointment, Patient, ReasonableAdjustment, Referral
 from inclusive_access.models.appointments import STATUSES as APPOINTMENT_STATUSES
-from tests.factories import accepted, staff
+from tests.factories import accepted, make_referral, staff
 
 MODELS = {"Patient": FhirPatient, "ServiceRequest": FhirServiceRequest, "Appointment": FhirAppointment,
           "Encounter": FhirEncounter, "Flag": FhirFlag}
@@ -93,3 +93,15 @@ def test_a_questionnaire_response_reads_as_worked_by_hand(db_session):
         ("activity_1", "3"), ("activity_2", "6")], "the optional third activity, not named, is left out"
     assert resource["extension"] == [{"url": codes.QUESTIONNAIRE_SCORE, "valueDecimal": 4.5}]
     assert "source" not in resource, "a clinician recorded it: the patient is not its source"
+
+
+def test_a_referral_names_its_referrers_organisation_by_ods_code_when_given(db_session):
+    referral = make_referral(db_session, referrer_ods_code="", imd_decile="1", housing_status="temporary")
+    referral.referrer_ods_code = "Y99901"
+    resource = resources.service_request(referral)
+    FhirServiceRequest.model_validate(resource)
+    assert resource["requester"] == {"display": "Dr Example, Test Surgery", "identifier": {
+        "system": "https://fhir.nhs.uk/Id/ods-organization-code", "value": "Y99901"}}
+    assert [c["coding"][0]["code"] for c in resource["category"]] == ["deprivation", "housing"]
+    assert (resource["status"], resource["priority"], resource["subject"]) == (
+        "active", "routine", {"reference": f"Patient/{referral.patient_id}"})
