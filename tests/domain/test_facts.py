@@ -16,16 +16,22 @@ from inclusive_access.domain import (
     fact_counts,
     fact_projection,
     fact_rebuild,
+    outcome_projection,
     triage,
 )
 from inclusive_access.domain.actors import actor_for
-from inclusive_access.models import Event, ReferralFact, ReferralFactCount, UnrebookedDna
+from inclusive_access.models import Event, OutcomeFact, ReferralFact, ReferralFactCount, UnrebookedDna
 from tests.factories import SCRIPT, accept_and_attend, discharged, make_referral, make_user, staff
 
 
 def snapshot(session) -> list[dict]:
     rows = session.scalars(select(ReferralFact).order_by(ReferralFact.referral_id)).all()
     return [{c: getattr(row, c) for c in fact_projection.COLUMNS} for row in rows]
+
+
+def outcomes(session) -> list[dict]:
+    rows = session.scalars(select(OutcomeFact).order_by(OutcomeFact.referral_id, OutcomeFact.instrument_id)).all()
+    return [{c: getattr(row, c) for c in outcome_projection.COLUMNS} for row in rows]
 
 
 def unrebooked(session) -> list[tuple]:
@@ -39,12 +45,12 @@ def counts(session) -> list[tuple]:
 
 
 def assert_the_rebuild_agrees(session) -> None:
-    """The facts and counts kept event by event are what a rebuild from the log alone makes."""
-    incremental, counted = snapshot(session), counts(session)
+    """The facts, counts and outcome facts kept event by event are what a rebuild from the log alone makes."""
+    incremental, counted, outcome_rows = snapshot(session), counts(session), outcomes(session)
     fact_rebuild.rebuild(session)
     session.commit()
     session.expire_all()
-    assert (snapshot(session), counts(session)) == (incremental, counted)
+    assert (snapshot(session), counts(session), outcomes(session)) == (incremental, counted, outcome_rows)
 
 
 @pytest.mark.parametrize("seed", [3, 20261201])
