@@ -55,8 +55,9 @@ def assert_the_rebuild_agrees(session) -> None:
 
 @pytest.mark.parametrize("seed", [3, 20261201])
 def test_the_rebuilt_projection_equals_the_incremental_one_row_for_row(db_session, seed):
-    """A random workflow history (the demo generator: triage, clarifications, DNAs, barrier checks,
-    adjustments, discharges, safeguarding) maintained event by event, then rebuilt from the log alone."""
+    """A random workflow history (the demo generator: triage, clarifications, DNAs, barrier checks, adjustments,
+    discharges, safeguarding, questionnaires, urgent contacts) maintained event by event, then rebuilt from the log
+    alone."""
     demo.load(db_session, patients=60, referrals=90, seed=seed, defer_projection=False)
     db_session.commit()
     incremental = snapshot(db_session)
@@ -65,8 +66,9 @@ def test_the_rebuilt_projection_equals_the_incremental_one_row_for_row(db_sessio
     assert {row["state"] for row in incremental} >= {"received", "accepted", "in_treatment"}
     assert sum(row["dnas"] for row in incremental) > 0, "the history exercises missed appointments"
     assert 0 < sum(row["adjustment_in_place"] for row in incremental) < total, "and adjustments for some"
-    counted, pending = counts(db_session), unrebooked(db_session)
+    counted, pending, outcome_rows = counts(db_session), unrebooked(db_session), outcomes(db_session)
     assert pending, "some DNAs no booking has followed"
+    assert any(row["improved_at"] for row in outcome_rows), "and questionnaires answered, some improving"
     referrals = fact_counts.KEYS.index("value") + 1  # the first count
     assert sum(row[referrals] for row in counted) == total * (1 + len(fact_counts.SEGMENTS))  # "all" and each segment
     assert fact_rebuild.rebuild(db_session) == total
@@ -75,6 +77,7 @@ def test_the_rebuilt_projection_equals_the_incremental_one_row_for_row(db_sessio
     assert snapshot(db_session) == incremental
     assert counts(db_session) == counted  # each event's change, and the rebuild's GROUP BY, counted alike
     assert unrebooked(db_session) == pending
+    assert outcomes(db_session) == outcome_rows
 
 
 def test_rebuild_replaces_a_damaged_projection(db_session):
