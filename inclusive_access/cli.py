@@ -229,12 +229,12 @@ def sla_sweep() -> None:
 
 @click.group("facts")
 def facts_group() -> None:
-    """The reporting projection (referral_facts)."""
+    """The reporting projection (referral_facts, outcome_facts)."""
 
 
 @facts_group.command("rebuild")
 def facts_rebuild() -> None:
-    """Recompute referral_facts from the event log alone (the reports read it)."""
+    """Recompute referral_facts and outcome_facts from the event log alone (the reports read them)."""
     started = time.perf_counter()
     rows = fact_rebuild.rebuild(db.session)
     db.session.commit()

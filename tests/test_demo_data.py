@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import CheckConstraint, select
 
 from inclusive_access import demo
+from inclusive_access.demo.outcomes import barriers
 from inclusive_access.domain import adjustments, discharge, dna, event_chain, states, triage
 from inclusive_access.domain.intake import active_pathway_codes
 from inclusive_access.domain.policy import DEFAULT_POLICY
@@ -14,11 +15,14 @@ from inclusive_access.models import (
     BarrierCheck,
     Clarification,
     GovernanceItem,
+    OutcomeFact,
+    QuestionnaireResponse,
     ReasonableAdjustment,
     Referral,
     SafeguardingConcern,
     SeniorReview,
 )
+from inclusive_access.models.outcomes import MODES, TIME_POINTS
 from inclusive_access.models.reviews import KINDS
 from inclusive_access.reporting import kpi
 
@@ -86,7 +90,32 @@ def test_a_small_demo_shows_every_state_with_todays_work_first_and_a_log_that_ve
     assert newest.flagged
     assert newest in triage.triage_worklist(session, triage.WorklistFilters(), NOW).rows
 
+    assert_the_outcomes_show_their_gaps(session)
     assert event_chain.verify(session).ok
+
+
+def share(flags: list[bool]) -> float:
+    return sum(flags) / len(flags)
+
+
+def assert_the_outcomes_show_their_gaps(session) -> None:
+    """Questionnaires at every time point, taken every clinician's way; of the patients discharged after a
+    baseline, those with a barrier (IMD quintile 1 or 2, a language need, cognitive impairment, housing
+    instability) miss the follow-up more often, and quintile 1 improves less often than quintile 5."""
+    responses = session.scalars(select(QuestionnaireResponse)).all()
+    assert {r.time_point for r in responses} == set(TIME_POINTS)
+    assert {r.mode for r in responses} == set(MODES) - {"patient_link"}
+    followed: dict[bool, list[bool]] = {True: [], False: []}
+    improved: dict[int | None, list[bool]] = {}
+    for referral, outcome in session.execute(
+            select(Referral, OutcomeFact).join(OutcomeFact, OutcomeFact.referral_id == Referral.id)
+            .where(OutcomeFact.kind == "prom", OutcomeFact.baseline_at.is_not(None),
+                   Referral.discharged_at.is_not(None))):
+        followed[barriers(referral) > 0].append(outcome.followup_at is not None)
+        if outcome.improved is not None:
+            improved.setdefault(referral.imd_quintile, []).append(outcome.improved)
+    assert share(followed[True]) < share(followed[False]) - 0.1, "follow-ups missing where barriers are"
+    assert share(improved[1]) < share(improved[5]) - 0.1, "an outcome gap"
 
 
 def test_the_demo_sweeps_each_month_as_it_closed_and_restates_one_that_late_entries_changed(db_session):

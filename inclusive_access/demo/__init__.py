@@ -5,11 +5,13 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from inclusive_access.demo.audit import audit_sample
 from inclusive_access.demo.episodes import Team, referral_history
 from inclusive_access.demo.governance import GAP_PATIENTS, governance_year, wait_gap_months
+from inclusive_access.demo.outcomes import outcome_year
 from inclusive_access.demo.people import patient, referral_details, synthetic_nhs_numbers
 from inclusive_access.demo.worklists import TODAYS_WORK, senior_reviews, todays_work
 from inclusive_access.domain import accounts, clarification, fact_rebuild, intake
@@ -39,9 +41,10 @@ def load(session: Session, patients: int, referrals: int, seed: int, progress: P
          policy=DEFAULT_POLICY, now: datetime | None = None, defer_projection: bool = True) -> str:
     """Demo users (one per role, sharing a random password, returned) and the year of a service's work up to `now`:
     most referrals seen and discharged, a few re-referred, and today's small backlog in every state a worklist
-    shows; on top, GAP_PATIENTS patients make the months whose wait gap opens governance items, one of them restated
-    by attendances entered late. The reporting projection is rebuilt once the referrals are made (the equity sweeps
-    read it), unless `defer_projection` is False (a test compares the two ways)."""
+    shows; questionnaires at first contact and discharge, and urgent contacts (demo.outcomes); on top, GAP_PATIENTS
+    patients make the months whose wait gap opens governance items, one of them restated by attendances entered
+    late. The reporting projection is rebuilt once the referrals are made (the equity sweeps read it), unless
+    `defer_projection` is False (a test compares the two ways)."""
     rng = random.Random(seed)
     password = secrets.token_urlsafe(12)
     users = {}
@@ -75,11 +78,15 @@ def load(session: Session, patients: int, referrals: int, seed: int, progress: P
                 referral_history(session, rng, referral, team, now)
                 bar.update(1)
         unentered = wait_gap_months(session, rng, team, numbers[patients:], now)
-        with progress("Senior reviews, safeguarding and today's work", 2) as bar:
+        with progress("Senior reviews, safeguarding, today's work, questionnaires", 3) as bar:
             senior_reviews(session, rng, team, now)
             bar.update(1)
             if today:
                 todays_work(session, rng, [people[o] for o in today], team, now)
+            bar.update(1)
+            # from a stream of their own: the rest of the demo does not change with them
+            outcome_year(session, random.Random(f"outcomes {seed}"), team.clinician,
+                         current_app.extensions["instruments"].values(), now)
             bar.update(1)
     with progress("Equity governance, an audit sample, overdue clarifications", 3) as bar:
         governance_year(session, rng, team, actor_for(users["manager"]), policy, unentered, now)

@@ -2,18 +2,20 @@
 rebuild from the log (fact_rebuild) use, so the two cannot disagree.
 
 Every fact is a function of the times the events carry (a referral's received_at, an appointment's start, when a
-booking was made, when an adjustment was recorded or ended), not of the order they were entered in: attendance is
-often recorded days late and referrals entered after the day they arrived (issue 15). The log's order decides
-only between acts entered as they happen (triage, clarification, discharge), whose time is their entry."""
+booking was made, when an adjustment was recorded or ended, the day an urgent contact occurred), not of the order
+they were entered in: attendance is often recorded days late and referrals entered after the day they arrived
+(issue 15). The log's order decides only between acts entered as they happen (triage, clarification, discharge),
+whose time is their entry. The outcome facts' rules are in outcome_projection."""
 import json
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from inclusive_access.domain import actions, clocks, segments
 from inclusive_access.domain.equity import ETHNIC_GROUPS
+from inclusive_access.domain.outcome_projection import urgent_within_30_days
 from inclusive_access.domain.payloads import TRANSITION_ACTIONS, Transition
 from inclusive_access.models import ReferralFact
 
@@ -31,14 +33,18 @@ PROJECTED_ACTIONS = TRIAGE_DECISIONS | TRANSITION_ACTIONS | {
     actions.REFERRAL_RECEIVED, actions.REJECTION_UPHELD, actions.CLARIFICATION_ANSWERED, actions.CLARIFICATION_CLOSED,
     actions.FIRST_CONTACT, actions.APPOINTMENT_ATTENDED, actions.APPOINTMENT_DNA, actions.APPOINTMENT_BOOKED,
     actions.APPOINTMENT_LATE_NOT_SEEN, actions.BARRIER_CHECK_OPENED, actions.BARRIER_CHECK_COMPLETED,
-    actions.ADJUSTMENT_DELIVERY_RECORDED, actions.REFERRAL_DISCHARGED}
+    actions.ADJUSTMENT_DELIVERY_RECORDED, actions.REFERRAL_DISCHARGED, actions.URGENT_CONTACT_RECORDED}
+#: the actions after which whether an urgent contact followed the receipt or the discharge is looked at again
+URGENT_ACTIONS = frozenset({actions.URGENT_CONTACT_RECORDED, actions.REFERRAL_DISCHARGED})
 #: a patient's events the replay follows: when each of the patient's adjustments was recorded and ended, which
 #: decides adjustment_in_place for each of the patient's referrals
 PATIENT_ACTIONS = frozenset({actions.ADJUSTMENT_RECORDED, actions.ADJUSTMENT_ENDED})
-#: the actions whose data `project` reads (a test checks the others ignore theirs)
+#: the actions whose data `project` reads, or replay keeps for what `project` looks up (a test checks the others
+#: ignore theirs)
 READS_DATA = TRANSITION_ACTIONS | {
     actions.REFERRAL_RECEIVED, actions.CLARIFICATION_REQUESTED, actions.FIRST_CONTACT, actions.APPOINTMENT_ATTENDED,
-    actions.APPOINTMENT_DNA, actions.ADJUSTMENT_DELIVERY_RECORDED, actions.REFERRAL_DISCHARGED}
+    actions.APPOINTMENT_DNA, actions.ADJUSTMENT_DELIVERY_RECORDED, actions.REFERRAL_DISCHARGED,
+    actions.URGENT_CONTACT_RECORDED}
 
 
 def to_utc(value) -> datetime | None:
@@ -92,6 +98,8 @@ class Known(NamedTuple):
     appointments: Callable[[int], Appointments]
     #: the facts of a patient's referrals
     referrals_of: Callable[[int], Iterable[dict]]
+    #: the UK dates of a referral's urgent contacts
+    urgent_contacts: Callable[[int], Sequence[date]]
 
 
 def booking(occurred_at, data: dict) -> tuple[datetime, datetime]:
@@ -145,6 +153,14 @@ def _first_contact(fact: dict, at: datetime) -> None:
                     days_to_first_contact=(at - fact["received_at"]).total_seconds() / 86400)
 
 
+def _urgent(fact: dict, known: Known) -> None:
+    """Whether an urgent contact came within 30 days of receipt, and of discharge, by the day each occurred: one
+    recorded before the discharge (or before the receipt was entered) counts once that is in the log."""
+    contacts = known.urgent_contacts(fact["referral_id"])
+    fact.update(urgent_contact_after_referral=urgent_within_30_days(contacts, fact["received_at"]),
+                urgent_contact_after_discharge=urgent_within_30_days(contacts, fact["discharged_at"]))
+
+
 def _received(event, data: dict, known: Known) -> dict:
     received = to_utc(data["received_at"])
     flags = set(data.get("flags") or ())
@@ -157,11 +173,11 @@ def _received(event, data: dict, known: Known) -> dict:
         **{flag.column: flag.key in flags for flag in segments.FLAGS}, state="received",
         triage_due_at=to_utc(data.get("triage_due_at")), clarifications=0, clarifications_on_time=0, attended=0,
         arrived_late_not_seen=0, dnas=0, dnas_rebooked_in_14_days=0, barrier_checks=0, barrier_checks_completed=0,
-        adjustments_due=0, adjustments_met=0, dna_linked_discharge=False, urgent_contact_after_referral=False,
-        urgent_contact_after_discharge=False,
+        adjustments_due=0, adjustments_met=0, dna_linked_discharge=False,
         previous_referral_id=data.get("previous_referral_id"),
         adjustment_in_place=_in_place(known.adjustments(event.patient_id), received, None))
     fact["re_referral_within_90_days"] = _re_referral(fact, known.referrals_of(event.patient_id))
+    _urgent(fact, known)
     return fact
 
 
@@ -231,6 +247,8 @@ def project(fact: dict | None, event, known: Known) -> dict | None:
     elif action == actions.REFERRAL_DISCHARGED:
         fact.update(discharged_at=at, closed_at=at, discharge_reason=data.get("reason"),
                     dna_linked_discharge=data.get("reason") == "non_attendance")
+    if action in URGENT_ACTIONS:
+        _urgent(fact, known)
     if action in CLOSING_ACTIONS:
         fact["adjustment_in_place"] = _in_place(known.adjustments(fact["patient_id"]), fact["received_at"], at)
     return fact

@@ -1,5 +1,6 @@
-"""Recomputing referral_facts from the event log alone, by replaying it through fact_projection's `project`: the
-`flask facts rebuild` command, and the end of a bulk load that held the projection back."""
+"""Recomputing referral_facts and outcome_facts from the event log alone, by replaying it through
+fact_projection's `project` and outcome_projection's `outcome`: the `flask facts rebuild` command, and the end of a
+bulk load that held the projection back."""
 import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -8,10 +9,10 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import NamedTuple
 
-from sqlalchemy import column, delete, or_, select, table
+from sqlalchemy import column, delete, insert, or_, select, table
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import actions, fact_counts
+from inclusive_access.domain import actions, fact_counts, outcome_projection
 from inclusive_access.domain.fact_projection import (
     COLUMNS,
     PATIENT_ACTIONS,
@@ -27,7 +28,7 @@ from inclusive_access.domain.fact_projection import (
 )
 from inclusive_access.domain.facts import DEFERRED, store_unrebooked
 from inclusive_access.extensions import UTCDateTime
-from inclusive_access.models import ReferralFact, UnrebookedDna
+from inclusive_access.models import OutcomeFact, ReferralFact, UnrebookedDna
 
 
 @contextmanager
@@ -54,14 +55,16 @@ class _Event(NamedTuple):
 _decode = json.JSONDecoder().raw_decode
 
 
-def replay(rows: Iterable, unrebooked: dict[int, Counter] | None = None) -> dict[int, dict]:
+def replay(rows: Iterable, unrebooked: dict[int, Counter] | None = None,
+           outcomes: list[dict] | None = None) -> dict[int, dict]:
     """Every referral's facts from events in log order (in memory: the rebuild and the migration use it).
 
     Each row is (action, occurred_at, referral_id, patient_id, data), in that order, and may hold the values as
     stored (naive UTC, JSON text): each is read once here, then given to `project`. What `project` looks up (each
     patient's adjustments, each referral's missed appointments and bookings) is kept here as the log goes, so the
     facts come out the same whatever order the events were entered in. `unrebooked`, if given, receives each
-    referral's missed starts no booking has followed (the unrebooked_dnas rows).
+    referral's missed starts no booking has followed (the unrebooked_dnas rows); `outcomes`, if given, receives the
+    outcome_facts rows (each referral's answers to each instrument, kept here in log order).
     """
     facts: dict[int, dict] = {}
     found = facts.get
@@ -70,6 +73,8 @@ def replay(rows: Iterable, unrebooked: dict[int, Counter] | None = None) -> dict
     missed: defaultdict[int, list[datetime]] = defaultdict(list)  # each referral's missed appointments
     booked: defaultdict[int, list[tuple]] = defaultdict(list)  # ...and bookings, read only once a DNA asks
     referrals_of: defaultdict[int, list[int]] = defaultdict(list)
+    contacts: defaultdict[int, list] = defaultdict(list)  # each referral's urgent contacts, by the day they occurred
+    answers: defaultdict[tuple[int, str], list] = defaultdict(list)  # each referral's answers to each instrument
 
     def appointments(referral_id: int) -> Appointments:
         bookings = booked[referral_id]
@@ -79,7 +84,7 @@ def replay(rows: Iterable, unrebooked: dict[int, Counter] | None = None) -> dict
         return Appointments(missed[referral_id], bookings)
 
     known = Known(lambda pid: Adjustments(recorded[pid], ended[pid]), appointments,
-                  lambda pid: [facts[rid] for rid in referrals_of[pid]])
+                  lambda pid: [facts[rid] for rid in referrals_of[pid]], lambda rid: contacts.get(rid, ()))
     for action, occurred_at, referral_id, patient_id, data in rows:  # unpacking: a Row's attributes cost more
         if action in PATIENT_ACTIONS:
             at = to_utc(occurred_at)
@@ -91,6 +96,10 @@ def replay(rows: Iterable, unrebooked: dict[int, Counter] | None = None) -> dict
             continue
         if referral_id is None:
             continue
+        if action in outcome_projection.ACTIONS:  # the rows are made once, from all the answers, at the end
+            data = _decode(data)[0] if isinstance(data, str) else data
+            answers[referral_id, data["instrument"]].append(outcome_projection.answer(data))
+            continue
         at = to_utc(occurred_at)
         if action == actions.APPOINTMENT_BOOKED:  # most referrals never miss one: their bookings are never decoded
             booked[referral_id].append((at, data))
@@ -98,6 +107,8 @@ def replay(rows: Iterable, unrebooked: dict[int, Counter] | None = None) -> dict
             data = _decode(data)[0] if action in READS_DATA else {}
         if action == actions.APPOINTMENT_DNA:
             missed[referral_id].append(to_utc(data["starts_at"]))
+        elif action == actions.URGENT_CONTACT_RECORDED:
+            contacts[referral_id].append(outcome_projection.occurred_on(data))
         event = _Event(action, at, referral_id, patient_id, data)
         after = project(found(referral_id), event, known)
         if after is not None:
@@ -112,6 +123,9 @@ def replay(rows: Iterable, unrebooked: dict[int, Counter] | None = None) -> dict
         for rid in missed:
             if rid in facts and (starts := unfollowed(appointments(rid))):
                 unrebooked[rid] = Counter(starts)
+    if outcomes is not None:
+        outcomes += [outcome_projection.outcome(rid, instrument, given)
+                     for (rid, instrument), given in answers.items()]
     return facts
 
 
@@ -171,18 +185,20 @@ def _driver_rows(session: Session, query, batch: int) -> Iterator[tuple]:
 
 
 def rebuild(session: Session, batch: int = 20_000) -> int:
-    """Recompute referral_facts from the event log alone, in the caller's transaction; returns the rows written.
+    """Recompute referral_facts (with its counts and unrebooked_dnas) and outcome_facts from the event log alone,
+    in the caller's transaction; returns the referral_facts rows written.
 
     Reads only the events `project` and `replay` can act on, chosen by action (a referral's PROJECTED_ACTIONS,
-    transitions among them, and PATIENT_ACTIONS; views, attempts, notes and the rest never change a referral's
-    facts), and writes with the driver's executemany.
+    transitions among them, its questionnaire answers, and PATIENT_ACTIONS; views, attempts, notes and the rest
+    never change a referral's facts), and writes with the driver's executemany.
     """
-    relevant = _LOG.c.action.in_(sorted(PROJECTED_ACTIONS))
+    relevant = _LOG.c.action.in_(sorted(PROJECTED_ACTIONS | outcome_projection.ACTIONS))
     query = (select(_LOG.c.action, _LOG.c.occurred_at, _LOG.c.referral_id, _LOG.c.patient_id, _LOG.c.data)
              .where(or_(_LOG.c.referral_id.is_not(None) & relevant, _LOG.c.action.in_(sorted(PATIENT_ACTIONS))))
              .order_by(_LOG.c.seq))
     unrebooked: dict[int, Counter] = {}
-    facts = replay(_driver_rows(session, query, batch), unrebooked)
+    outcomes: list[dict] = []
+    facts = replay(_driver_rows(session, query, batch), unrebooked, outcomes)
     connection, values = session.connection(), list(facts.values())
     # Indexes are built once over the new rows, not kept up to date row by row (far cheaper for a full rebuild);
     # the DDL is in the caller's transaction on both engines, so a failed rebuild leaves them as they were.
@@ -192,6 +208,9 @@ def rebuild(session: Session, batch: int = 20_000) -> int:
     session.execute(delete(ReferralFact))
     session.execute(delete(UnrebookedDna))
     store_unrebooked(session, unrebooked)
+    session.execute(delete(OutcomeFact))
+    if outcomes:
+        session.execute(insert(OutcomeFact), outcomes)
     for start in range(0, len(values), batch):
         sql, rows = _stored_rows(session, values[start:start + batch])
         connection.exec_driver_sql(sql, rows)

@@ -1,14 +1,15 @@
-"""The only writer of referral_facts (and, through fact_counts, of its counts) as events are appended: each event
-updates its referral's row in the same transaction, by fact_projection's `project`; fact_rebuild recomputes every
-row from the log alone with the same function."""
+"""The only writer of referral_facts (and, through fact_counts, of its counts) and of outcome_facts as events are
+appended: each event updates its referral's rows in the same transaction, by fact_projection's `project` and
+outcome_projection's `outcome`; fact_rebuild recomputes every row from the log alone with the same functions."""
 import json
 from collections import Counter
+from datetime import date
 from functools import cache
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import actions, fact_counts
+from inclusive_access.domain import actions, fact_counts, outcome_projection
 from inclusive_access.domain.fact_projection import (
     COLUMNS,
     PATIENT_ACTIONS,
@@ -20,7 +21,7 @@ from inclusive_access.domain.fact_projection import (
     to_utc,
     unfollowed,
 )
-from inclusive_access.models import Event, ReferralFact, UnrebookedDna
+from inclusive_access.models import Event, OutcomeFact, ReferralFact, UnrebookedDna
 
 #: session.info key set while fact_rebuild.deferred holds the projection back for one rebuild
 DEFERRED = "facts_deferred"
@@ -59,10 +60,40 @@ def _appointments(session: Session, referral_id: int) -> Appointments:
     return Appointments(missed, booked)
 
 
+def _logged(session: Session, referral_id: int, action: str) -> list[dict]:
+    """The data of a referral's events of one action, in log order (read from ix_events_referral_seq)."""
+    return [json.loads(data) for data in session.scalars(select(Event.data).where(
+        Event.referral_id == referral_id, Event.action == action).order_by(Event.seq))]
+
+
+def _urgent_contacts(session: Session, referral_id: int) -> list[date]:
+    return [outcome_projection.occurred_on(data)
+            for data in _logged(session, referral_id, actions.URGENT_CONTACT_RECORDED)]
+
+
+def _store_outcome(session: Session, event: Event) -> None:
+    """Rewrite the outcome_facts row of the event's referral and instrument from all its answers in the log."""
+    instrument = json.loads(event.data)["instrument"]
+    answers = [outcome_projection.answer(data)
+               for data in _logged(session, event.referral_id, actions.QUESTIONNAIRE_COMPLETED)
+               if data["instrument"] == instrument]
+    after = outcome_projection.outcome(event.referral_id, instrument, answers)
+    row = session.get(OutcomeFact, (event.referral_id, instrument))
+    if row is None:
+        session.add(OutcomeFact(**after))
+    else:
+        for column, value in after.items():
+            setattr(row, column, value)
+    session.flush()
+
+
 def apply(session: Session, event: Event) -> None:
     """Update the facts an event changes, in the caller's transaction (events.record calls this, once the event is
     flushed): its referral's, or for an adjustment recorded or ended, those of all the patient's referrals."""
     if session.info.get(DEFERRED):
+        return
+    if event.action in outcome_projection.ACTIONS:
+        _store_outcome(session, event)
         return
     if event.action in PATIENT_ACTIONS:
         referral_ids = session.scalars(select(ReferralFact.referral_id).where(
@@ -75,7 +106,7 @@ def apply(session: Session, event: Event) -> None:
     else:
         return
     known = Known(cache(lambda pid: _adjustments(session, pid)), lambda rid: _appointments(session, rid),
-                  lambda pid: _referrals_of(session, pid))
+                  lambda pid: _referrals_of(session, pid), lambda rid: _urgent_contacts(session, rid))
     for referral_id in referral_ids:
         before = _row(session, referral_id)
         after = project(before, event, known)

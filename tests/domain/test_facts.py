@@ -16,16 +16,22 @@ from inclusive_access.domain import (
     fact_counts,
     fact_projection,
     fact_rebuild,
+    outcome_projection,
     triage,
 )
 from inclusive_access.domain.actors import actor_for
-from inclusive_access.models import Event, ReferralFact, ReferralFactCount, UnrebookedDna
+from inclusive_access.models import Event, OutcomeFact, ReferralFact, ReferralFactCount, UnrebookedDna
 from tests.factories import SCRIPT, accept_and_attend, discharged, make_referral, make_user, staff
 
 
 def snapshot(session) -> list[dict]:
     rows = session.scalars(select(ReferralFact).order_by(ReferralFact.referral_id)).all()
     return [{c: getattr(row, c) for c in fact_projection.COLUMNS} for row in rows]
+
+
+def outcomes(session) -> list[dict]:
+    rows = session.scalars(select(OutcomeFact).order_by(OutcomeFact.referral_id, OutcomeFact.instrument_id)).all()
+    return [{c: getattr(row, c) for c in outcome_projection.COLUMNS} for row in rows]
 
 
 def unrebooked(session) -> list[tuple]:
@@ -39,18 +45,19 @@ def counts(session) -> list[tuple]:
 
 
 def assert_the_rebuild_agrees(session) -> None:
-    """The facts and counts kept event by event are what a rebuild from the log alone makes."""
-    incremental, counted = snapshot(session), counts(session)
+    """The facts, counts and outcome facts kept event by event are what a rebuild from the log alone makes."""
+    incremental, counted, outcome_rows = snapshot(session), counts(session), outcomes(session)
     fact_rebuild.rebuild(session)
     session.commit()
     session.expire_all()
-    assert (snapshot(session), counts(session)) == (incremental, counted)
+    assert (snapshot(session), counts(session), outcomes(session)) == (incremental, counted, outcome_rows)
 
 
 @pytest.mark.parametrize("seed", [3, 20261201])
 def test_the_rebuilt_projection_equals_the_incremental_one_row_for_row(db_session, seed):
-    """A random workflow history (the demo generator: triage, clarifications, DNAs, barrier checks,
-    adjustments, discharges, safeguarding) maintained event by event, then rebuilt from the log alone."""
+    """A random workflow history (the demo generator: triage, clarifications, DNAs, barrier checks, adjustments,
+    discharges, safeguarding, questionnaires, urgent contacts) maintained event by event, then rebuilt from the log
+    alone."""
     demo.load(db_session, patients=60, referrals=90, seed=seed, defer_projection=False)
     db_session.commit()
     incremental = snapshot(db_session)
@@ -59,8 +66,9 @@ def test_the_rebuilt_projection_equals_the_incremental_one_row_for_row(db_sessio
     assert {row["state"] for row in incremental} >= {"received", "accepted", "in_treatment"}
     assert sum(row["dnas"] for row in incremental) > 0, "the history exercises missed appointments"
     assert 0 < sum(row["adjustment_in_place"] for row in incremental) < total, "and adjustments for some"
-    counted, pending = counts(db_session), unrebooked(db_session)
+    counted, pending, outcome_rows = counts(db_session), unrebooked(db_session), outcomes(db_session)
     assert pending, "some DNAs no booking has followed"
+    assert any(row["improved_at"] for row in outcome_rows), "and questionnaires answered, some improving"
     referrals = fact_counts.KEYS.index("value") + 1  # the first count
     assert sum(row[referrals] for row in counted) == total * (1 + len(fact_counts.SEGMENTS))  # "all" and each segment
     assert fact_rebuild.rebuild(db_session) == total
@@ -69,6 +77,7 @@ def test_the_rebuilt_projection_equals_the_incremental_one_row_for_row(db_sessio
     assert snapshot(db_session) == incremental
     assert counts(db_session) == counted  # each event's change, and the rebuild's GROUP BY, counted alike
     assert unrebooked(db_session) == pending
+    assert outcomes(db_session) == outcome_rows
 
 
 def test_rebuild_replaces_a_damaged_projection(db_session):

@@ -1,10 +1,15 @@
 """The rebuild reads only the events the projection acts on, and stores its rows exactly as the incremental path."""
-from datetime import UTC, datetime
+import random
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from inclusive_access import demo
-from inclusive_access.domain import actions, fact_projection, fact_rebuild
+from inclusive_access.domain import actions, fact_projection, fact_rebuild, instruments, outcome_projection
+from inclusive_access.domain.validation import LONDON
+from inclusive_access.models import Referral, ReferralFact
+from tests.domain.test_outcome_facts import SHIPPED, answered, contact
+from tests.factories import staff
 
 ACTIONS = {value for name, value in vars(actions).items() if name.isupper()}
 WHEN = "2026-06-02T09:00:00+00:00"
@@ -16,7 +21,7 @@ EVERYTHING = {"due_at": WHEN, "first_contact_at": WHEN, "starts_at": WHEN, "reas
 
 NOTHING_KNOWN = fact_projection.Known(adjustments=lambda _id: fact_projection.Adjustments([], []),
                                       appointments=lambda _id: fact_projection.Appointments([], []),
-                                      referrals_of=lambda _id: [])
+                                      referrals_of=lambda _id: [], urgent_contacts=lambda _id: [])
 
 
 class Event:
@@ -25,13 +30,15 @@ class Event:
         self.referral_id, self.patient_id = 1, 1
 
 
-def stored(session) -> list[tuple]:
-    """referral_facts as the database holds it (SQLite: the datetime text itself)."""
-    return [tuple(row) for row in session.execute(text("SELECT * FROM referral_facts ORDER BY referral_id"))]
+def stored(session) -> list[list[tuple]]:
+    """referral_facts and outcome_facts as the database holds them (SQLite: the datetime text itself)."""
+    return [[tuple(row) for row in session.execute(text(f"SELECT * FROM {table} ORDER BY 1, 2"))]  # noqa: S608
+            for table in ("referral_facts", "outcome_facts")]
 
 
 def test_the_projected_actions_are_real_actions():
-    assert fact_projection.PROJECTED_ACTIONS | fact_projection.PATIENT_ACTIONS <= ACTIONS
+    assert fact_projection.PROJECTED_ACTIONS | fact_projection.PATIENT_ACTIONS | outcome_projection.ACTIONS <= ACTIONS
+    assert not outcome_projection.ACTIONS & fact_projection.PROJECTED_ACTIONS, "they change outcome_facts alone"
 
 
 def test_an_action_the_rebuild_skips_changes_no_facts():
@@ -55,10 +62,36 @@ def test_the_actions_replay_does_not_decode_ignore_their_data():
         assert with_data == fact_projection.project(fact, Event(action, {}), NOTHING_KNOWN), action
 
 
+def answers_and_contacts(session, rng: random.Random) -> None:
+    """On the demo's referrals received 60 days ago or more, entered today: answers to each of the pathway's
+    instruments, mostly out of order (a discharge's first, a paper baseline after the first-contact one, some left
+    out), and urgent contacts after receipt and after discharge, on either side of the 30 days."""
+    clinician, now = staff(session, "clinician"), datetime.now(UTC)
+    referrals = session.scalars(select(Referral).where(Referral.received_at <= now - timedelta(days=60))
+                                .order_by(Referral.id).limit(15))
+    for referral in referrals:
+        received = referral.received_at
+        for instrument in instruments.for_pathway(SHIPPED.values(), referral.pathway.code):
+            for time_point, days in (("discharge", 50), ("first_contact", 3), ("review", 20), ("first_contact", 2)):
+                if rng.random() < 0.8:
+                    answers = {item.id: rng.choice(item.options).code for item in instrument.items}
+                    answered(session, clinician, referral, instrument, time_point, answers,
+                             received + timedelta(days=days), entered=now)
+        discharged_at = session.get(ReferralFact, referral.id).discharged_at
+        for start in (received, discharged_at):
+            if start is not None and rng.random() < 0.7:
+                day = (start + timedelta(days=rng.choice((0, 29, 30, 31)))).astimezone(LONDON).date()
+                contact(session, clinician, referral, min(day, now.astimezone(LONDON).date()), now=now)
+
+
 def test_the_rebuild_stores_what_the_incremental_path_stores(db_session):
     demo.load(db_session, patients=25, referrals=40, seed=11)
+    answers_and_contacts(db_session, random.Random(11))
     db_session.commit()
     incremental = stored(db_session)
+    assert len(incremental[1]) > 10, "outcome facts on many referrals"
+    assert any(row.urgent_contact_after_referral for row in db_session.scalars(select(ReferralFact)))
+    assert any(row.urgent_contact_after_discharge for row in db_session.scalars(select(ReferralFact)))
     assert fact_rebuild.rebuild(db_session) == 40 + demo.GAP_PATIENTS
     db_session.commit()
     assert stored(db_session) == incremental
