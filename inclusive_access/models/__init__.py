@@ -12,6 +12,7 @@ from inclusive_access.models.imports import ImportJob, ImportRow
 from inclusive_access.models.login_throttles import LoginThrottle
 from inclusive_access.models.outcomes import OutcomeFact, QuestionnaireResponse
 from inclusive_access.models.patients import Patient
+from inclusive_access.models.questionnaire_links import LinkThrottle, QuestionnaireLink
 from inclusive_access.models.referrals import REFERRAL_STATES, Pathway, Referral
 from inclusive_access.models.reviews import SeniorReview
 from inclusive_access.models.safeguarding import SafeguardingAction, SafeguardingConcern
@@ -36,10 +37,12 @@ __all__ = [
     "GovernanceItem",
     "ImportJob",
     "ImportRow",
+    "LinkThrottle",
     "LoginThrottle",
     "OutcomeFact",
     "Pathway",
     "Patient",
+    "QuestionnaireLink",
     "QuestionnaireResponse",
     "ReasonableAdjustment",
     "ReferralFact",
