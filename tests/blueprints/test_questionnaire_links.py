@@ -2,6 +2,7 @@
 without signing in, on a page of its own, answers once and is thanked; a used, expired, forged or unknown link shows
 one page that says nothing about the patient or the questionnaire."""
 import re
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,11 +10,12 @@ import pytest
 from config import TestConfig
 from inclusive_access.domain import questionnaire_links
 from inclusive_access.extensions import db
-from inclusive_access.models import QuestionnaireLink, QuestionnaireResponse, Referral
+from inclusive_access.models import Event, QuestionnaireLink, QuestionnaireResponse, Referral
 from tests.blueprints.pages import field_names, open_page, page_text, shown_again
 from tests.blueprints.records import accepted_referral, count, stored_row
 from tests.conftest import post_form
 from tests.factories import staff
+from tests.live_server import Browser, at_once, serve
 
 SIGNING = questionnaire_links.signer(TestConfig.SECRET_KEY)
 PSFS_TITLE = "Patient-Specific Functional Scale (PSFS)"
@@ -173,3 +175,16 @@ def test_roles_that_do_not_contact_patients_are_not_offered_a_link(app, client, 
     login_as(role)
     assert "Send a questionnaire link" not in open_page(client, f"/referrals/{referral['referral_id']}")
     assert client.get(f"/questionnaire-links/referrals/{referral['referral_id']}/new").status_code == 403
+
+
+def test_submits_of_one_link_racing_each_other_store_one_set_of_answers(app, referral):
+    url = f"/q/{sent_link(app, referral)}"
+    racers = 8  # within the link's and the address's allowances, so only the use-once rule decides
+    with serve(app) as base:
+        patient = Browser(base)
+        _status, body, _headers = patient.request(url)
+        answers = {"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', body).group(1), "activity_1": "5"}
+        statuses = at_once(racers, lambda: patient.request(url, answers)[0])
+    assert Counter(statuses) == {303: 1, 404: racers - 1}
+    assert count(app, QuestionnaireResponse) == 1
+    assert count(app, Event, Event.action == "questionnaire.completed") == 1
