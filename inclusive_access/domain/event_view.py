@@ -157,9 +157,8 @@ class ShownEvent:
 def shown(event: Event, actor_name: str | None, role: str | None) -> ShownEvent:
     """The event with only the data keys `role` may read; the rest are named in `withheld`, so a page can say
     that something is hidden without showing it."""
-    data = json.loads(event.data)
-    return ShownEvent(seq=event.seq, occurred_at=event.occurred_at, actor=actor_name or _NO_ACCOUNT.get(
-                          event.actor_role, "System"),
+    data, actor = json.loads(event.data), actor_name or _NO_ACCOUNT.get(event.actor_role, "System")
+    return ShownEvent(seq=event.seq, occurred_at=event.occurred_at, actor=actor,
                       actor_role=event.actor_role, action=event.action, patient_id=event.patient_id,
                       referral_id=event.referral_id,
                       data={k: v for k, v in data.items() if may_read(event.action, k, role)},
