@@ -83,6 +83,13 @@ class Config:
     SENIOR_REVIEW_HOURS = _int("SENIOR_REVIEW_HOURS", 48)
     #: a directory of outcome instrument files (README, "Outcome instruments"); unset: the shipped ones
     INSTRUMENTS_DIR = os.environ.get("INSTRUMENTS_DIR")
+    #: a questionnaire link sent to a patient works once, for this many days
+    QUESTIONNAIRE_LINK_DAYS = _int("QUESTIONNAIRE_LINK_DAYS", 14)
+    #: in each window: requests allowed on one link (a patient opens it, switches wording, corrects an answer), and
+    #: refused link requests (forged, unknown, expired, used) from one address; beyond either, 429
+    QUESTIONNAIRE_LINK_LIMIT = _int("QUESTIONNAIRE_LINK_LIMIT", 30)
+    QUESTIONNAIRE_LINK_SOURCE_LIMIT = _int("QUESTIONNAIRE_LINK_SOURCE_LIMIT", 10)
+    QUESTIONNAIRE_LINK_WINDOW_MINUTES = _int("QUESTIONNAIRE_LINK_WINDOW_MINUTES", 15)
     DEMO_DATA = False
 
 

@@ -263,6 +263,11 @@ SENTENCES: dict[str, Callable[[Readable], str]] = {
         ("When in the referral", d.label("time_point", questionnaires.TIME_POINTS)),
         ("Answered", d.time("completed_at")),
         ("How", d.label("mode", questionnaires.MODES)), ("Score", d["score"])),
+    actions.QUESTIONNAIRE_LINK_ISSUED: lambda d: _say(
+        _with("Sent the patient a questionnaire link", d["title"], ": {}"),
+        ("When in the referral", d.label("time_point", questionnaires.TIME_POINTS)),
+        ("Wording", {True: "easy read", False: "plain English"}.get(d["easy_read"])),
+        ("Expires", d.time("expires_at"))),
     actions.LOG_VERIFIED: _verified,
     actions.CHECKPOINT_TAKEN: lambda d: "Took a checkpoint of the event log",
     actions.SAMPLE_DRAWN: lambda d: _say(

@@ -25,8 +25,9 @@ from inclusive_access.domain.access import (
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.extensions import db, login_manager
 
-#: endpoints anyone may reach, signed in or not
-PUBLIC = frozenset({"static", "nhsuk_assets", "auth.login", "ops.health", "ops.ready"})
+#: endpoints anyone may reach, signed in or not; a patient answers a questionnaire link without an account
+PUBLIC = frozenset({"static", "nhsuk_assets", "auth.login", "ops.health", "ops.ready",
+                    "patient_link.answer_questionnaire", "patient_link.show_thanks"})
 #: all a user whose password was set by someone else may reach until they replace it
 PASSWORD_CHANGE = frozenset({"auth.change_password", "auth.logout"})
 #: endpoint -> roles allowed. An endpoint missing here is refused to everyone (and fails a test).
@@ -78,6 +79,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "safeguarding.close_concern": SENIOR_JUDGEMENT,
     # whether an urgent contact followed a delay on the pathway is a clinical judgement
     "urgent_contacts.record_urgent_contact": CLINICAL_JUDGEMENT,
+    # sending a questionnaire reaches the patient; it judges nothing
+    "questionnaire_links.issue_link": BOOKING_WORK,
     "intake.re_refer": BOOKING_WORK,
     "reports.equity_dashboard": REPORT_READERS,
     "reports.export_equity": REPORT_READERS,

@@ -93,6 +93,14 @@ def test_an_urgent_contact_reads_with_its_delay_described_to_clinical_readers_al
     assert sentence(recorded) == said
 
 
+def test_a_questionnaire_link_reads_as_what_was_sent_for_when_and_until_when():
+    sent = _event(actions.QUESTIONNAIRE_LINK_ISSUED, "booking", instrument="experience",
+                  title="Your experience of our service", time_point="discharge", easy_read=True,
+                  expires_at="2026-12-25T18:00:00+00:00")
+    assert sentence(sent) == ("Sent the patient a questionnaire link: Your experience of our service. "
+                              "When in the referral: At discharge. Wording: easy read. Expires: 25 Dec, 18:00")
+
+
 def test_times_are_uk_time_with_the_year_only_when_it_is_not_the_events_year():
     summer = _event(actions.APPOINTMENT_ATTENDED, status="attended", attendance_code="5", reason=None,
                     starts_at="2026-07-01T09:30:00+00:00", format="clinic")

@@ -1,10 +1,12 @@
-"""What several workflows' routes share: the service policy from config, the access log and the conflict page."""
+"""What several workflows' routes share: the service policy and questionnaire link settings from config, the access
+log and the conflict page."""
 from collections.abc import Callable
 
 from flask import current_app, flash, render_template
 from flask_login import current_user
+from itsdangerous import URLSafeSerializer
 
-from inclusive_access.domain import records
+from inclusive_access.domain import questionnaire_links, records
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import StaleRecord
 from inclusive_access.domain.policy import Policy
@@ -15,6 +17,15 @@ from inclusive_access.models import Patient, Referral
 
 def current_policy() -> Policy:
     return Policy.from_mapping(current_app.config)
+
+
+def link_rules() -> questionnaire_links.LinkRules:
+    return questionnaire_links.LinkRules.from_mapping(current_app.config)
+
+
+def link_signer() -> URLSafeSerializer:
+    """Signs and reads questionnaire links with the app's secret key (and its fallbacks, during a rotation)."""
+    return questionnaire_links.signer(current_app.secret_key, current_app.config["SECRET_KEY_FALLBACKS"])
 
 
 def log_view(patient: Patient, referral: Referral | None = None) -> None:

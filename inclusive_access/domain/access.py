@@ -13,7 +13,8 @@ ROLE_NAMES = {"booking": "Booking staff", "clinician": "Clinician", "senior": "S
 #: every role: what the record's own pages show them all (the patient, the referral, adjustments)
 EVERYONE = frozenset(ROLES)
 #: booking's work, which clinicians and seniors do too: intake, triage and its booking script, booking, clarifications,
-#: and reaching the patient after a missed appointment (contact attempts, barriers found)
+#: reaching the patient after a missed appointment (contact attempts, barriers found), and sending the patient a
+#: questionnaire to answer themselves (which judges nothing)
 BOOKING_WORK = frozenset({"booking", "clinician", "senior"})
 #: clinical and safeguarding judgements, which need a clinician's training: attendance outcomes, completing a barrier
 #: check and its "was not brought" safeguarding answer, reasonable adjustments, asking for discharge, raising a concern

@@ -65,3 +65,16 @@ class LoginThrottled(DomainError):
         super().__init__("Too many sign-in attempts")
         #: whole seconds until the window that refused the attempt ends (the Retry-After header)
         self.retry_after = retry_after
+
+
+class LinkRefused(DomainError):
+    """A questionnaire link that is forged, unknown, expired or already used: deliberately not saying which."""
+
+
+class LinkThrottled(DomainError):
+    """Too many requests on one questionnaire link, or too many refused links from one address."""
+
+    def __init__(self, retry_after: int):
+        super().__init__("Too many attempts on questionnaire links")
+        #: whole seconds until the window that refused the request ends (the Retry-After header)
+        self.retry_after = retry_after

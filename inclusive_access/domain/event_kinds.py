@@ -25,7 +25,8 @@ KINDS: dict[str, tuple[str, frozenset[str]]] = {
         actions.SAFEGUARDING_RAISED, actions.SAFEGUARDING_ROUTED, actions.SAFEGUARDING_ACTION_RECORDED,
         actions.SAFEGUARDING_CLOSED})),
     "urgent_contacts": ("Crisis and urgent contacts", frozenset({actions.URGENT_CONTACT_RECORDED})),
-    "questionnaires": ("Questionnaires", frozenset({actions.QUESTIONNAIRE_COMPLETED})),
+    "questionnaires": ("Questionnaires", frozenset({actions.QUESTIONNAIRE_COMPLETED,
+                                                    actions.QUESTIONNAIRE_LINK_ISSUED})),
     "discharge": ("Senior review and discharge", frozenset({
         actions.SENIOR_REVIEW_FLAGGED, actions.DISCHARGE_REQUESTED, actions.REFERRAL_DISCHARGED,
         actions.ENGAGEMENT_CONTINUED})),

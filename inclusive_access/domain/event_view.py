@@ -100,6 +100,9 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     actions.QUESTIONNAIRE_COMPLETED: {"instrument": EVERYONE, "title": EVERYONE, "version": EVERYONE, "kind": EVERYONE,
                                       "time_point": EVERYONE, "completed_at": EVERYONE, "mode": EVERYONE,
                                       "score": CLINICAL_READ, "better": CLINICAL_READ, "mic": CLINICAL_READ},
+    # That a link was sent, for what and until when: the link itself is never in the log.
+    actions.QUESTIONNAIRE_LINK_ISSUED: {"instrument": EVERYONE, "title": EVERYONE, "time_point": EVERYONE,
+                                        "easy_read": EVERYONE, "expires_at": EVERYONE},
     # actions.LOG_VERIFIED, spelled out: audit_log reads this module.
     "audit.log_verified": {"ok": OVERSIGHT, "count": OVERSIGHT, "head_hash": OVERSIGHT, "bad_seq": OVERSIGHT,
                            "reason": OVERSIGHT},
@@ -128,6 +131,10 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
 }
 
 
+#: who acted, for an event with no user behind it: the patient answering through a link, or else a system job
+_NO_ACCOUNT = {"patient": "The patient"}
+
+
 def may_read(action: str, key: str, role: str | None) -> bool:
     """Whether `role` may read `key` of an `action` event: only what the table grants (unknown means no)."""
     return role in POLICY.get(action, {}).get(key, ())
@@ -151,8 +158,8 @@ class ShownEvent:
 def shown(event: Event, actor_name: str | None, role: str | None) -> ShownEvent:
     """The event with only the data keys `role` may read; the rest are named in `withheld`, so a page can say
     that something is hidden without showing it."""
-    data = json.loads(event.data)
-    return ShownEvent(seq=event.seq, occurred_at=event.occurred_at, actor=actor_name or "System",
+    data, actor = json.loads(event.data), actor_name or _NO_ACCOUNT.get(event.actor_role, "System")
+    return ShownEvent(seq=event.seq, occurred_at=event.occurred_at, actor=actor,
                       actor_role=event.actor_role, action=event.action, patient_id=event.patient_id,
                       referral_id=event.referral_id,
                       data={k: v for k, v in data.items() if may_read(event.action, k, role)},

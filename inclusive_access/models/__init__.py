@@ -13,6 +13,7 @@ from inclusive_access.models.login_throttles import LoginThrottle
 from inclusive_access.models.organisations import Organisation
 from inclusive_access.models.outcomes import OutcomeFact, QuestionnaireResponse
 from inclusive_access.models.patients import Patient
+from inclusive_access.models.questionnaire_links import LinkThrottle, QuestionnaireLink
 from inclusive_access.models.referrals import REFERRAL_STATES, Pathway, Referral
 from inclusive_access.models.reviews import SeniorReview
 from inclusive_access.models.safeguarding import SafeguardingAction, SafeguardingConcern
@@ -37,11 +38,13 @@ __all__ = [
     "GovernanceItem",
     "ImportJob",
     "ImportRow",
+    "LinkThrottle",
     "LoginThrottle",
     "Organisation",
     "OutcomeFact",
     "Pathway",
     "Patient",
+    "QuestionnaireLink",
     "QuestionnaireResponse",
     "ReasonableAdjustment",
     "ReferralFact",

@@ -20,7 +20,9 @@ from inclusive_access.domain import (
     dna,
     event_kinds,
     event_view,
+    instrument_files,
     intake,
+    questionnaire_links,
     records,
     reviews,
     safeguarding,
@@ -44,6 +46,7 @@ PAGES = {"referrals.show_referral": "/referrals/{referral}", "patients.show_pati
          "audit.sample_record": "/audit/samples/{sample}/records/1"}
 #: pages that show one referral's events; the others show all of the patient's
 REFERRAL_PAGES = ("referrals.show_referral", "audit.referral_timeline")
+SHIPPED = instrument_files.load(instrument_files.SHIPPED_DIR)
 #: actions about accounts, the log, governance and web imports: their events name no patient, so no timeline shows
 #: them (an imported referral's own events are referral.received, by the system)
 UNLINKED = ("user.", "login.", "session.", "access.", "audit.log_", "audit.sample_", "audit.checkpoint_",
@@ -118,6 +121,11 @@ def _history(session) -> dict:
     safeguarding.record_action(session, clinician, concern, _secret("safeguarding action"))
     urgent_contacts.record_urgent_contact(session, clinician, first, urgent_contacts.ContactDetails(
         "crisis_team", now.astimezone(LONDON).date(), "carer", DelayLink("yes", _secret("delay detail"))))
+    signing = questionnaire_links.signer("a test key")  # the patient answers through a link a clinician sent
+    sent = questionnaire_links.issue_link(session, clinician, first, SHIPPED["psfs"], "first_contact", True,
+                                          questionnaire_links.LinkRules(), signing)
+    questionnaire_links.submit_link(session, sent.token, "192.0.2.1", SHIPPED, questionnaire_links.LinkRules(),
+                                    signing, {"activity_1": "4"})
     discharge.decide_review(session, senior, reviews.pending_review(session, first.id), first.version,
                             discharge.Decision("continue", _secret("continue rationale"), plan=_secret("plan")))
     review = discharge.request_discharge(session, clinician, first, first.version, "treatment_complete",

@@ -119,6 +119,10 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
         get("/urgent-contacts/referrals/{referral_id}/new"),
         ("POST", "/urgent-contacts/referrals/{referral_id}/new", {}, 400),  # empty: errors re-shown, nothing saved
     ],
+    "questionnaire_links.issue_link": [
+        get("/questionnaire-links/referrals/{referral_id}/new"),
+        ("POST", "/questionnaire-links/referrals/{referral_id}/new", {}, 400),  # empty: errors re-shown, no link
+    ],
     "intake.re_refer": [
         get("/intake/referrals/{rejected_id}/re-refer"),
         ("POST", "/intake/referrals/{rejected_id}/re-refer", {}, 400),  # empty: errors re-shown, nothing saved
@@ -285,7 +289,8 @@ DECIDED = {
                                  "clarification.show_clarification", "clarification.log_attempt",
                                  "clarification.close_clarification", "appointments.book_appointment",
                                  "appointments.rebook_appointment", "dna.worklist", "dna.show_check",
-                                 "dna.save_barriers", "dna.log_attempt", "patients.search_patients")},
+                                 "dna.save_barriers", "dna.log_attempt", "patients.search_patients",
+                                 "questionnaire_links.issue_link")},
     **{e: CLINICAL_JUDGEMENT for e in ("dna.complete_check", "appointments.record_outcome",
                                        "appointments.record_past_contact", "patients.edit_patient",
                                        "adjustments.record_adjustment", "adjustments.edit_adjustment",

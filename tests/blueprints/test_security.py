@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from config import Config, TestConfig
 from inclusive_access import security
-from inclusive_access.domain import audit_sampling, governance, import_jobs, reviews, safeguarding
+from inclusive_access.domain import audit_sampling, governance, import_jobs, questionnaire_links, reviews, safeguarding
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import (
@@ -24,6 +24,8 @@ from inclusive_access.models import (
     ImportJob,
     ImportRow,
     Patient,
+    QuestionnaireLink,
+    QuestionnaireResponse,
     ReasonableAdjustment,
     Referral,
     SafeguardingAction,
@@ -76,6 +78,9 @@ def referral_ids(app):
         staged, importing = (import_jobs.stage_import(db.session, manager, "march.csv",
                                                       io.StringIO(csv_text([intake_row()])), 100) for _ in range(2))
         import_jobs.confirm_import(db.session, manager, importing, import_jobs.VALID_ROWS)
+        link = questionnaire_links.issue_link(db.session, booking, referral, app.extensions["instruments"]["psfs"],
+                                              "first_contact", False, questionnaire_links.LinkRules(),
+                                              questionnaire_links.signer(TestConfig.SECRET_KEY))
         ids = {"referral_id": referral.id, "patient_id": referral.patient_id,
                "nhs_number": referral.patient.nhs_number, "accepted_id": accepted.id,
                "appointment_id": appointment.id, "clarification_id": item.id, "review_id": review.id,
@@ -83,7 +88,7 @@ def referral_ids(app):
                "senior_review_id": reviews.pending_review(db.session, review.id).id, "rejected_id": rejected.id,
                "concern_id": concern.id, "governance_id": unanswered.id, "answered_governance_id": answered.id,
                "sample_id": sample.id, "patient_version": referral.patient.version, "staged_job_id": staged.id,
-               "importing_job_id": importing.id}
+               "importing_job_id": importing.id, "link_token": link.token}
         assert (plain_accepted.version, review.version, rejected.state) == (2, 2, "rejected")
         db.session.commit()
     return ids
@@ -138,6 +143,11 @@ UNSAFE = {
                                                "source": "carer", "followed_delay": "no",
                                                "submission_token": "csrf-urgent"}),
     "intake.refer_patient": ("booking", "/intake/patients/{patient_id}/refer", "patient on file"),
+    "questionnaire_links.issue_link": ("booking", "/questionnaire-links/referrals/{referral_id}/new",
+                                       {"instrument": "psfs", "time_point": "first_contact", "wording": "plain",
+                                        "submission_token": "csrf-link"}),
+    # a patient, signed in nowhere, answering through the link
+    "patient_link.answer_questionnaire": (None, "/q/{link_token}", {"activity_1": "5"}),
     "imports.new_import": ("manager", "/imports/", "upload"),
     "imports.confirm_import": ("manager", "/imports/{staged_job_id}/confirm", {"mode": "valid_rows"}),
     "imports.import_next_rows": ("manager", "/imports/{importing_job_id}/next-rows", {}),
@@ -194,7 +204,8 @@ UNSAFE = {
 #: what the requests above may create or change besides events, users and sessions
 WORK = (Referral, TriageRecord, Clarification, ContactAttempt, Appointment, BarrierCheck, BarrierContactAttempt,
         ReasonableAdjustment, AdjustmentDelivery, SeniorReview, SafeguardingConcern, SafeguardingAction,
-        GovernanceItem, AuditSample, AuditFinding, ImportJob, ImportRow, UrgentContact)
+        GovernanceItem, AuditSample, AuditFinding, ImportJob, ImportRow, UrgentContact, QuestionnaireLink,
+        QuestionnaireResponse)
 
 
 def _form_data(data, ids: dict) -> dict:
@@ -272,8 +283,10 @@ def test_the_same_post_with_the_token_succeeds(app, client, login_as, referral_i
     url, data = _signed_in_for(app, login_as, referral_ids, endpoint)
     before = len(events(app))
     response = post_form(client, url, data)
-    # the log verification answers with its result (re-running it on refresh is harmless); the rest redirect
-    assert response.status_code == (200 if endpoint == "audit.verify_log" else 303), \
+    # the log verification answers with its result (re-running it on refresh is harmless), a questionnaire link is
+    # shown the one time it is made; the rest redirect
+    assert response.status_code == (200 if endpoint in ("audit.verify_log", "questionnaire_links.issue_link")
+                                    else 303), \
         response.get_data(as_text=True)[:2000]
     assert len(events(app)) > before
 
