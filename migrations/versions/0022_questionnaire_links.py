@@ -2,16 +2,16 @@
 their own phone (a hash of its secret, never the secret), link_throttles the refused link requests per source
 address. Schema only: no link was sent before this revision.
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-06 02:50:00
 
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0021'
-down_revision = '0020'
+revision = '0022'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 
