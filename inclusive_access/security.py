@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import accounts, actions, events
+from inclusive_access.domain import accounts, actions, events, questionnaires
 from inclusive_access.domain.access import (
     AUDIT_WORK,
     BOOKING_WORK,
@@ -77,6 +77,9 @@ ACCESS: dict[str, frozenset[str]] = {
     "safeguarding.close_concern": SENIOR_JUDGEMENT,
     # whether an urgent contact followed a delay on the pathway is a clinical judgement
     "urgent_contacts.record_urgent_contact": CLINICAL_JUDGEMENT,
+    # asking a questionnaire's questions is part of the clinical contact; the worklist is of that work
+    "questionnaires.record_answers": questionnaires.RECORD_ROLES,
+    "questionnaires.worklist": questionnaires.RECORD_ROLES,
     "intake.re_refer": BOOKING_WORK,
     "reports.equity_dashboard": REPORT_READERS,
     "reports.export_equity": REPORT_READERS,

@@ -24,6 +24,7 @@ from inclusive_access.models import (
     ImportJob,
     ImportRow,
     Patient,
+    QuestionnaireResponse,
     ReasonableAdjustment,
     Referral,
     SafeguardingAction,
@@ -137,6 +138,10 @@ UNSAFE = {
                                               {"kind": "crisis_team", "occurred_on": TODAY.isoformat(),
                                                "source": "carer", "followed_delay": "no",
                                                "submission_token": "csrf-urgent"}),
+    "questionnaires.record_answers": ("clinician", "/questionnaires/referrals/{referral_id}/psfs/new",
+                                      {"time_point": "first_contact", "mode": "telephone", "item_activity_1": "2",
+                                       "answered_day": str(TODAY.day), "answered_month": str(TODAY.month),
+                                       "answered_year": str(TODAY.year), "submission_token": "csrf-answers"}),
     "intake.refer_patient": ("booking", "/intake/patients/{patient_id}/refer", "patient on file"),
     "imports.new_import": ("manager", "/imports/", "upload"),
     "imports.confirm_import": ("manager", "/imports/{staged_job_id}/confirm", {"mode": "valid_rows"}),
@@ -194,7 +199,7 @@ UNSAFE = {
 #: what the requests above may create or change besides events, users and sessions
 WORK = (Referral, TriageRecord, Clarification, ContactAttempt, Appointment, BarrierCheck, BarrierContactAttempt,
         ReasonableAdjustment, AdjustmentDelivery, SeniorReview, SafeguardingConcern, SafeguardingAction,
-        GovernanceItem, AuditSample, AuditFinding, ImportJob, ImportRow, UrgentContact)
+        GovernanceItem, AuditSample, AuditFinding, ImportJob, ImportRow, UrgentContact, QuestionnaireResponse)
 
 
 def _form_data(data, ids: dict) -> dict:

@@ -1,11 +1,20 @@
 """The referral list with htmx filters, and one referral with its patient banner and timeline."""
-from flask import abort, redirect, request
+from flask import abort, current_app, redirect, request
 from flask_login import current_user
 
 from inclusive_access.blueprints.home.routes import home_url
 from inclusive_access.blueprints.referrals import bp
 from inclusive_access.blueprints.referrals.forms import ReferralFilterForm
-from inclusive_access.domain import intake, listing, records, referral_flow, reviews, safeguarding, urgent_contacts
+from inclusive_access.domain import (
+    intake,
+    listing,
+    questionnaires_due,
+    records,
+    referral_flow,
+    reviews,
+    safeguarding,
+    urgent_contacts,
+)
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.extensions import db
 from inclusive_access.htmx import render
@@ -49,6 +58,8 @@ def show_referral(referral_id: int):
                   review=review,
                   concerns=safeguarding.concerns_for_referral(db.session, referral.id),
                   urgent=urgent_contacts.contacts_for_referral(db.session, referral.id),
+                  questionnaires=questionnaires_due.referral_section(
+                      db.session, current_app.extensions["instruments"], referral, current_user.role),
                   later=listing.re_referrals(db.session, referral.id),
                   returned_after=intake.discharged_before_return(db.session, referral.patient_id, referral.pathway_id,
                                                                  referral.received_at, referral.id))
