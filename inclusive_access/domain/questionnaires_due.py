@@ -23,12 +23,12 @@ from inclusive_access.domain import states
 from inclusive_access.domain.access import CLINICAL_READ
 from inclusive_access.domain.instruments import Instrument
 from inclusive_access.domain.questionnaires import responses_for_referral
+from inclusive_access.domain.worklists import PER_PAGE
 from inclusive_access.models import Pathway, QuestionnaireResponse, Referral
 
 #: A follow-up asked more than a month after discharge measures recall and whatever happened since, not the
 #: episode of care, and the service can no longer act on it; past this it is a missing follow-up in the reports.
 RECENT_DISCHARGE = timedelta(days=30)
-PER_PAGE = 25
 _OPEN = sorted(states.ACTIVE_STATES)
 
 
@@ -73,11 +73,14 @@ def _answered(instrument: Instrument, time_point: str | None = None) -> ColumnEl
 
 
 def _branch(instrument: Instrument, time_point: str, since, every_days: int, *where) -> Select:
-    pathway = [Pathway.code.in_(instrument.pathways)] if instrument.pathways else []
+    # The pathway is read for each referral the state index found, never used to find them: a pathway's
+    # referrals are its whole history.
+    code = select(Pathway.code).where(Pathway.id == Referral.pathway_id).scalar_subquery()
+    pathway = [code.in_(instrument.pathways)] if instrument.pathways else []
     return (select(Referral.id.label("referral_id"), literal(instrument.id).label("instrument_id"),
                    literal(time_point).label("time_point"), since.label("since"),
                    literal(every_days).label("after_days"), Referral.received_at.label("received_at"))
-            .join(Pathway, Pathway.id == Referral.pathway_id).where(*pathway, *where))
+            .where(*pathway, *where))
 
 
 def _branches(instrument: Instrument, now: datetime) -> list[Select]:

@@ -131,6 +131,14 @@ def test_an_instrument_that_does_not_exist_is_not_found(client, login_as, referr
     assert client.get(_url(referral, "eq5d")).status_code == 404
 
 
+def test_an_instrument_not_used_on_the_pathway_is_refused(app, client, login_as, referral):
+    login_as("clinician")
+    form = {key: value for key, value in _form(client, referral).items() if not key.startswith("item_")}
+    shown_again(post_form(client, _url(referral, "phq9"), form), "instrument",
+                "Patient Health Questionnaire (PHQ-9) is not used on this pathway", hidden=("instrument",))
+    assert count(app, QuestionnaireResponse) == 0
+
+
 def test_a_double_submit_records_the_answers_once(app, client, login_as, referral):
     login_as("clinician")
     form = _form(client, referral)

@@ -6,6 +6,7 @@ import pytest
 
 from inclusive_access.domain import instrument_files, questionnaires, questionnaires_due
 from tests.factories import RECEIVED, accept_and_attend, accepted, discharged, make_referral
+from tests.reporting.test_wait_quantiles import _plans
 
 INSTRUMENTS = instrument_files.load(instrument_files.SHIPPED_DIR)
 NOW = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
@@ -84,3 +85,19 @@ def test_the_worklist_lists_and_counts_them_longest_waiting_first(db_session, cl
         (later.id, "psfs", "first_contact")]
     assert (page.total, page.pages) == (3, 1)
     assert questionnaires_due.count_due(db_session, INSTRUMENTS, NOW) == 3
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_count_reads_referrals_by_state_and_answers_by_referral_never_a_whole_table(db_session):
+    """Open referrals by state, recent discharges by state and time, each one's answers by its index: what the
+    service has open, not its history (a pathway's referrals would be its history)."""
+    _count, [(_statement, plan)] = _plans(db_session, lambda: questionnaires_due.count_due(db_session, INSTRUMENTS,
+                                                                                         NOW))
+    reads = [line for line in plan if line.startswith(("SEARCH", "SCAN"))]
+    assert {line for line in reads if "referrals" in line} == {
+        "SEARCH referrals USING INDEX ix_referrals_state_discharged (state=?)",
+        "SEARCH referrals USING INDEX ix_referrals_state_discharged (state=? AND discharged_at>?)"}
+    assert {line.split(" USING ")[0] for line in reads} == {
+        "SEARCH referrals", "SEARCH questionnaire_responses", "SEARCH pathways", "SCAN due"}
+    assert all("ix_questionnaire_responses_referral (referral_id=? AND instrument_id=?)" in line
+               for line in reads if "questionnaire_responses" in line)
