@@ -144,6 +144,7 @@ def register_blueprints(app: Flask) -> None:
     from inclusive_access.blueprints.patient_link import bp as patient_link_bp
     from inclusive_access.blueprints.patients import bp as patients_bp
     from inclusive_access.blueprints.questionnaire_links import bp as questionnaire_links_bp
+    from inclusive_access.blueprints.questionnaires import bp as questionnaires_bp
     from inclusive_access.blueprints.referrals import bp as referrals_bp
     from inclusive_access.blueprints.reports import bp as reports_bp
     from inclusive_access.blueprints.safeguarding import bp as safeguarding_bp
@@ -152,7 +153,8 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (home_bp, auth_bp, admin_bp, intake_bp, referrals_bp, patients_bp, triage_bp, clarification_bp,
                appointments_bp, dna_bp, adjustments_bp, discharge_bp, safeguarding_bp, urgent_contacts_bp,
-               questionnaire_links_bp, patient_link_bp, reports_bp, audit_bp, imports_bp, ops_bp):
+               questionnaires_bp, questionnaire_links_bp, patient_link_bp, reports_bp, audit_bp, imports_bp,
+               ops_bp):
         app.register_blueprint(bp)
     worklist_counts.init_app(app)
 

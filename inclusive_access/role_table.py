@@ -20,6 +20,7 @@ AREAS = {"auth": "Signing in", "home": "Home (/ opens your own work)",
          "dna": "Barrier checks", "adjustments": "Reasonable adjustments", "discharge": "Discharge and senior review",
          "safeguarding": "Safeguarding", "urgent_contacts": "Crisis and urgent contacts",
          "questionnaire_links": "Questionnaire links",
+         "questionnaires": "Outcome questionnaires",
          "reports": "Equity reports and governance", "audit": "Audit",
          "admin": "Users", "imports": "Referral imports (CSV)"}
 #: rules the domain applies within one route, which ACCESS cannot show: (blueprint, what, roles)

@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import accounts, actions, events
+from inclusive_access.domain import accounts, actions, events, questionnaires
 from inclusive_access.domain.access import (
     AUDIT_WORK,
     BOOKING_WORK,
@@ -81,6 +81,9 @@ ACCESS: dict[str, frozenset[str]] = {
     "urgent_contacts.record_urgent_contact": CLINICAL_JUDGEMENT,
     # sending a questionnaire reaches the patient; it judges nothing
     "questionnaire_links.issue_link": BOOKING_WORK,
+    # asking a questionnaire's questions is part of the clinical contact; the worklist is of that work
+    "questionnaires.record_answers": questionnaires.RECORD_ROLES,
+    "questionnaires.worklist": questionnaires.RECORD_ROLES,
     "intake.re_refer": BOOKING_WORK,
     "reports.equity_dashboard": REPORT_READERS,
     "reports.export_equity": REPORT_READERS,

@@ -1,13 +1,21 @@
 """The count beside each worklist link in the navigation: one indexed COUNT a link the role sees, once a request."""
-from flask import Flask, g
+from datetime import UTC, datetime
 
-from inclusive_access.domain import clarification, dna, reviews, triage
+from flask import Flask, current_app, g
+
+from inclusive_access.domain import clarification, dna, questionnaires_due, reviews, triage
 from inclusive_access.extensions import db
 from inclusive_access.security import may
 
+
+def _questionnaires_due(session) -> int:
+    return questionnaires_due.count_due(session, current_app.extensions["instruments"], datetime.now(UTC))
+
+
 #: worklist endpoint -> how many open items it holds (each a COUNT over its worklist index)
 COUNTS = {"triage.worklist": triage.count_awaiting, "clarification.worklist": clarification.count_open,
-          "dna.worklist": dna.count_open, "discharge.review_queue": reviews.count_pending}
+          "dna.worklist": dna.count_open, "discharge.review_queue": reviews.count_pending,
+          "questionnaires.worklist": _questionnaires_due}
 
 
 def worklist_count(endpoint: str) -> int | None:

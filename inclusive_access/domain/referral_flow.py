@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from inclusive_access.domain import actions, events, locking, safeguarding, states, urgent_contacts
+from inclusive_access.domain import actions, events, locking, questionnaires, safeguarding, states, urgent_contacts
 from inclusive_access.domain.access import BOOKING_WORK
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import StaleRecord
@@ -60,8 +60,8 @@ def touch(session: Session, referral: Referral) -> None:
 
 
 def page_actions(referral: Referral, role: str | None, on_review_list: bool = False) -> set[str]:
-    """What the referral page may offer: the transitions, plus raising a concern, re-referring and recording an
-    urgent contact.
+    """What the referral page may offer: the transitions, plus raising a concern, re-referring, recording an
+    urgent contact and recording a questionnaire's answers.
 
     A referral already on the senior review list is not offered for discharge again: the senior decides there.
     """
@@ -74,4 +74,6 @@ def page_actions(referral: Referral, role: str | None, on_review_list: bool = Fa
         offered.add("re_refer")
     if role in urgent_contacts.RECORD_ROLES:  # in any state: a crisis after discharge counts too
         offered.add("record_urgent_contact")
+    if role in questionnaires.RECORD_ROLES:  # in any state: the follow-up is answered at discharge
+        offered.add("record_answers")
     return offered

@@ -33,6 +33,8 @@ class Referral(Versioned, db.Model):
         Index("ix_referrals_flagged_received", "flagged", "received_at"),
         # The triage worklist: WHERE state = 'received' ORDER BY triage_priority, triage_due_at
         Index("ix_referrals_triage_queue", "state", "triage_priority", "triage_due_at"),
+        # Questionnaires due at discharge: WHERE state = 'discharged' AND discharged_at >= now - 30 days
+        Index("ix_referrals_state_discharged", "state", "discharged_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

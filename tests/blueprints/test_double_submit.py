@@ -18,6 +18,7 @@ from inclusive_access.models import (
     BarrierContactAttempt,
     ContactAttempt,
     Event,
+    QuestionnaireResponse,
     ReasonableAdjustment,
     Referral,
     SafeguardingAction,
@@ -113,6 +114,13 @@ FORMS = {
         {"kind": "ed_attendance", "occurred_on": datetime.now(UTC).astimezone(LONDON).date().isoformat(),
          "source": "patient", "followed_delay": "yes", "delay_detail": "Eight weeks waiting for triage"},
         UrgentContact, "urgent_contact.recorded"),
+    "questionnaire answers": CreatingForm(
+        "clinician", _accepted, "/questionnaires/referrals/{referral_id}/psfs/new",
+        "/questionnaires/referrals/{referral_id}/psfs/new",
+        {"time_point": "first_contact", "mode": "in_person", "item_activity_1": "4",
+         **dict(zip(("answered_day", "answered_month", "answered_year"),
+                    datetime.now(UTC).astimezone(LONDON).strftime("%d %m %Y").split(), strict=True))},
+        QuestionnaireResponse, "questionnaire.completed"),
     "referral": CreatingForm(
         "booking", lambda _session: {}, "/intake/new", "/intake/new", intake_form(), Referral, "referral.received"),
     "appointment": CreatingForm(

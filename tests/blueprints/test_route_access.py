@@ -19,6 +19,7 @@ from inclusive_access.models import (
     AuditSampleRecord,
     BarrierCheck,
     Clarification,
+    QuestionnaireResponse,
     ReasonableAdjustment,
     Referral,
     SafeguardingConcern,
@@ -123,6 +124,11 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
         get("/questionnaire-links/referrals/{referral_id}/new"),
         ("POST", "/questionnaire-links/referrals/{referral_id}/new", {}, 400),  # empty: errors re-shown, no link
     ],
+    "questionnaires.record_answers": [
+        get("/questionnaires/referrals/{referral_id}/psfs/new"),
+        ("POST", "/questionnaires/referrals/{referral_id}/psfs/new", {}, 400),  # empty: errors re-shown, nothing saved
+    ],
+    "questionnaires.worklist": [get("/questionnaires/due")],
     "intake.re_refer": [
         get("/intake/referrals/{rejected_id}/re-refer"),
         ("POST", "/intake/referrals/{rejected_id}/re-refer", {}, 400),  # empty: errors re-shown, nothing saved
@@ -270,7 +276,8 @@ def test_policy_keeps_auditors_read_only_and_admin_to_managers(url_map):
                      "safeguarding.close_concern"):
         assert security.ACCESS[endpoint] == {"senior"}, f"only a senior may reach {endpoint}"
     for endpoint in ("discharge.request_discharge", "safeguarding.raise_concern", "safeguarding.route_concern",
-                     "safeguarding.record_action", "urgent_contacts.record_urgent_contact"):
+                     "safeguarding.record_action", "urgent_contacts.record_urgent_contact",
+                     "questionnaires.record_answers", "questionnaires.worklist"):
         assert security.ACCESS[endpoint] == {"clinician", "senior"}, f"{endpoint}: {security.ACCESS[endpoint]}"
     for endpoint in ("adjustments.patient_register", "adjustments.overdue_reviews"):
         assert security.ACCESS[endpoint] == set(ROLES), f"every role may read {endpoint}"
@@ -325,7 +332,8 @@ def test_each_role_gets_what_the_table_allows(app, client, login_as, sample_ids,
         assert (concern.status, concern.version, concern.actions) == ("open", 1, [])
         review = db.session.get(SeniorReview, sample_ids["senior_review_id"])
         assert (review.decided_at, review.referral.state) == (None, "rejection_review")
-        assert (rows(Referral), rows(SafeguardingConcern), rows(UrgentContact)) == (6, 1, 0)
+        assert (rows(Referral), rows(SafeguardingConcern), rows(UrgentContact), rows(QuestionnaireResponse)) == (
+            6, 1, 0, 0)
     denied = events(app, "access.denied")[denied_before:]
     assert len(denied) == denials, "every refusal is written to the event log"
     assert all(event.actor_id == user_id and event.actor_role == role for event in denied)

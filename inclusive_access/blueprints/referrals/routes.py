@@ -9,6 +9,7 @@ from inclusive_access.domain import (
     intake,
     listing,
     questionnaire_links,
+    questionnaires_due,
     records,
     referral_flow,
     reviews,
@@ -58,6 +59,8 @@ def show_referral(referral_id: int):
                   review=review,
                   concerns=safeguarding.concerns_for_referral(db.session, referral.id),
                   urgent=urgent_contacts.contacts_for_referral(db.session, referral.id),
+                  questionnaires=questionnaires_due.referral_section(
+                      db.session, current_app.extensions["instruments"], referral, current_user.role),
                   links=questionnaire_links.links_for_referral(db.session, referral.id,
                                                                current_app.extensions["instruments"]),
                   later=listing.re_referrals(db.session, referral.id),
