@@ -1,5 +1,5 @@
-"""What several workflows' routes share: the service policy and questionnaire link settings from config, the access
-log and the conflict page."""
+"""What several workflows' routes share: the service policy, the loaded instruments and questionnaire link settings,
+the access log and the conflict page."""
 from collections.abc import Callable
 
 from flask import current_app, flash, render_template
@@ -9,6 +9,7 @@ from itsdangerous import URLSafeSerializer
 from inclusive_access.domain import questionnaire_links, records
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import StaleRecord
+from inclusive_access.domain.instruments import Instrument
 from inclusive_access.domain.policy import Policy
 from inclusive_access.extensions import db
 from inclusive_access.htmx import is_fragment_request
@@ -17,6 +18,11 @@ from inclusive_access.models import Patient, Referral
 
 def current_policy() -> Policy:
     return Policy.from_mapping(current_app.config)
+
+
+def instruments() -> dict[str, Instrument]:
+    """The outcome instruments loaded at start-up, by id."""
+    return current_app.extensions["instruments"]
 
 
 def link_rules() -> questionnaire_links.LinkRules:

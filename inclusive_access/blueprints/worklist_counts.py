@@ -1,15 +1,16 @@
 """The count beside each worklist link in the navigation: one indexed COUNT a link the role sees, once a request."""
 from datetime import UTC, datetime
 
-from flask import Flask, current_app, g
+from flask import Flask, g
 
+from inclusive_access.blueprints.shared import instruments
 from inclusive_access.domain import clarification, dna, questionnaires_due, reviews, triage
 from inclusive_access.extensions import db
 from inclusive_access.security import may
 
 
 def _questionnaires_due(session) -> int:
-    return questionnaires_due.count_due(session, current_app.extensions["instruments"], datetime.now(UTC))
+    return questionnaires_due.count_due(session, instruments(), datetime.now(UTC))
 
 
 #: worklist endpoint -> how many open items it holds (each a COUNT over its worklist index)

@@ -1,10 +1,10 @@
 """A patient answers a questionnaire through a one-time link on their own phone: no sign-in, no staff pages, nothing
 about them but their first name. The link is the only key (domain/questionnaire_links.py says how it is kept); a
 link that does not work gets one page, whatever the reason."""
-from flask import current_app, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 
 from inclusive_access.blueprints.patient_link import bp
-from inclusive_access.blueprints.shared import link_rules, link_signer
+from inclusive_access.blueprints.shared import instruments, link_rules, link_signer
 from inclusive_access.domain import questionnaire_links
 from inclusive_access.domain.errors import LinkRefused, LinkThrottled
 from inclusive_access.extensions import db
@@ -16,7 +16,7 @@ EASY_READ = "easy-read"
 @bp.route("/<string:token>", methods=["GET", "POST"])
 def answer_questionnaire(token: str):
     """Every request on a link is counted, refused or not, so whatever the answer the one commit is kept."""
-    given = (token, request.remote_addr or "", current_app.extensions["instruments"], link_rules(), link_signer())
+    given = (token, request.remote_addr or "", instruments(), link_rules(), link_signer())
     try:
         if request.method == "GET":
             response = _page(questionnaire_links.open_link(db.session, *given), request.args.get(EASY_READ))

@@ -1,12 +1,12 @@
 """Sending a questionnaire link from the referral page: the link is shown once, to copy or read out."""
-from flask import abort, current_app, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask_login import current_user
 
 from inclusive_access.blueprints.commands import Page, Repeat, submit
 from inclusive_access.blueprints.forms_common import new_token
 from inclusive_access.blueprints.questionnaire_links import bp
 from inclusive_access.blueprints.questionnaire_links.forms import WORDINGS, IssueLinkForm
-from inclusive_access.blueprints.shared import link_rules, link_signer, log_view
+from inclusive_access.blueprints.shared import instruments, link_rules, link_signer, log_view
 from inclusive_access.domain import questionnaire_links
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.questionnaires import TIME_POINTS
@@ -17,15 +17,15 @@ from inclusive_access.models import Referral
 @bp.route("/referrals/<int:referral_id>/new", methods=["GET", "POST"])
 def issue_link(referral_id: int):
     referral, form = db.session.get(Referral, referral_id) or abort(404), IssueLinkForm()
-    instruments = current_app.extensions["instruments"]
-    form.offer(questionnaire_links.sendable(instruments.values(), referral.pathway.code))
+    loaded = instruments()
+    form.offer(questionnaire_links.sendable(loaded.values(), referral.pathway.code))
     if request.method == "GET":
         form.submission_token.data = new_token()
         log_view(referral.patient, referral)
         db.session.commit()
         return _new_page(referral_id, form, {})
     return submit(form, lambda: questionnaire_links.issue_link(
-        db.session, actor_for(current_user), referral, instruments[form.instrument.data], form.time_point.data,
+        db.session, actor_for(current_user), referral, loaded[form.instrument.data], form.time_point.data,
         form.wording.data == "easy_read", link_rules(), link_signer(),
         submission_token=form.submission_token.data or None),
         Page(url_for("questionnaire_links.issue_link", referral_id=referral_id),
@@ -45,5 +45,5 @@ def _issued_page(referral_id: int, issued: questionnaire_links.IssuedLink):
     """After the commit, the one time the link is shown: it is not stored, so no page can show it again."""
     referral, link = db.session.get(Referral, referral_id), issued.link
     return render_template("questionnaire_links/issued.html", referral=referral, patient=referral.patient, link=link,
-                           title=current_app.extensions["instruments"][link.instrument_id].title,
+                           title=instruments()[link.instrument_id].title,
                            url=url_for("patient_link.answer_questionnaire", token=issued.token, _external=True))

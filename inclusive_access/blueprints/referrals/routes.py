@@ -1,10 +1,11 @@
 """The referral list with htmx filters, and one referral with its patient banner and timeline."""
-from flask import abort, current_app, redirect, request
+from flask import abort, redirect, request
 from flask_login import current_user
 
 from inclusive_access.blueprints.home.routes import home_url
 from inclusive_access.blueprints.referrals import bp
 from inclusive_access.blueprints.referrals.forms import ReferralFilterForm
+from inclusive_access.blueprints.shared import instruments
 from inclusive_access.domain import (
     intake,
     listing,
@@ -51,8 +52,7 @@ def show_referral(referral_id: int):
     records.view_record(db.session, viewer, referral.patient, referral)
     db.session.commit()
     review = reviews.pending_review(db.session, referral.id)
-    return render("referrals/show.html", "referrals/show.html", referral=referral,
-                  patient=referral.patient,
+    return render("referrals/show.html", "referrals/show.html", referral=referral, patient=referral.patient,
                   history=listing.timeline(db.session, viewer, referral_id=referral.id,
                                            kind=request.args.get("kind")),
                   actions=referral_flow.page_actions(referral, current_user.role, review is not None),
@@ -60,9 +60,8 @@ def show_referral(referral_id: int):
                   concerns=safeguarding.concerns_for_referral(db.session, referral.id),
                   urgent=urgent_contacts.contacts_for_referral(db.session, referral.id),
                   questionnaires=questionnaires_due.referral_section(
-                      db.session, current_app.extensions["instruments"], referral, current_user.role),
-                  links=questionnaire_links.links_for_referral(db.session, referral.id,
-                                                               current_app.extensions["instruments"]),
+                      db.session, instruments(), referral, current_user.role),
+                  links=questionnaire_links.links_for_referral(db.session, referral.id, instruments()),
                   later=listing.re_referrals(db.session, referral.id),
                   returned_after=intake.discharged_before_return(db.session, referral.patient_id, referral.pathway_id,
                                                                  referral.received_at, referral.id))
