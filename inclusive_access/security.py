@@ -82,6 +82,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "reports.export_equity": REPORT_READERS,
     "reports.equity_report": REPORT_READERS,
     "reports.equity_referrals": REPORT_READERS,
+    "reports.equity_outcomes": REPORT_READERS,
     "reports.governance_items": REPORT_READERS,
     "reports.governance_item": REPORT_READERS,
     "reports.record_governance_plan": MANAGEMENT,

@@ -11,7 +11,7 @@ Who counts for what (outcomes.py says it on the page too):
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, String, and_, case, cast, func, select
+from sqlalchemy import Integer, String, and_, case, cast, exists, func, select
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain.instruments import Instrument
@@ -103,19 +103,54 @@ def median_days_to_improvement(session: Session, scope: Scope, segment: str) -> 
     return {key: {"n": n, "median": median} for key, n, median in session.execute(query)}
 
 
+def urgent_conditions(now: datetime) -> dict:
+    """URGENT_COUNTS' conditions on a referral: its 30 days after receipt (or after discharge) over at `now`, and
+    an urgent contact within them."""
+    over = now - URGENT_WINDOW
+    referred = F.received_at <= over
+    discharged = and_(F.discharged_at.is_not(None), F.discharged_at <= over)
+    return {"referrals": referred, "after_referral": and_(referred, F.urgent_contact_after_referral.is_(True)),
+            "discharged": discharged, "after_discharge": and_(discharged, F.urgent_contact_after_discharge.is_(True))}
+
+
 def urgent_by(session: Session, period: Period, key, now: datetime) -> dict[object, dict]:
     """Urgent contacts within 30 days of referral and of discharge per value of `key`, among the referrals (and
     discharges) whose 30 days are over at `now`: {value: {"referrals", "after_referral", "discharged",
     "after_discharge"}}."""
-    over = now - URGENT_WINDOW
-    referred = F.received_at <= over
-    discharged = and_(F.discharged_at.is_not(None), F.discharged_at <= over)
-    query = (select(key.label("key"), _count(referred).label("referrals"),
-                    _count(and_(referred, F.urgent_contact_after_referral.is_(True))).label("after_referral"),
-                    _count(discharged).label("discharged"),
-                    _count(and_(discharged, F.urgent_contact_after_discharge.is_(True))).label("after_discharge"))
-             .where(*period.where()).group_by(key))
+    counted = [_count(condition).label(name) for name, condition in urgent_conditions(now).items()]
+    query = select(key.label("key"), *counted).where(*period.where()).group_by(key)
     return {row.key: {name: getattr(row, name) for name in URGENT_COUNTS} for row in session.execute(query)}
+
+
+#: the figures a count of the outcome page opens the referrals behind (behind.py), as the list names them
+FIGURES = {
+    "outcome_seen": "Seen (a first contact), on the questionnaire's pathways",
+    "outcome_with_baseline": "Seen, with the questionnaire answered at baseline",
+    "outcome_closed": "Seen and discharged, on the questionnaire's pathways",
+    "outcome_with_both": "Discharged, with the questionnaire answered at baseline and at follow-up",
+    "outcome_improved": "Reached the questionnaire's minimal important change",
+    "outcome_answered": "Seen, with the experience questionnaire answered",
+    "urgent_referrals": "Referrals whose 30 days after receipt are over",
+    "urgent_after_referral": "Urgent contact within 30 days of referral",
+    "urgent_discharged": "Discharges whose 30 days after discharge are over",
+    "urgent_after_discharge": "Urgent contact within 30 days of discharge",
+}
+#: the figures that need a questionnaire named
+NEEDS_INSTRUMENT = frozenset(figure for figure in FIGURES if figure.startswith("outcome_"))
+_CONDITIONS = {"seen": SEEN, "with_baseline": WITH_BASELINE, "closed": CLOSED, "with_both": WITH_BOTH,
+               "improved": IMPROVED, "answered": ANSWERED}
+
+
+def counted(figure: str, instrument_id: str | None, now: datetime):
+    """Whether a referral (a row of referral_facts) counts in one of FIGURES: the aggregates' own condition, its
+    outcome facts read by a correlated EXISTS where the condition needs them."""
+    kind, name = figure.split("_", 1)
+    if kind == "urgent":
+        return urgent_conditions(now)[name]
+    condition = _CONDITIONS[name]
+    if name in ("seen", "closed"):
+        return condition
+    return exists().where(O.referral_id == F.referral_id, O.instrument_id == instrument_id, condition)
 
 
 def quarter_of(month_column):
