@@ -83,6 +83,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "reports.equity_report": REPORT_READERS,
     "reports.equity_referrals": REPORT_READERS,
     "reports.equity_outcomes": REPORT_READERS,
+    "reports.export_outcomes": REPORT_READERS,
     "reports.governance_items": REPORT_READERS,
     "reports.governance_item": REPORT_READERS,
     "reports.record_governance_plan": MANAGEMENT,

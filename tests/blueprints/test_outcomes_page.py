@@ -52,6 +52,7 @@ def test_report_readers_see_completion_first_and_no_data_where_none_was_counted(
 def test_other_roles_are_refused(client, login_as, role):
     login_as(role)
     assert client.get("/reports/equity/outcomes").status_code == 403
+    assert client.get("/reports/equity/outcomes/export").status_code == 403
 
 
 def test_every_count_opens_the_referrals_behind_it(client, login_as, history):
@@ -88,3 +89,15 @@ def test_the_shared_view_hides_small_counts_and_links_to_no_list(client, login_a
 def test_the_dashboard_links_to_the_outcomes(client, login_as):
     login_as("auditor")
     assert 'href="/reports/equity/outcomes?' in open_page(client, "/reports/equity?segment=sex")
+
+
+def test_the_csv_export_is_always_suppressed_for_sharing(client, login_as, history):
+    login_as("manager")
+    response = client.get(PAGE.replace("/outcomes?", "/outcomes/export?"))
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="outcomes-imd_quintile-{LAST_MONTH}-to-{LAST_MONTH}.csv"')
+    lines = response.get_data(as_text=True).splitlines()
+    assert lines[0] == "IMD quintile,questionnaire,measure,numerator,denominator,value,lower_95,upper_95"
+    assert ("1 (most deprived),Patient Health Questionnaire (PHQ-9),Reached the minimal important change,*,*,,,"
+            in lines), "1 of 2: hidden, with no rate"
+    assert "/reports/equity/referrals" not in response.get_data(as_text=True)
