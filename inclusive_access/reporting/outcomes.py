@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain.instruments import Instrument, for_pathway
-from inclusive_access.reporting import means, outcome_queries, stats, suppression
+from inclusive_access.reporting import means, outcome_queries, queries, stats, suppression
 from inclusive_access.reporting.outcome_queries import COUNTS, URGENT_COUNTS, Scope
 from inclusive_access.reporting.queries import SEGMENTS, Period
-from inclusive_access.reporting.tables import SEGMENT_LABELS, Cell, segment_values
+from inclusive_access.reporting.tables import SEGMENT_LABELS, Cell, segment_values, shared_hidden
 
 #: the table of urgent contacts, beside the instruments' ids in suppression keys
 URGENT = "urgent"
@@ -98,12 +98,27 @@ def _found(session: Session, period: Period, instrument: Instrument | None, segm
     return found
 
 
+#: an outcome count -> the count of the dashboard's segment tables that counts the same referrals whenever their
+#: values agree (every urgent window over; a questionnaire used on every pathway in view)
+TWINS = {"referrals": "referrals", "discharged": "discharged", "seen": "first_contacts"}
+
+
+def _dashboard_hidden(session: Session, period: Period, now: datetime) -> tuple[dict[tuple, int], set[tuple]]:
+    """The dashboard's shared view of the period: the TWINS counts of its segment tables, and what it hides."""
+    shown = {(name, segment, row["segment"]): row[name] for segment in SEGMENT_LABELS
+             for row in queries.counts_by(session, period, segment) for name in set(TWINS.values())}
+    return shown, shared_hidden(session, period, now)
+
+
 def hidden_counts(session: Session, period: Period, instruments: list[Instrument],
                   now: datetime) -> set[tuple]:
     """The counts a shared view hides: every segment's table of every instrument and of urgent contacts, since
     any of them can be shown for the period, so no "*" is worked out from another table. Each table's values of a
-    segment sum to the same unpublished total. Keys: (table key, count, segment, value)."""
-    counts: dict[tuple, int] = {}
+    segment sum to the same unpublished total. A count equal to its twin on the dashboard (TWINS) is hidden
+    wherever the dashboard hides that twin, so a cell hidden there is not shown here. Keys: (table key, count,
+    segment, value)."""
+    twins, dashboard_hidden = _dashboard_hidden(session, period, now)
+    counts: dict[tuple, int | None] = {}
     relations = []
     for segment in SEGMENT_LABELS:
         values = [value for value, _label in segment_values(segment)]
@@ -111,7 +126,10 @@ def hidden_counts(session: Session, period: Period, instruments: list[Instrument
             found = _found(session, period, instrument, segment, now)
             key = instrument.id if instrument else URGENT
             for name in COUNTS[instrument.kind] if instrument else URGENT_COUNTS:
-                counts |= {(key, name, segment, v): found.get(v, {}).get(name, 0) for v in values}
+                for v in values:
+                    count, twin = found.get(v, {}).get(name, 0), (TWINS.get(name), segment, v)
+                    counts[key, name, segment, v] = (None if twin in dashboard_hidden and twins.get(twin, 0) == count
+                                                     else count)
                 relations.append({(key, name, segment, v): 1 for v in values} | {(key, name): -1})
     return suppression.suppress_linked(counts, relations)
 

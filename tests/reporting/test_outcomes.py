@@ -194,3 +194,12 @@ def test_t_quantiles_match_the_tables(df, expected):
 def test_a_mean_from_its_sums():
     assert mean_ci(3, 6, 14) == pytest.approx((2, 2 - 4.3026527 / math.sqrt(3), 2 + 4.3026527 / math.sqrt(3)))
     assert mean_ci(1, 5, 25) == (5, None, None)
+
+
+def test_a_count_the_dashboard_hides_is_hidden_here_when_it_counts_the_same_referrals(history, monkeypatch):
+    """The dashboard's shared view hides quintile 1's 8 referrals (to protect its small counts through its own
+    tables). Urgent contacts count the same 8 referrals, all windows over: shown here, they would undo that."""
+    assert _by_label(_tables(history, shared=True)["urgent"])["1 (most deprived)"]["after_referral"].n == "*"
+    monkeypatch.setattr(outcomes, "shared_hidden", lambda *_args: set())
+    assert _by_label(_tables(history, shared=True)["urgent"])["1 (most deprived)"]["after_referral"].n == 8, \
+        "had the dashboard shown it, so would this page"
