@@ -9,6 +9,7 @@ from flask import current_app
 from inclusive_access.reporting import outcome_charts, outcomes, stats
 from inclusive_access.reporting.means import mean_ci, t_quantile
 from inclusive_access.reporting.queries import Period
+from inclusive_access.reporting.tables import Cell
 from tests.factories import staff
 from tests.reporting.outcome_history import add_outcome, discharged, seen, urgent
 
@@ -157,20 +158,32 @@ def test_a_shared_view_hides_counts_of_1_to_7_and_everything_worked_from_them(hi
     assert shared["1 (most deprived)"]["baseline"].x == "*"
 
 
-def test_the_gradient_of_mean_change_across_quintiles(db_session):
-    """Two people in each quintile with the same change, 2 in quintile 1 up to 10 in quintile 5: the line through
-    x = 0.1 ... 0.9 rises 10 points from end to end (SII 10), and from 1 at x = 0 to 11 at x = 1 (RII 11). No
-    share of improvement is 0% < share < 100% in every quintile, so it has no gradient."""
+def test_gradients_of_mean_change_and_of_the_share_improved_across_quintiles(db_session):
+    """Two people in each quintile, their changes 5 either side of 2 in quintile 1 up to 10 in quintile 5: the
+    means' line through x = 0.1 ... 0.9 rises 10 points from end to end (SII 10), from 1 at x = 0 to 11 at x = 1;
+    that end near 0 is as likely below it, so the ratio of the ends (RII) is not given. One of each two reaches
+    the minimal important change of 6, so the share improved is level: SII 0, RII 1."""
     clinician, senior = staff(db_session, "clinician"), staff(db_session, "senior")
     for quintile, change in zip(("1", "3", "5", "7", "9"), (2, 4, 6, 8, 10), strict=True):
-        for _ in range(2):
+        for each in (change - 5, change + 5):
             referral = discharged(db_session, clinician, senior, "2026-06-02 09:00", DISCHARGED,
                                   imd_decile=quintile)
-            add_outcome(db_session, referral, "phq9", (_at(6, 3), 20), (_at(7, 1), 20 - change))
-    [gradient] = outcome_charts.gradients(_tables(db_session)["phq9"])
-    assert gradient.key == "change"
-    assert (gradient.sii, gradient.sii_lower, gradient.sii_upper) == pytest.approx((10, 10, 10))
-    assert gradient.rii == pytest.approx(11)
+            add_outcome(db_session, referral, "phq9", (_at(6, 3), 20), (_at(7, 1), 20 - each))
+    found = {g.key: g for g in outcome_charts.gradients(_tables(db_session)["phq9"])}
+    assert found["change"].sii == pytest.approx(10)
+    assert found["change"].rii is None, "a ratio of changes of either sign means nothing"
+    assert found["change"].sii_lower < 10 < found["change"].sii_upper
+    assert (found["improved"].sii, found["improved"].rii) == pytest.approx((0, 1), abs=1e-9)
+    assert found["improved"].improvement == "increase"
+
+
+def test_the_rii_of_mean_change_is_given_where_both_ends_and_its_limits_are_positive():
+    """Means 2 to 10 known exactly (zero-width intervals): ends 1 and 11, RII 11 with limits 11."""
+    columns = [outcomes.Column(q, str(q), {"change": outcomes.Mean(2, mean, mean, mean),
+                                           "improved": Cell(0, 0, None, None, None)})
+               for q, mean in zip((1, 2, 3, 4, 5), (2, 4, 6, 8, 10), strict=True)]
+    [gradient] = outcome_charts.gradients(outcomes.Table("phq9", "PHQ-9", outcomes.PROM_ROWS, columns))
+    assert (gradient.sii, gradient.rii, gradient.rii_lower, gradient.rii_upper) == pytest.approx((10, 11, 11, 11))
 
 
 def test_run_charts_by_month_and_quarter_for_completion_and_improvement(history):
