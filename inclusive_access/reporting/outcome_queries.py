@@ -1,7 +1,7 @@
 """Outcome measures as SQL aggregations over referral_facts and outcome_facts: per instrument and segment value,
 counts, sums and sums of squares (the database groups; Python only turns sums into rates and intervals).
 
-Who counts for what (outcomes.py says it on the page too):
+Who counts for what (the page's "How it was counted" says it too):
 - baseline: referrals received in the period on the instrument's pathways that have had a first contact;
 - follow-up: those of them since discharged (seen, then discharged: both time points were due);
 - change, improvement and time to improvement: the discharged with both a baseline and a follow-up;
@@ -83,6 +83,7 @@ def sums_by(session: Session, scope: Scope, key) -> dict[object, dict]:
 
 
 def segment_sums(session: Session, scope: Scope, segment: str) -> dict[object, dict]:
+    """sums_by each value of a segment (None: not known)."""
     return sums_by(session, scope, SEGMENTS[segment])
 
 
