@@ -89,6 +89,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "reports.export_equity": REPORT_READERS,
     "reports.equity_report": REPORT_READERS,
     "reports.equity_referrals": REPORT_READERS,
+    "reports.equity_outcomes": REPORT_READERS,
+    "reports.export_outcomes": REPORT_READERS,
     "reports.governance_items": REPORT_READERS,
     "reports.governance_item": REPORT_READERS,
     "reports.record_governance_plan": MANAGEMENT,

@@ -5,12 +5,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import reduce
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain import fact_counts, listing, segments
+from inclusive_access.domain.instruments import Instrument
 from inclusive_access.models import ReferralFact, UnrebookedDna
-from inclusive_access.reporting import queries, tables
+from inclusive_access.reporting import outcome_queries, queries, tables
 from inclusive_access.reporting.queries import Period
 
 F = ReferralFact
@@ -52,6 +53,7 @@ FIGURES = {
     DECIDED: "DNAs rebooked or past their 14 days to rebook",
     PENDING: "DNAs within their 14 days to rebook, not yet rebooked",
     WAITS: "Waits from referral to first contact (days)",
+    **outcome_queries.FIGURES,
 }
 
 
@@ -59,11 +61,13 @@ FIGURES = {
 class Cell:
     """Which referrals a figure counts: those received in the period's months on its pathway (or, where `contacted`
     names a month, first contacted in that month on its pathway, as the equity KPI and the wait charts count them)
-    with each segment's value in `values` ((segment key, value) pairs, all of which hold; None is "not known")."""
+    with each segment's value in `values` ((segment key, value) pairs, all of which hold; None is "not known"); for
+    an outcome figure, on the pathways of its `instrument`."""
 
     period: Period
     values: tuple[tuple[str, object], ...] = ()
     contacted: str | None = None
+    instrument: Instrument | None = None
 
     def where(self) -> list:
         if self.contacted:
@@ -73,6 +77,8 @@ class Cell:
         for key, value in self.values:
             column = getattr(F, segments.BY_KEY[key].column)
             conditions.append(column.is_(value) if value is None or isinstance(value, bool) else column == value)
+        if self.instrument and self.instrument.pathways:
+            conditions.append(F.pathway.in_(self.instrument.pathways))
         return conditions
 
 
@@ -99,8 +105,10 @@ def _pending(now: datetime):
                                 U.missed_at <= now).scalar_subquery(), 0)
 
 
-def number(figure: str, now: datetime):
-    """One referral's part of `figure`, in SQL (its wait, for WAITS)."""
+def number(figure: str, now: datetime, instrument_id: str | None = None):
+    """One referral's part of `figure`, in SQL (its wait, for WAITS); an outcome figure's on `instrument_id`."""
+    if figure in outcome_queries.FIGURES:
+        return case((outcome_queries.counted(figure, instrument_id, now), 1), else_=0)
     if figure == WAITS:
         return F.days_to_first_contact
     if figure in fact_counts.COUNTED:
@@ -119,7 +127,7 @@ def referrals_behind(session: Session, figure: str, cell: Cell, page: int = 1, n
     """The referrals `figure` counts in `cell` as of `now` (pending DNAs run to it), one page of them, with the
     figure they make. A count lists the referrals whose part of it is above 0, by receipt; waits list the referrals
     with a first contact, shortest first, so the median is read from the list."""
-    part = number(figure, now or datetime.now(UTC))
+    part = number(figure, now or datetime.now(UTC), cell.instrument.id if cell.instrument else None)
     counted = part.is_not(None) if figure == WAITS else part > 0
     where = [*cell.where(), counted]
     order = (F.days_to_first_contact, F.referral_id) if figure == WAITS else (F.received_at, F.referral_id)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from inclusive_access.domain.policy import Policy
 from inclusive_access.domain.validation import LONDON
-from inclusive_access.reporting import kpi, stats, tables
+from inclusive_access.reporting import kpi, outcomes, stats, tables
 from inclusive_access.reporting.queries import Period
 from inclusive_access.reporting.tables import MEASURES, Column
 
@@ -87,6 +87,23 @@ def _csv(header: list[str], rows: list[list]) -> str:
 def table_csv(columns: list[Column], segment_label: str) -> str:
     """One dashboard table: a row per segment value and measure: counts, rate %, and the Wilson 95% interval %."""
     return _csv([segment_label, *TABLE_HEADER], _rows(columns))
+
+
+def outcomes_csv(found: list[outcomes.Table], segment_label: str) -> str:
+    """The outcome page's tables: a row per questionnaire, segment value and measure. A share gives its counts,
+    rate % and Wilson interval %; a mean its n, value and t interval; a median of days its n and value."""
+    rows = []
+    for table in found:
+        for column in table.columns:
+            for row in table.rows:
+                f = column.figures[row.key]
+                if row.kind == "share":
+                    rows.append([column.label, table.title, row.label, f.x, f.n, _rate(f.rate), _rate(f.lower),
+                                 _rate(f.upper)])
+                else:
+                    rows.append([column.label, table.title, row.label, "", f.n, _tenths(f.mean), _tenths(f.lower),
+                                 _tenths(f.upper)])
+    return _csv([segment_label, "questionnaire", *TABLE_HEADER], rows)
 
 
 def cross_csv(table: tables.CrossTable, measure_label: str) -> str:

@@ -102,6 +102,7 @@ PAGES = {
     "safeguarding-concern": ("senior", "/safeguarding/{concern_id}"),
     "equity-dashboard": ("manager", "/reports/equity"),
     "equity-report": ("manager", "/reports/equity/report"),
+    "equity-outcomes": ("manager", "/reports/equity/outcomes"),
     "governance-items": ("manager", "/reports/governance"),
     "audit-samples": ("auditor", "/audit/samples"),
     "audit-new-sample": ("auditor", "/audit/samples/new"),

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
-from inclusive_access.blueprints.reports import behind_routes, governance_routes, routes  # noqa: E402, F401 - registers the routes
+from inclusive_access.blueprints.reports import behind_routes, governance_routes, outcome_routes, routes  # noqa: E402, F401 - registers the routes

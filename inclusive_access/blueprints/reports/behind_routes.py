@@ -13,7 +13,7 @@ from inclusive_access.domain import intake, records
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
-from inclusive_access.reporting import behind, periods, tables
+from inclusive_access.reporting import behind, outcome_queries, periods, tables
 from inclusive_access.reporting.queries import Period
 
 #: "value not given" for a link (None is a value: "not known")
@@ -36,10 +36,13 @@ class Tracer:
     query: dict[str, str]
 
     def __call__(self, figure: str, *, value=_ANY, cross_value=_ANY, quintile=_ANY, month: str | None = None,
-                 contacted: str | None = None, pathway: str | None = None) -> str:
+                 contacted: str | None = None, pathway: str | None = None, instrument: str | None = None) -> str:
         """The list behind `figure` in a cell: a value of the breakdown, of the intersectional table's columns,
-        an IMD quintile; a month received (`month`) or of first contact (`contacted`); another pathway."""
+        an IMD quintile; a month received (`month`) or of first contact (`contacted`); another pathway; the
+        questionnaire of an outcome figure."""
         args = dict(self.query, figure=figure)
+        if instrument:
+            args["instrument"] = instrument
         for name, given in (("value", value), ("cross_value", cross_value), ("quintile", quintile)):
             if given is not _ANY:
                 args[name] = behind.value_key(given)
@@ -78,6 +81,11 @@ def _period_asked(form: ReferralsBehindForm, pathways) -> Period:
                            form.pathway.data or None)
 
 
+def _back(figure: str) -> str:
+    """The page a list's figure was on."""
+    return "reports.equity_outcomes" if figure in outcome_queries.FIGURES else "reports.equity_dashboard"
+
+
 @bp.route("/equity/referrals")
 def equity_referrals():
     """The referrals behind one figure of the internal dashboard, a page at a time; each one shown is logged as
@@ -87,12 +95,13 @@ def equity_referrals():
         period = _period_asked(form, pathways)
     except ValueError as exc:
         return render_template("reports/referrals.html", error=str(exc), query={}), 400
-    cell = behind.Cell(period, form.cell_values(), form.contacted.data or None)
+    cell = form.cell(period)
     found = behind.referrals_behind(db.session, form.figure.data, cell, form.page.data or 1)
     records.view_listed(db.session, actor_for(current_user), [(r.patient_id, r.referral_id) for r in found.page.rows])
     db.session.commit()
     return render_template("reports/referrals.html", found=found, where=cell, pathway_names=pathways,
                            figure_label=behind.FIGURES[found.figure],
+                           back=_back(found.figure),
                            query={k: v for k, v in request.args.items() if k != "page"},
                            dashboard={k: v for k, v in request.args.items() if k in DASHBOARD_ARGS},
                            shown_values=[(tables.SEGMENT_LABELS[key], behind.value_label(key, value))

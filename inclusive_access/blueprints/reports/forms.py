@@ -1,4 +1,5 @@
 """The dashboard's selectors (a GET form: bookmarkable, and works without JavaScript), and the governance forms."""
+from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, NumberRange, Optional, Regexp, ValidationError
@@ -6,7 +7,7 @@ from wtforms.validators import InputRequired, NumberRange, Optional, Regexp, Val
 from inclusive_access.blueprints.forms_common import choices, plain_text, strip, version_field
 from inclusive_access.domain import segments
 from inclusive_access.domain.governance import Plan
-from inclusive_access.reporting import behind
+from inclusive_access.reporting import behind, outcome_queries
 from inclusive_access.reporting.tables import CROSS_SEGMENTS, MEASURE_LABELS, SEGMENT_LABELS
 
 MONTH = Regexp(r"^\d{4}-(0[1-9]|1[0-2])\Z", message="Enter a month as YYYY-MM")
@@ -46,7 +47,17 @@ class ReferralsBehindForm(DashboardForm):
     cross_value = StringField("Intersectional value", validators=[Optional()])
     quintile = StringField("IMD quintile", validators=[Optional()])
     contacted = StringField("Month of first contact", validators=[Optional(), MONTH])
+    #: the questionnaire an outcome figure is about
+    instrument = StringField("Questionnaire", validators=[Optional()])
     page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, message="Pages start at 1")])
+
+    def validate_figure(self, field) -> None:
+        if field.data in outcome_queries.NEEDS_INSTRUMENT and not self.instrument.data:
+            raise ValidationError("Name the questionnaire")
+
+    def validate_instrument(self, field) -> None:
+        if field.data not in current_app.extensions["instruments"]:
+            raise ValidationError(f"There is no questionnaire {field.data!r}")
 
     def breakdowns(self) -> dict[str, str]:
         """Each value field -> the segment it is a value of (the dashboard's defaults where a selector is empty)."""
@@ -68,6 +79,11 @@ class ReferralsBehindForm(DashboardForm):
             behind.segment_value(segment, field.data)
         except KeyError:
             raise ValidationError(f"{SEGMENT_LABELS.get(segment, segment)} has no value {field.data!r}") from None
+
+    def cell(self, period) -> behind.Cell:
+        """The referrals the figure counts: in `period`, with the cell's values, on the questionnaire's pathways."""
+        return behind.Cell(period, self.cell_values(), self.contacted.data or None,
+                           current_app.extensions["instruments"].get(self.instrument.data))
 
     def cell_values(self) -> tuple[tuple[str, object], ...]:
         """The cell's segment values, (segment key, value), for those given."""

@@ -14,10 +14,10 @@ from inclusive_access.htmx import render
 from inclusive_access.reporting import exports, kpi, periods, tables
 
 
-def _view(shared_always: bool = False) -> dict:
-    """The selectors as given (or the latest month), and the table they choose."""
-    today = datetime.now(UTC).astimezone(LONDON).date()
-    presets = periods.choices(today)
+def selectors() -> tuple[DashboardForm, periods.Period, str | None, str]:
+    """The dashboard's selectors as given (or the latest month): the form, the period it chooses, what is wrong
+    with a custom range (None if nothing) and the period code the view shows (its traced links carry it)."""
+    presets = periods.choices(datetime.now(UTC).astimezone(LONDON).date())
     form = DashboardForm(request.args)
     form.set_options(presets, intake.active_pathway_codes(db.session))
     error = None
@@ -29,6 +29,13 @@ def _view(shared_always: bool = False) -> dict:
         period = periods.resolve(form.period.data, form.first.data, form.last.data, form.pathway.data or None)
     except ValueError as exc:
         error, period = str(exc), periods.resolve(next(iter(presets)), None, None, form.pathway.data or None)
+    return form, period, error, next(iter(presets)) if error else form.period.data
+
+
+def _view(shared_always: bool = False) -> dict:
+    """The selectors as given (or the latest month), and the table they choose."""
+    today = datetime.now(UTC).astimezone(LONDON).date()
+    form, period, error, period_code = selectors()
     segment, cross = form.segment.data or "imd_quintile", form.cross.data or "ethnic_group"
     shared = shared_always or form.shared.data == "yes"
     columns = tables.segment_table(db.session, period, segment, shared)
@@ -43,7 +50,7 @@ def _view(shared_always: bool = False) -> dict:
             "completeness": tables.completeness(db.session, period),
             "rate_charts": tables.rate_charts(db.session, period, shared),
             "query": {k: v for k, v in request.args.items() if k != "table"},
-            "trace": None if shared else behind_routes.tracer(form, next(iter(presets)) if error else form.period.data),
+            "trace": None if shared else behind_routes.tracer(form, period_code),
             **_kpi(period, shared)}
 
 
