@@ -78,6 +78,12 @@ class Config:
     EQUITY_GAP_THRESHOLD_DAYS_BY_PATHWAY: dict[str, float] = {}
     #: people with a first contact needed at each end for a month's gap to be judged (at least 8)
     EQUITY_GAP_MIN_N = 10
+    #: the improvement KPI threshold (percentage points of quintile 5's share improved less quintile 1's), and
+    #: per-pathway overrides {"msk": 15}
+    IMPROVEMENT_GAP_THRESHOLD_POINTS = 10.0
+    IMPROVEMENT_GAP_THRESHOLD_POINTS_BY_PATHWAY: dict[str, float] = {}
+    #: people with a follow-up needed at each end for a month's improvement gap to be judged (at least 8)
+    IMPROVEMENT_GAP_MIN_N = 20
     #: a directory of outcome instrument files (README, "Outcome instruments"); unset: the shipped ones
     INSTRUMENTS_DIR = os.environ.get("INSTRUMENTS_DIR")
     DEMO_DATA = False

@@ -14,6 +14,7 @@ from inclusive_access.domain import actions, governance, intake
 from inclusive_access.domain.actors import SYSTEM, actor_for
 from inclusive_access.domain.errors import InvalidInput, NotPermitted, StaleRecord, TransitionNotAllowed
 from inclusive_access.domain.governance import Plan
+from inclusive_access.domain.kpis import IMPROVEMENT_GAP, KPIS
 from inclusive_access.domain.policy import Policy
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
@@ -115,21 +116,23 @@ def planned(db_session, manager, item) -> GovernanceItem:
 
 # --- Opening an item -----------------------------------------------------------------------------
 
-def test_open_item_writes_one_row_and_one_event_with_the_numbers(db_session):
+@pytest.mark.parametrize("kpi", KPIS.values(), ids=KPIS.keys())
+def test_open_item_writes_one_row_and_one_event_with_the_numbers(db_session, kpi):
     before = head(db_session)
-    item = governance.open_item(db_session, "msk", MONTH, 6.5, 2.1, 2.0, breach=True, special_cause=True, now=OPENED)
+    item = governance.open_item(db_session, "msk", MONTH, 6.5, 2.1, 2.0, breach=True, special_cause=True, now=OPENED,
+                                kpi=kpi)
     db_session.commit()
     assert actions_since(db_session, before) == [actions.GOVERNANCE_OPENED]
     row = stored(db_session, item.id)
-    assert (row.pathway, row.month, row.gap_days, row.ratio, row.threshold_days, row.breach, row.special_cause) == (
-        "msk", MONTH, 6.5, 2.1, 2.0, True, True)
+    assert (row.kpi, row.pathway, row.month, row.gap_days, row.ratio, row.threshold_days, row.breach,
+            row.special_cause) == (kpi.code, "msk", MONTH, 6.5, 2.1, 2.0, True, True)
     assert (row.status, row.opened_at, row.version, row.plan_recorded_at, row.closed_at) == (
         "open", OPENED, 1, None, None)
     event = db_session.scalars(select(Event).where(Event.action == actions.GOVERNANCE_OPENED)).one()
     assert (event.entity_type, event.entity_id, event.actor_id, event.actor_role, event.occurred_at) == (
         "governance_item", item.id, None, None, OPENED)
-    assert json.loads(event.data) == {"pathway": "msk", "month": MONTH, "gap_days": 6.5, "ratio": 2.1,
-                                      "threshold_days": 2.0, "breach": True, "special_cause": True,
+    assert json.loads(event.data) == {"kpi": kpi.code, "pathway": "msk", "month": MONTH, "gap_days": 6.5,
+                                      "ratio": 2.1, "threshold_days": 2.0, "breach": True, "special_cause": True,
                                       "restatement": False}
 
 
@@ -149,6 +152,14 @@ def test_the_same_month_on_another_pathway_opens_its_own_item(db_session, item):
     db_session.commit()
     assert other is not None
     assert other.id != item.id
+    assert count(db_session, GovernanceItem) == 2
+
+
+def test_the_same_month_on_the_other_kpi_opens_its_own_item(db_session, item):
+    other = governance.open_item(db_session, "msk", MONTH, 12.5, None, 10.0, breach=True, special_cause=False,
+                                 now=OPENED, kpi=IMPROVEMENT_GAP)
+    db_session.commit()
+    assert (other.kpi, item.kpi) == ("improvement_gap", "wait_gap")
     assert count(db_session, GovernanceItem) == 2
 
 
@@ -282,7 +293,7 @@ def test_an_item_closes_with_a_note_after_its_remeasure_month(db_session, manage
     event = db_session.scalars(select(Event).where(Event.action == actions.GOVERNANCE_CLOSED)).one()
     assert (event.entity_type, event.entity_id, event.actor_id, event.occurred_at) == (
         "governance_item", planned.id, manager.user_id, REMEASURED)
-    assert json.loads(event.data) == {"closure_note": "May gap 1.5 days; evening clinics kept",
+    assert json.loads(event.data) == {"kpi": "wait_gap", "closure_note": "May gap 1.5 days; evening clinics kept",
                                       "remeasure_month": "2026-05", "remeasured_gap_days": 1.5}
 
 
@@ -426,8 +437,8 @@ def test_the_gap_for_a_month_is_the_difference_of_the_quintile_medians_with_its_
     q1_lower, q1_upper = order_statistic_limits(JUDGED_Q1_WAITS, math.sqrt(0.95))
     q5_lower, q5_upper = order_statistic_limits(JUDGED_Q5_WAITS, math.sqrt(0.95))
     month = kpi.gap_for(db_session, "msk", "2026-06", Policy())
-    assert month == kpi.GapMonth(month="2026-06", q1_n=10, q1_median=pytest.approx(12.0), q5_n=10,
-                                 q5_median=pytest.approx(6.0), gap=pytest.approx(6.0),
+    assert month == kpi.GapMonth(month="2026-06", q1_n=10, q1_value=pytest.approx(12.0), q5_n=10,
+                                 q5_value=pytest.approx(6.0), gap=pytest.approx(6.0),
                                  gap_lower=pytest.approx(q1_lower - q5_upper),
                                  gap_upper=pytest.approx(q1_upper - q5_lower), ratio=pytest.approx(2.0),
                                  judged=True, breach=True, special_cause=False)
