@@ -84,6 +84,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "reports.equity_referrals": REPORT_READERS,
     "reports.governance_items": REPORT_READERS,
     "reports.governance_item": REPORT_READERS,
+    "reports.quarterly_review": REPORT_READERS,
     "reports.record_governance_plan": MANAGEMENT,
     "reports.close_governance_item": MANAGEMENT,
     "audit.list_samples": AUDIT_WORK,

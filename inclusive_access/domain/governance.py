@@ -190,6 +190,17 @@ def items(session: Session, status: str | None = None, limit: int = 200) -> list
                                                GovernanceItem.pathway).limit(limit)))
 
 
+def items_of_quarter(session: Session, first: str, last: str, start: datetime,
+                     end: datetime) -> list[GovernanceItem]:
+    """The items a quarterly review lists: those about a month from `first` to `last`, and those open at any time
+    from `start` to `end` (opened before its end, not closed before its start), by KPI, pathway and month."""
+    about = GovernanceItem.month.between(first, last)
+    open_during = (GovernanceItem.opened_at < end) & (GovernanceItem.closed_at.is_(None)
+                                                      | (GovernanceItem.closed_at >= start))
+    return list(session.scalars(select(GovernanceItem).where(about | open_during)
+                                .order_by(GovernanceItem.kpi, GovernanceItem.pathway, GovernanceItem.month)))
+
+
 def items_by_point(session: Session, pathways: list[str], first: str, last: str,
                    kpi: Kpi = WAIT_GAP) -> dict[tuple[str, str], int]:
     """{(pathway, month): item id} for the points of `kpi` a chart shows, to link each point to its item."""

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from inclusive_access.domain import actions, governance
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.governance import Plan
+from inclusive_access.domain.kpis import KPIS, WAIT_GAP, Kpi
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import GovernanceItem
@@ -26,9 +27,10 @@ OLD_PLANNED = datetime(2025, 2, 3, 12, 0, tzinfo=UTC)
 PLAN_FIELDS = {"variance_explanation", "corrective_action", "lead_name", "due_date", "remeasure_month", "version"}
 
 
-def _open(app, month: str = LAST_MONTH, gap: float = 6.0) -> int:
+def _open(app, month: str = LAST_MONTH, gap: float = 6.0, kpi: Kpi = WAIT_GAP) -> int:
     with app.app_context():
-        item = governance.open_item(db.session, "msk", month, gap, 2.0, 2.0, breach=True, special_cause=False)
+        item = governance.open_item(db.session, "msk", month, gap, 2.0 if kpi.code == "wait_gap" else None, 2.0,
+                                    breach=True, special_cause=False, kpi=kpi)
         db.session.commit()
         return item.id
 
@@ -79,18 +81,28 @@ def item_id(app) -> int:
 
 # -- reading -----------------------------------------------------------------------------------------------------
 
+#: each KPI's item as the list and the item page give its gap
+SAID = {"wait_gap": ("Wait gap", "6.0 days (threshold 2)", "6.0 days, ratio 2.00 (threshold 2 days)"),
+        "improvement_gap": ("Improvement gap", "6.0 percentage points (threshold 2)",
+                            "6.0 percentage points (threshold 2 percentage points)")}
+
+
+@pytest.mark.parametrize("kpi", KPIS.values(), ids=KPIS.keys())
 @pytest.mark.parametrize("role", ["manager", "senior", "auditor"])
-def test_the_roles_that_read_reports_see_the_list_and_the_item(client, login_as, item_id, role):
+def test_the_roles_that_read_reports_see_the_list_and_the_item(app, client, login_as, role, kpi):
+    item_id = _open(app, kpi=kpi)
+    name, listed, shown = SAID[kpi.code]
     login_as(role)
     page = open_page(client, "/reports/governance")
     assert "<h1>Equity governance items</h1>" in page
     assert "1 open, 0 closed." in page
     assert f'<a href="/reports/governance/{item_id}">Musculoskeletal (MSK), {LAST_MONTH}</a>' in page
-    assert "6.0 (threshold 2)" in page
+    assert name in page
+    assert listed in page
     assert "No plan yet" in page
     page = open_page(client, f"/reports/governance/{item_id}")
-    assert f"<h1>Governance item: Musculoskeletal (MSK), {LAST_MONTH}</h1>" in page
-    assert "6.0 days, ratio 2.00 (threshold 2 days)" in page
+    assert f"<h1>Governance item: {name}, Musculoskeletal (MSK), {LAST_MONTH}</h1>" in page
+    assert shown in page
     assert "Above threshold" in page
 
 

@@ -1,5 +1,5 @@
 """Equity KPI governance: opening an item once per closed month, the manager's plan, closure after the re-measure
-month, the database's own checks, the KPI gap on a crafted history, and `flask equity sweep`."""
+month, the database's own checks, the KPI gap on a crafted history, and `flask equity sweep` for each KPI."""
 import json
 import math
 from dataclasses import replace
@@ -31,6 +31,7 @@ from tests.factories import (
     staff,
     wait_gap_month,
 )
+from tests.reporting.improvement_history import improvement_month
 
 MONTH = "2026-03"
 OPENED = datetime(2026, 4, 2, 2, 0, tzinfo=UTC)
@@ -502,11 +503,22 @@ def sweep(app, runner):
         return runner.invoke(args=["equity", "sweep"])
 
 
-def test_the_sweep_opens_an_item_for_a_breached_closed_month_once(app, runner):
+#: each KPI's crafted month (judged, above its threshold), the same gap on too few people, and the numbers its item
+#: opens with (gap, ratio, threshold)
+SWEPT = {
+    "wait_gap": (known_gap_history, too_few_history, (6.0, 2.0, 2.0)),
+    "improvement_gap": (improvement_month, lambda session, month: improvement_month(session, month, (2, 5), (4, 5)),
+                        (30.0, None, 10.0)),
+}
+
+
+@pytest.mark.parametrize("kpi", SWEPT)
+def test_the_sweep_opens_an_item_for_a_breached_closed_month_once(app, runner, kpi):
+    history, _too_few, (gap, ratio, threshold) = SWEPT[kpi]
     this_month = datetime.now(UTC).astimezone(LONDON).strftime("%Y-%m")
     month = periods.months_back(this_month, 3)  # two months ago: closed, and its first contacts all in the past
     with app.app_context():
-        known_gap_history(db.session, month)
+        history(db.session, month)
         db.session.commit()
     first = sweep(app, runner)
     assert first.exit_code == 0, first.output
@@ -516,15 +528,17 @@ def test_the_sweep_opens_an_item_for_a_breached_closed_month_once(app, runner):
     assert second.output.strip() == "Opened 0 governance items."
     with app.app_context():
         [item] = db.session.scalars(select(GovernanceItem)).all()
-        assert (item.pathway, item.month, item.breach, item.status) == ("msk", month, True, "open")
-        assert (item.gap_days, item.ratio, item.threshold_days) == pytest.approx((6.0, 2.0, 2.0))
-        assert len(data_of(db.session, actions.GOVERNANCE_OPENED)) == 1
+        assert (item.kpi, item.pathway, item.month, item.breach, item.status) == (kpi, "msk", month, True, "open")
+        assert (item.gap_days, item.ratio, item.threshold_days) == (pytest.approx(gap), ratio, threshold)
+        [opened] = data_of(db.session, actions.GOVERNANCE_OPENED)
+        assert opened["kpi"] == kpi
 
 
-def test_the_sweep_opens_nothing_for_a_month_with_too_few_people_to_judge(app, runner):
+@pytest.mark.parametrize("kpi", SWEPT)
+def test_the_sweep_opens_nothing_for_a_month_with_too_few_people_to_judge(app, runner, kpi):
     this_month = datetime.now(UTC).astimezone(LONDON).strftime("%Y-%m")
     with app.app_context():
-        too_few_history(db.session, periods.months_back(this_month, 3))
+        SWEPT[kpi][1](db.session, periods.months_back(this_month, 3))
         db.session.commit()
     result = sweep(app, runner)
     assert result.output.strip() == "Opened 0 governance items."
@@ -532,14 +546,16 @@ def test_the_sweep_opens_nothing_for_a_month_with_too_few_people_to_judge(app, r
         assert data_of(db.session, actions.GOVERNANCE_OPENED) == []
 
 
-@pytest.mark.parametrize("settings", [{"EQUITY_GAP_THRESHOLD_DAYS_BY_PATHWAY": {"msk": 10}},
-                                      {"EQUITY_GAP_MIN_N": 11}], ids=["pathway-threshold", "min-n"])
-def test_the_sweep_uses_the_configured_policy(database_url, settings):
+@pytest.mark.parametrize(("kpi", "settings"), [
+    ("wait_gap", {"EQUITY_GAP_THRESHOLD_DAYS_BY_PATHWAY": {"msk": 10}}), ("wait_gap", {"EQUITY_GAP_MIN_N": 11}),
+    ("improvement_gap", {"IMPROVEMENT_GAP_THRESHOLD_POINTS": 30}), ("improvement_gap", {"IMPROVEMENT_GAP_MIN_N": 21}),
+], ids=["wait-gap-pathway-threshold", "wait-gap-min-n", "improvement-gap-threshold", "improvement-gap-min-n"])
+def test_the_sweep_uses_the_configured_policy(database_url, kpi, settings):
     app = make_app(database_url, **settings)
     this_month = datetime.now(UTC).astimezone(LONDON).strftime("%Y-%m")
     try:
         with app.app_context():
-            known_gap_history(db.session, periods.months_back(this_month, 3))
+            SWEPT[kpi][0](db.session, periods.months_back(this_month, 3))
             db.session.commit()
         result = sweep(app, app.test_cli_runner())
         assert result.output.strip() == "Opened 0 governance items."
@@ -548,6 +564,7 @@ def test_the_sweep_uses_the_configured_policy(database_url, settings):
             db.engine.dispose()
 
 
-def test_the_app_refuses_to_start_with_a_minimum_that_would_judge_a_hidden_median(database_url):
-    with pytest.raises(RuntimeError, match="EQUITY_GAP_MIN_N must be at least 8"):
-        make_app(database_url, EQUITY_GAP_MIN_N=7)
+@pytest.mark.parametrize("setting", ["EQUITY_GAP_MIN_N", "IMPROVEMENT_GAP_MIN_N"])
+def test_the_app_refuses_to_start_with_a_minimum_that_would_judge_a_hidden_value(database_url, setting):
+    with pytest.raises(RuntimeError, match=f"{setting} must be at least 8"):
+        make_app(database_url, **{setting: 7})

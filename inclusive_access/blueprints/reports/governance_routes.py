@@ -13,7 +13,7 @@ from inclusive_access.domain import governance, intake, kpis
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.extensions import db
 from inclusive_access.models import GovernanceItem
-from inclusive_access.reporting import kpi
+from inclusive_access.reporting import kpi, periods
 
 
 @bp.route("/governance")
@@ -33,6 +33,7 @@ def _show(item: GovernanceItem, errors: dict | None = None, forms: dict | None =
     forms = {"plan": PlanForm(formdata=None, obj=item, version=item.version),
              "close": CloseItemForm(formdata=None, version=item.version), **(forms or {})}
     return render_template("reports/governance_item.html", item=item, kpi=about, remeasure=remeasure, forms=forms,
+                           quarter=periods.quarter_of(item.month),
                            errors=errors or {}, pathway_names=intake.active_pathway_codes(db.session),
                            closable=governance.close_refusal(item) is None), status
 
