@@ -19,6 +19,7 @@ from inclusive_access.domain.policy import Policy
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import Event, GovernanceItem
+from inclusive_access.models.governance import KPI_CODES
 from inclusive_access.reporting import kpi, periods
 from tests.conftest import make_app
 from tests.event_log import actions_since, count, data_of, head, nothing_written
@@ -372,7 +373,8 @@ def test_a_closed_item_refuses_a_new_plan_or_a_second_close(db_session, manager,
     {"status": "closed", "closure_note": "Done"},  # a note but no plan
     {"status": "resolved"},
     {"breach": False},  # neither breach nor special cause
-], ids=["closed-without-note", "closed-without-plan", "unknown-status", "no-trigger"])
+    {"kpi": "queue_gap"},
+], ids=["closed-without-note", "closed-without-plan", "unknown-status", "no-trigger", "unknown-kpi"])
 def test_the_database_refuses_an_item_the_domain_would_not_make(db_session, item, changes):
     row = db_session.get(GovernanceItem, item.id)
     for name, value in changes.items():
@@ -391,9 +393,13 @@ def test_the_database_refuses_a_closed_item_without_a_note_even_with_a_plan(db_s
     db_session.rollback()
 
 
-def test_the_database_refuses_a_second_item_for_the_same_pathway_and_month(db_session, item):
-    db_session.add(GovernanceItem(pathway="msk", month=MONTH, gap_days=1.0, threshold_days=2.0, breach=True,
-                                  special_cause=False, opened_at=OPENED, status="open"))
+def test_the_database_knows_every_kpi_the_domain_defines():
+    assert tuple(KPIS) == KPI_CODES
+
+
+def test_the_database_refuses_a_second_item_for_the_same_kpi_pathway_and_month(db_session, item):
+    db_session.add(GovernanceItem(kpi="wait_gap", pathway="msk", month=MONTH, gap_days=1.0, threshold_days=2.0,
+                                  breach=True, special_cause=False, opened_at=OPENED, status="open"))
     with pytest.raises(IntegrityError):
         db_session.flush()
     db_session.rollback()
