@@ -429,10 +429,27 @@ def test_items_by_point_links_the_chart_points_shown(db_session):
     january, march = open_breach(db_session, month="2026-01"), open_breach(db_session)
     elsewhere = open_breach(db_session, pathway=other, month="2026-02")
     open_breach(db_session, month="2025-12")  # before the chart's first month
+    governance.open_item(db_session, "msk", "2026-02", 15.0, None, 10.0, breach=True, special_cause=False,
+                         now=OPENED, kpi=IMPROVEMENT_GAP)  # another KPI's chart
     assert governance.items_by_point(db_session, ["msk"], "2026-01", "2026-03") == {
         ("msk", "2026-01"): january.id, ("msk", "2026-03"): march.id}
     assert governance.items_by_point(db_session, ["msk", other], "2026-02", "2026-03") == {
         (other, "2026-02"): elsewhere.id, ("msk", "2026-03"): march.id}
+
+
+def test_a_quarters_items_are_those_about_it_or_open_during_it(db_session, manager):
+    """Quarter 2 of 2026 runs from 00:00 BST on 1 April (23:00 UTC on 31 March) to 00:00 BST on 1 July."""
+    closed_before = open_breach(db_session, month="2025-11", now=datetime(2025, 12, 2, tzinfo=UTC))
+    plan_it(db_session, manager, closed_before, replace(PLAN, due_date=date(2025, 12, 31), remeasure_month="2026-01"),
+            now=datetime(2025, 12, 5, tzinfo=UTC))
+    close_it(db_session, manager, closed_before, now=datetime(2026, 3, 31, 22, 59, tzinfo=UTC))
+    carried = open_breach(db_session, month="2026-01", now=datetime(2026, 2, 2, tzinfo=UTC))
+    about = open_breach(db_session, month="2026-05", now=datetime(2026, 6, 2, tzinfo=UTC))
+    improvement = governance.open_item(db_session, "msk", "2026-05", 15.0, None, 10.0, breach=True,
+                                       special_cause=False, now=datetime(2026, 7, 2, tzinfo=UTC), kpi=IMPROVEMENT_GAP)
+    open_breach(db_session, month="2026-07", now=datetime(2026, 8, 2, tzinfo=UTC))  # after the quarter
+    start, end = datetime(2026, 3, 31, 23, tzinfo=UTC), datetime(2026, 6, 30, 23, tzinfo=UTC)
+    assert governance.items_of_quarter(db_session, "2026-04", "2026-06", start, end) == [improvement, carried, about]
 
 
 # --- The KPI gap on a crafted history ------------------------------------------------------------
