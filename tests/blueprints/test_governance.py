@@ -1,5 +1,6 @@
 """Equity governance pages: the list and an item for the roles that read reports, the manager's response form with
 its errors and stale-page conflict, closure once the re-measure month has closed, and escaping."""
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -17,6 +18,7 @@ from tests.blueprints.pages import conflict, field_names, open_page, page_text, 
 from tests.blueprints.records import events, stored_row
 from tests.conftest import post_form
 from tests.factories import JUDGED_Q1_WAITS, JUDGED_Q5_WAITS, make_user, staff, wait_gap_month
+from tests.reporting.improvement_history import improvement_month
 
 TODAY = datetime.now(UTC).astimezone(LONDON).date()
 THIS_MONTH = TODAY.strftime("%Y-%m")
@@ -59,16 +61,19 @@ def _current_plan(**overrides) -> dict:
             **overrides}
 
 
-def _old_planned(app) -> int:
+def _old_planned(app, kpi: Kpi = WAIT_GAP) -> int:
     """An item for January 2025 with its plan recorded then (re-measure March 2025, now long closed), and March's
-    first contacts: ten people in each end, quintile 5 each seen a day later than JUDGED_Q5_WAITS (median 7), so
-    a re-measured gap of 5 days."""
-    item_id = _open(app, OLD_MONTH)
+    history: a re-measured gap of 5. For the wait gap, ten people at each end, quintile 5 each seen a day later than
+    JUDGED_Q5_WAITS (median 7); for the improvement gap, 8 of 20 improved in quintile 1 and 9 of 20 in quintile 5."""
+    item_id = _open(app, OLD_MONTH, kpi=kpi)
     _plan(app, item_id, Plan("Clinic closed for a month", "Evening clinics", "Ama Mensah", date(2025, 3, 1),
                              OLD_REMEASURE), now=OLD_PLANNED)
     with app.app_context():
-        wait_gap_month(db.session, actor_for(make_user(db.session, "clinician")), OLD_REMEASURE, JUDGED_Q1_WAITS,
-                       tuple(wait + 1 for wait in JUDGED_Q5_WAITS))
+        if kpi == WAIT_GAP:
+            wait_gap_month(db.session, actor_for(make_user(db.session, "clinician")), OLD_REMEASURE, JUDGED_Q1_WAITS,
+                           tuple(wait + 1 for wait in JUDGED_Q5_WAITS))
+        else:
+            improvement_month(db.session, OLD_REMEASURE, (8, 20), (9, 20))
         db.session.commit()
     return item_id
 
@@ -278,12 +283,18 @@ def test_an_item_without_a_response_cannot_close(app, client, login_as):
     assert stored_row(app, GovernanceItem, item_id).status == "open"
 
 
-def test_a_manager_closes_an_item_once_its_remeasure_month_has_closed(app, client, login_as):
-    item_id = _old_planned(app)
+#: _old_planned's re-measured gap of 5, judged by today's thresholds: 2 days, and 10 percentage points
+REMEASURED = {"wait_gap": "5.0 days, above threshold (95% interval",
+              "improvement_gap": "5.0 percentage points, within threshold (95% interval"}
+
+
+@pytest.mark.parametrize("kpi", KPIS.values(), ids=KPIS.keys())
+def test_a_manager_closes_an_item_once_its_remeasure_month_has_closed(app, client, login_as, kpi):
+    item_id = _old_planned(app, kpi)
     user_id = login_as("manager")
     page = page_text(client.get(f"/reports/governance/{item_id}"))
     assert f"Re-measured gap, {OLD_REMEASURE}" in page
-    assert "5.0 days, above threshold (95% interval" in page
+    assert REMEASURED[kpi.code] in page
     assert f'action="/reports/governance/{item_id}/close"' in page
     response = post_form(client, f"/reports/governance/{item_id}/close",
                          {"closure_note": "Gap still 5 days: escalated to the board", "version": "2"})
@@ -293,12 +304,13 @@ def test_a_manager_closes_an_item_once_its_remeasure_month_has_closed(app, clien
         "closed", "Gap still 5 days: escalated to the board", user_id, 3)
     [closed] = events(app, actions.GOVERNANCE_CLOSED)
     assert closed.actor_id == user_id
-    assert '"remeasured_gap_days":5.0' in closed.data
+    assert json.loads(closed.data) == {"kpi": kpi.code, "closure_note": "Gap still 5 days: escalated to the board",
+                                       "remeasure_month": OLD_REMEASURE, "remeasured_gap_days": pytest.approx(5.0)}
     page = page_text(client.get(response.headers["Location"]))
     assert "Governance item closed." in page
     assert "Closed " + stored.closed_at.astimezone(LONDON).strftime("%d %b %Y %H:%M") in page
     assert "Gap still 5 days: escalated to the board" in page
-    assert "5.0 days, above threshold" in page
+    assert REMEASURED[kpi.code] in page, "the re-measure stays on the closed item"
     assert f'action="/reports/governance/{item_id}/plan"' not in page, "a closed item has no forms"
     assert f'action="/reports/governance/{item_id}/close"' not in page
 
