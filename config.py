@@ -81,6 +81,12 @@ class Config:
     #: days the service is closed besides weekends and England's bank holidays, "2027-01-04,2027-01-05"
     SERVICE_CLOSURES = [day for day in os.environ.get("SERVICE_CLOSURES", "").split(",") if day]
     SENIOR_REVIEW_HOURS = _int("SENIOR_REVIEW_HOURS", 48)
+    #: the improvement KPI threshold (percentage points of quintile 5's share improved less quintile 1's), and
+    #: per-pathway overrides {"msk": 15}
+    IMPROVEMENT_GAP_THRESHOLD_POINTS = 10.0
+    IMPROVEMENT_GAP_THRESHOLD_POINTS_BY_PATHWAY: dict[str, float] = {}
+    #: people with a follow-up needed at each end for a month's improvement gap to be judged (at least 8)
+    IMPROVEMENT_GAP_MIN_N = 20
     #: a directory of outcome instrument files (README, "Outcome instruments"); unset: the shipped ones
     INSTRUMENTS_DIR = os.environ.get("INSTRUMENTS_DIR")
     #: a questionnaire link sent to a patient works once, for this many days

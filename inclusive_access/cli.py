@@ -243,14 +243,14 @@ def facts_rebuild() -> None:
 
 @click.group("equity")
 def equity() -> None:
-    """The equity KPI and its governance."""
+    """The equity KPIs (the wait gap, the improvement gap) and their governance."""
 
 
 @equity.command("sweep")
 def equity_sweep() -> None:
-    """Open a governance item for each closed month whose wait gap breached its threshold or showed special cause,
-    among months with enough people at each end to judge, and keep each closed month as first reported (for cron,
-    nightly; running it twice opens and reports each once)."""
+    """Open a governance item for each closed month whose wait gap or improvement gap breached its threshold or
+    showed special cause, among months with enough people at each end to judge, and keep each closed month as
+    first reported (for cron, nightly; running it twice opens and reports each once)."""
     opened = governance_sweep.sweep(db.session, Policy.from_mapping(current_app.config), datetime.now(UTC))
     db.session.commit()
     click.echo(f"Opened {_count(opened, 'governance item')}.")

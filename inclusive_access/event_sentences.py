@@ -11,6 +11,7 @@ from inclusive_access.domain import (
     clarification,
     discharge,
     dna,
+    kpis,
     questionnaires,
     safeguarding,
     triage,
@@ -277,17 +278,19 @@ SENTENCES: dict[str, Callable[[Readable], str]] = {
         ("Out of", d["population"])),
     actions.FINDING_RECORDED: _finding,
     actions.GOVERNANCE_OPENED: lambda d: _say(
-        _with(_with("Opened a governance item on the equity gap", d["pathway"], " for {}"), d["month"], ", {}")
+        _with(_with(f"Opened a governance item on the {_kpi(d).name}", d["pathway"], " for {}"), d["month"], ", {}")
         + (", arising from a restatement" if d["restatement"] else ""),
-        ("Gap in days", d["gap_days"]), ("Threshold in days", d["threshold_days"]),
-        ("First reported", d.time("first_reported_at")), ("First reported gap in days", d["first_reported_gap_days"])),
+        (f"Gap in {_kpi(d).unit}", d["gap_days"]), (f"Threshold in {_kpi(d).unit}", d["threshold_days"]),
+        ("First reported", d.time("first_reported_at")),
+        (f"First reported gap in {_kpi(d).unit}", d["first_reported_gap_days"])),
     actions.GOVERNANCE_MONTHS_REPORTED: lambda d: _say(
-        _with("Reported closed months of the equity gap", len(d["months"] or []), " ({})")),
+        _with(f"Reported closed months of the {_kpi(d).name}", len(d["months"] or []), " ({})")),
     actions.GOVERNANCE_PLAN_RECORDED: lambda d: _say(
         "Recorded the governance plan", ("Explanation", d["variance_explanation"]),
         ("Action", d["corrective_action"]), ("Lead", d["lead_name"]), ("Re-measure in", d["remeasure_month"])),
-    actions.GOVERNANCE_CLOSED: lambda d: _say("Closed the governance item", ("Note", d["closure_note"]),
-                                                 ("Re-measured gap in days", d["remeasured_gap_days"])),
+    actions.GOVERNANCE_CLOSED: lambda d: _say(f"Closed the governance item on the {_kpi(d).name}",
+                                                 ("Note", d["closure_note"]),
+                                                 (f"Re-measured gap in {_kpi(d).unit}", d["remeasured_gap_days"])),
     actions.IMPORT_STAGED: lambda d: _import("Uploaded a referrals file for import", d),
     actions.IMPORT_STARTED: lambda d: _import("Started importing a referrals file", d),
     actions.IMPORT_REFUSED: lambda d: _import("Refused to import a referrals file all or nothing: rows have errors",
@@ -298,6 +301,11 @@ SENTENCES: dict[str, Callable[[Readable], str]] = {
     actions.REJECTS_DOWNLOADED: lambda d: _say(_with("Downloaded the rejected rows", d["file_name"], " of {}"),
                                                    ("Rows", d["rows"])),
 }
+
+
+def _kpi(d: Readable) -> kpis.Kpi:
+    """The KPI a governance event is about (events recorded before there were two say none: the wait gap)."""
+    return kpis.of(d["kpi"])
 
 
 def _delay(d: Readable) -> tuple[tuple[str, object], ...]:

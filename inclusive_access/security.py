@@ -93,6 +93,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "reports.export_outcomes": REPORT_READERS,
     "reports.governance_items": REPORT_READERS,
     "reports.governance_item": REPORT_READERS,
+    "reports.quarterly_review": REPORT_READERS,
     "reports.record_governance_plan": MANAGEMENT,
     "reports.close_governance_item": MANAGEMENT,
     "audit.list_samples": AUDIT_WORK,

@@ -30,14 +30,17 @@ UNLINKED = {
     "audit.sample_drawn": {"record_type": "adjustment", "first_month": "2026-10", "last_month": "2026-11",
                            "pathway": "msk", "segment": None, "segment_value": None, "stratify_by": None,
                            "allocation": None, "size": 20, "seed": 7, "population": 163, "taken": 19},
-    "governance.opened": {"pathway": "msk", "month": "2026-11", "gap_days": 4.5, "ratio": 1.8,
-                          "threshold_days": 2, "breach": True, "special_cause": False, "restatement": True,
-                          "first_reported_at": "2026-12-01T02:00:00+00:00", "first_reported_gap_days": 1.0},
-    "governance.months_reported": {"months": [{"pathway": "msk", "month": "2026-11", "gap_days": 1.0, "q1_n": 9,
-                                               "q5_n": 8, "judged": True, "breach": False}]},
+    "governance.opened": {"kpi": "improvement_gap", "pathway": "msk", "month": "2026-11", "gap_days": 14.5,
+                          "ratio": None, "threshold_days": 10, "breach": True, "special_cause": False,
+                          "restatement": True, "first_reported_at": "2026-12-01T02:00:00+00:00",
+                          "first_reported_gap_days": 1.0},
+    "governance.months_reported": {"kpi": "wait_gap", "months": [{"pathway": "msk", "month": "2026-11",
+                                                                  "gap_days": 1.0, "q1_n": 9, "q5_n": 8,
+                                                                  "judged": True, "breach": False}]},
     "governance.plan_recorded": {"variance_explanation": "Fewer evening slots", "corrective_action": "Add clinics",
                                  "lead_name": "Sam Lead", "due_date": "2027-01-31", "remeasure_month": "2027-02"},
-    "governance.closed": {"closure_note": "Gap closed", "remeasure_month": "2027-02", "remeasured_gap_days": 0.5},
+    "governance.closed": {"kpi": "wait_gap", "closure_note": "Gap closed", "remeasure_month": "2027-02",
+                          "remeasured_gap_days": 0.5},
     **{action: {"file_name": "march.csv", "mode": "valid_rows", "total_rows": 12, "valid_rows": 9, "invalid_rows": 2,
                 "present_rows": 1, "imported_rows": 8, "refused_rows": 1}
        for action in ("import.staged", "import.started", "import.refused", "import.completed")},
@@ -154,6 +157,17 @@ def test_the_sentence_of_an_event_naming_no_patient_holds_only_what_the_role_may
                 for leaf in _leaves(value)}
     assert [leaf for leaf in withheld - readable if leaf in said] == [], said
     assert not said.startswith(action), "a sentence, not the action code"
+
+
+@pytest.mark.parametrize(("kpi", "said"), [
+    ("improvement_gap", "Opened a governance item on the improvement gap for msk, 2026-11. Gap in percentage points:"
+                        " 14.5. Threshold in percentage points: 10"),
+    (None, "Opened a governance item on the wait gap for msk, 2026-11. Gap in days: 14.5. Threshold in days: 10"),
+], ids=["improvement-gap", "recorded-before-there-were-two-kpis"])
+def test_a_governance_item_reads_with_its_kpi_and_unit(kpi, said):
+    data = {**UNLINKED[actions.GOVERNANCE_OPENED], "kpi": kpi, "restatement": False, "first_reported_at": None,
+            "first_reported_gap_days": None}
+    assert sentence(_event(actions.GOVERNANCE_OPENED, **data)).startswith(said)
 
 
 def test_an_action_without_a_sentence_shows_its_code_rather_than_failing_the_page():

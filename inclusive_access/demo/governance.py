@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from inclusive_access.demo.episodes import SCRIPT, Team, deliveries, episode, record_outcome
 from inclusive_access.demo.people import patient, referral_details
-from inclusive_access.domain import appointments, governance, intake, triage
+from inclusive_access.domain import appointments, governance, intake, kpis, triage
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.models import GovernanceItem, Referral
@@ -118,4 +118,5 @@ def _responses(session: Session, manager: Actor, policy, now: datetime) -> None:
         closed_at = _month_start(remeasure, 1) + timedelta(days=4)
         if closed_at < now:
             governance.close_item(session, manager, item, item.version, "Demo: the gap closed after the extra clinics",
-                                  kpi.gap_for(session, item.pathway, remeasure, policy).gap, now=closed_at)
+                                  kpi.gap_for(session, item.pathway, remeasure, policy, kpis.of(item.kpi)).gap,
+                                  now=closed_at)

@@ -115,12 +115,12 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
                                       "answers": OVERSIGHT, "note": AUDIT_WORK, "reason": AUDIT_WORK},
     # Aggregate figures and plans with no patient in them.
     actions.GOVERNANCE_OPENED: {key: EVERYONE for key in (
-        "pathway", "month", "gap_days", "ratio", "threshold_days", "breach", "special_cause", "restatement",
+        "kpi", "pathway", "month", "gap_days", "ratio", "threshold_days", "breach", "special_cause", "restatement",
         "first_reported_at", "first_reported_gap_days")},
-    actions.GOVERNANCE_MONTHS_REPORTED: {"months": EVERYONE},
+    actions.GOVERNANCE_MONTHS_REPORTED: {"kpi": EVERYONE, "months": EVERYONE},
     actions.GOVERNANCE_PLAN_RECORDED: {key: EVERYONE for key in (
         "variance_explanation", "corrective_action", "lead_name", "due_date", "remeasure_month")},
-    actions.GOVERNANCE_CLOSED: {"closure_note": EVERYONE, "remeasure_month": EVERYONE,
+    actions.GOVERNANCE_CLOSED: {"kpi": EVERYONE, "closure_note": EVERYONE, "remeasure_month": EVERYONE,
                                    "remeasured_gap_days": EVERYONE},
     # A web import's file and counts; its referrals' own events are the system's, as the CLI's are.
     **{action: {key: OVERSIGHT for key in import_jobs.SUMMARY_KEYS} for action in (

@@ -1,9 +1,9 @@
-"""Equity KPI governance (DOMAIN.md): a month whose Q1 - Q5 median wait gap breached the pathway's threshold,
-or showed special cause on its run chart, opens an item; a manager records the variance explanation, the
-corrective action, a named lead, a due date and the month to re-measure, and closes it with a note once that
-month has closed.
+"""Equity KPI governance (DOMAIN.md): a month whose gap on one of the equity KPIs (domain/kpis.py: the wait gap,
+the improvement gap) breached the pathway's threshold, or showed special cause on its run chart, opens an item; a
+manager records the variance explanation, the corrective action, a named lead, a due date and the month to
+re-measure, and closes it with a note once that month has closed.
 
-A closed month's figures are as of now, not final: an attendance recorded late moves its month's medians. The sweep
+A closed month's figures are as of now, not final: an attendance or answer recorded late moves its month. The sweep
 keeps each closed month as first reported (report_months), so the dashboard can mark a month restated since, and an
 item opened for a month first reported within threshold says it arose from a restatement."""
 import re
@@ -17,11 +17,12 @@ from inclusive_access.domain import actions, events, locking
 from inclusive_access.domain.access import MANAGEMENT, require_role
 from inclusive_access.domain.actors import SYSTEM, Actor
 from inclusive_access.domain.errors import InvalidInput, StaleRecord, TransitionNotAllowed
+from inclusive_access.domain.kpis import WAIT_GAP, Kpi
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.models import GovernanceItem, ReportedKpiMonth
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])\Z")
-#: what a first report keeps of a KPI month
+#: what a first report keeps of a KPI month (with its KPI)
 REPORTED_KEYS = ("pathway", "month", "gap_days", "q1_n", "q5_n", "judged", "breach")
 
 
@@ -29,8 +30,8 @@ def _current_month(now: datetime) -> str:
     return now.astimezone(LONDON).strftime("%Y-%m")
 
 
-def report_months(session: Session, months: list[dict], now: datetime | None = None) -> int:
-    """Keep each closed KPI month (a dict of REPORTED_KEYS) not reported before as first reported now; a month
+def report_months(session: Session, kpi: Kpi, months: list[dict], now: datetime | None = None) -> int:
+    """Keep each closed month of `kpi` (a dict of REPORTED_KEYS) not reported before as first reported now; a month
     already reported keeps what it was first reported as. Returns how many were new (one event lists them)."""
     now = now or datetime.now(UTC)
     if open_months := sorted({m["month"] for m in months if m["month"] >= _current_month(now)}):
@@ -39,22 +40,22 @@ def report_months(session: Session, months: list[dict], now: datetime | None = N
         return 0
     events.lock_log(session)
     known = set(session.execute(select(ReportedKpiMonth.pathway, ReportedKpiMonth.month).where(
-        ReportedKpiMonth.pathway.in_({m["pathway"] for m in months}),
+        ReportedKpiMonth.kpi == kpi.code, ReportedKpiMonth.pathway.in_({m["pathway"] for m in months}),
         ReportedKpiMonth.month.in_({m["month"] for m in months}))).all())
     new = [{key: m[key] for key in REPORTED_KEYS} for m in months if (m["pathway"], m["month"]) not in known]
     if new:
-        session.add_all(ReportedKpiMonth(**m, first_reported_at=now) for m in new)
+        session.add_all(ReportedKpiMonth(**m, kpi=kpi.code, first_reported_at=now) for m in new)
         session.flush()
         events.record(session, SYSTEM, actions.GOVERNANCE_MONTHS_REPORTED, "reported_kpi_month", now=now,
-                      data={"months": new})
+                      data={"kpi": kpi.code, "months": new})
     return len(new)
 
 
 def open_item(session: Session, pathway: str, month: str, gap_days: float, ratio: float | None,
               threshold_days: float, breach: bool, special_cause: bool, now: datetime | None = None,
               first_reported_at: datetime | None = None,
-              first_reported_gap_days: float | None = None) -> GovernanceItem | None:
-    """Open the item for a triggered KPI month, once: returns it, or None if that month already has one.
+              first_reported_gap_days: float | None = None, kpi: Kpi = WAIT_GAP) -> GovernanceItem | None:
+    """Open the item for a triggered month of `kpi`, once: returns it, or None if that month already has one.
 
     Only closed months are judged, as they stand now. An item that arose from a restatement (its month first
     reported within threshold, or not judged) is given when the month was first reported and the gap it showed.
@@ -66,10 +67,11 @@ def open_item(session: Session, pathway: str, month: str, gap_days: float, ratio
     if month >= _current_month(now):
         raise ValueError(f"{month} has not closed yet")
     events.lock_log(session)
-    if session.scalar(select(GovernanceItem.id).where(GovernanceItem.pathway == pathway,
+    if session.scalar(select(GovernanceItem.id).where(GovernanceItem.kpi == kpi.code,
+                                                      GovernanceItem.pathway == pathway,
                                                       GovernanceItem.month == month)):
         return None
-    item = GovernanceItem(pathway=pathway, month=month, gap_days=gap_days, ratio=ratio,
+    item = GovernanceItem(kpi=kpi.code, pathway=pathway, month=month, gap_days=gap_days, ratio=ratio,
                           threshold_days=threshold_days, breach=breach, special_cause=special_cause,
                           opened_at=now, status="open", first_reported_at=first_reported_at,
                           first_reported_gap_days=first_reported_gap_days)
@@ -78,7 +80,7 @@ def open_item(session: Session, pathway: str, month: str, gap_days: float, ratio
     session.add(item)
     session.flush()
     events.record(session, SYSTEM, actions.GOVERNANCE_OPENED, "governance_item", item.id, now=now,
-                  data={"pathway": pathway, "month": month, "gap_days": gap_days, "ratio": ratio,
+                  data={"kpi": kpi.code, "pathway": pathway, "month": month, "gap_days": gap_days, "ratio": ratio,
                         "threshold_days": threshold_days, "breach": breach, "special_cause": special_cause,
                         "restatement": bool(restatement), **restatement})
     return item
@@ -175,7 +177,7 @@ def close_item(session: Session, actor: Actor, item: GovernanceItem, seen_versio
     item.status, item.closure_note, item.closed_by, item.closed_at = "closed", note, actor.user_id, now
     locking.flush(session, "governance item")
     events.record(session, actor, actions.GOVERNANCE_CLOSED, "governance_item", item.id, now=now,
-                  data={"closure_note": note, "remeasure_month": item.remeasure_month,
+                  data={"kpi": item.kpi, "closure_note": note, "remeasure_month": item.remeasure_month,
                         "remeasured_gap_days": remeasured_gap_days})
 
 
@@ -188,18 +190,31 @@ def items(session: Session, status: str | None = None, limit: int = 200) -> list
                                                GovernanceItem.pathway).limit(limit)))
 
 
-def items_by_point(session: Session, pathways: list[str], first: str, last: str) -> dict[tuple[str, str], int]:
-    """{(pathway, month): item id} for the KPI points a chart shows, to link each point to its item."""
+def items_of_quarter(session: Session, first: str, last: str, start: datetime,
+                     end: datetime) -> list[GovernanceItem]:
+    """The items a quarterly review lists: those about a month from `first` to `last`, and those open at any time
+    from `start` to `end` (opened before its end, not closed before its start), by KPI, pathway and month."""
+    about = GovernanceItem.month.between(first, last)
+    open_during = (GovernanceItem.opened_at < end) & (GovernanceItem.closed_at.is_(None)
+                                                      | (GovernanceItem.closed_at >= start))
+    return list(session.scalars(select(GovernanceItem).where(about | open_during)
+                                .order_by(GovernanceItem.kpi, GovernanceItem.pathway, GovernanceItem.month)))
+
+
+def items_by_point(session: Session, pathways: list[str], first: str, last: str,
+                   kpi: Kpi = WAIT_GAP) -> dict[tuple[str, str], int]:
+    """{(pathway, month): item id} for the points of `kpi` a chart shows, to link each point to its item."""
     rows = session.execute(select(GovernanceItem.pathway, GovernanceItem.month, GovernanceItem.id)
-                           .where(GovernanceItem.pathway.in_(pathways), GovernanceItem.month >= first,
-                                  GovernanceItem.month <= last))
+                           .where(GovernanceItem.kpi == kpi.code, GovernanceItem.pathway.in_(pathways),
+                                  GovernanceItem.month >= first, GovernanceItem.month <= last))
     return {(row.pathway, row.month): row.id for row in rows}
 
 
-def reported_months(session: Session, pathways: list[str], first: str,
-                    last: str) -> dict[tuple[str, str], ReportedKpiMonth]:
-    """{(pathway, month): first report} for the KPI months a page shows, in one query."""
-    rows = session.scalars(select(ReportedKpiMonth).where(ReportedKpiMonth.pathway.in_(pathways),
+def reported_months(session: Session, pathways: list[str], first: str, last: str,
+                    kpi: Kpi = WAIT_GAP) -> dict[tuple[str, str], ReportedKpiMonth]:
+    """{(pathway, month): first report} for the months of `kpi` a page shows, in one query."""
+    rows = session.scalars(select(ReportedKpiMonth).where(ReportedKpiMonth.kpi == kpi.code,
+                                                          ReportedKpiMonth.pathway.in_(pathways),
                                                           ReportedKpiMonth.month >= first,
                                                           ReportedKpiMonth.month <= last))
     return {(row.pathway, row.month): row for row in rows}

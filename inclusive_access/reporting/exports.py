@@ -117,7 +117,7 @@ def cross_csv(table: tables.CrossTable, measure_label: str) -> str:
 def kpi_csv(series: list[kpi.GapSeries]) -> str:
     """The wait gap by pathway and month, with each end's median and count and the gap's 95% interval, as given
     (GapSeries.shared() for anything shared)."""
-    rows = [[s.pathway, m.month, _days(m.q1_median), m.q1_n, _days(m.q5_median), m.q5_n, _days(m.gap),
+    rows = [[s.pathway, m.month, _days(m.q1_value), m.q1_n, _days(m.q5_value), m.q5_n, _days(m.gap),
              _days(m.gap_lower), _days(m.gap_upper), _days(m.ratio), s.threshold, s.min_n, m.judged, m.breach,
              m.special_cause, m.restated, *_first_report(m)] for s in series for m in s.months]
     return _csv(["pathway", "month", "q1_median_days", "q1_n", "q5_median_days", "q5_n", "gap_days", "gap_lower_95",
@@ -175,8 +175,8 @@ def report(session: Session, period: Period, policy: Policy, pathways: list[str]
                              for c in tables.segment_table(session, period, segment, shared=True)]
                    for segment in tables.SEGMENT_LABELS},
         "equity_kpi": [{"pathway": s.pathway, "threshold_days": s.threshold, "min_n_each_end": s.min_n,
-                        "months": [{"month": m.month, "q1_n": m.q1_n, "q1_median_days": _days(m.q1_median),
-                                    "q5_n": m.q5_n, "q5_median_days": _days(m.q5_median), "gap_days": _days(m.gap),
+                        "months": [{"month": m.month, "q1_n": m.q1_n, "q1_median_days": _days(m.q1_value),
+                                    "q5_n": m.q5_n, "q5_median_days": _days(m.q5_value), "gap_days": _days(m.gap),
                                     "gap_lower_95": _days(m.gap_lower), "gap_upper_95": _days(m.gap_upper),
                                     "ratio": _days(m.ratio), "judged": m.judged, "breach": m.breach,
                                     "special_cause": m.special_cause, "restated": m.restated,

@@ -24,6 +24,23 @@ def months_back(last: str, count: int) -> str:
     return f"{year:04d}-{month:02d}"
 
 
+def quarter_of(month: str) -> str:
+    """The calendar quarter of a month, as 'YYYY-Qn'."""
+    return f"{month[:4]}-Q{(int(month[5:]) - 1) // 3 + 1}"
+
+
+def quarter_months(quarter: str) -> list[str]:
+    """The three months of a quarter 'YYYY-Qn'."""
+    start = 3 * (int(quarter[-1]) - 1) + 1
+    return month_range(f"{quarter[:4]}-{start:02d}", f"{quarter[:4]}-{start + 2:02d}")
+
+
+def quarters_to(last: str, count: int) -> list[str]:
+    """The `count` quarters ending at quarter `last`, oldest first."""
+    first_month = months_back(quarter_months(last)[-1], 3 * count)
+    return [quarter_of(month) for month in month_range(first_month, quarter_months(last)[-1])[2::3]]
+
+
 def choices(today: date, months: int = 12, quarters: int = 4) -> dict[str, str]:
     """The presets offered: the last `months` months and `quarters` calendar quarters, newest first, and custom."""
     options = {}

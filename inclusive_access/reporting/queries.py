@@ -202,6 +202,21 @@ def monthly_median_waits(session: Session, first: str, last: str, pathway: str |
     return found if by_pathway else {(None, *key): value for key, value in found.items()}
 
 
+def quarterly_median_waits(session: Session, quarters: list[tuple[str, str, str]], pathway: str | None = None,
+                           quintiles: tuple[int, ...] = (1, 5),
+                           ranks: Callable[[int], dict[str, int]] | None = None) -> dict:
+    """Median referral-to-first-contact per pathway, quarter of first contact and IMD quintile, pooled over the
+    quarter's months, for consecutive quarters (label, first month, last month), oldest first, with the order
+    statistics `ranks` names. Returns {(pathway, label, quintile): {"n", "median", *ranks}}."""
+    quarter = case(*((F.first_contact_month <= last, label) for label, _, last in quarters))
+    conditions = [F.first_contact_month >= quarters[0][1], F.first_contact_month <= quarters[-1][2],
+                  unindexed(F.imd_quintile).in_(quintiles)]
+    if pathway:
+        conditions.append(F.pathway == pathway)
+    return _quantiles(session, {"pathway": F.pathway, "quarter": quarter, "quintile": F.imd_quintile}, conditions,
+                      {"median": 0.5}, ranks)
+
+
 def monthly_median_wait(session: Session, first: str, last: str, pathway: str | None = None) -> dict:
     """Median referral-to-first-contact per month of first contact over every referral, IMD quintile known or not
     (the figure beside monthly_median_waits' quintiles), R type 7. Returns {month: {"n", "median"}}.

@@ -1,5 +1,6 @@
 """Equity governance pages: the list and an item for the roles that read reports, the manager's response form with
 its errors and stale-page conflict, closure once the re-measure month has closed, and escaping."""
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -8,6 +9,7 @@ from sqlalchemy import select
 from inclusive_access.domain import actions, governance
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.governance import Plan
+from inclusive_access.domain.kpis import KPIS, WAIT_GAP, Kpi
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import GovernanceItem
@@ -16,6 +18,7 @@ from tests.blueprints.pages import conflict, field_names, open_page, page_text, 
 from tests.blueprints.records import events, stored_row
 from tests.conftest import post_form
 from tests.factories import JUDGED_Q1_WAITS, JUDGED_Q5_WAITS, make_user, staff, wait_gap_month
+from tests.reporting.improvement_history import improvement_month
 
 TODAY = datetime.now(UTC).astimezone(LONDON).date()
 THIS_MONTH = TODAY.strftime("%Y-%m")
@@ -26,9 +29,10 @@ OLD_PLANNED = datetime(2025, 2, 3, 12, 0, tzinfo=UTC)
 PLAN_FIELDS = {"variance_explanation", "corrective_action", "lead_name", "due_date", "remeasure_month", "version"}
 
 
-def _open(app, month: str = LAST_MONTH, gap: float = 6.0) -> int:
+def _open(app, month: str = LAST_MONTH, gap: float = 6.0, kpi: Kpi = WAIT_GAP) -> int:
     with app.app_context():
-        item = governance.open_item(db.session, "msk", month, gap, 2.0, 2.0, breach=True, special_cause=False)
+        item = governance.open_item(db.session, "msk", month, gap, 2.0 if kpi.code == "wait_gap" else None, 2.0,
+                                    breach=True, special_cause=False, kpi=kpi)
         db.session.commit()
         return item.id
 
@@ -57,16 +61,19 @@ def _current_plan(**overrides) -> dict:
             **overrides}
 
 
-def _old_planned(app) -> int:
+def _old_planned(app, kpi: Kpi = WAIT_GAP) -> int:
     """An item for January 2025 with its plan recorded then (re-measure March 2025, now long closed), and March's
-    first contacts: ten people in each end, quintile 5 each seen a day later than JUDGED_Q5_WAITS (median 7), so
-    a re-measured gap of 5 days."""
-    item_id = _open(app, OLD_MONTH)
+    history: a re-measured gap of 5. For the wait gap, ten people at each end, quintile 5 each seen a day later than
+    JUDGED_Q5_WAITS (median 7); for the improvement gap, 8 of 20 improved in quintile 1 and 9 of 20 in quintile 5."""
+    item_id = _open(app, OLD_MONTH, kpi=kpi)
     _plan(app, item_id, Plan("Clinic closed for a month", "Evening clinics", "Ama Mensah", date(2025, 3, 1),
                              OLD_REMEASURE), now=OLD_PLANNED)
     with app.app_context():
-        wait_gap_month(db.session, actor_for(make_user(db.session, "clinician")), OLD_REMEASURE, JUDGED_Q1_WAITS,
-                       tuple(wait + 1 for wait in JUDGED_Q5_WAITS))
+        if kpi == WAIT_GAP:
+            wait_gap_month(db.session, actor_for(make_user(db.session, "clinician")), OLD_REMEASURE, JUDGED_Q1_WAITS,
+                           tuple(wait + 1 for wait in JUDGED_Q5_WAITS))
+        else:
+            improvement_month(db.session, OLD_REMEASURE, (8, 20), (9, 20))
         db.session.commit()
     return item_id
 
@@ -79,18 +86,28 @@ def item_id(app) -> int:
 
 # -- reading -----------------------------------------------------------------------------------------------------
 
+#: each KPI's item as the list and the item page give its gap
+SAID = {"wait_gap": ("Wait gap", "6.0 days (threshold 2)", "6.0 days, ratio 2.00 (threshold 2 days)"),
+        "improvement_gap": ("Improvement gap", "6.0 percentage points (threshold 2)",
+                            "6.0 percentage points (threshold 2 percentage points)")}
+
+
+@pytest.mark.parametrize("kpi", KPIS.values(), ids=KPIS.keys())
 @pytest.mark.parametrize("role", ["manager", "senior", "auditor"])
-def test_the_roles_that_read_reports_see_the_list_and_the_item(client, login_as, item_id, role):
+def test_the_roles_that_read_reports_see_the_list_and_the_item(app, client, login_as, role, kpi):
+    item_id = _open(app, kpi=kpi)
+    name, listed, shown = SAID[kpi.code]
     login_as(role)
     page = open_page(client, "/reports/governance")
     assert "<h1>Equity governance items</h1>" in page
     assert "1 open, 0 closed." in page
     assert f'<a href="/reports/governance/{item_id}">Musculoskeletal (MSK), {LAST_MONTH}</a>' in page
-    assert "6.0 (threshold 2)" in page
+    assert name in page
+    assert listed in page
     assert "No plan yet" in page
     page = open_page(client, f"/reports/governance/{item_id}")
-    assert f"<h1>Governance item: Musculoskeletal (MSK), {LAST_MONTH}</h1>" in page
-    assert "6.0 days, ratio 2.00 (threshold 2 days)" in page
+    assert f"<h1>Governance item: {name}, Musculoskeletal (MSK), {LAST_MONTH}</h1>" in page
+    assert shown in page
     assert "Above threshold" in page
 
 
@@ -266,12 +283,18 @@ def test_an_item_without_a_response_cannot_close(app, client, login_as):
     assert stored_row(app, GovernanceItem, item_id).status == "open"
 
 
-def test_a_manager_closes_an_item_once_its_remeasure_month_has_closed(app, client, login_as):
-    item_id = _old_planned(app)
+#: _old_planned's re-measured gap of 5, judged by today's thresholds: 2 days, and 10 percentage points
+REMEASURED = {"wait_gap": "5.0 days, above threshold (95% interval",
+              "improvement_gap": "5.0 percentage points, within threshold (95% interval"}
+
+
+@pytest.mark.parametrize("kpi", KPIS.values(), ids=KPIS.keys())
+def test_a_manager_closes_an_item_once_its_remeasure_month_has_closed(app, client, login_as, kpi):
+    item_id = _old_planned(app, kpi)
     user_id = login_as("manager")
     page = page_text(client.get(f"/reports/governance/{item_id}"))
     assert f"Re-measured gap, {OLD_REMEASURE}" in page
-    assert "5.0 days, above threshold (95% interval" in page
+    assert REMEASURED[kpi.code] in page
     assert f'action="/reports/governance/{item_id}/close"' in page
     response = post_form(client, f"/reports/governance/{item_id}/close",
                          {"closure_note": "Gap still 5 days: escalated to the board", "version": "2"})
@@ -281,12 +304,13 @@ def test_a_manager_closes_an_item_once_its_remeasure_month_has_closed(app, clien
         "closed", "Gap still 5 days: escalated to the board", user_id, 3)
     [closed] = events(app, actions.GOVERNANCE_CLOSED)
     assert closed.actor_id == user_id
-    assert '"remeasured_gap_days":5.0' in closed.data
+    assert json.loads(closed.data) == {"kpi": kpi.code, "closure_note": "Gap still 5 days: escalated to the board",
+                                       "remeasure_month": OLD_REMEASURE, "remeasured_gap_days": pytest.approx(5.0)}
     page = page_text(client.get(response.headers["Location"]))
     assert "Governance item closed." in page
     assert "Closed " + stored.closed_at.astimezone(LONDON).strftime("%d %b %Y %H:%M") in page
     assert "Gap still 5 days: escalated to the board" in page
-    assert "5.0 days, above threshold" in page
+    assert REMEASURED[kpi.code] in page, "the re-measure stays on the closed item"
     assert f'action="/reports/governance/{item_id}/plan"' not in page, "a closed item has no forms"
     assert f'action="/reports/governance/{item_id}/close"' not in page
 

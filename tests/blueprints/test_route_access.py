@@ -139,6 +139,7 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
     "reports.equity_referrals": [get("/reports/equity/referrals?figure=dnas&value=1")],
     "reports.governance_items": [get("/reports/governance")],
     "reports.governance_item": [get("/reports/governance/{governance_id}")],
+    "reports.quarterly_review": [get("/reports/governance/quarterly-review")],
     "reports.record_governance_plan": [("POST", "/reports/governance/{governance_id}/plan", {"version": "1"}, 400)],
     # no response recorded yet: refused with the reason, nothing saved
     "reports.close_governance_item": [("POST", "/reports/governance/{governance_id}/close", {"version": "1"}, 303)],

@@ -1,5 +1,5 @@
 """Equity KPI governance: opening an item once per closed month, the manager's plan, closure after the re-measure
-month, the database's own checks, the KPI gap on a crafted history, and `flask equity sweep`."""
+month, the database's own checks, the KPI gap on a crafted history, and `flask equity sweep` for each KPI."""
 import json
 import math
 from dataclasses import replace
@@ -14,10 +14,12 @@ from inclusive_access.domain import actions, governance, intake
 from inclusive_access.domain.actors import SYSTEM, actor_for
 from inclusive_access.domain.errors import InvalidInput, NotPermitted, StaleRecord, TransitionNotAllowed
 from inclusive_access.domain.governance import Plan
+from inclusive_access.domain.kpis import IMPROVEMENT_GAP, KPIS
 from inclusive_access.domain.policy import Policy
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import Event, GovernanceItem
+from inclusive_access.models.governance import KPI_CODES
 from inclusive_access.reporting import kpi, periods
 from tests.conftest import make_app
 from tests.event_log import actions_since, count, data_of, head, nothing_written
@@ -30,6 +32,7 @@ from tests.factories import (
     staff,
     wait_gap_month,
 )
+from tests.reporting.improvement_history import improvement_month
 
 MONTH = "2026-03"
 OPENED = datetime(2026, 4, 2, 2, 0, tzinfo=UTC)
@@ -115,21 +118,23 @@ def planned(db_session, manager, item) -> GovernanceItem:
 
 # --- Opening an item -----------------------------------------------------------------------------
 
-def test_open_item_writes_one_row_and_one_event_with_the_numbers(db_session):
+@pytest.mark.parametrize("kpi", KPIS.values(), ids=KPIS.keys())
+def test_open_item_writes_one_row_and_one_event_with_the_numbers(db_session, kpi):
     before = head(db_session)
-    item = governance.open_item(db_session, "msk", MONTH, 6.5, 2.1, 2.0, breach=True, special_cause=True, now=OPENED)
+    item = governance.open_item(db_session, "msk", MONTH, 6.5, 2.1, 2.0, breach=True, special_cause=True, now=OPENED,
+                                kpi=kpi)
     db_session.commit()
     assert actions_since(db_session, before) == [actions.GOVERNANCE_OPENED]
     row = stored(db_session, item.id)
-    assert (row.pathway, row.month, row.gap_days, row.ratio, row.threshold_days, row.breach, row.special_cause) == (
-        "msk", MONTH, 6.5, 2.1, 2.0, True, True)
+    assert (row.kpi, row.pathway, row.month, row.gap_days, row.ratio, row.threshold_days, row.breach,
+            row.special_cause) == (kpi.code, "msk", MONTH, 6.5, 2.1, 2.0, True, True)
     assert (row.status, row.opened_at, row.version, row.plan_recorded_at, row.closed_at) == (
         "open", OPENED, 1, None, None)
     event = db_session.scalars(select(Event).where(Event.action == actions.GOVERNANCE_OPENED)).one()
     assert (event.entity_type, event.entity_id, event.actor_id, event.actor_role, event.occurred_at) == (
         "governance_item", item.id, None, None, OPENED)
-    assert json.loads(event.data) == {"pathway": "msk", "month": MONTH, "gap_days": 6.5, "ratio": 2.1,
-                                      "threshold_days": 2.0, "breach": True, "special_cause": True,
+    assert json.loads(event.data) == {"kpi": kpi.code, "pathway": "msk", "month": MONTH, "gap_days": 6.5,
+                                      "ratio": 2.1, "threshold_days": 2.0, "breach": True, "special_cause": True,
                                       "restatement": False}
 
 
@@ -149,6 +154,14 @@ def test_the_same_month_on_another_pathway_opens_its_own_item(db_session, item):
     db_session.commit()
     assert other is not None
     assert other.id != item.id
+    assert count(db_session, GovernanceItem) == 2
+
+
+def test_the_same_month_on_the_other_kpi_opens_its_own_item(db_session, item):
+    other = governance.open_item(db_session, "msk", MONTH, 12.5, None, 10.0, breach=True, special_cause=False,
+                                 now=OPENED, kpi=IMPROVEMENT_GAP)
+    db_session.commit()
+    assert (other.kpi, item.kpi) == ("improvement_gap", "wait_gap")
     assert count(db_session, GovernanceItem) == 2
 
 
@@ -282,7 +295,7 @@ def test_an_item_closes_with_a_note_after_its_remeasure_month(db_session, manage
     event = db_session.scalars(select(Event).where(Event.action == actions.GOVERNANCE_CLOSED)).one()
     assert (event.entity_type, event.entity_id, event.actor_id, event.occurred_at) == (
         "governance_item", planned.id, manager.user_id, REMEASURED)
-    assert json.loads(event.data) == {"closure_note": "May gap 1.5 days; evening clinics kept",
+    assert json.loads(event.data) == {"kpi": "wait_gap", "closure_note": "May gap 1.5 days; evening clinics kept",
                                       "remeasure_month": "2026-05", "remeasured_gap_days": 1.5}
 
 
@@ -360,7 +373,8 @@ def test_a_closed_item_refuses_a_new_plan_or_a_second_close(db_session, manager,
     {"status": "closed", "closure_note": "Done"},  # a note but no plan
     {"status": "resolved"},
     {"breach": False},  # neither breach nor special cause
-], ids=["closed-without-note", "closed-without-plan", "unknown-status", "no-trigger"])
+    {"kpi": "queue_gap"},
+], ids=["closed-without-note", "closed-without-plan", "unknown-status", "no-trigger", "unknown-kpi"])
 def test_the_database_refuses_an_item_the_domain_would_not_make(db_session, item, changes):
     row = db_session.get(GovernanceItem, item.id)
     for name, value in changes.items():
@@ -379,9 +393,13 @@ def test_the_database_refuses_a_closed_item_without_a_note_even_with_a_plan(db_s
     db_session.rollback()
 
 
-def test_the_database_refuses_a_second_item_for_the_same_pathway_and_month(db_session, item):
-    db_session.add(GovernanceItem(pathway="msk", month=MONTH, gap_days=1.0, threshold_days=2.0, breach=True,
-                                  special_cause=False, opened_at=OPENED, status="open"))
+def test_the_database_knows_every_kpi_the_domain_defines():
+    assert tuple(KPIS) == KPI_CODES
+
+
+def test_the_database_refuses_a_second_item_for_the_same_kpi_pathway_and_month(db_session, item):
+    db_session.add(GovernanceItem(kpi="wait_gap", pathway="msk", month=MONTH, gap_days=1.0, threshold_days=2.0,
+                                  breach=True, special_cause=False, opened_at=OPENED, status="open"))
     with pytest.raises(IntegrityError):
         db_session.flush()
     db_session.rollback()
@@ -411,10 +429,27 @@ def test_items_by_point_links_the_chart_points_shown(db_session):
     january, march = open_breach(db_session, month="2026-01"), open_breach(db_session)
     elsewhere = open_breach(db_session, pathway=other, month="2026-02")
     open_breach(db_session, month="2025-12")  # before the chart's first month
+    governance.open_item(db_session, "msk", "2026-02", 15.0, None, 10.0, breach=True, special_cause=False,
+                         now=OPENED, kpi=IMPROVEMENT_GAP)  # another KPI's chart
     assert governance.items_by_point(db_session, ["msk"], "2026-01", "2026-03") == {
         ("msk", "2026-01"): january.id, ("msk", "2026-03"): march.id}
     assert governance.items_by_point(db_session, ["msk", other], "2026-02", "2026-03") == {
         (other, "2026-02"): elsewhere.id, ("msk", "2026-03"): march.id}
+
+
+def test_a_quarters_items_are_those_about_it_or_open_during_it(db_session, manager):
+    """Quarter 2 of 2026 runs from 00:00 BST on 1 April (23:00 UTC on 31 March) to 00:00 BST on 1 July."""
+    closed_before = open_breach(db_session, month="2025-11", now=datetime(2025, 12, 2, tzinfo=UTC))
+    plan_it(db_session, manager, closed_before, replace(PLAN, due_date=date(2025, 12, 31), remeasure_month="2026-01"),
+            now=datetime(2025, 12, 5, tzinfo=UTC))
+    close_it(db_session, manager, closed_before, now=datetime(2026, 3, 31, 22, 59, tzinfo=UTC))
+    carried = open_breach(db_session, month="2026-01", now=datetime(2026, 2, 2, tzinfo=UTC))
+    about = open_breach(db_session, month="2026-05", now=datetime(2026, 6, 2, tzinfo=UTC))
+    improvement = governance.open_item(db_session, "msk", "2026-05", 15.0, None, 10.0, breach=True,
+                                       special_cause=False, now=datetime(2026, 7, 2, tzinfo=UTC), kpi=IMPROVEMENT_GAP)
+    open_breach(db_session, month="2026-07", now=datetime(2026, 8, 2, tzinfo=UTC))  # after the quarter
+    start, end = datetime(2026, 3, 31, 23, tzinfo=UTC), datetime(2026, 6, 30, 23, tzinfo=UTC)
+    assert governance.items_of_quarter(db_session, "2026-04", "2026-06", start, end) == [improvement, carried, about]
 
 
 # --- The KPI gap on a crafted history ------------------------------------------------------------
@@ -426,8 +461,8 @@ def test_the_gap_for_a_month_is_the_difference_of_the_quintile_medians_with_its_
     q1_lower, q1_upper = order_statistic_limits(JUDGED_Q1_WAITS, math.sqrt(0.95))
     q5_lower, q5_upper = order_statistic_limits(JUDGED_Q5_WAITS, math.sqrt(0.95))
     month = kpi.gap_for(db_session, "msk", "2026-06", Policy())
-    assert month == kpi.GapMonth(month="2026-06", q1_n=10, q1_median=pytest.approx(12.0), q5_n=10,
-                                 q5_median=pytest.approx(6.0), gap=pytest.approx(6.0),
+    assert month == kpi.GapMonth(month="2026-06", q1_n=10, q1_value=pytest.approx(12.0), q5_n=10,
+                                 q5_value=pytest.approx(6.0), gap=pytest.approx(6.0),
                                  gap_lower=pytest.approx(q1_lower - q5_upper),
                                  gap_upper=pytest.approx(q1_upper - q5_lower), ratio=pytest.approx(2.0),
                                  judged=True, breach=True, special_cause=False)
@@ -491,11 +526,22 @@ def sweep(app, runner):
         return runner.invoke(args=["equity", "sweep"])
 
 
-def test_the_sweep_opens_an_item_for_a_breached_closed_month_once(app, runner):
+#: each KPI's crafted month (judged, above its threshold), the same gap on too few people, and the numbers its item
+#: opens with (gap, ratio, threshold)
+SWEPT = {
+    "wait_gap": (known_gap_history, too_few_history, (6.0, 2.0, 2.0)),
+    "improvement_gap": (improvement_month, lambda session, month: improvement_month(session, month, (2, 5), (4, 5)),
+                        (30.0, None, 10.0)),
+}
+
+
+@pytest.mark.parametrize("kpi", SWEPT)
+def test_the_sweep_opens_an_item_for_a_breached_closed_month_once(app, runner, kpi):
+    history, _too_few, (gap, ratio, threshold) = SWEPT[kpi]
     this_month = datetime.now(UTC).astimezone(LONDON).strftime("%Y-%m")
     month = periods.months_back(this_month, 3)  # two months ago: closed, and its first contacts all in the past
     with app.app_context():
-        known_gap_history(db.session, month)
+        history(db.session, month)
         db.session.commit()
     first = sweep(app, runner)
     assert first.exit_code == 0, first.output
@@ -505,15 +551,17 @@ def test_the_sweep_opens_an_item_for_a_breached_closed_month_once(app, runner):
     assert second.output.strip() == "Opened 0 governance items."
     with app.app_context():
         [item] = db.session.scalars(select(GovernanceItem)).all()
-        assert (item.pathway, item.month, item.breach, item.status) == ("msk", month, True, "open")
-        assert (item.gap_days, item.ratio, item.threshold_days) == pytest.approx((6.0, 2.0, 2.0))
-        assert len(data_of(db.session, actions.GOVERNANCE_OPENED)) == 1
+        assert (item.kpi, item.pathway, item.month, item.breach, item.status) == (kpi, "msk", month, True, "open")
+        assert (item.gap_days, item.ratio, item.threshold_days) == (pytest.approx(gap), ratio, threshold)
+        [opened] = data_of(db.session, actions.GOVERNANCE_OPENED)
+        assert opened["kpi"] == kpi
 
 
-def test_the_sweep_opens_nothing_for_a_month_with_too_few_people_to_judge(app, runner):
+@pytest.mark.parametrize("kpi", SWEPT)
+def test_the_sweep_opens_nothing_for_a_month_with_too_few_people_to_judge(app, runner, kpi):
     this_month = datetime.now(UTC).astimezone(LONDON).strftime("%Y-%m")
     with app.app_context():
-        too_few_history(db.session, periods.months_back(this_month, 3))
+        SWEPT[kpi][1](db.session, periods.months_back(this_month, 3))
         db.session.commit()
     result = sweep(app, runner)
     assert result.output.strip() == "Opened 0 governance items."
@@ -521,14 +569,16 @@ def test_the_sweep_opens_nothing_for_a_month_with_too_few_people_to_judge(app, r
         assert data_of(db.session, actions.GOVERNANCE_OPENED) == []
 
 
-@pytest.mark.parametrize("settings", [{"EQUITY_GAP_THRESHOLD_DAYS_BY_PATHWAY": {"msk": 10}},
-                                      {"EQUITY_GAP_MIN_N": 11}], ids=["pathway-threshold", "min-n"])
-def test_the_sweep_uses_the_configured_policy(database_url, settings):
+@pytest.mark.parametrize(("kpi", "settings"), [
+    ("wait_gap", {"EQUITY_GAP_THRESHOLD_DAYS_BY_PATHWAY": {"msk": 10}}), ("wait_gap", {"EQUITY_GAP_MIN_N": 11}),
+    ("improvement_gap", {"IMPROVEMENT_GAP_THRESHOLD_POINTS": 30}), ("improvement_gap", {"IMPROVEMENT_GAP_MIN_N": 21}),
+], ids=["wait-gap-pathway-threshold", "wait-gap-min-n", "improvement-gap-threshold", "improvement-gap-min-n"])
+def test_the_sweep_uses_the_configured_policy(database_url, kpi, settings):
     app = make_app(database_url, **settings)
     this_month = datetime.now(UTC).astimezone(LONDON).strftime("%Y-%m")
     try:
         with app.app_context():
-            known_gap_history(db.session, periods.months_back(this_month, 3))
+            SWEPT[kpi][0](db.session, periods.months_back(this_month, 3))
             db.session.commit()
         result = sweep(app, app.test_cli_runner())
         assert result.output.strip() == "Opened 0 governance items."
@@ -537,6 +587,7 @@ def test_the_sweep_uses_the_configured_policy(database_url, settings):
             db.engine.dispose()
 
 
-def test_the_app_refuses_to_start_with_a_minimum_that_would_judge_a_hidden_median(database_url):
-    with pytest.raises(RuntimeError, match="EQUITY_GAP_MIN_N must be at least 8"):
-        make_app(database_url, EQUITY_GAP_MIN_N=7)
+@pytest.mark.parametrize("setting", ["EQUITY_GAP_MIN_N", "IMPROVEMENT_GAP_MIN_N"])
+def test_the_app_refuses_to_start_with_a_minimum_that_would_judge_a_hidden_value(database_url, setting):
+    with pytest.raises(RuntimeError, match=f"{setting} must be at least 8"):
+        make_app(database_url, **{setting: 7})

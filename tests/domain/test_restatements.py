@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from inclusive_access.domain import actions, appointments, governance
+from inclusive_access.domain.kpis import WAIT_GAP
 from inclusive_access.domain.policy import Policy
 from inclusive_access.models import GovernanceItem, ReportedKpiMonth
 from inclusive_access.reporting import exports, governance_sweep, kpi
@@ -51,12 +52,13 @@ def months(session) -> dict[str, kpi.GapMonth]:
 
 
 def test_the_first_sweep_reports_each_closed_month_once_as_it_stood(db_session, late_history):
-    rows = {r.month: r for r in db_session.scalars(select(ReportedKpiMonth).where(ReportedKpiMonth.pathway == "msk"))}
+    rows = {r.month: r for r in db_session.scalars(select(ReportedKpiMonth).where(
+        ReportedKpiMonth.kpi == "wait_gap", ReportedKpiMonth.pathway == "msk"))}
     assert set(rows) == {UNCHANGED, MONTH}
     march = rows[MONTH]
     assert (march.first_reported_at, march.gap_days, march.q1_n, march.q5_n, march.judged, march.breach) == (
         FIRST_SWEEP, 1.0, 10, 10, True, False)
-    [reported] = data_of(db_session, actions.GOVERNANCE_MONTHS_REPORTED)
+    reported = {data["kpi"]: data for data in data_of(db_session, actions.GOVERNANCE_MONTHS_REPORTED)}["wait_gap"]
     assert {(m["pathway"], m["month"], m["gap_days"]) for m in reported["months"]} >= {
         ("msk", UNCHANGED, 1.0), ("msk", MONTH, 1.0)}
 
@@ -87,7 +89,7 @@ def test_later_sweeps_keep_the_first_report(db_session, late_history):
     db_session.commit()
     assert actions_since(db_session, before) == []
     assert count(db_session, ReportedKpiMonth) == reported
-    march = db_session.get(ReportedKpiMonth, ("msk", MONTH))
+    march = db_session.get(ReportedKpiMonth, ("wait_gap", "msk", MONTH))
     assert (march.gap_days, march.first_reported_at) == (1.0, FIRST_SWEEP)
 
 
@@ -104,8 +106,9 @@ def test_an_item_for_a_month_breached_when_first_reported_is_not_a_restatement(d
 
 def test_a_month_that_has_not_closed_cannot_be_reported(db_session):
     with pytest.raises(ValueError, match="2026-04 has not closed yet"):
-        governance.report_months(db_session, [{"pathway": "msk", "month": "2026-04", "gap_days": 1.0, "q1_n": 10,
-                                               "q5_n": 10, "judged": True, "breach": False}], now=FIRST_SWEEP)
+        governance.report_months(db_session, WAIT_GAP, [{"pathway": "msk", "month": "2026-04", "gap_days": 1.0,
+                                                         "q1_n": 10, "q5_n": 10, "judged": True, "breach": False}],
+                                 now=FIRST_SWEEP)
 
 
 def test_the_csvs_give_the_first_report_of_a_restated_month_only(db_session, late_history):

@@ -1,6 +1,13 @@
-"""Equity reporting: the dashboard by deprivation, ethnicity and need, its exports, and KPI governance items."""
+"""Equity reporting: the dashboard by deprivation, ethnicity and need, its exports, KPI governance items and the
+quarterly review."""
 from flask import Blueprint
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
-from inclusive_access.blueprints.reports import behind_routes, governance_routes, outcome_routes, routes  # noqa: E402, F401 - registers the routes
+from inclusive_access.blueprints.reports import (  # noqa: E402, F401 - registers the routes
+    behind_routes,
+    governance_routes,
+    outcome_routes,
+    review_routes,
+    routes,
+)

@@ -1,4 +1,5 @@
-"""The dashboard's selectors (a GET form: bookmarkable, and works without JavaScript), and the governance forms."""
+"""The dashboard's and the quarterly review's selectors (GET forms: bookmarkable, and work without JavaScript), and
+the governance forms."""
 from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
@@ -35,6 +36,15 @@ class DashboardForm(FlaskForm):
     def set_options(self, periods: dict[str, str], pathways: dict[str, str]) -> None:
         self.period.choices = choices(periods)
         self.pathway.choices = [SelectChoice("", "All pathways")] + choices(pathways)
+
+
+class QuarterForm(FlaskForm):
+    """The quarterly review's one selector (a GET form)."""
+
+    class Meta:
+        csrf = False  # a read-only GET filter
+
+    quarter = SelectField("Quarter", choices=[], validators=[Optional()])
 
 
 class ReferralsBehindForm(DashboardForm):

@@ -1,4 +1,5 @@
-"""Equity KPI governance items: the list, one item with its re-measured gap, the manager's plan and closure."""
+"""Equity KPI governance items: the list, one item with its re-measured gap, the manager's plan and closure; each
+item is about one of the KPIs (domain/kpis.py), whose name and unit its pages give."""
 from collections.abc import Callable
 
 from flask import abort, flash, redirect, render_template, url_for
@@ -8,16 +9,16 @@ from inclusive_access.blueprints.commands import Page, saved, submit
 from inclusive_access.blueprints.reports import bp
 from inclusive_access.blueprints.reports.forms import CloseItemForm, PlanForm
 from inclusive_access.blueprints.shared import current_policy
-from inclusive_access.domain import governance, intake
+from inclusive_access.domain import governance, intake, kpis
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.extensions import db
 from inclusive_access.models import GovernanceItem
-from inclusive_access.reporting import kpi
+from inclusive_access.reporting import kpi, periods
 
 
 @bp.route("/governance")
 def governance_items():
-    return render_template("reports/governance_list.html", items=governance.items(db.session),
+    return render_template("reports/governance_list.html", items=governance.items(db.session), kpis=kpis.KPIS,
                            pathway_names=intake.active_pathway_codes(db.session))
 
 
@@ -26,12 +27,13 @@ def _item(item_id: int) -> GovernanceItem:
 
 
 def _show(item: GovernanceItem, errors: dict | None = None, forms: dict | None = None, status: int = 200):
-    remeasure = None
+    remeasure, about = None, kpis.of(item.kpi)
     if governance.remeasured(item):
-        remeasure = kpi.gap_for(db.session, item.pathway, item.remeasure_month, current_policy())
+        remeasure = kpi.gap_for(db.session, item.pathway, item.remeasure_month, current_policy(), about)
     forms = {"plan": PlanForm(formdata=None, obj=item, version=item.version),
              "close": CloseItemForm(formdata=None, version=item.version), **(forms or {})}
-    return render_template("reports/governance_item.html", item=item, remeasure=remeasure, forms=forms,
+    return render_template("reports/governance_item.html", item=item, kpi=about, remeasure=remeasure, forms=forms,
+                           quarter=periods.quarter_of(item.month),
                            errors=errors or {}, pathway_names=intake.active_pathway_codes(db.session),
                            closable=governance.close_refusal(item) is None), status
 
@@ -66,7 +68,7 @@ def close_governance_item(item_id: int):
     form = CloseItemForm()
 
     def close(item: GovernanceItem) -> None:
-        gap = kpi.gap_for(db.session, item.pathway, item.remeasure_month, current_policy()).gap
+        gap = kpi.gap_for(db.session, item.pathway, item.remeasure_month, current_policy(), kpis.of(item.kpi)).gap
         governance.close_item(db.session, actor_for(current_user), item, form.version.data, form.closure_note.data,
                               gap)
 

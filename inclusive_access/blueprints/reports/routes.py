@@ -7,7 +7,7 @@ from flask import render_template, request
 from inclusive_access.blueprints.reports import behind_routes, bp
 from inclusive_access.blueprints.reports.forms import DashboardForm
 from inclusive_access.blueprints.shared import current_policy
-from inclusive_access.domain import governance, intake
+from inclusive_access.domain import governance, intake, kpis
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.htmx import render
@@ -98,5 +98,5 @@ def export_equity():
 def equity_report():
     """The monthly report for commissioners, laid out for print: always suppressed for sharing."""
     view = _view(shared_always=True)
-    return render_template("reports/report.html", **view,
-                           items=governance.items(db.session), today=datetime.now(UTC).astimezone(LONDON).date())
+    return render_template("reports/report.html", **view, items=governance.items(db.session), kpis=kpis.KPIS,
+                           today=datetime.now(UTC).astimezone(LONDON).date())
