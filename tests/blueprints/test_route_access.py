@@ -140,6 +140,8 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
     "reports.governance_items": [get("/reports/governance")],
     "reports.governance_item": [get("/reports/governance/{governance_id}")],
     "reports.quarterly_review": [get("/reports/governance/quarterly-review")],
+    "reports.equity_outcomes": [get("/reports/equity/outcomes?segment=imd_quintile")],
+    "reports.export_outcomes": [get("/reports/equity/outcomes/export?segment=imd_quintile")],
     "reports.record_governance_plan": [("POST", "/reports/governance/{governance_id}/plan", {"version": "1"}, 400)],
     # no response recorded yet: refused with the reason, nothing saved
     "reports.close_governance_item": [("POST", "/reports/governance/{governance_id}/close", {"version": "1"}, 303)],
