@@ -124,6 +124,10 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         actions.IMPORT_STAGED, actions.IMPORT_STARTED, actions.IMPORT_REFUSED,
         actions.IMPORT_COMPLETED)},
     actions.REJECTS_DOWNLOADED: {"file_name": OVERSIGHT, "rows": OVERSIGHT},
+    # The systems that may read the record through the FHIR API, and what each read: the access log's to see.
+    actions.API_CLIENT_CREATED: {"client_id": OVERSIGHT, "name": OVERSIGHT, "scopes": OVERSIGHT},
+    actions.API_CLIENT_DEACTIVATED: {"client_id": OVERSIGHT},
+    actions.FHIR_READ: {key: OVERSIGHT for key in ("client_id", "resource_type", "ids", "search", "count")},
 }
 
 
