@@ -1,5 +1,5 @@
 """The FHIR API's reads and searches: each a query on an indexed column, paged by keyset (id after the last one
-sent) and bounded by the page size, its rows made into resources by fhir.resources' sibling builders.
+sent) and bounded by the page size, its rows made into resources by the builders of fhir/resources.py.
 
 A search takes its parameters already split from the query string; a bad one raises BadSearch (400)."""
 import re
@@ -36,16 +36,17 @@ class BadSearch(ValueError):
 
 @dataclass(frozen=True)
 class Page:
-    """One page of a search: its resources, how many match in all, and the cursor of the next page (None: last)."""
+    """One page of a search: its resources, how many match in all (on the first page only: counting every match
+    again for each later page would cost a scan of them all per page), and the cursor of the next page (None: last)."""
 
     resources: list[dict]
-    total: int
+    total: int | None
     after: str | None
 
 
 def _id(value: str) -> int | None:
-    """A row id from a FHIR id, or None when it cannot name one of ours."""
-    return int(value) if value.isdigit() and 0 < int(value) <= LARGEST_ID else None
+    """A row id from a FHIR id, or None when it cannot name one of ours (as we write them: no leading zero)."""
+    return int(value) if re.fullmatch(r"[1-9]\d{0,9}", value) and int(value) <= LARGEST_ID else None
 
 
 def _patient(value: str) -> int:
@@ -117,7 +118,7 @@ def search(session: Session, resource_type: str, params: list[tuple[str, str]], 
     query = kind.rows()
     for name, value in params:
         query = query.where(*_condition(resource_type, name, value))
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) if after is None else None
     if after is not None:
         last = _id(after)
         if last is None:
@@ -129,7 +130,7 @@ def search(session: Session, resource_type: str, params: list[tuple[str, str]], 
 
 
 def _condition(resource_type: str, name: str, value: str) -> list:
-    """The WHERE clauses of one parameter; each one is on an indexed column (or a referral's, by its index)."""
+    """The WHERE clauses of one parameter; each one is on an indexed column (or found through the referral's)."""
     if name == "identifier":
         system, _, number = value.rpartition("|")
         if not re.fullmatch(r"\d{10}", number):
@@ -143,11 +144,9 @@ def _condition(resource_type: str, name: str, value: str) -> list:
     if name == "date":
         return _date(value)
     patient_id = _patient(value)
-    if resource_type == "ServiceRequest":
-        return [Referral.patient_id == patient_id]
     if resource_type == "QuestionnaireResponse":
         return [QuestionnaireResponse.referral_id.in_(select(Referral.id).where(Referral.patient_id == patient_id))]
-    return [Referral.patient_id == patient_id]  # appointments and encounters, joined to their referral
+    return [Referral.patient_id == patient_id]  # a referral's, or an appointment's joined to its referral
 
 
 def _date(value: str) -> list:
@@ -178,7 +177,8 @@ def _search_flags(session: Session, params: list[tuple[str, str]], count: int, a
     patient = session.get(Patient, patients.pop())
     needs = resources.communication_flags(patient) if patient else []
     adjustments = select(ReasonableAdjustment).where(ReasonableAdjustment.patient_id == (patient.id if patient else 0))
-    total = len(needs) + session.scalar(select(func.count()).select_from(adjustments.subquery()))
+    total = None if after is not None else (
+        len(needs) + session.scalar(select(func.count()).select_from(adjustments.subquery())))
     last_adjustment = 0
     if after is not None:
         ids = [flag["id"] for flag in needs]

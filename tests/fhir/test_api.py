@@ -14,8 +14,15 @@ from inclusive_access.domain import actions, api_clients, appointments, instrume
 from inclusive_access.domain.actors import SYSTEM
 from inclusive_access.extensions import db
 from inclusive_access.fhir import resources, tokens
-from inclusive_access.models import ApiClient, Appointment, Patient, ReasonableAdjustment, Referral
-from tests.blueprints.records import record_adjustment
+from inclusive_access.models import (
+    ApiClient,
+    Appointment,
+    Patient,
+    QuestionnaireResponse,
+    ReasonableAdjustment,
+    Referral,
+)
+from tests.blueprints.records import propose_rejection, record_adjustment
 from tests.event_log import data_of
 from tests.factories import SLOT, accepted, book, make_referral, next_nhs_number, staff
 from tests.test_cli import run
@@ -25,9 +32,9 @@ NHS_NUMBER = "https://fhir.nhs.uk/Id/nhs-number"
 
 @pytest.fixture
 def record(app) -> dict:
-    """One patient with two communication needs and an adjustment; five referrals, the first accepted with a
-    questionnaire answered, an appointment attended on 8 June and one missed a week later; and another patient's
-    referral. Their ids."""
+    """One patient with two communication needs (so flagged) and an adjustment; five referrals, the first accepted
+    with a questionnaire answered, an appointment attended on 8 June and one missed a week later, the last's
+    rejection waiting for a senior; and another patient's referral. Their ids."""
     with app.app_context():
         clinician = staff(db.session, "clinician")
         nhs_number = next_nhs_number()
@@ -44,6 +51,7 @@ def record(app) -> dict:
                                                  {"activity_1": "3", "activity_2": "6"}, "telephone",
                                                  SLOT, now=SLOT + timedelta(hours=1))
         adjustment = record_adjustment(db.session, clinician, first.patient)
+        propose_rejection(db.session, clinician, others[-1])
         stranger = make_referral(db.session)
         db.session.commit()
         return {"patient": first.patient_id, "nhs_number": nhs_number, "referrals": [first.id] + [r.id for r in others],
@@ -189,11 +197,11 @@ def test_each_resource_reads_by_id_as_its_builder_makes_it(app, client, record, 
         expected = [resources.patient(patient), resources.service_request(referral),
                     resources.appointment(seen, patient.id), resources.encounter(seen, patient.id),
                     resources.adjustment_flag(db.session.get(ReasonableAdjustment, record["adjustment"])),
-                    *resources.communication_flags(patient)]
+                    *resources.communication_flags(patient),
+                    resources.questionnaire_response(db.session.get(QuestionnaireResponse, record["questionnaire"]),
+                                                     app.extensions["instruments"]["psfs"])]
     for resource in expected:
         assert fhir_get(client, f"/fhir/{resource['resourceType']}/{resource['id']}", token) == resource
-    answered = fhir_get(client, f"/fhir/QuestionnaireResponse/{record['questionnaire']}", token)
-    assert answered["subject"] == {"reference": f"Patient/{record['patient']}"}
 
 
 @pytest.mark.parametrize("url", ["/fhir/Patient/999999", "/fhir/Encounter/{missed}", "/fhir/Flag/adjustment-x",
@@ -208,8 +216,10 @@ def test_each_search_finds_the_patients_resources_only(client, record, token):
     assert ids(search(client, f"/fhir/Patient?identifier={NHS_NUMBER}|{record['nhs_number']}", token)) == [
         str(record["patient"])]
     assert len(search(client, f"/fhir/ServiceRequest?patient={patient}", token)) == 5
-    assert len(search(client, f"/fhir/ServiceRequest?patient={record['patient']}&status=active", token)) == 5
-    assert search(client, f"/fhir/ServiceRequest?patient={patient}&status=completed,revoked", token) == []
+    assert ids(search(client, f"/fhir/ServiceRequest?patient={record['patient']}&status=active", token)) == [
+        str(i) for i in record["referrals"][:4]]
+    assert ids(search(client, f"/fhir/ServiceRequest?patient={patient}&status=on-hold,revoked", token)) == [
+        str(record["referrals"][4])]
     assert ids(search(client, f"/fhir/Appointment?patient={patient}", token)) == [str(record["seen"]),
                                                                                  str(record["missed"])]
     assert ids(search(client, f"/fhir/Appointment?patient={patient}&date=ge2026-06-08&date=le2026-06-08",
@@ -228,6 +238,8 @@ def test_each_search_finds_the_patients_resources_only(client, record, token):
 def test_paging_follows_next_links_through_every_match_once(client, record, token):
     first = fhir_get(client, f"/fhir/ServiceRequest?patient=Patient/{record['patient']}&_count=2", token)
     assert first["total"] == 5
+    second = fhir_get(client, first["link"][1]["url"], token)
+    assert "total" not in second, "counted on the first page only"
     found = search(client, f"/fhir/ServiceRequest?patient=Patient/{record['patient']}&_count=2", token)
     assert ids(found) == [str(i) for i in sorted(record["referrals"])], "three pages of 2, 2 and 1, in id order"
     flags = search(client, f"/fhir/Flag?patient=Patient/{record['patient']}&_count=1", token)
