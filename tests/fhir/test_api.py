@@ -211,6 +211,12 @@ def test_what_is_not_there_is_404_with_an_operation_outcome(client, record, toke
     assert fhir_get(client, url.format(**record), token, 404)["issue"][0]["code"] == "not-found"
 
 
+def test_a_method_the_api_does_not_offer_is_405_with_an_operation_outcome(client):
+    response = client.post("/fhir/Patient", json={"resourceType": "Patient"})
+    assert (response.status_code, response.mimetype) == (405, "application/fhir+json")
+    OperationOutcome.model_validate(response.json)
+
+
 def test_each_search_finds_the_patients_resources_only(client, record, token):
     patient = f"Patient/{record['patient']}"
     assert ids(search(client, f"/fhir/Patient?identifier={NHS_NUMBER}|{record['nhs_number']}", token)) == [
