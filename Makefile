@@ -18,14 +18,15 @@ install-dev: $(BIN)/activate
 
 # The session key and the event chain's HMAC key, made once and kept: a new chain key would leave the events
 # already written unverifiable (rotate with AUDIT_CHAIN_OLD_KEYS instead, docs/operations.md).
-instance/secret_key instance/audit_chain_key:
+instance/secret_key instance/audit_chain_key instance/fhir_token_key:
 	mkdir -p instance
 	umask 077 && $(BIN)/python -c "import secrets; print(secrets.token_hex(32))" > $@
 
-DEV_ENV = IA_ENV=development SECRET_KEY="$$(cat instance/secret_key)" AUDIT_CHAIN_KEY="$$(cat instance/audit_chain_key)"
+DEV_ENV = IA_ENV=development SECRET_KEY="$$(cat instance/secret_key)" AUDIT_CHAIN_KEY="$$(cat instance/audit_chain_key)" \
+	FHIR_TOKEN_KEY="$$(cat instance/fhir_token_key)"
 
 # Development server on SQLite with demo data. Production: see docs/operations.md (gunicorn).
-run: install instance/secret_key instance/audit_chain_key
+run: install instance/secret_key instance/audit_chain_key instance/fhir_token_key
 	$(DEV_ENV) $(BIN)/flask db upgrade
 	$(DEV_ENV) $(BIN)/flask demo-data --if-empty
 	$(DEV_ENV) $(BIN)/flask sla sweep

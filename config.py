@@ -41,6 +41,11 @@ class Config:
     #: the log verification page warns when no checkpoint has been taken for this long
     AUDIT_CHECKPOINT_MAX_AGE_DAYS = _int("AUDIT_CHECKPOINT_MAX_AGE_DAYS", 7)
 
+    #: HMAC key (hex, 32 bytes or more) signing the FHIR API's access tokens, and how long a token lasts. A new key
+    #: only makes clients fetch a new token, so it may be rotated at any time.
+    FHIR_TOKEN_KEY = os.environ.get("FHIR_TOKEN_KEY")
+    FHIR_TOKEN_MINUTES = _int("FHIR_TOKEN_MINUTES", 5)
+
     #: failures in a row for one account at one source address before that pair is locked; each further lock in a
     #: row lasts twice as long, up to the maximum (a stranger elsewhere never locks the user out)
     LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", 5)
@@ -115,6 +120,7 @@ class TestConfig(Config):
     SECRET_KEY = "test-only-secret-key"  # noqa: S105 - tests only, never deployed
     AUDIT_CHAIN_KEY = "7e57" * 16  # tests only, never deployed
     AUDIT_CHAIN_KEY_ID = "test"
+    FHIR_TOKEN_KEY = "f41e" * 16  # tests only, never deployed
     SESSION_COOKIE_SECURE = False
 
 

@@ -19,7 +19,7 @@ def bench_app(url: str | None, name: str, reuse: bool) -> Flask:
                 stale.unlink(missing_ok=True)
         url = f"sqlite:///{path}"
     app = create_app(DevelopmentConfig, {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-only-not-a-secret",
-                                         "AUDIT_CHAIN_KEY": "be" * 32})
+                                         "AUDIT_CHAIN_KEY": "be" * 32, "FHIR_TOKEN_KEY": "be" * 32})
     with app.app_context():
         upgrade()
     return app

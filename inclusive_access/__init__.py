@@ -20,6 +20,7 @@ def create_app(config_class: type[Config] | None = None, overrides: dict | None 
     app.config.update(overrides or {})
     validate_config(app)
     configure_audit_chain(app)
+    configure_fhir_tokens(app)
     load_instruments(app)
     Path(app.instance_path).mkdir(exist_ok=True)
     configure_jinja(app)
@@ -58,6 +59,16 @@ def configure_audit_chain(app: Flask) -> None:
     except ValueError as exc:
         raise RuntimeError(f"{exc} (see the configuration table in README.md)") from exc
     chain_keys.configure_keys(keyring)
+
+
+def configure_fhir_tokens(app: Flask) -> None:
+    """Refuse to start without the key that signs the FHIR API's tokens: a default one would let anyone mint them."""
+    from inclusive_access.fhir import tokens
+
+    try:
+        app.extensions["fhir_token_key"] = tokens.parse_key(app.config.get("FHIR_TOKEN_KEY"))
+    except ValueError as exc:
+        raise RuntimeError(f"{exc} (see the configuration table in README.md)") from exc
 
 
 def load_instruments(app: Flask) -> None:
@@ -137,6 +148,7 @@ def register_blueprints(app: Flask) -> None:
     from inclusive_access.blueprints.clarification import bp as clarification_bp
     from inclusive_access.blueprints.discharge import bp as discharge_bp
     from inclusive_access.blueprints.dna import bp as dna_bp
+    from inclusive_access.blueprints.fhir import bp as fhir_bp
     from inclusive_access.blueprints.home import bp as home_bp
     from inclusive_access.blueprints.imports import bp as imports_bp
     from inclusive_access.blueprints.intake import bp as intake_bp
@@ -154,7 +166,7 @@ def register_blueprints(app: Flask) -> None:
     for bp in (home_bp, auth_bp, admin_bp, intake_bp, referrals_bp, patients_bp, triage_bp, clarification_bp,
                appointments_bp, dna_bp, adjustments_bp, discharge_bp, safeguarding_bp, urgent_contacts_bp,
                questionnaires_bp, questionnaire_links_bp, patient_link_bp, reports_bp, audit_bp, imports_bp,
-               ops_bp):
+               ops_bp, fhir_bp):
         app.register_blueprint(bp)
     worklist_counts.init_app(app)
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from inclusive_access.domain import (
     accounts,
+    api_clients,
     bulk_import,
     clarification,
     event_chain,
@@ -42,6 +43,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(equity)
     app.cli.add_command(report)
     app.cli.add_command(ods)
+    app.cli.add_command(api_client)
 
 
 @click.command("create-user")
@@ -283,3 +285,37 @@ def report_export(first: str, last: str, pathway: str | None, fmt: str) -> None:
     render = exports.report_json if fmt == "json" else exports.report_csv
     click.echo(render(db.session, period, Policy.from_mapping(current_app.config), [pathway] if pathway else
                       list(pathways)), nl=False)
+
+
+@click.group("api-client")
+def api_client() -> None:
+    """System clients of the FHIR API (OAuth 2.0 client credentials)."""
+
+
+@api_client.command("create")
+@click.argument("name")
+@click.option("--scope", "scopes", multiple=True, required=True, type=click.Choice(api_clients.SCOPES),
+              help="A scope to grant; repeat for each.")
+def api_client_create(name: str, scopes: tuple[str, ...]) -> None:
+    """Add a client and print its id and secret: the secret is shown this once and stored only as a hash."""
+    try:
+        client, secret = api_clients.create_client(db.session, SYSTEM, name, scopes)
+    except InvalidInput as exc:
+        raise click.ClickException("; ".join(exc.errors.values())) from exc
+    db.session.commit()
+    click.echo(f"Created API client {client.name} with {client.scopes}.")
+    click.echo(f"client_id: {client.client_id}")
+    click.echo(f"client_secret: {secret}")
+    click.echo("Keep the secret now: it cannot be shown again.")
+
+
+@api_client.command("deactivate")
+@click.argument("client_id")
+def api_client_deactivate(client_id: str) -> None:
+    """Stop a client: no new token, and its current token is refused from its next request."""
+    try:
+        api_clients.deactivate_client(db.session, SYSTEM, client_id)
+    except InvalidInput as exc:
+        raise click.ClickException("; ".join(exc.errors.values())) from exc
+    db.session.commit()
+    click.echo(f"Deactivated API client {client_id}.")

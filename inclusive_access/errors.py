@@ -5,6 +5,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import Conflict
 
+from inclusive_access.blueprints.fhir import answers
 from inclusive_access.extensions import db
 from inclusive_access.observability import request_id
 
@@ -24,6 +25,8 @@ MESSAGES = {
 
 def init_app(app: Flask) -> None:
     def handle(error):
+        if answers.is_fhir_request():  # an API client reads an OperationOutcome, not a page
+            return answers.refused(error)
         db.session.rollback()
         code = getattr(error, "code", 500) or 500
         title, body = MESSAGES.get(code, MESSAGES[500])

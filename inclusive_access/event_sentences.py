@@ -300,6 +300,13 @@ SENTENCES: dict[str, Callable[[Readable], str]] = {
                                        ("Added", d["added"]), ("Updated", d["updated"]), ("Left out", d["left_out"])),
     actions.REJECTS_DOWNLOADED: lambda d: _say(_with("Downloaded the rejected rows", d["file_name"], " of {}"),
                                                    ("Rows", d["rows"])),
+    actions.API_CLIENT_CREATED: lambda d: _say(_with("Created the FHIR API client", d["name"], " {}"),
+                                               ("Client id", d["client_id"]), ("Scopes", d["scopes"])),
+    actions.API_CLIENT_DEACTIVATED: lambda d: _with("Deactivated the FHIR API client", d["client_id"], " {}"),
+    actions.FHIR_READ: lambda d: _say(
+        _with(_with("A system read patient data through the FHIR API", d["client_id"], " (client {})"),
+              d["resource_type"], ": {}"),
+        ("Search", d["search"]), ("Resources returned", d["count"]), ("Ids", ", ".join(d["ids"] or ()) or None)),
 }
 
 

@@ -28,6 +28,9 @@ from inclusive_access.extensions import db, login_manager
 #: endpoints anyone may reach, signed in or not; a patient answers a questionnaire link without an account
 PUBLIC = frozenset({"static", "nhsuk_assets", "auth.login", "ops.health", "ops.ready",
                     "patient_link.answer_questionnaire", "patient_link.show_thanks"})
+#: blueprints that authenticate each request themselves, with a bearer token rather than the staff session (the
+#: FHIR API for system clients): the guard lets them through, and they refuse a request without a valid token
+TOKEN_AUTHENTICATED = frozenset({"fhir"})
 #: all a user whose password was set by someone else may reach until they replace it
 PASSWORD_CHANGE = frozenset({"auth.change_password", "auth.logout"})
 #: endpoint -> roles allowed. An endpoint missing here is refused to everyone (and fails a test).
@@ -198,10 +201,16 @@ def commit_session_upkeep(response):
     return response
 
 
+def token_authenticated(endpoint: str) -> bool:
+    """Whether the endpoint checks a bearer token itself (its blueprint is in TOKEN_AUTHENTICATED)."""
+    return endpoint.partition(".")[0] in TOKEN_AUTHENTICATED
+
+
 def guard_route():
-    """Deny by default: public endpoints pass, everything else needs a role listed in ACCESS."""
+    """Deny by default: public and token-authenticated endpoints pass, everything else needs a role listed in
+    ACCESS."""
     endpoint = request.endpoint
-    if endpoint is None or endpoint in PUBLIC:
+    if endpoint is None or endpoint in PUBLIC or token_authenticated(endpoint):
         return None
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

@@ -45,6 +45,10 @@ UNLINKED = {
                 "present_rows": 1, "imported_rows": 8, "refused_rows": 1}
        for action in ("import.staged", "import.started", "import.refused", "import.completed")},
     "import.rejects_downloaded": {"file_name": "march.csv", "rows": 3},
+    "api_client.created": {"client_id": "c-3xq9", "name": "Trust warehouse", "scopes": "system/Patient.read"},
+    "api_client.deactivated": {"client_id": "c-3xq9"},
+    "fhir.read": {"client_id": "c-3xq9", "resource_type": "ServiceRequest", "ids": ["41", "42"],
+                  "search": "patient=Patient/17", "count": 2},
 }
 
 

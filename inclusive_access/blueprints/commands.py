@@ -147,3 +147,10 @@ def saved(message: str, url: str, swap: Callable[[], ResponseReturnValue] | None
     if leave and is_fragment_request():
         return "", 200, {"HX-Redirect": url}
     return redirect(url, 303)
+
+
+def logged(verb: Callable[[], T]) -> T:
+    """A read that records its own access (an API client's read of patient data): run it, commit once."""
+    result = verb()
+    db.session.commit()
+    return result

@@ -69,3 +69,7 @@ IMPORT_REFUSED = "import.refused"
 IMPORT_COMPLETED = "import.completed"
 REJECTS_DOWNLOADED = "import.rejects_downloaded"
 ODS_LOADED = "ods.loaded"
+API_CLIENT_CREATED = "api_client.created"
+API_CLIENT_DEACTIVATED = "api_client.deactivated"
+#: a system client read patient data through the FHIR API: an access record, as record.viewed is for staff
+FHIR_READ = "fhir.read"

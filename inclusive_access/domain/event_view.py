@@ -128,6 +128,10 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         actions.IMPORT_COMPLETED)},
     actions.REJECTS_DOWNLOADED: {"file_name": OVERSIGHT, "rows": OVERSIGHT},
     actions.ODS_LOADED: {key: OVERSIGHT for key in ("file_name", "kind", "added", "updated", "left_out")},
+    # The systems that may read the record through the FHIR API, and what each read: the access log's to see.
+    actions.API_CLIENT_CREATED: {"client_id": OVERSIGHT, "name": OVERSIGHT, "scopes": OVERSIGHT},
+    actions.API_CLIENT_DEACTIVATED: {"client_id": OVERSIGHT},
+    actions.FHIR_READ: {key: OVERSIGHT for key in ("client_id", "resource_type", "ids", "search", "count")},
 }
 
 

@@ -1,6 +1,7 @@
 """All models, re-exported so Alembic sees the whole schema."""
 
 from inclusive_access.models.adjustments import AdjustmentDelivery, ReasonableAdjustment
+from inclusive_access.models.api_clients import ApiClient
 from inclusive_access.models.appointments import Appointment
 from inclusive_access.models.audit import AuditAnswer, AuditFinding, AuditSample, AuditSampleRecord
 from inclusive_access.models.barriers import BarrierCheck, BarrierContactAttempt
@@ -25,6 +26,7 @@ __all__ = [
     "REFERRAL_STATES",
     "ROLES",
     "AdjustmentDelivery",
+    "ApiClient",
     "Appointment",
     "AuditAnswer",
     "AuditFinding",

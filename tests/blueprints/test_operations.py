@@ -120,6 +120,7 @@ def gunicorn(tmp_path):
     """gunicorn as production runs it (gunicorn.conf.py, wsgi:app), one worker, with a 3-second worker timeout."""
     port = _free_port()
     env = {**os.environ, "HOME": str(tmp_path), "SECRET_KEY": "gunicorn-test-key", "AUDIT_CHAIN_KEY": "7e57" * 16,
+           "FHIR_TOKEN_KEY": "f41e" * 16,
            "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}", "GUNICORN_BIND": f"127.0.0.1:{port}",
            "WEB_CONCURRENCY": "1", "GUNICORN_TIMEOUT": "3"}
     log = (tmp_path / "gunicorn.log").open("w")
