@@ -1,15 +1,24 @@
 """Outcomes: questionnaire_responses keeps each completed questionnaire; outcome_facts each referral's baseline,
 follow-up and improvement on each instrument; referral_facts says whether an urgent contact came within 30 days of
-receipt or discharge. Schema only: no questionnaire was answered before this revision, and urgent contacts (0019)
-came in the same release, so the new fact columns start false (`flask facts rebuild` recomputes them).
+receipt or discharge, worked out here from the urgent contacts recorded under 0019 (none were answered before this
+revision, so outcome_facts starts empty).
 
 Revision ID: 0020
 Revises: 0019
 Create Date: 2026-12-06 02:30:03
 
 """
+from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
+
 import sqlalchemy as sa
 from alembic import op
+
+# Frozen copy of domain.outcome_projection.urgent_within_30_days as of this revision: an urgent contact on the UK
+# day of receipt (or discharge) or up to 30 days after it.
+LONDON = ZoneInfo("Europe/London")
+URGENT_WITHIN = timedelta(days=30)
+FLAGS = ("urgent_contact_after_referral", "urgent_contact_after_discharge")
 
 revision = '0020'
 down_revision = '0019'
@@ -70,6 +79,33 @@ def upgrade():
     with op.batch_alter_table('referral_facts', schema=None) as batch_op:
         for name in ('urgent_contact_after_referral', 'urgent_contact_after_discharge'):
             batch_op.add_column(sa.Column(name, sa.Boolean(), server_default=sa.false(), nullable=False))
+    _fill_urgent_flags()
+
+
+def _within(moment, contacts) -> bool:
+    if moment is None:
+        return False
+    day = moment.replace(tzinfo=UTC).astimezone(LONDON).date()  # stored as naive UTC
+    return any(day <= contact <= day + URGENT_WITHIN for contact in contacts)
+
+
+def _fill_urgent_flags():
+    connection = op.get_bind()
+    urgent = sa.table("urgent_contacts", sa.column("referral_id", sa.Integer), sa.column("occurred_on", sa.Date))
+    contacts = {}
+    for referral_id, occurred_on in connection.execute(sa.select(urgent.c.referral_id, urgent.c.occurred_on)):
+        contacts.setdefault(referral_id, []).append(occurred_on)
+    if not contacts:
+        return
+    facts = sa.table("referral_facts", sa.column("referral_id", sa.Integer), sa.column("received_at", sa.DateTime),
+                     sa.column("discharged_at", sa.DateTime), *(sa.column(name, sa.Boolean) for name in FLAGS))
+    rows = connection.execute(sa.select(facts.c.referral_id, facts.c.received_at, facts.c.discharged_at)
+                              .where(facts.c.referral_id.in_(list(contacts)))).all()
+    for referral_id, received_at, discharged_at in rows:
+        flags = dict(zip(FLAGS, (_within(received_at, contacts[referral_id]),
+                                 _within(discharged_at, contacts[referral_id])), strict=True))
+        if any(flags.values()):
+            connection.execute(facts.update().where(facts.c.referral_id == referral_id).values(**flags))
 
 
 def downgrade():

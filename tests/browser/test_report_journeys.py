@@ -109,7 +109,7 @@ def test_the_wait_gap_chart_has_its_table_and_leads_to_the_governance_record(pag
     assert_no_accessibility_violations(page, "equity-wait-gap")
 
     row.get_by_role("link", name=f"Governance item for {MSK}, {LAST_MONTH}").click()
-    expect(page.get_by_role("heading", level=1, name=f"Governance item: {MSK}, {LAST_MONTH}")).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name=f"Governance item: Wait gap, {MSK}, {LAST_MONTH}")).to_be_visible()
     page.get_by_label("Variance explanation", exact=True).fill("Two clinicians left; deprived areas lost evenings")
     page.get_by_label("Corrective action", exact=True).fill("Evening clinic at Chapeltown community centre")
     page.get_by_label("Named lead", exact=True).fill("Ama Mensah")
