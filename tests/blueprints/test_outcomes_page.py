@@ -24,7 +24,7 @@ def _on(day: int, hour: int = 11) -> datetime:
 @pytest.fixture
 def history(app):
     """Last month in mental health, IMD quintile 1: two discharged with PHQ-9 at both points (20 -> 12 improved,
-    18 -> 15 not), one with an urgent contact after referral; quintile 5: one discharged with no follow-up."""
+    18 -> 15 not), one with an urgent contact 8 days after referral; quintile 5: one discharged with no follow-up."""
     with app.app_context():
         clinician, senior = staff(db.session, "clinician"), staff(db.session, "senior")
         answers = (((_on(3), 20), (_on(20), 12)), ((_on(3), 18), (_on(20), 15)), ((_on(3), 16), None))
@@ -32,9 +32,9 @@ def history(app):
         for decile, (baseline, followup) in zip(("1", "2", "9"), answers, strict=True):
             referral = discharged(db.session, clinician, senior, f"{LAST_MONTH}-02 09:00", _on(20, 12),
                                   imd_decile=decile)
-            add_outcome(db.session, referral, "phq9", baseline, followup)
+            add_outcome(db.session, clinician, referral, "phq9", baseline, followup)
             made.append(referral)
-        urgent(db.session, made[0], after_referral=True)
+        urgent(db.session, clinician, made[0], _on(10).date())
         db.session.commit()
 
 

@@ -1,17 +1,18 @@
-"""Crafted outcome histories for the outcome reports: referrals through the domain factories (so their
-referral_facts exist), then their outcome facts and urgent-contact flags.
-
-Until the projection of questionnaire.completed and urgent_contact.recorded events lands, outcome_facts rows and
-the two urgent flags are written here directly, as the projection would write them; once it lands, add_outcome
-and urgent can record answers and urgent contacts through the domain instead, with the same signatures.
-"""
-from datetime import datetime, timedelta
+"""Crafted outcome histories for the outcome reports, made through the domain as staff would make them: referrals
+through the shared factories, questionnaire answers through domain.questionnaires and urgent contacts through
+domain.urgent_contacts, so the projection writes the outcome facts and urgent-contact flags the reports read."""
+from datetime import date, datetime, time
+from functools import cache
+from itertools import product
 
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import instruments
-from inclusive_access.models import OutcomeFact, Referral, ReferralFact
+from inclusive_access.domain import questionnaires, urgent_contacts
+from inclusive_access.domain.instruments import Instrument, score
+from inclusive_access.domain.pathway_delays import DelayLink
+from inclusive_access.domain.validation import LONDON
+from inclusive_access.models import Referral
 from tests import factories
 
 #: one score at a time point: (when completed, score)
@@ -31,32 +32,48 @@ def discharged(session: Session, clinician, senior, received_at: str, at: dateti
     return factories.discharged(session, clinician, senior, received_at, at, pathway=pathway, **patient)
 
 
-def add_outcome(session: Session, referral: Referral, instrument_id: str, baseline: Answer | None = None,
-                followup: Answer | None = None, improved_at: datetime | None = None) -> OutcomeFact:
-    """The referral's outcome facts on an instrument, as the projection derives them (models.OutcomeFact): the
-    baseline at first contact and the follow-up at discharge (an experience measure's answer is its follow-up);
-    `improved` from the instrument's minimal important change, and the time to improvement from `improved_at`
-    (the follow-up's time when it improved and no earlier answer is given)."""
+@cache
+def answers_scoring(instrument: Instrument, wanted: float) -> dict[str, str]:
+    """Answers to `instrument` that score `wanted`: for a sum, each item's highest option that still fits (PHQ-9 18
+    is six items at 3, the rest at 0); for a mean, the first answers, in the order of the options, whose mean it is
+    (the experience measure's 75 is three answers at 100 and one at 0)."""
+    if instrument.scoring == "sum":
+        answers, left = {}, wanted
+        for item in instrument.items:
+            option = max((o for o in item.options if o.score is not None and o.score <= left), key=lambda o: o.score)
+            answers[item.id], left = option.code, left - option.score
+        if left:
+            raise ValueError(f"{instrument.id} cannot add up to {wanted}")
+        return answers
+    choices = [[o.code for o in item.options] + [""] * item.optional for item in instrument.items]
+    for codes in product(*choices):
+        answers = {item.id: code for item, code in zip(instrument.items, codes, strict=True) if code}
+        if score(instrument, answers) == wanted:
+            return answers
+    raise ValueError(f"{instrument.id} has no answers with a mean of {wanted}")
+
+
+def answer(session: Session, clinician, referral: Referral, instrument_id: str, time_point: str,
+           given: Answer) -> None:
+    """A clinician records, as the patient gave them at the time, answers scoring the given score."""
+    completed_at, wanted = given
     instrument = current_app.extensions["instruments"][instrument_id]
-    both = baseline is not None and followup is not None
-    improved = instruments.improved(instrument, baseline[1], followup[1]) if both and instrument.mic else None
-    if improved and improved_at is None:
-        improved_at = followup[0]
-    fact = OutcomeFact(
-        referral_id=referral.id, instrument_id=instrument_id, kind=instrument.kind, better=instrument.better,
-        responses=(baseline is not None) + (followup is not None),
-        baseline_at=baseline and baseline[0], baseline_score=baseline and baseline[1],
-        followup_at=followup and followup[0], followup_score=followup and followup[1], improved=improved,
-        improved_at=improved_at,
-        days_to_improvement=(improved_at - baseline[0]) / timedelta(days=1) if improved_at and baseline else None)
-    session.add(fact)
-    session.flush()
-    return fact
+    questionnaires.record_answers(session, clinician, referral, instrument, time_point,
+                                  answers_scoring(instrument, wanted), "in_person", completed_at, now=completed_at)
 
 
-def urgent(session: Session, referral: Referral, after_referral: bool = False, after_discharge: bool = False) -> None:
-    """Mark an urgent contact within 30 days of the referral and/or its discharge on its referral_facts row. Call
-    it after the referral's last domain action: a new event re-projects the row."""
-    fact = session.get(ReferralFact, referral.id)
-    fact.urgent_contact_after_referral, fact.urgent_contact_after_discharge = after_referral, after_discharge
-    session.flush()
+def add_outcome(session: Session, clinician, referral: Referral, instrument_id: str, baseline: Answer | None = None,
+                followup: Answer | None = None, review: Answer | None = None) -> None:
+    """The referral's answers to an instrument: `baseline` at first contact, `review` at a review (an improvement
+    before discharge) and `followup` at discharge (an experience measure's one answer)."""
+    for time_point, given in (("first_contact", baseline), ("review", review), ("discharge", followup)):
+        if given is not None:
+            answer(session, clinician, referral, instrument_id, time_point, given)
+
+
+def urgent(session: Session, clinician, referral: Referral, *days: date) -> None:
+    """Urgent contacts on the referral's patient on each of `days` (UK dates), each recorded that day."""
+    for day in days:
+        details = urgent_contacts.ContactDetails("ed_attendance", day, "ed_discharge_summary", DelayLink("no"))
+        urgent_contacts.record_urgent_contact(session, clinician, referral, details,
+                                              now=datetime.combine(day, time(12), LONDON))

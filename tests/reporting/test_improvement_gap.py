@@ -4,37 +4,37 @@ from datetime import UTC, datetime
 
 import pytest
 
-from inclusive_access.domain import intake
 from inclusive_access.domain.kpis import IMPROVEMENT_GAP
 from inclusive_access.domain.policy import DEFAULT_POLICY, Policy
 from inclusive_access.reporting import kpi, stats
+from tests.factories import staff
 from tests.reporting.improvement_history import followed_up, improvement_month, mid_month
 
 JUNE = "2026-06"
-
-
-def other_pathway(session) -> str:
-    return next(code for code in intake.active_pathway_codes(session) if code != "msk")
+#: a pathway with two outcome questionnaires (PHQ-9 and GAD-7), to pool
+PATHWAY = "mental_health"
 
 
 def june(session, policy: Policy = DEFAULT_POLICY) -> kpi.GapMonth:
-    return kpi.gap_for(session, "msk", JUNE, policy, IMPROVEMENT_GAP)
+    return kpi.gap_for(session, PATHWAY, JUNE, policy, IMPROVEMENT_GAP)
 
 
 @pytest.fixture
 def known_history(db_session):
-    """June in MSK: quintile 1, 8 of 20 improved, one of them followed up at 00:30 BST on 1 June; quintile 5, 14 of
-    20 on two instruments. Around them, results that must not count: a PREM, a PROM whose improvement could not be
-    judged, quintile 3, another pathway, and a follow-up at 00:30 BST on 1 July."""
-    improvement_month(db_session, JUNE, q1=(7, 19), q5=(10, 14))
-    followed_up(db_session, 1, True, datetime(2026, 5, 31, 23, 30, tzinfo=UTC))
+    """June in mental health: quintile 1, 8 of 20 improved on PHQ-9, one of them followed up at 00:30 BST on 1 June;
+    quintile 5, 16 of 20, 10 of 14 on PHQ-9 and 6 of 6 on GAD-7. Around them, results that must not count: an
+    experience questionnaire (a PREM), a PHQ-9 with no baseline (its improvement cannot be judged), quintile 3,
+    another pathway, and a follow-up at 00:30 BST on 1 July."""
+    improvement_month(db_session, JUNE, q1=(7, 19), q5=(10, 14), pathway=PATHWAY)
+    clinician = staff(db_session, "clinician")
+    followed_up(db_session, clinician, 1, True, datetime(2026, 5, 31, 23, 30, tzinfo=UTC), PATHWAY)
     for _ in range(6):
-        followed_up(db_session, 5, True, mid_month(JUNE), instrument="phq9")
-    followed_up(db_session, 1, None, mid_month(JUNE), kind="prem", instrument="fft")
-    followed_up(db_session, 1, None, mid_month(JUNE))
-    followed_up(db_session, 3, False, mid_month(JUNE))
-    followed_up(db_session, 5, False, mid_month(JUNE), pathway=other_pathway(db_session))
-    followed_up(db_session, 1, False, datetime(2026, 6, 30, 23, 30, tzinfo=UTC))
+        followed_up(db_session, clinician, 5, True, mid_month(JUNE), PATHWAY, instrument="gad7")
+    followed_up(db_session, clinician, 1, None, mid_month(JUNE), PATHWAY, instrument="experience")
+    followed_up(db_session, clinician, 1, None, mid_month(JUNE), PATHWAY)
+    followed_up(db_session, clinician, 3, False, mid_month(JUNE), PATHWAY)
+    followed_up(db_session, clinician, 5, False, mid_month(JUNE), "msk")
+    followed_up(db_session, clinician, 1, False, datetime(2026, 6, 30, 23, 30, tzinfo=UTC), PATHWAY)
     db_session.commit()
 
 
@@ -55,41 +55,41 @@ def test_the_gap_is_quintile_5s_share_improved_less_quintile_1s_in_points(db_ses
 
 
 def test_a_follow_up_counts_in_its_month_in_uk_time(db_session, known_history):
-    july = kpi.gap_for(db_session, "msk", "2026-07", Policy(), IMPROVEMENT_GAP)
+    july = kpi.gap_for(db_session, PATHWAY, "2026-07", Policy(), IMPROVEMENT_GAP)
     assert (july.q1_n, july.q1_value, july.q5_n, july.q5_value, july.gap) == (1, 0.0, 0, None, None)
 
 
 def test_a_quintile_under_the_minimum_has_no_judgement_and_a_quintile_with_no_one_no_value(db_session):
-    improvement_month(db_session, JUNE, q1=(8, 20), q5=(14, 19))
-    improvement_month(db_session, "2026-07", q1=(0, 0), q5=(14, 20))
+    improvement_month(db_session, JUNE, q1=(8, 20), q5=(14, 19), pathway=PATHWAY)
+    improvement_month(db_session, "2026-07", q1=(0, 0), q5=(14, 20), pathway=PATHWAY)
     db_session.commit()
     month = june(db_session)
     assert (month.q5_n, month.gap, month.judged, month.breach) == (19, pytest.approx(100 * 14 / 19 - 40), False, False)
-    july = kpi.gap_for(db_session, "msk", "2026-07", Policy(), IMPROVEMENT_GAP)
+    july = kpi.gap_for(db_session, PATHWAY, "2026-07", Policy(), IMPROVEMENT_GAP)
     assert (july.q1_n, july.q1_value, july.gap, july.gap_lower, july.judged) == (0, None, None, None, False), \
         "no follow-ups in quintile 1: no value, not 0%"
 
 
 def test_the_threshold_and_the_fewest_people_are_settings(db_session):
-    improvement_month(db_session, JUNE)
+    improvement_month(db_session, JUNE, pathway=PATHWAY)
     db_session.commit()
     assert (june(db_session).gap, june(db_session).breach) == (pytest.approx(30.0), True)
     assert june(db_session, Policy(improvement_gap_points=30.0)).breach is False, "equal to the threshold"
-    assert june(db_session, Policy(improvement_gap_points_by_pathway=(("msk", 35.0),))).breach is False
+    assert june(db_session, Policy(improvement_gap_points_by_pathway=((PATHWAY, 35.0),))).breach is False
     assert june(db_session, Policy(improvement_gap_min_n=21)).judged is False, "20 of 21"
     policy = Policy.from_mapping({"IMPROVEMENT_GAP_THRESHOLD_POINTS": "12.5", "IMPROVEMENT_GAP_MIN_N": "25",
-                                  "IMPROVEMENT_GAP_THRESHOLD_POINTS_BY_PATHWAY": {"msk": 15}})
+                                  "IMPROVEMENT_GAP_THRESHOLD_POINTS_BY_PATHWAY": {PATHWAY: 15}})
     assert (policy.improvement_gap_points, policy.improvement_gap_min_n) == (12.5, 25)
-    assert IMPROVEMENT_GAP.threshold(policy, "msk") == 15.0
+    assert IMPROVEMENT_GAP.threshold(policy, PATHWAY) == 15.0
     with pytest.raises(ValueError, match="IMPROVEMENT_GAP_MIN_N must be at least 8"):
         Policy(improvement_gap_min_n=7)
 
 
 def test_the_series_triggers_a_breached_month_once_closed_and_charts_judged_months(db_session):
-    improvement_month(db_session, JUNE)
-    improvement_month(db_session, "2026-07", q1=(8, 20), q5=(10, 20))
+    improvement_month(db_session, JUNE, pathway=PATHWAY)
+    improvement_month(db_session, "2026-07", q1=(8, 20), q5=(10, 20), pathway=PATHWAY)
     db_session.commit()
-    [series] = kpi.gap_series(db_session, ["msk"], "2026-07", Policy(), kpi=IMPROVEMENT_GAP)
+    [series] = kpi.gap_series(db_session, [PATHWAY], "2026-07", Policy(), kpi=IMPROVEMENT_GAP)
     assert (series.kpi, series.threshold, series.min_n) == (IMPROVEMENT_GAP, 10.0, 20)
     shown = {m.month: m for m in series.months}
     assert shown[JUNE] == june(db_session)
@@ -99,10 +99,10 @@ def test_the_series_triggers_a_breached_month_once_closed_and_charts_judged_mont
 
 
 def test_a_quarter_pools_its_months_follow_ups(db_session):
-    improvement_month(db_session, "2026-04", q1=(2, 10), q5=(9, 10))
-    improvement_month(db_session, JUNE, q1=(6, 10), q5=(7, 10))
+    improvement_month(db_session, "2026-04", q1=(2, 10), q5=(9, 10), pathway=PATHWAY)
+    improvement_month(db_session, JUNE, q1=(6, 10), q5=(7, 10), pathway=PATHWAY)
     db_session.commit()
-    [quarter] = kpi.quarterly_gaps(db_session, ["msk"], ["2026-Q2"], Policy(), IMPROVEMENT_GAP)["msk"]
+    [quarter] = kpi.quarterly_gaps(db_session, [PATHWAY], ["2026-Q2"], Policy(), IMPROVEMENT_GAP)[PATHWAY]
     assert (quarter.month, quarter.q1_n, quarter.q5_n) == ("2026-Q2", 20, 20)
     assert (quarter.q1_value, quarter.q5_value, quarter.gap) == (pytest.approx(40.0), pytest.approx(80.0),
                                                                  pytest.approx(40.0))

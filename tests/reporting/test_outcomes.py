@@ -1,11 +1,12 @@
 """Outcome equity measures, worked by hand on a crafted history of June 2026 in mental health (PHQ-9: lower is
 better, minimal important change 6; the experience measure: higher is better)."""
 import math
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from flask import current_app
 
+from inclusive_access.domain import fact_rebuild
 from inclusive_access.reporting import outcome_charts, outcomes, stats
 from inclusive_access.reporting.means import mean_ci, t_quantile
 from inclusive_access.reporting.queries import Period
@@ -28,40 +29,44 @@ def _at(month: int, day: int, hour: int = 11) -> datetime:
 
 @pytest.fixture
 def history(db_session):
-    """Quintile 1: five discharged with both answers (changes 8, 3, 10, 6, 18: four improved, after 14, 28, 14
-    and 28 days), one discharged with no follow-up, one seen with a baseline only and one seen with neither.
-    Quintile 5: two discharged with both (changes 8 and 8, both improved after 10 days). IMD not known: two
-    discharged, neither follow-up answered. Urgent contacts: two after referral and one after discharge in
-    quintile 1, one after discharge where IMD is not known. Experience answers 80 and 60 in quintile 1, 100 in
-    quintile 5."""
+    """Quintile 1: five discharged with both answers (changes 8, 3, 10, 6, 18: four improved; two of them first at a
+    review after 14 days, two at discharge after 28), one discharged with no follow-up, one seen with a baseline only
+    and one seen with neither. Quintile 5: two discharged with both (changes 8 and 8, both improved at a review after
+    10 days). IMD not known: two discharged, neither follow-up answered. Urgent contacts within 30 days: in quintile
+    1, three after referral (one on the 30th day; one more on the 31st does not count) and one after discharge;
+    where IMD is not known, one after discharge. Experience answers 75 and 50 in quintile 1, 100 in quintile 5."""
     clinician, senior = staff(db_session, "clinician"), staff(db_session, "senior")
 
-    def closed(decile: str, day: int, baseline=None, followup=None, improved_at=None, discharge=DISCHARGED):
+    def closed(decile: str, day: int, baseline=None, followup=None, review=None, discharge=DISCHARGED):
         referral = discharged(db_session, clinician, senior, f"2026-06-{day:02d} 09:00", discharge,
                               imd_decile=decile)
-        add_outcome(db_session, referral, "phq9", baseline, followup, improved_at)
+        add_outcome(db_session, clinician, referral, "phq9", baseline, followup, review)
         return referral
 
-    q1 = {
-        "a": closed(QUINTILE_1, 2, (_at(6, 3), 20), (_at(7, 1), 12), improved_at=_at(6, 17)),
+    q1 = {  # received 2 June, first answers on 3 June; a review 6 points down is an improvement 14 days on
+        "a": closed(QUINTILE_1, 2, (_at(6, 3), 20), (_at(7, 1), 12), review=(_at(6, 17), 14)),
         "b": closed(QUINTILE_1, 2, (_at(6, 3), 18), (_at(7, 15), 15), discharge=_at(7, 15, 12)),
         "c": closed(QUINTILE_1, 2, (_at(6, 3), 15), (_at(7, 1), 5)),
-        "d": closed(QUINTILE_1, 2, (_at(6, 3), 22), (_at(7, 1), 16), improved_at=_at(6, 17)),
+        "d": closed(QUINTILE_1, 2, (_at(6, 3), 22), (_at(7, 1), 16), review=(_at(6, 17), 16)),
         "h": closed(QUINTILE_1, 2, (_at(6, 3), 27), (_at(7, 1), 9)),
         "e": closed(QUINTILE_1, 2, (_at(6, 3), 19)),
+        "baseline only": seen(db_session, clinician, "2026-06-02 09:00", imd_decile=QUINTILE_1),
+        "neither": seen(db_session, clinician, "2026-06-02 09:00", imd_decile=QUINTILE_1),
     }
-    add_outcome(db_session, seen(db_session, clinician, "2026-06-02 09:00", imd_decile=QUINTILE_1), "phq9",
-                (_at(6, 3), 10))
-    seen(db_session, clinician, "2026-06-02 09:00", imd_decile=QUINTILE_1)
-    q5 = [closed(QUINTILE_5, 3, (_at(6, 4), 12), (_at(7, 2), 4), improved_at=_at(6, 14)),
-          closed(QUINTILE_5, 3, (_at(6, 4), 9), (_at(7, 2), 1), improved_at=_at(6, 14))]
+    add_outcome(db_session, clinician, q1["baseline only"], "phq9", (_at(6, 3), 10))
+    q5 = [closed(QUINTILE_5, 3, (_at(6, 4), 12), (_at(7, 2), 4), review=(_at(6, 14), 6)),
+          closed(QUINTILE_5, 3, (_at(6, 4), 9), (_at(7, 2), 1), review=(_at(6, 14), 3))]
     unknown = [closed(NOT_KNOWN, 4, (_at(6, 5), 20)), closed(NOT_KNOWN, 4, (_at(6, 5), 14))]
-    urgent(db_session, q1["a"], after_referral=True)
-    urgent(db_session, q1["b"], after_referral=True, after_discharge=True)
-    urgent(db_session, unknown[0], after_discharge=True)
-    add_outcome(db_session, q1["a"], "experience", followup=(_at(7, 1), 80))
-    add_outcome(db_session, q1["b"], "experience", followup=(_at(7, 15), 60))
-    add_outcome(db_session, q5[0], "experience", followup=(_at(7, 2), 100))
+    # received 2 June: its 30 days run to 2 July; "a" is discharged on 1 July, "b" on 15 July
+    urgent(db_session, clinician, q1["a"], date(2026, 6, 10))
+    urgent(db_session, clinician, q1["b"], date(2026, 6, 20), date(2026, 7, 20))
+    urgent(db_session, clinician, q1["neither"], date(2026, 7, 2))
+    urgent(db_session, clinician, q1["baseline only"], date(2026, 7, 3))
+    # received 4 June (30 days: to 4 July), discharged 1 July (to 31 July)
+    urgent(db_session, clinician, unknown[0], date(2026, 7, 10))
+    add_outcome(db_session, clinician, q1["a"], "experience", followup=(_at(7, 1), 75))
+    add_outcome(db_session, clinician, q1["b"], "experience", followup=(_at(7, 15), 50))
+    add_outcome(db_session, clinician, q5[0], "experience", followup=(_at(7, 2), 100))
     return db_session
 
 
@@ -118,9 +123,9 @@ def test_the_median_time_to_improvement_reads_the_middle_of_tied_values(history)
 def test_urgent_contacts_are_shares_of_the_referrals_and_discharges_whose_30_days_are_over(history):
     by_label = _by_label(_tables(history)["urgent"])
     q1, unknown = by_label["1 (most deprived)"], by_label["Not known"]
-    assert (q1["after_referral"].x, q1["after_referral"].n) == (2, 8)
-    assert (q1["after_discharge"].x, q1["after_discharge"].n) == (1, 6)
-    assert (q1["after_referral"].lower, q1["after_referral"].upper) == pytest.approx(stats.wilson_ci(2, 8))
+    assert (q1["after_referral"].x, q1["after_referral"].n) == (3, 8), "on days 8, 18 and 30; not day 31"
+    assert (q1["after_discharge"].x, q1["after_discharge"].n) == (1, 6), "b's, 5 days after; none of the earlier ones"
+    assert (q1["after_referral"].lower, q1["after_referral"].upper) == pytest.approx(stats.wilson_ci(3, 8))
     assert (unknown["after_discharge"].x, unknown["after_discharge"].n) == (1, 2)
     early = outcomes.tables(history, JUNE, "imd_quintile", current_app.extensions["instruments"],
                             now=_at(7, 20))
@@ -133,9 +138,10 @@ def test_experience_is_a_mean_score_with_its_n(history):
     experience = _by_label(_tables(history)["experience"])
     q1, q5 = experience["1 (most deprived)"], experience["5 (least deprived)"]
     assert (q1["answered"].x, q1["answered"].n) == (2, 8)
-    # 80 and 60: mean 70, s^2 = 200, half-width t(1) sqrt(200 / 2)
-    assert (q1["score"].n, q1["score"].mean) == (2, 70)
-    assert (q1["score"].lower, q1["score"].upper) == pytest.approx((70 - 12.7062047 * 10, 70 + 12.7062047 * 10))
+    # 75 and 50: mean 62.5, s^2 = 2 * 12.5^2 = 312.5, half-width t(1) sqrt(312.5 / 2) = t(1) 12.5
+    assert (q1["score"].n, q1["score"].mean) == (2, 62.5)
+    assert (q1["score"].lower, q1["score"].upper) == pytest.approx((62.5 - 12.7062047 * 12.5,
+                                                                    62.5 + 12.7062047 * 12.5))
     assert (q5["score"].n, q5["score"].mean, q5["score"].lower) == (1, 100, None), "one answer: no interval"
 
 
@@ -168,7 +174,7 @@ def test_gradients_of_mean_change_and_of_the_share_improved_across_quintiles(db_
         for each in (change - 5, change + 5):
             referral = discharged(db_session, clinician, senior, "2026-06-02 09:00", DISCHARGED,
                                   imd_decile=quintile)
-            add_outcome(db_session, referral, "phq9", (_at(6, 3), 20), (_at(7, 1), 20 - each))
+            add_outcome(db_session, clinician, referral, "phq9", (_at(6, 3), 20), (_at(7, 1), 20 - each))
     found = {g.key: g for g in outcome_charts.gradients(_tables(db_session)["phq9"])}
     assert found["change"].sii == pytest.approx(10)
     assert found["change"].rii is None, "a ratio of changes of either sign means nothing"
@@ -216,3 +222,11 @@ def test_a_count_the_dashboard_hides_is_hidden_here_when_it_counts_the_same_refe
     monkeypatch.setattr(outcomes, "shared_hidden", lambda *_args: set())
     assert _by_label(_tables(history, shared=True)["urgent"])["1 (most deprived)"]["after_referral"].n == 8, \
         "had the dashboard shown it, so would this page"
+
+
+def test_the_figures_are_the_same_when_the_facts_are_rebuilt_from_the_log(history):
+    before = _tables(history), _tables(history, segment="sex")
+    fact_rebuild.rebuild(history)
+    history.commit()
+    history.expire_all()
+    assert (_tables(history), _tables(history, segment="sex")) == before
