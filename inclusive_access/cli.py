@@ -84,9 +84,9 @@ def reset_password(username: str, generate: bool) -> None:
 @click.command("demo-data")
 @click.option("--if-empty", is_flag=True, help="Do nothing when patients already exist.")
 @click.option("--patients", default=2000, show_default=True,
-              help="The 60 of the months whose wait gap opens governance items come on top.")
+              help="The 84 of the months whose equity gaps open governance items come on top.")
 @click.option("--referrals", default=2500, show_default=True,
-              help="From referrers; a few re-referrals and one for each of those 60 come on top.")
+              help="From referrers; a few re-referrals and one for each of those 84 come on top.")
 @click.option("--seed", default=20261123, show_default=True)
 def demo_data(if_empty: bool, patients: int, referrals: int, seed: int) -> None:
     """Load synthetic demo data (fake names, NHS numbers from the 999 test range) and demo logins."""

@@ -586,10 +586,10 @@ def test_demo_data_loads_synthetic_records_and_logins(app, runner, tmp_path):
         assert line.split()[0] == role
         assert line.endswith(f"password: {password}")
 
-    with app.app_context():  # on top of the 50: a few discharged patients referred again, and the wait-gap months
+    with app.app_context():  # on top of the 50: a few re-referred, and the months of the equity gaps
         re_referred = db.session.scalar(select(func.count()).where(Referral.previous_referral_id.is_not(None)))
-    added = re_referred + demo.GAP_PATIENTS
-    assert counts(app) | {"events": 0} == {"referrals": 50 + added, "patients": 40 + demo.GAP_PATIENTS,
+    added = re_referred + demo.ADDED_PATIENTS
+    assert counts(app) | {"events": 0} == {"referrals": 50 + added, "patients": 40 + demo.ADDED_PATIENTS,
                                            "users": len(ROLES), "events": 0}
     with app.app_context():
         users = db.session.execute(select(User.username, User.role)).all()
@@ -601,7 +601,7 @@ def test_demo_data_loads_synthetic_records_and_logins(app, runner, tmp_path):
         assert len(received) == 50 + added
         assert set(received) == referral_ids
         numbers = list(db.session.scalars(select(Patient.nhs_number)))
-        assert len(numbers) == 40 + demo.GAP_PATIENTS
+        assert len(numbers) == 40 + demo.ADDED_PATIENTS
         assert all(n.startswith("999") for n in numbers)
         assert all(p.given_name for p in db.session.scalars(select(Patient)))
         # the graded response in the demo: every missed appointment opened exactly one barrier check, and every
@@ -631,8 +631,8 @@ def test_demo_data_if_empty_adds_nothing_the_second_time(app, runner, tmp_path):
     loaded = counts(app)
     with app.app_context():
         re_referred = db.session.scalar(select(func.count()).where(Referral.previous_referral_id.is_not(None)))
-    assert loaded["patients"] == 10 + demo.GAP_PATIENTS
-    assert loaded["referrals"] == 12 + demo.GAP_PATIENTS + re_referred
+    assert loaded["patients"] == 10 + demo.ADDED_PATIENTS
+    assert loaded["referrals"] == 12 + demo.ADDED_PATIENTS + re_referred
     password = (tmp_path / "demo-logins.txt").read_text().strip()
 
     second = run(app, runner, "demo-data", "--if-empty", "--patients", "10", "--referrals", "12")

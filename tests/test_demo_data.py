@@ -8,6 +8,7 @@ from inclusive_access import demo
 from inclusive_access.demo.outcomes import barriers
 from inclusive_access.domain import adjustments, discharge, dna, event_chain, states, triage
 from inclusive_access.domain.intake import active_pathway_codes
+from inclusive_access.domain.kpis import IMPROVEMENT_GAP
 from inclusive_access.domain.policy import DEFAULT_POLICY
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.models import (
@@ -24,7 +25,7 @@ from inclusive_access.models import (
 )
 from inclusive_access.models.outcomes import MODES, TIME_POINTS
 from inclusive_access.models.reviews import KINDS
-from inclusive_access.reporting import kpi
+from inclusive_access.reporting import kpi, periods, quarterly_review
 
 
 def allowed(model, column: str) -> set[str]:
@@ -91,6 +92,7 @@ def test_a_small_demo_shows_every_state_with_todays_work_first_and_a_log_that_ve
     assert newest in triage.triage_worklist(session, triage.WorklistFilters(), NOW).rows
 
     assert_the_outcomes_show_their_gaps(session)
+    assert_the_improvement_gap_has_a_planned_governance_item(session)
     assert event_chain.verify(session).ok
 
 
@@ -116,6 +118,22 @@ def assert_the_outcomes_show_their_gaps(session) -> None:
             improved.setdefault(referral.imd_quintile, []).append(outcome.improved)
     assert share(followed[True]) < share(followed[False]) - 0.1, "follow-ups missing where barriers are"
     assert share(improved[1]) < share(improved[5]) - 0.1, "an outcome gap"
+
+
+def assert_the_improvement_gap_has_a_planned_governance_item(session) -> None:
+    """In a closed month, a pathway's quintile 1 improved less often than its quintile 5, on enough follow-ups at
+    each end to judge: the sweep opened an item, the manager planned a response, and the quarterly review lists it
+    under the improvement gap beside the month's breach."""
+    item = session.scalars(select(GovernanceItem).where(GovernanceItem.kpi == IMPROVEMENT_GAP.code)).one()
+    assert item.plan_recorded_at is not None
+    assert "interpreter" in item.corrective_action
+    review = quarterly_review.review(session, list(active_pathway_codes(session)), periods.quarter_of(item.month),
+                                     DEFAULT_POLICY)
+    improvement = next(k for k in review.kpis if k.kpi == IMPROVEMENT_GAP)
+    assert item in improvement.items
+    month = next(m for row in improvement.pathways if row.pathway == item.pathway
+                 for m in row.months if m and m.month == item.month)
+    assert month.breach, "judged on enough follow-ups at each end, and past the threshold"
 
 
 def test_the_demo_sweeps_each_month_as_it_closed_and_restates_one_that_late_entries_changed(db_session):

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from inclusive_access.demo.audit import audit_sample
 from inclusive_access.demo.episodes import Team, referral_history
 from inclusive_access.demo.governance import GAP_PATIENTS, governance_year, wait_gap_months
+from inclusive_access.demo.improvement_gap import IMPROVEMENT_PATIENTS, improvement_gap_month
 from inclusive_access.demo.outcomes import outcome_year
 from inclusive_access.demo.people import patient, referral_details, synthetic_nhs_numbers
 from inclusive_access.demo.worklists import TODAYS_WORK, senior_reviews, todays_work
@@ -18,6 +19,9 @@ from inclusive_access.domain import accounts, clarification, fact_rebuild, intak
 from inclusive_access.domain.actors import SYSTEM, actor_for
 from inclusive_access.domain.policy import DEFAULT_POLICY
 from inclusive_access.models import ROLES
+
+#: the patients (one referral each) added to those asked for: the months whose equity KPIs open governance items
+ADDED_PATIENTS = GAP_PATIENTS + IMPROVEMENT_PATIENTS
 
 
 def username_for(role: str) -> str:
@@ -43,8 +47,9 @@ def load(session: Session, patients: int, referrals: int, seed: int, progress: P
     most referrals seen and discharged, a few re-referred, and today's small backlog in every state a worklist
     shows; questionnaires at first contact and discharge, and urgent contacts (demo.outcomes); on top, GAP_PATIENTS
     patients make the months whose wait gap opens governance items, one of them restated by attendances entered
-    late. The reporting projection is rebuilt once the referrals are made (the equity sweeps read it), unless
-    `defer_projection` is False (a test compares the two ways)."""
+    late, and IMPROVEMENT_PATIENTS the month whose improvement gap opens one. The reporting projection is rebuilt
+    once the referrals are made (the equity sweeps read it), unless `defer_projection` is False (a test compares
+    the two ways)."""
     rng = random.Random(seed)
     password = secrets.token_urlsafe(12)
     users = {}
@@ -78,15 +83,21 @@ def load(session: Session, patients: int, referrals: int, seed: int, progress: P
                 referral_history(session, rng, referral, team, now)
                 bar.update(1)
         unentered = wait_gap_months(session, rng, team, numbers[patients:], now)
-        with progress("Senior reviews, safeguarding, today's work, questionnaires", 3) as bar:
+        instruments = current_app.extensions["instruments"].values()
+        with progress("Senior reviews, safeguarding, today's work, questionnaires", 4) as bar:
             senior_reviews(session, rng, team, now)
             bar.update(1)
             if today:
                 todays_work(session, rng, [people[o] for o in today], team, now)
             bar.update(1)
-            # from a stream of their own: the rest of the demo does not change with them
-            outcome_year(session, random.Random(f"outcomes {seed}"), team.clinician,
-                         current_app.extensions["instruments"].values(), now)
+            # from streams of their own: the rest of the demo does not change with them
+            outcome_year(session, random.Random(f"outcomes {seed}"), team.clinician, instruments, now)
+            bar.update(1)
+            # after the outcome year, which would ask these patients' questionnaires again
+            gap_rng = random.Random(f"improvement gap {seed}")
+            improvement_gap_month(session, gap_rng, team,
+                                  synthetic_nhs_numbers(gap_rng, IMPROVEMENT_PATIENTS, frozenset(numbers)),
+                                  instruments, now)
             bar.update(1)
     with progress("Equity governance, an audit sample, overdue clarifications", 3) as bar:
         governance_year(session, rng, team, actor_for(users["manager"]), policy, unentered, now)

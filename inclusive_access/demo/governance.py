@@ -1,15 +1,16 @@
-"""The equity KPI's year: months in which MSK's most deprived waited longer; the nightly sweep reporting each month
-as it closed and opening its governance items; one month restated by attendances entered late; and the manager's
-response to each item."""
+"""The equity KPIs' year: months in which MSK's most deprived waited longer (and mental health's improved less,
+demo.improvement_gap); the nightly sweep reporting each month as it closed and opening its governance items; one
+month restated by attendances entered late; and the manager's response to each item."""
 import dataclasses
 import random
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inclusive_access.demo.episodes import SCRIPT, Team, deliveries, episode, record_outcome
-from inclusive_access.demo.people import patient, referral_details
+from inclusive_access.demo.people import at_deprivation_end, referral_details
 from inclusive_access.domain import appointments, governance, intake, kpis, triage
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.validation import LONDON
@@ -53,8 +54,7 @@ def wait_gap_months(session: Session, rng: random.Random, team: Team, numbers: l
         month = periods.months_back(this_month, back)
         for day in range(1, GAP_PEOPLE + 1):
             for deciles, waits in (((1, 2), (10, 16)), ((9, 10), (3, 8))):
-                person = dataclasses.replace(patient(rng, next(unused), now.date()), imd_decile=rng.choice(deciles),
-                                             imd_index="IoD2025")
+                person = at_deprivation_end(rng, next(unused), now.date(), deciles)
                 at = _month_start(month) + timedelta(days=day - 1, hours=9)
                 details = dataclasses.replace(referral_details(rng, at), pathway_code="msk")
                 referral, _linked = intake.receive_referral(session, team.booking, person, details, now=at)
@@ -102,6 +102,26 @@ def governance_year(session: Session, rng: random.Random, team: Team, manager: A
     _responses(session, manager, policy, now)
 
 
+class Response(NamedTuple):
+    variance_explanation: str
+    corrective_action: str
+    lead_name: str
+    closing_note: str
+
+
+#: the manager's response to an item, by its KPI
+RESPONSES = {
+    kpis.WAIT_GAP.code: Response(
+        "Demo: fewer clinic slots near the most deprived areas this month",
+        "Demo: two extra community-venue clinics a week, and interpreter slots kept open", "Demo Service Lead",
+        "Demo: the gap closed after the extra clinics"),
+    kpis.IMPROVEMENT_GAP.code: Response(
+        "Demo: the most deprived missed more sessions, and their reviews were by telephone without an interpreter",
+        "Demo: follow-up reviews by telephone with an interpreter, and outreach sessions at the community venue for "
+        "quintile 1", "Demo Mental Health Lead", "Demo: the gap closed after the interpreted reviews and outreach"),
+}
+
+
 def _responses(session: Session, manager: Actor, policy, now: datetime) -> None:
     """The manager planned each item within days, re-measured it two months on and closed it; the newest is still
     open."""
@@ -111,12 +131,12 @@ def _responses(session: Session, manager: Actor, policy, now: datetime) -> None:
         if planned_at > now or i == len(items) - 1:
             continue  # the newest: the manager has not responded yet
         remeasure = _month(_month_start(item.month, 3))
+        response = RESPONSES[kpis.of(item.kpi).code]
         governance.record_plan(session, manager, item, item.version, governance.Plan(
-            "Demo: fewer clinic slots near the most deprived areas this month",
-            "Demo: two extra community-venue clinics a week, and interpreter slots kept open", "Demo Service Lead",
+            response.variance_explanation, response.corrective_action, response.lead_name,
             (planned_at + timedelta(days=30)).date(), remeasure), now=planned_at)
         closed_at = _month_start(remeasure, 1) + timedelta(days=4)
         if closed_at < now:
-            governance.close_item(session, manager, item, item.version, "Demo: the gap closed after the extra clinics",
+            governance.close_item(session, manager, item, item.version, response.closing_note,
                                   kpi.gap_for(session, item.pathway, remeasure, policy, kpis.of(item.kpi)).gap,
                                   now=closed_at)

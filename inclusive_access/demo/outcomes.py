@@ -65,11 +65,27 @@ def answers(rng: random.Random, instrument: Instrument, severity: float, activit
     return given
 
 
+def mode_for(rng: random.Random, referral: Referral) -> str:
+    """How a clinician takes a patient's answers: with an interpreter where language is a need."""
+    return "telephone_interpreter" if "language" in referral.flags else rng.choices(
+        ["in_person", "telephone", "video"], [60, 30, 10])[0]
+
+
+def ask(session: Session, rng: random.Random, clinician: Actor, referral: Referral, instrument: Instrument,
+        time_point: str, severity: float, mode: str, at: datetime, now: datetime, activities: int = 3) -> None:
+    """A clinician records, taken `mode`'s way at `at`, the answers of a patient as unwell as `severity` (answers);
+    one form in ten is on paper, entered a few days later."""
+    at = min(at, now)
+    on_paper = rng.random() < 0.1
+    entered = min(at + (timedelta(days=rng.randint(1, 7)) if on_paper else timedelta(minutes=30)), now)
+    questionnaires.record_answers(session, clinician, referral, instrument, time_point,
+                                  answers(rng, instrument, severity, activities), mode, at, now=entered)
+
+
 def _questionnaires(session: Session, rng: random.Random, clinician: Actor, referral: Referral,
                     instruments: list[Instrument], now: datetime) -> None:
     seen, closed = referral.first_contact_at, referral.discharged_at
-    mode = "telephone_interpreter" if "language" in referral.flags else rng.choices(
-        ["in_person", "telephone", "video"], [60, 30, 10])[0]
+    mode = mode_for(rng, referral)
     before = rng.uniform(0.45, 0.85)
     after = min(max(before - rng.gauss(GAIN[referral.imd_quintile], 0.12), 0.0), 1.0)
     activities = rng.randint(1, 3)  # PSFS: the patient names the same activities each time
@@ -77,25 +93,21 @@ def _questionnaires(session: Session, rng: random.Random, clinician: Actor, refe
     final = None if closed is None else min(max(seen + timedelta(days=1), closed - timedelta(days=rng.randint(1, 4))),
                                             closed)
 
-    def ask(instrument: Instrument, time_point: str, severity: float, at: datetime) -> None:
-        at = min(at, now)
-        on_paper = rng.random() < 0.1  # entered from a paper form a few days later
-        entered = min(at + (timedelta(days=rng.randint(1, 7)) if on_paper else timedelta(minutes=30)), now)
-        questionnaires.record_answers(session, clinician, referral, instrument, time_point,
-                                      answers(rng, instrument, severity, activities), mode, at, now=entered)
+    def asked(instrument: Instrument, time_point: str, severity: float, at: datetime) -> None:
+        ask(session, rng, clinician, referral, instrument, time_point, severity, mode, at, now, activities)
 
     for instrument in instruments:
         if instrument.kind == "prem":
             if followed_up and rng.random() < 0.6:
-                ask(instrument, "discharge", rng.uniform(0.0, 0.3) + 0.05 * barriers(referral), final)
+                asked(instrument, "discharge", rng.uniform(0.0, 0.3) + 0.05 * barriers(referral), final)
             continue
         if rng.random() < 0.08:  # not asked at first contact
             continue
-        ask(instrument, "first_contact", before, seen + timedelta(minutes=20))
+        asked(instrument, "first_contact", before, seen + timedelta(minutes=20))
         if closed is not None and closed - seen > timedelta(days=56) and rng.random() < 0.4:
-            ask(instrument, "review", (before + after) / 2, seen + (closed - seen) / 2)
+            asked(instrument, "review", (before + after) / 2, seen + (closed - seen) / 2)
         if followed_up:
-            ask(instrument, "discharge", after, final)
+            asked(instrument, "discharge", after, final)
 
 
 def _urgent_contacts(session: Session, rng: random.Random, clinician: Actor, referral: Referral,

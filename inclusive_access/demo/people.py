@@ -1,5 +1,6 @@
 """Clearly fake people and their referrals: invented names, NHS numbers from the 999 test range, ZZ99 postcodes,
 and demographics in proportions like a service's."""
+import dataclasses
 import random
 from datetime import date, datetime, timedelta
 
@@ -54,13 +55,19 @@ def patient(rng: random.Random, number: str, today: date) -> intake.PatientDetai
     )
 
 
-def synthetic_nhs_numbers(rng: random.Random, quantity: int) -> list[str]:
-    """Distinct valid NHS numbers from the 999 test range (the library's "synthetic" region is all of 9xx)."""
+def at_deprivation_end(rng: random.Random, number: str, today: date, deciles: tuple[int, ...]) -> intake.PatientDetails:
+    """A patient living in one of `deciles` (IoD2025): the equity KPIs compare IMD quintiles 1 and 5."""
+    return dataclasses.replace(patient(rng, number, today), imd_decile=rng.choice(deciles), imd_index="IoD2025")
+
+
+def synthetic_nhs_numbers(rng: random.Random, quantity: int, taken: frozenset[str] = frozenset()) -> list[str]:
+    """Distinct valid NHS numbers from the 999 test range (the library's "synthetic" region is all of 9xx), none
+    of them `taken`."""
     numbers: dict[str, None] = {}
     while len(numbers) < quantity:
         stem = f"999{rng.randrange(1_000_000):06d}"
         check = nhs_number.calculate_checksum(stem)
-        if check < 10:  # 10 means no valid check digit exists for this stem
+        if check < 10 and stem + str(check) not in taken:  # 10 means no valid check digit exists for this stem
             numbers[stem + str(check)] = None
     return list(numbers)
 

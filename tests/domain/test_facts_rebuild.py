@@ -92,6 +92,6 @@ def test_the_rebuild_stores_what_the_incremental_path_stores(db_session):
     assert len(incremental[1]) > 10, "outcome facts on many referrals"
     assert any(row.urgent_contact_after_referral for row in db_session.scalars(select(ReferralFact)))
     assert any(row.urgent_contact_after_discharge for row in db_session.scalars(select(ReferralFact)))
-    assert fact_rebuild.rebuild(db_session) == 40 + demo.GAP_PATIENTS
+    assert fact_rebuild.rebuild(db_session) == 40 + demo.ADDED_PATIENTS
     db_session.commit()
     assert stored(db_session) == incremental

@@ -147,5 +147,5 @@ def test_every_way_a_name_is_written_keeps_it_searchable(db_session):
     bulk_import.import_referrals(db_session, SYSTEM, [(2, row)], skip_invalid=False)
     demo.load(db_session, patients=25, referrals=40, seed=3)
     assert names(search(db_session, name="renee lefevre")) == ["Renée Lefèvre"]
-    assert db_session.scalar(select(func.count()).select_from(Patient)) == 2 + 25 + demo.GAP_PATIENTS
+    assert db_session.scalar(select(func.count()).select_from(Patient)) == 2 + 25 + demo.ADDED_PATIENTS
     assert _keys_match_names(db_session) == []
