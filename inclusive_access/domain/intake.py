@@ -121,30 +121,18 @@ def parse_referral(raw: dict, errors: v.FieldErrors, now: datetime, pathway_code
         reason=v.text(errors, raw, "reason", "the reason for referral", 4000, multiline=True),
         urgency=v.choice(errors, raw, "urgency", "the urgency", URGENCIES),
         external_ref=v.text(errors, raw, "external_ref", "the external reference", 64, required=False),
-        referrer_ods_code=_ods_code(errors, raw),
+        referrer_ods_code=organisations.parse_code(errors, raw, "referrer_ods_code"),
     )
     return None if errors else ReferralDetails(**details)
 
 
-def _ods_code(errors: v.FieldErrors, raw: dict) -> str | None:
-    code = v.text(errors, raw, "referrer_ods_code", "the ODS code", 10, required=False)
-    if code and not organisations.ODS_CODE.match(code.upper()):
-        errors.add("referrer_ods_code", "The ODS code must be letters and numbers only, like A81001")
-    return code.upper() if code else None
-
-
 def _referral(session: Session, raw: dict, errors: v.FieldErrors, now: datetime) -> ReferralDetails | None:
-    """parse_referral, with the organisation's name from the ODS table when only its code was given; an unknown
-    code is an error (a typo would otherwise be kept as the referrer's identity)."""
+    """parse_referral, with the organisation's name from the ODS table when only its code was given."""
     referral = parse_referral(raw, errors, now, active_pathway_codes(session))
     if referral is None or not referral.referrer_ods_code:
         return referral
-    organisation = organisations.find(session, referral.referrer_ods_code)
-    if organisation is None:
-        errors.add("referrer_ods_code", f"No organisation has the ODS code {referral.referrer_ods_code}: check it, "
-                                        "or leave it blank and enter the organisation's name")
-        return referral
-    return replace(referral, referrer_organisation=referral.referrer_organisation or organisation.name)
+    name = organisations.known_name(session, referral.referrer_ods_code, errors, "referrer_ods_code")
+    return replace(referral, referrer_organisation=referral.referrer_organisation or name)
 
 
 def active_pathway_codes(session: Session) -> dict[str, str]:

@@ -9,6 +9,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain import actions, events, name_keys
+from inclusive_access.domain import validation as v
 from inclusive_access.domain.access import MANAGEMENT, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.models import Organisation
@@ -91,6 +92,25 @@ def load(session: Session, actor: Actor, rows: list[OdsRow], kind: str, file_nam
 
 def find(session: Session, code: str) -> Organisation | None:
     return session.get(Organisation, code.strip().upper())
+
+
+def parse_code(errors: v.FieldErrors, raw: dict, field: str) -> str | None:
+    """An optional ODS code as typed, in capitals."""
+    code = v.text(errors, raw, field, "the ODS code", 10, required=False)
+    if code and not ODS_CODE.match(code.upper()):
+        errors.add(field, "The ODS code must be letters and numbers only, like A81001")
+    return code.upper() if code else None
+
+
+def known_name(session: Session, code: str, errors: v.FieldErrors, field: str) -> str | None:
+    """The name of the organisation with this code; an unknown code is an error (a typo would otherwise be kept as
+    the referrer's identity)."""
+    organisation = find(session, code)
+    if organisation is None:
+        errors.add(field, f"No organisation has the ODS code {code}: check it, or leave it blank and enter the "
+                          "organisation's name")
+        return None
+    return organisation.name
 
 
 def search(session: Session, term: str) -> list[Organisation]:
