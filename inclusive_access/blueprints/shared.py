@@ -3,9 +3,11 @@ the access log and the conflict page."""
 from collections.abc import Callable
 
 from flask import current_app, flash, render_template
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from itsdangerous import URLSafeSerializer
 
+from inclusive_access.blueprints.forms_common import new_token
 from inclusive_access.domain import questionnaire_links, records
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import StaleRecord
@@ -41,6 +43,14 @@ def log_view(patient: Patient, referral: Referral | None = None) -> None:
     htmx fragments of a page whose full load was logged already.
     """
     records.view_record(db.session, actor_for(current_user), patient, referral)
+
+
+def blank_form(form, referral: Referral, page: Callable[[], ResponseReturnValue]) -> ResponseReturnValue:
+    """A referral's form opened: a fresh one-time token, the view of the record logged and committed, the page."""
+    form.submission_token.data = new_token()
+    log_view(referral.patient, referral)
+    db.session.commit()
+    return page()
 
 
 def conflict(stale: StaleRecord, load_patient: Callable[[], Patient] | None, back_url: str, what: str = "record",

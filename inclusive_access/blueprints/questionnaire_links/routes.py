@@ -3,10 +3,9 @@ from flask import abort, render_template, request, url_for
 from flask_login import current_user
 
 from inclusive_access.blueprints.commands import Page, Repeat, submit
-from inclusive_access.blueprints.forms_common import new_token
 from inclusive_access.blueprints.questionnaire_links import bp
 from inclusive_access.blueprints.questionnaire_links.forms import WORDINGS, IssueLinkForm
-from inclusive_access.blueprints.shared import instruments, link_rules, link_signer, log_view
+from inclusive_access.blueprints.shared import blank_form, instruments, link_rules, link_signer
 from inclusive_access.domain import questionnaire_links
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.questionnaires import TIME_POINTS
@@ -20,10 +19,7 @@ def issue_link(referral_id: int):
     loaded = instruments()
     form.offer(questionnaire_links.sendable(loaded.values(), referral.pathway.code))
     if request.method == "GET":
-        form.submission_token.data = new_token()
-        log_view(referral.patient, referral)
-        db.session.commit()
-        return _new_page(referral_id, form, {})
+        return blank_form(form, referral, lambda: _new_page(referral_id, form, {}))
     return submit(form, lambda: questionnaire_links.issue_link(
         db.session, actor_for(current_user), referral, loaded[form.instrument.data], form.time_point.data,
         form.wording.data == "easy_read", link_rules(), link_signer(),

@@ -8,7 +8,7 @@ from inclusive_access.blueprints.commands import Page, Repeat, saved, submit
 from inclusive_access.blueprints.forms_common import new_token
 from inclusive_access.blueprints.safeguarding import bp
 from inclusive_access.blueprints.safeguarding.forms import ActionForm, CloseForm, ConcernForm, RouteForm
-from inclusive_access.blueprints.shared import log_view
+from inclusive_access.blueprints.shared import blank_form
 from inclusive_access.domain import records, safeguarding
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.extensions import db
@@ -24,10 +24,7 @@ def list_concerns():
 def raise_concern(referral_id: int):
     referral, form = db.session.get(Referral, referral_id) or abort(404), ConcernForm()
     if request.method == "GET":
-        form.submission_token.data = new_token()
-        log_view(referral.patient, referral)
-        db.session.commit()
-        return _new_page(referral_id, form, {})
+        return blank_form(form, referral, lambda: _new_page(referral_id, form, {}))
     return submit(form, lambda: safeguarding.raise_concern(
         db.session, actor_for(current_user), referral, form.details(),
         submission_token=form.submission_token.data or None),

@@ -3,8 +3,7 @@ from flask import abort, render_template, request, url_for
 from flask_login import current_user
 
 from inclusive_access.blueprints.commands import Page, Repeat, saved, submit
-from inclusive_access.blueprints.forms_common import new_token
-from inclusive_access.blueprints.shared import log_view
+from inclusive_access.blueprints.shared import blank_form
 from inclusive_access.blueprints.urgent_contacts import bp
 from inclusive_access.blueprints.urgent_contacts.forms import UrgentContactForm
 from inclusive_access.domain import urgent_contacts
@@ -18,10 +17,7 @@ def record_urgent_contact(referral_id: int):
     referral, form = db.session.get(Referral, referral_id) or abort(404), UrgentContactForm()
     referral_url = url_for("referrals.show_referral", referral_id=referral_id)
     if request.method == "GET":
-        form.submission_token.data = new_token()
-        log_view(referral.patient, referral)
-        db.session.commit()
-        return _new_page(referral_id, form, {})
+        return blank_form(form, referral, lambda: _new_page(referral_id, form, {}))
     return submit(form, lambda: urgent_contacts.record_urgent_contact(
         db.session, actor_for(current_user), referral, form.details(),
         submission_token=form.submission_token.data or None),
