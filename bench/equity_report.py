@@ -99,7 +99,7 @@ class Loader:
             if self.sqlite:
                 cursor.execute("PRAGMA cache_size=-262144")  # 256 MB for the load's connection only
                 cursor.execute("BEGIN")
-            for table in ("users", "patients", "reasonable_adjustments", "referrals", "events"):
+            for table in (*LOADED, *(t for t in list(self.rows) if t not in LOADED)):  # parents first
                 rows = self.rows.pop(table, [])
                 if not rows:
                     continue
@@ -628,8 +628,8 @@ def capture(session, run) -> tuple[object, list]:
 
 
 def normalised(rows) -> list[tuple]:
-    def value(v):
-        return round(float(v), 6) if isinstance(v, float) else int(v) if isinstance(v, bool) else v
+    def value(v):  # 9 significant digits: sums of floats added in another order differ in the last bits
+        return float(f"{v:.9g}") if isinstance(v, float) else int(v) if isinstance(v, bool) else v
     return sorted((tuple(value(v) for v in row) for row in rows), key=lambda r: [(v is None, v) for v in r])
 
 
@@ -654,14 +654,14 @@ def plan(session, statement) -> list[str]:
 PARQUET = ("referral_facts", "referral_fact_counts")
 
 
-def export_parquet(session, directory: Path) -> float:
-    """The PARQUET tables to Parquet, read in batches through the cursor."""
+def export_parquet(session, directory: Path, names: tuple[str, ...] = PARQUET) -> float:
+    """The tables named (PARQUET by default) to Parquet, read in batches through the cursor."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     started = time.perf_counter()
     arrow = {int: pa.int64(), float: pa.float64(), bool: pa.bool_(), str: pa.string(), date: pa.date32()}
-    for table in (db.metadata.tables[name] for name in PARQUET):
+    for table in (db.metadata.tables[name] for name in names):
         kinds = [datetime if isinstance(c.type, UTCDateTime) else c.type.python_type for c in table.columns]
         schema = pa.schema([(c.name, pa.timestamp("us") if k is datetime else arrow[k])
                             for c, k in zip(table.columns, kinds, strict=True)])
@@ -674,15 +674,20 @@ def export_parquet(session, directory: Path) -> float:
     return time.perf_counter() - started
 
 
-def run_queries(app, measures: list[Measure], repeat: int, explain: bool, directory: Path) -> list[tuple]:
+def run_queries(app, measures: list[Measure], repeat: int, explain: bool, directory: Path,
+                names: tuple[str, ...] = PARQUET, settings: tuple[str, ...] = ()) -> list[tuple]:
+    """Each measure's median time, ours and DuckDB's over the tables `names` exported to Parquet (with DuckDB
+    `settings`), and whether their answers agree."""
     import duckdb
 
     results = []
     with app.app_context():
         session = db.session
-        print(f"  export to Parquet: {export_parquet(session, directory):.1f} s", file=sys.stderr, flush=True)
+        print(f"  export to Parquet: {export_parquet(session, directory, names):.1f} s", file=sys.stderr, flush=True)
         duck = duckdb.connect()
-        for name in PARQUET:
+        for setting in settings:
+            duck.execute(f"SET {setting}")
+        for name in names:
             duck.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{directory / name}.parquet')")
         for m in measures:
             try:
