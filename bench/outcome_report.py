@@ -118,9 +118,10 @@ def add_outcomes(app, seed: int) -> dict:
                                             urgent_contact_after_discharge=False))
         db.session.commit()
         loader, flagged, facts = Loader(db.engine), [], 0
-        query = (select(F.referral_id, F.pathway, F.imd_quintile, F.first_contact_at, F.discharged_at)
-                 .order_by(F.referral_id).execution_options(yield_per=100_000))
-        for rid, pathway, quintile, seen, discharged in db.session.execute(query):
+        referrals = db.session.execute(select(F.referral_id, F.pathway, F.imd_quintile, F.first_contact_at,
+                                              F.discharged_at).order_by(F.referral_id)).all()
+        db.session.rollback()  # read first: on SQLite an open read would keep the loader's writes waiting
+        for rid, pathway, quintile, seen, discharged in referrals:
             after_referral = rng.random() < URGENT[quintile]
             after_discharge = discharged is not None and rng.random() < URGENT[quintile] / 2
             if after_referral or after_discharge:
@@ -137,7 +138,6 @@ def add_outcomes(app, seed: int) -> dict:
                     referral_id=rid, instrument_id=prem.id, kind="prem", better=prem.better, responses=1,
                     followup_at=at, followup_score=round(100 * rng.betavariate(5, 2), 1)))
                 facts += 1
-        db.session.rollback()
         loader.flush()
         with db.engine.begin() as conn:
             conn.execute(text("UPDATE referral_facts SET urgent_contact_after_referral = :after_referral, "
