@@ -56,7 +56,7 @@ from inclusive_access.reporting.outcome_queries import Scope
 F = ReferralFact
 SEGMENTS = ("imd_quintile", "ethnic_group")
 #: what DuckDB reads: the dashboard's tables, the outcome facts, and the governance tables the review reads
-TABLES = (*PARQUET, "outcome_facts", "governance_items", "reported_kpi_months", "unrebooked_dnas")
+TABLES = (*PARQUET, "outcome_facts", "governance_items", "reported_kpi_months")
 #: integer / integer is integer division in SQLite and PostgreSQL (outcome_queries.quarter_of relies on it)
 DUCKDB_SETTINGS = ("integer_division = true",)
 #: by IMD quintile (None: not known): the more deprived answer less often, miss more follow-ups, gain a little
