@@ -16,6 +16,7 @@ import heapq
 import inspect
 import itertools
 import json
+import math
 import os
 import random
 import statistics
@@ -99,7 +100,7 @@ class Loader:
             if self.sqlite:
                 cursor.execute("PRAGMA cache_size=-262144")  # 256 MB for the load's connection only
                 cursor.execute("BEGIN")
-            for table in ("users", "patients", "reasonable_adjustments", "referrals", "events"):
+            for table in (*LOADED, *(t for t in list(self.rows) if t not in LOADED)):  # parents first
                 rows = self.rows.pop(table, [])
                 if not rows:
                     continue
@@ -633,6 +634,19 @@ def normalised(rows) -> list[tuple]:
     return sorted((tuple(value(v) for v in row) for row in rows), key=lambda r: [(v is None, v) for v in r])
 
 
+def same_rows(ours, theirs) -> bool:
+    """Two statements' rows alike, floats to 1e-9 relative: sums of floats added in another order differ in their
+    last bits."""
+    def alike(a, b) -> bool:
+        if isinstance(a, float) or isinstance(b, float):
+            return isinstance(a, int | float) and isinstance(b, int | float) and math.isclose(a, b, rel_tol=1e-9)
+        return a == b
+
+    mine, found = normalised(ours), normalised(theirs)
+    return len(mine) == len(found) and all(len(x) == len(y) and all(map(alike, x, y))
+                                           for x, y in zip(mine, found, strict=True))
+
+
 def median_ms(run, repeat: int) -> tuple[float, object]:
     times, result = [], None
     for _ in range(repeat):
@@ -650,18 +664,19 @@ def plan(session, statement) -> list[str]:
     return [row[0] for row in session.execute(text(f"EXPLAIN {compiled}"))]
 
 
-#: what DuckDB reads: the facts the measures aggregate, and the counts the pages' statements sum
-PARQUET = ("referral_facts", "referral_fact_counts")
+#: what DuckDB reads: the facts the measures aggregate, the counts the pages' statements sum, and the DNAs still
+#: in their 14 days the rebooking measure leaves out
+PARQUET = ("referral_facts", "referral_fact_counts", "unrebooked_dnas")
 
 
-def export_parquet(session, directory: Path) -> float:
-    """The PARQUET tables to Parquet, read in batches through the cursor."""
+def export_parquet(session, directory: Path, names: tuple[str, ...] = PARQUET) -> float:
+    """The tables named (PARQUET by default) to Parquet, read in batches through the cursor."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     started = time.perf_counter()
     arrow = {int: pa.int64(), float: pa.float64(), bool: pa.bool_(), str: pa.string(), date: pa.date32()}
-    for table in (db.metadata.tables[name] for name in PARQUET):
+    for table in (db.metadata.tables[name] for name in names):
         kinds = [datetime if isinstance(c.type, UTCDateTime) else c.type.python_type for c in table.columns]
         schema = pa.schema([(c.name, pa.timestamp("us") if k is datetime else arrow[k])
                             for c, k in zip(table.columns, kinds, strict=True)])
@@ -674,15 +689,20 @@ def export_parquet(session, directory: Path) -> float:
     return time.perf_counter() - started
 
 
-def run_queries(app, measures: list[Measure], repeat: int, explain: bool, directory: Path) -> list[tuple]:
+def run_queries(app, measures: list[Measure], repeat: int, explain: bool, directory: Path,
+                names: tuple[str, ...] = PARQUET, settings: tuple[str, ...] = ()) -> list[tuple]:
+    """Each measure's median time, ours and DuckDB's over the tables `names` exported to Parquet (with DuckDB
+    `settings`), and whether their answers agree."""
     import duckdb
 
     results = []
     with app.app_context():
         session = db.session
-        print(f"  export to Parquet: {export_parquet(session, directory):.1f} s", file=sys.stderr, flush=True)
+        print(f"  export to Parquet: {export_parquet(session, directory, names):.1f} s", file=sys.stderr, flush=True)
         duck = duckdb.connect()
-        for name in PARQUET:
+        for setting in settings:
+            duck.execute(f"SET {setting}")
+        for name in names:
             duck.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{directory / name}.parquet')")
         for m in measures:
             try:
@@ -697,7 +717,8 @@ def run_queries(app, measures: list[Measure], repeat: int, explain: bool, direct
             if m.check:
                 same = m.check(answer, duck_rows)
             else:
-                same = [normalised(rows) for _s, rows in issued] == [normalised(rows) for rows in duck_rows]
+                same = len(issued) == len(duck_rows) and all(
+                    same_rows(rows, theirs) for (_s, rows), theirs in zip(issued, duck_rows, strict=True))
             results.append((m, ours_ms, duck_ms, same))
             print(f"  {m.name}: {ours_ms:,.1f} ms, DuckDB {duck_ms:,.1f} ms", file=sys.stderr, flush=True)
             if explain:

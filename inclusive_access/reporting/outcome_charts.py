@@ -78,16 +78,20 @@ def _small(count: int) -> bool:
 def instrument_charts(session: Session, period: Period, instrument: Instrument,
                       shared: bool = False) -> list[OutcomeChart]:
     """CHARTED by month received over 24 months and by quarter over 8 ending with the period's last month: run
-    charts (or XmR charts from 15 points), from one grouped query each. When shared, a point whose numerator or
-    denominator is 1 to 7 is left out (its share and denominator would give the numerator away)."""
+    charts (or XmR charts from 15 points), from one grouped query by month, the quarters summed from its months.
+    When shared, a point whose numerator or denominator is 1 to 7 is left out (its share and denominator would
+    give the numerator away)."""
     months = periods.month_range(periods.months_back(period.last, MONTHS), period.last)
-    quarters = quarter_labels(period.last, QUARTERS)
-    spans = (("month", months, Period(months[0], period.last, period.pathway), F.received_month),
-             ("quarter", quarters, Period(f"{quarters[0][:4]}-{3 * int(quarters[0][-1]) - 2:02d}", period.last,
-                                          period.pathway), outcome_queries.quarter_of(F.received_month)))
+    by_month = outcome_queries.sums_by(session, Scope(Period(months[0], period.last, period.pathway), instrument),
+                                       F.received_month)
+    by_quarter: dict[str, dict] = {}
+    for month, sums in by_month.items():  # 8 quarters ending with the last month's lie within its 24 months
+        total = by_quarter.setdefault(periods.quarter_of(month), dict.fromkeys(sums, 0))
+        for name, value in sums.items():
+            total[name] += value
     out = []
-    for by, labels, span, key in spans:
-        found = outcome_queries.sums_by(session, Scope(span, instrument), key)
+    for by, labels, found in (("month", months, by_month),
+                              ("quarter", quarter_labels(period.last, QUARTERS), by_quarter)):
         for row_key, label, num, den in CHARTED:
             counts = [found.get(point, {num: 0, den: 0}) for point in labels]
             rates = [None if c[den] == 0 or (shared and (_small(c[num]) or _small(c[den])))

@@ -11,7 +11,7 @@ Who counts for what (the page's "How it was counted" says it too):
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, String, and_, case, cast, exists, func, select
+from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain.instruments import Instrument
@@ -152,9 +152,3 @@ def counted(figure: str, instrument_id: str | None, now: datetime):
     if name in ("seen", "closed"):
         return condition
     return exists().where(O.referral_id == F.referral_id, O.instrument_id == instrument_id, condition)
-
-
-def quarter_of(month_column):
-    """'YYYY-Qn' of a 'YYYY-MM' column, in SQL."""
-    month = cast(func.substr(month_column, 6, 2), Integer)
-    return func.substr(month_column, 1, 4) + "-Q" + cast((month + 2) // 3, String)
