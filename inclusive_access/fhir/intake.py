@@ -45,11 +45,7 @@ def intake_row(body: object, referrer_contact: str) -> dict:
     """The intake row the Bundle says; the referrer's contact, which a Reference does not carry, is given."""
     if not isinstance(body, dict) or body.get("resourceType") != "Bundle" or body.get("type") != "transaction":
         raise Malformed("Send a transaction Bundle holding one Patient and one ServiceRequest")
-    try:
-        Bundle.model_validate(body)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise Malformed(f"Not valid FHIR R4: {'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
+    _valid(Bundle, body)  # its entries' resources too (though not a code against its value set: gender is the intake's)
     entries = body.get("entry") or []
     by_type = {}
     for entry in entries:
@@ -61,6 +57,14 @@ def intake_row(body: object, referrer_contact: str) -> dict:
     if not patient_entry.get("fullUrl") or (request.get("subject") or {}).get("reference") != patient_entry["fullUrl"]:
         raise Malformed("ServiceRequest.subject must reference the Patient by its entry's fullUrl")
     return {**NOT_CARRIED, **_patient(patient), **_referral(request), "referrer_contact": referrer_contact}
+
+
+def _valid(model, resource: dict) -> None:
+    try:
+        model.model_validate(resource)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise Malformed(f"Not valid FHIR R4: {'.'.join(map(str, first['loc']))}: {first['msg']}") from exc
 
 
 def _patient(patient: dict) -> dict:

@@ -132,7 +132,7 @@ def test_a_second_open_referral_on_the_pathway_is_422_naming_the_open_one(app, c
 @pytest.mark.parametrize("body", [
     "not json", {"resourceType": "ServiceRequest"}, {"resourceType": "Bundle", "type": "transaction", "entry": [
         {"resource": {"resourceType": "Patient", "gender": "lots"}}]},
-    {**bundle(), "entry": bundle()["entry"][:1]},
+    {**bundle(), "entry": bundle()["entry"][:1]}, bundle(patient={"name": "Testy"}),
     bundle(request={"subject": {"reference": "Patient/1"}})])
 def test_what_is_not_a_referral_bundle_is_400(client, writer, body):
     assert post(client, body, writer, 400).json["issue"][0]["code"] == "invalid"
