@@ -307,6 +307,11 @@ SENTENCES: dict[str, Callable[[Readable], str]] = {
         _with(_with("A system read patient data through the FHIR API", d["client_id"], " (client {})"),
               d["resource_type"], ": {}"),
         ("Search", d["search"]), ("Resources returned", d["count"]), ("Ids", ", ".join(d["ids"] or ()) or None)),
+    actions.FHIR_WRITE: lambda d: _say(
+        _with(_with("A system sent a referral through the FHIR API", d["client_id"], " (client {})"),
+              d["id"], ": referral {}"),
+        ("Its identifier", d["identifier"]), (
+            "The patient", "already on file" if d["linked_existing_patient"] else "registered by it")),
 }
 
 

@@ -49,6 +49,8 @@ UNLINKED = {
     "api_client.deactivated": {"client_id": "c-3xq9"},
     "fhir.read": {"client_id": "c-3xq9", "resource_type": "ServiceRequest", "ids": ["41", "42"],
                   "search": "patient=Patient/17", "count": 2},
+    "fhir.write": {"client_id": "c-3xq9", "resource_type": "ServiceRequest", "id": "43", "identifier": "GP-881",
+                   "linked_existing_patient": True},
 }
 
 

@@ -73,3 +73,5 @@ API_CLIENT_CREATED = "api_client.created"
 API_CLIENT_DEACTIVATED = "api_client.deactivated"
 #: a system client read patient data through the FHIR API: an access record, as record.viewed is for staff
 FHIR_READ = "fhir.read"
+#: a system client sent a referral through the FHIR API: which client, and what it made
+FHIR_WRITE = "fhir.write"

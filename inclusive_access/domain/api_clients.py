@@ -1,5 +1,5 @@
-"""System clients of the FHIR API: created with their scopes, deactivated, authenticated by their secret, and each
-read of patient data they make recorded as an access."""
+"""System clients of the FHIR API: created with their scopes, deactivated, authenticated by their secret, each read
+of patient data they make recorded as an access, and the referrals they send received through the intake's rules."""
 import secrets
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -7,19 +7,27 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import accounts, actions, events
+from inclusive_access.domain import accounts, actions, events, intake
 from inclusive_access.domain.access import MANAGEMENT, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import InvalidInput
-from inclusive_access.models import ApiClient
+from inclusive_access.models import ApiClient, Referral
 
 #: the FHIR resource types the API serves, each read under its SMART system scope (AuditEvent comes later)
 RESOURCE_TYPES = ("Patient", "ServiceRequest", "Appointment", "Encounter", "Flag", "QuestionnaireResponse")
-SCOPES = tuple(f"system/{resource_type}.read" for resource_type in RESOURCE_TYPES)
+#: the types a client may create, each under its write scope
+WRITTEN_TYPES = ("ServiceRequest",)
+SCOPES = (tuple(f"system/{resource_type}.read" for resource_type in RESOURCE_TYPES)
+          + tuple(f"system/{resource_type}.write" for resource_type in WRITTEN_TYPES))
 
 
-def scope_for(resource_type: str) -> str:
-    return f"system/{resource_type}.read"
+def scope_for(resource_type: str, access: str = "read") -> str:
+    return f"system/{resource_type}.{access}"
+
+
+def acting(client: ApiClient) -> Actor:
+    """A client acts as the system does for an import (no account, no role), named by its client id."""
+    return Actor(user_id=None, role=None, name=client.client_id)
 
 
 def create_client(session: Session, actor: Actor, name: str, scopes: Iterable[str],
@@ -78,6 +86,19 @@ def record_read(session: Session, client: ApiClient, resource_type: str, ids: li
                 search: str | None = None) -> None:
     """Log what a client read: the resource type, the ids it was sent, and the search that found them (None for a
     read by id). One event per request, naming no one patient, since a search can return many."""
-    events.record(session, Actor(user_id=None, role=None, name=client.client_id), actions.FHIR_READ, "api_client",
+    events.record(session, acting(client), actions.FHIR_READ, "api_client",
                   client.id, data={"client_id": client.client_id, "resource_type": resource_type, "ids": ids,
                                    "search": search, "count": len(ids)})
+
+
+def receive_referral(session: Session, client: ApiClient, raw: dict, now: datetime | None = None) -> Referral:
+    """A referral a client sent, `raw` shaped as an intake row: the intake's rules (flags derived, the triage clock,
+    a repeat of its external reference refused as DuplicateSubmission), then a `fhir.write` event naming the client,
+    since the referral's own events name no account."""
+    now = now or datetime.now(UTC)
+    patient, referral = intake.parse_intake(session, raw, now)
+    row, linked = intake.receive_referral(session, acting(client), patient, referral, now=now)
+    events.record(session, acting(client), actions.FHIR_WRITE, "api_client", client.id, now=now,
+                  data={"client_id": client.client_id, "resource_type": "ServiceRequest", "id": str(row.id),
+                        "identifier": row.external_ref, "linked_existing_patient": linked})
+    return row

@@ -19,7 +19,14 @@ def searchset(page: Page, self_url: str, next_url: str | None, full_url: Callabl
     return bundle
 
 
-def operation_outcome(code: str, diagnostics: str) -> dict:
+def operation_outcome(code: str, diagnostics: str, expression: str | None = None) -> dict:
     """One error, its FHIR issue type `code` (security, not-found, invalid...) and what went wrong in words."""
-    return {"resourceType": "OperationOutcome",
-            "issue": [{"severity": "error", "code": code, "diagnostics": diagnostics}]}
+    return outcome([(code, diagnostics, expression)])
+
+
+def outcome(issues: list[tuple[str, str, str | None]]) -> dict:
+    """Several errors, each its issue type, what went wrong and, when known, the element it is about."""
+    return {"resourceType": "OperationOutcome", "issue": [
+        {"severity": "error", "code": code, "diagnostics": diagnostics, **({"expression": [expression]}
+                                                                            if expression else {})}
+        for code, diagnostics, expression in issues]}

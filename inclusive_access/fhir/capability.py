@@ -1,5 +1,5 @@
 """The CapabilityStatement: exactly what the API serves, and where a client gets its token (SMART's oauth-uris)."""
-from inclusive_access.domain.api_clients import RESOURCE_TYPES, scope_for
+from inclusive_access.domain.api_clients import RESOURCE_TYPES, SCOPES, WRITTEN_TYPES
 from inclusive_access.fhir import codes
 from inclusive_access.fhir.search import SEARCH_PARAMETERS
 
@@ -19,7 +19,7 @@ def statement(base_url: str, token_url: str) -> dict:
     return {
         "resourceType": "CapabilityStatement", "status": "active", "date": RELEASED, "kind": "instance",
         "software": {"name": "Inclusive Access"},
-        "implementation": {"description": "Inclusive Access FHIR R4 read API for system clients", "url": base_url},
+        "implementation": {"description": "Inclusive Access FHIR R4 API for system clients", "url": base_url},
         "fhirVersion": "4.0.1", "format": ["application/fhir+json"],
         "rest": [{
             "mode": "server",
@@ -27,10 +27,11 @@ def statement(base_url: str, token_url: str) -> dict:
                 "extension": [{"url": OAUTH_URIS, "extension": [{"url": "token", "valueUri": token_url}]}],
                 "service": [{"coding": [{"system": SECURITY_SERVICE, "code": "SMART-on-FHIR"}]}],
                 "description": "OAuth 2.0 client credentials; each resource type needs its scope, "
-                               + ", ".join(scope_for(t) for t in RESOURCE_TYPES)},
+                               + ", ".join(SCOPES)},
             "resource": [{
                 "type": resource_type, "profile": codes.profile(resource_type),
-                "interaction": [{"code": "read"}, {"code": "search-type"}],
+                "interaction": [{"code": "read"}, {"code": "search-type"}]
+                + ([{"code": "create"}] if resource_type in WRITTEN_TYPES else []),
                 "searchParam": [{"name": name, "type": _PARAMETERS[name][0], "documentation": _PARAMETERS[name][1]}
                                 for name in SEARCH_PARAMETERS[resource_type]],
             } for resource_type in RESOURCE_TYPES],

@@ -113,7 +113,7 @@ def test_the_capability_statement_lists_what_is_served_and_where_to_get_a_token(
               for r in rest["resource"]}
     assert served == {
         "Patient": (["read", "search-type"], ["identifier"]),
-        "ServiceRequest": (["read", "search-type"], ["patient", "status"]),
+        "ServiceRequest": (["read", "search-type", "create"], ["patient", "status"]),
         "Appointment": (["read", "search-type"], ["patient", "date"]),
         "Encounter": (["read", "search-type"], ["patient"]),
         "Flag": (["read", "search-type"], ["patient"]),

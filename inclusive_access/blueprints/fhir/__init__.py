@@ -1,4 +1,4 @@
-"""The FHIR R4 read API at /fhir, for system clients: token authentication, not the staff session, so no CSRF."""
+"""The FHIR R4 API at /fhir, for system clients: token authentication, not the staff session, so no CSRF."""
 from flask import Blueprint
 
 from inclusive_access.extensions import csrf
@@ -6,4 +6,4 @@ from inclusive_access.extensions import csrf
 bp = Blueprint("fhir", __name__, url_prefix="/fhir")
 csrf.exempt(bp)  # no cookie authenticates here: a forged cross-site request carries no bearer token
 
-from inclusive_access.blueprints.fhir import routes  # noqa: E402,F401 - registers the routes on bp
+from inclusive_access.blueprints.fhir import received, routes  # noqa: E402,F401 - registers the routes on bp

@@ -12,7 +12,8 @@ from inclusive_access.fhir.search import BadSearch
 MEDIA_TYPE = "application/fhir+json"
 PREFIX = "/fhir"
 #: HTTP status -> FHIR issue type
-_ISSUE = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported", 413: "too-costly"}
+_ISSUE = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported", 413: "too-costly",
+          415: "not-supported"}
 
 
 def fhir(body: dict, status: int = 200, headers: dict | None = None) -> Response:

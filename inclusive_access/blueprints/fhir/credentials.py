@@ -23,9 +23,10 @@ def presented() -> tuple[str, str, bool] | None:
     return None
 
 
-def bearer_client(resource_type: str) -> ApiClient:
-    """The active client whose token this request carries, if it was granted the resource type's scope: 401 without
-    a valid token or for a deactivated client, 404 for a type not served, 403 without the scope."""
+def bearer_client(resource_type: str, access: str = "read") -> ApiClient:
+    """The active client whose token this request carries, if it was granted the resource type's scope for `access`
+    (read or write): 401 without a valid token or for a deactivated client, 404 for a type not served, 403 without
+    the scope."""
     auth = request.authorization
     if auth is None or auth.type != "bearer" or not auth.token:
         raise unauthorised()
@@ -38,7 +39,7 @@ def bearer_client(resource_type: str) -> ApiClient:
         raise unauthorised("The client is not active")
     if resource_type not in api_clients.RESOURCE_TYPES:
         raise Refusal(404, f"This server does not serve {resource_type} (see /fhir/metadata)")
-    scope = api_clients.scope_for(resource_type)
+    scope = api_clients.scope_for(resource_type, access)
     if scope not in grant.scopes or scope not in api_clients.granted(client):
         raise Refusal(403, f"The token does not grant {scope}",
                       {"WWW-Authenticate": f'Bearer realm="fhir", error="insufficient_scope", scope="{scope}"'})
