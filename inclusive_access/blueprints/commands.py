@@ -149,20 +149,13 @@ def saved(message: str, url: str, swap: Callable[[], ResponseReturnValue] | None
     return redirect(url, 303)
 
 
-def written(verb: Callable[[], T]) -> T:
-    """A system client's write (the FHIR API): run the verb and commit once. A refusal is rolled back and raised
-    again, for the API to answer in its own format rather than as a page."""
+def committed(verb: Callable[[], T]) -> T:
+    """A system client's request (the FHIR API): run the verb (a write, or a read that logs its own access) and
+    commit once. A refusal is rolled back and raised again, for the API to answer in its own format, not a page."""
     try:
         result = verb()
     except DomainError:
         db.session.rollback()
         raise
-    db.session.commit()
-    return result
-
-
-def logged(verb: Callable[[], T]) -> T:
-    """A read that records its own access (an API client's read of patient data): run it, commit once."""
-    result = verb()
     db.session.commit()
     return result

@@ -23,7 +23,7 @@ def create_resource(resource_type: str):
     client = credentials.bearer_client(resource_type, "write")
     raw = _intake_row(client)
     try:
-        referral = commands.written(lambda: api_clients.receive_referral(db.session, client, raw))
+        referral = commands.committed(lambda: api_clients.receive_referral(db.session, client, raw))
     except DuplicateSubmission as exc:
         return _answer(client, db.session.get(Referral, exc.existing_id), 200)
     except (InvalidInput, OpenReferralExists) as exc:
@@ -53,6 +53,6 @@ def _problems(error: InvalidInput | OpenReferralExists) -> dict:
 def _answer(client: ApiClient, referral: Referral, status: int):
     """The referral as a ServiceRequest and where it lives; a repeat's answer is a read of it, logged as one."""
     if status == 200:
-        commands.logged(lambda: api_clients.record_read(db.session, client, "ServiceRequest", [str(referral.id)]))
+        commands.committed(lambda: api_clients.record_read(db.session, client, "ServiceRequest", [str(referral.id)]))
     location = url_for("fhir.read_resource", resource_type="ServiceRequest", resource_id=referral.id, _external=True)
     return fhir(resources.service_request(referral), status, {"Location": location})

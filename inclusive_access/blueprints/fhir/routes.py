@@ -34,7 +34,7 @@ def read_resource(resource_type: str, resource_id: str):
     resource = search.read(db.session, resource_type, resource_id, current_app.extensions["instruments"])
     if resource is None:
         raise Refusal(404, f"There is no {resource_type}/{resource_id}")
-    commands.logged(lambda: api_clients.record_read(db.session, client, resource_type, [resource_id]))
+    commands.committed(lambda: api_clients.record_read(db.session, client, resource_type, [resource_id]))
     return fhir(resource)
 
 
@@ -43,7 +43,7 @@ def search_type(resource_type: str):
     client = credentials.bearer_client(resource_type)
     params, count, after = _search_request()
     page = search.search(db.session, resource_type, params, count, after, current_app.extensions["instruments"])
-    commands.logged(lambda: api_clients.record_read(db.session, client, resource_type,
+    commands.committed(lambda: api_clients.record_read(db.session, client, resource_type,
                                                     [resource["id"] for resource in page.resources],
                                                     "&".join(f"{name}={value}" for name, value in params)))
     next_url = _search_url(resource_type, [*params, (COUNT, count), (AFTER, page.after)]) if page.after else None
