@@ -13,8 +13,10 @@ from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import InvalidInput
 from inclusive_access.models import ApiClient, Referral
 
-#: the FHIR resource types the API serves, each read under its SMART system scope (AuditEvent comes later)
-RESOURCE_TYPES = ("Patient", "ServiceRequest", "Appointment", "Encounter", "Flag", "QuestionnaireResponse")
+#: the FHIR resource types the API serves, each read under its SMART system scope; AuditEvent's is for auditors'
+#: clients (who, what and when of the event log, never its data)
+RESOURCE_TYPES = ("Patient", "ServiceRequest", "Appointment", "Encounter", "Flag", "QuestionnaireResponse",
+                  "AuditEvent")
 #: the types a client may create, each under its write scope
 WRITTEN_TYPES = ("ServiceRequest",)
 SCOPES = (tuple(f"system/{resource_type}.read" for resource_type in RESOURCE_TYPES)
@@ -83,12 +85,13 @@ def granted(client: ApiClient) -> frozenset[str]:
 
 
 def record_read(session: Session, client: ApiClient, resource_type: str, ids: list[str],
-                search: str | None = None) -> None:
+                search: str | None = None, patient_id: int | None = None) -> None:
     """Log what a client read: the resource type, the ids it was sent, and the search that found them (None for a
-    read by id). One event per request, naming no one patient, since a search can return many."""
-    events.record(session, acting(client), actions.FHIR_READ, "api_client",
-                  client.id, data={"client_id": client.client_id, "resource_type": resource_type, "ids": ids,
-                                   "search": search, "count": len(ids)})
+    read by id). One event per request, naming the patient when all it read was one patient's (so it shows among
+    who saw them), none otherwise."""
+    events.record(session, acting(client), actions.FHIR_READ, "api_client", client.id, patient_id=patient_id,
+                  data={"client_id": client.client_id, "resource_type": resource_type, "ids": ids, "search": search,
+                        "count": len(ids)})
 
 
 def receive_referral(session: Session, client: ApiClient, raw: dict, now: datetime | None = None) -> Referral:

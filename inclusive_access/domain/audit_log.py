@@ -10,7 +10,7 @@ from inclusive_access.domain import actions, event_chain, events
 from inclusive_access.domain.access import OVERSIGHT, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.event_view import ShownEvent, shown
-from inclusive_access.models import Event, Patient, User
+from inclusive_access.models import ApiClient, Event, Patient, User
 
 
 @dataclass(frozen=True)
@@ -39,10 +39,13 @@ def record_timeline(session: Session, viewer: Actor, *, patient_id: int | None =
 
 
 def patient_views(session: Session, patient_id: int, limit: int = 500) -> list[dict]:
-    """Who opened this patient's record, and when, newest first."""
-    query = (select(Event.occurred_at, Event.actor_role, Event.referral_id, User.display_name, User.username)
-             .join(User, User.id == Event.actor_id)
-             .where(Event.patient_id == patient_id, Event.action == actions.RECORD_VIEWED)
+    """Who opened this patient's record, and when, newest first: staff, and API clients that read their data
+    (client_name set; api_clients.record_read names the patient). Reads ix_events_patient_seq."""
+    query = (select(Event.occurred_at, Event.actor_role, Event.referral_id, User.display_name, User.username,
+                    ApiClient.name.label("client_name"))
+             .join(User, User.id == Event.actor_id, isouter=True)
+             .join(ApiClient, (Event.entity_type == "api_client") & (ApiClient.id == Event.entity_id), isouter=True)
+             .where(Event.patient_id == patient_id, Event.action.in_((actions.RECORD_VIEWED, actions.FHIR_READ)))
              .order_by(Event.seq.desc()).limit(limit))
     return [dict(row._mapping) for row in session.execute(query)]
 

@@ -11,7 +11,8 @@ _PARAMETERS = {
     "identifier": ("token", f"The NHS number: {codes.NHS_NUMBER}|<number>"),
     "patient": ("reference", "Patient/<id>: this patient's resources"),
     "status": ("token", "One or more statuses, comma-separated"),
-    "date": ("date", "The appointment's start in UK time: [eq|ge|gt|le|lt]YYYY-MM-DD, repeatable"),
+    "date": ("date", "The appointment's start (an AuditEvent's time) in UK time: [eq|ge|gt|le|lt]YYYY-MM-DD, "
+                     "repeatable"),
 }
 
 

@@ -18,8 +18,15 @@ QUESTIONNAIRES = "https://inclusive-access.example/fhir/Questionnaire/"
 QUESTIONNAIRE_SCORE = "https://inclusive-access.example/fhir/StructureDefinition/questionnaire-score"
 
 
+#: our action names (domain/actions.py) as codes
+ACTION = OUR_SYSTEMS + "action"
+AUDIT_EVENT_TYPE = "http://terminology.hl7.org/CodeSystem/audit-event-type"
+
+
 def profile(resource_type: str) -> str:
-    """The UK Core profile a resource is shaped to."""
+    """The UK Core profile a resource is shaped to; the base one where UK Core has none (AuditEvent)."""
+    if resource_type == "AuditEvent":
+        return "http://hl7.org/fhir/StructureDefinition/AuditEvent"
     return f"https://fhir.hl7.org.uk/StructureDefinition/UKCore-{resource_type}"
 
 

@@ -4,10 +4,17 @@ References are relative ("Patient/12"), resolved against the API's base URL."""
 import json
 from datetime import UTC, datetime, timedelta
 
-from inclusive_access.domain import adjustments, appointments, equity, segments
+from inclusive_access.domain import actions, adjustments, appointments, equity, segments
 from inclusive_access.domain.instruments import Instrument
 from inclusive_access.fhir import codes
-from inclusive_access.models import Appointment, Patient, QuestionnaireResponse, ReasonableAdjustment, Referral
+from inclusive_access.models import (
+    Appointment,
+    Event,
+    Patient,
+    QuestionnaireResponse,
+    ReasonableAdjustment,
+    Referral,
+)
 
 
 def _instant(moment: datetime) -> str:
@@ -139,4 +146,44 @@ def questionnaire_response(row: QuestionnaireResponse, instrument: Instrument) -
         resource["source"] = {"reference": f"Patient/{row.patient_id}"}
     if row.score is not None:
         resource["extension"] = [{"url": codes.QUESTIONNAIRE_SCORE, "valueDecimal": row.score}]
+    return resource
+
+
+#: the API's own actions are RESTful operations (audit-event-type "rest"); the rest are ours
+_REST_ACTIONS = frozenset({actions.FHIR_READ, actions.FHIR_WRITE})
+#: actions that only read; the others create (a first arrival or creation) or update (every other change)
+_READ_ACTIONS = frozenset({actions.RECORD_VIEWED, actions.FHIR_READ})
+
+
+def _audit_action(action: str) -> str:
+    """AuditEvent.action: R for a read, C for what arrives or is created, U for any other change (the log never
+    deletes, and our actions are changes rather than executions)."""
+    if action in _READ_ACTIONS:
+        return "R"
+    return "C" if action.endswith((".received", ".created")) or action == actions.FHIR_WRITE else "U"
+
+
+def audit_event(row: Event) -> dict:
+    """One event of the log: who did what to which record, when. Never its data, which may hold clinical text
+    (who reads that is event_view's policy, in the app only). Its id is the event's position in the chain."""
+    event_type = (_coding(codes.AUDIT_EVENT_TYPE, "rest", "RESTful Operation") if row.action in _REST_ACTIONS
+                  else _coding(codes.ACTION, row.action, row.action))
+    if row.actor_id is not None:
+        agent = {"who": {"identifier": {"system": codes.OUR_SYSTEMS + "user", "value": str(row.actor_id)}},
+                 "requestor": True, "role": [{"text": row.actor_role}]}
+    elif row.entity_type == "api_client" and row.action in _REST_ACTIONS:
+        agent = {"who": {"identifier": {"system": codes.OUR_SYSTEMS + "api-client", "value": str(row.entity_id)}},
+                 "requestor": True}
+    else:
+        agent = {"who": {"display": "Inclusive Access (system)"}, "requestor": False}
+    entities = ([{"what": {"reference": f"Patient/{row.patient_id}"}}] if row.patient_id is not None else []) + (
+        [{"what": {"reference": f"ServiceRequest/{row.referral_id}"}}] if row.referral_id is not None else [])
+    resource = {
+        "resourceType": "AuditEvent", "id": str(row.seq), "meta": _meta("AuditEvent"), "type": event_type,
+        "subtype": [_coding(codes.ACTION, row.action, row.action)], "action": _audit_action(row.action),
+        "recorded": _instant(row.occurred_at), "outcome": "0", "agent": [agent],
+        "source": {"observer": {"display": "Inclusive Access"}},
+    }
+    if entities:
+        resource["entity"] = entities
     return resource

@@ -14,12 +14,20 @@ from inclusive_access.domain import appointments
 from inclusive_access.domain.instruments import Instrument
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.fhir import codes, resources
-from inclusive_access.models import Appointment, Patient, QuestionnaireResponse, ReasonableAdjustment, Referral
+from inclusive_access.models import (
+    Appointment,
+    Event,
+    Patient,
+    QuestionnaireResponse,
+    ReasonableAdjustment,
+    Referral,
+)
 
 #: resource type -> the search parameters it answers (besides _count and the paging cursor)
 SEARCH_PARAMETERS: dict[str, tuple[str, ...]] = {
     "Patient": ("identifier",), "ServiceRequest": ("patient", "status"), "Appointment": ("patient", "date"),
-    "Encounter": ("patient",), "Flag": ("patient",), "QuestionnaireResponse": ("patient",)}
+    "Encounter": ("patient",), "Flag": ("patient",), "QuestionnaireResponse": ("patient",),
+    "AuditEvent": ("patient", "date")}
 DEFAULT_COUNT, MAX_COUNT = 50, 200
 #: FHIR ServiceRequest status -> the referral states it stands for
 _STATES_OF = {status: [state for state, s in codes.SERVICE_REQUEST_STATUS.items() if s == status]
@@ -80,7 +88,34 @@ def _kinds(instruments: Mapping[str, Instrument]) -> dict[str, _Kind]:
         "QuestionnaireResponse": _Kind(
             lambda: select(QuestionnaireResponse), QuestionnaireResponse.id,
             lambda row: resources.questionnaire_response(row[0], instruments[row[0].instrument_id])),
+        # by seq, the primary key; a patient's through ix_events_patient_seq
+        "AuditEvent": _Kind(lambda: select(Event), Event.seq, lambda row: resources.audit_event(row[0])),
     }
+
+
+def patient_of_read(resource: dict) -> int | None:
+    """The patient whose data a read by id returned (for the access log): the Patient, or the one its subject or
+    participant names. An AuditEvent names none: it holds no patient data, and a read of a patient's AuditEvents
+    naming them would add to the very pages being read."""
+    if resource["resourceType"] == "AuditEvent":
+        return None
+    if resource["resourceType"] == "Patient":
+        return int(resource["id"])
+    references = [resource.get("subject", {})] + [p.get("actor", {}) for p in resource.get("participant", [])]
+    return next((_id(r["reference"].removeprefix("Patient/")) for r in references
+                 if r.get("reference", "").startswith("Patient/")), None)
+
+
+def patient_of_search(resource_type: str, params: list[tuple[str, str]], found: list[dict]) -> int | None:
+    """The one patient whose data a search returned (for the access log): the patient searched by, or the one
+    Patient a search by NHS number found; None when it found nothing, names no single patient, or is of AuditEvents
+    (as for a read)."""
+    if not found or resource_type == "AuditEvent":
+        return None
+    patients = {_id(value.removeprefix("Patient/")) for name, value in params if name == "patient"}
+    if len(patients) == 1:
+        return patients.pop()
+    return int(found[0]["id"]) if resource_type == "Patient" and len(found) == 1 else None
 
 
 def read(session: Session, resource_type: str, resource_id: str, instruments: Mapping[str, Instrument]) -> dict | None:
@@ -142,15 +177,18 @@ def _condition(resource_type: str, name: str, value: str) -> list:
             raise BadSearch(f"status: {', '.join(unknown)} is not one of {', '.join(sorted(_STATES_OF))}")
         return [Referral.state.in_([state for status in statuses for state in _STATES_OF[status]])]
     if name == "date":
-        return _date(value)
+        return _date(value, Event.occurred_at if resource_type == "AuditEvent" else Appointment.starts_at)
     patient_id = _patient(value)
+    if resource_type == "AuditEvent":
+        return [Event.patient_id == patient_id]
     if resource_type == "QuestionnaireResponse":
         return [QuestionnaireResponse.referral_id.in_(select(Referral.id).where(Referral.patient_id == patient_id))]
     return [Referral.patient_id == patient_id]  # a referral's, or an appointment's joined to its referral
 
 
-def _date(value: str) -> list:
-    """date=[prefix]YYYY-MM-DD: the appointment's start on, after or before that day in UK time."""
+def _date(value: str, column) -> list:
+    """date=[prefix]YYYY-MM-DD: the column (an appointment's start, an event's time) on, after or before that day
+    in UK time."""
     found = _DATE.fullmatch(value)
     try:
         day = date.fromisoformat(found.group(2)) if found else None
@@ -163,9 +201,9 @@ def _date(value: str) -> list:
         return datetime.combine(of, time(), LONDON)
 
     prefix, next_day = found.group(1) or "eq", day + timedelta(days=1)
-    return {"eq": [Appointment.starts_at >= start(day), Appointment.starts_at < start(next_day)],
-            "ge": [Appointment.starts_at >= start(day)], "gt": [Appointment.starts_at >= start(next_day)],
-            "le": [Appointment.starts_at < start(next_day)], "lt": [Appointment.starts_at < start(day)]}[prefix]
+    return {"eq": [column >= start(day), column < start(next_day)],
+            "ge": [column >= start(day)], "gt": [column >= start(next_day)],
+            "le": [column < start(next_day)], "lt": [column < start(day)]}[prefix]
 
 
 def _search_flags(session: Session, params: list[tuple[str, str]], count: int, after: str | None) -> Page:

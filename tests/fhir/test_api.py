@@ -10,7 +10,7 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from sqlalchemy import select
 
-from inclusive_access.domain import actions, api_clients, appointments, instrument_files, questionnaires
+from inclusive_access.domain import actions, api_clients
 from inclusive_access.domain.actors import SYSTEM
 from inclusive_access.extensions import db
 from inclusive_access.fhir import resources, tokens
@@ -22,41 +22,10 @@ from inclusive_access.models import (
     ReasonableAdjustment,
     Referral,
 )
-from tests.blueprints.records import propose_rejection, record_adjustment
 from tests.event_log import data_of
-from tests.factories import SLOT, accepted, book, make_referral, next_nhs_number, staff
 from tests.test_cli import run
 
 NHS_NUMBER = "https://fhir.nhs.uk/Id/nhs-number"
-
-
-@pytest.fixture
-def record(app) -> dict:
-    """One patient with two communication needs (so flagged) and an adjustment; five referrals, the first accepted
-    with a questionnaire answered, an appointment attended on 8 June and one missed a week later, the last's
-    rejection waiting for a senior; and another patient's referral. Their ids."""
-    with app.app_context():
-        clinician = staff(db.session, "clinician")
-        nhs_number = next_nhs_number()
-        first = accepted(db.session, clinician, nhs_number=nhs_number, communication_needs="easy_read;large_print")
-        others = [make_referral(db.session, nhs_number=nhs_number, pathway="msk") for _ in range(4)]
-        seen = book(db.session, clinician, first, SLOT, now=SLOT - timedelta(days=6))
-        appointments.record_outcome(db.session, clinician, seen, seen.version, "attended",
-                                    now=SLOT + timedelta(hours=1))
-        missed = book(db.session, clinician, first, SLOT + timedelta(days=7), now=SLOT + timedelta(hours=2))
-        appointments.record_outcome(db.session, clinician, missed, missed.version, "dna",
-                                    now=SLOT + timedelta(days=7, hours=1))
-        psfs = instrument_files.load(instrument_files.SHIPPED_DIR)["psfs"]
-        answered = questionnaires.record_answers(db.session, clinician, first, psfs, "first_contact",
-                                                 {"activity_1": "3", "activity_2": "6"}, "telephone",
-                                                 SLOT, now=SLOT + timedelta(hours=1))
-        adjustment = record_adjustment(db.session, clinician, first.patient)
-        propose_rejection(db.session, clinician, others[-1])
-        stranger = make_referral(db.session)
-        db.session.commit()
-        return {"patient": first.patient_id, "nhs_number": nhs_number, "referrals": [first.id] + [r.id for r in others],
-                "seen": seen.id, "missed": missed.id, "questionnaire": answered.id, "adjustment": adjustment.id,
-                "stranger": stranger.patient_id}
 
 
 def make_client(app, scopes=api_clients.SCOPES) -> tuple[str, str]:
@@ -117,7 +86,8 @@ def test_the_capability_statement_lists_what_is_served_and_where_to_get_a_token(
         "Appointment": (["read", "search-type"], ["patient", "date"]),
         "Encounter": (["read", "search-type"], ["patient"]),
         "Flag": (["read", "search-type"], ["patient"]),
-        "QuestionnaireResponse": (["read", "search-type"], ["patient"])}
+        "QuestionnaireResponse": (["read", "search-type"], ["patient"]),
+        "AuditEvent": (["read", "search-type"], ["patient", "date"])}
     [oauth] = rest["security"]["extension"]
     assert oauth["extension"] == [{"url": "token", "valueUri": "http://localhost/fhir/token"}]
 
@@ -311,10 +281,10 @@ def test_flask_api_client_create_prints_the_secret_once_and_deactivate_stops_the
 
 
 def test_a_scope_the_api_does_not_serve_is_refused_at_creation(app):
-    result = run(app, app.test_cli_runner(), "api-client", "create", "Auditor tool", "--scope",
-                 "system/AuditEvent.read")
+    result = run(app, app.test_cli_runner(), "api-client", "create", "Rota tool", "--scope",
+                 "system/Practitioner.read")
     assert result.exit_code != 0
-    assert "system/AuditEvent.read" in result.output
+    assert "system/Practitioner.read" in result.output
 
 
 @pytest.mark.parametrize(("key", "error"), [(None, "FHIR_TOKEN_KEY is not set"),

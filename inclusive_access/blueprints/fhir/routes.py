@@ -34,7 +34,8 @@ def read_resource(resource_type: str, resource_id: str):
     resource = search.read(db.session, resource_type, resource_id, current_app.extensions["instruments"])
     if resource is None:
         raise Refusal(404, f"There is no {resource_type}/{resource_id}")
-    commands.committed(lambda: api_clients.record_read(db.session, client, resource_type, [resource_id]))
+    commands.committed(lambda: api_clients.record_read(db.session, client, resource_type, [resource_id],
+                                                    patient_id=search.patient_of_read(resource)))
     return fhir(resource)
 
 
@@ -45,7 +46,8 @@ def search_type(resource_type: str):
     page = search.search(db.session, resource_type, params, count, after, current_app.extensions["instruments"])
     commands.committed(lambda: api_clients.record_read(db.session, client, resource_type,
                                                     [resource["id"] for resource in page.resources],
-                                                    "&".join(f"{name}={value}" for name, value in params)))
+                                                    "&".join(f"{name}={value}" for name, value in params),
+                                                    search.patient_of_search(resource_type, params, page.resources)))
     next_url = _search_url(resource_type, [*params, (COUNT, count), (AFTER, page.after)]) if page.after else None
     return fhir(bundles.searchset(page, _search_url(resource_type, [*params, (COUNT, count)] + (
         [(AFTER, after)] if after else [])), next_url, _full_url))
