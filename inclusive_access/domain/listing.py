@@ -5,7 +5,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain.actions import RECORD_VIEWED
+from inclusive_access.domain.actions import FHIR_READ, RECORD_VIEWED
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.event_kinds import KIND_OF, KINDS
 from inclusive_access.domain.event_view import ShownEvent, shown
@@ -74,10 +74,11 @@ def timeline(session: Session, viewer: Actor, *, referral_id: int | None = None,
     """Every change to a referral or patient, oldest first, with who made it, as much of it as the viewer's role
     may read (event_view.POLICY); of one kind (event_kinds.KINDS) when `kind` names one, else of every kind.
 
-    Views are left out: they belong to the access log, and would bury the changes on a busy record.
+    Views (a member of staff's, or a system's through the FHIR API) are left out: they belong to the access log,
+    and would bury the changes on a busy record.
     """
     query = (select(Event, User.display_name).join(User, User.id == Event.actor_id, isouter=True)
-             .where(Event.action != RECORD_VIEWED))
+             .where(Event.action.not_in((RECORD_VIEWED, FHIR_READ))))
     if referral_id is not None:
         query = query.where(Event.referral_id == referral_id)
     else:

@@ -5,7 +5,8 @@ import json
 from fhir.resources.R4B.auditevent import AuditEvent
 from sqlalchemy import select
 
-from inclusive_access.domain import actions
+from inclusive_access.domain import actions, listing
+from inclusive_access.domain.actors import Actor
 from inclusive_access.extensions import db
 from inclusive_access.models import Event
 from tests.event_log import data_of
@@ -77,3 +78,6 @@ def test_an_api_read_of_one_patients_data_shows_among_who_viewed_them(app, clien
     login_as("auditor")
     page = client.get(f"/audit/patients/{record['patient']}/access").get_data(as_text=True)
     assert page.count("Trust warehouse (API client)") == 2
+    with app.app_context():
+        changes = listing.timeline(db.session, Actor(None, "auditor"), patient_id=record["patient"])
+    assert actions.FHIR_READ not in {event.action for event in changes.events}, "a read is no change to the record"
