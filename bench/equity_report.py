@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
-from migrated import bench_app  # bench/migrated.py: a script's own folder comes first on sys.path
+from migrated import opened  # bench/migrated.py: a script's own folder comes first on sys.path
 from sqlalchemy import case, func, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
@@ -787,11 +787,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.months < 13:
         parser.error("--months must be at least 13: the report covers the last 12 complete months")
-    app = bench_app(args.database_url, f"ia-bench-{args.referrals}", args.reuse)
-    with app.app_context():
-        existing = db.session.scalar(text("SELECT count(*) FROM events"))
-        db.session.rollback()
-        backend = f"{db.engine.dialect.name} {'.'.join(map(str, db.engine.dialect.server_version_info or ()))}"
+    app, existing, backend = opened(args.database_url, f"ia-bench-{args.referrals}", args.reuse)
     started = time.perf_counter()
     if args.reuse and existing:
         made = {"events": existing, "patients": None, "seconds": 0.0}

@@ -4,9 +4,11 @@ from pathlib import Path
 
 from flask import Flask
 from flask_migrate import upgrade
+from sqlalchemy import text
 
 from config import DevelopmentConfig
 from inclusive_access import create_app
+from inclusive_access.extensions import db
 
 
 def bench_app(url: str | None, name: str, reuse: bool) -> Flask:
@@ -23,3 +25,13 @@ def bench_app(url: str | None, name: str, reuse: bool) -> Flask:
     with app.app_context():
         upgrade()
     return app
+
+
+def opened(url: str | None, name: str, reuse: bool) -> tuple[Flask, int, str]:
+    """bench_app, with how many events its database already holds and which engine and version it is."""
+    app = bench_app(url, name, reuse)
+    with app.app_context():
+        existing = db.session.scalar(text("SELECT count(*) FROM events"))
+        db.session.rollback()
+        backend = f"{db.engine.dialect.name} {'.'.join(map(str, db.engine.dialect.server_version_info or ()))}"
+    return app, existing, backend

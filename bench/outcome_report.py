@@ -33,7 +33,7 @@ from equity_report import (  # bench/: a script's own folder comes first on sys.
     rebuild,
     run_queries,
 )
-from migrated import bench_app
+from migrated import opened
 from sqlalchemy import func, select, text, update
 
 from inclusive_access.domain import intake
@@ -211,11 +211,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.months < 13:
         parser.error("--months must be at least 13: the report covers the last 12 complete months")
-    app = bench_app(args.database_url, f"ia-bench-{args.referrals}", args.reuse)
-    with app.app_context():
-        existing = db.session.scalar(text("SELECT count(*) FROM events"))
-        db.session.rollback()
-        backend = f"{db.engine.dialect.name} {'.'.join(map(str, db.engine.dialect.server_version_info or ()))}"
+    app, existing, backend = opened(args.database_url, f"ia-bench-{args.referrals}", args.reuse)
     started = time.perf_counter()
     if not (args.reuse and existing):
         if existing:
