@@ -12,6 +12,8 @@ from inclusive_access.domain import (
     discharge,
     dna,
     kpis,
+    outreach,
+    outreach_records,
     questionnaires,
     safeguarding,
     triage,
@@ -269,6 +271,19 @@ SENTENCES: dict[str, Callable[[Readable], str]] = {
         ("When in the referral", d.label("time_point", questionnaires.TIME_POINTS)),
         ("Wording", {True: "easy read", False: "plain English"}.get(d["easy_read"])),
         ("Expires", d.time("expires_at"))),
+    actions.PARTNER_ADDED: lambda d: _say(_with("Added an outreach partner", d["name"], ": {}"),
+                                          ("Kind", d.label("kind", outreach.PARTNER_KINDS)),
+                                          ("Information-sharing agreement", d["sharing_agreement"])),
+    actions.VENUE_ADDED: lambda d: _say(_with("Added an outreach venue", d["name"], ": {}"),
+                                        ("Kind", d.label("kind", outreach.VENUE_KINDS))),
+    actions.OUTREACH_SESSION_PLANNED: lambda d: _say(
+        _with("Planned an outreach session", d.time("starts_at"), " for {}"), ("Ends", d.time("ends_at")),
+        ("Partner staff", d["partner_staff"])),
+    actions.OUTREACH_RECORD_RECEIVED: lambda d: _say(
+        _with("Received an outreach minimum record", d.time("seen_at"), " of a person seen {}"),
+        ("Name given", d["given_name"]), ("Risk of exploitation", d.label("exploitation_risk", outreach_records.RISKS)),
+        ("Risk of self-neglect", d.label("self_neglect_risk", outreach_records.RISKS)),
+        ("Flags", d.labels("flags", FLAG_LABELS)), ("Follow-up", d.day("follow_up_on"))),
     actions.LOG_VERIFIED: _verified,
     actions.CHECKPOINT_TAKEN: lambda d: "Took a checkpoint of the event log",
     actions.SAMPLE_DRAWN: lambda d: _say(

@@ -103,6 +103,19 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     # That a link was sent, for what and until when: the link itself is never in the log.
     actions.QUESTIONNAIRE_LINK_ISSUED: {"instrument": EVERYONE, "title": EVERYONE, "time_point": EVERYONE,
                                         "easy_read": EVERYONE, "expires_at": EVERYONE},
+    # Outreach planning names no patient; the partner's agreement and staff are operational text.
+    actions.PARTNER_ADDED: {"name": EVERYONE, "kind": EVERYONE, "sharing_agreement": CARE_TEAM},
+    actions.VENUE_ADDED: {"name": EVERYONE, "kind": EVERYONE, "partner_id": EVERYONE},
+    actions.OUTREACH_SESSION_PLANNED: {"venue_id": EVERYONE, "starts_at": EVERYONE, "ends_at": EVERYONE,
+                                       "clinician_ids": EVERYONE, "partner_staff": CARE_TEAM},
+    # A minimum record's codes are for every role; who the person said they are and what was found is clinical.
+    actions.OUTREACH_RECORD_RECEIVED: {
+        **{key: EVERYONE for key in ("session_id", "client_key", "seen_at", "name_is_alias", "consent_to_share",
+                                      "shared_with_partner_ids", "exploitation_risk", "self_neglect_risk", "flags",
+                                      "follow_up_on")},
+        **{key: CLINICAL_READ for key in ("given_name", "family_name", "approximate_age", "date_of_birth",
+                                           "nhs_number", "postcode", "presenting_need", "safeguarding_detail",
+                                           "action_agreed", "follow_up_plan")}},
     # actions.LOG_VERIFIED, spelled out: audit_log reads this module.
     "audit.log_verified": {"ok": OVERSIGHT, "count": OVERSIGHT, "head_hash": OVERSIGHT, "bad_seq": OVERSIGHT,
                            "reason": OVERSIGHT},

@@ -13,6 +13,7 @@ from inclusive_access.models.imports import ImportJob, ImportRow
 from inclusive_access.models.login_throttles import LoginThrottle
 from inclusive_access.models.organisations import Organisation
 from inclusive_access.models.outcomes import OutcomeFact, QuestionnaireResponse
+from inclusive_access.models.outreach import OutreachRecord, OutreachSession, Partner, Venue
 from inclusive_access.models.patients import Patient
 from inclusive_access.models.questionnaire_links import LinkThrottle, QuestionnaireLink
 from inclusive_access.models.referrals import REFERRAL_STATES, Pathway, Referral
@@ -44,6 +45,9 @@ __all__ = [
     "LoginThrottle",
     "Organisation",
     "OutcomeFact",
+    "OutreachRecord",
+    "OutreachSession",
+    "Partner",
     "Pathway",
     "Patient",
     "QuestionnaireLink",
@@ -53,6 +57,7 @@ __all__ = [
     "ReferralFactCount",
     "UnrebookedDna",
     "UrgentContact",
+    "Venue",
     "Referral",
     "ReportedKpiMonth",
     "SafeguardingAction",

@@ -50,7 +50,8 @@ SHIPPED = instrument_files.load(instrument_files.SHIPPED_DIR)
 #: actions about accounts, the log, governance and web imports: their events name no patient, so no timeline shows
 #: them (an imported referral's own events are referral.received, by the system)
 UNLINKED = ("user.", "login.", "session.", "access.", "audit.log_", "audit.sample_", "audit.checkpoint_",
-            "governance.", "import.", "ods.", "api_client.", "fhir.")
+            "governance.", "import.", "ods.", "api_client.", "fhir.", "partner.", "venue.", "outreach_session.",
+            "outreach_record.received")
 #: views belong to the access log, so the clinical pages leave them out
 VIEWS_SHOWN = ("audit.referral_timeline", "audit.patient_timeline", "audit.sample_record")
 

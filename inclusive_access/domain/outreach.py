@@ -1,0 +1,183 @@
+"""Outreach planning: the service manager adds partner organisations and venues and plans sessions with named
+clinicians; a clinician sees the sessions they are named on."""
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from inclusive_access.domain import actions, events
+from inclusive_access.domain import validation as v
+from inclusive_access.domain.access import CLINICAL_JUDGEMENT, MANAGEMENT, require_role
+from inclusive_access.domain.actors import Actor
+from inclusive_access.domain.errors import InvalidInput
+from inclusive_access.models import OutreachSession, Partner, User, Venue
+from inclusive_access.models.outreach import session_clinicians
+
+PARTNER_KINDS = {"voluntary": "Voluntary, community or social enterprise", "housing": "Housing",
+                 "other": "Other"}
+VENUE_KINDS = {"hostel": "Hostel", "day_centre": "Day centre", "community": "Community venue", "other": "Other"}
+#: planning sessions, partners and venues is the service manager's work
+PLAN_ROLES = MANAGEMENT
+#: who may be named on a session and record what they see there: the assessment is clinical
+OUTREACH_CLINICIANS = CLINICAL_JUDGEMENT
+
+
+@dataclass(frozen=True)
+class PartnerDetails:
+    name: str
+    kind: str
+    contact_name: str | None
+    contact_email: str | None
+    contact_phone: str | None
+    sharing_agreement: str
+    sharing_agreement_review_on: date | None
+
+
+def parse_partner(raw: dict) -> PartnerDetails:
+    errors = v.FieldErrors()
+    details = PartnerDetails(
+        name=v.text(errors, raw, "name", "the partner's name", 160),
+        kind=v.choice(errors, raw, "kind", "the kind of partner", PARTNER_KINDS),
+        contact_name=v.text(errors, raw, "contact_name", "the contact's name", 120, required=False),
+        contact_email=v.text(errors, raw, "contact_email", "the contact's email address", 160, required=False),
+        contact_phone=v.text(errors, raw, "contact_phone", "the contact's telephone number", 40, required=False),
+        sharing_agreement=v.text(errors, raw, "sharing_agreement", "the information-sharing agreement", 2000,
+                                 multiline=True),
+        sharing_agreement_review_on=_optional_date(errors, raw, "sharing_agreement_review_on",
+                                                   "the agreement's review date"))
+    if errors:
+        raise InvalidInput(errors)
+    return details
+
+
+def add_partner(session: Session, actor: Actor, details: PartnerDetails, now: datetime | None = None) -> Partner:
+    require_role(actor, PLAN_ROLES)
+    now = now or datetime.now(UTC)
+    events.lock_log(session)
+    if session.scalar(select(Partner.id).where(Partner.name == details.name)):
+        raise InvalidInput({"name": "A partner with this name already exists"})
+    partner = Partner(**vars(details), created_at=now)
+    session.add(partner)
+    session.flush()
+    events.record(session, actor, actions.PARTNER_ADDED, "partner", partner.id, now=now,
+                  data={"name": details.name, "kind": details.kind,
+                        "sharing_agreement": details.sharing_agreement})
+    return partner
+
+
+@dataclass(frozen=True)
+class VenueDetails:
+    name: str
+    kind: str
+    postcode: str | None
+    partner_id: int | None
+
+
+def parse_venue(session: Session, raw: dict) -> VenueDetails:
+    errors = v.FieldErrors()
+    partners = {str(pid) for pid in session.scalars(select(Partner.id).where(Partner.active))}
+    partner_id = v.choice(errors, raw, "partner_id", "the partner", partners, required=False)
+    details = VenueDetails(name=v.text(errors, raw, "name", "the venue's name", 160),
+                           kind=v.choice(errors, raw, "kind", "the kind of venue", VENUE_KINDS),
+                           postcode=v.postcode(errors, raw), partner_id=int(partner_id) if partner_id else None)
+    if errors:
+        raise InvalidInput(errors)
+    return details
+
+
+def add_venue(session: Session, actor: Actor, details: VenueDetails, now: datetime | None = None) -> Venue:
+    require_role(actor, PLAN_ROLES)
+    now = now or datetime.now(UTC)
+    events.lock_log(session)
+    if session.scalar(select(Venue.id).where(Venue.name == details.name)):
+        raise InvalidInput({"name": "A venue with this name already exists"})
+    venue = Venue(**vars(details), created_at=now)
+    session.add(venue)
+    session.flush()
+    events.record(session, actor, actions.VENUE_ADDED, "venue", venue.id, now=now,
+                  data={"name": details.name, "kind": details.kind, "partner_id": details.partner_id})
+    return venue
+
+
+@dataclass(frozen=True)
+class SessionPlan:
+    venue_id: int
+    starts_at: datetime
+    ends_at: datetime
+    clinician_ids: tuple[int, ...]
+    partner_staff: str | None
+
+
+def parse_session_plan(session: Session, raw: dict, clinician_ids: list[str]) -> SessionPlan:
+    """A session at a current venue, its start and end as London wall-clock times, and one or more clinicians."""
+    errors = v.FieldErrors()
+    venues = {str(vid) for vid in session.scalars(select(Venue.id).where(Venue.active))}
+    venue = v.choice(errors, raw, "venue_id", "the venue", venues)
+    starts_at = _local_time(errors, raw, "starts_at", "the start")
+    ends_at = _local_time(errors, raw, "ends_at", "the end")
+    if starts_at and ends_at and ends_at <= starts_at:
+        errors.add("ends_at", "The end must be after the start")
+    allowed = {str(uid) for uid in session.scalars(select(User.id).where(
+        User.role.in_(OUTREACH_CLINICIANS), User.active))}
+    chosen = sorted({cid for cid in clinician_ids if cid})
+    if not chosen:
+        errors.add("clinician_ids", "Select at least one clinician")
+    elif not set(chosen) <= allowed:
+        errors.add("clinician_ids", "Select clinicians from the list")
+    partner_staff = v.text(errors, raw, "partner_staff", "the partner's staff", 1000, required=False,
+                           multiline=True)
+    if errors:
+        raise InvalidInput(errors)
+    return SessionPlan(int(venue), starts_at, ends_at, tuple(int(cid) for cid in chosen), partner_staff)
+
+
+def plan_session(session: Session, actor: Actor, plan: SessionPlan, now: datetime | None = None) -> OutreachSession:
+    require_role(actor, PLAN_ROLES)
+    now = now or datetime.now(UTC)
+    planned = OutreachSession(venue_id=plan.venue_id, starts_at=plan.starts_at, ends_at=plan.ends_at,
+                              partner_staff=plan.partner_staff, planned_by=actor.user_id, planned_at=now,
+                              clinicians=list(session.scalars(select(User).where(User.id.in_(plan.clinician_ids)))))
+    session.add(planned)
+    session.flush()
+    events.record(session, actor, actions.OUTREACH_SESSION_PLANNED, "outreach_session", planned.id, now=now,
+                  data={"venue_id": plan.venue_id, "starts_at": plan.starts_at, "ends_at": plan.ends_at,
+                        "clinician_ids": list(plan.clinician_ids), "partner_staff": plan.partner_staff})
+    return planned
+
+
+def is_named_on(session: Session, outreach_session_id: int, user_id: int | None) -> bool:
+    return user_id is not None and session.scalar(select(session_clinicians.c.user_id).where(
+        session_clinicians.c.session_id == outreach_session_id, session_clinicians.c.user_id == user_id)) is not None
+
+
+def sessions_for_clinician(session: Session, user_id: int, since: datetime) -> list[OutreachSession]:
+    """A clinician's planned sessions ending after `since`, soonest first."""
+    return list(session.scalars(
+        select(OutreachSession).join(session_clinicians)
+        .where(session_clinicians.c.user_id == user_id, OutreachSession.status == "planned",
+               OutreachSession.ends_at > since)
+        .order_by(OutreachSession.starts_at)))
+
+
+def _optional_date(errors: v.FieldErrors, raw: dict, field: str, label: str) -> date | None:
+    if not (raw.get(field) or "").strip():
+        return None
+    try:
+        return date.fromisoformat(raw[field].strip())
+    except ValueError:
+        errors.add(field, f"{label[0].upper()}{label[1:]} must be a real date")
+        return None
+
+
+def _local_time(errors: v.FieldErrors, raw: dict, field: str, label: str) -> datetime | None:
+    value = (raw.get(field) or "").strip()
+    if not value:
+        errors.add(field, f"Enter {label}")
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        errors.add(field, f"{label[0].upper()}{label[1:]} must be a real date and time")
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=v.LONDON)).astimezone(UTC)
