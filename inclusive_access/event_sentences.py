@@ -76,6 +76,14 @@ def _with(text: str, part: str | None, template: str) -> str:
     return text + template.format(part) if part else text
 
 
+def _outreach_record(d: Readable, main: str) -> str:
+    return _say(_with(main, d.time("seen_at"), ", seen {}"), ("Name given", d["given_name"]),
+                ("Presenting need", d["presenting_need"]), ("Action agreed", d["action_agreed"]),
+                ("Risk of exploitation", d.label("exploitation_risk", outreach_records.RISKS)),
+                ("Risk of self-neglect", d.label("self_neglect_risk", outreach_records.RISKS)),
+                ("Flags", d.labels("flags", FLAG_LABELS)), ("Follow-up", d.day("follow_up_on")))
+
+
 def _booked(d: Readable) -> str:
     fmt = d.label("format", appointments.FORMATS)
     if d["retrospective"]:
@@ -279,11 +287,12 @@ SENTENCES: dict[str, Callable[[Readable], str]] = {
     actions.OUTREACH_SESSION_PLANNED: lambda d: _say(
         _with("Planned an outreach session", d.time("starts_at"), " for {}"), ("Ends", d.time("ends_at")),
         ("Partner staff", d["partner_staff"])),
-    actions.OUTREACH_RECORD_RECEIVED: lambda d: _say(
-        _with("Received an outreach minimum record", d.time("seen_at"), " of a person seen {}"),
-        ("Name given", d["given_name"]), ("Risk of exploitation", d.label("exploitation_risk", outreach_records.RISKS)),
-        ("Risk of self-neglect", d.label("self_neglect_risk", outreach_records.RISKS)),
-        ("Flags", d.labels("flags", FLAG_LABELS)), ("Follow-up", d.day("follow_up_on"))),
+    actions.OUTREACH_RECORD_RECEIVED: lambda d: _outreach_record(d, "Received an outreach minimum record"),
+    actions.OUTREACH_RECORD_LINKED: lambda d: _outreach_record(d, {
+        "new_patient": "Registered the person from an outreach minimum record",
+        "matched": "Linked an outreach minimum record to this patient"}.get(d["kind"], "Linked an outreach record")),
+    actions.OUTREACH_LINK_UNDONE: lambda d: _say("Undid the link of an outreach minimum record to this patient",
+                                                 ("Why", d["reason"])),
     actions.LOG_VERIFIED: _verified,
     actions.CHECKPOINT_TAKEN: lambda d: "Took a checkpoint of the event log",
     actions.SAMPLE_DRAWN: lambda d: _say(

@@ -60,6 +60,9 @@ VENUE_ADDED = "venue.added"
 OUTREACH_SESSION_PLANNED = "outreach_session.planned"
 #: a minimum record arrived from a session's clinician's device; it names no patient until reconciled
 OUTREACH_RECORD_RECEIVED = "outreach_record.received"
+#: a clinician linked a minimum record to a patient's referral, or a senior undid a wrong link
+OUTREACH_RECORD_LINKED = "outreach_record.linked"
+OUTREACH_LINK_UNDONE = "outreach_record.link_undone"
 CHECKPOINT_TAKEN = "audit.checkpoint_taken"
 LOG_VERIFIED = "audit.log_verified"
 SAMPLE_DRAWN = "audit.sample_drawn"

@@ -14,6 +14,12 @@ _DECISION = {**_TRANSITION, "review_id": EVERYONE, "kind": EVERYONE, "decision":
              "rationale": CLINICAL_READ, "plan": CLINICAL_READ}
 _REFERRAL = {f.name: EVERYONE for f in fields(intake.ReferralDetails)}
 _PATIENT = {f.name: EVERYONE for f in fields(intake.PatientDetails)}
+_OUTREACH_CODES = {key: EVERYONE for key in (
+    "kind", "session_id", "client_key", "seen_at", "name_is_alias", "consent_to_share", "shared_with_partner_ids",
+    "exploitation_risk", "self_neglect_risk", "flags", "follow_up_on")}
+_OUTREACH_CLINICAL = {key: CLINICAL_READ for key in (
+    "given_name", "family_name", "approximate_age", "date_of_birth", "nhs_number", "postcode", "presenting_need",
+    "safeguarding_detail", "action_agreed", "follow_up_plan")}
 
 #: action -> data key -> the roles that may read it. A key or action missing here is withheld from everyone.
 #: An attempted username can be a password typed into the wrong box, and findings' notes stay with the auditor: those
@@ -109,13 +115,9 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     actions.OUTREACH_SESSION_PLANNED: {"venue_id": EVERYONE, "starts_at": EVERYONE, "ends_at": EVERYONE,
                                        "clinician_ids": EVERYONE, "partner_staff": CARE_TEAM},
     # A minimum record's codes are for every role; who the person said they are and what was found is clinical.
-    actions.OUTREACH_RECORD_RECEIVED: {
-        **{key: EVERYONE for key in ("session_id", "client_key", "seen_at", "name_is_alias", "consent_to_share",
-                                      "shared_with_partner_ids", "exploitation_risk", "self_neglect_risk", "flags",
-                                      "follow_up_on")},
-        **{key: CLINICAL_READ for key in ("given_name", "family_name", "approximate_age", "date_of_birth",
-                                           "nhs_number", "postcode", "presenting_need", "safeguarding_detail",
-                                           "action_agreed", "follow_up_plan")}},
+    **{action: {**_OUTREACH_CODES, **_OUTREACH_CLINICAL} for action in (
+        actions.OUTREACH_RECORD_RECEIVED, actions.OUTREACH_RECORD_LINKED)},
+    actions.OUTREACH_LINK_UNDONE: {"kind": EVERYONE, "reason": CARE_TEAM},
     # actions.LOG_VERIFIED, spelled out: audit_log reads this module.
     "audit.log_verified": {"ok": OVERSIGHT, "count": OVERSIGHT, "head_hash": OVERSIGHT, "bad_seq": OVERSIGHT,
                            "reason": OVERSIGHT},

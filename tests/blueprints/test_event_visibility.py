@@ -22,6 +22,7 @@ from inclusive_access.domain import (
     event_view,
     instrument_files,
     intake,
+    outreach_reconciliation,
     questionnaire_links,
     records,
     reviews,
@@ -37,6 +38,7 @@ from inclusive_access.models import Event, Patient, Referral
 from inclusive_access.security import ACCESS
 from tests.blueprints.records import script
 from tests.factories import intake_row, make_referral, next_nhs_number, staff
+from tests.outreach_factories import planned_session, received
 
 ROLES = ("booking", "clinician", "senior", "auditor", "manager")
 #: the audit sample's first record is the patient's one adjustment: its page shows the patient's whole timeline
@@ -122,6 +124,14 @@ def _history(session) -> dict:
     safeguarding.record_action(session, clinician, concern, _secret("safeguarding action"))
     urgent_contacts.record_urgent_contact(session, clinician, first, urgent_contacts.ContactDetails(
         "crisis_team", now.astimezone(LONDON).date(), "carer", DelayLink("yes", _secret("delay detail"))))
+    at_venue = now - timedelta(days=1)  # a minimum record from an outreach session, linked here and then unlinked
+    outreach = planned_session(session, staff(session, "manager"), [clinician], starts_at=at_venue)
+    record = received(session, clinician, outreach, now=now, seen_at=at_venue.isoformat(), exploitation_risk="yes",
+                      follow_up_on=f"{now + timedelta(days=7):%Y-%m-%d}",
+                      **{key: _secret(key) for key in ("presenting_need", "safeguarding_detail", "action_agreed",
+                                                       "follow_up_plan")})
+    outreach_reconciliation.link(session, clinician, record, first, record.version)
+    outreach_reconciliation.undo_link(session, senior, record, record.version, _secret("unlink reason"))
     signing = questionnaire_links.signer("a test key")  # the patient answers through a link a clinician sent
     sent = questionnaire_links.issue_link(session, clinician, first, SHIPPED["psfs"], "first_contact", True,
                                           questionnaire_links.LinkRules(), signing)
