@@ -5,8 +5,8 @@ Usage (pip install -e .[dev]):
 
 Loads the demo (`flask demo-data`'s sizes by default) into a fresh SQLite database, then, as a system client granted
 every scope, GETs /fhir/metadata, every page of every search (Flag per patient, as the API searches it), every
-resource by its id, and three errors; writes each answer to DIR (a temporary folder unless given) and checks it.
-Prints the counts and each problem; exits 1 on any problem.
+resource by its id and three errors, and POSTs a referral to be refused; writes each answer to DIR (a temporary
+folder unless given) and checks it. Prints the counts and each problem; exits 1 on any problem.
 
 This is not the official HL7 validator (validator_cli.jar), which could not be installed on this project's machines
 (tools/README.md says why and how to run it on the files this writes). The JSON Schema is the one HL7 publishes with
@@ -37,6 +37,13 @@ from inclusive_access.extensions import db
 SCHEMA = Path(__file__).with_name("fhir.schema.json.gz")
 #: the largest page the API serves: fewer requests
 PAGE = 200
+#: a referral sent as FHIR with none of the details the intake needs: refused with an issue for each
+UNREADABLE_REFERRAL = {"resourceType": "Bundle", "type": "transaction", "entry": [
+    {"fullUrl": "urn:uuid:5f0c2d4e-3a9b-4c1d-8e7f-6a5b4c3d2e1f", "resource": {"resourceType": "Patient"},
+     "request": {"method": "POST", "url": "Patient"}},
+    {"resource": {"resourceType": "ServiceRequest", "status": "active", "intent": "order",
+                  "subject": {"reference": "urn:uuid:5f0c2d4e-3a9b-4c1d-8e7f-6a5b4c3d2e1f"}},
+     "request": {"method": "POST", "url": "ServiceRequest"}}]}
 
 
 @cache
@@ -80,7 +87,7 @@ def problems(resource: dict) -> list[str]:
 def served(client, token: str) -> Iterator[tuple[str, dict]]:
     """(request, answer) for every answer the API gives: the CapabilityStatement, each page of each search and each
     resource read by its id, AuditEvents last (the reads before them are logged, so they are among them), then a
-    missing token, a missing resource and a bad search."""
+    missing token, a missing resource, a bad search and a referral refused."""
     headers = {"Authorization": f"Bearer {token}"}
 
     def get(url: str, status: int = 200, with_token: bool = True) -> dict:
@@ -118,6 +125,9 @@ def served(client, token: str) -> Iterator[tuple[str, dict]]:
     yield "/fhir/Patient (no token)", get("/fhir/Patient", 401, with_token=False)
     yield "/fhir/Patient/0", get("/fhir/Patient/0", 404)
     yield "/fhir/Appointment?date=tomorrow", get("/fhir/Appointment?date=tomorrow", 400)
+    response = client.post("/fhir/ServiceRequest", json=UNREADABLE_REFERRAL, headers=headers)
+    assert response.status_code == 422, response.get_data(as_text=True)
+    yield "POST /fhir/ServiceRequest (a referral without its details)", response.json
 
 
 def resources_in(answer: dict) -> list[dict]:
