@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test install install-dev migrate lint clean
+.PHONY: run test install install-dev migrate lint fhir-validate clean
 
 $(BIN)/activate:
 	$(PY) -m venv $(VENV)
@@ -41,6 +41,11 @@ test: install-dev
 
 lint: install-dev
 	$(BIN)/ruff check .
+
+# Everything the FHIR API serves for the full demo, against HL7's FHIR R4 JSON Schema (tools/README.md); a few
+# minutes, so not part of `make test`, which checks a small demo the same way.
+fhir-validate: install-dev
+	$(BIN)/python tools/fhir_validate.py $(FHIR_VALIDATE_ARGS)
 
 clean:
 	rm -rf $(VENV) instance *.egg-info
