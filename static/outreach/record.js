@@ -137,6 +137,7 @@ async function save (event) {
   }
   el('save-record').disabled = true
   try {
+    navigator.storage?.persist?.() // ask the browser not to evict the queue under storage pressure
     await queue.keep(body, { sessionId: settings.sessionId, userId: settings.userId, sendTo: correcting?.sendTo ?? settings.sendTo,
       savedAt: correcting?.savedAt ?? Date.now() })
     stopCorrecting()

@@ -18,6 +18,7 @@ from tests.browser.test_journeys import (
     screenshot,
     sign_in_as,
 )
+from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -189,6 +190,29 @@ def test_a_record_the_server_refuses_stays_on_the_device_until_corrected(page: P
     page.keyboard.type("Alex")
     page.get_by_role("button", name="Save corrected record").click()
 
+    expect(page.locator("#queue-count")).to_have_text("No records waiting to send.")
+    assert [name for name, _key in on_the_server(live_server)] == ["Alex"]
+
+
+def test_a_record_waits_through_an_ended_sign_in_and_is_sent_once_signed_in_again(page: Page, live_server,
+                                                                                  outreach_session):
+    open_the_record_page(page, live_server, outreach_session)
+    page.context.set_offline(True)
+    complete_a_record(page, "Alex")
+    page.context.clear_cookies()  # the sign-in ends while the phone has no signal
+
+    page.context.set_offline(False)
+
+    told = page.locator("#queue-sign-in")
+    expect(told).to_contain_text("Your sign-in has ended. The records stay on this device until you sign in again")
+    expect(page.locator("#queue-count")).to_have_text("1 record waiting to send.")
+    assert on_the_server(live_server) == []
+    told.get_by_role("link", name="sign in again").click()
+    page.get_by_label("Username", exact=True).fill(live_server.clinician)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    expect(page.get_by_role("heading", name="Record someone seen at this session")).to_be_visible()
     expect(page.locator("#queue-count")).to_have_text("No records waiting to send.")
     assert [name for name, _key in on_the_server(live_server)] == ["Alex"]
 
