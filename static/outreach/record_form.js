@@ -93,6 +93,7 @@ function element (tag, className, text) {
 /** Remove every message the form shows. */
 export function clearProblems (form, summaryHolder) {
   summaryHolder.replaceChildren()
+  document.title = document.title.replace(/^Error: /, '')
   for (const message of form.querySelectorAll('.app-device-error')) message.remove()
   for (const group of form.querySelectorAll('.nhsuk-form-group--error')) group.classList.remove('nhsuk-form-group--error')
   for (const field of form.querySelectorAll('.nhsuk-input--error, .nhsuk-textarea--error')) {
@@ -154,5 +155,6 @@ export function showProblems (form, summaryHolder, found) {
   alert.append(element('h2', 'nhsuk-error-summary__heading', 'There is a problem'), body)
   summary.append(alert)
   summaryHolder.append(summary)
+  document.title = `Error: ${document.title}` // as a page shown again with its errors is titled
   new ErrorSummary(summary) // eslint-disable-line no-new -- it focuses the summary and links each item to its field
 }

@@ -2,6 +2,7 @@
 worker's copy with the network off, records wait encrypted on the device and reach the server once each when the
 signal returns, even when a send is cut off after the server stored it; a refused record is corrected and sent;
 unsent records are wiped after the hours set; the page is axe-clean at 375 px."""
+import re
 import socket
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -243,6 +244,7 @@ def test_the_record_page_and_its_device_errors_are_accessible_on_a_phone(page: P
 
     summary = page.locator(".nhsuk-error-summary")
     expect(summary).to_be_focused()
+    expect(page).to_have_title(re.compile(r"^Error: Outreach record: Quayside Hostel"))
     expect(summary.get_by_role("link")).to_have_text([
         "Enter a name or the name they want to be called",
         "Select yes or no for whether they agree to information being shared", "Enter the presenting need",
