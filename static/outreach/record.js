@@ -77,6 +77,11 @@ const CONNECTION = {
   failed: 'The service could not take the records just now. They stay on this device; they are sent again shortly.',
 }
 
+// a live region announces a change: setting the same words again every minute would repeat them
+function say (region, text) {
+  if (region.textContent !== text) region.textContent = text
+}
+
 async function show () {
   const rows = await queue.waiting()
   const mine = rows.filter((row) => row.userId === settings.userId)
@@ -86,8 +91,8 @@ async function show () {
   let count = waiting ? `${plural(waiting, 'record', 'records')} waiting to send` : 'No records waiting to send'
   if (refused) count += `; ${plural(refused, 'record needs', 'records need')} correcting`
   if (others) count += `. ${plural(others, 'record', 'records')} saved by someone else on this device wait for them to sign in`
-  el('queue-count').textContent = `${count}.`
-  el('queue-connection').textContent = waiting ? (CONNECTION[lastSend.state] ?? '') : ''
+  say(el('queue-count'), `${count}.`)
+  say(el('queue-connection'), waiting ? (CONNECTION[lastSend.state] ?? '') : '')
   el('queue-sign-in').hidden = !(waiting && lastSend.state === 'signed_out')
   el('queue-list').replaceChildren(...await Promise.all(mine.map(listItem)))
   const wiped = await queue.wipedCount()
