@@ -2,6 +2,9 @@
 endpoint that stores each record once however often the device sends it, the fresh CSRF token a page opened from
 the device's cache sends with, and the service worker and manifest that make the page work without signal."""
 import json
+import urllib.error
+import urllib.request
+from collections import Counter
 from types import SimpleNamespace
 
 import pytest
@@ -14,7 +17,8 @@ from inclusive_access.extensions import db
 from inclusive_access.models import OutreachRecord, User
 from tests.blueprints.pages import field_names, open_page
 from tests.blueprints.records import count, events
-from tests.factories import staff
+from tests.factories import make_user, staff
+from tests.live_server import Browser, at_once, serve
 from tests.outreach_factories import minimum_record, planned_session
 
 #: what receive_record takes from the device besides the key and the time seen, which the page's script adds
@@ -159,3 +163,30 @@ def test_the_manifest_makes_the_page_installable_with_icons_that_are_there(app):
     assert (data["scope"], data["display"]) == ("/outreach/", "standalone")
     assert {"192x192", "512x512"} <= {icon["sizes"] for icon in data["icons"] if icon["purpose"] == "any"}
     assert all(client.get(icon["src"]).status_code == 200 for icon in data["icons"])
+
+
+def test_the_same_record_sent_at_once_from_many_retries_is_stored_once(app):
+    """A device that retries while its first send is still on its way: every send of the key lands together."""
+    with app.app_context():
+        clinician = actor_for(make_user(db.session, role="clinician", username="outreach.racer"))
+        planned = planned_session(db.session, staff(db.session, "manager"), [clinician])
+        db.session.commit()
+        url = f"/outreach/sessions/{planned.id}/records"
+    body = json.dumps(minimum_record()).encode()
+    with serve(app) as base:
+        device = Browser(base).sign_in("outreach.racer")
+        token = json.loads(device.request("/outreach/csrf-token")[1])["token"]
+
+        def one_send() -> int:
+            request = urllib.request.Request(base + url, body, {"Content-Type": "application/json",  # noqa: S310
+                                                                "X-CSRFToken": token})
+            try:
+                with device.opener.open(request, timeout=60) as answer:
+                    return answer.status
+            except urllib.error.HTTPError as refused:
+                return refused.code
+
+        statuses = Counter(at_once(8, one_send))
+    assert statuses == {201: 1, 200: 7}
+    assert count(app, OutreachRecord) == 1
+    assert len(events(app, "outreach_record.received")) == 1
