@@ -29,7 +29,7 @@ from inclusive_access.extensions import db, login_manager
 PUBLIC = frozenset({"static", "nhsuk_assets", "auth.login", "ops.health", "ops.ready",
                     "patient_link.answer_questionnaire", "patient_link.show_thanks",
                     # a script with no data, which the browser re-checks for updates whether or not anyone is
-                    # signed in: refused, the outreach page's worker could never update after a session ended
+                    # signed in: guarded, the outreach page's worker could not update once a sign-in had ended
                     "outreach_records.service_worker"})
 #: blueprints that authenticate each request themselves, with a bearer token rather than the staff session (the
 #: FHIR API for system clients): the guard lets them through, and they refuse a request without a valid token
