@@ -101,6 +101,9 @@ class Config:
     QUESTIONNAIRE_LINK_LIMIT = _int("QUESTIONNAIRE_LINK_LIMIT", 30)
     QUESTIONNAIRE_LINK_SOURCE_LIMIT = _int("QUESTIONNAIRE_LINK_SOURCE_LIMIT", 10)
     QUESTIONNAIRE_LINK_WINDOW_MINUTES = _int("QUESTIONNAIRE_LINK_WINDOW_MINUTES", 15)
+    #: hours an outreach minimum record may wait, encrypted, on a clinician's device for a signal; older unsent
+    #: records are wiped from the device (a phone left at a venue holds no one's record for long)
+    OUTREACH_DEVICE_HOURS = _int("OUTREACH_DEVICE_HOURS", 12)
     DEMO_DATA = False
 
 

@@ -22,7 +22,8 @@ AREAS = {"auth": "Signing in", "home": "Home (/ opens your own work)",
          "questionnaire_links": "Questionnaire links",
          "questionnaires": "Outcome questionnaires",
          "reports": "Equity reports and governance", "audit": "Audit",
-         "admin": "Users", "imports": "Referral imports (CSV)"}
+         "admin": "Users", "imports": "Referral imports (CSV)",
+         "outreach_records": "Outreach minimum records (the session's named clinicians only)"}
 #: rules the domain applies within one route, which ACCESS cannot show: (blueprint, what, roles)
 IN_ROUTE_RULES = [
     ("triage", "record the adjustments the booking script found (in triage referral)",

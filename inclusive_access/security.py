@@ -27,7 +27,10 @@ from inclusive_access.extensions import db, login_manager
 
 #: endpoints anyone may reach, signed in or not; a patient answers a questionnaire link without an account
 PUBLIC = frozenset({"static", "nhsuk_assets", "auth.login", "ops.health", "ops.ready",
-                    "patient_link.answer_questionnaire", "patient_link.show_thanks"})
+                    "patient_link.answer_questionnaire", "patient_link.show_thanks",
+                    # a script with no data, which the browser re-checks for updates whether or not anyone is
+                    # signed in: guarded, the outreach page's worker could not update once a sign-in had ended
+                    "outreach_records.service_worker"})
 #: blueprints that authenticate each request themselves, with a bearer token rather than the staff session (the
 #: FHIR API for system clients): the guard lets them through, and they refuse a request without a valid token
 TOKEN_AUTHENTICATED = frozenset({"fhir"})
@@ -121,6 +124,11 @@ ACCESS: dict[str, frozenset[str]] = {
     "imports.confirm_import": MANAGEMENT,
     "imports.import_next_rows": MANAGEMENT,
     "imports.download_rejects": MANAGEMENT,
+    # an outreach session's minimum record is its named clinicians' (the domain checks the naming); the token
+    # lets a page opened from the device's cache hours ago send with the current sign-in
+    "outreach_records.record_page": CLINICAL_JUDGEMENT,
+    "outreach_records.receive_record": CLINICAL_JUDGEMENT,
+    "outreach_records.csrf_token": CLINICAL_JUDGEMENT,
 }
 
 
@@ -244,7 +252,8 @@ def set_security_headers(response):
         "default-src 'self'; "
         f"script-src 'self' 'nonce-{csp_nonce()}'; "
         "style-src 'self'; img-src 'self' data:; font-src 'self' https://assets.nhs.uk; "
-        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; "
+        "connect-src 'self'; worker-src 'self'; manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+        "base-uri 'self'; "
         "object-src 'none'"
     )
     response.headers["X-Content-Type-Options"] = "nosniff"

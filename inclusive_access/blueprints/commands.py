@@ -150,8 +150,9 @@ def saved(message: str, url: str, swap: Callable[[], ResponseReturnValue] | None
 
 
 def committed(verb: Callable[[], T]) -> T:
-    """A system client's request (the FHIR API): run the verb (a write, or a read that logs its own access) and
-    commit once. A refusal is rolled back and raised again, for the API to answer in its own format, not a page."""
+    """A request answered as data, not a page (the FHIR API, an outreach device's queue): run the verb (a write, or
+    a read that logs its own access) and commit once. A refusal is rolled back and raised again, for the caller to
+    answer in its own format."""
     try:
         result = verb()
     except DomainError:

@@ -124,6 +124,17 @@ def receive_record(session: Session, actor: Actor, planned: OutreachSession, raw
     return record, True
 
 
+def may_record(session: Session, actor: Actor, planned: OutreachSession) -> bool:
+    """Whether the actor may open the session's minimum record on a device: one of its named clinicians, as
+    `receive_record` requires, so nobody completes a record the server would refuse."""
+    return actor.role in outreach.OUTREACH_CLINICIANS and outreach.is_named_on(session, planned.id, actor.user_id)
+
+
+def partners_to_share_with(session: Session) -> list[Partner]:
+    """The partners a person may agree to share with: the current ones, as `receive_record` accepts, by name."""
+    return list(session.scalars(select(Partner).where(Partner.active).order_by(Partner.name)))
+
+
 def _seen_at(errors: v.FieldErrors, raw: dict, planned: OutreachSession, now: datetime) -> datetime | None:
     value = (raw.get("seen_at") or "").strip()
     try:

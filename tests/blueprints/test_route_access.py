@@ -29,6 +29,7 @@ from inclusive_access.models import (
 from tests.blueprints.records import events, one_of_each, propose_rejection
 from tests.conftest import make_app, post_form
 from tests.factories import csv_text, intake_row, make_referral, make_user, staff
+from tests.outreach_factories import planned_session
 
 
 def get(url: str, status: int = 200) -> tuple[str, str, None, int]:
@@ -178,13 +179,18 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
         get("/auth/change-password"),
         ("POST", "/auth/change-password", {}, 200),  # empty: errors re-shown, the password as it was
     ],
+    # the sample session names other clinicians: the role may come this far, and the domain refuses the rest
+    # (a named clinician's page and sends: tests/blueprints/test_outreach_records.py)
+    "outreach_records.record_page": [get("/outreach/sessions/{outreach_session_id}/record", 403)],
+    "outreach_records.receive_record": [("POST", "/outreach/sessions/{outreach_session_id}/records", {}, 403)],
+    "outreach_records.csrf_token": [get("/outreach/csrf-token")],
     "auth.logout": [("POST", "/auth/logout", {}, 303)],
 }
 #: sample ids the URLs above use, for the coverage test (the matrix tests make real ones)
 SAMPLE_IDS = {"referral_id": 1, "patient_id": 1, "nhs_number": "9434765919", "role_target": 2,
               "deactivate_target": 3, "accepted_id": 2, "appointment_id": 1, "clarification_id": 1, "review_id": 4,
               "check_id": 1, "adjustment_id": 1, "senior_review_id": 1, "concern_id": 1, "rejected_id": 6,
-              "governance_id": 1, "sample_id": 1, "import_id": 1}
+              "governance_id": 1, "sample_id": 1, "import_id": 1, "outreach_session_id": 1}
 
 
 @pytest.fixture(scope="module")
@@ -217,6 +223,7 @@ def sample_ids(app):
         upload = csv_text([intake_row(nhs_number="1234567890")])  # one row with an error, for the rejects
         staged = import_jobs.stage_import(db.session, staff(db.session, "manager", "sample.manager"), "sample.csv",
                                           io.StringIO(upload, newline=""), len(upload))
+        outreach_session = planned_session(db.session, staff(db.session, "manager", "sample.planner"), [clinician])
         ids = {"referral_id": referral.id, "patient_id": referral.patient_id,
                "nhs_number": referral.patient.nhs_number,
                "role_target": make_user(db.session, "booking", "target.role").id,
@@ -225,7 +232,7 @@ def sample_ids(app):
                "review_id": review.id, "check_id": check.id, "adjustment_id": adjustment.id,
                "senior_review_id": reviews.pending_review(db.session, review.id).id, "concern_id": concern.id,
                "rejected_id": rejected.id, "governance_id": governance_item.id,
-               "sample_id": sample.id, "import_id": staged.id}
+               "sample_id": sample.id, "import_id": staged.id, "outreach_session_id": outreach_session.id}
         assert (accepted.state, accepted.version, appointment.version, item.version, review.state) == (
             "accepted", 3, 1, 1, "rejection_review")
         assert (check.completed_at, check.version, adjustment.status, adjustment.version) == (None, 1, "active", 1)
@@ -307,6 +314,8 @@ DECIDED = {
                                        "adjustments.end_adjustment")},
     **{e: {"auditor"} for e in ("audit.list_samples", "audit.new_sample", "audit.show_sample", "audit.sample_record",
                                 "audit.sample_summary", "audit.export_summary")},
+    **{e: CLINICAL_JUDGEMENT for e in ("outreach_records.record_page", "outreach_records.receive_record",
+                                       "outreach_records.csrf_token")},
     **{e: AUDIT_LOG for e in ("audit.patient_timeline", "audit.referral_timeline", "audit.patient_access",
                               "audit.user_access", "audit.event_log", "audit.verify_log")},
 }
