@@ -259,3 +259,14 @@ def test_a_job_whose_worker_went_silent_is_run_again(app, client, record, token)
     assert poll(client, token, status_url, 202)
     run_worker(app)
     assert manifest(client, token, status_url)["output"][0]["type"] == "Patient"
+
+
+def test_behind_a_proxy_that_serves_the_files_the_app_only_authorises_the_download(app, client, record, token):
+    status_url = kick_off(client, token, "?_type=Patient")
+    run_worker(app)
+    [output] = manifest(client, token, status_url)["output"]
+    app.config["FHIR_EXPORT_ACCEL_REDIRECT"] = "/fhir-export-files/"
+    response = client.get(urlsplit(output["url"]).path, headers={"Authorization": f"Bearer {token}"})
+    job_id = status_url.rsplit("/", 1)[1]
+    assert (response.status_code, response.data) == (200, b"")
+    assert response.headers["X-Accel-Redirect"] == f"/fhir-export-files/{job_id}/Patient.ndjson"

@@ -122,6 +122,10 @@ def export_file(job_id: str, resource_type: str):
     if job.state != "done" or not path.is_file():
         raise Refusal(404, f"This export has no {resource_type} file")
     db.session.rollback()  # nothing to write: end the transaction before the long send
+    if proxy := current_app.config.get("FHIR_EXPORT_ACCEL_REDIRECT"):
+        # the proxy sends it: a sync worker sending gigabytes would be killed at its timeout
+        return Response(mimetype=NDJSON, headers={"X-Accel-Redirect": f"{proxy.rstrip('/')}/{path.parent.name}/"
+                                                                       f"{path.name}"})
     handle = path.open("rb")
     return Response(_chunks(handle), mimetype=NDJSON, headers={"Content-Length": str(path.stat().st_size)})
 
