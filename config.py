@@ -45,6 +45,13 @@ class Config:
     #: only makes clients fetch a new token, so it may be rotated at any time.
     FHIR_TOKEN_KEY = os.environ.get("FHIR_TOKEN_KEY")
     FHIR_TOKEN_MINUTES = _int("FHIR_TOKEN_MINUTES", 5)
+    #: where bulk export files are written (the worker and every web worker must see it; default: instance/
+    #: fhir-exports), and how long a finished export's files are kept for its client to fetch
+    FHIR_EXPORT_DIR = os.environ.get("FHIR_EXPORT_DIR")
+    FHIR_EXPORT_HOURS = _int("FHIR_EXPORT_HOURS", 24)
+    #: an internal location of the proxy that serves FHIR_EXPORT_DIR (nginx's X-Accel-Redirect); unset, the app
+    #: streams the files itself (docs/operations.md: large files and gunicorn's timeout)
+    FHIR_EXPORT_ACCEL_REDIRECT = os.environ.get("FHIR_EXPORT_ACCEL_REDIRECT")
 
     #: failures in a row for one account at one source address before that pair is locked; each further lock in a
     #: row lasts twice as long, up to the maximum (a stranger elsewhere never locks the user out)

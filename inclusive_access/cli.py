@@ -24,6 +24,7 @@ from inclusive_access.domain.actors import SYSTEM
 from inclusive_access.domain.errors import InvalidInput
 from inclusive_access.domain.policy import Policy
 from inclusive_access.extensions import db
+from inclusive_access.fhir.export_cli import fhir
 from inclusive_access.models import ROLES, Patient
 from inclusive_access.models.organisations import KINDS as ORGANISATION_KINDS
 from inclusive_access.reporting import exports, governance_sweep
@@ -44,6 +45,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(report)
     app.cli.add_command(ods)
     app.cli.add_command(api_client)
+    app.cli.add_command(fhir)
 
 
 @click.command("create-user")

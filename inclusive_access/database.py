@@ -8,7 +8,9 @@ def configure_engine_events(engine: Engine, busy_timeout_ms: int) -> None:
 
     A deferred transaction that reads and then writes cannot wait for the lock and fails at once
     with "database is locked"; BEGIN IMMEDIATE takes the write lock up front and waits for it.
-    We take it for every transaction because requests that look read-only still log the view.
+    We take it for every transaction because requests that look read-only still log the view. A connection
+    with the execution option `read_snapshot` (a bulk export's long read, fhir/snapshot.py) begins DEFERRED: it
+    never writes, and holding the write lock for the whole read would stop every other writer.
     """
     if engine.dialect.name != "sqlite":
         return
@@ -25,4 +27,4 @@ def configure_engine_events(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_snapshot") else "BEGIN IMMEDIATE")

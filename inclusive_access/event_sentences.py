@@ -331,6 +331,11 @@ SENTENCES: dict[str, Callable[[Readable], str]] = {
         _with(_with("A system read patient data through the FHIR API", d["client_id"], " (client {})"),
               d["resource_type"], ": {}"),
         ("Search", d["search"]), ("Resources returned", d["count"]), ("Ids", ", ".join(d["ids"] or ()) or None)),
+    actions.FHIR_EXPORTED: lambda d: _say(
+        _with("A system exported data in bulk through the FHIR API", d["client_id"], " (client {})"),
+        ("Types", ", ".join(d["types"] or ()) or None), ("Changed since", d.time("since")),
+        ("As at", d.time("transaction_time")),
+        ("Resources", ", ".join(f"{kind} {count}" for kind, count in (d["counts"] or {}).items()) or None)),
     actions.FHIR_WRITE: lambda d: _say(
         _with(_with("A system sent a referral through the FHIR API", d["client_id"], " (client {})"),
               d["id"], ": referral {}"),

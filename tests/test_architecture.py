@@ -80,7 +80,9 @@ def test_urls_are_kebab_case_and_every_parameter_is_typed(url_map):
             continue
         literal = re.sub(r"<[^>]*>", "", rule.rule)
         for segment in filter(None, literal.split("/")):
-            if not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", segment):
+            # FHIR names its operations $name (the bulk export's $export)
+            operation = r"\$?" if rule.rule.startswith("/fhir/") else ""
+            if not re.fullmatch(operation + r"[a-z0-9]+(?:-[a-z0-9]+)*", segment):
                 problems.append(f"{rule.rule}: '{segment}' is not kebab-case")
         for param in re.findall(r"<([^>]*)>", rule.rule):
             if ":" not in param:

@@ -49,6 +49,9 @@ UNLINKED = {
     "api_client.deactivated": {"client_id": "c-3xq9"},
     "fhir.read": {"client_id": "c-3xq9", "resource_type": "ServiceRequest", "ids": ["41", "42"],
                   "search": "patient=Patient/17", "count": 2},
+    "fhir.exported": {"client_id": "c-3xq9", "job_id": "9f3a", "types": ["Patient", "Flag"],
+                      "since": "2026-12-10T18:00:00+00:00", "transaction_time": "2026-12-11T17:59:00+00:00",
+                      "counts": {"Patient": 1200, "Flag": 310}},
     "fhir.write": {"client_id": "c-3xq9", "resource_type": "ServiceRequest", "id": "43", "identifier": "GP-881",
                    "linked_existing_patient": True},
 }

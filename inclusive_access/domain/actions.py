@@ -83,3 +83,5 @@ API_CLIENT_DEACTIVATED = "api_client.deactivated"
 FHIR_READ = "fhir.read"
 #: a system client sent a referral through the FHIR API: which client, and what it made
 FHIR_WRITE = "fhir.write"
+#: a system client's bulk export ($export) was written for it: which types, since when, how many of each
+FHIR_EXPORTED = "fhir.exported"

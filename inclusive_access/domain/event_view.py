@@ -147,6 +147,8 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     actions.API_CLIENT_CREATED: {"client_id": OVERSIGHT, "name": OVERSIGHT, "scopes": OVERSIGHT},
     actions.API_CLIENT_DEACTIVATED: {"client_id": OVERSIGHT},
     actions.FHIR_READ: {key: OVERSIGHT for key in ("client_id", "resource_type", "ids", "search", "count")},
+    actions.FHIR_EXPORTED: {key: OVERSIGHT for key in (
+        "client_id", "job_id", "types", "since", "transaction_time", "counts")},
     actions.FHIR_WRITE: {key: OVERSIGHT for key in (
         "client_id", "resource_type", "id", "identifier", "linked_existing_patient")},
 }

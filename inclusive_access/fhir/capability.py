@@ -5,6 +5,9 @@ from inclusive_access.fhir.search import SEARCH_PARAMETERS
 
 #: when this statement last changed: a client compares it, so it is the release's, not the request's
 RELEASED = "2026-12-06"
+#: the Bulk Data Access IG's server statement and its system-level export operation
+BULK_DATA = "http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data"
+EXPORT = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"
 OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
 SECURITY_SERVICE = "http://terminology.hl7.org/CodeSystem/restful-security-service"
 _PARAMETERS = {
@@ -19,7 +22,7 @@ _PARAMETERS = {
 def statement(base_url: str, token_url: str) -> dict:
     return {
         "resourceType": "CapabilityStatement", "status": "active", "date": RELEASED, "kind": "instance",
-        "software": {"name": "Inclusive Access"},
+        "instantiates": [BULK_DATA], "software": {"name": "Inclusive Access"},
         "implementation": {"description": "Inclusive Access FHIR R4 API for system clients", "url": base_url},
         "fhirVersion": "4.0.1", "format": ["application/fhir+json"],
         "rest": [{
@@ -36,5 +39,8 @@ def statement(base_url: str, token_url: str) -> dict:
                 "searchParam": [{"name": name, "type": _PARAMETERS[name][0], "documentation": _PARAMETERS[name][1]}
                                 for name in SEARCH_PARAMETERS[resource_type]],
             } for resource_type in RESOURCE_TYPES],
+            "operation": [{"name": "export", "definition": EXPORT, "documentation": (
+                "Bulk export of every type the client may read, or those in _type; _since for what changed after an "
+                "instant; NDJSON files, one per type. Asynchronous: Prefer: respond-async")}],
         }],
     }

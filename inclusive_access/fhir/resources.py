@@ -17,7 +17,7 @@ from inclusive_access.models import (
 )
 
 
-def _instant(moment: datetime) -> str:
+def instant(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
@@ -52,7 +52,7 @@ def service_request(row: Referral) -> dict:
         "status": codes.SERVICE_REQUEST_STATUS[row.state], "intent": "order", "priority": row.urgency,
         "code": {"text": row.pathway.name},
         "subject": {"reference": f"Patient/{row.patient_id}"},
-        "authoredOn": _instant(row.received_at),
+        "authoredOn": instant(row.received_at),
         "requester": {"display": f"{row.referrer_name}, {row.referrer_organisation}"},
         "reasonCode": [{"text": row.reason}],
     }
@@ -73,8 +73,8 @@ def appointment(row: Appointment, patient_id: int) -> dict:
     resource = {
         "resourceType": "Appointment", "id": str(row.id), "meta": _meta("Appointment"),
         "status": codes.APPOINTMENT_STATUS[row.status], "appointmentType": _format(row),
-        "start": _instant(row.starts_at), "end": _instant(row.starts_at + timedelta(minutes=row.duration_minutes)),
-        "minutesDuration": row.duration_minutes, "created": _instant(row.booked_at),
+        "start": instant(row.starts_at), "end": instant(row.starts_at + timedelta(minutes=row.duration_minutes)),
+        "minutesDuration": row.duration_minutes, "created": instant(row.booked_at),
         "basedOn": [{"reference": f"ServiceRequest/{row.referral_id}"}],
         "participant": [{"actor": {"reference": f"Patient/{patient_id}"}, "status": "accepted"}],
     }
@@ -94,17 +94,17 @@ def encounter(row: Appointment, patient_id: int) -> dict | None:
         "subject": {"reference": f"Patient/{patient_id}"},
         "basedOn": [{"reference": f"ServiceRequest/{row.referral_id}"}],
         "appointment": [{"reference": f"Appointment/{row.id}"}],
-        "period": {"start": _instant(row.starts_at),
-                   "end": _instant(row.starts_at + timedelta(minutes=row.duration_minutes))},
+        "period": {"start": instant(row.starts_at),
+                   "end": instant(row.starts_at + timedelta(minutes=row.duration_minutes))},
     }
 
 
 def adjustment_flag(row: ReasonableAdjustment) -> dict:
     """A reasonable adjustment, in the spirit of the NHS Reasonable Adjustment Flag: what to do, for whom, since
     when, and, once ended, until when."""
-    period = {"start": _instant(row.recorded_at)}
+    period = {"start": instant(row.recorded_at)}
     if row.ended_at:
-        period["end"] = _instant(row.ended_at)
+        period["end"] = instant(row.ended_at)
     return {
         "resourceType": "Flag", "id": f"adjustment-{row.id}", "meta": _meta("Flag"),
         "status": "active" if row.status == "active" else "inactive",
@@ -136,7 +136,7 @@ def questionnaire_response(row: QuestionnaireResponse, instrument: Instrument) -
         "resourceType": "QuestionnaireResponse", "id": str(row.id), "meta": _meta("QuestionnaireResponse"),
         "questionnaire": f"{codes.QUESTIONNAIRES}{row.instrument_id}|{row.instrument_version}",
         "status": "completed", "subject": {"reference": f"Patient/{row.patient_id}"},
-        "basedOn": [{"reference": f"ServiceRequest/{row.referral_id}"}], "authored": _instant(row.completed_at),
+        "basedOn": [{"reference": f"ServiceRequest/{row.referral_id}"}], "authored": instant(row.completed_at),
         "item": [{"linkId": item.id, "text": item.text,
                   "answer": [{"valueCoding": _coding(codes.QUESTIONNAIRES + row.instrument_id, option.code,
                                                      option.label)}]}
@@ -150,9 +150,9 @@ def questionnaire_response(row: QuestionnaireResponse, instrument: Instrument) -
 
 
 #: the API's own actions are RESTful operations (audit-event-type "rest"); the rest are ours
-_REST_ACTIONS = frozenset({actions.FHIR_READ, actions.FHIR_WRITE})
+_REST_ACTIONS = frozenset({actions.FHIR_READ, actions.FHIR_WRITE, actions.FHIR_EXPORTED})
 #: actions that only read; the others create (a first arrival or creation) or update (every other change)
-_READ_ACTIONS = frozenset({actions.RECORD_VIEWED, actions.FHIR_READ})
+_READ_ACTIONS = frozenset({actions.RECORD_VIEWED, actions.FHIR_READ, actions.FHIR_EXPORTED})
 
 
 def _audit_action(action: str) -> str:
@@ -181,7 +181,7 @@ def audit_event(row: Event) -> dict:
     resource = {
         "resourceType": "AuditEvent", "id": str(row.seq), "meta": _meta("AuditEvent"), "type": event_type,
         "subtype": [_coding(codes.ACTION, row.action, row.action)], "action": _audit_action(row.action),
-        "recorded": _instant(row.occurred_at), "outcome": "0", "agent": [agent],
+        "recorded": instant(row.occurred_at), "outcome": "0", "agent": [agent],
         "source": {"observer": {"display": "Inclusive Access"}},
     }
     if entities:

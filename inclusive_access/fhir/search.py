@@ -65,7 +65,7 @@ def _patient(value: str) -> int:
 
 
 @dataclass(frozen=True)
-class _Kind:
+class Kind:
     """How one resource type is read: the rows (with any columns its builder needs), its id column, and the builder
     taking a row of that select."""
 
@@ -76,20 +76,20 @@ class _Kind:
     options: tuple = ()
 
 
-def _kinds(instruments: Mapping[str, Instrument]) -> dict[str, _Kind]:
+def kinds(instruments: Mapping[str, Instrument]) -> dict[str, Kind]:
     with_patient = select(Appointment, Referral.patient_id).join(Referral, Referral.id == Appointment.referral_id)
     return {
-        "Patient": _Kind(lambda: select(Patient), Patient.id, lambda row: resources.patient(row[0])),
-        "ServiceRequest": _Kind(lambda: select(Referral), Referral.id, lambda row: resources.service_request(row[0]),
+        "Patient": Kind(lambda: select(Patient), Patient.id, lambda row: resources.patient(row[0])),
+        "ServiceRequest": Kind(lambda: select(Referral), Referral.id, lambda row: resources.service_request(row[0]),
                                 (joinedload(Referral.pathway),)),
-        "Appointment": _Kind(lambda: with_patient, Appointment.id, lambda row: resources.appointment(*row)),
-        "Encounter": _Kind(lambda: with_patient.where(Appointment.status.in_(appointments.SEEN)), Appointment.id,
+        "Appointment": Kind(lambda: with_patient, Appointment.id, lambda row: resources.appointment(*row)),
+        "Encounter": Kind(lambda: with_patient.where(Appointment.status.in_(appointments.SEEN)), Appointment.id,
                            lambda row: resources.encounter(*row)),
-        "QuestionnaireResponse": _Kind(
+        "QuestionnaireResponse": Kind(
             lambda: select(QuestionnaireResponse), QuestionnaireResponse.id,
             lambda row: resources.questionnaire_response(row[0], instruments[row[0].instrument_id])),
         # by seq, the primary key; a patient's through ix_events_patient_seq
-        "AuditEvent": _Kind(lambda: select(Event), Event.seq, lambda row: resources.audit_event(row[0])),
+        "AuditEvent": Kind(lambda: select(Event), Event.seq, lambda row: resources.audit_event(row[0])),
     }
 
 
@@ -122,7 +122,7 @@ def read(session: Session, resource_type: str, resource_id: str, instruments: Ma
     """One resource by its id, or None when there is no such resource."""
     if resource_type == "Flag":
         return _read_flag(session, resource_id)
-    kind, row_id = _kinds(instruments)[resource_type], _id(resource_id)
+    kind, row_id = kinds(instruments)[resource_type], _id(resource_id)
     if row_id is None:
         return None
     row = session.execute(kind.rows().options(*kind.options).where(kind.id_column == row_id)).first()
@@ -149,7 +149,7 @@ def search(session: Session, resource_type: str, params: list[tuple[str, str]], 
                         f"{', '.join(SEARCH_PARAMETERS[resource_type])}, _count")
     if resource_type == "Flag":
         return _search_flags(session, params, count, after)
-    kind = _kinds(instruments)[resource_type]
+    kind = kinds(instruments)[resource_type]
     query = kind.rows()
     for name, value in params:
         query = query.where(*_condition(resource_type, name, value))

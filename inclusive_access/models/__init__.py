@@ -7,6 +7,7 @@ from inclusive_access.models.audit import AuditAnswer, AuditFinding, AuditSample
 from inclusive_access.models.barriers import BarrierCheck, BarrierContactAttempt
 from inclusive_access.models.clarifications import Clarification, ContactAttempt
 from inclusive_access.models.events import Event
+from inclusive_access.models.export_jobs import ExportJob
 from inclusive_access.models.facts import ReferralFact, ReferralFactCount, UnrebookedDna
 from inclusive_access.models.governance import GovernanceItem, ReportedKpiMonth
 from inclusive_access.models.imports import ImportJob, ImportRow
@@ -38,6 +39,7 @@ __all__ = [
     "Clarification",
     "ContactAttempt",
     "Event",
+    "ExportJob",
     "GovernanceItem",
     "ImportJob",
     "ImportRow",

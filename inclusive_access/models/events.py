@@ -14,6 +14,8 @@ class Event(db.Model):
         Index("ix_events_referral_seq", "referral_id", "seq"),
         Index("ix_events_action_seq", "action", "seq"),
         Index("ix_events_actor_seq", "actor_id", "seq"),
+        # where an instant falls in the log (an export's _since, an AuditEvent search by date)
+        Index("ix_events_occurred_seq", "occurred_at", "seq"),
     )
 
     #: position in the chain, 1, 2, 3, ... with no gaps (assigned under the append lock, not a sequence)

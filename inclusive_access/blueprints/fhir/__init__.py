@@ -6,4 +6,4 @@ from inclusive_access.extensions import csrf
 bp = Blueprint("fhir", __name__, url_prefix="/fhir")
 csrf.exempt(bp)  # no cookie authenticates here: a forged cross-site request carries no bearer token
 
-from inclusive_access.blueprints.fhir import received, routes  # noqa: E402,F401 - registers the routes on bp
+from inclusive_access.blueprints.fhir import export, received, routes  # noqa: E402,F401 - registers the routes on bp

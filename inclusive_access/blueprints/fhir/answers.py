@@ -13,7 +13,7 @@ MEDIA_TYPE = "application/fhir+json"
 PREFIX = "/fhir"
 #: HTTP status -> FHIR issue type
 _ISSUE = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported", 413: "too-costly",
-          415: "not-supported"}
+          415: "not-supported", 429: "throttled"}
 
 
 def fhir(body: dict, status: int = 200, headers: dict | None = None) -> Response:

@@ -23,10 +23,9 @@ def presented() -> tuple[str, str, bool] | None:
     return None
 
 
-def bearer_client(resource_type: str, access: str = "read") -> ApiClient:
-    """The active client whose token this request carries, if it was granted the resource type's scope for `access`
-    (read or write): 401 without a valid token or for a deactivated client, 404 for a type not served, 403 without
-    the scope."""
+def bearer_grant() -> tuple[ApiClient, tokens.Grant]:
+    """The active client whose token this request carries, and what the token grants: 401 without a valid token or
+    for a deactivated client."""
     auth = request.authorization
     if auth is None or auth.type != "bearer" or not auth.token:
         raise unauthorised()
@@ -37,6 +36,20 @@ def bearer_client(resource_type: str, access: str = "read") -> ApiClient:
     client = api_clients.active_client(db.session, grant.client_id)
     if client is None:
         raise unauthorised("The client is not active")
+    return client, grant
+
+
+def readable(client: ApiClient, grant: tokens.Grant) -> list[str]:
+    """The resource types the token and the client's present grant both let it read, in the API's order."""
+    return [resource_type for resource_type in api_clients.RESOURCE_TYPES
+            if api_clients.scope_for(resource_type) in grant.scopes & api_clients.granted(client)]
+
+
+def bearer_client(resource_type: str, access: str = "read") -> ApiClient:
+    """The active client whose token this request carries, if it was granted the resource type's scope for `access`
+    (read or write): 401 without a valid token or for a deactivated client, 404 for a type not served, 403 without
+    the scope."""
+    client, grant = bearer_grant()
     if resource_type not in api_clients.RESOURCE_TYPES:
         raise Refusal(404, f"This server does not serve {resource_type} (see /fhir/metadata)")
     scope = api_clients.scope_for(resource_type, access)
