@@ -9,8 +9,9 @@ from inclusive_access.domain.errors import InvalidInput, NotPermitted, StaleReco
 from inclusive_access.models import EngagementPlan, Event
 from tests.event_log import count, data_of, head
 from tests.factories import staff
+from tests.outreach_factories import PLAN_AGREED as AGREED
+from tests.outreach_factories import plan_form
 
-AGREED = date(2026, 6, 2)
 NOW = datetime(2026, 6, 2, 16, 0, tzinfo=UTC)
 
 
@@ -18,16 +19,6 @@ NOW = datetime(2026, 6, 2, 16, 0, tzinfo=UTC)
 def partner(db_session):
     return outreach.add_partner(db_session, staff(db_session, "manager"), outreach.parse_partner({
         "name": "Harbour Housing Trust", "kind": "housing", "sharing_agreement": "Outreach ISA v2"}))
-
-
-def plan_form(partner, **overrides) -> dict:
-    """A plan agreed at the hostel: the service registers the person with a GP, the partner keeps the bed."""
-    return {"partner_id": str(partner.id), "agreed_on": AGREED.isoformat(),
-            "agreed_by": "Alex, with Sam (key worker) and the outreach nurse",
-            "step_1_owner": "service", "step_1_owner_name": "Nurse Demo", "step_1_action": "Register with a GP",
-            "step_1_due_on": "2026-06-09",
-            "step_2_owner": "partner", "step_2_owner_name": "Sam Example", "step_2_action": "Keep the bed open",
-            "step_2_due_on": "2026-06-16", **overrides}
 
 
 def agreed(db_session, clinician, patient, partner, **overrides) -> EngagementPlan:
