@@ -1,5 +1,6 @@
 """The manager's outreach pages (partners, venues, sessions: list, add, correct, cancel) and a clinician's own
 sessions. The forms post plain fields the domain parses (outreach.parse_*), with the app-wide CSRF check."""
+from dataclasses import fields
 from datetime import UTC, datetime
 
 from flask import abort, current_app, render_template, request, url_for
@@ -60,7 +61,7 @@ def add_partner():
 def edit_partner(partner_id: int):
     partner = db.session.get(Partner, partner_id) or abort(404)
     if request.method == "GET":
-        typed = {key: getattr(partner, key) or "" for key in outreach.PartnerDetails.__dataclass_fields__}
+        typed = {field.name: getattr(partner, field.name) or "" for field in fields(outreach.PartnerDetails)}
         return _partner_page(typed, partner_id, partner.version).show({})
     return submit(None, lambda: outreach.update_partner(db.session, actor_for(current_user), partner, _version(),
                                                         outreach.parse_partner(_form())),
