@@ -11,6 +11,7 @@ from inclusive_access.domain import (
     clarification,
     discharge,
     dna,
+    engagement_plans,
     kpis,
     outreach,
     outreach_records,
@@ -133,6 +134,16 @@ def _changes(d: Readable) -> str | None:
         return _CODED.get(key, {}).get(value, str(value))
     return "; ".join(f"{key.replace('_', ' ')} {words(key, old)} → {words(key, new)}"
                      for key, (old, new) in (d["changes"] or {}).items()) or None
+
+
+def _plan_agreed(d: Readable) -> str:
+    """The plan's partner and date for every role; who agreed it and each step (who, what, by when) for the care
+    team."""
+    steps = "; ".join(f"{engagement_plans.OWNERS.get(step.get('owner'), step.get('owner'))} "
+                      f"({step.get('owner_name')}): {step.get('action')}, by "
+                      f"{date.fromisoformat(step['due_on']):%-d %b %Y}" for step in d["steps"] or [])
+    return _say(_with(_with("Agreed an engagement plan", d["partner"], " with {}"), d.day("agreed_on"), " on {}"),
+                ("Agreed by", d["agreed_by"]), ("Steps", steps))
 
 
 def _deliveries(d: Readable) -> str:
@@ -287,6 +298,17 @@ SENTENCES: dict[str, Callable[[Readable], str]] = {
     actions.OUTREACH_SESSION_PLANNED: lambda d: _say(
         _with("Planned an outreach session", d.time("starts_at"), " for {}"), ("Ends", d.time("ends_at")),
         ("Partner staff", d["partner_staff"])),
+    actions.PARTNER_UPDATED: lambda d: _say(_with("Updated an outreach partner", d["name"], ": {}"),
+                                            ("Changed", _changes(d))),
+    actions.VENUE_UPDATED: lambda d: _say(_with("Updated an outreach venue", d["name"], ": {}"),
+                                          ("Changed", _changes(d))),
+    actions.OUTREACH_SESSION_CANCELLED: lambda d: _say(
+        _with("Cancelled an outreach session", d.time("starts_at"), " planned for {}"), ("Reason", d["reason"])),
+    actions.ENGAGEMENT_PLAN_AGREED: _plan_agreed,
+    actions.ENGAGEMENT_STEP_DONE: lambda d: _say(
+        _with("Marked a step of an engagement plan done", d.day("done_on"), " on {}"),
+        ("Taken by", d.label("owner", engagement_plans.OWNERS)), ("Step", d["action"]), ("Done by", d["done_by"]),
+        ("Due", d.day("due_on")), ("On time", None if d["on_time"] is None else yes_no(d["on_time"]))),
     actions.OUTREACH_RECORD_RECEIVED: lambda d: _outreach_record(d, "Received an outreach minimum record"),
     actions.OUTREACH_RECORD_LINKED: lambda d: _outreach_record(d, {
         "new_patient": "Registered the person from an outreach minimum record",

@@ -5,7 +5,7 @@ differ, so the table is written once, here."""
 import sys
 from pathlib import Path
 
-from inclusive_access.domain import adjustments, appointments, dna
+from inclusive_access.domain import adjustments, appointments, dna, engagement_plans
 from inclusive_access.models import ROLES
 from inclusive_access.security import ACCESS
 
@@ -23,7 +23,8 @@ AREAS = {"auth": "Signing in", "home": "Home (/ opens your own work)",
          "questionnaires": "Outcome questionnaires",
          "reports": "Equity reports and governance", "audit": "Audit",
          "admin": "Users", "imports": "Referral imports (CSV)",
-         "outreach_records": "Outreach minimum records (the session's named clinicians only)"}
+         "outreach_records": "Outreach minimum records (the session's named clinicians only)",
+         "outreach": "Outreach with partners"}
 #: rules the domain applies within one route, which ACCESS cannot show: (blueprint, what, roles)
 IN_ROUTE_RULES = [
     ("triage", "record the adjustments the booking script found (in triage referral)",
@@ -31,6 +32,7 @@ IN_ROUTE_RULES = [
     ("appointments", "book past an open barrier check for urgent clinical need (in book appointment)",
      appointments.OVERRIDE_ROLES),
     ("dna", 'answer the "was not brought" safeguarding question (in save barriers)', dna.SAFEGUARDING_ANSWER_ROLES),
+    ("patients", "read the patient's engagement plans (in show patient)", engagement_plans.READ_ROLES),
 ]
 
 

@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import accounts, actions, events, questionnaires
+from inclusive_access.domain import accounts, actions, engagement_plans, events, outreach, questionnaires
 from inclusive_access.domain.access import (
     AUDIT_WORK,
     BOOKING_WORK,
@@ -129,6 +129,15 @@ ACCESS: dict[str, frozenset[str]] = {
     "outreach_records.record_page": CLINICAL_JUDGEMENT,
     "outreach_records.receive_record": CLINICAL_JUDGEMENT,
     "outreach_records.csrf_token": CLINICAL_JUDGEMENT,
+    # outreach planning is the service manager's (outreach.PLAN_ROLES); partners have no account, so no access
+    **{f"outreach.{name}": outreach.PLAN_ROLES for name in (
+        "list_partners", "add_partner", "edit_partner", "list_venues", "add_venue", "edit_venue", "list_sessions",
+        "plan_session", "cancel_session")},
+    # the sessions a clinician or senior is named on
+    "outreach.my_sessions": outreach.OUTREACH_CLINICIANS,
+    # engagement plans are agreed and judged done by clinicians; the care team reads them on the patient's page
+    "outreach.record_plan": engagement_plans.RECORD_ROLES,
+    "outreach.mark_step_done": engagement_plans.RECORD_ROLES,
 }
 
 

@@ -1,5 +1,5 @@
-"""Outreach factories: a partner, a venue and a session planned through the domain, and the minimum record a
-clinician's device sends from it."""
+"""Outreach factories: a partner, a venue and a session planned through the domain, the minimum record a
+clinician's device sends from it, and an engagement plan's form."""
 import uuid
 from datetime import UTC, datetime, timedelta
 from itertools import count
@@ -15,6 +15,8 @@ from inclusive_access.models import OutreachRecord, OutreachSession
 SESSION_STARTS = datetime(2026, 6, 2, 13, 0, tzinfo=UTC)
 SEEN = SESSION_STARTS + timedelta(minutes=30)
 _names = count(1)
+#: the day an engagement plan was agreed at that session
+PLAN_AGREED = SESSION_STARTS.date()
 
 
 def planned_session(session: Session, manager: Actor, clinicians: list[Actor],
@@ -47,3 +49,13 @@ def received(session: Session, clinician: Actor, planned: OutreachSession, now: 
     record, _created = outreach_records.receive_record(session, clinician, planned, minimum_record(**overrides),
                                                        now=now or SEEN + timedelta(hours=2))
     return record
+
+
+def plan_form(partner, **overrides) -> dict:
+    """A plan agreed at the hostel: the service registers the person with a GP, the partner keeps the bed."""
+    return {"partner_id": str(partner.id), "agreed_on": PLAN_AGREED.isoformat(),
+            "agreed_by": "Alex, with Sam (key worker) and the outreach nurse",
+            "step_1_owner": "service", "step_1_owner_name": "Nurse Demo", "step_1_action": "Register with a GP",
+            "step_1_due_on": "2026-06-09",
+            "step_2_owner": "partner", "step_2_owner_name": "Sam Example", "step_2_action": "Keep the bed open",
+            "step_2_due_on": "2026-06-16", **overrides}

@@ -52,6 +52,10 @@ UNLINKED = {
     "fhir.exported": {"client_id": "c-3xq9", "job_id": "9f3a", "types": ["Patient", "Flag"],
                       "since": "2026-12-10T18:00:00+00:00", "transaction_time": "2026-12-11T17:59:00+00:00",
                       "counts": {"Patient": 1200, "Flag": 310}},
+    "partner.updated": {"name": "Harbour Housing Trust", "changes": {"contact_phone": [None, "0113 496 0000"]}},
+    "venue.updated": {"name": "Quayside Hostel", "changes": {"kind": ["hostel", "day_centre"]}},
+    "outreach_session.cancelled": {"venue_id": 4, "starts_at": "2026-12-15T13:00:00+00:00",
+                                   "reason": "Hostel closed for repairs"},
     "fhir.write": {"client_id": "c-3xq9", "resource_type": "ServiceRequest", "id": "43", "identifier": "GP-881",
                    "linked_existing_patient": True},
 }
@@ -187,3 +191,16 @@ def test_the_unlinked_examples_carry_every_key_the_policy_decides():
     assert {action: set(data) for action, data in UNLINKED.items()} == {
         action: set(event_view.POLICY[action]) for action in UNLINKED}
     assert json.loads(canonical_json(UNLINKED))  # plain JSON, as stored
+
+
+@pytest.mark.parametrize(("role", "said"), [
+    ("booking", "Agreed an engagement plan with Harbour Housing Trust on 2 Jun 2026. Agreed by: Alex and Sam. "
+                "Steps: The service (Nurse Demo): Register with a GP, by 9 Jun 2026"),
+    ("manager", "Agreed an engagement plan with Harbour Housing Trust on 2 Jun 2026"),
+])
+def test_an_engagement_plan_reads_with_its_steps_to_the_care_team_alone(role, said):
+    agreed = _event(actions.ENGAGEMENT_PLAN_AGREED, role, partner_id=3, partner="Harbour Housing Trust",
+                    agreed_on="2026-06-02", agreed_by="Alex and Sam",
+                    steps=[{"owner": "service", "owner_name": "Nurse Demo", "action": "Register with a GP",
+                            "due_on": "2026-06-09"}])
+    assert sentence(agreed) == said

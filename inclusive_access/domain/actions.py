@@ -58,6 +58,11 @@ QUESTIONNAIRE_LINK_ISSUED = "questionnaire.link_issued"
 PARTNER_ADDED = "partner.added"
 VENUE_ADDED = "venue.added"
 OUTREACH_SESSION_PLANNED = "outreach_session.planned"
+PARTNER_UPDATED = "partner.updated"
+VENUE_UPDATED = "venue.updated"
+OUTREACH_SESSION_CANCELLED = "outreach_session.cancelled"
+ENGAGEMENT_PLAN_AGREED = "engagement_plan.agreed"
+ENGAGEMENT_STEP_DONE = "engagement_plan.step_done"
 #: a minimum record arrived from a session's clinician's device; it names no patient until reconciled
 OUTREACH_RECORD_RECEIVED = "outreach_record.received"
 #: a clinician linked a minimum record to a patient's referral, or a senior undid a wrong link

@@ -114,6 +114,16 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     actions.VENUE_ADDED: {"name": EVERYONE, "kind": EVERYONE, "partner_id": EVERYONE},
     actions.OUTREACH_SESSION_PLANNED: {"venue_id": EVERYONE, "starts_at": EVERYONE, "ends_at": EVERYONE,
                                        "clinician_ids": EVERYONE, "partner_staff": CARE_TEAM},
+    # A partner's and a venue's details are the organisation's, not a patient's; a cancellation's reason is for all.
+    actions.PARTNER_UPDATED: {"name": EVERYONE, "changes": EVERYONE},
+    actions.VENUE_UPDATED: {"name": EVERYONE, "changes": EVERYONE},
+    actions.OUTREACH_SESSION_CANCELLED: {"venue_id": EVERYONE, "starts_at": EVERYONE, "reason": EVERYONE},
+    # An engagement plan: that one was agreed, with whom and when, for every role; who agreed and what each step
+    # is, for the care team that works from it.
+    actions.ENGAGEMENT_PLAN_AGREED: {"partner_id": EVERYONE, "partner": EVERYONE, "agreed_on": EVERYONE,
+                                     "agreed_by": CARE_TEAM, "steps": CARE_TEAM},
+    actions.ENGAGEMENT_STEP_DONE: {"step": EVERYONE, "owner": EVERYONE, "due_on": EVERYONE, "done_on": EVERYONE,
+                                   "on_time": EVERYONE, "action": CARE_TEAM, "done_by": CARE_TEAM},
     # A minimum record's codes are for every role; who the person said they are and what was found is clinical.
     **{action: {**_OUTREACH_CODES, **_OUTREACH_CLINICAL} for action in (
         actions.OUTREACH_RECORD_RECEIVED, actions.OUTREACH_RECORD_LINKED)},

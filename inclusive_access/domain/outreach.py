@@ -1,17 +1,17 @@
 """Outreach planning: the service manager adds partner organisations and venues and plans sessions with named
 clinicians; a clinician sees the sessions they are named on."""
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import actions, events
+from inclusive_access.domain import actions, events, listing, locking
 from inclusive_access.domain import validation as v
 from inclusive_access.domain.access import CLINICAL_JUDGEMENT, MANAGEMENT, require_role
 from inclusive_access.domain.actors import Actor
-from inclusive_access.domain.errors import InvalidInput
-from inclusive_access.models import OutreachSession, Partner, User, Venue
+from inclusive_access.domain.errors import InvalidInput, StaleRecord, TransitionNotAllowed
+from inclusive_access.models import OutreachRecord, OutreachSession, Partner, User, Venue
 from inclusive_access.models.outreach import session_clinicians
 
 PARTNER_KINDS = {"voluntary": "Voluntary, community or social enterprise", "housing": "Housing",
@@ -21,6 +21,8 @@ VENUE_KINDS = {"hostel": "Hostel", "day_centre": "Day centre", "community": "Com
 PLAN_ROLES = MANAGEMENT
 #: who may be named on a session and record what they see there: the assessment is clinical
 OUTREACH_CLINICIANS = CLINICAL_JUDGEMENT
+#: how far back the session lists look: a bounded window, so they do not grow with the service's history
+RECENT = timedelta(days=28)
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,38 @@ def add_partner(session: Session, actor: Actor, details: PartnerDetails, now: da
     return partner
 
 
+def _changes(record, new: dict) -> dict:
+    """{field: [old, new]} for each field `new` changes."""
+    return {key: [getattr(record, key), value] for key, value in new.items() if getattr(record, key) != value}
+
+
+def _apply(session: Session, record, seen_version: int, new: dict, what: str) -> dict:
+    """Set `new` on a versioned record the user saw at `seen_version`; returns what changed."""
+    if seen_version != record.version:
+        raise StaleRecord(f"This {what} changed since you opened it.")
+    changes = _changes(record, new)
+    for key, (_old, value) in changes.items():
+        setattr(record, key, value)
+    locking.flush(session, what)
+    return changes
+
+
+def update_partner(session: Session, actor: Actor, partner: Partner, seen_version: int, details: PartnerDetails,
+                   now: datetime | None = None) -> dict:
+    """Correct a partner's details, contacts or agreement; returns {field: [old, new]} (nothing changed: no
+    event)."""
+    require_role(actor, PLAN_ROLES)
+    now = now or datetime.now(UTC)
+    events.lock_log(session)
+    if session.scalar(select(Partner.id).where(Partner.name == details.name, Partner.id != partner.id)):
+        raise InvalidInput({"name": "A partner with this name already exists"})
+    changes = _apply(session, partner, seen_version, vars(details), "partner")
+    if changes:
+        events.record(session, actor, actions.PARTNER_UPDATED, "partner", partner.id, now=now,
+                      data={"name": partner.name, "changes": changes})
+    return changes
+
+
 @dataclass(frozen=True)
 class VenueDetails:
     name: str
@@ -98,6 +132,21 @@ def add_venue(session: Session, actor: Actor, details: VenueDetails, now: dateti
     events.record(session, actor, actions.VENUE_ADDED, "venue", venue.id, now=now,
                   data={"name": details.name, "kind": details.kind, "partner_id": details.partner_id})
     return venue
+
+
+def update_venue(session: Session, actor: Actor, venue: Venue, seen_version: int, details: VenueDetails,
+                 now: datetime | None = None) -> dict:
+    """Correct a venue's details; returns {field: [old, new]} (nothing changed: no event)."""
+    require_role(actor, PLAN_ROLES)
+    now = now or datetime.now(UTC)
+    events.lock_log(session)
+    if session.scalar(select(Venue.id).where(Venue.name == details.name, Venue.id != venue.id)):
+        raise InvalidInput({"name": "A venue with this name already exists"})
+    changes = _apply(session, venue, seen_version, vars(details), "venue")
+    if changes:
+        events.record(session, actor, actions.VENUE_UPDATED, "venue", venue.id, now=now,
+                      data={"name": venue.name, "changes": changes})
+    return changes
 
 
 @dataclass(frozen=True)
@@ -144,6 +193,95 @@ def plan_session(session: Session, actor: Actor, plan: SessionPlan, now: datetim
                   data={"venue_id": plan.venue_id, "starts_at": plan.starts_at, "ends_at": plan.ends_at,
                         "clinician_ids": list(plan.clinician_ids), "partner_staff": plan.partner_staff})
     return planned
+
+
+def cancel_session(session: Session, actor: Actor, planned: OutreachSession, seen_version: int, reason: str,
+                   now: datetime | None = None) -> None:
+    """Cancel a session that has not ended and from which no minimum record came, with the reason its clinicians
+    read."""
+    require_role(actor, PLAN_ROLES)
+    now = now or datetime.now(UTC)
+    events.lock_log(session)
+    errors = v.FieldErrors()
+    reason = v.text(errors, {"cancel_reason": reason}, "cancel_reason", "why the session is cancelled", 1000,
+                    multiline=True)
+    if errors:
+        raise InvalidInput(errors)
+    if planned.status != "planned":
+        raise TransitionNotAllowed("This session is already cancelled.")
+    if planned.ends_at <= now or session.scalar(select(OutreachRecord.id).where(
+            OutreachRecord.session_id == planned.id).limit(1)):
+        raise TransitionNotAllowed("This session has taken place, so it cannot be cancelled.")
+    if seen_version != planned.version:
+        raise StaleRecord("This session changed since you opened it.")
+    planned.status, planned.cancelled_by, planned.cancelled_at, planned.cancel_reason = (
+        "cancelled", actor.user_id, now, reason)
+    locking.flush(session, "outreach session")
+    events.record(session, actor, actions.OUTREACH_SESSION_CANCELLED, "outreach_session", planned.id, now=now,
+                  data={"venue_id": planned.venue_id, "starts_at": planned.starts_at, "reason": reason})
+
+
+def partners(session: Session) -> list[Partner]:
+    """Every partner, by name: a service works with tens, not thousands."""
+    return list(session.scalars(select(Partner).order_by(Partner.name)))
+
+
+def venues(session: Session) -> list[Venue]:
+    return list(session.scalars(select(Venue).order_by(Venue.name)))
+
+
+def active_partners(session: Session) -> list[Partner]:
+    return list(session.scalars(select(Partner).where(Partner.active).order_by(Partner.name)))
+
+
+def active_venues(session: Session) -> list[Venue]:
+    return list(session.scalars(select(Venue).where(Venue.active).order_by(Venue.name)))
+
+
+def outreach_clinicians(session: Session) -> list[User]:
+    """The active clinicians and seniors a session may name."""
+    return list(session.scalars(select(User).where(User.role.in_(OUTREACH_CLINICIANS), User.active)
+                                .order_by(User.display_name, User.id)))
+
+
+def upcoming_sessions(session: Session, now: datetime, page: int, per_page: int = 25) -> listing.Page:
+    """Sessions not yet ended, soonest first, a page at a time (reads ix_outreach_sessions_starts_at)."""
+    found = listing.page_of(session, select(OutreachSession).where(OutreachSession.ends_at > now)
+                            .order_by(OutreachSession.starts_at, OutreachSession.id), page, per_page)
+    return listing.Page([s for (s,) in found.rows], found.total, found.page, found.pages)
+
+
+def recent_sessions(session: Session, now: datetime, limit: int = 100) -> list[OutreachSession]:
+    """Sessions ended within RECENT, latest first."""
+    return list(session.scalars(select(OutreachSession).where(
+        OutreachSession.ends_at <= now, OutreachSession.starts_at >= now - RECENT)
+        .order_by(OutreachSession.starts_at.desc(), OutreachSession.id.desc()).limit(limit)))
+
+
+@dataclass(frozen=True)
+class ClinicianSessions:
+    #: sessions ending today or later (cancelled ones too, so the clinician knows), soonest first
+    upcoming: list[OutreachSession]
+    #: sessions ended within RECENT, latest first
+    recent: list[OutreachSession]
+
+
+def clinician_sessions(session: Session, user_id: int, now: datetime) -> ClinicianSessions:
+    """The sessions a clinician is named on: today's and upcoming first, then recent ones."""
+    named = select(OutreachSession).join(session_clinicians).where(session_clinicians.c.user_id == user_id)
+    day_starts = datetime.combine(now.astimezone(v.LONDON).date(), datetime.min.time(), v.LONDON).astimezone(UTC)
+    upcoming = session.scalars(named.where(OutreachSession.ends_at > day_starts)
+                               .order_by(OutreachSession.starts_at, OutreachSession.id))
+    recent = session.scalars(named.where(OutreachSession.ends_at <= day_starts,
+                                         OutreachSession.starts_at >= now - RECENT)
+                             .order_by(OutreachSession.starts_at.desc(), OutreachSession.id.desc()))
+    return ClinicianSessions(list(upcoming), list(recent))
+
+
+def is_named_on_any(session: Session, user_id: int) -> bool:
+    """Whether the user is named on any session: the navigation offers their sessions page then."""
+    return session.scalar(select(session_clinicians.c.session_id).where(
+        session_clinicians.c.user_id == user_id).limit(1)) is not None
 
 
 def is_named_on(session: Session, outreach_session_id: int, user_id: int | None) -> bool:

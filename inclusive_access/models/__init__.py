@@ -14,7 +14,14 @@ from inclusive_access.models.imports import ImportJob, ImportRow
 from inclusive_access.models.login_throttles import LoginThrottle
 from inclusive_access.models.organisations import Organisation
 from inclusive_access.models.outcomes import OutcomeFact, QuestionnaireResponse
-from inclusive_access.models.outreach import OutreachRecord, OutreachSession, Partner, Venue
+from inclusive_access.models.outreach import (
+    EngagementPlan,
+    EngagementStep,
+    OutreachRecord,
+    OutreachSession,
+    Partner,
+    Venue,
+)
 from inclusive_access.models.patients import Patient
 from inclusive_access.models.questionnaire_links import LinkThrottle, QuestionnaireLink
 from inclusive_access.models.referrals import REFERRAL_STATES, Pathway, Referral
@@ -37,6 +44,8 @@ __all__ = [
     "BarrierCheck",
     "BarrierContactAttempt",
     "Clarification",
+    "EngagementPlan",
+    "EngagementStep",
     "ContactAttempt",
     "Event",
     "ExportJob",

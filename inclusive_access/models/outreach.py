@@ -16,6 +16,8 @@ SESSION_STATUSES = ("planned", "cancelled")
 #: a risk screen's answer at the venue
 RISK_ANSWERS = ("yes", "no", "not_known")
 RECONCILIATION_STATUSES = ("unreconciled", "matched", "new_patient")
+#: who takes an engagement plan's step: the service or the partner
+STEP_OWNERS = ("service", "partner")
 
 
 class Partner(Versioned, db.Model):
@@ -71,6 +73,8 @@ class OutreachSession(Versioned, db.Model):
     __table_args__ = (
         CheckConstraint(one_of("status", SESSION_STATUSES), name="status"),
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("(status = 'cancelled') = (cancelled_at IS NOT NULL AND cancel_reason IS NOT NULL)",
+                        name="cancelled_with_reason"),
         Index("ix_outreach_sessions_starts_at", "starts_at"),
     )
 
@@ -83,6 +87,9 @@ class OutreachSession(Versioned, db.Model):
     status: Mapped[str] = mapped_column(String(10), default="planned")
     planned_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     planned_at: Mapped[datetime]
+    cancelled_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    cancelled_at: Mapped[datetime | None]
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
 
     venue: Mapped[Venue] = relationship(lazy="joined")
     clinicians: Mapped[list[User]] = relationship(secondary=session_clinicians, order_by=User.id, lazy="selectin")
@@ -147,3 +154,50 @@ class OutreachRecord(Versioned, db.Model):
     @property
     def safeguarding_screen_positive(self) -> bool:
         return "yes" in (self.exploitation_risk, self.self_neglect_risk)
+
+
+class EngagementPlan(Versioned, db.Model):
+    """What a person agreed with a partner and the service about what happens next: recorded on the patient's
+    record once the person is in it, its steps marked done as they are."""
+
+    __tablename__ = "engagement_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
+    agreed_on: Mapped[date]
+    #: who agreed it: the person, the partner's staff and the service's, as the clinician names them
+    agreed_by: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime]
+
+    partner: Mapped[Partner] = relationship(lazy="joined")
+    steps: Mapped[list["EngagementStep"]] = relationship(
+        back_populates="plan", order_by="EngagementStep.position", lazy="selectin")
+
+
+class EngagementStep(Versioned, db.Model):
+    """One step of a plan: who does what by when, and, once done, when and by whom."""
+
+    __tablename__ = "engagement_steps"
+    __table_args__ = (
+        CheckConstraint(one_of("owner", STEP_OWNERS), name="owner"),
+        CheckConstraint("(done_on IS NULL) = (done_by IS NULL)", name="done_with_whom"),
+        CheckConstraint("(done_on IS NULL) = (marked_at IS NULL)", name="done_when_marked"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("engagement_plans.id"), index=True)
+    position: Mapped[int]
+    owner: Mapped[str] = mapped_column(String(8))
+    #: the named person who takes the step
+    owner_name: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(Text)
+    due_on: Mapped[date]
+    #: when the step was done and by whom (named as the clinician was told), and who marked it so, when
+    done_on: Mapped[date | None]
+    done_by: Mapped[str | None] = mapped_column(String(120))
+    marked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    marked_at: Mapped[datetime | None]
+
+    plan: Mapped[EngagementPlan] = relationship(back_populates="steps")

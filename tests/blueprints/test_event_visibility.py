@@ -18,10 +18,12 @@ from inclusive_access.domain import (
     clarification,
     discharge,
     dna,
+    engagement_plans,
     event_kinds,
     event_view,
     instrument_files,
     intake,
+    outreach,
     outreach_reconciliation,
     questionnaire_links,
     records,
@@ -38,7 +40,7 @@ from inclusive_access.models import Event, Patient, Referral
 from inclusive_access.security import ACCESS
 from tests.blueprints.records import script
 from tests.factories import intake_row, make_referral, next_nhs_number, staff
-from tests.outreach_factories import planned_session, received
+from tests.outreach_factories import plan_form, planned_session, received
 
 ROLES = ("booking", "clinician", "senior", "auditor", "manager")
 #: the audit sample's first record is the patient's one adjustment: its page shows the patient's whole timeline
@@ -125,8 +127,8 @@ def _history(session) -> dict:
     urgent_contacts.record_urgent_contact(session, clinician, first, urgent_contacts.ContactDetails(
         "crisis_team", now.astimezone(LONDON).date(), "carer", DelayLink("yes", _secret("delay detail"))))
     at_venue = now - timedelta(days=1)  # a minimum record from an outreach session, linked here and then unlinked
-    outreach = planned_session(session, staff(session, "manager"), [clinician], starts_at=at_venue)
-    record = received(session, clinician, outreach, now=now, seen_at=at_venue.isoformat(), exploitation_risk="yes",
+    visit = planned_session(session, staff(session, "manager"), [clinician], starts_at=at_venue)
+    record = received(session, clinician, visit, now=now, seen_at=at_venue.isoformat(), exploitation_risk="yes",
                       follow_up_on=f"{now + timedelta(days=7):%Y-%m-%d}",
                       **{key: _secret(key) for key in ("presenting_need", "safeguarding_detail", "action_agreed",
                                                        "follow_up_plan")})
@@ -148,6 +150,13 @@ def _history(session) -> dict:
     row = {k: v for k, v in intake_row().items() if k in intake.REFERRAL_FIELDS}
     intake.re_refer(session, clinician, first, row)
     adjustments.end_adjustment(session, clinician, adjustment, adjustment.version, "No longer needed")
+    partner = outreach.add_partner(session, staff(session, "manager"), outreach.parse_partner({
+        "name": "Harbour Housing Trust", "kind": "housing", "sharing_agreement": "Outreach ISA v2"}))
+    plan = engagement_plans.record_plan(session, clinician, patient, engagement_plans.parse_plan(session, plan_form(
+        partner, agreed_by=_secret("agreed by"), step_1_action=_secret("step action"),
+        step_1_owner_name=_secret("step owner")), now.astimezone(LONDON).date()))
+    engagement_plans.mark_step_done(session, clinician, plan.steps[0], plan.steps[0].version,
+                                    engagement_plans.StepDone(now.astimezone(LONDON).date(), _secret("done by")))
 
     for decision in ("approved", "continue"):  # a flagged rejection upheld, and one overturned
         proposed = make_referral(session, clinician, nhs_number=nhs_number)

@@ -1,7 +1,7 @@
 """The route x role matrix from one table: every endpoint answers each role as security.ACCESS says."""
 import io
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -9,7 +9,14 @@ from sqlalchemy import func, select
 from werkzeug.exceptions import MethodNotAllowed
 
 from inclusive_access import security
-from inclusive_access.domain import audit_sampling, governance, import_jobs, reviews, safeguarding
+from inclusive_access.domain import (
+    audit_sampling,
+    engagement_plans,
+    governance,
+    import_jobs,
+    reviews,
+    safeguarding,
+)
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import (
@@ -19,6 +26,10 @@ from inclusive_access.models import (
     AuditSampleRecord,
     BarrierCheck,
     Clarification,
+    EngagementPlan,
+    EngagementStep,
+    OutreachSession,
+    Partner,
     QuestionnaireResponse,
     ReasonableAdjustment,
     Referral,
@@ -29,7 +40,7 @@ from inclusive_access.models import (
 from tests.blueprints.records import events, one_of_each, propose_rejection
 from tests.conftest import make_app, post_form
 from tests.factories import csv_text, intake_row, make_referral, make_user, staff
-from tests.outreach_factories import planned_session
+from tests.outreach_factories import plan_form, planned_session
 
 
 def get(url: str, status: int = 200) -> tuple[str, str, None, int]:
@@ -175,6 +186,24 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
     "imports.confirm_import": [("POST", "/imports/{import_id}/confirm", {}, 400)],  # no mode: nothing imported
     "imports.import_next_rows": [("POST", "/imports/{import_id}/next-rows", {}, 303)],  # not confirmed: no rows
     "imports.download_rejects": [get("/imports/{import_id}/rejects")],
+    "outreach.list_partners": [get("/outreach/partners")],
+    "outreach.add_partner": [get("/outreach/partners/new"), ("POST", "/outreach/partners/new", {}, 400)],
+    "outreach.edit_partner": [get("/outreach/partners/{partner_id}/edit"),
+                              ("POST", "/outreach/partners/{partner_id}/edit", {"version": "1"}, 400)],
+    "outreach.list_venues": [get("/outreach/venues")],
+    "outreach.add_venue": [get("/outreach/venues/new"), ("POST", "/outreach/venues/new", {}, 400)],
+    "outreach.edit_venue": [get("/outreach/venues/{venue_id}/edit"),
+                            ("POST", "/outreach/venues/{venue_id}/edit", {"version": "1"}, 400)],
+    "outreach.list_sessions": [get("/outreach/sessions?page=2")],
+    "outreach.plan_session": [get("/outreach/sessions/new"), ("POST", "/outreach/sessions/new", {}, 400)],
+    # no reason: refused, the session stays planned
+    "outreach.cancel_session": [get("/outreach/sessions/{outreach_session_id}/cancel"),
+                                ("POST", "/outreach/sessions/{outreach_session_id}/cancel", {"version": "1"}, 400)],
+    "outreach.my_sessions": [get("/outreach/my-sessions")],
+    "outreach.record_plan": [get("/outreach/patients/{patient_id}/plans/new"),
+                             ("POST", "/outreach/patients/{patient_id}/plans/new", {}, 400)],
+    "outreach.mark_step_done": [get("/outreach/plan-steps/{step_id}/done"),
+                                ("POST", "/outreach/plan-steps/{step_id}/done", {"version": "1"}, 400)],
     "auth.change_password": [
         get("/auth/change-password"),
         ("POST", "/auth/change-password", {}, 200),  # empty: errors re-shown, the password as it was
@@ -190,7 +219,8 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
 SAMPLE_IDS = {"referral_id": 1, "patient_id": 1, "nhs_number": "9434765919", "role_target": 2,
               "deactivate_target": 3, "accepted_id": 2, "appointment_id": 1, "clarification_id": 1, "review_id": 4,
               "check_id": 1, "adjustment_id": 1, "senior_review_id": 1, "concern_id": 1, "rejected_id": 6,
-              "governance_id": 1, "sample_id": 1, "import_id": 1, "outreach_session_id": 1}
+              "governance_id": 1, "sample_id": 1, "import_id": 1, "partner_id": 1, "venue_id": 1,
+              "outreach_session_id": 1, "step_id": 1}
 
 
 @pytest.fixture(scope="module")
@@ -203,7 +233,8 @@ def sample_ids(app):
     """Committed before any request: a received referral (so a patient) with a reasonable adjustment, an accepted
     one with a booked appointment, one awaiting clarification, a flagged one awaiting a senior's sign-off of its
     rejection, one whose missed appointment opened a barrier check, a rejected one, a safeguarding concern, an
-    equity governance item, and two users for the admin routes to act on."""
+    equity governance item, two users for the admin routes to act on, an outreach session next week and an engagement
+    plan on the first patient."""
     with app.app_context():
         made = one_of_each(db.session)
         clinician, referral, accepted = made.clinician, made.referral, made.accepted
@@ -223,7 +254,10 @@ def sample_ids(app):
         upload = csv_text([intake_row(nhs_number="1234567890")])  # one row with an error, for the rejects
         staged = import_jobs.stage_import(db.session, staff(db.session, "manager", "sample.manager"), "sample.csv",
                                           io.StringIO(upload, newline=""), len(upload))
-        outreach_session = planned_session(db.session, staff(db.session, "manager", "sample.planner"), [clinician])
+        manager = staff(db.session, "manager", "outreach.manager")
+        planned = planned_session(db.session, manager, [clinician], starts_at=datetime.now(UTC) + timedelta(days=7))
+        plan = engagement_plans.record_plan(db.session, clinician, referral.patient, engagement_plans.parse_plan(
+            db.session, plan_form(planned.venue.partner), datetime.now(UTC).astimezone(LONDON).date()))
         ids = {"referral_id": referral.id, "patient_id": referral.patient_id,
                "nhs_number": referral.patient.nhs_number,
                "role_target": make_user(db.session, "booking", "target.role").id,
@@ -232,7 +266,8 @@ def sample_ids(app):
                "review_id": review.id, "check_id": check.id, "adjustment_id": adjustment.id,
                "senior_review_id": reviews.pending_review(db.session, review.id).id, "concern_id": concern.id,
                "rejected_id": rejected.id, "governance_id": governance_item.id,
-               "sample_id": sample.id, "import_id": staged.id, "outreach_session_id": outreach_session.id}
+               "sample_id": sample.id, "import_id": staged.id, "partner_id": planned.venue.partner_id,
+               "venue_id": planned.venue_id, "outreach_session_id": planned.id, "step_id": plan.steps[0].id}
         assert (accepted.state, accepted.version, appointment.version, item.version, review.state) == (
             "accepted", 3, 1, 1, "rejection_review")
         assert (check.completed_at, check.version, adjustment.status, adjustment.version) == (None, 1, "active", 1)
@@ -316,6 +351,10 @@ DECIDED = {
                                 "audit.sample_summary", "audit.export_summary")},
     **{e: CLINICAL_JUDGEMENT for e in ("outreach_records.record_page", "outreach_records.receive_record",
                                        "outreach_records.csrf_token")},
+    **{f"outreach.{e}": {"manager"} for e in ("list_partners", "add_partner", "edit_partner", "list_venues",
+                                               "add_venue", "edit_venue", "list_sessions", "plan_session",
+                                               "cancel_session")},
+    **{f"outreach.{e}": CLINICAL_JUDGEMENT for e in ("my_sessions", "record_plan", "mark_step_done")},
     **{e: AUDIT_LOG for e in ("audit.patient_timeline", "audit.referral_timeline", "audit.patient_access",
                               "audit.user_access", "audit.event_log", "audit.verify_log")},
 }
@@ -346,6 +385,10 @@ def test_each_role_gets_what_the_table_allows(app, client, login_as, sample_ids,
         assert (review.decided_at, review.referral.state) == (None, "rejection_review")
         assert (rows(Referral), rows(SafeguardingConcern), rows(UrgentContact), rows(QuestionnaireResponse)) == (
             6, 1, 0, 0)
+        planned = db.session.get(OutreachSession, sample_ids["outreach_session_id"])
+        step = db.session.get(EngagementStep, sample_ids["step_id"])
+        assert (planned.status, planned.version, step.done_on, rows(Partner), rows(EngagementPlan)) == (
+            "planned", 1, None, 1, 1)
     denied = events(app, "access.denied")[denied_before:]
     assert len(denied) == denials, "every refusal is written to the event log"
     assert all(event.actor_id == user_id and event.actor_role == role for event in denied)

@@ -2,13 +2,22 @@
 import io
 import re
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 
 from config import Config, TestConfig
 from inclusive_access import security
-from inclusive_access.domain import audit_sampling, governance, import_jobs, questionnaire_links, reviews, safeguarding
+from inclusive_access.domain import (
+    audit_sampling,
+    engagement_plans,
+    governance,
+    import_jobs,
+    questionnaire_links,
+    reviews,
+    safeguarding,
+)
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import (
@@ -20,9 +29,13 @@ from inclusive_access.models import (
     BarrierContactAttempt,
     Clarification,
     ContactAttempt,
+    EngagementPlan,
+    EngagementStep,
     GovernanceItem,
     ImportJob,
     ImportRow,
+    OutreachSession,
+    Partner,
     Patient,
     QuestionnaireLink,
     QuestionnaireResponse,
@@ -35,11 +48,13 @@ from inclusive_access.models import (
     UrgentContact,
     User,
     UserSession,
+    Venue,
 )
 from tests.blueprints.pages import sign_in
 from tests.blueprints.records import SCRIPT_FORM, accept, count, events, one_of_each, propose_rejection
 from tests.conftest import PASSWORD, make_app, post_form
 from tests.factories import csv_text, intake_form, intake_row, make_referral, make_user, staff
+from tests.outreach_factories import plan_form, planned_session
 
 XSS = "<script>alert(1)</script>"
 TODAY = datetime.now(LONDON).date()
@@ -50,7 +65,8 @@ TWENTY_MINUTES_AGO = (datetime.now(UTC) - timedelta(minutes=20)).astimezone(LOND
 @pytest.fixture
 def referral_ids(app):
     """A received referral (its patient with an adjustment); an accepted one with an appointment; one awaiting
-    clarification; one in rejection review; one whose missed appointment opened a barrier check."""
+    clarification; one in rejection review; one whose missed appointment opened a barrier check; an outreach session
+    next week and an engagement plan."""
     with app.app_context():
         made = one_of_each(db.session)
         booking, clinician, referral, accepted = made.booking, made.clinician, made.referral, made.accepted
@@ -81,6 +97,10 @@ def referral_ids(app):
         link = questionnaire_links.issue_link(db.session, booking, referral, app.extensions["instruments"]["psfs"],
                                               "first_contact", False, questionnaire_links.LinkRules(),
                                               questionnaire_links.signer(TestConfig.SECRET_KEY))
+        planned = planned_session(db.session, staff(db.session, "manager", "outreach.manager"), [clinician],
+                                  starts_at=datetime.now(UTC) + timedelta(days=7))
+        plan = engagement_plans.record_plan(db.session, clinician, referral.patient, engagement_plans.parse_plan(
+            db.session, plan_form(planned.venue.partner), TODAY))
         ids = {"referral_id": referral.id, "patient_id": referral.patient_id,
                "nhs_number": referral.patient.nhs_number, "accepted_id": accepted.id,
                "appointment_id": appointment.id, "clarification_id": item.id, "review_id": review.id,
@@ -88,7 +108,9 @@ def referral_ids(app):
                "senior_review_id": reviews.pending_review(db.session, review.id).id, "rejected_id": rejected.id,
                "concern_id": concern.id, "governance_id": unanswered.id, "answered_governance_id": answered.id,
                "sample_id": sample.id, "patient_version": referral.patient.version, "staged_job_id": staged.id,
-               "importing_job_id": importing.id, "link_token": link.token}
+               "importing_job_id": importing.id, "link_token": link.token, "partner_id": planned.venue.partner_id,
+               "venue_id": planned.venue_id, "outreach_session_id": planned.id, "step_id": plan.steps[0].id,
+               "outreach_clinician_id": clinician.user_id}
         assert (plain_accepted.version, review.version, rejected.state) == (2, 2, "rejected")
         db.session.commit()
     return ids
@@ -204,12 +226,26 @@ UNSAFE = {
                                      "review_date": "", "version": "1"}),
     "adjustments.end_adjustment": ("senior", "/adjustments/{adjustment_id}/end",
                                    {"end_reason": "No longer needed", "version": "1"}),
+    "outreach.add_partner": ("manager", "/outreach/partners/new",
+                             {"name": "Riverside Day Centre", "kind": "voluntary", "sharing_agreement": "ISA 2026"}),
+    "outreach.edit_partner": ("manager", "/outreach/partners/{partner_id}/edit",
+                              {"name": "Renamed Trust", "kind": "housing", "sharing_agreement": "ISA v3",
+                               "version": "1"}),
+    "outreach.add_venue": ("manager", "/outreach/venues/new", {"name": "Chapel Hall", "kind": "community"}),
+    "outreach.edit_venue": ("manager", "/outreach/venues/{venue_id}/edit",
+                            {"name": "Renamed Hostel", "kind": "hostel", "version": "1"}),
+    "outreach.plan_session": ("manager", "/outreach/sessions/new", "session plan"),
+    "outreach.cancel_session": ("manager", "/outreach/sessions/{outreach_session_id}/cancel",
+                                {"cancel_reason": "Hostel closed for repairs", "version": "1"}),
+    "outreach.record_plan": ("clinician", "/outreach/patients/{patient_id}/plans/new", "engagement plan"),
+    "outreach.mark_step_done": ("clinician", "/outreach/plan-steps/{step_id}/done",
+                                {"done_on": TODAY.isoformat(), "done_by": "Nurse Demo", "version": "1"}),
 }
 #: what the requests above may create or change besides events, users and sessions
 WORK = (Referral, TriageRecord, Clarification, ContactAttempt, Appointment, BarrierCheck, BarrierContactAttempt,
         ReasonableAdjustment, AdjustmentDelivery, SeniorReview, SafeguardingConcern, SafeguardingAction,
         GovernanceItem, AuditSample, AuditFinding, ImportJob, ImportRow, UrgentContact, QuestionnaireLink,
-        QuestionnaireResponse)
+        QuestionnaireResponse, Partner, Venue, OutreachSession, EngagementPlan, EngagementStep)
 
 
 def _form_data(data, ids: dict) -> dict:
@@ -228,6 +264,11 @@ def _form_data(data, ids: dict) -> dict:
     if data == "patient on file":  # a second referral, on the pathway it is open on, with the reason asked for
         return {**intake_form(nhs_number=ids["nhs_number"]), "patient_version": str(ids["patient_version"]),
                 "duplicate_reason": "A second problem"}
+    if data == "session plan":
+        return {"venue_id": str(ids["venue_id"]), "starts_at": NEXT_WEEK + "T13:00", "ends_at": NEXT_WEEK + "T16:00",
+                "clinician_ids": [str(ids["outreach_clinician_id"])]}
+    if data == "engagement plan":
+        return plan_form(SimpleNamespace(id=ids["partner_id"]))
     if data == "upload":  # a fresh stream each time: a posted file is read once
         return {"file": (io.BytesIO(csv_text([intake_row()]).encode()), "march.csv")}
     if data == "patient":  # the NHS number is not editable: the form posts the patient's own

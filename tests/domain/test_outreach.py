@@ -1,11 +1,12 @@
 """Outreach: sessions planned by the manager with named clinicians, and minimum records received from their devices
 exactly once, whatever the network did."""
+from dataclasses import fields
 from datetime import timedelta
 
 import pytest
 
 from inclusive_access.domain import actions, outreach, outreach_records
-from inclusive_access.domain.errors import InvalidInput, NotPermitted
+from inclusive_access.domain.errors import InvalidInput, NotPermitted, StaleRecord, TransitionNotAllowed
 from inclusive_access.models import OutreachRecord
 from tests.event_log import count, data_of, head
 from tests.factories import staff
@@ -94,3 +95,90 @@ def test_a_record_with_a_problem_is_refused_naming_it(db_session, clinician, ses
                                         now=SEEN + timedelta(minutes=5))
     assert refused.value.errors[field] == message
     assert count(db_session, OutreachRecord) == 0
+
+
+BEFORE = SEEN - timedelta(days=7)  # a week before the session: it can still be cancelled
+
+
+def _partner_edit(partner, **changes) -> outreach.PartnerDetails:
+    """The partner's details as stored, with `changes`."""
+    return outreach.PartnerDetails(**{field.name: changes.get(field.name, getattr(partner, field.name))
+                                      for field in fields(outreach.PartnerDetails)})
+
+
+def test_the_manager_corrects_a_partner_evented_with_what_changed(db_session, manager, session_with):
+    partner, seq = session_with.venue.partner, head(db_session)
+    changes = outreach.update_partner(db_session, manager, partner, partner.version,
+                                      _partner_edit(partner, contact_phone="0113 496 0000"))
+    assert changes == {"contact_phone": [None, "0113 496 0000"]}
+    assert (partner.contact_phone, partner.version) == ("0113 496 0000", 2)
+    assert data_of(db_session, actions.PARTNER_UPDATED, since=seq) == [
+        {"name": partner.name, "changes": {"contact_phone": [None, "0113 496 0000"]}}]
+
+
+def test_a_partner_saved_from_an_older_version_is_refused(db_session, manager, session_with):
+    partner = session_with.venue.partner
+    outreach.update_partner(db_session, manager, partner, partner.version, _partner_edit(partner, contact_name="Jo"))
+    with pytest.raises(StaleRecord):
+        outreach.update_partner(db_session, manager, partner, 1, _partner_edit(partner, contact_name="Kim"))
+    assert partner.contact_name == "Jo"
+
+
+def test_a_partner_cannot_take_another_partners_name(db_session, manager, session_with):
+    other = outreach.add_partner(db_session, manager, outreach.parse_partner({
+        "name": "Northside Day Centre Trust", "kind": "voluntary", "sharing_agreement": "ISA 2026"}))
+    partner = session_with.venue.partner
+    with pytest.raises(InvalidInput) as refused:
+        outreach.update_partner(db_session, manager, partner, partner.version, _partner_edit(partner, name=other.name))
+    assert refused.value.errors == {"name": "A partner with this name already exists"}
+
+
+def test_the_manager_corrects_a_venue_evented(db_session, manager, session_with):
+    venue, seq = session_with.venue, head(db_session)
+    details = outreach.VenueDetails(venue.name, "day_centre", venue.postcode, venue.partner_id)
+    assert outreach.update_venue(db_session, manager, venue, venue.version, details) == {
+        "kind": ["hostel", "day_centre"]}
+    assert data_of(db_session, actions.VENUE_UPDATED, since=seq)[0]["changes"] == {"kind": ["hostel", "day_centre"]}
+    with pytest.raises(StaleRecord):
+        outreach.update_venue(db_session, manager, venue, 1, details)
+
+
+def test_a_cancelled_session_tells_its_clinician_why(db_session, manager, clinician, session_with):
+    seq = head(db_session)
+    outreach.cancel_session(db_session, manager, session_with, session_with.version, "Hostel closed for repairs",
+                            now=BEFORE)
+    [event] = data_of(db_session, actions.OUTREACH_SESSION_CANCELLED, since=seq)
+    assert event["reason"] == "Hostel closed for repairs"
+    mine = outreach.clinician_sessions(db_session, clinician.user_id, BEFORE)
+    assert [(s.id, s.status, s.cancel_reason) for s in mine.upcoming] == [
+        (session_with.id, "cancelled", "Hostel closed for repairs")]
+    with pytest.raises(TransitionNotAllowed, match="already cancelled"):
+        outreach.cancel_session(db_session, manager, session_with, session_with.version, "Again", now=BEFORE)
+
+
+def test_a_session_is_cancelled_only_with_a_reason_and_before_it_took_place(db_session, manager, clinician,
+                                                                             session_with):
+    with pytest.raises(InvalidInput) as refused:
+        outreach.cancel_session(db_session, manager, session_with, session_with.version, "  ", now=BEFORE)
+    assert refused.value.errors == {"cancel_reason": "Enter why the session is cancelled"}
+    received(db_session, clinician, session_with)
+    with pytest.raises(TransitionNotAllowed, match="has taken place"):
+        outreach.cancel_session(db_session, manager, session_with, session_with.version, "Closed", now=BEFORE)
+
+
+@pytest.mark.parametrize("role", ["booking", "clinician", "senior", "auditor"])
+def test_only_the_manager_corrects_partners_and_cancels_sessions(db_session, actor, role, session_with):
+    partner = session_with.venue.partner
+    with pytest.raises(NotPermitted):
+        outreach.update_partner(db_session, actor, partner, partner.version, _partner_edit(partner, kind="other"))
+    with pytest.raises(NotPermitted):
+        outreach.cancel_session(db_session, actor, session_with, session_with.version, "Closed", now=BEFORE)
+
+
+def test_a_clinicians_sessions_list_today_and_upcoming_before_recent_ones(db_session, manager, clinician):
+    past = planned_session(db_session, manager, [clinician], starts_at=SEEN - timedelta(days=14))
+    today = planned_session(db_session, manager, [clinician], starts_at=SEEN - timedelta(hours=5))
+    later = planned_session(db_session, manager, [clinician], starts_at=SEEN + timedelta(days=7))
+    mine = outreach.clinician_sessions(db_session, clinician.user_id, SEEN)
+    assert ([s.id for s in mine.upcoming], [s.id for s in mine.recent]) == ([today.id, later.id], [past.id])
+    assert outreach.is_named_on_any(db_session, clinician.user_id)

@@ -8,7 +8,7 @@ from inclusive_access.blueprints.commands import Page, saved, submit
 from inclusive_access.blueprints.intake.forms import IntakeForm
 from inclusive_access.blueprints.patients import bp
 from inclusive_access.blueprints.shared import current_policy, log_view
-from inclusive_access.domain import intake, listing, patient_search, records
+from inclusive_access.domain import engagement_plans, intake, listing, patient_search, records
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import InvalidInput
 from inclusive_access.domain.validation import LONDON, FieldErrors
@@ -37,8 +37,11 @@ def show_patient(patient_id: int):
     viewer = actor_for(current_user)
     records.view_record(db.session, viewer, patient)
     db.session.commit()
+    plans = engagement_plans.plans_for(db.session, patient) if engagement_plans.may_read(viewer) else None
     return render_template("patients/show.html", patient=patient,
-                           referrals=listing.referrals_for_patient(db.session, patient),
+                           referrals=listing.referrals_for_patient(db.session, patient), plans=plans,
+                           overdue=engagement_plans.overdue_steps(plans or [], _today()),
+                           owners=engagement_plans.OWNERS,
                            history=listing.timeline(db.session, viewer, patient_id=patient.id,
                                                     kind=request.args.get("kind")))
 

@@ -1,0 +1,185 @@
+"""The manager's outreach pages (partners, venues, sessions: list, add, correct, cancel) and a clinician's own
+sessions. The forms post plain fields the domain parses (outreach.parse_*), with the app-wide CSRF check."""
+from dataclasses import fields
+from datetime import UTC, datetime
+
+from flask import abort, current_app, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from inclusive_access.blueprints.commands import Page, saved, submit
+from inclusive_access.domain import outreach
+from inclusive_access.domain.actors import actor_for
+from inclusive_access.extensions import db
+from inclusive_access.models import OutreachSession, Partner, Venue
+from inclusive_access.security import may
+
+from . import bp
+
+#: a session's own page for recording what was seen there, once a route serves it
+RECORD_PATH = "/outreach/sessions/{}/record"
+
+
+def _form() -> dict:
+    return request.form.to_dict()
+
+
+def _version() -> int:
+    return request.form.get("version", type=int) or 0
+
+
+# Partners
+
+
+@bp.route("/partners")
+def list_partners():
+    return render_template("outreach/partners.html", partners=outreach.partners(db.session),
+                           kinds=outreach.PARTNER_KINDS)
+
+
+def _partner_page(typed: dict, partner_id: int | None = None, version: int | None = None) -> Page:
+    def show(errors: dict):
+        partner = db.session.get(Partner, partner_id) if partner_id else None
+        return render_template("outreach/partner_form.html", typed=typed, errors=errors, partner=partner,
+                               version=version, kinds=outreach.PARTNER_KINDS), 400 if errors else 200
+    url = (url_for("outreach.edit_partner", partner_id=partner_id) if partner_id
+           else url_for("outreach.add_partner"))
+    return Page(url, show, "partner")
+
+
+@bp.route("/partners/new", methods=["GET", "POST"])
+def add_partner():
+    if request.method == "GET":
+        return _partner_page({}).show({})
+    return submit(None, lambda: outreach.add_partner(db.session, actor_for(current_user),
+                                                     outreach.parse_partner(_form())),
+                  _partner_page(_form()),
+                  lambda partner: saved(f"{partner.name} added as a partner.", url_for("outreach.list_partners")))
+
+
+@bp.route("/partners/<int:partner_id>/edit", methods=["GET", "POST"])
+def edit_partner(partner_id: int):
+    partner = db.session.get(Partner, partner_id) or abort(404)
+    if request.method == "GET":
+        typed = {field.name: getattr(partner, field.name) or "" for field in fields(outreach.PartnerDetails)}
+        return _partner_page(typed, partner_id, partner.version).show({})
+    return submit(None, lambda: outreach.update_partner(db.session, actor_for(current_user), partner, _version(),
+                                                        outreach.parse_partner(_form())),
+                  _partner_page(_form(), partner_id, _version()),
+                  lambda _changes: saved("Partner details saved.", url_for("outreach.list_partners")))
+
+
+# Venues
+
+
+@bp.route("/venues")
+def list_venues():
+    return render_template("outreach/venues.html", venues=outreach.venues(db.session), kinds=outreach.VENUE_KINDS)
+
+
+def _venue_page(typed: dict, venue_id: int | None = None, version: int | None = None) -> Page:
+    def show(errors: dict):
+        venue = db.session.get(Venue, venue_id) if venue_id else None
+        return render_template("outreach/venue_form.html", typed=typed, errors=errors, venue=venue, version=version,
+                               kinds=outreach.VENUE_KINDS, partners=outreach.active_partners(db.session),
+                               ), 400 if errors else 200
+    url = url_for("outreach.edit_venue", venue_id=venue_id) if venue_id else url_for("outreach.add_venue")
+    return Page(url, show, "venue")
+
+
+@bp.route("/venues/new", methods=["GET", "POST"])
+def add_venue():
+    if request.method == "GET":
+        return _venue_page({}).show({})
+    return submit(None, lambda: outreach.add_venue(db.session, actor_for(current_user),
+                                                   outreach.parse_venue(db.session, _form())),
+                  _venue_page(_form()),
+                  lambda venue: saved(f"{venue.name} added as a venue.", url_for("outreach.list_venues")))
+
+
+@bp.route("/venues/<int:venue_id>/edit", methods=["GET", "POST"])
+def edit_venue(venue_id: int):
+    venue = db.session.get(Venue, venue_id) or abort(404)
+    if request.method == "GET":
+        typed = {"name": venue.name, "kind": venue.kind, "postcode": venue.postcode or "",
+                 "partner_id": str(venue.partner_id or "")}
+        return _venue_page(typed, venue_id, venue.version).show({})
+    return submit(None, lambda: outreach.update_venue(db.session, actor_for(current_user), venue, _version(),
+                                                      outreach.parse_venue(db.session, _form())),
+                  _venue_page(_form(), venue_id, _version()),
+                  lambda _changes: saved("Venue details saved.", url_for("outreach.list_venues")))
+
+
+# Sessions
+
+
+@bp.route("/sessions")
+def list_sessions():
+    now = datetime.now(UTC)
+    return render_template("outreach/sessions.html",
+                           upcoming=outreach.upcoming_sessions(db.session, now, request.args.get("page", 1, type=int)),
+                           recent=outreach.recent_sessions(db.session, now), recent_days=outreach.RECENT.days)
+
+
+def _plan_page(typed: dict, chosen: list[str]) -> Page:
+    def show(errors: dict):
+        return render_template("outreach/plan_session.html", typed=typed, chosen=chosen, errors=errors,
+                               venues=outreach.active_venues(db.session),
+                               clinicians=outreach.outreach_clinicians(db.session)), 400 if errors else 200
+    return Page(url_for("outreach.plan_session"), show, "outreach session")
+
+
+@bp.route("/sessions/new", methods=["GET", "POST"])
+def plan_session():
+    if request.method == "GET":
+        return _plan_page({}, []).show({})
+    chosen = request.form.getlist("clinician_ids")
+    return submit(None, lambda: outreach.plan_session(db.session, actor_for(current_user),
+                                                      outreach.parse_session_plan(db.session, _form(), chosen)),
+                  _plan_page(_form(), chosen),
+                  lambda planned: saved(f"Session planned at {planned.venue.name}.", url_for("outreach.list_sessions")))
+
+
+def _cancel_page(session_id: int, typed: dict, version: int) -> Page:
+    def show(errors: dict):
+        return render_template("outreach/cancel_session.html", planned=db.session.get(OutreachSession, session_id),
+                               typed=typed, errors=errors, version=version), 400 if errors else 200
+    return Page(url_for("outreach.cancel_session", session_id=session_id), show, "outreach session")
+
+
+@bp.route("/sessions/<int:session_id>/cancel", methods=["GET", "POST"])
+def cancel_session(session_id: int):
+    planned = db.session.get(OutreachSession, session_id) or abort(404)
+    if request.method == "GET":
+        return _cancel_page(session_id, {}, planned.version).show({})
+    return submit(None, lambda: outreach.cancel_session(db.session, actor_for(current_user), planned, _version(),
+                                                        request.form.get("cancel_reason", "")),
+                  _cancel_page(session_id, _form(), _version()),
+                  lambda _: saved("Session cancelled. Its clinicians see why on their sessions page.",
+                                  url_for("outreach.list_sessions")))
+
+
+# A clinician's own sessions
+
+
+@bp.route("/my-sessions")
+def my_sessions():
+    mine = outreach.clinician_sessions(db.session, current_user.id, datetime.now(UTC))
+    return render_template("outreach/my_sessions.html", mine=mine, record_url=_record_url)
+
+
+def _record_url(session_id: int) -> str | None:
+    """The session's record page, when a route serves it and the user may reach it; otherwise no link."""
+    path = RECORD_PATH.format(session_id)
+    try:
+        endpoint, _args = current_app.url_map.bind("localhost").match(path, method="GET")
+    except HTTPException:
+        return None
+    return path if may(endpoint) else None
+
+
+@bp.app_template_global()
+def named_on_outreach() -> bool:
+    """Whether the signed-in clinician is named on any session: the navigation offers their sessions page then (one
+    indexed lookup, only for the roles that may open it)."""
+    return may("outreach.my_sessions") and outreach.is_named_on_any(db.session, current_user.id)
