@@ -284,6 +284,18 @@ SENTENCES: dict[str, Callable[[Readable], str]] = {
         ("Name given", d["given_name"]), ("Risk of exploitation", d.label("exploitation_risk", outreach_records.RISKS)),
         ("Risk of self-neglect", d.label("self_neglect_risk", outreach_records.RISKS)),
         ("Flags", d.labels("flags", FLAG_LABELS)), ("Follow-up", d.day("follow_up_on"))),
+    actions.PARTNERSHIP_REVIEW_RECORDED: lambda d: _say(
+        _with("Recorded a partnership review meeting", d["title"], ": {}"), ("Held", d.day("held_on")),
+        ("Figures reviewed", " to ".join(filter(None, [d.day("period_start"), d.day("period_end")]))),
+        ("Partners present", len(d["partner_ids"] or []) or None), ("Minutes", d["minutes"]),
+        ("Learning", d["learning"])),
+    actions.PARTNERSHIP_REVIEW_EDITED: lambda d: _say("Edited a partnership review meeting's minutes",
+                                                      ("Minutes", d["minutes"]), ("Learning", d["learning"])),
+    actions.PARTNERSHIP_ACTION_ADDED: lambda d: _say(
+        _with("Added an action to a partnership review meeting", d["description"], ": {}"),
+        ("Lead", d["lead_name"]), ("Due", d.day("due_on"))),
+    actions.PARTNERSHIP_ACTION_COMPLETED: lambda d: _say("Completed a partnership review action",
+                                                         ("Done on", d.day("done_on"))),
     actions.LOG_VERIFIED: _verified,
     actions.CHECKPOINT_TAKEN: lambda d: "Took a checkpoint of the event log",
     actions.SAMPLE_DRAWN: lambda d: _say(

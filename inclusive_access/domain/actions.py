@@ -60,6 +60,11 @@ VENUE_ADDED = "venue.added"
 OUTREACH_SESSION_PLANNED = "outreach_session.planned"
 #: a minimum record arrived from a session's clinician's device; it names no patient until reconciled
 OUTREACH_RECORD_RECEIVED = "outreach_record.received"
+#: a partnership review meeting, its minutes, and the actions agreed at it: aggregate governance, naming no patient
+PARTNERSHIP_REVIEW_RECORDED = "partnership_review.recorded"
+PARTNERSHIP_REVIEW_EDITED = "partnership_review.minutes_edited"
+PARTNERSHIP_ACTION_ADDED = "partnership_review.action_added"
+PARTNERSHIP_ACTION_COMPLETED = "partnership_review.action_completed"
 CHECKPOINT_TAKEN = "audit.checkpoint_taken"
 LOG_VERIFIED = "audit.log_verified"
 SAMPLE_DRAWN = "audit.sample_drawn"

@@ -14,6 +14,7 @@ from inclusive_access.models.login_throttles import LoginThrottle
 from inclusive_access.models.organisations import Organisation
 from inclusive_access.models.outcomes import OutcomeFact, QuestionnaireResponse
 from inclusive_access.models.outreach import OutreachRecord, OutreachSession, Partner, Venue
+from inclusive_access.models.partnership_reviews import PartnershipReview, ReviewAction
 from inclusive_access.models.patients import Patient
 from inclusive_access.models.questionnaire_links import LinkThrottle, QuestionnaireLink
 from inclusive_access.models.referrals import REFERRAL_STATES, Pathway, Referral
@@ -48,6 +49,7 @@ __all__ = [
     "OutreachRecord",
     "OutreachSession",
     "Partner",
+    "PartnershipReview",
     "Pathway",
     "Patient",
     "QuestionnaireLink",
@@ -60,6 +62,7 @@ __all__ = [
     "Venue",
     "Referral",
     "ReportedKpiMonth",
+    "ReviewAction",
     "SafeguardingAction",
     "SafeguardingConcern",
     "SeniorReview",
