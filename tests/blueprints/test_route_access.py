@@ -9,7 +9,15 @@ from sqlalchemy import func, select
 from werkzeug.exceptions import MethodNotAllowed
 
 from inclusive_access import security
-from inclusive_access.domain import audit_sampling, governance, import_jobs, reviews, safeguarding
+from inclusive_access.domain import (
+    audit_sampling,
+    governance,
+    import_jobs,
+    outreach,
+    partnership_reviews,
+    reviews,
+    safeguarding,
+)
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import (
@@ -19,9 +27,11 @@ from inclusive_access.models import (
     AuditSampleRecord,
     BarrierCheck,
     Clarification,
+    PartnershipReview,
     QuestionnaireResponse,
     ReasonableAdjustment,
     Referral,
+    ReviewAction,
     SafeguardingConcern,
     SeniorReview,
     UrgentContact,
@@ -29,6 +39,7 @@ from inclusive_access.models import (
 from tests.blueprints.records import events, one_of_each, propose_rejection
 from tests.conftest import make_app, post_form
 from tests.factories import csv_text, intake_row, make_referral, make_user, staff
+from tests.partnership_factories import HELD_ON, recorded_meeting
 
 
 def get(url: str, status: int = 200) -> tuple[str, str, None, int]:
@@ -145,6 +156,19 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
     "reports.record_governance_plan": [("POST", "/reports/governance/{governance_id}/plan", {"version": "1"}, 400)],
     # no response recorded yet: refused with the reason, nothing saved
     "reports.close_governance_item": [("POST", "/reports/governance/{governance_id}/close", {"version": "1"}, 303)],
+    "reports.list_partnership_reviews": [get("/reports/partnership-reviews?page=1")],
+    "reports.show_partnership_review": [get("/reports/partnership-reviews/{meeting_id}")],
+    "reports.print_partnership_review": [get("/reports/partnership-reviews/{meeting_id}/print")],
+    "reports.record_partnership_review": [
+        get("/reports/partnership-reviews/new"),
+        ("POST", "/reports/partnership-reviews/new", {}, 400),  # empty: errors re-shown, nothing saved
+    ],
+    "reports.edit_partnership_minutes": [
+        ("POST", "/reports/partnership-reviews/{meeting_id}/minutes", {"version": "1"}, 400)],  # no minutes
+    "reports.add_partnership_action": [("POST", "/reports/partnership-reviews/{meeting_id}/actions", {}, 400)],
+    # no date: refused with the reason, the action still open
+    "reports.complete_partnership_action": [
+        ("POST", "/reports/partnership-reviews/actions/{meeting_action_id}/done", {"version": "1"}, 303)],
     "audit.list_samples": [get("/audit/samples")],
     "audit.new_sample": [get("/audit/samples/new"), ("POST", "/audit/samples/new", {}, 400)],
     "audit.show_sample": [get("/audit/samples/{sample_id}")],
@@ -184,7 +208,7 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
 SAMPLE_IDS = {"referral_id": 1, "patient_id": 1, "nhs_number": "9434765919", "role_target": 2,
               "deactivate_target": 3, "accepted_id": 2, "appointment_id": 1, "clarification_id": 1, "review_id": 4,
               "check_id": 1, "adjustment_id": 1, "senior_review_id": 1, "concern_id": 1, "rejected_id": 6,
-              "governance_id": 1, "sample_id": 1, "import_id": 1}
+              "governance_id": 1, "sample_id": 1, "import_id": 1, "meeting_id": 1, "meeting_action_id": 1}
 
 
 @pytest.fixture(scope="module")
@@ -197,7 +221,8 @@ def sample_ids(app):
     """Committed before any request: a received referral (so a patient) with a reasonable adjustment, an accepted
     one with a booked appointment, one awaiting clarification, a flagged one awaiting a senior's sign-off of its
     rejection, one whose missed appointment opened a barrier check, a rejected one, a safeguarding concern, an
-    equity governance item, and two users for the admin routes to act on."""
+    equity governance item, a partnership review meeting with an open action, and two users for the admin routes to
+    act on."""
     with app.app_context():
         made = one_of_each(db.session)
         clinician, referral, accepted = made.clinician, made.referral, made.accepted
@@ -217,6 +242,12 @@ def sample_ids(app):
         upload = csv_text([intake_row(nhs_number="1234567890")])  # one row with an error, for the rejects
         staged = import_jobs.stage_import(db.session, staff(db.session, "manager", "sample.manager"), "sample.csv",
                                           io.StringIO(upload, newline=""), len(upload))
+        manager = staff(db.session, "manager", "meeting.manager")
+        partner = outreach.add_partner(db.session, manager, outreach.parse_partner({
+            "name": "Harbour Housing", "kind": "housing", "sharing_agreement": "Outreach ISA v2"}))
+        meeting = recorded_meeting(db.session, manager, [partner.id])
+        meeting_action = partnership_reviews.add_action(db.session, manager, meeting, {
+            "description": "Find an indoor waiting space", "lead_name": "Priya Shah", "due_on": HELD_ON})
         ids = {"referral_id": referral.id, "patient_id": referral.patient_id,
                "nhs_number": referral.patient.nhs_number,
                "role_target": make_user(db.session, "booking", "target.role").id,
@@ -225,7 +256,8 @@ def sample_ids(app):
                "review_id": review.id, "check_id": check.id, "adjustment_id": adjustment.id,
                "senior_review_id": reviews.pending_review(db.session, review.id).id, "concern_id": concern.id,
                "rejected_id": rejected.id, "governance_id": governance_item.id,
-               "sample_id": sample.id, "import_id": staged.id}
+               "sample_id": sample.id, "import_id": staged.id, "meeting_id": meeting.id,
+               "meeting_action_id": meeting_action.id}
         assert (accepted.state, accepted.version, appointment.version, item.version, review.state) == (
             "accepted", 3, 1, 1, "rejection_review")
         assert (check.completed_at, check.version, adjustment.status, adjustment.version) == (None, 1, "active", 1)
@@ -307,6 +339,11 @@ DECIDED = {
                                        "adjustments.end_adjustment")},
     **{e: {"auditor"} for e in ("audit.list_samples", "audit.new_sample", "audit.show_sample", "audit.sample_record",
                                 "audit.sample_summary", "audit.export_summary")},
+    **{e: {"senior", "manager"} for e in ("reports.record_partnership_review", "reports.edit_partnership_minutes",
+                                         "reports.add_partnership_action", "reports.complete_partnership_action")},
+    **{e: {"senior", "auditor", "manager"} for e in ("reports.list_partnership_reviews",
+                                                     "reports.show_partnership_review",
+                                                     "reports.print_partnership_review")},
     **{e: AUDIT_LOG for e in ("audit.patient_timeline", "audit.referral_timeline", "audit.patient_access",
                               "audit.user_access", "audit.event_log", "audit.verify_log")},
 }
@@ -337,6 +374,9 @@ def test_each_role_gets_what_the_table_allows(app, client, login_as, sample_ids,
         assert (review.decided_at, review.referral.state) == (None, "rejection_review")
         assert (rows(Referral), rows(SafeguardingConcern), rows(UrgentContact), rows(QuestionnaireResponse)) == (
             6, 1, 0, 0)
+        meeting_action = db.session.get(ReviewAction, sample_ids["meeting_action_id"])
+        assert (rows(PartnershipReview), rows(ReviewAction), meeting_action.done_on) == (1, 1, None)
+        assert (meeting_action.review.version, meeting_action.version) == (1, 1)
     denied = events(app, "access.denied")[denied_before:]
     assert len(denied) == denials, "every refusal is written to the event log"
     assert all(event.actor_id == user_id and event.actor_role == role for event in denied)
