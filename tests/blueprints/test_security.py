@@ -8,7 +8,16 @@ from sqlalchemy import select
 
 from config import Config, TestConfig
 from inclusive_access import security
-from inclusive_access.domain import audit_sampling, governance, import_jobs, questionnaire_links, reviews, safeguarding
+from inclusive_access.domain import (
+    audit_sampling,
+    governance,
+    import_jobs,
+    outreach,
+    partnership_reviews,
+    questionnaire_links,
+    reviews,
+    safeguarding,
+)
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import (
@@ -23,11 +32,13 @@ from inclusive_access.models import (
     GovernanceItem,
     ImportJob,
     ImportRow,
+    PartnershipReview,
     Patient,
     QuestionnaireLink,
     QuestionnaireResponse,
     ReasonableAdjustment,
     Referral,
+    ReviewAction,
     SafeguardingAction,
     SafeguardingConcern,
     SeniorReview,
@@ -40,6 +51,7 @@ from tests.blueprints.pages import sign_in
 from tests.blueprints.records import SCRIPT_FORM, accept, count, events, one_of_each, propose_rejection
 from tests.conftest import PASSWORD, make_app, post_form
 from tests.factories import csv_text, intake_form, intake_row, make_referral, make_user, staff
+from tests.partnership_factories import HELD_ON, meeting_form, recorded_meeting
 
 XSS = "<script>alert(1)</script>"
 TODAY = datetime.now(LONDON).date()
@@ -81,6 +93,11 @@ def referral_ids(app):
         link = questionnaire_links.issue_link(db.session, booking, referral, app.extensions["instruments"]["psfs"],
                                               "first_contact", False, questionnaire_links.LinkRules(),
                                               questionnaire_links.signer(TestConfig.SECRET_KEY))
+        partner = outreach.add_partner(db.session, manager, outreach.parse_partner({
+            "name": "Harbour Housing", "kind": "housing", "sharing_agreement": "Outreach ISA v2"}))
+        meeting = recorded_meeting(db.session, manager, [partner.id])
+        meeting_action = partnership_reviews.add_action(db.session, manager, meeting, {
+            "description": "Find an indoor waiting space", "lead_name": "Priya Shah", "due_on": HELD_ON})
         ids = {"referral_id": referral.id, "patient_id": referral.patient_id,
                "nhs_number": referral.patient.nhs_number, "accepted_id": accepted.id,
                "appointment_id": appointment.id, "clarification_id": item.id, "review_id": review.id,
@@ -88,7 +105,8 @@ def referral_ids(app):
                "senior_review_id": reviews.pending_review(db.session, review.id).id, "rejected_id": rejected.id,
                "concern_id": concern.id, "governance_id": unanswered.id, "answered_governance_id": answered.id,
                "sample_id": sample.id, "patient_version": referral.patient.version, "staged_job_id": staged.id,
-               "importing_job_id": importing.id, "link_token": link.token}
+               "importing_job_id": importing.id, "link_token": link.token, "partner_id": partner.id,
+               "meeting_id": meeting.id, "meeting_action_id": meeting_action.id}
         assert (plain_accepted.version, review.version, rejected.state) == (2, 2, "rejected")
         db.session.commit()
     return ids
@@ -167,6 +185,14 @@ UNSAFE = {
                             {"item_reason": "compliant", "item_clarification": "not_applicable",
                              "item_senior_review": "not_applicable", "item_referrer_informed": "partly"}),
     "audit.verify_log": ("auditor", "/audit/log/verify", "verification"),
+    "reports.record_partnership_review": ("senior", "/reports/partnership-reviews/new", "meeting"),
+    "reports.edit_partnership_minutes": ("manager", "/reports/partnership-reviews/{meeting_id}/minutes",
+                                         {"minutes": "Corrected minutes", "version": "1"}),
+    "reports.add_partnership_action": ("senior", "/reports/partnership-reviews/{meeting_id}/actions",
+                                       {"description": "Share the rota", "lead_name": "Dr Ola Ade",
+                                        "due_on": NEXT_WEEK}),
+    "reports.complete_partnership_action": ("manager", "/reports/partnership-reviews/actions/{meeting_action_id}/done",
+                                            {"done_on": HELD_ON, "version": "1"}),
     "reports.close_governance_item": ("manager", "/reports/governance/{answered_governance_id}/close",
                                       {"closure_note": "Gap closed in June", "version": "2"}),
     "clarification.log_attempt": ("booking", "/clarifications/{clarification_id}/attempts",
@@ -209,7 +235,7 @@ UNSAFE = {
 WORK = (Referral, TriageRecord, Clarification, ContactAttempt, Appointment, BarrierCheck, BarrierContactAttempt,
         ReasonableAdjustment, AdjustmentDelivery, SeniorReview, SafeguardingConcern, SafeguardingAction,
         GovernanceItem, AuditSample, AuditFinding, ImportJob, ImportRow, UrgentContact, QuestionnaireLink,
-        QuestionnaireResponse)
+        QuestionnaireResponse, PartnershipReview, ReviewAction)
 
 
 def _form_data(data, ids: dict) -> dict:
@@ -228,6 +254,8 @@ def _form_data(data, ids: dict) -> dict:
     if data == "patient on file":  # a second referral, on the pathway it is open on, with the reason asked for
         return {**intake_form(nhs_number=ids["nhs_number"]), "patient_version": str(ids["patient_version"]),
                 "duplicate_reason": "A second problem"}
+    if data == "meeting":
+        return {**meeting_form(), "partner_ids": [str(ids["partner_id"])]}
     if data == "upload":  # a fresh stream each time: a posted file is read once
         return {"file": (io.BytesIO(csv_text([intake_row()]).encode()), "march.csv")}
     if data == "patient":  # the NHS number is not editable: the form posts the patient's own
@@ -249,9 +277,11 @@ def _work(app) -> tuple:
         decided = db.session.scalars(select(SeniorReview.decided_at)).all()
         governed = db.session.execute(select(GovernanceItem.id, GovernanceItem.status, GovernanceItem.version)).all()
         imported = db.session.execute(select(ImportJob.id, ImportJob.state, ImportJob.processed_rows)).all()
+        minuted = db.session.execute(select(PartnershipReview.id, PartnershipReview.version)).all()
+        done = db.session.execute(select(ReviewAction.id, ReviewAction.version, ReviewAction.done_on)).all()
     return tuple(count(app, model) for model in WORK) + (sorted(referrals), sorted(booked), closed, sorted(checks),
                                                          sorted(adjusted), sorted(concerns), decided, sorted(governed),
-                                                         sorted(imported))
+                                                         sorted(imported), sorted(minuted), sorted(done))
 
 
 def test_every_unsafe_route_has_a_csrf_case():
