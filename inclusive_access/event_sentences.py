@@ -315,6 +315,18 @@ SENTENCES: dict[str, Callable[[Readable], str]] = {
         "matched": "Linked an outreach minimum record to this patient"}.get(d["kind"], "Linked an outreach record")),
     actions.OUTREACH_LINK_UNDONE: lambda d: _say("Undid the link of an outreach minimum record to this patient",
                                                  ("Why", d["reason"])),
+    actions.PARTNERSHIP_REVIEW_RECORDED: lambda d: _say(
+        _with("Recorded a partnership review meeting", d["title"], ": {}"), ("Held", d.day("held_on")),
+        ("Figures reviewed", " to ".join(filter(None, [d.day("period_start"), d.day("period_end")]))),
+        ("Partners present", len(d["partner_ids"] or []) or None), ("Minutes", d["minutes"]),
+        ("Learning", d["learning"])),
+    actions.PARTNERSHIP_REVIEW_EDITED: lambda d: _say("Edited a partnership review meeting's minutes",
+                                                      ("Minutes", d["minutes"]), ("Learning", d["learning"])),
+    actions.PARTNERSHIP_ACTION_ADDED: lambda d: _say(
+        _with("Added an action to a partnership review meeting", d["description"], ": {}"),
+        ("Lead", d["lead_name"]), ("Due", d.day("due_on"))),
+    actions.PARTNERSHIP_ACTION_COMPLETED: lambda d: _say("Completed a partnership review action",
+                                                         ("Done on", d.day("done_on"))),
     actions.LOG_VERIFIED: _verified,
     actions.CHECKPOINT_TAKEN: lambda d: "Took a checkpoint of the event log",
     actions.SAMPLE_DRAWN: lambda d: _say(

@@ -41,6 +41,18 @@ UNLINKED = {
                                  "lead_name": "Sam Lead", "due_date": "2027-01-31", "remeasure_month": "2027-02"},
     "governance.closed": {"kpi": "wait_gap", "closure_note": "Gap closed", "remeasure_month": "2027-02",
                           "remeasured_gap_days": 0.5},
+    "partnership_review.recorded": {
+        "held_on": "2026-07-14", "title": "Quarterly outreach review", "period_start": "2026-04-01",
+        "period_end": "2026-06-30", "partner_ids": [3, 5], "minutes": "Agreed a second weekly session",
+        "learning": "Complaint about queueing outside",
+        "figures": {"partners": [{"partner_id": 3, "name": "Harbour Housing", "records": 12, "people": 9,
+                                  "safeguarding": "*", "follow_ups": 10}],
+                    "total": {"records": 12, "people": 9, "safeguarding": "*", "follow_ups": 10}}},
+    "partnership_review.minutes_edited": {"minutes": "Agreed two weekly sessions", "learning": "Queue indoors",
+                                          "version": 2},
+    "partnership_review.action_added": {"review_id": 4, "description": "Find an indoor waiting space",
+                                        "lead_name": "Priya Shah", "due_on": "2026-08-01"},
+    "partnership_review.action_completed": {"review_id": 4, "done_on": "2026-07-30"},
     **{action: {"file_name": "march.csv", "mode": "valid_rows", "total_rows": 12, "valid_rows": 9, "invalid_rows": 2,
                 "present_rows": 1, "imported_rows": 8, "refused_rows": 1}
        for action in ("import.staged", "import.started", "import.refused", "import.completed")},

@@ -28,6 +28,10 @@ CARE_TEAM = frozenset({"booking", "clinician", "senior", "auditor"})
 CLINICAL_READ = frozenset({"clinician", "senior", "auditor"})
 #: the equity dashboard, report and governance items
 REPORT_READERS = frozenset({"senior", "auditor", "manager"})
+#: partnership review meetings with outreach partners: the service manager runs them, and the senior clinicians who
+#: lead outreach clinically bring the learning from incidents and complaints and take actions; the auditor reads the
+#: minutes (REPORT_READERS) but records none, so the audit stays independent of those who run the service
+PARTNERSHIP_LEADS = frozenset({"senior", "manager"})
 #: audit samples and findings: the auditor's alone, so findings stay independent of those who run the service
 AUDIT_WORK = frozenset({"auditor"})
 #: the event log's own pages (timelines, access logs, verification), accounts and access

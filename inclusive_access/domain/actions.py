@@ -68,6 +68,11 @@ OUTREACH_RECORD_RECEIVED = "outreach_record.received"
 #: a clinician linked a minimum record to a patient's referral, or a senior undid a wrong link
 OUTREACH_RECORD_LINKED = "outreach_record.linked"
 OUTREACH_LINK_UNDONE = "outreach_record.link_undone"
+#: a partnership review meeting, its minutes, and the actions agreed at it: aggregate governance, naming no patient
+PARTNERSHIP_REVIEW_RECORDED = "partnership_review.recorded"
+PARTNERSHIP_REVIEW_EDITED = "partnership_review.minutes_edited"
+PARTNERSHIP_ACTION_ADDED = "partnership_review.action_added"
+PARTNERSHIP_ACTION_COMPLETED = "partnership_review.action_completed"
 CHECKPOINT_TAKEN = "audit.checkpoint_taken"
 LOG_VERIFIED = "audit.log_verified"
 SAMPLE_DRAWN = "audit.sample_drawn"

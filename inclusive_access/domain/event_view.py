@@ -4,7 +4,14 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 
 from inclusive_access.domain import actions, import_jobs, intake
-from inclusive_access.domain.access import AUDIT_WORK, CARE_TEAM, CLINICAL_READ, EVERYONE, OVERSIGHT
+from inclusive_access.domain.access import (
+    AUDIT_WORK,
+    CARE_TEAM,
+    CLINICAL_READ,
+    EVERYONE,
+    OVERSIGHT,
+    REPORT_READERS,
+)
 from inclusive_access.models import Event
 
 #: what every state transition carries (referral_flow.transition)
@@ -147,6 +154,15 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
         "variance_explanation", "corrective_action", "lead_name", "due_date", "remeasure_month")},
     actions.GOVERNANCE_CLOSED: {"kpi": EVERYONE, "closure_note": EVERYONE, "remeasure_month": EVERYONE,
                                    "remeasured_gap_days": EVERYONE},
+    # A partnership review names no patient: its dates, partners and published figures are for every role; the
+    # minutes, the learning from incidents and complaints and the actions are for those who read the meetings.
+    actions.PARTNERSHIP_REVIEW_RECORDED: {
+        **{key: EVERYONE for key in ("held_on", "title", "period_start", "period_end", "partner_ids", "figures")},
+        "minutes": REPORT_READERS, "learning": REPORT_READERS},
+    actions.PARTNERSHIP_REVIEW_EDITED: {"minutes": REPORT_READERS, "learning": REPORT_READERS, "version": EVERYONE},
+    actions.PARTNERSHIP_ACTION_ADDED: {"review_id": EVERYONE, "description": REPORT_READERS,
+                                       "lead_name": REPORT_READERS, "due_on": EVERYONE},
+    actions.PARTNERSHIP_ACTION_COMPLETED: {"review_id": EVERYONE, "done_on": EVERYONE},
     # A web import's file and counts; its referrals' own events are the system's, as the CLI's are.
     **{action: {key: OVERSIGHT for key in import_jobs.SUMMARY_KEYS} for action in (
         actions.IMPORT_STAGED, actions.IMPORT_STARTED, actions.IMPORT_REFUSED,

@@ -22,6 +22,7 @@ from inclusive_access.models.outreach import (
     Partner,
     Venue,
 )
+from inclusive_access.models.partnership_reviews import PartnershipReview, ReviewAction
 from inclusive_access.models.patients import Patient
 from inclusive_access.models.questionnaire_links import LinkThrottle, QuestionnaireLink
 from inclusive_access.models.referrals import REFERRAL_STATES, Pathway, Referral
@@ -59,6 +60,7 @@ __all__ = [
     "OutreachRecord",
     "OutreachSession",
     "Partner",
+    "PartnershipReview",
     "Pathway",
     "Patient",
     "QuestionnaireLink",
@@ -71,6 +73,7 @@ __all__ = [
     "Venue",
     "Referral",
     "ReportedKpiMonth",
+    "ReviewAction",
     "SafeguardingAction",
     "SafeguardingConcern",
     "SeniorReview",

@@ -55,7 +55,7 @@ SHIPPED = instrument_files.load(instrument_files.SHIPPED_DIR)
 #: them (an imported referral's own events are referral.received, by the system)
 UNLINKED = ("user.", "login.", "session.", "access.", "audit.log_", "audit.sample_", "audit.checkpoint_",
             "governance.", "import.", "ods.", "api_client.", "fhir.", "partner.", "venue.", "outreach_session.",
-            "outreach_record.received")
+            "outreach_record.received", "partnership_review.")
 #: views belong to the access log, so the clinical pages leave them out
 VIEWS_SHOWN = ("audit.referral_timeline", "audit.patient_timeline", "audit.sample_record")
 

@@ -14,6 +14,8 @@ from inclusive_access.domain import (
     engagement_plans,
     governance,
     import_jobs,
+    outreach,
+    partnership_reviews,
     reviews,
     safeguarding,
 )
@@ -30,9 +32,11 @@ from inclusive_access.models import (
     EngagementStep,
     OutreachSession,
     Partner,
+    PartnershipReview,
     QuestionnaireResponse,
     ReasonableAdjustment,
     Referral,
+    ReviewAction,
     SafeguardingConcern,
     SeniorReview,
     UrgentContact,
@@ -41,6 +45,7 @@ from tests.blueprints.records import events, one_of_each, propose_rejection
 from tests.conftest import make_app, post_form
 from tests.factories import csv_text, intake_row, make_referral, make_user, staff
 from tests.outreach_factories import plan_form, planned_session
+from tests.partnership_factories import HELD_ON, recorded_meeting
 
 
 def get(url: str, status: int = 200) -> tuple[str, str, None, int]:
@@ -157,6 +162,19 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
     "reports.record_governance_plan": [("POST", "/reports/governance/{governance_id}/plan", {"version": "1"}, 400)],
     # no response recorded yet: refused with the reason, nothing saved
     "reports.close_governance_item": [("POST", "/reports/governance/{governance_id}/close", {"version": "1"}, 303)],
+    "reports.list_partnership_reviews": [get("/reports/partnership-reviews?page=1")],
+    "reports.show_partnership_review": [get("/reports/partnership-reviews/{meeting_id}")],
+    "reports.print_partnership_review": [get("/reports/partnership-reviews/{meeting_id}/print")],
+    "reports.record_partnership_review": [
+        get("/reports/partnership-reviews/new"),
+        ("POST", "/reports/partnership-reviews/new", {}, 400),  # empty: errors re-shown, nothing saved
+    ],
+    "reports.edit_partnership_minutes": [
+        ("POST", "/reports/partnership-reviews/{meeting_id}/minutes", {"version": "1"}, 400)],  # no minutes
+    "reports.add_partnership_action": [("POST", "/reports/partnership-reviews/{meeting_id}/actions", {}, 400)],
+    # no date: refused with the reason, the action still open
+    "reports.complete_partnership_action": [
+        ("POST", "/reports/partnership-reviews/actions/{meeting_action_id}/done", {"version": "1"}, 303)],
     "audit.list_samples": [get("/audit/samples")],
     "audit.new_sample": [get("/audit/samples/new"), ("POST", "/audit/samples/new", {}, 400)],
     "audit.show_sample": [get("/audit/samples/{sample_id}")],
@@ -220,7 +238,7 @@ SAMPLE_IDS = {"referral_id": 1, "patient_id": 1, "nhs_number": "9434765919", "ro
               "deactivate_target": 3, "accepted_id": 2, "appointment_id": 1, "clarification_id": 1, "review_id": 4,
               "check_id": 1, "adjustment_id": 1, "senior_review_id": 1, "concern_id": 1, "rejected_id": 6,
               "governance_id": 1, "sample_id": 1, "import_id": 1, "partner_id": 1, "venue_id": 1,
-              "outreach_session_id": 1, "step_id": 1}
+              "outreach_session_id": 1, "step_id": 1, "meeting_id": 1, "meeting_action_id": 1}
 
 
 @pytest.fixture(scope="module")
@@ -234,7 +252,7 @@ def sample_ids(app):
     one with a booked appointment, one awaiting clarification, a flagged one awaiting a senior's sign-off of its
     rejection, one whose missed appointment opened a barrier check, a rejected one, a safeguarding concern, an
     equity governance item, two users for the admin routes to act on, an outreach session next week and an engagement
-    plan on the first patient."""
+    plan on the first patient, and a partnership review meeting with an open action."""
     with app.app_context():
         made = one_of_each(db.session)
         clinician, referral, accepted = made.clinician, made.referral, made.accepted
@@ -258,6 +276,11 @@ def sample_ids(app):
         planned = planned_session(db.session, manager, [clinician], starts_at=datetime.now(UTC) + timedelta(days=7))
         plan = engagement_plans.record_plan(db.session, clinician, referral.patient, engagement_plans.parse_plan(
             db.session, plan_form(planned.venue.partner), datetime.now(UTC).astimezone(LONDON).date()))
+        partner = outreach.add_partner(db.session, manager, outreach.parse_partner({
+            "name": "Harbour Housing", "kind": "housing", "sharing_agreement": "Outreach ISA v2"}))
+        meeting = recorded_meeting(db.session, manager, [partner.id])
+        meeting_action = partnership_reviews.add_action(db.session, manager, meeting, {
+            "description": "Find an indoor waiting space", "lead_name": "Priya Shah", "due_on": HELD_ON})
         ids = {"referral_id": referral.id, "patient_id": referral.patient_id,
                "nhs_number": referral.patient.nhs_number,
                "role_target": make_user(db.session, "booking", "target.role").id,
@@ -267,7 +290,8 @@ def sample_ids(app):
                "senior_review_id": reviews.pending_review(db.session, review.id).id, "concern_id": concern.id,
                "rejected_id": rejected.id, "governance_id": governance_item.id,
                "sample_id": sample.id, "import_id": staged.id, "partner_id": planned.venue.partner_id,
-               "venue_id": planned.venue_id, "outreach_session_id": planned.id, "step_id": plan.steps[0].id}
+               "venue_id": planned.venue_id, "outreach_session_id": planned.id, "step_id": plan.steps[0].id,
+               "meeting_id": meeting.id, "meeting_action_id": meeting_action.id}
         assert (accepted.state, accepted.version, appointment.version, item.version, review.state) == (
             "accepted", 3, 1, 1, "rejection_review")
         assert (check.completed_at, check.version, adjustment.status, adjustment.version) == (None, 1, "active", 1)
@@ -355,6 +379,11 @@ DECIDED = {
                                                "add_venue", "edit_venue", "list_sessions", "plan_session",
                                                "cancel_session")},
     **{f"outreach.{e}": CLINICAL_JUDGEMENT for e in ("my_sessions", "record_plan", "mark_step_done")},
+    **{e: {"senior", "manager"} for e in ("reports.record_partnership_review", "reports.edit_partnership_minutes",
+                                         "reports.add_partnership_action", "reports.complete_partnership_action")},
+    **{e: {"senior", "auditor", "manager"} for e in ("reports.list_partnership_reviews",
+                                                     "reports.show_partnership_review",
+                                                     "reports.print_partnership_review")},
     **{e: AUDIT_LOG for e in ("audit.patient_timeline", "audit.referral_timeline", "audit.patient_access",
                               "audit.user_access", "audit.event_log", "audit.verify_log")},
 }
@@ -388,7 +417,10 @@ def test_each_role_gets_what_the_table_allows(app, client, login_as, sample_ids,
         planned = db.session.get(OutreachSession, sample_ids["outreach_session_id"])
         step = db.session.get(EngagementStep, sample_ids["step_id"])
         assert (planned.status, planned.version, step.done_on, rows(Partner), rows(EngagementPlan)) == (
-            "planned", 1, None, 1, 1)
+            "planned", 1, None, 2, 1)
+        meeting_action = db.session.get(ReviewAction, sample_ids["meeting_action_id"])
+        assert (rows(PartnershipReview), rows(ReviewAction), meeting_action.done_on) == (1, 1, None)
+        assert (meeting_action.review.version, meeting_action.version) == (1, 1)
     denied = events(app, "access.denied")[denied_before:]
     assert len(denied) == denials, "every refusal is written to the event log"
     assert all(event.actor_id == user_id and event.actor_role == role for event in denied)

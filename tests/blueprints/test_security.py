@@ -14,6 +14,8 @@ from inclusive_access.domain import (
     engagement_plans,
     governance,
     import_jobs,
+    outreach,
+    partnership_reviews,
     questionnaire_links,
     reviews,
     safeguarding,
@@ -36,11 +38,13 @@ from inclusive_access.models import (
     ImportRow,
     OutreachSession,
     Partner,
+    PartnershipReview,
     Patient,
     QuestionnaireLink,
     QuestionnaireResponse,
     ReasonableAdjustment,
     Referral,
+    ReviewAction,
     SafeguardingAction,
     SafeguardingConcern,
     SeniorReview,
@@ -55,6 +59,7 @@ from tests.blueprints.records import SCRIPT_FORM, accept, count, events, one_of_
 from tests.conftest import PASSWORD, make_app, post_form
 from tests.factories import csv_text, intake_form, intake_row, make_referral, make_user, staff
 from tests.outreach_factories import plan_form, planned_session
+from tests.partnership_factories import HELD_ON, meeting_form, recorded_meeting
 
 XSS = "<script>alert(1)</script>"
 TODAY = datetime.now(LONDON).date()
@@ -101,6 +106,11 @@ def referral_ids(app):
                                   starts_at=datetime.now(UTC) + timedelta(days=7))
         plan = engagement_plans.record_plan(db.session, clinician, referral.patient, engagement_plans.parse_plan(
             db.session, plan_form(planned.venue.partner), TODAY))
+        partner = outreach.add_partner(db.session, manager, outreach.parse_partner({
+            "name": "Harbour Housing", "kind": "housing", "sharing_agreement": "Outreach ISA v2"}))
+        meeting = recorded_meeting(db.session, manager, [partner.id])
+        meeting_action = partnership_reviews.add_action(db.session, manager, meeting, {
+            "description": "Find an indoor waiting space", "lead_name": "Priya Shah", "due_on": HELD_ON})
         ids = {"referral_id": referral.id, "patient_id": referral.patient_id,
                "nhs_number": referral.patient.nhs_number, "accepted_id": accepted.id,
                "appointment_id": appointment.id, "clarification_id": item.id, "review_id": review.id,
@@ -110,7 +120,8 @@ def referral_ids(app):
                "sample_id": sample.id, "patient_version": referral.patient.version, "staged_job_id": staged.id,
                "importing_job_id": importing.id, "link_token": link.token, "partner_id": planned.venue.partner_id,
                "venue_id": planned.venue_id, "outreach_session_id": planned.id, "step_id": plan.steps[0].id,
-               "outreach_clinician_id": clinician.user_id}
+               "outreach_clinician_id": clinician.user_id,
+               "meeting_id": meeting.id, "meeting_action_id": meeting_action.id}
         assert (plain_accepted.version, review.version, rejected.state) == (2, 2, "rejected")
         db.session.commit()
     return ids
@@ -189,6 +200,14 @@ UNSAFE = {
                             {"item_reason": "compliant", "item_clarification": "not_applicable",
                              "item_senior_review": "not_applicable", "item_referrer_informed": "partly"}),
     "audit.verify_log": ("auditor", "/audit/log/verify", "verification"),
+    "reports.record_partnership_review": ("senior", "/reports/partnership-reviews/new", "meeting"),
+    "reports.edit_partnership_minutes": ("manager", "/reports/partnership-reviews/{meeting_id}/minutes",
+                                         {"minutes": "Corrected minutes", "version": "1"}),
+    "reports.add_partnership_action": ("senior", "/reports/partnership-reviews/{meeting_id}/actions",
+                                       {"description": "Share the rota", "lead_name": "Dr Ola Ade",
+                                        "due_on": NEXT_WEEK}),
+    "reports.complete_partnership_action": ("manager", "/reports/partnership-reviews/actions/{meeting_action_id}/done",
+                                            {"done_on": HELD_ON, "version": "1"}),
     "reports.close_governance_item": ("manager", "/reports/governance/{answered_governance_id}/close",
                                       {"closure_note": "Gap closed in June", "version": "2"}),
     "clarification.log_attempt": ("booking", "/clarifications/{clarification_id}/attempts",
@@ -245,7 +264,8 @@ UNSAFE = {
 WORK = (Referral, TriageRecord, Clarification, ContactAttempt, Appointment, BarrierCheck, BarrierContactAttempt,
         ReasonableAdjustment, AdjustmentDelivery, SeniorReview, SafeguardingConcern, SafeguardingAction,
         GovernanceItem, AuditSample, AuditFinding, ImportJob, ImportRow, UrgentContact, QuestionnaireLink,
-        QuestionnaireResponse, Partner, Venue, OutreachSession, EngagementPlan, EngagementStep)
+        QuestionnaireResponse, Partner, Venue, OutreachSession, EngagementPlan, EngagementStep,
+        PartnershipReview, ReviewAction)
 
 
 def _form_data(data, ids: dict) -> dict:
@@ -269,6 +289,8 @@ def _form_data(data, ids: dict) -> dict:
                 "clinician_ids": [str(ids["outreach_clinician_id"])]}
     if data == "engagement plan":
         return plan_form(SimpleNamespace(id=ids["partner_id"]))
+    if data == "meeting":
+        return {**meeting_form(), "partner_ids": [str(ids["partner_id"])]}
     if data == "upload":  # a fresh stream each time: a posted file is read once
         return {"file": (io.BytesIO(csv_text([intake_row()]).encode()), "march.csv")}
     if data == "patient":  # the NHS number is not editable: the form posts the patient's own
@@ -290,9 +312,11 @@ def _work(app) -> tuple:
         decided = db.session.scalars(select(SeniorReview.decided_at)).all()
         governed = db.session.execute(select(GovernanceItem.id, GovernanceItem.status, GovernanceItem.version)).all()
         imported = db.session.execute(select(ImportJob.id, ImportJob.state, ImportJob.processed_rows)).all()
+        minuted = db.session.execute(select(PartnershipReview.id, PartnershipReview.version)).all()
+        done = db.session.execute(select(ReviewAction.id, ReviewAction.version, ReviewAction.done_on)).all()
     return tuple(count(app, model) for model in WORK) + (sorted(referrals), sorted(booked), closed, sorted(checks),
                                                          sorted(adjusted), sorted(concerns), decided, sorted(governed),
-                                                         sorted(imported))
+                                                         sorted(imported), sorted(minuted), sorted(done))
 
 
 #: unsafe routes that take JSON from a page's script, not a form, each with its own CSRF case in the file named

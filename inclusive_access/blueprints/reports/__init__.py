@@ -1,5 +1,5 @@
 """Equity reporting: the dashboard by deprivation, ethnicity and need, its exports, KPI governance items and the
-quarterly review."""
+quarterly review, and partnership review meetings with outreach partners."""
 from flask import Blueprint
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -8,6 +8,7 @@ from inclusive_access.blueprints.reports import (  # noqa: E402, F401 - register
     behind_routes,
     governance_routes,
     outcome_routes,
+    partnership_routes,
     review_routes,
     routes,
 )
