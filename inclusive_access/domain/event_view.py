@@ -36,7 +36,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     actions.PASSWORD_RESET: {},
     actions.LOGGED_OUT: {},
     actions.ACCESS_DENIED: {"endpoint": OVERSIGHT, "method": OVERSIGHT},
-    actions.PATIENT_REGISTERED: _PATIENT,
+    actions.PATIENT_REGISTERED: {**_PATIENT, "identity_verified": EVERYONE, "date_of_birth_estimated": EVERYONE},
     actions.PATIENT_UPDATED: {"version": EVERYONE, "changes": EVERYONE},
     actions.REFERRAL_RECEIVED: {**_REFERRAL, "flags": EVERYONE, "linked_existing_patient": EVERYONE,
                                "imd_quintile": EVERYONE, "previous_referral_id": EVERYONE,
