@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import accounts, actions, events, questionnaires
+from inclusive_access.domain import accounts, actions, events, outreach, questionnaires
 from inclusive_access.domain.access import (
     AUDIT_WORK,
     BOOKING_WORK,
@@ -74,6 +74,14 @@ ACCESS: dict[str, frozenset[str]] = {
     "discharge.review_queue": SENIOR_JUDGEMENT,
     "discharge.show_review": SENIOR_JUDGEMENT,
     "discharge.decide_review": SENIOR_JUDGEMENT,
+    # outreach records: which records a user sees is decided per record (the session's named clinicians before
+    # reconciliation; a senior too once linked, to undo a wrong link), so the routes let clinical roles through
+    "outreach_reconciliation.list_records": outreach.OUTREACH_CLINICIANS,
+    "outreach_reconciliation.show_record": outreach.OUTREACH_CLINICIANS,
+    "outreach_reconciliation.link_record": outreach.OUTREACH_CLINICIANS,
+    "outreach_reconciliation.refer_and_link": outreach.OUTREACH_CLINICIANS,
+    "outreach_reconciliation.register_patient": outreach.OUTREACH_CLINICIANS,
+    "outreach_reconciliation.undo_link": SENIOR_JUDGEMENT,
     "safeguarding.list_concerns": CLINICAL_READ,
     "safeguarding.show_concern": CLINICAL_READ,
     "safeguarding.raise_concern": CLINICAL_JUDGEMENT,

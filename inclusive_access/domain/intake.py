@@ -42,7 +42,8 @@ REFERRAL_FIELDS = (
 
 @dataclass(frozen=True)
 class PatientDetails:
-    nhs_number: str
+    #: None only for a patient registered from an outreach record who did not know it (identity not verified)
+    nhs_number: str | None
     given_name: str
     family_name: str
     date_of_birth: date
@@ -74,8 +75,10 @@ class ReferralDetails:
     referrer_ods_code: str | None = None
 
 
-def parse_patient(raw: dict, errors: v.FieldErrors, today: date) -> PatientDetails | None:
-    """Check the patient half of an intake against the rules; errors are collected, not raised."""
+def parse_patient(raw: dict, errors: v.FieldErrors, today: date,
+                  without_nhs_number: bool = False) -> PatientDetails | None:
+    """Check the patient half of an intake against the rules; errors are collected, not raised.
+    `without_nhs_number`: the patient on file has none (registered from an outreach record), so none is sent."""
     needs_raw = raw.get("communication_needs") or []
     if isinstance(needs_raw, str):
         needs_raw = [n.strip() for n in needs_raw.split(";") if n.strip()]
@@ -87,7 +90,7 @@ def parse_patient(raw: dict, errors: v.FieldErrors, today: date) -> PatientDetai
     if decile is not None and index is None:
         errors.add("imd_index", "Select which deprivation index the decile comes from")
     details = dict(
-        nhs_number=v.nhs_number_field(errors, raw),
+        nhs_number=None if without_nhs_number else v.nhs_number_field(errors, raw),
         given_name=v.text(errors, raw, "given_name", "the given name", 100),
         family_name=v.text(errors, raw, "family_name", "the family name", 100),
         date_of_birth=v.past_date(errors, raw, "date_of_birth", "the date of birth", today),
@@ -299,7 +302,8 @@ def receive_for_patient(session: Session, actor: Actor, patient: Patient, raw: d
     require_role(actor, BOOKING_WORK)
     now = now or datetime.now(UTC)
     errors = v.FieldErrors()
-    details = parse_patient({**raw, "nhs_number": patient.nhs_number}, errors, now.astimezone(v.LONDON).date())
+    details = parse_patient({**raw, "nhs_number": patient.nhs_number}, errors, now.astimezone(v.LONDON).date(),
+                            without_nhs_number=patient.nhs_number is None)
     referral = _referral(session, raw, errors, now)
     if errors:
         raise InvalidInput(dict(errors))

@@ -62,7 +62,7 @@ def edit_patient(patient_id: int):
 
 def _correct(patient: Patient, form: IntakeForm, version: int) -> None:
     found = FieldErrors()
-    details = intake.parse_patient(form.raw(), found, _today())
+    details = intake.parse_patient(form.raw(), found, _today(), without_nhs_number=patient.nhs_number is None)
     if found:
         raise InvalidInput(dict(found))
     records.update_patient(db.session, actor_for(current_user), patient, details, version)
