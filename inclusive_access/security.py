@@ -43,6 +43,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "referrals.show_referral": EVERYONE,
     "patients.show_patient": EVERYONE,
     "patients.edit_patient": CLINICAL_JUDGEMENT,
+    "patients.verify_identity": CLINICAL_JUDGEMENT,
     # finding a patient to work with; auditors reach records through samples, managers work on aggregates
     "patients.search_patients": BOOKING_WORK,
     "intake.new_referral": BOOKING_WORK,

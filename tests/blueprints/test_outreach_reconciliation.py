@@ -111,3 +111,21 @@ def test_a_senior_undoes_a_wrong_link_with_a_reason(app, client, login_as, outre
     assert "Undid the link of an outreach minimum record to this patient" in patient_page
     assert _record(app, outreach["first"])[:3] == ("unreconciled", None, None)
     assert client.get(url).status_code == 404  # the session's clinicians' again
+
+
+def test_a_clinician_verifies_the_new_patients_identity_from_the_banner(app, client, outreach):
+    body = open_page(client, RECORD.format(outreach["worry"]))
+    response = post_form(client, RECORD.format(outreach["worry"]) + "/new-patient",
+                         {"version": _hidden(body, "version")[-1]})
+    patient_url = response.headers["Location"]
+    verify = re.search(r'href="(/patients/\d+/verify-identity)"', open_page(client, patient_url)).group(1)
+    form = open_page(client, verify, "Verify the patient's identity")
+    refused = post_form(client, verify, {"version": _hidden(form, "version")[0]})
+    assert refused.status_code == 400
+    assert broken_summary_links(page_text(refused)) == []
+    done = post_form(client, verify, {"version": _hidden(form, "version")[0], "nhs_number": "943 476 5919",
+                                      "how": "Photo ID seen; traced on the Spine"})
+    page = redirected(client, done, patient_url)
+    assert "Identity not verified" not in patient_banner(page)
+    assert "943 476 5919" in patient_banner(page)
+    assert "Verified the patient's identity" in page

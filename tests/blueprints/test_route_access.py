@@ -50,6 +50,10 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
         get("/patients/{patient_id}/edit"),
         ("POST", "/patients/{patient_id}/edit", {"version": "1"}, 200),  # incomplete: errors re-shown
     ],
+    "patients.verify_identity": [
+        get("/patients/{patient_id}/verify-identity"),
+        ("POST", "/patients/{patient_id}/verify-identity", {"version": "1"}, 303),  # verified already: told so
+    ],
     "intake.new_referral": [
         get("/intake/new"),
         ("POST", "/intake/new", {}, 200),  # empty: errors re-shown, nothing saved
@@ -317,6 +321,7 @@ DECIDED = {
                                  "questionnaire_links.issue_link")},
     **{e: CLINICAL_JUDGEMENT for e in ("dna.complete_check", "appointments.record_outcome",
                                        "appointments.record_past_contact", "patients.edit_patient",
+                                       "patients.verify_identity",
                                        "adjustments.record_adjustment", "adjustments.edit_adjustment",
                                        "adjustments.end_adjustment")},
     **{e: CLINICAL_JUDGEMENT for e in ("outreach_reconciliation.list_records", "outreach_reconciliation.show_record",
