@@ -5,7 +5,7 @@ sees why a patient is offered and judges the match (a near name alone is never a
 The database pre-selects a bounded set through the patient search indexes (NHS number, name keys, birth date,
 postcode), each way capped; only that set is scored, in Python, by RapidFuzz: similarity of names is not a
 comparison an index answers, and a few hundred rows at most are scored, never every patient."""
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from rapidfuzz.distance import JaroWinkler
@@ -43,7 +43,12 @@ class Candidate:
     score: int
     reasons: tuple[str, ...]
     nhs_number_matches: bool
-    open_referrals: list[Referral]
+    #: the referrals the record may join, newest first
+    open_referrals: list[Referral] = field(default_factory=list)
+
+    @property
+    def rank(self) -> tuple:
+        return not self.nhs_number_matches, -self.score, self.patient.id
 
 
 def candidates(session: Session, actor: Actor, record: OutreachRecord, shown: int = SHOWN) -> list[Candidate]:
@@ -52,13 +57,12 @@ def candidates(session: Session, actor: Actor, record: OutreachRecord, shown: in
     if not may_reconcile(session, actor, record):
         raise NotPermitted("Only the clinicians named on the session may reconcile its records.")
     pool = session.scalars(select(Patient).where(Patient.id.in_(_preselected(session, record)))).all()
-    scored = [_score(record, patient) for patient in pool]
-    kept = sorted((c for c in scored if c[2] or c[0] >= MINIMUM), key=lambda c: (not c[2], -c[0], c[3].id))[:shown]
-    referrals = open_referrals(session, [patient.id for *_, patient in kept])
-    for *_, patient in kept:
-        records.view_record(session, actor, patient)
-    return [Candidate(patient, score, reasons, matches, referrals.get(patient.id, []))
-            for score, reasons, matches, patient in kept]
+    scored = (_score(record, patient) for patient in pool)
+    kept = sorted((c for c in scored if c.nhs_number_matches or c.score >= MINIMUM), key=lambda c: c.rank)[:shown]
+    referrals = open_referrals(session, [c.patient.id for c in kept])
+    for candidate in kept:
+        records.view_record(session, actor, candidate.patient)
+    return [replace(c, open_referrals=referrals.get(c.patient.id, [])) for c in kept]
 
 
 def _preselected(session: Session, record: OutreachRecord) -> set[int]:
@@ -126,7 +130,7 @@ def _similarity(a: str, b: str) -> int:
     return round(JaroWinkler.normalized_similarity(a, b) * 100)
 
 
-def _score(record: OutreachRecord, patient: Patient) -> tuple[int, tuple[str, ...], bool, Patient]:
+def _score(record: OutreachRecord, patient: Patient) -> Candidate:
     score, reasons = 0, []
     matches = bool(record.nhs_number) and record.nhs_number == patient.nhs_number
     if matches:
@@ -144,7 +148,7 @@ def _score(record: OutreachRecord, patient: Patient) -> tuple[int, tuple[str, ..
         elif record.postcode.split()[0] == patient.postcode.split()[0]:
             score += DISTRICT
             reasons.append("same postcode district")
-    return score, tuple(reasons), matches, patient
+    return Candidate(patient, score, tuple(reasons), matches)
 
 
 def _names(record: OutreachRecord, patient: Patient, reasons: list[str]) -> int:

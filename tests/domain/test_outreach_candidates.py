@@ -1,6 +1,9 @@
 """The patients a minimum record may be: an NHS number match first, then by how like the record each patient's name,
 date of birth and postcode are, each with the reasons shown to the clinician."""
+import re
+
 import pytest
+from sqlalchemy import event
 
 from inclusive_access.domain import actions, outreach_candidates
 from inclusive_access.domain.errors import NotPermitted
@@ -70,3 +73,30 @@ def test_each_candidate_shown_is_logged_as_viewed_and_only_the_sessions_clinicia
     assert actions_since(db_session, seq) == [actions.RECORD_VIEWED] * 2
     with pytest.raises(NotPermitted):
         outreach_candidates.candidates(db_session, staff(db_session, "clinician"), record)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_candidates_are_preselected_through_indexes_never_a_scan_of_all_patients(db_session, clinician,
+                                                                                     planned):
+    """Each way of pre-selection is a search of one patients index (SQLite plans the same on any data)."""
+    patient(db_session, "Alex", "Smith")
+    record = received(db_session, clinician, planned, given_name="Alex", family_name="Smtih", approximate_age="40",
+                      postcode="LS1 4AP", nhs_number=next_nhs_number())
+    issued = []
+
+    def keep(_conn, _cursor, statement, parameters, _context, _many):
+        if statement.startswith("SELECT patients.id") and "LIMIT" in statement:
+            issued.append((statement, parameters))
+
+    engine = db_session.get_bind()
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        outreach_candidates.candidates(db_session, clinician, record)
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    explain = db_session.connection().exec_driver_sql
+    plans = [" ".join(row[-1] for row in explain(f"EXPLAIN QUERY PLAN {statement}", parameters))
+             for statement, parameters in issued]
+    assert len(plans) == 6  # NHS number, two name keys, given name and age, postcode, its district and age
+    assert all(re.search(r"SEARCH patients USING (COVERING )?INDEX", plan) for plan in plans), plans
+    assert not any("SCAN patients" in plan for plan in plans), plans
