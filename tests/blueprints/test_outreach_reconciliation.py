@@ -1,16 +1,25 @@
 """Reconciliation pages: the named clinician's list (safeguarding worries first), one record with its candidates,
 linking to the top candidate's referral (then on the patient's timeline), a new patient shown as identity not
-verified, a stale form, a senior's undo, and that no one else sees a record before reconciliation."""
+verified (then verified, or corrected without an NHS number), a stale form, a senior's undo, and that no one else
+sees a record before reconciliation."""
 import re
 
 import pytest
 
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.extensions import db
-from inclusive_access.models import OutreachRecord, User
-from tests.blueprints.pages import broken_summary_links, conflict, open_page, page_text, patient_banner, redirected
+from inclusive_access.models import OutreachRecord, Patient, User
+from tests.blueprints.pages import (
+    broken_summary_links,
+    conflict,
+    open_page,
+    page_text,
+    patient_banner,
+    redirected,
+    version_in,
+)
 from tests.conftest import post_form
-from tests.factories import make_referral, staff
+from tests.factories import intake_form, make_referral, staff
 from tests.outreach_factories import planned_session, received
 
 RECORD = "/outreach/reconciliation/{}"
@@ -129,3 +138,18 @@ def test_a_clinician_verifies_the_new_patients_identity_from_the_banner(app, cli
     assert "Identity not verified" not in patient_banner(page)
     assert "943 476 5919" in patient_banner(page)
     assert "Verified the patient's identity" in page
+
+
+def test_an_unverified_patients_details_are_corrected_without_an_nhs_number(app, client, outreach):
+    body = open_page(client, RECORD.format(outreach["worry"]))
+    post_form(client, RECORD.format(outreach["worry"]) + "/new-patient", {"version": _hidden(body, "version")[-1]})
+    patient_id = _record(app, outreach["worry"])[1]
+    url = f"/patients/{patient_id}/edit"
+    form = intake_form(nhs_number="", given_name="Jo", family_name="Baker", dob_day="1", dob_month="7",
+                       dob_year="1986", sex="not_known", ethnic_category="99", housing_status="rough_sleeping")
+    saved = post_form(client, url, {**form, "version": version_in(open_page(client, url))})
+    assert "Jo BAKER" in patient_banner(redirected(client, saved, f"/patients/{patient_id}"))
+    with app.app_context():
+        patient = db.session.get(Patient, patient_id)
+        assert (patient.nhs_number, patient.identity_verified, patient.housing_status) == (
+            None, False, "rough_sleeping")
