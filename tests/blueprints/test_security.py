@@ -8,7 +8,16 @@ from sqlalchemy import select
 
 from config import Config, TestConfig
 from inclusive_access import security
-from inclusive_access.domain import audit_sampling, governance, import_jobs, questionnaire_links, reviews, safeguarding
+from inclusive_access.domain import (
+    audit_sampling,
+    governance,
+    import_jobs,
+    outreach_reconciliation,
+    outreach_registration,
+    questionnaire_links,
+    reviews,
+    safeguarding,
+)
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import (
@@ -39,7 +48,8 @@ from inclusive_access.models import (
 from tests.blueprints.pages import sign_in
 from tests.blueprints.records import SCRIPT_FORM, accept, count, events, one_of_each, propose_rejection
 from tests.conftest import PASSWORD, make_app, post_form
-from tests.factories import csv_text, intake_form, intake_row, make_referral, make_user, staff
+from tests.factories import csv_text, intake_form, intake_row, make_referral, make_user, next_nhs_number, staff
+from tests.outreach_factories import planned_session, received
 
 XSS = "<script>alert(1)</script>"
 TODAY = datetime.now(LONDON).date()
@@ -50,7 +60,9 @@ TWENTY_MINUTES_AGO = (datetime.now(UTC) - timedelta(minutes=20)).astimezone(LOND
 @pytest.fixture
 def referral_ids(app):
     """A received referral (its patient with an adjustment); an accepted one with an appointment; one awaiting
-    clarification; one in rejection review; one whose missed appointment opened a barrier check."""
+    clarification; one in rejection review; one whose missed appointment opened a barrier check; and three outreach
+    records of a session naming "outreach.clinician": one to reconcile, one linked (for a senior's undo), and one
+    registered as a new patient whose identity is not verified."""
     with app.app_context():
         made = one_of_each(db.session)
         booking, clinician, referral, accepted = made.booking, made.clinician, made.referral, made.accepted
@@ -81,6 +93,11 @@ def referral_ids(app):
         link = questionnaire_links.issue_link(db.session, booking, referral, app.extensions["instruments"]["psfs"],
                                               "first_contact", False, questionnaire_links.LinkRules(),
                                               questionnaire_links.signer(TestConfig.SECRET_KEY))
+        named = staff(db.session, "clinician", OUTREACH_CLINICIAN)
+        planned = planned_session(db.session, staff(db.session, "manager", "outreach.manager"), [named])
+        to_reconcile, linked, registered = (received(db.session, named, planned) for _ in range(3))
+        outreach_reconciliation.link(db.session, named, linked, referral, linked.version)
+        unverified = outreach_registration.register_and_link(db.session, named, registered, registered.version)
         ids = {"referral_id": referral.id, "patient_id": referral.patient_id,
                "nhs_number": referral.patient.nhs_number, "accepted_id": accepted.id,
                "appointment_id": appointment.id, "clarification_id": item.id, "review_id": review.id,
@@ -88,7 +105,9 @@ def referral_ids(app):
                "senior_review_id": reviews.pending_review(db.session, review.id).id, "rejected_id": rejected.id,
                "concern_id": concern.id, "governance_id": unanswered.id, "answered_governance_id": answered.id,
                "sample_id": sample.id, "patient_version": referral.patient.version, "staged_job_id": staged.id,
-               "importing_job_id": importing.id, "link_token": link.token}
+               "importing_job_id": importing.id, "link_token": link.token, "outreach_record_id": to_reconcile.id,
+               "linked_record_id": linked.id, "unverified_patient_id": unverified.id,
+               "closed_patient_id": rejected.patient_id}
         assert (plain_accepted.version, review.version, rejected.state) == (2, 2, "rejected")
         db.session.commit()
     return ids
@@ -103,7 +122,10 @@ def _other_user(app, role: str, username: str) -> int:
 
 # -- CSRF ------------------------------------------------------------------------------------------------------
 
-#: every unsafe route, with a role allowed to use it and data that would succeed with a token
+#: the clinician named on the outreach session of the records above: before reconciliation they are theirs alone
+OUTREACH_CLINICIAN = "outreach.clinician"
+#: every unsafe route, with a role allowed to use it (or an existing user of that role, as (role, username)) and
+#: data that would succeed with a token
 UNSAFE = {
     "auth.login": (None, "/auth/login", {"username": "target.user", "password": "correct horse battery"}),
     "auth.logout": ("booking", "/auth/logout", {}),
@@ -204,6 +226,17 @@ UNSAFE = {
                                      "review_date": "", "version": "1"}),
     "adjustments.end_adjustment": ("senior", "/adjustments/{adjustment_id}/end",
                                    {"end_reason": "No longer needed", "version": "1"}),
+    "outreach_reconciliation.link_record": (("clinician", OUTREACH_CLINICIAN),
+                                            "/outreach/reconciliation/{outreach_record_id}/link", "outreach link"),
+    "outreach_reconciliation.refer_and_link": (("clinician", OUTREACH_CLINICIAN),
+                                               "/outreach/reconciliation/{outreach_record_id}/refer", "outreach refer"),
+    "outreach_reconciliation.register_patient": (("clinician", OUTREACH_CLINICIAN),
+                                                 "/outreach/reconciliation/{outreach_record_id}/new-patient",
+                                                 {"version": "1"}),
+    "outreach_reconciliation.undo_link": ("senior", "/outreach/reconciliation/{linked_record_id}/undo",
+                                          {"reason": "Different person: another date of birth", "version": "2"}),
+    "patients.verify_identity": ("clinician", "/patients/{unverified_patient_id}/verify-identity",
+                                 "identity check"),
 }
 #: what the requests above may create or change besides events, users and sessions
 WORK = (Referral, TriageRecord, Clarification, ContactAttempt, Appointment, BarrierCheck, BarrierContactAttempt,
@@ -230,6 +263,12 @@ def _form_data(data, ids: dict) -> dict:
                 "duplicate_reason": "A second problem"}
     if data == "upload":  # a fresh stream each time: a posted file is read once
         return {"file": (io.BytesIO(csv_text([intake_row()]).encode()), "march.csv")}
+    if data == "outreach link":
+        return {"referral_id": str(ids["referral_id"]), "version": "1"}
+    if data == "outreach refer":  # a patient whose only referral is closed
+        return {"patient_id": str(ids["closed_patient_id"]), "version": "1"}
+    if data == "identity check":
+        return {"nhs_number": next_nhs_number(), "how": "Traced on the Spine", "version": "1"}
     if data == "patient":  # the NHS number is not editable: the form posts the patient's own
         return {**intake_form(given_name="Changed", nhs_number=ids["nhs_number"]), "version": "1"}
     return data
@@ -261,10 +300,12 @@ def test_every_unsafe_route_has_a_csrf_case():
     assert unsafe == set(UNSAFE)
 
 
-def _signed_in_for(app, login_as, referral_ids: dict, endpoint: str) -> tuple[str, dict]:
-    """Sign in as the endpoint's role (none: stay signed out): its address and data that would succeed."""
+def _signed_in_for(app, client, login_as, referral_ids: dict, endpoint: str) -> tuple[str, dict]:
+    """Sign in as the endpoint's role or user (none: stay signed out): its address and data that would succeed."""
     role, url, data = UNSAFE[endpoint]
-    if role:
+    if isinstance(role, tuple):
+        assert sign_in(client, role[1]).status_code == 303
+    elif role:
         login_as(role)
     target = _other_user(app, "booking", "target.user")
     return url.format(target=target, **referral_ids), _form_data(data, referral_ids)
@@ -272,7 +313,7 @@ def _signed_in_for(app, login_as, referral_ids: dict, endpoint: str) -> tuple[st
 
 @pytest.mark.parametrize("endpoint", sorted(UNSAFE))
 def test_post_without_csrf_token_is_refused_and_changes_nothing(app, client, login_as, referral_ids, endpoint):
-    url, data = _signed_in_for(app, login_as, referral_ids, endpoint)
+    url, data = _signed_in_for(app, client, login_as, referral_ids, endpoint)
     before = (len(events(app)), count(app, User), count(app, UserSession), _work(app))
     response = client.post(url, data=data)
     assert response.status_code == 400
@@ -285,7 +326,7 @@ def test_post_without_csrf_token_is_refused_and_changes_nothing(app, client, log
 @pytest.mark.parametrize("endpoint", sorted(UNSAFE))
 def test_the_same_post_with_the_token_succeeds(app, client, login_as, referral_ids, endpoint):
     """The control for the test above: its data is valid, so only the missing token refused it."""
-    url, data = _signed_in_for(app, login_as, referral_ids, endpoint)
+    url, data = _signed_in_for(app, client, login_as, referral_ids, endpoint)
     before = len(events(app))
     response = post_form(client, url, data)
     # the log verification answers with its result (re-running it on refresh is harmless), a questionnaire link is
