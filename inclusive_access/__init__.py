@@ -154,6 +154,7 @@ def register_blueprints(app: Flask) -> None:
     from inclusive_access.blueprints.intake import bp as intake_bp
     from inclusive_access.blueprints.ops import bp as ops_bp
     from inclusive_access.blueprints.outreach import bp as outreach_bp
+    from inclusive_access.blueprints.outreach_reconciliation import bp as outreach_reconciliation_bp
     from inclusive_access.blueprints.outreach_records import bp as outreach_records_bp
     from inclusive_access.blueprints.patient_link import bp as patient_link_bp
     from inclusive_access.blueprints.patients import bp as patients_bp
@@ -168,7 +169,7 @@ def register_blueprints(app: Flask) -> None:
     for bp in (home_bp, auth_bp, admin_bp, intake_bp, referrals_bp, patients_bp, triage_bp, clarification_bp,
                appointments_bp, dna_bp, adjustments_bp, discharge_bp, safeguarding_bp, urgent_contacts_bp,
                questionnaires_bp, questionnaire_links_bp, patient_link_bp, reports_bp, audit_bp, imports_bp,
-               ops_bp, fhir_bp, outreach_records_bp, outreach_bp):
+               ops_bp, fhir_bp, outreach_records_bp, outreach_bp, outreach_reconciliation_bp):
         app.register_blueprint(bp)
     worklist_counts.init_app(app)
 

@@ -193,8 +193,11 @@ SENTENCES: dict[str, Callable[[Readable], str]] = {
     actions.LOGGED_OUT: lambda d: "Signed out",
     actions.ACCESS_DENIED: lambda d: _with("Was refused a page their role may not open",
                                           " ".join(filter(None, [d["method"], d["endpoint"]])), " ({})"),
-    actions.PATIENT_REGISTERED: lambda d: "Registered the patient",
+    actions.PATIENT_REGISTERED: lambda d: ("Registered the patient from an outreach record, identity not verified"
+                                           if d["identity_verified"] is False else "Registered the patient"),
     actions.PATIENT_UPDATED: lambda d: _say("Corrected the patient's details", ("Changed", _changes(d))),
+    actions.PATIENT_IDENTITY_VERIFIED: lambda d: _say("Verified the patient's identity",
+                                                      ("NHS number", d["nhs_number"]), ("How", d["how"])),
     actions.REFERRAL_RECEIVED: lambda d: _say(
         _with(_with(_with("Received the referral", d["referrer_name"], " from {}"), d["referrer_organisation"],
                     ", {}"), d["urgency"], " ({})"),

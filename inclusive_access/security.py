@@ -47,6 +47,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "referrals.show_referral": EVERYONE,
     "patients.show_patient": EVERYONE,
     "patients.edit_patient": CLINICAL_JUDGEMENT,
+    "patients.verify_identity": CLINICAL_JUDGEMENT,
     # finding a patient to work with; auditors reach records through samples, managers work on aggregates
     "patients.search_patients": BOOKING_WORK,
     "intake.new_referral": BOOKING_WORK,
@@ -78,6 +79,14 @@ ACCESS: dict[str, frozenset[str]] = {
     "discharge.review_queue": SENIOR_JUDGEMENT,
     "discharge.show_review": SENIOR_JUDGEMENT,
     "discharge.decide_review": SENIOR_JUDGEMENT,
+    # outreach records: which records a user sees is decided per record (the session's named clinicians before
+    # reconciliation; a senior too once linked, to undo a wrong link), so the routes let clinical roles through
+    "outreach_reconciliation.list_records": outreach.OUTREACH_CLINICIANS,
+    "outreach_reconciliation.show_record": outreach.OUTREACH_CLINICIANS,
+    "outreach_reconciliation.link_record": outreach.OUTREACH_CLINICIANS,
+    "outreach_reconciliation.refer_and_link": outreach.OUTREACH_CLINICIANS,
+    "outreach_reconciliation.register_patient": outreach.OUTREACH_CLINICIANS,
+    "outreach_reconciliation.undo_link": SENIOR_JUDGEMENT,
     "safeguarding.list_concerns": CLINICAL_READ,
     "safeguarding.show_concern": CLINICAL_READ,
     "safeguarding.raise_concern": CLINICAL_JUDGEMENT,

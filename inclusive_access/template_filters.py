@@ -34,7 +34,9 @@ LONDON = ZoneInfo("Europe/London")
 
 
 def nhs_number(value: str | None) -> str:
-    return f"{value[:3]} {value[3:6]} {value[6:]}" if value and len(value) == 10 else (value or "")
+    """In the 3-3-4 groups the NHS writes it; "Not known" for a patient registered from an outreach record without
+    one (a blank would read as a page fault)."""
+    return f"{value[:3]} {value[3:6]} {value[6:]}" if value and len(value) == 10 else (value or "Not known")
 
 
 def london(value: datetime | None, fmt: str = "%d %b %Y %H:%M") -> str:

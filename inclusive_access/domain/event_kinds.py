@@ -5,7 +5,8 @@ from inclusive_access.domain import actions
 #: views belong to the access log (audit pages), accounts, the log and governance name no patient.
 KINDS: dict[str, tuple[str, frozenset[str]]] = {
     "referral": ("Referral and patient details", frozenset({
-        actions.REFERRAL_RECEIVED, actions.REFERRAL_RE_REFERRED, actions.PATIENT_REGISTERED, actions.PATIENT_UPDATED})),
+        actions.REFERRAL_RECEIVED, actions.REFERRAL_RE_REFERRED, actions.PATIENT_REGISTERED, actions.PATIENT_UPDATED,
+        actions.PATIENT_IDENTITY_VERIFIED})),
     "triage": ("Triage and clarification", frozenset({
         actions.TRIAGE_SCRIPT_RECORDED, actions.TRIAGE_ACCEPTED, actions.TRIAGE_ESCALATED, actions.TRIAGE_REJECTED,
         actions.TRIAGE_REJECTION_PROPOSED, actions.REJECTION_UPHELD, actions.REJECTION_OVERTURNED,

@@ -42,7 +42,8 @@ REFERRAL_FIELDS = (
 
 @dataclass(frozen=True)
 class PatientDetails:
-    nhs_number: str
+    #: None only for a patient registered from an outreach record who did not know it (identity not verified)
+    nhs_number: str | None
     given_name: str
     family_name: str
     date_of_birth: date
@@ -74,8 +75,10 @@ class ReferralDetails:
     referrer_ods_code: str | None = None
 
 
-def parse_patient(raw: dict, errors: v.FieldErrors, today: date) -> PatientDetails | None:
-    """Check the patient half of an intake against the rules; errors are collected, not raised."""
+def parse_patient(raw: dict, errors: v.FieldErrors, today: date,
+                  without_nhs_number: bool = False) -> PatientDetails | None:
+    """Check the patient half of an intake against the rules; errors are collected, not raised.
+    `without_nhs_number`: the patient on file has none (registered from an outreach record), so none is sent."""
     needs_raw = raw.get("communication_needs") or []
     if isinstance(needs_raw, str):
         needs_raw = [n.strip() for n in needs_raw.split(";") if n.strip()]
@@ -87,7 +90,7 @@ def parse_patient(raw: dict, errors: v.FieldErrors, today: date) -> PatientDetai
     if decile is not None and index is None:
         errors.add("imd_index", "Select which deprivation index the decile comes from")
     details = dict(
-        nhs_number=v.nhs_number_field(errors, raw),
+        nhs_number=None if without_nhs_number else v.nhs_number_field(errors, raw),
         given_name=v.text(errors, raw, "given_name", "the given name", 100),
         family_name=v.text(errors, raw, "family_name", "the family name", 100),
         date_of_birth=v.past_date(errors, raw, "date_of_birth", "the date of birth", today),
@@ -151,8 +154,9 @@ def parse_intake(session: Session, raw: dict, now: datetime | None = None):
     return patient, referral
 
 
-def find_patient(session: Session, nhs_number: str) -> Patient | None:
-    return session.scalar(select(Patient).where(Patient.nhs_number == nhs_number))
+def find_patient(session: Session, nhs_number: str | None) -> Patient | None:
+    # no number finds no one: `= NULL` would match nothing, but `IS NULL` would find every unverified patient
+    return session.scalar(select(Patient).where(Patient.nhs_number == nhs_number)) if nhs_number else None
 
 
 def open_referral_id(session: Session, patient_id: int, pathway_id: int) -> int | None:
@@ -202,12 +206,45 @@ def receive_referral(
     record = find_patient(session, patient.nhs_number)
     linked = record is not None
     if record is None:
-        record = Patient(**asdict(patient), **name_keys.keys(patient.given_name, patient.family_name),
-                         created_at=now)
-        session.add(record)
-        session.flush()
-        events.record(session, actor, actions.PATIENT_REGISTERED, "patient", record.id,
-                      patient_id=record.id, data=asdict(patient), now=now)
+        record = register_patient(session, actor, patient, now)
+    return _receive(session, actor, record, linked, referral, submission_token, now, policy, previous_referral_id,
+                    duplicate_reason), linked
+
+
+def register_patient(session: Session, actor: Actor, patient: PatientDetails, now: datetime,
+                     identity_verified: bool = True, date_of_birth_estimated: bool = False) -> Patient:
+    """A new patient, evented. One registered from an outreach record on the identity the person gave is not
+    verified, and may have a date of birth estimated from an approximate age; the event says so."""
+    record = Patient(**asdict(patient), **name_keys.keys(patient.given_name, patient.family_name),
+                     identity_verified=identity_verified, date_of_birth_estimated=date_of_birth_estimated,
+                     created_at=now)
+    session.add(record)
+    session.flush()
+    data = asdict(patient)
+    if not identity_verified:
+        data.update(identity_verified=False, date_of_birth_estimated=date_of_birth_estimated)
+    events.record(session, actor, actions.PATIENT_REGISTERED, "patient", record.id,
+                  patient_id=record.id, data=data, now=now)
+    return record
+
+
+def receive_on_file(session: Session, actor: Actor, patient: Patient, referral: ReferralDetails,
+                    submission_token: str | None = None, now: datetime | None = None,
+                    policy: Policy = DEFAULT_POLICY, previous_referral_id: int | None = None,
+                    duplicate_reason: str | None = None) -> Referral:
+    """A referral for a patient already on file, found by staff rather than by NHS number (which an unverified
+    patient may not have): the rules of receive_referral, the patient's record as it stands."""
+    require_role(actor, BOOKING_WORK, allow_system=True)
+    events.lock_log(session)
+    now = now or datetime.now(UTC)
+    _refuse_repeats(session, submission_token, referral.external_ref)
+    return _receive(session, actor, patient, True, referral, submission_token, now, policy, previous_referral_id,
+                    duplicate_reason)
+
+
+def _receive(session: Session, actor: Actor, record: Patient, linked: bool, referral: ReferralDetails,
+             submission_token: str | None, now: datetime, policy: Policy, previous_referral_id: int | None,
+             duplicate_reason: str | None) -> Referral:
     snapshot = {f: getattr(record, f) for f in PATIENT_FIELDS}
     flags = derive_flags(snapshot, policy.deprivation_quintiles)
     pathway = session.scalar(select(Pathway).where(Pathway.code == referral.pathway_code))
@@ -241,7 +278,7 @@ def receive_referral(
         data.update(re_referral_after=returning.id, re_referral_discharged_at=returning.discharged_at)
     events.record(session, actor, actions.REFERRAL_RECEIVED, "referral", row.id,
                   patient_id=record.id, referral_id=row.id, data=data, now=now)
-    return row, linked
+    return row
 
 
 def _refuse_repeats(session: Session, submission_token: str | None, external_ref: str | None) -> None:
@@ -265,16 +302,15 @@ def receive_for_patient(session: Session, actor: Actor, patient: Patient, raw: d
     require_role(actor, BOOKING_WORK)
     now = now or datetime.now(UTC)
     errors = v.FieldErrors()
-    details = parse_patient({**raw, "nhs_number": patient.nhs_number}, errors, now.astimezone(v.LONDON).date())
+    details = parse_patient({**raw, "nhs_number": patient.nhs_number}, errors, now.astimezone(v.LONDON).date(),
+                            without_nhs_number=patient.nhs_number is None)
     referral = _referral(session, raw, errors, now)
     if errors:
         raise InvalidInput(dict(errors))
     _refuse_repeats(session, submission_token, referral.external_ref)
     records.write_changes(session, actor, patient, details, seen_version)
-    on_file = PatientDetails(**{name: getattr(patient, name) for name in PATIENT_FIELDS})
-    row, _linked = receive_referral(session, actor, on_file, referral, submission_token, now, policy,
-                                    duplicate_reason=duplicate_reason)
-    return row
+    return receive_on_file(session, actor, patient, referral, submission_token, now, policy,
+                           duplicate_reason=duplicate_reason)
 
 
 def re_refer(session: Session, actor: Actor, previous: Referral, raw: dict, submission_token: str | None = None,
@@ -291,10 +327,8 @@ def re_refer(session: Session, actor: Actor, previous: Referral, raw: dict, subm
     details = _referral(session, raw, errors, now)
     if errors:
         raise InvalidInput(dict(errors))
-    record = session.get(Patient, previous.patient_id)
-    patient = PatientDetails(**{name: getattr(record, name) for name in PATIENT_FIELDS})
-    row, _linked = receive_referral(session, actor, patient, details, submission_token, now, policy,
-                                    previous_referral_id=previous.id, duplicate_reason=raw.get("duplicate_reason"))
+    row = receive_on_file(session, actor, session.get(Patient, previous.patient_id), details, submission_token, now,
+                          policy, previous_referral_id=previous.id, duplicate_reason=raw.get("duplicate_reason"))
     events.record(session, actor, actions.REFERRAL_RE_REFERRED, "referral", previous.id,
                   patient_id=previous.patient_id, referral_id=previous.id, now=now,
                   data={"new_referral_id": row.id, "summary": f"Re-referred as referral {row.id}"})

@@ -92,7 +92,7 @@ def _date_of_birth(errors: v.FieldErrors, raw: dict, today: date) -> date | None
     return v.past_date(errors, typed, "dob_day", "date of birth", today)
 
 
-def _starts_with(column, prefix: str):
+def starts_with(column, prefix: str):
     """`column` starts with `prefix`, as a range its B-tree index answers on SQLite and PostgreSQL alike.
 
     LIKE 'abc%' reads no index on SQLite (its LIKE ignores case), nor on PostgreSQL outside the C collation.
@@ -112,11 +112,11 @@ def _name_branches(words: tuple[str, ...]) -> list:
     split at any word, in either order ("zoe obrien", "OBrien, Zoë", "mary ann smith")."""
     given, family = Patient.given_name_key, Patient.family_name_key
     whole = "".join(words)
-    branches = [_starts_with(family, whole), _starts_with(given, whole)]
+    branches = [starts_with(family, whole), starts_with(given, whole)]
     for cut in range(1, len(words)):
         first, rest = "".join(words[:cut]), "".join(words[cut:])
-        branches += [and_(_starts_with(given, first), _starts_with(family, rest)),
-                     and_(_starts_with(family, first), _starts_with(given, rest))]
+        branches += [and_(starts_with(given, first), starts_with(family, rest)),
+                     and_(starts_with(family, first), starts_with(given, rest))]
     return branches
 
 
@@ -143,7 +143,7 @@ def search_patients(session: Session, actor: Actor, criteria: Criteria, policy: 
         query = query.where(Patient.id.in_(ids))
     found = session.scalars(query.order_by(*_ORDER).limit(limit + 1)).all()
     shown = found[:limit]
-    referrals = _open_referrals(session, [patient.id for patient in shown])
+    referrals = open_referrals(session, [patient.id for patient in shown])
     for patient in shown:
         records.view_record(session, actor, patient)
     return SearchResult([Found(patient, derive_flags({f: getattr(patient, f) for f in PATIENT_FIELDS},
@@ -151,7 +151,7 @@ def search_patients(session: Session, actor: Actor, criteria: Criteria, policy: 
                                referrals.get(patient.id, [])) for patient in shown], more=len(found) > limit)
 
 
-def _open_referrals(session: Session, patient_ids: list[int]) -> dict[int, list[Referral]]:
+def open_referrals(session: Session, patient_ids: list[int]) -> dict[int, list[Referral]]:
     """patient id -> referrals neither discharged nor rejected, newest first."""
     rows = session.scalars(select(Referral).options(joinedload(Referral.pathway))
                            .where(Referral.patient_id.in_(patient_ids), Referral.state.not_in(states.CLOSED_STATES))

@@ -30,14 +30,17 @@ def _meta(resource_type: str) -> dict:
 
 
 def patient(row: Patient) -> dict:
-    """Identified by NHS number; the ethnic category in UK Core's extension; the postcode alone of the address."""
+    """Identified by NHS number (none for a patient registered from an outreach record without one); the ethnic
+    category in UK Core's extension; the postcode alone of the address; a birth date estimated from an approximate
+    age as its year alone, the precision it has."""
     resource = {
         "resourceType": "Patient", "id": str(row.id), "meta": _meta("Patient"),
         "extension": [{"url": codes.ETHNIC_CATEGORY_EXTENSION, "valueCodeableConcept": {"coding": [_coding(
             codes.ETHNIC_CATEGORY_SYSTEM, row.ethnic_category, equity.ETHNIC_CATEGORIES[row.ethnic_category])]}}],
-        "identifier": [{"system": codes.NHS_NUMBER, "value": row.nhs_number}],
+        **({"identifier": [{"system": codes.NHS_NUMBER, "value": row.nhs_number}]} if row.nhs_number else {}),
         "name": [{"use": "official", "family": row.family_name, "given": [row.given_name]}],
-        "gender": codes.GENDER[row.sex], "birthDate": row.date_of_birth.isoformat(),
+        "gender": codes.GENDER[row.sex],
+        "birthDate": str(row.date_of_birth.year) if row.date_of_birth_estimated else row.date_of_birth.isoformat(),
     }
     if row.postcode:
         resource["address"] = [{"postalCode": row.postcode}]

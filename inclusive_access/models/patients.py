@@ -1,7 +1,7 @@
 """Patients: identity and the demographics equity reporting segments by."""
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Index, String
+from sqlalchemy import JSON, CheckConstraint, Index, String, false, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inclusive_access.extensions import db
@@ -24,14 +24,19 @@ class Patient(Versioned, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: 10 digits, no spaces, check digit valid
-    nhs_number: Mapped[str] = mapped_column(String(10), unique=True)
+    #: 10 digits, no spaces, check digit valid; None for a person registered from an outreach record who did not
+    #: know theirs (identity not verified)
+    nhs_number: Mapped[str | None] = mapped_column(String(10), unique=True)
+    #: False for a person registered from an outreach record on the identity they gave, until a clinician checks it
+    identity_verified: Mapped[bool] = mapped_column(default=True, server_default=true())
     given_name: Mapped[str] = mapped_column(String(100))
     family_name: Mapped[str] = mapped_column(String(100))
     #: the names folded for search by domain.name_keys (lower case, no accents, letters and digits only)
     given_name_key: Mapped[str] = mapped_column(String(100))
     family_name_key: Mapped[str] = mapped_column(String(100))
     date_of_birth: Mapped[date]
+    #: the date of birth is 1 July of the year an approximate age gives, not a date the person gave
+    date_of_birth_estimated: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: male, female, indeterminate, not_known, not_stated
     sex: Mapped[str] = mapped_column(String(16))
     postcode: Mapped[str | None] = mapped_column(String(8))

@@ -25,6 +25,8 @@ from inclusive_access.domain import (
     intake,
     outreach,
     outreach_reconciliation,
+    outreach_registration,
+    patient_identity,
     questionnaire_links,
     records,
     reviews,
@@ -36,7 +38,7 @@ from inclusive_access.domain.pathway_delays import DelayLink
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.event_sentences import sentence
 from inclusive_access.extensions import db
-from inclusive_access.models import Event, Patient, Referral
+from inclusive_access.models import Event, Referral
 from inclusive_access.security import ACCESS
 from tests.blueprints.records import script
 from tests.factories import intake_row, make_referral, next_nhs_number, staff
@@ -65,14 +67,22 @@ def _secret(key: str) -> str:
 
 
 def _history(session) -> dict:
-    """One patient, five referrals between them holding every action a patient's record can have, each free-text
-    field a marked secret. Clinical work is a clinician's, decisions a senior's, findings the auditor's."""
+    """One patient, six referrals between them holding every action a patient's record can have, each free-text
+    field a marked secret. Clinical work is a clinician's, decisions a senior's, findings the auditor's. The patient
+    was first seen at an outreach session, registered from its record and their identity verified later."""
     clinician, senior, auditor = (staff(session, role) for role in ("clinician", "senior", "auditor"))
     now = datetime.now(UTC).replace(microsecond=0)
     local = (now - timedelta(days=5)).astimezone(LONDON).strftime("%Y-%m-%d %H:%M")
     nhs_number = next_nhs_number()
-    first = make_referral(session, clinician, nhs_number=nhs_number, imd_decile="1", received_at=local)
-    patient = session.get(Patient, first.patient_id)
+    manager = staff(session, "manager")
+    seen_first = received(session, clinician, planned_session(session, manager, [clinician]), nhs_number=nhs_number,
+                          flags=[])
+    patient = outreach_registration.register_and_link(session, clinician, seen_first, seen_first.version)
+    patient_identity.verify_identity(session, clinician, patient, patient.version, {"how": _secret("how verified")})
+    fields = {name: getattr(patient, name) for name in intake.PATIENT_FIELDS}
+    records.update_patient(session, clinician, patient, replace(intake.PatientDetails(**fields), imd_decile=1,
+                                                                imd_index="IoD2025"), patient.version)
+    first = make_referral(session, clinician, nhs_number=nhs_number, received_at=local)
 
     triage.triage_referral(session, clinician, first, first.version, script(), [], "clarify",
                            clarify={"question": _secret("question"), "channel": "telephone",
@@ -127,7 +137,7 @@ def _history(session) -> dict:
     urgent_contacts.record_urgent_contact(session, clinician, first, urgent_contacts.ContactDetails(
         "crisis_team", now.astimezone(LONDON).date(), "carer", DelayLink("yes", _secret("delay detail"))))
     at_venue = now - timedelta(days=1)  # a minimum record from an outreach session, linked here and then unlinked
-    visit = planned_session(session, staff(session, "manager"), [clinician], starts_at=at_venue)
+    visit = planned_session(session, manager, [clinician], starts_at=at_venue)
     record = received(session, clinician, visit, now=now, seen_at=at_venue.isoformat(), exploitation_risk="yes",
                       follow_up_on=f"{now + timedelta(days=7):%Y-%m-%d}",
                       **{key: _secret(key) for key in ("presenting_need", "safeguarding_detail", "action_agreed",

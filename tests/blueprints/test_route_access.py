@@ -44,7 +44,7 @@ from inclusive_access.models import (
 from tests.blueprints.records import events, one_of_each, propose_rejection
 from tests.conftest import make_app, post_form
 from tests.factories import csv_text, intake_row, make_referral, make_user, staff
-from tests.outreach_factories import plan_form, planned_session
+from tests.outreach_factories import plan_form, planned_session, received
 from tests.partnership_factories import HELD_ON, recorded_meeting
 
 
@@ -65,6 +65,10 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
     "patients.edit_patient": [
         get("/patients/{patient_id}/edit"),
         ("POST", "/patients/{patient_id}/edit", {"version": "1"}, 200),  # incomplete: errors re-shown
+    ],
+    "patients.verify_identity": [
+        get("/patients/{patient_id}/verify-identity"),
+        ("POST", "/patients/{patient_id}/verify-identity", {"version": "1"}, 303),  # verified already: told so
     ],
     "intake.new_referral": [
         get("/intake/new"),
@@ -124,6 +128,15 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
     "discharge.review_queue": [get("/discharge/reviews")],
     "discharge.show_review": [get("/discharge/reviews/{senior_review_id}")],
     "discharge.decide_review": [("POST", "/discharge/reviews/{senior_review_id}/decision", {"version": "2"}, 400)],
+    "outreach_reconciliation.list_records": [get("/outreach/reconciliation/")],
+    # the sample record's session names another clinician: before reconciliation it is theirs alone (404 to others)
+    "outreach_reconciliation.show_record": [get("/outreach/reconciliation/{outreach_record_id}", 404)],
+    "outreach_reconciliation.link_record": [("POST", "/outreach/reconciliation/{outreach_record_id}/link", {}, 404)],
+    "outreach_reconciliation.refer_and_link": [
+        ("POST", "/outreach/reconciliation/{outreach_record_id}/refer", {}, 404)],
+    "outreach_reconciliation.register_patient": [
+        ("POST", "/outreach/reconciliation/{outreach_record_id}/new-patient", {}, 404)],
+    "outreach_reconciliation.undo_link": [("POST", "/outreach/reconciliation/{outreach_record_id}/undo", {}, 404)],
     "safeguarding.list_concerns": [get("/safeguarding/")],
     "safeguarding.raise_concern": [
         get("/safeguarding/referrals/{referral_id}/new"),
@@ -238,7 +251,7 @@ SAMPLE_IDS = {"referral_id": 1, "patient_id": 1, "nhs_number": "9434765919", "ro
               "deactivate_target": 3, "accepted_id": 2, "appointment_id": 1, "clarification_id": 1, "review_id": 4,
               "check_id": 1, "adjustment_id": 1, "senior_review_id": 1, "concern_id": 1, "rejected_id": 6,
               "governance_id": 1, "sample_id": 1, "import_id": 1, "partner_id": 1, "venue_id": 1,
-              "outreach_session_id": 1, "step_id": 1, "meeting_id": 1, "meeting_action_id": 1}
+              "outreach_session_id": 1, "step_id": 1, "meeting_id": 1, "meeting_action_id": 1, "outreach_record_id": 1}
 
 
 @pytest.fixture(scope="module")
@@ -252,7 +265,8 @@ def sample_ids(app):
     one with a booked appointment, one awaiting clarification, a flagged one awaiting a senior's sign-off of its
     rejection, one whose missed appointment opened a barrier check, a rejected one, a safeguarding concern, an
     equity governance item, two users for the admin routes to act on, an outreach session next week and an engagement
-    plan on the first patient, and a partnership review meeting with an open action."""
+    plan on the first patient, a partnership review meeting with an open action, and an outreach record from a
+    session naming another clinician."""
     with app.app_context():
         made = one_of_each(db.session)
         clinician, referral, accepted = made.clinician, made.referral, made.accepted
@@ -269,6 +283,9 @@ def sample_ids(app):
                                             audit_sampling.SampleRequest("rejected_referral", this_month, this_month,
                                                                          5, 1))
         assert sample.taken == 1
+        named = staff(db.session, "clinician", "named.outreach")
+        outreach_record = received(db.session, named, planned_session(
+            db.session, staff(db.session, "manager", "outreach.manager"), [named]))
         upload = csv_text([intake_row(nhs_number="1234567890")])  # one row with an error, for the rejects
         staged = import_jobs.stage_import(db.session, staff(db.session, "manager", "sample.manager"), "sample.csv",
                                           io.StringIO(upload, newline=""), len(upload))
@@ -291,7 +308,8 @@ def sample_ids(app):
                "rejected_id": rejected.id, "governance_id": governance_item.id,
                "sample_id": sample.id, "import_id": staged.id, "partner_id": planned.venue.partner_id,
                "venue_id": planned.venue_id, "outreach_session_id": planned.id, "step_id": plan.steps[0].id,
-               "meeting_id": meeting.id, "meeting_action_id": meeting_action.id}
+               "meeting_id": meeting.id, "meeting_action_id": meeting_action.id,
+               "outreach_record_id": outreach_record.id}
         assert (accepted.state, accepted.version, appointment.version, item.version, review.state) == (
             "accepted", 3, 1, 1, "rejection_review")
         assert (check.completed_at, check.version, adjustment.status, adjustment.version) == (None, 1, "active", 1)
@@ -369,8 +387,13 @@ DECIDED = {
                                  "questionnaire_links.issue_link")},
     **{e: CLINICAL_JUDGEMENT for e in ("dna.complete_check", "appointments.record_outcome",
                                        "appointments.record_past_contact", "patients.edit_patient",
+                                       "patients.verify_identity",
                                        "adjustments.record_adjustment", "adjustments.edit_adjustment",
                                        "adjustments.end_adjustment")},
+    **{e: CLINICAL_JUDGEMENT for e in ("outreach_reconciliation.list_records", "outreach_reconciliation.show_record",
+                                       "outreach_reconciliation.link_record", "outreach_reconciliation.refer_and_link",
+                                       "outreach_reconciliation.register_patient")},
+    "outreach_reconciliation.undo_link": {"senior"},
     **{e: {"auditor"} for e in ("audit.list_samples", "audit.new_sample", "audit.show_sample", "audit.sample_record",
                                 "audit.sample_summary", "audit.export_summary")},
     **{e: CLINICAL_JUDGEMENT for e in ("outreach_records.record_page", "outreach_records.receive_record",

@@ -15,6 +15,8 @@ from inclusive_access.domain import (
     governance,
     import_jobs,
     outreach,
+    outreach_reconciliation,
+    outreach_registration,
     partnership_reviews,
     questionnaire_links,
     reviews,
@@ -57,8 +59,8 @@ from inclusive_access.models import (
 from tests.blueprints.pages import sign_in
 from tests.blueprints.records import SCRIPT_FORM, accept, count, events, one_of_each, propose_rejection
 from tests.conftest import PASSWORD, make_app, post_form
-from tests.factories import csv_text, intake_form, intake_row, make_referral, make_user, staff
-from tests.outreach_factories import plan_form, planned_session
+from tests.factories import csv_text, intake_form, intake_row, make_referral, make_user, next_nhs_number, staff
+from tests.outreach_factories import plan_form, planned_session, received
 from tests.partnership_factories import HELD_ON, meeting_form, recorded_meeting
 
 XSS = "<script>alert(1)</script>"
@@ -71,7 +73,8 @@ TWENTY_MINUTES_AGO = (datetime.now(UTC) - timedelta(minutes=20)).astimezone(LOND
 def referral_ids(app):
     """A received referral (its patient with an adjustment); an accepted one with an appointment; one awaiting
     clarification; one in rejection review; one whose missed appointment opened a barrier check; an outreach session
-    next week and an engagement plan."""
+    next week and an engagement plan; and three outreach records of a session naming "outreach.clinician": one to
+    reconcile, one linked (for a senior's undo), and one registered as a new patient whose identity is not verified."""
     with app.app_context():
         made = one_of_each(db.session)
         booking, clinician, referral, accepted = made.booking, made.clinician, made.referral, made.accepted
@@ -111,6 +114,11 @@ def referral_ids(app):
         meeting = recorded_meeting(db.session, manager, [partner.id])
         meeting_action = partnership_reviews.add_action(db.session, manager, meeting, {
             "description": "Find an indoor waiting space", "lead_name": "Priya Shah", "due_on": HELD_ON})
+        named = staff(db.session, "clinician", OUTREACH_CLINICIAN)
+        reconciling = planned_session(db.session, staff(db.session, "manager", "reconciling.manager"), [named])
+        to_reconcile, linked, registered = (received(db.session, named, reconciling) for _ in range(3))
+        outreach_reconciliation.link(db.session, named, linked, referral, linked.version)
+        unverified = outreach_registration.register_and_link(db.session, named, registered, registered.version)
         ids = {"referral_id": referral.id, "patient_id": referral.patient_id,
                "nhs_number": referral.patient.nhs_number, "accepted_id": accepted.id,
                "appointment_id": appointment.id, "clarification_id": item.id, "review_id": review.id,
@@ -121,7 +129,10 @@ def referral_ids(app):
                "importing_job_id": importing.id, "link_token": link.token, "partner_id": planned.venue.partner_id,
                "venue_id": planned.venue_id, "outreach_session_id": planned.id, "step_id": plan.steps[0].id,
                "outreach_clinician_id": clinician.user_id,
-               "meeting_id": meeting.id, "meeting_action_id": meeting_action.id}
+               "meeting_id": meeting.id, "meeting_action_id": meeting_action.id,
+               "outreach_record_id": to_reconcile.id,
+               "linked_record_id": linked.id, "unverified_patient_id": unverified.id,
+               "closed_patient_id": rejected.patient_id}
         assert (plain_accepted.version, review.version, rejected.state) == (2, 2, "rejected")
         db.session.commit()
     return ids
@@ -136,7 +147,10 @@ def _other_user(app, role: str, username: str) -> int:
 
 # -- CSRF ------------------------------------------------------------------------------------------------------
 
-#: every unsafe route, with a role allowed to use it and data that would succeed with a token
+#: the clinician named on the outreach session of the records above: before reconciliation they are theirs alone
+OUTREACH_CLINICIAN = "outreach.clinician"
+#: every unsafe route, with a role allowed to use it (or an existing user of that role, as (role, username)) and
+#: data that would succeed with a token
 UNSAFE = {
     "auth.login": (None, "/auth/login", {"username": "target.user", "password": "correct horse battery"}),
     "auth.logout": ("booking", "/auth/logout", {}),
@@ -259,6 +273,17 @@ UNSAFE = {
     "outreach.record_plan": ("clinician", "/outreach/patients/{patient_id}/plans/new", "engagement plan"),
     "outreach.mark_step_done": ("clinician", "/outreach/plan-steps/{step_id}/done",
                                 {"done_on": TODAY.isoformat(), "done_by": "Nurse Demo", "version": "1"}),
+    "outreach_reconciliation.link_record": (("clinician", OUTREACH_CLINICIAN),
+                                            "/outreach/reconciliation/{outreach_record_id}/link", "outreach link"),
+    "outreach_reconciliation.refer_and_link": (("clinician", OUTREACH_CLINICIAN),
+                                               "/outreach/reconciliation/{outreach_record_id}/refer", "outreach refer"),
+    "outreach_reconciliation.register_patient": (("clinician", OUTREACH_CLINICIAN),
+                                                 "/outreach/reconciliation/{outreach_record_id}/new-patient",
+                                                 {"version": "1"}),
+    "outreach_reconciliation.undo_link": ("senior", "/outreach/reconciliation/{linked_record_id}/undo",
+                                          {"reason": "Different person: another date of birth", "version": "2"}),
+    "patients.verify_identity": ("clinician", "/patients/{unverified_patient_id}/verify-identity",
+                                 "identity check"),
 }
 #: what the requests above may create or change besides events, users and sessions
 WORK = (Referral, TriageRecord, Clarification, ContactAttempt, Appointment, BarrierCheck, BarrierContactAttempt,
@@ -293,6 +318,12 @@ def _form_data(data, ids: dict) -> dict:
         return {**meeting_form(), "partner_ids": [str(ids["partner_id"])]}
     if data == "upload":  # a fresh stream each time: a posted file is read once
         return {"file": (io.BytesIO(csv_text([intake_row()]).encode()), "march.csv")}
+    if data == "outreach link":
+        return {"referral_id": str(ids["referral_id"]), "version": "1"}
+    if data == "outreach refer":  # a patient whose only referral is closed
+        return {"patient_id": str(ids["closed_patient_id"]), "version": "1"}
+    if data == "identity check":
+        return {"nhs_number": next_nhs_number(), "how": "Traced on the Spine", "version": "1"}
     if data == "patient":  # the NHS number is not editable: the form posts the patient's own
         return {**intake_form(given_name="Changed", nhs_number=ids["nhs_number"]), "version": "1"}
     return data
@@ -330,10 +361,12 @@ def test_every_unsafe_route_has_a_csrf_case():
     assert unsafe == set(UNSAFE) | set(JSON_POSTS)
 
 
-def _signed_in_for(app, login_as, referral_ids: dict, endpoint: str) -> tuple[str, dict]:
-    """Sign in as the endpoint's role (none: stay signed out): its address and data that would succeed."""
+def _signed_in_for(app, client, login_as, referral_ids: dict, endpoint: str) -> tuple[str, dict]:
+    """Sign in as the endpoint's role or user (none: stay signed out): its address and data that would succeed."""
     role, url, data = UNSAFE[endpoint]
-    if role:
+    if isinstance(role, tuple):
+        assert sign_in(client, role[1]).status_code == 303
+    elif role:
         login_as(role)
     target = _other_user(app, "booking", "target.user")
     return url.format(target=target, **referral_ids), _form_data(data, referral_ids)
@@ -341,7 +374,7 @@ def _signed_in_for(app, login_as, referral_ids: dict, endpoint: str) -> tuple[st
 
 @pytest.mark.parametrize("endpoint", sorted(UNSAFE))
 def test_post_without_csrf_token_is_refused_and_changes_nothing(app, client, login_as, referral_ids, endpoint):
-    url, data = _signed_in_for(app, login_as, referral_ids, endpoint)
+    url, data = _signed_in_for(app, client, login_as, referral_ids, endpoint)
     before = (len(events(app)), count(app, User), count(app, UserSession), _work(app))
     response = client.post(url, data=data)
     assert response.status_code == 400
@@ -354,7 +387,7 @@ def test_post_without_csrf_token_is_refused_and_changes_nothing(app, client, log
 @pytest.mark.parametrize("endpoint", sorted(UNSAFE))
 def test_the_same_post_with_the_token_succeeds(app, client, login_as, referral_ids, endpoint):
     """The control for the test above: its data is valid, so only the missing token refused it."""
-    url, data = _signed_in_for(app, login_as, referral_ids, endpoint)
+    url, data = _signed_in_for(app, client, login_as, referral_ids, endpoint)
     before = len(events(app))
     response = post_form(client, url, data)
     # the log verification answers with its result (re-running it on refresh is harmless), a questionnaire link is

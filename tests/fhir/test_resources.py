@@ -76,6 +76,17 @@ def test_a_patient_reads_as_worked_by_hand(db_session):
         "communication-7-easy-read", "easy_read", {"reference": "Patient/7"})
 
 
+def test_a_patient_registered_from_an_outreach_record_has_no_identifier_and_a_birth_year(db_session):
+    """Identity not verified, no NHS number, a date of birth estimated from an approximate age."""
+    row = Patient(id=8, nhs_number=None, given_name="Alex", family_name="Not given", date_of_birth=date(1986, 7, 1),
+                  date_of_birth_estimated=True, identity_verified=False, sex="not_known", ethnic_category="99",
+                  communication_needs=[], created_at=datetime(2026, 6, 2, tzinfo=UTC))
+    resource = resources.patient(row)
+    FhirPatient.model_validate(resource)
+    assert "identifier" not in resource
+    assert resource["birthDate"] == "1986"
+
+
 def test_a_questionnaire_response_reads_as_worked_by_hand(db_session):
     clinician = staff(db_session, "clinician")
     referral = accepted(db_session, clinician)

@@ -8,7 +8,7 @@ from inclusive_access.blueprints.commands import Page, saved, submit
 from inclusive_access.blueprints.intake.forms import IntakeForm
 from inclusive_access.blueprints.patients import bp
 from inclusive_access.blueprints.shared import current_policy, log_view
-from inclusive_access.domain import engagement_plans, intake, listing, patient_search, records
+from inclusive_access.domain import engagement_plans, intake, listing, patient_identity, patient_search, records
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import InvalidInput
 from inclusive_access.domain.validation import LONDON, FieldErrors
@@ -65,7 +65,7 @@ def edit_patient(patient_id: int):
 
 def _correct(patient: Patient, form: IntakeForm, version: int) -> None:
     found = FieldErrors()
-    details = intake.parse_patient(form.raw(), found, _today())
+    details = intake.parse_patient(form.raw(), found, _today(), without_nhs_number=patient.nhs_number is None)
     if found:
         raise InvalidInput(dict(found))
     records.update_patient(db.session, actor_for(current_user), patient, details, version)
@@ -78,3 +78,25 @@ def _edit_page(patient_id: int, form: IntakeForm, errors: dict, version: int):
 
 def _today():
     return datetime.now(UTC).astimezone(LONDON).date()
+
+
+@bp.route("/<int:patient_id>/verify-identity", methods=["GET", "POST"])
+def verify_identity(patient_id: int):
+    """A patient registered from an outreach record: the clinician who has checked who they are says so."""
+    patient = db.session.get(Patient, patient_id) or abort(404)
+    if request.method == "GET":
+        log_view(patient)
+        db.session.commit()
+        return _verify_page(patient_id, {}, {}, patient.version)
+    raw, version = request.form.to_dict(), request.form.get("version", type=int) or 0
+    url = url_for("patients.verify_identity", patient_id=patient_id)
+    return submit(None, lambda: patient_identity.verify_identity(db.session, actor_for(current_user), patient,
+                                                                 version, raw),
+                  Page(url, lambda errors: _verify_page(patient_id, raw, errors, version, 400), "patient record",
+                       lambda: db.session.get(Patient, patient_id)),
+                  lambda _: saved("Identity verified.", url_for("patients.show_patient", patient_id=patient_id)))
+
+
+def _verify_page(patient_id: int, raw: dict, errors: dict, version: int, status: int = 200):
+    return render_template("patients/verify_identity.html", raw=raw, errors=errors, version=version,
+                           patient=db.session.get(Patient, patient_id)), status

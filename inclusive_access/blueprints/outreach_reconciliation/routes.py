@@ -1,0 +1,105 @@
+"""The reconciliation list and one record's page: its candidate patients with the reasons each is offered, linking
+to an open referral, a new outreach referral or a new patient (identity not verified), and a senior's undo."""
+from collections.abc import Callable
+
+from flask import abort, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from inclusive_access.blueprints.commands import Page, elsewhere, saved, submit
+from inclusive_access.blueprints.outreach_reconciliation import bp
+from inclusive_access.blueprints.outreach_reconciliation.forms import LinkForm, NewPatientForm, ReferForm, UndoForm
+from inclusive_access.domain import (
+    outreach_candidates,
+    outreach_reconciliation,
+    outreach_registration,
+    reconciliation_list,
+    records,
+)
+from inclusive_access.domain.actors import actor_for
+from inclusive_access.domain.outreach_records import RISKS
+from inclusive_access.extensions import db
+from inclusive_access.models import OutreachRecord, Partner, Patient, Referral
+
+
+@bp.route("/")
+def list_records():
+    return render_template("outreach_reconciliation/list.html",
+                           rows=reconciliation_list.unreconciled_for(db.session, actor_for(current_user)))
+
+
+def _record(record_id: int) -> OutreachRecord:
+    """The record, when this user may open it: to anyone else it does not exist (404), so the list of who was seen
+    at a venue is not revealed by guessing ids."""
+    record = db.session.get(OutreachRecord, record_id)
+    if record is None or not reconciliation_list.may_open(db.session, actor_for(current_user), record):
+        abort(404)
+    return record
+
+
+def _show(record: OutreachRecord, errors: dict | None = None, undo: UndoForm | None = None, status: int = 200):
+    actor = actor_for(current_user)
+    found, patient, referral = [], None, None
+    if record.reconciliation == "unreconciled":
+        found = outreach_candidates.candidates(db.session, actor, record)
+    else:
+        patient, referral = db.session.get(Patient, record.patient_id), db.session.get(Referral, record.referral_id)
+        records.view_record(db.session, actor, patient, referral)
+    db.session.commit()
+    partners = db.session.scalars(select(Partner.name).where(Partner.id.in_(record.shared_with_partner_ids))
+                                  .order_by(Partner.name)).all()
+    return render_template("outreach_reconciliation/show.html", record=record, candidates=found, patient=patient,
+                           referral=referral, partners=partners, risks=RISKS, errors=errors or {},
+                           undo=undo or UndoForm(formdata=None, version=record.version)), status
+
+
+@bp.route("/<int:record_id>")
+def show_record(record_id: int):
+    return _show(_record(record_id))
+
+
+def _save(record_id: int, form, verb: Callable[[OutreachRecord], object], message: str):
+    """Each form is a button on the record's page: a refusal is told there; once linked, the patient's page."""
+    record = _record(record_id)
+    url = url_for("outreach_reconciliation.show_record", record_id=record_id)
+    return submit(form, lambda: verb(record), elsewhere(url, "outreach record"),
+                  lambda _: saved(message, url_for("patients.show_patient", patient_id=_record(record_id).patient_id)))
+
+
+@bp.route("/<int:record_id>/link", methods=["POST"])
+def link_record(record_id: int):
+    form = LinkForm()
+    return _save(record_id, form, lambda record: outreach_reconciliation.link(
+        db.session, actor_for(current_user), record,
+        db.session.get(Referral, form.referral_id.data) or abort(404), form.version.data),
+        "Outreach record linked. It shows on the patient's timeline.")
+
+
+@bp.route("/<int:record_id>/refer", methods=["POST"])
+def refer_and_link(record_id: int):
+    form = ReferForm()
+    return _save(record_id, form, lambda record: outreach_registration.refer_and_link(
+        db.session, actor_for(current_user), record,
+        db.session.get(Patient, form.patient_id.data) or abort(404), form.version.data),
+        "Outreach referral received and the record linked to it.")
+
+
+@bp.route("/<int:record_id>/new-patient", methods=["POST"])
+def register_patient(record_id: int):
+    form = NewPatientForm()
+    return _save(record_id, form, lambda record: outreach_registration.register_and_link(
+        db.session, actor_for(current_user), record, form.version.data),
+        "New patient registered (identity not verified) and the record linked to their outreach referral.")
+
+
+@bp.route("/<int:record_id>/undo", methods=["POST"])
+def undo_link(record_id: int):
+    """Back to the patient the record was wrongly linked to: their history shows the link and its undoing (the
+    record itself is again its session's clinicians' alone)."""
+    form, record = UndoForm(), _record(record_id)
+    url, patient_id = url_for("outreach_reconciliation.show_record", record_id=record_id), record.patient_id
+    return submit(form, lambda: outreach_reconciliation.undo_link(
+        db.session, actor_for(current_user), record, form.version.data, form.reason.data),
+        Page(url, lambda errors: _show(_record(record_id), errors, form, 400), "outreach record"),
+        lambda _: saved("Link undone. The record is back on its session clinicians' reconciliation list.",
+                        url_for("patients.show_patient", patient_id=patient_id)))
