@@ -63,6 +63,8 @@ OUTREACH_RECORD_RECEIVED = "outreach_record.received"
 #: a clinician linked a minimum record to a patient's referral, or a senior undid a wrong link
 OUTREACH_RECORD_LINKED = "outreach_record.linked"
 OUTREACH_LINK_UNDONE = "outreach_record.link_undone"
+#: the sweep judged a linked record's planned follow-up once its day was over: contact by then, or lost
+OUTREACH_FOLLOW_UP_CHECKED = "outreach_record.follow_up_checked"
 CHECKPOINT_TAKEN = "audit.checkpoint_taken"
 LOG_VERIFIED = "audit.log_verified"
 SAMPLE_DRAWN = "audit.sample_drawn"

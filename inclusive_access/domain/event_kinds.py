@@ -27,7 +27,8 @@ KINDS: dict[str, tuple[str, frozenset[str]]] = {
     "urgent_contacts": ("Crisis and urgent contacts", frozenset({actions.URGENT_CONTACT_RECORDED})),
     "questionnaires": ("Questionnaires", frozenset({actions.QUESTIONNAIRE_COMPLETED,
                                                     actions.QUESTIONNAIRE_LINK_ISSUED})),
-    "outreach": ("Outreach", frozenset({actions.OUTREACH_RECORD_LINKED, actions.OUTREACH_LINK_UNDONE})),
+    "outreach": ("Outreach", frozenset({actions.OUTREACH_RECORD_LINKED, actions.OUTREACH_LINK_UNDONE,
+                                        actions.OUTREACH_FOLLOW_UP_CHECKED})),
     "discharge": ("Senior review and discharge", frozenset({
         actions.SENIOR_REVIEW_FLAGGED, actions.DISCHARGE_REQUESTED, actions.REFERRAL_DISCHARGED,
         actions.ENGAGEMENT_CONTINUED})),
