@@ -19,6 +19,7 @@ from inclusive_access.domain import (
     governance,
     intake,
     organisations,
+    outreach_follow_up,
 )
 from inclusive_access.domain.actors import SYSTEM
 from inclusive_access.domain.errors import InvalidInput
@@ -225,10 +226,13 @@ def sla() -> None:
 
 @sla.command("sweep")
 def sla_sweep() -> None:
-    """Escalate newly overdue clarifications (for cron; running it twice escalates each once)."""
+    """Escalate newly overdue clarifications, and put lost contact after outreach on the senior review list (for
+    cron; running it twice escalates and flags each once)."""
     escalated = clarification.escalate_overdue(db.session)
+    lost = outreach_follow_up.sweep(db.session)
     db.session.commit()
     click.echo(f"Escalated {_count(len(escalated), 'overdue clarification')}.")
+    click.echo(f"Found {_count(len(lost), 'lost contact')} after outreach.")
 
 
 @click.group("facts")

@@ -316,8 +316,14 @@ SENTENCES: dict[str, Callable[[Readable], str]] = {
     actions.OUTREACH_RECORD_LINKED: lambda d: _outreach_record(d, {
         "new_patient": "Registered the person from an outreach minimum record",
         "matched": "Linked an outreach minimum record to this patient"}.get(d["kind"], "Linked an outreach record")),
-    actions.OUTREACH_LINK_UNDONE: lambda d: _say("Undid the link of an outreach minimum record to this patient",
-                                                 ("Why", d["reason"])),
+    actions.OUTREACH_LINK_UNDONE: lambda d: _say(
+        "Undid the link of an outreach minimum record to this patient", ("Why", d["reason"]),
+        ("Safeguarding", "the concern the link raised stays open for a senior to close"
+         if d["concern_left_open"] else None)),
+    actions.OUTREACH_FOLLOW_UP_CHECKED: lambda d: (
+        _with("Lost contact after outreach: no contact by the follow-up date", d.day("follow_up_on"), ", {}")
+        if d["contact_lost"] else
+        _with("Outreach follow-up kept: in contact by the follow-up date", d.day("follow_up_on"), ", {}")),
     actions.PARTNERSHIP_REVIEW_RECORDED: lambda d: _say(
         _with("Recorded a partnership review meeting", d["title"], ": {}"), ("Held", d.day("held_on")),
         ("Figures reviewed", " to ".join(filter(None, [d.day("period_start"), d.day("period_end")]))),

@@ -10,7 +10,14 @@ import pytest
 from sqlalchemy import func, select, text
 
 from inclusive_access import demo
-from inclusive_access.domain import accounts, actions, bulk_import, clarification, event_chain
+from inclusive_access.domain import (
+    accounts,
+    actions,
+    bulk_import,
+    clarification,
+    event_chain,
+    outreach_reconciliation,
+)
 from inclusive_access.domain.actors import SYSTEM, actor_for
 from inclusive_access.domain.policy import Policy
 from inclusive_access.domain.validation import LONDON
@@ -37,11 +44,14 @@ from tests.factories import (
     JUDGED_Q1_WAITS,
     JUDGED_Q5_WAITS,
     SCRIPT,
+    accepted,
     intake_row,
     make_referral,
     make_user,
+    staff,
     wait_gap_month,
 )
+from tests.outreach_factories import planned_session, received
 
 TEN_MB = "a" * (10 * 1024 * 1024)
 
@@ -676,7 +686,7 @@ def test_sla_sweep_run_twice_escalates_each_overdue_clarification_once(app, runn
 
     first = run(app, runner, "sla", "sweep")
     assert first.exit_code == 0, first.output
-    assert first.output.strip() == "Escalated 2 overdue clarifications."
+    assert first.output.splitlines()[0] == "Escalated 2 overdue clarifications."
     logged, marked = _escalations(app)
     assert logged == {late: 1, later: 1}
     assert marked[late] is not None
@@ -692,12 +702,12 @@ def test_sla_sweep_run_twice_escalates_each_overdue_clarification_once(app, runn
 
     second = run(app, runner, "sla", "sweep")
     assert second.exit_code == 0, second.output
-    assert second.output.strip() == "Escalated 0 overdue clarifications."
+    assert second.output.splitlines()[0] == "Escalated 0 overdue clarifications."
     assert _escalations(app) == (logged, marked), "nothing written twice, the first escalation time kept"
 
     newly = _ask(app, 24.5)
     third = run(app, runner, "sla", "sweep")
-    assert third.output.strip() == "Escalated 1 overdue clarification."
+    assert third.output.splitlines()[0] == "Escalated 1 overdue clarification."
     logged, _marked = _escalations(app)
     assert logged == {late: 1, later: 1, newly: 1}
     verified = run(app, runner, "audit", "verify")
@@ -712,6 +722,24 @@ def test_sla_sweep_with_nothing_overdue(app, runner):
     logged, marked = _escalations(app)
     assert not logged
     assert list(marked.values()) == [None]
+
+
+def test_sla_sweep_puts_lost_contact_after_outreach_on_the_senior_review_list_once(app, runner):
+    """The record's follow-up day (9 June 2026) is long over, with no contact since."""
+    with app.app_context():
+        clinician = staff(db.session, "clinician")
+        record = received(db.session, clinician, planned_session(db.session, staff(db.session, "manager"),
+                                                                 [clinician]))
+        referral = accepted(db.session, clinician)
+        outreach_reconciliation.link(db.session, clinician, record, referral, record.version)
+        db.session.commit()
+    first = run(app, runner, "sla", "sweep")
+    assert first.exit_code == 0, first.output
+    assert first.output.splitlines()[1] == "Found 1 lost contact after outreach."
+    assert run(app, runner, "sla", "sweep").output.splitlines()[1] == "Found 0 lost contacts after outreach."
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Event).where(
+            Event.action == actions.SENIOR_REVIEW_FLAGGED)) == 1
 
 
 # -- flask report export ------------------------------------------------------------------------------------------

@@ -74,6 +74,8 @@ PARTNERSHIP_REVIEW_RECORDED = "partnership_review.recorded"
 PARTNERSHIP_REVIEW_EDITED = "partnership_review.minutes_edited"
 PARTNERSHIP_ACTION_ADDED = "partnership_review.action_added"
 PARTNERSHIP_ACTION_COMPLETED = "partnership_review.action_completed"
+#: the sweep judged a linked record's planned follow-up once its day was over: contact by then, or lost
+OUTREACH_FOLLOW_UP_CHECKED = "outreach_record.follow_up_checked"
 CHECKPOINT_TAKEN = "audit.checkpoint_taken"
 LOG_VERIFIED = "audit.log_verified"
 SAMPLE_DRAWN = "audit.sample_drawn"

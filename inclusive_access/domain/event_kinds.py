@@ -29,8 +29,8 @@ KINDS: dict[str, tuple[str, frozenset[str]]] = {
     "questionnaires": ("Questionnaires", frozenset({actions.QUESTIONNAIRE_COMPLETED,
                                                     actions.QUESTIONNAIRE_LINK_ISSUED})),
     "outreach": ("Outreach and engagement plans", frozenset({
-        actions.OUTREACH_RECORD_LINKED, actions.OUTREACH_LINK_UNDONE, actions.ENGAGEMENT_PLAN_AGREED,
-        actions.ENGAGEMENT_STEP_DONE})),
+        actions.OUTREACH_RECORD_LINKED, actions.OUTREACH_LINK_UNDONE, actions.OUTREACH_FOLLOW_UP_CHECKED,
+        actions.ENGAGEMENT_PLAN_AGREED, actions.ENGAGEMENT_STEP_DONE})),
     "discharge": ("Senior review and discharge", frozenset({
         actions.SENIOR_REVIEW_FLAGGED, actions.DISCHARGE_REQUESTED, actions.REFERRAL_DISCHARGED,
         actions.ENGAGEMENT_CONTINUED})),

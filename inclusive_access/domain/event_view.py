@@ -133,9 +133,10 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     actions.ENGAGEMENT_STEP_DONE: {"step": EVERYONE, "owner": EVERYONE, "due_on": EVERYONE, "done_on": EVERYONE,
                                    "on_time": EVERYONE, "action": CARE_TEAM, "done_by": CARE_TEAM},
     # A minimum record's codes are for every role; who the person said they are and what was found is clinical.
-    **{action: {**_OUTREACH_CODES, **_OUTREACH_CLINICAL} for action in (
-        actions.OUTREACH_RECORD_RECEIVED, actions.OUTREACH_RECORD_LINKED)},
-    actions.OUTREACH_LINK_UNDONE: {"kind": EVERYONE, "reason": CARE_TEAM},
+    actions.OUTREACH_RECORD_RECEIVED: {**_OUTREACH_CODES, **_OUTREACH_CLINICAL},
+    actions.OUTREACH_RECORD_LINKED: {**_OUTREACH_CODES, **_OUTREACH_CLINICAL, "concern_id": EVERYONE},
+    actions.OUTREACH_LINK_UNDONE: {"kind": EVERYONE, "reason": CARE_TEAM, "concern_left_open": EVERYONE},
+    actions.OUTREACH_FOLLOW_UP_CHECKED: {"follow_up_on": EVERYONE, "contact_lost": EVERYONE},
     # actions.LOG_VERIFIED, spelled out: audit_log reads this module.
     "audit.log_verified": {"ok": OVERSIGHT, "count": OVERSIGHT, "head_hash": OVERSIGHT, "bad_seq": OVERSIGHT,
                            "reason": OVERSIGHT},

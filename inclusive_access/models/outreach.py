@@ -3,7 +3,7 @@ clinicians, and the minimum record completed at a venue, online or not, until a 
 core record."""
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, Index, String, Table, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from inclusive_access.extensions import db, one_of
@@ -18,6 +18,8 @@ RISK_ANSWERS = ("yes", "no", "not_known")
 RECONCILIATION_STATUSES = ("unreconciled", "matched", "new_patient")
 #: who takes an engagement plan's step: the service or the partner
 STEP_OWNERS = ("service", "partner")
+#: a linked record with a follow-up planned that the lost-contact sweep has not judged yet
+FOLLOW_UP_UNJUDGED = "follow_up_on IS NOT NULL AND referral_id IS NOT NULL AND follow_up_checked_at IS NULL"
 
 
 class Partner(Versioned, db.Model):
@@ -107,9 +109,14 @@ class OutreachRecord(Versioned, db.Model):
         CheckConstraint("(reconciliation = 'unreconciled') = (patient_id IS NULL)", name="patient_when_reconciled"),
         CheckConstraint("(patient_id IS NULL) = (referral_id IS NULL)", name="referral_with_patient"),
         CheckConstraint("approximate_age IS NULL OR approximate_age BETWEEN 0 AND 120", name="approximate_age"),
+        CheckConstraint("(follow_up_checked_at IS NULL) = (contact_lost IS NULL)", name="follow_up_judged"),
         # the reconciliation list: WHERE reconciliation = 'unreconciled' ORDER BY received_at
         Index("ix_outreach_records_reconciliation", "reconciliation", "received_at"),
         Index("ix_outreach_records_patient", "patient_id", "seen_at"),
+        # the lost-contact sweep: linked records whose follow-up it has not judged yet, by follow-up date; a judged
+        # record leaves the index, so a run reads what fell due since the last one, never the whole history
+        Index("ix_outreach_records_follow_up_due", "follow_up_on", sqlite_where=text(FOLLOW_UP_UNJUDGED),
+              postgresql_where=text(FOLLOW_UP_UNJUDGED)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -148,6 +155,13 @@ class OutreachRecord(Versioned, db.Model):
     referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"), index=True)
     reconciled_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reconciled_at: Mapped[datetime | None]
+    #: the concern a positive screen raised when the record was linked; kept when the link is undone, as the
+    #: concern stays open on that referral until a senior closes it
+    safeguarding_concern_id: Mapped[int | None] = mapped_column(ForeignKey("safeguarding_concerns.id"))
+    #: when the lost-contact sweep judged the planned follow-up, once its date had passed, and whether it found no
+    #: contact by then (domain.outreach_follow_up); cleared when the link is undone
+    follow_up_checked_at: Mapped[datetime | None]
+    contact_lost: Mapped[bool | None]
 
     session: Mapped[OutreachSession] = relationship(lazy="joined")
 

@@ -24,6 +24,7 @@ from inclusive_access.domain import (
     instrument_files,
     intake,
     outreach,
+    outreach_follow_up,
     outreach_reconciliation,
     outreach_registration,
     patient_identity,
@@ -136,13 +137,16 @@ def _history(session) -> dict:
     safeguarding.record_action(session, clinician, concern, _secret("safeguarding action"))
     urgent_contacts.record_urgent_contact(session, clinician, first, urgent_contacts.ContactDetails(
         "crisis_team", now.astimezone(LONDON).date(), "carer", DelayLink("yes", _secret("delay detail"))))
-    at_venue = now - timedelta(days=1)  # a minimum record from an outreach session, linked here and then unlinked
+    # a minimum record from an outreach session with a positive screen, linked here (raising its concern), its
+    # follow-up judged once its day was over, and the link undone
+    at_venue = now - timedelta(days=1)
     visit = planned_session(session, manager, [clinician], starts_at=at_venue)
     record = received(session, clinician, visit, now=now, seen_at=at_venue.isoformat(), exploitation_risk="yes",
-                      follow_up_on=f"{now + timedelta(days=7):%Y-%m-%d}",
+                      follow_up_on=f"{at_venue.astimezone(LONDON):%Y-%m-%d}",
                       **{key: _secret(key) for key in ("presenting_need", "safeguarding_detail", "action_agreed",
                                                        "follow_up_plan")})
     outreach_reconciliation.link(session, clinician, record, first, record.version)
+    outreach_follow_up.sweep(session, now)
     outreach_reconciliation.undo_link(session, senior, record, record.version, _secret("unlink reason"))
     signing = questionnaire_links.signer("a test key")  # the patient answers through a link a clinician sent
     sent = questionnaire_links.issue_link(session, clinician, first, SHIPPED["psfs"], "first_contact", True,
@@ -318,7 +322,8 @@ def test_booking_staff_and_managers_learn_a_concern_exists_and_its_kind_never_it
                                                                                        history, role):
     login_as(role)
     with app.app_context():
-        raised = db.session.scalars(select(Event).where(Event.action == actions.SAFEGUARDING_RAISED)).one()
+        raised = db.session.scalars(select(Event).where(Event.action == actions.SAFEGUARDING_RAISED)
+                                    .order_by(Event.seq)).first()  # the barrier check's, before the outreach one
     body = html.unescape(client.get(f"/referrals/{raised.referral_id}").get_data(as_text=True))
     row = _row(body, raised.seq)
     assert "Raised a safeguarding concern: Self-neglect" in row

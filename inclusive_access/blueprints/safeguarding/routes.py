@@ -9,15 +9,20 @@ from inclusive_access.blueprints.forms_common import new_token
 from inclusive_access.blueprints.safeguarding import bp
 from inclusive_access.blueprints.safeguarding.forms import ActionForm, CloseForm, ConcernForm, RouteForm
 from inclusive_access.blueprints.shared import blank_form
-from inclusive_access.domain import records, safeguarding
+from inclusive_access.domain import outreach_safeguarding, records, safeguarding
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.extensions import db
 from inclusive_access.models import Referral, SafeguardingConcern
 
+#: the outreach reconciliation list (its blueprint is built separately: a plain path keeps this link independent)
+RECONCILIATION_LIST = "/outreach/reconciliation"
+
 
 @bp.route("/")
 def list_concerns():
-    return render_template("safeguarding/list.html", rows=safeguarding.open_concerns(db.session))
+    return render_template("safeguarding/list.html", rows=safeguarding.open_concerns(db.session),
+                           outreach_waiting=outreach_safeguarding.count_waiting(db.session, actor_for(current_user)),
+                           reconciliation_url=RECONCILIATION_LIST)
 
 
 @bp.route("/referrals/<int:referral_id>/new", methods=["GET", "POST"])
