@@ -103,6 +103,9 @@ class OutreachRecord(Versioned, db.Model):
         # the reconciliation list: WHERE reconciliation = 'unreconciled' ORDER BY received_at
         Index("ix_outreach_records_reconciliation", "reconciliation", "received_at"),
         Index("ix_outreach_records_patient", "patient_id", "seen_at"),
+        # the outreach evidence: records seen in a period, and follow-ups planned for one
+        Index("ix_outreach_records_seen_at", "seen_at"),
+        Index("ix_outreach_records_follow_up_on", "follow_up_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
