@@ -6,59 +6,21 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import DateTime, column, insert, select, table, text
 
-from inclusive_access.domain import outreach, outreach_reconciliation, safeguarding
+from inclusive_access.domain import outreach_reconciliation, safeguarding
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.models import OutreachRecord
 from inclusive_access.reporting import outreach as evidence
 from inclusive_access.reporting import stats
 from inclusive_access.reporting.outreach_queries import NOT_LINKED_GROUP, Scope
 from inclusive_access.reporting.uk_days import days_after, uk_date
-from tests.factories import accept_and_attend, make_referral, staff
-from tests.outreach_factories import planned_session, received
+from tests.factories import accept_and_attend, staff
 from tests.reporting.outcome_history import urgent
+from tests.reporting.outreach_history import Outreach, uk_time
 
 JUNE = Scope(date(2026, 6, 1), date(2026, 6, 30))
 #: every June window (the first day and the 90 after) is over
 NOW = datetime(2026, 10, 15, 12, tzinfo=UTC)
 QUINTILE_1, QUINTILE_5, NOT_KNOWN = "1", "9", ""
-
-
-def _at(month: int, day: int, hour: int = 13) -> datetime:
-    """A time in 2026, UK wall clock."""
-    return datetime(2026, month, day, hour, 30, tzinfo=LONDON).astimezone(UTC)
-
-
-class Outreach:
-    """Venues and the people seen there, through the domain."""
-
-    def __init__(self, session):
-        self.session = session
-        self.manager, self.clinician = staff(session, "manager"), staff(session, "clinician")
-
-    def venue(self, partner_of=None):
-        """A new venue: of a new partner, or of the partner of `partner_of` (a venue)."""
-        if partner_of is None:
-            return planned_session(self.session, self.manager, [self.clinician]).venue
-        return outreach.add_venue(self.session, self.manager, outreach.parse_venue(self.session, {
-            "name": f"{partner_of.name} annexe", "kind": "day_centre", "partner_id": str(partner_of.partner_id)}))
-
-    def seen(self, venue, at: datetime, follow_up_on: str = "", referral=None, **record):
-        """A record of someone seen at `venue` at `at`, from a session held there then; linked to `referral`'s
-        patient if given."""
-        local = at.astimezone(LONDON).replace(tzinfo=None)
-        planned = outreach.plan_session(self.session, self.manager, outreach.parse_session_plan(self.session, {
-            "venue_id": str(venue.id), "starts_at": (local - timedelta(minutes=30)).isoformat(),
-            "ends_at": (local + timedelta(hours=2)).isoformat()}, [str(self.clinician.user_id)]))
-        made = received(self.session, self.clinician, planned, now=at + timedelta(hours=2),
-                        seen_at=at.isoformat(), follow_up_on=follow_up_on, **record)
-        if referral is not None:
-            outreach_reconciliation.link(self.session, self.clinician, made, referral, made.version,
-                                         now=at + timedelta(hours=3))
-        return made
-
-    def patient(self, decile: str):
-        """An open referral of a new patient, received on 1 May 2026."""
-        return make_referral(self.session, received_at="2026-05-01 09:00", imd_decile=decile)
 
 
 @pytest.fixture
@@ -83,23 +45,23 @@ def history(db_session):
     a2, b1 = o.venue(partner_of=a1), o.venue()
     p = {name: o.patient(decile) for name, decile in (("p1", QUINTILE_1), ("p2", QUINTILE_1), ("p3", QUINTILE_5),
                                                       ("p4", QUINTILE_5), ("p5", NOT_KNOWN), ("p6", NOT_KNOWN))}
-    o.seen(a1, _at(6, 2), "2026-06-09", p["p1"])
-    o.seen(a1, _at(6, 9, 16), referral=p["p1"])
-    o.seen(a1, _at(6, 2), "2026-06-09", p["p2"])
-    o.seen(a1, _at(6, 10, 9), referral=p["p2"])
-    o.seen(a2, _at(6, 3), "2026-06-20", p["p3"])
+    o.seen(a1, uk_time(6, 2), "2026-06-09", p["p1"])
+    o.seen(a1, uk_time(6, 9, 16), referral=p["p1"])
+    o.seen(a1, uk_time(6, 2), "2026-06-09", p["p2"])
+    o.seen(a1, uk_time(6, 10, 9), referral=p["p2"])
+    o.seen(a2, uk_time(6, 3), "2026-06-20", p["p3"])
     accept_and_attend(db_session, o.clinician, p["p3"], 45)  # 1 May + 45 days: 15 June
     urgent(db_session, o.clinician, p["p3"], date(2026, 7, 1))
-    o.seen(b1, _at(6, 4), "2026-06-18", p["p4"], exploitation_risk="yes", flags=["housing", "language"],
+    o.seen(b1, uk_time(6, 4), "2026-06-18", p["p4"], exploitation_risk="yes", flags=["housing", "language"],
            safeguarding_detail="Older men collecting him from the hostel")
     safeguarding.raise_concern(db_session, o.clinician, p["p4"], safeguarding.ConcernDetails(
-        "exploitation_risk", "Raised from the outreach screen"), now=_at(6, 5))
+        "exploitation_risk", "Raised from the outreach screen"), now=uk_time(6, 5))
     urgent(db_session, o.clinician, p["p4"], date(2026, 5, 30))
-    o.seen(b1, _at(6, 4, 14), "2026-06-11", flags=[])
-    o.seen(a1, _at(5, 20), "2026-06-05", p["p5"])
-    o.seen(a1, _at(6, 5), referral=p["p5"])
-    o.seen(b1, _at(6, 30), referral=p["p6"])
-    o.seen(b1, _at(9, 29), referral=p["p6"])
+    o.seen(b1, uk_time(6, 4, 14), "2026-06-11", flags=[])
+    o.seen(a1, uk_time(5, 20), "2026-06-05", p["p5"])
+    o.seen(a1, uk_time(6, 5), referral=p["p5"])
+    o.seen(b1, uk_time(6, 30), referral=p["p6"])
+    o.seen(b1, uk_time(9, 29), referral=p["p6"])
     urgent(db_session, o.clinician, p["p6"], date(2026, 9, 28))
     return {"A1": a1, "A2": a2, "B1": b1}
 
@@ -175,8 +137,8 @@ def test_a_large_count_beside_a_small_one_is_hidden_too_as_the_total_would_give_
     o = Outreach(db_session)
     big, small = o.venue(), o.venue()
     for hour in range(8):
-        o.seen(big, _at(6, 2, 9) + timedelta(minutes=10 * hour))
-    o.seen(small, _at(6, 3))
+        o.seen(big, uk_time(6, 2, 9) + timedelta(minutes=10 * hour))
+    o.seen(small, uk_time(6, 3))
     shared = evidence.report(db_session, JUNE, "partner", shared=True, now=NOW)
     assert shared.overall.counts["records"] == 9
     assert [g.counts["records"] for g in shared.groups] == [stats.SUPPRESSED, stats.SUPPRESSED]
