@@ -11,11 +11,12 @@ from inclusive_access.domain.validation import LONDON
 from inclusive_access.models import OutreachRecord
 from inclusive_access.reporting import outreach as evidence
 from inclusive_access.reporting import stats
-from inclusive_access.reporting.outreach_queries import NOT_LINKED_GROUP, Scope
+from inclusive_access.reporting.outreach_queries import BREAKDOWNS, NOT_LINKED_GROUP, Scope
 from inclusive_access.reporting.uk_days import days_after, uk_date
 from tests.factories import accept_and_attend, staff
 from tests.reporting.outcome_history import urgent
 from tests.reporting.outreach_history import Outreach, uk_time
+from tests.reporting.test_wait_quantiles import _plans
 
 JUNE = Scope(date(2026, 6, 1), date(2026, 6, 30))
 #: every June window (the first day and the 90 after) is over
@@ -152,6 +153,22 @@ def test_a_record_whose_link_is_undone_counts_as_unlinked_again(db_session, hist
     outreach_reconciliation.undo_link(db_session, senior, record, record.version, "Wrong person")
     overall = evidence.report(db_session, JUNE, "partner", now=NOW).overall
     assert _counts(overall, "people_linked", "people_unlinked", "concerns") == (4, 2, 0)
+
+
+#: the tables whose history grows: read only along an index, by the period or by a person
+GROWING = ("outreach_records", "patients", "referrals", "appointments", "urgent_contacts", "safeguarding_concerns")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("breakdown", sorted(BREAKDOWNS))
+def test_the_period_and_each_persons_history_are_read_by_index(db_session, history, breakdown):
+    found, plans = _plans(db_session, lambda: evidence.report(db_session, JUNE, breakdown, shared=True, now=NOW))
+    assert found.overall.counts["records"] == 9
+    steps = [step for _statement, plan in plans for step in plan]
+    # a table's alias (another record of the same patient) is named with a number after it
+    assert not [step for step in steps if step.startswith("SCAN") and step.split()[1].rstrip("_0123456789") in GROWING]
+    assert {step.split("INDEX ")[1].split()[0] for step in steps if "SEARCH outreach_records USING" in step} == {
+        "ix_outreach_records_seen_at", "ix_outreach_records_follow_up_on"}
 
 
 UK_TIMES = [datetime(year, month, day, hour, minute, tzinfo=UTC)
