@@ -174,6 +174,7 @@ def figures(session: Session, start: date, end: date, partner_id: int | None = N
     found = report(session, Scope(start, end), "partner", shared, now)
     if partner_id is None:
         return found.overall
-    return next((g for g in found.groups if g.value == partner_id),
-                _group(partner_id, "", {}, _shown(None, "partner", partner_id)))
+    named = {p.partner_id: p.partner for p in places(session)}
+    return next((g for g in found.groups if g.value == partner_id),  # a partner with nobody seen: all 0
+                _group(partner_id, named.get(partner_id) or NO_PARTNER, {}, _shown(None, "partner", partner_id)))
 

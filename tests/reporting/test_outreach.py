@@ -124,6 +124,8 @@ def test_a_partners_figures_for_a_meeting(db_session, history):
     assert _counts(a, "records", "people_linked", "engaged") == (6, 3, 3)
     everyone = evidence.figures(db_session, JUNE.start, JUNE.end, now=NOW)
     assert everyone.counts["records"] == 9
+    july = evidence.figures(db_session, date(2026, 7, 1), date(2026, 7, 31), history["A1"].partner_id, now=NOW)
+    assert (july.label, july.counts["records"], july.cells["engaged"].rate) == (history["A1"].partner.name, 0, None)
 
 
 def test_shared_small_counts_are_hidden_and_no_share_is_shown_from_them(db_session, history):
