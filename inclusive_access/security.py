@@ -107,6 +107,8 @@ ACCESS: dict[str, frozenset[str]] = {
     "reports.equity_referrals": REPORT_READERS,
     "reports.equity_outcomes": REPORT_READERS,
     "reports.export_outcomes": REPORT_READERS,
+    "reports.equity_outreach": REPORT_READERS,
+    "reports.export_outreach": REPORT_READERS,
     "reports.governance_items": REPORT_READERS,
     "reports.governance_item": REPORT_READERS,
     "reports.quarterly_review": REPORT_READERS,

@@ -1,6 +1,6 @@
 """The demo data looks like a working service: every state the domain defines is there to see, and its log verifies."""
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import CheckConstraint, select
 
@@ -25,7 +25,7 @@ from inclusive_access.models import (
 )
 from inclusive_access.models.outcomes import MODES, TIME_POINTS
 from inclusive_access.models.reviews import KINDS
-from inclusive_access.reporting import kpi, periods, quarterly_review
+from inclusive_access.reporting import kpi, outreach, periods, quarterly_review
 
 
 def allowed(model, column: str) -> set[str]:
@@ -93,6 +93,7 @@ def test_a_small_demo_shows_every_state_with_todays_work_first_and_a_log_that_ve
 
     assert_the_outcomes_show_their_gaps(session)
     assert_the_improvement_gap_has_a_planned_governance_item(session)
+    assert_the_outreach_cohort_shows_figures(session)
     assert event_chain.verify(session).ok
 
 
@@ -147,3 +148,11 @@ def test_the_demo_sweeps_each_month_as_it_closed_and_restates_one_that_late_entr
     restated = [m for m in months if m.restated]
     assert restated, "a month restated since it was first reported"
     assert any(m.q1_n > m.reported.q1_n for m in restated), "the most deprived's attendances, entered late"
+
+
+def assert_the_outreach_cohort_shows_figures(session) -> None:
+    """Over the demo's months of outreach: people linked and not, some seen again, follow-ups judged."""
+    found = outreach.figures(session, date(2026, 5, 1), date(2026, 8, 31), now=NOW)
+    assert min(found.counts["people_linked"], found.counts["people_unlinked"]) > 0
+    assert 0 < found.counts["engaged"] < found.counts["followed"]
+    assert found.counts["follow_ups_due"]

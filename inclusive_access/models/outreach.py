@@ -117,6 +117,9 @@ class OutreachRecord(Versioned, db.Model):
         # record leaves the index, so a run reads what fell due since the last one, never the whole history
         Index("ix_outreach_records_follow_up_due", "follow_up_on", sqlite_where=text(FOLLOW_UP_UNJUDGED),
               postgresql_where=text(FOLLOW_UP_UNJUDGED)),
+        # the outreach evidence: records seen in a period, and follow-ups planned for one
+        Index("ix_outreach_records_seen_at", "seen_at"),
+        Index("ix_outreach_records_follow_up_on", "follow_up_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from inclusive_access.domain.policy import Policy
 from inclusive_access.domain.validation import LONDON
-from inclusive_access.reporting import kpi, outcomes, stats, tables
+from inclusive_access.reporting import kpi, outcomes, outreach, stats, tables
 from inclusive_access.reporting.queries import Period
 from inclusive_access.reporting.tables import MEASURES, Column
 
@@ -104,6 +104,17 @@ def outcomes_csv(found: list[outcomes.Table], segment_label: str) -> str:
                     rows.append([column.label, table.title, row.label, "", f.n, _tenths(f.mean), _tenths(f.lower),
                                  _tenths(f.upper)])
     return _csv([segment_label, "questionnaire", *TABLE_HEADER], rows)
+
+
+def outreach_csv(report: outreach.Report) -> str:
+    """The outreach figures: a row per group (everyone first) and measure, a share with its counts, rate % and
+    Wilson interval %, a count on its own as the numerator."""
+    rows = []
+    for group in (report.overall, *report.groups):
+        rows += [[group.label, label, group.counts[name], "", "", "", ""] for name, label in outreach.PLAIN_COUNTS]
+        rows += [[group.label, m.label, cell.x, cell.n, _rate(cell.rate), _rate(cell.lower), _rate(cell.upper)]
+                 for m in outreach.MEASURES for cell in [group.cells[m.key]]]
+    return _csv([report.breakdown.label, *TABLE_HEADER], rows)
 
 
 def cross_csv(table: tables.CrossTable, measure_label: str) -> str:

@@ -172,6 +172,8 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
     "reports.quarterly_review": [get("/reports/governance/quarterly-review")],
     "reports.equity_outcomes": [get("/reports/equity/outcomes?segment=imd_quintile")],
     "reports.export_outcomes": [get("/reports/equity/outcomes/export?segment=imd_quintile")],
+    "reports.equity_outreach": [get("/reports/equity/outreach?breakdown=venue&shared=yes")],
+    "reports.export_outreach": [get("/reports/equity/outreach/export?breakdown=imd_quintile")],
     "reports.record_governance_plan": [("POST", "/reports/governance/{governance_id}/plan", {"version": "1"}, 400)],
     # no response recorded yet: refused with the reason, nothing saved
     "reports.close_governance_item": [("POST", "/reports/governance/{governance_id}/close", {"version": "1"}, 303)],
@@ -407,6 +409,8 @@ DECIDED = {
     **{e: {"senior", "auditor", "manager"} for e in ("reports.list_partnership_reviews",
                                                      "reports.show_partnership_review",
                                                      "reports.print_partnership_review")},
+    # the outreach cohort's evidence: aggregates, read as the other equity reports are
+    **{e: {"senior", "auditor", "manager"} for e in ("reports.equity_outreach", "reports.export_outreach")},
     **{e: AUDIT_LOG for e in ("audit.patient_timeline", "audit.referral_timeline", "audit.patient_access",
                               "audit.user_access", "audit.event_log", "audit.verify_log")},
 }

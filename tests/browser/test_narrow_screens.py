@@ -103,6 +103,7 @@ PAGES = {
     "equity-dashboard": ("manager", "/reports/equity"),
     "equity-report": ("manager", "/reports/equity/report"),
     "equity-outcomes": ("manager", "/reports/equity/outcomes"),
+    "equity-outreach": ("manager", "/reports/equity/outreach"),
     "governance-items": ("manager", "/reports/governance"),
     "audit-samples": ("auditor", "/audit/samples"),
     "audit-new-sample": ("auditor", "/audit/samples/new"),

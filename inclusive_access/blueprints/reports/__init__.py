@@ -8,6 +8,7 @@ from inclusive_access.blueprints.reports import (  # noqa: E402, F401 - register
     behind_routes,
     governance_routes,
     outcome_routes,
+    outreach_routes,
     partnership_routes,
     review_routes,
     routes,

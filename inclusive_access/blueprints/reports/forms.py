@@ -9,8 +9,11 @@ from inclusive_access.blueprints.forms_common import choices, plain_text, strip,
 from inclusive_access.domain import segments
 from inclusive_access.domain.governance import Plan
 from inclusive_access.reporting import behind, outcome_queries
+from inclusive_access.reporting.outreach_queries import BREAKDOWNS
 from inclusive_access.reporting.tables import CROSS_SEGMENTS, MEASURE_LABELS, SEGMENT_LABELS
 
+#: the outreach page's breakdowns: key -> label
+OUTREACH_BREAKDOWNS = {key: b.label for key, b in BREAKDOWNS.items()}
 MONTH = Regexp(r"^\d{4}-(0[1-9]|1[0-2])\Z", message="Enter a month as YYYY-MM")
 
 
@@ -36,6 +39,13 @@ class DashboardForm(FlaskForm):
     def set_options(self, periods: dict[str, str], pathways: dict[str, str]) -> None:
         self.period.choices = choices(periods)
         self.pathway.choices = [SelectChoice("", "All pathways")] + choices(pathways)
+
+
+class OutreachForm(DashboardForm):
+    """The outreach evidence page's selectors: the dashboard's period and sharing view, and its own breakdowns."""
+
+    breakdown = SelectField("Break down by", choices=choices(OUTREACH_BREAKDOWNS), validators=[Optional()],
+                            default="partner")
 
 
 class QuarterForm(FlaskForm):

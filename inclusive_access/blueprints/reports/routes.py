@@ -14,15 +14,17 @@ from inclusive_access.htmx import render
 from inclusive_access.reporting import exports, kpi, periods, tables
 
 
-def selectors() -> tuple[DashboardForm, periods.Period, str | None, str]:
-    """The dashboard's selectors as given (or the latest month): the form, the period it chooses, what is wrong
-    with a custom range (None if nothing) and the period code the view shows (its traced links carry it)."""
+def selectors(form_class: type[DashboardForm] = DashboardForm) -> tuple[DashboardForm, periods.Period, str | None,
+                                                                       str]:
+    """The dashboard's selectors (or a page's own, `form_class`) as given (or the latest month): the form, the
+    period it chooses, what is wrong with a custom range (None if nothing) and the period code the view shows (its
+    traced links carry it)."""
     presets = periods.choices(datetime.now(UTC).astimezone(LONDON).date())
-    form = DashboardForm(request.args)
+    form = form_class(request.args)
     form.set_options(presets, intake.active_pathway_codes(db.session))
     error = None
     if not form.validate():  # a hand-edited URL: show the default view rather than an error
-        form = DashboardForm(formdata=None)
+        form = form_class(formdata=None)
         form.set_options(presets, intake.active_pathway_codes(db.session))
     form.period.data = form.period.data or next(iter(presets))
     try:
