@@ -287,7 +287,7 @@ def sample_ids(app):
         assert sample.taken == 1
         named = staff(db.session, "clinician", "named.outreach")
         outreach_record = received(db.session, named, planned_session(
-            db.session, staff(db.session, "manager", "outreach.manager"), [named]))
+            db.session, staff(db.session, "manager", "reconciling.manager"), [named]))
         upload = csv_text([intake_row(nhs_number="1234567890")])  # one row with an error, for the rejects
         staged = import_jobs.stage_import(db.session, staff(db.session, "manager", "sample.manager"), "sample.csv",
                                           io.StringIO(upload, newline=""), len(upload))
@@ -444,7 +444,7 @@ def test_each_role_gets_what_the_table_allows(app, client, login_as, sample_ids,
         planned = db.session.get(OutreachSession, sample_ids["outreach_session_id"])
         step = db.session.get(EngagementStep, sample_ids["step_id"])
         assert (planned.status, planned.version, step.done_on, rows(Partner), rows(EngagementPlan)) == (
-            "planned", 1, None, 2, 1)
+            "planned", 1, None, 3, 1)
         meeting_action = db.session.get(ReviewAction, sample_ids["meeting_action_id"])
         assert (rows(PartnershipReview), rows(ReviewAction), meeting_action.done_on) == (1, 1, None)
         assert (meeting_action.review.version, meeting_action.version) == (1, 1)
