@@ -6,14 +6,14 @@ from typing import NamedTuple
 
 import pytest
 
-from inclusive_access.domain import actions, outreach, partnership_reviews
+from inclusive_access.domain import actions, outreach, outreach_reconciliation, partnership_reviews
 from inclusive_access.domain.errors import InvalidInput, NotPermitted, StaleRecord, TransitionNotAllowed
 from inclusive_access.domain.validation import LONDON
-from inclusive_access.models import OutreachRecord, OutreachSession, Partner, PartnershipReview, Referral
+from inclusive_access.models import OutreachSession, Partner, PartnershipReview
 from inclusive_access.reporting.partnership_figures import figures_for
 from tests.event_log import data_of, head
 from tests.factories import make_referral, staff
-from tests.outreach_factories import SEEN, planned_session, received
+from tests.outreach_factories import planned_session, received
 from tests.partnership_factories import HELD_ON, RECORDED, meeting_form, recorded_meeting
 
 JUNE = (datetime(2026, 6, 1).date(), datetime(2026, 6, 30).date())
@@ -33,12 +33,6 @@ def _session_at(session, manager, clinician, venue_id: int, starts_at: datetime)
         "ends_at": (local + timedelta(hours=3)).isoformat()}, [str(clinician.user_id)]))
 
 
-def _reconciled(record: OutreachRecord, referral: Referral, by) -> None:
-    """The record matched to the referral's patient, as reconciliation (issue 18 item 3, not built yet) will."""
-    record.reconciliation, record.patient_id, record.referral_id = "matched", referral.patient_id, referral.id
-    record.reconciled_by, record.reconciled_at = by.user_id, SEEN + timedelta(days=1)
-
-
 class History(NamedTuple):
     harbour: Partner
     bridge: Partner
@@ -56,7 +50,8 @@ def history(db_session, manager, clinician):
     worry = {"safeguarding_detail": "Worried about who is collecting their money"}
     for referral, risks in ((alex, {"exploitation_risk": "yes"}), (alex, {"self_neglect_risk": "yes"}),
                             (sam, {"exploitation_risk": "yes", "self_neglect_risk": "yes"})):
-        _reconciled(received(db_session, clinician, harbour, **risks, **worry), referral, clinician)
+        record = received(db_session, clinician, harbour, **risks, **worry)
+        outreach_reconciliation.link(db_session, clinician, record, referral, record.version)
     for _ in range(5):
         received(db_session, clinician, harbour, exploitation_risk="yes", **worry)
     for risk in ("not_known", "no"):
