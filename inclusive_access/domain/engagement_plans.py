@@ -77,7 +77,7 @@ def _step(errors: v.FieldErrors, raw: dict, row: int, agreed_on: date | None) ->
     owner = v.choice(errors, raw, name("owner"), f"who takes step {row}", OWNERS)
     owner_name = v.text(errors, raw, name("owner_name"), f"the name of the person who takes step {row}", 120)
     action = v.text(errors, raw, name("action"), f"what step {row} is", 1000, multiline=True)
-    due_on = _date(errors, raw, name("due_on"), f"the date step {row} is due")
+    due_on = v.a_date(errors, raw, name("due_on"), f"the date step {row} is due")
     if due_on and agreed_on and due_on < agreed_on:
         errors.add(name("due_on"), f"Step {row} must be due on or after the day the plan was agreed")
     if None in (owner, owner_name, action, due_on):
@@ -145,15 +145,3 @@ def plans_for(session: Session, patient: Patient) -> list[EngagementPlan]:
 def overdue_steps(plans: list[EngagementPlan], today: date) -> set[int]:
     """The ids of the steps not done by their due date."""
     return {step.id for plan in plans for step in plan.steps if step.done_on is None and step.due_on < today}
-
-
-def _date(errors: v.FieldErrors, raw: dict, field: str, label: str) -> date | None:
-    value = (raw.get(field) or "").strip()
-    if not value:
-        errors.add(field, f"Enter {label}")
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        errors.add(field, f"{label[0].upper()}{label[1:]} must be a real date")
-        return None

@@ -46,8 +46,8 @@ def parse_partner(raw: dict) -> PartnerDetails:
         contact_phone=v.text(errors, raw, "contact_phone", "the contact's telephone number", 40, required=False),
         sharing_agreement=v.text(errors, raw, "sharing_agreement", "the information-sharing agreement", 2000,
                                  multiline=True),
-        sharing_agreement_review_on=_optional_date(errors, raw, "sharing_agreement_review_on",
-                                                   "the agreement's review date"))
+        sharing_agreement_review_on=v.a_date(errors, raw, "sharing_agreement_review_on",
+                                             "the agreement's review date", required=False))
     if errors:
         raise InvalidInput(errors)
     return details
@@ -296,16 +296,6 @@ def sessions_for_clinician(session: Session, user_id: int, since: datetime) -> l
         .where(session_clinicians.c.user_id == user_id, OutreachSession.status == "planned",
                OutreachSession.ends_at > since)
         .order_by(OutreachSession.starts_at)))
-
-
-def _optional_date(errors: v.FieldErrors, raw: dict, field: str, label: str) -> date | None:
-    if not (raw.get(field) or "").strip():
-        return None
-    try:
-        return date.fromisoformat(raw[field].strip())
-    except ValueError:
-        errors.add(field, f"{label[0].upper()}{label[1:]} must be a real date")
-        return None
 
 
 def _local_time(errors: v.FieldErrors, raw: dict, field: str, label: str) -> datetime | None:

@@ -28,18 +28,6 @@ def _today(now: datetime) -> date:
     return now.astimezone(LONDON).date()
 
 
-def _day(errors: v.FieldErrors, raw: dict, field: str, label: str) -> date | None:
-    value = (raw.get(field) or "").strip()
-    if not value:
-        errors.add(field, f"Enter {label}")
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        errors.add(field, f"{label[0].upper()}{label[1:]} must be a real date")
-        return None
-
-
 @dataclass(frozen=True)
 class ReviewDetails:
     held_on: date
@@ -61,8 +49,8 @@ def parse_review(session: Session, raw: dict, partner_ids: list[str], now: datet
     the meeting (the figures are of records already received)."""
     errors = v.FieldErrors()
     held_on = v.past_date(errors, raw, "held_on", "the date of the meeting", _today(now or datetime.now(UTC)))
-    start = _day(errors, raw, "period_start", "the first day of the period reviewed")
-    end = _day(errors, raw, "period_end", "the last day of the period reviewed")
+    start = v.a_date(errors, raw, "period_start", "the first day of the period reviewed")
+    end = v.a_date(errors, raw, "period_end", "the last day of the period reviewed")
     if start and end and end < start:
         errors.add("period_end", "The period reviewed must end on or after its first day")
     elif end and held_on and end > held_on:
@@ -134,7 +122,7 @@ def add_action(session: Session, actor: Actor, review: PartnershipReview, raw: d
     errors = v.FieldErrors()
     description = v.text(errors, raw, "description", "the action", 2000, multiline=True)
     lead_name = v.text(errors, raw, "lead_name", "the name of the lead", 120)
-    due_on = _day(errors, raw, "due_on", "the date the action is due")
+    due_on = v.a_date(errors, raw, "due_on", "the date the action is due")
     if due_on and due_on < review.held_on:
         errors.add("due_on", f"The due date must be on or after the meeting ({review.held_on:%-d %b %Y})")
     if errors:

@@ -93,6 +93,13 @@ def _parsed(errors: FieldErrors, raw: dict, field: str, label: str, parse: Calla
         return None
 
 
+def a_date(errors: FieldErrors, raw: dict, field: str, label: str, required: bool = True) -> date | None:
+    """A date as the form's date input sends it (YYYY-MM-DD)."""
+    if not required and not (raw.get(field) or "").strip():
+        return None
+    return _parsed(errors, raw, field, label, date.fromisoformat, "date")
+
+
 def past_date(errors: FieldErrors, raw: dict, field: str, label: str, today: date) -> date | None:
     parsed = _parsed(errors, raw, field, label, date.fromisoformat, "date")
     if parsed is None:
