@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from inclusive_access.extensions import db
 from inclusive_access.models import ROLES, UserSession
 from tests.blueprints.test_route_access import ROUTES, sample_ids  # noqa: F401 - the fixture, with its table
-from tests.blueprints.test_security import UNSAFE, _form_data, _other_user, referral_ids  # noqa: F401
+from tests.blueprints.test_security import UNSAFE, _signed_in_for, referral_ids  # noqa: F401 - referral_ids is a fixture
 
 #: the one route that commits twice, by design: a sign-in attempt is counted and committed before the slow password
 #: hash, so every worker sees it and no lock is held while the hash runs (RELIABILITY.md); the result is the second
@@ -57,12 +57,8 @@ def test_every_request_in_the_route_table_commits_at_most_once(client, login_as,
 
 @pytest.mark.parametrize("endpoint", sorted(UNSAFE))
 def test_every_save_commits_exactly_once(app, client, login_as, referral_ids, commits, endpoint):  # noqa: F811
-    role, url, data = UNSAFE[endpoint]
-    if role:
-        login_as(role)
-    target = _other_user(app, "booking", "target.user")
-    status, made = _request(client, commits, "POST", url.format(target=target, **referral_ids),
-                            _form_data(data, referral_ids))
+    url, data = _signed_in_for(app, client, login_as, referral_ids, endpoint)
+    status, made = _request(client, commits, "POST", url, data)
     assert status in (200, 303)
     assert made == TWO_COMMITS.get(endpoint, 1)
 
