@@ -111,6 +111,18 @@ class Config:
     #: hours an outreach minimum record may wait, encrypted, on a clinician's device for a signal; older unsent
     #: records are wiped from the device (a phone left at a venue holds no one's record for long)
     OUTREACH_DEVICE_HOURS = _int("OUTREACH_DEVICE_HOURS", 12)
+    #: GOV.UK Notify (docs/operations.md): the API key (unset: messages wait in the outbox, nothing is sent), the
+    #: API's address, and the template id of each message and format as JSON,
+    #: {"appointment_reminder": {"sms": "<id>", "letter_large_print": "<id>", ...}, ...}
+    NOTIFY_API_KEY = os.environ.get("NOTIFY_API_KEY")
+    NOTIFY_BASE_URL = os.environ.get("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
+    NOTIFY_TEMPLATES = os.environ.get("NOTIFY_TEMPLATES", "{}")
+    #: days before an appointment its reminders are sent
+    NOTIFY_REMINDER_DAYS = os.environ.get("NOTIFY_REMINDER_DAYS", "3,1")
+    #: the bearer token Notify presents on its delivery-status callback (unset: the callback answers 404)
+    NOTIFY_CALLBACK_TOKEN = os.environ.get("NOTIFY_CALLBACK_TOKEN")
+    #: the telephone number messages give for rebooking or questions
+    SERVICE_PHONE = os.environ.get("SERVICE_PHONE", "")
     DEMO_DATA = False
 
 

@@ -20,6 +20,7 @@ from config import TestConfig
 from inclusive_access import create_app
 from inclusive_access.domain import accounts
 from inclusive_access.extensions import db
+from tests import fake_notify_api
 from tests.client import CheckedClient
 
 BACKENDS = ("sqlite", "postgresql")
@@ -315,3 +316,11 @@ def login_as(app, client):
         return user_id
 
     return _login
+
+
+@pytest.fixture
+def fake_notify(app):
+    """A local fake of the GOV.UK Notify API, and the app configured to send to it."""
+    with fake_notify_api.serve() as fake:
+        app.config.update(NOTIFY_API_KEY=fake_notify_api.API_KEY, NOTIFY_BASE_URL=fake.url)
+        yield fake

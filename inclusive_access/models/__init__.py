@@ -12,6 +12,7 @@ from inclusive_access.models.facts import ReferralFact, ReferralFactCount, Unreb
 from inclusive_access.models.governance import GovernanceItem, ReportedKpiMonth
 from inclusive_access.models.imports import ImportJob, ImportRow
 from inclusive_access.models.login_throttles import LoginThrottle
+from inclusive_access.models.messages import ContactDetails, OutboxMessage
 from inclusive_access.models.organisations import Organisation
 from inclusive_access.models.outcomes import OutcomeFact, QuestionnaireResponse
 from inclusive_access.models.outreach import (
@@ -45,6 +46,7 @@ __all__ = [
     "BarrierCheck",
     "BarrierContactAttempt",
     "Clarification",
+    "ContactDetails",
     "EngagementPlan",
     "EngagementStep",
     "ContactAttempt",
@@ -56,6 +58,7 @@ __all__ = [
     "LinkThrottle",
     "LoginThrottle",
     "Organisation",
+    "OutboxMessage",
     "OutcomeFact",
     "OutreachRecord",
     "OutreachSession",
