@@ -23,11 +23,15 @@ from inclusive_access.domain import (
 )
 from inclusive_access.domain.actors import SYSTEM
 from inclusive_access.domain.errors import InvalidInput
+from inclusive_access.domain.notify_sending import NotifyUnauthorised
+from inclusive_access.domain.outbox import MessageSettings
 from inclusive_access.domain.policy import Policy
 from inclusive_access.extensions import db
 from inclusive_access.fhir.export_cli import fhir
 from inclusive_access.models import ROLES, Patient
 from inclusive_access.models.organisations import KINDS as ORGANISATION_KINDS
+from inclusive_access.notify_gateway import NotifyGateway
+from inclusive_access.notify_worker import send_due
 from inclusive_access.reporting import exports, governance_sweep
 from inclusive_access.reporting.queries import Period
 
@@ -47,6 +51,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(ods)
     app.cli.add_command(api_client)
     app.cli.add_command(fhir)
+    app.cli.add_command(notify)
 
 
 @click.command("create-user")
@@ -325,3 +330,34 @@ def api_client_deactivate(client_id: str) -> None:
         raise click.ClickException("; ".join(exc.errors.values())) from exc
     db.session.commit()
     click.echo(f"Deactivated API client {client_id}.")
+
+
+@click.group("notify")
+def notify() -> None:
+    """Messages and letters through GOV.UK Notify (docs/operations.md)."""
+
+
+@notify.command("send")
+@click.option("--loop", "every", type=click.FloatRange(min=1), default=None, metavar="SECONDS",
+              help="Keep sending, looking for due messages every SECONDS (where no cron runs it).")
+def notify_send(every: float | None) -> None:
+    """Send the outbox's due messages through Notify, at most once each: retried with backoff when Notify is down
+    or busy, failed when it refuses them (for cron, every minute or so; or --loop)."""
+    if not current_app.config.get("NOTIFY_API_KEY"):
+        raise click.ClickException("NOTIFY_API_KEY is not set: nothing is sent, messages wait in the outbox. "
+                                   "Set it to the service's Notify API key (docs/operations.md, GOV.UK Notify).")
+    try:
+        settings = MessageSettings.from_mapping(current_app.config)
+        gateway = NotifyGateway(current_app.config["NOTIFY_API_KEY"], current_app.config["NOTIFY_BASE_URL"])
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    while True:
+        try:
+            tally = send_due(db.session, gateway, settings)
+        except NotifyUnauthorised as exc:
+            raise click.ClickException(f"{exc}. Nothing more was sent; the messages stay due. Check NOTIFY_API_KEY "
+                                       "(a revoked, expired or mistyped key) and NOTIFY_BASE_URL.") from exc
+        click.echo(f"Sent {tally['sent']}; to retry later {tally['retry']}; failed {tally['failed']}.")
+        if every is None:
+            return
+        time.sleep(every)

@@ -13,6 +13,7 @@ from inclusive_access.domain import (
     dna,
     engagement_plans,
     kpis,
+    notify_sending,
     outreach,
     outreach_records,
     questionnaires,
@@ -336,6 +337,10 @@ SENTENCES: dict[str, Callable[[Readable], str]] = {
         ("Lead", d["lead_name"]), ("Due", d.day("due_on"))),
     actions.PARTNERSHIP_ACTION_COMPLETED: lambda d: _say("Completed a partnership review action",
                                                          ("Done on", d.day("done_on"))),
+    actions.MESSAGE_SENT: lambda d: _say(_message(d, "sent by {}"),
+                                         ("Attempt", d["attempt"] if (d["attempt"] or 0) > 1 else None)),
+    actions.MESSAGE_FAILED: lambda d: _say(_message(d, "by {} not sent"), ("Why", d["error"]),
+                                           ("Attempts", d["attempt"])),
     actions.LOG_VERIFIED: _verified,
     actions.CHECKPOINT_TAKEN: lambda d: "Took a checkpoint of the event log",
     actions.SAMPLE_DRAWN: lambda d: _say(
@@ -385,6 +390,13 @@ SENTENCES: dict[str, Callable[[Readable], str]] = {
         ("Its identifier", d["identifier"]), (
             "The patient", "already on file" if d["linked_existing_patient"] else "registered by it")),
 }
+
+
+def _message(d: Readable, how: str) -> str:
+    """'Appointment reminder sent by text message to the carer': the message, its format, and whom it was for."""
+    name = d.label("kind", notify_sending.MESSAGE_NAMES) or "Message"
+    said = _with(name, d.label("template", notify_sending.SENT_BY), " " + how)
+    return _with(said, {"carer": "the carer", "referrer": "the referrer"}.get(d["addressed_to"]), " to {}")
 
 
 def _kpi(d: Readable) -> kpis.Kpi:

@@ -76,6 +76,9 @@ PARTNERSHIP_ACTION_ADDED = "partnership_review.action_added"
 PARTNERSHIP_ACTION_COMPLETED = "partnership_review.action_completed"
 #: the sweep judged a linked record's planned follow-up once its day was over: contact by then, or lost
 OUTREACH_FOLLOW_UP_CHECKED = "outreach_record.follow_up_checked"
+#: the sending worker (flask notify send): Notify accepted a message from the outbox, or it was given up unsent
+MESSAGE_SENT = "message.sent"
+MESSAGE_FAILED = "message.failed"
 CHECKPOINT_TAKEN = "audit.checkpoint_taken"
 LOG_VERIFIED = "audit.log_verified"
 SAMPLE_DRAWN = "audit.sample_drawn"

@@ -34,6 +34,7 @@ KINDS: dict[str, tuple[str, frozenset[str]]] = {
     "discharge": ("Senior review and discharge", frozenset({
         actions.SENIOR_REVIEW_FLAGGED, actions.DISCHARGE_REQUESTED, actions.REFERRAL_DISCHARGED,
         actions.ENGAGEMENT_CONTINUED})),
+    "messages": ("Messages and letters", frozenset({actions.MESSAGE_SENT, actions.MESSAGE_FAILED})),
     "audit": ("Audit findings", frozenset({actions.FINDING_RECORDED})),
 }
 #: action -> its kind

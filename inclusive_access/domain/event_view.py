@@ -27,6 +27,8 @@ _OUTREACH_CODES = {key: EVERYONE for key in (
 _OUTREACH_CLINICAL = {key: CLINICAL_READ for key in (
     "given_name", "family_name", "approximate_age", "date_of_birth", "nhs_number", "postcode", "presenting_need",
     "safeguarding_detail", "action_agreed", "follow_up_plan")}
+#: what the sending worker records of a message (domain/notify_sending.py)
+_MESSAGE = ("kind", "channel", "template", "addressed_to", "attempt")
 
 #: action -> data key -> the roles that may read it. A key or action missing here is withheld from everyone.
 #: An attempted username can be a password typed into the wrong box, and findings' notes stay with the auditor: those
@@ -137,6 +139,10 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     actions.OUTREACH_RECORD_LINKED: {**_OUTREACH_CODES, **_OUTREACH_CLINICAL, "concern_id": EVERYONE},
     actions.OUTREACH_LINK_UNDONE: {"kind": EVERYONE, "reason": CARE_TEAM, "concern_left_open": EVERYONE},
     actions.OUTREACH_FOLLOW_UP_CHECKED: {"follow_up_on": EVERYONE, "contact_lost": EVERYONE},
+    # Which message went how to whom, for every role; never what it said (the personalisation stays on the outbox
+    # row). Notify's reason for refusing one can quote what was sent: the care team's, who put it right.
+    actions.MESSAGE_SENT: {key: EVERYONE for key in _MESSAGE},
+    actions.MESSAGE_FAILED: {**{key: EVERYONE for key in _MESSAGE}, "error": CARE_TEAM},
     # actions.LOG_VERIFIED, spelled out: audit_log reads this module.
     "audit.log_verified": {"ok": OVERSIGHT, "count": OVERSIGHT, "head_hash": OVERSIGHT, "bad_seq": OVERSIGHT,
                            "reason": OVERSIGHT},
