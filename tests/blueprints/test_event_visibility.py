@@ -23,6 +23,7 @@ from inclusive_access.domain import (
     event_view,
     instrument_files,
     intake,
+    notify_sending,
     outreach,
     outreach_follow_up,
     outreach_reconciliation,
@@ -43,6 +44,7 @@ from inclusive_access.models import Event, Referral
 from inclusive_access.security import ACCESS
 from tests.blueprints.records import script
 from tests.factories import intake_row, make_referral, next_nhs_number, staff
+from tests.message_factories import AcceptingNotify, queued
 from tests.outreach_factories import plan_form, planned_session, received
 
 ROLES = ("booking", "clinician", "senior", "auditor", "manager")
@@ -200,6 +202,11 @@ def _history(session) -> dict:
                                   audit_findings.FindingDetails(items, note=_secret("finding note")), None)
     audit_findings.record_finding(session, auditor, sample.records[0], audit_findings.FindingDetails(
         items, note=_secret("revised finding note"), reason=_secret("revision reason")), 1)
+    for route in ("sms", "letter"):  # a reminder the sending worker sent, and a letter whose template is not set
+        queued(session, first, route, at=now)
+    for claimed in notify_sending.claim(session, now):
+        template_id = "a-template-id" if claimed.channel == "sms" else None
+        notify_sending.record(session, claimed, notify_sending.deliver(claimed, AcceptingNotify(), template_id), now)
     records.view_record(session, clinician, patient, first)
     session.commit()
     return {"patient": patient.id, "sample": sample.id,
