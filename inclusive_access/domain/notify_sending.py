@@ -30,7 +30,7 @@ LEASE = timedelta(minutes=10)
 #: messages claimed at a time, so a second worker finds the rest while the first works through its batch
 BATCH = 50
 #: attempts at Notify before a message that keeps failing for a passing reason is given up as failed; with the
-#: backoff below the last is about six hours after the first, within the 7 days Notify keeps a reference findable
+#: backoff below the last is about five hours after the first, within the 7 days Notify keeps a reference findable
 MAX_ATTEMPTS = 10
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=1)
