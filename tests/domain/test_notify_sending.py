@@ -17,6 +17,7 @@ from inclusive_access.models import Event, OutboxMessage
 from inclusive_access.notify_gateway import NotifyGateway
 from inclusive_access.notify_worker import send_due
 from tests import fake_notify_api
+from tests.conftest import _free_port
 from tests.event_log import actions_since, data_of, head
 from tests.fake_notify_api import Received
 from tests.message_factories import QUEUED, REMINDER, ROUTES, TEMPLATES, queued, settings
@@ -101,6 +102,16 @@ def test_notify_down_then_busy_puts_the_message_back_with_growing_backoff_until_
     assert len(fake_notify.sent()) == 1
     assert lookups(fake_notify) == [{"reference": str(sent.id)}] * 2, "each retry first asks Notify for it"
     assert (message(db_session, sent.id).status, len(posts(fake_notify))) == ("sent", 3)
+
+
+def test_notify_out_of_reach_puts_the_message_back_to_try_again(db_session, referral):
+    sent = queued(db_session, referral)
+    db_session.commit()
+    unreachable = NotifyGateway(fake_notify_api.API_KEY, f"http://127.0.0.1:{_free_port()}", timeout=2)
+    assert run(db_session, unreachable) == {"sent": 0, "retry": 1, "failed": 0}
+    row = message(db_session, sent.id)
+    assert (row.status, row.attempts) == ("queued", 1)
+    assert row.error.startswith("Notify could not be reached: ConnectionError:")
 
 
 def test_a_message_notify_never_takes_is_failed_after_the_last_attempt(db_session, referral, fake_notify, notify):
