@@ -9,10 +9,12 @@ from inclusive_access.domain import (
     audit_findings,
     audit_sampling,
     clarification,
+    contact_tasks,
     discharge,
     dna,
     engagement_plans,
     kpis,
+    message_statuses,
     outreach,
     outreach_records,
     questionnaires,
@@ -320,6 +322,15 @@ SENTENCES: dict[str, Callable[[Readable], str]] = {
         "Undid the link of an outreach minimum record to this patient", ("Why", d["reason"]),
         ("Safeguarding", "the concern the link raised stays open for a senior to close"
          if d["concern_left_open"] else None)),
+    actions.MESSAGE_DELIVERED: lambda d: _say(f"{_message(d)} delivered",
+                                              ("To", d.label("addressed_to", message_statuses.ADDRESSEE_LABELS))),
+    actions.MESSAGE_DELIVERY_FAILED: lambda d: _say(
+        _with(f"{_message(d)} could not be delivered", d["failure"], " ({} failure)"),
+        ("To", d.label("addressed_to", message_statuses.ADDRESSEE_LABELS))),
+    actions.CONTACT_TASK_OPENED: lambda d: _say(
+        "Opened a contact problem for booking staff: " + contact_tasks.REASON_LABELS.get(
+            d["reason"], "a message could not be delivered").lower(), ("Message", d["kind"] and _message(d))),
+    actions.CONTACT_TASK_CLOSED: lambda d: _say("Closed the contact problem", ("What was done", d["note"])),
     actions.OUTREACH_FOLLOW_UP_CHECKED: lambda d: (
         _with("Lost contact after outreach: no contact by the follow-up date", d.day("follow_up_on"), ", {}")
         if d["contact_lost"] else
@@ -385,6 +396,14 @@ SENTENCES: dict[str, Callable[[Readable], str]] = {
         ("Its identifier", d["identifier"]), (
             "The patient", "already on file" if d["linked_existing_patient"] else "registered by it")),
 }
+
+
+def _message(d: Readable) -> str:
+    """'Appointment reminder letter (large print)': the message's kind, channel and format, as far as readable."""
+    noun = d.label("channel", message_statuses.CHANNEL_NOUNS) or "message"
+    kind = d.label("kind", message_statuses.KIND_LABELS)
+    return _with(f"{kind} {noun}" if kind else noun.capitalize(),
+                 message_statuses.FORMAT_LABELS.get(d["template"]), " ({})")
 
 
 def _kpi(d: Readable) -> kpis.Kpi:

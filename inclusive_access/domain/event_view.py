@@ -137,6 +137,13 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     actions.OUTREACH_RECORD_LINKED: {**_OUTREACH_CODES, **_OUTREACH_CLINICAL, "concern_id": EVERYONE},
     actions.OUTREACH_LINK_UNDONE: {"kind": EVERYONE, "reason": CARE_TEAM, "concern_left_open": EVERYONE},
     actions.OUTREACH_FOLLOW_UP_CHECKED: {"follow_up_on": EVERYONE, "contact_lost": EVERYONE},
+    # A message's outcome and a contact problem's opening are codes (which message, which channel, which failure),
+    # for every role; what booking staff did to reach the person is the care team's working note.
+    **{action: {key: EVERYONE for key in ("message_id", "kind", "channel", "template", "addressed_to", "reported_at",
+                                          "failure")}
+       for action in (actions.MESSAGE_DELIVERED, actions.MESSAGE_DELIVERY_FAILED)},
+    actions.CONTACT_TASK_OPENED: {key: EVERYONE for key in ("reason", "message_id", "kind", "channel", "addressed_to")},
+    actions.CONTACT_TASK_CLOSED: {"reason": EVERYONE, "note": CARE_TEAM},
     # actions.LOG_VERIFIED, spelled out: audit_log reads this module.
     "audit.log_verified": {"ok": OVERSIGHT, "count": OVERSIGHT, "head_hash": OVERSIGHT, "bad_seq": OVERSIGHT,
                            "reason": OVERSIGHT},

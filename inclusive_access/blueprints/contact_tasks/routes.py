@@ -1,0 +1,69 @@
+"""The "Contact problems" worklist, one problem's page (the message that failed, the routes recorded) and closing it."""
+from datetime import UTC, datetime
+
+from flask import abort, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from inclusive_access.blueprints.commands import Page, saved, submit
+from inclusive_access.blueprints.contact_tasks import bp
+from inclusive_access.blueprints.contact_tasks.forms import CloseForm
+from inclusive_access.blueprints.shared import log_view
+from inclusive_access.domain import contact_tasks, message_statuses
+from inclusive_access.domain.actors import actor_for
+from inclusive_access.extensions import db
+from inclusive_access.htmx import render
+from inclusive_access.models import ContactDetails, ContactTask, OutboxMessage, Patient, Referral, User
+
+
+@bp.route("/")
+def worklist():
+    worklist = contact_tasks.worklist(db.session, datetime.now(UTC), page=request.args.get("page", 1, type=int))
+    return render("contact_tasks/worklist.html", "contact_tasks/_worklist.html", worklist=worklist,
+                  query=request.args.to_dict(), messages=_messages(worklist.rows), labels=_labels())
+
+
+def _messages(tasks: list[ContactTask]) -> dict[int, OutboxMessage]:
+    """The failed message of each task on the page, by id: one query for the page."""
+    ids = [task.message_id for task in tasks]
+    return {m.id: m for m in db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)))} if ids else {}
+
+
+def _labels() -> dict:
+    return {"kinds": message_statuses.KIND_LABELS, "channels": message_statuses.CHANNEL_NOUNS,
+            "formats": message_statuses.FORMAT_LABELS, "addressees": message_statuses.ADDRESSEE_LABELS,
+            "reasons": contact_tasks.REASON_LABELS}
+
+
+def _page(task: ContactTask, form: CloseForm, errors: dict, status: int = 200):
+    patient = db.session.get(Patient, task.patient_id)
+    referral = db.session.get(Referral, task.referral_id) if task.referral_id else None
+    details = db.session.scalar(select(ContactDetails).where(ContactDetails.patient_id == task.patient_id))
+    closed_by = db.session.get(User, task.closed_by) if task.closed_by else None
+    return render_template("contact_tasks/show.html", task=task, patient=patient, referral=referral, details=details,
+                           message=db.session.get(OutboxMessage, task.message_id), closed_by=closed_by, form=form,
+                           errors=errors, labels=_labels(), due=task.opened_at + contact_tasks.DUE_WITHIN), status
+
+
+def _load(task_id: int) -> ContactTask:
+    return db.session.get(ContactTask, task_id) or abort(404)
+
+
+@bp.route("/<int:task_id>")
+def show_task(task_id: int):
+    task = _load(task_id)
+    log_view(db.session.get(Patient, task.patient_id),
+             db.session.get(Referral, task.referral_id) if task.referral_id else None)
+    db.session.commit()
+    return _page(task, CloseForm(formdata=None, version=task.version), {})
+
+
+@bp.route("/<int:task_id>/close", methods=["POST"])
+def close_task(task_id: int):
+    task, form = _load(task_id), CloseForm()
+    url = url_for("contact_tasks.show_task", task_id=task_id)
+    page = Page(url, lambda errors: _page(_load(task_id), form, errors, 400), "contact problem",
+                lambda: db.session.get(Patient, _load(task_id).patient_id))
+    return submit(form, lambda: contact_tasks.close_task(db.session, actor_for(current_user), task,
+                                                         form.version.data, form.note.data),
+                  page, lambda _: saved("Contact problem closed.", url_for("contact_tasks.worklist")))
