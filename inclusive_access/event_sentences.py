@@ -322,11 +322,9 @@ SENTENCES: dict[str, Callable[[Readable], str]] = {
         "Undid the link of an outreach minimum record to this patient", ("Why", d["reason"]),
         ("Safeguarding", "the concern the link raised stays open for a senior to close"
          if d["concern_left_open"] else None)),
-    actions.MESSAGE_DELIVERED: lambda d: _say(f"{_message(d)} delivered",
-                                              ("To", d.label("addressed_to", message_statuses.ADDRESSEE_LABELS))),
+    actions.MESSAGE_DELIVERED: lambda d: _say(f"{_message(d)} delivered", ("To", _addressee(d))),
     actions.MESSAGE_DELIVERY_FAILED: lambda d: _say(
-        _with(f"{_message(d)} could not be delivered", d["failure"], " ({} failure)"),
-        ("To", d.label("addressed_to", message_statuses.ADDRESSEE_LABELS))),
+        _with(f"{_message(d)} could not be delivered", d["failure"], " ({} failure)"), ("To", _addressee(d))),
     actions.CONTACT_TASK_OPENED: lambda d: _say(
         "Opened a contact problem for booking staff: " + contact_tasks.REASON_LABELS.get(
             d["reason"], "a message could not be delivered").lower(), ("Message", d["kind"] and _message(d))),
@@ -404,6 +402,11 @@ def _message(d: Readable) -> str:
     kind = d.label("kind", message_statuses.KIND_LABELS)
     return _with(f"{kind} {noun}" if kind else noun.capitalize(),
                  message_statuses.FORMAT_LABELS.get(d["template"]), " ({})")
+
+
+def _addressee(d: Readable) -> str | None:
+    """Whom a message went to, when not the patient themselves (their carer or advocate, the referrer)."""
+    return None if d["addressed_to"] == "patient" else d.label("addressed_to", message_statuses.ADDRESSEE_LABELS)
 
 
 def _kpi(d: Readable) -> kpis.Kpi:

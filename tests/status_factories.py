@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain import message_statuses, outbox
-from inclusive_access.models import ContactDetails, ContactTask, OutboxMessage
+from inclusive_access.models import ContactDetails, ContactTask, OutboxMessage, Referral
 from tests.factories import make_referral, make_user
 
 MOBILE, EMAIL = "07700 900123", "sam.sampleton@example.com"
@@ -61,9 +61,10 @@ def sent_message(session: Session, patient_id: int, channel: str = "sms", *, kin
     return message
 
 
-def open_contact_task(session: Session) -> ContactTask:
-    """A new patient's only route, their mobile, failed permanently: the contact problem it opened."""
-    referral = make_referral(session)
+def open_contact_task(session: Session, referral: Referral | None = None) -> ContactTask:
+    """The only route to the patient of `referral` (a new one unless given), their mobile, failed permanently: the
+    contact problem it opened."""
+    referral = referral or make_referral(session)
     contact_details(session, referral.patient_id, mobile=MOBILE)
     message = sent_message(session, referral.patient_id, referral_id=referral.id)
     assert message_statuses.record_status(session, message, "permanent-failure") == message_statuses.RECORDED
