@@ -98,7 +98,3 @@ def worklist(session: Session, now: datetime, page: int = 1,
 def count_open(session: Session) -> int:
     return worklists.count(session, _open())
 
-
-def open_tasks_for(session: Session, patient_id: int) -> list[ContactTask]:
-    """The patient's open tasks, for their page."""
-    return list(session.scalars(_open().where(ContactTask.patient_id == patient_id).order_by(ContactTask.id)))
