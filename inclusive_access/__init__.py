@@ -146,12 +146,14 @@ def register_blueprints(app: Flask) -> None:
     from inclusive_access.blueprints.audit import bp as audit_bp
     from inclusive_access.blueprints.auth import bp as auth_bp
     from inclusive_access.blueprints.clarification import bp as clarification_bp
+    from inclusive_access.blueprints.contact_tasks import bp as contact_tasks_bp
     from inclusive_access.blueprints.discharge import bp as discharge_bp
     from inclusive_access.blueprints.dna import bp as dna_bp
     from inclusive_access.blueprints.fhir import bp as fhir_bp
     from inclusive_access.blueprints.home import bp as home_bp
     from inclusive_access.blueprints.imports import bp as imports_bp
     from inclusive_access.blueprints.intake import bp as intake_bp
+    from inclusive_access.blueprints.notify import bp as notify_bp
     from inclusive_access.blueprints.ops import bp as ops_bp
     from inclusive_access.blueprints.outreach import bp as outreach_bp
     from inclusive_access.blueprints.outreach_reconciliation import bp as outreach_reconciliation_bp
@@ -169,7 +171,8 @@ def register_blueprints(app: Flask) -> None:
     for bp in (home_bp, auth_bp, admin_bp, intake_bp, referrals_bp, patients_bp, triage_bp, clarification_bp,
                appointments_bp, dna_bp, adjustments_bp, discharge_bp, safeguarding_bp, urgent_contacts_bp,
                questionnaires_bp, questionnaire_links_bp, patient_link_bp, reports_bp, audit_bp, imports_bp,
-               ops_bp, fhir_bp, outreach_records_bp, outreach_bp, outreach_reconciliation_bp):
+               ops_bp, fhir_bp, outreach_records_bp, outreach_bp, outreach_reconciliation_bp, notify_bp,
+               contact_tasks_bp):
         app.register_blueprint(bp)
     worklist_counts.init_app(app)
 

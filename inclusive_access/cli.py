@@ -361,3 +361,26 @@ def notify_send(every: float | None) -> None:
         if every is None:
             return
         time.sleep(every)
+
+
+@notify.command("statuses")
+def notify_statuses() -> None:
+    """Ask Notify what became of the messages sent in the last 7 days whose outcome is not known yet, and record it
+    (for cron, e.g. every 15 minutes; a status already recorded, by this or by Notify's callback, is not recorded
+    again)."""
+    from notifications_python_client.notifications import NotificationsAPIClient
+
+    from inclusive_access import status_poll
+    from inclusive_access.domain import message_statuses
+
+    cfg = current_app.config
+    if not cfg.get("NOTIFY_API_KEY"):
+        raise click.ClickException("NOTIFY_API_KEY is not set (see docs/operations.md).")
+    client = NotificationsAPIClient(cfg["NOTIFY_API_KEY"], base_url=cfg["NOTIFY_BASE_URL"])
+    counts = status_poll.poll(db.session, client.get_notification_by_id, datetime.now(UTC))
+    click.echo(f"Recorded {_count(counts[message_statuses.RECORDED], 'new outcome')}; "
+               f"{counts[message_statuses.REPEATED] + counts[message_statuses.LATE]} already known; "
+               f"{counts[message_statuses.IN_PROGRESS_ONLY]} still in progress.")
+    if counts[status_poll.UNREACHABLE]:
+        click.echo(f"Notify did not answer for {_count(counts[status_poll.UNREACHABLE], 'message')}: "
+                   "they are asked again next time.", err=True)

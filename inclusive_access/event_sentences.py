@@ -9,11 +9,12 @@ from inclusive_access.domain import (
     audit_findings,
     audit_sampling,
     clarification,
+    contact_tasks,
     discharge,
     dna,
     engagement_plans,
     kpis,
-    notify_sending,
+    outbox,
     outreach,
     outreach_records,
     questionnaires,
@@ -321,6 +322,13 @@ SENTENCES: dict[str, Callable[[Readable], str]] = {
         "Undid the link of an outreach minimum record to this patient", ("Why", d["reason"]),
         ("Safeguarding", "the concern the link raised stays open for a senior to close"
          if d["concern_left_open"] else None)),
+    actions.MESSAGE_DELIVERED: lambda d: _message(d, "by {} delivered"),
+    actions.MESSAGE_DELIVERY_FAILED: lambda d: _with(_message(d, "by {} could not be delivered"), d["failure"],
+                                                     " ({} failure)"),
+    actions.CONTACT_TASK_OPENED: lambda d: _say(
+        "Opened a contact problem for booking staff: " + contact_tasks.REASON_LABELS.get(
+            d["reason"], "a message could not be delivered").lower(), ("Message", d["kind"] and _message(d, "by {}"))),
+    actions.CONTACT_TASK_CLOSED: lambda d: _say("Closed the contact problem", ("What was done", d["note"])),
     actions.OUTREACH_FOLLOW_UP_CHECKED: lambda d: (
         _with("Lost contact after outreach: no contact by the follow-up date", d.day("follow_up_on"), ", {}")
         if d["contact_lost"] else
@@ -394,8 +402,9 @@ SENTENCES: dict[str, Callable[[Readable], str]] = {
 
 def _message(d: Readable, how: str) -> str:
     """'Appointment reminder sent by text message to the carer': the message, its format, and whom it was for."""
-    name = d.label("kind", notify_sending.MESSAGE_NAMES) or "Message"
-    said = _with(name, d.label("template", notify_sending.SENT_BY), " " + how)
+    name = d.label("kind", outbox.MESSAGE_NAMES) or "Message"
+    by = d.label("template", outbox.SENT_BY) or d.label("channel", outbox.SENT_BY) or "message"
+    said = f"{name} {how.format(by)}"
     return _with(said, {"carer": "the carer", "referrer": "the referrer"}.get(d["addressed_to"]), " to {}")
 
 

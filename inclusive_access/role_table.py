@@ -24,7 +24,8 @@ AREAS = {"auth": "Signing in", "home": "Home (/ opens your own work)",
          "reports": "Equity reports and governance", "audit": "Audit",
          "admin": "Users", "imports": "Referral imports (CSV)",
          "outreach_records": "Outreach minimum records (the session's named clinicians only)",
-         "outreach": "Outreach with partners"}
+         "outreach": "Outreach with partners",
+         "contact_tasks": "Contact problems (a message could not reach the only route recorded)"}
 #: rules the domain applies within one route, which ACCESS cannot show: (blueprint, what, roles)
 IN_ROUTE_RULES = [
     ("triage", "record the adjustments the booking script found (in triage referral)",

@@ -33,8 +33,9 @@ PUBLIC = frozenset({"static", "nhsuk_assets", "auth.login", "ops.health", "ops.r
                     # signed in: guarded, the outreach page's worker could not update once a sign-in had ended
                     "outreach_records.service_worker"})
 #: blueprints that authenticate each request themselves, with a bearer token rather than the staff session (the
-#: FHIR API for system clients): the guard lets them through, and they refuse a request without a valid token
-TOKEN_AUTHENTICATED = frozenset({"fhir"})
+#: FHIR API for system clients, GOV.UK Notify's delivery-status callback): the guard lets them through, and they refuse
+#: a request without a valid token
+TOKEN_AUTHENTICATED = frozenset({"fhir", "notify"})
 #: all a user whose password was set by someone else may reach until they replace it
 PASSWORD_CHANGE = frozenset({"auth.change_password", "auth.logout"})
 #: endpoint -> roles allowed. An endpoint missing here is refused to everyone (and fails a test).
@@ -157,6 +158,11 @@ ACCESS: dict[str, frozenset[str]] = {
     # engagement plans are agreed and judged done by clinicians; the care team reads them on the patient's page
     "outreach.record_plan": engagement_plans.RECORD_ROLES,
     "outreach.mark_step_done": engagement_plans.RECORD_ROLES,
+    # contact problems (a message failed on the only route recorded) are booking's to put right, as clarifications
+    # are; managers and auditors see the messages' outcomes on the timeline, not the work queue that names patients
+    "contact_tasks.worklist": BOOKING_WORK,
+    "contact_tasks.show_task": BOOKING_WORK,
+    "contact_tasks.close_task": BOOKING_WORK,
 }
 
 

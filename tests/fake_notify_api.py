@@ -45,8 +45,10 @@ class FakeNotify:
     def fail_next(self, status: int, error: str = "Exception", times: int = 1) -> None:
         self.failures.extend([(status, error)] * times)
 
-    def set_status(self, notify_id: str, status: str) -> None:
-        self.notifications[notify_id]["status"] = status
+    def set_status(self, notify_id: str, status: str, completed_at: str | None = None) -> None:
+        """Report `status` from now on, reached at `completed_at` (Notify's format, e.g. 2026-12-06T18:40:01.000000Z)
+        when it is an outcome."""
+        self.notifications[notify_id].update(status=status, completed_at=completed_at)
 
     def sent(self, kind: str | None = None) -> list[dict]:
         """The notifications accepted, in order (of one type: sms, email or letter)."""
@@ -91,7 +93,7 @@ class FakeNotify:
         notify_id = str(uuid.uuid4())
         self.notifications[notify_id] = {
             "id": notify_id, "reference": body.get("reference"), "type": kind, "status": "created",
-            "template": {"id": body["template_id"], "version": 1},
+            "completed_at": None, "template": {"id": body["template_id"], "version": 1},
             "phone_number": body.get("phone_number"), "email_address": body.get("email_address"),
             "personalisation": personalisation,
         }

@@ -216,3 +216,19 @@ def test_an_engagement_plan_reads_with_its_steps_to_the_care_team_alone(role, sa
                     steps=[{"owner": "service", "owner_name": "Nurse Demo", "action": "Register with a GP",
                             "due_on": "2026-06-09"}])
     assert sentence(agreed) == said
+
+
+@pytest.mark.parametrize(("action", "data", "said"), [
+    (actions.MESSAGE_DELIVERED, {"kind": "appointment_reminder", "channel": "letter", "template": "letter"},
+     "Appointment reminder by letter delivered"),
+    (actions.MESSAGE_DELIVERED, {"kind": "rebooking_offer", "channel": "letter", "template": "letter_easy_read",
+                                 "addressed_to": "carer"},
+     "Rebooking offer by easy read letter delivered to the carer"),
+    (actions.MESSAGE_DELIVERY_FAILED, {"kind": "appointment_confirmation", "channel": "sms", "template": "sms",
+                                       "failure": "permanent"},
+     "Appointment confirmation by text message could not be delivered (permanent failure)"),
+    (actions.MESSAGE_DELIVERY_FAILED, {"channel": "sms", "failure": "permanent"},
+     "Message by text message could not be delivered (permanent failure)"),
+], ids=["letter", "easy-read-to-a-carer", "text", "kind-not-recorded"])
+def test_a_messages_outcome_reads_as_what_was_sent_and_what_became_of_it(action, data, said):
+    assert sentence(_event(action, "booking", **{"addressed_to": "patient", **data})) == said

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from flask import Flask, g
 
 from inclusive_access.blueprints.shared import instruments
-from inclusive_access.domain import clarification, dna, questionnaires_due, reviews, triage
+from inclusive_access.domain import clarification, contact_tasks, dna, questionnaires_due, reviews, triage
 from inclusive_access.extensions import db
 from inclusive_access.security import may
 
@@ -16,7 +16,7 @@ def _questionnaires_due(session) -> int:
 #: worklist endpoint -> how many open items it holds (each a COUNT over its worklist index)
 COUNTS = {"triage.worklist": triage.count_awaiting, "clarification.worklist": clarification.count_open,
           "dna.worklist": dna.count_open, "discharge.review_queue": reviews.count_pending,
-          "questionnaires.worklist": _questionnaires_due}
+          "questionnaires.worklist": _questionnaires_due, "contact_tasks.worklist": contact_tasks.count_open}
 
 
 def worklist_count(endpoint: str) -> int | None:

@@ -79,6 +79,12 @@ OUTREACH_FOLLOW_UP_CHECKED = "outreach_record.follow_up_checked"
 #: the sending worker (flask notify send): Notify accepted a message from the outbox, or it was given up unsent
 MESSAGE_SENT = "message.sent"
 MESSAGE_FAILED = "message.failed"
+#: GOV.UK Notify reported a message's outcome: delivered, or not (permanent, temporary or technical failure)
+MESSAGE_DELIVERED = "message.delivered"
+MESSAGE_DELIVERY_FAILED = "message.delivery_failed"
+#: a message failed on the only route recorded for its addressee: a task for booking staff, and its closing
+CONTACT_TASK_OPENED = "contact_task.opened"
+CONTACT_TASK_CLOSED = "contact_task.closed"
 CHECKPOINT_TAKEN = "audit.checkpoint_taken"
 LOG_VERIFIED = "audit.log_verified"
 SAMPLE_DRAWN = "audit.sample_drawn"

@@ -31,10 +31,12 @@ KINDS: dict[str, tuple[str, frozenset[str]]] = {
     "outreach": ("Outreach and engagement plans", frozenset({
         actions.OUTREACH_RECORD_LINKED, actions.OUTREACH_LINK_UNDONE, actions.OUTREACH_FOLLOW_UP_CHECKED,
         actions.ENGAGEMENT_PLAN_AGREED, actions.ENGAGEMENT_STEP_DONE})),
+    "messages": ("Messages, letters and contact problems", frozenset({
+        actions.MESSAGE_SENT, actions.MESSAGE_FAILED, actions.MESSAGE_DELIVERED, actions.MESSAGE_DELIVERY_FAILED,
+        actions.CONTACT_TASK_OPENED, actions.CONTACT_TASK_CLOSED})),
     "discharge": ("Senior review and discharge", frozenset({
         actions.SENIOR_REVIEW_FLAGGED, actions.DISCHARGE_REQUESTED, actions.REFERRAL_DISCHARGED,
         actions.ENGAGEMENT_CONTINUED})),
-    "messages": ("Messages and letters", frozenset({actions.MESSAGE_SENT, actions.MESSAGE_FAILED})),
     "audit": ("Audit findings", frozenset({actions.FINDING_RECORDED})),
 }
 #: action -> its kind

@@ -143,6 +143,13 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     # row). Notify's reason for refusing one can quote what was sent: the care team's, who put it right.
     actions.MESSAGE_SENT: {key: EVERYONE for key in _MESSAGE},
     actions.MESSAGE_FAILED: {**{key: EVERYONE for key in _MESSAGE}, "error": CARE_TEAM},
+    # A message's outcome and a contact problem's opening are codes (which message, which channel, which failure),
+    # for every role; what booking staff did to reach the person is the care team's working note.
+    **{action: {key: EVERYONE for key in ("message_id", "kind", "channel", "template", "addressed_to", "reported_at",
+                                          "failure")}
+       for action in (actions.MESSAGE_DELIVERED, actions.MESSAGE_DELIVERY_FAILED)},
+    actions.CONTACT_TASK_OPENED: {key: EVERYONE for key in ("reason", "message_id", "kind", "channel", "addressed_to")},
+    actions.CONTACT_TASK_CLOSED: {"reason": EVERYONE, "note": CARE_TEAM},
     # actions.LOG_VERIFIED, spelled out: audit_log reads this module.
     "audit.log_verified": {"ok": OVERSIGHT, "count": OVERSIGHT, "head_hash": OVERSIGHT, "bad_seq": OVERSIGHT,
                            "reason": OVERSIGHT},

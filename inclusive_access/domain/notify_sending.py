@@ -35,14 +35,6 @@ MAX_ATTEMPTS = 10
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=1)
 
-#: what the timeline calls each message
-MESSAGE_NAMES = {"appointment_confirmation": "Appointment confirmation", "appointment_reminder":
-                 "Appointment reminder", "rebooking_offer": "Rebooking offer", "clarification_request":
-                 "Clarification request"}
-#: how each template reaches its addressee
-SENT_BY = {"sms": "text message", "email": "email", "letter": "letter", "letter_large_print": "large-print letter",
-           "letter_easy_read": "easy read letter"}
-
 
 class NotifyRefused(Exception):
     """Notify refused a request or could not be reached; `retryable` when a later attempt may succeed (no

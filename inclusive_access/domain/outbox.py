@@ -17,6 +17,12 @@ from inclusive_access.models.messages import CHANNELS, KINDS
 
 #: each kind's templates: one per channel, and a letter's own for large print and easy read
 TEMPLATES = ("sms", "email", "letter", "letter_large_print", "letter_easy_read")
+MESSAGE_NAMES = {"appointment_confirmation": "Appointment confirmation", "appointment_reminder": "Appointment reminder",
+                 "rebooking_offer": "Rebooking offer", "clarification_request": "Clarification request"}
+#: how each template reaches its addressee
+SENT_BY = {"sms": "text message", "email": "email", "letter": "letter", "letter_large_print": "large-print letter",
+           "letter_easy_read": "easy read letter"}
+ADDRESSEE_LABELS = {"patient": "The patient", "carer": "Their carer or advocate", "referrer": "The referrer"}
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from inclusive_access.models.appointments import Appointment
 from inclusive_access.models.audit import AuditAnswer, AuditFinding, AuditSample, AuditSampleRecord
 from inclusive_access.models.barriers import BarrierCheck, BarrierContactAttempt
 from inclusive_access.models.clarifications import Clarification, ContactAttempt
+from inclusive_access.models.contact_tasks import ContactTask
 from inclusive_access.models.events import Event
 from inclusive_access.models.export_jobs import ExportJob
 from inclusive_access.models.facts import ReferralFact, ReferralFactCount, UnrebookedDna
@@ -47,6 +48,7 @@ __all__ = [
     "BarrierContactAttempt",
     "Clarification",
     "ContactDetails",
+    "ContactTask",
     "EngagementPlan",
     "EngagementStep",
     "ContactAttempt",

@@ -16,6 +16,7 @@ from inclusive_access.domain import (
     audit_findings,
     audit_sampling,
     clarification,
+    contact_tasks,
     discharge,
     dna,
     engagement_plans,
@@ -23,6 +24,7 @@ from inclusive_access.domain import (
     event_view,
     instrument_files,
     intake,
+    message_statuses,
     notify_sending,
     outreach,
     outreach_follow_up,
@@ -46,6 +48,7 @@ from tests.blueprints.records import script
 from tests.factories import intake_row, make_referral, next_nhs_number, staff
 from tests.message_factories import AcceptingNotify, queued
 from tests.outreach_factories import plan_form, planned_session, received
+from tests.status_factories import open_contact_task, sent_message
 
 ROLES = ("booking", "clinician", "senior", "auditor", "manager")
 #: the audit sample's first record is the patient's one adjustment: its page shows the patient's whole timeline
@@ -193,6 +196,12 @@ def _history(session) -> dict:
                                       _secret("close reason"))
     triage.triage_referral(session, clinician, unflagged, unflagged.version, script(), [], "reject",
                            reason_code="wrong_service", reason_text="Better met by the falls service")
+
+    # a text that failed on the patient's only route, the contact problem it opened closed by booking staff, and a
+    # reminder delivered after
+    task = open_contact_task(session, first)
+    contact_tasks.close_task(session, staff(session, "booking"), task, task.version, _secret("contact problem note"))
+    message_statuses.record_status(session, sent_message(session, patient.id, referral_id=first.id), "delivered")
 
     month = now.astimezone(LONDON).strftime("%Y-%m")
     sample = audit_sampling.draw_sample(session, auditor, audit_sampling.SampleRequest("adjustment", month, month,

@@ -28,6 +28,7 @@ from inclusive_access.models import (
     AuditSampleRecord,
     BarrierCheck,
     Clarification,
+    ContactTask,
     EngagementPlan,
     EngagementStep,
     OutreachSession,
@@ -46,6 +47,7 @@ from tests.conftest import make_app, post_form
 from tests.factories import csv_text, intake_row, make_referral, make_user, staff
 from tests.outreach_factories import plan_form, planned_session, received
 from tests.partnership_factories import HELD_ON, recorded_meeting
+from tests.status_factories import open_contact_task
 
 
 def get(url: str, status: int = 200) -> tuple[str, str, None, int]:
@@ -246,6 +248,10 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
     "outreach_records.record_page": [get("/outreach/sessions/{outreach_session_id}/record", 403)],
     "outreach_records.receive_record": [("POST", "/outreach/sessions/{outreach_session_id}/records", {}, 403)],
     "outreach_records.csrf_token": [get("/outreach/csrf-token")],
+    "contact_tasks.worklist": [get("/contact-problems/?page=2")],
+    "contact_tasks.show_task": [get("/contact-problems/{contact_task_id}")],
+    # no note: errors re-shown, the problem stays open
+    "contact_tasks.close_task": [("POST", "/contact-problems/{contact_task_id}/close", {"version": "1"}, 400)],
     "auth.logout": [("POST", "/auth/logout", {}, 303)],
 }
 #: sample ids the URLs above use, for the coverage test (the matrix tests make real ones)
@@ -253,7 +259,8 @@ SAMPLE_IDS = {"referral_id": 1, "patient_id": 1, "nhs_number": "9434765919", "ro
               "deactivate_target": 3, "accepted_id": 2, "appointment_id": 1, "clarification_id": 1, "review_id": 4,
               "check_id": 1, "adjustment_id": 1, "senior_review_id": 1, "concern_id": 1, "rejected_id": 6,
               "governance_id": 1, "sample_id": 1, "import_id": 1, "partner_id": 1, "venue_id": 1,
-              "outreach_session_id": 1, "step_id": 1, "meeting_id": 1, "meeting_action_id": 1, "outreach_record_id": 1}
+              "outreach_session_id": 1, "step_id": 1, "meeting_id": 1, "meeting_action_id": 1, "outreach_record_id": 1,
+              "contact_task_id": 1}
 
 
 @pytest.fixture(scope="module")
@@ -311,7 +318,8 @@ def sample_ids(app):
                "sample_id": sample.id, "import_id": staged.id, "partner_id": planned.venue.partner_id,
                "venue_id": planned.venue_id, "outreach_session_id": planned.id, "step_id": plan.steps[0].id,
                "meeting_id": meeting.id, "meeting_action_id": meeting_action.id,
-               "outreach_record_id": outreach_record.id}
+               "outreach_record_id": outreach_record.id,
+               "contact_task_id": open_contact_task(db.session, referral).id}
         assert (accepted.state, accepted.version, appointment.version, item.version, review.state) == (
             "accepted", 3, 1, 1, "rejection_review")
         assert (check.completed_at, check.version, adjustment.status, adjustment.version) == (None, 1, "active", 1)
@@ -411,6 +419,8 @@ DECIDED = {
                                                      "reports.print_partnership_review")},
     # the outreach cohort's evidence: aggregates, read as the other equity reports are
     **{e: {"senior", "auditor", "manager"} for e in ("reports.equity_outreach", "reports.export_outreach")},
+    # contact problems are booking's work, as clarifications are; no manager or auditor works the list
+    **{e: BOOKING_WORK for e in ("contact_tasks.worklist", "contact_tasks.show_task", "contact_tasks.close_task")},
     **{e: AUDIT_LOG for e in ("audit.patient_timeline", "audit.referral_timeline", "audit.patient_access",
                               "audit.user_access", "audit.event_log", "audit.verify_log")},
 }
@@ -448,6 +458,7 @@ def test_each_role_gets_what_the_table_allows(app, client, login_as, sample_ids,
         meeting_action = db.session.get(ReviewAction, sample_ids["meeting_action_id"])
         assert (rows(PartnershipReview), rows(ReviewAction), meeting_action.done_on) == (1, 1, None)
         assert (meeting_action.review.version, meeting_action.version) == (1, 1)
+        assert db.session.get(ContactTask, sample_ids["contact_task_id"]).closed_at is None
     denied = events(app, "access.denied")[denied_before:]
     assert len(denied) == denials, "every refusal is written to the event log"
     assert all(event.actor_id == user_id and event.actor_role == role for event in denied)
@@ -510,6 +521,7 @@ SHOWN = {
     "{senior_review_id}": lambda ids: _referral(SeniorReview, ids["senior_review_id"]),
     "{concern_id}": lambda ids: _referral(SafeguardingConcern, ids["concern_id"]),
     "{adjustment_id}": lambda ids: (db.session.get(ReasonableAdjustment, ids["adjustment_id"]).patient_id, None),
+    "{contact_task_id}": lambda ids: _task(db.session.get(ContactTask, ids["contact_task_id"])),
     "{patient_id}": lambda ids: (ids["patient_id"], None),
     "{nhs_number}": lambda ids: (ids["patient_id"], None),
 }
@@ -522,6 +534,10 @@ def _referral(model, row_id: int) -> tuple[int, int]:
     row = db.session.get(model, row_id)
     referral = row if model is Referral else db.session.get(Referral, row.referral_id)
     return referral.patient_id, referral.id
+
+
+def _task(task: ContactTask) -> tuple[int, int | None]:
+    return task.patient_id, task.referral_id
 
 
 def _sampled(record: AuditSampleRecord) -> tuple[int, int | None]:
@@ -541,7 +557,8 @@ def test_the_crawl_finds_the_pages_that_show_a_patient():
             "appointments.rebook_appointment", "dna.show_check", "adjustments.patient_register",
             "adjustments.edit_adjustment", "discharge.show_review", "safeguarding.show_concern", "intake.re_refer",
             "intake.refer_patient",
-            "patients.edit_patient", "audit.sample_record", "audit.patient_timeline"} <= crawled
+            "patients.edit_patient", "audit.sample_record", "audit.patient_timeline",
+            "contact_tasks.show_task"} <= crawled
 
 
 @pytest.mark.parametrize("role", ROLES)

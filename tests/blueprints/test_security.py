@@ -33,6 +33,7 @@ from inclusive_access.models import (
     BarrierContactAttempt,
     Clarification,
     ContactAttempt,
+    ContactTask,
     EngagementPlan,
     EngagementStep,
     GovernanceItem,
@@ -62,6 +63,7 @@ from tests.conftest import PASSWORD, make_app, post_form
 from tests.factories import csv_text, intake_form, intake_row, make_referral, make_user, next_nhs_number, staff
 from tests.outreach_factories import plan_form, planned_session, received
 from tests.partnership_factories import HELD_ON, meeting_form, recorded_meeting
+from tests.status_factories import open_contact_task
 
 XSS = "<script>alert(1)</script>"
 TODAY = datetime.now(LONDON).date()
@@ -132,7 +134,8 @@ def referral_ids(app):
                "meeting_id": meeting.id, "meeting_action_id": meeting_action.id,
                "outreach_record_id": to_reconcile.id,
                "linked_record_id": linked.id, "unverified_patient_id": unverified.id,
-               "closed_patient_id": rejected.patient_id}
+               "closed_patient_id": rejected.patient_id,
+               "contact_task_id": open_contact_task(db.session, referral).id}
         assert (plain_accepted.version, review.version, rejected.state) == (2, 2, "rejected")
         db.session.commit()
     return ids
@@ -284,6 +287,8 @@ UNSAFE = {
                                           {"reason": "Different person: another date of birth", "version": "2"}),
     "patients.verify_identity": ("clinician", "/patients/{unverified_patient_id}/verify-identity",
                                  "identity check"),
+    "contact_tasks.close_task": ("booking", "/contact-problems/{contact_task_id}/close",
+                                 {"note": "Called: new mobile recorded", "version": "1"}),
 }
 #: what the requests above may create or change besides events, users and sessions
 WORK = (Referral, TriageRecord, Clarification, ContactAttempt, Appointment, BarrierCheck, BarrierContactAttempt,
@@ -334,7 +339,8 @@ def _work(app) -> tuple:
     with app.app_context():
         referrals = db.session.execute(select(Referral.id, Referral.state, Referral.version)).all()
         booked = db.session.execute(select(Appointment.id, Appointment.status, Appointment.version)).all()
-        closed = db.session.scalars(select(Clarification.closed_at)).all()
+        closed = (db.session.scalars(select(Clarification.closed_at)).all()
+                  + db.session.scalars(select(ContactTask.closed_at)).all())
         checks = db.session.execute(select(BarrierCheck.id, BarrierCheck.version, BarrierCheck.completed_at)).all()
         adjusted = db.session.execute(select(ReasonableAdjustment.id, ReasonableAdjustment.status,
                                              ReasonableAdjustment.version)).all()
