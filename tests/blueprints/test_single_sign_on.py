@@ -238,3 +238,12 @@ def test_with_local_passwords_switched_off_only_the_provider_signs_in(app, clien
     assert sign_in_through_provider(client).status_code == 303
     assert client.get("/auth/change-password").status_code == 404
     assert "Change password" not in page_text(client.get(REFERRALS))
+
+
+def test_the_assurance_and_the_registered_address_configured_are_what_the_provider_is_asked_for(
+        app, client, oidc_provider):
+    app.config.update(OIDC_ACR_VALUES="AAL3_ANY", OIDC_REDIRECT_URI="https://ia.example.nhs.uk/auth/oidc/callback")
+    assert sign_in_through_provider(client).status_code == 303
+    asked = oidc_provider.authorizations[-1]
+    assert asked["acr_values"] == "AAL3_ANY"
+    assert asked["redirect_uri"] == "https://ia.example.nhs.uk/auth/oidc/callback"
