@@ -15,9 +15,10 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import accounts, actions, events
+from inclusive_access.domain import accounts, actions, events, sign_in
 from inclusive_access.domain.actors import SYSTEM, actor_for
 from inclusive_access.domain.errors import DomainError
+from inclusive_access.domain.sign_in import SignInRules
 from inclusive_access.models import ROLES, User
 
 #: a password hash no password matches (argon2 cannot read it): an account made by single sign-on has no local
@@ -81,9 +82,12 @@ def mapped_role(codes: list[str], rules: ProviderRules) -> str | None:
     return next((role for code, role in rules.role_map if code in codes), None)
 
 
-def refuse_sign_on(session: Session, rules: ProviderRules, reason: str, source: str,
+def refuse_sign_on(session: Session, rules: ProviderRules, reason: str, source: str, throttle: SignInRules,
                    now: datetime | None = None) -> None:
-    """Record a single sign-on that failed before anyone was known (a refused or forged answer, a wrong state)."""
+    """Record a single sign-on that failed before anyone was known (a refused or forged answer, a wrong state).
+    Anyone can send such an answer, so each counts against its source address as a failed password does, and past
+    the limit raises LoginThrottled rather than writing another event."""
+    sign_in.count_failure_from(session, source, throttle, now)
     events.record(session, SYSTEM, actions.LOGIN_FAILED, "user", None, now=now,
                   data={"reason": reason, "source": source[:64], "via": rules.name})
     session.flush()

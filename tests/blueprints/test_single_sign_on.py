@@ -247,3 +247,17 @@ def test_the_assurance_and_the_registered_address_configured_are_what_the_provid
     asked = oidc_provider.authorizations[-1]
     assert asked["acr_values"] == "AAL3_ANY"
     assert asked["redirect_uri"] == "https://ia.example.nhs.uk/auth/oidc/callback"
+
+
+def test_refused_answers_from_one_address_are_throttled_as_failed_passwords_are(app, client, oidc_provider):
+    app.config["LOGIN_SOURCE_LIMIT"] = 3
+    for _ in range(3):
+        assert client.get("/auth/oidc/callback?code=stolen&state=guessed").status_code == 400
+    for _ in range(2):
+        throttled = client.get("/auth/oidc/callback?code=stolen&state=guessed")
+        assert throttled.status_code == 429
+        assert 0 < int(throttled.headers["Retry-After"]) <= 300
+    assert len(refusals(app)) == 3, "no event past the limit"
+    assert [json.loads(e.data)["scope"] for e in events(app, actions.LOGIN_THROTTLED)] == ["source"]
+    refused = post_form(client, "/auth/login", {"username": "anyone", "password": PASSWORD})
+    assert refused.status_code == 429, "the address's allowance is the one password sign-in counts against"

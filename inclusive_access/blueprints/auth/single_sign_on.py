@@ -11,7 +11,8 @@ from flask import abort, current_app, redirect, request, session, url_for
 
 from inclusive_access.blueprints.auth import bp, provider
 from inclusive_access.blueprints.auth.routes import login_page, signed_in
-from inclusive_access.domain import oidc_accounts
+from inclusive_access.domain import oidc_accounts, sign_in
+from inclusive_access.domain.errors import LoginThrottled
 from inclusive_access.extensions import db
 from inclusive_access.security import is_safe_next
 
@@ -45,13 +46,23 @@ def finish_oidc_sign_in():
         issuer, claims, id_token = _identity(pending)
         user = oidc_accounts.sign_on(db.session, rules, issuer, claims, source)
     except provider.ProviderError as exc:
-        oidc_accounts.refuse_sign_on(db.session, rules, exc.reason, source)
-        db.session.commit()
-        return login_page(error=_did_not_work(), status=400)
+        return _refused(rules, exc.reason, source)
     except oidc_accounts.SignOnRefused as refused:
         db.session.commit()  # the refusal's event is kept
         return login_page(error=str(refused), status=403)
     return signed_in(user, pending["next"], id_token)
+
+
+def _refused(rules: oidc_accounts.ProviderRules, reason: str, source: str):
+    try:
+        oidc_accounts.refuse_sign_on(db.session, rules, reason, source,
+                                     sign_in.SignInRules.from_mapping(current_app.config))
+    except LoginThrottled as throttled:
+        db.session.commit()  # the burst's one event
+        page, status = login_page(error=_did_not_work(), status=429)
+        return page, status, {"Retry-After": str(throttled.retry_after)}
+    db.session.commit()
+    return login_page(error=_did_not_work(), status=400)
 
 
 def _identity(pending: dict | None) -> tuple[str, dict, str]:
