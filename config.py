@@ -11,6 +11,10 @@ def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def _flag(name: str, default: bool) -> bool:
+    return os.environ.get(name, str(default)).strip().lower() in ("1", "true", "yes", "on")
+
+
 class Config:
     """Production settings: no secret has a default, so a missing one stops the app at start-up."""
 
@@ -64,6 +68,38 @@ class Config:
     LOGIN_SOURCE_WINDOW_MINUTES = _int("LOGIN_SOURCE_WINDOW_MINUTES", 5)
     LOGIN_ACCOUNT_LIMIT = _int("LOGIN_ACCOUNT_LIMIT", 10)
     LOGIN_ACCOUNT_WINDOW_MINUTES = _int("LOGIN_ACCOUNT_WINDOW_MINUTES", 15)
+
+    #: sign-in with a username and password; false switches it off for everyone (the form goes, a posted one is
+    #: refused), managers included, so staff sign in only through the OpenID Connect provider below
+    LOCAL_PASSWORDS_ENABLED = _flag("LOCAL_PASSWORDS_ENABLED", True)
+    #: single sign-on through an OpenID Connect provider (NHS CIS2 in production; docs/operations.md). Unset
+    #: OIDC_ISSUER or OIDC_CLIENT_ID: no provider, no button, and its routes answer 404. The endpoints and keys come
+    #: from the discovery document (default: the issuer's /.well-known/openid-configuration).
+    OIDC_ISSUER = os.environ.get("OIDC_ISSUER")
+    OIDC_DISCOVERY_URL = os.environ.get("OIDC_DISCOVERY_URL")
+    OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID")
+    OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET")
+    #: how the client proves itself at the token endpoint: client_secret_basic or client_secret_post
+    OIDC_TOKEN_AUTH_METHOD = os.environ.get("OIDC_TOKEN_AUTH_METHOD", "client_secret_basic")
+    #: CIS2 releases its role claims to the "nationalrbacaccess" scope
+    OIDC_SCOPES = os.environ.get("OIDC_SCOPES", "openid profile email nationalrbacaccess")
+    #: asked of the provider at each sign-in when set (CIS2: the authentication assurance, e.g. "AAL3_ANY")
+    OIDC_ACR_VALUES = os.environ.get("OIDC_ACR_VALUES", "")
+    #: the exact addresses registered with the provider; unset, built from the request (needs PROXY_FIX_* behind a
+    #: proxy): https://host/auth/oidc/callback and https://host/auth/login
+    OIDC_REDIRECT_URI = os.environ.get("OIDC_REDIRECT_URI")
+    OIDC_POST_LOGOUT_REDIRECT_URI = os.environ.get("OIDC_POST_LOGOUT_REDIRECT_URI")
+    #: what events and messages call the provider, and the words on the sign-in button
+    OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "NHS CIS2")
+    OIDC_BUTTON_TEXT = os.environ.get("OIDC_BUTTON_TEXT", "Sign in with your NHS identity")
+    #: the claim holding the person's roles at the provider (CIS2: its national RBAC roles), read from the ID token
+    #: or, when not there, from the provider's userinfo endpoint
+    OIDC_ROLE_CLAIM = os.environ.get("OIDC_ROLE_CLAIM", "nhsid_nrbac_roles")
+    #: the provider's role codes -> our roles, as a JSON object, in order of preference (the first code the person
+    #: holds decides). Empty by default: no one gets in until the service has decided who is who.
+    OIDC_ROLE_MAP = os.environ.get("OIDC_ROLE_MAP", "{}")
+    #: the claim a new account's username comes from (the subject when the provider sends none)
+    OIDC_USERNAME_CLAIM = os.environ.get("OIDC_USERNAME_CLAIM", "email")
 
     # Tie the CSRF token to the session, not to an hour: a page left open must still post.
     WTF_CSRF_TIME_LIMIT = None

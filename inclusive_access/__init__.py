@@ -45,8 +45,21 @@ def validate_config(app: Flask) -> None:
 
     try:  # a setting the reports cannot honour stops the start rather than the first report
         Policy.from_mapping(app.config)
+        validate_sign_in(app.config)
     except ValueError as exc:
         raise RuntimeError(f"{exc} (see the configuration table in README.md)") from exc
+
+
+def validate_sign_in(cfg) -> None:
+    """Someone must be able to sign in, and a role map must name only our roles."""
+    from inclusive_access.blueprints.auth import provider
+    from inclusive_access.domain.oidc_accounts import ProviderRules
+
+    if provider.configured(cfg):
+        ProviderRules.from_mapping(cfg)
+    elif not cfg["LOCAL_PASSWORDS_ENABLED"]:
+        raise ValueError("LOCAL_PASSWORDS_ENABLED is false but no OpenID Connect provider is configured "
+                         "(OIDC_ISSUER and OIDC_CLIENT_ID): no one could sign in")
 
 
 def configure_audit_chain(app: Flask) -> None:

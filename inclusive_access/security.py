@@ -28,6 +28,8 @@ from inclusive_access.extensions import db, login_manager
 
 #: endpoints anyone may reach, signed in or not; a patient answers a questionnaire link without an account
 PUBLIC = frozenset({"static", "nhsuk_assets", "auth.login", "ops.health", "ops.ready",
+                    # single sign-on: the way to the provider and back, before anyone is signed in
+                    "auth.start_oidc_sign_in", "auth.finish_oidc_sign_in",
                     "patient_link.answer_questionnaire", "patient_link.show_thanks",
                     # a script with no data, which the browser re-checks for updates whether or not anyone is
                     # signed in: guarded, the outreach page's worker could not update once a sign-in had ended
@@ -256,7 +258,8 @@ def guard_route():
         return None
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    if current_user.must_change_password and endpoint not in PASSWORD_CHANGE:
+    if (current_user.must_change_password and endpoint not in PASSWORD_CHANGE
+            and current_app.config["LOCAL_PASSWORDS_ENABLED"]):  # switched off, there is no password to replace
         return redirect(url_for("auth.change_password"))
     if current_user.role not in ACCESS.get(endpoint, ()):
         events.record(db.session, actor_for(current_user), actions.ACCESS_DENIED, "route", None,
@@ -280,13 +283,22 @@ def csp_nonce() -> str:
     return g.csp_nonce
 
 
+def _form_action() -> str:
+    """Forms post here only; with a provider configured, the sign-out form's redirect may also go to the provider's
+    host (its end-session endpoint), which browsers check against form-action too."""
+    cfg = current_app.config
+    issuer = urlsplit(cfg.get("OIDC_ISSUER") or "") if cfg.get("OIDC_CLIENT_ID") else None
+    return f"'self' {issuer.scheme}://{issuer.netloc}" if issuer and issuer.netloc else "'self'"
+
+
 def set_security_headers(response):
     """Strict CSP (no unsafe-inline), no framing, no sniffing, no caching of patient data."""
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; "
         f"script-src 'self' 'nonce-{csp_nonce()}'; "
         "style-src 'self'; img-src 'self' data:; font-src 'self' https://assets.nhs.uk; "
-        "connect-src 'self'; worker-src 'self'; manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+        f"connect-src 'self'; worker-src 'self'; manifest-src 'self'; form-action {_form_action()}; "
+        "frame-ancestors 'none'; "
         "base-uri 'self'; "
         "object-src 'none'"
     )

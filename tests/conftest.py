@@ -1,6 +1,7 @@
 """Fixtures: an app over a migrated database as the migrations left it, for each test, on SQLite and on PostgreSQL;
 the app is built once per database and worker, the database put back as migrated before each test."""
 import glob
+import json
 import os
 import shutil
 import socket
@@ -324,3 +325,28 @@ def fake_notify(app):
     with fake_notify_api.serve() as fake:
         app.config.update(NOTIFY_API_KEY=fake_notify_api.API_KEY, NOTIFY_BASE_URL=fake.url)
         yield fake
+
+
+@pytest.fixture(scope="session")
+def oidc_server():
+    """The fake OpenID Connect provider (tests/fake_oidc.py), serving for the whole run."""
+    from tests.fake_oidc import FakeProvider
+
+    provider = FakeProvider().start()
+    yield provider
+    provider.stop()
+
+
+#: the fake provider's role codes -> our roles, in order of preference, as a service would configure them
+OIDC_ROLE_MAP = {"R8013": "manager", "R8001": "clinician", "R8010": "booking"}
+
+
+@pytest.fixture
+def oidc_provider(app, oidc_server):
+    """The fake provider, configured as the app's provider, signing in a nurse (R8001: a clinician here)."""
+    from tests.fake_oidc import CLIENT_ID, CLIENT_SECRET
+
+    oidc_server.reset()
+    app.config.update(OIDC_ISSUER=oidc_server.issuer, OIDC_CLIENT_ID=CLIENT_ID, OIDC_CLIENT_SECRET=CLIENT_SECRET,
+                      OIDC_ROLE_MAP=json.dumps(OIDC_ROLE_MAP))
+    return oidc_server

@@ -15,11 +15,11 @@ ROLES = ("booking", "clinician", "senior", "auditor", "manager")
 RECORDED = datetime(2026, 12, 11, 18, 0, tzinfo=UTC)
 #: an event of each action that names no patient, every value readable by someone and by no one else
 UNLINKED = {
-    actions.USER_CREATED: {"username": "jo.bloggs", "role": "clinician"},
-    actions.USER_ROLE_CHANGED: {"from": "booking", "to": "senior"},
-    actions.LOGIN_SUCCEEDED: {"source": "192.0.2.7"},
+    actions.USER_CREATED: {"username": "jo.bloggs", "role": "clinician", "via": "NHS CIS2"},
+    actions.USER_ROLE_CHANGED: {"from": "booking", "to": "senior", "via": "NHS CIS2"},
+    actions.LOGIN_SUCCEEDED: {"source": "192.0.2.7", "via": "NHS CIS2"},
     actions.LOGIN_FAILED: {"username": "hunter2-typed-as-name", "reason": "bad password", "failures": 3,
-                          "source": "192.0.2.8"},
+                          "source": "192.0.2.8", "via": "NHS CIS2", "roles": ["R8010", "S8000"]},
     actions.LOGIN_LOCKED: {"until": "2026-12-11T18:15:00+00:00", "source": "192.0.2.9", "lockouts": 2},
     actions.LOGIN_THROTTLED: {"scope": "source", "source": "192.0.2.10", "username": "typed.name",
                              "until": "2026-12-11T18:05:00+00:00"},

@@ -178,11 +178,13 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start_session(session: Session, user: User, now: datetime | None = None) -> str:
-    """Create a server-side session and return the token for the cookie (stored only as a hash)."""
+def start_session(session: Session, user: User, now: datetime | None = None, id_token_hint: str | None = None) -> str:
+    """Create a server-side session and return the token for the cookie (stored only as a hash). A session signed
+    in through the OpenID Connect provider keeps its ID token, the hint its sign-out sends the provider."""
     now = now or datetime.now(UTC)
     token = secrets.token_urlsafe(32)
-    session.add(UserSession(token_hash=_digest(token), user_id=user.id, created_at=now, last_seen_at=now))
+    session.add(UserSession(token_hash=_digest(token), user_id=user.id, created_at=now, last_seen_at=now,
+                            id_token_hint=id_token_hint))
     session.flush()
     return token
 
@@ -212,12 +214,16 @@ def resume_session(session: Session, token: str | None, idle: timedelta, absolut
     return user
 
 
-def end_session(session: Session, token: str | None, user: User | None) -> None:
-    """Log out: the row goes, so a replayed cookie finds nothing."""
+def end_session(session: Session, token: str | None, user: User | None) -> str | None:
+    """Log out: the row goes, so a replayed cookie finds nothing. Returns the provider's ID token the session signed
+    in with, if any, for the provider's own sign-out."""
+    hint = None
     if token:
-        session.execute(delete(UserSession).where(UserSession.token_hash == _digest(token)))
+        hint = session.scalar(delete(UserSession).where(UserSession.token_hash == _digest(token))
+                              .returning(UserSession.id_token_hint))
     if user is not None:
         events.record(session, actor_for(user), actions.LOGGED_OUT, "user", user.id)
+    return hint
 
 
 def end_all_sessions(session: Session, user: User) -> int:

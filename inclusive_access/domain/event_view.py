@@ -34,11 +34,14 @@ _MESSAGE = ("kind", "channel", "template", "addressed_to", "attempt")
 #: An attempted username can be a password typed into the wrong box, and findings' notes stay with the auditor: those
 #: are AUDIT_WORK's alone.
 POLICY: dict[str, dict[str, frozenset[str]]] = {
-    actions.USER_CREATED: {"username": OVERSIGHT, "role": OVERSIGHT},
+    # `via`: the OpenID Connect provider a single sign-on went through (domain/oidc_accounts.py); `roles`: the role
+    # codes it gave a person refused for holding none that maps to ours
+    actions.USER_CREATED: {"username": OVERSIGHT, "role": OVERSIGHT, "via": OVERSIGHT},
     actions.USER_DEACTIVATED: {},
-    actions.USER_ROLE_CHANGED: {"from": OVERSIGHT, "to": OVERSIGHT},
-    actions.LOGIN_SUCCEEDED: {"source": OVERSIGHT},
-    actions.LOGIN_FAILED: {"username": AUDIT_WORK, "reason": OVERSIGHT, "failures": OVERSIGHT, "source": OVERSIGHT},
+    actions.USER_ROLE_CHANGED: {"from": OVERSIGHT, "to": OVERSIGHT, "via": OVERSIGHT},
+    actions.LOGIN_SUCCEEDED: {"source": OVERSIGHT, "via": OVERSIGHT},
+    actions.LOGIN_FAILED: {"username": AUDIT_WORK, "reason": OVERSIGHT, "failures": OVERSIGHT, "source": OVERSIGHT,
+                           "via": OVERSIGHT, "roles": OVERSIGHT},
     actions.LOGIN_LOCKED: {"until": OVERSIGHT, "source": OVERSIGHT, "lockouts": OVERSIGHT},
     actions.LOGIN_THROTTLED: {"scope": OVERSIGHT, "source": OVERSIGHT, "username": AUDIT_WORK, "until": OVERSIGHT},
     actions.PASSWORD_CHANGED: {"other_sessions_ended": OVERSIGHT},

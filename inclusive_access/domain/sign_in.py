@@ -145,6 +145,25 @@ def _succeed(session: Session, attempt: SignInAttempt, pair: LoginThrottle, user
                   data={"source": attempt.source}, now=now)
 
 
+def count_failure_from(session: Session, source: str, rules: SignInRules, now: datetime | None = None) -> None:
+    """Count a failed sign-in that checked no password (a single sign-on's refused answer) against its source
+    address, as a failed password is; once the address has reached its limit in the window, raise LoginThrottled
+    instead (the burst's one event recorded), so refusals from one address cannot flood the event log."""
+    now = now or datetime.now(UTC)
+    source = source[:64]
+    row = _counter(session, "source", "", source, rules.source_window, now)
+    if row.failures >= rules.source_limit:
+        if row.throttled_at is None:
+            row.throttled_at = now
+            events.record(session, SYSTEM, actions.LOGIN_THROTTLED, "user", None, now=now,
+                          data={"scope": "source", "source": source,
+                                "until": row.window_started_at + rules.source_window})
+        session.flush()
+        raise LoginThrottled(math.ceil((row.window_started_at + rules.source_window - now).total_seconds()))
+    row.failures += 1
+    session.flush()
+
+
 def _counter(session: Session, scope: str, account: str, source: str, window: timedelta,
              now: datetime) -> LoginThrottle:
     """A throttle counter, locked, with its window started afresh once the last one has passed."""

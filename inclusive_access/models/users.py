@@ -1,7 +1,7 @@
 """Staff accounts and their server-side sessions."""
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, false
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from inclusive_access.extensions import db
@@ -13,7 +13,8 @@ _ROLE_LIST = ", ".join(f"'{r}'" for r in ROLES)
 
 class User(Versioned, db.Model):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint(f"role IN ({_ROLE_LIST})", name="role"),)
+    __table_args__ = (CheckConstraint(f"role IN ({_ROLE_LIST})", name="role"),
+                      UniqueConstraint("identity_issuer", "identity_subject", name="uq_users_identity"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -24,6 +25,10 @@ class User(Versioned, db.Model):
     #: the password was set by someone else (a manager or `flask reset-password`): the user must replace it
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime]
+    #: the OpenID Connect provider (its issuer) and the person's identifier there (its `sub`), for an account made
+    #: at a first single sign-on; None for a local account
+    identity_issuer: Mapped[str | None] = mapped_column(String(255))
+    identity_subject: Mapped[str | None] = mapped_column(String(255))
 
     # Flask-Login protocol
     @property
@@ -53,3 +58,6 @@ class UserSession(db.Model):
     created_at: Mapped[datetime]
     #: the last request that touched the row (at most once a minute); the signed cookie carries the exact one
     last_seen_at: Mapped[datetime]
+    #: the provider's ID token this session signed in with (single sign-on), sent back as the hint when it signs
+    #: out so the provider ends its own session too
+    id_token_hint: Mapped[str | None] = mapped_column(Text)
