@@ -112,6 +112,10 @@ ACCESS: dict[str, frozenset[str]] = {
     "reports.export_outcomes": REPORT_READERS,
     "reports.equity_outreach": REPORT_READERS,
     "reports.export_outreach": REPORT_READERS,
+    # equity of reach (issue 20): aggregates, read as the other equity reports are
+    "reports.equity_reach": REPORT_READERS,
+    "reports.print_reach": REPORT_READERS,
+    "reports.export_reach": REPORT_READERS,
     "reports.governance_items": REPORT_READERS,
     "reports.governance_item": REPORT_READERS,
     "reports.quarterly_review": REPORT_READERS,

@@ -12,6 +12,7 @@ from inclusive_access.demo.audit import audit_sample
 from inclusive_access.demo.episodes import Team, referral_history
 from inclusive_access.demo.governance import GAP_PATIENTS, governance_year, wait_gap_months
 from inclusive_access.demo.improvement_gap import IMPROVEMENT_PATIENTS, improvement_gap_month
+from inclusive_access.demo.messages import message_months
 from inclusive_access.demo.outcomes import outcome_year
 from inclusive_access.demo.outreach import outreach_months
 from inclusive_access.demo.people import patient, referral_details, synthetic_nhs_numbers
@@ -48,9 +49,10 @@ def load(session: Session, patients: int, referrals: int, seed: int, progress: P
     most referrals seen and discharged, a few re-referred, and today's small backlog in every state a worklist
     shows; questionnaires at first contact and discharge, and urgent contacts (demo.outcomes); on top, GAP_PATIENTS
     patients make the months whose wait gap opens governance items, one of them restated by attendances entered
-    late, and IMPROVEMENT_PATIENTS the month whose improvement gap opens one; and a small outreach cohort at
-    partners' venues (demo.outreach). The reporting projection is rebuilt once the referrals are made (the equity
-    sweeps read it), unless `defer_projection` is False (a test compares the two ways)."""
+    late, and IMPROVEMENT_PATIENTS the month whose improvement gap opens one; a small outreach cohort at
+    partners' venues (demo.outreach); and the last three months' appointment messages in the outbox
+    (demo.messages). The reporting projection is rebuilt once the referrals are made (the equity sweeps read it),
+    unless `defer_projection` is False (a test compares the two ways)."""
     rng = random.Random(seed)
     password = secrets.token_urlsafe(12)
     users = {}
@@ -100,7 +102,7 @@ def load(session: Session, patients: int, referrals: int, seed: int, progress: P
                                   synthetic_nhs_numbers(gap_rng, IMPROVEMENT_PATIENTS, frozenset(numbers)),
                                   instruments, now)
             bar.update(1)
-    with progress("Equity governance, an audit sample, overdue clarifications, outreach", 4) as bar:
+    with progress("Equity governance, an audit sample, overdue clarifications, outreach, messages", 5) as bar:
         governance_year(session, rng, team, actor_for(users["manager"]), policy, unentered, now)
         bar.update(1)
         audit_sample(session, rng, actor_for(users["auditor"]), now)
@@ -108,5 +110,7 @@ def load(session: Session, patients: int, referrals: int, seed: int, progress: P
         clarification.escalate_overdue(session, now=now)
         bar.update(1)
         outreach_months(session, random.Random(f"outreach {seed}"), actor_for(users["manager"]), team.clinician, now)
+        bar.update(1)
+        message_months(session, random.Random(f"messages {seed}"), now)
         bar.update(1)
     return password

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from inclusive_access.domain.policy import Policy
 from inclusive_access.domain.validation import LONDON
-from inclusive_access.reporting import kpi, outcomes, outreach, stats, tables
+from inclusive_access.reporting import kpi, outcomes, outreach, reach, stats, tables
 from inclusive_access.reporting.queries import Period
 from inclusive_access.reporting.tables import MEASURES, Column
 
@@ -115,6 +115,27 @@ def outreach_csv(report: outreach.Report) -> str:
         rows += [[group.label, m.label, cell.x, cell.n, _rate(cell.rate), _rate(cell.lower), _rate(cell.upper)]
                  for m in outreach.MEASURES for cell in [group.cells[m.key]]]
     return _csv([report.breakdown.label, *TABLE_HEADER], rows)
+
+
+def reach_csv(report: reach.Report) -> str:
+    """Equity of reach: a row per table, group and figure: each message count on its own (as the numerator), each
+    share of all messages, and each DNA rate with its counts, rate % and Wilson interval %."""
+    rows = []
+    tables_ = (("Messages", [report.overall]), (f"Messages by {report.segment_label}", report.by_segment),
+               ("Messages by format", report.by_format), ("Messages by addressee", report.by_addressee))
+    for table, groups in tables_:
+        for group in groups:
+            rows += [[table, group.label, label, group.counts[name], "", "", "", ""]
+                     for name, label in reach.COUNT_LABELS.items()]
+            rows += [[table, group.label, f"{reach.COUNT_LABELS[name]}, of all messages", cell.x, cell.n,
+                      _rate(cell.rate), _rate(cell.lower), _rate(cell.upper)]
+                     for name in reach.SHARES for cell in [group.cells[name]]]
+    for table, groups in (("DNA rates", [report.dna_overall]), (f"DNA rates by {report.segment_label}",
+                                                                  report.dna_by_segment)):
+        rows += [[table, group.label, label, cell.x, cell.n, _rate(cell.rate), _rate(cell.lower), _rate(cell.upper)]
+                 for group in groups for label, cell in (("DNA rate, reminded", group.reminded),
+                                                         ("DNA rate, not reminded", group.unreminded))]
+    return _csv(["table", "group", *TABLE_HEADER], rows)
 
 
 def cross_csv(table: tables.CrossTable, measure_label: str) -> str:

@@ -176,6 +176,9 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
     "reports.export_outcomes": [get("/reports/equity/outcomes/export?segment=imd_quintile")],
     "reports.equity_outreach": [get("/reports/equity/outreach?breakdown=venue&shared=yes")],
     "reports.export_outreach": [get("/reports/equity/outreach/export?breakdown=imd_quintile")],
+    "reports.equity_reach": [get("/reports/equity/reach?segment=ethnic_group&shared=yes")],
+    "reports.print_reach": [get("/reports/equity/reach/print?segment=flag_language")],
+    "reports.export_reach": [get("/reports/equity/reach/export?segment=imd_quintile")],
     "reports.record_governance_plan": [("POST", "/reports/governance/{governance_id}/plan", {"version": "1"}, 400)],
     # no response recorded yet: refused with the reason, nothing saved
     "reports.close_governance_item": [("POST", "/reports/governance/{governance_id}/close", {"version": "1"}, 303)],
@@ -421,6 +424,9 @@ DECIDED = {
     **{e: {"senior", "auditor", "manager"} for e in ("reports.equity_outreach", "reports.export_outreach")},
     # contact problems are booking's work, as clarifications are; no manager or auditor works the list
     **{e: BOOKING_WORK for e in ("contact_tasks.worklist", "contact_tasks.show_task", "contact_tasks.close_task")},
+    # equity of reach: aggregates, read as the other equity reports are
+    **{e: {"senior", "auditor", "manager"} for e in ("reports.equity_reach", "reports.print_reach",
+                                                      "reports.export_reach")},
     **{e: AUDIT_LOG for e in ("audit.patient_timeline", "audit.referral_timeline", "audit.patient_access",
                               "audit.user_access", "audit.event_log", "audit.verify_log")},
 }

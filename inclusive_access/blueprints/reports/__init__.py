@@ -1,5 +1,5 @@
 """Equity reporting: the dashboard by deprivation, ethnicity and need, its exports, KPI governance items and the
-quarterly review, and partnership review meetings with outreach partners."""
+quarterly review, equity of reach, and partnership review meetings with outreach partners."""
 from flask import Blueprint
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -10,6 +10,7 @@ from inclusive_access.blueprints.reports import (  # noqa: E402, F401 - register
     outcome_routes,
     outreach_routes,
     partnership_routes,
+    reach_routes,
     review_routes,
     routes,
 )
