@@ -18,11 +18,13 @@ from inclusive_access.domain import (
     fact_rebuild,
     governance,
     intake,
+    message_causes,
     organisations,
     outreach_follow_up,
 )
 from inclusive_access.domain.actors import SYSTEM
 from inclusive_access.domain.errors import InvalidInput
+from inclusive_access.domain.outbox import MessageSettings
 from inclusive_access.domain.policy import Policy
 from inclusive_access.extensions import db
 from inclusive_access.fhir.export_cli import fhir
@@ -47,6 +49,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(ods)
     app.cli.add_command(api_client)
     app.cli.add_command(fhir)
+    app.cli.add_command(notify)
 
 
 @click.command("create-user")
@@ -226,13 +229,29 @@ def sla() -> None:
 
 @sla.command("sweep")
 def sla_sweep() -> None:
-    """Escalate newly overdue clarifications, and put lost contact after outreach on the senior review list (for
-    cron; running it twice escalates and flags each once)."""
+    """Escalate newly overdue clarifications, put lost contact after outreach on the senior review list, and queue
+    the day's appointment reminders (for cron; running it twice escalates, flags and reminds each once)."""
     escalated = clarification.escalate_overdue(db.session)
     lost = outreach_follow_up.sweep(db.session)
+    reminders = message_causes.queue_reminders(db.session, MessageSettings.from_mapping(current_app.config))
     db.session.commit()
     click.echo(f"Escalated {_count(len(escalated), 'overdue clarification')}.")
     click.echo(f"Found {_count(len(lost), 'lost contact')} after outreach.")
+    click.echo(f"Queued {_count(len(reminders), 'appointment reminder')}.")
+
+
+@click.group("notify")
+def notify() -> None:
+    """Messages and letters through GOV.UK Notify."""
+
+
+@notify.command("remind")
+def notify_remind() -> None:
+    """Queue a reminder for each booked appointment NOTIFY_REMINDER_DAYS London days ahead (for cron, nightly, or
+    through `flask sla sweep`; running it twice queues each once)."""
+    queued = message_causes.queue_reminders(db.session, MessageSettings.from_mapping(current_app.config))
+    db.session.commit()
+    click.echo(f"Queued {_count(len(queued), 'appointment reminder')}.")
 
 
 @click.group("facts")

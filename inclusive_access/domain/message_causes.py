@@ -15,7 +15,7 @@ goes is domain.message_routes' decision.
 import re
 from datetime import UTC, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain import events, outbox
@@ -93,6 +93,12 @@ def clarification_requested(session: Session, item: Clarification, referral: Ref
                         clarification_id=item.id, cause_seq=event.seq)
 
 
+def booked_between(starts: datetime, ends: datetime) -> Select:
+    """The appointments still booked that start in [starts, ends): a range of ix_appointments_status_starts."""
+    return (select(Appointment).where(Appointment.status == "booked", Appointment.starts_at >= starts,
+                                      Appointment.starts_at < ends).order_by(Appointment.starts_at, Appointment.id))
+
+
 def queue_reminders(session: Session, settings: MessageSettings = DEFAULT_SETTINGS,
                     now: datetime | None = None) -> list[OutboxMessage]:
     """Queue a reminder for each booked appointment starting `reminder_days` London calendar days from today, once
@@ -106,10 +112,7 @@ def queue_reminders(session: Session, settings: MessageSettings = DEFAULT_SETTIN
         day = today + timedelta(days=days)
         starts = datetime.combine(day, time(0), tzinfo=LONDON).astimezone(UTC)
         ends = datetime.combine(day + timedelta(days=1), time(0), tzinfo=LONDON).astimezone(UTC)
-        due = session.scalars(select(Appointment).where(
-            Appointment.status == "booked", Appointment.starts_at >= starts, Appointment.starts_at < ends)
-            .order_by(Appointment.starts_at, Appointment.id)).all()
-        for appointment in due:
+        for appointment in session.scalars(booked_between(starts, ends)).all():
             referral = session.get(Referral, appointment.referral_id)
             key = (f"reminder:appointment:{appointment.id}:{days}:"
                    f"{appointment.starts_at.astimezone(UTC):%Y%m%dT%H%M}")

@@ -33,11 +33,13 @@ from inclusive_access.models import (
     BarrierContactAttempt,
     Clarification,
     ContactAttempt,
+    ContactDetails,
     EngagementPlan,
     EngagementStep,
     GovernanceItem,
     ImportJob,
     ImportRow,
+    OutboxMessage,
     OutreachSession,
     Partner,
     PartnershipReview,
@@ -284,13 +286,15 @@ UNSAFE = {
                                           {"reason": "Different person: another date of birth", "version": "2"}),
     "patients.verify_identity": ("clinician", "/patients/{unverified_patient_id}/verify-identity",
                                  "identity check"),
+    "patients.edit_contact_details": ("booking", "/patients/{patient_id}/contact-details/edit",
+                                      {"mobile": "07700 900123", "version": "0"}),
 }
 #: what the requests above may create or change besides events, users and sessions
 WORK = (Referral, TriageRecord, Clarification, ContactAttempt, Appointment, BarrierCheck, BarrierContactAttempt,
         ReasonableAdjustment, AdjustmentDelivery, SeniorReview, SafeguardingConcern, SafeguardingAction,
         GovernanceItem, AuditSample, AuditFinding, ImportJob, ImportRow, UrgentContact, QuestionnaireLink,
         QuestionnaireResponse, Partner, Venue, OutreachSession, EngagementPlan, EngagementStep,
-        PartnershipReview, ReviewAction)
+        PartnershipReview, ReviewAction, ContactDetails, OutboxMessage)
 
 
 def _form_data(data, ids: dict) -> dict:
