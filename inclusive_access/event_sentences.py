@@ -140,12 +140,15 @@ def _changes(d: Readable) -> str | None:
 def _contact_details(d: Readable) -> str:
     """Which details changed, for every role; what they were and became, for the care team."""
     def words(value) -> str:
-        return ", ".join(value) if isinstance(value, list) else value or "none"
-    if d["changes"]:
-        changed = "; ".join(f"{contact_details.LABELS.get(key, key)} {words(old)} → {words(new)}"
-                            for key, (old, new) in d["changes"].items())
+        return (", ".join(value) if isinstance(value, list) else value) or "none"
+    changes = d["changes"] or {}
+    in_order = sorted(changes or d["changed"] or (), key=lambda key: list(contact_details.LABELS).index(key)
+                      if key in contact_details.LABELS else len(contact_details.LABELS))  # the form's order
+    if changes:
+        changed = "; ".join(f"{contact_details.LABELS.get(key, key)} {words(changes[key][0])} → "
+                            f"{words(changes[key][1])}" for key in in_order)
     else:
-        changed = ", ".join(contact_details.LABELS.get(key, key) for key in d["changed"] or ()) or None
+        changed = ", ".join(contact_details.LABELS.get(key, key) for key in in_order) or None
     return _say("Recorded the patient's contact details", ("Changed", changed or "nothing"))
 
 

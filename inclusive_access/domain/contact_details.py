@@ -54,7 +54,7 @@ def uk_mobile(errors: v.FieldErrors, raw: dict, field: str, label: str) -> str |
     digits = re.sub(r"[\s\-().]", "", typed)
     if not digits:
         return None
-    digits = re.sub(r"^(\+44|0044|44)(?=7)", "0", digits)
+    digits = re.sub(r"^(\+44|0044|44)0?(?=7)", "0", digits)  # +44 (0)7700 ... as people write it
     if not re.fullmatch(r"07\d{9}", digits):
         errors.add(field, f"Enter a UK {label}, like 07700 900982")
         return None
