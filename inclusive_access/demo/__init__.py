@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from inclusive_access.demo.audit import audit_sample
+from inclusive_access.demo.contacts import contact_info
 from inclusive_access.demo.episodes import Team, referral_history
 from inclusive_access.demo.governance import GAP_PATIENTS, governance_year, wait_gap_months
 from inclusive_access.demo.improvement_gap import IMPROVEMENT_PATIENTS, improvement_gap_month
@@ -16,10 +17,10 @@ from inclusive_access.demo.outcomes import outcome_year
 from inclusive_access.demo.outreach import outreach_months
 from inclusive_access.demo.people import patient, referral_details, synthetic_nhs_numbers
 from inclusive_access.demo.worklists import TODAYS_WORK, senior_reviews, todays_work
-from inclusive_access.domain import accounts, clarification, fact_rebuild, intake
+from inclusive_access.domain import accounts, clarification, contact_details, fact_rebuild, intake
 from inclusive_access.domain.actors import SYSTEM, actor_for
 from inclusive_access.domain.policy import DEFAULT_POLICY
-from inclusive_access.models import ROLES
+from inclusive_access.models import ROLES, Patient
 
 #: the patients (one referral each) added to those asked for: the months whose equity KPIs open governance items
 ADDED_PATIENTS = GAP_PATIENTS + IMPROVEMENT_PATIENTS
@@ -74,6 +75,8 @@ def load(session: Session, patients: int, referrals: int, seed: int, progress: P
     for k, j in zip(range(min(2, len(today))), interpreted, strict=False):
         owners[j], today[k] = today[k], owners[j]
     received = sorted(now - timedelta(minutes=rng.randint(90, 365 * 24 * 60)) for _ in owners)
+    # contact details from a stream of their own: the rest of the demo does not change with them
+    contact_rng, reached = random.Random(f"contacts {seed}"), set()
     with fact_rebuild.deferred(session) if defer_projection else nullcontext():
         with progress("Referrals over the last 12 months", len(owners)) as bar:
             for owner, at in zip(owners, received, strict=True):
@@ -81,6 +84,10 @@ def load(session: Session, patients: int, referrals: int, seed: int, progress: P
                     session, rng.choice(intake_actors), people[owner], referral_details(rng, at), now=at,
                     # used only when the patient is still open on the pathway: staff confirm a second referral there
                     duplicate_reason="Synthetic demo: a second problem")
+                if referral.patient_id not in reached:  # before any booking, whose messages they route
+                    reached.add(referral.patient_id)
+                    contact_details.record_contact_details(session, team.booking, session.get(
+                        Patient, referral.patient_id), 0, contact_info(contact_rng, people[owner]), now=at)
                 referral_history(session, rng, referral, team, now)
                 bar.update(1)
         unentered = wait_gap_months(session, rng, team, numbers[patients:], now)
