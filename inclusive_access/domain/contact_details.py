@@ -17,11 +17,12 @@ from inclusive_access.domain import validation as v
 from inclusive_access.domain.access import BOOKING_WORK, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import InvalidInput, StaleRecord
-from inclusive_access.domain.message_causes import EMAIL
 from inclusive_access.domain.message_routes import MAX_ADDRESS_LINES, contact_details_for
 from inclusive_access.models import ContactDetails, Patient
 
 LINE_LENGTH = 35
+#: an email address as Notify would accept it: something, one @, a domain with a dot, no spaces
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 #: field -> its label in staff words (the form's, the timeline's)
 LABELS = {"mobile": "mobile number", "email": "email address", "address_lines": "address",
           "carer_name": "carer's or advocate's name", "carer_mobile": "carer's mobile number",

@@ -12,7 +12,6 @@
 Each message's dedupe key names its cause, so calling twice for one cause queues one message. Where and how each
 goes is domain.message_routes' decision.
 """
-import re
 from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import Select, select
@@ -20,13 +19,12 @@ from sqlalchemy.orm import Session
 
 from inclusive_access.domain import events, outbox
 from inclusive_access.domain.clocks import LONDON
+from inclusive_access.domain.contact_details import EMAIL
 from inclusive_access.domain.message_routes import display_name, london_date, london_time, route_for
 from inclusive_access.domain.outbox import MessageSettings, Route, Withheld
 from inclusive_access.models import Appointment, Clarification, Event, OutboxMessage, Patient, Referral
 
 DEFAULT_SETTINGS = MessageSettings()
-#: an email address as Notify would accept it: something, one @, a domain with a dot, no spaces
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 #: the appointment formats in words, for messages (domain.appointments.FORMATS, in lower case where it reads so)
 _FORMATS = {"clinic": "At the clinic", "telephone": "By telephone", "telephone_interpreter":
             "By telephone, with an interpreter", "video": "By video call", "home_visit": "At your home",
