@@ -6,7 +6,7 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from inclusive_access.demo.audit import audit_sample
 from inclusive_access.demo.contacts import contact_info
@@ -87,7 +87,8 @@ def load(session: Session, patients: int, referrals: int, seed: int, progress: P
                 if referral.patient_id not in reached:  # before any booking, whose messages they route
                     reached.add(referral.patient_id)
                     contact_details.record_contact_details(session, team.booking, session.get(
-                        Patient, referral.patient_id), 0, contact_info(contact_rng, people[owner]), now=at)
+                        Patient, referral.patient_id, options=[lazyload("*")]), 0,
+                        contact_info(contact_rng, people[owner]), now=at)
                 referral_history(session, rng, referral, team, now)
                 bar.update(1)
         unentered = wait_gap_months(session, rng, team, numbers[patients:], now)

@@ -15,7 +15,7 @@ goes is domain.message_routes' decision.
 from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from inclusive_access.domain import events, outbox
 from inclusive_access.domain.clocks import LONDON
@@ -37,9 +37,15 @@ def _appointment_fields(appointment: Appointment) -> dict:
             "appointment_format": _FORMATS[appointment.format], "appointment_place": appointment.place or ""}
 
 
+def _patient(session: Session, referral: Referral) -> Patient:
+    """The referral's patient, without the adjustments and concerns a page shows with them (a message needs
+    neither, and a sweep or the demo would load them for every message)."""
+    return session.get(Patient, referral.patient_id, options=[lazyload("*")])
+
+
 def _queue_about(session: Session, kind: str, key: str, appointment: Appointment, referral: Referral,
                  settings: MessageSettings, now: datetime, cause_seq: int | None) -> OutboxMessage | None:
-    patient = session.get(Patient, referral.patient_id)
+    patient = _patient(session, referral)
     route = route_for(session, patient, referral, settings, _appointment_fields(appointment))
     return outbox.queue(session, kind, key, patient.id, route, now, referral_id=referral.id,
                         appointment_id=appointment.id, cause_seq=cause_seq)
@@ -85,7 +91,7 @@ def clarification_requested(session: Session, item: Clarification, referral: Ref
     """Only a clarification to be asked by email is sent; one by telephone or secure message is staff's to ask."""
     if item.channel != "email":
         return None
-    patient = session.get(Patient, referral.patient_id)
+    patient = _patient(session, referral)
     return outbox.queue(session, "clarification_request", f"clarification_request:clarification:{item.id}",
                         patient.id, referrer_route(item, referral, patient, settings), now, referral_id=referral.id,
                         clarification_id=item.id, cause_seq=event.seq)
