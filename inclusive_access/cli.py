@@ -18,20 +18,19 @@ from inclusive_access.domain import (
     fact_rebuild,
     governance,
     intake,
+    message_causes,
     organisations,
     outreach_follow_up,
 )
 from inclusive_access.domain.actors import SYSTEM
 from inclusive_access.domain.errors import InvalidInput
-from inclusive_access.domain.notify_sending import NotifyUnauthorised
 from inclusive_access.domain.outbox import MessageSettings
 from inclusive_access.domain.policy import Policy
 from inclusive_access.extensions import db
 from inclusive_access.fhir.export_cli import fhir
 from inclusive_access.models import ROLES, Patient
 from inclusive_access.models.organisations import KINDS as ORGANISATION_KINDS
-from inclusive_access.notify_gateway import NotifyGateway
-from inclusive_access.notify_worker import send_due
+from inclusive_access.notify.cli import notify
 from inclusive_access.reporting import exports, governance_sweep
 from inclusive_access.reporting.queries import Period
 
@@ -231,13 +230,15 @@ def sla() -> None:
 
 @sla.command("sweep")
 def sla_sweep() -> None:
-    """Escalate newly overdue clarifications, and put lost contact after outreach on the senior review list (for
-    cron; running it twice escalates and flags each once)."""
+    """Escalate newly overdue clarifications, put lost contact after outreach on the senior review list, and queue
+    the day's appointment reminders (for cron; running it twice escalates, flags and reminds each once)."""
     escalated = clarification.escalate_overdue(db.session)
     lost = outreach_follow_up.sweep(db.session)
+    reminders = message_causes.queue_reminders(db.session, MessageSettings.from_mapping(current_app.config))
     db.session.commit()
     click.echo(f"Escalated {_count(len(escalated), 'overdue clarification')}.")
     click.echo(f"Found {_count(len(lost), 'lost contact')} after outreach.")
+    click.echo(f"Queued {_count(len(reminders), 'appointment reminder')}.")
 
 
 @click.group("facts")
@@ -330,57 +331,3 @@ def api_client_deactivate(client_id: str) -> None:
         raise click.ClickException("; ".join(exc.errors.values())) from exc
     db.session.commit()
     click.echo(f"Deactivated API client {client_id}.")
-
-
-@click.group("notify")
-def notify() -> None:
-    """Messages and letters through GOV.UK Notify (docs/operations.md)."""
-
-
-@notify.command("send")
-@click.option("--loop", "every", type=click.FloatRange(min=1), default=None, metavar="SECONDS",
-              help="Keep sending, looking for due messages every SECONDS (where no cron runs it).")
-def notify_send(every: float | None) -> None:
-    """Send the outbox's due messages through Notify, at most once each: retried with backoff when Notify is down
-    or busy, failed when it refuses them (for cron, every minute or so; or --loop)."""
-    if not current_app.config.get("NOTIFY_API_KEY"):
-        raise click.ClickException("NOTIFY_API_KEY is not set: nothing is sent, messages wait in the outbox. "
-                                   "Set it to the service's Notify API key (docs/operations.md, GOV.UK Notify).")
-    try:
-        settings = MessageSettings.from_mapping(current_app.config)
-        gateway = NotifyGateway(current_app.config["NOTIFY_API_KEY"], current_app.config["NOTIFY_BASE_URL"])
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
-    while True:
-        try:
-            tally = send_due(db.session, gateway, settings)
-        except NotifyUnauthorised as exc:
-            raise click.ClickException(f"{exc}. Nothing more was sent; the messages stay due. Check NOTIFY_API_KEY "
-                                       "(a revoked, expired or mistyped key) and NOTIFY_BASE_URL.") from exc
-        click.echo(f"Sent {tally['sent']}; to retry later {tally['retry']}; failed {tally['failed']}.")
-        if every is None:
-            return
-        time.sleep(every)
-
-
-@notify.command("statuses")
-def notify_statuses() -> None:
-    """Ask Notify what became of the messages sent in the last 7 days whose outcome is not known yet, and record it
-    (for cron, e.g. every 15 minutes; a status already recorded, by this or by Notify's callback, is not recorded
-    again)."""
-    from notifications_python_client.notifications import NotificationsAPIClient
-
-    from inclusive_access import status_poll
-    from inclusive_access.domain import message_statuses
-
-    cfg = current_app.config
-    if not cfg.get("NOTIFY_API_KEY"):
-        raise click.ClickException("NOTIFY_API_KEY is not set (see docs/operations.md).")
-    client = NotificationsAPIClient(cfg["NOTIFY_API_KEY"], base_url=cfg["NOTIFY_BASE_URL"])
-    counts = status_poll.poll(db.session, client.get_notification_by_id, datetime.now(UTC))
-    click.echo(f"Recorded {_count(counts[message_statuses.RECORDED], 'new outcome')}; "
-               f"{counts[message_statuses.REPEATED] + counts[message_statuses.LATE]} already known; "
-               f"{counts[message_statuses.IN_PROGRESS_ONLY]} still in progress.")
-    if counts[status_poll.UNREACHABLE]:
-        click.echo(f"Notify did not answer for {_count(counts[status_poll.UNREACHABLE], 'message')}: "
-                   "they are asked again next time.", err=True)

@@ -9,6 +9,7 @@ from inclusive_access.domain import (
     audit_findings,
     audit_sampling,
     clarification,
+    contact_details,
     contact_tasks,
     discharge,
     dna,
@@ -138,6 +139,21 @@ def _changes(d: Readable) -> str | None:
                      for key, (old, new) in (d["changes"] or {}).items()) or None
 
 
+def _contact_details(d: Readable) -> str:
+    """Which details changed, for every role; what they were and became, for the care team."""
+    def words(value) -> str:
+        return (", ".join(value) if isinstance(value, list) else value) or "none"
+    changes = d["changes"] or {}
+    in_order = sorted(changes or d["changed"] or (), key=lambda key: list(contact_details.LABELS).index(key)
+                      if key in contact_details.LABELS else len(contact_details.LABELS))  # the form's order
+    if changes:
+        changed = "; ".join(f"{contact_details.LABELS.get(key, key)} {words(changes[key][0])} → "
+                            f"{words(changes[key][1])}" for key in in_order)
+    else:
+        changed = ", ".join(contact_details.LABELS.get(key, key) for key in in_order) or None
+    return _say("Recorded the patient's contact details", ("Changed", changed or "nothing"))
+
+
 def _plan_agreed(d: Readable) -> str:
     """The plan's partner and date for every role; who agreed it and each step (who, what, by when) for the care
     team."""
@@ -202,6 +218,7 @@ SENTENCES: dict[str, Callable[[Readable], str]] = {
     actions.PATIENT_UPDATED: lambda d: _say("Corrected the patient's details", ("Changed", _changes(d))),
     actions.PATIENT_IDENTITY_VERIFIED: lambda d: _say("Verified the patient's identity",
                                                       ("NHS number", d["nhs_number"]), ("How", d["how"])),
+    actions.PATIENT_CONTACT_DETAILS_RECORDED: _contact_details,
     actions.REFERRAL_RECEIVED: lambda d: _say(
         _with(_with(_with("Received the referral", d["referrer_name"], " from {}"), d["referrer_organisation"],
                     ", {}"), d["urgency"], " ({})"),

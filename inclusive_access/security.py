@@ -13,6 +13,7 @@ from inclusive_access.domain import accounts, actions, engagement_plans, events,
 from inclusive_access.domain.access import (
     AUDIT_WORK,
     BOOKING_WORK,
+    CARE_TEAM,
     CLINICAL_JUDGEMENT,
     CLINICAL_READ,
     EVERYONE,
@@ -51,6 +52,9 @@ ACCESS: dict[str, frozenset[str]] = {
     "patients.show_patient": EVERYONE,
     "patients.edit_patient": CLINICAL_JUDGEMENT,
     "patients.verify_identity": CLINICAL_JUDGEMENT,
+    # where messages and letters go: personal, so the care team alone; the auditor reads, the booking team keeps them
+    "patients.show_contact_details": CARE_TEAM,
+    "patients.edit_contact_details": BOOKING_WORK,
     # finding a patient to work with; auditors reach records through samples, managers work on aggregates
     "patients.search_patients": BOOKING_WORK,
     "intake.new_referral": BOOKING_WORK,

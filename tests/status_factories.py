@@ -21,11 +21,18 @@ _keys = count(1)
 
 
 def contact_details(session: Session, patient_id: int, **recorded) -> ContactDetails:
-    """The patient's contact details, with only what `recorded` gives (mobile, email, address_lines, carer_...)."""
-    details = ContactDetails(patient_id=patient_id, updated_by=make_user(session).id, updated_at=datetime.now(UTC),
-                             address_lines=recorded.pop("address_lines", []),
-                             carer_address_lines=recorded.pop("carer_address_lines", []), **recorded)
-    session.add(details)
+    """The patient's contact details, with only what `recorded` gives (mobile, email, address_lines, carer_...),
+    in place of any recorded before."""
+    details = session.scalar(select(ContactDetails).where(ContactDetails.patient_id == patient_id))
+    if details is None:
+        details = ContactDetails(patient_id=patient_id, updated_by=make_user(session).id)
+        session.add(details)
+    for field in ("mobile", "email", "carer_name", "carer_mobile", "carer_email", "carer_postcode"):
+        setattr(details, field, recorded.pop(field, None))
+    details.address_lines = recorded.pop("address_lines", [])
+    details.carer_address_lines = recorded.pop("carer_address_lines", [])
+    details.updated_at = datetime.now(UTC)
+    assert not recorded, f"not a contact detail: {sorted(recorded)}"
     session.flush()
     return details
 

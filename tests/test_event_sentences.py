@@ -232,3 +232,12 @@ def test_an_engagement_plan_reads_with_its_steps_to_the_care_team_alone(role, sa
 ], ids=["letter", "easy-read-to-a-carer", "text", "kind-not-recorded"])
 def test_a_messages_outcome_reads_as_what_was_sent_and_what_became_of_it(action, data, said):
     assert sentence(_event(action, "booking", **{"addressed_to": "patient", **data})) == said
+@pytest.mark.parametrize(("role", "said"), [
+    ("booking", "Recorded the patient's contact details. Changed: mobile number none → 07700 900123; address "
+                "1 Example Street, Leeds → none"),
+    ("manager", "Recorded the patient's contact details. Changed: mobile number, address"),
+])
+def test_contact_details_read_as_what_changed_their_values_to_the_care_team_alone(role, said):
+    recorded = _event(actions.PATIENT_CONTACT_DETAILS_RECORDED, role, version=2, changed=["mobile", "address_lines"],
+                      changes={"mobile": [None, "07700 900123"], "address_lines": [["1 Example Street", "Leeds"], []]})
+    assert sentence(recorded) == said

@@ -12,6 +12,7 @@ from inclusive_access.domain import questionnaire_links, records
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import StaleRecord
 from inclusive_access.domain.instruments import Instrument
+from inclusive_access.domain.outbox import MessageSettings
 from inclusive_access.domain.policy import Policy
 from inclusive_access.extensions import db
 from inclusive_access.htmx import is_fragment_request
@@ -20,6 +21,12 @@ from inclusive_access.models import Patient, Referral
 
 def current_policy() -> Policy:
     return Policy.from_mapping(current_app.config)
+
+
+def current_messages() -> MessageSettings:
+    """The message settings (Notify templates, reminder days, the service's telephone number) the domain fills
+    messages from."""
+    return MessageSettings.from_mapping(current_app.config)
 
 
 def instruments() -> dict[str, Instrument]:

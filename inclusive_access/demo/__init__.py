@@ -6,9 +6,10 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from inclusive_access.demo.audit import audit_sample
+from inclusive_access.demo.contacts import contact_info
 from inclusive_access.demo.episodes import Team, referral_history
 from inclusive_access.demo.governance import GAP_PATIENTS, governance_year, wait_gap_months
 from inclusive_access.demo.improvement_gap import IMPROVEMENT_PATIENTS, improvement_gap_month
@@ -17,10 +18,10 @@ from inclusive_access.demo.outcomes import outcome_year
 from inclusive_access.demo.outreach import outreach_months
 from inclusive_access.demo.people import patient, referral_details, synthetic_nhs_numbers
 from inclusive_access.demo.worklists import TODAYS_WORK, senior_reviews, todays_work
-from inclusive_access.domain import accounts, clarification, fact_rebuild, intake
+from inclusive_access.domain import accounts, clarification, contact_details, fact_rebuild, intake
 from inclusive_access.domain.actors import SYSTEM, actor_for
 from inclusive_access.domain.policy import DEFAULT_POLICY
-from inclusive_access.models import ROLES
+from inclusive_access.models import ROLES, Patient
 
 #: the patients (one referral each) added to those asked for: the months whose equity KPIs open governance items
 ADDED_PATIENTS = GAP_PATIENTS + IMPROVEMENT_PATIENTS
@@ -76,6 +77,8 @@ def load(session: Session, patients: int, referrals: int, seed: int, progress: P
     for k, j in zip(range(min(2, len(today))), interpreted, strict=False):
         owners[j], today[k] = today[k], owners[j]
     received = sorted(now - timedelta(minutes=rng.randint(90, 365 * 24 * 60)) for _ in owners)
+    # contact details from a stream of their own: the rest of the demo does not change with them
+    contact_rng, reached = random.Random(f"contacts {seed}"), set()
     with fact_rebuild.deferred(session) if defer_projection else nullcontext():
         with progress("Referrals over the last 12 months", len(owners)) as bar:
             for owner, at in zip(owners, received, strict=True):
@@ -83,6 +86,11 @@ def load(session: Session, patients: int, referrals: int, seed: int, progress: P
                     session, rng.choice(intake_actors), people[owner], referral_details(rng, at), now=at,
                     # used only when the patient is still open on the pathway: staff confirm a second referral there
                     duplicate_reason="Synthetic demo: a second problem")
+                if referral.patient_id not in reached:  # before any booking, whose messages they route
+                    reached.add(referral.patient_id)
+                    contact_details.record_contact_details(session, team.booking, session.get(
+                        Patient, referral.patient_id, options=[lazyload("*")]), 0,
+                        contact_info(contact_rng, people[owner]), now=at)
                 referral_history(session, rng, referral, team, now)
                 bar.update(1)
         unentered = wait_gap_months(session, rng, team, numbers[patients:], now)

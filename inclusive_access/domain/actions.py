@@ -14,6 +14,8 @@ ACCESS_DENIED = "access.denied"
 PATIENT_REGISTERED = "patient.registered"
 PATIENT_UPDATED = "patient.updated"
 PATIENT_IDENTITY_VERIFIED = "patient.identity_verified"
+#: where to reach the patient and their carer or advocate, for messages and letters (domain.contact_details)
+PATIENT_CONTACT_DETAILS_RECORDED = "patient.contact_details_recorded"
 REFERRAL_RECEIVED = "referral.received"
 RECORD_VIEWED = "record.viewed"
 TRIAGE_SCRIPT_RECORDED = "triage.script_recorded"

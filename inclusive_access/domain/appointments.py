@@ -4,7 +4,17 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import actions, adjustments, dna, events, locking, referral_flow, states, submissions
+from inclusive_access.domain import (
+    actions,
+    adjustments,
+    dna,
+    events,
+    locking,
+    message_causes,
+    referral_flow,
+    states,
+    submissions,
+)
 from inclusive_access.domain.access import CLINICAL_JUDGEMENT, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.clocks import LONDON
@@ -14,6 +24,7 @@ from inclusive_access.domain.errors import (
     StaleRecord,
     TransitionNotAllowed,
 )
+from inclusive_access.domain.outbox import MessageSettings
 from inclusive_access.models import AdjustmentDelivery, Appointment, Patient, Referral
 
 FORMATS = {"clinic": "Clinic", "telephone": "Telephone", "telephone_interpreter": "Telephone with interpreter",
@@ -77,8 +88,10 @@ def _add(session: Session, actor: Actor, referral: Referral, starts_at: datetime
 def book_appointment(session: Session, actor: Actor, referral: Referral, seen_version: int, starts_at: datetime,
                      fmt: str, place: str | None, notes: str | None = None, duration: int = 30,
                      submission_token: str | None = None, now: datetime | None = None,
-                     override_reason: str | None = None) -> Appointment:
-    """Book an appointment for an accepted or in-treatment referral (evening slots are allowed).
+                     override_reason: str | None = None,
+                     messages: MessageSettings = message_causes.DEFAULT_SETTINGS) -> Appointment:
+    """Book an appointment for an accepted or in-treatment referral (evening slots are allowed), queueing its
+    confirmation (domain.message_causes) with the booking.
 
     While a barrier check is open the referral can't be rebooked: the check must record its outcome
     first. A clinician or senior may override for urgent clinical need, with a reason (evented).
@@ -96,10 +109,11 @@ def book_appointment(session: Session, actor: Actor, referral: Referral, seen_ve
     last_check = dna.latest_completed_check(session, referral.id)
     if last_check is not None:
         dna.link_rebooking(last_check, appointment)
-    events.record(session, actor, actions.APPOINTMENT_BOOKED, "appointment", appointment.id,
-                  patient_id=referral.patient_id, referral_id=referral.id, now=now,
-                  data={"starts_at": starts_at, "format": fmt, "place": place, "notes": notes,
-                        "version": referral.version, "summary": f"Appointment booked ({FORMATS[fmt]})"})
+    booked = events.record(session, actor, actions.APPOINTMENT_BOOKED, "appointment", appointment.id,
+                           patient_id=referral.patient_id, referral_id=referral.id, now=now,
+                           data={"starts_at": starts_at, "format": fmt, "place": place, "notes": notes,
+                                 "version": referral.version, "summary": f"Appointment booked ({FORMATS[fmt]})"})
+    message_causes.appointment_booked(session, appointment, referral, booked, messages, now)
     return appointment
 
 
@@ -160,8 +174,9 @@ def _open(session: Session, appointment: Appointment, seen_version: int) -> Refe
 
 def rebook_appointment(session: Session, actor: Actor, appointment: Appointment, seen_version: int,
                        starts_at: datetime, fmt: str, place: str | None, notes: str | None = None,
-                       now: datetime | None = None) -> None:
-    """Move a booked appointment to a new time, format or place."""
+                       now: datetime | None = None,
+                       messages: MessageSettings = message_causes.DEFAULT_SETTINGS) -> None:
+    """Move a booked appointment to a new time, format or place, queueing the new time's confirmation."""
     now = now or datetime.now(UTC)
     events.lock_log(session)
     referral = _open(session, appointment, seen_version)
@@ -171,19 +186,22 @@ def rebook_appointment(session: Session, actor: Actor, appointment: Appointment,
     before = {"starts_at": appointment.starts_at, "format": appointment.format, "place": appointment.place}
     appointment.starts_at, appointment.format, appointment.place, appointment.notes = starts_at, fmt, place, notes
     locking.flush(session, "appointment")
-    events.record(session, actor, actions.APPOINTMENT_REBOOKED, "appointment", appointment.id,
-                  patient_id=referral.patient_id, referral_id=referral.id, now=now,
-                  data={"from": before, "to": {"starts_at": starts_at, "format": fmt, "place": place}})
+    moved = events.record(session, actor, actions.APPOINTMENT_REBOOKED, "appointment", appointment.id,
+                          patient_id=referral.patient_id, referral_id=referral.id, now=now,
+                          data={"from": before, "to": {"starts_at": starts_at, "format": fmt, "place": place}})
+    message_causes.appointment_rebooked(session, appointment, referral, moved, messages, now)
 
 
 def record_outcome(session: Session, actor: Actor, appointment: Appointment, seen_version: int, outcome: str,
                    reason: str | None = None, now: datetime | None = None,
-                   deliveries: dict[int, tuple[bool, str | None]] | None = None) -> None:
+                   deliveries: dict[int, tuple[bool, str | None]] | None = None,
+                   messages: MessageSettings = message_causes.DEFAULT_SETTINGS) -> None:
     """Seen (on time or late), arrived late and not seen, did not attend, or cancelled by the patient or the
     service: the NHS attendance codes (ATTENDANCE_CODES).
 
     The first appointment where the patient was seen sets the referral's first contact and moves it to
-    in_treatment; arriving too late to be seen is no contact. A DNA opens a barrier check (never a discharge).
+    in_treatment; arriving too late to be seen is no contact. A DNA opens a barrier check (never a discharge) and
+    queues an offer to rebook (domain.message_causes).
     For appointments that took place, each active adjustment that applies at appointments is marked met or not met
     (with a reason): `deliveries` maps adjustment id -> (met, reason).
     """
@@ -191,12 +209,13 @@ def record_outcome(session: Session, actor: Actor, appointment: Appointment, see
     require_role(actor, CLINICAL_JUDGEMENT)
     events.lock_log(session)
     referral = _open(session, appointment, seen_version)
-    _settle(session, actor, appointment, referral, outcome, reason, now, deliveries)
+    _settle(session, actor, appointment, referral, outcome, reason, now, deliveries, messages=messages)
 
 
 def _settle(session: Session, actor: Actor, appointment: Appointment, referral: Referral, outcome: str,
             reason: str | None, now: datetime, deliveries: dict[int, tuple[bool, str | None]] | None,
-            retrospective: dict | None = None) -> None:
+            retrospective: dict | None = None, messages: MessageSettings | None = None) -> None:
+    """Record the outcome; `messages` None: recorded after the fact (a past contact), so no message is due."""
     if outcome not in OUTCOMES:
         raise InvalidInput({"outcome": "Select what happened"})
     if outcome.startswith("cancelled") and not reason:
@@ -212,13 +231,16 @@ def _settle(session: Session, actor: Actor, appointment: Appointment, referral: 
     appointment.first_contact = first
     locking.flush(session, "appointment")
     action = _ACTIONS.get(outcome, actions.APPOINTMENT_CANCELLED)
-    events.record(session, actor, action, "appointment", appointment.id, patient_id=referral.patient_id,
-                  referral_id=referral.id, now=now,
-                  data={"status": outcome, "attendance_code": ATTENDANCE_CODES[outcome], "reason": reason,
-                        "starts_at": appointment.starts_at, "format": appointment.format, **(retrospective or {})})
+    settled = events.record(session, actor, action, "appointment", appointment.id, patient_id=referral.patient_id,
+                            referral_id=referral.id, now=now,
+                            data={"status": outcome, "attendance_code": ATTENDANCE_CODES[outcome], "reason": reason,
+                                  "starts_at": appointment.starts_at, "format": appointment.format,
+                                  **(retrospective or {})})
     _record_deliveries(session, actor, appointment, referral, answers, now)
     if outcome == "dna":
         dna.open_barrier_check(session, actor, appointment, referral, now)
+        if messages is not None:
+            message_causes.appointment_missed(session, appointment, referral, settled, messages, now)
     if first:
         referral.first_contact_at = appointment.starts_at
         referral_flow.transition(session, actor, referral, "first_contact", actions.FIRST_CONTACT, now=now,

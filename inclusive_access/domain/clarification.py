@@ -4,10 +4,20 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import actions, clocks, events, locking, referral_flow, submissions, worklists
+from inclusive_access.domain import (
+    actions,
+    clocks,
+    events,
+    locking,
+    message_causes,
+    referral_flow,
+    submissions,
+    worklists,
+)
 from inclusive_access.domain.access import BOOKING_WORK, require_role
 from inclusive_access.domain.actors import SYSTEM, Actor
 from inclusive_access.domain.errors import InvalidInput, StaleRecord
+from inclusive_access.domain.outbox import MessageSettings
 from inclusive_access.domain.policy import DEFAULT_POLICY, Policy
 from inclusive_access.models import Clarification, ContactAttempt, Referral
 
@@ -16,8 +26,10 @@ CHANNELS = {"telephone": "Telephone", "email": "Email", "secure_message": "Secur
 
 def request_clarification(session: Session, actor: Actor, referral: Referral, seen_version: int, question: str,
                           channel: str, contact_name: str, submission_token: str | None = None,
-                          now: datetime | None = None, policy: Policy = DEFAULT_POLICY) -> Clarification:
-    """Ask the referrer a question; the referral waits in awaiting_clarification, due back in 24 hours."""
+                          now: datetime | None = None, policy: Policy = DEFAULT_POLICY,
+                          messages: MessageSettings = message_causes.DEFAULT_SETTINGS) -> Clarification:
+    """Ask the referrer a question; the referral waits in awaiting_clarification, due back in 24 hours. Asked by
+    email, the question is queued to the referrer's email address with the request."""
     now = now or datetime.now(UTC)
     submissions.refuse_repeat(session, Clarification, submission_token)
     referral_flow.check_version(session, referral, seen_version)
@@ -35,10 +47,11 @@ def request_clarification(session: Session, actor: Actor, referral: Referral, se
                          due_at=clocks.clarification_due(now, policy.clocks), submission_token=submission_token)
     session.add(item)
     session.flush()
-    referral_flow.transition(session, actor, referral, "request_clarification", actions.CLARIFICATION_REQUESTED,
-                             now=now, entity=("clarification", item.id),
-                             data={"question": question, "channel": channel, "contact": contact_name,
-                                   "due_at": item.due_at, "summary": "Clarification requested"})
+    asked = referral_flow.transition(session, actor, referral, "request_clarification",
+                                     actions.CLARIFICATION_REQUESTED, now=now, entity=("clarification", item.id),
+                                     data={"question": question, "channel": channel, "contact": contact_name,
+                                           "due_at": item.due_at, "summary": "Clarification requested"})
+    message_causes.clarification_requested(session, item, referral, asked, messages, now)
     return item
 
 

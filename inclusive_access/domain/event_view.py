@@ -51,6 +51,8 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     actions.PATIENT_REGISTERED: {**_PATIENT, "identity_verified": EVERYONE, "date_of_birth_estimated": EVERYONE},
     actions.PATIENT_UPDATED: {"version": EVERYONE, "changes": EVERYONE},
     actions.PATIENT_IDENTITY_VERIFIED: {"version": EVERYONE, "nhs_number": EVERYONE, "how": CARE_TEAM},
+    # numbers, emails and addresses are personal: which fields changed for every role, their values for the care team
+    actions.PATIENT_CONTACT_DETAILS_RECORDED: {"version": EVERYONE, "changed": EVERYONE, "changes": CARE_TEAM},
     actions.REFERRAL_RECEIVED: {**_REFERRAL, "flags": EVERYONE, "linked_existing_patient": EVERYONE,
                                "imd_quintile": EVERYONE, "previous_referral_id": EVERYONE,
                                "ethnic_category": EVERYONE, "triage_due_at": EVERYONE, "version": EVERYONE,

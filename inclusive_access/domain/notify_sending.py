@@ -4,7 +4,7 @@ Three steps, each its own transaction, so that no transaction is open while Noti
 transaction holds the write lock) and a crash at any point leaves a state the next run can finish:
 
 1. `claim` marks a batch `sending`, counts the attempt and takes a snapshot of each message; the caller commits.
-2. `deliver` calls Notify through a gateway (inclusive_access/notify_gateway.py) with the outbox id as reference,
+2. `deliver` calls Notify through a gateway (inclusive_access/notify/gateway.py) with the outbox id as reference,
    touching no database. Before any attempt after the first (the one before it may have reached Notify and then
    timed out, or its worker may have died before recording), it first asks Notify for that reference.
 3. `record` writes the outcome: sent (message.sent on the patient's timeline), due again later with exponential
@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain import actions, events
 from inclusive_access.domain.actors import SYSTEM
-from inclusive_access.models import OutboxMessage
+from inclusive_access.models import Appointment, OutboxMessage
 
 #: how long a claimed message may stay `sending` before its worker is taken to have died (a send takes seconds: the
 #: client's timeout is 30 s)
@@ -34,6 +34,9 @@ BATCH = 50
 MAX_ATTEMPTS = 10
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=1)
+#: messages that tell someone when to come: pointless, even misleading, once the appointment is over or cancelled
+ABOUT_A_TIME = ("appointment_confirmation", "appointment_reminder")
+OVERTAKEN = "Not sent: the appointment had taken place, begun or been cancelled before the message could go"
 
 
 class NotifyRefused(Exception):
@@ -109,7 +112,7 @@ def claim(session: Session, now: datetime, limit: int = BATCH, lease: timedelta 
                .where(OutboxMessage.status == "queued", OutboxMessage.next_attempt_at <= now)
                .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit - len(ids))
                .with_for_update(skip_locked=True))
-        ids += session.scalars(due)
+        ids += _withhold_overtaken(session, list(session.scalars(due)), now)
     if not ids:
         return []
     session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids))
@@ -119,6 +122,19 @@ def claim(session: Session, now: datetime, limit: int = BATCH, lease: timedelta 
                               .execution_options(populate_existing=True))
     return [Claim(m.id, m.kind, m.channel, m.template, m.addressed_to, m.recipient, dict(m.personalisation or {}),
                   m.attempts, m.claimed_at) for m in claimed]
+
+
+def _withhold_overtaken(session: Session, ids: list[int], now: datetime) -> list[int]:
+    """Withhold the due messages about an appointment that is no longer booked or has begun (a worker that was down
+    past it, or a booking cancelled after its confirmation was queued); the rest of `ids`, to claim."""
+    overtaken = set(session.scalars(
+        select(OutboxMessage.id).join(Appointment, Appointment.id == OutboxMessage.appointment_id)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.kind.in_(ABOUT_A_TIME),
+               or_(Appointment.status != "booked", Appointment.starts_at <= now)))) if ids else set()
+    if overtaken:
+        session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(overtaken))
+                        .values(status="withheld", withheld_reason=OVERTAKEN, next_attempt_at=None))
+    return [i for i in ids if i not in overtaken]
 
 
 def deliver(message: Claim, gateway: Gateway, template_id: str | None) -> Sent | NotSent:

@@ -5,11 +5,21 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import actions, adjustments, clarification, events, referral_flow, reviews, worklists
+from inclusive_access.domain import (
+    actions,
+    adjustments,
+    clarification,
+    events,
+    message_causes,
+    referral_flow,
+    reviews,
+    worklists,
+)
 from inclusive_access.domain.access import SENIOR_JUDGEMENT
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.adjustments import SHORT_LABELS as ADJUSTMENT_CATEGORIES
 from inclusive_access.domain.errors import InvalidInput, NotPermitted
+from inclusive_access.domain.outbox import MessageSettings
 from inclusive_access.domain.policy import DEFAULT_POLICY, Policy
 from inclusive_access.models import Pathway, Patient, Referral, TriageRecord
 
@@ -130,7 +140,8 @@ def save_script(session: Session, actor: Actor, referral: Referral, script: Book
 def triage_referral(session: Session, actor: Actor, referral: Referral, seen_version: int, script: BookingScript,
                     proposed_adjustments: list[dict], outcome: str, *, reason_code: str | None = None,
                     reason_text: str | None = None, clarify: dict | None = None, now: datetime | None = None,
-                    policy: Policy = DEFAULT_POLICY, consent_basis: str = "patient") -> TriageRecord:
+                    policy: Policy = DEFAULT_POLICY, consent_basis: str = "patient",
+                    messages: MessageSettings | None = None) -> TriageRecord:
     """Record the booking script and one outcome: accept, clarify (then request_clarification), escalate, reject.
 
     Only a senior decides a referral escalated to senior triage. Rejecting a flagged referral does not
@@ -162,7 +173,7 @@ def triage_referral(session: Session, actor: Actor, referral: Referral, seen_ver
     else:
         details = {"question": "", "channel": "", "contact_name": "", **(clarify or {})}
         clarification.request_clarification(session, actor, referral, referral.version, now=now, policy=policy,
-                                            **details)
+                                            messages=messages or message_causes.DEFAULT_SETTINGS, **details)
         record.outcome = "clarification"
     session.flush()
     return record

@@ -17,6 +17,8 @@ class Appointment(Versioned, db.Model):
         CheckConstraint(one_of("format", FORMATS), name="format"),
         CheckConstraint(one_of("status", STATUSES), name="status"),
         Index("ix_appointments_referral_starts", "referral_id", "starts_at"),
+        # the reminder sweep (domain.message_causes): the booked appointments starting on one day
+        Index("ix_appointments_status_starts", "status", "starts_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -11,7 +11,7 @@ KINDS = ("appointment_confirmation", "appointment_reminder", "rebooking_offer", 
 CHANNELS = ("sms", "email", "letter")
 #: queued (due at next_attempt_at), sending (claimed by a worker, which may have crashed mid-send), sent (Notify
 #: accepted it), then Notify's own outcomes; failed = given up before Notify accepted it; withheld = never sent,
-#: because no safe route was recorded (the reason says which)
+#: because no safe route was recorded or the appointment it was about was over first (the reason says which)
 STATUSES = ("queued", "sending", "sent", "delivered", "permanent_failure", "temporary_failure", "technical_failure",
             "failed", "withheld")
 ADDRESSEES = ("patient", "carer", "referrer")

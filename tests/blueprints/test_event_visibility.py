@@ -16,6 +16,7 @@ from inclusive_access.domain import (
     audit_findings,
     audit_sampling,
     clarification,
+    contact_details,
     contact_tasks,
     discharge,
     dna,
@@ -85,6 +86,8 @@ def _history(session) -> dict:
                           flags=[])
     patient = outreach_registration.register_and_link(session, clinician, seen_first, seen_first.version)
     patient_identity.verify_identity(session, clinician, patient, patient.version, {"how": _secret("how verified")})
+    contact_details.record_contact_details(session, clinician, patient, 0, contact_details.ContactInfo(
+        mobile="07700 900123", address_lines=(_secret("address line"),), carer_name=_secret("carer name")))
     fields = {name: getattr(patient, name) for name in intake.PATIENT_FIELDS}
     records.update_patient(session, clinician, patient, replace(intake.PatientDetails(**fields), imd_decile=1,
                                                                 imd_index="IoD2025"), patient.version)

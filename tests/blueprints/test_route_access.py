@@ -72,6 +72,11 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
         get("/patients/{patient_id}/verify-identity"),
         ("POST", "/patients/{patient_id}/verify-identity", {"version": "1"}, 303),  # verified already: told so
     ],
+    "patients.show_contact_details": [get("/patients/{patient_id}/contact-details")],
+    "patients.edit_contact_details": [
+        get("/patients/{patient_id}/contact-details/edit"),
+        ("POST", "/patients/{patient_id}/contact-details/edit", {"version": "0", "mobile": "12"}, 400),  # refused
+    ],
     "intake.new_referral": [
         get("/intake/new"),
         ("POST", "/intake/new", {}, 200),  # empty: errors re-shown, nothing saved
@@ -427,6 +432,9 @@ DECIDED = {
     # equity of reach: aggregates, read as the other equity reports are
     **{e: {"senior", "auditor", "manager"} for e in ("reports.equity_reach", "reports.print_reach",
                                                       "reports.export_reach")},
+    # contact details are personal: the care team reads them, the booking team (clinicians too) keeps them
+    "patients.show_contact_details": {"booking", "clinician", "senior", "auditor"},
+    "patients.edit_contact_details": BOOKING_WORK,
     **{e: AUDIT_LOG for e in ("audit.patient_timeline", "audit.referral_timeline", "audit.patient_access",
                               "audit.user_access", "audit.event_log", "audit.verify_log")},
 }

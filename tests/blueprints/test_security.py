@@ -33,12 +33,14 @@ from inclusive_access.models import (
     BarrierContactAttempt,
     Clarification,
     ContactAttempt,
+    ContactDetails,
     ContactTask,
     EngagementPlan,
     EngagementStep,
     GovernanceItem,
     ImportJob,
     ImportRow,
+    OutboxMessage,
     OutreachSession,
     Partner,
     PartnershipReview,
@@ -289,13 +291,15 @@ UNSAFE = {
                                  "identity check"),
     "contact_tasks.close_task": ("booking", "/contact-problems/{contact_task_id}/close",
                                  {"note": "Called: new mobile recorded", "version": "1"}),
+    "patients.edit_contact_details": ("booking", "/patients/{patient_id}/contact-details/edit",
+                                      {"mobile": "07700 900123", "version": "1"}),  # as the contact problem left them
 }
 #: what the requests above may create or change besides events, users and sessions
 WORK = (Referral, TriageRecord, Clarification, ContactAttempt, Appointment, BarrierCheck, BarrierContactAttempt,
         ReasonableAdjustment, AdjustmentDelivery, SeniorReview, SafeguardingConcern, SafeguardingAction,
         GovernanceItem, AuditSample, AuditFinding, ImportJob, ImportRow, UrgentContact, QuestionnaireLink,
         QuestionnaireResponse, Partner, Venue, OutreachSession, EngagementPlan, EngagementStep,
-        PartnershipReview, ReviewAction)
+        PartnershipReview, ReviewAction, ContactDetails, OutboxMessage)
 
 
 def _form_data(data, ids: dict) -> dict:

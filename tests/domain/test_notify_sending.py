@@ -7,18 +7,20 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import actions, notify_sending
+from inclusive_access.domain import actions, appointments, notify_sending
 from inclusive_access.domain.event_view import shown
 from inclusive_access.domain.notify_sending import LEASE, MAX_ATTEMPTS, NotifyUnauthorised
 from inclusive_access.domain.outbox import Route, Withheld
 from inclusive_access.event_sentences import sentence
 from inclusive_access.extensions import db
-from inclusive_access.models import Event, OutboxMessage
-from inclusive_access.notify_gateway import NotifyGateway
-from inclusive_access.notify_worker import send_due
+from inclusive_access.models import Appointment, Event, OutboxMessage
+from inclusive_access.notify.gateway import NotifyGateway
+from inclusive_access.notify.worker import send_due
 from tests import fake_notify_api
 from tests.conftest import _free_port
+from tests.contact_factories import MOBILE, cause, contacted
 from tests.event_log import actions_since, data_of, head
+from tests.factories import SLOT, staff
 from tests.fake_notify_api import Received
 from tests.message_factories import QUEUED, REMINDER, ROUTES, TEMPLATES, queued, settings
 
@@ -170,6 +172,25 @@ def test_a_withheld_message_is_never_sent(db_session, referral, fake_notify, not
     assert run(db_session, notify, QUEUED + timedelta(days=1)) == {"sent": 0, "retry": 0, "failed": 0}
     assert fake_notify.requests == []
     assert message(db_session, kept.id).status == "withheld"
+
+
+@pytest.mark.parametrize("overtaken_by", ["cancelled", "begun"])
+def test_a_reminder_overtaken_by_its_appointment_is_withheld_not_sent(db_session, fake_notify, notify, overtaken_by):
+    clinician = staff(db_session, "clinician")
+    reminder = cause(db_session, clinician, contacted(db_session, clinician, "text", mobile=MOBILE),
+                     "appointment_reminder")
+    now = SLOT - timedelta(days=2)
+    if overtaken_by == "cancelled":
+        appointment = db_session.get(Appointment, reminder.appointment_id)
+        appointments.record_outcome(db_session, clinician, appointment, appointment.version, "cancelled_patient",
+                                    reason="Moved away", now=now)
+    else:
+        now = SLOT + timedelta(minutes=5)
+    db_session.commit()
+    assert run(db_session, notify, now) == {"sent": 0, "retry": 0, "failed": 0}
+    assert fake_notify.requests == []
+    assert (message(db_session, reminder.id).status, message(db_session, reminder.id).withheld_reason) == (
+        "withheld", notify_sending.OVERTAKEN)
 
 
 def _dies(monkeypatch, step: str):

@@ -7,7 +7,7 @@ from inclusive_access.blueprints.appointments import bp
 from inclusive_access.blueprints.appointments.forms import BookingForm, OutcomeForm, PastContactForm, deliveries_from
 from inclusive_access.blueprints.commands import Page, Repeat, elsewhere, saved, submit
 from inclusive_access.blueprints.forms_common import first_errors, new_token
-from inclusive_access.blueprints.shared import log_view
+from inclusive_access.blueprints.shared import current_messages, log_view
 from inclusive_access.domain import adjustments, appointments, dna, states, triage
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.errors import BarrierCheckOpen, DomainError
@@ -54,7 +54,8 @@ def book_appointment(referral_id: int):
     return submit(form, lambda: appointments.book_appointment(
         db.session, actor_for(current_user), referral, form.version.data, form.starts_at_utc(), form.format.data,
         form.place.data or None, form.notes.data or None, form.duration_minutes.data or 30,
-        submission_token=form.submission_token.data or None, override_reason=form.override_reason.data or None),
+        submission_token=form.submission_token.data or None, override_reason=form.override_reason.data or None,
+        messages=current_messages()),
         page, lambda _: saved("Appointment booked.", page.url), refused="format",
         repeat=_booked(referral_id, "This appointment was already booked."),
         handlers={BarrierCheckOpen: lambda blocked: page.show(_barrier_check_open(blocked))})
@@ -119,7 +120,7 @@ def rebook_appointment(appointment_id: int):
         return _rebook_page(appointment_id, form, {})
     return submit(form, lambda: appointments.rebook_appointment(
         db.session, actor_for(current_user), appointment, form.version.data, form.starts_at_utc(), form.format.data,
-        form.place.data or None, form.notes.data or None),
+        form.place.data or None, form.notes.data or None, messages=current_messages()),
         Page(url_for("appointments.rebook_appointment", appointment_id=appointment_id),
              lambda errors: _rebook_page(appointment_id, form, errors), "appointment",
              lambda: _appointment(appointment_id)[1].patient),
@@ -145,7 +146,7 @@ def record_outcome(appointment_id: int):
         return page.show(delivery_errors)
     return submit(form, lambda: appointments.record_outcome(
         db.session, actor_for(current_user), appointment, form.version.data, form.outcome.data,
-        form.reason.data or None, deliveries=deliveries),
+        form.reason.data or None, deliveries=deliveries, messages=current_messages()),
         page, lambda _: _outcome_recorded(referral_id, form.outcome.data))
 
 

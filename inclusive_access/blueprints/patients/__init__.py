@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("patients", __name__, url_prefix="/patients")
 
-from inclusive_access.blueprints.patients import routes  # noqa: E402, F401 - registers the routes
+from inclusive_access.blueprints.patients import contact_details, routes  # noqa: E402, F401 - registers the routes

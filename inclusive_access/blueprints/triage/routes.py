@@ -5,7 +5,7 @@ from flask import abort, render_template, request, url_for
 from flask_login import current_user
 
 from inclusive_access.blueprints.commands import Page, saved, submit
-from inclusive_access.blueprints.shared import current_policy, log_view
+from inclusive_access.blueprints.shared import current_messages, current_policy, log_view
 from inclusive_access.blueprints.triage import bp
 from inclusive_access.blueprints.triage.forms import OUTCOME_LABELS, TriageForm, WorklistFilterForm
 from inclusive_access.domain import intake, referral_flow, states, triage
@@ -47,7 +47,7 @@ def triage_referral(referral_id: int):
         form.outcome.data, reason_code=form.reason_code.data or None,
         reason_text=form.escalate_reason.data if escalating else form.reason_text.data,
         clarify=form.clarify() if form.outcome.data == "clarify" else None, policy=current_policy(),
-        consent_basis=form.adjustment_consent_basis.data or "patient"),
+        consent_basis=form.adjustment_consent_basis.data or "patient", messages=current_messages()),
         _form_page(referral_id, form),
         lambda record: saved(f"Triage recorded: {referral.state.replace('_', ' ')}.",
                              url_for(NEXT_PAGE[record.outcome], referral_id=referral.id)
