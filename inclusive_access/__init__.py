@@ -35,16 +35,18 @@ def create_app(config_class: type[Config] | None = None, overrides: dict | None 
 
 
 def validate_config(app: Flask) -> None:
-    """Refuse to start without a secret key (sessions signed with a default key are forgeable) or with a policy
-    setting out of range."""
+    """Refuse to start without a secret key (sessions signed with a default key are forgeable), or with a policy,
+    message or sign-in setting that cannot be honoured."""
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY is not set. Set it in the environment (see README).")
     if not isinstance(app.config["SECRET_KEY_FALLBACKS"], list):
         raise RuntimeError("SECRET_KEY_FALLBACKS must be a list")
+    from inclusive_access.domain.outbox import MessageSettings
     from inclusive_access.domain.policy import Policy
 
-    try:  # a setting the reports cannot honour stops the start rather than the first report
+    try:  # a setting the reports or the messages cannot honour stops the start rather than the first use
         Policy.from_mapping(app.config)
+        MessageSettings.from_mapping(app.config)
         validate_sign_in(app.config)
     except ValueError as exc:
         raise RuntimeError(f"{exc} (see the configuration table in README.md)") from exc

@@ -455,6 +455,16 @@ def test_the_app_refuses_to_start_without_a_usable_audit_chain_key(settings, err
         make_app("sqlite://", **settings)
 
 
+@pytest.mark.parametrize(("settings", "error"), [
+    ({"NOTIFY_TEMPLATES": '{"appointment_reminder": {"braille": "id"}}'}, r"or format \['braille'\]"),
+    ({"NOTIFY_TEMPLATES": '{"appointment_reminder": '}, "Expecting value"),
+    ({"NOTIFY_REMINDER_DAYS": "three"}, "invalid literal for int"),
+])
+def test_the_app_refuses_to_start_with_message_settings_it_cannot_send_by(settings, error):
+    with pytest.raises(RuntimeError, match=error):
+        make_app("sqlite://", **settings)
+
+
 # --- create-user ----------------------------------------------------------------------------------
 
 def _user(app, username: str) -> User | None:
