@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from inclusive_access.domain import outbox
 from inclusive_access.domain.policy import LARGEST_SUPPRESSED
 from inclusive_access.reporting import stats, suppression
 from inclusive_access.reporting.queries import Period
@@ -31,11 +32,9 @@ COUNT_LABELS = {"messages": "Messages", "queued": "Waiting to be sent", "sent": 
                 "delivered": "Delivered", "failed": "Failed", "withheld": "Withheld (no safe route)"}
 #: the shares of all messages shown beside the counts
 SHARES = ("delivered", "failed", "withheld")
-#: every template of domain.outbox.TEMPLATES and addressee of the outbox (a test checks)
-FORMAT_LABELS = {"sms": "Text message", "email": "Email", "letter": "Letter",
-                 "letter_large_print": "Letter, large print", "letter_easy_read": "Letter, easy read",
-                 None: "No format (withheld)"}
-ADDRESSEE_LABELS = {"patient": "The patient", "carer": "Their carer or advocate", "referrer": "The referrer"}
+#: every template of the outbox, as the timeline names it, and none for a withheld message
+FORMAT_LABELS = {**{template: by.capitalize() for template, by in outbox.SENT_BY.items()}, None: "No format (withheld)"}
+ADDRESSEE_LABELS = outbox.ADDRESSEE_LABELS
 #: the message breakdowns beside the segments: key -> (label, its values and their labels)
 SENDING = {FORMAT: ("Format", list(FORMAT_LABELS.items())), ADDRESSEE: ("Addressed to", list(ADDRESSEE_LABELS.items()))}
 

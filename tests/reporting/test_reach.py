@@ -85,8 +85,8 @@ def test_messages_are_counted_by_format_and_by_whom_they_are_addressed_to(june):
     assert _counts(formats["Text message"]) == (6, 1, 1, 3, 1, 0)
     assert _counts(formats["Email"]) == (2, 0, 0, 2, 0, 0)
     assert _counts(formats["Letter"]) == (1, 0, 0, 0, 1, 0)
-    assert _counts(formats["Letter, large print"])[:4] == (1, 0, 0, 1)
-    assert _counts(formats["Letter, easy read"])[:4] == (1, 0, 0, 1)
+    assert _counts(formats["Large-print letter"])[:4] == (1, 0, 0, 1)
+    assert _counts(formats["Easy read letter"])[:4] == (1, 0, 0, 1)
     assert _counts(formats["No format (withheld)"]) == (1, 0, 0, 0, 0, 1)
     addressees = _by_label(found.by_addressee)
     assert [addressees[label].counts["messages"] for label in reach.ADDRESSEE_LABELS.values()] == [10, 1, 1]
