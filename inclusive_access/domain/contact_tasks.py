@@ -14,7 +14,8 @@ from inclusive_access.domain import actions, events, locking, worklists
 from inclusive_access.domain.access import BOOKING_WORK, require_role
 from inclusive_access.domain.actors import SYSTEM, Actor
 from inclusive_access.domain.errors import InvalidInput, StaleRecord, TransitionNotAllowed
-from inclusive_access.models import ContactDetails, ContactTask, OutboxMessage, Patient
+from inclusive_access.domain.message_routes import contact_details_for
+from inclusive_access.models import ContactTask, OutboxMessage, Patient
 
 NO_WORKING_ROUTE = "no_working_route"
 REASON_LABELS = {NO_WORKING_ROUTE: "A message could not be delivered, and no other way to reach them is recorded"}
@@ -26,7 +27,7 @@ NOTE_LIMIT = 2000
 def other_routes(session: Session, message: OutboxMessage) -> list[str]:
     """The channels recorded for the message's addressee other than the one that failed (a changed number or
     address on the same channel counts as another route: it has not failed yet)."""
-    details = session.scalar(select(ContactDetails).where(ContactDetails.patient_id == message.patient_id))
+    details = contact_details_for(session, message.patient_id)
     if details is None:
         return []
     if message.addressed_to == "carer":
@@ -103,7 +104,3 @@ def failed_messages(session: Session, tasks: list[ContactTask]) -> dict[int, Out
     """The failed message of each task on a page, by id: one query for the page."""
     ids = [task.message_id for task in tasks]
     return {m.id: m for m in session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)))} if ids else {}
-
-
-def contact_details(session: Session, patient_id: int) -> ContactDetails | None:
-    return session.scalar(select(ContactDetails).where(ContactDetails.patient_id == patient_id))

@@ -8,7 +8,7 @@ from inclusive_access.blueprints.commands import Page, saved, submit
 from inclusive_access.blueprints.contact_tasks import bp
 from inclusive_access.blueprints.contact_tasks.forms import CloseForm
 from inclusive_access.blueprints.shared import log_view
-from inclusive_access.domain import contact_tasks, outbox
+from inclusive_access.domain import contact_tasks, message_routes, outbox
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.extensions import db
 from inclusive_access.htmx import render
@@ -31,7 +31,7 @@ def _labels() -> dict:
 def _page(task: ContactTask, form: CloseForm, errors: dict, status: int = 200):
     patient = db.session.get(Patient, task.patient_id)
     referral = db.session.get(Referral, task.referral_id) if task.referral_id else None
-    details = contact_tasks.contact_details(db.session, task.patient_id)
+    details = message_routes.contact_details_for(db.session, task.patient_id)
     closed_by = db.session.get(User, task.closed_by) if task.closed_by else None
     return render_template("contact_tasks/show.html", task=task, patient=patient, referral=referral, details=details,
                            message=db.session.get(OutboxMessage, task.message_id), closed_by=closed_by, form=form,
