@@ -13,11 +13,13 @@ its own cookie jar (its own session and CSRF token) during the ramp, then repeat
 also requests the bare signed-in endpoint (`/`, a redirect after the session lookup and the role check) for
 --bare-share of its steps, so the bare endpoint is measured under the same load in the same run.
 
-Printed per page: requests/s in the mix, p50/p95/p99 and mean latency (ms, client side), errors by status, and
-"x bare": the bare endpoint's mean latency over the page's, the page's throughput as a share of the bare
-endpoint's under the same load (in a closed loop a client's request rate is 1/latency). With --solo S, each GET
-page is then also requested alone by --users clients for S seconds, and its requests/s divided by the bare
-endpoint's requests/s alone: the issue's ratio, measured directly.
+Printed per page (bench/load_report.py): requests/s in the mix, p50/p95/p99 and mean latency at the client, the
+app's own time for the request (srv: its request log's duration_ms, joined by the X-Request-ID the client sends;
+read from gunicorn's log, or --server-log with --url), errors by status, and "x bare": the bare endpoint's mean
+server time over the page's, the page's throughput as a share of the bare endpoint's under the same load (a sync
+worker serves 1 / its time on a page). With --solo S, each GET page is then also requested alone by --users
+clients for S seconds, and its requests/s divided by the bare endpoint's alone: the issue's ratio, measured
+directly. docs/benchmarks.md says how to run it at demo scale, at 1M referrals and on PostgreSQL.
 """
 import argparse
 import json
@@ -128,6 +130,7 @@ def run_users(url: str, users: list[tuple[str, str]], password: str, args) -> tu
     began = time.perf_counter()
     window_start, stop = began + args.ramp, began + args.ramp + args.duration
     clients: list[Client] = []
+    refused: list[str] = []
 
     def record(sample: Sample) -> None:
         with lock:
@@ -136,7 +139,9 @@ def run_users(url: str, users: list[tuple[str, str]], password: str, args) -> tu
     def work(i: int, username: str, role: str) -> None:
         client = Client(url, role, random.Random(f"{args.seed}:{username}"), record)  # noqa: S311 - seeded choices
         time.sleep(args.ramp * i / len(users))
-        client.sign_in(username, password)
+        if not client.sign_in(username, password):
+            refused.append(username)
+            return
         clients.append(client)
         while time.perf_counter() < stop:
             if client.rng.random() < args.bare_share:
@@ -151,6 +156,10 @@ def run_users(url: str, users: list[tuple[str, str]], password: str, args) -> tu
         t.start()
     for t in threads:
         t.join()
+    if refused:
+        print(f"Not signed in, so not working: {', '.join(refused)}", file=sys.stderr)
+    if not clients:
+        raise SystemExit("No user could sign in.")
     return [s for s in samples if window_start <= s.started < stop], args.duration, clients
 
 
