@@ -109,11 +109,12 @@ def test_the_navigation_counts_each_worklist_the_role_may_open(client, login_as,
     statements.clear()
     body = client.get("/referrals/list").get_data(as_text=True)
     links = NAV.findall(body)
-    assert {"Triage (31)", "Clarifications (0)", "Barrier checks (0)"} <= set(links), links
+    assert {"Triage (31)", "Clarifications (0)", "Barrier checks (0)", "Contact problems (0)"} <= set(links), links
     assert not [link for link in links if link.startswith("Senior review")], "booking staff have no review queue"
     tables = sorted(m.group(1) for m in (re.match(r"\s*SELECT count\(\*\) AS \w+\s+FROM (\w+)", s, re.I)
                                          for s in statements) if m)
-    assert tables == ["barrier_checks", "clarifications", "referrals"], "one count a link, none for hidden links"
+    assert tables == ["barrier_checks", "clarifications", "contact_tasks", "referrals"], \
+        "one count a link, none for hidden links"
 
 
 def test_seniors_see_the_review_queue_counted(client, login_as):
