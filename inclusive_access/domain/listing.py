@@ -51,7 +51,7 @@ COUNT_BOUND = 1000
 _NEWEST = keyset.Order(Referral.received_at, Referral.id, lambda row: keyset.Key(row[0].received_at, row[0].id))
 
 
-def list_referrals(session: Session, filters: ReferralFilters, per_page: int = 50) -> ReferralPage:
+def list_referrals(session: Session, filters: ReferralFilters, per_page: int = PER_PAGE) -> ReferralPage:
     """Newest first, a page at a time by keyset on an index that holds each filter's referrals in that order: the
     first page and the thousandth cost the same, whatever the number of referrals."""
     query = select(Referral)
