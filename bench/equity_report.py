@@ -192,6 +192,7 @@ class History:
             learning_disability=tri(0.04), cognitive_impairment=tri(0.10), caring_responsibilities=tri(0.12))
         self.loader.add("patients", {"id": pid, **snapshot, **name_keys.keys(snapshot["given_name"],
                                                                              snapshot["family_name"]),
+                                     "identity_verified": True, "date_of_birth_estimated": False,
                                      "created_at": at, "version": 1})
         self.patients.append((snapshot["date_of_birth"], decile, equity.derive_flags(snapshot),
                               snapshot["ethnic_category"], snapshot["sex"], []))

@@ -1,12 +1,12 @@
 """What auditors read from the event log: a record's full timeline with its chain check, who viewed a patient,
 which records a user viewed, and the whole-log verification run from the page."""
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import actions, event_chain, events
+from inclusive_access.domain import actions, event_chain, events, keyset
 from inclusive_access.domain.access import OVERSIGHT, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.event_view import ShownEvent, shown
@@ -50,15 +50,23 @@ def patient_views(session: Session, patient_id: int, limit: int = 500) -> list[d
     return [dict(row._mapping) for row in session.execute(query)]
 
 
-def user_views(session: Session, user_id: int, start: datetime, end: datetime, limit: int = 500) -> list[dict]:
-    """Which records this user opened between start and end, newest first (reads ix_events_actor_seq)."""
-    query = (select(Event.occurred_at, Event.patient_id, Event.referral_id, Patient.given_name, Patient.family_name,
-                    Patient.nhs_number)
+#: views on a page of a user's access log
+VIEWS_PER_PAGE = 100
+#: what a user viewed, newest first, read backwards along ix_events_actor_action_occurred
+_VIEWS_NEWEST = keyset.Order(Event.occurred_at, Event.seq, lambda row: keyset.Key(row.occurred_at, row.seq))
+
+
+def user_views(session: Session, user_id: int, start: datetime, end: datetime, *, after: keyset.Key | None = None,
+               before: keyset.Key | None = None, per_page: int = 100) -> keyset.KeysetPage:
+    """Which records this user opened between start and end, newest first, a page at a time (rows as dicts): the
+    period's views are read from ix_events_actor_action_occurred, never the rest of the user's history."""
+    query = (select(Event.occurred_at, Event.seq, Event.patient_id, Event.referral_id, Patient.given_name,
+                    Patient.family_name, Patient.nhs_number)
              .join(Patient, Patient.id == Event.patient_id)
              .where(Event.actor_id == user_id, Event.action == actions.RECORD_VIEWED, Event.occurred_at >= start,
-                    Event.occurred_at < end)
-             .order_by(Event.seq.desc()).limit(limit))
-    return [dict(row._mapping) for row in session.execute(query)]
+                    Event.occurred_at < end))
+    found = keyset.page(session, query, _VIEWS_NEWEST, after=after, before=before, per_page=per_page)
+    return replace(found, rows=[dict(row._mapping) for row in found.rows])
 
 
 def record_verification(session: Session, actor: Actor, result: event_chain.Verification) -> None:

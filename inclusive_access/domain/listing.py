@@ -1,10 +1,11 @@
 """Read queries behind the referral list, the referral page and the patient page."""
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from inclusive_access.domain import keyset
 from inclusive_access.domain.actions import FHIR_READ, RECORD_VIEWED
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.event_kinds import KIND_OF, KINDS
@@ -18,7 +19,9 @@ class ReferralFilters:
     pathway: str | None = None
     state: str | None = None
     flagged: bool | None = None
-    page: int = 1
+    #: the page just older than this referral ("Next"), or just newer ("Previous"); neither: the newest
+    after: keyset.Key | None = None
+    before: keyset.Key | None = None
 
 
 @dataclass(frozen=True)
@@ -29,22 +32,45 @@ class Page:
     pages: int
 
 
-def list_referrals(session: Session, filters: ReferralFilters, per_page: int = 50) -> Page:
-    """Newest first; every filter is an indexed column, and only one page of rows is loaded."""
-    query = select(Referral).join(Pathway)
+@dataclass(frozen=True)
+class ReferralPage:
+    rows: list[Referral]
+    newer: keyset.Key | None
+    older: keyset.Key | None
+    #: referrals matching the filters, counted no further than COUNT_BOUND + 1
+    matching: int
+
+
+#: referrals on a page of the list
+PER_PAGE = 50
+#: the referral list counts the referrals that match up to here, and says "more than" past it
+COUNT_BOUND = 1000
+
+#: newest first, read backwards along ix_referrals_received, ix_referrals_pathway_received,
+#: ix_referrals_state_received or ix_referrals_flagged_received (each ends in received_at, id)
+_NEWEST = keyset.Order(Referral.received_at, Referral.id, lambda row: keyset.Key(row[0].received_at, row[0].id))
+
+
+def list_referrals(session: Session, filters: ReferralFilters, per_page: int = PER_PAGE) -> ReferralPage:
+    """Newest first, a page at a time by keyset on an index that holds each filter's referrals in that order: the
+    first page and the thousandth cost the same, whatever the number of referrals."""
+    query = select(Referral)
     if filters.pathway:
-        query = query.where(Pathway.code == filters.pathway)
+        # the pathway's id, so the referrals are read from one index rather than joined to the pathways
+        query = query.where(Referral.pathway_id == select(Pathway.id).where(Pathway.code == filters.pathway)
+                            .scalar_subquery())
     if filters.state == ReferralState.NEEDS_SENIOR_REVIEW:
-        # No transition leads to this state: what waits for a senior is a pending review (read through
-        # uq_senior_reviews_one_pending), whatever the referral's state.
-        query = query.where(select(SeniorReview.id).where(SeniorReview.referral_id == Referral.id,
-                                                          SeniorReview.decided_at.is_(None)).exists())
+        # No transition leads to this state: what waits for a senior is a pending review, whatever the referral's
+        # state. Read from the pending reviews (ix_senior_reviews_pending), so the page sorts the senior's open
+        # queue, never tests every referral there has been for a review.
+        query = query.where(Referral.id.in_(select(SeniorReview.referral_id).where(SeniorReview.decided_at.is_(None))))
     elif filters.state:
         query = query.where(Referral.state == filters.state)
     if filters.flagged is not None:
         query = query.where(Referral.flagged == filters.flagged)
-    found = page_of(session, query.order_by(Referral.received_at.desc(), Referral.id.desc()), filters.page, per_page)
-    return replace(found, rows=[referral for (referral,) in found.rows])
+    found = keyset.page(session, query, _NEWEST, after=filters.after, before=filters.before, per_page=per_page)
+    return ReferralPage(rows=[referral for (referral,) in found.rows], newer=found.newer, older=found.older,
+                        matching=keyset.bounded_count(session, query, _NEWEST, COUNT_BOUND))
 
 
 def page_of(session: Session, query: Select, page: int, per_page: int) -> Page:

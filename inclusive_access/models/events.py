@@ -14,6 +14,9 @@ class Event(db.Model):
         Index("ix_events_referral_seq", "referral_id", "seq"),
         Index("ix_events_action_seq", "action", "seq"),
         Index("ix_events_actor_seq", "actor_id", "seq"),
+        # what one user viewed in a period, newest first, a page at a time (audit.user_access): the period's views
+        # alone, in order, however long the user's history
+        Index("ix_events_actor_action_occurred", "actor_id", "action", "occurred_at", "seq"),
         # where an instant falls in the log (an export's _since, an AuditEvent search by date)
         Index("ix_events_occurred_seq", "occurred_at", "seq"),
     )

@@ -29,8 +29,12 @@ class Referral(Versioned, db.Model):
     __table_args__ = (
         CheckConstraint(f"state IN ({_STATE_LIST})", name="state"),
         CheckConstraint("urgency IN ('routine', 'urgent')", name="urgency"),
-        Index("ix_referrals_state_received", "state", "received_at"),
-        Index("ix_referrals_flagged_received", "flagged", "received_at"),
+        # The referral list, newest first, a page at a time by keyset (domain.listing): one index for each filter,
+        # each ending in (received_at, id) so that no page sorts the referrals
+        Index("ix_referrals_received", "received_at", "id"),
+        Index("ix_referrals_pathway_received", "pathway_id", "received_at", "id"),
+        Index("ix_referrals_state_received", "state", "received_at", "id"),
+        Index("ix_referrals_flagged_received", "flagged", "received_at", "id"),
         # The triage worklist: WHERE state = 'received' ORDER BY triage_priority, triage_due_at
         Index("ix_referrals_triage_queue", "state", "triage_priority", "triage_due_at"),
         # Questionnaires due at discharge: WHERE state = 'discharged' AND discharged_at >= now - 30 days
@@ -39,7 +43,8 @@ class Referral(Versioned, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
-    pathway_id: Mapped[int] = mapped_column(ForeignKey("pathways.id"), index=True)
+    #: indexed by ix_referrals_pathway_received
+    pathway_id: Mapped[int] = mapped_column(ForeignKey("pathways.id"))
     #: the sender's reference; unique so re-importing a file creates no duplicates
     external_ref: Mapped[str | None] = mapped_column(String(64), unique=True)
     #: one-time token from the intake form, so a double-clicked submit creates one referral

@@ -81,8 +81,9 @@ def test_user_views_are_limited_to_the_user_and_the_period(db_session):
     db_session.commit()
     now = datetime.now(UTC)
     seen = audit_log.user_views(db_session, viewer.user_id, now - timedelta(hours=1), now + timedelta(hours=1))
-    assert [(v["patient_id"], v["referral_id"]) for v in seen] == [(one.patient_id, one.id)]
-    assert audit_log.user_views(db_session, viewer.user_id, now + timedelta(hours=1), now + timedelta(hours=2)) == []
+    assert [(v["patient_id"], v["referral_id"]) for v in seen.rows] == [(one.patient_id, one.id)]
+    later = audit_log.user_views(db_session, viewer.user_id, now + timedelta(hours=1), now + timedelta(hours=2))
+    assert later.rows == []
 
 
 @pytest.mark.parametrize("limit", [1, 2, 5, 100])

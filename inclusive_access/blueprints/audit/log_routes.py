@@ -8,7 +8,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from inclusive_access.blueprints.audit import bp
 from inclusive_access.blueprints.commands import Page, submit
 from inclusive_access.blueprints.shared import log_view
-from inclusive_access.domain import accounts, audit_log, event_chain, events
+from inclusive_access.domain import accounts, audit_log, event_chain, events, keyset
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
@@ -66,9 +66,12 @@ def user_access(user_id: int):
     error = "The first day must not be after the last" if first > last else None
     start, end = (datetime.combine(d, datetime.min.time(), LONDON).astimezone(UTC)
                   for d in (first, last + timedelta(days=1)))
+    views = None if error else audit_log.user_views(
+        db.session, user.id, start, end, after=keyset.parse(request.args.get("after")),
+        before=keyset.parse(request.args.get("before")), per_page=audit_log.VIEWS_PER_PAGE)
     return render_template("audit/user_access.html", user=user, first=first, last=last, error=error,
-                           users=accounts.all_users(db.session),
-                           views=[] if error else audit_log.user_views(db.session, user.id, start, end))
+                           users=accounts.all_users(db.session), views=views,
+                           query={"user_id": user.id, "first": first.isoformat(), "last": last.isoformat()})
 
 
 def _signer() -> URLSafeSerializer:

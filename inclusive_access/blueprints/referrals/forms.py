@@ -1,7 +1,7 @@
 """Filters for the referral list (a GET form: bookmarkable, and works without JavaScript)."""
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectChoice, SelectField
-from wtforms.validators import NumberRange, Optional
+from wtforms import SelectChoice, SelectField
+from wtforms.validators import Optional
 
 from inclusive_access.models import REFERRAL_STATES
 
@@ -16,7 +16,6 @@ class ReferralFilterForm(FlaskForm):
     flagged = SelectField("Inequality flags", choices=[
         SelectChoice("", "Flagged or not"), SelectChoice("yes", "Flagged only"), SelectChoice("no", "Not flagged")],
         validators=[Optional()])
-    page = IntegerField(validators=[Optional(), NumberRange(min=1)], default=1)
 
     def set_pathways(self, pathways: dict[str, str]) -> None:
         self.pathway.choices = [SelectChoice("", "All pathways")] + [SelectChoice(c, n) for c, n in pathways.items()]

@@ -8,6 +8,7 @@ from inclusive_access.blueprints.referrals.forms import ReferralFilterForm
 from inclusive_access.blueprints.shared import instruments
 from inclusive_access.domain import (
     intake,
+    keyset,
     listing,
     questionnaire_links,
     questionnaires_due,
@@ -39,10 +40,13 @@ def list_referrals():
         form.set_pathways(pathways)
     filters = listing.ReferralFilters(
         pathway=form.pathway.data or None, state=form.state.data or None,
-        flagged={"yes": True, "no": False}.get(form.flagged.data), page=form.page.data or 1)
-    page = listing.list_referrals(db.session, filters)
-    return render("referrals/list.html", "referrals/_results.html", form=form, page=page,
-                  pathways=pathways, query=request.args.to_dict())
+        flagged={"yes": True, "no": False}.get(form.flagged.data),
+        # a key that is not one of ours gives the first page (keyset.parse), never an error
+        after=keyset.parse(request.args.get("after")), before=keyset.parse(request.args.get("before")))
+    page = listing.list_referrals(db.session, filters, per_page=listing.PER_PAGE)
+    filtered = {field.name: field.data for field in form if field.data}  # the links keep the filters, no key
+    return render("referrals/list.html", "referrals/_results.html", form=form, page=page, pathways=pathways,
+                  query=filtered, page_bound=listing.COUNT_BOUND)
 
 
 @bp.route("/<int:referral_id>")
