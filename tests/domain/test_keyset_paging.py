@@ -140,7 +140,10 @@ def test_every_page_of_the_referral_list_is_read_from_an_index_without_sorting(d
                 assert not scans(plan, "senior_reviews"), plan
             else:
                 assert not sorts(plan), plan
-                assert (index or "ix_referrals_") in plan, plan
+                # PostgreSQL costs a filter's index against the date index on a table of a few rows where every
+                # row matches, and may read the date index in order, filtering: either way no sort
+                postgres = db_session.get_bind().dialect.name == "postgresql"
+                assert ("ix_referrals_" if postgres or index is None else index) in plan, plan
 
 
 def test_a_users_views_are_read_from_their_index_without_sorting(db_session, referrals):

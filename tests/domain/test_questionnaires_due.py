@@ -1,5 +1,6 @@
 """Questionnaires due and not returned, hand-worked on June 2026: a referral received on Monday 1 June at 09:00 and
 first seen the next day at 09:00 BST (08:00 UTC); "now" is Wednesday 1 July, noon UTC."""
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -94,8 +95,10 @@ def test_the_count_reads_referrals_by_state_and_answers_by_referral_never_a_whol
     _count, [(_statement, plan)] = _plans(db_session, lambda: questionnaires_due.count_due(db_session, INSTRUMENTS,
                                                                                          NOW))
     reads = [line for line in plan if line.startswith(("SEARCH", "SCAN"))]
-    assert {line for line in reads if "referrals" in line} == {
-        "SEARCH referrals USING INDEX ix_referrals_state_discharged (state=?)",
+    # open referrals by any index led by state (which one is the planner's choice among equals)
+    assert {re.sub(r"ix_referrals_state_\w+ \(state=\?\)$", "a state index (state=?)", line)
+            for line in reads if "referrals" in line} == {
+        "SEARCH referrals USING INDEX a state index (state=?)",
         "SEARCH referrals USING INDEX ix_referrals_state_discharged (state=? AND discharged_at>?)"}
     assert {line.split(" USING ")[0] for line in reads} == {
         "SEARCH referrals", "SEARCH questionnaire_responses", "SEARCH pathways", "SCAN due"}
