@@ -4,7 +4,7 @@ outreach_queries' counts, with Wilson intervals and small-number suppression whe
 
 `figures(session, start, end, partner_id)` gives one partner's (or everyone's) figures for a period of UK days, for
 anything that snapshots them (a partnership review meeting)."""
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy.orm import Session
@@ -24,7 +24,7 @@ from inclusive_access.reporting.outreach_queries import (
     counts,
     places,
 )
-from inclusive_access.reporting.tables import Cell, segment_values
+from inclusive_access.reporting.tables import Cell, Group, segment_values
 
 #: the whole cohort's one group, in suppression keys
 OVERALL = "overall"
@@ -58,16 +58,6 @@ PLAIN_COUNTS = (
     ("people_unlinked", "People new to outreach, record not yet linked (each record a person)"),
     ("follow_ups_unlinked", "Follow-ups due on records not yet linked (not judged)"),
 )
-
-
-@dataclass
-class Group:
-    """One group's counts (an int, or "*" when hidden) and shares."""
-
-    value: object
-    label: str
-    counts: dict[str, int | str] = field(default_factory=dict)
-    cells: dict[str, Cell] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 for everyone or only some. Messages per status for everyone and by the referral's segment, format and addressee;
 DNA rates of appointments reminded and not reminded, for everyone and by segment; from reach_queries' counts, with
 Wilson intervals and small-number suppression when shared."""
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
@@ -20,7 +20,7 @@ from inclusive_access.reporting.reach_queries import (
     appointments_by,
     messages_by,
 )
-from inclusive_access.reporting.tables import SEGMENT_LABELS, Cell, segment_values
+from inclusive_access.reporting.tables import SEGMENT_LABELS, Cell, Group, segment_values
 
 #: the whole of a table, in suppression keys
 OVERALL = "overall"
@@ -37,16 +37,6 @@ FORMAT_LABELS = {**{template: by.capitalize() for template, by in outbox.SENT_BY
 ADDRESSEE_LABELS = outbox.ADDRESSEE_LABELS
 #: the message breakdowns beside the segments: key -> (label, its values and their labels)
 SENDING = {FORMAT: ("Format", list(FORMAT_LABELS.items())), ADDRESSEE: ("Addressed to", list(ADDRESSEE_LABELS.items()))}
-
-
-@dataclass
-class Group:
-    """One group's message counts (an int, or "*" when hidden) and shares of all its messages."""
-
-    value: object
-    label: str
-    counts: dict[str, int | str] = field(default_factory=dict)
-    cells: dict[str, Cell] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

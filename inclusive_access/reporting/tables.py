@@ -81,6 +81,16 @@ class Cell:
 
 
 @dataclass
+class Group:
+    """One group's counts (an int, or "*" when hidden) and the shares of its counts (reach, outreach)."""
+
+    value: object
+    label: str
+    counts: dict[str, int | str] = field(default_factory=dict)
+    cells: dict[str, Cell] = field(default_factory=dict)
+
+
+@dataclass
 class Column:
     """One segment value's figures."""
 
