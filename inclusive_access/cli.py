@@ -9,6 +9,7 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
+from inclusive_access import replica
 from inclusive_access.domain import (
     accounts,
     api_clients,
@@ -295,7 +296,7 @@ def report_export(first: str, last: str, pathway: str | None, fmt: str) -> None:
         raise click.BadParameter(f"unknown pathway; one of {', '.join(pathways)}", param_hint="--pathway")
     period = Period(first, last, pathway)
     render = exports.report_json if fmt == "json" else exports.report_csv
-    click.echo(render(db.session, period, Policy.from_mapping(current_app.config), [pathway] if pathway else
+    click.echo(render(replica.session(), period, Policy.from_mapping(current_app.config), [pathway] if pathway else
                       list(pathways)), nl=False)
 
 
@@ -331,3 +332,4 @@ def api_client_deactivate(client_id: str) -> None:
         raise click.ClickException("; ".join(exc.errors.values())) from exc
     db.session.commit()
     click.echo(f"Deactivated API client {client_id}.")
+
