@@ -53,12 +53,15 @@ def test_the_export_read_by_duckdb_counts_as_the_database_does(history, runner, 
     assert outcomes == {("phq9", None, 1), ("phq9", True, 1)}
 
 
-def test_ids_are_pseudonyms_that_still_join_and_each_chunk_is_a_row_group(history, tmp_path):
+def test_ids_are_pseudonyms_that_still_join_and_chunks_make_row_groups(history, tmp_path):
     engine = history.get_bind()
-    written = columnar.export(engine, tmp_path, chunk_rows=3)
+    written = columnar.export(engine, tmp_path, fetch_rows=2, row_group_rows=3)
     facts, outcomes = (pq.read_table(tmp_path / f"{table.name}.parquet") for table in columnar.TABLES)
     assert written == {"referral_facts.parquet": 8, "outcome_facts.parquet": 2}
-    assert pq.ParquetFile(tmp_path / "referral_facts.parquet").num_row_groups == 3
+    assert facts.column("received_at").to_pylist() == list(history.scalars(select(F.received_at)
+                                                                         .order_by(F.referral_id)))
+    metadata = pq.ParquetFile(tmp_path / "referral_facts.parquet").metadata
+    assert [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)] == [4, 4]
     real, pseudonyms = set(history.scalars(select(F.referral_id))), set(facts.column("referral_id").to_pylist())
     assert len(pseudonyms) == len(real)
     assert not pseudonyms & real
