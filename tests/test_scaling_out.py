@@ -2,18 +2,25 @@
 exports read from a read replica while every write lands on the primary."""
 import csv
 import io
+import os
+import shutil
+import socket
 import sqlite3
+import subprocess
+import tempfile
+import time
 import uuid
+from pathlib import Path
 
 import pytest
-from sqlalchemy import exc, func, select, text
+from sqlalchemy import exc, func, make_url, select, text
 
 from inclusive_access import replica
 from inclusive_access.domain import actions
 from inclusive_access.extensions import db
 from inclusive_access.models import Event, ReferralFact
 from tests.blueprints.pages import cells
-from tests.conftest import PASSWORD, create_database, drop_database, make_app, post_form
+from tests.conftest import PASSWORD, _free_port, _required, create_database, drop_database, make_app, post_form
 from tests.factories import make_referral, make_user
 
 #: referrals in IMD quintile 1 the replica holds, and those received on the primary since (not replicated yet)
@@ -127,3 +134,66 @@ def test_behind_a_transaction_pooler_no_statement_is_prepared(backend, database_
         assert (db.session.scalar(text("SELECT count(*) FROM pg_prepared_statements")) > 0) is prepared
         db.session.rollback()
         db.engine.dispose()
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture
+def pgbouncer(backend, database_url):
+    """PgBouncer in transaction mode in front of the test's database, with at most two server connections: its
+    address."""
+    _postgresql_only(backend)
+    binary = shutil.which("pgbouncer", path=f"{os.environ.get('PATH', '')}:/usr/sbin")
+    if binary is None:
+        if _required("REQUIRE_POSTGRES"):
+            pytest.fail("pgbouncer not found: apt-get install pgbouncer (REQUIRE_POSTGRES=1)")
+        pytest.skip("pgbouncer not found: apt-get install pgbouncer")
+    server, port = make_url(database_url), _free_port()
+    # Its own directory, readable by the postgres user it runs as when we are root (PgBouncer refuses root).
+    base = Path(tempfile.mkdtemp(prefix="ia-pgbouncer-"))
+    (base / "users.txt").write_text('"postgres" ""\n')
+    (base / "pgbouncer.ini").write_text(
+        f"[databases]\n* = host={server.host} port={server.port}\n"
+        f"[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\nauth_type = trust\n"
+        f"auth_file = {base / 'users.txt'}\npool_mode = transaction\ndefault_pool_size = 2\n")
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if as_postgres:
+        shutil.chown(base, "postgres", "postgres")
+    bouncer = subprocess.Popen([*as_postgres, binary, str(base / "pgbouncer.ini")], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while not _listening(port):
+        assert bouncer.poll() is None, "pgbouncer stopped"
+        assert time.monotonic() < deadline, "pgbouncer did not start"
+        time.sleep(0.05)
+    yield server.set(port=port).render_as_string(hide_password=False)
+    bouncer.terminate()
+    bouncer.wait(10)
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.mark.parametrize(("transaction_pooling", "fails"), [(False, True), (True, False)])
+def test_through_pgbouncer_a_statement_runs_on_any_server_connection(pgbouncer, transaction_pooling, fails):
+    """A statement psycopg prepared on one server connection, run again while another client holds that one, reaches
+    the other server connection: it fails there unless DB_TRANSACTION_POOLING is set."""
+    app = make_app(pgbouncer, DB_TRANSACTION_POOLING=transaction_pooling)
+    query = select(func.count()).select_from(ReferralFact)
+    with app.app_context(), db.engine.connect() as first, db.engine.connect() as other:
+        for _ in range(6):
+            first.execute(query)
+            first.commit()
+        other.execute(text("SELECT 1"))  # a transaction on the server connection `first` has used until now
+        try:
+            first.execute(query)
+            failed = False
+        except exc.ProgrammingError:
+            failed = True
+        first.rollback()
+        other.rollback()
+    with app.app_context():
+        db.engine.dispose()
+    assert failed is fails
+
