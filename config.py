@@ -26,6 +26,20 @@ class Config:
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'inclusive_access.db'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    #: a read replica of the PostgreSQL primary that the reports and exports read (docs/operations.md, "Where one
+    #: machine is outgrown"); unset, they read the primary
+    DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL")
+    #: each process's PostgreSQL pool (primary and replica alike): connections kept open, and how many more may be
+    #: opened at a busy moment. A sync gunicorn worker serves one request at a time on one connection, so the pool
+    #: needs little more than one; the server must allow workers x (size + overflow) plus the command-line jobs.
+    DB_POOL_SIZE = _int("DB_POOL_SIZE", 2)
+    DB_MAX_OVERFLOW = _int("DB_MAX_OVERFLOW", 3)
+    #: seconds after which a pooled connection is replaced (before a firewall or pooler drops it idle)
+    DB_POOL_RECYCLE_SECONDS = _int("DB_POOL_RECYCLE_SECONDS", 1800)
+    #: test each connection as it leaves the pool, so a restarted server or failed-over primary costs no request
+    DB_POOL_PRE_PING = _flag("DB_POOL_PRE_PING", True)
+    #: true behind PgBouncer (or another pooler) in transaction mode: no prepared statements (docs/operations.md)
+    DB_TRANSACTION_POOLING = _flag("DB_TRANSACTION_POOLING", False)
     SQLITE_BUSY_TIMEOUT_MS = _int("SQLITE_BUSY_TIMEOUT_MS", 15000)
 
     SESSION_COOKIE_NAME = "ia_session"

@@ -2,6 +2,8 @@
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+# Each worker has its own database pool, at most DB_POOL_SIZE + DB_MAX_OVERFLOW connections (config.py): PostgreSQL
+# must allow workers x that on every host, plus the command-line jobs (docs/operations.md, "Connection pooling").
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
 worker_class = "sync"
 # A sync worker blocked for this long (on a slow sender, or a stuck request) is killed and replaced.

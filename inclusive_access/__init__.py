@@ -128,16 +128,19 @@ def register_edge(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    """Bind db, migrations, login and CSRF to this app."""
-    from inclusive_access.database import configure_engine_events
+    """Bind db (and the read replica), migrations, login and CSRF to this app."""
+    from inclusive_access import replica
+    from inclusive_access.database import configure_engine_events, configure_engines
     from inclusive_access.extensions import csrf, db, login_manager, migrate
 
+    configure_engines(app.config)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
     with app.app_context():
         configure_engine_events(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    replica.init_app(app)
 
 
 def register_security(app: Flask) -> None:

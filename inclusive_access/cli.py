@@ -9,6 +9,7 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
+from inclusive_access import replica
 from inclusive_access.domain import (
     accounts,
     api_clients,
@@ -31,7 +32,7 @@ from inclusive_access.fhir.export_cli import fhir
 from inclusive_access.models import ROLES, Patient
 from inclusive_access.models.organisations import KINDS as ORGANISATION_KINDS
 from inclusive_access.notify.cli import notify
-from inclusive_access.reporting import exports, governance_sweep
+from inclusive_access.reporting import columnar, exports, governance_sweep
 from inclusive_access.reporting.queries import Period
 
 PROGRESS_THRESHOLD = 1000
@@ -295,7 +296,7 @@ def report_export(first: str, last: str, pathway: str | None, fmt: str) -> None:
         raise click.BadParameter(f"unknown pathway; one of {', '.join(pathways)}", param_hint="--pathway")
     period = Period(first, last, pathway)
     render = exports.report_json if fmt == "json" else exports.report_csv
-    click.echo(render(db.session, period, Policy.from_mapping(current_app.config), [pathway] if pathway else
+    click.echo(render(replica.session(), period, Policy.from_mapping(current_app.config), [pathway] if pathway else
                       list(pathways)), nl=False)
 
 
@@ -331,3 +332,14 @@ def api_client_deactivate(client_id: str) -> None:
         raise click.ClickException("; ".join(exc.errors.values())) from exc
     db.session.commit()
     click.echo(f"Deactivated API client {client_id}.")
+
+
+@facts_group.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def facts_export(directory: Path) -> None:
+    """Write referral_facts and outcome_facts, pseudonymised, as Parquet files in DIRECTORY for a columnar engine
+    (read from the replica when there is one; docs/operations.md, "Where one machine is outgrown")."""
+    started = time.perf_counter()
+    for name, rows in columnar.export(replica.session().get_bind(), directory).items():
+        click.echo(f"Wrote {_count(rows, 'row')} to {directory / name}.")
+    click.echo(f"Exported in {time.perf_counter() - started:.1f} s.")

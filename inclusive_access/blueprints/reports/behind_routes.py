@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from flask import render_template, request, url_for
 from flask_login import current_user
 
+from inclusive_access import replica
 from inclusive_access.blueprints.reports import bp
 from inclusive_access.blueprints.reports.forms import ReferralsBehindForm
 from inclusive_access.domain import intake, records
@@ -89,14 +90,15 @@ def _back(figure: str) -> str:
 @bp.route("/equity/referrals")
 def equity_referrals():
     """The referrals behind one figure of the internal dashboard, a page at a time; each one shown is logged as
-    viewed. Arguments no dashboard link makes are refused with what is wrong (400)."""
+    viewed. The list is read where the figure was (the replica), the views are logged on the primary. Arguments no
+    dashboard link makes are refused with what is wrong (400)."""
     form, pathways = ReferralsBehindForm(request.args), intake.active_pathway_codes(db.session)
     try:
         period = _period_asked(form, pathways)
     except ValueError as exc:
         return render_template("reports/referrals.html", error=str(exc), query={}), 400
     cell = form.cell(period)
-    found = behind.referrals_behind(db.session, form.figure.data, cell, form.page.data or 1)
+    found = behind.referrals_behind(replica.session(), form.figure.data, cell, form.page.data or 1)
     records.view_listed(db.session, actor_for(current_user), [(r.patient_id, r.referral_id) for r in found.page.rows])
     db.session.commit()
     return render_template("reports/referrals.html", found=found, where=cell, pathway_names=pathways,

@@ -2,6 +2,7 @@
 urgent contacts by the dashboard's breakdowns, with the dashboard's selectors, traced links and shared view."""
 from flask import current_app, render_template, request
 
+from inclusive_access import replica
 from inclusive_access.blueprints.reports import behind_routes, bp
 from inclusive_access.blueprints.reports.routes import selectors
 from inclusive_access.domain import intake, segments
@@ -14,7 +15,7 @@ def _view(shared_always: bool = False) -> dict:
     form, period, error, period_code = selectors()
     segment = form.segment.data or segments.IMD_QUINTILE.key
     shared = shared_always or form.shared.data == "yes"
-    found = outcomes.tables(db.session, period, segment, current_app.extensions["instruments"], shared)
+    found = outcomes.tables(replica.session(), period, segment, current_app.extensions["instruments"], shared)
     return {"form": form, "period": period, "error": error, "segment": segment, "shared": shared,
             "segment_label": tables.SEGMENT_LABELS[segment], "tables": found, "query": dict(request.args),
             "trace": None if shared else behind_routes.tracer(form, period_code)}
@@ -29,7 +30,7 @@ def equity_outcomes():
         "reports/outcomes.html", **view, pathway_names=intake.active_pathway_codes(db.session),
         gradient_reps=tables.GRADIENT_REPS,
         gradients={t.key: outcome_charts.gradients(t) for t in measures} if by_quintile else {},
-        charts={t.key: outcome_charts.instrument_charts(db.session, view["period"], t.instrument, view["shared"])
+        charts={t.key: outcome_charts.instrument_charts(replica.session(), view["period"], t.instrument, view["shared"])
                 for t in measures})
 
 

@@ -3,10 +3,10 @@ care and safeguarding, for everyone and by partner, venue, flag and the patient'
 period and shared view, and its CSV (always shared)."""
 from flask import render_template, request
 
+from inclusive_access import replica
 from inclusive_access.blueprints.reports import bp
 from inclusive_access.blueprints.reports.forms import OutreachForm
 from inclusive_access.blueprints.reports.routes import selectors
-from inclusive_access.extensions import db
 from inclusive_access.reporting import exports, outreach
 from inclusive_access.reporting.outreach_queries import WINDOW_DAYS
 
@@ -16,7 +16,7 @@ def _view(shared_always: bool = False) -> dict:
     form, period, error, _code = selectors(OutreachForm)
     breakdown = form.breakdown.data or "partner"
     shared = shared_always or form.shared.data == "yes"
-    found = outreach.report(db.session, outreach.scope_of(period.first, period.last), breakdown, shared)
+    found = outreach.report(replica.session(), outreach.scope_of(period.first, period.last), breakdown, shared)
     return {"form": form, "period": period, "error": error, "shared": shared, "report": found,
             "measures": outreach.MEASURES, "plain_counts": outreach.PLAIN_COUNTS, "window_days": WINDOW_DAYS,
             "query": {k: v for k, v in request.args.items() if k in form._fields}}

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 from flask import render_template, request
 
+from inclusive_access import replica
 from inclusive_access.blueprints.reports import bp
 from inclusive_access.blueprints.reports.routes import selectors
 from inclusive_access.domain import intake, segments
@@ -17,7 +18,7 @@ def _view(shared_always: bool = False) -> dict:
     """The selectors as given (or the latest month), and the figures they choose."""
     form, period, error, _code = selectors()
     shared = shared_always or form.shared.data == "yes"
-    found = reach.report(db.session, period, form.segment.data or segments.IMD_QUINTILE.key, shared)
+    found = reach.report(replica.session(), period, form.segment.data or segments.IMD_QUINTILE.key, shared)
     return {"form": form, "period": period, "error": error, "shared": shared, "report": found,
             "count_labels": reach.COUNT_LABELS, "shares": reach.SHARES,
             "pathway_names": intake.active_pathway_codes(db.session),

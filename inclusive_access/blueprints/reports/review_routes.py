@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 from flask import render_template, request
 
+from inclusive_access import replica
 from inclusive_access.blueprints.forms_common import choices
 from inclusive_access.blueprints.reports import bp
 from inclusive_access.blueprints.reports.forms import QuarterForm
@@ -34,5 +35,5 @@ def quarterly_review():
         form.quarter.data = list(offered)[1]
     pathways = intake.active_pathway_codes(db.session)
     return render_template("reports/quarterly_review.html", form=form, quarter_name=offered[form.quarter.data],
-                           review=review(db.session, list(pathways), form.quarter.data, current_policy()),
+                           review=review(replica.session(), list(pathways), form.quarter.data, current_policy()),
                            pathway_names=pathways, this_month=today.strftime("%Y-%m"), today=today)

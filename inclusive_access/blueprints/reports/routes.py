@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 from flask import render_template, request
 
+from inclusive_access import replica
 from inclusive_access.blueprints.reports import behind_routes, bp
 from inclusive_access.blueprints.reports.forms import DashboardForm
 from inclusive_access.blueprints.shared import current_policy
@@ -40,17 +41,18 @@ def _view(shared_always: bool = False) -> dict:
     form, period, error, period_code = selectors()
     segment, cross = form.segment.data or "imd_quintile", form.cross.data or "ethnic_group"
     shared = shared_always or form.shared.data == "yes"
-    columns = tables.segment_table(db.session, period, segment, shared)
+    reads = replica.session()
+    columns = tables.segment_table(reads, period, segment, shared)
     return {"form": form, "period": period, "error": error, "segment": segment, "shared": shared,
             "segment_label": tables.SEGMENT_LABELS[segment], "measures": tables.MEASURES, "columns": columns,
             "gradients": tables.gradients(columns) if segment == "imd_quintile" else [],
             "gradient_reps": tables.GRADIENT_REPS, "better": tables.BETTER,
-            "cross": tables.cross_table(db.session, period, cross, form.measure.data or "accepted", shared),
+            "cross": tables.cross_table(reads, period, cross, form.measure.data or "accepted", shared),
             "cross_values": [[value for value, _label in tables.segment_values(s)] for s in ("imd_quintile", cross)],
             "cross_label": tables.MEASURE_LABELS[form.measure.data or "accepted"],
             "this_month": today.strftime("%Y-%m"),
-            "completeness": tables.completeness(db.session, period),
-            "rate_charts": tables.rate_charts(db.session, period, shared),
+            "completeness": tables.completeness(reads, period),
+            "rate_charts": tables.rate_charts(reads, period, shared),
             "query": {k: v for k, v in request.args.items() if k != "table"},
             "trace": None if shared else behind_routes.tracer(form, period_code),
             **_kpi(period, shared)}
@@ -58,16 +60,18 @@ def _view(shared_always: bool = False) -> dict:
 
 def _kpi(period: periods.Period, shared: bool) -> dict:
     """The equity KPI for each pathway in view (as published, when shared), its governance items by point, and
-    everyone's and each quintile's waits."""
+    everyone's and each quintile's waits. The figures are the replica's; the governance items, which people act on,
+    the primary's."""
     pathways = intake.active_pathway_codes(db.session)
     codes = [period.pathway] if period.pathway else list(pathways)
-    series = kpi.gap_series(db.session, codes, period.last, current_policy())
+    reads = replica.session()
+    series = kpi.gap_series(reads, codes, period.last, current_policy())
     first = min((s.months[0].month for s in series if s.months), default=period.last)
     return {"kpi": [s.shared() for s in series] if shared else series, "pathway_names": pathways,
-            "quintile_charts": kpi.quintile_charts(db.session, period.pathway, period.last, shared),
-            "median_wait_chart": kpi.median_wait_chart(db.session, period.pathway, period.last, shared),
+            "quintile_charts": kpi.quintile_charts(reads, period.pathway, period.last, shared),
+            "median_wait_chart": kpi.median_wait_chart(reads, period.pathway, period.last, shared),
             "items_by_point": governance.items_by_point(db.session, codes, first, period.last),
-            "completeness_charts": tables.completeness_charts(db.session, period)}
+            "completeness_charts": tables.completeness_charts(reads, period)}
 
 
 @bp.route("/equity")
