@@ -36,7 +36,7 @@ def opened(engine: Engine, gate: Session) -> Iterator[Snapshot]:
     with engine.connect() as connection, Session(bind=connection.execution_options(**options),
                                                  autoflush=False) as reader:
         gate.connection()  # SQLite: BEGIN IMMEDIATE, the write lock every append takes
-        events.lock_log(gate)  # PostgreSQL: the append lock
+        events.lock_chain(gate)  # PostgreSQL: no commit seals events meanwhile
         head = reader.scalar(select(func.coalesce(func.max(Event.seq), 0)))
         taken = datetime.now(UTC)
         gate.commit()
