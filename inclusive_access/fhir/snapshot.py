@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from inclusive_access.domain import events
 from inclusive_access.models import Event
 
-
 #: when the oldest other transaction on this database began (PostgreSQL); SQLite has no such view, and needs none
 _OLDEST_OPEN = text("SELECT min(xact_start) FROM pg_stat_activity WHERE datname = current_database() "
                     "AND pid <> pg_backend_pid()")
