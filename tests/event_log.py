@@ -6,12 +6,14 @@ from contextlib import contextmanager
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from inclusive_access.domain import events
 from inclusive_access.models import Event
 
 
 def head(session: Session) -> int:
-    """The last event's sequence number (0 for an empty log): `actions_since(session, head(session))` reads what
-    came after."""
+    """The last event's sequence number (0 for an empty log), the transaction's events sealed first so that they
+    count: `actions_since(session, head(session))` reads what came after."""
+    events.seal(session)
     return session.scalar(select(func.max(Event.seq))) or 0
 
 

@@ -94,6 +94,7 @@ def test_a_small_demo_shows_every_state_with_todays_work_first_and_a_log_that_ve
     assert_the_outcomes_show_their_gaps(session)
     assert_the_improvement_gap_has_a_planned_governance_item(session)
     assert_the_outreach_cohort_shows_figures(session)
+    session.commit()  # which seals the events
     assert event_chain.verify(session).ok
 
 

@@ -165,11 +165,15 @@ def _override(session: Session, actor: Actor, referral: Referral, check, reason:
 
 
 def _open(session: Session, appointment: Appointment, seen_version: int) -> Referral:
+    """The appointment's referral, claimed (locking.claim), once the appointment as it now stands may change."""
+    referral = session.get(Referral, appointment.referral_id)
+    locking.claim(session, referral)
+    session.refresh(appointment)
     if appointment.status != states.AppointmentStatus.BOOKED:
         raise TransitionNotAllowed("This appointment already has an outcome.")
     if seen_version != appointment.version:
         raise StaleRecord("This appointment changed since you opened it.")
-    return session.get(Referral, appointment.referral_id)
+    return referral
 
 
 def rebook_appointment(session: Session, actor: Actor, appointment: Appointment, seen_version: int,
@@ -178,7 +182,6 @@ def rebook_appointment(session: Session, actor: Actor, appointment: Appointment,
                        messages: MessageSettings = message_causes.DEFAULT_SETTINGS) -> None:
     """Move a booked appointment to a new time, format or place, queueing the new time's confirmation."""
     now = now or datetime.now(UTC)
-    events.lock_log(session)
     referral = _open(session, appointment, seen_version)
     states.next_state(referral.state, "book", actor.role)
     if errors := _booking_errors(starts_at, fmt, place, appointment.duration_minutes, referral.received_at, now):
@@ -207,7 +210,6 @@ def record_outcome(session: Session, actor: Actor, appointment: Appointment, see
     """
     now = now or datetime.now(UTC)
     require_role(actor, CLINICAL_JUDGEMENT)
-    events.lock_log(session)
     referral = _open(session, appointment, seen_version)
     _settle(session, actor, appointment, referral, outcome, reason, now, deliveries, messages=messages)
 

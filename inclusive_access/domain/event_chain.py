@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from inclusive_access.domain import actions, chain_keys
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.chain_keys import UnknownKey
-from inclusive_access.domain.events import GENESIS_HASH, canonical_json, compute_hash, record
+from inclusive_access.domain.events import GENESIS_HASH, canonical_json, compute_hash, record, seal
 from inclusive_access.models import Event
 
 
@@ -79,8 +79,10 @@ def checkpoint(session: Session) -> Checkpoint:
 
 def take_checkpoint(session: Session, actor: Actor, now: datetime | None = None) -> Checkpoint:
     """Record that a checkpoint was taken, then sign the head, which is that event: the log itself then says when
-    the last checkpoint was taken, so removing the newest events since can be noticed even without the file."""
+    the last checkpoint was taken, so removing the newest events since can be noticed even without the file. Seals
+    the transaction's events at once, to sign the head, so the caller commits straight after."""
     event = record(session, actor, actions.CHECKPOINT_TAKEN, "event_log", None, now=now)
+    seal(session)
     return Checkpoint(event.seq, event.hash, event.occurred_at.astimezone(UTC).isoformat()).signed()
 
 

@@ -1,10 +1,12 @@
-"""The only writer of the event log: appends events chained by HMAC-SHA-256 under a key the database never holds
-(event_chain verifies the chain)."""
+"""The only writer of the event log: appends events in the caller's transaction and seals them into one chain, by
+HMAC-SHA-256 under a key the database never holds, as that transaction commits (event_chain verifies the chain)."""
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import event as orm_events
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain import chain_keys, facts
@@ -12,8 +14,15 @@ from inclusive_access.domain.actors import Actor
 from inclusive_access.models import Event
 
 GENESIS_HASH = "0" * 64
-#: key for PostgreSQL's transaction-scoped advisory lock that serialises appends
+#: an unsealed event's seq is a placeholder at or above this; the chain's positions stay below it (migration 0038)
+UNSEALED = 2 ** 30
+#: PostgreSQL transaction-scoped advisory locks: the chain's head, held only while a commit seals; and the one that
+#: orders the check-then-insert of the commands calling lock_log
 APPEND_LOCK_KEY = 7_301_120
+COMMAND_LOCK_KEY = 7_301_121
+#: session.info keys: events appended unsealed in this transaction, and what to do once they are sealed
+_UNSEALED = "events_unsealed"
+_ON_SEAL = "events_on_seal"
 
 
 def _json_default(value):
@@ -52,11 +61,29 @@ def compute_hash(row) -> str:
     return chain_keys.mac(row.key_id, canonical_json({**payload, "key_id": row.key_id}))
 
 
-def lock_log(session: Session) -> None:
-    """Serialise writers: commands call this first so their check-then-insert cannot interleave."""
+def _advisory_lock(session: Session, key: int) -> None:
     # SQLite transactions already begin IMMEDIATE (one writer at a time); PostgreSQL needs a lock.
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPEND_LOCK_KEY})
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+
+def lock_log(session: Session) -> None:
+    """Serialise a command's check-then-insert with the other commands that call this (until the transaction ends).
+    Sealing does not wait for it: a command on one record only should lock that record instead (locking.claim)."""
+    _advisory_lock(session, COMMAND_LOCK_KEY)
+
+
+def lock_chain(session: Session) -> None:
+    """Hold the chain's head until the transaction ends: no other transaction seals meanwhile."""
+    _advisory_lock(session, APPEND_LOCK_KEY)
+
+
+def _placeholder(session: Session) -> int:
+    """A seq no other unsealed event holds: PostgreSQL's sequence; under SQLite's single writer, the next above
+    this transaction's own."""
+    if session.get_bind().dialect.name == "postgresql":
+        return session.scalar(text("SELECT nextval('events_unsealed_seq')"))
+    return session.scalar(select(func.coalesce(func.max(Event.seq) + 1, UNSEALED)).where(Event.seq >= UNSEALED))
 
 
 def record(
@@ -71,11 +98,12 @@ def record(
     data: dict | None = None,
     now: datetime | None = None,
 ) -> Event:
-    """Append one event in the caller's transaction; it commits, or rolls back, with the change."""
-    lock_log(session)
-    head = session.execute(select(Event.seq, Event.hash).order_by(Event.seq.desc()).limit(1)).first()
+    """Append one event in the caller's transaction and apply it to the facts; it commits, or rolls back, with the
+    change. Its seq and hash are placeholders until the commit seals it (or `seal` does, for a caller that needs
+    them): read the seq only through `when_sealed`."""
+    placeholder = _placeholder(session)
     event = Event(
-        seq=(head.seq + 1) if head else 1,
+        seq=placeholder,
         occurred_at=(now or datetime.now(UTC)).astimezone(UTC),
         actor_id=actor.user_id,
         actor_role=actor.role,
@@ -85,11 +113,53 @@ def record(
         patient_id=patient_id,
         referral_id=referral_id,
         data=canonical_json(data or {}),
-        prev_hash=head.hash if head else GENESIS_HASH,
+        prev_hash="",
+        hash=f"unsealed:{placeholder}",
         key_id=chain_keys.current_id(),
     )
-    event.hash = compute_hash(event)
     session.add(event)
     session.flush()
+    session.info[_UNSEALED] = True
     facts.apply(session, event)
     return event
+
+
+def when_sealed(session: Session, then: Callable[[], None]) -> None:
+    """Run `then` once this transaction's events have their seqs, before the commit writes (its changes are
+    flushed with the seal)."""
+    session.info.setdefault(_ON_SEAL, []).append(then)
+
+
+def seal(session: Session) -> None:
+    """Give the transaction's unsealed events the next places in the chain, in the order they were appended, with
+    their hashes. Takes the chain's lock until the transaction ends, so the commit does it, as late as it can: call
+    it earlier only where the seq is wanted before the commit (a checkpoint)."""
+    session.flush()
+    unsealed = session.scalars(select(Event).where(Event.seq >= UNSEALED).order_by(Event.seq)).all()
+    session.info.pop(_UNSEALED, None)
+    if unsealed:
+        lock_chain(session)
+        head = session.execute(select(Event.seq, Event.hash).where(Event.seq < UNSEALED)
+                               .order_by(Event.seq.desc()).limit(1)).first()
+        seq, prev_hash = (head.seq, head.hash) if head else (0, GENESIS_HASH)
+        for event in unsealed:
+            seq += 1
+            event.seq, event.prev_hash = seq, prev_hash
+            event.hash = prev_hash = compute_hash(event)
+        session.flush()
+    for then in session.info.pop(_ON_SEAL, []):
+        then()
+    session.flush()
+
+
+@orm_events.listens_for(Session, "before_commit")
+def _seal_on_commit(session: Session) -> None:
+    # A savepoint's release is not the commit: its events are sealed with the transaction's.
+    if not session.in_nested_transaction() and (session.info.get(_UNSEALED) or session.info.get(_ON_SEAL)):
+        seal(session)
+
+
+@orm_events.listens_for(Session, "after_rollback")
+def _forget_unsealed(session: Session) -> None:
+    session.info.pop(_UNSEALED, None)
+    session.info.pop(_ON_SEAL, None)

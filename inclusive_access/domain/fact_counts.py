@@ -112,7 +112,7 @@ def add(session: Session, before: dict | None, after: dict) -> None:
     """Count one fact's change (`before` None: a new referral) in the caller's transaction.
 
     A fact's segment keys are fixed at receipt, so the change is the same difference on each of its rows, added
-    by upsert. On PostgreSQL the event log's append lock already serialises the transactions that get here.
+    by upsert. Transactions adding to one row queue on its row lock until they commit (docs/benchmarks.md).
     """
     change = _contribution(after)
     if before is not None:

@@ -44,31 +44,31 @@ def _patient(session: Session, referral: Referral) -> Patient:
 
 
 def _queue_about(session: Session, kind: str, key: str, appointment: Appointment, referral: Referral,
-                 settings: MessageSettings, now: datetime, cause_seq: int | None) -> OutboxMessage | None:
+                 settings: MessageSettings, now: datetime, cause: Event | None) -> OutboxMessage | None:
     patient = _patient(session, referral)
     route = route_for(session, patient, referral, settings, _appointment_fields(appointment))
     return outbox.queue(session, kind, key, patient.id, route, now, referral_id=referral.id,
-                        appointment_id=appointment.id, cause_seq=cause_seq)
+                        appointment_id=appointment.id, cause=cause)
 
 
 def appointment_booked(session: Session, appointment: Appointment, referral: Referral, event: Event,
                        settings: MessageSettings, now: datetime) -> OutboxMessage | None:
     return _queue_about(session, "appointment_confirmation", f"confirmation:appointment:{appointment.id}",
-                        appointment, referral, settings, now, event.seq)
+                        appointment, referral, settings, now, event)
 
 
 def appointment_rebooked(session: Session, appointment: Appointment, referral: Referral, event: Event,
                          settings: MessageSettings, now: datetime) -> OutboxMessage | None:
-    """The confirmation of the new time: one per move (the move's event names it)."""
+    """The confirmation of the new time: one per move (the appointment's version after it names it)."""
     return _queue_about(session, "appointment_confirmation",
-                        f"confirmation:appointment:{appointment.id}:rebooked:{event.seq}", appointment, referral,
-                        settings, now, event.seq)
+                        f"confirmation:appointment:{appointment.id}:rebooked:v{appointment.version}", appointment,
+                        referral, settings, now, event)
 
 
 def appointment_missed(session: Session, appointment: Appointment, referral: Referral, event: Event,
                        settings: MessageSettings, now: datetime) -> OutboxMessage | None:
     return _queue_about(session, "rebooking_offer", f"rebooking_offer:appointment:{appointment.id}", appointment,
-                        referral, settings, now, event.seq)
+                        referral, settings, now, event)
 
 
 def referrer_route(item: Clarification, referral: Referral, patient: Patient,
@@ -94,7 +94,7 @@ def clarification_requested(session: Session, item: Clarification, referral: Ref
     patient = _patient(session, referral)
     return outbox.queue(session, "clarification_request", f"clarification_request:clarification:{item.id}",
                         patient.id, referrer_route(item, referral, patient, settings), now, referral_id=referral.id,
-                        clarification_id=item.id, cause_seq=event.seq)
+                        clarification_id=item.id, cause=event)
 
 
 def booked_between(starts: datetime, ends: datetime) -> Select:

@@ -12,7 +12,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.models import OutboxMessage
+from inclusive_access.domain import events
+from inclusive_access.models import Event, OutboxMessage
 from inclusive_access.models.messages import CHANNELS, KINDS
 
 #: each kind's templates: one per channel, and a letter's own for large print and easy read
@@ -80,15 +81,17 @@ class MessageSettings:
 
 def queue(session: Session, kind: str, dedupe_key: str, patient_id: int, route: Route | Withheld, now: datetime, *,
           referral_id: int | None = None, appointment_id: int | None = None, clarification_id: int | None = None,
-          cause_seq: int | None = None) -> OutboxMessage | None:
-    """Write one message to the outbox, due now; None when its cause already queued one (`dedupe_key`).
+          cause: Event | None = None) -> OutboxMessage | None:
+    """Write one message to the outbox, due now, naming the event that caused it once that is sealed; None when
+    its cause already queued one (`dedupe_key`).
 
-    Called inside the command's transaction, after its event, so the log lock orders the check and the insert.
+    Called inside the command's transaction, whose lock on its record orders the check and the insert (and
+    uq_outbox_messages_dedupe_key backs it).
     """
     if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)) is not None:
         return None
     message = OutboxMessage(kind=kind, dedupe_key=dedupe_key, patient_id=patient_id, referral_id=referral_id,
-                            appointment_id=appointment_id, clarification_id=clarification_id, cause_seq=cause_seq,
+                            appointment_id=appointment_id, clarification_id=clarification_id,
                             addressed_to=route.addressed_to, queued_at=now, attempts=0)
     if isinstance(route, Withheld):
         message.status, message.withheld_reason = "withheld", route.reason
@@ -98,6 +101,8 @@ def queue(session: Session, kind: str, dedupe_key: str, patient_id: int, route: 
         message.personalisation = route.personalisation
     session.add(message)
     session.flush()
+    if cause is not None:
+        events.when_sealed(session, lambda: setattr(message, "cause_seq", cause.seq))
     return message
 
 

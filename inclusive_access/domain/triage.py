@@ -10,6 +10,7 @@ from inclusive_access.domain import (
     adjustments,
     clarification,
     events,
+    locking,
     message_causes,
     referral_flow,
     reviews,
@@ -148,7 +149,7 @@ def triage_referral(session: Session, actor: Actor, referral: Referral, seen_ver
     reject it: it waits in rejection_review for a senior's sign-off.
     """
     now = now or datetime.now(UTC)
-    events.lock_log(session)
+    locking.claim(session, referral)
     referral_flow.check_version(session, referral, seen_version)
     if outcome not in OUTCOMES:
         raise InvalidInput({"outcome": "Select what happens next"})

@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from inclusive_access.domain import actions, adjustments, appointments, clarification, discharge, reviews, triage
 from inclusive_access.domain.actors import actor_for
@@ -23,7 +23,7 @@ from inclusive_access.domain.audit_sampling import (
 )
 from inclusive_access.domain.errors import InvalidInput, NotPermitted
 from inclusive_access.models import AuditSample, AuditSampleRecord, BarrierCheck, Clarification, Event, Referral
-from tests.event_log import count
+from tests.event_log import count, head
 from tests.factories import (
     APPROVE,
     ASKED,
@@ -513,7 +513,7 @@ def test_the_role_is_checked_before_the_request(db_session, booker):
 def test_the_sample_records_its_parameters_and_one_event(db_session, auditor, booker):
     population(db_session, booker, 5, imd_decile="1")
     population(db_session, booker, 2, imd_decile="10")
-    before = db_session.scalar(select(func.max(Event.seq)))
+    before = head(db_session)
     request = ask_for(size=4, seed=777, first="2026-05", last=JUNE, pathway="msk", segment="flag_housing",
                       segment_value="false", stratify_by="imd_quintile", allocation="equal")
     sample = draw_sample(db_session, auditor, request, now=DRAWN)

@@ -441,6 +441,7 @@ def assert_intact(session, before) -> None:
 @pytest.mark.parametrize("statement", [
     "UPDATE events SET action = 'x' WHERE seq = 2",
     "UPDATE events SET data = '{}'",
+    "UPDATE events SET seq = 1073741900 WHERE seq = 2",  # made unsealed, to be sealed again elsewhere
     "DELETE FROM events WHERE seq = 3",
     "DELETE FROM events",
 ])

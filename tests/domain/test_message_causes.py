@@ -15,6 +15,8 @@ SETTINGS = MessageSettings(reminder_days=(3, 1), service_phone="0113 496 0000")
 
 
 def _seq(session, action: str) -> int:
+    """The newest `action` event's place in the chain, once the transaction commits (which seals its events)."""
+    session.commit()
     return session.scalar(select(Event.seq).where(Event.action == action).order_by(Event.seq.desc()).limit(1))
 
 
@@ -29,7 +31,7 @@ def test_a_booking_queues_its_confirmation_with_it(db_session, clinician):
     [message] = messages(db_session)
     assert (message.kind, message.appointment_id, message.referral_id, message.patient_id) == (
         "appointment_confirmation", appointment.id, referral.id, referral.patient_id)
-    assert message.cause_seq == _seq(db_session, actions.APPOINTMENT_BOOKED)
+    assert _seq(db_session, actions.APPOINTMENT_BOOKED) == message.cause_seq
     assert (message.queued_at, message.next_attempt_at) == (TRIAGED, TRIAGED)
     assert {key: message.personalisation[key] for key in ("appointment_format", "appointment_place",
                                                           "service_phone")} == {
@@ -55,7 +57,7 @@ def test_moving_an_appointment_confirms_the_new_time(db_session, clinician):
                                     now=TRIAGED + timedelta(hours=1))
     first, moved = messages(db_session)
     assert (first.kind, moved.kind) == ("appointment_confirmation", "appointment_confirmation")
-    assert moved.cause_seq == _seq(db_session, actions.APPOINTMENT_REBOOKED)
+    assert _seq(db_session, actions.APPOINTMENT_REBOOKED) == moved.cause_seq
     assert (moved.personalisation["appointment_date"], moved.personalisation["appointment_time"],
             moved.personalisation["appointment_format"]) == ("Tuesday 9 June 2026", "2:30pm", "By video call")
 
@@ -67,7 +69,7 @@ def test_a_missed_appointment_queues_one_offer_to_rebook(db_session, clinician):
                                 now=SLOT + timedelta(hours=1))
     assert _kinds(db_session) == [("appointment_confirmation", appointment.id),
                                   ("rebooking_offer", appointment.id)]
-    assert messages(db_session, "rebooking_offer")[0].cause_seq == _seq(db_session, actions.APPOINTMENT_DNA)
+    assert _seq(db_session, actions.APPOINTMENT_DNA) == messages(db_session, "rebooking_offer")[0].cause_seq
 
 
 @pytest.mark.parametrize("outcome", ["attended", "late_not_seen", "cancelled_service"])
@@ -100,7 +102,7 @@ def test_a_clarification_by_email_is_queued_to_the_referrers_email_address(db_se
     assert (message.kind, message.channel, message.template, message.addressed_to, message.recipient,
             message.clarification_id) == ("clarification_request", "email", "email", "referrer",
                                           "dr.example@example.nhs.uk", item.id)
-    assert message.cause_seq == _seq(db_session, actions.CLARIFICATION_REQUESTED)
+    assert _seq(db_session, actions.CLARIFICATION_REQUESTED) == message.cause_seq
     fields = message.personalisation
     # asked at 10:00 UTC on 1 June, due back 24 hours later: 11am in London on the 2nd
     assert {key: fields[key] for key in ("name", "referrer_name", "patient_name", "referral_reference", "question",
