@@ -70,8 +70,9 @@ def measure(client, path: str, headers: dict, requests: int) -> dict:
         answer = client.get(path, headers=headers)
         cpu.append((time.process_time() - c0) * 1000)
         wall.append((time.perf_counter() - w0) * 1000)
+    seen = re.search(r'name="seen" value="(\w+)"', answer.get_data(as_text=True))
     return {"status": answer.status_code, "bytes": len(answer.data), "cpu": statistics.median(cpu),
-            "wall": statistics.median(wall), "seen": re.search(r'name="seen" value="(\w+)"', answer.get_data(as_text=True))}
+            "wall": statistics.median(wall), "seen": seen and seen.group(1)}
 
 
 def main() -> None:
@@ -102,7 +103,7 @@ def main() -> None:
         headers = {"HX-Request": "true"} if fragment else {}
         rows = [(name, measure(clients[role], path, headers, args.requests))]
         if fragment and rows[0][1]["seen"]:
-            unchanged = f"{path}?seen={rows[0][1]['seen'].group(1)}"
+            unchanged = f"{path}?seen={rows[0][1]['seen']}"
             rows.append((f"{name[:-1]}, unchanged)", measure(clients[role], unchanged, headers, args.requests)))
         for label, m in rows:
             bare = bare or m["cpu"]

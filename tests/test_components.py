@@ -4,6 +4,7 @@ import re
 from types import SimpleNamespace
 
 import pytest
+from markupsafe import Markup
 
 
 def _squeezed(html: str) -> str:
@@ -34,3 +35,24 @@ def test_our_filter_select_is_the_nhs_select(app, data):
         "items": [{"value": c.value, "text": c.label} for c in choices]})
     assert _squeezed(ours) == _squeezed(theirs)
     assert ours.count(" selected") == (1 if data else 0)
+
+
+SIGN_OUT = Markup('<form class="nhsuk-header__account-form" action="/auth/logout" method="post">'
+                  '<button>Sign out</button></form>')
+NAVIGATION = [{"href": "/referrals/list", "text": "Referrals", "current": False},
+              {"href": "/triage/", "text": "Triage (3) & <more>", "current": True}]
+
+
+@pytest.mark.parametrize(("account", "navigation"), [
+    (None, None),  # signed out
+    ([{"text": "Ann Example (Booking staff)", "icon": True}, {"href": "/auth/change-password",
+                                                             "text": "Change password"}, {"html": SIGN_OUT}],
+     NAVIGATION),
+])
+def test_our_header_is_the_nhs_header(app, account, navigation):
+    ours = _macro(app, "components/header.html", "header")("Inclusive Access", "/referrals/", account, navigation)
+    theirs = _macro(app, "nhsuk/components/header/macro.jinja", "header")({
+        "service": {"text": "Inclusive Access", "href": "/referrals/"},
+        "account": {"items": account} if account else None,
+        "navigation": {"items": navigation} if navigation else None})
+    assert _squeezed(ours) == _squeezed(theirs)
