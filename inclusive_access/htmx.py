@@ -26,7 +26,9 @@ def render_worklist(page_template: str, fragment_template: str, worklist: Workli
     that names the fingerprint the answer would have now gets 204 No Content, which htmx 2 does not swap, so an
     unchanged list costs no rendering and no bytes. Nothing is cached anywhere: the answer is still no-store."""
     query = {name: value for name, value in request.args.items() if name != SEEN}
-    seen = worklist.fingerprint(now, current_user.id, current_user.role, request.path, sorted(query.items()))
+    # the refresh sends every filter, blank ones too, and the page the fingerprint holds already
+    filters = sorted((name, value) for name, value in query.items() if value and name != "page")
+    seen = worklist.fingerprint(now, current_user.id, current_user.role, request.path, filters)
     if is_fragment_request() and request.args.get(SEEN) == seen:
         return "", 204, {"Vary": "HX-Request"}
     return render(page_template, fragment_template, worklist=worklist, query=query, seen=seen, **context)

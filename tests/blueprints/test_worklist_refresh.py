@@ -54,6 +54,13 @@ def test_an_unchanged_worklist_answers_its_refresh_with_no_content(client, login
     assert _refresh(client, url, "0" * 32).status_code == 200, "another fingerprint gets the list"
 
 
+def test_the_refresh_as_htmx_sends_it_with_its_blank_filters_and_page_is_answered_empty(client, login_as,
+                                                                                          referral_id):
+    login_as("booking")
+    seen = _seen(client.get("/triage/"))
+    assert _refresh(client, "/triage/?pathway=&flag=&overdue=&page=1", seen).status_code == 204
+
+
 def test_the_whole_page_is_answered_whatever_it_names(client, login_as, referral_id):
     """A history restore or a reload is not htmx's swap: it always gets the page."""
     login_as("booking")
