@@ -3,17 +3,23 @@
 Every worklist keeps its open items in an index that leads with "still open" and continues with the column its
 clock runs from, so the counts and a page cost what the queue holds, never what the history holds.
 """
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, func
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from inclusive_access.domain import clocks
+from inclusive_access.domain import actions, clocks
+from inclusive_access.models import Event
 
 PER_PAGE = 25
 HEADINGS = {"overdue": "Overdue", "today": "Due today", "later": "Due later"}
+#: actions that change nothing a worklist shows (reads, sign-ins): a busy service records them every second, and
+#: counting them as changes would re-send every worklist every minute
+UNCHANGING = (actions.RECORD_VIEWED, actions.FHIR_READ, actions.FHIR_EXPORTED, actions.ACCESS_DENIED,
+              actions.LOGIN_SUCCEEDED, actions.LOGIN_FAILED, actions.LOGGED_OUT)
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,8 @@ class WorklistPage:
     page: int
     pages: int
     per_page: int
+    #: the newest event that could change what the page shows, when it was read (0 before any)
+    as_of: int = 0
 
     @property
     def rows(self) -> list:
@@ -73,6 +81,20 @@ class WorklistPage:
             before += size
         return counts
 
+    def fingerprint(self, now: datetime, *viewer) -> str:
+        """What the page shows at `now` to `viewer` (who and with which filters), as a short hash: it changes with
+        any change to the records (the newest changing event), and with the clock's words on each row and the
+        day, which a minute can change."""
+        shown = [self.as_of, self.page, self.pages, self.totals, now.astimezone(clocks.LONDON).date(), *viewer]
+        for group in self.groups:
+            shown += [(entry.item.id, entry.due, clocks.describe(entry.due - now)) for entry in group.entries]
+        return hashlib.sha256(repr(shown).encode()).hexdigest()[:32]
+
+
+def last_change(session: Session) -> int:
+    """The newest event that changed a record: found from the log's end, past the reads logged since."""
+    return session.scalar(select(Event.seq).where(Event.action.not_in(UNCHANGING))
+                          .order_by(Event.seq.desc()).limit(1)) or 0
 
 
 def band(due: datetime, now: datetime) -> str:
@@ -95,6 +117,7 @@ def page_of(session: Session, query: Select, starts: InstrumentedAttribute, lead
     those rows are already due): then the bands follow one another and counting each is two comparisons
     on `starts`. A page number beyond either end shows the nearest page.
     """
+    as_of = last_change(session)  # first: a change committed while the rows are read shows at the next refresh
     overdue_before, today_before = now - lead, clocks.end_of_day(now) - lead
     total, overdue, by_tonight = session.execute(query.with_only_columns(
         func.count(), func.count(case((starts < overdue_before, 1))), func.count(case((starts < today_before, 1))),
@@ -110,4 +133,5 @@ def page_of(session: Session, query: Select, starts: InstrumentedAttribute, lead
         if not groups or groups[-1].band != key:
             groups.append(Group(key, HEADINGS[key], totals[key], []))
         groups[-1].entries.append(Entry(row, due))
-    return WorklistPage(groups=groups, totals=totals, total=total, page=page, pages=pages, per_page=per_page)
+    return WorklistPage(groups=groups, totals=totals, total=total, page=page, pages=pages, per_page=per_page,
+                        as_of=as_of)

@@ -105,7 +105,8 @@ def test_the_page_refreshes_every_minute_keeping_the_filters(client, login_as, w
     poller = re.search(r'<div id="worklist"[^>]*>', body).group(0)
     assert 'hx-trigger="every 60s"' in poller
     assert 'hx-get="/triage/"' in poller
-    assert 'hx-include="#worklist-filters, #worklist-page"' in poller, "the refresh keeps the filters and the page"
+    assert 'hx-include="#worklist-filters, #worklist-page, #worklist-seen"' in poller, \
+        "the refresh keeps the filters and the page, and names what it shows"
     form = re.search(r'<form id="worklist-filters".*?</form>', body, re.S).group(0)
     assert {"pathway", "flag", "overdue"} <= field_names(form)
     assert 'hx-get="/triage/"' in form

@@ -92,3 +92,32 @@ def test_the_triage_worklist_fits_a_phone(page: Page, live_server, console_error
     assert_no_accessibility_violations(page, "triage worklist, 375 px")
     screenshot(page, "triage-worklist-page-3-phone")
     assert_no_csp_violations(console_errors)
+
+
+def test_the_minute_refresh_leaves_an_unchanged_list_alone_and_swaps_in_a_changed_one(
+        page: Page, live_server, console_errors, a_backlog):
+    from tests.factories import make_referral
+
+    page.set_viewport_size(DESKTOP)
+    sign_in_as(page, live_server)
+    page.goto(f"{live_server.url}/triage/")
+    page_is_ready(page)
+    first_row = page.locator("#worklist tbody tr").first
+    first_row.evaluate("row => row.dataset.shown = 'before'")
+
+    def refresh() -> int:
+        """The poller's request, as its every-60s trigger makes it (with its hx-include)."""
+        with page.expect_response(re.compile(r"/triage/\?.*seen=")) as answer:
+            page.evaluate("htmx.ajax('GET', '/triage/', {source: '#worklist', target: '#worklist'})")
+        return answer.value.status
+
+    assert refresh() == 204
+    expect(first_row).to_have_attribute("data-shown", "before")
+    with live_server.app.app_context():
+        make_referral(db.session, pathway="msk", given_name="Newcomer", family_name="Old",
+                      received_at="2025-01-05 09:00")
+        db.session.commit()
+    assert refresh() == 200
+    assert first_patient_listed(page) == "Triage Newcomer OLD"
+    expect(page.locator("#worklist tbody tr").first).not_to_have_attribute("data-shown", "before")
+    assert_no_csp_violations(console_errors)

@@ -12,16 +12,15 @@ from inclusive_access.blueprints.shared import log_view
 from inclusive_access.domain import clarification
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.extensions import db
-from inclusive_access.htmx import render
+from inclusive_access.htmx import render_worklist
 from inclusive_access.models import Clarification, Referral
 
 
 @bp.route("/")
 def worklist():
-    worklist = clarification.clarification_worklist(db.session, datetime.now(UTC),
-                                                    page=request.args.get("page", 1, type=int))
-    return render("clarification/worklist.html", "clarification/_worklist.html", worklist=worklist,
-                  query=request.args.to_dict())
+    now = datetime.now(UTC)
+    worklist = clarification.clarification_worklist(db.session, now, page=request.args.get("page", 1, type=int))
+    return render_worklist("clarification/worklist.html", "clarification/_worklist.html", worklist, now)
 
 
 def _load(clarification_id: int) -> tuple[Clarification, Referral]:

@@ -11,16 +11,16 @@ from inclusive_access.blueprints.shared import log_view
 from inclusive_access.domain import contact_tasks, message_routes, outbox
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.extensions import db
-from inclusive_access.htmx import render
+from inclusive_access.htmx import render_worklist
 from inclusive_access.models import ContactTask, OutboxMessage, Patient, Referral, User
 
 
 @bp.route("/")
 def worklist():
-    worklist = contact_tasks.worklist(db.session, datetime.now(UTC), page=request.args.get("page", 1, type=int))
-    return render("contact_tasks/worklist.html", "contact_tasks/_worklist.html", worklist=worklist,
-                  query=request.args.to_dict(), messages=contact_tasks.failed_messages(db.session, worklist.rows),
-                  labels=_labels())
+    now = datetime.now(UTC)
+    worklist = contact_tasks.worklist(db.session, now, page=request.args.get("page", 1, type=int))
+    return render_worklist("contact_tasks/worklist.html", "contact_tasks/_worklist.html", worklist, now,
+                           messages=contact_tasks.failed_messages(db.session, worklist.rows), labels=_labels())
 
 
 def _labels() -> dict:

@@ -12,7 +12,7 @@ from inclusive_access.blueprints.shared import current_policy, log_view
 from inclusive_access.domain import appointments, discharge, dna, referral_flow, reviews, safeguarding
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.extensions import db
-from inclusive_access.htmx import render
+from inclusive_access.htmx import render_worklist
 from inclusive_access.models import Referral, SeniorReview
 
 #: the domain's names for what the decision form asks in other fields
@@ -62,10 +62,10 @@ def _request_page(referral_id: int, form: DischargeRequestForm, errors: dict):
 @bp.route("/reviews")
 def review_queue():
     policy = current_policy()
-    worklist = reviews.review_queue(db.session, datetime.now(UTC), page=request.args.get("page", 1, type=int),
-                                    policy=policy)
-    return render("discharge/queue.html", "discharge/_queue.html", worklist=worklist, query=request.args.to_dict(),
-                  review_hours=policy.clocks.senior_review_hours)
+    now = datetime.now(UTC)
+    worklist = reviews.review_queue(db.session, now, page=request.args.get("page", 1, type=int), policy=policy)
+    return render_worklist("discharge/queue.html", "discharge/_queue.html", worklist, now,
+                           review_hours=policy.clocks.senior_review_hours)
 
 
 def _show(review: SeniorReview, form: ReviewDecisionForm | None = None, errors: dict | None = None,

@@ -12,15 +12,16 @@ from inclusive_access.blueprints.shared import current_policy, log_view
 from inclusive_access.domain import dna
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.extensions import db
-from inclusive_access.htmx import is_fragment_request, render
+from inclusive_access.htmx import is_fragment_request, render, render_worklist
 from inclusive_access.models import Appointment, BarrierCheck, ReasonableAdjustment
 
 
 @bp.route("/")
 def worklist():
-    worklist = dna.barrier_worklist(db.session, datetime.now(UTC), page=request.args.get("page", 1, type=int),
+    now = datetime.now(UTC)
+    worklist = dna.barrier_worklist(db.session, now, page=request.args.get("page", 1, type=int),
                                     policy=current_policy())
-    return render("dna/worklist.html", "dna/_worklist.html", worklist=worklist, query=request.args.to_dict())
+    return render_worklist("dna/worklist.html", "dna/_worklist.html", worklist, now)
 
 
 def _check(check_id: int) -> BarrierCheck:

@@ -11,7 +11,7 @@ from inclusive_access.blueprints.triage.forms import OUTCOME_LABELS, TriageForm,
 from inclusive_access.domain import intake, referral_flow, states, triage
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.extensions import db
-from inclusive_access.htmx import render
+from inclusive_access.htmx import render_worklist
 from inclusive_access.models import Referral
 
 NEXT_PAGE = {"accepted": "appointments.book_appointment"}
@@ -28,8 +28,7 @@ def worklist():
     worklist = triage.triage_worklist(db.session, triage.WorklistFilters(
         pathway=form.pathway.data or None, flag=form.flag.data or None, overdue_only=form.overdue.data == "yes"),
         now, page=request.args.get("page", 1, type=int))
-    return render("triage/worklist.html", "triage/_worklist.html", form=form, worklist=worklist, now=now,
-                  query=request.args.to_dict())
+    return render_worklist("triage/worklist.html", "triage/_worklist.html", worklist, now, form=form)
 
 
 def _referral(referral_id: int) -> Referral:
