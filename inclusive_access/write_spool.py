@@ -34,6 +34,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: the provider's sign-in callback creates the session (and perhaps the account), a bulk export's kick-off creates
 #: the job, and a questionnaire link counts every request on it towards its limit
 WRITES_ON_GET = frozenset({"auth.finish_oidc_sign_in", "fhir.export_kick_off", "patient_link.answer_questionnaire"})
+#: Session.info key marking the session that applies a spool: its commit is a batch's, not a request's
+DRAIN = "write_spool_drain"
 log = logging.getLogger(__name__)
 
 
@@ -117,7 +119,7 @@ class Spool:
         """Every complete line, in one write transaction (BEGIN IMMEDIATE: this runs outside any request)."""
         entries = [entry for line in text.split(b"\n")[:-1] for entry in json.loads(line)]
         if entries:
-            with Session(self.engine) as session:
+            with Session(self.engine, info={DRAIN: True}) as session:
                 later.apply(session, entries, recovered)
                 session.commit()
 
