@@ -131,7 +131,7 @@ class Spool:
 
 def _directory(app: Flask, engine: Engine) -> Path:
     """Per database: a spool is only ever applied to the database its writes were read from."""
-    base = app.config.get("WRITE_SPOOL_DIR") or Path(app.instance_path) / "write-spool"
+    base = app.config["WRITE_SPOOL_DIR"] or Path(app.instance_path) / "write-spool"
     key = hashlib.sha256(engine.url.set(password=None).render_as_string().encode()).hexdigest()[:16]
     return Path(base) / key
 
