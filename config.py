@@ -70,6 +70,9 @@ class Config:
     #: an internal location of the proxy that serves FHIR_EXPORT_DIR (nginx's X-Accel-Redirect); unset, the app
     #: streams the files itself (docs/operations.md: large files and gunicorn's timeout)
     FHIR_EXPORT_ACCEL_REDIRECT = os.environ.get("FHIR_EXPORT_ACCEL_REDIRECT")
+    #: where read-only requests spool the writes they leave for after their page (views logged, session touches):
+    #: a local folder every web worker on the machine shares, kept across restarts (default: instance/write-spool)
+    WRITE_SPOOL_DIR = os.environ.get("WRITE_SPOOL_DIR")
 
     #: failures in a row for one account at one source address before that pair is locked; each further lock in a
     #: row lasts twice as long, up to the maximum (a stranger elsewhere never locks the user out)

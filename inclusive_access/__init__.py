@@ -144,9 +144,11 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
-    """Deny-by-default route guard, server-side sessions and response headers."""
-    from inclusive_access import security
+    """Read-only requests that never wait for a writer, then the deny-by-default route guard, server-side sessions
+    and response headers."""
+    from inclusive_access import security, write_spool
 
+    write_spool.init_app(app)
     security.init_app(app)
 
     @app.route("/assets/<path:filename>")

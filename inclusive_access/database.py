@@ -1,10 +1,24 @@
 """Engine settings: connection pools sized from the configuration, the read replica's bind, and what makes SQLite
-safe under several workers (WAL, busy timeout, BEGIN IMMEDIATE)."""
-from sqlalchemy import event
+safe under several workers (WAL, busy timeout, BEGIN IMMEDIATE for writes)."""
+import re
+from contextvars import ContextVar
+
+from sqlalchemy import Connection, event
 from sqlalchemy.engine import Engine, make_url
 
 #: the bind key of the read replica that reports and exports read (replica.py)
 REPLICA = "replica"
+
+#: true while a read-only request runs: its transactions are reads (write_spool.py sets it)
+READING: ContextVar[bool] = ContextVar("reading", default=False)
+#: Connection.info key: this transaction began DEFERRED, so it must not write
+DEFERRED = "began_deferred"
+_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+
+
+def began_deferred(connection: Connection) -> bool:
+    """Whether the connection's transaction began DEFERRED (a read), so a write in it could not wait for the lock."""
+    return bool(connection.info.get(DEFERRED))
 
 
 def engine_options(url: str, cfg) -> dict:
@@ -31,15 +45,15 @@ def configure_engines(cfg) -> None:
 
 
 def configure_engine_events(engine: Engine, busy_timeout_ms: int, read_only: bool = False) -> None:
-    """On SQLite: pragmas on every connection, and every transaction begins IMMEDIATE.
+    """On SQLite: pragmas on every connection; a transaction begins IMMEDIATE unless it is a read.
 
-    A deferred transaction that reads and then writes cannot wait for the lock and fails at once
-    with "database is locked"; BEGIN IMMEDIATE takes the write lock up front and waits for it.
-    We take it for every transaction because requests that look read-only still log the view. A connection
-    with the execution option `read_snapshot` (a bulk export's long read, fhir/snapshot.py) begins DEFERRED: it
-    never writes, and holding the write lock for the whole read would stop every other writer. A `read_only`
-    engine (a replica's) refuses writes and always begins DEFERRED.
-    """
+    A deferred transaction that reads and then writes cannot wait for the lock: in WAL mode it fails at once with
+    "database is locked" (SQLITE_BUSY_SNAPSHOT) when another writer committed since its first read. BEGIN IMMEDIATE
+    takes the write lock up front and waits for it, so every transaction that may write begins so: CLI commands,
+    workers, the write spool's drain and requests that change something. Reads begin DEFERRED and never wait: a
+    read-only request (READING), a connection with the execution option `read_snapshot` (a bulk export's long
+    read, fhir/snapshot.py), and a `read_only` engine (a replica's). A write statement in a deferred transaction
+    raises at once rather than failing only when another writer happens to hold the lock."""
     if engine.dialect.name != "sqlite":
         return
 
@@ -57,5 +71,12 @@ def configure_engine_events(engine: Engine, busy_timeout_ms: int, read_only: boo
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        deferred = read_only or conn.get_execution_options().get("read_snapshot")
+        deferred = read_only or bool(conn.get_execution_options().get("read_snapshot")) or READING.get()
+        conn.info[DEFERRED] = deferred
         conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _refuse_deferred_writes(conn, _cursor, statement, _parameters, _context, _executemany):
+        if conn.info.get(DEFERRED) and _WRITE.match(statement):
+            raise RuntimeError("a write in a read-only transaction: a request that writes must be a POST, or be "
+                               "named in write_spool.WRITES_ON_GET")

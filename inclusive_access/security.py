@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import accounts, actions, engagement_plans, events, outreach, questionnaires
+from inclusive_access.domain import accounts, actions, engagement_plans, later, outreach, questionnaires
 from inclusive_access.domain.access import (
     AUDIT_WORK,
     BOOKING_WORK,
@@ -270,8 +270,8 @@ def guard_route():
             and current_app.config["LOCAL_PASSWORDS_ENABLED"]):  # switched off, there is no password to replace
         return redirect(url_for("auth.change_password"))
     if current_user.role not in ACCESS.get(endpoint, ()):
-        events.record(db.session, actor_for(current_user), actions.ACCESS_DENIED, "route", None,
-                      data={"endpoint": endpoint, "method": request.method})
+        later.event(db.session, actor_for(current_user), actions.ACCESS_DENIED, "route", None,
+                    data={"endpoint": endpoint, "method": request.method})
         db.session.commit()
         abort(403)
     return None

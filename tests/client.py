@@ -1,5 +1,7 @@
 """The test client every app in the suite hands out: it checks each response's security headers, so no test has
-to, and reads the session's CSRF token from the session itself, as a page would carry it, without a request."""
+to, closes each response as a server does once it is sent (a read's spooled writes are applied then:
+write_spool.py), and reads the session's CSRF token from the session itself, as a page would carry it, without a
+request."""
 import re
 
 from flask import Response
@@ -35,10 +37,12 @@ def assert_security_headers(response: Response, cacheable: bool = False) -> None
 
 
 class CheckedClient(FlaskClient):
-    """A FlaskClient that checks the security headers of every response it returns (each redirect followed, too)."""
+    """A FlaskClient that checks the security headers of every response it returns (each redirect followed, too).
+    Responses are buffered unless a test asks otherwise: read whole and closed, as a server closes a response once
+    sent."""
 
     def open(self, *args, **kwargs):
-        response = super().open(*args, **kwargs)
+        response = super().open(*args, **{"buffered": True, **kwargs})
         assert_security_headers(response, cacheable=self._endpoint(response) in CACHEABLE)
         return response
 

@@ -11,7 +11,7 @@ from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import actions, events
+from inclusive_access.domain import actions, events, later
 from inclusive_access.domain.access import MANAGEMENT, require_role
 from inclusive_access.domain.actors import Actor, actor_for
 from inclusive_access.domain.errors import InvalidInput, StaleRecord
@@ -205,12 +205,10 @@ def resume_session(session: Session, token: str | None, idle: timedelta, absolut
     user = session.get(User, row.user_id)
     last = max(row.last_seen_at, seen_at) if seen_at and seen_at <= now else row.last_seen_at
     if now - last > idle or now - row.created_at > absolute or not user.active:
-        session.delete(row)
-        session.flush()
+        later.remove_session(session, row)
         return None
     if now - row.last_seen_at > TOUCH_EVERY:
-        row.last_seen_at = now
-        session.flush()
+        later.touch_session(session, row, now)
     return user
 
 

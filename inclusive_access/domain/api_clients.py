@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import accounts, actions, events, intake
+from inclusive_access.domain import accounts, actions, events, intake, later
 from inclusive_access.domain.access import MANAGEMENT, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import InvalidInput
@@ -89,9 +89,9 @@ def record_read(session: Session, client: ApiClient, resource_type: str, ids: li
     """Log what a client read: the resource type, the ids it was sent, and the search that found them (None for a
     read by id). One event per request, naming the patient when all it read was one patient's (so it shows among
     who saw them), none otherwise."""
-    events.record(session, acting(client), actions.FHIR_READ, "api_client", client.id, patient_id=patient_id,
-                  data={"client_id": client.client_id, "resource_type": resource_type, "ids": ids, "search": search,
-                        "count": len(ids)})
+    later.event(session, acting(client), actions.FHIR_READ, "api_client", client.id, patient_id=patient_id,
+                data={"client_id": client.client_id, "resource_type": resource_type, "ids": ids, "search": search,
+                      "count": len(ids)})
 
 
 def receive_referral(session: Session, client: ApiClient, raw: dict, now: datetime | None = None) -> Referral:

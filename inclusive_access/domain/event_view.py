@@ -3,7 +3,7 @@ import json
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from inclusive_access.domain import actions, import_jobs, intake
+from inclusive_access.domain import actions, import_jobs, intake, later
 from inclusive_access.domain.access import (
     AUDIT_WORK,
     CARE_TEAM,
@@ -47,7 +47,8 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     actions.PASSWORD_CHANGED: {"other_sessions_ended": OVERSIGHT},
     actions.PASSWORD_RESET: {},
     actions.LOGGED_OUT: {},
-    actions.ACCESS_DENIED: {"endpoint": OVERSIGHT, "method": OVERSIGHT},
+    # `shown_at`: when a page logged after it was sent was shown (domain/later.py)
+    actions.ACCESS_DENIED: {"endpoint": OVERSIGHT, "method": OVERSIGHT, later.SHOWN_AT: OVERSIGHT},
     actions.PATIENT_REGISTERED: {**_PATIENT, "identity_verified": EVERYONE, "date_of_birth_estimated": EVERYONE},
     actions.PATIENT_UPDATED: {"version": EVERYONE, "changes": EVERYONE},
     actions.PATIENT_IDENTITY_VERIFIED: {"version": EVERYONE, "nhs_number": EVERYONE, "how": CARE_TEAM},
@@ -59,7 +60,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
                                "sex": EVERYONE, "age_band": EVERYONE, "open_referral_id": EVERYONE,
                                "duplicate_reason": CARE_TEAM, "re_referral_after": EVERYONE,
                                "re_referral_discharged_at": EVERYONE},
-    actions.RECORD_VIEWED: {},
+    actions.RECORD_VIEWED: {later.SHOWN_AT: OVERSIGHT},
     actions.TRIAGE_SCRIPT_RECORDED: {"answers": CARE_TEAM, "suggested_formats": CARE_TEAM,
                                     "proposed_adjustments": CARE_TEAM},
     actions.TRIAGE_ACCEPTED: _TRANSITION,
@@ -187,12 +188,13 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
     **{action: {key: OVERSIGHT for key in import_jobs.SUMMARY_KEYS} for action in (
         actions.IMPORT_STAGED, actions.IMPORT_STARTED, actions.IMPORT_REFUSED,
         actions.IMPORT_COMPLETED)},
-    actions.REJECTS_DOWNLOADED: {"file_name": OVERSIGHT, "rows": OVERSIGHT},
+    actions.REJECTS_DOWNLOADED: {"file_name": OVERSIGHT, "rows": OVERSIGHT, later.SHOWN_AT: OVERSIGHT},
     actions.ODS_LOADED: {key: OVERSIGHT for key in ("file_name", "kind", "added", "updated", "left_out")},
     # The systems that may read the record through the FHIR API, and what each read: the access log's to see.
     actions.API_CLIENT_CREATED: {"client_id": OVERSIGHT, "name": OVERSIGHT, "scopes": OVERSIGHT},
     actions.API_CLIENT_DEACTIVATED: {"client_id": OVERSIGHT},
-    actions.FHIR_READ: {key: OVERSIGHT for key in ("client_id", "resource_type", "ids", "search", "count")},
+    actions.FHIR_READ: {key: OVERSIGHT for key in ("client_id", "resource_type", "ids", "search", "count",
+                                                   later.SHOWN_AT)},
     actions.FHIR_EXPORTED: {key: OVERSIGHT for key in (
         "client_id", "job_id", "types", "since", "transaction_time", "counts")},
     actions.FHIR_WRITE: {key: OVERSIGHT for key in (

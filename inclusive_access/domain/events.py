@@ -62,7 +62,8 @@ def compute_hash(row) -> str:
 
 
 def _advisory_lock(session: Session, key: int) -> None:
-    # SQLite transactions already begin IMMEDIATE (one writer at a time); PostgreSQL needs a lock.
+    # SQLite: every transaction that may write begins IMMEDIATE (database.py; one writer at a time, and a write in
+    # a read's DEFERRED transaction is refused there). PostgreSQL needs a lock.
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
 

@@ -17,7 +17,7 @@ from typing import TextIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import actions, bulk_import, events, intake
+from inclusive_access.domain import actions, bulk_import, events, intake, later
 from inclusive_access.domain.access import MANAGEMENT, require_role
 from inclusive_access.domain.actors import SYSTEM, Actor
 from inclusive_access.domain.errors import DomainError, DuplicateSubmission, InvalidInput
@@ -139,8 +139,8 @@ def rejects(session: Session, actor: Actor, job: ImportJob) -> tuple[list[str], 
     rows = session.scalars(select(ImportRow).where(ImportRow.job_id == job.id,
                                                    ImportRow.status.in_(("invalid", "refused")))
                            .order_by(ImportRow.line)).all()
-    events.record(session, actor, actions.REJECTS_DOWNLOADED, "import_job", job.id,
-                  data={"file_name": job.file_name, "rows": len(rows)})
+    later.event(session, actor, actions.REJECTS_DOWNLOADED, "import_job", job.id,
+                data={"file_name": job.file_name, "rows": len(rows)})
     return json.loads(job.header), [(row.line, json.loads(row.data), bulk_import.describe(json.loads(row.errors)))
                                     for row in rows]
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import actions, events, locking, name_keys
+from inclusive_access.domain import actions, events, later, locking, name_keys
 from inclusive_access.domain.access import CLINICAL_JUDGEMENT, EVERYONE, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import InvalidInput, StaleRecord
@@ -20,9 +20,10 @@ if TYPE_CHECKING:  # intake imports this module to write the changes an intake b
 
 
 def view_record(session: Session, actor: Actor, patient: Patient, referral: Referral | None = None) -> None:
-    """Log that this actor opened the record: the access log answers 'who saw this patient'."""
+    """Log that this actor opened the record: the access log answers 'who saw this patient'. In a read the event is
+    appended after the page is sent (domain/later.py)."""
     require_role(actor, EVERYONE)
-    events.record(session, actor, actions.RECORD_VIEWED, "referral" if referral else "patient",
+    later.event(session, actor, actions.RECORD_VIEWED, "referral" if referral else "patient",
                   referral.id if referral else patient.id, patient_id=patient.id,
                   referral_id=referral.id if referral else None)
 
@@ -33,7 +34,7 @@ def view_listed(session: Session, actor: Actor, shown: Iterable[tuple[int, int]]
     it, as for a patient search."""
     require_role(actor, EVERYONE)
     for patient_id, referral_id in shown:
-        events.record(session, actor, actions.RECORD_VIEWED, "referral", referral_id, patient_id=patient_id,
+        later.event(session, actor, actions.RECORD_VIEWED, "referral", referral_id, patient_id=patient_id,
                       referral_id=referral_id)
 
 

@@ -10,7 +10,7 @@ from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from sqlalchemy import select
 
-from inclusive_access.domain import actions, api_clients
+from inclusive_access.domain import actions, api_clients, later
 from inclusive_access.domain.actors import SYSTEM
 from inclusive_access.extensions import db
 from inclusive_access.fhir import resources, tokens
@@ -251,12 +251,13 @@ def test_each_read_and_search_is_logged_as_access_with_the_client_and_what_it_re
     fhir_get(client, f"/fhir/Patient/{record['patient']}", token)
     search(client, f"/fhir/Appointment?patient=Patient/{record['patient']}&date=ge2026-06-01", token)
     with app.app_context():
-        assert data_of(db.session, actions.FHIR_READ) == [
-            {"client_id": client_id, "resource_type": "Patient", "ids": [str(record["patient"])], "search": None,
-             "count": 1},
-            {"client_id": client_id, "resource_type": "Appointment",
-             "ids": [str(record["seen"]), str(record["missed"])],
-             "search": f"patient=Patient/{record['patient']}&date=ge2026-06-01", "count": 2}]
+        logged = data_of(db.session, actions.FHIR_READ)
+    assert all(read.pop(later.SHOWN_AT) for read in logged), "logged after the answer was sent, with its time"
+    assert logged == [
+        {"client_id": client_id, "resource_type": "Patient", "ids": [str(record["patient"])], "search": None,
+         "count": 1},
+        {"client_id": client_id, "resource_type": "Appointment", "ids": [str(record["seen"]), str(record["missed"])],
+         "search": f"patient=Patient/{record['patient']}&date=ge2026-06-01", "count": 2}]
 
 
 # --- clients -----------------------------------------------------------------------------------------------------
