@@ -71,9 +71,10 @@ def configure_engine_events(engine: Engine, busy_timeout_ms: int, read_only: boo
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        deferred = read_only or bool(conn.get_execution_options().get("read_snapshot")) or READING.get()
+        # A replica's connections are query_only: the database itself refuses their writes.
+        deferred = bool(conn.get_execution_options().get("read_snapshot")) or READING.get()
         conn.info[DEFERRED] = deferred
-        conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if deferred or read_only else "BEGIN IMMEDIATE")
 
     @event.listens_for(engine, "before_cursor_execute")
     def _refuse_deferred_writes(conn, _cursor, statement, _parameters, _context, _executemany):

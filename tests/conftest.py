@@ -72,11 +72,13 @@ class MemoryBytecodeCache(BytecodeCache):
 
 
 TEMPLATE_CACHE = MemoryBytecodeCache()
+#: the apps' write spools (write_spool.py) under the system's temporary folder, not the checkout's instance folder
+SPOOL_BASE = tempfile.mkdtemp(prefix="ia-write-spool-")
 
 
 def make_app(database_url: str, **overrides):
     app = create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": database_url, "JINJA_BYTECODE_CACHE": TEMPLATE_CACHE,
-                                  **overrides})
+                                  "WRITE_SPOOL_DIR": SPOOL_BASE, **overrides})
     app.test_client_class = CheckedClient
     return app
 

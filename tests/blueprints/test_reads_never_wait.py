@@ -136,7 +136,7 @@ DYING_WORKER = """
 import os, sys
 from inclusive_access import write_spool
 from tests.conftest import make_app, post_form
-app = make_app(sys.argv[1])
+app = make_app(sys.argv[1], WRITE_SPOOL_DIR=sys.argv[5])
 client = app.test_client()
 assert post_form(client, "/auth/login", {"username": "dying.worker", "password": sys.argv[3]}).status_code == 303
 if sys.argv[4] == "before":
@@ -156,7 +156,7 @@ def test_a_view_shown_by_a_worker_that_died_is_logged_once(app, patient_id, dies
         user_id = make_user(db.session, role="booking", username="dying.worker").id
         db.session.commit()
     subprocess.run([sys.executable, "-c", DYING_WORKER, app.config["SQLALCHEMY_DATABASE_URI"], str(patient_id),
-                    PASSWORD, dies], cwd=Path(__file__).parents[2], check=False, timeout=120,
+                    PASSWORD, dies, app.config["WRITE_SPOOL_DIR"]], cwd=Path(__file__).parents[2], check=False, timeout=120,
                    env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])})
     left = [path for path in _spool(app).directory.glob("*.jsonl") if path != _spool(app).path]
     assert left, "the dead worker's spool is left behind"
