@@ -6,9 +6,10 @@ Usage (pip install -e .[bench]):
 
 Over an existing database (the demo's, or one bench/equity_report.py generated; migrated to head first), it makes
 the user bench.pages.manager through the domain if missing, signs in, then requests each page --repeat times and
-prints the median time of the whole request (routing, queries, rendering; no network, no gunicorn), the statements
-the request issued, and the response's size: the dashboard, its htmx fragment for each pathway, the printable
-report and the CSV exports. The first request of a page is timed too, apart: the one that finds no stored month.
+prints the median time of the whole request (routing, queries, rendering; no network, no gunicorn), its CPU time
+(this process's, SQLite's included: what the request costs on a machine others share), the statements the request
+issued, and the response's size: the dashboard, its htmx fragment for each pathway, the printable
+report and the CSV exports. The first request of each page is shown apart (caches cold).
 """
 import argparse
 import os
@@ -74,23 +75,26 @@ def main() -> None:
     event.listen(engine, "before_cursor_execute", lambda *_a: statements.append(1))
     rows = []
     for label, path, headers in pages(pathways):
-        times, counts, size = [], [], 0
+        times, cpu, counts, size = [], [], [], 0
         for _ in range(args.repeat + 1):
             statements.clear()
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             response = client.get(path, headers=headers)
             times.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - cpu_started) * 1000)
             counts.append(len(statements))
             if response.status_code != 200:
                 raise SystemExit(f"{path}: {response.status_code}")
             size = len(response.get_data())
-        rows.append((label, times[0], statistics.median(times[1:]), counts[0], counts[-1], size))
+        rows.append((label, times[0], statistics.median(times[1:]), statistics.median(cpu[1:]), counts[0], counts[-1],
+                     size))
         print(f"  {label}: {times[1:]}", file=sys.stderr, flush=True)
     print(f"\nEquity pages: {referrals:,} referrals, on {engine.dialect.name}; server time through the test client, "
           f"median of {args.repeat} after a first request")
-    print(f"{'page':<34}{'first ms':>10}{'median ms':>11}{'statements':>12}{'KB':>8}")
-    for label, first, median, first_count, count, size in rows:
-        print(f"{label:<34}{first:>10,.0f}{median:>11,.0f}{f'{first_count}/{count}':>12}{size / 1024:>8,.0f}")
+    print(f"{'page':<34}{'first ms':>10}{'median ms':>11}{'CPU ms':>8}{'statements':>12}{'KB':>8}")
+    for label, first, median, cpu_ms, first_count, count, size in rows:
+        print(f"{label:<34}{first:>10,.0f}{median:>11,.0f}{cpu_ms:>8,.0f}{f'{first_count}/{count}':>12}"
+              f"{size / 1024:>8,.0f}")
     print(f"statements: the first request's / a later one's; load average "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
 
