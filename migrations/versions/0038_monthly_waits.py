@@ -24,9 +24,9 @@ def upgrade():
         sa.Column('pathway', sa.String(length=32), nullable=False),
         sa.Column('quintile', sa.Integer(), autoincrement=False, nullable=False),
         sa.Column('n', sa.Integer(), nullable=False),
-        sa.Column('median', sa.Float(), nullable=True),
-        sa.Column('lower', sa.Float(), nullable=True),
-        sa.Column('upper', sa.Float(), nullable=True),
+        sa.Column('median', sa.Double(), nullable=True),
+        sa.Column('lower', sa.Double(), nullable=True),
+        sa.Column('upper', sa.Double(), nullable=True),
         sa.Column('stored_at', sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint('month', 'pathway', 'quintile', name=op.f('pk_monthly_waits')),
     )
