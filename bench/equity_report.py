@@ -41,7 +41,7 @@ from inclusive_access.domain.payloads import Transition
 from inclusive_access.domain.policy import DEFAULT_POLICY
 from inclusive_access.extensions import UTCDateTime, db
 from inclusive_access.models import ReferralFact
-from inclusive_access.reporting import kpi, queries, tables
+from inclusive_access.reporting import kpi, periods, queries, tables
 
 F = ReferralFact
 USERS = [("bench.booking", "booking"), ("bench.booking2", "booking"), ("bench.clinician", "clinician"),
@@ -518,6 +518,7 @@ class Measure:
 def dashboard_measures(period: queries.Period) -> list[Measure]:
     """What the equity dashboard runs for a period: extend this list when a query is added."""
     waits = {"median": 0.5, "p90": 0.9}
+    months = periods.month_range(period.first, period.last)
     found = []
     for segment in tables.SEGMENT_LABELS:
         key = {"segment": queries.SEGMENTS[segment]}
@@ -539,9 +540,9 @@ def dashboard_measures(period: queries.Period) -> list[Measure]:
         conditions = [F.first_contact_month >= period.first, F.first_contact_month <= period.last,
                       F.imd_quintile.is_not(None)]
         found.append(Measure("monthly_median_waits",
-                             lambda s: queries.monthly_median_waits(s, period.first, period.last),
+                             lambda s: queries.monthly_median_waits(s, months),
                              lambda: [quantile_sql(keys, conditions, {"median": 0.5})], same_quantiles))
-    found.append(Measure("monthly_median_wait", lambda s: queries.monthly_median_wait(s, period.first, period.last),
+    found.append(Measure("monthly_median_wait", lambda s: queries.monthly_median_wait(s, months),
                          lambda: [quantile_sql({"month": F.first_contact_month},
                                                [F.first_contact_month >= period.first,
                                                 F.first_contact_month <= period.last], {"median": 0.5})],

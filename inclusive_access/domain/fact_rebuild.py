@@ -12,7 +12,7 @@ from typing import NamedTuple
 from sqlalchemy import column, delete, insert, or_, select, table
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import actions, fact_counts, outcome_projection
+from inclusive_access.domain import actions, fact_counts, monthly_waits, outcome_projection
 from inclusive_access.domain.fact_projection import (
     COLUMNS,
     PATIENT_ACTIONS,
@@ -186,7 +186,8 @@ def _driver_rows(session: Session, query, batch: int) -> Iterator[tuple]:
 
 def rebuild(session: Session, batch: int = 20_000) -> int:
     """Recompute referral_facts (with its counts and unrebooked_dnas) and outcome_facts from the event log alone,
-    in the caller's transaction; returns the referral_facts rows written.
+    in the caller's transaction, forgetting every stored month's wait figures; returns the referral_facts rows
+    written.
 
     Reads only the events `project` and `replay` can act on, chosen by action (a referral's PROJECTED_ACTIONS,
     transitions among them, its questionnaire answers, and PATIENT_ACTIONS; views, attempts, notes and the rest
@@ -207,6 +208,7 @@ def rebuild(session: Session, batch: int = 20_000) -> int:
         index.drop(connection)
     session.execute(delete(ReferralFact))
     session.execute(delete(UnrebookedDna))
+    monthly_waits.forget_all(session)
     store_unrebooked(session, unrebooked)
     session.execute(delete(OutcomeFact))
     if outcomes:

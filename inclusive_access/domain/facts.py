@@ -1,6 +1,7 @@
 """The only writer of referral_facts (and, through fact_counts, of its counts) and of outcome_facts as events are
 appended: each event updates its referral's rows in the same transaction, by fact_projection's `project` and
-outcome_projection's `outcome`; fact_rebuild recomputes every row from the log alone with the same functions."""
+outcome_projection's `outcome`, and forgets the stored wait figures of a month it moves (monthly_waits);
+fact_rebuild recomputes every row from the log alone with the same functions."""
 import json
 from collections import Counter
 from datetime import date
@@ -9,7 +10,7 @@ from functools import cache
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import actions, fact_counts, outcome_projection
+from inclusive_access.domain import actions, fact_counts, monthly_waits, outcome_projection
 from inclusive_access.domain.fact_projection import (
     COLUMNS,
     PATIENT_ACTIONS,
@@ -120,6 +121,7 @@ def apply(session: Session, event: Event) -> None:
                 if before[column] != value:
                     setattr(row, column, value)
         fact_counts.add(session, before, after)
+        monthly_waits.forget(session, before, after)
         if event.action in (actions.APPOINTMENT_DNA, actions.APPOINTMENT_BOOKED):  # a DNA, or a booking after one
             session.execute(delete(UnrebookedDna).where(UnrebookedDna.referral_id == referral_id))
             store_unrebooked(session, {referral_id: Counter(unfollowed(known.appointments(referral_id)))})

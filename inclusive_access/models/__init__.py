@@ -9,7 +9,7 @@ from inclusive_access.models.clarifications import Clarification, ContactAttempt
 from inclusive_access.models.contact_tasks import ContactTask
 from inclusive_access.models.events import Event
 from inclusive_access.models.export_jobs import ExportJob
-from inclusive_access.models.facts import ReferralFact, ReferralFactCount, UnrebookedDna
+from inclusive_access.models.facts import MonthlyWait, ReferralFact, ReferralFactCount, UnrebookedDna
 from inclusive_access.models.governance import GovernanceItem, ReportedKpiMonth
 from inclusive_access.models.imports import ImportJob, ImportRow
 from inclusive_access.models.login_throttles import LoginThrottle
@@ -59,6 +59,7 @@ __all__ = [
     "ImportRow",
     "LinkThrottle",
     "LoginThrottle",
+    "MonthlyWait",
     "Organisation",
     "OutboxMessage",
     "OutcomeFact",

@@ -140,3 +140,24 @@ class UnrebookedDna(db.Model):
     referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), primary_key=True, autoincrement=False)
     missed_at: Mapped[datetime] = mapped_column(primary_key=True, index=True)
     dnas: Mapped[int]
+
+
+class MonthlyWait(db.Model):
+    """A closed month's referral-to-first-contact figures by month of first contact, stored once computed so the
+    equity KPI's charts do not read every month's waits again: per pathway ("" for every pathway together) and
+    IMD quintile (0 for everyone, quintile known or not), the count, the median and the order statistics of the
+    gap's 95% interval. Every month stored has its row ("", 0), n 0 if no one. Written by `flask equity sweep`
+    through domain.monthly_waits; a fact whose wait moves deletes its months' rows (domain.facts), and the
+    rebuild deletes them all, so a month is read from referral_facts again until it is stored again."""
+
+    __tablename__ = "monthly_waits"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    pathway: Mapped[str] = mapped_column(String(32), primary_key=True)
+    quintile: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    n: Mapped[int]
+    median: Mapped[float | None]
+    #: the order statistics reporting.kpi reads for the gap's interval, None for a group too small for one
+    lower: Mapped[float | None]
+    upper: Mapped[float | None]
+    stored_at: Mapped[datetime]

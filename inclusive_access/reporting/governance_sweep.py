@@ -1,15 +1,16 @@
-"""`flask equity sweep`, nightly: judge the closed months of each equity KPI as they stand now, open their
-governance items, and keep each closed month as first reported so later changes show as restatements."""
+"""`flask equity sweep`, nightly: store the closed months' wait figures not stored yet, judge the closed months of
+each equity KPI as they stand now, open their governance items, and keep each closed month as first reported so
+later changes show as restatements."""
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import governance, intake
+from inclusive_access.domain import governance, intake, monthly_waits
 from inclusive_access.domain.kpis import KPIS, Kpi
 from inclusive_access.domain.policy import Policy
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.reporting import kpi as measured
-from inclusive_access.reporting import periods
+from inclusive_access.reporting import periods, stored_waits
 
 
 def _sweep_one(session: Session, kpi: Kpi, policy: Policy, now: datetime) -> int:
@@ -31,7 +32,9 @@ def _sweep_one(session: Session, kpi: Kpi, policy: Policy, now: datetime) -> int
 
 
 def sweep(session: Session, policy: Policy, now: datetime) -> int:
-    """For each KPI, open an item for each closed month judged a breach or special cause (once), saying so when it
-    arose from a restatement of a month first reported within threshold; then report the closed months not
-    reported before. Returns how many items opened."""
+    """Store the closed months' wait figures not stored (new, or forgotten by a late entry); then for each KPI,
+    open an item for each closed month judged a breach or special cause (once), saying so when it arose from a
+    restatement of a month first reported within threshold, and report the closed months not reported before.
+    Returns how many items opened."""
+    monthly_waits.store(session, stored_waits.unstored(session, now.astimezone(LONDON).strftime("%Y-%m")), now)
     return sum(_sweep_one(session, kpi, policy, now) for kpi in KPIS.values())

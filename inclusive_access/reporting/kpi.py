@@ -2,7 +2,8 @@
 each end's count and value, the gap's 95% interval, the threshold, and the gap's run chart. The wait gap is by month
 of first contact, quintile 1's median referral-to-first-contact less quintile 5's (with their ratio), beside the
 run charts of each quintile's median; the improvement gap is by month of follow-up, quintile 5's share of PROMs
-improved less quintile 1's, in percentage points. Each KPI's ends are read in SQL (ENDS).
+improved less quintile 1's, in percentage points. Each KPI's ends are read in SQL (ENDS); the wait gap's closed
+months as stored once computed (stored_waits).
 
 Figures are as of now: an attendance or answer recorded after its month closed moves that month. A closed month the
 equity sweep has reported carries its first report, and is restated when it no longer matches it."""
@@ -17,7 +18,7 @@ from inclusive_access.domain import governance
 from inclusive_access.domain.kpis import IMPROVEMENT_GAP, WAIT_GAP, Kpi
 from inclusive_access.domain.policy import Policy
 from inclusive_access.models import ReportedKpiMonth
-from inclusive_access.reporting import charts, improvement_gap, periods, queries, stats
+from inclusive_access.reporting import charts, improvement_gap, periods, queries, stats, stored_waits
 
 #: months a KPI chart shows, ending at the period's last month (enough for limits once 15 have data)
 WINDOW = 24
@@ -110,12 +111,6 @@ def _restated(row: dict, was: FirstReport | None) -> bool:
                                 != (_tenths(row["gap"]), row["q1_n"], row["q5_n"], row["judged"], row["breach"]))
 
 
-def _interval_ranks(n: int) -> dict[str, int]:
-    """The order statistics one end gives the gap's 95% interval; none for a handful of people."""
-    ranks = stats.median_difference_ci(n)
-    return {} if ranks is None else {"lower": ranks[0], "upper": ranks[1]}
-
-
 def _waits(found: dict) -> dict:
     return {key: {**end, "value": end["median"]} for key, end in found.items()}
 
@@ -157,10 +152,10 @@ class Ends:
 
 ENDS = {
     WAIT_GAP.code: Ends(
-        lambda session, first, last, pathway: _waits(queries.monthly_median_waits(
-            session, first, last, pathway, quintiles=(1, 5), ranks=_interval_ranks)),
+        lambda session, first, last, pathway: _waits(stored_waits.kpi_ends(
+            session, periods.month_range(first, last), pathway)),
         lambda session, quarters, pathway: _waits(queries.quarterly_median_waits(
-            session, _spans(quarters, periods.quarter_months), pathway, ranks=_interval_ranks)),
+            session, _spans(quarters, periods.quarter_months), pathway, ranks=stored_waits.interval_ranks)),
         worse_end=1, interval=_crossed_limits, ratio=True),
     IMPROVEMENT_GAP.code: Ends(
         lambda session, first, last, pathway: improvement_gap.shares_improved(
@@ -192,8 +187,8 @@ def _gap_months(labels: list[str], found: dict, pathway: str, policy: Policy, kp
 
 def gap_series(session: Session, pathways: list[str], last: str, policy: Policy,
                window: int = WINDOW, kpi: Kpi = WAIT_GAP) -> list[GapSeries]:
-    """`kpi` for each pathway over `window` months ending at `last`: one SQL query for all of them, and one for
-    the months' first reports.
+    """`kpi` for each pathway over `window` months ending at `last`: its ends for all of them at once (the wait
+    gap's closed months as stored, the rest in two statements), and one query for the months' first reports.
 
     A gap growing in the KPI's worse direction is the concern; the threshold is the chart's target, so assurance
     says whether the process will keep the gap on the right side of it. The chart plots judged months only: a gap
@@ -241,7 +236,7 @@ def quintile_charts(session: Session, pathway: str | None, last: str, shared: bo
                     window: int = WINDOW) -> list[tuple[int, charts.Chart, list[int | str]]]:
     """Each quintile's monthly median wait (one pathway, or all together) as a chart, with its counts."""
     months = periods.month_range(periods.months_back(last, window), last)
-    medians = queries.monthly_median_waits(session, months[0], last, pathway, by_pathway=False)
+    medians = stored_waits.quintile_medians(session, months, pathway)
     return [(quintile, *_wait_chart(months, [medians.get((None, month, quintile)) for month in months], shared))
             for quintile in QUINTILES]
 
@@ -251,7 +246,7 @@ def median_wait_chart(session: Session, pathway: str | None, last: str, shared: 
     """Everyone's monthly median wait (one pathway, or all together) as a chart, with its counts: shown with the
     quintiles' and the gap's, so an average that improves while the gap widens is seen as such."""
     months = periods.month_range(periods.months_back(last, window), last)
-    medians = queries.monthly_median_wait(session, months[0], last, pathway)
+    medians = stored_waits.everyone_medians(session, months, pathway)
     return _wait_chart(months, [medians.get(month) for month in months], shared)
 
 

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select, union_all
+from sqlalchemy import case, func, select, tuple_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
@@ -110,15 +110,6 @@ def cross_counts(session: Session, period: Period, row_segment: str, column_segm
                     {"row": (C.imd_quintile, row_segment), "column": (C.value, column_segment)})
 
 
-def _type_7(session: Session, in_order, n: int, p: float) -> float:
-    """R's type-7 quantile p of the n values `in_order` selects in order: for h = (n - 1) p + 1, x[floor h] and the
-    next, read by offset (the value lies between them)."""
-    h = (n - 1) * p + 1
-    low = math.floor(h)
-    pair = session.scalars(in_order.limit(2).offset(low - 1)).all()
-    return pair[0] + (h - low) * ((pair[1] if len(pair) > 1 else pair[0]) - pair[0])
-
-
 def pending_dnas(session: Session, period: Period, keys: dict, now: datetime) -> dict[tuple, int]:
     """DNAs of the period's referrals that no booking has followed yet and whose 14 days to rebook are still running
     at `now`, per group of `keys` (name -> referral_facts column): {key tuple: count}."""
@@ -139,30 +130,58 @@ def counts_by_quintile(session: Session, period: Period) -> list[dict]:
             for segment, value, quintile, *sums in session.execute(query)]
 
 
+@dataclass(frozen=True)
+class _Reads:
+    """What a group of n waits is read for: each quantile's ranks (x[floor h] and the next, if there is one) and
+    the fraction between them, for h = (n - 1) p + 1 (R type 7), and each named order statistic's rank."""
+
+    quantiles: dict[str, tuple[int, int, float]]
+    ranks: dict[str, int]
+
+    @classmethod
+    def of(cls, n: int, ps: dict[str, float], ranks: Callable[[int], dict[str, int]] | None) -> "_Reads":
+        quantiles = {}
+        for name, p in ps.items():
+            h = (n - 1) * p + 1
+            low = math.floor(h)
+            quantiles[name] = (low, min(low + 1, n), h - low)
+        return cls(quantiles, ranks(n) if ranks else {})
+
+    def wanted(self) -> set[int]:
+        return {rank for low, high, _f in self.quantiles.values() for rank in (low, high)} | set(self.ranks.values())
+
+    def values(self, at: dict[int, float]) -> dict[str, float]:
+        """The quantiles and order statistics from the waits at their ranks."""
+        found = {name: at[low] + f * (at[high] - at[low]) for name, (low, high, f) in self.quantiles.items()}
+        return found | {name: at[rank] for name, rank in self.ranks.items()}
+
+
 def _quantiles(session: Session, keys: dict, conditions: list, ps: dict[str, float],
                ranks: Callable[[int], dict[str, int]] | None = None) -> dict:
     """R type-7 quantiles of days_to_first_contact per group of `keys`: {key tuple: {"n", name: value}}, and
     for each name of `ranks(n)` the order statistic of that (1-based) rank.
 
-    The database counts each group, then reads the order statistics each quantile needs by offset, in wait
-    order (for h = (n - 1) p + 1, x[floor h] and the next; the value lies between them). Along an index that
-    leads with the group's keys then the wait (ix_referral_facts_wait_*, ix_referral_facts_first_contact_wait),
-    each read walks index entries only, with no sort: the period's waits are never ranked as a whole.
+    Two statements, whatever the number of groups: the database counts each group; then one window numbers each
+    group's waits in order (ROW_NUMBER and COUNT over the group) and returns only the rows at a rank some group of
+    that size needs (for h = (n - 1) p + 1, x[floor h] and the next; the value lies between them). Along an index
+    that leads with the group's keys then the wait, the numbering needs no sort.
     """
     waits = [*conditions, F.days_to_first_contact.is_not(None)]
-    counted = select(*keys.values(), func.count()).where(*waits).group_by(*keys.values())
-    result: dict = {}
-    for *group, n in session.execute(counted):
-        key, found = tuple(group), {"n": n}
-        matching = [column.is_(None) if value is None else column == value
-                    for column, value in zip(keys.values(), key, strict=True)]
-        in_order = select(F.days_to_first_contact).where(*waits, *matching).order_by(F.days_to_first_contact)
-        for name, p in ps.items():
-            found[name] = _type_7(session, in_order, n, p)
-        for name, rank in (ranks(n) if ranks else {}).items():
-            found[name] = session.scalar(in_order.limit(1).offset(rank - 1))
-        result[key] = found
-    return result
+    group = list(keys.values())
+    sizes = {tuple(key): n for *key, n in session.execute(select(*group, func.count()).where(*waits).group_by(*group))}
+    reads = {n: _Reads.of(n, ps, ranks) for n in set(sizes.values())}
+    wanted = sorted((n, rank) for n, read in reads.items() for rank in read.wanted())
+    at: dict[tuple, dict[int, float]] = {key: {} for key in sizes}
+    if wanted:
+        in_order = {"partition_by": group, "order_by": F.days_to_first_contact}
+        # the count's frame is the whole group, so both windows share one ordering (one pass, no second sort)
+        numbered = select(*(column.label(f"key_{i}") for i, column in enumerate(group)),
+                          F.days_to_first_contact.label("days"), func.row_number().over(**in_order).label("rank"),
+                          func.count().over(**in_order, rows=(None, None)).label("n")).where(*waits).subquery()
+        for *key, days, rank, _n in session.execute(
+                select(numbered).where(tuple_(numbered.c.n, numbered.c.rank).in_(wanted))):
+            at[tuple(key)][rank] = days
+    return {key: {"n": n, **reads[n].values(at[key])} for key, n in sizes.items()}
 
 
 def wait_quantiles_by(session: Session, period: Period, segment: str,
@@ -179,27 +198,28 @@ def wait_quantiles_by(session: Session, period: Period, segment: str,
     return {key[0]: value for key, value in found.items()}
 
 
-def monthly_median_waits(session: Session, first: str, last: str, pathway: str | None = None,
+def monthly_median_waits(session: Session, months: list[str], pathway: str | None = None,
                          by_pathway: bool = True, quintiles: tuple[int, ...] | None = None,
                          ranks: Callable[[int], dict[str, int]] | None = None) -> dict:
-    """Median referral-to-first-contact per month of first contact and IMD quintile (known only, or those in
-    `quintiles`), per pathway or (by_pathway=False) over the pathways chosen, with the order statistics `ranks`
-    names for a group of n.
+    """Median referral-to-first-contact per month of first contact (of `months`) and IMD quintile (known only, or
+    those in `quintiles`), per pathway or (by_pathway=False) over the pathways chosen, with the order statistics
+    `ranks` names for a group of n.
 
     By month of first contact (the equity KPI's months), as recorded now: an attendance recorded after its month
     closed still moves that month (kpi.GapMonth.restated says so). Returns {(pathway or None, month, quintile):
     {"n", "median", *ranks}}.
     """
     # the quintiles are checked along the month's index, never used to choose another (each end's wait index)
-    conditions = [F.first_contact_month >= first, F.first_contact_month <= last,
+    conditions = [F.first_contact_month.in_(months),
                   unindexed(F.imd_quintile).in_(quintiles) if quintiles else F.imd_quintile.is_not(None)]
     if pathway:
         conditions.append(F.pathway == pathway)
+    # month and quintile first: the order of ix_referral_facts_first_contact_wait, so only pathways are sorted
     keys = {"month": F.first_contact_month, "quintile": F.imd_quintile}
     if by_pathway:
-        keys = {"pathway": F.pathway, **keys}
+        keys["pathway"] = F.pathway
     found = _quantiles(session, keys, conditions, {"median": 0.5}, ranks)
-    return found if by_pathway else {(None, *key): value for key, value in found.items()}
+    return {(key[2] if by_pathway else None, key[0], key[1]): value for key, value in found.items()}
 
 
 def quarterly_median_waits(session: Session, quarters: list[tuple[str, str, str]], pathway: str | None = None,
@@ -217,33 +237,17 @@ def quarterly_median_waits(session: Session, quarters: list[tuple[str, str, str]
                       {"median": 0.5}, ranks)
 
 
-def monthly_median_wait(session: Session, first: str, last: str, pathway: str | None = None) -> dict:
-    """Median referral-to-first-contact per month of first contact over every referral, IMD quintile known or not
-    (the figure beside monthly_median_waits' quintiles), R type 7. Returns {month: {"n", "median"}}.
-
-    The database counts each month's quintiles; a month's waits are then read in order by merging one ordered read
-    per quintile (a UNION ALL along ix_referral_facts_first_contact_wait), since that index orders waits within a
-    quintile, not within a month. SQLite merges the runs rather than sorting the month's waits; PostgreSQL chooses
-    between a merge and a sort by cost.
-    """
-    waits = [F.days_to_first_contact.is_not(None)]
+def monthly_median_wait(session: Session, months: list[str], pathway: str | None = None,
+                        by_pathway: bool = False) -> dict:
+    """Median referral-to-first-contact per month of first contact (of `months`) over every referral, IMD quintile
+    known or not (the figure beside monthly_median_waits' quintiles), R type 7, over the pathways chosen or
+    (by_pathway) per pathway. Returns {month: {"n", "median"}}, or {(pathway, month): ...} by pathway."""
+    conditions = [F.first_contact_month.in_(months)]
     if pathway:
-        waits.append(F.pathway == pathway)
-    counted = (select(F.first_contact_month, F.imd_quintile, func.count())
-               .where(F.first_contact_month >= first, F.first_contact_month <= last, *waits)
-               .group_by(F.first_contact_month, F.imd_quintile))
-    quintiles: dict[str, dict] = {}
-    for month, quintile, n in session.execute(counted):
-        quintiles.setdefault(month, {})[quintile] = n
-    result = {}
-    for month, counts in quintiles.items():
-        runs = union_all(*(select(F.days_to_first_contact.label("days"))
-                           .where(*waits, F.first_contact_month == month,
-                                  F.imd_quintile.is_(None) if quintile is None else F.imd_quintile == quintile)
-                           for quintile in counts)).subquery()
-        n = sum(counts.values())
-        result[month] = {"n": n, "median": _type_7(session, select(runs.c.days).order_by(runs.c.days), n, 0.5)}
-    return result
+        conditions.append(F.pathway == pathway)
+    keys = {"month": F.first_contact_month, **({"pathway": F.pathway} if by_pathway else {})}
+    found = _quantiles(session, keys, conditions, {"median": 0.5})
+    return {(key[1], key[0]) if by_pathway else key[0]: value for key, value in found.items()}
 
 
 def counts_by_month(session: Session, period: Period) -> list[dict]:
