@@ -1,6 +1,11 @@
-"""Engine settings that make SQLite safe under several workers (WAL, busy timeout, BEGIN IMMEDIATE)."""
+"""Engine settings that make SQLite safe under several workers (WAL, busy timeout, BEGIN IMMEDIATE), and the short
+read transaction that waits for no writer."""
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 
 def configure_engine_events(engine: Engine, busy_timeout_ms: int) -> None:
@@ -28,3 +33,14 @@ def configure_engine_events(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_snapshot") else "BEGIN IMMEDIATE")
+
+
+@contextmanager
+def read_transaction(engine: Engine) -> Iterator[Session]:
+    """A short read-only transaction on a connection of its own: DEFERRED on SQLite (`read_snapshot`), read only
+    on PostgreSQL. It takes no lock a writer waits for, so a long job made of many of these stops nobody."""
+    options: dict = {"read_snapshot": True}
+    if engine.dialect.name == "postgresql":
+        options["postgresql_readonly"] = True
+    with engine.connect() as connection, Session(bind=connection.execution_options(**options)) as session:
+        yield session
