@@ -1,6 +1,7 @@
 """Recomputing referral_facts and outcome_facts from the event log alone, by replaying it through
-fact_projection's `project` and outcome_projection's `outcome`: the `flask facts rebuild` command, and the end of a
-bulk load that held the projection back."""
+fact_projection's `project` and outcome_projection's `outcome`, a batch of patients at a time in short transactions
+while the service goes on (`steps` says why the result is a rebuild from scratch's): the `flask facts rebuild`
+command, and the end of a bulk load that held the projection back."""
 import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -28,7 +29,7 @@ from inclusive_access.domain.fact_projection import (
 )
 from inclusive_access.domain.facts import DEFERRED, store_unrebooked
 from inclusive_access.extensions import UTCDateTime
-from inclusive_access.models import OutcomeFact, Patient, Referral, ReferralFact, UnrebookedDna
+from inclusive_access.models import OutcomeFact, Patient, Referral, ReferralFact, ReferralFactCount, UnrebookedDna
 
 
 @contextmanager
@@ -197,8 +198,7 @@ def _rows_of(session: Session, lower: int | None, upper: int | None, batch: int)
     and the rest never change a referral's facts), and writes with the driver's executemany.
     """
     def among(patient_id) -> list:
-        return [bound for bound, given in ((patient_id > lower, lower), (patient_id <= upper, upper))
-                if given is not None]
+        return [*([] if lower is None else [patient_id > lower]), *([] if upper is None else [patient_id <= upper])]
 
     relevant = _LOG.c.action.in_(sorted(PROJECTED_ACTIONS | outcome_projection.ACTIONS))
     query = (select(_LOG.c.action, _LOG.c.occurred_at, _LOG.c.referral_id, _LOG.c.patient_id, _LOG.c.data)
@@ -223,7 +223,7 @@ def _rows_of(session: Session, lower: int | None, upper: int | None, batch: int)
 
 def steps(session: Session, patients: int = PATIENTS_PER_STEP, batch: int = 20_000) -> Iterator[int]:
     """The rebuild, `patients` at a time by patient id, each step in the caller's transaction; yields each step's
-    referral_facts rows written. The last step recounts referral_fact_counts in SQL.
+    referral_facts rows written. The last steps recount referral_fact_counts in SQL, a month received at a time.
 
     The caller may commit after each step (`flask facts rebuild` does), so the rebuild is many short transactions
     that never hold the whole log or all the facts in memory. A referral's facts depend on its patient's events
@@ -232,8 +232,10 @@ def steps(session: Session, patients: int = PATIENTS_PER_STEP, batch: int = 20_0
     event lands between its read and its write. An event appended after a patient's step is applied to the rebuilt
     rows by `facts.apply`, as any event is, and one before the step is in the step's read: nothing is lost, and once
     the last step has recounted, every table equals a rebuild from scratch of the log as it then stands (what the
-    rebuild's tests check, events appended between steps included). Meanwhile, pages read each patient's rows as
-    they were or as rebuilt, and the counts as they were plus the events since, until the recount.
+    rebuild's tests check, events appended between steps included). Each month's counts are recounted from the
+    facts in one step, so they too are exact from then on, as events go on adding to them. Meanwhile, pages read
+    each patient's rows as they were or as rebuilt, and each month's counts as they were (plus the events since)
+    until it is recounted.
     """
     lower = None
     while True:
@@ -245,10 +247,12 @@ def steps(session: Session, patients: int = PATIENTS_PER_STEP, batch: int = 20_0
         if upper is None:
             break
         lower = upper
-    events.lock_log(session)
-    fact_counts.recount(session)
-    session.flush()
-    yield 0
+    months = set(session.scalars(select(ReferralFact.received_month).distinct()))
+    for month in sorted(months | set(session.scalars(select(ReferralFactCount.received_month).distinct()))):
+        events.lock_log(session)
+        fact_counts.recount(session, month)
+        session.flush()
+        yield 0
 
 
 def rebuild(session: Session, batch: int = 20_000) -> int:
