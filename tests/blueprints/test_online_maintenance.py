@@ -13,8 +13,9 @@ from tests.factories import make_referral
 
 #: a page that waited for the job's lock would fail after this (SQLite)...
 BUSY_TIMEOUT_MS = 300
-#: ...or answer only once the job goes on, this long after its pause (PostgreSQL): the test fails, not hangs
-PAUSE_SECONDS = 10
+#: ...or answer only once the job gave up waiting for it, this long after its pause (PostgreSQL), and the test fails
+#: rather than hangs (long: on a loaded machine a page alone can take seconds)
+PAUSE_SECONDS = 60
 
 
 @pytest.fixture
@@ -40,15 +41,16 @@ class Pause:
 
     def __init__(self):
         self.reached, self.go_on = threading.Event(), threading.Event()
+        self.gave_up = False
 
     def here(self) -> None:
         self.reached.set()
-        self.go_on.wait(PAUSE_SECONDS)
+        self.gave_up = not self.go_on.wait(PAUSE_SECONDS)
 
 
-def _page_during(app, command: list[str], pause: Pause, client, url: str) -> tuple[int, float, object]:
-    """Run the command in a thread until it pauses; ask for the page; let the command finish: (status, seconds,
-    the command's result)."""
+def _page_during(app, command: list[str], pause: Pause, client, url: str):
+    """Run the command in a thread until it pauses; ask for the page; let the command finish. The page's status,
+    and the command's result; the page answered while the command was paused."""
     ran: list = []
 
     def run() -> None:
@@ -62,8 +64,9 @@ def _page_during(app, command: list[str], pause: Pause, client, url: str) -> tup
     status = client.get(url).status_code
     took = time.perf_counter() - started
     pause.go_on.set()
-    thread.join(30)
-    return status, took, ran[0]
+    thread.join(PAUSE_SECONDS)
+    assert not pause.gave_up, f"the page waited {took:.1f} s, for the command to go on"
+    return status, ran[0]
 
 
 def test_a_signed_in_page_answers_while_the_log_is_verified(app, client, login_as, patient_ids, monkeypatch):
@@ -79,9 +82,8 @@ def test_a_signed_in_page_answers_while_the_log_is_verified(app, client, login_a
 
     monkeypatch.setattr(event_chain, "VERIFY_CHUNK", 2)
     monkeypatch.setattr(event_chain, "verify_chunk", second_chunk_waits)
-    status, took, verified = _page_during(app, ["audit", "verify"], pause, client,
-                                          f"/patients/{patient_ids[0]}")
-    assert (status, took < PAUSE_SECONDS / 2) == (200, True), took
+    status, verified = _page_during(app, ["audit", "verify"], pause, client, f"/patients/{patient_ids[0]}")
+    assert status == 200
     assert "OK:" in verified.output, verified.output
     assert len(chunks) > 2
 
@@ -97,7 +99,6 @@ def test_a_signed_in_page_answers_while_the_facts_are_rebuilt(app, client, login
                 pause.here()
 
     monkeypatch.setattr(fact_rebuild, "steps", first_step_then_wait)
-    status, took, rebuilt = _page_during(app, ["facts", "rebuild"], pause, client,
-                                         f"/patients/{patient_ids[0]}")
-    assert (status, took < PAUSE_SECONDS / 2) == (200, True), took
+    status, rebuilt = _page_during(app, ["facts", "rebuild"], pause, client, f"/patients/{patient_ids[0]}")
+    assert status == 200
     assert "Rebuilt 3 referral facts" in rebuilt.output, rebuilt.output
