@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import NamedTuple
 
-from sqlalchemy import column, delete, insert, or_, select, table
+from sqlalchemy import column, delete, insert, literal, or_, select, table
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain import actions, events, fact_counts, outcome_projection
@@ -200,10 +200,13 @@ def _rows_of(session: Session, lower: int | None, upper: int | None, batch: int)
     def among(patient_id) -> list:
         return [*([] if lower is None else [patient_id > lower]), *([] if upper is None else [patient_id <= upper])]
 
-    relevant = _LOG.c.action.in_(sorted(PROJECTED_ACTIONS | outcome_projection.ACTIONS))
+    # An expression of the action, not the column: SQLite, with no statistics, would otherwise read each step from
+    # ix_events_action_seq, most of the log every step, rather than the step's patients from ix_events_patient_seq.
+    action = _LOG.c.action + literal("")
+    relevant = action.in_(sorted(PROJECTED_ACTIONS | outcome_projection.ACTIONS))
     query = (select(_LOG.c.action, _LOG.c.occurred_at, _LOG.c.referral_id, _LOG.c.patient_id, _LOG.c.data)
              .where(*among(_LOG.c.patient_id),
-                    or_(_LOG.c.referral_id.is_not(None) & relevant, _LOG.c.action.in_(sorted(PATIENT_ACTIONS))))
+                    or_(_LOG.c.referral_id.is_not(None) & relevant, action.in_(sorted(PATIENT_ACTIONS))))
              .order_by(_LOG.c.seq))
     unrebooked: dict[int, Counter] = {}
     outcomes: list[dict] = []
