@@ -186,7 +186,7 @@ def _driver_rows(session: Session, query, batch: int) -> Iterator[tuple]:
 
 
 #: patients replayed in one step of the rebuild: their events and facts are all it holds in memory at once
-PATIENTS_PER_STEP = 2_000
+PATIENTS_PER_STEP = 250
 
 
 def _rows_of(session: Session, lower: int | None, upper: int | None, batch: int) -> int:
