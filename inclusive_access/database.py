@@ -1,10 +1,14 @@
 """Engine settings: connection pools sized from the configuration, the read replica's bind, and what makes SQLite
-safe under several workers (WAL, busy timeout, BEGIN IMMEDIATE for writes)."""
+safe under several workers (WAL, busy timeout, BEGIN IMMEDIATE for writes), and the short read transaction that
+waits for no writer."""
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 from sqlalchemy import Connection, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session
 
 #: the bind key of the read replica that reports and exports read (replica.py)
 REPLICA = "replica"
@@ -81,3 +85,14 @@ def configure_engine_events(engine: Engine, busy_timeout_ms: int, read_only: boo
         if conn.info.get(DEFERRED) and _WRITE.match(statement):
             raise RuntimeError("a write in a read-only transaction: a request that writes must be a POST, or be "
                                "named in write_spool.WRITES_ON_GET")
+
+
+@contextmanager
+def read_transaction(engine: Engine) -> Iterator[Session]:
+    """A short read-only transaction on a connection of its own: DEFERRED on SQLite (`read_snapshot`), read only
+    on PostgreSQL. It takes no lock a writer waits for, so a long job made of many of these stops nobody."""
+    options: dict = {"read_snapshot": True}
+    if engine.dialect.name == "postgresql":
+        options["postgresql_readonly"] = True
+    with engine.connect() as connection, Session(bind=connection.execution_options(**options)) as session:
+        yield session

@@ -253,6 +253,16 @@ def commit_session_upkeep(response):
     return response
 
 
+def release_transaction() -> None:
+    """End the request's transaction before a long job that reads in short transactions of its own (the log's
+    verification), so that no lock taken with it is held meanwhile: the session row's upkeep is committed, if due
+    (once a minute at most), otherwise the sign-in's read is rolled back."""
+    if db.session.info.pop(UPKEEP, False):
+        db.session.commit()
+    else:
+        db.session.rollback()
+
+
 def token_authenticated(endpoint: str) -> bool:
     """Whether the endpoint checks a bearer token itself (its blueprint is in TOKEN_AUTHENTICATED)."""
     return endpoint.partition(".")[0] in TOKEN_AUTHENTICATED

@@ -3,12 +3,14 @@ checkpoints kept outside the database that catch the newest events being removed
 import hmac
 import json
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from inclusive_access.database import read_transaction
 from inclusive_access.domain import actions, chain_keys
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.chain_keys import UnknownKey
@@ -70,11 +72,17 @@ class Verification:
     reason: str = ""
 
 
+def head_seq(session: Session) -> int:
+    """The newest event's sequence, which is the number of events in an unbroken chain: read from the primary key,
+    where count(*) would read every event."""
+    return session.scalar(select(func.coalesce(func.max(Event.seq), 0)))
+
+
 def checkpoint(session: Session) -> Checkpoint:
-    """The current head: number of events and the newest hash (unsigned; take_checkpoint gives one to keep)."""
+    """The current head: its sequence (the number of events, as take_checkpoint counts them) and hash (unsigned;
+    take_checkpoint gives one to keep)."""
     head = session.execute(select(Event.seq, Event.hash).order_by(Event.seq.desc()).limit(1)).first()
-    count = session.scalar(select(func.count()).select_from(Event))
-    return Checkpoint(count=count or 0, hash=head.hash if head else GENESIS_HASH)
+    return Checkpoint(count=head.seq, hash=head.hash) if head else Checkpoint(count=0, hash=GENESIS_HASH)
 
 
 def take_checkpoint(session: Session, actor: Actor, now: datetime | None = None) -> Checkpoint:
@@ -120,20 +128,23 @@ def _fault(row, prev_hash: str | None, prev_keyed: bool) -> str | None:
         return f"hashed with key {row.key_id!r}, which is not configured"
 
 
-#: events checked per chunk: one query each, and one step of the verification page's progress
+#: events checked per chunk: one query, in one short transaction, and one step of the verification page's progress
 VERIFY_CHUNK = 10_000
 
 
 def verify_chunk(session: Session, after: int = 0, prev_hash: str = GENESIS_HASH, limit: int | None = None,
-                 expected: Checkpoint | None = None) -> Verification:
-    """Check up to `limit` events after sequence `after`, whose predecessor's hash is `prev_hash`: a gap, a broken
-    link, altered contents, a hash not made with a configured key, an unkeyed event after a keyed one or a
-    mismatch with the checkpoint fails, naming the event. `count` is the last sequence checked, so the next chunk
-    starts from (count, head_hash); fewer than `limit` (default VERIFY_CHUNK) checked means the end."""
+                 expected: Checkpoint | None = None, upto: int | None = None) -> Verification:
+    """Check up to `limit` events after sequence `after` (and none after `upto`), whose predecessor's hash is
+    `prev_hash`: a gap, a broken link, altered contents, a hash not made with a configured key, an unkeyed event
+    after a keyed one or a mismatch with the checkpoint fails, naming the event. `count` is the last sequence checked,
+    so the next chunk starts from (count, head_hash); fewer than `limit` (default VERIFY_CHUNK) checked means the
+    end."""
     columns = Event.__table__.c
     count = after
     prev_keyed = after > 0 and session.scalar(select(columns.key_id).where(columns.seq == after)) is not None
     rows = select(columns).where(columns.seq > after).order_by(columns.seq).limit(limit or VERIFY_CHUNK)
+    if upto is not None:
+        rows = rows.where(columns.seq <= upto)
     for row in session.execute(rows):
         count += 1
         if row.seq != count:
@@ -154,25 +165,57 @@ def truncated(result: Verification, expected: Checkpoint | None) -> Verification
     return result
 
 
+def _reads(source: Session | Engine) -> Callable[[], AbstractContextManager[Session]]:
+    """Where each chunk is read: an engine's short read transaction of its own, or the caller's session."""
+    if isinstance(source, Engine):
+        return lambda: read_transaction(source)
+    return lambda: nullcontext(source)
+
+
+def walk(source: Session | Engine, after: int = 0, prev_hash: str = GENESIS_HASH, upto: int | None = None,
+         expected: Checkpoint | None = None, progress: Callable[[int], None] | None = None,
+         chunks: int | None = None) -> tuple[Verification, bool]:
+    """Verify the chain from `after` (whose hash is `prev_hash`) to `upto`, the head when the walk began (read here
+    when None), in at most `chunks` chunks (None: to the end); returns the result and whether the walk is over.
+
+    Given an Engine, each chunk is read in a short read transaction of its own, so nothing waits for the walk;
+    given a Session, in the caller's transaction. Events appended while the walk runs are after `upto`: the next
+    walk checks them. One removed meanwhile from the walked part is missing when its chunk is read, as at any time;
+    the head's own events are checked up to `upto`, so one removed from the end meanwhile is missing too.
+    """
+    reads, result = _reads(source), Verification(True, after, prev_hash)
+    if upto is None:
+        with reads() as session:
+            upto = head_seq(session)
+    while chunks is None or chunks > 0:
+        after = result.count
+        with reads() as session:
+            result = verify_chunk(session, after, result.head_hash, expected=expected, upto=upto)
+        if not result.ok:
+            return result, True
+        if result.count - after < VERIFY_CHUNK or result.count == upto:
+            if result.count < upto:
+                return Verification(False, result.count, result.head_hash, result.count + 1,
+                                    f"event {result.count + 1} is missing"), True
+            return result, True
+        if progress is not None:
+            progress(result.count)
+        chunks = None if chunks is None else chunks - 1
+    return result, False
+
+
 def verify(
-    session: Session,
+    source: Session | Engine,
     expected: Checkpoint | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Verification:
-    """Walk the chain in order, chunk by chunk: gaps, broken links, altered rows and events not hashed with a
-    configured key fail, naming the first bad event.
+    """Walk the chain in order, chunk by chunk (`walk`): gaps, broken links, altered rows and events not hashed with
+    a configured key fail, naming the first bad event.
 
     With a checkpoint kept outside the database, it also detects removal of the newest events,
     which a chain alone cannot (the shortened chain is still internally consistent).
     """
-    result = Verification(True, 0, GENESIS_HASH)
-    while True:
-        after = result.count
-        result = verify_chunk(session, after, result.head_hash, expected=expected)
-        if not result.ok or result.count - after < VERIFY_CHUNK:
-            return truncated(result, expected)
-        if progress is not None:
-            progress(result.count)
+    return truncated(walk(source, expected=expected, progress=progress)[0], expected)
 
 
 def check_events(session: Session, shown: list[Event]) -> list[int]:

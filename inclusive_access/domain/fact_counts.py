@@ -133,19 +133,21 @@ def _upsert(dialect: str):
                                         set_={name: table.c[name] + upsert.excluded[name] for name in COUNTED})
 
 
-def recount(session) -> None:
-    """referral_fact_counts from referral_facts alone, in SQL (the rebuild and the migration). `session` is a
-    Session or a Connection.
+def recount(session, month: str | None = None) -> None:
+    """referral_fact_counts from referral_facts alone, in SQL (the rebuild and the migration), for one month
+    received or (None) all. `session` is a Session or a Connection.
 
     One pass over the facts counts each combination of month, pathway, quintile and every segment's value; "all"
     and each segment then sum those combinations (far fewer rows than referrals), in the same statement.
     """
-    session.execute(delete(ReferralFactCount))
+    of_month = [] if month is None else [F.received_month == month]
+    session.execute(delete(ReferralFactCount).where(
+        *([] if month is None else [ReferralFactCount.received_month == month])))
     quintile = func.coalesce(F.imd_quintile, NOT_KNOWN_QUINTILE).label("imd_quintile")
     values = [_sql_value(segment).label(segment) for segment in SEGMENTS]
     combinations = (select(F.received_month, F.pathway, quintile, *values,
                            *(count.sql.label(name) for name, count in COUNTED.items()))
-                    .group_by(F.received_month, F.pathway, quintile, *values).cte("combinations"))
+                    .where(*of_month).group_by(F.received_month, F.pathway, quintile, *values).cte("combinations"))
     cell = combinations.c
     base = (cell.received_month, cell.pathway, cell.imd_quintile)
     sums = [func.sum(cell[name]) for name in COUNTED]

@@ -1,6 +1,7 @@
 """Recomputing referral_facts and outcome_facts from the event log alone, by replaying it through
-fact_projection's `project` and outcome_projection's `outcome`: the `flask facts rebuild` command, and the end of a
-bulk load that held the projection back."""
+fact_projection's `project` and outcome_projection's `outcome`, a batch of patients at a time in short transactions
+while the service goes on (`steps` says why the result is a rebuild from scratch's): the `flask facts rebuild`
+command, and the end of a bulk load that held the projection back."""
 import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -9,10 +10,10 @@ from datetime import UTC, datetime
 from operator import itemgetter
 from typing import NamedTuple
 
-from sqlalchemy import column, delete, insert, or_, select, table
+from sqlalchemy import column, delete, insert, literal, or_, select, table
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import actions, fact_counts, monthly_waits, outcome_projection
+from inclusive_access.domain import actions, fact_counts, locking, monthly_waits, outcome_projection
 from inclusive_access.domain.fact_projection import (
     COLUMNS,
     PATIENT_ACTIONS,
@@ -28,7 +29,7 @@ from inclusive_access.domain.fact_projection import (
 )
 from inclusive_access.domain.facts import DEFERRED, store_unrebooked
 from inclusive_access.extensions import UTCDateTime
-from inclusive_access.models import OutcomeFact, ReferralFact, UnrebookedDna
+from inclusive_access.models import OutcomeFact, Patient, Referral, ReferralFact, ReferralFactCount, UnrebookedDna
 
 
 @contextmanager
@@ -184,40 +185,86 @@ def _driver_rows(session: Session, query, batch: int) -> Iterator[tuple]:
         cursor.close()
 
 
-def rebuild(session: Session, batch: int = 20_000) -> int:
-    """Recompute referral_facts (with its counts and unrebooked_dnas) and outcome_facts from the event log alone,
-    in the caller's transaction, forgetting every stored month's wait figures; returns the referral_facts rows
-    written.
+#: patients replayed in one step of the rebuild: their events and facts are all it holds in memory at once
+PATIENTS_PER_STEP = 250
 
-    Reads only the events `project` and `replay` can act on, chosen by action (a referral's PROJECTED_ACTIONS,
-    transitions among them, its questionnaire answers, and PATIENT_ACTIONS; views, attempts, notes and the rest
-    never change a referral's facts), and writes with the driver's executemany.
+
+def _rows_of(session: Session, lower: int | None, upper: int | None, batch: int) -> int:
+    """Recompute the rows of the patients with ids after `lower` up to `upper` (None: no bound), in the caller's
+    transaction: their referral_facts, unrebooked_dnas and outcome_facts; returns the referral_facts rows written.
+
+    Reads only their events that `project` and `replay` can act on, chosen by action (a referral's
+    PROJECTED_ACTIONS, transitions among them, its questionnaire answers, and PATIENT_ACTIONS; views, attempts, notes
+    and the rest never change a referral's facts), and writes with the driver's executemany.
     """
-    relevant = _LOG.c.action.in_(sorted(PROJECTED_ACTIONS | outcome_projection.ACTIONS))
+    def among(patient_id) -> list:
+        return [*([] if lower is None else [patient_id > lower]), *([] if upper is None else [patient_id <= upper])]
+
+    # An expression of the action, not the column: SQLite, with no statistics, would otherwise read each step from
+    # ix_events_action_seq, most of the log every step, rather than the step's patients from ix_events_patient_seq.
+    action = _LOG.c.action + literal("")
+    relevant = action.in_(sorted(PROJECTED_ACTIONS | outcome_projection.ACTIONS))
     query = (select(_LOG.c.action, _LOG.c.occurred_at, _LOG.c.referral_id, _LOG.c.patient_id, _LOG.c.data)
-             .where(or_(_LOG.c.referral_id.is_not(None) & relevant, _LOG.c.action.in_(sorted(PATIENT_ACTIONS))))
+             .where(*among(_LOG.c.patient_id),
+                    or_(_LOG.c.referral_id.is_not(None) & relevant, action.in_(sorted(PATIENT_ACTIONS))))
              .order_by(_LOG.c.seq))
     unrebooked: dict[int, Counter] = {}
     outcomes: list[dict] = []
     facts = replay(_driver_rows(session, query, batch), unrebooked, outcomes)
-    connection, values = session.connection(), list(facts.values())
-    # Indexes are built once over the new rows, not kept up to date row by row (far cheaper for a full rebuild);
-    # the DDL is in the caller's transaction on both engines, so a failed rebuild leaves them as they were.
-    indexes = sorted(ReferralFact.__table__.indexes, key=lambda index: index.name)
-    for index in indexes:
-        index.drop(connection)
-    session.execute(delete(ReferralFact))
-    session.execute(delete(UnrebookedDna))
-    monthly_waits.forget_all(session)
+    theirs = select(Referral.id).where(*among(Referral.patient_id))
+    session.execute(delete(ReferralFact).where(*among(ReferralFact.patient_id)))
+    session.execute(delete(UnrebookedDna).where(UnrebookedDna.referral_id.in_(theirs)))
+    session.execute(delete(OutcomeFact).where(OutcomeFact.referral_id.in_(theirs)))
     store_unrebooked(session, unrebooked)
-    session.execute(delete(OutcomeFact))
     if outcomes:
         session.execute(insert(OutcomeFact), outcomes)
-    for start in range(0, len(values), batch):
-        sql, rows = _stored_rows(session, values[start:start + batch])
-        connection.exec_driver_sql(sql, rows)
-    for index in indexes:
-        index.create(connection)
-    fact_counts.recount(session)
+    if facts:
+        sql, rows = _stored_rows(session, facts.values())
+        session.connection().exec_driver_sql(sql, rows)
+    return len(facts)
+
+
+def steps(session: Session, patients: int = PATIENTS_PER_STEP, batch: int = 20_000) -> Iterator[int]:
+    """The rebuild, `patients` at a time by patient id, each step in the caller's transaction; yields each step's
+    referral_facts rows written. The last steps recount referral_fact_counts in SQL, a month received at a time.
+
+    The caller may commit after each step (`flask facts rebuild` does), so the rebuild is many short transactions
+    that never hold the whole log or all the facts in memory. A referral's facts depend on its patient's events
+    alone (`replay`'s lookups are all by referral or by patient), so a patient's rows replayed from the log as it
+    stands at their step are those of a rebuild from scratch, and each step holds the projection alone
+    (locking.lock_projection), so no writer updates facts between its read and its write. An event appended after
+    a patient's step is applied to the rebuilt rows by `facts.apply`, as any event is, and one before the step is in
+    the step's read: nothing is lost, and once
+    the last step has recounted, every table equals a rebuild from scratch of the log as it then stands (what the
+    rebuild's tests check, events appended between steps included). Each month's counts are recounted from the
+    facts in one step, so they too are exact from then on, as events go on adding to them. Meanwhile, pages read
+    each patient's rows as they were or as rebuilt, and each month's counts as they were (plus the events since)
+    until it is recounted.
+    """
+    lower = None
+    while True:
+        locking.lock_projection(session)
+        ids = session.scalars(select(Patient.id).where(*([Patient.id > lower] if lower is not None else []))
+                              .order_by(Patient.id).limit(patients)).all()
+        upper = ids[-1] if len(ids) == patients else None  # the last step: every patient after `lower`, new ones too
+        yield _rows_of(session, lower, upper, batch)
+        if upper is None:
+            break
+        lower = upper
+    months = set(session.scalars(select(ReferralFact.received_month).distinct()))
+    for month in sorted(months | set(session.scalars(select(ReferralFactCount.received_month).distinct()))):
+        locking.lock_projection(session)
+        fact_counts.recount(session, month)
+        session.flush()
+        yield 0
+    # Stored months' waits were computed from the facts as they were: the nightly sweep stores them again.
+    locking.lock_projection(session)
+    monthly_waits.forget_all(session)
     session.flush()
-    return len(values)
+    yield 0
+
+
+def rebuild(session: Session, batch: int = 20_000) -> int:
+    """Recompute referral_facts (with its counts and unrebooked_dnas) and outcome_facts from the event log alone,
+    in the caller's transaction (`steps` without a commit between); returns the referral_facts rows written."""
+    return sum(steps(session, batch=batch))

@@ -10,7 +10,7 @@ from functools import cache
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import actions, fact_counts, monthly_waits, outcome_projection
+from inclusive_access.domain import actions, fact_counts, locking, monthly_waits, outcome_projection
 from inclusive_access.domain.fact_projection import (
     COLUMNS,
     PATIENT_ACTIONS,
@@ -93,6 +93,7 @@ def apply(session: Session, event: Event) -> None:
     flushed): its referral's, or for an adjustment recorded or ended, those of all the patient's referrals."""
     if session.info.get(DEFERRED):
         return
+    locking.share_projection(session)
     if event.action in outcome_projection.ACTIONS:
         _store_outcome(session, event)
         return

@@ -1,6 +1,6 @@
 """Locking records: flushing a versioned row that another transaction changed is a StaleRecord, and a command
 claims the record it checks before it writes."""
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -21,3 +21,22 @@ def claim(session: Session, row) -> None:
     model = type(row)
     session.execute(select(model).where(model.id == row.id).with_for_update(of=model)
                     .execution_options(populate_existing=True))
+
+
+#: PostgreSQL's advisory lock on the projection: writers of facts hold it shared, a rebuild step alone
+PROJECTION_LOCK_KEY = 7_301_122
+
+
+def share_projection(session: Session) -> None:
+    """Hold the projection shared until the transaction ends: writers of facts run side by side, and none runs
+    while a rebuild step (lock_projection) replaces the facts it reads from the log. SQLite's single writer
+    already orders them."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock_shared(:k)"), {"k": PROJECTION_LOCK_KEY})
+
+
+def lock_projection(session: Session) -> None:
+    """Hold the projection alone until the transaction ends (a rebuild step): it waits for the writers of facts
+    in progress, and new ones wait for it."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PROJECTION_LOCK_KEY})

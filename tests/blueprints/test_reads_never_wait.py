@@ -156,7 +156,8 @@ def test_a_view_shown_by_a_worker_that_died_is_logged_once(app, patient_id, dies
         user_id = make_user(db.session, role="booking", username="dying.worker").id
         db.session.commit()
     subprocess.run([sys.executable, "-c", DYING_WORKER, app.config["SQLALCHEMY_DATABASE_URI"], str(patient_id),
-                    PASSWORD, dies, app.config["WRITE_SPOOL_DIR"]], cwd=Path(__file__).parents[2], check=False, timeout=120,
+                    PASSWORD, dies, app.config["WRITE_SPOOL_DIR"]], cwd=Path(__file__).parents[2], check=False,
+                   timeout=120,
                    env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])})
     left = [path for path in _spool(app).directory.glob("*.jsonl") if path != _spool(app).path]
     assert left, "the dead worker's spool is left behind"

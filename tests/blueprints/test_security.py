@@ -309,12 +309,12 @@ def _form_data(data, ids: dict) -> dict:
         form = intake_form(submission_token="csrf-re-referral")
         return {name: form[name] for name in ("pathway", "referrer_name", "referrer_organisation", "referrer_contact",
                                               "received_at", "reason", "urgency", "submission_token")}
-    if data == "verification":  # the signed starting point the verification page hands out
+    if data == "verification":  # the signed starting point the verification page hands out (to a head of 0)
         from itsdangerous import URLSafeSerializer
 
         from inclusive_access.domain.events import GENESIS_HASH
         return {"state": URLSafeSerializer(TestConfig.SECRET_KEY, salt="audit-log-verification")
-                .dumps([0, GENESIS_HASH])}
+                .dumps([0, GENESIS_HASH, 0])}
     if data == "patient on file":  # a second referral, on the pathway it is open on, with the reason asked for
         return {**intake_form(nhs_number=ids["nhs_number"]), "patient_version": str(ids["patient_version"]),
                 "duplicate_reason": "A second problem"}

@@ -97,6 +97,17 @@ def test_chunked_verification_agrees_with_the_whole_walk(db_session, limit):
     assert (result.ok, result.count) == (True, 7)
 
 
+def test_a_walk_checks_up_to_the_head_it_began_with(db_session, monkeypatch):
+    """Events appended during the walk are the next walk's; one removed from the end during it is missing."""
+    monkeypatch.setattr(event_chain, "VERIFY_CHUNK", 2)
+    append(db_session, 7)
+    assert event_chain.walk(db_session, upto=5) == (event_chain.verify_chunk(db_session, 0, limit=5), True)
+    cut = event_chain.walk(db_session, upto=9)[0]
+    assert (cut.ok, cut.count, cut.bad_seq, cut.reason) == (False, 7, 8, "event 8 is missing")
+    first, done = event_chain.walk(db_session, chunks=1)
+    assert (first.ok, first.count, done) == (True, 2, False)
+
+
 def test_a_chunk_names_the_first_bad_event_as_the_whole_walk_does(db_session, backend):
     append(db_session, 6)
     unprotect(db_session, backend)

@@ -14,6 +14,7 @@ from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.htmx import is_fragment_request
 from inclusive_access.models import Patient, Referral, User
+from inclusive_access.security import release_transaction
 
 
 def _timeline(patient: Patient, referral: Referral | None):
@@ -86,34 +87,33 @@ def _checkpoint_status() -> event_chain.CheckpointStatus:
 
 @bp.route("/log")
 def event_log():
-    return render_template("audit/log.html", total=event_chain.checkpoint(db.session).count,
-                           start=_signer().dumps([0, events.GENESIS_HASH]), checkpoint=_checkpoint_status())
+    total = event_chain.head_seq(db.session)  # read once: the walk's chunks carry it in their signed state
+    return render_template("audit/log.html", total=total, start=_signer().dumps([0, events.GENESIS_HASH, total]),
+                           checkpoint=_checkpoint_status())
 
 
 @bp.route("/log/verify", methods=["POST"])
 def verify_log():
     """One chunk of the whole-log verification (htmx asks for the next until the end); without JavaScript, all."""
     try:
-        after, prev_hash = _signer().loads(request.form.get("state", ""))
-    except BadSignature:
+        after, prev_hash, total = _signer().loads(request.form.get("state", ""))
+    except (BadSignature, ValueError):
         abort(400)
-    total = event_chain.checkpoint(db.session).count
-    return submit(None, lambda: _verify(after, prev_hash),
+    return submit(None, lambda: _verify(after, prev_hash, total),
                   Page(url_for("audit.event_log"), lambda errors: abort(400), "event log"),
                   lambda verified: render_template(
                       "audit/_verification.html" if is_fragment_request() else "audit/log.html", result=verified[0],
-                      done=verified[1], total=total, state=_signer().dumps([verified[0].count, verified[0].head_hash]),
+                      done=verified[1], total=total,
+                      state=_signer().dumps([verified[0].count, verified[0].head_hash, total]),
                       start=None, checkpoint=_checkpoint_status()))
 
 
-def _verify(after: int, prev_hash: str) -> tuple[event_chain.Verification, bool]:
-    """Verify from `after` on: one chunk for htmx, every chunk otherwise. The end of the chain (or a break) is
-    recorded, so the log shows who verified it and what they found."""
-    result = event_chain.verify_chunk(db.session, after, prev_hash)
-    while not is_fragment_request() and result.ok and result.count - after == event_chain.VERIFY_CHUNK:
-        after = result.count
-        result = event_chain.verify_chunk(db.session, after, result.head_hash)
-    done = not result.ok or result.count - after < event_chain.VERIFY_CHUNK
+def _verify(after: int, prev_hash: str, total: int) -> tuple[event_chain.Verification, bool]:
+    """Verify from `after` up to `total`, the head when the run began: one chunk for htmx, every chunk otherwise,
+    each in a short read transaction of its own. The end of the chain (or a break) is recorded, so the log shows
+    who verified it and what they found."""
+    release_transaction()
+    result, done = event_chain.walk(db.engine, after, prev_hash, total, chunks=1 if is_fragment_request() else None)
     if done:
         audit_log.record_verification(db.session, actor_for(current_user), result)
     return result, done
