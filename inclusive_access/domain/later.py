@@ -17,7 +17,7 @@ from inclusive_access.models import Event, UserSession
 #: session.info key: the writes a read has left for later, a list while the session reads
 WAITING = "writes_for_later"
 #: the data key a logged-later event carries: when its page was shown (the event itself is timed when appended,
-#: under the append lock, as every event is, so the log's time order and its exports' `_since` stay exact)
+#: as every event is, so an export's `_since` finds it among the events appended after that instant)
 SHOWN_AT = "shown_at"
 
 
