@@ -6,6 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
+from inclusive_access.blueprints import worklist_counts
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import QuestionnaireResponse
@@ -158,3 +159,12 @@ def test_the_worklist_lists_what_is_due_with_its_count_in_the_navigation(app, cl
         assert shown in row
     post_form(client, _url(referral), _form(client, referral))
     assert "0 questionnaires due." in page_text(client.get("/questionnaires/due"))
+
+
+def test_the_navigation_says_many_beyond_its_limit_where_the_worklist_counts_exactly(client, login_as, referral,
+                                                                                      monkeypatch):
+    monkeypatch.setattr(worklist_counts, "NAV_LIMIT", 1)
+    login_as("clinician")
+    worklist = open_page(client, "/questionnaires/due", "Questionnaires due")
+    assert "Questionnaires due (1+)" in worklist
+    assert "1 questionnaire due." in worklist

@@ -86,6 +86,7 @@ def test_the_worklist_lists_and_counts_them_longest_waiting_first(db_session, cl
         (later.id, "psfs", "first_contact")]
     assert (page.total, page.pages) == (3, 1)
     assert questionnaires_due.count_due(db_session, INSTRUMENTS, NOW) == 3
+    assert questionnaires_due.count_due(db_session, INSTRUMENTS, NOW, at_most=2) == 2, "counting stops at the limit"
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
