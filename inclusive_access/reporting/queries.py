@@ -48,7 +48,8 @@ class Period:
 
 class unindexed(FunctionElement):  # noqa: N801 - used as a function, like func.*
     """A column the SQLite planner must not constrain an index by (its documented unary "+"; elsewhere the column
-    itself): so a GROUP BY reads the covering index in group order rather than a month range and the table."""
+    itself): so a GROUP BY reads the covering index in group order rather than a month range and the table, and
+    a join starts from its small side rather than a month range of the projection."""
 
     inherit_cache = True
 
@@ -114,8 +115,11 @@ def pending_dnas(session: Session, period: Period, keys: dict, now: datetime) ->
     """DNAs of the period's referrals that no booking has followed yet and whose 14 days to rebook are still running
     at `now`, per group of `keys` (name -> referral_facts column): {key tuple: count}."""
     columns = list(keys.values())
+    # from the fortnight's DNAs (their missed_at index) to each one's referral, never from the period's referrals:
+    # a year of them is most of the projection
     query = (select(*columns, func.sum(U.dnas)).join(F, F.referral_id == U.referral_id)
-             .where(U.missed_at > now - REBOOKING_WINDOW, U.missed_at <= now, *period.where()).group_by(*columns))
+             .where(U.missed_at > now - REBOOKING_WINDOW, U.missed_at <= now,
+                    *period.where(unindexed(F.received_month), unindexed(F.pathway))).group_by(*columns))
     return {tuple(row[:-1]): row[-1] for row in session.execute(query)}
 
 

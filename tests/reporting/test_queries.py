@@ -1,5 +1,6 @@
 """Equity queries against an independent recomputation in Python over the same facts, and crafted cases."""
 import statistics
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -8,6 +9,7 @@ from inclusive_access import demo
 from inclusive_access.models import ReferralFact
 from inclusive_access.reporting import queries
 from inclusive_access.reporting.queries import Period
+from tests.query_plans import plans_of
 
 
 @pytest.fixture
@@ -77,3 +79,14 @@ def test_wait_quantiles_match_type_7_quantiles(db_session, history):
             assert got[key]["median"] == pytest.approx(statistics.median(values))
             p90 = values[0] if len(values) == 1 else statistics.quantiles(values, n=10, method="inclusive")[-1]
             assert got[key]["p90"] == pytest.approx(p90)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_dnas_waiting_to_be_rebooked_are_read_from_the_fortnights_dnas_not_the_periods_referrals(db_session):
+    """A year's referrals are most of the projection; the DNAs of the last 14 days are a few, each one's referral
+    then found by its key."""
+    now = datetime(2026, 12, 7, 9, tzinfo=UTC)
+    _counts, [(_statement, plan)] = plans_of(db_session, lambda: queries.pending_dnas(
+        db_session, Period("2025-12", "2026-11", "msk"), {"month": ReferralFact.received_month}, now))
+    assert plan.startswith("SEARCH unrebooked_dnas USING INDEX ix_unrebooked_dnas_missed_at"), plan
+    assert "SEARCH referral_facts USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
