@@ -1,6 +1,8 @@
 """Social gradients for equity reporting: the slope and relative index of inequality (SII/RII) across ordered
 deprivation groups, with Monte-Carlo intervals, as PHEindicatormethods::phe_sii computes them."""
+import functools
 import math
+import operator
 import random
 import statistics
 from collections.abc import Callable, Sequence
@@ -36,6 +38,17 @@ def _sorted_at(sorted_draws: Sequence[float], p: float) -> float:
     within the draws when reps is too small for p."""
     position = min(max(round(len(sorted_draws) * p), 1), len(sorted_draws))
     return sorted_draws[position - 1]
+
+
+def _normals(rng: random.Random, n: int) -> list[float]:
+    """The first n of `rng.gauss(0, 1)`'s draws, the same numbers from the same seed (CPython's Box-Muller pairs:
+    tests/reporting/test_gradients.py draws with rng.gauss itself), without a method call per draw."""
+    uniform, out = rng.random, []
+    for _ in range((n + 1) // 2):
+        angle = uniform() * math.tau
+        radius = math.sqrt(-2.0 * math.log(1.0 - uniform()))
+        out += (math.cos(angle) * radius, math.sin(angle) * radius)
+    return out[:n]
 
 
 def _inverse(ratio: float) -> float:
@@ -101,7 +114,14 @@ def sii_rii(values: Sequence[float], populations: Sequence[float], lower: Sequen
             raise ValueError(f"rates and their limits must be positive for the log scale, got lower={lo}")
         if value_type == "proportion" and not (lo > 0 and hi < 1):
             raise ValueError(f"proportions and their limits must lie in (0, 1) for the logit scale, got [{lo}, {hi}]")
+    args = (tuple(values), tuple(populations), tuple(lower), tuple(upper), value_type, transform, multiplier, conf,
+            reps)
+    return _simulated(*args, seed) if seed is None else dict(_remembered(*args, seed))
 
+
+def _simulated(values: Sequence[float], populations: Sequence[float], lower: Sequence[float],
+               upper: Sequence[float], value_type: str, transform: bool, multiplier: float, conf: float, reps: int,
+               seed: int | None) -> dict[str, float]:
     to_scale, from_scale = _SCALES[value_type]
     total = math.fsum(populations)
     shares, xs, before = [], [], 0.0
@@ -116,8 +136,7 @@ def sii_rii(values: Sequence[float], populations: Sequence[float], lower: Sequen
     intercept_w = [a - x_bar * w for a, w in zip(shares, slope_w, strict=True)]
 
     def fit(ys: Sequence[float]) -> tuple[float, float]:
-        return (sum(w * y for w, y in zip(intercept_w, ys, strict=True)),
-                sum(w * y for w, y in zip(slope_w, ys, strict=True)))
+        return sum(map(operator.mul, intercept_w, ys)), sum(map(operator.mul, slope_w, ys))
 
     def polarity(rii: float) -> float:
         return _inverse(rii) if multiplier < 0 else rii
@@ -135,17 +154,15 @@ def sii_rii(values: Sequence[float], populations: Sequence[float], lower: Sequen
 
     means = [to_scale(v) for v in values]
     errors = [(to_scale(hi) - to_scale(lo)) / (2 * Z_95) for lo, hi in zip(lower, upper, strict=True)]
-    rng = random.Random(seed)  # noqa: S311 -- seeded, reproducible simulation; nothing secret depends on it
-    draws = []
-    for _ in range(reps):
-        ys = []
-        for point_y, mean, error in zip(point_ys, means, errors, strict=True):
-            if error == 0:
-                ys.append(point_y)
-            else:
-                draw = rng.gauss(mean, error)
-                ys.append(draw if transform else from_scale(draw))
-        draws.append(fit(ys))
+    # each repetition draws the groups with a width in turn: group i's draws are every len(drawn)-th normal
+    drawn = [i for i, error in enumerate(errors) if error != 0]
+    normals = _normals(random.Random(seed), reps * len(drawn))  # noqa: S311 -- seeded, nothing secret
+    columns = [[y] * reps for y in point_ys]
+    for place, i in enumerate(drawn):
+        mean, error = means[i], errors[i]
+        scaled = [mean + z * error for z in normals[place::len(drawn)]]
+        columns[i] = scaled if transform else [from_scale(y) for y in scaled]
+    draws = [fit(ys) for ys in zip(*columns, strict=True)]
 
     upper_p = conf + (1 - conf) / 2
     lower_p = 1 - upper_p
@@ -169,3 +186,8 @@ def sii_rii(values: Sequence[float], populations: Sequence[float], lower: Sequen
     return {"sii": sii, "rii": rii, "sii_lower": sii_limits[0], "sii_upper": sii_limits[1],
             "rii_lower": rii_limits[0], "rii_upper": rii_limits[1]}
 
+
+
+#: a seeded simulation gives the same limits for the same figures: a report shown again with nothing changed (its
+#: closed months, say) reuses them rather than drawing reps x groups normals again
+_remembered = functools.lru_cache(maxsize=256)(_simulated)
