@@ -194,6 +194,7 @@ def _shared_kpi(session: Session, pathways: list[str], period: Period, policy: P
 
 def report(session: Session, period: Period, policy: Policy, pathways: list[str]) -> dict:
     """Every dashboard table for the period (suppressed for sharing) and each pathway's monthly KPI."""
+    hidden = tables.shared_hidden(session, period)
     return {
         "period": {"from": period.first, "to": period.last, "pathway": period.pathway},
         "tables": {segment: [{"group": c.label, "referrals": c.referrals,
@@ -204,7 +205,7 @@ def report(session: Session, period: Period, policy: Policy, pathways: list[str]
                               "wait_n": c.wait_n, "median_days": _days(c.median_days),
                               "median_lower_95": _days(c.median_lower), "median_upper_95": _days(c.median_upper),
                               "p90_days": _days(c.p90_days)}
-                             for c in tables.segment_table(session, period, segment, shared=True)]
+                             for c in tables.segment_table(session, period, segment, hidden)]
                    for segment in tables.SEGMENT_LABELS},
         "equity_kpi": [{"pathway": s.pathway, "threshold_days": s.threshold, "min_n_each_end": s.min_n,
                         "months": [{"month": m.month, "q1_n": m.q1_n, "q1_median_days": _days(m.q1_value),
@@ -225,9 +226,9 @@ def report_json(session: Session, period: Period, policy: Policy, pathways: list
 
 def report_csv(session: Session, period: Period, policy: Policy, pathways: list[str]) -> str:
     """The report as one long CSV: every table's rows with their breakdown, then the KPI months per pathway."""
-    rows = []
+    rows, hidden = [], tables.shared_hidden(session, period)
     for segment, label in tables.SEGMENT_LABELS.items():
-        rows += [[label, *row, ""] for row in _rows(tables.segment_table(session, period, segment, shared=True))]
+        rows += [[label, *row, ""] for row in _rows(tables.segment_table(session, period, segment, hidden))]
     for s in _shared_kpi(session, pathways, period, policy):
         for m in s.months:
             if period.first <= m.month <= period.last:

@@ -189,10 +189,10 @@ def _median_interval(n: int) -> dict[str, int]:
     return {"median_lower": lower, "median_upper": upper}
 
 
-def segment_table(session: Session, period: Period, segment: str, shared: bool = False,
+def segment_table(session: Session, period: Period, segment: str, hidden: set[tuple] | None = None,
                   now: datetime | None = None) -> list[Column]:
     """Every measure for each value of `segment` over `period` as of `now` (SQL aggregates; rates and intervals from
-    them)."""
+    them); for a shared view, `hidden` is what shared_hidden hides (worked out once for all the view's tables)."""
     rows = queries.counts_by(session, period, segment)
     pending = queries.pending_dnas(session, period, {"segment": queries.SEGMENTS[segment]}, now or datetime.now(UTC))
     waits = queries.wait_quantiles_by(session, period, segment, ranks=_median_interval)
@@ -200,7 +200,6 @@ def segment_table(session: Session, period: Period, segment: str, shared: bool =
     unknown_keys = {r["segment"] for r in rows} - {v for v, _ in values}
     if unknown_keys:  # every stored value must be listed, so no group silently drops out of a report
         raise ValueError(f"{segment} has values the report does not list: {sorted(map(str, unknown_keys))}")
-    hidden = shared_hidden(session, period, now) if shared else None
     counts = [_counts(rows, value, pending) for value, _ in values]
     columns = [Column(value, label, _published(c["referrals"], ("referrals", segment, value), hidden))
                for (value, label), c in zip(values, counts, strict=True)]
@@ -329,10 +328,10 @@ class CrossTable:
 
 
 def cross_table(session: Session, period: Period, column_segment: str, measure: str,
-                shared: bool = False, now: datetime | None = None) -> CrossTable:
+                hidden: set[tuple] | None = None, now: datetime | None = None) -> CrossTable:
     """An intersectional table: `measure` for each IMD quintile x `column_segment` value (unknowns included).
 
-    In a shared view its cells are hidden as shared_hidden decides, with every other table of the period.
+    In a shared view its cells in `hidden` are hidden: shared_hidden's, with every other table of the period.
     """
     if column_segment not in CROSS_SEGMENTS:
         raise ValueError(f"no intersectional table for {column_segment}")
@@ -343,8 +342,6 @@ def cross_table(session: Session, period: Period, column_segment: str, measure: 
                                                      "column": queries.SEGMENTS[column_segment]},
                                    now or datetime.now(UTC))
     row_values, column_values = segment_values(imd), segment_values(column_segment)
-
-    hidden = shared_hidden(session, period, now) if shared else None
 
     def grid(name: str) -> list[list[int | str]]:
         return [[_published(_derived(found.get((rv, cv)), pending.get((rv, cv), 0))[name],

@@ -42,12 +42,13 @@ def _view(shared_always: bool = False) -> dict:
     segment, cross = form.segment.data or "imd_quintile", form.cross.data or "ethnic_group"
     shared = shared_always or form.shared.data == "yes"
     reads = replica.session()
-    columns = tables.segment_table(reads, period, segment, shared)
+    hidden = tables.shared_hidden(reads, period) if shared else None
+    columns = tables.segment_table(reads, period, segment, hidden)
     return {"form": form, "period": period, "error": error, "segment": segment, "shared": shared,
             "segment_label": tables.SEGMENT_LABELS[segment], "measures": tables.MEASURES, "columns": columns,
             "gradients": tables.gradients(columns) if segment == "imd_quintile" else [],
             "gradient_reps": tables.GRADIENT_REPS, "better": tables.BETTER,
-            "cross": tables.cross_table(reads, period, cross, form.measure.data or "accepted", shared),
+            "cross": tables.cross_table(reads, period, cross, form.measure.data or "accepted", hidden),
             "cross_values": [[value for value, _label in tables.segment_values(s)] for s in ("imd_quintile", cross)],
             "cross_label": tables.MEASURE_LABELS[form.measure.data or "accepted"],
             "this_month": today.strftime("%Y-%m"),
