@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 #: the bare signed-in endpoint: `/` only resumes the session, checks the role and redirects to the role's home, so it
 #: costs what every signed-in request costs before its own work (session lookup, guard, headers, upkeep)
 BARE = "bare: / (signed-in redirect)"
-#: answers that are the page working: 200 a page, 302 the bare redirect; a save is 303 alone (the triage script
-#: shows its errors with 200). 409 is a save that lost a race for the same record (another user changed it first),
-#: counted apart from errors
-PAGE_OK, SAVE_OK = {200, 302}, {303}
+#: answers that are the page working: 200 a page, 204 a refresh of an unchanged worklist, 302 the bare redirect;
+#: a save is 303 alone (the triage script shows its errors with 200). 409 is a save that lost a race for the same
+#: record (another user changed it first), counted apart from errors
+PAGE_OK, SAVE_OK = {200, 204, 302}, {303}
 CONFLICT = 409
 #: a complete booking script (no interpreter, no travel barrier), as tests/blueprints/records.py's SCRIPT_FORM
 SCRIPT = {"contact_method": "telephone", "contact_times": "Mornings", "safe_to_leave_message": "yes",
@@ -54,6 +54,8 @@ class Client:
     seen: dict[str, list[str]] = field(default_factory=dict)
     #: page name -> the last URL fetched under it, and whether as an htmx fragment (the solo phase replays it)
     last_url: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    #: worklist path -> the fingerprint its last answer carried, which its minute refresh sends back
+    fingerprints: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
         self.opener = urllib.request.build_opener(
@@ -81,6 +83,9 @@ class Client:
         self.last_url[page] = path, fragment
         if status != 200:
             return ""
+        fingerprint = FINGERPRINT.search(body)
+        if fingerprint:
+            self.fingerprints[path.split("?")[0]] = fingerprint.group(1)
         for kind, pattern in LINKS.items():
             found = pattern.findall(body)
             if found:
@@ -120,6 +125,10 @@ LINKS = {kind: re.compile(pattern) for kind, pattern in {
     "review": r'href="/discharge/reviews/(\d+)"'}.items()}
 
 
+#: the worklist fragment's fingerprint (components/worklist.html)
+FINGERPRINT = re.compile(r'name="seen" value="([^"]*)" id="worklist-seen"')
+
+
 def hidden_fields(body: str) -> dict:
     """The page's CSRF token (htmx's header, which every signed-in page carries) and its forms' hidden fields
     (version, one-time submission token), as the browser would post them."""
@@ -137,8 +146,9 @@ def triage_worklist(c: Client) -> None:
 
 
 def triage_refresh(c: Client) -> None:
-    """The worklist's own htmx request every minute while it is open."""
-    c.get("triage worklist (minute refresh)", "/triage/", fragment=True)
+    """The worklist's own htmx request every minute while it is open, naming the answer it shows: 204 if unchanged."""
+    seen = c.fingerprints.get("/triage/")
+    c.get("triage worklist (minute refresh)", f"/triage/?seen={seen}" if seen else "/triage/", fragment=True)
 
 
 def clarifications(c: Client) -> None:
