@@ -3,6 +3,7 @@ they open (each referral shown logged as viewed)."""
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 from flask import render_template, request, url_for
 from flask_login import current_user
@@ -17,6 +18,8 @@ from inclusive_access.extensions import db
 from inclusive_access.reporting import behind, outcome_queries, periods, tables
 from inclusive_access.reporting.queries import Period
 
+#: what url_for leaves unescaped in a query string (werkzeug.urls._urlencode), so the links read as they did
+URL_SAFE = "!$'()*,/:;?@"
 #: "value not given" for a link (None is a value: "not known")
 _ANY = object()
 #: the dashboard's selectors a link carries, so the list's filters and its way back are the dashboard's own
@@ -35,6 +38,8 @@ class Tracer:
     none."""
 
     query: dict[str, str]
+    #: the list's address, looked up once: a dashboard links a few hundred figures to it
+    base: str
 
     def __call__(self, figure: str, *, value=_ANY, cross_value=_ANY, quintile=_ANY, month: str | None = None,
                  contacted: str | None = None, pathway: str | None = None, instrument: str | None = None) -> str:
@@ -53,7 +58,7 @@ class Tracer:
             args["contacted"] = contacted
         if pathway:
             args["pathway"] = pathway
-        return url_for("reports.equity_referrals", **args)
+        return f"{self.base}?{urlencode({name: v for name, v in args.items() if v is not None}, safe=URL_SAFE)}"
 
     def monthly(self, figure: str, contacted: bool = False, **cell) -> Callable[[str], str]:
         """Links for a chart's months: received, or (`contacted`) of first contact."""
@@ -70,7 +75,7 @@ def tracer(form, period_code: str) -> Tracer:
     query["period"] = period_code
     if period_code != "custom":
         query.pop("first"), query.pop("last")
-    return Tracer({name: value for name, value in query.items() if value})
+    return Tracer({name: value for name, value in query.items() if value}, url_for("reports.equity_referrals"))
 
 
 def _period_asked(form: ReferralsBehindForm, pathways) -> Period:
