@@ -25,6 +25,9 @@ from tests import fake_notify_api
 from tests.client import CheckedClient
 
 BACKENDS = ("sqlite", "postgresql")
+#: for a test of what the database does not decide (a role check, a CSRF token, the commits a request makes) or of
+#: a plan SQLite makes: it runs on SQLite alone
+ON_SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 PASSWORD = "correct horse battery"
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from inclusive_access.domain import actions, appointments, clarification, message_causes
 from inclusive_access.domain.outbox import MessageSettings
 from inclusive_access.models import Appointment, Event, OutboxMessage
+from tests.conftest import ON_SQLITE
 from tests.contact_factories import EMAIL, MOBILE, contacted, messages
 from tests.factories import SLOT, TRIAGED, book, make_referral
 
@@ -184,7 +185,7 @@ def test_the_days_reminded_are_a_setting(db_session, booked):
     assert _reminders(db_session) == [(booked.id, "2")]
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@ON_SQLITE
 def test_the_sweep_reads_its_index_not_the_history(db_session):
     statement = message_causes.booked_between(NIGHT, NIGHT + timedelta(days=1)).compile(
         db_session.bind, compile_kwargs={"literal_binds": True})

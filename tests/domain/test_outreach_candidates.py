@@ -7,6 +7,7 @@ from sqlalchemy import event
 
 from inclusive_access.domain import actions, outreach_candidates
 from inclusive_access.domain.errors import NotPermitted
+from tests.conftest import ON_SQLITE
 from tests.event_log import actions_since, head
 from tests.factories import make_referral, next_nhs_number, staff
 from tests.outreach_factories import planned_session, received
@@ -75,7 +76,7 @@ def test_each_candidate_shown_is_logged_as_viewed_and_only_the_sessions_clinicia
         outreach_candidates.candidates(db_session, staff(db_session, "clinician"), record)
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@ON_SQLITE
 def test_the_candidates_are_preselected_through_indexes_never_a_scan_of_all_patients(db_session, clinician,
                                                                                      planned):
     """Each way of pre-selection is a search of one patients index (SQLite plans the same on any data)."""

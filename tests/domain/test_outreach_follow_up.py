@@ -15,6 +15,7 @@ from inclusive_access.domain import (
     triage,
 )
 from inclusive_access.models import Referral
+from tests.conftest import ON_SQLITE
 from tests.event_log import actions_since, data_of, head
 from tests.factories import SCRIPT, TRIAGED, accepted, attempt, book, make_referral, miss, staff
 from tests.outreach_factories import SEEN, planned_session, received
@@ -145,7 +146,7 @@ def test_undoing_the_link_clears_the_judgement_for_the_right_patient(db_session,
     assert linked.contact_lost is False
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@ON_SQLITE
 def test_the_sweep_reads_its_index_not_the_history(db_session):
     statement = outreach_follow_up.due(datetime(2026, 6, 10).date()).compile(
         db_session.bind, compile_kwargs={"literal_binds": True})

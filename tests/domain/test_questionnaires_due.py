@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from inclusive_access.domain import instrument_files, questionnaires, questionnaires_due
+from tests.conftest import ON_SQLITE
 from tests.factories import RECEIVED, accept_and_attend, accepted, discharged, make_referral
 from tests.reporting.test_wait_quantiles import _plans
 
@@ -89,7 +90,7 @@ def test_the_worklist_lists_and_counts_them_longest_waiting_first(db_session, cl
     assert questionnaires_due.count_due(db_session, INSTRUMENTS, NOW, at_most=2) == 2, "counting stops at the limit"
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@ON_SQLITE
 def test_the_count_reads_referrals_by_state_and_answers_by_referral_never_a_whole_table(db_session):
     """Open referrals by state, recent discharges by state and time, each one's answers by its index: what the
     service has open, not its history (a pathway's referrals would be its history)."""

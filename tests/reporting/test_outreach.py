@@ -13,6 +13,7 @@ from inclusive_access.reporting import outreach as evidence
 from inclusive_access.reporting import stats
 from inclusive_access.reporting.outreach_queries import BREAKDOWNS, NOT_LINKED_GROUP, Scope
 from inclusive_access.reporting.uk_days import days_after, uk_date
+from tests.conftest import ON_SQLITE
 from tests.factories import accept_and_attend, staff
 from tests.reporting.outcome_history import urgent
 from tests.reporting.outreach_history import Outreach, uk_time
@@ -161,7 +162,7 @@ def test_a_record_whose_link_is_undone_counts_as_unlinked_again(db_session, hist
 GROWING = ("outreach_records", "patients", "referrals", "appointments", "urgent_contacts", "safeguarding_concerns")
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@ON_SQLITE
 @pytest.mark.parametrize("breakdown", sorted(BREAKDOWNS))
 def test_the_period_and_each_persons_history_are_read_by_index(db_session, history, breakdown):
     found, plans = _plans(db_session, lambda: evidence.report(db_session, JUNE, breakdown, shared=True, now=NOW))

@@ -9,6 +9,7 @@ from inclusive_access import demo
 from inclusive_access.models import ReferralFact
 from inclusive_access.reporting import queries
 from inclusive_access.reporting.queries import Period
+from tests.conftest import ON_SQLITE
 from tests.query_plans import plans_of
 
 
@@ -81,7 +82,7 @@ def test_wait_quantiles_match_type_7_quantiles(db_session, history):
             assert got[key]["p90"] == pytest.approx(p90)
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@ON_SQLITE
 def test_dnas_waiting_to_be_rebooked_are_read_from_the_fortnights_dnas_not_the_periods_referrals(db_session):
     """A year's referrals are most of the projection; the DNAs of the last 14 days are a few, each one's referral
     then found by its key."""

@@ -6,6 +6,7 @@ from sqlalchemy import event
 from inclusive_access.models import ReferralFact
 from inclusive_access.reporting import queries
 from inclusive_access.reporting.queries import Period
+from tests.conftest import ON_SQLITE
 from tests.factories import make_referral
 
 #: (received month, pathway, IMD quintile, days to first contact or None)
@@ -106,7 +107,7 @@ def _read_in_order(plan: list[str], index: str) -> bool:
     return any(index in line for line in plan) and not any(line == "USE TEMP B-TREE FOR ORDER BY" for line in plan)
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@ON_SQLITE
 @pytest.mark.parametrize("pathway", [None, "msk"])
 def test_sqlite_reads_each_segments_wait_index_without_sorting(crafted, pathway):
     period = Period("2026-03", "2026-04", pathway)
@@ -120,7 +121,7 @@ def test_sqlite_reads_each_segments_wait_index_without_sorting(crafted, pathway)
         assert not any("TEMP B-TREE" in line for line in window_plan)
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@ON_SQLITE
 def test_sqlite_reads_the_equity_kpis_medians_and_the_month_range_from_indexes(crafted):
     months = ["2026-03", "2026-04"]
     for run in (lambda: queries.monthly_median_waits(crafted, months),
