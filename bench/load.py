@@ -36,7 +36,7 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
-from load_flows import PAGE_OK, Client, Sample
+from load_flows import FINGERPRINT, PAGE_OK, Client, Sample
 from load_report import server_times, summarise, table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -165,7 +165,8 @@ def run_users(url: str, users: list[tuple[str, str]], password: str, args) -> tu
 
 def solo(clients: list[Client], pages: list[str], seconds: float) -> dict[str, float]:
     """Each page alone: as many clients as signed in replay the page's last URL (each client one its role may
-    open, shared round-robin) for `seconds`; requests/s answered as expected."""
+    open, shared round-robin) for `seconds`; requests/s answered as expected. A refresh naming its worklist's
+    fingerprint sends the one the last answer carried, as the browser does."""
     rates = {}
     for page in pages:
         holders = [c for c in clients if page in c.last_url]
@@ -177,8 +178,10 @@ def solo(clients: list[Client], pages: list[str], seconds: float) -> dict[str, f
         def hammer(client: Client, page=page, done=done, stop=stop) -> None:
             path, fragment = client.last_url[page]
             while time.perf_counter() < stop:
-                status, _body = client.fetch(path, headers={"HX-Request": "true"} if fragment else None)
+                status, body = client.fetch(path, headers={"HX-Request": "true"} if fragment else None)
                 done[status in PAGE_OK] += 1
+                if status == 200 and "seen=" in path and (fingerprint := FINGERPRINT.search(body)):
+                    path = f"{path.split('?')[0]}?seen={fingerprint.group(1)}"
 
         threads = [threading.Thread(target=hammer, args=(holders[i % len(holders)],)) for i in range(len(clients))]
         for t in threads:
