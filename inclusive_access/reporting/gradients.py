@@ -187,7 +187,6 @@ def _simulated(values: Sequence[float], populations: Sequence[float], lower: Seq
             "rii_lower": rii_limits[0], "rii_upper": rii_limits[1]}
 
 
-
 #: a seeded simulation gives the same limits for the same figures: a report shown again with nothing changed (its
 #: closed months, say) reuses them rather than drawing reps x groups normals again
 _remembered = functools.lru_cache(maxsize=256)(_simulated)
