@@ -107,7 +107,9 @@ DESKTOP = {"width": 1280, "height": 900}
 
 
 def page_width(page: Page) -> int:
-    """How wide the page is drawn: wider than the screen means scrolling sideways."""
+    """How wide the page is drawn once its scripts have run (see below): wider than the screen means scrolling
+    sideways."""
+    page.wait_for_load_state("load")
     return page.evaluate("document.documentElement.scrollWidth")
 
 

@@ -58,6 +58,7 @@ def timeline_rows(page: Page):
 
 
 def assert_the_timeline_fits(page: Page, width: int) -> None:
+    page.wait_for_load_state("load")
     widths = page.evaluate("() => [document.documentElement.scrollWidth,"
                            " document.querySelector('#timeline').scrollWidth]")
     assert max(widths) <= width, f"page and timeline {widths} px wide on a {width} px screen"
