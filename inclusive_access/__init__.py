@@ -3,6 +3,7 @@ import os
 from pathlib import Path
 
 from flask import Flask, send_from_directory
+from flask.templating import Environment
 from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
 
 from config import CONFIGS, Config
@@ -98,8 +99,20 @@ def load_instruments(app: Flask) -> None:
         raise RuntimeError(f"{exc} (see \"Outcome instruments\" in README.md)") from exc
 
 
+class SnapshotGlobalsEnvironment(Environment):
+    """Each template's globals as a plain dict, copied when it is loaded, rather than Jinja's ChainMap over the
+    environment's. Every `{% from ... import %}` compares the caller's globals with the imported template's, and
+    the NHS.UK components import on every call: over a ChainMap that comparison is a Python loop per global, over
+    a dict it is one C call. Jinja asks that globals not change once templates load, and ours are all set at
+    start-up."""
+
+    def make_globals(self, d):
+        return {**self.globals, **(d or {})}
+
+
 def configure_jinja(app: Flask) -> None:
     """NHS.UK macros need ChainableUndefined; autoescape everything, .jinja included."""
+    app.jinja_environment = SnapshotGlobalsEnvironment
     app.jinja_options = {
         **app.jinja_options,
         "undefined": ChainableUndefined,
