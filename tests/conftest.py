@@ -8,6 +8,7 @@ import socket
 import subprocess
 import tempfile
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,8 @@ BACKENDS = ("sqlite", "postgresql")
 #: for a test of what the database does not decide (a role check, a CSRF token, the commits a request makes) or of
 #: a plan SQLite makes: it runs on SQLite alone
 ON_SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+#: for a page test of what the database itself does under requests (tests/blueprints/conftest.py): on both
+ON_BOTH_DATABASES = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 PASSWORD = "correct horse battery"
 
 
@@ -245,12 +248,12 @@ def sqlite_path(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("sqlite_test") / "test.db"
 
 
-@pytest.fixture(params=BACKENDS)
-def database_url(request):
-    """A migrated database for one test, as the migrations left it: a copy of the SQLite template (its write-ahead
-    log and the previous test's copy removed first), or a PostgreSQL database cloned from its template or emptied
-    after an earlier test. The same address test after test, so the app over it can be reused."""
-    if request.param == "sqlite":
+def migrated_database(request, backend: str) -> Iterator[str]:
+    """A migrated database for one test on the backend named, as the migrations left it: a copy of the
+    SQLite template (its write-ahead log and the previous test's copy removed first), or a PostgreSQL database cloned
+    from its template or emptied after an earlier test. The same address test after test, so the app over it can be
+    reused."""
+    if backend == "sqlite":
         path = request.getfixturevalue("sqlite_path")
         for previous in path.parent.glob(f"{path.name}*"):
             previous.unlink()
@@ -261,6 +264,11 @@ def database_url(request):
     name = pool.take()
     yield f"{pool.server}/{name}"
     pool.give_back(name)
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request):
+    yield from migrated_database(request, request.param)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from inclusive_access.extensions import db
 from inclusive_access.models import User
 from tests.blueprints.pages import field_names, page_text, sign_in
 from tests.blueprints.records import count, events
-from tests.conftest import post_form
+from tests.conftest import ON_BOTH_DATABASES, post_form
 from tests.factories import make_user
 
 NEW_USER = {"username": "new.clinician", "display_name": "Nia Clinician", "role": "clinician",
@@ -209,6 +209,7 @@ def test_a_user_who_must_change_their_password_can_still_sign_out(app, client, l
     assert newcomer.get("/referrals/list").headers["Location"].startswith("/auth/login")
 
 
+@ON_BOTH_DATABASES
 def test_a_manager_resets_a_password_which_ends_the_users_sessions_and_is_temporary(app, client, login_as):
     target = _make(app, "forgot.it")
     user_browser = app.test_client()

@@ -26,7 +26,7 @@ from tests.blueprints.pages import (
     version_in,
 )
 from tests.blueprints.records import accept, count, events, miss, propose_rejection, record_adjustment
-from tests.conftest import post_form
+from tests.conftest import ON_BOTH_DATABASES, post_form
 from tests.factories import ASKED, JUNE, RECEIVED, make_referral, staff
 
 QUESTIONS = CHECKLISTS["clarification"]
@@ -213,6 +213,7 @@ def test_a_stratified_filtered_sample_from_the_form(app, client, login_as):
     ({"allocation": "equal"}, "stratify_by", "Choose both what to stratify by and how to allocate, or neither"),
 ], ids=["no-record-type", "months-reversed", "segment-without-value", "strata-without-allocation",
         "allocation-without-strata"])
+@ON_BOTH_DATABASES
 def test_a_bad_sample_form_is_shown_again_with_its_error_and_nothing_is_saved(app, client, login_as, population,
                                                                               changes, field, message):
     login_as("auditor")
@@ -496,6 +497,7 @@ def test_the_summary_shows_each_items_rate_and_interval(app, client, login_as, s
     assert "Compliance per checklist item and" not in page, "not stratified: no stratum table"
 
 
+@ON_BOTH_DATABASES
 def test_the_summary_of_an_unjudged_sample(client, login_as, sample_id):
     login_as("auditor")
     page = page_text(client.get(f"/audit/samples/{sample_id}/summary"))

@@ -12,7 +12,7 @@ from inclusive_access.domain.actors import SYSTEM
 from inclusive_access.extensions import db
 from inclusive_access.models import Event
 from inclusive_access.template_filters import london
-from tests.conftest import post_form
+from tests.conftest import ON_BOTH_DATABASES, post_form
 from tests.domain.test_events import forge, unprotect
 from tests.factories import make_referral, staff
 
@@ -32,6 +32,7 @@ def _text(response) -> str:
     return response.get_data(as_text=True)
 
 
+@ON_BOTH_DATABASES
 def test_the_patient_timeline_lists_every_event_and_says_the_chain_verifies(client, login_as, viewed):
     patient_id, _referral_id, _user = viewed
     login_as("auditor")
@@ -46,6 +47,7 @@ def test_the_patient_timeline_lists_every_event_and_says_the_chain_verifies(clie
     assert "0 events." in unknown, "an action the record does not have shows nothing, and is not echoed back"
 
 
+@ON_BOTH_DATABASES
 def test_an_altered_event_is_named_on_the_timeline(app, client, login_as, viewed, backend):
     _patient_id, referral_id, _user = viewed
     with app.app_context():
@@ -92,6 +94,7 @@ def _verify_by_htmx(client) -> tuple[str, int]:
         assert steps < 50
 
 
+@ON_BOTH_DATABASES
 def test_htmx_verifies_the_log_chunk_by_chunk_with_progress(app, client, login_as, viewed, monkeypatch):
     monkeypatch.setattr(event_chain, "VERIFY_CHUNK", 2)
     login_as("auditor")

@@ -7,7 +7,7 @@ from inclusive_access.extensions import db
 from inclusive_access.models import ContactDetails
 from tests.blueprints.pages import conflict, open_page, page_about, redirected, shown_again, version_in
 from tests.blueprints.records import count, events, stored_row
-from tests.conftest import post_form
+from tests.conftest import ON_BOTH_DATABASES, post_form
 from tests.factories import make_referral
 
 VALID = {"mobile": "07700 900123", "email": "sam@example.com", "address_line_1": "Flat 2",
@@ -50,6 +50,7 @@ def test_booking_staff_record_details_from_the_patients_record(app, client, logi
      "Line 3 of the address must be 35 characters or fewer"),
     ({"carer_mobile": "07700 900456"}, "carer_name", "Enter the carer's or advocate's name"),
 ])
+@ON_BOTH_DATABASES
 def test_problems_are_shown_beside_their_fields_and_nothing_is_saved(app, client, login_as, patient_id, changed,
                                                                      field, message):
     login_as("clinician")

@@ -46,6 +46,7 @@ from inclusive_access.extensions import db
 from inclusive_access.models import Event, Referral
 from inclusive_access.security import ACCESS
 from tests.blueprints.records import script
+from tests.conftest import ON_BOTH_DATABASES
 from tests.factories import intake_row, make_referral, next_nhs_number, staff
 from tests.message_factories import AcceptingNotify, queued
 from tests.outreach_factories import plan_form, planned_session, received
@@ -336,6 +337,7 @@ def test_each_page_of_events_shows_each_role_only_what_the_policy_lets_it_read(a
         assert [s for s in secrets - readable if s in body] == [], url
 
 
+@ON_BOTH_DATABASES
 @pytest.mark.parametrize("role", ["booking", "manager"])
 def test_booking_staff_and_managers_learn_a_concern_exists_and_its_kind_never_its_text(app, client, login_as,
                                                                                        history, role):

@@ -16,7 +16,7 @@ from inclusive_access.models import GovernanceItem
 from inclusive_access.reporting import periods
 from tests.blueprints.pages import conflict, field_names, open_page, page_text, shown_again, version_in
 from tests.blueprints.records import events, stored_row
-from tests.conftest import post_form
+from tests.conftest import ON_BOTH_DATABASES, post_form
 from tests.factories import JUDGED_Q1_WAITS, JUDGED_Q5_WAITS, make_user, staff, wait_gap_month
 from tests.reporting.improvement_history import improvement_month
 
@@ -355,6 +355,7 @@ def test_a_closed_item_refuses_another_response(app, client, closed_item):
     assert _saved(app, item_id) == before
 
 
+@ON_BOTH_DATABASES
 def test_an_old_tab_on_a_closed_item_is_told_it_is_closed_not_shown_form_errors(client, closed_item):
     item_id = closed_item
     for url, data in ((f"/reports/governance/{item_id}/plan", _current_plan(lead_name="", version="2")),

@@ -13,7 +13,7 @@ from inclusive_access.domain import bulk_import
 from inclusive_access.models import ImportJob, Referral
 from tests.blueprints.pages import shown_again
 from tests.blueprints.records import count, events
-from tests.conftest import post_form
+from tests.conftest import ON_BOTH_DATABASES, post_form
 from tests.factories import csv_text, intake_row
 
 BAD_NHS = {"nhs_number": "1234567890"}
@@ -60,6 +60,7 @@ BAD_FILE = {
 }
 
 
+@ON_BOTH_DATABASES
 @pytest.mark.parametrize("case", BAD_FILE)
 def test_a_file_that_cannot_be_imported_is_refused_with_the_reason(app, client, manager, case):
     content, message = BAD_FILE[case]

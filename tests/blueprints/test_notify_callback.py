@@ -6,6 +6,7 @@ import pytest
 from inclusive_access.extensions import db
 from inclusive_access.models import OutboxMessage
 from tests.blueprints.records import events, stored_row
+from tests.conftest import ON_BOTH_DATABASES
 from tests.factories import make_referral
 from tests.status_factories import sent_message
 
@@ -93,6 +94,7 @@ def test_a_report_before_the_send_is_recorded_asks_notify_to_retry(app, client, 
 @pytest.mark.parametrize("sent", [{"data": "not json", "content_type": "application/json"}, {"json": ["delivered"]},
                                   {"json": {"reference": "1", "status": "delivered"}}],
                          ids=["not-json", "not-an-object", "no-id"])
+@ON_BOTH_DATABASES
 def test_a_body_that_is_not_notifys_is_a_bad_request(client, message, sent):
     assert client.post(URL, headers={"Authorization": f"Bearer {TOKEN}"}, **sent).status_code == 400
 

@@ -13,11 +13,6 @@ from inclusive_access.extensions import db
 from inclusive_access.models import ROLES, UserSession
 from tests.blueprints.test_route_access import ROUTES, sample_ids  # noqa: F401 - the fixture, with its table
 from tests.blueprints.test_security import UNSAFE, _signed_in_for, referral_ids  # noqa: F401 - referral_ids is a fixture
-from tests.conftest import ON_SQLITE
-
-#: the commits a request makes are the app's, not the database's: the walks run on SQLite (each route's own tests
-#: run on both)
-pytestmark = ON_SQLITE
 
 #: the one route that commits twice, by design: a sign-in attempt is counted and committed before the slow password
 #: hash, so every worker sees it and no lock is held while the hash runs (RELIABILITY.md); the result is the second

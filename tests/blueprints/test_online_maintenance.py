@@ -8,8 +8,10 @@ from sqlalchemy import text
 
 from inclusive_access.domain import event_chain, fact_rebuild
 from inclusive_access.extensions import db
-from tests.conftest import make_app
+from tests.conftest import ON_BOTH_DATABASES, make_app
 from tests.factories import make_referral
+
+pytestmark = ON_BOTH_DATABASES
 
 #: a page that waited for the job's lock would fail after this (SQLite)...
 BUSY_TIMEOUT_MS = 300

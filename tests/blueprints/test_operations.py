@@ -16,7 +16,7 @@ from sqlalchemy import text
 from inclusive_access.extensions import db
 from inclusive_access.observability import migration_heads
 from tests.blueprints.pages import sign_in
-from tests.conftest import _free_port, make_app, post_form
+from tests.conftest import ON_BOTH_DATABASES, _free_port, make_app, post_form
 from tests.factories import make_referral, make_user
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,6 +33,7 @@ def unreachable_database_url(backend, tmp_path) -> str:
     return f"postgresql+psycopg://postgres@127.0.0.1:{_free_port()}/nothing"
 
 
+@ON_BOTH_DATABASES
 def test_health_answers_without_signing_in_or_a_database(unreachable_database_url):
     response = make_app(unreachable_database_url).test_client().get("/health")
     assert response.status_code == 200
@@ -45,6 +46,7 @@ def test_ready_when_the_database_answers_at_the_migrations_head(client):
     assert response.json == {"status": "ready"}
 
 
+@ON_BOTH_DATABASES
 def test_not_ready_when_the_database_is_at_an_older_revision(app, client):
     head = next(iter(migration_heads(app.extensions["migrate"].directory)))
     with app.app_context():
@@ -60,6 +62,7 @@ def test_not_ready_when_the_database_is_at_an_older_revision(app, client):
     assert response.json == {"status": "not ready", "problem": "The database is not at the latest migration."}
 
 
+@ON_BOTH_DATABASES
 def test_not_ready_when_the_database_cannot_be_reached(unreachable_database_url):
     response = make_app(unreachable_database_url).test_client().get("/ready")
     assert response.status_code == 503
@@ -105,6 +108,7 @@ def test_the_error_page_shows_the_request_id_staff_can_quote(client, login_as):
     assert shown.group(1) == response.headers["X-Request-ID"]
 
 
+@ON_BOTH_DATABASES
 def test_hsts_through_a_proxy_only_when_the_proxy_is_trusted(app, database_url):
     through_proxy = {"X-Forwarded-Proto": "https"}
     untrusted = app.test_client().get("/health", headers=through_proxy)

@@ -10,6 +10,7 @@ from inclusive_access.extensions import db
 from inclusive_access.reporting import periods
 from tests.blueprints.pages import open_page
 from tests.blueprints.test_traceable import _listed_total, _traced
+from tests.conftest import ON_BOTH_DATABASES
 from tests.factories import staff
 from tests.reporting.outcome_history import add_outcome, discharged, urgent
 
@@ -55,6 +56,7 @@ def test_other_roles_are_refused(client, login_as, role):
     assert client.get("/reports/equity/outcomes/export").status_code == 403
 
 
+@ON_BOTH_DATABASES
 def test_every_count_opens_the_referrals_behind_it(client, login_as, history):
     login_as("senior")
     traced = _traced(open_page(client, PAGE))
@@ -91,6 +93,7 @@ def test_the_dashboard_links_to_the_outcomes(client, login_as):
     assert 'href="/reports/equity/outcomes?' in open_page(client, "/reports/equity?segment=sex")
 
 
+@ON_BOTH_DATABASES
 def test_the_csv_export_is_always_suppressed_for_sharing(client, login_as, history):
     login_as("manager")
     response = client.get(PAGE.replace("/outcomes?", "/outcomes/export?"))

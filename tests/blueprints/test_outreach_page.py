@@ -9,6 +9,7 @@ from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.reporting import outreach, periods
 from tests.blueprints.pages import cells, open_page, visible
+from tests.conftest import ON_BOTH_DATABASES
 from tests.reporting.outreach_history import Outreach
 
 #: long enough ago that everyone's 90 days after a first contact are over
@@ -50,6 +51,7 @@ def test_report_readers_see_each_measure_for_everyone_and_by_venue(client, login
     assert f"{history} (" in page, "each venue is named with its partner"
 
 
+@ON_BOTH_DATABASES
 def test_the_shared_view_and_the_csv_hide_small_counts(client, login_as, history):
     login_as("manager")
     page = visible(open_page(client, f"{PAGE}&shared=yes"))

@@ -13,7 +13,7 @@ from inclusive_access.extensions import db
 from inclusive_access.models import EngagementStep, OutreachSession, Partner, Patient
 from tests.blueprints.pages import conflict, open_page, redirected, shown_again, sign_in, version_in
 from tests.blueprints.records import accepted_referral, events, stored_row
-from tests.conftest import post_form
+from tests.conftest import ON_BOTH_DATABASES, post_form
 from tests.factories import make_user, staff
 from tests.outreach_factories import plan_form, planned_session
 
@@ -46,6 +46,7 @@ def _planned(app, clinician_ids: list[int]) -> dict:
         return {"session_id": planned.id, "partner_id": planned.venue.partner_id, "venue_id": planned.venue_id}
 
 
+@ON_BOTH_DATABASES
 def test_the_manager_adds_a_partner_with_its_contact_and_agreement(app, client, login_as):
     login_as("manager")
     open_page(client, "/outreach/partners/new", "Add an outreach partner")
@@ -75,6 +76,7 @@ def test_the_manager_adds_a_partner_with_its_contact_and_agreement(app, client, 
     ("/outreach/sessions/new", {}, "clinician_ids", "Select at least one clinician"),
     ("/outreach/sessions/new", {}, "venue_id", "Select the venue"),
 ])
+@ON_BOTH_DATABASES
 def test_a_managers_form_with_a_problem_is_shown_again_naming_it(app, client, login_as, url, data, field, message):
     _planned(app, [_user(app, "clinician", "named.clinician")])  # a venue, so the session form is offered
     login_as("manager")
@@ -117,6 +119,7 @@ def test_a_partner_saved_from_an_older_version_shows_the_conflict_page(app, clie
     assert stored_row(app, Partner, planned["partner_id"]).name == "Renamed Trust"
 
 
+@ON_BOTH_DATABASES
 def test_a_cancelled_session_needs_a_reason_and_its_clinician_reads_it(app, client, login_as):
     planned = _planned(app, [_user(app, "clinician", "cancelled.nurse")])
     login_as("manager")
@@ -147,6 +150,7 @@ def test_a_plan_with_a_problem_is_shown_again_beside_the_field(client, login_as,
                 "Enter at least one step: who does what, by when")
 
 
+@ON_BOTH_DATABASES
 def test_a_clinician_records_a_plan_and_an_overdue_step_stands_out_until_done(app, client, login_as,
                                                                                patient_with_partner):
     login_as("clinician")

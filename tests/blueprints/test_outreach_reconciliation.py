@@ -18,7 +18,7 @@ from tests.blueprints.pages import (
     redirected,
     version_in,
 )
-from tests.conftest import post_form
+from tests.conftest import ON_BOTH_DATABASES, post_form
 from tests.factories import intake_form, make_referral, staff
 from tests.outreach_factories import planned_session, received
 
@@ -83,6 +83,7 @@ def test_a_new_patient_is_registered_and_shown_as_identity_not_verified(app, cli
     assert "estimated from the age given" in banner
 
 
+@ON_BOTH_DATABASES
 def test_a_form_older_than_the_record_is_refused(app, client, outreach):
     url = RECORD.format(outreach["first"])
     conflict(post_form(client, url + "/link", {"referral_id": str(outreach["referral"]), "version": "0"}),
@@ -90,6 +91,7 @@ def test_a_form_older_than_the_record_is_refused(app, client, outreach):
     assert _record(app, outreach["first"])[0] == "unreconciled"
 
 
+@ON_BOTH_DATABASES
 def test_before_reconciliation_no_one_else_sees_a_record(client, login_as, outreach):
     for role in ("clinician", "senior"):
         login_as(role)

@@ -17,6 +17,7 @@ from inclusive_access.extensions import db
 from inclusive_access.models import OutreachRecord, User
 from tests.blueprints.pages import field_names, open_page
 from tests.blueprints.records import count, events
+from tests.conftest import ON_BOTH_DATABASES
 from tests.factories import make_user, staff
 from tests.live_server import Browser, at_once, serve
 from tests.outreach_factories import minimum_record, planned_session
@@ -80,6 +81,7 @@ def test_a_record_with_problems_is_refused_naming_each_and_nothing_is_stored(app
     assert count(app, OutreachRecord) == 0
 
 
+@ON_BOTH_DATABASES
 def test_a_body_that_is_not_a_record_lacks_everything(app, client, named):
     response = client.post(named.records, data="given_name=Alex", content_type="application/x-www-form-urlencoded",
                            headers={"X-CSRFToken": client.csrf_token()})
@@ -132,6 +134,7 @@ def test_a_session_that_does_not_exist_is_not_found(client, named):
     assert send(client, "/outreach/sessions/999999/records", minimum_record()).status_code == 404
 
 
+@ON_BOTH_DATABASES
 def test_the_page_asks_for_exactly_what_the_server_takes(app, client, named):
     body = open_page(client, named.page, "Record someone seen at this session")
     form = body[body.index('<form id="record-form"'):]

@@ -7,6 +7,7 @@ from inclusive_access.domain import patient_search
 from inclusive_access.extensions import db
 from tests.blueprints.pages import broken_summary_links, field_names, page_text
 from tests.blueprints.records import events
+from tests.conftest import ON_BOTH_DATABASES
 from tests.factories import make_referral
 
 SEARCH = "/patients/search"
@@ -78,6 +79,7 @@ def test_bad_input_is_shown_beside_its_box_and_nothing_is_searched(app, client, 
     assert not events(app, "record.viewed")
 
 
+@ON_BOTH_DATABASES
 def test_an_empty_search_asks_for_something_to_search_by(client, login_as, patients):
     login_as("booking")
     body = page_text(client.get(SEARCH, query_string={"nhs_number": "", "name": " ", "postcode": ""}))

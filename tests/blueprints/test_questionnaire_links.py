@@ -13,7 +13,7 @@ from inclusive_access.extensions import db
 from inclusive_access.models import Event, QuestionnaireLink, QuestionnaireResponse, Referral
 from tests.blueprints.pages import field_names, open_page, page_text, shown_again
 from tests.blueprints.records import accepted_referral, count, stored_row
-from tests.conftest import post_form
+from tests.conftest import ON_BOTH_DATABASES, post_form
 from tests.factories import staff
 from tests.live_server import Browser, at_once, serve
 
@@ -103,6 +103,7 @@ def test_the_patient_answers_without_signing_in_on_a_page_with_no_staff_navigati
     assert (stored.mode, stored.recorded_by, stored.score) == ("patient_link", None, 4.0)
 
 
+@ON_BOTH_DATABASES
 def test_the_patient_switches_to_easy_read_and_back(app, client, referral):
     url = f"/q/{sent_link(app, referral)}"
     plain = open_page(client, url)

@@ -11,9 +11,11 @@ from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import Appointment, Event, ReasonableAdjustment, Referral, TriageRecord
 from tests.blueprints.records import SCRIPT_FORM, accept
-from tests.conftest import post_form
+from tests.conftest import ON_BOTH_DATABASES, post_form
 from tests.factories import make_referral, make_user, staff
 from tests.live_server import Browser, at_once, serve
+
+pytestmark = ON_BOTH_DATABASES
 
 RACERS = 40
 IN_A_WEEK = (datetime.now(UTC) + timedelta(days=7)).astimezone(LONDON).strftime("%Y-%m-%dT10:00")

@@ -11,6 +11,7 @@ from inclusive_access.extensions import db
 from inclusive_access.models import ROLES
 from tests import reach_factories as rf
 from tests.blueprints.pages import cells, open_page, visible
+from tests.conftest import ON_BOTH_DATABASES
 from tests.factories import staff
 
 JUNE = "period=custom&first=2026-06&last=2026-06"
@@ -65,6 +66,7 @@ def test_the_dashboard_links_to_the_page_with_its_selectors(client, login_as):
     assert ("first=2026-06" in link.group(1), "segment=ethnic_group" in link.group(1)) == (True, True)
 
 
+@ON_BOTH_DATABASES
 def test_the_shared_view_and_the_csv_hide_small_counts(client, login_as, june):
     login_as("manager")
     page = visible(open_page(client, f"{PAGE}&shared=yes"))

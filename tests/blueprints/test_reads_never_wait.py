@@ -20,9 +20,11 @@ from inclusive_access.domain import later
 from inclusive_access.extensions import db
 from inclusive_access.models import Event, Referral, SafeguardingAction, UserSession
 from tests.blueprints.test_security import UNSAFE, referral_ids  # noqa: F401 - referral_ids is a fixture
-from tests.conftest import PASSWORD
+from tests.conftest import ON_BOTH_DATABASES, PASSWORD
 from tests.event_log import count
 from tests.factories import make_referral, make_user
+
+pytestmark = ON_BOTH_DATABASES
 
 #: a page answers well inside this while a writer holds the lock (a write would wait SQLITE_BUSY_TIMEOUT_MS)
 QUICK_SECONDS = 2.0

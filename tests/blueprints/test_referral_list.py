@@ -8,6 +8,7 @@ import pytest
 from inclusive_access.domain import audit_log, listing, records
 from inclusive_access.extensions import db
 from tests.blueprints.pages import open_page
+from tests.conftest import ON_BOTH_DATABASES
 from tests.factories import make_referral, staff
 
 #: (given name, pathway, received), newest last
@@ -79,6 +80,7 @@ def test_more_referrals_than_the_count_reads_say_more_than(client, login_as, lis
     assert "2 referrals found" in open_page(client, "/referrals/list?pathway=frailty")
 
 
+@ON_BOTH_DATABASES
 def test_a_users_access_log_pages_by_next_and_previous_within_the_period(app, client, login_as, monkeypatch):
     monkeypatch.setattr(audit_log, "VIEWS_PER_PAGE", 2)
     with app.app_context():

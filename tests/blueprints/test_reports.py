@@ -13,6 +13,7 @@ from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.reporting import governance_sweep, kpi, periods, tables
 from tests.blueprints.pages import cells, visible
+from tests.conftest import ON_BOTH_DATABASES
 from tests.factories import (
     JUDGED_Q1_WAITS,
     JUDGED_Q5_WAITS,
@@ -268,6 +269,7 @@ def graded(app):
         db.session.commit()
 
 
+@ON_BOTH_DATABASES
 def test_each_gradient_says_which_way_is_better_and_the_csv_gives_the_pages_figures(client, login_as, graded):
     login_as("manager")
     page = _text(client.get("/reports/equity"))

@@ -43,7 +43,7 @@ from inclusive_access.models import (
     UrgentContact,
 )
 from tests.blueprints.records import events, one_of_each, propose_rejection
-from tests.conftest import ON_SQLITE, make_app, post_form
+from tests.conftest import make_app, post_form
 from tests.factories import csv_text, intake_row, make_referral, make_user, staff
 from tests.outreach_factories import plan_form, planned_session, received
 from tests.partnership_factories import HELD_ON, recorded_meeting
@@ -440,7 +440,6 @@ DECIDED = {
 }
 
 
-@ON_SQLITE
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_gets_what_the_table_allows(app, client, login_as, sample_ids, role):
     user_id = login_as(role)
@@ -483,7 +482,6 @@ def test_each_role_gets_what_the_table_allows(app, client, login_as, sample_ids,
 OFFERED = re.compile(r'\b(?:href|action|hx-get|hx-post)="(/[^"?#]*)')
 
 
-@ON_SQLITE
 @pytest.mark.parametrize("role", ROLES)
 def test_pages_offer_only_what_the_role_may_do(client, login_as, url_map, sample_ids, role):
     """Every link, form and htmx request on every page a role may open leads where that role may go."""
@@ -577,7 +575,6 @@ def test_the_crawl_finds_the_pages_that_show_a_patient():
             "contact_tasks.show_task"} <= crawled
 
 
-@ON_SQLITE
 @pytest.mark.parametrize("role", ROLES)
 def test_every_page_that_shows_a_patient_logs_one_view(app, client, login_as, sample_ids, role):
     """Who saw this patient: each page a role may open on a record logs exactly one view naming it."""

@@ -61,7 +61,7 @@ from inclusive_access.models import (
 )
 from tests.blueprints.pages import sign_in
 from tests.blueprints.records import SCRIPT_FORM, accept, count, events, one_of_each, propose_rejection
-from tests.conftest import ON_SQLITE, PASSWORD, make_app, post_form
+from tests.conftest import ON_BOTH_DATABASES, PASSWORD, make_app, post_form
 from tests.factories import csv_text, intake_form, intake_row, make_referral, make_user, next_nhs_number, staff
 from tests.outreach_factories import plan_form, planned_session, received
 from tests.partnership_factories import HELD_ON, meeting_form, recorded_meeting
@@ -382,7 +382,6 @@ def _signed_in_for(app, client, login_as, referral_ids: dict, endpoint: str) -> 
     return url.format(target=target, **referral_ids), _form_data(data, referral_ids)
 
 
-@ON_SQLITE
 @pytest.mark.parametrize("endpoint", sorted(UNSAFE))
 def test_post_without_csrf_token_is_refused_and_changes_nothing(app, client, login_as, referral_ids, endpoint):
     url, data = _signed_in_for(app, client, login_as, referral_ids, endpoint)
@@ -395,7 +394,6 @@ def test_post_without_csrf_token_is_refused_and_changes_nothing(app, client, log
     assert client.get("/referrals/list").status_code == (200 if signed_in else 302), "signed in as before"
 
 
-@ON_SQLITE
 @pytest.mark.parametrize("endpoint", sorted(UNSAFE))
 def test_the_same_post_with_the_token_succeeds(app, client, login_as, referral_ids, endpoint):
     """The control for the test above: its data is valid, so only the missing token refused it."""
@@ -451,7 +449,6 @@ PAGES = {
 }
 
 
-@ON_SQLITE
 @pytest.mark.parametrize("page", PAGES)
 def test_every_kind_of_response_carries_the_security_headers(app, client, login_as, page):
     role, (method, url, headers), status, patient_data = PAGES[page]
@@ -509,6 +506,7 @@ def test_next_only_goes_to_local_paths(app, client, target):
     assert response.headers["Location"] == "/referrals/"
 
 
+@ON_BOTH_DATABASES
 def test_next_to_a_local_path_is_honoured(app, client, referral_ids):
     _other_user(app, "booking", "nextuser")
     path = f"/patients/{referral_ids['patient_id']}"
@@ -751,6 +749,7 @@ def clock(monkeypatch):
     return Clock
 
 
+@ON_BOTH_DATABASES
 def test_the_idle_timeout_counts_from_the_last_request_to_the_second(app, client, login_as, clock):
     login_as("booking")
     clock.at += timedelta(seconds=50)  # a request too soon after sign-in to touch the stored session

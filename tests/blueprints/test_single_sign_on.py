@@ -11,7 +11,7 @@ from inclusive_access.extensions import db
 from inclusive_access.models import User, UserSession
 from tests.blueprints.pages import page_text
 from tests.blueprints.records import count, events
-from tests.conftest import PASSWORD, post_form
+from tests.conftest import ON_BOTH_DATABASES, PASSWORD, post_form
 from tests.factories import make_user
 from tests.fake_oidc import CLIENT_ID, local_path, new_key
 
@@ -81,6 +81,7 @@ def test_a_second_sign_in_finds_the_same_account_by_issuer_and_subject(app, clie
     assert len(events(app, actions.LOGIN_SUCCEEDED)) == 2
 
 
+@ON_BOTH_DATABASES
 def test_a_role_changed_at_the_provider_changes_the_role_here_at_the_next_sign_in(app, client, oidc_provider):
     sign_in_through_provider(client)
     other_browser = app.test_client()
@@ -105,6 +106,7 @@ def test_someone_whose_roles_map_to_none_of_ours_is_refused_and_told_why(app, cl
                               "username": "priya.shah@nhs.net"}]
 
 
+@ON_BOTH_DATABASES
 def test_the_roles_may_come_from_userinfo_as_cis2_gives_them(app, client, oidc_provider):
     oidc_provider.userinfo_only = {"nhsid_nrbac_roles"}
     oidc_provider.person["nhsid_nrbac_roles"] = [{"person_roleid": "1", "role_code": "S8000:G8000:R8010"},
@@ -114,6 +116,7 @@ def test_the_roles_may_come_from_userinfo_as_cis2_gives_them(app, client, oidc_p
     assert signed_in_user(app, client).role == "booking"
 
 
+@ON_BOTH_DATABASES
 def test_a_deactivated_account_stays_out_whatever_the_provider_says(app, client, oidc_provider):
     sign_in_through_provider(client)
     with app.app_context():
@@ -249,6 +252,7 @@ def test_the_assurance_and_the_registered_address_configured_are_what_the_provid
     assert asked["redirect_uri"] == "https://ia.example.nhs.uk/auth/oidc/callback"
 
 
+@ON_BOTH_DATABASES
 def test_refused_answers_from_one_address_are_throttled_as_failed_passwords_are(app, client, oidc_provider):
     app.config["LOGIN_SOURCE_LIMIT"] = 3
     for _ in range(3):

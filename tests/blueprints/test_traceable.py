@@ -13,6 +13,7 @@ from inclusive_access.extensions import db
 from inclusive_access.reporting import periods
 from tests.blueprints.pages import open_page, visible
 from tests.blueprints.records import events
+from tests.conftest import ON_BOTH_DATABASES
 from tests.factories import JUDGED_Q1_WAITS, JUDGED_Q5_WAITS, accepted, make_referral, make_user, miss, wait_gap_month
 
 LAST_MONTH = periods.months_back(datetime.now(UTC).astimezone(LONDON).strftime("%Y-%m"), 2)
@@ -144,6 +145,7 @@ def test_a_role_that_cannot_read_reports_cannot_open_a_list(client, login_as, ro
     ("figure=dnas&period=custom", "Choose a period"),
     ("figure=dnas&pathway=nowhere", "Not a valid choice"),
 ])
+@ON_BOTH_DATABASES
 def test_arguments_no_dashboard_link_makes_are_refused_with_what_is_wrong(client, login_as, query, message):
     login_as("manager")
     response = client.get(f"{LIST}?{query}")

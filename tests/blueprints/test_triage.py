@@ -22,7 +22,7 @@ from tests.blueprints.pages import (
     version_in,
 )
 from tests.blueprints.records import SCRIPT_FORM, accept, count, events, script, stored_row
-from tests.conftest import post_form
+from tests.conftest import ON_BOTH_DATABASES, post_form
 from tests.factories import make_referral, make_user, staff
 
 #: patients told apart by given name: (pathway, overrides); Acceptedmsk is triaged already, so never listed
@@ -349,6 +349,7 @@ def test_rejecting_a_flagged_referral_waits_for_a_senior(app, client, login_as, 
     assert "Overduefrailty" not in client.get("/triage/").get_data(as_text=True)
 
 
+@ON_BOTH_DATABASES
 def test_the_senior_sees_the_decision_form(app, client, login_as, proposed):
     login_as("senior")
     review_id = _review_id(app, proposed)
@@ -371,6 +372,7 @@ def test_the_senior_sees_the_decision_form(app, client, login_as, proposed):
     ({"decision": "continue", "plan": "Triage again with the falls team's advice"}, "received",
      "rejection.overturned"),
 ])
+@ON_BOTH_DATABASES
 def test_the_senior_upholds_or_overturns(app, client, login_as, proposed, data, state, action):
     senior_id = login_as("senior")
     review_id = _review_id(app, proposed)
@@ -540,6 +542,7 @@ def test_a_triaged_referral_offers_no_form(app, client, login_as, worklist):
      ["Spoken language interpreter for every contact", "Home visits", "Timing: Appointments that fit: School run"]),
     ("", "Telephone", []),
 ])
+@ON_BOTH_DATABASES
 def test_the_suggestions_fragment_follows_the_answers(app, client, login_as, worklist, query, formats, adjustments):
     login_as("booking")
     response = client.get(f"/triage/referrals/{worklist['plain']}/suggestions?{query}",

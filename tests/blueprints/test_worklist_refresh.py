@@ -10,6 +10,7 @@ from inclusive_access.domain import actions, events
 from inclusive_access.domain.actors import SYSTEM
 from inclusive_access.domain.worklists import Entry, Group, WorklistPage
 from inclusive_access.extensions import db
+from tests.conftest import ON_BOTH_DATABASES
 from tests.factories import make_referral
 
 HX = {"HX-Request": "true"}
@@ -42,6 +43,7 @@ def _record(app, action: str, referral_id: int) -> None:
 @pytest.mark.parametrize(("role", "url"), [("booking", "/triage/"), ("booking", "/clarifications/"),
                                            ("booking", "/contact-problems/"), ("clinician", "/barrier-checks/"),
                                            ("senior", "/discharge/reviews")])
+@ON_BOTH_DATABASES
 def test_an_unchanged_worklist_answers_its_refresh_with_no_content(client, login_as, referral_id, role, url):
     login_as(role)
     seen = _seen(client.get(url))

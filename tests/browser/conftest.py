@@ -1,6 +1,5 @@
 """Browser fixtures: Debian's Chromium under Playwright, a live server on a seeded SQLite copy, console capture."""
 import os
-import shutil
 import threading
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -11,7 +10,7 @@ from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from inclusive_access.extensions import db
-from tests.conftest import make_app
+from tests.sqlite_alone import sqlite_database  # noqa: F401 - a browser checks pages, the same on either database
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -74,11 +73,8 @@ def _seed(app) -> dict:
 
 
 @pytest.fixture
-def live_server(sqlite_template, tmp_path, cheap_password_hashing):
+def live_server(app, cheap_password_hashing):
     """The app on a fresh copy of the migrated SQLite template, served by werkzeug in a daemon thread."""
-    path = tmp_path / "browser.db"
-    shutil.copyfile(sqlite_template, path)
-    app = make_app(f"sqlite:///{path}")
     seeded = _seed(app)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -88,8 +84,6 @@ def live_server(sqlite_template, tmp_path, cheap_password_hashing):
     server.shutdown()
     server.server_close()
     thread.join(timeout=5)
-    with app.app_context():
-        db.engine.dispose()
 
 
 #: the missed-appointment journey's patient: an adult with no flags, who does not need anyone to bring her

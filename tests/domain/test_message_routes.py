@@ -8,6 +8,7 @@ from inclusive_access.domain import message_routes
 from inclusive_access.domain.outbox import MessageSettings, Withheld
 from inclusive_access.models import Patient
 from tests.contact_factories import ADDRESS, CARER, EMAIL, MOBILE, cause, contacted
+from tests.sqlite_alone import sqlite_database  # noqa: F401 - SQLite alone: a route is chosen from what was already read
 
 KINDS = ("appointment_confirmation", "appointment_reminder", "rebooking_offer")
 #: the patient's name as messages address them (tests/factories.intake_row's patient)

@@ -24,6 +24,7 @@ from inclusive_access.domain.validation import LONDON
 from inclusive_access.models import ROLES, Event
 from tests.blueprints.records import accept, ask, miss, record_adjustment, script
 from tests.factories import book, make_referral, staff
+from tests.sqlite_alone import sqlite_database  # noqa: F401 - SQLite alone: who may act is decided before any SQL runs
 
 BOOKING_WORK = {"booking", "clinician", "senior"}
 CLINICAL = {"clinician", "senior"}

@@ -11,6 +11,7 @@ from inclusive_access.domain.errors import InvalidInput
 from inclusive_access.domain.validation import LONDON, FieldErrors
 from inclusive_access.models import Pathway, Patient, Referral
 from tests.factories import intake_row, make_referral, next_nhs_number
+from tests.sqlite_alone import sqlite_database  # noqa: F401 - SQLite alone: input is checked before any SQL runs
 
 VALID = [next_nhs_number() for _ in range(3)]
 NUMBER_IDS = ["first", "second", "third"]  # generated numbers differ per run; test ids should not
