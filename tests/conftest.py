@@ -29,7 +29,8 @@ BACKENDS = ("sqlite", "postgresql")
 #: for a test of what the database does not decide (a role check, a CSRF token, the commits a request makes) or of
 #: a plan SQLite makes: it runs on SQLite alone
 ON_SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-#: for a page test of what the database itself does under requests (tests/blueprints/conftest.py): on both
+#: for a test where tests run on SQLite alone (tests/sqlite_alone.py) that must run on both: one of what the
+#: database itself does, or the only one to run some SQL on PostgreSQL (tests/blueprints/conftest.py)
 ON_BOTH_DATABASES = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 PASSWORD = "correct horse battery"
 
@@ -249,9 +250,9 @@ def sqlite_path(tmp_path_factory) -> Path:
 
 
 def migrated_database(request, backend: str) -> Iterator[str]:
-    """A migrated database for one test on the backend named, as the migrations left it: a copy of the
-    SQLite template (its write-ahead log and the previous test's copy removed first), or a PostgreSQL database cloned
-    from its template or emptied after an earlier test. The same address test after test, so the app over it can be
+    """A migrated database for one test on the backend named, as the migrations left it: a copy of the SQLite
+    template (its write-ahead log and the previous test's copy removed first), or a PostgreSQL database cloned from
+    its template or emptied after an earlier test. The same address test after test, so the app over it can be
     reused."""
     if backend == "sqlite":
         path = request.getfixturevalue("sqlite_path")
