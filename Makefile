@@ -37,7 +37,7 @@ run: install instance/secret_key instance/audit_chain_key instance/fhir_token_ke
 # The whole suite. Browser and PostgreSQL tests skip (with the reason shown) when Chromium or the
 # PostgreSQL server binaries are missing; REQUIRE_BROWSER=1 / REQUIRE_POSTGRES=1 turn those skips into failures.
 test: install-dev
-	$(BIN)/python -m pytest -n 2 --durations=15 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=15 $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -1,6 +1,6 @@
 """The demo data looks like a working service: every state the domain defines is there to see, and its log verifies."""
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import CheckConstraint, select
 
@@ -26,6 +26,7 @@ from inclusive_access.models import (
 from inclusive_access.models.outcomes import MODES, TIME_POINTS
 from inclusive_access.models.reviews import KINDS
 from inclusive_access.reporting import kpi, outreach, periods, quarterly_review
+from tests.demo_snapshots import A_YEAR, NOW, same_demo
 
 
 def allowed(model, column: str) -> set[str]:
@@ -40,14 +41,10 @@ def reachable_referral_states() -> set[str]:
     return {states.ReferralState.RECEIVED} | {target for target, _roles in states.REFERRAL_TRANSITIONS.values()}
 
 
-#: a Wednesday morning: the demo's year ends here, so what it holds does not depend on the day the tests run
-NOW = datetime(2026, 11, 18, 10, 30, tzinfo=UTC)
-
-
-def test_a_small_demo_shows_every_state_with_todays_work_first_and_a_log_that_verifies(db_session):
+@same_demo(**A_YEAR)
+def test_a_small_demo_shows_every_state_with_todays_work_first_and_a_log_that_verifies(db_session, load_demo):
     session = db_session
-    demo.load(session, patients=160, referrals=200, seed=20261123, now=NOW)
-    session.flush()
+    load_demo(**A_YEAR)
     referrals = session.scalars(select(Referral)).all()
     items = session.scalars(select(GovernanceItem)).all()
     concerns = session.scalars(select(SafeguardingConcern)).all()

@@ -1,22 +1,17 @@
 """The demo's outbox: the messages its bookings, missed appointments and clarifications queued, and the last three
 months' reminders, in the statuses and formats a working service's would be in, so the equity of reach page shows
 figures."""
-from datetime import UTC, datetime
-
 from sqlalchemy import func, select
 
-from inclusive_access import demo
 from inclusive_access.models import OutboxMessage
 from inclusive_access.reporting import reach
 from inclusive_access.reporting.queries import Period
-
-#: as the other demo tests: the demo's year ends here
-NOW = datetime(2026, 11, 18, 10, 30, tzinfo=UTC)
+from tests.demo_snapshots import A_YEAR, same_demo
 
 
-def test_the_demo_has_messages_mostly_delivered_and_reminders_that_reached_some_appointments(db_session):
-    demo.load(db_session, patients=160, referrals=200, seed=20261123, now=NOW)
-    db_session.flush()
+@same_demo(**A_YEAR)
+def test_the_demo_has_messages_mostly_delivered_and_reminders_that_reached_some_appointments(db_session, load_demo):
+    load_demo(**A_YEAR)
     statuses = dict(db_session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
     assert statuses.get("delivered", 0) > sum(statuses.values()) / 2, statuses
     assert {"failed", "withheld", "sent"} <= {s for s, n in statuses.items() if n}, statuses

@@ -13,10 +13,8 @@ from inclusive_access.domain.actors import actor_for
 from inclusive_access.extensions import db
 from inclusive_access.models import Referral, User
 from tests.conftest import create_database, drop_database, make_app
+from tests.demo_snapshots import SMALL, same_demo
 from tests.factories import accepted, make_user, staff
-
-#: the demo data every migration test with a year of history starts from (loaded once per database engine)
-DEMO = {"patients": 25, "referrals": 40, "seed": 11}
 
 
 @pytest.fixture
@@ -74,7 +72,7 @@ def _app_context(database_url: str):
 
 def _load_demo(database_url: str) -> None:
     with _app_context(database_url):
-        demo.load(db.session, **DEMO)
+        demo.load(db.session, **SMALL)
         db.session.commit()
 
 
@@ -91,6 +89,14 @@ def pg_demo_template(pg_template) -> str:
     """ia_demo: a copy of the migrated template with the demo data in it."""
     _load_demo(create_database(pg_template, "ia_demo", "ia_template"))
     return pg_template
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+def pytest_collection_modifyitems(items):
+    """The tests over the demo at the head share one worker, which loads it once per engine."""
+    for item in items:
+        if "demo_app" in getattr(item, "fixturenames", ()):
+            item.add_marker(same_demo(**SMALL))
 
 
 @pytest.fixture

@@ -16,9 +16,11 @@ from inclusive_access.domain import (
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.models import Event as LoggedEvent
 from inclusive_access.models import Patient, Referral, ReferralFact
+from tests.demo_snapshots import SMALL, same_demo
 from tests.domain.test_outcome_facts import SHIPPED, answered, contact
 from tests.factories import staff
 
+pytestmark = same_demo(**SMALL)
 ACTIONS = {value for name, value in vars(actions).items() if name.isupper()}
 WHEN = "2026-06-02T09:00:00+00:00"
 #: every key `project` reads from an event's data, a transition's too, so an action wrongly left out of a list shows
@@ -97,8 +99,8 @@ def answers_and_contacts(session, rng: random.Random) -> None:
                 contact(session, clinician, referral, min(day, now.astimezone(LONDON).date()), now=now)
 
 
-def test_the_rebuild_stores_what_the_incremental_path_stores(db_session):
-    demo.load(db_session, patients=25, referrals=40, seed=11)
+def test_the_rebuild_stores_what_the_incremental_path_stores(db_session, load_demo):
+    load_demo(**SMALL)
     answers_and_contacts(db_session, random.Random(11))
     db_session.commit()
     incremental = stored(db_session)
@@ -110,11 +112,10 @@ def test_the_rebuild_stores_what_the_incremental_path_stores(db_session):
     assert stored(db_session) == incremental
 
 
-def test_a_rebuild_in_steps_with_events_between_them_equals_one_from_scratch(db_session):
+def test_a_rebuild_in_steps_with_events_between_them_equals_one_from_scratch(db_session, load_demo):
     """Answers and urgent contacts entered after the first patients' step, for them and for patients still to come:
     the facts come out as a rebuild from scratch of the whole log makes them."""
-    demo.load(db_session, patients=25, referrals=40, seed=11)
-    db_session.commit()
+    load_demo(**SMALL)
     before = event_chain.head_seq(db_session)
     rebuilding = fact_rebuild.steps(db_session, patients=5)
     next(rebuilding)

@@ -5,7 +5,7 @@ from sqlalchemy import inspect, select
 from inclusive_access.domain import fact_projection
 from inclusive_access.extensions import db
 from inclusive_access.models import ReferralFact, ReferralFactCount
-from tests.domain.conftest import DEMO
+from tests.demo_snapshots import SMALL
 
 #: going down past 0019 drops the urgent contacts themselves, which these are worked out from (test_migration_0020)
 URGENT = {"urgent_contact_after_referral", "urgent_contact_after_discharge"}
@@ -21,7 +21,7 @@ def _projection(session) -> tuple[list[dict], list[tuple]]:
 
 def test_migration_0010_projects_adjustments_in_place_from_the_log_as_the_app_did(demo_app):
     kept = _projection(db.session)
-    assert 0 < sum(fact["adjustment_in_place"] for fact in kept[0]) < DEMO["referrals"], "some of each"
+    assert 0 < sum(fact["adjustment_in_place"] for fact in kept[0]) < SMALL["referrals"], "some of each"
     db.session.remove()
 
     downgrade(revision="0009")

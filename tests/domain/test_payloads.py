@@ -5,12 +5,12 @@ import json
 import pytest
 from sqlalchemy import select
 
-from inclusive_access import demo
 from inclusive_access.domain import referral_flow
 from inclusive_access.domain.events import canonical_json
 from inclusive_access.domain.payloads import TRANSITION_ACTIONS, Transition
 from inclusive_access.domain.states import ReferralState
 from inclusive_access.models import Event, Referral, ReferralFact
+from tests.demo_snapshots import EVERY_PATH, same_demo
 from tests.event_log import nothing_written
 from tests.factories import make_referral, staff
 
@@ -40,11 +40,12 @@ def test_a_move_under_an_action_the_projection_does_not_read_is_refused(db_sessi
     assert db_session.get(Referral, referral.id).state == ReferralState.RECEIVED
 
 
-def test_every_move_the_commands_write_is_under_a_transition_action(db_session):
+@same_demo(**EVERY_PATH)
+def test_every_move_the_commands_write_is_under_a_transition_action(db_session, load_demo):
     """The demo's history (one large enough to take every path) drives the commands through the state machine: each
     event naming the states a referral moved between is under one of TRANSITION_ACTIONS, each of those is written,
     and the facts, kept event by event, end in every referral's own state."""
-    demo.load(db_session, patients=60, referrals=90, seed=3, defer_projection=False)
+    load_demo(**EVERY_PATH)
     moved = {event.action for event in db_session.scalars(select(Event).where(Event.referral_id.is_not(None)))
              if _names_states(json.loads(event.data))}
     assert moved == TRANSITION_ACTIONS

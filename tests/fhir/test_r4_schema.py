@@ -1,16 +1,14 @@
 """Every answer the FHIR API gives for a small demo passes HL7's FHIR R4 JSON Schema, as tools/fhir_validate.py
 checks it (`make fhir-validate` runs it over the full demo); and that check names what R4 does not allow."""
-from inclusive_access import demo
 from inclusive_access.domain import api_clients
-from inclusive_access.extensions import db
+from tests.demo_snapshots import TO_JUNE, same_demo
 from tests.fhir.test_api import get_token, make_client
 from tools import fhir_validate
 
 
-def test_every_answer_the_api_gives_for_the_demo_passes_hl7s_r4_json_schema(app, client):
-    with app.app_context():
-        demo.load(db.session, patients=40, referrals=60, seed=3)
-        db.session.commit()
+@same_demo(**TO_JUNE)
+def test_every_answer_the_api_gives_for_the_demo_passes_hl7s_r4_json_schema(app, client, load_demo):
+    load_demo(**TO_JUNE)
     answers = list(fhir_validate.served(client, get_token(client, *make_client(app))))
     served = {resource["resourceType"] for _, answer in answers for resource in fhir_validate.resources_in(answer)}
     assert served == {*api_clients.RESOURCE_TYPES, "CapabilityStatement", "OperationOutcome"}

@@ -12,21 +12,23 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse as Fh
 from fhir.resources.R4B.servicerequest import ServiceRequest as FhirServiceRequest
 from sqlalchemy import select
 
-from inclusive_access import demo
 from inclusive_access.domain import instrument_files, questionnaires
 from inclusive_access.fhir import codes, resources
 from inclusive_access.models import REFERRAL_STATES, Appointment, Patient, ReasonableAdjustment, Referral
 from inclusive_access.models.appointments import STATUSES as APPOINTMENT_STATUSES
+from tests.demo_snapshots import TO_JUNE, same_demo
 from tests.factories import accepted, make_referral, staff
 
 MODELS = {"Patient": FhirPatient, "ServiceRequest": FhirServiceRequest, "Appointment": FhirAppointment,
           "Encounter": FhirEncounter, "Flag": FhirFlag}
 
 
+pytestmark = same_demo(**TO_JUNE)
+
+
 @pytest.fixture
-def demo_resources(db_session) -> list[dict]:
-    demo.load(db_session, patients=40, referrals=60, seed=3)
-    db_session.commit()
+def demo_resources(db_session, load_demo) -> list[dict]:
+    load_demo(**TO_JUNE)
     patients_of = dict(db_session.execute(select(Referral.id, Referral.patient_id)).all())
     made = []
     for patient in db_session.scalars(select(Patient)):

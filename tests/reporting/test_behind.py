@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from inclusive_access import demo
 from inclusive_access.domain import appointments, fact_counts, facts
 from inclusive_access.domain.policy import Policy
 from inclusive_access.models import ReferralFact
 from inclusive_access.reporting import behind, kpi, queries, tables
 from inclusive_access.reporting.behind import Cell
 from inclusive_access.reporting.queries import Period
+from tests.demo_snapshots import TO_JUNE, same_demo
 from tests.factories import (
     JUDGED_Q1_WAITS,
     JUDGED_Q5_WAITS,
@@ -30,7 +30,8 @@ ALL = 10_000
 
 
 #: the day the seeded history runs to
-NOW = datetime(2026, 6, 20, 12, tzinfo=UTC)
+NOW = TO_JUNE["now"]
+pytestmark = same_demo(**TO_JUNE)
 
 
 def _on(day: int) -> datetime:
@@ -38,12 +39,12 @@ def _on(day: int) -> datetime:
 
 
 @pytest.fixture
-def history(db_session) -> Period:
+def history(db_session, load_demo) -> Period:
     """The demo's random year of work up to NOW (triage, clarifications, DNAs, barrier checks, adjustments,
     discharges, re-referrals), and the months it was received over. On top, in IMD quintile 1 this June: a referral
     that missed two appointments, on the 3rd (rebooked on the 5th) and on the 12th (pending at NOW), one that missed
     one on the 4th and was not rebooked within 14 days, and one whose patient arrived too late to be seen."""
-    demo.load(db_session, patients=40, referrals=60, seed=3, now=NOW, defer_projection=False)
+    load_demo(**TO_JUNE)
     clinician = staff(db_session, "clinician")
     twice, lapsed, late = (accepted(db_session, clinician, imd_decile="1") for _ in range(3))
     complete(db_session, clinician, miss(db_session, clinician, twice, starts_at=_on(3)))

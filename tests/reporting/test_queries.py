@@ -5,18 +5,20 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from inclusive_access import demo
 from inclusive_access.models import ReferralFact
 from inclusive_access.reporting import queries
 from inclusive_access.reporting.queries import Period
 from tests.conftest import ON_SQLITE
+from tests.demo_snapshots import same_demo
 from tests.query_plans import plans_of
+
+HISTORY = {"patients": 80, "referrals": 120, "seed": 7}
+pytestmark = same_demo(**HISTORY)
 
 
 @pytest.fixture
-def history(db_session):
-    demo.load(db_session, patients=80, referrals=120, seed=7)
-    db_session.commit()
+def history(db_session, load_demo):
+    load_demo(**HISTORY)
     return [row for row in db_session.scalars(select(ReferralFact))]
 
 
