@@ -39,19 +39,9 @@ PROGRESS_THRESHOLD = 1000
 
 
 def init_app(app: Flask) -> None:
-    app.cli.add_command(create_user)
-    app.cli.add_command(reset_password)
-    app.cli.add_command(demo_data)
-    app.cli.add_command(import_referrals)
-    app.cli.add_command(audit)
-    app.cli.add_command(sla)
-    app.cli.add_command(facts_group)
-    app.cli.add_command(equity)
-    app.cli.add_command(report)
-    app.cli.add_command(ods)
-    app.cli.add_command(api_client)
-    app.cli.add_command(fhir)
-    app.cli.add_command(notify)
+    for command in (create_user, reset_password, demo_data, import_referrals, audit, sla, facts_group, equity, report,
+                    ods, api_client, fhir, notify):
+        app.cli.add_command(command)
 
 
 @click.command("create-user")

@@ -54,49 +54,54 @@ def parse_partner(raw: dict) -> PartnerDetails:
 
 
 def add_partner(session: Session, actor: Actor, details: PartnerDetails, now: datetime | None = None) -> Partner:
-    require_role(actor, PLAN_ROLES)
-    now = now or datetime.now(UTC)
-    events.lock_log(session)
-    if session.scalar(select(Partner.id).where(Partner.name == details.name)):
-        raise InvalidInput({"name": "A partner with this name already exists"})
-    partner = Partner(**vars(details), created_at=now)
-    session.add(partner)
-    session.flush()
-    events.record(session, actor, actions.PARTNER_ADDED, "partner", partner.id, now=now,
-                  data={"name": details.name, "kind": details.kind,
-                        "sharing_agreement": details.sharing_agreement})
-    return partner
-
-
-def _changes(record, new: dict) -> dict:
-    """{field: [old, new]} for each field `new` changes."""
-    return {key: [getattr(record, key), value] for key, value in new.items() if getattr(record, key) != value}
-
-
-def _apply(session: Session, record, seen_version: int, new: dict, what: str) -> dict:
-    """Set `new` on a versioned record the user saw at `seen_version`; returns what changed."""
-    if seen_version != record.version:
-        raise StaleRecord(f"This {what} changed since you opened it.")
-    changes = _changes(record, new)
-    for key, (_old, value) in changes.items():
-        setattr(record, key, value)
-    locking.flush(session, what)
-    return changes
+    return _add_named(session, actor, Partner, "partner", details, actions.PARTNER_ADDED, now,
+                      sharing_agreement=details.sharing_agreement)
 
 
 def update_partner(session: Session, actor: Actor, partner: Partner, seen_version: int, details: PartnerDetails,
                    now: datetime | None = None) -> dict:
     """Correct a partner's details, contacts or agreement; returns {field: [old, new]} (nothing changed: no
     event)."""
+    return _update_named(session, actor, partner, "partner", seen_version, details, actions.PARTNER_UPDATED, now)
+
+
+def _refuse_a_taken_name(session: Session, model, what: str, name: str, other_than: int | None = None) -> None:
+    query = select(model.id).where(model.name == name)
+    if session.scalar(query if other_than is None else query.where(model.id != other_than)):
+        raise InvalidInput({"name": f"A {what} with this name already exists"})
+
+
+def _add_named(session: Session, actor: Actor, model, what: str, details, action: str, now: datetime | None, **data):
+    """A new partner or venue, named as no other is; its event has its name, kind and `data`."""
     require_role(actor, PLAN_ROLES)
     now = now or datetime.now(UTC)
     events.lock_log(session)
-    if session.scalar(select(Partner.id).where(Partner.name == details.name, Partner.id != partner.id)):
-        raise InvalidInput({"name": "A partner with this name already exists"})
-    changes = _apply(session, partner, seen_version, vars(details), "partner")
+    _refuse_a_taken_name(session, model, what, details.name)
+    record = model(**vars(details), created_at=now)
+    session.add(record)
+    session.flush()
+    events.record(session, actor, action, what, record.id, now=now,
+                  data={"name": details.name, "kind": details.kind, **data})
+    return record
+
+
+def _update_named(session: Session, actor: Actor, record, what: str, seen_version: int, details, action: str,
+                  now: datetime | None) -> dict:
+    """Set a partner's or venue's details as the user saw it at `seen_version`; returns {field: [old, new]}
+    (nothing changed: no event)."""
+    require_role(actor, PLAN_ROLES)
+    now = now or datetime.now(UTC)
+    events.lock_log(session)
+    _refuse_a_taken_name(session, type(record), what, details.name, other_than=record.id)
+    if seen_version != record.version:
+        raise StaleRecord(f"This {what} changed since you opened it.")
+    changes = {key: [getattr(record, key), value] for key, value in vars(details).items()
+               if getattr(record, key) != value}
+    for key, (_old, value) in changes.items():
+        setattr(record, key, value)
+    locking.flush(session, what)
     if changes:
-        events.record(session, actor, actions.PARTNER_UPDATED, "partner", partner.id, now=now,
-                      data={"name": partner.name, "changes": changes})
+        events.record(session, actor, action, what, record.id, now=now, data={"name": record.name, "changes": changes})
     return changes
 
 
@@ -121,32 +126,13 @@ def parse_venue(session: Session, raw: dict) -> VenueDetails:
 
 
 def add_venue(session: Session, actor: Actor, details: VenueDetails, now: datetime | None = None) -> Venue:
-    require_role(actor, PLAN_ROLES)
-    now = now or datetime.now(UTC)
-    events.lock_log(session)
-    if session.scalar(select(Venue.id).where(Venue.name == details.name)):
-        raise InvalidInput({"name": "A venue with this name already exists"})
-    venue = Venue(**vars(details), created_at=now)
-    session.add(venue)
-    session.flush()
-    events.record(session, actor, actions.VENUE_ADDED, "venue", venue.id, now=now,
-                  data={"name": details.name, "kind": details.kind, "partner_id": details.partner_id})
-    return venue
+    return _add_named(session, actor, Venue, "venue", details, actions.VENUE_ADDED, now, partner_id=details.partner_id)
 
 
 def update_venue(session: Session, actor: Actor, venue: Venue, seen_version: int, details: VenueDetails,
                  now: datetime | None = None) -> dict:
     """Correct a venue's details; returns {field: [old, new]} (nothing changed: no event)."""
-    require_role(actor, PLAN_ROLES)
-    now = now or datetime.now(UTC)
-    events.lock_log(session)
-    if session.scalar(select(Venue.id).where(Venue.name == details.name, Venue.id != venue.id)):
-        raise InvalidInput({"name": "A venue with this name already exists"})
-    changes = _apply(session, venue, seen_version, vars(details), "venue")
-    if changes:
-        events.record(session, actor, actions.VENUE_UPDATED, "venue", venue.id, now=now,
-                      data={"name": venue.name, "changes": changes})
-    return changes
+    return _update_named(session, actor, venue, "venue", seen_version, details, actions.VENUE_UPDATED, now)
 
 
 @dataclass(frozen=True)

@@ -63,20 +63,23 @@ def raise_concern(session: Session, actor: Actor, referral: Referral, details: C
     return concern
 
 
-def _editable(concern: SafeguardingConcern, seen_version: int) -> None:
+def _change(session: Session, actor: Actor, roles, concern: SafeguardingConcern, seen_version: int,
+            now: datetime | None) -> datetime:
+    """Before a change to a concern: the actor's role, the log locked, the concern open and as the user saw it;
+    the time of the change."""
+    require_role(actor, roles)
+    events.lock_log(session)
     if concern.status != "open":
         raise TransitionNotAllowed("This concern is closed.")
     if seen_version != concern.version:
         raise StaleRecord("This safeguarding concern changed since you opened it.")
+    return now or datetime.now(UTC)
 
 
 def route_concern(session: Session, actor: Actor, concern: SafeguardingConcern, seen_version: int, routed_to: str,
                   routed_on: date | None, reference: str | None, now: datetime | None = None) -> None:
     """Record the referral to multi-agency review: to whom, when, and their reference."""
-    require_role(actor, RAISE_ROLES)
-    now = now or datetime.now(UTC)
-    events.lock_log(session)
-    _editable(concern, seen_version)
+    now = _change(session, actor, RAISE_ROLES, concern, seen_version, now)
     errors = {}
     if not routed_to:
         errors["routed_to"] = "Enter whom the concern was referred to"
@@ -116,10 +119,7 @@ def record_action(session: Session, actor: Actor, concern: SafeguardingConcern, 
 def close_concern(session: Session, actor: Actor, concern: SafeguardingConcern, seen_version: int, outcome: str,
                   summary: str, now: datetime | None = None) -> None:
     """Only a senior closes a concern, with its outcome and a summary."""
-    require_role(actor, CLOSE_ROLES)
-    now = now or datetime.now(UTC)
-    events.lock_log(session)
-    _editable(concern, seen_version)
+    now = _change(session, actor, CLOSE_ROLES, concern, seen_version, now)
     errors = {}
     if not outcome:
         errors["outcome"] = "Record the outcome of the safeguarding route"

@@ -37,36 +37,49 @@ def list_partners():
                            kinds=outreach.PARTNER_KINDS)
 
 
-def _partner_page(typed: dict, partner_id: int | None = None, version: int | None = None) -> Page:
+def _details_page(kind: str, model, typed: dict, record_id: int | None, version: int | None, choices) -> Page:
+    """The form that adds a partner or a venue (`kind`) or corrects one, shown again with its errors; `choices`
+    gives the lists its fields choose from."""
     def show(errors: dict):
-        partner = db.session.get(Partner, partner_id) if partner_id else None
-        return render_template("outreach/partner_form.html", typed=typed, errors=errors, partner=partner,
-                               version=version, kinds=outreach.PARTNER_KINDS), 400 if errors else 200
-    url = (url_for("outreach.edit_partner", partner_id=partner_id) if partner_id
-           else url_for("outreach.add_partner"))
-    return Page(url, show, "partner")
+        record = db.session.get(model, record_id) if record_id else None
+        return render_template(f"outreach/{kind}_form.html", typed=typed, errors=errors, version=version,
+                               **{kind: record}, **choices()), 400 if errors else 200
+    url = (url_for(f"outreach.edit_{kind}", **{f"{kind}_id": record_id}) if record_id
+           else url_for(f"outreach.add_{kind}"))
+    return Page(url, show, kind)
+
+
+def _add(kind: str, page, add):
+    if request.method == "GET":
+        return page({}).show({})
+    return submit(None, lambda: add(db.session, actor_for(current_user)), page(_form()),
+                  lambda record: saved(f"{record.name} added as a {kind}.", url_for(f"outreach.list_{kind}s")))
+
+
+def _edit(kind: str, page, record, typed: dict, update):
+    if request.method == "GET":
+        return page(typed, record.id, record.version).show({})
+    return submit(None, lambda: update(db.session, actor_for(current_user), record, _version()),
+                  page(_form(), record.id, _version()),
+                  lambda _changes: saved(f"{kind.capitalize()} details saved.", url_for(f"outreach.list_{kind}s")))
+
+
+def _partner_page(typed: dict, partner_id: int | None = None, version: int | None = None) -> Page:
+    return _details_page("partner", Partner, typed, partner_id, version, lambda: {"kinds": outreach.PARTNER_KINDS})
 
 
 @bp.route("/partners/new", methods=["GET", "POST"])
 def add_partner():
-    if request.method == "GET":
-        return _partner_page({}).show({})
-    return submit(None, lambda: outreach.add_partner(db.session, actor_for(current_user),
-                                                     outreach.parse_partner(_form())),
-                  _partner_page(_form()),
-                  lambda partner: saved(f"{partner.name} added as a partner.", url_for("outreach.list_partners")))
+    return _add("partner", _partner_page,
+                lambda session, actor: outreach.add_partner(session, actor, outreach.parse_partner(_form())))
 
 
 @bp.route("/partners/<int:partner_id>/edit", methods=["GET", "POST"])
 def edit_partner(partner_id: int):
     partner = db.session.get(Partner, partner_id) or abort(404)
-    if request.method == "GET":
-        typed = {field.name: getattr(partner, field.name) or "" for field in fields(outreach.PartnerDetails)}
-        return _partner_page(typed, partner_id, partner.version).show({})
-    return submit(None, lambda: outreach.update_partner(db.session, actor_for(current_user), partner, _version(),
-                                                        outreach.parse_partner(_form())),
-                  _partner_page(_form(), partner_id, _version()),
-                  lambda _changes: saved("Partner details saved.", url_for("outreach.list_partners")))
+    typed = {field.name: getattr(partner, field.name) or "" for field in fields(outreach.PartnerDetails)}
+    return _edit("partner", _partner_page, partner, typed, lambda session, actor, record, version: (
+        outreach.update_partner(session, actor, record, version, outreach.parse_partner(_form()))))
 
 
 # Venues
@@ -78,36 +91,23 @@ def list_venues():
 
 
 def _venue_page(typed: dict, venue_id: int | None = None, version: int | None = None) -> Page:
-    def show(errors: dict):
-        venue = db.session.get(Venue, venue_id) if venue_id else None
-        return render_template("outreach/venue_form.html", typed=typed, errors=errors, venue=venue, version=version,
-                               kinds=outreach.VENUE_KINDS, partners=outreach.active_partners(db.session),
-                               ), 400 if errors else 200
-    url = url_for("outreach.edit_venue", venue_id=venue_id) if venue_id else url_for("outreach.add_venue")
-    return Page(url, show, "venue")
+    return _details_page("venue", Venue, typed, venue_id, version, lambda: {
+        "kinds": outreach.VENUE_KINDS, "partners": outreach.active_partners(db.session)})
 
 
 @bp.route("/venues/new", methods=["GET", "POST"])
 def add_venue():
-    if request.method == "GET":
-        return _venue_page({}).show({})
-    return submit(None, lambda: outreach.add_venue(db.session, actor_for(current_user),
-                                                   outreach.parse_venue(db.session, _form())),
-                  _venue_page(_form()),
-                  lambda venue: saved(f"{venue.name} added as a venue.", url_for("outreach.list_venues")))
+    return _add("venue", _venue_page,
+                lambda session, actor: outreach.add_venue(session, actor, outreach.parse_venue(session, _form())))
 
 
 @bp.route("/venues/<int:venue_id>/edit", methods=["GET", "POST"])
 def edit_venue(venue_id: int):
     venue = db.session.get(Venue, venue_id) or abort(404)
-    if request.method == "GET":
-        typed = {"name": venue.name, "kind": venue.kind, "postcode": venue.postcode or "",
-                 "partner_id": str(venue.partner_id or "")}
-        return _venue_page(typed, venue_id, venue.version).show({})
-    return submit(None, lambda: outreach.update_venue(db.session, actor_for(current_user), venue, _version(),
-                                                      outreach.parse_venue(db.session, _form())),
-                  _venue_page(_form(), venue_id, _version()),
-                  lambda _changes: saved("Venue details saved.", url_for("outreach.list_venues")))
+    typed = {"name": venue.name, "kind": venue.kind, "postcode": venue.postcode or "",
+             "partner_id": str(venue.partner_id or "")}
+    return _edit("venue", _venue_page, venue, typed, lambda session, actor, record, version: (
+        outreach.update_venue(session, actor, record, version, outreach.parse_venue(session, _form()))))
 
 
 # Sessions
