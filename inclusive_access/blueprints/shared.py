@@ -43,20 +43,27 @@ def link_signer() -> URLSafeSerializer:
     return questionnaire_links.signer(current_app.secret_key, current_app.config["SECRET_KEY_FALLBACKS"])
 
 
+def csv_download(body: str, name: str) -> ResponseReturnValue:
+    """A CSV file the browser saves as `name`."""
+    return body, 200, {"Content-Type": "text/csv; charset=utf-8",
+                       "Content-Disposition": f'attachment; filename="{name}"'}
+
+
 def log_view(patient: Patient, referral: Referral | None = None) -> None:
-    """This page shows the patient's record: log the view, for the route's one commit before it renders.
+    """This page shows the patient's record: log the view and commit it, the request's one commit, before the page
+    renders (a page that fails to render was still opened).
 
     Worklists are not logged (a name to pick work by is not the record, and they refresh every minute), nor
     htmx fragments of a page whose full load was logged already.
     """
     records.view_record(db.session, actor_for(current_user), patient, referral)
+    db.session.commit()
 
 
 def blank_form(form, referral: Referral, page: Callable[[], ResponseReturnValue]) -> ResponseReturnValue:
-    """A referral's form opened: a fresh one-time token, the view of the record logged and committed, the page."""
+    """A referral's form opened: a fresh one-time token, the view of the record logged, the page."""
     form.submission_token.data = new_token()
     log_view(referral.patient, referral)
-    db.session.commit()
     return page()
 
 

@@ -25,7 +25,6 @@ def _register_page(patient: Patient, form: NewAdjustmentForm, errors: dict, stat
 def patient_register(patient_id: int):
     patient = db.session.get(Patient, patient_id) or abort(404)
     log_view(patient)
-    db.session.commit()
     return _register_page(patient, NewAdjustmentForm(formdata=None, submission_token=new_token()), {})
 
 
@@ -57,7 +56,6 @@ def edit_adjustment(adjustment_id: int):
     form = EditAdjustmentForm(obj=item if request.method == "GET" else None)
     if request.method == "GET":
         log_view(patient)
-        db.session.commit()
         return _edit_form(adjustment_id, form, {})
     return submit(form, lambda: adjustments.update_adjustment(
         db.session, actor_for(current_user), item, form.version.data, form.details()),

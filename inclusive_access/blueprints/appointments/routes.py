@@ -65,7 +65,6 @@ def _open_booking(referral: Referral, form: BookingForm):
     form.submission_token.data, form.version.data = new_token(), referral.version
     form.format.data = appointments.agreed_format(db.session, referral.id)
     log_view(referral.patient, referral)
-    db.session.commit()
     return _page(referral, form, {})
 
 
@@ -99,7 +98,6 @@ def record_past_contact(referral_id: int):
 def _open_past_contact(referral: Referral, form: PastContactForm):
     form.submission_token.data, form.version.data = new_token(), referral.version
     log_view(referral.patient, referral)
-    db.session.commit()
     return _past_contact_page(referral, form, {})
 
 
@@ -116,7 +114,6 @@ def rebook_appointment(appointment_id: int):
         form.starts_at.data = appointment.starts_at.astimezone(LONDON).strftime("%Y-%m-%dT%H:%M")
         form.format.data = appointments.agreed_format(db.session, referral.id) or appointment.format
         log_view(referral.patient, referral)
-        db.session.commit()
         return _rebook_page(appointment_id, form, {})
     return submit(form, lambda: appointments.rebook_appointment(
         db.session, actor_for(current_user), appointment, form.version.data, form.starts_at_utc(), form.format.data,

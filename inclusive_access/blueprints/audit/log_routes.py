@@ -22,7 +22,6 @@ def _timeline(patient: Patient, referral: Referral | None):
     found = audit_log.record_timeline(db.session, actor_for(current_user), patient_id=patient.id,
                                       referral_id=referral.id if referral else None, action=action)
     log_view(patient, referral)  # after the read: the page shows the log as it stood when opened
-    db.session.commit()
     return render_template("audit/timeline.html", patient=patient, referral=referral, timeline=found,
                            action=action if action in found.actions else None)
 
@@ -43,7 +42,6 @@ def patient_access(patient_id: int):
     patient = db.session.get(Patient, patient_id) or abort(404)
     views = audit_log.patient_views(db.session, patient.id)
     log_view(patient)  # after the read, as for the timeline
-    db.session.commit()
     return render_template("audit/patient_access.html", patient=patient, views=views)
 
 

@@ -6,7 +6,7 @@ from inclusive_access.blueprints.audit import bp
 from inclusive_access.blueprints.audit.forms import SampleForm, finding_form
 from inclusive_access.blueprints.commands import Page, Repeat, saved, submit
 from inclusive_access.blueprints.forms_common import new_token
-from inclusive_access.blueprints.shared import log_view
+from inclusive_access.blueprints.shared import csv_download, log_view
 from inclusive_access.domain import audit_findings, audit_log, audit_sampling, intake
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.extensions import db
@@ -78,7 +78,6 @@ def _show_record(sample: AuditSample, record: AuditSampleRecord, form=None, erro
     referral = db.session.get(Referral, record.referral_id) if record.referral_id else None
     viewer = actor_for(current_user)
     log_view(patient, referral)
-    db.session.commit()
     entity = db.session.get(RECORD_MODELS[sample.record_type], record.record_id)
     current = audit_findings.current_finding(db.session, record.id)
     if form is None:
@@ -132,5 +131,4 @@ def export_summary(sample_id: int):
     sample = _sample(sample_id)
     overall, by_stratum = _summary(sample)
     body = exports.audit_csv(overall + by_stratum, audit_findings.CHECKLISTS[sample.record_type])
-    return body, 200, {"Content-Type": "text/csv; charset=utf-8",
-                       "Content-Disposition": f'attachment; filename="audit-sample-{sample.id}-summary.csv"'}
+    return csv_download(body, f"audit-sample-{sample.id}-summary.csv")

@@ -37,7 +37,6 @@ def _page(item, referral, attempt_form, close_form, errors, status=200):
 def show_clarification(clarification_id: int):
     item, referral = _load(clarification_id)
     log_view(referral.patient, referral)
-    db.session.commit()
     close_form = CloseForm(formdata=None)
     close_form.version.data = item.version
     return _page(item, referral, AttemptForm(formdata=None, submission_token=new_token()), close_form, {})

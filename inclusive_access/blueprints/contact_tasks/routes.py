@@ -47,7 +47,6 @@ def show_task(task_id: int):
     task = _load(task_id)
     log_view(db.session.get(Patient, task.patient_id),
              db.session.get(Referral, task.referral_id) if task.referral_id else None)
-    db.session.commit()
     return _page(task, CloseForm(formdata=None, version=task.version), {})
 
 

@@ -32,7 +32,6 @@ def request_discharge(referral_id: int):
     if request.method == "GET":
         form.version.data, form.submission_token.data = referral.version, new_token()
         log_view(referral.patient, referral)
-        db.session.commit()
         return _request_page(referral_id, form, {})
     shown = url_for("referrals.show_referral", referral_id=referral_id)
     return submit(form, lambda: discharge.request_discharge(
@@ -72,7 +71,6 @@ def _show(review: SeniorReview, form: ReviewDecisionForm | None = None, errors: 
           status: int = 200):
     referral = review.referral
     log_view(referral.patient, referral)
-    db.session.commit()
     unreached = discharge.unreached_since_last_contact(db.session, referral)
     lost_contact = discharge.is_lost_contact(unreached)
     if form is None:  # lost contact prompts the safeguarding route: its kind is filled in

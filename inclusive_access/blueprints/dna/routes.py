@@ -51,7 +51,6 @@ def _show(check: BarrierCheck, errors: dict | None = None, forms: dict | None = 
 def show_check(check_id: int):
     check = _check(check_id)
     log_view(check.referral.patient, check.referral)
-    db.session.commit()
     return _show(check)
 
 

@@ -9,7 +9,7 @@ from werkzeug.utils import secure_filename
 from inclusive_access.blueprints.commands import Page, Repeat, onto_fields, submit
 from inclusive_access.blueprints.imports import bp
 from inclusive_access.blueprints.imports.forms import MODES, ConfirmForm, UploadForm
-from inclusive_access.blueprints.shared import current_policy
+from inclusive_access.blueprints.shared import csv_download, current_policy
 from inclusive_access.domain import bulk_import, import_jobs
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.extensions import db
@@ -101,5 +101,4 @@ def download_rejects(job_id: int):
     out = io.StringIO()
     exports.write_rejects(out, header, rejected)
     name = f"{job.file_name.removesuffix('.csv')}.rejects.csv"
-    return out.getvalue(), 200, {"Content-Type": "text/csv; charset=utf-8",
-                                 "Content-Disposition": f'attachment; filename="{name}"'}
+    return csv_download(out.getvalue(), name)

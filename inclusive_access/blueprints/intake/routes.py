@@ -85,7 +85,6 @@ def refer_patient(patient_id: int):
         form.fill_from(patient)
         form.patient_version.data = patient.version
         log_view(patient)
-        db.session.commit()
         return _refer_page(patient_id, form, {})
     if not form.validate_on_submit():
         abort(400)
@@ -112,7 +111,6 @@ def re_refer(referral_id: int):
         _new_form(form)
         form.pathway.data = previous.pathway.code
         log_view(previous.patient, previous)
-        db.session.commit()
         return _re_refer_page(referral_id, form, {})
     if not form.validate_on_submit():
         abort(400)

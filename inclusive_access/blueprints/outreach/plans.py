@@ -39,7 +39,6 @@ def record_plan(patient_id: int):
     patient = db.session.get(Patient, patient_id) or abort(404)
     if request.method == "GET":
         log_view(patient)
-        db.session.commit()
         return _plan_page(patient_id, {}).show({})
     typed = request.form.to_dict()
     return submit(None, lambda: engagement_plans.record_plan(
@@ -64,7 +63,6 @@ def mark_step_done(step_id: int):
     patient_id = step.plan.patient_id
     if request.method == "GET":
         log_view(db.session.get(Patient, patient_id))
-        db.session.commit()
         return _step_page(step_id, {"done_on": _today().isoformat()}, step.version).show({})
     typed, version = request.form.to_dict(), request.form.get("version", type=int) or 0
     return submit(None, lambda: engagement_plans.mark_step_done(

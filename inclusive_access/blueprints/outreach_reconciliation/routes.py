@@ -58,38 +58,37 @@ def show_record(record_id: int):
     return _show(_record(record_id))
 
 
-def _save(record_id: int, form, verb: Callable[[OutreachRecord], object], message: str):
-    """Each form is a button on the record's page: a refusal is told there; once linked, the patient's page."""
+def _save(record_id: int, form, verb: Callable, message: str, target: tuple[type, str] | None = None):
+    """Each form is a button on the record's page: a refusal is told there; once linked, the patient's page.
+    `verb` is called with the record, the `target` (a model and the form's field of its id; none found: 404) and the
+    version seen."""
     record = _record(record_id)
     url = url_for("outreach_reconciliation.show_record", record_id=record_id)
-    return submit(form, lambda: verb(record), elsewhere(url, "outreach record"),
+
+    def act():
+        found = (db.session.get(target[0], form[target[1]].data) or abort(404),) if target else ()
+        return verb(db.session, actor_for(current_user), record, *found, form.version.data)
+
+    return submit(form, act, elsewhere(url, "outreach record"),
                   lambda _: saved(message, url_for("patients.show_patient", patient_id=_record(record_id).patient_id)))
 
 
 @bp.route("/<int:record_id>/link", methods=["POST"])
 def link_record(record_id: int):
-    form = LinkForm()
-    return _save(record_id, form, lambda record: outreach_reconciliation.link(
-        db.session, actor_for(current_user), record,
-        db.session.get(Referral, form.referral_id.data) or abort(404), form.version.data),
-        "Outreach record linked. It shows on the patient's timeline.")
+    return _save(record_id, LinkForm(), outreach_reconciliation.link,
+                 "Outreach record linked. It shows on the patient's timeline.", (Referral, "referral_id"))
 
 
 @bp.route("/<int:record_id>/refer", methods=["POST"])
 def refer_and_link(record_id: int):
-    form = ReferForm()
-    return _save(record_id, form, lambda record: outreach_registration.refer_and_link(
-        db.session, actor_for(current_user), record,
-        db.session.get(Patient, form.patient_id.data) or abort(404), form.version.data),
-        "Outreach referral received and the record linked to it.")
+    return _save(record_id, ReferForm(), outreach_registration.refer_and_link,
+                 "Outreach referral received and the record linked to it.", (Patient, "patient_id"))
 
 
 @bp.route("/<int:record_id>/new-patient", methods=["POST"])
 def register_patient(record_id: int):
-    form = NewPatientForm()
-    return _save(record_id, form, lambda record: outreach_registration.register_and_link(
-        db.session, actor_for(current_user), record, form.version.data),
-        "New patient registered (identity not verified) and the record linked to their outreach referral.")
+    return _save(record_id, NewPatientForm(), outreach_registration.register_and_link,
+                 "New patient registered (identity not verified) and the record linked to their outreach referral.")
 
 
 @bp.route("/<int:record_id>/undo", methods=["POST"])

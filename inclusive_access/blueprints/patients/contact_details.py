@@ -17,7 +17,6 @@ from inclusive_access.models import Patient
 def show_contact_details(patient_id: int):
     patient = db.session.get(Patient, patient_id) or abort(404)
     log_view(patient)
-    db.session.commit()
     return render_template("patients/contact_details.html", patient=patient,
                            details=contact_details.ContactInfo.of(contact_details_for(db.session, patient_id)))
 
@@ -28,7 +27,6 @@ def edit_contact_details(patient_id: int):
     if request.method == "GET":
         row = contact_details_for(db.session, patient_id)
         log_view(patient)
-        db.session.commit()
         return _edit_page(patient_id, _as_form(contact_details.ContactInfo.of(row)), {},
                           row.version if row is not None else 0)
     raw, version = request.form.to_dict(), request.form.get("version", type=int) or 0

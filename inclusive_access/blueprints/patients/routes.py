@@ -35,8 +35,7 @@ def search_patients():
 def show_patient(patient_id: int):
     patient = db.session.get(Patient, patient_id) or abort(404)
     viewer = actor_for(current_user)
-    records.view_record(db.session, viewer, patient)
-    db.session.commit()
+    log_view(patient)
     plans = engagement_plans.plans_for(db.session, patient) if engagement_plans.may_read(viewer) else None
     return render_template("patients/show.html", patient=patient,
                            referrals=listing.referrals_for_patient(db.session, patient), plans=plans,
@@ -52,7 +51,6 @@ def edit_patient(patient_id: int):
     if request.method == "GET":
         form.fill_from(patient)
         log_view(patient)
-        db.session.commit()
         return _edit_page(patient_id, form, {}, patient.version)
     version = request.form.get("version", type=int) or 0
     url = url_for("patients.edit_patient", patient_id=patient_id)
@@ -86,7 +84,6 @@ def verify_identity(patient_id: int):
     patient = db.session.get(Patient, patient_id) or abort(404)
     if request.method == "GET":
         log_view(patient)
-        db.session.commit()
         return _verify_page(patient_id, {}, {}, patient.version)
     raw, version = request.form.to_dict(), request.form.get("version", type=int) or 0
     url = url_for("patients.verify_identity", patient_id=patient_id)

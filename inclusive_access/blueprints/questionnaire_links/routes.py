@@ -1,13 +1,12 @@
 """Sending a questionnaire link from the referral page: the link is shown once, to copy or read out."""
-from flask import abort, render_template, request, url_for
-from flask_login import current_user
+from flask import abort, render_template, url_for
 
-from inclusive_access.blueprints.commands import Page, Repeat, submit
+from inclusive_access.blueprints.commands import Repeat
 from inclusive_access.blueprints.questionnaire_links import bp
 from inclusive_access.blueprints.questionnaire_links.forms import WORDINGS, IssueLinkForm
-from inclusive_access.blueprints.shared import blank_form, instruments, link_rules, link_signer
+from inclusive_access.blueprints.referral_forms import add_to_referral
+from inclusive_access.blueprints.shared import instruments, link_rules, link_signer
 from inclusive_access.domain import questionnaire_links
-from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.questionnaires import TIME_POINTS
 from inclusive_access.extensions import db
 from inclusive_access.models import Referral
@@ -18,23 +17,14 @@ def issue_link(referral_id: int):
     referral, form = db.session.get(Referral, referral_id) or abort(404), IssueLinkForm()
     loaded = instruments()
     form.offer(questionnaire_links.sendable(loaded.values(), referral.pathway.code))
-    if request.method == "GET":
-        return blank_form(form, referral, lambda: _new_page(referral_id, form, {}))
-    return submit(form, lambda: questionnaire_links.issue_link(
-        db.session, actor_for(current_user), referral, loaded[form.instrument.data], form.time_point.data,
-        form.wording.data == "easy_read", link_rules(), link_signer(),
-        submission_token=form.submission_token.data or None),
-        Page(url_for("questionnaire_links.issue_link", referral_id=referral_id),
-             lambda errors: _new_page(referral_id, form, errors)),
-        lambda issued: _issued_page(referral_id, issued),
+    return add_to_referral(
+        referral, form, "questionnaire_links/new.html",
+        lambda session, actor, referral, **token: questionnaire_links.issue_link(
+            session, actor, referral, loaded[form.instrument.data], form.time_point.data,
+            form.wording.data == "easy_read", link_rules(), link_signer(), **token),
+        lambda issued: _issued_page(referral_id, issued), {"time_points": TIME_POINTS, "wordings": WORDINGS},
         repeat=Repeat("That link was made already and shown once. If it was lost, send a new one.",
                       lambda _existing: url_for("referrals.show_referral", referral_id=referral_id)))
-
-
-def _new_page(referral_id: int, form: IssueLinkForm, errors: dict):
-    referral = db.session.get(Referral, referral_id)
-    return render_template("questionnaire_links/new.html", form=form, errors=errors, referral=referral,
-                           patient=referral.patient, time_points=TIME_POINTS, wordings=WORDINGS), 400 if errors else 200
 
 
 def _issued_page(referral_id: int, issued: questionnaire_links.IssuedLink):

@@ -27,7 +27,6 @@ def record_answers(referral_id: int, instrument_id: str):
             db.session, instruments(), referral_id, instrument_id, now),
             now.astimezone(LONDON).date())
         log_view(referral.patient, referral)
-        db.session.commit()
         return _new_page(referral_id, form, {})
     return submit(form, lambda: questionnaires.record_answers(
         db.session, actor_for(current_user), referral, instrument, form.time_point.data or "", form.answers(),

@@ -5,14 +5,13 @@ from flask_login import current_user
 from inclusive_access.blueprints.home.routes import home_url
 from inclusive_access.blueprints.referrals import bp
 from inclusive_access.blueprints.referrals.forms import ReferralFilterForm
-from inclusive_access.blueprints.shared import instruments
+from inclusive_access.blueprints.shared import instruments, log_view
 from inclusive_access.domain import (
     intake,
     keyset,
     listing,
     questionnaire_links,
     questionnaires_due,
-    records,
     referral_flow,
     reviews,
     safeguarding,
@@ -53,8 +52,7 @@ def list_referrals():
 def show_referral(referral_id: int):
     referral = db.session.get(Referral, referral_id) or abort(404)
     viewer = actor_for(current_user)
-    records.view_record(db.session, viewer, referral.patient, referral)
-    db.session.commit()
+    log_view(referral.patient, referral)
     review = reviews.pending_review(db.session, referral.id)
     return render("referrals/show.html", "referrals/show.html", referral=referral, patient=referral.patient,
                   history=listing.timeline(db.session, viewer, referral_id=referral.id,

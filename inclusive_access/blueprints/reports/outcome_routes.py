@@ -5,6 +5,7 @@ from flask import current_app, render_template, request
 from inclusive_access import replica
 from inclusive_access.blueprints.reports import behind_routes, bp
 from inclusive_access.blueprints.reports.routes import selectors
+from inclusive_access.blueprints.shared import csv_download
 from inclusive_access.domain import intake, segments
 from inclusive_access.extensions import db
 from inclusive_access.reporting import exports, outcome_charts, outcomes, tables
@@ -39,5 +40,4 @@ def export_outcomes():
     """The outcome tables of the breakdown as CSV, always suppressed for sharing."""
     view = _view(shared_always=True)
     name = f"outcomes-{view['segment']}-{view['period'].first}-to-{view['period'].last}.csv"
-    return exports.outcomes_csv(view["tables"], view["segment_label"]), 200, {
-        "Content-Type": "text/csv; charset=utf-8", "Content-Disposition": f'attachment; filename="{name}"'}
+    return csv_download(exports.outcomes_csv(view["tables"], view["segment_label"]), name)

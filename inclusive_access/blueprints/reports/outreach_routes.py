@@ -7,6 +7,7 @@ from inclusive_access import replica
 from inclusive_access.blueprints.reports import bp
 from inclusive_access.blueprints.reports.forms import OutreachForm
 from inclusive_access.blueprints.reports.routes import selectors
+from inclusive_access.blueprints.shared import csv_download
 from inclusive_access.reporting import exports, outreach
 from inclusive_access.reporting.outreach_queries import WINDOW_DAYS
 
@@ -32,5 +33,4 @@ def export_outreach():
     """The figures of the breakdown as CSV, always suppressed for sharing."""
     view = _view(shared_always=True)
     name = f"outreach-{view['report'].breakdown.key}-{view['period'].first}-to-{view['period'].last}.csv"
-    return exports.outreach_csv(view["report"]), 200, {
-        "Content-Type": "text/csv; charset=utf-8", "Content-Disposition": f'attachment; filename="{name}"'}
+    return csv_download(exports.outreach_csv(view["report"]), name)

@@ -8,6 +8,7 @@ from flask import render_template, request
 from inclusive_access import replica
 from inclusive_access.blueprints.reports import bp
 from inclusive_access.blueprints.reports.routes import selectors
+from inclusive_access.blueprints.shared import csv_download
 from inclusive_access.domain import intake, segments
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
@@ -43,5 +44,4 @@ def export_reach():
     """The figures of the breakdown as CSV, always suppressed for sharing."""
     view = _view(shared_always=True)
     name = f"reach-{view['report'].segment}-{view['period'].first}-to-{view['period'].last}.csv"
-    return exports.reach_csv(view["report"]), 200, {
-        "Content-Type": "text/csv; charset=utf-8", "Content-Disposition": f'attachment; filename="{name}"'}
+    return csv_download(exports.reach_csv(view["report"]), name)

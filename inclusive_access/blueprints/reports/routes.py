@@ -7,7 +7,7 @@ from flask import render_template, request
 from inclusive_access import replica
 from inclusive_access.blueprints.reports import behind_routes, bp
 from inclusive_access.blueprints.reports.forms import DashboardForm
-from inclusive_access.blueprints.shared import current_policy
+from inclusive_access.blueprints.shared import csv_download, current_policy
 from inclusive_access.domain import governance, intake, kpis
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
@@ -97,8 +97,7 @@ def export_equity():
     render_csv, stem = EXPORTS.get(request.args.get("table", ""), EXPORTS["measures"])
     view = _view(shared_always=True)
     name = f"equity-{stem(view)}-{view['period'].first}-to-{view['period'].last}.csv"
-    return render_csv(view), 200, {"Content-Type": "text/csv; charset=utf-8",
-                       "Content-Disposition": f'attachment; filename="{name}"'}
+    return csv_download(render_csv(view), name)
 
 
 @bp.route("/equity/report")

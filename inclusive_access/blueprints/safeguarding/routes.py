@@ -1,15 +1,16 @@
 """Safeguarding concerns: the open list, raising one, and one concern's route, actions and closure."""
 from collections.abc import Callable
 
-from flask import abort, render_template, request, url_for
+from flask import abort, render_template, url_for
 from flask_login import current_user
 
 from inclusive_access.blueprints.commands import Page, Repeat, saved, submit
 from inclusive_access.blueprints.forms_common import new_token
+from inclusive_access.blueprints.referral_forms import add_to_referral
 from inclusive_access.blueprints.safeguarding import bp
 from inclusive_access.blueprints.safeguarding.forms import ActionForm, CloseForm, ConcernForm, RouteForm
-from inclusive_access.blueprints.shared import blank_form
-from inclusive_access.domain import outreach_safeguarding, records, safeguarding
+from inclusive_access.blueprints.shared import log_view
+from inclusive_access.domain import outreach_safeguarding, safeguarding
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.extensions import db
 from inclusive_access.models import Referral, SafeguardingConcern
@@ -27,24 +28,15 @@ def list_concerns():
 
 @bp.route("/referrals/<int:referral_id>/new", methods=["GET", "POST"])
 def raise_concern(referral_id: int):
-    referral, form = db.session.get(Referral, referral_id) or abort(404), ConcernForm()
-    if request.method == "GET":
-        return blank_form(form, referral, lambda: _new_page(referral_id, form, {}))
-    return submit(form, lambda: safeguarding.raise_concern(
-        db.session, actor_for(current_user), referral, form.details(),
-        submission_token=form.submission_token.data or None),
-        Page(url_for("safeguarding.raise_concern", referral_id=referral_id),
-             lambda errors: _new_page(referral_id, form, errors)),
+    form = ConcernForm()
+    return add_to_referral(
+        db.session.get(Referral, referral_id) or abort(404), form, "safeguarding/new.html",
+        lambda session, actor, referral, **token: safeguarding.raise_concern(
+            session, actor, referral, form.details(), **token),
         lambda concern: saved("Safeguarding concern raised. It shows on the patient banner until a senior closes it.",
                               url_for("safeguarding.show_concern", concern_id=concern.id)),
         refused="category", repeat=Repeat("This concern was already raised; here it is.",
                                           lambda existing: url_for("safeguarding.show_concern", concern_id=existing)))
-
-
-def _new_page(referral_id: int, form: ConcernForm, errors: dict):
-    referral = db.session.get(Referral, referral_id)
-    return render_template("safeguarding/new.html", form=form, errors=errors, referral=referral,
-                           patient=referral.patient), 400 if errors else 200
 
 
 def _concern(concern_id: int) -> SafeguardingConcern:
@@ -52,8 +44,7 @@ def _concern(concern_id: int) -> SafeguardingConcern:
 
 
 def _show(concern: SafeguardingConcern, errors: dict | None = None, forms: dict | None = None, status: int = 200):
-    records.view_record(db.session, actor_for(current_user), concern.referral.patient, concern.referral)
-    db.session.commit()
+    log_view(concern.referral.patient, concern.referral)
     forms = {"route": RouteForm(formdata=None, obj=concern, version=concern.version,
                                 reference=concern.route_reference),
              "action": ActionForm(formdata=None, submission_token=new_token()),

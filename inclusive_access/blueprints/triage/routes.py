@@ -72,7 +72,6 @@ def _open(referral: Referral, form: TriageForm):
     if record is not None:
         form.fill_from(record.answers)
     log_view(referral.patient, referral)
-    db.session.commit()
     return _page(referral.id, form, {})
 
 
