@@ -775,14 +775,20 @@ def rebuild(app, profile: bool) -> dict:
     return {"events": events_total, "rows": rows, "seconds": seconds, "output": result.output.strip()}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def report_arguments(description: str) -> argparse.ArgumentParser:
+    """The arguments every report benchmark takes: how much history, where, and how often each query runs."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--referrals", type=int, default=1_000_000)
     parser.add_argument("--database-url", help="default: a new SQLite file under /tmp")
     parser.add_argument("--seed", type=int, default=20261201)
     parser.add_argument("--months", type=int, default=24, help="months of history to generate (at least 13)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per query; the median is printed")
-    parser.add_argument("--explain", action="store_true", help="print each dashboard query's plan")
+    parser.add_argument("--explain", action="store_true", help="print each query's plan")
+    return parser
+
+
+def main() -> None:
+    parser = report_arguments(__doc__.splitlines()[0])
     parser.add_argument("--hash-chain", action="store_true", help="compute the real hash chain (slower)")
     parser.add_argument("--reuse", action="store_true", help="time an already generated database")
     parser.add_argument("--profile-rebuild", action="store_true", help="cProfile the rebuild (to stderr)")
@@ -824,19 +830,28 @@ def report(args, backend, made, rebuilt, period, in_period, results, measures, w
           f"{rebuilt['seconds']:,.1f} s = {rate:,.0f} events/s (target >= 50,000)  [{rebuilt['output']}]")
     print(f"(a, c) dashboard queries for {period.first} to {period.last} ({in_period:,} referrals received), "
           f"median of {args.repeat}:")
+    print_timings(results, "  (target <= 5.0 on SQLite at 1M)" if backend.startswith("sqlite") else "",
+                  "pages (the same queries through tables/kpi; DuckDB runs the same SQL):")
+    if missing := uncovered(measures):
+        print(f"not timed (add to dashboard_measures): {', '.join(missing)}")
+    print_wall(wall)
+
+
+def print_timings(results, target: str, pages: str) -> None:
+    """Each query's median time, ours beside DuckDB's, the queries first with their total, then the pages."""
     width = max(len(r[0].name) for r in results) + 2
     print(f"{'query':<{width}}{'ours ms':>10}{'duckdb ms':>11}{'ratio':>8}  same result")
     for page in (False, True):
         if page:
             ours = sum(r[1] for r in results if not r[0].page)
             duck = sum(r[2] for r in results if not r[0].page)
-            target = "  (target <= 5.0 on SQLite at 1M)" if backend.startswith("sqlite") else ""
             print(f"{'total (queries above)':<{width}}{ours:>10,.1f}{duck:>11,.1f}{ours / duck:>8.1f}{target}")
-            print("pages (the same queries through tables/kpi; DuckDB runs the same SQL):")
+            print(pages)
         for m, ours, duck, same in (r for r in results if r[0].page == page):
             print(f"{m.name:<{width}}{ours:>10,.1f}{duck:>11,.1f}{ours / duck:>8.1f}  {'yes' if same else 'NO'}")
-    if missing := uncovered(measures):
-        print(f"not timed (add to dashboard_measures): {', '.join(missing)}")
+
+
+def print_wall(wall: float) -> None:
     print(f"wall time: {wall:,.0f} s; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} on "
           f"{os.cpu_count()} CPUs (a shared machine slows every figure alike)")
 

@@ -15,8 +15,6 @@ call them (median of 3), DuckDB running the same statements over the tables expo
 ours/DuckDB ratios.
 """
 # ruff: noqa: S311 - seeded fake data, not secrets
-import argparse
-import os
 import random
 import sys
 import tempfile
@@ -30,7 +28,10 @@ from equity_report import (  # bench/: a script's own folder comes first on sys.
     Measure,
     generate,
     last_twelve_months,
+    print_timings,
+    print_wall,
     rebuild,
+    report_arguments,
     run_queries,
 )
 from migrated import opened
@@ -199,13 +200,7 @@ def outcome_measures(app, period, quarter: str) -> list[Measure]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--referrals", type=int, default=1_000_000)
-    parser.add_argument("--database-url", help="default: a new SQLite file under /tmp")
-    parser.add_argument("--seed", type=int, default=20261201)
-    parser.add_argument("--months", type=int, default=24, help="months of history to generate (at least 13)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per query; the median is printed")
-    parser.add_argument("--explain", action="store_true", help="print each query's plan")
+    parser = report_arguments(__doc__.splitlines()[0])
     parser.add_argument("--reuse", action="store_true", help="time an already generated database (its referral "
                                                              "facts as they are; the outcome facts made again)")
     args = parser.parse_args()
@@ -245,18 +240,8 @@ def report(args, backend, made, outcome_rows, period, in_period, results, wall) 
           f"seed {args.seed}; outcome facts written in {made['seconds']:,.0f} s")
     print(f"outcome queries for {period.first} to {period.last} ({in_period:,} referrals received), "
           f"median of {args.repeat}:")
-    width = max(len(r[0].name) for r in results) + 2
-    print(f"{'query':<{width}}{'ours ms':>10}{'duckdb ms':>11}{'ratio':>8}  same result")
-    for page in (False, True):
-        if page:
-            ours = sum(r[1] for r in results if not r[0].page)
-            duck = sum(r[2] for r in results if not r[0].page)
-            print(f"{'total (queries above)':<{width}}{ours:>10,.1f}{duck:>11,.1f}{ours / duck:>8.1f}")
-            print("pages (the queries above again, with their Python; DuckDB runs the same SQL):")
-        for m, ours, duck, same in (r for r in results if r[0].page == page):
-            print(f"{m.name:<{width}}{ours:>10,.1f}{duck:>11,.1f}{ours / duck:>8.1f}  {'yes' if same else 'NO'}")
-    print(f"wall time: {wall:,.0f} s; load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} on "
-          f"{os.cpu_count()} CPUs (a shared machine slows every figure alike)")
+    print_timings(results, "", "pages (the queries above again, with their Python; DuckDB runs the same SQL):")
+    print_wall(wall)
 
 
 if __name__ == "__main__":
