@@ -91,6 +91,14 @@ def make_app(database_url: str, **overrides):
     return app
 
 
+def own_app(database_url: str, **overrides) -> Iterator:
+    """For an `app` fixture of a module's own: an app configured with `overrides`, its connections closed after."""
+    app = make_app(database_url, **overrides)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
 def _migrate(url: str) -> None:
     app = make_app(url)
     with app.app_context():
@@ -155,24 +163,27 @@ def drop_database(server: str, name: str) -> None:
 
 @pytest.fixture(scope="session")
 def pg_template(pg_server) -> str:
-    _migrate(create_database(pg_server, "ia_template"))
+    url = create_database(pg_server, "ia_template")
+    _migrate(url)
+    engine = create_engine(url, poolclass=NullPool)
+    with engine.begin() as conn:
+        for statement in WATCH_DDL:
+            conn.execute(text(statement))
+    engine.dispose()
     return pg_server
 
 
-#: what makes two migrated databases alike: tables, columns, constraints, indexes, triggers, functions, grants
-FINGERPRINT = text("""
-    SELECT md5(string_agg(item, ',' ORDER BY item)) FROM (
-      SELECT c.relname || ':' || c.relkind::text || ':' || coalesce(c.relacl::text, '') AS item
-        FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace
-      UNION ALL SELECT a.attrelid::regclass::text || '.' || a.attname || ':' || a.atttypid::regtype::text
-        FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
-        WHERE c.relnamespace = 'public'::regnamespace AND a.attnum > 0 AND NOT a.attisdropped
-      UNION ALL SELECT conrelid::regclass::text || ':' || conname || ':' || pg_get_constraintdef(oid)
-        FROM pg_constraint WHERE connamespace = 'public'::regnamespace
-      UNION ALL SELECT tgrelid::regclass::text || ':' || tgname || ':' || tgenabled::text
-        FROM pg_trigger WHERE NOT tgisinternal
-      UNION ALL SELECT proname || ':' || md5(prosrc) FROM pg_proc WHERE pronamespace = 'public'::regnamespace
-    ) items""")
+#: installed in the migrated template, so in every test database cloned from it: a row for each DDL command a test
+#: runs (a migration undone, a trigger switched off), which tells giving the database back to drop it instead. One
+#: EXISTS is far cheaper than fingerprinting the catalogue after every test.
+WATCH_DDL = (
+    "CREATE SCHEMA test_watch",
+    "CREATE TABLE test_watch.ddl (tag text)",
+    "CREATE FUNCTION test_watch.note() RETURNS event_trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN INSERT INTO test_watch.ddl VALUES (tg_tag); END $$",
+    "CREATE EVENT TRIGGER test_watch ON ddl_command_end EXECUTE FUNCTION test_watch.note()",
+)
+SCHEMA_CHANGED = text("SELECT EXISTS (SELECT FROM test_watch.ddl)")
 
 
 #: the sequences drawn from since they were made or restarted (a sequence not yet read has no last value)
@@ -180,15 +191,14 @@ USED_SEQUENCES = text("SELECT sequencename FROM pg_sequences WHERE schemaname = 
 
 
 class PostgresDatabases:
-    """Migrated databases for one worker's tests. A used one is emptied and reused when its schema is as migrated
-    (emptying is far cheaper than cloning the template: docs/benchmarks.md); otherwise it is dropped."""
+    """Migrated databases for one worker's tests. A used one is emptied and reused when no DDL ran in it (emptying
+    is far cheaper than cloning the template: docs/benchmarks.md); otherwise it is dropped."""
 
     def __init__(self, server: str):
         self.server, self.free = server, []
         self.admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT", poolclass=NullPool)
         template = create_engine(f"{server}/ia_template", poolclass=NullPool)
         with template.connect() as conn:
-            self.fingerprint = conn.execute(FINGERPRINT).scalar_one()
             tables = [t for t in inspect(conn).get_table_names() if t != "alembic_version"]
             #: one statement naming the tables a test left rows in
             self.used_tables = text(" UNION ALL ".join(f"SELECT '{t}' WHERE EXISTS (SELECT FROM {t})"
@@ -211,7 +221,7 @@ class PostgresDatabases:
         try:
             with engine.begin() as conn:
                 conn.execute(text("SET LOCAL lock_timeout = '2s'"))  # a connection left open: drop it instead
-                if conn.execute(FINGERPRINT).scalar_one() != self.fingerprint:
+                if conn.execute(SCHEMA_CHANGED).scalar_one():
                     raise LookupError("the test changed the schema")
                 # DELETE from the few tables a test used rather than TRUNCATE them all, which makes new files for
                 # every table (docs/benchmarks.md). The replica role skips the foreign keys' triggers: any order.
@@ -229,6 +239,7 @@ class PostgresDatabases:
                     conn.execute(table.insert(), rows)
                     conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
                                       f"(SELECT max(id) FROM {table.name}))"))
+                conn.execute(text("DELETE FROM test_watch.ddl"))  # what emptying it did
             self.free.append(name)
         except Exception:  # noqa: BLE001 - any doubt about the database: a fresh one next time
             with self.admin.connect() as conn:

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 
 from notifications_python_client.authentication import decode_jwt_token, get_token_issuer
 from notifications_python_client.errors import TokenError
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+
+from tests import serving
 
 SERVICE_ID = "6f1f4d7e-3c55-4a8e-9a52-8f3d2b9c0a11"
 SECRET = "0b7c6a38-2f4e-4d7a-b1e5-c9d0e8f7a6b5"
@@ -127,13 +128,5 @@ def _error(status: int, error: str, message: str) -> Response:
 def serve() -> Iterator[FakeNotify]:
     """The fake Notify API on a free local port, for the length of the block."""
     fake = FakeNotify()
-    server = make_server("127.0.0.1", 0, fake, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    fake.url = f"http://127.0.0.1:{server.server_port}"
-    try:
+    with serving.serve(fake) as fake.url:
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()

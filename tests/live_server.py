@@ -1,31 +1,14 @@
-"""A real threaded HTTP server around a test app, and signed-in browsers, for requests that truly overlap."""
+"""Signed-in browsers for requests that truly overlap, against tests.serving's real server."""
 import http.cookiejar
 import re
 import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-
-from werkzeug.serving import make_server
 
 from tests.conftest import PASSWORD
-
-
-@contextmanager
-def serve(app) -> Iterator[str]:
-    """Serve `app` on a free local port, one thread per request (as gunicorn's workers overlap); yields its URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):

@@ -9,9 +9,9 @@ import pytest
 from inclusive_access import security
 from inclusive_access.extensions import db
 from tests.blueprints.pages import sign_in
-from tests.conftest import make_app
+from tests.conftest import own_app
 from tests.factories import make_referral, make_user
-from tests.live_server import serve
+from tests.serving import serve
 
 #: beyond SQLite's 64-bit integers, and beyond PostgreSQL's 32-bit INTEGER ids
 HUGE_IDS = (2**63, 2**31)
@@ -21,10 +21,7 @@ NHS_ERROR_PAGE = "nhsuk-header"
 @pytest.fixture
 def app(database_url):
     """Errors answered as the production app answers them (a 500 page), so every route can be counted."""
-    app = make_app(database_url, PROPAGATE_EXCEPTIONS=False)
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    yield from own_app(database_url, PROPAGATE_EXCEPTIONS=False)
 
 
 def signed_in(app, role: str):

@@ -29,7 +29,8 @@ from inclusive_access.models import (
 from tests.blueprints.records import accept, ask, miss
 from tests.conftest import ON_BOTH_DATABASES
 from tests.factories import intake_form, make_referral, make_user, staff
-from tests.live_server import Browser, at_once, serve
+from tests.live_server import Browser, at_once
+from tests.serving import serve
 
 pytestmark = ON_BOTH_DATABASES
 

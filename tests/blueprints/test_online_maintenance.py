@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from inclusive_access.domain import event_chain, fact_rebuild
 from inclusive_access.extensions import db
-from tests.conftest import ON_BOTH_DATABASES, make_app
+from tests.conftest import ON_BOTH_DATABASES, own_app
 from tests.factories import make_referral
 
 pytestmark = ON_BOTH_DATABASES
@@ -23,10 +23,7 @@ PAUSE_SECONDS = 60
 @pytest.fixture
 def app(database_url):
     """The app with SQLite's busy timeout short (the conftest's `app`, reused across tests, keeps the default)."""
-    app = make_app(database_url, SQLITE_BUSY_TIMEOUT_MS=BUSY_TIMEOUT_MS)
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    yield from own_app(database_url, SQLITE_BUSY_TIMEOUT_MS=BUSY_TIMEOUT_MS)
 
 
 @pytest.fixture

@@ -19,8 +19,9 @@ from tests.blueprints.pages import field_names, open_page
 from tests.blueprints.records import count, events
 from tests.conftest import ON_BOTH_DATABASES
 from tests.factories import make_user, staff
-from tests.live_server import Browser, at_once, serve
+from tests.live_server import Browser, at_once
 from tests.outreach_factories import minimum_record, planned_session
+from tests.serving import serve
 
 #: what receive_record takes from the device besides the key and the time seen, which the page's script adds
 RECORD_FIELDS = {"given_name", "name_is_alias", "family_name", "approximate_age", "date_of_birth", "nhs_number",

@@ -15,7 +15,8 @@ from tests.blueprints.pages import field_names, open_page, page_text, shown_agai
 from tests.blueprints.records import accepted_referral, count, stored_row
 from tests.conftest import ON_BOTH_DATABASES, post_form
 from tests.factories import staff
-from tests.live_server import Browser, at_once, serve
+from tests.live_server import Browser, at_once
+from tests.serving import serve
 
 SIGNING = questionnaire_links.signer(TestConfig.SECRET_KEY)
 PSFS_TITLE = "Patient-Specific Functional Scale (PSFS)"

@@ -13,7 +13,8 @@ from inclusive_access.models import Appointment, Event, ReasonableAdjustment, Re
 from tests.blueprints.records import SCRIPT_FORM, accept
 from tests.conftest import ON_BOTH_DATABASES, post_form
 from tests.factories import make_referral, make_user, staff
-from tests.live_server import Browser, at_once, serve
+from tests.live_server import Browser, at_once
+from tests.serving import serve
 
 pytestmark = ON_BOTH_DATABASES
 

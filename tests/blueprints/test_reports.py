@@ -109,13 +109,6 @@ def test_the_csv_export_is_always_suppressed_and_a_download(client, login_as, re
     assert "1 (most deprived),Referrals received,9,,,," in lines
 
 
-@pytest.mark.parametrize("role", ["booking", "clinician"])
-def test_frontline_roles_do_not_see_the_reports(client, login_as, role):
-    login_as(role)
-    assert client.get("/reports/equity").status_code == 403
-    assert client.get("/reports/equity/export").status_code == 403
-
-
 # -- the equity KPI, its chart and table, and the printable report ---------------------------------------------
 
 LAST_MONTH = periods.months_back(THIS_MONTH, 2)

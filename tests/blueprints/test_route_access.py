@@ -425,11 +425,13 @@ DECIDED = {
     **{e: {"senior", "auditor", "manager"} for e in ("reports.list_partnership_reviews",
                                                      "reports.show_partnership_review",
                                                      "reports.print_partnership_review")},
-    # the outreach cohort's evidence: aggregates, read as the other equity reports are
-    **{e: {"senior", "auditor", "manager"} for e in ("reports.equity_outreach", "reports.export_outreach")},
+    # the equity reports: aggregates, and the referrals behind a count, for those who govern the service
+    **{e: {"senior", "auditor", "manager"} for e in ("reports.equity_dashboard", "reports.export_equity",
+                                                     "reports.equity_report", "reports.equity_referrals",
+                                                     "reports.equity_outcomes", "reports.export_outcomes",
+                                                     "reports.equity_outreach", "reports.export_outreach")},
     # contact problems are booking's work, as clarifications are; no manager or auditor works the list
     **{e: BOOKING_WORK for e in ("contact_tasks.worklist", "contact_tasks.show_task", "contact_tasks.close_task")},
-    # equity of reach: aggregates, read as the other equity reports are
     **{e: {"senior", "auditor", "manager"} for e in ("reports.equity_reach", "reports.print_reach",
                                                       "reports.export_reach")},
     # contact details are personal: the care team reads them, the booking team (clinicians too) keeps them

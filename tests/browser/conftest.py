@@ -1,15 +1,14 @@
 """Browser fixtures: Debian's Chromium under Playwright, a live server on a seeded SQLite copy, console capture."""
 import os
-import threading
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from inclusive_access.extensions import db
+from tests.serving import serve
 from tests.sqlite_alone import sqlite_database  # noqa: F401 - a browser checks pages, the same on either database
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -21,6 +20,7 @@ CHROMIUM_ARGS = [
 FONT_HOST = "https://assets.nhs.uk/"
 USERNAME = "browser.booking"
 CLINICIAN = "browser.clinician"
+MANAGER = "browser.manager"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -76,14 +76,19 @@ def _seed(app) -> dict:
 def live_server(app, cheap_password_hashing):
     """The app on a fresh copy of the migrated SQLite template, served by werkzeug in a daemon thread."""
     seeded = _seed(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_port}", app=app, username=USERNAME,
-                          clinician=CLINICIAN, **seeded)
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with serve(app) as url:
+        yield SimpleNamespace(url=url, app=app, username=USERNAME, clinician=CLINICIAN, **seeded)
+
+
+@pytest.fixture
+def manager(live_server) -> str:
+    """A service manager to sign in as: their username."""
+    from tests.factories import make_user
+
+    with live_server.app.app_context():
+        make_user(db.session, role="manager", username=MANAGER)
+        db.session.commit()
+    return MANAGER
 
 
 #: the missed-appointment journey's patient: an adult with no flags, who does not need anyone to bring her

@@ -9,8 +9,8 @@ from tests.browser.test_journeys import (
     go_to,
     page_is_ready,
     page_width,
+    sign_in_as,
 )
-from tests.browser.test_report_journeys import manager, sign_in_as_the_manager  # noqa: F401 - the fixture
 from tests.factories import csv_text, intake_row
 
 pytestmark = pytest.mark.browser
@@ -34,7 +34,7 @@ def page_fits(page: Page, width: int, name: str) -> None:
 
 @pytest.mark.parametrize("width", [375, 1280])
 def test_a_manager_previews_a_file_and_imports_its_valid_rows_watching_the_progress(
-        page: Page, live_server, manager, console_errors, tmp_path, width):  # noqa: F811 - the fixture
+        page: Page, live_server, manager, console_errors, tmp_path, width):
     live_server.app.config["IMPORT_CHUNK_ROWS"] = 2
     rows = [intake_row() for _ in range(6)]
     rows.insert(2, intake_row(nhs_number="1234567890", family_name=""))
@@ -42,7 +42,7 @@ def test_a_manager_previews_a_file_and_imports_its_valid_rows_watching_the_progr
     page.set_viewport_size({"width": width, "height": 900})
     page.add_init_script(RECORD_PROGRESS)
 
-    sign_in_as_the_manager(page, live_server)
+    sign_in_as(page, live_server, manager)
     go_to(page, "Import referrals")
     expect(page.get_by_role("heading", level=1, name="Import referrals")).to_be_visible()
     page_fits(page, width, "upload")

@@ -279,7 +279,6 @@ PAGES = {
     "barrier-check-empty": _barrier_check_empty,
     "barrier-check-with-errors": _barrier_check_with_errors,
     "barrier-check-after-a-section-save": _barrier_check_after_a_section_save,
-    "adjustments-register": _adjustments_register,
     "adjustment-edit": _adjustment_edit,
 }
 

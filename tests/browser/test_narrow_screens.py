@@ -7,12 +7,12 @@ from playwright.sync_api import Page, expect
 
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
+from tests.browser.conftest import MANAGER
 from tests.browser.test_journeys import (
     DESKTOP,
     PHONE,
     SHOTS,
-    assert_no_accessibility_violations,
-    assert_no_csp_violations,
+    accessibility_violations,
     page_is_ready,
     page_width,
     screenshot,
@@ -26,7 +26,6 @@ from tests.browser.test_senior_review_journeys import (
 
 pytestmark = pytest.mark.browser
 
-MANAGER = "browser.manager"
 AUDITOR = "browser.narrow.auditor"
 #: an unbroken string as staff do type into free text (an email address): it must wrap, not widen the page
 LONG_WORD = "interpreting.bookings.leeds-community-services@nhs.example"
@@ -35,7 +34,7 @@ BANNER_HEIGHT_LIMIT = 270
 
 
 @pytest.fixture
-def every_kind_of_record(live_server, missed_appointment, two_appointments) -> SimpleNamespace:  # noqa: F811
+def every_kind_of_record(live_server, missed_appointment, two_appointments, manager) -> SimpleNamespace:  # noqa: F811
     """Something on every page: a senior review, barrier checks, an open concern, an overdue adjustment with a long
     unbroken word, a clarification and an audit sample; a manager and an auditor to sign in as."""
     from inclusive_access.domain import adjustments, audit_sampling, safeguarding
@@ -47,7 +46,6 @@ def every_kind_of_record(live_server, missed_appointment, two_appointments) -> S
     missed_and_not_reached_through_the_domain(live_server, two_appointments)
     now = datetime.now(UTC)
     with live_server.app.app_context():
-        make_user(db.session, role="manager", username=MANAGER)
         auditor = actor_for(make_user(db.session, role="auditor", username=AUDITOR))
         booker = actor_for(db.session.query(User).filter_by(username=live_server.username).one())
         clinician = actor_for(db.session.query(User).filter_by(username=live_server.clinician).one())
@@ -136,20 +134,39 @@ STICKING_OUT = """width => [...document.body.querySelectorAll('*')]
 """
 
 
-@pytest.mark.parametrize("name", PAGES)
-def test_page_fits_a_phone_and_has_no_axe_violations_on_a_phone_or_a_desktop(
-        page: Page, live_server, every_kind_of_record, console_errors, name):
-    role, path = PAGES[name]
-    open_on_a_phone(page, live_server, role, path.format(**vars(every_kind_of_record)))
+#: the roles that open them, each signed in once for all of its pages
+ROLES = list(dict.fromkeys(role for role, _path in PAGES.values()))
+
+
+def problems_on_a_phone_and_a_desktop(page: Page, server, records, name: str, console_errors: list[str]) -> list[str]:
+    """Page `name` opened at 375 px: whether it is wider than the screen, and what axe finds there and at 1280 px;
+    any console error it logged."""
+    page.set_viewport_size(PHONE)
+    page.goto(f"{server.url}{PAGES[name][1].format(**vars(records))}")
+    page_is_ready(page)
     width = page_width(page)
     print(f"width at 375 px, {name}: {width} px")
     screenshot(page, f"narrow-{name}")
-    assert width <= PHONE["width"], (f"{name} is {width} px wide on a 375 px screen; sticking out: "
-                                     f"{page.evaluate(STICKING_OUT, PHONE['width'])}")
-    assert_no_accessibility_violations(page, f"{name} at 375 px")
+    found = [f"{name} is {width} px wide on a 375 px screen; sticking out: "
+             f"{page.evaluate(STICKING_OUT, PHONE['width'])}"] if width > PHONE["width"] else []
+    found += accessibility_violations(page, f"{name} at 375 px")
     page.set_viewport_size(DESKTOP)
-    assert_no_accessibility_violations(page, f"{name} at 1280 px")
-    assert_no_csp_violations(console_errors)
+    found += accessibility_violations(page, f"{name} at 1280 px")
+    found += [f"{name}: {message}" for message in console_errors]
+    console_errors.clear()
+    return found
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_page_fits_a_phone_and_has_no_axe_violations_on_a_phone_or_a_desktop(
+        page: Page, live_server, every_kind_of_record, console_errors, role):
+    """Signed in once as `role`, each of its pages in turn; the problems of every page are listed together."""
+    page.set_viewport_size(PHONE)
+    sign_in_as(page, live_server, _users(live_server)[role])
+    problems = [problem for name, (who, _path) in PAGES.items() if who == role
+                for problem in problems_on_a_phone_and_a_desktop(page, live_server, every_kind_of_record, name,
+                                                                 console_errors)]
+    assert not problems, "\n\n".join(problems)
 
 
 def test_the_patient_banner_is_compact_on_a_phone_with_the_rest_on_demand(

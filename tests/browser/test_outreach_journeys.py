@@ -6,7 +6,6 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from inclusive_access.domain.validation import LONDON
-from inclusive_access.extensions import db
 from tests.browser.test_journeys import (
     assert_no_accessibility_violations,
     assert_no_csp_violations,
@@ -19,22 +18,9 @@ from tests.browser.test_journeys import (
 
 pytestmark = pytest.mark.browser
 
-MANAGER = "browser.outreach.manager"
-
-
-@pytest.fixture
-def manager(live_server) -> str:
-    from tests.factories import make_user
-
-    with live_server.app.app_context():
-        make_user(db.session, role="manager", username=MANAGER)
-        db.session.commit()
-    return MANAGER
-
-
 def test_the_manager_plans_a_session_that_its_named_clinician_then_finds(page: Page, live_server, manager,
                                                                          console_errors):
-    sign_in_as(page, live_server, MANAGER)
+    sign_in_as(page, live_server, manager)
     go_to(page, "Outreach")
     expect(page.get_by_role("heading", level=1, name="Outreach sessions")).to_be_visible()
 

@@ -10,8 +10,8 @@ from tests.browser.test_journeys import (
     forget_the_expected_400,
     page_is_ready,
     screenshot,
+    sign_in_as,
 )
-from tests.browser.test_report_journeys import MANAGER, sign_in_as_the_manager
 from tests.partnership_factories import HELD_ON, PERIOD_END, PERIOD_START
 
 pytestmark = pytest.mark.browser
@@ -19,12 +19,11 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def partner_name(live_server) -> str:
-    """The manager, and a housing partner whose hostel saw two people in June."""
-    from tests.factories import make_user, staff
+    """A housing partner whose hostel saw two people in June."""
+    from tests.factories import staff
     from tests.outreach_factories import planned_session, received
 
     with live_server.app.app_context():
-        make_user(db.session, role="manager", username=MANAGER)
         clinician = staff(db.session, "clinician")
         planned = planned_session(db.session, staff(db.session, "manager"), [clinician])
         for _ in range(2):
@@ -34,8 +33,8 @@ def partner_name(live_server) -> str:
 
 
 def test_a_manager_records_a_meeting_adds_an_action_and_prints_the_minutes(page: Page, live_server, partner_name,
-                                                                            console_errors):
-    sign_in_as_the_manager(page, live_server)
+                                                                            manager, console_errors):
+    sign_in_as(page, live_server, manager)
     page.goto(f"{live_server.url}/reports/governance")
     page.get_by_role("link", name="Partnership review meetings with outreach partners").click()
     page.get_by_role("link", name="Record a meeting").click()

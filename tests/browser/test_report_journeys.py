@@ -15,34 +15,14 @@ from tests.browser.test_journeys import (
     go_to,
     page_is_ready,
     screenshot,
+    sign_in_as,
 )
-from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-MANAGER = "browser.manager"
-
-
-@pytest.fixture
-def manager(live_server) -> str:
-    from tests.factories import make_user
-
-    with live_server.app.app_context():
-        make_user(db.session, role="manager", username=MANAGER)
-        db.session.commit()
-    return MANAGER
-
-
-def sign_in_as_the_manager(page: Page, server) -> None:
-    page.goto(f"{server.url}/auth/login")
-    page.get_by_label("Username", exact=True).fill(MANAGER)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-
-
 def test_a_manager_changes_the_breakdown_and_the_view_without_a_page_load(page: Page, live_server, manager,
                                                                            console_errors):
-    sign_in_as_the_manager(page, live_server)
+    sign_in_as(page, live_server, manager)
     go_to(page, "Equity")
     expect(page.get_by_role("heading", level=1, name="Equity of access")).to_be_visible()
     table = page.get_by_role("table", name="Measures by imd quintile: rate (95% interval), numerator / denominator")
@@ -88,8 +68,8 @@ def _traced(shown: str, quintile: int) -> re.Pattern:
 
 
 def test_the_wait_gap_chart_has_its_table_and_leads_to_the_governance_record(page: Page, live_server, wait_gap,
-                                                                              console_errors):
-    sign_in_as_the_manager(page, live_server)
+                                                                              manager, console_errors):
+    sign_in_as(page, live_server, manager)
     go_to(page, "Equity")
     page_is_ready(page)
     page.evaluate("window.__marker = 1")
@@ -130,8 +110,9 @@ def test_the_wait_gap_chart_has_its_table_and_leads_to_the_governance_record(pag
 
 
 def test_a_manager_follows_a_count_to_the_referrals_behind_it_and_on_to_their_events(page: Page, live_server,
-                                                                                      wait_gap, console_errors):
-    sign_in_as_the_manager(page, live_server)
+                                                                                      wait_gap, manager,
+                                                                                      console_errors):
+    sign_in_as(page, live_server, manager)
     page.goto(f"{live_server.url}/reports/equity?pathway=msk&period=m:{LAST_MONTH}")
     table = page.get_by_role("table", name=f"Wait gap by month: {MSK} (threshold 2 days;")
     table.get_by_role("link", name=re.compile(r"^10 \(referrals behind: Waits .*, IMD quintile 1,")).click()

@@ -217,11 +217,6 @@ def _review_with_errors(page, server, case):
     expect(summary.get_by_role("listitem")).to_have_text(["Record the rationale for the decision"])
 
 
-def _senior_queue(page, server, case):
-    _review_with_the_prompt(page, server, case)
-    go_to(page, "Senior review")
-
-
 def _from_the_referral(page, server, case, link: str, heading: str) -> None:
     """As the clinician, open the case's referral and follow `link` to the page headed `heading`."""
     sign_in_as(page, server, server.clinician)
@@ -255,21 +250,13 @@ def _concern(page, server, case):
     expect(page.get_by_role("heading", level=1, name="Safeguarding concern: Self-neglect")).to_be_visible()
 
 
-def _concern_list(page, server, case):
-    _concern(page, server, case)
-    go_to(page, "Safeguarding")
-    expect(page.get_by_role("heading", level=1, name="Open safeguarding concerns")).to_be_visible()
-
-
 PAGES = {
     "senior-review-with-the-lost-contact-prompt": _review_with_the_prompt,
     "senior-review-with-errors": _review_with_errors,
-    "senior-review-queue": _senior_queue,
     "discharge-request": _discharge_request,
     "discharge-request-with-errors": _discharge_request_with_errors,
     "raise-a-concern": _raise_concern,
     "safeguarding-concern": _concern,
-    "safeguarding-list": _concern_list,
 }
 
 

@@ -271,18 +271,6 @@ def test_the_triage_page_summarises_missing_answers_and_keeps_the_chosen_outcome
 
 # --- accessibility and CSP on every triage page --------------------------------------------------
 
-def _triage_worklist(page, server):
-    sign_in_as(page, server)
-    go_to(page, "Triage")
-    expect(worklist_row(page, INTERPRETER_PATIENT)).to_have_count(1)
-
-
-def _clarification_worklist(page, server):
-    sign_in_and_ask_about_the_unclear_referral(page, server)
-    go_to(page, "Clarifications")
-    expect(page.locator("#clarifications tbody tr")).to_have_count(1)
-
-
 def _triage_empty(page, server):
     sign_in_as(page, server)
     open_from_the_triage_worklist(page, INTERPRETER_PATIENT)
@@ -301,12 +289,6 @@ def _triage_clarification_revealed(page, server):
     expect(page.get_by_label("Question for the referrer", exact=True)).to_be_visible()
 
 
-def _clarification(page, server):
-    _clarification_worklist(page, server)
-    page.get_by_role("link", name=UNCLEAR_PATIENT).click()
-    expect(page.get_by_role("heading", level=1, name="Clarification")).to_be_visible()
-
-
 def _booking(page, server):
     sign_in_and_accept_the_interpreter_referral(page, server)
     book_an_appointment(page, when=next_week_at(10), appointment_format="Telephone with interpreter")
@@ -320,12 +302,8 @@ def _booking_with_errors(page, server):
 
 
 PAGES = {
-    "triage-worklist": _triage_worklist,
-    "clarification-worklist": _clarification_worklist,
-    "triage-empty": _triage_empty,
     "triage-with-errors": _triage_with_errors,
     "triage-clarification-revealed": _triage_clarification_revealed,
-    "clarification": _clarification,
     "booking": _booking,
     "booking-with-errors": _booking_with_errors,
 }

@@ -44,6 +44,15 @@ def unprotect(session, backend: str) -> None:
         session.execute(text("ALTER TABLE events DISABLE TRIGGER events_no_truncate"))
 
 
+def tamper(session, backend: str, *statements: str, **values):
+    """Switch the triggers off and run `statements` (with `values`) as an attacker would: what verify then finds."""
+    unprotect(session, backend)
+    for statement in statements:
+        session.execute(text(statement), values)
+    session.commit()
+    return event_chain.verify(session)
+
+
 def plain_hash(values: dict) -> str:
     """SHA-256 of an event's fields: how events were hashed before the chain was keyed, and what anyone can compute."""
     return hashlib.sha256(events.canonical_json(values).encode()).hexdigest()
@@ -152,10 +161,7 @@ def test_verify_intact_log(db_session):
 
 def test_altered_event_data_is_detected(db_session, backend):
     append(db_session, 4)
-    unprotect(db_session, backend)
-    db_session.execute(text("UPDATE events SET data = :d WHERE seq = 2"), {"d": '{"i":2,"name":"Zoe"}'})
-    db_session.commit()
-    result = event_chain.verify(db_session)
+    result = tamper(db_session, backend, "UPDATE events SET data = :d WHERE seq = 2", d='{"i":2,"name":"Zoe"}')
     assert not result.ok
     assert result.bad_seq == 2
     assert result.reason == "contents altered"
@@ -167,10 +173,7 @@ def test_altered_event_data_is_detected(db_session, backend):
 ])
 def test_altering_any_stored_field_is_detected(db_session, backend, column, value):
     append(db_session, 3)
-    unprotect(db_session, backend)
-    db_session.execute(text(f"UPDATE events SET {column} = {value} WHERE seq = 3"))  # noqa: S608 - fixed values
-    db_session.commit()
-    result = event_chain.verify(db_session)
+    result = tamper(db_session, backend, f"UPDATE events SET {column} = {value} WHERE seq = 3")  # noqa: S608 - fixed
     assert (result.ok, result.bad_seq, result.reason) == (False, 3, "contents altered")
 
 
@@ -188,10 +191,7 @@ def test_recomputed_hash_after_alteration_breaks_the_next_link(db_session, backe
 
 def test_deleted_middle_event_is_detected(db_session, backend):
     append(db_session, 5)
-    unprotect(db_session, backend)
-    db_session.execute(text("DELETE FROM events WHERE seq = 3"))
-    db_session.commit()
-    result = event_chain.verify(db_session)
+    result = tamper(db_session, backend, "DELETE FROM events WHERE seq = 3")
     assert not result.ok
     assert result.bad_seq == 3
     assert result.reason == "event 3 is missing"
@@ -200,22 +200,15 @@ def test_deleted_middle_event_is_detected(db_session, backend):
 
 def test_deleted_first_event_is_detected(db_session, backend):
     append(db_session, 3)
-    unprotect(db_session, backend)
-    db_session.execute(text("DELETE FROM events WHERE seq = 1"))
-    db_session.commit()
-    result = event_chain.verify(db_session)
+    result = tamper(db_session, backend, "DELETE FROM events WHERE seq = 1")
     assert (result.ok, result.bad_seq) == (False, 1)
 
 
 def test_reordered_events_are_detected(db_session, backend):
     append(db_session, 5)
-    unprotect(db_session, backend)
-    db_session.execute(text("UPDATE events SET seq = 1000 WHERE seq = 3"))
-    db_session.execute(text("UPDATE events SET seq = 3 WHERE seq = 4"))
-    db_session.execute(text("UPDATE events SET seq = 4 WHERE seq = 1000"))
-    db_session.commit()
+    result = tamper(db_session, backend, "UPDATE events SET seq = 1000 WHERE seq = 3",
+                    "UPDATE events SET seq = 3 WHERE seq = 4", "UPDATE events SET seq = 4 WHERE seq = 1000")
     assert [r.seq for r in chain(db_session)] == [1, 2, 3, 4, 5]
-    result = event_chain.verify(db_session)
     assert not result.ok
     assert result.bad_seq == 3
     assert result.reason == "link to the previous event broken"
@@ -380,11 +373,7 @@ def test_log_that_grew_after_the_checkpoint_verifies(db_session):
 def test_truncation_of_newest_events_is_detected_only_against_a_checkpoint(db_session, backend):
     append(db_session, 5)
     saved = event_chain.take_checkpoint(db_session, SYSTEM).to_json()  # kept outside the database
-    unprotect(db_session, backend)
-    db_session.execute(text("DELETE FROM events WHERE seq > 3"))
-    db_session.commit()
-
-    alone = event_chain.verify(db_session)
+    alone = tamper(db_session, backend, "DELETE FROM events WHERE seq > 3")
     assert alone.ok  # a shortened chain is still internally consistent
     assert alone.count == 3
 
@@ -397,9 +386,7 @@ def test_truncation_of_newest_events_is_detected_only_against_a_checkpoint(db_se
 def test_rewritten_log_differs_from_the_checkpoint(db_session, backend):
     append(db_session, 2)
     saved = Checkpoint.from_json(event_chain.take_checkpoint(db_session, SYSTEM).to_json())
-    unprotect(db_session, backend)
-    db_session.execute(text("DELETE FROM events"))
-    db_session.commit()
+    tamper(db_session, backend, "DELETE FROM events")
     append(db_session, 3, start=10)  # a fresh chain of the same length, made with the key
     assert event_chain.verify(db_session).ok
     result = event_chain.verify(db_session, expected=saved)

@@ -193,28 +193,27 @@ def test_a_reminder_overtaken_by_its_appointment_is_withheld_not_sent(db_session
         "withheld", notify_sending.OVERTAKEN)
 
 
-def _dies(monkeypatch, step: str):
-    """The worker dies at `step` of its first message (after its claim is committed), once."""
+def died_at(step: str, db_session, referral, notify, monkeypatch):
+    """A queued message whose worker died at `step` (after its claim was committed), once: the message."""
+    sent = queued(db_session, referral)
+    db_session.commit()
     real = getattr(notify_sending, step)
 
     def dying(*args, **kwargs):
         monkeypatch.setattr(notify_sending, step, real)
-        if step == "record":
-            raise SystemExit("the worker died before recording")
-        raise SystemExit("the worker died before sending")
+        raise SystemExit(f"the worker died at {step}")
 
     monkeypatch.setattr(notify_sending, step, dying)
+    with pytest.raises(SystemExit):
+        run(db_session, notify)
+    db_session.rollback()
+    return sent
 
 
 def test_a_crash_between_send_and_record_is_settled_by_the_reference_and_never_sent_twice(db_session, referral,
                                                                                          fake_notify, notify,
                                                                                          monkeypatch):
-    sent = queued(db_session, referral)
-    db_session.commit()
-    _dies(monkeypatch, "record")
-    with pytest.raises(SystemExit):
-        run(db_session, notify)
-    db_session.rollback()
+    sent = died_at("record", db_session, referral, notify, monkeypatch)
     [accepted] = fake_notify.sent()
     assert message(db_session, sent.id).status == "sending", "the claim was committed before Notify was called"
 
@@ -231,12 +230,7 @@ def test_a_crash_between_send_and_record_is_settled_by_the_reference_and_never_s
 
 def test_a_crash_before_notify_had_it_is_sent_once_after_the_lease(db_session, referral, fake_notify, notify,
                                                                  monkeypatch):
-    sent = queued(db_session, referral)
-    db_session.commit()
-    _dies(monkeypatch, "deliver")
-    with pytest.raises(SystemExit):
-        run(db_session, notify)
-    db_session.rollback()
+    sent = died_at("deliver", db_session, referral, notify, monkeypatch)
     assert fake_notify.requests == []
     assert run(db_session, notify, QUEUED + LEASE) == {"sent": 1, "retry": 0, "failed": 0}
     assert [(r.method, r.path) for r in fake_notify.requests] == [("GET", "/v2/notifications"), ("POST", PATHS["sms"])]

@@ -1,13 +1,13 @@
 """Wait quantiles read by offset along an index: crafted waits with ties, one-referral groups and unknowns, and
 (SQLite) the query plans that keep them from sorting the period's waits."""
 import pytest
-from sqlalchemy import event
 
 from inclusive_access.models import ReferralFact
 from inclusive_access.reporting import queries
 from inclusive_access.reporting.queries import Period
 from tests.conftest import ON_SQLITE
 from tests.factories import make_referral
+from tests.query_plans import plans_of
 
 #: (received month, pathway, IMD quintile, days to first contact or None)
 WAITS = [
@@ -84,22 +84,9 @@ def test_the_kpis_ends_alone_with_the_order_statistics_asked_for(crafted):
 
 
 def _plans(session, run) -> tuple[object, list[tuple[str, list[str]]]]:
-    """What `run` returns, and each statement it issues with SQLite's plan for it."""
-    issued = []
-    engine = session.get_bind()
-
-    def keep(_conn, _cursor, statement, parameters, _context, _many):
-        if statement.startswith("SELECT"):  # not the transaction's BEGIN
-            issued.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", keep)
-    try:
-        result = run()
-    finally:
-        event.remove(engine, "before_cursor_execute", keep)
-    explain = session.connection().exec_driver_sql
-    return result, [(statement, [row[-1] for row in explain(f"EXPLAIN QUERY PLAN {statement}", parameters)])
-                    for statement, parameters in issued]
+    """What `run` returns, and each statement it issues with SQLite's plan for it, line by line."""
+    result, plans = plans_of(session, run)
+    return result, [(statement, plan.split("\n")) for statement, plan in plans]
 
 
 def _read_in_order(plan: list[str], index: str) -> bool:
