@@ -20,12 +20,7 @@ from inclusive_access.domain import (
     urgent_contacts,
 )
 from inclusive_access.domain.clarification import CHANNELS
-from inclusive_access.domain.equity import (
-    COMMUNICATION_NEEDS,
-    ETHNIC_CATEGORIES,
-    HOUSING_STATUSES,
-    SEXES,
-)
+from inclusive_access.domain.equity import COMMUNICATION_NEEDS, ETHNIC_CATEGORIES, HOUSING_STATUSES, SEXES
 from inclusive_access.domain.pathway_delays import DELAY_ANSWERS
 from inclusive_access.domain.segments import FLAG_LABELS
 from inclusive_access.reporting import charts

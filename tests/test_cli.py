@@ -10,14 +10,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from inclusive_access import demo
-from inclusive_access.domain import (
-    accounts,
-    actions,
-    bulk_import,
-    clarification,
-    event_chain,
-    outreach_reconciliation,
-)
+from inclusive_access.domain import accounts, actions, bulk_import, clarification, event_chain, outreach_reconciliation
 from inclusive_access.domain.actors import SYSTEM, actor_for
 from inclusive_access.domain.policy import Policy
 from inclusive_access.domain.validation import LONDON

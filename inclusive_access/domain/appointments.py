@@ -18,12 +18,7 @@ from inclusive_access.domain import (
 from inclusive_access.domain.access import CLINICAL_JUDGEMENT, require_role
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.clocks import LONDON
-from inclusive_access.domain.errors import (
-    BarrierCheckOpen,
-    InvalidInput,
-    StaleRecord,
-    TransitionNotAllowed,
-)
+from inclusive_access.domain.errors import BarrierCheckOpen, InvalidInput, StaleRecord, TransitionNotAllowed
 from inclusive_access.domain.outbox import MessageSettings
 from inclusive_access.models import AdjustmentDelivery, Appointment, Patient, Referral
 

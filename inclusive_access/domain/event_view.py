@@ -4,14 +4,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 
 from inclusive_access.domain import actions, import_jobs, intake, later
-from inclusive_access.domain.access import (
-    AUDIT_WORK,
-    CARE_TEAM,
-    CLINICAL_READ,
-    EVERYONE,
-    OVERSIGHT,
-    REPORT_READERS,
-)
+from inclusive_access.domain.access import AUDIT_WORK, CARE_TEAM, CLINICAL_READ, EVERYONE, OVERSIGHT, REPORT_READERS
 from inclusive_access.models import Event
 
 #: what every state transition carries (referral_flow.transition)

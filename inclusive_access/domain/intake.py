@@ -19,12 +19,7 @@ from inclusive_access.domain.equity import (
     derive_flags,
     imd_quintile,
 )
-from inclusive_access.domain.errors import (
-    DuplicateSubmission,
-    InvalidInput,
-    OpenReferralExists,
-    TransitionNotAllowed,
-)
+from inclusive_access.domain.errors import DuplicateSubmission, InvalidInput, OpenReferralExists, TransitionNotAllowed
 from inclusive_access.domain.policy import DEFAULT_POLICY, Policy
 from inclusive_access.models import Pathway, Patient, Referral
 

@@ -7,14 +7,7 @@ from datetime import UTC, datetime, timedelta
 from inclusive_access.domain import actions, adjustments, appointments, equity, segments
 from inclusive_access.domain.instruments import Instrument
 from inclusive_access.fhir import codes
-from inclusive_access.models import (
-    Appointment,
-    Event,
-    Patient,
-    QuestionnaireResponse,
-    ReasonableAdjustment,
-    Referral,
-)
+from inclusive_access.models import Appointment, Event, Patient, QuestionnaireResponse, ReasonableAdjustment, Referral
 
 
 def instant(moment: datetime) -> str:

@@ -14,14 +14,7 @@ from inclusive_access.domain import appointments
 from inclusive_access.domain.instruments import Instrument
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.fhir import codes, resources
-from inclusive_access.models import (
-    Appointment,
-    Event,
-    Patient,
-    QuestionnaireResponse,
-    ReasonableAdjustment,
-    Referral,
-)
+from inclusive_access.models import Appointment, Event, Patient, QuestionnaireResponse, ReasonableAdjustment, Referral
 
 #: resource type -> the search parameters it answers (besides _count and the paging cursor)
 SEARCH_PARAMETERS: dict[str, tuple[str, ...]] = {

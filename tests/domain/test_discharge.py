@@ -6,16 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from inclusive_access.domain import (
-    actions,
-    appointments,
-    discharge,
-    event_chain,
-    intake,
-    reviews,
-    safeguarding,
-    triage,
-)
+from inclusive_access.domain import actions, appointments, discharge, event_chain, intake, reviews, safeguarding, triage
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.domain.discharge import Decision
 from inclusive_access.domain.errors import (

@@ -5,14 +5,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, text
 
 from inclusive_access import demo
-from inclusive_access.domain import (
-    actions,
-    event_chain,
-    fact_projection,
-    fact_rebuild,
-    instruments,
-    outcome_projection,
-)
+from inclusive_access.domain import actions, event_chain, fact_projection, fact_rebuild, instruments, outcome_projection
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.models import Event as LoggedEvent
 from inclusive_access.models import Patient, Referral, ReferralFact

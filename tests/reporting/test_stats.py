@@ -5,14 +5,7 @@ from fractions import Fraction
 
 import pytest
 
-from inclusive_access.reporting.stats import (
-    SUPPRESSED,
-    median_ci,
-    median_difference_ci,
-    suppress_count,
-    wilson_ci,
-    xmr,
-)
+from inclusive_access.reporting.stats import SUPPRESSED, median_ci, median_difference_ci, suppress_count, wilson_ci, xmr
 from inclusive_access.reporting.suppression import suppress_linked
 
 Z = 1.959963984540054  # NormalDist().inv_cdf(0.975), R's qnorm(0.975)
