@@ -24,7 +24,7 @@ from inclusive_access.domain import accounts
 from inclusive_access.extensions import db
 from tests import fake_notify_api
 from tests.client import CheckedClient
-from tests.demo_snapshots import load_demo  # noqa: F401 - the fixture, for every test
+from tests.demo_snapshots import load_demo, made_once  # noqa: F401 - the fixtures, for every test
 
 BACKENDS = ("sqlite", "postgresql")
 #: for a test of what the database does not decide (a role check, a CSRF token, the commits a request makes) or of

@@ -1,6 +1,7 @@
 """The demo, loaded through the domain once per worker, database engine and arguments, and copied into each later
-test's database: a load takes 5 to 25 s, a copy well under one. Tests that load the same demo share its xdist group
-(`same_demo`), so that one worker loads it (`make test` runs pytest with --dist loadgroup)."""
+test's database: a load takes 5 to 25 s, a copy well under one. The same for a fixture's records (`made_once`).
+Tests that load the same demo share its xdist group (`same_demo`), so that one worker loads it (`make test` runs
+pytest with --dist loadgroup)."""
 import sqlite3
 from contextlib import closing
 from datetime import UTC, datetime
@@ -25,7 +26,8 @@ EVERY_PATH = {"patients": 60, "referrals": 90, "seed": 3, "defer_projection": Fa
 #: a year up to today: the history every migration test of data starts from (tests/domain/conftest.py), and the
 #: rebuild's
 SMALL = {"patients": 25, "referrals": 40, "seed": 11}
-#: this worker's loaded demos: (engine, arguments) -> the SQLite file or PostgreSQL database holding a copy
+#: this worker's loaded demos and records made once: (engine, what) -> the SQLite file or PostgreSQL database holding
+#: a copy
 _SNAPSHOTS: dict[tuple, str] = {}
 
 
@@ -64,22 +66,50 @@ def _postgresql(snapshot: str | None, name: str, admin) -> str:
     return snapshot
 
 
+def _keep_or_restore(key: tuple, backend: str, request, tmp_path_factory) -> None:
+    """Copy the test's committed database as this worker's snapshot for `key`, or put that snapshot back in its
+    place: either way with no connection left on it."""
+    url = db.engine.url
+    _release(db.session)
+    snapshot = _SNAPSHOTS.get(key)
+    if backend == "sqlite":
+        _SNAPSHOTS[key] = _sqlite(snapshot, url.database, tmp_path_factory.getbasetemp())
+    else:
+        _SNAPSHOTS[key] = _postgresql(snapshot, url.database, request.getfixturevalue("pg_databases").admin)
+
+
 @pytest.fixture
 def load_demo(db_session, backend, request, tmp_path_factory):
     """load_demo(patients=..., referrals=..., seed=..., ...) puts demo.load's data with those arguments, committed, in
     the test's database: loaded the first time, copied after that."""
 
     def load(**arguments) -> None:
-        key = (backend, tuple(sorted(arguments.items())))
-        snapshot = _SNAPSHOTS.get(key)
-        if snapshot is None:
+        key = (backend, "demo", tuple(sorted(arguments.items())))
+        if key not in _SNAPSHOTS:
             demo.load(db_session, **arguments)
             db_session.commit()
-        url = db.engine.url
-        _release(db_session)
-        if backend == "sqlite":
-            _SNAPSHOTS[key] = _sqlite(snapshot, url.database, tmp_path_factory.getbasetemp())
-        else:
-            _SNAPSHOTS[key] = _postgresql(snapshot, url.database, request.getfixturevalue("pg_databases").admin)
+        _keep_or_restore(key, backend, request, tmp_path_factory)
 
     return load
+
+
+#: what each build made_once ran returned, by the same keys as _SNAPSHOTS
+_MADE: dict[tuple, object] = {}
+
+
+@pytest.fixture
+def made_once(app, backend, request, tmp_path_factory):
+    """made_once(name, build): the records `build` makes (in an app context; it returns their ids), committed in the
+    test's database. Built the first time on this worker and engine; after that the database is copied in and what
+    `build` returned then is returned again."""
+
+    def made(name: str, build):
+        key = (backend, name)
+        with app.app_context():
+            if key not in _SNAPSHOTS:
+                _MADE[key] = build()
+                db.session.commit()
+            _keep_or_restore(key, backend, request, tmp_path_factory)
+        return _MADE[key]
+
+    return made

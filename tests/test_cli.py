@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from inclusive_access import demo
+from inclusive_access import cli, demo
 from inclusive_access.domain import accounts, actions, bulk_import, clarification, event_chain, outreach_reconciliation
 from inclusive_access.domain.actors import SYSTEM, actor_for
 from inclusive_access.domain.policy import Policy
@@ -278,14 +278,15 @@ def test_missing_file_is_a_usage_error(app, runner, tmp_path):
     assert "does not exist" in result.output
 
 
-def test_large_file_shows_a_progress_bar(app, runner, tmp_path):
-    rows = [intake_row() for _ in range(1001)]
+def test_a_file_over_the_threshold_shows_a_progress_bar(app, runner, tmp_path, monkeypatch):
+    monkeypatch.setattr(cli, "PROGRESS_THRESHOLD", 10)  # 1,000 rows in the app: the same branch, a hundredth the rows
+    rows = [intake_row() for _ in range(11)]
     result = import_file(app, runner, write_csv(tmp_path / "big.csv", rows))
     assert result.exit_code == 0, result.output
     assert "Importing referrals" in result.stderr
     assert "Importing referrals" not in result.stdout
-    assert "Imported 1001; already present 0; rejected 0." in result.stdout
-    assert counts(app)["referrals"] == 1001
+    assert "Imported 11; already present 0; rejected 0." in result.stdout
+    assert counts(app)["referrals"] == 11
 
 
 # --- audit verify / checkpoint --------------------------------------------------------------------

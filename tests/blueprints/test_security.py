@@ -74,72 +74,74 @@ TWENTY_MINUTES_AGO = (datetime.now(UTC) - timedelta(minutes=20)).astimezone(LOND
 
 
 @pytest.fixture
-def referral_ids(app):
+def referral_ids(app, made_once):
     """A received referral (its patient with an adjustment); an accepted one with an appointment; one awaiting
     clarification; one in rejection review; one whose missed appointment opened a barrier check; an outreach session
     next week and an engagement plan; and three outreach records of a session naming "outreach.clinician": one to
     reconcile, one linked (for a senior's undo), and one registered as a new patient whose identity is not verified."""
-    with app.app_context():
-        made = one_of_each(db.session)
-        booking, clinician, referral, accepted = made.booking, made.clinician, made.referral, made.accepted
-        appointment, item, review, check, adjustment = (made.appointment, made.clarification, made.review,
-                                                        made.check, made.adjustment)
-        plain_accepted = make_referral(db.session)
-        accept(db.session, booking, plain_accepted)
-        rejected = make_referral(db.session)
-        propose_rejection(db.session, clinician, rejected)
-        concern = safeguarding.raise_concern(db.session, clinician, referral,
-                                             safeguarding.ConcernDetails("other", "Unexplained bruising"))
-        unanswered = governance.open_item(db.session, "msk", "2026-01", 3.5, 1.8, 2.0, breach=True,
-                                          special_cause=False)
-        answered = governance.open_item(db.session, "msk", "2025-01", 4.0, 2.0, 2.0, breach=True,
-                                        special_cause=False)
-        governance.record_plan(db.session, staff(db.session, "manager", "planning.manager"), answered, 1,
-                               governance.Plan("Clinic closed for a month", "Evening clinics in Chapeltown",
-                                               "Ama Mensah", date(2025, 4, 1), "2025-06"),
-                               now=datetime(2025, 3, 1, 12, tzinfo=UTC))
-        this_month = datetime.now(UTC).astimezone(LONDON).strftime("%Y-%m")
-        sample = audit_sampling.draw_sample(db.session, staff(db.session, "auditor", "sampling.auditor"),
-                                            audit_sampling.SampleRequest("rejected_referral", this_month, this_month,
-                                                                         5, 1))
-        manager = staff(db.session, "manager", "importing.manager")
-        staged, importing = (import_jobs.stage_import(db.session, manager, "march.csv",
-                                                      io.StringIO(csv_text([intake_row()])), 100) for _ in range(2))
-        import_jobs.confirm_import(db.session, manager, importing, import_jobs.VALID_ROWS)
-        link = questionnaire_links.issue_link(db.session, booking, referral, app.extensions["instruments"]["psfs"],
-                                              "first_contact", False, questionnaire_links.LinkRules(),
-                                              questionnaire_links.signer(TestConfig.SECRET_KEY))
-        planned = planned_session(db.session, staff(db.session, "manager", "outreach.manager"), [clinician],
-                                  starts_at=datetime.now(UTC) + timedelta(days=7))
-        plan = engagement_plans.record_plan(db.session, clinician, referral.patient, engagement_plans.parse_plan(
-            db.session, plan_form(planned.venue.partner), TODAY))
-        partner = outreach.add_partner(db.session, manager, outreach.parse_partner({
-            "name": "Harbour Housing", "kind": "housing", "sharing_agreement": "Outreach ISA v2"}))
-        meeting = recorded_meeting(db.session, manager, [partner.id])
-        meeting_action = partnership_reviews.add_action(db.session, manager, meeting, {
-            "description": "Find an indoor waiting space", "lead_name": "Priya Shah", "due_on": HELD_ON})
-        named = staff(db.session, "clinician", OUTREACH_CLINICIAN)
-        reconciling = planned_session(db.session, staff(db.session, "manager", "reconciling.manager"), [named])
-        to_reconcile, linked, registered = (received(db.session, named, reconciling) for _ in range(3))
-        outreach_reconciliation.link(db.session, named, linked, referral, linked.version)
-        unverified = outreach_registration.register_and_link(db.session, named, registered, registered.version)
-        ids = {"referral_id": referral.id, "patient_id": referral.patient_id,
-               "nhs_number": referral.patient.nhs_number, "accepted_id": accepted.id,
-               "appointment_id": appointment.id, "clarification_id": item.id, "review_id": review.id,
-               "check_id": check.id, "adjustment_id": adjustment.id, "plain_accepted_id": plain_accepted.id,
-               "senior_review_id": reviews.pending_review(db.session, review.id).id, "rejected_id": rejected.id,
-               "concern_id": concern.id, "governance_id": unanswered.id, "answered_governance_id": answered.id,
-               "sample_id": sample.id, "patient_version": referral.patient.version, "staged_job_id": staged.id,
-               "importing_job_id": importing.id, "link_token": link.token, "partner_id": planned.venue.partner_id,
-               "venue_id": planned.venue_id, "outreach_session_id": planned.id, "step_id": plan.steps[0].id,
-               "outreach_clinician_id": clinician.user_id,
-               "meeting_id": meeting.id, "meeting_action_id": meeting_action.id,
-               "outreach_record_id": to_reconcile.id,
-               "linked_record_id": linked.id, "unverified_patient_id": unverified.id,
-               "closed_patient_id": rejected.patient_id,
-               "contact_task_id": open_contact_task(db.session, referral).id}
-        assert (plain_accepted.version, review.version, rejected.state) == (2, 2, "rejected")
-        db.session.commit()
+    return made_once("referral_ids", lambda: _one_of_everything(app))
+
+
+def _one_of_everything(app) -> dict:
+    made = one_of_each(db.session)
+    booking, clinician, referral, accepted = made.booking, made.clinician, made.referral, made.accepted
+    appointment, item, review, check, adjustment = (made.appointment, made.clarification, made.review,
+                                                    made.check, made.adjustment)
+    plain_accepted = make_referral(db.session)
+    accept(db.session, booking, plain_accepted)
+    rejected = make_referral(db.session)
+    propose_rejection(db.session, clinician, rejected)
+    concern = safeguarding.raise_concern(db.session, clinician, referral,
+                                         safeguarding.ConcernDetails("other", "Unexplained bruising"))
+    unanswered = governance.open_item(db.session, "msk", "2026-01", 3.5, 1.8, 2.0, breach=True,
+                                      special_cause=False)
+    answered = governance.open_item(db.session, "msk", "2025-01", 4.0, 2.0, 2.0, breach=True,
+                                    special_cause=False)
+    governance.record_plan(db.session, staff(db.session, "manager", "planning.manager"), answered, 1,
+                           governance.Plan("Clinic closed for a month", "Evening clinics in Chapeltown",
+                                           "Ama Mensah", date(2025, 4, 1), "2025-06"),
+                           now=datetime(2025, 3, 1, 12, tzinfo=UTC))
+    this_month = datetime.now(UTC).astimezone(LONDON).strftime("%Y-%m")
+    sample = audit_sampling.draw_sample(db.session, staff(db.session, "auditor", "sampling.auditor"),
+                                        audit_sampling.SampleRequest("rejected_referral", this_month, this_month,
+                                                                     5, 1))
+    manager = staff(db.session, "manager", "importing.manager")
+    staged, importing = (import_jobs.stage_import(db.session, manager, "march.csv",
+                                                  io.StringIO(csv_text([intake_row()])), 100) for _ in range(2))
+    import_jobs.confirm_import(db.session, manager, importing, import_jobs.VALID_ROWS)
+    link = questionnaire_links.issue_link(db.session, booking, referral, app.extensions["instruments"]["psfs"],
+                                          "first_contact", False, questionnaire_links.LinkRules(),
+                                          questionnaire_links.signer(TestConfig.SECRET_KEY))
+    planned = planned_session(db.session, staff(db.session, "manager", "outreach.manager"), [clinician],
+                              starts_at=datetime.now(UTC) + timedelta(days=7))
+    plan = engagement_plans.record_plan(db.session, clinician, referral.patient, engagement_plans.parse_plan(
+        db.session, plan_form(planned.venue.partner), TODAY))
+    partner = outreach.add_partner(db.session, manager, outreach.parse_partner({
+        "name": "Harbour Housing", "kind": "housing", "sharing_agreement": "Outreach ISA v2"}))
+    meeting = recorded_meeting(db.session, manager, [partner.id])
+    meeting_action = partnership_reviews.add_action(db.session, manager, meeting, {
+        "description": "Find an indoor waiting space", "lead_name": "Priya Shah", "due_on": HELD_ON})
+    named = staff(db.session, "clinician", OUTREACH_CLINICIAN)
+    reconciling = planned_session(db.session, staff(db.session, "manager", "reconciling.manager"), [named])
+    to_reconcile, linked, registered = (received(db.session, named, reconciling) for _ in range(3))
+    outreach_reconciliation.link(db.session, named, linked, referral, linked.version)
+    unverified = outreach_registration.register_and_link(db.session, named, registered, registered.version)
+    ids = {"referral_id": referral.id, "patient_id": referral.patient_id,
+           "nhs_number": referral.patient.nhs_number, "accepted_id": accepted.id,
+           "appointment_id": appointment.id, "clarification_id": item.id, "review_id": review.id,
+           "check_id": check.id, "adjustment_id": adjustment.id, "plain_accepted_id": plain_accepted.id,
+           "senior_review_id": reviews.pending_review(db.session, review.id).id, "rejected_id": rejected.id,
+           "concern_id": concern.id, "governance_id": unanswered.id, "answered_governance_id": answered.id,
+           "sample_id": sample.id, "patient_version": referral.patient.version, "staged_job_id": staged.id,
+           "importing_job_id": importing.id, "link_token": link.token, "partner_id": planned.venue.partner_id,
+           "venue_id": planned.venue_id, "outreach_session_id": planned.id, "step_id": plan.steps[0].id,
+           "outreach_clinician_id": clinician.user_id,
+           "meeting_id": meeting.id, "meeting_action_id": meeting_action.id,
+           "outreach_record_id": to_reconcile.id,
+           "linked_record_id": linked.id, "unverified_patient_id": unverified.id,
+           "closed_patient_id": rejected.patient_id,
+           "contact_task_id": open_contact_task(db.session, referral).id}
+    assert (plain_accepted.version, review.version, rejected.state) == (2, 2, "rejected")
     return ids
 
 
