@@ -3,11 +3,12 @@ test's database: a load takes 5 to 25 s, a copy well under one. The same for a f
 Tests that load the same demo share its xdist group (`same_demo`), so that one worker loads it (`make test` runs
 pytest with --dist loadgroup)."""
 import sqlite3
-from contextlib import closing
+from contextlib import closing, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from flask import has_app_context
 from sqlalchemy import text
 
 from inclusive_access import demo
@@ -99,13 +100,13 @@ _MADE: dict[tuple, object] = {}
 
 @pytest.fixture
 def made_once(app, backend, request, tmp_path_factory):
-    """made_once(name, build): the records `build` makes (in an app context; it returns their ids), committed in the
-    test's database. Built the first time on this worker and engine; after that the database is copied in and what
-    `build` returned then is returned again."""
+    """made_once(name, build): the records `build` makes (in the test's app context, or a new one; it returns their
+    ids), committed in the test's database. Built the first time on this worker and engine; after that the database
+    is copied in and what `build` returned then is returned again."""
 
     def made(name: str, build):
         key = (backend, name)
-        with app.app_context():
+        with nullcontext() if has_app_context() else app.app_context():
             if key not in _SNAPSHOTS:
                 _MADE[key] = build()
                 db.session.commit()

@@ -28,9 +28,13 @@ SECOND_SWEEP = datetime(2026, 4, 3, 1, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def late_history(db_session):
+def late_history(db_session, made_once):
     """March first reported at a gap of 1 day; then the 13 March attendance recorded on 2 April; February, a gap of
     1 day too, untouched. Returns the sweeps' counts of items opened."""
+    return made_once("late_history", lambda: _late_history(db_session))
+
+
+def _late_history(db_session) -> tuple[int, int]:
     clinician = staff(db_session, "clinician")
     for month in (UNCHANGED, MONTH):
         wait_gap_month(db_session, clinician, month, Q1_WAITS, Q5_WAITS)

@@ -28,13 +28,18 @@ def _at(month: int, day: int, hour: int = 11) -> datetime:
 
 
 @pytest.fixture
-def history(db_session):
+def history(db_session, made_once):
     """Quintile 1: five discharged with both answers (changes 8, 3, 10, 6, 18: four improved; two of them first at a
     review after 14 days, two at discharge after 28), one discharged with no follow-up, one seen with a baseline only
     and one seen with neither. Quintile 5: two discharged with both (changes 8 and 8, both improved at a review after
     10 days). IMD not known: two discharged, neither follow-up answered. Urgent contacts within 30 days: in quintile
     1, three after referral (one on the 30th day; one more on the 31st does not count) and one after discharge;
     where IMD is not known, one after discharge. Experience answers 75 and 50 in quintile 1, 100 in quintile 5."""
+    made_once("outcome_history", lambda: _history(db_session))
+    return db_session
+
+
+def _history(db_session) -> None:
     clinician, senior = staff(db_session, "clinician"), staff(db_session, "senior")
 
     def closed(decile: str, day: int, baseline=None, followup=None, review=None, discharge=DISCHARGED):
@@ -67,7 +72,6 @@ def history(db_session):
     add_outcome(db_session, clinician, q1["a"], "experience", followup=(_at(7, 1), 75))
     add_outcome(db_session, clinician, q1["b"], "experience", followup=(_at(7, 15), 50))
     add_outcome(db_session, clinician, q5[0], "experience", followup=(_at(7, 2), 100))
-    return db_session
 
 
 def _tables(session, segment="imd_quintile", shared=False, period=JUNE) -> dict[str, outcomes.Table]:
