@@ -50,6 +50,7 @@ def _details_page(kind: str, model, typed: dict, record_id: int | None, version:
 
 
 def _add(kind: str, page, add):
+    """The blank form, or a new partner or venue saved through the seam and the list shown."""
     if request.method == "GET":
         return page({}).show({})
     return submit(None, lambda: add(db.session, actor_for(current_user)), page(_form()),
@@ -57,6 +58,7 @@ def _add(kind: str, page, add):
 
 
 def _edit(kind: str, page, record, typed: dict, update):
+    """The form filled from the record (`typed`), or its correction saved as of the version the user saw."""
     if request.method == "GET":
         return page(typed, record.id, record.version).show({})
     return submit(None, lambda: update(db.session, actor_for(current_user), record, _version()),
