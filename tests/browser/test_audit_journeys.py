@@ -7,14 +7,7 @@ from playwright.sync_api import Page, expect
 
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
-from tests.browser.test_journeys import (
-    assert_no_accessibility_violations,
-    assert_no_csp_violations,
-    forget_the_expected_400,
-    go_to,
-    page_is_ready,
-    screenshot,
-)
+from tests.browser import steps
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -49,7 +42,7 @@ def sign_in_as_the_auditor(page: Page, server) -> None:
 
 def judge(page: Page, answers: list[str], note: str) -> None:
     """Answer each checklist item in order (by keyboard: focus the answer, Space) and save."""
-    page_is_ready(page)
+    steps.page_is_ready(page)
     for group, answer in zip(page.get_by_role("group").filter(has=page.get_by_role("radio")).all(), answers,
                              strict=True):
         radio = group.get_by_role("radio", name=answer, exact=True)
@@ -64,15 +57,15 @@ def judge(page: Page, answers: list[str], note: str) -> None:
 def test_an_auditor_samples_adjustments_judges_three_and_reads_the_summary_and_a_timeline(
         page: Page, live_server, adjustments_to_audit, console_errors):
     sign_in_as_the_auditor(page, live_server)
-    go_to(page, "Audit")
+    steps.go_to(page, "Audit")
     expect(page.get_by_role("heading", level=1, name="Audit samples")).to_be_visible()
     page.get_by_role("button", name="Draw a sample").click()
     expect(page.get_by_role("heading", level=1, name="Draw an audit sample")).to_be_visible()
     assert page.get_by_label("Seed", exact=True).input_value().isdigit(), "a seed is offered"
     page.get_by_role("button", name="Draw the sample").click()
     expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
-    assert_no_accessibility_violations(page, "audit-new-sample-errors")
-    forget_the_expected_400(console_errors, page.url)
+    steps.assert_no_accessibility_violations(page, "audit-new-sample-errors")
+    steps.forget_the_expected_400(console_errors, page.url)
 
     page.get_by_label("Records to sample", exact=True).select_option(label="Reasonable adjustments")
     page.get_by_label("From (month)", exact=True).fill(THIS_MONTH)
@@ -82,13 +75,13 @@ def test_an_auditor_samples_adjustments_judges_three_and_reads_the_summary_and_a
     page.get_by_role("button", name="Draw the sample").click()
     expect(page.get_by_text("Sample drawn: 3 of 4 records.")).to_be_visible()
     expect(page.get_by_role("heading", level=1, name="Reasonable adjustments", exact=False)).to_be_visible()
-    assert_no_accessibility_violations(page, "audit-sample")
+    steps.assert_no_accessibility_violations(page, "audit-sample")
 
     page.get_by_role("link", name="Record 1", exact=False).click()
     expect(page.get_by_role("heading", level=1, name="record 1 of 3", exact=False)).to_be_visible()
     expect(page.get_by_role("table", name="Timeline")).to_be_visible()
-    screenshot(page, "audit-record")
-    assert_no_accessibility_violations(page, "audit-record")
+    steps.screenshot(page, "audit-record")
+    steps.assert_no_accessibility_violations(page, "audit-record")
     judge(page, ["Compliant", "Compliant", "Not applicable", "Compliant"], "Banner shows it")
     judge(page, ["Compliant", "Partly compliant", "Not applicable", "Compliant"], "Not on the worklist row")
     judge(page, ["Compliant", "Not compliant", "Not applicable", "Compliant"], "<script>alert(1)</script>")
@@ -99,7 +92,7 @@ def test_an_auditor_samples_adjustments_judges_three_and_reads_the_summary_and_a
     expect(flagged).to_contain_text("33% (")
     expect(flagged).to_contain_text("1 / 1 / 1 / 0")
     expect(table.get_by_role("row").filter(has_text="Met at each appointment")).to_contain_text("No judged records")
-    assert_no_accessibility_violations(page, "audit-summary")
+    steps.assert_no_accessibility_violations(page, "audit-summary")
 
     page.get_by_role("link", name="Back to the sample").click()
     page.get_by_role("link", name="Record 3", exact=False).click()
@@ -111,15 +104,15 @@ def test_an_auditor_samples_adjustments_judges_three_and_reads_the_summary_and_a
     page.get_by_label("Action", exact=True).select_option("audit.finding_recorded")
     page.get_by_role("button", name="Filter").click()
     expect(page.get_by_text("1 event of action audit.finding_recorded.")).to_be_visible()
-    assert_no_accessibility_violations(page, "audit-timeline")
+    steps.assert_no_accessibility_violations(page, "audit-timeline")
     page.get_by_role("link", name="Who viewed this patient").click()
     expect(page.get_by_role("table", name="Views of this patient's record").get_by_role("row")
            .filter(has_text=AUDITOR).first).to_be_visible()
-    assert_no_accessibility_violations(page, "audit-patient-access")
+    steps.assert_no_accessibility_violations(page, "audit-patient-access")
 
     page.goto(f"{live_server.url}/audit/log")
-    page_is_ready(page)
+    steps.page_is_ready(page)
     page.get_by_role("button", name="Verify the whole log").click()
     expect(page.get_by_text("The log verifies")).to_be_visible()
-    assert_no_accessibility_violations(page, "audit-log-verified")
-    assert_no_csp_violations(console_errors)
+    steps.assert_no_accessibility_violations(page, "audit-log-verified")
+    steps.assert_no_csp_violations(console_errors)

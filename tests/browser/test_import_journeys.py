@@ -3,14 +3,7 @@ filled by htmx to 100%, the rejects to download; axe and CSP at phone and deskto
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_journeys import (
-    assert_no_accessibility_violations,
-    assert_no_csp_violations,
-    go_to,
-    page_is_ready,
-    page_width,
-    sign_in_as,
-)
+from tests.browser import steps
 from tests.factories import csv_text, intake_row
 
 pytestmark = pytest.mark.browser
@@ -27,9 +20,9 @@ new MutationObserver(() => {
 
 
 def page_fits(page: Page, width: int, name: str) -> None:
-    page_is_ready(page)  # the NHS.UK header fits its menu to the width on load
-    assert page_width(page) <= width, f"{name} is wider than {width} px"
-    assert_no_accessibility_violations(page, f"{name} at {width} px")
+    steps.page_is_ready(page)  # the NHS.UK header fits its menu to the width on load
+    assert steps.page_width(page) <= width, f"{name} is wider than {width} px"
+    steps.assert_no_accessibility_violations(page, f"{name} at {width} px")
 
 
 @pytest.mark.parametrize("width", [375, 1280])
@@ -42,8 +35,8 @@ def test_a_manager_previews_a_file_and_imports_its_valid_rows_watching_the_progr
     page.set_viewport_size({"width": width, "height": 900})
     page.add_init_script(RECORD_PROGRESS)
 
-    sign_in_as(page, live_server, manager)
-    go_to(page, "Import referrals")
+    steps.sign_in_as(page, live_server, manager)
+    steps.go_to(page, "Import referrals")
     expect(page.get_by_role("heading", level=1, name="Import referrals")).to_be_visible()
     page_fits(page, width, "upload")
     page.get_by_label("Upload a CSV file").set_input_files(tmp_path / "march.csv")
@@ -66,4 +59,4 @@ def test_a_manager_previews_a_file_and_imports_its_valid_rows_watching_the_progr
     with page.expect_download() as download:
         page.get_by_role("link", name="Download the 1 rejected rows (CSV)").click()
     assert download.value.suggested_filename == "march.rejects.csv"
-    assert_no_csp_violations(console_errors)
+    steps.assert_no_csp_violations(console_errors)

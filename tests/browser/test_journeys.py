@@ -1,45 +1,16 @@
 """Browser journeys in Chromium: intake, htmx filtering, error focus, and axe and CSP checks on every page."""
-import re
-from pathlib import Path
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
+from tests.browser import steps
 from tests.conftest import PASSWORD
 from tests.factories import next_nhs_number
 
 pytestmark = pytest.mark.browser
 
-AXE_OPTIONS = {
-    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
-    "resultTypes": ["violations"],
-}
-CSP_WORDS = ("Content Security Policy", "Refused to")
-SHOTS = Path("/tmp/shots")  # noqa: S108 - screenshots for a person to look at, not secrets
-
 
 # --- helpers, in the words a user would use ------------------------------------------------------
-
-def sign_in_as(page: Page, server, username: str | None = None) -> None:
-    page.goto(f"{server.url}/auth/login")
-    page.get_by_label("Username", exact=True).fill(username or server.username)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-
-
-def go_to(page: Page, link_text: str) -> None:
-    """Follow a link in the header navigation, once the page's scripts have run: the NHS.UK header lays its menu
-    out on start (moving what does not fit under "More"), and a click just before then was twice lost in CI."""
-    page_is_ready(page)
-    # a worklist's link carries its count ("Triage (12)"); links that do not fit the width wait under "More"
-    menu = page.get_by_role("navigation", name="Menu")
-    link = menu.get_by_role("link", name=re.compile(rf"^{re.escape(link_text)}( \(\d+\))?$")).locator("visible=true")
-    if not link.count():
-        menu.get_by_role("button", name=re.compile("More")).click()
-    link.first.click()
-
 
 def a_polish_speaking_patient(**overrides) -> dict:
     patient = {
@@ -80,89 +51,27 @@ def fill_in_the_intake_form(page: Page, patient: dict) -> None:
 
 
 def create_referral_through_the_form(page: Page, patient: dict) -> None:
-    go_to(page, "New referral")
+    steps.go_to(page, "New referral")
     expect(page.get_by_role("heading", level=1, name="New referral")).to_be_visible()
     fill_in_the_intake_form(page, patient)
     page.get_by_role("button", name="Save referral").click()
 
 
-def page_is_ready(page: Page) -> None:
-    """Wait for the scripts: htmx binds its triggers on load, and a success banner takes focus then, which
-    would swallow keys sent before it. After a swap htmx binds the new content only once it settles (20 ms
-    later); a key pressed before that follows the link as a full page load."""
-    page.wait_for_load_state("load")
-    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)  # no eval: CSP forbids it
-
-
 def filter_referrals_by(page: Page, label: str, option: str, expected_count: str) -> None:
     """Change one filter select; htmx swaps the results in, so the page itself must not reload."""
-    page_is_ready(page)
+    steps.page_is_ready(page)
     page.get_by_role("combobox", name=label, exact=True).select_option(label=option)
     expect(page.locator("#results-count")).to_have_text(expected_count)
-
-
-#: the screens every new page is checked on: a phone and a desktop
-PHONE = {"width": 375, "height": 812}
-DESKTOP = {"width": 1280, "height": 900}
-
-
-def page_width(page: Page) -> int:
-    """How wide the page is drawn once its scripts have run (see below): wider than the screen means scrolling
-    sideways."""
-    page.wait_for_load_state("load")
-    return page.evaluate("document.documentElement.scrollWidth")
-
-
-def accessibility_violations(page: Page, name: str) -> list[str]:
-    """axe's report on the page, if it finds any violation. Checked once the scripts have run: until the header's
-    script moves the menu items that do not fit under "More", they run off the side of a phone's screen, which axe
-    rightly reports."""
-    page.wait_for_load_state("load")
-    results = Axe().run(page, options=AXE_OPTIONS)
-    print(f"axe {name}: {results.violations_count} violations")
-    return [f"{name}:\n{results.generate_report()}"] if results.violations_count else []
-
-
-def assert_no_accessibility_violations(page: Page, name: str) -> None:
-    assert not (found := accessibility_violations(page, name)), found[0]
-
-
-def forget_the_expected_400(console_errors: list[str], url: str) -> None:
-    """A form re-shown with its errors comes back as a 400, which Chromium logs as a failed load: not a fault."""
-    console_errors[:] = [m for m in console_errors if not ("status of 400" in m and f"'{url}'" in m)]
-
-
-def assert_no_csp_violations(console_errors: list[str]) -> None:
-    csp = [m for m in console_errors if any(word in m for word in CSP_WORDS)]
-    assert not csp, "\n".join(csp)
-    assert not console_errors, "\n".join(console_errors)
-
-
-def screenshot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SHOTS / f"{name}.png", full_page=True)
-
-
-def assert_the_loaded_page_is_clean(page: Page, name: str, console_errors: list[str], shot: bool = True) -> None:
-    """Once loaded, the page (its screenshot taken as `name` if `shot`) has no axe violations and logged no console
-    error or CSP violation, the expected 400 of a form shown again with its errors ("...-with-errors") aside."""
-    page.wait_for_load_state("load")
-    if shot:
-        screenshot(page, name)
-    assert_no_accessibility_violations(page, name)
-    if name.endswith("-with-errors"):
-        forget_the_expected_400(console_errors, page.url)
-    assert_no_csp_violations(console_errors)
 
 
 # --- journeys -----------------------------------------------------------------------------------
 
 def test_booking_staff_record_a_referral_and_find_it_by_filtering(page: Page, live_server, console_errors):
-    sign_in_as(page, live_server)
-    go_to(page, "Referrals")
+    steps.sign_in_as(page, live_server)
+    steps.go_to(page, "Referrals")
     expect(page.locator("#results-count")).to_have_text(f"{live_server.total} referrals found.")
     expect(page.locator("body")).to_contain_class("js-enabled nhsuk-frontend-supported")
-    screenshot(page, "referral-list")
+    steps.screenshot(page, "referral-list")
 
     patient = a_polish_speaking_patient()
     create_referral_through_the_form(page, patient)
@@ -179,9 +88,9 @@ def test_booking_staff_record_a_referral_and_find_it_by_filtering(page: Page, li
     expect(flags).to_have_text(["Housing instability", "Language need"])
     reason = page.locator(".nhsuk-summary-list__row", has_text="Reason").locator(".nhsuk-summary-list__value")
     assert reason.inner_text().strip() == patient["reason"]  # shown with its line break
-    screenshot(page, "referral")
+    steps.screenshot(page, "referral")
 
-    go_to(page, "Referrals")
+    steps.go_to(page, "Referrals")
     total = live_server.total + 1
     expect(page.locator("#results-count")).to_have_text(f"{total} referrals found.")
     page.evaluate("window.__marker = 1")
@@ -198,13 +107,13 @@ def test_booking_staff_record_a_referral_and_find_it_by_filtering(page: Page, li
     rows.first.get_by_role("link", name="Zofia KOWALSKA").click()
     expect(page.get_by_role("heading", level=1, name="Referral: Community mental health")).to_be_visible()
     expect(page.get_by_role("heading", name="Referral received")).to_have_count(0)  # the flash was shown once
-    assert_no_csp_violations(console_errors)
+    steps.assert_no_csp_violations(console_errors)
 
 
 def test_an_invalid_nhs_number_is_summarised_and_the_summary_takes_focus(page: Page, live_server, console_errors):
-    sign_in_as(page, live_server)
+    steps.sign_in_as(page, live_server)
     create_referral_form = a_polish_speaking_patient(nhs_number="123 456 7890")
-    go_to(page, "New referral")
+    steps.go_to(page, "New referral")
     fill_in_the_intake_form(page, create_referral_form)
     page.get_by_label("NHS number", exact=True).press("Enter")  # submitted from the keyboard
 
@@ -219,7 +128,7 @@ def test_an_invalid_nhs_number_is_summarised_and_the_summary_takes_focus(page: P
 
     summary.get_by_role("link", name=message).click()
     expect(page.get_by_label("NHS number", exact=True)).to_be_focused()
-    assert_no_csp_violations(console_errors)
+    steps.assert_no_csp_violations(console_errors)
 
 
 def test_the_csp_check_catches_an_inline_style(page: Page, live_server, console_errors):
@@ -228,12 +137,12 @@ def test_the_csp_check_catches_an_inline_style(page: Page, live_server, console_
     with page.expect_console_message(lambda message: "Content Security Policy" in message.text):
         page.locator("main").evaluate("""main => main.insertAdjacentHTML("beforeend", '<p style="color: red">x</p>')""")
     with pytest.raises(AssertionError, match="Content Security Policy"):
-        assert_no_csp_violations(console_errors)
+        steps.assert_no_csp_violations(console_errors)
 
 
 def test_a_user_changes_their_password_with_the_keyboard_alone(page: Page, live_server, console_errors):
-    sign_in_as(page, live_server)
-    page_is_ready(page)
+    steps.sign_in_as(page, live_server)
+    steps.page_is_ready(page)
     page.get_by_role("link", name="Change password").focus()
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1, name="Change your password")).to_be_visible()
@@ -247,7 +156,7 @@ def test_a_user_changes_their_password_with_the_keyboard_alone(page: Page, live_
     page.keyboard.type("plum orbit lantern 42")
     page.keyboard.press("Enter")
     expect(page.get_by_text("Your password has been changed.")).to_be_visible()
-    assert_no_csp_violations(console_errors)
+    steps.assert_no_csp_violations(console_errors)
 
 
 # --- accessibility and CSP on every page ----------------------------------------------------------
@@ -257,18 +166,19 @@ def _login(page, server):
 
 
 def _referral_list(page, server):
-    sign_in_as(page, server)
-    go_to(page, "Referrals")
+    steps.sign_in_as(page, server)
+    steps.go_to(page, "Referrals")
 
 
 def _referral_list_filtered(page, server):
     _referral_list(page, server)
-    filter_referrals_by(page, "Inequality flags", "Not flagged", f"{server.total - server.flagged} referrals found.")
+    not_flagged = server.total - server.flagged
+    filter_referrals_by(page, "Inequality flags", "Not flagged", f"{not_flagged} referrals found.")
 
 
 def _intake_empty(page, server):
-    sign_in_as(page, server)
-    go_to(page, "New referral")
+    steps.sign_in_as(page, server)
+    steps.go_to(page, "New referral")
 
 
 def _intake_with_errors(page, server):
@@ -285,7 +195,7 @@ def _referral(page, server):
 
 
 def _change_password_with_errors(page, server):
-    sign_in_as(page, server)
+    steps.sign_in_as(page, server)
     page.get_by_role("link", name="Change password").click()
     page.get_by_role("button", name="Change password").click()
     expect(page.locator(".nhsuk-error-summary")).to_be_focused()
@@ -303,4 +213,4 @@ PAGES = {
 @pytest.mark.parametrize("name", PAGES)
 def test_page_has_no_axe_violations_and_no_csp_errors(page: Page, live_server, console_errors, name):
     PAGES[name](page, live_server)
-    assert_the_loaded_page_is_clean(page, name, console_errors, shot=False)
+    steps.assert_the_loaded_page_is_clean(page, name, console_errors, shot=False)

@@ -5,15 +5,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from inclusive_access.domain.validation import LONDON
-from tests.browser.test_journeys import (
-    SHOTS,
-    assert_no_csp_violations,
-    assert_the_loaded_page_is_clean,
-    go_to,
-    page_is_ready,
-    screenshot,
-    sign_in_as,
-)
+from tests.browser import steps
 from tests.browser.test_triage_journeys import choose_with_the_keyboard, press_the_button, type_into
 
 pytestmark = pytest.mark.browser
@@ -27,12 +19,12 @@ COMMUNITY_VENUE = "Hillside Community Centre, Chapeltown"
 # --- helpers, in the words a user would use ------------------------------------------------------
 
 def sign_in_as_the_clinician(page: Page, server) -> None:
-    sign_in_as(page, server, server.clinician)
+    steps.sign_in_as(page, server, server.clinician)
 
 
 def open_the_appointments_for(page: Page, patient: str) -> None:
     """From the referral list, open the patient's referral and follow its Appointments link."""
-    go_to(page, "Referrals")
+    steps.go_to(page, "Referrals")
     page.locator("#referral-results").get_by_role("link", name=patient, exact=True).click()
     expect(page.get_by_role("heading", level=1, name=f"Referral: {MSK}")).to_be_visible()
     page.get_by_role("link", name="Appointments", exact=True).click()
@@ -40,7 +32,7 @@ def open_the_appointments_for(page: Page, patient: str) -> None:
 
 
 def open_the_referral_of(page: Page, patient: str) -> None:
-    go_to(page, "Referrals")
+    steps.go_to(page, "Referrals")
     page.locator("#referral-results").get_by_role("link", name=patient, exact=True).click()
     expect(page.get_by_role("heading", level=1, name=f"Referral: {MSK}")).to_be_visible()
 
@@ -73,7 +65,7 @@ def still_to_do(page: Page) -> Locator:
 
 
 def tick(page: Page, label: str) -> None:
-    page_is_ready(page)
+    steps.page_is_ready(page)
     box = page.get_by_role("checkbox", name=label, exact=True)
     box.focus()
     page.keyboard.press("Space")
@@ -168,7 +160,7 @@ def test_a_clinician_finds_a_childcare_barrier_and_rebooks_an_evening_community_
     expect(page.locator("#barrier-check")).to_contain_text(
         "telephone, reached (School run clashes with morning clinics)")
     assert page.evaluate("window.__marker") == 1, "saving a section reloaded the page"
-    screenshot(page, "barrier-check-in-progress")
+    steps.screenshot(page, "barrier-check-in-progress")
 
     # leaving the page loses nothing saved
     page.reload()
@@ -193,14 +185,14 @@ def test_a_clinician_finds_a_childcare_barrier_and_rebooks_an_evening_community_
     expect(timing).to_have_count(1)
     expect(timing.locator(".app-ra-badge")).to_have_text("RA")
     expect(adjustments_in_the_banner(page).filter(has_text=f"Timing: {EVENING_ADJUSTMENT}")).to_have_count(1)
-    screenshot(page, "appointments-after-rebooking")
+    steps.screenshot(page, "appointments-after-rebooking")
 
     open_the_referral_of(page, missed.patient)
     in_the_banner = adjustments_in_the_banner(page)
     expect(in_the_banner).to_have_text([f"RA {LARGE_PRINT}", f"RA Timing: {EVENING_ADJUSTMENT}"], use_inner_text=True)
     expect(in_the_banner.filter(has_text="Timing").locator(".app-ra-badge")).to_have_text("RA")
-    page.get_by_role("region", name="Patient details").screenshot(path=SHOTS / "banner-with-adjustments.png")
-    screenshot(page, "referral-with-adjustments")
+    page.get_by_role("region", name="Patient details").screenshot(path=steps.SHOTS / "banner-with-adjustments.png")
+    steps.screenshot(page, "referral-with-adjustments")
 
     # a completed check has no link to it yet: back to the page the DNA opened
     page.goto(check_url)
@@ -209,8 +201,8 @@ def test_a_clinician_finds_a_childcare_barrier_and_rebooks_an_evening_community_
     expect(page.locator("#barrier-check")).to_contain_text("Complete: Rebooked")
     expect(page.locator("#barrier-check")).to_contain_text("Barriers: Childcare.")
     expect(page.locator("#barrier-check")).to_contain_text("Alternative offered: Evening slot.")
-    screenshot(page, "barrier-check-complete")
-    assert_no_csp_violations(console_errors)
+    steps.screenshot(page, "barrier-check-complete")
+    steps.assert_no_csp_violations(console_errors)
 
 
 # --- accessibility and CSP on every page of the graded response ----------------------------------
@@ -229,7 +221,7 @@ def _booking_with_the_barrier_check_open(page, server, missed):
 
 def _barrier_check_worklist(page, server, missed):
     the_patient_did_not_attend(page, server, missed)
-    go_to(page, "Barrier checks")
+    steps.go_to(page, "Barrier checks")
     expect(page.get_by_role("heading", level=1, name="Barrier checks")).to_be_visible()
     row = page.locator("#barrier-checks tbody tr", has=page.get_by_role("link", name=missed.patient, exact=True))
     expect(row).to_have_count(1)
@@ -287,7 +279,7 @@ PAGES = {
 def test_missed_appointment_page_has_no_axe_violations_and_no_csp_errors(
         page: Page, live_server, missed_appointment, console_errors, name):
     PAGES[name](page, live_server, missed_appointment)
-    assert_the_loaded_page_is_clean(page, name, console_errors)
+    steps.assert_the_loaded_page_is_clean(page, name, console_errors)
 
 
 def test_saving_a_section_of_a_was_not_brought_barrier_check_raises_no_csp_errors(page: Page, live_server,
@@ -319,9 +311,9 @@ def test_saving_a_section_of_a_was_not_brought_barrier_check_raises_no_csp_error
     open_the_appointments_for(page, "Owain YOUNG")
     record_what_happened(page, missed_at, "Did not attend", {})
     expect(page.get_by_role("heading", level=1, name="Barrier check after a missed appointment")).to_be_visible()
-    screenshot(page, "barrier-check-was-not-brought")
+    steps.screenshot(page, "barrier-check-was-not-brought")
     save_the_barriers(page, "Childcare")
     expect(still_to_do(page)).to_have_text(["Log at least one contact attempt",
                                             "Answer the safeguarding question (was not brought)", "Record the outcome"])
     page.wait_for_timeout(500)  # htmx settles the swapped fields after 20 ms
-    assert_no_csp_violations(console_errors)
+    steps.assert_no_csp_violations(console_errors)

@@ -7,17 +7,8 @@ from playwright.sync_api import Page, expect
 
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
+from tests.browser import steps
 from tests.browser.conftest import MANAGER
-from tests.browser.test_journeys import (
-    DESKTOP,
-    PHONE,
-    SHOTS,
-    accessibility_violations,
-    page_is_ready,
-    page_width,
-    screenshot,
-    sign_in_as,
-)
 from tests.browser.test_senior_review_journeys import (
     SENIOR,
     missed_and_not_reached_through_the_domain,
@@ -118,10 +109,10 @@ PAGES = {
 
 
 def open_on_a_phone(page: Page, server, role: str, path: str) -> None:
-    page.set_viewport_size(PHONE)
-    sign_in_as(page, server, _users(server)[role])
+    page.set_viewport_size(steps.PHONE)
+    steps.sign_in_as(page, server, _users(server)[role])
     page.goto(f"{server.url}{path}")
-    page_is_ready(page)
+    steps.page_is_ready(page)
 
 
 #: the innermost elements whose right edge is past the screen's: what to fix when a page is too wide
@@ -141,17 +132,17 @@ ROLES = list(dict.fromkeys(role for role, _path in PAGES.values()))
 def problems_on_a_phone_and_a_desktop(page: Page, server, records, name: str, console_errors: list[str]) -> list[str]:
     """Page `name` opened at 375 px: whether it is wider than the screen, and what axe finds there and at 1280 px;
     any console error it logged."""
-    page.set_viewport_size(PHONE)
+    page.set_viewport_size(steps.PHONE)
     page.goto(f"{server.url}{PAGES[name][1].format(**vars(records))}")
-    page_is_ready(page)
-    width = page_width(page)
+    steps.page_is_ready(page)
+    width = steps.page_width(page)
     print(f"width at 375 px, {name}: {width} px")
-    screenshot(page, f"narrow-{name}")
+    steps.screenshot(page, f"narrow-{name}")
     found = [f"{name} is {width} px wide on a 375 px screen; sticking out: "
-             f"{page.evaluate(STICKING_OUT, PHONE['width'])}"] if width > PHONE["width"] else []
-    found += accessibility_violations(page, f"{name} at 375 px")
-    page.set_viewport_size(DESKTOP)
-    found += accessibility_violations(page, f"{name} at 1280 px")
+             f"{page.evaluate(STICKING_OUT, steps.PHONE['width'])}"] if width > steps.PHONE["width"] else []
+    found += steps.accessibility_violations(page, f"{name} at 375 px")
+    page.set_viewport_size(steps.DESKTOP)
+    found += steps.accessibility_violations(page, f"{name} at 1280 px")
     found += [f"{name}: {message}" for message in console_errors]
     console_errors.clear()
     return found
@@ -161,8 +152,8 @@ def problems_on_a_phone_and_a_desktop(page: Page, server, records, name: str, co
 def test_each_page_fits_a_phone_and_has_no_axe_violations_on_a_phone_or_a_desktop(
         page: Page, live_server, every_kind_of_record, console_errors, role):
     """Signed in once as `role`, each of its pages in turn; the problems of every page are listed together."""
-    page.set_viewport_size(PHONE)
-    sign_in_as(page, live_server, _users(live_server)[role])
+    page.set_viewport_size(steps.PHONE)
+    steps.sign_in_as(page, live_server, _users(live_server)[role])
     problems = [problem for name, (who, _path) in PAGES.items() if who == role
                 for problem in problems_on_a_phone_and_a_desktop(page, live_server, every_kind_of_record, name,
                                                                  console_errors)]
@@ -175,8 +166,8 @@ def test_the_patient_banner_is_compact_on_a_phone_with_the_rest_on_demand(
     banner = page.get_by_role("region", name="Patient details")
     height = banner.bounding_box()["height"]
     print(f"patient banner at 375 px: {height:.0f} px high")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    banner.screenshot(path=SHOTS / "narrow-patient-banner.png")
+    steps.SHOTS.mkdir(parents=True, exist_ok=True)
+    banner.screenshot(path=steps.SHOTS / "narrow-patient-banner.png")
     assert height <= BANNER_HEIGHT_LIMIT, f"the banner is {height:.0f} px high on a 375 px screen"
 
     shown = banner.inner_text()  # what is rendered: not the closed details' content

@@ -12,13 +12,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from inclusive_access.extensions import db
-from tests.browser.test_journeys import (
-    PHONE,
-    assert_no_accessibility_violations,
-    assert_no_csp_violations,
-    screenshot,
-    sign_in_as,
-)
+from tests.browser import steps
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -46,8 +40,8 @@ def outreach_session(live_server) -> SimpleNamespace:
 
 def open_the_record_page(page: Page, server, session) -> None:
     """Sign in as the session's clinician on a phone and open the record page, kept by the service worker."""
-    page.set_viewport_size(PHONE)
-    sign_in_as(page, server, server.clinician)
+    page.set_viewport_size(steps.PHONE)
+    steps.sign_in_as(page, server, server.clinician)
     page.goto(session.url)
     expect(page.get_by_role("heading", name="Record someone seen at this session")).to_be_visible()
     expect(page.locator("#outreach-device")).to_have_attribute("data-offline-ready", "yes")
@@ -121,7 +115,7 @@ def test_two_records_made_without_signal_reach_the_server_once_each(page: Page, 
     assert [(row["state"], row["sealed"], row["nameInStore"]) for row in stored] == [("waiting", True, False)] * 2
     assert (stored[0]["keyExtractable"], stored[0]["keyType"]) == ([False], ["AES-GCM"])
     assert on_the_server(live_server) == []
-    screenshot(page, "outreach-two-waiting-offline")
+    steps.screenshot(page, "outreach-two-waiting-offline")
 
     page.context.set_offline(False)
 
@@ -131,7 +125,7 @@ def test_two_records_made_without_signal_reach_the_server_once_each(page: Page, 
     assert len({key for _name, key in held}) == 2
     assert waiting_on_the_device(page) == [], "sent records, and with them the key, are gone from the device"
     console_errors[:] = [message for message in console_errors if NO_NETWORK not in message]
-    assert_no_csp_violations(console_errors)
+    steps.assert_no_csp_violations(console_errors)
 
 
 @pytest.fixture
@@ -238,7 +232,7 @@ def test_unsent_records_are_wiped_after_the_hours_set_and_the_page_says_so(page:
 def test_the_record_page_and_its_device_errors_are_accessible_on_a_phone(page: Page, live_server, outreach_session,
                                                                          console_errors):
     open_the_record_page(page, live_server, outreach_session)
-    assert_no_accessibility_violations(page, "outreach record (375 px)")
+    steps.assert_no_accessibility_violations(page, "outreach record (375 px)")
 
     page.get_by_role("button", name="Save record").click()
 
@@ -253,6 +247,6 @@ def test_the_record_page_and_its_device_errors_are_accessible_on_a_phone(page: P
     expect(page.locator("#given_name-error")).to_have_text("Error: Enter a name or the name they want to be called")
     summary.get_by_role("link", name="Enter the presenting need").press("Enter")
     expect(page.get_by_label("Presenting need")).to_be_focused()
-    assert_no_accessibility_violations(page, "outreach record with device errors (375 px)")
-    screenshot(page, "outreach-device-errors")
-    assert_no_csp_violations(console_errors)
+    steps.assert_no_accessibility_violations(page, "outreach record with device errors (375 px)")
+    steps.screenshot(page, "outreach-device-errors")
+    steps.assert_no_csp_violations(console_errors)

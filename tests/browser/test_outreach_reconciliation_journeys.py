@@ -6,14 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from inclusive_access.extensions import db
-from tests.browser.test_journeys import (
-    PHONE,
-    assert_the_loaded_page_is_clean,
-    go_to,
-    page_is_ready,
-    page_width,
-    sign_in_as,
-)
+from tests.browser import steps
 
 pytestmark = pytest.mark.browser
 
@@ -39,23 +32,23 @@ def outreach_record(live_server) -> None:
 
 def test_a_clinician_links_a_record_to_the_top_candidate_and_the_timeline_shows_it(page: Page, live_server,
                                                                                     console_errors, outreach_record):
-    page.set_viewport_size(PHONE)
-    sign_in_as(page, live_server, live_server.clinician)
-    go_to(page, "Outreach records")
+    page.set_viewport_size(steps.PHONE)
+    steps.sign_in_as(page, live_server, live_server.clinician)
+    steps.go_to(page, "Outreach records")
     expect(page.get_by_role("heading", name="Outreach records to reconcile", level=1)).to_be_visible()
-    assert_the_loaded_page_is_clean(page, "outreach-reconciliation-list", console_errors)
+    steps.assert_the_loaded_page_is_clean(page, "outreach-reconciliation-list", console_errors)
 
     page.get_by_role("link", name="Reconcile Alex SMTIH").click()
     expect(page.get_by_role("heading", name="Outreach record: Alex SMTIH", level=1)).to_be_visible()
     top = page.locator(".nhsuk-card").first
     expect(top.get_by_role("heading", name="Alex SMITH")).to_be_visible()
     expect(top.get_by_text("family name similar (95)")).to_be_visible()
-    assert page_width(page) <= PHONE["width"]
-    assert_the_loaded_page_is_clean(page, "outreach-record-candidates", console_errors)
+    assert steps.page_width(page) <= steps.PHONE["width"]
+    steps.assert_the_loaded_page_is_clean(page, "outreach-record-candidates", console_errors)
 
-    page_is_ready(page)
+    steps.page_is_ready(page)
     top.get_by_role("button", name=re.compile("^Link to Community mental health")).click()
     expect(page.get_by_role("heading", name="Patient record", level=1)).to_be_visible()
     expect(page.get_by_text("Outreach record linked.")).to_be_visible()
     expect(page.get_by_text("Linked an outreach minimum record to this patient")).to_be_visible()
-    assert_the_loaded_page_is_clean(page, "outreach-record-on-the-timeline", console_errors)
+    steps.assert_the_loaded_page_is_clean(page, "outreach-record-on-the-timeline", console_errors)

@@ -4,14 +4,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from inclusive_access.extensions import db
-from tests.browser.test_journeys import (
-    assert_no_accessibility_violations,
-    assert_no_csp_violations,
-    forget_the_expected_400,
-    page_is_ready,
-    screenshot,
-    sign_in_as,
-)
+from tests.browser import steps
 from tests.partnership_factories import HELD_ON, PERIOD_END, PERIOD_START
 
 pytestmark = pytest.mark.browser
@@ -34,15 +27,15 @@ def partner_name(live_server) -> str:
 
 def test_a_manager_records_a_meeting_adds_an_action_and_prints_the_minutes(page: Page, live_server, partner_name,
                                                                             manager, console_errors):
-    sign_in_as(page, live_server, manager)
+    steps.sign_in_as(page, live_server, manager)
     page.goto(f"{live_server.url}/reports/governance")
     page.get_by_role("link", name="Partnership review meetings with outreach partners").click()
     page.get_by_role("link", name="Record a meeting").click()
-    page_is_ready(page)
+    steps.page_is_ready(page)
     page.get_by_role("button", name="Record meeting").click()
     expect(page.get_by_role("link", name="Select the partners present")).to_be_visible()
-    forget_the_expected_400(console_errors, f"{live_server.url}/reports/partnership-reviews/new")
-    assert_no_accessibility_violations(page, "partnership-review-new-with-errors")
+    steps.forget_the_expected_400(console_errors, f"{live_server.url}/reports/partnership-reviews/new")
+    steps.assert_no_accessibility_violations(page, "partnership-review-new-with-errors")
 
     page.get_by_label("Title", exact=True).fill("Quarterly outreach review")
     page.get_by_label("Date of the meeting").fill(HELD_ON)
@@ -62,15 +55,15 @@ def test_a_manager_records_a_meeting_adds_an_action_and_prints_the_minutes(page:
     page.get_by_role("button", name="Add action").click()
     actions = page.get_by_role("table", name="Actions agreed at the meeting")
     expect(actions).to_contain_text("Priya Shah")
-    screenshot(page, "partnership-review")
-    assert_no_accessibility_violations(page, "partnership-review")
+    steps.screenshot(page, "partnership-review")
+    steps.assert_no_accessibility_violations(page, "partnership-review")
 
     page.get_by_role("link", name="Printable minutes").click()
     expect(page.get_by_role("heading", level=1, name="Minutes: Quarterly outreach review")).to_be_visible()
-    assert_no_accessibility_violations(page, "partnership-review-print")
+    steps.assert_no_accessibility_violations(page, "partnership-review-print")
     page.emulate_media(media="print")
     expect(page.locator(".nhsuk-header")).to_be_hidden()
     expect(page.get_by_text("Use your browser's print command", exact=False)).to_be_hidden()
     expect(page.get_by_text("Find an indoor waiting space")).to_be_visible()
-    screenshot(page, "partnership-review-print")
-    assert_no_csp_violations(console_errors)
+    steps.screenshot(page, "partnership-review-print")
+    steps.assert_no_csp_violations(console_errors)

@@ -5,17 +5,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from inclusive_access.extensions import db
-from tests.browser.test_journeys import (
-    DESKTOP,
-    PHONE,
-    assert_no_accessibility_violations,
-    assert_no_csp_violations,
-    go_to,
-    page_is_ready,
-    page_width,
-    screenshot,
-    sign_in_as,
-)
+from tests.browser import steps
 
 pytestmark = pytest.mark.browser
 
@@ -23,7 +13,7 @@ pytestmark = pytest.mark.browser
 
 def search_by_keyboard(page: Page, label: str, text: str) -> None:
     """Type into one box of the search form and press Enter there, as staff on the phone to a patient do."""
-    page_is_ready(page)
+    steps.page_is_ready(page)
     field = page.get_by_label(label, exact=True)
     field.focus()
     page.keyboard.type(text)
@@ -46,14 +36,14 @@ def accented_patient(live_server) -> None:
         db.session.commit()
 
 
-@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["375px", "1280px"])
+@pytest.mark.parametrize("viewport", [steps.PHONE, steps.DESKTOP], ids=["375px", "1280px"])
 def test_booking_staff_find_a_patient_by_keyboard_and_open_their_referral(page: Page, live_server, console_errors,
                                                                            accented_patient, viewport):
     page.set_viewport_size(viewport)
-    sign_in_as(page, live_server)
-    go_to(page, "Find a patient")
+    steps.sign_in_as(page, live_server)
+    steps.go_to(page, "Find a patient")
     expect(page.get_by_role("heading", name="Find a patient", level=1)).to_be_visible()
-    assert_no_accessibility_violations(page, f"patient search form at {viewport['width']} px")
+    steps.assert_no_accessibility_violations(page, f"patient search form at {viewport['width']} px")
 
     search_by_keyboard(page, "Name", "zoe obrien")
     table = results(page)
@@ -61,27 +51,27 @@ def test_booking_staff_find_a_patient_by_keyboard_and_open_their_referral(page: 
     expect(page.get_by_text("1 patient found.")).to_be_visible()
     expect(table.get_by_role("link", name="Zoë O'BRIEN-FEATHERSTONEHAUGH", exact=True)).to_be_visible()
     expect(table.get_by_text("Language need")).to_be_visible()
-    assert_no_accessibility_violations(page, f"patient search results at {viewport['width']} px")
-    assert page_width(page) <= viewport["width"]
-    screenshot(page, f"patient-search-{viewport['width']}")
+    steps.assert_no_accessibility_violations(page, f"patient search results at {viewport['width']} px")
+    assert steps.page_width(page) <= viewport["width"]
+    steps.screenshot(page, f"patient-search-{viewport['width']}")
 
     table.get_by_role("link", name=re.compile("referral for Zoë O'BRIEN")).focus()
     page.keyboard.press("Enter")
     expect(page).to_have_url(f"{live_server.url}/referrals/{live_server.referral_ids[-1] + 1}")
-    assert_no_csp_violations(console_errors)
+    steps.assert_no_csp_violations(console_errors)
 
 
 def test_a_wrong_nhs_number_is_explained_and_nothing_found_says_so(page: Page, live_server, console_errors):
-    page.set_viewport_size(PHONE)
-    sign_in_as(page, live_server)
+    page.set_viewport_size(steps.PHONE)
+    steps.sign_in_as(page, live_server)
     page.goto(f"{live_server.url}/patients/search")
     search_by_keyboard(page, "NHS number", "943 476 591")
     expect(page.get_by_role("alert").get_by_text("NHS number must be 10 digits")).to_be_visible()
     expect(page.get_by_label("NHS number", exact=True)).to_have_value("943 476 591")
-    assert_no_accessibility_violations(page, "patient search error at 375 px")
-    assert page_width(page) <= PHONE["width"]
+    steps.assert_no_accessibility_violations(page, "patient search error at 375 px")
+    assert steps.page_width(page) <= steps.PHONE["width"]
 
     page.get_by_label("NHS number", exact=True).fill("")
     search_by_keyboard(page, "Postcode", "zz99 9zz")
     expect(page.get_by_text("No patients match.")).to_be_visible()
-    assert_no_csp_violations(console_errors)
+    steps.assert_no_csp_violations(console_errors)

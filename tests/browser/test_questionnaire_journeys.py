@@ -8,14 +8,7 @@ from playwright.sync_api import Page, expect
 
 from inclusive_access.domain import instrument_files
 from inclusive_access.extensions import db
-from tests.browser.test_journeys import (
-    DESKTOP,
-    assert_no_csp_violations,
-    assert_the_loaded_page_is_clean,
-    go_to,
-    page_is_ready,
-    sign_in_as,
-)
+from tests.browser import steps
 from tests.browser.test_triage_journeys import choose_with_the_keyboard, press_the_button, radio_group
 
 pytestmark = pytest.mark.browser
@@ -44,23 +37,23 @@ def first_seen_two_days_ago(live_server) -> int:
 
 
 def follow_with_the_keyboard(page: Page, link) -> None:
-    page_is_ready(page)
+    steps.page_is_ready(page)
     link.focus()
     page.keyboard.press("Enter")
 
 
 def test_a_clinician_records_a_phq9_by_keyboard_from_the_worklist(page: Page, live_server, console_errors,
                                                                   first_seen_two_days_ago):
-    page.set_viewport_size(DESKTOP)
-    sign_in_as(page, live_server, live_server.clinician)
-    go_to(page, "Questionnaires due")
+    page.set_viewport_size(steps.DESKTOP)
+    steps.sign_in_as(page, live_server, live_server.clinician)
+    steps.go_to(page, "Questionnaires due")
     expect(page.get_by_role("heading", level=1, name="Questionnaires due")).to_be_visible()
     row = page.locator("tbody tr").filter(has_text=PATIENT).filter(has_text=PHQ9.title)
     follow_with_the_keyboard(page, row.get_by_role("link", name="Record answers"))
 
     expect(page.get_by_role("heading", level=1, name=PHQ9.title)).to_be_visible()
     expect(radio_group(page, "When in the referral").get_by_label("At first contact")).to_be_checked()
-    assert_the_loaded_page_is_clean(page, "phq9-entry-desktop", console_errors)
+    steps.assert_the_loaded_page_is_clean(page, "phq9-entry-desktop", console_errors)
 
     *answered, last = PHQ9.items
     choose_with_the_keyboard(page, "How were the answers given", "By telephone with an interpreter")
@@ -72,7 +65,7 @@ def test_a_clinician_records_a_phq9_by_keyboard_from_the_worklist(page: Page, li
     expect(summary).to_be_focused()
     expect(page.locator(f"#item_{last.id}-error")).to_contain_text("Choose an answer")
     expect(radio_group(page, answered[0].text).get_by_label("Several days")).to_be_checked()  # the answers are kept
-    assert_the_loaded_page_is_clean(page, "phq9-entry-with-errors", console_errors)
+    steps.assert_the_loaded_page_is_clean(page, "phq9-entry-with-errors", console_errors)
 
     follow_with_the_keyboard(page, summary.get_by_role("link", name="Choose an answer"))
     choose_with_the_keyboard(page, last.text, "Not at all")
@@ -84,4 +77,4 @@ def test_a_clinician_records_a_phq9_by_keyboard_from_the_worklist(page: Page, li
     for shown in ("At first contact", "By telephone with an interpreter"):
         expect(answers).to_contain_text(shown)
     expect(answers.locator("td").last.locator(".app-table-value")).to_have_text("8")  # eight "Several days"
-    assert_no_csp_violations(console_errors)
+    steps.assert_no_csp_violations(console_errors)

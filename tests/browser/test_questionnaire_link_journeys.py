@@ -3,15 +3,7 @@ in easy read, with no accessibility violations, thanked at the end; opened again
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_journeys import (
-    PHONE,
-    assert_no_accessibility_violations,
-    assert_no_csp_violations,
-    page_is_ready,
-    page_width,
-    screenshot,
-    sign_in_as,
-)
+from tests.browser import steps
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +20,7 @@ EASY_READ = {"Overall, how was our service for you?": "Very good",
 
 def send_a_link_from_the_referral_page(page: Page, server) -> str:
     """Booking staff make a link to the experience questionnaire, in plain English: its address."""
-    sign_in_as(page, server)
+    steps.sign_in_as(page, server)
     page.goto(f"{server.url}/referrals/{server.referral_ids[0]}")
     page.get_by_role("link", name="Send a questionnaire link").click()
     expect(page.get_by_role("heading", level=1, name="Send a questionnaire link")).to_be_visible()
@@ -49,14 +41,14 @@ def answer(page: Page, answers: dict[str, str]) -> None:
 
 def assert_fits_a_phone(page: Page, name: str) -> None:
     page.wait_for_load_state("load")
-    screenshot(page, name)
-    assert page_width(page) <= PHONE["width"], f"{name} is wider than the phone"
-    assert_no_accessibility_violations(page, name)
+    steps.screenshot(page, name)
+    assert steps.page_width(page) <= steps.PHONE["width"], f"{name} is wider than the phone"
+    steps.assert_no_accessibility_violations(page, name)
 
 
 def test_a_patient_answers_on_their_phone_in_easy_read_and_the_used_link_shows_nothing(page: Page, live_server,
                                                                                       console_errors):
-    page.set_viewport_size(PHONE)
+    page.set_viewport_size(steps.PHONE)
     link = send_a_link_from_the_referral_page(page, live_server)
     page.context.clear_cookies()  # the patient's phone: signed in nowhere
 
@@ -67,7 +59,7 @@ def test_a_patient_answers_on_their_phone_in_easy_read_and_the_used_link_shows_n
     assert_fits_a_phone(page, "questionnaire-link-plain")
     answer(page, PLAIN)
 
-    page_is_ready(page)
+    steps.page_is_ready(page)
     page.get_by_role("link", name="Show easy read questions, in simpler words").click()
     expect(page.get_by_role("group", name="Did you understand what we told you?")).to_be_visible()
     assert_fits_a_phone(page, "questionnaire-link-easy-read")
@@ -91,4 +83,4 @@ def test_a_patient_answers_on_their_phone_in_easy_read_and_the_used_link_shows_n
     assert_fits_a_phone(page, "questionnaire-link-used")
     # the re-shown form (400) and the used link (404) are logged as failed loads: answers, not faults
     console_errors[:] = [m for m in console_errors if not ("status of 400" in m or "status of 404" in m)]
-    assert_no_csp_violations(console_errors)
+    steps.assert_no_csp_violations(console_errors)

@@ -9,21 +9,14 @@ from playwright.sync_api import Page, expect
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.reporting import periods
-from tests.browser.test_journeys import (
-    assert_no_accessibility_violations,
-    assert_no_csp_violations,
-    go_to,
-    page_is_ready,
-    screenshot,
-    sign_in_as,
-)
+from tests.browser import steps
 
 pytestmark = pytest.mark.browser
 
 def test_a_manager_changes_the_breakdown_and_the_view_without_a_page_load(page: Page, live_server, manager,
                                                                            console_errors):
-    sign_in_as(page, live_server, manager)
-    go_to(page, "Equity")
+    steps.sign_in_as(page, live_server, manager)
+    steps.go_to(page, "Equity")
     expect(page.get_by_role("heading", level=1, name="Equity of access")).to_be_visible()
     table = page.get_by_role("table", name="Measures by imd quintile: rate (95% interval), numerator / denominator")
     expect(table.get_by_role("columnheader")).to_have_text(
@@ -37,9 +30,9 @@ def test_a_manager_changes_the_breakdown_and_the_view_without_a_page_load(page: 
     expect(page.get_by_text("For sharing:", exact=False)).to_be_visible()
     assert page.evaluate("window.__marker") == 1, "the selectors swapped the tables, not the page"
     assert "segment=ethnic_group" in page.url, "the view is bookmarkable"
-    screenshot(page, "equity-dashboard")
-    assert_no_accessibility_violations(page, "equity-dashboard")
-    assert_no_csp_violations(console_errors)
+    steps.screenshot(page, "equity-dashboard")
+    steps.assert_no_accessibility_violations(page, "equity-dashboard")
+    steps.assert_no_csp_violations(console_errors)
 
 
 LAST_MONTH = periods.months_back(datetime.now(UTC).astimezone(LONDON).strftime("%Y-%m"), 2)
@@ -69,9 +62,9 @@ def _traced(shown: str, quintile: int) -> re.Pattern:
 
 def test_the_wait_gap_chart_has_its_table_and_leads_to_the_governance_record(page: Page, live_server, wait_gap,
                                                                               manager, console_errors):
-    sign_in_as(page, live_server, manager)
-    go_to(page, "Equity")
-    page_is_ready(page)
+    steps.sign_in_as(page, live_server, manager)
+    steps.go_to(page, "Equity")
+    steps.page_is_ready(page)
     page.evaluate("window.__marker = 1")
     page.get_by_label("Pathway", exact=True).select_option(label=MSK)
     expect(page.get_by_role("img", name=f"Wait gap, quintile 1 minus quintile 5: {MSK}")).to_be_visible()
@@ -85,8 +78,8 @@ def test_the_wait_gap_chart_has_its_table_and_leads_to_the_governance_record(pag
                                                   re.compile(r"^6\.0 \(-?\d+\.\d to \d+\.\d\)$"), "2.00",
                                                   "Above threshold Governance item for " f"{MSK}, {LAST_MONTH}"],
                                                  use_inner_text=True)
-    screenshot(page, "equity-wait-gap")
-    assert_no_accessibility_violations(page, "equity-wait-gap")
+    steps.screenshot(page, "equity-wait-gap")
+    steps.assert_no_accessibility_violations(page, "equity-wait-gap")
 
     row.get_by_role("link", name=f"Governance item for {MSK}, {LAST_MONTH}").click()
     expect(page.get_by_role("heading", level=1, name=f"Governance item: Wait gap, {MSK}, {LAST_MONTH}")).to_be_visible()
@@ -99,28 +92,28 @@ def test_the_wait_gap_chart_has_its_table_and_leads_to_the_governance_record(pag
     page.get_by_role("button", name="Save the response").click()
     expect(page.get_by_text("Explanation and corrective action recorded.")).to_be_visible()
     expect(page.get_by_text("Shown when " + periods.months_back(LAST_MONTH, -2) + " has closed")).to_be_visible()
-    assert_no_accessibility_violations(page, "governance-item")
+    steps.assert_no_accessibility_violations(page, "governance-item")
 
     page.goto(f"{live_server.url}/reports/equity/report?pathway=msk&period=m:{LAST_MONTH}")
     expect(page.get_by_role("heading", level=1, name=f"Equity of access report: {LAST_MONTH}, {MSK}")).to_be_visible()
     expect(page.get_by_role("img", name=f"Wait gap, quintile 1 minus quintile 5: {MSK}")).to_be_visible()
     expect(page.get_by_text("Evening clinic at Chapeltown community centre")).to_be_visible()
-    assert_no_accessibility_violations(page, "equity-report")
-    assert_no_csp_violations(console_errors)
+    steps.assert_no_accessibility_violations(page, "equity-report")
+    steps.assert_no_csp_violations(console_errors)
 
 
 def test_a_manager_follows_a_count_to_the_referrals_behind_it_and_on_to_their_events(page: Page, live_server,
                                                                                       wait_gap, manager,
                                                                                       console_errors):
-    sign_in_as(page, live_server, manager)
+    steps.sign_in_as(page, live_server, manager)
     page.goto(f"{live_server.url}/reports/equity?pathway=msk&period=m:{LAST_MONTH}")
     table = page.get_by_role("table", name=f"Wait gap by month: {MSK} (threshold 2 days;")
     table.get_by_role("link", name=re.compile(r"^10 \(referrals behind: Waits .*, IMD quintile 1,")).click()
     expect(page.get_by_role("heading", level=1, name="Referrals behind a figure")).to_be_visible()
     expect(page.get_by_text("10 waits, shortest first: the median falls at rank 5.5")).to_be_visible()
     expect(page.get_by_role("link", name=re.compile(r"^Referral \d+$"))).to_have_count(10)
-    screenshot(page, "equity-referrals-behind")
-    assert_no_accessibility_violations(page, "equity-referrals-behind")
+    steps.screenshot(page, "equity-referrals-behind")
+    steps.assert_no_accessibility_violations(page, "equity-referrals-behind")
     page.get_by_role("link", name=re.compile(r"^Events of referral \d+$")).first.click()
     expect(page.get_by_role("heading", level=1, name=re.compile("^Timeline: "))).to_be_visible()
-    assert_no_csp_violations(console_errors)
+    steps.assert_no_csp_violations(console_errors)

@@ -7,13 +7,7 @@ from playwright.sync_api import Page, expect
 
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
-from tests.browser.test_journeys import (
-    assert_no_csp_violations,
-    assert_the_loaded_page_is_clean,
-    go_to,
-    screenshot,
-    sign_in_as,
-)
+from tests.browser import steps
 from tests.browser.test_missed_appointment_journeys import (
     appointment_on,
     complete_the_barrier_check,
@@ -84,7 +78,7 @@ def missed_and_not_reached(page: Page, when: datetime, calls: int) -> None:
 
 
 def the_clinician_records_two_missed_appointments(page: Page, server, case) -> None:
-    sign_in_as(page, server, server.clinician)
+    steps.sign_in_as(page, server, server.clinician)
     open_the_appointments_for(page, case.patient)
     missed_and_not_reached(page, case.slots[0], calls=1)
     open_the_appointments_for(page, case.patient)
@@ -94,7 +88,7 @@ def the_clinician_records_two_missed_appointments(page: Page, server, case) -> N
 
 
 def open_the_review_of(page: Page, patient: str, kind: str) -> None:
-    go_to(page, "Senior review")
+    steps.go_to(page, "Senior review")
     expect(page.get_by_role("heading", level=1, name="Senior review")).to_be_visible()
     page.locator("#senior-reviews").get_by_role("link", name=f"{patient} ({kind.lower()})", exact=True).click()
     expect(page.get_by_role("heading", level=1, name=f"Senior review: {kind}")).to_be_visible()
@@ -117,14 +111,14 @@ def test_two_dnas_go_to_senior_review_the_safeguarding_route_then_discharge_with
     sign_out(page)
 
     # the senior's queue: the review, with the DNA and contact history and the lost-contact prompt
-    sign_in_as(page, live_server, SENIOR)
+    steps.sign_in_as(page, live_server, SENIOR)
     open_the_review_of(page, case.patient, "Missed appointments or not reached")
     expect(page.get_by_role("heading", name="Lost contact: consider the safeguarding route")).to_be_visible()
     history = page.locator("table", has=page.get_by_role("columnheader", name="Barrier check"))
     expect(history.locator("tbody tr")).to_have_count(2)
     expect(history).to_contain_text("Complete: Not reached")
     expect(page.get_by_label("Kind of concern", exact=True)).to_have_value("lost_contact")
-    screenshot(page, "senior-review-lost-contact")
+    steps.screenshot(page, "senior-review-lost-contact")
 
     choose_with_the_keyboard(page, "Decision", "Safeguarding route: raise a concern and continue engagement")
     type_into(page, "Rationale", "Two missed appointments and no answer to four calls")
@@ -146,7 +140,7 @@ def test_two_dnas_go_to_senior_review_the_safeguarding_route_then_discharge_with
     type_into(page, "Action taken", "Welfare visit by the neighbourhood team: patient safe and well")
     press_the_button(page, "Record action")
     expect(page.get_by_role("list").filter(has_text="Welfare visit")).to_have_count(1)
-    screenshot(page, "safeguarding-concern-open")
+    steps.screenshot(page, "safeguarding-concern-open")
     type_into(page, "Outcome of the safeguarding route", "Safe and well; has moved in with family out of area")
     type_into(page, "Closing summary", "No ongoing risk. Hub reference LASH-2291 closed.")
     press_the_button(page, "Close concern")
@@ -155,7 +149,7 @@ def test_two_dnas_go_to_senior_review_the_safeguarding_route_then_discharge_with
     sign_out(page)
 
     # the clinician asks for discharge (the barrier checks are complete); another person decides
-    sign_in_as(page, live_server, live_server.clinician)
+    steps.sign_in_as(page, live_server, live_server.clinician)
     open_the_referral_of(page, case.patient)
     expect(banner(page).get_by_text(BANNER_CONCERN)).to_have_count(0)
     page.get_by_role("link", name="Request discharge", exact=True).click()
@@ -166,7 +160,7 @@ def test_two_dnas_go_to_senior_review_the_safeguarding_route_then_discharge_with
     expect(page.get_by_text("Discharge requested: a senior will review it")).to_be_visible()
     sign_out(page)
 
-    sign_in_as(page, live_server, SENIOR)
+    steps.sign_in_as(page, live_server, SENIOR)
     open_the_review_of(page, case.patient, "Discharge request")
     choose_with_the_keyboard(page, "Decision", "Approve discharge")
     type_into(page, "Rationale", "Barrier checks complete, safeguarding closed, GP informed")
@@ -176,8 +170,8 @@ def test_two_dnas_go_to_senior_review_the_safeguarding_route_then_discharge_with
     expect(page.get_by_text("This referral is read-only.")).to_be_visible()
     expect(page.get_by_role("link", name="Re-refer this patient")).to_be_visible()
     expect(page.get_by_role("link", name="Request discharge")).to_have_count(0)
-    screenshot(page, "referral-discharged")
-    assert_no_csp_violations(console_errors)
+    steps.screenshot(page, "referral-discharged")
+    steps.assert_no_csp_violations(console_errors)
 
 
 # --- accessibility and CSP on the new pages ------------------------------------------------------
@@ -204,7 +198,7 @@ def missed_and_not_reached_through_the_domain(server, case, calls: tuple[int, ..
 
 def _review_with_the_prompt(page, server, case):
     missed_and_not_reached_through_the_domain(server, case)
-    sign_in_as(page, server, SENIOR)
+    steps.sign_in_as(page, server, SENIOR)
     open_the_review_of(page, case.patient, "Missed appointments or not reached")
 
 
@@ -219,7 +213,7 @@ def _review_with_errors(page, server, case):
 
 def _from_the_referral(page, server, case, link: str, heading: str) -> None:
     """As the clinician, open the case's referral and follow `link` to the page headed `heading`."""
-    sign_in_as(page, server, server.clinician)
+    steps.sign_in_as(page, server, server.clinician)
     open_the_referral_of(page, case.patient)
     page.get_by_role("link", name=link, exact=True).click()
     expect(page.get_by_role("heading", level=1, name=heading)).to_be_visible()
@@ -264,4 +258,4 @@ PAGES = {
 def test_senior_review_page_has_no_axe_violations_and_no_csp_errors(
         page: Page, live_server, two_appointments, console_errors, name):
     PAGES[name](page, live_server, two_appointments)
-    assert_the_loaded_page_is_clean(page, name, console_errors)
+    steps.assert_the_loaded_page_is_clean(page, name, console_errors)

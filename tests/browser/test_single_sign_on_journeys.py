@@ -5,7 +5,7 @@ import json
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_journeys import assert_the_loaded_page_is_clean
+from tests.browser import steps
 from tests.conftest import OIDC_ROLE_MAP
 from tests.fake_oidc import CLIENT_ID, CLIENT_SECRET
 
@@ -24,7 +24,7 @@ def provider(live_server, oidc_server):
 def test_a_nurse_signs_in_with_their_nhs_identity_and_out_of_it(page: Page, live_server, provider, console_errors):
     page.goto(f"{live_server.url}/auth/login")
     expect(page.get_by_label("Password", exact=True)).to_have_count(0)
-    assert_the_loaded_page_is_clean(page, "sign-in-with-provider", console_errors)
+    steps.assert_the_loaded_page_is_clean(page, "sign-in-with-provider", console_errors)
     page.get_by_role("button", name="Sign in with your NHS identity").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     expect(page.get_by_text("Priya Shah (Clinician)")).to_be_visible()
@@ -33,4 +33,4 @@ def test_a_nurse_signs_in_with_their_nhs_identity_and_out_of_it(page: Page, live
     assert page.url == f"{live_server.url}/auth/login"
     [ended] = provider.ended
     assert ended["post_logout_redirect_uri"] == f"{live_server.url}/auth/login"
-    assert_the_loaded_page_is_clean(page, "signed-out-of-provider", console_errors, shot=False)
+    steps.assert_the_loaded_page_is_clean(page, "signed-out-of-provider", console_errors, shot=False)

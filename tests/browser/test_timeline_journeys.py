@@ -7,15 +7,7 @@ from playwright.sync_api import Page, expect
 
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
-from tests.browser.test_journeys import (
-    DESKTOP,
-    PHONE,
-    assert_no_accessibility_violations,
-    assert_no_csp_violations,
-    page_is_ready,
-    screenshot,
-    sign_in_as,
-)
+from tests.browser import steps
 
 pytestmark = pytest.mark.browser
 
@@ -42,7 +34,7 @@ def missed_and_recorded(live_server, missed_appointment):
 
 def open_the_timeline_of(page: Page, server, path: str) -> None:
     page.goto(f"{server.url}{path}")
-    page_is_ready(page)
+    steps.page_is_ready(page)
     expect(page.get_by_role("heading", level=2, name="Timeline")).to_be_visible()
 
 
@@ -69,7 +61,7 @@ def assert_the_timeline_fits(page: Page, width: int) -> None:
 def test_a_clinician_reads_the_timeline_and_shows_only_appointments_by_keyboard(page: Page, live_server,
                                                                                  missed_and_recorded,
                                                                                  console_errors):
-    sign_in_as(page, live_server, live_server.clinician)
+    steps.sign_in_as(page, live_server, live_server.clinician)
     open_the_timeline_of(page, live_server, f"/referrals/{missed_and_recorded.referral_id}")
     missed = missed_and_recorded.missed_at.astimezone(LONDON).strftime("%-d %b, %H:%M")
     expect(page.locator("#timeline")).to_contain_text(f"Recorded a missed appointment ({missed}, Clinic)")
@@ -83,32 +75,32 @@ def test_a_clinician_reads_the_timeline_and_shows_only_appointments_by_keyboard(
     expect(timeline_rows(page)).to_have_count(2)
     expect(page.get_by_role("link", name="Appointments (2)")).to_have_attribute("aria-current", "true")
     expect(page.get_by_role("link", name="Appointments (2)")).to_be_focused()  # the swap kept the user's place
-    screenshot(page, "timeline-appointments")
+    steps.screenshot(page, "timeline-appointments")
 
     page.go_back()
     expect(timeline_rows(page)).to_have_count(every)
-    assert_no_csp_violations(console_errors)
+    steps.assert_no_csp_violations(console_errors)
 
 
-@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["375px", "1280px"])
+@pytest.mark.parametrize("size", [steps.PHONE, steps.DESKTOP], ids=["375px", "1280px"])
 @pytest.mark.parametrize("path", ["/referrals/{referral}?kind=barrier_checks", "/patients/{patient}"])
 def test_the_timelines_fit_the_screen_with_no_axe_violations(page: Page, live_server, missed_and_recorded,
                                                              console_errors, size, path):
     page.set_viewport_size(size)
-    sign_in_as(page, live_server, live_server.clinician)
+    steps.sign_in_as(page, live_server, live_server.clinician)
     open_the_timeline_of(page, live_server, path.format(referral=missed_and_recorded.referral_id,
                                                         patient=missed_and_recorded.patient_id))
     expect(timeline_rows(page).first).to_be_visible()
-    if size == PHONE:
-        assert_the_timeline_fits(page, PHONE["width"])
-    assert_no_accessibility_violations(page, f"timeline {path} at {size['width']} px")
-    assert_no_csp_violations(console_errors)
+    if size == steps.PHONE:
+        assert_the_timeline_fits(page, steps.PHONE["width"])
+    steps.assert_no_accessibility_violations(page, f"timeline {path} at {size['width']} px")
+    steps.assert_no_csp_violations(console_errors)
 
 
 def test_the_kind_links_work_without_javascript(browser, live_server, missed_and_recorded):
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
-    sign_in_as(page, live_server, live_server.clinician)
+    steps.sign_in_as(page, live_server, live_server.clinician)
     page.goto(f"{live_server.url}/patients/{missed_and_recorded.patient_id}")
     page.get_by_role("link", name="Adjustments (2)").click()
     expect(page).to_have_url(f"{live_server.url}/patients/{missed_and_recorded.patient_id}?kind=adjustments"

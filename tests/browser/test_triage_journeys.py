@@ -4,14 +4,7 @@ from datetime import datetime, timedelta
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.test_journeys import (
-    assert_no_csp_violations,
-    assert_the_loaded_page_is_clean,
-    go_to,
-    page_is_ready,
-    screenshot,
-    sign_in_as,
-)
+from tests.browser import steps
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +21,7 @@ def radio_group(page: Page, question: str) -> Locator:
 
 def choose_with_the_keyboard(page: Page, question: str, answer: str) -> None:
     """Tab into a radio group (its first option) and move to the answer with the arrow keys, or Space."""
-    page_is_ready(page)
+    steps.page_is_ready(page)
     radios = radio_group(page, question).get_by_role("radio")
     labels = [text.strip() for text in radios.evaluate_all("inputs => inputs.map(i => i.labels[0].innerText)")]
     position = labels.index(answer)
@@ -42,7 +35,7 @@ def choose_with_the_keyboard(page: Page, question: str, answer: str) -> None:
 
 def type_into(page: Page, label: str, text: str) -> None:
     """Focus a text field, clear it and type, key by key."""
-    page_is_ready(page)
+    steps.page_is_ready(page)
     field = page.get_by_label(label, exact=True)
     field.focus()
     page.keyboard.press("ControlOrMeta+A")
@@ -52,7 +45,7 @@ def type_into(page: Page, label: str, text: str) -> None:
 
 
 def press_the_button(page: Page, name: str) -> None:
-    page_is_ready(page)
+    steps.page_is_ready(page)
     page.get_by_role("button", name=name, exact=True).focus()
     page.keyboard.press("Enter")
 
@@ -66,7 +59,7 @@ def worklist_row(page: Page, patient: str) -> Locator:
 
 
 def open_from_the_triage_worklist(page: Page, patient: str) -> None:
-    go_to(page, "Triage")
+    steps.go_to(page, "Triage")
     expect(page.get_by_role("heading", level=1, name="Triage worklist")).to_be_visible()
     page.get_by_role("link", name=f"Triage {patient}", exact=True).click()
     expect(page.get_by_role("heading", level=1, name=f"Triage: {MSK}")).to_be_visible()
@@ -114,7 +107,7 @@ def ask_the_referrer_for_clarification(page: Page, *, question: str, channel: st
 
 def sign_in_and_accept_the_interpreter_referral(page: Page, server) -> None:
     """Sign in, triage the Polish speaker's referral and accept it: the booking page follows."""
-    sign_in_as(page, server)
+    steps.sign_in_as(page, server)
     open_from_the_triage_worklist(page, INTERPRETER_PATIENT)
     triage_through_the_script(page, interpreter="Yes", language="Polish")
     choose_with_the_keyboard(page, "What happens next?", "Accept and book the first appointment")
@@ -123,7 +116,7 @@ def sign_in_and_accept_the_interpreter_referral(page: Page, server) -> None:
 
 
 def sign_in_and_ask_about_the_unclear_referral(page: Page, server, username: str | None = None) -> None:
-    sign_in_as(page, server, username)
+    steps.sign_in_as(page, server, username)
     open_from_the_triage_worklist(page, UNCLEAR_PATIENT)
     triage_through_the_script(page)
     ask_the_referrer_for_clarification(page, question="What has been tried so far, and for how long?",
@@ -140,8 +133,8 @@ def next_week_at(hour: int, minute: int = 0) -> datetime:
 
 def test_a_booking_user_triages_a_flagged_referral_and_books_a_telephone_interpreter(
         page: Page, live_server, console_errors):
-    sign_in_as(page, live_server)
-    go_to(page, "Triage")
+    steps.sign_in_as(page, live_server)
+    steps.go_to(page, "Triage")
     expect(page.get_by_role("heading", level=1, name="Triage worklist")).to_be_visible()
     row = worklist_row(page, INTERPRETER_PATIENT)
     expect(row).to_have_count(1)
@@ -172,7 +165,7 @@ def test_a_booking_user_triages_a_flagged_referral_and_books_a_telephone_interpr
     page.keyboard.press("Space")
     expect(record).to_be_checked()
     choose_with_the_keyboard(page, "What happens next?", "Accept and book the first appointment")
-    screenshot(page, "triage-answered")
+    steps.screenshot(page, "triage-answered")
     press_the_button(page, "Save triage")
 
     expect(page.get_by_role("heading", level=1, name=f"Appointments: {MSK}")).to_be_visible()
@@ -192,13 +185,13 @@ def test_a_booking_user_triages_a_flagged_referral_and_books_a_telephone_interpr
     expect(booked.first.locator("td").nth(0)).to_have_text(when.strftime("%a %d %b %Y %H:%M"), use_inner_text=True)
     expect(booked.first.locator("td").nth(1)).to_contain_text("Telephone with interpreter")
     expect(booked.first.locator("td").nth(2)).to_have_text("Booked", use_inner_text=True)
-    screenshot(page, "booking")
+    steps.screenshot(page, "booking")
 
-    go_to(page, "Triage")
+    steps.go_to(page, "Triage")
     expect(page.get_by_role("heading", level=1, name="Triage worklist")).to_be_visible()
     expect(page.locator("#worklist-count")).to_have_text(f"{live_server.total - 1} referrals awaiting triage.")
     expect(page.get_by_role("link", name=f"Triage {INTERPRETER_PATIENT}")).to_have_count(0)
-    assert_no_csp_violations(console_errors)
+    steps.assert_no_csp_violations(console_errors)
 
 
 def test_a_clinician_asks_the_referrer_and_the_answer_returns_the_referral_to_the_top(
@@ -207,7 +200,7 @@ def test_a_clinician_asks_the_referrer_and_the_answer_returns_the_referral_to_th
     expect(page.get_by_text("Triage recorded: awaiting clarification.")).to_be_visible()
     expect(page.get_by_role("link", name=f"Triage {UNCLEAR_PATIENT}")).to_have_count(0)
 
-    go_to(page, "Clarifications")
+    steps.go_to(page, "Clarifications")
     expect(page.get_by_role("heading", level=1, name="Clarifications")).to_be_visible()
     row = page.locator("#clarifications tbody tr", has_text=UNCLEAR_PATIENT)
     expect(row).to_have_count(1)
@@ -236,12 +229,12 @@ def test_a_clinician_asks_the_referrer_and_the_answer_returns_the_referral_to_th
     expect(first.get_by_role("link", name=f"Triage {UNCLEAR_PATIENT}")).to_be_visible()
     expect(first.locator(".nhsuk-tag", has_text="Back from clarification")).to_be_visible()
     expect(page.locator("#worklist-count")).to_have_text(f"{live_server.total} referrals awaiting triage.")
-    assert_no_csp_violations(console_errors)
+    steps.assert_no_csp_violations(console_errors)
 
 
 def test_the_triage_page_summarises_missing_answers_and_keeps_the_chosen_outcome_open(
         page: Page, live_server, console_errors):
-    sign_in_as(page, live_server)
+    steps.sign_in_as(page, live_server)
     open_from_the_triage_worklist(page, UNCLEAR_PATIENT)
     for outcome in ("Ask the referrer for clarification", "Escalate to senior triage", "Reject"):
         expect(page.get_by_role("group", name=f"If you {outcome.split()[0].lower()}")).to_be_hidden()
@@ -266,13 +259,13 @@ def test_the_triage_page_summarises_missing_answers_and_keeps_the_chosen_outcome
     summary.get_by_role("link", name="Select how the patient prefers to be contacted").click()
     expect(radio_group(page, "How does the patient prefer to be contacted?").get_by_role("radio").first
            ).to_be_focused()
-    assert_no_csp_violations(console_errors)
+    steps.assert_no_csp_violations(console_errors)
 
 
 # --- accessibility and CSP on every triage page --------------------------------------------------
 
 def _triage_empty(page, server):
-    sign_in_as(page, server)
+    steps.sign_in_as(page, server)
     open_from_the_triage_worklist(page, INTERPRETER_PATIENT)
 
 
@@ -312,4 +305,5 @@ PAGES = {
 @pytest.mark.parametrize("name", PAGES)
 def test_triage_page_has_no_axe_violations_and_no_csp_errors(page: Page, live_server, console_errors, name):
     PAGES[name](page, live_server)
-    assert_the_loaded_page_is_clean(page, name, console_errors, shot=name not in ("booking", "booking-with-errors"))
+    shot = name not in ("booking", "booking-with-errors")
+    steps.assert_the_loaded_page_is_clean(page, name, console_errors, shot=shot)

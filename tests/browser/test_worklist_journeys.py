@@ -7,16 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from inclusive_access.extensions import db
-from tests.browser.test_journeys import (
-    DESKTOP,
-    PHONE,
-    assert_no_accessibility_violations,
-    assert_no_csp_violations,
-    page_is_ready,
-    page_width,
-    screenshot,
-    sign_in_as,
-)
+from tests.browser import steps
 
 pytestmark = pytest.mark.browser
 
@@ -51,17 +42,17 @@ def first_patient_listed(page: Page) -> str:
 
 def test_booking_staff_page_through_the_triage_worklist_with_the_keyboard(page: Page, live_server, console_errors,
                                                                           a_backlog):
-    page.set_viewport_size(DESKTOP)
-    sign_in_as(page, live_server)
+    page.set_viewport_size(steps.DESKTOP)
+    steps.sign_in_as(page, live_server)
     page.goto(f"{live_server.url}/triage/")
-    page_is_ready(page)
+    steps.page_is_ready(page)
     menu = page.get_by_role("navigation", name="Menu")
     expect(menu.get_by_role("link", name=f"Triage ({a_backlog})")).to_be_visible()
     expect(page.get_by_role("heading", name="Overdue (50)")).to_be_visible()
     expect(page.locator("#worklist-count")).to_have_text(f"{a_backlog} referrals awaiting triage.")
     expect(page.get_by_text(f"Showing 1 to 25 of {a_backlog} (page 1 of 3).")).to_be_visible()
     assert first_patient_listed(page) == "Triage Backlog00 OLD"
-    assert_no_accessibility_violations(page, "triage worklist, 1280 px")
+    steps.assert_no_accessibility_violations(page, "triage worklist, 1280 px")
 
     page.evaluate("window.notReloaded = true")  # htmx swaps the list in: the page itself stays
     tab_to(page, "worklist-next")
@@ -70,38 +61,38 @@ def test_booking_staff_page_through_the_triage_worklist_with_the_keyboard(page: 
     expect(page).to_have_url(f"{live_server.url}/triage/?page=2")
     assert first_patient_listed(page) == "Triage Backlog25 OLD"
     assert page.evaluate("document.activeElement.id") == "worklist-next", "focus stays on the link"
-    page_is_ready(page)
+    steps.page_is_ready(page)
     page.keyboard.press("Enter")
     expect(page.get_by_text(f"Showing 51 to {a_backlog} of {a_backlog} (page 3 of 3).")).to_be_visible()
     # the seven seeded referrals arrived an hour ago: due today, or later when flagged after the cut-off or unflagged
     expect(page.get_by_role("heading", name=re.compile(r"^Due (today|later) \(\d+\)$")).first).to_be_visible()
     assert page.evaluate("window.notReloaded === true")
-    screenshot(page, "triage-worklist-page-3-desktop")
-    assert_no_csp_violations(console_errors)
+    steps.screenshot(page, "triage-worklist-page-3-desktop")
+    steps.assert_no_csp_violations(console_errors)
 
 
 def test_the_triage_worklist_fits_a_phone(page: Page, live_server, console_errors, a_backlog):
-    page.set_viewport_size(PHONE)
-    sign_in_as(page, live_server)
+    page.set_viewport_size(steps.PHONE)
+    steps.sign_in_as(page, live_server)
     page.goto(f"{live_server.url}/triage/?page=3")
-    page_is_ready(page)
+    steps.page_is_ready(page)
     expect(page.get_by_text(f"Showing 51 to {a_backlog} of {a_backlog} (page 3 of 3).")).to_be_visible()
-    width = page_width(page)
+    width = steps.page_width(page)
     print(f"triage worklist at 375 px: {width} px wide")
-    assert width <= PHONE["width"]
-    assert_no_accessibility_violations(page, "triage worklist, 375 px")
-    screenshot(page, "triage-worklist-page-3-phone")
-    assert_no_csp_violations(console_errors)
+    assert width <= steps.PHONE["width"]
+    steps.assert_no_accessibility_violations(page, "triage worklist, 375 px")
+    steps.screenshot(page, "triage-worklist-page-3-phone")
+    steps.assert_no_csp_violations(console_errors)
 
 
 def test_the_minute_refresh_leaves_an_unchanged_list_alone_and_swaps_in_a_changed_one(
         page: Page, live_server, console_errors, a_backlog):
     from tests.factories import make_referral
 
-    page.set_viewport_size(DESKTOP)
-    sign_in_as(page, live_server)
+    page.set_viewport_size(steps.DESKTOP)
+    steps.sign_in_as(page, live_server)
     page.goto(f"{live_server.url}/triage/")
-    page_is_ready(page)
+    steps.page_is_ready(page)
     first_row = page.locator("#worklist tbody tr").first
     first_row.evaluate("row => row.dataset.shown = 'before'")
 
@@ -120,4 +111,4 @@ def test_the_minute_refresh_leaves_an_unchanged_list_alone_and_swaps_in_a_change
     assert refresh() == 200
     assert first_patient_listed(page) == "Triage Newcomer OLD"
     expect(page.locator("#worklist tbody tr").first).not_to_have_attribute("data-shown", "before")
-    assert_no_csp_violations(console_errors)
+    steps.assert_no_csp_violations(console_errors)
