@@ -13,16 +13,7 @@ from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import AdjustmentDelivery, Appointment, Event, Patient, ReasonableAdjustment, Referral
 from inclusive_access.template_filters import days_ago
-from tests.blueprints.pages import (
-    conflict,
-    field_names,
-    open_page,
-    page_text,
-    patient_banner,
-    row_naming,
-    shown_again,
-    version_in,
-)
+from tests.blueprints import pages
 from tests.blueprints.records import SCRIPT_FORM, accept, count, events, record_adjustment
 from tests.conftest import post_form
 from tests.factories import book, make_referral, staff
@@ -94,12 +85,12 @@ def test_the_register_lists_active_and_ended_adjustments(app, client, login_as, 
                                    "Now prefers email")
         db.session.commit()
     login_as("clinician")
-    body = open_page(client, received["register"])
-    assert "Adjusted SAMPLETON" in patient_banner(body)
+    body = pages.open_page(client, received["register"])
+    assert "Adjusted SAMPLETON" in pages.patient_banner(body)
     assert "<h1>Reasonable adjustments</h1>" in body
     table = body[body.index("<table"):body.index("</table>")]
     assert table.index("BSL interpreter for every contact") < table.index("Large print letters"), "active first"
-    live, old = row_naming(table, "BSL interpreter"), row_naming(table, "Large print letters")
+    live, old = pages.row_naming(table, "BSL interpreter"), pages.row_naming(table, "Large print letters")
     review = (_today() + timedelta(days=365)).strftime("%d %b %Y")
     assert f"Review by {review}" in live, "reviewed in 12 months by default"
     assert "Communication support</strong>: BSL interpreter for every contact" in live
@@ -109,8 +100,8 @@ def test_the_register_lists_active_and_ended_adjustments(app, client, login_as, 
     assert f"Ended {_today():%d %b %Y}: Now prefers email" in old
     assert f'href="/adjustments/{ended}/edit"' not in old, "an ended adjustment is not edited"
     assert "Review by" not in old
-    assert field_names(body) >= RECORD_FIELDS, "the test posts only fields the page has"
-    banner = patient_banner(body)
+    assert pages.field_names(body) >= RECORD_FIELDS, "the test posts only fields the page has"
+    banner = pages.patient_banner(body)
     assert "BSL interpreter for every contact" in banner
     assert "Large print letters" not in banner, "only active adjustments show in the banner"
     assert client.get("/adjustments/patients/999999").status_code == 404
@@ -118,7 +109,7 @@ def test_the_register_lists_active_and_ended_adjustments(app, client, login_as, 
 
 def test_an_empty_register_says_so(client, login_as, received):
     login_as("clinician")
-    body = page_text(client.get(received["register"]))
+    body = pages.page_text(client.get(received["register"]))
     assert "No adjustments recorded." in body
     assert "<table" not in body
 
@@ -131,7 +122,7 @@ def test_recording_shows_the_adjustment_in_the_banner_and_the_worklist(app, clie
                          _record_form(impairment="Cares for two children", source="referrer"))
     assert response.status_code == 303
     assert response.headers["Location"] == received["register"]
-    assert "Adjustment recorded. It now shows wherever this patient appears." in page_text(
+    assert "Adjustment recorded. It now shows wherever this patient appears." in pages.page_text(
         client.get(response.headers["Location"]))
     with app.app_context():
         [item] = db.session.scalars(select(ReasonableAdjustment)).all()
@@ -143,10 +134,10 @@ def test_recording_shows_the_adjustment_in_the_banner_and_the_worklist(app, clie
     [event] = events(app, "adjustment.recorded")
     assert (event.actor_id, event.patient_id, event.entity_id) == (user_id, received["patient_id"], item.id)
 
-    referral_page = page_text(client.get(f"/referrals/{received['referral_id']}"))
-    banner = patient_banner(referral_page)
+    referral_page = pages.page_text(client.get(f"/referrals/{received['referral_id']}"))
+    banner = pages.patient_banner(referral_page)
     assert '<span class="app-ra-badge" aria-hidden="true">RA</span> Timing: Evening appointments after 5pm' in banner
-    row = row_naming(page_text(client.get("/triage/")), "Adjusted SAMPLETON")
+    row = pages.row_naming(pages.page_text(client.get("/triage/")), "Adjusted SAMPLETON")
     assert "RA</span> Timing: Evening appointments after 5pm" in row, "icon and text on the worklist row"
 
 
@@ -179,20 +170,20 @@ def test_editing_an_adjustment(app, client, login_as, received):
     item_id = _make(app, received["patient_id"], "timing", "Afternoon appointments only")
     user_id = login_as("clinician")
     url = f"/adjustments/{item_id}/edit"
-    body = open_page(client, url)
-    assert "Adjusted SAMPLETON" in patient_banner(body)
+    body = pages.open_page(client, url)
+    assert "Adjusted SAMPLETON" in pages.patient_banner(body)
     assert "Afternoon appointments only</textarea>" in body
-    assert version_in(body) == "1"
+    assert pages.version_in(body) == "1"
     assert {"category", "description", "impairment", "consent_basis", "applies_to_appointments", "review_date",
-            "version", "end_reason"} <= field_names(body)
-    assert "source" not in field_names(body), "where it came from does not change"
+            "version", "end_reason"} <= pages.field_names(body)
+    assert "source" not in pages.field_names(body), "where it came from does not change"
     review = (_today() + timedelta(days=30)).isoformat()
     response = post_form(client, url, {"category": "timing", "description": "First slot of the day",
                                        "consent_basis": "patient", "applies_to_appointments": "y",
                                        "review_date": review, "version": "1"})
     assert response.status_code == 303
     assert response.headers["Location"] == received["register"]
-    assert "Adjustment updated." in page_text(client.get(received["register"]))
+    assert "Adjustment updated." in pages.page_text(client.get(received["register"]))
     item = _adjustment(app, item_id)
     assert (item.description, item.review_date.isoformat(), item.version, item.source) == (
         "First slot of the day", review, 2, "patient_request")
@@ -204,7 +195,7 @@ def test_editing_an_adjustment(app, client, login_as, received):
     before = _saved(app)
     stale = post_form(client, url, {"category": "other", "description": "Stale change", "consent_basis": "patient",
                                     "applies_to_appointments": "y", "review_date": "", "version": "1"})
-    body = conflict(stale, "adjustment")
+    body = pages.conflict(stale, "adjustment")
     assert "This adjustment changed since you opened it." in body
     assert "Adjusted SAMPLETON" in body
     assert _saved(app) == before
@@ -231,8 +222,8 @@ def test_a_bad_save_re_renders_beside_its_field_and_changes_nothing(app, client,
     url = {"new": f"{received['register']}/new", "edit": f"/adjustments/{item_id}/edit"}[form]
     login_as("clinician")
     before = _saved(app)
-    body = shown_again(post_form(client, url, _record_form(version="1", **overrides)), field, message)
-    assert "Adjusted SAMPLETON" in patient_banner(body)
+    body = pages.shown_again(post_form(client, url, _record_form(version="1", **overrides)), field, message)
+    assert "Adjusted SAMPLETON" in pages.patient_banner(body)
     assert _saved(app) == before
 
 
@@ -247,17 +238,17 @@ def test_ending_needs_a_reason_and_keeps_the_adjustment(app, client, login_as, r
         response = post_form(client, url, {"end_reason": blank, "version": "1"})
         assert response.status_code == 303
         assert response.headers["Location"] == f"/adjustments/{item_id}/edit"
-        assert "Say why the adjustment is no longer needed" in page_text(client.get(response.headers["Location"]))
+        assert "Say why the adjustment is no longer needed" in pages.page_text(client.get(response.headers["Location"]))
         assert _saved(app) == before
         assert _adjustment(app, item_id).status == "active"
 
     response = post_form(client, url, {"end_reason": "Now attends alone", "version": "1"})
     assert response.status_code == 303
     assert response.headers["Location"] == received["register"]
-    register = page_text(client.get(received["register"]))
+    register = pages.page_text(client.get(received["register"]))
     assert "Adjustment ended. It stays in the register with the reason." in register
-    assert f"Ended {_today():%d %b %Y}: Now attends alone" in row_naming(register, "Carer present")
-    assert "Carer present" not in patient_banner(register)
+    assert f"Ended {_today():%d %b %Y}: Now attends alone" in pages.row_naming(register, "Carer present")
+    assert "Carer present" not in pages.patient_banner(register)
     item = _adjustment(app, item_id)
     assert (item.status, item.end_reason, item.version) == ("ended", "Now attends alone", 2)
     assert item.ended_at is not None
@@ -265,17 +256,17 @@ def test_ending_needs_a_reason_and_keeps_the_adjustment(app, client, login_as, r
     [event] = events(app, "adjustment.ended")
     assert (event.actor_id, json.loads(event.data)) == (user_id, {"reason": "Now attends alone"})
 
-    edit = page_text(client.get(f"/adjustments/{item_id}/edit"))
+    edit = pages.page_text(client.get(f"/adjustments/{item_id}/edit"))
     assert "This adjustment ended on" in edit
-    assert "end_reason" not in field_names(edit)
+    assert "end_reason" not in pages.field_names(edit)
     before = _saved(app)
     again = post_form(client, url, {"end_reason": "Twice", "version": "2"})
     assert again.status_code == 303
-    assert "This adjustment has already ended" in page_text(client.get(again.headers["Location"]))
+    assert "This adjustment has already ended" in pages.page_text(client.get(again.headers["Location"]))
     edited = post_form(client, f"/adjustments/{item_id}/edit",
                        {"category": "timing", "description": "Revived", "consent_basis": "patient", "version": "2"})
     assert edited.status_code == 400
-    assert "An ended adjustment cannot be edited" in page_text(edited)
+    assert "An ended adjustment cannot be edited" in pages.page_text(edited)
     assert _saved(app) == before
 
 
@@ -288,7 +279,7 @@ def test_ending_from_a_stale_page_is_a_conflict(app, client, login_as, received)
     before = _saved(app)
     response = post_form(client, f"/adjustments/{item_id}/end", {"end_reason": "Not needed", "version": "1"})
     assert response.status_code == 409
-    assert "This adjustment changed since you opened it." in page_text(response)
+    assert "This adjustment changed since you opened it." in pages.page_text(response)
     assert _saved(app) == before
     assert _adjustment(app, item_id).status == "active"
 
@@ -315,11 +306,11 @@ def test_the_overdue_review_list(app, client, login_as):
         due = {"Latest": late.review_date, "Oldest": oldest.review_date}
         patient_ids = {name: p.id for name, p in people.items()}
     login_as("auditor")
-    body = open_page(client, "/adjustments/overdue-reviews", "Adjustments overdue for review")
+    body = pages.open_page(client, "/adjustments/overdue-reviews", "Adjustments overdue for review")
     assert "2 active adjustments past their review date." in body
     assert body.index("Oldest SAMPLETON") < body.index("Latest SAMPLETON"), "most overdue first"
     assert "Fine SAMPLETON" not in body, "not yet due, or ended"
-    row = row_naming(body, "Oldest SAMPLETON")
+    row = pages.row_naming(body, "Oldest SAMPLETON")
     assert f"{due['Oldest']:%d %b %Y} ({days_ago(due['Oldest'])})" in row
     assert "Timing: Evenings" in row
     assert f'href="/adjustments/patients/{patient_ids["Oldest"]}"' in row
@@ -330,11 +321,11 @@ def test_the_overdue_review_list(app, client, login_as):
 def test_an_auditor_reads_the_register_but_cannot_change_it(app, client, login_as, received):
     item_id = _make(app, received["patient_id"], "environment_access", "Step-free room")
     user_id = login_as("auditor")
-    body = page_text(client.get(received["register"]))
+    body = pages.page_text(client.get(received["register"]))
     assert "Step-free room" in body
     assert "Record an adjustment" not in body
     assert f'href="/adjustments/{item_id}/edit"' not in body, "no edit link where it would be refused"
-    assert not field_names(body) & {"category", "description"}
+    assert not pages.field_names(body) & {"category", "description"}
     before = _saved(app)
     denied_before = len(events(app, "access.denied"))
     responses = [
@@ -369,7 +360,7 @@ def test_triage_records_the_chosen_adjustments_with_their_consent_basis(app, cli
         ("timing", "Appointments that fit: Works nights", "triage_script", "best_interest", user_id, "booking"),
         ("environment_access", "Quiet waiting room", "triage_script", "best_interest", user_id, "booking"),
     ]
-    banner = patient_banner(page_text(client.get(response.headers["Location"])))
+    banner = pages.patient_banner(pages.page_text(client.get(response.headers["Location"])))
     assert "Timing: Appointments that fit: Works nights" in banner
     assert "Environment and access: Quiet waiting room" in banner
 
@@ -380,7 +371,7 @@ def test_triage_refuses_an_unknown_consent_basis(app, client, login_as, received
     response = post_form(client, f"/triage/referrals/{received['referral_id']}",
                          {**SCRIPT_FORM, "record_suggested_adjustments": "y", "caring_or_work": "Works nights",
                           "adjustment_consent_basis": "whim", "outcome": "accept", "version": "1"})
-    body = page_text(response)
+    body = pages.page_text(response)
     assert "There is a problem" in body
     assert 'href="#adjustment_consent_basis"' in body
     assert "Not a valid choice" in body
@@ -414,14 +405,14 @@ def due(app):
 
 def test_the_booking_page_says_what_to_arrange_and_asks_about_each_adjustment(client, login_as, due):
     login_as("clinician")
-    body = page_text(client.get(due["booking"]))
+    body = pages.page_text(client.get(due["booking"]))
     callout = body[body.index("Book an interpreter or communication support"):]
     assert "Arrange: BSL interpreter" in callout[:callout.index("</div>")]
     assert "Arrange: Carer present" not in body, "only communication support is a booking prompt"
-    row = row_naming(body, f'action="{due["url"]}"')
+    row = pages.row_naming(body, f'action="{due["url"]}"')
     assert "RA</span> Communication support: BSL interpreter" in row, "on the appointment list too"
     form = re.search(rf'<form method="post" action="{due["url"]}".*?</form>', body, re.S).group(0)
-    names = field_names(form)
+    names = pages.field_names(form)
     for key in ("bsl", "carer"):
         assert {f"met_{due[key]}", f"met_reason_{due[key]}"} <= names
     for key in ("letters", "gone"):
@@ -435,7 +426,7 @@ def test_no_prompt_without_communication_support(app, client, login_as, received
         accept(db.session, staff(db.session, "booking", "acceptor"), db.session.get(Referral, received["referral_id"]))
         db.session.commit()
     login_as("clinician")
-    body = page_text(client.get(f"/appointments/referrals/{received['referral_id']}"))
+    body = pages.page_text(client.get(f"/appointments/referrals/{received['referral_id']}"))
     assert "Arrange:" not in body
     assert "Book an interpreter or communication support" not in body
 
@@ -460,7 +451,7 @@ def test_an_outcome_needs_met_or_not_met_for_each_adjustment(app, client, login_
     response = post_form(client, due["url"], {"outcome": outcome, "reason": "", "version": "1", **data})
     assert response.status_code == 303
     assert response.headers["Location"] == due["booking"], "back to the booking page, not to a barrier check"
-    assert message in page_text(client.get(response.headers["Location"]))
+    assert message in pages.page_text(client.get(response.headers["Location"]))
     assert _saved(app) == before, "nothing recorded"
 
 
@@ -471,7 +462,7 @@ def test_met_and_not_met_are_recorded_with_the_outcome(app, client, login_as, du
                                               f"met_{due['carer']}": "no",
                                               f"met_reason_{due['carer']}": "  Carer could not get time off  "})
     assert response.status_code == 303
-    assert "Outcome recorded: attended, seen on time." in page_text(client.get(response.headers["Location"]))
+    assert "Outcome recorded: attended, seen on time." in pages.page_text(client.get(response.headers["Location"]))
     with app.app_context():
         rows = db.session.execute(select(AdjustmentDelivery.adjustment_id, AdjustmentDelivery.appointment_id,
                                          AdjustmentDelivery.met, AdjustmentDelivery.reason,
@@ -501,5 +492,5 @@ def test_a_cancellation_does_not_ask_about_adjustments(app, client, login_as, du
     login_as("clinician")
     response = post_form(client, due["url"], {"outcome": "cancelled_patient", "reason": "Unwell", "version": "1"})
     assert response.status_code == 303
-    assert "Outcome recorded: cancelled by the patient." in page_text(client.get(response.headers["Location"]))
+    assert "Outcome recorded: cancelled by the patient." in pages.page_text(client.get(response.headers["Location"]))
     assert count(app, AdjustmentDelivery) == 0

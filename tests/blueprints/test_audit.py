@@ -16,15 +16,7 @@ from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import AuditFinding, AuditSample, AuditSampleRecord
 from inclusive_access.reporting.stats import wilson_ci
-from tests.blueprints.pages import (
-    broken_summary_links,
-    field_names,
-    open_page,
-    page_text,
-    patient_banner,
-    shown_again,
-    version_in,
-)
+from tests.blueprints import pages
 from tests.blueprints.records import accept, count, events, miss, propose_rejection, record_adjustment
 from tests.conftest import ON_BOTH_DATABASES, post_form
 from tests.factories import ASKED, JUNE, RECEIVED, make_referral, staff
@@ -134,9 +126,9 @@ def test_an_unknown_sample_or_position_is_not_found(client, login_as, sample_id)
 
 def test_the_new_sample_form_offers_a_seed(client, login_as, population):
     login_as("auditor")
-    page = page_text(client.get("/audit/samples/new"))
+    page = pages.page_text(client.get("/audit/samples/new"))
     assert "<h1>Draw an audit sample</h1>" in page
-    assert field_names(page) >= SAMPLE_FIELDS
+    assert pages.field_names(page) >= SAMPLE_FIELDS
     seed = int(page.split('name="seed"')[1].split('value="')[1].split('"')[0])
     assert 0 <= seed < audit_sampling.PRIME
     for label in audit_sampling.RECORD_TYPES.values():
@@ -152,7 +144,7 @@ def test_drawing_a_sample_redirects_to_it(app, client, login_as, population):
         assert (sample.taken, sample.population, sample.size, sample.seed, sample.drawn_by) == (2, 3, 2, 4242,
                                                                                                 user_id)
     assert response.headers["Location"] == f"/audit/samples/{sample.id}"
-    page = page_text(client.get(response.headers["Location"]))
+    page = pages.page_text(client.get(response.headers["Location"]))
     assert "Sample drawn: 2 of 3 records." in page
     assert "Fewer records matched" not in page
     assert f"<h1>Audit sample {sample.id}: Clarification requests</h1>" in page
@@ -165,7 +157,7 @@ def test_a_size_larger_than_the_population_takes_them_all_and_says_so(app, clien
     login_as("auditor")
     response = post_form(client, "/audit/samples/new", SAMPLE_FORM)  # size 10, three match
     assert response.status_code == 303
-    page = page_text(client.get(response.headers["Location"]))
+    page = pages.page_text(client.get(response.headers["Location"]))
     assert "Sample drawn: 3 of 3 records. Fewer records matched than the size asked for, so all of them were taken." \
         in page
     assert "3 taken of 3 that matched (all of them: fewer matched than asked for)" in page
@@ -194,7 +186,7 @@ def test_a_stratified_filtered_sample_from_the_form(app, client, login_as):
                                                         "allocation": "proportional", "size": "4",
                                                         "pathway": "msk"})
     assert response.status_code == 303
-    page = page_text(client.get(response.headers["Location"]))
+    page = pages.page_text(client.get(response.headers["Location"]))
     assert "Sample drawn: 4 of 5 records." in page
     assert "Flag: Housing instability: false" in page
     assert "IMD quintile, proportional allocation" in page
@@ -219,14 +211,14 @@ def test_a_bad_sample_form_is_shown_again_with_its_error_and_nothing_is_saved(ap
     login_as("auditor")
     before = _saved(app)
     response = post_form(client, "/audit/samples/new", {**SAMPLE_FORM, **changes})
-    page = shown_again(response, field, message)
-    assert field_names(page) >= SAMPLE_FIELDS, "the form is shown again"
+    page = pages.shown_again(response, field, message)
+    assert pages.field_names(page) >= SAMPLE_FIELDS, "the form is shown again"
     assert _saved(app) == before
 
 
 def test_a_bad_sample_form_keeps_what_was_typed(client, login_as, population):
     login_as("auditor")
-    page = page_text(post_form(client, "/audit/samples/new", {**SAMPLE_FORM, "size": "0", "seed": "987654"}))
+    page = pages.page_text(post_form(client, "/audit/samples/new", {**SAMPLE_FORM, "size": "0", "seed": "987654"}))
     assert 'value="987654"' in page
     assert f'value="{JUNE}"' in page
     assert re.search(r'<option value="clarification" selected\s*>', page)
@@ -234,7 +226,7 @@ def test_a_bad_sample_form_keeps_what_was_typed(client, login_as, population):
 
 def test_the_list_shows_each_sample(client, login_as, sample_id):
     login_as("auditor")
-    page = page_text(client.get("/audit/samples"))
+    page = pages.page_text(client.get("/audit/samples"))
     assert f'href="/audit/samples/{sample_id}"' in page
     assert "3 of 3" in page
 
@@ -243,8 +235,8 @@ def test_the_list_shows_each_sample(client, login_as, sample_id):
 
 def test_the_record_page_shows_the_banner_the_checklist_and_the_timeline(client, login_as, sample_id):
     login_as("auditor")
-    page = open_page(client, f"/audit/samples/{sample_id}/records/1")
-    banner = patient_banner(page)
+    page = pages.open_page(client, f"/audit/samples/{sample_id}/records/1")
+    banner = pages.patient_banner(page)
     assert "Audited SAMPLETON" in banner
     assert "NHS number" in banner
     assert f"<h1>Sample {sample_id}, record 1 of 3: Clarification requests</h1>" in page
@@ -256,9 +248,9 @@ def test_the_record_page_shows_the_banner_the_checklist_and_the_timeline(client,
     timeline = page[page.index("<h2>Timeline</h2>"):]
     assert "referral.received" in timeline
     assert "clarification.requested" in timeline
-    assert field_names(page) >= FINDING_FIELDS
-    assert "reason" not in field_names(page), "no reason to give for a first finding"
-    assert version_in(page) == ""
+    assert pages.field_names(page) >= FINDING_FIELDS
+    assert "reason" not in pages.field_names(page), "no reason to give for a first finding"
+    assert pages.version_in(page) == ""
 
 
 def _one_of_each(app) -> None:
@@ -291,14 +283,14 @@ def test_each_record_types_page_shows_the_record_and_its_checklist(app, client, 
         sample_id, taken = sample.id, sample.taken
     assert taken == 1
     login_as("auditor")
-    page = open_page(client, f"/audit/samples/{sample_id}/records/1")
-    assert patient in patient_banner(page)
+    page = pages.open_page(client, f"/audit/samples/{sample_id}/records/1")
+    assert patient in pages.patient_banner(page)
     assert f"record 1 of 1: {audit_sampling.RECORD_TYPES[record_type]}</h1>" in page
     for text in shown:
         assert text in page, text
     for question in CHECKLISTS[record_type].values():
         assert question in page
-    assert field_names(page) >= {f"item_{item}" for item in CHECKLISTS[record_type]}
+    assert pages.field_names(page) >= {f"item_{item}" for item in CHECKLISTS[record_type]}
     assert "<h2>Timeline</h2>" in page
 
 
@@ -306,7 +298,7 @@ def test_a_sample_that_matches_nothing(client, login_as):
     login_as("auditor")
     response = post_form(client, "/audit/samples/new", SAMPLE_FORM)
     assert response.status_code == 303
-    page = page_text(client.get(response.headers["Location"]))
+    page = pages.page_text(client.get(response.headers["Location"]))
     assert "Sample drawn: 0 of 0 records. Fewer records matched" in page
     assert "Records in draw order" not in page
     assert client.get(f"{response.headers['Location']}/records/1").status_code == 404
@@ -318,7 +310,7 @@ def test_recording_a_finding_moves_to_the_next_record_then_the_summary(app, clie
     response = post_form(client, f"/audit/samples/{sample_id}/records/1", FINDING)
     assert response.status_code == 303
     assert response.headers["Location"] == f"/audit/samples/{sample_id}/records/2"
-    assert "Finding recorded." in page_text(client.get(response.headers["Location"]))
+    assert "Finding recorded." in pages.page_text(client.get(response.headers["Location"]))
     last = post_form(client, f"/audit/samples/{sample_id}/records/3", FINDING)
     assert last.headers["Location"] == f"/audit/samples/{sample_id}/summary"
     with app.app_context():
@@ -327,7 +319,7 @@ def test_recording_a_finding_moves_to_the_next_record_then_the_summary(app, clie
         assert (finding.version, finding.recorded_by, finding.note) == (1, user_id, None)
         assert {a.item: a.answer for a in finding.answers} == {
             "within_24_hours": "compliant", "escalated": "not_applicable", "resolved": "partly"}
-    page = page_text(client.get(f"/audit/samples/{sample_id}"))
+    page = pages.page_text(client.get(f"/audit/samples/{sample_id}"))
     assert re.search(r"<dt[^>]*>\s*Judged\s*</dt>\s*<dd[^>]*>\s*2 of 3\s*</dd>", page)
     assert "2 of 3" in page
 
@@ -339,13 +331,13 @@ def test_a_finding_with_a_missing_answer_is_refused_and_nothing_saved(app, clien
     data = {k: v for k, v in FINDING.items() if k != missing}
     response = post_form(client, f"/audit/samples/{sample_id}/records/1", {**data, "note": "Kept when refused"})
     assert response.status_code == 400
-    page = page_text(response)
+    page = pages.page_text(response)
     assert "There is a problem" in page
     assert "Choose an answer for this item" in page
     assert f'href="#{missing}"' in page
-    assert broken_summary_links(page) == []
+    assert pages.broken_summary_links(page) == []
     assert "Kept when refused" in page
-    assert field_names(page) >= FINDING_FIELDS
+    assert pages.field_names(page) >= FINDING_FIELDS
     assert _saved(app) == before
 
 
@@ -354,7 +346,7 @@ def test_a_finding_with_no_answers_names_every_item(app, client, login_as, sampl
     before = _saved(app)
     response = post_form(client, f"/audit/samples/{sample_id}/records/1", {"note": "", "version": ""})
     assert response.status_code == 400
-    page = page_text(response)
+    page = pages.page_text(response)
     for item in QUESTIONS:
         assert f'href="#item_{item}"' in page
     assert _saved(app) == before
@@ -365,33 +357,33 @@ def test_an_answer_off_the_scale_is_refused(app, client, login_as, sample_id):
     before = _saved(app)
     response = post_form(client, f"/audit/samples/{sample_id}/records/1", {**FINDING, "item_resolved": "yes"})
     assert response.status_code == 400
-    assert 'href="#item_resolved"' in page_text(response)
+    assert 'href="#item_resolved"' in pages.page_text(response)
     assert _saved(app) == before
 
 
 def test_a_revision_needs_a_reason_and_keeps_the_old_version(app, client, login_as, sample_id):
     login_as("auditor")
     assert post_form(client, f"/audit/samples/{sample_id}/records/1", FINDING).status_code == 303
-    page = page_text(client.get(f"/audit/samples/{sample_id}/records/1"))
+    page = pages.page_text(client.get(f"/audit/samples/{sample_id}/records/1"))
     assert "Revise the finding" in page
     assert "Version 1 recorded" in page
-    assert "reason" in field_names(page)
-    assert version_in(page) == "1"
+    assert "reason" in pages.field_names(page)
+    assert pages.version_in(page) == "1"
     assert 'name="item_resolved" type="radio" value="partly" checked' in page, "the current answers are shown"
 
     before = _saved(app)
     refused = post_form(client, f"/audit/samples/{sample_id}/records/1",
                         {**FINDING, "item_resolved": "compliant", "version": "1", "reason": "  "})
     assert refused.status_code == 400
-    assert "Give the reason for revising the finding" in page_text(refused)
-    assert broken_summary_links(page_text(refused)) == []
+    assert "Give the reason for revising the finding" in pages.page_text(refused)
+    assert pages.broken_summary_links(pages.page_text(refused)) == []
     assert _saved(app) == before
 
     revised = post_form(client, f"/audit/samples/{sample_id}/records/1",
                         {**FINDING, "item_resolved": "compliant", "version": "1",
                          "reason": "The answer was filed under another referral"})
     assert revised.status_code == 303
-    page = page_text(client.get(f"/audit/samples/{sample_id}/records/1"))
+    page = pages.page_text(client.get(f"/audit/samples/{sample_id}/records/1"))
     assert "Version 2 recorded" in page
     assert "<h2>Earlier versions</h2>" in page
     assert "Version 1, " in page
@@ -404,13 +396,13 @@ def test_a_revision_needs_a_reason_and_keeps_the_old_version(app, client, login_
 
 def test_a_finding_from_a_stale_page_is_a_conflict_and_saves_nothing(app, client, login_as, sample_id):
     login_as("auditor")
-    seen = version_in(page_text(client.get(f"/audit/samples/{sample_id}/records/1")))
+    seen = pages.version_in(pages.page_text(client.get(f"/audit/samples/{sample_id}/records/1")))
     _judge(app, sample_id, 1, {"within_24_hours": "not_compliant", "escalated": "compliant",
                                "resolved": "compliant"})  # another auditor saves first
     before = _saved(app)
     response = post_form(client, f"/audit/samples/{sample_id}/records/1", {**FINDING, "version": seen})
     assert response.status_code == 409
-    page = page_text(response)
+    page = pages.page_text(response)
     assert "This finding changed while you were working on it" in page
     assert "Nothing was saved" in page
     assert f'href="/audit/samples/{sample_id}/records/1"' in page
@@ -425,7 +417,7 @@ def test_a_finding_from_a_stale_page_is_a_conflict_and_saves_nothing(app, client
 def test_a_revision_of_an_old_version_is_a_conflict(app, client, login_as, sample_id):
     login_as("auditor")
     _judge(app, sample_id, 1, dict.fromkeys(QUESTIONS, "compliant"))
-    seen = version_in(page_text(client.get(f"/audit/samples/{sample_id}/records/1")))
+    seen = pages.version_in(pages.page_text(client.get(f"/audit/samples/{sample_id}/records/1")))
     assert seen == "1"
     _judge(app, sample_id, 1, dict.fromkeys(QUESTIONS, "partly"), reason="Rechecked", seen=1)
     before = _saved(app)
@@ -485,7 +477,7 @@ def test_the_summary_shows_each_items_rate_and_interval(app, client, login_as, s
     _judge(app, sample_id, 3, {"within_24_hours": "compliant", "escalated": "not_applicable",
                                "resolved": "not_applicable"})
     login_as("auditor")
-    page = page_text(client.get(f"/audit/samples/{sample_id}/summary"))
+    page = pages.page_text(client.get(f"/audit/samples/{sample_id}/summary"))
     assert f"<h1>Audit sample {sample_id}: summary</h1>" in page
     assert "3 of 3 records judged." in page
     lower, upper = wilson_ci(2, 3)
@@ -500,7 +492,7 @@ def test_the_summary_shows_each_items_rate_and_interval(app, client, login_as, s
 @ON_BOTH_DATABASES
 def test_the_summary_of_an_unjudged_sample(client, login_as, sample_id):
     login_as("auditor")
-    page = page_text(client.get(f"/audit/samples/{sample_id}/summary"))
+    page = pages.page_text(client.get(f"/audit/samples/{sample_id}/summary"))
     assert "0 of 3 records judged." in page
     assert page.count("No judged records") == len(QUESTIONS)
 
@@ -512,7 +504,7 @@ def test_a_stratified_summary_has_a_table_per_stratum(app, client, login_as):
     for position in range(1, 5):
         _judge(app, sample_id, position, dict.fromkeys(QUESTIONS, "compliant" if position <= 2 else "partly"))
     login_as("auditor")
-    page = page_text(client.get(f"/audit/samples/{sample_id}/summary"))
+    page = pages.page_text(client.get(f"/audit/samples/{sample_id}/summary"))
     assert "Compliance per checklist item and imd quintile" in page
     strata = page[page.index("Compliance per checklist item and imd quintile"):]
     lower, _upper = wilson_ci(2, 2)
@@ -545,7 +537,7 @@ def test_the_summary_lists_each_records_current_finding_for_the_printed_report(a
     _judge(app, sample_id, 1, first)
     _judge(app, sample_id, 1, {**first, "escalated": "not_compliant"}, reason="Escalation was late", seen=1)
     login_as("auditor")
-    page = page_text(client.get(f"/audit/samples/{sample_id}/summary"))
+    page = pages.page_text(client.get(f"/audit/samples/{sample_id}/summary"))
     table = page[page.index("<h2>Findings by record</h2>"):]
     rows = table.split("<tr class=\"nhsuk-table__row\">")[2:]  # after the header row
     assert "Escalated when overdue: not compliant" in rows[0]

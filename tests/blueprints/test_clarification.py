@@ -10,15 +10,7 @@ from sqlalchemy import select
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import Clarification, ContactAttempt, Event, Referral
-from tests.blueprints.pages import (
-    field_names,
-    open_page,
-    page_text,
-    patient_banner,
-    row_naming,
-    shown_again,
-    version_in,
-)
+from tests.blueprints import pages
 from tests.blueprints.records import ask, count, events
 from tests.conftest import post_form
 from tests.factories import make_referral, staff
@@ -67,19 +59,20 @@ def asked(app):
 def test_the_worklist_shows_overdue_first_by_due_time_escalated_after_the_sweep(app, client, login_as):
     late = _ask(app, "Latereply", hours_ago=30)  # due 6 hours ago
     login_as("booking")
-    assert "Escalated" not in row_naming(page_text(client.get("/clarifications/")), "Latereply"), "not until the sweep"
+    listed = pages.page_text(client.get("/clarifications/"))
+    assert "Escalated" not in pages.row_naming(listed, "Latereply"), "not until the sweep"
 
     assert "Escalated 1 overdue clarification." in _sweep(app)
     _ask(app, "Olderunswept", hours_ago=48)  # due a day ago, but asked after the sweep ran
     _ask(app, "Freshask")
-    body = open_page(client, "/clarifications/")
+    body = pages.open_page(client, "/clarifications/")
     names = ["Olderunswept", "Latereply", "Freshask"]
     assert sorted(names, key=body.index) == names, "overdue first, by due time, escalated or not yet swept"
     assert "3 open clarifications." in body
     fresh_band = "Due today (1)" if "Due today (1)" in body else "Due later (1)"  # due 24 h from the real clock
     assert body.index("Overdue (2)") < body.index("Olderunswept") < body.index("Latereply") < body.index(
         fresh_band) < body.index("Freshask"), "a heading and count per band"
-    rows = {name: row_naming(body, name) for name in names}
+    rows = {name: pages.row_naming(body, name) for name in names}
     assert "Escalated" in rows["Latereply"]
     assert "Escalated" not in rows["Olderunswept"]
     assert "Escalated" not in rows["Freshask"]
@@ -109,15 +102,15 @@ def test_the_clarification_page_shows_the_banner_and_both_forms(client, login_as
     login_as("booking")
     response = client.get(f"/clarifications/{asked['clarification_id']}")
     assert response.status_code == 200
-    body = page_text(response)
-    assert "Askedfor SAMPLETON" in patient_banner(body)
+    body = pages.page_text(response)
+    assert "Askedfor SAMPLETON" in pages.patient_banner(body)
     assert "Which knee for Askedfor?" in body
     assert "No attempts recorded yet." in body
     attempt = re.search(r'<form method="post" action="/clarifications/\d+/attempts".*?</form>', body, re.S).group(0)
     close = re.search(r'<form method="post" action="/clarifications/\d+/close".*?</form>', body, re.S).group(0)
-    assert {"method", "reached", "note", "csrf_token"} <= field_names(attempt)
-    assert {"response", "close_reason", "version", "csrf_token"} <= field_names(close)
-    assert version_in(close) == "1"
+    assert {"method", "reached", "note", "csrf_token"} <= pages.field_names(attempt)
+    assert {"response", "close_reason", "version", "csrf_token"} <= pages.field_names(close)
+    assert pages.version_in(close) == "1"
     assert client.get("/clarifications/999999").status_code == 404
 
 
@@ -128,7 +121,7 @@ def test_a_contact_attempt_is_logged(app, client, login_as, asked):
                                                      "note": "Left a voicemail"})
     assert response.status_code == 303
     assert response.headers["Location"] == url
-    page = page_text(client.get(url))
+    page = pages.page_text(client.get(url))
     assert "Contact attempt recorded." in page
     assert "Telephone, not reached (Left a voicemail)" in page
     with app.app_context():
@@ -138,7 +131,7 @@ def test_a_contact_attempt_is_logged(app, client, login_as, asked):
     [logged] = events(app, "clarification.contact_attempted")
     assert (logged.actor_id, logged.referral_id) == (user_id, asked["referral_id"])
     assert json.loads(logged.data)["note"] == "Left a voicemail"
-    row = row_naming(page_text(client.get("/clarifications/")), "Askedfor")
+    row = pages.row_naming(pages.page_text(client.get("/clarifications/")), "Askedfor")
     assert 'Attempts </span><div class="app-table-value">1</div>' in row, "the worklist counts the attempts"
     assert _state(app, asked)[0][0] is None, "an attempt does not close it"
 
@@ -148,7 +141,7 @@ def test_a_bad_attempt_is_shown_again_and_nothing_is_saved(app, client, login_as
     login_as("clinician")
     before = _state(app, asked)
     response = post_form(client, f"/clarifications/{asked['clarification_id']}/attempts", {"reached": "no"})
-    shown_again(response, "method", "Select how you tried to contact them")
+    pages.shown_again(response, "method", "Select how you tried to contact them")
     assert _state(app, asked) == before
 
 
@@ -169,7 +162,7 @@ def test_closing_needs_an_answer_or_a_reason_and_a_failed_close_changes_nothing(
     before = _state(app, asked)
     response = post_form(client, f"/clarifications/{asked['clarification_id']}/close", {"version": "1", **data})
     assert response.status_code == status
-    body = page_text(response)
+    body = pages.page_text(response)
     assert message in body
     if field:
         assert "There is a problem" in body
@@ -191,11 +184,11 @@ def test_an_answer_returns_the_referral_to_the_top_of_triage(app, client, login_
                          {"response": "The left knee, since March", "close_reason": "", "version": "1"})
     assert response.status_code == 303
     assert response.headers["Location"] == "/triage/"
-    body = page_text(client.get("/triage/"))
+    body = pages.page_text(client.get("/triage/"))
     assert "Clarification closed; the referral is back at the top of the triage worklist." in body
     assert body.index("Askedfor") < body.index("Longoverdue"), "above even a long-overdue flagged referral"
-    assert "Back from clarification" in row_naming(body, "Askedfor")
-    assert "Back from clarification" not in row_naming(body, "Longoverdue")
+    assert "Back from clarification" in pages.row_naming(body, "Askedfor")
+    assert "Back from clarification" not in pages.row_naming(body, "Longoverdue")
 
     (closed_at, answer, reason, version), referral, _attempts, _events = _state(app, asked)
     assert closed_at is not None
@@ -205,14 +198,14 @@ def test_an_answer_returns_the_referral_to_the_top_of_triage(app, client, login_
     assert (answered.actor_id, answered.referral_id) == (user_id, asked["referral_id"])
     assert json.loads(answered.data)["response"] == "The left knee, since March"
 
-    page = page_text(client.get(f"/clarifications/{asked['clarification_id']}"))
+    page = pages.page_text(client.get(f"/clarifications/{asked['clarification_id']}"))
     assert "Answer: The left knee, since March" in page
     assert 'action="/clarifications/' not in page, "a closed clarification offers no forms"
     assert "Askedfor" not in client.get("/clarifications/").get_data(as_text=True)
     again = post_form(client, f"/clarifications/{asked['clarification_id']}/close",
                       {"response": "Second answer", "version": "2"})
     assert again.status_code == 400
-    assert "This clarification is already closed" in page_text(again)
+    assert "This clarification is already closed" in pages.page_text(again)
     assert len(events(app, "clarification.answered")) == 1
 
 
@@ -220,7 +213,7 @@ def test_an_answered_clarification_is_not_shown_overdue(app, client, login_as, a
     login_as("booking")
     post_form(client, f"/clarifications/{asked['clarification_id']}/close",
               {"response": "The left knee, since March", "close_reason": "", "version": "1"})
-    row = row_naming(page_text(client.get("/triage/")), "Askedfor")
+    row = pages.row_naming(pages.page_text(client.get("/triage/")), "Askedfor")
     assert "due now" in row
     assert "overdue" not in row
 

@@ -14,19 +14,7 @@ from inclusive_access.domain.safeguarding import ConcernDetails
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import Event, Referral, SafeguardingConcern, SeniorReview
-from tests.blueprints.pages import (
-    broken_summary_links,
-    conflict,
-    field_names,
-    open_page,
-    page_about,
-    page_text,
-    patient_banner,
-    row_naming,
-    shown_again,
-    sign_in,
-    version_in,
-)
+from tests.blueprints import pages
 from tests.blueprints.records import accept, accepted_referral, count, events, miss, stored_row
 from tests.conftest import post_form
 from tests.factories import book, make_referral, make_user, staff
@@ -116,19 +104,19 @@ def requested(app) -> dict:
 
 def test_the_request_form_shows_the_dna_history_and_the_open_barrier_check(app, client, login_as, missed):
     login_as("clinician")
-    body = page_about(client, f"/discharge/referrals/{missed['referral_id']}/request", "Missed SAMPLETON",
+    body = pages.page_about(client, f"/discharge/referrals/{missed['referral_id']}/request", "Missed SAMPLETON",
                       "Request discharge: Musculoskeletal (MSK)")
     assert "you cannot approve your own request" in body
     history = body[body.index("<h2>Appointments and missed appointments</h2>"):body.index("</table>")]
-    row = row_naming(history, "Telephone")
+    row = pages.row_naming(history, "Telephone")
     assert "Did not attend" in row
     assert f'href="/barrier-checks/{missed["check_id"]}">Open' in row
     assert "No contact attempts" in row
     callout = body[body.index("Barrier check open"):]
     assert f'href="/barrier-checks/{missed["check_id"]}">barrier check</a> is still open' in callout
     assert "A request for non-attendance waits until it is complete." in callout
-    assert {"reason", "reason_text", "submission_token", "version", "csrf_token"} <= field_names(body)
-    assert version_in(body) == str(stored_row(app, Referral, missed["referral_id"]).version)
+    assert {"reason", "reason_text", "submission_token", "version", "csrf_token"} <= pages.field_names(body)
+    assert pages.version_in(body) == str(stored_row(app, Referral, missed["referral_id"]).version)
     assert re.fullmatch(r"[A-Za-z0-9_-]{20,64}", _hidden(body, "submission_token"))
     for code in ("treatment_complete", "patient_choice", "moved_away", "non_attendance", "other"):
         assert f'value="{code}"' in body
@@ -137,7 +125,7 @@ def test_the_request_form_shows_the_dna_history_and_the_open_barrier_check(app, 
 def test_the_request_form_without_appointments_says_so(app, client, login_as):
     referral_id = accepted_referral(app, given_name="Unbooked")["referral_id"]
     login_as("senior")
-    body = open_page(client, f"/discharge/referrals/{referral_id}/request")
+    body = pages.open_page(client, f"/discharge/referrals/{referral_id}/request")
     assert "No appointments on this referral." in body
     assert "Barrier check open" not in body
 
@@ -145,7 +133,7 @@ def test_the_request_form_without_appointments_says_so(app, client, login_as):
 def _request_form(client, referral_id: int, **data) -> dict:
     """The request form's version and one-time token, as the browser would post them, with `data`."""
     body = client.get(f"/discharge/referrals/{referral_id}/request").get_data(as_text=True)
-    return {"version": version_in(body), "submission_token": _hidden(body, "submission_token"),
+    return {"version": pages.version_in(body), "submission_token": _hidden(body, "submission_token"),
             "reason": "treatment_complete", "reason_text": "Goals met and agreed with the patient", **data}
 
 
@@ -162,7 +150,7 @@ def test_a_clinician_requests_discharge(app, client, login_as):
                 review.decided_at) == (referral_id, "discharge", "treatment_complete",
                                        "Goals met and agreed with the patient", user_id, None)
         review_id = review.id
-    page = page_text(client.get(response.headers["Location"]))
+    page = pages.page_text(client.get(response.headers["Location"]))
     assert f"Discharge requested: a senior will review it (review {review_id})." in page
     assert "Waiting for senior review:</strong> Discharge request" in page
     assert "Open the review" not in page, "a clinician does not decide"
@@ -188,9 +176,9 @@ def test_a_second_submit_of_the_same_request_makes_one_review(app, client, login
     assert _saved(app, referral_id) == saved
     # The double click is the same request, already sent: the user lands on the referral, told so (as the other
     # one-time-token forms do), not on a conflict page about their own first click.
-    assert second.status_code == 303, page_text(second)[:2000]
+    assert second.status_code == 303, pages.page_text(second)[:2000]
     assert second.headers["Location"] == f"/referrals/{referral_id}"
-    assert "This request was already sent to a senior." in page_text(client.get(second.headers["Location"]))
+    assert "This request was already sent to a senior." in pages.page_text(client.get(second.headers["Location"]))
 
 
 #: case -> (form data over a valid request, field whose error is shown, message): the domain's rule and one of the
@@ -209,7 +197,7 @@ def test_a_bad_request_is_shown_again_and_nothing_is_saved(app, client, login_as
     data = {k: v for k, v in {**_request_form(client, referral_id), **changes}.items() if v is not None}
     before = _saved(app, referral_id)
     response = post_form(client, f"/discharge/referrals/{referral_id}/request", data)
-    body = shown_again(response, field, message)
+    body = pages.shown_again(response, field, message)
     assert "Appointments and missed appointments" in body, "the page is shown whole again"
     assert _saved(app, referral_id) == before
     assert count(app, SeniorReview) == 0
@@ -223,7 +211,7 @@ def test_non_attendance_is_refused_while_a_barrier_check_is_open(app, client, lo
                          _request_form(client, referral_id, reason="non_attendance",
                                        reason_text="Missed the first appointment"))
     assert response.status_code == 400
-    body = page_text(response)
+    body = pages.page_text(response)
     error = body.index('id="reason-error"')
     assert NOT_WHILE_CHECK_OPEN in body[error:error + 400]
     assert re.search(r'value="non_attendance"[^>]*checked|checked[^>]*value="non_attendance"', body), "kept"
@@ -244,7 +232,7 @@ def test_a_request_while_an_appointment_is_booked_is_refused(app, client, login_
     before = _saved(app, referral_id)
     response = post_form(client, f"/discharge/referrals/{referral_id}/request", _request_form(client, referral_id))
     assert response.status_code == 400
-    assert "Cancel or record the outcome of the booked appointments first" in page_text(response)
+    assert "Cancel or record the outcome of the booked appointments first" in pages.page_text(response)
     assert _saved(app, referral_id) == before
 
 
@@ -261,7 +249,7 @@ def test_a_booking_user_may_not_request_discharge(app, client, login_as):
     assert [json.loads(e.data)["endpoint"] for e in events(app, "access.denied") if e.actor_id == user_id] == [
         "discharge.request_discharge", "discharge.request_discharge"]
     assert _saved(app, referral_id)[:3] == before[:3]
-    assert "Request discharge" not in page_text(client.get(f"/referrals/{referral_id}")), "not offered either"
+    assert "Request discharge" not in pages.page_text(client.get(f"/referrals/{referral_id}")), "not offered either"
 
 
 def test_an_unknown_referral_is_404(client, login_as):
@@ -282,11 +270,11 @@ def test_the_queue_lists_reviews_oldest_first(app, client, login_as):
     login_as("senior")
     response = client.get("/discharge/reviews")
     assert response.status_code == 200
-    body = page_text(response)
+    body = pages.page_text(response)
     assert "<h1>Senior review</h1>" in body
     assert "2 reviews waiting." in body
     assert body.index("Olderreview SAMPLETON") < body.index("Newerreview SAMPLETON"), "oldest first"
-    row = row_naming(body, "Olderreview SAMPLETON")
+    row = pages.row_naming(body, "Olderreview SAMPLETON")
     assert "Discharge request" in row
     assert "Moved to Cornwall" in row
     assert (now - timedelta(days=2)).astimezone(LONDON).strftime("%d %b %Y") in row, "waiting since, UK date"
@@ -302,7 +290,7 @@ def test_the_queue_fragment_answers_htmx_alone(app, client, login_as, requested)
     response = client.get("/discharge/reviews", headers=HTMX)
     assert response.status_code == 200
     assert "HX-Request" in response.headers.get("Vary", "")
-    part = page_text(response)
+    part = pages.page_text(response)
     assert "<html" not in part
     assert "<h1>" not in part
     assert "every 60s" not in part, "the fragment goes inside the poller"
@@ -316,7 +304,7 @@ def test_the_queue_fragment_answers_htmx_alone(app, client, login_as, requested)
 
 def test_the_review_page_shows_the_banner_the_request_and_the_form(app, client, login_as, requested):
     login_as("senior")
-    body = page_about(client, f"/discharge/reviews/{requested['review_id']}", "Treated SAMPLETON",
+    body = pages.page_about(client, f"/discharge/reviews/{requested['review_id']}", "Treated SAMPLETON",
                       "Senior review: Discharge request")
     assert "Treatment complete" in body
     assert "Goals met, agreed with the patient" in body
@@ -325,11 +313,11 @@ def test_the_review_page_shows_the_banner_the_request_and_the_form(app, client, 
     assert LOST_CONTACT not in body
     assert "Before discharge" not in body, "nothing blocks this discharge"
     assert "No safeguarding concerns recorded for this patient." in body
-    names = field_names(body)
+    names = pages.field_names(body)
     assert {"decision", "rationale", "plan", "return_to", "concern_category", "concern_text", "version",
             "csrf_token"} <= names
     assert "safe_despite_concern" not in names, "asked only while a concern is open"
-    assert version_in(body) == str(stored_row(app, Referral, requested["referral_id"]).version)
+    assert pages.version_in(body) == str(stored_row(app, Referral, requested["referral_id"]).version)
     assert '<option value="lost_contact" selected' not in body
     assert client.get("/discharge/reviews/999999").status_code == 404
 
@@ -341,7 +329,7 @@ def test_lost_contact_prompts_the_safeguarding_route(app, client, login_as, miss
         assert review.kind == "attendance", "three unreached attempts put it on the list"
         review_id = review.id
     login_as("senior")
-    body = page_text(client.get(f"/discharge/reviews/{review_id}"))
+    body = pages.page_text(client.get(f"/discharge/reviews/{review_id}"))
     assert "<h1>Senior review: Missed appointments or not reached</h1>" in body
     callout = body[body.index(LOST_CONTACT):]
     assert "has not been reached after 3 contact attempts" in callout[:600]
@@ -354,7 +342,7 @@ def test_two_unreached_attempts_are_not_lost_contact(app, client, login_as, miss
     _unreached(app, missed["referral_id"], times=2)
     review_id = _request(app, missed["referral_id"], reason="patient_choice", text="Says they feel better")
     login_as("senior")
-    body = page_text(client.get(f"/discharge/reviews/{review_id}"))
+    body = pages.page_text(client.get(f"/discharge/reviews/{review_id}"))
     assert LOST_CONTACT not in body
     assert '<option value="lost_contact" selected' not in body
     assert CHECK_OPEN in body
@@ -368,7 +356,7 @@ def test_an_attempt_that_reaches_the_patient_resets_lost_contact(app, client, lo
         db.session.commit()
         review_id = reviews.pending_review(db.session, missed["referral_id"]).id
     login_as("senior")
-    assert LOST_CONTACT not in page_text(client.get(f"/discharge/reviews/{review_id}"))
+    assert LOST_CONTACT not in pages.page_text(client.get(f"/discharge/reviews/{review_id}"))
 
 
 # -- decisions -------------------------------------------------------------------------------------------------
@@ -385,7 +373,7 @@ def test_a_senior_approves_another_users_request(app, client, login_as, requeste
     response = _decide(app, client, requested["review_id"], referral_id, decision="approved")
     assert response.status_code == 303
     assert response.headers["Location"] == "/discharge/reviews"
-    queue = page_text(client.get("/discharge/reviews"))
+    queue = pages.page_text(client.get("/discharge/reviews"))
     assert "Decision recorded: the referral is now discharged." in queue
     assert "0 reviews waiting." in queue
     referral = stored_row(app, Referral, referral_id)
@@ -398,14 +386,14 @@ def test_a_senior_approves_another_users_request(app, client, login_as, requeste
     assert (event.actor_id, event.referral_id) == (senior_id, referral_id)
     assert json.loads(event.data)["rationale"] == "Discussed with the patient"
 
-    page = page_text(client.get(f"/referrals/{referral_id}"))
+    page = pages.page_text(client.get(f"/referrals/{referral_id}"))
     assert "<strong>Discharged</strong>" in page
     assert "(Treatment complete). This referral is read-only." in page
     assert f'href="/intake/referrals/{referral_id}/re-refer">Re-refer this patient' in page
     assert "Request discharge" not in page
     assert "Raise a safeguarding concern" not in page
     assert "Waiting for senior review" not in page
-    decided = page_text(client.get(f"/discharge/reviews/{requested['review_id']}"))
+    decided = pages.page_text(client.get(f"/discharge/reviews/{requested['review_id']}"))
     assert "Approve on " in decided, "a decided review shows the decision"
     assert 'action="/discharge/reviews/' not in decided, "and no form to decide it again"
 
@@ -421,13 +409,13 @@ def test_a_decided_review_takes_no_second_decision(app, client, login_as, reques
                        str(stored_row(app, Referral, requested["referral_id"]).version)})
     assert again.status_code == 303
     assert again.headers["Location"] == f"/discharge/reviews/{requested['review_id']}"
-    shown = page_text(client.get(again.headers["Location"]))
+    shown = pages.page_text(client.get(again.headers["Location"]))
     assert "This review has already been decided." in shown
     assert "Record decision" not in shown, "the decided review shows its decision, not the form"
     assert _saved(app, requested["referral_id"]) == before
     stale = post_form(client, f"/discharge/reviews/{requested['review_id']}/decision",
                       {"decision": "continue", "rationale": "Old tab", "plan": "See again", "version": version})
-    conflict(stale, "referral")
+    pages.conflict(stale, "referral")
     assert _saved(app, requested["referral_id"]) == before
 
 
@@ -441,8 +429,8 @@ def test_four_eyes_the_senior_who_asked_may_not_approve(app, client, login_as):
     before = _saved(app, referral_id)
     response = _decide(app, client, review_id, referral_id, decision="approved")
     assert response.status_code == 400
-    body = page_text(response)
-    assert broken_summary_links(body) == []
+    body = pages.page_text(response)
+    assert pages.broken_summary_links(body) == []
     assert "There is a problem" in body
     error = body.index('id="decision-error"')
     assert FOUR_EYES in body[error:error + 400]
@@ -456,7 +444,7 @@ def test_four_eyes_the_senior_who_asked_may_not_approve(app, client, login_as):
         make_user(db.session, "senior", "second.senior")
         db.session.commit()
     other = app.test_client()
-    assert sign_in(other, "second.senior").status_code == 303
+    assert pages.sign_in(other, "second.senior").status_code == 303
     assert _decide(app, other, review_id, referral_id, decision="approved").status_code == 303
     assert stored_row(app, Referral, referral_id).state == "discharged"
     assert stored_row(app, SeniorReview, review_id).decided_by != senior_id
@@ -482,13 +470,13 @@ def test_continue_in_triage_after_first_contact_is_refused(app, client, login_as
     response = _decide(app, client, requested["review_id"], requested["referral_id"], decision="continue",
                        plan="Triage again", return_to="triage")
     assert response.status_code == 400
-    body = page_text(response)
+    body = pages.page_text(response)
     message = "This referral has had its first contact: continue treatment"
     assert message in body
     assert _saved(app, requested["referral_id"]) == before
     # The "Continue in" radios are the field that answers this: the summary links to them (id "return_to") and
     # the message sits next to them, as for every other field.
-    assert broken_summary_links(body) == []
+    assert pages.broken_summary_links(body) == []
     error = body.find('id="return_to-error"')
     assert error != -1, "no error message next to the Continue in radios"
     assert message in body[error:error + 400]
@@ -501,7 +489,7 @@ def test_the_safeguarding_route_raises_a_concern_and_continues(app, client, logi
                        rationale="Possible exploitation by a new partner", concern_category="exploitation_risk",
                        concern_text="Partner answers every call and refuses visits")
     assert response.status_code == 303
-    assert "Decision recorded: the referral is now in treatment." in page_text(client.get("/discharge/reviews"))
+    assert "Decision recorded: the referral is now in treatment." in pages.page_text(client.get("/discharge/reviews"))
     assert stored_row(app, Referral, referral_id).state == "in_treatment"
     with app.app_context():
         [concern] = db.session.scalars(select(SafeguardingConcern)).all()
@@ -511,8 +499,8 @@ def test_the_safeguarding_route_raises_a_concern_and_continues(app, client, logi
         concern_id = concern.id
     assert stored_row(app, SeniorReview, requested["review_id"]).decision == "safeguarding"
     assert [e.entity_id for e in events(app, "safeguarding.raised")] == [concern_id]
-    page = page_text(client.get(f"/referrals/{referral_id}"))
-    banner = patient_banner(page)
+    page = pages.page_text(client.get(f"/referrals/{referral_id}"))
+    banner = pages.patient_banner(page)
     assert "Safeguarding concern open" in banner
     assert "Risk of exploitation, raised" in banner
     assert "Safeguarding concerns on this referral" in page
@@ -527,14 +515,14 @@ def test_an_open_concern_blocks_approval_until_the_senior_says_why_it_is_safe(ap
         db.session.commit()
     review_id = _request(app, referral_id)
     login_as("senior")
-    page = page_text(client.get(f"/discharge/reviews/{review_id}"))
+    page = pages.page_text(client.get(f"/discharge/reviews/{review_id}"))
     assert CONCERN_OPEN in page[page.index("Before discharge"):]
-    assert "safe_despite_concern" in field_names(page)
+    assert "safe_despite_concern" in pages.field_names(page)
     assert "Self-neglect</a>, raised" in page
     before = _saved(app, referral_id)
     refused = _decide(app, client, review_id, referral_id, decision="approved")
     assert refused.status_code == 400
-    body = page_text(refused)
+    body = pages.page_text(refused)
     error = body.index('id="safe_despite_concern-error"')
     assert CONCERN_OPEN in body[error:error + 400]
     assert _saved(app, referral_id) == before
@@ -562,8 +550,8 @@ def test_an_open_barrier_check_blocks_approval(app, client, login_as, missed):
     before = _saved(app, missed["referral_id"])
     response = _decide(app, client, review_id, missed["referral_id"], decision="approved")
     assert response.status_code == 400
-    body = page_text(response)
-    assert broken_summary_links(body) == []
+    body = pages.page_text(response)
+    assert pages.broken_summary_links(body) == []
     error = body.index('id="decision-error"')
     assert CHECK_OPEN in body[error:error + 400]
     assert _saved(app, missed["referral_id"]) == before
@@ -591,8 +579,8 @@ def test_a_bad_decision_is_shown_again_and_nothing_is_saved(app, client, login_a
     login_as("senior")
     before = _saved(app, requested["referral_id"])
     response = _decide(app, client, requested["review_id"], requested["referral_id"], **changes)
-    body = shown_again(response, field, message)
-    assert "Treated SAMPLETON" in patient_banner(body)
+    body = pages.shown_again(response, field, message)
+    assert "Treated SAMPLETON" in pages.patient_banner(body)
     assert _saved(app, requested["referral_id"]) == before
     assert stored_row(app, SeniorReview, requested["review_id"]).decided_at is None
 
@@ -602,7 +590,7 @@ def test_what_was_typed_is_kept_when_the_decision_is_shown_again(app, client, lo
     response = _decide(app, client, requested["review_id"], requested["referral_id"], decision="safeguarding",
                        rationale="Keep this rationale", concern_category="self_neglect", concern_text="")
     assert response.status_code == 400
-    body = page_text(response)
+    body = pages.page_text(response)
     assert "Keep this rationale</textarea>" in body
     assert '<option value="self_neglect" selected' in body
     assert re.search(r'value="safeguarding"[^>]*checked|checked[^>]*value="safeguarding"', body)
@@ -654,7 +642,7 @@ def test_a_refused_second_decision_links_its_message_to_something_on_the_page(ap
     again = _decide(app, client, requested["review_id"], requested["referral_id"], decision="continue",
                     plan="See again")
     assert again.status_code == 303
-    body = page_text(client.get(again.headers["Location"]))
+    body = pages.page_text(client.get(again.headers["Location"]))
     assert "This review has already been decided." in body
     assert "nhsuk-error-summary" not in body, "a notice, not a summary linking to a form that is not there"
 
@@ -679,7 +667,7 @@ def test_a_referral_on_the_senior_review_list_offers_no_discharge_request_and_sa
         app, client, login_as):
     referral_id = _missed_twice(app)
     login_as("clinician")
-    body = page_text(client.get(f"/referrals/{referral_id}"))
+    body = pages.page_text(client.get(f"/referrals/{referral_id}"))
     assert f"/discharge/referrals/{referral_id}/request" not in body
     assert "Waiting for senior review:</strong> Missed appointments or not reached since" in body
 
@@ -687,7 +675,7 @@ def test_a_referral_on_the_senior_review_list_offers_no_discharge_request_and_sa
 def test_the_queue_says_how_many_appointments_were_missed_once(app, client, login_as):
     _missed_twice(app)
     login_as("senior")
-    row = row_naming(page_text(client.get("/discharge/reviews")), "Twice")
+    row = pages.row_naming(pages.page_text(client.get("/discharge/reviews")), "Twice")
     assert "2 missed appointments" in row
     assert "2 missed appointments; 2 missed" not in row
 
@@ -712,6 +700,6 @@ def test_a_senior_reading_their_own_proposal_is_told_what_they_may_still_do(app,
             propose_rejection(db.session, actor_for(db.session.get(User, senior_id)), referral)
             db.session.commit()
             review_id = reviews.pending_review(db.session, referral.id).id
-    body = page_text(client.get(f"/discharge/reviews/{review_id}"))
+    body = pages.page_text(client.get(f"/discharge/reviews/{review_id}"))
     assert wording in body
     assert body.count("another senior must") == 1

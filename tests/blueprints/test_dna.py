@@ -22,16 +22,7 @@ from inclusive_access.models import (
     SafeguardingConcern,
 )
 from inclusive_access.template_filters import days_ago
-from tests.blueprints.pages import (
-    field_names,
-    open_page,
-    page_text,
-    patient_banner,
-    redirected,
-    row_naming,
-    shown_again,
-    version_in,
-)
+from tests.blueprints import pages
 from tests.blueprints.records import accept, count, events, miss
 from tests.conftest import post_form
 from tests.factories import book, make_referral, staff
@@ -136,10 +127,10 @@ def test_the_worklist_shows_open_checks_with_days_since_the_dna_and_their_tags(a
         dna.complete_barrier_check(db.session, actor, finished, finished.version, "rebooked")
         db.session.commit()
     login_as("booking")
-    body = open_page(client, "/barrier-checks/", "Barrier checks")
+    body = pages.open_page(client, "/barrier-checks/", "Barrier checks")
     assert "3 open barrier checks." in body
     assert "Completed SAMPLETON" not in body, "a completed check leaves the worklist"
-    rows = {name: row_naming(body, f"{name} SAMPLETON") for name in ("Plainmissed", "Broughtless", "Unreachable")}
+    rows = {name: pages.row_naming(body, f"{name} SAMPLETON") for name in ("Plainmissed", "Broughtless", "Unreachable")}
     for name, made in (("Plainmissed", plain), ("Broughtless", brought), ("Unreachable", review)):
         assert days_ago(made["missed_at"]) in rows[name], "days since the DNA, counted in calendar days"
     assert plain["missed_at"].astimezone(LONDON).strftime("%d %b %Y") in rows["Plainmissed"]
@@ -155,7 +146,7 @@ def test_the_worklist_shows_open_checks_with_days_since_the_dna_and_their_tags(a
     fragment = client.get("/barrier-checks/", headers=HTMX)
     assert fragment.status_code == 200
     assert "HX-Request" in fragment.headers.get("Vary", "")
-    part = page_text(fragment)
+    part = pages.page_text(fragment)
     assert "<html" not in part
     assert "3 open barrier checks." in part
     assert "Broughtless SAMPLETON" in part
@@ -169,7 +160,7 @@ def test_the_worklist_shows_the_patients_adjustments(app, client, login_as, miss
                           db.session.get(Referral, missed["referral_id"]).patient, "timing", "Evening appointments")
         db.session.commit()
     login_as("senior")
-    row = row_naming(page_text(client.get("/barrier-checks/")), "Missed SAMPLETON")
+    row = pages.row_naming(pages.page_text(client.get("/barrier-checks/")), "Missed SAMPLETON")
     assert "RA</span> Timing: Evening appointments" in row
 
 
@@ -177,8 +168,8 @@ def test_the_worklist_shows_the_patients_adjustments(app, client, login_as, miss
 
 def test_the_check_page_shows_the_deadline_and_what_is_left(app, client, login_as, missed):
     login_as("clinician")
-    body = open_page(client, missed["url"])
-    banner = patient_banner(body)
+    body = pages.open_page(client, missed["url"])
+    banner = pages.patient_banner(body)
     assert "Missed SAMPLETON" in banner
     assert "<h1>Barrier check after a missed appointment</h1>" in body
     deadline = (missed["missed_at"] + timedelta(days=14)).astimezone(LONDON).strftime("%d %b %Y")
@@ -191,9 +182,9 @@ def test_the_check_page_shows_the_deadline_and_what_is_left(app, client, login_a
     assert "None yet." in body, "no contact attempts"
     assert {"barriers", "other_barrier", "method", "reached", "note", "outcome", "alternative_format",
             "adjustment_category", "adjustment_description", "consent_basis", "version", "csrf_token"} <= \
-        field_names(body), "the test posts only fields the page has"
-    assert "safeguarding" not in field_names(body), "only asked when the patient was not brought"
-    assert version_in(body) == "1"
+        pages.field_names(body), "the test posts only fields the page has"
+    assert "safeguarding" not in pages.field_names(body), "only asked when the patient was not brought"
+    assert pages.version_in(body) == "1"
     for section in ("barriers", "attempts", "complete"):
         assert f'hx-post="/barrier-checks/{missed["check_id"]}/{section}"' in body
         assert f'action="/barrier-checks/{missed["check_id"]}/{section}"' in body, "works without JavaScript too"
@@ -202,20 +193,20 @@ def test_the_check_page_shows_the_deadline_and_what_is_left(app, client, login_a
 
 def test_the_check_page_for_a_patient_not_brought_asks_the_safeguarding_question(client, login_as, not_brought):
     login_as("clinician")
-    body = page_text(client.get(not_brought["url"]))
+    body = pages.page_text(client.get(not_brought["url"]))
     assert "(was not brought)" in body
     assert _left(body) == [LEFT_BARRIERS, LEFT_ATTEMPT, LEFT_SAFEGUARDING, LEFT_OUTCOME]
-    assert "safeguarding" in field_names(body)
+    assert "safeguarding" in pages.field_names(body)
     assert "Safeguarding: this patient was not brought. Is there a concern?" in body
 
 
 def test_booking_staff_record_barriers_and_attempts_but_leave_the_judgements_to_a_clinician(app, client, login_as,
                                                                                            not_brought):
     login_as("booking")
-    body = page_text(client.get(not_brought["url"]))
+    body = pages.page_text(client.get(not_brought["url"]))
     assert _left(body) == [LEFT_BARRIERS, LEFT_ATTEMPT, LEFT_SAFEGUARDING, LEFT_OUTCOME], "they see what is left"
-    assert {"barriers", "other_barrier", "method", "reached", "note"} <= field_names(body)
-    assert not {"safeguarding", "outcome"} & field_names(body), "no safeguarding answer, no outcome"
+    assert {"barriers", "other_barrier", "method", "reached", "note"} <= pages.field_names(body)
+    assert not {"safeguarding", "outcome"} & pages.field_names(body), "no safeguarding answer, no outcome"
     assert "/complete" not in body
     assert "A clinician or senior answers the safeguarding question." in body
     assert "A clinician or senior records the outcome and completes the check." in body
@@ -234,13 +225,13 @@ def test_booking_staff_record_barriers_and_attempts_but_leave_the_judgements_to_
     check = _check(app, not_brought["check_id"])
     assert (check.barriers, len(check.attempts), check.safeguarding, check.completed_at) == (
         ["cognition"], 1, None, None)
-    assert _left(page_text(client.get(not_brought["url"]))) == [LEFT_SAFEGUARDING, LEFT_OUTCOME]
+    assert _left(pages.page_text(client.get(not_brought["url"]))) == [LEFT_SAFEGUARDING, LEFT_OUTCOME]
 
 
 def test_the_check_page_says_when_the_deadline_has_passed(app, client, login_as):
     late = _make_check(app, "Late", timedelta(days=15))
     login_as("clinician")
-    body = page_text(client.get(late["url"]))
+    body = pages.page_text(client.get(late["url"]))
     assert "Not rebooked within 14 days" in body[body.index("Rebook by"):body.index("Status")]
 
 
@@ -253,7 +244,7 @@ def test_saving_barriers_via_htmx_returns_the_section_with_what_is_left(app, cli
                          headers=HTMX)
     assert response.status_code == 200
     assert "HX-Request" in response.headers.get("Vary", "")
-    body = page_text(response)
+    body = pages.page_text(response)
     assert "<html" not in body, "a fragment, swapped into the page"
     assert "<h1>" not in body
     assert _left(body) == [LEFT_ATTEMPT, LEFT_OUTCOME], "the barriers are done"
@@ -261,7 +252,7 @@ def test_saving_barriers_via_htmx_returns_the_section_with_what_is_left(app, cli
     assert _checked(body, "barriers", "other")
     assert not _checked(body, "barriers", "work")
     assert 'value="Caring for a parent"' in body
-    assert version_in(body) == "2", "the next save carries the new version"
+    assert pages.version_in(body) == "2", "the next save carries the new version"
     check = _check(app, missed["check_id"])
     assert (check.barriers, check.other_barrier, check.version, check.completed_at) == (
         ["childcare", "other"], "Caring for a parent", 2, None)
@@ -275,7 +266,7 @@ def test_saving_barriers_with_a_plain_post_redirects_to_the_check(app, client, l
     response = post_form(client, f"{missed['url']}/barriers", {"barriers": "transport_cost", "version": "1"})
     assert response.status_code == 303
     assert response.headers["Location"] == missed["url"]
-    body = page_text(client.get(missed["url"]))
+    body = pages.page_text(client.get(missed["url"]))
     assert "Barriers saved." in body
     assert _checked(body, "barriers", "transport_cost")
     assert _left(body) == [LEFT_ATTEMPT, LEFT_OUTCOME]
@@ -285,7 +276,7 @@ def test_saving_barriers_with_a_plain_post_redirects_to_the_check(app, client, l
     again = post_form(client, f"{missed['url']}/barriers", {"version": "2"})
     assert again.status_code == 303
     assert _check(app, missed["check_id"]).barriers == []
-    assert _left(page_text(client.get(missed["url"]))) == [LEFT_ATTEMPT, LEFT_OUTCOME]
+    assert _left(pages.page_text(client.get(missed["url"]))) == [LEFT_ATTEMPT, LEFT_OUTCOME]
 
 
 # -- contact attempts ------------------------------------------------------------------------------------------
@@ -295,14 +286,14 @@ def test_logging_attempts_lists_them_and_updates_what_is_left(app, client, login
     first = _attempt(client, missed, method="text", reached="no", note="No reply")
     assert first.status_code == 303
     assert first.headers["Location"] == missed["url"]
-    page = page_text(client.get(missed["url"]))
+    page = pages.page_text(client.get(missed["url"]))
     assert "Contact attempt logged." in page
     assert "text, not reached (No reply)" in page
     assert _left(page) == [LEFT_BARRIERS, LEFT_OUTCOME]
 
     second = _attempt(client, missed, headers=HTMX, method="home_visit", reached="yes", note="")
     assert second.status_code == 200
-    part = page_text(second)
+    part = pages.page_text(second)
     assert "<html" not in part
     assert "text, not reached (No reply)" in part
     assert "home visit, reached" in part
@@ -320,13 +311,14 @@ def test_three_unreached_attempts_put_the_referral_on_senior_review(app, client,
     for _ in range(2):
         assert _attempt(client, missed, reached="no").status_code == 303
     assert _check(app, missed["check_id"]).referral.senior_review_flagged_at is None
-    assert "Needs senior review" not in page_text(client.get("/barrier-checks/"))
+    assert "Needs senior review" not in pages.page_text(client.get("/barrier-checks/"))
     assert _attempt(client, missed, reached="no", headers=HTMX).status_code == 200
     referral = _check(app, missed["check_id"]).referral
     assert referral.senior_review_flagged_at is not None
     assert referral.senior_review_reason == "Not reached after 3 contact attempts"
     assert len(events(app, "referral.senior_review_flagged")) == 1
-    assert "Needs senior review" in row_naming(page_text(client.get("/barrier-checks/")), "Missed SAMPLETON")
+    listed = pages.page_text(client.get("/barrier-checks/"))
+    assert "Needs senior review" in pages.row_naming(listed, "Missed SAMPLETON")
 
 
 # -- completing the check --------------------------------------------------------------------------------------
@@ -335,17 +327,17 @@ def test_completing_with_an_alternative_and_an_adjustment_goes_to_booking(app, c
     user_id = login_as("clinician")
     assert post_form(client, f"{missed['url']}/barriers", {"barriers": "childcare", "version": "1"}).status_code == 303
     assert _attempt(client, missed, reached="yes", note="Childcare in the day").status_code == 303
-    before_left = _left(page_text(client.get(missed["url"])))
+    before_left = _left(pages.page_text(client.get(missed["url"])))
     assert before_left == [LEFT_OUTCOME]
     response = _complete(app, client, missed, outcome="alternative_offered", alternative_format="evening",
                          adjustment_category="timing", adjustment_description="Evening appointments (childcare)")
     assert response.status_code == 303
     booking_url = f"/appointments/referrals/{missed['referral_id']}"
     assert response.headers["Location"] == booking_url
-    page = page_text(client.get(booking_url))
+    page = pages.page_text(client.get(booking_url))
     assert "Barrier check complete. You can now book the next appointment." in page
     assert "Barrier check open" not in page
-    banner = patient_banner(page)
+    banner = pages.patient_banner(page)
     assert "Timing: Evening appointments (childcare)" in banner, "the new adjustment is in the banner"
 
     check = _check(app, missed["check_id"])
@@ -361,14 +353,14 @@ def test_completing_with_an_alternative_and_an_adjustment_goes_to_booking(app, c
     assert json.loads(completed.data)["adjustment_id"] == check.adjustment_id
     assert len(events(app, "adjustment.recorded")) == 1
 
-    shown = page_text(client.get(missed["url"]))
+    shown = pages.page_text(client.get(missed["url"]))
     assert "Complete: Alternative format offered, not yet rebooked" in shown
     assert "Alternative offered: Evening slot." in shown
     assert "Barriers: Childcare" in shown
     assert "Adjustment recorded: Timing: Evening appointments (childcare)." in shown
     assert "reached (Childcare in the day)" in shown, "the full record stays readable once complete"
     assert 'id="what-is-left"' not in shown
-    assert "Missed SAMPLETON" not in page_text(client.get("/barrier-checks/")), "it leaves the worklist"
+    assert "Missed SAMPLETON" not in pages.page_text(client.get("/barrier-checks/")), "it leaves the worklist"
 
 
 def test_completing_via_htmx_sends_the_browser_to_booking(app, client, login_as, missed):
@@ -386,12 +378,12 @@ def test_rebooking_after_the_check_is_linked_and_meets_the_deadline(app, client,
     data = {**_booking(client, missed["referral_id"]), "starts_at": f"{IN_FIVE_DAYS}T18:30", "format": "clinic",
             "place": "Community Hub", "duration_minutes": "30", "notes": ""}
     response = post_form(client, f"/appointments/referrals/{missed['referral_id']}", data)
-    assert response.status_code == 303, page_text(response)[:3000]
+    assert response.status_code == 303, pages.page_text(response)[:3000]
     check = _check(app, missed["check_id"])
     with app.app_context():
         newest = db.session.scalar(select(Appointment.id).order_by(Appointment.id.desc()).limit(1))
     assert check.rebooked_appointment_id == newest
-    body = page_text(client.get(missed["url"]))
+    body = pages.page_text(client.get(missed["url"]))
     assert "Rebooked in time" in body[body.index("Rebook by"):body.index("Status")]
 
 
@@ -401,7 +393,7 @@ def test_was_not_brought_cannot_complete_without_the_safeguarding_answer(app, cl
     before = _saved(app, not_brought["check_id"])
     response = _complete(app, client, not_brought, outcome="rebooked")
     assert response.status_code == 400
-    body = page_text(response)
+    body = pages.page_text(response)
     assert "There is a problem" in body
     assert 'href="#safeguarding"' in body
     error = body.index('id="safeguarding-error"')
@@ -411,20 +403,20 @@ def test_was_not_brought_cannot_complete_without_the_safeguarding_answer(app, cl
 
     htmx = _complete(app, client, not_brought, headers=HTMX, outcome="rebooked")
     assert htmx.status_code == 200, "htmx swaps only 2xx: the section comes back with its message"
-    assert "Answer the safeguarding question: this patient was not brought" in page_text(htmx)
+    assert "Answer the safeguarding question: this patient was not brought" in pages.page_text(htmx)
     assert "HX-Redirect" not in htmx.headers
     assert _saved(app, not_brought["check_id"]) == before
 
     saved = post_form(client, f"{not_brought['url']}/barriers",
                       {"barriers": "cognition", "safeguarding": "follow_up_planned", "version": "1"}, headers=HTMX)
     assert saved.status_code == 200
-    assert LEFT_SAFEGUARDING not in _left(page_text(saved))
+    assert LEFT_SAFEGUARDING not in _left(pages.page_text(saved))
     done = _complete(app, client, not_brought, outcome="rebooked")
     assert done.status_code == 303
     check = _check(app, not_brought["check_id"])
     assert (check.safeguarding, check.outcome) == ("follow_up_planned", "rebooked")
     assert json.loads(events(app, "barrier_check.completed")[0].data)["safeguarding"] == "follow_up_planned"
-    listed = page_text(client.get(f"/appointments/referrals/{not_brought['referral_id']}"))
+    listed = pages.page_text(client.get(f"/appointments/referrals/{not_brought['referral_id']}"))
     table = listed[listed.index("Booked and past appointments"):listed.index("</table>")]
     assert "Was not brought" in table
 
@@ -437,13 +429,13 @@ def test_answering_concern_raised_raises_it_and_the_senior_review_page_shows_it(
         review_id = reviews.pending_review(db.session, not_brought["referral_id"]).id
         db.session.commit()
     login_as("clinician")
-    assert {"concern_category", "concern_text"} <= field_names(page_text(client.get(not_brought["url"])))
+    assert {"concern_category", "concern_text"} <= pages.field_names(pages.page_text(client.get(not_brought["url"])))
     assert _attempt(client, not_brought, reached="yes").status_code == 303
     before = _saved(app, not_brought["check_id"])
     bare = post_form(client, f"{not_brought['url']}/barriers",
                      {"barriers": [], "safeguarding": "concern_raised", "version": "1"})
     assert bare.status_code == 400, "the answer alone is not a concern on the safeguarding route"
-    body = page_text(bare)
+    body = pages.page_text(bare)
     error = body.index('id="concern_text-error"')
     assert "Describe the concern" in body[error:error + 300]
     assert (_saved(app, not_brought["check_id"]), count(app, SafeguardingConcern)) == (before, 0)
@@ -452,13 +444,13 @@ def test_answering_concern_raised_raises_it_and_the_senior_review_page_shows_it(
                        {"barriers": [], "safeguarding": "concern_raised", "concern_category": "self_neglect",
                         "concern_text": "Carer says he has not left his room for a week", "version": "1"})
     assert raised.status_code == 303
-    body = page_text(client.get(not_brought["url"]))
+    body = pages.page_text(client.get(not_brought["url"]))
     assert re.search(r"Safeguarding concern on the route: <a [^>]*>Self-neglect, raised", body)
     assert _left(body) == [LEFT_OUTCOME]
     assert _complete(app, client, not_brought, outcome="rebooked").status_code == 303
 
     login_as("senior")
-    review = page_text(client.get(f"/discharge/reviews/{review_id}"))
+    review = pages.page_text(client.get(f"/discharge/reviews/{review_id}"))
     assert "No safeguarding concerns recorded" not in review
     assert re.search(r"<h2>Safeguarding</h2>\s*<ul[^>]*>\s*<li><a [^>]*>Self-neglect</a>, raised [^<:]+: open</li>",
                      review)
@@ -498,7 +490,7 @@ def test_bad_input_is_shown_again_and_nothing_is_saved(app, client, login_as, mi
     before = _saved(app, missed["check_id"])
     response = post_form(client, f"{missed['url']}/{section}", data, headers=HTMX if mode == "htmx" else {})
     # version is hidden, and safeguarding not asked of this patient: only tampering sends them
-    body = shown_again(response, field, message, status=400 if mode == "plain" else 200,
+    body = pages.shown_again(response, field, message, status=400 if mode == "plain" else 200,
                        hidden=("version", "safeguarding"))
     assert ("<html" in body) == (mode == "plain")
     assert "HX-Redirect" not in response.headers
@@ -508,7 +500,7 @@ def test_bad_input_is_shown_again_and_nothing_is_saved(app, client, login_as, mi
 @pytest.mark.parametrize("section", ["barriers", "complete"])
 def test_a_stale_save_is_a_conflict_and_changes_nothing(app, client, login_as, missed, section):
     login_as("clinician")
-    opened = version_in(page_text(client.get(missed["url"])))
+    opened = pages.version_in(pages.page_text(client.get(missed["url"])))
     assert post_form(client, f"{missed['url']}/barriers", {"barriers": "work", "version": opened}).status_code == 303
     before = _saved(app, missed["check_id"])
     data = {"barriers": "safety", "version": opened} if section == "barriers" else {
@@ -518,7 +510,7 @@ def test_a_stale_save_is_a_conflict_and_changes_nothing(app, client, login_as, m
         before = _saved(app, missed["check_id"])
     response = post_form(client, f"{missed['url']}/{section}", data)
     assert response.status_code == 409
-    body = page_text(response)
+    body = pages.page_text(response)
     assert "This barrier check changed since you opened it." in body
     assert "Missed SAMPLETON" in body, "the conflict page names the patient"
     assert _saved(app, missed["check_id"]) == before
@@ -534,8 +526,8 @@ def test_a_completed_check_takes_no_more_saves(app, client, login_as, missed):
     attempt = _attempt(client, missed, reached="no")
     again = post_form(client, f"{missed['url']}/complete", {"outcome": "declined", "version": version})
     assert (barriers.status_code, attempt.status_code, again.status_code) == (400, 400, 400)
-    assert "This barrier check is already complete" in page_text(barriers)
-    assert "This barrier check is already complete" in page_text(attempt)
+    assert "This barrier check is already complete" in pages.page_text(barriers)
+    assert "This barrier check is already complete" in pages.page_text(attempt)
     assert _saved(app, missed["check_id"]) == before
     for section in ("barriers", "attempts", "complete"):
         assert post_form(client, f"/barrier-checks/999999/{section}", {"version": "1"}).status_code == 404
@@ -548,7 +540,7 @@ def _booking(client, referral_id: int) -> dict:
     page = client.get(f"/appointments/referrals/{referral_id}").get_data(as_text=True)
     body = page[page.index("<h2>Book an appointment</h2>"):]
     token = re.search(r'<input[^>]*name="submission_token"[^>]*>', body).group(0)
-    return {"version": version_in(body), "submission_token": re.search(r'value="([^"]+)"', token).group(1)}
+    return {"version": pages.version_in(body), "submission_token": re.search(r'value="([^"]+)"', token).group(1)}
 
 
 def _booking_data(client, referral_id: int, **overrides) -> dict:
@@ -558,17 +550,17 @@ def _booking_data(client, referral_id: int, **overrides) -> dict:
 
 def test_booking_is_refused_while_the_check_is_open(app, client, login_as, missed):
     login_as("booking")
-    page = page_text(client.get(f"/appointments/referrals/{missed['referral_id']}"))
+    page = pages.page_text(client.get(f"/appointments/referrals/{missed['referral_id']}"))
     assert f'href="/barrier-checks/{missed["check_id"]}">Barrier check (open)' in page, "linked from the DNA row"
     callout = page[page.index("Barrier check open"):]
     assert f'href="/barrier-checks/{missed["check_id"]}"' in callout
     assert "give an urgent clinical reason" not in callout, "booking staff cannot override"
-    assert "override_reason" not in field_names(page)
+    assert "override_reason" not in pages.field_names(page)
     before = _saved(app, missed["check_id"])
     response = post_form(client, f"/appointments/referrals/{missed['referral_id']}",
                          _booking_data(client, missed["referral_id"], override_reason="Urgent, honestly"))
     assert response.status_code == 400
-    body = page_text(response)
+    body = pages.page_text(response)
     assert "There is a problem" in body
     assert BLOCKED in body
     assert _saved(app, missed["check_id"]) == before
@@ -577,15 +569,15 @@ def test_booking_is_refused_while_the_check_is_open(app, client, login_as, misse
 
 def test_a_clinician_overrides_with_a_reason(app, client, login_as, missed):
     user_id = login_as("clinician")
-    page = page_text(client.get(f"/appointments/referrals/{missed['referral_id']}"))
+    page = pages.page_text(client.get(f"/appointments/referrals/{missed['referral_id']}"))
     assert "or give an urgent clinical reason below" in page
-    assert "override_reason" in field_names(page)
+    assert "override_reason" in pages.field_names(page)
     before = _saved(app, missed["check_id"])
     for blank in ("", "  \n "):
         without = post_form(client, f"/appointments/referrals/{missed['referral_id']}",
                             _booking_data(client, missed["referral_id"], override_reason=blank))
         assert without.status_code == 400
-        body = page_text(without)
+        body = pages.page_text(without)
         error = body.index('id="override_reason-error"')
         assert "Give the urgent clinical reason for booking before the barrier check" in body[error:error + 400]
         assert _saved(app, missed["check_id"]) == before
@@ -594,7 +586,7 @@ def test_a_clinician_overrides_with_a_reason(app, client, login_as, missed):
                          _booking_data(client, missed["referral_id"],
                                        override_reason="Wound review cannot wait for the check"))
     assert response.status_code == 303
-    assert "Appointment booked." in page_text(client.get(response.headers["Location"]))
+    assert "Appointment booked." in pages.page_text(client.get(response.headers["Location"]))
     assert count(app, Appointment) == 2
     [event] = events(app, "barrier_check.overridden")
     assert (event.actor_id, event.actor_role, event.entity_id, event.referral_id) == (
@@ -627,7 +619,7 @@ def test_recording_a_dna_goes_straight_to_its_new_barrier_check(app, client, log
         assert (check.referral_id, check.appointment_id, check.completed_at) == (
             started["referral_id"], started["appointment_id"], None)
         check_id = check.id
-    page = redirected(client, response, f"/barrier-checks/{check_id}")
+    page = pages.redirected(client, response, f"/barrier-checks/{check_id}")
     assert "Outcome recorded: did not attend." in page
     assert "<h1>Barrier check after a missed appointment</h1>" in page
     [opened] = events(app, "barrier_check.opened")
@@ -651,7 +643,7 @@ def test_a_second_dna_opens_a_second_check_for_senior_review(app, client, login_
         assert (flagged.senior_review_reason, second.completed_at) == ("2 missed appointments", None)
         second_id = second.id
     assert response.headers["Location"] == f"/barrier-checks/{second_id}"
-    row = row_naming(page_text(client.get("/barrier-checks/")), "Missed SAMPLETON")
+    row = pages.row_naming(pages.page_text(client.get("/barrier-checks/")), "Missed SAMPLETON")
     assert "Needs senior review" in row
     assert f'href="/barrier-checks/{second_id}"' in row
 

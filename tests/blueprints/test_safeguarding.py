@@ -14,19 +14,7 @@ from inclusive_access.domain.safeguarding import ConcernDetails
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import Event, Referral, SafeguardingAction, SafeguardingConcern
-from tests.blueprints.pages import (
-    broken_summary_links,
-    conflict,
-    field_names,
-    open_page,
-    page_about,
-    page_text,
-    patient_banner,
-    redirected,
-    row_naming,
-    shown_again,
-    version_in,
-)
+from tests.blueprints import pages
 from tests.blueprints.records import accept, accepted_referral, count, events, propose_rejection
 from tests.conftest import post_form
 from tests.factories import book, make_referral, staff
@@ -92,9 +80,9 @@ def _form(client, referral_id: int, **data) -> dict:
 
 def test_the_raise_form(app, client, login_as, active):
     login_as("clinician")
-    body = open_page(client, f"/safeguarding/referrals/{active['referral_id']}/new")
+    body = pages.open_page(client, f"/safeguarding/referrals/{active['referral_id']}/new")
     assert "call 999" in body
-    assert {"category", "concern", "submission_token", "csrf_token"} <= field_names(body)
+    assert {"category", "concern", "submission_token", "csrf_token"} <= pages.field_names(body)
     for code in ("lost_contact", "exploitation_risk", "self_neglect", "domestic_abuse", "other"):
         assert f'<option value="{code}"' in body
     assert re.fullmatch(r"[A-Za-z0-9_-]{20,64}", _hidden(body, "submission_token"))
@@ -113,7 +101,7 @@ def test_a_clinician_raises_a_concern_and_the_banner_shows_it(app, client, login
             "exploitation_risk", "Older man collects her benefits each week", "open", user_id, "clinician",
             active["referral_id"], active["patient_id"], None)
         concern_id = row.id
-    page = redirected(client, response, f"/safeguarding/{concern_id}")
+    page = pages.redirected(client, response, f"/safeguarding/{concern_id}")
     assert "Safeguarding concern raised. It shows on the patient banner until a senior closes it." in page
     assert "<h1>Safeguarding concern: Risk of exploitation</h1>" in page
     assert "Older man collects her benefits each week" in page
@@ -126,10 +114,10 @@ def test_a_clinician_raises_a_concern_and_the_banner_shows_it(app, client, login
     assert _referral_state(app, active["referral_id"]) == "accepted", "the referral itself does not move"
 
     for url in (f"/referrals/{active['referral_id']}", f"/patients/{active['patient_id']}"):
-        banner = patient_banner(page_text(client.get(url)))
+        banner = pages.patient_banner(pages.page_text(client.get(url)))
         assert BANNER in banner, url
         assert "Risk of exploitation, raised " + datetime.now(UTC).astimezone(LONDON).strftime("%d %b %Y") in banner
-    referral_page = page_text(client.get(f"/referrals/{active['referral_id']}"))
+    referral_page = pages.page_text(client.get(f"/referrals/{active['referral_id']}"))
     listed = referral_page[referral_page.index("Safeguarding concerns on this referral"):]
     assert f'href="/safeguarding/{concern_id}">Risk of exploitation</a>' in listed
     assert ": open" in listed[:400]
@@ -138,15 +126,15 @@ def test_a_clinician_raises_a_concern_and_the_banner_shows_it(app, client, login
 def test_the_banner_links_the_concern_for_those_who_may_read_it(app, client, login_as, concern):
     """Clinicians, seniors and auditors read safeguarding detail: the banner links them to the concern."""
     login_as("clinician")
-    banner = patient_banner(page_text(client.get(f"/referrals/{concern['referral_id']}")))
+    banner = pages.patient_banner(pages.page_text(client.get(f"/referrals/{concern['referral_id']}")))
     assert BANNER in banner
     assert f'href="/safeguarding/{concern["concern_id"]}"' in banner, banner
 
 
 def test_a_booking_user_sees_the_warning_but_no_link(app, client, login_as, concern):
     login_as("booking")
-    page = page_text(client.get(f"/referrals/{concern['referral_id']}"))
-    banner = patient_banner(page)
+    page = pages.page_text(client.get(f"/referrals/{concern['referral_id']}"))
+    banner = pages.patient_banner(page)
     assert BANNER in banner
     assert "Self-neglect, raised" in banner
     assert "/safeguarding/" not in page, "booking staff may not open safeguarding detail"
@@ -161,7 +149,7 @@ def test_a_second_submit_of_the_same_concern_makes_one(app, client, login_as, ac
     second = post_form(client, f"/safeguarding/referrals/{active['referral_id']}/new", data)
     assert second.status_code == 303
     assert second.headers["Location"] == first.headers["Location"]
-    assert "This concern was already raised; here it is." in page_text(client.get(second.headers["Location"]))
+    assert "This concern was already raised; here it is." in pages.page_text(client.get(second.headers["Location"]))
     assert count(app, SafeguardingConcern) == 1
     assert len(events(app, "safeguarding.raised")) == 1
     assert _saved(app) == saved
@@ -203,12 +191,12 @@ def _discharged(app) -> int:
 def test_a_concern_on_a_closed_referral_is_refused(app, client, login_as, make, state):
     referral_id = make(app)
     login_as("clinician")
-    assert "Raise a safeguarding concern" not in page_text(client.get(f"/referrals/{referral_id}")), "not offered"
+    assert "Raise a safeguarding concern" not in pages.page_text(client.get(f"/referrals/{referral_id}")), "not offered"
     before = _saved(app)
     response = post_form(client, f"/safeguarding/referrals/{referral_id}/new", _form(client, referral_id))
     assert response.status_code == 400
-    body = page_text(response)
-    assert broken_summary_links(body) == []
+    body = pages.page_text(response)
+    assert pages.broken_summary_links(body) == []
     assert "There is a problem" in body
     assert f"Safeguarding concerns are raised on an active referral; this one is {state}." in body
     assert _saved(app) == before
@@ -218,16 +206,16 @@ def test_a_concern_on_a_closed_referral_is_refused(app, client, login_as, make, 
 
 def test_the_concern_page_offers_the_route_and_actions_to_a_clinician(app, client, login_as, concern):
     login_as("clinician")
-    body = open_page(client, concern["url"])
-    assert "Guarded SAMPLETON" in patient_banner(body)
-    assert BANNER in patient_banner(body)
+    body = pages.open_page(client, concern["url"])
+    assert "Guarded SAMPLETON" in pages.patient_banner(body)
+    assert BANNER in pages.patient_banner(body)
     assert "<h1>Safeguarding concern: Self-neglect</h1>" in body
     assert "Home very cold, no food" in body
     assert "(clinician)" in body
-    assert {"routed_to", "routed_on", "reference", "version", "action", "csrf_token"} <= field_names(body)
-    assert {"outcome", "summary"}.isdisjoint(field_names(body)), "only a senior is offered closure"
+    assert {"routed_to", "routed_on", "reference", "version", "action", "csrf_token"} <= pages.field_names(body)
+    assert {"outcome", "summary"}.isdisjoint(pages.field_names(body)), "only a senior is offered closure"
     assert "Only a senior can close a safeguarding concern." in body
-    assert version_in(body) == "1"
+    assert pages.version_in(body) == "1"
     assert 'type="date"' in body
     assert f'action="/safeguarding/{concern["concern_id"]}/route"' in body
     assert f'action="/safeguarding/{concern["concern_id"]}/actions"' in body
@@ -258,7 +246,7 @@ def test_routing_to_multi_agency_review(app, client, login_as, concern):
     response = _save(client, concern, "route")
     assert response.status_code == 303
     assert response.headers["Location"] == concern["url"]
-    page = page_text(client.get(concern["url"]))
+    page = pages.page_text(client.get(concern["url"]))
     assert "Multi-agency referral recorded." in page
     shown = datetime.now(LONDON).date().strftime("%d %b %Y")
     assert f"Leeds adult MASH, {shown} (reference MASH-2231)" in page
@@ -268,15 +256,16 @@ def test_routing_to_multi_agency_review(app, client, login_as, concern):
     [event] = events(app, "safeguarding.routed")
     assert (event.actor_id, event.entity_id) == (user_id, concern["concern_id"])
     assert json.loads(event.data)["routed_to"] == "Leeds adult MASH"
-    assert f"Leeds adult MASH, {shown}" in row_naming(page_text(client.get("/safeguarding/")), "Guarded SAMPLETON")
-    assert version_in(page) == "2", "the forms carry the new version"
+    listed = pages.page_text(client.get("/safeguarding/"))
+    assert f"Leeds adult MASH, {shown}" in pages.row_naming(listed, "Guarded SAMPLETON")
+    assert pages.version_in(page) == "2", "the forms carry the new version"
 
 
 def test_a_stale_route_is_a_conflict(app, client, login_as, concern):
     login_as("clinician")
     assert _save(client, concern, "route").status_code == 303
     before = _saved(app)
-    body = conflict(_save(client, concern, "route", routed_to="Children's social care", version="1"),
+    body = pages.conflict(_save(client, concern, "route", routed_to="Children's social care", version="1"),
                     "safeguarding concern")
     assert "This safeguarding concern changed since you opened it." in body
     assert "Guarded SAMPLETON" in body
@@ -310,8 +299,8 @@ def test_a_bad_save_is_shown_again_beside_its_field_and_nothing_is_saved(app, cl
     role, form, changes, field, message = BAD_SAVES[case]
     login_as(role)
     before = _saved(app)
-    body = shown_again(_save(client, concern, form, **changes), field, message)
-    assert "Guarded SAMPLETON" in patient_banner(body)
+    body = pages.shown_again(_save(client, concern, form, **changes), field, message)
+    assert "Guarded SAMPLETON" in pages.patient_banner(body)
     assert _saved(app) == before
 
 
@@ -321,7 +310,7 @@ def test_recording_actions(app, client, login_as, concern):
         response = _save(client, concern, "action", action=text)
         assert response.status_code == 303
         assert response.headers["Location"] == concern["url"]
-    page = page_text(client.get(concern["url"]))
+    page = pages.page_text(client.get(concern["url"]))
     assert "Action recorded." in page
     actions = page[page.index("<h2>Actions</h2>"):]
     assert actions.index("Phoned the GP practice") < actions.index("Home visit booked with the district nurse")
@@ -347,28 +336,28 @@ def test_a_clinician_may_not_close_a_concern(app, client, login_as, concern):
 
 def test_a_senior_closes_the_concern_and_the_banner_clears(app, client, login_as, concern):
     user_id = login_as("senior")
-    page = page_text(client.get(concern["url"]))
-    assert {"outcome", "summary"} <= field_names(page)
+    page = pages.page_text(client.get(concern["url"]))
+    assert {"outcome", "summary"} <= pages.field_names(page)
     assert f'action="/safeguarding/{concern["concern_id"]}/close"' in page
     response = _save(client, concern, "close")
     assert response.status_code == 303
     assert response.headers["Location"] == concern["url"]
-    page = page_text(client.get(concern["url"]))
+    page = pages.page_text(client.get(concern["url"]))
     assert "Safeguarding concern closed." in page
     assert "Closed " in page
     assert "MASH: no further action; GP to monitor" in page
     assert "Heating repaired, family visiting daily" in page
-    assert {"routed_to", "action", "outcome"}.isdisjoint(field_names(page)), "a closed concern takes no more"
+    assert {"routed_to", "action", "outcome"}.isdisjoint(pages.field_names(page)), "a closed concern takes no more"
     saved = _concern(app, concern["concern_id"])
     assert (saved.status, saved.closed_by, saved.outcome, saved.closure_summary) == (
         "closed", user_id, "MASH: no further action; GP to monitor", "Heating repaired, family visiting daily")
     [event] = events(app, "safeguarding.closed")
     assert (event.actor_id, event.entity_id) == (user_id, concern["concern_id"])
     for url in (f"/referrals/{concern['referral_id']}", f"/patients/{concern['patient_id']}"):
-        assert BANNER not in page_text(client.get(url)), url
-    referral_page = page_text(client.get(f"/referrals/{concern['referral_id']}"))
+        assert BANNER not in pages.page_text(client.get(url)), url
+    referral_page = pages.page_text(client.get(f"/referrals/{concern['referral_id']}"))
     assert ": closed" in referral_page[referral_page.index("Safeguarding concerns on this referral"):][:400]
-    listing = page_text(client.get("/safeguarding/"))
+    listing = pages.page_text(client.get("/safeguarding/"))
     assert "0 open concerns." in listing
     assert "Guarded SAMPLETON" not in listing
 
@@ -378,7 +367,7 @@ def test_a_senior_closes_the_concern_and_the_banner_clears(app, client, login_as
                  lambda: _save(client, concern, "close", version="2")):
         refused = save()
         assert refused.status_code == 303, "refused: back to the closed concern, with the reason"
-        assert "This concern is closed." in page_text(client.get(refused.headers["Location"]))
+        assert "This concern is closed." in pages.page_text(client.get(refused.headers["Location"]))
     assert _saved(app) == before
 
 
@@ -391,7 +380,7 @@ def test_a_save_on_a_closed_concern_links_its_message_to_something_on_the_page(a
                  lambda: _save(client, concern, "action", action="Late note")):
         refused = save()
         assert refused.status_code == 303
-        body = page_text(client.get(refused.headers["Location"]))
+        body = pages.page_text(client.get(refused.headers["Location"]))
         assert "This concern is closed." in body
         assert "nhsuk-error-summary" not in body, "a notice, not a summary linking to forms that are not there"
 
@@ -410,16 +399,16 @@ def test_the_list_shows_open_concerns_only_oldest_first(app, client, login_as):
         safeguarding.close_concern(db.session, staff(db.session, "senior"), row, row.version, "No concern", "Done")
         db.session.commit()
     login_as("clinician")
-    body = open_page(client, "/safeguarding/")
+    body = pages.open_page(client, "/safeguarding/")
     assert "<h1>Open safeguarding concerns</h1>" in body
     assert "2 open concerns." in body
     assert "Closedone SAMPLETON" not in body
     assert body.index("Firstraised SAMPLETON") < body.index("Secondraised SAMPLETON")
-    row = row_naming(body, "Firstraised SAMPLETON")
+    row = pages.row_naming(body, "Firstraised SAMPLETON")
     assert f'href="/safeguarding/{first_id}"' in row
     assert "Lost contact" in row
     assert "Not yet referred" in row
-    assert "Domestic abuse" in row_naming(body, "Secondraised SAMPLETON")
+    assert "Domestic abuse" in pages.row_naming(body, "Secondraised SAMPLETON")
 
 
 # -- who may read and write ------------------------------------------------------------------------------------
@@ -427,10 +416,10 @@ def test_the_list_shows_open_concerns_only_oldest_first(app, client, login_as):
 def test_an_auditor_reads_but_changes_nothing(app, client, login_as, concern):
     user_id = login_as("auditor")
     assert client.get("/safeguarding/").status_code == 200
-    assert "Guarded SAMPLETON" in page_text(client.get("/safeguarding/"))
-    body = open_page(client, concern["url"])
+    assert "Guarded SAMPLETON" in pages.page_text(client.get("/safeguarding/"))
+    body = pages.open_page(client, concern["url"])
     assert "Home very cold, no food" in body
-    assert {"routed_to", "action", "outcome", "summary"}.isdisjoint(field_names(body)), "no forms for an auditor"
+    assert {"routed_to", "action", "outcome", "summary"}.isdisjoint(pages.field_names(body)), "no forms for an auditor"
     before = _saved(app)
     posts = {
         "safeguarding.raise_concern": (f"/safeguarding/referrals/{concern['referral_id']}/new",
@@ -491,17 +480,17 @@ def test_the_referral_page_links_the_form_which_is_about_its_patient(app, client
     role, make, link, path, patient, heading = OFFERED[form]
     referral_id = make(app)
     login_as(role)
-    assert f'href="{path.format(referral_id)}">{link}' in open_page(client, f"/referrals/{referral_id}")
-    page_about(client, path.format(referral_id), patient, heading)
+    assert f'href="{path.format(referral_id)}">{link}' in pages.open_page(client, f"/referrals/{referral_id}")
+    pages.page_about(client, path.format(referral_id), patient, heading)
 
 
 def test_the_re_referral_form(app, client, login_as):
     referral_id = _rejected(app)
     login_as("booking")
-    body = open_page(client, f"/intake/referrals/{referral_id}/re-refer")
+    body = pages.open_page(client, f"/intake/referrals/{referral_id}/re-refer")
     assert "is rejected and stays as it is" in body
     assert {"pathway", "referrer_name", "referrer_organisation", "referrer_contact", "received_at", "reason",
-            "urgency", "submission_token", "csrf_token"} <= field_names(body)
+            "urgency", "submission_token", "csrf_token"} <= pages.field_names(body)
     assert '<option value="msk" selected' in body, "the earlier referral's pathway is the starting point"
     assert 'type="datetime-local"' in body
 
@@ -521,11 +510,11 @@ def test_a_booking_user_re_refers_a_rejected_referral(app, client, login_as):
         assert new.received_at.astimezone(LONDON).strftime("%Y-%m-%dT%H:%M") == data["received_at"], \
             "the form's time is UK time"
         assert (old.state, old.version) == ("rejected", 2), "the earlier referral stays as it is"
-    new_page = page_text(client.get(f"/referrals/{new_id}"))
+    new_page = pages.page_text(client.get(f"/referrals/{new_id}"))
     assert "Referral received" in new_page
     assert "Linked to the existing record for this NHS number." in new_page
     assert f'href="/referrals/{old_id}">Earlier referral this one re-refers' in new_page
-    old_page = page_text(client.get(f"/referrals/{old_id}"))
+    old_page = pages.page_text(client.get(f"/referrals/{old_id}"))
     assert f'href="/referrals/{new_id}">Re-referral received' in old_page
     assert "(received)" in old_page
     [event] = events(app, "referral.re_referred")
@@ -546,18 +535,18 @@ def test_a_discharged_referral_is_re_referred_too(app, client, login_as):
     new_id = _referral_ids(app)[-1]
     assert new_id != old_id
     assert _referral_state(app, old_id) == "discharged"
-    assert f'href="/referrals/{old_id}">Earlier referral' in page_text(client.get(f"/referrals/{new_id}"))
+    assert f'href="/referrals/{old_id}">Earlier referral' in pages.page_text(client.get(f"/referrals/{new_id}"))
 
 
 def test_an_open_referral_is_not_re_referred(app, client, login_as, active):
     login_as("booking")
-    assert "Re-refer this patient" not in page_text(client.get(f"/referrals/{active['referral_id']}"))
+    assert "Re-refer this patient" not in pages.page_text(client.get(f"/referrals/{active['referral_id']}"))
     before = _saved(app)
     response = post_form(client, f"/intake/referrals/{active['referral_id']}/re-refer",
                          _re_refer_form(client, active["referral_id"]))
     assert response.status_code == 400
-    body = page_text(response)
-    assert broken_summary_links(body) == []
+    body = pages.page_text(response)
+    assert pages.broken_summary_links(body) == []
     assert "There is a problem" in body
     assert "Only a discharged or rejected referral is re-referred; this one is still open." in body
     assert _saved(app) == before
@@ -574,7 +563,7 @@ def test_an_empty_re_referral_is_shown_again_and_nothing_is_saved(app, client, l
                            ("referrer_contact", "Enter the referrer's contact details"),
                            ("received_at", "Enter the date and time received"),
                            ("reason", "Enter the reason for referral"), ("urgency", "Select the urgency")):
-        shown_again(response, field, message)
+        pages.shown_again(response, field, message)
     assert _saved(app) == before
 
 

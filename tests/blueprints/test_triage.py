@@ -11,16 +11,7 @@ from sqlalchemy import select
 from inclusive_access.domain import reviews, triage
 from inclusive_access.extensions import db
 from inclusive_access.models import Clarification, Event, Referral, SeniorReview, TriageRecord, User
-from tests.blueprints.pages import (
-    field_names,
-    open_page,
-    page_text,
-    patient_banner,
-    row_naming,
-    shown_again,
-    sign_in,
-    version_in,
-)
+from tests.blueprints import pages
 from tests.blueprints.records import SCRIPT_FORM, accept, count, events, script, stored_row
 from tests.conftest import ON_BOTH_DATABASES, post_form
 from tests.factories import make_referral, make_user, staff
@@ -65,10 +56,10 @@ def _saved(app, referral_id: int) -> tuple:
 
 def test_the_worklist_lists_referrals_awaiting_triage_most_urgent_first(client, login_as, worklist):
     login_as("booking")
-    body = open_page(client, "/triage/", "Triage worklist")
+    body = pages.open_page(client, "/triage/", "Triage worklist")
     assert _shown(body) == ["overdue", "language", "plain"], "earliest due first; the accepted one is gone"
     assert "3 referrals awaiting triage." in body
-    rows = {key: row_naming(body, NAMES[key][0]) for key in ("overdue", "language", "plain")}
+    rows = {key: pages.row_naming(body, NAMES[key][0]) for key in ("overdue", "language", "plain")}
     assert "Housing instability" in rows["overdue"]
     assert "Community frailty and discharge support" in rows["overdue"]
     assert re.search(r"\d+ days( \d+ h)? overdue", rows["overdue"]), rows["overdue"]
@@ -108,7 +99,7 @@ def test_the_page_refreshes_every_minute_keeping_the_filters(client, login_as, w
     assert 'hx-include="#worklist-filters, #worklist-page, #worklist-seen"' in poller, \
         "the refresh keeps the filters and the page, and names what it shows"
     form = re.search(r'<form id="worklist-filters".*?</form>', body, re.S).group(0)
-    assert {"pathway", "flag", "overdue"} <= field_names(form)
+    assert {"pathway", "flag", "overdue"} <= pages.field_names(form)
     assert 'hx-get="/triage/"' in form
     assert 'hx-target="#worklist"' in form
     assert '<option value="housing" selected' in form, "the page keeps the chosen filter"
@@ -149,8 +140,8 @@ OUTCOME_FIELDS = {"outcome", "question", "channel", "contact_name", "escalate_re
 def test_the_triage_page_shows_the_banner_and_the_script(app, client, login_as, worklist):
     login_as("booking")
     referral = stored_row(app, Referral, worklist["language"])
-    body = open_page(client, f"/triage/referrals/{referral.id}")
-    banner = patient_banner(body)
+    body = pages.open_page(client, f"/triage/referrals/{referral.id}")
+    banner = pages.patient_banner(body)
     assert "Languagemsk SAMPLETON" in banner
     assert "Polish" in banner
     assert "Language need" in banner
@@ -159,9 +150,9 @@ def test_the_triage_page_shows_the_banner_and_the_script(app, client, login_as, 
                      "Do they need an interpreter?", "Mobility and travel", "Telephone and internet access",
                      "Caring or work commitments that limit appointment times"):
         assert question in body
-    names = field_names(body)
+    names = pages.field_names(body)
     assert set(SCRIPT_FORM) | OUTCOME_FIELDS <= names, "the test posts only fields the form has"
-    assert version_in(body) == "1"
+    assert pages.version_in(body) == "1"
     assert re.search(r'<input[^>]*value="yes"[^>]*checked[^>]*name="interpreter_needed"|'
                      r'<input[^>]*name="interpreter_needed"[^>]*value="yes"[^>]*checked', body), \
         "the interpreter answer starts from the patient record"
@@ -178,7 +169,7 @@ def test_accept_goes_to_booking_and_the_referral_leaves_the_worklist(app, client
                           "outcome": "accept", "version": "1"})
     assert response.status_code == 303
     assert response.headers["Location"] == f"/appointments/referrals/{referral_id}"
-    booking_page = page_text(client.get(response.headers["Location"]))
+    booking_page = pages.page_text(client.get(response.headers["Location"]))
     assert "Triage recorded: accepted." in booking_page
     assert "Evening appointment" in booking_page, "the script's suggestion travels to the booking page"
     referral = stored_row(app, Referral, referral_id)
@@ -212,7 +203,7 @@ def test_clarify_sends_the_referral_to_the_clarifications_worklist(app, client, 
         assert (item.question, item.channel, item.contact_name) == (
             "Which knee, and since when?", "email", "Dr Example's secretary")
         assert item.due_at - item.requested_at == timedelta(hours=24)
-    listing = page_text(client.get("/clarifications/"))
+    listing = pages.page_text(client.get("/clarifications/"))
     assert "Plainmsk" in listing
     assert "Which knee, and since when?" in listing
     assert "Email to Dr Example's secretary" in listing
@@ -226,7 +217,7 @@ def test_clarify_without_its_details_is_shown_again(app, client, login_as, workl
     response = post_form(client, f"/triage/referrals/{referral_id}",
                          {**SCRIPT_FORM, "outcome": "clarify", "question": "", "contact_name": "", "version": "1"})
     assert response.status_code == 200
-    body = page_text(response)
+    body = pages.page_text(response)
     assert "There is a problem" in body
     assert "Enter the question for the referrer" in body
     assert "Select how you will contact them" in body
@@ -242,7 +233,7 @@ def test_escalate_needs_a_reason(app, client, login_as, worklist):
                          {**SCRIPT_FORM, "mobility": "housebound", "outcome": "escalate", "escalate_reason": "",
                           "version": "1"})
     assert response.status_code == 200
-    body = page_text(response)
+    body = pages.page_text(response)
     assert "There is a problem" in body
     assert '<a href="#escalate_reason"' in body, "the error links to the reason box"
     assert "Say why this needs a senior's triage" in body
@@ -257,13 +248,13 @@ def test_escalate_needs_a_reason(app, client, login_as, worklist):
     assert (referral.state, referral.version) == ("received", 2)
     assert referral.triage_escalated_at is not None
     assert "Possible cauda equina" in events(app, "triage.escalated")[0].data
-    assert "Senior triage" in row_naming(client.get("/triage/").get_data(as_text=True), "Plainmsk")
+    assert "Senior triage" in pages.row_naming(client.get("/triage/").get_data(as_text=True), "Plainmsk")
 
     # only a senior may now accept or reject it
     refused = post_form(client, f"/triage/referrals/{referral_id}", {**SCRIPT_FORM, "outcome": "accept",
                                                                     "version": "2"})
     assert refused.status_code == 200
-    assert "This referral is waiting for senior triage." in page_text(refused)
+    assert "This referral is waiting for senior triage." in pages.page_text(refused)
     assert stored_row(app, Referral, referral_id).state == "received"
 
 
@@ -300,7 +291,7 @@ def test_a_booking_user_may_not_reject(app, client, login_as, worklist):
     before = _saved(app, worklist["plain"])
     response = post_form(client, f"/triage/referrals/{worklist['plain']}", REJECT)
     assert response.status_code == 200
-    assert "The booking role may not reject a referral." in page_text(response)
+    assert "The booking role may not reject a referral." in pages.page_text(response)
     assert _saved(app, worklist["plain"]) == before
 
 
@@ -315,7 +306,7 @@ def _propose(app, client, referral_id: int) -> int:
         if not db.session.scalar(select(User.id).where(User.username == "rejecting.clinician")):
             make_user(db.session, "clinician", "rejecting.clinician")
             db.session.commit()
-    sign_in(client, "rejecting.clinician")
+    pages.sign_in(client, "rejecting.clinician")
     response = post_form(client, f"/triage/referrals/{referral_id}", REJECT)
     assert response.status_code == 303
     assert post_form(client, "/auth/logout", {}).status_code == 303
@@ -341,7 +332,7 @@ def test_rejecting_a_flagged_referral_waits_for_a_senior(app, client, login_as, 
     review = stored_row(app, SeniorReview, _review_id(app, proposed))
     assert (review.kind, review.reason, review.decided_at) == ("rejection", "wrong_service", None)
     login_as("clinician")
-    page = page_text(client.get(f"/referrals/{proposed}"))
+    page = pages.page_text(client.get(f"/referrals/{proposed}"))
     assert "Rejection proposed:</strong> Better met by another service. Better met by the falls service" in page
     assert "Waiting for senior review:</strong> Proposed rejection of a flagged referral" in page
     assert "/discharge/reviews/" not in page, "only a senior is offered the review"
@@ -353,18 +344,18 @@ def test_rejecting_a_flagged_referral_waits_for_a_senior(app, client, login_as, 
 def test_the_senior_sees_the_decision_form(app, client, login_as, proposed):
     login_as("senior")
     review_id = _review_id(app, proposed)
-    referral_page = page_text(client.get(f"/referrals/{proposed}"))
+    referral_page = pages.page_text(client.get(f"/referrals/{proposed}"))
     assert f'<a href="/discharge/reviews/{review_id}">Open the review</a>' in referral_page
-    page = open_page(client, f"/discharge/reviews/{review_id}")
+    page = pages.open_page(client, f"/discharge/reviews/{review_id}")
     assert "Senior review: Proposed rejection of a flagged referral" in page
     assert "Better met by the falls service" in page, "the clinician's explanation is shown"
     form = re.search(rf'<form method="post" action="/discharge/reviews/{review_id}/decision".*?</form>', page, re.S)
     assert form, page
-    assert {"decision", "rationale", "plan", "version", "csrf_token"} <= field_names(form.group(0))
-    assert version_in(form.group(0)) == "2"
+    assert {"decision", "rationale", "plan", "version", "csrf_token"} <= pages.field_names(form.group(0))
+    assert pages.version_in(form.group(0)) == "2"
     assert "Uphold the rejection" in form.group(0)
     assert "Return the referral to triage" in form.group(0)
-    assert "return_to" not in field_names(form.group(0)), "a rejection goes back to triage, never to treatment"
+    assert "return_to" not in pages.field_names(form.group(0)), "a rejection goes back to triage, never to treatment"
 
 
 @pytest.mark.parametrize(("data", "state", "action"), [
@@ -379,7 +370,8 @@ def test_the_senior_upholds_or_overturns(app, client, login_as, proposed, data, 
     response = post_form(client, f"/discharge/reviews/{review_id}/decision", {**DECIDE, **data})
     assert response.status_code == 303
     assert response.headers["Location"] == "/discharge/reviews"
-    assert f"Decision recorded: the referral is now {state}." in page_text(client.get(response.headers["Location"]))
+    shown = pages.page_text(client.get(response.headers["Location"]))
+    assert f"Decision recorded: the referral is now {state}." in shown
     referral = stored_row(app, Referral, proposed)
     assert (referral.state, referral.version) == (state, 3)
     decided = events(app, action)
@@ -390,12 +382,13 @@ def test_the_senior_upholds_or_overturns(app, client, login_as, proposed, data, 
         data["decision"], senior_id, "Discussed with the falls team")
     with app.app_context():
         assert reviews.pending_review(db.session, proposed) is None, "the review leaves the queue"
-    assert "Overduefrailty" not in page_text(client.get("/discharge/reviews"))
+    assert "Overduefrailty" not in pages.page_text(client.get("/discharge/reviews"))
     listed = _shown(client.get("/triage/").get_data(as_text=True))
     if state == "received":
         assert listed[0] == "overdue", "returned to the top of the triage worklist"
         assert referral.triage_priority == 0
-        assert "Rejection proposed:</strong>" not in page_text(client.get(f"/referrals/{proposed}")), "triaged afresh"
+        shown = pages.page_text(client.get(f"/referrals/{proposed}"))
+        assert "Rejection proposed:</strong>" not in shown, "triaged afresh"
     else:
         assert "overdue" not in listed
 
@@ -428,7 +421,7 @@ def test_a_bad_decision_changes_nothing(app, client, login_as, proposed, data, m
     response = post_form(client, f"/discharge/reviews/{review_id}/decision", {**DECIDE, **data})
     stale = message.startswith("changed")
     assert response.status_code == (409 if stale else 400)
-    body = page_text(response)
+    body = pages.page_text(response)
     assert message in body
     if not stale:
         assert "There is a problem" in body
@@ -502,7 +495,7 @@ def test_bad_triage_input_is_shown_again_and_nothing_is_saved(app, client, login
     referral_id = worklist["plain"]
     before = _saved(app, referral_id)
     response = post_form(client, f"/triage/referrals/{referral_id}", {k: v for k, v in data.items() if v is not None})
-    shown_again(response, field, message, status=(200, 400))
+    pages.shown_again(response, field, message, status=(200, 400))
     assert _saved(app, referral_id) == before
     with app.app_context():
         assert db.session.scalar(select(Event.seq).where(Event.referral_id == referral_id)
@@ -519,14 +512,14 @@ def test_triage_of_an_unknown_referral_is_404(client, login_as):
 
 def test_a_triaged_referral_offers_no_form(app, client, login_as, worklist):
     login_as("booking")
-    body = page_text(client.get(f"/triage/referrals/{worklist['accepted']}"))
+    body = pages.page_text(client.get(f"/triage/referrals/{worklist['accepted']}"))
     assert "This referral is accepted; it is not awaiting triage." in body
     assert 'id="triage-form"' not in body
     before = _saved(app, worklist["accepted"])
     response = post_form(client, f"/triage/referrals/{worklist['accepted']}",
                          {**SCRIPT_FORM, "outcome": "accept", "version": "2"})
     assert response.status_code == 200
-    assert "is not possible while the referral is accepted" in page_text(response)
+    assert "is not possible while the referral is accepted" in pages.page_text(response)
     assert _saved(app, worklist["accepted"]) == before
 
 
@@ -548,7 +541,7 @@ def test_the_suggestions_fragment_follows_the_answers(app, client, login_as, wor
     response = client.get(f"/triage/referrals/{worklist['plain']}/suggestions?{query}",
                           headers={"HX-Request": "true"})
     assert response.status_code == 200
-    body = page_text(response)
+    body = pages.page_text(response)
     assert "<html" not in body
     assert body.lstrip().startswith('<div id="suggestions"'), "replaces the block it came from (outerHTML)"
     assert f"Formats: {formats}." in body
@@ -568,11 +561,11 @@ def test_the_second_of_two_people_gets_a_conflict_and_nothing_is_lost(app, workl
         make_user(db.session, "clinician", "second.clinician")
         db.session.commit()
     first, second = app.test_client(), app.test_client()
-    assert sign_in(first, "first.booker").status_code == 303
-    assert sign_in(second, "second.clinician").status_code == 303
+    assert pages.sign_in(first, "first.booker").status_code == 303
+    assert pages.sign_in(second, "second.clinician").status_code == 303
     url = f"/triage/referrals/{referral_id}"
-    assert version_in(first.get(url).get_data(as_text=True)) == "1"
-    assert version_in(second.get(url).get_data(as_text=True)) == "1"
+    assert pages.version_in(first.get(url).get_data(as_text=True)) == "1"
+    assert pages.version_in(second.get(url).get_data(as_text=True)) == "1"
 
     accepted = post_form(first, url, {**SCRIPT_FORM, "interpreter_needed": "yes", "language": "Polish",
                                       "outcome": "accept", "version": "1"})
@@ -581,7 +574,7 @@ def test_the_second_of_two_people_gets_a_conflict_and_nothing_is_lost(app, workl
 
     rejected = post_form(second, url, {**REJECT, "version": "1"})
     assert rejected.status_code == 409
-    body = page_text(rejected)
+    body = pages.page_text(rejected)
     assert "This referral changed while you were working on it" in body
     assert "Nothing was saved" in body
     assert "What changed since you opened the form" in body
