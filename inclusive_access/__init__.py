@@ -172,7 +172,7 @@ def register_security(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per workflow."""
-    from inclusive_access.blueprints import worklist_counts
+    from inclusive_access.blueprints import navigation
     from inclusive_access.blueprints.adjustments import bp as adjustments_bp
     from inclusive_access.blueprints.admin import bp as admin_bp
     from inclusive_access.blueprints.appointments import bp as appointments_bp
@@ -207,7 +207,7 @@ def register_blueprints(app: Flask) -> None:
                ops_bp, fhir_bp, outreach_records_bp, outreach_bp, outreach_reconciliation_bp, notify_bp,
                contact_tasks_bp):
         app.register_blueprint(bp)
-    worklist_counts.init_app(app)
+    navigation.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

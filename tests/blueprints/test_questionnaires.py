@@ -6,7 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from inclusive_access.blueprints import worklist_counts
+from inclusive_access.blueprints import navigation
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.models import QuestionnaireResponse
@@ -163,7 +163,7 @@ def test_the_worklist_lists_what_is_due_with_its_count_in_the_navigation(app, cl
 
 def test_the_navigation_says_many_beyond_its_limit_where_the_worklist_counts_exactly(client, login_as, referral,
                                                                                       monkeypatch):
-    monkeypatch.setattr(worklist_counts, "NAV_LIMIT", 1)
+    monkeypatch.setattr(navigation, "NAV_LIMIT", 1)
     login_as("clinician")
     worklist = open_page(client, "/questionnaires/due", "Questionnaires due")
     assert "Questionnaires due (1+)" in worklist

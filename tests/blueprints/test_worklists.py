@@ -1,6 +1,6 @@
 """Worklists a page at a time: 25 rows a page, links that keep the filters, any page number answered, and the
-counts beside each worklist in the navigation, counted once a request for the links the role sees; an empty
-worklist says so."""
+counts beside each worklist in the navigation, counted once a request for the links the role sees; each role's
+header links in order, the current one marked; an empty worklist says so."""
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -10,6 +10,7 @@ from sqlalchemy import event
 from inclusive_access.domain.clocks import LONDON
 from inclusive_access.extensions import db
 from tests.blueprints.pages import open_page
+from tests.blueprints.records import accepted_referral
 from tests.factories import make_referral
 
 LONG_AGO = "2025-01-06 09:00"  # overdue, whatever the day the test runs
@@ -117,10 +118,41 @@ def test_the_navigation_counts_each_worklist_the_role_may_open(client, login_as,
         "one count a link, none for hidden links"
 
 
-def test_seniors_see_the_review_queue_counted(client, login_as):
+#: a header link: its address, whether it is marked as the current page, its text
+HEADER_LINK = re.compile(r'<a class="nhsuk-header__navigation-link" href="([^"]+)"( aria-current="page")?>\s*'
+                         r'(?:<strong[^>]*>)?([^<]+?)\s*<')
+#: role -> the header's links in order, with nothing on any worklist
+HEADER = {
+    "booking": ["Referrals", "Find a patient", "Triage (0)", "Clarifications (0)", "Barrier checks (0)", "New referral",
+                "Contact problems (0)"],
+    "clinician": ["Referrals", "Find a patient", "Triage (0)", "Clarifications (0)", "Barrier checks (0)",
+                  "New referral", "Contact problems (0)", "Questionnaires due (0)", "Outreach records", "Safeguarding"],
+    "senior": ["Referrals", "Find a patient", "Triage (0)", "Clarifications (0)", "Barrier checks (0)", "New referral",
+               "Contact problems (0)", "Questionnaires due (0)", "Senior review (0)", "Outreach records",
+               "Safeguarding", "Equity"],
+    "auditor": ["Referrals", "Safeguarding", "Equity", "Audit"],
+    "manager": ["Referrals", "Outreach", "Equity", "Audit log", "Users", "Import referrals"],
+}
+
+
+def _header(client, url: str) -> list[tuple[str, str, str]]:
+    return HEADER_LINK.findall(client.get(url).get_data(as_text=True))
+
+
+@pytest.mark.parametrize("role", HEADER)
+def test_each_role_sees_the_links_it_may_follow_in_order_with_its_page_marked(client, login_as, role):
+    login_as(role)
+    links = _header(client, "/referrals/list")
+    assert [text for _, _, text in links] == HEADER[role]
+    assert [(href, text) for href, current, text in links if current] == [("/referrals/list", "Referrals")]
+
+
+def test_a_discharge_request_is_marked_as_the_referrals_page_not_the_review_queue(app, client, login_as):
+    referral_id = accepted_referral(app)["referral_id"]
     login_as("senior")
-    links = NAV.findall(client.get("/referrals/list").get_data(as_text=True))
-    assert "Senior review (0)" in links
+    assert [text for _, current, text in _header(client, "/discharge/reviews") if current] == ["Senior review (0)"]
+    assert not [text for _, current, text in _header(client, f"/discharge/referrals/{referral_id}/request")
+                if current]
 
 
 #: worklist -> (a role that works it, its address, what it says with nothing on it)

@@ -178,10 +178,3 @@ def _record_url(session_id: int) -> str | None:
     except HTTPException:
         return None
     return path if may(endpoint) else None
-
-
-@bp.app_template_global()
-def named_on_outreach() -> bool:
-    """Whether the signed-in clinician is named on any session: the navigation offers their sessions page then (one
-    indexed lookup, only for the roles that may open it)."""
-    return may("outreach.my_sessions") and outreach.is_named_on_any(db.session, current_user.id)
