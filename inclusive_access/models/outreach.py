@@ -22,39 +22,40 @@ STEP_OWNERS = ("service", "partner")
 FOLLOW_UP_UNJUDGED = "follow_up_on IS NOT NULL AND referral_id IS NOT NULL AND follow_up_checked_at IS NULL"
 
 
-class Partner(Versioned, db.Model):
+class Listed(Versioned):
+    """What partners and venues share, and what domain/outreach.py adds and updates alike: a unique name, a kind,
+    and whether it is still offered (never deleted)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(160), unique=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
+
+class Partner(Listed, db.Model):
     """A voluntary-sector, housing or other organisation the service runs outreach with."""
 
     __tablename__ = "partners"
     __table_args__ = (CheckConstraint(one_of("kind", PARTNER_KINDS), name="kind"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(160), unique=True)
-    kind: Mapped[str] = mapped_column(String(12))
     contact_name: Mapped[str | None] = mapped_column(String(120))
     contact_email: Mapped[str | None] = mapped_column(String(160))
     contact_phone: Mapped[str | None] = mapped_column(String(40))
     #: the information-sharing agreement that applies: its title or reference, and when it is next reviewed
     sharing_agreement: Mapped[str] = mapped_column(Text)
     sharing_agreement_review_on: Mapped[date | None]
-    active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime]
 
 
-class Venue(Versioned, db.Model):
+class Venue(Listed, db.Model):
     """A hostel, day centre or other community place where outreach sessions are held."""
 
     __tablename__ = "venues"
     __table_args__ = (CheckConstraint(one_of("kind", VENUE_KINDS), name="kind"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(160), unique=True)
-    kind: Mapped[str] = mapped_column(String(12))
     postcode: Mapped[str | None] = mapped_column(String(8))
     #: the partner that runs the venue, when one does
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"))
-    active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime]
 
     partner: Mapped[Partner | None] = relationship(lazy="joined")
 
