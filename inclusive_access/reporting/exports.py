@@ -178,9 +178,10 @@ def gradients_csv(gradients: list[tables.Gradient]) -> str:
                  "rii_lower_95", "rii_upper_95"], rows)
 
 
-def completeness_csv(months: list[dict], shared: bool = True) -> str:
-    rows = [[m["month"], stats.suppress_count(m["referrals"]) if shared else m["referrals"],
-             round(m["ethnicity_pct"], 1), round(m["imd_pct"], 1)] for m in months]
+def completeness_csv(months: list[dict]) -> str:
+    """The completeness table as tables.completeness publishes it: a hidden count or share is "*"."""
+    rows = [[m["month"], m["referrals"], *(stats.SUPPRESSED if pct is None else round(pct, 1)
+                                           for pct in (m["ethnicity_pct"], m["imd_pct"]))] for m in months]
     return _csv(["month_received", "referrals", "ethnicity_stated_pct", "imd_recorded_pct"], rows)
 
 

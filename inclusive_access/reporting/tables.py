@@ -52,6 +52,20 @@ WAIT_COUNT = "first_contacts"
 PENDING_COUNT = "dnas_pending"
 #: the flag DOMAIN.md defines from the IMD quintile: its intersectional table's empty cells are known to be empty
 DEPRIVATION = "flag_deprivation"
+#: a month's counts are keyed (count, MONTH, month) among shared_hidden's
+MONTH = "month"
+#: segment -> the completeness table's (known, unknown) parts of each month's referrals
+COMPLETENESS_PARTS = {segments.ETHNIC_GROUP.key: ("ethnicity_stated", "ethnicity_not_stated"),
+                      segments.IMD_QUINTILE.key: ("imd_recorded", "imd_not_recorded")}
+#: the segment values that the completeness table counts as not stated or not recorded
+UNKNOWN_VALUES = {"Not stated", segments.ETHNIC_GROUP.unknown, None}
+#: the counts of each month a shared view gives away: the rate charts' numerators and denominators (a rate with its
+#: denominator gives its numerator), the DNAs pending that the two DNA counts give, and the completeness table's
+#: referrals with the parts each percentage splits them into
+MONTHLY_COUNTS = tuple(dict.fromkeys(("referrals", PENDING_COUNT, "dnas_decided",
+                                      *(name for key, _label, num, den in MEASURES if key in RATE_CHARTS
+                                        for name in (num, den)),
+                                      *(part for parts in COMPLETENESS_PARTS.values() for part in parts))))
 
 
 def segment_values(segment: str) -> list[tuple[object, str]]:
@@ -176,7 +190,42 @@ def shared_hidden(session: Session, period: Period, now: datetime | None = None)
     for segment in (flag.key for flag in segments.FLAG_SEGMENTS):
         places = [(segment, True), *((segment, q, True) for q in quintiles if segment in CROSS_SEGMENTS)]
         relations += [{("flagged", *place): 1, ("referrals", *place): -1} for place in places]
-    return suppression.suppress_linked(counts, relations)
+    for segment in SEGMENT_LABELS:  # the DNAs shown and the DNAs decided give the pending ones away
+        relations += [{("dnas_decided", segment, v): 1, (PENDING_COUNT, segment, v): 1, ("dnas", segment, v): -1}
+                      for v, _label in segment_values(segment)]
+    monthly = _monthly(session, period, now or datetime.now(UTC))
+    counts |= {(name, MONTH, month): c[name] for month, c in monthly.items() for name in MONTHLY_COUNTS}
+    return suppression.suppress_linked(counts, relations + _monthly_relations(list(monthly)))
+
+
+def _monthly(session: Session, period: Period, now: datetime) -> dict[str, dict]:
+    """MONTHLY_COUNTS for each month received in the period, as the rate charts and the completeness table give
+    them away."""
+    pending = queries.pending_dnas(session, period, {"month": queries.RECEIVED_MONTH}, now)
+    out = {r["month"]: _derived(r, pending.get((r["month"],), 0)) for r in queries.counts_by_month(session, period)}
+    for r in queries.completeness_by_month(session, period):
+        out[r["month"]] |= {"ethnicity_stated": r["ethnicity"], "ethnicity_not_stated": r["referrals"] - r["ethnicity"],
+                            "imd_recorded": r["imd"], "imd_not_recorded": r["referrals"] - r["imd"]}
+    return out
+
+
+def _monthly_relations(months: list[str]) -> list[dict[tuple, int]]:
+    """Each month's counts sum to the period's; within a month, the DNAs decided and pending make up the DNAs, and
+    the referrals with and without an ethnic group stated (or an IMD quintile) make up the referrals; and over the
+    months, those stated (recorded) are the segment tables' known rows, the others their unknown rows."""
+    if not months:
+        return []
+    relations = [{(name, MONTH, m): 1 for m in months} | {(name,): -1} for name in MONTHLY_COUNTS]
+    for m in months:
+        relations.append({("dnas_decided", MONTH, m): 1, (PENDING_COUNT, MONTH, m): 1, ("dnas", MONTH, m): -1})
+        relations += [{(part, MONTH, m): 1 for part in parts} | {("referrals", MONTH, m): -1}
+                      for parts in COMPLETENESS_PARTS.values()]
+    for segment, (known_part, unknown_part) in COMPLETENESS_PARTS.items():
+        values = [v for v, _label in segment_values(segment)]
+        for part, group in ((known_part, [v for v in values if v not in UNKNOWN_VALUES]),
+                            (unknown_part, [v for v in values if v in UNKNOWN_VALUES])):
+            relations.append({(part, MONTH, m): 1 for m in months} | {("referrals", segment, v): -1 for v in group})
+    return relations
 
 
 def _published(count: int, key: tuple, hidden: set[tuple] | None) -> int | str:
@@ -222,16 +271,29 @@ def segment_table(session: Session, period: Period, segment: str, hidden: set[tu
     return columns
 
 
-def completeness(session: Session, period: Period) -> list[dict]:
-    """Per month received: the share of referrals with an ethnic group stated and with an IMD quintile (%)."""
-    return [{**row, "ethnicity_pct": 100 * row["ethnicity"] / row["referrals"],
-             "imd_pct": 100 * row["imd"] / row["referrals"]} for row in queries.completeness_by_month(session, period)]
+def _share(row: dict, found: str, part: str, hidden: set[tuple] | None) -> float | None:
+    """`found` of the month's referrals (%), or None where a shared view hides the part or the referrals."""
+    if hidden is not None and not hidden.isdisjoint({(part, MONTH, row["month"]), ("referrals", MONTH, row["month"])}):
+        return None
+    return 100 * row[found] / row["referrals"]
 
 
-def completeness_charts(session: Session, period: Period, window: int = 24) -> list[tuple[str, charts.Chart]]:
-    """Run charts of the monthly completeness percentages over `window` months ending at the period's last."""
+def completeness(session: Session, period: Period, hidden: set[tuple] | None = None) -> list[dict]:
+    """Per month received: the referrals, and the share with an ethnic group stated and with an IMD quintile (%);
+    in a shared view, what shared_hidden hides is "*" (a count) or None (a share)."""
+    return [{"month": row["month"],
+             "referrals": _published(row["referrals"], ("referrals", MONTH, row["month"]), hidden),
+             "ethnicity_pct": _share(row, "ethnicity", "ethnicity_stated", hidden),
+             "imd_pct": _share(row, "imd", "imd_recorded", hidden)}
+            for row in queries.completeness_by_month(session, period)]
+
+
+def completeness_charts(session: Session, period: Period, hidden: set[tuple] | None = None,
+                        window: int = 24) -> list[tuple[str, charts.Chart]]:
+    """Run charts of the monthly completeness percentages over `window` months ending at the period's last; in a
+    shared view, without the period's months whose share it hides."""
     months = periods.month_range(periods.months_back(period.last, window), period.last)
-    found = {r["month"]: r for r in completeness(session, Period(months[0], period.last, period.pathway))}
+    found = {r["month"]: r for r in completeness(session, Period(months[0], period.last, period.pathway), hidden)}
     out = []
     for key, label in (("ethnicity_pct", "Ethnic group stated"), ("imd_pct", "IMD quintile recorded")):
         shown, values = charts.from_first_data(months, [found[m][key] if m in found else None for m in months])
@@ -250,31 +312,34 @@ class RateChart:
     counts: list[int | str]
 
 
-def _small(count: int) -> bool:
-    return stats.suppress_count(count) == stats.SUPPRESSED
-
-
-def rate_charts(session: Session, period: Period, shared: bool = False, window: int = 24,
+def rate_charts(session: Session, period: Period, hidden: set[tuple] | None = None, window: int = 24,
                 now: datetime | None = None) -> list[RateChart]:
     """RATE_CHARTS' rates (%) by month received over `window` months ending at the period's last, from one query of
     monthly counts, each charted with its own improvement direction; DNAs still within their 14 days at `now` are
-    left out of the rebooking rate, as in the tables. In a shared view a month whose numerator or denominator is 1 to
-    7 is left out, as its rate and denominator would give the numerator away."""
+    left out of the rebooking rate, as in the tables. In a shared view (`hidden`, shared_hidden's) a month's rate is
+    left out where its numerator or denominator is hidden, as the rate and the denominator give the numerator
+    away: in the period as shared_hidden hides them with the tables, before it where they are 1 to 7."""
     months = periods.month_range(periods.months_back(period.last, window), period.last)
     charted = Period(months[0], period.last, period.pathway)
     pending = queries.pending_dnas(session, charted, {"month": queries.RECEIVED_MONTH}, now or datetime.now(UTC))
     found = {r["month"]: _derived(r, pending.get((r["month"],), 0))
              for r in queries.counts_by_month(session, charted)}
+
+    def shown(name: str, month: str, count: int) -> int | str:
+        if hidden is None:
+            return count
+        return _published(count, (name, MONTH, month), hidden) if month >= period.first else stats.suppress_count(count)
+
     out = []
     for key in RATE_CHARTS:
         improvement = IMPROVEMENT[key]
         _key, label, num, den = next(m for m in MEASURES if m[0] == key)
-        counts = [found.get(month, _derived(None)) for month in months]
-        rates = [None if c[den] == 0 or (shared and (_small(c[num]) or _small(c[den]))) else 100 * c[num] / c[den]
-                 for c in counts]
-        shown, values = charts.from_first_data(months, rates)
-        chart = charts.spc(shown, values, improvement=improvement)
-        denominators = [stats.suppress_count(c[den]) if shared else c[den] for c in counts[len(counts) - len(shown):]]
+        counts = [(shown(num, month, c[num]), shown(den, month, c[den]), c) for month in months
+                  for c in [found.get(month, _derived(None))]]
+        rates = [None if c[den] == 0 or stats.SUPPRESSED in (x, n) else 100 * c[num] / c[den] for x, n, c in counts]
+        charted_months, values = charts.from_first_data(months, rates)
+        chart = charts.spc(charted_months, values, improvement=improvement)
+        denominators = [n for _x, n, _c in counts[len(months) - len(charted_months):]]
         out.append(RateChart(key, label, improvement, chart, denominators))
     return out
 

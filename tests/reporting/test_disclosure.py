@@ -1,23 +1,35 @@
 """A differencing attack on everything a shared view publishes for a year of demo data: every table of every
-segment and every intersectional table of every measure, set against one another. No hidden 1-7 may come back."""
+segment, every intersectional table of every measure, and the month-by-month rate charts and completeness table,
+set against one another. No hidden 1-7 may come back."""
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 
-from inclusive_access.domain import segments
+from inclusive_access.domain import segments, triage
+from inclusive_access.domain.actors import actor_for
 from inclusive_access.reporting import stats, tables
 from inclusive_access.reporting.queries import Period
 from tests.demo_snapshots import A_YEAR, same_demo
+from tests.factories import SCRIPT, make_referral, make_user, miss
 
 YEAR = Period("2025-12", "2026-11")
+JUNE = Period("2026-06", "2026-06")
 IMD = segments.IMD_QUINTILE.key
+MONTH = "month"
+#: segment -> the referrals a completeness share counts, and the rest
+PARTS = {segments.ETHNIC_GROUP.key: ("ethnic_group_stated", "ethnic_group_not_stated"),
+         IMD: ("imd_recorded", "imd_not_recorded")}
+#: the values the completeness table counts as not stated or not recorded
+UNKNOWN = {"Not stated", "Not known", None}
 
 
-def _published(session, hidden: set[tuple] | None) -> dict[tuple, int | str]:
+def _published(session, period: Period, hidden: set[tuple] | None, now=None) -> dict[tuple, int | str]:
     """Every count the export holds, keyed as the analyst would: (count, segment, value) or (count, segment,
     quintile, value)."""
     out = {}
     for segment in tables.SEGMENT_LABELS:
-        for column in tables.segment_table(session, YEAR, segment, hidden):
+        for column in tables.segment_table(session, period, segment, hidden, now):
             out["referrals", segment, column.value] = column.referrals
+            out["dnas_pending", segment, column.value] = column.dnas_pending
             for key, _label, num, den in tables.MEASURES:
                 out[num, segment, column.value] = column.cells[key].x
                 out[den, segment, column.value] = column.cells[key].n
@@ -25,10 +37,42 @@ def _published(session, hidden: set[tuple] | None) -> dict[tuple, int | str]:
     for segment in tables.CROSS_SEGMENTS:
         values = [v for v, _label in tables.segment_values(segment)]
         for key, _label, num, den in tables.MEASURES:
-            table = tables.cross_table(session, YEAR, segment, key, hidden)
+            table = tables.cross_table(session, period, segment, key, hidden)
             for q, (_row_label, cells) in zip(quintiles, table.rows, strict=True):
                 for v, cell in zip(values, cells, strict=True):
                     out[num, segment, q, v], out[den, segment, q, v] = cell.x, cell.n
+    return out | _monthly(session, period, hidden, now)
+
+
+def _times(share: float | None, n: int | str) -> int | str:
+    """The count a share (%) of n gives away, where both are shown."""
+    if n == 0:
+        return 0
+    return stats.SUPPRESSED if share is None or n == stats.SUPPRESSED else round(share * n / 100)
+
+
+def _less(a: int | str, b: int | str) -> int | str:
+    return stats.SUPPRESSED if stats.SUPPRESSED in (a, b) else a - b
+
+
+def _monthly(session, period: Period, hidden: set[tuple] | None, now) -> dict[tuple, int | str]:
+    """What the period's months give away: each rate chart's denominator and, from its rate, its numerator; the DNAs
+    pending, from the DNAs and the DNAs decided; the completeness table's referrals and, from each share, those in
+    it and those not."""
+    out = {}
+    for chart in tables.rate_charts(session, period, hidden, now=now):
+        _key, _label, num, den = next(m for m in tables.MEASURES if m[0] == chart.key)
+        for point, n in zip(chart.chart.points, chart.counts, strict=True):
+            if period.first <= point.label <= period.last:
+                out[den, MONTH, point.label], out[num, MONTH, point.label] = n, _times(point.value, n)
+    for month in {key[2] for key in out}:
+        if ("dnas", MONTH, month) in out and ("dnas_decided", MONTH, month) in out:  # both charted that month
+            out["dnas_pending", MONTH, month] = _less(out["dnas", MONTH, month], out["dnas_decided", MONTH, month])
+    for row in tables.completeness(session, period, hidden):
+        n = out["referrals", MONTH, row["month"]] = row["referrals"]
+        for share, (known, unknown) in zip((row["ethnicity_pct"], row["imd_pct"]), PARTS.values(), strict=True):
+            out[known, MONTH, row["month"]] = _times(share, n)
+            out[unknown, MONTH, row["month"]] = _less(n, out[known, MONTH, row["month"]])
     return out
 
 
@@ -54,6 +98,18 @@ def _relations(published: dict) -> list[dict]:
     for segment in (flag.key for flag in segments.FLAG_SEGMENTS):
         relations += [{("flagged", *place): 1, ("referrals", *place): -1}
                       for place in [(segment, True), *((segment, q, True) for q in quintiles)]]
+    months = sorted({key[2] for key in published if key[1] == MONTH})
+    relations += [{(name, MONTH, m): 1 for m in months} | {(name, "total"): -1}
+                  for name in {key[0] for key in published if key[1] == MONTH}]
+    places = [(MONTH, m) for m in months] + [(s, v) for s in tables.SEGMENT_LABELS
+                                              for v, _label in tables.segment_values(s)]
+    relations += [{("dnas_decided", *place): 1, ("dnas_pending", *place): 1, ("dnas", *place): -1} for place in places]
+    for segment, (known, unknown) in PARTS.items():
+        relations += [{(known, MONTH, m): 1, (unknown, MONTH, m): 1, ("referrals", MONTH, m): -1} for m in months]
+        values = [v for v, _label in tables.segment_values(segment)]
+        for part, is_unknown in ((known, False), (unknown, True)):
+            relations.append({(part, "total"): 1}
+                             | {("referrals", segment, v): -1 for v in values if (v in UNKNOWN) == is_unknown})
     return relations
 
 
@@ -116,12 +172,39 @@ def _attack(published: dict) -> dict[tuple, Fraction]:
     return {k: low[k] for k in unknown if high[k] is not None and low[k] == high[k]}
 
 
+def _recovered(session, period: Period, now=None) -> dict[tuple, int]:
+    """The small counts the attack works out of the shared view, checked against the unhidden one."""
+    truth = _published(session, period, None, now)
+    shared = _published(session, period, tables.shared_hidden(session, period, now), now)
+    hidden = [key for key, v in shared.items() if v == stats.SUPPRESSED]
+    assert any(1 <= truth[key] <= 7 for key in hidden), "there are small counts to protect"
+    return {key: value for key, value in _attack(shared).items() if value == truth[key] and 1 <= value <= 7}
+
+
 @same_demo(**A_YEAR)
 def test_no_hidden_small_count_of_a_years_shared_export_can_be_worked_out(db_session, load_demo):
     load_demo(**A_YEAR)
-    truth = _published(db_session, None)
-    shared = _published(db_session, tables.shared_hidden(db_session, YEAR))
-    hidden = [key for key, v in shared.items() if v == stats.SUPPRESSED]
-    assert any(1 <= truth[key] <= 7 for key in hidden), "the demo year has small counts to protect"
-    recovered = {key: value for key, value in _attack(shared).items() if value == truth[key] and 1 <= value <= 7}
-    assert recovered == {}
+    assert _recovered(db_session, YEAR) == {}
+
+
+def test_a_months_completeness_shares_do_not_give_back_the_unknown_rows(db_session):
+    """June: 15 referrals in IMD quintile 5 and White British, 5 with neither an IMD decile nor an ethnic category
+    known. The month's referrals and its shares stated and recorded would give the 5 back."""
+    for day in range(20):
+        known = day < 15
+        make_referral(db_session, received_at=f"2026-06-{day + 1:02d} 10:00", imd_decile="9" if known else "",
+                      ethnic_category="A" if known else "99")
+    assert _recovered(db_session, JUNE) == {}
+
+
+def test_the_dnas_pending_do_not_give_back_the_dnas_decided(db_session):
+    """As of 20 June, 12 referrals in quintile 5 each missed one appointment: 9 on 10 June, still within their 14
+    days, and 3 on 3 June, unrebooked. The DNAs and those pending would give the 3 decided back."""
+    clinician = actor_for(make_user(db_session, "clinician"))
+    for day in range(12):
+        referral = make_referral(db_session, received_at=f"2026-06-{day // 4 + 1:02d} 08:00", imd_decile="9")
+        triaged = referral.received_at + timedelta(hours=1)
+        triage.triage_referral(db_session, clinician, referral, referral.version, SCRIPT, [], "accept", now=triaged)
+        miss(db_session, clinician, referral, starts_at=datetime(2026, 6, 10 if day >= 3 else 3, 9, tzinfo=UTC),
+             booked_at=triaged + timedelta(minutes=30))
+    assert _recovered(db_session, JUNE, now=datetime(2026, 6, 20, 9, tzinfo=UTC)) == {}

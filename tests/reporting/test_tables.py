@@ -72,9 +72,8 @@ def test_completeness_counts_stated_ethnicity_and_known_imd(db_session):
     _received(db_session, 3, ethnic_category="A", imd_decile="4")
     _received(db_session, 1, ethnic_category="Z", imd_decile="")
     _received(db_session, 1, ethnic_category="99", imd_decile="2")
-    [june] = tables.completeness(db_session, JUNE)
-    assert (june["month"], june["referrals"], june["ethnicity"], june["imd"]) == ("2026-06", 5, 3, 4)
-    assert (june["ethnicity_pct"], june["imd_pct"]) == (60.0, 80.0)
+    assert tables.completeness(db_session, JUNE) == [
+        {"month": "2026-06", "referrals": 5, "ethnicity_pct": 60.0, "imd_pct": 80.0}]
 
 
 def test_every_segment_lists_every_stored_value(db_session):
@@ -263,7 +262,8 @@ def test_rates_are_charted_by_month_received_each_in_its_own_direction(db_sessio
     assert dna.counts == [2, 4]
     assert [p.value for p in found["rebooked_in_14_days"].chart.points] == [0.0, 0.0]
     assert [(p.label, p.value) for p in found["adjustments_met"].chart.points] == [("2026-07", None)]
-    shared = {r.key: r for r in tables.rate_charts(db_session, Period("2026-07", "2026-07"), shared=True)}
+    july = Period("2026-07", "2026-07")
+    shared = {r.key: r for r in tables.rate_charts(db_session, july, tables.shared_hidden(db_session, july))}
     assert [p.value for p in shared["dna_rate"].chart.points] == [None], "1 DNA of 2, and of 4: both left out"
 
 

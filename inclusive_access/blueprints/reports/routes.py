@@ -52,8 +52,9 @@ def _view(shared_always: bool = False) -> dict:
             "cross_values": [[value for value, _label in tables.segment_values(s)] for s in ("imd_quintile", cross)],
             "cross_label": tables.MEASURE_LABELS[form.measure.data or "accepted"],
             "this_month": today.strftime("%Y-%m"),
-            "completeness": tables.completeness(reads, period),
-            "rate_charts": tables.rate_charts(reads, period, shared),
+            "completeness": tables.completeness(reads, period, hidden),
+            "completeness_charts": tables.completeness_charts(reads, period, hidden),
+            "rate_charts": tables.rate_charts(reads, period, hidden),
             "query": {k: v for k, v in request.args.items() if k != "table"},
             "trace": None if shared else behind_routes.tracer(form, period_code),
             **_kpi(period, shared)}
@@ -71,8 +72,7 @@ def _kpi(period: periods.Period, shared: bool) -> dict:
     return {"kpi": [s.shared() for s in series] if shared else series, "pathway_names": pathways,
             "quintile_charts": kpi.quintile_charts(reads, period.pathway, period.last, shared),
             "median_wait_chart": kpi.median_wait_chart(reads, period.pathway, period.last, shared),
-            "items_by_point": governance.items_by_point(db.session, codes, first, period.last),
-            "completeness_charts": tables.completeness_charts(reads, period)}
+            "items_by_point": governance.items_by_point(db.session, codes, first, period.last)}
 
 
 @bp.route("/equity")
