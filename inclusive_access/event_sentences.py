@@ -116,7 +116,9 @@ def _outcome(main: str) -> Callable[[Readable], str]:
         text = _with(main, ", ".join(filter(None, [d.time("starts_at"), d.label("format", appointments.FORMATS)])),
                      " ({})")
         if d["retrospective"]:
-            return _say(text + ", entered retrospectively", ("Why it was not booked ahead", d["reason"]))
+            text = _with(text + ", entered retrospectively", d.time("first_contact_was"),
+                         ": now the first contact, before the one of {}")
+            return _say(text, ("Why it was not booked ahead", d["reason"]))
         return _say(text, ("Reason", d["reason"]))
     return sentence
 

@@ -148,6 +148,9 @@ def test_a_past_contact_says_it_was_entered_retrospectively_to_every_role_and_wh
         said = sentence(_event(action, role, **{**data, **extra}))
         assert "entered retrospectively" in said
         assert ("Seen at the drop-in clinic" in said) == (role != "manager"), (action, role)
+    moved = sentence(_event(actions.APPOINTMENT_ATTENDED, role, **data, status="attended", attendance_code="5",
+                            first_contact_was="2026-12-11T09:00:00+00:00"))
+    assert "entered retrospectively: now the first contact, before the one of 11 Dec, 09:00" in moved
 
 
 def test_codes_read_as_their_labels():

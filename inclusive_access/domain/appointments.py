@@ -224,25 +224,39 @@ def _settle(session: Session, actor: Actor, appointment: Appointment, referral: 
     answers = _check_deliveries(due, deliveries or {})
     appointment.status, appointment.outcome_recorded_at = outcome, now
     appointment.cancel_reason = reason if outcome.startswith("cancelled") else None
-    first = outcome in SEEN and referral.first_contact_at is None
+    was_first = referral.first_contact_at
+    first = outcome in SEEN and (was_first is None or appointment.starts_at < was_first)
+    if first and was_first is not None:
+        _move_first_contact(session, referral, appointment)
     appointment.first_contact = first
     locking.flush(session, "appointment")
     action = _ACTIONS.get(outcome, actions.APPOINTMENT_CANCELLED)
+    earlier = {"first_contact_was": was_first} if first and was_first is not None else {}
     settled = events.record(session, actor, action, "appointment", appointment.id, patient_id=referral.patient_id,
                             referral_id=referral.id, now=now,
                             data={"status": outcome, "attendance_code": ATTENDANCE_CODES[outcome], "reason": reason,
                                   "starts_at": appointment.starts_at, "format": appointment.format,
-                                  **(retrospective or {})})
+                                  **(retrospective or {}), **earlier})
     _record_deliveries(session, actor, appointment, referral, answers, now)
     if outcome == "dna":
         dna.open_barrier_check(session, actor, appointment, referral, now)
         if messages is not None:
             message_causes.appointment_missed(session, appointment, referral, settled, messages, now)
-    if first:
+    if first and was_first is None:
         referral.first_contact_at = appointment.starts_at
         referral_flow.transition(session, actor, referral, "first_contact", actions.FIRST_CONTACT, now=now,
                                  data={"appointment_id": appointment.id, "first_contact_at": appointment.starts_at,
                                        "summary": "First contact"})
+
+
+def _move_first_contact(session: Session, referral: Referral, appointment: Appointment) -> None:
+    """A past contact earlier than the referral's first becomes its first contact (DOMAIN.md: the first attended
+    appointment), so the wait and what falls due from first contact count from it."""
+    for earlier_first in session.scalars(select(Appointment).where(Appointment.referral_id == referral.id,
+                                                                   Appointment.first_contact.is_(True))):
+        earlier_first.first_contact = False
+    referral.first_contact_at = appointment.starts_at
+    referral_flow.touch(session, referral)
 
 
 def _check_deliveries(due, given: dict[int, tuple[bool, str | None]]) -> list[tuple[int, bool, str | None]]:

@@ -75,7 +75,7 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
                                 "reason": CARE_TEAM},
     actions.APPOINTMENT_REBOOKED: {"from": CARE_TEAM, "to": CARE_TEAM},
     **{action: {"status": EVERYONE, "attendance_code": EVERYONE, "reason": CARE_TEAM, "starts_at": EVERYONE,
-                "format": EVERYONE, "retrospective": EVERYONE}
+                "format": EVERYONE, "retrospective": EVERYONE, "first_contact_was": EVERYONE}
        for action in (actions.APPOINTMENT_CANCELLED, actions.APPOINTMENT_ATTENDED, actions.APPOINTMENT_LATE_NOT_SEEN,
                       actions.APPOINTMENT_DNA)},
     actions.FIRST_CONTACT: {**_TRANSITION, "appointment_id": EVERYONE, "first_contact_at": EVERYONE},

@@ -450,3 +450,19 @@ def test_only_clinicians_record_a_past_contact(db_session, booker, referral):
     with pytest.raises(NotPermitted):
         record_past(db_session, booker, referral)
     assert count(db_session, Appointment) == 0
+
+
+def test_a_past_contact_before_the_first_contact_becomes_the_first_contact(db_session, clinician, referral):
+    """DOMAIN.md: first contact is the first attended appointment, whenever it was written down."""
+    later = record_past(db_session, clinician, referral, starts_at=SLOT + timedelta(days=1))
+    before = head(db_session)
+    earlier = record_past(db_session, clinician, referral, starts_at=SLOT)
+    db_session.commit()
+    assert actions_since(db_session, before) == [actions.APPOINTMENT_BOOKED, actions.APPOINTMENT_ATTENDED]
+    assert (earlier.first_contact, later.first_contact) == (True, False)
+    assert (referral.state, referral.first_contact_at) == ("in_treatment", SLOT)
+    assert data_of(db_session, actions.APPOINTMENT_ATTENDED)[-1]["first_contact_was"] == (
+        SLOT + timedelta(days=1)).isoformat()
+    fact = db_session.get(ReferralFact, referral.id)
+    assert fact.first_contact_at.replace(tzinfo=UTC) == SLOT
+    assert event_chain.verify(db_session).ok
