@@ -259,6 +259,14 @@ def link_rebooking(check: BarrierCheck, appointment: Appointment) -> None:
         check.rebooked_appointment_id = appointment.id
 
 
+def rebooking_of(session: Session, check: BarrierCheck) -> Appointment | None:
+    """The first appointment booked since the missed one that starts after it, as the 14-day measure counts it
+    (fact_projection._rebooking): whether booked once the check was done or, for urgent need, past it."""
+    return session.scalar(select(Appointment).where(
+        Appointment.referral_id == check.referral_id, Appointment.booked_at >= check.missed_at,
+        Appointment.starts_at > check.missed_at).order_by(Appointment.booked_at, Appointment.id).limit(1))
+
+
 def rebooking_status(check: BarrierCheck, rebooked: Appointment | None, now: datetime,
                      policy: Policy = DEFAULT_POLICY) -> dict:
     """The 14-day deadline from the missed appointment, and whether a new booking met it."""

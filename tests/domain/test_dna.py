@@ -577,9 +577,20 @@ def test_rebooking_within_14_days_of_the_missed_appointment(db_session, clinicia
     complete(db_session, clinician, check, "rebooked", at=MISSED)
     rebooked = book(db_session, clinician, referral, starts_at=SLOT + after + timedelta(days=2), now=SLOT + after)
     assert check.rebooked_appointment_id == rebooked.id
-    status = dna.rebooking_status(check, rebooked, now=SLOT + timedelta(days=30))
+    status = dna.rebooking_status(check, dna.rebooking_of(db_session, check), now=SLOT + timedelta(days=30))
     # The clock runs from the missed appointment, not from when the DNA was recorded.
     assert status == {"deadline": SLOT + timedelta(days=14), "met": met, "booked_at": SLOT + after}
+
+
+def test_an_urgent_booking_past_the_open_check_is_its_rebooking(db_session, clinician, referral, check):
+    """The check's page says what the 14-day measure counts: a booking made for urgent need before the check was
+    done rebooked the patient on time."""
+    urgent = book(db_session, clinician, referral, starts_at=SLOT + timedelta(days=3), now=SLOT + timedelta(days=1),
+                  override_reason="Urgent: wound review")
+    complete(db_session, clinician, check, "rebooked", at=SLOT + timedelta(days=2))
+    assert dna.rebooking_of(db_session, check) == urgent
+    status = dna.rebooking_status(check, urgent, now=SLOT + timedelta(days=20))
+    assert (status["met"], status["booked_at"]) == (True, SLOT + timedelta(days=1))
 
 
 @pytest.mark.parametrize(("now", "met"), [

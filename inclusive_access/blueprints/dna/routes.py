@@ -31,7 +31,7 @@ def _check(check_id: int) -> BarrierCheck:
 def _show(check: BarrierCheck, errors: dict | None = None, forms: dict | None = None, status: int = 200):
     """The whole check, or just its sections for htmx: one fragment, so every save refreshes what is left."""
     missed = db.session.get(Appointment, check.appointment_id)
-    rebooked = db.session.get(Appointment, check.rebooked_appointment_id) if check.rebooked_appointment_id else None
+    rebooked = dna.rebooking_of(db.session, check)
     forms = {"barriers": BarriersForm(formdata=None, obj=check),
              "attempt": AttemptForm(formdata=None, submission_token=new_token()),
              "outcome": OutcomeForm(formdata=None, version=check.version), **(forms or {})}
