@@ -235,6 +235,10 @@ SENTENCES: dict[str, Callable[[Readable], str]] = {
         ("Adjustments proposed", len(d["proposed_adjustments"]) if d["proposed_adjustments"] else None)),
     actions.TRIAGE_ACCEPTED: lambda d: "Accepted the referral at triage",
     actions.TRIAGE_ESCALATED: lambda d: _say("Escalated the triage to a senior", ("Reason", d["reason"])),
+    actions.TRIAGE_FLAGS_CORRECTED: lambda d: _say(
+        "Corrected the inequality flags", ("Before", d.labels("flags_before", FLAG_LABELS) or "none"),
+        ("Now", d.labels("flags", FLAG_LABELS) or "none"), ("Triage due", d.time("triage_due_at")),
+        ("Reason", d["reason"])),
     actions.TRIAGE_REJECTED: lambda d: _say(_with("Rejected the referral", d.label("code", triage.REJECTION_CODES),
                                                  ": {}"), ("Reason", d["reason"])),
     actions.TRIAGE_REJECTION_PROPOSED: lambda d: _say(

@@ -63,6 +63,7 @@ ACCESS: dict[str, frozenset[str]] = {
     "intake.refer_patient": BOOKING_WORK,
     "triage.worklist": BOOKING_WORK,
     "triage.triage_referral": BOOKING_WORK,
+    "triage.correct_flags": BOOKING_WORK,
     "triage.preview_suggestions": BOOKING_WORK,
     "clarification.worklist": BOOKING_WORK,
     "clarification.show_clarification": BOOKING_WORK,

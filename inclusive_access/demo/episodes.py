@@ -8,7 +8,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from inclusive_access.demo.people import referral_details
-from inclusive_access.domain import adjustments, appointments, clarification, discharge, dna, intake, reviews, triage
+from inclusive_access.domain import (
+    adjustments,
+    appointments,
+    clarification,
+    discharge,
+    dna,
+    intake,
+    reviews,
+    triage,
+    triage_flags,
+)
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.models import Clarification
@@ -17,6 +27,9 @@ from inclusive_access.models import Clarification
 BACKLOG = timedelta(days=2)
 #: a decision or request still waiting this long after it was made is the current backlog, not history
 PENDING = timedelta(days=10)
+#: every so many referrals, the booking script finds a carer the referral did not mention (by id, not by the
+#: random draws, so the rest of the demo is the history it was)
+FLAGS_CORRECTED_EVERY = 17
 
 
 class Team(NamedTuple):
@@ -75,6 +88,9 @@ def referral_history(session: Session, rng: random.Random, referral, team: Team,
             return
         _accept_and_book(session, rng, referral, team, script, at + timedelta(days=1), now, triaged_by=team.senior)
         return
+    if referral.id % FLAGS_CORRECTED_EVERY == 0 and "carer" not in referral.flags:
+        triage_flags.correct_flags(session, team.booking, referral, referral.version, [*referral.flags, "carer"],
+                                   "Demo: the booking script found she cares for her husband", now=at)
     _accept_and_book(session, rng, referral, team, script, at, now)
 
 

@@ -21,6 +21,8 @@ RECORD_VIEWED = "record.viewed"
 TRIAGE_SCRIPT_RECORDED = "triage.script_recorded"
 TRIAGE_ACCEPTED = "triage.accepted"
 TRIAGE_ESCALATED = "triage.escalated"
+#: the inequality flags snapshotted at receipt, corrected at triage with a reason (DOMAIN.md)
+TRIAGE_FLAGS_CORRECTED = "triage.flags_corrected"
 TRIAGE_REJECTED = "triage.rejected"
 TRIAGE_REJECTION_PROPOSED = "triage.rejection_proposed"
 REJECTION_UPHELD = "rejection.upheld"

@@ -8,7 +8,8 @@ KINDS: dict[str, tuple[str, frozenset[str]]] = {
         actions.REFERRAL_RECEIVED, actions.REFERRAL_RE_REFERRED, actions.PATIENT_REGISTERED, actions.PATIENT_UPDATED,
         actions.PATIENT_IDENTITY_VERIFIED, actions.PATIENT_CONTACT_DETAILS_RECORDED})),
     "triage": ("Triage and clarification", frozenset({
-        actions.TRIAGE_SCRIPT_RECORDED, actions.TRIAGE_ACCEPTED, actions.TRIAGE_ESCALATED, actions.TRIAGE_REJECTED,
+        actions.TRIAGE_SCRIPT_RECORDED, actions.TRIAGE_ACCEPTED, actions.TRIAGE_ESCALATED,
+        actions.TRIAGE_FLAGS_CORRECTED, actions.TRIAGE_REJECTED,
         actions.TRIAGE_REJECTION_PROPOSED, actions.REJECTION_UPHELD, actions.REJECTION_OVERTURNED,
         actions.CLARIFICATION_REQUESTED, actions.CLARIFICATION_ATTEMPTED, actions.CLARIFICATION_ANSWERED,
         actions.CLARIFICATION_CLOSED, actions.CLARIFICATION_ESCALATED})),

@@ -58,6 +58,8 @@ POLICY: dict[str, dict[str, frozenset[str]]] = {
                                     "proposed_adjustments": CARE_TEAM},
     actions.TRIAGE_ACCEPTED: _TRANSITION,
     actions.TRIAGE_ESCALATED: {**_TRANSITION, "reason": CARE_TEAM},
+    actions.TRIAGE_FLAGS_CORRECTED: {**_TRANSITION, "flags_before": EVERYONE, "flags": EVERYONE, "reason": CARE_TEAM,
+                                     "triage_due_at": EVERYONE},
     # The rejection's code and text are on the referral page for every role.
     actions.TRIAGE_REJECTED: {**_TRANSITION, "code": EVERYONE, "reason": EVERYONE},
     actions.TRIAGE_REJECTION_PROPOSED: {**_TRANSITION, "code": EVERYONE, "reason": EVERYONE, "review_id": EVERYONE},

@@ -6,7 +6,7 @@ from functools import cache
 from operator import itemgetter
 from typing import NamedTuple
 
-from sqlalchemy import case, delete, func, insert, literal, select, union_all
+from sqlalchemy import case, delete, func, insert, literal, select, tuple_, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -111,17 +111,26 @@ def _contribution(fact: dict) -> list[int]:
 def add(session: Session, before: dict | None, after: dict) -> None:
     """Count one fact's change (`before` None: a new referral) in the caller's transaction.
 
-    A fact's segment keys are fixed at receipt, so the change is the same difference on each of its rows, added
-    by upsert. Transactions adding to one row queue on its row lock until they commit (docs/benchmarks.md).
+    A fact's segment keys are fixed at receipt but for its flags, which triage may correct: on the rows it keeps,
+    the change is the same difference, added by upsert; from a row it leaves, its whole contribution is taken away
+    (and the row deleted once it counts no referral, as a recount would not make it), and to a row it joins, added.
+    Transactions adding to one row queue on its row lock until they commit (docs/benchmarks.md).
     """
-    change = _contribution(after)
-    if before is not None:
-        change = [new - old for new, old in zip(change, _contribution(before), strict=True)]
-    if not any(change):
-        return
-    counted = dict(zip(COUNTED, change, strict=True))
-    rows = [{**dict(zip(KEYS, key, strict=True)), **counted} for key in _keys(after)]
-    session.execute(_upsert(session.get_bind().dialect.name), rows)  # one statement, compiled once, many rows
+    new, left = _contribution(after), []
+    if before is None:
+        moves = [(_keys(after), new)]
+    else:
+        old, kept = _contribution(before), set(_keys(before)) & set(_keys(after))
+        left = [key for key in _keys(before) if key not in kept]
+        moves = [([key for key in _keys(after) if key in kept], [n - o for n, o in zip(new, old, strict=True)]),
+                 (left, [-o for o in old]), ([key for key in _keys(after) if key not in kept], new)]
+    rows = [{**dict(zip(KEYS, key, strict=True)), **dict(zip(COUNTED, change, strict=True))}
+            for keys, change in moves if any(change) for key in keys]
+    if rows:
+        session.execute(_upsert(session.get_bind().dialect.name), rows)  # one statement, compiled once, many rows
+    if left:
+        session.execute(delete(ReferralFactCount).where(
+            tuple_(*(getattr(ReferralFactCount, k) for k in KEYS)).in_(left), ReferralFactCount.referrals == 0))
 
 
 @cache

@@ -223,6 +223,10 @@ def project(fact: dict | None, event, known: Known) -> dict | None:
         due = fact["clarification_due_at"]
         fact["clarifications_on_time"] += int(due is not None and at <= due)
         fact["clarification_due_at"] = None
+    elif action == actions.TRIAGE_FLAGS_CORRECTED:  # reports count the corrected snapshot
+        flags = set(data["flags"])
+        fact.update(flagged=bool(flags), triage_due_at=to_utc(data["triage_due_at"]),
+                    **{flag.column: flag.key in flags for flag in segments.FLAGS})
     elif action == actions.FIRST_CONTACT:
         _first_contact(fact, to_utc(data["first_contact_at"]))
     elif action == actions.APPOINTMENT_ATTENDED:

@@ -7,10 +7,10 @@ from inclusive_access.domain import actions
 #: the actions whose events carry a referral's Transition: referral_flow.transition writes no other, and the facts
 #: projection and its rebuild find a referral's state in these alone
 TRANSITION_ACTIONS = frozenset({
-    actions.TRIAGE_ACCEPTED, actions.TRIAGE_ESCALATED, actions.TRIAGE_REJECTED, actions.TRIAGE_REJECTION_PROPOSED,
-    actions.REJECTION_UPHELD, actions.REJECTION_OVERTURNED, actions.CLARIFICATION_REQUESTED,
-    actions.CLARIFICATION_ANSWERED, actions.CLARIFICATION_CLOSED, actions.FIRST_CONTACT, actions.DISCHARGE_REQUESTED,
-    actions.REFERRAL_DISCHARGED, actions.ENGAGEMENT_CONTINUED})
+    actions.TRIAGE_ACCEPTED, actions.TRIAGE_ESCALATED, actions.TRIAGE_FLAGS_CORRECTED, actions.TRIAGE_REJECTED,
+    actions.TRIAGE_REJECTION_PROPOSED, actions.REJECTION_UPHELD, actions.REJECTION_OVERTURNED,
+    actions.CLARIFICATION_REQUESTED, actions.CLARIFICATION_ANSWERED, actions.CLARIFICATION_CLOSED,
+    actions.FIRST_CONTACT, actions.DISCHARGE_REQUESTED, actions.REFERRAL_DISCHARGED, actions.ENGAGEMENT_CONTINUED})
 
 
 @dataclass(frozen=True)

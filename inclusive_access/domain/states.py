@@ -34,6 +34,7 @@ REFERRAL_TRANSITIONS: dict[tuple[ReferralState, str], tuple[ReferralState, froze
     (S.RECEIVED, "accept"): (S.ACCEPTED, BOOKING_WORK),
     (S.RECEIVED, "request_clarification"): (S.AWAITING_CLARIFICATION, BOOKING_WORK),
     (S.RECEIVED, "escalate"): (S.RECEIVED, BOOKING_WORK),
+    (S.RECEIVED, "correct_flags"): (S.RECEIVED, BOOKING_WORK),
     (S.RECEIVED, "reject"): (S.REJECTED, CLINICAL_JUDGEMENT),
     # A flagged referral is never rejected on one person's say: it waits for a senior.
     (S.RECEIVED, "reject_flagged"): (S.REJECTION_REVIEW, CLINICAL_JUDGEMENT),

@@ -37,6 +37,7 @@ from inclusive_access.domain import (
     reviews,
     safeguarding,
     triage,
+    triage_flags,
     urgent_contacts,
 )
 from inclusive_access.domain.pathway_delays import DelayLink
@@ -101,6 +102,7 @@ def _history(session) -> dict:
     clarification.log_attempt(session, clinician, asked, "telephone", False, _secret("clarification note"))
     clarification.escalate_overdue(session, now)
     clarification.close_clarification(session, clinician, asked, asked.version, _secret("response"), None)
+    triage_flags.correct_flags(session, clinician, first, first.version, ["carer"], _secret("flags reason"))
     triage.triage_referral(session, clinician, first, first.version, script(), [], "escalate",
                            reason_text=_secret("escalation reason"))
     triage.triage_referral(session, senior, first, first.version, script(), [], "accept")

@@ -94,6 +94,10 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
     ],
     "triage.preview_suggestions": [
         get("/triage/referrals/{referral_id}/suggestions?interpreter_needed=yes&mobility=housebound")],
+    "triage.correct_flags": [
+        get("/triage/referrals/{referral_id}/flags"),
+        ("POST", "/triage/referrals/{referral_id}/flags", {"version": "1"}, 400),  # no reason: errors re-shown
+    ],
     "clarification.worklist": [get("/clarifications/")],
     "clarification.show_clarification": [get("/clarifications/{clarification_id}")],
     "clarification.log_attempt": [("POST", "/clarifications/{clarification_id}/attempts", {}, 400)],
@@ -397,7 +401,8 @@ BOOKING_WORK, CLINICAL_JUDGEMENT, AUDIT_LOG = ({"booking", "clinician", "senior"
 DECIDED = {
     **{e: BOOKING_WORK for e in ("intake.new_referral", "intake.lookup_patient", "intake.re_refer", "triage.worklist",
                                  "intake.refer_patient", "intake.find_organisations",
-                                 "triage.triage_referral", "triage.preview_suggestions", "clarification.worklist",
+                                 "triage.triage_referral", "triage.preview_suggestions", "triage.correct_flags",
+                                 "clarification.worklist",
                                  "clarification.show_clarification", "clarification.log_attempt",
                                  "clarification.close_clarification", "appointments.book_appointment",
                                  "appointments.rebook_appointment", "dna.worklist", "dna.show_check",

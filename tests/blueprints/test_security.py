@@ -175,6 +175,8 @@ UNSAFE = {
                              {"password": "a temporary passphrase", "version": "1"}),
     "triage.triage_referral": ("booking", "/triage/referrals/{referral_id}",
                                {**SCRIPT_FORM, "outcome": "accept", "version": "1"}),
+    "triage.correct_flags": ("booking", "/triage/referrals/{referral_id}/flags",
+                             {"flags": ["carer"], "reason": "Cares for her mother", "version": "1"}),
     "discharge.request_discharge": ("clinician", "/discharge/referrals/{plain_accepted_id}/request",
                                     {"reason": "patient_choice", "reason_text": "Prefers the GP practice nurse",
                                      "submission_token": "csrf-discharge", "version": "2"}),

@@ -593,3 +593,25 @@ def test_the_second_of_two_people_gets_a_conflict_and_nothing_is_lost(app, workl
         record = db.session.scalar(select(TriageRecord).where(TriageRecord.referral_id == referral_id))
         assert record.answers["language"] == "Polish", "the first person's script is kept"
         assert record.outcome == "accepted"
+
+
+def test_the_booking_team_corrects_the_flags_from_the_triage_page(app, client, login_as, worklist):
+    login_as("booking")
+    referral_id = worklist["plain"]
+    triage_page = client.get(f"/triage/referrals/{referral_id}").get_data(as_text=True)
+    assert f'href="/triage/referrals/{referral_id}/flags"' in triage_page
+    form = pages.page_text(client.get(f"/triage/referrals/{referral_id}/flags"))
+    assert "Caring responsibilities" in form, "the flags are offered as checkboxes"
+
+    refused = post_form(client, f"/triage/referrals/{referral_id}/flags", {"flags": ["carer"], "version": "1"})
+    assert refused.status_code == 400
+    assert '<a href="#reason"' in refused.get_data(as_text=True), "the error links to the reason box"
+    assert stored_row(app, Referral, referral_id).flags == []
+
+    saved = post_form(client, f"/triage/referrals/{referral_id}/flags",
+                      {"flags": ["carer", "language"], "reason": "Cares for her mother; needs a Polish interpreter",
+                       "version": "1"})
+    assert (saved.status_code, saved.headers["Location"]) == (303, f"/triage/referrals/{referral_id}")
+    referral = stored_row(app, Referral, referral_id)
+    assert (referral.flags, referral.flagged, referral.version) == (["language", "carer"], True, 2)
+    assert "Inequality flags corrected." in pages.page_text(client.get(saved.headers["Location"]))

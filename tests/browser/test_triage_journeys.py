@@ -275,6 +275,15 @@ def _triage_with_errors(page, server):
     expect(page.locator(".nhsuk-error-summary")).to_be_focused()
 
 
+def _flags_with_errors(page, server):
+    _triage_empty(page, server)
+    page.get_by_role("link", name="Correct the inequality flags").click()
+    page.get_by_label("Caring responsibilities").check()
+    press_the_button(page, "Save the flags")
+    expect(page.locator(".nhsuk-error-summary")).to_be_focused()
+    expect(page.get_by_label("Caring responsibilities")).to_be_checked()
+
+
 def _triage_clarification_revealed(page, server):
     _triage_empty(page, server)
     triage_through_the_script(page, interpreter="Yes", language="Polish")
@@ -296,6 +305,7 @@ def _booking_with_errors(page, server):
 
 PAGES = {
     "triage-with-errors": _triage_with_errors,
+    "flags-correction-with-errors": _flags_with_errors,
     "triage-clarification-revealed": _triage_clarification_revealed,
     "booking": _booking,
     "booking-with-errors": _booking_with_errors,

@@ -16,6 +16,7 @@ EXPECTED = {
     ("received", "accept"): ("accepted", BOOKING),
     ("received", "request_clarification"): ("awaiting_clarification", BOOKING),
     ("received", "escalate"): ("received", BOOKING),
+    ("received", "correct_flags"): ("received", BOOKING),  # DOMAIN.md: editable at triage with a reason
     ("received", "reject"): ("rejected", CLINICAL),
     ("received", "reject_flagged"): ("rejection_review", CLINICAL),
     ("awaiting_clarification", "clarification_closed"): ("received", BOOKING),
@@ -106,9 +107,9 @@ def test_allowed_actions_follow_the_table_for_every_state_and_role():
 
 
 def test_allowed_actions_examples():
-    assert allowed_actions("received", "booking") == {"accept", "request_clarification", "escalate"}
+    assert allowed_actions("received", "booking") == {"accept", "request_clarification", "escalate", "correct_flags"}
     assert allowed_actions("received", "clinician") == {"accept", "request_clarification", "escalate", "reject",
-                                                        "reject_flagged"}
+                                                        "reject_flagged", "correct_flags"}
     assert allowed_actions("rejection_review", "clinician") == set()
     assert allowed_actions("rejection_review", "senior") == {"uphold_rejection", "overturn_rejection"}
     assert allowed_actions("received", "auditor") == set()

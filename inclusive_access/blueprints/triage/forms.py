@@ -1,6 +1,6 @@
 """The booking script and triage outcome form, and the worklist filters."""
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Optional
 
 from inclusive_access.blueprints.forms_common import choices, plain_text, strip, version_field
@@ -22,6 +22,17 @@ OUTCOME_LABELS = {"accept": "Accept and book the first appointment", "clarify": 
                   "escalate": "Escalate to senior triage", "reject": "Reject"}
 SHORT = plain_text(500)
 LONG = plain_text(4000, multiline=True)
+
+
+class FlagsForm(FlaskForm):
+    """The inequality flags derived at receipt, corrected with the reason."""
+
+    version = version_field()
+    flags = SelectMultipleField("Which inequality flags apply?", choices=choices(FLAG_LABELS),
+                                validators=[Optional()])
+    reason = TextAreaField("Why are you changing them?",
+                           validators=plain_text(1000, "Give the reason for changing the flags", multiline=True),
+                           filters=[strip])
 
 
 class TriageForm(FlaskForm):

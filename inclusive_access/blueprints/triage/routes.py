@@ -7,8 +7,8 @@ from flask_login import current_user
 from inclusive_access.blueprints.commands import Page, saved, submit
 from inclusive_access.blueprints.shared import current_messages, current_policy, log_view
 from inclusive_access.blueprints.triage import bp
-from inclusive_access.blueprints.triage.forms import OUTCOME_LABELS, TriageForm, WorklistFilterForm
-from inclusive_access.domain import intake, referral_flow, states, triage
+from inclusive_access.blueprints.triage.forms import OUTCOME_LABELS, FlagsForm, TriageForm, WorklistFilterForm
+from inclusive_access.domain import intake, referral_flow, states, triage, triage_flags
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.extensions import db
 from inclusive_access.htmx import render_worklist
@@ -54,6 +54,30 @@ def triage_referral(referral_id: int):
         # the domain's names for what the form asks in other fields (the summary links to the field)
         fields={"proposed_adjustments": "other_adjustment_category",
                 **({"reason_text": "escalate_reason"} if escalating else {})}, refused="outcome")
+
+
+@bp.route("/referrals/<int:referral_id>/flags", methods=["GET", "POST"])
+def correct_flags(referral_id: int):
+    referral, form = _referral(referral_id), FlagsForm()
+    if request.method == "GET":
+        form.version.data, form.flags.data = referral.version, list(referral.flags)
+        log_view(referral.patient, referral)
+        return _flags_page(referral_id, form, {})
+    return submit(form, lambda: triage_flags.correct_flags(
+        db.session, actor_for(current_user), referral, form.version.data, form.flags.data or [], form.reason.data,
+        policy=current_policy()),
+        # a refusal (triaged meanwhile) is told on the triage page, which says where the referral is now
+        Page(url_for("triage.triage_referral", referral_id=referral_id),
+             lambda errors: _flags_page(referral_id, form, errors), "referral",
+             lambda: _referral(referral_id).patient,
+             lambda: referral_flow.changes_since(db.session, _referral(referral_id), form.version.data)),
+        lambda _none: saved("Inequality flags corrected.", url_for("triage.triage_referral", referral_id=referral_id)))
+
+
+def _flags_page(referral_id: int, form: FlagsForm, errors: dict):
+    referral = _referral(referral_id)
+    return render_template("triage/flags.html", form=form, errors=errors, referral=referral,
+                           patient=referral.patient), 400 if errors else 200
 
 
 def _form_page(referral_id: int, form: TriageForm) -> Page:
