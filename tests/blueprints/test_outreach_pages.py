@@ -10,7 +10,7 @@ from inclusive_access.domain import actions, engagement_plans
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
-from inclusive_access.models import EngagementStep, OutreachSession, Partner, Patient
+from inclusive_access.models import EngagementStep, OutreachSession, Partner, Patient, User
 from tests.blueprints.pages import conflict, open_page, redirected, shown_again, sign_in, version_in
 from tests.blueprints.records import accepted_referral, events, stored_row
 from tests.conftest import ON_BOTH_DATABASES, post_form
@@ -100,6 +100,19 @@ def test_the_manager_plans_a_session_naming_a_clinician_who_then_finds_it(app, c
     mine = open_page(nurse, "/outreach/my-sessions", "My outreach sessions")
     assert starts.strftime("%a %-d %b %Y, 13:00") in mine
     assert "Two key workers" in mine
+
+
+def test_with_no_active_clinician_the_manager_is_told_to_add_one_not_given_a_form_that_cannot_pass(app, client,
+                                                                                                    login_as):
+    clinician_id = _user(app, "clinician", "left.the.service")
+    _planned(app, [clinician_id])
+    with app.app_context():
+        db.session.get(User, clinician_id).active = False
+        db.session.commit()
+    login_as("manager")
+    page = open_page(client, "/outreach/sessions/new", "Plan an outreach session")
+    assert "no clinician or senior clinician has an active account" in page
+    assert "Plan session" not in page
 
 
 def test_a_clinician_named_on_no_session_is_not_offered_the_page(client, login_as):
