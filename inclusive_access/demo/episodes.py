@@ -90,7 +90,8 @@ def referral_history(session: Session, rng: random.Random, referral, team: Team,
         return
     if referral.id % FLAGS_CORRECTED_EVERY == 0 and "carer" not in referral.flags:
         triage_flags.correct_flags(session, team.booking, referral, referral.version, [*referral.flags, "carer"],
-                                   "Demo: the booking script found she cares for her husband", now=at)
+                                   "Demo: the booking script found caring duties the referral did not mention",
+                                   now=at)
     _accept_and_book(session, rng, referral, team, script, at, now)
 
 
