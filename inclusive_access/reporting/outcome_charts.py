@@ -6,18 +6,13 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain.instruments import Instrument
-from inclusive_access.reporting import charts, outcome_queries, periods, stats
+from inclusive_access.reporting import charts, stats
 from inclusive_access.reporting.gradients import sii_rii
-from inclusive_access.reporting.outcome_queries import F, Scope
-from inclusive_access.reporting.outcomes import Table
+from inclusive_access.reporting.outcomes import CHARTED, Table, charted_sums
 from inclusive_access.reporting.queries import Period
 from inclusive_access.reporting.tables import GRADIENT_REPS, Gradient
 
 QUINTILES = (1, 2, 3, 4, 5)
-#: (row key, label, numerator, denominator) charted per instrument: completion first, as in the tables
-CHARTED = (("both", "Baseline and follow-up answered", "with_both", "closed"),
-           ("improved", "Reached the minimal important change", "improved", "with_both"))
-MONTHS, QUARTERS = 24, 8
 
 
 def gradients(table: Table) -> list[Gradient]:
@@ -61,44 +56,26 @@ class OutcomeChart:
     counts: list[int | str]
 
 
-def quarter_labels(last_month: str, count: int) -> list[str]:
-    """The `count` quarters ('YYYY-Qn') ending with the one holding `last_month`, oldest first."""
-    year, quarter = int(last_month[:4]), (int(last_month[5:]) - 1) // 3 + 1
-    labels = []
-    for _ in range(count):
-        labels.append(f"{year:04d}-Q{quarter}")
-        year, quarter = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
-    return labels[::-1]
-
-
-def _small(count: int) -> bool:
-    return stats.suppress_count(count) == stats.SUPPRESSED
-
-
 def instrument_charts(session: Session, period: Period, instrument: Instrument,
-                      shared: bool = False) -> list[OutcomeChart]:
-    """CHARTED by month received over 24 months and by quarter over 8 ending with the period's last month: run
-    charts (or XmR charts from 15 points), from one grouped query by month, the quarters summed from its months.
-    When shared, a point whose numerator or denominator is 1 to 7 is left out (its share and denominator would
-    give the numerator away)."""
-    months = periods.month_range(periods.months_back(period.last, MONTHS), period.last)
-    by_month = outcome_queries.sums_by(session, Scope(Period(months[0], period.last, period.pathway), instrument),
-                                       F.received_month)
-    by_quarter: dict[str, dict] = {}
-    for month, sums in by_month.items():  # 8 quarters ending with the last month's lie within its 24 months
-        total = by_quarter.setdefault(periods.quarter_of(month), dict.fromkeys(sums, 0))
-        for name, value in sums.items():
-            total[name] += value
+                      hidden: set[tuple] | None = None) -> list[OutcomeChart]:
+    """CHARTED by month received over MONTHS and by quarter over QUARTERS ending with the period's last month: run
+    charts (or XmR charts from 15 points). In a shared view (`hidden`, outcomes.shared_hidden_for's) a point whose
+    numerator or denominator is hidden is left out, as its share and denominator would give the numerator away."""
+    points = charted_sums(session, period, instrument)
+
+    def shown(name: str, point: tuple[str, str]) -> int | str:
+        count = points[point][name]
+        return stats.SUPPRESSED if hidden is not None and (instrument.id, name, *point) in hidden else count
+
     out = []
-    for by, labels, found in (("month", months, by_month),
-                              ("quarter", quarter_labels(period.last, QUARTERS), by_quarter)):
+    for by in ("month", "quarter"):
+        labels = [label for kind, label in points if kind == by]
         for row_key, label, num, den in CHARTED:
-            counts = [found.get(point, {num: 0, den: 0}) for point in labels]
-            rates = [None if c[den] == 0 or (shared and (_small(c[num]) or _small(c[den])))
-                     else 100 * c[num] / c[den] for c in counts]
-            shown, values = charts.from_first_data(labels, rates)
-            denominators = [stats.suppress_count(c[den]) if shared else c[den]
-                            for c in counts[len(counts) - len(shown):]]
-            out.append(OutcomeChart(instrument, row_key, label, by, charts.spc(shown, values, "increase"),
+            counts = [(shown(num, (by, point)), shown(den, (by, point)), points[by, point]) for point in labels]
+            rates = [None if c[den] == 0 or stats.SUPPRESSED in (x, n) else 100 * c[num] / c[den]
+                     for x, n, c in counts]
+            charted, values = charts.from_first_data(labels, rates)
+            denominators = [n for _x, n, _c in counts[len(labels) - len(charted):]]
+            out.append(OutcomeChart(instrument, row_key, label, by, charts.spc(charted, values, "increase"),
                                     denominators))
     return out

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain.instruments import Instrument, for_pathway
-from inclusive_access.reporting import means, outcome_queries, queries, stats, suppression
-from inclusive_access.reporting.outcome_queries import COUNTS, URGENT_COUNTS, Scope
+from inclusive_access.reporting import means, outcome_queries, periods, queries, stats, suppression
+from inclusive_access.reporting.outcome_queries import COUNTS, URGENT_COUNTS, F, Scope
 from inclusive_access.reporting.queries import SEGMENTS, Period
 from inclusive_access.reporting.tables import SEGMENT_LABELS, Cell, segment_values, shared_hidden
 
@@ -110,13 +110,61 @@ def _dashboard_hidden(session: Session, period: Period, now: datetime) -> tuple[
     return shown, shared_hidden(session, period, now)
 
 
+#: (row key, label, numerator, denominator) charted per outcome measure: completion first, as in the tables
+CHARTED = (("both", "Baseline and follow-up answered", "with_both", "closed"),
+           ("improved", "Reached the minimal important change", "improved", "with_both"))
+CHARTED_COUNTS = tuple(dict.fromkeys(name for *_row, num, den in CHARTED for name in (num, den)))
+#: the run charts' reach: months received, and the quarters that end with the period's last month's
+MONTHS, QUARTERS = 24, 8
+
+
+def quarter_labels(last_month: str, count: int) -> list[str]:
+    """The `count` quarters ('YYYY-Qn') ending with the one holding `last_month`, oldest first."""
+    year, quarter = int(last_month[:4]), (int(last_month[5:]) - 1) // 3 + 1
+    labels = []
+    for _ in range(count):
+        labels.append(f"{year:04d}-Q{quarter}")
+        year, quarter = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
+    return labels[::-1]
+
+
+def charted_sums(session: Session, period: Period, instrument: Instrument) -> dict[tuple[str, str], dict]:
+    """CHARTED_COUNTS of an outcome measure by ("month", month) received over MONTHS and by ("quarter", quarter)
+    over QUARTERS, ending with the period's last month: one grouped query by month, the quarters summed from its
+    months (8 quarters ending with the last month's lie within its 24 months)."""
+    months = periods.month_range(periods.months_back(period.last, MONTHS), period.last)
+    by_month = outcome_queries.sums_by(session, Scope(Period(months[0], period.last, period.pathway), instrument),
+                                       F.received_month)
+    out = {("month", m): {name: by_month.get(m, {}).get(name, 0) for name in CHARTED_COUNTS} for m in months}
+    out |= {("quarter", q): dict.fromkeys(CHARTED_COUNTS, 0) for q in quarter_labels(period.last, QUARTERS)}
+    for m in months:
+        quarter = out.get(("quarter", periods.quarter_of(m)))
+        for name in CHARTED_COUNTS if quarter is not None else ():
+            quarter[name] += out["month", m][name]
+    return out
+
+
+def _chart_relations(key: str, points: dict[tuple[str, str], dict], period: Period) -> list[dict[tuple, int]]:
+    """What an analyst knows of a measure's charts: each quarter is its charted months, and the period's months
+    (when the charts reach back to its first) are the period's total, which its tables share."""
+    months = [label for by, label in points if by == "month"]
+    relations = []
+    for name in CHARTED_COUNTS:
+        if months and months[0] <= period.first:
+            relations.append({(key, name, "month", m): 1 for m in months if m >= period.first} | {(key, name): -1})
+        relations += [{(key, name, "month", m): 1 for m in months if periods.quarter_of(m) == quarter}
+                      | {(key, name, "quarter", quarter): -1} for by, quarter in points if by == "quarter"]
+    return relations
+
+
 def hidden_counts(session: Session, period: Period, instruments: list[Instrument],
                   now: datetime) -> set[tuple]:
     """The counts a shared view hides: every segment's table of every instrument and of urgent contacts, since
     any of them can be shown for the period, so no "*" is worked out from another table. Each table's values of a
     segment sum to the same unpublished total. A count equal to its twin on the dashboard (TWINS) is hidden
-    wherever the dashboard hides that twin, so a cell hidden there is not shown here. Keys: (table key, count,
-    segment, value)."""
+    wherever the dashboard hides that twin, so a cell hidden there is not shown here. An outcome measure's run
+    charts publish its CHARTED_COUNTS by month and quarter, linked to the tables through the period's total. Keys:
+    (table key, count, segment, value), and (table key, count, "month" or "quarter", its label)."""
     twins, dashboard_hidden = _dashboard_hidden(session, period, now)
     counts: dict[tuple, int | None] = {}
     relations = []
@@ -131,6 +179,11 @@ def hidden_counts(session: Session, period: Period, instruments: list[Instrument
                     counts[key, name, segment, v] = (None if twin in dashboard_hidden and twins.get(twin, 0) == count
                                                      else count)
                 relations.append({(key, name, segment, v): 1 for v in values} | {(key, name): -1})
+    for instrument in (i for i in instruments if i.kind == "prom"):
+        points = charted_sums(session, period, instrument)
+        counts |= {(instrument.id, name, *point): sums[name] for point, sums in points.items()
+                   for name in CHARTED_COUNTS}
+        relations += _chart_relations(instrument.id, points, period)
     return suppression.suppress_linked(counts, relations)
 
 
@@ -173,10 +226,16 @@ def table(session: Session, period: Period, segment: str, instrument: Instrument
     return Table(key, title, rows, columns, instrument)
 
 
+def shared_hidden_for(session: Session, period: Period, instruments: dict[str, Instrument],
+                      now: datetime | None = None) -> set[tuple]:
+    """What a shared view of the period hides, in its tables and its run charts alike (hidden_counts)."""
+    return hidden_counts(session, period, in_view(instruments, period), now or datetime.now(UTC))
+
+
 def tables(session: Session, period: Period, segment: str, instruments: dict[str, Instrument],
-           shared: bool = False, now: datetime | None = None) -> list[Table]:
-    """Every instrument in view's table, then the urgent contacts'."""
+           hidden: set[tuple] | None = None, now: datetime | None = None) -> list[Table]:
+    """Every instrument in view's table, then the urgent contacts'; for a shared view, `hidden` is what
+    shared_hidden_for hides."""
     now = now or datetime.now(UTC)
-    chosen = in_view(instruments, period)
-    hidden = hidden_counts(session, period, chosen, now) if shared else None
-    return [table(session, period, segment, instrument, hidden, now) for instrument in (*chosen, None)]
+    return [table(session, period, segment, instrument, hidden, now)
+            for instrument in (*in_view(instruments, period), None)]

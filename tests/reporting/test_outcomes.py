@@ -1,6 +1,7 @@
 """Outcome equity measures, worked by hand on a crafted history of June 2026 in mental health (PHQ-9: lower is
 better, minimal important change 6; the experience measure: higher is better)."""
 import math
+from collections import defaultdict
 from datetime import UTC, date, datetime
 
 import pytest
@@ -75,7 +76,9 @@ def _history(db_session) -> None:
 
 
 def _tables(session, segment="imd_quintile", shared=False, period=JUNE) -> dict[str, outcomes.Table]:
-    found = outcomes.tables(session, period, segment, current_app.extensions["instruments"], shared, now=NOW)
+    instruments = current_app.extensions["instruments"]
+    hidden = outcomes.shared_hidden_for(session, period, instruments, NOW) if shared else None
+    found = outcomes.tables(session, period, segment, instruments, hidden, now=NOW)
     return {table.key: table for table in found}
 
 
@@ -205,7 +208,8 @@ def test_run_charts_by_month_and_quarter_for_completion_and_improvement(history)
     assert found["improved", "month"].counts == [7]
     second = found["both", "quarter"].chart.points[-1]
     assert (second.label, second.value) == ("2026-Q2", pytest.approx(100 * 7 / 10))
-    shared = {(c.key, c.by): c for c in outcome_charts.instrument_charts(history, JUNE, phq9, shared=True)}
+    hidden = outcomes.shared_hidden_for(history, JUNE, current_app.extensions["instruments"], NOW)
+    shared = {(c.key, c.by): c for c in outcome_charts.instrument_charts(history, JUNE, phq9, hidden)}
     assert shared["improved", "month"].chart.points[-1].value is None, "6 of 7: both small, left out when shared"
 
 
@@ -234,3 +238,47 @@ def test_the_figures_are_the_same_when_the_facts_are_rebuilt_from_the_log(histor
     history.commit()
     history.expire_all()
     assert (_tables(history), _tables(history, segment="sex")) == before
+
+
+def _closed_with_both(session, months: dict[int, int], **patient) -> None:
+    """`months[m]` referrals received in month m of 2026 with both PHQ-9 answers, discharged on 20 July."""
+    clinician, senior = staff(session, "clinician"), staff(session, "senior")
+    for month, n in months.items():
+        for day in range(1, n + 1):
+            referral = discharged(session, clinician, senior, f"2026-{month:02d}-{day + 9:02d} 09:00",
+                                  datetime(2026, 7, 20, 12, tzinfo=UTC), **patient)
+            add_outcome(session, clinician, referral, "phq9", (datetime(2026, month, day + 10, 11, tzinfo=UTC), 20),
+                        (datetime(2026, 7, 20, 11, tzinfo=UTC), 10))
+
+
+def _shared_completion(session, period: Period) -> tuple[dict, dict, list]:
+    """The shared view's completion chart n by month and by quarter (a point left off the chart's start publishes
+    nothing: "*"), and its IMD table's n."""
+    instruments = current_app.extensions["instruments"]
+    hidden = outcomes.shared_hidden_for(session, period, instruments, NOW)
+    charts = {c.by: c for c in outcome_charts.instrument_charts(session, period, instruments["phq9"], hidden)
+              if c.key == "both"}
+    by = {kind: defaultdict(lambda: stats.SUPPRESSED, zip((p.label for p in c.chart.points), c.counts, strict=True))
+          for kind, c in charts.items()}
+    table = {t.key: t for t in outcomes.tables(session, period, "imd_quintile", instruments, hidden, now=NOW)}
+    return by["month"], by["quarter"], [c.figures["both"].n for c in table["phq9"].columns]
+
+
+def test_a_quarter_and_its_other_months_do_not_give_back_a_hidden_month(db_session):
+    """8 in April, 8 in May, 3 in June: the second quarter's 19 less April's and May's 8 would give June's 3."""
+    _closed_with_both(db_session, {4: 8, 5: 8, 6: 3})
+    months, quarters, _imd = _shared_completion(db_session, JUNE)
+    assert months["2026-06"] == stats.SUPPRESSED
+    assert stats.SUPPRESSED in (quarters["2026-Q2"], months["2026-04"], months["2026-05"])
+
+
+def test_the_months_of_the_period_do_not_give_back_a_hidden_cell_of_its_tables(db_session):
+    """16 alike over May and June, and 3 in June who differ from them in every breakdown (so that no table shows
+    the total): May's and June's n would sum to 19, the total the IMD table's 16 and its hidden 3 make."""
+    _closed_with_both(db_session, {5: 10, 6: 6}, imd_decile=QUINTILE_5)
+    _closed_with_both(db_session, {6: 3}, imd_decile=QUINTILE_1, sex="male", ethnic_category="N",
+                      date_of_birth="2000-01-01", housing_status="temporary", learning_disability="yes",
+                      interpreter_needed="yes", communication_needs="large_print", caring_responsibilities="yes")
+    months, _quarters, imd = _shared_completion(db_session, Period("2026-05", "2026-06", "mental_health"))
+    assert imd[0] == stats.SUPPRESSED
+    assert stats.SUPPRESSED in (months["2026-05"], months["2026-06"]) or imd.count(stats.SUPPRESSED) >= 2

@@ -16,8 +16,10 @@ def _view(shared_always: bool = False) -> dict:
     form, period, error, period_code = selectors()
     segment = form.segment.data or segments.IMD_QUINTILE.key
     shared = shared_always or form.shared.data == "yes"
-    found = outcomes.tables(replica.session(), period, segment, current_app.extensions["instruments"], shared)
-    return {"form": form, "period": period, "error": error, "segment": segment, "shared": shared,
+    reads, instruments = replica.session(), current_app.extensions["instruments"]
+    hidden = outcomes.shared_hidden_for(reads, period, instruments) if shared else None
+    found = outcomes.tables(reads, period, segment, instruments, hidden)
+    return {"form": form, "period": period, "error": error, "segment": segment, "shared": shared, "hidden": hidden,
             "segment_label": tables.SEGMENT_LABELS[segment], "tables": found, "query": dict(request.args),
             "trace": None if shared else behind_routes.tracer(form, period_code)}
 
@@ -31,7 +33,7 @@ def equity_outcomes():
         "reports/outcomes.html", **view, pathway_names=intake.active_pathway_codes(db.session),
         gradient_reps=tables.GRADIENT_REPS,
         gradients={t.key: outcome_charts.gradients(t) for t in measures} if by_quintile else {},
-        charts={t.key: outcome_charts.instrument_charts(replica.session(), view["period"], t.instrument, view["shared"])
+        charts={t.key: outcome_charts.instrument_charts(replica.session(), view["period"], t.instrument, view["hidden"])
                 for t in measures})
 
 
