@@ -103,8 +103,9 @@ def _found(session: Session, scope: Scope, breakdown: str | None, now: datetime)
 def hidden_counts(session: Session, scope: Scope, now: datetime, known: list[Place]) -> set[tuple]:
     """The counts a shared view hides, for every breakdown of the period at once (any of them can be shown, and
     exported): counts of 1 to 7, and enough others that none is worked out from the rest. What an analyst knows
-    links them: a breakdown that divides the records sums to the whole cohort, and a partner's venues to the
-    partner. Keys: (breakdown, count, value), the whole cohort's (OVERALL, count, None)."""
+    links them: a breakdown that divides the records sums to the whole cohort, a partner's venues to the partner,
+    and in a patient breakdown's not-linked row the records are its unlinked people (each unlinked record is one).
+    Keys: (breakdown, count, value), the whole cohort's (OVERALL, count, None)."""
     tallies: dict[tuple, int] = {}
     overall = _found(session, scope, None, now).get(None, {})
     tallies |= {(OVERALL, name, None): overall.get(name, 0) for name in COUNTS}
@@ -117,6 +118,8 @@ def hidden_counts(session: Session, scope: Scope, now: datetime, known: list[Pla
             tallies |= {(key, name, value): found.get(value, {}).get(name, 0) for value in listed[key]}
             if breakdown.partition:
                 relations.append({(key, name, value): 1 for value in listed[key]} | {(OVERALL, name, None): -1})
+    for key, not_linked in (("imd_quintile", NOT_LINKED_QUINTILE), ("ethnic_group", NOT_LINKED_GROUP)):
+        relations.append({(key, "records", not_linked): 1, (key, "people_unlinked", not_linked): -1})
     partner_of = {p.venue_id: p.partner_id for p in known}
     for partner in listed["partner"]:
         venues = [v for v in listed["venue"] if partner_of[v] == partner]

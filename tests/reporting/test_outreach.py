@@ -189,3 +189,19 @@ def test_uk_days_in_the_database_agree_with_the_time_zone_rules(db_session):
     assert sorted((at.replace(tzinfo=UTC), day) for at, day, _later in found) == sorted(
         (at, at.astimezone(LONDON).date()) for at in UK_TIMES)
     assert {later - day for _at, day, later in found} == {timedelta(days=90)}
+
+
+def test_the_not_linked_rows_records_are_its_people_so_neither_gives_a_hidden_count_away(db_session):
+    """20 records of people in quintile 1, 3 in quintile 2 and 8 not linked: the not-linked row's 8 people are its 8
+    records, so hiding its records alone would leave 31 - 20 - 8 = 3 to be worked out."""
+    o = Outreach(db_session)
+    venue = o.venue()
+    for day, decile in [*((2 + i % 20, "1") for i in range(20)), *((10 + i, "3") for i in range(3))]:
+        o.seen(venue, uk_time(6, day), "", o.patient(decile))
+    for i in range(8):
+        o.seen(venue, uk_time(6, 15 + i), "", flags=[])
+    shared = evidence.report(db_session, JUNE, "imd_quintile", shared=True, now=NOW)
+    by_value, overall = {g.value: g.counts for g in shared.groups}, shared.overall.counts
+    assert by_value[2]["records"] == stats.SUPPRESSED
+    unlinked = {by_value[0]["records"], by_value[0]["people_unlinked"], overall["people_unlinked"]}  # all 8
+    assert stats.SUPPRESSED in (by_value[1]["records"], overall["records"]) or unlinked == {stats.SUPPRESSED}
