@@ -60,8 +60,8 @@ class Page:
 
 
 def elsewhere(url: str, what: str = "record", patient: Callable[[], Patient | None] | None = None) -> Page:
-    """The page of a form that is a button on another page (an outcome, an end): its first message is flashed
-    there, because there is no form of its own to show again."""
+    """The page of a form that is a button on another page (ending an adjustment, marking an action done): its
+    first message is flashed there, because there is no form of its own to show again."""
     def show(errors: Errors) -> ResponseReturnValue:
         flash(next(iter(errors.values()), "Check the form"), "error")
         return redirect(url, 303)

@@ -327,33 +327,47 @@ def test_did_not_attend_keeps_the_referral_accepted(app, client, login_as, start
     assert '"attendance_code":"3"' in events(app, "appointment.dna")[0].data
 
 
-#: case -> (appointment fixture, form data, message flashed, status): the domain's refusals, and one of the
-#: form's own (tests/blueprints/test_form_rules.py has the rest)
+#: case -> (appointment fixture, form data, field, message): the domain's refusals, and one of the form's own
+#: (tests/blueprints/test_form_rules.py has the rest)
 BAD_OUTCOME = {
-    "attended before the start": ("booked", {"outcome": "attended"},
-                                  "Attendance can only be recorded once the appointment has started", 303),
-    "did not attend before the start": ("booked", {"outcome": "dna"},
-                                        "Attendance can only be recorded once the appointment has started", 303),
-    "cancelled without a reason": ("started", {"outcome": "cancelled_patient", "reason": ""},
-                                   "Enter why it was cancelled", 303),
-    "no outcome": ("started", {}, "Select what happened", 303),
-    "stale version": ("started", {"outcome": "attended", "version": "2"},
-                      "This appointment changed while you were working on it", 409),
+    "attended before the start": ("booked", {"outcome": "attended"}, "outcome",
+                                  "Attendance can only be recorded once the appointment has started"),
+    "did not attend before the start": ("booked", {"outcome": "dna"}, "outcome",
+                                        "Attendance can only be recorded once the appointment has started"),
+    "cancelled without a reason": ("started", {"outcome": "cancelled_patient", "reason": ""}, "reason",
+                                   "Enter why it was cancelled"),
+    "no outcome": ("started", {}, "outcome", "Select what happened"),
 }
 
 
 @pytest.mark.parametrize("case", BAD_OUTCOME)
-def test_a_bad_outcome_changes_nothing(app, client, login_as, request, case):
-    which, data, message, status = BAD_OUTCOME[case]
+def test_a_bad_outcome_is_shown_beside_its_field_and_changes_nothing(app, client, login_as, request, case):
+    which, data, field, message = BAD_OUTCOME[case]
     ids = request.getfixturevalue(which)
     login_as("clinician")
     before = _changes(app)
     response = post_form(client, f"/appointments/{ids['appointment_id']}/outcome", {"version": "1", **data})
-    assert response.status_code == status
-    shown = page_text(response) if status == 409 else page_text(client.get(response.headers["Location"]))
-    assert message in shown
+    body = shown_again(response, f"{field}-{ids['appointment_id']}", message)
+    assert "Book an appointment" in body, "the booking page, its own form ready to use"
     assert _changes(app) == before
     assert stored_row(app, Referral, ids["referral_id"]).state == "accepted"
+
+
+def test_a_refused_outcome_keeps_what_was_entered(client, login_as, started):
+    login_as("clinician")
+    response = post_form(client, f"/appointments/{started['appointment_id']}/outcome",
+                         {"outcome": "cancelled_patient", "reason": "", "version": "1"})
+    row = re.search(rf'id="outcome-{started["appointment_id"]}".*?</form>', page_text(response), re.S).group(0)
+    assert re.search(r'value="cancelled_patient"[^>]*checked', row), "the outcome chosen is still chosen"
+
+
+def test_a_stale_outcome_is_the_conflict_page(app, client, login_as, started):
+    login_as("clinician")
+    before = _changes(app)
+    response = post_form(client, f"/appointments/{started['appointment_id']}/outcome",
+                         {"outcome": "attended", "version": "2"})
+    conflict(response, "appointment")
+    assert _changes(app) == before
 
 
 def test_an_outcome_is_recorded_once(app, client, login_as, started):

@@ -111,8 +111,8 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
         get("/appointments/{appointment_id}/rebook"),
         ("POST", "/appointments/{appointment_id}/rebook", {"version": "1"}, 400),
     ],
-    # no outcome chosen: the error is flashed on the booking page
-    "appointments.record_outcome": [("POST", "/appointments/{appointment_id}/outcome", {"version": "1"}, 303)],
+    # no outcome chosen: the booking page again, the message beside the outcome
+    "appointments.record_outcome": [("POST", "/appointments/{appointment_id}/outcome", {"version": "1"}, 400)],
     "appointments.record_past_contact": [
         get("/appointments/referrals/{accepted_id}/past-contact"),
         ("POST", "/appointments/referrals/{accepted_id}/past-contact", {"version": "3"}, 400),  # no reason

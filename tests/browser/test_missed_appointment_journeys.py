@@ -213,6 +213,19 @@ def _booking_with_the_outcome_form(page, server, missed):
     expect(appointment_on(page, missed.missed_at).get_by_role("button", name="Record outcome")).to_be_visible()
 
 
+def _booking_outcome_with_errors(page, server, missed):
+    """A did-not-attend with the adjustment left unanswered: the booking page again, the message beside it."""
+    sign_in_as_the_clinician(page, server)
+    open_the_appointments_for(page, missed.patient)
+    record_what_happened(page, missed.missed_at, "Did not attend", {})
+    summary = page.locator(".nhsuk-error-summary")
+    expect(summary).to_be_focused()
+    message = "Record whether each adjustment was met (1 not answered)"
+    summary.get_by_role("link", name=message).click()
+    expect(page.get_by_role("radio", name="Met", exact=True)).to_be_focused()
+    expect(page.get_by_role("radio", name="Did not attend", exact=True)).to_be_checked()
+
+
 def _booking_with_the_barrier_check_open(page, server, missed):
     the_patient_did_not_attend(page, server, missed)
     open_the_appointments_for(page, missed.patient)
@@ -266,6 +279,7 @@ def _adjustment_edit(page, server, missed):
 
 PAGES = {
     "booking-with-the-outcome-form": _booking_with_the_outcome_form,
+    "booking-outcome-with-errors": _booking_outcome_with_errors,
     "booking-with-the-barrier-check-open": _booking_with_the_barrier_check_open,
     "barrier-check-worklist": _barrier_check_worklist,
     "barrier-check-empty": _barrier_check_empty,

@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from inclusive_access.blueprints.appointments import bp
 from inclusive_access.blueprints.appointments.forms import BookingForm, OutcomeForm, PastContactForm, deliveries_from
-from inclusive_access.blueprints.commands import Page, Repeat, elsewhere, saved, submit
+from inclusive_access.blueprints.commands import Page, Repeat, saved, submit
 from inclusive_access.blueprints.forms_common import first_errors, new_token
 from inclusive_access.blueprints.shared import current_messages, log_view
 from inclusive_access.domain import adjustments, appointments, dna, states, triage
@@ -16,10 +16,13 @@ from inclusive_access.extensions import db
 from inclusive_access.models import Appointment, Referral
 
 
-def _page(referral: Referral, form: BookingForm, errors: dict, status: int = 200):
+def _page(referral: Referral, form: BookingForm, errors: dict, status: int = 200, outcome: dict | None = None):
+    """The booking page; `outcome` is an appointment's outcome form shown again: its id, the values posted and the
+    messages beside its fields (`errors` then holds the summary's, keyed by the fields' ids)."""
     triage_record = triage.record_for(db.session, referral.id)
     return render_template(
         "appointments/book.html", referral=referral, patient=referral.patient, form=form, errors=errors,
+        outcome=outcome,
         triage=triage_record, appointments=appointments.appointments_for(db.session, referral),
         open_check=dna.open_check_for(db.session, referral.id),
         checks=dna.checks_by_appointment(db.session, referral.id),
@@ -62,10 +65,14 @@ def book_appointment(referral_id: int):
 
 
 def _open_booking(referral: Referral, form: BookingForm):
-    form.submission_token.data, form.version.data = new_token(), referral.version
-    form.format.data = appointments.agreed_format(db.session, referral.id)
+    _new_booking(referral, form)
     log_view(referral.patient, referral)
     return _page(referral, form, {})
+
+
+def _new_booking(referral: Referral, form: BookingForm) -> None:
+    form.submission_token.data, form.version.data = new_token(), referral.version
+    form.format.data = appointments.agreed_format(db.session, referral.id)
 
 
 def _past_contact_page(referral: Referral, form: PastContactForm, errors: dict, status: int = 200):
@@ -135,16 +142,29 @@ def _rebook_page(appointment_id: int, form: BookingForm, errors: dict):
 def record_outcome(appointment_id: int):
     appointment, referral = _appointment(appointment_id)
     form, referral_id = OutcomeForm(), referral.id
-    page = elsewhere(url_for("appointments.book_appointment", referral_id=referral_id), "appointment",
-                     lambda: _appointment(appointment_id)[1].patient)
-    deliveries, delivery_errors = deliveries_from(request.form, [
-        a.id for a in adjustments.applicable_at_appointments(referral.patient)])
+    due = [a.id for a in adjustments.applicable_at_appointments(referral.patient)]
+    page = Page(url_for("appointments.book_appointment", referral_id=referral_id),
+                lambda errors: _outcome_again(appointment_id, due, errors), "appointment", lambda: referral.patient)
+    deliveries, delivery_errors = deliveries_from(request.form, due)
     if delivery_errors:
         return page.show(delivery_errors)
     return submit(form, lambda: appointments.record_outcome(
         db.session, actor_for(current_user), appointment, form.version.data, form.outcome.data,
         form.reason.data or None, deliveries=deliveries, messages=current_messages()),
         page, lambda _: _outcome_recorded(referral_id, form.outcome.data))
+
+
+def _outcome_again(appointment_id: int, due: list[int], errors: dict):
+    """The booking page again, the outcome form of this appointment's row keeping what was entered, each message
+    beside its field: "each adjustment answered" beside the first left unanswered."""
+    appointment, referral = _appointment(appointment_id)
+    unanswered = next((f"met_{i}" for i in due if request.form.get(f"met_{i}") not in ("yes", "no")), "outcome")
+    errors = {{"deliveries": unanswered, "version": "outcome"}.get(name, name): m for name, m in errors.items()}
+    booking = BookingForm(formdata=None)
+    _new_booking(referral, booking)
+    summary = {f"{name}-{appointment_id}": message for name, message in errors.items()}
+    return _page(referral, booking, summary, 400, {"appointment_id": appointment.id, "values": request.form,
+                                                   "errors": errors})
 
 
 def _outcome_recorded(referral_id: int, outcome: str):
