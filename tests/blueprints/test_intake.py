@@ -69,7 +69,7 @@ def test_bad_input_is_shown_again_with_errors_beside_the_fields_and_nothing_is_s
     """Each field's rules are tests/blueprints/test_form_rules.py's; here, that the page shows them."""
     data = intake_form(dob_day="31", dob_month="2", reason="")
     response = post_form(client, "/intake/new", data)
-    assert response.status_code == 200
+    assert response.status_code == 400
     body = response.get_data(as_text=True)
     assert "There is a problem" in body
     assert "nhsuk-error-summary" in body

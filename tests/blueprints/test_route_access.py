@@ -79,7 +79,7 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
     ],
     "intake.new_referral": [
         get("/intake/new"),
-        ("POST", "/intake/new", {}, 200),  # empty: errors re-shown, nothing saved
+        ("POST", "/intake/new", {}, 400),  # empty: errors re-shown, nothing saved
     ],
     "intake.lookup_patient": [get("/intake/patient-lookup?nhs_number={nhs_number}")],
     "intake.find_organisations": [get("/intake/organisations?organisation_search=surgery")],
@@ -90,7 +90,7 @@ ROUTES: dict[str, list[tuple[str, str, dict | None, int]]] = {
     "triage.worklist": [get("/triage/?pathway=msk&overdue=yes")],
     "triage.triage_referral": [
         get("/triage/referrals/{referral_id}"),
-        ("POST", "/triage/referrals/{referral_id}", {"version": "1"}, 200),  # incomplete: errors re-shown
+        ("POST", "/triage/referrals/{referral_id}", {"version": "1"}, 400),  # incomplete: errors re-shown
     ],
     "triage.preview_suggestions": [
         get("/triage/referrals/{referral_id}/suggestions?interpreter_needed=yes&mobility=housebound")],

@@ -216,7 +216,7 @@ def test_clarify_without_its_details_is_shown_again(app, client, login_as, workl
     before = _saved(app, referral_id)
     response = post_form(client, f"/triage/referrals/{referral_id}",
                          {**SCRIPT_FORM, "outcome": "clarify", "question": "", "contact_name": "", "version": "1"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     body = pages.page_text(response)
     assert "There is a problem" in body
     assert "Enter the question for the referrer" in body
@@ -232,7 +232,7 @@ def test_escalate_needs_a_reason(app, client, login_as, worklist):
     response = post_form(client, f"/triage/referrals/{referral_id}",
                          {**SCRIPT_FORM, "mobility": "housebound", "outcome": "escalate", "escalate_reason": "",
                           "version": "1"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     body = pages.page_text(response)
     assert "There is a problem" in body
     assert '<a href="#escalate_reason"' in body, "the error links to the reason box"
@@ -253,7 +253,7 @@ def test_escalate_needs_a_reason(app, client, login_as, worklist):
     # only a senior may now accept or reject it
     refused = post_form(client, f"/triage/referrals/{referral_id}", {**SCRIPT_FORM, "outcome": "accept",
                                                                     "version": "2"})
-    assert refused.status_code == 200
+    assert refused.status_code == 400
     assert "This referral is waiting for senior triage." in pages.page_text(refused)
     assert stored_row(app, Referral, referral_id).state == "received"
 
@@ -290,7 +290,7 @@ def test_a_booking_user_may_not_reject(app, client, login_as, worklist):
     login_as("booking")
     before = _saved(app, worklist["plain"])
     response = post_form(client, f"/triage/referrals/{worklist['plain']}", REJECT)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "The booking role may not reject a referral." in pages.page_text(response)
     assert _saved(app, worklist["plain"]) == before
 
@@ -518,7 +518,7 @@ def test_a_triaged_referral_offers_no_form(app, client, login_as, worklist):
     before = _saved(app, worklist["accepted"])
     response = post_form(client, f"/triage/referrals/{worklist['accepted']}",
                          {**SCRIPT_FORM, "outcome": "accept", "version": "2"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "is not possible while the referral is accepted" in pages.page_text(response)
     assert _saved(app, worklist["accepted"]) == before
 

@@ -73,7 +73,7 @@ def _receive(form: IntakeForm) -> tuple[Referral, bool]:
 
 def _new_page(form: IntakeForm, errors: dict, open_referral: Referral | None = None):
     return render_template("intake/new.html", form=form, errors=errors, open_referral=open_referral,
-                           **_options()), 409 if open_referral else 200
+                           **_options()), 409 if open_referral else 400 if errors else 200
 
 
 @bp.route("/patients/<int:patient_id>/refer", methods=["GET", "POST"])

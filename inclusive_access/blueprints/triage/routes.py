@@ -81,7 +81,7 @@ def _flags_page(referral_id: int, form: FlagsForm, errors: dict):
 
 
 def _form_page(referral_id: int, form: TriageForm) -> Page:
-    """The script again with its messages (200, as the page always answered); a conflict lists what changed."""
+    """The script again with its messages; a conflict lists what changed."""
     return Page(url_for("triage.triage_referral", referral_id=referral_id),
                 lambda errors: _page(referral_id, form, errors), "referral", lambda: _referral(referral_id).patient,
                 lambda: referral_flow.changes_since(db.session, _referral(referral_id), form.version.data))
@@ -104,7 +104,7 @@ def _page(referral_id: int, form: TriageForm, errors: dict):
     return render_template("triage/triage.html", form=form, errors=errors, referral=referral,
                            patient=referral.patient, outcomes=OUTCOME_LABELS,
                            actions=states.allowed_actions(referral.state, current_user.role),
-                           suggestions=_suggestions(form))
+                           suggestions=_suggestions(form)), 400 if errors else 200
 
 
 def _suggestions(form: TriageForm) -> dict:
