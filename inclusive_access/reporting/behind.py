@@ -18,7 +18,7 @@ F = ReferralFact
 U = UnrebookedDna
 #: the figure behind a median (and 90th percentile): the referrals with a first contact, by wait
 WAITS = "waits"
-#: the counts the dashboard derives from referral_fact_counts' (tables._derived) and its segment tables' n of waits
+#: the counts the dashboard derives from referral_fact_counts' (tables.derived) and its segment tables' n of waits
 ATTENDANCES, DECIDED, PENDING = "attendances", "dnas_decided", tables.PENDING_COUNT
 #: what makes an attendance for the DNA rate (DOMAIN.md: seen, arrived too late to be seen, or did not attend)
 ATTENDANCE_COUNTS = ("attended", "arrived_late_not_seen", "dnas")

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from inclusive_access.domain.policy import Policy
 from inclusive_access.domain.validation import LONDON
-from inclusive_access.reporting import kpi, outcomes, outreach, reach, stats, tables
+from inclusive_access.reporting import kpi, outcomes, outreach, reach, shared_view, stats, tables
 from inclusive_access.reporting.queries import Period
 from inclusive_access.reporting.tables import MEASURES, Column
 
@@ -195,7 +195,7 @@ def _shared_kpi(session: Session, pathways: list[str], period: Period, policy: P
 
 def report(session: Session, period: Period, policy: Policy, pathways: list[str]) -> dict:
     """Every dashboard table for the period (suppressed for sharing) and each pathway's monthly KPI."""
-    hidden = tables.shared_hidden(session, period)
+    hidden = shared_view.shared_hidden(session, period)
     return {
         "period": {"from": period.first, "to": period.last, "pathway": period.pathway},
         "tables": {segment: [{"group": c.label, "referrals": c.referrals,
@@ -227,7 +227,7 @@ def report_json(session: Session, period: Period, policy: Policy, pathways: list
 
 def report_csv(session: Session, period: Period, policy: Policy, pathways: list[str]) -> str:
     """The report as one long CSV: every table's rows with their breakdown, then the KPI months per pathway."""
-    rows, hidden = [], tables.shared_hidden(session, period)
+    rows, hidden = [], shared_view.shared_hidden(session, period)
     for segment, label in tables.SEGMENT_LABELS.items():
         rows += [[label, *row, ""] for row in _rows(tables.segment_table(session, period, segment, hidden))]
     for s in _shared_kpi(session, pathways, period, policy):

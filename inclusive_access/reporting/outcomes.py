@@ -11,7 +11,8 @@ from inclusive_access.domain.instruments import Instrument, for_pathway
 from inclusive_access.reporting import means, outcome_queries, periods, queries, stats, suppression
 from inclusive_access.reporting.outcome_queries import COUNTS, URGENT_COUNTS, F, Scope
 from inclusive_access.reporting.queries import SEGMENTS, Period
-from inclusive_access.reporting.tables import SEGMENT_LABELS, Cell, segment_values, shared_hidden
+from inclusive_access.reporting.shared_view import shared_hidden
+from inclusive_access.reporting.tables import SEGMENT_LABELS, Cell, segment_values
 
 #: the table of urgent contacts, beside the instruments' ids in suppression keys
 URGENT = "urgent"

@@ -6,7 +6,7 @@ from fractions import Fraction
 
 from inclusive_access.domain import segments, triage
 from inclusive_access.domain.actors import actor_for
-from inclusive_access.reporting import stats, tables
+from inclusive_access.reporting import shared_view, stats, tables
 from inclusive_access.reporting.queries import Period
 from tests.demo_snapshots import A_YEAR, same_demo
 from tests.factories import SCRIPT, make_referral, make_user, miss
@@ -175,7 +175,7 @@ def _attack(published: dict) -> dict[tuple, Fraction]:
 def _recovered(session, period: Period, now=None) -> dict[tuple, int]:
     """The small counts the attack works out of the shared view, checked against the unhidden one."""
     truth = _published(session, period, None, now)
-    shared = _published(session, period, tables.shared_hidden(session, period, now), now)
+    shared = _published(session, period, shared_view.shared_hidden(session, period, now), now)
     hidden = [key for key, v in shared.items() if v == stats.SUPPRESSED]
     assert any(1 <= truth[key] <= 7 for key in hidden), "there are small counts to protect"
     return {key: value for key, value in _attack(shared).items() if value == truth[key] and 1 <= value <= 7}

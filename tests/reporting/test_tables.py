@@ -8,7 +8,7 @@ import pytest
 
 from inclusive_access.domain import appointments, triage
 from inclusive_access.domain.actors import actor_for
-from inclusive_access.reporting import exports, stats, tables
+from inclusive_access.reporting import exports, shared_view, stats, tables
 from inclusive_access.reporting.queries import Period
 from tests import factories
 from tests.factories import SCRIPT, accept_and_attend, book, complete, make_referral, make_user, miss
@@ -51,7 +51,7 @@ def test_a_shared_view_hides_small_counts_and_any_cell_a_total_would_reveal(db_s
     _received(db_session, 20, imd_decile="1")
     _received(db_session, 3, imd_decile="5")
     internal = tables.segment_table(db_session, JUNE, "imd_quintile")
-    shared = tables.segment_table(db_session, JUNE, "imd_quintile", tables.shared_hidden(db_session, JUNE))
+    shared = tables.segment_table(db_session, JUNE, "imd_quintile", shared_view.shared_hidden(db_session, JUNE))
     assert [c.referrals for c in internal] == [20, 0, 3, 0, 0, 0]
     published = [c.referrals for c in shared]
     assert published[2] == "*", "3 is a small count"
@@ -62,7 +62,7 @@ def test_a_shared_view_hides_small_counts_and_any_cell_a_total_would_reveal(db_s
 def test_the_csv_export_keeps_the_suppression(db_session):
     """Its cells are defused as every CSV's are (tests/test_csv_exports.py)."""
     _received(db_session, 2, imd_decile="1")
-    columns = tables.segment_table(db_session, JUNE, "imd_quintile", tables.shared_hidden(db_session, JUNE))
+    columns = tables.segment_table(db_session, JUNE, "imd_quintile", shared_view.shared_hidden(db_session, JUNE))
     lines = exports.table_csv(columns, "IMD quintile").splitlines()
     assert lines[0] == "IMD quintile,measure,numerator,denominator,value,lower_95,upper_95"
     assert lines[1].startswith("1 (most deprived),Referrals received,*,"), lines[1]
@@ -123,7 +123,8 @@ def test_a_shared_intersectional_table_hides_small_cells_and_what_the_totals_wou
     _received(db_session, 20, imd_decile="1", ethnic_category="A")
     _received(db_session, 3, imd_decile="1", ethnic_category="H")
     _received(db_session, 15, imd_decile="9", ethnic_category="A")
-    table = tables.cross_table(db_session, JUNE, "ethnic_group", "accepted", tables.shared_hidden(db_session, JUNE))
+    table = tables.cross_table(db_session, JUNE, "ethnic_group", "accepted",
+                               shared_view.shared_hidden(db_session, JUNE))
     ns = [[cell.n for cell in cells] for _label, cells in table.rows]
     assert ns[0][table.columns.index("Asian or Asian British")] == stats.SUPPRESSED
     assert sum(row.count(stats.SUPPRESSED) for row in ns) >= 2, "a lone * would be recovered from its row total"
@@ -168,7 +169,7 @@ def test_a_proportions_gradient_is_fitted_on_the_logit_scale_so_its_intervals_st
     assert gradient.improvement == "increase"
     assert "dna_rate" not in found, "no quintile had an appointment: no DNA gradient"
     assert "rejected" not in found, "no one was rejected: a rate of 0 has no logit"
-    shared = tables.segment_table(db_session, JUNE, "imd_quintile", tables.shared_hidden(db_session, JUNE))
+    shared = tables.segment_table(db_session, JUNE, "imd_quintile", shared_view.shared_hidden(db_session, JUNE))
     assert tables.gradients(shared) == [], "counts of 1 to 7 are hidden for sharing, so no gradient is drawn from them"
 
 
@@ -263,7 +264,7 @@ def test_rates_are_charted_by_month_received_each_in_its_own_direction(db_sessio
     assert [p.value for p in found["rebooked_in_14_days"].chart.points] == [0.0, 0.0]
     assert [(p.label, p.value) for p in found["adjustments_met"].chart.points] == [("2026-07", None)]
     july = Period("2026-07", "2026-07")
-    shared = {r.key: r for r in tables.rate_charts(db_session, july, tables.shared_hidden(db_session, july))}
+    shared = {r.key: r for r in tables.rate_charts(db_session, july, shared_view.shared_hidden(db_session, july))}
     assert [p.value for p in shared["dna_rate"].chart.points] == [None], "1 DNA of 2, and of 4: both left out"
 
 
@@ -292,7 +293,7 @@ def test_a_dna_still_within_its_14_days_is_pending_not_in_the_rebooking_denomina
                                 now=datetime(2026, 6, 5, 10, tzinfo=UTC))
     now = datetime(2026, 6, 20, 9, tzinfo=UTC)
     for shared in (False, True):
-        hidden = tables.shared_hidden(db_session, JUNE, now) if shared else None
+        hidden = shared_view.shared_hidden(db_session, JUNE, now) if shared else None
         quintile_3 = tables.segment_table(db_session, JUNE, "imd_quintile", hidden, now=now)[2]
         assert quintile_3.dnas_pending == ("*" if shared else 1)
     quintile_3 = tables.segment_table(db_session, JUNE, "imd_quintile", now=now)[2]

@@ -12,7 +12,7 @@ from inclusive_access.domain import governance, intake, kpis
 from inclusive_access.domain.validation import LONDON
 from inclusive_access.extensions import db
 from inclusive_access.htmx import render
-from inclusive_access.reporting import exports, kpi, periods, tables
+from inclusive_access.reporting import exports, kpi, periods, shared_view, tables
 
 
 def selectors(form_class: type[DashboardForm] = DashboardForm) -> tuple[DashboardForm, periods.Period, str | None,
@@ -42,7 +42,7 @@ def _view(shared_always: bool = False) -> dict:
     segment, cross = form.segment.data or "imd_quintile", form.cross.data or "ethnic_group"
     shared = shared_always or form.shared.data == "yes"
     reads = replica.session()
-    hidden = tables.shared_hidden(reads, period) if shared else None
+    hidden = shared_view.shared_hidden(reads, period) if shared else None
     columns = tables.segment_table(reads, period, segment, hidden)
     return {"form": form, "period": period, "error": error, "segment": segment, "shared": shared,
             "segment_label": tables.SEGMENT_LABELS[segment], "measures": tables.MEASURES, "columns": columns,
