@@ -14,7 +14,7 @@ from inclusive_access.database import read_transaction
 from inclusive_access.domain import actions, chain_keys
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.chain_keys import UnknownKey
-from inclusive_access.domain.events import GENESIS_HASH, canonical_json, compute_hash, record, seal
+from inclusive_access.domain.events import GENESIS_HASH, UNSEALED, canonical_json, compute_hash, record, seal
 from inclusive_access.models import Event
 
 
@@ -136,9 +136,9 @@ def verify_chunk(session: Session, after: int = 0, prev_hash: str = GENESIS_HASH
                  expected: Checkpoint | None = None, upto: int | None = None) -> Verification:
     """Check up to `limit` events after sequence `after` (and none after `upto`), whose predecessor's hash is
     `prev_hash`: a gap, a broken link, altered contents, a hash not made with a configured key, an unkeyed event
-    after a keyed one or a mismatch with the checkpoint fails, naming the event. `count` is the last sequence checked,
-    so the next chunk starts from (count, head_hash); fewer than `limit` (default VERIFY_CHUNK) checked means the
-    end."""
+    after a keyed one, an event committed unsealed or a mismatch with the checkpoint fails, naming the event.
+    `count` is the last sequence checked, so the next chunk starts from (count, head_hash); fewer than `limit`
+    (default VERIFY_CHUNK) checked means the end."""
     columns = Event.__table__.c
     count = after
     prev_keyed = after > 0 and session.scalar(select(columns.key_id).where(columns.seq == after)) is not None
@@ -147,6 +147,10 @@ def verify_chunk(session: Session, after: int = 0, prev_hash: str = GENESIS_HASH
         rows = rows.where(columns.seq <= upto)
     for row in session.execute(rows):
         count += 1
+        if row.seq >= UNSEALED:  # after the sealed chain's last event, whether or not one is missing before it
+            return Verification(False, count - 1, prev_hash, row.seq,
+                                f"event {row.seq} was committed unsealed: the app never commits one, so it was "
+                                f"written outside the app")
         if row.seq != count:
             return Verification(False, count - 1, prev_hash, count, f"event {count} is missing")
         if fault := _fault(row, prev_hash, prev_keyed):

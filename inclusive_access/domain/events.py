@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 from sqlalchemy import event as orm_events
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain import chain_keys, facts
@@ -20,7 +20,7 @@ UNSEALED = 2 ** 30
 #: orders the check-then-insert of the commands calling lock_log
 APPEND_LOCK_KEY = 7_301_120
 COMMAND_LOCK_KEY = 7_301_121
-#: session.info keys: events appended unsealed in this transaction, and what to do once they are sealed
+#: session.info keys: the events this transaction appended, unsealed, and what to do once they are sealed
 _UNSEALED = "events_unsealed"
 _ON_SEAL = "events_on_seal"
 
@@ -120,7 +120,7 @@ def record(
     )
     session.add(event)
     session.flush()
-    session.info[_UNSEALED] = True
+    session.info.setdefault(_UNSEALED, []).append(event)
     facts.apply(session, event)
     return event
 
@@ -132,12 +132,16 @@ def when_sealed(session: Session, then: Callable[[], None]) -> None:
 
 
 def seal(session: Session) -> None:
-    """Give the transaction's unsealed events the next places in the chain, in the order they were appended, with
+    """Give the events this transaction appended the next places in the chain, in the order they were appended, with
     their hashes. Takes the chain's lock until the transaction ends, so the commit does it, as late as it can: call
-    it earlier only where the seq is wanted before the commit (a checkpoint)."""
+    it earlier only where the seq is wanted before the commit (a checkpoint).
+
+    Only this session's own events, never every unsealed row it can see: a row put in the table by anyone else
+    (with INSERT on it but not the key) would otherwise be given a valid place and HMAC by the next commit. Such a
+    row stays unsealed, which the chain's check reports. Those a rolled-back savepoint removed are no longer
+    persistent, and are left out."""
     session.flush()
-    unsealed = session.scalars(select(Event).where(Event.seq >= UNSEALED).order_by(Event.seq)).all()
-    session.info.pop(_UNSEALED, None)
+    unsealed = [event for event in session.info.pop(_UNSEALED, []) if inspect(event).persistent]
     if unsealed:
         lock_chain(session)
         head = session.execute(select(Event.seq, Event.hash).where(Event.seq < UNSEALED)
@@ -162,5 +166,7 @@ def _seal_on_commit(session: Session) -> None:
 
 @orm_events.listens_for(Session, "after_rollback")
 def _forget_unsealed(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint's rollback: the transaction's earlier events are still to seal
+        return
     session.info.pop(_UNSEALED, None)
     session.info.pop(_ON_SEAL, None)

@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from inclusive_access.domain import actions, event_chain, events, triage
+from inclusive_access.domain import actions, chain_keys, event_chain, events, triage
 from inclusive_access.domain.actors import SYSTEM, actor_for
 from inclusive_access.extensions import db
 from inclusive_access.models import Event, Referral, ReferralFact
-from tests.domain.test_events import FIXED, append
+from tests.domain.test_events import FIXED, append, chain
 from tests.factories import SCRIPT, make_referral, make_user
 
 
@@ -54,20 +54,50 @@ def test_a_failure_between_sealing_and_commit_loses_nothing_committed_and_leaves
     assert sealed_log(db_session) == (3, 1, 3)
 
 
-def test_a_savepoint_rolled_back_takes_its_events_and_leaves_no_gap(db_session):
-    append(db_session, 1)
-
-    def refused_row():
-        with db_session.begin_nested():
-            events.record(db_session, SYSTEM, actions.PATIENT_UPDATED, "patient", 8, now=FIXED)
+def refused_row(session) -> None:
+    """An import's row refused inside its savepoint, after recording an event there."""
+    def refused() -> None:
+        with session.begin_nested():
+            events.record(session, SYSTEM, actions.PATIENT_UPDATED, "patient", 8, now=FIXED)
             raise RuntimeError("a refused row")
 
     with pytest.raises(RuntimeError):
-        refused_row()
+        refused()
+
+
+def test_a_savepoint_rolled_back_takes_its_events_and_leaves_no_gap(db_session):
+    append(db_session, 1)
+    refused_row(db_session)
     kept = events.record(db_session, SYSTEM, actions.PATIENT_UPDATED, "patient", 9, now=FIXED)
     db_session.commit()
     assert (kept.seq, kept.entity_id) == (2, 9)
     assert sealed_log(db_session) == (2, 1, 2)
+
+
+def test_a_savepoint_rolled_back_leaves_the_events_before_it_to_be_sealed(db_session):
+    kept = events.record(db_session, SYSTEM, actions.PATIENT_UPDATED, "patient", 7, now=FIXED)
+    refused_row(db_session)
+    db_session.commit()
+    assert (kept.seq, kept.entity_id) == (1, 7)
+    assert sealed_log(db_session) == (1, 1, 1)
+
+
+def test_a_row_put_in_the_log_unsealed_by_anyone_else_is_never_sealed_and_fails_the_check(db_session):
+    """Whoever may INSERT into events but has not the key must not get a forged row sealed by the app's next
+    commit."""
+    append(db_session, 1)
+    forged_seq = events.UNSEALED + 777
+    db_session.execute(text(
+        "INSERT INTO events (seq, occurred_at, actor_role, action, entity_type, entity_id, data, prev_hash, hash, "
+        "key_id) VALUES (:seq, :at, 'senior', 'referral.discharged', 'referral', 1, '{}', '', 'unsealed:x', :key)"),
+        {"seq": forged_seq, "at": FIXED, "key": chain_keys.current_id()})
+    db_session.commit()
+    ours = append(db_session, 1)[0]
+    assert ours.seq == 2
+    assert db_session.scalar(select(Event.hash).where(Event.seq == forged_seq)) == "unsealed:x"
+    result = event_chain.verify(db_session)
+    assert (result.ok, result.count, result.bad_seq) == (False, 2, forged_seq)
+    assert "committed unsealed" in result.reason
 
 
 @pytest.mark.parametrize("change", [
@@ -85,6 +115,20 @@ def test_an_unsealed_event_can_be_sealed_but_not_altered(db_session, change):
     db_session.execute(text("UPDATE events SET seq = 1, prev_hash = 'p', hash = 'h' WHERE seq >= :u"), unsealed)
     assert db_session.scalar(select(Event.hash).where(Event.seq == 1)) == "h"
     db_session.rollback()
+
+
+@pytest.mark.parametrize("place", ["seq = 1, hash = 'h'", "seq = 3, hash = (SELECT hash FROM events WHERE seq = 1)"])
+def test_an_unsealed_event_cannot_be_sealed_onto_a_place_another_event_holds(db_session, backend, place):
+    """On SQLite, UPDATE OR REPLACE would make room by deleting the event there, firing no DELETE trigger."""
+    append(db_session, 2)
+    before = chain(db_session)
+    events.record(db_session, SYSTEM, actions.PATIENT_UPDATED, "patient", 1, now=FIXED)
+    update = "UPDATE OR REPLACE" if backend == "sqlite" else "UPDATE"
+    with pytest.raises(DBAPIError, match="append-only" if backend == "sqlite" else "duplicate key"):
+        db_session.execute(text(f"{update} events SET {place}, prev_hash = 'p' WHERE seq >= :u"),  # noqa: S608
+                           {"u": events.UNSEALED})
+    db_session.rollback()
+    assert chain(db_session) == before
 
 
 def _triage_in_own_session(app, referral_id: int) -> int:
