@@ -14,6 +14,7 @@ from inclusive_access.domain import (
     message_causes,
     referral_flow,
     reviews,
+    triage_flags,
     worklists,
 )
 from inclusive_access.domain.access import SENIOR_JUDGEMENT
@@ -189,7 +190,8 @@ def _reject(session: Session, actor: Actor, referral: Referral, code: str | None
     if errors:
         raise InvalidInput(errors)
     # Opened before the referral changes, so the referral is written (and its version bumped) once.
-    review = reviews.open_review(session, actor, referral, "rejection", code, text, now) if referral.flagged else None
+    review = (reviews.open_review(session, actor, referral, "rejection", code, text, now)
+              if triage_flags.rejection_needs_a_senior(session, referral) else None)
     referral.rejection_code, referral.rejection_text, referral.triaged_at = code, text, now
     if review is not None:
         referral_flow.transition(session, actor, referral, "reject_flagged", actions.TRIAGE_REJECTION_PROPOSED,

@@ -2,13 +2,14 @@
 the referral, editable at triage with a reason)."""
 from datetime import UTC, datetime
 
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from inclusive_access.domain import actions, clocks, locking, referral_flow, segments, states
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.errors import InvalidInput
 from inclusive_access.domain.policy import DEFAULT_POLICY, Policy
-from inclusive_access.models import Referral
+from inclusive_access.models import Event, Referral
 
 #: the triage_priority of a referral waiting in due order; a lower one was put at the top on purpose (returned
 #: from clarification or review, due now), and a flag changes nothing about that
@@ -41,3 +42,11 @@ def correct_flags(session: Session, actor: Actor, referral: Referral, seen_versi
                              data={"flags_before": before, "flags": chosen, "reason": reason,
                                    "triage_due_at": referral.triage_due_at,
                                    "summary": "Inequality flags corrected"})
+
+
+def rejection_needs_a_senior(session: Session, referral: Referral) -> bool:
+    """Whether rejecting the referral waits for a senior's sign-off (DOMAIN.md: a flagged referral's does): it is
+    flagged, or its flags were ever corrected, since every correction leaves or finds it flagged. Removing the flags
+    must not be the way past the second pair of eyes (H-014)."""
+    return referral.flagged or bool(session.scalar(select(exists().where(
+        Event.referral_id == referral.id, Event.action == actions.TRIAGE_FLAGS_CORRECTED))))

@@ -4,12 +4,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from inclusive_access.domain import actions, triage_flags
+from inclusive_access.domain import actions, triage, triage_flags
 from inclusive_access.domain.errors import InvalidInput, NotPermitted, TransitionNotAllowed
 from inclusive_access.models import ReferralFact
 from tests.domain.test_facts import assert_the_rebuild_agrees
 from tests.event_log import actions_since, data_of, head, nothing_written
-from tests.factories import make_referral, staff
+from tests.factories import SCRIPT, make_referral, staff
 
 NOW = datetime(2026, 2, 2, 16, 30, tzinfo=UTC)
 REASON = "Cares for her mother; Somali is her first language"
@@ -51,6 +51,18 @@ def test_removing_the_last_flag_puts_triage_back_on_the_three_day_clock(db_sessi
     assert (flagged.flags, flagged.flagged) == ([], False)
     assert flagged.triage_due_at == datetime(2026, 2, 5, 17, tzinfo=UTC), "the end of the third working day"
     assert db_session.get(ReferralFact, flagged.id).flag_deprivation is False
+
+
+def test_removing_the_flags_does_not_take_a_rejection_past_the_senior(db_session, booker, clinician):
+    """A clinician who clears the flags and then rejects has the rejection proposed, as for a flagged referral."""
+    flagged = make_referral(db_session, received_at="2026-02-02 16:00", housing_status="rough_sleeping")
+    correct(db_session, clinician, flagged, [], reason="Housed last week, the referrer says")
+    assert triage_flags.rejection_needs_a_senior(db_session, flagged)
+    triage.triage_referral(db_session, clinician, flagged, flagged.version, SCRIPT, [], "reject",
+                           reason_code="wrong_service", reason_text="Better met by the GP", now=NOW)
+    assert flagged.state == "rejection_review"
+    never_flagged = make_referral(db_session, received_at="2026-02-02 16:00")
+    assert not triage_flags.rejection_needs_a_senior(db_session, never_flagged)
 
 
 @pytest.mark.parametrize(("flags", "reason", "field"), [

@@ -102,6 +102,7 @@ def _open(referral: Referral, form: TriageForm):
 def _page(referral_id: int, form: TriageForm, errors: dict):
     referral = _referral(referral_id)
     return render_template("triage/triage.html", form=form, errors=errors, referral=referral,
+                           senior_signs_rejection=triage_flags.rejection_needs_a_senior(db.session, referral),
                            patient=referral.patient, outcomes=OUTCOME_LABELS,
                            actions=states.allowed_actions(referral.state, current_user.role),
                            suggestions=_suggestions(form)), 400 if errors else 200
