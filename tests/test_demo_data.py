@@ -78,6 +78,7 @@ def test_a_small_demo_shows_every_state_with_todays_work_first_and_a_log_that_ve
     }
     missing = {what: expected[what] - shown[what] for what in expected if expected[what] - shown[what]}
     assert missing == {}
+    assert len({(c.patient_id, c.raised_at) for c in concerns}) == len(concerns), "each concern raised once"
     assert any(r.previous_referral_id for r in referrals), "a re-referral"
     assert any(r.senior_review_flagged_at for r in referrals), "a referral on the senior review list"
     assert adjustments.overdue_reviews(session, NOW.date()), "an adjustment due for review"

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from inclusive_access.domain import outreach, outreach_reconciliation, outreach_records, safeguarding
+from inclusive_access.domain import outreach, outreach_reconciliation, outreach_records
 from inclusive_access.domain.actors import Actor
 from inclusive_access.domain.states import ACTIVE_STATES
 from inclusive_access.domain.validation import LONDON
@@ -78,8 +78,5 @@ def _seen(session: Session, rng: random.Random, clinician: Actor, held: Outreach
         "follow_up_plan": "See at the next session" if planned else ""}, now=seen_at + timedelta(hours=2))
     if referral is not None:
         linked_at = seen_at + timedelta(days=1)
+        # a positive screen goes on to the safeguarding route with the link (outreach_safeguarding.raise_on_link)
         outreach_reconciliation.link(session, clinician, record, referral, record.version, now=linked_at)
-        if record.safeguarding_screen_positive:  # the venue's answer goes on to the safeguarding route
-            category = "exploitation_risk" if exploitation == "yes" else "self_neglect"
-            safeguarding.raise_concern(session, clinician, referral, safeguarding.ConcernDetails(
-                category, "Synthetic demo: raised from the outreach screen"), now=linked_at)
