@@ -29,6 +29,9 @@ class ReferralFact(db.Model):
           for segment in WAIT_SEGMENTS),
         Index("ix_referral_facts_first_contact_wait", "first_contact_month", "imd_quintile", "days_to_first_contact",
               "pathway"),
+        # What is still within its time (reporting.queries.pending): the due times ahead are a short range.
+        Index("ix_referral_facts_triage_due", "triage_due_at"),
+        Index("ix_referral_facts_clarification_due", "clarification_due_at"),
     )
 
     referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), primary_key=True, autoincrement=False)

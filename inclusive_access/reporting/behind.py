@@ -19,7 +19,7 @@ U = UnrebookedDna
 #: the figure behind a median (and 90th percentile): the referrals with a first contact, by wait
 WAITS = "waits"
 #: the counts the dashboard derives from referral_fact_counts' (tables.derived) and its segment tables' n of waits
-ATTENDANCES, DECIDED, PENDING = "attendances", "dnas_decided", tables.PENDING_COUNT
+ATTENDANCES, PENDING = "attendances", tables.PENDING_COUNT
 #: what makes an attendance for the DNA rate (DOMAIN.md: seen, arrived too late to be seen, or did not attend)
 ATTENDANCE_COUNTS = ("attended", "arrived_late_not_seen", "dnas")
 PER_PAGE = 50
@@ -50,8 +50,10 @@ FIGURES = {
     "re_referrals_within_90_days": "Re-referrals within 90 days of discharge",
     "referrals_with_adjustment": "Referrals with an adjustment in place",
     ATTENDANCES: "Attendances (seen, arrived too late to be seen, or did not attend)",
-    DECIDED: "DNAs rebooked or past their 14 days to rebook",
+    "dnas_decided": "DNAs rebooked or past their 14 days to rebook",
     PENDING: "DNAs within their 14 days to rebook, not yet rebooked",
+    "flagged_due": "Flagged referrals triaged, or past the time their triage was due",
+    "clarifications_due": "Clarifications resolved, or past their 24 hours",
     WAITS: "Waits from referral to first contact (days)",
     **outcome_queries.FIGURES,
 }
@@ -97,12 +99,17 @@ class Behind:
     ranks: dict[str, float]
 
 
-def _pending(now: datetime):
-    """A referral's DNAs that no booking has followed yet whose 14 days are still running at `now`
-    (queries.pending_dnas, per referral)."""
-    return func.coalesce(select(func.sum(U.dnas))
-                         .where(U.referral_id == F.referral_id, U.missed_at > now - queries.REBOOKING_WINDOW,
-                                U.missed_at <= now).scalar_subquery(), 0)
+#: each pending part of tables.PENDING as a referral's number at `now` (queries.pending, per referral): its DNAs that
+#: no booking has followed yet whose 14 days are running; 1 if it is flagged and untriaged before its triage is due;
+#: 1 if its open clarification is within its 24 hours
+RUNNING = {
+    PENDING: lambda now: func.coalesce(select(func.sum(U.dnas)).where(
+        U.referral_id == F.referral_id, U.missed_at > now - queries.REBOOKING_WINDOW, U.missed_at <= now)
+        .scalar_subquery(), 0),
+    "triage_pending": lambda now: case(
+        (F.flagged.is_(True) & F.triaged_at.is_(None) & (F.triage_due_at > now), 1), else_=0),
+    "clarifications_pending": lambda now: case((F.clarification_due_at > now, 1), else_=0),
+}
 
 
 def number(figure: str, now: datetime, instrument_id: str | None = None):
@@ -115,10 +122,11 @@ def number(figure: str, now: datetime, instrument_id: str | None = None):
         return fact_counts.COUNTED[figure].per_referral
     if figure == ATTENDANCES:
         return reduce(operator.add, (fact_counts.COUNTED[name].per_referral for name in ATTENDANCE_COUNTS))
-    if figure == PENDING:
-        return _pending(now)
-    if figure == DECIDED:
-        return fact_counts.COUNTED["dnas"].per_referral - _pending(now)
+    if figure in RUNNING:
+        return RUNNING[figure](now)
+    for whole, (part, rest) in tables.PENDING.items():
+        if figure == rest:
+            return fact_counts.COUNTED[whole].per_referral - RUNNING[part](now)
     raise ValueError(f"no figure {figure!r}")
 
 

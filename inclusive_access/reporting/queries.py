@@ -27,7 +27,7 @@ U = UnrebookedDna
 REBOOKING_WINDOW = timedelta(days=14)
 #: segment name -> the column it groups by (flags group by true/false)
 SEGMENTS = {segment.key: getattr(F, segment.column) for segment in (*segments.REPORTED, segments.PATHWAY)}
-#: the month a referral was received, as a key of `pending_dnas`
+#: the month a referral was received, as a key of `pending`
 RECEIVED_MONTH = F.received_month
 
 
@@ -111,16 +111,30 @@ def cross_counts(session: Session, period: Period, row_segment: str, column_segm
                     {"row": (C.imd_quintile, row_segment), "column": (C.value, column_segment)})
 
 
-def pending_dnas(session: Session, period: Period, keys: dict, now: datetime) -> dict[tuple, int]:
-    """DNAs of the period's referrals that no booking has followed yet and whose 14 days to rebook are still running
-    at `now`, per group of `keys` (name -> referral_facts column): {key tuple: count}."""
+def pending(session: Session, period: Period, keys: dict, now: datetime) -> dict[tuple, dict[str, int]]:
+    """What of the period's referrals is still within its time at `now`, per group of `keys` (name ->
+    referral_facts column): {key tuple: {"dnas_pending": DNAs no booking has followed yet whose 14 days to rebook
+    are running, "triage_pending": flagged referrals not yet triaged whose triage is not yet due,
+    "clarifications_pending": clarifications open within their 24 hours}}."""
     columns = list(keys.values())
-    # from the fortnight's DNAs (their missed_at index) to each one's referral, never from the period's referrals:
-    # a year of them is most of the projection
-    query = (select(*columns, func.sum(U.dnas)).join(F, F.referral_id == U.referral_id)
-             .where(U.missed_at > now - REBOOKING_WINDOW, U.missed_at <= now,
-                    *period.where(unindexed(F.received_month), unindexed(F.pathway))).group_by(*columns))
-    return {tuple(row[:-1]): row[-1] for row in session.execute(query)}
+    # each from its own short range of what is running (the fortnight's DNAs by missed_at, the due times ahead),
+    # never from the period's referrals: a year of them is most of the projection
+    in_period = period.where(unindexed(F.received_month), unindexed(F.pathway))
+    running = {
+        "dnas_pending": select(*columns, func.sum(U.dnas)).join(F, F.referral_id == U.referral_id)
+        .where(U.missed_at > now - REBOOKING_WINDOW, U.missed_at <= now, *in_period).group_by(*columns),
+        # grouped by the columns unindexed, or SQLite reads a whole index in group order to save a sort
+        "triage_pending": select(*columns, func.count())
+        .where(F.triage_due_at > now, F.flagged.is_(True), F.triaged_at.is_(None), *in_period)
+        .group_by(*map(unindexed, columns)),
+        "clarifications_pending": select(*columns, func.count()).where(F.clarification_due_at > now, *in_period)
+        .group_by(*map(unindexed, columns)),
+    }
+    out: dict[tuple, dict[str, int]] = {}
+    for name, query in running.items():
+        for row in session.execute(query):
+            out.setdefault(tuple(row[:-1]), {})[name] = row[-1]
+    return out
 
 
 def counts_by_quintile(session: Session, period: Period) -> list[dict]:

@@ -14,6 +14,7 @@ from inclusive_access.reporting.tables import (
     DEPRIVATION,
     MEASURES,
     MONTH,
+    PENDING,
     PENDING_COUNT,
     RATE_CHARTS,
     SEGMENT_LABELS,
@@ -23,6 +24,8 @@ from inclusive_access.reporting.tables import (
     segment_values,
 )
 
+#: tables.PENDING's part of the flagged referrals: those whose triage is not yet due
+TRIAGE_PENDING = PENDING["flagged"][0]
 #: the counts of each month a shared view gives away: the rate charts' numerators and denominators (a rate with its
 #: denominator gives its numerator), the DNAs pending that the two DNA counts give, and the completeness table's
 #: referrals with the parts each percentage splits them into
@@ -32,15 +35,16 @@ MONTHLY_COUNTS = tuple(dict.fromkeys(("referrals", PENDING_COUNT, "dnas_decided"
                                       *(part for parts in COMPLETENESS_PARTS.values() for part in parts))))
 
 
-def _pending_by_quintile(session: Session, period: Period, now: datetime) -> dict[tuple, int]:
-    """DNAs still within their 14 days at `now`, keyed as counts_by_quintile's rows: (segment, quintile, value)."""
+def _pending_by_quintile(session: Session, period: Period, now: datetime) -> dict[tuple, dict[str, int]]:
+    """What is still within its time at `now` (queries.pending), keyed as counts_by_quintile's rows: (segment,
+    quintile, value)."""
     quintile = queries.SEGMENTS[segments.IMD_QUINTILE.key]
-    by_quintile = queries.pending_dnas(session, period, {"q": quintile}, now)
-    out = {(fact_counts.ALL, q, ""): n for (q,), n in by_quintile.items()}
+    by_quintile = queries.pending(session, period, {"q": quintile}, now)
+    out = {(fact_counts.ALL, q, ""): found for (q,), found in by_quintile.items()}
     for segment in SEGMENT_LABELS:
         if segment != segments.IMD_QUINTILE.key:
             by = {"q": quintile, "v": queries.SEGMENTS[segment]}
-            out |= {(segment, q, v): n for (q, v), n in queries.pending_dnas(session, period, by, now).items()}
+            out |= {(segment, q, v): found for (q, v), found in queries.pending(session, period, by, now).items()}
     return out
 
 
@@ -50,12 +54,14 @@ def shared_hidden(session: Session, period: Period, now: datetime | None = None)
 
     Keys: (count, segment, value) in a segment table, (count, segment, quintile, value) in an intersectional one.
     What an analyst knows links them: each segment table sums to the same total; an intersectional table's rows and
-    columns sum to the IMD and the other segment's tables; a flag's "flagged" referrals are all flagged; and in the
-    deprivation flag's table (defined from the quintile) every empty cell is known to be empty.
+    columns sum to the IMD and the other segment's tables; the DNAs decided and pending make up the DNAs; a flag's
+    referrals are all flagged, those due for triage and those not yet due; and in the deprivation flag's table
+    (defined from the quintile) every empty cell is known to be empty. The clarifications due are part of a count
+    not published (all clarifications), so nothing shown gives the rest away.
     """
     imd = segments.IMD_QUINTILE.key
     pending = _pending_by_quintile(session, period, now or datetime.now(UTC))
-    found = {key: tables.derived(row, pending.get(key, 0)) for row in queries.counts_by_quintile(session, period)
+    found = {key: tables.derived(row, pending.get(key)) for row in queries.counts_by_quintile(session, period)
              for key in [(row["segment"], row["quintile"], row["value"])]}
     quintiles = [q for q, _label in segment_values(imd)]
 
@@ -85,8 +91,16 @@ def shared_hidden(session: Session, period: Period, now: datetime | None = None)
                 relations += [{(name, segment, q, v): 1} for q in quintiles for v in values
                               if counts[name, segment, q, v] == 0]
     for segment in (flag.key for flag in segments.FLAG_SEGMENTS):
-        places = [(segment, True), *((segment, q, True) for q in quintiles if segment in CROSS_SEGMENTS)]
-        relations += [{("flagged", *place): 1, ("referrals", *place): -1} for place in places]
+        # A flag's referrals are all flagged: they less those due for triage are those not yet due, a count not
+        # published. Where the flag has none, the analyst knows each quintile's is none too (none is negative),
+        # which makes the referrals and those due equal there: known zeros. Otherwise they are unknowns.
+        places = [(segment, True), *((segment, q, True) for q in quintiles)]
+        relations += [{("flagged_due", *place): 1, (TRIAGE_PENDING, *place): 1, ("referrals", *place): -1}
+                      for place in places]
+        relations.append({(TRIAGE_PENDING, segment, q, True): 1 for q in quintiles}
+                         | {(TRIAGE_PENDING, segment, True): -1})
+        if not any(cell(segment, q, True)[TRIAGE_PENDING] for q in quintiles):
+            counts |= dict.fromkeys(((TRIAGE_PENDING, *place) for place in places), 0)
     for segment in SEGMENT_LABELS:  # the DNAs shown and the DNAs decided give the pending ones away
         relations += [{("dnas_decided", segment, v): 1, (PENDING_COUNT, segment, v): 1, ("dnas", segment, v): -1}
                       for v, _label in segment_values(segment)]
@@ -98,8 +112,8 @@ def shared_hidden(session: Session, period: Period, now: datetime | None = None)
 def _monthly(session: Session, period: Period, now: datetime) -> dict[str, dict]:
     """MONTHLY_COUNTS for each month received in the period, as the rate charts and the completeness table give
     them away."""
-    pending = queries.pending_dnas(session, period, {"month": queries.RECEIVED_MONTH}, now)
-    out = {r["month"]: tables.derived(r, pending.get((r["month"],), 0))
+    pending = queries.pending(session, period, {"month": queries.RECEIVED_MONTH}, now)
+    out = {r["month"]: tables.derived(r, pending.get((r["month"],)))
            for r in queries.counts_by_month(session, period)}
     for r in queries.completeness_by_month(session, period):
         out[r["month"]] |= {"ethnicity_stated": r["ethnicity"], "ethnicity_not_stated": r["referrals"] - r["ethnicity"],

@@ -12,12 +12,13 @@ from inclusive_access.reporting.gradients import sii_rii
 from inclusive_access.reporting.queries import Period
 
 #: (key, label, numerator count, denominator count); DNA rate = DNAs / (seen + arrived late not seen + DNAs), code
-#: 3 / (3+5+6+7); rebooking counts only the DNAs whose 14 days are up or that were rebooked (not those pending)
+#: 3 / (3+5+6+7); same-day triage, clarification and rebooking count only what is decided or past its time (PENDING)
 MEASURES = (
     ("accepted", "Accepted", "accepted", "referrals"),
     ("rejected", "Rejected", "rejected", "referrals"),
-    ("same_day_triage", "Flagged referrals triaged on time", "flagged_triaged_on_time", "flagged"),
-    ("clarified_in_24_hours", "Clarifications resolved within 24 hours", "clarifications_on_time", "clarifications"),
+    ("same_day_triage", "Flagged referrals triaged on time", "flagged_triaged_on_time", "flagged_due"),
+    ("clarified_in_24_hours", "Clarifications resolved within 24 hours", "clarifications_on_time",
+     "clarifications_due"),
     ("dna_rate", "Did not attend (DNA rate)", "dnas", "attendances"),
     ("dna_linked_discharges", "Discharges linked to non-attendance", "dna_linked_discharges", "discharged"),
     ("rebooked_in_14_days", "DNAs rebooked within 14 days", "dnas_rebooked_in_14_days", "dnas_decided"),
@@ -50,6 +51,11 @@ SHOWN_COUNTS = tuple(dict.fromkeys(("referrals", *(name for *_m, num, den in MEA
 WAIT_COUNT = "first_contacts"
 #: the DNAs whose 14 days to rebook are still running, shown beside the rebooking rate
 PENDING_COUNT = "dnas_pending"
+#: count -> (its part still within its time at `now`, queries.pending; the rest, decided or past its time): DNAs
+#: within their 14 days to rebook, flagged referrals before their triage is due, clarifications within their 24
+#: hours. A measure counts the rest only, so a month in progress is not marked down for what is not yet due.
+PENDING = {"dnas": (PENDING_COUNT, "dnas_decided"), "flagged": ("triage_pending", "flagged_due"),
+           "clarifications": ("clarifications_pending", "clarifications_due")}
 #: the flag DOMAIN.md defines from the IMD quintile: its intersectional table's empty cells are known to be empty
 DEPRIVATION = "flag_deprivation"
 #: a month's counts are keyed (count, MONTH, month) among shared_view.shared_hidden's
@@ -113,17 +119,19 @@ class Column:
     p90_days: float | None = None
 
 
-def derived(found: dict | None, pending: int = 0) -> dict:
+def derived(found: dict | None, pending: dict[str, int] | None = None) -> dict:
     """A group's counts (zeros when the group is empty), with attendances = seen + arrived late not seen + DNAs, and
-    the DNAs decided (rebooked, or their 14 days up) out of the `pending` ones."""
+    each PENDING count split into its part still within its time (`pending`, queries.pending's) and the rest."""
     counts = dict.fromkeys(queries.COUNTS, 0) | (found or {})
     counts["attendances"] = counts["attended"] + counts["arrived_late_not_seen"] + counts["dnas"]
-    counts["dnas_pending"], counts["dnas_decided"] = pending, counts["dnas"] - pending
+    for whole, (part, rest) in PENDING.items():
+        counts[part] = (pending or {}).get(part, 0)
+        counts[rest] = counts[whole] - counts[part]
     return counts
 
 
 def _counts(rows: list[dict], value, pending: dict) -> dict:
-    return derived(next((r for r in rows if r["segment"] == value), None), pending.get((value,), 0))
+    return derived(next((r for r in rows if r["segment"] == value), None), pending.get((value,)))
 
 
 def _published(count: int, key: tuple, hidden: set[tuple] | None) -> int | str:
@@ -141,7 +149,7 @@ def segment_table(session: Session, period: Period, segment: str, hidden: set[tu
     """Every measure for each value of `segment` over `period` as of `now` (SQL aggregates; rates and intervals from
     them); for a shared view, `hidden` is what shared_view.shared_hidden hides (once for all the view's tables)."""
     rows = queries.counts_by(session, period, segment)
-    pending = queries.pending_dnas(session, period, {"segment": queries.SEGMENTS[segment]}, now or datetime.now(UTC))
+    pending = queries.pending(session, period, {"segment": queries.SEGMENTS[segment]}, now or datetime.now(UTC))
     waits = queries.wait_quantiles_by(session, period, segment, ranks=_median_interval)
     values = segment_values(segment)
     unknown_keys = {r["segment"] for r in rows} - {v for v, _ in values}
@@ -213,14 +221,14 @@ class RateChart:
 def rate_charts(session: Session, period: Period, hidden: set[tuple] | None = None, window: int = 24,
                 now: datetime | None = None) -> list[RateChart]:
     """RATE_CHARTS' rates (%) by month received over `window` months ending at the period's last, from one query of
-    monthly counts, each charted with its own improvement direction; DNAs still within their 14 days at `now` are
-    left out of the rebooking rate, as in the tables. In a shared view (`hidden`, shared_hidden's) a month's rate is
+    monthly counts, each charted with its own improvement direction; what is still within its time at `now` is
+    left out of its rate (PENDING), as in the tables. In a shared view (`hidden`, shared_hidden's) a month's rate is
     left out where its numerator or denominator is hidden, as the rate and the denominator give the numerator
     away: in the period as shared_hidden hides them with the tables, before it where they are 1 to 7."""
     months = periods.month_range(periods.months_back(period.last, window), period.last)
     charted = Period(months[0], period.last, period.pathway)
-    pending = queries.pending_dnas(session, charted, {"month": queries.RECEIVED_MONTH}, now or datetime.now(UTC))
-    found = {r["month"]: derived(r, pending.get((r["month"],), 0))
+    pending = queries.pending(session, charted, {"month": queries.RECEIVED_MONTH}, now or datetime.now(UTC))
+    found = {r["month"]: derived(r, pending.get((r["month"],)))
              for r in queries.counts_by_month(session, charted)}
 
     def shown(name: str, month: str, count: int) -> int | str:
@@ -301,13 +309,12 @@ def cross_table(session: Session, period: Period, column_segment: str, measure: 
     _key, _label, num, den = next(m for m in MEASURES if m[0] == measure)
     imd = segments.IMD_QUINTILE.key
     found = {(r["row"], r["column"]): r for r in queries.cross_counts(session, period, imd, column_segment)}
-    pending = queries.pending_dnas(session, period, {"row": queries.SEGMENTS[imd],
-                                                     "column": queries.SEGMENTS[column_segment]},
-                                   now or datetime.now(UTC))
+    pending = queries.pending(session, period, {"row": queries.SEGMENTS[imd],
+                                                "column": queries.SEGMENTS[column_segment]}, now or datetime.now(UTC))
     row_values, column_values = segment_values(imd), segment_values(column_segment)
 
     def grid(name: str) -> list[list[int | str]]:
-        return [[_published(derived(found.get((rv, cv)), pending.get((rv, cv), 0))[name],
+        return [[_published(derived(found.get((rv, cv)), pending.get((rv, cv)))[name],
                             (name, column_segment, rv, cv), hidden)
                  for cv, _ in column_values] for rv, _ in row_values]
 

@@ -21,7 +21,7 @@ VERSIONS = MIGRATIONS / "versions"
 #: test_migration_NNNN.py beside this file, upgrading rows written at the revision before and downgrading back.
 SCHEMA_ONLY = ("0001", "0006", "0007", "0008", "0009", "0013", "0015", "0016", "0018", "0019", "0021", "0022",
                "0023", "0024", "0025", "0026", "0027", "0028", "0029", "0031", "0032", "0033", "0034", "0035", "0036",
-               "0037", "0038", "0039", "0040")
+               "0037", "0038", "0039", "0040", "0041")
 
 
 def schema_diff(connection) -> list:

@@ -78,7 +78,8 @@ def _monthly(session, period: Period, hidden: set[tuple] | None, now) -> dict[tu
 
 def _relations(published: dict) -> list[dict]:
     """What the analyst knows: each table sums to the same total, an intersectional table's rows and columns sum to
-    the two segments' tables, a flag's flagged referrals are all flagged, the deprivation flag is IMD quintile 1."""
+    the two segments' tables, a flag's flagged referrals are all flagged, what is pending and the rest make up each
+    count that has a part pending, the deprivation flag is IMD quintile 1."""
     names = {key[0] for key in published}
     quintiles = [q for q, _label in tables.segment_values(IMD)]
     relations = []
@@ -103,7 +104,9 @@ def _relations(published: dict) -> list[dict]:
                   for name in {key[0] for key in published if key[1] == MONTH}]
     places = [(MONTH, m) for m in months] + [(s, v) for s in tables.SEGMENT_LABELS
                                               for v, _label in tables.segment_values(s)]
-    relations += [{("dnas_decided", *place): 1, ("dnas_pending", *place): 1, ("dnas", *place): -1} for place in places]
+    places += [(s, q, v) for s in tables.CROSS_SEGMENTS for q in quintiles for v, _label in tables.segment_values(s)]
+    relations += [{(rest, *place): 1, (part, *place): 1, (whole, *place): -1}
+                  for whole, (part, rest) in tables.PENDING.items() for place in places]
     for segment, (known, unknown) in PARTS.items():
         relations += [{(known, MONTH, m): 1, (unknown, MONTH, m): 1, ("referrals", MONTH, m): -1} for m in months]
         values = [v for v, _label in tables.segment_values(segment)]

@@ -85,11 +85,17 @@ def test_wait_quantiles_match_type_7_quantiles(db_session, history):
 
 
 @ON_SQLITE
-def test_dnas_waiting_to_be_rebooked_are_read_from_the_fortnights_dnas_not_the_periods_referrals(db_session):
+def test_what_is_still_within_its_time_is_read_from_its_own_short_range_not_the_periods_referrals(db_session):
     """A year's referrals are most of the projection; the DNAs of the last 14 days are a few, each one's referral
-    then found by its key."""
+    then found by its key, and the triages and clarifications not yet due are a short range of due times."""
     now = datetime(2026, 12, 7, 9, tzinfo=UTC)
-    _counts, [(_statement, plan)] = plans_of(db_session, lambda: queries.pending_dnas(
+    _counts, plans = plans_of(db_session, lambda: queries.pending(
         db_session, Period("2025-12", "2026-11", "msk"), {"month": ReferralFact.received_month}, now))
-    assert plan.startswith("SEARCH unrebooked_dnas USING INDEX ix_unrebooked_dnas_missed_at"), plan
-    assert "SEARCH referral_facts USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
+    dnas, triage, clarifications = (plan for _statement, plan in plans)
+    assert dnas.startswith("SEARCH unrebooked_dnas USING INDEX ix_unrebooked_dnas_missed_at"), dnas
+    assert "SEARCH referral_facts USING INTEGER PRIMARY KEY (rowid=?)" in dnas, dnas
+    assert triage.startswith("SEARCH referral_facts USING INDEX ix_referral_facts_triage_due (triage_due_at>?)"), \
+        triage
+    assert clarifications.startswith(
+        "SEARCH referral_facts USING INDEX ix_referral_facts_clarification_due (clarification_due_at>?)"), \
+        clarifications

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from inclusive_access.domain import appointments, triage
+from inclusive_access.domain import appointments, clarification, triage
 from inclusive_access.domain.actors import actor_for
 from inclusive_access.reporting import exports, shared_view, stats, tables
 from inclusive_access.reporting.queries import Period
@@ -306,3 +306,33 @@ def test_a_dna_still_within_its_14_days_is_pending_not_in_the_rebooking_denomina
     assert (a_month_on.dnas_pending, a_month_on.cells["rebooked_in_14_days"].n) == (0, 3)
     cross = tables.cross_table(db_session, JUNE, "flag_deprivation", "rebooked_in_14_days", now=now)
     assert [(cell.x, cell.n) for cell in cross.rows[2][1]] == [(0, 0), (1, 2)]
+
+
+def test_a_triage_or_clarification_not_yet_due_is_left_out_until_it_is(db_session):
+    """As of Wednesday 10 June, 15:00: of three flagged referrals (IMD quintile 1), one triaged on Monday within the
+    day, one received Monday and never triaged, and one received this morning, due at 17:00; two clarifications,
+    one asked 30 hours ago, one two hours ago, neither answered. What is not yet due is in neither numerator nor
+    denominator; once due and not done, it counts as late."""
+    clinician = actor_for(make_user(db_session, "clinician"))
+    on_time, late, today = (make_referral(db_session, received_at=day, imd_decile="1")
+                            for day in ("2026-06-08 10:00", "2026-06-08 10:00", "2026-06-10 10:00"))
+    triage.triage_referral(db_session, clinician, on_time, on_time.version, SCRIPT, [], "accept",
+                           now=on_time.received_at + timedelta(hours=1))
+    now = datetime(2026, 6, 10, 14, tzinfo=UTC)
+    for hours_ago in (30, 2):
+        asked = make_referral(db_session, received_at="2026-06-08 09:00", imd_decile="9")
+        clarification.request_clarification(db_session, clinician, asked, asked.version, "Which knee?",
+                                            "telephone", "Dr Example", now=now - timedelta(hours=hours_ago))
+
+    def figures(at: datetime, measure: str) -> list[tuple]:
+        cells = [c.cells[measure] for c in tables.segment_table(db_session, JUNE, "imd_quintile", now=at)]
+        return [(cell.x, cell.n) for cell in cells[:5]]
+
+    assert figures(now, "same_day_triage") == [(1, 2), (0, 0), (0, 0), (0, 0), (0, 0)]
+    assert figures(now + timedelta(days=1), "same_day_triage")[0] == (1, 3)
+    assert figures(now, "clarified_in_24_hours")[4] == (0, 1)
+    assert figures(now + timedelta(days=1), "clarified_in_24_hours")[4] == (0, 2)
+    charted = {r.key: r for r in tables.rate_charts(db_session, JUNE, now=now)}["same_day_triage"]
+    assert [(p.label, p.value) for p in charted.chart.points] == [("2026-06", 50.0)], "the chart leaves it out too"
+    cross = tables.cross_table(db_session, JUNE, "flag_deprivation", "same_day_triage", now=now)
+    assert [(cell.x, cell.n) for cell in cross.rows[0][1]] == [(1, 2), (0, 0)]
