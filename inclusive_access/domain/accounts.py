@@ -109,6 +109,8 @@ def change_role(session: Session, actor: Actor, user: User, role: str, version: 
         raise InvalidInput({"role": "Select a role"})
     if role == user.role:
         return
+    if user.id == actor.user_id:  # as deactivation: no manager locks the service out of its own administration
+        raise InvalidInput({"role": "You cannot change your own role: ask another manager"})
     old, user.role = user.role, role
     end_all_sessions(session, user)
     session.flush()

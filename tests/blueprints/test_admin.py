@@ -134,6 +134,16 @@ def test_a_manager_cannot_deactivate_themself(app, client, login_as):
     assert client.get("/admin/users").status_code == 200, "still signed in"
 
 
+def test_a_manager_cannot_change_their_own_role(app, client, login_as):
+    manager_id = login_as("manager")
+    assert f"/admin/users/{manager_id}/role" not in client.get("/admin/users").get_data(as_text=True)
+    response = post_form(client, f"/admin/users/{manager_id}/role", {"role": "auditor", "version": "1"})
+    assert response.status_code == 303
+    assert "You cannot change your own role: ask another manager" in page_text(client.get(response.headers["Location"]))
+    assert _user(app, "test.manager").role == "manager"
+    assert not events(app, "user.role_changed")
+
+
 def test_a_wrong_password_shows_a_message_and_five_failures_lock_the_account_here(app, client):
     _make(app, "forgetful")
     message = ("The username or password is not correct. After 5 failed attempts, signing in to an account from "
