@@ -65,6 +65,8 @@ COMPLETENESS_PARTS = {segments.ETHNIC_GROUP.key: ("ethnicity_stated", "ethnicity
                       segments.IMD_QUINTILE.key: ("imd_recorded", "imd_not_recorded")}
 #: the segment values that the completeness table counts as not stated or not recorded
 UNKNOWN_VALUES = {"Not stated", segments.ETHNIC_GROUP.unknown, None}
+
+
 def segment_values(segment: str) -> list[tuple[object, str]]:
     """Every value a segment reports, in order, always with its unknown row (shown even when empty)."""
     if segment == segments.IMD_QUINTILE.key:
